@@ -1,0 +1,75 @@
+// npm run lab -- up|down|status|env|scenario NAME on|off|scenarios|proxy-mode MODE|fanout N|capture
+import { down, env, status, up } from './lab.ts'
+
+const usage = `usage: npm run lab -- COMMAND
+  up                      start the lab (idempotent), print a status table
+  down                    stop everything and remove every trace
+  status                  status table; exit 1 when not healthy
+  env                     shell exports: eval "$(npm run -s lab -- env)"
+  scenarios               list fault scenarios
+  scenario NAME on|off    turn a fault on or off
+  proxy-mode MODE         restart kube-proxy in iptables, nftables or ipvs mode
+  fanout N                start N extra SSH-only nodes (0 stops them)
+  capture                 capture real tool outputs into test/fixtures/`
+
+async function main(argv: string[]): Promise<number> {
+  const [cmd, ...rest] = argv
+  switch (cmd) {
+    case 'up':
+      await up()
+      return 0
+    case 'down':
+      await down()
+      return 0
+    case 'status':
+      return status() ? 0 : 1
+    case 'env':
+      console.log(env())
+      return 0
+    case 'scenarios': {
+      const { SCENARIOS } = await import('./scenarios.ts')
+      for (const s of SCENARIOS) console.log(`${s.name.padEnd(18)} ${s.breaks}`)
+      return 0
+    }
+    case 'scenario': {
+      if (rest.length !== 2) throw new Error('lab: usage: scenario NAME on|off (see `npm run lab -- scenarios`)')
+      const { scenario } = await import('./scenarios.ts')
+      await scenario(rest[0], rest[1])
+      return 0
+    }
+    case 'proxy-mode': {
+      const { setProxyMode } = await import('./proxymode.ts')
+      await setProxyMode(rest[0] ?? '')
+      return 0
+    }
+    case 'fanout': {
+      const n = Number(rest[0])
+      const { startExtras, stopExtras } = await import('./fanout.ts')
+      if (n === 0) await stopExtras()
+      else await startExtras(n)
+      return 0
+    }
+    case 'capture': {
+      const { capture } = await import('./capture.ts')
+      await capture()
+      return 0
+    }
+    case undefined:
+    case '-h':
+    case '--help':
+    case 'help':
+      console.log(usage)
+      return cmd ? 0 : 2
+    default:
+      console.error(`lab: unknown command "${cmd}"\n${usage}`)
+      return 2
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err) => {
+    console.error(String(err?.message ?? err))
+    process.exit(1)
+  },
+)

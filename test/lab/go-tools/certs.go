@@ -1,0 +1,157 @@
+package main
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/pem"
+	"flag"
+	"fmt"
+	"math/big"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+)
+
+type certSpec struct {
+	name, cn string
+	orgs     []string
+	client   bool
+	server   bool
+	dns      []string
+	ips      []string
+}
+
+// runCerts writes a CA and the lab's certificates into -dir; files that exist are kept.
+func runCerts(args []string) int {
+	fs := flag.NewFlagSet("certs", flag.ContinueOnError)
+	dir := fs.String("dir", "", "output directory")
+	node := fs.String("node", "lab-1", "node name")
+	nodeIP := fs.String("node-ip", "", "node address")
+	svcIP := fs.String("service-ip", "", "first service IP (kubernetes.default)")
+	if err := fs.Parse(args); err != nil {
+		return 2
+	}
+	if *dir == "" || *nodeIP == "" || *svcIP == "" {
+		fmt.Fprintln(os.Stderr, "certs: -dir, -node-ip and -service-ip are required")
+		return 2
+	}
+	if err := os.MkdirAll(*dir, 0o700); err != nil {
+		fmt.Fprintln(os.Stderr, "certs:", err)
+		return 1
+	}
+	caCert, caKey, err := loadOrMakeCA(*dir)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "certs:", err)
+		return 1
+	}
+	specs := []certSpec{
+		{name: "apiserver", cn: "kube-apiserver", server: true, dns: []string{"kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local", "localhost", *node}, ips: []string{"127.0.0.1", *nodeIP, *svcIP}},
+		{name: "admin", cn: "lab-admin", orgs: []string{"system:masters"}, client: true},
+		{name: "controller-manager", cn: "system:kube-controller-manager", client: true},
+		{name: "scheduler", cn: "system:kube-scheduler", client: true},
+		{name: "kube-proxy", cn: "system:kube-proxy", client: true},
+		{name: "kubelet-client", cn: "system:node:" + *node, orgs: []string{"system:nodes"}, client: true},
+		{name: "kubelet-serving", cn: "system:node:" + *node, orgs: []string{"system:nodes"}, server: true, dns: []string{*node, "localhost"}, ips: []string{*nodeIP, "127.0.0.1"}},
+		{name: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client", orgs: []string{"system:masters"}, client: true},
+	}
+	for _, s := range specs {
+		if _, err := os.Stat(filepath.Join(*dir, s.name+".crt")); err == nil {
+			continue
+		}
+		if err := makeCert(*dir, s, caCert, caKey); err != nil {
+			fmt.Fprintln(os.Stderr, "certs:", s.name, err)
+			return 1
+		}
+	}
+	if _, err := os.Stat(filepath.Join(*dir, "sa.key")); err != nil {
+		k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		if err := writeKey(filepath.Join(*dir, "sa.key"), k); err != nil {
+			fmt.Fprintln(os.Stderr, "certs:", err)
+			return 1
+		}
+		pub, _ := x509.MarshalPKIXPublicKey(&k.PublicKey)
+		os.WriteFile(filepath.Join(*dir, "sa.pub"), pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pub}), 0o644)
+	}
+	return 0
+}
+
+func serial() *big.Int {
+	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 62))
+	return n
+}
+
+func writeKey(path string, k *ecdsa.PrivateKey) error {
+	der, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600)
+}
+
+func loadOrMakeCA(dir string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	crtPath, keyPath := filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key")
+	if crtPEM, err := os.ReadFile(crtPath); err == nil {
+		keyPEM, err := os.ReadFile(keyPath)
+		if err != nil {
+			return nil, nil, err
+		}
+		cb, _ := pem.Decode(crtPEM)
+		kb, _ := pem.Decode(keyPEM)
+		if cb == nil || kb == nil {
+			return nil, nil, fmt.Errorf("bad PEM in %s", dir)
+		}
+		c, err := x509.ParseCertificate(cb.Bytes)
+		if err != nil {
+			return nil, nil, err
+		}
+		k, err := x509.ParseECPrivateKey(kb.Bytes)
+		return c, k, err
+	}
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: "kinspect-lab-ca"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(5, 0, 0), IsCA: true, BasicConstraintsValid: true,
+		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := writeKey(keyPath, k); err != nil {
+		return nil, nil, err
+	}
+	if err := os.WriteFile(crtPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644); err != nil {
+		return nil, nil, err
+	}
+	c, err := x509.ParseCertificate(der)
+	return c, k, err
+}
+
+func makeCert(dir string, s certSpec, ca *x509.Certificate, caKey *ecdsa.PrivateKey) error {
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: s.cn, Organization: s.orgs},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0),
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, DNSNames: s.dns}
+	if s.client {
+		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageClientAuth)
+	}
+	if s.server {
+		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageServerAuth)
+	}
+	for _, ip := range s.ips {
+		if p := net.ParseIP(strings.TrimSpace(ip)); p != nil {
+			tmpl.IPAddresses = append(tmpl.IPAddresses, p)
+		}
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca, &k.PublicKey, caKey)
+	if err != nil {
+		return err
+	}
+	if err := writeKey(filepath.Join(dir, s.name+".key"), k); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, s.name+".crt"), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o644)
+}

@@ -1,0 +1,77 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+)
+
+// runConnFill opens established TCP connections on loopback (each one an ASSURED
+// conntrack entry that early_drop cannot evict) until new ones stop getting
+// through, holds them, and keeps trying a new one every -probe so the kernel
+// keeps reporting "table full". Bounded by -max and -duration; loopback only.
+func runConnFill(args []string) int {
+	fs := flag.NewFlagSet("connfill", flag.ContinueOnError)
+	max := fs.Int("max", 5000, "most connections to hold (1..60000)")
+	duration := fs.Duration("duration", 5*time.Minute, "stop after this long")
+	probe := fs.Duration("probe", 2*time.Second, "interval between probing connects once full")
+	if err := fs.Parse(args); err != nil || *max < 1 || *max > 60000 {
+		fmt.Fprintln(os.Stderr, "usage: connfill [-max N] [-duration D] [-probe D]")
+		return 2
+	}
+	ln, err := net.Listen("tcp4", "127.0.0.1:0")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "connfill:", err)
+		return 1
+	}
+	defer ln.Close()
+	var held []net.Conn
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			held = append(held, c)
+		}
+	}()
+	addr := ln.Addr().String()
+	var conns []net.Conn
+	fails := 0
+	for len(conns) < *max && fails < 3 {
+		c, err := net.DialTimeout("tcp4", addr, 700*time.Millisecond)
+		if err != nil {
+			fails++
+			continue
+		}
+		fails = 0
+		conns = append(conns, c)
+	}
+	fmt.Fprintf(os.Stderr, "connfill: holding %d connections to %s (stopped after %d failed connects)\n", len(conns), addr, fails)
+	deadline := time.After(*duration)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	tick := time.NewTicker(*probe)
+	defer tick.Stop()
+	for {
+		select {
+		case <-deadline:
+			return 0
+		case <-sig:
+			for _, c := range conns {
+				c.Close()
+			}
+			return 0
+		case <-tick.C:
+			if c, err := net.DialTimeout("tcp4", addr, 500*time.Millisecond); err == nil {
+				conns = append(conns, c)
+			} else {
+				fmt.Fprintln(os.Stderr, "connfill: probe connect failed:", err)
+			}
+		}
+	}
+}

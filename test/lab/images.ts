@@ -1,0 +1,80 @@
+// Builds the lab's container images locally (no registry) and imports them into containerd.
+import fs from 'node:fs'
+import path from 'node:path'
+import { CACHE_DIR, RUN_DIR } from './layout.ts'
+import { IMAGES } from './manifests.ts'
+import { bin } from './build.ts'
+import { progress, run } from './sh.ts'
+
+const CTR = ['ctr', '--address', `${RUN_DIR}/containerd.sock`, '-n', 'k8s.io']
+
+interface ImageSpec {
+  ref: string
+  files: Array<[string, string]> // [path in image, source on host]
+  links?: Array<[string, string]> // [path in image, link target]
+  entrypoint?: string[]
+  cmd?: string[]
+}
+
+function busyboxApplets(): string[] {
+  return run(['/bin/busybox', '--list']).stdout.split('\n').filter((a) => a && a !== 'busybox')
+}
+
+function specs(): ImageSpec[] {
+  const lt = bin('labtools')
+  return [
+    { ref: IMAGES.pause, files: [['pause', lt]], entrypoint: ['/pause'] },
+    { ref: IMAGES.httpd, files: [['labhttpd', lt]], entrypoint: ['/labhttpd'] },
+    { ref: IMAGES.coredns, files: [['coredns', bin('coredns')]], entrypoint: ['/coredns'] },
+    {
+      ref: IMAGES.busybox,
+      files: [
+        ['bin/busybox', '/bin/busybox'],
+        ['bin/labtools', lt],
+      ],
+      links: [...busyboxApplets().map((a): [string, string] => [`bin/${a}`, 'busybox']), ['bin/resolve', 'labtools']],
+      cmd: ['sh'],
+    },
+  ]
+}
+
+function buildRootfs(s: ImageSpec, root: string): void {
+  fs.rmSync(root, { recursive: true, force: true })
+  for (const d of ['etc', 'tmp', 'proc', 'sys', 'dev', 'bin']) fs.mkdirSync(path.join(root, d), { recursive: true })
+  fs.chmodSync(path.join(root, 'tmp'), 0o1777)
+  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n')
+  fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n')
+  for (const [dst, src] of s.files) {
+    const p = path.join(root, dst)
+    fs.mkdirSync(path.dirname(p), { recursive: true })
+    fs.copyFileSync(src, p)
+    fs.chmodSync(p, 0o755)
+  }
+  for (const [dst, target] of s.links ?? []) {
+    const p = path.join(root, dst)
+    if (!fs.existsSync(p)) fs.symlinkSync(target, p)
+  }
+}
+
+/** Imports every lab image that containerd does not have yet (rebuilding archives when binaries changed). */
+export function ensureImages(): void {
+  const have = new Set(run([...CTR, 'images', 'ls', '-q']).stdout.split('\n'))
+  const dir = path.join(CACHE_DIR, 'images')
+  fs.mkdirSync(dir, { recursive: true })
+  for (const s of specs()) {
+    const name = s.ref.replace(/[/:]/g, '_')
+    const archive = path.join(dir, `${name}.tar`)
+    const newest = Math.max(...s.files.map(([, src]) => fs.statSync(src).mtimeMs))
+    const fresh = fs.existsSync(archive) && fs.statSync(archive).mtimeMs >= newest
+    if (have.has(s.ref) && fresh) continue
+    progress(`image ${s.ref}: building and importing`)
+    const root = path.join(dir, `${name}.rootfs`)
+    buildRootfs(s, root)
+    const args = [bin('ociimage'), '-rootfs', root, '-name', s.ref, '-out', archive]
+    if (s.entrypoint) args.push('-entrypoint', s.entrypoint.join(','))
+    if (s.cmd) args.push('-cmd', s.cmd.join(','))
+    run(args)
+    fs.rmSync(root, { recursive: true, force: true })
+    run([...CTR, 'images', 'import', archive], { timeout: 300_000 })
+  }
+}

@@ -1,0 +1,81 @@
+// The test command: brings the lab up when e2e tests are selected, runs every uvu
+// file in its own process, and ends with one "N passed, N failed" line.
+// Skipped tests count as failed. Usage: npm test [-- --unit] [-- FILTER...]
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import path from 'node:path'
+
+const root = path.resolve(import.meta.dirname, '..')
+const args = process.argv.slice(2)
+const unitOnly = args.includes('--unit')
+const filters = args.filter((a) => !a.startsWith('--'))
+
+function walk(dir: string): string[] {
+  const out: string[] = []
+  for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+    if (e.name === 'node_modules' || e.name.startsWith('go') || e.name === 'fixtures') continue
+    const p = path.join(dir, e.name)
+    if (e.isDirectory()) out.push(...walk(p))
+    else if (/\.(test|e2e)\.ts$/.test(e.name)) out.push(p)
+  }
+  return out.sort()
+}
+
+let files = walk(path.join(root, 'test'))
+if (unitOnly) files = files.filter((f) => f.endsWith('.test.ts'))
+if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x)))
+// Unit tests first, then the lab's own scenario tests last (they break and mend the lab).
+const rank = (f: string) => (f.endsWith('.test.ts') ? 0 : f.includes(`${path.sep}lab${path.sep}`) ? 2 : 1)
+files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+
+let passed = 0
+let failed = 0
+const failures: string[] = []
+
+if (files.some((f) => f.endsWith('.e2e.ts'))) {
+  console.log('# lab: making sure it is up (npm run lab -- up)')
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'up'], { stdio: 'inherit', cwd: root })
+  if (r.status !== 0) {
+    console.log(`# lab: could not start (exit ${r.status}); every e2e test counts as failed. See the lab output above.`)
+    const e2e = files.filter((f) => f.endsWith('.e2e.ts'))
+    failed += e2e.length
+    failures.push(...e2e.map((f) => `${path.relative(root, f)} (lab not up)`))
+    files = files.filter((f) => f.endsWith('.test.ts'))
+  }
+}
+
+for (const f of files) {
+  const rel = path.relative(root, f)
+  const t0 = Date.now()
+  const r = spawnSync(process.execPath, ['--import', 'tsx', f], {
+    cwd: root,
+    encoding: 'utf8',
+    env: { ...process.env, FORCE_COLOR: '0' },
+    timeout: 15 * 60_000,
+    maxBuffer: 64 << 20,
+  })
+  const out = (r.stdout ?? '') + (r.stderr ?? '')
+  const num = (k: string) => Number(out.match(new RegExp(`${k}:\\s+(\\d+)`))?.[1] ?? NaN)
+  const total = num('Total')
+  const ok = num('Passed')
+  const skipped = num('Skipped') || 0
+  let fileFailed: number
+  if (Number.isNaN(total)) {
+    fileFailed = 1 // crashed before uvu could report
+  } else {
+    passed += ok
+    fileFailed = total - ok + skipped
+  }
+  if (r.status !== 0 && fileFailed === 0) fileFailed = 1
+  failed += fileFailed
+  const secs = ((Date.now() - t0) / 1000).toFixed(1)
+  console.log(`${fileFailed ? 'FAIL' : 'ok  '} ${rel}  (${Number.isNaN(ok) ? 0 : ok} passed, ${fileFailed} failed${skipped ? `, ${skipped} skipped` : ''}, ${secs}s)`)
+  if (fileFailed) {
+    failures.push(rel)
+    console.log(out.split('\n').map((l) => `    ${l}`).join('\n'))
+  }
+}
+
+if (failures.length) console.log(`\nfailed files:\n${failures.map((f) => `  ${f}`).join('\n')}`)
+console.log(`${passed} passed, ${failed} failed`)
+process.exit(failed || passed === 0 ? 1 : 0)
