@@ -97,7 +97,11 @@ function readyCount(ns: string, selector: string): number {
 
 /** True when every daemon runs, the node is Ready and every expected pod is Ready. */
 export function healthy(): boolean {
-  if (COMPONENTS.some((c) => !running(c.name))) return false
+  return COMPONENTS.every((c) => running(c.name)) && workloadsReady()
+}
+
+/** True when the node and every expected pod are Ready. */
+export function workloadsReady(): boolean {
   const n = kubectl(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], { ok: true })
   if (n.stdout.trim() !== 'True') return false
   return EXPECTED.every(([ns, sel, want]) => readyCount(ns, sel) >= want)
@@ -105,7 +109,7 @@ export function healthy(): boolean {
 
 /** Waits until the node and every expected pod are Ready. */
 export async function waitHealthy(timeoutMs = 120_000): Promise<void> {
-  await waitFor('the node and all lab pods to be Ready', () => healthy(), timeoutMs, 1000)
+  await waitFor('the node and all lab pods to be Ready', () => workloadsReady(), timeoutMs, 1000)
 }
 
 /** Brings the lab up (idempotent: a healthy lab is left as it is). */

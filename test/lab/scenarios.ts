@@ -35,7 +35,7 @@ export function sliceIPs(ns: string, svc: string): string[] {
 /** DNAT targets (ip) of kube-proxy's KUBE-SEP chains for ns/svc in iptables-save. */
 export function iptablesEndpointIPs(ns: string, svc: string): string[] {
   const out = run(['iptables-save', '-t', 'nat']).stdout
-  const re = new RegExp(`^-A KUBE-SEP-\\S+ -m comment --comment "?${ns}/${svc}:\\S*"? .*--to-destination (\\d+\\.\\d+\\.\\d+\\.\\d+):`, 'gm')
+  const re = new RegExp(`^-A KUBE-SEP-\\S+ .*--comment "?${ns}/${svc}:[^ "]*"? .*--to-destination (\\d+\\.\\d+\\.\\d+\\.\\d+):`, 'gm')
   return [...new Set([...out.matchAll(re)].map((m) => m[1]))].sort()
 }
 
@@ -53,8 +53,10 @@ function podSandbox(ns: string, pod: string): string {
 
 /** Host-side veth of a pod (the interface whose ifindex is the pod eth0's iflink). */
 export function hostVeth(pid: number): string {
-  const iflink = run(['nsenter', '-t', String(pid), '-n', 'cat', '/sys/class/net/eth0/iflink']).stdout.trim()
-  const links = JSON.parse(run(['ip', '-j', 'link', 'show']).stdout) as any[]
+  // Ask netlink inside the netns: /sys under `nsenter -n` still shows the host's interfaces.
+  const [eth0] = JSON.parse(run(['nsenter', '-t', String(pid), '-n', 'ip', '-j', 'link', 'show', 'eth0']).stdout) as any[]
+  const iflink = String(eth0?.link_index ?? '')
+  const links = JSON.parse(run(['ip', '-j', 'link', 'show', 'type', 'veth']).stdout) as any[]
   const l = links.find((x) => String(x.ifindex) === iflink)
   if (!l) throw new Error(`lab: no host interface with ifindex ${iflink}`)
   return l.ifname
@@ -106,6 +108,8 @@ export const SCENARIOS: Scenario[] = [
     breaks: 'CoreDNS scaled to 0: the kube-dns Service has no endpoints, every lookup times out',
     async on() {
       kubectl(['scale', 'deployment/coredns', '-n', 'kube-system', '--replicas=0'])
+      // Terminating pods keep serving (kube-proxy falls back to them): wait until they are gone.
+      await waitFor('CoreDNS pods to be gone', () => kubectl(['get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-dns', '-o', 'name']).stdout.trim() === '', 30_000)
       await waitFor('kube-dns to have no endpoints', () => sliceIPs('kube-system', 'kube-dns').length === 0, 30_000)
     },
     async off() {

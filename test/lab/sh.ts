@@ -11,7 +11,7 @@ export interface Ran {
 }
 
 /** Runs argv synchronously; throws with stderr when it fails unless ok:true is passed. */
-export function run(argv: string[], opts: SpawnSyncOptions & { ok?: boolean; input?: string; quiet?: boolean } = {}): Ran {
+export function run(argv: string[], opts: Omit<SpawnSyncOptions, "input"> & { ok?: boolean; input?: string } = {}): Ran {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 << 20, ...opts })
   const res = { code: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') }
   if (r.error) res.stderr += String(r.error)
@@ -22,7 +22,7 @@ export function run(argv: string[], opts: SpawnSyncOptions & { ok?: boolean; inp
 }
 
 /** True when argv exits 0. */
-export function succeeds(argv: string[], opts: SpawnSyncOptions = {}): boolean {
+export function succeeds(argv: string[], opts: Omit<SpawnSyncOptions, "input"> = {}): boolean {
   return run(argv, { ...opts, ok: true }).code === 0
 }
 

@@ -29,14 +29,21 @@ func runConnFill(args []string) int {
 		return 1
 	}
 	defer ln.Close()
-	var held []net.Conn
+	accepted := make(chan net.Conn, 64)
 	go func() {
 		for {
 			c, err := ln.Accept()
 			if err != nil {
+				close(accepted)
 				return
 			}
-			held = append(held, c)
+			accepted <- c
+		}
+	}()
+	var held []net.Conn
+	go func() {
+		for c := range accepted {
+			held = append(held, c) // kept open: the server side of each held flow
 		}
 	}()
 	addr := ln.Addr().String()
@@ -67,10 +74,15 @@ func runConnFill(args []string) int {
 			}
 			return 0
 		case <-tick.C:
-			if c, err := net.DialTimeout("tcp4", addr, 500*time.Millisecond); err == nil {
+			// Top the table up again as other entries expire; the failing connect
+			// is the drop the kernel reports ("table full, dropping packet").
+			for len(conns) < *max {
+				c, err := net.DialTimeout("tcp4", addr, 500*time.Millisecond)
+				if err != nil {
+					fmt.Fprintf(os.Stderr, "connfill: holding %d; probe connect failed: %v\n", len(conns), err)
+					break
+				}
 				conns = append(conns, c)
-			} else {
-				fmt.Fprintln(os.Stderr, "connfill: probe connect failed:", err)
 			}
 		}
 	}

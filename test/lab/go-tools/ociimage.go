@@ -112,9 +112,9 @@ func buildImage(rootfs, name string, entry, cmd []string, out string) error {
 	ld := digest(layer)
 	cfg := map[string]any{
 		"architecture": "amd64", "os": "linux",
-		"config":       map[string]any{"Entrypoint": entry, "Cmd": cmd, "Env": []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
-		"rootfs":       map[string]any{"type": "layers", "diff_ids": []string{"sha256:" + ld}},
-		"created":      "1970-01-01T00:00:00Z",
+		"config":  map[string]any{"Entrypoint": entry, "Cmd": cmd, "Env": []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}},
+		"rootfs":  map[string]any{"type": "layers", "diff_ids": []string{"sha256:" + ld}},
+		"created": "1970-01-01T00:00:00Z",
 	}
 	cfgB, _ := json.Marshal(cfg)
 	man := map[string]any{

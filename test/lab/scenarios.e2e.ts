@@ -1,0 +1,169 @@
+// Each fault scenario is a real break: on, check it with plain tools, off, check the lab is healthy again.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import fs from 'node:fs'
+import { NET, NODE } from './layout.ts'
+import { kubectl, kubectlJSON, workloadsReady } from './lab.ts'
+import { SCENARIOS, conntrackDrops, hostVeth, iptablesEndpointIPs, podPid, scenario, sliceIPs } from './scenarios.ts'
+import { run } from './sh.ts'
+
+const rejectRule = (ns: string, svc: string) =>
+  run(['iptables-save', '-t', 'filter']).stdout.split('\n').find((l) => l.includes(`"${ns}/${svc}:http has no endpoints"`) && l.includes('REJECT'))
+const nodeReady = () => kubectl(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout
+const fromClient = (...cmd: string[]) => kubectl(['exec', '-n', 'shop', 'client', '--', ...cmd], { ok: true })
+const clusterIP = (ns: string, svc: string) => kubectl(['get', 'svc', '-n', ns, svc, '-o', 'jsonpath={.spec.clusterIP}']).stdout
+
+test.after(async () => {
+  for (const s of SCENARIOS) await s.off() // leave the lab healthy even when an assertion failed
+})
+
+test('every scenario has a name, a description, and rejects a bad state', async () => {
+  assert.ok(SCENARIOS.length >= 9)
+  try {
+    await scenario('dns-down', 'maybe')
+    assert.unreachable('a bad state must throw')
+  } catch (e) {
+    assert.match(String(e), /must be "on" or "off", got "maybe"/)
+  }
+  try {
+    await scenario('no-such', 'on')
+    assert.unreachable('an unknown scenario must throw')
+  } catch (e) {
+    assert.match(String(e), /unknown scenario "no-such"; known: dns-down/)
+  }
+})
+
+test('dns-down: kube-dns has no endpoints and a lookup from a pod fails; off restores answers', async () => {
+  await scenario('dns-down', 'on')
+  await scenario('dns-down', 'on') // idempotent
+  assert.equal(sliceIPs('kube-system', 'kube-dns'), [])
+  const pid = podPid('shop', 'client')
+  const dig = run(['nsenter', '-t', String(pid), '-n', 'dig', '+time=1', '+tries=1', `@${NET.dnsIP}`, 'kubernetes.default.svc.cluster.local'], { ok: true })
+  assert.not.equal(dig.code, 0, 'dig must fail while CoreDNS is down')
+  await scenario('dns-down', 'off')
+  assert.equal(sliceIPs('kube-system', 'kube-dns').length, 2)
+  const ok = run(['nsenter', '-t', String(pid), '-n', 'dig', '+short', '+time=2', `@${NET.dnsIP}`, 'kubernetes.default.svc.cluster.local'])
+  assert.equal(ok.stdout.trim(), NET.kubernetesSvcIP)
+})
+
+test('dns-ndots: the ndots:5 pod walks the search list; CoreDNS logs NXDOMAIN for each candidate', async () => {
+  await scenario('dns-ndots', 'on')
+  const resolvConf = kubectl(['exec', '-n', 'shop', 'dns-ndots', '--', 'cat', '/etc/resolv.conf']).stdout
+  assert.match(resolvConf, /options ndots:5/)
+  assert.match(resolvConf, /search shop\.svc\.cluster\.local svc\.cluster\.local cluster\.local lab\.example/)
+  let logs = ''
+  for (let i = 0; i < 20 && !/external\.lab\.example\.shop\.svc\.cluster\.local\. NXDOMAIN/.test(logs); i++) {
+    await new Promise((r) => setTimeout(r, 1000))
+    logs = kubectl(['logs', '-n', 'kube-system', '-l', 'k8s-app=kube-dns', '--tail=-1', '--prefix']).stdout
+  }
+  assert.match(logs, /A external\.lab\.example\.shop\.svc\.cluster\.local\. NXDOMAIN/)
+  assert.match(logs, /A external\.lab\.example\.cluster\.local\. NXDOMAIN/)
+  assert.match(logs, /A external\.lab\.example\. NOERROR/)
+  assert.match(logs, /A api\.partner\.example\. NXDOMAIN/)
+  await scenario('dns-ndots', 'off')
+  assert.equal(kubectl(['get', 'pod', '-n', 'shop', 'dns-ndots'], { ok: true }).code, 1)
+})
+
+test('svc-no-endpoints: shop/orders has no endpoints and kube-proxy rejects its ClusterIP', async () => {
+  await scenario('svc-no-endpoints', 'on')
+  assert.equal(sliceIPs('shop', 'orders'), [])
+  let rule: string | undefined
+  for (let i = 0; i < 30 && !rule; i++) {
+    rule = rejectRule('shop', 'orders')
+    if (!rule) await new Promise((r) => setTimeout(r, 500))
+  }
+  assert.ok(rule, 'kube-proxy writes a REJECT rule for a Service without endpoints')
+  const r = fromClient('nc', '-w', '2', clusterIP('shop', 'orders'), '80')
+  assert.not.equal(r.code, 0)
+  await scenario('svc-no-endpoints', 'off')
+  assert.equal(kubectl(['get', 'svc', '-n', 'shop', 'orders'], { ok: true }).code, 1)
+})
+
+test('svc-targetport: endpoints point at 9090 where nothing listens; connections are refused', async () => {
+  await scenario('svc-targetport', 'on')
+  const slices = kubectlJSON(['get', 'endpointslices', '-n', 'shop', '-l', 'kubernetes.io/service-name=web-badport']).items
+  assert.equal(slices[0].ports[0].port, 9090)
+  assert.equal(slices[0].endpoints.length, 2)
+  const r = fromClient('sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${clusterIP('shop', 'web-badport')} 80`)
+  assert.not.match(r.stdout, /200 OK/)
+  const good = fromClient('sh', '-c', `printf 'GET / HTTP/1.0\\r\\n\\r\\n' | nc -w 2 ${clusterIP('shop', 'web')} 80`)
+  assert.match(good.stdout, /200 OK/)
+  await scenario('svc-targetport', 'off')
+})
+
+test('crashloop: restarts rise, Last State is Terminated with exit code 3, BackOff events are recorded', async () => {
+  await scenario('crashloop', 'on')
+  let st: any
+  for (let i = 0; i < 40; i++) {
+    const pod = (kubectlJSON(['get', 'pods', '-n', 'shop', '-l', 'app=crasher']).items as any[])[0]
+    st = pod?.status?.containerStatuses?.[0]
+    if (st?.restartCount >= 2 && st?.state?.waiting?.reason === 'CrashLoopBackOff') break
+    await new Promise((r) => setTimeout(r, 1000))
+  }
+  assert.ok(st.restartCount >= 2, `restartCount ${st.restartCount}`)
+  assert.equal(st.lastState.terminated.exitCode, 3)
+  assert.equal(st.lastState.terminated.reason, 'Error')
+  const name = (kubectlJSON(['get', 'pods', '-n', 'shop', '-l', 'app=crasher']).items as any[])[0].metadata.name
+  assert.match(kubectl(['logs', '-n', 'shop', name, '--previous']).stdout, /loading config/)
+  const events = kubectl(['get', 'events', '-n', 'shop', '--field-selector', `involvedObject.name=${name}`]).stdout
+  assert.match(events, /BackOff/)
+  await scenario('crashloop', 'off')
+})
+
+test('conntrack-full: the table reaches nf_conntrack_max, drops count up and the kernel logs it; off restores the max', async () => {
+  const before = fs.readFileSync('/proc/sys/net/netfilter/nf_conntrack_max', 'utf8').trim()
+  const drops0 = conntrackDrops()
+  await scenario('conntrack-full', 'on')
+  const max = Number(fs.readFileSync('/proc/sys/net/netfilter/nf_conntrack_max', 'utf8'))
+  const count = Number(fs.readFileSync('/proc/sys/net/netfilter/nf_conntrack_count', 'utf8'))
+  assert.ok(max < Number(before), 'max is lowered')
+  assert.ok(count >= max - 5, `count ${count} is at max ${max}`)
+  assert.ok(conntrackDrops() > drops0, 'conntrack -S drop rises')
+  assert.match(run(['dmesg']).stdout, /nf_conntrack: table full, dropping packet/)
+  await scenario('conntrack-full', 'off')
+  assert.equal(fs.readFileSync('/proc/sys/net/netfilter/nf_conntrack_max', 'utf8').trim(), before)
+})
+
+test('stale-rules: with kube-proxy stopped the node still DNATs to a deleted pod; off resyncs', async () => {
+  await scenario('stale-rules', 'on')
+  const slice = sliceIPs('shop', 'web')
+  const rules = iptablesEndpointIPs('shop', 'web')
+  assert.equal(slice.length, 2)
+  assert.ok(rules.some((ip) => !slice.includes(ip)), `rules ${rules} keep an IP the slices no longer have (${slice})`)
+  await scenario('stale-rules', 'off')
+  assert.equal(iptablesEndpointIPs('shop', 'web'), sliceIPs('shop', 'web'))
+})
+
+test('node-notready: kubelet stopped, the node is NotReady, SSH still answers; off brings it back', async () => {
+  await scenario('node-notready', 'on')
+  assert.not.equal(nodeReady(), 'True')
+  const node = kubectlJSON(['get', 'node', NODE])
+  const ready = node.status.conditions.find((c: any) => c.type === 'Ready')
+  assert.equal(ready.reason, 'NodeStatusUnknown')
+  const ssh = run(['ssh', '-F', '/var/lib/kinspect-lab/ssh/ssh_config', NODE, 'pgrep', '-x', 'kubelet'], { ok: true })
+  assert.equal(ssh.code, 1, 'ssh works and finds no kubelet')
+  await scenario('node-notready', 'off')
+  assert.equal(nodeReady(), 'True')
+})
+
+test('mtu-mismatch: the client pod and its host veth are at 9000, the bridge at 1500, nothing else changed', async () => {
+  const hostMtus = () => (JSON.parse(run(['ip', '-j', 'link', 'show']).stdout) as any[]).filter((l) => !l.ifname.startsWith('veth')).map((l) => `${l.ifname}:${l.mtu}`)
+  const before = hostMtus()
+  await scenario('mtu-mismatch', 'on')
+  const pid = podPid('shop', 'client')
+  const [eth0] = JSON.parse(run(['nsenter', '-t', String(pid), '-n', 'ip', '-j', 'link', 'show', 'eth0']).stdout)
+  const [veth] = JSON.parse(run(['ip', '-j', 'link', 'show', hostVeth(pid)]).stdout)
+  const [bridge] = JSON.parse(run(['ip', '-j', 'link', 'show', NET.cniBridge]).stdout)
+  assert.equal([eth0.mtu, veth.mtu, bridge.mtu], [9000, 9000, 1500])
+  assert.equal(veth.master, NET.cniBridge)
+  assert.equal(hostMtus(), before, 'no other host interface changed')
+  await scenario('mtu-mismatch', 'off')
+  const [eth0b] = JSON.parse(run(['nsenter', '-t', String(pid), '-n', 'ip', '-j', 'link', 'show', 'eth0']).stdout)
+  assert.equal(eth0b.mtu, 1500)
+})
+
+test('after every scenario is off the lab is healthy', () => {
+  assert.ok(workloadsReady())
+})
+
+test.run()
