@@ -31,7 +31,7 @@ export async function setProxyMode(mode: string): Promise<void> {
   const ready = () => {
     if (!running('kube-proxy')) throw new Error(`kube-proxy exited; see ${logFile('kube-proxy')}`)
     if (mode === 'iptables') return run(['iptables-save', '-t', 'nat'], { ok: true }).stdout.includes('kube-system/kube-dns:dns ')
-    if (mode === 'nftables') return run(['nft', 'list', 'table', 'ip', 'kube-proxy'], { ok: true }).stdout.includes('kube-system/kube-dns/dns')
+    if (mode === 'nftables') return run(['nft', 'list', 'table', 'ip', 'kube-proxy'], { ok: true }).stdout.includes('kube-system/kube-dns/')
     return run(['ipvsadm', '-Ln'], { ok: true }).stdout.includes('10.96.0.10:53')
   }
   await waitFor(`kube-proxy ${mode} rules for kube-dns`, ready, 30_000, 500)

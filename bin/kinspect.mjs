@@ -1,0 +1,39 @@
+#!/usr/bin/env node
+// kinspect (also installed as kubectl-inspect): runs the built dist/ when it is there and newer than
+// src/, else the TypeScript sources through tsx (a checkout works without a build step).
+// KINSPECT_FROM_SOURCE=1 forces the sources, KINSPECT_FROM_SOURCE=0 the build (when there is one).
+import { existsSync, readdirSync, statSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import path from 'node:path'
+
+const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)))
+
+function newestSource(dir) {
+  let newest = 0
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, e.name)
+    if (e.isDirectory()) newest = Math.max(newest, newestSource(p))
+    else if (e.name.endsWith('.ts')) newest = Math.max(newest, statSync(p).mtimeMs)
+  }
+  return newest
+}
+
+function useDist() {
+  if (process.env.KINSPECT_FROM_SOURCE === '1') return false
+  const built = path.join(root, 'dist', 'cli.js')
+  if (!existsSync(built)) return false
+  if (process.env.KINSPECT_FROM_SOURCE === '0') return true
+  const src = path.join(root, 'src')
+  return !existsSync(src) || statSync(built).mtimeMs >= newestSource(src)
+}
+
+let mod
+if (useDist()) {
+  mod = await import('../dist/cli.js')
+} else {
+  const { register } = await import('tsx/esm/api')
+  register()
+  mod = await import('../src/cli.ts')
+}
+const code = await mod.main(process.argv.slice(2))
+process.exit(code)

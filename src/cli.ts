@@ -1,0 +1,247 @@
+// The kinspect / kubectl-inspect command: argument parsing (pure) and main(), which starts the shell.
+// Start-up path: only node built-ins are imported here; config, session and REPL load on demand.
+import fs from 'node:fs'
+import path from 'node:path'
+import { pathToFileURL } from 'node:url'
+import { ShellError, formatError } from './repl/errors.ts'
+import { parseParamFlags, recipesUnavailable, type RecipesPort } from './repl/recipes.ts'
+import { palette, wantColor } from './render/color.ts'
+import type { Session } from './session.ts'
+
+/** Flags every mode shares. */
+export interface CommonFlags {
+  context?: string
+  namespace?: string
+  kubeconfig?: string
+}
+
+/** What the command line asks for. */
+export type CliCommand =
+  | { kind: 'help' }
+  | { kind: 'version' }
+  | ({ kind: 'repl' } & CommonFlags)
+  | ({ kind: 'eval'; expr: string } & CommonFlags)
+  | ({ kind: 'script'; file: string } & CommonFlags)
+  | ({ kind: 'notebook'; file: string } & CommonFlags)
+  | ({ kind: 'run'; name: string; params: Record<string, string> } & CommonFlags)
+  | ({ kind: 'recipes' } & CommonFlags)
+
+/** The usage text; `prog` is "kinspect" or "kubectl inspect". */
+export function usage(prog = 'kinspect'): string {
+  return `Usage:
+  ${prog} [--context C] [-n|--namespace NS] [--kubeconfig F] [-e EXPR] [FILE.mjs|FILE.md]
+  ${prog} run NAME [--param value]...
+  ${prog} recipes
+  ${prog} --help | --version
+
+An investigation shell for Kubernetes: the API, the nodes (SSH) and pod network namespaces.
+  (no arguments)   start the shell; the prompt is CONTEXT:NAMESPACE>, .help lists commands and globals
+  -e EXPR          evaluate one expression with the shell's globals and print the result
+  FILE.mjs         run a zx-style script with the shell's globals
+  FILE.md          run the js blocks of a notebook written by .save, in order
+  run NAME         run a recipe with --param value parameters
+  recipes          list the recipes found in the config's recipeDirs
+  --context C      kubeconfig context (default: the config's, then the kubeconfig's current-context)
+  -n, --namespace  namespace (default: the config's, then the context's, then "default")
+  --kubeconfig F   use this kubeconfig file alone (default: $KUBECONFIG, then ~/.kube/config)
+
+Environment: KUBECONFIG, KINSPECT_CONFIG (the .recipes config file), KINSPECT_HISTORY,
+KINSPECT_SSH_CONFIG, KINSPECT_KNOWN_HOSTS, NO_COLOR. Installed as kubectl-inspect too: kubectl inspect.
+`
+}
+
+const VALUE_FLAGS: Record<string, keyof CommonFlags | 'expr'> = {
+  '--context': 'context',
+  '-n': 'namespace',
+  '--namespace': 'namespace',
+  '--kubeconfig': 'kubeconfig',
+  '-e': 'expr',
+  '--eval': 'expr',
+}
+
+/** Parses argv (without node and the script); throws ShellError('usage') naming the bad flag. Pure. */
+export function parseArgs(argv: readonly string[]): CliCommand {
+  const flags: CommonFlags & { expr?: string } = {}
+  const positional: string[] = []
+  let i = 0
+  for (; i < argv.length; i++) {
+    const a = argv[i]
+    if (a === '--') {
+      positional.push(...argv.slice(i + 1))
+      break
+    }
+    if (a === '-h' || a === '--help') return { kind: 'help' }
+    if (a === '-V' || a === '--version') return { kind: 'version' }
+    const eq = a.startsWith('--') ? a.indexOf('=') : -1
+    const name = eq > 0 ? a.slice(0, eq) : a
+    const key = VALUE_FLAGS[name]
+    if (key) {
+      const value = eq > 0 ? a.slice(eq + 1) : argv[++i]
+      if (value === undefined || (eq < 0 && value.startsWith('-') && key !== 'expr')) throw new ShellError('usage', `flag ${name} needs a value`, `usage: ${name} ${key === 'expr' ? 'EXPR' : key.toUpperCase()}`)
+      if (value === '') throw new ShellError('usage', `flag ${name} needs a non-empty value`)
+      if (flags[key] !== undefined) throw new ShellError('usage', `flag ${name} given twice`)
+      flags[key] = value
+      continue
+    }
+    if (a.startsWith('-') && a !== '-') throw new ShellError('usage', `unknown flag ${name}`, 'kinspect --help lists the flags')
+    positional.push(a)
+    // `run NAME --param v`: everything after NAME belongs to the recipe.
+    if (positional[0] === 'run' && positional.length === 2) {
+      i++
+      break
+    }
+  }
+  const { expr, ...common } = flags
+  const [first, ...rest] = positional
+  if (first === 'run') {
+    if (expr !== undefined) throw new ShellError('usage', '-e cannot be combined with run')
+    const name = rest[0]
+    if (!name) throw new ShellError('usage', 'run needs a recipe name', 'usage: kinspect run NAME [--param value]...')
+    return { kind: 'run', name, params: parseParamFlags([...argv.slice(i)]), ...common }
+  }
+  if (first === 'recipes') {
+    if (rest.length || expr !== undefined) throw new ShellError('usage', `recipes takes no arguments, received ${[...rest, ...(expr !== undefined ? ['-e'] : [])].join(' ')}`)
+    return { kind: 'recipes', ...common }
+  }
+  if (positional.length > 1) throw new ShellError('usage', `expected at most one FILE, received ${positional.join(' ')}`)
+  if (first !== undefined) {
+    if (expr !== undefined) throw new ShellError('usage', `-e and FILE (${first}) cannot be combined`)
+    if (/\.(md|markdown)$/i.test(first)) return { kind: 'notebook', file: first, ...common }
+    if (/\.(mjs|js)$/i.test(first)) return { kind: 'script', file: first, ...common }
+    throw new ShellError('usage', `FILE must be a .mjs/.js script or a .md notebook, received ${first}`, 'subcommands: run, recipes')
+  }
+  if (expr !== undefined) return { kind: 'eval', expr, ...common }
+  return { kind: 'repl', ...common }
+}
+
+/** Streams and environment of one run (tests pass their own). */
+export interface CliIO {
+  stdin: NodeJS.ReadableStream & { isTTY?: boolean }
+  stdout: NodeJS.WritableStream & { isTTY?: boolean }
+  stderr: NodeJS.WritableStream & { isTTY?: boolean }
+  env: Record<string, string | undefined>
+  cwd: string
+  /** Program name for messages: "kinspect" or "kubectl inspect". */
+  prog?: string
+}
+
+function version(): string {
+  const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
+  return pkg.version
+}
+
+/** A RecipesPort that loads src/recipes on first use and fails with a clear error when it is missing. */
+function lazyRecipes(): RecipesPort {
+  let port: Promise<RecipesPort | undefined> | undefined
+  const get = async () => {
+    port ??= import('./repl/recipes.ts').then((m) => m.loadRecipesPort())
+    const p = await port
+    if (!p) throw recipesUnavailable()
+    return p
+  }
+  return {
+    runRecipe: async (...a) => (await get()).runRecipe(...a),
+    listRecipes: async (...a) => (await get()).listRecipes(...a),
+  }
+}
+
+/** Runs kinspect with argv; resolves to the exit code (2 for bad usage, 1 for a failure). */
+export async function main(argv: readonly string[], io: CliIO = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }): Promise<number> {
+  const prog = io.prog ?? (/kubectl-inspect/.test(process.argv[1] ?? '') ? 'kubectl inspect' : 'kinspect')
+  const errColor = wantColor(io.stderr, io.env)
+  let cmd: CliCommand
+  try {
+    cmd = parseArgs(argv)
+  } catch (e) {
+    io.stderr.write(`${prog}: ${(e as Error).message}\n${(e as ShellError).hint && !/^usage:/.test((e as ShellError).hint!) ? `hint: ${(e as ShellError).hint}\n` : ''}\n${usage(prog)}`)
+    return 2
+  }
+  if (cmd.kind === 'help') {
+    io.stdout.write(usage(prog))
+    return 0
+  }
+  if (cmd.kind === 'version') {
+    io.stdout.write(`kinspect ${version()}\n`)
+    return 0
+  }
+
+  const [{ loadConfig }, sessionMod] = await Promise.all([import('./config.ts'), import('./session.ts')])
+  let session: Session
+  try {
+    const config = loadConfig({ cwd: io.cwd, env: io.env })
+    session = await sessionMod.Session.create({ context: cmd.context, namespace: cmd.namespace, kubeconfig: cmd.kubeconfig, config, env: io.env })
+  } catch (e) {
+    io.stderr.write(formatError(e, errColor))
+    return 1
+  }
+  try {
+    return await runCommand(cmd, session, io, errColor)
+  } catch (e) {
+    io.stderr.write(formatError(e, errColor))
+    return 1
+  } finally {
+    await session.close().catch(() => {})
+  }
+}
+
+async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>, session: Session, io: CliIO, errColor: boolean): Promise<number> {
+  const recipes = lazyRecipes()
+  const { startRepl, formatValue } = await import('./repl/index.ts')
+  const color = wantColor(io.stdout, io.env)
+  const headless = () => startRepl({ input: io.stdin, output: io.stdout, errorOutput: io.stderr, session, headless: true, recipes, color })
+  switch (cmd.kind) {
+    case 'repl': {
+      const { historyPath } = await import('./repl/history.ts')
+      const terminal = io.stdin.isTTY === true && io.stdout.isTTY === true
+      const shell = startRepl({ input: io.stdin, output: io.stdout, session, recipes, terminal, history: terminal ? historyPath(io.env) : false, color })
+      await shell.closed
+      return 0
+    }
+    case 'eval': {
+      const shell = headless()
+      const r = await shell.evaluate(cmd.expr)
+      shell.close()
+      return r.ok ? 0 : 1
+    }
+    case 'notebook': {
+      const { readNotebook } = await import('./repl/notebook.ts')
+      const nb = await readNotebook(path.resolve(io.cwd, cmd.file))
+      const shell = headless()
+      const c = palette(color)
+      for (const block of nb.blocks) {
+        io.stdout.write(`${c.dim(shell.prompt() + block.replace(/\n/g, `\n${' '.repeat(shell.prompt().length)}`))}\n`)
+        const r = await shell.evaluate(block)
+        if (!r.ok) {
+          shell.close()
+          io.stderr.write(`${cmd.file}: stopped at the failing block above\n`)
+          return 1
+        }
+      }
+      shell.close()
+      return 0
+    }
+    case 'script': {
+      await session.load()
+      const { buildContext } = await import('./repl/context.ts')
+      buildContext(session, globalThis)
+      const file = path.resolve(io.cwd, cmd.file)
+      if (!fs.existsSync(file)) throw new ShellError('notfound', `script ${file} does not exist`)
+      await import(pathToFileURL(file).href)
+      return 0
+    }
+    case 'run': {
+      await session.load()
+      const value = await recipes.runRecipe(cmd.name, cmd.params, { session, output: io.stdout })
+      if (value !== undefined) io.stdout.write(`${formatValue(value, color)}\n`)
+      return 0
+    }
+    case 'recipes': {
+      await session.load()
+      const list = await recipes.listRecipes({ session })
+      io.stdout.write(list.length ? `${list.map((r) => `${r.name}${r.description ? `  ${r.description}` : ''}`).join('\n')}\n` : 'no recipes found (config recipeDirs)\n')
+      return 0
+    }
+  }
+  void errColor
+  return 0
+}

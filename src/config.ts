@@ -1,0 +1,247 @@
+// The `.recipes` YAML config: where it is looked up, and strict validation with file:line errors.
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { inspect } from 'node:util'
+import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Pair } from 'yaml'
+
+/** SSH access for nodes whose name matches `match` (an ssh-style pattern: * and ?). */
+export interface NodeRule {
+  match: string
+  user?: string
+  port?: number
+  identityFile?: string
+  proxyJump?: string
+  sudo?: boolean
+  hostName?: string
+}
+
+/** The validated configuration; paths are absolute. */
+export interface KinspectConfig {
+  /** The file it came from; undefined when none was found (defaults). */
+  file?: string
+  recipeDirs: string[]
+  context?: string
+  namespace?: string
+  nodes: NodeRule[]
+  ssh: { configFile?: string; knownHostsFile?: string }
+}
+
+/** Why the config could not be used; names the file, the key path and the line. */
+export class ConfigError extends Error {
+  override name = 'ConfigError'
+  constructor(
+    public kind: 'missing' | 'parse' | 'invalid',
+    public file: string,
+    message: string,
+    public hint?: string,
+    public keyPath?: string,
+    public line?: number,
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause })
+  }
+  [inspect.custom](): string {
+    return `${this.name} [${this.kind}] ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`
+  }
+}
+
+const HINT = 'see .recipes.example for every key and its type'
+
+/** Defaults used when no config file exists. */
+export function defaultConfig(): KinspectConfig {
+  return { recipeDirs: [], nodes: [], ssh: {} }
+}
+
+/** Where to look, in order; KINSPECT_CONFIG alone when set. Pure. */
+export function configCandidates(opts: { cwd?: string; env?: Record<string, string | undefined>; home?: string } = {}): { files: string[]; explicit: boolean } {
+  const env = opts.env ?? process.env
+  if (env.KINSPECT_CONFIG) return { files: [path.resolve(opts.cwd ?? process.cwd(), env.KINSPECT_CONFIG)], explicit: true }
+  const home = opts.home ?? env.HOME ?? os.homedir()
+  const xdg = env.XDG_CONFIG_HOME || path.join(home, '.config')
+  return { files: [path.join(opts.cwd ?? process.cwd(), '.recipes'), path.join(xdg, 'kinspect', '.recipes')], explicit: false }
+}
+
+/** Finds and loads the config; defaults when no file exists, ConfigError when one is wrong. */
+export function loadConfig(opts: { cwd?: string; env?: Record<string, string | undefined>; home?: string } = {}): KinspectConfig {
+  const { files, explicit } = configCandidates(opts)
+  for (const file of files) {
+    let text: string
+    try {
+      if (!fs.statSync(file).isFile()) {
+        if (explicit) throw new ConfigError('missing', file, `KINSPECT_CONFIG names ${file}, which is not a file`, 'point KINSPECT_CONFIG at a .recipes YAML file or unset it')
+        continue
+      }
+      text = fs.readFileSync(file, 'utf8')
+    } catch (e) {
+      if (e instanceof ConfigError) throw e
+      const code = (e as NodeJS.ErrnoException).code
+      if (!explicit && (code === 'ENOENT' || code === 'ENOTDIR')) continue
+      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : (e as Error).message
+      throw new ConfigError('missing', file, `${explicit ? 'KINSPECT_CONFIG names ' : 'config '}${file}, which ${why}`, explicit ? 'point KINSPECT_CONFIG at an existing file or unset it' : 'fix the file permissions', undefined, undefined, e)
+    }
+    return parseConfig(text, file, opts.home ?? opts.env?.HOME)
+  }
+  return defaultConfig()
+}
+
+function describe(node: unknown): string {
+  if (node === null || node === undefined) return 'nothing (null)'
+  if (isMap(node)) return 'a mapping'
+  if (isSeq(node)) return 'a list'
+  if (isScalar(node)) {
+    const v = node.value
+    if (v === null) return 'nothing (null)'
+    if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`
+    if (typeof v === 'number') return `the number ${v}`
+    if (typeof v === 'boolean') return `the boolean ${v}`
+    return `${typeof v} ${String(v)}`
+  }
+  return 'an alias or tag'
+}
+
+class Validator {
+  constructor(
+    private file: string,
+    private lc: LineCounter,
+    private dir: string,
+    private home: string,
+  ) {}
+
+  line(node: unknown): number | undefined {
+    const r = (node as YamlNode | undefined)?.range
+    return r ? this.lc.linePos(r[0]).line : undefined
+  }
+
+  fail(keyPath: string, node: unknown, expected: string, received = describe(node)): never {
+    const line = this.line(node)
+    throw new ConfigError('invalid', this.file, `${this.file}${line ? `:${line}` : ''}: ${keyPath}: expected ${expected}, received ${received}`, HINT, keyPath, line)
+  }
+
+  pairs(keyPath: string, node: unknown, allowed: readonly string[]): Map<string, { pair: Pair; value: unknown }> {
+    if (!isMap(node)) this.fail(keyPath || '(top level)', node, 'a mapping')
+    const out = new Map<string, { pair: Pair; value: unknown }>()
+    for (const pair of node.items) {
+      const key = isScalar(pair.key) ? pair.key.value : undefined
+      const kp = keyPath ? `${keyPath}.${String(key)}` : String(key)
+      if (typeof key !== 'string') this.fail(keyPath || '(top level)', pair.key, 'string keys', describe(pair.key))
+      if (!allowed.includes(key)) this.fail(kp, pair.key, `one of the keys ${allowed.join(', ')}`, `the unknown key "${key}"`)
+      out.set(key, { pair, value: pair.value })
+    }
+    return out
+  }
+
+  str(keyPath: string, node: unknown): string {
+    if (!isScalar(node) || typeof node.value !== 'string' || node.value === '') this.fail(keyPath, node, 'a non-empty string')
+    return node.value
+  }
+
+  filePath(keyPath: string, node: unknown): string {
+    const p = this.str(keyPath, node)
+    const expanded = p === '~' ? this.home : p.startsWith('~/') ? path.join(this.home, p.slice(2)) : p
+    return path.resolve(this.dir, expanded)
+  }
+
+  bool(keyPath: string, node: unknown): boolean {
+    if (!isScalar(node) || typeof node.value !== 'boolean') this.fail(keyPath, node, 'true or false')
+    return node.value
+  }
+
+  port(keyPath: string, node: unknown): number {
+    if (!isScalar(node) || typeof node.value !== 'number' || !Number.isInteger(node.value) || node.value < 1 || node.value > 65535) this.fail(keyPath, node, 'a port number 1-65535')
+    return node.value
+  }
+
+  list(keyPath: string, node: unknown): unknown[] {
+    if (!isSeq(node)) this.fail(keyPath, node, 'a list')
+    return node.items
+  }
+}
+
+const TOP = ['recipeDirs', 'context', 'namespace', 'nodes', 'ssh'] as const
+const NODE_KEYS = ['match', 'user', 'port', 'identityFile', 'proxyJump', 'sudo', 'hostName'] as const
+const SSH_KEYS = ['configFile', 'knownHostsFile'] as const
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+
+/** Parses and validates a config file's text (pure apart from path resolution against the file). */
+export function parseConfig(text: string, file: string, home: string = os.homedir()): KinspectConfig {
+  const lc = new LineCounter()
+  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false })
+  if (doc.errors.length) {
+    const e = doc.errors[0]
+    const line = e.linePos?.[0]?.line ?? (e.pos ? lc.linePos(e.pos[0]).line : undefined)
+    throw new ConfigError('parse', file, `${file}${line ? `:${line}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`, HINT, undefined, line, e)
+  }
+  const cfg = defaultConfig()
+  cfg.file = file
+  if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) return cfg
+  const v = new Validator(file, lc, path.dirname(file), home)
+  const top = v.pairs('', doc.contents, TOP)
+  for (const [key, { value }] of top) {
+    switch (key) {
+      case 'recipeDirs':
+        cfg.recipeDirs = v.list('recipeDirs', value).map((n, i) => v.filePath(`recipeDirs[${i}]`, n))
+        break
+      case 'context':
+        cfg.context = v.str('context', value)
+        break
+      case 'namespace': {
+        const ns = v.str('namespace', value)
+        if (!DNS_LABEL.test(ns)) v.fail('namespace', value, 'a namespace name (lowercase letters, digits and -)')
+        cfg.namespace = ns
+        break
+      }
+      case 'nodes':
+        cfg.nodes = v.list('nodes', value).map((n, i) => {
+          const kp = `nodes[${i}]`
+          const m = v.pairs(kp, n, NODE_KEYS)
+          if (!m.has('match')) v.fail(`${kp}.match`, n, 'a glob on the node name (match is required)', 'a rule without match')
+          const rule: NodeRule = { match: '' }
+          for (const [k, { value: nv }] of m) {
+            if (k === 'port') rule.port = v.port(`${kp}.port`, nv)
+            else if (k === 'sudo') rule.sudo = v.bool(`${kp}.sudo`, nv)
+            else if (k === 'identityFile') rule.identityFile = v.filePath(`${kp}.identityFile`, nv)
+            else if (k === 'match') {
+              rule.match = v.str(`${kp}.match`, nv)
+              if (!/^[^\s,!#"]+$/.test(rule.match)) v.fail(`${kp}.match`, nv, 'a pattern on the node name without spaces, commas, ! or quotes (* and ? are wildcards)')
+            }
+            else (rule as unknown as Record<string, string>)[k] = v.str(`${kp}.${k}`, nv)
+          }
+          return rule
+        })
+        break
+      case 'ssh': {
+        const m = v.pairs('ssh', value, SSH_KEYS)
+        for (const [k, { value: sv }] of m) cfg.ssh[k as (typeof SSH_KEYS)[number]] = v.filePath(`ssh.${k}`, sv)
+        break
+      }
+    }
+  }
+  return cfg
+}
+
+/** True when a node name fits a rule's `match` (ssh-style pattern: * any text, ? one character). */
+export function ruleMatches(rule: Pick<NodeRule, 'match'>, node: string): boolean {
+  const re = rule.match.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  return new RegExp(`^${re}$`, 'i').test(node)
+}
+
+function sshValue(v: string): string {
+  return /[\s"]/.test(v) ? `"${v.replace(/"/g, '\\"')}"` : v
+}
+
+/** The `nodes` rules as ssh_config text (Host blocks), read before the user's ssh config so they win. Pure. */
+export function nodesToSshConfig(rules: readonly NodeRule[], source = '.recipes'): string {
+  const out = [`# from ${source} (nodes)`]
+  for (const r of rules) {
+    const lines = [
+      r.hostName && `HostName ${sshValue(r.hostName)}`,
+      r.user && `User ${sshValue(r.user)}`,
+      r.port && `Port ${r.port}`,
+      r.identityFile && `IdentityFile ${sshValue(r.identityFile)}`,
+      r.proxyJump && `ProxyJump ${sshValue(r.proxyJump)}`,
+    ].filter(Boolean)
+    if (lines.length) out.push(`Host ${r.match}`, ...lines.map((l) => `  ${l}`))
+  }
+  return `${out.join('\n')}\n`
+}

@@ -1,0 +1,134 @@
+// NodeHandle: a zx-like tagged template over any Exec, where every interpolated value is exactly one argv word.
+import { inspect } from 'node:util'
+import { ExecOutput, type Exec, type RunOptions } from './types.ts'
+
+/** A running command: a promise of its output with shortcuts for the common readings. */
+export type ExecPromise = Promise<ExecOutput> & {
+  json<T = any>(): Promise<T>
+  text(): Promise<string>
+  lines(): Promise<string[]>
+}
+
+/** A value that may be interpolated: one word, or an array of words. */
+export type ArgValue = string | number | bigint | boolean | ExecOutput | readonly (string | number | bigint | boolean)[]
+
+const OPERATORS = new Set(['|', '||', '&&', ';', '&', '>', '>>', '<', '<<', '2>', '2>&1', '>&2', '$(', '`', '(', ')'])
+
+/**
+ * Builds argv from a template: literal text splits on whitespace, each interpolated value becomes one word
+ * (glued to literal text it touches, e.g. `--dev=${d}`), an array becomes one word per element.
+ */
+export function templateArgv(strings: readonly string[], values: readonly unknown[]): string[] {
+  const argv: string[] = []
+  let word: string | null = null // the word being built; null when between words
+  const flush = () => {
+    if (word !== null) argv.push(word)
+    word = null
+  }
+  const literal = (text: string) => {
+    if (/['"]/.test(text)) throw new TypeError(`node.$: literal text ${JSON.stringify(text.trim())} contains a quote; the template does no shell quoting — interpolate the argument instead: \${'a b'}`)
+    const parts = text.split(/\s+/)
+    parts.forEach((p, k) => {
+      if (k > 0) flush()
+      if (p) word = (word ?? '') + p
+    })
+  }
+  strings.forEach((s, i) => {
+    literal(s ?? '')
+    if (i >= values.length) return
+    const v = values[i]
+    const glued = word !== null || /^\S/.test(strings[i + 1] ?? '')
+    if (Array.isArray(v)) {
+      if (glued) throw new TypeError(`node.$: the array at \${${i}} touches literal text; put spaces around it (each element becomes its own word)`)
+      v.forEach((x, k) => argv.push(scalar(x, `\${${i}}[${k}]`)))
+      return
+    }
+    word = (word ?? '') + scalar(v, `\${${i}}`)
+  })
+  flush()
+  for (const w of argv) {
+    if (OPERATORS.has(w)) throw new TypeError(`node.$: ${JSON.stringify(w)} would be a plain argument here, not a shell operator; use .sh(script) for pipelines and redirections`)
+  }
+  return argv
+}
+
+function scalar(v: unknown, where: string): string {
+  if (typeof v === 'string') return v
+  if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
+  if (v instanceof ExecOutput) return v.text()
+  const got = v === null ? 'null' : v === undefined ? 'undefined' : Array.isArray(v) ? 'a nested array' : typeof v === 'object' ? `${(v as object).constructor?.name ?? 'an object'}` : typeof v
+  throw new TypeError(`node.$: ${where} must be a string, number, boolean or an array of those, received ${got}`)
+}
+
+function promiseOf(p: Promise<ExecOutput>): ExecPromise {
+  return Object.assign(p, {
+    json: <T>() => p.then((o) => o.json<T>()),
+    text: () => p.then((o) => o.text()),
+    lines: () => p.then((o) => o.lines()),
+  })
+}
+
+/** Any Exec with zx-like conveniences: node.$`ip -j addr show ${dev}`, .sudo, .timeout(ms), .nothrow(). */
+export class NodeHandle {
+  /** Tagged template: runs the command built by templateArgv. */
+  readonly $: (strings: TemplateStringsArray, ...values: ArgValue[]) => ExecPromise
+
+  constructor(
+    readonly exec: Exec,
+    readonly defaults: Readonly<RunOptions> = {},
+  ) {
+    if (!exec || typeof exec.run !== 'function') throw new TypeError(`NodeHandle: expected an Exec (an object with run()), received ${exec === null ? 'null' : typeof exec}`)
+    this.$ = (strings, ...values) => {
+      if (!Array.isArray(strings) || !('raw' in strings)) throw new TypeError('node.$ is a tagged template: write node.$`cmd ${arg}`, or use node.run([...argv])')
+      let argv: string[]
+      try {
+        argv = templateArgv(strings, values)
+      } catch (e) {
+        return promiseOf(Promise.reject(e))
+      }
+      return this.run(argv)
+    }
+  }
+
+  /** Short name of the target, e.g. "ssh:lab-1". */
+  get target(): string {
+    return this.exec.target
+  }
+
+  /** A handle whose commands run as root. */
+  get sudo(): NodeHandle {
+    return this.with({ sudo: true })
+  }
+
+  /** A handle whose commands have this deadline. */
+  timeout(ms: number): NodeHandle {
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) throw new TypeError(`timeout: expected a positive number of milliseconds, received ${String(ms)}`)
+    return this.with({ timeoutMs: ms })
+  }
+
+  /** A handle that returns non-zero exits instead of throwing. */
+  nothrow(): NodeHandle {
+    return this.with({ nothrow: true })
+  }
+
+  /** A handle with more default options. */
+  with(opts: RunOptions): NodeHandle {
+    return new NodeHandle(this.exec, { ...this.defaults, ...opts })
+  }
+
+  /** Runs an argv with the handle's defaults under opts. */
+  run(argv: readonly string[], opts: RunOptions = {}): ExecPromise {
+    return promiseOf(this.exec.run(argv, { ...this.defaults, ...opts }))
+  }
+
+  /** Runs a POSIX shell script via `sh -s` on stdin; args become $1, $2, …. */
+  sh(script: string, args: readonly string[] = [], opts: RunOptions = {}): ExecPromise {
+    if (typeof script !== 'string') return promiseOf(Promise.reject(new TypeError(`sh: expected the script as a string, received ${typeof script}`)))
+    return this.run(['sh', '-s', '--', ...args], { ...opts, input: script })
+  }
+
+  [inspect.custom](): string {
+    const flags = Object.entries(this.defaults).filter(([k]) => k !== 'signal').map(([k, v]) => `${k}=${v}`)
+    return `NodeHandle(${this.target}${flags.length ? ` ${flags.join(' ')}` : ''})`
+  }
+}

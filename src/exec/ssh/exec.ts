@@ -1,0 +1,172 @@
+// SshExec: runs argv on a node over the pooled connection; the deadline is enforced on the node (timeout -k).
+import { performance } from 'node:perf_hooks'
+import type { ClientChannel } from 'ssh2'
+import { abortedError, checkRun, decode, finish } from '../common.ts'
+import { showArgv, shJoin, withDeadline } from '../quote.ts'
+import { ExecError, type Exec, type ExecOutput, type ExecResult, type RunOptions } from '../types.ts'
+import type { SshPool } from './pool.ts'
+
+/** The command line sent to the node: POSIX-quoted, wrapped in timeout -k, behind sudo -n -- when asked. */
+export function remoteCommand(argv: readonly string[], opts: { timeoutMs: number; sudo?: boolean }): string {
+  const timed = withDeadline(argv, opts.timeoutMs)
+  return shJoin(opts.sudo ? ['sudo', '-n', '--', ...timed] : timed)
+}
+
+interface Collected {
+  exitCode: number | null
+  signal: string | null
+  stdout: string
+  stderr: string
+  /** The channel closed without an exit status and we did not stop it. */
+  lost: boolean
+}
+
+/** A node reached over SSH as an Exec (target "ssh:<node>"). */
+export class SshExec implements Exec {
+  readonly target: string
+
+  constructor(
+    readonly pool: SshPool,
+    readonly node: string,
+  ) {
+    if (typeof node !== 'string' || !node || /\s/.test(node)) throw new TypeError(`SshExec: node must be a host name without spaces, received ${JSON.stringify(node)}`)
+    this.target = `ssh:${node}`
+  }
+
+  /** Runs argv on the node; see RunOptions. */
+  async run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecOutput> {
+    const o = checkRun(this.target, argv, opts)
+    const t0 = performance.now()
+    const base = { target: this.target, argv: [...argv] }
+    const empty = { ...base, exitCode: null, stdout: '', stderr: '' }
+    if (o.signal?.aborted) throw abortedError({ ...empty, durationMs: 0 })
+
+    const stop = new AbortController()
+    let why: 'timeout' | 'aborted' | undefined
+    const timer = setTimeout(() => {
+      why ??= 'timeout'
+      stop.abort(new Error('deadline'))
+    }, o.timeoutMs)
+    const onAbort = () => {
+      why ??= 'aborted'
+      stop.abort(new Error('aborted'))
+    }
+    o.signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      let opened
+      try {
+        const host = this.pool.resolve(this.node)
+        const command = remoteCommand(argv, { timeoutMs: o.timeoutMs, sudo: o.sudo && host.user !== 'root' })
+        opened = await this.pool.openExec(this.node, command, stop.signal)
+      } catch (e) {
+        const durationMs = performance.now() - t0
+        if (why === 'aborted') throw abortedError({ ...empty, durationMs })
+        if (why === 'timeout') {
+          throw new ExecError('timeout', { ...empty, exitCode: 124, durationMs }, `\`${showArgv(argv)}\` on ${this.target} timed out after ${o.timeoutMs} ms before it could start (connecting or waiting for a free channel)`, 'raise timeoutMs, or check that the node answers SSH', e)
+        }
+        if (e instanceof ExecError && e.argv.length === 0) e.argv = [...argv]
+        throw e
+      }
+      const collecting = collect(opened.channel, o.input, stop.signal)
+      holdSlot(collecting.closed, opened.release)
+      const c = await collecting.result
+      const r: ExecResult = { ...base, exitCode: c.exitCode, signal: c.signal, stdout: c.stdout, stderr: c.stderr, durationMs: performance.now() - t0 }
+      if (why === 'aborted') throw abortedError(r)
+      // 137: timeout -k had to SIGKILL the command after the grace period.
+      const timedOut = why === 'timeout' || (c.exitCode === 137 && r.durationMs >= o.timeoutMs)
+      if (!timedOut && c.lost) {
+        throw new ExecError('connect', r, `connection to ${this.node} was lost while running \`${showArgv(argv)}\``, 'the command may or may not have finished on the node; run it again')
+      }
+      try {
+        return finish(r, o, timedOut)
+      } catch (e) {
+        throw withHint(e, o)
+      }
+    } finally {
+      clearTimeout(timer)
+      o.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Ends this node's pooled connection. */
+  async close(): Promise<void> {
+    await this.pool.closeNode(this.node)
+  }
+}
+
+// Frees the channel slot once sshd has closed the channel, or after a minute if it never says so.
+function holdSlot(closed: Promise<void>, release: () => void): void {
+  const t = setTimeout(release, 60_000)
+  t.unref()
+  void closed.then(() => {
+    clearTimeout(t)
+    release()
+  })
+}
+
+// Better hints for failures the wrapping itself can cause (sudo without NOPASSWD, no timeout(1) on the node).
+function withHint(e: unknown, o: RunOptions): unknown {
+  if (!(e instanceof ExecError) || e.kind !== 'exit') return e
+  if (o.sudo && /sudo: (a password is required|a terminal is required)/.test(e.stderr)) {
+    e.hint = `sudo on ${e.target.replace(/^ssh:/, '')} needs a password: allow NOPASSWD sudo for this user, or connect as root (User root in the ssh config)`
+  } else if (e.exitCode === 127 && /\btimeout: (command )?not found|\btimeout: No such file/.test(e.stderr)) {
+    e.hint = 'the node has no timeout(1), which kinspect uses to enforce deadlines there: install coreutils or busybox'
+  }
+  return e
+}
+
+// Sends a signal request even after stdin was closed (ssh2's channel.signal() skips non-writable channels).
+function sendSignal(ch: ClientChannel, name: string): void {
+  const c = ch as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, sig: string): void } } }
+  try {
+    const state = c.outgoing?.state
+    if ((state === 'open' || state === 'eof') && c._client?._protocol) c._client._protocol.signal(c.outgoing!.id, name)
+    else ch.signal(name)
+  } catch {
+    /* channel or connection already gone */
+  }
+}
+
+/** What collect() hands back: the result at once, and when the channel is really closed (to free its slot). */
+interface Collecting {
+  result: Promise<Collected>
+  closed: Promise<void>
+}
+
+// Feeds stdin and gathers output until the channel closes. On stop: signal the command, close the channel and
+// answer at once; the channel slot stays taken until sshd confirms the close (the node kills the command).
+function collect(ch: ClientChannel, input: string | undefined, stop: AbortSignal): Collecting {
+  let closedResolve!: () => void
+  const closed = new Promise<void>((r) => (closedResolve = r))
+  ch.once('close', () => closedResolve())
+  const result = new Promise<Collected>((resolve) => {
+    const out: Buffer[] = []
+    const err: Buffer[] = []
+    let exit: { code: number | null; signal: string | null } | undefined
+    let stopped = false
+    let done = false
+    const finishUp = () => {
+      if (done) return
+      done = true
+      stop.removeEventListener('abort', onStop)
+      resolve({ exitCode: exit?.code ?? null, signal: exit?.signal ?? null, stdout: decode(out), stderr: decode(err), lost: !exit && !stopped })
+    }
+    const onStop = () => {
+      stopped = true
+      sendSignal(ch, 'TERM') // killpg on the node where sshd allows it; timeout -k there is the guarantee
+      ch.close()
+      finishUp()
+    }
+    ch.on('data', (b: Buffer) => out.push(b))
+    ch.stderr.on('data', (b: Buffer) => err.push(b))
+    ch.on('exit', (code: number | null, signal?: string) => {
+      exit = { code: typeof code === 'number' ? code : null, signal: signal ? `SIG${signal}` : null }
+    })
+    ch.once('close', finishUp)
+    ch.on('error', () => {}) // surfaces as a missing exit status
+    if (stop.aborted) onStop()
+    else stop.addEventListener('abort', onStop, { once: true })
+    ch.end(input)
+  })
+  return { result, closed }
+}

@@ -1,0 +1,129 @@
+// The one transport interface: every helper and recipe runs commands through an Exec.
+import { inspect } from 'node:util'
+import { showArgv } from './quote.ts'
+
+/** Options for one command. */
+export interface RunOptions {
+  /** Deadline in ms; enforced on the target too (timeout -k) for remote transports. Default 30000. */
+  timeoutMs?: number
+  /** Data written to the command's stdin. */
+  input?: string
+  /** Do not throw on a non-zero exit; return the result instead (like zx's nothrow). */
+  nothrow?: boolean
+  /** Run as root (sudo -n) where the transport supports it. */
+  sudo?: boolean
+  /** Abort the command early. */
+  signal?: AbortSignal
+}
+
+/** What a finished command left behind; errors carry the same fields. */
+export interface ExecResult {
+  target: string
+  argv: string[]
+  exitCode: number | null
+  signal?: string | null
+  stdout: string
+  stderr: string
+  durationMs: number
+}
+
+/** A place commands run: the local machine, a node over SSH, later a debug pod. */
+export interface Exec {
+  /** Short name of the target, e.g. "local" or "ssh:lab-1". */
+  readonly target: string
+  run(argv: readonly string[], opts?: RunOptions): Promise<ExecOutput>
+  close?(): Promise<void>
+}
+
+/** A command's result with zx ProcessOutput conveniences. */
+export class ExecOutput implements ExecResult {
+  target: string
+  argv: string[]
+  exitCode: number | null
+  signal?: string | null
+  stdout: string
+  stderr: string
+  durationMs: number
+  constructor(r: ExecResult) {
+    this.target = r.target
+    this.argv = r.argv
+    this.exitCode = r.exitCode
+    this.signal = r.signal ?? null
+    this.stdout = r.stdout
+    this.stderr = r.stderr
+    this.durationMs = r.durationMs
+  }
+  get ok(): boolean {
+    return this.exitCode === 0
+  }
+  /** stdout without the trailing newline. */
+  text(): string {
+    return this.stdout.replace(/\n$/, '')
+  }
+  /** Non-empty lines of stdout. */
+  lines(): string[] {
+    return this.stdout.split('\n').filter((l) => l.length > 0)
+  }
+  /** stdout parsed as JSON; a parse failure names the command. */
+  json<T = any>(): T {
+    try {
+      return JSON.parse(this.stdout) as T
+    } catch (e) {
+      throw new ExecError('parse', { ...this }, `output of \`${showArgv(this.argv)}\` on ${this.target} is not JSON`, 'run the command by hand to see what it prints', e)
+    }
+  }
+  toString(): string {
+    return this.stdout
+  }
+  [inspect.custom](): string {
+    const head = `${this.target} $ ${showArgv(this.argv)}  (exit ${this.exitCode}, ${Math.round(this.durationMs)} ms)`
+    const body = [this.stdout.replace(/\n$/, ''), this.stderr ? this.stderr.replace(/\n$/, '') : ''].filter(Boolean).join('\n')
+    return body ? `${head}\n${body}` : head
+  }
+}
+
+/** Why a command failed. */
+export type ExecErrorKind = 'exit' | 'timeout' | 'spawn' | 'connect' | 'auth' | 'hostkey' | 'parse' | 'aborted' | 'invalid'
+
+/** A failed command: same fields as a result, plus kind, hint and cause. */
+export class ExecError extends Error implements ExecResult {
+  override name = 'ExecError'
+  target: string
+  argv: string[]
+  exitCode: number | null
+  signal?: string | null
+  stdout: string
+  stderr: string
+  durationMs: number
+  constructor(
+    public kind: ExecErrorKind,
+    r: Partial<ExecResult> & { target: string },
+    message: string,
+    public hint?: string,
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause })
+    this.target = r.target
+    this.argv = r.argv ?? []
+    this.exitCode = r.exitCode ?? null
+    this.signal = r.signal ?? null
+    this.stdout = r.stdout ?? ''
+    this.stderr = r.stderr ?? ''
+    this.durationMs = r.durationMs ?? 0
+  }
+  [inspect.custom](): string {
+    return `${this.name} [${this.kind}] ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`
+  }
+}
+
+/** Builds the error for a non-zero exit from a finished result. */
+export function exitError(r: ExecResult): ExecError {
+  const tail = r.stderr.trim().split('\n').slice(-3).join(' | ')
+  const how = r.exitCode === 124 ? 'timed out' : `exited ${r.exitCode ?? r.signal}`
+  return new ExecError(
+    r.exitCode === 124 ? 'timeout' : 'exit',
+    r,
+    `\`${showArgv(r.argv)}\` on ${r.target} ${how}${tail ? `: ${tail}` : ''}`,
+    r.exitCode === 127 ? `the command is not installed on ${r.target}` : r.exitCode === 124 ? 'raise timeoutMs or check why the command hangs' : 'pass {nothrow: true} to get the result instead of an error',
+  )
+}

@@ -1,0 +1,314 @@
+// Kube: the Kubernetes API for the REPL. No I/O at construction; client-node is imported on the first call.
+import { inspect } from 'node:util'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { KubeError, oneLineReason } from './errors.ts'
+import { loadKubeconfig, type KubeconfigInfo, type LoadOptions } from './kubeconfig.ts'
+import { Transport, type RequestOptions } from './transport.ts'
+import { asDescription, asList, asObject } from './present.ts'
+import { describeGeneric, describeNode, describePod, describeService, sortEvents } from './describe.ts'
+import {
+  BUILTIN_RESOURCES, apiVersionOf, discoverResources, findResource, parseName, parseSince, query, resourcePath, selectorString, type ResourceInfo,
+} from './resources.ts'
+import type {
+  Description, EndpointSlice, KubeEvent, KubeList, KubeObject, Lease, ListOptions, LogOptions, NameArg, Node, NodeMetrics, PingResult, Pod, PodMetrics, Selector, Service,
+} from './types.ts'
+
+/** Options of a Kube instance. */
+export interface KubeOptions {
+  /** Default namespace of calls (else the kubeconfig's). */
+  namespace?: string
+  /** Default request timeout in ms (30000). */
+  timeoutMs?: number
+}
+
+/** What events() accepts: an API object, {kind, name, namespace}, or "kind/name" / "kind/namespace/name". */
+export type EventTarget = KubeObject | { kind: string; name: string; namespace?: string; uid?: string } | string
+
+const R = (kind: string) => BUILTIN_RESOURCES.find((r) => r.kind === kind)!
+const POD = R('Pod')
+const SVC = R('Service')
+const NODE = R('Node')
+const EVENT = R('Event')
+const SLICE = R('EndpointSlice')
+const LEASE = R('Lease')
+const METRICS = { group: 'metrics.k8s.io', version: 'v1beta1' }
+
+/** The Kubernetes API of one kubeconfig context; methods are async and return plain API objects. */
+export class Kube {
+  private _info?: KubeconfigInfo
+  private _ns?: string
+  private _http?: Transport
+  private _resources?: Promise<ResourceInfo[]>
+  private timeoutMs: number
+  constructor(
+    private source: KubeconfigInfo | (() => KubeconfigInfo),
+    opts: KubeOptions = {},
+  ) {
+    if (typeof source !== 'function' && (!source || typeof source !== 'object' || typeof (source as KubeconfigInfo).server !== 'string')) {
+      throw new KubeError('invalid', `Kube: expected a KubeconfigInfo (from loadKubeconfig()) or a function returning one, received ${source === null ? 'null' : typeof source}`)
+    }
+    if (opts.namespace !== undefined) this.namespace = opts.namespace
+    this.timeoutMs = opts.timeoutMs ?? 30_000
+  }
+
+  /** A Kube that loads the kubeconfig (kubectl's rules) on first use: no I/O now. */
+  static fromKubeconfig(opts: LoadOptions & KubeOptions = {}): Kube {
+    return new Kube(() => loadKubeconfig(opts), { namespace: opts.namespace, timeoutMs: opts.timeoutMs })
+  }
+
+  /** The kubeconfig selection (loaded on first access when constructed with a function). */
+  get info(): KubeconfigInfo {
+    if (!this._info) this._info = typeof this.source === 'function' ? this.source() : this.source
+    return this._info
+  }
+  /** Default namespace of calls. */
+  get namespace(): string {
+    return this._ns ?? this.info.namespace
+  }
+  set namespace(ns: string) {
+    if (typeof ns !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) throw new KubeError('invalid', `namespace: expected a namespace name, received ${JSON.stringify(ns)}`)
+    this._ns = ns
+  }
+  /** Selected context name. */
+  get context(): string {
+    return this.info.currentContext
+  }
+  /** API server URL. */
+  get server(): string {
+    return this.info.server
+  }
+
+  private get http(): Transport {
+    return (this._http ??= new Transport(this.info, this.timeoutMs))
+  }
+
+  /** client-node's KubeConfig for this context (for exec/attach/port-forward); imports client-node. */
+  kubeConfig(): Promise<KubeConfig> {
+    return this.http.kubeConfig()
+  }
+
+  private async json<T>(path: string, opts: RequestOptions = {}): Promise<T> {
+    const r = await this.http.request(path, opts)
+    try {
+      return JSON.parse(r.body) as T
+    } catch (e) {
+      throw new KubeError('parse', `the answer to GET ${path} is not JSON: ${r.body.slice(0, 80)}`, 'is the server URL an API server?', e, { server: this.server, path })
+    }
+  }
+
+  /** GET any API path; JSON is parsed, anything else returned as text. */
+  async raw(path: string, opts: { timeoutMs?: number; accept?: string } = {}): Promise<any> {
+    if (typeof path !== 'string' || !path.startsWith('/')) throw new KubeError('invalid', `path: expected an API path starting with "/", received ${JSON.stringify(path)}`)
+    const r = await this.http.request(path, { timeoutMs: opts.timeoutMs, accept: opts.accept ?? 'application/json, */*' })
+    try {
+      return JSON.parse(r.body)
+    } catch {
+      return r.body
+    }
+  }
+
+  private async list<T extends KubeObject>(res: ResourceInfo, selector: Selector | undefined, opts: ListOptions = {}): Promise<KubeList<T>> {
+    const all = opts.allNamespaces === true || !res.namespaced
+    const ns = res.namespaced ? (opts.namespace ?? this.namespace) : undefined
+    const q = query({ labelSelector: selectorString(selector), fieldSelector: opts.fieldSelector })
+    const l = await this.json<{ items?: T[] }>(resourcePath(res, all ? undefined : ns) + q, { timeoutMs: opts.timeoutMs, object: { kind: res.kind, namespace: all ? undefined : ns } })
+    const items = res === EVENT ? sortEvents((l.items ?? []) as unknown as KubeEvent[]) : (l.items ?? [])
+    return asList(items as T[], res.kind, apiVersionOf(res), { namespace: ns, allNamespaces: opts.allNamespaces === true && res.namespaced })
+  }
+
+  private async one<T extends KubeObject>(res: ResourceInfo, arg: NameArg, opts: { namespace?: string; timeoutMs?: number } = {}, argName = 'name'): Promise<T> {
+    const p = parseName(arg, argName)
+    const ns = res.namespaced ? (p.namespace ?? opts.namespace ?? this.namespace) : undefined
+    const o = await this.json<T>(resourcePath(res, ns, p.name), { timeoutMs: opts.timeoutMs, object: { kind: res.kind, name: p.name, namespace: ns } })
+    return asObject(o)
+  }
+
+  /** Pods in the namespace (or all with allNamespaces), optionally by label selector. */
+  pods(selector?: Selector, opts: ListOptions = {}): Promise<KubeList<Pod>> {
+    return this.list<Pod>(POD, selector, opts)
+  }
+  /** One pod: "name" or "namespace/name". */
+  pod(name: NameArg, opts: { namespace?: string } = {}): Promise<Pod> {
+    return this.one<Pod>(POD, name, opts)
+  }
+  /** Services in the namespace (or all), optionally by label selector. */
+  services(selector?: Selector, opts: ListOptions = {}): Promise<KubeList<Service>> {
+    return this.list<Service>(SVC, selector, opts)
+  }
+  /** One service: "name" or "namespace/name". */
+  svc(name: NameArg, opts: { namespace?: string } = {}): Promise<Service> {
+    return this.one<Service>(SVC, name, opts)
+  }
+  /** Nodes, optionally by label selector. */
+  nodes(selector?: Selector): Promise<KubeList<Node>> {
+    return this.list<Node>(NODE, selector)
+  }
+  /** One node. */
+  node(name: NameArg): Promise<Node> {
+    return this.one<Node>(NODE, name)
+  }
+
+  /** The EndpointSlices of a service (label kubernetes.io/service-name); notfound when the service does not exist. */
+  async endpoints(svcName: NameArg, opts: { namespace?: string } = {}): Promise<KubeList<EndpointSlice>> {
+    const p = parseName(svcName, 'svcName')
+    const ns = p.namespace ?? opts.namespace ?? this.namespace
+    const [, slices] = await Promise.all([this.svc(p.name, { namespace: ns }), this.list<EndpointSlice>(SLICE, { 'kubernetes.io/service-name': p.name }, { namespace: ns })])
+    return slices
+  }
+
+  /** Events, oldest first: of one object (field selector involvedObject.*), else of the namespace (or all). */
+  async events(target?: EventTarget, opts: ListOptions = {}): Promise<KubeList<KubeEvent>> {
+    if (target === undefined) return this.list<KubeEvent>(EVENT, undefined, opts)
+    const ref = await this.eventRef(target, opts.namespace)
+    const f = [`involvedObject.kind=${ref.kind}`, `involvedObject.name=${ref.name}`]
+    if (ref.namespace) f.push(`involvedObject.namespace=${ref.namespace}`)
+    if (ref.uid) f.push(`involvedObject.uid=${ref.uid}`)
+    if (opts.fieldSelector) f.push(opts.fieldSelector)
+    return this.list<KubeEvent>(EVENT, undefined, { ...opts, namespace: ref.namespace, allNamespaces: !ref.namespace, fieldSelector: f.join(',') })
+  }
+
+  private async eventRef(t: EventTarget, nsOpt?: string): Promise<{ kind: string; name: string; namespace?: string; uid?: string }> {
+    if (typeof t === 'string') {
+      const parts = t.split('/')
+      if (parts.length < 2 || parts.length > 3) throw new KubeError('invalid', `target: expected "kind/name" or "kind/namespace/name", received ${JSON.stringify(t)}`, 'or pass the object itself: events(await pod("web-..."))')
+      const res = await this.resource(parts[0])
+      const p = parseName(parts.slice(1).join('/'), 'target')
+      return { kind: res.kind, name: p.name, namespace: res.namespaced ? (p.namespace ?? nsOpt ?? this.namespace) : undefined }
+    }
+    if (t && typeof t === 'object' && 'metadata' in t && t.metadata) {
+      const o = t as KubeObject
+      if (!o.kind) throw new KubeError('invalid', 'target: the object has no kind', 'pass {kind, name, namespace} or "kind/name"')
+      const namespaced = o.kind !== 'Node' && o.metadata.namespace !== undefined
+      return { kind: o.kind, name: o.metadata.name, namespace: namespaced ? o.metadata.namespace : undefined, uid: o.kind === 'Node' ? undefined : o.metadata.uid }
+    }
+    if (t && typeof t === 'object' && typeof (t as any).kind === 'string' && typeof (t as any).name === 'string') {
+      const r = t as { kind: string; name: string; namespace?: string; uid?: string }
+      const res = await this.resource(r.kind)
+      return { kind: res.kind, name: r.name, namespace: res.namespaced ? (r.namespace ?? nsOpt ?? this.namespace) : undefined, uid: r.uid }
+    }
+    throw new KubeError('invalid', `target: expected an API object, {kind, name, namespace} or "kind/name", received ${t === null ? 'null' : typeof t}`)
+  }
+
+  /** Container logs as text (like kubectl logs). */
+  async logs(pod: NameArg, opts: LogOptions = {}): Promise<string> {
+    const p = parseName(pod, 'pod')
+    const ns = p.namespace ?? opts.namespace ?? this.namespace
+    if (opts.tail !== undefined && !(Number.isInteger(opts.tail) && opts.tail >= 0)) throw new KubeError('invalid', `tail: expected a whole number of lines >= 0, received ${JSON.stringify(opts.tail)}`)
+    const q = query({
+      container: opts.container,
+      previous: opts.previous === true,
+      tailLines: opts.tail,
+      sinceSeconds: opts.since === undefined ? undefined : parseSince(opts.since),
+      timestamps: opts.timestamps === true,
+    })
+    const path = resourcePath(POD, ns, p.name, 'log') + q
+    const r = await this.http.request(path, { accept: '*/*', timeoutMs: opts.timeoutMs ?? 60_000, object: { kind: 'Pod', name: p.name, namespace: ns } })
+    return r.body
+  }
+
+  /** What kubectl describe shows, as data that prints like it: describe(obj), describe('pod/ns/name') or describe('pod', 'name'). */
+  async describe(target: KubeObject | string, name?: NameArg): Promise<Description> {
+    let kind: string
+    let arg: NameArg
+    if (typeof target === 'string') {
+      if (name !== undefined) [kind, arg] = [target, name]
+      else {
+        const i = target.indexOf('/')
+        if (i <= 0) throw new KubeError('invalid', `target: expected "kind/name", "kind/namespace/name" or an object, received ${JSON.stringify(target)}`, "or describe('pod', 'name')")
+        ;[kind, arg] = [target.slice(0, i), target.slice(i + 1)]
+      }
+    } else if (target && typeof target === 'object' && target.metadata?.name && target.kind) {
+      ;[kind, arg] = [target.kind, target]
+    } else {
+      throw new KubeError('invalid', `target: expected an API object with kind and metadata.name, or "kind/name", received ${target === null ? 'null' : typeof target}`)
+    }
+    const res = await this.resource(kind)
+    const p = parseName(arg, 'name')
+    const ns = res.namespaced ? (p.namespace ?? this.namespace) : undefined
+    const evs = this.events({ kind: res.kind, name: p.name, namespace: ns })
+    if (res.kind === 'Pod') {
+      const [pod, events] = await Promise.all([this.pod({ metadata: { name: p.name, namespace: ns } }), evs])
+      return asDescription(describePod(pod, events.filter((e) => !e.involvedObject.uid || e.involvedObject.uid === pod.metadata.uid)))
+    }
+    if (res.kind === 'Node') {
+      const [node, lease, pods, events] = await Promise.all([
+        this.node(p.name),
+        this.one<Lease>(LEASE, { metadata: { name: p.name, namespace: 'kube-node-lease' } }).catch((e) => {
+          if (e instanceof KubeError && e.kind === 'notfound') return undefined
+          throw e
+        }),
+        this.pods(undefined, { allNamespaces: true, fieldSelector: `spec.nodeName=${p.name}` }),
+        evs,
+      ])
+      return asDescription(describeNode(node, lease, pods, events))
+    }
+    if (res.kind === 'Service') {
+      const [svc, slices, events] = await Promise.all([this.svc({ metadata: { name: p.name, namespace: ns } }), this.list<EndpointSlice>(SLICE, { 'kubernetes.io/service-name': p.name }, { namespace: ns }), evs])
+      return asDescription(describeService(svc, slices, events))
+    }
+    const [obj, events] = await Promise.all([this.one<KubeObject>(res, { metadata: { name: p.name, namespace: ns } }), evs])
+    return asDescription(describeGeneric(obj, events))
+  }
+
+  /** CPU/memory from metrics.k8s.io (like kubectl top pod / top node); a clear error when metrics are not served. */
+  async top(what: 'pods' | 'nodes' = 'pods', opts: ListOptions = {}): Promise<KubeList<PodMetrics | NodeMetrics>> {
+    if (what !== 'pods' && what !== 'nodes') throw new KubeError('invalid', `what: expected "pods" or "nodes", received ${JSON.stringify(what)}`)
+    const res: ResourceInfo = { ...METRICS, resource: what, kind: what === 'pods' ? 'PodMetrics' : 'NodeMetrics', namespaced: what === 'pods', aliases: [] }
+    try {
+      return await this.list<PodMetrics | NodeMetrics>(res, undefined, opts)
+    } catch (e) {
+      if (e instanceof KubeError && (e.status === 404 || e.status === 503)) {
+        const how = e.status === 404 ? 'is not served by this cluster' : 'is registered but not available (503)'
+        throw new KubeError('unsupported', `the metrics API (metrics.k8s.io/v1beta1) ${how}`, 'install or fix metrics-server; kubectl top needs it too', e, { server: this.server, status: e.status, path: e.path })
+      }
+      throw e
+    }
+  }
+
+  /** Resolves a kind ("po", "deploy", "Deployment", "deployments.apps") via the built-in table, then discovery. */
+  async resource(kind: string): Promise<ResourceInfo> {
+    if (typeof kind !== 'string' || kind.trim() === '') throw new KubeError('invalid', `kind: expected a resource type like "pods" or "deploy", received ${JSON.stringify(kind)}`)
+    const hit = findResource(kind, BUILTIN_RESOURCES)
+    if (hit) return hit
+    this._resources ??= discoverResources((path, accept) => this.json(path, { accept, timeoutMs: 15_000 }))
+    this._resources.catch(() => (this._resources = undefined))
+    const found = findResource(kind, await this._resources)
+    if (!found) throw new KubeError('invalid', `kind: the server has no resource type "${kind}"`, 'kubectl api-resources lists them (e.g. pods, svc, deploy, cm)')
+    return found
+  }
+
+  /** Generic get: one object by name, or the list (by selector) when name is omitted. */
+  async get(kind: string, name?: NameArg, opts: ListOptions & { selector?: Selector } = {}): Promise<KubeObject | KubeList<KubeObject>> {
+    const res = await this.resource(kind)
+    if (name === undefined) return this.list<KubeObject>(res, opts.selector, opts)
+    return this.one<KubeObject>(res, name, opts)
+  }
+
+  /** GET /version with a short timeout: {ok, version} or {ok: false, reason} (one line); never throws. */
+  async ping(opts: { timeoutMs?: number } = {}): Promise<PingResult> {
+    const t0 = performance.now()
+    let server: string | undefined
+    try {
+      server = this.info.server
+      const v = await this.json<{ gitVersion?: string }>('/version', { timeoutMs: opts.timeoutMs ?? 3000 })
+      return { ok: true, server, version: v.gitVersion ?? 'unknown', durationMs: performance.now() - t0 }
+    } catch (e) {
+      return { ok: false, server, reason: oneLineReason(e), kind: e instanceof KubeError ? e.kind : 'unknown', durationMs: performance.now() - t0 }
+    }
+  }
+
+  /** Prints a summary, never credentials: Kube { context, server, namespace }. */
+  [inspect.custom](): string {
+    try {
+      return `Kube { context: ${this.context}, server: ${this.server}, namespace: ${this.namespace} }`
+    } catch (e) {
+      return `Kube { ${e instanceof KubeError ? e.message : 'kubeconfig not loadable'} }`
+    }
+  }
+
+  /** Closes idle keep-alive connections. */
+  close(): void {
+    this._http?.close()
+    this._http = undefined
+  }
+}

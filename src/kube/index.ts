@@ -1,0 +1,10 @@
+// Public surface of the Kubernetes boundary: kubeconfig loading, the Kube client, KubeError and the API types.
+export { loadKubeconfig, listContexts, kubeconfigPaths, parseKubeconfig, mergeKubeconfigs, selectContext } from './kubeconfig.ts'
+export type { KubeconfigInfo, LoadOptions, ContextInfo, AuthKind, MergedKubeconfig, KubeconfigDoc } from './kubeconfig.ts'
+export { Kube } from './client.ts'
+export type { KubeOptions, EventTarget } from './client.ts'
+export { KubeError, httpError, networkError } from './errors.ts'
+export type { KubeErrorKind, KubeErrorContext } from './errors.ts'
+export { describePod, describeNode, describeService, describeGeneric, sortEvents } from './describe.ts'
+export type { ResourceInfo } from './resources.ts'
+export type * from './types.ts'

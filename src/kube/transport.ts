@@ -1,0 +1,228 @@
+// HTTP(S) to the API server: client-node's KubeConfig (imported lazily) for credentials, one keep-alive agent.
+import http from 'node:http'
+import https from 'node:https'
+import fs from 'node:fs'
+import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node'
+import { KubeError, httpError, networkError, type KubeErrorContext } from './errors.ts'
+import type { KubeconfigInfo } from './kubeconfig.ts'
+
+/** The selected context as client-node's loadFromOptions wants it (paths already absolute; tokenFile handled by us). */
+export function clientNodeOptions(info: KubeconfigInfo): { clusters: Cluster[]; users: User[]; contexts: Context[]; currentContext: string } {
+  const c = info.merged.clusters.get(info.cluster.name)!.value
+  const u = info.user.name ? info.merged.users.get(info.user.name)?.value : undefined
+  const cluster: Cluster = {
+    name: info.cluster.name,
+    server: info.server,
+    caData: c['certificate-authority-data'],
+    caFile: c['certificate-authority'],
+    // client-node refuses http:// unless skipTLSVerify; there is no TLS to verify on http:// anyway.
+    skipTLSVerify: c['insecure-skip-tls-verify'] === true || info.server.startsWith('http:'),
+    tlsServerName: c['tls-server-name'],
+    proxyUrl: c['proxy-url'],
+  }
+  const users: User[] = u
+    ? [{
+        name: info.user.name,
+        certData: u['client-certificate-data'],
+        certFile: u['client-certificate'],
+        keyData: u['client-key-data'],
+        keyFile: u['client-key'],
+        exec: u.exec,
+        authProvider: u['auth-provider'],
+        token: u.token,
+        username: u.username,
+        password: u.password,
+        impersonateUser: u.as,
+      }]
+    : []
+  const contexts: Context[] = [{ name: info.currentContext, cluster: info.cluster.name, user: info.user.name, namespace: info.namespace }]
+  return { clusters: [cluster], users, contexts, currentContext: info.currentContext }
+}
+
+/** Options of one request. */
+export interface RequestOptions {
+  method?: string
+  accept?: string
+  timeoutMs?: number
+  /** What the call is about, for error messages (notfound names it). */
+  object?: KubeErrorContext['object']
+  body?: string
+  contentType?: string
+}
+
+/** A successful answer (status < 400). */
+export interface Response {
+  status: number
+  body: string
+  durationMs: number
+}
+
+interface State {
+  kc: KubeConfig
+  agent: http.Agent
+  headers: Record<string, string>
+  /** Credentials that change (exec plugins, auth providers): re-applied per request. */
+  dynamic: boolean
+  certKey?: string
+}
+
+const USER_AGENT = 'kinspect/0.1'
+
+/** One API server connection: lazy client-node, cached credentials, keep-alive sockets. */
+export class Transport {
+  readonly server: string
+  private state?: Promise<State>
+  private token?: { value: string; readAt: number }
+  private closed = false
+  constructor(
+    private info: KubeconfigInfo,
+    private defaultTimeoutMs = 30_000,
+  ) {
+    this.server = info.server
+  }
+
+  /** client-node's KubeConfig for this context (created once; first call imports client-node). */
+  async kubeConfig(): Promise<KubeConfig> {
+    return (await this.ready()).kc
+  }
+
+  private ready(): Promise<State> {
+    if (!this.state) {
+      this.state = this.init()
+      this.state.catch(() => (this.state = undefined)) // let a later call retry after the user fixes things
+    }
+    return this.state
+  }
+
+  private makeAgent(o: https.RequestOptions): http.Agent {
+    if (this.info.cluster.proxyUrl && o.agent) return o.agent as http.Agent
+    if (this.server.startsWith('http:')) return new http.Agent({ keepAlive: true, maxSockets: 16 })
+    return new https.Agent({ keepAlive: true, maxSockets: 16, ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername })
+  }
+
+  private async init(): Promise<State> {
+    const k8s = await import('@kubernetes/client-node')
+    const kc = new k8s.KubeConfig()
+    kc.loadFromOptions(clientNodeOptions(this.info))
+    const o: https.RequestOptions = {}
+    try {
+      await kc.applyToHTTPSOptions(o)
+    } catch (e) {
+      throw this.credentialError(e)
+    }
+    const dynamic = this.info.user.auth === 'exec' || this.info.user.auth === 'auth-provider'
+    return { kc, agent: this.makeAgent(o), headers: this.headersOf(o), dynamic, certKey: certKeyOf(o) }
+  }
+
+  private credentialError(e: unknown): KubeError {
+    const err = e as NodeJS.ErrnoException
+    if (err?.code === 'ENOENT' || err?.code === 'EACCES') {
+      return new KubeError('noconfig', `cannot read ${err.path ?? 'a file'} named by context "${this.info.currentContext}" (${err.code})`, `fix the path in ${this.info.cluster.source}, or embed the data (certificate-authority-data, client-*-data)`, e, { server: this.server, file: err.path })
+    }
+    if (this.info.user.auth === 'exec' || this.info.user.auth === 'auth-provider') {
+      return new KubeError('unauthorized', `getting credentials for user "${this.info.user.name}" failed: ${err?.message ?? e}`, 'run the exec credential plugin of the kubeconfig user by hand to see why', e, { server: this.server })
+    }
+    return new KubeError('invalid', `context "${this.info.currentContext}" cannot be used: ${err?.message ?? e}`, 'check the user and cluster entries (kubectl config view --minify)', e, { server: this.server })
+  }
+
+  private headersOf(o: https.RequestOptions): Record<string, string> {
+    const h: Record<string, string> = {}
+    for (const [k, v] of Object.entries(o.headers ?? {})) if (v !== undefined) h[k] = String(v)
+    if (o.auth) h.Authorization = `Basic ${Buffer.from(o.auth).toString('base64')}`
+    return h
+  }
+
+  private tokenFileHeader(): Record<string, string> {
+    const u = this.info.user.name ? this.info.merged.users.get(this.info.user.name)?.value : undefined
+    const file = u?.tokenFile
+    if (!file) return {}
+    if (!this.token || Date.now() - this.token.readAt > 60_000) {
+      try {
+        this.token = { value: fs.readFileSync(file, 'utf8').trim(), readAt: Date.now() }
+      } catch (e) {
+        throw new KubeError('noconfig', `cannot read tokenFile ${file} of user "${this.info.user.name}"`, 'fix the tokenFile path in the kubeconfig', e, { file, server: this.server })
+      }
+    }
+    return { Authorization: `Bearer ${this.token.value}` }
+  }
+
+  private async headersFor(s: State): Promise<Record<string, string>> {
+    if (!s.dynamic) return { ...s.headers, ...this.tokenFileHeader() }
+    const o: https.RequestOptions = {}
+    try {
+      await s.kc.applyToHTTPSOptions(o)
+    } catch (e) {
+      throw this.credentialError(e)
+    }
+    const ck = certKeyOf(o)
+    if (ck !== s.certKey) {
+      s.agent.destroy()
+      s.agent = this.makeAgent(o)
+      s.certKey = ck
+    }
+    return this.headersOf(o)
+  }
+
+  /** Sends one request; throws KubeError on a network failure or an HTTP status >= 400. */
+  async request(path: string, opts: RequestOptions = {}): Promise<Response> {
+    if (this.closed) throw new KubeError('invalid', 'this Kube client was closed', 'create a new one')
+    const s = await this.ready()
+    const headers = await this.headersFor(s)
+    const method = opts.method ?? 'GET'
+    const ctx: KubeErrorContext = { server: this.server, method, path, object: opts.object }
+    const once = () => this.send(s.agent, path, method, headers, opts, ctx)
+    try {
+      return await once()
+    } catch (e) {
+      // A keep-alive socket the server closed while idle: retry an idempotent request once on a fresh socket.
+      if ((e as any)?.reusedSocket && method === 'GET') return once()
+      throw e
+    }
+  }
+
+  private send(agent: http.Agent, path: string, method: string, headers: Record<string, string>, opts: RequestOptions, ctx: KubeErrorContext): Promise<Response> {
+    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs
+    const t0 = performance.now()
+    const url = new URL(this.server + path)
+    const mod = url.protocol === 'http:' ? http : https
+    return new Promise<Response>((resolve, reject) => {
+      const h: Record<string, string> = { ...headers, Accept: opts.accept ?? 'application/json', 'User-Agent': USER_AGENT }
+      if (opts.body !== undefined) h['Content-Type'] = opts.contentType ?? 'application/json'
+      const req = mod.request(url, { method, agent, headers: h })
+      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs)
+      const fail = (e: unknown) => {
+        clearTimeout(timer)
+        const err = e instanceof KubeError ? e : networkError(e, { ...ctx, durationMs: performance.now() - t0 })
+        if (req.reusedSocket && (e as any)?.code === 'ECONNRESET') (err as any).reusedSocket = true
+        reject(err)
+      }
+      req.on('error', fail)
+      req.on('response', (res) => {
+        const chunks: Buffer[] = []
+        res.on('data', (c: Buffer) => chunks.push(c))
+        res.on('error', fail)
+        res.on('aborted', () => fail(Object.assign(new Error('the server closed the connection mid-answer'), { code: 'ECONNRESET' })))
+        res.on('end', () => {
+          clearTimeout(timer)
+          const body = Buffer.concat(chunks).toString('utf8')
+          const durationMs = performance.now() - t0
+          const status = res.statusCode ?? 0
+          if (status >= 400) reject(httpError(status, body, { ...ctx, durationMs }))
+          else resolve({ status, body, durationMs })
+        })
+      })
+      req.end(opts.body)
+    })
+  }
+
+  /** Closes idle keep-alive sockets; further requests fail. */
+  close(): void {
+    this.closed = true
+    this.state?.then((s) => s.agent.destroy()).catch(() => {})
+  }
+}
+
+function certKeyOf(o: https.RequestOptions): string {
+  const s = (v: unknown) => (v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('base64') : String(v))
+  return `${s(o.cert)}|${s(o.key)}`
+}

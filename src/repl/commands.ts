@@ -1,0 +1,163 @@
+// The dot-commands of the shell: ONE table of {name, help, action}; .help is built from it.
+import type { SessionApi } from '../session.ts'
+import type { CompleteKind, NameCache } from './complete.ts'
+import { GLOBALS } from './context.ts'
+import { ShellError } from './errors.ts'
+import { recipesUnavailable, parseParamWords, splitWords, type RecipesPort } from './recipes.ts'
+
+/** What a command can do to the shell it runs in. */
+export interface CommandHost {
+  readonly session: SessionApi
+  readonly names: NameCache
+  readonly recipes?: RecipesPort
+  /** The shell's output stream. */
+  readonly output: NodeJS.WritableStream
+  /** Writes text (a newline is added when missing). */
+  print(text: string): void
+  /** Prints a value with the REPL writer (util.inspect; tables for result objects). */
+  printValue(value: unknown): void
+  /** Sets the prompt from the session's context and namespace. */
+  refreshPrompt(): void
+  /** Rebuilds the globals (buildContext) in a fresh context. */
+  resetContext(): void
+  /** Saves the notebook; returns the file written and how many inputs it holds. */
+  saveNotebook(file: string): Promise<{ file: string; inputs: number }>
+  /** Pings the cluster in the background and prints one line if it is not usable. */
+  checkCluster(): void
+  /** Runs one of node's own REPL commands (editor, break, exit). */
+  builtin(name: 'editor' | 'break' | 'exit', arg: string): void
+}
+
+/** One dot-command. */
+export interface Command {
+  name: string
+  /** Argument synopsis shown by .help, e.g. "NAME". */
+  args?: string
+  help: string
+  /** Names completed after the command. */
+  complete?: CompleteKind
+  /** The command shows the prompt itself (node's own commands). */
+  ownPrompt?: boolean
+  /** The command goes into the notebook (it changes what later inputs see). */
+  recorded?: boolean
+  action(host: CommandHost, arg: string): void | Promise<void>
+}
+
+function where(s: SessionApi): string {
+  return `context ${s.context || '(none)'}, namespace ${s.namespace}`
+}
+
+/** The shell's dot-commands, in .help order. */
+export const COMMANDS: readonly Command[] = [
+  {
+    name: 'ctx',
+    args: 'NAME',
+    help: 'switch kubeconfig context (no NAME: list contexts)',
+    complete: 'context',
+    recorded: true,
+    action(h, arg) {
+      const name = arg.trim()
+      if (!name) {
+        const list = h.session.contexts()
+        h.print(list.length ? list.map((c) => `${c === h.session.context ? '*' : ' '} ${c}`).join('\n') : 'the kubeconfig defines no contexts')
+        return
+      }
+      h.session.setContext(name)
+      h.names.invalidate()
+      h.refreshPrompt()
+      h.print(where(h.session))
+      h.checkCluster()
+    },
+  },
+  {
+    name: 'ns',
+    args: 'NAME',
+    help: 'switch namespace (no NAME: show the current one)',
+    complete: 'namespace',
+    recorded: true,
+    action(h, arg) {
+      const ns = arg.trim()
+      if (!ns) {
+        h.print(where(h.session))
+        return
+      }
+      h.session.setNamespace(ns)
+      h.names.invalidate(['pod', 'service'])
+      h.refreshPrompt()
+      const known = h.names.get('namespace')
+      h.print(`namespace ${ns}${known.length && !known.includes(ns) ? ` (not in the namespaces listed earlier: ${known.join(', ')})` : ''}`)
+    },
+  },
+  {
+    name: 'run',
+    args: 'NAME [param=value...]',
+    help: 'run a recipe (Markdown runbook from recipeDirs)',
+    complete: 'recipe',
+    recorded: true,
+    async action(h, arg) {
+      const [name, ...rest] = splitWords(arg)
+      if (!h.recipes) throw recipesUnavailable()
+      if (!name) {
+        const list = await h.recipes.listRecipes({ session: h.session })
+        h.print(list.length ? list.map((r) => `${r.name}${r.description ? `  — ${r.description}` : ''}`).join('\n') : 'no recipes found (config recipeDirs)')
+        return
+      }
+      const params = parseParamWords(rest)
+      h.printValue(await h.recipes.runRecipe(name, params, { session: h.session, output: h.output }))
+    },
+  },
+  {
+    name: 'save',
+    args: 'FILE.md',
+    help: 'save this session as a Markdown notebook (secrets redacted); `kinspect FILE.md` runs it again',
+    async action(h, arg) {
+      const r = await h.saveNotebook(arg)
+      h.print(`saved ${r.inputs} input${r.inputs === 1 ? '' : 's'} to ${r.file}`)
+    },
+  },
+  {
+    name: 'reset',
+    help: 'forget your variables and rebuild the globals',
+    action(h) {
+      h.resetContext()
+      h.print(`globals rebuilt (${where(h.session)})`)
+    },
+  },
+  {
+    name: 'help',
+    help: 'this list',
+    action(h) {
+      h.print(helpText())
+    },
+  },
+  { name: 'editor', help: 'multi-line editor mode (Ctrl-D runs, Ctrl-C cancels)', ownPrompt: true, action: (h, arg) => h.builtin('editor', arg) },
+  { name: 'break', help: 'abandon a half-typed multi-line input', ownPrompt: true, action: (h, arg) => h.builtin('break', arg) },
+  { name: 'exit', help: 'leave the shell (or Ctrl-D)', ownPrompt: true, action: (h, arg) => h.builtin('exit', arg) },
+]
+
+/** The .help text: every command of the table, then the globals by group. */
+export function helpText(commands: readonly Command[] = COMMANDS): string {
+  const rows = commands.map((c) => [`.${c.name}${c.args ? ` ${c.args}` : ''}`, c.help])
+  const w = Math.max(...rows.map((r) => r[0].length))
+  const out = ['Commands:', ...rows.map(([a, b]) => `  ${a.padEnd(w)}  ${b}`), '', 'Globals (top-level await works):']
+  const groups: [string, string][] = [
+    ['cluster', 'cluster'],
+    ['node', 'nodes'],
+    ['net', 'network'],
+    ['data', 'data'],
+    ['shell', 'shell'],
+  ]
+  for (const [g, title] of groups) {
+    const gs = GLOBALS.filter((x) => x.group === g)
+    out.push(`  ${title}:`, ...gs.map((x) => `    ${x.help}`))
+  }
+  out.push(`  zx: ${GLOBALS.filter((x) => x.group === 'zx').map((x) => x.name).join(' ')}`)
+  return out.join('\n')
+}
+
+/** Finds a command by name; unknown names are a usage error listing the table. */
+export function findCommand(name: string, commands: readonly Command[] = COMMANDS): Command {
+  const c = commands.find((x) => x.name === name)
+  if (!c) throw new ShellError('usage', `unknown command .${name}`, `commands: ${commands.map((x) => `.${x.name}`).join(' ')}`)
+  return c
+}

@@ -1,0 +1,340 @@
+// startRepl: the interactive shell on node:repl (top-level await, dot-commands, completion, notebook).
+import repl, { Recoverable, type REPLServer } from 'node:repl'
+import readline from 'node:readline'
+import { PassThrough } from 'node:stream'
+import { inspect, types } from 'node:util'
+import type { SessionApi } from '../session.ts'
+import { palette, stripAnsi, wantColor } from '../render/color.ts'
+import { redactValue } from '../render/notebook-redact.ts'
+import { COMMANDS, type Command, type CommandHost } from './commands.ts'
+import { NameCache, completeNames, type CompleteKind } from './complete.ts'
+import { buildContext, loadNetModule, type ContextDeps } from './context.ts'
+import { formatError, ShellError } from './errors.ts'
+import { appendHistory, loadHistory } from './history.ts'
+import { LineGate, OutputTap } from './io.ts'
+import { Notebook, proseOf } from './notebook.ts'
+import type { RecipesPort } from './recipes.ts'
+
+/** Options of startRepl. */
+export interface StartReplOptions {
+  input: NodeJS.ReadableStream
+  output: NodeJS.WritableStream
+  session: SessionApi
+  /** History file path; false/undefined keeps no history file. */
+  history?: string | false
+  /** Raw-mode line editing; default: whether output is a TTY. */
+  terminal?: boolean
+  /** Colours; default: terminal and NO_COLOR/FORCE_COLOR allow it. */
+  color?: boolean
+  /** The recipe engine, when installed (.run). */
+  recipes?: RecipesPort
+  /** Loader overrides for the globals (tests). */
+  contextDeps?: ContextDeps
+  /** No prompt, no background cluster check, input unused: for -e and notebook runs. */
+  headless?: boolean
+  /** Where errors go (default: output). */
+  errorOutput?: NodeJS.WritableStream
+  /** Print uncaught errors and unhandled rejections instead of exiting (default true). */
+  catchProcessErrors?: boolean
+  /** How long completion lists stay fresh. */
+  namesTtlMs?: number
+}
+
+/** What one evaluation ended with. */
+export interface EvalOutcome {
+  ok: boolean
+  value?: unknown
+  error?: unknown
+}
+
+/** A running shell. */
+export interface Shell {
+  server: REPLServer
+  notebook: Notebook
+  names: NameCache
+  /** Evaluates code (or a dot-command) as if typed, printing its output; resolves when done. */
+  evaluate(code: string): Promise<EvalOutcome>
+  /** The prompt text for the session's context and namespace. */
+  prompt(): string
+  /** Resolves when the REPL has closed (.exit, end of input). */
+  closed: Promise<void>
+  close(): void
+}
+
+/** `CONTEXT:NAMESPACE> ` */
+export function promptFor(session: Pick<SessionApi, 'context' | 'namespace'>): string {
+  return `${session.context || '(no context)'}:${session.namespace}> `
+}
+
+/** Formats a value for the screen: util.inspect (objects with inspect.custom print tables). */
+export function formatValue(value: unknown, colors: boolean, breakLength = 100): string {
+  if (types.isPromise(value)) {
+    const state = /<(pending|rejected)>/.exec(inspect(value, { depth: 0 }))?.[0] ?? '<resolved>'
+    return `Promise { ${state} } (not awaited: put \`await\` before the call to get its value)`
+  }
+  return inspect(value, { colors, depth: 4, maxArrayLength: 200, maxStringLength: 20_000, breakLength })
+}
+
+type EvalCb = (err: Error | null, result?: unknown) => void
+type EvalFn = (code: string, context: object, file: string, cb: EvalCb) => void
+
+/** Starts the shell on the given streams; returns at once (the prompt is shown). */
+export function startRepl(opts: StartReplOptions): Shell {
+  const { session, output } = opts
+  const terminal = opts.terminal ?? (output as { isTTY?: boolean }).isTTY === true
+  const color = opts.color ?? (terminal && wantColor(output as { isTTY?: boolean }))
+  const c = palette(color)
+  const deps = opts.contextDeps ?? { loadNet: loadNetModule }
+  const notebook = new Notebook()
+  const names = new NameCache(async (kind: CompleteKind) => {
+    if (kind !== 'recipe') return session.names(kind)
+    return opts.recipes ? (await opts.recipes.listRecipes({ session })).map((r) => r.name) : []
+  }, { ttlMs: opts.namesTtlMs })
+  const tap = new OutputTap(output)
+  const gate = terminal || opts.headless ? undefined : new LineGate(opts.input)
+  const columns = () => (output as { columns?: number }).columns ?? 100
+
+  // The status known before the prompt (no kubeconfig, unknown context) is printed first.
+  if (!opts.headless && session.status) tap.raw(`${c.yellow(`cluster: ${session.status}`)}\n`)
+
+  let last: { value: unknown; text: string; pos: number } | undefined
+  const writer = Object.assign(
+    (value: unknown): string => {
+      const text = formatValue(value, color, columns())
+      last = { value, text, pos: tap.length }
+      return text
+    },
+    { options: { ...inspect.defaultOptions, colors: color, depth: 4 } },
+  )
+
+  const server = repl.start({
+    input: gate?.stream ?? (opts.headless ? new PassThrough() : opts.input),
+    output,
+    prompt: opts.headless ? '' : promptFor(session),
+    terminal,
+    useColors: color,
+    ignoreUndefined: true,
+    useGlobal: false,
+    writer,
+    breakEvalOnSigint: true, // Ctrl-C ends a hanging await or loop and gives the prompt back
+    historySize: 1000,
+  } as repl.ReplOptions & { historySize: number })
+
+  // --- evaluation bookkeeping: what is being evaluated, and its recorded output -------------------
+  let current: { code: string; done?: (o: EvalOutcome) => void } | undefined
+  const begin = (code: string, done?: (o: EvalOutcome) => void) => {
+    current = { code, done }
+    last = undefined
+    tap.start()
+  }
+  const end = (outcome: EvalOutcome) => {
+    const cur = current
+    if (!cur) return
+    current = undefined
+    let text = tap.stop()
+    if (last && last.value !== null && typeof last.value === 'object') {
+      // The result goes to the notebook with Secret data etc. hidden structurally, not only textually.
+      text = text.slice(0, last.pos) + formatValue(redactValue(last.value), false, columns()) + text.slice(last.pos + last.text.length)
+    }
+    notebook.addCode(cur.code, stripAnsi(text))
+    cur.done?.(outcome)
+  }
+  const writeError = (e: unknown) => (opts.errorOutput ?? output).write(formatError(e, color))
+
+  // The cluster client and transports load right after the prompt; inputs wait for them.
+  let ready: Promise<void> | undefined
+  const whenReady = () => (ready ??= session.load().catch((e: unknown) => void writeError(e)))
+
+  const baseEval = server.eval as unknown as EvalFn
+  const wrappedEval: EvalFn = (code, context, file, cb) => {
+    const prose = proseOf(code)
+    if (prose !== undefined) {
+      notebook.addProse(prose)
+      return cb(null, undefined)
+    }
+    if (code.trim() === '') return cb(null, undefined)
+    begin(code)
+    void whenReady().then(() => baseEval.call(server, code, context, file, (err, value) => {
+      if (err instanceof Recoverable) {
+        current = undefined
+        tap.stop()
+        return cb(err)
+      }
+      if (err) {
+        writeError(err)
+        return cb(null, undefined)
+      }
+      cb(null, value)
+    }))
+  }
+  ;(server as unknown as { eval: EvalFn }).eval = wrappedEval
+
+  // node:repl sends every thrown error (sync and awaited) to its domain; print ours instead.
+  const domain = (server as unknown as { _domain?: NodeJS.EventEmitter })._domain
+  if (domain) {
+    domain.removeAllListeners('error')
+    domain.on('error', (e: unknown) => {
+      writeError(e)
+      if (current?.done) return end({ ok: false, error: e })
+      server.clearBufferedCommand()
+      server.displayPrompt()
+    })
+  }
+
+  const baseDisplayPrompt = server.displayPrompt.bind(server)
+  server.displayPrompt = (preserveCursor?: boolean) => {
+    if (current && !current.done) end({ ok: true })
+    gate?.release()
+    baseDisplayPrompt(preserveCursor)
+  }
+
+  // --- globals ---------------------------------------------------------------------------------------
+  buildContext(session, server.context, deps)
+  server.on('reset', (ctx: object) => buildContext(session, ctx, deps))
+
+  // --- dot-commands from the one table ---------------------------------------------------------------
+  const builtins = { ...server.commands } as Record<string, { action: (this: REPLServer, arg: string) => void }>
+  for (const k of Object.keys(server.commands)) delete (server.commands as Record<string, unknown>)[k]
+  const printAbove = (text: string) => {
+    if (terminal && !current) {
+      readline.clearLine(output, 0)
+      readline.cursorTo(output, 0)
+      tap.raw(`${text}\n`)
+      server.prompt(true)
+    } else tap.raw(`${text}\n`)
+  }
+  const host: CommandHost = {
+    session,
+    names,
+    recipes: opts.recipes,
+    output,
+    print: (text) => output.write(text.endsWith('\n') ? text : `${text}\n`),
+    printValue: (v) => {
+      if (v !== undefined) output.write(`${writer(v)}\n`)
+    },
+    refreshPrompt: () => server.setPrompt(opts.headless ? '' : promptFor(session)),
+    resetContext: () => {
+      const reset = (server as unknown as { resetContext?: () => void }).resetContext
+      if (typeof reset === 'function') reset.call(server)
+      else buildContext(session, server.context, deps)
+    },
+    saveNotebook: async (file) => ({ file: await notebook.save(file, { context: session.context, namespace: session.namespace }), inputs: notebook.codeCount }),
+    checkCluster: () => {
+      void session.ping().then(
+        (status) => {
+          if (status) printAbove(c.yellow(`cluster: ${status}`))
+          else names.prefetch(['pod', 'service', 'node', 'namespace'])
+        },
+        (e) => printAbove(c.yellow(`cluster: ${(e as Error)?.message ?? String(e)}`)),
+      )
+    },
+    builtin: (name, arg) => {
+      if (name === 'exit') return server.close()
+      builtins[name]?.action.call(server, arg)
+    },
+  }
+
+  const runCommand = async (cmd: Command, arg: string): Promise<boolean> => {
+    try {
+      if (cmd.name === 'run') await whenReady()
+      await cmd.action(host, arg)
+      return true
+    } catch (e) {
+      writeError(e)
+      return false
+    }
+  }
+  for (const cmd of COMMANDS) {
+    server.defineCommand(cmd.name, {
+      help: cmd.help,
+      action(arg: string) {
+        if (cmd.recorded && !current) begin(`.${cmd.name}${arg ? ` ${arg}` : ''}`)
+        void runCommand(cmd, arg).then(() => {
+          if (!cmd.ownPrompt) server.displayPrompt()
+        })
+      },
+    })
+  }
+
+  // --- completion: names from the cache first, then node's JS completion -----------------------------
+  const baseCompleter = server.completer as (line: string, cb: (err: Error | null, r?: [string[], string]) => void) => void
+  const commandKinds = Object.fromEntries(COMMANDS.filter((c) => c.complete).map((c) => [c.name, c.complete!]))
+  ;(server as unknown as { completer: typeof baseCompleter }).completer = (line, cb) => {
+    const r = completeNames(line, names, commandKinds)
+    if (r) return cb(null, r)
+    return baseCompleter.call(server, line, cb)
+  }
+
+  // --- history ---------------------------------------------------------------------------------------
+  if (opts.history) {
+    const file = opts.history
+    if (terminal) (server as unknown as { history: string[] }).history.push(...loadHistory(file))
+    server.on('line', (line: string) => appendHistory(file, line))
+  }
+
+  // --- never exit on a helper failure ----------------------------------------------------------------
+  const onProcessError = (e: unknown) => {
+    writeError(e)
+    if (!current && !opts.headless) server.displayPrompt(true)
+  }
+  if (opts.catchProcessErrors !== false) {
+    process.on('unhandledRejection', onProcessError)
+    process.on('uncaughtException', onProcessError)
+  }
+
+  const closed = new Promise<void>((resolve) => {
+    server.once('exit', () => {
+      gate?.stop()
+      process.off('unhandledRejection', onProcessError)
+      process.off('uncaughtException', onProcessError)
+      tap.restore()
+      resolve()
+    })
+  })
+
+  const evaluate = (code: string): Promise<EvalOutcome> =>
+    new Promise((resolve) => {
+      const cmd = /^\s*\.([a-z]+)(?:[ \t]+(.*))?\s*$/.exec(code)
+      if (cmd && !code.trim().includes('\n')) {
+        const def = COMMANDS.find((x) => x.name === cmd[1])
+        if (!def) {
+          const e = new ShellError('usage', `unknown command .${cmd[1]}`, `commands: ${COMMANDS.map((x) => `.${x.name}`).join(' ')}`)
+          writeError(e)
+          return resolve({ ok: false, error: e })
+        }
+        if (def.recorded) begin(code.trim(), resolve)
+        void runCommand(def, cmd[2] ?? '').then((ok) => (def.recorded ? end({ ok }) : resolve({ ok })))
+        return
+      }
+      const prose = proseOf(code)
+      if (prose !== undefined) {
+        notebook.addProse(prose)
+        return resolve({ ok: true })
+      }
+      begin(code, resolve)
+      void whenReady().then(() => baseEval.call(server, code.endsWith('\n') ? code : `${code}\n`, server.context, 'REPL', (err, value) => {
+        if (err) {
+          const e = err instanceof Recoverable ? new ShellError('usage', `incomplete input: ${(err as Recoverable & { err?: Error }).err?.message ?? 'unexpected end of input'}`, 'close every bracket and string') : err
+          writeError(e)
+          return end({ ok: false, error: e })
+        }
+        if (value !== undefined) output.write(`${writer(value)}\n`)
+        end({ ok: true, value })
+      }))
+    })
+
+  setImmediate(() => {
+    void whenReady()
+    if (!opts.headless && !session.status) host.checkCluster()
+  })
+
+  return {
+    server,
+    notebook,
+    names,
+    evaluate,
+    prompt: () => promptFor(session),
+    closed,
+    close: () => server.close(),
+  }
+}

@@ -1,0 +1,237 @@
+// Session: the context, namespace, config, a lazy Kube client and the node registry of one shell.
+import type { KinspectConfig } from './config.ts'
+import { defaultConfig, nodesToSshConfig, ruleMatches } from './config.ts'
+import { oneLineReason } from './kube/errors.ts'
+import type { Kube, KubeconfigInfo, LoadOptions } from './kube/index.ts'
+import type { NodeHandle, SshPool } from './exec/index.ts'
+import { ShellError } from './repl/errors.ts'
+
+type KubeModule = typeof import('./kube/index.ts')
+type ExecModule = typeof import('./exec/index.ts')
+type KubeconfigModule = Pick<KubeModule, 'loadKubeconfig' | 'listContexts'>
+
+/** The kinds of names the shell completes. */
+export type NameKind = 'pod' | 'node' | 'namespace' | 'service' | 'context'
+
+/** The cluster calls the shell's globals delegate to (a subset of Kube). */
+export type KubeApi = Pick<Kube, 'pods' | 'pod' | 'services' | 'svc' | 'endpoints' | 'nodes' | 'events' | 'logs' | 'describe' | 'top' | 'ping' | 'get'>
+
+/** What the REPL needs from a session; the real Session and test fakes both satisfy it. */
+export interface SessionApi {
+  /** Current kubeconfig context name ('' when there is no kubeconfig). */
+  readonly context: string
+  readonly namespace: string
+  readonly config: KinspectConfig
+  /** The cluster client; constructed on first use, without I/O. Throws the load error when there is no usable kubeconfig. */
+  readonly kube: KubeApi
+  /** One line saying why the cluster is not usable, or undefined when it is (or not known yet). */
+  readonly status: string | undefined
+  /** Context names from the kubeconfig. */
+  contexts(): string[]
+  /** Loads the cluster client and the transports (started after the prompt shows; kube and node() need it). */
+  load(): Promise<void>
+  /** A handle on a node ('local' is this machine). */
+  node(name: string): NodeHandle
+  setContext(name: string): void
+  setNamespace(ns: string): void
+  /** Checks the cluster (network); sets and returns status. */
+  ping(): Promise<string | undefined>
+  /** Names for completion (network for cluster kinds). */
+  names(kind: NameKind): Promise<string[]>
+  close(): Promise<void>
+}
+
+/** How to start a session: command-line overrides, config, environment. */
+export interface SessionOptions {
+  context?: string
+  namespace?: string
+  kubeconfig?: string
+  config?: KinspectConfig
+  env?: Record<string, string | undefined>
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
+
+function nameOf(o: unknown): string | undefined {
+  const x = o as { metadata?: { name?: unknown }; name?: unknown } | null
+  const n = x?.metadata?.name ?? x?.name
+  return typeof n === 'string' ? n : undefined
+}
+
+/** One shell session. Session.create reads the kubeconfig (no network); load() brings in the client modules. */
+export class Session implements SessionApi {
+  private kubeMod?: KubeModule
+  private execMod?: ExecModule
+  #loading?: Promise<void>
+  readonly config: KinspectConfig
+  #context: string
+  #namespace: string
+  #info?: KubeconfigInfo
+  #loadError?: Error
+  #status?: string
+  #kube?: Kube
+  #pool?: SshPool
+  #nodes = new Map<string, NodeHandle>()
+  #opts: SessionOptions
+
+  private constructor(
+    private kubeconfigMod: KubeconfigModule,
+    opts: SessionOptions,
+  ) {
+    this.#opts = opts
+    this.config = opts.config ?? defaultConfig()
+    const context = opts.context ?? this.config.context
+    const namespace = opts.namespace ?? this.config.namespace
+    try {
+      this.#info = kubeconfigMod.loadKubeconfig(this.#loadOptions({ context, namespace }))
+    } catch (e) {
+      this.#loadError = e as Error
+      this.#status = oneLineReason(e)
+    }
+    this.#context = this.#info?.currentContext ?? context ?? ''
+    this.#namespace = this.#info?.namespace ?? namespace ?? 'default'
+  }
+
+  /**
+   * Reads the kubeconfig; never fails on a missing or broken one (see status). Only the kubeconfig loader
+   * is imported here: the client and transport modules cost start-up time and come with load().
+   */
+  static async create(opts: SessionOptions = {}): Promise<Session> {
+    return new Session(await import('./kube/kubeconfig.ts'), opts)
+  }
+
+  /** Imports the Kube client and the exec transports once; cheap after the first call. */
+  load(): Promise<void> {
+    this.#loading ??= Promise.all([import('./kube/index.ts'), import('./exec/index.ts')]).then(([k, e]) => {
+      this.kubeMod = k
+      this.execMod = e
+    })
+    return this.#loading
+  }
+
+  #modules(): { kubeMod: KubeModule; execMod: ExecModule } {
+    if (!this.kubeMod || !this.execMod) throw new ShellError('unavailable', 'the cluster client is still loading', 'await session.load() first (the shell does this before running your input)')
+    return { kubeMod: this.kubeMod, execMod: this.execMod }
+  }
+
+  #loadOptions(o: { context?: string; namespace?: string }): LoadOptions {
+    return { kubeconfig: this.#opts.kubeconfig, env: this.#opts.env, context: o.context, namespace: o.namespace }
+  }
+
+  get context(): string {
+    return this.#context
+  }
+  get namespace(): string {
+    return this.#namespace
+  }
+  get status(): string | undefined {
+    return this.#status
+  }
+  /** The selected kubeconfig entries (undefined when loading failed). */
+  get kubeconfig(): KubeconfigInfo | undefined {
+    return this.#info
+  }
+
+  get kube(): Kube {
+    if (!this.#info) throw this.#loadError ?? new ShellError('unavailable', 'no kubeconfig is loaded')
+    this.#kube ??= new (this.#modules().kubeMod.Kube)(this.#info, { namespace: this.#namespace })
+    return this.#kube
+  }
+
+  contexts(): string[] {
+    if (this.#info) return this.#info.contexts.map((c) => c.name)
+    return this.kubeconfigMod.listContexts(this.#loadOptions({}))
+  }
+
+  /** Switches context (reads the kubeconfig again; the namespace becomes the context's). */
+  setContext(name: string): void {
+    if (typeof name !== 'string' || name === '') throw new ShellError('usage', `context: expected a context name, received ${JSON.stringify(name)}`, 'usage: .ctx NAME')
+    const known = this.contexts()
+    if (!known.includes(name)) throw new ShellError('notfound', `context "${name}" does not exist`, known.length ? `contexts: ${known.join(', ')}` : 'the kubeconfig defines no contexts')
+    const info = this.kubeconfigMod.loadKubeconfig(this.#loadOptions({ context: name }))
+    this.#info = info
+    this.#loadError = undefined
+    this.#status = undefined
+    this.#context = info.currentContext
+    this.#namespace = info.namespace
+    this.#kube = undefined
+  }
+
+  /** Switches namespace (no network; a missing namespace shows on the next call). */
+  setNamespace(ns: string): void {
+    if (typeof ns !== 'string' || !DNS_LABEL.test(ns)) throw new ShellError('usage', `namespace: expected a namespace name (lowercase letters, digits and -), received ${JSON.stringify(ns)}`, 'usage: .ns NAME')
+    this.#namespace = ns
+    this.#kube = undefined
+  }
+
+  async ping(): Promise<string | undefined> {
+    if (!this.#info) return this.#status
+    await this.load()
+    const kube = this.kube
+    try {
+      const r = await kube.ping()
+      if (kube === this.#kube) this.#status = r.ok ? undefined : r.reason
+    } catch (e) {
+      if (kube === this.#kube) this.#status = oneLineReason(e)
+    }
+    return this.#status
+  }
+
+  async names(kind: NameKind): Promise<string[]> {
+    if (kind === 'context') return this.contexts()
+    await this.load()
+    const k = this.kube
+    let list: unknown
+    if (kind === 'pod') list = await k.pods()
+    else if (kind === 'service') list = await k.services()
+    else if (kind === 'node') list = await k.nodes()
+    else list = await k.get('namespaces')
+    if (!Array.isArray(list)) return []
+    const names = list.map(nameOf).filter((n): n is string => Boolean(n))
+    return [...new Set(names)].sort()
+  }
+
+  /** Environment of the SSH transport: the config's ssh files unless KINSPECT_SSH_CONFIG/KINSPECT_KNOWN_HOSTS are set. */
+  sshEnv(): Record<string, string | undefined> {
+    const env = this.#opts.env ?? process.env
+    return {
+      ...env,
+      KINSPECT_SSH_CONFIG: env.KINSPECT_SSH_CONFIG || this.config.ssh.configFile,
+      KINSPECT_KNOWN_HOSTS: env.KINSPECT_KNOWN_HOSTS || this.config.ssh.knownHostsFile,
+    }
+  }
+
+  #sshPool(): SshPool {
+    if (!this.#pool) {
+      const env = this.sshEnv()
+      // The .recipes node rules come first as ssh_config Host blocks, then the ssh config files.
+      const { execMod } = this.#modules()
+      const configs = [{ text: nodesToSshConfig(this.config.nodes, this.config.file), path: this.config.file ?? '.recipes', kind: 'user' as const }, ...execMod.loadConfigTexts({ env })]
+      this.#pool = new execMod.SshPool({ env, configs })
+    }
+    return this.#pool
+  }
+
+  node(name: string): NodeHandle {
+    if (typeof name !== 'string' || name === '') throw new ShellError('usage', `node: expected a node name, received ${JSON.stringify(name)}`, "node('local') is this machine; nodes() lists the cluster's")
+    let h = this.#nodes.get(name)
+    if (!h) {
+      const { execMod } = this.#modules()
+      const exec = name === 'local' ? new execMod.LocalExec() : this.#sshPool().exec(name)
+      h = new execMod.NodeHandle(exec)
+      if (name !== 'local' && this.config.nodes.find((r) => ruleMatches(r, name) && r.sudo !== undefined)?.sudo) h = h.sudo
+      this.#nodes.set(name, h)
+    }
+    return h
+  }
+
+  /** Closes SSH connections and anything else the session holds. */
+  async close(): Promise<void> {
+    this.#nodes.clear()
+    const pool = this.#pool
+    this.#pool = undefined
+    await pool?.close()
+    this.#kube?.close()
+    this.#kube = undefined
+  }
+}

@@ -1,0 +1,127 @@
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { PassThrough } from 'node:stream'
+import { main, parseArgs, type CliIO } from '../src/cli.ts'
+import { ShellError } from '../src/repl/errors.ts'
+
+const root = path.resolve(import.meta.dirname, '..')
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-cli-'))
+// No cluster, no config file, no history: every test here runs without the lab.
+const env = { KUBECONFIG: '/nonexistent/kubeconfig', HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'xdg'), NO_COLOR: '1', PATH: process.env.PATH }
+
+function io(): CliIO & { out: () => string; err: () => string } {
+  const stdout = new PassThrough()
+  const stderr = new PassThrough()
+  let o = ''
+  let e = ''
+  stdout.on('data', (d) => (o += d))
+  stderr.on('data', (d) => (e += d))
+  return { stdin: new PassThrough(), stdout, stderr, env, cwd: tmp, prog: 'kinspect', out: () => o, err: () => e }
+}
+
+const usageError = (argv: string[], re: RegExp) =>
+  assert.throws(
+    () => parseArgs(argv),
+    (e: unknown) => e instanceof ShellError && e.kind === 'usage' && re.test(e.message),
+  )
+
+test('parseArgs: modes and flags', () => {
+  assert.equal(parseArgs([]), { kind: 'repl' })
+  assert.equal(parseArgs(['--context', 'c', '-n', 'ns', '--kubeconfig=/k']), { kind: 'repl', context: 'c', namespace: 'ns', kubeconfig: '/k' })
+  assert.equal(parseArgs(['--namespace=shop', '-e', '(await pods()).length']), { kind: 'eval', expr: '(await pods()).length', namespace: 'shop' })
+  assert.equal(parseArgs(['-e', '-1']), { kind: 'eval', expr: '-1' })
+  assert.equal(parseArgs(['notes.md']), { kind: 'notebook', file: 'notes.md' })
+  assert.equal(parseArgs(['-n', 'x', 'check.mjs']), { kind: 'script', file: 'check.mjs', namespace: 'x' })
+  assert.equal(parseArgs(['run', 'dns', '--host', 'web', '--port=80']), { kind: 'run', name: 'dns', params: { host: 'web', port: '80' } })
+  assert.equal(parseArgs(['--context', 'c', 'run', 'dns', '--context', 'recipe-param']), { kind: 'run', name: 'dns', params: { context: 'recipe-param' }, context: 'c' })
+  assert.equal(parseArgs(['recipes']), { kind: 'recipes' })
+  assert.equal(parseArgs(['-n', 'x', '--help']), { kind: 'help' })
+  assert.equal(parseArgs(['--version']), { kind: 'version' })
+})
+
+test('parseArgs: bad input names the flag or argument', () => {
+  usageError(['--bogus'], /unknown flag --bogus/)
+  usageError(['-x'], /unknown flag -x/)
+  usageError(['--context'], /flag --context needs a value/)
+  usageError(['-n', '--context', 'x'], /flag -n needs a value/)
+  usageError(['--context=', 'x'], /needs a non-empty value/)
+  usageError(['-n', 'a', '-n', 'b'], /given twice/)
+  usageError(['notes.txt'], /FILE must be a .mjs\/.js script or a .md notebook, received notes.txt/)
+  usageError(['a.md', 'b.md'], /at most one FILE/)
+  usageError(['-e', '1', 'a.md'], /cannot be combined/)
+  usageError(['run'], /run needs a recipe name/)
+  usageError(['run', 'x', 'positional'], /expected --name value/)
+  usageError(['run', 'x', '--p'], /--p needs a value/)
+  usageError(['recipes', 'extra'], /recipes takes no arguments/)
+})
+
+test('main: bad flags exit 2 with the flag and the usage on stderr', async () => {
+  const x = io()
+  assert.is(await main(['--frobnicate'], x), 2)
+  assert.match(x.err(), 'kinspect: unknown flag --frobnicate')
+  assert.match(x.err(), 'Usage:\n  kinspect [--context C]')
+  assert.is(x.out(), '')
+})
+
+test('main: --help and --version', async () => {
+  const h = io()
+  assert.is(await main(['--help'], h), 0)
+  assert.match(h.out(), 'kinspect run NAME [--param value]...')
+  const v = io()
+  assert.is(await main(['--version'], v), 0)
+  const pkg = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8'))
+  assert.is(v.out(), `kinspect ${pkg.version}\n`)
+})
+
+test('main -e: prints the value; a cluster call without kubeconfig fails with error and hint', async () => {
+  const ok = io()
+  assert.is(await main(['-e', '[1, 2].map(x => x * 21)'], ok), 0)
+  assert.is(ok.out(), '[ 21, 42 ]\n')
+  const fail = io()
+  assert.is(await main(['-e', 'await pods()'], fail), 1)
+  assert.match(fail.err(), /^error: no kubeconfig found \(looked at \/nonexistent\/kubeconfig via KUBECONFIG\)\nhint: /)
+})
+
+test('main: recipes without a recipe engine is a clear error', async () => {
+  if (fs.existsSync(path.join(root, 'src', 'recipes', 'index.ts'))) return // the engine exists: covered by its own tests
+  const r = io()
+  assert.is(await main(['run', 'dns-check', '--host', 'web'], r), 1)
+  assert.match(r.err(), 'error: recipes are not available')
+  const l = io()
+  assert.is(await main(['recipes'], l), 1)
+  assert.match(l.err(), 'error: recipes are not available')
+})
+
+test('main FILE.md: runs the js blocks in order; stops with exit 1 at a failing block', async () => {
+  const good = path.join(tmp, 'good.md')
+  fs.writeFileSync(good, '# t\n\nsome prose\n\n```js\nconst a = 20\n```\n\n> ```text\n> ignored\n> ```\n\n```js\na + 22\n```\n')
+  const g = io()
+  assert.is(await main([good], g), 0)
+  assert.match(g.out(), '> const a = 20\n')
+  assert.match(g.out(), '> a + 22\n42\n')
+  const bad = path.join(tmp, 'bad.md')
+  fs.writeFileSync(bad, '```js\nnope()\n```\n\n```js\n"never"\n```\n')
+  const b = io()
+  assert.is(await main([bad], b), 1)
+  assert.match(b.err(), 'error: ReferenceError: nope is not defined')
+  assert.not.match(b.out(), 'never')
+  const none = io()
+  assert.is(await main([path.join(tmp, 'missing.md')], none), 1)
+  assert.match(none.err(), 'no such file')
+})
+
+test('bin/kinspect.mjs FILE.mjs runs a zx-style script with the globals', () => {
+  const script = path.join(tmp, 'check.mjs')
+  fs.writeFileSync(script, "const t = [typeof pods, typeof node, typeof q, typeof $, typeof YAML.parse, path.basename('/a/b')]\nconsole.log(t.join(' '))\nconsole.log((await node('local').$`echo from-node`).stdout.trim())\n")
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'kinspect.mjs'), script], { env: { ...env, KINSPECT_FROM_SOURCE: '1' }, encoding: 'utf8', timeout: 60_000 })
+  assert.is(r.stderr, '')
+  assert.is(r.status, 0)
+  assert.is(r.stdout, 'function function function function function b\nfrom-node\n')
+})
+
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
+test.run()

@@ -1,0 +1,37 @@
+// SshPool against the lab node lab-1, configured only through the lab's KINSPECT_SSH_CONFIG / KINSPECT_KNOWN_HOSTS.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { labEnvVars, NET, NODE } from '../lab/layout.ts'
+import { NodeHandle } from '../../src/exec/node.ts'
+import { SshPool } from '../../src/exec/ssh/pool.ts'
+
+const pool = new SshPool({ env: { ...process.env, ...labEnvVars() } })
+const node = new NodeHandle(pool.exec(NODE))
+
+test.after(() => pool.close())
+
+test('ssh to lab-1 and find 10.99.0.1 in `ip -j addr`', async () => {
+  const addrs = await node.$`ip -j addr`.json<{ ifname: string; addr_info: { local: string; family: string }[] }[]>()
+  const owner = addrs.find((i) => i.addr_info.some((a) => a.local === NET.nodeIP))
+  assert.ok(owner, `no interface on ${NODE} has ${NET.nodeIP}: ${addrs.map((i) => i.ifname).join(', ')}`)
+  assert.is(owner!.ifname, NET.hostIf)
+})
+
+test('commands reuse the connection; sudo works; arguments stay literal', async () => {
+  assert.is(await node.$`echo ${"a' ; echo INJECTED #"}`.text(), "a' ; echo INJECTED #")
+  assert.is(await node.sudo.$`id -u`.text(), '0')
+  const s = pool.stats(NODE)
+  assert.is(s.opens, 1)
+  assert.ok(s.connected)
+})
+
+test('a deadline on lab-1 is enforced', async () => {
+  const e = await node.timeout(1200).$`sleep 20`.then(
+    () => undefined,
+    (err) => err,
+  )
+  assert.ok(e, 'sleep 20 should time out')
+  assert.is(e.kind, 'timeout')
+})
+
+test.run()

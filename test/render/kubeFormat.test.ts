@@ -1,0 +1,128 @@
+// kubectl's column logic: HumanDuration, printPod's READY/STATUS/RESTARTS, node status/roles, service columns, quantities.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import fs from 'node:fs'
+import path from 'node:path'
+import {
+  age, formatLabels, humanDuration, nodeRoles, nodeStatus, parseQuantity, podColumns, restartsCell, serviceExternalIP, servicePorts, statusStyle,
+} from '../../src/render/kubeFormat.ts'
+import type { Pod } from '../../src/kube/types.ts'
+
+const fx = (f: string) => JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/kube', f), 'utf8'))
+const S = 1000
+const M = 60 * S
+const H = 60 * M
+const D = 24 * H
+
+test('humanDuration matches kubectl at each boundary', () => {
+  const cases: [number, string][] = [
+    [-3 * S, '<invalid>'], [-1 * S, '0s'], [0, '0s'], [59 * S, '59s'], [119 * S, '119s'], [120 * S, '2m'], [150 * S, '2m30s'],
+    [9 * M + 59 * S, '9m59s'], [10 * M + 30 * S, '10m'], [179 * M, '179m'], [3 * H, '3h'], [3 * H + 5 * M, '3h5m'], [8 * H + 5 * M, '8h'],
+    [47 * H, '47h'], [2 * D, '2d'], [2 * D + 5 * H, '2d5h'], [8 * D + 5 * H, '8d'], [729 * D, '729d'], [730 * D, '2y'], [731 * D, '2y1d'], [8 * 365 * D + 5 * D, '8y'],
+  ]
+  for (const [ms, want] of cases) assert.is(humanDuration(ms), want, `${ms} ms`)
+  assert.is(age(undefined), '<unknown>')
+  assert.is(age('garbage'), '<unknown>')
+  assert.is(age('2025-01-01T00:00:00Z', Date.parse('2025-01-01T00:05:00Z')), '5m')
+})
+
+const pod = (status: Pod['status'], spec: Partial<Pod['spec']> = {}, meta: object = {}): Pod => ({ metadata: { name: 'p', ...meta }, spec: { containers: [{ name: 'a' }], ...spec }, status })
+const running = { running: { startedAt: '2025-01-01T00:00:00Z' } }
+
+test('podColumns: running, restarted (with last restart time), crashloop, completed', () => {
+  assert.equal(podColumns(fx('pod-web-restarted.json')), { ready: '1/1', status: 'Running', restarts: 1, lastRestart: '2025-11-22T18:20:03Z' })
+  assert.equal(podColumns(fx('pod-crashloop.json')), { ready: '1/2', status: 'CrashLoopBackOff', restarts: 5, lastRestart: '2025-11-22T18:09:01Z' })
+  const done = pod({ phase: 'Succeeded', containerStatuses: [{ name: 'a', ready: false, restartCount: 0, image: 'i', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] })
+  assert.equal(podColumns(done), { ready: '0/1', status: 'Completed', restarts: 0, lastRestart: undefined })
+})
+
+test('podColumns: terminated without reason -> ExitCode:N / Signal:N; pending without statuses', () => {
+  const exit = pod({ phase: 'Running', containerStatuses: [{ name: 'a', ready: false, restartCount: 0, image: 'i', state: { terminated: { exitCode: 3 } } }] })
+  assert.is(podColumns(exit).status, 'ExitCode:3')
+  const sig = pod({ phase: 'Running', containerStatuses: [{ name: 'a', ready: false, restartCount: 0, image: 'i', state: { terminated: { exitCode: 0, signal: 9 } } }] })
+  assert.is(podColumns(sig).status, 'Signal:9')
+  assert.equal(podColumns(pod({ phase: 'Pending' })), { ready: '0/1', status: 'Pending', restarts: 0, lastRestart: undefined })
+  assert.is(podColumns(pod({ phase: 'Failed', reason: 'Evicted' })).status, 'Evicted')
+})
+
+test('podColumns: init containers (Init:N/M, Init:Error, Init:CrashLoopBackOff), sidecars count in READY', () => {
+  assert.is(podColumns(fx('pod-init.json')).status, 'Init:0/2')
+  const initErr = pod({ phase: 'Pending', initContainerStatuses: [{ name: 'i', ready: false, restartCount: 2, image: 'x', state: { terminated: { exitCode: 1, reason: 'Error' } } }] }, { initContainers: [{ name: 'i' }] })
+  assert.equal([podColumns(initErr).status, podColumns(initErr).restarts], ['Init:Error', 2])
+  const initBack = pod({ phase: 'Pending', initContainerStatuses: [{ name: 'i', ready: false, restartCount: 2, image: 'x', state: { waiting: { reason: 'CrashLoopBackOff' } } }] }, { initContainers: [{ name: 'i' }] })
+  assert.is(podColumns(initBack).status, 'Init:CrashLoopBackOff')
+  const initExit = pod({ phase: 'Pending', initContainerStatuses: [{ name: 'i', ready: false, restartCount: 0, image: 'x', state: { terminated: { exitCode: 2 } } }] }, { initContainers: [{ name: 'i' }] })
+  assert.is(podColumns(initExit).status, 'Init:ExitCode:2')
+  const sidecar = pod(
+    {
+      phase: 'Running',
+      conditions: [{ type: 'Initialized', status: 'True' }, { type: 'Ready', status: 'True' }],
+      initContainerStatuses: [{ name: 'proxy', ready: true, started: true, restartCount: 1, image: 'x', state: running }],
+      containerStatuses: [{ name: 'a', ready: true, restartCount: 0, image: 'i', state: running }],
+    },
+    { initContainers: [{ name: 'proxy', restartPolicy: 'Always' }] },
+  )
+  assert.equal(podColumns(sidecar), { ready: '2/2', status: 'Running', restarts: 1, lastRestart: undefined })
+})
+
+test('podColumns: Completed with a running container -> Running/NotReady; deletion -> Terminating / Unknown', () => {
+  const mixed = (ready: string) =>
+    pod(
+      {
+        phase: 'Running',
+        conditions: [{ type: 'Ready', status: ready }],
+        containerStatuses: [
+          { name: 'a', ready: true, restartCount: 0, image: 'i', state: running },
+          { name: 'b', ready: false, restartCount: 0, image: 'i', state: { terminated: { exitCode: 0, reason: 'Completed' } } },
+        ],
+      },
+      { containers: [{ name: 'a' }, { name: 'b' }] },
+    )
+  assert.is(podColumns(mixed('True')).status, 'Running')
+  assert.is(podColumns(mixed('False')).status, 'NotReady')
+  const del = pod({ phase: 'Running' }, {}, { deletionTimestamp: '2025-01-01T00:00:00Z' })
+  assert.is(podColumns(del).status, 'Terminating')
+  assert.is(podColumns(pod({ phase: 'Running', reason: 'NodeLost' }, {}, { deletionTimestamp: 'x' })).status, 'Unknown')
+  assert.is(podColumns(pod({ phase: 'Succeeded' }, {}, { deletionTimestamp: 'x' })).status, 'Succeeded')
+  assert.is(podColumns(pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'SchedulingGated' }] })).status, 'SchedulingGated')
+})
+
+test('restartsCell', () => {
+  const now = Date.parse('2025-11-22T18:22:03Z')
+  assert.is(restartsCell(podColumns(fx('pod-web-restarted.json')), now), '1 (2m ago)')
+  assert.is(restartsCell({ ready: '1/1', status: 'Running', restarts: 0 }, now), '0')
+  assert.is(restartsCell({ ready: '1/1', status: 'Running', restarts: 4 }, now), '4')
+})
+
+test('node status and roles', () => {
+  const n = fx('node-lab-1.json')
+  assert.is(nodeStatus(n), 'Ready')
+  assert.equal(nodeRoles(n), ['control-plane'])
+  n.status.conditions.find((c: any) => c.type === 'Ready').status = 'Unknown'
+  n.spec.unschedulable = true
+  assert.is(nodeStatus(n), 'NotReady,SchedulingDisabled')
+  assert.is(nodeStatus({ metadata: { name: 'x' } }), 'Unknown')
+  assert.equal(nodeRoles({ metadata: { name: 'x', labels: { 'kubernetes.io/role': 'infra', 'node-role.kubernetes.io/worker': '', 'node-role.kubernetes.io/': '' } } }), ['infra', 'worker'])
+})
+
+test('service ports, external IP, labels', () => {
+  assert.is(servicePorts(fx('svc-web.json')), '80/TCP')
+  assert.is(servicePorts(fx('svc-web-nodeport.json')), '80:30080/TCP')
+  assert.is(servicePorts({ metadata: { name: 'x' }, spec: {} }), '<none>')
+  assert.is(serviceExternalIP(fx('svc-web.json')), '<none>')
+  assert.is(serviceExternalIP({ metadata: { name: 'x' }, spec: { type: 'LoadBalancer' } }), '<pending>')
+  assert.is(serviceExternalIP({ metadata: { name: 'x' }, spec: { type: 'LoadBalancer', externalIPs: ['1.2.3.4'] }, status: { loadBalancer: { ingress: [{ ip: '5.6.7.8' }] } } }), '5.6.7.8,1.2.3.4')
+  assert.is(serviceExternalIP({ metadata: { name: 'x' }, spec: { type: 'ExternalName', externalName: 'db.example' } }), 'db.example')
+  assert.is(formatLabels({ b: '2', a: '1' }), 'a=1,b=2')
+  assert.is(formatLabels({}), '<none>')
+})
+
+test('statusStyle', () => {
+  assert.equal(['Running', 'Completed', 'Pending', 'Init:0/2', 'CrashLoopBackOff', 'Init:Error', 'ImagePullBackOff', 'OOMKilled', 'NotReady', 'Weird'].map(statusStyle), ['green', 'dim', 'yellow', 'yellow', 'red', 'red', 'red', 'red', 'red', undefined])
+})
+
+test('parseQuantity', () => {
+  assert.equal(['250m', '2', '1Gi', '1048576Ki', '1500000n', '1e3', '1.5k', '12Zi', 'abc'].map((q) => parseQuantity(q)), [0.25, 2, 2 ** 30, 2 ** 30, 0.0015, 1000, 1500, NaN, NaN])
+})
+
+test.run()
