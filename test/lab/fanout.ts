@@ -35,9 +35,9 @@ export async function startExtras(n: number): Promise<void> {
   const hbNodes = path.join(dir, 'heartbeat-nodes.txt')
   fs.writeFileSync(hbNodes, extra.map((e) => `${e.name} ${e.addr}`).join('\n') + '\n')
   startDaemon('heartbeat', [bin('heartbeat'), '--kubeconfig', P.kubeconfig, '--nodes', hbNodes, '--interval', '10s'], HB_PID, path.join(P.logs, 'heartbeat.log'))
-  await waitFor(`${n} extra nodes registered`, () => {
-    const r = run(['kubectl', '--kubeconfig', P.kubeconfig, 'get', 'nodes', '-l', 'kinspect.dev/lab-role=ssh-only', '-o', 'name'], { ok: true })
-    return r.stdout.split('\n').filter(Boolean).length >= n
+  await waitFor(`${n} extra nodes Ready`, () => {
+    const r = run(['kubectl', '--kubeconfig', P.kubeconfig, 'get', 'nodes', '-l', 'kinspect.dev/lab-role=ssh-only', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'], { ok: true })
+    return r.stdout.split('\n').filter((s) => s === 'True').length >= n
   }, 60_000, 1000)
   progress(`${n} extra SSH nodes up on ${NET.extraNodePrefix}1..${n}:${NET.sshPort}`)
 }
