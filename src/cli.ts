@@ -199,7 +199,7 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
     }
     case 'eval': {
       const shell = headless()
-      const r = await shell.evaluate(cmd.expr)
+      const r = await shell.evaluate(awaitExpression(cmd.expr))
       shell.close()
       return r.ok ? 0 : 1
     }
@@ -244,4 +244,16 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
   }
   void errColor
   return 0
+}
+
+const AsyncFunction = (async () => {}).constructor as new (...args: string[]) => unknown
+
+/** `-e pods()` prints the pods, not a pending Promise: a single expression is awaited; statements run as written. */
+export function awaitExpression(expr: string): string {
+  try {
+    new AsyncFunction(`return (${expr}\n)`)
+    return `await (${expr}\n)`
+  } catch {
+    return expr
+  }
 }

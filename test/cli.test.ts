@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { PassThrough } from 'node:stream'
-import { main, parseArgs, type CliIO } from '../src/cli.ts'
+import { awaitExpression, main, parseArgs, type CliIO } from '../src/cli.ts'
 import { ShellError } from '../src/repl/errors.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
@@ -121,6 +121,13 @@ test('bin/kinspect.mjs FILE.mjs runs a zx-style script with the globals', () => 
   assert.is(r.stderr, '')
   assert.is(r.status, 0)
   assert.is(r.stdout, 'function function function function function b\nfrom-node\n')
+})
+
+test('awaitExpression: a single expression is awaited, statements are left as written', () => {
+  assert.is(awaitExpression('pods()'), 'await (pods()\n)')
+  assert.is(awaitExpression('(await pods()).length'), 'await ((await pods()).length\n)')
+  assert.is(awaitExpression('const x = 1; x'), 'const x = 1; x')
+  assert.is(awaitExpression('1 // comment'), 'await (1 // comment\n)')
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
