@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ShellError, formatError } from './repl/errors.ts'
-import { parseParamFlags, recipesUnavailable, type RecipesPort } from './repl/recipes.ts'
+import { parseParamFlags, recipesUnavailable, takeRunFlags, type RecipeRunOptions, type RecipesPort } from './repl/recipes.ts'
 import { palette, wantColor } from './render/color.ts'
 import type { Session } from './session.ts'
 
@@ -23,7 +23,7 @@ export type CliCommand =
   | ({ kind: 'eval'; expr: string } & CommonFlags)
   | ({ kind: 'script'; file: string } & CommonFlags)
   | ({ kind: 'notebook'; file: string } & CommonFlags)
-  | ({ kind: 'run'; name: string; params: Record<string, string> } & CommonFlags)
+  | ({ kind: 'run'; name: string; params: Record<string, string> } & RecipeRunOptions & CommonFlags)
   | ({ kind: 'recipes' } & CommonFlags)
 
 /** The usage text; `prog` is "kinspect" or "kubectl inspect". */
@@ -39,8 +39,11 @@ An investigation shell for Kubernetes: the API, the nodes (SSH) and pod network 
   -e EXPR          evaluate one expression with the shell's globals and print the result
   FILE.mjs         run a zx-style script with the shell's globals
   FILE.md          run the js blocks of a notebook written by .save, in order
-  run NAME         run a recipe with --param value parameters
-  recipes          list the recipes found in the config's recipeDirs
+  run NAME         run a recipe (a name, or a path to a .md recipe) with --param value parameters;
+                   --teach explains each step and waits for Enter, --dry-run prints the plan and runs
+                   nothing, --yes applies changes without asking, -o json prints the report as JSON;
+                   exit 0: nothing failed, 1: a finding failed, 2: the recipe could not run
+  recipes          list the recipes (shipped, and the config's recipeDirs) with their parameters
   --context C      kubeconfig context (default: the config's, then the kubeconfig's current-context)
   -n, --namespace  namespace (default: the config's, then the context's, then "default")
   --kubeconfig F   use this kubeconfig file alone (default: $KUBECONFIG, then ~/.kube/config)
@@ -97,7 +100,8 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     if (expr !== undefined) throw new ShellError('usage', '-e cannot be combined with run')
     const name = rest[0]
     if (!name) throw new ShellError('usage', 'run needs a recipe name', 'usage: kinspect run NAME [--param value]...')
-    return { kind: 'run', name, params: parseParamFlags([...argv.slice(i)]), ...common }
+    const { options, rest: paramArgs } = takeRunFlags(argv.slice(i))
+    return { kind: 'run', name, params: parseParamFlags(paramArgs), ...options, ...common }
   }
   if (first === 'recipes') {
     if (rest.length || expr !== undefined) throw new ShellError('usage', `recipes takes no arguments, received ${[...rest, ...(expr !== undefined ? ['-e'] : [])].join(' ')}`)
@@ -172,7 +176,7 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
     session = await sessionMod.Session.create({ context: cmd.context, namespace: cmd.namespace, kubeconfig: cmd.kubeconfig, config, env: io.env })
   } catch (e) {
     io.stderr.write(formatError(e, errColor))
-    return 1
+    return cmd.kind === 'run' ? 2 : 1
   }
   try {
     return await runCommand(cmd, session, io, errColor)
@@ -186,7 +190,7 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
 
 async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>, session: Session, io: CliIO, errColor: boolean): Promise<number> {
   const recipes = lazyRecipes()
-  const { startRepl, formatValue } = await import('./repl/index.ts')
+  const { startRepl } = await import('./repl/index.ts')
   const color = wantColor(io.stdout, io.env)
   const headless = () => startRepl({ input: io.stdin, output: io.stdout, errorOutput: io.stderr, session, headless: true, recipes, color })
   switch (cmd.kind) {
@@ -204,8 +208,17 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
       return r.ok ? 0 : 1
     }
     case 'notebook': {
+      // A notebook with recipe front matter is a recipe: run it as one (params, finding(), the report).
+      const file = path.resolve(io.cwd, cmd.file)
+      let head = ''
+      try {
+        head = fs.readFileSync(file, 'utf8').slice(0, 16)
+      } catch {
+        // readNotebook reports a missing or unreadable file
+      }
+      if (/^\uFEFF?---[ \t]*\r?\n/.test(head)) return runCommand({ kind: 'run', name: file, params: {}, context: cmd.context, namespace: cmd.namespace, kubeconfig: cmd.kubeconfig }, session, io, errColor)
       const { readNotebook } = await import('./repl/notebook.ts')
-      const nb = await readNotebook(path.resolve(io.cwd, cmd.file))
+      const nb = await readNotebook(file)
       const shell = headless()
       const c = palette(color)
       for (const block of nb.blocks) {
@@ -230,15 +243,26 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
       return 0
     }
     case 'run': {
-      await session.load()
-      const value = await recipes.runRecipe(cmd.name, cmd.params, { session, output: io.stdout })
-      if (value !== undefined) io.stdout.write(`${formatValue(value, color)}\n`)
-      return 0
+      // The engine streams the report; exit 0 nothing failed, 1 a finding failed, 2 the recipe could not run.
+      let report: unknown
+      try {
+        await session.load()
+        report = await recipes.runRecipe(cmd.name, cmd.params, { session, output: io.stdout, input: io.stdin, color, cwd: io.cwd, paramStyle: 'flag', teach: cmd.teach, dryRun: cmd.dryRun, yes: cmd.yes, format: cmd.format })
+      } catch (e) {
+        if (cmd.format === 'json') {
+          const err = e as { message?: string; hint?: string }
+          io.stdout.write(`${JSON.stringify({ recipe: { name: cmd.name }, status: 'error', exitCode: 2, error: { message: String(err?.message ?? e), ...(err?.hint ? { hint: err.hint } : {}) } }, null, 2)}\n`)
+        }
+        io.stderr.write(formatError(e, errColor))
+        return 2
+      }
+      const code = (report as { exitCode?: unknown } | undefined)?.exitCode
+      return code === 1 || code === 2 ? code : 0
     }
     case 'recipes': {
       await session.load()
-      const list = await recipes.listRecipes({ session })
-      io.stdout.write(list.length ? `${list.map((r) => `${r.name}${r.description ? `  ${r.description}` : ''}`).join('\n')}\n` : 'no recipes found (config recipeDirs)\n')
+      const [list, { renderRecipeList }] = await Promise.all([recipes.listRecipes({ session }), import('./render/report.ts')])
+      io.stdout.write(`${renderRecipeList(list, { color })}\n`)
       return 0
     }
   }

@@ -3,7 +3,7 @@ import type { SessionApi } from '../session.ts'
 import type { CompleteKind, NameCache } from './complete.ts'
 import { GLOBALS } from './context.ts'
 import { ShellError } from './errors.ts'
-import { recipesUnavailable, parseParamWords, splitWords, type RecipesPort } from './recipes.ts'
+import { recipesUnavailable, parseParamWords, splitWords, takeRunFlags, type RecipesPort } from './recipes.ts'
 
 /** What a command can do to the shell it runs in. */
 export interface CommandHost {
@@ -90,12 +90,13 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'run',
-    args: 'NAME [param=value...]',
+    args: 'NAME [param=value...] [--dry-run] [--yes] [-o json]',
     help: 'run a recipe (Markdown runbook from recipeDirs)',
     complete: 'recipe',
     recorded: true,
     async action(h, arg) {
-      const [name, ...rest] = splitWords(arg)
+      const { options, rest: words } = takeRunFlags(splitWords(arg))
+      const [name, ...rest] = words
       if (!h.recipes) throw recipesUnavailable()
       if (!name) {
         const list = await h.recipes.listRecipes({ session: h.session })
@@ -103,7 +104,7 @@ export const COMMANDS: readonly Command[] = [
         return
       }
       const params = parseParamWords(rest)
-      h.printValue(await h.recipes.runRecipe(name, params, { session: h.session, output: h.output }))
+      h.printValue(await h.recipes.runRecipe(name, params, { session: h.session, output: h.output, paramStyle: 'word', ...options }))
     },
   },
   {

@@ -35,7 +35,7 @@ export const ZX_GLOBALS = ['$', 'cd', 'within', 'chalk', 'fs', 'path', 'YAML', '
 export const CLUSTER_GLOBALS = ['pods', 'pod', 'svc', 'services', 'endpoints', 'nodes', 'events', 'logs', 'describe', 'top'] as const satisfies readonly (keyof KubeApi)[]
 
 /** Network helpers, provided by src/net/index.ts when it exists. */
-export const NET_GLOBALS = ['enterNetns', 'vethOf', 'svcRules', 'dnsQuery'] as const
+export const NET_GLOBALS = ['enterNetns', 'vethOf', 'svcRules', 'dnsQuery', 'conntrackStats', 'conntrackList'] as const
 
 const CLUSTER_HELP: Record<(typeof CLUSTER_GLOBALS)[number], string> = {
   pods: 'pods([selector]) — pods of the namespace, as a table',
@@ -54,7 +54,9 @@ const NET_HELP: Record<(typeof NET_GLOBALS)[number], string> = {
   enterNetns: "enterNetns('pod') — run commands inside the pod's network namespace",
   vethOf: "vethOf('pod') — the host-side veth of a pod",
   svcRules: "svcRules('svc') — kube-proxy rules for a service",
-  dnsQuery: "dnsQuery('name', [opts]) — resolve a name as a pod would",
+  dnsQuery: "dnsQuery('name', {from: 'pod'}) — resolve a name as that pod would (each search-list try)",
+  conntrackStats: "conntrackStats('node') — conntrack -S, count and max on a node",
+  conntrackList: "conntrackList('node', {filter}) — conntrack -L flows on a node",
 }
 
 /** Loads src/net/index.ts if it exists (resolved at run time so the shell works without it). */

@@ -7,13 +7,45 @@ export interface RecipeInfo {
   name: string
   description?: string
   file?: string
+  /** Its parameters (kinspect recipes shows them). */
+  params?: { name: string; type: string; required?: boolean; default?: unknown; description?: string }[]
+  /** The recipe may change the cluster or a node (it asks first). */
+  changes?: boolean
+  /** Why the file is not a usable recipe (file:line: what was expected). */
+  error?: string
+  /** An earlier recipe folder has one of the same name. */
+  shadowed?: boolean
+}
+
+/** The runner's own options (kinspect run NAME --teach --dry-run --yes -o json; .run takes them too). */
+export interface RecipeRunOptions {
+  teach?: boolean
+  dryRun?: boolean
+  yes?: boolean
+  format?: 'text' | 'json'
+}
+
+/** What runRecipe gets besides the name and the parameters. */
+export interface RecipeRunContext extends RecipeRunOptions {
+  session: SessionApi
+  output: NodeJS.WritableStream
+  /** Where teach mode and change confirmations read answers (absent: teach is refused, changes need --yes). */
+  input?: NodeJS.ReadableStream
+  color?: boolean
+  /** Relative recipe paths resolve against it. */
+  cwd?: string
+  /** How parameters are spelled in messages: --name value (CLI) or name=value (.run). */
+  paramStyle?: 'flag' | 'word'
 }
 
 /** What the shell needs from src/recipes/index.ts (exports of that module). */
 export interface RecipesPort {
-  /** Runs recipe `name` with string params; the returned value is printed with the REPL writer. */
-  runRecipe(name: string, params: Record<string, string>, ctx: { session: SessionApi; output: NodeJS.WritableStream }): Promise<unknown>
-  /** Recipes found in config.recipeDirs. */
+  /**
+   * Runs recipe `name` with string params and streams its report to ctx.output; resolves to the report
+   * (an object with exitCode 0/1/2), which prints as one summary line.
+   */
+  runRecipe(name: string, params: Record<string, string>, ctx: RecipeRunContext): Promise<unknown>
+  /** Recipes found in config.recipeDirs and the shipped recipes/ folder. */
   listRecipes(ctx: { session: SessionApi }): Promise<RecipeInfo[]>
 }
 
@@ -88,4 +120,25 @@ export function splitWords(arg: string): string[] {
   if (quote) throw new ShellError('usage', `unterminated ${quote} quote in ${JSON.stringify(arg)}`)
   if (cur !== undefined) words.push(cur)
   return words
+}
+
+/** Takes the runner's own flags (--teach, --dry-run, --yes/-y, -o/--output text|json) out of run arguments. */
+export function takeRunFlags(args: readonly string[]): { options: RecipeRunOptions; rest: string[] } {
+  const options: RecipeRunOptions = {}
+  const rest: string[] = []
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]
+    if (a === '--teach') options.teach = true
+    else if (a === '--dry-run') options.dryRun = true
+    else if (a === '--yes' || a === '-y') options.yes = true
+    else if (/^(-o|--output)(=.*)?$/.test(a)) {
+      const eq = a.indexOf('=')
+      const v = eq > 0 ? a.slice(eq + 1) : args[++i]
+      if (v !== 'text' && v !== 'json') throw new ShellError('usage', `${a.replace(/=.*/, '')}: expected text or json, received ${v === undefined ? 'nothing' : JSON.stringify(v)}`, 'e.g. -o json')
+      options.format = v
+    } else rest.push(a)
+  }
+  if (options.teach && options.dryRun) throw new ShellError('usage', '--teach and --dry-run cannot be combined', '--dry-run prints the plan; --teach runs it step by step')
+  if (options.teach && options.format === 'json') throw new ShellError('usage', '--teach and -o json cannot be combined', 'teach mode talks to a person; -o json is for programs')
+  return { options, rest }
 }

@@ -177,7 +177,14 @@ export function sshClientConfig(dir: string, extra: Array<{ name: string; addr: 
   StrictHostKeyChecking yes
   ConnectTimeout 5
 `
-  return [`# written by the kinspect lab`, block(NODE, NET.nodeIP), ...extra.map((e) => block(e.name, e.addr))].join('\n')
+  const shellUser = (host: string, user: string) => block(host, NET.nodeIP).replace('User root', `User ${user}`)
+  return [
+    `# written by the kinspect lab`,
+    block(NODE, NET.nodeIP),
+    shellUser('lab-1-dash', 'kinspect-dash'),
+    shellUser('lab-1-ash', 'kinspect-ash'),
+    ...extra.map((e) => block(e.name, e.addr)),
+  ].join('\n')
 }
 
 /** kinspect's own config for the lab (.recipes). */

@@ -7,6 +7,7 @@ import { COMPONENTS, ETCD_URL, running, start, stop } from './components.ts'
 import { cniConfig, containerdConfig, kinspectConfig, kubeProxyConfig, kubeconfig, kubeletConfig, sshdConfig } from './configs.ts'
 import { stopExtras, writeSshClientFiles } from './fanout.ts'
 import { setupHostNetwork, teardownHostNetwork } from './host.ts'
+import { ensureShellUsers, removeShellUsers } from './shells.ts'
 import { ensureImages } from './images.ts'
 import { corednsManifest, shopManifest } from './manifests.ts'
 import { progress, run, succeeds, waitFor, writeFile } from './sh.ts'
@@ -38,7 +39,8 @@ function ensureDeps() {
 }
 
 function writeKeysAndConfigs(mode = 'iptables') {
-  fs.mkdirSync(P.sshDir, { recursive: true, mode: 0o700 })
+  fs.mkdirSync(P.sshDir, { recursive: true })
+  fs.chmodSync(P.sshDir, 0o711) // the shell users' sshd reads authorized_keys as them
   run([bin('certs'), '-dir', P.pki, '-node', NODE, '-node-ip', NET.nodeIP, '-service-ip', NET.kubernetesSvcIP])
   writeFile(P.kubeconfig, kubeconfig(P.pki, 'admin', undefined, 'lab-admin'), 0o600)
   for (const [file, cert] of [
@@ -61,7 +63,8 @@ function writeKeysAndConfigs(mode = 'iptables') {
     const f = path.join(P.sshDir, key)
     if (!fs.existsSync(f)) run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', comment, '-f', f])
   }
-  writeFile(path.join(P.sshDir, 'authorized_keys'), fs.readFileSync(`${P.identity}.pub`, 'utf8'), 0o600)
+  writeFile(path.join(P.sshDir, 'authorized_keys'), fs.readFileSync(`${P.identity}.pub`, 'utf8'), 0o644)
+  ensureShellUsers()
   writeFile(path.join(P.sshDir, 'sshd_config'), sshdConfig(LAB_DIR, `${NET.nodeIP}:${NET.sshPort}`, path.join(P.sshDir, 'host_ed25519'), path.join(RUN_DIR, 'sshd-real.pid')))
   writeSshClientFiles()
   writeFile(P.kinspectConfig, kinspectConfig(LAB_DIR))
@@ -185,6 +188,7 @@ export async function down(): Promise<void> {
     if (f.startsWith('cni-')) fs.rmSync(path.join('/run/netns', f), { force: true })
   }
   teardownHostNetwork()
+  removeShellUsers()
   run(['conntrack', '-D', '-s', NET.podCIDR], { ok: true })
   run(['conntrack', '-D', '-d', NET.serviceCIDR], { ok: true })
   for (const d of [path.join(LAB_DIR, 'etcd'), path.join(LAB_DIR, 'kubelet'), RUN_DIR, '/var/lib/cni/networks/kinspect-lab', path.join(CTR_ROOT, 'io.containerd.grpc.v1.cri', 'sandboxes'), path.join(CTR_ROOT, 'io.containerd.grpc.v1.cri', 'containers')]) {

@@ -162,6 +162,16 @@ function collect(ch: ClientChannel, input: string | undefined, stop: AbortSignal
     ch.on('exit', (code: number | null, signal?: string) => {
       exit = { code: typeof code === 'number' ? code : null, signal: signal ? `SIG${signal}` : null }
     })
+    // A fast command's exit-status and CHANNEL_CLOSE can arrive in the same TCP read as the exec reply,
+    // i.e. before these listeners exist: ssh2 keeps them on the channel (_exit, incoming.state), so read them.
+    const early = (ch as unknown as { _exit?: { code?: number | null; signal?: string } })._exit
+    if (early && early.code !== undefined) exit = { code: typeof early.code === 'number' ? early.code : null, signal: early.signal ? `SIG${early.signal}` : null }
+    if ((ch as unknown as { incoming?: { state?: string } }).incoming?.state === 'closed') {
+      closedResolve()
+      ch.resume()
+      ch.once('end', finishUp)
+      setImmediate(() => ch.readableEnded && finishUp())
+    }
     ch.once('close', finishUp)
     ch.on('error', () => {}) // surfaces as a missing exit status
     if (stop.aborted) onStop()

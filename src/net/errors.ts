@@ -1,0 +1,51 @@
+// NetError: why a network helper could not answer (same shape as ExecError/KubeError: kind, message, hint, cause).
+import { inspect } from 'node:util'
+
+/** Why a network helper failed. */
+export type NetErrorKind =
+  | 'invalid' // bad argument (validated before anything runs)
+  | 'notfound' // the pod does not exist
+  | 'hostnetwork' // the pod uses the node's network namespace
+  | 'unscheduled' // the pod has no node yet
+  | 'notrunning' // the pod finished or has no sandbox
+  | 'unreachable' // the node could not be reached over SSH
+  | 'nopid' // no discovery method found a process of the pod
+  | 'tool' // a required tool is missing on the node or failed
+  | 'parse' // a tool printed something we could not read
+
+/** One try of a discovery method, for error messages and handle.attempts. */
+export interface MethodAttempt {
+  method: string
+  ok: boolean
+  /** What was run or checked, e.g. "crictl inspect 27c12e64f29d". */
+  what: string
+  /** Why it failed, or what it found. */
+  detail: string
+}
+
+/** A failed network helper: kind, message, hint, cause, and the attempts made when discovery failed. */
+export class NetError extends Error {
+  override name = 'NetError'
+  constructor(
+    public kind: NetErrorKind,
+    message: string,
+    public hint?: string,
+    cause?: unknown,
+    public attempts?: MethodAttempt[],
+  ) {
+    super(message, cause === undefined ? undefined : { cause })
+  }
+  [inspect.custom](): string {
+    return `${this.name} [${this.kind}] ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`
+  }
+}
+
+/** Short description of a received value for argument errors. */
+export function received(v: unknown): string {
+  if (v === null) return 'null'
+  if (v === undefined) return 'undefined'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v)
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object'
+  return `${typeof v} ${String(v)}`
+}

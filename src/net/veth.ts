@@ -1,0 +1,57 @@
+// vethOf: the host-side interface paired with a pod's eth0 (by ifindex/iflink, read with netlink: ip -j, never /sys).
+import { inspect, type InspectOptions } from 'node:util'
+import { renderVeth } from '../render/net.ts'
+import { colorEnabled } from '../render/table.ts'
+import { NetError, received } from './errors.ts'
+import { pairVeth, parseIpJson, type VethPairing } from './iplink.ts'
+import { enterNetns } from './netns.ts'
+import { fetchPod, onNode, rootOn, type NetSession, type PodArg } from './pods.ts'
+
+/** Options of vethOf. */
+export interface VethOptions {
+  /** The pod-side interface (default eth0, else the only non-loopback one). */
+  ifname?: string
+}
+
+/** vethOf's answer: both ends, the bridge, MTU check and warnings, or an explanation instead of a wrong answer. */
+export interface VethResult extends VethPairing {
+  /** "namespace/name". */
+  pod: string
+  node?: string
+  /** How the pod's PID was found (crictl, docker, proc). */
+  method?: string
+}
+
+/** The argv used inside the netns and on the node (netlink through iproute2; /sys would show the node's interfaces). */
+export const IP_ADDR_ARGV = ['ip', '-j', '-s', '-d', 'addr', 'show'] as const
+
+/** Makes a VethResult print as a table (non-enumerable, JSON unchanged). */
+export function asVethResult(r: VethResult): VethResult {
+  Object.defineProperty(r, inspect.custom, { value: (_d: number, o: InspectOptions) => renderVeth(r, { color: colorEnabled(o?.colors) }), enumerable: false, configurable: true })
+  return r
+}
+
+/** Finds a pod's host-side veth: link_index of its interface inside the netns = ifindex on the node. */
+export async function vethOf(session: NetSession, pod: PodArg, opts: VethOptions = {}): Promise<VethResult> {
+  if (opts === null || typeof opts !== 'object') throw new NetError('invalid', `options: expected an object like {ifname: 'eth0'}, received ${received(opts)}`)
+  if (opts.ifname !== undefined && (typeof opts.ifname !== 'string' || !/^[^\s/]{1,15}$/.test(opts.ifname))) {
+    throw new NetError('invalid', `ifname: expected an interface name (up to 15 characters, no spaces or /), received ${received(opts.ifname)}`)
+  }
+  const ref = await fetchPod(session, pod)
+  if (ref.hostNetwork) {
+    return asVethResult({
+      pod: ref.key,
+      node: ref.node,
+      status: 'hostNetwork',
+      explanation: `pod ${ref.key} uses hostNetwork: it has no veth, its interfaces are the node's own${ref.node ? ` (node('${ref.node}').$\`ip -br link\`)` : ''}`,
+      mtuMismatch: false,
+      warnings: [],
+    })
+  }
+  const ns = await enterNetns(session, pod)
+  const inside = parseIpJson((await ns.run([...IP_ADDR_ARGV])).stdout, `ip -j addr in ${ns.pod}`)
+  const node = rootOn(session, ns.node)
+  const outside = await onNode(ns.node, `where ${ns.pod} runs`, () => node.run([...IP_ADDR_ARGV]))
+  const pairing = pairVeth(inside, parseIpJson(outside.stdout, `ip -j addr on ${ns.node}`), opts.ifname)
+  return asVethResult({ pod: ns.pod, node: ns.node, method: ns.method, ...pairing })
+}

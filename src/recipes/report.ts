@@ -1,0 +1,200 @@
+// What a recipe run produces: findings per step, the summary and the exit code; finding() validation.
+import { inspect } from 'node:util'
+import { ExecOutput } from '../exec/types.ts'
+import { stripAnsi } from '../render/color.ts'
+
+/** How bad a finding is. */
+export type Severity = 'ok' | 'info' | 'warn' | 'fail'
+/** Severities in increasing order. */
+export const SEVERITIES: readonly Severity[] = ['ok', 'info', 'warn', 'fail']
+
+/** The command a finding is based on and what it printed. */
+export interface Evidence {
+  command: string
+  output: string
+}
+
+/** One observation of a step. warn and fail carry a remedy. */
+export interface Finding {
+  severity: Severity
+  message: string
+  evidence?: Evidence
+  remedy?: string
+}
+
+/** A change a recipe asked for (change()), and whether it was applied. */
+export interface ChangeRecord {
+  description: string
+  applied: boolean
+  /** Why it was not applied. */
+  reason?: string
+}
+
+/** How a step ended: the worst finding, 'none' (no findings), 'error' (it threw), 'skipped' or 'planned' (dry run). */
+export type StepStatus = Severity | 'none' | 'error' | 'skipped' | 'planned'
+
+/** One step of a report. */
+export interface StepReport {
+  index: number
+  title: string
+  line: number
+  status: StepStatus
+  findings: Finding[]
+  changes: ChangeRecord[]
+  /** Manual equivalent commands with the parameters filled in. */
+  manual: string[]
+  durationMs: number
+  /** What the step printed (console.log, values of its last expressions). */
+  output?: string
+  error?: { message: string; hint?: string }
+}
+
+/** Counts of findings by severity, plus steps that errored or were skipped. */
+export interface ReportSummary {
+  ok: number
+  info: number
+  warn: number
+  fail: number
+  errors: number
+  skipped: number
+}
+
+/** 0: nothing failed, 1: a finding failed, 2: the recipe could not run (a step threw). */
+export type ExitCode = 0 | 1 | 2
+
+/** The data of a report (what -o json prints). */
+export interface ReportData {
+  recipe: { name: string; summary: string; file: string; changes: boolean }
+  params: Record<string, unknown>
+  context: string
+  namespace: string
+  mode: 'run' | 'teach' | 'dry-run'
+  startedAt: string
+  durationMs: number
+  steps: StepReport[]
+  summary: ReportSummary
+  /** ok, warn (a warning, nothing failed), fail, error (could not run), planned (dry run). */
+  status: 'ok' | 'warn' | 'fail' | 'error' | 'planned'
+  exitCode: ExitCode
+  /** Why the run stopped early, if it did. */
+  stopped?: string
+}
+
+/** A recipe run's report; prints as one summary line (the full text was streamed while it ran). */
+export class RecipeReport implements ReportData {
+  recipe!: ReportData['recipe']
+  params!: Record<string, unknown>
+  context!: string
+  namespace!: string
+  mode!: ReportData['mode']
+  startedAt!: string
+  durationMs = 0
+  steps: StepReport[] = []
+  summary: ReportSummary = { ok: 0, info: 0, warn: 0, fail: 0, errors: 0, skipped: 0 }
+  status: ReportData['status'] = 'ok'
+  exitCode: ExitCode = 0
+  stopped?: string
+  constructor(init: Omit<ReportData, 'summary' | 'status' | 'exitCode' | 'durationMs'> & { durationMs?: number }) {
+    Object.assign(this, init)
+    this.finish()
+  }
+
+  /** Recomputes summary, status and exit code from the steps. */
+  finish(): this {
+    const s: ReportSummary = { ok: 0, info: 0, warn: 0, fail: 0, errors: 0, skipped: 0 }
+    for (const st of this.steps) {
+      for (const f of st.findings) s[f.severity]++
+      if (st.status === 'error') s.errors++
+      if (st.status === 'skipped') s.skipped++
+    }
+    this.summary = s
+    this.exitCode = s.errors ? 2 : s.fail ? 1 : 0
+    this.status = this.mode === 'dry-run' ? 'planned' : s.errors ? 'error' : s.fail ? 'fail' : s.warn ? 'warn' : 'ok'
+    return this
+  }
+
+  /** The plain data (JSON.stringify uses it). */
+  toJSON(): ReportData {
+    const { recipe, params, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, stopped } = this
+    // Unset parameters are null, so JSON keeps every parameter of the recipe.
+    const ps = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === undefined ? null : v]))
+    return { recipe, params: ps, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, ...(stopped ? { stopped } : {}) }
+  }
+
+  [inspect.custom](): string {
+    return `RecipeReport ${this.recipe.name}: ${summaryLine(this)}`
+  }
+}
+
+/** "FAIL: 2 failed, 1 warning, 3 ok (exit 1)" and the like. */
+export function summaryLine(r: Pick<ReportData, 'summary' | 'status' | 'exitCode' | 'steps'>): string {
+  const s = r.summary
+  const parts = [s.fail && `${s.fail} failed`, s.warn && `${s.warn} warning${s.warn === 1 ? '' : 's'}`, s.info && `${s.info} info`, s.ok && `${s.ok} ok`, s.errors && `${s.errors} step${s.errors === 1 ? '' : 's'} could not run`, s.skipped && `${s.skipped} skipped`].filter(Boolean)
+  if (r.status === 'planned') return `PLANNED: ${r.steps.length} step${r.steps.length === 1 ? '' : 's'}, nothing run`
+  return `${r.status.toUpperCase()}: ${parts.join(', ') || 'no findings'} (exit ${r.exitCode})`
+}
+
+/** The worst severity of a list of findings ('none' when empty). */
+export function worst(findings: readonly Finding[]): Severity | 'none' {
+  let w = -1
+  for (const f of findings) w = Math.max(w, SEVERITIES.indexOf(f.severity))
+  return w < 0 ? 'none' : SEVERITIES[w]
+}
+
+/** A misuse of finding()/change() by recipe code, or a recipe that cannot run. */
+export class RecipeError extends Error {
+  override name = 'RecipeError'
+  constructor(
+    public kind: 'usage' | 'invalid' | 'notfound' | 'unavailable',
+    message: string,
+    public hint?: string,
+    cause?: unknown,
+  ) {
+    super(message, cause === undefined ? undefined : { cause })
+  }
+  [inspect.custom](): string {
+    return `${this.name} [${this.kind}] ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`
+  }
+}
+
+const MAX_OUTPUT = 64 * 1024
+
+function clip(text: string, max = MAX_OUTPUT): string {
+  return text.length > max ? `${text.slice(0, max)}\n… (${text.length - max} more characters)` : text
+}
+
+function got(v: unknown): string {
+  if (v === null) return 'null'
+  if (Array.isArray(v)) return 'an array'
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 30 ? `${v.slice(0, 30)}…` : v)}`
+  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`
+}
+
+/** Checks what recipe code passed to finding() and returns a clean Finding; throws RecipeError naming the field. */
+export function validateFinding(input: unknown): Finding {
+  const bad = (field: string, expected: string, v: unknown) => new RecipeError('usage', `finding(): ${field}: expected ${expected}, received ${got(v)}`, "finding({severity: 'fail', message: '…', evidence: {command, output}, remedy: '…'})")
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw bad('argument', 'an object {severity, message, evidence?, remedy?}', input)
+  const f = input as Record<string, unknown>
+  for (const k of Object.keys(f)) if (!['severity', 'message', 'evidence', 'remedy'].includes(k)) throw bad(`unknown field ${JSON.stringify(k)}`, 'only severity, message, evidence, remedy', f[k])
+  if (!SEVERITIES.includes(f.severity as Severity)) throw bad('severity', "'ok', 'info', 'warn' or 'fail'", f.severity)
+  if (typeof f.message !== 'string' || f.message.trim() === '') throw bad('message', 'a non-empty string', f.message)
+  const out: Finding = { severity: f.severity as Severity, message: f.message.trim() }
+  if (f.evidence !== undefined) out.evidence = evidenceOf(f.evidence, bad)
+  if (f.remedy !== undefined && (typeof f.remedy !== 'string' || f.remedy.trim() === '')) throw bad('remedy', 'a non-empty string', f.remedy)
+  if (typeof f.remedy === 'string') out.remedy = f.remedy.trim()
+  if ((out.severity === 'warn' || out.severity === 'fail') && !out.remedy) {
+    throw new RecipeError('usage', `finding(): a '${out.severity}' finding needs a remedy (what the operator should do about it): ${JSON.stringify(out.message.slice(0, 60))}`, `add remedy: '…' to the finding, or use severity 'info'`)
+  }
+  return out
+}
+
+function evidenceOf(v: unknown, bad: (field: string, expected: string, v: unknown) => Error): Evidence {
+  if (v instanceof ExecOutput) return { command: v.argv.join(' '), output: clip(stripAnsi(v.stdout + v.stderr)) }
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('evidence', 'an object {command, output}', v)
+  const e = v as Record<string, unknown>
+  if (typeof e.command !== 'string' || e.command.trim() === '') throw bad('evidence.command', 'the command as a non-empty string', e.command)
+  let output = e.output
+  if (output instanceof ExecOutput) output = output.stdout + output.stderr
+  if (typeof output !== 'string') throw bad('evidence.output', 'what the command printed, as a string', output)
+  return { command: e.command.trim(), output: clip(stripAnsi(output)) }
+}

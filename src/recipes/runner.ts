@@ -1,0 +1,259 @@
+// Runs a parsed recipe: each step's ```js blocks in one headless shell (the REPL's own evaluator, so notebook
+// blocks run the same way), with the shell's globals plus params, finding() and change(); streams the report.
+import { PassThrough, Writable } from 'node:stream'
+import type { SessionApi } from '../session.ts'
+import type { ContextDeps } from '../repl/context.ts'
+import { isErrorLike } from '../repl/errors.ts'
+import { stripAnsi } from '../render/color.ts'
+import { renderHeader, renderPlan, renderTeachStart, renderStepBody, renderSummary, renderTeachAfter, renderTeachIntro, stepHeading, type PlanStep } from '../render/report.ts'
+import type { Recipe, Section } from './format.ts'
+import type { ParamDef, ParamValue } from './params.ts'
+import { LineReader, noProgress, plainProgress, spinner, type Progress } from './progress.ts'
+import { RecipeError, RecipeReport, validateFinding, worst, type StepReport } from './report.ts'
+
+/** How to run a recipe. */
+export interface RunnerOptions {
+  session: SessionApi
+  /** Where the report goes. */
+  output: NodeJS.WritableStream & { isTTY?: boolean }
+  /** Where teach mode waits for Enter and change() asks (none: teach is refused, changes are not applied without yes). */
+  input?: NodeJS.ReadableStream
+  teach?: boolean
+  dryRun?: boolean
+  /** Apply changes without asking. */
+  yes?: boolean
+  format?: 'text' | 'json'
+  color?: boolean
+  /** Spinner instead of plain progress lines; default: output.isTTY. */
+  tty?: boolean
+  /** Loader overrides for the globals (tests). */
+  contextDeps?: ContextDeps
+  /** Progress display override (tests). */
+  progress?: Progress
+}
+
+const MAX_STEP_OUTPUT = 8 * 1024
+
+/** A sink that keeps what is written, synchronously. */
+class Capture extends Writable {
+  text = ''
+  override _write(chunk: unknown, _enc: BufferEncoding, cb: () => void): void {
+    this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8')
+    cb()
+  }
+  take(): string {
+    const t = this.text
+    this.text = ''
+    return t
+  }
+}
+
+/**
+ * Replaces {{param}} (and {{namespace}}, {{context}}) in manual commands; unset parameters show as <name>.
+ * A pod or service parameter given as namespace/name fills {{param}} with the name and {{namespace}} with
+ * its namespace, so `kubectl get pod {{pod}} -n {{namespace}}` stays a valid command.
+ */
+export function expandManual(text: string, params: Record<string, ParamValue>, where: { namespace: string; context: string }, defs: readonly Pick<ParamDef, 'name' | 'type'>[] = []): string {
+  let namespace = where.namespace
+  const values: Record<string, string | undefined> = {}
+  for (const [k, v] of Object.entries(params)) {
+    const def = defs.find((d) => d.name === k)
+    if (typeof v === 'string' && (def?.type === 'pod' || def?.type === 'service') && v.includes('/')) {
+      const [ns, name] = v.split('/')
+      values[k] = name
+      if (namespace === where.namespace) namespace = ns
+    } else values[k] = v === undefined ? undefined : String(v)
+  }
+  return text.replace(/\{\{\s*([A-Za-z_]\w*)\s*\}\}/g, (m, name: string) => {
+    if (name in values) return values[name] ?? `<${name}>`
+    if (name === 'namespace') return namespace
+    if (name === 'context') return where.context
+    return m
+  })
+}
+
+/** The plan of a recipe: each step with its explanation and expanded manual commands. */
+export function planOf(recipe: Recipe, params: Record<string, ParamValue>, where: { namespace: string; context: string }): PlanStep[] {
+  return recipe.steps.map((s, i) => ({
+    index: i + 1,
+    title: s.title,
+    explain: s.explain,
+    manual: s.manual.map((m) => expandManual(m, params, where, recipe.params)),
+    changes: s.blocks.some((b) => /\bchange\s*\(/.test(b.code)),
+    blocks: s.blocks.length,
+  }))
+}
+
+function errorInfo(e: unknown): { message: string; hint?: string } {
+  if (isErrorLike(e)) {
+    const hint = (e as { hint?: unknown }).hint
+    const name = e.name && !['Error', 'ShellError', 'RecipeError', 'KubeError', 'ExecError'].includes(e.name) ? `${e.name}: ` : ''
+    return { message: `${name}${e.message}`, ...(typeof hint === 'string' ? { hint } : {}) }
+  }
+  return { message: `thrown ${String(e)}` }
+}
+
+/** Runs a recipe whose parameters are already validated; resolves to the report (streamed to output as it runs). */
+export async function runParsedRecipe(recipe: Recipe, params: Record<string, ParamValue>, opts: RunnerOptions): Promise<RecipeReport> {
+  const { session, output } = opts
+  const json = opts.format === 'json'
+  const color = !json && (opts.color ?? false)
+  const ro = { color }
+  const write = (text: string) => {
+    if (!json) output.write(text.endsWith('\n') ? text : `${text}\n`)
+  }
+  const where = { namespace: session.namespace, context: session.context }
+  const plan = planOf(recipe, params, where)
+  const mode = opts.dryRun ? 'dry-run' : opts.teach ? 'teach' : 'run'
+  const t0 = Date.now()
+  const steps: StepReport[] = plan.map((p) => ({ index: p.index, title: p.title, line: recipe.steps[p.index - 1].line, status: mode === 'dry-run' ? 'planned' : 'skipped', findings: [], changes: [], manual: p.manual, durationMs: 0 }))
+  const report = new RecipeReport({
+    recipe: { name: recipe.name, summary: recipe.summary, file: recipe.file, changes: recipe.changes },
+    params: { ...params },
+    context: where.context,
+    namespace: where.namespace,
+    mode,
+    startedAt: new Date(t0).toISOString(),
+    steps,
+  })
+  const finish = () => {
+    report.durationMs = Date.now() - t0
+    report.finish()
+    if (json) output.write(`${JSON.stringify(report, null, 2)}\n`)
+    else write(renderSummary(report, ro))
+    return report
+  }
+  if (opts.teach && !opts.input && !opts.dryRun) throw new RecipeError('usage', '--teach waits for Enter before each step, but there is no input to read it from', 'run it from a terminal: kinspect run NAME --teach')
+
+  write(`${renderHeader(report, ro)}\n\n`)
+  if (opts.teach && !opts.dryRun) write(renderTeachStart(recipe, ro))
+  if (opts.dryRun) {
+    write(renderPlan(plan, ro))
+    report.durationMs = Date.now() - t0
+    report.finish()
+    if (json) output.write(`${JSON.stringify(report, null, 2)}\n`)
+    return report
+  }
+
+  const tty = opts.tty ?? output.isTTY === true
+  const progress = opts.progress ?? (json ? noProgress : tty ? spinner(output, { color }) : plainProgress(output))
+  const reader = opts.input && (opts.teach || (recipe.changes && !opts.yes)) ? new LineReader(opts.input) : undefined
+  let current: StepReport | undefined
+
+  const finding = (f: unknown): void => {
+    const clean = validateFinding(f)
+    if (!current) throw new RecipeError('usage', `finding() was called after its step ended: ${JSON.stringify(clean.message.slice(0, 60))}`, 'await every call that reports findings, so the step waits for them')
+    current.findings.push(clean)
+  }
+  const change = async (description: unknown, action: unknown): Promise<unknown> => {
+    if (typeof description !== 'string' || description.trim() === '') throw new RecipeError('usage', `change(): expected a description of the change as the first argument, received ${typeof description}`, "change('restart kubelet on lab-1', () => node('lab-1').$`systemctl restart kubelet`)")
+    if (typeof action !== 'function') throw new RecipeError('usage', `change(): expected a function that makes the change as the second argument, received ${typeof action}`)
+    if (!recipe.changes) throw new RecipeError('usage', `change(): recipe ${recipe.name} declares changes: false, so it may not change anything`, `set changes: true in ${recipe.file}'s front matter; the runner will then ask before each change`)
+    const step = current
+    let applied = opts.yes === true
+    let reason: string | undefined
+    if (!applied) {
+      if (!reader) reason = 'not confirmed: no input to ask on; pass --yes to apply changes'
+      else {
+        progress.pause()
+        output.write(`  change: ${description}\n  apply it? [y/N] `)
+        const answer = await reader.next()
+        if (answer === null) output.write('\n')
+        applied = /^\s*y(es)?\s*$/i.test(answer ?? '')
+        if (!applied) reason = answer === null ? 'not confirmed: input ended' : 'declined'
+      }
+    }
+    step?.changes.push({ description, applied, ...(reason ? { reason } : {}) })
+    if (!applied) return undefined
+    return (action as () => unknown)()
+  }
+
+  const { startRepl } = await import('../repl/index.ts')
+  const capture = new Capture()
+  const errors = new Capture()
+  const shell = startRepl({ input: new PassThrough(), output: capture, errorOutput: errors, session, headless: true, color: false, contextDeps: opts.contextDeps })
+  Object.assign(shell.server.context, { params: Object.freeze({ ...params }), finding, change })
+
+  try {
+    let stepNo = 0
+    for (const section of recipe.sections) {
+      if (section.kind === 'note') {
+        if (opts.teach && section.explain.trim()) write(`${section.title}\n${section.explain.trim()}\n`)
+        continue
+      }
+      const step = steps[stepNo]
+      const p = plan[stepNo++]
+      if (opts.teach) {
+        write(`${renderTeachIntro(p, plan.length, ro)}\n`)
+        output.write('  Press Enter to run this step (s = skip it, q = stop here) ')
+        const answer = await reader!.next()
+        // A terminal echoes the Enter; piped input does not.
+        if (answer === null || (opts.input as { isTTY?: boolean }).isTTY !== true) output.write('\n')
+        if (answer !== null && /^\s*q/i.test(answer)) {
+          report.stopped = `stopped in teach mode before step ${p.index}`
+          break
+        }
+        if (answer !== null && /^\s*s/i.test(answer)) {
+          write('  (skipped)\n\n')
+          continue
+        }
+      } else if (!tty || json) write(stepHeading(step, plan.length, ro))
+      const ok = await runStep(section, step, shell, capture, errors, progress, `[${p.index}/${plan.length}] ${p.title}`, (s) => (current = s))
+      if (!opts.teach && tty && !json) write(stepHeading(step, plan.length, ro))
+      write(`${renderStepBody(step, ro)}\n\n`)
+      if (opts.teach && section.after.trim()) write(`${renderTeachAfter(section.after, ro)}\n\n`)
+      if (!ok) {
+        report.stopped = `step ${p.index} (${p.title}) could not run; the steps after it share its variables, so they were not run`
+        break
+      }
+    }
+  } finally {
+    current = undefined
+    progress.stop()
+    shell.close()
+    reader?.close()
+  }
+  return finish()
+}
+
+async function runStep(
+  section: Section,
+  step: StepReport,
+  shell: { evaluate(code: string): Promise<{ ok: boolean; error?: unknown }> },
+  capture: Capture,
+  errors: Capture,
+  progress: Progress,
+  label: string,
+  setCurrent: (s: StepReport | undefined) => void,
+): Promise<boolean> {
+  const t0 = Date.now()
+  setCurrent(step)
+  step.status = 'none'
+  progress.start(label)
+  let ok = true
+  let printed = ''
+  try {
+    for (const b of section.blocks) {
+      capture.take()
+      errors.take()
+      const r = await shell.evaluate(b.code)
+      printed += capture.take()
+      const stray = errors.take()
+      if (!r.ok) {
+        ok = false
+        step.error = errorInfo(r.error)
+        break
+      }
+      printed += stray
+    }
+  } finally {
+    progress.stop()
+    setCurrent(undefined)
+  }
+  step.durationMs = Date.now() - t0
+  const out = stripAnsi(printed).replace(/\s+$/, '')
+  if (out) step.output = out.length > MAX_STEP_OUTPUT ? `${out.slice(0, MAX_STEP_OUTPUT)}\n… (${out.length - MAX_STEP_OUTPUT} more characters)` : out
+  step.status = ok ? worst(step.findings) : 'error'
+  return ok
+}
+

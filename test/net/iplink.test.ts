@@ -1,0 +1,104 @@
+// Pairing a pod's eth0 with its host veth on ip -j outputs captured from the lab (normal and mtu-mismatch).
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { linkEnd, pairVeth, parseIpJson, podInterface, type IpLink } from '../../src/net/iplink.ts'
+import { NetError } from '../../src/net/errors.ts'
+import { labFx } from './fake.ts'
+
+const load = (f: string) => parseIpJson(labFx(f))
+const podLinks = load('ip-link-pod-client-stats.json')
+const hostLinks = load('ip-link-host-stats.json')
+
+test('parseIpJson: arrays of interfaces; junk is NetError parse', () => {
+  assert.equal(podLinks.map((l) => l.ifname), ['lo', 'eth0'])
+  assert.throws(() => parseIpJson('Device "eth0" does not exist.'), (e: unknown) => e instanceof NetError && e.kind === 'parse')
+  assert.throws(() => parseIpJson('{"a":1}'), /not an array/)
+})
+
+test('linkEnd: counters, master, addresses from ip -j -s -d addr', () => {
+  const eth0 = podLinks.find((l) => l.ifname === 'eth0')!
+  const e = linkEnd(eth0)
+  assert.equal([e.ifindex, e.peerIfindex, e.kind, e.mtu, e.mac], [eth0.ifindex, eth0.link_index, 'veth', eth0.mtu, eth0.address])
+  assert.equal(e.stats, {
+    rxBytes: eth0.stats64!.rx!.bytes, rxPackets: eth0.stats64!.rx!.packets, rxErrors: 0, rxDropped: 0,
+    txBytes: eth0.stats64!.tx!.bytes, txPackets: eth0.stats64!.tx!.packets, txErrors: 0, txDropped: 0,
+  })
+  const addrs = load('ip-addr-pod-client.json')
+  assert.equal(linkEnd(addrs.find((l) => l.ifname === 'eth0')!).addresses, ['10.244.0.4/24', 'fe80::3434:79ff:febc:fa17/64'])
+})
+
+test('pairVeth: the client eth0 pairs with the host interface whose ifindex is its link_index, both ways', () => {
+  const r = pairVeth(podLinks, hostLinks)
+  const eth0 = podLinks.find((l) => l.ifname === 'eth0')!
+  const byHand = hostLinks.find((l) => l.ifindex === eth0.link_index)!
+  assert.is(r.status, 'ok')
+  assert.is(r.hostSide!.name, byHand.ifname)
+  assert.is(r.hostSide!.peerIfindex, eth0.ifindex)
+  assert.is(r.hostSide!.master, 'kcni0')
+  assert.equal([r.bridge!.name, r.bridge!.kind, r.bridge!.mtu], ['kcni0', 'bridge', 1500])
+  assert.not.ok(r.mtuMismatch)
+  assert.equal(r.warnings, [])
+  // the counters mirror each other: what the pod sends, the host end receives
+  assert.is(r.podSide!.stats!.txBytes, r.hostSide!.stats!.rxBytes)
+  assert.is(r.podSide!.stats!.rxPackets, r.hostSide!.stats!.txPackets)
+})
+
+test('pairVeth: mtu-mismatch capture (eth0 and veth 9000, bridge 1500) is flagged with all three MTUs', () => {
+  const pod = load('ip-link-pod-client-mtu9000.json')
+  const host = [...load('ip-link-veth-client-mtu9000.json'), ...hostLinks.filter((l) => l.ifname === 'kcni0')]
+  const r = pairVeth(pod, host)
+  assert.is(r.status, 'ok')
+  assert.ok(r.mtuMismatch)
+  assert.equal([r.podSide!.mtu, r.hostSide!.mtu, r.bridge!.mtu], [9000, 9000, 1500])
+  assert.match(r.warnings[0], /MTU mismatch: pod eth0 9000, host veth92c286c9 9000, bridge kcni0 1500: packets larger than 1500 bytes/)
+})
+
+test('pairVeth: ipvlan/macvlan and non-veth interfaces get an explanation, never a host end', () => {
+  for (const kind of ['ipvlan', 'macvlan']) {
+    const pod = structuredClone(podLinks)
+    pod[1].linkinfo = { info_kind: kind }
+    const r = pairVeth(pod, hostLinks)
+    assert.is(r.status, 'not-veth')
+    assert.is(r.hostSide, undefined)
+    assert.match(r.explanation!, new RegExp(`eth0 in the pod is a ${kind} interface, not a veth: ${kind} has no host-side peer`))
+  }
+  const plain = structuredClone(podLinks)
+  delete plain[1].linkinfo
+  assert.match(pairVeth(plain, hostLinks).explanation!, /unknown kind/)
+})
+
+test('pairVeth: an ifindex that exists on the host but does not point back is not returned', () => {
+  const eth0 = podLinks.find((l) => l.ifname === 'eth0')!
+  const host: IpLink[] = structuredClone(hostLinks)
+  const impostor = host.find((l) => l.ifindex === eth0.link_index)!
+  impostor.link_index = 99
+  const r = pairVeth(podLinks, host)
+  assert.is(r.status, 'peer-not-found')
+  assert.is(r.hostSide, undefined)
+  assert.match(r.explanation!, /does not point back at the pod's ifindex 2/)
+  const missing = pairVeth(podLinks, hostLinks.filter((l) => l.ifindex !== eth0.link_index))
+  assert.is(missing.status, 'peer-not-found')
+  assert.match(missing.explanation!, /no interface with ifindex 113 in the node's netns/)
+})
+
+test('podInterface / no-interface: eth0, an explicit name, or the only non-loopback one', () => {
+  assert.is(podInterface(podLinks)!.ifname, 'eth0')
+  const renamed = structuredClone(podLinks)
+  renamed[1].ifname = 'net1'
+  assert.is(podInterface(renamed)!.ifname, 'net1')
+  assert.is(podInterface(podLinks, 'eth1'), undefined)
+  const r = pairVeth(podLinks, hostLinks, 'eth1')
+  assert.is(r.status, 'no-interface')
+  assert.match(r.explanation!, /no interface eth1 \(interfaces: lo, eth0\)/)
+})
+
+test('pairVeth: errors and drops and a DOWN link become warnings', () => {
+  const pod = structuredClone(podLinks)
+  pod[1].stats64!.rx!.dropped = 7
+  pod[1].operstate = 'DOWN'
+  const r = pairVeth(pod, hostLinks)
+  assert.ok(r.warnings.some((w) => /eth0: rx errors 0 dropped 7/.test(w)))
+  assert.ok(r.warnings.some((w) => /link state: pod eth0 DOWN/.test(w)))
+})
+
+test.run()

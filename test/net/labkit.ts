@@ -1,0 +1,76 @@
+// Shared by the net e2e tests: a kinspect session built like src/cli.ts does, and the plain tools (kubectl, ssh) to check it.
+import { spawnSync } from 'node:child_process'
+import * as assert from 'uvu/assert'
+import { loadConfig } from '../../src/config.ts'
+import { Session } from '../../src/session.ts'
+import { labEnvVars, labPaths, NODE } from '../lab/layout.ts'
+
+export const ENV = { ...process.env, ...labEnvVars() }
+
+/** A session over the lab, as `kinspect` starts one (config from KINSPECT_CONFIG, transports loaded). */
+export async function labSession(env: Record<string, string | undefined> = ENV): Promise<Session> {
+  const s = await Session.create({ config: loadConfig({ cwd: process.cwd(), env }), env })
+  await s.load()
+  return s
+}
+
+/** kubectl against the lab (stdout; fails the test on a non-zero exit). */
+export function kubectl(...args: string[]): string {
+  const r = spawnSync('kubectl', ['--kubeconfig', ENV.KUBECONFIG!, ...args], { encoding: 'utf8', timeout: 60_000 })
+  assert.is(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`)
+  return r.stdout
+}
+export const kjson = (...args: string[]) => JSON.parse(kubectl(...args, '-o', 'json'))
+
+/** A command on the node with plain ssh (the manual procedure); returns stdout, stderr and the exit code. */
+export function ssh(cmd: string, timeoutMs = 60_000): { stdout: string; stderr: string; status: number | null } {
+  const r = spawnSync('ssh', ['-F', labPaths().sshConfig, '-o', 'BatchMode=yes', NODE, cmd], { encoding: 'utf8', timeout: timeoutMs })
+  return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status }
+}
+/** ssh that must succeed. */
+export function sshOk(cmd: string): string {
+  const r = ssh(cmd)
+  assert.is(r.status, 0, `ssh ${NODE} ${cmd}: ${r.stderr}`)
+  return r.stdout
+}
+
+/** A running pod as kubectl shows it. */
+export interface LabPod {
+  key: string
+  namespace: string
+  name: string
+  ip: string
+  containerId: string
+  dnsPolicy: string
+}
+
+/** Every running pod of the lab (shop/client, distroless, ndots, web-*, kube-system/coredns-*…). */
+export function runningPods(): LabPod[] {
+  return (kjson('get', 'pods', '-A', '--field-selector', 'status.phase=Running').items as any[])
+    .filter((p) => !p.metadata.deletionTimestamp && !p.spec.hostNetwork && (p.status.containerStatuses ?? []).some((c: any) => c.state?.running))
+    .map((p) => ({
+      key: `${p.metadata.namespace}/${p.metadata.name}`,
+      namespace: p.metadata.namespace,
+      name: p.metadata.name,
+      ip: p.status.podIP,
+      containerId: (p.status.containerStatuses as any[]).find((c) => c.state?.running).containerID.replace(/^[a-z-]+:\/\//, ''),
+      dnsPolicy: p.spec.dnsPolicy,
+    }))
+}
+
+/** The PID of a container by hand: crictl inspect on the node. */
+export function crictlPid(containerId: string): number {
+  return JSON.parse(sshOk(`crictl inspect ${containerId}`)).info.pid
+}
+
+/** The lab changes under us (rollouts, other tests): retry a comparison up to 3 times before failing. */
+export async function agree(fn: () => Promise<void>): Promise<void> {
+  for (let i = 0; ; i++) {
+    try {
+      return await fn()
+    } catch (e) {
+      if (i >= 2 || !(e instanceof assert.Assertion)) throw e
+      await new Promise((r) => setTimeout(r, 2000))
+    }
+  }
+}

@@ -1,0 +1,131 @@
+// PID discovery builders and parsers on outputs captured from the lab (crictl, /proc/PID/cgroup, lsns).
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import {
+  cgroupMatchesPod, cgroupPodPatterns, containerIdFromCgroup, crictlInspectArgv, crictlInspectpArgv, crictlPodsArgv, crictlPsArgv, dockerInspectArgv, dockerPsArgv,
+  parseCrictlInspect, parseDockerPid, parseIdLines, parseProcScan, pickProcPid, procCgroupArgv, shortId, splitContainerId, PROC_SCAN_SCRIPT,
+} from '../../src/net/pid.ts'
+import { NetError } from '../../src/net/errors.ts'
+import { labFx, labPods, CLIENT } from './fake.ts'
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+
+const pods = labPods()
+const client = pods.get('shop/client')!
+const distroless = pods.get('shop/distroless')!
+
+test('splitContainerId / shortId: runtime prefix as in pod status', () => {
+  const full = client.status!.containerStatuses![0].containerID!
+  assert.equal(splitContainerId(full), { runtime: 'containerd', id: CLIENT.containerId })
+  assert.equal(splitContainerId('cri-o://abc'), { runtime: 'cri-o', id: 'abc' })
+  assert.equal(splitContainerId('bare'), { runtime: '', id: 'bare' })
+  assert.is(shortId(full), CLIENT.containerId.slice(0, 13))
+})
+
+test('argv builders: crictl by container, sandbox label, pod and name; docker; cat cgroup', () => {
+  assert.equal(crictlInspectArgv(`containerd://${CLIENT.containerId}`), ['crictl', 'inspect', CLIENT.containerId])
+  assert.equal(crictlPodsArgv(CLIENT.uid), ['crictl', 'pods', '-q', '--label', `io.kubernetes.pod.uid=${CLIENT.uid}`])
+  assert.equal(crictlPsArgv({ pod: 'abc' }), ['crictl', 'ps', '-q', '--pod', 'abc', '--state', 'running'])
+  assert.equal(crictlPsArgv({ name: 'client', uid: CLIENT.uid }), ['crictl', 'ps', '-q', '--name', '^client$', '--label', `io.kubernetes.pod.uid=${CLIENT.uid}`, '--state', 'running'])
+  assert.equal(crictlInspectpArgv('sb'), ['crictl', 'inspectp', 'sb'])
+  assert.equal(dockerInspectArgv('docker://abc'), ['docker', 'inspect', '-f', '{{.State.Pid}}', 'abc'])
+  assert.equal(dockerPsArgv('u-1'), ['docker', 'ps', '-q', '--filter', 'label=io.kubernetes.pod.uid=u-1'])
+  assert.equal(procCgroupArgv(42), ['cat', '/proc/42/cgroup'])
+})
+
+test('parseCrictlInspect: container -> .info.pid, id, state, sandbox (crictl-inspect-client.json)', () => {
+  const raw = JSON.parse(labFx('crictl-inspect-client.json'))
+  const info = parseCrictlInspect(labFx('crictl-inspect-client.json'))
+  assert.is(info.pid, raw.info.pid)
+  assert.is(info.id, raw.status.id)
+  assert.is(info.state, 'CONTAINER_RUNNING') // status.state 1 in the capture
+  assert.is(info.sandboxId, raw.info.sandboxID)
+  assert.is(info.id, splitContainerId(client.status!.containerStatuses![0].containerID!).id)
+  assert.is(info.pid, CLIENT.pid)
+})
+
+test('parseCrictlInspect: sandbox (inspectp) -> the pause pid and the netns path', () => {
+  const raw = JSON.parse(labFx('crictl-inspectp-client.json'))
+  const info = parseCrictlInspect(labFx('crictl-inspectp-client.json'))
+  assert.is(info.pid, raw.info.pid)
+  assert.is(info.pid, CLIENT.sandboxPid)
+  assert.is(raw.status.state, undefined) // the zero value (SANDBOX_READY) is left out of the JSON
+  assert.is(info.state, 'SANDBOX_READY')
+  assert.match(info.netnsPath ?? '', /^\/var\/run\/netns\/cni-|^\/run\/netns\/cni-/)
+})
+
+test('parseCrictlInspect: a stopped container has pid 0; junk is a parse error', () => {
+  const raw = JSON.parse(labFx('crictl-inspect-client.json'))
+  raw.info.pid = 0
+  raw.status.state = 2
+  const info = parseCrictlInspect(JSON.stringify(raw))
+  assert.equal([info.pid, info.state], [0, 'CONTAINER_EXITED'])
+  raw.status.state = 'CONTAINER_EXITED'
+  assert.is(parseCrictlInspect(JSON.stringify(raw)).state, 'CONTAINER_EXITED')
+  try {
+    parseCrictlInspect('FATA[0000] no such container')
+    assert.unreachable()
+  } catch (e) {
+    assert.instance(e, NetError)
+    assert.is((e as NetError).kind, 'parse')
+  }
+})
+
+test('parseIdLines: the ids of crictl ps -q (from crictl-ps.json), ignoring warnings', () => {
+  const ids = (JSON.parse(labFx('crictl-ps.json')).containers as { id: string }[]).map((c) => c.id)
+  const text = `WARN[0000] runtime connect using default endpoints\n${ids.join('\n')}\n`
+  assert.equal(parseIdLines(text), ids)
+})
+
+test('parseDockerPid', () => {
+  assert.is(parseDockerPid('12345\n'), 12345)
+  assert.is(parseDockerPid('0\n'), 0)
+  assert.throws(() => parseDockerPid('Error: No such object: x'), /expected a PID/)
+})
+
+test('cgroup: the client cgroup names the client UID (cgroupfs form), not distroless; systemd form matches too', () => {
+  const text = labFx('proc-cgroup-client.txt')
+  assert.ok(cgroupMatchesPod(text, client.metadata.uid!))
+  assert.not.ok(cgroupMatchesPod(text, distroless.metadata.uid!))
+  assert.not.ok(cgroupMatchesPod(text, ''))
+  assert.equal(cgroupPodPatterns(CLIENT.uid), [`pod${CLIENT.uid}`, `pod${CLIENT.uid.replace(/-/g, '_')}`])
+  const systemd = `0::/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod${CLIENT.uid.replace(/-/g, '_')}.slice/cri-containerd-${CLIENT.containerId}.scope\n`
+  assert.ok(cgroupMatchesPod(systemd, CLIENT.uid))
+  assert.is(containerIdFromCgroup(systemd), CLIENT.containerId)
+})
+
+test('containerIdFromCgroup: the container ID at the end of the cgroupfs path is the one crictl reports', () => {
+  assert.is(containerIdFromCgroup(labFx('proc-cgroup-client.txt')), JSON.parse(labFx('crictl-inspect-client.json')).status.id)
+  assert.is(containerIdFromCgroup(labFx('proc-cgroup-distroless.txt')), splitContainerId(distroless.status!.containerStatuses![0].containerID!).id)
+  assert.is(containerIdFromCgroup('0::/\n'), undefined)
+})
+
+test('parseProcScan / pickProcPid: lowest PID outside the host netns (scan lines built from lsns-net.txt)', () => {
+  const rows = labFx('lsns-net.txt').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/))
+  const host = rows.find((r) => r[6] === 'kthreadd')!
+  const pods = rows.filter((r) => r[7] === '/pause')
+  const text = [`${pods[1][3]} net:[${pods[1][0]}]`, `${pods[0][3]} net:[${pods[0][0]}]`, `${host[3]} net:[${host[0]}]`, `host net:[${host[0]}]`, 'garbage'].join('\n')
+  const scan = parseProcScan(text)
+  assert.is(scan.hostNetns, `net:[${host[0]}]`)
+  assert.is(scan.matches.length, 3)
+  const pick = pickProcPid(scan)!
+  assert.is(pick.pid, Math.min(Number(pods[0][3]), Number(pods[1][3])))
+  assert.is(pickProcPid({ matches: [{ pid: 5, netns: scan.hostNetns! }], hostNetns: scan.hostNetns }), undefined)
+})
+
+test('PROC_SCAN_SCRIPT runs under sh: finds this shell by a pattern in its own cgroup file', () => {
+  // Runs the real script locally against /proc with patterns taken from this process's cgroup file.
+  const mine = fs.readFileSync('/proc/self/cgroup', 'utf8')
+  const token = mine.split('\n').map((l) => l.split(':').slice(2).join(':')).find((p) => p.length > 1) ?? '/'
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-scan-'))
+  const r = spawnSync('sh', ['-s', '--', token, 'no-such-pattern'], { input: PROC_SCAN_SCRIPT, encoding: 'utf8', cwd: dir })
+  assert.is(r.status, 0, r.stderr)
+  const scan = parseProcScan(r.stdout)
+  assert.match(scan.hostNetns ?? '', /^net:\[\d+\]$/)
+  assert.ok(scan.matches.length >= 1, r.stdout)
+  assert.ok(scan.matches.every((m) => /^net:\[\d+\]$/.test(m.netns)))
+})
+
+test.run()

@@ -1,0 +1,187 @@
+// iptables-save parsing and per-Service extraction, on the lab captures (kube-proxy v1.33, iptables mode).
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { hasIptablesProxyRules, hasIpvsProxyRules, iptablesSvcRules, parseIptablesSave, splitComment, tokenizeRule } from '../../../src/net/svc/iptables.ts'
+import { SvcRulesError } from '../../../src/net/svc/errors.ts'
+import { svcSpec } from '../../../src/net/svc/spec.ts'
+import type { Service } from '../../../src/kube/index.ts'
+import { fx, labService } from './fake.ts'
+import { dnsDownIptables, LB_IPTABLES, LB_SERVICES } from './samples.ts'
+
+const plain = parseIptablesSave(fx('iptables-save.txt'))
+const counted = parseIptablesSave(fx('iptables-save-nat-counters.txt'))
+const rules = (key: string, dump = plain) => iptablesSvcRules(dump, svcSpec(labService(key), 4))
+const eps = (p: { endpoints: { ip: string; port: number; probability?: number; chain: string }[] }) => p.endpoints.map((e) => [`${e.ip}:${e.port}`, e.probability, e.chain])
+
+test('parse: backend and version from the header, the three tables, chain policies and rule counts', () => {
+  assert.is(plain.backend, 'nf_tables')
+  assert.is(plain.version, '1.8.9')
+  assert.equal(Object.keys(plain.tables), ['mangle', 'filter', 'nat'])
+  assert.is(plain.tables.filter.get('INPUT')!.policy, 'ACCEPT')
+  assert.is(plain.tables.nat.get('KUBE-SVC-67NZLRHBNDSAWJRO')!.policy, '-')
+  const natRules = fx('iptables-save.txt').split('*nat')[1].split('\n').filter((l) => l.startsWith('-A ')).length
+  assert.is([...plain.tables.nat.values()].reduce((n, c) => n + c.rules.length, 0), natRules)
+  assert.ok(hasIptablesProxyRules(plain))
+  assert.not.ok(hasIpvsProxyRules(plain))
+})
+
+test('parse: -c counters are read per rule, options keep their negation', () => {
+  const svc = counted.tables.nat.get('KUBE-SVC-TCOU7JCQXEZGVUNU')!.rules
+  assert.equal(svc.map((r) => r.counters), [{ packets: 0, bytes: 0 }, { packets: 15, bytes: 1371 }, { packets: 5, bytes: 427 }])
+  const masq = svc[0]
+  assert.equal(masq.options.find((o) => o.name === '-s'), { name: '-s', values: ['10.244.0.0/16'], neg: true })
+  assert.is(masq.target, 'KUBE-MARK-MASQ')
+  assert.is(masq.comment, 'kube-system/kube-dns:dns cluster IP')
+  assert.ok(!masq.text.startsWith('['), 'rule text drops the counter prefix')
+  assert.is(plain.tables.nat.get('KUBE-SVC-TCOU7JCQXEZGVUNU')!.rules[1].counters, undefined)
+})
+
+test('tokenizer: quoted words with escaped quotes are one word; an unterminated quote is a parse error', () => {
+  assert.equal(tokenizeRule('-A X -m comment --comment "a \\"b\\" c" -j Y').map((w) => w.word), ['-A', 'X', '-m', 'comment', '--comment', 'a "b" c', '-j', 'Y'])
+  assert.throws(() => parseIptablesSave('*nat\n-A X -m comment --comment "open\nCOMMIT\n'), (e: unknown) => e instanceof SvcRulesError && e.kind === 'parse' && /unterminated quote/.test(e.message))
+  assert.throws(() => parseIptablesSave('-A X -j Y\n'), (e: unknown) => e instanceof SvcRulesError && /outside a \*table/.test(e.message))
+  assert.equal(splitComment('kube-system/kube-dns:dns-tcp cluster IP'), { spn: 'kube-system/kube-dns:dns-tcp', remark: 'cluster IP' })
+  assert.equal(splitComment('ns/svc: has no endpoints'), { spn: 'ns/svc:', remark: 'has no endpoints' })
+})
+
+test('shop/web: ClusterIP 10.96.202.43:80 -> KUBE-SVC-67NZ… -> two endpoints at 50% each, hairpin-masqueraded', () => {
+  const ports = rules('shop/web')
+  assert.is(ports.length, 1)
+  const [p] = ports
+  assert.equal([p.name, p.port, p.protocol, p.nodePort], ['http', 80, 'TCP', undefined])
+  assert.is(p.frontends.length, 1)
+  const [fe] = p.frontends
+  assert.equal([fe.kind, fe.ip, fe.port, fe.protocol, fe.action], ['ClusterIP', '10.96.202.43', 80, 'TCP', 'forward'])
+  assert.equal(fe.path, ['KUBE-SERVICES', 'KUBE-SVC-67NZLRHBNDSAWJRO'])
+  assert.is(fe.masquerade, 'if src not in 10.244.0.0/16')
+  assert.equal(eps(p), [
+    ['10.244.0.129:8080', 0.5, 'KUBE-SEP-PI35L372IV3AEAJB'],
+    ['10.244.0.15:8080', 0.5, 'KUBE-SEP-RJEIDLUQXD4GOXNL'],
+  ])
+  assert.equal(p.endpoints.map((e) => e.ruleProbability), [0.5, undefined])
+  assert.ok(p.endpoints.every((e) => e.hairpinMasquerade && e.protocol === 'TCP'))
+  assert.match(p.endpoints[0].rule, /-j DNAT --to-destination 10\.244\.0\.129:8080$/)
+  assert.equal(p.chains.map((c) => [c.name, c.kind]), [['KUBE-SVC-67NZLRHBNDSAWJRO', 'cluster']])
+})
+
+test('shop/web-nodeport: NodePort 10.99.0.1:30080 via KUBE-NODEPORTS > KUBE-EXT > KUBE-SVC, always masqueraded', () => {
+  const [p] = rules('shop/web-nodeport')
+  assert.is(p.nodePort, 30080)
+  assert.equal(p.frontends.map((f) => [f.kind, f.ip, f.port]), [['ClusterIP', '10.96.175.235', 80], ['NodePort', '10.99.0.1', 30080]])
+  const np = p.frontends[1]
+  assert.equal(np.path, ['KUBE-NODEPORTS', 'KUBE-EXT-FFNRHJJFV2V5GBHP', 'KUBE-SVC-FFNRHJJFV2V5GBHP'])
+  assert.is(np.masquerade, 'always')
+  assert.is(p.frontends[0].masquerade, 'if src not in 10.244.0.0/16', 'the SVC chain masquerade rule matches only the ClusterIP')
+  assert.equal(eps(p), [
+    ['10.244.0.129:8080', 0.5, 'KUBE-SEP-DR57W2I5FFCTKG5H'],
+    ['10.244.0.15:8080', 0.5, 'KUBE-SEP-6AWAHPJDQ7LJ3DCH'],
+  ])
+})
+
+test('kube-system/kube-dns: dns/UDP, dns-tcp/TCP and metrics/TCP, each on its own chain to 10.244.0.127/128', () => {
+  const ports = rules('kube-system/kube-dns')
+  assert.equal(ports.map((p) => [p.name, p.protocol, p.port, p.frontends.map((f) => `${f.ip}:${f.port}`), p.chains.map((c) => c.name)]), [
+    ['dns', 'UDP', 53, ['10.96.0.10:53'], ['KUBE-SVC-TCOU7JCQXEZGVUNU']],
+    ['dns-tcp', 'TCP', 53, ['10.96.0.10:53'], ['KUBE-SVC-ERIFXISQEP7F7OF4']],
+    ['metrics', 'TCP', 9153, ['10.96.0.10:9153'], ['KUBE-SVC-JD5MR3NA4I4DYORP']],
+  ])
+  assert.equal(ports.map((p) => p.endpoints.map((e) => `${e.ip}:${e.port}/${e.protocol}`)), [
+    ['10.244.0.127:53/UDP', '10.244.0.128:53/UDP'],
+    ['10.244.0.127:53/TCP', '10.244.0.128:53/TCP'],
+    ['10.244.0.127:9153/TCP', '10.244.0.128:9153/TCP'],
+  ])
+  assert.equal(ports[0].frontends[0].protocol, 'UDP')
+})
+
+test('default/kubernetes: one endpoint 10.99.0.1:6443 with probability 1 (no statistic match)', () => {
+  const [p] = rules('default/kubernetes')
+  assert.equal(eps(p), [['10.99.0.1:6443', 1, 'KUBE-SEP-5IQAEH3A2OZOEQGH']])
+  assert.is(p.endpoints[0].ruleProbability, undefined)
+})
+
+test('counters (iptables-save -c): entry rule of the frontend, DNAT rule of each endpoint', () => {
+  const [dns] = rules('kube-system/kube-dns', counted)
+  assert.equal(dns.frontends[0].counters, { packets: 20, bytes: 1798 })
+  assert.equal(dns.endpoints.map((e) => [e.ip, e.counters]), [['10.244.0.127', { packets: 15, bytes: 1371 }], ['10.244.0.128', { packets: 5, bytes: 427 }]])
+  assert.is(rules('kube-system/kube-dns')[0].frontends[0].counters, undefined, 'no counters without -c')
+})
+
+test('every DNAT rule of the capture belongs to exactly one extracted endpoint', () => {
+  const all = ['shop/web', 'shop/web-nodeport', 'kube-system/kube-dns', 'default/kubernetes'].flatMap((k) => rules(k).flatMap((p) => p.endpoints.map((e) => e.chain)))
+  const dnats = fx('iptables-save.txt').split('\n').filter((l) => / -j DNAT /.test(l)).map((l) => l.split(' ')[1])
+  assert.equal([...all].sort(), [...dnats].sort())
+})
+
+test('stale capture: shop/web still DNATs to 10.244.0.129 (the deleted pod) and 10.244.0.15', () => {
+  const [p] = iptablesSvcRules(parseIptablesSave(fx('iptables-save-stale.txt')), svcSpec(labService('shop/web'), 4))
+  assert.equal(p.endpoints.map((e) => e.ip), ['10.244.0.129', '10.244.0.15'])
+  const [dns] = iptablesSvcRules(parseIptablesSave(fx('iptables-save-stale.txt')), svcSpec(labService('kube-system/kube-dns'), 4))
+  assert.equal(dns.endpoints.map((e) => e.ip), ['10.244.0.131', '10.244.0.132'])
+})
+
+
+test('no endpoints (hand-written, see dnsDownIptables): each port is a REJECT frontend in filter KUBE-SERVICES, no chains', () => {
+  const ports = iptablesSvcRules(parseIptablesSave(dnsDownIptables()), svcSpec(labService('kube-system/kube-dns'), 4))
+  assert.equal(ports.map((p) => p.frontends.map((f) => [f.kind, `${f.ip}:${f.port}/${f.protocol}`, f.action, f.path, f.notes])), [
+    [['ClusterIP', '10.96.0.10:53/UDP', 'reject', ['filter KUBE-SERVICES'], ['has no endpoints']]],
+    [['ClusterIP', '10.96.0.10:53/TCP', 'reject', ['filter KUBE-SERVICES'], ['has no endpoints']]],
+    [['ClusterIP', '10.96.0.10:9153/TCP', 'reject', ['filter KUBE-SERVICES'], ['has no endpoints']]],
+  ])
+  assert.ok(ports.every((p) => p.chains.length === 0 && p.endpoints.length === 0))
+})
+
+
+test('externalTrafficPolicy Local (hand-written LB_IPTABLES): external frontends reach KUBE-SVL with the local endpoint only', () => {
+  const dump = parseIptablesSave(LB_IPTABLES)
+  assert.is(dump.backend, 'legacy')
+  const [p] = iptablesSvcRules(dump, svcSpec(LB_SERVICES[0], 4))
+  assert.equal(p.frontends.map((f) => [f.kind, f.ip, f.port, f.masquerade]), [
+    ['ClusterIP', '172.30.0.42', 80, 'if src not in 10.0.0.0/8'],
+    ['ExternalIP', '192.168.99.22', 80, 'if src is local'],
+    ['LoadBalancer', '1.2.3.4', 80, 'if src is local'],
+    ['NodePort', '127.0.0.0/8', 3001, 'if src is local'],
+    ['NodePort', '*', 3001, 'if src is local'],
+  ])
+  assert.equal(p.frontends[1].path, ['KUBE-SERVICES', 'KUBE-EXT-GNZBNJ2PO5MGZ6GT', 'KUBE-SVC-GNZBNJ2PO5MGZ6GT', 'KUBE-SVL-GNZBNJ2PO5MGZ6GT'])
+  assert.equal(p.frontends[3].notes, ['NodePort on localhost (route_localnet)'])
+  assert.equal(p.chains.map((c) => [c.name, c.kind, c.endpoints.map((e) => [e.ip, e.probability])]), [
+    ['KUBE-SVC-GNZBNJ2PO5MGZ6GT', 'cluster', [['10.180.0.2', 0.5], ['10.180.0.7', 0.5]]],
+    ['KUBE-SVL-GNZBNJ2PO5MGZ6GT', 'local', [['10.180.0.2', 1]]],
+  ])
+  assert.equal(p.endpoints.map((e) => e.ip), ['10.180.0.2', '10.180.0.7'])
+})
+
+test('source ranges + ClientIP affinity (hand-written LB_IPTABLES): KUBE-FW path, firewall DROP frontend, sticky endpoint', () => {
+  const [p] = iptablesSvcRules(parseIptablesSave(LB_IPTABLES), svcSpec(LB_SERVICES[1], 4))
+  const lb = p.frontends.filter((f) => f.kind === 'LoadBalancer')
+  assert.equal(lb.map((f) => [f.action, f.path]), [
+    ['forward', ['KUBE-SERVICES', 'KUBE-FW-NUKIZ6OKUXPJNT4C', 'KUBE-EXT-NUKIZ6OKUXPJNT4C', 'KUBE-SVC-NUKIZ6OKUXPJNT4C']],
+    ['drop', ['filter KUBE-PROXY-FIREWALL']],
+  ])
+  assert.equal(lb[0].notes, ['KUBE-FW-NUKIZ6OKUXPJNT4C: allows src 203.0.113.0/25', 'KUBE-FW-NUKIZ6OKUXPJNT4C: other traffic to ns5/svc5:p80 will be dropped by KUBE-PROXY-FIREWALL'])
+  assert.is(lb[0].masquerade, 'always')
+  assert.equal(lb[1].notes, ['traffic not accepted by KUBE-FW-NUKIZ6OKUXPJNT4C'])
+  assert.equal(p.endpoints.map((e) => [e.ip, e.port, e.probability, e.affinitySeconds]), [['10.180.0.3', 80, 1, 10800]])
+})
+
+test('probabilities: three endpoints at 1/3, 1/2, rest each get a third', () => {
+  const text = `*nat
+-A KUBE-SERVICES -d 10.96.1.1/32 -p tcp -m comment --comment "a/b:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-X
+-A KUBE-SVC-X -m comment --comment "a/b:http -> 10.0.0.1:80" -m statistic --mode random --probability 0.33333333349 -j KUBE-SEP-1
+-A KUBE-SVC-X -m comment --comment "a/b:http -> 10.0.0.2:80" -m statistic --mode random --probability 0.50000000000 -j KUBE-SEP-2
+-A KUBE-SVC-X -m comment --comment "a/b:http -> 10.0.0.3:80" -j KUBE-SEP-3
+-A KUBE-SEP-1 -p tcp -m comment --comment "a/b:http" -m tcp -j DNAT --to-destination 10.0.0.1:80
+-A KUBE-SEP-2 -p tcp -m comment --comment "a/b:http" -m tcp -j DNAT --to-destination 10.0.0.2:80
+COMMIT
+`
+  const svc: Service = { metadata: { name: 'b', namespace: 'a' }, spec: { clusterIP: '10.96.1.1', ports: [{ name: 'http', port: 80 }] } }
+  const [p] = iptablesSvcRules(parseIptablesSave(text), svcSpec(svc, 4))
+  const probs = p.endpoints.map((e) => e.probability!)
+  probs.forEach((x) => assert.ok(Math.abs(x - 1 / 3) < 1e-9, String(x)))
+  assert.ok(Math.abs(probs.reduce((a, b) => a + b, 0) - 1) < 1e-12)
+  // KUBE-SEP-3 is missing: the endpoint still shows, from the jump rule's comment, and says so
+  assert.equal([p.endpoints[2].ip, p.endpoints[2].port], ['10.0.0.3', 80])
+  assert.match(p.endpoints[2].rule, 'KUBE-SEP-3 does not exist')
+})
+
+test.run()

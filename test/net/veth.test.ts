@@ -1,0 +1,66 @@
+// vethOf on a fake node answering with the lab's ip -j captures: the commands it runs and what it returns.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { inspect } from 'node:util'
+import { vethOf } from '../../src/net/veth.ts'
+import { NetError } from '../../src/net/errors.ts'
+import { CLIENT, fakeNetSession, labFx, labPods } from './fake.ts'
+
+function route(podFile = 'ip-link-pod-client-stats.json', hostFile = 'ip-link-host-stats.json') {
+  return (_n: string, argv: string[]) => {
+    const cmd = argv.join(' ')
+    if (cmd === `crictl inspect ${CLIENT.containerId}`) return { stdout: labFx('crictl-inspect-client.json') }
+    if (cmd === `nsenter -t ${CLIENT.pid} -n -- ip -j -s -d addr show`) return { stdout: labFx(podFile) }
+    if (cmd === 'ip -j -s -d addr show') return { stdout: labFx(hostFile) }
+    return { exitCode: 1, stderr: `unexpected: ${cmd}` }
+  }
+}
+
+test('vethOf(client): netlink inside the netns and on the node (never /sys), both ends and the bridge', async () => {
+  const { session, calls } = fakeNetSession(route())
+  const r = await vethOf(session, 'client')
+  assert.equal([r.pod, r.node, r.method, r.status], ['shop/client', 'lab-1', 'crictl', 'ok'])
+  assert.equal([r.podSide!.name, r.hostSide!.name, r.bridge!.name], ['eth0', 'veth92c286c9', 'kcni0'])
+  assert.ok(calls.every((c) => !c.argv.join(' ').includes('/sys/')))
+  assert.ok(calls.filter((c) => c.argv.includes('ip')).every((c) => c.opts.sudo === true))
+  const json = JSON.parse(JSON.stringify(r))
+  assert.is(json.hostSide.ifindex, 113)
+  const text = inspect(r, { colors: false })
+  assert.match(text, /^vethOf shop\/client on lab-1 \(pid via crictl\): ok/)
+  assert.match(text, /pod\s+eth0\s+2\s+113\s+veth\s+1500/)
+  assert.match(text, /host\s+veth92c286c9\s+113\s+2\s+veth\s+1500\s+kcni0/)
+})
+
+test('vethOf in the mtu-mismatch state: mtuMismatch and a warning that names 9000 and 1500', async () => {
+  const hostMtu = JSON.stringify([...JSON.parse(labFx('ip-link-veth-client-mtu9000.json')), ...JSON.parse(labFx('ip-link-host-stats.json')).filter((l: { ifname: string }) => l.ifname === 'kcni0')])
+  const { session } = fakeNetSession((n, argv) => (argv.join(' ') === 'ip -j -s -d addr show' ? { stdout: hostMtu } : route('ip-link-pod-client-mtu9000.json')(n, argv)))
+  const r = await vethOf(session, 'shop/client')
+  assert.ok(r.mtuMismatch)
+  assert.match(inspect(r, { colors: false }), /warning: MTU mismatch: pod eth0 9000, host veth92c286c9 9000, bridge kcni0 1500/)
+})
+
+test('vethOf of a hostNetwork pod: an explanation, nothing run on the node', async () => {
+  const pods = labPods()
+  pods.get('shop/client')!.spec.hostNetwork = true
+  const { session, calls } = fakeNetSession(route(), pods)
+  const r = await vethOf(session, 'client')
+  assert.is(r.status, 'hostNetwork')
+  assert.match(r.explanation!, /uses hostNetwork: it has no veth, its interfaces are the node's own/)
+  assert.is(calls.length, 0)
+  assert.match(inspect(r, { colors: false }), /hostNetwork/)
+})
+
+test('vethOf options are validated', async () => {
+  const { session } = fakeNetSession(route())
+  for (const bad of [{ ifname: 'a b' }, { ifname: 'x'.repeat(16) }, null]) {
+    try {
+      await vethOf(session, 'client', bad as never)
+      assert.unreachable()
+    } catch (e) {
+      assert.instance(e, NetError)
+      assert.is((e as NetError).kind, 'invalid')
+    }
+  }
+})
+
+test.run()

@@ -1,0 +1,69 @@
+// svcRules rendering (pure): rows and text from results built on the lab captures.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { renderSvcRules, svcEndpointRows, svcFrontendRows } from '../../src/render/svc.ts'
+import { buildSvcRules, iptablesSvcRules, nftSvcRules, parseIptablesSave, parseNftJson, svcSpec, type SvcRules } from '../../src/net/svc/index.ts'
+import { fx, labService, labSlices } from '../net/svc/fake.ts'
+
+const cellText = (c: unknown) => (c && typeof c === 'object' ? (c as { text: string }).text : String(c ?? ''))
+const rowsText = (rows: unknown[][]) => rows.map((r) => r.map(cellText))
+
+function fromIptables(file: string, key: string, slicesFile: string): SvcRules {
+  const svc = labService(key)
+  const ports = iptablesSvcRules(parseIptablesSave(fx(file)), svcSpec(svc, 4))
+  return buildSvcRules(svc, labSlices(slicesFile, key), 'lab-1', { mode: 'iptables', backend: 'nf_tables', ports, warnings: [], commands: ['iptables-save -c'] })
+}
+
+test('frontend rows: web-nodeport ClusterIP and NodePort with path, masquerade and counters', () => {
+  const r = fromIptables('iptables-save-nat-counters.txt', 'shop/web-nodeport', 'kubectl-endpointslices.json')
+  const { headers, rows } = svcFrontendRows(r)
+  assert.equal(headers, ['PORT', 'FRONTEND', 'ACTION', 'MASQUERADE', 'PKTS/BYTES', 'VIA'])
+  assert.equal(rowsText(rows), [
+    ['http 80/TCP', 'ClusterIP 10.96.175.235:80', 'forward', 'if src not in 10.244.0.0/16', '0/0', 'KUBE-SERVICES > KUBE-SVC-FFNRHJJFV2V5GBHP'],
+    ['', 'NodePort 10.99.0.1:30080', 'forward', 'always', '0/0', 'KUBE-NODEPORTS > KUBE-EXT-FFNRHJJFV2V5GBHP > KUBE-SVC-FFNRHJJFV2V5GBHP'],
+  ])
+})
+
+test('endpoint rows: kube-dns per port with probabilities and counters; the stale capture marks STALE and MISSING', () => {
+  const dns = fromIptables('iptables-save-nat-counters.txt', 'kube-system/kube-dns', 'kubectl-endpointslices.json')
+  const { headers, rows } = svcEndpointRows(dns)
+  assert.equal(headers, ['PORT', 'CHAIN', 'ENDPOINT', 'PROB', 'HAIRPIN-MASQ', 'PKTS/BYTES', 'STATE'])
+  assert.equal(rowsText(rows).slice(0, 2), [
+    ['dns 53/UDP', 'KUBE-SVC-TCOU7JCQXEZGVUNU', '10.244.0.127:53', '50.0%', 'yes', '15/1371', 'ok'],
+    ['', '', '10.244.0.128:53', '50.0%', 'yes', '5/427', 'ok'],
+  ])
+  assert.is(rows.length, 6)
+  const stale = svcEndpointRows(fromIptables('iptables-save-stale.txt', 'shop/web', 'kubectl-endpointslices-stale.json'))
+  assert.equal(rowsText(stale.rows), [
+    ['http 80/TCP', 'KUBE-SVC-67NZLRHBNDSAWJRO', '10.244.0.129:8080', '50.0%', 'yes', '', 'STALE (no such endpoint)'],
+    ['', '', '10.244.0.15:8080', '50.0%', 'yes', '', 'ok'],
+    ['', '-', '10.244.0.133:8080', '', '', '', 'MISSING (shop/web-577d9d8996-jtfqq)'],
+  ])
+  assert.equal((stale.rows[0][6] as { style: string }).style, 'red')
+})
+
+test('renderSvcRules: title, both tables, verdict and hint; colour only when asked', () => {
+  const r = fromIptables('iptables-save-stale.txt', 'shop/web', 'kubectl-endpointslices-stale.json')
+  const plain = renderSvcRules(r)
+  const lines = plain.split('\n')
+  assert.is(lines[0], 'shop/web on lab-1: kube-proxy iptables (nf_tables backend)')
+  assert.ok(lines.some((l) => /^PORT +FRONTEND +ACTION/.test(l)))
+  assert.ok(lines.some((l) => /^PORT +CHAIN +ENDPOINT/.test(l)))
+  assert.is(lines.at(-2), r.verdict)
+  assert.is(lines.at(-1), `hint: ${r.hint}`)
+  assert.not.match(plain, '\u001b[')
+  assert.match(renderSvcRules(r, { color: true }), '\u001b[31m')
+})
+
+test('nftables result renders its chain names and no counters column values', () => {
+  const svc = labService('shop/web')
+  const ports = nftSvcRules(parseNftJson(fx('nft-kube-proxy.json')), svcSpec(svc, 4))
+  const r = buildSvcRules(svc, labSlices('kubectl-endpointslices-stale.json', 'shop/web'), 'lab-1', { mode: 'nftables', ports, warnings: ['w1'], commands: [] })
+  const text = renderSvcRules(r)
+  assert.match(text, 'shop/web on lab-1: kube-proxy nftables\n')
+  assert.match(text, /service-KHN6ECMT-shop\/web\/tcp\/http +10\.244\.0\.133:8080 +50\.0% +yes +ok/)
+  assert.match(text, '\nwarning: w1\n')
+  assert.match(text, /\nok: shop\/web on lab-1 \(nftables\)/)
+})
+
+test.run()
