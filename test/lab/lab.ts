@@ -179,10 +179,15 @@ export async function down(): Promise<void> {
   for (const c of ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd', 'sshd', 'containerd']) await stop(c)
   // Shims outlive containerd by design; the lab's are the ones pointing at its socket.
   run(['pkill', '-KILL', '-f', `containerd-shim.*${RUN_DIR}/containerd.sock`], { ok: true })
-  run(['pkill', '-KILL', '-f', `udpflood`], { ok: true })
+  // Scenario leftovers: the conntrack filler and the lowered nf_conntrack_max.
+  run(['pkill', '-KILL', '-f', `${CACHE_DIR}/bin/(connfill|udpflood)`], { ok: true })
+  const ctSaved = path.join(LAB_DIR, 'scenarios', 'conntrack-full.json')
+  if (fs.existsSync(ctSaved)) fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_max', JSON.parse(fs.readFileSync(ctSaved, 'utf8')).max)
+  fs.rmSync(path.join(LAB_DIR, 'scenarios'), { recursive: true, force: true })
   if (fs.existsSync(bin('kube-proxy'))) {
     for (const mode of ['iptables', 'nftables']) run([bin('kube-proxy'), '--cleanup', `--proxy-mode=${mode}`], { ok: true, timeout: 60_000 })
   }
+  removeKubeChains() // kubelet's canaries and KUBE-FIREWALL, which kube-proxy --cleanup leaves
   for (const m of labMounts()) run(['umount', '-l', m], { ok: true })
   for (const f of fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : []) {
     if (f.startsWith('cni-')) fs.rmSync(path.join('/run/netns', f), { force: true })
@@ -201,6 +206,24 @@ export async function down(): Promise<void> {
     } catch {}
   }
   progress('lab is down')
+}
+
+/** Removes every KUBE-* and CNI-* chain, and the rules that jump to them, from the iptables and ip6tables tables. */
+function removeKubeChains(): void {
+  const ourChain = (c: string) => c.startsWith('KUBE-') || c.startsWith('CNI-')
+  const keep = (line: string) => {
+    const decl = line.match(/^:(\S+)/)
+    if (decl) return !ourChain(decl[1])
+    const rule = line.match(/^-A (\S+)(.*)$/)
+    if (!rule) return true
+    const target = rule[2].match(/ -[jg] (\S+)/)?.[1] ?? ''
+    return !ourChain(rule[1]) && !ourChain(target)
+  }
+  for (const [save, restore] of [['iptables-save', 'iptables-restore'], ['ip6tables-save', 'ip6tables-restore']]) {
+    const dump = run([save], { ok: true }).stdout
+    if (!/(KUBE-|CNI-)/.test(dump)) continue
+    run([restore, '-w'], { input: dump.split('\n').filter(keep).join('\n'), ok: true })
+  }
 }
 
 /** Prints a status table; returns true when healthy. */
