@@ -1,7 +1,7 @@
 // The real CLI against the lab: piped REPL input, -e, and a start without a cluster.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -75,4 +75,14 @@ test('no cluster (KUBECONFIG=/nonexistent): one line why, then the prompt, and t
 })
 
 test.after(() => fs.rmSync(home, { recursive: true, force: true }))
+test('installed as kubectl-inspect, `kubectl inspect` runs kinspect as a kubectl plugin', () => {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-plugin-'))
+  fs.symlinkSync(bin, path.join(dir, 'kubectl-inspect'))
+  const env = { ...baseEnv, ...labEnvVars(), PATH: `${dir}:${process.env.PATH}` }
+  const r = spawnSync('kubectl', ['inspect', '-e', '(await nodes()).map(n => n.metadata.name).join()'], { env, encoding: 'utf8', timeout: 60_000 })
+  fs.rmSync(dir, { recursive: true, force: true })
+  assert.is(r.status, 0, r.stderr)
+  assert.match(r.stdout, new RegExp(NODE))
+})
+
 test.run()
