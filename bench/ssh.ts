@@ -5,7 +5,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
-import { labEnvVars, labPaths, NODE } from '../test/lab/layout.ts'
+import { labEnvVars, labPaths } from '../test/lab/layout.ts'
+// Host: lab-1 (root, bash) by default; lab-1-dash logs in with dash, which reads no rc files.
+const NODE = process.argv[3] ?? 'lab-1'
 import { NodeHandle } from '../src/exec/node.ts'
 import { SshPool } from '../src/exec/ssh/pool.ts'
 
