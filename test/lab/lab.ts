@@ -181,9 +181,6 @@ export async function down(): Promise<void> {
   run(['pkill', '-KILL', '-f', `containerd-shim.*${RUN_DIR}/containerd.sock`], { ok: true })
   // Scenario leftovers: the conntrack filler and the lowered nf_conntrack_max.
   run(['pkill', '-KILL', '-f', `${CACHE_DIR}/bin/(connfill|udpflood)`], { ok: true })
-  const ctSaved = path.join(LAB_DIR, 'scenarios', 'conntrack-full.json')
-  if (fs.existsSync(ctSaved)) fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_max', JSON.parse(fs.readFileSync(ctSaved, 'utf8')).max)
-  fs.rmSync(path.join(LAB_DIR, 'scenarios'), { recursive: true, force: true })
   if (fs.existsSync(bin('kube-proxy'))) {
     for (const mode of ['iptables', 'nftables']) run([bin('kube-proxy'), '--cleanup', `--proxy-mode=${mode}`], { ok: true, timeout: 60_000 })
   }

@@ -16,7 +16,6 @@ export interface Scenario {
   off(): Promise<void>
 }
 
-const stateDir = path.join(LAB_DIR, 'scenarios')
 const FILL_PID = path.join(RUN_DIR, 'connfill.pid')
 const apply = (yaml: string) => kubectl(['apply', '-f', '-'], { input: yaml })
 const del = (...args: string[]) => kubectl(['delete', '--ignore-not-found', '--wait=true', '--grace-period=1', ...args])
@@ -165,25 +164,19 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'conntrack-full',
-    breaks: 'nf_conntrack_max lowered to the current count + 600, then filled with loopback TCP flows: the kernel drops new connections',
+    breaks: 'nf_conntrack_max lowered to the current count + 600, then filled with loopback TCP flows for at most 3 min: the kernel drops new connections',
     async on() {
-      fs.mkdirSync(stateDir, { recursive: true })
-      const saved = path.join(stateDir, 'conntrack-full.json')
-      if (!fs.existsSync(saved)) fs.writeFileSync(saved, JSON.stringify({ max: readSys('net/netfilter/nf_conntrack_max') }))
       if (!alivePid(FILL_PID)) {
         const count = Number(readSys('net/netfilter/nf_conntrack_count'))
         fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_max', String(count + 600))
-        startDaemon('connfill', [bin('connfill'), '-max', '5000', '-duration', '10m', '-probe', '1s'], FILL_PID, path.join(LAB_DIR, 'logs', 'connfill.log'))
+        // The filler restores the original max itself when its time is up, so a forgotten "on" heals.
+        startDaemon('connfill', [bin('connfill'), '-max', '5000', '-duration', '3m', '-probe', '1s', '-restore-max', originalConntrackMax()], FILL_PID, path.join(LAB_DIR, 'logs', 'connfill.log'))
       }
       await waitFor('conntrack drops', () => conntrackDrops() > 0, 20_000, 500)
     },
     async off() {
       await stopPid(FILL_PID, 3000)
-      const saved = path.join(stateDir, 'conntrack-full.json')
-      if (fs.existsSync(saved)) {
-        fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_max', JSON.parse(fs.readFileSync(saved, 'utf8')).max)
-        fs.rmSync(saved)
-      }
+      fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_max', originalConntrackMax())
     },
   },
   {
@@ -234,6 +227,12 @@ function setClientMtu(mtu: number): void {
   const pid = podPid('shop', 'client')
   run(['nsenter', '-t', String(pid), '-n', 'ip', 'link', 'set', 'eth0', 'mtu', String(mtu)])
   run(['ip', 'link', 'set', hostVeth(pid), 'mtu', String(mtu)])
+}
+
+/** nf_conntrack_max as it was before the lab first came up (saved with the other sysctls it changes). */
+export function originalConntrackMax(): string {
+  const saved = path.join(LAB_DIR, 'sysctl.orig.json')
+  return JSON.parse(fs.readFileSync(saved, 'utf8'))['net/netfilter/nf_conntrack_max']
 }
 
 /** The sum of the per-CPU `drop` counters in conntrack -S. */

@@ -19,6 +19,7 @@ func runConnFill(args []string) int {
 	max := fs.Int("max", 5000, "most connections to hold (1..60000)")
 	duration := fs.Duration("duration", 5*time.Minute, "stop after this long")
 	probe := fs.Duration("probe", 2*time.Second, "interval between probing connects once full")
+	restoreMax := fs.String("restore-max", "", "nf_conntrack_max to write back on exit")
 	if err := fs.Parse(args); err != nil || *max < 1 || *max > 60000 {
 		fmt.Fprintln(os.Stderr, "usage: connfill [-max N] [-duration D] [-probe D]")
 		return 2
@@ -59,6 +60,18 @@ func runConnFill(args []string) int {
 		conns = append(conns, c)
 	}
 	fmt.Fprintf(os.Stderr, "connfill: holding %d connections to %s (stopped after %d failed connects)\n", len(conns), addr, fails)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+		if *restoreMax != "" {
+			if err := os.WriteFile("/proc/sys/net/netfilter/nf_conntrack_max", []byte(*restoreMax), 0o644); err != nil {
+				fmt.Fprintln(os.Stderr, "connfill: restoring nf_conntrack_max:", err)
+			} else {
+				fmt.Fprintln(os.Stderr, "connfill: restored nf_conntrack_max to", *restoreMax)
+			}
+		}
+	}()
 	deadline := time.After(*duration)
 	sig := make(chan os.Signal, 1)
 	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
@@ -69,9 +82,6 @@ func runConnFill(args []string) int {
 		case <-deadline:
 			return 0
 		case <-sig:
-			for _, c := range conns {
-				c.Close()
-			}
 			return 0
 		case <-tick.C:
 			// Top the table up again as other entries expire; the failing connect
