@@ -166,13 +166,16 @@ export const SCENARIOS: Scenario[] = [
     name: 'conntrack-full',
     breaks: 'nf_conntrack_max lowered to the current count + 600, then filled with loopback TCP flows for at most 3 min: the kernel drops new connections',
     async on() {
+      const drops0 = conntrackDrops()
       if (!alivePid(FILL_PID)) {
         const count = Number(readSys('net/netfilter/nf_conntrack_count'))
         fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_max', String(count + 600))
         // The filler restores the original max itself when its time is up, so a forgotten "on" heals.
         startDaemon('connfill', [bin('connfill'), '-max', '5000', '-duration', '3m', '-probe', '1s', '-restore-max', originalConntrackMax()], FILL_PID, path.join(LAB_DIR, 'logs', 'connfill.log'))
       }
-      await waitFor('conntrack drops', () => conntrackDrops() > 0, 20_000, 500)
+      // Done when the table is (nearly) full and the kernel is dropping now, not just historically.
+      const full = () => Number(readSys('net/netfilter/nf_conntrack_count')) >= 0.95 * Number(readSys('net/netfilter/nf_conntrack_max'))
+      await waitFor('a full conntrack table with rising drops', () => full() && conntrackDrops() > drops0, 30_000, 500)
     },
     async off() {
       await stopPid(FILL_PID, 3000)
