@@ -1,0 +1,136 @@
+// recipes/dns.md on the lab: dns-down fails (no CoreDNS pod, no endpoint, the node rejects, TIMEOUT from the pod);
+// dns-ndots warns on the NXDOMAIN walk of shop/dns-ndots; the healthy lab reports nothing failing for shop/client
+// and shop/distroless. The faults are always turned off again.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { spawn } from 'node:child_process'
+import path from 'node:path'
+import { labEnvVars } from '../lab/layout.ts'
+import { failures, kinspectRun, stepFindings } from './lab.ts'
+
+const root = path.resolve(import.meta.dirname, '../..')
+
+/** `node --import tsx test/lab/cli.ts scenario NAME on|off`; throws with the lab's output when it fails. */
+function scenario(name: 'dns-down' | 'dns-ndots', state: 'on' | 'off'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/lab/cli.ts', 'scenario', name, state], { cwd: root, env: { ...process.env, ...labEnvVars() }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      if (code === 0) resolve()
+      else reject(new Error(`lab scenario ${name} ${state} exited ${code}:\n${out}`))
+    })
+  })
+}
+
+test.after(async () => {
+  // ALWAYS leave the lab healthy, even when an assertion failed
+  await scenario('dns-down', 'off')
+  await scenario('dns-ndots', 'off')
+})
+
+test('dns-down on: fails on the missing CoreDNS pods, the empty kube-dns endpoints, the rejecting node and the TIMEOUT from shop/client', async () => {
+  try {
+    await scenario('dns-down', 'on')
+    const { code, report, err } = await kinspectRun('dns', ['--pod', 'shop/client', '-o', 'json'])
+    assert.ok(report, err)
+    assert.is(code, 1, `exit code; failures: ${failures(report!).join('\n')}\n${err}`)
+    assert.is(report!.exitCode, 1)
+    assert.equal(report!.params, { pod: 'shop/client', name: 'kubernetes.default', timeout: 2, tail: 200 })
+
+    assert.is(stepFindings(report!, 'The pod and its DNS policy')[0].severity, 'ok')
+
+    const coredns = stepFindings(report!, 'CoreDNS pods and the kube-dns endpoints').filter((f) => f.severity === 'fail')
+    assert.is(coredns.length, 2, JSON.stringify(coredns))
+    assert.match(coredns[0].message, 'no CoreDNS pod (k8s-app=kube-dns) exists in kube-system; deployment kube-system/coredns: replicas 0 wanted, 0 ready')
+    assert.match(coredns[0].remedy!, 'kubectl -n kube-system scale deployment coredns --replicas=2')
+    assert.is(coredns[1].message, 'the kube-system/kube-dns Service (10.96.0.10) has no ready endpoint: every DNS query to 10.96.0.10 goes unanswered')
+    assert.is(coredns[1].evidence!.command, 'kubectl get endpointslices -n kube-system -l kubernetes.io/service-name=kube-dns -o wide')
+    assert.match(coredns[1].evidence!.output, 'service kube-system/kube-dns ClusterIP 10.96.0.10')
+    assert.not.match(coredns[1].evidence!.output, / ready /)
+
+    const rules = stepFindings(report!, "The kube-dns rules on the pod's node")
+    assert.is(rules.length, 1)
+    assert.is(rules[0].severity, 'fail')
+    assert.match(rules[0].message, /^lab-1 rejects DNS queries to 10\.96\.0\.10: no endpoints: kube-system\/kube-dns has no usable endpoints; lab-1 rejects\/drops 10\.96\.0\.10:53\/UDP/)
+    assert.match(rules[0].evidence!.output, /dns 53\/UDP: ClusterIP 10\.96\.0\.10:53 (reject|drop)/)
+    assert.match(rules[0].evidence!.command, /^ssh lab-1 (iptables-save|nft|ipvsadm)/)
+
+    const walk = stepFindings(report!, 'resolv.conf and the search list').filter((f) => f.severity === 'fail')
+    assert.is(walk.length, 1, JSON.stringify(walk))
+    assert.is(walk[0].message, 'kubernetes.default does not resolve from shop/client: no answer from 10.96.0.10 within 2 s (TIMEOUT)')
+    assert.match(walk[0].evidence!.output, /kubernetes\.default\.shop\.svc\.cluster\.local +@10\.96\.0\.10 +TIMEOUT/)
+    assert.match(walk[0].evidence!.command, /^nsenter -t PID -n dig \+search kubernetes\.default/)
+
+    const direct = stepFindings(report!, 'Ask the DNS servers directly')
+    assert.is(direct.length, 1, JSON.stringify(direct))
+    assert.is(direct[0].severity, 'fail')
+    assert.is(direct[0].message, 'the kube-system/kube-dns Service (10.96.0.10) does not answer from shop/client (TIMEOUT), and there is no CoreDNS pod to ask directly')
+    assert.match(direct[0].evidence!.command, '@10.96.0.10 kubernetes.default.svc.cluster.local')
+    assert.match(direct[0].evidence!.output, /^TIMEOUT /)
+
+    assert.match(stepFindings(report!, 'Errors in the CoreDNS logs')[0].message, 'no CoreDNS pod to read a log from')
+
+    // The same in text form: the FAIL lines and the summary.
+    const text = await kinspectRun('dns', ['--pod', 'shop/client'])
+    assert.is(text.code, 1, text.err)
+    assert.match(text.out, /\[2\/7\] CoreDNS pods and the kube-dns endpoints\n  FAIL  no CoreDNS pod/)
+    assert.match(text.out, /Result: FAIL: \d+ failed/)
+  } finally {
+    await scenario('dns-down', 'off')
+  }
+})
+
+test('dns-ndots on: warns that external.lab.example resolves from shop/dns-ndots only after 4 NXDOMAIN answers', async () => {
+  try {
+    await scenario('dns-ndots', 'on')
+    const { code, report, err } = await kinspectRun('dns', ['--pod', 'shop/dns-ndots', '--name', 'external.lab.example', '-o', 'json'])
+    assert.ok(report, err)
+    assert.equal(failures(report!), [])
+    assert.is(code, 0, err)
+    const step = stepFindings(report!, 'resolv.conf and the search list')
+    assert.match(step[0].message, "shop/dns-ndots's resolv.conf: nameserver 10.96.0.10, 4 search domains (shop.svc.cluster.local svc.cluster.local cluster.local lab.example), ndots:5")
+    const warn = step.filter((f) => f.severity === 'warn')
+    assert.is(warn.length, 1, JSON.stringify(step))
+    assert.match(warn[0].message, /^external\.lab\.example resolves from shop\/dns-ndots \(A 127\.0\.0\.1\) only after 4 NXDOMAIN answers: with ndots:5 the resolver walks the search list first \(5 queries, \d+ ms\)$/)
+    const lines = warn[0].evidence!.output.split('\n').filter((l) => /^ *\d+ /.test(l))
+    assert.equal(
+      lines.map((l) => l.trim().split(/\s+/).slice(1, 4).join(' ')),
+      [
+        'external.lab.example.shop.svc.cluster.local @10.96.0.10 NXDOMAIN',
+        'external.lab.example.svc.cluster.local @10.96.0.10 NXDOMAIN',
+        'external.lab.example.cluster.local @10.96.0.10 NXDOMAIN',
+        'external.lab.example.lab.example @10.96.0.10 NXDOMAIN',
+        'external.lab.example @10.96.0.10 NOERROR',
+      ],
+    )
+    assert.match(warn[0].remedy!, '"external.lab.example."')
+    assert.match(warn[0].remedy!, 'lower ndots')
+    assert.is(report!.summary.fail, 0)
+    assert.ok(report!.summary.warn >= 1)
+  } finally {
+    await scenario('dns-ndots', 'off')
+  }
+})
+
+for (const from of ['shop/client', 'shop/distroless']) {
+  test(`healthy lab: dns --pod ${from} reports nothing failing and kubernetes.default resolves (exit 0)`, async () => {
+    const { code, report, err } = await kinspectRun('dns', ['--pod', from, '-o', 'json'])
+    assert.ok(report, err)
+    assert.equal(failures(report!), [])
+    assert.is(code, 0, err)
+    assert.is(report!.summary.fail, 0)
+    const walk = stepFindings(report!, 'resolv.conf and the search list').find((f) => f.severity === 'ok')
+    assert.match(walk?.message ?? '', new RegExp(`^kubernetes\\.default resolves from ${from} to A 10\\.96\\.0\\.1 as kubernetes\\.default\\.svc\\.cluster\\.local`))
+    const direct = stepFindings(report!, 'Ask the DNS servers directly')
+    assert.is(direct.length, 3, JSON.stringify(direct)) // the Service and 2 CoreDNS pods
+    assert.ok(direct.every((f) => f.severity === 'ok'), JSON.stringify(direct))
+    assert.match(stepFindings(report!, "The kube-dns rules on the pod's node")[0].message, /^ok: kube-system\/kube-dns on lab-1 .*the rules match the EndpointSlices$/)
+  })
+}
+
+test.run()

@@ -1,0 +1,122 @@
+// recipes/pod-network.md on the lab: with mtu-mismatch on (shop/client's eth0 and host veth 9000, bridge kcni0
+// 1500) it fails on the MTU step with the three MTUs as evidence, and nothing else fails; with the fault off it
+// reports nothing failing for shop/client and shop/distroless. The fault is always turned off again.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { spawn, spawnSync } from 'node:child_process'
+import path from 'node:path'
+import { NET } from '../lab/layout.ts'
+import { hostVeth, podPid } from '../lab/scenarios.ts'
+import { failures, kinspectRun, stepFindings } from './lab.ts'
+
+const root = path.resolve(import.meta.dirname, '../..')
+
+/** `node --import tsx test/lab/cli.ts scenario NAME on|off`; throws with the lab's output when it fails. */
+function labScenario(name: string, state: 'on' | 'off'): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'test/lab/cli.ts', 'scenario', name, state], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (d) => (out += d))
+    child.stderr.on('data', (d) => (out += d))
+    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
+    child.on('error', reject)
+    child.on('exit', (code) => {
+      clearTimeout(timer)
+      if (code === 0) resolve()
+      else reject(new Error(`lab scenario ${name} ${state} exited ${code}:\n${out}`))
+    })
+  })
+}
+
+/** The MTU of an interface of this machine (the lab node), by hand with ip -j. */
+function mtuByHand(ifname: string, pid?: number): number {
+  const argv = pid ? ['nsenter', '-t', String(pid), '-n', 'ip', '-j', 'link', 'show', ifname] : ['ip', '-j', 'link', 'show', ifname]
+  const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' })
+  return (JSON.parse(r.stdout) as { mtu: number }[])[0].mtu
+}
+
+const MTU_STEP = 'The veth pair and its MTU'
+
+test.after(async () => {
+  await labScenario('mtu-mismatch', 'off') // ALWAYS leave the lab healthy, even when an assertion failed
+})
+
+test('mtu-mismatch on: the MTU step fails with pod eth0 9000, host veth 9000, bridge kcni0 1500 as evidence; nothing else fails', async () => {
+  try {
+    await labScenario('mtu-mismatch', 'on')
+    const pid = podPid('shop', 'client')
+    const veth = hostVeth(pid)
+    // The fault by hand, so the test knows what the recipe must report.
+    assert.equal([mtuByHand('eth0', pid), mtuByHand(veth), mtuByHand(NET.cniBridge)], [9000, 9000, 1500])
+
+    const { code, report, err } = await kinspectRun('pod-network', ['--pod', 'shop/client', '-o', 'json'])
+    assert.ok(report, err)
+    assert.is(code, 1, `exit code; failures: ${failures(report!).join('\n')}\n${err}`)
+    const fails = stepFindings(report!, MTU_STEP).filter((f) => f.severity === 'fail')
+    assert.is(fails.length, 1, JSON.stringify(fails))
+    const f = fails[0]
+    assert.ok(f.message.startsWith(`shop/client: MTU mismatch: pod eth0 9000, host ${veth} 9000, bridge ${NET.cniBridge} 1500; the CNI config asks for 1500: packets larger than 1500 bytes are dropped`), f.message)
+    // A 9000-byte packet to another pod across the bridge vanishes; a small one does not.
+    assert.match(f.message, '(a full-size ping got no reply, a small one did)')
+    assert.match(f.evidence!.command, new RegExp(`^ssh lab-1 'nsenter -t \\d+ -n ip -d link show eth0; ip -d link show ${veth}; ip link show ${NET.cniBridge}'$`))
+    assert.match(f.evidence!.output, /^pod +eth0 +mtu 9000 +UP/m)
+    assert.match(f.evidence!.output, new RegExp(`^host +${veth} +mtu 9000 +UP +master ${NET.cniBridge}`, 'm'))
+    assert.match(f.evidence!.output, new RegExp(`^bridge +${NET.cniBridge} +mtu 1500 +UP +${NET.podGateway}/24`, 'm'))
+    assert.match(f.evidence!.output, /^CNI config kinspect-lab \(bridge plugin, \/var\/lib\/kinspect-lab\/cni\): "mtu": 1500$/m)
+    assert.match(f.evidence!.output, /56 bytes: reply; 8972 bytes \(a 9000-byte packet\): no reply$/m)
+    assert.match(f.remedy!, 'set the MTU in the CNI configuration (the "mtu" of the bridge plugin in /var/lib/kinspect-lab/cni')
+    assert.match(f.remedy!, 'kubectl delete pod client -n shop')
+    assert.match(f.remedy!, `ip link set dev ${veth} mtu 1500`)
+
+    // Only the MTU is wrong: routes, the gateway, the default connection tests and the FORWARD chain are fine.
+    assert.equal(failures(report!), [`${MTU_STEP}: ${f.message}`])
+    assert.is(stepFindings(report!, 'Routes and neighbours')[0].message, `shop/client: default route via ${NET.podGateway} (the bridge ${NET.cniBridge}) dev eth0`)
+    const conn = stepFindings(report!, 'Connection test')
+    assert.equal(conn.map((x) => x.severity), ['ok', 'ok'], JSON.stringify(conn))
+  } finally {
+    await labScenario('mtu-mismatch', 'off')
+  }
+})
+
+test('mtu-mismatch off: nothing fails for shop/client and shop/distroless (exit 0); MTU 1500 everywhere, both default targets connect', async () => {
+  for (const p of ['shop/client', 'shop/distroless']) {
+    const { code, report, err } = await kinspectRun('pod-network', ['--pod', p, '-o', 'json'])
+    assert.ok(report, err)
+    assert.equal(failures(report!), [], p)
+    assert.is(code, 0, err)
+    const mtu = stepFindings(report!, MTU_STEP)
+    assert.is(mtu[0].severity, 'ok', JSON.stringify(mtu))
+    assert.match(mtu[0].message, new RegExp(`^${p}: eth0 ↔ veth\\w+ on bridge ${NET.cniBridge}, MTU 1500 on all of them; the CNI config asks for 1500$`))
+    assert.match(mtu[0].evidence!.output, /56 bytes: reply; 1472 bytes \(a 1500-byte packet\): reply$/m)
+    const conn = stepFindings(report!, 'Connection test')
+    assert.equal(conn.map((x) => x.severity), ['ok', 'ok'])
+    assert.match(conn[0].message, new RegExp(`^${p} connects to ${NET.dnsIP.replace(/\./g, '\\.')}:53 \\(Service kube-system/kube-dns port dns-tcp\\) in \\d+ ms$`))
+    assert.match(conn[1].message, new RegExp(`^${p} connects to ${NET.kubernetesSvcIP.replace(/\./g, '\\.')}:443 \\(Service default/kubernetes port https\\)`))
+    assert.match(conn[0].evidence!.command, /nsenter -t \d+ -n timeout 3 bash -c 'exec 3<>\/dev\/tcp\/10\.96\.0\.10\/53'$/)
+  }
+})
+
+test('--target: a Service by name connects; an address outside the machine has no route; an address without a port stops the run', async () => {
+  const web = await kinspectRun('pod-network', ['--pod', 'shop/client', '--target', 'web:80', '-o', 'json'])
+  assert.ok(web.report, web.err)
+  assert.is(web.code, 0, failures(web.report!).join('\n'))
+  const conn = stepFindings(web.report!, 'Connection test')
+  assert.is(conn.length, 1)
+  assert.match(conn[0].message, /^shop\/client connects to 10\.96\.\d+\.\d+:80 \(Service shop\/web port http\)/)
+
+  // Pod traffic to outside the machine has no route in the lab (policy routing table 4244: unreachable default).
+  const out = await kinspectRun('pod-network', ['--pod', 'shop/client', '--target', '198.51.100.7:80', '--timeout', '2s', '-o', 'json'])
+  assert.ok(out.report, out.err)
+  assert.is(out.code, 1)
+  const c = stepFindings(out.report!, 'Connection test')
+  assert.equal(c.map((x) => [x.severity, x.message]), [['fail', 'shop/client cannot connect to 198.51.100.7:80 (198.51.100.7): no route to host']])
+  assert.match(c[0].evidence!.output, 'No route to host')
+  assert.match(c[0].remedy!, 'the routes step')
+
+  // A bad target stops the recipe before anything is tested (exit 2).
+  const bad = await kinspectRun('pod-network', ['--pod', 'shop/client', '--target', '10.96.0.10', '-o', 'json'])
+  assert.is(bad.code, 2)
+  assert.match(JSON.stringify(bad.report), 'an address needs a port (host:port)')
+})
+
+test.run()
