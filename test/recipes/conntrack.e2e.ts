@@ -8,33 +8,16 @@
 // already and keep working. The fault is always turned off again.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import { runRecipe, type ReportData } from '../../src/recipes/index.ts'
 import { NODE, RUN_DIR } from '../lab/layout.ts'
 import { labSession } from '../net/labkit.ts'
-import { failures, kinspectRun, stepFindings } from './lab.ts'
+import { failures, kinspectRun, scenario, stepFindings } from './lab.ts'
 
-const root = path.resolve(import.meta.dirname, '../..')
 
-/** `node --import tsx test/lab/cli.ts scenario NAME on|off`; throws with the lab's output when it fails. */
-function labScenario(name: string, state: 'on' | 'off'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/lab/cli.ts', 'scenario', name, state], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (out += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      if (code === 0) resolve()
-      else reject(new Error(`lab scenario ${name} ${state} exited ${code}:\n${out}`))
-    })
-  })
-}
 
 /** The lab node is this machine: its conntrack fill and counters by hand. */
 const sys = (k: string) => Number(fs.readFileSync(`/proc/sys/net/netfilter/${k}`, 'utf8').trim())
@@ -67,7 +50,7 @@ const sink = () =>
   })
 
 test.after(async () => {
-  await labScenario('conntrack-full', 'off') // ALWAYS leave the lab healthy, even when an assertion failed
+  await scenario('conntrack-full', 'off') // ALWAYS leave the lab healthy, even when an assertion failed
 })
 
 test('conntrack-full on: the full table fails with count/max and rising drops; "table full" in the kernel log; top destination 127.0.0.1:<connfill>', async () => {
@@ -76,7 +59,7 @@ test('conntrack-full on: the full table fails with count/max and rising drops; "
     // Connect before the fault: SSH to the node and two API connections (step 4 asks for pods and services at once).
     await session.node(NODE).$`true`
     await Promise.all([session.kube.pods(undefined, { allNamespaces: true }), session.kube.services(undefined, { allNamespaces: true }), session.kube.nodes()])
-    await labScenario('conntrack-full', 'on')
+    await scenario('conntrack-full', 'on')
     await tableFull()
     const max = sys('nf_conntrack_max')
     const dropsBefore = dropsByHand()
@@ -122,7 +105,7 @@ test('conntrack-full on: the full table fails with count/max and rising drops; "
     assert.match(raise.remedy!, /^sysctl -w net\.netfilter\.nf_conntrack_max=\d+$/m)
     assert.match(raise.remedy!, /conntrack\.maxPerCore: \d+/)
   } finally {
-    await labScenario('conntrack-full', 'off')
+    await scenario('conntrack-full', 'off')
     await session.close()
   }
 })

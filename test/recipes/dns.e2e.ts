@@ -3,29 +3,10 @@
 // and shop/distroless. The faults are always turned off again.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn } from 'node:child_process'
-import path from 'node:path'
 import { labEnvVars } from '../lab/layout.ts'
-import { failures, kinspectRun, stepFindings } from './lab.ts'
+import { failures, kinspectRun, scenario, stepFindings } from './lab.ts'
 
-const root = path.resolve(import.meta.dirname, '../..')
 
-/** `node --import tsx test/lab/cli.ts scenario NAME on|off`; throws with the lab's output when it fails. */
-function scenario(name: 'dns-down' | 'dns-ndots', state: 'on' | 'off'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/lab/cli.ts', 'scenario', name, state], { cwd: root, env: { ...process.env, ...labEnvVars() }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (out += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      if (code === 0) resolve()
-      else reject(new Error(`lab scenario ${name} ${state} exited ${code}:\n${out}`))
-    })
-  })
-}
 
 test.after(async () => {
   // ALWAYS leave the lab healthy, even when an assertion failed

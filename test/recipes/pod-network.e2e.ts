@@ -3,30 +3,12 @@
 // reports nothing failing for shop/client and shop/distroless. The fault is always turned off again.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn, spawnSync } from 'node:child_process'
-import path from 'node:path'
+import { spawnSync } from 'node:child_process'
 import { NET } from '../lab/layout.ts'
 import { hostVeth, podPid } from '../lab/scenarios.ts'
-import { failures, kinspectRun, stepFindings } from './lab.ts'
+import { failures, kinspectRun, scenario, stepFindings } from './lab.ts'
 
-const root = path.resolve(import.meta.dirname, '../..')
 
-/** `node --import tsx test/lab/cli.ts scenario NAME on|off`; throws with the lab's output when it fails. */
-function labScenario(name: string, state: 'on' | 'off'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/lab/cli.ts', 'scenario', name, state], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (out += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      if (code === 0) resolve()
-      else reject(new Error(`lab scenario ${name} ${state} exited ${code}:\n${out}`))
-    })
-  })
-}
 
 /** The MTU of an interface of this machine (the lab node), by hand with ip -j. */
 function mtuByHand(ifname: string, pid?: number): number {
@@ -38,12 +20,12 @@ function mtuByHand(ifname: string, pid?: number): number {
 const MTU_STEP = 'The veth pair and its MTU'
 
 test.after(async () => {
-  await labScenario('mtu-mismatch', 'off') // ALWAYS leave the lab healthy, even when an assertion failed
+  await scenario('mtu-mismatch', 'off') // ALWAYS leave the lab healthy, even when an assertion failed
 })
 
 test('mtu-mismatch on: the MTU step fails with pod eth0 9000, host veth 9000, bridge kcni0 1500 as evidence; nothing else fails', async () => {
   try {
-    await labScenario('mtu-mismatch', 'on')
+    await scenario('mtu-mismatch', 'on')
     const pid = podPid('shop', 'client')
     const veth = hostVeth(pid)
     // The fault by hand, so the test knows what the recipe must report.
@@ -74,7 +56,7 @@ test('mtu-mismatch on: the MTU step fails with pod eth0 9000, host veth 9000, br
     const conn = stepFindings(report!, 'Connection test')
     assert.equal(conn.map((x) => x.severity), ['ok', 'ok'], JSON.stringify(conn))
   } finally {
-    await labScenario('mtu-mismatch', 'off')
+    await scenario('mtu-mismatch', 'off')
   }
 })
 

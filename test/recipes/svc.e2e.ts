@@ -3,30 +3,11 @@
 // nothing failing for shop/web. The faults are always turned off again.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn } from 'node:child_process'
-import path from 'node:path'
 import { labEnvVars } from '../lab/layout.ts'
-import { failures, kinspectRun, stepFindings } from './lab.ts'
+import { failures, kinspectRun, scenario, stepFindings } from './lab.ts'
 
-const root = path.resolve(import.meta.dirname, '../..')
 type Fault = 'svc-no-endpoints' | 'svc-targetport' | 'stale-rules'
 
-/** `node --import tsx test/lab/cli.ts scenario NAME on|off`; throws with the lab's output when it fails. */
-function scenario(name: Fault, state: 'on' | 'off'): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'test/lab/cli.ts', 'scenario', name, state], { cwd: root, env: { ...process.env, ...labEnvVars() }, stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (out += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      if (code === 0) resolve()
-      else reject(new Error(`lab scenario ${name} ${state} exited ${code}:\n${out}`))
-    })
-  })
-}
 
 /** Runs `kinspect run svc --service SERVICE --from shop/client -o json` and returns the report (exit code checked). */
 async function runSvc(service: string, exit: number, extra: string[] = ['--from', 'shop/client']) {
