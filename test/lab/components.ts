@@ -64,7 +64,7 @@ export const COMPONENTS: Component[] = [
       `--cluster-signing-key-file=${pki('ca.key')}`,
       '--allocate-node-cidrs=false',
       '--node-monitor-period=2s',
-      '--node-monitor-grace-period=20s',
+      '--node-monitor-grace-period=16s',
       '--profiling=false',
     ],
   },

@@ -56,7 +56,8 @@ registerNode: true
 serializeImagePulls: false
 maxPods: 150
 podPidsLimit: 4096
-nodeStatusUpdateFrequency: 10s
+nodeStatusUpdateFrequency: 4s
+nodeLeaseDurationSeconds: 16
 nodeStatusReportFrequency: 1m
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99

@@ -203,7 +203,7 @@ export const SCENARIOS: Scenario[] = [
   },
   {
     name: 'node-notready',
-    breaks: 'kubelet stopped: the node goes NotReady after the 20 s grace period; SSH and containers keep running',
+    breaks: 'kubelet stopped: the node goes NotReady after the 16 s grace period; SSH and containers keep running',
     async on() {
       await stop('kubelet')
       await waitFor(`${NODE} NotReady`, () => nodeReady() !== 'True', 40_000, 1000)
