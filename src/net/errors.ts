@@ -1,5 +1,5 @@
 // NetError: why a network helper could not answer (same shape as ExecError/KubeError: kind, message, hint, cause).
-import { inspect } from 'node:util'
+import { HintedError } from '../errors.ts'
 
 /** Why a network helper failed. */
 export type NetErrorKind =
@@ -24,19 +24,16 @@ export interface MethodAttempt {
 }
 
 /** A failed network helper: kind, message, hint, cause, and the attempts made when discovery failed. */
-export class NetError extends Error {
+export class NetError extends HintedError<NetErrorKind> {
   override name = 'NetError'
   constructor(
-    public kind: NetErrorKind,
+    kind: NetErrorKind,
     message: string,
-    public hint?: string,
+    hint?: string,
     cause?: unknown,
     public attempts?: MethodAttempt[],
   ) {
-    super(message, cause === undefined ? undefined : { cause })
-  }
-  [inspect.custom](): string {
-    return `${this.name} [${this.kind}] ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`
+    super(kind, message, hint, cause)
   }
 }
 

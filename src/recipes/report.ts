@@ -1,5 +1,6 @@
 // What a recipe run produces: findings per step, the summary and the exit code; finding() validation.
 import { inspect } from 'node:util'
+import { HintedError } from '../errors.ts'
 import { ExecOutput } from '../exec/types.ts'
 import { stripAnsi } from '../render/color.ts'
 
@@ -142,19 +143,8 @@ export function worst(findings: readonly Finding[]): Severity | 'none' {
 }
 
 /** A misuse of finding()/change() by recipe code, or a recipe that cannot run. */
-export class RecipeError extends Error {
+export class RecipeError extends HintedError<'usage' | 'invalid' | 'notfound' | 'unavailable'> {
   override name = 'RecipeError'
-  constructor(
-    public kind: 'usage' | 'invalid' | 'notfound' | 'unavailable',
-    message: string,
-    public hint?: string,
-    cause?: unknown,
-  ) {
-    super(message, cause === undefined ? undefined : { cause })
-  }
-  [inspect.custom](): string {
-    return `${this.name} [${this.kind}] ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`
-  }
 }
 
 const MAX_OUTPUT = 64 * 1024

@@ -1,24 +1,14 @@
 // The shell's own error class and the one place errors are turned into text for the user.
 import { inspect, types } from 'node:util'
+import { HintedError } from '../errors.ts'
 import { palette } from '../render/color.ts'
 
 /** Why a shell operation failed (bad command argument, missing feature, unknown context...). */
 export type ShellErrorKind = 'usage' | 'invalid' | 'unavailable' | 'notfound'
 
 /** An expected failure of the shell itself: kind, message, hint, cause (like ExecError/KubeError). */
-export class ShellError extends Error {
+export class ShellError extends HintedError<ShellErrorKind> {
   override name = 'ShellError'
-  constructor(
-    public kind: ShellErrorKind,
-    message: string,
-    public hint?: string,
-    cause?: unknown,
-  ) {
-    super(message, cause === undefined ? undefined : { cause })
-  }
-  [inspect.custom](): string {
-    return `${this.name} [${this.kind}] ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`
-  }
 }
 
 /** An Error from any realm (code typed at the REPL runs in a vm context with its own Error). */
