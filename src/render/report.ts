@@ -3,6 +3,7 @@ import type { ReportData, StepReport, StepStatus, Finding } from '../recipes/rep
 import { summaryLine } from '../recipes/report.ts'
 import { palette, type Palette } from './color.ts'
 import { renderTable, type Cell, type Style } from './table.ts'
+import type { RecipeInfo } from '../repl/recipes.ts'
 
 /** Options of the report renderers. */
 export interface ReportRenderOptions {
@@ -169,16 +170,8 @@ export function renderTeachAfter(after: string, opts: ReportRenderOptions = {}):
   return after.trim() ? `${c.dim('  What it means:')}\n${indent(after.trim(), '  ', '  ')}` : ''
 }
 
-/** One recipe in `kinspect recipes`. */
-export interface RecipeListItem {
-  name: string
-  description?: string
-  file?: string
-  params?: { name: string; type: string; required?: boolean; default?: unknown; description?: string }[]
-  changes?: boolean
-  error?: string
-  shadowed?: boolean
-}
+/** One recipe in `kinspect recipes` (the engine's listing entry). */
+export type RecipeListItem = RecipeInfo
 
 /** The recipe list: name and summary, then each parameter with its type, default and description. */
 export function renderRecipeList(items: readonly RecipeListItem[], opts: ReportRenderOptions & { dirs?: string[] } = {}): string {

@@ -9,6 +9,7 @@ import { spawnSync } from 'node:child_process'
 import { Kube, KubeError, loadKubeconfig, type NodeDescription, type PodDescription, type ServiceDescription } from '../../src/kube/index.ts'
 import { labEnvVars, NODE } from '../lab/layout.ts'
 import { makePki } from './fakeapi.ts'
+import { agree } from '../net/labkit.ts'
 
 const KC = labEnvVars().KUBECONFIG
 const kube = new Kube(loadKubeconfig({ kubeconfig: KC }))
@@ -25,17 +26,6 @@ function kjson(...args: string[]): any {
   return JSON.parse(r.stdout)
 }
 
-/** The lab changes under us (scenarios, rollouts): compare up to 3 times before failing on the last difference. */
-async function agree(fn: () => Promise<void>): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      return await fn()
-    } catch (e) {
-      if (i >= 2 || !(e instanceof assert.Assertion)) throw e
-      await new Promise((r) => setTimeout(r, 1500))
-    }
-  }
-}
 
 /** Awaits p and checks it failed with a KubeError of this kind whose message matches. */
 async function rejectsKube(p: Promise<unknown>, kind: string, re: RegExp = /./): Promise<void> {

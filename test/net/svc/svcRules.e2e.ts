@@ -9,6 +9,7 @@ import { Session } from '../../../src/session.ts'
 import { KubeError } from '../../../src/kube/index.ts'
 import { svcRules, type SvcRules } from '../../../src/net/svc/index.ts'
 import { labEnvVars, NET, NODE } from '../../lab/layout.ts'
+import { agree } from '../labkit.ts'
 
 const env = { ...process.env, ...labEnvVars() }
 const session = await Session.create({ config: loadConfig({ env }), env })
@@ -19,17 +20,6 @@ function run(cmd: string, args: string[]): string {
   return r.stdout
 }
 
-/** The lab moves under us (rollouts, other engineers' scenarios): compare up to 3 times before failing. */
-async function agree(fn: () => Promise<void>): Promise<void> {
-  for (let i = 0; ; i++) {
-    try {
-      return await fn()
-    } catch (e) {
-      if (i >= 2 || !(e instanceof assert.Assertion)) throw e
-      await new Promise((r) => setTimeout(r, 2000))
-    }
-  }
-}
 
 /**
  * By hand, independent of src/net/svc: the endpoints (ip:port) and their --probability values behind the
