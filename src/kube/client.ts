@@ -4,7 +4,8 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import { KubeError, oneLineReason } from './errors.ts'
 import { loadKubeconfig, type KubeconfigInfo, type LoadOptions } from './kubeconfig.ts'
 import { Transport, type RequestOptions } from './transport.ts'
-import { asDescription, asList, asObject } from './present.ts'
+import { asDescription, asList, asObject, asUsageList } from './present.ts'
+import { checkSort, nodeUsage, podUsage, type NodeUsage, type PodUsage, type TopSort } from './top.ts'
 import { describeGeneric, describeNode, describePod, describeService, sortEvents } from './describe.ts'
 import {
   BUILTIN_RESOURCES, apiVersionOf, discoverResources, findResource, parseName, parseSince, query, resourcePath, selectorString, type ResourceInfo,
@@ -19,6 +20,15 @@ export interface KubeOptions {
   namespace?: string
   /** Default request timeout in ms (30000). */
   timeoutMs?: number
+}
+
+/** Options of top(): namespace/allNamespaces/selector as for pods(), kubectl top's --sort-by and --containers. */
+export interface TopOptions extends ListOptions {
+  selector?: Selector
+  /** Descending by cpu or memory; default by name. */
+  sortBy?: TopSort
+  /** Print one row per container (the rows always carry .containers). */
+  containers?: boolean
 }
 
 /** What events() accepts: an API object, {kind, name, namespace}, or "kind/name" / "kind/namespace/name". */
@@ -250,18 +260,39 @@ export class Kube {
     return asDescription(describeGeneric(obj, events))
   }
 
-  /** CPU/memory from metrics.k8s.io (like kubectl top pod / top node); a clear error when metrics are not served. */
-  async top(what: 'pods' | 'nodes' = 'pods', opts: ListOptions = {}): Promise<KubeList<PodMetrics | NodeMetrics>> {
+  /**
+   * CPU/memory from metrics.k8s.io, as kubectl top pod / top node computes it: pods sum their containers; nodes add
+   * CPU% and MEMORY% of allocatable and list nodes without metrics as <unknown>. A clear error when metrics are not served.
+   */
+  async top(what: 'nodes', opts?: TopOptions): Promise<NodeUsage[]>
+  async top(what?: 'pods', opts?: TopOptions): Promise<PodUsage[]>
+  async top(what: 'pods' | 'nodes' = 'pods', opts: TopOptions = {}): Promise<PodUsage[] | NodeUsage[]> {
     if (what !== 'pods' && what !== 'nodes') throw new KubeError('invalid', `what: expected "pods" or "nodes", received ${JSON.stringify(what)}`)
+    if (opts === null || typeof opts !== 'object') throw new KubeError('invalid', `options: expected an object like {sortBy: 'cpu'}, received ${JSON.stringify(opts)}`)
+    const sortBy = checkSort(opts.sortBy)
     const res: ResourceInfo = { ...METRICS, resource: what, kind: what === 'pods' ? 'PodMetrics' : 'NodeMetrics', namespaced: what === 'pods', aliases: [] }
-    try {
-      return await this.list<PodMetrics | NodeMetrics>(res, undefined, opts)
-    } catch (e) {
+    const metrics = this.list<PodMetrics | NodeMetrics>(res, opts.selector, opts).catch(async (e) => {
       if (e instanceof KubeError && (e.status === 404 || e.status === 503)) {
-        const how = e.status === 404 ? 'is not served by this cluster' : 'is registered but not available (503)'
-        throw new KubeError('unsupported', `the metrics API (metrics.k8s.io/v1beta1) ${how}`, 'install or fix metrics-server; kubectl top needs it too', e, { server: this.server, status: e.status, path: e.path })
+        const how = e.status === 404 ? 'is not served by this cluster' : `is registered but not available (503)${await this.apiServiceWhy(`${METRICS.version}.${METRICS.group}`)}`
+        const hint = e.status === 404 ? 'install metrics-server; kubectl top needs it too' : 'fix metrics-server (kubectl -n kube-system get pods,endpoints metrics-server); kubectl top needs it too'
+        throw new KubeError('unsupported', `the metrics API (metrics.k8s.io/v1beta1) ${how}`, hint, e, { server: this.server, status: e.status, path: e.path })
       }
       throw e
+    })
+    const ctx = { namespace: opts.namespace ?? this.namespace, allNamespaces: opts.allNamespaces, containers: opts.containers }
+    if (what === 'pods') return asUsageList(podUsage((await metrics) as PodMetrics[], { sortBy, allNamespaces: opts.allNamespaces }), ctx)
+    const [m, nodes] = await Promise.all([metrics, this.nodes(opts.selector)])
+    return asUsageList(nodeUsage(m as NodeMetrics[], nodes, { sortBy }), ctx)
+  }
+
+  /** ": Available=False (Reason): message" of an APIService, or "" when it cannot be read (best effort, 3 s). */
+  private async apiServiceWhy(name: string): Promise<string> {
+    try {
+      const a = await this.json<KubeObject>(`/apis/apiregistration.k8s.io/v1/apiservices/${name}`, { timeoutMs: 3000 })
+      const c = (a.status?.conditions as { type: string; status: string; reason?: string; message?: string }[] | undefined)?.find((x) => x.type === 'Available')
+      return c ? `: APIService ${name} Available=${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}` : ''
+    } catch {
+      return ''
     }
   }
 

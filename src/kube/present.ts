@@ -2,6 +2,8 @@
 import { inspect, type InspectOptions } from 'node:util'
 import { renderKubeList } from '../render/kube.ts'
 import { renderDescription } from '../render/kubeDescribe.ts'
+import { renderUsage } from '../render/top.ts'
+import type { NodeUsage, PodUsage } from './top.ts'
 import { colorEnabled } from '../render/table.ts'
 import type { Description, KubeObject } from './types.ts'
 
@@ -9,6 +11,8 @@ import type { Description, KubeObject } from './types.ts'
 export interface ListContext {
   namespace?: string
   allNamespaces?: boolean
+  /** top(): one row per container. */
+  containers?: boolean
 }
 
 function define(target: object, fn: (depth: number, opts: InspectOptions) => string): void {
@@ -30,6 +34,19 @@ export function asList<T extends KubeObject>(items: T[], kind: string, apiVersio
     }),
   )
   return items
+}
+
+/** Makes top()'s rows print like kubectl top. */
+export function asUsageList<T extends PodUsage | NodeUsage>(rows: T[], ctx: ListContext = {}): T[] {
+  define(rows, (_d, o) =>
+    renderUsage(rows, {
+      color: colorEnabled(o?.colors),
+      namespaceColumn: ctx.allNamespaces ? true : undefined,
+      namespace: ctx.allNamespaces ? undefined : ctx.namespace,
+      containers: ctx.containers,
+    }),
+  )
+  return rows
 }
 
 /** Makes one object print as a one-row table (its JSON is unchanged). */

@@ -1,8 +1,10 @@
 // kubectl-like tables for API objects: object -> rows -> text (pure; `now` and colour are parameters).
 import type { EndpointSlice, KubeEvent, KubeObject, Node, NodeMetrics, Pod, PodMetrics, Service } from '../kube/types.ts'
 import { renderTable, colorEnabled, type Cell } from './table.ts'
+import { nodeUsage, podUsage } from '../kube/top.ts'
+import { nodeUsageRows, podUsageRows } from './top.ts'
 import {
-  age, eventTime, formatLabels, nodeAddress, nodeRoles, nodeStatus, parseQuantity, podColumns, restartsCell, serviceExternalIP, servicePorts, statusStyle,
+  age, eventTime, formatLabels, nodeAddress, nodeRoles, nodeStatus, podColumns, restartsCell, serviceExternalIP, servicePorts, statusStyle,
 } from './kubeFormat.ts'
 
 /** Options shared by the kube tables. */
@@ -106,26 +108,10 @@ export function endpointSliceRows(slices: EndpointSlice[], _o: KubeTableOptions 
   return { headers: ['SLICE', 'ADDRESS', 'READY', 'TARGET', 'NODE', 'PORTS'], rows }
 }
 
-function cpuCell(q: string): string {
-  const v = parseQuantity(q)
-  return Number.isNaN(v) ? q : `${Math.ceil(v * 1000)}m`
-}
-function memCell(q: string): string {
-  const v = parseQuantity(q)
-  return Number.isNaN(v) ? q : `${Math.floor(v / 2 ** 20)}Mi`
-}
-
-/** kubectl top pod / top node: NAME CPU(cores) MEMORY(bytes). */
+/** Raw metrics.k8s.io lists (e.g. get('pods.metrics.k8s.io')): the same numbers as top(), NAME CPU(cores) MEMORY(bytes). */
 export function metricsRows(items: (PodMetrics | NodeMetrics)[], o: KubeTableOptions = {}): Rows {
-  const rows = items.map((m): Cell[] => {
-    const u = (m as NodeMetrics).usage
-    if (u) return [m.metadata.name, cpuCell(u.cpu), memCell(u.memory)]
-    const cs = (m as PodMetrics).containers ?? []
-    const cpu = cs.reduce((a, c) => a + parseQuantity(c.usage.cpu), 0)
-    const mem = cs.reduce((a, c) => a + parseQuantity(c.usage.memory), 0)
-    return [m.metadata.name, `${Math.ceil(cpu * 1000)}m`, `${Math.floor(mem / 2 ** 20)}Mi`]
-  })
-  return withNamespace(items, { headers: ['NAME', 'CPU(cores)', 'MEMORY(bytes)'], rows }, o.namespaceColumn)
+  if (items.length > 0 && (items[0] as NodeMetrics).usage) return nodeUsageRows(nodeUsage(items as NodeMetrics[], []))
+  return podUsageRows(podUsage(items as PodMetrics[]), { namespaceColumn: o.namespaceColumn })
 }
 
 /** Any kind: NAME AGE (Deployments add READY UP-TO-DATE AVAILABLE). */

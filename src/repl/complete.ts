@@ -93,7 +93,6 @@ const CALL_KINDS: Record<string, CompleteKind> = {
   pod: 'pod',
   logs: 'pod',
   describe: 'pod',
-  top: 'pod',
   enterNetns: 'pod',
   vethOf: 'pod',
   node: 'node',

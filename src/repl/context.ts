@@ -47,7 +47,7 @@ const CLUSTER_HELP: Record<(typeof CLUSTER_GLOBALS)[number], string> = {
   events: 'events([object]) — recent events',
   logs: "logs('pod', [opts]) — container logs",
   describe: "describe('pod/name') — kubectl-describe-like view",
-  top: 'top() — resource usage (metrics API)',
+  top: "top('pods'|'nodes', {sortBy: 'cpu', containers, allNamespaces}) — CPU/memory like kubectl top (metrics API)",
 }
 
 const NET_HELP: Record<(typeof NET_GLOBALS)[number], string> = {

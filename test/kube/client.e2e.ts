@@ -10,6 +10,7 @@ import { Kube, KubeError, loadKubeconfig, type NodeDescription, type PodDescript
 import { labEnvVars, NODE } from '../lab/layout.ts'
 import { makePki } from './fakeapi.ts'
 import { agree } from '../net/labkit.ts'
+import { scenario } from '../lab/scenarios.ts'
 
 const KC = labEnvVars().KUBECONFIG
 const kube = new Kube(loadKubeconfig({ kubeconfig: KC }))
@@ -193,15 +194,46 @@ test('describe(node) and describe(svc): conditions, lease, endpoints as kubectl 
   })
 })
 
-test('top(): same availability as kubectl top', async () => {
-  const k = kubectl('top', 'pods', '-n', 'shop')
-  if (k.status === 0) {
-    const ours = await kube.top('pods', { namespace: 'shop' })
-    assert.ok(ours.length > 0)
-  } else {
-    assert.match(k.stderr, /Metrics API not available/)
-    await rejectsKube(kube.top(), 'unsupported', /metrics API \(metrics\.k8s\.io/)
+// kubectl's tabwriter pads the last cell too; ours trims line ends.
+const norm = (t: string) => t.split('\n').map((l) => l.trimEnd()).filter(Boolean)
+
+test('top(): pods and nodes print what kubectl top prints from the same metrics-server sample', async () => {
+  await agree(async () => {
+    const ours = await kube.top('pods', { allNamespaces: true })
+    const k = kubectl('top', 'pods', '-A')
+    assert.is(k.status, 0, k.stderr)
+    assert.equal(norm(inspect(ours, { colors: false })), norm(k.stdout))
+    assert.ok(ours.some((p) => p.namespace === 'shop' && p.name === 'client'))
+  })
+  await agree(async () => {
+    const ours = await kube.top('nodes')
+    const k = kubectl('top', 'nodes')
+    assert.is(k.status, 0, k.stderr)
+    assert.equal(norm(inspect(ours, { colors: false })), norm(k.stdout))
+    assert.ok(ours[0].cpuPercent! >= 0 && ours[0].memoryPercent! > 0)
+  })
+  await agree(async () => {
+    // kubectl sorts with Go's unstable sort: equal values may come in any order, so compare the rows as sets and check our order.
+    const ours = await kube.top('pods', { namespace: 'shop', containers: true, sortBy: 'memory' })
+    const k = kubectl('top', 'pods', '-n', 'shop', '--containers', '--sort-by', 'memory')
+    assert.is(k.status, 0, k.stderr)
+    const lines = norm(inspect(ours, { colors: false }))
+    assert.equal([...lines].sort(), [...norm(k.stdout)].sort())
+    const mem = ours.map((p) => p.memoryBytes)
+    assert.equal(mem, [...mem].sort((a, b) => b - a))
+  })
+})
+
+test('top(): with the metrics APIService unavailable, the same failure as kubectl top, named with its cause and a hint', async () => {
+  await scenario('metrics-unavailable', 'on')
+  try {
+    assert.match(kubectl('top', 'pods', '-n', 'shop').stderr, /ServiceUnavailable|Metrics API not available/) // 503 while discovery still lists the group, or gone from discovery
+    await rejectsKube(kube.top(), 'unsupported', /^the metrics API \(metrics\.k8s\.io\/v1beta1\) is registered but not available \(503\)/)
+    await rejectsKube(kube.top('nodes'), 'unsupported', /not available \(503\): APIService v1beta1\.metrics\.k8s\.io Available=False \(MissingEndpoints\): endpoints for service\/metrics-server/)
+  } finally {
+    await scenario('metrics-unavailable', 'off')
   }
+  await agree(async () => assert.ok((await kube.top('nodes')).length > 0))
 })
 
 test('get(): built-in and discovered kinds match kubectl', async () => {

@@ -180,8 +180,11 @@ test('describe(pod) fetches the pod and its events; describe(node) adds the leas
 test('top(): metrics API absent -> unsupported naming metrics.k8s.io', async () => {
   await rejects(kube.top(), 'unsupported', /metrics API \(metrics\.k8s\.io\/v1beta1\) is not served by this cluster/)
   api.routes.set('/apis/metrics.k8s.io/v1beta1/nodes', { body: { items: [{ metadata: { name: 'lab-1' }, usage: { cpu: '250123456n', memory: '1048576Ki' } }] } })
+  api.routes.set('/api/v1/nodes', { body: { items: [fx('node-lab-1.json')] } }) // allocatable cpu 2, memory 3925120Ki
   const t = await kube.top('nodes')
-  assert.match(inspect(t, { colors: false }), /^lab-1\s+251m\s+1024Mi$/m)
+  assert.match(inspect(t, { colors: false }), /^lab-1\s+251m\s+12%\s+1024Mi\s+26%$/m)
+  assert.equal([t[0].cpuMillicores, t[0].memoryBytes, t[0].cpuPercent, t[0].memoryPercent], [251, 2 ** 30, 12, 26])
+  await rejects(kube.top('pods', { sortBy: 'disk' as any }), 'invalid', /^sortBy: expected "cpu" or "memory", received "disk"/)
   await rejects(kube.top('deploys' as any), 'invalid', /^what: expected "pods" or "nodes"/)
 })
 

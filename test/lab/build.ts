@@ -30,6 +30,7 @@ const targets: Target[] = [
     ].join(' '),
   },
   { name: 'coredns', moduleDir: 'go-coredns', pkg: '.', ldflags: '-s -w' },
+  { name: 'metrics-server', moduleDir: 'go-metrics', pkg: '.', ldflags: `-s -w -X k8s.io/client-go/pkg/version.gitVersion=${VERSIONS.metricsServer}` },
 ]
 
 /** Names the multi-call binaries answer to (symlinks in the cache's bin/). */
@@ -50,6 +51,7 @@ export const LINKS: Record<string, string> = {
   certs: 'labtools',
   resolve: 'labtools',
   coredns: 'coredns',
+  'metrics-server': 'metrics-server',
 }
 
 function sourceHash(dir: string, extra: string): string {

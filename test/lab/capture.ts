@@ -16,6 +16,31 @@ function save(name: string, content: string): void {
 const sh = (argv: string[]) => run(argv, { ok: true }).stdout
 const ns = (pid: number, argv: string[]) => sh(['nsenter', '-t', String(pid), '-n', ...argv])
 
+/**
+ * The metrics API and kubectl top from one metrics-server sample: the API is read before and after kubectl top
+ * and kept only when both reads carry the same timestamps (metrics-server re-samples every 10 s).
+ */
+export function captureMetrics(): void {
+  const stamps = (j: string) => (JSON.parse(j).items as any[]).map((i) => `${i.metadata.name}@${i.timestamp}`).sort().join(',')
+  for (let attempt = 1; attempt <= 5; attempt++) {
+    const before = kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/pods']).stdout
+    const nodesBefore = kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes']).stdout
+    const top = {
+      'kubectl-top-pods-A.txt': kubectl(['top', 'pods', '-A']).stdout,
+      'kubectl-top-pods-containers-mem.txt': kubectl(['top', 'pods', '-n', 'shop', '--containers', '--sort-by', 'memory']).stdout,
+      'kubectl-top-nodes.txt': kubectl(['top', 'nodes']).stdout,
+    }
+    const after = kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/pods']).stdout
+    const nodesAfter = kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes']).stdout
+    if (stamps(before) !== stamps(after) || stamps(nodesBefore) !== stamps(nodesAfter)) continue
+    save('metrics-pods.json', before)
+    save('metrics-nodes.json', nodesBefore)
+    for (const [f, text] of Object.entries(top)) save(f, text)
+    return
+  }
+  throw new Error('capture: metrics-server re-sampled during each of 5 attempts; run the capture again')
+}
+
 /** Runs every capture; leaves the lab as it found it (iptables mode, scenarios off). */
 export async function capture(): Promise<void> {
   fs.mkdirSync(out, { recursive: true })
@@ -75,6 +100,8 @@ export async function capture(): Promise<void> {
   ] as Array<[string, string[]]>) {
     save(file, kubectl([...args, '-o', 'json']).stdout)
   }
+
+  captureMetrics() // after kubectl-nodes.json: kubectl top node's percentages use its allocatable
 
   // Faults, each captured while on and turned off again.
   progress('capturing dns-down (dig timing out)')

@@ -10,7 +10,7 @@ const usage = `usage: npm run lab -- COMMAND
   scenario NAME on|off    turn a fault on or off
   proxy-mode MODE         restart kube-proxy in iptables, nftables or ipvs mode
   fanout N                start N extra SSH-only nodes (0 stops them)
-  capture                 capture real tool outputs into test/fixtures/`
+  capture [metrics]       capture real tool outputs into test/fixtures/ (metrics: only the metrics API and kubectl top)`
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
@@ -50,8 +50,9 @@ async function main(argv: string[]): Promise<number> {
       return 0
     }
     case 'capture': {
-      const { capture } = await import('./capture.ts')
-      await capture()
+      const { capture, captureMetrics } = await import('./capture.ts')
+      if (rest[0] === 'metrics') captureMetrics()
+      else await capture()
       return 0
     }
     case undefined:

@@ -46,6 +46,14 @@ export const COMPONENTS: Component[] = [
       '--allow-privileged=true',
       '--profiling=false',
       '--event-ttl=2h',
+      // The aggregation layer (metrics.k8s.io is served by metrics-server through it), as kubeadm sets it.
+      `--requestheader-client-ca-file=${pki('front-proxy-ca.crt')}`,
+      '--requestheader-allowed-names=front-proxy-client',
+      '--requestheader-extra-headers-prefix=X-Remote-Extra-',
+      '--requestheader-group-headers=X-Remote-Group',
+      '--requestheader-username-headers=X-Remote-User',
+      `--proxy-client-cert-file=${pki('front-proxy-client.crt')}`,
+      `--proxy-client-key-file=${pki('front-proxy-client.key')}`,
     ],
   },
   {

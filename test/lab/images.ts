@@ -26,6 +26,7 @@ function specs(): ImageSpec[] {
     { ref: IMAGES.pause, files: [['pause', lt]], entrypoint: ['/pause'] },
     { ref: IMAGES.httpd, files: [['labhttpd', lt]], entrypoint: ['/labhttpd'] },
     { ref: IMAGES.coredns, files: [['coredns', bin('coredns')]], entrypoint: ['/coredns'] },
+    { ref: IMAGES.metricsServer, files: [['metrics-server', bin('metrics-server')]], entrypoint: ['/metrics-server'] },
     {
       ref: IMAGES.busybox,
       files: [

@@ -9,7 +9,7 @@ import { stopExtras, writeSshClientFiles } from './fanout.ts'
 import { setupHostNetwork, teardownHostNetwork } from './host.ts'
 import { ensureShellUsers, removeShellUsers } from './shells.ts'
 import { ensureImages } from './images.ts'
-import { corednsManifest, shopManifest } from './manifests.ts'
+import { corednsManifest, metricsServerManifest, shopManifest } from './manifests.ts'
 import { progress, run, succeeds, waitFor, writeFile } from './sh.ts'
 
 const P = labPaths()
@@ -85,6 +85,7 @@ async function httpOK(url: string): Promise<boolean> {
 /** Pods that must be Ready for the lab to count as up. */
 const EXPECTED = [
   ['kube-system', 'k8s-app=kube-dns', 2],
+  ['kube-system', 'k8s-app=metrics-server', 1],
   ['shop', 'app=web', 2],
   ['shop', 'app=client', 1],
   ['shop', 'app=distroless', 1],
@@ -148,9 +149,10 @@ export async function up(): Promise<void> {
     start(c)
   }
   await waitFor(`node ${NODE} Ready`, () => kubectl(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], { ok: true }).stdout.trim() === 'True', 90_000, 1000)
-  progress('applying workloads: CoreDNS, shop')
+  progress('applying workloads: CoreDNS, metrics-server, shop')
   await waitFor('the default service account', () => kubectl(['get', 'sa', 'default', '-n', 'default'], { ok: true }).code === 0, 30_000, 500)
   kubectl(['apply', '-f', '-'], { input: corednsManifest() })
+  kubectl(['apply', '-f', '-'], { input: metricsServerManifest(P.pki, fs.readFileSync(path.join(P.pki, 'ca.crt'), 'utf8')) })
   kubectl(['apply', '-f', '-'], { input: shopManifest() })
   await waitHealthy(120_000)
   progress('lab is up')

@@ -3,7 +3,7 @@ import path from 'node:path'
 import os from 'node:os'
 
 /** Pinned upstream versions; binaries are cached per Kubernetes version. */
-export const VERSIONS = { kubernetes: 'v1.33.13', coredns: 'v1.14.7' } as const
+export const VERSIONS = { kubernetes: 'v1.33.13', coredns: 'v1.14.7', metricsServer: 'v0.9.0' } as const
 
 /** Lab state directory (kubeconfig, certs, ssh files, logs). */
 export const LAB_DIR = process.env.KINSPECT_LAB_DIR ?? '/var/lib/kinspect-lab'

@@ -6,6 +6,7 @@ export const IMAGES = {
   busybox: 'kinspect.local/busybox:1.35',
   httpd: 'kinspect.local/labhttpd:1',
   coredns: `kinspect.local/coredns:${VERSIONS.coredns}`,
+  metricsServer: `kinspect.local/metrics-server:${VERSIONS.metricsServer}`,
 } as const
 
 /** CoreDNS: RBAC, Corefile (no forwarder: names outside the cluster get NXDOMAIN), 2 replicas, kube-dns Service. */
@@ -194,5 +195,120 @@ spec:
     image: ${IMAGES.busybox}
     imagePullPolicy: Never
     command: ${sleeper}
+`
+}
+
+/**
+ * metrics-server behind the aggregation layer, as its upstream manifest sets it up, with two lab changes:
+ * its serving cert and the CA that checks the kubelet's come from the lab's PKI (hostPath, read-only), so
+ * the APIService carries a real caBundle instead of insecureSkipTLSVerify, and the kubelet's cert is verified.
+ */
+export function metricsServerManifest(pkiDir: string, caPEM: string): string {
+  const file = (name: string, f: string) => `      - {name: ${name}, hostPath: {path: ${pkiDir}/${f}, type: File}}`
+  return `apiVersion: v1
+kind: ServiceAccount
+metadata: {name: metrics-server, namespace: kube-system, labels: {k8s-app: metrics-server}}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata:
+  name: system:aggregated-metrics-reader
+  labels: {k8s-app: metrics-server, rbac.authorization.k8s.io/aggregate-to-admin: "true", rbac.authorization.k8s.io/aggregate-to-edit: "true", rbac.authorization.k8s.io/aggregate-to-view: "true"}
+rules:
+- apiGroups: [metrics.k8s.io]
+  resources: [pods, nodes]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRole
+metadata: {name: "system:metrics-server", labels: {k8s-app: metrics-server}}
+rules:
+- apiGroups: [""]
+  resources: [nodes/metrics]
+  verbs: [get]
+- apiGroups: [""]
+  resources: [pods, nodes]
+  verbs: [get, list, watch]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: "metrics-server-auth-reader", namespace: kube-system, labels: {k8s-app: metrics-server}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: extension-apiserver-authentication-reader}
+subjects: [{kind: ServiceAccount, name: metrics-server, namespace: kube-system}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "metrics-server:system:auth-delegator", labels: {k8s-app: metrics-server}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:auth-delegator"}
+subjects: [{kind: ServiceAccount, name: metrics-server, namespace: kube-system}]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: ClusterRoleBinding
+metadata: {name: "system:metrics-server", labels: {k8s-app: metrics-server}}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: ClusterRole, name: "system:metrics-server"}
+subjects: [{kind: ServiceAccount, name: metrics-server, namespace: kube-system}]
+---
+apiVersion: v1
+kind: Service
+metadata: {name: metrics-server, namespace: kube-system, labels: {k8s-app: metrics-server}}
+spec:
+  selector: {k8s-app: metrics-server}
+  ports: [{name: https, port: 443, protocol: TCP, targetPort: https}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: metrics-server, namespace: kube-system, labels: {k8s-app: metrics-server}}
+spec:
+  replicas: 1
+  selector: {matchLabels: {k8s-app: metrics-server}}
+  template:
+    metadata: {labels: {k8s-app: metrics-server}}
+    spec:
+      serviceAccountName: metrics-server
+      priorityClassName: system-cluster-critical
+      terminationGracePeriodSeconds: 2
+      containers:
+      - name: metrics-server
+        image: ${IMAGES.metricsServer}
+        imagePullPolicy: Never
+        args:
+        - --secure-port=10250
+        - --cert-dir=/tmp
+        - --tls-cert-file=/pki/metrics-server.crt
+        - --tls-private-key-file=/pki/metrics-server.key
+        - --kubelet-certificate-authority=/pki/ca.crt
+        - --kubelet-preferred-address-types=InternalIP
+        - --kubelet-use-node-status-port
+        - --metric-resolution=10s
+        - --kubelet-request-timeout=5s
+        ports: [{containerPort: 10250, name: https, protocol: TCP}]
+        readinessProbe:
+          httpGet: {path: /readyz, port: https, scheme: HTTPS}
+          periodSeconds: 2
+          failureThreshold: 3
+        livenessProbe:
+          httpGet: {path: /livez, port: https, scheme: HTTPS}
+          periodSeconds: 10
+        volumeMounts:
+        - {name: tmp, mountPath: /tmp}
+        - {name: serving-crt, mountPath: /pki/metrics-server.crt, readOnly: true}
+        - {name: serving-key, mountPath: /pki/metrics-server.key, readOnly: true}
+        - {name: ca, mountPath: /pki/ca.crt, readOnly: true}
+      volumes:
+      - {name: tmp, emptyDir: {}}
+${file('serving-crt', 'metrics-server.crt')}
+${file('serving-key', 'metrics-server.key')}
+${file('ca', 'ca.crt')}
+---
+apiVersion: apiregistration.k8s.io/v1
+kind: APIService
+metadata: {name: v1beta1.metrics.k8s.io, labels: {k8s-app: metrics-server}}
+spec:
+  service: {name: metrics-server, namespace: kube-system, port: 443}
+  group: metrics.k8s.io
+  version: v1beta1
+  caBundle: ${Buffer.from(caPEM).toString('base64')}
+  groupPriorityMinimum: 100
+  versionPriority: 100
 `
 }

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import fs from 'node:fs'
 import { NET, NODE } from './layout.ts'
 import { kubectl, kubectlJSON, workloadsReady } from './lab.ts'
-import { SCENARIOS, conntrackDrops, hostVeth, iptablesEndpointIPs, podPid, scenario, sliceIPs } from './scenarios.ts'
+import { SCENARIOS, conntrackDrops, hostVeth, iptablesEndpointIPs, metricsAvailable, podPid, scenario, sliceIPs } from './scenarios.ts'
 import { run } from './sh.ts'
 
 const rejectRule = (ns: string, svc: string) =>
@@ -18,7 +18,7 @@ test.after(async () => {
 })
 
 test('every scenario has a name, a description, and rejects a bad state', async () => {
-  assert.ok(SCENARIOS.length >= 9)
+  assert.ok(SCENARIOS.length >= 10)
   try {
     await scenario('dns-down', 'maybe')
     assert.unreachable('a bad state must throw')
@@ -144,6 +144,22 @@ test('node-notready: kubelet stopped, the node is NotReady, SSH still answers; o
   assert.equal(ssh.code, 1, 'ssh works and finds no kubelet')
   await scenario('node-notready', 'off')
   assert.equal(nodeReady(), 'True')
+})
+
+test('metrics-unavailable: metrics-server runs but its Service has no endpoints, the APIService is unavailable and kubectl top fails; off serves metrics again', async () => {
+  assert.is(kubectl(['top', 'node', NODE], { ok: true }).code, 0, 'metrics are served before')
+  await scenario('metrics-unavailable', 'on')
+  await scenario('metrics-unavailable', 'on') // idempotent
+  const svc = kubectlJSON(['get', 'apiservice', 'v1beta1.metrics.k8s.io'])
+  const avail = svc.status.conditions.find((c: any) => c.type === 'Available')
+  assert.equal([avail.status, avail.reason], ['False', 'MissingEndpoints'])
+  assert.is(kubectl(['get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=metrics-server', '-o', 'jsonpath={.items[*].status.phase}']).stdout, 'Running')
+  const top = kubectl(['top', 'pods', '-n', 'shop'], { ok: true })
+  assert.is.not(top.code, 0)
+  assert.match(top.stderr, /ServiceUnavailable|Metrics API not available/) // 503 while discovery still lists the group, or gone from discovery
+  await scenario('metrics-unavailable', 'off')
+  assert.is(metricsAvailable(), 'True')
+  assert.match(kubectl(['top', 'pods', '-n', 'shop']).stdout, /^web-\S+\s+\d+m\s+\d+Mi/m)
 })
 
 test('mtu-mismatch: the client pod and its host veth are at 9000, the bridge at 1500, nothing else changed', async () => {

@@ -25,6 +25,15 @@ function nodeReady(): string {
   return kubectl(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], { ok: true }).stdout.trim()
 }
 
+/** The Available condition of the metrics.k8s.io APIService ("True", "False" or ""). */
+export function metricsAvailable(): string {
+  return kubectl(['get', 'apiservice', 'v1beta1.metrics.k8s.io', '-o', 'jsonpath={.status.conditions[?(@.type=="Available")].status}'], { ok: true }).stdout.trim()
+}
+
+function setMetricsSelector(app: string): void {
+  kubectl(['patch', 'service', 'metrics-server', '-n', 'kube-system', '--type=merge', '-p', JSON.stringify({ spec: { selector: { 'k8s-app': app } } })])
+}
+
 /** Pod IPs of ready endpoints in the Service's EndpointSlices. */
 export function sliceIPs(ns: string, svc: string): string[] {
   const slices = kubectlJSON(['get', 'endpointslices', '-n', ns, '-l', `kubernetes.io/service-name=${svc}`]).items as any[]
@@ -212,6 +221,20 @@ export const SCENARIOS: Scenario[] = [
       start('kubelet')
       await waitFor(`${NODE} Ready`, () => nodeReady() === 'True', 60_000, 1000)
       await waitHealthy(90_000)
+    },
+  },
+  {
+    name: 'metrics-unavailable',
+    breaks: 'the metrics-server Service selects no pod (a bad edit): the metrics.k8s.io APIService is unavailable (MissingEndpoints), kubectl top fails',
+    async on() {
+      setMetricsSelector('kinspect-lab-nothing')
+      await waitFor('the metrics APIService to be unavailable', () => metricsAvailable() === 'False', 30_000, 500)
+      await waitFor('kubectl top to fail', () => kubectl(['top', 'node', NODE], { ok: true }).code !== 0, 30_000, 500)
+    },
+    async off() {
+      setMetricsSelector('metrics-server')
+      await waitFor('the metrics APIService to be available', () => metricsAvailable() === 'True', 30_000, 500)
+      await waitFor('node metrics to be served', () => kubectl(['top', 'node', NODE], { ok: true }).code === 0, 30_000, 500)
     },
   },
   {

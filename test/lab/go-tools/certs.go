@@ -44,7 +44,13 @@ func runCerts(args []string) int {
 		fmt.Fprintln(os.Stderr, "certs:", err)
 		return 1
 	}
-	caCert, caKey, err := loadOrMakeCA(*dir)
+	caCert, caKey, err := loadOrMakeCA(*dir, "ca", "kinspect-lab-ca")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "certs:", err)
+		return 1
+	}
+	// The aggregation layer's own CA, as kubeadm makes it: the apiserver proxies to metrics-server with a client cert from it.
+	fpCert, fpKey, err := loadOrMakeCA(*dir, "front-proxy-ca", "kinspect-lab-front-proxy-ca")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "certs:", err)
 		return 1
@@ -58,12 +64,18 @@ func runCerts(args []string) int {
 		{name: "kubelet-client", cn: "system:node:" + *node, orgs: []string{"system:nodes"}, client: true},
 		{name: "kubelet-serving", cn: "system:node:" + *node, orgs: []string{"system:nodes"}, server: true, dns: []string{*node, "localhost"}, ips: []string{*nodeIP, "127.0.0.1"}},
 		{name: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client", orgs: []string{"system:masters"}, client: true},
+		{name: "front-proxy-client", cn: "front-proxy-client", client: true},
+		{name: "metrics-server", cn: "metrics-server", server: true, dns: []string{"metrics-server.kube-system.svc", "metrics-server.kube-system.svc.cluster.local"}},
 	}
 	for _, s := range specs {
 		if _, err := os.Stat(filepath.Join(*dir, s.name+".crt")); err == nil {
 			continue
 		}
-		if err := makeCert(*dir, s, caCert, caKey); err != nil {
+		ca, key := caCert, caKey
+		if s.name == "front-proxy-client" {
+			ca, key = fpCert, fpKey
+		}
+		if err := makeCert(*dir, s, ca, key); err != nil {
 			fmt.Fprintln(os.Stderr, "certs:", s.name, err)
 			return 1
 		}
@@ -93,8 +105,9 @@ func writeKey(path string, k *ecdsa.PrivateKey) error {
 	return os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600)
 }
 
-func loadOrMakeCA(dir string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
-	crtPath, keyPath := filepath.Join(dir, "ca.crt"), filepath.Join(dir, "ca.key")
+// loadOrMakeCA reads NAME.crt/NAME.key from dir, or makes a new CA with common name cn.
+func loadOrMakeCA(dir, name, cn string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
+	crtPath, keyPath := filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
 	if crtPEM, err := os.ReadFile(crtPath); err == nil {
 		keyPEM, err := os.ReadFile(keyPath)
 		if err != nil {
@@ -113,7 +126,7 @@ func loadOrMakeCA(dir string) (*x509.Certificate, *ecdsa.PrivateKey, error) {
 		return c, k, err
 	}
 	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: "kinspect-lab-ca"},
+	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: cn},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(5, 0, 0), IsCA: true, BasicConstraintsValid: true,
 		KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageCRLSign | x509.KeyUsageDigitalSignature}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)

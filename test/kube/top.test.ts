@@ -1,0 +1,93 @@
+// top(): exact quantity arithmetic and kubectl top's rounding/sorting, checked against kubectl top output captured from the lab.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import fs from 'node:fs'
+import path from 'node:path'
+import { ceilMilli, ceilValue, checkSort, nodeUsage, parseQuantityExact, podUsage } from '../../src/kube/top.ts'
+import { KubeError } from '../../src/kube/errors.ts'
+import { renderUsage } from '../../src/render/top.ts'
+
+const dir = path.join(import.meta.dirname, '../fixtures/lab')
+const json = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))
+const text = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8')
+// kubectl's tabwriter pads every cell, the last included; ours trims line ends.
+const norm = (s: string) => s.split('\n').map((l) => l.trimEnd()).filter(Boolean).join('\n')
+
+test('parseQuantityExact: every suffix exactly, rounded up like resource.Quantity', () => {
+  const milli = (q: string) => ceilMilli(parseQuantityExact(q))
+  const bytes = (q: string) => ceilValue(parseQuantityExact(q))
+  assert.is(milli('1000000n'), 1) // 1 millicore exactly: no float drift to 2
+  assert.is(milli('1000001n'), 2) // rounded up
+  assert.is(milli('0'), 0)
+  assert.is(milli('250m'), 250)
+  assert.is(milli('1500u'), 2)
+  assert.is(milli('2'), 2000)
+  assert.is(milli('0.1'), 100)
+  assert.is(milli('1e-3'), 1)
+  assert.is(bytes('1644000Ki'), 1644000 * 1024)
+  assert.is(bytes('1.5Gi'), 1.5 * 2 ** 30)
+  assert.is(bytes('12e3'), 12000)
+  assert.is(bytes('128974848'), 128974848)
+  assert.is(bytes('129M'), 129e6)
+  assert.is(bytes('0.5'), 1)
+  for (const bad of ['', 'abc', '12Qi', '1.2.3', 'm', '--1']) {
+    try {
+      parseQuantityExact(bad, 'usage.cpu')
+      assert.unreachable(`accepted ${JSON.stringify(bad)}`)
+    } catch (e) {
+      assert.instance(e, KubeError)
+      assert.match((e as Error).message, /^usage\.cpu: expected a Kubernetes quantity like "250m"/)
+      assert.ok((e as Error).message.includes(`received ${JSON.stringify(bad)}`))
+    }
+  }
+})
+
+test('lab capture: top pods -A prints what kubectl top pods -A printed from the same sample', () => {
+  const rows = podUsage(json('metrics-pods.json').items, { allNamespaces: true })
+  assert.is(norm(renderUsage(rows, { color: false, namespaceColumn: true })), norm(text('kubectl-top-pods-A.txt')))
+  assert.ok(rows.some((r) => r.namespace === 'kube-system' && r.name.startsWith('metrics-server-')))
+  for (const r of rows) {
+    assert.is(r.cpuMillicores, r.containers.length === 1 ? r.containers[0].cpuMillicores : r.cpuMillicores)
+    assert.ok(r.memoryBytes > 0, `${r.name} has a working set`)
+  }
+})
+
+test('lab capture: top pods --containers --sort-by memory (pods and their containers descending)', () => {
+  const rows = podUsage(json('metrics-pods.json').items.filter((m: any) => m.metadata.namespace === 'shop'), { sortBy: 'memory' })
+  assert.is(norm(renderUsage(rows, { color: false, containers: true })), norm(text('kubectl-top-pods-containers-mem.txt')))
+  const mem = rows.map((r) => r.memoryBytes)
+  assert.equal(mem, [...mem].sort((a, b) => b - a))
+})
+
+test('lab capture: top nodes with CPU% and MEMORY% of allocatable, as kubectl top nodes', () => {
+  const nodes = json('kubectl-nodes.json').items
+  const rows = nodeUsage(json('metrics-nodes.json').items, nodes)
+  assert.is(norm(renderUsage(rows, { color: false })), norm(text('kubectl-top-nodes.txt')))
+  const alloc = nodes[0].status.allocatable
+  assert.is(rows[0].allocatable?.cpuMillicores, ceilMilli(parseQuantityExact(alloc.cpu)))
+  assert.is(rows[0].allocatable?.memoryBytes, ceilValue(parseQuantityExact(alloc.memory)))
+})
+
+test('nodeUsage: a node without metrics is listed as <unknown>, after the measured ones', () => {
+  const lab1 = json('kubectl-nodes.json').items[0]
+  const quiet = { ...lab1, metadata: { ...lab1.metadata, name: 'fan-1' } }
+  const rows = nodeUsage(json('metrics-nodes.json').items, [quiet, lab1])
+  assert.equal(rows.map((r) => r.name), ['lab-1', 'fan-1'])
+  assert.is(rows[1].cpuMillicores, undefined)
+  assert.match(renderUsage(rows, { color: false }), /^fan-1\s+<unknown>\s+<unknown>\s+<unknown>\s+<unknown>$/m)
+})
+
+test('podUsage: containers summed before rounding (3 x 1n is 1m, not 3m); ties by name', () => {
+  const m = (name: string, cpus: string[]) => ({ metadata: { name, namespace: 'x' }, containers: cpus.map((c, i) => ({ name: `c${i}`, usage: { cpu: c, memory: '1Mi' } })) })
+  const rows = podUsage([m('b', ['1n', '1n', '1n']), m('a', ['1n'])], { sortBy: 'cpu' })
+  assert.equal(rows.map((r) => [r.name, r.cpuMillicores, r.memoryBytes]), [['a', 1, 2 ** 20], ['b', 1, 3 * 2 ** 20]])
+  assert.throws(() => podUsage([{ metadata: { name: 'p' }, containers: [{ name: 'c', usage: { cpu: 'lots', memory: '1' } }] }]), /pod p container c usage\.cpu: expected a Kubernetes quantity/)
+})
+
+test('checkSort: cpu, memory or nothing; anything else named', () => {
+  assert.is(checkSort(undefined), undefined)
+  assert.is(checkSort('cpu'), 'cpu')
+  assert.throws(() => checkSort('disk'), /^sortBy: expected "cpu" or "memory", received "disk"$/)
+})
+
+test.run()
