@@ -22,6 +22,7 @@ export async function runRecipe(name: string, params: Record<string, string>, ct
     session: ctx.session,
     output: ctx.output,
     input: ctx.input,
+    lines: ctx.lines,
     teach: ctx.teach,
     dryRun: ctx.dryRun,
     yes: ctx.yes,

@@ -1,6 +1,7 @@
 // Terminal plumbing of a recipe run: a spinner (TTY) or plain "still running" lines, and a line reader for prompts.
 import readline from 'node:readline'
 import { palette } from '../render/color.ts'
+import type { LineSource } from '../repl/recipes.ts'
 
 /** Shows that a step is running. */
 export interface Progress {
@@ -77,12 +78,15 @@ export function plainProgress(out: NodeJS.WritableStream, opts: { everyMs?: numb
 export const noProgress: Progress = { start() {}, pause() {}, stop() {} }
 
 /** Reads lines from a stream one at a time (teach-mode Enter, change confirmations); null at end of input. */
-export class LineReader {
+export class LineReader implements LineSource {
   #rl: readline.Interface
   #lines: string[] = []
   #waiting: ((l: string | null) => void)[] = []
   #closed = false
+  /** A terminal echoes what is typed. */
+  readonly echoes: boolean
   constructor(input: NodeJS.ReadableStream) {
+    this.echoes = (input as { isTTY?: boolean }).isTTY === true
     this.#rl = readline.createInterface({ input, terminal: false, crlfDelay: Infinity })
     this.#rl.on('line', (l) => {
       const w = this.#waiting.shift()

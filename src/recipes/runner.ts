@@ -3,6 +3,7 @@
 import { PassThrough, Writable } from 'node:stream'
 import type { SessionApi } from '../session.ts'
 import type { ContextDeps } from '../repl/context.ts'
+import type { LineSource } from '../repl/recipes.ts'
 import { isErrorLike } from '../repl/errors.ts'
 import { stripAnsi } from '../render/color.ts'
 import { renderHeader, renderPlan, renderTeachStart, renderStepBody, renderSummary, renderTeachAfter, renderTeachIntro, stepHeading, type PlanStep } from '../render/report.ts'
@@ -18,6 +19,8 @@ export interface RunnerOptions {
   output: NodeJS.WritableStream & { isTTY?: boolean }
   /** Where teach mode waits for Enter and change() asks (none: teach is refused, changes are not applied without yes). */
   input?: NodeJS.ReadableStream
+  /** Answers from a shell that owns the input (the REPL); used instead of input. */
+  lines?: LineSource
   teach?: boolean
   dryRun?: boolean
   /** Apply changes without asking. */
@@ -123,7 +126,7 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
     else write(renderSummary(report, ro))
     return report
   }
-  if (opts.teach && !opts.input && !opts.dryRun) throw new RecipeError('usage', '--teach waits for Enter before each step, but there is no input to read it from', 'run it from a terminal: kinspect run NAME --teach')
+  if (opts.teach && !opts.input && !opts.lines && !opts.dryRun) throw new RecipeError('usage', '--teach waits for Enter before each step, but there is no input to read it from', 'run it from a terminal: kinspect run NAME --teach')
 
   write(`${renderHeader(report, ro)}\n\n`)
   if (opts.teach && !opts.dryRun) write(renderTeachStart(recipe, ro))
@@ -137,7 +140,9 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
 
   const tty = opts.tty ?? output.isTTY === true
   const progress = opts.progress ?? (json ? noProgress : tty ? spinner(output, { color }) : plainProgress(output))
-  const reader = opts.input && (opts.teach || (recipe.changes && !opts.yes)) ? new LineReader(opts.input) : undefined
+  const asks = opts.teach || (recipe.changes && !opts.yes)
+  const own = !opts.lines && opts.input && asks ? new LineReader(opts.input) : undefined
+  const reader: LineSource | undefined = asks ? (opts.lines ?? own) : undefined
   let current: StepReport | undefined
 
   const finding = (f: unknown): void => {
@@ -158,7 +163,7 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
         progress.pause()
         output.write(`  change: ${description}\n  apply it? [y/N] `)
         const answer = await reader.next()
-        if (answer === null) output.write('\n')
+        if (answer === null || !reader.echoes) output.write('\n')
         applied = /^\s*y(es)?\s*$/i.test(answer ?? '')
         if (!applied) reason = answer === null ? 'not confirmed: input ended' : 'declined'
       }
@@ -188,7 +193,7 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
         output.write('  Press Enter to run this step (s = skip it, q = stop here) ')
         const answer = await reader!.next()
         // A terminal echoes the Enter; piped input does not.
-        if (answer === null || (opts.input as { isTTY?: boolean }).isTTY !== true) output.write('\n')
+        if (answer === null || !reader!.echoes) output.write('\n')
         if (answer !== null && /^\s*q/i.test(answer)) {
           report.stopped = `stopped in teach mode before step ${p.index}`
           break
@@ -211,7 +216,7 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
     current = undefined
     progress.stop()
     shell.close()
-    reader?.close()
+    own?.close()
   }
   return finish()
 }

@@ -3,7 +3,7 @@ import type { SessionApi } from '../session.ts'
 import type { CompleteKind, NameCache } from './complete.ts'
 import { GLOBALS } from './context.ts'
 import { ShellError } from './errors.ts'
-import { recipesUnavailable, parseParamWords, splitWords, takeRunFlags, type RecipesPort } from './recipes.ts'
+import { recipesUnavailable, parseParamWords, splitWords, takeRunFlags, type LineSource, type RecipesPort } from './recipes.ts'
 
 /** What a command can do to the shell it runs in. */
 export interface CommandHost {
@@ -24,6 +24,8 @@ export interface CommandHost {
   saveNotebook(file: string): Promise<{ file: string; inputs: number }>
   /** Pings the cluster in the background and prints one line if it is not usable. */
   checkCluster(): void
+  /** The user's next lines while a command runs (teach mode, confirmations); absent when headless. */
+  readonly lines?: LineSource
   /** Runs one of node's own REPL commands (editor, break, exit). */
   builtin(name: 'editor' | 'break' | 'exit', arg: string): void
 }
@@ -104,7 +106,7 @@ export const COMMANDS: readonly Command[] = [
         return
       }
       const params = parseParamWords(rest)
-      h.printValue(await h.recipes.runRecipe(name, params, { session: h.session, output: h.output, paramStyle: 'word', ...options }))
+      h.printValue(await h.recipes.runRecipe(name, params, { session: h.session, output: h.output, lines: h.lines, paramStyle: 'word', ...options }))
     },
   },
   {

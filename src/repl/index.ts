@@ -13,7 +13,7 @@ import { formatError, ShellError } from './errors.ts'
 import { appendHistory, loadHistory } from './history.ts'
 import { LineGate, OutputTap } from './io.ts'
 import { Notebook, proseOf } from './notebook.ts'
-import type { RecipesPort } from './recipes.ts'
+import type { LineSource, RecipesPort } from './recipes.ts'
 
 /** Options of startRepl. */
 export interface StartReplOptions {
@@ -203,8 +203,30 @@ export function startRepl(opts: StartReplOptions): Shell {
       server.prompt(true)
     } else tap.raw(`${text}\n`)
   }
+  // A running command reads the user's next lines itself: from the gate (piped input) or readline's question (terminal).
+  let closedNow = false
+  server.on('close', () => (closedNow = true))
+  const lines: LineSource | undefined = opts.headless
+    ? undefined
+    : gate
+      ? { next: () => gate.next(), echoes: false }
+      : {
+          echoes: true,
+          next: () =>
+            closedNow
+              ? Promise.resolve(null)
+              : new Promise((resolve) => {
+                  const onClose = () => resolve(null)
+                  server.once('close', onClose)
+                  server.question('', (answer) => {
+                    server.off('close', onClose)
+                    resolve(answer)
+                  })
+                }),
+        }
   const host: CommandHost = {
     session,
+    lines,
     names,
     recipes: opts.recipes,
     output,

@@ -51,16 +51,20 @@ export class LineGate {
   #busy = false
   #ended = false
   #stopped = false
+  #takers: ((line: string | null) => void)[] = []
   #rl: readline.Interface
 
   constructor(input: NodeJS.ReadableStream) {
     this.#rl = readline.createInterface({ input, terminal: false, crlfDelay: Infinity })
     this.#rl.on('line', (l) => {
+      const taker = this.#takers.shift()
+      if (taker) return taker(l)
       this.#queue.push(l)
       this.#pump()
     })
     this.#rl.on('close', () => {
       this.#ended = true
+      for (const t of this.#takers.splice(0)) t(null)
       this.#pump()
     })
   }
@@ -69,6 +73,14 @@ export class LineGate {
   release(): void {
     this.#busy = false
     setImmediate(() => this.#pump())
+  }
+
+  /** Takes the next line for a running command (it never reaches the REPL); null when the input has ended. */
+  next(): Promise<string | null> {
+    const line = this.#queue.shift()
+    if (line !== undefined) return Promise.resolve(line)
+    if (this.#ended || this.#stopped) return Promise.resolve(null)
+    return new Promise((resolve) => this.#takers.push(resolve))
   }
 
   /** Stops feeding (the REPL closed). */

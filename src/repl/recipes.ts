@@ -25,12 +25,22 @@ export interface RecipeRunOptions {
   format?: 'text' | 'json'
 }
 
+/** Lines typed by the user, one at a time (teach mode's Enter, change() confirmations). */
+export interface LineSource {
+  /** The next line, or null when the input has ended. */
+  next(): Promise<string | null>
+  /** The terminal shows what is typed (so no newline is added after an answer). */
+  readonly echoes: boolean
+}
+
 /** What runRecipe gets besides the name and the parameters. */
 export interface RecipeRunContext extends RecipeRunOptions {
   session: SessionApi
   output: NodeJS.WritableStream
   /** Where teach mode and change confirmations read answers (absent: teach is refused, changes need --yes). */
   input?: NodeJS.ReadableStream
+  /** Answers from a shell that owns the input (the REPL); used instead of input. */
+  lines?: LineSource
   color?: boolean
   /** Relative recipe paths resolve against it. */
   cwd?: string

@@ -116,10 +116,18 @@ export async function waitHealthy(timeoutMs = 120_000): Promise<void> {
   await waitFor('the node and all lab pods to be Ready', () => workloadsReady(), timeoutMs, 1000)
 }
 
+function applyWorkloads(): void {
+  kubectl(['apply', '-f', '-'], { input: corednsManifest() })
+  kubectl(['apply', '-f', '-'], { input: metricsServerManifest(P.pki, fs.readFileSync(path.join(P.pki, 'ca.crt'), 'utf8')) })
+  kubectl(['apply', '-f', '-'], { input: shopManifest() })
+}
+
 /** Brings the lab up (idempotent: a healthy lab is left as it is). */
 export async function up(): Promise<void> {
   requireRoot()
   if (fs.existsSync(P.kubeconfig) && healthy()) {
+    applyWorkloads() // idempotent; brings a lab made by an older checkout up to these manifests
+    await waitHealthy(120_000)
     progress('lab is already up')
     status()
     return
@@ -151,9 +159,7 @@ export async function up(): Promise<void> {
   await waitFor(`node ${NODE} Ready`, () => kubectl(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], { ok: true }).stdout.trim() === 'True', 90_000, 1000)
   progress('applying workloads: CoreDNS, metrics-server, shop')
   await waitFor('the default service account', () => kubectl(['get', 'sa', 'default', '-n', 'default'], { ok: true }).code === 0, 30_000, 500)
-  kubectl(['apply', '-f', '-'], { input: corednsManifest() })
-  kubectl(['apply', '-f', '-'], { input: metricsServerManifest(P.pki, fs.readFileSync(path.join(P.pki, 'ca.crt'), 'utf8')) })
-  kubectl(['apply', '-f', '-'], { input: shopManifest() })
+  applyWorkloads()
   await waitHealthy(120_000)
   progress('lab is up')
   status()

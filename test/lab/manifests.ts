@@ -285,7 +285,7 @@ spec:
         readinessProbe:
           httpGet: {path: /readyz, port: https, scheme: HTTPS}
           periodSeconds: 2
-          failureThreshold: 3
+          failureThreshold: 15 # upstream tolerates 30 s of empty storage (e.g. a kubelet restart) before NotReady
         livenessProbe:
           httpGet: {path: /livez, port: https, scheme: HTTPS}
           periodSeconds: 10

@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import { NET, NODE } from './layout.ts'
 import { kubectl, kubectlJSON, workloadsReady } from './lab.ts'
 import { SCENARIOS, conntrackDrops, hostVeth, iptablesEndpointIPs, metricsAvailable, podPid, scenario, sliceIPs } from './scenarios.ts'
-import { run } from './sh.ts'
+import { run, waitFor } from './sh.ts'
 
 const rejectRule = (ns: string, svc: string) =>
   run(['iptables-save', '-t', 'filter']).stdout.split('\n').find((l) => l.includes(`"${ns}/${svc}:http has no endpoints"`) && l.includes('REJECT'))
@@ -147,7 +147,8 @@ test('node-notready: kubelet stopped, the node is NotReady, SSH still answers; o
 })
 
 test('metrics-unavailable: metrics-server runs but its Service has no endpoints, the APIService is unavailable and kubectl top fails; off serves metrics again', async () => {
-  assert.is(kubectl(['top', 'node', NODE], { ok: true }).code, 0, 'metrics are served before')
+  // After node-notready, metrics-server needs two fresh kubelet scrapes (10 s apart) before it serves the node again.
+  await waitFor('node metrics to be served before the break', () => kubectl(['top', 'node', NODE], { ok: true }).code === 0, 60_000, 1000)
   await scenario('metrics-unavailable', 'on')
   await scenario('metrics-unavailable', 'on') // idempotent
   const svc = kubectlJSON(['get', 'apiservice', 'v1beta1.metrics.k8s.io'])

@@ -13,6 +13,7 @@ import { main, parseArgs, type CliIO } from '../../src/cli.ts'
 import { ShellError } from '../../src/repl/errors.ts'
 import { defaultConfig } from '../../src/config.ts'
 import { drive, fakeSession } from '../repl/fake.ts'
+import { startRepl } from '../../src/repl/index.ts'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-recipes-'))
 const mine = path.join(tmp, 'mine')
@@ -23,6 +24,7 @@ write(path.join(mine, 'good.md'), recipeText('good', "finding({ severity: 'ok', 
 write(path.join(mine, 'bad.md'), recipeText('bad', "finding({ severity: 'fail', message: 'broken', remedy: 'fix it' })"))
 write(path.join(mine, 'crash.md'), recipeText('crash', "throw new Error('kaboom')"))
 write(path.join(mine, 'node.md'), recipeText('node', "finding({ severity: 'info', message: 'my own node recipe' })"))
+write(path.join(mine, 'fixer.md'), recipeText('fixer', "const r = await change('restart the thing', () => 'done')\nfinding({ severity: 'info', message: `result ${r}` })", 'changes: true\n'))
 write(path.join(mine, 'broken.md'), '---\nname: wrong\nsummary: s\n---\n')
 write(path.join(mine, 'README.md'), '# Not a recipe\n')
 
@@ -147,6 +149,42 @@ test('kinspect run: exit 0 nothing failed, 1 a finding failed, 2 a step threw or
   assert.match(malformed.err(), `error: ${path.join(mine, 'broken.md')}:2: name: expected "broken"`)
   const byPath = io()
   assert.is(await main(['run', './mine/bad.md'], byPath), 1)
+})
+
+test('.run in the REPL: --teach waits for Enter and q stops; change() asks; the lines answered never reach the REPL', async () => {
+  const port = await loadRecipesPort()
+  const { out } = await drive(['.run good --teach', '', '.run good who=q --teach', 'q', '.run fixer', 'y', '.run fixer', 'n', '6 * 7'], { recipes: port, session: session() })
+  assert.match(out, '[1/1] Only step\n  Press Enter to run this step (s = skip it, q = stop here) \n')
+  assert.match(out, 'RecipeReport good: OK: 1 ok (exit 0)')
+  assert.match(out, 'stopped in teach mode before step 1')
+  assert.match(out, '  change: restart the thing\n  apply it? [y/N] ')
+  assert.match(out, '  apply it? [y/N] \n  CHANGED restart the thing\n  INFO  result done')
+  assert.match(out, 'NOT CHANGED restart the thing (declined)')
+  assert.match(out, /> 42\n/) // the REPL goes on
+  assert.not.match(out, /ReferenceError|is not defined/) // "q", "y" and "n" were answers, not REPL input
+})
+
+test('.run in a terminal REPL: the answers typed at the prompts go to the recipe (readline question)', async () => {
+  const input = new PassThrough()
+  const output = new PassThrough()
+  let out = ''
+  output.on('data', (d) => (out += d))
+  const shell = startRepl({ input, output, session: session(), terminal: true, color: false, recipes: (await loadRecipesPort())! })
+  // Type as a person does: each answer after its question is on screen.
+  const typeWhen = async (seen: string, line: string) => {
+    for (let i = 0; i < 200 && !out.includes(seen); i++) await new Promise((r) => setTimeout(r, 10))
+    assert.ok(out.includes(seen), `waited for ${JSON.stringify(seen)}; screen: ${out.slice(-300)}`)
+    input.write(`${line}\r`)
+  }
+  input.write('.run good --teach\r')
+  await typeWhen('Press Enter to run this step', '')
+  await typeWhen('RecipeReport good: OK', '.run fixer')
+  await typeWhen('apply it? [y/N]', 'y')
+  await typeWhen('RecipeReport fixer', '6 * 7')
+  await typeWhen('42', '.exit')
+  await shell.closed
+  assert.match(out, 'CHANGED restart the thing')
+  assert.not.match(out, /not defined/)
 })
 
 test('kinspect run -o json: the whole report, or {error} with exit 2', async () => {
