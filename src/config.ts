@@ -85,17 +85,16 @@ export function loadConfig(opts: { cwd?: string; env?: Record<string, string | u
   return defaultConfig()
 }
 
-function describe(node: unknown): string {
-  if (node === null || node === undefined) return 'nothing (null)'
+/** How a YAML node reads in an error message ("the string \"x\"", "a list"); `missing` is what an absent node reads as. */
+export function describeYamlNode(node: unknown, missing = 'nothing (null)'): string {
+  if (node === null || node === undefined) return missing
   if (isMap(node)) return 'a mapping'
   if (isSeq(node)) return 'a list'
   if (isScalar(node)) {
     const v = node.value
     if (v === null) return 'nothing (null)'
     if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`
-    if (typeof v === 'number') return `the number ${v}`
-    if (typeof v === 'boolean') return `the boolean ${v}`
-    return `${typeof v} ${String(v)}`
+    return `the ${typeof v} ${String(v)}`
   }
   return 'an alias or tag'
 }
@@ -113,7 +112,7 @@ class Validator {
     return r ? this.lc.linePos(r[0]).line : undefined
   }
 
-  fail(keyPath: string, node: unknown, expected: string, received = describe(node)): never {
+  fail(keyPath: string, node: unknown, expected: string, received = describeYamlNode(node)): never {
     const line = this.line(node)
     throw new ConfigError('invalid', this.file, `${this.file}${line ? `:${line}` : ''}: ${keyPath}: expected ${expected}, received ${received}`, HINT, keyPath, line)
   }
@@ -124,7 +123,7 @@ class Validator {
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? pair.key.value : undefined
       const kp = keyPath ? `${keyPath}.${String(key)}` : String(key)
-      if (typeof key !== 'string') this.fail(keyPath || '(top level)', pair.key, 'string keys', describe(pair.key))
+      if (typeof key !== 'string') this.fail(keyPath || '(top level)', pair.key, 'string keys', describeYamlNode(pair.key))
       if (!allowed.includes(key)) this.fail(kp, pair.key, `one of the keys ${allowed.join(', ')}`, `the unknown key "${key}"`)
       out.set(key, { pair, value: pair.value })
     }

@@ -35,23 +35,17 @@ export interface Exec {
   close?(): Promise<void>
 }
 
+/** The result fields of r, normalised (no output: ''; no exit status: null), in one order for results and errors. */
+export function resultFields(r: Partial<ExecResult> & { target: string }): ExecResult {
+  return { target: r.target, argv: r.argv ?? [], exitCode: r.exitCode ?? null, signal: r.signal ?? null, stdout: r.stdout ?? '', stderr: r.stderr ?? '', durationMs: r.durationMs ?? 0 }
+}
+
+// The fields come from ExecResult by declaration merging, so results and errors cannot drift apart.
+export interface ExecOutput extends ExecResult {}
 /** A command's result with zx ProcessOutput conveniences. */
-export class ExecOutput implements ExecResult {
-  target: string
-  argv: string[]
-  exitCode: number | null
-  signal?: string | null
-  stdout: string
-  stderr: string
-  durationMs: number
+export class ExecOutput {
   constructor(r: ExecResult) {
-    this.target = r.target
-    this.argv = r.argv
-    this.exitCode = r.exitCode
-    this.signal = r.signal ?? null
-    this.stdout = r.stdout
-    this.stderr = r.stderr
-    this.durationMs = r.durationMs
+    Object.assign(this, resultFields(r))
   }
   get ok(): boolean {
     return this.exitCode === 0
@@ -86,15 +80,9 @@ export class ExecOutput implements ExecResult {
 export type ExecErrorKind = 'exit' | 'timeout' | 'spawn' | 'connect' | 'auth' | 'hostkey' | 'parse' | 'aborted' | 'invalid'
 
 /** A failed command: same fields as a result, plus kind, hint and cause. */
-export class ExecError extends Error implements ExecResult {
+export interface ExecError extends ExecResult {}
+export class ExecError extends Error {
   override name = 'ExecError'
-  target: string
-  argv: string[]
-  exitCode: number | null
-  signal?: string | null
-  stdout: string
-  stderr: string
-  durationMs: number
   constructor(
     public kind: ExecErrorKind,
     r: Partial<ExecResult> & { target: string },
@@ -103,13 +91,7 @@ export class ExecError extends Error implements ExecResult {
     cause?: unknown,
   ) {
     super(message, cause === undefined ? undefined : { cause })
-    this.target = r.target
-    this.argv = r.argv ?? []
-    this.exitCode = r.exitCode ?? null
-    this.signal = r.signal ?? null
-    this.stdout = r.stdout ?? ''
-    this.stderr = r.stderr ?? ''
-    this.durationMs = r.durationMs ?? 0
+    Object.assign(this, resultFields(r))
   }
   [inspect.custom](): string {
     return `${this.name} [${this.kind}] ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`

@@ -3,6 +3,7 @@ import path from 'node:path'
 import vm from 'node:vm'
 import { inspect } from 'node:util'
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type YAMLMap } from 'yaml'
+import { describeYamlNode } from '../config.ts'
 import { isDotCommand, JS_LANGS, SH_LANGS, WRONG_CODE_LANGS, scanMarkdown, type MdToken } from './markdown.ts'
 import { isParamType, parseParamValue, PARAM_TYPES, type ParamDef, type ParamType } from './params.ts'
 
@@ -76,18 +77,7 @@ export function hasFrontMatter(text: string): boolean {
   return /^\uFEFF?---[ \t]*\r?\n/.test(text)
 }
 
-function describeNode(node: unknown): string {
-  if (node === null || node === undefined) return 'nothing'
-  if (isMap(node)) return 'a mapping'
-  if (isSeq(node)) return 'a list'
-  if (isScalar(node)) {
-    const v = node.value
-    if (v === null) return 'nothing (null)'
-    if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`
-    return `the ${typeof v} ${String(v)}`
-  }
-  return 'an alias or tag'
-}
+const describeNode = (node: unknown) => describeYamlNode(node, 'nothing')
 
 /** Parses and validates a recipe file's text; throws RecipeFormatError naming the file and line. */
 export function parseRecipe(text: string, file: string): Recipe {

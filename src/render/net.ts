@@ -3,7 +3,7 @@ import type { MethodAttempt } from '../net/errors.ts'
 import type { LinkEnd, VethPairing } from '../net/iplink.ts'
 import type { ConntrackCpuStats, ConntrackEntry, ConntrackTuple } from '../net/conntrackParse.ts'
 import type { DnsRecord } from '../net/dnsparse.ts'
-import type { Candidate, ResolvConf } from '../net/resolvconf.ts'
+import type { DnsResult } from '../net/dns.ts'
 import { paint, renderTable, type Cell, type Style } from './table.ts'
 
 /** Rendering options. */
@@ -115,24 +115,7 @@ const RCODE_STYLE: Record<string, Style> = { NOERROR: 'green', NXDOMAIN: 'yellow
 
 /** dnsQuery: the setup line, one row per query in order, the verdict and notes. */
 export function renderDns(
-  r: {
-    name: string
-    type: string
-    from: string
-    node: string
-    tool: string
-    resolver: string
-    resolverFrom: string
-    resolvConf?: ResolvConf
-    candidates: Candidate[]
-    attempts: { n: number; name: string; via: string; to: string; rcode: string; answers: DnsRecord[]; queryMs?: number; elapsedMs: number; error?: string }[]
-    rcode: string
-    answers: DnsRecord[]
-    answeredBy?: string
-    resolved: boolean
-    elapsedMs: number
-    notes: string[]
-  },
+  r: DnsResult,
   o: NetRenderOptions = {},
 ): string {
   const color = o.color ?? false

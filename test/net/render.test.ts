@@ -1,6 +1,7 @@
 // The net renderers on plain data: columns, colour only when asked, footers and notes.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import type { DnsResult } from '../../src/net/dns.ts'
 import { answersText, renderAttempts, renderConntrackList, renderConntrackStats, renderDns, renderNetns, renderVeth, tupleText } from '../../src/render/net.ts'
 import { pairVeth, parseIpJson } from '../../src/net/iplink.ts'
 import { parseConntrackL, parseConntrackS, sumCpuStats } from '../../src/net/conntrackParse.ts'
@@ -56,7 +57,7 @@ test('renderConntrackList / tupleText: arrows, ICMP, IPv6 brackets, the footer, 
 
 test('renderDns: rows per query with rcodes coloured, the verdict, notes', () => {
   const a = (n: number, name: string, rcode: string, answers = [] as { name: string; type: string; data: string }[]) => ({ n, name, via: 'x', to: '10.96.0.10', rcode, answers, queryMs: 0, elapsedMs: 12.4 })
-  const r = {
+  const r: DnsResult = {
     name: 'web', type: 'A', from: 'pod shop/client', node: 'lab-1', tool: 'dig', resolver: 'glibc', resolverFrom: 'assumed',
     candidates: [], attempts: [a(1, 'web.x', 'NXDOMAIN'), a(2, 'web', 'NOERROR', [{ name: 'web.', type: 'A', data: '1.2.3.4' }])],
     rcode: 'NOERROR', answers: [{ name: 'web.', type: 'A', data: '1.2.3.4' }], answeredBy: 'web', resolved: true, elapsedMs: 1500, notes: ['n1'],
