@@ -220,6 +220,7 @@ export function startRepl(opts: StartReplOptions): Shell {
                   server.once('close', onClose)
                   server.question('', (answer) => {
                     server.off('close', onClose)
+                    server.pause() // question() resumed the input; the command goes on
                     resolve(answer)
                   })
                 }),
@@ -271,7 +272,11 @@ export function startRepl(opts: StartReplOptions): Shell {
       help: cmd.help,
       action(arg: string) {
         if (cmd.recorded && !current) begin(`.${cmd.name}${arg ? ` ${arg}` : ''}`)
+        // Like node's own awaited input: what is typed while the command runs waits for the prompt (or answers its question).
+        const hold = terminal && !cmd.ownPrompt && !opts.headless
+        if (hold) server.pause()
         void runCommand(cmd, arg).then(() => {
+          if (hold && !closedNow) server.resume()
           if (!cmd.ownPrompt) server.displayPrompt()
         })
       },

@@ -25,6 +25,7 @@ write(path.join(mine, 'bad.md'), recipeText('bad', "finding({ severity: 'fail', 
 write(path.join(mine, 'crash.md'), recipeText('crash', "throw new Error('kaboom')"))
 write(path.join(mine, 'node.md'), recipeText('node', "finding({ severity: 'info', message: 'my own node recipe' })"))
 write(path.join(mine, 'fixer.md'), recipeText('fixer', "const r = await change('restart the thing', () => 'done')\nfinding({ severity: 'info', message: `result ${r}` })", 'changes: true\n'))
+write(path.join(mine, 'waiter.md'), recipeText('waiter', "await new Promise((r) => setTimeout(r, 400))\nfinding({ severity: 'ok', message: 'waited' })"))
 write(path.join(mine, 'broken.md'), '---\nname: wrong\nsummary: s\n---\n')
 write(path.join(mine, 'README.md'), '# Not a recipe\n')
 
@@ -180,10 +181,13 @@ test('.run in a terminal REPL: the answers typed at the prompts go to the recipe
   await typeWhen('Press Enter to run this step', '')
   await typeWhen('RecipeReport good: OK', '.run fixer')
   await typeWhen('apply it? [y/N]', 'y')
-  await typeWhen('RecipeReport fixer', '6 * 7')
+  await typeWhen('RecipeReport fixer', '.run waiter')
+  await typeWhen('Recipe waiter', '6 * 7') // typed ahead while the step runs: evaluated after it, at the prompt
   await typeWhen('42', '.exit')
   await shell.closed
   assert.match(out, 'CHANGED restart the thing')
+  const done = out.indexOf('RecipeReport waiter: OK')
+  assert.ok(done > 0 && done < out.indexOf('42'), 'the typed-ahead line waited for the recipe')
   assert.not.match(out, /not defined/)
 })
 
