@@ -194,17 +194,3 @@ export function eventSource(e: KubeEvent): string {
   const host = e.source?.host || ''
   return comp && host ? `${comp}, ${host}` : comp || host || ''
 }
-
-/** Parses a Kubernetes quantity ("250m", "1Gi", "12345Ki", "1500000n") to a number of base units. */
-export function parseQuantity(q: string | number | undefined): number {
-  if (q === undefined) return NaN
-  if (typeof q === 'number') return q
-  const m = /^([+-]?[0-9.]+(?:[eE][+-]?\d+)?)([a-zA-Z]*)$/.exec(q.trim())
-  if (!m) return NaN
-  const n = Number(m[1])
-  const mult: Record<string, number> = {
-    '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-    Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
-  }
-  return m[2] in mult ? n * mult[m[2]] : NaN
-}

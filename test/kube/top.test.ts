@@ -30,7 +30,9 @@ test('parseQuantityExact: every suffix exactly, rounded up like resource.Quantit
   assert.is(bytes('128974848'), 128974848)
   assert.is(bytes('129M'), 129e6)
   assert.is(bytes('0.5'), 1)
-  for (const bad of ['', 'abc', '12Qi', '1.2.3', 'm', '--1']) {
+  assert.is(bytes('1.5k'), 1500)
+  assert.is(milli('1500000n'), 2)
+  for (const bad of ['', 'abc', '12Qi', '12Zi', '1.2.3', 'm', '--1']) {
     try {
       parseQuantityExact(bad, 'usage.cpu')
       assert.unreachable(`accepted ${JSON.stringify(bad)}`)

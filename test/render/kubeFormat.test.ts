@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import fs from 'node:fs'
 import path from 'node:path'
 import {
-  age, formatLabels, humanDuration, nodeRoles, nodeStatus, parseQuantity, podColumns, restartsCell, serviceExternalIP, servicePorts, statusStyle,
+  age, formatLabels, humanDuration, nodeRoles, nodeStatus, podColumns, restartsCell, serviceExternalIP, servicePorts, statusStyle,
 } from '../../src/render/kubeFormat.ts'
 import type { Pod } from '../../src/kube/types.ts'
 
@@ -119,10 +119,6 @@ test('service ports, external IP, labels', () => {
 
 test('statusStyle', () => {
   assert.equal(['Running', 'Completed', 'Pending', 'Init:0/2', 'CrashLoopBackOff', 'Init:Error', 'ImagePullBackOff', 'OOMKilled', 'NotReady', 'Weird'].map(statusStyle), ['green', 'dim', 'yellow', 'yellow', 'red', 'red', 'red', 'red', 'red', undefined])
-})
-
-test('parseQuantity', () => {
-  assert.equal(['250m', '2', '1Gi', '1048576Ki', '1500000n', '1e3', '1.5k', '12Zi', 'abc'].map((q) => parseQuantity(q)), [0.25, 2, 2 ** 30, 2 ** 30, 0.0015, 1000, 1500, NaN, NaN])
 })
 
 test.run()
