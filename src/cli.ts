@@ -4,7 +4,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ShellError, formatError } from './repl/errors.ts'
-import { parseParamFlags, recipesUnavailable, takeRunFlags, type RecipeRunOptions, type RecipesPort } from './repl/recipes.ts'
+import { parseParamFlags, recipesPort, takeRunFlags, type RecipeRunOptions } from './repl/recipes.ts'
 import { palette, wantColor } from './render/color.ts'
 import type { Session } from './session.ts'
 
@@ -134,21 +134,6 @@ function version(): string {
   return pkg.version
 }
 
-/** A RecipesPort that loads src/recipes on first use and fails with a clear error when it is missing. */
-function lazyRecipes(): RecipesPort {
-  let port: Promise<RecipesPort | undefined> | undefined
-  const get = async () => {
-    port ??= import('./repl/recipes.ts').then((m) => m.loadRecipesPort())
-    const p = await port
-    if (!p) throw recipesUnavailable()
-    return p
-  }
-  return {
-    runRecipe: async (...a) => (await get()).runRecipe(...a),
-    listRecipes: async (...a) => (await get()).listRecipes(...a),
-  }
-}
-
 /** Runs kinspect with argv; resolves to the exit code (2 for bad usage, 1 for a failure). */
 export async function main(argv: readonly string[], io: CliIO = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }): Promise<number> {
   const prog = io.prog ?? (/kubectl-inspect/.test(process.argv[1] ?? '') ? 'kubectl inspect' : 'kinspect')
@@ -189,7 +174,7 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
 }
 
 async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>, session: Session, io: CliIO, errColor: boolean): Promise<number> {
-  const recipes = lazyRecipes()
+  const recipes = recipesPort()
   const { startRepl } = await import('./repl/index.ts')
   const color = wantColor(io.stdout, io.env)
   const headless = () => startRepl({ input: io.stdin, output: io.stdout, errorOutput: io.stderr, session, headless: true, recipes, color })

@@ -86,16 +86,6 @@ test('main -e: prints the value; a cluster call without kubeconfig fails with er
   assert.match(fail.err(), /^error: no kubeconfig found \(looked at \/nonexistent\/kubeconfig via KUBECONFIG\)\nhint: /)
 })
 
-test('main: recipes without a recipe engine is a clear error', async () => {
-  if (fs.existsSync(path.join(root, 'src', 'recipes', 'index.ts'))) return // the engine exists: covered by its own tests
-  const r = io()
-  assert.is(await main(['run', 'dns-check', '--host', 'web'], r), 1)
-  assert.match(r.err(), 'error: recipes are not available')
-  const l = io()
-  assert.is(await main(['recipes'], l), 1)
-  assert.match(l.err(), 'error: recipes are not available')
-})
-
 test('main FILE.md: runs the js blocks in order; stops with exit 1 at a failing block', async () => {
   const good = path.join(tmp, 'good.md')
   fs.writeFileSync(good, '# t\n\nsome prose\n\n```js\nconst a = 20\n```\n\n> ```text\n> ignored\n> ```\n\n```js\na + 22\n```\n')

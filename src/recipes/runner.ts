@@ -2,7 +2,6 @@
 // blocks run the same way), with the shell's globals plus params, finding() and change(); streams the report.
 import { PassThrough, Writable } from 'node:stream'
 import type { SessionApi } from '../session.ts'
-import type { ContextDeps } from '../repl/context.ts'
 import type { LineSource } from '../repl/recipes.ts'
 import { isErrorLike } from '../repl/errors.ts'
 import { stripAnsi } from '../render/color.ts'
@@ -29,8 +28,6 @@ export interface RunnerOptions {
   color?: boolean
   /** Spinner instead of plain progress lines; default: output.isTTY. */
   tty?: boolean
-  /** Loader overrides for the globals (tests). */
-  contextDeps?: ContextDeps
   /** Progress display override (tests). */
   progress?: Progress
 }
@@ -176,7 +173,7 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
   const { startRepl } = await import('../repl/index.ts')
   const capture = new Capture()
   const errors = new Capture()
-  const shell = startRepl({ input: new PassThrough(), output: capture, errorOutput: errors, session, headless: true, color: false, contextDeps: opts.contextDeps })
+  const shell = startRepl({ input: new PassThrough(), output: capture, errorOutput: errors, session, headless: true, color: false })
   Object.assign(shell.server.context, { params: Object.freeze({ ...params }), finding, change })
 
   try {

@@ -3,13 +3,13 @@ import type { SessionApi } from '../session.ts'
 import type { CompleteKind, NameCache } from './complete.ts'
 import { GLOBALS } from './context.ts'
 import { ShellError } from './errors.ts'
-import { recipesUnavailable, parseParamWords, splitWords, takeRunFlags, type LineSource, type RecipesPort } from './recipes.ts'
+import { parseParamWords, splitWords, takeRunFlags, type LineSource, type RecipesPort } from './recipes.ts'
 
 /** What a command can do to the shell it runs in. */
 export interface CommandHost {
   readonly session: SessionApi
   readonly names: NameCache
-  readonly recipes?: RecipesPort
+  readonly recipes: RecipesPort
   /** The shell's output stream. */
   readonly output: NodeJS.WritableStream
   /** Writes text (a newline is added when missing). */
@@ -99,7 +99,6 @@ export const COMMANDS: readonly Command[] = [
     async action(h, arg) {
       const { options, rest: words } = takeRunFlags(splitWords(arg))
       const [name, ...rest] = words
-      if (!h.recipes) throw recipesUnavailable()
       if (!name) {
         const list = await h.recipes.listRecipes({ session: h.session })
         h.print(list.length ? list.map((r) => `${r.name}${r.description ? `  — ${r.description}` : ''}`).join('\n') : 'no recipes found (config recipeDirs)')

@@ -1,4 +1,5 @@
 // Tab completion of pod/node/namespace/service/context/recipe names from lists cached in the background.
+import { GLOBALS } from './context.ts'
 
 /** Kinds of names the shell completes. */
 export type CompleteKind = 'pod' | 'node' | 'namespace' | 'service' | 'context' | 'recipe'
@@ -89,17 +90,9 @@ export function nameSlot(line: string, commands: CommandKinds = DEFAULT_COMMAND_
   return undefined
 }
 
+/** Which names a call's first string argument takes: each global's `completes`, and the session's setters. */
 const CALL_KINDS: Record<string, CompleteKind> = {
-  pod: 'pod',
-  logs: 'pod',
-  describe: 'pod',
-  enterNetns: 'pod',
-  vethOf: 'pod',
-  node: 'node',
-  svc: 'service',
-  services: 'service',
-  endpoints: 'service',
-  svcRules: 'service',
+  ...Object.fromEntries(GLOBALS.flatMap((g) => (g.completes ? [[g.name, g.completes]] : []))),
   setNamespace: 'namespace',
   setContext: 'context',
 }

@@ -8,12 +8,12 @@ import { palette, stripAnsi, wantColor } from '../render/color.ts'
 import { redactValue } from '../render/notebook-redact.ts'
 import { COMMANDS, type Command, type CommandHost } from './commands.ts'
 import { NameCache, completeNames, type CompleteKind } from './complete.ts'
-import { buildContext, loadNetModule, type ContextDeps } from './context.ts'
+import { buildContext } from './context.ts'
 import { formatError, ShellError } from './errors.ts'
 import { appendHistory, loadHistory } from './history.ts'
 import { LineGate, OutputTap } from './io.ts'
 import { Notebook, proseOf } from './notebook.ts'
-import type { LineSource, RecipesPort } from './recipes.ts'
+import { recipesPort, type LineSource, type RecipesPort } from './recipes.ts'
 
 /** Options of startRepl. */
 export interface StartReplOptions {
@@ -26,10 +26,8 @@ export interface StartReplOptions {
   terminal?: boolean
   /** Colours; default: terminal and NO_COLOR/FORCE_COLOR allow it. */
   color?: boolean
-  /** The recipe engine, when installed (.run). */
+  /** The recipe engine for .run (default: src/recipes, imported on first use). */
   recipes?: RecipesPort
-  /** Loader overrides for the globals (tests). */
-  contextDeps?: ContextDeps
   /** No prompt, no background cluster check, input unused: for -e and notebook runs. */
   headless?: boolean
   /** Where errors go (default: output). */
@@ -84,11 +82,11 @@ export function startRepl(opts: StartReplOptions): Shell {
   const terminal = opts.terminal ?? (output as { isTTY?: boolean }).isTTY === true
   const color = opts.color ?? (terminal && wantColor(output as { isTTY?: boolean }))
   const c = palette(color)
-  const deps = opts.contextDeps ?? { loadNet: loadNetModule }
+  const recipes = opts.recipes ?? recipesPort()
   const notebook = new Notebook()
   const names = new NameCache(async (kind: CompleteKind) => {
     if (kind !== 'recipe') return session.names(kind)
-    return opts.recipes ? (await opts.recipes.listRecipes({ session })).map((r) => r.name) : []
+    return (await recipes.listRecipes({ session })).map((r) => r.name)
   }, { ttlMs: opts.namesTtlMs })
   const tap = new OutputTap(output)
   const gate = terminal || opts.headless ? undefined : new LineGate(opts.input)
@@ -189,8 +187,8 @@ export function startRepl(opts: StartReplOptions): Shell {
   }
 
   // --- globals ---------------------------------------------------------------------------------------
-  buildContext(session, server.context, deps)
-  server.on('reset', (ctx: object) => buildContext(session, ctx, deps))
+  buildContext(session, server.context)
+  server.on('reset', (ctx: object) => buildContext(session, ctx))
 
   // --- dot-commands from the one table ---------------------------------------------------------------
   const builtins = { ...server.commands } as Record<string, { action: (this: REPLServer, arg: string) => void }>
@@ -229,7 +227,7 @@ export function startRepl(opts: StartReplOptions): Shell {
     session,
     lines,
     names,
-    recipes: opts.recipes,
+    recipes,
     output,
     print: (text) => output.write(text.endsWith('\n') ? text : `${text}\n`),
     printValue: (v) => {
@@ -239,7 +237,7 @@ export function startRepl(opts: StartReplOptions): Shell {
     resetContext: () => {
       const reset = (server as unknown as { resetContext?: () => void }).resetContext
       if (typeof reset === 'function') reset.call(server)
-      else buildContext(session, server.context, deps)
+      else buildContext(session, server.context)
     },
     saveNotebook: async (file) => ({ file: await notebook.save(file, { context: session.context, namespace: session.namespace }), inputs: notebook.codeCount }),
     checkCluster: () => {

@@ -1,4 +1,4 @@
-// The port to the recipe engine (src/recipes, written separately): its expected shape and how it is found.
+// The shell's side of the recipe engine: the port .run and `kinspect run` call, and parsing their arguments.
 import type { SessionApi } from '../session.ts'
 import { ShellError } from './errors.ts'
 
@@ -48,7 +48,7 @@ export interface RecipeRunContext extends RecipeRunOptions {
   paramStyle?: 'flag' | 'word'
 }
 
-/** What the shell needs from src/recipes/index.ts (exports of that module). */
+/** What the shell calls in the recipe engine (src/recipes/index.ts). */
 export interface RecipesPort {
   /**
    * Runs recipe `name` with string params and streams its report to ctx.output; resolves to the report
@@ -59,24 +59,13 @@ export interface RecipesPort {
   listRecipes(ctx: { session: SessionApi }): Promise<RecipeInfo[]>
 }
 
-/** The error for `.run` / `kinspect run` / `kinspect recipes` when no recipe engine is installed. */
-export function recipesUnavailable(): ShellError {
-  return new ShellError('unavailable', 'recipes are not available: this build has no recipe engine (src/recipes/index.ts)', 'use the helpers directly (.help lists them); recipes arrive with the recipe engine')
-}
-
-/** Loads src/recipes/index.ts when it exists and has runRecipe/listRecipes; undefined otherwise. */
-export async function loadRecipesPort(): Promise<RecipesPort | undefined> {
-  const spec = '../recipes/index.ts'
-  let mod: Partial<RecipesPort>
-  try {
-    mod = (await import(spec)) as Partial<RecipesPort>
-  } catch (e) {
-    const err = e as NodeJS.ErrnoException
-    if (err.code === 'ERR_MODULE_NOT_FOUND' && /recipes[\\/]index\.(ts|js)/.test(err.message)) return undefined
-    throw e
+/** The recipe engine, src/recipes/index.ts, imported on first use (it is not needed to show the prompt). */
+export function recipesPort(): RecipesPort {
+  const engine = () => import('../recipes/index.ts')
+  return {
+    runRecipe: async (name, params, ctx) => (await engine()).runRecipe(name, params, ctx),
+    listRecipes: async (ctx) => (await engine()).listRecipes(ctx),
   }
-  if (typeof mod.runRecipe !== 'function' || typeof mod.listRecipes !== 'function') return undefined
-  return { runRecipe: mod.runRecipe.bind(mod), listRecipes: mod.listRecipes.bind(mod) }
 }
 
 /** Parses `param=value` words (.run) into a record; bad words name themselves. */

@@ -3,7 +3,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { bindNet } from '../../src/net/index.ts'
 import * as net from '../../src/net/index.ts'
-import { loadNetModule, NET_GLOBALS, buildContext } from '../../src/repl/context.ts'
+import { GLOBALS, buildContext } from '../../src/repl/context.ts'
 import type { SessionApi } from '../../src/session.ts'
 import { CLIENT, fakeNetSession, labFx } from './fake.ts'
 
@@ -14,11 +14,12 @@ const route = (_n: string, argv: string[]) => {
   return { exitCode: 1 }
 }
 
-test('bindNet returns every helper; the REPL net globals are all among them', () => {
+test('bindNet returns every helper, and each one is a REPL net global', () => {
   const { session } = fakeNetSession(route)
   const b = bindNet(session as unknown as SessionApi)
   assert.equal(Object.keys(b).sort(), ['conntrackList', 'conntrackStats', 'dnsQuery', 'enterNetns', 'svcRules', 'vethOf'])
-  for (const g of NET_GLOBALS) assert.type(b[g], 'function')
+  const netGlobals = GLOBALS.filter((g) => g.group === 'net').map((g) => g.name)
+  assert.equal(netGlobals.sort(), Object.keys(b).sort())
   assert.type(net.NetnsHandle, 'function')
   assert.type(net.svcRules, 'function')
 })
@@ -33,9 +34,7 @@ test('the PID cache lives with the session, not the binding: a second bindNet(se
   assert.not.ok((await bindNet(other as unknown as SessionApi).enterNetns('client')).cached)
 })
 
-test('the REPL loads this module and its enterNetns global reaches bindNet', async () => {
-  const mod = await loadNetModule()
-  assert.ok(mod && typeof mod.bindNet === 'function')
+test('the REPL imports this module on first use and its enterNetns global reaches bindNet', async () => {
   const { session } = fakeNetSession(route)
   const ctx = buildContext(session as unknown as SessionApi, {} as Record<string, unknown>)
   const h = (await (ctx.enterNetns as (p: string) => Promise<{ pid: number; method: string }>)('client'))

@@ -8,7 +8,7 @@ import { PassThrough } from 'node:stream'
 import { listRecipes, runRecipe } from '../../src/recipes/index.ts'
 import { findRecipe, listRecipeEntries, recipeDirs, SHIPPED_DIR } from '../../src/recipes/loader.ts'
 import { RecipeError } from '../../src/recipes/report.ts'
-import { loadRecipesPort, takeRunFlags } from '../../src/repl/recipes.ts'
+import { recipesPort, takeRunFlags } from '../../src/repl/recipes.ts'
 import { main, parseArgs, type CliIO } from '../../src/cli.ts'
 import { ShellError } from '../../src/repl/errors.ts'
 import { defaultConfig } from '../../src/config.ts'
@@ -96,9 +96,8 @@ test('runRecipe: params validated before anything runs (word style for .run), re
   }
 })
 
-test('the port loads from src/recipes/index.ts, and .run in the REPL uses it (flags, word params, summary line)', async () => {
-  const port = await loadRecipesPort()
-  assert.ok(port, 'the engine is found')
+test('the port imports src/recipes/index.ts, and .run in the REPL uses it (flags, word params, summary line)', async () => {
+  const port = recipesPort()
   const { out } = await drive(['.run good who=me', '.run bad', '.run good --dry-run', '.run good nope=1'], { recipes: port, session: session() })
   assert.match(out, '  OK    fine me')
   assert.match(out, "RecipeReport good: OK: 1 ok (exit 0)")
@@ -153,7 +152,7 @@ test('kinspect run: exit 0 nothing failed, 1 a finding failed, 2 a step threw or
 })
 
 test('.run in the REPL: --teach waits for Enter and q stops; change() asks; the lines answered never reach the REPL', async () => {
-  const port = await loadRecipesPort()
+  const port = recipesPort()
   const { out } = await drive(['.run good --teach', '', '.run good who=q --teach', 'q', '.run fixer', 'y', '.run fixer', 'n', '6 * 7'], { recipes: port, session: session() })
   assert.match(out, '[1/1] Only step\n  Press Enter to run this step (s = skip it, q = stop here) \n')
   assert.match(out, 'RecipeReport good: OK: 1 ok (exit 0)')
@@ -170,7 +169,7 @@ test('.run in a terminal REPL: the answers typed at the prompts go to the recipe
   const output = new PassThrough()
   let out = ''
   output.on('data', (d) => (out += d))
-  const shell = startRepl({ input, output, session: session(), terminal: true, color: false, recipes: (await loadRecipesPort())! })
+  const shell = startRepl({ input, output, session: session(), terminal: true, color: false, recipes: recipesPort() })
   // Type as a person does: each answer after its question is on screen.
   const typeWhen = async (seen: string, line: string) => {
     for (let i = 0; i < 200 && !out.includes(seen); i++) await new Promise((r) => setTimeout(r, 10))

@@ -8,7 +8,7 @@ import ts from 'typescript'
 import { parseRecipe, type Recipe } from '../../src/recipes/format.ts'
 import { recipeGlobalsDts } from '../../src/recipes/dts.ts'
 import { SHIPPED_DIR } from '../../src/recipes/loader.ts'
-import { GLOBALS, buildContext } from '../../src/repl/context.ts'
+import { GLOBALS, buildContext, type GlobalSpec } from '../../src/repl/context.ts'
 import { isDotCommand } from '../../src/recipes/markdown.ts'
 import { fakeSession } from '../repl/fake.ts'
 
@@ -47,22 +47,23 @@ function codeWithMdLines(recipe: Recipe, mdLineCount: number): string {
 let previous: ts.Program | undefined
 
 /** Type errors of a recipe's blocks as "file:line: TSxxxx message". */
-function typeErrors(md: string, file: string): string[] {
+function typeErrors(md: string, file: string, extra: { globals?: readonly GlobalSpec[]; checkDeclarations?: boolean } = {}): string[] {
   const recipe = parseRecipe(md, file)
   const dir = path.join(root, '.typecheck-virtual', recipe.name)
   const virtual = new Map([
-    [path.join(dir, 'globals.d.ts'), recipeGlobalsDts(recipe, { src })],
+    [path.join(dir, 'globals.d.ts'), recipeGlobalsDts(recipe, { src, globals: extra.globals })],
     [path.join(dir, `${recipe.name}.mjs`), codeWithMdLines(recipe, md.split('\n').length)],
   ])
-  const host = ts.createCompilerHost(options)
+  const opts = extra.checkDeclarations ? { ...options, skipLibCheck: false } : options
+  const host = ts.createCompilerHost(opts)
   const getSourceFile = host.getSourceFile.bind(host)
   host.getSourceFile = (f, lang, onError, create) => (virtual.has(f) ? ts.createSourceFile(f, virtual.get(f)!, lang, true) : getSourceFile(f, lang, onError, create))
   const fileExists = host.fileExists.bind(host)
   host.fileExists = (f) => virtual.has(f) || fileExists(f)
   const readFile = host.readFile.bind(host)
   host.readFile = (f) => virtual.get(f) ?? readFile(f)
-  const program = ts.createProgram({ rootNames: [...virtual.keys()], options, host, oldProgram: previous })
-  previous = program
+  const program = ts.createProgram({ rootNames: [...virtual.keys()], options: opts, host, oldProgram: extra.checkDeclarations ? undefined : previous })
+  if (!extra.checkDeclarations) previous = program
   // Only the virtual files: checking all of src/ again is the job of tsc -p ., and slow.
   const files = [...virtual.keys()].map((f) => program.getSourceFile(f)!)
   return [...program.getOptionsDiagnostics(), ...files.flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)])]
@@ -138,13 +139,39 @@ test('the checker catches mistakes at the Markdown line: missing await, missing 
 })
 
 test('the declarations follow GLOBALS, which is exactly what buildContext installs', () => {
-  const ctx = buildContext(fakeSession(), {} as Record<string, unknown>, { loadNet: async () => undefined })
+  const ctx = buildContext(fakeSession(), {} as Record<string, unknown>)
   assert.equal(Object.keys(ctx).sort(), GLOBALS.map((g) => g.name).sort())
   const dts = recipeGlobalsDts({ params: [] }, { src })
   for (const g of GLOBALS) assert.match(dts, `declare const ${g.name}: `)
   assert.match(dts, 'declare function finding(f: RecipeFinding): void')
   assert.match(dts, 'declare const params: Readonly<Record<string, never>>')
-  assert.throws(() => recipeGlobalsDts({ params: [] }, { globals: [...GLOBALS, { name: 'mystery', group: 'data', help: 'x', make: () => 1 }] }), /no declaration for global "mystery" \(group data\)/)
+  // Each declaration is GlobalTypes[name], derived from GLOBALS: a global outside the list has no type to take.
+  const mystery = typeErrors('---\nname: mystery\nsummary: s\n---\n## S\n\n```js\nmystery\n```\n', 'mystery.md', { globals: [...GLOBALS, { name: 'mystery', group: 'data', help: 'x', make: () => 1 }], checkDeclarations: true })
+  assert.match(mystery.join('\n'), /Property 'mystery' does not exist on type/)
+})
+
+test('net helpers are typed from src/net: a wrong argument or a misspelt result field is an error', () => {
+  const md = [
+    '---',
+    'name: nettypes',
+    'summary: s',
+    '---',
+    '## S',
+    '',
+    '```js',
+    "const r = await dnsQuery('web', { from: 'client', tries: 3 })",
+    'r.rcodes',
+    "const v = await vethOf('client')",
+    'v.hostSide?.mtu.toFixed(0)',
+    "const rules = await svcRules('shop/web', { node: 'lab-1' })",
+    'rules.verdict.toUpperCase()',
+    '```',
+  ].join('\n')
+  const errors = typeErrors(md, 'nettypes.md')
+  const at = (line: number) => errors.filter((e) => e.startsWith(`nettypes.md:${line}:`)).join('\n')
+  assert.equal(errors.map((e) => Number(/^nettypes\.md:(\d+):/.exec(e)?.[1])), [8, 9], errors.join('\n'))
+  assert.match(at(8), "'tries' does not exist in type 'DnsQueryOptions'")
+  assert.match(at(9), "Property 'rcodes' does not exist on type 'DnsResult'")
 })
 
 test.run()

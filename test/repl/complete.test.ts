@@ -1,6 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { NameCache, completeNames, nameSlot, type CompleteKind } from '../../src/repl/complete.ts'
+import { GLOBALS } from '../../src/repl/context.ts'
 
 test('nameSlot: dot-command arguments and helper string arguments', () => {
   assert.equal(nameSlot('.ns ku'), { kind: 'namespace', prefix: 'ku' })
@@ -16,6 +17,14 @@ test('nameSlot: dot-command arguments and helper string arguments', () => {
   assert.equal(nameSlot("foo('x"), undefined)
   assert.equal(nameSlot('.save no'), undefined) // .save takes no names
   assert.equal(nameSlot('.peek we', { peek: 'pod' }), { kind: 'pod', prefix: 'we' }) // kinds come from the command table
+})
+
+test('nameSlot: every global that takes a name completes it, as GLOBALS declares', () => {
+  assert.equal(nameSlot("await enterNetns('cl"), { kind: 'pod', prefix: 'cl' })
+  assert.equal(nameSlot("await svcRules('w"), { kind: 'service', prefix: 'w' })
+  assert.equal(nameSlot("await conntrackList('lab"), { kind: 'node', prefix: 'lab' })
+  assert.equal(nameSlot("await dnsQuery('web"), undefined) // a DNS name, not a cluster object
+  for (const g of GLOBALS) assert.equal(nameSlot(`${g.name}('x`)?.kind, g.completes, g.name)
 })
 
 test('NameCache.get never waits: empty first, the list after the background fetch, refetch after the TTL', async () => {

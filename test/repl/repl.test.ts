@@ -86,20 +86,16 @@ test('q() runs json-query over REPL values', async () => {
   assert.match(out, 'error: q: expected a json-query string')
 })
 
-test('net helpers: a clear error without src/net, delegation with it', async () => {
-  const without = await drive(['await vethOf("web-1")'], { contextDeps: { loadNet: async () => undefined } })
-  assert.match(without.out, 'error: vethOf() is not available')
-  assert.match(without.out, 'hint: ')
-  const seen: unknown[] = []
-  const net = { bindNet: (s: unknown) => ({ vethOf: async (p: string) => (seen.push(s), `veth-of-${p}`) }) }
-  const withNet = await drive(['await vethOf("web-1")'], { contextDeps: { loadNet: async () => net } })
-  assert.match(withNet.out, "'veth-of-web-1'")
-  assert.is(seen.length, 1)
+test('net helpers are src/net\'s own: their argument errors come through, with the hint and no stack', async () => {
+  const { out } = await drive(['await vethOf(42)', 'await dnsQuery("web")'])
+  assert.match(out, 'error: pod: expected a pod name ("client"), "namespace/name" or a pod object, received number 42\nhint: ')
+  assert.match(out, 'error: from: dnsQuery needs a pod or node to query from\nhint: ')
+  assert.not.match(out, /\s+at /)
 })
 
-test('.run: a clear error without recipes, the injected runner with them', async () => {
+test('.run: the recipe engine by default, an injected runner instead', async () => {
   const none = await drive(['.run dns-check host=web'])
-  assert.match(none.out, 'error: recipes are not available')
+  assert.match(none.out, 'error: no recipe named "dns-check"')
   const calls: unknown[] = []
   const recipes: RecipesPort = {
     runRecipe: async (name, params) => (calls.push([name, params]), { recipe: name, ok: true }),
