@@ -16,3 +16,17 @@ export class HintedError<K extends string = string> extends Error {
     return `${this.name} [${this.kind}] ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`
   }
 }
+
+/**
+ * How a received value reads in an error message: strings quoted (clipped at 60 characters), `null`,
+ * `undefined`, `number 42`, `boolean true`, `an array of 2`, `a function`, and objects by class (`Object`, `Map`).
+ */
+export function received(v: unknown): string {
+  if (v === null) return 'null'
+  if (v === undefined) return 'undefined'
+  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v)
+  if (Array.isArray(v)) return `an array of ${v.length}`
+  if (typeof v === 'function') return 'a function'
+  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object'
+  return `${typeof v} ${String(v)}`
+}

@@ -6,7 +6,8 @@ import { loadKubeconfig, type KubeconfigInfo, type LoadOptions } from './kubecon
 import { Transport, type RequestOptions } from './transport.ts'
 import { asDescription, asList, asObject, asUsageList } from './present.ts'
 import { checkSort, nodeUsage, podUsage, type NodeUsage, type PodUsage, type TopSort } from './top.ts'
-import { describeGeneric, describeNode, describePod, describeService, sortEvents } from './describe.ts'
+import { describeGeneric, describeNode, describePod, describeService } from './describe.ts'
+import { sortEvents } from './status.ts'
 import {
   BUILTIN_RESOURCES, apiVersionOf, discoverResources, findResource, parseName, parseSince, query, resourcePath, selectorString, type ResourceInfo,
 } from './resources.ts'

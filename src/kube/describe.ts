@@ -3,19 +3,7 @@ import type {
   ContainerInfo, ContainerStateJSON, ContainerStatusJSON, EndpointInfo, EndpointSlice, EventInfo, GenericDescription, KubeEvent, KubeObject, Lease, Node, NodeDescription, Pod,
   PodDescription, Service, ServiceDescription, StateInfo,
 } from './types.ts'
-import { eventSource, eventTime, nodeRoles, nodeStatus, podColumns } from '../render/kubeFormat.ts'
-
-/** Sorts events oldest first by lastTimestamp / series / eventTime / firstTimestamp (stable for ties). */
-export function sortEvents<T extends KubeEvent>(events: T[]): T[] {
-  const key = (e: KubeEvent) => {
-    const t = Date.parse(eventTime(e) ?? '')
-    return Number.isNaN(t) ? 0 : t
-  }
-  return events
-    .map((e, i) => ({ e, i, k: key(e) }))
-    .sort((a, b) => a.k - b.k || a.i - b.i)
-    .map((x) => x.e)
-}
+import { eventSource, eventTime, nodeRoles, nodeStatus, podColumns, sortEvents } from './status.ts'
 
 /** Events as description lines (sorted oldest first). */
 export function eventInfos(events: KubeEvent[]): EventInfo[] {

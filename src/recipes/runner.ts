@@ -87,7 +87,7 @@ export function planOf(recipe: Recipe, params: Record<string, ParamValue>, where
 function errorInfo(e: unknown): { message: string; hint?: string } {
   if (isErrorLike(e)) {
     const hint = (e as { hint?: unknown }).hint
-    const name = e.name && !['Error', 'ShellError', 'RecipeError', 'KubeError', 'ExecError'].includes(e.name) ? `${e.name}: ` : ''
+    const name = e.name && !['Error', 'ShellError', 'RecipeError', 'KubeError', 'ExecError', 'NameError'].includes(e.name) ? `${e.name}: ` : ''
     return { message: `${name}${e.message}`, ...(typeof hint === 'string' ? { hint } : {}) }
   }
   return { message: `thrown ${String(e)}` }

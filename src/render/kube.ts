@@ -3,9 +3,8 @@ import type { EndpointSlice, KubeEvent, KubeObject, Node, NodeMetrics, Pod, PodM
 import { renderTable, colorEnabled, type Cell } from './table.ts'
 import { nodeUsage, podUsage } from '../kube/top.ts'
 import { nodeUsageRows, podUsageRows } from './top.ts'
-import {
-  age, eventTime, formatLabels, nodeAddress, nodeRoles, nodeStatus, podColumns, restartsCell, serviceExternalIP, servicePorts, statusStyle,
-} from './kubeFormat.ts'
+import { eventTime, nodeRoles, nodeStatus, podColumns } from '../kube/status.ts'
+import { age, formatLabels, nodeAddress, restartsCell, serviceExternalIP, servicePorts, statusStyle } from './kubeFormat.ts'
 
 /** Options shared by the kube tables. */
 export interface KubeTableOptions {

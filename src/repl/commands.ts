@@ -1,7 +1,7 @@
 // The dot-commands of the shell: ONE table of {name, help, action}; .help is built from it.
 import type { SessionApi } from '../session.ts'
 import type { CompleteKind, NameCache } from './complete.ts'
-import { GLOBALS } from './context.ts'
+import { GLOBAL_GROUPS, GLOBALS } from './context.ts'
 import { ShellError } from './errors.ts'
 import { parseParamWords, splitWords, takeRunFlags, type LineSource, type RecipesPort } from './recipes.ts'
 
@@ -142,18 +142,12 @@ export function helpText(commands: readonly Command[] = COMMANDS): string {
   const rows = commands.map((c) => [`.${c.name}${c.args ? ` ${c.args}` : ''}`, c.help])
   const w = Math.max(...rows.map((r) => r[0].length))
   const out = ['Commands:', ...rows.map(([a, b]) => `  ${a.padEnd(w)}  ${b}`), '', 'Globals (top-level await works):']
-  const groups: [string, string][] = [
-    ['cluster', 'cluster'],
-    ['node', 'nodes'],
-    ['net', 'network'],
-    ['data', 'data'],
-    ['shell', 'shell'],
-  ]
-  for (const [g, title] of groups) {
+  for (const [g, title] of GLOBAL_GROUPS) {
     const gs = GLOBALS.filter((x) => x.group === g)
-    out.push(`  ${title}:`, ...gs.map((x) => `    ${x.help}`))
+    // zx's globals are zx's own: their names are enough.
+    if (g === 'zx') out.push(`  ${title}: ${gs.map((x) => x.name).join(' ')}`)
+    else out.push(`  ${title}:`, ...gs.map((x) => `    ${x.help}`))
   }
-  out.push(`  zx: ${GLOBALS.filter((x) => x.group === 'zx').map((x) => x.name).join(' ')}`)
   return out.join('\n')
 }
 

@@ -2,6 +2,10 @@
 // `completes`, and the recipe declarations (src/recipes/dts.ts) take each global's type from GlobalTypes,
 // which is derived from the functions themselves. A new global is one entry here (plus its function).
 import { createRequire } from 'node:module'
+import { parseQuantity } from '../kube/quantity.ts'
+import { eventTime, sortEvents } from '../kube/status.ts'
+import { checkName, isName } from '../names.ts'
+import { searchCandidates } from '../net/resolvconf.ts'
 import type { KubeApi, NameKind, SessionApi } from '../session.ts'
 import { ShellError } from './errors.ts'
 
@@ -11,8 +15,19 @@ type Zx = typeof import('zx')
 /** The network helpers of one session, as src/net binds them. */
 type NetApi = ReturnType<typeof import('../net/index.ts').bindNet>
 
-/** The groups of .help, in order. */
-export type GlobalGroup = 'cluster' | 'node' | 'net' | 'data' | 'shell' | 'zx'
+/** The groups of .help, in order, with their titles. */
+export const GLOBAL_GROUPS = [
+  ['cluster', 'cluster'],
+  ['node', 'nodes'],
+  ['net', 'network'],
+  ['helpers', 'helpers (pure functions of the library)'],
+  ['data', 'data'],
+  ['shell', 'shell'],
+  ['zx', 'zx'],
+] as const
+
+/** A group of .help. */
+export type GlobalGroup = (typeof GLOBAL_GROUPS)[number][0]
 
 /** One global: its name, a one-line help for .help, and how to make its value. */
 export interface GlobalSpec<N extends string = string, V = unknown> {
@@ -88,6 +103,11 @@ function net<const N extends keyof NetApi>(name: N, help: string, completes?: Na
   })
 }
 
+/** A pure library function (no session, no I/O), for recipes that would otherwise copy it. */
+function helper<const N extends string, F extends Function>(name: N, help: string, fn: F) {
+  return spec({ name, group: 'helpers', help, make: () => fn })
+}
+
 /** A zx global, as zx's own `zx/globals` provides it. */
 function fromZx<const N extends keyof Zx>(name: N) {
   return spec({ name, group: 'zx', help: `${name} — from zx`, lazy: true, make: (): Zx[N] => zx()[name] })
@@ -111,6 +131,12 @@ const DEFS = [
   net('dnsQuery', "dnsQuery('name', {from: 'pod'}) — resolve a name as that pod would (each search-list try)"),
   net('conntrackStats', "conntrackStats('node') — conntrack -S, count and max on a node", 'node'),
   net('conntrackList', "conntrackList('node', {filter}) — conntrack -L flows on a node", 'node'),
+  helper('searchCandidates', "searchCandidates('name', resolvConf, 'glibc'|'musl') — the names a resolver tries, in order (dnsQuery's walk)", searchCandidates),
+  helper('isName', "isName('dns-label'|'dns-subdomain'|'node'|'pod'|'dns-name', value) — whether value is such a name", isName),
+  helper('checkName', "checkName(rule, value, 'what') — value, or an error saying what was expected and received", checkName),
+  helper('eventTime', 'eventTime(event) — when an event last happened (what events() sorts by)', eventTime),
+  helper('sortEvents', 'sortEvents(events) — events oldest first, as events() and describe() order them', sortEvents),
+  helper('parseQuantity', "parseQuantity('250m') — a Kubernetes quantity as a number (0.25; '1Gi' is 1073741824)", parseQuantity),
   spec({
     name: 'q',
     group: 'data',

@@ -3,7 +3,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fs from 'node:fs'
 import path from 'node:path'
-import { describeGeneric, describeNode, describePod, describeService, endpointInfos, sortEvents, stateInfo } from '../../src/kube/describe.ts'
+import { describeGeneric, describeNode, describePod, describeService, endpointInfos, stateInfo } from '../../src/kube/describe.ts'
+import { sortEvents } from '../../src/kube/status.ts'
 
 const fx = (f: string) => JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/kube', f), 'utf8'))
 

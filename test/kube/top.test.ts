@@ -1,10 +1,10 @@
-// top(): exact quantity arithmetic and kubectl top's rounding/sorting, checked against kubectl top output captured from the lab.
+// top(): kubectl top's rounding and sorting, checked against kubectl top output captured from the lab.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fs from 'node:fs'
 import path from 'node:path'
-import { ceilMilli, ceilValue, checkSort, nodeUsage, parseQuantityExact, podUsage } from '../../src/kube/top.ts'
-import { KubeError } from '../../src/kube/errors.ts'
+import { checkSort, nodeUsage, podUsage } from '../../src/kube/top.ts'
+import { ceilMilli, ceilValue, parseQuantityExact } from '../../src/kube/quantity.ts'
 import { renderUsage } from '../../src/render/top.ts'
 
 const dir = path.join(import.meta.dirname, '../fixtures/lab')
@@ -12,37 +12,6 @@ const json = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'
 const text = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8')
 // kubectl's tabwriter pads every cell, the last included; ours trims line ends.
 const norm = (s: string) => s.split('\n').map((l) => l.trimEnd()).filter(Boolean).join('\n')
-
-test('parseQuantityExact: every suffix exactly, rounded up like resource.Quantity', () => {
-  const milli = (q: string) => ceilMilli(parseQuantityExact(q))
-  const bytes = (q: string) => ceilValue(parseQuantityExact(q))
-  assert.is(milli('1000000n'), 1) // 1 millicore exactly: no float drift to 2
-  assert.is(milli('1000001n'), 2) // rounded up
-  assert.is(milli('0'), 0)
-  assert.is(milli('250m'), 250)
-  assert.is(milli('1500u'), 2)
-  assert.is(milli('2'), 2000)
-  assert.is(milli('0.1'), 100)
-  assert.is(milli('1e-3'), 1)
-  assert.is(bytes('1644000Ki'), 1644000 * 1024)
-  assert.is(bytes('1.5Gi'), 1.5 * 2 ** 30)
-  assert.is(bytes('12e3'), 12000)
-  assert.is(bytes('128974848'), 128974848)
-  assert.is(bytes('129M'), 129e6)
-  assert.is(bytes('0.5'), 1)
-  assert.is(bytes('1.5k'), 1500)
-  assert.is(milli('1500000n'), 2)
-  for (const bad of ['', 'abc', '12Qi', '12Zi', '1.2.3', 'm', '--1']) {
-    try {
-      parseQuantityExact(bad, 'usage.cpu')
-      assert.unreachable(`accepted ${JSON.stringify(bad)}`)
-    } catch (e) {
-      assert.instance(e, KubeError)
-      assert.match((e as Error).message, /^usage\.cpu: expected a Kubernetes quantity like "250m"/)
-      assert.ok((e as Error).message.includes(`received ${JSON.stringify(bad)}`))
-    }
-  }
-})
 
 test('lab capture: top pods -A prints what kubectl top pods -A printed from the same sample', () => {
   const rows = podUsage(json('metrics-pods.json').items, { allNamespaces: true })

@@ -93,6 +93,25 @@ test('net helpers are src/net\'s own: their argument errors come through, with t
   assert.not.match(out, /\s+at /)
 })
 
+test('the library helpers are globals: search-list candidates, name rules, event time, quantities', async () => {
+  const { out } = await drive([
+    "searchCandidates('api.example.com', { ndots: 5, search: ['shop.svc.cluster.local', 'cluster.local'], noTldQuery: false }, 'glibc').map((c) => c.name).join(' ')",
+    "searchCandidates('a.b', { ndots: 1, search: ['s'], noTldQuery: false }, 'musl').map((c) => c.name).join(' ')",
+    "[isName('pod', 'shop/client'), isName('dns-label', 'Shop')].join()",
+    "checkName('dns-name', 'a b', 'name')",
+    "eventTime({ metadata: { name: 'e' }, involvedObject: {}, firstTimestamp: '2025-01-01T00:00:01Z', lastTimestamp: '2025-01-01T00:00:03Z' })",
+    "sortEvents([{ metadata: { name: 'late' }, eventTime: '2025-01-02T00:00:00Z' }, { metadata: { name: 'early' }, eventTime: '2025-01-01T00:00:00Z' }]).map((e) => e.metadata.name).join()",
+    "parseQuantity('250m') + parseQuantity('1Ki')",
+  ])
+  assert.match(out, "'api.example.com.shop.svc.cluster.local api.example.com.cluster.local api.example.com'")
+  assert.match(out, "'a.b'") // musl: enough dots, so only the name as is
+  assert.match(out, "'true,false'")
+  assert.match(out, 'error: name: expected a DNS name like "web" or "web.shop.svc.cluster.local.", received "a b"')
+  assert.match(out, "'2025-01-01T00:00:03Z'")
+  assert.match(out, "'early,late'")
+  assert.match(out, '1024.25')
+})
+
 test('.run: the recipe engine by default, an injected runner instead', async () => {
   const none = await drive(['.run dns-check host=web'])
   assert.match(none.out, 'error: no recipe named "dns-check"')
