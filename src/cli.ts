@@ -174,8 +174,8 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
 }
 
 async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>, session: Session, io: CliIO, errColor: boolean): Promise<number> {
-  const recipes = recipesPort()
-  const { startRepl } = await import('./repl/index.ts')
+  const { startRepl, headlessShell } = await import('./repl/index.ts')
+  const recipes = recipesPort(headlessShell)
   const color = wantColor(io.stdout, io.env)
   const headless = () => startRepl({ input: io.stdin, output: io.stdout, errorOutput: io.stderr, session, headless: true, recipes, color })
   switch (cmd.kind) {
@@ -220,8 +220,9 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
     }
     case 'script': {
       await session.load()
-      const { buildContext } = await import('./repl/context.ts')
+      const { buildContext, loadPresenters } = await import('./repl/context.ts')
       buildContext(session, globalThis)
+      await loadPresenters()
       const file = path.resolve(io.cwd, cmd.file)
       if (!fs.existsSync(file)) throw new ShellError('notfound', `script ${file} does not exist`)
       await import(pathToFileURL(file).href)

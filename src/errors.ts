@@ -1,5 +1,5 @@
 // The shared shape of kinspect's expected failures: kind, message, hint, cause (as ExecError and KubeError).
-import { inspect } from 'node:util'
+import { present } from './present.ts'
 
 /** An expected failure with a machine-readable kind and a hint for the user; printed without a stack. */
 export class HintedError<K extends string = string> extends Error {
@@ -12,10 +12,9 @@ export class HintedError<K extends string = string> extends Error {
   ) {
     super(message, cause === undefined ? undefined : { cause })
   }
-  [inspect.custom](): string {
-    return `${this.name} [${this.kind}] ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`
-  }
 }
+// Prints as "Name [kind] message" and the hint, without a stack: these are expected failures.
+present(HintedError.prototype, (e) => `${e.name} [${e.kind}] ${e.message}${e.hint ? `\n  hint: ${e.hint}` : ''}`)
 
 /**
  * How a received value reads in an error message: strings quoted (clipped at 60 characters), `null`,

@@ -1,5 +1,5 @@
 // NodeHandle: a zx-like tagged template over any Exec, where every interpolated value is exactly one argv word.
-import { inspect } from 'node:util'
+import { present } from '../present.ts'
 import { ExecOutput, type Exec, type RunOptions } from './types.ts'
 
 /** A running command: a promise of its output with shortcuts for the common readings. */
@@ -126,9 +126,9 @@ export class NodeHandle {
     if (typeof script !== 'string') return promiseOf(Promise.reject(new TypeError(`sh: expected the script as a string, received ${typeof script}`)))
     return this.run(['sh', '-s', '--', ...args], { ...opts, input: script })
   }
-
-  [inspect.custom](): string {
-    const flags = Object.entries(this.defaults).filter(([k]) => k !== 'signal').map(([k, v]) => `${k}=${v}`)
-    return `NodeHandle(${this.target}${flags.length ? ` ${flags.join(' ')}` : ''})`
-  }
 }
+// Prints as NodeHandle(TARGET flags…): where commands go and the defaults they get.
+present(NodeHandle.prototype, (h) => {
+  const flags = Object.entries(h.defaults).filter(([k]) => k !== 'signal').map(([k, v]) => `${k}=${v}`)
+  return `NodeHandle(${h.target}${flags.length ? ` ${flags.join(' ')}` : ''})`
+})

@@ -1,5 +1,6 @@
 // The one transport interface: every helper and recipe runs commands through an Exec.
 import { inspect } from 'node:util'
+import { present } from '../present.ts'
 import { showArgv } from './quote.ts'
 
 /** Options for one command. */
@@ -69,12 +70,13 @@ export class ExecOutput {
   toString(): string {
     return this.stdout
   }
-  [inspect.custom](): string {
-    const head = `${this.target} $ ${showArgv(this.argv)}  (exit ${this.exitCode}, ${Math.round(this.durationMs)} ms)`
-    const body = [this.stdout.replace(/\n$/, ''), this.stderr ? this.stderr.replace(/\n$/, '') : ''].filter(Boolean).join('\n')
-    return body ? `${head}\n${body}` : head
-  }
 }
+// Prints as the command line, its exit and duration, then what it printed.
+present(ExecOutput.prototype, (o) => {
+  const head = `${o.target} $ ${showArgv(o.argv)}  (exit ${o.exitCode}, ${Math.round(o.durationMs)} ms)`
+  const body = [o.stdout.replace(/\n$/, ''), o.stderr ? o.stderr.replace(/\n$/, '') : ''].filter(Boolean).join('\n')
+  return body ? `${head}\n${body}` : head
+})
 
 /** Why a command failed. */
 export type ExecErrorKind = 'exit' | 'timeout' | 'spawn' | 'connect' | 'auth' | 'hostkey' | 'parse' | 'aborted' | 'invalid'

@@ -1,5 +1,5 @@
 // Kube: the Kubernetes API for the REPL. No I/O at construction; client-node is imported on the first call.
-import { inspect } from 'node:util'
+import { present } from '../present.ts'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { KubeError, oneLineReason } from './errors.ts'
 import { loadKubeconfig, type KubeconfigInfo, type LoadOptions } from './kubeconfig.ts'
@@ -329,18 +329,17 @@ export class Kube {
     }
   }
 
-  /** Prints a summary, never credentials: Kube { context, server, namespace }. */
-  [inspect.custom](): string {
-    try {
-      return `Kube { context: ${this.context}, server: ${this.server}, namespace: ${this.namespace} }`
-    } catch (e) {
-      return `Kube { ${e instanceof KubeError ? e.message : 'kubeconfig not loadable'} }`
-    }
-  }
-
   /** Closes idle keep-alive connections. */
   close(): void {
     this._http?.close()
     this._http = undefined
   }
 }
+// Prints a summary, never credentials: Kube { context, server, namespace }.
+present(Kube.prototype, (k) => {
+  try {
+    return `Kube { context: ${k.context}, server: ${k.server}, namespace: ${k.namespace} }`
+  } catch (e) {
+    return `Kube { ${e instanceof KubeError ? e.message : 'kubeconfig not loadable'} }`
+  }
+})

@@ -1,38 +1,18 @@
 // conntrackStats / conntrackList: the node's connection-tracking table (conntrack -S / -L, nf_conntrack_count/max).
-import { inspect, type InspectOptions } from 'node:util'
-import { renderConntrackList, renderConntrackStats } from '../render/net.ts'
-import { colorEnabled } from '../render/table.ts'
+import { present } from '../present.ts'
 import { showArgv } from '../exec/quote.ts'
 import { isMissing, lastLine } from './discover.ts'
 import { NetError } from './errors.ts'
 import { nodeName, onNode, rootOn, type NetSession } from './pods.ts'
 import {
   CONNTRACK_LIMIT_SCRIPT, conntrackListArgv, parseConntrackL, parseConntrackS, parseCountMax, parseLimitTrailer, parseProcConntrackStat, sumCpuStats,
-  type ConntrackCpuStats, type ConntrackEntry, type ConntrackFilter,
+  type ConntrackFilter,
 } from './conntrackParse.ts'
+import { CONNTRACK_LIST, CONNTRACK_STATS, type ConntrackList, type ConntrackStats } from './types.ts'
 
-/** The node's conntrack counters and table fill. */
-export interface ConntrackStats {
-  node: string
-  /** Where the per-CPU counters came from. */
-  source: 'conntrack -S' | '/proc/net/stat/nf_conntrack' | 'none'
-  perCpu: ConntrackCpuStats[]
-  /** Per-CPU counters summed. */
-  totals: Record<string, number>
-  /** nf_conntrack_count / nf_conntrack_max. */
-  count?: number
-  max?: number
-  /** count / max (0..1). */
-  usage?: number
-  warnings: string[]
-}
+export type { ConntrackList, ConntrackStats } from './types.ts'
 
 const COUNT_MAX = ['cat', '/proc/sys/net/netfilter/nf_conntrack_count', '/proc/sys/net/netfilter/nf_conntrack_max']
-
-function attach<T extends object>(obj: T, render: (o: T, opts: { color: boolean }) => string): T {
-  Object.defineProperty(obj, inspect.custom, { value: (_d: number, o: InspectOptions) => render(obj, { color: colorEnabled(o?.colors) }), enumerable: false, configurable: true })
-  return obj
-}
 
 /** What the numbers mean, as warnings. Pure. */
 export function conntrackWarnings(s: Pick<ConntrackStats, 'totals' | 'count' | 'max'>): string[] {
@@ -68,11 +48,8 @@ export async function conntrackStats(session: NetSession, node: unknown): Promis
   const totals = sumCpuStats(perCpu)
   const usage = count !== undefined && max ? count / max : undefined
   const r: ConntrackStats = { node: name, source, perCpu, totals, count, max, usage, warnings: [...warnings, ...conntrackWarnings({ totals, count, max })] }
-  return attach(r, renderConntrackStats)
+  return present(r, CONNTRACK_STATS)
 }
-
-/** conntrackList's answer: an array of flows with what was asked and how many there were in all. */
-export type ConntrackList = ConntrackEntry[] & { node: string; argv: string[]; total: number; truncated: boolean }
 
 /** conntrack -L on a node with kernel-side filters; at most filter.limit flows (default 1000) come back. */
 export async function conntrackList(session: NetSession, node: unknown, filter: ConntrackFilter = {}): Promise<ConntrackList> {
@@ -92,5 +69,5 @@ export async function conntrackList(session: NetSession, node: unknown, filter: 
   const list = Object.assign(entries, {}) as ConntrackList
   const meta = { node: name, argv, total: total ?? entries.length, truncated: (total ?? 0) > entries.length }
   for (const [k, v] of Object.entries(meta)) Object.defineProperty(list, k, { value: v, enumerable: false, configurable: true })
-  return attach(list, renderConntrackList)
+  return present(list, CONNTRACK_LIST)
 }

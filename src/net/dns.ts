@@ -1,18 +1,16 @@
 // dnsQuery: resolve a name the way a pod's resolver would (its resolv.conf, ndots, search list), one query per candidate.
-import { inspect, type InspectOptions } from 'node:util'
 import type { NodeHandle } from '../exec/node.ts'
 import type { ExecOutput, RunOptions } from '../exec/types.ts'
-import { renderDns } from '../render/net.ts'
-import { colorEnabled } from '../render/table.ts'
+import { present } from '../present.ts'
 import { discoverPid } from './discover.ts'
 import { NetError, received } from './errors.ts'
 import { enterNetns } from './netns.ts'
 import { fetchPod, hostNetworkError, nodeName, onNode, rootOn, type NetSession, type PodArg } from './pods.ts'
 import { countDots, nextIndex, parseResolvConf, searchCandidates, type Candidate, type ResolvConf, type ResolverKind } from './resolvconf.ts'
-import { DNS_TYPES, digArgv, getentArgv, nslookupArgv, outcomeOf, parseDig, parseGetent, parseNslookup, type DnsRecord, type QueryResult } from './dnsparse.ts'
+import { DNS_TYPES, digArgv, getentArgv, nslookupArgv, outcomeOf, parseDig, parseGetent, parseNslookup, type QueryResult } from './dnsparse.ts'
+import { DNS_RESULT, type DnsAttempt, type DnsResult, type DnsTool } from './types.ts'
 
-/** The lookup tools dnsQuery can use, in order of preference. */
-export type DnsTool = 'dig' | 'nslookup' | 'getent'
+export type { DnsAttempt, DnsResult, DnsTool } from './types.ts'
 
 /** Options of dnsQuery. */
 export interface DnsQueryOptions {
@@ -30,45 +28,6 @@ export interface DnsQueryOptions {
   timeout?: number
   /** Rounds over the nameservers per candidate (default: resolv.conf's attempts). */
   attempts?: number
-}
-
-/** One query sent. */
-export interface DnsAttempt extends QueryResult {
-  /** 1-based order. */
-  n: number
-  /** The name queried (absolute, no trailing dot). */
-  name: string
-  /** 'as-is', a search domain, or 'server' for a direct query. */
-  via: string
-  /** The nameserver asked. */
-  to: string
-  /** Wall-clock time of the query as seen from kinspect (includes the SSH round trip). */
-  elapsedMs: number
-}
-
-/** dnsQuery's answer: every query in order, the resolver's final verdict, and notes on what it means. */
-export interface DnsResult {
-  name: string
-  type: string
-  /** "pod shop/ndots" or "node lab-1". */
-  from: string
-  node: string
-  tool: DnsTool
-  resolver: ResolverKind
-  /** How the resolver rules were chosen. */
-  resolverFrom: 'option' | 'detected' | 'assumed'
-  resolvConf?: ResolvConf
-  candidates: Candidate[]
-  attempts: DnsAttempt[]
-  /** The final status (of the last query). */
-  rcode: string
-  answers: DnsRecord[]
-  /** The candidate that answered. */
-  answeredBy?: string
-  resolved: boolean
-  /** From the first query sent to the last answer (pod lookup and PID discovery not included). */
-  elapsedMs: number
-  notes: string[]
 }
 
 /** Run with `sh -s -- ROOT`: libc of ROOT, the lookup tools of the node, then ROOT/etc/resolv.conf. */
@@ -254,6 +213,5 @@ export async function dnsQuery(session: NetSession, name: string, opts: DnsQuery
     elapsedMs: performance.now() - t0,
     notes,
   }
-  Object.defineProperty(r, inspect.custom, { value: (_d: number, io: InspectOptions) => renderDns(r, { color: colorEnabled(io?.colors) }), enumerable: false, configurable: true })
-  return r
+  return present(r, DNS_RESULT)
 }

@@ -1,13 +1,13 @@
 // enterNetns: run commands in a pod's network namespace from its node (nsenter -t PID -n), with the node's own tools.
-import { inspect, type InspectOptions } from 'node:util'
 import { templateArgv, type ArgValue, type ExecPromise, type NodeHandle } from '../exec/node.ts'
 import { exitError, type ExecOutput, type RunOptions } from '../exec/types.ts'
-import { renderNetns } from '../render/net.ts'
-import { colorEnabled } from '../render/table.ts'
+import { present } from '../present.ts'
 import { discoverPid } from './discover.ts'
-import type { MethodAttempt } from './errors.ts'
 import { cgroupMatchesPod, procCgroupArgv, type PidMethod } from './pid.ts'
 import { checkEnterable, fetchPod, onNode, rootOn, type NetSession, type PodArg, type PodRef } from './pods.ts'
+import { NETNS_INFO, type MethodAttempt, type NetnsInfo } from './types.ts'
+
+export type { NetnsInfo } from './types.ts'
 
 /** `nsenter -t PID -n -- argv`: argv runs in PID's network namespace with the node's filesystem and tools. */
 export function nsenterArgv(pid: number, argv: readonly string[]): string[] {
@@ -194,27 +194,9 @@ export class NetnsHandle {
   toJSON(): NetnsInfo {
     return { pod: this.pod, namespace: this.namespace, name: this.name, uid: this.uid, node: this.node, podIP: this.podIP, pid: this.pid, method: this.method, detail: this.detail, containerId: this.containerId, cached: this.cached, attempts: this.attempts }
   }
-
-  [inspect.custom](_depth: number, o: InspectOptions): string {
-    return renderNetns(this.toJSON(), { color: colorEnabled(o?.colors) })
-  }
 }
-
-/** What a NetnsHandle is, as data. */
-export interface NetnsInfo {
-  pod: string
-  namespace: string
-  name: string
-  uid: string
-  node: string
-  podIP?: string
-  pid: number
-  method: PidMethod
-  detail: string
-  containerId?: string
-  cached: boolean
-  attempts: MethodAttempt[]
-}
+// Prints like enterNetns' table: what the handle points at and how the PID was found.
+present(NetnsHandle.prototype, (h, o) => NETNS_INFO.text(h.toJSON(), o))
 
 /** Enters a pod's network namespace: finds a PID of the pod on its node (crictl, docker, /proc) and returns a handle. */
 export async function enterNetns(session: NetSession, pod: PodArg): Promise<NetnsHandle> {

@@ -1,11 +1,12 @@
 // vethOf: the host-side interface paired with a pod's eth0 (by ifindex/iflink, read with netlink: ip -j, never /sys).
-import { inspect, type InspectOptions } from 'node:util'
-import { renderVeth } from '../render/net.ts'
-import { colorEnabled } from '../render/table.ts'
+import { present } from '../present.ts'
 import { NetError, received } from './errors.ts'
-import { pairVeth, parseIpJson, type VethPairing } from './iplink.ts'
+import { pairVeth, parseIpJson } from './iplink.ts'
 import { enterNetns } from './netns.ts'
 import { fetchPod, onNode, rootOn, type NetSession, type PodArg } from './pods.ts'
+import { VETH_RESULT, type VethResult } from './types.ts'
+
+export type { VethResult } from './types.ts'
 
 /** Options of vethOf. */
 export interface VethOptions {
@@ -13,22 +14,12 @@ export interface VethOptions {
   ifname?: string
 }
 
-/** vethOf's answer: both ends, the bridge, MTU check and warnings, or an explanation instead of a wrong answer. */
-export interface VethResult extends VethPairing {
-  /** "namespace/name". */
-  pod: string
-  node?: string
-  /** How the pod's PID was found (crictl, docker, proc). */
-  method?: string
-}
-
 /** The argv used inside the netns and on the node (netlink through iproute2; /sys would show the node's interfaces). */
 export const IP_ADDR_ARGV = ['ip', '-j', '-s', '-d', 'addr', 'show'] as const
 
 /** Makes a VethResult print as a table (non-enumerable, JSON unchanged). */
 export function asVethResult(r: VethResult): VethResult {
-  Object.defineProperty(r, inspect.custom, { value: (_d: number, o: InspectOptions) => renderVeth(r, { color: colorEnabled(o?.colors) }), enumerable: false, configurable: true })
-  return r
+  return present(r, VETH_RESULT)
 }
 
 /** Finds a pod's host-side veth: link_index of its interface inside the netns = ifindex on the node. */

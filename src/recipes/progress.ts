@@ -1,7 +1,7 @@
 // Terminal plumbing of a recipe run: a spinner (TTY) or plain "still running" lines, and a line reader for prompts.
 import readline from 'node:readline'
 import { palette } from '../render/color.ts'
-import type { LineSource } from '../repl/recipes.ts'
+import type { LineSource } from './types.ts'
 
 /** Shows that a step is running. */
 export interface Progress {

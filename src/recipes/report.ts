@@ -1,8 +1,8 @@
 // What a recipe run produces: findings per step, the summary and the exit code; finding() validation.
-import { inspect } from 'node:util'
 import { HintedError } from '../errors.ts'
+import { present } from '../present.ts'
 import { ExecOutput } from '../exec/types.ts'
-import { stripAnsi } from '../render/color.ts'
+import { stripAnsi } from '../ansi.ts'
 
 /** How bad a finding is. */
 export type Severity = 'ok' | 'info' | 'warn' | 'fail'
@@ -121,11 +121,9 @@ export class RecipeReport implements ReportData {
     const ps = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === undefined ? null : v]))
     return { recipe, params: ps, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, ...(stopped ? { stopped } : {}) }
   }
-
-  [inspect.custom](): string {
-    return `RecipeReport ${this.recipe.name}: ${summaryLine(this)}`
-  }
 }
+// Prints as one line: the recipe and its summary (the report itself was streamed as it ran).
+present(RecipeReport.prototype, (r) => `RecipeReport ${r.recipe.name}: ${summaryLine(r)}`)
 
 /** "FAIL: 2 failed, 1 warning, 3 ok (exit 1)" and the like. */
 export function summaryLine(r: Pick<ReportData, 'summary' | 'status' | 'exitCode' | 'steps'>): string {

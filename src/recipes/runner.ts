@@ -1,19 +1,22 @@
 // Runs a parsed recipe: each step's ```js blocks in one headless shell (the REPL's own evaluator, so notebook
 // blocks run the same way), with the shell's globals plus params, finding() and change(); streams the report.
-import { PassThrough, Writable } from 'node:stream'
+import { Writable } from 'node:stream'
 import type { SessionApi } from '../session.ts'
-import type { LineSource } from '../repl/recipes.ts'
 import { isErrorLike } from '../repl/errors.ts'
-import { stripAnsi } from '../render/color.ts'
+import { stripAnsi } from '../ansi.ts'
+import { wantColor } from '../render/color.ts'
 import { renderHeader, renderPlan, renderTeachStart, renderStepBody, renderSummary, renderTeachAfter, renderTeachIntro, stepHeading, type PlanStep } from '../render/report.ts'
 import type { Recipe, Section } from './format.ts'
 import type { ParamDef, ParamValue } from './params.ts'
 import { LineReader, noProgress, plainProgress, spinner, type Progress } from './progress.ts'
 import { RecipeError, RecipeReport, validateFinding, worst, type StepReport } from './report.ts'
+import type { LineSource, StartShell } from './types.ts'
 
 /** How to run a recipe. */
 export interface RunnerOptions {
   session: SessionApi
+  /** The headless shell the steps run in (headlessShell from src/repl/index.ts). */
+  shell: StartShell
   /** Where the report goes. */
   output: NodeJS.WritableStream & { isTTY?: boolean }
   /** Where teach mode waits for Enter and change() asks (none: teach is refused, changes are not applied without yes). */
@@ -25,6 +28,7 @@ export interface RunnerOptions {
   /** Apply changes without asking. */
   yes?: boolean
   format?: 'text' | 'json'
+  /** Colours; default: the output is a terminal and NO_COLOR/FORCE_COLOR allow it. */
   color?: boolean
   /** Spinner instead of plain progress lines; default: output.isTTY. */
   tty?: boolean
@@ -97,7 +101,7 @@ function errorInfo(e: unknown): { message: string; hint?: string } {
 export async function runParsedRecipe(recipe: Recipe, params: Record<string, ParamValue>, opts: RunnerOptions): Promise<RecipeReport> {
   const { session, output } = opts
   const json = opts.format === 'json'
-  const color = !json && (opts.color ?? false)
+  const color = !json && (opts.color ?? wantColor(output))
   const ro = { color }
   const write = (text: string) => {
     if (!json) output.write(text.endsWith('\n') ? text : `${text}\n`)
@@ -170,11 +174,10 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
     return (action as () => unknown)()
   }
 
-  const { startRepl } = await import('../repl/index.ts')
   const capture = new Capture()
   const errors = new Capture()
-  const shell = startRepl({ input: new PassThrough(), output: capture, errorOutput: errors, session, headless: true, color: false })
-  Object.assign(shell.server.context, { params: Object.freeze({ ...params }), finding, change })
+  const shell = opts.shell({ session, output: capture, errorOutput: errors })
+  Object.assign(shell.context, { params: Object.freeze({ ...params }), finding, change })
 
   try {
     let stepNo = 0

@@ -31,8 +31,4 @@ export function wantColor(stream: { isTTY?: boolean } | undefined, env: Record<s
   return stream?.isTTY === true && env.TERM !== 'dumb'
 }
 
-/** Removes ANSI escape sequences (for text that goes to files). */
-export function stripAnsi(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/\u001b\[[0-9;?]*[ -/]*[@-~]|\u001b\][^\u0007\u001b]*(?:\u0007|\u001b\\)/g, '')
-}
+export { stripAnsi } from '../ansi.ts'

@@ -1,6 +1,6 @@
 // kubectl-like tables for API objects: object -> rows -> text (pure; `now` and colour are parameters).
 import type { EndpointSlice, KubeEvent, KubeObject, Node, NodeMetrics, Pod, PodMetrics, Service } from '../kube/types.ts'
-import { renderTable, colorEnabled, type Cell } from './table.ts'
+import { renderTable, colorEnabled, type Cell, type Rows } from './table.ts'
 import { nodeUsage, podUsage } from '../kube/top.ts'
 import { nodeUsageRows, podUsageRows } from './top.ts'
 import { eventTime, nodeRoles, nodeStatus, podColumns } from '../kube/status.ts'
@@ -13,12 +13,6 @@ export interface KubeTableOptions {
   color?: boolean
   /** Show a NAMESPACE column; default: when the rows span more than one namespace. */
   namespaceColumn?: boolean
-}
-
-/** Headers + rows, before rendering (what tests assert on). */
-export interface Rows {
-  headers: string[]
-  rows: Cell[][]
 }
 
 function withNamespace(items: KubeObject[], r: Rows, opt?: boolean): Rows {

@@ -1,9 +1,5 @@
 // Text for the network helpers' results (enterNetns, vethOf, conntrack, dnsQuery): data -> tables. Pure.
-import type { MethodAttempt } from '../net/errors.ts'
-import type { LinkEnd, VethPairing } from '../net/iplink.ts'
-import type { ConntrackCpuStats, ConntrackEntry, ConntrackTuple } from '../net/conntrackParse.ts'
-import type { DnsRecord } from '../net/dnsparse.ts'
-import type { DnsResult } from '../net/dns.ts'
+import type { ConntrackCpuStats, ConntrackEntry, ConntrackTuple, DnsRecord, DnsResult, LinkEnd, MethodAttempt, VethPairing } from '../net/types.ts'
 import { paint, renderTable, type Cell, type Style } from './table.ts'
 
 /** Rendering options. */

@@ -3,7 +3,7 @@ import type { ReportData, StepReport, StepStatus, Finding } from '../recipes/rep
 import { summaryLine } from '../recipes/report.ts'
 import { palette, type Palette } from './color.ts'
 import { renderTable, type Cell, type Style } from './table.ts'
-import type { RecipeInfo } from '../repl/recipes.ts'
+import type { RecipeInfo } from '../recipes/types.ts'
 
 /** Options of the report renderers. */
 export interface ReportRenderOptions {

@@ -1,12 +1,6 @@
 // svcRules as text: a frontends table, an endpoints table (with the comparison's state) and the verdict (pure).
 import type { SvcRules } from '../net/svc/types.ts'
-import { paint, renderTable, type Cell, type Style } from './table.ts'
-
-/** Headers + rows before rendering (what tests assert on). */
-export interface SvcRows {
-  headers: string[]
-  rows: Cell[][]
-}
+import { paint, renderTable, type Cell, type Rows, type Style } from './table.ts'
 
 const addr = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`)
 const portLabel = (p: { name: string; port: number; protocol: string }) => `${p.name || '-'} ${p.port}/${p.protocol}`
@@ -18,7 +12,7 @@ function countersCell(c?: { packets: number; bytes: number; connections?: number
 }
 
 /** One row per frontend: PORT FRONTEND ACTION VIA MASQUERADE PKTS/BYTES. */
-export function svcFrontendRows(r: SvcRules): SvcRows {
+export function svcFrontendRows(r: SvcRules): Rows {
   const rows: Cell[][] = []
   for (const p of r.ports) {
     p.frontends.forEach((f, i) => {
@@ -32,7 +26,7 @@ export function svcFrontendRows(r: SvcRules): SvcRows {
 }
 
 /** One row per endpoint of each chain, plus the missing ones: PORT CHAIN ENDPOINT PROB HAIRPIN PKTS/BYTES STATE. */
-export function svcEndpointRows(r: SvcRules): SvcRows {
+export function svcEndpointRows(r: SvcRules): Rows {
   const c = r.comparison
   const k = (portName: string, ip: string, port: number) => `${portName}|${ip}|${port}`
   const state = new Map<string, { text: string; style: Style }>()

@@ -7,6 +7,12 @@ export type Style = 'red' | 'green' | 'yellow' | 'blue' | 'cyan' | 'magenta' | '
 /** A cell: plain text, or text with a style. */
 export type Cell = string | number | null | undefined | { text: string; style?: Style }
 
+/** Headers + rows before rendering (what tests assert on); every table renderer builds one. */
+export interface Rows {
+  headers: string[]
+  rows: Cell[][]
+}
+
 /** Options of renderTable. */
 export interface TableOptions {
   /** Colour on/off; default from colorEnabled(). */

@@ -1,7 +1,6 @@
 // kubectl top tables for top()'s usage rows (pure): millicores as "250m", memory as whole "Mi", percentages of allocatable.
 import type { NodeUsage, PodUsage } from '../kube/top.ts'
-import { renderTable, colorEnabled, type Cell, type Style } from './table.ts'
-import type { Rows } from './kube.ts'
+import { renderTable, colorEnabled, type Cell, type Rows, type Style } from './table.ts'
 
 /** Options of the top tables. */
 export interface TopTableOptions {

@@ -157,6 +157,13 @@ export const GLOBALS: readonly GlobalSpec[] = DEFS
 /** The type of every global, derived from the function that makes it (recipe declarations: src/recipes/dts.ts). */
 export type GlobalTypes = { [G in (typeof DEFS)[number] as G['name']]: ReturnType<G['make']> }
 
+let presenters: Promise<void> | undefined
+/** Installs the renderers results print with (src/render/presenters.ts); the shell awaits it before it prints. */
+export function loadPresenters(): Promise<void> {
+  presenters ??= import('../render/presenters.ts').then((m) => m.installPresenters())
+  return presenters
+}
+
 function defineValue(target: object, name: string, value: unknown): void {
   Object.defineProperty(target, name, { value, writable: true, configurable: true, enumerable: true })
 }

@@ -8,11 +8,12 @@ import { palette, stripAnsi, wantColor } from '../render/color.ts'
 import { redactValue } from '../render/notebook-redact.ts'
 import { COMMANDS, type Command, type CommandHost } from './commands.ts'
 import { NameCache, completeNames, type CompleteKind } from './complete.ts'
-import { buildContext } from './context.ts'
+import { buildContext, loadPresenters } from './context.ts'
 import { formatError, ShellError } from './errors.ts'
 import { appendHistory, loadHistory } from './history.ts'
 import { LineGate, OutputTap } from './io.ts'
 import { Notebook, proseOf } from './notebook.ts'
+import type { StartShell } from '../recipes/types.ts'
 import { recipesPort, type LineSource, type RecipesPort } from './recipes.ts'
 
 /** Options of startRepl. */
@@ -76,13 +77,19 @@ export function formatValue(value: unknown, colors: boolean, breakLength = 100):
 type EvalCb = (err: Error | null, result?: unknown) => void
 type EvalFn = (code: string, context: object, file: string, cb: EvalCb) => void
 
+/** The shell recipe steps run in: the REPL's evaluator and globals, headless (src/recipes/runner.ts gets it injected). */
+export const headlessShell: StartShell = ({ session, output, errorOutput }) => {
+  const shell = startRepl({ input: new PassThrough(), output, errorOutput, session, headless: true, color: false })
+  return { context: shell.server.context, evaluate: shell.evaluate, close: shell.close }
+}
+
 /** Starts the shell on the given streams; returns at once (the prompt is shown). */
 export function startRepl(opts: StartReplOptions): Shell {
   const { session, output } = opts
   const terminal = opts.terminal ?? (output as { isTTY?: boolean }).isTTY === true
   const color = opts.color ?? (terminal && wantColor(output as { isTTY?: boolean }))
   const c = palette(color)
-  const recipes = opts.recipes ?? recipesPort()
+  const recipes = opts.recipes ?? recipesPort(headlessShell)
   const notebook = new Notebook()
   const names = new NameCache(async (kind: CompleteKind) => {
     if (kind !== 'recipe') return session.names(kind)
@@ -139,9 +146,9 @@ export function startRepl(opts: StartReplOptions): Shell {
   }
   const writeError = (e: unknown) => (opts.errorOutput ?? output).write(formatError(e, color))
 
-  // The cluster client and transports load right after the prompt; inputs wait for them.
+  // The cluster client, the transports and the result renderers load right after the prompt; inputs wait for them.
   let ready: Promise<void> | undefined
-  const whenReady = () => (ready ??= session.load().catch((e: unknown) => void writeError(e)))
+  const whenReady = () => (ready ??= Promise.all([session.load(), loadPresenters()]).then(() => undefined, (e: unknown) => void writeError(e)))
 
   const baseEval = server.eval as unknown as EvalFn
   const wrappedEval: EvalFn = (code, context, file, cb) => {

@@ -1,69 +1,17 @@
 // The shell's side of the recipe engine: the port .run and `kinspect run` call, and parsing their arguments.
-import type { SessionApi } from '../session.ts'
+import type { RecipeRunOptions, RecipesPort, StartShell } from '../recipes/types.ts'
 import { ShellError } from './errors.ts'
 
-/** One recipe as listed. */
-export interface RecipeInfo {
-  name: string
-  description?: string
-  file?: string
-  /** Its parameters (kinspect recipes shows them). */
-  params?: { name: string; type: string; required?: boolean; default?: unknown; description?: string }[]
-  /** The recipe may change the cluster or a node (it asks first). */
-  changes?: boolean
-  /** Why the file is not a usable recipe (file:line: what was expected). */
-  error?: string
-  /** An earlier recipe folder has one of the same name. */
-  shadowed?: boolean
-}
+export type { LineSource, RecipeInfo, RecipeRunContext, RecipeRunOptions, RecipesPort } from '../recipes/types.ts'
 
-/** The runner's own options (kinspect run NAME --teach --dry-run --yes -o json; .run takes them too). */
-export interface RecipeRunOptions {
-  teach?: boolean
-  dryRun?: boolean
-  yes?: boolean
-  format?: 'text' | 'json'
-}
-
-/** Lines typed by the user, one at a time (teach mode's Enter, change() confirmations). */
-export interface LineSource {
-  /** The next line, or null when the input has ended. */
-  next(): Promise<string | null>
-  /** The terminal shows what is typed (so no newline is added after an answer). */
-  readonly echoes: boolean
-}
-
-/** What runRecipe gets besides the name and the parameters. */
-export interface RecipeRunContext extends RecipeRunOptions {
-  session: SessionApi
-  output: NodeJS.WritableStream
-  /** Where teach mode and change confirmations read answers (absent: teach is refused, changes need --yes). */
-  input?: NodeJS.ReadableStream
-  /** Answers from a shell that owns the input (the REPL); used instead of input. */
-  lines?: LineSource
-  color?: boolean
-  /** Relative recipe paths resolve against it. */
-  cwd?: string
-  /** How parameters are spelled in messages: --name value (CLI) or name=value (.run). */
-  paramStyle?: 'flag' | 'word'
-}
-
-/** What the shell calls in the recipe engine (src/recipes/index.ts). */
-export interface RecipesPort {
-  /**
-   * Runs recipe `name` with string params and streams its report to ctx.output; resolves to the report
-   * (an object with exitCode 0/1/2), which prints as one summary line.
-   */
-  runRecipe(name: string, params: Record<string, string>, ctx: RecipeRunContext): Promise<unknown>
-  /** Recipes found in config.recipeDirs and the shipped recipes/ folder. */
-  listRecipes(ctx: { session: SessionApi }): Promise<RecipeInfo[]>
-}
-
-/** The recipe engine, src/recipes/index.ts, imported on first use (it is not needed to show the prompt). */
-export function recipesPort(): RecipesPort {
+/**
+ * The recipe engine, src/recipes/index.ts, imported on first use (it is not needed to show the prompt). Recipe
+ * steps run in `shell` (the REPL's headless shell, given by src/repl/index.ts: the engine does not import it back).
+ */
+export function recipesPort(shell: StartShell): RecipesPort {
   const engine = () => import('../recipes/index.ts')
   return {
-    runRecipe: async (name, params, ctx) => (await engine()).runRecipe(name, params, ctx),
+    runRecipe: async (name, params, ctx) => (await engine()).runRecipe(name, params, { ...ctx, shell }),
     listRecipes: async (ctx) => (await engine()).listRecipes(ctx),
   }
 }

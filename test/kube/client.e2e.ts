@@ -11,6 +11,9 @@ import { labEnvVars, NODE } from '../lab/layout.ts'
 import { makePki } from './fakeapi.ts'
 import { agree } from '../net/labkit.ts'
 import { scenario } from '../lab/scenarios.ts'
+import { installPresenters } from '../../src/render/presenters.ts'
+
+installPresenters() // results print as tables, as in the shell
 
 const KC = labEnvVars().KUBECONFIG
 const kube = new Kube(loadKubeconfig({ kubeconfig: KC }))

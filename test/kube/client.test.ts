@@ -8,6 +8,9 @@ import { inspect } from 'node:util'
 import { spawnSync } from 'node:child_process'
 import { Kube, KubeError, loadKubeconfig, type NodeDescription, type PodDescription } from '../../src/kube/index.ts'
 import { FakeApi, fakeKubeconfig, makePki, type Pki } from './fakeapi.ts'
+import { installPresenters } from '../../src/render/presenters.ts'
+
+installPresenters() // results print as tables, as in the shell
 
 const fx = (f: string) => JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/kube', f), 'utf8'))
 const root = path.resolve(import.meta.dirname, '../..')

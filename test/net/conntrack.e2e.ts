@@ -7,6 +7,9 @@ import { parseConntrackL } from '../../src/net/conntrackParse.ts'
 import { dnsQuery } from '../../src/net/dns.ts'
 import { NET } from '../lab/layout.ts'
 import { agree, kjson, labSession, sshOk } from './labkit.ts'
+import { installPresenters } from '../../src/render/presenters.ts'
+
+installPresenters() // results print as tables, as in the shell
 
 const session = await labSession()
 test.after(() => session.close())

@@ -11,6 +11,9 @@ import {
 import { conntrackList, conntrackStats, conntrackWarnings } from '../../src/net/conntrack.ts'
 import { NetError } from '../../src/net/errors.ts'
 import { failure, fakeNetSession, labFx, netFx } from './fake.ts'
+import { installPresenters } from '../../src/render/presenters.ts'
+
+installPresenters() // results print as tables, as in the shell
 
 const lines = (t: string) => t.split('\n').filter((l) => l.trim())
 

@@ -5,6 +5,9 @@ import { inspect } from 'node:util'
 import { dnsQuery } from '../../src/net/dns.ts'
 import { NET } from '../lab/layout.ts'
 import { agree, crictlPid, kjson, kubectl, labSession, runningPods, ssh, sshOk } from './labkit.ts'
+import { installPresenters } from '../../src/render/presenters.ts'
+
+installPresenters() // results print as tables, as in the shell
 
 const session = await labSession()
 test.after(() => session.close())

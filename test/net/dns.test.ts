@@ -6,6 +6,9 @@ import { NodeHandle, type RunOptions } from '../../src/exec/index.ts'
 import { dnsQuery, parseProbe, PROBE_SCRIPT } from '../../src/net/dns.ts'
 import { NetError } from '../../src/net/errors.ts'
 import { failure, fakeNetSession, labFx, netFx, type Answer } from './fake.ts'
+import { installPresenters } from '../../src/render/presenters.ts'
+
+installPresenters() // results print as tables, as in the shell
 
 const NDOTS_PID = 777
 const inspectJson = (pid: number) => {

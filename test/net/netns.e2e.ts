@@ -9,6 +9,9 @@ import { enterNetns } from '../../src/net/netns.ts'
 import { NetError } from '../../src/net/errors.ts'
 import { labPaths, NODE } from '../lab/layout.ts'
 import { ENV, agree, crictlPid, kjson, labSession, runningPods, sshOk } from './labkit.ts'
+import { installPresenters } from '../../src/render/presenters.ts'
+
+installPresenters() // results print as tables, as in the shell
 
 const session = await labSession()
 test.after(() => session.close())

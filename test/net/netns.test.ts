@@ -10,6 +10,9 @@ import { isMissing } from '../../src/net/discover.ts'
 import { ExecOutput } from '../../src/exec/index.ts'
 import type { RunOptions } from '../../src/exec/index.ts'
 import { CLIENT, connectError, fakeNetSession, labFx, labPods, type Answer } from './fake.ts'
+import { installPresenters } from '../../src/render/presenters.ts'
+
+installPresenters() // results print as tables, as in the shell
 
 const inspectJson = (pid = CLIENT.pid, state = 1) => {
   const j = JSON.parse(labFx('crictl-inspect-client.json'))

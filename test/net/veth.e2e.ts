@@ -4,6 +4,9 @@ import * as assert from 'uvu/assert'
 import { inspect } from 'node:util'
 import { vethOf } from '../../src/net/veth.ts'
 import { agree, crictlPid, labSession, runningPods, sshOk } from './labkit.ts'
+import { installPresenters } from '../../src/render/presenters.ts'
+
+installPresenters() // results print as tables, as in the shell
 
 const session = await labSession()
 test.after(() => session.close())

@@ -5,6 +5,9 @@ import { inspect } from 'node:util'
 import { vethOf } from '../../src/net/veth.ts'
 import { NetError } from '../../src/net/errors.ts'
 import { CLIENT, fakeNetSession, labFx, labPods } from './fake.ts'
+import { installPresenters } from '../../src/render/presenters.ts'
+
+installPresenters() // results print as tables, as in the shell
 
 function route(podFile = 'ip-link-pod-client-stats.json', hostFile = 'ip-link-host-stats.json') {
   return (_n: string, argv: string[]) => {

@@ -13,6 +13,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { Writable } from 'node:stream'
 import { runRecipe, type ReportData } from '../../src/recipes/index.ts'
+import { headlessShell } from '../../src/repl/index.ts'
 import { NODE, RUN_DIR } from '../lab/layout.ts'
 import { labSession } from '../net/labkit.ts'
 import { failures, kinspectRun, scenario, stepFindings } from './lab.ts'
@@ -65,7 +66,7 @@ test('conntrack-full on: the full table fails with count/max and rising drops; "
     const dropsBefore = dropsByHand()
     const listener = connfillListener()
 
-    const report = (await runRecipe('conntrack', { node: NODE, interval: '3s' }, { session, output: sink(), format: 'json' })).toJSON() as ReportData
+    const report = (await runRecipe('conntrack', { node: NODE, interval: '3s' }, { session, shell: headlessShell, output: sink(), format: 'json' })).toJSON() as ReportData
     assert.ok(dropsByHand() > dropsBefore, 'the kernel dropped packets while the recipe ran')
     assert.is(report.exitCode, 1, failures(report).join('\n'))
 

@@ -13,7 +13,7 @@ import { main, parseArgs, type CliIO } from '../../src/cli.ts'
 import { ShellError } from '../../src/repl/errors.ts'
 import { defaultConfig } from '../../src/config.ts'
 import { drive, fakeSession } from '../repl/fake.ts'
-import { startRepl } from '../../src/repl/index.ts'
+import { headlessShell, startRepl } from '../../src/repl/index.ts'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-recipes-'))
 const mine = path.join(tmp, 'mine')
@@ -84,11 +84,11 @@ test('finding: by name (a config folder overrides a shipped recipe), by path, no
 
 test('runRecipe: params validated before anything runs (word style for .run), report streamed and returned', async () => {
   const out = sink()
-  const report = (await runRecipe('good', { who: 'you' }, { session: session(), output: out, color: false })) as { exitCode: number }
+  const report = (await runRecipe('good', { who: 'you' }, { session: session(), shell: headlessShell, output: out, color: false })) as { exitCode: number }
   assert.is(report.exitCode, 0)
   assert.match(out.text(), '  OK    fine you')
   try {
-    await runRecipe('good', { whom: 'x' }, { session: session(), output: sink(), paramStyle: 'word' })
+    await runRecipe('good', { whom: 'x' }, { session: session(), shell: headlessShell, output: sink(), paramStyle: 'word' })
     assert.unreachable()
   } catch (e) {
     assert.match((e as Error).message, 'unknown parameter whom: recipe good takes who (string)')
@@ -97,7 +97,7 @@ test('runRecipe: params validated before anything runs (word style for .run), re
 })
 
 test('the port imports src/recipes/index.ts, and .run in the REPL uses it (flags, word params, summary line)', async () => {
-  const port = recipesPort()
+  const port = recipesPort(headlessShell)
   const { out } = await drive(['.run good who=me', '.run bad', '.run good --dry-run', '.run good nope=1'], { recipes: port, session: session() })
   assert.match(out, '  OK    fine me')
   assert.match(out, "RecipeReport good: OK: 1 ok (exit 0)")
@@ -152,7 +152,7 @@ test('kinspect run: exit 0 nothing failed, 1 a finding failed, 2 a step threw or
 })
 
 test('.run in the REPL: --teach waits for Enter and q stops; change() asks; the lines answered never reach the REPL', async () => {
-  const port = recipesPort()
+  const port = recipesPort(headlessShell)
   const { out } = await drive(['.run good --teach', '', '.run good who=q --teach', 'q', '.run fixer', 'y', '.run fixer', 'n', '6 * 7'], { recipes: port, session: session() })
   assert.match(out, '[1/1] Only step\n  Press Enter to run this step (s = skip it, q = stop here) \n')
   assert.match(out, 'RecipeReport good: OK: 1 ok (exit 0)')
@@ -169,7 +169,7 @@ test('.run in a terminal REPL: the answers typed at the prompts go to the recipe
   const output = new PassThrough()
   let out = ''
   output.on('data', (d) => (out += d))
-  const shell = startRepl({ input, output, session: session(), terminal: true, color: false, recipes: recipesPort() })
+  const shell = startRepl({ input, output, session: session(), terminal: true, color: false, recipes: recipesPort(headlessShell) })
   // Type as a person does: each answer after its question is on screen.
   const typeWhen = async (seen: string, line: string) => {
     for (let i = 0; i < 200 && !out.includes(seen); i++) await new Promise((r) => setTimeout(r, 10))

@@ -8,6 +8,7 @@ import { expandManual, runParsedRecipe, type RunnerOptions } from '../../src/rec
 import { RecipeError, type RecipeReport } from '../../src/recipes/report.ts'
 import { plainProgress, spinner, type Progress } from '../../src/recipes/progress.ts'
 import { fakeSession } from '../repl/fake.ts'
+import { headlessShell } from '../../src/repl/index.ts'
 
 function sink() {
   const s = new PassThrough()
@@ -24,7 +25,7 @@ async function run(body: string, given: Record<string, string> = {}, opts: Parti
   const r = recipe(body, opts.front)
   const calls: string[] = []
   const output = sink()
-  const report = await runParsedRecipe(r, validateParams(r, given), { session: fakeSession({ calls }), output, ...opts })
+  const report = await runParsedRecipe(r, validateParams(r, given), { session: fakeSession({ calls }), shell: headlessShell, output, ...opts })
   await new Promise((res) => setImmediate(res))
   return { report, out: output.text(), calls }
 }
@@ -175,7 +176,7 @@ test('a notebook-style recipe (no ## headings) runs block by block, dot-commands
   const r = parseRecipe('---\nname: nb\nsummary: saved\n---\n# kinspect notebook\n\nFirst.\n\n```js\nconst n = (await pods()).length\n```\n\n> ```text\n> 2\n> ```\n\n```js\n.ns kube-system\n```\n\n```js\nfinding({ severity: \'info\', message: `n=${n} ns=${session.namespace}` })\n```\n', '/r/nb.md')
   const output = sink()
   const session = fakeSession()
-  const report = await runParsedRecipe(r, {}, { session, output })
+  const report = await runParsedRecipe(r, {}, { session, shell: headlessShell, output })
   assert.equal(report.steps.map((s) => s.status), ['none', 'none', 'info'])
   assert.is(report.steps[2].findings[0].message, 'n=2 ns=kube-system')
 })

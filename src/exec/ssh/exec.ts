@@ -4,7 +4,7 @@ import type { ClientChannel } from 'ssh2'
 import { abortedError, checkRun, decode, finish } from '../common.ts'
 import { showArgv, shJoin, withDeadline } from '../quote.ts'
 import { ExecError, type Exec, type ExecOutput, type ExecResult, type RunOptions } from '../types.ts'
-import type { SshPool } from './pool.ts'
+import type { ResolvedHost } from './sshconfig.ts'
 
 /** The command line sent to the node: POSIX-quoted, wrapped in timeout -k, behind sudo -n -- when asked. */
 export function remoteCommand(argv: readonly string[], opts: { timeoutMs: number; sudo?: boolean }): string {
@@ -21,12 +21,29 @@ interface Collected {
   lost: boolean
 }
 
+/** A channel running one command; call release() when it has closed. */
+export interface OpenedChannel {
+  channel: ClientChannel
+  host: ResolvedHost
+  release: () => void
+}
+
+/** What SshExec needs from the connections (SshPool provides them; SshExec knows nothing else of the pool). */
+export interface ChannelSource {
+  /** How ssh_config resolves the node (SshExec reads the user: no sudo for root). */
+  resolve(node: string): Pick<ResolvedHost, 'user'>
+  /** Opens a session channel on the node's connection and starts `command`. */
+  openExec(node: string, command: string, signal?: AbortSignal): Promise<OpenedChannel>
+  /** Ends the node's connection. */
+  closeNode(node: string): Promise<void>
+}
+
 /** A node reached over SSH as an Exec (target "ssh:<node>"). */
 export class SshExec implements Exec {
   readonly target: string
 
   constructor(
-    readonly pool: SshPool,
+    readonly pool: ChannelSource,
     readonly node: string,
   ) {
     if (typeof node !== 'string' || !node || /\s/.test(node)) throw new TypeError(`SshExec: node must be a host name without spaces, received ${JSON.stringify(node)}`)

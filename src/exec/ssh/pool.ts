@@ -5,7 +5,7 @@ import { authError, authHandler, planAuth, type AuthPlan } from './auth.ts'
 import { decideHostKey, loadKnownHosts, preferredHostKeyAlgorithms } from './hostcheck.ts'
 import { Limit } from './limit.ts'
 import { loadConfigTexts, resolveHost, SshConfigError, type ConfigText, type JumpHost, type ResolvedHost } from './sshconfig.ts'
-import { SshExec } from './exec.ts'
+import { SshExec, type ChannelSource, type OpenedChannel } from './exec.ts'
 
 type Ssh2 = typeof import('ssh2')
 
@@ -49,19 +49,12 @@ interface Conn {
   alive: boolean
 }
 
-/** A channel running one command; call release() when it has closed. */
-export interface OpenedChannel {
-  channel: ClientChannel
-  host: ResolvedHost
-  release: () => void
-}
-
 const MAX_JUMP_DEPTH = 8
 // Clients whose 'close' has fired, so ending them again need not wait.
 const closedClients = new WeakSet<Client>()
 
 /** Pooled SSH connections to the nodes, configured by ssh_config and checked against known_hosts. */
-export class SshPool {
+export class SshPool implements ChannelSource {
   readonly #opts: Required<Omit<SshPoolOptions, 'configs' | 'systemConfig'>> & Pick<SshPoolOptions, 'configs' | 'systemConfig'>
   readonly #conns = new Map<string, Conn>()
   readonly #pending = new Map<string, Promise<Conn>>()

@@ -1,14 +1,12 @@
 // svcRules: the kube-proxy rules that implement a Service on a node, compared with its EndpointSlices.
-import { inspect, type InspectOptions } from 'node:util'
 import type { EndpointSlice, Service } from '../../kube/types.ts'
 import type { SessionApi } from '../../session.ts'
-import { renderSvcRules } from '../../render/svc.ts'
-import { colorEnabled } from '../../render/table.ts'
+import { present } from '../../present.ts'
 import { collectRules, type Collected } from './collect.ts'
 import { compareSvcRules } from './compare.ts'
 import { SvcRulesError } from './errors.ts'
 import { hostPort, notProxiedReason, serviceFamilies, svcSpec } from './spec.ts'
-import type { SvcComparison, SvcPortRules, SvcRules, SvcStatus } from './types.ts'
+import { SVC_RULES, type SvcComparison, type SvcPortRules, type SvcRules, type SvcStatus } from './types.ts'
 
 export type * from './types.ts'
 export { SvcRulesError, type SvcRulesErrorKind } from './errors.ts'
@@ -43,10 +41,8 @@ class SvcRulesResult implements SvcRules {
     if (this.backend === undefined) delete this.backend
     if (this.hint === undefined) delete this.hint
   }
-  [inspect.custom](_depth: number, opts: InspectOptions): string {
-    return renderSvcRules(this, { color: colorEnabled(opts?.colors) })
-  }
 }
+present(SvcRulesResult.prototype, SVC_RULES)
 
 const NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
 

@@ -1,4 +1,5 @@
 // Data shapes of svcRules: the kube-proxy rules of one Service on one node, mode-independent.
+import { Presentation } from '../../present.ts'
 
 /** How kube-proxy implements Services on the node. */
 export type ProxyMode = 'iptables' | 'nftables' | 'ipvs'
@@ -176,3 +177,6 @@ export interface SvcRules {
   /** The commands run on the node, as typed in a shell. */
   commands: string[]
 }
+
+/** How svcRules' result prints (src/render/presenters.ts registers the renderer). */
+export const SVC_RULES = new Presentation<SvcRules>('SvcRules')

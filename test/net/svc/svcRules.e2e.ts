@@ -10,6 +10,9 @@ import { KubeError } from '../../../src/kube/index.ts'
 import { svcRules, type SvcRules } from '../../../src/net/svc/index.ts'
 import { labEnvVars, NET, NODE } from '../../lab/layout.ts'
 import { agree } from '../labkit.ts'
+import { installPresenters } from '../../../src/render/presenters.ts'
+
+installPresenters() // results print as tables, as in the shell
 
 const env = { ...process.env, ...labEnvVars() }
 const session = await Session.create({ config: loadConfig({ env }), env })

@@ -6,6 +6,9 @@ import { svcRules, SvcRulesError, listingCommands, type SvcRules } from '../../.
 import { KubeError, type EndpointSlice, type Service } from '../../../src/kube/index.ts'
 import { fakeSession, fx, IPTABLES_IN_NFT_MODE, labService, labSlices, type Answer } from './fake.ts'
 import { IPSET_LIST, IPVS_NAT, IPVSADM_LN, IPVSADM_STATS } from './samples.ts'
+import { installPresenters } from '../../../src/render/presenters.ts'
+
+installPresenters() // results print as tables, as in the shell
 
 const ALL = ['shop/web', 'shop/web-nodeport', 'kube-system/kube-dns', 'default/kubernetes']
 const services = ALL.map(labService)

@@ -1,0 +1,78 @@
+// SshExec over a fake ChannelSource: it needs only resolve/openExec/closeNode, never SshPool itself.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { EventEmitter } from 'node:events'
+import type { ClientChannel } from 'ssh2'
+import { SshExec, type ChannelSource } from '../../../src/exec/ssh/exec.ts'
+import type { ResolvedHost } from '../../../src/exec/ssh/sshconfig.ts'
+import { ExecError } from '../../../src/exec/types.ts'
+
+/** A channel that answers once stdin ends, as sshd does for a short command. */
+class FakeChannel extends EventEmitter {
+  readonly stderr = new EventEmitter()
+  input?: string
+  constructor(private answer: { stdout?: string; stderr?: string; code: number }) {
+    super()
+  }
+  end(input?: string): this {
+    this.input = input
+    setImmediate(() => {
+      if (this.answer.stdout) this.emit('data', Buffer.from(this.answer.stdout))
+      if (this.answer.stderr) this.stderr.emit('data', Buffer.from(this.answer.stderr))
+      this.emit('exit', this.answer.code)
+      this.emit('close')
+    })
+    return this
+  }
+  close(): void {
+    this.emit('close')
+  }
+  signal(): void {}
+  resume(): void {}
+}
+
+function source(user: string, answer: { stdout?: string; stderr?: string; code: number }) {
+  const log = { commands: [] as string[], released: 0, closed: [] as string[], channels: [] as FakeChannel[] }
+  const src: ChannelSource = {
+    resolve: () => ({ user }),
+    openExec: async (node, command) => {
+      log.commands.push(`${node}: ${command}`)
+      const ch = new FakeChannel(answer)
+      log.channels.push(ch)
+      return { channel: ch as unknown as ClientChannel, host: { user } as ResolvedHost, release: () => log.released++ }
+    },
+    closeNode: async (node) => void log.closed.push(node),
+  }
+  return { src, log }
+}
+
+test('runs argv as one quoted command with a deadline on the node; output, exit code and input', async () => {
+  const { src, log } = source('kinspect', { stdout: 'a b\n', code: 0 })
+  const ssh = new SshExec(src, 'lab-1')
+  const out = await ssh.run(['echo', 'a b'], { timeoutMs: 5000, input: 'stdin text' })
+  assert.equal([out.target, out.exitCode, out.stdout, out.argv], ['ssh:lab-1', 0, 'a b\n', ['echo', 'a b']])
+  assert.equal(log.commands, ["lab-1: timeout -k 2 5 echo 'a b'"])
+  assert.is(log.channels[0].input, 'stdin text')
+  await new Promise((r) => setImmediate(r))
+  assert.is(log.released, 1, 'the channel slot is given back once the channel closed')
+})
+
+test('sudo goes through sudo -n, except for root; a non-zero exit is an ExecError naming the node', async () => {
+  const user = source('kinspect', { stderr: 'nope\n', code: 3 })
+  const e = await new SshExec(user.src, 'lab-1').run(['id', '-u'], { sudo: true }).then(() => undefined, (x: unknown) => x)
+  assert.instance(e, ExecError)
+  assert.is((e as ExecError).kind, 'exit')
+  assert.match((e as ExecError).message, /^`id -u` on ssh:lab-1 exited 3: nope$/)
+  assert.equal(user.log.commands, ['lab-1: sudo -n -- timeout -k 2 30 id -u'])
+  const root = source('root', { stdout: '0\n', code: 0 })
+  await new SshExec(root.src, 'lab-1').run(['id', '-u'], { sudo: true })
+  assert.equal(root.log.commands, ['lab-1: timeout -k 2 30 id -u'])
+})
+
+test('close() ends the node\'s connection through the source', async () => {
+  const { src, log } = source('root', { code: 0 })
+  await new SshExec(src, 'lab-2').close()
+  assert.equal(log.closed, ['lab-2'])
+})
+
+test.run()
