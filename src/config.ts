@@ -2,8 +2,9 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { inspect } from 'node:util'
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Pair } from 'yaml'
+import { HintedError } from './errors.ts'
+import { isDnsLabel } from './names.ts'
 
 /** SSH access for nodes whose name matches `match` (an ssh-style pattern: * and ?). */
 export interface NodeRule {
@@ -28,21 +29,18 @@ export interface KinspectConfig {
 }
 
 /** Why the config could not be used; names the file, the key path and the line. */
-export class ConfigError extends Error {
+export class ConfigError extends HintedError<'missing' | 'parse' | 'invalid'> {
   override name = 'ConfigError'
   constructor(
-    public kind: 'missing' | 'parse' | 'invalid',
+    kind: 'missing' | 'parse' | 'invalid',
     public file: string,
     message: string,
-    public hint?: string,
+    hint?: string,
     public keyPath?: string,
     public line?: number,
     cause?: unknown,
   ) {
-    super(message, cause === undefined ? undefined : { cause })
-  }
-  [inspect.custom](): string {
-    return `${this.name} [${this.kind}] ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`
+    super(kind, message, hint, cause)
   }
 }
 
@@ -160,7 +158,6 @@ class Validator {
 const TOP = ['recipeDirs', 'context', 'namespace', 'nodes', 'ssh'] as const
 const NODE_KEYS = ['match', 'user', 'port', 'identityFile', 'proxyJump', 'sudo', 'hostName'] as const
 const SSH_KEYS = ['configFile', 'knownHostsFile'] as const
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 
 /** Parses and validates a config file's text (pure apart from path resolution against the file). */
 export function parseConfig(text: string, file: string, home: string = os.homedir()): KinspectConfig {
@@ -186,7 +183,7 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
         break
       case 'namespace': {
         const ns = v.str('namespace', value)
-        if (!DNS_LABEL.test(ns)) v.fail('namespace', value, 'a namespace name (lowercase letters, digits and -)')
+        if (!isDnsLabel(ns)) v.fail('namespace', value, 'a namespace name (lowercase letters, digits and -)')
         cfg.namespace = ns
         break
       }

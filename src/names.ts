@@ -1,5 +1,6 @@
-// The name rules of kinspect's arguments, in one place: DNS labels (namespaces), DNS subdomains (pods, nodes and most
-// objects), object references ("namespace/name"), and DNS names as an application asks for them (dnsQuery).
+// The name rules of kinspect's arguments, in one place: DNS labels (namespaces, services), DNS subdomains (pods,
+// nodes), references ("namespace/name"), API object names and label keys as the API accepts them in requests, and
+// DNS names as an application asks for them (dnsQuery).
 import { HintedError, received } from './errors.ts'
 
 /** The longest DNS label (RFC 1123), e.g. a namespace. */
@@ -29,15 +30,38 @@ export function isNodeName(s: unknown): s is string {
   return isDnsSubdomain(s)
 }
 
-/** "name" or "namespace/name" of a pod or service: a DNS-label namespace, a DNS-subdomain name; undefined when it is not one. */
-export function parseObjectRef(s: unknown): { namespace?: string; name: string } | undefined {
+/** "name" or "namespace/name" (namespace a DNS label) whose name passes isName; undefined when it is not one. */
+function parseRef(s: unknown, isName: (name: string) => boolean): { namespace?: string; name: string } | undefined {
   if (typeof s !== 'string') return undefined
   const parts = s.split('/')
   if (parts.length > 2) return undefined
   const [namespace, name] = parts.length === 2 ? parts : [undefined, parts[0]]
   if (namespace !== undefined && !isDnsLabel(namespace)) return undefined
-  if (!isDnsSubdomain(name)) return undefined
+  if (!isName(name)) return undefined
   return namespace === undefined ? { name } : { namespace, name }
+}
+
+/** A pod reference, "name" or "namespace/name" (the name a DNS subdomain); undefined when it is not one. */
+export function parsePodRef(s: unknown): { namespace?: string; name: string } | undefined {
+  return parseRef(s, isDnsSubdomain)
+}
+
+/** A service reference, "name" or "namespace/name" (a Service name is a DNS label); undefined when it is not one. */
+export function parseServiceRef(s: unknown): { namespace?: string; name: string } | undefined {
+  return parseRef(s, isDnsLabel)
+}
+
+const OBJECT_NAME = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/
+const LABEL_KEY = /^([A-Za-z0-9][-A-Za-z0-9_.]*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/
+
+/** The name of any API object as a request path takes it (RBAC names like "system:coredns" included); no "/". */
+export function isObjectName(s: unknown): s is string {
+  return typeof s === 'string' && OBJECT_NAME.test(s)
+}
+
+/** A label key: an optional "prefix/" and a name of letters, digits, "-", "_" and ".". */
+export function isLabelKey(s: unknown): s is string {
+  return typeof s === 'string' && LABEL_KEY.test(s)
 }
 
 /** A DNS name as an application asks for it ("web", "web.shop.svc.cluster.local.", "_http._tcp.web"). */
@@ -50,7 +74,8 @@ export const NAME_RULES = {
   'dns-label': { expected: 'a DNS label (1-63 lowercase letters, digits and "-", starting and ending with a letter or digit)', test: isDnsLabel },
   'dns-subdomain': { expected: 'a DNS subdomain (at most 253 characters: lowercase letters, digits, "-" and ".")', test: isDnsSubdomain },
   node: { expected: 'a node name (lowercase letters, digits, "-" and ".")', test: isNodeName },
-  pod: { expected: 'a pod name ("client") or "namespace/name"', test: (s: unknown) => parseObjectRef(s) !== undefined },
+  pod: { expected: 'a pod name ("client") or "namespace/name"', test: (s: unknown) => parsePodRef(s) !== undefined },
+  service: { expected: 'a service name ("web") or "namespace/name"', test: (s: unknown) => parseServiceRef(s) !== undefined },
   'dns-name': { expected: 'a DNS name like "web" or "web.shop.svc.cluster.local."', test: isDnsName },
 } as const
 
@@ -67,7 +92,7 @@ function ruleOf(rule: unknown): (typeof NAME_RULES)[NameRule] {
   throw new NameError('invalid', `rule: expected one of ${Object.keys(NAME_RULES).map((r) => JSON.stringify(r)).join(', ')}, received ${received(rule)}`)
 }
 
-/** Whether value follows the rule ('dns-label', 'dns-subdomain', 'node', 'pod' or 'dns-name'). */
+/** Whether value follows the rule ('dns-label', 'dns-subdomain', 'node', 'pod', 'service' or 'dns-name'). */
 export function isName(rule: NameRule, value: unknown): value is string {
   return ruleOf(rule).test(value)
 }

@@ -4,6 +4,8 @@ import { defaultConfig, nodesToSshConfig, ruleMatches } from './config.ts'
 import { oneLineReason } from './kube/errors.ts'
 import type { Kube, KubeconfigInfo, LoadOptions } from './kube/index.ts'
 import type { NodeHandle, SshPool } from './exec/index.ts'
+import { received } from './errors.ts'
+import { isDnsLabel } from './names.ts'
 import { ShellError } from './repl/errors.ts'
 
 type KubeModule = typeof import('./kube/index.ts')
@@ -49,8 +51,6 @@ export interface SessionOptions {
   config?: KinspectConfig
   env?: Record<string, string | undefined>
 }
-
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 
 function nameOf(o: unknown): string | undefined {
   const x = o as { metadata?: { name?: unknown }; name?: unknown } | null
@@ -145,7 +145,7 @@ export class Session implements SessionApi {
 
   /** Switches context (reads the kubeconfig again; the namespace becomes the context's). */
   setContext(name: string): void {
-    if (typeof name !== 'string' || name === '') throw new ShellError('usage', `context: expected a context name, received ${JSON.stringify(name)}`, 'usage: .ctx NAME')
+    if (typeof name !== 'string' || name === '') throw new ShellError('usage', `context: expected a context name, received ${received(name)}`, 'usage: .ctx NAME')
     const known = this.contexts()
     if (!known.includes(name)) throw new ShellError('notfound', `context "${name}" does not exist`, known.length ? `contexts: ${known.join(', ')}` : 'the kubeconfig defines no contexts')
     const info = this.kubeconfigMod.loadKubeconfig(this.#loadOptions({ context: name }))
@@ -159,7 +159,7 @@ export class Session implements SessionApi {
 
   /** Switches namespace (no network; a missing namespace shows on the next call). */
   setNamespace(ns: string): void {
-    if (typeof ns !== 'string' || !DNS_LABEL.test(ns)) throw new ShellError('usage', `namespace: expected a namespace name (lowercase letters, digits and -), received ${JSON.stringify(ns)}`, 'usage: .ns NAME')
+    if (!isDnsLabel(ns)) throw new ShellError('usage', `namespace: expected a namespace name (lowercase letters, digits and -), received ${received(ns)}`, 'usage: .ns NAME')
     this.#namespace = ns
     this.#kube = undefined
   }
@@ -213,7 +213,7 @@ export class Session implements SessionApi {
   }
 
   node(name: string): NodeHandle {
-    if (typeof name !== 'string' || name === '') throw new ShellError('usage', `node: expected a node name, received ${JSON.stringify(name)}`, "node('local') is this machine; nodes() lists the cluster's")
+    if (typeof name !== 'string' || name === '') throw new ShellError('usage', `node: expected a node name, received ${received(name)}`, "node('local') is this machine; nodes() lists the cluster's")
     let h = this.#nodes.get(name)
     if (!h) {
       const { execMod } = this.#modules()

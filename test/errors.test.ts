@@ -4,6 +4,17 @@ import * as assert from 'uvu/assert'
 import { inspect } from 'node:util'
 import vm from 'node:vm'
 import { HintedError, received } from '../src/errors.ts'
+import { ConfigError } from '../src/config.ts'
+import { SshConfigError } from '../src/exec/ssh/sshconfig.ts'
+import { ExecError } from '../src/exec/types.ts'
+import { KubeError } from '../src/kube/errors.ts'
+import { NameError } from '../src/names.ts'
+import { NetError } from '../src/net/errors.ts'
+import { SvcRulesError } from '../src/net/svc/errors.ts'
+import { RecipeFormatError } from '../src/recipes/format.ts'
+import { ParamError } from '../src/recipes/params.ts'
+import { RecipeError } from '../src/recipes/report.ts'
+import { ShellError, formatError } from '../src/repl/errors.ts'
 
 test('received: strings quoted and clipped at 60 characters; the empty string shows as ""', () => {
   assert.is(received('web'), '"web"')
@@ -47,6 +58,26 @@ test('HintedError: kind, message, hint, cause; prints as "Name [kind] message" a
   assert.is(inspect(e), 'DemoError [invalid] size: expected a number, received "x"\n  hint: e.g. 3')
   assert.is(inspect(new DemoError('invalid', 'no hint')), 'DemoError [invalid] no hint')
   assert.not.ok('cause' in new DemoError('invalid', 'no cause'))
+})
+
+test('one family: every error class is a HintedError with its kind, message, hint and its own fields', () => {
+  const exec = new ExecError('exit', { target: 'ssh:lab-1', argv: ['false'], exitCode: 1 }, '`false` on ssh:lab-1 exited 1', 'pass {nothrow: true}')
+  const kube = new KubeError('notfound', 'pod "x" not found', 'pods() to list', undefined, { status: 404, path: '/api/v1/namespaces/shop/pods/x' })
+  const config = new ConfigError('invalid', '/x/.recipes', '/x/.recipes:3: contxt: expected one of the keys', 'see .recipes.example', 'contxt', 3)
+  const ssh = new SshConfigError('invalid', '/c:2: StrictHostKeyChecking: expected yes, no, ask or accept-new, received maybe')
+  const param = new ParamError('parameter tail (int): expected a whole number, received "ten"', 'usage: kinspect run t [--tail 20]', ['tail'])
+  const format = new RecipeFormatError('/r/t.md', 7, 'name: expected "t"')
+  const all = [exec, kube, config, ssh, param, format, new NetError('invalid', 'n'), new SvcRulesError('parse', 's'), new RecipeError('usage', 'r'), new ShellError('usage', 'u'), new NameError('invalid', 'x')]
+  for (const e of all) {
+    assert.ok(e instanceof HintedError && e instanceof Error, e.name)
+    assert.ok('hint' in e, `${e.name} is an expected failure (printed without a stack)`)
+    assert.is(inspect(e).split('\n')[0], `${e.name} [${e.kind}] ${e.message}`)
+  }
+  assert.equal([exec.kind, exec.target, exec.argv, exec.exitCode, exec.stdout, exec.hint], ['exit', 'ssh:lab-1', ['false'], 1, '', 'pass {nothrow: true}'])
+  assert.equal([kube.status, kube.path, 'server' in kube], [404, '/api/v1/namespaces/shop/pods/x', false])
+  assert.equal([config.kind, config.file, config.keyPath, config.line], ['invalid', '/x/.recipes', 'contxt', 3])
+  assert.equal([param.kind, param.params, format.kind, format.message, format.hint], ['usage', ['tail'], 'invalid', '/r/t.md:7: name: expected "t"', 'docs/recipes.md describes the format'])
+  assert.is(formatError(param), 'error: parameter tail (int): expected a whole number, received "ten"\nhint: usage: kinspect run t [--tail 20]\n')
 })
 
 test.run()

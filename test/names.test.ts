@@ -3,7 +3,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
-import { checkName, isDnsLabel, isDnsName, isDnsSubdomain, isName, isNodeName, NameError, parseObjectRef } from '../src/names.ts'
+import { checkName, isDnsLabel, isDnsName, isDnsSubdomain, isLabelKey, isName, isNodeName, isObjectName, NameError, parsePodRef, parseServiceRef } from '../src/names.ts'
 
 const a = (n: number) => 'a'.repeat(n)
 
@@ -31,14 +31,28 @@ test('every DNS label is a DNS subdomain, and a subdomain of labels joined by do
   fc.assert(fc.property(fc.array(label, { minLength: 1, maxLength: 5 }), (ls) => isDnsSubdomain(ls.join('.')) === (ls.join('.').length <= 253)))
 })
 
-test('object references: "name" or "namespace/name" (namespace a DNS label, name a DNS subdomain)', () => {
-  assert.equal(parseObjectRef('client'), { name: 'client' })
-  assert.equal(parseObjectRef('shop/client'), { namespace: 'shop', name: 'client' })
-  assert.equal(parseObjectRef('kube-system/coredns-7c65d6cfc9-abcde'), { namespace: 'kube-system', name: 'coredns-7c65d6cfc9-abcde' })
-  assert.equal(parseObjectRef(`${a(63)}/${a(253)}`), { namespace: a(63), name: a(253) })
+test('pod references: "name" or "namespace/name" (namespace a DNS label, name a DNS subdomain)', () => {
+  assert.equal(parsePodRef('client'), { name: 'client' })
+  assert.equal(parsePodRef('shop/client'), { namespace: 'shop', name: 'client' })
+  assert.equal(parsePodRef('kube-system/coredns-7c65d6cfc9-abcde'), { namespace: 'kube-system', name: 'coredns-7c65d6cfc9-abcde' })
+  assert.equal(parsePodRef(`${a(63)}/${a(253)}`), { namespace: a(63), name: a(253) })
+  assert.equal(parsePodRef('shop/web.v2'), { namespace: 'shop', name: 'web.v2' })
   for (const bad of ['', '/', 'shop/', '/client', 'a/b/c', 'Shop/client', 'shop/Client', 'a.b/client', `${a(64)}/client`, `shop/${a(254)}`, 'shop/-x', 42, undefined]) {
-    assert.is(parseObjectRef(bad), undefined, String(bad))
+    assert.is(parsePodRef(bad), undefined, String(bad))
   }
+})
+
+test('service references: the name is a DNS label (no dots, at most 63 characters)', () => {
+  assert.equal(parseServiceRef('kube-system/kube-dns'), { namespace: 'kube-system', name: 'kube-dns' })
+  assert.equal(parseServiceRef(a(63)), { name: a(63) })
+  for (const bad of ['web.v2', 'shop/web.v2', a(64), 'Web', 'web-', '-web', 'a/b/c', '']) assert.is(parseServiceRef(bad), undefined, bad)
+})
+
+test('API object names and label keys, as requests take them', () => {
+  for (const ok of ['system:coredns', 'Web', 'user@example.com', 'web-1.v2', '0']) assert.ok(isObjectName(ok), ok)
+  for (const bad of ['', 'a/b', 'a b', '-web', ':x']) assert.not.ok(isObjectName(bad), bad)
+  for (const ok of ['app', 'app.kubernetes.io/name', 'k8s-app', 'A_b']) assert.ok(isLabelKey(ok), ok)
+  for (const bad of ['', 'app/', '/app', 'a b', 'app-', 'x/y/z']) assert.not.ok(isLabelKey(bad), bad)
 })
 
 test('DNS names as applications ask for them: case, "_", a trailing dot, a leading "*" label, 63-character labels', () => {
@@ -54,7 +68,7 @@ test('isName and checkName: one rule by name; checkName says what was expected a
   assert.throws(() => checkName('dns-name', 'a b', 'name'), (e: unknown) => e instanceof NameError && e.kind === 'invalid' && e.message === 'name: expected a DNS name like "web" or "web.shop.svc.cluster.local.", received "a b"')
   assert.throws(() => checkName('dns-label', 42, 'namespace'), /^namespace: expected a DNS label \(1-63 lowercase letters, digits and "-", starting and ending with a letter or digit\), received number 42$/)
   assert.throws(() => checkName('pod', undefined), /^name: expected a pod name \("client"\) or "namespace\/name", received undefined$/)
-  assert.throws(() => isName('dns' as never, 'x'), /^rule: expected one of "dns-label", "dns-subdomain", "node", "pod", "dns-name", received "dns"$/)
+  assert.throws(() => isName('dns' as never, 'x'), /^rule: expected one of "dns-label", "dns-subdomain", "node", "pod", "service", "dns-name", received "dns"$/)
 })
 
 test.run()

@@ -1,4 +1,5 @@
 // Shared by the transports: argument checks, option defaults and result helpers.
+import { received } from '../errors.ts'
 import { showArgv } from './quote.ts'
 import { ExecError, ExecOutput, exitError, type ExecResult, type RunOptions } from './types.ts'
 
@@ -13,27 +14,18 @@ export interface CheckedOptions extends RunOptions {
 /** Validates argv and options before anything runs; throws ExecError kind 'invalid' naming the bad argument. */
 export function checkRun(target: string, argv: readonly string[], opts: RunOptions = {}): CheckedOptions {
   const bad = (what: string) => new ExecError('invalid', { target, argv: Array.isArray(argv) ? [...argv].map(String) : [] }, what)
-  if (!Array.isArray(argv) || argv.length === 0) throw bad(`argv: expected a non-empty array of strings, received ${describe(argv)}`)
+  if (!Array.isArray(argv) || argv.length === 0) throw bad(`argv: expected a non-empty array of strings, received ${received(argv)}`)
   argv.forEach((a, i) => {
-    if (typeof a !== 'string') throw bad(`argv[${i}]: expected a string, received ${describe(a)}`)
+    if (typeof a !== 'string') throw bad(`argv[${i}]: expected a string, received ${received(a)}`)
     if (a.includes('\0')) throw bad(`argv[${i}]: an argument cannot contain a NUL byte`)
   })
   if (argv[0] === '') throw bad('argv[0]: the command name is empty')
-  if (opts === null || typeof opts !== 'object') throw bad(`options: expected an object, received ${describe(opts)}`)
+  if (opts === null || typeof opts !== 'object') throw bad(`options: expected an object, received ${received(opts)}`)
   const timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS
-  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw bad(`timeoutMs: expected a positive number of milliseconds, received ${describe(opts.timeoutMs)}`)
-  if (opts.input !== undefined && typeof opts.input !== 'string') throw bad(`input: expected a string, received ${describe(opts.input)}`)
-  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw bad(`signal: expected an AbortSignal, received ${describe(opts.signal)}`)
+  if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw bad(`timeoutMs: expected a positive number of milliseconds, received ${received(opts.timeoutMs)}`)
+  if (opts.input !== undefined && typeof opts.input !== 'string') throw bad(`input: expected a string, received ${received(opts.input)}`)
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw bad(`signal: expected an AbortSignal, received ${received(opts.signal)}`)
   return { ...opts, timeoutMs }
-}
-
-/** Short description of a value for error messages. */
-export function describe(v: unknown): string {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return `an array of ${v.length}`
-  if (typeof v === 'string') return JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object'
-  return `${typeof v} ${String(v)}`
 }
 
 /** Turns a finished result into the caller's answer: the output, or an error unless nothrow. */

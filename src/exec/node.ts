@@ -1,4 +1,5 @@
 // NodeHandle: a zx-like tagged template over any Exec, where every interpolated value is exactly one argv word.
+import { received } from '../errors.ts'
 import { present } from '../present.ts'
 import { ExecOutput, type Exec, type RunOptions } from './types.ts'
 
@@ -56,8 +57,7 @@ function scalar(v: unknown, where: string): string {
   if (typeof v === 'string') return v
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
   if (v instanceof ExecOutput) return v.text()
-  const got = v === null ? 'null' : v === undefined ? 'undefined' : Array.isArray(v) ? 'a nested array' : typeof v === 'object' ? `${(v as object).constructor?.name ?? 'an object'}` : typeof v
-  throw new TypeError(`node.$: ${where} must be a string, number, boolean or an array of those, received ${got}`)
+  throw new TypeError(`node.$: ${where} must be a string, number, boolean or an array of those, received ${Array.isArray(v) ? 'a nested array' : received(v)}`)
 }
 
 function promiseOf(p: Promise<ExecOutput>): ExecPromise {
@@ -77,7 +77,7 @@ export class NodeHandle {
     readonly exec: Exec,
     readonly defaults: Readonly<RunOptions> = {},
   ) {
-    if (!exec || typeof exec.run !== 'function') throw new TypeError(`NodeHandle: expected an Exec (an object with run()), received ${exec === null ? 'null' : typeof exec}`)
+    if (!exec || typeof exec.run !== 'function') throw new TypeError(`NodeHandle: expected an Exec (an object with run()), received ${received(exec)}`)
     this.$ = (strings, ...values) => {
       if (!Array.isArray(strings) || !('raw' in strings)) throw new TypeError('node.$ is a tagged template: write node.$`cmd ${arg}`, or use node.run([...argv])')
       let argv: string[]
@@ -123,7 +123,7 @@ export class NodeHandle {
 
   /** Runs a POSIX shell script via `sh -s` on stdin; args become $1, $2, …. */
   sh(script: string, args: readonly string[] = [], opts: RunOptions = {}): ExecPromise {
-    if (typeof script !== 'string') return promiseOf(Promise.reject(new TypeError(`sh: expected the script as a string, received ${typeof script}`)))
+    if (typeof script !== 'string') return promiseOf(Promise.reject(new TypeError(`sh: expected the script as a string, received ${received(script)}`)))
     return this.run(['sh', '-s', '--', ...args], { ...opts, input: script })
   }
 }

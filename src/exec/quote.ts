@@ -1,4 +1,5 @@
 // POSIX quoting: argv -> one string any POSIX shell (bash, dash, busybox ash) reads back as the same argv.
+import { received } from '../errors.ts'
 
 const SAFE = /^[A-Za-z0-9_\/.,:=@%+-]+$/
 
@@ -10,7 +11,7 @@ const RESERVED = new Set([
 
 /** Quotes one argument with single quotes; safe under every POSIX sh (no $'…'). */
 export function shQuote(arg: string): string {
-  if (typeof arg !== 'string') throw new TypeError(`shQuote: expected a string, received ${typeof arg}`)
+  if (typeof arg !== 'string') throw new TypeError(`shQuote: expected a string, received ${received(arg)}`)
   if (arg.includes('\0')) throw new TypeError('shQuote: an argument cannot contain a NUL byte')
   if (arg !== '' && SAFE.test(arg)) return arg
   return `'${arg.replace(/'/g, `'\\''`)}'`
@@ -25,7 +26,7 @@ function quoteCommandWord(arg: string): string {
 
 /** Joins an argv into a POSIX command line. */
 export function shJoin(argv: readonly string[]): string {
-  if (!Array.isArray(argv)) throw new TypeError(`shJoin: expected an array of strings, received ${typeof argv}`)
+  if (!Array.isArray(argv)) throw new TypeError(`shJoin: expected an array of strings, received ${received(argv)}`)
   return argv.map((a, i) => (i === 0 ? quoteCommandWord(a) : shQuote(a))).join(' ')
 }
 

@@ -1,5 +1,5 @@
 // The one transport interface: every helper and recipe runs commands through an Exec.
-import { inspect } from 'node:util'
+import { HintedError } from '../errors.ts'
 import { present } from '../present.ts'
 import { showArgv } from './quote.ts'
 
@@ -83,20 +83,11 @@ export type ExecErrorKind = 'exit' | 'timeout' | 'spawn' | 'connect' | 'auth' | 
 
 /** A failed command: same fields as a result, plus kind, hint and cause. */
 export interface ExecError extends ExecResult {}
-export class ExecError extends Error {
+export class ExecError extends HintedError<ExecErrorKind> {
   override name = 'ExecError'
-  constructor(
-    public kind: ExecErrorKind,
-    r: Partial<ExecResult> & { target: string },
-    message: string,
-    public hint?: string,
-    cause?: unknown,
-  ) {
-    super(message, cause === undefined ? undefined : { cause })
+  constructor(kind: ExecErrorKind, r: Partial<ExecResult> & { target: string }, message: string, hint?: string, cause?: unknown) {
+    super(kind, message, hint, cause)
     Object.assign(this, resultFields(r))
-  }
-  [inspect.custom](): string {
-    return `${this.name} [${this.kind}] ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`
   }
 }
 

@@ -1,4 +1,6 @@
 // Kube: the Kubernetes API for the REPL. No I/O at construction; client-node is imported on the first call.
+import { received } from '../errors.ts'
+import { isDnsLabel } from '../names.ts'
 import { present } from '../present.ts'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { KubeError, oneLineReason } from './errors.ts'
@@ -56,7 +58,7 @@ export class Kube {
     opts: KubeOptions = {},
   ) {
     if (typeof source !== 'function' && (!source || typeof source !== 'object' || typeof (source as KubeconfigInfo).server !== 'string')) {
-      throw new KubeError('invalid', `Kube: expected a KubeconfigInfo (from loadKubeconfig()) or a function returning one, received ${source === null ? 'null' : typeof source}`)
+      throw new KubeError('invalid', `Kube: expected a KubeconfigInfo (from loadKubeconfig()) or a function returning one, received ${received(source)}`)
     }
     if (opts.namespace !== undefined) this.namespace = opts.namespace
     this.timeoutMs = opts.timeoutMs ?? 30_000
@@ -77,7 +79,7 @@ export class Kube {
     return this._ns ?? this.info.namespace
   }
   set namespace(ns: string) {
-    if (typeof ns !== 'string' || !/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(ns)) throw new KubeError('invalid', `namespace: expected a namespace name, received ${JSON.stringify(ns)}`)
+    if (!isDnsLabel(ns)) throw new KubeError('invalid', `namespace: expected a namespace name, received ${received(ns)}`)
     this._ns = ns
   }
   /** Selected context name. */
@@ -109,7 +111,7 @@ export class Kube {
 
   /** GET any API path; JSON is parsed, anything else returned as text. */
   async raw(path: string, opts: { timeoutMs?: number; accept?: string } = {}): Promise<any> {
-    if (typeof path !== 'string' || !path.startsWith('/')) throw new KubeError('invalid', `path: expected an API path starting with "/", received ${JSON.stringify(path)}`)
+    if (typeof path !== 'string' || !path.startsWith('/')) throw new KubeError('invalid', `path: expected an API path starting with "/", received ${received(path)}`)
     const r = await this.http.request(path, { timeoutMs: opts.timeoutMs, accept: opts.accept ?? 'application/json, */*' })
     try {
       return JSON.parse(r.body)
@@ -197,14 +199,14 @@ export class Kube {
       const res = await this.resource(r.kind)
       return { kind: res.kind, name: r.name, namespace: res.namespaced ? (r.namespace ?? nsOpt ?? this.namespace) : undefined, uid: r.uid }
     }
-    throw new KubeError('invalid', `target: expected an API object, {kind, name, namespace} or "kind/name", received ${t === null ? 'null' : typeof t}`)
+    throw new KubeError('invalid', `target: expected an API object, {kind, name, namespace} or "kind/name", received ${received(t)}`)
   }
 
   /** Container logs as text (like kubectl logs). */
   async logs(pod: NameArg, opts: LogOptions = {}): Promise<string> {
     const p = parseName(pod, 'pod')
     const ns = p.namespace ?? opts.namespace ?? this.namespace
-    if (opts.tail !== undefined && !(Number.isInteger(opts.tail) && opts.tail >= 0)) throw new KubeError('invalid', `tail: expected a whole number of lines >= 0, received ${JSON.stringify(opts.tail)}`)
+    if (opts.tail !== undefined && !(Number.isInteger(opts.tail) && opts.tail >= 0)) throw new KubeError('invalid', `tail: expected a whole number of lines >= 0, received ${received(opts.tail)}`)
     const q = query({
       container: opts.container,
       previous: opts.previous === true,
@@ -231,7 +233,7 @@ export class Kube {
     } else if (target && typeof target === 'object' && target.metadata?.name && target.kind) {
       ;[kind, arg] = [target.kind, target]
     } else {
-      throw new KubeError('invalid', `target: expected an API object with kind and metadata.name, or "kind/name", received ${target === null ? 'null' : typeof target}`)
+      throw new KubeError('invalid', `target: expected an API object with kind and metadata.name, or "kind/name", received ${received(target)}`)
     }
     const res = await this.resource(kind)
     const p = parseName(arg, 'name')
@@ -268,8 +270,8 @@ export class Kube {
   async top(what: 'nodes', opts?: TopOptions): Promise<NodeUsage[]>
   async top(what?: 'pods', opts?: TopOptions): Promise<PodUsage[]>
   async top(what: 'pods' | 'nodes' = 'pods', opts: TopOptions = {}): Promise<PodUsage[] | NodeUsage[]> {
-    if (what !== 'pods' && what !== 'nodes') throw new KubeError('invalid', `what: expected "pods" or "nodes", received ${JSON.stringify(what)}`)
-    if (opts === null || typeof opts !== 'object') throw new KubeError('invalid', `options: expected an object like {sortBy: 'cpu'}, received ${JSON.stringify(opts)}`)
+    if (what !== 'pods' && what !== 'nodes') throw new KubeError('invalid', `what: expected "pods" or "nodes", received ${received(what)}`)
+    if (opts === null || typeof opts !== 'object') throw new KubeError('invalid', `options: expected an object like {sortBy: 'cpu'}, received ${received(opts)}`)
     const sortBy = checkSort(opts.sortBy)
     const res: ResourceInfo = { ...METRICS, resource: what, kind: what === 'pods' ? 'PodMetrics' : 'NodeMetrics', namespaced: what === 'pods', aliases: [] }
     const metrics = this.list<PodMetrics | NodeMetrics>(res, opts.selector, opts).catch(async (e) => {
@@ -299,7 +301,7 @@ export class Kube {
 
   /** Resolves a kind ("po", "deploy", "Deployment", "deployments.apps") via the built-in table, then discovery. */
   async resource(kind: string): Promise<ResourceInfo> {
-    if (typeof kind !== 'string' || kind.trim() === '') throw new KubeError('invalid', `kind: expected a resource type like "pods" or "deploy", received ${JSON.stringify(kind)}`)
+    if (typeof kind !== 'string' || kind.trim() === '') throw new KubeError('invalid', `kind: expected a resource type like "pods" or "deploy", received ${received(kind)}`)
     const hit = findResource(kind, BUILTIN_RESOURCES)
     if (hit) return hit
     this._resources ??= discoverResources((path, accept) => this.json(path, { accept, timeoutMs: 15_000 }))

@@ -1,5 +1,5 @@
 // KubeError and the pure mapping from HTTP statuses / socket errors to its kinds.
-import { inspect } from 'node:util'
+import { HintedError } from '../errors.ts'
 
 /** Why a Kubernetes call (or loading its configuration) failed. */
 export type KubeErrorKind =
@@ -37,7 +37,7 @@ export interface KubeErrorContext {
 }
 
 /** A failed Kubernetes call or kubeconfig load: kind, message, hint, cause and where it went. */
-export class KubeError extends Error implements KubeErrorContext {
+export class KubeError extends HintedError<KubeErrorKind> implements KubeErrorContext {
   override name = 'KubeError'
   // `declare`: only the context fields that were given become own properties
   declare server?: string
@@ -48,18 +48,9 @@ export class KubeError extends Error implements KubeErrorContext {
   declare file?: string
   declare line?: number
   declare durationMs?: number
-  constructor(
-    public kind: KubeErrorKind,
-    message: string,
-    public hint?: string,
-    cause?: unknown,
-    ctx: KubeErrorContext = {},
-  ) {
-    super(message, cause === undefined ? undefined : { cause })
-    for (const [k, v] of Object.entries(ctx)) if (v !== undefined) (this as any)[k] = v
-  }
-  [inspect.custom](): string {
-    return `${this.name} [${this.kind}] ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`
+  constructor(kind: KubeErrorKind, message: string, hint?: string, cause?: unknown, ctx: KubeErrorContext = {}) {
+    super(kind, message, hint, cause)
+    for (const [k, v] of Object.entries(ctx)) if (v !== undefined) (this as Record<string, unknown>)[k] = v
   }
 }
 

@@ -4,6 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import { KubeError } from './errors.ts'
+import { received } from '../errors.ts'
 
 // `yaml` costs ~60 ms to import: load it (synchronously) on the first parse, not at start-up.
 let yamlMod: typeof import('yaml') | undefined
@@ -124,7 +125,7 @@ function resolveIn(dir: string, p: unknown): string | undefined {
 function namedList<T>(doc: Record<string, unknown>, key: string, inner: string, file: string): { name: string; [k: string]: any }[] {
   const v = doc[key]
   if (v === undefined || v === null) return []
-  if (!Array.isArray(v)) throw new KubeError('yaml', `${file}: "${key}" must be a list, received ${typeof v}`, 'fix the kubeconfig file (see kubectl config view)', undefined, { file })
+  if (!Array.isArray(v)) throw new KubeError('yaml', `${file}: "${key}" must be a list, received ${received(v)}`, 'fix the kubeconfig file (see kubectl config view)', undefined, { file })
   const out: { name: string; [k: string]: any }[] = []
   for (const e of v) {
     if (!isMap(e) || typeof e.name !== 'string' || e.name === '') continue
@@ -185,7 +186,7 @@ export function mergeKubeconfigs(docs: KubeconfigDoc[]): MergedKubeconfig {
 /** Which files kubectl would read, in precedence order, and whether they came from --kubeconfig. */
 export function kubeconfigPaths(opts: LoadOptions = {}): { files: string[]; from: '--kubeconfig' | 'KUBECONFIG' | 'home' } {
   if (opts.kubeconfig !== undefined) {
-    if (typeof opts.kubeconfig !== 'string' || opts.kubeconfig === '') throw new KubeError('invalid', `kubeconfig: expected a file path, received ${JSON.stringify(opts.kubeconfig)}`)
+    if (typeof opts.kubeconfig !== 'string' || opts.kubeconfig === '') throw new KubeError('invalid', `kubeconfig: expected a file path, received ${received(opts.kubeconfig)}`)
     return { files: [path.resolve(opts.kubeconfig)], from: '--kubeconfig' }
   }
   const env = opts.env ?? process.env
@@ -240,8 +241,8 @@ export function selectContext(m: MergedKubeconfig, opts: Pick<LoadOptions, 'cont
   const names = contexts.map((c) => c.name)
   const listed = names.length ? `contexts: ${names.join(', ')}` : 'the kubeconfig defines no contexts'
   const where = m.sources.join(', ')
-  if (opts.context !== undefined && (typeof opts.context !== 'string' || opts.context === '')) throw new KubeError('invalid', `context: expected a context name, received ${JSON.stringify(opts.context)}`, listed)
-  if (opts.namespace !== undefined && (typeof opts.namespace !== 'string' || opts.namespace === '')) throw new KubeError('invalid', `namespace: expected a namespace name, received ${JSON.stringify(opts.namespace)}`)
+  if (opts.context !== undefined && (typeof opts.context !== 'string' || opts.context === '')) throw new KubeError('invalid', `context: expected a context name, received ${received(opts.context)}`, listed)
+  if (opts.namespace !== undefined && (typeof opts.namespace !== 'string' || opts.namespace === '')) throw new KubeError('invalid', `namespace: expected a namespace name, received ${received(opts.namespace)}`)
   const name = opts.context ?? m.currentContext
   if (!name) throw new KubeError('context', `no current-context is set in ${where}`, names.length ? `pick one with --context; ${listed}` : listed)
   const ctx = contexts.find((c) => c.name === name)

@@ -1,5 +1,6 @@
 // Kubernetes quantities ("250m", "1.5Gi", "12e3"): parsed exactly as fractions, rounded as resource.Quantity does.
 import { KubeError } from './errors.ts'
+import { received } from '../errors.ts'
 
 /** A Kubernetes quantity as an exact fraction num/den (den > 0). */
 export interface Fraction {
@@ -30,7 +31,7 @@ const SUFFIX: Record<string, Fraction> = {
 export function parseQuantityExact(q: string, what = 'quantity'): Fraction {
   const m = typeof q === 'string' ? /^([+-]?)(\d*)(?:\.(\d*))?(?:([numkMGTPE]|[KMGTPE]i)|[eE]([+-]?\d+))?$/.exec(q.trim()) : null
   if (!m || (m[2] === '' && (m[3] ?? '') === '')) {
-    throw new KubeError('invalid', `${what}: expected a Kubernetes quantity like "250m", "128974848" or "129Mi", received ${JSON.stringify(q)}`)
+    throw new KubeError('invalid', `${what}: expected a Kubernetes quantity like "250m", "128974848" or "129Mi", received ${received(q)}`)
   }
   const frac = m[3] ?? ''
   let num = BigInt(`${m[2] || '0'}${frac}`) * (m[1] === '-' ? -1n : 1n)

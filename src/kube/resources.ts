@@ -1,4 +1,6 @@
 // Kind names -> REST resources (built-in table, then API discovery), name args and selectors -> URL parts. Pure.
+import { received } from '../errors.ts'
+import { isLabelKey, isObjectName } from '../names.ts'
 import { KubeError } from './errors.ts'
 import type { NameArg, Selector } from './types.ts'
 
@@ -83,34 +85,30 @@ export function apiVersionOf(res: Pick<ResourceInfo, 'group' | 'version'>): stri
   return res.group ? `${res.group}/${res.version}` : res.version
 }
 
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._:@-]*$/
-
 /** Splits "name" / "namespace/name" / {metadata} into parts; validates and names the argument on bad input. */
 export function parseName(arg: NameArg, argName = 'name'): { name: string; namespace?: string } {
   if (arg && typeof arg === 'object' && typeof (arg as any).metadata?.name === 'string') {
     return { name: arg.metadata.name, namespace: arg.metadata.namespace || undefined }
   }
   if (typeof arg !== 'string') {
-    throw new KubeError('invalid', `${argName}: expected "name", "namespace/name" or an object with metadata.name, received ${arg === null ? 'null' : typeof arg}`)
+    throw new KubeError('invalid', `${argName}: expected "name", "namespace/name" or an object with metadata.name, received ${received(arg)}`)
   }
   const parts = arg.split('/')
-  const bad = parts.length > 2 || parts.some((p) => !NAME_RE.test(p))
+  const bad = parts.length > 2 || parts.some((p) => !isObjectName(p))
   if (bad) throw new KubeError('invalid', `${argName}: expected "name" or "namespace/name", received ${JSON.stringify(arg)}`, 'names are lower-case letters, digits, "-" and "."')
   return parts.length === 2 ? { namespace: parts[0], name: parts[1] } : { name: parts[0] }
 }
-
-const SEL_KEY = /^([A-Za-z0-9][-A-Za-z0-9_.]*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/
 
 /** A selector (string, label map or LabelSelector) as the labelSelector query string; validates. */
 export function selectorString(sel: Selector | undefined, argName = 'selector'): string | undefined {
   if (sel === undefined || sel === null || sel === '') return undefined
   if (typeof sel === 'string') return sel.trim() || undefined
-  if (typeof sel !== 'object' || Array.isArray(sel)) throw new KubeError('invalid', `${argName}: expected a label selector string ("app=web") or a map ({app: 'web'}), received ${Array.isArray(sel) ? 'an array' : typeof sel}`)
+  if (typeof sel !== 'object' || Array.isArray(sel)) throw new KubeError('invalid', `${argName}: expected a label selector string ("app=web") or a map ({app: 'web'}), received ${received(sel)}`)
   const out: string[] = []
   const isLabelSelector = 'matchLabels' in sel || 'matchExpressions' in sel
   const labels: Record<string, unknown> = isLabelSelector ? ((sel as any).matchLabels ?? {}) : (sel as Record<string, unknown>)
   for (const [k, v] of Object.entries(labels)) {
-    if (!SEL_KEY.test(k) || typeof v !== 'string') throw new KubeError('invalid', `${argName}: label ${JSON.stringify(k)} must map to a string value, received ${typeof v}`, 'pass options (namespace, allNamespaces) as the second argument: pods(undefined, {namespace: "shop"})')
+    if (!isLabelKey(k) || typeof v !== 'string') throw new KubeError('invalid', `${argName}: label ${JSON.stringify(k)} must map to a string value, received ${received(v)}`, 'pass options (namespace, allNamespaces) as the second argument: pods(undefined, {namespace: "shop"})')
     out.push(`${k}=${v}`)
   }
   for (const e of isLabelSelector ? ((sel as any).matchExpressions ?? []) : []) {
@@ -137,7 +135,7 @@ export function parseSince(v: number | string, argName = 'since'): number {
     }
     if (/^\d+$/.test(v.trim()) && Number(v) > 0) return Number(v)
   }
-  throw new KubeError('invalid', `${argName}: expected seconds or a duration like "90s", "5m", "1h", received ${JSON.stringify(v)}`)
+  throw new KubeError('invalid', `${argName}: expected seconds or a duration like "90s", "5m", "1h", received ${received(v)}`)
 }
 
 /** Builds a query string from defined values ("" when none). */

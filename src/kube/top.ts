@@ -2,6 +2,7 @@
 import { KubeError } from './errors.ts'
 import { addQuantities, ceilMilli, ceilValue, parseQuantityExact, type Fraction } from './quantity.ts'
 import type { Node, NodeMetrics, PodMetrics } from './types.ts'
+import { received } from '../errors.ts'
 
 /** One container's usage. */
 export interface ContainerUsage {
@@ -44,7 +45,7 @@ export type TopSort = 'cpu' | 'memory'
 /** Checks sortBy; throws KubeError naming the accepted values. */
 export function checkSort(sortBy: unknown): TopSort | undefined {
   if (sortBy === undefined || sortBy === 'cpu' || sortBy === 'memory') return sortBy
-  throw new KubeError('invalid', `sortBy: expected "cpu" or "memory", received ${JSON.stringify(sortBy)}`)
+  throw new KubeError('invalid', `sortBy: expected "cpu" or "memory", received ${received(sortBy)}`)
 }
 
 function usageOf(name: string, u: { cpu?: string; memory?: string } | undefined, where: string): { cpu: Fraction; mem: Fraction } {

@@ -1,5 +1,6 @@
 // Parsers and argv builders for conntrack -S, /proc/net/stat/nf_conntrack and conntrack -L. Pure.
-import { NetError, received } from './errors.ts'
+import { received } from '../errors.ts'
+import { NetError } from './errors.ts'
 
 /** One CPU's conntrack statistics; kernel names (insert_failed, early_drop…), all numbers. */
 export interface ConntrackCpuStats {

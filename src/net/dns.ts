@@ -3,7 +3,9 @@ import type { NodeHandle } from '../exec/node.ts'
 import type { ExecOutput, RunOptions } from '../exec/types.ts'
 import { present } from '../present.ts'
 import { discoverPid } from './discover.ts'
-import { NetError, received } from './errors.ts'
+import { received } from '../errors.ts'
+import { isDnsName } from '../names.ts'
+import { NetError } from './errors.ts'
 import { enterNetns } from './netns.ts'
 import { fetchPod, hostNetworkError, nodeName, onNode, rootOn, type NetSession, type PodArg } from './pods.ts'
 import { countDots, nextIndex, parseResolvConf, searchCandidates, type Candidate, type ResolvConf, type ResolverKind } from './resolvconf.ts'
@@ -51,7 +53,6 @@ export function parseProbe(text: string): { libc: ResolverKind | 'unknown'; tool
   return { libc: libc === 'musl' || libc === 'glibc' ? libc : 'unknown', tools, resolv: i >= 0 ? text.slice(i + '#kinspect resolv.conf\n'.length) : undefined }
 }
 
-const NAME_RE = /^(?=.{1,254}$)([A-Za-z0-9_*]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
 const RETRY_NEXT_SERVER = new Set(['TIMEOUT', 'CONNREFUSED', 'ERROR', 'SERVFAIL', 'REFUSED', 'NOTIMP'])
 const MAX_QUERIES = 40
 
@@ -63,7 +64,7 @@ function isNodeArg(v: unknown): boolean {
 
 /** Validates dnsQuery's arguments (NetError 'invalid' naming the bad one). Pure. */
 export function checkDnsArgs(name: unknown, opts: unknown): asserts opts is DnsQueryOptions {
-  if (typeof name !== 'string' || !NAME_RE.test(name)) throw new NetError('invalid', `name: expected a DNS name like "web" or "web.shop.svc.cluster.local.", received ${received(name)}`)
+  if (!isDnsName(name)) throw new NetError('invalid', `name: expected a DNS name like "web" or "web.shop.svc.cluster.local.", received ${received(name)}`)
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts)) throw new NetError('invalid', `options: expected an object like {from: 'client'}, received ${received(opts)}`)
   const o = opts as DnsQueryOptions
   if (o.from === undefined) throw new NetError('invalid', 'from: dnsQuery needs a pod or node to query from', "e.g. dnsQuery('web', {from: 'client'}) or dnsQuery('web', {from: node('lab-1')})")

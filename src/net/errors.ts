@@ -36,13 +36,3 @@ export class NetError extends HintedError<NetErrorKind> {
     super(kind, message, hint, cause)
   }
 }
-
-/** Short description of a received value for argument errors. */
-export function received(v: unknown): string {
-  if (v === null) return 'null'
-  if (v === undefined) return 'undefined'
-  if (Array.isArray(v)) return 'an array'
-  if (typeof v === 'string') return JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v)
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'an object'
-  return `${typeof v} ${String(v)}`
-}

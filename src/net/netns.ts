@@ -6,6 +6,7 @@ import { discoverPid } from './discover.ts'
 import { cgroupMatchesPod, procCgroupArgv, type PidMethod } from './pid.ts'
 import { checkEnterable, fetchPod, onNode, rootOn, type NetSession, type PodArg, type PodRef } from './pods.ts'
 import { NETNS_INFO, type MethodAttempt, type NetnsInfo } from './types.ts'
+import { received } from '../errors.ts'
 
 export type { NetnsInfo } from './types.ts'
 
@@ -160,7 +161,7 @@ export class NetnsHandle {
 
   /** Runs a POSIX script with the node's sh inside the netns; args become $1, $2, …. */
   sh(script: string, args: readonly string[] = [], opts: RunOptions = {}): ExecPromise {
-    if (typeof script !== 'string') return execPromise(Promise.reject(new TypeError(`sh: expected the script as a string, received ${typeof script}`)))
+    if (typeof script !== 'string') return execPromise(Promise.reject(new TypeError(`sh: expected the script as a string, received ${received(script)}`)))
     return this.run(['sh', '-s', '--', ...args], { ...opts, input: script })
   }
 

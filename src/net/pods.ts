@@ -3,7 +3,9 @@ import type { NodeHandle } from '../exec/node.ts'
 import { ExecError } from '../exec/types.ts'
 import type { Pod } from '../kube/types.ts'
 import type { SessionApi } from '../session.ts'
-import { NetError, received } from './errors.ts'
+import { received } from '../errors.ts'
+import { parsePodRef } from '../names.ts'
+import { NetError } from './errors.ts'
 
 /** What the helpers need from a session (the real Session and test fakes both satisfy it). */
 export type NetSession = Pick<SessionApi, 'kube' | 'node' | 'namespace'> & { load?: () => Promise<void> }
@@ -27,16 +29,14 @@ export interface PodRef {
   pod: Pod
 }
 
-const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
-
 /** Validates a pod argument and splits it into namespace (if given) and name. Pure. */
 export function parsePodArg(arg: unknown, argName = 'pod'): { namespace?: string; name: string } {
   const bad = () =>
     new NetError('invalid', `${argName}: expected a pod name ("client"), "namespace/name" or a pod object, received ${received(arg)}`, `e.g. enterNetns('shop/client'), or pass await pod('client')`)
   if (typeof arg === 'string') {
-    const parts = arg.split('/')
-    if (parts.length > 2 || parts.some((p) => !NAME.test(p))) throw bad()
-    return parts.length === 2 ? { namespace: parts[0], name: parts[1] } : { name: parts[0] }
+    const ref = parsePodRef(arg)
+    if (!ref) throw bad()
+    return ref
   }
   if (arg && typeof arg === 'object') {
     const m = (arg as { metadata?: { name?: unknown; namespace?: unknown } }).metadata

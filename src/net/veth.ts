@@ -1,6 +1,7 @@
 // vethOf: the host-side interface paired with a pod's eth0 (by ifindex/iflink, read with netlink: ip -j, never /sys).
 import { present } from '../present.ts'
-import { NetError, received } from './errors.ts'
+import { received } from '../errors.ts'
+import { NetError } from './errors.ts'
 import { pairVeth, parseIpJson } from './iplink.ts'
 import { enterNetns } from './netns.ts'
 import { fetchPod, onNode, rootOn, type NetSession, type PodArg } from './pods.ts'

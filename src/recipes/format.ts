@@ -1,9 +1,10 @@
 // The recipe file format: YAML front matter (name, summary, params, changes) and Markdown steps. Pure.
 import path from 'node:path'
 import vm from 'node:vm'
-import { inspect } from 'node:util'
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type YAMLMap } from 'yaml'
 import { describeYamlNode } from '../config.ts'
+import { HintedError } from '../errors.ts'
+import { isDnsLabel } from '../names.ts'
 import { isDotCommand, JS_LANGS, SH_LANGS, WRONG_CODE_LANGS, scanMarkdown, type MdToken } from './markdown.ts'
 import { isParamType, parseParamValue, PARAM_TYPES, type ParamDef, type ParamType } from './params.ts'
 
@@ -44,19 +45,15 @@ export interface Recipe {
 }
 
 /** A malformed recipe file: the file, the line and what was expected there. */
-export class RecipeFormatError extends Error {
+export class RecipeFormatError extends HintedError<'invalid'> {
   override name = 'RecipeFormatError'
-  readonly kind = 'invalid'
   constructor(
     public file: string,
     public line: number,
     public what: string,
-    public hint = 'docs/recipes.md describes the format',
+    hint = 'docs/recipes.md describes the format',
   ) {
-    super(`${file}:${line}: ${what}`)
-  }
-  [inspect.custom](): string {
-    return `${this.name} ${this.message}\n  hint: ${this.hint}`
+    super('invalid', `${file}:${line}: ${what}`, hint)
   }
 }
 
@@ -64,7 +61,6 @@ const TOP_KEYS = ['name', 'summary', 'params', 'changes'] as const
 const PARAM_KEYS = ['name', 'type', 'default', 'required', 'description', 'example'] as const
 /** Parameter names the runner itself uses (kinspect run NAME --teach ...). */
 export const RESERVED_PARAMS = new Set(['teach', 'dry-run', 'dryRun', 'yes', 'y', 'o', 'output', 'help'])
-const RECIPE_NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/
 const PARAM_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/
 
 /** The recipe name a file must declare: its base name without .md. */
@@ -131,7 +127,7 @@ function frontMatter(yamlText: string, file: string, firstLine: number): FrontMa
     return { value: ((v as { value: string }).value).trim(), line: lineOf(v) }
   }
   const name = str('name')
-  if (!RECIPE_NAME.test(name.value)) throw new RecipeFormatError(file, name.line, `name: expected lowercase letters, digits and "-" (like crashloop or node-disk), received ${JSON.stringify(name.value)}`)
+  if (!isDnsLabel(name.value)) throw new RecipeFormatError(file, name.line, `name: expected lowercase letters, digits and "-" (like crashloop or node-disk), received ${JSON.stringify(name.value)}`)
   const summary = str('summary')
   if (summary.value.includes('\n')) throw new RecipeFormatError(file, summary.line, 'summary: expected one line (it is what `kinspect recipes` lists)')
   let changes = false

@@ -4,6 +4,7 @@ import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { hasFrontMatter, parseRecipe, recipeNameOf, RecipeFormatError, type Recipe } from './format.ts'
 import { RecipeError } from './report.ts'
+import { received } from '../errors.ts'
 
 /** The recipes/ folder shipped with kinspect (beside src/ and dist/). */
 export const SHIPPED_DIR = fileURLToPath(new URL('../../recipes/', import.meta.url)).replace(/[\\/]$/, '')
@@ -97,7 +98,7 @@ function distance(a: string, b: string): number {
 
 /** Finds a recipe by name (first folder that has NAME.md wins) or by path; RecipeError('notfound') lists what exists. */
 export async function findRecipe(nameOrPath: string, opts: { dirs: readonly RecipeDir[]; cwd?: string }): Promise<Recipe> {
-  if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '') throw new RecipeError('usage', `recipe: expected a recipe name or a path to a .md file, received ${JSON.stringify(nameOrPath)}`, 'kinspect recipes lists them')
+  if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '') throw new RecipeError('usage', `recipe: expected a recipe name or a path to a .md file, received ${received(nameOrPath)}`, 'kinspect recipes lists them')
   if (isPathLike(nameOrPath)) return loadRecipeFile(path.resolve(opts.cwd ?? process.cwd(), nameOrPath))
   for (const d of opts.dirs) {
     for (const ext of ['.md', '.markdown']) {

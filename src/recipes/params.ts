@@ -1,5 +1,6 @@
 // Recipe parameters: the types, parsing one value, and validating what the user passed before anything runs.
-import { inspect } from 'node:util'
+import { HintedError } from '../errors.ts'
+import { isDnsLabel, isNodeName, parsePodRef, parseServiceRef } from '../names.ts'
 
 /** The types a recipe parameter can have. */
 export type ParamType = 'string' | 'int' | 'bool' | 'duration' | 'pod' | 'node' | 'service'
@@ -21,8 +22,6 @@ export interface ParamDef {
 /** What a parsed parameter value can be. */
 export type ParamValue = string | number | boolean | undefined
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
-const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/
 const UNITS: Record<string, number> = { ms: 0.001, s: 1, m: 60, h: 3600, d: 86400 }
 
 interface TypeInfo {
@@ -32,13 +31,13 @@ interface TypeInfo {
   parse(text: string): ParamValue | Error
 }
 
-function namespacedName(kind: string, text: string): string | Error {
+function namespacedName(kind: 'pod' | 'service', text: string): string | Error {
+  if ((kind === 'pod' ? parsePodRef : parseServiceRef)(text)) return text
   const parts = text.split('/')
   if (parts.length > 2) return new Error(`more than one "/"`)
   const [ns, name] = parts.length === 2 ? parts : [undefined, parts[0]]
-  if (ns !== undefined && !DNS_LABEL.test(ns)) return new Error(`namespace ${JSON.stringify(ns)} is not a namespace name`)
-  if (!DNS_SUBDOMAIN.test(name)) return new Error(`${JSON.stringify(name)} is not a ${kind} name (lowercase letters, digits, "-" and ".")`)
-  return text
+  if (ns !== undefined && !isDnsLabel(ns)) return new Error(`namespace ${JSON.stringify(ns)} is not a namespace name`)
+  return new Error(`${JSON.stringify(name)} is not a ${kind} name (lowercase letters, digits, "-"${kind === 'pod' ? ' and "."' : ''})`)
 }
 
 /** Seconds in a duration like "90s", "5m", "1h30m", "500ms", or a bare number of seconds. */
@@ -71,7 +70,7 @@ export const PARAM_TYPES: Record<ParamType, TypeInfo> = {
   },
   duration: { expected: 'a duration like 90s, 5m, 1h30m or 500ms (a bare number is seconds)', example: '5m', parse: parseDuration },
   pod: { expected: 'a pod name, or namespace/name', example: 'web-7d4b9c6f5-x2x7p', parse: (t) => namespacedName('pod', t) },
-  node: { expected: 'a node name', example: 'lab-1', parse: (t) => (DNS_SUBDOMAIN.test(t) ? t : new Error(`${JSON.stringify(t)} is not a node name (lowercase letters, digits, "-" and ".")`)) },
+  node: { expected: 'a node name', example: 'lab-1', parse: (t) => (isNodeName(t) ? t : new Error(`${JSON.stringify(t)} is not a node name (lowercase letters, digits, "-" and ".")`)) },
   service: { expected: 'a service name, or namespace/name', example: 'web', parse: (t) => namespacedName('service', t) },
 }
 
@@ -94,18 +93,14 @@ export function exampleOf(def: ParamDef): string {
 }
 
 /** Why the given parameters cannot be used; names each parameter, its type and an example. */
-export class ParamError extends Error {
+export class ParamError extends HintedError<'usage'> {
   override name = 'ParamError'
-  readonly kind = 'usage'
   constructor(
     message: string,
-    public hint?: string,
+    hint?: string,
     public params: string[] = [],
   ) {
-    super(message)
-  }
-  [inspect.custom](): string {
-    return `${this.name} ${this.message}${this.hint ? `\n  hint: ${this.hint}` : ''}`
+    super('usage', message, hint)
   }
 }
 

@@ -1,5 +1,5 @@
 // What a recipe run produces: findings per step, the summary and the exit code; finding() validation.
-import { HintedError } from '../errors.ts'
+import { HintedError, received } from '../errors.ts'
 import { present } from '../present.ts'
 import { ExecOutput } from '../exec/types.ts'
 import { stripAnsi } from '../ansi.ts'
@@ -151,16 +151,9 @@ function clip(text: string, max = MAX_OUTPUT): string {
   return text.length > max ? `${text.slice(0, max)}\n… (${text.length - max} more characters)` : text
 }
 
-function got(v: unknown): string {
-  if (v === null) return 'null'
-  if (Array.isArray(v)) return 'an array'
-  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 30 ? `${v.slice(0, 30)}…` : v)}`
-  return typeof v === 'object' ? 'an object' : `${typeof v} ${String(v)}`
-}
-
 /** Checks what recipe code passed to finding() and returns a clean Finding; throws RecipeError naming the field. */
 export function validateFinding(input: unknown): Finding {
-  const bad = (field: string, expected: string, v: unknown) => new RecipeError('usage', `finding(): ${field}: expected ${expected}, received ${got(v)}`, "finding({severity: 'fail', message: '…', evidence: {command, output}, remedy: '…'})")
+  const bad = (field: string, expected: string, v: unknown) => new RecipeError('usage', `finding(): ${field}: expected ${expected}, received ${received(v)}`, "finding({severity: 'fail', message: '…', evidence: {command, output}, remedy: '…'})")
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw bad('argument', 'an object {severity, message, evidence?, remedy?}', input)
   const f = input as Record<string, unknown>
   for (const k of Object.keys(f)) if (!['severity', 'message', 'evidence', 'remedy'].includes(k)) throw bad(`unknown field ${JSON.stringify(k)}`, 'only severity, message, evidence, remedy', f[k])

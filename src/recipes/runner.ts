@@ -11,6 +11,7 @@ import type { ParamDef, ParamValue } from './params.ts'
 import { LineReader, noProgress, plainProgress, spinner, type Progress } from './progress.ts'
 import { RecipeError, RecipeReport, validateFinding, worst, type StepReport } from './report.ts'
 import type { LineSource, StartShell } from './types.ts'
+import { received } from '../errors.ts'
 
 /** How to run a recipe. */
 export interface RunnerOptions {
@@ -152,8 +153,8 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
     current.findings.push(clean)
   }
   const change = async (description: unknown, action: unknown): Promise<unknown> => {
-    if (typeof description !== 'string' || description.trim() === '') throw new RecipeError('usage', `change(): expected a description of the change as the first argument, received ${typeof description}`, "change('restart kubelet on lab-1', () => node('lab-1').$`systemctl restart kubelet`)")
-    if (typeof action !== 'function') throw new RecipeError('usage', `change(): expected a function that makes the change as the second argument, received ${typeof action}`)
+    if (typeof description !== 'string' || description.trim() === '') throw new RecipeError('usage', `change(): expected a description of the change as the first argument, received ${received(description)}`, "change('restart kubelet on lab-1', () => node('lab-1').$`systemctl restart kubelet`)")
+    if (typeof action !== 'function') throw new RecipeError('usage', `change(): expected a function that makes the change as the second argument, received ${received(action)}`)
     if (!recipe.changes) throw new RecipeError('usage', `change(): recipe ${recipe.name} declares changes: false, so it may not change anything`, `set changes: true in ${recipe.file}'s front matter; the runner will then ask before each change`)
     const step = current
     let applied = opts.yes === true

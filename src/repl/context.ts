@@ -8,6 +8,7 @@ import { checkName, isName } from '../names.ts'
 import { searchCandidates } from '../net/resolvconf.ts'
 import type { KubeApi, NameKind, SessionApi } from '../session.ts'
 import { ShellError } from './errors.ts'
+import { received } from '../errors.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -132,7 +133,7 @@ const DEFS = [
   net('conntrackStats', "conntrackStats('node') — conntrack -S, count and max on a node", 'node'),
   net('conntrackList', "conntrackList('node', {filter}) — conntrack -L flows on a node", 'node'),
   helper('searchCandidates', "searchCandidates('name', resolvConf, 'glibc'|'musl') — the names a resolver tries, in order (dnsQuery's walk)", searchCandidates),
-  helper('isName', "isName('dns-label'|'dns-subdomain'|'node'|'pod'|'dns-name', value) — whether value is such a name", isName),
+  helper('isName', "isName('dns-label'|'dns-subdomain'|'node'|'pod'|'service'|'dns-name', value) — whether value is such a name", isName),
   helper('checkName', "checkName(rule, value, 'what') — value, or an error saying what was expected and received", checkName),
   helper('eventTime', 'eventTime(event) — when an event last happened (what events() sorts by)', eventTime),
   helper('sortEvents', 'sortEvents(events) — events oldest first, as events() and describe() order them', sortEvents),
@@ -142,7 +143,7 @@ const DEFS = [
     group: 'data',
     help: "q(obj, 'query') — json-query over any value, e.g. q(await pods(), '[*].metadata.name')",
     make: () => (obj: unknown, query: string): unknown => {
-      if (typeof query !== 'string' || query === '') throw new ShellError('usage', `q: expected a json-query string as the second argument, received ${typeof query}`, "e.g. q(await pods(), '[*].metadata.name')")
+      if (typeof query !== 'string' || query === '') throw new ShellError('usage', `q: expected a json-query string as the second argument, received ${received(query)}`, "e.g. q(await pods(), '[*].metadata.name')")
       const jsonQuery = require('json-query') as (q: string, o: { data: unknown }) => { value: unknown }
       return jsonQuery(query, { data: plainData(obj) }).value
     },

@@ -163,3 +163,50 @@ export function boundaryViolations(g: Graph, rule: BoundaryRule): string[] {
     .filter((e) => (rule.only ? under(e.from, rule.only) && !under(e.from, rule.except) : !under(e.from, rule.allowed)))
     .map((e) => `${e.from}:${e.line} ${e.kind === 'type' || e.kind === 'type-expr' ? 'imports types from' : 'imports'} ${e.to} (${rule.name})`)
 }
+
+/** Where code defines util.inspect.custom: `[inspect.custom]` members and defineProperty(x, inspect.custom, …) calls, by line. */
+export function inspectCustomDefinitions(code: string, file = 'x.ts'): number[] {
+  const sf = ts.createSourceFile(file, code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS)
+  const isCustom = (e: ts.Node | undefined) => e !== undefined && /(^|\.)inspect\.custom$/.test(e.getText(sf))
+  const lines: number[] = []
+  const visit = (n: ts.Node): void => {
+    const member = (ts.isMethodDeclaration(n) || ts.isPropertyDeclaration(n) || ts.isPropertyAssignment(n) || ts.isGetAccessorDeclaration(n)) && ts.isComputedPropertyName(n.name) && isCustom(n.name.expression)
+    const define = ts.isCallExpression(n) && /defineProperty$/.test(n.expression.getText(sf)) && isCustom(n.arguments[1])
+    if (member || define) lines.push(sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1)
+    ts.forEachChild(n, visit)
+  }
+  visit(sf)
+  return lines
+}
+
+/** The classes a file declares with the class they extend (undefined: none). */
+export function classesOf(code: string, file = 'x.ts'): { name: string; extends?: string; line: number }[] {
+  const sf = ts.createSourceFile(file, code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS)
+  const out: { name: string; extends?: string; line: number }[] = []
+  const visit = (n: ts.Node): void => {
+    if ((ts.isClassDeclaration(n) || ts.isClassExpression(n)) && n.name) {
+      const ext = n.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression
+      out.push({ name: n.name.text, extends: ext?.getText(sf), line: sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1 })
+    }
+    ts.forEachChild(n, visit)
+  }
+  visit(sf)
+  return out
+}
+
+/** Error classes that are not in the HintedError family: every class extending Error (or named *Error) must reach HintedError. */
+export function strayErrorClasses(files: Record<string, string>): string[] {
+  const all = Object.entries(files).flatMap(([file, code]) => classesOf(code, file).map((c) => ({ ...c, file })))
+  const parent = new Map(all.map((c) => [c.name, c.extends]))
+  const reaches = (name: string | undefined, seen = new Set<string>()): boolean => {
+    if (name === 'HintedError') return true
+    if (!name || seen.has(name) || !parent.has(name)) return false
+    seen.add(name)
+    return reaches(parent.get(name)?.replace(/<.*$/, ''), seen)
+  }
+  return all
+    .filter((c) => !(c.name === 'HintedError' && c.extends === 'Error'))
+    .filter((c) => c.name.endsWith('Error') || /^(Error|TypeError|RangeError)$/.test(c.extends ?? ''))
+    .filter((c) => !reaches(c.extends?.replace(/<.*$/, '')))
+    .map((c) => `${c.file}:${c.line} class ${c.name} extends ${c.extends ?? 'nothing'}`)
+}

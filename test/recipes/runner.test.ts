@@ -73,7 +73,7 @@ test('a step that throws: error with its hint, the rest skipped, exit 2', async 
 test('finding() is validated: warn/fail need a remedy, severity and fields are checked', async () => {
   const cases: [string, RegExp][] = [
     ["finding({ severity: 'fail', message: 'broken' })", /a 'fail' finding needs a remedy/],
-    ["finding({ severity: 'bad', message: 'm' })", /severity: expected 'ok', 'info', 'warn' or 'fail', received the string "bad"/],
+    ["finding({ severity: 'bad', message: 'm' })", /severity: expected 'ok', 'info', 'warn' or 'fail', received "bad"/],
     ["finding({ severity: 'ok', message: '' })", /message: expected a non-empty string/],
     ["finding({ severity: 'ok', message: 'm', evidence: { command: 'c', output: 5 } })", /evidence.output: expected what the command printed, as a string, received number 5/],
     ["finding({ severity: 'ok', message: 'm', colour: 'red' })", /unknown field "colour"/],

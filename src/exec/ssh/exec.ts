@@ -5,6 +5,7 @@ import { abortedError, checkRun, decode, finish } from '../common.ts'
 import { showArgv, shJoin, withDeadline } from '../quote.ts'
 import { ExecError, type Exec, type ExecOutput, type ExecResult, type RunOptions } from '../types.ts'
 import type { ResolvedHost } from './sshconfig.ts'
+import { received } from '../../errors.ts'
 
 /** The command line sent to the node: POSIX-quoted, wrapped in timeout -k, behind sudo -n -- when asked. */
 export function remoteCommand(argv: readonly string[], opts: { timeoutMs: number; sudo?: boolean }): string {
@@ -46,7 +47,7 @@ export class SshExec implements Exec {
     readonly pool: ChannelSource,
     readonly node: string,
   ) {
-    if (typeof node !== 'string' || !node || /\s/.test(node)) throw new TypeError(`SshExec: node must be a host name without spaces, received ${JSON.stringify(node)}`)
+    if (typeof node !== 'string' || !node || /\s/.test(node)) throw new TypeError(`SshExec: node must be a host name without spaces, received ${received(node)}`)
     this.target = `ssh:${node}`
   }
 

@@ -4,6 +4,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { matchGlob, matchPatternList } from './pattern.ts'
+import { HintedError, received } from '../../errors.ts'
 
 /** One config file's text; `kind` decides where relative Include paths point (~/.ssh or /etc/ssh). */
 export interface ConfigText {
@@ -57,11 +58,8 @@ export interface ResolveOptions {
 }
 
 /** A config file that cannot be used; names the file and line. */
-export class SshConfigError extends Error {
+export class SshConfigError extends HintedError<'invalid' | 'unreadable'> {
   override name = 'SshConfigError'
-  constructor(message: string, public hint?: string) {
-    super(message)
-  }
 }
 
 interface Line {
@@ -80,7 +78,7 @@ export function parseConfigLines(text: string, file = '<config>'): Line[] {
     const where = `${file}:${i + 1}`
     const m = raw.match(/^\s*([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+|$)(.*)$/)
     if (!m) {
-      if (raw.trim() && !raw.trim().startsWith('#')) throw new SshConfigError(`${where}: cannot parse line: ${raw.trim()}`)
+      if (raw.trim() && !raw.trim().startsWith('#')) throw new SshConfigError('invalid', `${where}: cannot parse line: ${raw.trim()}`)
       return
     }
     out.push({ keyword: m[1].toLowerCase(), args: splitArgs(m[2], where), where })
@@ -114,14 +112,14 @@ function splitArgs(s: string, where: string): string[] {
       has = true
     }
   }
-  if (quote) throw new SshConfigError(`${where}: unterminated quote`)
+  if (quote) throw new SshConfigError('invalid', `${where}: unterminated quote`)
   if (has) args.push(cur)
   return args
 }
 
 /** Resolves NAME through config texts (user file first, then system), like `ssh -G NAME`. */
 export function resolveHost(name: string, configs: string | ConfigText | readonly (string | ConfigText)[], opts: ResolveOptions = {}): ResolvedHost {
-  if (typeof name !== 'string' || !name || /\s/.test(name)) throw new SshConfigError(`host name: expected a non-empty name without spaces, received ${JSON.stringify(name)}`)
+  if (typeof name !== 'string' || !name || /\s/.test(name)) throw new SshConfigError('invalid', `host name: expected a non-empty name without spaces, received ${received(name)}`)
   const home = opts.home ?? os.homedir()
   const localUser = opts.localUser ?? os.userInfo().username
   const texts = (Array.isArray(configs) ? configs : [configs]).map((c: string | ConfigText) => (typeof c === 'string' ? { text: c, kind: 'user' as const } : c))
@@ -137,7 +135,7 @@ export function resolveHost(name: string, configs: string | ConfigText | readonl
       const crit = args[i].replace(/^!/, '').toLowerCase()
       if (crit === 'all') continue
       const arg = args[++i]
-      if (arg === undefined) throw new SshConfigError(`${where}: Match ${crit} needs an argument`)
+      if (arg === undefined) throw new SshConfigError('invalid', `${where}: Match ${crit} needs an argument`)
       const subjects: Record<string, string> = { host: current('hostname') ?? name, originalhost: name, user: current('user') ?? localUser, localuser: localUser }
       const subject = Object.hasOwn(subjects, crit) ? subjects[crit] : undefined
       // Unsupported criteria (exec, canonical, final, …) never match: safer than guessing.
@@ -151,14 +149,14 @@ export function resolveHost(name: string, configs: string | ConfigText | readonl
     let active = true
     for (const l of lines) {
       if (l.keyword === 'host') {
-        if (!l.args.length) throw new SshConfigError(`${l.where}: Host needs at least one pattern`)
+        if (!l.args.length) throw new SshConfigError('invalid', `${l.where}: Host needs at least one pattern`)
         active = matchPatternList(l.args, name) === 'match'
       } else if (l.keyword === 'match') {
         active = evalMatch(l.args, l.where)
       } else if (!active) {
         continue
       } else if (l.keyword === 'include') {
-        if (depth >= MAX_INCLUDE_DEPTH) throw new SshConfigError(`${l.where}: Include nested more than ${MAX_INCLUDE_DEPTH} deep (a loop?)`)
+        if (depth >= MAX_INCLUDE_DEPTH) throw new SshConfigError('invalid', `${l.where}: Include nested more than ${MAX_INCLUDE_DEPTH} deep (a loop?)`)
         for (const arg of l.args) {
           const p = expandTilde(arg, home)
           const abs = path.isAbsolute(p) ? p : path.join(kind === 'user' ? path.join(home, '.ssh') : '/etc/ssh', p)
@@ -200,7 +198,7 @@ export function resolveHost(name: string, configs: string | ConfigText | readonl
   const shkRaw = (current('stricthostkeychecking') ?? 'ask').toLowerCase()
   const shkMap: Record<string, ResolvedHost['strictHostKeyChecking']> = { yes: 'yes', ask: 'ask', no: 'no', off: 'no', 'accept-new': 'accept-new' }
   const strictHostKeyChecking = Object.hasOwn(shkMap, shkRaw) ? shkMap[shkRaw] : undefined
-  if (!strictHostKeyChecking) throw new SshConfigError(`${values.get('stricthostkeychecking')!.where}: StrictHostKeyChecking: expected yes, no, ask or accept-new, received ${shkRaw}`)
+  if (!strictHostKeyChecking) throw new SshConfigError('invalid', `${values.get('stricthostkeychecking')!.where}: StrictHostKeyChecking: expected yes, no, ask or accept-new, received ${shkRaw}`)
 
   // ProxyJump and ProxyCommand exclude each other: the one seen first wins.
   const pj = values.get('proxyjump')
@@ -237,7 +235,7 @@ export function parseProxyJump(value: string, what = 'ProxyJump'): JumpHost[] {
   if (value.toLowerCase() === 'none') return []
   return value.split(',').map((hop) => {
     let s = hop.trim().replace(/^ssh:\/\//, '').replace(/\/$/, '')
-    if (!s) throw new SshConfigError(`${what}: empty hop in ${JSON.stringify(value)}`)
+    if (!s) throw new SshConfigError('invalid', `${what}: empty hop in ${JSON.stringify(value)}`)
     const out: JumpHost = { host: '' }
     const at = s.lastIndexOf('@')
     if (at >= 0) {
@@ -254,25 +252,25 @@ export function parseProxyJump(value: string, what = 'ProxyJump'): JumpHost[] {
     } else {
       out.host = s // a bare name or an unbracketed IPv6 address
     }
-    if (!out.host) throw new SshConfigError(`${what}: hop ${JSON.stringify(hop)} has no host`)
+    if (!out.host) throw new SshConfigError('invalid', `${what}: hop ${JSON.stringify(hop)} has no host`)
     return out
   })
 }
 
 function parsePort(s: string, what: string): number {
   const n = parsePositiveInt(s, what)
-  if (n > 65535) throw new SshConfigError(`${what}: expected a port 1-65535, received ${s}`)
+  if (n > 65535) throw new SshConfigError('invalid', `${what}: expected a port 1-65535, received ${s}`)
   return n
 }
 function parsePositiveInt(s: string, what: string): number {
-  if (!/^\d+$/.test(s ?? '') || Number(s) < 1) throw new SshConfigError(`${what}: expected a positive integer, received ${JSON.stringify(s)}`)
+  if (!/^\d+$/.test(s ?? '') || Number(s) < 1) throw new SshConfigError('invalid', `${what}: expected a positive integer, received ${JSON.stringify(s)}`)
   return Number(s)
 }
 
 /** Replaces %-tokens (%h, %d, %u, …); an unknown token is an error naming the keyword. */
 export function expandTokens(s: string, tokens: Record<string, string>, keyword: string): string {
   return s.replace(/%(.)?/g, (_, k: string | undefined) => {
-    if (k === undefined || !(k in tokens)) throw new SshConfigError(`${keyword}: unknown token %${k ?? ''} in ${JSON.stringify(s)}`, `known tokens: ${Object.keys(tokens).map((t) => `%${t}`).join(' ')}`)
+    if (k === undefined || !(k in tokens)) throw new SshConfigError('invalid', `${keyword}: unknown token %${k ?? ''} in ${JSON.stringify(s)}`, `known tokens: ${Object.keys(tokens).map((t) => `%${t}`).join(' ')}`)
     return tokens[k]
   })
 }
@@ -326,7 +324,7 @@ export function loadConfigTexts(opts: { env?: Record<string, string | undefined>
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
       if (required || code !== 'ENOENT') {
-        throw new SshConfigError(`cannot read ssh config ${file}${required ? ' (from KINSPECT_SSH_CONFIG)' : ''}: ${code ?? (e as Error).message}`, required ? 'point KINSPECT_SSH_CONFIG at an existing ssh_config, or unset it to use ~/.ssh/config' : undefined)
+        throw new SshConfigError('unreadable', `cannot read ssh config ${file}${required ? ' (from KINSPECT_SSH_CONFIG)' : ''}: ${code ?? (e as Error).message}`, required ? 'point KINSPECT_SSH_CONFIG at an existing ssh_config, or unset it to use ~/.ssh/config' : undefined)
       }
     }
   }

@@ -1,6 +1,8 @@
 // svcRules: the kube-proxy rules that implement a Service on a node, compared with its EndpointSlices.
 import type { EndpointSlice, Service } from '../../kube/types.ts'
 import type { SessionApi } from '../../session.ts'
+import { received } from '../../errors.ts'
+import { parseServiceRef } from '../../names.ts'
 import { present } from '../../present.ts'
 import { collectRules, type Collected } from './collect.ts'
 import { compareSvcRules } from './compare.ts'
@@ -44,22 +46,20 @@ class SvcRulesResult implements SvcRules {
 }
 present(SvcRulesResult.prototype, SVC_RULES)
 
-const NAME = /^([a-z0-9]([-a-z0-9]*[a-z0-9])?\/)?[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
-
 function validate(session: unknown, svc: unknown, opts: unknown): void {
   if (!session || typeof (session as SessionApi).node !== 'function' || !('kube' in (session as object))) {
-    throw new SvcRulesError('invalid', `svcRules: expected a session (with kube and node()) as the first argument, received ${session === null ? 'null' : typeof session}`)
+    throw new SvcRulesError('invalid', `svcRules: expected a session (with kube and node()) as the first argument, received ${received(session)}`)
   }
   const isSvc = svc && typeof svc === 'object' && typeof (svc as Service).metadata?.name === 'string'
-  if (!(typeof svc === 'string' && NAME.test(svc)) && !isSvc) {
-    throw new SvcRulesError('invalid', `svc: expected "name", "namespace/name" or a Service object, received ${typeof svc === 'string' ? JSON.stringify(svc) : svc === null ? 'null' : typeof svc}`, "e.g. svcRules('shop/web') or svcRules(await svc('web'))")
+  if (parseServiceRef(svc) === undefined && !isSvc) {
+    throw new SvcRulesError('invalid', `svc: expected "name", "namespace/name" or a Service object, received ${received(svc)}`, "e.g. svcRules('shop/web') or svcRules(await svc('web'))")
   }
   if (opts === undefined) return
-  if (!opts || typeof opts !== 'object' || Array.isArray(opts)) throw new SvcRulesError('invalid', `opts: expected an object like {node: 'NAME'}, received ${Array.isArray(opts) ? 'an array' : opts === null ? 'null' : typeof opts}`)
+  if (!opts || typeof opts !== 'object' || Array.isArray(opts)) throw new SvcRulesError('invalid', `opts: expected an object like {node: 'NAME'}, received ${received(opts)}`)
   const unknown = Object.keys(opts).filter((k) => k !== 'node')
   if (unknown.length) throw new SvcRulesError('invalid', `opts: unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the only option is node`)
   const node = (opts as SvcRulesOptions).node
-  if (node !== undefined && (typeof node !== 'string' || node === '')) throw new SvcRulesError('invalid', `opts.node: expected a node name, received ${JSON.stringify(node)}`)
+  if (node !== undefined && (typeof node !== 'string' || node === '')) throw new SvcRulesError('invalid', `opts.node: expected a node name, received ${received(node)}`)
 }
 
 async function defaultNode(session: SessionApi): Promise<string> {

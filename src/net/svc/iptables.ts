@@ -2,6 +2,7 @@
 import { SvcRulesError } from './errors.ts'
 import { distinctEndpoints, frontendKindOf, hostAddress, joinMasq, normProtocol, servicePortName, splitHostPort } from './spec.ts'
 import type { Counters, SvcChain, SvcEndpoint, SvcFrontend, SvcPortRules, SvcSpec } from './types.ts'
+import { received } from '../../errors.ts'
 
 /** One option of a rule: `! -s 10.0.0.0/8` is {name: '-s', values: ['10.0.0.0/8'], neg: true}. */
 export interface IptOption {
@@ -105,7 +106,7 @@ const COUNTERS = /^\[(\d+):(\d+)\]\s*/
 
 /** Parses iptables-save / ip6tables-save output, with or without -c counters. */
 export function parseIptablesSave(text: string): IptablesDump {
-  if (typeof text !== 'string') throw new SvcRulesError('parse', `parseIptablesSave: expected the output of iptables-save as a string, received ${typeof text}`)
+  if (typeof text !== 'string') throw new SvcRulesError('parse', `parseIptablesSave: expected the output of iptables-save as a string, received ${received(text)}`)
   const dump: IptablesDump = { tables: {} }
   let table: Map<string, IptChain> | undefined
   let tableName = ''

@@ -1,0 +1,45 @@
+// Two conventions checked over src/ (docs/CONTRIBUTING.md): util.inspect.custom is defined only by present()
+// (src/present.ts), and every error class is in the HintedError family. Each checker is proven on planted code.
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import fs from 'node:fs'
+import path from 'node:path'
+import { classesOf, inspectCustomDefinitions, readGraph, strayErrorClasses } from './graph.ts'
+
+const root = path.resolve(import.meta.dirname, '../..')
+const sources = Object.fromEntries(readGraph(root).files.map((f) => [f, fs.readFileSync(path.join(root, f), 'utf8')]))
+
+test('util.inspect.custom is defined only in src/present.ts', () => {
+  const where = Object.entries(sources).flatMap(([f, code]) => inspectCustomDefinitions(code, f).map((l) => `${f}:${l}`))
+  assert.equal(where.map((w) => w.replace(/:\d+$/, '')), ['src/present.ts'])
+})
+
+test('the inspect.custom checker finds members, object properties and defineProperty, not reads', () => {
+  const code = [
+    "import { inspect } from 'node:util'",
+    'class A {',
+    '  [inspect.custom](): string { return "a" }',
+    '}',
+    'const o = { [util.inspect.custom]: () => "o" }',
+    'Object.defineProperty(o, inspect.custom, { value: () => "x" })',
+    'if (typeof v[inspect.custom] === "function") {}',
+  ].join('\n')
+  assert.equal(inspectCustomDefinitions(code), [3, 5, 6])
+})
+
+test('every error class in src/ extends HintedError (directly or through another error class)', () => {
+  assert.equal(strayErrorClasses(sources), [])
+  const errors = Object.entries(sources).flatMap(([f, code]) => classesOf(code, f)).filter((c) => c.name.endsWith('Error')).map((c) => c.name).sort()
+  for (const name of ['ConfigError', 'ExecError', 'KubeError', 'NameError', 'NetError', 'ParamError', 'RecipeError', 'RecipeFormatError', 'ShellError', 'SshConfigError', 'SvcRulesError']) assert.ok(errors.includes(name), name)
+})
+
+test('the error checker flags a class extending Error, TypeError, or a stray base, and follows chains', () => {
+  const files = {
+    'src/errors.ts': 'export class HintedError<K extends string> extends Error {}',
+    'src/a.ts': "export class AError extends HintedError<'x'> {}\nexport class SubError extends AError {}",
+    'src/b.ts': 'export class BError extends Error {}\nclass Loose extends TypeError {}\nexport class CError extends BError {}\nexport class Fine {}',
+  }
+  assert.equal(strayErrorClasses(files), ['src/b.ts:1 class BError extends Error', 'src/b.ts:2 class Loose extends TypeError', 'src/b.ts:3 class CError extends BError'])
+})
+
+test.run()
