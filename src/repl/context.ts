@@ -2,13 +2,13 @@
 // `completes`, and the recipe declarations (src/recipes/dts.ts) take each global's type from GlobalTypes,
 // which is derived from the functions themselves. A new global is one entry here (plus its function).
 import { createRequire } from 'node:module'
+import { received } from '../errors.ts'
 import { parseQuantity } from '../kube/quantity.ts'
 import { eventTime, sortEvents } from '../kube/status.ts'
 import { checkName, isName } from '../names.ts'
 import { searchCandidates } from '../net/resolvconf.ts'
 import type { KubeApi, NameKind, SessionApi } from '../session.ts'
 import { ShellError } from './errors.ts'
-import { received } from '../errors.ts'
 
 const require = createRequire(import.meta.url)
 
