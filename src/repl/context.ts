@@ -109,7 +109,7 @@ export const GLOBALS: readonly GlobalSpec[] = [
         }),
     }),
   ),
-  { name: 'node', group: 'node', help: "node('name') — a node over SSH ('local' is this machine); node(n).$`cmd`", make: (session) => (name: string) => session.node(name) },
+  { name: 'node', group: 'node', help: "node('name') — a node over SSH ('local' is this machine); node(n).$`cmd`; await node(n).sshConfig shows its ssh settings and their source", make: (session) => (name: string) => session.node(name) },
   ...NET_GLOBALS.map((name): GlobalSpec => ({ name, group: 'net', help: NET_HELP[name], make: (session, deps) => named(name, (...args: unknown[]) => callNet(name, session, deps, args)) })),
   {
     name: 'q',

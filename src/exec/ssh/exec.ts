@@ -5,6 +5,7 @@ import { abortedError, checkRun, decode, finish } from '../common.ts'
 import { showArgv, shJoin, withDeadline } from '../quote.ts'
 import { ExecError, type Exec, type ExecOutput, type ExecResult, type RunOptions } from '../types.ts'
 import type { SshPool } from './pool.ts'
+import type { ResolvedHost } from './sshconfig.ts'
 
 /** The command line sent to the node: POSIX-quoted, wrapped in timeout -k, behind sudo -n -- when asked. */
 export function remoteCommand(argv: readonly string[], opts: { timeoutMs: number; sudo?: boolean }): string {
@@ -55,7 +56,7 @@ export class SshExec implements Exec {
     try {
       let opened
       try {
-        const host = this.pool.resolve(this.node)
+        const host = await this.pool.resolve(this.node, stop.signal)
         const command = remoteCommand(argv, { timeoutMs: o.timeoutMs, sudo: o.sudo && host.user !== 'root' })
         opened = await this.pool.openExec(this.node, command, stop.signal)
       } catch (e) {
@@ -86,6 +87,11 @@ export class SshExec implements Exec {
       clearTimeout(timer)
       o.signal?.removeEventListener('abort', onAbort)
     }
+  }
+
+  /** How ssh_config resolves this node (cached per pool); `source` tells `ssh -G` from the built-in reader. */
+  sshConfig(): Promise<ResolvedHost> {
+    return this.pool.resolve(this.node)
   }
 
   /** Ends this node's pooled connection. */
