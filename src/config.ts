@@ -216,10 +216,10 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
   return cfg
 }
 
-/** True when a node name fits a rule's `match` (ssh-style pattern: * any text, ? one character). */
+/** True when a node name fits a rule's `match` (ssh-style pattern: * any text, ? one character; case-sensitive, as ssh's Host). */
 export function ruleMatches(rule: Pick<NodeRule, 'match'>, node: string): boolean {
   const re = rule.match.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
-  return new RegExp(`^${re}$`, 'i').test(node)
+  return new RegExp(`^${re}$`, 's').test(node)
 }
 
 function sshValue(v: string): string {

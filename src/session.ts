@@ -206,7 +206,7 @@ export class Session implements SessionApi {
       const env = this.sshEnv()
       // The .recipes node rules come first as ssh_config Host blocks, then the ssh config files.
       const { execMod } = this.#modules()
-      const configs = [{ text: nodesToSshConfig(this.config.nodes, this.config.file), path: this.config.file ?? '.recipes', kind: 'user' as const }, ...execMod.loadConfigTexts({ env })]
+      const configs = [{ text: nodesToSshConfig(this.config.nodes, this.config.file), path: `${this.config.file ?? '.recipes'} (nodes)`, kind: 'user' as const }, ...execMod.loadConfigTexts({ env })]
       this.#pool = new execMod.SshPool({ env, configs })
     }
     return this.#pool

@@ -64,7 +64,7 @@ test('one family: every error class is a HintedError with its kind, message, hin
   const exec = new ExecError('exit', { target: 'ssh:lab-1', argv: ['false'], exitCode: 1 }, '`false` on ssh:lab-1 exited 1', 'pass {nothrow: true}')
   const kube = new KubeError('notfound', 'pod "x" not found', 'pods() to list', undefined, { status: 404, path: '/api/v1/namespaces/shop/pods/x' })
   const config = new ConfigError('invalid', '/x/.recipes', '/x/.recipes:3: contxt: expected one of the keys', 'see .recipes.example', 'contxt', 3)
-  const ssh = new SshConfigError('invalid', '/c:2: StrictHostKeyChecking: expected yes, no, ask or accept-new, received maybe')
+  const ssh = new SshConfigError('/c:2: StrictHostKeyChecking: expected yes, no, ask or accept-new, received maybe')
   const param = new ParamError('parameter tail (int): expected a whole number, received "ten"', 'usage: kinspect run t [--tail 20]', ['tail'])
   const format = new RecipeFormatError('/r/t.md', 7, 'name: expected "t"')
   const all = [exec, kube, config, ssh, param, format, new NetError('invalid', 'n'), new SvcRulesError('parse', 's'), new RecipeError('usage', 'r'), new ShellError('usage', 'u'), new NameError('invalid', 'x')]

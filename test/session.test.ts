@@ -137,6 +137,19 @@ test("node('local') runs here; node handles are cached; a sudo rule applies", as
   await s.close()
 })
 
+test("node(x).sshConfig: the node's ssh settings and which resolver produced them; .recipes rules come first", async () => {
+  const cfg = parseConfig('nodes:\n  - match: "prod-*"\n    user: ops\n    port: 2200\n', path.join(tmp, '.recipes'))
+  fs.writeFileSync(path.join(tmp, 'ssh_config'), 'Host prod-*\n  HostName %h.example\n  User ignored\n', { mode: 0o644 })
+  for (const [resolver, source] of [[undefined, 'ssh -G'], ['built-in', 'built-in']] as const) {
+    const s = await Session.create({ env: { ...process.env, KUBECONFIG: '/nonexistent', KINSPECT_SSH_CONFIG: path.join(tmp, 'ssh_config'), KINSPECT_SSH_RESOLVER: resolver }, config: cfg })
+    await s.load()
+    const r = await s.node('prod-1').sshConfig!
+    assert.equal([r.source, r.user, r.port, r.hostName], [source, 'ops', 2200, 'prod-1.example'])
+    assert.is(s.node('local').sshConfig, undefined)
+    await s.close()
+  }
+})
+
 test('ssh files: KINSPECT_SSH_CONFIG/KNOWN_HOSTS win over the config; node rules become Host blocks', async () => {
   const cfg = { ...defaultConfig(), ssh: { configFile: '/cfg/ssh_config', knownHostsFile: '/cfg/known_hosts' } }
   const a = await Session.create({ env: { KUBECONFIG: '/nonexistent' }, config: cfg })

@@ -2,6 +2,7 @@
 import { received } from '../errors.ts'
 import { present } from '../present.ts'
 import { ExecOutput, type Exec, type RunOptions } from './types.ts'
+import type { ResolvedHost } from './ssh/sshconfig-types.ts'
 
 /** A running command: a promise of its output with shortcuts for the common readings. */
 export type ExecPromise = Promise<ExecOutput> & {
@@ -93,6 +94,15 @@ export class NodeHandle {
   /** Short name of the target, e.g. "ssh:lab-1". */
   get target(): string {
     return this.exec.target
+  }
+
+  /**
+   * How ssh_config resolves this node, with `source`: 'ssh -G' (OpenSSH's own answer) or 'built-in'. A promise
+   * (await node('lab-1').sshConfig); undefined for a target that is not reached over SSH.
+   */
+  get sshConfig(): Promise<ResolvedHost> | undefined {
+    const exec = this.exec as Exec & { sshConfig?: () => Promise<ResolvedHost> }
+    return exec.sshConfig?.()
   }
 
   /** A handle whose commands run as root. */

@@ -25,6 +25,23 @@ test('commands reuse the connection; sudo works; arguments stay literal', async 
   assert.ok(s.connected)
 })
 
+test("lab-1's settings come from OpenSSH's ssh -G, and the built-in reader reads the lab's ssh_config alike", async () => {
+  const viaSsh = await node.sshConfig!
+  assert.is(viaSsh.source, 'ssh -G')
+  assert.equal([viaSsh.hostName, viaSsh.port, viaSsh.user, viaSsh.strictHostKeyChecking], [NET.nodeIP, NET.sshPort, 'root', 'yes'])
+  const builtin = new SshPool({ env: { ...process.env, ...labEnvVars() }, resolver: 'built-in' })
+  try {
+    for (const name of [NODE, 'lab-1-dash', 'lab-1-ash']) {
+      const { source: a, ...fromSsh } = await pool.resolve(name)
+      const { source: b, ...fromBuiltin } = await builtin.resolve(name)
+      assert.equal([a, b], ['ssh -G', 'built-in'])
+      assert.equal(fromBuiltin, fromSsh, name)
+    }
+  } finally {
+    await builtin.close()
+  }
+})
+
 test('a deadline on lab-1 is enforced', async () => {
   const e = await node.timeout(1200).$`sleep 20`.then(
     () => undefined,

@@ -31,8 +31,8 @@ export interface OpenedChannel {
 
 /** What SshExec needs from the connections (SshPool provides them; SshExec knows nothing else of the pool). */
 export interface ChannelSource {
-  /** How ssh_config resolves the node (SshExec reads the user: no sudo for root). */
-  resolve(node: string): Pick<ResolvedHost, 'user'>
+  /** How ssh_config resolves the node, cached (SshExec reads the user: no sudo for root). */
+  resolve(node: string, signal?: AbortSignal): Promise<ResolvedHost>
   /** Opens a session channel on the node's connection and starts `command`. */
   openExec(node: string, command: string, signal?: AbortSignal): Promise<OpenedChannel>
   /** Ends the node's connection. */
@@ -73,7 +73,7 @@ export class SshExec implements Exec {
     try {
       let opened
       try {
-        const host = this.pool.resolve(this.node)
+        const host = await this.pool.resolve(this.node, stop.signal)
         const command = remoteCommand(argv, { timeoutMs: o.timeoutMs, sudo: o.sudo && host.user !== 'root' })
         opened = await this.pool.openExec(this.node, command, stop.signal)
       } catch (e) {
@@ -104,6 +104,11 @@ export class SshExec implements Exec {
       clearTimeout(timer)
       o.signal?.removeEventListener('abort', onAbort)
     }
+  }
+
+  /** How ssh_config resolves this node (cached per pool); `source` tells `ssh -G` from the built-in reader. */
+  sshConfig(): Promise<ResolvedHost> {
+    return this.pool.resolve(this.node)
   }
 
   /** Ends this node's pooled connection. */

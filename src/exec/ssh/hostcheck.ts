@@ -35,12 +35,16 @@ export function keyLookup(hop: ResolvedHost): { host: string; port: number } {
   return hop.hostKeyAlias ? { host: hop.hostKeyAlias, port: 22 } : { host: hop.hostName, port: hop.port }
 }
 
-/** ssh2 server host key algorithms, the types known_hosts holds for this hop first (as OpenSSH orders them). */
+/**
+ * ssh2 server host key algorithms: the types known_hosts holds for this hop first (as OpenSSH orders them), limited
+ * to the hop's HostKeyAlgorithms (so ssh-rsa is offered only where ssh would offer it). Empty when none is left.
+ */
 export function preferredHostKeyAlgorithms(known: KnownHostsSet, hop: ResolvedHost): string[] {
   const all = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']
   const { host, port } = keyLookup(hop)
   const first = knownKeyTypes(known.entries, host, port).flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t])).filter((t) => all.includes(t))
-  return [...new Set([...first, ...all])]
+  const allowed = hop.hostKeyAlgorithms
+  return [...new Set([...first, ...all])].filter((a) => !allowed?.length || allowed.includes(a))
 }
 
 /** Result of the policy: connect (maybe with a warning) or refuse with an error. */

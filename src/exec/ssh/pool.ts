@@ -4,8 +4,10 @@ import { ExecError } from '../types.ts'
 import { authError, authHandler, planAuth, type AuthPlan } from './auth.ts'
 import { decideHostKey, loadKnownHosts, preferredHostKeyAlgorithms } from './hostcheck.ts'
 import { Limit } from './limit.ts'
-import { loadConfigTexts, resolveHost, SshConfigError, type ConfigText, type JumpHost, type ResolvedHost } from './sshconfig.ts'
+import type { ConfigText, JumpHost, ResolvedHost } from './sshconfig.ts'
 import { SshExec, type ChannelSource, type OpenedChannel } from './exec.ts'
+import { HostResolver, type HostResolverOptions } from './resolver.ts'
+import type { SshClient } from './sshg.ts'
 
 type Ssh2 = typeof import('ssh2')
 
@@ -27,6 +29,10 @@ export interface SshPoolOptions {
   keepaliveMs?: number
   /** Where warnings go (e.g. an unknown key accepted under StrictHostKeyChecking=no). Default stderr. */
   onWarn?: (msg: string) => void
+  /** How node settings are resolved (see HostResolverOptions). Default: env KINSPECT_SSH_RESOLVER, else 'auto'. */
+  resolver?: HostResolverOptions['resolver']
+  /** The OpenSSH client for 'ssh -G' (default: `ssh` on PATH; null: none). */
+  ssh?: SshClient | null
 }
 
 /** Counters of one node's connection, for tests and diagnostics. */
@@ -55,27 +61,26 @@ const closedClients = new WeakSet<Client>()
 
 /** Pooled SSH connections to the nodes, configured by ssh_config and checked against known_hosts. */
 export class SshPool implements ChannelSource {
-  readonly #opts: Required<Omit<SshPoolOptions, 'configs' | 'systemConfig'>> & Pick<SshPoolOptions, 'configs' | 'systemConfig'>
+  readonly #opts: Required<Omit<SshPoolOptions, 'configs' | 'systemConfig' | 'ssh' | 'resolver'>>
   readonly #conns = new Map<string, Conn>()
   readonly #pending = new Map<string, Promise<Conn>>()
   readonly #opens = new Map<string, number>()
   readonly #connecting: Limit
   readonly #execs = new Map<string, SshExec>()
-  #configs?: ConfigText[]
+  readonly #resolver: HostResolver
   #lib?: Promise<Ssh2>
   #closed = false
 
   constructor(opts: SshPoolOptions = {}) {
     this.#opts = {
       env: opts.env ?? process.env,
-      configs: opts.configs,
-      systemConfig: opts.systemConfig,
       maxChannels: opts.maxChannels ?? 8,
       maxConnecting: opts.maxConnecting ?? 8,
       connectTimeoutMs: opts.connectTimeoutMs ?? 15_000,
       keepaliveMs: opts.keepaliveMs ?? 15_000,
       onWarn: opts.onWarn ?? ((m) => process.stderr.write(`${m}\n`)),
     }
+    this.#resolver = new HostResolver({ env: this.#opts.env, configs: opts.configs, systemConfig: opts.systemConfig, resolver: opts.resolver, ssh: opts.ssh })
     this.#connecting = new Limit(this.#opts.maxConnecting)
   }
 
@@ -86,15 +91,17 @@ export class SshPool implements ChannelSource {
     return e
   }
 
-  /** How ssh_config resolves a node; config problems become ExecError kind 'invalid'. */
-  resolve(node: string): ResolvedHost {
-    try {
-      this.#configs ??= this.#opts.configs ?? loadConfigTexts({ env: this.#opts.env, systemConfig: this.#opts.systemConfig })
-      return resolveHost(node, this.#configs, { env: this.#opts.env })
-    } catch (e) {
-      if (e instanceof SshConfigError) throw new ExecError('invalid', { target: `ssh:${node}` }, e.message, e.hint, e)
-      throw e
-    }
+  /**
+   * How ssh_config resolves a node (once per node, cached; `source` says whether `ssh -G` or the built-in reader
+   * answered). Config problems become ExecError kind 'invalid' naming the file and line.
+   */
+  resolve(node: string, signal?: AbortSignal): Promise<ResolvedHost> {
+    return raceAbort(this.#resolver.resolve(node), signal)
+  }
+
+  /** Resolves many nodes at once (ssh -G runs in parallel, a few processes at a time). */
+  resolveAll(nodes: readonly string[]): Promise<ResolvedHost[]> {
+    return Promise.all(nodes.map((n) => this.#resolver.resolve(n)))
   }
 
   /** Opens a session channel on the node's connection and starts `command`; reconnects once if the pooled connection died. */
@@ -146,6 +153,7 @@ export class SshPool implements ChannelSource {
     const all = [...this.#conns.values()]
     this.#conns.clear()
     await Promise.all(all.map((c) => endChain(c.chain)))
+    this.#resolver.close()
   }
 
   async #connection(node: string, signal?: AbortSignal): Promise<Conn> {
@@ -168,11 +176,11 @@ export class SshPool implements ChannelSource {
 
   async #open(node: string): Promise<Conn> {
     const target = `ssh:${node}`
-    const host = this.resolve(node)
+    const host = await this.resolve(node)
     if (host.proxyCommand) {
       throw new ExecError('connect', { target }, `${node} uses ProxyCommand (${host.proxyCommand}), which kinspect does not run`, 'use ProxyJump in the ssh config instead')
     }
-    const hops = [...this.#jumpChain(host, target, 0), host]
+    const hops = [...(await this.#jumpChain(host, target, 0)), host]
     const ssh2 = await (this.#lib ??= import('ssh2').then((m) => ((m as { default?: Ssh2 }).default ?? m) as Ssh2))
     const release = await this.#connecting.acquire()
     const chain: Client[] = []
@@ -199,15 +207,15 @@ export class SshPool implements ChannelSource {
   }
 
   // Hops to pass through before the host: the first hop's own ProxyJump applies (recursively), as in OpenSSH.
-  #jumpChain(host: ResolvedHost, target: string, depth: number): ResolvedHost[] {
+  async #jumpChain(host: ResolvedHost, target: string, depth: number): Promise<ResolvedHost[]> {
     if (!host.proxyJump.length) return []
     if (depth >= MAX_JUMP_DEPTH) throw new ExecError('invalid', { target }, `ProxyJump chain of ${host.name} is more than ${MAX_JUMP_DEPTH} hops deep (a loop?)`, 'check ProxyJump in the ssh config')
-    const [first, ...rest] = host.proxyJump.map((j) => this.#hop(j))
-    return [...this.#jumpChain(first, target, depth + 1), first, ...rest]
+    const [first, ...rest] = await Promise.all(host.proxyJump.map((j) => this.#hop(j)))
+    return [...(await this.#jumpChain(first, target, depth + 1)), first, ...rest]
   }
 
-  #hop(j: JumpHost): ResolvedHost {
-    const r = this.resolve(j.host)
+  async #hop(j: JumpHost): Promise<ResolvedHost> {
+    const r = await this.resolve(j.host)
     return { ...r, user: j.user ?? r.user, port: j.port ?? r.port }
   }
 
@@ -216,6 +224,10 @@ export class SshPool implements ChannelSource {
     const plan = planAuth(hop, ssh2.utils.parseKey as never, this.#opts.env)
     if (!plan.methods.length) throw authError(plan, hop, target)
     const timeoutMs = hop.connectTimeoutMs ?? this.#opts.connectTimeoutMs
+    const hostKeyAlgs = preferredHostKeyAlgorithms(known, hop)
+    if (!hostKeyAlgs.length) {
+      throw new ExecError('invalid', { target }, `HostKeyAlgorithms for ${hop.name} allows only ${hop.hostKeyAlgorithms.join(', ')}; kinspect's SSH library supports none of them`, 'allow ssh-ed25519, ecdsa-sha2-nistp256/384/521, rsa-sha2-512/256 or ssh-rsa in HostKeyAlgorithms')
+    }
     return new Promise((resolve, reject) => {
       const client = new ssh2.Client()
       client.once('close', () => closedClients.add(client))
@@ -243,7 +255,7 @@ export class SshPool implements ChannelSource {
           readyTimeout: timeoutMs,
           keepaliveInterval: this.#opts.keepaliveMs,
           keepaliveCountMax: 3,
-          algorithms: { serverHostKey: preferredHostKeyAlgorithms(known, hop) as never },
+          algorithms: { serverHostKey: hostKeyAlgs as never },
           hostVerifier: (key: Buffer) => {
             const d = decideHostKey(known, hop, key, target)
             if (!d.ok) refused = d.error

@@ -34,7 +34,7 @@ class FakeChannel extends EventEmitter {
 function source(user: string, answer: { stdout?: string; stderr?: string; code: number }) {
   const log = { commands: [] as string[], released: 0, closed: [] as string[], channels: [] as FakeChannel[] }
   const src: ChannelSource = {
-    resolve: () => ({ user }),
+    resolve: async () => ({ user }) as ResolvedHost,
     openExec: async (node, command) => {
       log.commands.push(`${node}: ${command}`)
       const ch = new FakeChannel(answer)

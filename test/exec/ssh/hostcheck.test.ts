@@ -129,13 +129,19 @@ test('HostKeyAlias: the key is looked up under the alias, without a port', () =>
   assert.equal(decideHostKey(loadKnownHosts(h, 't'), h, A.blob, 't'), { ok: true })
 })
 
-test('host key algorithms: the types known for the host come first', () => {
+test('host key algorithms: the types known for the host come first, within HostKeyAlgorithms', () => {
   const b = hop('bastion')
   const algos = preferredHostKeyAlgorithms(loadKnownHosts(b, 't'), b)
-  assert.equal(algos.slice(0, 3), ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'])
+  assert.equal(algos.slice(0, 2), ['rsa-sha2-512', 'rsa-sha2-256'])
   assert.ok(algos.includes('ssh-ed25519'))
+  assert.not.ok(algos.includes('ssh-rsa'), "OpenSSH's default list has no SHA-1 ssh-rsa")
   assert.is(preferredHostKeyAlgorithms(loadKnownHosts(hop(), 't'), hop())[0], 'ssh-ed25519')
   assert.is(new Set(algos).size, algos.length)
+  const withAlgs = (algs: string) => resolveHost('bastion', `HostKeyAlgorithms ${algs}\nUserKnownHostsFile ${KH}\n`, { home: tmp, localUser: 'root' })
+  const legacy = withAlgs('+ssh-rsa')
+  assert.equal(preferredHostKeyAlgorithms(loadKnownHosts(legacy, 't'), legacy).slice(0, 3), ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'])
+  const only = withAlgs('ecdsa-sha2-*')
+  assert.equal(preferredHostKeyAlgorithms(loadKnownHosts(only, 't'), only), ['ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521'])
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))

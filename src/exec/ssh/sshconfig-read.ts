@@ -1,0 +1,317 @@
+// The built-in reader: walks config files the way OpenSSH's readconf.c does and returns what `ssh -G` would print.
+import path from 'node:path'
+import { isLine, KNOWN_KEYWORDS, lexConfig, type LexedLine } from './sshconfig-lex.ts'
+import { expandHostName, matchLine } from './sshconfig-match.ts'
+import { a2port, assembleHostKeyAlgs, canonicalHost, connectionTokens, convtime, ExpandError, percentExpand, tildeExpand, validHostKeyAlgs } from './sshconfig-expand.ts'
+import { matchGlob, matchPatternList } from './pattern.ts'
+import { parseJumpHop } from './sshconfig-jump.ts'
+import type { ConfigText, SshOptions } from './sshconfig-types.ts'
+import { SshConfigError } from './sshconfig.ts'
+
+/** What a resolution needs from its surroundings (all filled in by the caller). */
+export interface ReadContext {
+  /** The name asked for (ssh's host_arg). */
+  name: string
+  localUser: string
+  /** gethostname(). */
+  localHost: string
+  /** The local user's home directory (getpwuid, not $HOME). */
+  home: string
+  uid: number
+  env: Readonly<Record<string, string | undefined>>
+  homeOf: (user: string) => string | undefined
+  /** Reads the files an Include names (an absolute glob), sorted. */
+  readInclude: (absPattern: string) => ConfigText[]
+  /** Runs a Match exec command; its exit status, or null when it did not exit normally. */
+  runExec: (command: string) => number | null
+}
+
+interface Options {
+  user?: string
+  hostname?: string
+  port?: number
+  identityfile: { raw: string; user: boolean }[]
+  identitiesonly?: boolean
+  identityagent?: string
+  userknownhostsfile: string[]
+  globalknownhostsfile: string[]
+  stricthostkeychecking?: SshOptions['stricthostkeychecking']
+  hostkeyalias?: string
+  connecttimeout?: number
+  proxycommand?: string
+  jump?: { user?: string; host: string; port: number; extra?: string }
+  hostkeyalgorithms?: string
+  canonicalizehostname?: string
+  ignoreunknown?: string
+}
+
+interface Flags {
+  /** The name Host lines match: the name asked for, then (final pass) the host as ssh canonicalised it. */
+  hostMatch: string
+  user: boolean
+  neverMatch: boolean
+  final: boolean
+}
+
+const MAX_DEPTH = 16
+const MAX_IDENTITY_FILES = 100
+const STRICT: Record<string, SshOptions['stricthostkeychecking']> = { true: 'true', yes: 'true', false: 'false', no: 'false', off: 'false', ask: 'ask', 'accept-new': 'accept-new' }
+const FLAG: Record<string, boolean> = { true: true, yes: true, false: false, no: false }
+const CANON = new Set(['true', 'false', 'yes', 'no', 'always'])
+/** The identity files ssh tries when none is configured, as `ssh -G` prints them. */
+export const DEFAULT_IDENTITY_FILES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map((f) => `~/.ssh/${f}`)
+
+/** Reads the config texts (user files first, then system) for ctx.name, like `ssh -G NAME`; throws SshConfigError. */
+export function readOptions(texts: readonly ConfigText[], ctx: ReadContext): SshOptions {
+  const o: Options = { identityfile: [], userknownhostsfile: [], globalknownhostsfile: [] }
+  const want = { final: false }
+  const pass = (final: boolean, hostMatch: string) => {
+    for (const t of texts) readFile(t, { hostMatch, user: (t.kind ?? 'user') === 'user', neverMatch: false, final }, { v: true }, 0, o, ctx, final ? undefined : want)
+  }
+  pass(false, ctx.name)
+  const host0 = o.hostname !== undefined ? expandHostName(o.hostname, ctx.name) : ctx.name
+  const host = canonicalHost(host0)
+  const canon = o.canonicalizehostname
+  if (want.final || (canon !== undefined && !['no', 'false'].includes(canon))) {
+    o.hostname = host
+    pass(true, host)
+  }
+  const user = o.user ?? ctx.localUser
+  const port = o.port ?? 22
+  const alias = o.hostkeyalias?.toLowerCase()
+  const tokens = connectionTokens(ctx, { host, port, user, alias })
+  const files = (list: string[], def: string[]) => {
+    const l = list.length ? list : def
+    return l.length === 1 && l[0].toLowerCase() === 'none' ? [] : l
+  }
+  const known = files(o.userknownhostsfile, ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']).map((f) => expandPath(f, 'UserKnownHostsFile', ctx, tokens))
+  const jump = o.jump && !isNoneJump(o.jump) ? o.jump : undefined
+  if (jump && jump.host === host && port === (jump.port > 0 ? jump.port : 22) && user === (jump.user ?? user)) {
+    throw new SshConfigError(`jumphost loop via ${jump.host}`, `ProxyJump for ${ctx.name} names the host itself: limit the ProxyJump block so it does not match the jump host`)
+  }
+  return {
+    user,
+    hostname: host,
+    port,
+    identityfile: o.identityfile.length ? o.identityfile.map((f) => f.raw) : [...DEFAULT_IDENTITY_FILES],
+    identitiesonly: o.identitiesonly ?? false,
+    identityagent: o.identityagent === undefined ? undefined : expandPath(o.identityagent, 'IdentityAgent', ctx, tokens),
+    userknownhostsfile: known,
+    globalknownhostsfile: files(o.globalknownhostsfile, ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']),
+    stricthostkeychecking: o.stricthostkeychecking ?? 'ask',
+    hostkeyalias: alias,
+    connecttimeout: o.connecttimeout,
+    proxyjump: jump ? formatJump(jump) : undefined,
+    proxycommand: !jump && o.proxycommand && o.proxycommand.toLowerCase() !== 'none' ? o.proxycommand : undefined,
+    hostkeyalgorithms: assembleHostKeyAlgs(o.hostkeyalgorithms).join(','),
+  }
+}
+
+/** ~ then %-tokens and ${ENV}, as ssh expands a path option; errors name the keyword. */
+export function expandPath(p: string, keyword: string, ctx: Pick<ReadContext, 'home' | 'homeOf' | 'env'>, tokens: Record<string, string>): string {
+  try {
+    return percentExpand(tildeExpand(p, ctx.home, ctx.homeOf), tokens, ctx.env)
+  } catch (e) {
+    if (e instanceof ExpandError) throw new SshConfigError(`${keyword} ${p}: ${e.message}`, `${keyword} accepts the tokens ${Object.keys(tokens).map((t) => `%${t}`).join(' ')}, %% and \${VARIABLE}`)
+    throw e
+  }
+}
+
+
+const isNoneJump = (j: NonNullable<Options['jump']>) => j.host === 'none' && j.port === 0 && !j.user
+
+// proxyjump as ssh -G prints it: earlier hops verbatim, the last one rebuilt, numeric hosts in brackets.
+function formatJump(j: NonNullable<Options['jump']>): string {
+  const numeric = j.host.includes(':') || /^[\d.]*$/.test(j.host)
+  return `${j.extra ? `${j.extra},` : ''}${j.user ? `${j.user}@` : ''}${numeric ? `[${j.host}]` : j.host}${j.port > 0 ? `:${j.port}` : ''}`
+}
+
+// read_config_file_depth(): every line is checked, active or not; bad lines end the read with all of them named.
+function readFile(t: ConfigText, flags: Flags, active: { v: boolean }, depth: number, o: Options, ctx: ReadContext, want?: { final: boolean }): void {
+  const file = t.path ?? '<config>'
+  if (depth > MAX_DEPTH) throw new SshConfigError(`${file}: Too many recursive configuration includes (more than ${MAX_DEPTH} deep; a loop?)`, 'check the Include lines of the ssh config')
+  const bad: string[] = []
+  for (const l of lexConfig(t.text)) {
+    if (!isLine(l)) {
+      bad.push(`${file}:${l.line}: ${l.message}`)
+      continue
+    }
+    const err = processLine(l, file, flags, active, depth, o, ctx, want)
+    if (err) bad.push(`${file}:${l.line}: ${err}`)
+  }
+  if (bad.length) throw new SshConfigError(bad.length === 1 ? bad[0] : `${bad[0]} (and ${bad.length - 1} more bad line${bad.length > 2 ? 's' : ''} in ${file}: ${bad.slice(1).join('; ')})`, 'ssh rejects this config too: fix the line(s) named (`ssh -G NAME` shows what ssh makes of it)')
+}
+
+// process_config_line_depth() for the keywords that decide where and how to connect; returns an error or undefined.
+function processLine(l: LexedLine, file: string, flags: Flags, active: { v: boolean }, depth: number, o: Options, ctx: ReadContext, want?: { final: boolean }): string | undefined {
+  const { keyword: kw, args } = l
+  const on = active.v
+  const one = (): string | { err: string } => {
+    if (!args.length || args[0] === '') return { err: 'Missing argument.' }
+    if (args.length > 1) return { err: `keyword ${kw} extra arguments at end of line` }
+    return args[0]
+  }
+  const raw = () => l.rest.replace(/^[ \t\r\n=]+/, '')
+  switch (kw) {
+    case 'host': {
+      active.v = false
+      for (const a of args) {
+        if (a === '') return `keyword ${kw} empty argument`
+        if (flags.neverMatch) break
+        const neg = a.startsWith('!')
+        if (matchGlob(neg ? a.slice(1) : a, flags.hostMatch, false)) {
+          if (neg) {
+            active.v = false
+            break
+          }
+          active.v = true
+        }
+      }
+      return
+    }
+    case 'match': {
+      const r = matchLine(l.rest, { final: flags.final, port: o.port ?? 22, user: o.user ?? ctx.localUser, hostname: o.hostname, alias: o.hostkeyalias }, ctx, want, `${file}:${l.line}`)
+      if (typeof r === 'string') return r
+      active.v = flags.neverMatch ? false : r
+      return
+    }
+    case 'include':
+      return include(args, file, flags, active, depth, o, ctx, want)
+    case 'user':
+    case 'hostname':
+    case 'hostkeyalias':
+    case 'ignoreunknown': {
+      const v = one()
+      if (typeof v !== 'string') return v.err
+      const key = kw as 'user' | 'hostname' | 'hostkeyalias' | 'ignoreunknown'
+      if (on && o[key] === undefined) o[key] = v
+      return
+    }
+    case 'port': {
+      const v = one()
+      if (typeof v !== 'string') return v.err
+      const p = a2port(v)
+      if (p === null || p <= 0) return `Bad port '${v}'.`
+      if (on && o.port === undefined) o.port = p
+      return
+    }
+    case 'identityfile':
+    case 'identityfile2': {
+      if (!args.length || !args[0]) return 'Missing argument.'
+      if (args.length > 1) return `keyword ${kw} extra arguments at end of line`
+      if (!on) return
+      if (o.identityfile.length >= MAX_IDENTITY_FILES) return `Too many identity files specified (max ${MAX_IDENTITY_FILES}).`
+      if (!o.identityfile.some((f) => f.raw === args[0] && f.user === flags.user)) o.identityfile.push({ raw: args[0], user: flags.user })
+      return
+    }
+    case 'identitiesonly': {
+      const v = args[0]?.toLowerCase()
+      if (v === undefined || !Object.hasOwn(FLAG, v)) return `unsupported option "${args[0] ?? ''}".`
+      if (args.length > 1) return `keyword ${kw} extra arguments at end of line`
+      if (on && o.identitiesonly === undefined) o.identitiesonly = FLAG[v]
+      return
+    }
+    case 'stricthostkeychecking': {
+      const v = args[0]?.toLowerCase()
+      if (v === undefined || !Object.hasOwn(STRICT, v)) return `unsupported option "${args[0] ?? ''}".`
+      if (args.length > 1) return `keyword ${kw} extra arguments at end of line`
+      if (on && o.stricthostkeychecking === undefined) o.stricthostkeychecking = STRICT[v]
+      return
+    }
+    case 'canonicalizehostname': {
+      const v = args[0]?.toLowerCase()
+      if (v === undefined || !CANON.has(v)) return `unsupported option "${args[0] ?? ''}".`
+      if (on && o.canonicalizehostname === undefined) o.canonicalizehostname = v
+      return
+    }
+    case 'connecttimeout': {
+      const v = one()
+      if (typeof v !== 'string') return v.err
+      const s = v === 'none' ? -1 : convtime(v)
+      if (s === null) return 'invalid time value.'
+      if (on && o.connecttimeout === undefined && s >= 0) o.connecttimeout = s
+      return
+    }
+    case 'userknownhostsfile':
+    case 'globalknownhostsfile': {
+      const list = kw === 'userknownhostsfile' ? o.userknownhostsfile : o.globalknownhostsfile
+      const empty = list.length === 0
+      for (let i = 0; i < args.length; i++) {
+        if (args[i] === '') return `keyword ${kw} empty argument`
+        if (args[i].toLowerCase() === 'none' && (i > 0 || args.length > 1)) return `keyword ${kw} "none" argument must appear alone.`
+        if (on && empty) list.push(args[i])
+      }
+      return
+    }
+    case 'identityagent': {
+      const v = one()
+      if (typeof v !== 'string') return v.err
+      try {
+        percentExpand(v, null, ctx.env) // only ${ENV} is checked here, as ssh does
+      } catch {
+        return `Invalid environment expansion ${v}.`
+      }
+      if (v[0] === '$' && v[1] !== '{' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.slice(1))) return `Invalid environment name ${v}.`
+      if (on && o.identityagent === undefined) o.identityagent = v
+      return
+    }
+    case 'proxycommand':
+      // After `ProxyJump none` a ProxyCommand still applies (ssh 9.2 behaves so, checked against ssh -G).
+      if (on && o.proxycommand === undefined && (!o.jump || isNoneJump(o.jump))) o.proxycommand = raw()
+      return
+    case 'proxyjump':
+      return proxyJump(raw(), on, o)
+    case 'hostkeyalgorithms': {
+      const v = one()
+      if (typeof v !== 'string') return v.err
+      if (!validHostKeyAlgs(v)) return `Bad key types '${v}'.`
+      if (on && o.hostkeyalgorithms === undefined) o.hostkeyalgorithms = v
+      return
+    }
+    default:
+      if (KNOWN_KEYWORDS.has(kw)) return
+      if (o.ignoreunknown !== undefined && matchPatternList(o.ignoreunknown.split(','), kw, true) === 'match') return
+      return `Bad configuration option: ${kw}`
+  }
+}
+
+// parse_jump(): every hop is checked; only an active line with nothing set yet takes effect.
+function proxyJump(value: string, on: boolean, o: Options): string | undefined {
+  const stripped = value.replace(/#.*$/, '').replace(/[ \t\r\n]+$/, '')
+  const bad = `Invalid ProxyJump "${value}"`
+  if (value.toLowerCase() !== 'none') {
+    const hops = stripped.split(',')
+    for (let i = hops.length - 1; i >= 0; i--) if (!parseJumpHop(hops[i])) return bad
+  }
+  if (!on || o.proxycommand !== undefined || o.jump) return
+  if (value.toLowerCase() === 'none') {
+    o.jump = { host: 'none', port: 0 }
+    return
+  }
+  const hops = stripped.split(',')
+  const last = parseJumpHop(hops[hops.length - 1])!
+  const comma = value.lastIndexOf(',')
+  o.jump = { user: last.user, host: last.host, port: last.port ?? -1, extra: comma > 0 ? value.slice(0, comma) : undefined }
+  o.proxycommand = 'none'
+}
+
+// Include: relative paths live in ~/.ssh (user files) or /etc/ssh (system files); a missing file is skipped.
+function include(args: string[], file: string, flags: Flags, active: { v: boolean }, depth: number, o: Options, ctx: ReadContext, want?: { final: boolean }): string | undefined {
+  for (const arg of args) {
+    if (arg === '') return 'keyword include empty argument'
+    if (arg.startsWith('~') && !flags.user) return `bad include path ${arg}.`
+    let p = arg.startsWith('/') || arg.startsWith('~') ? arg : `${flags.user ? '~/.ssh' : '/etc/ssh'}/${arg}`
+    if (p.startsWith('~')) {
+      const slash = p.indexOf('/')
+      const user = p.slice(1, slash < 0 ? undefined : slash)
+      const home = user ? ctx.homeOf(user) : (ctx.env.HOME ?? ctx.home)
+      if (home !== undefined) p = path.join(home, slash < 0 ? '' : p.slice(slash))
+    }
+    const was = active.v
+    for (const inc of ctx.readInclude(p)) {
+      readFile({ ...inc, kind: flags.user ? 'user' : 'system' }, { ...flags, neverMatch: flags.neverMatch || !was }, active, depth + 1, o, ctx, want)
+      active.v = was // an included file's Host and Match lines do not leak into the file that includes it
+    }
+  }
+  return undefined
+}
