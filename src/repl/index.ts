@@ -13,6 +13,7 @@ import { formatError, ShellError } from './errors.ts'
 import { appendHistory, loadHistory } from './history.ts'
 import { LineGate, OutputTap } from './io.ts'
 import { Notebook, proseOf } from './notebook.ts'
+import { boundNames, readBindings } from './taint.ts'
 import type { LineSource, RecipesPort } from './recipes.ts'
 
 /** Options of startRepl. */
@@ -121,7 +122,7 @@ export function startRepl(opts: StartReplOptions): Shell {
   } as repl.ReplOptions & { historySize: number })
 
   // --- evaluation bookkeeping: what is being evaluated, and its recorded output -------------------
-  let current: { code: string; done?: (o: EvalOutcome) => void } | undefined
+  let current: { code: string; done?: (o: EvalOutcome) => void; error?: unknown } | undefined
   const begin = (code: string, done?: (o: EvalOutcome) => void) => {
     current = { code, done }
     last = undefined
@@ -136,8 +137,18 @@ export function startRepl(opts: StartReplOptions): Shell {
       // The result goes to the notebook with Secret data etc. hidden structurally, not only textually.
       text = text.slice(0, last.pos) + formatValue(redactValue(last.value), false, columns()) + text.slice(last.pos + last.text.length)
     }
+    observeSecrets(cur, outcome)
     notebook.addCode(cur.code, stripAnsi(text))
     cur.done?.(outcome)
+  }
+  // The taint set learns from the values themselves: the result, a thrown error, and what the input bound (`const s = …`).
+  const observeSecrets = (cur: NonNullable<typeof current>, outcome: EvalOutcome) => {
+    try {
+      const seen = [last?.value, outcome.value, outcome.error, cur.error, ...readBindings(server.context, boundNames(cur.code))]
+      for (const v of seen) if (v !== undefined) notebook.taint.observe(v)
+    } catch {
+      // never let bookkeeping break the shell; the text of the output is still read when the notebook is saved
+    }
   }
   const writeError = (e: unknown) => (opts.errorOutput ?? output).write(formatError(e, color))
 
@@ -161,6 +172,7 @@ export function startRepl(opts: StartReplOptions): Shell {
         return cb(err)
       }
       if (err) {
+        if (current) current.error = err
         writeError(err)
         return cb(null, undefined)
       }
@@ -174,6 +186,7 @@ export function startRepl(opts: StartReplOptions): Shell {
   if (domain) {
     domain.removeAllListeners('error')
     domain.on('error', (e: unknown) => {
+      if (current) current.error = e
       writeError(e)
       if (current?.done) return end({ ok: false, error: e })
       server.clearBufferedCommand()
@@ -296,7 +309,7 @@ export function startRepl(opts: StartReplOptions): Shell {
   if (opts.history) {
     const file = opts.history
     if (terminal) (server as unknown as { history: string[] }).history.push(...loadHistory(file))
-    server.on('line', (line: string) => appendHistory(file, line))
+    server.on('line', (line: string) => appendHistory(file, line, notebook.taint.matcher()))
   }
 
   // --- never exit on a helper failure ----------------------------------------------------------------
