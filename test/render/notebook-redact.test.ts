@@ -64,6 +64,13 @@ test('redactValue hides Secret data structurally and keeps the original intact',
   assert.is(user.user.token, REDACTED)
   assert.is(user.user['client-key-data'], REDACTED)
   assert.is(user.user.username, 'me')
+  // env entries by name, numbers in stringData; a getter is kept as a getter and never called
+  let calls = 0
+  const mixed = redactValue({ env: [{ name: 'DB_PASSWORD', value: 'hunter2' }, { name: 'HOME', value: '/root' }], s: { kind: 'Secret', stringData: { pin: 1234 } }, get lazy() { return ++calls } }) as any
+  assert.equal(mixed.env, [{ name: 'DB_PASSWORD', value: REDACTED }, { name: 'HOME', value: '/root' }])
+  assert.equal(mixed.s.stringData, { pin: REDACTED })
+  assert.match(inspect(mixed), 'lazy: [Getter]')
+  assert.is(calls, 0)
 })
 
 test('bearer tokens: Authorization header, --token, token fields', () => {

@@ -110,7 +110,12 @@ export function redactValue(value: unknown, depth = 0, seen = new WeakMap<object
   const secret = isSecretObject(src)
   const env = isEnvEntry(src)
   for (const k of Object.keys(src)) {
-    const v = own(src, k)
+    const d = Object.getOwnPropertyDescriptor(src, k)
+    if (d && !('value' in d)) {
+      Object.defineProperty(copy, k, d) // an accessor stays one (inspect prints [Getter] without calling it)
+      continue
+    }
+    const v = d?.value
     if (secret && (k === 'data' || k === 'stringData') && v && typeof v === 'object') {
       copy[k] = Object.fromEntries(Object.keys(v).map((kk) => [kk, REDACTED]))
     } else if ((env && k === 'value') || (scalar(v) && isSecretField(k) && !isHarmless(String(v), typeof v === 'string') && !isKeyPath(k, String(v)))) {
