@@ -1,191 +1,166 @@
-// Redaction of secrets before text reaches a file (notebooks, the history file). Pure functions.
-import { inspect } from 'node:util'
+// Redaction before text reaches a file (notebooks, the history file): by structure, then by pattern, then by taint.
+// Only a secret's own characters are replaced, so quoting stays intact and code cells still parse. Pure.
+import vm from 'node:vm'
+import { REDACTED } from './redact/names.ts'
+import { lexLiterals, literalAround, type Literal } from './redact/lex.ts'
+import { parseFlow } from './redact/flow.ts'
+import { parseYamlBlocks } from './redact/yaml.ts'
+import { structuralFindings } from './redact/structure.ts'
+import { patternFindings } from './redact/patterns.ts'
+import { decodeEscapes, identity, mapped, mergeSpans, replaceSpans, stringSegments, type Finding, type Segment, type Span } from './redact/spans.ts'
+import { NO_TAINT, type TaintMatcher } from './redact/taint.ts'
+import { redactValue, secretsOf as secretsOfValue, type SecretsOfOptions } from './redact/value.ts'
 
-/** What every redacted value is replaced with. */
-export const REDACTED = '<redacted>'
+/** The replacement text, and a printable copy of a value with its secrets hidden (the REPL prints the result with it). */
+export { REDACTED, redactValue }
+/** Which env variable and field names carry secrets. */
+export { isSecretEnvName, isSecretField } from './redact/names.ts'
+/** Taint: the forms a seen secret is looked for in, the minimum length, the matcher. */
+export { NO_TAINT, TAINT_MIN, TAINT_WORD, taintForms, taintMatcher, type TaintMatcher } from './redact/taint.ts'
 
-// A value as it appears after `key:` / `key=`: quoted (with inspect's `' +` continuations) or bare.
-const QUOTED = String.raw`'(?:[^'\\\n]|\\.)*'(?:\s*\+\s*'(?:[^'\\\n]|\\.)*')*|"(?:[^"\\\n]|\\.)*"`
-const requote = (v: string): string => (v.startsWith("'") ? `'${REDACTED}'` : v.startsWith('"') ? `"${REDACTED}"` : REDACTED)
-// Bare values that are not secrets even under a secret-sounding key.
-const HARMLESS = /^(?:true|false|null|undefined|\d+|[[{|>]|<redacted>|'<redacted>'|"<redacted>")$/
+const MENTIONS_SECRET = /secret/i
 
-/** PEM private key blocks (RSA, EC, OPENSSH, ENCRYPTED, PKCS#8), also when cut off before END. */
-function redactPem(text: string): string {
-  const whole = text.replace(/-----BEGIN ([A-Z0-9 ]*?)PRIVATE KEY-----[\s\S]*?-----END \1PRIVATE KEY-----/g, (_m, kind: string) => `-----BEGIN ${kind}PRIVATE KEY-----\n${REDACTED}\n-----END ${kind}PRIVATE KEY-----`)
-  // A block without its END line (output cut short): hide the base64 that follows the header.
-  return whole.replace(/(-----BEGIN [A-Z0-9 ]*?PRIVATE KEY-----)((?:\\n|[\sA-Za-z0-9+/=:,-])*)/g, (m, head: string, body: string) =>
-    body.trim() === '' || body.trimStart().startsWith(REDACTED) || /^\s*(?:\\n)?\s*<redacted>/.test(body) ? m : `${head}\n${REDACTED}\n`,
-  )
-}
-
-/** Authorization headers and bare bearer tokens. */
-function redactBearer(text: string): string {
-  return text
-    .replace(/(\bauthorization["']?\s*[:=]\s*["']?\s*(?:bearer|basic|token)\s+)([^\s"',;]+)/gi, (_m, pre: string) => `${pre}${REDACTED}`)
-    .replace(/(\bbearer\s+)([A-Za-z0-9\-._~+/]{8,}=*)/gi, (_m, pre: string) => `${pre}${REDACTED}`)
-}
-
-/** Secret-carrying command-line flags: --token=x, --token x, --password x, --client-secret=x. */
-function redactFlags(text: string): string {
-  return text.replace(
-    new RegExp(String.raw`(--(?:[\w-]*-)?(?:token|password|passwd|secret)(?:=|[ \t]+))(${QUOTED}|[^\s"'|;&]+)`, 'gi'),
-    (m, pre: string, v: string) => (HARMLESS.test(v) || v.startsWith('-') ? m : `${pre}${requote(v)}`),
-  )
-}
-
-/** Environment assignments: PASSWORD=x, DB_PASSWORD="x", API_TOKEN=x, password=x in --from-literal. */
-function redactAssignments(text: string): string {
-  return text.replace(
-    new RegExp(String.raw`(^|[\s?&"'(;,=])((?:[A-Za-z_][\w.-]*?)?(?:password|passwd|secret|token|api_?key|access_?key|private_?key))=(${QUOTED}|[^\s&"',;)]+)`, 'gim'),
-    (m, lead: string, name: string, v: string) => (HARMLESS.test(v) ? m : `${lead}${name}=${requote(v)}`),
-  )
-}
-
-/** `user:pass@host` in URLs. */
-function redactUrlCredentials(text: string): string {
-  return text.replace(/(\b[a-z][a-z0-9+.-]*:\/\/[^\s:@/'"]+:)([^\s@/'"]+)(@)/gi, (m, pre: string, pass: string, at: string) => (pass === REDACTED ? m : `${pre}${REDACTED}${at}`))
-}
-
-// Tools whose short flags take a password. attached: -pSECRET; separate: -p SECRET; userpass: -u user:SECRET.
-const TOOL_FLAGS: { tools: string[]; flag: string; form: 'attached' | 'separate' | 'either' | 'userpass' }[] = [
-  { tools: ['sshpass'], flag: '-p', form: 'either' },
-  { tools: ['mysql', 'mysqldump', 'mysqladmin', 'mariadb', 'mariadb-dump'], flag: '-p', form: 'attached' },
-  { tools: ['redis-cli', 'valkey-cli'], flag: '-a', form: 'separate' },
-  { tools: ['ldapsearch', 'ldapadd', 'ldapmodify', 'ldapdelete', 'ldapwhoami'], flag: '-w', form: 'separate' },
-  { tools: ['curl'], flag: '-u', form: 'userpass' },
-  { tools: ['curl', 'wget'], flag: '--user', form: 'userpass' },
-  { tools: ['smbclient'], flag: '-U', form: 'userpass' },
-]
-
-/** Passwords given to known tools by short flags (`sshpass -p x`, `mysql -px`, `curl -u user:x`). */
-function redactToolFlags(text: string): string {
-  return text.replace(/[^\n|;&]+/g, (segment) => {
-    let out = segment
-    for (const { tools, flag, form } of TOOL_FLAGS) {
-      if (!tools.some((t) => new RegExp(String.raw`(^|[\s/'"\x60(])${t.replace(/-/g, '\\-')}(?=[\s'",\x60]|$)`).test(out))) continue
-      const f = flag.replace(/-/g, '\\-')
-      const val = String.raw`(${QUOTED}|[^\s"',\x60]+)`
-      if (form === 'attached' || form === 'either') {
-        out = out.replace(new RegExp(String.raw`(^|[\s'",\x60])(${f})([^\s"',\x60]+)`, 'g'), (m, lead: string, fl: string, v: string) => (v === REDACTED ? m : `${lead}${fl}${requote(v)}`))
-      }
-      if (form === 'separate' || form === 'either') {
-        out = out.replace(new RegExp(String.raw`(^|[\s'",\x60])(${f}(?:['"]?\s+|',\s*'|",\s*"))${val}`, 'g'), (m, lead: string, fl: string, v: string) => (v.startsWith('-') || v === REDACTED ? m : `${lead}${fl}${requote(v)}`))
-      }
-      if (form === 'userpass') {
-        out = out.replace(new RegExp(String.raw`(^|[\s'",\x60])(${f}(?:=|['"]?\s+|',\s*'|",\s*"))(['"]?)([^\s:'"%]+)([:%])([^\s'",\x60]+)`, 'g'), (m, lead: string, fl: string, q: string, user: string, sep: string, pass: string) =>
-          pass === REDACTED ? m : `${lead}${fl}${q}${user}${sep}${REDACTED}`,
-        )
-      }
-    }
-    return out
-  })
-}
-
-// Keys whose values are secrets in YAML, JSON and util.inspect text.
-const SECRET_KEY = String.raw`(?:[\w-]*(?:token|password|passwd)|client-key-data|client-secret|clientSecret|private-key|privateKey)`
-
-/** `token: x`, `"password": "x"`, `client-key-data: x` fields in YAML, JSON or inspect output. */
-function redactFields(text: string): string {
-  return text.replace(
-    new RegExp(String.raw`((?:^|[\s{,(])(["']?)${SECRET_KEY}\2[ \t]*:[ \t]*)(${QUOTED}|[^\s,}\]]+)`, 'gim'),
-    (m, pre: string, _q: string, v: string) => (HARMLESS.test(v) ? m : `${pre}${requote(v)}`),
-  )
-}
-
-const SECRET_KIND = /\bkind["']?\s*:\s*["']?Secret\b|\bV1Secret\b|"kind":"Secret"/
-
-/** The values under `data:` / `stringData:` of Secret objects, in inline (JSON/inspect) and YAML block form. */
-function redactSecretData(text: string): string {
-  if (!SECRET_KIND.test(text)) return text
-  // Inline: data: { key: 'v', ... } or "data": {"key": "v"}
-  let out = text.replace(/((?:^|[\s{,])(["']?)(?:data|stringData)\2\s*:\s*\{)([^{}]*)(\})/g, (_m, open: string, _q: string, body: string, close: string) => {
-    const inner = body.replace(new RegExp(String.raw`((?:^|[\s,{])(?:'[^']*'|"[^"]*"|[^\s:'"{},]+)\s*:\s*)(${QUOTED}|[^\s,}]+)`, 'g'), (m, pre: string, v: string) => (v === REDACTED ? m : `${pre}${requote(v)}`))
-    return `${open}${inner}${close}`
-  })
-  // YAML block: data:\n  key: value (deeper lines of block scalars are dropped)
-  const lines = out.split('\n')
-  const res: string[] = []
-  let blockIndent = -1
-  let scalarIndent = -1
-  for (const line of lines) {
-    const indent = line.length - line.trimStart().length
-    if (scalarIndent >= 0) {
-      if (line.trim() === '' || indent > scalarIndent) continue
-      scalarIndent = -1
-    }
-    if (blockIndent >= 0) {
-      if (line.trim() !== '' && indent <= blockIndent) blockIndent = -1
-      else {
-        const m = /^(\s*[^\s:#][^:]*:\s+)(\S.*)$/.exec(line)
-        if (m && m[2] !== REDACTED) {
-          res.push(`${m[1]}${/^[|>]/.test(m[2]) ? REDACTED : requote(m[2])}`)
-          if (/^[|>]/.test(m[2])) scalarIndent = indent
-          continue
-        }
-        res.push(line)
-        continue
-      }
-    }
-    if (/^\s*(?:data|stringData):\s*$/.test(line)) blockIndent = indent
-    res.push(line)
+/** Structural and pattern findings of one segment. */
+function findingsIn(seg: Segment, mentionsSecret: boolean): Finding[] {
+  const t = seg.text
+  let structure: Finding[] = []
+  if (/[:{]/.test(t)) {
+    const flow = parseFlow(t)
+    structure = structuralFindings([...flow, ...parseYamlBlocks(t, flow.map((m) => m.range!))], mentionsSecret)
   }
-  out = res.join('\n')
-  return out
+  return [...structure, ...patternFindings(t)]
 }
 
-/** Replaces every secret this module knows about with <redacted>; idempotent. */
-export function redactText(text: string): string {
-  let t = redactPem(text)
-  t = redactSecretData(t)
-  t = redactBearer(t)
-  t = redactUrlCredentials(t)
-  t = redactFlags(t)
-  t = redactToolFlags(t)
-  t = redactAssignments(t)
-  t = redactFields(t)
-  return t
-}
+// A string worth reading on its own: something a rule could fire on (a timestamp's colons are not).
+const WORTH = /:\s|:$|":|[=@\n\\]|eyJ|-----BEGIN|\s-|bearer|cookie/i
 
-/** True when the text holds something redactText would hide (such lines never go to the history file). */
-export function hasSecret(text: string): boolean {
-  return redactText(text) !== text
-}
-
-const SECRET_FIELD = /^(?:[\w-]*(?:token|password|passwd)|client-key-data|clientKeyData|client-secret|clientSecret|private-?key|privateKey)$/i
-
-function isSecretObject(o: Record<string, unknown>): boolean {
-  if (o.kind === 'Secret' || o.constructor?.name === 'V1Secret') return true
-  const hasData = (o.data && typeof o.data === 'object') || (o.stringData && typeof o.stringData === 'object')
-  return Boolean(hasData && typeof o.type === 'string' && /^(?:Opaque$|kubernetes\.io\/|bootstrap\.kubernetes\.io\/|helm\.sh\/)/.test(o.type))
-}
-
-/** A copy of a value with Secret data and secret-named fields replaced; objects with their own inspect are kept. */
-export function redactValue(value: unknown, depth = 0, seen = new WeakMap<object, unknown>()): unknown {
-  if (typeof value === 'string') return redactText(value)
-  if (value === null || typeof value !== 'object' || depth > 12) return value
-  if (seen.has(value)) return seen.get(value)
-  if (value instanceof Map || value instanceof Set || value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value) || value instanceof Promise) return value
-  if (typeof (value as Record<symbol, unknown>)[inspect.custom] === 'function') return value
-  if (Array.isArray(value)) {
-    const arr: unknown[] = []
-    seen.set(value, arr)
-    for (const v of value) arr.push(redactValue(v, depth + 1, seen))
-    return arr
-  }
-  const src = value as Record<string, unknown>
-  const copy = Object.create(Object.getPrototypeOf(src)) as Record<string, unknown>
-  seen.set(value, copy)
-  const secret = isSecretObject(src)
-  for (const k of Object.keys(src)) {
-    const v = src[k]
-    if (secret && (k === 'data' || k === 'stringData') && v && typeof v === 'object') {
-      copy[k] = Object.fromEntries(Object.keys(v).map((kk) => [kk, REDACTED]))
-    } else if (SECRET_FIELD.test(k) && typeof v === 'string' && v !== '') {
-      copy[k] = REDACTED
-    } else {
-      copy[k] = redactValue(v, depth + 1, seen)
+/** Where the secrets of an output text are (source spans) and their values. */
+function scanText(text: string, taint: TaintMatcher): { spans: Span[]; values: string[] } {
+  const spans: Span[] = []
+  const values: string[] = []
+  const mentions = MENTIONS_SECRET.test(text)
+  const segs = [identity(text), ...stringSegments(text, (raw) => raw.length >= 6 && WORTH.test(raw))]
+  for (const seg of segs) {
+    for (const f of findingsIn(seg, mentions)) {
+      values.push(f.value)
+      for (const [a, b] of f.spans) spans.push(...seg.toSource(a, b))
     }
   }
-  return copy
+  if (taint.forms.length) {
+    // Raw text, and strings whose decoded text differs from it (escapes, inspect's '…' + '…' pieces).
+    for (const seg of [identity(text), ...stringSegments(text, (raw) => raw.includes('\\'))]) for (const t of taint.find(seg.text)) spans.push(...seg.toSource(t.span[0], t.span[1]))
+  }
+  return { spans, values }
+}
+
+/** The text with every secret's characters replaced by <redacted> (quotes, backticks and `\n'` endings kept). */
+export function redactText(text: string, taint: TaintMatcher = NO_TAINT): string {
+  const { spans } = scanText(text, taint)
+  return spans.length ? replaceSpans(text, mergeSpans(text, spans), () => REDACTED) : text
+}
+
+/** The secret values an output text shows by structure or pattern (to feed the session's taint set). */
+export function secretsInText(text: string): string[] {
+  return scanText(text, NO_TAINT).values
+}
+
+/** A literal's content as a segment: strings and template parts decoded, comments and regex bodies as written. */
+function literalSegment(code: string, l: Literal): Segment {
+  if (l.kind === 'comment' || l.kind === 'regex') return identity(code.slice(l.cs, l.ce), l.cs)
+  const d = decodeEscapes(code, l.cs, l.ce)
+  return mapped(d.text.join(''), d.from, d.to)
+}
+
+const NUMBER = /^[-+]?(?:0[xob][\da-f_]+|\d[\d_]*(?:\.\d*)?(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?)n?$/i
+
+/** Where the secrets of a code cell are: inside literals (replaced in place) and code tokens (replaced by a string literal). */
+function scanCode(code: string, taint: TaintMatcher): { inside: Span[]; tokens: Span[]; values: string[]; lits: Literal[] } {
+  const lits = lexLiterals(code)
+  const inside: Span[] = []
+  const tokens: Span[] = []
+  const values: string[] = []
+  const mentions = MENTIONS_SECRET.test(code)
+  for (const l of lits) {
+    if (l.ce <= l.cs) continue
+    const seg = literalSegment(code, l)
+    for (const f of findingsIn(seg, mentions)) {
+      values.push(f.value)
+      for (const [a, b] of f.spans) inside.push(...seg.toSource(a, b))
+    }
+    for (const t of taint.find(seg.text)) inside.push(...seg.toSource(t.span[0], t.span[1]))
+  }
+  const expand = ([a0, b0]: Span): Span => {
+    let [a, b] = [a0, b0]
+    for (let round = 0; round < 3; round++) {
+      for (const l of lits) if (l.start < b && l.end > a) [a, b] = [Math.min(a, l.start), Math.max(b, l.end)]
+      while (a > 0 && /[\w$]/.test(code[a - 1]) && !literalAround(lits, a - 1, a)) a--
+      while (b < code.length && /[\w$]/.test(code[b]) && !literalAround(lits, b, b + 1)) b++
+    }
+    return [a, b]
+  }
+  const place = (sp: Span, numberOnly: boolean) => {
+    if (literalAround(lits, sp[0], sp[1])) inside.push(sp)
+    else if (!numberOnly || NUMBER.test(code.slice(sp[0], sp[1]).trim())) tokens.push(expand(sp))
+  }
+  // Object literals typed in the code: a Secret's data, env entries, token fields (identifiers are references, not secrets).
+  for (const f of structuralFindings(parseFlow(code), mentions)) {
+    values.push(f.value)
+    for (const sp of f.spans) place(sp, true)
+  }
+  for (const t of taint.find(code)) place(t.span, false)
+  return { inside, tokens, values, lits }
+}
+
+/** True when the code compiles as a REPL input would run (body of an async function, or an expression). */
+export function compiles(code: string): boolean {
+  for (const wrapped of [`(async () => {\n${code}\n})`, `(async () => (\n${code}\n))`]) {
+    try {
+      new vm.Script(wrapped)
+      return true
+    } catch {
+      // try the next form
+    }
+  }
+  return false
+}
+
+/** A line read as a dot-command (`.run recipe a=b`), redacted as text. */
+const DOT_COMMAND = /^\s*\.[a-z]+(?:[ \t]|$)/
+
+/**
+ * A code cell with every secret hidden so that it still compiles: inside a string, template, comment or regex only the
+ * secret's characters become <redacted>; a tainted value typed as code (a number) becomes the string '<redacted>'. If the
+ * cell compiled before and would not after, it is kept as comments.
+ */
+export function redactCode(code: string, taint: TaintMatcher = NO_TAINT): string {
+  if (DOT_COMMAND.test(code) && !code.trim().includes('\n')) return redactText(code, taint)
+  const { inside, tokens } = scanCode(code, taint)
+  if (inside.length === 0 && tokens.length === 0) return code
+  const items = [...mergeSpans(code, inside).map((s) => ({ s, token: false })), ...mergeSpans(code, tokens, false).map((s) => ({ s, token: true }))].sort((x, y) => x.s[0] - y.s[0])
+  const merged: { s: [number, number]; token: boolean }[] = []
+  for (const it of items) {
+    const last = merged[merged.length - 1]
+    if (last && it.s[0] < last.s[1]) {
+      last.s[1] = Math.max(last.s[1], it.s[1])
+      last.token ||= it.token
+    } else merged.push({ s: [it.s[0], it.s[1]], token: it.token })
+  }
+  const out = replaceSpans(code, merged.map((m) => m.s), (_sp, i) => (merged[i].token ? `'${REDACTED}'` : REDACTED))
+  if (compiles(out) || !compiles(code)) return out
+  return ['// kinspect: this input held a secret that could not be hidden in place; it is kept as a comment.', ...out.split('\n').map((l) => `// ${l}`)].join('\n')
+}
+
+/** The secret values a code cell holds by structure or pattern (in its strings, comments and object literals). */
+export function secretsInCode(code: string): string[] {
+  return scanCode(code, NO_TAINT).values
+}
+
+/** True when the line holds something redaction would hide, read as code and as text (such lines never go to the history file). */
+export function hasSecret(text: string, taint: TaintMatcher = NO_TAINT): boolean {
+  return redactText(text, taint) !== text || redactCode(text, taint) !== text
+}
+
+/** The secret values a live value holds (Secret data whatever the key, env entries, token fields, secrets in its strings). */
+export function secretsOf(value: unknown, opts: Omit<SecretsOfOptions, 'inText'> = {}): string[] {
+  return secretsOfValue(value, { ...opts, inText: secretsInText })
 }

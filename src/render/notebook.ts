@@ -1,5 +1,5 @@
 // Notebook Markdown: rendering a recorded session (redacted) and reading the code blocks back. Pure.
-import { redactText } from './notebook-redact.ts'
+import { redactCode, redactText, secretsInCode, secretsInText, taintMatcher } from './notebook-redact.ts'
 import { stripAnsi } from './color.ts'
 
 /** One recorded step: code with what it printed, or prose typed as `// text`. */
@@ -25,22 +25,33 @@ export function proseOf(input: string): string | undefined {
   return lines.map((l) => l.replace(/^\s*\/\/\s?/, '')).join('\n')
 }
 
-/** The Markdown for a notebook; every input, output and prose line is redacted first. */
-export function renderNotebook(entries: readonly NotebookEntry[], meta: NotebookMeta = {}): string {
+/**
+ * The Markdown for a notebook, redacted: structure and patterns hide what they recognise; every secret value seen (the
+ * session's `taint` plus what structure and patterns find anywhere in this notebook) is hidden wherever else it appears.
+ * Code cells stay runnable (see redactCode).
+ */
+export function renderNotebook(entries: readonly NotebookEntry[], meta: NotebookMeta = {}, taint: Iterable<string> = []): string {
+  const seen = new Set(taint)
+  for (const e of entries) {
+    const found = e.kind === 'prose' ? secretsInText(e.text) : [...secretsInCode(e.input), ...secretsInText(stripAnsi(e.output))]
+    for (const v of found) seen.add(v)
+  }
+  const matcher = taintMatcher(seen)
+  const text = (t: string) => redactText(t, matcher)
   const where = meta.context || meta.namespace ? `${meta.context || '(no context)'}:${meta.namespace ?? 'default'}` : ''
   const title = meta.title ?? `kinspect notebook${where ? ` — ${where}` : ''}`
-  const out: string[] = [`# ${redactText(title)}`, '']
+  const out: string[] = [`# ${text(title)}`, '']
   const date = meta.date ?? new Date()
-  out.push(`Recorded with kinspect on ${date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}${where ? ` (context ${meta.context || '-'}, namespace ${meta.namespace ?? 'default'})` : ''}. Run it again with \`kinspect FILE.md\`.`, '')
+  out.push(text(`Recorded with kinspect on ${date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}${where ? ` (context ${meta.context || '-'}, namespace ${meta.namespace ?? 'default'})` : ''}. Run it again with \`kinspect FILE.md\`.`), '')
   for (const e of entries) {
     if (e.kind === 'prose') {
-      out.push(redactText(e.text), '')
+      out.push(text(e.text), '')
       continue
     }
-    const input = redactText(e.input.replace(/\n+$/, ''))
+    const input = redactCode(e.input.replace(/\n+$/, ''), matcher)
     const f = fence(input)
     out.push(`${f}js`, input, f, '')
-    const output = redactText(stripAnsi(e.output)).replace(/\s+$/, '')
+    const output = text(stripAnsi(e.output)).replace(/\s+$/, '')
     if (output !== '') {
       const of = fence(output)
       out.push(`> ${of}text`, ...output.split('\n').map((l) => (l === '' ? '>' : `> ${l}`)), `> ${of}`, '')

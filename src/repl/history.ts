@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { hasSecret } from '../render/notebook-redact.ts'
+import { hasSecret, NO_TAINT, type TaintMatcher } from '../render/notebook-redact.ts'
 
 /** KINSPECT_HISTORY, else ~/.kinspect_history. */
 export function historyPath(env: Record<string, string | undefined> = process.env, home = env.HOME ?? os.homedir()): string {
@@ -24,14 +24,14 @@ export function loadHistory(file: string, max = 1000): string[] {
     .slice(0, max)
 }
 
-/** Whether a line may be written to the history file: not blank, no secret in it. */
-export function historyWorthy(line: string): boolean {
-  return line.trim() !== '' && !hasSecret(line)
+/** Whether a line may be written to the history file: not blank, no secret in it (by structure, pattern or the session's taint). */
+export function historyWorthy(line: string, taint: TaintMatcher = NO_TAINT): boolean {
+  return line.trim() !== '' && !hasSecret(line, taint)
 }
 
 /** Appends a line (mode 0600); lines with secrets are never written. Returns whether it was written. */
-export function appendHistory(file: string, line: string): boolean {
-  if (!historyWorthy(line)) return false
+export function appendHistory(file: string, line: string, taint: TaintMatcher = NO_TAINT): boolean {
+  if (!historyWorthy(line, taint)) return false
   try {
     fs.appendFileSync(file, `${line.replace(/\n/g, ' ')}\n`, { mode: 0o600 })
     return true

@@ -15,6 +15,7 @@ import { LineGate, OutputTap } from './io.ts'
 import { Notebook, proseOf } from './notebook.ts'
 import type { StartShell } from '../recipes/types.ts'
 import { recipesPort, type LineSource, type RecipesPort } from './recipes.ts'
+import { boundNames, readBindings } from './taint.ts'
 
 /** Options of startRepl. */
 export interface StartReplOptions {
@@ -126,7 +127,7 @@ export function startRepl(opts: StartReplOptions): Shell {
   } as repl.ReplOptions & { historySize: number })
 
   // --- evaluation bookkeeping: what is being evaluated, and its recorded output -------------------
-  let current: { code: string; done?: (o: EvalOutcome) => void } | undefined
+  let current: { code: string; done?: (o: EvalOutcome) => void; error?: unknown } | undefined
   const begin = (code: string, done?: (o: EvalOutcome) => void) => {
     current = { code, done }
     last = undefined
@@ -141,8 +142,18 @@ export function startRepl(opts: StartReplOptions): Shell {
       // The result goes to the notebook with Secret data etc. hidden structurally, not only textually.
       text = text.slice(0, last.pos) + formatValue(redactValue(last.value), false, columns()) + text.slice(last.pos + last.text.length)
     }
+    observeSecrets(cur, outcome)
     notebook.addCode(cur.code, stripAnsi(text))
     cur.done?.(outcome)
+  }
+  // The taint set learns from the values themselves: the result, a thrown error, and what the input bound (`const s = …`).
+  const observeSecrets = (cur: NonNullable<typeof current>, outcome: EvalOutcome) => {
+    try {
+      const seen = [last?.value, outcome.value, outcome.error, cur.error, ...readBindings(server.context, boundNames(cur.code))]
+      for (const v of seen) if (v !== undefined) notebook.taint.observe(v)
+    } catch {
+      // never let bookkeeping break the shell; the text of the output is still read when the notebook is saved
+    }
   }
   const writeError = (e: unknown) => (opts.errorOutput ?? output).write(formatError(e, color))
 
@@ -166,6 +177,7 @@ export function startRepl(opts: StartReplOptions): Shell {
         return cb(err)
       }
       if (err) {
+        if (current) current.error = err
         writeError(err)
         return cb(null, undefined)
       }
@@ -179,6 +191,7 @@ export function startRepl(opts: StartReplOptions): Shell {
   if (domain) {
     domain.removeAllListeners('error')
     domain.on('error', (e: unknown) => {
+      if (current) current.error = e
       writeError(e)
       if (current?.done) return end({ ok: false, error: e })
       server.clearBufferedCommand()
@@ -301,7 +314,7 @@ export function startRepl(opts: StartReplOptions): Shell {
   if (opts.history) {
     const file = opts.history
     if (terminal) (server as unknown as { history: string[] }).history.push(...loadHistory(file))
-    server.on('line', (line: string) => appendHistory(file, line))
+    server.on('line', (line: string) => appendHistory(file, line, notebook.taint.matcher()))
   }
 
   // --- never exit on a helper failure ----------------------------------------------------------------

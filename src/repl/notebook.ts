@@ -3,21 +3,30 @@ import fs from 'node:fs/promises'
 import path from 'node:path'
 import { renderNotebook, parseNotebook, proseOf, type NotebookEntry, type NotebookMeta } from '../render/notebook.ts'
 import { ShellError } from './errors.ts'
+import { TaintSet } from './taint.ts'
 
 export { proseOf }
 
-/** Recorded inputs and outputs of one session, in order. */
+const OBSERVE_MAX = 64 * 1024
+
+/** Recorded inputs and outputs of one session, in order, and the secret values seen (in memory only). */
 export class Notebook {
   readonly entries: NotebookEntry[] = []
+  /** Every secret value seen this session: hidden wherever it turns up in the saved notebook. */
+  readonly taint = new TaintSet()
 
-  /** Records one evaluated input and everything it printed. */
+  /** Records one evaluated input and everything it printed (and the secrets either shows). */
   addCode(input: string, output: string): void {
     if (input.trim() === '') return
+    // Learnt now for the history file; bounded so a huge output does not delay the prompt (.save reads all of it).
+    this.taint.observeCode(input.slice(0, OBSERVE_MAX))
+    this.taint.observeText(output.slice(0, OBSERVE_MAX))
     this.entries.push({ kind: 'code', input: input.replace(/\n+$/, ''), output })
   }
 
   /** Records prose (from `// text` lines); consecutive prose lines join into one paragraph. */
   addProse(text: string): void {
+    this.taint.observeText(text)
     const last = this.entries[this.entries.length - 1]
     if (last?.kind === 'prose') last.text += `\n${text}`
     else this.entries.push({ kind: 'prose', text })
@@ -28,9 +37,9 @@ export class Notebook {
     return this.entries.filter((e) => e.kind === 'code').length
   }
 
-  /** The Markdown text (redacted). */
+  /** The Markdown text, redacted by structure, pattern and this session's taint set. */
   render(meta: NotebookMeta = {}): string {
-    return renderNotebook(this.entries, meta)
+    return renderNotebook(this.entries, meta, this.taint.values())
   }
 
   /** Writes the notebook to a .md file (mode 0600, redacted); returns the absolute path. */

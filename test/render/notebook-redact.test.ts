@@ -1,7 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { inspect } from 'node:util'
-import { redactText, redactValue, hasSecret, REDACTED } from '../../src/render/notebook-redact.ts'
+import { redactText, redactValue, hasSecret, REDACTED, isSecretEnvName, isSecretField } from '../../src/render/notebook-redact.ts'
 
 const PEM = `-----BEGIN RSA PRIVATE KEY-----
 MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun
@@ -64,6 +64,13 @@ test('redactValue hides Secret data structurally and keeps the original intact',
   assert.is(user.user.token, REDACTED)
   assert.is(user.user['client-key-data'], REDACTED)
   assert.is(user.user.username, 'me')
+  // env entries by name, numbers in stringData; a getter is kept as a getter and never called
+  let calls = 0
+  const mixed = redactValue({ env: [{ name: 'DB_PASSWORD', value: 'hunter2' }, { name: 'HOME', value: '/root' }], s: { kind: 'Secret', stringData: { pin: 1234 } }, get lazy() { return ++calls } }) as any
+  assert.equal(mixed.env, [{ name: 'DB_PASSWORD', value: REDACTED }, { name: 'HOME', value: '/root' }])
+  assert.equal(mixed.s.stringData, { pin: REDACTED })
+  assert.match(inspect(mixed), 'lazy: [Getter]')
+  assert.is(calls, 0)
 })
 
 test('bearer tokens: Authorization header, --token, token fields', () => {
@@ -112,7 +119,9 @@ test('passwords in command lines', () => {
   assert.is(redactText('PASSWORD=hunter2 ./run.sh'), `PASSWORD=${REDACTED} ./run.sh`)
   assert.is(redactText('env DB_PASSWORD="a b" psql'), `env DB_PASSWORD="${REDACTED}" psql`)
   assert.is(redactText('kubectl create secret generic x --from-literal=password=hunter2'), `kubectl create secret generic x --from-literal=password=${REDACTED}`)
-  assert.is(redactText("await $`sshpass -p ${pw} ssh x`"), "await $`sshpass -p ${REDACTED} ssh x`".replace('${REDACTED}', REDACTED))
+  // An interpolation is code, not a secret: it stays (the value it stands for is hidden by taint when seen).
+  assert.is(redactText('await $`sshpass -p ${pw} ssh x`'), 'await $`sshpass -p ${pw} ssh x`')
+  assert.is(redactText('await $`sshpass -p hunter2 ssh x`'), `await $\`sshpass -p ${REDACTED} ssh x\``)
   assert.is(redactText('postgres://app:hunter2@db.shop:5432/app'), `postgres://app:${REDACTED}@db.shop:5432/app`)
   // -p is a port for most tools: left alone
   assert.is(redactText('ssh -p 2222 root@10.99.0.1'), 'ssh -p 2222 root@10.99.0.1')
@@ -134,6 +143,17 @@ test('redactText is idempotent and hasSecret tells', () => {
   }
   assert.not.ok(hasSecret('(await pods()).length'))
   assert.not.ok(hasSecret("await node('lab-1').$`ip -br addr`"))
+})
+
+test('secret names: env variables by word (KEY included), fields need a qualifier for `key`; descriptions of secrets are not secrets', () => {
+  for (const n of ['PASSWORD', 'DB_PASSWORD', 'db-password', 'dbPassword', 'API_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'STRIPE_KEY', 'KEY', 'GITHUB_AUTH', 'MY_CREDENTIALS', 'DB_PWD', 'PIN', 'OTP'])
+    assert.ok(isSecretEnvName(n), n)
+  for (const n of ['HOME', 'PATH', 'PWD', 'TOKEN_FILE', 'SECRET_NAME', 'AWS_ACCESS_KEY_ID', 'PUBLIC_KEY', 'TOKEN_TTL', 'SSH_AUTH_SOCK', 'KEYRING', 'AUTHOR', 'BYPASS'])
+    assert.not.ok(isSecretEnvName(n), n)
+  for (const n of ['token', 'password', 'client-key-data', 'clientSecret', 'apiKey', 'privateKey', 'tls.key', 'id-token', 'refresh-token', 'x-api-key', 'auth'])
+    assert.ok(isSecretField(n), n)
+  for (const n of ['key', 'snapshotKey', 'secretName', 'secretKeyRef', 'tokenFile', 'client-certificate-data', 'expirationSeconds', 'keyId'])
+    assert.not.ok(isSecretField(n), n)
 })
 
 test.run()
