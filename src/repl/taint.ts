@@ -1,6 +1,6 @@
 // The session's taint set: every secret value seen in this session, kept in memory only (never written, never printed).
 import vm from 'node:vm'
-import { inspect } from 'node:util'
+import { present } from '../present.ts'
 import { secretsInCode, secretsInText, secretsOf, taintMatcher, type TaintMatcher } from '../render/notebook-redact.ts'
 import { lexLiterals } from '../render/redact/lex.ts'
 
@@ -48,14 +48,12 @@ export class TaintSet {
     return (this.#matcher ??= taintMatcher(this.#values))
   }
 
-  [inspect.custom](): string {
-    return `TaintSet { ${this.#values.size} secret values (not shown) }`
-  }
-
   toJSON(): { size: number } {
     return { size: this.#values.size }
   }
 }
+// Printed with its size only: the values themselves must never reach the screen or a file.
+present(TaintSet.prototype, (t: TaintSet) => `TaintSet { ${t.size} secret values (not shown) }`)
 
 const IDENT = /^[A-Za-z_$][\w$]*$/
 

@@ -2,10 +2,14 @@
 import { createHash } from 'node:crypto'
 import fs from 'node:fs'
 import net from 'node:net'
+import { HintedError } from '../../errors.ts'
 
 /** Thrown by the expanders; the caller adds the file and line. */
-export class ExpandError extends Error {
+export class ExpandError extends HintedError<'invalid'> {
   override name = 'ExpandError'
+  constructor(message: string) {
+    super('invalid', message)
+  }
 }
 
 /**

@@ -3,8 +3,8 @@ import { spawnSync } from 'node:child_process'
 import { connectionTokens, percentExpand } from './sshconfig-expand.ts'
 import { strdelim } from './sshconfig-lex.ts'
 import { matchPatternList } from './pattern.ts'
-import type { ReadContext } from './sshconfig-read.ts'
-import { SshConfigError } from './sshconfig.ts'
+import type { ReadContext } from './sshconfig-types.ts'
+import { SshConfigError } from './sshconfig-error.ts'
 
 /** What a Match line can see of the settings read so far. */
 export interface MatchState {

@@ -5,26 +5,12 @@ import { expandHostName, matchLine } from './sshconfig-match.ts'
 import { a2port, assembleHostKeyAlgs, canonicalHost, connectionTokens, convtime, ExpandError, percentExpand, tildeExpand, validHostKeyAlgs } from './sshconfig-expand.ts'
 import { matchGlob, matchPatternList } from './pattern.ts'
 import { parseJumpHop } from './sshconfig-jump.ts'
-import type { ConfigText, SshOptions } from './sshconfig-types.ts'
-import { SshConfigError } from './sshconfig.ts'
+import type { ConfigText, ReadContext, SshOptions } from './sshconfig-types.ts'
+
+export type { ReadContext } from './sshconfig-types.ts'
+import { SshConfigError } from './sshconfig-error.ts'
 
 /** What a resolution needs from its surroundings (all filled in by the caller). */
-export interface ReadContext {
-  /** The name asked for (ssh's host_arg). */
-  name: string
-  localUser: string
-  /** gethostname(). */
-  localHost: string
-  /** The local user's home directory (getpwuid, not $HOME). */
-  home: string
-  uid: number
-  env: Readonly<Record<string, string | undefined>>
-  homeOf: (user: string) => string | undefined
-  /** Reads the files an Include names (an absolute glob), sorted. */
-  readInclude: (absPattern: string) => ConfigText[]
-  /** Runs a Match exec command; its exit status, or null when it did not exit normally. */
-  runExec: (command: string) => number | null
-}
 
 interface Options {
   user?: string

@@ -88,3 +88,21 @@ export interface ResolveOptions {
   /** Runs a Match exec command; its exit status or null (default: $SHELL -c with a 5 s deadline). */
   runExec?: (command: string) => number | null
 }
+
+/** What a resolution knows of this machine and how it reads Include files and runs Match exec. */
+export interface ReadContext {
+  /** The name asked for (ssh's host_arg). */
+  name: string
+  localUser: string
+  /** gethostname(). */
+  localHost: string
+  /** The local user's home directory (getpwuid, not $HOME). */
+  home: string
+  uid: number
+  env: Readonly<Record<string, string | undefined>>
+  homeOf: (user: string) => string | undefined
+  /** Reads the files an Include names (an absolute glob), sorted. */
+  readInclude: (absPattern: string) => ConfigText[]
+  /** Runs a Match exec command; its exit status, or null when it did not exit normally. */
+  runExec: (command: string) => number | null
+}

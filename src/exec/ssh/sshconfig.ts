@@ -8,17 +8,11 @@ import { expandPath, readOptions, type ReadContext } from './sshconfig-read.ts'
 import { runMatchExec } from './sshconfig-match.ts'
 import { connectionTokens, passwdHome, tildeExpand } from './sshconfig-expand.ts'
 import type { ConfigSource, ConfigText, JumpHost, ResolvedHost, ResolveOptions, SshOptions } from './sshconfig-types.ts'
-import { HintedError } from '../../errors.ts'
+import { SshConfigError } from './sshconfig-error.ts'
 
 export type { ConfigSource, ConfigText, JumpHost, ResolvedHost, ResolveOptions, SshOptions } from './sshconfig-types.ts'
 
-/** A config file that cannot be used; names the file and line. */
-export class SshConfigError extends HintedError<'invalid' | 'unreadable'> {
-  override name = 'SshConfigError'
-  constructor(message: string, hint?: string, kind: 'invalid' | 'unreadable' = 'invalid', cause?: unknown) {
-    super(kind, message, hint, cause)
-  }
-}
+export { SshConfigError } from './sshconfig-error.ts'
 
 /** Checks a node name the way both resolvers need it: non-empty, no spaces, not user@host or an option. */
 export function checkHostName(name: unknown): string {

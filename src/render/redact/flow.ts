@@ -1,8 +1,14 @@
 // A lenient reader of `{…}` objects in text: JSON (compact or indented), util.inspect output, JS object literals. Pure.
 import { piecesSegment, stringEnd, type Span } from './spans.ts'
 import type { Entry, ListNode, MapNode, Scalar, Value } from './tree.ts'
+import { HintedError } from '../../errors.ts'
 
-class NoParse extends Error {}
+/** Thrown to abandon a text that is not an object literal after all (caught within this module). */
+class NoParse extends HintedError<'parse'> {
+  constructor(message = 'not an object literal') {
+    super('parse', message)
+  }
+}
 
 const INSPECT_TAG = /\[(?:Object|Array|Getter|Setter|Getter\/Setter|Circular \*\d+|Function[^\]\n]*|class [^\]\n]*|AsyncFunction[^\]\n]*)\]/y
 const PREFIX = /(?:<ref \*\d+> )?(?:[A-Za-z_$][\w$.]*(?:\(\d+\))? )?(?:\[[\w :]+\] )?(?=[{[])/y
