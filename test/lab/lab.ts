@@ -11,7 +11,7 @@ import { setupHostNetwork, teardownHostNetwork } from './host.ts'
 import { ensureShellUsers, removeShellUsers } from './shells.ts'
 import { ensureImages } from './images.ts'
 import { corednsManifest, metricsServerManifest, shopManifest } from './manifests.ts'
-import { ensureNodeNamespaces, inNode, initPid, NODES_STATE, stopNode } from './nodes.ts'
+import { ensureNodeNamespaces, inNode, initPid, killCgroupTree, NODES_STATE, removeCgroupTree, stopNode } from './nodes.ts'
 import { currentProxyMode } from './proxymode.ts'
 import { sshIsOff } from './sshswitch.ts'
 import { progress, run, succeeds, waitFor, writeFile } from './sh.ts'
@@ -232,11 +232,13 @@ export async function down(): Promise<void> {
   for (const c of ['kube-proxy', 'kubelet']) await stop(onNode(c as 'kubelet', NODE))
   if (running(onNode('containerd', NODE))) {
     progress('removing pod sandboxes on lab-1 (CNI DEL for each)')
-    run([bin('crictl'), '-r', `unix://${RUN_DIR}/containerd.sock`, 'rmp', '-a', '-f'], { ok: true, timeout: 120_000 })
+    const rmp = [bin('crictl'), '-r', `unix://${RUN_DIR}/containerd.sock`, 'rmp', '-a']
+    if (run([...rmp, '-f'], { ok: true, timeout: 120_000 }).code !== 0) run(rmp, { ok: true, timeout: 120_000 })
   }
   for (const c of ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd', onNode('sshd', NODE), onNode('containerd', NODE)]) await stop(c)
   // Shims outlive containerd by design; the lab's are the ones pointing at its socket.
   run(['pkill', '-KILL', '-f', `containerd-shim.*${RUN_DIR}/containerd.sock`], { ok: true })
+  killCgroupTree('/kubepods') // containers whose shim died before them still hold their cgroups and netns
   // Scenario leftovers: the conntrack filler and the lowered nf_conntrack_max.
   run(['pkill', '-KILL', '-f', `${CACHE_DIR}/bin/(connfill|udpflood)`], { ok: true })
   if (fs.existsSync(bin('kube-proxy'))) {
@@ -247,6 +249,7 @@ export async function down(): Promise<void> {
   for (const f of fs.existsSync('/run/netns') ? fs.readdirSync('/run/netns') : []) {
     if (f.startsWith('cni-')) fs.rmSync(path.join('/run/netns', f), { force: true })
   }
+  removeCgroupTree('/kubepods') // lab-1's kubelet uses the root cgroup, so its pods live under /kubepods
   teardownHostNetwork()
   removeShellUsers()
   removeSudoUser()

@@ -70,7 +70,30 @@ function ensureCgroupRoot(node: LabNode): void {
 
 /** Removes the node's cgroup tree, deepest first (cgroups with no tasks left). */
 export function removeCgroupRoot(node: LabNode): void {
-  const root = nodePaths(node.name).cgroupRoot
+  removeCgroupTree(nodePaths(node.name).cgroupRoot)
+}
+
+/** SIGKILLs every process left in a cgroup tree (e.g. containers whose shim is gone), in every hierarchy. */
+export function killCgroupTree(root: string): void {
+  if (root === '/' || root === '') return
+  for (const h of cgroupHierarchies()) {
+    const top = path.join(h, root)
+    if (!fs.existsSync(top)) continue
+    const walk = (d: string) => {
+      for (const pid of fs.readFileSync(path.join(d, 'cgroup.procs'), 'utf8').split('\n').filter(Boolean)) {
+        try {
+          process.kill(Number(pid), 'SIGKILL')
+        } catch {}
+      }
+      for (const e of fs.readdirSync(d, { withFileTypes: true })) if (e.isDirectory()) walk(path.join(d, e.name))
+    }
+    walk(top)
+  }
+}
+
+/** Removes a cgroup tree (e.g. lab-1's /kubepods) from every hierarchy, deepest first; busy cgroups stay. */
+export function removeCgroupTree(root: string): void {
+  if (root === '/' || root === '') return
   for (const h of cgroupHierarchies()) {
     const top = path.join(h, root)
     if (!fs.existsSync(top)) continue
@@ -142,6 +165,7 @@ export async function stopNode(node: LabNode): Promise<void> {
   if (node.host) return
   const np = nodePaths(node.name)
   await stopPid(np.initPid, 15_000)
+  killCgroupTree(np.cgroupRoot) // nothing of the node may outlive it
   const veth = `${NET.nodeVethPrefix}${node.name}`
   for (let i = 0; i < 20 && succeeds(['ip', 'link', 'show', 'dev', veth]); i++) await sleep(100)
   if (succeeds(['ip', 'link', 'show', 'dev', veth])) run(['ip', 'link', 'del', veth], { ok: true })

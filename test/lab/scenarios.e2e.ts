@@ -15,7 +15,18 @@ const fromClient = (...cmd: string[]) => kubectl(['exec', '-n', 'shop', 'client'
 const clusterIP = (ns: string, svc: string) => kubectl(['get', 'svc', '-n', ns, svc, '-o', 'jsonpath={.spec.clusterIP}']).stdout
 
 test.after(async () => {
-  for (const s of SCENARIOS) await scenario(s.name, 'off') // leave the lab healthy even when an assertion failed
+  // Leave the lab healthy even when an assertion failed: node faults first (the others wait for Ready nodes),
+  // every off attempted even when one fails, then the failures reported.
+  const order = [...SCENARIOS].sort((a, b) => Number(!a.node) - Number(!b.node))
+  const failed: string[] = []
+  for (const s of order) {
+    try {
+      await scenario(s.name, 'off')
+    } catch (e) {
+      failed.push(`${s.name}: ${(e as Error).message}`)
+    }
+  }
+  if (failed.length) throw new Error(`could not turn off: ${failed.join('; ')}`)
 })
 
 test('every scenario has a name, a description, and rejects a bad state', async () => {
@@ -150,6 +161,7 @@ test('stale-rules: with lab-2\'s kube-proxy stopped, lab-2 still DNATs to a dele
 
 test('node-notready: lab-2\'s kubelet stopped, lab-2 is NotReady, the others stay Ready, SSH still answers; off brings it back', async () => {
   await scenario('node-notready', 'on')
+  try {
   assert.not.equal(nodeReady('lab-2'), 'True')
   for (const n of ['lab-1', 'lab-3']) assert.is(nodeReady(n), 'True', `${n} stays Ready`)
   const node = kubectlJSON(['get', 'node', 'lab-2'])
@@ -158,7 +170,9 @@ test('node-notready: lab-2\'s kubelet stopped, lab-2 is NotReady, the others sta
   const ssh = run(['ssh', '-F', labPaths().sshConfig, 'lab-2', 'pgrep', '-x', 'kubelet'], { ok: true })
   assert.equal(ssh.code, 1, 'ssh to lab-2 works and finds no kubelet there (lab-1\'s is in another PID namespace)')
   assert.equal(run(['ssh', '-F', labPaths().sshConfig, 'lab-3', 'pgrep', '-x', 'kubelet'], { ok: true }).code, 0, 'lab-3 still has its kubelet')
-  await scenario('node-notready', 'off')
+  } finally {
+    await scenario('node-notready', 'off')
+  }
   assert.equal(nodeReady('lab-2'), 'True')
 })
 
