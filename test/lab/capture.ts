@@ -1,10 +1,12 @@
 // Captures real tool outputs from the lab into test/fixtures/lab/ for the parsers' unit tests.
 import fs from 'node:fs'
 import path from 'node:path'
-import { NET } from './layout.ts'
+import { NET, NODES } from './layout.ts'
 import { bin } from './build.ts'
 import { kubectl } from './lab.ts'
-import { hostVeth, podPid, scenario } from './scenarios.ts'
+import { inNode } from './nodes.ts'
+import { crictl, hostVeth, inPodNetns, podNode, podPid } from './probe.ts'
+import { scenario } from './scenarios.ts'
 import { currentProxyMode, setProxyMode } from './proxymode.ts'
 import { progress, run } from './sh.ts'
 
@@ -14,7 +16,12 @@ function save(name: string, content: string): void {
   fs.writeFileSync(path.join(out, name), content)
 }
 const sh = (argv: string[]) => run(argv, { ok: true }).stdout
-const ns = (pid: number, argv: string[]) => sh(['nsenter', '-t', String(pid), '-n', ...argv])
+/** On a node (inside its namespaces for lab-2 and lab-3). */
+const on = (node: string, argv: string[]) => sh(inNode(node, argv))
+/** In a pod's network namespace, from its node. */
+const ns = (pod: string, argv: string[]) => sh(inPodNetns('shop', pod, argv))
+/** A file as a pod's process sees it (/proc/PID/root), read on the pod's node. */
+const podFile = (pod: string, file: string) => on(podNode('shop', pod), ['cat', `/proc/${podPid('shop', pod)}/${file}`])
 
 /**
  * The metrics API and kubectl top from one metrics-server sample: the API is read before and after kubectl top
@@ -47,46 +54,49 @@ export async function capture(): Promise<void> {
   const mode = currentProxyMode()
   if (mode !== 'iptables') await setProxyMode('iptables')
   progress(`capturing into ${out}`)
-  const client = podPid('shop', 'client')
-  const ndots = podPid('shop', 'ndots')
-  const distroless = podPid('shop', 'distroless')
+  const clientNode = podNode('shop', 'client')
+  progress(`shop/client runs on ${clientNode}`)
 
-  // kube-proxy rules, iptables mode (nft backend of iptables-save, as Debian ships it)
+  // kube-proxy rules, iptables mode (nft backend of iptables-save, as Debian ships it): lab-1's, and each node's own
   save('iptables-save.txt', sh(['iptables-save']))
   save('iptables-save-nat-counters.txt', sh(['iptables-save', '-c', '-t', 'nat']))
+  for (const n of NODES.filter((x) => !x.host)) save(`iptables-save-${n.name}.txt`, on(n.name, ['iptables-save']))
   // network namespaces, veths, addresses
   save('ip-addr-host.json', sh(['ip', '-j', 'addr', 'show']))
   save('ip-link-host-stats.json', sh(['ip', '-j', '-s', '-d', 'link', 'show']))
-  save('ip-addr-pod-client.json', ns(client, ['ip', '-j', 'addr', 'show']))
-  save('ip-link-pod-client-stats.json', ns(client, ['ip', '-j', '-s', '-d', 'link', 'show']))
-  save('ip-route-pod-client.json', ns(client, ['ip', '-j', 'route', 'show']))
-  save('ip-neigh-pod-client.json', ns(client, ['ip', '-j', 'neigh', 'show']))
-  save('ip-link-veth-client.json', sh(['ip', '-j', '-s', '-d', 'link', 'show', hostVeth(client)]))
-  save('ip-addr-pod-distroless.json', ns(distroless, ['ip', '-j', 'addr', 'show']))
-  // container runtime
-  save('crictl-ps.json', sh([bin('crictl'), 'ps', '-a', '-o', 'json']))
-  save('crictl-pods.json', sh([bin('crictl'), 'pods', '-o', 'json']))
-  save('crictl-ps.txt', sh([bin('crictl'), 'ps', '-a']))
-  const cid = sh([bin('crictl'), 'ps', '-q', '--name', '^client$']).trim().split('\n')[0]
-  const sid = sh([bin('crictl'), 'pods', '-q', '--name', '^client$']).trim().split('\n')[0]
-  save('crictl-inspect-client.json', sh([bin('crictl'), 'inspect', cid]))
-  save('crictl-inspectp-client.json', sh([bin('crictl'), 'inspectp', sid]))
-  save('lsns.json', sh(['lsns', '-J']))
-  save('lsns-net.txt', sh(['lsns', '-t', 'net']))
-  save('proc-cgroup-client.txt', fs.readFileSync(`/proc/${client}/cgroup`, 'utf8'))
-  save('proc-cgroup-distroless.txt', fs.readFileSync(`/proc/${distroless}/cgroup`, 'utf8'))
-  save('resolv-conf-client.txt', fs.readFileSync(`/proc/${client}/root/etc/resolv.conf`, 'utf8'))
-  save('resolv-conf-ndots.txt', fs.readFileSync(`/proc/${ndots}/root/etc/resolv.conf`, 'utf8'))
+  for (const n of NODES.filter((x) => !x.host)) save(`ip-addr-${n.name}.json`, on(n.name, ['ip', '-j', 'addr', 'show']))
+  save('ip-addr-pod-client.json', ns('client', ['ip', '-j', 'addr', 'show']))
+  save('ip-link-pod-client-stats.json', ns('client', ['ip', '-j', '-s', '-d', 'link', 'show']))
+  save('ip-route-pod-client.json', ns('client', ['ip', '-j', 'route', 'show']))
+  save('ip-neigh-pod-client.json', ns('client', ['ip', '-j', 'neigh', 'show']))
+  save('ip-link-veth-client.json', on(clientNode, ['ip', '-j', '-s', '-d', 'link', 'show', hostVeth('shop', 'client').veth]))
+  save('ip-addr-pod-distroless.json', ns('distroless', ['ip', '-j', 'addr', 'show']))
+  // container runtime (upstream crictl), on the client's node and on each node
+  save('crictl-ps.json', crictl(clientNode, ['ps', '-a', '-o', 'json']))
+  save('crictl-pods.json', crictl(clientNode, ['pods', '-o', 'json']))
+  save('crictl-ps.txt', crictl(clientNode, ['ps', '-a']))
+  for (const n of NODES) save(`crictl-pods-${n.name}.json`, crictl(n.name, ['pods', '-o', 'json']))
+  const cid = crictl(clientNode, ['ps', '-q', '--name', '^client$']).trim().split('\n')[0]
+  const sid = crictl(clientNode, ['pods', '-q', '--name', '^client$']).trim().split('\n')[0]
+  save('crictl-inspect-client.json', crictl(clientNode, ['inspect', cid]))
+  save('crictl-inspectp-client.json', crictl(clientNode, ['inspectp', sid]))
+  save('lsns.json', on(clientNode, ['lsns', '-J']))
+  save('lsns-net.txt', on(clientNode, ['lsns', '-t', 'net']))
+  save('proc-cgroup-client.txt', podFile('client', 'cgroup'))
+  save('proc-cgroup-distroless.txt', podFile('distroless', 'cgroup'))
+  save('resolv-conf-client.txt', podFile('client', 'root/etc/resolv.conf'))
+  save('resolv-conf-ndots.txt', podFile('ndots', 'root/etc/resolv.conf'))
   // DNS as a pod sees it
-  save('dig-a-kubernetes.txt', ns(client, ['dig', `@${NET.dnsIP}`, 'kubernetes.default.svc.cluster.local', 'A']))
-  save('dig-nxdomain.txt', ns(client, ['dig', `@${NET.dnsIP}`, 'api.partner.example.shop.svc.cluster.local', 'A']))
-  save('dig-srv-web.txt', ns(client, ['dig', `@${NET.dnsIP}`, '_http._tcp.web.shop.svc.cluster.local', 'SRV']))
-  save('dig-search-ndots.txt', ns(ndots, ['dig', '+search', '+showsearch', `@${NET.dnsIP}`, 'external.lab.example']))
-  save('nslookup-web.txt', ns(client, ['nslookup', 'web.shop.svc.cluster.local', NET.dnsIP]))
+  save('dig-a-kubernetes.txt', ns('client', ['dig', `@${NET.dnsIP}`, 'kubernetes.default.svc.cluster.local', 'A']))
+  save('dig-nxdomain.txt', ns('client', ['dig', `@${NET.dnsIP}`, 'api.partner.example.shop.svc.cluster.local', 'A']))
+  save('dig-srv-web.txt', ns('client', ['dig', `@${NET.dnsIP}`, '_http._tcp.web.shop.svc.cluster.local', 'SRV']))
+  save('dig-search-ndots.txt', ns('ndots', ['dig', '+search', '+showsearch', `@${NET.dnsIP}`, 'external.lab.example']))
+  save('nslookup-web.txt', ns('client', ['nslookup', 'web.shop.svc.cluster.local', NET.dnsIP]))
   // conntrack
   save('conntrack-L.txt', sh(['conntrack', '-L']))
   save('conntrack-S.txt', sh(['conntrack', '-S']))
-  save('conntrack-L-dns.txt', sh(['conntrack', '-L', '-p', 'udp', '--dport', '53']))
+  save('conntrack-L-dns.txt', on(clientNode, ['conntrack', '-L', '-p', 'udp', '--dport', '53']))
+  for (const n of NODES.filter((x) => !x.host)) save(`conntrack-S-${n.name}.txt`, on(n.name, ['conntrack', '-S']))
   // API objects
   for (const [file, args] of [
     ['kubectl-pods.json', ['get', 'pods', '-A']],
@@ -106,13 +116,13 @@ export async function capture(): Promise<void> {
   // Faults, each captured while on and turned off again.
   progress('capturing dns-down (dig timing out)')
   await scenario('dns-down', 'on')
-  save('dig-dns-down.txt', ns(client, ['dig', '+time=1', '+tries=1', `@${NET.dnsIP}`, 'kubernetes.default.svc.cluster.local']))
+  save('dig-dns-down.txt', ns('client', ['dig', '+time=1', '+tries=1', `@${NET.dnsIP}`, 'kubernetes.default.svc.cluster.local']))
   save('kubectl-endpointslices-dns-down.json', kubectl(['get', 'endpointslices', '-n', 'kube-system', '-o', 'json']).stdout)
   await scenario('dns-down', 'off')
 
   progress('capturing stale-rules')
   await scenario('stale-rules', 'on')
-  save('iptables-save-stale.txt', sh(['iptables-save']))
+  save('iptables-save-stale.txt', on('lab-2', ['iptables-save']))
   save('kubectl-endpointslices-stale.json', kubectl(['get', 'endpointslices', '-n', 'shop', '-o', 'json']).stdout)
   await scenario('stale-rules', 'off')
 
@@ -132,13 +142,13 @@ export async function capture(): Promise<void> {
 
   progress('capturing mtu-mismatch')
   await scenario('mtu-mismatch', 'on')
-  save('ip-link-pod-client-mtu9000.json', ns(client, ['ip', '-j', '-d', 'link', 'show', 'eth0']))
-  save('ip-link-veth-client-mtu9000.json', sh(['ip', '-j', '-d', 'link', 'show', hostVeth(client)]))
+  save('ip-link-pod-client-mtu9000.json', ns('client', ['ip', '-j', '-d', 'link', 'show', 'eth0']))
+  save('ip-link-veth-client-mtu9000.json', on(clientNode, ['ip', '-j', '-d', 'link', 'show', hostVeth('shop', 'client').veth]))
   await scenario('mtu-mismatch', 'off')
 
   progress('capturing node-notready')
   await scenario('node-notready', 'on')
-  save('kubectl-node-notready.json', kubectl(['get', 'node', 'lab-1', '-o', 'json']).stdout)
+  save('kubectl-node-notready.json', kubectl(['get', 'node', 'lab-2', '-o', 'json']).stdout)
   await scenario('node-notready', 'off')
 
   // kube-proxy nftables mode
@@ -147,6 +157,6 @@ export async function capture(): Promise<void> {
   save('nft-ruleset.txt', sh(['nft', 'list', 'ruleset']))
   save('nft-kube-proxy.json', sh(['nft', '-j', 'list', 'table', 'ip', 'kube-proxy']))
   await setProxyMode('iptables')
-  save('README.md', `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real\nKubernetes v1.33 node (containerd 1.6, kube-proxy iptables and nftables modes, CoreDNS).\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n`)
+  save('README.md', `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real three-node\nKubernetes v1.33 cluster (containerd 1.6, upstream crictl, kube-proxy iptables and nftables modes, CoreDNS).\nFiles without a node in their name come from lab-1 (this machine) or from the node of the pod they name\n(shop/client runs on lab-3); \`*-lab-2.*\` and \`*-lab-3.*\` come from those nodes. stale-rules is captured on lab-2.\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n`)
   progress('capture done')
 }

@@ -7,7 +7,9 @@ const usage = `usage: npm run lab -- COMMAND
   status                  status table; exit 1 when not healthy
   env                     shell exports: eval "$(npm run -s lab -- env)"
   scenarios               list fault scenarios
-  scenario NAME on|off    turn a fault on or off
+  scenario NAME on|off [--node N]
+                          turn a fault on or off (node-scoped faults act on N, default in the list)
+  ssh off|on              stop (start) sshd on every node; with ssh off, env exports no ssh files
   proxy-mode MODE         restart kube-proxy in iptables, nftables or ipvs mode
   fanout N                start N extra SSH-only nodes (0 stops them)
   capture [metrics]       capture real tool outputs into test/fixtures/ (metrics: only the metrics API and kubectl top)`
@@ -27,14 +29,28 @@ async function main(argv: string[]): Promise<number> {
       console.log(env())
       return 0
     case 'scenarios': {
-      const { SCENARIOS } = await import('./scenarios.ts')
-      for (const s of SCENARIOS) console.log(`${s.name.padEnd(18)} ${s.breaks}`)
+      const { scenarioList } = await import('./scenarios.ts')
+      for (const l of scenarioList()) console.log(l)
       return 0
     }
     case 'scenario': {
-      if (rest.length !== 2) throw new Error('lab: usage: scenario NAME on|off (see `npm run lab -- scenarios`)')
+      const args = [...rest]
+      let node: string | undefined
+      const i = args.findIndex((a) => a === '--node' || a.startsWith('--node='))
+      if (i >= 0) {
+        node = args[i].includes('=') ? args[i].split('=')[1] : args[i + 1]
+        args.splice(i, args[i].includes('=') ? 1 : 2)
+        if (!node) throw new Error('lab: --node needs a node name (lab-1, lab-2 or lab-3)')
+      }
+      if (args.length !== 2) throw new Error('lab: usage: scenario NAME on|off [--node N] (see `npm run lab -- scenarios`)')
       const { scenario } = await import('./scenarios.ts')
-      await scenario(rest[0], rest[1])
+      await scenario(args[0], args[1], { node })
+      return 0
+    }
+    case 'ssh': {
+      if (rest.length !== 1) throw new Error('lab: usage: ssh off|on')
+      const { setSsh } = await import('./sshswitch.ts')
+      await setSsh(rest[0])
       return 0
     }
     case 'proxy-mode': {

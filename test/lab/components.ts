@@ -1,23 +1,32 @@
 // The lab's daemons: how each is started, checked and stopped.
 import fs from 'node:fs'
 import path from 'node:path'
-import { LAB_DIR, NET, NODE, RUN_DIR, labPaths } from './layout.ts'
+import { LAB_DIR, NET, NODES, RUN_DIR, labPaths, nodePaths, type LabNode } from './layout.ts'
 import { bin } from './build.ts'
+import { startOnNode } from './nodes.ts'
 import { alivePid, startDaemon, stopPid } from './sh.ts'
 
 /** One daemon of the lab. */
 export interface Component {
+  /** "etcd", or "kubelet@lab-2" for a node's own daemon. */
+  id: string
   name: string
+  /** The node it runs on (inside its namespaces); undefined for the control plane. */
+  node?: string
   argv: () => string[]
+  pidFile: string
+  logFile: string
 }
 
 const P = labPaths()
 const pki = (f: string) => path.join(P.pki, f)
 export const ETCD_URL = 'http://127.0.0.1:23790'
 
-/** Every daemon in start order. */
-export const COMPONENTS: Component[] = [
-  { name: 'containerd', argv: () => ['/usr/bin/containerd', '--config', path.join(LAB_DIR, 'containerd.toml')] },
+/** Daemons of the node itself, in start order; each node runs its own. */
+export const NODE_DAEMONS = ['containerd', 'sshd', 'kubelet', 'kube-proxy'] as const
+
+/** The control plane, on this machine, in start order. */
+const CONTROL_PLANE: Array<{ name: string; argv: () => string[] }> = [
   {
     name: 'etcd',
     argv: () => [bin('etcd'), '--data-dir', path.join(LAB_DIR, 'etcd'), '--listen-client-urls', ETCD_URL, '--listen-peer-urls', 'http://127.0.0.1:23800'],
@@ -88,50 +97,75 @@ export const COMPONENTS: Component[] = [
       '--profiling=false',
     ],
   },
-  { name: 'sshd', argv: () => ['/usr/sbin/sshd', '-D', '-e', '-f', path.join(P.sshDir, 'sshd_config')] },
-  {
-    name: 'kubelet',
-    argv: () => [
-      bin('kubelet'),
-      `--config=${path.join(LAB_DIR, 'kubelet.yaml')}`,
-      `--kubeconfig=${path.join(LAB_DIR, 'kubelet.kubeconfig')}`,
-      `--root-dir=${path.join(LAB_DIR, 'kubelet')}`,
-      `--cert-dir=${path.join(LAB_DIR, 'kubelet', 'pki')}`,
-      `--hostname-override=${NODE}`,
-      `--node-ip=${NET.nodeIP}`,
-      '--v=1',
-    ],
-  },
-  { name: 'kube-proxy', argv: () => [bin('kube-proxy'), `--config=${path.join(LAB_DIR, 'kube-proxy.yaml')}`] },
 ]
 
-/** The pid file of a component. */
-export const pidFile = (name: string) => path.join(RUN_DIR, `${name}.pid`)
-/** The log file of a component. */
-export const logFile = (name: string) => path.join(P.logs, `${name}.log`)
+function nodeDaemonArgv(name: (typeof NODE_DAEMONS)[number], node: LabNode): string[] {
+  const np = nodePaths(node.name)
+  switch (name) {
+    case 'containerd':
+      return ['/usr/bin/containerd', '--config', np.containerdConfig]
+    case 'sshd':
+      return ['/usr/sbin/sshd', '-D', '-e', '-f', np.sshdConfig]
+    case 'kubelet':
+      return [
+        bin('kubelet'),
+        `--config=${np.kubeletConfig}`,
+        `--kubeconfig=${np.kubeletKubeconfig}`,
+        `--root-dir=${np.kubeletRoot}`,
+        `--cert-dir=${path.join(np.kubeletRoot, 'pki')}`,
+        `--hostname-override=${node.name}`,
+        `--node-ip=${node.ip}`,
+        '--v=1',
+      ]
+    case 'kube-proxy':
+      return [bin('kube-proxy'), `--config=${np.kubeProxyConfig}`]
+  }
+}
 
-/** The component by name (throws naming the known ones). */
-export function component(name: string): Component {
-  const c = COMPONENTS.find((x) => x.name === name)
-  if (!c) throw new Error(`lab: unknown component ${name}; known: ${COMPONENTS.map((x) => x.name).join(', ')}`)
+/** Every daemon of the lab: the control plane first, then each node's own. */
+export const COMPONENTS: Component[] = [
+  ...CONTROL_PLANE.map((c) => ({ id: c.name, name: c.name, argv: c.argv, pidFile: path.join(RUN_DIR, `${c.name}.pid`), logFile: path.join(P.logs, `${c.name}.log`) })),
+  ...NODES.flatMap((n) =>
+    NODE_DAEMONS.map((d) => ({
+      id: `${d}@${n.name}`,
+      name: d,
+      node: n.name,
+      argv: () => nodeDaemonArgv(d, n),
+      pidFile: path.join(nodePaths(n.name).runDir, `${d}.pid`),
+      logFile: path.join(P.logs, n.host ? `${d}.log` : `${d}-${n.name}.log`),
+    })),
+  ),
+]
+
+/** The id of a node daemon, e.g. kubelet@lab-2. */
+export const onNode = (daemon: (typeof NODE_DAEMONS)[number], node: string) => `${daemon}@${node}`
+
+/** The component by id (throws naming the known ones). */
+export function component(id: string): Component {
+  const c = COMPONENTS.find((x) => x.id === id)
+  if (!c) throw new Error(`lab: unknown component ${id}; known: ${COMPONENTS.map((x) => x.id).join(', ')}`)
   return c
 }
 
+/** The log file of a component. */
+export const logFile = (id: string) => component(id).logFile
+
 /** Starts a component unless it is already running; returns its pid. */
-export function start(name: string): number {
-  const running = alivePid(pidFile(name))
+export async function start(id: string): Promise<number> {
+  const c = component(id)
+  const running = alivePid(c.pidFile)
   if (running) return running
-  fs.mkdirSync(RUN_DIR, { recursive: true })
+  fs.mkdirSync(path.dirname(c.pidFile), { recursive: true })
   fs.mkdirSync(P.logs, { recursive: true })
-  const argv = component(name).argv()
-  fs.appendFileSync(logFile(name), `\n=== ${new Date().toISOString()} start: ${argv.join(' ')}\n`)
-  return startDaemon(name, argv, pidFile(name), logFile(name))
+  const argv = c.argv()
+  fs.appendFileSync(c.logFile, `\n=== ${new Date().toISOString()} start: ${argv.join(' ')}\n`)
+  return c.node ? startOnNode(c.node, c.id, argv, c.pidFile, c.logFile) : startDaemon(c.id, argv, c.pidFile, c.logFile)
 }
 
 /** Stops a component (SIGTERM, then SIGKILL). */
-export async function stop(name: string, graceMs = 8000): Promise<void> {
-  await stopPid(pidFile(name), graceMs)
+export async function stop(id: string, graceMs = 8000): Promise<void> {
+  await stopPid(component(id).pidFile, graceMs)
 }
 
 /** Pid of a running component, or null. */
-export const running = (name: string) => alivePid(pidFile(name))
+export const running = (id: string) => alivePid(component(id).pidFile)

@@ -1,7 +1,7 @@
 // Config files the lab's components read: kubeconfigs, kubelet, kube-proxy, containerd, CNI, sshd, CoreDNS.
 import fs from 'node:fs'
 import path from 'node:path'
-import { CONTEXT, NET, NODE, RUN_DIR, labPaths } from './layout.ts'
+import { CONTEXT, NET, NODES, labPaths, nodePaths, type LabNode } from './layout.ts'
 
 const b64 = (file: string) => fs.readFileSync(file).toString('base64')
 
@@ -29,12 +29,13 @@ current-context: ${CONTEXT}
 `
 }
 
-/** KubeletConfiguration for cgroup v1 + cgroupfs and the lab's containerd. */
-export function kubeletConfig(dir: string): string {
+/** KubeletConfiguration of one node: cgroup v1 + cgroupfs, the node's own containerd and cgroup root. */
+export function kubeletConfig(dir: string, node: LabNode): string {
   const pki = labPaths(dir).pki
+  const np = nodePaths(node.name)
   return `apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
-address: ${NET.nodeIP}
+address: ${node.ip}
 port: 10250
 healthzBindAddress: 127.0.0.1
 healthzPort: 10248
@@ -43,10 +44,11 @@ authentication:
   webhook: {enabled: true}
   x509: {clientCAFile: ${pki}/ca.crt}
 authorization: {mode: Webhook}
-tlsCertFile: ${pki}/kubelet-serving.crt
-tlsPrivateKeyFile: ${pki}/kubelet-serving.key
+tlsCertFile: ${pki}/kubelet-serving-${node.name}.crt
+tlsPrivateKeyFile: ${pki}/kubelet-serving-${node.name}.key
 cgroupDriver: cgroupfs
-containerRuntimeEndpoint: unix://${RUN_DIR}/containerd.sock
+cgroupRoot: ${np.cgroupRoot}
+containerRuntimeEndpoint: unix://${np.containerdSock}
 clusterDomain: cluster.local
 clusterDNS: [${NET.dnsIP}]
 resolvConf: ${dir}/node-resolv.conf
@@ -71,18 +73,18 @@ volumeStatsAggPeriod: 0s
 `
 }
 
-/** KubeProxyConfiguration; mode is iptables, ipvs or nftables. */
-export function kubeProxyConfig(dir: string, mode: string): string {
+/** KubeProxyConfiguration of one node; mode is iptables, ipvs or nftables. */
+export function kubeProxyConfig(dir: string, mode: string, node: LabNode): string {
   return `apiVersion: kubeproxy.config.k8s.io/v1alpha1
 kind: KubeProxyConfiguration
 mode: ${mode}
 clientConnection: {kubeconfig: ${dir}/kube-proxy.kubeconfig}
-hostnameOverride: ${NODE}
-bindAddress: ${NET.nodeIP}
+hostnameOverride: ${node.name}
+bindAddress: ${node.ip}
 clusterCIDR: ${NET.podCIDR}
 healthzBindAddress: 127.0.0.1:10256
 metricsBindAddress: 127.0.0.1:10249
-nodePortAddresses: ["${NET.nodeIP}/32"]
+nodePortAddresses: ["${node.ip}/32"]
 conntrack:
   maxPerCore: 0
   min: 0
@@ -92,13 +94,14 @@ ipvs: {syncPeriod: 10s, minSyncPeriod: 1s, scheduler: rr}
 `
 }
 
-/** containerd 1.6 config (version 2) with the lab's own root, state and socket. */
-export function containerdConfig(dir: string, cacheRoot: string): string {
+/** containerd 1.6 config (version 2) of one node, with its own root, state, socket and CNI config. */
+export function containerdConfig(node: LabNode): string {
+  const np = nodePaths(node.name)
   return `version = 2
-root = "${cacheRoot}"
-state = "${RUN_DIR}/containerd-state"
+root = "${np.containerdRoot}"
+state = "${np.runDir}/containerd-state"
 [grpc]
-  address = "${RUN_DIR}/containerd.sock"
+  address = "${np.containerdSock}"
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "kinspect.local/pause:3.10"
   enable_selinux = false
@@ -107,7 +110,7 @@ state = "${RUN_DIR}/containerd-state"
   restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".cni]
     bin_dir = "/usr/lib/cni"
-    conf_dir = "${dir}/cni"
+    conf_dir = "${np.cniDir}"
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -118,8 +121,8 @@ state = "${RUN_DIR}/containerd-state"
 `
 }
 
-/** CNI conflist: bridge + host-local + portmap + loopback, no masquerade (nothing may leave the machine). */
-export function cniConfig(): string {
+/** CNI conflist of one node: bridge + host-local + portmap, no masquerade (nothing may leave the machine). */
+export function cniConfig(node: LabNode): string {
   return JSON.stringify(
     {
       cniVersion: '1.0.0',
@@ -132,7 +135,7 @@ export function cniConfig(): string {
           ipMasq: false,
           hairpinMode: true,
           mtu: 1500,
-          ipam: { type: 'host-local', ranges: [[{ subnet: NET.nodePodCIDR, gateway: NET.podGateway }]], routes: [{ dst: '0.0.0.0/0' }] },
+          ipam: { type: 'host-local', ranges: [[{ subnet: node.podCIDR, gateway: node.podGateway }]], routes: [{ dst: '0.0.0.0/0' }] },
         },
         { type: 'portmap', capabilities: { portMappings: true } },
       ],
@@ -166,25 +169,27 @@ LogLevel INFO
 }
 
 /** The user-facing ssh_config: host names map to lab addresses, host keys checked strictly. */
-export function sshClientConfig(dir: string, extra: Array<{ name: string; addr: string }>): string {
+export function sshClientConfig(dir: string, extra: Array<{ name: string; addr: string; user?: string }>): string {
   const p = labPaths(dir)
-  const block = (name: string, addr: string) => `Host ${name}
+  const block = (name: string, addr: string, user = 'root') => `Host ${name}
   HostName ${addr}
   Port ${NET.sshPort}
-  User root
+  User ${user}
   IdentityFile ${p.identity}
   IdentitiesOnly yes
   UserKnownHostsFile ${p.knownHosts}
   StrictHostKeyChecking yes
   ConnectTimeout 5
 `
-  const shellUser = (host: string, user: string) => block(host, NET.nodeIP).replace('User root', `User ${user}`)
+  const lab1 = NODES[0].ip
   return [
     `# written by the kinspect lab`,
-    block(NODE, NET.nodeIP),
-    shellUser('lab-1-dash', 'kinspect-dash'),
-    shellUser('lab-1-ash', 'kinspect-ash'),
-    ...extra.map((e) => block(e.name, e.addr)),
+    ...NODES.map((n) => block(n.name, n.ip)),
+    block('lab-1-dash', lab1, 'kinspect-dash'),
+    block('lab-1-ash', lab1, 'kinspect-ash'),
+    // A user that is not root and reaches root only through `sudo -n` (NOPASSWD), as on most real nodes.
+    ...NODES.map((n) => block(`${n.name}-sudo`, n.ip, 'kinspect-sudo')),
+    ...extra.map((e) => block(e.name, e.addr, e.user)),
   ].join('\n')
 }
 
@@ -198,9 +203,17 @@ ssh:
   configFile: ${p.sshConfig}
   knownHostsFile: ${p.knownHosts}
 nodes:
-  - match: "lab-*"
+  - match: "lab-?"
     user: root
     port: ${NET.sshPort}
     identityFile: ${p.identity}
+`
+}
+
+/** kinspect's config for the lab with SSH off: no ssh files, no node rules (nodes are reached through the API). */
+export function kinspectConfigNoSsh(_dir: string): string {
+  return `# kinspect configuration for the lab with ssh off (written by npm run lab -- ssh off)
+context: ${CONTEXT}
+namespace: shop
 `
 }

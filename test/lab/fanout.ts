@@ -2,7 +2,7 @@
 // each with its own host key, registered as Nodes that a heartbeat keeps Ready.
 import fs from 'node:fs'
 import path from 'node:path'
-import { LAB_DIR, NET, NODE, RUN_DIR, labPaths } from './layout.ts'
+import { LAB_DIR, NET, NODES, RUN_DIR, labPaths, nodePaths } from './layout.ts'
 import { bin } from './build.ts'
 import { sshdConfig, sshClientConfig } from './configs.ts'
 import { alivePid, run, startDaemon, stopPid, waitFor, writeFile, progress } from './sh.ts'
@@ -55,7 +55,7 @@ export async function stopExtras(): Promise<void> {
       run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', 'lease', '-n', 'kube-node-lease', '--ignore-not-found', '--wait=false', ...names], { ok: true })
     }
     fs.rmSync(P.extraNodes)
-    if (fs.existsSync(path.join(P.sshDir, 'host_ed25519.pub'))) writeSshClientFiles()
+    if (fs.existsSync(`${nodePaths(NODES[0].name).sshHostKey}.pub`)) writeSshClientFiles()
   }
 }
 
@@ -75,11 +75,18 @@ export function readExtraNodes(): Array<{ name: string; addr: string; hostKey: s
   }
 }
 
-/** Writes known_hosts and ssh_config for the node and any extra nodes (host keys pinned). */
+/** Writes known_hosts and ssh_config for the nodes and any extra nodes (host keys pinned). */
 export function writeSshClientFiles(): void {
   const extra = readExtraNodes()
-  const nodePub = fs.readFileSync(path.join(P.sshDir, 'host_ed25519.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ')
+  const pub = (file: string) => fs.readFileSync(`${file}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ')
   const line = (name: string, addr: string, key: string) => `[${name}]:${NET.sshPort},[${addr}]:${NET.sshPort} ${key}`
-  writeFile(P.knownHosts, [line(NODE, NET.nodeIP, nodePub), ...extra.map((e) => line(e.name, e.addr, e.hostKey))].join('\n') + '\n')
+  const nodes = NODES.filter((n) => fs.existsSync(`${nodePaths(n.name).sshHostKey}.pub`)).map((n) => line(n.name, n.ip, pub(nodePaths(n.name).sshHostKey)))
+  writeFile(P.knownHosts, [...nodes, ...extra.map((e) => line(e.name, e.addr, e.hostKey))].join('\n') + '\n')
   writeFile(P.sshConfig, sshClientConfig(LAB_DIR, extra))
+}
+
+/** One line for `lab status` about the fan-out endpoints, or '' when none run. */
+export function fanoutStatus(): string {
+  const extra = readExtraNodes()
+  return extra.length ? `fan-out: ${extra.length} SSH-only nodes (${extra[0].name}..${extra[extra.length - 1].name})` : ''
 }

@@ -1,7 +1,7 @@
 // Host networking for the lab: interfaces, routes, policy routing and sysctls, all reversible.
 import fs from 'node:fs'
 import path from 'node:path'
-import { LAB_DIR, NET } from './layout.ts'
+import { LAB_DIR, NET, NODES } from './layout.ts'
 import { run, succeeds } from './sh.ts'
 
 const SYSCTLS: Record<string, string> = {
@@ -45,8 +45,9 @@ export function setupHostNetwork(): void {
     orig['net/netfilter/nf_conntrack_max'] = readSysctl('net/netfilter/nf_conntrack_max')
     fs.writeFileSync(sysctlSaved(), JSON.stringify(orig))
   }
-  // The node's own address lives on a port-less bridge (a stand-in for a dummy interface).
+  // The node's own address lives on a bridge: the lab's private network, where lab-2 and lab-3 plug in their eth0.
   ensureBridge(NET.hostIf, `${NET.nodeIP}/24`)
+  run(['ip', 'link', 'set', NET.hostIf, 'mtu', '1500']) // set by hand, so a lowered port MTU (overlay-mtu) does not lower it
   // The CNI bridge is made up front so routes to it exist before the first pod.
   ensureBridge(NET.cniBridge, `${NET.podGateway}/24`)
   run(['ip', 'link', 'set', NET.cniBridge, 'mtu', '1500'])
@@ -54,10 +55,14 @@ export function setupHostNetwork(): void {
   routeReplace('unreachable', NET.podCIDR)
   routeReplace('unreachable', NET.serviceRange)
   routeReplace(NET.serviceCIDR, 'dev', NET.cniBridge, 'src', NET.podGateway)
+  // The other nodes' pod ranges are routed to them over klab0 (no overlay).
+  for (const n of NODES.filter((x) => !x.host)) routeReplace(n.podCIDR, 'via', n.ip, 'dev', NET.hostIf)
   // Anything a pod sends that is not for the lab is answered "unreachable" by policy routing.
   const table = String(NET.routeTable)
   routeReplace(NET.nodePodCIDR, 'dev', NET.cniBridge, 'table', table)
   routeReplace(NET.serviceCIDR, 'dev', NET.cniBridge, 'table', table)
+  routeReplace(NET.labBridgeCIDR, 'dev', NET.hostIf, 'table', table)
+  for (const n of NODES.filter((x) => !x.host)) routeReplace(n.podCIDR, 'via', n.ip, 'dev', NET.hostIf, 'table', table)
   routeReplace('unreachable', 'default', 'table', table)
   if (!run(['ip', 'rule', 'show']).stdout.includes(`lookup ${table}`)) {
     run(['ip', 'rule', 'add', 'from', NET.podCIDR, 'lookup', table, 'priority', String(NET.ruleprio)])
@@ -66,6 +71,8 @@ export function setupHostNetwork(): void {
   // And a firewall backstop: nothing from the pod bridge is forwarded to another interface.
   if (!succeeds(['iptables', '-w', '-n', '-L', EGRESS_CHAIN])) run(['iptables', '-w', '-N', EGRESS_CHAIN])
   run(['iptables', '-w', '-F', EGRESS_CHAIN])
+  // Pods may reach the other nodes and their pods over klab0; nothing else.
+  for (const dst of [NET.podCIDR, NET.labBridgeCIDR]) run(['iptables', '-w', '-A', EGRESS_CHAIN, '-i', NET.cniBridge, '-o', NET.hostIf, '-d', dst, '-j', 'RETURN'])
   run(['iptables', '-w', '-A', EGRESS_CHAIN, '-i', NET.cniBridge, '!', '-o', NET.cniBridge, '-m', 'comment', '--comment', 'kinspect lab: pods never leave the machine', '-j', 'DROP'])
   if (!succeeds(['iptables', '-w', '-C', 'FORWARD', '-j', EGRESS_CHAIN])) run(['iptables', '-w', '-I', 'FORWARD', '1', '-j', EGRESS_CHAIN])
 }

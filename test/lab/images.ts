@@ -6,7 +6,6 @@ import { IMAGES } from './manifests.ts'
 import { bin } from './build.ts'
 import { progress, run } from './sh.ts'
 
-const CTR = ['ctr', '--address', `${RUN_DIR}/containerd.sock`, '-n', 'k8s.io']
 
 interface ImageSpec {
   ref: string
@@ -57,9 +56,16 @@ function buildRootfs(s: ImageSpec, root: string): void {
   }
 }
 
-/** Imports every lab image that containerd does not have yet (rebuilding archives when binaries changed). */
-export function ensureImages(): void {
+/** Imports every lab image that a node's containerd does not have yet (rebuilding archives when binaries changed). */
+export function ensureImages(sock = `${RUN_DIR}/containerd.sock`, root = path.join(CACHE_DIR, 'containerd-root')): void {
+  const CTR = ['ctr', '--address', sock, '-n', 'k8s.io']
   const have = new Set(run([...CTR, 'images', 'ls', '-q']).stdout.split('\n'))
+  // Which archive (by mtime) each image was imported from, kept beside this containerd's content store.
+  const stampFile = path.join(root, 'kinspect-lab-images.json')
+  let stamps: Record<string, number> = {}
+  try {
+    stamps = JSON.parse(fs.readFileSync(stampFile, 'utf8'))
+  } catch {}
   const dir = path.join(CACHE_DIR, 'images')
   fs.mkdirSync(dir, { recursive: true })
   for (const s of specs()) {
@@ -67,15 +73,21 @@ export function ensureImages(): void {
     const archive = path.join(dir, `${name}.tar`)
     const newest = Math.max(...s.files.map(([, src]) => fs.statSync(src).mtimeMs))
     const fresh = fs.existsSync(archive) && fs.statSync(archive).mtimeMs >= newest
-    if (have.has(s.ref) && fresh) continue
-    progress(`image ${s.ref}: building and importing`)
-    const root = path.join(dir, `${name}.rootfs`)
-    buildRootfs(s, root)
-    const args = [bin('ociimage'), '-rootfs', root, '-name', s.ref, '-out', archive]
-    if (s.entrypoint) args.push('-entrypoint', s.entrypoint.join(','))
-    if (s.cmd) args.push('-cmd', s.cmd.join(','))
-    run(args)
-    fs.rmSync(root, { recursive: true, force: true })
+    if (have.has(s.ref) && fresh && stamps[s.ref] === fs.statSync(archive).mtimeMs) continue
+    if (!fresh) {
+      progress(`image ${s.ref}: building`)
+      const root = path.join(dir, `${name}.rootfs`)
+      buildRootfs(s, root)
+      const args = [bin('ociimage'), '-rootfs', root, '-name', s.ref, '-out', archive]
+      if (s.entrypoint) args.push('-entrypoint', s.entrypoint.join(','))
+      if (s.cmd) args.push('-cmd', s.cmd.join(','))
+      run(args)
+      fs.rmSync(root, { recursive: true, force: true })
+    }
+    progress(`image ${s.ref}: importing into ${sock}`)
     run([...CTR, 'images', 'import', archive], { timeout: 300_000 })
+    stamps[s.ref] = fs.statSync(archive).mtimeMs
+    fs.mkdirSync(root, { recursive: true })
+    fs.writeFileSync(stampFile, JSON.stringify(stamps))
   }
 }

@@ -2,7 +2,7 @@
 # Installs the Debian packages the lab runs on (idempotent; quiet when all are present).
 set -euo pipefail
 pkgs=(containerd runc containernetworking-plugins openssh-server openssh-client busybox-static dnsutils
-      conntrack ipvsadm nftables iptables iproute2 util-linux procps psmisc kmod ethtool)
+      conntrack ipvsadm nftables iptables iproute2 util-linux procps psmisc kmod ethtool sudo iputils-ping)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")

@@ -30,12 +30,67 @@ export const NET = {
   routeTable: 4244,
   ruleprio: 4244,
   extraNodePrefix: '127.0.1.', // extra SSH-only nodes listen on 127.0.1.N
+  labBridgeCIDR: '10.99.0.0/24',
+  nodeVethPrefix: 'kv-', // host side of a namespaced node's link to klab0 (kv-lab-2); the node side is its eth0
 } as const
 
-/** The one real node (the machine itself, reached over SSH). */
+/** One real node of the lab. */
+export interface LabNode {
+  name: string
+  /** InternalIP on the lab bridge klab0. */
+  ip: string
+  /** The node's pod range (host-local IPAM on its own CNI bridge kcni0). */
+  podCIDR: string
+  podGateway: string
+  /** lab-1 is this machine itself; the others live in network, PID, mount, UTS and IPC namespaces of their own. */
+  host: boolean
+}
+
+/** The three real nodes. Pod traffic between nodes is routed (node IP as next hop), no overlay. */
+export const NODES: readonly LabNode[] = [
+  { name: 'lab-1', ip: '10.99.0.1', podCIDR: '10.244.0.0/24', podGateway: '10.244.0.1', host: true },
+  { name: 'lab-2', ip: '10.99.0.2', podCIDR: '10.244.1.0/24', podGateway: '10.244.1.1', host: false },
+  { name: 'lab-3', ip: '10.99.0.3', podCIDR: '10.244.2.0/24', podGateway: '10.244.2.1', host: false },
+]
+
+/** The node that is this machine (the control plane runs here too). */
 export const NODE = 'lab-1'
 /** Kubeconfig context and cluster name. */
 export const CONTEXT = 'kinspect-lab'
+
+/** The node by name; throws naming the known ones. */
+export function labNode(name: string): LabNode {
+  const n = NODES.find((x) => x.name === name)
+  if (!n) throw new Error(`lab: unknown node "${name}"; nodes: ${NODES.map((x) => x.name).join(', ')}`)
+  return n
+}
+
+/** Where a node keeps its files. lab-1 keeps the paths the single-node lab used; the others live under nodes/NAME. */
+export function nodePaths(name: string) {
+  const n = labNode(name)
+  const state = n.host ? LAB_DIR : path.join(LAB_DIR, 'nodes', name)
+  const runDir = n.host ? RUN_DIR : path.join(RUN_DIR, 'nodes', name)
+  return {
+    state,
+    runDir,
+    containerdSock: path.join(runDir, 'containerd.sock'),
+    containerdConfig: path.join(state, 'containerd.toml'),
+    containerdRoot: path.join(CACHE_DIR, n.host ? 'containerd-root' : `containerd-root-${name}`),
+    cniDir: path.join(state, 'cni'),
+    kubeletRoot: path.join(state, 'kubelet'),
+    kubeletConfig: path.join(state, 'kubelet.yaml'),
+    kubeletKubeconfig: path.join(LAB_DIR, `kubelet-${name}.kubeconfig`),
+    kubeProxyConfig: path.join(state, 'kube-proxy.yaml'),
+    crictlConfig: n.host ? '/etc/crictl.yaml' : path.join(state, 'crictl.yaml'),
+    sshHostKey: n.host ? path.join(LAB_DIR, 'ssh', 'host_ed25519') : path.join(state, 'ssh', 'host_ed25519'),
+    sshdConfig: n.host ? path.join(LAB_DIR, 'ssh', 'sshd_config') : path.join(state, 'ssh', 'sshd_config'),
+    /** PID (in this machine's PID namespace) of the node's init; none for lab-1. */
+    initPid: path.join(runDir, 'init.pid'),
+    ready: path.join(runDir, 'init.ready'),
+    /** The kubelet's cgroup root: lab-1 uses /, the others one of their own. */
+    cgroupRoot: n.host ? '/' : `/kinspect-${name}`,
+  }
+}
 
 /** Paths of the files the lab writes for its users. */
 export function labPaths(dir = LAB_DIR) {
@@ -47,9 +102,15 @@ export function labPaths(dir = LAB_DIR) {
     knownHosts: path.join(dir, 'ssh', 'known_hosts'),
     identity: path.join(dir, 'ssh', 'id_ed25519'),
     kinspectConfig: path.join(dir, '.recipes'),
+    kinspectConfigNoSsh: path.join(dir, '.recipes-nossh'),
     pki: path.join(dir, 'pki'),
     logs: path.join(dir, 'logs'),
     extraNodes: path.join(dir, 'extra-nodes.txt'),
+    /** Kubeconfigs of users with less than cluster-admin: view (read-only RBAC), no-exec (no pods/exec, no pods create). */
+    kubeconfigView: path.join(dir, 'kubeconfig-view'),
+    kubeconfigNoExec: path.join(dir, 'kubeconfig-no-exec'),
+    /** A kubeconfig whose client certificate expired yesterday. */
+    kubeconfigExpired: path.join(dir, 'kubeconfig-expired'),
   }
 }
 

@@ -9,6 +9,28 @@ export const IMAGES = {
   metricsServer: `kinspect.local/metrics-server:${VERSIONS.metricsServer}`,
 } as const
 
+/**
+ * Pod placement across the three nodes: the replicas of `app` on distinct nodes among `nodes` (required
+ * anti-affinity), as a scheduler would spread them with these rules; deterministic, so tests know where pods run.
+ */
+function spread(labelKey: string, app: string, nodes: string[], indent: string): string {
+  return `affinity:
+  nodeAffinity:
+    requiredDuringSchedulingIgnoredDuringExecution:
+      nodeSelectorTerms:
+      - matchExpressions: [{key: kubernetes.io/hostname, operator: In, values: [${nodes.join(', ')}]}]
+  podAntiAffinity:
+    requiredDuringSchedulingIgnoredDuringExecution:
+    - labelSelector: {matchLabels: {${labelKey}: ${app}}}
+      topologyKey: kubernetes.io/hostname`
+    .split('\n')
+    .map((l, i) => (i === 0 ? l : indent + l))
+    .join('\n')
+}
+
+/** A pod pinned to one node by nodeSelector (a bare pod cannot move: the lab deletes it first when this changes). */
+const onNodeSel = (node: string) => `nodeSelector: {kubernetes.io/hostname: ${node}}`
+
 /** CoreDNS: RBAC, Corefile (no forwarder: names outside the cluster get NXDOMAIN), 2 replicas, kube-dns Service. */
 export function corednsManifest(): string {
   return `apiVersion: v1
@@ -70,10 +92,14 @@ metadata:
   labels: {k8s-app: kube-dns}
 spec:
   replicas: 2
+  # Required anti-affinity over two nodes leaves no room for a surge pod: replace one at a time instead.
+  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}
   selector: {matchLabels: {k8s-app: kube-dns}}
   template:
     metadata: {labels: {k8s-app: kube-dns}}
     spec:
+      # One replica on lab-1 and one on lab-2; shop/client runs on lab-3, where no CoreDNS runs.
+      ${spread('k8s-app', 'kube-dns', ['lab-1', 'lab-2'], '      ')}
       serviceAccountName: coredns
       dnsPolicy: Default
       priorityClassName: system-cluster-critical
@@ -129,10 +155,12 @@ kind: Deployment
 metadata: {name: web, namespace: shop, labels: {app: web}}
 spec:
   replicas: 2
+  strategy: {type: RollingUpdate, rollingUpdate: {maxSurge: 0, maxUnavailable: 1}}
   selector: {matchLabels: {app: web}}
   template:
     metadata: {labels: {app: web, tier: frontend}}
     spec:
+      ${spread('app', 'web', ['lab-2', 'lab-3'], '      ')}
       terminationGracePeriodSeconds: 2
       containers:
       - name: web
@@ -160,9 +188,20 @@ spec:
   ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30080}]
 ---
 apiVersion: v1
+kind: Service
+metadata: {name: web-local, namespace: shop}
+spec:
+  # Local policy: outside clients reach only the endpoints on the node they hit (none on lab-1), pods and nodes reach all.
+  type: NodePort
+  externalTrafficPolicy: Local
+  selector: {app: web}
+  ports: [{name: http, port: 80, targetPort: 8080, nodePort: 30081}]
+---
+apiVersion: v1
 kind: Pod
 metadata: {name: client, namespace: shop, labels: {app: client}}
 spec:
+  ${onNodeSel('lab-3')}
   terminationGracePeriodSeconds: 1
   containers:
   - name: client
@@ -174,6 +213,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: distroless, namespace: shop, labels: {app: distroless}}
 spec:
+  ${onNodeSel('lab-1')}
   terminationGracePeriodSeconds: 1
   containers:
   - name: app
@@ -186,6 +226,7 @@ apiVersion: v1
 kind: Pod
 metadata: {name: ndots, namespace: shop, labels: {app: ndots}}
 spec:
+  ${onNodeSel('lab-1')}
   terminationGracePeriodSeconds: 1
   dnsConfig:
     options: [{name: ndots, value: "5"}, {name: timeout, value: "2"}]
@@ -264,6 +305,7 @@ spec:
   template:
     metadata: {labels: {k8s-app: metrics-server}}
     spec:
+      nodeSelector: {kubernetes.io/hostname: lab-1}
       serviceAccountName: metrics-server
       priorityClassName: system-cluster-critical
       terminationGracePeriodSeconds: 2

@@ -2,23 +2,35 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fs from 'node:fs'
-import { NET, NODE } from './layout.ts'
+import { NET, NODES, labPaths } from './layout.ts'
 import { kubectl, kubectlJSON, workloadsReady } from './lab.ts'
-import { SCENARIOS, conntrackDrops, hostVeth, iptablesEndpointIPs, metricsAvailable, podPid, scenario, sliceIPs } from './scenarios.ts'
+import { inNode } from './nodes.ts'
+import { SCENARIOS, conntrackDrops, corednsPods, hostVeth, iptablesEndpointIPs, metricsAvailable, nodeReady, onPodNetns, podNode, scenario, sliceIPs } from './scenarios.ts'
+import { OVERLAY_MTU, blackholePeer } from './faults/network.ts'
 import { run, waitFor } from './sh.ts'
 
-const rejectRule = (ns: string, svc: string) =>
-  run(['iptables-save', '-t', 'filter']).stdout.split('\n').find((l) => l.includes(`"${ns}/${svc}:http has no endpoints"`) && l.includes('REJECT'))
-const nodeReady = () => kubectl(['get', 'node', NODE, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}']).stdout
+const rejectRule = (ns: string, svc: string, node = 'lab-1') =>
+  run(inNode(node, ['iptables-save', '-t', 'filter'])).stdout.split('\n').find((l) => l.includes(`"${ns}/${svc}:http has no endpoints"`) && l.includes('REJECT'))
 const fromClient = (...cmd: string[]) => kubectl(['exec', '-n', 'shop', 'client', '--', ...cmd], { ok: true })
 const clusterIP = (ns: string, svc: string) => kubectl(['get', 'svc', '-n', ns, svc, '-o', 'jsonpath={.spec.clusterIP}']).stdout
 
 test.after(async () => {
-  for (const s of SCENARIOS) await s.off() // leave the lab healthy even when an assertion failed
+  // Leave the lab healthy even when an assertion failed: node faults first (the others wait for Ready nodes),
+  // every off attempted even when one fails, then the failures reported.
+  const order = [...SCENARIOS].sort((a, b) => Number(!a.node) - Number(!b.node))
+  const failed: string[] = []
+  for (const s of order) {
+    try {
+      await scenario(s.name, 'off')
+    } catch (e) {
+      failed.push(`${s.name}: ${(e as Error).message}`)
+    }
+  }
+  if (failed.length) throw new Error(`could not turn off: ${failed.join('; ')}`)
 })
 
 test('every scenario has a name, a description, and rejects a bad state', async () => {
-  assert.ok(SCENARIOS.length >= 10)
+  assert.ok(SCENARIOS.length >= 12)
   try {
     await scenario('dns-down', 'maybe')
     assert.unreachable('a bad state must throw')
@@ -31,18 +43,30 @@ test('every scenario has a name, a description, and rejects a bad state', async 
   } catch (e) {
     assert.match(String(e), /unknown scenario "no-such"; known: dns-down/)
   }
+  try {
+    await scenario('dns-down', 'on', { node: 'lab-2' })
+    assert.unreachable('--node on a cluster-wide scenario must throw')
+  } catch (e) {
+    assert.match(String(e), /dns-down is not about one node; drop --node/)
+  }
+  try {
+    await scenario('node-notready', 'on', { node: 'lab-9' })
+    assert.unreachable('an unknown node must throw')
+  } catch (e) {
+    assert.match(String(e), /--node must be one of lab-1, lab-2, lab-3, got "lab-9"/)
+  }
 })
 
 test('dns-down: kube-dns has no endpoints and a lookup from a pod fails; off restores answers', async () => {
   await scenario('dns-down', 'on')
   await scenario('dns-down', 'on') // idempotent
   assert.equal(sliceIPs('kube-system', 'kube-dns'), [])
-  const pid = podPid('shop', 'client')
-  const dig = run(['nsenter', '-t', String(pid), '-n', 'dig', '+time=1', '+tries=1', `@${NET.dnsIP}`, 'kubernetes.default.svc.cluster.local'], { ok: true })
+  const dig = onPodNetns('shop', 'client', ['dig', '+time=1', '+tries=1', `@${NET.dnsIP}`, 'kubernetes.default.svc.cluster.local'], { ok: true })
   assert.not.equal(dig.code, 0, 'dig must fail while CoreDNS is down')
   await scenario('dns-down', 'off')
   assert.equal(sliceIPs('kube-system', 'kube-dns').length, 2)
-  const ok = run(['nsenter', '-t', String(pid), '-n', 'dig', '+short', '+time=2', `@${NET.dnsIP}`, 'kubernetes.default.svc.cluster.local'])
+  assert.equal(new Set(corednsPods().map((p) => p.node)).size, 2, 'the two replicas are back on two nodes')
+  const ok = onPodNetns('shop', 'client', ['dig', '+short', '+time=2', `@${NET.dnsIP}`, 'kubernetes.default.svc.cluster.local'])
   assert.equal(ok.stdout.trim(), NET.kubernetesSvcIP)
 })
 
@@ -124,31 +148,45 @@ test('conntrack-full: the table reaches nf_conntrack_max, drops count up and the
   assert.equal(fs.readFileSync('/proc/sys/net/netfilter/nf_conntrack_max', 'utf8').trim(), before)
 })
 
-test('stale-rules: with kube-proxy stopped the node still DNATs to a deleted pod; off resyncs', async () => {
+test('stale-rules: with lab-2\'s kube-proxy stopped, lab-2 still DNATs to a deleted pod while lab-1 and lab-3 follow; off resyncs', async () => {
   await scenario('stale-rules', 'on')
   const slice = sliceIPs('shop', 'web')
-  const rules = iptablesEndpointIPs('shop', 'web')
+  const rules = iptablesEndpointIPs('shop', 'web', 'lab-2')
   assert.equal(slice.length, 2)
-  assert.ok(rules.some((ip) => !slice.includes(ip)), `rules ${rules} keep an IP the slices no longer have (${slice})`)
+  assert.ok(rules.some((ip) => !slice.includes(ip)), `lab-2's rules ${rules} keep an IP the slices no longer have (${slice})`)
+  for (const n of ['lab-1', 'lab-3']) await waitFor(`${n} to follow the slices`, () => iptablesEndpointIPs('shop', 'web', n).join() === sliceIPs('shop', 'web').join(), 15_000, 500)
   await scenario('stale-rules', 'off')
-  assert.equal(iptablesEndpointIPs('shop', 'web'), sliceIPs('shop', 'web'))
+  assert.equal(iptablesEndpointIPs('shop', 'web', 'lab-2'), sliceIPs('shop', 'web'))
 })
 
-test('node-notready: kubelet stopped, the node is NotReady, SSH still answers; off brings it back', async () => {
+test('node-notready: lab-2\'s kubelet stopped, lab-2 is NotReady, the others stay Ready, SSH still answers; off brings it back', async () => {
   await scenario('node-notready', 'on')
-  assert.not.equal(nodeReady(), 'True')
-  const node = kubectlJSON(['get', 'node', NODE])
+  try {
+  assert.not.equal(nodeReady('lab-2'), 'True')
+  for (const n of ['lab-1', 'lab-3']) assert.is(nodeReady(n), 'True', `${n} stays Ready`)
+  const node = kubectlJSON(['get', 'node', 'lab-2'])
   const ready = node.status.conditions.find((c: any) => c.type === 'Ready')
   assert.equal(ready.reason, 'NodeStatusUnknown')
-  const ssh = run(['ssh', '-F', '/var/lib/kinspect-lab/ssh/ssh_config', NODE, 'pgrep', '-x', 'kubelet'], { ok: true })
-  assert.equal(ssh.code, 1, 'ssh works and finds no kubelet')
+  const ssh = run(['ssh', '-F', labPaths().sshConfig, 'lab-2', 'pgrep', '-x', 'kubelet'], { ok: true })
+  assert.equal(ssh.code, 1, 'ssh to lab-2 works and finds no kubelet there (lab-1\'s is in another PID namespace)')
+  assert.equal(run(['ssh', '-F', labPaths().sshConfig, 'lab-3', 'pgrep', '-x', 'kubelet'], { ok: true }).code, 0, 'lab-3 still has its kubelet')
+  } finally {
+    await scenario('node-notready', 'off')
+  }
+  assert.equal(nodeReady('lab-2'), 'True')
+})
+
+test('node-notready --node lab-3 acts on lab-3 alone, and off finds the node it was turned on for', async () => {
+  await scenario('node-notready', 'on', { node: 'lab-3' })
+  assert.not.equal(nodeReady('lab-3'), 'True')
+  assert.is(nodeReady('lab-2'), 'True')
   await scenario('node-notready', 'off')
-  assert.equal(nodeReady(), 'True')
+  assert.is(nodeReady('lab-3'), 'True')
 })
 
 test('metrics-unavailable: metrics-server runs but its Service has no endpoints, the APIService is unavailable and kubectl top fails; off serves metrics again', async () => {
   // After node-notready, metrics-server needs two fresh kubelet scrapes (10 s apart) before it serves the node again.
-  await waitFor('node metrics to be served before the break', () => kubectl(['top', 'node', NODE], { ok: true }).code === 0, 60_000, 1000)
+  await waitFor('node metrics to be served before the break', () => kubectl(['top', 'node'], { ok: true }).stdout.split('\n').filter((l) => /^lab-\d\s+\d+m/.test(l)).length === NODES.length, 60_000, 1000)
   await scenario('metrics-unavailable', 'on')
   await scenario('metrics-unavailable', 'on') // idempotent
   const svc = kubectlJSON(['get', 'apiservice', 'v1beta1.metrics.k8s.io'])
@@ -163,20 +201,62 @@ test('metrics-unavailable: metrics-server runs but its Service has no endpoints,
   assert.match(kubectl(['top', 'pods', '-n', 'shop']).stdout, /^web-\S+\s+\d+m\s+\d+Mi/m)
 })
 
-test('mtu-mismatch: the client pod and its host veth are at 9000, the bridge at 1500, nothing else changed', async () => {
-  const hostMtus = () => (JSON.parse(run(['ip', '-j', 'link', 'show']).stdout) as any[]).filter((l) => !l.ifname.startsWith('veth')).map((l) => `${l.ifname}:${l.mtu}`)
-  const before = hostMtus()
+test('mtu-mismatch: the client pod and its host veth on lab-3 are at 9000, the bridge at 1500, nothing else changed', async () => {
+  const node = podNode('shop', 'client')
+  assert.is(node, 'lab-3')
+  const mtus = () => (JSON.parse(run(inNode(node, ['ip', '-j', 'link', 'show'])).stdout) as any[]).filter((l) => !l.ifname.startsWith('veth')).map((l) => `${l.ifname}:${l.mtu}`)
+  const before = mtus()
   await scenario('mtu-mismatch', 'on')
-  const pid = podPid('shop', 'client')
-  const [eth0] = JSON.parse(run(['nsenter', '-t', String(pid), '-n', 'ip', '-j', 'link', 'show', 'eth0']).stdout)
-  const [veth] = JSON.parse(run(['ip', '-j', 'link', 'show', hostVeth(pid)]).stdout)
-  const [bridge] = JSON.parse(run(['ip', '-j', 'link', 'show', NET.cniBridge]).stdout)
+  const [eth0] = JSON.parse(onPodNetns('shop', 'client', ['ip', '-j', 'link', 'show', 'eth0']).stdout)
+  const { veth: name } = hostVeth('shop', 'client')
+  const [veth] = JSON.parse(run(inNode(node, ['ip', '-j', 'link', 'show', name])).stdout)
+  const [bridge] = JSON.parse(run(inNode(node, ['ip', '-j', 'link', 'show', NET.cniBridge])).stdout)
   assert.equal([eth0.mtu, veth.mtu, bridge.mtu], [9000, 9000, 1500])
   assert.equal(veth.master, NET.cniBridge)
-  assert.equal(hostMtus(), before, 'no other host interface changed')
+  assert.equal(mtus(), before, 'no other interface of the node changed')
   await scenario('mtu-mismatch', 'off')
-  const [eth0b] = JSON.parse(run(['nsenter', '-t', String(pid), '-n', 'ip', '-j', 'link', 'show', 'eth0']).stdout)
+  const [eth0b] = JSON.parse(onPodNetns('shop', 'client', ['ip', '-j', 'link', 'show', 'eth0']).stdout)
   assert.equal(eth0b.mtu, 1500)
+})
+
+/** A ping of `size` payload bytes from shop/client (lab-3) to ip: true when it is answered. */
+const pingFromClient = (ip: string, size: number) => onPodNetns('shop', 'client', ['ping', '-c', '1', '-W', '2', '-s', String(size), ip], { ok: true }).code === 0
+
+test('overlay-mtu: between nodes big packets vanish and small ones pass; inside a node everything passes; off restores', async () => {
+  const web = (kubectlJSON(['get', 'pods', '-n', 'shop', '-l', 'app=web']).items as any[]).map((p) => ({ node: p.spec.nodeName, ip: p.status.podIP }))
+  const remote = web.find((w) => w.node === 'lab-2')!
+  const local = web.find((w) => w.node === 'lab-3')!
+  assert.ok(pingFromClient(remote.ip, 1400), 'a 1428-byte packet to lab-2 passes before')
+  await scenario('overlay-mtu', 'on')
+  await scenario('overlay-mtu', 'on') // idempotent
+  assert.ok(pingFromClient(remote.ip, 56), 'a small packet to a pod on lab-2 passes')
+  assert.not.ok(pingFromClient(remote.ip, 1400), `a 1428-byte packet to a pod on lab-2 is dropped (path MTU ${OVERLAY_MTU})`)
+  assert.ok(pingFromClient(local.ip, 1400), 'a 1428-byte packet to a pod on the same node passes')
+  const ports = JSON.parse(run(['ip', '-j', 'link', 'show', 'master', NET.hostIf]).stdout) as any[]
+  assert.equal(ports.map((p) => p.mtu).sort(), NODES.filter((n) => !n.host).map(() => OVERLAY_MTU))
+  const [klab] = JSON.parse(run(['ip', '-j', 'link', 'show', NET.hostIf]).stdout)
+  assert.is(klab.mtu, 1500, 'lab-1 still sends full-size frames')
+  await scenario('overlay-mtu', 'off')
+  assert.ok(pingFromClient(remote.ip, 1400), 'full-size packets pass again')
+})
+
+test('node-dns-blackhole: pods on lab-3 cannot reach the CoreDNS pod on lab-2 but can reach lab-1\'s; pods on lab-1 reach both; off restores', async () => {
+  const dns = corednsPods()
+  const peer = dns.find((p) => p.node === blackholePeer('lab-3'))!
+  const other = dns.find((p) => p.node !== peer.node)!
+  const dig = (pod: string, ip: string) => onPodNetns('shop', pod, ['dig', '+time=1', '+tries=1', '+short', `@${ip}`, 'kubernetes.default.svc.cluster.local'], { ok: true })
+  await scenario('node-dns-blackhole', 'on')
+  await scenario('node-dns-blackhole', 'on') // idempotent
+  const cut = dig('client', peer.ip)
+  assert.not.equal(cut.code, 0, `dig from lab-3 to ${peer.name} on ${peer.node} times out`)
+  assert.match(cut.stdout, /timed out|no servers could be reached/)
+  assert.equal(dig('client', other.ip).stdout.trim(), NET.kubernetesSvcIP, `lab-3 still reaches ${other.name} on ${other.node}`)
+  assert.equal(dig('ndots', peer.ip).stdout.trim(), NET.kubernetesSvcIP, 'a pod on lab-1 still reaches the lab-2 CoreDNS pod')
+  const rules = run(inNode('lab-3', ['iptables-save', '-t', 'filter'])).stdout
+  assert.match(rules, new RegExp(`-d ${peer.ip.replace(/\./g, '\\.')}/32 -p udp .*node-dns-blackhole.* -j DROP`))
+  await scenario('node-dns-blackhole', 'off')
+  assert.equal(dig('client', peer.ip).stdout.trim(), NET.kubernetesSvcIP)
+  assert.not.match(run(inNode('lab-3', ['iptables-save', '-t', 'filter'])).stdout, /node-dns-blackhole/)
 })
 
 test('after every scenario is off the lab is healthy', () => {

@@ -5,14 +5,16 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawnSync } from 'node:child_process'
 import { NET } from '../lab/layout.ts'
-import { hostVeth, podPid } from '../lab/scenarios.ts'
+import { hostVeth, inPodNetnsArgv, podNode } from '../lab/scenarios.ts'
+import { inNode } from '../lab/nodes.ts'
 import { failures, kinspectRun, scenario, stepFindings } from './lab.ts'
 
 
 
-/** The MTU of an interface of this machine (the lab node), by hand with ip -j. */
-function mtuByHand(ifname: string, pid?: number): number {
-  const argv = pid ? ['nsenter', '-t', String(pid), '-n', 'ip', '-j', 'link', 'show', ifname] : ['ip', '-j', 'link', 'show', ifname]
+/** The MTU of an interface on a lab node, or in shop/client's netns, by hand with ip -j. */
+function mtuByHand(ifname: string, where: { node: string } | 'client'): number {
+  const ip = ['ip', '-j', 'link', 'show', ifname]
+  const argv = where === 'client' ? inPodNetnsArgv('shop', 'client', ip) : inNode(where.node, ip)
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8' })
   return (JSON.parse(r.stdout) as { mtu: number }[])[0].mtu
 }
@@ -26,10 +28,10 @@ test.after(async () => {
 test('mtu-mismatch on: the MTU step fails with pod eth0 9000, host veth 9000, bridge kcni0 1500 as evidence; nothing else fails', async () => {
   try {
     await scenario('mtu-mismatch', 'on')
-    const pid = podPid('shop', 'client')
-    const veth = hostVeth(pid)
+    const node = podNode('shop', 'client')
+    const { veth } = hostVeth('shop', 'client')
     // The fault by hand, so the test knows what the recipe must report.
-    assert.equal([mtuByHand('eth0', pid), mtuByHand(veth), mtuByHand(NET.cniBridge)], [9000, 9000, 1500])
+    assert.equal([mtuByHand('eth0', 'client'), mtuByHand(veth, { node }), mtuByHand(NET.cniBridge, { node })], [9000, 9000, 1500])
 
     const { code, report, err } = await kinspectRun('pod-network', ['--pod', 'shop/client', '-o', 'json'])
     assert.ok(report, err)

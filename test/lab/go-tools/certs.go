@@ -24,22 +24,48 @@ type certSpec struct {
 	server   bool
 	dns      []string
 	ips      []string
+	expired  bool // NotAfter in the past: a client certificate the apiserver must refuse
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, x := range strings.Split(s, ",") {
+		if x = strings.TrimSpace(x); x != "" {
+			out = append(out, x)
+		}
+	}
+	return out
 }
 
 // runCerts writes a CA and the lab's certificates into -dir; files that exist are kept.
 func runCerts(args []string) int {
 	fs := flag.NewFlagSet("certs", flag.ContinueOnError)
 	dir := fs.String("dir", "", "output directory")
-	node := fs.String("node", "lab-1", "node name")
-	nodeIP := fs.String("node-ip", "", "node address")
+	nodesFlag := fs.String("nodes", "", "nodes as name=ip,name=ip (the first is the control-plane host)")
 	svcIP := fs.String("service-ip", "", "first service IP (kubernetes.default)")
+	usersFlag := fs.String("users", "", "extra client identities (user names, comma-separated): user-NAME.crt/key")
+	expiredFlag := fs.String("expired-users", "", "extra client identities whose certificate has already expired")
 	if err := fs.Parse(args); err != nil {
 		return 2
 	}
-	if *dir == "" || *nodeIP == "" || *svcIP == "" {
-		fmt.Fprintln(os.Stderr, "certs: -dir, -node-ip and -service-ip are required")
+	type nodeAddr struct{ name, ip string }
+	var nodes []nodeAddr
+	for _, kv := range strings.Split(*nodesFlag, ",") {
+		if kv = strings.TrimSpace(kv); kv == "" {
+			continue
+		}
+		name, ip, ok := strings.Cut(kv, "=")
+		if !ok || name == "" || net.ParseIP(ip) == nil {
+			fmt.Fprintf(os.Stderr, "certs: -nodes: expected name=ip, got %q\n", kv)
+			return 2
+		}
+		nodes = append(nodes, nodeAddr{name, ip})
+	}
+	if *dir == "" || len(nodes) == 0 || *svcIP == "" {
+		fmt.Fprintln(os.Stderr, "certs: -dir, -nodes and -service-ip are required")
 		return 2
 	}
+	node, nodeIP := &nodes[0].name, &nodes[0].ip
 	if err := os.MkdirAll(*dir, 0o700); err != nil {
 		fmt.Fprintln(os.Stderr, "certs:", err)
 		return 1
@@ -61,11 +87,20 @@ func runCerts(args []string) int {
 		{name: "controller-manager", cn: "system:kube-controller-manager", client: true},
 		{name: "scheduler", cn: "system:kube-scheduler", client: true},
 		{name: "kube-proxy", cn: "system:kube-proxy", client: true},
-		{name: "kubelet-client", cn: "system:node:" + *node, orgs: []string{"system:nodes"}, client: true},
-		{name: "kubelet-serving", cn: "system:node:" + *node, orgs: []string{"system:nodes"}, server: true, dns: []string{*node, "localhost"}, ips: []string{*nodeIP, "127.0.0.1"}},
 		{name: "apiserver-kubelet-client", cn: "kube-apiserver-kubelet-client", orgs: []string{"system:masters"}, client: true},
 		{name: "front-proxy-client", cn: "front-proxy-client", client: true},
 		{name: "metrics-server", cn: "metrics-server", server: true, dns: []string{"metrics-server.kube-system.svc", "metrics-server.kube-system.svc.cluster.local"}},
+	}
+	for _, n := range nodes {
+		specs = append(specs,
+			certSpec{name: "kubelet-client-" + n.name, cn: "system:node:" + n.name, orgs: []string{"system:nodes"}, client: true},
+			certSpec{name: "kubelet-serving-" + n.name, cn: "system:node:" + n.name, orgs: []string{"system:nodes"}, server: true, dns: []string{n.name, "localhost"}, ips: []string{n.ip, "127.0.0.1"}})
+	}
+	for _, u := range splitList(*usersFlag) {
+		specs = append(specs, certSpec{name: "user-" + u, cn: u, client: true})
+	}
+	for _, u := range splitList(*expiredFlag) {
+		specs = append(specs, certSpec{name: "user-" + u, cn: u, client: true, expired: true})
 	}
 	for _, s := range specs {
 		if _, err := os.Stat(filepath.Join(*dir, s.name+".crt")); err == nil {
@@ -148,6 +183,9 @@ func makeCert(dir string, s certSpec, ca *x509.Certificate, caKey *ecdsa.Private
 	tmpl := &x509.Certificate{SerialNumber: serial(), Subject: pkix.Name{CommonName: s.cn, Organization: s.orgs},
 		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().AddDate(1, 0, 0),
 		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment, DNSNames: s.dns}
+	if s.expired {
+		tmpl.NotBefore, tmpl.NotAfter = time.Now().AddDate(0, 0, -30), time.Now().AddDate(0, 0, -1)
+	}
 	if s.client {
 		tmpl.ExtKeyUsage = append(tmpl.ExtKeyUsage, x509.ExtKeyUsageClientAuth)
 	}

@@ -1,7 +1,8 @@
 // Command labtools holds the lab's small static helpers, dispatched on argv[0] or
 // the first argument: certs (a CA and the cluster's certificates), pause (the pod
 // sandbox process), labhttpd (the workloads' HTTP server), ociimage (an OCI image
-// archive from a directory) and udpflood (bounded loopback UDP flows).
+// archive from a directory), udpflood (bounded loopback UDP flows) and nodeinit (PID 1 of a lab node living in
+// namespaces of its own).
 package main
 
 import (
@@ -15,7 +16,7 @@ func main() {
 	args := os.Args[1:]
 	if name == "labtools" {
 		if len(args) == 0 {
-			fmt.Fprintln(os.Stderr, "usage: labtools certs|pause|labhttpd|ociimage|udpflood|resolve|connfill [flags]")
+			fmt.Fprintln(os.Stderr, "usage: labtools certs|pause|labhttpd|ociimage|udpflood|resolve|connfill|nodeinit [flags]")
 			os.Exit(2)
 		}
 		name, args = args[0], args[1:]
@@ -36,6 +37,8 @@ func main() {
 		code = runResolve(args)
 	case "udpflood":
 		code = runUDPFlood(args)
+	case "nodeinit":
+		code = runNodeInit(args)
 	default:
 		fmt.Fprintf(os.Stderr, "labtools: unknown command %q\n", name)
 		code = 2
