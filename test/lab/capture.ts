@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { NET } from './layout.ts'
-import { bin } from './build.ts'
+import { bin, ensureBinaries } from './build.ts'
 import { kubectl } from './lab.ts'
 import { hostVeth, podPid, scenario } from './scenarios.ts'
 import { currentProxyMode, setProxyMode } from './proxymode.ts'
@@ -47,6 +47,8 @@ export async function capture(): Promise<void> {
   const mode = currentProxyMode()
   if (mode !== 'iptables') await setProxyMode('iptables')
   progress(`capturing into ${out}`)
+  ensureBinaries(['cri-tools']) // upstream crictl; a lab brought up by an older checkout links a stand-in
+  const crictl = run([bin('crictl'), '--version']).stdout.trim() // "crictl version 1.37.0"
   const client = podPid('shop', 'client')
   const ndots = podPid('shop', 'ndots')
   const distroless = podPid('shop', 'distroless')
@@ -63,14 +65,15 @@ export async function capture(): Promise<void> {
   save('ip-neigh-pod-client.json', ns(client, ['ip', '-j', 'neigh', 'show']))
   save('ip-link-veth-client.json', sh(['ip', '-j', '-s', '-d', 'link', 'show', hostVeth(client)]))
   save('ip-addr-pod-distroless.json', ns(distroless, ['ip', '-j', 'addr', 'show']))
-  // container runtime
-  save('crictl-ps.json', sh([bin('crictl'), 'ps', '-a', '-o', 'json']))
-  save('crictl-pods.json', sh([bin('crictl'), 'pods', '-o', 'json']))
-  save('crictl-ps.txt', sh([bin('crictl'), 'ps', '-a']))
-  const cid = sh([bin('crictl'), 'ps', '-q', '--name', '^client$']).trim().split('\n')[0]
-  const sid = sh([bin('crictl'), 'pods', '-q', '--name', '^client$']).trim().split('\n')[0]
-  save('crictl-inspect-client.json', sh([bin('crictl'), 'inspect', cid]))
-  save('crictl-inspectp-client.json', sh([bin('crictl'), 'inspectp', sid]))
+  // container runtime: upstream crictl, endpoint from /etc/crictl.yaml as on a node
+  const crictlOut = (...args: string[]) => run([bin('crictl'), ...args]).stdout // fails the capture rather than save an error
+  save('crictl-ps.json', crictlOut('ps', '-a', '-o', 'json'))
+  save('crictl-pods.json', crictlOut('pods', '-o', 'json'))
+  save('crictl-ps.txt', crictlOut('ps', '-a'))
+  const cid = crictlOut('ps', '-q', '--name', '^client$', '--namespace', '^shop$').trim().split('\n')[0]
+  const sid = crictlOut('pods', '-q', '--name', '^client$', '--namespace', '^shop$').trim().split('\n')[0]
+  save('crictl-inspect-client.json', crictlOut('inspect', cid))
+  save('crictl-inspectp-client.json', crictlOut('inspectp', sid))
   save('lsns.json', sh(['lsns', '-J']))
   save('lsns-net.txt', sh(['lsns', '-t', 'net']))
   save('proc-cgroup-client.txt', fs.readFileSync(`/proc/${client}/cgroup`, 'utf8'))
@@ -147,6 +150,6 @@ export async function capture(): Promise<void> {
   save('nft-ruleset.txt', sh(['nft', 'list', 'ruleset']))
   save('nft-kube-proxy.json', sh(['nft', '-j', 'list', 'table', 'ip', 'kube-proxy']))
   await setProxyMode('iptables')
-  save('README.md', `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real\nKubernetes v1.33 node (containerd 1.6, kube-proxy iptables and nftables modes, CoreDNS).\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n`)
+  save('README.md', `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real\nKubernetes v1.33 node (containerd 1.6, ${crictl} from upstream cri-tools, kube-proxy iptables and nftables\nmodes, CoreDNS).\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n`)
   progress('capture done')
 }

@@ -1,4 +1,4 @@
-// npm run lab -- up|down|status|env|scenario NAME on|off|scenarios|proxy-mode MODE|fanout N|capture
+// npm run lab -- up|down|status|env|scenario NAME on|off|scenarios|proxy-mode MODE|fanout N [--blackhole K]|capture
 import { down, env, status, up } from './lab.ts'
 
 const usage = `usage: npm run lab -- COMMAND
@@ -9,7 +9,8 @@ const usage = `usage: npm run lab -- COMMAND
   scenarios               list fault scenarios
   scenario NAME on|off    turn a fault on or off
   proxy-mode MODE         restart kube-proxy in iptables, nftables or ipvs mode
-  fanout N                start N extra SSH-only nodes (0 stops them)
+  fanout N [--blackhole K]
+                          start N extra SSH-only nodes (0 stops them); the last K accept TCP, never answer SSH
   capture [metrics]       capture real tool outputs into test/fixtures/ (metrics: only the metrics API and kubectl top)`
 
 async function main(argv: string[]): Promise<number> {
@@ -43,10 +44,14 @@ async function main(argv: string[]): Promise<number> {
       return 0
     }
     case 'fanout': {
-      const n = Number(rest[0])
       const { startExtras, stopExtras } = await import('./fanout.ts')
-      if (n === 0) await stopExtras()
-      else await startExtras(n)
+      const [count, flag, k, ...extra] = rest
+      if ((flag !== undefined && flag !== '--blackhole') || (flag && k === undefined) || extra.length) {
+        throw new Error(`lab: usage: fanout N [--blackhole K], got: fanout ${rest.join(' ')}`)
+      }
+      const n = Number(count)
+      if (n === 0 && !flag) await stopExtras()
+      else await startExtras(n, flag ? Number(k) : 0)
       return 0
     }
     case 'capture': {

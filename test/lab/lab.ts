@@ -5,7 +5,7 @@ import { CACHE_DIR, LAB_DIR, NET, NODE, RUN_DIR, labEnvVars, labPaths } from './
 import { bin, ensureBinaries } from './build.ts'
 import { COMPONENTS, ETCD_URL, running, start, stop } from './components.ts'
 import { cniConfig, containerdConfig, kinspectConfig, kubeProxyConfig, kubeconfig, kubeletConfig, sshdConfig } from './configs.ts'
-import { stopExtras, writeSshClientFiles } from './fanout.ts'
+import { fanoutStatus, stopExtras, writeSshClientFiles } from './fanout.ts'
 import { setupHostNetwork, teardownHostNetwork } from './host.ts'
 import { ensureShellUsers, removeShellUsers } from './shells.ts'
 import { ensureImages } from './images.ts'
@@ -182,7 +182,7 @@ export async function down(): Promise<void> {
   for (const c of ['kube-proxy', 'kubelet']) await stop(c)
   if (running('containerd')) {
     progress('removing pod sandboxes (CNI DEL for each)')
-    run([bin('crictl'), '-r', `unix://${RUN_DIR}/containerd.sock`, 'rmp', '-a'], { ok: true, timeout: 120_000 })
+    run([bin('crictl'), '-r', `unix://${RUN_DIR}/containerd.sock`, 'rmp', '-a', '-f'], { ok: true, timeout: 120_000 })
   }
   for (const c of ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd', 'sshd', 'containerd']) await stop(c)
   // Shims outlive containerd by design; the lab's are the ones pointing at its socket.
@@ -246,6 +246,8 @@ export function status(): boolean {
     console.log('')
     console.log(kubectl(['get', 'pods', '-A', '-o', 'wide'], { ok: true }).stdout.trim())
   }
+  const fan = fanoutStatus()
+  if (fan) console.log(`\n${fan}`)
   console.log(`\nstate: ${LAB_DIR}   use it: eval "$(npm run -s lab -- env)"`)
   return healthy()
 }
