@@ -1,7 +1,7 @@
 // Captures real tool outputs from the lab into test/fixtures/lab/ for the parsers' unit tests.
 import fs from 'node:fs'
 import path from 'node:path'
-import { NET } from './layout.ts'
+import { NET, labPaths } from './layout.ts'
 import { bin, ensureBinaries } from './build.ts'
 import { kubectl } from './lab.ts'
 import { hostVeth, podPid, scenario } from './scenarios.ts'
@@ -41,14 +41,69 @@ export function captureMetrics(): void {
   throw new Error('capture: metrics-server re-sampled during each of 5 attempts; run the capture again')
 }
 
+/** Files captureCrictl writes: crictl's outputs and what they must agree with (IDs, UIDs, PIDs of one moment). */
+export const CRICTL_FILES = [
+  'crictl-ps.json', 'crictl-pods.json', 'crictl-ps.txt', 'crictl-inspect-client.json', 'crictl-inspectp-client.json',
+  'crictl-inspect-notfound.txt', 'crictl-inspect-noruntime.txt', 'proc-cgroup-client.txt', 'proc-cgroup-distroless.txt', 'ip-addr-pod-client.json', 'kubectl-pods.json',
+]
+
+/**
+ * crictl as a user runs it on a node: over ssh as root, on the node that runs shop/client (endpoint from the node's
+ * /etc/crictl.yaml), together with the pods as the API shows them, the containers' /proc/PID/cgroup and the addresses
+ * in the netns the client's PID leads to, read at the same moment. Returns crictl's version line.
+ */
+export function captureCrictl(): string {
+  ensureBinaries(['cri-tools']) // upstream crictl; a lab brought up by an older checkout links a stand-in
+  const P = labPaths()
+  const onNode = (node: string, cmd: string, ok = false) => run(['ssh', '-F', P.sshConfig, '-o', 'BatchMode=yes', node, cmd], { ok })
+  const podsJson = kubectl(['get', 'pods', '-A', '-o', 'json']).stdout
+  const pod = (ns: string, name: string) => {
+    const p = (JSON.parse(podsJson).items as any[]).find((i) => i.metadata.namespace === ns && i.metadata.name === name)
+    const id = p?.status?.containerStatuses?.find((c: any) => c.state?.running)?.containerID?.replace(/^containerd:\/\//, '')
+    if (!p?.spec?.nodeName || !id) throw new Error(`capture: ${ns}/${name} has no running container`)
+    return { node: p.spec.nodeName as string, id: id as string }
+  }
+  const client = pod('shop', 'client')
+  const version = onNode(client.node, 'crictl --version').stdout.trim()
+  if (!/^crictl version \d/.test(version)) throw new Error(`capture: crictl on ${client.node} is not upstream crictl: ${version}`)
+  save('crictl-ps.json', onNode(client.node, 'crictl ps -a -o json').stdout)
+  save('crictl-pods.json', onNode(client.node, 'crictl pods -o json').stdout)
+  save('crictl-ps.txt', onNode(client.node, 'crictl ps -a').stdout)
+  const sandbox = onNode(client.node, "crictl pods -q --state ready --name '^client$' --namespace '^shop$'").stdout.trim().split('\n')[0]
+  const inspect = onNode(client.node, `crictl inspect ${client.id}`).stdout
+  save('crictl-inspect-client.json', inspect)
+  save('crictl-inspectp-client.json', onNode(client.node, `crictl inspectp ${sandbox}`).stdout)
+  save('crictl-inspect-notfound.txt', onNode(client.node, `crictl inspect ${'0'.repeat(64)}`, true).stderr)
+  save('crictl-inspect-noruntime.txt', onNode(client.node, `crictl -r unix:///run/kinspect-lab/no-runtime.sock inspect ${client.id}`, true).stderr)
+  const pid = JSON.parse(inspect).info.pid
+  save('proc-cgroup-client.txt', onNode(client.node, `cat /proc/${pid}/cgroup`).stdout)
+  save('ip-addr-pod-client.json', onNode(client.node, `nsenter -t ${pid} -n ip -j addr show`).stdout) // where that PID leads
+  const distroless = pod('shop', 'distroless')
+  const dpid = JSON.parse(onNode(distroless.node, `crictl inspect ${distroless.id}`).stdout).info.pid
+  save('proc-cgroup-distroless.txt', onNode(distroless.node, `cat /proc/${dpid}/cgroup`).stdout)
+  save('kubectl-pods.json', podsJson)
+  return version
+}
+
+/** `capture crictl`: only captureCrictl's files; the fixtures' README says which files came from that run. */
+export function captureCrictlOnly(): void {
+  fs.mkdirSync(out, { recursive: true })
+  const version = captureCrictl()
+  const readme = path.join(out, 'README.md')
+  const note = `${CRICTL_FILES.map((f) => `\`${f}\``).join(', ')}: re-captured on ${new Date().toISOString().slice(0, 10)} by \`npm run lab -- capture crictl\` (${version}, upstream cri-tools).`
+  const text = fs.existsSync(readme) ? fs.readFileSync(readme, 'utf8') : '# Captured from the lab\n'
+  const kept = text.split('\n').filter((l) => !l.includes('`npm run lab -- capture crictl`'))
+  while (kept.at(-1) === '') kept.pop()
+  fs.writeFileSync(readme, [...kept, '', note, ''].join('\n'))
+  progress(`captured ${CRICTL_FILES.length} files with ${version}`)
+}
+
 /** Runs every capture; leaves the lab as it found it (iptables mode, scenarios off). */
 export async function capture(): Promise<void> {
   fs.mkdirSync(out, { recursive: true })
   const mode = currentProxyMode()
   if (mode !== 'iptables') await setProxyMode('iptables')
   progress(`capturing into ${out}`)
-  ensureBinaries(['cri-tools']) // upstream crictl; a lab brought up by an older checkout links a stand-in
-  const crictl = run([bin('crictl'), '--version']).stdout.trim() // "crictl version 1.37.0"
   const client = podPid('shop', 'client')
   const ndots = podPid('shop', 'ndots')
   const distroless = podPid('shop', 'distroless')
@@ -59,25 +114,15 @@ export async function capture(): Promise<void> {
   // network namespaces, veths, addresses
   save('ip-addr-host.json', sh(['ip', '-j', 'addr', 'show']))
   save('ip-link-host-stats.json', sh(['ip', '-j', '-s', '-d', 'link', 'show']))
-  save('ip-addr-pod-client.json', ns(client, ['ip', '-j', 'addr', 'show']))
   save('ip-link-pod-client-stats.json', ns(client, ['ip', '-j', '-s', '-d', 'link', 'show']))
   save('ip-route-pod-client.json', ns(client, ['ip', '-j', 'route', 'show']))
   save('ip-neigh-pod-client.json', ns(client, ['ip', '-j', 'neigh', 'show']))
   save('ip-link-veth-client.json', sh(['ip', '-j', '-s', '-d', 'link', 'show', hostVeth(client)]))
   save('ip-addr-pod-distroless.json', ns(distroless, ['ip', '-j', 'addr', 'show']))
-  // container runtime: upstream crictl, endpoint from /etc/crictl.yaml as on a node
-  const crictlOut = (...args: string[]) => run([bin('crictl'), ...args]).stdout // fails the capture rather than save an error
-  save('crictl-ps.json', crictlOut('ps', '-a', '-o', 'json'))
-  save('crictl-pods.json', crictlOut('pods', '-o', 'json'))
-  save('crictl-ps.txt', crictlOut('ps', '-a'))
-  const cid = crictlOut('ps', '-q', '--name', '^client$', '--namespace', '^shop$').trim().split('\n')[0]
-  const sid = crictlOut('pods', '-q', '--name', '^client$', '--namespace', '^shop$').trim().split('\n')[0]
-  save('crictl-inspect-client.json', crictlOut('inspect', cid))
-  save('crictl-inspectp-client.json', crictlOut('inspectp', sid))
+  // container runtime, with the pod objects and cgroups of the same moment
+  const crictl = captureCrictl()
   save('lsns.json', sh(['lsns', '-J']))
   save('lsns-net.txt', sh(['lsns', '-t', 'net']))
-  save('proc-cgroup-client.txt', fs.readFileSync(`/proc/${client}/cgroup`, 'utf8'))
-  save('proc-cgroup-distroless.txt', fs.readFileSync(`/proc/${distroless}/cgroup`, 'utf8'))
   save('resolv-conf-client.txt', fs.readFileSync(`/proc/${client}/root/etc/resolv.conf`, 'utf8'))
   save('resolv-conf-ndots.txt', fs.readFileSync(`/proc/${ndots}/root/etc/resolv.conf`, 'utf8'))
   // DNS as a pod sees it
@@ -92,7 +137,6 @@ export async function capture(): Promise<void> {
   save('conntrack-L-dns.txt', sh(['conntrack', '-L', '-p', 'udp', '--dport', '53']))
   // API objects
   for (const [file, args] of [
-    ['kubectl-pods.json', ['get', 'pods', '-A']],
     ['kubectl-services.json', ['get', 'services', '-A']],
     ['kubectl-endpointslices.json', ['get', 'endpointslices', '-A']],
     ['kubectl-nodes.json', ['get', 'nodes']],

@@ -11,7 +11,9 @@ const usage = `usage: npm run lab -- COMMAND
   proxy-mode MODE         restart kube-proxy in iptables, nftables or ipvs mode
   fanout N [--blackhole K]
                           start N extra SSH-only nodes (0 stops them); the last K accept TCP, never answer SSH
-  capture [metrics]       capture real tool outputs into test/fixtures/ (metrics: only the metrics API and kubectl top)`
+  capture [metrics|crictl]
+                          capture real tool outputs into test/fixtures/ (metrics: only the metrics API and kubectl
+                          top; crictl: only crictl's outputs on shop/client's node, with the pods and cgroups)`
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
@@ -55,8 +57,9 @@ async function main(argv: string[]): Promise<number> {
       return 0
     }
     case 'capture': {
-      const { capture, captureMetrics } = await import('./capture.ts')
+      const { capture, captureCrictlOnly, captureMetrics } = await import('./capture.ts')
       if (rest[0] === 'metrics') captureMetrics()
+      else if (rest[0] === 'crictl') captureCrictlOnly()
       else await capture()
       return 0
     }

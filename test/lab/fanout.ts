@@ -46,7 +46,7 @@ export async function startExtras(n: number, blackhole = 0): Promise<void> {
   }
   fs.writeFileSync(P.extraNodes, lines.join('\n') + '\n')
   const extra = readExtraNodes()
-  writeSshClientFiles()
+  updateFanoutSshEntries()
   const holes = extra.slice(n - blackhole)
   for (const e of holes) {
     // Frozen once it listens: the kernel still completes TCP handshakes into its accept queue, and nothing answers.
@@ -92,7 +92,7 @@ export async function stopExtras(): Promise<void> {
       run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', 'lease', '-n', 'kube-node-lease', '--ignore-not-found', '--wait=false', ...names], { ok: true })
     }
     fs.rmSync(P.extraNodes)
-    if (fs.existsSync(path.join(P.sshDir, 'host_ed25519.pub'))) writeSshClientFiles()
+    updateFanoutSshEntries()
   }
 }
 
@@ -146,11 +146,29 @@ export function fanoutStatus(): string {
 
 /** Writes known_hosts and ssh_config for the node and any extra nodes (host keys pinned). */
 export function writeSshClientFiles(): void {
-  const extra = readExtraNodes()
   const nodePub = fs.readFileSync(path.join(P.sshDir, 'host_ed25519.pub'), 'utf8').trim().split(' ').slice(0, 2).join(' ')
-  const line = (name: string, addr: string, key: string) => `[${name}]:${NET.sshPort},[${addr}]:${NET.sshPort} ${key}`
-  writeFile(P.knownHosts, [line(NODE, NET.nodeIP, nodePub), ...extra.map((e) => line(e.name, e.addr, e.hostKey))].join('\n') + '\n')
-  writeFile(P.sshConfig, [sshClientConfig(LAB_DIR, []), ...extra.map((e) => extraHostBlock(e.name, e.addr))].join('\n'))
+  writeFile(P.knownHosts, knownHostsLine(NODE, NET.nodeIP, nodePub) + '\n')
+  writeFile(P.sshConfig, sshClientConfig(LAB_DIR, []))
+  updateFanoutSshEntries()
+}
+
+const knownHostsLine = (name: string, addr: string, key: string) => `[${name}]:${NET.sshPort},[${addr}]:${NET.sshPort} ${key}`
+const isFanoutHost = (name: string) => /^lab-ssh-\d+$/.test(name)
+
+/** Replaces the fan-out's entries in ssh_config and known_hosts with the current ones, keeping every other entry as it is. */
+export function updateFanoutSshEntries(): void {
+  const extra = readExtraNodes()
+  if (!extra.length && !fs.existsSync(P.sshConfig) && !fs.existsSync(P.knownHosts)) return
+  const known = fs.existsSync(P.knownHosts) ? fs.readFileSync(P.knownHosts, 'utf8').split('\n').filter((l) => l && !/^\[lab-ssh-\d+\]:/.test(l)) : []
+  writeFile(P.knownHosts, [...known, ...extra.map((e) => knownHostsLine(e.name, e.addr, e.hostKey))].join('\n') + '\n')
+  const config = fs.existsSync(P.sshConfig) ? fs.readFileSync(P.sshConfig, 'utf8') : ''
+  // A block runs from its "Host NAME" line to the next one; the text before the first (a comment) is kept as it is.
+  const kept = config
+    .split(/^(?=Host )/m)
+    .filter((b) => !isFanoutHost(b.match(/^Host (\S+)/)?.[1] ?? ''))
+    .join('')
+    .replace(/\n*$/, '\n')
+  writeFile(P.sshConfig, [kept, ...extra.map((e) => extraHostBlock(e.name, e.addr))].join('\n'))
 }
 
 /** The ssh_config block of one fan-out endpoint: its address, the dash user, the lab key, its pinned host key. */
