@@ -27,10 +27,12 @@ export function isMissing(r: ExecOutput): boolean {
   return r.exitCode === 127 || /(?:sh|sudo): (?:\d+: )?[\w./-]+: (?:command )?not found|failed to run command .*No such file or directory/.test(r.stderr)
 }
 
-/** The last line of stderr (or stdout), for one-line reasons. */
-export function lastLine(r: ExecOutput): string {
-  const t = (r.stderr.trim() || r.stdout.trim()).split('\n').pop() ?? ''
-  return t.length > 160 ? `${t.slice(0, 160)}…` : t || `exit ${r.exitCode}`
+/** The last line of stderr (or stdout), for one-line reasons: a logrus line (crictl's errors) gives its msg; long ones keep both ends. */
+export function lastLine(r: Pick<ExecOutput, 'stdout' | 'stderr' | 'exitCode'>): string {
+  let t = (r.stderr.trim() || r.stdout.trim()).split('\n').pop() ?? ''
+  const logrus = t.match(/^time="[^"]*" level=\w+ msg="((?:[^"\\]|\\.)*)"/)
+  if (logrus) t = logrus[1].replace(/\\(.)/g, '$1')
+  return t.length > 160 ? `${t.slice(0, 90)}…${t.slice(-69)}` : t || `exit ${r.exitCode}`
 }
 
 type Try = { r: ExecOutput; what: string }

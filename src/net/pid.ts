@@ -57,13 +57,11 @@ export function parseCrictlInspect(text: string): CrictlInfo {
   }
   const pid = Number(j?.info?.pid ?? 0)
   const ns = (j?.info?.runtimeSpec?.linux?.namespaces ?? []) as { type?: string; path?: string }[]
-  const sandbox = j?.info?.sandboxID === undefined && j?.status?.network !== undefined
-  const st = j?.status?.state ?? 0 // protobuf JSON leaves the zero value out, and crictl may print the enum as a number
-  const names = sandbox ? ['SANDBOX_READY', 'SANDBOX_NOTREADY'] : ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN']
+  const st = j?.status?.state // crictl prints the enum by name, zero values included (protojson, EmitDefaultValues)
   return {
     id: String(j?.status?.id ?? ''),
     pid: Number.isInteger(pid) && pid > 0 ? pid : 0,
-    state: typeof st === 'number' ? (names[st] ?? String(st)) : String(st),
+    state: typeof st === 'string' ? st : '',
     sandboxId: j?.info?.sandboxID ?? undefined,
     netnsPath: ns.find((n) => n.type === 'network')?.path || undefined,
   }

@@ -15,6 +15,15 @@ interface Target {
 }
 
 const k8sVersion = VERSIONS.kubernetes
+
+/** The version a lab module's go.mod requires of a dependency (go.mod is where it is pinned). */
+function requiredVersion(moduleDir: string, dep: string): string {
+  const mod = fs.readFileSync(path.join(here, moduleDir, 'go.mod'), 'utf8')
+  const v = mod.match(new RegExp(`^\\s*${dep.replace(/\./g, '\\.')} (v\\S+)`, 'm'))?.[1]
+  if (!v) throw new Error(`lab: ${moduleDir}/go.mod requires no ${dep}`)
+  return v
+}
+
 const targets: Target[] = [
   { name: 'labtools', moduleDir: 'go-tools', pkg: '.', ldflags: '-s -w' },
   {
@@ -31,6 +40,17 @@ const targets: Target[] = [
   },
   { name: 'coredns', moduleDir: 'go-coredns', pkg: '.', ldflags: '-s -w' },
   { name: 'metrics-server', moduleDir: 'go-metrics', pkg: '.', ldflags: `-s -w -X k8s.io/client-go/pkg/version.gitVersion=${VERSIONS.metricsServer}` },
+  // The fan-out's Node heartbeat (standard library only): its own binary, so changing it rebuilds nothing the nodes run.
+  { name: 'fanout-heartbeat', moduleDir: 'go-heartbeat', pkg: '.', ldflags: '-s -w' },
+  // Upstream crictl, built from its module's own main package (pinned by go-crictl/go.mod's tool directive).
+  // Both are named apart from their links so that bin/crictl and bin/heartbeat stay links: a checkout from before
+  // them re-points a link, where it would fail on a file.
+  {
+    name: 'cri-tools',
+    moduleDir: 'go-crictl',
+    pkg: 'sigs.k8s.io/cri-tools/cmd/crictl',
+    ldflags: `-s -w -X sigs.k8s.io/cri-tools/pkg/version.Version=${requiredVersion('go-crictl', 'sigs.k8s.io/cri-tools').replace(/^v/, '')}`,
+  },
 ]
 
 /** Names the multi-call binaries answer to (symlinks in the cache's bin/). */
@@ -41,8 +61,8 @@ export const LINKS: Record<string, string> = {
   'kube-scheduler': 'kube',
   kubelet: 'kube',
   'kube-proxy': 'kube',
-  crictl: 'kube',
-  heartbeat: 'kube',
+  crictl: 'cri-tools',
+  heartbeat: 'fanout-heartbeat',
   pause: 'labtools',
   labhttpd: 'labtools',
   ociimage: 'labtools',
@@ -72,12 +92,14 @@ export function bin(name: string): string {
   return path.join(CACHE_DIR, 'bin', name)
 }
 
-/** Builds missing or outdated binaries; prints progress; returns the bin directory. */
-export function ensureBinaries(): string {
+/** Builds missing or outdated binaries (all, or only the named targets); prints progress; returns the bin directory. */
+export function ensureBinaries(only?: string[]): string {
   const binDir = path.join(CACHE_DIR, 'bin')
   fs.mkdirSync(binDir, { recursive: true })
+  const unknown = (only ?? []).filter((n) => !targets.some((t) => t.name === n))
+  if (unknown.length) throw new Error(`lab: no build target ${unknown.join(', ')} (targets: ${targets.map((t) => t.name).join(', ')})`)
   const goVersion = run(['go', 'env', 'GOVERSION']).stdout.trim()
-  for (const t of targets) {
+  for (const t of targets.filter((t) => !only || only.includes(t.name))) {
     const dir = path.join(here, t.moduleDir)
     const stamp = sourceHash(dir, goVersion + t.ldflags)
     const out = path.join(binDir, t.name)
@@ -98,11 +120,13 @@ export function ensureBinaries(): string {
   }
   for (const [link, target] of Object.entries(LINKS)) {
     const p = path.join(binDir, link)
-    if (link === target) continue
+    if (link === target || (only && !only.includes(target))) continue
+    let current: string | undefined
     try {
-      if (fs.readlinkSync(p) === target) continue
-      fs.rmSync(p)
-    } catch {}
+      current = fs.readlinkSync(p)
+    } catch {} // missing, or a file an older layout built there
+    if (current === target) continue
+    fs.rmSync(p, { force: true })
     fs.symlinkSync(target, p)
   }
   return binDir

@@ -1,8 +1,8 @@
 // Captures real tool outputs from the lab into test/fixtures/lab/ for the parsers' unit tests.
 import fs from 'node:fs'
 import path from 'node:path'
-import { NET, NODES } from './layout.ts'
-import { bin } from './build.ts'
+import { NET, NODES, labPaths } from './layout.ts'
+import { bin, ensureBinaries } from './build.ts'
 import { kubectl } from './lab.ts'
 import { inNode } from './nodes.ts'
 import { crictl, hostVeth, inPodNetns, podNode, podPid } from './probe.ts'
@@ -48,6 +48,63 @@ export function captureMetrics(): void {
   throw new Error('capture: metrics-server re-sampled during each of 5 attempts; run the capture again')
 }
 
+/** Files captureCrictl writes: crictl's outputs and what they must agree with (IDs, UIDs, PIDs of one moment). */
+export const CRICTL_FILES = [
+  'crictl-ps.json', 'crictl-pods.json', 'crictl-ps.txt', 'crictl-inspect-client.json', 'crictl-inspectp-client.json',
+  'crictl-inspect-notfound.txt', 'crictl-inspect-noruntime.txt', 'proc-cgroup-client.txt', 'proc-cgroup-distroless.txt', 'ip-addr-pod-client.json', 'kubectl-pods.json',
+]
+
+/**
+ * crictl as a user runs it on a node: over ssh as root, on the node that runs shop/client (endpoint from the node's
+ * /etc/crictl.yaml), together with the pods as the API shows them, the containers' /proc/PID/cgroup and the addresses
+ * in the netns the client's PID leads to, read at the same moment. Returns crictl's version line.
+ */
+export function captureCrictl(): string {
+  ensureBinaries(['cri-tools']) // upstream crictl; a lab brought up by an older checkout links a stand-in
+  const P = labPaths()
+  const onNode = (node: string, cmd: string, ok = false) => run(['ssh', '-F', P.sshConfig, '-o', 'BatchMode=yes', node, cmd], { ok })
+  const podsJson = kubectl(['get', 'pods', '-A', '-o', 'json']).stdout
+  const pod = (ns: string, name: string) => {
+    const p = (JSON.parse(podsJson).items as any[]).find((i) => i.metadata.namespace === ns && i.metadata.name === name)
+    const id = p?.status?.containerStatuses?.find((c: any) => c.state?.running)?.containerID?.replace(/^containerd:\/\//, '')
+    if (!p?.spec?.nodeName || !id) throw new Error(`capture: ${ns}/${name} has no running container`)
+    return { node: p.spec.nodeName as string, id: id as string }
+  }
+  const client = pod('shop', 'client')
+  const version = onNode(client.node, 'crictl --version').stdout.trim()
+  if (!/^crictl version \d/.test(version)) throw new Error(`capture: crictl on ${client.node} is not upstream crictl: ${version}`)
+  save('crictl-ps.json', onNode(client.node, 'crictl ps -a -o json').stdout)
+  save('crictl-pods.json', onNode(client.node, 'crictl pods -o json').stdout)
+  save('crictl-ps.txt', onNode(client.node, 'crictl ps -a').stdout)
+  const sandbox = onNode(client.node, "crictl pods -q --state ready --name '^client$' --namespace '^shop$'").stdout.trim().split('\n')[0]
+  const inspect = onNode(client.node, `crictl inspect ${client.id}`).stdout
+  save('crictl-inspect-client.json', inspect)
+  save('crictl-inspectp-client.json', onNode(client.node, `crictl inspectp ${sandbox}`).stdout)
+  save('crictl-inspect-notfound.txt', onNode(client.node, `crictl inspect ${'0'.repeat(64)}`, true).stderr)
+  save('crictl-inspect-noruntime.txt', onNode(client.node, `crictl -r unix:///run/kinspect-lab/no-runtime.sock inspect ${client.id}`, true).stderr)
+  const pid = JSON.parse(inspect).info.pid
+  save('proc-cgroup-client.txt', onNode(client.node, `cat /proc/${pid}/cgroup`).stdout)
+  save('ip-addr-pod-client.json', onNode(client.node, `nsenter -t ${pid} -n ip -j addr show`).stdout) // where that PID leads
+  const distroless = pod('shop', 'distroless')
+  const dpid = JSON.parse(onNode(distroless.node, `crictl inspect ${distroless.id}`).stdout).info.pid
+  save('proc-cgroup-distroless.txt', onNode(distroless.node, `cat /proc/${dpid}/cgroup`).stdout)
+  save('kubectl-pods.json', podsJson)
+  return version
+}
+
+/** `capture crictl`: only captureCrictl's files; the fixtures' README says which files came from that run. */
+export function captureCrictlOnly(): void {
+  fs.mkdirSync(out, { recursive: true })
+  const version = captureCrictl()
+  const readme = path.join(out, 'README.md')
+  const note = `${CRICTL_FILES.map((f) => `\`${f}\``).join(', ')}: re-captured on ${new Date().toISOString().slice(0, 10)} by \`npm run lab -- capture crictl\` (${version}, upstream cri-tools).`
+  const text = fs.existsSync(readme) ? fs.readFileSync(readme, 'utf8') : '# Captured from the lab\n'
+  const kept = text.split('\n').filter((l) => !l.includes('`npm run lab -- capture crictl`'))
+  while (kept.at(-1) === '') kept.pop()
+  fs.writeFileSync(readme, [...kept, '', note, ''].join('\n'))
+  progress(`captured ${CRICTL_FILES.length} files with ${version}`)
+}
+
 /** Runs every capture; leaves the lab as it found it (iptables mode, scenarios off). */
 export async function capture(): Promise<void> {
   fs.mkdirSync(out, { recursive: true })
@@ -65,25 +122,16 @@ export async function capture(): Promise<void> {
   save('ip-addr-host.json', sh(['ip', '-j', 'addr', 'show']))
   save('ip-link-host-stats.json', sh(['ip', '-j', '-s', '-d', 'link', 'show']))
   for (const n of NODES.filter((x) => !x.host)) save(`ip-addr-${n.name}.json`, on(n.name, ['ip', '-j', 'addr', 'show']))
-  save('ip-addr-pod-client.json', ns('client', ['ip', '-j', 'addr', 'show']))
   save('ip-link-pod-client-stats.json', ns('client', ['ip', '-j', '-s', '-d', 'link', 'show']))
   save('ip-route-pod-client.json', ns('client', ['ip', '-j', 'route', 'show']))
   save('ip-neigh-pod-client.json', ns('client', ['ip', '-j', 'neigh', 'show']))
   save('ip-link-veth-client.json', on(clientNode, ['ip', '-j', '-s', '-d', 'link', 'show', hostVeth('shop', 'client').veth]))
   save('ip-addr-pod-distroless.json', ns('distroless', ['ip', '-j', 'addr', 'show']))
-  // container runtime (upstream crictl), on the client's node and on each node
-  save('crictl-ps.json', crictl(clientNode, ['ps', '-a', '-o', 'json']))
-  save('crictl-pods.json', crictl(clientNode, ['pods', '-o', 'json']))
-  save('crictl-ps.txt', crictl(clientNode, ['ps', '-a']))
+  // container runtime (upstream crictl on the client's node), with the pod objects and cgroups of the same moment
+  captureCrictl()
   for (const n of NODES) save(`crictl-pods-${n.name}.json`, crictl(n.name, ['pods', '-o', 'json']))
-  const cid = crictl(clientNode, ['ps', '-q', '--name', '^client$']).trim().split('\n')[0]
-  const sid = crictl(clientNode, ['pods', '-q', '--name', '^client$']).trim().split('\n')[0]
-  save('crictl-inspect-client.json', crictl(clientNode, ['inspect', cid]))
-  save('crictl-inspectp-client.json', crictl(clientNode, ['inspectp', sid]))
   save('lsns.json', on(clientNode, ['lsns', '-J']))
   save('lsns-net.txt', on(clientNode, ['lsns', '-t', 'net']))
-  save('proc-cgroup-client.txt', podFile('client', 'cgroup'))
-  save('proc-cgroup-distroless.txt', podFile('distroless', 'cgroup'))
   save('resolv-conf-client.txt', podFile('client', 'root/etc/resolv.conf'))
   save('resolv-conf-ndots.txt', podFile('ndots', 'root/etc/resolv.conf'))
   // DNS as a pod sees it
@@ -99,7 +147,6 @@ export async function capture(): Promise<void> {
   for (const n of NODES.filter((x) => !x.host)) save(`conntrack-S-${n.name}.txt`, on(n.name, ['conntrack', '-S']))
   // API objects
   for (const [file, args] of [
-    ['kubectl-pods.json', ['get', 'pods', '-A']],
     ['kubectl-services.json', ['get', 'services', '-A']],
     ['kubectl-endpointslices.json', ['get', 'endpointslices', '-A']],
     ['kubectl-nodes.json', ['get', 'nodes']],

@@ -1,4 +1,4 @@
-// npm run lab -- up|down|status|env|scenario NAME on|off|scenarios|proxy-mode MODE|fanout N|capture
+// npm run lab -- up|down|status|env|scenario NAME on|off|scenarios|proxy-mode MODE|fanout N [--blackhole K]|capture
 import { down, env, status, up } from './lab.ts'
 
 const usage = `usage: npm run lab -- COMMAND
@@ -11,8 +11,11 @@ const usage = `usage: npm run lab -- COMMAND
                           turn a fault on or off (node-scoped faults act on N, default in the list)
   ssh off|on              stop (start) sshd on every node; with ssh off, env exports no ssh files
   proxy-mode MODE         restart kube-proxy in iptables, nftables or ipvs mode
-  fanout N                start N extra SSH-only nodes (0 stops them)
-  capture [metrics]       capture real tool outputs into test/fixtures/ (metrics: only the metrics API and kubectl top)`
+  fanout N [--blackhole K]
+                          start N extra SSH-only nodes (0 stops them); the last K accept TCP, never answer SSH
+  capture [metrics|crictl]
+                          capture real tool outputs into test/fixtures/ (metrics: only the metrics API and kubectl
+                          top; crictl: only crictl's outputs on shop/client's node, with the pods and cgroups)`
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
@@ -59,15 +62,20 @@ async function main(argv: string[]): Promise<number> {
       return 0
     }
     case 'fanout': {
-      const n = Number(rest[0])
       const { startExtras, stopExtras } = await import('./fanout.ts')
-      if (n === 0) await stopExtras()
-      else await startExtras(n)
+      const [count, flag, k, ...extra] = rest
+      if ((flag !== undefined && flag !== '--blackhole') || (flag && k === undefined) || extra.length) {
+        throw new Error(`lab: usage: fanout N [--blackhole K], got: fanout ${rest.join(' ')}`)
+      }
+      const n = Number(count)
+      if (n === 0 && !flag) await stopExtras()
+      else await startExtras(n, flag ? Number(k) : 0)
       return 0
     }
     case 'capture': {
-      const { capture, captureMetrics } = await import('./capture.ts')
+      const { capture, captureCrictlOnly, captureMetrics } = await import('./capture.ts')
       if (rest[0] === 'metrics') captureMetrics()
+      else if (rest[0] === 'crictl') captureCrictlOnly()
       else await capture()
       return 0
     }

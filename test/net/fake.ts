@@ -64,14 +64,23 @@ export function connectError(node: string): ExecError {
   return new ExecError('connect', { target: `ssh:${node}` }, `ssh to ${node} (10.99.0.1:2222) failed: connect ECONNREFUSED`, 'is sshd running on the node?')
 }
 
-/** The client pod's crictl inspect (pid 12095) and the proc cgroup of its container. */
-export const CLIENT = {
-  uid: 'f62f94c9-afe6-4f91-bb4d-3d6322432093',
-  containerId: '27c12e64f29d3af322afc153e349240ed1267c1f6b0c7e354417f6f06dc3519c',
-  pid: 12095,
-  sandboxPid: 11914,
-  sandboxId: '59a0f0946f3e1f446abb1093b520c27858019307051d537bc8d4512f33db6f05',
-}
+/** The client pod as the lab capture shows it: its UID and container (kubectl-pods.json), the container's and the
+ * sandbox's PIDs (crictl inspect / inspectp), the sandbox ID, its node and IP. Read from the fixtures, which
+ * `npm run lab -- capture` writes at one moment, so the IDs agree across files. */
+export const CLIENT = (() => {
+  const pod = labPods().get('shop/client')!
+  const inspect = JSON.parse(labFx('crictl-inspect-client.json'))
+  const inspectp = JSON.parse(labFx('crictl-inspectp-client.json'))
+  return {
+    uid: pod.metadata.uid!,
+    containerId: pod.status!.containerStatuses![0].containerID!.replace(/^containerd:\/\//, ''),
+    pid: inspect.info.pid as number,
+    sandboxPid: inspectp.info.pid as number,
+    sandboxId: inspectp.status.id as string,
+    node: pod.spec!.nodeName!,
+    podIP: pod.status!.podIP!,
+  }
+})()
 
 /** Awaits p and returns its error; fails the test when p succeeds. */
 export async function failure(p: Promise<unknown>): Promise<Error & { kind?: string; hint?: string }> {

@@ -3,7 +3,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { linkEnd, pairVeth, parseIpJson, podInterface, type IpLink } from '../../src/net/iplink.ts'
 import { NetError } from '../../src/net/errors.ts'
-import { labFx } from './fake.ts'
+import { labFx, labPods } from './fake.ts'
 
 const load = (f: string) => parseIpJson(labFx(f))
 const podLinks = load('ip-link-pod-client-stats.json')
@@ -23,8 +23,11 @@ test('linkEnd: counters, master, addresses from ip -j -s -d addr', () => {
     rxBytes: eth0.stats64!.rx!.bytes, rxPackets: eth0.stats64!.rx!.packets, rxErrors: 0, rxDropped: 0,
     txBytes: eth0.stats64!.tx!.bytes, txPackets: eth0.stats64!.tx!.packets, txErrors: 0, txDropped: 0,
   })
-  const addrs = load('ip-addr-pod-client.json')
-  assert.equal(linkEnd(addrs.find((l) => l.ifname === 'eth0')!).addresses, ['10.244.0.4/24', 'fe80::3434:79ff:febc:fa17/64'])
+  // the client's eth0 (captured with the pods): its pod IP in the node's /24, and its link-local address
+  const addrs = linkEnd(load('ip-addr-pod-client.json').find((l) => l.ifname === 'eth0')!).addresses
+  assert.is(addrs.length, 2)
+  assert.is(addrs[0], `${labPods().get('shop/client')!.status!.podIP}/24`)
+  assert.match(addrs[1], /^fe80::[0-9a-f:]+\/64$/)
 })
 
 test('pairVeth: the client eth0 pairs with the host interface whose ifindex is its link_index, both ways', () => {

@@ -6,7 +6,7 @@ import { ExecError } from '../../src/exec/index.ts'
 import { enterNetns, nsenterArgv, pidGone } from '../../src/net/netns.ts'
 import { NetError } from '../../src/net/errors.ts'
 import { PROC_SCAN_SCRIPT } from '../../src/net/pid.ts'
-import { isMissing } from '../../src/net/discover.ts'
+import { isMissing, lastLine } from '../../src/net/discover.ts'
 import { ExecOutput } from '../../src/exec/index.ts'
 import type { RunOptions } from '../../src/exec/index.ts'
 import { CLIENT, connectError, fakeNetSession, labFx, labPods, type Answer } from './fake.ts'
@@ -14,7 +14,7 @@ import { installPresenters } from '../../src/render/presenters.ts'
 
 installPresenters() // results print as tables, as in the shell
 
-const inspectJson = (pid = CLIENT.pid, state = 1) => {
+const inspectJson = (pid = CLIENT.pid, state = 'CONTAINER_RUNNING') => {
   const j = JSON.parse(labFx('crictl-inspect-client.json'))
   j.info.pid = pid
   j.status.state = state
@@ -54,21 +54,34 @@ test('nsenterArgv / pidGone', () => {
   assert.not.ok(pidGone({ exitCode: 0, stderr: '' }))
 })
 
+test("lastLine: crictl's errors (logrus lines after klog's) read as their message; long ones keep both ends", () => {
+  const err = (stderr: string) => ({ exitCode: 1, stdout: '', stderr })
+  const notFound = lastLine(err(labFx('crictl-inspect-notfound.txt')))
+  assert.ok(notFound.startsWith('get the status of containers: get container status: rpc error: code = NotFound'), notFound)
+  assert.ok(notFound.endsWith(`${'0'.repeat(12)}": not found`), notFound)
+  assert.ok(notFound.length <= 160)
+  assert.is(lastLine(err(labFx('crictl-inspect-noruntime.txt'))).slice(0, 66), 'validate service connection: validate CRI v1 runtime API for endpo')
+  assert.match(lastLine(err(labFx('crictl-inspect-noruntime.txt'))), /connect: no such file or directory"$/)
+  assert.is(lastLine(err('Cannot connect to the Docker daemon. Is the docker daemon running?\n')), 'Cannot connect to the Docker daemon. Is the docker daemon running?')
+  assert.is(lastLine({ exitCode: 3, stdout: '', stderr: '' }), 'exit 3')
+})
+
 test("isMissing: the shell's or sudo's \"not found\" means no tool; crictl's own \"not found\" does not", () => {
   const out = (exitCode: number, stderr: string) => new ExecOutput({ target: 't', argv: ['x'], exitCode, stdout: '', stderr, durationMs: 0 })
   assert.ok(isMissing(out(127, '')))
   assert.ok(isMissing(out(1, 'sudo: crictl: command not found\n')))
   assert.ok(isMissing(out(2, 'sh: 1: crictl: not found\n')))
-  assert.not.ok(isMissing(out(1, 'FATA[0000] getting the status of the container "abc": not found\n')))
+  assert.not.ok(isMissing(out(1, labFx('crictl-inspect-notfound.txt'))))
+  assert.not.ok(isMissing(out(1, labFx('crictl-inspect-noruntime.txt'))))
   assert.not.ok(isMissing(out(1, 'Error: No such object: abc\n')))
 })
 
 test('enterNetns(client): crictl inspect of the running container, as root on the pod node; $ runs nsenter -t PID -n', async () => {
   const { session, calls } = fakeNetSession(clientRoute())
   const h = await enterNetns(session, 'client')
-  assert.equal([h.pod, h.node, h.pid, h.method, h.cached, h.podIP], ['shop/client', 'lab-1', CLIENT.pid, 'crictl', false, '10.244.0.4'])
+  assert.equal([h.pod, h.node, h.pid, h.method, h.cached, h.podIP], ['shop/client', CLIENT.node, CLIENT.pid, 'crictl', false, CLIENT.podIP])
   assert.equal(calls[0].argv, ['crictl', 'inspect', CLIENT.containerId])
-  assert.is(calls[0].node, 'lab-1')
+  assert.is(calls[0].node, CLIENT.node)
   assert.is(calls[0].opts.sudo, true)
   const links = await h.$`ip -j addr show ${'eth0'}`.json<{ ifname: string; addr_info: { local: string }[] }[]>()
   assert.equal(calls.at(-1)!.argv, ['nsenter', '-t', String(CLIENT.pid), '-n', '--', 'ip', '-j', 'addr', 'show', 'eth0'])
@@ -77,7 +90,7 @@ test('enterNetns(client): crictl inspect of the running container, as root on th
   assert.equal(Object.keys(JSON.parse(JSON.stringify(h))).sort(), ['attempts', 'cached', 'containerId', 'detail', 'method', 'name', 'namespace', 'node', 'pid', 'pod', 'podIP', 'uid'])
   const text = inspect(h, { colors: false })
   assert.match(text, /POD\s+NODE\s+PID\s+METHOD/)
-  assert.match(text, new RegExp(`shop/client\\s+lab-1\\s+${CLIENT.pid}\\s+crictl`))
+  assert.match(text, new RegExp(`shop/client\\s+${CLIENT.node}\\s+${CLIENT.pid}\\s+crictl`))
 })
 
 test('the PID is cached per container ID and checked against /proc/PID/cgroup; a new container ID re-resolves', async () => {
@@ -166,7 +179,7 @@ test('crictl missing, docker without daemon: the /proc scan finds the pod by cgr
   const scan = calls.find((c) => c.opts.input === PROC_SCAN_SCRIPT)!
   assert.equal(scan.argv, ['sh', '-s', '--', `pod${CLIENT.uid}`, `pod${CLIENT.uid.replace(/-/g, '_')}`])
   assert.equal(h.attempts.map((a) => [a.method, a.ok]), [['crictl', false], ['docker', false], ['proc', true]])
-  assert.match(h.attempts[0].detail, /crictl is not installed on lab-1/)
+  assert.is(h.attempts[0].detail, `crictl is not installed on ${CLIENT.node}`)
   assert.match(h.attempts[1].detail, /Docker daemon/)
   assert.match(inspect(h, { colors: false }), /METHOD\s+RESULT\s+TRIED/)
 })
@@ -175,7 +188,7 @@ test('status lagging a restart (its container ID is gone): crictl ps --name find
   const newId = 'cd'.repeat(32)
   const { session, calls } = fakeNetSession((_n, argv) => {
     const cmd = argv.join(' ')
-    if (cmd === `crictl inspect ${CLIENT.containerId}`) return { exitCode: 1, stderr: `FATA[0000] getting the status of the container "${CLIENT.containerId}": not found\n` }
+    if (cmd === `crictl inspect ${CLIENT.containerId}`) return { exitCode: 1, stderr: labFx('crictl-inspect-notfound.txt').replaceAll('0'.repeat(64), CLIENT.containerId) }
     if (cmd === `crictl ps -q --name ^client$ --label io.kubernetes.pod.uid=${CLIENT.uid} --state running`) return { stdout: `${newId}\n` }
     if (cmd === `crictl inspect ${newId}`) return { stdout: inspectJson(31337) }
     return { exitCode: 1 }
@@ -189,7 +202,7 @@ test('status lagging a restart (its container ID is gone): crictl ps --name find
 test('docker (cri-dockerd) by pod label when crictl fails', async () => {
   const { session } = fakeNetSession((_n, argv) => {
     const cmd = argv.join(' ')
-    if (argv[0] === 'crictl') return { exitCode: 1, stderr: 'FATA[0000] validate service connection: connection refused\n' }
+    if (argv[0] === 'crictl') return { exitCode: 1, stderr: labFx('crictl-inspect-noruntime.txt') }
     if (cmd === `docker ps -q --filter label=io.kubernetes.pod.uid=${CLIENT.uid}`) return { stdout: '173ee46a3926\n' }
     if (cmd === 'docker inspect -f {{.State.Pid}} 173ee46a3926') return { stdout: '14552\n' }
     return { exitCode: 1 }
@@ -216,14 +229,14 @@ test('no running container (crash loop): crictl finds the sandbox and enters it 
 
 test('nothing works: NetError nopid lists each method and why it failed', async () => {
   const { session } = fakeNetSession((_n, argv) => {
-    if (argv[0] === 'crictl' && argv[1] === 'inspect') return { exitCode: 1, stderr: 'FATA[0000] no such container\n' }
+    if (argv[0] === 'crictl' && argv[1] === 'inspect') return { exitCode: 1, stderr: labFx('crictl-inspect-notfound.txt') }
     if (argv[0] === 'crictl') return { stdout: '' }
     if (argv[0] === 'docker') return { exitCode: 127, stderr: 'sudo: docker: command not found\n' }
     if (argv[0] === 'sh') return { stdout: 'host net:[4026531833]\n' }
     return { exitCode: 1 }
   })
-  const e = await rejects(enterNetns(session, 'client'), 'nopid', /tried:\n\s+crictl: crictl inspect \w+ -> FATA\[0000\] no such container/)
-  assert.match(e.message, /docker: .*docker is not installed on lab-1/)
+  const e = await rejects(enterNetns(session, 'client'), 'nopid', /tried:\n\s+crictl: crictl inspect \w+ -> get the status of containers: get container status: rpc error: code = NotFound .*….*": not found\n/)
+  assert.match(e.message, new RegExp(`docker: .*docker is not installed on ${CLIENT.node}`))
   assert.match(e.message, /proc: grep -l -F .* -> no process's cgroup names pod/)
   assert.match(e.message, /crictl: crictl ps -q --name '\^client\$' .* -> no running container client/)
   assert.equal(e.attempts!.map((a) => a.method), ['crictl', 'crictl', 'crictl', 'docker', 'proc'])
@@ -244,12 +257,14 @@ test('hostNetwork, unscheduled, finished and missing pods get clear errors befor
   })
   mk('done', (p) => (p.status.phase = 'Succeeded'))
   const { session, calls } = fakeNetSession(() => ({ exitCode: 1 }), pods)
-  const e = await rejects(enterNetns(session, 'hostnet'), 'hostnetwork', /uses hostNetwork: its network namespace is the node's \(lab-1\)/)
-  assert.match(e.hint!, /node\('lab-1'\)/)
+  const e = await rejects(enterNetns(session, 'hostnet'), 'hostnetwork', new RegExp(`uses hostNetwork: its network namespace is the node's \\(${CLIENT.node}\\)`))
+  assert.match(e.hint!, new RegExp(`node\\('${CLIENT.node}'\\)`))
   await rejects(enterNetns(session, 'pending'), 'unscheduled', /not scheduled/)
   await rejects(enterNetns(session, 'done'), 'notrunning', /Succeeded/)
   const nf = await rejects(enterNetns(session, 'web'), 'notfound', /pod "web" not found in namespace "shop"/)
-  assert.match(nf.hint!, /shop\/web-577d9d8996-/)
+  const web = [...pods.keys()].filter((k) => k.startsWith('shop/web-'))
+  assert.ok(web.length >= 2, 'the capture has the web replicas')
+  assert.ok(web.every((k) => nf.hint!.includes(`'${k}'`)), nf.hint)
   await rejects(enterNetns(session, 'kube-system/nope'), 'notfound', /namespace "kube-system"/)
   await rejects(enterNetns(session, 42 as never), 'invalid', /pod: expected a pod name/)
   await rejects(enterNetns(session, 'a/b/c'), 'invalid', /"a\/b\/c"/)
@@ -258,7 +273,7 @@ test('hostNetwork, unscheduled, finished and missing pods get clear errors befor
 
 test('an unreachable node is NetError unreachable naming the node and the pod', async () => {
   const { session } = fakeNetSession((n) => connectError(n))
-  const e = await rejects(enterNetns(session, 'client'), 'unreachable', /node lab-1 \(where shop\/client runs\) is unreachable over SSH/)
+  const e = await rejects(enterNetns(session, 'client'), 'unreachable', new RegExp(`node ${CLIENT.node} \\(where shop/client runs\\) is unreachable over SSH`))
   assert.instance((e as Error).cause, ExecError)
 })
 

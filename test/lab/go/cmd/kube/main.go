@@ -24,7 +24,7 @@ func main() {
 	args := os.Args[1:]
 	if name == "kube" {
 		if len(args) == 0 {
-			fmt.Fprintln(os.Stderr, "usage: kube etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy|heartbeat [flags]")
+			fmt.Fprintln(os.Stderr, "usage: kube etcd|kube-apiserver|kube-controller-manager|kube-scheduler|kubelet|kube-proxy [flags]")
 			os.Exit(2)
 		}
 		name, args = args[0], args[1:]
@@ -33,10 +33,6 @@ func main() {
 	switch name {
 	case "etcd":
 		os.Exit(runEtcd(args))
-	case "crictl":
-		os.Exit(runCrictl(args))
-	case "heartbeat":
-		os.Exit(runHeartbeat(args))
 	case "kube-apiserver":
 		os.Exit(cli.Run(apiserver.NewAPIServerCommand()))
 	case "kube-controller-manager":

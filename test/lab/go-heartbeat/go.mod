@@ -1,0 +1,3 @@
+module kinspect.dev/lab/heartbeat
+
+go 1.24.0
