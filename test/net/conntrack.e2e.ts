@@ -6,7 +6,7 @@ import { conntrackList, conntrackStats } from '../../src/net/conntrack.ts'
 import { parseConntrackL } from '../../src/net/conntrackParse.ts'
 import { dnsQuery } from '../../src/net/dns.ts'
 import { NET } from '../lab/layout.ts'
-import { agree, kjson, labSession, sshOk } from './labkit.ts'
+import { agree, kjson, labSession, podByHand, sshOk } from './labkit.ts'
 import { installPresenters } from '../../src/render/presenters.ts'
 
 installPresenters() // results print as tables, as in the shell
@@ -40,13 +40,14 @@ test('conntrackStats(lab-1) = conntrack -S and nf_conntrack_max by hand; count w
   assert.match(inspect(await conntrackStats(session, session.node('lab-1')), { colors: false }), /^conntrack on lab-1 \(conntrack -S\): \d+ \/ \d+ entries/)
 })
 
-test('conntrackList: the DNS flow of a query from shop/client shows up DNATed to a CoreDNS pod, as conntrack -L shows by hand', async () => {
+test('conntrackList: the DNS flow of a query from shop/client shows up DNATed to a CoreDNS pod on the client\'s node, as conntrack -L shows by hand there', async () => {
   const client = kjson('get', 'pod', '-n', 'shop', 'client')
+  const node = podByHand('shop', 'client').node
   const dnsPods = new Set((kjson('get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-dns').items as any[]).map((p) => p.status.podIP))
   const q = await dnsQuery(session, 'web.shop.svc.cluster.local.', { from: 'client' })
   assert.ok(q.resolved)
-  const ours = await conntrackList(session, 'lab-1', { proto: 'udp', src: client.status.podIP, dst: NET.dnsIP, dport: 53 })
-  const hand = parseConntrackL(sshOk(`conntrack -L -p udp -s ${client.status.podIP} -d ${NET.dnsIP} --dport 53 2>/dev/null`))
+  const ours = await conntrackList(session, node, { proto: 'udp', src: client.status.podIP, dst: NET.dnsIP, dport: 53 })
+  const hand = parseConntrackL(sshOk(`conntrack -L -p udp -s ${client.status.podIP} -d ${NET.dnsIP} --dport 53 2>/dev/null`, node))
   assert.ok(ours.length >= 1, 'the query left a flow')
   for (const e of ours) {
     assert.equal([e.orig.src, e.orig.dst, e.orig.dport], [client.status.podIP, NET.dnsIP, 53])

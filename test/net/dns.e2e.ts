@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import { inspect } from 'node:util'
 import { dnsQuery } from '../../src/net/dns.ts'
 import { NET } from '../lab/layout.ts'
-import { agree, crictlPid, kjson, kubectl, labSession, runningPods, ssh, sshOk } from './labkit.ts'
+import { agree, crictlPid, kjson, kubectl, labSession, podByHand, runningPods, ssh, sshOk } from './labkit.ts'
 import { installPresenters } from '../../src/render/presenters.ts'
 
 installPresenters() // results print as tables, as in the shell
@@ -12,9 +12,9 @@ installPresenters() // results print as tables, as in the shell
 const session = await labSession()
 test.after(() => session.close())
 
-/** The status dig reports by hand for a name, from a PID's netns. */
-function digByHand(pid: number, name: string, type = 'A', server: string = NET.dnsIP): string {
-  const r = ssh(`nsenter -t ${pid} -n dig +noall +comments +time=2 +tries=1 @${server} ${name} ${type}`)
+/** The status dig reports by hand for a name, from a PID's netns on its node. */
+function digByHand(at: { pid: number; node: string }, name: string, type = 'A', server: string = NET.dnsIP): string {
+  const r = ssh(`nsenter -t ${at.pid} -n dig +noall +comments +time=2 +tries=1 @${server} ${name} ${type}`, at.node)
   return /status: ([A-Z]+)/.exec(r.stdout)?.[1] ?? (/timed out/.test(r.stdout + r.stderr) ? 'TIMEOUT' : `exit ${r.status}`)
 }
 /** resolv.conf read by hand: search list, ndots, nameservers. */
@@ -25,7 +25,7 @@ function resolvByHand(text: string) {
 const dnsUp = () => ((kjson('get', 'endpointslices', '-n', 'kube-system', '-l', 'kubernetes.io/service-name=kube-dns').items as any[]).flatMap((s) => s.endpoints ?? []).length > 0)
 
 test('shop/ndots, external.lab.example: the search-list walk matches resolv.conf, dig by hand, and the CoreDNS query log', async () => {
-  const pod = kjson('get', 'pod', '-n', 'shop', 'ndots')
+  const pod = podByHand('shop', 'ndots')
   const rc = resolvByHand(kubectl('exec', '-n', 'shop', 'ndots', '--', 'cat', '/etc/resolv.conf'))
   const expected = [...rc.search.map((d) => `external.lab.example.${d}`), 'external.lab.example']
   assert.ok(rc.ndots > 2, 'the ndots pod has ndots:5')
@@ -39,15 +39,14 @@ test('shop/ndots, external.lab.example: the search-list walk matches resolv.conf
   } else {
     assert.ok(r.attempts.every((a) => a.rcode === 'TIMEOUT'), 'kube-dns has no endpoints: every query times out')
   }
-  const pid = crictlPid(pod.status.containerStatuses[0].containerID.replace(/^containerd:\/\//, ''))
-  for (const a of r.attempts.filter((x, i, all) => all.findIndex((y) => y.name === x.name) === i)) assert.is(a.rcode, digByHand(pid, a.name), a.name)
+  for (const a of r.attempts.filter((x, i, all) => all.findIndex((y) => y.name === x.name) === i)) assert.is(a.rcode, digByHand(pod, a.name), a.name)
   if (up) {
     await agree(async () => {
       const log = kubectl('logs', '-n', 'kube-system', '-l', 'k8s-app=kube-dns', '--since=3m', '--prefix=false', '--tail=-1')
-      for (const a of r.attempts) assert.match(log, new RegExp(`\\] ${pod.status.podIP.replace(/\./g, '\\.')}:\\d+ A ${a.name.replace(/\./g, '\\.')}\\. ${a.rcode} `), `${a.name} ${a.rcode} not in the CoreDNS log`)
+      for (const a of r.attempts) assert.match(log, new RegExp(`\\] ${pod.ip.replace(/\./g, '\\.')}:\\d+ A ${a.name.replace(/\./g, '\\.')}\\. ${a.rcode} `), `${a.name} ${a.rcode} not in the CoreDNS log`)
     })
   }
-  assert.match(inspect(r, { colors: false }), /^dnsQuery external\.lab\.example A from pod shop\/ndots \(lab-1\) with dig/)
+  assert.match(inspect(r, { colors: false }), new RegExp(`^dnsQuery external\\.lab\\.example A from pod shop/ndots \\(${pod.node}\\) with dig`))
 })
 
 test('every running pod: resolv.conf as read by hand; ClusterFirst pods resolve kubernetes.default to its ClusterIP', async () => {
@@ -55,7 +54,7 @@ test('every running pod: resolv.conf as read by hand; ClusterFirst pods resolve 
   const kip = kjson('get', 'svc', '-n', 'default', 'kubernetes').spec.clusterIP
   for (const p of runningPods()) {
     await agree(async () => {
-      const hand = resolvByHand(sshOk(`cat /proc/${crictlPid(p.containerId)}/root/etc/resolv.conf`))
+      const hand = resolvByHand(sshOk(`cat /proc/${crictlPid(p.containerId, p.node)}/root/etc/resolv.conf`, p.node))
       const clusterFirst = p.dnsPolicy === 'ClusterFirst'
       const r = await dnsQuery(session, clusterFirst ? 'kubernetes.default' : 'kubernetes.default.svc.cluster.local', clusterFirst ? { from: p.key } : { from: p.key, server: NET.dnsIP })
       if (clusterFirst) assert.equal([r.resolvConf!.nameservers, r.resolvConf!.search, r.resolvConf!.ndots], [hand.nameservers, hand.search, hand.ndots], p.key)
@@ -80,8 +79,7 @@ test('a nameserver that never answers: TIMEOUT is a result (like dig by hand), n
   const dead = ['10.96.255.254', '10.96.254.253', '10.96.253.252'].find((ip) => !used.has(ip))!
   const r = await dnsQuery(session, 'web.shop.svc.cluster.local', { from: 'client', server: dead, timeout: 1 })
   assert.equal([r.resolved, r.rcode, r.attempts.length, r.attempts[0].to], [false, 'TIMEOUT', 1, dead])
-  const pid = crictlPid(runningPods().find((p) => p.key === 'shop/client')!.containerId)
-  assert.is(digByHand(pid, 'web.shop.svc.cluster.local', 'A', dead), 'TIMEOUT')
+  assert.is(digByHand(podByHand('shop', 'client'), 'web.shop.svc.cluster.local', 'A', dead), 'TIMEOUT')
 })
 
 test('from the node: the node netns and dig by hand on the node agree', async () => {

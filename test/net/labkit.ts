@@ -22,15 +22,15 @@ export function kubectl(...args: string[]): string {
 }
 export const kjson = (...args: string[]) => JSON.parse(kubectl(...args, '-o', 'json'))
 
-/** A command on the node with plain ssh (the manual procedure); returns stdout, stderr and the exit code. */
-export function ssh(cmd: string, timeoutMs = 60_000): { stdout: string; stderr: string; status: number | null } {
-  const r = spawnSync('ssh', ['-F', labPaths().sshConfig, '-o', 'BatchMode=yes', NODE, cmd], { encoding: 'utf8', timeout: timeoutMs })
+/** A command on a node (default lab-1) with plain ssh (the manual procedure); returns stdout, stderr and the exit code. */
+export function ssh(cmd: string, node: string = NODE, timeoutMs = 60_000): { stdout: string; stderr: string; status: number | null } {
+  const r = spawnSync('ssh', ['-F', labPaths().sshConfig, '-o', 'BatchMode=yes', node, cmd], { encoding: 'utf8', timeout: timeoutMs })
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status }
 }
 /** ssh that must succeed. */
-export function sshOk(cmd: string): string {
-  const r = ssh(cmd)
-  assert.is(r.status, 0, `ssh ${NODE} ${cmd}: ${r.stderr}`)
+export function sshOk(cmd: string, node: string = NODE): string {
+  const r = ssh(cmd, node)
+  assert.is(r.status, 0, `ssh ${node} ${cmd}: ${r.stderr}`)
   return r.stdout
 }
 
@@ -40,6 +40,8 @@ export interface LabPod {
   namespace: string
   name: string
   ip: string
+  /** The node it runs on. */
+  node: string
   containerId: string
   dnsPolicy: string
 }
@@ -53,14 +55,22 @@ export function runningPods(): LabPod[] {
       namespace: p.metadata.namespace,
       name: p.metadata.name,
       ip: p.status.podIP,
+      node: p.spec.nodeName,
       containerId: (p.status.containerStatuses as any[]).find((c) => c.state?.running).containerID.replace(/^[a-z-]+:\/\//, ''),
       dnsPolicy: p.spec.dnsPolicy,
     }))
 }
 
-/** The PID of a container by hand: crictl inspect on the node. */
-export function crictlPid(containerId: string): number {
-  return JSON.parse(sshOk(`crictl inspect ${containerId}`)).info.pid
+/** The PID of a container by hand: crictl inspect on its node (a PID in that node's PID namespace). */
+export function crictlPid(containerId: string, node: string): number {
+  return JSON.parse(sshOk(`crictl inspect ${containerId}`, node)).info.pid
+}
+
+/** A pod's node and the PID of its first running container, by hand (kubectl, then crictl on the node). */
+export function podByHand(ns: string, name: string): { node: string; pid: number; ip: string; uid: string } {
+  const p = kjson('get', 'pod', '-n', ns, name)
+  const id = (p.status.containerStatuses as any[]).find((c) => c.state?.running).containerID.replace(/^[a-z-]+:\/\//, '')
+  return { node: p.spec.nodeName, pid: crictlPid(id, p.spec.nodeName), ip: p.status.podIP, uid: p.metadata.uid }
 }
 
 /** The lab changes under us (rollouts, other tests): retry a comparison up to 3 times before failing. */

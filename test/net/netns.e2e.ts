@@ -7,8 +7,8 @@ import path from 'node:path'
 import { inspect } from 'node:util'
 import { enterNetns } from '../../src/net/netns.ts'
 import { NetError } from '../../src/net/errors.ts'
-import { labPaths, NODE } from '../lab/layout.ts'
-import { ENV, agree, crictlPid, kjson, labSession, runningPods, sshOk } from './labkit.ts'
+import { labPaths } from '../lab/layout.ts'
+import { ENV, agree, crictlPid, labSession, podByHand, runningPods, sshOk } from './labkit.ts'
 import { installPresenters } from '../../src/render/presenters.ts'
 
 installPresenters() // results print as tables, as in the shell
@@ -22,8 +22,8 @@ test('every running pod: the netns handle sees the pod IP kubectl reports, throu
   for (const p of pods) {
     await agree(async () => {
       const h = await enterNetns(session, p.key)
-      assert.equal([h.pod, h.node, h.method], [p.key, NODE, 'crictl'])
-      assert.is(h.pid, crictlPid(p.containerId), p.key)
+      assert.equal([h.pod, h.node, h.method], [p.key, p.node, 'crictl'])
+      assert.is(h.pid, crictlPid(p.containerId, p.node), p.key)
       const addrs = await h.$`ip -j addr show dev eth0`.json<{ addr_info: { family: string; local: string }[] }[]>()
       assert.equal(addrs[0].addr_info.filter((a) => a.family === 'inet').map((a) => a.local), [p.ip], p.key)
     })
@@ -31,7 +31,7 @@ test('every running pod: the netns handle sees the pod IP kubectl reports, throu
 })
 
 test('distroless pod (no shell, no ip): commands use the node tools; netlink shows only the pod interfaces while /sys shows the node', async () => {
-  const pod = kjson('get', 'pod', '-n', 'shop', 'distroless')
+  const pod = podByHand('shop', 'distroless')
   const h = await enterNetns(session, 'shop/distroless')
   const links = await h.$`ip -j link`.json<{ ifname: string }[]>()
   assert.equal(links.map((l) => l.ifname).sort(), ['eth0', 'lo'])
@@ -39,22 +39,22 @@ test('distroless pod (no shell, no ip): commands use the node tools; netlink sho
   const sys = await h.$`ls /sys/class/net`.lines()
   assert.ok(sys.includes('kcni0'), `expected the node's kcni0 under /sys in the pod netns, got ${sys.join(' ')}`)
   const route = await h.$`ip -j route show default`.json<{ gateway: string }[]>()
-  assert.is(route[0].gateway, '10.244.0.1')
-  // the same by hand: nsenter with the PID crictl gives
-  const pid = crictlPid(pod.status.containerStatuses[0].containerID.replace(/^containerd:\/\//, ''))
-  const byHand = JSON.parse(sshOk(`nsenter -t ${pid} -n ip -j addr show dev eth0`))
-  assert.is(byHand[0].addr_info[0].local, pod.status.podIP)
+  assert.is(route[0].gateway, pod.ip.replace(/\.\d+$/, '.1'), "the node's bridge address is the pod's gateway")
+  // the same by hand: nsenter with the PID crictl gives, on the pod's node
+  const byHand = JSON.parse(sshOk(`nsenter -t ${pod.pid} -n ip -j addr show dev eth0`, pod.node))
+  assert.is(byHand[0].addr_info[0].local, pod.ip)
   assert.equal((await h.$`ip -j addr show dev eth0`.json<any[]>())[0].address, byHand[0].address)
-  assert.match(inspect(h, { colors: false }), /shop\/distroless\s+lab-1\s+\d+\s+crictl/)
+  assert.match(inspect(h, { colors: false }), new RegExp(`shop/distroless\\s+${pod.node}\\s+\\d+\\s+crictl`))
 })
 
-test('a second enterNetns is served from the cache (checked against /proc/PID/cgroup); the cgroup names the pod UID', async () => {
-  const uid = kjson('get', 'pod', '-n', 'shop', 'client').metadata.uid as string
+test('a second enterNetns is served from the cache (checked against /proc/PID/cgroup on the pod\'s node); the cgroup names the pod UID', async () => {
+  const { uid, node } = podByHand('shop', 'client')
   const a = await enterNetns(session, 'client')
   const b = await enterNetns(session, 'client')
   assert.ok(b.cached)
   assert.is(b.pid, a.pid)
-  assert.ok(sshOk(`cat /proc/${b.pid}/cgroup`).includes(`pod${uid}`))
+  assert.is(b.node, node)
+  assert.ok(sshOk(`cat /proc/${b.pid}/cgroup`, node).includes(`pod${uid}`))
 })
 
 test('errors on the real cluster: unknown pod (with a suggestion), unreachable node', async () => {
@@ -77,7 +77,7 @@ test('errors on the real cluster: unknown pod (with a suggestion), unreachable n
   } catch (e) {
     assert.instance(e, NetError, String(e))
     assert.is((e as NetError).kind, 'unreachable')
-    assert.match((e as Error).message, /node lab-1 \(where shop\/client runs\) is unreachable over SSH/)
+    assert.match((e as Error).message, new RegExp(`node ${podByHand('shop', 'client').node} \\(where shop/client runs\\) is unreachable over SSH`))
   } finally {
     await bad.close()
     fs.rmSync(dir, { recursive: true, force: true })

