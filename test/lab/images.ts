@@ -5,8 +5,10 @@ import { CACHE_DIR, RUN_DIR } from './layout.ts'
 import { IMAGES } from './manifests.ts'
 import { bin } from './build.ts'
 import { progress, run } from './sh.ts'
+import { nodePodImageFiles } from './nodepodimage.ts'
 
-const CTR = ['ctr', '--address', `${RUN_DIR}/containerd.sock`, '-n', 'k8s.io']
+/** The lab's (first) containerd socket. */
+export const CONTAINERD_SOCK = `${RUN_DIR}/containerd.sock`
 
 interface ImageSpec {
   ref: string
@@ -36,7 +38,19 @@ function specs(): ImageSpec[] {
       links: [...busyboxApplets().map((a): [string, string] => [`bin/${a}`, 'busybox']), ['bin/resolve', 'labtools']],
       cmd: ['sh'],
     },
+    nodePodSpec(),
   ]
+}
+
+// The node pod image (kinspect's node access without SSH): busybox plus the node tools, see nodepodimage.ts.
+function nodePodSpec(): ImageSpec {
+  const tools = nodePodImageFiles()
+  return {
+    ref: IMAGES.nodePod,
+    files: [['bin/busybox', '/bin/busybox'], ...tools.files],
+    links: [...busyboxApplets().map((a): [string, string] => [`bin/${a}`, 'busybox']), ...tools.links],
+    cmd: ['sh'],
+  }
 }
 
 function buildRootfs(s: ImageSpec, root: string): void {
@@ -57,8 +71,9 @@ function buildRootfs(s: ImageSpec, root: string): void {
   }
 }
 
-/** Imports every lab image that containerd does not have yet (rebuilding archives when binaries changed). */
-export function ensureImages(): void {
+/** Imports every lab image that the containerd at `socket` does not have yet (rebuilding archives when binaries changed). */
+export function ensureImages(socket = CONTAINERD_SOCK): void {
+  const CTR = ['ctr', '--address', socket, '-n', 'k8s.io']
   const have = new Set(run([...CTR, 'images', 'ls', '-q']).stdout.split('\n'))
   const dir = path.join(CACHE_DIR, 'images')
   fs.mkdirSync(dir, { recursive: true })
