@@ -24,8 +24,6 @@ export function checkRun(target: string, argv: readonly string[], opts: RunOptio
   if (typeof timeoutMs !== 'number' || !Number.isFinite(timeoutMs) || timeoutMs <= 0) throw bad(`timeoutMs: expected a positive number of milliseconds, received ${describe(opts.timeoutMs)}`)
   if (opts.input !== undefined && typeof opts.input !== 'string') throw bad(`input: expected a string, received ${describe(opts.input)}`)
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw bad(`signal: expected an AbortSignal, received ${describe(opts.signal)}`)
-  if (opts.tool !== undefined && !['node', 'image', 'auto'].includes(opts.tool)) throw bad(`tool: expected "node", "image" or "auto", received ${describe(opts.tool)}`)
-  if (opts.binary !== undefined && typeof opts.binary !== 'boolean') throw bad(`binary: expected true or false, received ${describe(opts.binary)}`)
   return { ...opts, timeoutMs }
 }
 

@@ -84,8 +84,7 @@ export class ExecOutput {
     return this.stdout
   }
   [inspect.custom](): string {
-    const from = this.toolFrom === 'image' ? `, the node pod image's ${this.argv[0]}` : ''
-    const head = `${this.target} $ ${showArgv(this.argv)}  (exit ${this.exitCode}, ${Math.round(this.durationMs)} ms${from})`
+    const head = `${this.target} $ ${showArgv(this.argv)}  (exit ${this.exitCode}, ${Math.round(this.durationMs)} ms)`
     const body = [this.stdout.replace(/\n$/, ''), this.stderr ? this.stderr.replace(/\n$/, '') : ''].filter(Boolean).join('\n')
     return body ? `${head}\n${body}` : head
   }

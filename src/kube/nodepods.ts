@@ -50,6 +50,12 @@ export function kubeNodePodApi(kube: Kube): NodePodApi {
       const l = await kube.request<{ items?: KubeObject[] }>('GET', `/api/v1/namespaces/${ns}/limitranges`)
       return (l.items ?? []).map((x) => x.metadata.name)
     },
+    async whoami() {
+      const r = await kube.request<{ status?: { userInfo?: { username?: string } } }>('POST', '/apis/authentication.k8s.io/v1/selfsubjectreviews', {
+        body: { apiVersion: 'authentication.k8s.io/v1', kind: 'SelfSubjectReview' },
+      })
+      return r.status?.userInfo?.username ?? ''
+    },
     async canI(verb, resource, subresource, namespace) {
       const r = await kube.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
         body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace, verb, resource, subresource } } },

@@ -3,12 +3,11 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { CACHE_DIR, RUN_DIR } from './layout.ts'
 import { IMAGES } from './manifests.ts'
+import { nodePodImageFiles } from './nodepodimage.ts'
 import { bin } from './build.ts'
 import { progress, run } from './sh.ts'
-import { nodePodImageFiles } from './nodepodimage.ts'
 
-/** The lab's (first) containerd socket. */
-export const CONTAINERD_SOCK = `${RUN_DIR}/containerd.sock`
+const CTR = ['ctr', '--address', `${RUN_DIR}/containerd.sock`, '-n', 'k8s.io']
 
 interface ImageSpec {
   ref: string
@@ -71,9 +70,8 @@ function buildRootfs(s: ImageSpec, root: string): void {
   }
 }
 
-/** Imports every lab image that the containerd at `socket` does not have yet (rebuilding archives when binaries changed). */
-export function ensureImages(socket = CONTAINERD_SOCK): void {
-  const CTR = ['ctr', '--address', socket, '-n', 'k8s.io']
+/** Imports every lab image that containerd does not have yet (rebuilding archives when binaries changed). */
+export function ensureImages(): void {
   const have = new Set(run([...CTR, 'images', 'ls', '-q']).stdout.split('\n'))
   const dir = path.join(CACHE_DIR, 'images')
   fs.mkdirSync(dir, { recursive: true })

@@ -22,6 +22,8 @@ export interface NodePodApi {
   listNamespaces(): Promise<KubeObject[]>
   /** Names of the LimitRanges in a namespace. */
   limitRanges(namespace: string): Promise<string[]>
+  /** SelfSubjectReview: the user name the API server sees (impersonation and exec plugins included). */
+  whoami(): Promise<string>
   /** SelfSubjectAccessReview: may the current user do verb on resource[/subresource] in namespace? */
   canI(verb: string, resource: string, subresource: string | undefined, namespace: string): Promise<boolean>
   exec(req: ExecRequest): Promise<ExecStreamResult>
@@ -40,6 +42,7 @@ export type NodePodErrorKind =
   | 'failed' // the pod ended or its container could not start
   | 'image-tools' // the image lacks what the transport needs (sh, nsenter)
   | 'closed' // the session's node pods were closed
+  | 'invalid' // bad options (named in the message)
   | 'api' // any other API failure
 
 /** A node pod that could not be made, started or used: kind, message naming the cause, hint. */

@@ -38,6 +38,8 @@ export class NodePodExec implements Exec {
     const o = checkRun(this.target, argv, opts)
     const t0 = performance.now()
     const base = { target: this.target, argv: [...argv] }
+    if (o.tool !== undefined && !['node', 'image', 'auto'].includes(o.tool)) throw new ExecError('invalid', base, `tool: expected "node", "image" or "auto", received ${JSON.stringify(o.tool)}`)
+    if (o.binary !== undefined && typeof o.binary !== 'boolean') throw new ExecError('invalid', base, `binary: expected true or false, received ${JSON.stringify(o.binary)}`)
     if (o.signal?.aborted) throw abortedError(resultFields(base))
     let ref = await this.pod(argv, o, t0)
     let from: ToolSource = o.tool === 'image' || (o.tool === 'auto' && this.pods.lacks(this.node, argv[0])) ? 'image' : 'node'
@@ -62,7 +64,10 @@ export class NodePodExec implements Exec {
     } catch (e) {
       const r = resultFields({ target: this.target, argv: [...argv], durationMs: performance.now() - t0 })
       if (o.signal?.aborted) throw abortedError(r)
-      if (e instanceof NodePodError) throw new ExecError(e.kind === 'rbac' || e.kind === 'podsecurity' ? 'auth' : 'connect', r, `no node pod on ${this.node}: ${e.message}`, e.hint, e)
+      if (e instanceof NodePodError) {
+        const kind = e.kind === 'rbac' || e.kind === 'podsecurity' ? 'auth' : e.kind === 'invalid' ? 'invalid' : 'connect'
+        throw new ExecError(kind, r, `no node pod on ${this.node}: ${e.message}`, e.hint, e)
+      }
       throw e
     }
   }

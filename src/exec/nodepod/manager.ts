@@ -9,7 +9,7 @@ import type { Pod } from '../../kube/types.ts'
 import { NodePodError, type NodePodApi, type NodePodPhase } from './api.ts'
 import { parseProbe, probeCommand, type PodFacts } from './command.ts'
 import { explainRefusal, podRunning, podState, rbacHint, startFailure, startTimeout } from './diagnose.ts'
-import { ANNOTATION, CONTAINER, DEFAULT_DEADLINE_SECONDS, buildNodePod, newSessionId, type PodResources } from './spec.ts'
+import { ANNOTATION, CONTAINER, DEFAULT_DEADLINE_SECONDS, buildNodePod, checkNodePodOptions, newSessionId, type PodResources } from './spec.ts'
 
 /** How a session makes its node pods. */
 export interface NodePodsOptions {
@@ -89,6 +89,12 @@ export class NodePods {
   ) {
     this.session = opts.session ?? newSessionId()
     this.namespace = opts.namespace ?? 'kube-system'
+    try {
+      checkNodePodOptions('node', { ...opts, namespace: this.namespace, session: this.session, user: '', host: '', pid: 0, now: new Date() })
+    } catch (e) {
+      throw new NodePodError('invalid', (e as Error).message.replace(/^buildNodePod: /, 'NodePods: '))
+    }
+    if (opts.startTimeoutMs !== undefined && !(opts.startTimeoutMs > 0)) throw new NodePodError('invalid', `NodePods: startTimeoutMs: expected a positive number of milliseconds, received ${JSON.stringify(opts.startTimeoutMs)}`)
   }
 
   /** Whether stdin can be closed with v5's CLOSE frame (known after the first exec; false until then). */
@@ -162,7 +168,10 @@ export class NodePods {
       const execOk = answers[3] || answers[4]
       const named = missing.filter((m) => !m.endsWith('/exec'))
       if (!execOk) named.push('create pods/exec')
-      if (named.length) throw new NodePodError('rbac', `user "${this.api.user}" may not ${named.join(', ')} in namespace "${ns}"`, rbacHint(ns))
+      if (!named.length) return
+      const who = await this.api.whoami().catch(() => '')
+      const user = who && who !== this.api.user ? `user "${who}" (kubeconfig user "${this.api.user}")` : `user "${this.api.user}"`
+      throw new NodePodError('rbac', `${user} may not ${named.join(', ')} in namespace "${ns}"`, rbacHint(ns))
     })()
     this.preflight.catch(() => (this.preflight = undefined))
     return this.preflight

@@ -115,7 +115,6 @@ test("tool 'auto': a tool the node lacks runs from the image in the node's netwo
   const r = await exec.run(['conntrack', '--version'], { tool: 'auto' })
   assert.is(r.stdout, 'conntrack v1.4.7\n')
   assert.is(r.toolFrom, 'image')
-  assert.match((await import('node:util')).inspect(r), "the node pod image's conntrack")
   assert.equal(api.execs.filter((x) => x.kind === 'wrapped').map((x) => x.command[7]), ['node', 'image'])
   // remembered: the next call goes to the image at once
   await exec.run(['conntrack', '-S'], { tool: 'auto' })
@@ -158,7 +157,8 @@ test('binary: the raw bytes are kept when asked', async () => {
 test('bad input is refused before any pod is made', async () => {
   const { api, exec } = setup()
   await rejects(exec.run([]), 'invalid')
-  await rejects(exec.run(['x'], { tool: 'host' as any }), 'invalid')
+  assert.match((await rejects(exec.run(['x'], { tool: 'host' as any }), 'invalid')).message, 'tool: expected "node", "image" or "auto", received "host"')
+  assert.match((await rejects(exec.run(['x'], { binary: 'yes' as any }), 'invalid')).message, 'binary: expected true or false')
   assert.equal(api.calls, [])
   assert.throws(() => new NodePodExec(new NodePods(api), 'Bad Node'), /node name/)
 })

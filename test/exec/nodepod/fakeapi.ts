@@ -97,6 +97,11 @@ export class FakeNodePodApi implements NodePodApi {
   async limitRanges(): Promise<string[]> {
     return []
   }
+  /** The identity the fake server reports. */
+  identity = 'tester'
+  async whoami(): Promise<string> {
+    return this.identity
+  }
   async canI(verb: string, resource: string, sub: string | undefined): Promise<boolean> {
     this.calls.push(`can-i ${verb} ${resource}${sub ? `/${sub}` : ''}`)
     return !this.denied.has(`${verb} ${resource}${sub ? `/${sub}` : ''}`)

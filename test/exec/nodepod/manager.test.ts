@@ -61,6 +61,10 @@ test('the access review names every missing verb at once, before anything is cre
   assert.is(e.message, 'user "tester" may not create pods, delete pods, create pods/exec in namespace "tools"')
   assert.match(e.hint!, 'create, get, delete pods and create pods/exec')
   assert.equal(api.calls.filter((c) => c.startsWith('create')), [])
+  // the identity the server sees is named when it differs from the kubeconfig's user name
+  api.identity = 'system:serviceaccount:ci:deployer'
+  const e2 = await rejects(new NodePods(api, { namespace: 'tools' }).ensure('lab-1'), 'rbac')
+  assert.match(e2.message, /^user "system:serviceaccount:ci:deployer" \(kubeconfig user "tester"\) may not create pods/)
   // exec with either verb is enough (get before Kubernetes 1.35)
   api.denied = new Set(['create pods/exec'])
   const pods = new NodePods(api)
@@ -174,6 +178,14 @@ test('consent: beforeCreate sees the pod and can refuse it', async () => {
   assert.is(e.message, 'not allowed by the user')
   assert.equal(seen, ['lab-1 lab-1 true'])
   assert.equal(api.calls.filter((c) => c.startsWith('create')), [])
+})
+
+test('bad options are refused when the session is set up, naming the option', () => {
+  const api = new FakeNodePodApi()
+  assert.throws(() => new NodePods(api, { deadlineSeconds: 5 }), (e: NodePodError) => e.kind === 'invalid' && /^NodePods: deadlineSeconds: expected .* received 5$/.test(e.message))
+  assert.throws(() => new NodePods(api, { namespace: 'Not A Namespace' }), /NodePods: namespace: expected a namespace name/)
+  assert.throws(() => new NodePods(api, { image: '' }), /NodePods: image: expected an image reference/)
+  assert.throws(() => new NodePods(api, { startTimeoutMs: 0 }), /startTimeoutMs: expected a positive number/)
 })
 
 test.run()
