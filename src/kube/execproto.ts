@@ -3,8 +3,9 @@
 /** Channel numbers: the first byte of every binary message. */
 export const CHANNEL = { stdin: 0, stdout: 1, stderr: 2, status: 3, resize: 4, close: 255 } as const
 
-/** v5 adds the CLOSE frame (kubernetes#89899); v4 has none, so stdin can only end with the whole connection. */
+/** v5 adds the CLOSE frame (kubernetes#89899), so stdin can be closed on its own. */
 export const PROTOCOL_V5 = 'v5.channel.k8s.io'
+/** v4 has no CLOSE frame: stdin can only end with the whole connection. */
 export const PROTOCOL_V4 = 'v4.channel.k8s.io'
 
 /** Which subprotocols to offer: 'auto' offers v5 then v4 (the server picks); 'v4' offers only v4. */

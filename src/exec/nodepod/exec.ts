@@ -15,13 +15,18 @@ import { CONTAINER } from './spec.ts'
 /** Extra time the client waits past the deadline for the node's timeout(1) to report (then it kills and gives up). */
 const BACKSTOP_MS = 5_000
 
+/** True for an exec refused because the pod is gone (404) or has ended (400 "cannot exec into a container in a completed pod"). */
+function podGone(e: unknown): boolean {
+  return e instanceof KubeError && (e.kind === 'notfound' || (e.status === 400 && /completed pod/.test(e.message)))
+}
+
 /** One try of a command: the result, or why it stopped early. */
 interface Attempt {
   res?: ExecStreamResult
   why?: 'aborted' | 'timeout'
 }
 
-/** A node reached through its node pod, as an Exec. */
+/** A node reached through its node pod, as an Exec (already root there: RunOptions.sudo changes nothing). */
 export class NodePodExec implements Exec {
   readonly target: string
 
@@ -44,9 +49,9 @@ export class NodePodExec implements Exec {
     let ref = await this.pod(argv, o, t0)
     let from: ToolSource = o.tool === 'image' || (o.tool === 'auto' && this.pods.lacks(this.node, argv[0])) ? 'image' : 'node'
     let r = await this.attempt(ref, argv, o, from, t0).catch(async (e) => {
-      // The pod vanished (deleted, or past its deadline) before the command started: make a new one, once.
-      if (!(e instanceof KubeError && e.kind === 'notfound')) throw e
-      this.pods.forget(this.node)
+      // The pod vanished or ended (deleted, evicted, past its deadline) before the command started: make a new one, once.
+      if (!podGone(e)) throw e
+      this.pods.discard(ref)
       ref = await this.pod(argv, o, t0)
       return this.attempt(ref, argv, o, from, t0)
     })
@@ -116,7 +121,7 @@ export class NodePodExec implements Exec {
   private execFailure(e: unknown, base: { target: string; argv: string[] }, t0: number, ref: NodePodRef, token: string): unknown {
     if (!(e instanceof KubeError)) return e
     const r = { ...base, durationMs: performance.now() - t0 }
-    if (e.kind === 'notfound') return e // handled by run(): a new pod
+    if (podGone(e)) return e // handled by run(): a new pod
     if (e.kind === 'forbidden') return new ExecError('auth', r, `may not exec into node pod ${ref.namespace}/${ref.name}: ${e.message}`, 'node pods need create pods/exec (get pods/exec before Kubernetes 1.35)', e)
     if (e.kind === 'unsupported') {
       // The server switched to v4 between commands: the process waits for input it will never get; stop it.
@@ -124,6 +129,11 @@ export class NodePodExec implements Exec {
       void this.kill(ref, token)
     }
     return new ExecError('connect', r, `exec of \`${showArgv(base.argv)}\` through node pod ${ref.namespace}/${ref.name} failed: ${e.message}`, e.hint, e)
+  }
+
+  /** Deletes this node's pod now (the next command makes a new one); the session's other pods stay. */
+  async close(): Promise<void> {
+    await this.pods.release(this.node)
   }
 
   /** Stops a wrapped command and its children by token (bounded to 3 s; failures are ignored: the node's timeout remains). */

@@ -75,6 +75,8 @@ export class NodePods {
   readonly namespace: string
   private starting = new Map<string, Promise<NodePodRef>>()
   private made = new Map<string, { namespace: string; name: string; node: string }>()
+  /** node → name of the pod that `starting` resolved to. */
+  private current = new Map<string, string>()
   private missing = new Map<string, Set<string>>()
   private preflight?: Promise<void>
   private heartbeat?: NodeJS.Timeout
@@ -144,9 +146,13 @@ export class NodePods {
     return this.ensure(node, o, true)
   }
 
-  /** Forgets a node's pod (e.g. deleted behind our back) so the next command makes a new one. */
-  forget(node: string): void {
-    this.starting.delete(node)
+  /** Drops a pod that is gone or has ended (deleting what is left of it, in the background); the next command makes a new one. */
+  discard(ref: NodePodRef): void {
+    if (this.current.get(ref.node) === ref.name) {
+      this.starting.delete(ref.node)
+      this.current.delete(ref.node)
+    }
+    void this.remove(ref.namespace, ref.name).catch(() => {})
   }
 
   private emit(p: Omit<NodePodPhase, 'elapsedMs'>, t0: number): void {
@@ -205,6 +211,7 @@ export class NodePods {
       await this.waitRunning(node, created, t0)
       const facts = await this.probe(ns, name)
       this.emit({ node, phase: 'ready', pod: name, namespace: ns }, t0)
+      this.current.set(node, name)
       return { node, namespace: ns, name, facts, deadlineAt: createdAt + (this.opts.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS) * 1000 }
     } catch (e) {
       this.emit({ node, phase: 'failed', pod: name, namespace: ns, detail: (e as Error).message }, t0)

@@ -9,7 +9,9 @@ export const LABEL = {
   user: 'kinspect.dev/user',
   node: 'kinspect.dev/node',
 } as const
+/** Value of app.kubernetes.io/managed-by on every node pod. */
 export const MANAGED_BY = 'kinspect'
+/** Annotations: where the session runs (host, pid), when it started, its heartbeat, the full node and user names. */
 export const ANNOTATION = {
   host: 'kinspect.dev/host',
   pid: 'kinspect.dev/pid',
@@ -33,6 +35,7 @@ export interface PodResources {
   requests: { cpu: string; memory: string }
   limits: { cpu: string; memory: string }
 }
+/** Default requests and limits: enough for iptables-save or conntrack -L on a busy node, small enough for most LimitRanges. */
 export const DEFAULT_RESOURCES: PodResources = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '500m', memory: '256Mi' } }
 
 /** What buildNodePod needs beyond the node name. */

@@ -5,6 +5,7 @@ import * as assert from 'uvu/assert'
 import { NodePods } from '../../../src/exec/nodepod/manager.ts'
 import { NodePodExec } from '../../../src/exec/nodepod/exec.ts'
 import { ExecError } from '../../../src/exec/types.ts'
+import { KubeError } from '../../../src/kube/errors.ts'
 import { FakeNodePodApi, answer } from './fakeapi.ts'
 
 function setup(o: { protocol?: string } = {}) {
@@ -132,6 +133,25 @@ test('a pod deleted behind our back is replaced once, transparently', async () =
   const r = await exec.run(['echo', 'again'])
   assert.is(r.exitCode, 0)
   assert.equal(api.calls.filter((c) => c.startsWith('create')).length, 2)
+  await pods.close()
+})
+
+test('a pod that has ended (past its deadline, evicted) is replaced too; close() deletes this node’s pod', async () => {
+  const { api, pods, exec } = setup()
+  await exec.run(['true'])
+  let refused = false
+  api.onExec = () => {
+    if (!refused) {
+      refused = true
+      throw new KubeError('invalid', '400 BadRequest: cannot exec into a container in a completed pod; current phase is Succeeded', undefined, undefined, { status: 400 })
+    }
+    return answer({ stdout: 'ok\n' })
+  }
+  assert.is((await exec.run(['echo', 'ok'])).stdout, 'ok\n')
+  assert.equal(api.calls.filter((c) => c.startsWith('create')).length, 2)
+  await exec.close()
+  assert.is(api.pods.size, 0)
+  assert.equal(pods.pods(), [])
   await pods.close()
 })
 
