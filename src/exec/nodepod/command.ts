@@ -42,13 +42,17 @@ export function parseProbe(stdout: string): PodFacts {
 }
 
 // $1 token, $2 nsenter, $3 target, $4 node|image, $5 stdin bytes or -, $6 deadline secs; then argv.
+// Target "kubelet": the kubelet in this pod's (= the node's) network namespace; its pid is cached in $d/kubelet
+// and checked (comm, netns) with builtins only, so only a kubelet restart costs a pidof scan.
 const WRAPPER = `t=$1 ns=$2 tp=$3 m=$4 n=$5 s=$6; shift 6
 d=${STATE_DIR}; [ -d $d ] || mkdir -p $d
 echo $$ >$d/$t.pid
 if [ -e $d/$t.stop ]; then rm -f $d/$t.pid $d/$t.stop; exit ${STOPPED_EXIT}; fi
 if [ "$tp" = kubelet ]; then
-  me=$(readlink /proc/self/ns/net); tp=
-  for p in $(pidof kubelet); do [ "$(readlink /proc/$p/ns/net)" = "$me" ] && { tp=$p; break; }; done
+  tp=; c=; { read -r tp <$d/kubelet && read -r c </proc/$tp/comm; } 2>/dev/null
+  if [ "$c" != kubelet ] || ! [ /proc/$tp/ns/net -ef /proc/self/ns/net ]; then
+    tp=; for p in $(pidof kubelet); do [ /proc/$p/ns/net -ef /proc/self/ns/net ] && { tp=$p; echo $p >$d/kubelet; break; }; done
+  fi
   if [ -z "$tp" ]; then echo "kinspect: cannot enter the node's namespaces: /proc/1/ns is not readable and no kubelet runs in the node's network namespace" >&2; rm -f $d/$t.pid; exit ${NO_NAMESPACES_EXIT}; fi
 fi
 if [ "$m" = node ]; then set -- env PATH=${NODE_PATH} "$ns" -t "$tp" -m -u -i -n -p -- timeout -k 2 "$s" "$@"
@@ -93,7 +97,7 @@ list=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$p" '{ s=$0; sub(/.*\\) 
 for e in $list; do kill -TERM \${e%%:*} 2>/dev/null; done
 sleep 0.3 2>/dev/null || sleep 1
 for e in $list; do q=\${e%%:*}; cur=$(awk '{ s=$0; sub(/.*\\) /, "", s); split(s, a, " "); if (a[1] != "Z") print a[20] }' /proc/$q/stat 2>/dev/null); [ "$cur" = "\${e#*:}" ] && kill -KILL $q 2>/dev/null; done
-rm -f $d/$t.pid; echo "stopped $(echo $list | wc -w)"`
+rm -f $d/$t.pid $d/$t.stop; echo "stopped $(echo $list | wc -w)"`
 
 /** The exec argv that stops a wrapped command (and everything it started) by its token; prints "stopped N". */
 export function killCommand(token: string): string[] {

@@ -36,7 +36,10 @@ const waitFor = async (f: () => boolean, ms = 5000) => {
   }
 }
 
-test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
+test.after(() => {
+  fs.rmSync(tmp, { recursive: true, force: true })
+  for (const f of fs.readdirSync(STATE_DIR)) if (f.startsWith(`t${process.pid}x`)) fs.rmSync(`${STATE_DIR}/${f}`)
+})
 
 for (const shell of SHELLS) {
   const name = shell[0]
@@ -94,6 +97,7 @@ for (const shell of SHELLS) {
     assert.ok(Number(k.stdout.match(/stopped (\d+)/)![1]) >= tree.length)
     await waitFor(() => tree.every((p) => !alive(p)), 2000)
     assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`)
+    assert.equal(fs.readdirSync(STATE_DIR).filter((f) => f.startsWith(`${t}.`)), [], 'pid file and stop marker are removed')
     child.kill()
   })
 
@@ -105,6 +109,51 @@ for (const shell of SHELLS) {
     assert.is(r.stdout, '')
   })
 }
+
+test('dash: target "kubelet" enters the namespaces of the kubelet in this network namespace, cached until it changes', async () => {
+  const bin = path.join(tmp, 'bin')
+  fs.mkdirSync(bin, { recursive: true })
+  fs.symlinkSync('/bin/sleep', path.join(bin, 'kubelet'))
+  const kubelet = spawn(path.join(bin, 'kubelet'), ['30'], { stdio: 'ignore' })
+  // pidof, as this test controls it: the fake kubelet, or nothing
+  const pidofOut = path.join(tmp, 'pidof.out')
+  fs.writeFileSync(path.join(bin, 'pidof'), `#!/bin/sh\ncat "${pidofOut}"\n`, { mode: 0o755 })
+  const cache = `${STATE_DIR}/kubelet`
+  const saved = fs.existsSync(cache) ? fs.readFileSync(cache, 'utf8') : undefined
+  try {
+    fs.rmSync(cache, { force: true })
+    await waitFor(() => fs.existsSync(`/proc/${kubelet.pid}/comm`) && fs.readFileSync(`/proc/${kubelet.pid}/comm`, 'utf8').trim() === 'kubelet')
+    const run = () => spawnSync('/usr/bin/dash', wrapCommand(['true'], { token: token(), facts: { nsenter: stub, target: 'kubelet' }, from: 'node', timeoutMs: 3000 }).slice(1), { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } })
+    // the first pid pidof names in this network namespace is taken (this test process here, to prove the cache check)
+    fs.writeFileSync(pidofOut, `${process.pid} ${kubelet.pid}\n`)
+    fs.rmSync(`${tmp}/nsenter.log`, { force: true })
+    let r = run()
+    assert.is(r.status, 0, r.stderr)
+    assert.is(r.stderr, '')
+    assert.is(fs.readFileSync(cache, 'utf8').trim(), String(process.pid), 'the first pid in this netns is taken')
+    // a cached pid that is not a kubelet is refreshed; the fake kubelet is found
+    fs.writeFileSync(pidofOut, `${kubelet.pid}\n`)
+    r = run()
+    assert.is(r.status, 0, r.stderr)
+    assert.is(fs.readFileSync(cache, 'utf8').trim(), String(kubelet.pid))
+    // cached and valid: no pidof needed
+    fs.writeFileSync(pidofOut, '')
+    r = run()
+    assert.is(r.status, 0, r.stderr)
+    const log = fs.readFileSync(`${tmp}/nsenter.log`, 'utf8').trim().split('\n')
+    assert.equal(log.map((l) => l.split(' ')[1]), [String(process.pid), String(kubelet.pid), String(kubelet.pid)])
+    // no kubelet at all: a clear message and exit 125
+    kubelet.kill()
+    await waitFor(() => !alive(kubelet.pid!))
+    r = run()
+    assert.is(r.status, 125)
+    assert.match(r.stderr, /^kinspect: cannot enter the node's namespaces/)
+  } finally {
+    kubelet.kill()
+    if (saved === undefined) fs.rmSync(cache, { force: true })
+    else fs.writeFileSync(cache, saved)
+  }
+})
 
 function descendants(root: number): number[] {
   const par = new Map<number, number>()
