@@ -41,6 +41,7 @@ test.after(async () => {
   kube.close()
   wss.close()
   await api.close()
+  fs.rmSync(pki.dir, { recursive: true, force: true })
 })
 
 // A command that echoes stdin to stdout once stdin ends (CLOSE on v5, or after N bytes), says "err" on stderr, exits 3.

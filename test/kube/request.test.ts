@@ -1,6 +1,7 @@
 // Kube.request (kinspect's own writes): bodies arrive whole (DELETE included) and keep-alive sockets stay usable.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import fs from 'node:fs'
 import { Kube, KubeError, loadKubeconfig } from '../../src/kube/index.ts'
 import { FakeApi, fakeKubeconfig, makePki } from './fakeapi.ts'
 
@@ -15,6 +16,7 @@ test.before(async () => {
 test.after(async () => {
   kube.close()
   await api.close()
+  fs.rmSync(pki.dir, { recursive: true, force: true })
 })
 
 test('a DELETE body is sent with its length, and the next request on the same socket is unharmed', async () => {
