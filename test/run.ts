@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
+import { labPaths } from './lab/layout.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 const args = process.argv.slice(2)
@@ -67,6 +68,8 @@ for (const f of files) {
     fileFailed = total - ok + skipped
   }
   if (r.status !== 0 && fileFailed === 0) fileFailed = 1
+  const left = f.endsWith('.e2e.ts') ? leftoverNodePods() : []
+  if (left.length) fileFailed += 1
   failed += fileFailed
   const secs = ((Date.now() - t0) / 1000).toFixed(1)
   console.log(`${fileFailed ? 'FAIL' : 'ok  '} ${rel}  (${Number.isNaN(ok) ? 0 : ok} passed, ${fileFailed} failed${skipped ? `, ${skipped} skipped` : ''}, ${secs}s)`)
@@ -74,6 +77,17 @@ for (const f of files) {
     failures.push(rel)
     console.log(out.split('\n').map((l) => `    ${l}`).join('\n'))
   }
+  if (left.length) console.log(`    left ${left.length} kinspect node pod(s) behind (now deleted): ${left.join(', ')}`)
+}
+
+// Node pods (label app.kubernetes.io/managed-by=kinspect) an e2e file left on the lab; they are deleted so the next file starts clean.
+function leftoverNodePods(): string[] {
+  const kc = ['--kubeconfig', labPaths().kubeconfig]
+  const sel = 'app.kubernetes.io/managed-by=kinspect'
+  const r = spawnSync('kubectl', [...kc, 'get', 'pods', '-A', '-l', sel, '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}'], { encoding: 'utf8', timeout: 30_000 })
+  const left = (r.stdout ?? '').split(' ').filter(Boolean)
+  for (const p of left) spawnSync('kubectl', [...kc, 'delete', 'pod', '-n', p.split('/')[0], p.split('/')[1], '--grace-period=1', '--wait=false'], { timeout: 30_000 })
+  return left
 }
 
 if (failures.length) console.log(`\nfailed files:\n${failures.map((f) => `  ${f}`).join('\n')}`)

@@ -15,6 +15,13 @@ export interface RunOptions {
   sudo?: boolean
   /** Abort the command early. */
   signal?: AbortSignal
+  /** Also keep stdout's raw bytes in `stdoutBytes` (stdout stays decoded as UTF-8). Honoured by the node pod transport. */
+  binary?: boolean
+  /**
+   * Whose copy of the program runs, where the transport has one of its own (the node pod's image): 'node' (default),
+   * 'image' (in the node's network namespace only), or 'auto' (the node's; the image's when the node lacks it).
+   */
+  tool?: 'node' | 'image' | 'auto'
 }
 
 /** What a finished command left behind; errors carry the same fields. */
@@ -26,6 +33,10 @@ export interface ExecResult {
   stdout: string
   stderr: string
   durationMs: number
+  /** Set to 'image' when the node pod's image supplied the program (RunOptions.tool). */
+  toolFrom?: 'node' | 'image'
+  /** stdout's raw bytes, with RunOptions.binary. */
+  stdoutBytes?: Buffer
 }
 
 /** A place commands run: the local machine, a node over SSH, later a debug pod. */
@@ -38,7 +49,10 @@ export interface Exec {
 
 /** The result fields of r, normalised (no output: ''; no exit status: null), in one order for results and errors. */
 export function resultFields(r: Partial<ExecResult> & { target: string }): ExecResult {
-  return { target: r.target, argv: r.argv ?? [], exitCode: r.exitCode ?? null, signal: r.signal ?? null, stdout: r.stdout ?? '', stderr: r.stderr ?? '', durationMs: r.durationMs ?? 0 }
+  const f: ExecResult = { target: r.target, argv: r.argv ?? [], exitCode: r.exitCode ?? null, signal: r.signal ?? null, stdout: r.stdout ?? '', stderr: r.stderr ?? '', durationMs: r.durationMs ?? 0 }
+  if (r.toolFrom !== undefined) f.toolFrom = r.toolFrom
+  if (r.stdoutBytes !== undefined) f.stdoutBytes = r.stdoutBytes
+  return f
 }
 
 // The fields come from ExecResult by declaration merging, so results and errors cannot drift apart.

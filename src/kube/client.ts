@@ -6,6 +6,7 @@ import type { KubeConfig } from '@kubernetes/client-node'
 import { KubeError, oneLineReason } from './errors.ts'
 import { loadKubeconfig, type KubeconfigInfo, type LoadOptions } from './kubeconfig.ts'
 import { Transport, type RequestOptions } from './transport.ts'
+import { execStream, type ExecRequest, type ExecStreamResult } from './exec.ts'
 import { asDescription, asList, asObject, asUsageList } from './present.ts'
 import { checkSort, nodeUsage, podUsage, type NodeUsage, type PodUsage, type TopSort } from './top.ts'
 import { describeGeneric, describeNode, describePod, describeService } from './describe.ts'
@@ -118,6 +119,26 @@ export class Kube {
     } catch {
       return r.body
     }
+  }
+
+  /**
+   * Any API call with a JSON body (POST/PUT/PATCH/DELETE, or GET): the answer parsed, or its text. For kinspect's own
+   * writes (node pods, access reviews); errors are KubeErrors naming `object` when given.
+   */
+  async request<T = any>(method: string, path: string, opts: { body?: unknown; contentType?: string; timeoutMs?: number; object?: RequestOptions['object'] } = {}): Promise<T> {
+    if (typeof path !== 'string' || !path.startsWith('/')) throw new KubeError('invalid', `path: expected an API path starting with "/", received ${JSON.stringify(path)}`)
+    const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
+    const r = await this.http.request(path, { method, body, contentType: opts.contentType, timeoutMs: opts.timeoutMs, object: opts.object })
+    try {
+      return JSON.parse(r.body) as T
+    } catch {
+      return r.body as T
+    }
+  }
+
+  /** Runs a command in a pod over the exec WebSocket (see ExecRequest); output is collected, not streamed. */
+  async exec(req: ExecRequest): Promise<ExecStreamResult> {
+    return execStream(await this.http.upgrade(), req)
   }
 
   private async list<T extends KubeObject>(res: ResourceInfo, selector: Selector | undefined, opts: ListOptions = {}): Promise<KubeList<T>> {

@@ -64,6 +64,19 @@ interface State {
   /** Credentials that change (exec plugins, auth providers): re-applied per request. */
   dynamic: boolean
   certKey?: string
+  /** The TLS settings the agents were made from. */
+  tls: https.RequestOptions
+  /** For WebSocket upgrades (exec): no keep-alive, its own TLS session cache. */
+  upgradeAgent?: http.Agent
+}
+
+/** What a WebSocket upgrade to the API server needs. */
+export interface UpgradeInfo {
+  /** The server URL, e.g. https://10.99.0.1:6443. */
+  server: string
+  agent: http.Agent
+  /** Authorization and the other credential headers; never logged. */
+  headers: Record<string, string>
 }
 
 const USER_AGENT = 'kinspect/0.1'
@@ -111,7 +124,7 @@ export class Transport {
       throw this.credentialError(e)
     }
     const dynamic = this.info.user.auth === 'exec' || this.info.user.auth === 'auth-provider'
-    return { kc, agent: this.makeAgent(o), headers: this.headersOf(o), dynamic, certKey: certKeyOf(o) }
+    return { kc, agent: this.makeAgent(o), headers: this.headersOf(o), dynamic, certKey: certKeyOf(o), tls: o }
   }
 
   private credentialError(e: unknown): KubeError {
@@ -158,9 +171,26 @@ export class Transport {
     if (ck !== s.certKey) {
       s.agent.destroy()
       s.agent = this.makeAgent(o)
+      s.upgradeAgent?.destroy()
+      s.upgradeAgent = undefined
       s.certKey = ck
+      s.tls = o
     }
     return this.headersOf(o)
+  }
+
+  /** The agent and credential headers for a WebSocket upgrade (exec); the agent keeps no sockets, only TLS sessions. */
+  async upgrade(): Promise<UpgradeInfo> {
+    if (this.closed) throw new KubeError('invalid', 'this Kube client was closed', 'create a new one')
+    const s = await this.ready()
+    const headers = await this.headersFor(s)
+    if (!s.upgradeAgent) {
+      const o = s.tls
+      if (this.info.cluster.proxyUrl && o.agent) s.upgradeAgent = o.agent as http.Agent
+      else if (this.server.startsWith('http:')) s.upgradeAgent = new http.Agent({ keepAlive: false })
+      else s.upgradeAgent = new https.Agent({ keepAlive: false, ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername })
+    }
+    return { server: this.server, agent: s.upgradeAgent, headers }
   }
 
   /** Sends one request; throws KubeError on a network failure or an HTTP status >= 400. */
@@ -187,7 +217,11 @@ export class Transport {
     const mod = url.protocol === 'http:' ? http : https
     return new Promise<Response>((resolve, reject) => {
       const h: Record<string, string> = { ...headers, Accept: opts.accept ?? 'application/json', 'User-Agent': USER_AGENT }
-      if (opts.body !== undefined) h['Content-Type'] = opts.contentType ?? 'application/json'
+      if (opts.body !== undefined) {
+        h['Content-Type'] = opts.contentType ?? 'application/json'
+        // Node sends a DELETE body with neither length nor chunking; the server would read it as the next request.
+        h['Content-Length'] = String(Buffer.byteLength(opts.body))
+      }
       const req = mod.request(url, { method, agent, headers: h })
       const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs)
       const fail = (e: unknown) => {
@@ -218,7 +252,12 @@ export class Transport {
   /** Closes idle keep-alive sockets; further requests fail. */
   close(): void {
     this.closed = true
-    this.state?.then((s) => s.agent.destroy()).catch(() => {})
+    this.state
+      ?.then((s) => {
+        s.agent.destroy()
+        s.upgradeAgent?.destroy()
+      })
+      .catch(() => {})
   }
 }
 

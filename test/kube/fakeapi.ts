@@ -1,5 +1,7 @@
 // A fake API server for unit tests: real TLS (openssl-made CA, server and client certs), scripted answers.
+import type http from 'node:http'
 import https from 'node:https'
+import type { Duplex } from 'node:stream'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -45,6 +47,8 @@ export interface Seen {
   query: URLSearchParams
   headers: Record<string, string | string[] | undefined>
   clientCN?: string
+  /** The request body as text ('' when none). */
+  body?: string
 }
 
 /** A scripted answer: status, body (objects are sent as JSON), optional delay. */
@@ -60,6 +64,8 @@ export class FakeApi {
   seen: Seen[] = []
   connections = 0
   routes = new Map<string, Answer | ((s: Seen) => Answer)>()
+  /** Handles WebSocket upgrades (exec), when set; the request is recorded in seen first. */
+  onUpgrade?: (req: http.IncomingMessage, socket: Duplex, head: Buffer) => void
   private server: https.Server
   url = ''
   constructor(pki: Pki) {
@@ -68,17 +74,32 @@ export class FakeApi {
       const peer = (req.socket as any).getPeerCertificate?.()
       const s: Seen = { method: req.method ?? '', url: req.url ?? '', path: u.pathname, query: u.searchParams, headers: req.headers, clientCN: peer?.subject?.CN }
       this.seen.push(s)
-      const r = this.routes.get(u.pathname)
-      const a: Answer = typeof r === 'function' ? r(s) : (r ?? { status: 404, body: '404 page not found', contentType: 'text/plain' })
-      const body = typeof a.body === 'string' ? a.body : JSON.stringify(a.body ?? {})
-      const send = () => {
-        res.writeHead(a.status ?? 200, { 'Content-Type': a.contentType ?? (typeof a.body === 'string' ? 'text/plain' : 'application/json') })
-        res.end(body)
-      }
-      if (a.delayMs) setTimeout(send, a.delayMs)
-      else send()
+      const chunks: Buffer[] = []
+      req.on('data', (c: Buffer) => chunks.push(c))
+      req.on('end', () => {
+        s.body = Buffer.concat(chunks).toString('utf8')
+        this.answer(s, res)
+      })
     })
     this.server.on('secureConnection', () => this.connections++)
+    this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
+      const u = new URL(req.url ?? '/', 'https://x')
+      const peer = (req.socket as any).getPeerCertificate?.()
+      this.seen.push({ method: req.method ?? '', url: req.url ?? '', path: u.pathname, query: u.searchParams, headers: req.headers, clientCN: peer?.subject?.CN })
+      if (this.onUpgrade) this.onUpgrade(req, socket, head)
+      else socket.destroy()
+    })
+  }
+  private answer(s: Seen, res: http.ServerResponse): void {
+    const r = this.routes.get(s.path)
+    const a: Answer = typeof r === 'function' ? r(s) : (r ?? { status: 404, body: '404 page not found', contentType: 'text/plain' })
+    const body = typeof a.body === 'string' ? a.body : JSON.stringify(a.body ?? {})
+    const send = () => {
+      res.writeHead(a.status ?? 200, { 'Content-Type': a.contentType ?? (typeof a.body === 'string' ? 'text/plain' : 'application/json') })
+      res.end(body)
+    }
+    if (a.delayMs) setTimeout(send, a.delayMs)
+    else send()
   }
   async listen(): Promise<string> {
     await new Promise<void>((r) => this.server.listen(0, '127.0.0.1', r))

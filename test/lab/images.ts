@@ -3,6 +3,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { CACHE_DIR, RUN_DIR } from './layout.ts'
 import { IMAGES } from './manifests.ts'
+import { nodePodImageFiles } from './nodepodimage.ts'
 import { bin } from './build.ts'
 import { progress, run } from './sh.ts'
 
@@ -35,7 +36,19 @@ function specs(): ImageSpec[] {
       links: [...busyboxApplets().map((a): [string, string] => [`bin/${a}`, 'busybox']), ['bin/resolve', 'labtools']],
       cmd: ['sh'],
     },
+    nodePodSpec(),
   ]
+}
+
+// The node pod image (kinspect's node access without SSH): busybox plus the node tools, see nodepodimage.ts.
+function nodePodSpec(): ImageSpec {
+  const tools = nodePodImageFiles()
+  return {
+    ref: IMAGES.nodePod,
+    files: [['bin/busybox', '/bin/busybox'], ...tools.files],
+    links: [...busyboxApplets().map((a): [string, string] => [`bin/${a}`, 'busybox']), ...tools.links],
+    cmd: ['sh'],
+  }
 }
 
 function buildRootfs(s: ImageSpec, root: string): void {

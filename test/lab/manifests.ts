@@ -7,6 +7,8 @@ export const IMAGES = {
   httpd: 'kinspect.local/labhttpd:1',
   coredns: `kinspect.local/coredns:${VERSIONS.coredns}`,
   metricsServer: `kinspect.local/metrics-server:${VERSIONS.metricsServer}`,
+  /** kinspect's node pod: busybox, util-linux nsenter, coreutils timeout, conntrack, dig, nft, iptables, ip. */
+  nodePod: 'kinspect.local/nodepod:1',
 } as const
 
 /**

@@ -1,0 +1,355 @@
+// NodePods: one session's node pods. The first command on a node creates its pod, later ones reuse it; a heartbeat
+// annotation shows the session is alive; close() deletes every pod it made.
+import os from 'node:os'
+import { performance } from 'node:perf_hooks'
+import { KubeError } from '../../kube/errors.ts'
+import type { ExecProtocolChoice } from '../../kube/execproto.ts'
+import { canCloseStdin } from '../../kube/execproto.ts'
+import type { Pod } from '../../kube/types.ts'
+import { NodePodError, type NodePodApi, type NodePodPhase } from './api.ts'
+import { parseProbe, probeCommand, type PodFacts } from './command.ts'
+import { explainRefusal, podRunning, podState, rbacHint, startFailure, startTimeout } from './diagnose.ts'
+import { ANNOTATION, CONTAINER, DEFAULT_DEADLINE_SECONDS, buildNodePod, checkNodePodOptions, newSessionId, type PodResources } from './spec.ts'
+
+/** How a session makes its node pods. */
+export interface NodePodsOptions {
+  /** Namespace of the pods (default kube-system). */
+  namespace?: string
+  image?: string
+  imagePullSecrets?: string[]
+  imagePullPolicy?: 'IfNotPresent' | 'Always' | 'Never'
+  /** activeDeadlineSeconds (default 3600). */
+  deadlineSeconds?: number
+  priorityClassName?: string
+  resources?: PodResources
+  /** Session id (default random). */
+  session?: string
+  /** Limit for a pod to become Running (default 60000 ms). */
+  startTimeoutMs?: number
+  /** Heartbeat period (default 60000 ms). */
+  heartbeatMs?: number
+  /** Bounded wait for deletions in close() (default 15000 ms). */
+  deleteWaitMs?: number
+  /** 'v4' offers only v4.channel.k8s.io (tests force it). */
+  protocol?: ExecProtocolChoice
+  /** Phase changes, for the shell's spinner. */
+  onPhase?: (p: NodePodPhase) => void
+  /** Called before each pod is created (consent); throw to refuse. */
+  beforeCreate?: (node: string, pod: Pod) => Promise<void> | void
+  /** Overrides for tests. */
+  host?: string
+  pid?: number
+}
+
+/** A pod ready for execs. */
+export interface NodePodRef {
+  node: string
+  namespace: string
+  name: string
+  facts: PodFacts
+  /** Epoch ms when the pod ends at the latest. */
+  deadlineAt: number
+}
+
+/** What close() did. */
+export interface CloseReport {
+  deleted: string[]
+  /** Pods still there after the bounded wait, or whose delete failed. */
+  remaining: { name: string; namespace: string; why: string }[]
+}
+
+const sleep = (ms: number, signal?: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    const t = setTimeout(done, ms)
+    function done() {
+      clearTimeout(t)
+      signal?.removeEventListener('abort', done)
+      resolve()
+    }
+    signal?.addEventListener('abort', done, { once: true })
+  })
+
+/** One session's node pods: created on first use per node, reused, heartbeated, deleted on close(). */
+export class NodePods {
+  readonly session: string
+  readonly namespace: string
+  private starting = new Map<string, Promise<NodePodRef>>()
+  private made = new Map<string, { namespace: string; name: string; node: string }>()
+  /** node → name of the pod that `starting` resolved to. */
+  private current = new Map<string, string>()
+  private missing = new Map<string, Set<string>>()
+  private preflight?: Promise<void>
+  private heartbeat?: NodeJS.Timeout
+  private closing = new AbortController()
+  private closed = false
+  /** The exec subprotocol the server picked last (v5 closes stdin with CLOSE; v4 needs head -c). */
+  protocol?: string
+
+  constructor(
+    readonly api: NodePodApi,
+    readonly opts: NodePodsOptions = {},
+  ) {
+    this.session = opts.session ?? newSessionId()
+    this.namespace = opts.namespace ?? 'kube-system'
+    try {
+      checkNodePodOptions('node', { ...opts, namespace: this.namespace, session: this.session, user: '', host: '', pid: 0, now: new Date() })
+    } catch (e) {
+      throw new NodePodError('invalid', (e as Error).message.replace(/^buildNodePod: /, 'NodePods: '))
+    }
+    if (opts.startTimeoutMs !== undefined && !(opts.startTimeoutMs > 0)) throw new NodePodError('invalid', `NodePods: startTimeoutMs: expected a positive number of milliseconds, received ${JSON.stringify(opts.startTimeoutMs)}`)
+  }
+
+  /** Whether stdin can be closed with v5's CLOSE frame (known after the first exec; false until then). */
+  get canCloseStdin(): boolean {
+    return this.protocol !== undefined && canCloseStdin(this.protocol)
+  }
+
+  /** Records the protocol an exec negotiated. */
+  noteProtocol(p: string): void {
+    if (p) this.protocol = p
+  }
+
+  /** Remembers that a node lacks a program (so 'auto' goes straight to the image's copy next time). */
+  noteMissing(node: string, program: string): void {
+    if (!this.missing.has(node)) this.missing.set(node, new Set())
+    this.missing.get(node)!.add(program)
+  }
+  /** True when a node was seen to lack a program. */
+  lacks(node: string, program: string): boolean {
+    return this.missing.get(node)?.has(program) ?? false
+  }
+
+  /** Names of the pods this session made and has not deleted yet. */
+  pods(): { node: string; namespace: string; name: string }[] {
+    return [...this.made.values()]
+  }
+
+  /**
+   * The node's pod, created on first use and reused after; one that would end within needMs is replaced.
+   * Waits for Running with its own limit (startTimeoutMs), not the command's.
+   */
+  async ensure(node: string, o: { signal?: AbortSignal; needMs?: number } = {}, replaced = false): Promise<NodePodRef> {
+    if (this.closed) throw new NodePodError('closed', 'the node pods of this session were closed', 'start a new session')
+    let p = this.starting.get(node)
+    if (!p) {
+      const started = this.start(node)
+      started.catch(() => this.starting.get(node) === started && this.starting.delete(node))
+      this.starting.set(node, (p = started))
+    }
+    const ref = await raceAbort(p, o.signal)
+    const need = (o.needMs ?? 0) + 10_000
+    const fresh = (this.opts.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS) * 1000
+    if (ref.deadlineAt - Date.now() > need || need >= fresh || replaced) return ref
+    // It would reach its deadline during the command, and a new pod would not: replace it.
+    if (this.starting.get(node) === p) this.starting.delete(node)
+    void this.remove(ref.namespace, ref.name).catch(() => {})
+    return this.ensure(node, o, true)
+  }
+
+  /** Drops a pod that is gone or has ended (deleting what is left of it, in the background); the next command makes a new one. */
+  discard(ref: NodePodRef): void {
+    if (this.current.get(ref.node) === ref.name) {
+      this.starting.delete(ref.node)
+      this.current.delete(ref.node)
+    }
+    void this.remove(ref.namespace, ref.name).catch(() => {})
+  }
+
+  private emit(p: Omit<NodePodPhase, 'elapsedMs'>, t0: number): void {
+    try {
+      this.opts.onPhase?.({ ...p, elapsedMs: performance.now() - t0 })
+    } catch {
+      /* a display callback must not break the transport */
+    }
+  }
+
+  // Access review once per session: every missing verb named at once. A review that cannot be made is skipped.
+  private checkAccess(): Promise<void> {
+    this.preflight ??= (async () => {
+      const ns = this.namespace
+      const asks: [string, string, string | undefined][] = [['create', 'pods', undefined], ['get', 'pods', undefined], ['delete', 'pods', undefined], ['create', 'pods', 'exec'], ['get', 'pods', 'exec']]
+      const answers = await Promise.all(asks.map(([v, r, s]) => this.api.canI(v, r, s, ns).catch(() => true)))
+      const missing = asks.filter((_, i) => !answers[i]).map(([v, r, s]) => `${v} ${r}${s ? `/${s}` : ''}`)
+      // exec works with either verb (get before 1.35, create from 1.35)
+      const execOk = answers[3] || answers[4]
+      const named = missing.filter((m) => !m.endsWith('/exec'))
+      if (!execOk) named.push('create pods/exec')
+      if (!named.length) return
+      const who = await this.api.whoami().catch(() => '')
+      const user = who && who !== this.api.user ? `user "${who}" (kubeconfig user "${this.api.user}")` : `user "${this.api.user}"`
+      throw new NodePodError('rbac', `${user} may not ${named.join(', ')} in namespace "${ns}"`, rbacHint(ns))
+    })()
+    this.preflight.catch(() => (this.preflight = undefined))
+    return this.preflight
+  }
+
+  private async start(node: string): Promise<NodePodRef> {
+    const t0 = performance.now()
+    const ns = this.namespace
+    this.emit({ node, phase: 'checking', namespace: ns }, t0)
+    const [, nodeObj] = await Promise.all([this.checkAccess(), this.api.getNode(node).catch(() => null)])
+    if (nodeObj === undefined) throw new NodePodError('node', `node "${node}" does not exist`, 'nodes() lists the nodes')
+    const pod = buildNodePod(node, {
+      namespace: ns, session: this.session, user: this.api.user, image: this.opts.image, imagePullSecrets: this.opts.imagePullSecrets,
+      imagePullPolicy: this.opts.imagePullPolicy, deadlineSeconds: this.opts.deadlineSeconds, priorityClassName: this.opts.priorityClassName,
+      resources: this.opts.resources, host: this.opts.host ?? os.hostname(), pid: this.opts.pid ?? process.pid, now: new Date(),
+    })
+    await this.opts.beforeCreate?.(node, pod)
+    if (this.closed) throw new NodePodError('closed', 'the node pods of this session were closed', 'start a new session')
+    const name = pod.metadata.name
+    this.emit({ node, phase: 'creating', pod: name, namespace: ns }, t0)
+    let created: Pod
+    try {
+      created = await this.api.createPod(pod)
+    } catch (e) {
+      throw await this.refusal(e)
+    }
+    const createdAt = Date.parse(created.metadata.creationTimestamp ?? '') || Date.now()
+    this.made.set(name, { namespace: ns, name, node })
+    this.startHeartbeat()
+    try {
+      await this.waitRunning(node, created, t0)
+      const facts = await this.probe(ns, name)
+      this.emit({ node, phase: 'ready', pod: name, namespace: ns }, t0)
+      this.current.set(node, name)
+      return { node, namespace: ns, name, facts, deadlineAt: createdAt + (this.opts.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS) * 1000 }
+    } catch (e) {
+      this.emit({ node, phase: 'failed', pod: name, namespace: ns, detail: (e as Error).message }, t0)
+      await this.remove(ns, name).catch(() => {})
+      throw e
+    }
+  }
+
+  // Explains a refused create with what can be read about the namespace (each read best effort).
+  private async refusal(e: unknown): Promise<NodePodError> {
+    if (!(e instanceof KubeError)) return new NodePodError('api', `creating the node pod failed: ${(e as Error)?.message ?? e}`, undefined, e)
+    if (e.status === 404) return new NodePodError('api', `namespace "${this.namespace}" does not exist`, 'set the node pod namespace to an existing one (kube-system by default)', e)
+    if (e.status !== 403 && e.status !== 422) return new NodePodError('api', `creating the node pod in namespace "${this.namespace}" failed: ${e.message}`, e.hint, e)
+    const msg = (e.cause as { message?: string } | undefined)?.message ?? e.message
+    const ns = this.namespace
+    const [namespaceObject, namespaces, limitRanges] = await Promise.all([
+      this.api.getNamespace(ns).catch(() => undefined),
+      this.api.listNamespaces().catch(() => undefined),
+      /LimitRange|usage per|ratio per/.test(msg) ? this.api.limitRanges(ns).catch(() => undefined) : undefined,
+    ])
+    return explainRefusal({ status: e.status, message: msg }, { namespace: ns, namespaceObject, namespaces, limitRanges }, e)
+  }
+
+  private async waitRunning(node: string, created: Pod, t0: number): Promise<void> {
+    const { namespace: ns, name } = created.metadata as { namespace: string; name: string }
+    const limit = this.opts.startTimeoutMs ?? 60_000
+    const end = performance.now() + limit
+    let last = ''
+    let pod: Pod | undefined = created
+    let delay = 100
+    for (;;) {
+      if (this.closing.signal.aborted) throw new NodePodError('closed', 'the node pods of this session were closed while a pod was starting')
+      if (pod && podRunning(pod)) return
+      const state = pod ? podState(pod) : 'gone'
+      if (state !== last) this.emit({ node, phase: 'starting', pod: name, namespace: ns, detail: state }, t0)
+      last = state
+      if (!pod) throw new NodePodError('failed', `pod ${ns}/${name} was deleted while it was starting`, 'someone (or a controller) deletes pods there; use another namespace', undefined, name)
+      const waitingReason = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason
+      const early = startFailure(pod, waitingReason && /Image|Err|Error/.test(waitingReason) ? await this.api.podEvents(ns, name).catch(() => []) : [])
+      if (early) throw early
+      if (performance.now() >= end) {
+        const [events, nodeObj] = await Promise.all([this.api.podEvents(ns, name).catch(() => []), this.api.getNode(node).catch(() => undefined)])
+        throw startTimeout(pod, events, nodeObj, node, limit)
+      }
+      await sleep(delay, this.closing.signal)
+      delay = Math.min(delay * 1.5, 500)
+      pod = await this.api.getPod(ns, name)
+    }
+  }
+
+  // Once per pod: where nsenter is and whose namespaces are the node's; also learns the exec protocol.
+  private async probe(ns: string, name: string): Promise<PodFacts> {
+    let r
+    try {
+      r = await this.api.exec({ namespace: ns, pod: name, container: CONTAINER, command: probeCommand(), protocol: this.opts.protocol, connectTimeoutMs: 15_000 })
+    } catch (e) {
+      if (e instanceof KubeError && e.kind === 'forbidden') throw new NodePodError('rbac', `may not exec into the node pod: ${e.message}`, rbacHint(ns), e, name)
+      throw new NodePodError('api', `exec into the new node pod ${ns}/${name} failed: ${(e as Error).message}`, (e as KubeError).hint, e, name)
+    }
+    this.noteProtocol(r.protocol)
+    if (r.status?.exitCode !== 0) {
+      const why = r.status?.message ?? r.stderr.toString().trim() ?? `no exit status (close code ${r.closeCode})`
+      throw new NodePodError('image-tools', `the node pod image cannot run the transport's shell commands: ${why}`, 'the image needs sh and nsenter (busybox has both)', undefined, name)
+    }
+    try {
+      return parseProbe(r.stdout.toString())
+    } catch (e) {
+      throw new NodePodError('image-tools', (e as Error).message, 'use an image with sh and nsenter (busybox has both)', e, name)
+    }
+  }
+
+  private startHeartbeat(): void {
+    if (this.heartbeat || this.closed) return
+    this.heartbeat = setInterval(() => void this.beat(), this.opts.heartbeatMs ?? 60_000)
+    this.heartbeat.unref()
+  }
+
+  /** Renews the heartbeat annotation of every pod this session made (failures are ignored; gc reads the age). */
+  async beat(): Promise<void> {
+    const now = new Date().toISOString()
+    await Promise.all(this.pods().map((p) => this.api.annotatePod(p.namespace, p.name, { [ANNOTATION.heartbeat]: now }).catch(() => {})))
+  }
+
+  // Deletes one pod and waits (bounded) until it is gone.
+  private async remove(ns: string, name: string, waitMs = this.opts.deleteWaitMs ?? 15_000): Promise<void> {
+    await this.api.deletePod(ns, name, 1)
+    const end = performance.now() + waitMs
+    for (let d = 100; ; d = Math.min(d * 1.5, 500)) {
+      if (!(await this.api.getPod(ns, name))) break
+      if (performance.now() >= end) throw new Error(`still there after ${Math.round(waitMs / 1000)} s`)
+      await sleep(d)
+    }
+    this.made.delete(name)
+  }
+
+  /** Deletes a node's pod now (the next command on the node makes a new one). */
+  async release(node: string): Promise<void> {
+    this.starting.delete(node)
+    await Promise.all(this.pods().filter((p) => p.node === node).map((p) => this.remove(p.namespace, p.name)))
+  }
+
+  /** Deletes every pod this session made and waits (bounded) until they are gone; later ensure() fails. */
+  async close(): Promise<CloseReport> {
+    this.closed = true
+    this.closing.abort()
+    clearInterval(this.heartbeat)
+    await Promise.all([...this.starting.values()].map((p) => p.catch(() => {})))
+    this.starting.clear()
+    const report: CloseReport = { deleted: [], remaining: [] }
+    await Promise.all(
+      this.pods().map(async (p) => {
+        try {
+          await this.remove(p.namespace, p.name)
+          report.deleted.push(p.name)
+        } catch (e) {
+          report.remaining.push({ name: p.name, namespace: p.namespace, why: (e as Error).message })
+        }
+      }),
+    )
+    return report
+  }
+}
+
+function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
+  if (!signal) return p
+  if (signal.aborted) return Promise.reject(signal.reason ?? new Error('aborted'))
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason ?? new Error('aborted'))
+    signal.addEventListener('abort', onAbort, { once: true })
+    p.then(
+      (v) => {
+        signal.removeEventListener('abort', onAbort)
+        resolve(v)
+      },
+      (e) => {
+        signal.removeEventListener('abort', onAbort)
+        reject(e)
+      },
+    )
+  })
+}
