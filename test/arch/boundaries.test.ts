@@ -14,6 +14,7 @@ const RULES: readonly BoundaryRule[] = [
   { name: '@kubernetes/client-node only in src/kube/', to: '@kubernetes/client-node', allowed: ['src/kube/'] },
   { name: 'ssh2 only in src/exec/ssh/', to: 'ssh2', allowed: ['src/exec/ssh/'] },
   { name: 'chalk only in src/render/', to: 'chalk', allowed: ['src/render/'] },
+  { name: 'ws (the exec WebSocket) only in src/kube/', to: 'ws', allowed: ['src/kube/'] },
   { name: 'zx only in src/repl/', to: 'zx', allowed: ['src/repl/'] },
   {
     name: 'domain code never imports src/render/ (the recipe runner and its progress display are the report rendering seam)',
