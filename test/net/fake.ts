@@ -4,6 +4,7 @@ import path from 'node:path'
 import { ExecError, ExecOutput, NodeHandle, exitError, type Exec, type RunOptions } from '../../src/exec/index.ts'
 import { KubeError, type Pod } from '../../src/kube/index.ts'
 import type { NetSession } from '../../src/net/pods.ts'
+import { parseIpJson, type IpLink } from '../../src/net/iplink.ts'
 
 /** A file from test/fixtures/lab. */
 export const labFx = (f: string) => fs.readFileSync(path.join(import.meta.dirname, '../fixtures/lab', f), 'utf8')
@@ -81,6 +82,20 @@ export const CLIENT = (() => {
     podIP: pod.status!.podIP!,
   }
 })()
+
+/**
+ * The interfaces of the client's node as `ip -j -s -d addr show` there lists them, from captures of that node: its
+ * `ip -j addr` (ip-addr-NODE.json; lab-1's full listing is ip-link-host-stats.json) with the client's host veth
+ * replaced by that veth's own `ip -j -s -d link` capture (vethFile), which carries the linkinfo and counters.
+ */
+export function clientNodeLinks(vethFile = 'ip-link-veth-client.json'): IpLink[] {
+  const node = parseIpJson(labFx(CLIENT.node === 'lab-1' ? 'ip-link-host-stats.json' : `ip-addr-${CLIENT.node}.json`))
+  const veth = parseIpJson(labFx(vethFile))
+  if (veth.length !== 1 || !node.some((l) => l.ifname === veth[0].ifname && l.ifindex === veth[0].ifindex)) {
+    throw new Error(`${vethFile} is not one interface of ${CLIENT.node}'s capture`)
+  }
+  return node.map((l) => (l.ifname === veth[0].ifname ? veth[0] : l))
+}
 
 /** Awaits p and returns its error; fails the test when p succeeds. */
 export async function failure(p: Promise<unknown>): Promise<Error & { kind?: string; hint?: string }> {

@@ -3,11 +3,13 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { linkEnd, pairVeth, parseIpJson, podInterface, type IpLink } from '../../src/net/iplink.ts'
 import { NetError } from '../../src/net/errors.ts'
-import { labFx, labPods } from './fake.ts'
+import { clientNodeLinks, labFx, labPods } from './fake.ts'
 
 const load = (f: string) => parseIpJson(labFx(f))
 const podLinks = load('ip-link-pod-client-stats.json')
-const hostLinks = load('ip-link-host-stats.json')
+// the client's node (not necessarily lab-1): its interfaces, with the client's veth in full detail
+const hostLinks = clientNodeLinks()
+const veth = load('ip-link-veth-client.json')[0]
 
 test('parseIpJson: arrays of interfaces; junk is NetError parse', () => {
   assert.equal(podLinks.map((l) => l.ifname), ['lo', 'eth0'])
@@ -37,8 +39,13 @@ test('pairVeth: the client eth0 pairs with the host interface whose ifindex is i
   assert.is(r.status, 'ok')
   assert.is(r.hostSide!.name, byHand.ifname)
   assert.is(r.hostSide!.peerIfindex, eth0.ifindex)
+  assert.is(r.hostSide!.name, veth.ifname)
   assert.is(r.hostSide!.master, 'kcni0')
-  assert.equal([r.bridge!.name, r.bridge!.kind, r.bridge!.mtu], ['kcni0', 'bridge', 1500])
+  assert.equal([r.bridge!.name, r.bridge!.mtu], ['kcni0', 1500])
+  // the bridge found is the one the veth is a port of: the veth's bridge_id is that bridge's MAC
+  const port = (byHand.linkinfo as { info_slave_kind?: string; info_slave_data?: { bridge_id?: string } }) ?? {}
+  assert.is(port.info_slave_kind, 'bridge')
+  assert.is(port.info_slave_data?.bridge_id?.split('.')[1], r.bridge!.mac)
   assert.not.ok(r.mtuMismatch)
   assert.equal(r.warnings, [])
   // the counters mirror each other: what the pod sends, the host end receives
@@ -48,12 +55,11 @@ test('pairVeth: the client eth0 pairs with the host interface whose ifindex is i
 
 test('pairVeth: mtu-mismatch capture (eth0 and veth 9000, bridge 1500) is flagged with all three MTUs', () => {
   const pod = load('ip-link-pod-client-mtu9000.json')
-  const host = [...load('ip-link-veth-client-mtu9000.json'), ...hostLinks.filter((l) => l.ifname === 'kcni0')]
-  const r = pairVeth(pod, host)
+  const r = pairVeth(pod, clientNodeLinks('ip-link-veth-client-mtu9000.json'))
   assert.is(r.status, 'ok')
   assert.ok(r.mtuMismatch)
   assert.equal([r.podSide!.mtu, r.hostSide!.mtu, r.bridge!.mtu], [9000, 9000, 1500])
-  assert.match(r.warnings[0], /MTU mismatch: pod eth0 9000, host veth92c286c9 9000, bridge kcni0 1500: packets larger than 1500 bytes/)
+  assert.match(r.warnings[0], `MTU mismatch: pod eth0 9000, host ${veth.ifname} 9000, bridge kcni0 1500: packets larger than 1500 bytes`)
 })
 
 test('pairVeth: ipvlan/macvlan and non-veth interfaces get an explanation, never a host end', () => {
@@ -78,10 +84,10 @@ test('pairVeth: an ifindex that exists on the host but does not point back is no
   const r = pairVeth(podLinks, host)
   assert.is(r.status, 'peer-not-found')
   assert.is(r.hostSide, undefined)
-  assert.match(r.explanation!, /does not point back at the pod's ifindex 2/)
+  assert.match(r.explanation!, `the node's ifindex ${eth0.link_index} is ${veth.ifname} (veth, link_index 99), which does not point back at the pod's ifindex ${eth0.ifindex}`)
   const missing = pairVeth(podLinks, hostLinks.filter((l) => l.ifindex !== eth0.link_index))
   assert.is(missing.status, 'peer-not-found')
-  assert.match(missing.explanation!, /no interface with ifindex 113 in the node's netns/)
+  assert.match(missing.explanation!, `no interface with ifindex ${eth0.link_index} in the node's netns`)
 })
 
 test('podInterface / no-interface: eth0, an explicit name, or the only non-loopback one', () => {

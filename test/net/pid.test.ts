@@ -107,8 +107,12 @@ test('containerIdFromCgroup: the container ID at the end of the cgroupfs path is
 
 test('parseProcScan / pickProcPid: lowest PID outside the host netns (scan lines built from lsns-net.txt)', () => {
   const rows = labFx('lsns-net.txt').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/))
-  const host = rows.find((r) => r[6] === 'kthreadd')!
-  const pods = rows.filter((r) => r[7] === '/pause')
+  // the netns lsns ran in (the node's own, as `readlink /proc/$$/ns/net` in the scan): no nsid, no bind mount
+  const hosts = rows.filter((r) => r[5] === 'unassigned' && !r[6].startsWith('/run/netns/'))
+  assert.is(hosts.length, 1, 'one node netns')
+  const host = hosts[0]
+  const pods = rows.filter((r) => r[6].startsWith('/run/netns/cni-') && r[7] === '/pause')
+  assert.ok(pods.length >= 2, 'two pod sandboxes')
   const text = [`${pods[1][3]} net:[${pods[1][0]}]`, `${pods[0][3]} net:[${pods[0][0]}]`, `${host[3]} net:[${host[0]}]`, `host net:[${host[0]}]`, 'garbage'].join('\n')
   const scan = parseProcScan(text)
   assert.is(scan.hostNetns, `net:[${host[0]}]`)

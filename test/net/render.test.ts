@@ -5,7 +5,7 @@ import type { DnsResult } from '../../src/net/dns.ts'
 import { answersText, renderAttempts, renderConntrackList, renderConntrackStats, renderDns, renderNetns, renderVeth, tupleText } from '../../src/render/net.ts'
 import { pairVeth, parseIpJson } from '../../src/net/iplink.ts'
 import { parseConntrackL, parseConntrackS, sumCpuStats } from '../../src/net/conntrackParse.ts'
-import { labFx, netFx } from './fake.ts'
+import { CLIENT, clientNodeLinks, labFx, netFx } from './fake.ts'
 
 const ESC = '\u001b['
 
@@ -25,10 +25,16 @@ test('renderNetns: one row, and the tries table only when one failed', () => {
 })
 
 test('renderVeth: MTU column red only on mismatch; explanation for unpaired results', () => {
-  const ok = { pod: 'shop/client', node: 'lab-1', method: 'crictl', ...pairVeth(parseIpJson(labFx('ip-link-pod-client-stats.json')), parseIpJson(labFx('ip-link-host-stats.json'))) }
+  const host = clientNodeLinks()
+  const ok = { pod: 'shop/client', node: CLIENT.node, method: 'crictl', ...pairVeth(parseIpJson(labFx('ip-link-pod-client-stats.json')), host) }
+  assert.is(ok.status, 'ok')
   const plain = renderVeth(ok, { color: false })
   assert.match(plain, /SIDE\s+NAME\s+IFINDEX\s+PEER\s+KIND\s+MTU\s+MASTER\s+MAC\s+STATE\s+ADDRESSES\s+RX bytes\/pkts\/err\/drop/)
-  assert.match(plain, /bridge\s+kcni0\s+110\s+bridge\s+1500/)
+  const [veth, kcni0] = [ok.hostSide!, host.find((l) => l.ifname === 'kcni0')!]
+  assert.match(plain, new RegExp(`host\\s+${veth.name}\\s+${veth.ifindex}\\s+${veth.peerIfindex}\\s+veth\\s+1500\\s+kcni0\\s+${veth.mac}\\s+UP`))
+  // the bridge has no peer, and no KIND here (the node's `ip addr` is not -d); its address is the pods' gateway
+  const gw = kcni0.addr_info!.find((a) => a.family === 'inet')!
+  assert.match(plain, new RegExp(`bridge\\s+kcni0\\s+${kcni0.ifindex}\\s+1500\\s+${kcni0.address}\\s+UP\\s+${gw.local}/${gw.prefixlen}`))
   assert.not.ok(renderVeth(ok, { color: true }).includes(`${ESC}31m1500`))
   const bad = { ...ok, mtuMismatch: true }
   assert.ok(renderVeth(bad, { color: true }).includes(`${ESC}31m1500`))
@@ -37,11 +43,14 @@ test('renderVeth: MTU column red only on mismatch; explanation for unpaired resu
 })
 
 test('renderConntrackStats: fill line, a column per counter, an "all" row', () => {
-  const perCpu = parseConntrackS(labFx('conntrack-S.txt'))
+  const text = labFx('conntrack-S.txt')
+  const perCpu = parseConntrackS(text)
   const t = renderConntrackStats({ node: 'lab-1', source: 'conntrack -S', perCpu, totals: sumCpuStats(perCpu), count: 725, max: 1265, usage: 725 / 1265, warnings: ['x'] })
   assert.match(t, /^conntrack on lab-1 \(conntrack -S\): 725 \/ 1265 entries \(57%\)/)
   assert.match(t, /CPU\s+FOUND\s+INVALID\s+INSERT\s+INSERT_FAILED\s+DROP\s+EARLY_DROP/)
-  assert.match(t, /^all\s+0\s+4\s+0\s+0\s+465/m)
+  // the "all" row: each counter summed over the CPU lines of the capture (read here with a plain regex)
+  const sum = (f: string) => [...text.matchAll(new RegExp(`\\b${f}=(\\d+)`, 'g'))].reduce((n, m) => n + Number(m[1]), 0)
+  assert.match(t, new RegExp(`^all\\s+${['found', 'invalid', 'insert', 'insert_failed', 'drop', 'early_drop'].map(sum).join('\\s+')}\\s`, 'm'))
   assert.match(t, /warning: x$/)
 })
 

@@ -7,50 +7,60 @@ import { nftSvcRules, parseNftJson } from '../../../src/net/svc/nft.ts'
 import { svcSpec } from '../../../src/net/svc/spec.ts'
 import type { EndpointSlice, Service } from '../../../src/kube/index.ts'
 import { fx, labService, labSlices } from './fake.ts'
+import { LAB_SERVICES, nodeOfSave, nodeWithIP, sliceEndpointsOf, staleRulesChange } from './lab.ts'
 import { dnsDownIptables, LB_IPTABLES, LB_SERVICES } from './samples.ts'
 
-const viaIptables = (file: string, key: string, slicesFile: string, node = 'lab-1') => {
+const viaIptables = (file: string, key: string, slicesFile: string, node = nodeOfSave(file)) => {
   const spec = svcSpec(labService(key), 4)
   return compareSvcRules(iptablesSvcRules(parseIptablesSave(fx(file)), spec), [spec], labSlices(slicesFile, key), node)
 }
 const at = (e: { ip: string; targetPort: number }) => `${e.ip}:${e.targetPort}`
 
-test('in sync: iptables-save.txt vs kubectl-endpointslices.json agree for all four Services', () => {
-  for (const key of ['shop/web', 'shop/web-nodeport', 'kube-system/kube-dns', 'default/kubernetes']) {
-    const c = viaIptables('iptables-save.txt', key, 'kubectl-endpointslices.json')
-    assert.ok(c.ok, `${key}: ${JSON.stringify({ ...c, expected: undefined, programmed: undefined })}`)
-    assert.equal(c.programmed.map(at).sort(), c.expected.map(at).sort())
+test('in sync: every node\'s iptables-save vs kubectl-endpointslices.json agree for every Service', () => {
+  for (const file of ['iptables-save.txt', 'iptables-save-lab-2.txt', 'iptables-save-lab-3.txt']) {
+    for (const key of LAB_SERVICES) {
+      const c = viaIptables(file, key, 'kubectl-endpointslices.json')
+      assert.ok(c.ok, `${file} ${key}: ${JSON.stringify({ ...c, expected: undefined, programmed: undefined })}`)
+      assert.equal(c.programmed.map(at).sort(), c.expected.map(at).sort())
+    }
   }
   const dns = viaIptables('iptables-save.txt', 'kube-system/kube-dns', 'kubectl-endpointslices.json')
-  assert.equal(dns.expected.map((e) => `${e.portName}/${e.protocol} ${at(e)}`).sort(), [
-    'dns-tcp/TCP 10.244.0.127:53', 'dns-tcp/TCP 10.244.0.128:53', 'dns/UDP 10.244.0.127:53', 'dns/UDP 10.244.0.128:53', 'metrics/TCP 10.244.0.127:9153', 'metrics/TCP 10.244.0.128:9153',
-  ])
+  const pods = (port: string, proto: string) => sliceEndpointsOf('kubectl-endpointslices.json', 'kube-system/kube-dns', port).map((e) => `${port}/${proto} ${e.at}`)
+  assert.equal(dns.expected.map((e) => `${e.portName}/${e.protocol} ${at(e)}`).sort(), [...pods('dns-tcp', 'TCP'), ...pods('dns', 'UDP'), ...pods('metrics', 'TCP')].sort())
+  assert.is(dns.expected.length, 6)
 })
 
-test('stale-rules fault (iptables-save-stale.txt vs kubectl-endpointslices-stale.json): 10.244.0.129 stale, 10.244.0.133 missing', () => {
-  for (const key of ['shop/web', 'shop/web-nodeport']) {
+test('stale-rules fault (iptables-save-stale.txt vs kubectl-endpointslices-stale.json): the deleted pod stale, its replacement missing', () => {
+  assert.is(nodeOfSave('iptables-save-stale.txt'), 'lab-2') // the node whose kube-proxy the fault stopped
+  for (const key of ['shop/web', 'shop/web-nodeport', 'shop/web-local']) {
+    const { deleted, added } = staleRulesChange(key)
     const c = viaIptables('iptables-save-stale.txt', key, 'kubectl-endpointslices-stale.json')
     assert.not.ok(c.ok)
-    assert.equal(c.stale.map((e) => [e.portName, at(e)]), [['http', '10.244.0.129:8080']])
-    assert.equal(c.missing.map((e) => [e.portName, at(e), e.pod, e.ready]), [['http', '10.244.0.133:8080', 'shop/web-577d9d8996-jtfqq', true]])
+    assert.equal(c.stale.map((e) => [e.portName, at(e)]), [['http', deleted.at]], key)
+    assert.equal(c.missing.map((e) => [e.portName, at(e), e.pod, e.ready]), [['http', added.at, added.pod, true]], key)
     assert.equal([c.extra, c.portMismatches, c.frontendIssues], [[], [], []])
   }
 })
 
 test('nftables capture vs kubectl-endpointslices-stale.json (both taken after the web pod was replaced): in sync', () => {
   const t = parseNftJson(fx('nft-kube-proxy.json'))
-  for (const key of ['shop/web', 'shop/web-nodeport']) {
+  const node = nodeWithIP(t.sets.get('nodeport-ips')!.elements[0])
+  for (const key of ['shop/web', 'shop/web-nodeport', 'shop/web-local']) {
     const spec = svcSpec(labService(key), 4)
-    const c = compareSvcRules(nftSvcRules(t, spec), [spec], labSlices('kubectl-endpointslices-stale.json', key), 'lab-1')
+    const c = compareSvcRules(nftSvcRules(t, spec), [spec], labSlices('kubectl-endpointslices-stale.json', key), node)
     assert.ok(c.ok, key)
-    assert.equal(c.programmed.map(at).sort(), ['10.244.0.133:8080', '10.244.0.15:8080'])
+    assert.equal(c.programmed.map(at).sort(), sliceEndpointsOf('kubectl-endpointslices-stale.json', key).map((e) => e.at))
+    assert.ok(c.programmed.some((e) => at(e) === staleRulesChange(key).added.at), 'the replacement pod is programmed')
   }
 })
 
 test('DNS down: slices without endpoints vs rules that still forward -> every endpoint stale, every port flagged', () => {
   const c = viaIptables('iptables-save.txt', 'kube-system/kube-dns', 'kubectl-endpointslices-dns-down.json')
   assert.equal(c.expected, [])
-  assert.equal(c.stale.map((e) => `${e.portName} ${at(e)}`).sort(), ['dns 10.244.0.127:53', 'dns 10.244.0.128:53', 'dns-tcp 10.244.0.127:53', 'dns-tcp 10.244.0.128:53', 'metrics 10.244.0.127:9153', 'metrics 10.244.0.128:9153'])
+  // the rules still name the CoreDNS pods of the in-sync capture: every one of them is stale now
+  const before = (port: string) => sliceEndpointsOf('kubectl-endpointslices.json', 'kube-system/kube-dns', port).map((e) => `${port} ${e.at}`)
+  assert.equal(c.stale.map((e) => `${e.portName} ${at(e)}`).sort(), [...before('dns'), ...before('dns-tcp'), ...before('metrics')].sort())
+  assert.is(c.stale.length, 6)
   assert.equal(c.frontendIssues, [
     'dns 53/UDP: ClusterIP 10.96.0.10:53 still forwards although the EndpointSlices have no usable endpoints',
     'dns-tcp 53/TCP: ClusterIP 10.96.0.10:53 still forwards although the EndpointSlices have no usable endpoints',
@@ -77,7 +87,11 @@ test('sliceEndpoints: addresses[0] only, conditions default to ready/serving, nu
   assert.equal(k, [{ portName: 'https', protocol: 'TCP', ip: '10.99.0.1', targetPort: 6443, family: 4, ready: true, serving: true, terminating: false }])
   assert.equal(sliceEndpoints(labSlices('kubectl-endpointslices-dns-down.json', 'kube-system/kube-dns')), [])
   const web = labSlices('kubectl-endpointslices.json', 'shop/web')
-  assert.equal(sliceEndpoints([...web, ...web]).map((e) => [at(e), e.pod, e.nodeName]), [['10.244.0.15:8080', 'shop/web-577d9d8996-xrqtx', 'lab-1'], ['10.244.0.129:8080', 'shop/web-577d9d8996-wgj92', 'lab-1']])
+  // in the slice's own order, each with its pod and node (the web pods run on two nodes)
+  const raw = web.flatMap((s) => s.endpoints!.map((e) => [`${e.addresses[0]}:8080`, `shop/${e.targetRef!.name}`, e.nodeName]))
+  assert.is(raw.length, 2)
+  assert.is(new Set(raw.map((r) => r[2])).size, 2)
+  assert.equal(sliceEndpoints([...web, ...web]).map((e) => [at(e), e.pod, e.nodeName]), raw)
   const two: EndpointSlice = { metadata: { name: 's' }, addressType: 'IPv4', endpoints: [{ addresses: ['10.0.0.1', '10.0.0.2'] }], ports: [{ name: 'a', port: 1 }] }
   assert.equal(sliceEndpoints([two]).map((e) => e.ip), ['10.0.0.1'])
 })

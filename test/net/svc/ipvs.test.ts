@@ -1,6 +1,7 @@
 // ipvs mode. Every sample in this file is HAND-WRITTEN, not captured: the lab kernel has no IPVS
 // (CONFIG_IP_VS is not set). They follow ipvsadm(8)'s listing formats (-Ln, --stats, --exact), `ipset list`,
-// and the nat rules and ipset names of kube-proxy's ipvs proxier, using the lab's Services and pod IPs.
+// and the nat rules and ipset names of kube-proxy's ipvs proxier, using the lab's Services and pod IPs (IPVS_LAB, read
+// from the captures).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ipvsNumber, ipvsSvcRules, parseIpsetList, parseIpvsadm, parseIpvsadmStats } from '../../../src/net/svc/ipvs.ts'
@@ -9,7 +10,7 @@ import { SvcRulesError } from '../../../src/net/svc/errors.ts'
 import { svcSpec } from '../../../src/net/svc/spec.ts'
 import type { Service } from '../../../src/kube/index.ts'
 import { labService } from './fake.ts'
-import { IPSET_LIST, IPVS_NAT, IPVSADM_LN, IPVSADM_STATS } from './samples.ts'
+import { IPSET_LIST, IPVS_LAB as L, IPVS_NAT, IPVSADM_LN, IPVSADM_STATS } from './samples.ts'
 
 
 const services = parseIpvsadm(IPVSADM_LN)
@@ -20,10 +21,12 @@ const rules = (key: string) => ipvsSvcRules(services, stats, sets, nat, svcSpec(
 
 test('parse -Ln (hand-written): virtual services, schedulers, real servers with weights and connection counts', () => {
   assert.is(services.length, 7)
-  assert.equal(services.map((s) => `${s.protocol} ${s.ip}:${s.port} ${s.scheduler}`), ['TCP 10.96.0.1:443 rr', 'TCP 10.96.0.10:53 rr', 'TCP 10.96.0.10:9153 rr', 'TCP 10.96.175.235:80 rr', 'TCP 10.96.202.43:80 rr', 'TCP 10.99.0.1:30080 rr', 'UDP 10.96.0.10:53 rr'])
+  assert.equal(services.map((s) => `${s.protocol} ${s.ip}:${s.port} ${s.scheduler}`), [
+    `TCP ${L.kubernetes}:443 rr`, `TCP ${L.dns}:53 rr`, `TCP ${L.dns}:9153 rr`, `TCP ${L.webNodePort}:80 rr`, `TCP ${L.web}:80 rr`, `TCP ${L.node}:30080 rr`, `UDP ${L.dns}:53 rr`,
+  ])
   assert.equal(services[4].reals, [
-    { ip: '10.244.0.15', port: 8080, forward: 'Masq', weight: 1, activeConns: 1, inactiveConns: 2 },
-    { ip: '10.244.0.129', port: 8080, forward: 'Masq', weight: 1, activeConns: 0, inactiveConns: 1 },
+    { ip: L.webPods[0], port: 8080, forward: 'Masq', weight: 1, activeConns: 1, inactiveConns: 2 },
+    { ip: L.webPods[1], port: 8080, forward: 'Masq', weight: 1, activeConns: 0, inactiveConns: 1 },
   ])
 })
 
@@ -60,8 +63,8 @@ TCP  10.96.9.9:80 rr
 })
 
 test('parse --stats (hand-written): exact numbers, and K/M/G rounding without --exact', () => {
-  assert.equal(stats.get('UDP 10.96.0.10:53')!.counters, { connections: 21, packets: 21, bytes: 1900 })
-  assert.equal(stats.get('UDP 10.96.0.10:53')!.reals.get('10.244.0.128:53'), { connections: 9, packets: 9, bytes: 810 })
+  assert.equal(stats.get(`UDP ${L.dns}:53`)!.counters, { connections: 21, packets: 21, bytes: 1900 })
+  assert.equal(stats.get(`UDP ${L.dns}:53`)!.reals.get(`${L.dnsPods[1]}:53`), { connections: 9, packets: 9, bytes: 810 })
   const rounded = parseIpvsadmStats(`Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes
   -> RemoteAddress:Port
 TCP  10.100.5.98:6030               113786 19495479        0    2110M        0
@@ -84,32 +87,33 @@ test('parse ipset list (hand-written): names, types, members; the nat dump is re
 test('shop/web-nodeport (hand-written ipvs): ClusterIP and NodePort virtual servers, rr -> 50% each, masquerade from ipsets', () => {
   const [p] = rules('shop/web-nodeport')
   assert.equal(p.frontends.map((f) => [f.kind, f.ip, f.port, f.action, f.path, f.masquerade]), [
-    ['ClusterIP', '10.96.175.235', 80, 'forward', ['ipvs', 'TCP 10.96.175.235:80'], 'if src not in 10.244.0.0/16'],
-    ['NodePort', '10.99.0.1', 30080, 'forward', ['ipvs', 'TCP 10.99.0.1:30080'], 'always'],
+    ['ClusterIP', L.webNodePort, 80, 'forward', ['ipvs', `TCP ${L.webNodePort}:80`], 'if src not in 10.244.0.0/16'],
+    ['NodePort', L.node, 30080, 'forward', ['ipvs', `TCP ${L.node}:30080`], 'always'],
   ])
   assert.equal(p.frontends[0].notes, ['in ipset KUBE-CLUSTER-IP'])
+  const pods = L.webPods.map((ip) => [`${ip}:8080`, 1, 0.5, true])
   assert.equal(p.chains.map((c) => [c.name, c.scheduler, c.endpoints.map((e) => [`${e.ip}:${e.port}`, e.weight, e.probability, e.hairpinMasquerade])]), [
-    ['TCP 10.96.175.235:80', 'rr', [['10.244.0.15:8080', 1, 0.5, true], ['10.244.0.129:8080', 1, 0.5, true]]],
-    ['TCP 10.99.0.1:30080', 'rr', [['10.244.0.15:8080', 1, 0.5, true], ['10.244.0.129:8080', 1, 0.5, true]]],
+    [`TCP ${L.webNodePort}:80`, 'rr', pods],
+    [`TCP ${L.node}:30080`, 'rr', pods],
   ])
-  assert.equal(p.endpoints.map((e) => e.ip), ['10.244.0.15', '10.244.0.129'])
+  assert.equal(p.endpoints.map((e) => e.ip), [...L.webPods])
 })
 
 test('shop/web and kube-dns (hand-written ipvs): counters from --stats, UDP and TCP ports kept apart', () => {
   const [web] = rules('shop/web')
   assert.equal(web.frontends[0].counters, { connections: 4, packets: 26, bytes: 1730 })
   assert.equal(web.endpoints.map((e) => [e.ip, e.counters, e.activeConns, e.inactiveConns]), [
-    ['10.244.0.15', { connections: 3, packets: 20, bytes: 1330 }, 1, 2],
-    ['10.244.0.129', { connections: 1, packets: 6, bytes: 400 }, 0, 1],
+    [L.webPods[0], { connections: 3, packets: 20, bytes: 1330 }, 1, 2],
+    [L.webPods[1], { connections: 1, packets: 6, bytes: 400 }, 0, 1],
   ])
   const dns = rules('kube-system/kube-dns')
   assert.equal(dns.map((p) => [p.name, p.protocol, p.frontends.map((f) => f.rule), p.endpoints.map((e) => `${e.ip}:${e.port}`)]), [
-    ['dns', 'UDP', ['UDP  10.96.0.10:53 rr'], ['10.244.0.127:53', '10.244.0.128:53']],
-    ['dns-tcp', 'TCP', ['TCP  10.96.0.10:53 rr'], ['10.244.0.127:53', '10.244.0.128:53']],
-    ['metrics', 'TCP', ['TCP  10.96.0.10:9153 rr'], ['10.244.0.127:9153', '10.244.0.128:9153']],
+    ['dns', 'UDP', [`UDP  ${L.dns}:53 rr`], L.dnsPods.map((ip) => `${ip}:53`)],
+    ['dns-tcp', 'TCP', [`TCP  ${L.dns}:53 rr`], L.dnsPods.map((ip) => `${ip}:53`)],
+    ['metrics', 'TCP', [`TCP  ${L.dns}:9153 rr`], L.dnsPods.map((ip) => `${ip}:9153`)],
   ])
   const [k] = rules('default/kubernetes')
-  assert.equal(k.endpoints.map((e) => [e.ip, e.port, e.probability, e.hairpinMasquerade]), [['10.99.0.1', 6443, 1, false]])
+  assert.equal(k.endpoints.map((e) => [`${e.ip}:${e.port}`, e.probability, e.hairpinMasquerade]), [[L.apiserver, 1, false]])
 })
 
 test('weights and schedulers (hand-written): wrr 3:1, weight 0 (terminating), lc has no fixed probability, no real servers rejects', () => {

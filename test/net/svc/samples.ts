@@ -2,6 +2,7 @@
 // The lab captures themselves are in test/fixtures/lab and read with fx().
 import type { Service } from '../../../src/kube/index.ts'
 import { fx } from './fake.ts'
+import { clusterIP, nodeIP, sliceEndpointsOf } from './lab.ts'
 
 // HAND-WRITTEN (not captured): kube-dns with no endpoints, as kube-proxy v1.33 writes it (REJECT rules in the
 // filter table, no nat chains) — the lab's real iptables capture with the kube-dns nat rules removed and the
@@ -85,56 +86,79 @@ export const LB_SERVICES: Service[] = [
 ]
 
 // ipvs: the lab kernel has no IPVS (CONFIG_IP_VS is not set); these follow ipvsadm(8), ipset(8) and kube-proxy's ipvs proxier.
-/** HAND-WRITTEN `ipvsadm -Ln` for the lab's Services in ipvs mode (node address 10.99.0.1). */
+// The formats, weights and counters are hand-written; the addresses are the lab's, read from the captures (the
+// Services' ClusterIPs and the pods of their EndpointSlices), so the samples match kubectl-*.json after a re-capture.
+const two = (key: string, port: string) => {
+  const eps = sliceEndpointsOf('kubectl-endpointslices.json', key, port).map((e) => e.ip)
+  if (eps.length !== 2) throw new Error(`the ipvs samples expect two ${key} endpoints, the capture has ${eps.length}`)
+  return eps as [string, string]
+}
+/** The lab addresses in the ipvs samples: lab-1's node IP, the API server endpoint, ClusterIPs, and the two pods of kube-dns and web. */
+export const IPVS_LAB = {
+  node: nodeIP('lab-1'),
+  apiserver: sliceEndpointsOf('kubectl-endpointslices.json', 'default/kubernetes', 'https')[0].at,
+  kubernetes: clusterIP('default/kubernetes'),
+  dns: clusterIP('kube-system/kube-dns'),
+  web: clusterIP('shop/web'),
+  webNodePort: clusterIP('shop/web-nodeport'),
+  dnsPods: two('kube-system/kube-dns', 'dns'),
+  webPods: two('shop/web', 'http'),
+}
+const L = IPVS_LAB
+const vs = (proto: string, addr: string) => `${proto}  ${addr} rr`
+const rs = (addr: string, active: number, inactive: number) => `  -> ${addr.padEnd(28)} ${'Masq'.padEnd(7)} ${'1'.padEnd(6)} ${String(active).padEnd(10)} ${inactive}`
+const st = (first: string, ...n: number[]) => `${first.padEnd(33)} ${n.map((x) => String(x).padStart(8)).join(' ')}`
+
+/** HAND-WRITTEN `ipvsadm -Ln` for the lab's Services in ipvs mode on lab-1 (addresses from IPVS_LAB). */
 export const IPVSADM_LN = `IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port Scheduler Flags
   -> RemoteAddress:Port           Forward Weight ActiveConn InActConn
-TCP  10.96.0.1:443 rr
-  -> 10.99.0.1:6443               Masq    1      3          0
-TCP  10.96.0.10:53 rr
-  -> 10.244.0.127:53              Masq    1      0          0
-  -> 10.244.0.128:53              Masq    1      0          0
-TCP  10.96.0.10:9153 rr
-  -> 10.244.0.127:9153            Masq    1      0          0
-  -> 10.244.0.128:9153            Masq    1      0          0
-TCP  10.96.175.235:80 rr
-  -> 10.244.0.15:8080             Masq    1      0          0
-  -> 10.244.0.129:8080            Masq    1      0          0
-TCP  10.96.202.43:80 rr
-  -> 10.244.0.15:8080             Masq    1      1          2
-  -> 10.244.0.129:8080            Masq    1      0          1
-TCP  10.99.0.1:30080 rr
-  -> 10.244.0.15:8080             Masq    1      0          0
-  -> 10.244.0.129:8080            Masq    1      0          0
-UDP  10.96.0.10:53 rr
-  -> 10.244.0.127:53              Masq    1      0          12
-  -> 10.244.0.128:53              Masq    1      0          9
+${vs('TCP', `${L.kubernetes}:443`)}
+${rs(L.apiserver, 3, 0)}
+${vs('TCP', `${L.dns}:53`)}
+${rs(`${L.dnsPods[0]}:53`, 0, 0)}
+${rs(`${L.dnsPods[1]}:53`, 0, 0)}
+${vs('TCP', `${L.dns}:9153`)}
+${rs(`${L.dnsPods[0]}:9153`, 0, 0)}
+${rs(`${L.dnsPods[1]}:9153`, 0, 0)}
+${vs('TCP', `${L.webNodePort}:80`)}
+${rs(`${L.webPods[0]}:8080`, 0, 0)}
+${rs(`${L.webPods[1]}:8080`, 0, 0)}
+${vs('TCP', `${L.web}:80`)}
+${rs(`${L.webPods[0]}:8080`, 1, 2)}
+${rs(`${L.webPods[1]}:8080`, 0, 1)}
+${vs('TCP', `${L.node}:30080`)}
+${rs(`${L.webPods[0]}:8080`, 0, 0)}
+${rs(`${L.webPods[1]}:8080`, 0, 0)}
+${vs('UDP', `${L.dns}:53`)}
+${rs(`${L.dnsPods[0]}:53`, 0, 12)}
+${rs(`${L.dnsPods[1]}:53`, 0, 9)}
 `
 
 /** HAND-WRITTEN `ipvsadm -Ln --stats --exact` matching IPVSADM_LN. */
 export const IPVSADM_STATS = `IP Virtual Server version 1.2.1 (size=4096)
 Prot LocalAddress:Port               Conns   InPkts  OutPkts  InBytes OutBytes
   -> RemoteAddress:Port
-TCP  10.96.0.1:443                       3       40       38     4400    19000
-  -> 10.99.0.1:6443                      3       40       38     4400    19000
-TCP  10.96.0.10:53                       0        0        0        0        0
-  -> 10.244.0.127:53                     0        0        0        0        0
-  -> 10.244.0.128:53                     0        0        0        0        0
-TCP  10.96.0.10:9153                     0        0        0        0        0
-  -> 10.244.0.127:9153                   0        0        0        0        0
-  -> 10.244.0.128:9153                   0        0        0        0        0
-TCP  10.96.175.235:80                    0        0        0        0        0
-  -> 10.244.0.15:8080                    0        0        0        0        0
-  -> 10.244.0.129:8080                   0        0        0        0        0
-TCP  10.96.202.43:80                     4       26       22     1730     4410
-  -> 10.244.0.15:8080                    3       20       17     1330     3390
-  -> 10.244.0.129:8080                   1        6        5      400     1020
-TCP  10.99.0.1:30080                     0        0        0        0        0
-  -> 10.244.0.15:8080                    0        0        0        0        0
-  -> 10.244.0.129:8080                   0        0        0        0        0
-UDP  10.96.0.10:53                      21       21       21     1900     3100
-  -> 10.244.0.127:53                    12       12       12     1090     1780
-  -> 10.244.0.128:53                     9        9        9      810     1320
+${st(`TCP  ${L.kubernetes}:443`, 3, 40, 38, 4400, 19000)}
+${st(`  -> ${L.apiserver}`, 3, 40, 38, 4400, 19000)}
+${st(`TCP  ${L.dns}:53`, 0, 0, 0, 0, 0)}
+${st(`  -> ${L.dnsPods[0]}:53`, 0, 0, 0, 0, 0)}
+${st(`  -> ${L.dnsPods[1]}:53`, 0, 0, 0, 0, 0)}
+${st(`TCP  ${L.dns}:9153`, 0, 0, 0, 0, 0)}
+${st(`  -> ${L.dnsPods[0]}:9153`, 0, 0, 0, 0, 0)}
+${st(`  -> ${L.dnsPods[1]}:9153`, 0, 0, 0, 0, 0)}
+${st(`TCP  ${L.webNodePort}:80`, 0, 0, 0, 0, 0)}
+${st(`  -> ${L.webPods[0]}:8080`, 0, 0, 0, 0, 0)}
+${st(`  -> ${L.webPods[1]}:8080`, 0, 0, 0, 0, 0)}
+${st(`TCP  ${L.web}:80`, 4, 26, 22, 1730, 4410)}
+${st(`  -> ${L.webPods[0]}:8080`, 3, 20, 17, 1330, 3390)}
+${st(`  -> ${L.webPods[1]}:8080`, 1, 6, 5, 400, 1020)}
+${st(`TCP  ${L.node}:30080`, 0, 0, 0, 0, 0)}
+${st(`  -> ${L.webPods[0]}:8080`, 0, 0, 0, 0, 0)}
+${st(`  -> ${L.webPods[1]}:8080`, 0, 0, 0, 0, 0)}
+${st(`UDP  ${L.dns}:53`, 21, 21, 21, 1900, 3100)}
+${st(`  -> ${L.dnsPods[0]}:53`, 12, 12, 12, 1090, 1780)}
+${st(`  -> ${L.dnsPods[1]}:53`, 9, 9, 9, 810, 1320)}
 `
 
 /** HAND-WRITTEN `ipset list` (the sets kube-proxy's ipvs proxier fills; headers as ipset 7 prints them). */
@@ -146,12 +170,12 @@ Size in memory: 536
 References: 3
 Number of entries: 6
 Members:
-10.96.0.10,tcp:53
-10.96.0.10,udp:53
-10.96.0.10,tcp:9153
-10.96.0.1,tcp:443
-10.96.175.235,tcp:80
-10.96.202.43,tcp:80
+${L.dns},tcp:53
+${L.dns},udp:53
+${L.dns},tcp:9153
+${L.kubernetes},tcp:443
+${L.webNodePort},tcp:80
+${L.web},tcp:80
 
 Name: KUBE-LOOP-BACK
 Type: hash:ip,port,ip
@@ -161,8 +185,8 @@ Size in memory: 360
 References: 1
 Number of entries: 2
 Members:
-10.244.0.15,tcp:8080,10.244.0.15
-10.244.0.129,tcp:8080,10.244.0.129
+${L.webPods[0]},tcp:8080,${L.webPods[0]}
+${L.webPods[1]},tcp:8080,${L.webPods[1]}
 
 Name: KUBE-NODE-PORT-TCP
 Type: bitmap:port

@@ -5,16 +5,21 @@ import { inspect } from 'node:util'
 import { svcRules, SvcRulesError, listingCommands, type SvcRules } from '../../../src/net/svc/index.ts'
 import { KubeError, type EndpointSlice, type Service } from '../../../src/kube/index.ts'
 import { fakeSession, fx, IPTABLES_IN_NFT_MODE, labService, labSlices, type Answer } from './fake.ts'
-import { IPSET_LIST, IPVS_NAT, IPVSADM_LN, IPVSADM_STATS } from './samples.ts'
+import { IPSET_LIST, IPVS_LAB, IPVS_NAT, IPVSADM_LN, IPVSADM_STATS } from './samples.ts'
+import { clusterIP, countersOf, LAB_NODES, LAB_SERVICES, nodeIP, nodeOfSave, nodeWithIP, sliceEndpointsOf, staleRulesChange } from './lab.ts'
 import { installPresenters } from '../../../src/render/presenters.ts'
 
 installPresenters() // results print as tables, as in the shell
 
-const ALL = ['shop/web', 'shop/web-nodeport', 'kube-system/kube-dns', 'default/kubernetes']
+const ALL = LAB_SERVICES
 const services = ALL.map(labService)
 const slicesOf = (file: string) => ALL.flatMap((k) => labSlices(file, k))
 const NO_TABLE: Answer = { exitCode: 1, stderr: 'Error: No such file or directory\nlist table ip kube-proxy\n              ^^^^^^^^^^\n' }
 const iptablesMode = (save = fx('iptables-save-nat-counters.txt')): Record<string, Answer> => ({ 'iptables-save -c': save, 'nft -j list table ip kube-proxy': NO_TABLE })
+/** The lab's nodes, as the cluster lists them: svcRules must be told which node's rules to read. */
+const nodes = LAB_NODES
+const COUNTED = nodeOfSave('iptables-save-nat-counters.txt')
+const STALE = nodeOfSave('iptables-save-stale.txt')
 
 async function rejects(p: Promise<unknown>, check: (e: any) => boolean, what: string): Promise<void> {
   let err: unknown
@@ -28,48 +33,53 @@ async function rejects(p: Promise<unknown>, check: (e: any) => boolean, what: st
 }
 
 test('iptables mode (capture with -c): shop/web is ok; the argv run on the node are exactly the two listings', async () => {
-  const { session, calls, nodesAsked } = fakeSession({ services, slices: slicesOf('kubectl-endpointslices.json'), answers: iptablesMode() })
-  const r = await svcRules(session, 'shop/web')
-  assert.equal([r.status, r.mode, r.backend, r.node, r.service], ['ok', 'iptables', 'nf_tables', 'lab-1', 'shop/web'])
+  const { session, calls, nodesAsked } = fakeSession({ services, slices: slicesOf('kubectl-endpointslices.json'), answers: iptablesMode(), nodes })
+  const r = await svcRules(session, 'shop/web', { node: COUNTED })
+  assert.equal([r.status, r.mode, r.backend, r.node, r.service], ['ok', 'iptables', 'nf_tables', COUNTED, 'shop/web'])
   assert.equal(calls, [listingCommands(4).iptablesSave, listingCommands(4).nft])
   assert.equal(calls, [['iptables-save', '-c'], ['nft', '-j', 'list', 'table', 'ip', 'kube-proxy']])
   assert.equal(r.commands, ['iptables-save -c', 'nft -j list table ip kube-proxy'])
-  assert.equal(nodesAsked, ['lab-1'])
-  assert.is(r.verdict, 'ok: shop/web on lab-1 (iptables, nf_tables backend): 1 port, 2 endpoints on 2 addresses, the rules match the EndpointSlices')
+  assert.equal(nodesAsked, [COUNTED])
+  assert.is(r.verdict, `ok: shop/web on ${COUNTED} (iptables, nf_tables backend): 1 port, 2 endpoints on 2 addresses, the rules match the EndpointSlices`)
   assert.is(r.hint, undefined)
-  assert.equal(r.ports[0].endpoints.map((e) => [e.ip, e.port, e.probability]), [['10.244.0.129', 8080, 0.5], ['10.244.0.15', 8080, 0.5]])
+  assert.equal(r.ports[0].endpoints.map((e) => [`${e.ip}:${e.port}`, e.probability]), sliceEndpointsOf('kubectl-endpointslices.json', 'shop/web').map((e) => [e.at, 0.5]))
 })
 
-test('every lab Service in sync: web-nodeport NodePort 30080, kube-dns udp+tcp+metrics, kubernetes', async () => {
-  const { session } = fakeSession({ services, slices: slicesOf('kubectl-endpointslices.json'), answers: iptablesMode() })
-  const np = await svcRules(session, 'shop/web-nodeport')
-  assert.equal(np.ports[0].frontends.map((f) => `${f.kind} ${f.ip}:${f.port}`), ['ClusterIP 10.96.175.235:80', 'NodePort 10.99.0.1:30080'])
-  const dns = await svcRules(session, 'kube-system/kube-dns')
+test('every lab Service in sync: web-nodeport NodePort 30080, kube-dns udp+tcp+metrics, kubernetes, web-local', async () => {
+  const { session } = fakeSession({ services, slices: slicesOf('kubectl-endpointslices.json'), answers: iptablesMode(), nodes })
+  const np = await svcRules(session, 'shop/web-nodeport', { node: COUNTED })
+  assert.equal(np.ports[0].frontends.map((f) => `${f.kind} ${f.ip}:${f.port}`), [`ClusterIP ${clusterIP('shop/web-nodeport')}:80`, `NodePort ${nodeIP(COUNTED)}:30080`])
+  const dns = await svcRules(session, 'kube-system/kube-dns', { node: COUNTED })
   assert.equal(dns.ports.map((p) => `${p.name} ${p.port}/${p.protocol}`), ['dns 53/UDP', 'dns-tcp 53/TCP', 'metrics 9153/TCP'])
-  assert.equal(dns.ports[0].frontends[0].counters, { packets: 20, bytes: 1798 })
-  const k = await svcRules(session, 'default/kubernetes')
-  assert.equal([np.status, dns.status, k.status], ['ok', 'ok', 'ok'])
-  assert.match(dns.verdict, '3 ports, 6 endpoints on 2 addresses')
+  assert.equal(dns.ports[0].frontends[0].counters, countersOf('iptables-save-nat-counters.txt', '-A KUBE-SERVICES ', '"kube-system/kube-dns:dns cluster IP"'))
+  const pods = sliceEndpointsOf('kubectl-endpointslices.json', 'kube-system/kube-dns', 'dns').length
+  assert.match(dns.verdict, `3 ports, ${3 * pods} endpoints on ${pods} addresses`)
+  for (const key of ALL) {
+    const r = await svcRules(session, key, { node: COUNTED })
+    assert.is(r.status, 'ok', r.verdict)
+  }
 })
 
-test('stale-rules fault: mismatch naming the stale 10.244.0.129:8080 and the missing 10.244.0.133:8080, with a hint', async () => {
-  const { session } = fakeSession({ services, slices: slicesOf('kubectl-endpointslices-stale.json'), answers: iptablesMode(fx('iptables-save-stale.txt')) })
-  const r = await svcRules(session, 'shop/web')
+test('stale-rules fault: mismatch naming the deleted pod\'s stale endpoint and the missing replacement, with a hint', async () => {
+  const { session } = fakeSession({ services, slices: slicesOf('kubectl-endpointslices-stale.json'), answers: iptablesMode(fx('iptables-save-stale.txt')), nodes })
+  const r = await svcRules(session, 'shop/web', { node: STALE })
+  const { deleted, added } = staleRulesChange()
   assert.is(r.status, 'mismatch')
-  assert.equal(r.comparison.stale.map((e) => `${e.ip}:${e.targetPort}`), ['10.244.0.129:8080'])
-  assert.equal(r.comparison.missing.map((e) => `${e.ip}:${e.targetPort}`), ['10.244.0.133:8080'])
-  assert.is(r.verdict, 'mismatch: shop/web on lab-1 (iptables, nf_tables backend): stale http 10.244.0.129:8080 (in the rules, in no EndpointSlice); missing http 10.244.0.133:8080 pod shop/web-577d9d8996-jtfqq (usable in the slices, no rule)')
-  assert.match(r.hint!, /kube-proxy on lab-1 has not applied/)
+  assert.equal(r.comparison.stale.map((e) => `${e.ip}:${e.targetPort}`), [deleted.at])
+  assert.equal(r.comparison.missing.map((e) => `${e.ip}:${e.targetPort}`), [added.at])
+  assert.is(r.verdict, `mismatch: shop/web on ${STALE} (iptables, nf_tables backend): stale http ${deleted.at} (in the rules, in no EndpointSlice); missing http ${added.at} pod ${added.pod} (usable in the slices, no rule)`)
+  assert.match(r.hint!, `kube-proxy on ${STALE} has not applied`)
   assert.not.match(r.verdict, '\n')
 })
 
 test('nftables mode: iptables has no kube-proxy rules (nor the legacy backend), the kube-proxy table does', async () => {
   const answers = { 'iptables-save -c': IPTABLES_IN_NFT_MODE, 'iptables-legacy-save -c': '', 'nft -j list table ip kube-proxy': fx('nft-kube-proxy.json') }
-  const { session, calls } = fakeSession({ services, slices: slicesOf('kubectl-endpointslices-stale.json'), answers })
-  const r = await svcRules(session, 'shop/web-nodeport')
+  const node = nodeWithIP(JSON.parse(fx('nft-kube-proxy.json')).nftables.find((o: any) => o.set?.name === 'nodeport-ips').set.elem[0])
+  const { session, calls } = fakeSession({ services, slices: slicesOf('kubectl-endpointslices-stale.json'), answers, nodes })
+  const r = await svcRules(session, 'shop/web-nodeport', { node })
   assert.equal([r.status, r.mode, r.backend], ['ok', 'nftables', undefined])
   assert.equal(calls.map((c) => c.join(' ')), ['iptables-save -c', 'nft -j list table ip kube-proxy', 'iptables-legacy-save -c'])
-  assert.equal(r.ports[0].frontends.map((f) => [f.kind, f.ip, f.port, f.path.length]), [['ClusterIP', '10.96.175.235', 80, 2], ['NodePort', '10.99.0.1', 30080, 3]])
+  assert.equal(r.ports[0].frontends.map((f) => [f.kind, f.ip, f.port, f.path.length]), [['ClusterIP', clusterIP('shop/web-nodeport'), 80, 2], ['NodePort', nodeIP(node), 30080, 3]])
   assert.equal(r.warnings, [])
 })
 
@@ -85,9 +95,9 @@ test('ipvs mode (hand-written ipvsadm/ipset/nat samples, see samples.ts): detect
   const answers = { 'iptables-save -c': IPVS_NAT, 'nft -j list table ip kube-proxy': NO_TABLE, 'ipvsadm -Ln': IPVSADM_LN, 'ipvsadm -Ln --stats --exact': IPVSADM_STATS, 'ipset list': IPSET_LIST }
   const { session, calls } = fakeSession({ services, slices: slicesOf('kubectl-endpointslices.json'), answers })
   const r = await svcRules(session, 'shop/web-nodeport')
-  assert.equal([r.status, r.mode], ['ok', 'ipvs'])
+  assert.equal([r.status, r.mode], ['ok', 'ipvs'], r.verdict)
   assert.equal(calls.slice(2).map((c) => c.join(' ')), ['ipvsadm -Ln', 'ipvsadm -Ln --stats --exact', 'ipset list'])
-  assert.equal(r.ports[0].frontends.map((f) => `${f.kind} ${f.ip}:${f.port} ${f.masquerade}`), ['ClusterIP 10.96.175.235:80 if src not in 10.244.0.0/16', 'NodePort 10.99.0.1:30080 always'])
+  assert.equal(r.ports[0].frontends.map((f) => `${f.kind} ${f.ip}:${f.port} ${f.masquerade}`), [`ClusterIP ${IPVS_LAB.webNodePort}:80 if src not in 10.244.0.0/16`, `NodePort ${IPVS_LAB.node}:30080 always`])
   const noIpset = fakeSession({ services, slices: slicesOf('kubectl-endpointslices.json'), answers: { ...answers, 'ipset list': { exitCode: 127, stderr: 'not found' } } })
   const r2 = await svcRules(noIpset.session, 'shop/web')
   assert.equal([r2.status, r2.warnings.length], ['ok', 1])
@@ -169,12 +179,13 @@ test('not proxied: headless and ExternalName Services run nothing on the node', 
 })
 
 test('the result prints as tables in the REPL and stays plain data for JSON', async () => {
-  const { session } = fakeSession({ services, slices: slicesOf('kubectl-endpointslices-stale.json'), answers: iptablesMode(fx('iptables-save-stale.txt')) })
-  const r: SvcRules = await svcRules(session, 'shop/web')
+  const { session } = fakeSession({ services, slices: slicesOf('kubectl-endpointslices-stale.json'), answers: iptablesMode(fx('iptables-save-stale.txt')), nodes })
+  const r: SvcRules = await svcRules(session, 'shop/web', { node: STALE })
   const text = inspect(r, { colors: false })
-  assert.match(text, /^shop\/web on lab-1: kube-proxy iptables \(nf_tables backend\)\n/)
-  assert.match(text, /10\.244\.0\.129:8080 +50\.0% +yes +STALE/)
-  assert.match(text, /10\.244\.0\.133:8080 +MISSING \(shop\/web-577d9d8996-jtfqq\)/)
+  const { deleted, added } = staleRulesChange()
+  assert.ok(text.startsWith(`shop/web on ${STALE}: kube-proxy iptables (nf_tables backend)\n`), text)
+  assert.match(text, new RegExp(`${deleted.at.replaceAll('.', '\\.')} +50\\.0% +yes +STALE`))
+  assert.match(text, new RegExp(`${added.at.replaceAll('.', '\\.')} +MISSING \\(${added.pod}\\)`))
   assert.ok(text.includes(r.verdict))
   const json = JSON.parse(JSON.stringify(r))
   assert.equal(Object.keys(json).sort(), ['backend', 'commands', 'comparison', 'hint', 'mode', 'node', 'ports', 'service', 'status', 'verdict', 'warnings'])
