@@ -1,5 +1,7 @@
 // iptables mode: parses iptables-save (with or without -c) and extracts one Service's kube-proxy chains.
+import { assignClients } from './clients.ts'
 import { SvcRulesError } from './errors.ts'
+import { iptClientRoutes } from './iptclass.ts'
 import { distinctEndpoints, frontendKindOf, hostAddress, joinMasq, normProtocol, servicePortName, splitHostPort } from './spec.ts'
 import type { Counters, SvcChain, SvcEndpoint, SvcFrontend, SvcPortRules, SvcSpec } from './types.ts'
 import { received } from '../../errors.ts'
@@ -188,7 +190,7 @@ export function hasIpvsProxyRules(dump: IptablesDump): boolean {
 /** Splits a kube-proxy comment "ns/name:port cluster IP" into the service port name and the remark. */
 export function splitComment(comment: string | undefined): { spn: string; remark: string } | undefined {
   if (!comment) return undefined
-  const m = /^([^\s/]+\/[^\s:]+:[^\s]*)(?:\s+(.*))?$/.exec(comment)
+  const m = /^([^\s/]+\/[^\s:]+(?::[^\s]*)?)(?:\s+(.*))?$/.exec(comment)
   return m ? { spn: m[1], remark: m[2] ?? '' } : undefined
 }
 
@@ -221,7 +223,8 @@ export function iptablesSvcRules(dump: IptablesDump, spec: SvcSpec): SvcPortRule
 
   return spec.ports.map((port): SvcPortRules => {
     const spn = servicePortName(spec, port.name)
-    const mine = (r: IptRule) => splitComment(r.comment)?.spn === spn
+    // an unnamed port reads "ns/name" (very old kube-proxy wrote "ns/name:")
+    const mine = (r: IptRule) => splitComment(r.comment)?.spn === spn || (port.name === '' && splitComment(r.comment)?.spn === `${spn}:`)
     const frontends: SvcFrontend[] = []
     const chains = new Map<string, SvcChain>()
     const mk = (kind: SvcFrontend['kind'], ip: string, r: IptRule, entry: string, action: SvcFrontend['action'] = 'forward'): SvcFrontend => ({
@@ -254,6 +257,7 @@ export function iptablesSvcRules(dump: IptablesDump, spec: SvcSpec): SvcPortRule
         entries.push({ fe, r })
       }
     }
+    const entryRule = new Map(entries.map(({ fe, r }) => [fe, r]))
     for (const { fe, r } of entries) {
       const masq: string[] = []
       // older kube-proxy marks for masquerade in the entry chain itself
@@ -279,6 +283,11 @@ export function iptablesSvcRules(dump: IptablesDump, spec: SvcSpec): SvcPortRule
         }
       }
     }
+    assignClients(frontends, (fe, block) => {
+      const entry = rulesOf(nat, fe.path[0])
+      const upTo = entry.indexOf(entryRule.get(fe)!)
+      return iptClientRoutes(nat, filter, fe, entry.slice(0, upTo + 1).filter(mine), chains, block)
+    })
     const chainList = [...chains.values()]
     return { ...port, frontends, chains: chainList, endpoints: distinctEndpoints(chainList) }
   })
@@ -296,7 +305,8 @@ function walk(nat: Map<string, IptChain>, start: string, fe: SvcFrontend, masq: 
       fe.notes.push(`chain ${name} is referenced but does not exist`)
       continue
     }
-    const isSvc = /^KUBE-SV[CL]-/.test(name)
+    // older kube-proxy (before 1.24) picks the local endpoints in KUBE-XLB- itself
+    const isSvc = /^KUBE-SV[CL]-/.test(name) || (name.startsWith('KUBE-XLB-') && chain.rules.some((r) => r.target?.startsWith('KUBE-SEP-')))
     if (isSvc && !chains.has(name)) chains.set(name, endpointChain(nat, chain, proto, spec))
     for (const r of chain.rules) {
       const t = r.target
@@ -315,9 +325,9 @@ function walk(nat: Map<string, IptChain>, start: string, fe: SvcFrontend, masq: 
   }
 }
 
-/** A KUBE-SVC-/KUBE-SVL- chain with its endpoints and their effective probabilities. */
+/** A KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain with its endpoints and their effective probabilities. */
 function endpointChain(nat: Map<string, IptChain>, chain: IptChain, proto: SvcEndpoint['protocol'], spec: SvcSpec): SvcChain {
-  const out: SvcChain = { name: chain.name, kind: chain.name.startsWith('KUBE-SVL-') ? 'local' : 'cluster', family: spec.family, endpoints: [], notes: [] }
+  const out: SvcChain = { name: chain.name, kind: /^KUBE-(SVL|XLB)-/.test(chain.name) ? 'local' : 'cluster', family: spec.family, endpoints: [], notes: [] }
   const affinity = new Map<string, number>()
   let remaining = 1
   for (const r of chain.rules) {

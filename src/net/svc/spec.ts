@@ -31,9 +31,9 @@ export function normProtocol(p: unknown): Protocol {
   return 'TCP'
 }
 
-/** "ns/name:port" as kube-proxy writes it in iptables comments and nft element comments. */
+/** "ns/name:port" as kube-proxy writes it in iptables comments and nft element comments ("ns/name" for an unnamed port). */
 export function servicePortName(spec: Pick<SvcSpec, 'namespace' | 'name'>, portName: string): string {
-  return `${spec.namespace}/${spec.name}:${portName}`
+  return portName ? `${spec.namespace}/${spec.name}:${portName}` : `${spec.namespace}/${spec.name}`
 }
 
 /** The IP families the Service has ClusterIPs in (IPv4 when it says nothing). */
