@@ -79,6 +79,8 @@ interface State {
 
 const MAX_DEPTH = 12
 const MAX_STATES = 32
+/** Rule visits per class: kube-proxy's chains need a few dozen; a crafted rule graph with many paths stops here. */
+const MAX_STEPS = 1000
 
 /** Masquerade conditions a class meets in a chain's leading mark-for-masquerade rules (an endpoint chain's own). */
 function masqIn(g: ClassGraph, chain: string, client: ClientClass): string[] {
@@ -109,12 +111,13 @@ function finish(route: SvcClientRoute, s: State, masq: string[]): SvcClientRoute
 }
 
 /** Follows `rules` (in `chain`) for one class: the routes that end in a verdict, and the states that fall off the end. */
-function walk(g: ClassGraph, chain: string, rules: ClassRule[], client: ClientClass, start: State, stack: string[]): { done: SvcClientRoute[]; fell: State[] } {
+function walk(g: ClassGraph, chain: string, rules: ClassRule[], client: ClientClass, start: State, stack: string[], budget: { steps: number }): { done: SvcClientRoute[]; fell: State[] } {
   const done: SvcClientRoute[] = []
   const fell: State[] = []
   let live: State[] = [start]
   for (const r of rules) {
     if (!live.length) break
+    if ((budget.steps -= live.length) < 0) break
     if (!r.applies || r.verdict.kind === 'none') continue
     const next: State[] = []
     for (const s of live) {
@@ -141,7 +144,7 @@ function walk(g: ClassGraph, chain: string, rules: ClassRule[], client: ClientCl
           next.push(taken) // a missing chain (or a loop) returns at once, as iptables does for an empty chain
           continue
         }
-        const inner = walk(g, v.name, sub, client, taken, [...stack, chain])
+        const inner = walk(g, v.name, sub, client, taken, [...stack, chain], budget)
         done.push(...inner.done)
         if (v.goto) fell.push(...inner.fell)
         else next.push(...inner.fell)
@@ -161,7 +164,7 @@ function walk(g: ClassGraph, chain: string, rules: ClassRule[], client: ClientCl
 export function classRoutes(g: ClassGraph, entryChain: string, entry: ClassRule[], fallthrough: Fallthrough): SvcClientRoute[] {
   const out: SvcClientRoute[] = []
   for (const client of CLIENT_CLASSES) {
-    const { done, fell } = walk(g, entryChain, entry, client, { when: [], masq: [], match: [] }, [])
+    const { done, fell } = walk(g, entryChain, entry, client, { when: [], masq: [], match: [] }, [], { steps: MAX_STEPS })
     const routes = [...done]
     for (const s of fell) {
       const f = fallthrough(client)

@@ -1,7 +1,7 @@
 // Rules vs EndpointSlices: what kube-proxy should have programmed on the node, and what it did.
 import type { EndpointSlice } from '../../kube/types.ts'
 import { catches } from './clients.ts'
-import { hostPort, normProtocol } from './spec.ts'
+import { canonicalIP, hostPort, normProtocol } from './spec.ts'
 import type { ClientClass, Family, RuleEndpoint, SliceEndpoint, SvcComparison, SvcPortRules, SvcSpec } from './types.ts'
 
 /**
@@ -16,7 +16,7 @@ export function sliceEndpoints(slices: readonly EndpointSlice[]): SliceEndpoint[
     for (const p of s.ports ?? []) {
       if (typeof p.port !== 'number') continue
       for (const e of s.endpoints ?? []) {
-        const ip = e.addresses?.[0]
+        const ip = typeof e.addresses?.[0] === 'string' && e.addresses[0] ? canonicalIP(e.addresses[0]) : undefined
         if (!ip) continue
         const ready = e.conditions?.ready !== false
         const ep: SliceEndpoint = {

@@ -8,7 +8,7 @@ import { clientSummary } from './clients.ts'
 import { collectRules, type Collected } from './collect.ts'
 import { compareSvcRules } from './compare.ts'
 import { SvcRulesError } from './errors.ts'
-import { hostPort, notProxiedReason, serviceFamilies, svcSpec } from './spec.ts'
+import { addressSpellingNotes, hostPort, notProxiedReason, serviceFamilies, svcSpec } from './spec.ts'
 import { SVC_RULES, type SvcComparison, type SvcPortRules, type SvcRules, type SvcStatus } from './types.ts'
 
 export type * from './types.ts'
@@ -18,7 +18,7 @@ export { parseNftJson, nftSvcRules, hasNftProxyRules, nftChainName, type NftTabl
 export { parseIpvsadm, parseIpvsadmStats, parseIpsetList, ipvsSvcRules, type IpvsService, type IpvsStats, type Ipset } from './ipvs.ts'
 export { compareSvcRules, sliceEndpoints, expectedEndpoints } from './compare.ts'
 export { collectRules, listingCommands, type Collected } from './collect.ts'
-export { svcSpec, serviceFamilies } from './spec.ts'
+export { svcSpec, serviceFamilies, canonicalIP } from './spec.ts'
 export { CLIENT_CLASSES, clientSummary, classesDiffer } from './clients.ts'
 
 /** Options of svcRules. */
@@ -105,7 +105,7 @@ export function buildSvcRules(service: Service, slices: readonly EndpointSlice[]
   const specs = serviceFamilies(service).map((f) => svcSpec(service, f))
   const comparison = compareSvcRules(c.ports, specs, slices, node)
   const how = `${c.mode}${c.backend ? `, ${c.backend} backend` : ''}`
-  const base = { service: key, node, mode: c.mode, backend: c.backend, ports: c.ports, comparison, warnings: c.warnings, commands: c.commands }
+  const base = { service: key, node, mode: c.mode, backend: c.backend, ports: c.ports, comparison, warnings: [...addressSpellingNotes(service), ...c.warnings], commands: c.commands }
   const anyRules = c.ports.some((p) => p.frontends.length > 0 || p.endpoints.length > 0)
   const ep = (e: { ip: string; targetPort: number; portName: string }) => `${e.portName ? `${e.portName} ` : ''}${hostPort(e.ip, e.targetPort)}`
   let status: SvcStatus

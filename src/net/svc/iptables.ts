@@ -2,6 +2,7 @@
 import { assignClients } from './clients.ts'
 import { SvcRulesError } from './errors.ts'
 import { iptClientRoutes } from './iptclass.ts'
+import { restoreInputFromLog } from './restorelog.ts'
 import { distinctEndpoints, frontendKindOf, hostAddress, joinMasq, normProtocol, servicePortName, splitHostPort } from './spec.ts'
 import type { Counters, SvcChain, SvcEndpoint, SvcFrontend, SvcPortRules, SvcSpec } from './types.ts'
 import { received } from '../../errors.ts'
@@ -40,6 +41,10 @@ export interface IptablesDump {
   backend?: 'nf_tables' | 'legacy'
   version?: string
   tables: Record<string, Map<string, IptChain>>
+  /** Chains the input deleted (`-X CHAIN` in kube-proxy's restore input), per table. */
+  deleted?: Record<string, string[]>
+  /** The input was a kube-proxy log: how many "Restoring iptables" entries it held. */
+  fromLog?: number
 }
 
 /** Options that take no value. */
@@ -106,10 +111,18 @@ export function parseOptions(words: { word: string; quoted: boolean }[]): IptOpt
 
 const COUNTERS = /^\[(\d+):(\d+)\]\s*/
 
-/** Parses iptables-save / ip6tables-save output, with or without -c counters. */
+/**
+ * Parses iptables-save / ip6tables-save output, with or without -c counters, and iptables-restore input as kube-proxy
+ * writes it (`-X`/`-F`/`-N CHAIN` lines; a `:CHAIN` line flushes the chain), also pasted from its -v=9 log.
+ */
 export function parseIptablesSave(text: string): IptablesDump {
   if (typeof text !== 'string') throw new SvcRulesError('parse', `parseIptablesSave: expected the output of iptables-save as a string, received ${received(text)}`)
   const dump: IptablesDump = { tables: {} }
+  const logged = restoreInputFromLog(text)
+  if (logged !== undefined) {
+    dump.fromLog = (text.match(/Restoring iptables/g) ?? []).length
+    text = logged
+  }
   let table: Map<string, IptChain> | undefined
   let tableName = ''
   text.split('\n').forEach((raw, n) => {
@@ -138,6 +151,7 @@ export function parseIptablesSave(text: string): IptablesDump {
       if (!m) throw new SvcRulesError('parse', `iptables-save line ${n + 1}: bad chain line ${JSON.stringify(line)}`)
       const c = table.get(m[1]) ?? { name: m[1], policy: m[2], rules: [] }
       c.policy = m[2]
+      c.rules = [] // restore semantics: declaring a chain flushes it (iptables-save declares every chain before its rules)
       if (m[3] !== undefined) c.counters = { packets: Number(m[3]), bytes: Number(m[4]) }
       table.set(m[1], c)
       return
@@ -150,7 +164,17 @@ export function parseIptablesSave(text: string): IptablesDump {
       body = body.slice(cm[0].length)
     }
     const words = tokenizeRule(body)
-    if (words[0]?.word !== '-A' || !words[1]) throw new SvcRulesError('parse', `iptables-save line ${n + 1}: expected "-A CHAIN …", got ${JSON.stringify(line.slice(0, 120))}`)
+    const verb = words[0]?.word
+    if ((verb === '-X' || verb === '-F' || verb === '-N') && words[1] && words.length === 2) {
+      const name = words[1].word
+      if (verb === '-X') {
+        table.delete(name)
+        ;((dump.deleted ??= {})[tableName] ??= []).push(name)
+      } else if (verb === '-F') table.get(name)?.rules.splice(0)
+      else if (!table.has(name)) table.set(name, { name, policy: '-', rules: [] })
+      return
+    }
+    if (words[0]?.word !== '-A' || !words[1]) throw new SvcRulesError('parse', `iptables-save line ${n + 1}: expected "-A CHAIN …" (or -X/-F/-N CHAIN), got ${JSON.stringify(line.slice(0, 120))}`)
     const chainName = words[1].word
     const options = parseOptions(words.slice(2))
     const rule: IptRule = { table: tableName, chain: chainName, text: body, counters, options }

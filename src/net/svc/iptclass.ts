@@ -79,8 +79,9 @@ export function iptFallthrough(filter: ClassIptTable, block: SvcFrontend | undef
  * masquerade marks, then the jump), `chains` the endpoint chains iptables.ts extracted.
  */
 export function iptClientRoutes(nat: ClassIptTable, filter: ClassIptTable, fe: SvcFrontend, entry: ClassIptRule[], chains: Map<string, SvcChain>, block: SvcFrontend | undefined): SvcClientRoute[] {
+  const seen = new Map<string, ClassRule[] | undefined>()
   const g: ClassGraph = {
-    rules: (c) => nat.get(c)?.rules.map((r) => classRule(r, c, fe)),
+    rules: (c) => (seen.has(c) ? seen.get(c) : seen.set(c, nat.get(c)?.rules.map((r) => classRule(r, c, fe))).get(c)),
     endpoints: (c) => {
       const ch = chains.get(c)
       return ch && { scope: ch.kind, endpoints: ch.endpoints.map((e) => ({ ip: e.ip, port: e.port })) }

@@ -99,8 +99,9 @@ export function nftFallthrough(t: ClassNftTable, block: SvcFrontend | undefined)
  */
 export function nftClientRoutes(t: ClassNftTable, fe: SvcFrontend, target: string, firewall: string | undefined, chains: Map<string, SvcChain>, block: SvcFrontend | undefined, text: (e: unknown) => string): SvcClientRoute[] {
   const rule = (r: ClassNftRule, c: string): ClassRule => ({ applies: applies(r, fe), conds: conds(r, c, text), verdict: verdict(r), label: `${c}: ${r.comment ?? r.text}` })
+  const seen = new Map<string, ClassRule[] | undefined>()
   const g: ClassGraph = {
-    rules: (c) => t.chains.get(c)?.map((r) => rule(r, c)),
+    rules: (c) => (seen.has(c) ? seen.get(c) : seen.set(c, t.chains.get(c)?.map((r) => rule(r, c))).get(c)),
     endpoints: (c) => {
       const ch = chains.get(c)
       return ch && { scope: ch.kind, endpoints: ch.endpoints.map((e) => ({ ip: e.ip, port: e.port })) }
