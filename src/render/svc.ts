@@ -1,5 +1,6 @@
 // svcRules as text: a frontends table, an endpoints table (with the comparison's state) and the verdict (pure).
-import type { ClientClass, SvcFrontend, SvcRules } from '../net/svc/types.ts'
+import { classesDiffer } from '../net/svc/clients.ts'
+import type { ClientClass, SvcRules } from '../net/svc/types.ts'
 import { paint, renderTable, type Cell, type Rows, type Style } from './table.ts'
 
 const addr = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`)
@@ -53,7 +54,6 @@ export function svcEndpointRows(r: SvcRules): Rows {
 }
 
 const WHO: Record<ClientClass, string> = { pod: 'pods', node: 'the node', external: 'outside clients' }
-const differ = (f: SvcFrontend) => new Set((f.clients ?? []).map((c) => JSON.stringify([c.when, c.action, c.chain, c.endpoints]))).size > 1
 const shortList = (eps: { ip: string; port: number }[]) => (eps.length > 4 ? `${eps.slice(0, 3).map((e) => addr(e.ip, e.port)).join(', ')}, +${eps.length - 3} more` : eps.map((e) => addr(e.ip, e.port)).join(', '))
 
 /**
@@ -64,7 +64,7 @@ export function svcClientRows(r: SvcRules): Rows {
   const rows: Cell[][] = []
   for (const p of r.ports) {
     let first = true
-    for (const f of p.frontends.filter((x) => x.action === 'forward' && differ(x))) {
+    for (const f of p.frontends.filter((x) => x.action === 'forward' && classesDiffer(x))) {
       ;(f.clients ?? []).forEach((c, i) => {
         const who = `${WHO[c.client]}${c.match ? ` (${c.match})` : ''}${c.when ? `, ${c.when}` : ''}`
         const action: Cell = c.action === 'forward' ? `forward${c.scope ? ` (${c.scope})` : ''}` : { text: c.action.toUpperCase(), style: 'yellow' }
