@@ -10,6 +10,7 @@ import { svcSpec } from '../../../src/net/svc/spec.ts'
 import type { EndpointSlice, Service } from '../../../src/kube/index.ts'
 import type { SvcFrontend, SvcPortRules } from '../../../src/net/svc/types.ts'
 import { fx, handwritten, localService, localSlices } from './fake.ts'
+import { LB_IPTABLES, LB_SERVICES } from './samples.ts'
 
 type Mode = 'iptables' | 'nftables'
 const rules = (mode: Mode, node: string, svc: Service, edit = (t: string) => t): SvcPortRules[] =>
@@ -160,6 +161,18 @@ test('KUBE-XLB against slices: consistent as written; a db pod on node-a that XL
   assert.ok(check(XLB_SERVICES[0], web).ok)
   assert.ok(check(XLB_SERVICES[1], db('node-b')).ok)
   assert.equal(check(XLB_SERVICES[1], db('node-a')).clientIssues, ['(unnamed) 5432/TCP: NodePort 30200, outside clients: dropped (KUBE-XLB-WE7WCVBRZ3LVHSZQ: ns1/db-local has no local endpoints) although node-a has the usable local endpoint 10.244.2.9:5432'])
+})
+
+test('loadBalancerSourceRanges (hand-written LB_IPTABLES, ns5/svc5): every class splits on the range, the rest meets KUBE-PROXY-FIREWALL', () => {
+  const ports = iptablesSvcRules(parseIptablesSave(LB_IPTABLES), svcSpec(LB_SERVICES[1], 4))
+  const lb = ports[0].frontends.find((f) => f.kind === 'LoadBalancer' && f.action === 'forward')!
+  const drop = 'filter KUBE-PROXY-FIREWALL: traffic not accepted by KUBE-FW-NUKIZ6OKUXPJNT4C'
+  assert.equal(lb.clients!.map((r) => [r.client, r.when, r.action, r.action === 'forward' ? r.chain : r.via]), ['pod', 'node', 'external'].flatMap((c) => [
+    [c, 'src in 203.0.113.0/25', 'forward', 'KUBE-SVC-NUKIZ6OKUXPJNT4C'],
+    [c, 'src not in 203.0.113.0/25', 'drop', drop],
+  ]))
+  const c = compareSvcRules(ports, [svcSpec(LB_SERVICES[1], 4)], [{ metadata: { name: 's', namespace: 'ns5', labels: { 'kubernetes.io/service-name': 'svc5' } }, addressType: 'IPv4', endpoints: [{ addresses: ['10.180.0.3'], nodeName: 'lab-1', conditions: { ready: true } }], ports: [{ name: 'p80', port: 80, protocol: 'TCP' }] }], 'lab-1')
+  assert.equal(c.clientIssues, [], 'refusing sources outside the ranges is by design')
 })
 
 test.run()
