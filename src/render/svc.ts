@@ -1,5 +1,6 @@
 // svcRules as text: a frontends table, an endpoints table (with the comparison's state) and the verdict (pure).
-import type { SvcRules } from '../net/svc/types.ts'
+import { classesDiffer } from '../net/svc/clients.ts'
+import type { ClientClass, SvcRules } from '../net/svc/types.ts'
 import { paint, renderTable, type Cell, type Rows, type Style } from './table.ts'
 
 const addr = (ip: string, port: number) => (ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`)
@@ -52,6 +53,30 @@ export function svcEndpointRows(r: SvcRules): Rows {
   return { headers: ['PORT', 'CHAIN', 'ENDPOINT', 'PROB', 'HAIRPIN-MASQ', 'PKTS/BYTES', 'STATE'], rows }
 }
 
+const WHO: Record<ClientClass, string> = { pod: 'pods', node: 'the node', external: 'outside clients' }
+const shortList = (eps: { ip: string; port: number }[]) => (eps.length > 4 ? `${eps.slice(0, 3).map((e) => addr(e.ip, e.port)).join(', ')}, +${eps.length - 3} more` : eps.map((e) => addr(e.ip, e.port)).join(', '))
+
+/**
+ * Who reaches what, for each frontend whose client classes are treated differently (externalTrafficPolicy Local,
+ * source ranges): PORT FRONTEND CLIENTS ACTION ENDPOINTS MASQUERADE VIA. Empty when every class is treated alike.
+ */
+export function svcClientRows(r: SvcRules): Rows {
+  const rows: Cell[][] = []
+  for (const p of r.ports) {
+    let first = true
+    for (const f of p.frontends.filter((x) => x.action === 'forward' && classesDiffer(x))) {
+      ;(f.clients ?? []).forEach((c, i) => {
+        const who = `${WHO[c.client]}${c.match ? ` (${c.match})` : ''}${c.when ? `, ${c.when}` : ''}`
+        const action: Cell = c.action === 'forward' ? `forward${c.scope ? ` (${c.scope})` : ''}` : { text: c.action.toUpperCase(), style: 'yellow' }
+        const fe = `${f.kind} ${f.ip === '*' ? `*:${f.port}` : addr(f.ip, f.port)}`
+        rows.push([first ? portLabel(p) : '', i === 0 ? fe : '', who, action, c.action === 'forward' ? shortList(c.endpoints) : '-', c.action === 'forward' ? (c.masquerade ?? 'no (source kept)') : '-', c.via])
+        first = false
+      })
+    }
+  }
+  return { headers: ['PORT', 'FRONTEND', 'CLIENTS', 'ACTION', 'ENDPOINTS', 'MASQUERADE', 'VIA'], rows }
+}
+
 const STATUS_STYLE: Record<SvcRules['status'], Style> = { ok: 'green', 'no-endpoints': 'yellow', mismatch: 'red', 'no-rules': 'red', 'not-proxied': 'dim' }
 
 /** The whole result as text: title, frontends, endpoints, issues, warnings, verdict and hint. */
@@ -61,9 +86,12 @@ export function renderSvcRules(r: SvcRules, opts: { color?: boolean } = {}): str
   if (r.ports.length) {
     const fe = svcFrontendRows(r)
     out.push('', renderTable(fe.headers, fe.rows, { color, empty: '' }))
+    const cl = svcClientRows(r)
+    if (cl.rows.length) out.push('', renderTable(cl.headers, cl.rows, { color }))
     const ep = svcEndpointRows(r)
     if (ep.rows.length) out.push('', renderTable(ep.headers, ep.rows, { color }))
   }
+  for (const i of r.comparison.clientIssues ?? []) out.push(paint(`client class: ${i}`, 'red', color))
   for (const w of r.warnings) out.push(paint(`warning: ${w}`, 'yellow', color))
   out.push('', paint(r.verdict, STATUS_STYLE[r.status], color))
   if (r.hint) out.push(paint(`hint: ${r.hint}`, 'dim', color))

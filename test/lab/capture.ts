@@ -8,7 +8,7 @@ import { inNode } from './nodes.ts'
 import { crictl, hostVeth, inPodNetns, podNode, podPid } from './probe.ts'
 import { scenario } from './scenarios.ts'
 import { currentProxyMode, setProxyMode } from './proxymode.ts'
-import { progress, run } from './sh.ts'
+import { progress, run, waitFor } from './sh.ts'
 
 const out = path.resolve(import.meta.dirname, '..', 'fixtures', 'lab')
 
@@ -103,6 +103,37 @@ export function captureCrictlOnly(): void {
   while (kept.at(-1) === '') kept.pop()
   fs.writeFileSync(readme, [...kept, '', note, ''].join('\n'))
   progress(`captured ${CRICTL_FILES.length} files with ${version}`)
+}
+
+/**
+ * svcRules' client classes (`npm run lab -- capture svc`): kube-proxy's rules for shop/web-local (NodePort 30081,
+ * externalTrafficPolicy Local; web runs on lab-2 and lab-3) on lab-1 (no local endpoint) and lab-2 (one), as
+ * `iptables-save -c` and `nft -j list table ip kube-proxy` print them, with the shop Services and EndpointSlices.
+ * Switches kube-proxy to nftables and back to iptables; refuses when the slices change while it captures.
+ */
+export async function captureSvc(): Promise<void> {
+  fs.mkdirSync(out, { recursive: true })
+  const nodes = ['lab-1', 'lab-2']
+  const slices = () => kubectl(['get', 'endpointslices', '-n', 'shop', '-o', 'json']).stdout
+  const endpoints = (j: string) => JSON.stringify((JSON.parse(j).items as any[]).map((s) => [s.metadata.name, s.endpoints]))
+  if (currentProxyMode() !== 'iptables') await setProxyMode('iptables')
+  const before = slices()
+  save('svc-local-services.json', kubectl(['get', 'services', '-n', 'shop', '-o', 'json']).stdout)
+  save('svc-local-endpointslices.json', before)
+  for (const n of nodes) save(`svc-local-iptables-save-${n}.txt`, on(n, ['iptables-save', '-c']))
+  progress('capturing shop/web-local in nftables mode')
+  try {
+    await setProxyMode('nftables')
+    for (const n of nodes) await waitFor(`nft rules for shop/web-local on ${n}`, () => on(n, ['nft', 'list', 'table', 'ip', 'kube-proxy']).includes('shop/web-local/'), 30_000)
+    for (const n of nodes) {
+      save(`svc-local-nft-${n}.json`, on(n, ['nft', '-j', 'list', 'table', 'ip', 'kube-proxy']))
+      save(`svc-local-nft-${n}.txt`, on(n, ['nft', 'list', 'table', 'ip', 'kube-proxy']))
+    }
+  } finally {
+    await setProxyMode('iptables')
+  }
+  if (endpoints(slices()) !== endpoints(before)) throw new Error('capture svc: the shop EndpointSlices changed during the capture; run it again')
+  progress('capture svc done')
 }
 
 /** Runs every capture; leaves the lab as it found it (iptables mode, scenarios off). */
@@ -204,6 +235,7 @@ export async function capture(): Promise<void> {
   save('nft-ruleset.txt', sh(['nft', 'list', 'ruleset']))
   save('nft-kube-proxy.json', sh(['nft', '-j', 'list', 'table', 'ip', 'kube-proxy']))
   await setProxyMode('iptables')
-  save('README.md', `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real three-node\nKubernetes v1.33 cluster (containerd 1.6, upstream crictl, kube-proxy iptables and nftables modes, CoreDNS).\nFiles without a node in their name come from lab-1 (this machine) or from the node of the pod they name\n(shop/client runs on lab-3); \`*-lab-2.*\` and \`*-lab-3.*\` come from those nodes. stale-rules is captured on lab-2.\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n`)
+  await captureSvc() // shop/web-local's rules, both modes
+  save('README.md', `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real three-node\nKubernetes v1.33 cluster (containerd 1.6, upstream crictl, kube-proxy iptables and nftables modes, CoreDNS).\nFiles without a node in their name come from lab-1 (this machine) or from the node of the pod they name\n(shop/client runs on lab-3); \`*-lab-2.*\` and \`*-lab-3.*\` come from those nodes. stale-rules is captured on lab-2.\n\`svc-local-*\` come from \`npm run lab -- capture svc\` (shop/web-local's rules on lab-1 and lab-2, both proxy modes).\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n`)
   progress('capture done')
 }

@@ -13,9 +13,10 @@ const usage = `usage: npm run lab -- COMMAND
   proxy-mode MODE         restart kube-proxy in iptables, nftables or ipvs mode
   fanout N [--blackhole K]
                           start N extra SSH-only nodes (0 stops them); the last K accept TCP, never answer SSH
-  capture [metrics|crictl]
+  capture [metrics|crictl|svc]
                           capture real tool outputs into test/fixtures/ (metrics: only the metrics API and kubectl
-                          top; crictl: only crictl's outputs on shop/client's node, with the pods and cgroups)`
+                          top; crictl: only crictl's outputs on shop/client's node, with the pods and cgroups;
+                          svc: only shop/web-local's kube-proxy rules on lab-1 and lab-2, iptables and nftables)`
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
@@ -73,9 +74,10 @@ async function main(argv: string[]): Promise<number> {
       return 0
     }
     case 'capture': {
-      const { capture, captureCrictlOnly, captureMetrics } = await import('./capture.ts')
+      const { capture, captureCrictlOnly, captureMetrics, captureSvc } = await import('./capture.ts')
       if (rest[0] === 'metrics') captureMetrics()
       else if (rest[0] === 'crictl') captureCrictlOnly()
+      else if (rest[0] === 'svc') await captureSvc()
       else await capture()
       return 0
     }

@@ -1,9 +1,9 @@
 // svcRules rendering (pure): rows and text from results built on the lab captures.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { renderSvcRules, svcEndpointRows, svcFrontendRows } from '../../src/render/svc.ts'
+import { renderSvcRules, svcClientRows, svcEndpointRows, svcFrontendRows } from '../../src/render/svc.ts'
 import { buildSvcRules, iptablesSvcRules, nftSvcRules, parseIptablesSave, parseNftJson, svcSpec, type SvcRules } from '../../src/net/svc/index.ts'
-import { fx, labService, labSlices } from '../net/svc/fake.ts'
+import { fx, labService, labSlices, localService, localSlices } from '../net/svc/fake.ts'
 import { clusterIP, countersOf, nodeIP, nodeOfSave, sliceEndpointsOf, staleRulesChange } from '../net/svc/lab.ts'
 
 const cellText = (c: unknown) => (c && typeof c === 'object' ? (c as { text: string }).text : String(c ?? ''))
@@ -74,6 +74,27 @@ test('nftables result renders its chain names and no counters column values', ()
   assert.match(text, new RegExp(`service-KHN6ECMT-shop/web/tcp/http +${first.replaceAll('.', '\\.')} +50\\.0% +yes +ok`))
   assert.match(text, '\nwarning: w1\n')
   assert.match(text, /\nok: shop\/web on lab-1 \(nftables\)/)
+})
+
+function webLocal(node: string): SvcRules {
+  const svc = localService('web-local')
+  const ports = iptablesSvcRules(parseIptablesSave(fx(`svc-local-iptables-save-${node}.txt`)), svcSpec(svc, 4))
+  return buildSvcRules(svc, localSlices('web-local'), node, { mode: 'iptables', backend: 'nf_tables', ports, warnings: [], commands: [] })
+}
+
+test('client rows (externalTrafficPolicy Local, capture svc): one row per class of the NodePort; none for a Cluster Service', () => {
+  const { headers, rows } = svcClientRows(webLocal('lab-1'))
+  assert.equal(headers, ['PORT', 'FRONTEND', 'CLIENTS', 'ACTION', 'ENDPOINTS', 'MASQUERADE', 'VIA'])
+  assert.equal(rowsText(rows), [
+    ['http 80/TCP', 'NodePort 10.99.0.1:30081', 'pods (src in 10.244.0.0/16)', 'forward (cluster)', '10.244.1.3:8080, 10.244.2.2:8080', 'no (source kept)', 'KUBE-EXT-HDZWCINOTGBA7EM2: pod traffic for shop/web-local:http external destinations'],
+    ['', '', 'the node (src-type LOCAL)', 'forward (cluster)', '10.244.1.3:8080, 10.244.2.2:8080', 'always', 'KUBE-EXT-HDZWCINOTGBA7EM2: route LOCAL traffic for shop/web-local:http external destinations'],
+    ['', '', 'outside clients', 'DROP', '-', '-', 'filter KUBE-EXTERNAL-SERVICES: has no local endpoints'],
+  ])
+  assert.equal(rowsText(svcClientRows(webLocal('lab-2')).rows)[2].slice(2, 6), ['outside clients', 'forward (local)', '10.244.1.3:8080', 'no (source kept)'])
+  assert.equal(svcClientRows(fromIptables('iptables-save.txt', 'shop/web-nodeport', 'kubectl-endpointslices.json')).rows, [])
+  const text = renderSvcRules(webLocal('lab-1'))
+  assert.ok(text.split('\n').some((l) => /^PORT +FRONTEND +CLIENTS +ACTION/.test(l)), text)
+  assert.not.match(renderSvcRules(fromIptables('iptables-save.txt', 'shop/web-nodeport', 'kubectl-endpointslices.json')), 'CLIENTS')
 })
 
 test.run()

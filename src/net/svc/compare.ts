@@ -1,7 +1,8 @@
 // Rules vs EndpointSlices: what kube-proxy should have programmed on the node, and what it did.
 import type { EndpointSlice } from '../../kube/types.ts'
-import { hostPort, normProtocol } from './spec.ts'
-import type { Family, RuleEndpoint, SliceEndpoint, SvcComparison, SvcPortRules, SvcSpec } from './types.ts'
+import { catches } from './clients.ts'
+import { canonicalIP, hostPort, normProtocol } from './spec.ts'
+import type { ClientClass, Family, RuleEndpoint, SliceEndpoint, SvcComparison, SvcPortRules, SvcSpec } from './types.ts'
 
 /**
  * Every endpoint the slices publish, one per (port name, address, target port). Only addresses[0] counts (the
@@ -15,7 +16,7 @@ export function sliceEndpoints(slices: readonly EndpointSlice[]): SliceEndpoint[
     for (const p of s.ports ?? []) {
       if (typeof p.port !== 'number') continue
       for (const e of s.endpoints ?? []) {
-        const ip = e.addresses?.[0]
+        const ip = typeof e.addresses?.[0] === 'string' && e.addresses[0] ? canonicalIP(e.addresses[0]) : undefined
         if (!ip) continue
         const ready = e.conditions?.ready !== false
         const ep: SliceEndpoint = {
@@ -90,8 +91,66 @@ export function compareSvcRules(ports: readonly SvcPortRules[], specs: readonly 
       stale.push(r)
     }
   }
-  const ok = !missing.length && !stale.length && !extra.length && !portMismatches.length && !frontendIssues.length
-  return { expected, programmed, missing, stale, extra, portMismatches, frontendIssues, ok }
+  const reported = new Set([...missing.map(key), ...stale.map(key), ...extra.map(key), ...portMismatches.map((m) => `${m.portName}|${m.protocol}|${m.ip}|${m.rulesPort}`)])
+  const clientIssues = [...new Set(specs.flatMap((spec) => spec.ports.flatMap((port) => clientChecks(ports, spec, port, all, node, reported))))]
+  const ok = !missing.length && !stale.length && !extra.length && !portMismatches.length && !frontendIssues.length && !clientIssues.length
+  return { expected, programmed, missing, stale, extra, portMismatches, frontendIssues, clientIssues, ok }
+}
+
+const WHO: Record<ClientClass, string> = { pod: 'pods', node: 'the node itself', external: 'outside clients' }
+const list = (eps: { ip: string; port: number }[]) => eps.map((e) => hostPort(e.ip, e.port)).join(', ')
+
+/**
+ * Per frontend and client class, the route the rules take against what kube-proxy should program: pods and the
+ * node reach every usable endpoint; outside clients reach this node's usable endpoints under externalTrafficPolicy
+ * Local (dropped when it has none), every one under Cluster; ClusterIPs follow internalTrafficPolicy for everyone.
+ * Endpoints already reported as missing, stale or extra for the whole port are not repeated.
+ */
+function clientChecks(ports: readonly SvcPortRules[], spec: SvcSpec, port: SvcSpec['ports'][number], all: SliceEndpoint[], node: string, reported: Set<string>): string[] {
+  const eps = all.filter((e) => e.family === spec.family && e.portName === port.name && e.protocol === port.protocol)
+  const cluster = usable(eps)
+  const local = usable(eps.filter((e) => e.nodeName === node))
+  if (!cluster.length) return [] // no endpoints at all: frontendChecks expects the REJECT rules
+  const fes = (ports.find((p) => p.name === port.name && p.protocol === port.protocol)?.frontends ?? []).filter((f) => f.family === spec.family && f.clients?.length)
+  const out: string[] = []
+  const rep = (ip: string, p: number) => reported.has(`${port.name}|${port.protocol}|${ip}|${p}`)
+  for (const fe of fes) {
+    if (fe.action !== 'forward' && fes.some((f) => f.action === 'forward' && catches(fe, f))) continue // its classes are in that frontend's routes
+    const addr = fe.kind === 'NodePort' ? `NodePort ${fe.port}` : `${fe.kind} ${hostPort(fe.ip, fe.port)}`
+    for (const r of fe.clients!) {
+      if (r.when && r.action !== 'forward') continue // a loadBalancerSourceRanges firewall refusing other sources
+      const policy = fe.kind === 'ClusterIP' ? 'internalTrafficPolicy' : 'externalTrafficPolicy'
+      const isLocal = fe.kind === 'ClusterIP' ? spec.internalTrafficPolicy === 'Local' : r.client === 'external' && spec.externalTrafficPolicy === 'Local'
+      const want = isLocal ? local : cluster
+      const who = `${label(port.name, port.port, port.protocol)}: ${addr}, ${WHO[r.client]}${r.when ? ` (${r.when})` : ''}`
+      if (!want.length) {
+        if (r.action === 'forward') out.push(`${who}: forwarded to ${list(r.endpoints) || 'no endpoint'} (${r.chain}) although ${node} has no usable local endpoint (${policy} Local drops them)`)
+        else if (r.action === 'none') out.push(`${who}: no rule drops them although ${node} has no usable local endpoint (${policy} Local drops them)`)
+        continue
+      }
+      const have = isLocal ? `${node} has the usable local endpoint${want.length === 1 ? '' : 's'} ${list(want.map((e) => ({ ip: e.ip, port: e.targetPort })))}` : 'the Service has usable endpoints'
+      if (r.action !== 'forward') {
+        out.push(`${who}: ${r.action === 'none' ? 'no rule DNATs them' : r.action === 'drop' ? 'dropped' : 'rejected'} (${r.via}) although ${have}`)
+        continue
+      }
+      if (r.scope && r.scope !== (isLocal ? 'local' : 'cluster')) {
+        out.push(`${who}: reach ${r.scope === 'local' ? "only this node's endpoints" : 'every endpoint'} (${r.chain}) but ${policy} ${isLocal ? 'Local' : 'Cluster'} says ${isLocal ? "only this node's" : 'every endpoint'}`)
+        continue
+      }
+      const got = new Set(r.endpoints.map((e) => `${e.ip}|${e.port}`))
+      const notReached = want.filter((e) => !got.has(`${e.ip}|${e.targetPort}`) && !rep(e.ip, e.targetPort))
+      const wrong = r.endpoints.filter((e) => !want.some((w) => w.ip === e.ip && w.targetPort === e.port) && !rep(e.ip, e.port))
+      if (notReached.length) out.push(`${who}: do not reach ${notReached.map((e) => `${hostPort(e.ip, e.targetPort)}${e.pod ? ` (${e.pod})` : ''}`).join(', ')} (${r.chain})`)
+      if (wrong.length) {
+        const why = (e: { ip: string; port: number }) => {
+          const s = eps.find((x) => x.ip === e.ip && x.targetPort === e.port)
+          return s && isLocal && s.nodeName !== node ? `on node ${s.nodeName ?? '?'}` : 'not usable'
+        }
+        out.push(`${who}: reach ${wrong.map((e) => `${hostPort(e.ip, e.port)} (${why(e)})`).join(', ')} (${r.chain})`)
+      }
+    }
+  }
+  return out
 }
 
 function frontendChecks(ports: readonly SvcPortRules[], spec: SvcSpec, port: SvcSpec['ports'][number], hasEndpoints: boolean): string[] {

@@ -4,10 +4,11 @@ import type { SessionApi } from '../../session.ts'
 import { received } from '../../errors.ts'
 import { parseServiceRef } from '../../names.ts'
 import { present } from '../../present.ts'
+import { clientSummary } from './clients.ts'
 import { collectRules, type Collected } from './collect.ts'
 import { compareSvcRules } from './compare.ts'
 import { SvcRulesError } from './errors.ts'
-import { hostPort, notProxiedReason, serviceFamilies, svcSpec } from './spec.ts'
+import { addressSpellingNotes, hostPort, notProxiedReason, serviceFamilies, svcSpec } from './spec.ts'
 import { SVC_RULES, type SvcComparison, type SvcPortRules, type SvcRules, type SvcStatus } from './types.ts'
 
 export type * from './types.ts'
@@ -17,7 +18,8 @@ export { parseNftJson, nftSvcRules, hasNftProxyRules, nftChainName, type NftTabl
 export { parseIpvsadm, parseIpvsadmStats, parseIpsetList, ipvsSvcRules, type IpvsService, type IpvsStats, type Ipset } from './ipvs.ts'
 export { compareSvcRules, sliceEndpoints, expectedEndpoints } from './compare.ts'
 export { collectRules, listingCommands, type Collected } from './collect.ts'
-export { svcSpec, serviceFamilies } from './spec.ts'
+export { svcSpec, serviceFamilies, canonicalIP } from './spec.ts'
+export { CLIENT_CLASSES, clientSummary, classesDiffer } from './clients.ts'
 
 /** Options of svcRules. */
 export interface SvcRulesOptions {
@@ -94,7 +96,7 @@ export async function svcRules(session: SessionApi, svc: string | Service, opts?
 }
 
 function emptyComparison(): SvcComparison {
-  return { expected: [], programmed: [], missing: [], stale: [], extra: [], portMismatches: [], frontendIssues: [], ok: true }
+  return { expected: [], programmed: [], missing: [], stale: [], extra: [], portMismatches: [], frontendIssues: [], clientIssues: [], ok: true }
 }
 
 /** Assembles the result from what the node printed and the slices (pure; svcRules' last step). */
@@ -103,7 +105,7 @@ export function buildSvcRules(service: Service, slices: readonly EndpointSlice[]
   const specs = serviceFamilies(service).map((f) => svcSpec(service, f))
   const comparison = compareSvcRules(c.ports, specs, slices, node)
   const how = `${c.mode}${c.backend ? `, ${c.backend} backend` : ''}`
-  const base = { service: key, node, mode: c.mode, backend: c.backend, ports: c.ports, comparison, warnings: c.warnings, commands: c.commands }
+  const base = { service: key, node, mode: c.mode, backend: c.backend, ports: c.ports, comparison, warnings: [...addressSpellingNotes(service), ...c.warnings], commands: c.commands }
   const anyRules = c.ports.some((p) => p.frontends.length > 0 || p.endpoints.length > 0)
   const ep = (e: { ip: string; targetPort: number; portName: string }) => `${e.portName ? `${e.portName} ` : ''}${hostPort(e.ip, e.targetPort)}`
   let status: SvcStatus
@@ -121,6 +123,7 @@ export function buildSvcRules(service: Service, slices: readonly EndpointSlice[]
     if (comparison.extra.length) parts.push(`extra ${comparison.extra.map((e) => `${ep(e)} ${e.reason}`).join(', ')}`)
     if (comparison.portMismatches.length) parts.push(`port mismatch ${comparison.portMismatches.map((m) => `${m.ip} rules :${m.rulesPort} slices :${m.slicesPort}`).join(', ')}`)
     if (comparison.frontendIssues.length) parts.push(comparison.frontendIssues.join('; '))
+    if (comparison.clientIssues.length) parts.push(comparison.clientIssues.join('; '))
     verdict = `mismatch: ${key} on ${node} (${how}): ${parts.join('; ')}`
     hint = `kube-proxy on ${node} has not applied the current EndpointSlices: check that it runs and its log (sync/watch errors); right after a rollout the rules lag by up to a sync period, so run svcRules again`
   } else if (!comparison.expected.length) {
@@ -134,5 +137,7 @@ export function buildSvcRules(service: Service, slices: readonly EndpointSlice[]
     const plural = (n: number, w: string, suffix = 's') => `${n} ${w}${n === 1 ? '' : suffix}`
     verdict = `ok: ${key} on ${node} (${how}): ${plural(c.ports.length, 'port')}, ${plural(comparison.programmed.length, 'endpoint')} on ${plural(ips, 'address', 'es')}, the rules match the EndpointSlices`
   }
+  const clients = clientSummary(c.ports)
+  if (clients.length) verdict += `; ${clients.join('; ')}`
   return new SvcRulesResult({ ...base, status, verdict, hint })
 }

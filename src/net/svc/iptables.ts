@@ -1,5 +1,8 @@
 // iptables mode: parses iptables-save (with or without -c) and extracts one Service's kube-proxy chains.
+import { assignClients } from './clients.ts'
 import { SvcRulesError } from './errors.ts'
+import { iptClientRoutes } from './iptclass.ts'
+import { restoreInputFromLog } from './restorelog.ts'
 import { distinctEndpoints, frontendKindOf, hostAddress, joinMasq, normProtocol, servicePortName, splitHostPort } from './spec.ts'
 import type { Counters, SvcChain, SvcEndpoint, SvcFrontend, SvcPortRules, SvcSpec } from './types.ts'
 import { received } from '../../errors.ts'
@@ -38,6 +41,10 @@ export interface IptablesDump {
   backend?: 'nf_tables' | 'legacy'
   version?: string
   tables: Record<string, Map<string, IptChain>>
+  /** Chains the input deleted (`-X CHAIN` in kube-proxy's restore input), per table. */
+  deleted?: Record<string, string[]>
+  /** The input was a kube-proxy log: how many "Restoring iptables" entries it held. */
+  fromLog?: number
 }
 
 /** Options that take no value. */
@@ -104,10 +111,18 @@ export function parseOptions(words: { word: string; quoted: boolean }[]): IptOpt
 
 const COUNTERS = /^\[(\d+):(\d+)\]\s*/
 
-/** Parses iptables-save / ip6tables-save output, with or without -c counters. */
+/**
+ * Parses iptables-save / ip6tables-save output, with or without -c counters, and iptables-restore input as kube-proxy
+ * writes it (`-X`/`-F`/`-N CHAIN` lines; a `:CHAIN` line flushes the chain), also pasted from its -v=9 log.
+ */
 export function parseIptablesSave(text: string): IptablesDump {
   if (typeof text !== 'string') throw new SvcRulesError('parse', `parseIptablesSave: expected the output of iptables-save as a string, received ${received(text)}`)
   const dump: IptablesDump = { tables: {} }
+  const logged = restoreInputFromLog(text)
+  if (logged !== undefined) {
+    dump.fromLog = (text.match(/Restoring iptables/g) ?? []).length
+    text = logged
+  }
   let table: Map<string, IptChain> | undefined
   let tableName = ''
   text.split('\n').forEach((raw, n) => {
@@ -136,6 +151,7 @@ export function parseIptablesSave(text: string): IptablesDump {
       if (!m) throw new SvcRulesError('parse', `iptables-save line ${n + 1}: bad chain line ${JSON.stringify(line)}`)
       const c = table.get(m[1]) ?? { name: m[1], policy: m[2], rules: [] }
       c.policy = m[2]
+      c.rules = [] // restore semantics: declaring a chain flushes it (iptables-save declares every chain before its rules)
       if (m[3] !== undefined) c.counters = { packets: Number(m[3]), bytes: Number(m[4]) }
       table.set(m[1], c)
       return
@@ -148,7 +164,17 @@ export function parseIptablesSave(text: string): IptablesDump {
       body = body.slice(cm[0].length)
     }
     const words = tokenizeRule(body)
-    if (words[0]?.word !== '-A' || !words[1]) throw new SvcRulesError('parse', `iptables-save line ${n + 1}: expected "-A CHAIN …", got ${JSON.stringify(line.slice(0, 120))}`)
+    const verb = words[0]?.word
+    if ((verb === '-X' || verb === '-F' || verb === '-N') && words[1] && words.length === 2) {
+      const name = words[1].word
+      if (verb === '-X') {
+        table.delete(name)
+        ;((dump.deleted ??= {})[tableName] ??= []).push(name)
+      } else if (verb === '-F') table.get(name)?.rules.splice(0)
+      else if (!table.has(name)) table.set(name, { name, policy: '-', rules: [] })
+      return
+    }
+    if (words[0]?.word !== '-A' || !words[1]) throw new SvcRulesError('parse', `iptables-save line ${n + 1}: expected "-A CHAIN …" (or -X/-F/-N CHAIN), got ${JSON.stringify(line.slice(0, 120))}`)
     const chainName = words[1].word
     const options = parseOptions(words.slice(2))
     const rule: IptRule = { table: tableName, chain: chainName, text: body, counters, options }
@@ -188,7 +214,7 @@ export function hasIpvsProxyRules(dump: IptablesDump): boolean {
 /** Splits a kube-proxy comment "ns/name:port cluster IP" into the service port name and the remark. */
 export function splitComment(comment: string | undefined): { spn: string; remark: string } | undefined {
   if (!comment) return undefined
-  const m = /^([^\s/]+\/[^\s:]+:[^\s]*)(?:\s+(.*))?$/.exec(comment)
+  const m = /^([^\s/]+\/[^\s:]+(?::[^\s]*)?)(?:\s+(.*))?$/.exec(comment)
   return m ? { spn: m[1], remark: m[2] ?? '' } : undefined
 }
 
@@ -221,7 +247,8 @@ export function iptablesSvcRules(dump: IptablesDump, spec: SvcSpec): SvcPortRule
 
   return spec.ports.map((port): SvcPortRules => {
     const spn = servicePortName(spec, port.name)
-    const mine = (r: IptRule) => splitComment(r.comment)?.spn === spn
+    // an unnamed port reads "ns/name" (very old kube-proxy wrote "ns/name:")
+    const mine = (r: IptRule) => splitComment(r.comment)?.spn === spn || (port.name === '' && splitComment(r.comment)?.spn === `${spn}:`)
     const frontends: SvcFrontend[] = []
     const chains = new Map<string, SvcChain>()
     const mk = (kind: SvcFrontend['kind'], ip: string, r: IptRule, entry: string, action: SvcFrontend['action'] = 'forward'): SvcFrontend => ({
@@ -254,6 +281,7 @@ export function iptablesSvcRules(dump: IptablesDump, spec: SvcSpec): SvcPortRule
         entries.push({ fe, r })
       }
     }
+    const entryRule = new Map(entries.map(({ fe, r }) => [fe, r]))
     for (const { fe, r } of entries) {
       const masq: string[] = []
       // older kube-proxy marks for masquerade in the entry chain itself
@@ -279,6 +307,11 @@ export function iptablesSvcRules(dump: IptablesDump, spec: SvcSpec): SvcPortRule
         }
       }
     }
+    assignClients(frontends, (fe, block) => {
+      const entry = rulesOf(nat, fe.path[0])
+      const upTo = entry.indexOf(entryRule.get(fe)!)
+      return iptClientRoutes(nat, filter, fe, entry.slice(0, upTo + 1).filter(mine), chains, block)
+    })
     const chainList = [...chains.values()]
     return { ...port, frontends, chains: chainList, endpoints: distinctEndpoints(chainList) }
   })
@@ -296,7 +329,8 @@ function walk(nat: Map<string, IptChain>, start: string, fe: SvcFrontend, masq: 
       fe.notes.push(`chain ${name} is referenced but does not exist`)
       continue
     }
-    const isSvc = /^KUBE-SV[CL]-/.test(name)
+    // older kube-proxy (before 1.24) picks the local endpoints in KUBE-XLB- itself
+    const isSvc = /^KUBE-SV[CL]-/.test(name) || (name.startsWith('KUBE-XLB-') && chain.rules.some((r) => r.target?.startsWith('KUBE-SEP-')))
     if (isSvc && !chains.has(name)) chains.set(name, endpointChain(nat, chain, proto, spec))
     for (const r of chain.rules) {
       const t = r.target
@@ -315,9 +349,9 @@ function walk(nat: Map<string, IptChain>, start: string, fe: SvcFrontend, masq: 
   }
 }
 
-/** A KUBE-SVC-/KUBE-SVL- chain with its endpoints and their effective probabilities. */
+/** A KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain with its endpoints and their effective probabilities. */
 function endpointChain(nat: Map<string, IptChain>, chain: IptChain, proto: SvcEndpoint['protocol'], spec: SvcSpec): SvcChain {
-  const out: SvcChain = { name: chain.name, kind: chain.name.startsWith('KUBE-SVL-') ? 'local' : 'cluster', family: spec.family, endpoints: [], notes: [] }
+  const out: SvcChain = { name: chain.name, kind: /^KUBE-(SVL|XLB)-/.test(chain.name) ? 'local' : 'cluster', family: spec.family, endpoints: [], notes: [] }
   const affinity = new Map<string, number>()
   let remaining = 1
   for (const r of chain.rules) {

@@ -1,5 +1,7 @@
 // nftables mode: parses `nft -j list table ip kube-proxy` and extracts one Service's maps, chains and endpoints.
+import { assignClients } from './clients.ts'
 import { SvcRulesError } from './errors.ts'
+import { nftClientRoutes } from './nftclass.ts'
 import { distinctEndpoints, frontendKindOf, joinMasq, normProtocol, servicePortName } from './spec.ts'
 import type { Counters, SvcChain, SvcEndpoint, SvcFrontend, SvcPortRules, SvcSpec } from './types.ts'
 
@@ -36,6 +38,8 @@ export interface NftTable {
   sets: Map<string, NftSet>
   maps: Map<string, NftMapElement[]>
   chains: Map<string, NftRule[]>
+  /** The hook of each base chain (input, forward, output, prerouting, postrouting). */
+  hooks?: Map<string, string>
 }
 
 /** Parses the JSON of `nft -j list table FAMILY NAME` (text or already parsed). */
@@ -48,12 +52,15 @@ export function parseNftJson(input: string | object): NftTable {
   }
   const items: any[] = doc?.nftables
   if (!Array.isArray(items)) throw new SvcRulesError('parse', 'nft -j: expected an object with an "nftables" array', 'is nft older than 0.9 (no JSON output)?')
-  const t: NftTable = { family: '', name: '', sets: new Map(), maps: new Map(), chains: new Map() }
+  const t: NftTable = { family: '', name: '', sets: new Map(), maps: new Map(), chains: new Map(), hooks: new Map() }
   for (const it of items) {
     if (it.table) Object.assign(t, { family: it.table.family, name: it.table.name })
     else if (it.set) t.sets.set(it.set.name, { type: it.set.type, elements: (it.set.elem ?? []).map((e: unknown) => exprText(unwrapElem(e).val)), timeout: it.set.timeout })
     else if (it.map) t.maps.set(it.map.name, (it.map.elem ?? []).map(mapElement))
-    else if (it.chain) t.chains.set(it.chain.name, t.chains.get(it.chain.name) ?? [])
+    else if (it.chain) {
+      t.chains.set(it.chain.name, t.chains.get(it.chain.name) ?? [])
+      if (typeof it.chain.hook === 'string') t.hooks!.set(it.chain.name, it.chain.hook)
+    }
     else if (it.rule) {
       const r = it.rule
       const expr: any[] = r.expr ?? []
@@ -243,6 +250,9 @@ export function nftSvcRules(t: NftTable, spec: SvcSpec): SvcPortRules[] {
         frontends.push(fe)
       }
     }
+    const targetOf = new Map(entries.map(({ fe, target }) => [fe, target]))
+    const firewallOf = (fe: SvcFrontend) => (t.maps.get('firewall-ips') ?? []).find((el) => ofBase(el.target) && String(el.key[0]) === fe.ip && normProtocol(el.key[1]) === fe.protocol && Number(el.key[2]) === fe.port)?.target
+    assignClients(frontends, (fe, block) => nftClientRoutes(t, fe, targetOf.get(fe)!, firewallOf(fe), chains, block, exprText))
     const chainList = [...chains.values()]
     return { ...port, frontends, chains: chainList, endpoints: distinctEndpoints(chainList) }
   })

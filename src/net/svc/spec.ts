@@ -7,9 +7,79 @@ export function familyOf(ip: string): Family {
   return ip.includes(':') ? 6 : 4
 }
 
-/** The address without a host-length suffix: 10.0.0.1/32 -> 10.0.0.1, fd00::1/128 -> fd00::1 (other prefixes stay). */
+/** The address without a host-length suffix, canonical: 10.0.0.1/32 -> 10.0.0.1, fd00::1/128 -> fd00::1 (other prefixes stay). */
 export function hostAddress(cidr: string): string {
-  return cidr.replace(/\/(32|128)$/, '')
+  return canonicalIP(cidr.replace(/\/(32|128)$/, ''))
+}
+
+const ipv4Sloppy = (s: string): number[] | undefined => {
+  const parts = s.split('.')
+  if (parts.length !== 4 || !parts.every((p) => /^\d{1,3}$/.test(p) || /^0+\d{1,3}$/.test(p))) return undefined
+  const n = parts.map((p) => Number(p))
+  return n.every((x) => x <= 255) ? n : undefined
+}
+
+/**
+ * An address as kube-proxy writes it in its rules: IPv4 octets with leading zeros read as decimal (Kubernetes'
+ * ParseIPSloppy: 010.096.000.010 -> 10.96.0.10), IPv6 lower-case and compressed (RFC 5952). Anything that is not an
+ * address (a CIDR, '*', a name) comes back unchanged.
+ */
+export function canonicalIP(ip: string): string {
+  if (typeof ip !== 'string') return ip
+  const v4 = ipv4Sloppy(ip)
+  if (v4) return v4.join('.')
+  if (!ip.includes(':') || !/^[0-9A-Fa-f:.]+$/.test(ip)) return ip
+  const halves = ip.split('::')
+  if (halves.length > 2) return ip
+  const groups = (h: string): number[] | undefined => {
+    if (h === '') return []
+    const out: number[] = []
+    const parts = h.split(':')
+    for (let i = 0; i < parts.length; i++) {
+      const p = parts[i]
+      if (i === parts.length - 1 && p.includes('.')) {
+        const q = ipv4Sloppy(p)
+        if (!q) return undefined
+        out.push((q[0] << 8) | q[1], (q[2] << 8) | q[3])
+      } else if (/^[0-9A-Fa-f]{1,4}$/.test(p)) out.push(parseInt(p, 16))
+      else return undefined
+    }
+    return out
+  }
+  const head = groups(halves[0])
+  const tail = halves.length === 2 ? groups(halves[1]) : []
+  if (!head || !tail) return ip
+  const fill = 8 - head.length - tail.length
+  if (halves.length === 2 ? fill < 1 : fill !== 0) return ip
+  const all = [...head, ...Array(fill).fill(0), ...tail]
+  let best = -1
+  let bestLen = 1
+  for (let i = 0; i < 8; ) {
+    let j = i
+    while (j < 8 && all[j] === 0) j++
+    if (j - i > bestLen) [best, bestLen] = [i, j - i]
+    i = j === i ? i + 1 : j
+  }
+  const hex = all.map((g) => g.toString(16))
+  if (best < 0) return hex.join(':')
+  return `${hex.slice(0, best).join(':')}::${hex.slice(best + bestLen).join(':')}`
+}
+
+/** Service addresses kube-proxy reads differently from how they are written (leading zeros, IPv6 spelling): one line each. */
+export function addressSpellingNotes(svc: Service): string[] {
+  const spec = svc.spec ?? ({} as Service['spec'])
+  const lists: [string, (string | undefined)[]][] = [
+    ['clusterIPs', spec.clusterIPs?.length ? spec.clusterIPs : [spec.clusterIP]],
+    ['externalIPs', spec.externalIPs ?? []],
+    ['status.loadBalancer.ingress', (svc.status?.loadBalancer?.ingress ?? []).map((i) => i.ip)],
+  ]
+  const out: string[] = []
+  for (const [field, ips] of lists) {
+    ips.forEach((ip, i) => {
+      if (typeof ip === 'string' && ip !== 'None' && ip !== '' && canonicalIP(ip) !== ip) out.push(`${field}[${i}] is written "${ip}"; kube-proxy reads it as ${canonicalIP(ip)}${ipv4Sloppy(ip) ? ' (leading zeros are decimal, not octal)' : ''}, and so does this comparison`)
+    })
+  }
+  return out
 }
 
 /** "ip:port", bracketing IPv6: [fd00::1]:80. */
@@ -20,7 +90,7 @@ export function hostPort(ip: string, port: number | string): string {
 /** Splits "ip:port" or "[v6]:port"; undefined when it is not one. */
 export function splitHostPort(s: string): { ip: string; port: number } | undefined {
   const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:[\]]+):(\d+)$/.exec(s)
-  return m ? { ip: m[1], port: Number(m[2]) } : undefined
+  return m ? { ip: canonicalIP(m[1]), port: Number(m[2]) } : undefined
 }
 
 /** TCP/UDP/SCTP from any spelling (tcp, 6, …); TCP when absent, as the API defaults it. */
@@ -31,9 +101,9 @@ export function normProtocol(p: unknown): Protocol {
   return 'TCP'
 }
 
-/** "ns/name:port" as kube-proxy writes it in iptables comments and nft element comments. */
+/** "ns/name:port" as kube-proxy writes it in iptables comments and nft element comments ("ns/name" for an unnamed port). */
 export function servicePortName(spec: Pick<SvcSpec, 'namespace' | 'name'>, portName: string): string {
-  return `${spec.namespace}/${spec.name}:${portName}`
+  return portName ? `${spec.namespace}/${spec.name}:${portName}` : `${spec.namespace}/${spec.name}`
 }
 
 /** The IP families the Service has ClusterIPs in (IPv4 when it says nothing). */
@@ -49,7 +119,7 @@ export function serviceFamilies(svc: Service): Family[] {
 export function svcSpec(svc: Service, family: Family): SvcSpec {
   const spec = svc.spec ?? ({} as Service['spec'])
   const clusterIPs = (spec.clusterIPs?.length ? spec.clusterIPs : [spec.clusterIP]).filter((ip): ip is string => typeof ip === 'string' && ip !== '' && ip !== 'None')
-  const ofFamily = (ips: (string | undefined)[]) => ips.filter((ip): ip is string => typeof ip === 'string' && ip !== '' && familyOf(ip) === family)
+  const ofFamily = (ips: (string | undefined)[]) => ips.filter((ip): ip is string => typeof ip === 'string' && ip !== '' && familyOf(ip) === family).map(canonicalIP)
   // LoadBalancer ingress with ipMode "Proxy" is delivered by the load balancer itself: kube-proxy programs no rule for it.
   const lb = (svc.status?.loadBalancer?.ingress ?? []).filter((i) => (i as { ipMode?: string }).ipMode !== 'Proxy').map((i) => i.ip)
   const affinity = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : undefined

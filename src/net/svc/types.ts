@@ -23,6 +23,30 @@ export interface Counters {
   connections?: number
 }
 
+/** The clients kube-proxy tells apart: pods (source in the cluster CIDR), the node itself (src-type LOCAL), everyone else. */
+export type ClientClass = 'pod' | 'node' | 'external'
+
+/** What new connections of one class of client get through a frontend. */
+export interface SvcClientRoute {
+  client: ClientClass
+  /** How the rules recognised the class, e.g. "src in 10.244.0.0/16", "src-type LOCAL"; undefined when no rule singled it out. */
+  match?: string
+  /** A further condition on the source within the class (loadBalancerSourceRanges), e.g. "src in 203.0.113.0/25". */
+  when?: string
+  /** forward = DNAT to `endpoints`; drop/reject = refused; none = no rule takes the connection (not DNATed). */
+  action: 'forward' | 'drop' | 'reject' | 'none'
+  /** The endpoint chain reached: KUBE-SVC-/KUBE-SVL-/KUBE-XLB-…, nft service-/local-…. */
+  chain?: string
+  /** cluster = every endpoint, local = this node's endpoints only (Local traffic policy). */
+  scope?: 'cluster' | 'local'
+  /** The endpoints that chain DNATs to. */
+  endpoints: { ip: string; port: number }[]
+  /** The rule that decides, as "CHAIN: comment or rule". */
+  via: string
+  /** When the node SNATs this class's connections: "always", "if …"; undefined = the client's source address is kept. */
+  masquerade?: string
+}
+
 /** One way into the Service: an address and port the node intercepts, and what happens to new connections. */
 export interface SvcFrontend {
   kind: FrontendKind
@@ -43,6 +67,11 @@ export interface SvcFrontend {
   rule: string
   /** Extra facts: firewall source ranges, ipset membership, localhost NodePorts. */
   notes: string[]
+  /**
+   * Per client class (pod, node, external) what the rules do with a new connection (iptables and nftables modes). A
+   * DROP/REJECT frontend that only catches what another frontend's chains let through lists just those classes.
+   */
+  clients?: SvcClientRoute[]
 }
 
 /** One endpoint a chain can DNAT to. */
@@ -150,6 +179,12 @@ export interface SvcComparison {
   portMismatches: { portName: string; protocol: Protocol; ip: string; rulesPort: number; slicesPort: number }[]
   /** Frontends the Service defines but the rules lack, or rules forwarding where they should reject. */
   frontendIssues: string[]
+  /**
+   * A class of client (pod, node, external) treated otherwise than the traffic policies and the slices say: outside
+   * clients sent to every endpoint under externalTrafficPolicy Local, or dropped although this node has a usable
+   * local endpoint, or forwarded although it has none; an endpoint one class should reach and does not.
+   */
+  clientIssues: string[]
   /** True when none of the above lists has an entry. */
   ok: boolean
 }

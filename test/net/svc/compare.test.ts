@@ -103,13 +103,14 @@ const slice = (eps: { ip: string; node?: string; ready?: boolean; serving?: bool
   ports: [{ name: 'http', port: eps[0]?.port ?? 8080, protocol: 'TCP' }],
 })
 const svcX = (spec: Partial<Service['spec']> = {}): Service => ({ metadata: { name: 'x', namespace: 'a' }, spec: { clusterIP: '10.96.9.9', ports: [{ name: 'http', port: 80, protocol: 'TCP' }], ...spec } })
-const chainRules = (targets: string[], port = 8080) =>
-  `*nat\n-A KUBE-SERVICES -d 10.96.9.9/32 -p tcp -m comment --comment "a/x:http cluster IP" -m tcp --dport 80 -j KUBE-SVC-X\n` +
-  targets.map((ip, i) => `-A KUBE-SVC-X -m comment --comment "a/x:http -> ${ip}:${port}" -j KUBE-SEP-${i}\n-A KUBE-SEP-${i} -p tcp -m comment --comment "a/x:http" -m tcp -j DNAT --to-destination ${ip}:${port}\n`).join('') +
+// internalTrafficPolicy Local: kube-proxy sends ClusterIP traffic to the local chain (KUBE-SVL-)
+const chainRules = (targets: string[], port = 8080, chain = 'KUBE-SVC-X') =>
+  `*nat\n-A KUBE-SERVICES -d 10.96.9.9/32 -p tcp -m comment --comment "a/x:http cluster IP" -m tcp --dport 80 -j ${chain}\n` +
+  targets.map((ip, i) => `-A ${chain} -m comment --comment "a/x:http -> ${ip}:${port}" -j KUBE-SEP-${i}\n-A KUBE-SEP-${i} -p tcp -m comment --comment "a/x:http" -m tcp -j DNAT --to-destination ${ip}:${port}\n`).join('') +
   'COMMIT\n'
 const cmp = (targets: string[], s: EndpointSlice, svc = svcX(), port = 8080) => {
   const spec = svcSpec(svc, 4)
-  return compareSvcRules(iptablesSvcRules(parseIptablesSave(chainRules(targets, port)), spec), [spec], [s], 'lab-1')
+  return compareSvcRules(iptablesSvcRules(parseIptablesSave(chainRules(targets, port, spec.internalTrafficPolicy === 'Local' ? 'KUBE-SVL-X' : 'KUBE-SVC-X')), spec), [spec], [s], 'lab-1')
 }
 
 test('ready endpoints only; serving+terminating ones are the fallback when none is ready', () => {

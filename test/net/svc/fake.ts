@@ -22,6 +22,21 @@ export function labSlices(file: string, key: string): EndpointSlice[] {
   return JSON.parse(fx(file)).items.filter((s: EndpointSlice) => s.metadata.namespace === ns && s.metadata.labels?.['kubernetes.io/service-name'] === name)
 }
 
+/** A shop Service of the `capture svc` set (svc-local-services.json: web, web-local, web-nodeport). */
+export function localService(name: string): Service {
+  const s = JSON.parse(fx('svc-local-services.json')).items.find((x: Service) => x.metadata.name === name)
+  if (!s) throw new Error(`no service shop/${name} in svc-local-services.json`)
+  return s
+}
+
+/** The EndpointSlices of shop/NAME in svc-local-endpointslices.json (web pods on lab-2 and lab-3). */
+export function localSlices(name: string): EndpointSlice[] {
+  return JSON.parse(fx('svc-local-endpointslices.json')).items.filter((s: EndpointSlice) => s.metadata.labels?.['kubernetes.io/service-name'] === name)
+}
+
+/** A file of test/fixtures/svc-handwritten (hand-written samples, see its README). */
+export const handwritten = (f: string): string => fs.readFileSync(path.join(import.meta.dirname, '../../fixtures/svc-handwritten', f), 'utf8')
+
 /** A canned answer: stdout, or {exitCode, stdout, stderr}. */
 export type Answer = string | { exitCode: number; stdout?: string; stderr?: string }
 

@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import { inspect } from 'node:util'
 import { svcRules, SvcRulesError, listingCommands, type SvcRules } from '../../../src/net/svc/index.ts'
 import { KubeError, type EndpointSlice, type Service } from '../../../src/kube/index.ts'
-import { fakeSession, fx, IPTABLES_IN_NFT_MODE, labService, labSlices, type Answer } from './fake.ts'
+import { fakeSession, fx, IPTABLES_IN_NFT_MODE, labService, labSlices, localService, localSlices, type Answer } from './fake.ts'
 import { IPSET_LIST, IPVS_LAB, IPVS_NAT, IPVSADM_LN, IPVSADM_STATS } from './samples.ts'
 import { clusterIP, countersOf, LAB_NODES, LAB_SERVICES, nodeIP, nodeOfSave, nodeWithIP, sliceEndpointsOf, staleRulesChange } from './lab.ts'
 import { installPresenters } from '../../../src/render/presenters.ts'
@@ -176,6 +176,38 @@ test('not proxied: headless and ExternalName Services run nothing on the node', 
   assert.match(h.verdict, 'headless Service (clusterIP: None)')
   assert.match((await svcRules(session, ext)).verdict, 'ExternalName Service (example.org)')
   assert.equal(calls, [])
+})
+
+test('externalTrafficPolicy Local (capture svc): the verdict says per client class what happens, on lab-1 and lab-2, both modes', async () => {
+  const modes = (node: string): Record<string, Record<string, Answer>> => ({
+    iptables: { 'iptables-save -c': fx(`svc-local-iptables-save-${node}.txt`), 'nft -j list table ip kube-proxy': NO_TABLE },
+    nftables: { 'iptables-save -c': IPTABLES_IN_NFT_MODE, 'iptables-legacy-save -c': '', 'nft -j list table ip kube-proxy': fx(`svc-local-nft-${node}.json`) },
+  })
+  const lines: string[] = []
+  for (const node of ['lab-1', 'lab-2']) {
+    for (const [mode, answers] of Object.entries(modes(node))) {
+      const { session } = fakeSession({ services: [localService('web-local')], slices: localSlices('web-local'), nodes: ['lab-1', 'lab-2', 'lab-3'], answers })
+      const r = await svcRules(session, 'shop/web-local', { node })
+      assert.equal([r.status, r.mode], ['ok', mode], r.verdict)
+      lines.push(r.verdict.split('EndpointSlices; ')[1])
+    }
+  }
+  const both = 'pods and the node reach 2 endpoints (10.244.1.3:8080, 10.244.2.2:8080)'
+  assert.equal(lines, [
+    `NodePort 30081: ${both}; outside clients are dropped (has no local endpoints)`,
+    `NodePort 30081: ${both}; outside clients are dropped (has no local endpoints)`,
+    `NodePort 30081: ${both}; outside clients reach only the local endpoint (10.244.1.3:8080)`,
+    `NodePort 30081: ${both}; outside clients reach only the local endpoint (10.244.1.3:8080)`,
+  ])
+})
+
+test('a web pod on lab-1 in the slices while lab-1 drops outside clients: mismatch naming the class, with the per-class summary', async () => {
+  const slices = localSlices('web-local').map((s) => ({ ...s, endpoints: s.endpoints!.map((e) => (e.addresses[0] === '10.244.2.2' ? { ...e, nodeName: 'lab-1' } : e)) }))
+  const answers = { 'iptables-save -c': fx('svc-local-iptables-save-lab-1.txt'), 'nft -j list table ip kube-proxy': NO_TABLE }
+  const { session } = fakeSession({ services: [localService('web-local')], slices, nodes: ['lab-1', 'lab-2'], answers })
+  const r = await svcRules(session, 'shop/web-local', { node: 'lab-1' })
+  assert.is(r.status, 'mismatch')
+  assert.is(r.verdict, 'mismatch: shop/web-local on lab-1 (iptables, nf_tables backend): http 80/TCP: NodePort 30081, outside clients: dropped (filter KUBE-EXTERNAL-SERVICES: has no local endpoints) although lab-1 has the usable local endpoint 10.244.2.2:8080; NodePort 30081: pods and the node reach 2 endpoints (10.244.1.3:8080, 10.244.2.2:8080); outside clients are dropped (has no local endpoints)')
 })
 
 test('the result prints as tables in the REPL and stays plain data for JSON', async () => {
