@@ -4,7 +4,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { labEnvVars } from '../lab/layout.ts'
-import { failures, kinspectRun, scenario, stepFindings } from './lab.ts'
+import { failures, kinspectRun, podNodeOf, scenario, stepFindings } from './lab.ts'
 
 
 
@@ -37,9 +37,10 @@ test('dns-down on: fails on the missing CoreDNS pods, the empty kube-dns endpoin
     const rules = stepFindings(report!, "The kube-dns rules on the pod's node")
     assert.is(rules.length, 1)
     assert.is(rules[0].severity, 'fail')
-    assert.match(rules[0].message, /^lab-1 rejects DNS queries to 10\.96\.0\.10: no endpoints: kube-system\/kube-dns has no usable endpoints; lab-1 rejects\/drops 10\.96\.0\.10:53\/UDP/)
+    const node = podNodeOf('shop', 'client') // the rules are read on the pod's node
+    assert.match(rules[0].message, new RegExp(`^${node} rejects DNS queries to 10\\.96\\.0\\.10: no endpoints: kube-system/kube-dns has no usable endpoints; ${node} rejects/drops 10\\.96\\.0\\.10:53/UDP`))
     assert.match(rules[0].evidence!.output, /dns 53\/UDP: ClusterIP 10\.96\.0\.10:53 (reject|drop)/)
-    assert.match(rules[0].evidence!.command, /^ssh lab-1 (iptables-save|nft|ipvsadm)/)
+    assert.match(rules[0].evidence!.command, new RegExp(`^ssh ${node} (iptables-save|nft|ipvsadm)`))
 
     const walk = stepFindings(report!, 'resolv.conf and the search list').filter((f) => f.severity === 'fail')
     assert.is(walk.length, 1, JSON.stringify(walk))
@@ -110,7 +111,8 @@ for (const from of ['shop/client', 'shop/distroless']) {
     const direct = stepFindings(report!, 'Ask the DNS servers directly')
     assert.is(direct.length, 3, JSON.stringify(direct)) // the Service and 2 CoreDNS pods
     assert.ok(direct.every((f) => f.severity === 'ok'), JSON.stringify(direct))
-    assert.match(stepFindings(report!, "The kube-dns rules on the pod's node")[0].message, /^ok: kube-system\/kube-dns on lab-1 .*the rules match the EndpointSlices$/)
+    const [ns, name] = from.split('/')
+    assert.match(stepFindings(report!, "The kube-dns rules on the pod's node")[0].message, new RegExp(`^ok: kube-system/kube-dns on ${podNodeOf(ns, name)} .*the rules match the EndpointSlices$`))
   })
 }
 

@@ -1,5 +1,5 @@
 // Helpers of the recipe e2e tests: toggle a lab scenario, run `kinspect run` as a subprocess against the lab.
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { labEnvVars } from '../lab/layout.ts'
 import type { ReportData } from '../../src/recipes/report.ts'
@@ -53,4 +53,11 @@ export function stepFindings(report: ReportData, title: string) {
 /** Every failing finding of a report as "step: message" (for assertion messages). */
 export function failures(report: ReportData): string[] {
   return report.steps.flatMap((s) => [...s.findings.filter((f) => f.severity === 'fail').map((f) => `${s.title}: ${f.message}`), ...(s.error ? [`${s.title}: ERROR ${s.error.message}`] : [])])
+}
+
+/** The node a pod runs on, by kubectl (the lab places pods across three nodes). */
+export function podNodeOf(ns: string, name: string): string {
+  const r = spawnSync('kubectl', ['--kubeconfig', labEnvVars().KUBECONFIG, 'get', 'pod', '-n', ns, name, '-o', 'jsonpath={.spec.nodeName}'], { encoding: 'utf8' })
+  if (r.status !== 0 || !r.stdout) throw new Error(`no node for ${ns}/${name}: ${r.stderr}`)
+  return r.stdout
 }
