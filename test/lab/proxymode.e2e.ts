@@ -2,9 +2,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import path from 'node:path'
-import { NET } from './layout.ts'
+import { NET, NODES } from './layout.ts'
+import { inNode } from './nodes.ts'
 import { currentProxyMode } from './proxymode.ts'
-import { podPid } from './scenarios.ts'
+import { onPodNetns } from './scenarios.ts'
 import { run } from './sh.ts'
 import { loadConfig } from '../../src/config.ts'
 import { Session } from '../../src/session.ts'
@@ -16,36 +17,40 @@ const env = { ...process.env, ...labEnvVars() }
 const session = await Session.create({ config: loadConfig({ env }), env })
 
 const labCli = (...args: string[]) => run([process.execPath, '--import', 'tsx', path.join(import.meta.dirname, 'cli.ts'), ...args], { ok: true, timeout: 300_000 })
-const digFromClient = () => run(['nsenter', '-t', String(podPid('shop', 'client')), '-n', 'dig', '+short', '+time=2', `@${NET.dnsIP}`, 'web.shop.svc.cluster.local'], { ok: true }).stdout.trim()
+const digFromClient = () => onPodNetns('shop', 'client', ['dig', '+short', '+time=2', `@${NET.dnsIP}`, 'web.shop.svc.cluster.local'], { ok: true }).stdout.trim()
+const on = (node: string, argv: string[]) => run(inNode(node, argv)).stdout
 
 test.after(async () => {
   if (currentProxyMode() !== 'iptables') labCli('proxy-mode', 'iptables')
   await session.close()
 })
 
-test('nftables mode: the kube-proxy nft table holds the Services, iptables KUBE chains are gone, DNS still works', () => {
+test('nftables mode on every node: the kube-proxy nft table holds the Services, iptables KUBE chains are gone, DNS still works', () => {
   const r = labCli('proxy-mode', 'nftables')
   assert.equal(r.code, 0, r.stderr)
   assert.equal(currentProxyMode(), 'nftables')
-  const nft = run(['nft', 'list', 'table', 'ip', 'kube-proxy']).stdout
-  assert.match(nft, /10\.96\.0\.10 \. udp \. 53 : goto service-\S+-kube-system\/kube-dns\/udp\/dns/)
-  assert.not.match(run(['iptables-save', '-t', 'nat']).stdout, /^:KUBE-SERVICES/m)
+  for (const n of NODES) {
+    assert.match(on(n.name, ['nft', 'list', 'table', 'ip', 'kube-proxy']), /10\.96\.0\.10 \. udp \. 53 : goto service-\S+-kube-system\/kube-dns\/udp\/dns/, n.name)
+    assert.not.match(on(n.name, ['iptables-save', '-t', 'nat']), /^:KUBE-SERVICES/m, n.name)
+  }
   assert.match(digFromClient(), /^10\.96\.\d+\.\d+$/)
 })
 
 test('svcRules reads nftables mode on the live node: shop/web endpoints equal the EndpointSlices', async () => {
-  const r = await svcRules(session, 'shop/web')
+  const r = await svcRules(session, 'shop/web', { node: 'lab-2' })
   assert.is(r.mode, 'nftables')
   const programmed = [...new Set(r.ports.flatMap((p) => p.chains.flatMap((c) => c.endpoints.map((e) => e.ip))))].sort()
   assert.equal(programmed, sliceIPs('shop', 'web'))
   assert.is(r.status, 'ok', r.verdict)
 })
 
-test('back to iptables mode: KUBE-SERVICES is back and the nft table is gone', () => {
+test('back to iptables mode on every node: KUBE-SERVICES is back and the nft table is gone', () => {
   const r = labCli('proxy-mode', 'iptables')
   assert.equal(r.code, 0, r.stderr)
-  assert.match(run(['iptables-save', '-t', 'nat']).stdout, /^:KUBE-SERVICES/m)
-  assert.not.match(run(['nft', 'list', 'tables']).stdout, /table ip kube-proxy/)
+  for (const n of NODES) {
+    assert.match(on(n.name, ['iptables-save', '-t', 'nat']), /^:KUBE-SERVICES/m, n.name)
+    assert.not.match(on(n.name, ['nft', 'list', 'tables']), /table ip kube-proxy/, n.name)
+  }
   assert.match(digFromClient(), /^10\.96\.\d+\.\d+$/)
 })
 
