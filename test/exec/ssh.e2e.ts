@@ -25,6 +25,19 @@ test('commands reuse the connection; sudo works; arguments stay literal', async 
   assert.ok(s.connected)
 })
 
+test('a user that is not root reaches root through sudo -n (lab-2-sudo): node.sudo wraps the command, a plain command stays the user; the same through the session rule sudo: true', async () => {
+  const sudoNode = new NodeHandle(pool.exec('lab-2-sudo'))
+  assert.is(await sudoNode.$`id -un`.text(), 'kinspect-sudo')
+  assert.is(await sudoNode.sudo.$`id -u`.text(), '0')
+  // the quoting survives the sudo wrapper
+  assert.is(await sudoNode.sudo.$`printf %s ${"a b'c"}`.text(), "a b'c")
+  // a deadline is still enforced on the node under sudo: timeout runs as root inside sudo -n --
+  const t0 = Date.now()
+  const r = await sudoNode.sudo.timeout(1500).nothrow().$`sleep 30`
+  assert.is(r.exitCode, 124)
+  assert.ok(Date.now() - t0 < 10_000)
+})
+
 test("lab-1's settings come from OpenSSH's ssh -G, and the built-in reader reads the lab's ssh_config alike", async () => {
   const viaSsh = await node.sshConfig!
   assert.is(viaSsh.source, 'ssh -G')
