@@ -12,7 +12,18 @@ import { installPresenters } from '../../src/render/presenters.ts'
 
 installPresenters() // results print as tables, as in the shell
 
-const fx = (f: string) => JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/kube', f), 'utf8'))
+import { capture, captureNs, eventsOf, kubectlTable, pick } from './labkube.ts'
+
+// objects captured from the lab (test/fixtures/lab/kube/): a web pod restarted once and crash (CrashLoopBackOff)
+// in the capture's namespace, lab-1 with its Lease and pods, shop/web-nodeport with its EndpointSlices
+const pods = capture('pods')
+const crashCap = capture('describe-pod-crash')
+const nodeCap = capture('describe-node-lab-1')
+const svcCap = capture('describe-svc-web-nodeport')
+const crash = () => pick(crashCap.items, 'Pod', 'crash')
+const crashEvents = () => eventsOf(crashCap.items, crash())
+const lab1 = () => pick(nodeCap.items, 'Node', 'lab-1')
+const ns = captureNs
 const root = path.resolve(import.meta.dirname, '../..')
 
 let pki: Pki
@@ -48,26 +59,28 @@ test.after(async () => {
 })
 
 test('pods(): one GET with the label selector, client cert and token; items get kind and a table', async () => {
-  const p1 = fx('pod-web-restarted.json')
-  const p2 = fx('pod-crashloop.json')
+  const p1 = pick(pods.items, 'Pod', 'web')
+  const p2 = pick(pods.items, 'Pod', 'crash')
   for (const p of [p1, p2]) delete p.kind, delete p.apiVersion // list items come without kind
   api.routes.set('/api/v1/namespaces/shop/pods', { body: { kind: 'PodList', apiVersion: 'v1', items: [p1, p2] } })
   api.seen = []
-  const pods = await kube.pods('app in (web,crash)')
+  const got = await kube.pods('app in (web,crash)')
   assert.is(api.seen.length, 1)
   assert.is(api.seen[0].query.get('labelSelector'), 'app in (web,crash)')
   assert.is(api.seen[0].clientCN, 'kinspect-test')
   assert.is(api.seen[0].headers.authorization, 'Bearer tok-123')
-  assert.ok(Array.isArray(pods))
-  assert.equal(pods.map((p) => p.metadata.name), ['web-6d4b8f7c9-x2kqp', 'crash'])
-  assert.is(pods[0].kind, 'Pod')
-  assert.is(pods[0].apiVersion, 'v1')
-  assert.not.ok(Object.keys(pods).includes(String(inspect.custom)))
-  assert.is(Object.getOwnPropertyDescriptor(pods, inspect.custom)?.enumerable, false)
-  const text = inspect(pods, { colors: false })
+  assert.ok(Array.isArray(got))
+  assert.equal(got.map((p) => p.metadata.name), [p1.metadata.name, 'crash'])
+  assert.is(got[0].kind, 'Pod')
+  assert.is(got[0].apiVersion, 'v1')
+  assert.not.ok(Object.keys(got).includes(String(inspect.custom)))
+  assert.is(Object.getOwnPropertyDescriptor(got, inspect.custom)?.enumerable, false)
+  const text = inspect(got, { colors: false })
   assert.match(text, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE$/m)
-  assert.match(text, /^crash\s+1\/2\s+CrashLoopBackOff\s+5 \(\S+ ago\)\s+\S+\s+10\.244\.0\.20\s+lab-1$/m)
-  assert.is(JSON.parse(JSON.stringify(pods))[0].metadata.name, 'web-6d4b8f7c9-x2kqp')
+  const k = kubectlTable(pods.text).rows.find((r) => r[0] === 'crash')! // what kubectl printed, ages aside
+  const restarts = k[3].replace(/\(\S+ ago\)/, '\\(\\S+ ago\\)')
+  assert.match(text, new RegExp(`^crash\\s+${k[1].replace('/', '\\/')}\\s+${k[2]}\\s+${restarts}\\s+\\S+\\s+${k[5].replace(/\./g, '\\.')}\\s+${k[6]}$`, 'm'))
+  assert.is(JSON.parse(JSON.stringify(got))[0].metadata.name, p1.metadata.name)
 })
 
 test('selector maps and LabelSelectors; allNamespaces lists /api/v1/pods; namespace option', async () => {
@@ -86,7 +99,7 @@ test('selector maps and LabelSelectors; allNamespaces lists /api/v1/pods; namesp
 })
 
 test('keep-alive: sequential calls reuse one TLS connection', async () => {
-  api.routes.set('/api/v1/nodes', { body: { items: [fx('node-lab-1.json')] } })
+  api.routes.set('/api/v1/nodes', { body: { items: [lab1()] } })
   const k = new Kube(loadKubeconfig({ kubeconfig: kc }))
   const before = api.connections
   for (let i = 0; i < 5; i++) await k.nodes()
@@ -95,9 +108,10 @@ test('keep-alive: sequential calls reuse one TLS connection', async () => {
 })
 
 test('pod("ns/name") and 404 -> notfound naming the pod and namespace, hint pods()', async () => {
-  api.routes.set('/api/v1/namespaces/shop/pods/crash', { body: fx('pod-crashloop.json') })
-  const p = await kube.pod('shop/crash')
-  assert.is(p.metadata.uid, '7d7d7d7d-1111-2222-3333-444455556666')
+  api.routes.set(`/api/v1/namespaces/${ns}/pods/crash`, { body: crash() })
+  const p = await kube.pod(`${ns}/crash`)
+  assert.is(p.metadata.uid, crash().metadata.uid)
+  assert.match(p.metadata.uid ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
   assert.match(inspect(p, { colors: false }), /^crash\s+1\/2\s+CrashLoopBackOff/m)
   api.routes.set('/api/v1/namespaces/other/pods/nope', { status: 404, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'pods "nope" not found', reason: 'NotFound', details: { name: 'nope', kind: 'pods' }, code: 404 } })
   const e = await rejects(kube.pod('other/nope'), 'notfound', /pod "nope" in namespace "other" not found/)
@@ -118,13 +132,16 @@ test('401 -> unauthorized, 403 -> forbidden, 500 -> server', async () => {
 })
 
 test('events(obj): involvedObject field selector with uid, sorted oldest first', async () => {
-  const list = fx('events-crash.json')
-  api.routes.set('/api/v1/namespaces/shop/events', { body: list })
+  const list = crashEvents()
+  api.routes.set(`/api/v1/namespaces/${ns}/events`, { body: { kind: 'EventList', apiVersion: 'v1', items: [...list].reverse() } })
   api.seen = []
-  const evs = await kube.events(fx('pod-crashloop.json'))
+  const evs = await kube.events(crash())
   const fs_ = api.seen[0].query.get('fieldSelector')!.split(',').sort()
-  assert.equal(fs_, ['involvedObject.kind=Pod', 'involvedObject.name=crash', 'involvedObject.namespace=shop', 'involvedObject.uid=7d7d7d7d-1111-2222-3333-444455556666'])
-  assert.equal(evs.map((e) => e.reason), ['Scheduled', 'Pulled', 'BackOff'])
+  assert.equal(fs_, ['involvedObject.kind=Pod', 'involvedObject.name=crash', `involvedObject.namespace=${ns}`, `involvedObject.uid=${crash().metadata.uid}`])
+  assert.is(evs.length, list.length)
+  assert.equal([evs[0].reason, evs.at(-1)!.reason], ['Scheduled', 'BackOff']) // oldest first: scheduled, …, the latest back-off
+  const times = evs.map((e) => Date.parse(e.lastTimestamp || e.eventTime!))
+  assert.equal(times, [...times].sort((a, b) => a - b))
   assert.match(inspect(evs, { colors: false }), /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/m)
   api.routes.set('/api/v1/events', { body: { items: [] } })
   api.seen = []
@@ -148,45 +165,58 @@ test('logs(): query parameters and text body', async () => {
 })
 
 test('endpoints(svc): EndpointSlices by service-name label, notfound when the service is missing', async () => {
-  api.routes.set('/api/v1/namespaces/shop/services/web', { body: fx('svc-web.json') })
-  api.routes.set('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', { body: fx('endpointslices-web.json') })
+  const slices = svcCap.items.filter((i) => i.kind === 'EndpointSlice')
+  api.routes.set('/api/v1/namespaces/shop/services/web-nodeport', { body: pick(svcCap.items, 'Service', 'web-nodeport') })
+  api.routes.set('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', { body: { kind: 'EndpointSliceList', apiVersion: 'discovery.k8s.io/v1', items: slices } })
   api.seen = []
-  const eps = await kube.endpoints('web')
+  const eps = await kube.endpoints('web-nodeport')
   const sliceReq = api.seen.find((s) => s.path.includes('endpointslices'))!
-  assert.is(sliceReq.query.get('labelSelector'), 'kubernetes.io/service-name=web')
-  assert.is(eps[0].endpoints!.length, 2)
-  assert.match(inspect(eps, { colors: false }), /^web-abcde\s+10\.244\.0\.12\s+true\s+pod\/web-6d4b8f7c9-x2kqp\s+lab-1\s+http 8080\/TCP$/m)
+  assert.is(sliceReq.query.get('labelSelector'), 'kubernetes.io/service-name=web-nodeport')
+  assert.is(eps[0].endpoints!.length, 2) // web runs on lab-2 and lab-3
+  const e0 = slices[0].endpoints[0]
+  const row = `${slices[0].metadata.name}\\s+${e0.addresses[0].replace(/\./g, '\\.')}\\s+true\\s+pod\\/${e0.targetRef.name}\\s+${e0.nodeName}\\s+http 8080\\/TCP`
+  assert.match(inspect(eps, { colors: false }), new RegExp(`^${row}$`, 'm'))
   api.routes.set('/api/v1/namespaces/shop/services/nosvc', { status: 404, body: { kind: 'Status', reason: 'NotFound', code: 404 } })
   await rejects(kube.endpoints('nosvc'), 'notfound', /service "nosvc" in namespace "shop" not found/)
 })
 
 test('describe(pod) fetches the pod and its events; describe(node) adds the lease and its pods', async () => {
-  api.routes.set('/api/v1/namespaces/shop/pods/crash', { body: fx('pod-crashloop.json') })
-  api.routes.set('/api/v1/namespaces/shop/events', { body: fx('events-crash.json') })
-  const d = (await kube.describe('pod/crash')) as PodDescription
+  api.routes.set(`/api/v1/namespaces/${ns}/pods/crash`, { body: crash() })
+  // the namespace's events, selected as the API selects them (involvedObject.* = value)
+  const nsEvents = crashCap.items.filter((i) => i.kind === 'Event')
+  const get = (o: any, path: string) => path.split('.').reduce((v, k) => v?.[k], o)
+  api.routes.set(`/api/v1/namespaces/${ns}/events`, (s) => {
+    const sel = (s.query.get('fieldSelector') ?? '').split(',').filter(Boolean).map((x) => x.split('='))
+    return { body: { items: nsEvents.filter((e) => sel.every(([k, v]) => String(get(e, k)) === v)) } }
+  })
+  const d = (await kube.describe(`pod/${ns}/crash`)) as PodDescription
   assert.is(d.kind, 'Pod')
-  assert.is(d.restarts, 5)
+  assert.is(d.restarts, crash().status.containerStatuses.find((c: any) => c.name === 'main').restartCount)
   assert.is(d.status, 'CrashLoopBackOff')
-  assert.is(d.events.length, 3)
+  assert.is(d.events.length, crashEvents().length)
   assert.match(inspect(d, { colors: false }), /Last State:\s+Terminated\n\s+Reason:\s+Error\n\s+Exit Code:\s+1/)
-  api.routes.set('/api/v1/nodes/lab-1', { body: fx('node-lab-1.json') })
-  api.routes.set('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/lab-1', { body: fx('lease-lab-1.json') })
-  api.routes.set('/api/v1/pods', (s) => ({ body: { items: s.query.get('fieldSelector') === 'spec.nodeName=lab-1' ? [fx('pod-crashloop.json')] : [] } }))
+  const nodePods = nodeCap.items.filter((i) => i.kind === 'Pod')
+  api.routes.set('/api/v1/nodes/lab-1', { body: lab1() })
+  api.routes.set('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/lab-1', { body: pick(nodeCap.items, 'Lease', 'lab-1') })
+  api.routes.set('/api/v1/pods', (s) => ({ body: { items: s.query.get('fieldSelector') === 'spec.nodeName=lab-1' ? nodePods : [] } }))
   api.routes.set('/api/v1/events', { body: { items: [] } })
-  const n = (await kube.describe(fx('node-lab-1.json'))) as NodeDescription
+  const n = (await kube.describe(lab1())) as NodeDescription
   assert.is(n.kind, 'Node')
   assert.is(n.lease?.holder, 'lab-1')
-  assert.equal(n.pods, [{ namespace: 'shop', name: 'crash', phase: 'Running' }])
+  assert.equal(n.pods.map((p) => `${p.namespace}/${p.name}`), nodePods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort())
+  assert.equal(n.pods.find((p) => p.name === 'crash'), { namespace: ns, name: 'crash', phase: 'Running' })
   assert.match(inspect(n, { colors: false }), /Ready\s+True\s+.*KubeletReady\s+kubelet is posting ready status/)
 })
 
 test('top(): metrics API absent -> unsupported naming metrics.k8s.io', async () => {
   await rejects(kube.top(), 'unsupported', /metrics API \(metrics\.k8s\.io\/v1beta1\) is not served by this cluster/)
   api.routes.set('/apis/metrics.k8s.io/v1beta1/nodes', { body: { items: [{ metadata: { name: 'lab-1' }, usage: { cpu: '250123456n', memory: '1048576Ki' } }] } })
-  api.routes.set('/api/v1/nodes', { body: { items: [fx('node-lab-1.json')] } }) // allocatable cpu 2, memory 3925120Ki
+  api.routes.set('/api/v1/nodes', { body: { items: [lab1()] } }) // allocatable cpu 2, memory 24581696Ki (captured)
+  assert.equal([lab1().status.allocatable.cpu, lab1().status.allocatable.memory], ['2', '24581696Ki'])
   const t = await kube.top('nodes')
-  assert.match(inspect(t, { colors: false }), /^lab-1\s+251m\s+12%\s+1024Mi\s+26%$/m)
-  assert.equal([t[0].cpuMillicores, t[0].memoryBytes, t[0].cpuPercent, t[0].memoryPercent], [251, 2 ** 30, 12, 26])
+  // 251m of 2000m = 12.55 % -> 12 %; 1048576Ki of 24581696Ki = 4.27 % -> 4 % (kubectl top truncates)
+  assert.match(inspect(t, { colors: false }), /^lab-1\s+251m\s+12%\s+1024Mi\s+4%$/m)
+  assert.equal([t[0].cpuMillicores, t[0].memoryBytes, t[0].cpuPercent, t[0].memoryPercent], [251, 2 ** 30, 12, 4])
   await rejects(kube.top('pods', { sortBy: 'disk' as any }), 'invalid', /^sortBy: expected "cpu" or "memory", received "disk"/)
   await rejects(kube.top('deploys' as any), 'invalid', /^what: expected "pods" or "nodes"/)
 })

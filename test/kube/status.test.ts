@@ -1,18 +1,29 @@
 // kubectl's status logic: printPod's READY/STATUS/RESTARTS, node status and roles (src/kube/status.ts).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import fs from 'node:fs'
-import path from 'node:path'
 import { nodeRoles, nodeStatus, podColumns } from '../../src/kube/status.ts'
 import type { Pod } from '../../src/kube/types.ts'
 
-const fx = (f: string) => JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/kube', f), 'utf8'))
+import { capture, kubectlTable, pick } from './labkube.ts'
+
+const pods = capture('pods')
+const kubectlPods = kubectlTable(pods.text)
+/** READY and STATUS as kubectl get pods printed them for the captured pod NAME. */
+const printed = (name: string) => kubectlPods.rows.find((r) => r[0] === name)!.slice(1, 3)
 const pod = (status: Pod['status'], spec: Partial<Pod['spec']> = {}, meta: object = {}): Pod => ({ metadata: { name: 'p', ...meta }, spec: { containers: [{ name: 'a' }], ...spec }, status })
 const running = { running: { startedAt: '2025-01-01T00:00:00Z' } }
 
-test('podColumns: running, restarted (with last restart time), crashloop, completed', () => {
-  assert.equal(podColumns(fx('pod-web-restarted.json')), { ready: '1/1', status: 'Running', restarts: 1, lastRestart: '2025-11-22T18:20:03Z' })
-  assert.equal(podColumns(fx('pod-crashloop.json')), { ready: '1/2', status: 'CrashLoopBackOff', restarts: 5, lastRestart: '2025-11-22T18:09:01Z' })
+test('podColumns: READY and STATUS as kubectl printed them; restarts with the last restart time; completed', () => {
+  for (const p of pods.items) {
+    const c = podColumns(p)
+    assert.equal([c.ready, c.status], printed(p.metadata.name), p.metadata.name)
+  }
+  const web = pick(pods.items, 'Pod', 'web')
+  assert.equal(podColumns(web), { ready: '1/1', status: 'Running', restarts: 1, lastRestart: web.status.containerStatuses[0].lastState.terminated.finishedAt })
+  const crash = pick(pods.items, 'Pod', 'crash')
+  const main = crash.status.containerStatuses.find((c: any) => c.name === 'main')
+  assert.equal(podColumns(crash), { ready: '1/2', status: 'CrashLoopBackOff', restarts: main.restartCount, lastRestart: main.lastState.terminated.finishedAt })
+  assert.equal(podColumns(pick(pods.items, 'Pod', 'web-canary')), { ready: '0/1', status: 'Running', restarts: 0, lastRestart: undefined })
   const done = pod({ phase: 'Succeeded', containerStatuses: [{ name: 'a', ready: false, restartCount: 0, image: 'i', state: { terminated: { exitCode: 0, reason: 'Completed' } } }] })
   assert.equal(podColumns(done), { ready: '0/1', status: 'Completed', restarts: 0, lastRestart: undefined })
 })
@@ -27,7 +38,7 @@ test('podColumns: terminated without reason -> ExitCode:N / Signal:N; pending wi
 })
 
 test('podColumns: init containers (Init:N/M, Init:Error, Init:CrashLoopBackOff), sidecars count in READY', () => {
-  assert.is(podColumns(fx('pod-init.json')).status, 'Init:0/2')
+  assert.equal(podColumns(pick(pods.items, 'Pod', 'initwait')), { ready: '0/1', status: 'Init:0/2', restarts: 0, lastRestart: undefined })
   const initErr = pod({ phase: 'Pending', initContainerStatuses: [{ name: 'i', ready: false, restartCount: 2, image: 'x', state: { terminated: { exitCode: 1, reason: 'Error' } } }] }, { initContainers: [{ name: 'i' }] })
   assert.equal([podColumns(initErr).status, podColumns(initErr).restarts], ['Init:Error', 2])
   const initBack = pod({ phase: 'Pending', initContainerStatuses: [{ name: 'i', ready: false, restartCount: 2, image: 'x', state: { waiting: { reason: 'CrashLoopBackOff' } } }] }, { initContainers: [{ name: 'i' }] })
@@ -68,11 +79,18 @@ test('podColumns: Completed with a running container -> Running/NotReady; deleti
   assert.is(podColumns(pod({ phase: 'Pending', conditions: [{ type: 'PodScheduled', status: 'False', reason: 'SchedulingGated' }] })).status, 'SchedulingGated')
 })
 
-test('node status and roles', () => {
-  const n = fx('node-lab-1.json')
-  assert.is(nodeStatus(n), 'Ready')
-  assert.equal(nodeRoles(n), ['control-plane'])
-  n.status.conditions.find((c: any) => c.type === 'Ready').status = 'Unknown'
+test('node status and roles: as kubectl get nodes printed them, Ready and NotReady', () => {
+  for (const name of ['nodes', 'nodes-notready']) {
+    const c = capture(name)
+    const k = kubectlTable(c.text).rows
+    for (const n of c.items) {
+      const row = k.find((r) => r[0] === n.metadata.name)!
+      assert.equal([nodeStatus(n), nodeRoles(n).join(',') || '<none>'], [row[1], row[2]], `${name} ${n.metadata.name}`)
+    }
+  }
+  const n = pick(capture('nodes-notready').items, 'Node', 'lab-2')
+  assert.is(nodeStatus(n), 'NotReady')
+  assert.is(n.status.conditions.find((c: any) => c.type === 'Ready').status, 'Unknown')
   n.spec.unschedulable = true
   assert.is(nodeStatus(n), 'NotReady,SchedulingDisabled')
   assert.is(nodeStatus({ metadata: { name: 'x' } }), 'Unknown')

@@ -9,6 +9,7 @@ import { crictl, hostVeth, inPodNetns, podNode, podPid } from './probe.ts'
 import { scenario } from './scenarios.ts'
 import { currentProxyMode, setProxyMode } from './proxymode.ts'
 import { progress, run, waitFor } from './sh.ts'
+import { captureKube } from './capturekube.ts'
 
 const out = path.resolve(import.meta.dirname, '..', 'fixtures', 'lab')
 
@@ -236,6 +237,7 @@ export async function capture(): Promise<void> {
   save('nft-kube-proxy.json', sh(['nft', '-j', 'list', 'table', 'ip', 'kube-proxy']))
   await setProxyMode('iptables')
   await captureSvc() // shop/web-local's rules, both modes
-  save('README.md', `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real three-node\nKubernetes v1.33 cluster (containerd 1.6, upstream crictl, kube-proxy iptables and nftables modes, CoreDNS).\nFiles without a node in their name come from lab-1 (this machine) or from the node of the pod they name\n(shop/client runs on lab-3); \`*-lab-2.*\` and \`*-lab-3.*\` come from those nodes. stale-rules is captured on lab-2.\n\`svc-local-*\` come from \`npm run lab -- capture svc\` (shop/web-local's rules on lab-1 and lab-2, both proxy modes).\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n`)
+  await captureKube() // API objects with kubectl's text for them (lab/kube/)
+  save('README.md', `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real three-node\nKubernetes v1.33 cluster (containerd 1.6, upstream crictl, kube-proxy iptables and nftables modes, CoreDNS).\nFiles without a node in their name come from lab-1 (this machine) or from the node of the pod they name\n(shop/client runs on lab-3); \`*-lab-2.*\` and \`*-lab-3.*\` come from those nodes. stale-rules is captured on lab-2.\n\`svc-local-*\` come from \`npm run lab -- capture svc\` (shop/web-local's rules on lab-1 and lab-2, both proxy modes).\n\`kube/\` comes from \`npm run lab -- capture kube\` (API objects with what kubectl printed for them; its own README).\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n`)
   progress('capture done')
 }

@@ -1,12 +1,9 @@
 // kubectl's column text: HumanDuration, RESTARTS, service columns, labels, status colours.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import fs from 'node:fs'
-import path from 'node:path'
 import { age, formatLabels, humanDuration, restartsCell, serviceExternalIP, servicePorts, statusStyle } from '../../src/render/kubeFormat.ts'
 import { podColumns } from '../../src/kube/status.ts'
-
-const fx = (f: string) => JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/kube', f), 'utf8'))
+import { capture, kubectlTable } from '../kube/labkube.ts'
 const S = 1000
 const M = 60 * S
 const H = 60 * M
@@ -24,18 +21,26 @@ test('humanDuration matches kubectl at each boundary', () => {
   assert.is(age('2025-01-01T00:00:00Z', Date.parse('2025-01-01T00:05:00Z')), '5m')
 })
 
-test('restartsCell', () => {
-  const now = Date.parse('2025-11-22T18:22:03Z')
-  assert.is(restartsCell(podColumns(fx('pod-web-restarted.json')), now), '1 (2m ago)')
-  assert.is(restartsCell({ ready: '1/1', status: 'Running', restarts: 0 }, now), '0')
-  assert.is(restartsCell({ ready: '1/1', status: 'Running', restarts: 4 }, now), '4')
+test('restartsCell: the RESTARTS kubectl printed for each captured pod', () => {
+  const c = capture('pods')
+  const k = kubectlTable(c.text)
+  const col = k.headers.indexOf('RESTARTS')
+  for (const p of c.items) assert.is(restartsCell(podColumns(p), c.now), k.rows.find((r) => r[0] === p.metadata.name)![col], p.metadata.name)
+  assert.equal(k.rows.map((r) => r[col]).filter((x) => x !== '0').length, 2) // web restarted once, crash several times
+  assert.is(restartsCell({ ready: '1/1', status: 'Running', restarts: 0 }, c.now), '0')
+  assert.is(restartsCell({ ready: '1/1', status: 'Running', restarts: 4 }, c.now), '4')
 })
 
-test('service ports, external IP, labels', () => {
-  assert.is(servicePorts(fx('svc-web.json')), '80/TCP')
-  assert.is(servicePorts(fx('svc-web-nodeport.json')), '80:30080/TCP')
+test('service ports, external IP: what kubectl get svc printed; LoadBalancer and ExternalName; labels', () => {
+  const c = capture('services-shop')
+  const k = kubectlTable(c.text)
+  for (const svc of c.items) {
+    const row = k.rows.find((r) => r[0] === svc.metadata.name)!
+    assert.is(servicePorts(svc), row[k.headers.indexOf('PORT(S)')], svc.metadata.name)
+    assert.is(serviceExternalIP(svc), row[k.headers.indexOf('EXTERNAL-IP')], svc.metadata.name)
+  }
+  assert.equal(c.items.map((s) => servicePorts(s)), ['80/TCP', '80:30081/TCP', '80:30080/TCP']) // web, web-local, web-nodeport
   assert.is(servicePorts({ metadata: { name: 'x' }, spec: {} }), '<none>')
-  assert.is(serviceExternalIP(fx('svc-web.json')), '<none>')
   assert.is(serviceExternalIP({ metadata: { name: 'x' }, spec: { type: 'LoadBalancer' } }), '<pending>')
   assert.is(serviceExternalIP({ metadata: { name: 'x' }, spec: { type: 'LoadBalancer', externalIPs: ['1.2.3.4'] }, status: { loadBalancer: { ingress: [{ ip: '5.6.7.8' }] } } }), '5.6.7.8,1.2.3.4')
   assert.is(serviceExternalIP({ metadata: { name: 'x' }, spec: { type: 'ExternalName', externalName: 'db.example' } }), 'db.example')
