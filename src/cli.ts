@@ -41,7 +41,8 @@ An investigation shell for Kubernetes: the API, the nodes (SSH) and pod network 
   FILE.md          run the js blocks of a notebook written by .save, in order
   run NAME         run a recipe (a name, or a path to a .md recipe) with --param value parameters;
                    --teach explains each step and waits for Enter, --dry-run prints the plan and runs
-                   nothing, --yes applies changes without asking, -o json prints the report as JSON;
+                   nothing, --yes applies changes without asking, -o json prints the report as JSON,
+                   --follow then runs the recipe each failing finding names as its next step;
                    exit 0: nothing failed, 1: a finding failed, 2: the recipe could not run
   recipes          list the recipes (shipped, and the config's recipeDirs) with their parameters
   --context C      kubeconfig context (default: the config's, then the kubeconfig's current-context)
@@ -233,7 +234,7 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
       let report: unknown
       try {
         await session.load()
-        report = await recipes.runRecipe(cmd.name, cmd.params, { session, output: io.stdout, input: io.stdin, color, cwd: io.cwd, paramStyle: 'flag', teach: cmd.teach, dryRun: cmd.dryRun, yes: cmd.yes, format: cmd.format })
+        report = await recipes.runRecipe(cmd.name, cmd.params, { session, output: io.stdout, input: io.stdin, color, cwd: io.cwd, paramStyle: 'flag', teach: cmd.teach, dryRun: cmd.dryRun, yes: cmd.yes, format: cmd.format, follow: cmd.follow })
       } catch (e) {
         if (cmd.format === 'json') {
           const err = e as { message?: string; hint?: string }
@@ -242,7 +243,9 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
         io.stderr.write(formatError(e, errColor))
         return 2
       }
-      const code = (report as { exitCode?: unknown } | undefined)?.exitCode
+      // With --follow the worst exit of every recipe that ran.
+      const r = report as { exitCode?: unknown; overallExitCode?: unknown } | undefined
+      const code = r?.overallExitCode ?? r?.exitCode
       return code === 1 || code === 2 ? code : 0
     }
     case 'recipes': {

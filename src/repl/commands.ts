@@ -92,7 +92,7 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'run',
-    args: 'NAME [param=value...] [--dry-run] [--yes] [-o json]',
+    args: 'NAME [param=value...] [--dry-run] [--yes] [--follow] [-o json]',
     help: 'run a recipe (Markdown runbook from recipeDirs)',
     complete: 'recipe',
     recorded: true,
