@@ -48,6 +48,58 @@ export function captureMetrics(): void {
   throw new Error('capture: metrics-server re-sampled during each of 5 attempts; run the capture again')
 }
 
+/**
+ * What kinspect triage reads, as kubectl prints it, under each case (the scenarios turned on together), into
+ * test/fixtures/lab/triage/CASE.json: {capturedAt, scenarios, lists: {pods, services, …}} with every namespace.
+ * Events are the Warning ones (what triage reads of them); the SSH-only fanout nodes, their leases and events are
+ * (labelled kinspect.dev/lab-role) left out with a label selector. Each case waits 20 s after its scenarios are on, past triage's grace periods.
+ */
+export async function captureTriage(only?: string): Promise<void> {
+  const dir = path.join(out, 'triage')
+  fs.mkdirSync(dir, { recursive: true })
+  const cases: Array<[string, string[]]> = [
+    ['healthy', []],
+    ['dns-down', ['dns-down']],
+    ['crashloop', ['crashloop']],
+    ['svc-targetport', ['svc-targetport']],
+    ['svc-no-endpoints', ['svc-no-endpoints']],
+    ['metrics-unavailable', ['metrics-unavailable']],
+    ['node-notready', ['node-notready']],
+    ['pending-resources', ['pending-resources']],
+    ['pending-taint', ['pending-taint']],
+    ['oomkill', ['oomkill']],
+    ['image-missing', ['image-missing']],
+    ['rollout-stuck', ['rollout-stuck']],
+    ['three-faults', ['dns-down', 'crashloop', 'svc-targetport']],
+  ]
+  const items = (args: string[]) => JSON.parse(kubectl([...args, '-o', 'json']).stdout).items as any[]
+  for (const [name, scenarios] of cases.filter(([n]) => !only || n === only)) {
+    progress(`capturing triage objects: ${name}`)
+    for (const s of scenarios) await scenario(s, 'on')
+    try {
+      await new Promise((r) => setTimeout(r, 20_000))
+      const nodes = items(['get', 'nodes', '-l', `!kinspect.dev/lab-role`])
+      const names = new Set(nodes.map((n) => n.metadata.name))
+      const lists = {
+        pods: items(['get', 'pods', '-A']),
+        services: items(['get', 'services', '-A']),
+        endpointslices: items(['get', 'endpointslices', '-A']),
+        deployments: items(['get', 'deployments', '-A']),
+        replicasets: items(['get', 'replicasets', '-A']),
+        statefulsets: items(['get', 'statefulsets', '-A']),
+        daemonsets: items(['get', 'daemonsets', '-A']),
+        events: items(['get', 'events', '-A', '--field-selector', 'type=Warning']).filter((e) => e.involvedObject.kind !== 'Node' || names.has(e.involvedObject.name)),
+        nodes,
+        leases: items(['get', 'leases', '-n', 'kube-node-lease']).filter((l) => names.has(l.metadata.name)),
+        apiservices: items(['get', 'apiservices']).filter((a) => a.metadata.name === 'v1beta1.metrics.k8s.io'),
+      }
+      fs.writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify({ capturedAt: new Date().toISOString(), scenarios, lists })}\n`)
+    } finally {
+      for (const s of [...scenarios].reverse()) await scenario(s, 'off')
+    }
+  }
+}
+
 /** Runs every capture; leaves the lab as it found it (iptables mode, scenarios off). */
 export async function capture(): Promise<void> {
   fs.mkdirSync(out, { recursive: true })
@@ -151,12 +203,14 @@ export async function capture(): Promise<void> {
   save('kubectl-node-notready.json', kubectl(['get', 'node', 'lab-2', '-o', 'json']).stdout)
   await scenario('node-notready', 'off')
 
+  await captureTriage()
+
   // kube-proxy nftables mode
   progress('capturing kube-proxy nftables mode')
   await setProxyMode('nftables')
   save('nft-ruleset.txt', sh(['nft', 'list', 'ruleset']))
   save('nft-kube-proxy.json', sh(['nft', '-j', 'list', 'table', 'ip', 'kube-proxy']))
   await setProxyMode('iptables')
-  save('README.md', `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real three-node\nKubernetes v1.33 cluster (containerd 1.6, upstream crictl, kube-proxy iptables and nftables modes, CoreDNS).\nFiles without a node in their name come from lab-1 (this machine) or from the node of the pod they name\n(shop/client runs on lab-3); \`*-lab-2.*\` and \`*-lab-3.*\` come from those nodes. stale-rules is captured on lab-2.\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n`)
+  save('README.md', `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real three-node\nKubernetes v1.33 cluster (containerd 1.6, upstream crictl, kube-proxy iptables and nftables modes, CoreDNS).\nFiles without a node in their name come from lab-1 (this machine) or from the node of the pod they name\n(shop/client runs on lab-3); \`*-lab-2.*\` and \`*-lab-3.*\` come from those nodes. stale-rules is captured on lab-2.\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n\n\`triage/CASE.json\` (\`npm run lab -- capture triage\`) holds what kinspect triage reads (pods, Services, EndpointSlices,\nworkloads, Warning events, nodes, leases, the metrics APIService; all namespaces) with the scenarios of CASE on.\n`)
   progress('capture done')
 }

@@ -12,7 +12,9 @@ const usage = `usage: npm run lab -- COMMAND
   ssh off|on              stop (start) sshd on every node; with ssh off, env exports no ssh files
   proxy-mode MODE         restart kube-proxy in iptables, nftables or ipvs mode
   fanout N                start N extra SSH-only nodes (0 stops them)
-  capture [metrics]       capture real tool outputs into test/fixtures/ (metrics: only the metrics API and kubectl top)`
+  capture [metrics|triage [CASE]]
+                          capture real tool outputs into test/fixtures/ (metrics: only the metrics API and kubectl top;
+                          triage: only what kinspect triage reads, under each fault case, or one CASE)`
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
@@ -66,8 +68,9 @@ async function main(argv: string[]): Promise<number> {
       return 0
     }
     case 'capture': {
-      const { capture, captureMetrics } = await import('./capture.ts')
+      const { capture, captureMetrics, captureTriage } = await import('./capture.ts')
       if (rest[0] === 'metrics') captureMetrics()
+      else if (rest[0] === 'triage') await captureTriage(rest[1])
       else await capture()
       return 0
     }
