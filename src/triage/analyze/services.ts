@@ -4,8 +4,8 @@ import type { Pod, Service } from '../../kube/types.ts'
 import { ageSeconds, containerStatuses, endpointCounts, matchesLabels, nsName, oneLine, podCauses, podReady, recipeStep, refOf, selectorText, slicesOf } from '../objects.ts'
 import type { Snapshot, Symptom } from '../types.ts'
 
-/** A new Service gets its EndpointSlices within a moment; younger ones are not judged. */
-export const SERVICE_GRACE_SECONDS = 15
+/** A new Service gets its EndpointSlices within a moment: its endpoints are not judged before this age. */
+export const SERVICE_GRACE_SECONDS = 5
 
 /** What a not-ready pod is doing, in a few words ("CrashLoopBackOff", "Pending", "not Ready"). */
 function podState(p: Pod): string {
@@ -35,19 +35,20 @@ export function analyzeServices(snap: Pick<Snapshot, 'now' | 'services' | 'slice
   const out: Symptom[] = []
   for (const svc of snap.services) {
     if (skip(svc) || svc.spec.type === 'ExternalName' || !Object.keys(svc.spec.selector ?? {}).length) continue
-    if ((ageSeconds(svc.metadata.creationTimestamp, snap.now) ?? Infinity) < SERVICE_GRACE_SECONDS) continue
     const ns = svc.metadata.namespace ?? 'default'
     const selected = snap.pods.filter((p) => (p.metadata.namespace ?? 'default') === ns && !p.metadata.deletionTimestamp && matchesLabels(svc.spec.selector, p.metadata.labels))
     const { ready, notReady } = endpointCounts(slicesOf(snap.slices, ns, svc.metadata.name))
     const base = { layer: 'service' as const, object: refOf('Service', svc), next: recipeStep('svc', { service: nsName(svc) }), causes: podCauses(selected) }
     const sel = selectorText(svc.spec.selector)
-    if (ready === 0) {
+    const young = (ageSeconds(svc.metadata.creationTimestamp, snap.now) ?? Infinity) < SERVICE_GRACE_SECONDS
+    if (ready === 0 && !young) {
       const evidence = selected.length
         ? `selector ${sel} matches ${selected.length} pod${selected.length === 1 ? '' : 's'}, none ready: ${selected.slice(0, 3).map((p) => `${p.metadata.name} ${podState(p)}`).join(', ')}${selected.length > 3 ? ', …' : ''}${notReady ? ` (${notReady} not-ready endpoints)` : ''}`
         : `selector ${sel} matches no pod in ${ns}`
       out.push({ ...base, code: 'svc-no-endpoints', severity: 'fail', symptom: 'no ready endpoints', evidence: oneLine(evidence) })
       continue
     }
+    // The targetPort is judged on the pods' declared ports, so even a Service too young for its endpoints.
     const problem = targetPortProblem(svc, selected)
     if (problem) out.push({ ...base, code: 'svc-targetport', severity: 'fail', symptom: 'targetPort matches no container port', evidence: oneLine(problem), causes: [] })
   }
