@@ -25,13 +25,15 @@ export interface CollectOptions {
 export function notSeen(check: string, e: unknown, access: { verb: string; resource: string; namespace?: string; all?: boolean }): CheckStatus {
   const err = e as { kind?: string; message?: string; status?: number }
   const where = access.namespace ? ` -n ${access.namespace}` : access.all ? ' -A' : ''
+  // kubectl auth can-i takes one resource: name the first of a list.
+  const one = access.resource.split(/,\s*/)[0]
   const forbidden = err?.kind === 'forbidden' || err?.status === 403
   return {
     check,
     status: 'not-seen',
     reason: String(err?.message ?? e).split('\n')[0],
     ...(forbidden || err?.kind === 'unauthorized'
-      ? { grant: `${access.verb} ${access.resource}${access.namespace ? ` in namespace ${access.namespace}` : access.all ? ' in all namespaces' : ' (cluster-wide)'} (check: kubectl auth can-i ${access.verb} ${access.resource}${where})` }
+      ? { grant: `${access.verb} ${access.resource}${access.namespace ? ` in namespace ${access.namespace}` : access.all ? ' in all namespaces' : ' (cluster-wide)'} (check: kubectl auth can-i ${access.verb} ${one}${where})` }
       : {}),
   }
 }
@@ -81,7 +83,7 @@ export async function collect(kube: TriageKube, scope: TriageScope, opts: Collec
   if (!dnsInScope) {
     const ns = { namespace: DNS.namespace, timeoutMs }
     const sel = { [DNS.label]: DNS.value }
-    tasks.push(track(`cluster DNS in ${DNS.namespace}`, { verb: 'list', resource: 'pods,services,endpointslices,deployments', namespace: DNS.namespace }, async () => {
+    tasks.push(track(`cluster DNS in ${DNS.namespace}`, { verb: 'list', resource: 'pods, services, endpointslices, deployments', namespace: DNS.namespace }, async () => {
       const [service, pods, slices, deployments] = await Promise.all([
         kube.get('services', DNS.service, ns).then((s) => asList<Service>(s)[0], (e) => ((e as { kind?: string }).kind === 'notfound' ? undefined : Promise.reject(e))),
         kube.get('pods', undefined, { ...ns, selector: sel }),
