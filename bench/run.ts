@@ -1,9 +1,9 @@
 // Runs the named benchmarks (default: all but lab), each printing its own table with its peer.
-// Usage: npm run bench [-- pods ssh startup top lab]
+// Usage: npm run bench [-- pods ssh startup top triage lab]
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 
-const all = ['startup', 'pods', 'ssh', 'top']
+const all = ['startup', 'pods', 'ssh', 'top', 'triage']
 const names = process.argv.slice(2).length ? process.argv.slice(2) : all
 let failed = 0
 for (const n of names) {

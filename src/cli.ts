@@ -7,6 +7,7 @@ import { ShellError, formatError } from './repl/errors.ts'
 import { parseParamFlags, recipesPort, takeRunFlags, type RecipeRunOptions } from './repl/recipes.ts'
 import { palette, wantColor } from './render/color.ts'
 import type { Session } from './session.ts'
+import { parseTriageArgs, type TriageArgs } from './triage/options.ts'
 
 /** Flags every mode shares. */
 export interface CommonFlags {
@@ -25,6 +26,7 @@ export type CliCommand =
   | ({ kind: 'notebook'; file: string } & CommonFlags)
   | ({ kind: 'run'; name: string; params: Record<string, string> } & RecipeRunOptions & CommonFlags)
   | ({ kind: 'recipes' } & CommonFlags)
+  | ({ kind: 'triage' } & Omit<TriageArgs, 'context' | 'kubeconfig'> & CommonFlags)
 
 /** The usage text; `prog` is "kinspect" or "kubectl inspect". */
 export function usage(prog = 'kinspect'): string {
@@ -32,6 +34,7 @@ export function usage(prog = 'kinspect'): string {
   ${prog} [--context C] [-n|--namespace NS] [--kubeconfig F] [-e EXPR] [FILE.mjs|FILE.md]
   ${prog} run NAME [--param value]...
   ${prog} recipes
+  ${prog} triage [-n NS[,NS...] | -A] [--nodes] [-o json]
   ${prog} --help | --version
 
 An investigation shell for Kubernetes: the API, the nodes (SSH) and pod network namespaces.
@@ -41,9 +44,13 @@ An investigation shell for Kubernetes: the API, the nodes (SSH) and pod network 
   FILE.md          run the js blocks of a notebook written by .save, in order
   run NAME         run a recipe (a name, or a path to a .md recipe) with --param value parameters;
                    --teach explains each step and waits for Enter, --dry-run prints the plan and runs
-                   nothing, --yes applies changes without asking, -o json prints the report as JSON;
+                   nothing, --yes applies changes without asking, -o json prints the report as JSON,
+                   --follow then runs the recipe each failing finding names as its next step;
                    exit 0: nothing failed, 1: a finding failed, 2: the recipe could not run
   recipes          list the recipes (shipped, and the config's recipeDirs) with their parameters
+  triage           what is wrong in the namespace (-n a,b: those; -A: all), ranked, each problem with the
+                   recipe to run next; --nodes also reads conntrack and kube-proxy rules over SSH;
+                   exit 0: nothing wrong, 1: problems, 2: could not look (what was not seen is listed)
   --context C      kubeconfig context (default: the config's, then the kubeconfig's current-context)
   -n, --namespace  namespace (default: the config's, then the context's, then "default")
   --kubeconfig F   use this kubeconfig file alone (default: $KUBECONFIG, then ~/.kube/config)
@@ -93,6 +100,11 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       i++
       break
     }
+    // `triage -n a,b -A --nodes -o json`: triage parses its own flags.
+    if (positional[0] === 'triage') {
+      i++
+      break
+    }
   }
   const { expr, ...common } = flags
   const [first, ...rest] = positional
@@ -102,6 +114,12 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     if (!name) throw new ShellError('usage', 'run needs a recipe name', 'usage: kinspect run NAME [--param value]...')
     const { options, rest: paramArgs } = takeRunFlags(argv.slice(i))
     return { kind: 'run', name, params: parseParamFlags(paramArgs), ...options, ...common }
+  }
+  if (first === 'triage') {
+    if (expr !== undefined) throw new ShellError('usage', '-e cannot be combined with triage')
+    const t = parseTriageArgs(argv.slice(i), common.namespace)
+    const { context, kubeconfig, ...rest } = t
+    return { kind: 'triage', ...rest, context: context ?? common.context, kubeconfig: kubeconfig ?? common.kubeconfig, namespace: t.namespaces?.[0] }
   }
   if (first === 'recipes') {
     if (rest.length || expr !== undefined) throw new ShellError('usage', `recipes takes no arguments, received ${[...rest, ...(expr !== undefined ? ['-e'] : [])].join(' ')}`)
@@ -161,7 +179,7 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
     session = await sessionMod.Session.create({ context: cmd.context, namespace: cmd.namespace, kubeconfig: cmd.kubeconfig, config, env: io.env })
   } catch (e) {
     io.stderr.write(formatError(e, errColor))
-    return cmd.kind === 'run' ? 2 : 1
+    return cmd.kind === 'run' || cmd.kind === 'triage' ? 2 : 1
   }
   try {
     return await runCommand(cmd, session, io, errColor)
@@ -233,7 +251,7 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
       let report: unknown
       try {
         await session.load()
-        report = await recipes.runRecipe(cmd.name, cmd.params, { session, output: io.stdout, input: io.stdin, color, cwd: io.cwd, paramStyle: 'flag', teach: cmd.teach, dryRun: cmd.dryRun, yes: cmd.yes, format: cmd.format })
+        report = await recipes.runRecipe(cmd.name, cmd.params, { session, output: io.stdout, input: io.stdin, color, cwd: io.cwd, paramStyle: 'flag', teach: cmd.teach, dryRun: cmd.dryRun, yes: cmd.yes, format: cmd.format, follow: cmd.follow })
       } catch (e) {
         if (cmd.format === 'json') {
           const err = e as { message?: string; hint?: string }
@@ -242,8 +260,30 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
         io.stderr.write(formatError(e, errColor))
         return 2
       }
-      const code = (report as { exitCode?: unknown } | undefined)?.exitCode
+      // With --follow the worst exit of every recipe that ran.
+      const r = report as { exitCode?: unknown; overallExitCode?: unknown } | undefined
+      const code = r?.overallExitCode ?? r?.exitCode
       return code === 1 || code === 2 ? code : 0
+    }
+    case 'triage': {
+      // Exit 0: nothing wrong; 1: problems; 2: it could not look (the report says what was not seen).
+      try {
+        await session.load()
+        const { triage, sshNodeReads } = await import('./triage/index.ts')
+        const nodes = cmd.nodes ?? session.config.triage?.nodes ?? false
+        const report = await triage(session, {
+          scope: cmd.allNamespaces ? { allNamespaces: true } : { namespaces: cmd.namespaces ?? [session.namespace] },
+          nodeReads: nodes ? sshNodeReads(session) : undefined,
+          nodesOff: cmd.nodes === false ? 'off (--no-nodes)' : undefined,
+        })
+        if (cmd.format === 'json') io.stdout.write(`${JSON.stringify(report, null, 2)}\n`)
+        else io.stdout.write(`${(await import('./render/triage.ts')).renderTriage(report, { color })}\n`)
+        return report.exitCode
+      } catch (e) {
+        if (cmd.format === 'json') io.stdout.write(`${JSON.stringify({ status: 'error', exitCode: 2, error: { message: String((e as Error)?.message ?? e) } }, null, 2)}\n`)
+        io.stderr.write(formatError(e, errColor))
+        return 2
+      }
     }
     case 'recipes': {
       await session.load()

@@ -26,6 +26,8 @@ export interface KinspectConfig {
   namespace?: string
   nodes: NodeRule[]
   ssh: { configFile?: string; knownHostsFile?: string }
+  /** kinspect triage: `nodes: true` reads the nodes (conntrack, kube-proxy rules) without --nodes. */
+  triage?: { nodes?: boolean }
 }
 
 /** Why the config could not be used; names the file, the key path and the line. */
@@ -155,7 +157,8 @@ class Validator {
   }
 }
 
-const TOP = ['recipeDirs', 'context', 'namespace', 'nodes', 'ssh'] as const
+const TOP = ['recipeDirs', 'context', 'namespace', 'nodes', 'ssh', 'triage'] as const
+const TRIAGE_KEYS = ['nodes'] as const
 const NODE_KEYS = ['match', 'user', 'port', 'identityFile', 'proxyJump', 'sudo', 'hostName'] as const
 const SSH_KEYS = ['configFile', 'knownHostsFile'] as const
 
@@ -206,6 +209,12 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
           return rule
         })
         break
+      case 'triage': {
+        const m = v.pairs('triage', value, TRIAGE_KEYS)
+        cfg.triage = {}
+        for (const [k, { value: tv }] of m) cfg.triage[k as (typeof TRIAGE_KEYS)[number]] = v.bool(`triage.${k}`, tv)
+        break
+      }
       case 'ssh': {
         const m = v.pairs('ssh', value, SSH_KEYS)
         for (const [k, { value: sv }] of m) cfg.ssh[k as (typeof SSH_KEYS)[number]] = v.filePath(`ssh.${k}`, sv)

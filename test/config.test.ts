@@ -61,7 +61,7 @@ test('unknown key: names file, key path, line, expected and received', () => {
   assert.is(e.line, 3)
   assert.is(e.file, file)
   assert.match(e.message, `${file}:3: contxt:`)
-  assert.match(e.message, 'one of the keys recipeDirs, context, namespace, nodes, ssh')
+  assert.match(e.message, 'one of the keys recipeDirs, context, namespace, nodes, ssh, triage')
   assert.match(e.message, 'unknown key "contxt"')
   assert.ok(e.hint)
 })
@@ -90,6 +90,11 @@ test('wrong types name the nested key path and line', () => {
   assert.match(e7.message, '(top level): expected a mapping, received a list')
   const e8 = err('nodes:\n  - match: x\n    port: 70000\n')
   assert.match(e8.message, 'received the number 70000')
+  const e9 = err('triage:\n  nodes: sometimes\n')
+  assert.is(e9.keyPath, 'triage.nodes')
+  assert.match(e9.message, 'expected true or false, received the string "sometimes"')
+  const e10 = err('triage:\n  node: true\n')
+  assert.match(e10.message, 'triage.node: expected one of the keys nodes')
 })
 
 test('invalid YAML reports the line', () => {
@@ -140,6 +145,7 @@ test('the shipped .recipes.example is valid', () => {
   assert.ok(cfg.nodes.length > 0)
   assert.ok(cfg.recipeDirs.length > 0)
   assert.ok(cfg.ssh.configFile)
+  assert.equal(cfg.triage, { nodes: false })
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))

@@ -31,6 +31,7 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('', 'v1', 'serviceaccounts', 'ServiceAccount', true, 'serviceaccount', 'sa'),
   r('', 'v1', 'persistentvolumeclaims', 'PersistentVolumeClaim', true, 'persistentvolumeclaim', 'pvc'),
   r('', 'v1', 'persistentvolumes', 'PersistentVolume', false, 'persistentvolume', 'pv'),
+  r('', 'v1', 'resourcequotas', 'ResourceQuota', true, 'resourcequota', 'quota'),
   r('apps', 'v1', 'deployments', 'Deployment', true, 'deployment', 'deploy'),
   r('apps', 'v1', 'replicasets', 'ReplicaSet', true, 'replicaset', 'rs'),
   r('apps', 'v1', 'statefulsets', 'StatefulSet', true, 'statefulset', 'sts'),
@@ -41,6 +42,7 @@ export const BUILTIN_RESOURCES: ResourceInfo[] = [
   r('networking.k8s.io', 'v1', 'ingresses', 'Ingress', true, 'ingress', 'ing'),
   r('networking.k8s.io', 'v1', 'networkpolicies', 'NetworkPolicy', true, 'networkpolicy', 'netpol'),
   r('coordination.k8s.io', 'v1', 'leases', 'Lease', true, 'lease'),
+  r('apiregistration.k8s.io', 'v1', 'apiservices', 'APIService', false, 'apiservice'),
 ]
 
 /** Finds a resource by plural, singular, short name or Kind (case-insensitive), optionally "plural.group". */

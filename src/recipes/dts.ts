@@ -6,7 +6,7 @@ import type { ParamDef, ParamType } from './params.ts'
 
 const SRC = fileURLToPath(new URL('..', import.meta.url)).replace(/[\\/]$/, '')
 
-const TS_TYPE: Record<ParamType, string> = { string: 'string', pod: 'string', node: 'string', service: 'string', int: 'number', duration: 'number', bool: 'boolean' }
+const TS_TYPE: Record<ParamType, string> = { string: 'string', pod: 'string', node: 'string', service: 'string', deployment: 'string', int: 'number', duration: 'number', bool: 'boolean' }
 
 /** The `params` object of a recipe: parameters with a default or required are always set, others may be undefined. */
 export function paramsType(params: readonly ParamDef[]): string {
@@ -29,8 +29,10 @@ export function recipeGlobalsDts(recipe: { params: readonly ParamDef[] } = { par
   lines.push(
     '/** The command a finding rests on and what it printed (or the ExecOutput itself). */',
     `type RecipeEvidence = { command: string; output: string | ${execOutput} } | ${execOutput}`,
+    '/** The recipe to run next: a recipe name and its parameters (checked when finding() is called; --follow runs it). */',
+    'type RecipeNext = { recipe: string; params?: Record<string, string | number | boolean | undefined> }',
     '/** One observation; warn and fail need a remedy. */',
-    "type RecipeFinding = { severity: 'ok' | 'info'; message: string; evidence?: RecipeEvidence; remedy?: string } | { severity: 'warn' | 'fail'; message: string; evidence?: RecipeEvidence; remedy: string }",
+    "type RecipeFinding = { severity: 'ok' | 'info'; message: string; evidence?: RecipeEvidence; remedy?: string; next?: RecipeNext } | { severity: 'warn' | 'fail'; message: string; evidence?: RecipeEvidence; remedy: string; next?: RecipeNext }",
     '/** Reports a finding of the current step. */',
     'declare function finding(f: RecipeFinding): void',
     '/** Makes a change after asking (or with --yes); resolves to undefined when it was not applied. Needs changes: true. */',

@@ -2,34 +2,67 @@
 import type { SessionApi } from '../session.ts'
 import { findRecipe, listRecipeEntries, recipeDirs } from './loader.ts'
 import { validateParams } from './params.ts'
-import { runParsedRecipe } from './runner.ts'
-import type { RecipeReport } from './report.ts'
+import { recipeCatalog, runParsedRecipe } from './runner.ts'
+import { recipeCommand, type RecipeReport } from './report.ts'
+import type { Recipe } from './format.ts'
+import type { ParamValue } from './params.ts'
 import type { RecipeInfo, RecipeRunContext, StartShell } from './types.ts'
 
 export { parseRecipe, recipeNameOf, RecipeFormatError, RESERVED_PARAMS, type Recipe, type Section, type CodeBlock } from './format.ts'
 export { validateParams, parseParamValue, parseDuration, PARAM_TYPES, ParamError, type ParamDef, type ParamType, type ParamValue, type ParamStyle } from './params.ts'
 export { findRecipe, listRecipeEntries, loadRecipeFile, recipeDirs, SHIPPED_DIR, type RecipeDir, type RecipeEntry } from './loader.ts'
-export { runParsedRecipe, expandManual, planOf, type RunnerOptions } from './runner.ts'
-export { RecipeReport, RecipeError, validateFinding, summaryLine, type Finding, type Evidence, type Severity, type StepReport, type ReportData, type ExitCode } from './report.ts'
+export { runParsedRecipe, expandManual, planOf, recipeCatalog, type RunnerOptions } from './runner.ts'
+export { RecipeReport, RecipeError, validateFinding, summaryLine, recipeCommand, type Finding, type Evidence, type Severity, type StepReport, type ReportData, type ExitCode, type NextRecipe, type RecipeCatalog } from './report.ts'
 export { recipeGlobalsDts } from './dts.ts'
 export type * from './types.ts'
 
-/** Runs recipe `name` (or a path to a .md file): finds it, validates params, runs it, streams the report to ctx.output. */
+/** At most this many recipes run after the first one with --follow (each may name its own next). */
+export const MAX_FOLLOW = 5
+
+/**
+ * Runs recipe `name` (or a path to a .md file): finds it, validates params, runs it, streams the report to ctx.output.
+ * With ctx.follow, then runs the `next` recipe of each warn/fail finding (and theirs), each once, at most MAX_FOLLOW.
+ */
 export async function runRecipe(name: string, params: Record<string, string>, ctx: RecipeRunContext & { shell: StartShell }): Promise<RecipeReport> {
-  const recipe = await findRecipe(name, { dirs: recipeDirs(ctx.session.config), cwd: ctx.cwd })
+  const dirs = recipeDirs(ctx.session.config)
+  const recipe = await findRecipe(name, { dirs, cwd: ctx.cwd })
   const values = validateParams(recipe, params, ctx.paramStyle ?? 'flag')
-  return runParsedRecipe(recipe, values, {
-    session: ctx.session,
-    shell: ctx.shell,
-    output: ctx.output,
-    input: ctx.input,
-    lines: ctx.lines,
-    teach: ctx.teach,
-    dryRun: ctx.dryRun,
-    yes: ctx.yes,
-    format: ctx.format,
-    color: ctx.color,
-  })
+  const follow = ctx.follow === true && !ctx.dryRun
+  const json = ctx.format === 'json'
+  const recipes = await recipeCatalog(ctx.session.config)
+  const runOne = (r: Recipe, v: Record<string, ParamValue>) =>
+    runParsedRecipe(r, v, {
+      session: ctx.session,
+      shell: ctx.shell,
+      output: ctx.output,
+      input: ctx.input,
+      lines: ctx.lines,
+      teach: ctx.teach,
+      dryRun: ctx.dryRun,
+      yes: ctx.yes,
+      format: ctx.format,
+      color: ctx.color,
+      recipes,
+      printJson: !follow,
+    })
+  const report = await runOne(recipe, values)
+  if (!follow) return report
+  report.followed = []
+  const done = new Set([recipeCommand(recipe.name, params)])
+  const queue = report.nextRecipes()
+  while (queue.length && report.followed.length < MAX_FOLLOW) {
+    const next = queue.shift()!
+    if (done.has(next.command)) continue
+    done.add(next.command)
+    if (!json) ctx.output.write(`\n--follow: ${next.command}\n\n`)
+    const r = await findRecipe(next.recipe, { dirs })
+    const ran = await runOne(r, validateParams(r, next.params, 'flag'))
+    report.followed.push(ran)
+    queue.push(...ran.nextRecipes())
+  }
+  if (!json && queue.some((n) => !done.has(n.command))) ctx.output.write(`\n--follow stopped after ${MAX_FOLLOW} recipes; not run: ${queue.filter((n) => !done.has(n.command)).map((n) => n.command).join('; ')}\n`)
+  if (json) ctx.output.write(`${JSON.stringify(report, null, 2)}\n`)
+  return report
 }
 
 /** Recipes in the config's recipeDirs and the shipped folder, with summaries and parameters (malformed ones say why). */

@@ -3,7 +3,7 @@ import { HintedError } from '../errors.ts'
 import { isDnsLabel, isNodeName, parsePodRef, parseServiceRef } from '../names.ts'
 
 /** The types a recipe parameter can have. */
-export type ParamType = 'string' | 'int' | 'bool' | 'duration' | 'pod' | 'node' | 'service'
+export type ParamType = 'string' | 'int' | 'bool' | 'duration' | 'pod' | 'node' | 'service' | 'deployment'
 
 /** One parameter as the front matter declares it (default already parsed to its type). */
 export interface ParamDef {
@@ -31,13 +31,17 @@ interface TypeInfo {
   parse(text: string): ParamValue | Error
 }
 
-function namespacedName(kind: 'pod' | 'service', text: string): string | Error {
-  if ((kind === 'pod' ? parsePodRef : parseServiceRef)(text)) return text
+/** The parameter types that name a namespaced object ("name" or "namespace/name"). */
+export const NAMESPACED_TYPES = ['pod', 'service', 'deployment'] as const
+
+function namespacedName(kind: (typeof NAMESPACED_TYPES)[number], text: string): string | Error {
+  // Pod and Deployment names are DNS subdomains, Service names DNS labels.
+  if ((kind === 'service' ? parseServiceRef : parsePodRef)(text)) return text
   const parts = text.split('/')
   if (parts.length > 2) return new Error(`more than one "/"`)
   const [ns, name] = parts.length === 2 ? parts : [undefined, parts[0]]
   if (ns !== undefined && !isDnsLabel(ns)) return new Error(`namespace ${JSON.stringify(ns)} is not a namespace name`)
-  return new Error(`${JSON.stringify(name)} is not a ${kind} name (lowercase letters, digits, "-"${kind === 'pod' ? ' and "."' : ''})`)
+  return new Error(`${JSON.stringify(name)} is not a ${kind} name (lowercase letters, digits, "-"${kind === 'service' ? '' : ' and "."'})`)
 }
 
 /** Seconds in a duration like "90s", "5m", "1h30m", "500ms", or a bare number of seconds. */
@@ -72,6 +76,7 @@ export const PARAM_TYPES: Record<ParamType, TypeInfo> = {
   pod: { expected: 'a pod name, or namespace/name', example: 'web-7d4b9c6f5-x2x7p', parse: (t) => namespacedName('pod', t) },
   node: { expected: 'a node name', example: 'lab-1', parse: (t) => (isNodeName(t) ? t : new Error(`${JSON.stringify(t)} is not a node name (lowercase letters, digits, "-" and ".")`)) },
   service: { expected: 'a service name, or namespace/name', example: 'web', parse: (t) => namespacedName('service', t) },
+  deployment: { expected: 'a Deployment name, or namespace/name', example: 'web', parse: (t) => namespacedName('deployment', t) },
 }
 
 /** True when `t` names a parameter type. */

@@ -3,6 +3,7 @@ import { HintedError, received } from '../errors.ts'
 import { present } from '../present.ts'
 import { ExecOutput } from '../exec/types.ts'
 import { stripAnsi } from '../ansi.ts'
+import { spell, validateParams, type ParamDef } from './params.ts'
 
 /** How bad a finding is. */
 export type Severity = 'ok' | 'info' | 'warn' | 'fail'
@@ -15,12 +16,30 @@ export interface Evidence {
   output: string
 }
 
-/** One observation of a step. warn and fail carry a remedy. */
+/** The recipe to run next, as a finding names it: checked against the recipe's parameters, with its command line. */
+export interface NextRecipe {
+  recipe: string
+  /** The parameters as given (strings, as on a command line). */
+  params: Record<string, string>
+  /** `kinspect run NAME --param value ...` */
+  command: string
+}
+
+/** One observation of a step. warn and fail carry a remedy; `next` names the recipe that goes on from here. */
 export interface Finding {
   severity: Severity
   message: string
   evidence?: Evidence
   remedy?: string
+  next?: NextRecipe
+}
+
+/** The recipes a finding's `next` may name: name -> its parameters (what the runner loads before the steps run). */
+export type RecipeCatalog = ReadonlyMap<string, { name: string; params: readonly ParamDef[] }>
+
+/** `kinspect run NAME --p v ...` for a recipe and its parameters. Pure. */
+export function recipeCommand(recipe: string, params: Readonly<Record<string, string>>): string {
+  return ['kinspect run', recipe, ...Object.entries(params).map(([k, v]) => spell(k, v, 'flag'))].join(' ')
 }
 
 /** A change a recipe asked for (change()), and whether it was applied. */
@@ -79,6 +98,8 @@ export interface ReportData {
   exitCode: ExitCode
   /** Why the run stopped early, if it did. */
   stopped?: string
+  /** The reports of the recipes --follow ran after this one (their `next`), in order. */
+  followed?: ReportData[]
 }
 
 /** A recipe run's report; prints as one summary line (the full text was streamed while it ran). */
@@ -95,6 +116,7 @@ export class RecipeReport implements ReportData {
   status: ReportData['status'] = 'ok'
   exitCode: ExitCode = 0
   stopped?: string
+  followed?: RecipeReport[]
   constructor(init: Omit<ReportData, 'summary' | 'status' | 'exitCode' | 'durationMs'> & { durationMs?: number }) {
     Object.assign(this, init)
     this.finish()
@@ -116,10 +138,29 @@ export class RecipeReport implements ReportData {
 
   /** The plain data (JSON.stringify uses it). */
   toJSON(): ReportData {
-    const { recipe, params, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, stopped } = this
+    const { recipe, params, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, stopped, followed } = this
     // Unset parameters are null, so JSON keeps every parameter of the recipe.
     const ps = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === undefined ? null : v]))
-    return { recipe, params: ps, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, ...(stopped ? { stopped } : {}) }
+    return { recipe, params: ps, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, ...(stopped ? { stopped } : {}), ...(followed?.length ? { followed: followed.map((r) => r.toJSON()) } : {}) }
+  }
+
+  /** The worst exit code of this run and the runs --follow made after it (what the process exits with). */
+  get overallExitCode(): ExitCode {
+    return Math.max(this.exitCode, ...(this.followed ?? []).map((r) => r.overallExitCode)) as ExitCode
+  }
+
+  /** The distinct `next` recipes of the warn and fail findings, in report order (what --follow runs). */
+  nextRecipes(): NextRecipe[] {
+    const seen = new Set<string>()
+    const out: NextRecipe[] = []
+    for (const st of this.steps) {
+      for (const f of st.findings) {
+        if (!f.next || (f.severity !== 'warn' && f.severity !== 'fail') || seen.has(f.next.command)) continue
+        seen.add(f.next.command)
+        out.push(f.next)
+      }
+    }
+    return out
   }
 }
 // Prints as one line: the recipe and its summary (the report itself was streamed as it ran).
@@ -151,22 +192,52 @@ function clip(text: string, max = MAX_OUTPUT): string {
   return text.length > max ? `${text.slice(0, max)}\n… (${text.length - max} more characters)` : text
 }
 
-/** Checks what recipe code passed to finding() and returns a clean Finding; throws RecipeError naming the field. */
-export function validateFinding(input: unknown): Finding {
-  const bad = (field: string, expected: string, v: unknown) => new RecipeError('usage', `finding(): ${field}: expected ${expected}, received ${received(v)}`, "finding({severity: 'fail', message: '…', evidence: {command, output}, remedy: '…'})")
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw bad('argument', 'an object {severity, message, evidence?, remedy?}', input)
+/**
+ * Checks what recipe code passed to finding() and returns a clean Finding; throws RecipeError naming the field.
+ * A `next` is checked against `recipes` (the recipe must exist and its parameters must validate).
+ */
+export function validateFinding(input: unknown, recipes?: RecipeCatalog): Finding {
+  const bad = (field: string, expected: string, v: unknown) => new RecipeError('usage', `finding(): ${field}: expected ${expected}, received ${received(v)}`, "finding({severity: 'fail', message: '…', evidence: {command, output}, remedy: '…', next: {recipe: 'crashloop', params: {pod: 'shop/web-1'}}})")
+  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw bad('argument', 'an object {severity, message, evidence?, remedy?, next?}', input)
   const f = input as Record<string, unknown>
-  for (const k of Object.keys(f)) if (!['severity', 'message', 'evidence', 'remedy'].includes(k)) throw bad(`unknown field ${JSON.stringify(k)}`, 'only severity, message, evidence, remedy', f[k])
+  for (const k of Object.keys(f)) if (!['severity', 'message', 'evidence', 'remedy', 'next'].includes(k)) throw bad(`unknown field ${JSON.stringify(k)}`, 'only severity, message, evidence, remedy, next', f[k])
   if (!SEVERITIES.includes(f.severity as Severity)) throw bad('severity', "'ok', 'info', 'warn' or 'fail'", f.severity)
   if (typeof f.message !== 'string' || f.message.trim() === '') throw bad('message', 'a non-empty string', f.message)
   const out: Finding = { severity: f.severity as Severity, message: f.message.trim() }
   if (f.evidence !== undefined) out.evidence = evidenceOf(f.evidence, bad)
   if (f.remedy !== undefined && (typeof f.remedy !== 'string' || f.remedy.trim() === '')) throw bad('remedy', 'a non-empty string', f.remedy)
   if (typeof f.remedy === 'string') out.remedy = f.remedy.trim()
+  if (f.next !== undefined) out.next = nextOf(f.next, recipes, bad)
   if ((out.severity === 'warn' || out.severity === 'fail') && !out.remedy) {
     throw new RecipeError('usage', `finding(): a '${out.severity}' finding needs a remedy (what the operator should do about it): ${JSON.stringify(out.message.slice(0, 60))}`, `add remedy: '…' to the finding, or use severity 'info'`)
   }
   return out
+}
+
+function nextOf(v: unknown, recipes: RecipeCatalog | undefined, bad: (field: string, expected: string, v: unknown) => Error): NextRecipe {
+  if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('next', 'an object {recipe, params}', v)
+  const n = v as Record<string, unknown>
+  for (const k of Object.keys(n)) if (k !== 'recipe' && k !== 'params') throw bad(`next: unknown field ${JSON.stringify(k)}`, 'only recipe and params', n[k])
+  if (typeof n.recipe !== 'string' || n.recipe.trim() === '') throw bad('next.recipe', 'the name of a recipe', n.recipe)
+  const name = n.recipe.trim()
+  const params: Record<string, string> = {}
+  if (n.params !== undefined) {
+    if (n.params === null || typeof n.params !== 'object' || Array.isArray(n.params)) throw bad('next.params', 'an object {name: value}', n.params)
+    for (const [k, pv] of Object.entries(n.params)) {
+      if (pv === undefined) continue
+      if (typeof pv !== 'string' && typeof pv !== 'number' && typeof pv !== 'boolean') throw bad(`next.params.${k}`, 'a string, number or boolean', pv)
+      params[k] = String(pv)
+    }
+  }
+  if (!recipes) throw new RecipeError('usage', `finding(): next: recipe ${JSON.stringify(name)} cannot be checked: no recipe list was loaded`, 'run the recipe with kinspect run or .run')
+  const target = recipes.get(name)
+  if (!target) throw new RecipeError('usage', `finding(): next.recipe: expected one of the recipes (${[...recipes.keys()].sort().join(', ')}), received ${JSON.stringify(name)}`, 'kinspect recipes lists them')
+  try {
+    validateParams(target, params, 'flag')
+  } catch (e) {
+    throw new RecipeError('usage', `finding(): next.params: ${(e as Error).message}`, (e as { hint?: string }).hint, e)
+  }
+  return { recipe: name, params, command: recipeCommand(name, params) }
 }
 
 function evidenceOf(v: unknown, bad: (field: string, expected: string, v: unknown) => Error): Evidence {

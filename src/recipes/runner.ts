@@ -7,9 +7,10 @@ import { stripAnsi } from '../ansi.ts'
 import { wantColor } from '../render/color.ts'
 import { renderHeader, renderPlan, renderTeachStart, renderStepBody, renderSummary, renderTeachAfter, renderTeachIntro, stepHeading, type PlanStep } from '../render/report.ts'
 import type { Recipe, Section } from './format.ts'
-import type { ParamDef, ParamValue } from './params.ts'
+import { NAMESPACED_TYPES, type ParamDef, type ParamValue } from './params.ts'
 import { LineReader, noProgress, plainProgress, spinner, type Progress } from './progress.ts'
-import { RecipeError, RecipeReport, validateFinding, worst, type StepReport } from './report.ts'
+import { RecipeError, RecipeReport, validateFinding, worst, type RecipeCatalog, type StepReport } from './report.ts'
+import { listRecipeEntries, recipeDirs } from './loader.ts'
 import type { LineSource, StartShell } from './types.ts'
 import { received } from '../errors.ts'
 
@@ -35,6 +36,17 @@ export interface RunnerOptions {
   tty?: boolean
   /** Progress display override (tests). */
   progress?: Progress
+  /** The recipes a finding's `next` may name; default: those of the session's recipe folders (loaded before step 1). */
+  recipes?: RecipeCatalog
+  /** With format json: print the report when it ends (default true; --follow prints them all at the end instead). */
+  printJson?: boolean
+}
+
+/** The recipes of the session's folders by name (the first folder wins, malformed ones left out). */
+export async function recipeCatalog(config: { recipeDirs: readonly string[] }): Promise<RecipeCatalog> {
+  const out = new Map<string, { name: string; params: ParamDef[] }>()
+  for (const e of await listRecipeEntries(recipeDirs(config))) if (e.recipe && !e.shadowed && !out.has(e.name)) out.set(e.name, e.recipe)
+  return out
 }
 
 const MAX_STEP_OUTPUT = 8 * 1024
@@ -55,7 +67,7 @@ class Capture extends Writable {
 
 /**
  * Replaces {{param}} (and {{namespace}}, {{context}}) in manual commands; unset parameters show as <name>.
- * A pod or service parameter given as namespace/name fills {{param}} with the name and {{namespace}} with
+ * A pod, service or deployment parameter given as namespace/name fills {{param}} with the name and {{namespace}} with
  * its namespace, so `kubectl get pod {{pod}} -n {{namespace}}` stays a valid command.
  */
 export function expandManual(text: string, params: Record<string, ParamValue>, where: { namespace: string; context: string }, defs: readonly Pick<ParamDef, 'name' | 'type'>[] = []): string {
@@ -63,7 +75,7 @@ export function expandManual(text: string, params: Record<string, ParamValue>, w
   const values: Record<string, string | undefined> = {}
   for (const [k, v] of Object.entries(params)) {
     const def = defs.find((d) => d.name === k)
-    if (typeof v === 'string' && (def?.type === 'pod' || def?.type === 'service') && v.includes('/')) {
+    if (typeof v === 'string' && def && (NAMESPACED_TYPES as readonly string[]).includes(def.type) && v.includes('/')) {
       const [ns, name] = v.split('/')
       values[k] = name
       if (namespace === where.namespace) namespace = ns
@@ -121,11 +133,12 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
     startedAt: new Date(t0).toISOString(),
     steps,
   })
+  const printJson = json && opts.printJson !== false
   const finish = () => {
     report.durationMs = Date.now() - t0
     report.finish()
-    if (json) output.write(`${JSON.stringify(report, null, 2)}\n`)
-    else write(renderSummary(report, ro))
+    if (printJson) output.write(`${JSON.stringify(report, null, 2)}\n`)
+    else if (!json) write(renderSummary(report, ro))
     return report
   }
   if (opts.teach && !opts.input && !opts.lines && !opts.dryRun) throw new RecipeError('usage', '--teach waits for Enter before each step, but there is no input to read it from', 'run it from a terminal: kinspect run NAME --teach')
@@ -136,9 +149,10 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
     write(renderPlan(plan, ro))
     report.durationMs = Date.now() - t0
     report.finish()
-    if (json) output.write(`${JSON.stringify(report, null, 2)}\n`)
+    if (printJson) output.write(`${JSON.stringify(report, null, 2)}\n`)
     return report
   }
+  const recipes = opts.recipes ?? (await recipeCatalog(session.config))
 
   const tty = opts.tty ?? output.isTTY === true
   const progress = opts.progress ?? (json ? noProgress : tty ? spinner(output, { color }) : plainProgress(output))
@@ -148,7 +162,7 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
   let current: StepReport | undefined
 
   const finding = (f: unknown): void => {
-    const clean = validateFinding(f)
+    const clean = validateFinding(f, recipes)
     if (!current) throw new RecipeError('usage', `finding() was called after its step ended: ${JSON.stringify(clean.message.slice(0, 60))}`, 'await every call that reports findings, so the step waits for them')
     current.findings.push(clean)
   }

@@ -23,6 +23,8 @@ export interface RecipeRunOptions {
   dryRun?: boolean
   yes?: boolean
   format?: 'text' | 'json'
+  /** Afterwards run the `next` recipe each warn/fail finding names (--follow). */
+  follow?: boolean
 }
 
 /** Lines typed by the user, one at a time (teach mode's Enter, change() confirmations). */

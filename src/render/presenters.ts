@@ -8,6 +8,8 @@ import { renderKubeList } from './kube.ts'
 import { renderDescription } from './kubeDescribe.ts'
 import { renderConntrackList, renderConntrackStats, renderDns, renderNetns, renderVeth } from './net.ts'
 import { renderSvcRules } from './svc.ts'
+import { TRIAGE_REPORT } from '../triage/types.ts'
+import { renderTriage } from './triage.ts'
 import { colorEnabled } from './table.ts'
 import { renderUsage } from './top.ts'
 
@@ -28,4 +30,5 @@ export function installPresenters(): void {
     renderUsage(u.rows, { ...color(o), namespaceColumn: u.allNamespaces ? true : undefined, namespace: u.allNamespaces ? undefined : u.namespace, containers: u.containers }),
   )
   DESCRIPTION.register((d, o) => renderDescription(d, color(o)))
+  TRIAGE_REPORT.register((d, o) => renderTriage(d, color(o)))
 }

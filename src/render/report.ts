@@ -66,6 +66,7 @@ export function renderFinding(f: Finding, opts: ReportRenderOptions = {}): strin
     for (const l of shown) out.push(`${pad}${c.dim('│')} ${l}`)
   }
   if (f.remedy) out.push(indent(f.remedy, `${pad}${c.yellow('remedy:')} `, `${pad}        `))
+  if (f.next) out.push(`${pad}${c.cyan('next:')}   ${f.next.command}`)
   return out.join('\n')
 }
 
@@ -101,6 +102,8 @@ export function renderSummary(r: ReportData, opts: ReportRenderOptions = {}): st
   const table = renderTable(['#', 'STEP', 'RESULT', 'FINDINGS'], rows, { color: opts.color ?? false, empty: '' })
   const lines = [c.bold('Summary'), table]
   if (r.stopped) lines.push(c.yellow(`stopped: ${r.stopped}`))
+  const next = [...new Set(r.steps.flatMap((s) => s.findings.filter((f) => f.next && (f.severity === 'fail' || f.severity === 'warn')).map((f) => f.next!.command)))]
+  if (next.length) lines.push(`${c.bold('Next:')} ${next.join('\n      ')}${c.dim('  (--follow runs it)')}`)
   lines.push(`${c.bold('Result:')} ${paint(c, r.status, summaryLine(r))}`)
   return lines.join('\n')
 }

@@ -42,6 +42,8 @@ export interface Command {
   ownPrompt?: boolean
   /** The command goes into the notebook (it changes what later inputs see). */
   recorded?: boolean
+  /** The command waits for the cluster client and the result renderers to load first. */
+  ready?: boolean
   action(host: CommandHost, arg: string): void | Promise<void>
 }
 
@@ -92,10 +94,11 @@ export const COMMANDS: readonly Command[] = [
   },
   {
     name: 'run',
-    args: 'NAME [param=value...] [--dry-run] [--yes] [-o json]',
+    args: 'NAME [param=value...] [--dry-run] [--yes] [--follow] [-o json]',
     help: 'run a recipe (Markdown runbook from recipeDirs)',
     complete: 'recipe',
     recorded: true,
+    ready: true,
     async action(h, arg) {
       const { options, rest: words } = takeRunFlags(splitWords(arg))
       const [name, ...rest] = words
@@ -106,6 +109,26 @@ export const COMMANDS: readonly Command[] = [
       }
       const params = parseParamWords(rest)
       h.printValue(await h.recipes.runRecipe(name, params, { session: h.session, output: h.output, lines: h.lines, paramStyle: 'word', ...options }))
+    },
+  },
+  {
+    name: 'triage',
+    args: '[-n NS[,NS...] | -A] [--nodes] [-o json]',
+    help: 'what is wrong in the namespace (-n a,b: those, -A: all), ranked, each problem with the recipe to run next',
+    ready: true,
+    async action(h, arg) {
+      const { parseTriageArgs } = await import('../triage/options.ts')
+      const t = parseTriageArgs(splitWords(arg), undefined, 'repl')
+      if (t.context || t.kubeconfig) throw new ShellError('usage', '.triage: --context and --kubeconfig belong to the session', 'switch with .ctx NAME first')
+      const { triage, sshNodeReads } = await import('../triage/index.ts')
+      const nodes = t.nodes ?? h.session.config.triage?.nodes ?? false
+      const report = await triage(h.session, {
+        scope: t.allNamespaces ? { allNamespaces: true } : { namespaces: t.namespaces ?? [h.session.namespace] },
+        nodeReads: nodes ? sshNodeReads(h.session) : undefined,
+        nodesOff: t.nodes === false ? 'off (--no-nodes)' : undefined,
+      })
+      if (t.format === 'json') h.print(JSON.stringify(report, null, 2))
+      else h.printValue(report)
     },
   },
   {

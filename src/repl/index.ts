@@ -277,7 +277,7 @@ export function startRepl(opts: StartReplOptions): Shell {
 
   const runCommand = async (cmd: Command, arg: string): Promise<boolean> => {
     try {
-      if (cmd.name === 'run') await whenReady()
+      if (cmd.ready) await whenReady()
       await cmd.action(host, arg)
       return true
     } catch (e) {

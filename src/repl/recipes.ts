@@ -69,7 +69,7 @@ export function splitWords(arg: string): string[] {
   return words
 }
 
-/** Takes the runner's own flags (--teach, --dry-run, --yes/-y, -o/--output text|json) out of run arguments. */
+/** Takes the runner's own flags (--teach, --dry-run, --yes/-y, --follow, -o/--output text|json) out of run arguments. */
 export function takeRunFlags(args: readonly string[]): { options: RecipeRunOptions; rest: string[] } {
   const options: RecipeRunOptions = {}
   const rest: string[] = []
@@ -78,6 +78,7 @@ export function takeRunFlags(args: readonly string[]): { options: RecipeRunOptio
     if (a === '--teach') options.teach = true
     else if (a === '--dry-run') options.dryRun = true
     else if (a === '--yes' || a === '-y') options.yes = true
+    else if (a === '--follow') options.follow = true
     else if (/^(-o|--output)(=.*)?$/.test(a)) {
       const eq = a.indexOf('=')
       const v = eq > 0 ? a.slice(eq + 1) : args[++i]

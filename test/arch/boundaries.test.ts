@@ -19,7 +19,7 @@ const RULES: readonly BoundaryRule[] = [
   {
     name: 'domain code never imports src/render/ (the recipe runner and its progress display are the report rendering seam)',
     to: 'src/render/',
-    only: ['src/net/', 'src/exec/', 'src/kube/', 'src/recipes/'],
+    only: ['src/net/', 'src/exec/', 'src/kube/', 'src/recipes/', 'src/triage/'],
     except: ['src/recipes/runner.ts', 'src/recipes/progress.ts'],
   },
 ]
@@ -46,6 +46,7 @@ test('each rule catches a violation planted in a copy of src/, at its file and l
       `src/exec/local.ts:${plant('src/exec/local.ts', "import { $ } from 'zx'")} imports zx`,
       `src/kube/describe.ts:${plant('src/kube/describe.ts', "import { statusStyle } from '../render/kubeFormat.ts'")} imports src/render/kubeFormat.ts`,
       `src/recipes/report.ts:${plant('src/recipes/report.ts', "export type { Palette } from '../render/color.ts'")} imports types from src/render/color.ts`,
+      `src/triage/group.ts:${plant('src/triage/group.ts', "import { renderTriage } from '../render/triage.ts'")} imports src/render/triage.ts`,
     ]
     // Allowed: the runner (the seam) and the REPL may use renderers; client-node in src/kube/.
     plant('src/recipes/runner.ts', "import { renderTable } from '../render/table.ts'")

@@ -7,6 +7,7 @@ import { kubectl } from './lab.ts'
 import { inNode } from './nodes.ts'
 import { crictl, hostVeth, inPodNetns, podNode, podPid } from './probe.ts'
 import { scenario } from './scenarios.ts'
+import { captureTriage } from './capturetriage.ts'
 import { currentProxyMode, setProxyMode } from './proxymode.ts'
 import { progress, run, waitFor } from './sh.ts'
 import { captureKube } from './capturekube.ts'
@@ -230,6 +231,8 @@ export async function capture(): Promise<void> {
   save('kubectl-node-notready.json', kubectl(['get', 'node', 'lab-2', '-o', 'json']).stdout)
   await scenario('node-notready', 'off')
 
+  await captureTriage()
+
   // kube-proxy nftables mode
   progress('capturing kube-proxy nftables mode')
   await setProxyMode('nftables')
@@ -238,6 +241,7 @@ export async function capture(): Promise<void> {
   await setProxyMode('iptables')
   await captureSvc() // shop/web-local's rules, both modes
   await captureKube() // API objects with kubectl's text for them (lab/kube/)
-  save('README.md', `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real three-node\nKubernetes v1.33 cluster (containerd 1.6, upstream crictl, kube-proxy iptables and nftables modes, CoreDNS).\nFiles without a node in their name come from lab-1 (this machine) or from the node of the pod they name\n(shop/client runs on lab-3); \`*-lab-2.*\` and \`*-lab-3.*\` come from those nodes. stale-rules is captured on lab-2.\n\`svc-local-*\` come from \`npm run lab -- capture svc\` (shop/web-local's rules on lab-1 and lab-2, both proxy modes).\n\`kube/\` comes from \`npm run lab -- capture kube\` (API objects with what kubectl printed for them; its own README).\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n`)
+  await captureTriage() // what triage reads, under each fault case (lab/triage/)
+  save('README.md', `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real three-node\nKubernetes v1.33 cluster (containerd 1.6, upstream crictl, kube-proxy iptables and nftables modes, CoreDNS).\nFiles without a node in their name come from lab-1 (this machine) or from the node of the pod they name\n(shop/client runs on lab-3); \`*-lab-2.*\` and \`*-lab-3.*\` come from those nodes. stale-rules is captured on lab-2.\n\`svc-local-*\` come from \`npm run lab -- capture svc\` (shop/web-local's rules on lab-1 and lab-2, both proxy modes).\n\`kube/\` comes from \`npm run lab -- capture kube\` (API objects with what kubectl printed for them; its own README).\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n\n\`triage/CASE.json\` (\`npm run lab -- capture triage\`) holds what kinspect triage reads (pods, Services, EndpointSlices,\nworkloads, Warning events, nodes, leases, the metrics APIService; all namespaces) with the scenarios of CASE on.\n`)
   progress('capture done')
 }

@@ -6,6 +6,7 @@ import { progress } from './sh.ts'
 import { CLUSTER_FAULTS } from './faults/cluster.ts'
 import { NODE_FAULTS } from './faults/node.ts'
 import { NETWORK_FAULTS } from './faults/network.ts'
+import { WORKLOAD_FAULTS } from './faults/workloads.ts'
 import type { Scenario } from './faults/types.ts'
 
 export type { Scenario, ScenarioTarget } from './faults/types.ts'
@@ -14,7 +15,7 @@ export { metricsAvailable } from './faults/cluster.ts'
 export { corednsPods, hostVeth, inPodNetns as inPodNetnsArgv, iptablesEndpointIPs, nodeReady, onPodNetns, podNode, podPid, sliceIPs } from './probe.ts'
 
 /** Every scenario, in the order `lab scenarios` lists them. */
-export const SCENARIOS: Scenario[] = [...CLUSTER_FAULTS, ...NODE_FAULTS, ...NETWORK_FAULTS]
+export const SCENARIOS: Scenario[] = [...CLUSTER_FAULTS, ...NODE_FAULTS, ...NETWORK_FAULTS, ...WORKLOAD_FAULTS]
 
 const nodeFile = (name: string) => path.join(RUN_DIR, `scenario-${name}.node`)
 

@@ -26,6 +26,8 @@ write(path.join(mine, 'crash.md'), recipeText('crash', "throw new Error('kaboom'
 write(path.join(mine, 'node.md'), recipeText('node', "finding({ severity: 'info', message: 'my own node recipe' })"))
 write(path.join(mine, 'fixer.md'), recipeText('fixer', "const r = await change('restart the thing', () => 'done')\nfinding({ severity: 'info', message: `result ${r}` })", 'changes: true\n'))
 write(path.join(mine, 'waiter.md'), recipeText('waiter', "await new Promise((r) => setTimeout(r, 400))\nfinding({ severity: 'ok', message: 'waited' })"))
+write(path.join(mine, 'first.md'), recipeText('first', "finding({ severity: 'fail', message: 'the web pod crash-loops', remedy: 'look at the crash loop', next: { recipe: 'second', params: { who: 'web-1' } } })\nfinding({ severity: 'info', message: 'an aside', next: { recipe: 'good' } })"))
+write(path.join(mine, 'second.md'), recipeText('second', "finding({ severity: 'warn', message: `looked at ${params.who}`, remedy: 'read it', next: { recipe: 'first' } })", 'params:\n  - name: who\n    type: string\n    required: true\n    description: what to look at\n'))
 write(path.join(mine, 'broken.md'), '---\nname: wrong\nsummary: s\n---\n')
 write(path.join(mine, 'README.md'), '# Not a recipe\n')
 
@@ -217,6 +219,39 @@ test('kinspect FILE.md: a file with recipe front matter runs as a recipe (exit c
   assert.is(await main([path.join(mine, 'bad.md')], r), 1)
   assert.match(r.out(), 'Recipe bad — the bad recipe')
   assert.match(r.out(), '  FAIL  broken')
+})
+
+test('--follow runs the next recipe of each warn/fail finding once (not info ones, no loops); JSON nests them; exit is the worst', async () => {
+  const out = sink()
+  const report = await runRecipe('first', {}, { session: session(), shell: headlessShell, output: out, color: false, follow: true })
+  assert.equal(report.followed?.map((r) => [r.recipe.name, r.params, r.exitCode]), [['second', { who: 'web-1' }, 0]])
+  assert.is(report.exitCode, 1)
+  assert.is(report.overallExitCode, 1)
+  const text = out.text()
+  assert.match(text, '  FAIL  the web pod crash-loops\n        remedy: look at the crash loop\n        next:   kinspect run second --who web-1\n')
+  assert.match(text, /Next: kinspect run second --who web-1  \(--follow runs it\)/)
+  assert.ok(text.indexOf('--follow: kinspect run second --who web-1') > text.indexOf('Result: FAIL'), 'the followed recipe runs after the first one ends')
+  assert.match(text, 'Recipe second — the second recipe')
+  assert.not.match(text, 'Recipe good', 'an info finding\'s next is not followed')
+  assert.is(text.split('Recipe first —').length, 2, 'second names first as its next: already run, not again')
+  // Without --follow the next is printed, not run.
+  const plain = sink()
+  const alone = await runRecipe('first', {}, { session: session(), shell: headlessShell, output: plain, color: false })
+  assert.is(alone.followed, undefined)
+  assert.not.match(plain.text(), 'Recipe second')
+  // JSON: one document, the followed reports inside it.
+  const j = io()
+  assert.is(await main(['run', 'first', '--follow', '-o', 'json'], j), 1)
+  const doc = JSON.parse(j.out())
+  assert.equal(doc.steps[0].findings[0].next, { recipe: 'second', params: { who: 'web-1' }, command: 'kinspect run second --who web-1' })
+  assert.equal(doc.followed.map((r: { recipe: { name: string }; steps: { findings: { message: string }[] }[] }) => [r.recipe.name, r.steps[0].findings[0].message]), [['second', 'looked at web-1']])
+  assert.equal(parseArgs(['run', 'first', '--follow']), { kind: 'run', name: 'first', params: {}, follow: true })
+})
+
+test('.run NAME --follow in the REPL runs the next recipe too', async () => {
+  const { out } = await drive(['.run first --follow'], { recipes: recipesPort(headlessShell), session: session() })
+  assert.match(out, 'Recipe second — the second recipe')
+  assert.match(out, 'RecipeReport first: FAIL: 1 failed, 1 info (exit 1)')
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))

@@ -14,6 +14,7 @@ const recipe = {
     { name: 'node', type: 'node', description: 'the node to check', required: true },
     { name: 'svc', type: 'service', description: 'a service', required: false },
     { name: 'label', type: 'string', description: 'a label', required: false },
+    { name: 'deploy', type: 'deployment', description: 'a Deployment', required: false },
   ] satisfies ParamDef[],
 }
 
@@ -29,9 +30,9 @@ function rejects(given: Record<string, string>, re: RegExp, style: 'flag' | 'wor
 }
 
 test('values parse to their types; defaults fill in; unset optional params are undefined; declaration order', () => {
-  const v = validateParams(recipe, { node: 'lab-1', since: '1h30m', deep: 'yes', svc: 'kube-system/kube-dns', label: 'a b', pod: 'shop/web-1' })
-  assert.equal(v, { pod: 'shop/web-1', tail: 20, deep: true, since: 5400, node: 'lab-1', svc: 'kube-system/kube-dns', label: 'a b' })
-  assert.equal(Object.keys(v), ['pod', 'tail', 'deep', 'since', 'node', 'svc', 'label'])
+  const v = validateParams(recipe, { node: 'lab-1', since: '1h30m', deep: 'yes', svc: 'kube-system/kube-dns', label: 'a b', pod: 'shop/web-1', deploy: 'shop/web.v2' })
+  assert.equal(v, { pod: 'shop/web-1', tail: 20, deep: true, since: 5400, node: 'lab-1', svc: 'kube-system/kube-dns', label: 'a b', deploy: 'shop/web.v2' })
+  assert.equal(Object.keys(v), ['pod', 'tail', 'deep', 'since', 'node', 'svc', 'label', 'deploy'])
   const d = validateParams(recipe, { node: 'lab-1', tail: '-5' })
   assert.is(d.tail, -5)
   assert.is(d.pod, undefined)
@@ -49,6 +50,8 @@ test('bad values: the message names the parameter, its type, what was received a
   rejects({ node: 'Lab 1' }, /parameter node \(node\): expected a node name, received "Lab 1"; example: --node lab-1/)
   rejects({ node: 'lab-1', label: '' }, /parameter label \(string\): expected a non-empty string/)
   rejects({ node: 'lab-1', tail: 'x' }, /example: tail=20$/, 'word')
+  rejects({ node: 'lab-1', deploy: 'shop/Web' }, /^parameter deploy \(deployment\): expected a Deployment name, or namespace\/name, received "shop\/Web"; example: --deploy web$/)
+  rejects({ node: 'lab-1', deploy: 'a/b/c' }, /parameter deploy \(deployment\): expected a Deployment name/)
 })
 
 test('missing required and unknown parameters; several problems are listed together', () => {

@@ -172,6 +172,29 @@ test('-o json: only the JSON report on the output', async () => {
   assert.is(report.exitCode, 1)
 })
 
+test('finding() next: checked against the recipes and their parameters; the command line is in the report', async () => {
+  const ok = await run(step('Point', "finding({ severity: 'fail', message: 'crash loop', remedy: 'see it', next: { recipe: 'crashloop', params: { pod: 'shop/web-1', tail: 50 } } })"))
+  assert.equal(ok.report.steps[0].findings[0].next, { recipe: 'crashloop', params: { pod: 'shop/web-1', tail: '50' }, command: 'kinspect run crashloop --pod shop/web-1 --tail 50' })
+  assert.match(ok.out, '        next:   kinspect run crashloop --pod shop/web-1 --tail 50\n')
+  const cases: [string, RegExp][] = [
+    ["finding({ severity: 'info', message: 'm', next: { recipe: 'nope' } })", /^finding\(\): next\.recipe: expected one of the recipes \(.*crashloop.*\), received "nope"$/],
+    ["finding({ severity: 'info', message: 'm', next: { recipe: 'crashloop', params: { pod: 'Bad Name' } } })", /^finding\(\): next\.params: parameter pod \(pod\): expected a pod name, or namespace\/name, received "Bad Name"/],
+    ["finding({ severity: 'info', message: 'm', next: { recipe: 'crashloop', params: { nope: 1 } } })", /^finding\(\): next\.params: unknown parameter --nope: recipe crashloop takes pod \(pod\)/],
+    ["finding({ severity: 'info', message: 'm', next: { recipe: 'pod-network' } })", /^finding\(\): next\.params: parameter pod \(pod\) is required/],
+    ["finding({ severity: 'info', message: 'm', next: 'crashloop' })", /^finding\(\): next: expected an object \{recipe, params\}, received "crashloop"/],
+    ["finding({ severity: 'info', message: 'm', next: { recipe: 'crashloop', param: {} } })", /^finding\(\): next: unknown field "param": expected only recipe and params/],
+    ["finding({ severity: 'info', message: 'm', next: { recipe: 'crashloop', params: { pod: ['a'] } } })", /^finding\(\): next\.params\.pod: expected a string, number or boolean/],
+  ]
+  for (const [code, re] of cases) {
+    const { report } = await run(step('Bad', code))
+    assert.is(report.steps[0].status, 'error', code)
+    assert.match(report.steps[0].error!.message, re)
+  }
+  // A catalog given by the caller is the one checked against.
+  const own = await run(step('Own', "finding({ severity: 'info', message: 'm', next: { recipe: 'crashloop' } })"), {}, { recipes: new Map([['other', { name: 'other', params: [] }]]) })
+  assert.match(own.report.steps[0].error!.message, /expected one of the recipes \(other\), received "crashloop"/)
+})
+
 test('a notebook-style recipe (no ## headings) runs block by block, dot-commands included', async () => {
   const r = parseRecipe('---\nname: nb\nsummary: saved\n---\n# kinspect notebook\n\nFirst.\n\n```js\nconst n = (await pods()).length\n```\n\n> ```text\n> 2\n> ```\n\n```js\n.ns kube-system\n```\n\n```js\nfinding({ severity: \'info\', message: `n=${n} ns=${session.namespace}` })\n```\n', '/r/nb.md')
   const output = sink()

@@ -138,6 +138,18 @@ test('the checker catches mistakes at the Markdown line: missing await, missing 
   assert.match(at(22), "Cannot redeclare block-scoped variable 'names'")
 })
 
+test('finding() next is typed: a recipe name and scalar parameters; anything else is caught at its line', () => {
+  const md = ['---', 'name: nexts', 'summary: next on purpose', '---', '## One', '', '```js',
+    "finding({ severity: 'fail', message: 'm', remedy: 'r', next: { recipe: 'crashloop', params: { pod: 'shop/web-1', tail: 50, deep: true } } })",
+    "finding({ severity: 'info', message: 'm', next: { recipe: 'crashloop', params: { pod: ['a'] } } })",
+    "finding({ severity: 'info', message: 'm', next: { name: 'crashloop' } })",
+    '```'].join('\n')
+  const errors = typeErrors(md, 'nexts.md')
+  assert.equal(errors.map((e) => Number(/^nexts\.md:(\d+):/.exec(e)?.[1])), [9, 10], errors.join('\n'))
+  assert.match(errors[0], "Type 'string[]' is not assignable to type 'string | number | boolean | undefined'")
+  assert.match(errors[1], "'name' does not exist in type 'RecipeNext'")
+})
+
 test('the declarations follow GLOBALS, which is exactly what buildContext installs', () => {
   const ctx = buildContext(fakeSession(), {} as Record<string, unknown>)
   assert.equal(Object.keys(ctx).sort(), GLOBALS.map((g) => g.name).sort())
