@@ -178,6 +178,7 @@ export async function capture(): Promise<void> {
   save('conntrack-S.txt', sh(['conntrack', '-S']))
   save('conntrack-L-dns.txt', on(clientNode, ['conntrack', '-L', '-p', 'udp', '--dport', '53']))
   for (const n of NODES.filter((x) => !x.host)) save(`conntrack-S-${n.name}.txt`, on(n.name, ['conntrack', '-S']))
+  await (await import('./capturenet.ts')).captureNet() // dig/nslookup/getent/conntrack for src/net's parsers, into test/net/fixtures/
   // API objects
   for (const [file, args] of [
     ['kubectl-services.json', ['get', 'services', '-A']],

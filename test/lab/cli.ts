@@ -82,6 +82,7 @@ async function main(argv: string[]): Promise<number> {
       else if (rest[0] === 'svc') await captureSvc()
       else if (rest[0] === 'kube') await (await import('./capturekube.ts')).captureKube()
       else if (rest[0] === 'triage') await (await import('./capturetriage.ts')).captureTriage(rest[1])
+      else if (rest[0] === 'net') await (await import('./capturenet.ts')).captureNet()
       else await capture()
       return 0
     }

@@ -4,6 +4,11 @@ import * as assert from 'uvu/assert'
 import { digArgv, getentArgv, nslookupArgv, outcomeOf, parseDig, parseGetent, parseNslookup, parseRecordLine } from '../../src/net/dnsparse.ts'
 import { labFx, netFx } from './fake.ts'
 
+/** The "Query time" dig printed, read with a plain regex. */
+const queryTime = (text: string) => Number(/^;; Query time: (\d+) msec$/m.exec(text)![1])
+/** The unused ClusterIP the timeouts asked: the destination of the unreplied flows the same capture run listed. */
+const DEAD_IP = /\bdst=(\S+)/.exec(netFx('conntrack-L-unreplied.txt'))![1]
+
 /** shop/web's ClusterIP in the Services of the same capture. */
 const WEB_IP = JSON.parse(labFx('kubectl-services.json')).items.find((s: { metadata: { namespace: string; name: string } }) => s.metadata.namespace === 'shop' && s.metadata.name === 'web').spec.clusterIP as string
 
@@ -25,14 +30,13 @@ test('dig (lab captures, default output): NOERROR answer, NXDOMAIN with only an 
   const down = parseDig(labFx('dig-dns-down.txt'))
   assert.equal([down.rcode, down.server, down.answers], ['TIMEOUT', '10.96.0.10#53', []])
   const search = parseDig(labFx('dig-search-ndots.txt'))
-  const queryTime = (f: string) => Number(/^;; Query time: (\d+) msec$/m.exec(labFx(f))![1])
-  assert.equal([search.rcode, search.answers[0].data, search.queryMs], ['NOERROR', '127.0.0.1', queryTime('dig-search-ndots.txt')])
-  assert.is(nx.queryMs, queryTime('dig-nxdomain.txt'))
+  assert.equal([search.rcode, search.answers[0].data, search.queryMs], ['NOERROR', '127.0.0.1', queryTime(labFx('dig-search-ndots.txt'))])
+  assert.is(nx.queryMs, queryTime(labFx('dig-nxdomain.txt')))
 })
 
 test('dig +noall +answer +comments +stats (what dnsQuery runs): answers, NODATA, NXDOMAIN, timeout, refused', () => {
   const ok = parseDig(netFx('dig-noall-noerror.txt'))
-  assert.equal([ok.rcode, ok.answers.map((r) => r.data), ok.queryMs], ['NOERROR', ['10.96.0.1'], 4])
+  assert.equal([ok.rcode, ok.answers.map((r) => r.data), ok.queryMs, ok.server], ['NOERROR', ['10.96.0.1'], queryTime(netFx('dig-noall-noerror.txt')), '10.96.0.10#53'])
   assert.equal(outcomeOf(ok), 'answer')
   const nodata = parseDig(netFx('dig-noall-nodata.txt'))
   assert.equal([nodata.rcode, nodata.answers.length, outcomeOf(nodata)], ['NOERROR', 0, 'NODATA'])
@@ -40,9 +44,9 @@ test('dig +noall +answer +comments +stats (what dnsQuery runs): answers, NODATA,
   assert.equal([nx.rcode, outcomeOf(nx)], ['NXDOMAIN', 'NXDOMAIN'])
   assert.equal(parseDig(netFx('dig-noall-srv.txt')).answers[0].type, 'SRV')
   const to = parseDig(netFx('dig-noall-timeout.txt'))
-  assert.equal([to.rcode, to.error, outcomeOf(to)], ['TIMEOUT', '10.96.0.99#53: timed out', 'TIMEOUT'])
+  assert.equal([to.rcode, to.server, to.error, outcomeOf(to)], ['TIMEOUT', `${DEAD_IP}#53`, `${DEAD_IP}#53: timed out`, 'TIMEOUT'])
   const ref = parseDig(netFx('dig-noall-connrefused.txt'))
-  assert.equal([ref.rcode, outcomeOf(ref)], ['CONNREFUSED', 'CONNREFUSED'])
+  assert.equal([ref.rcode, ref.server, ref.error, outcomeOf(ref)], ['CONNREFUSED', '127.0.0.1#53', '127.0.0.1#53: connection refused', 'CONNREFUSED'])
   assert.equal(parseDig('').rcode, 'ERROR')
   assert.equal(parseDig('dig: couldn\'t get address for \'nope\': not found\n').error, "dig: couldn't get address for 'nope': not found")
 })
@@ -61,7 +65,8 @@ test('nslookup (lab capture and bind9 on the node): answers, NXDOMAIN, No answer
   const nodata = parseNslookup(netFx('nslookup-nodata.txt'))
   assert.equal([nodata.rcode, nodata.answers.length], ['NOERROR', 0])
   assert.equal(parseNslookup(netFx('nslookup-srv.txt')).answers, [{ name: '_http._tcp.web.shop.svc.cluster.local', type: 'SRV', data: '0 100 80 web.shop.svc.cluster.local.' }])
-  assert.equal(parseNslookup(netFx('nslookup-timeout.txt')).rcode, 'TIMEOUT')
+  const to = parseNslookup(netFx('nslookup-timeout.txt'))
+  assert.equal([to.rcode, to.server], ['TIMEOUT', `${DEAD_IP}#53`])
   // busybox prints the server with :53 and the same failure line
   const bb = parseNslookup("Server:\t\t10.96.0.10\nAddress:\t10.96.0.10:53\n\n** server can't find kubernetes.cluster.local: NXDOMAIN\n")
   assert.is(bb.rcode, 'NXDOMAIN')
