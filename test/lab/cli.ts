@@ -1,4 +1,4 @@
-// npm run lab -- up|down|status|env|scenario NAME on|off|scenarios|proxy-mode MODE|fanout N [--blackhole K]|capture [metrics|crictl|svc|kube|triage [CASE]]
+// npm run lab -- up|down|status|env|scenario NAME on|off|scenarios|proxy-mode MODE|fanout N [--blackhole K]|capture [metrics|crictl|svc|kube|net|triage [CASE]]
 import { down, env, status, up } from './lab.ts'
 
 const usage = `usage: npm run lab -- COMMAND
@@ -13,11 +13,12 @@ const usage = `usage: npm run lab -- COMMAND
   proxy-mode MODE         restart kube-proxy in iptables, nftables or ipvs mode
   fanout N [--blackhole K]
                           start N extra SSH-only nodes (0 stops them); the last K accept TCP, never answer SSH
-  capture [metrics|crictl|svc|kube|triage [CASE]]
+  capture [metrics|crictl|svc|kube|net|triage [CASE]]
                           capture real tool outputs into test/fixtures/ (metrics: only the metrics API and kubectl
                           top; crictl: only crictl's outputs on shop/client's node, with the pods and cgroups;
                           svc: only shop/web-local's kube-proxy rules on lab-1 and lab-2, iptables and nftables;
                           kube: API objects with kubectl get -o wide / describe of them, into lab/kube/;
+                          net: the net helpers' dig/nslookup/getent/conntrack outputs, into test/net/fixtures/;
                           triage [CASE]: what kinspect triage reads, under each fault case, or one CASE)`
 
 async function main(argv: string[]): Promise<number> {
