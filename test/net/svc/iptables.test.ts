@@ -184,4 +184,17 @@ COMMIT
   assert.match(p.endpoints[2].rule, 'KUBE-SEP-3 does not exist')
 })
 
+// Regression cases found by test/fuzz/svc.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: counters beyond 64 bits, a --dport or --probability that is not one, are parse errors naming them', () => {
+  const bad = (text: string, re: RegExp) => assert.throws(() => iptablesSvcRules(parseIptablesSave(text), svcSpec(labService('shop/web'), 4)), (e: unknown) => e instanceof SvcRulesError && e.kind === 'parse' && re.test(e.message))
+  bad('*nat\n:KUBE-SERVICES - [18446744073709551616:0]\nCOMMIT\n', /line 2: counters \[18446744073709551616:0\] are beyond 64 bits/)
+  bad('*nat\n[0:1e400] -A X -j Y\nCOMMIT\n', /expected "-A CHAIN/)
+  const web = fx('iptables-save.txt')
+  bad(web.replace('-m tcp --dport 80 -j KUBE-SVC-67NZLRHBNDSAWJRO', '-m tcp --dport 8o -j KUBE-SVC-67NZLRHBNDSAWJRO'), /--dport "8o" is not a port number/)
+  bad(web.replace('--probability 0.50000000000', '--probability 0x1f'), /--probability "0x1f" is not a probability/)
+  // a 64-bit counter that a double cannot hold exactly is still read (to its leading digits)
+  const big = parseIptablesSave('*nat\n:KUBE-SERVICES - [18446744073709550592:0]\nCOMMIT\n')
+  assert.is(big.tables.nat.get('KUBE-SERVICES')!.counters!.packets, 18446744073709550592)
+})
+
 test.run()

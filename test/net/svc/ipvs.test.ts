@@ -132,4 +132,13 @@ TCP  10.96.7.7:80 rr
   assert.match(none.frontends[0].notes[0], 'no real servers')
 })
 
+// Regression cases found by test/fuzz/svc.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: a port beyond 65535, a count or counter that is not a number, are parse errors naming the line', () => {
+  const bad = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof SvcRulesError && e.kind === 'parse' && re.test(e.message))
+  bad(() => parseIpvsadm('TCP  10.99.0.1:70080 rr\n'), /cannot read the address "10\.99\.0\.1:70080"/)
+  bad(() => parseIpvsadm('TCP  10.96.0.1:443 rr\n  -> 10.99.0.1:6443 Masq 18446744073709551616 0 0\n'), /weight "18446744073709551616" is not a count/)
+  bad(() => parseIpvsadm('TCP  10.96.0.1:443 rr persistent\n'), /persistence timeout "" is not a count/)
+  bad(() => parseIpvsadmStats('TCP  10.96.0.1:443 3 % 40 38 4400 19000\n'), /"%" is not a counter/)
+})
+
 test.run()
