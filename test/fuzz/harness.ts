@@ -52,8 +52,9 @@ type Mutation =
   | { k: 'insert'; at: number; text: string }
   | { k: 'repeat'; at: number; len: number; times: number }
   | { k: 'crlf'; all: boolean; line: number }
+  | { k: 'flood'; at: number; frag: number; times: number; sep: string }
 
-const mutation: fc.Arbitrary<Mutation> = fc.oneof(
+const mutation = (frags: number): fc.Arbitrary<Mutation> => fc.oneof(
   fc.record({ k: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
   fc.record({ k: fc.constantFrom('drop' as const, 'dup' as const), line: fc.nat() }),
   fc.record({ k: fc.constant('swap' as const), a: fc.nat(), b: fc.nat() }),
@@ -67,12 +68,31 @@ const mutation: fc.Arbitrary<Mutation> = fc.oneof(
   }),
   fc.record({ k: fc.constant('repeat' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 24 }), times: fc.integer({ min: 2, max: 3000 }) }),
   fc.record({ k: fc.constant('crlf' as const), all: fc.boolean(), line: fc.nat() }),
+  ...(frags ? [fc.record({ k: fc.constant('flood' as const), at: fc.nat(), frag: fc.nat({ max: frags - 1 }), times: fc.integer({ min: 2, max: 5000 }), sep: fc.constantFrom(' ', '', '\n', '\t', ',') })] : []),
 )
 
 const MAX_LEN = 64_000
 
+/** Lines, words and phrases of two to four words of the seeds: what a flood repeats (a regex that restarts at every copy of one is quadratic). */
+function fragments(seeds: readonly string[]): string[] {
+  const out = new Set<string>()
+  for (const s of seeds) {
+    for (const line of s.split('\n')) {
+      if (line.trim() && line.length <= 120) out.add(line.trim())
+      const w = line.trim().split(/\s+/).filter(Boolean)
+      w.forEach((x, i) => {
+        if (x.length <= 40) out.add(x)
+        if (i + 1 < w.length) out.add(`${x} ${w[i + 1]}`.slice(0, 60))
+        if (i + 2 < w.length) out.add(`${x} ${w[i + 1]} ${w[i + 2]}`.slice(0, 80))
+        if (i + 3 < w.length) out.add(`${x} ${w[i + 1]} ${w[i + 2]} ${w[i + 3]}`.slice(0, 100))
+      })
+    }
+  }
+  return [...out].slice(0, 20_000)
+}
+
 /** Applies one mutation; positions are taken modulo the text's length so every value means something. */
-export function mutate(text: string, m: Mutation): string {
+export function mutate(text: string, m: Mutation, frags: readonly string[] = []): string {
   const lines = text.split('\n')
   const li = (n: number) => n % Math.max(lines.length, 1)
   const at = (n: number) => n % (text.length + 1)
@@ -115,6 +135,13 @@ export function mutate(text: string, m: Mutation): string {
       if (text.length + piece.length * m.times > MAX_LEN) return text
       return text.slice(0, i) + piece.repeat(m.times) + text.slice(i)
     }
+    case 'flood': {
+      const piece = frags[m.frag % Math.max(frags.length, 1)] ?? 'x'
+      const times = Math.min(m.times, Math.floor((MAX_LEN - text.length) / (piece.length + m.sep.length)))
+      if (times < 2) return text
+      const i = at(m.at)
+      return text.slice(0, i) + (piece + m.sep).repeat(times) + text.slice(i)
+    }
     case 'crlf':
       if (m.all) return text.replace(/\n/g, '\r\n')
       lines[li(m.line)] += '\r'
@@ -135,7 +162,8 @@ const windowed = (seeds: readonly string[]) =>
 /** Seeds (captured outputs) with 0-6 mutations applied. */
 export function mutatedText(seeds: readonly string[]): fc.Arbitrary<string> {
   if (!seeds.length) throw new Error('mutatedText: no seeds')
-  return fc.tuple(windowed(seeds), fc.array(mutation, { maxLength: 6 })).map(([t, ms]) => ms.reduce(mutate, t))
+  const frags = fragments(seeds)
+  return fc.tuple(windowed(seeds), fc.array(mutation(frags.length), { maxLength: 6 })).map(([t, ms]) => ms.reduce((x, m) => mutate(x, m, frags), t))
 }
 
 /** Random lines made of the seeds' own words and separators: reaches deeper than random bytes. */
