@@ -27,7 +27,8 @@ export function parseResolvConf(text: string): ResolvConf {
   const rc: ResolvConf = { nameservers: [], search: [], ndots: 1, timeout: 5, attempts: 2, rotate: false, noTldQuery: false, options: [], ignoredNameservers: [] }
   const all: string[] = []
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/[#;].*$/, '').trim()
+    const hash = raw.search(/[#;]/) // not /[#;].*$/: quadratic on a run of '#' before a stray \r
+    const line = (hash < 0 ? raw : raw.slice(0, hash)).trim()
     if (!line) continue
     const [key, ...rest] = line.split(/\s+/)
     if (key === 'nameserver' && rest[0] && isIP(rest[0])) all.push(rest[0]) // glibc skips a nameserver that is not an address

@@ -53,6 +53,7 @@ type Mutation =
   | { k: 'repeat'; at: number; len: number; times: number }
   | { k: 'crlf'; all: boolean; line: number }
   | { k: 'flood'; at: number; frag: number; times: number; sep: string }
+  | { k: 'widen'; line: number; times: number; tail: string }
 
 const mutation = (frags: number): fc.Arbitrary<Mutation> => fc.oneof(
   fc.record({ k: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
@@ -66,8 +67,9 @@ const mutation = (frags: number): fc.Arbitrary<Mutation> => fc.oneof(
     at: fc.nat(),
     text: fc.oneof(fc.string({ unit: 'binary', maxLength: 8 }), fc.constantFrom('\u2028', '\u202e', '\0', '\ufeff', '\ud800', '"', '\\', '[', '%', ' # ', '=', '\t', '\r', '::', '..', '-->', '{{', '```', '---')),
   }),
-  fc.record({ k: fc.constant('repeat' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 24 }), times: fc.integer({ min: 2, max: 3000 }) }),
+  fc.record({ k: fc.constant('repeat' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 24 }), times: fc.integer({ min: 2, max: 20_000 }) }),
   fc.record({ k: fc.constant('crlf' as const), all: fc.boolean(), line: fc.nat() }),
+  fc.record({ k: fc.constant('widen' as const), line: fc.nat(), times: fc.integer({ min: 2, max: 20_000 }), tail: fc.constantFrom('', '\r', '\u2028', '\u2029', '\x0b', '\u0085', '#', '=', '"') }),
   ...(frags ? [fc.record({ k: fc.constant('flood' as const), at: fc.nat(), frag: fc.nat({ max: frags - 1 }), times: fc.integer({ min: 2, max: 5000 }), sep: fc.constantFrom(' ', '', '\n', '\t', ',') })] : []),
 )
 
@@ -132,8 +134,8 @@ export function mutate(text: string, m: Mutation, frags: readonly string[] = [])
     case 'repeat': {
       const i = at(m.at)
       const piece = text.slice(i, i + m.len) || ' '
-      if (text.length + piece.length * m.times > MAX_LEN) return text
-      return text.slice(0, i) + piece.repeat(m.times) + text.slice(i)
+      const times = Math.min(m.times, Math.floor((MAX_LEN - text.length) / piece.length))
+      return times < 2 ? text : text.slice(0, i) + piece.repeat(times) + text.slice(i)
     }
     case 'flood': {
       const piece = frags[m.frag % Math.max(frags.length, 1)] ?? 'x'
@@ -141,6 +143,14 @@ export function mutate(text: string, m: Mutation, frags: readonly string[] = [])
       if (times < 2) return text
       const i = at(m.at)
       return text.slice(0, i) + (piece + m.sep).repeat(times) + text.slice(i)
+    }
+    case 'widen': {
+      // a line's first blank run made thousands of blanks long, and something after it: separators under stress
+      const l = li(m.line)
+      const times = Math.min(m.times, MAX_LEN - text.length - 1)
+      if (times < 2) return text
+      lines[l] = (/[ \t]/.test(lines[l]) ? lines[l].replace(/[ \t]/, (b) => b.repeat(times)) : lines[l] + ' '.repeat(times) + 'x') + m.tail
+      return lines.join('\n')
     }
     case 'crlf':
       if (m.all) return text.replace(/\n/g, '\r\n')

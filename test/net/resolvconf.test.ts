@@ -88,4 +88,11 @@ test('fuzz regressions: a nameserver that is not an address is skipped (as glibc
   assert.equal([c.nameservers, c.ignoredNameservers, c.search], [['10.96.0.10', '1.1.1.1', '2.2.2.2'], ['fe80::1%eth0'], []])
 })
 
+test('fuzz regressions: a comment runs to the end of the line even with a stray \\r in it (and a long run of "#" is linear)', () => {
+  assert.equal(parseResolvConf('nameserver 10.96.0.10 # x\ry\nsearch a.example ;b\rc\n').search, ['a.example'])
+  const t0 = performance.now()
+  assert.equal(parseResolvConf(`nameserver 1.1.1.1 ${'#'.repeat(30000)}\r`).nameservers, ['1.1.1.1'])
+  assert.ok(performance.now() - t0 < 50)
+})
+
 test.run()

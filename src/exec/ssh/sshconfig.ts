@@ -78,12 +78,13 @@ export function parseConfigLines(text: string, file = '<config>'): Line[] {
   const out: Line[] = []
   text.split(/\r?\n/).forEach((raw, i) => {
     const where = `${file}:${i + 1}`
-    const m = raw.match(/^\s*([A-Za-z][A-Za-z0-9]*)(?:\s*=\s*|\s+|$)(.*)$/)
+    // (?=(…))\2 makes the separator atomic: with plain backtracking a long run of blanks before a stray \r was O(n²)
+    const m = raw.match(/^\s*([A-Za-z][A-Za-z0-9]*)(?=(\s*=\s*|\s+|$))\2(.*)$/)
     if (!m) {
       if (raw.trim() && !raw.trim().startsWith('#')) throw new SshConfigError(`${where}: cannot parse line: ${raw.trim()}`)
       return
     }
-    out.push({ keyword: m[1].toLowerCase(), args: splitArgs(m[2], where), where })
+    out.push({ keyword: m[1].toLowerCase(), args: splitArgs(m[3], where), where })
   })
   return out
 }
@@ -265,7 +266,7 @@ function parsePort(s: string, what: string): number {
   return n
 }
 function parsePositiveInt(s: string, what: string): number {
-  if (!/^\d+$/.test(s ?? '') || Number(s) < 1) throw new SshConfigError(`${what}: expected a positive integer, received ${JSON.stringify(s)}`)
+  if (!/^\d{1,10}$/.test(s ?? '') || Number(s) < 1 || Number(s) > 2 ** 31 - 1) throw new SshConfigError(`${what}: expected a positive integer, received ${JSON.stringify(s)}`)
   return Number(s)
 }
 

@@ -129,12 +129,13 @@ export function parseIpsetList(text: string): Map<string, Ipset> {
   let cur: Ipset | undefined
   let inMembers = false
   for (const line of text.split('\n')) {
-    const m = /^(\w[\w ]*):\s*(.*)$/.exec(line)
+    // [^\n]* rather than .*: a stray \r after a long blank run made "\s*(.*)$" backtrack quadratically
+    const m = /^(\w[\w ]*):([^\n]*)$/.exec(line)
     if (m && !inMembers) {
       if (m[1] === 'Name') {
-        cur = { name: m[2], type: '', members: [] }
+        cur = { name: m[2].trim(), type: '', members: [] }
         out.set(cur.name, cur)
-      } else if (m[1] === 'Type' && cur) cur.type = m[2]
+      } else if (m[1] === 'Type' && cur) cur.type = m[2].trim()
       else if (m[1] === 'Members') inMembers = true
       continue
     }

@@ -17,10 +17,10 @@ export function hostPort(ip: string, port: number | string): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
 }
 
-/** Splits "ip:port" or "[v6]:port"; undefined when it is not one. */
+/** Splits "ip:port" or "[v6]:port"; undefined when it is not one (or the port is beyond 65535). */
 export function splitHostPort(s: string): { ip: string; port: number } | undefined {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:[\]]+):(\d+)$/.exec(s)
-  return m ? { ip: m[1], port: Number(m[2]) } : undefined
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) ?? /^([^:[\]]+):(\d{1,5})$/.exec(s)
+  return m && Number(m[2]) <= 65535 ? { ip: m[1], port: Number(m[2]) } : undefined
 }
 
 /** TCP/UDP/SCTP from any spelling (tcp, 6, …); TCP when absent, as the API defaults it. */

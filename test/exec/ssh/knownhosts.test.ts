@@ -126,5 +126,12 @@ test('fingerprint matches ssh-keygen -l', () => {
   }
 })
 
+// Regression cases found by test/fuzz/ssh.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: a key field with a long run of "=" inside is rejected in linear time (/=+$/ was quadratic)', () => {
+  const t0 = performance.now()
+  assert.equal(parseKnownHosts(`lab-1 ssh-ed25519 AAAA${'='.repeat(30000)}A`), [])
+  assert.ok(performance.now() - t0 < 50)
+})
+
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
 test.run()

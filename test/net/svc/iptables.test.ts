@@ -197,4 +197,10 @@ test('fuzz regressions: counters beyond 64 bits, a --dport or --probability that
   assert.is(big.tables.nat.get('KUBE-SERVICES')!.counters!.packets, 18446744073709550592)
 })
 
+test('fuzz regressions: a DNAT --to-destination with a port beyond 65535 is not read as one (the jump comment gives the endpoint)', () => {
+  const web = fx('iptables-save.txt').replace('"shop/web:http" -m tcp -j DNAT --to-destination 10.244.0.15:8080', '"shop/web:http" -m tcp -j DNAT --to-destination 10.244.0.15:808000000000000000000')
+  const [p] = iptablesSvcRules(parseIptablesSave(web), svcSpec(labService('shop/web'), 4))
+  assert.equal(p.chains[0].endpoints.map((e) => [e.chain, `${e.ip}:${e.port}`]), [['KUBE-SEP-PI35L372IV3AEAJB', '10.244.0.129:8080'], ['KUBE-SEP-RJEIDLUQXD4GOXNL', '10.244.0.15:8080']])
+})
+
 test.run()

@@ -141,4 +141,11 @@ test('fuzz regressions: a port beyond 65535, a count or counter that is not a nu
   bad(() => parseIpvsadmStats('TCP  10.96.0.1:443 3 % 40 38 4400 19000\n'), /"%" is not a counter/)
 })
 
+test('fuzz regressions: ipset list with CRLF or a stray \\r after a long blank run: names are trimmed, the read is linear', () => {
+  assert.equal([...parseIpsetList('Name: KUBE-CLUSTER-IP\r\nType: hash:ip,port\r\nMembers:\r\n10.96.0.10,udp:53\r\n').values()], [{ name: 'KUBE-CLUSTER-IP', type: 'hash:ip,port', members: ['10.96.0.10,udp:53'] }])
+  const t0 = performance.now()
+  assert.equal([...parseIpsetList(`Name:${' '.repeat(30000)}x\r`).keys()], ['x'])
+  assert.ok(performance.now() - t0 < 50)
+})
+
 test.run()
