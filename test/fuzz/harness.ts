@@ -73,7 +73,8 @@ const mutation = (frags: number): fc.Arbitrary<Mutation> => fc.oneof(
   ...(frags ? [fc.record({ k: fc.constant('flood' as const), at: fc.nat(), frag: fc.nat({ max: frags - 1 }), times: fc.integer({ min: 2, max: 5000 }), sep: fc.constantFrom(' ', '', '\n', '\t', ',') })] : []),
 )
 
-const MAX_LEN = 64_000
+/** Inputs grow (by repeats, floods, widening) to at most this many characters unless a target asks for less. */
+export const MAX_LEN = 64_000
 
 /** Lines, words and phrases of two to four words of the seeds: what a flood repeats (a regex that restarts at every copy of one is quadratic). */
 function fragments(seeds: readonly string[]): string[] {
@@ -94,7 +95,7 @@ function fragments(seeds: readonly string[]): string[] {
 }
 
 /** Applies one mutation; positions are taken modulo the text's length so every value means something. */
-export function mutate(text: string, m: Mutation, frags: readonly string[] = []): string {
+export function mutate(text: string, m: Mutation, frags: readonly string[] = [], maxLen = MAX_LEN): string {
   const lines = text.split('\n')
   const li = (n: number) => n % Math.max(lines.length, 1)
   const at = (n: number) => n % (text.length + 1)
@@ -134,12 +135,12 @@ export function mutate(text: string, m: Mutation, frags: readonly string[] = [])
     case 'repeat': {
       const i = at(m.at)
       const piece = text.slice(i, i + m.len) || ' '
-      const times = Math.min(m.times, Math.floor((MAX_LEN - text.length) / piece.length))
+      const times = Math.min(m.times, Math.floor((maxLen - text.length) / piece.length))
       return times < 2 ? text : text.slice(0, i) + piece.repeat(times) + text.slice(i)
     }
     case 'flood': {
       const piece = frags[m.frag % Math.max(frags.length, 1)] ?? 'x'
-      const times = Math.min(m.times, Math.floor((MAX_LEN - text.length) / (piece.length + m.sep.length)))
+      const times = Math.min(m.times, Math.floor((maxLen - text.length) / (piece.length + m.sep.length)))
       if (times < 2) return text
       const i = at(m.at)
       return text.slice(0, i) + (piece + m.sep).repeat(times) + text.slice(i)
@@ -147,7 +148,7 @@ export function mutate(text: string, m: Mutation, frags: readonly string[] = [])
     case 'widen': {
       // a line's first blank run made thousands of blanks long, and something after it: separators under stress
       const l = li(m.line)
-      const times = Math.min(m.times, MAX_LEN - text.length - 1)
+      const times = Math.min(m.times, maxLen - text.length - 1)
       if (times < 2) return text
       lines[l] = (/[ \t]/.test(lines[l]) ? lines[l].replace(/[ \t]/, (b) => b.repeat(times)) : lines[l] + ' '.repeat(times) + 'x') + m.tail
       return lines.join('\n')
@@ -160,20 +161,20 @@ export function mutate(text: string, m: Mutation, frags: readonly string[] = [])
 }
 
 /** A window of up to 60 lines of a seed (the whole seed one time in ten, if under 32 KB), so a case stays small and shrinks well. */
-const windowed = (seeds: readonly string[]) =>
+const windowed = (seeds: readonly string[], maxLen = MAX_LEN) =>
   fc.record({ seed: fc.nat(), start: fc.nat(), len: fc.integer({ min: 1, max: 60 }), whole: fc.integer({ min: 0, max: 9 }) }).map(({ seed, start, len, whole }) => {
     const text = seeds[seed % seeds.length]
-    if (whole === 9 && text.length <= 32_000) return text
+    if (whole === 9 && text.length <= Math.min(32_000, maxLen)) return text
     const lines = text.split('\n')
     const s = start % lines.length
     return lines.slice(s, s + len).join('\n')
   })
 
 /** Seeds (captured outputs) with 0-6 mutations applied. */
-export function mutatedText(seeds: readonly string[]): fc.Arbitrary<string> {
+export function mutatedText(seeds: readonly string[], maxLen = MAX_LEN): fc.Arbitrary<string> {
   if (!seeds.length) throw new Error('mutatedText: no seeds')
   const frags = fragments(seeds)
-  return fc.tuple(windowed(seeds), fc.array(mutation(frags.length), { maxLength: 6 })).map(([t, ms]) => ms.reduce((x, m) => mutate(x, m, frags), t))
+  return fc.tuple(windowed(seeds, maxLen), fc.array(mutation(frags.length), { maxLength: 6 })).map(([t, ms]) => ms.reduce((x, m) => mutate(x, m, frags, maxLen), t))
 }
 
 /** Random lines made of the seeds' own words and separators: reaches deeper than random bytes. */
@@ -185,20 +186,20 @@ export function wordSoup(seeds: readonly string[]): fc.Arbitrary<string> {
 }
 
 /** Random text: binary strings, full unicode, and long runs of one character (the usual backtracking triggers). */
-export function randomText(): fc.Arbitrary<string> {
+export function randomText(maxLen = MAX_LEN): fc.Arbitrary<string> {
   return fc.oneof(
     fc.string({ unit: 'binary', maxLength: 300 }),
     fc.string({ unit: 'grapheme', maxLength: 300 }),
     fc.string({ maxLength: 300 }),
-    fc.tuple(fc.string({ maxLength: 20 }), fc.constantFrom(' ', 'a', '0', '\t', '-', '.', '%', '*', '\\', '"', '#', '\r', '\u2028'), fc.integer({ min: 1, max: 50_000 }), fc.string({ maxLength: 20 })).map(
+    fc.tuple(fc.string({ maxLength: 20 }), fc.constantFrom(' ', 'a', '0', '\t', '-', '.', '%', '*', '\\', '"', '#', '\r', '\u2028'), fc.integer({ min: 1, max: Math.max(1, maxLen - 40) }), fc.string({ maxLength: 20 })).map(
       ([a, c, n, b]) => a + c.repeat(n) + b,
     ),
   )
 }
 
-/** The usual text input: mutated seeds (most), word soup and random text. */
-export function textInput(seeds: readonly string[]): fc.Arbitrary<string> {
-  return fc.oneof({ weight: 6, arbitrary: mutatedText(seeds) }, { weight: 2, arbitrary: wordSoup(seeds) }, { weight: 1, arbitrary: randomText() })
+/** The usual text input: mutated seeds (most), word soup and random text; grown inputs stay under maxLen characters. */
+export function textInput(seeds: readonly string[], maxLen = MAX_LEN): fc.Arbitrary<string> {
+  return fc.oneof({ weight: 6, arbitrary: mutatedText(seeds, maxLen) }, { weight: 2, arbitrary: wordSoup(seeds) }, { weight: 1, arbitrary: randomText(maxLen) })
 }
 
 /** One structural mutation of a JSON document (by path position, modulo the number of nodes). */
