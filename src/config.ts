@@ -3,7 +3,9 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { inspect } from 'node:util'
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Pair } from 'yaml'
+import { LineCounter, Parser, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Pair } from 'yaml'
+import { matchGlob } from './exec/ssh/pattern.ts'
+import { lineAt, MAX_YAML_DEPTH, yamlDepth } from './yamlDepth.ts'
 
 /** SSH access for nodes whose name matches `match` (an ssh-style pattern: * and ?). */
 export interface NodeRule {
@@ -164,6 +166,11 @@ const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 
 /** Parses and validates a config file's text (pure apart from path resolution against the file). */
 export function parseConfig(text: string, file: string, home: string = os.homedir()): KinspectConfig {
+  const deep = yamlDepth(text, Parser)
+  if (deep.depth > MAX_YAML_DEPTH) {
+    const line = lineAt(text, deep.offset)
+    throw new ConfigError('parse', file, `${file}:${line}: invalid YAML: collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`, HINT, undefined, line)
+  }
   const lc = new LineCounter()
   const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false })
   if (doc.errors.length) {
@@ -205,6 +212,8 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
               if (!/^[^\s,!#"]+$/.test(rule.match)) v.fail(`${kp}.match`, nv, 'a pattern on the node name without spaces, commas, ! or quotes (* and ? are wildcards)')
             }
             else (rule as unknown as Record<string, string>)[k] = v.str(`${kp}.${k}`, nv)
+            // these become ssh_config lines (nodesToSshConfig): a line break or control character would split or corrupt them
+            if (k !== 'port' && k !== 'sudo' && /[\x00-\x1f\x7f]/.test(String((rule as unknown as Record<string, unknown>)[k]))) v.fail(`${kp}.${k}`, nv, 'a value on one line without control characters')
           }
           return rule
         })
@@ -219,14 +228,14 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
   return cfg
 }
 
-/** True when a node name fits a rule's `match` (ssh-style pattern: * any text, ? one character). */
+/** True when a node name fits a rule's `match` (ssh-style pattern: * any text, ? one character), as ssh matches its Host line. */
 export function ruleMatches(rule: Pick<NodeRule, 'match'>, node: string): boolean {
-  const re = rule.match.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
-  return new RegExp(`^${re}$`, 'i').test(node)
+  // ssh's own matcher: the regex this replaces (each * as .*) backtracked exponentially on "*a*a*a*a*a*a*c" (found by fuzzing)
+  return matchGlob(rule.match, node, true)
 }
 
 function sshValue(v: string): string {
-  return /[\s"]/.test(v) ? `"${v.replace(/"/g, '\\"')}"` : v
+  return /[\s"\\]/.test(v) ? `"${v.replace(/[\\"]/g, '\\$&')}"` : v
 }
 
 /** The `nodes` rules as ssh_config text (Host blocks), read before the user's ssh config so they win. Pure. */

@@ -5,10 +5,18 @@ import type { CST, Parser } from 'yaml'
 /** Deeper nesting than this is refused: no kubeconfig, recipe front matter or .recipes file comes close. */
 export const MAX_YAML_DEPTH = 32
 
-/** The deepest nesting of block and flow collections in the text (0 for a scalar), and the offset where it is reached. */
+/** The deepest nesting of block and flow collections in the text (0 for a scalar), and the offset where it is reached (Infinity when too deep to parse). */
 export function yamlDepth(text: string, YamlParser: typeof Parser): { depth: number; offset: number } {
   let max = { depth: 0, offset: 0 }
-  const stack: [CST.Token | null | undefined, number][] = [...new YamlParser().parse(text)].map((t): [CST.Token, number] => [t, 0])
+  let tokens: CST.Token[]
+  try {
+    tokens = [...new YamlParser().parse(text)]
+  } catch (e) {
+    // the CST parser closes nested collections with nested generators: thousands of levels overflow the stack
+    if (e instanceof RangeError) return { depth: Infinity, offset: 0 }
+    throw e
+  }
+  const stack: [CST.Token | null | undefined, number][] = tokens.map((t): [CST.Token, number] => [t, 0])
   while (stack.length) {
     const [t, d] = stack.pop()!
     if (!t) continue

@@ -3,7 +3,8 @@ import * as assert from 'uvu/assert'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { parseConfig, loadConfig, configCandidates, ConfigError, defaultConfig } from '../src/config.ts'
+import { parseConfig, loadConfig, configCandidates, ConfigError, defaultConfig, nodesToSshConfig, ruleMatches } from '../src/config.ts'
+import { parseConfigLines } from '../src/exec/ssh/sshconfig.ts'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-config-'))
 const file = path.join(tmp, '.recipes')
@@ -140,6 +141,27 @@ test('the shipped .recipes.example is valid', () => {
   assert.ok(cfg.nodes.length > 0)
   assert.ok(cfg.recipeDirs.length > 0)
   assert.ok(cfg.ssh.configFile)
+})
+
+// Regression cases found by test/fuzz/config.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: node rules match in linear time; values with a backslash or a line break cannot corrupt the ssh_config they become', () => {
+  // "*a*a*a*a*a*a*c" took seconds against a 60-letter name (each * a backtracking .*)
+  const t0 = performance.now()
+  assert.not.ok(ruleMatches({ match: `${'*a'.repeat(12)}*c` }, `${'a'.repeat(60)}b`))
+  assert.ok(performance.now() - t0 < 50)
+  assert.ok(ruleMatches({ match: 'LAB-?' }, 'lab-1'))
+  assert.not.ok(ruleMatches({ match: 'lab-?' }, 'lab-12'))
+  const rule = parseConfig('nodes:\n  - match: "lab-*"\n    user: "r\\\\"\n', file).nodes[0] // user r\
+  const lines = parseConfigLines(nodesToSshConfig([rule]))
+  assert.equal(lines.find((l) => l.keyword === 'user')!.args, ['r\\'])
+  assert.is(err('nodes:\n  - match: "lab-*"\n    user: "root\\nHost *"\n').keyPath, 'nodes[0].user')
+  assert.match(err('nodes:\n  - match: "lab-*"\n    hostName: "a\\tb"\n').message, /expected a value on one line without control characters/)
+})
+
+test('fuzz regression: collections nested thousands deep are a parse error (the yaml library ran out of memory on them)', () => {
+  const e = err(`nodes: ${'['.repeat(5000)}`)
+  assert.equal([e.kind, e.line], ['parse', 1])
+  assert.match(e.message, /collections nested 5001 levels deep \(at most 32\)/)
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))

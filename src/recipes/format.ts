@@ -2,7 +2,8 @@
 import path from 'node:path'
 import vm from 'node:vm'
 import { inspect } from 'node:util'
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type YAMLMap } from 'yaml'
+import { LineCounter, Parser, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type YAMLMap } from 'yaml'
+import { lineAt, MAX_YAML_DEPTH, yamlDepth } from '../yamlDepth.ts'
 import { describeYamlNode } from '../config.ts'
 import { isDotCommand, JS_LANGS, SH_LANGS, WRONG_CODE_LANGS, scanMarkdown, type MdToken } from './markdown.ts'
 import { isParamType, parseParamValue, PARAM_TYPES, type ParamDef, type ParamType } from './params.ts'
@@ -103,6 +104,8 @@ interface FrontMatter {
 }
 
 function frontMatter(yamlText: string, file: string, firstLine: number): FrontMatter {
+  const deep = yamlDepth(yamlText, Parser)
+  if (deep.depth > MAX_YAML_DEPTH) throw new RecipeFormatError(file, lineAt(yamlText, deep.offset) + firstLine - 1, `front matter is not valid YAML: collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`)
   const lc = new LineCounter()
   const doc = parseDocument(yamlText, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
   const lineOf = (node: unknown) => {
@@ -207,7 +210,8 @@ function structure(lines: string[], firstLine: number, file: string, placeholder
     sections.push(cur)
   }
   const addText = (text: string) => {
-    for (const para of text.split(/\n[ \t]*\n/).map((p) => p.replace(/^\n+|\s+$/g, '')).filter((p) => p.trim() !== '')) {
+    // trimEnd, not /\s+$/: that regex is quadratic on a long blank run inside a paragraph
+    for (const para of text.split(/\n[ \t]*\n/).map((p) => p.replace(/^\n+/, '').trimEnd()).filter((p) => p.trim() !== '')) {
       if (!cur) intro.push(para)
       else if (cur.afterCode) cur.afterBits.push(para)
       else if (!MANUAL_LABEL.test(para.trim())) cur.proseBits.push(para)
@@ -256,7 +260,7 @@ function structure(lines: string[], firstLine: number, file: string, placeholder
         }
       })
       if (!cur) intro.push(fenceText(t))
-      else cur.manual.push(t.body.replace(/\s+$/, ''))
+      else cur.manual.push(t.body.trimEnd())
       continue
     }
     addText(fenceText(t))
