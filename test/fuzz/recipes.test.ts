@@ -84,7 +84,7 @@ function write(m: Model): string {
   for (const s of m.steps) {
     out.push(`## ${s.title}`, '', ...s.explain.flatMap((e) => [e, '']))
     if (s.manual !== null) out.push('```sh', `kubectl get ${s.manual}`, '```', '')
-    out.push('```js', ...s.code.map(([v, n]) => `const ${v}_ = ${n}`), '```', '')
+    out.push('```js', ...s.code.map(([v, n], i) => `const ${v}_${i} = ${n}`), '```', '')
     if (s.after !== null) out.push(s.after, '')
   }
   return out.join('\n')
@@ -100,7 +100,7 @@ test('property: a recipe written in the documented format reads back as written'
         changes: m.changes,
         params: m.params.map((p) => [p.name, p.type, p.description, p.required, p.type === 'duration' && p.default !== undefined ? PARAM_TYPES.duration.parse(String(p.default)) : p.default]),
         title: m.title ?? undefined,
-        steps: m.steps.map((s) => [s.title, s.explain.join('\n\n'), s.manual === null ? [] : [`kubectl get ${s.manual}`], s.code.map(([v, n]) => `const ${v}_ = ${n}`).join('\n'), s.after ?? '']),
+        steps: m.steps.map((s) => [s.title, s.explain.join('\n\n'), s.manual === null ? [] : [`kubectl get ${s.manual}`], s.code.map(([v, n], i) => `const ${v}_${i} = ${n}`).join('\n'), s.after ?? '']),
       }
       const got = {
         name: r.name,
