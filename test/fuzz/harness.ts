@@ -16,11 +16,11 @@ export function caseBudget(env: Record<string, string | undefined> = process.env
   return Number.isInteger(n) && n > 0 ? n : 1000
 }
 
-/** Seconds per parser: KINSPECT_FUZZ_SECONDS; by default 1.5 s under npm test, unlimited when KINSPECT_FUZZ_CASES is set. */
+/** Seconds per parser: KINSPECT_FUZZ_SECONDS; by default 1 s under npm test, unlimited when KINSPECT_FUZZ_CASES is set. */
 export function timeBudgetMs(env: Record<string, string | undefined> = process.env): number | undefined {
   const s = Number(env.KINSPECT_FUZZ_SECONDS)
   if (Number.isFinite(s) && s > 0) return s * 1000
-  return env.KINSPECT_FUZZ_CASES ? undefined : 1500
+  return env.KINSPECT_FUZZ_CASES ? undefined : 1000
 }
 
 const LAB = path.join(import.meta.dirname, '../fixtures/lab')
