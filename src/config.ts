@@ -5,7 +5,7 @@ import path from 'node:path'
 import { inspect } from 'node:util'
 import { LineCounter, Parser, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Pair } from 'yaml'
 import { matchGlob } from './exec/ssh/pattern.ts'
-import { lineAt, MAX_YAML_DEPTH, yamlDepth } from './yamlDepth.ts'
+import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from './yamlDepth.ts'
 
 /** SSH access for nodes whose name matches `match` (an ssh-style pattern: * and ?). */
 export interface NodeRule {
@@ -172,7 +172,7 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
     throw new ConfigError('parse', file, `${file}:${line}: invalid YAML: collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`, HINT, undefined, line)
   }
   const lc = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false })
+  const doc = withoutStacks(() => parseDocument(text, { lineCounter: lc, prettyErrors: false }))
   if (doc.errors.length) {
     const e = doc.errors[0]
     const line = e.linePos?.[0]?.line ?? (e.pos ? lc.linePos(e.pos[0]).line : undefined)

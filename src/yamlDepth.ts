@@ -1,5 +1,6 @@
-// How deeply YAML text nests its collections, read from the yaml library's CST (linear), before composing a document:
-// the library composes deeply nested (unclosed) flow collections in quadratic time, seconds for 10 KB (found by fuzzing).
+// Guards around the yaml library, found by fuzzing: how deeply YAML text nests its collections, read from the CST
+// (linear) before composing a document (the library composes deeply nested, unclosed flow collections in quadratic
+// time: seconds for 10 KB), and composing without stack traces on its errors (it builds one per broken line).
 import type { CST, Parser } from 'yaml'
 
 /** Deeper nesting than this is refused: no kubeconfig, recipe front matter or .recipes file comes close. */
@@ -34,4 +35,15 @@ export function lineAt(text: string, offset: number): number {
   let n = 1
   for (let i = text.indexOf('\n'); i >= 0 && i < offset; i = text.indexOf('\n', i + 1)) n++
   return n
+}
+
+/** Runs f with Error.stackTraceLimit 0: the yaml library makes an Error per broken line, and capturing each stack was half of its time on a broken file. */
+export function withoutStacks<T>(f: () => T): T {
+  const limit = Error.stackTraceLimit
+  Error.stackTraceLimit = 0
+  try {
+    return f()
+  } finally {
+    Error.stackTraceLimit = limit
+  }
 }

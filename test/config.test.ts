@@ -5,6 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseConfig, loadConfig, configCandidates, ConfigError, defaultConfig, nodesToSshConfig, ruleMatches } from '../src/config.ts'
 import { parseConfigLines } from '../src/exec/ssh/sshconfig.ts'
+import { withoutStacks } from '../src/yamlDepth.ts'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-config-'))
 const file = path.join(tmp, '.recipes')
@@ -162,6 +163,18 @@ test('fuzz regression: collections nested thousands deep are a parse error (the 
   const e = err(`nodes: ${'['.repeat(5000)}`)
   assert.equal([e.kind, e.line], ['parse', 1])
   assert.match(e.message, /collections nested 5001 levels deep \(at most 32\)/)
+})
+
+test('fuzz regression: a broken file with an error on every line is one clear error; yaml errors are built without stack traces', () => {
+  // the shrunk counterexample: 2,000 stray lines after a rule cost the yaml library >50 ms of CPU, half of it capturing stacks
+  const text = `nodes:\n  - match: "lab-*"\n    user: root\n    port: 2222\n${'2\n'.repeat(2000)}    identityFile: /x\n`
+  const e = err(text)
+  assert.equal([e.kind, e.line], ['parse', 5])
+  assert.match(e.message, /invalid YAML: Implicit map keys need to be followed by map values/)
+  const limit = Error.stackTraceLimit
+  assert.is(withoutStacks(() => Error.stackTraceLimit), 0)
+  assert.throws(() => withoutStacks(() => { throw new Error('x') }))
+  assert.is(Error.stackTraceLimit, limit)
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))

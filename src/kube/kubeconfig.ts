@@ -4,7 +4,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { createRequire } from 'node:module'
 import { KubeError } from './errors.ts'
-import { lineAt, MAX_YAML_DEPTH, yamlDepth } from '../yamlDepth.ts'
+import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from '../yamlDepth.ts'
 
 // `yaml` costs ~60 ms to import: load it (synchronously) on the first parse, not at start-up.
 let yamlMod: typeof import('yaml') | undefined
@@ -181,7 +181,7 @@ export function parseKubeconfig(text: string, file: string): KubeconfigDoc {
     // warnings to stderr. The first error is enough, with its line from the line counter.
     const deep = yamlDepth(text, Y.Parser)
     if (deep.depth > MAX_YAML_DEPTH) throw bad(new Error(`collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`), lineAt(text, deep.offset))
-    const d = Y.parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lc })
+    const d = withoutStacks(() => Y.parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lc }))
     if (d.errors.length) throw bad(d.errors[0], lc.linePos(d.errors[0].pos[0]).line)
     doc = d.toJS()
   } catch (e) {

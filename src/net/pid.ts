@@ -55,7 +55,8 @@ export function parseCrictlInspect(text: string): CrictlInfo {
   } catch (e) {
     throw new NetError('parse', `crictl inspect did not print JSON: ${text.trim().slice(0, 80)}`, 'run crictl inspect by hand on the node', e)
   }
-  const pid = Number(j?.info?.pid ?? 0)
+  const rawPid: unknown = j?.info?.pid
+  const pid = typeof rawPid === 'number' ? rawPid : typeof rawPid === 'string' && /^\d{1,10}$/.test(rawPid) ? Number(rawPid) : 0
   const nss: unknown = j?.info?.runtimeSpec?.linux?.namespaces
   const ns = (Array.isArray(nss) ? nss : []) as ({ type?: unknown; path?: unknown } | null)[]
   const sandbox = j?.info?.sandboxID === undefined && j?.status?.network !== undefined

@@ -3,7 +3,7 @@ import path from 'node:path'
 import vm from 'node:vm'
 import { inspect } from 'node:util'
 import { LineCounter, Parser, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type YAMLMap } from 'yaml'
-import { lineAt, MAX_YAML_DEPTH, yamlDepth } from '../yamlDepth.ts'
+import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from '../yamlDepth.ts'
 import { describeYamlNode } from '../config.ts'
 import { isDotCommand, JS_LANGS, SH_LANGS, WRONG_CODE_LANGS, scanMarkdown, type MdToken } from './markdown.ts'
 import { isParamType, parseParamValue, PARAM_TYPES, type ParamDef, type ParamType } from './params.ts'
@@ -107,7 +107,7 @@ function frontMatter(yamlText: string, file: string, firstLine: number): FrontMa
   const deep = yamlDepth(yamlText, Parser)
   if (deep.depth > MAX_YAML_DEPTH) throw new RecipeFormatError(file, lineAt(yamlText, deep.offset) + firstLine - 1, `front matter is not valid YAML: collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`)
   const lc = new LineCounter()
-  const doc = parseDocument(yamlText, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
+  const doc = withoutStacks(() => parseDocument(yamlText, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }))
   const lineOf = (node: unknown) => {
     const r = (node as YamlNode | undefined)?.range
     return r ? lc.linePos(r[0]).line + firstLine - 1 : firstLine

@@ -134,6 +134,7 @@ test('fuzz regressions: crictl JSON of an unexpected shape, PIDs beyond 10 digit
   assert.is(parseCrictlInspect('{"info":{"pid":42,"runtimeSpec":{"linux":{"namespaces":[null,{"type":"network","path":5},{"type":"network","path":"/x"}]}}}}').netnsPath, undefined)
   assert.throws(() => parseDockerPid('9'.repeat(400)), (e: unknown) => e instanceof NetError && e.kind === 'parse')
   assert.equal(parseProcScan(`${'9'.repeat(400)} net:[4026532179]\nhost net:[4026531833]`).matches, [])
+  assert.is(parseCrictlInspect('{"info":{"pid":{"toString":1}}}').pid, 0) // Number() of it threw
 })
 
 test.run()

@@ -81,6 +81,8 @@ const portNumber = (x: unknown): number | undefined => {
   const n = typeof x === 'string' && /^\d{1,5}$/.test(x) ? Number(x) : x
   return Number.isInteger(n) && (n as number) <= 65535 && (n as number) >= 0 ? (n as number) : undefined
 }
+/** Text of any JSON value: objects as JSON (String() throws on one with a "toString" key that is no function). */
+const txt = (x: unknown): string => (x !== null && typeof x === 'object' ? JSON.stringify(x) : String(x))
 const count = (x: unknown): number | undefined => (Number.isSafeInteger(x) && (x as number) >= 0 ? (x as number) : undefined)
 
 function unwrapElem(e: any): { val: any; comment?: string } {
@@ -93,7 +95,7 @@ function mapElement(pair: any): NftMapElement {
   const { val: key, comment } = unwrapElem(k)
   const part = (x: unknown) => (typeof x === 'number' ? x : exprText(x))
   const parts: (string | number)[] = isObj(key) && 'concat' in key ? list(key.concat).map(part) : [part(key)]
-  const verdict = isObj(v) ? (Object.keys(v)[0] ?? '') : String(v)
+  const verdict = isObj(v) ? (Object.keys(v)[0] ?? '') : txt(v)
   return { key: parts, comment, verdict, target: isObj(v) && isObj(v[verdict]) ? str(v[verdict].target) : undefined }
 }
 
@@ -103,7 +105,7 @@ const LIST_EXPR = new Set(['range', 'concat', '|', '&', '^'])
 /** nft syntax for one JSON expression (the common kube-proxy ones; anything else, or anything of an unexpected shape, as JSON). */
 export function exprText(e: any, depth = 0): string {
   if (e === null || e === undefined) return ''
-  if (typeof e !== 'object') return String(e)
+  if (typeof e !== 'object') return String(e) // a JSON primitive
   if (depth > 32) return '…'
   const x = (y: unknown) => exprText(y, depth + 1)
   if (Array.isArray(e)) return e.map(x).join(' . ')
@@ -114,39 +116,39 @@ export function exprText(e: any, depth = 0): string {
   const pair = Array.isArray(v) ? v : []
   switch (k) {
     case 'payload':
-      return `${o.protocol} ${o.field}`
+      return `${txt(o.protocol)} ${txt(o.field)}`
     case 'meta':
-      return `meta ${o.key}`
+      return `meta ${txt(o.key)}`
     case 'ct':
-      return `ct ${o.key}`
+      return `ct ${txt(o.key)}`
     case 'fib':
-      return `fib ${[].concat(o.flags ?? []).join(' . ')} type`
+      return `fib ${([] as unknown[]).concat(o.flags ?? []).map(txt).join(' . ')} type`
     case 'prefix':
-      return `${o.addr}/${o.len}`
+      return `${txt(o.addr)}/${txt(o.len)}`
     case 'range':
       return `${x(pair[0])}-${x(pair[1])}`
     case 'concat':
       return pair.map(x).join(' . ')
     case 'set':
-      return Array.isArray(v) ? `{ ${v.map((y: any) => (Array.isArray(y) ? `${x(y[0])} : ${x(y[1])}` : x(y))).join(', ')} }` : String(v)
+      return Array.isArray(v) ? `{ ${v.map((y: any) => (Array.isArray(y) ? `${x(y[0])} : ${x(y[1])}` : x(y))).join(', ')} }` : txt(v)
     case 'elem':
       return x(o.val)
     case 'match': {
-      const op = o.op === '==' || o.op === 'in' ? '' : ` ${o.op}`
+      const op = o.op === '==' || o.op === 'in' ? '' : ` ${txt(o.op)}`
       return `${x(o.left)}${op} ${x(o.right)}`
     }
     case 'counter':
-      return `counter packets ${o.packets ?? 0} bytes ${o.bytes ?? 0}`
+      return `counter packets ${txt(o.packets ?? 0)} bytes ${txt(o.bytes ?? 0)}`
     case 'jump':
     case 'goto':
-      return `${k} ${o.target}`
+      return `${k} ${txt(o.target)}`
     case 'vmap':
       return `${x(o.key)} vmap ${x(o.data)}`
     case 'numgen':
-      return `numgen ${o.mode} mod ${o.mod}${o.offset ? ` offset ${o.offset}` : ''}`
+      return `numgen ${txt(o.mode)} mod ${txt(o.mod)}${o.offset ? ` offset ${txt(o.offset)}` : ''}`
     case 'dnat':
     case 'snat':
-      return `${k} to ${o.addr}${o.port !== undefined ? `:${o.port}` : ''}`
+      return `${k} to ${txt(o.addr)}${o.port !== undefined ? `:${txt(o.port)}` : ''}`
     case 'mangle':
       return `${x(o.key)} set ${x(o.value)}`
     case '|':
@@ -154,7 +156,7 @@ export function exprText(e: any, depth = 0): string {
     case '^':
       return `${x(pair[0])} ${k} ${x(pair[1])}`
     case 'masquerade':
-      return `masquerade${o.flags ? ` ${[].concat(o.flags).join(',')}` : ''}`
+      return `masquerade${o.flags ? ` ${([] as unknown[]).concat(o.flags).map(txt).join(',')}` : ''}`
     case 'reject':
       return 'reject'
     case 'drop':
@@ -164,7 +166,7 @@ export function exprText(e: any, depth = 0): string {
       return k
     case 'update':
     case 'add':
-      return `${k} ${o.set} { ${x(o.elem)} }`
+      return `${k} ${txt(o.set)} { ${x(o.elem)} }`
     default:
       return JSON.stringify(e)
   }
@@ -184,7 +186,7 @@ export function hasNftProxyRules(t: NftTable): boolean {
 }
 
 const matches = (r: NftRule) => r.expr.filter((e) => isObj(e) && isObj(e.match)).map((e) => e.match)
-const field = (m: any) => (isObj(m.left?.payload) ? `${m.left.payload.protocol} ${m.left.payload.field}` : m.left?.fib ? 'fib' : exprText(m.left))
+const field = (m: any) => (isObj(m.left?.payload) ? `${txt(m.left.payload.protocol)} ${txt(m.left.payload.field)}` : m.left?.fib ? 'fib' : exprText(m.left))
 const verdictOf = (r: NftRule) => str(r.expr.map((e) => (isObj(e) ? (e.jump ?? e.goto) : undefined)).find(isObj)?.target)
 
 function masqCondition(r: NftRule): string {

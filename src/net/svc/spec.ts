@@ -25,7 +25,7 @@ export function splitHostPort(s: string): { ip: string; port: number } | undefin
 
 /** TCP/UDP/SCTP from any spelling (tcp, 6, …); TCP when absent, as the API defaults it. */
 export function normProtocol(p: unknown): Protocol {
-  const s = String(p ?? 'TCP').toUpperCase()
+  const s = typeof p === 'string' || typeof p === 'number' ? String(p).toUpperCase() : 'TCP'
   if (s === 'UDP' || s === '17') return 'UDP'
   if (s === 'SCTP' || s === '132') return 'SCTP'
   return 'TCP'

@@ -3,7 +3,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { hasNftProxyRules, nftChainName, nftSvcRules, parseNftJson } from '../../../src/net/svc/nft.ts'
 import { SvcRulesError } from '../../../src/net/svc/errors.ts'
-import { svcSpec } from '../../../src/net/svc/spec.ts'
+import { normProtocol, svcSpec } from '../../../src/net/svc/spec.ts'
 import type { Service } from '../../../src/kube/index.ts'
 import { fx, labService } from './fake.ts'
 
@@ -109,6 +109,13 @@ test('fuzz regressions: a map element without a port number is a parse error nam
   const sm = doc.nftables.find((i: any) => i.map?.name === 'service-ips').map
   sm.elem.find((e: any) => e[0].concat[0] === '10.96.202.43')[0].concat[2] = 'http'
   assert.throws(() => nftSvcRules(parseNftJson(doc), svcSpec(labService('shop/web'), 4)), (e: unknown) => e instanceof SvcRulesError && e.kind === 'parse' && /map service-ips .*10\.96\.202\.43 \. tcp \. http/.test(e.message))
+})
+
+test('fuzz regressions: a JSON object with a "toString" key where a string belongs is written as JSON, not a TypeError', () => {
+  const t = parseNftJson('{"nftables":[{"rule":{"chain":"c","expr":[{"payload":{"protocol":{"toString":1},"field":"daddr"}},{"match":{"op":"==","left":{"meta":{"key":"l4proto"}},"right":{"toString":1}}}]}},{"map":{"name":"m","elem":[[1,{"toString":1}]]}}]}')
+  assert.is(t.chains.get('c')![0].text, '{"toString":1} daddr meta l4proto {"toString":1}')
+  assert.equal(t.maps.get('m')![0].verdict, 'toString')
+  assert.is(normProtocol({ toString: 1 }), 'TCP')
 })
 
 // HAND-WRITTEN (not captured; the lab has no LoadBalancer and no Service without endpoints in nftables mode):
