@@ -213,7 +213,7 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
             }
             else (rule as unknown as Record<string, string>)[k] = v.str(`${kp}.${k}`, nv)
             // these become ssh_config lines (nodesToSshConfig): a line break or control character would split or corrupt them
-            if (k !== 'port' && k !== 'sudo' && /[\x00-\x1f\x7f]/.test(String((rule as unknown as Record<string, unknown>)[k]))) v.fail(`${kp}.${k}`, nv, 'a value on one line without control characters')
+            if (k !== 'port' && k !== 'sudo' && /[\x00-\x1f\x7f\x85\u2028\u2029]/.test(String((rule as unknown as Record<string, unknown>)[k]))) v.fail(`${kp}.${k}`, nv, 'a value on one line without control characters')
           }
           return rule
         })
@@ -234,8 +234,9 @@ export function ruleMatches(rule: Pick<NodeRule, 'match'>, node: string): boolea
   return matchGlob(rule.match, node, true)
 }
 
+/** A value as one ssh_config argument: quoted when it holds a blank, a quote, a backslash, '#' or '=' (which ssh would read as syntax). */
 function sshValue(v: string): string {
-  return /[\s"\\]/.test(v) ? `"${v.replace(/[\\"]/g, '\\$&')}"` : v
+  return /[\s"'\\#=]/.test(v) ? `"${v.replace(/[\\"]/g, '\\$&')}"` : v
 }
 
 /** The `nodes` rules as ssh_config text (Host blocks), read before the user's ssh config so they win. Pure. */

@@ -157,6 +157,13 @@ test('fuzz regressions: node rules match in linear time; values with a backslash
   assert.equal(lines.find((l) => l.keyword === 'user')!.args, ['r\\'])
   assert.is(err('nodes:\n  - match: "lab-*"\n    user: "root\\nHost *"\n').keyPath, 'nodes[0].user')
   assert.match(err('nodes:\n  - match: "lab-*"\n    hostName: "a\\tb"\n').message, /expected a value on one line without control characters/)
+  // from npm run fuzz: a quote, a leading '#' or an '=' was written bare (an unterminated quote, a comment, a separator)
+  for (const user of ["o'brien", '#ops', '=x', 'a"" b']) {
+    const text = nodesToSshConfig([{ match: 'lab-*', user }])
+    assert.equal(parseConfigLines(text).find((l) => l.keyword === 'user')?.args, [user], text)
+  }
+  // U+2028 ends a line for JavaScript's '.', and nothing can quote it in an ssh_config line
+  assert.is(err('nodes:\n  - match: "lab-*"\n    user: "o\\Lps"\n').keyPath, 'nodes[0].user')
 })
 
 test('fuzz regression: collections nested thousands deep are a parse error (the yaml library ran out of memory on them)', () => {
