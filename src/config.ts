@@ -2,9 +2,11 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Pair } from 'yaml'
+import { LineCounter, Parser, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Pair } from 'yaml'
 import { HintedError } from './errors.ts'
 import { isDnsLabel } from './names.ts'
+import { matchGlob } from './exec/ssh/pattern.ts'
+import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from './yamlDepth.ts'
 
 /** SSH access for nodes whose name matches `match` (an ssh-style pattern: * and ?). */
 export interface NodeRule {
@@ -164,8 +166,13 @@ const SSH_KEYS = ['configFile', 'knownHostsFile'] as const
 
 /** Parses and validates a config file's text (pure apart from path resolution against the file). */
 export function parseConfig(text: string, file: string, home: string = os.homedir()): KinspectConfig {
+  const deep = yamlDepth(text, Parser)
+  if (deep.depth > MAX_YAML_DEPTH) {
+    const line = lineAt(text, deep.offset)
+    throw new ConfigError('parse', file, `${file}:${line}: invalid YAML: collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`, HINT, undefined, line)
+  }
   const lc = new LineCounter()
-  const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false })
+  const doc = withoutStacks(() => parseDocument(text, { lineCounter: lc, prettyErrors: false }))
   if (doc.errors.length) {
     const e = doc.errors[0]
     const line = e.linePos?.[0]?.line ?? (e.pos ? lc.linePos(e.pos[0]).line : undefined)
@@ -205,6 +212,8 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
               if (!/^[^\s,!#"]+$/.test(rule.match)) v.fail(`${kp}.match`, nv, 'a pattern on the node name without spaces, commas, ! or quotes (* and ? are wildcards)')
             }
             else (rule as unknown as Record<string, string>)[k] = v.str(`${kp}.${k}`, nv)
+            // these become ssh_config lines (nodesToSshConfig): a line break or control character would split or corrupt them
+            if (k !== 'port' && k !== 'sudo' && /[\x00-\x1f\x7f\x85\u2028\u2029]/.test(String((rule as unknown as Record<string, unknown>)[k]))) v.fail(`${kp}.${k}`, nv, 'a value on one line without control characters')
           }
           return rule
         })
@@ -225,14 +234,15 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
   return cfg
 }
 
-/** True when a node name fits a rule's `match` (ssh-style pattern: * any text, ? one character; case-sensitive, as ssh's Host). */
+/** True when a node name fits a rule's `match` (ssh-style pattern: * any text, ? one character), as ssh matches its Host line. */
 export function ruleMatches(rule: Pick<NodeRule, 'match'>, node: string): boolean {
-  const re = rule.match.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
-  return new RegExp(`^${re}$`, 's').test(node)
+  // ssh's own matcher: the regex this replaces (each * as .*) backtracked exponentially on "*a*a*a*a*a*a*c" (found by fuzzing)
+  return matchGlob(rule.match, node, true)
 }
 
+/** A value as one ssh_config argument: quoted when it holds a blank, a quote, a backslash, '#' or '=' (which ssh would read as syntax). */
 function sshValue(v: string): string {
-  return /[\s"]/.test(v) ? `"${v.replace(/"/g, '\\"')}"` : v
+  return /[\s"'\\#=]/.test(v) ? `"${v.replace(/[\\"]/g, '\\$&')}"` : v
 }
 
 /** The `nodes` rules as ssh_config text (Host blocks), read before the user's ssh config so they win. Pure. */

@@ -3,7 +3,9 @@ import * as assert from 'uvu/assert'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { parseConfig, loadConfig, configCandidates, ConfigError, defaultConfig } from '../src/config.ts'
+import { parseConfig, loadConfig, configCandidates, ConfigError, defaultConfig, nodesToSshConfig, ruleMatches } from '../src/config.ts'
+import { parseConfigLines } from '../src/exec/ssh/sshconfig.ts'
+import { withoutStacks } from '../src/yamlDepth.ts'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-config-'))
 const file = path.join(tmp, '.recipes')
@@ -146,6 +148,46 @@ test('the shipped .recipes.example is valid', () => {
   assert.ok(cfg.recipeDirs.length > 0)
   assert.ok(cfg.ssh.configFile)
   assert.equal(cfg.triage, { nodes: false })
+})
+
+// Regression cases found by test/fuzz/config.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: node rules match in linear time; values with a backslash or a line break cannot corrupt the ssh_config they become', () => {
+  // "*a*a*a*a*a*a*c" took seconds against a 60-letter name (each * a backtracking .*)
+  const t0 = performance.now()
+  assert.not.ok(ruleMatches({ match: `${'*a'.repeat(12)}*c` }, `${'a'.repeat(60)}b`))
+  assert.ok(performance.now() - t0 < 50)
+  assert.ok(ruleMatches({ match: 'LAB-?' }, 'lab-1'))
+  assert.not.ok(ruleMatches({ match: 'lab-?' }, 'lab-12'))
+  const rule = parseConfig('nodes:\n  - match: "lab-*"\n    user: "r\\\\"\n', file).nodes[0] // user r\
+  const lines = parseConfigLines(nodesToSshConfig([rule]))
+  assert.equal(lines.find((l) => l.keyword === 'user')!.args, ['r\\'])
+  assert.is(err('nodes:\n  - match: "lab-*"\n    user: "root\\nHost *"\n').keyPath, 'nodes[0].user')
+  assert.match(err('nodes:\n  - match: "lab-*"\n    hostName: "a\\tb"\n').message, /expected a value on one line without control characters/)
+  // from npm run fuzz: a quote, a leading '#' or an '=' was written bare (an unterminated quote, a comment, a separator)
+  for (const user of ["o'brien", '#ops', '=x', 'a"" b']) {
+    const text = nodesToSshConfig([{ match: 'lab-*', user }])
+    assert.equal(parseConfigLines(text).find((l) => l.keyword === 'user')?.args, [user], text)
+  }
+  // U+2028 ends a line for JavaScript's '.', and nothing can quote it in an ssh_config line
+  assert.is(err('nodes:\n  - match: "lab-*"\n    user: "o\\Lps"\n').keyPath, 'nodes[0].user')
+})
+
+test('fuzz regression: collections nested thousands deep are a parse error (the yaml library ran out of memory on them)', () => {
+  const e = err(`nodes: ${'['.repeat(5000)}`)
+  assert.equal([e.kind, e.line], ['parse', 1])
+  assert.match(e.message, /collections nested 5001 levels deep \(at most 32\)/)
+})
+
+test('fuzz regression: a broken file with an error on every line is one clear error; yaml errors are built without stack traces', () => {
+  // the shrunk counterexample: 2,000 stray lines after a rule cost the yaml library >50 ms of CPU, half of it capturing stacks
+  const text = `nodes:\n  - match: "lab-*"\n    user: root\n    port: 2222\n${'2\n'.repeat(2000)}    identityFile: /x\n`
+  const e = err(text)
+  assert.equal([e.kind, e.line], ['parse', 5])
+  assert.match(e.message, /invalid YAML: Implicit map keys need to be followed by map values/)
+  const limit = Error.stackTraceLimit
+  assert.is(withoutStacks(() => Error.stackTraceLimit), 0)
+  assert.throws(() => withoutStacks(() => { throw new Error('x') }))
+  assert.is(Error.stackTraceLimit, limit)
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))

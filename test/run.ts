@@ -1,10 +1,12 @@
 // The test command: brings the lab up when e2e tests are selected, runs every uvu
 // file in its own process, and ends with one "N passed, N failed" line.
-// Skipped tests count as failed. Usage: npm test [-- --unit] [-- FILTER...]
+// Skipped tests count as failed, and so does a file that registers no test (see runAccount.ts).
+// Usage: npm test [-- --unit] [-- FILTER...]
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { labPaths } from './lab/layout.ts'
+import { accountFile } from './runAccount.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 const args = process.argv.slice(2)
@@ -56,25 +58,16 @@ for (const f of files) {
     maxBuffer: 64 << 20,
   })
   const out = (r.stdout ?? '') + (r.stderr ?? '')
-  const num = (k: string) => Number(out.match(new RegExp(`${k}:\\s+(\\d+)`))?.[1] ?? NaN)
-  const total = num('Total')
-  const ok = num('Passed')
-  const skipped = num('Skipped') || 0
-  let fileFailed: number
-  if (Number.isNaN(total)) {
-    fileFailed = 1 // crashed before uvu could report
-  } else {
-    passed += ok
-    fileFailed = total - ok + skipped
-  }
-  if (r.status !== 0 && fileFailed === 0) fileFailed = 1
+  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT'
+  const v = accountFile(r.stdout ?? '', { status: r.status, signal: r.signal, timedOut })
+  passed += v.passed
+  failed += v.failed
   const left = f.endsWith('.e2e.ts') ? leftoverNodePods() : []
-  if (left.length) fileFailed += 1
-  failed += fileFailed
+  if (left.length) failed += 1
   const secs = ((Date.now() - t0) / 1000).toFixed(1)
-  console.log(`${fileFailed ? 'FAIL' : 'ok  '} ${rel}  (${Number.isNaN(ok) ? 0 : ok} passed, ${fileFailed} failed${skipped ? `, ${skipped} skipped` : ''}, ${secs}s)`)
-  if (fileFailed) {
-    failures.push(rel)
+  console.log(`${v.failed ? 'FAIL' : 'ok  '} ${rel}  (${v.passed} passed, ${v.failed} failed${v.skipped ? `, ${v.skipped} skipped` : ''}, ${secs}s)${v.reason ? `: ${v.reason}` : ''}`)
+  if (v.failed) {
+    failures.push(`${rel}: ${v.reason}`)
     console.log(out.split('\n').map((l) => `    ${l}`).join('\n'))
   }
   if (left.length) console.log(`    left ${left.length} kinspect node pod(s) behind (now deleted): ${left.join(', ')}`)

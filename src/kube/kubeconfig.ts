@@ -5,6 +5,7 @@ import path from 'node:path'
 import { createRequire } from 'node:module'
 import { KubeError } from './errors.ts'
 import { received } from '../errors.ts'
+import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from '../yamlDepth.ts'
 
 // `yaml` costs ~60 ms to import: load it (synchronously) on the first parse, not at start-up.
 let yamlMod: typeof import('yaml') | undefined
@@ -122,6 +123,39 @@ function resolveIn(dir: string, p: unknown): string | undefined {
   return path.isAbsolute(p) ? p : path.join(dir, p)
 }
 
+type FieldType = 'string' | 'boolean' | 'map' | 'strings' | 'stringMap' | 'envs'
+/** The type of each known field, as client-go decodes it (a field of another type makes kubectl refuse the file too). */
+const FIELDS: Record<string, Record<string, FieldType>> = {
+  cluster: { server: 'string', 'certificate-authority': 'string', 'certificate-authority-data': 'string', 'insecure-skip-tls-verify': 'boolean', 'tls-server-name': 'string', 'proxy-url': 'string' },
+  user: {
+    token: 'string', tokenFile: 'string', 'client-certificate': 'string', 'client-certificate-data': 'string', 'client-key': 'string', 'client-key-data': 'string',
+    username: 'string', password: 'string', as: 'string', exec: 'map', 'auth-provider': 'map',
+  },
+  context: { cluster: 'string', user: 'string', namespace: 'string' },
+  exec: { command: 'string', apiVersion: 'string', args: 'strings', env: 'envs' },
+  'auth-provider': { name: 'string', config: 'stringMap' },
+}
+const isType: Record<FieldType, (v: unknown) => boolean> = {
+  string: (v) => typeof v === 'string',
+  boolean: (v) => typeof v === 'boolean',
+  map: isMap,
+  strings: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
+  stringMap: (v) => isMap(v) && Object.values(v).every((x) => typeof x === 'string'),
+  envs: (v) => Array.isArray(v) && v.every((x) => isMap(x) && typeof x.name === 'string' && typeof x.value === 'string'),
+}
+const WANT: Record<FieldType, string> = { string: 'a string', boolean: 'true or false', map: 'a mapping', strings: 'a list of strings', stringMap: 'a mapping of strings', envs: 'a list of {name, value} strings' }
+const described = (v: unknown) => (Array.isArray(v) ? 'a list' : isMap(v) ? 'a mapping' : `the ${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`)
+
+/** Checks the known fields of one entry (recursively for exec and auth-provider); null means unset, as in kubectl. */
+function checkFields(entry: Record<string, unknown>, kind: string, where: string, file: string): void {
+  for (const [k, t] of Object.entries(FIELDS[kind])) {
+    const v = entry[k]
+    if (v === null) delete entry[k]
+    else if (v !== undefined && !isType[t](v)) throw new KubeError('yaml', `${file}: ${where}.${k}: expected ${WANT[t]}, received ${described(v)}`, 'fix the kubeconfig file (kubectl refuses it too)', undefined, { file })
+    else if (v !== undefined && FIELDS[k]) checkFields(v as Record<string, unknown>, k, `${where}.${k}`, file)
+  }
+}
+
 function namedList<T>(doc: Record<string, unknown>, key: string, inner: string, file: string): { name: string; [k: string]: any }[] {
   const v = doc[key]
   if (v === undefined || v === null) return []
@@ -129,7 +163,9 @@ function namedList<T>(doc: Record<string, unknown>, key: string, inner: string, 
   const out: { name: string; [k: string]: any }[] = []
   for (const e of v) {
     if (!isMap(e) || typeof e.name !== 'string' || e.name === '') continue
-    out.push({ name: e.name, [inner]: isMap(e[inner]) ? { ...(e[inner] as object) } : {} })
+    const value = isMap(e[inner]) ? structuredClone(e[inner] as Record<string, unknown>) : {}
+    checkFields(value, inner, `${key}[${e.name}].${inner}`, file)
+    out.push({ name: e.name, [inner]: value })
   }
   return out
 }
@@ -137,12 +173,20 @@ function namedList<T>(doc: Record<string, unknown>, key: string, inner: string, 
 /** Parses one kubeconfig file's text; relative paths are resolved against the file's directory. */
 export function parseKubeconfig(text: string, file: string): KubeconfigDoc {
   let doc: unknown
+  const Y = yaml()
+  const lc = new Y.LineCounter()
+  const bad = (e: unknown, line?: number) =>
+    new KubeError('yaml', `${file}${line ? `:${line}` : ''}: invalid YAML: ${(e as Error).message.split('\n')[0]}`, 'fix the kubeconfig file, or point KUBECONFIG/--kubeconfig at another one', e, { file, line })
   try {
-    doc = yaml().parse(text, { uniqueKeys: false, prettyErrors: true })
+    // Not yaml.parse: it pretty-prints every error (seconds on a large broken file, found by fuzzing) and prints
+    // warnings to stderr. The first error is enough, with its line from the line counter.
+    const deep = yamlDepth(text, Y.Parser)
+    if (deep.depth > MAX_YAML_DEPTH) throw bad(new Error(`collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`), lineAt(text, deep.offset))
+    const d = withoutStacks(() => Y.parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lc }))
+    if (d.errors.length) throw bad(d.errors[0], lc.linePos(d.errors[0].pos[0]).line)
+    doc = d.toJS()
   } catch (e) {
-    const line = e instanceof yaml().YAMLParseError ? (e as import('yaml').YAMLParseError).linePos?.[0]?.line : undefined
-    const first = (e as Error).message.split('\n')[0]
-    throw new KubeError('yaml', `${file}${line ? `:${line}` : ''}: invalid YAML: ${first}`, 'fix the kubeconfig file, or point KUBECONFIG/--kubeconfig at another one', e, { file, line })
+    throw e instanceof KubeError ? e : bad(e)
   }
   if (doc === null || doc === undefined) doc = {}
   if (!isMap(doc)) throw new KubeError('yaml', `${file}: a kubeconfig must be a YAML mapping, received ${Array.isArray(doc) ? 'a list' : typeof doc}`, 'fix the kubeconfig file', undefined, { file })
@@ -165,6 +209,7 @@ export function parseKubeconfig(text: string, file: string): KubeconfigDoc {
   }
   const contexts = namedList(doc, 'contexts', 'context', file) as KubeconfigDoc['contexts']
   const cc = doc['current-context']
+  if (cc !== undefined && cc !== null && typeof cc !== 'string') throw new KubeError('yaml', `${file}: current-context: expected a context name, received ${described(cc)}`, 'fix the kubeconfig file (kubectl refuses it too)', undefined, { file })
   return { file, clusters, users, contexts, currentContext: typeof cc === 'string' && cc !== '' ? cc : undefined }
 }
 

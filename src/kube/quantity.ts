@@ -40,6 +40,8 @@ export function parseQuantityExact(q: string, what = 'quantity'): Fraction {
   num *= s.num
   den *= s.den
   if (m[5] !== undefined) {
+    // 10n ** 10n ** 8n takes seconds and gigabytes: far beyond any resource amount, so refused (found by fuzzing)
+    if (!/^[+-]?\d{1,4}$/.test(m[5]) || Math.abs(Number(m[5])) > 1000) throw new KubeError('invalid', `${what}: the exponent of ${JSON.stringify(q.slice(0, 40))} is out of range (at most e±1000)`)
     const e = BigInt(m[5])
     if (e >= 0n) num *= 10n ** e
     else den *= 10n ** -e

@@ -1,4 +1,5 @@
 // Parsers and argv builders for conntrack -S, /proc/net/stat/nf_conntrack and conntrack -L. Pure.
+import { isIP } from 'node:net'
 import { received } from '../errors.ts'
 import { NetError } from './errors.ts'
 
@@ -18,14 +19,25 @@ export interface ConntrackCpuStats {
   [counter: string]: number | undefined
 }
 
-/** Parses `conntrack -S`: "cpu=0 found=0 invalid=4 … drop=257 …" per line. */
+/** A counter as the kernel prints it (decimal, at most 64 bits); undefined for anything else. */
+function counter(digits: string, radix = 10): number | undefined {
+  const ok = radix === 16 ? /^[0-9a-f]{1,16}$/i.test(digits) : /^\d{1,20}$/.test(digits) && BigInt(digits) < 2n ** 64n
+  return ok ? parseInt(digits, radix) : undefined
+}
+
+/** Parses `conntrack -S`: "cpu=0 found=0 invalid=4 … drop=257 …" per line; a value that is not a counter is left out. */
 export function parseConntrackS(text: string): ConntrackCpuStats[] {
   const out: ConntrackCpuStats[] = []
   for (const line of text.split('\n')) {
-    const pairs = [...line.matchAll(/([a-z_]+)=(\d+)/g)]
-    if (!pairs.length || pairs[0][1] !== 'cpu') continue
-    const s: ConntrackCpuStats = { cpu: Number(pairs[0][2]) }
-    for (const [, k, v] of pairs.slice(1)) s[k] = Number(v)
+    // the look-behind starts a name only at a word's start: without it a long run of letters is O(n²)
+    const pairs = [...line.matchAll(/(?<![a-z_])([a-z_]+)=(\d+)/g)]
+    const cpu = pairs.length && pairs[0][1] === 'cpu' ? counter(pairs[0][2]) : undefined
+    if (cpu === undefined) continue
+    const s: ConntrackCpuStats = { cpu }
+    for (const [, k, v] of pairs.slice(1)) {
+      const n = counter(v)
+      if (n !== undefined && k !== 'cpu') s[k] = n
+    }
     out.push(s)
   }
   return out
@@ -42,7 +54,8 @@ export function parseProcConntrackStat(text: string): ConntrackCpuStats[] {
       .split(/\s+/)
       .forEach((h, i) => {
         const name = head[i] === 'icmp_error' ? 'error' : head[i]
-        if (name && name !== 'entries') s[name] = parseInt(h, 16)
+        const n = counter(h, 16)
+        if (name && /^[a-z_]+$/.test(name) && name !== 'entries' && name !== 'cpu' && n !== undefined) s[name] = n
       })
     return s
   })
@@ -58,7 +71,7 @@ export function sumCpuStats(cpus: ConntrackCpuStats[]): Record<string, number> {
 /** Reads "count\nmax" (cat nf_conntrack_count nf_conntrack_max). */
 export function parseCountMax(text: string): { count?: number; max?: number } {
   const [c, m] = text.split('\n').map((l) => l.trim()).filter(Boolean)
-  const num = (s?: string) => (s !== undefined && /^\d+$/.test(s) ? Number(s) : undefined)
+  const num = (s?: string) => (s === undefined ? undefined : counter(s))
   return { count: num(c), max: num(m) }
 }
 
@@ -101,7 +114,7 @@ export interface ConntrackEntry {
 
 const TUPLE_NUM = new Set(['sport', 'dport', 'type', 'code', 'id', 'packets', 'bytes'])
 
-/** Parses one conntrack -L line (plain or -o extended); undefined for lines that are not flows. */
+/** Parses one conntrack -L line (plain or -o extended); undefined for lines that are not flows (or hold an address, port or number that is not one). */
 export function parseConntrackLine(line: string): ConntrackEntry | undefined {
   const tok = line.trim().split(/\s+/)
   let i = 0
@@ -111,9 +124,9 @@ export function parseConntrackLine(line: string): ConntrackEntry | undefined {
     i = 2
   }
   const proto = tok[i]
-  const protonum = Number(tok[i + 1])
-  const timeout = Number(tok[i + 2])
-  if (!proto || !/^[a-z0-9]+$/.test(proto) || !Number.isInteger(protonum) || !Number.isInteger(timeout)) return undefined
+  const protonum = counter(tok[i + 1] ?? '')
+  const timeout = counter(tok[i + 2] ?? '')
+  if (!proto || !/^[a-z0-9]+$/.test(proto) || protonum === undefined || timeout === undefined) return undefined
   i += 3
   const e: ConntrackEntry = { family, proto, protonum, timeout, orig: {}, reply: {}, flags: [], assured: false, unreplied: false, extra: {} }
   if (tok[i] && /^[A-Z_]+$/.test(tok[i])) e.state = tok[i++]
@@ -132,12 +145,19 @@ export function parseConntrackLine(line: string): ConntrackEntry | undefined {
     const v = t.slice(eq + 1)
     if (k === 'src') dir = ++srcSeen === 1 ? e.orig : e.reply
     if (dir && (k === 'src' || k === 'dst' || TUPLE_NUM.has(k))) {
-      if (TUPLE_NUM.has(k)) (dir as Record<string, number>)[k] = Number(v)
-      else (dir as Record<string, string>)[k] = v
+      if (TUPLE_NUM.has(k)) {
+        const n = counter(v)
+        if (n === undefined || ((k === 'sport' || k === 'dport') && n > 65535)) return undefined
+        ;(dir as Record<string, number>)[k] = n
+      } else if (isIP(v)) (dir as Record<string, string>)[k] = v
+      else return undefined
       continue
     }
-    if (k === 'mark' || k === 'zone' || k === 'use') e[k] = Number(v)
-    else e.extra[k] = v
+    if (k === 'mark' || k === 'zone' || k === 'use') {
+      const n = counter(v)
+      if (n === undefined) return undefined
+      e[k] = n
+    } else e.extra[k] = v
   }
   e.assured = e.flags.includes('ASSURED')
   e.unreplied = e.flags.includes('UNREPLIED')
@@ -154,8 +174,8 @@ export function parseConntrackL(text: string): ConntrackEntry[] {
 
 /** The total from conntrack's summary line, e.g. "conntrack v1.4.7 (conntrack-tools): 705 flow entries have been shown." */
 export function parseConntrackSummary(text: string): number | undefined {
-  const m = /(\d+) flow entries have been shown/.exec(text)
-  return m ? Number(m[1]) : undefined
+  const m = /(?<!\d)(\d+) flow entries have been shown/.exec(text)
+  return m ? counter(m[1]) : undefined
 }
 
 /** What conntrackList can filter on (all optional; the kernel does the filtering). */
@@ -243,5 +263,5 @@ export const CONNTRACK_LIMIT_SCRIPT = `n=$1; shift
 export function parseLimitTrailer(text: string): { exit?: number; total?: number } {
   const exit = /^#kinspect exit (\d+)$/m.exec(text)
   const total = /^#kinspect total (\d+)$/m.exec(text)
-  return { exit: exit ? Number(exit[1]) : undefined, total: total ? Number(total[1]) : undefined }
+  return { exit: exit ? counter(exit[1]) : undefined, total: total ? counter(total[1]) : undefined }
 }

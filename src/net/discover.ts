@@ -24,7 +24,12 @@ const STEP_TIMEOUT = 15_000
 
 /** True when the output says the command does not exist on the node (shell 127, or sudo's "command not found"). */
 export function isMissing(r: ExecOutput): boolean {
-  return r.exitCode === 127 || /(?:sh|sudo): (?:\d+: )?[\w./-]+: (?:command )?not found|failed to run command .*No such file or directory/.test(r.stderr)
+  if (r.exitCode === 127 || /(?:sh|sudo): (?:\d+: )?[\w./-]+: (?:command )?not found/.test(r.stderr)) return true
+  // line by line: a regex "failed to run command .*No such file" restarts at every copy of its prefix (quadratic)
+  return r.stderr.split('\n').some((l) => {
+    const i = l.indexOf('failed to run command ')
+    return i >= 0 && l.includes('No such file or directory', i)
+  })
 }
 
 /** The last line of stderr (or stdout), for one-line reasons: a logrus line (crictl's errors) gives its msg; long ones keep both ends. */

@@ -1,4 +1,5 @@
 // dig / nslookup / getent: argv builders and output parsers, one query each. Pure.
+import { isIP } from 'node:net'
 import type { Outcome } from './resolvconf.ts'
 
 /** One resource record of an answer. */
@@ -52,21 +53,39 @@ function commError(text: string): QueryResult | undefined {
   return { rcode, answers: [], server: m[1], error: m[1] ? `${m[1]}: ${why}` : why }
 }
 
-/** Parses one record line: NAME TTL CLASS TYPE DATA…; undefined when it is not one. */
+/** Parses one record line: NAME TTL CLASS TYPE DATA…; undefined when it is not one (an A/AAAA record's data must be an address of its family). */
 export function parseRecordLine(line: string): DnsRecord | undefined {
   const t = line.trim().split(/\s+/)
-  if (t.length < 5 || !/^\d+$/.test(t[1]) || !/^[A-Z]+$/.test(t[2]) || !/^[A-Z0-9]+$/.test(t[3])) return undefined
-  return { name: t[0], ttl: Number(t[1]), class: t[2], type: t[3], data: t.slice(4).join(' ') }
+  if (t.length < 5 || !/^\d{1,10}$/.test(t[1]) || !/^[A-Z]+$/.test(t[2]) || !/^[A-Z0-9]+$/.test(t[3])) return undefined
+  const data = t.slice(4).join(' ')
+  if ((t[3] === 'A' && isIP(data) !== 4) || (t[3] === 'AAAA' && isIP(data) !== 6)) return undefined
+  return { name: t[0], ttl: Number(t[1]), class: t[2], type: t[3], data }
+}
+
+/** A or AAAA for an address, undefined when it is none. */
+function addressType(s: string): 'A' | 'AAAA' | undefined {
+  const v = isIP(s)
+  return v === 4 ? 'A' : v === 6 ? 'AAAA' : undefined
+}
+
+/** The status of dig's "->>HEADER<<-" line. Line by line: a regex \`->>HEADER<<- .*status\` restarts at every copy of the marker (quadratic). */
+function headerStatus(text: string): RegExpExecArray | undefined {
+  for (const line of text.split('\n')) {
+    const i = line.indexOf('->>HEADER<<- ')
+    const m = i < 0 ? null : /status: ([A-Z]+)/.exec(line.slice(i))
+    if (m) return m
+  }
+  return undefined
 }
 
 /** Parses dig output (default or +noall +answer +comments +stats): status, flags, answer section, query time, server. */
 export function parseDig(text: string): QueryResult {
-  const status = /->>HEADER<<- .*status: ([A-Z]+)/.exec(text)
+  const status = headerStatus(text)
   if (!status) return commError(text) ?? { rcode: 'ERROR', answers: [], error: text.trim().split('\n').pop() || 'dig printed nothing' }
   const r: QueryResult = { rcode: status[1], answers: [] }
   const flags = /;; flags: ([a-z ]*);/.exec(text)
   if (flags) r.flags = flags[1].trim().split(/\s+/).filter(Boolean)
-  const qt = /;; Query time: (\d+) msec/.exec(text)
+  const qt = /;; Query time: (\d{1,15}) msec/.exec(text)
   if (qt) r.queryMs = Number(qt[1])
   const srv = /;; SERVER: (\S+?)(\(|\s|$)/.exec(text)
   if (srv) r.server = srv[1]
@@ -82,8 +101,6 @@ export function parseDig(text: string): QueryResult {
   }
   return r
 }
-
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/
 
 /** Parses nslookup output (bind9 or busybox): NXDOMAIN/SERVFAIL lines, "No answer", Name/Address pairs, typed records. */
 export function parseNslookup(text: string): QueryResult {
@@ -101,14 +118,15 @@ export function parseNslookup(text: string): QueryResult {
     const n = /^Name:\s+(\S+)/.exec(line)
     if (n) name = n[1]
     const a = /^Address(?: \d+)?:\s+(\S+)/.exec(line)
-    if (a && name && !/#\d+$/.test(a[1])) answers.push({ name, type: IPV4.test(a[1]) ? 'A' : 'AAAA', data: a[1] })
+    const type = a && name && !/#\d+$/.test(a[1]) ? addressType(a[1]) : undefined
+    if (type) answers.push({ name, type, data: a![1] })
     const typed = /^(\S+)\s+(canonical name|service|text|mail exchanger|nameserver|name) = (.+)$/.exec(line)
     if (typed) {
       const type = { 'canonical name': 'CNAME', service: 'SRV', text: 'TXT', 'mail exchanger': 'MX', nameserver: 'NS', name: 'PTR' }[typed[2]] as string
       answers.push({ name: typed[1], type, data: typed[3] })
     }
   }
-  if (!answers.length && /Can't find .*: No answer/.test(text)) return { rcode: 'NOERROR', answers: [], server }
+  if (!answers.length && text.split('\n').some((l) => l.includes(': No answer', l.indexOf("Can't find ") + 1) && l.includes("Can't find "))) return { rcode: 'NOERROR', answers: [], server }
   if (!answers.length && !seenServer) return { rcode: 'ERROR', answers: [], error: text.trim().split('\n').pop() || 'nslookup printed nothing' }
   return { rcode: 'NOERROR', answers, server }
 }
@@ -117,8 +135,8 @@ export function parseNslookup(text: string): QueryResult {
 export function parseGetent(text: string, exitCode: number | null, name: string): QueryResult {
   if (exitCode === 2) return { rcode: 'NOTFOUND', answers: [], error: 'getent: not found (NXDOMAIN, NODATA or a failure: getent cannot tell which)' }
   if (exitCode !== 0) return { rcode: 'ERROR', answers: [], error: `getent exited ${exitCode}` }
-  const ips = [...new Set(text.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter(Boolean))]
-  return { rcode: 'NOERROR', answers: ips.map((ip) => ({ name, type: IPV4.test(ip) ? 'A' : 'AAAA', data: ip })) }
+  const ips = [...new Set(text.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((ip) => addressType(ip)))]
+  return { rcode: 'NOERROR', answers: ips.map((ip) => ({ name, type: addressType(ip)!, data: ip })) }
 }
 
 /** How the resolver reads one result. */

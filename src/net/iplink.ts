@@ -1,4 +1,5 @@
 // `ip -j -s -d addr|link` output -> interface ends, and the pure pairing of a pod's eth0 with its host peer.
+import { isIP } from 'node:net'
 import { NetError } from './errors.ts'
 
 /** One interface as `ip -j -s -d addr show` prints it (the fields used here). */
@@ -47,7 +48,7 @@ export interface LinkEnd {
   stats?: LinkStats
 }
 
-/** Parses `ip -j …` output; a clear error when it is not the JSON array ip prints. */
+/** Parses `ip -j …` output into its interfaces (entries that are none are skipped); a clear error when it is not the JSON array ip prints. */
 export function parseIpJson(text: string, what = 'ip -j'): IpLink[] {
   let j: unknown
   try {
@@ -56,7 +57,33 @@ export function parseIpJson(text: string, what = 'ip -j'): IpLink[] {
     throw new NetError('parse', `${what} did not print JSON: ${text.trim().slice(0, 80)}`, 'is iproute2 recent enough for -j (4.14+)?', e)
   }
   if (!Array.isArray(j)) throw new NetError('parse', `${what} printed JSON that is not an array of interfaces`)
-  return j.filter((x) => x && typeof x === 'object' && typeof x.ifindex === 'number' && typeof x.ifname === 'string') as IpLink[]
+  return j.map(ipLink).filter((l): l is IpLink => l !== undefined)
+}
+
+const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x)
+const nat = (x: unknown): number | undefined => (Number.isSafeInteger(x) && (x as number) >= 0 ? (x as number) : undefined)
+const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined)
+
+/** One entry of ip's array as an IpLink with every field of the type it declares (wrong-typed fields left out), or undefined when it is no interface. */
+function ipLink(x: unknown): IpLink | undefined {
+  if (!isObj(x) || nat(x.ifindex) === undefined || typeof x.ifname !== 'string' || nat(x.mtu) === undefined) return undefined
+  const l: IpLink = { ifindex: x.ifindex as number, ifname: x.ifname, mtu: x.mtu as number }
+  if (nat(x.link_index) !== undefined) l.link_index = x.link_index as number
+  if (nat(x.link_netnsid) !== undefined) l.link_netnsid = x.link_netnsid as number
+  for (const k of ['address', 'operstate', 'master'] as const) if (str(x[k]) !== undefined) l[k] = x[k] as string
+  if (Array.isArray(x.flags)) l.flags = x.flags.filter((f): f is string => typeof f === 'string')
+  if (isObj(x.linkinfo)) {
+    const li = x.linkinfo
+    l.linkinfo = { info_kind: str(li.info_kind), info_slave_kind: str(li.info_slave_kind), ...(isObj(li.info_data) ? { info_data: li.info_data } : {}) }
+  }
+  const counters = (c: unknown) => (isObj(c) ? Object.fromEntries(Object.entries(c).filter(([, v]) => nat(v) !== undefined)) as Record<string, number> : undefined)
+  if (isObj(x.stats64)) l.stats64 = { rx: counters(x.stats64.rx), tx: counters(x.stats64.tx) }
+  if (Array.isArray(x.addr_info)) {
+    l.addr_info = x.addr_info.filter(
+      (a): a is NonNullable<IpLink['addr_info']>[number] => isObj(a) && typeof a.family === 'string' && typeof a.local === 'string' && isIP(a.local) !== 0 && nat(a.prefixlen) !== undefined && (a.prefixlen as number) <= 128 && (a.scope === undefined || typeof a.scope === 'string'),
+    )
+  }
+  return l
 }
 
 /** The data of one interface. Pure. */

@@ -55,15 +55,20 @@ export function parseCrictlInspect(text: string): CrictlInfo {
   } catch (e) {
     throw new NetError('parse', `crictl inspect did not print JSON: ${text.trim().slice(0, 80)}`, 'run crictl inspect by hand on the node', e)
   }
-  const pid = Number(j?.info?.pid ?? 0)
-  const ns = (j?.info?.runtimeSpec?.linux?.namespaces ?? []) as { type?: string; path?: string }[]
-  const st = j?.status?.state // crictl prints the enum by name, zero values included (protojson, EmitDefaultValues)
+  const rawPid: unknown = j?.info?.pid
+  const pid = typeof rawPid === 'number' ? rawPid : typeof rawPid === 'string' && /^\d{1,10}$/.test(rawPid) ? Number(rawPid) : 0
+  const nss: unknown = j?.info?.runtimeSpec?.linux?.namespaces
+  const ns = (Array.isArray(nss) ? nss : []) as ({ type?: unknown; path?: unknown } | null)[]
+  const sandbox = j?.info?.sandboxID === undefined && j?.status?.network !== undefined
+  const st = j?.status?.state ?? 0 // protobuf JSON leaves the zero value out, and crictl may print the enum as a number
+  const names = sandbox ? ['SANDBOX_READY', 'SANDBOX_NOTREADY'] : ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN']
+  const str = (x: unknown) => (typeof x === 'string' && x !== '' ? x : undefined)
   return {
-    id: String(j?.status?.id ?? ''),
-    pid: Number.isInteger(pid) && pid > 0 ? pid : 0,
-    state: typeof st === 'string' ? st : '',
-    sandboxId: j?.info?.sandboxID ?? undefined,
-    netnsPath: ns.find((n) => n.type === 'network')?.path || undefined,
+    id: str(j?.status?.id) ?? '',
+    pid: Number.isSafeInteger(pid) && pid > 0 ? pid : 0,
+    state: typeof st === 'number' ? (names[st] ?? String(st)) : typeof st === 'string' ? st : '',
+    sandboxId: str(j?.info?.sandboxID),
+    netnsPath: str(ns.find((n) => n?.type === 'network')?.path),
   }
 }
 
@@ -88,7 +93,7 @@ export function dockerInspectArgv(id: string): string[] {
 /** The PID docker printed (0 when the container is not running). */
 export function parseDockerPid(text: string): number {
   const t = text.trim()
-  if (!/^\d+$/.test(t)) throw new NetError('parse', `docker inspect printed ${JSON.stringify(t.slice(0, 60))}, expected a PID`)
+  if (!/^\d{1,10}$/.test(t)) throw new NetError('parse', `docker inspect printed ${JSON.stringify(t.slice(0, 60))}, expected a PID`)
   return Number(t)
 }
 
@@ -138,7 +143,7 @@ export function parseProcScan(text: string): { matches: ProcMatch[]; hostNetns?:
   const matches: ProcMatch[] = []
   let hostNetns: string | undefined
   for (const line of text.split('\n')) {
-    const m = /^(\d+|host) (net:\[\d+\])\s*$/.exec(line.trim())
+    const m = /^(\d{1,10}|host) (net:\[\d+\])\s*$/.exec(line.trim())
     if (!m) continue
     if (m[1] === 'host') hostNetns = m[2]
     else matches.push({ pid: Number(m[1]), netns: m[2] })

@@ -1,4 +1,5 @@
 // resolv.conf as the C resolvers read it, and the list of names they try for a query (glibc and musl rules). Pure.
+import { isIP } from 'node:net'
 
 /** A parsed resolv.conf. */
 export interface ResolvConf {
@@ -21,15 +22,16 @@ export interface ResolvConf {
   ignoredNameservers: string[]
 }
 
-/** Parses resolv.conf text: comments (# ;), nameserver, search/domain, options; out-of-range values are clamped. */
+/** Parses resolv.conf text: comments (# ;), nameserver (addresses only), search/domain, options; out-of-range values are clamped. */
 export function parseResolvConf(text: string): ResolvConf {
   const rc: ResolvConf = { nameservers: [], search: [], ndots: 1, timeout: 5, attempts: 2, rotate: false, noTldQuery: false, options: [], ignoredNameservers: [] }
   const all: string[] = []
   for (const raw of text.split('\n')) {
-    const line = raw.replace(/[#;].*$/, '').trim()
+    const hash = raw.search(/[#;]/) // not /[#;].*$/: quadratic on a run of '#' before a stray \r
+    const line = (hash < 0 ? raw : raw.slice(0, hash)).trim()
     if (!line) continue
     const [key, ...rest] = line.split(/\s+/)
-    if (key === 'nameserver' && rest[0]) all.push(rest[0])
+    if (key === 'nameserver' && rest[0] && isIP(rest[0])) all.push(rest[0]) // glibc skips a nameserver that is not an address
     else if (key === 'search') rc.search = rest
     else if (key === 'domain' && rest[0]) rc.search = [rest[0]]
     else if (key === 'options') {
@@ -48,7 +50,7 @@ export function parseResolvConf(text: string): ResolvConf {
   }
   rc.nameservers = all.slice(0, 3)
   rc.ignoredNameservers = all.slice(3)
-  rc.search = rc.search.map((d) => d.replace(/\.$/, '')).filter((d, i, a) => a.indexOf(d) === i)
+  rc.search = rc.search.map((d) => d.replace(/\.$/, '')).filter((d, i, a) => d !== '' && a.indexOf(d) === i)
   return rc
 }
 

@@ -1,7 +1,9 @@
 // The recipe file format: YAML front matter (name, summary, params, changes) and Markdown steps. Pure.
 import path from 'node:path'
 import vm from 'node:vm'
-import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type YAMLMap } from 'yaml'
+import { inspect } from 'node:util'
+import { LineCounter, Parser, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type YAMLMap } from 'yaml'
+import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from '../yamlDepth.ts'
 import { describeYamlNode } from '../config.ts'
 import { HintedError } from '../errors.ts'
 import { isDnsLabel } from '../names.ts'
@@ -99,8 +101,10 @@ interface FrontMatter {
 }
 
 function frontMatter(yamlText: string, file: string, firstLine: number): FrontMatter {
+  const deep = yamlDepth(yamlText, Parser)
+  if (deep.depth > MAX_YAML_DEPTH) throw new RecipeFormatError(file, lineAt(yamlText, deep.offset) + firstLine - 1, `front matter is not valid YAML: collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`)
   const lc = new LineCounter()
-  const doc = parseDocument(yamlText, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
+  const doc = withoutStacks(() => parseDocument(yamlText, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }))
   const lineOf = (node: unknown) => {
     const r = (node as YamlNode | undefined)?.range
     return r ? lc.linePos(r[0]).line + firstLine - 1 : firstLine
@@ -203,7 +207,8 @@ function structure(lines: string[], firstLine: number, file: string, placeholder
     sections.push(cur)
   }
   const addText = (text: string) => {
-    for (const para of text.split(/\n[ \t]*\n/).map((p) => p.replace(/^\n+|\s+$/g, '')).filter((p) => p.trim() !== '')) {
+    // trimEnd, not /\s+$/: that regex is quadratic on a long blank run inside a paragraph
+    for (const para of text.split(/\n[ \t]*\n/).map((p) => p.replace(/^\n+/, '').trimEnd()).filter((p) => p.trim() !== '')) {
       if (!cur) intro.push(para)
       else if (cur.afterCode) cur.afterBits.push(para)
       else if (!MANUAL_LABEL.test(para.trim())) cur.proseBits.push(para)
@@ -252,7 +257,7 @@ function structure(lines: string[], firstLine: number, file: string, placeholder
         }
       })
       if (!cur) intro.push(fenceText(t))
-      else cur.manual.push(t.body.replace(/\s+$/, ''))
+      else cur.manual.push(t.body.trimEnd())
       continue
     }
     addText(fenceText(t))

@@ -13,7 +13,7 @@ export interface UnclosedFence {
 }
 
 const FENCE_OPEN = /^ {0,3}(`{3,}|~{3,})\s*([^`]*)$/
-const HEADING = /^ {0,3}(#{1,6})(?:\s+(.*?))?\s*$/
+const HEADING = /^ {0,3}(#{1,6})(?=\s|$)/
 
 /**
  * Splits Markdown lines into headings, fenced blocks and prose runs (consecutive non-fence, non-heading
@@ -47,7 +47,7 @@ export function scanMarkdown(lines: readonly string[], firstLine = 1): { tokens:
     const h = HEADING.exec(line)
     if (h) {
       flush()
-      tokens.push({ kind: 'heading', level: h[1].length, text: (h[2] ?? '').replace(/\s+#+$/, '').trim(), line: lineNo })
+      tokens.push({ kind: 'heading', level: h[1].length, text: headingText(line.slice(h[0].length)), line: lineNo })
       proseLine = lineNo + 1
       continue
     }
@@ -56,6 +56,17 @@ export function scanMarkdown(lines: readonly string[], firstLine = 1): { tokens:
   }
   flush()
   return { tokens }
+}
+
+/**
+ * A heading's text: trimmed, without a closing run of '#' preceded by a blank. By hand: the regexes this replaces
+ * (/(.*?)\s*$/ and /\s+#+$/) were quadratic on a long blank run inside a heading (found by fuzzing).
+ */
+function headingText(rest: string): string {
+  const t = rest.trim()
+  let j = t.length
+  while (j > 0 && t[j - 1] === '#') j--
+  return j < t.length && j > 0 && /\s/.test(t[j - 1]) ? t.slice(0, j).trimEnd() : t
 }
 
 function leadingBlank(lines: readonly string[]): number {

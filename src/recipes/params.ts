@@ -118,7 +118,7 @@ export function parseParamValue(type: ParamType, text: string): ParamValue | Err
 export function validateParams(recipe: { name: string; params: readonly ParamDef[] }, given: Record<string, string>, style: ParamStyle = 'flag'): Record<string, ParamValue> {
   const problems: string[] = []
   const bad: string[] = []
-  const given_: Record<string, ParamValue> = {}
+  const given_ = new Map<string, ParamValue>() // not an object: a parameter named toString or constructor is no inherited key
   const byName = new Map(recipe.params.map((p) => [p.name, p]))
   const usage = () => `${style === 'flag' ? 'kinspect run' : '.run'} ${recipe.name}${recipe.params.map((p) => ` ${p.required ? '' : '['}${spell(p.name, exampleOf(p), style)}${p.required ? '' : ']'}`).join('')}`
   for (const [name, text] of Object.entries(given)) {
@@ -135,22 +135,22 @@ export function validateParams(recipe: { name: string; params: readonly ParamDef
       problems.push(`parameter ${name} (${def.type}): expected ${PARAM_TYPES[def.type].expected}, received ${JSON.stringify(text)}; example: ${spell(name, exampleOf(def), style)}`)
       continue
     }
-    given_[name] = v
+    given_.set(name, v)
   }
-  // In the order the recipe declares them.
-  const out: Record<string, ParamValue> = {}
+  // In the order the recipe declares them (entries, so that even a parameter named __proto__ is an own key).
+  const out: [string, ParamValue][] = []
   for (const def of recipe.params) {
-    if (def.name in given_) out[def.name] = given_[def.name]
+    if (given_.has(def.name)) out.push([def.name, given_.get(def.name)])
     else if (bad.includes(def.name)) continue
-    else if (def.default !== undefined) out[def.name] = def.default
+    else if (def.default !== undefined) out.push([def.name, def.default])
     else if (def.required) {
       bad.push(def.name)
       problems.push(`parameter ${def.name} (${def.type}) is required: ${def.description}; example: ${spell(def.name, exampleOf(def), style)}`)
-    } else out[def.name] = undefined
+    } else out.push([def.name, undefined])
   }
   if (problems.length) {
     const head = problems.length === 1 ? problems[0] : `${problems.length} problems with the parameters of ${recipe.name}:\n${problems.map((p) => `- ${p}`).join('\n')}`
     throw new ParamError(head, `usage: ${usage()}`, bad)
   }
-  return out
+  return Object.fromEntries(out)
 }

@@ -5,7 +5,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { inspect } from 'node:util'
-import { loadKubeconfig, listContexts, kubeconfigPaths, parseKubeconfig } from '../../src/kube/kubeconfig.ts'
+import { loadKubeconfig, listContexts, kubeconfigPaths, mergeKubeconfigs, parseKubeconfig, selectContext } from '../../src/kube/kubeconfig.ts'
 import { KubeError } from '../../src/kube/errors.ts'
 import { clientNodeOptions } from '../../src/kube/transport.ts'
 
@@ -209,6 +209,25 @@ test('credentials stay out of printed output: merged is non-enumerable', () => {
   assert.not.ok(Object.keys(i).includes('merged'))
   assert.not.match(inspect(i, { depth: 10 }), /s3cret/)
   assert.not.match(JSON.stringify(i), /s3cret/)
+})
+
+// Regression cases found by test/fuzz/kube.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: a field of the wrong type is a yaml error naming it (a numeric server was a TypeError)', () => {
+  const ctx = 'contexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n'
+  const load = (cluster: string, user = '{}') => selectContext(mergeKubeconfigs([parseKubeconfig(`clusters:\n- name: c\n  cluster: ${cluster}\nusers:\n- name: u\n  user: ${user}\n${ctx}`, '/k/config')]))
+  throwsKube(() => load('{server: 123}'), 'yaml', /^\/k\/config: clusters\[c\]\.cluster\.server: expected a string, received the number 123 /)
+  throwsKube(() => load('{server: https://a, insecure-skip-tls-verify: "yes"}'), 'yaml', /insecure-skip-tls-verify: expected true or false, received the string "yes"/)
+  throwsKube(() => load('{server: https://a}', '{exec: {command: [aws]}}'), 'yaml', /users\[u\]\.user\.exec\.command: expected a string, received a list/)
+  throwsKube(() => parseKubeconfig('current-context: 5\n', '/k/config'), 'yaml', /current-context: expected a context name, received the number 5/)
+  // null is unset, as in kubectl
+  assert.is(load('{server: https://a, certificate-authority: null}').cluster.caFile, undefined)
+})
+
+test('fuzz regressions: deeply nested flow collections are refused before the yaml library spends seconds on them', () => {
+  const text = `clusters:\n- name: shared\n  cluster: {server: x, ${'{cluster: missing, user:\t'.repeat(400)}\n`
+  const t0 = performance.now()
+  throwsKube(() => parseKubeconfig(text, '/k/config'), 'yaml', /^\/k\/config:3: invalid YAML: collections nested 40\d levels deep \(at most 32\) /)
+  assert.ok(performance.now() - t0 < 200, 'the yaml library took ~0.7 s on this before the guard')
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { checkSort, nodeUsage, podUsage } from '../../src/kube/top.ts'
 import { ceilMilli, ceilValue, parseQuantityExact } from '../../src/kube/quantity.ts'
 import { renderUsage } from '../../src/render/top.ts'
+import { KubeError } from '../../src/kube/errors.ts'
 
 const dir = path.join(import.meta.dirname, '../fixtures/lab')
 const json = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))
@@ -17,8 +18,14 @@ test('lab capture: top pods -A prints what kubectl top pods -A printed from the 
   const rows = podUsage(json('metrics-pods.json').items, { allNamespaces: true })
   assert.is(norm(renderUsage(rows, { color: false, namespaceColumn: true })), norm(text('kubectl-top-pods-A.txt')))
   assert.ok(rows.some((r) => r.namespace === 'kube-system' && r.name.startsWith('metrics-server-')))
+  assert.is(rows.length, 8)
   for (const r of rows) {
-    assert.is(r.cpuMillicores, r.containers.length === 1 ? r.containers[0].cpuMillicores : r.cpuMillicores)
+    // summed exactly, then rounded up once: at least the largest container's rounded value, at most the sum of them
+    const cpu = r.containers.map((c) => c.cpuMillicores)
+    const mem = r.containers.map((c) => c.memoryBytes)
+    assert.ok(cpu.length > 0, `${r.name} has containers`)
+    assert.ok(r.cpuMillicores >= Math.max(...cpu) && r.cpuMillicores <= cpu.reduce((a, b) => a + b, 0), `${r.name}: cpu ${r.cpuMillicores} vs containers ${cpu}`)
+    assert.ok(r.memoryBytes >= Math.max(...mem) && r.memoryBytes <= mem.reduce((a, b) => a + b, 0), `${r.name}: memory ${r.memoryBytes} vs containers ${mem}`)
     assert.ok(r.memoryBytes > 0, `${r.name} has a working set`)
   }
 })
@@ -63,6 +70,16 @@ test('checkSort: cpu, memory or nothing; anything else named', () => {
   assert.is(checkSort(undefined), undefined)
   assert.is(checkSort('cpu'), 'cpu')
   assert.throws(() => checkSort('disk'), /^sortBy: expected "cpu" or "memory", received "disk"$/)
+})
+
+// Regression case found by test/fuzz/kube.test.ts: "1e<huge>" made 10n ** e run for minutes (seconds at e7).
+test('fuzz regression: an exponent beyond e±1000 is refused at once', () => {
+  const t0 = performance.now()
+  assert.throws(() => parseQuantityExact('1e999999999', 'usage.cpu'), (e: unknown) => e instanceof KubeError && e.kind === 'invalid' && /^usage\.cpu: the exponent of "1e999999999" is out of range/.test((e as Error).message))
+  assert.throws(() => parseQuantityExact(`1e${'9'.repeat(400)}`), (e: unknown) => e instanceof KubeError)
+  assert.ok(performance.now() - t0 < 50)
+  assert.is(ceilValue(parseQuantityExact('1e1000')), Infinity) // the largest accepted: exact as a fraction, Infinity as a number
+  assert.is(ceilMilli(parseQuantityExact('1e-1000')), 1)
 })
 
 test.run()

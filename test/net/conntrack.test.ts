@@ -227,4 +227,36 @@ test('conntrackList: conntrack missing or failing is NetError tool; bad node arg
   assert.match((await failure(conntrackStats(s2, 42))).message, /node: expected a node name/)
 })
 
+// Regression cases found by test/fuzz/conntrack.test.ts (fast-check counterexamples, shrunk).
+const fastest = (f: () => unknown) => Math.min(...[0, 1, 2].map(() => {
+  const t0 = performance.now()
+  f()
+  return performance.now() - t0
+}))
+
+test('fuzz regressions: a line with a negative number, a port beyond 65535 or an address that is not one is not a flow', () => {
+  const ok = 'tcp      6 74 TIME_WAIT src=127.0.0.1 dst=127.0.0.1 sport=47264 dport=41013 src=127.0.0.1 dst=127.0.0.1 sport=41013 dport=47264 [ASSURED] mark=0 use=1'
+  assert.ok(parseConntrackLine(ok))
+  assert.is(parseConntrackLine(ok.replace('6 74', '-1 74')), undefined)
+  assert.is(parseConntrackLine(ok.replace('sport=47264', 'sport=470264')), undefined)
+  assert.is(parseConntrackLine(ok.replace('sport=47264', 'sport=4e4')), undefined)
+  assert.is(parseConntrackLine(ok.replace('dst=127.0.0.1', 'dst=127.0.0')), undefined)
+  assert.is(parseConntrackLine(ok.replace('mark=0', 'mark=x')), undefined)
+})
+
+test('fuzz regressions: counters that are not 64-bit numbers are left out, never NaN or Infinity', () => {
+  assert.equal(parseConntrackS(`cpu=0 found=${'9'.repeat(25)} drop=257\ncpu=${'9'.repeat(25)} drop=1\n`), [{ cpu: 0, drop: 257 }])
+  assert.equal(parseConntrackS('cpu=18446744073709551615 drop=1'), [{ cpu: 2 ** 64, drop: 1 }])
+  const flowThenHeader = 'udp      17 12 src=10.244.0.126 dst=10.96.0.10 sport=57880 dport=53\nentries  clashres found\n'
+  assert.equal(parseProcConntrackStat(flowThenHeader), [{ cpu: 0 }])
+  assert.equal(parseCountMax(`${'9'.repeat(30)}\n262144\n`), { count: undefined, max: 262144 })
+  assert.equal(parseLimitTrailer(`#kinspect exit ${'9'.repeat(30)}\n#kinspect total 7`), { exit: undefined, total: 7 })
+})
+
+test('fuzz regressions: a long run of letters (conntrack -S) or of digits (the summary) is read in linear time', () => {
+  // both took seconds on 20,000 characters (a regex restarting at every position); now well under the fuzz budget of 50 ms
+  assert.ok(fastest(() => assert.equal(parseConntrackS('a'.repeat(20000)), [])) < 50)
+  assert.ok(fastest(() => assert.is(parseConntrackSummary('1'.repeat(20000)), undefined)) < 50)
+})
+
 test.run()

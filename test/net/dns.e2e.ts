@@ -37,6 +37,7 @@ test('shop/ndots, external.lab.example: the search-list walk matches resolv.conf
     assert.equal(r.attempts.map((a) => a.rcode), [...rc.search.map(() => 'NXDOMAIN'), 'NOERROR'])
     assert.equal([r.resolved, r.answers.map((a) => a.data)], [true, ['127.0.0.1']])
   } else {
+    assert.ok(r.attempts.length > 0, 'the search walk was tried')
     assert.ok(r.attempts.every((a) => a.rcode === 'TIMEOUT'), 'kube-dns has no endpoints: every query times out')
   }
   for (const a of r.attempts.filter((x, i, all) => all.findIndex((y) => y.name === x.name) === i)) assert.is(a.rcode, digByHand(pod, a.name), a.name)
@@ -52,7 +53,9 @@ test('shop/ndots, external.lab.example: the search-list walk matches resolv.conf
 test('every running pod: resolv.conf as read by hand; ClusterFirst pods resolve kubernetes.default to its ClusterIP', async () => {
   if (!dnsUp()) return assert.unreachable('kube-dns has no endpoints (dns-down is on?): cannot compare answers')
   const kip = kjson('get', 'svc', '-n', 'default', 'kubernetes').spec.clusterIP
-  for (const p of runningPods()) {
+  const pods = runningPods()
+  assert.ok(pods.length >= 7, `expected the lab's pods, got ${pods.map((p) => p.key).join(', ')}`)
+  for (const p of pods) {
     await agree(async () => {
       const hand = resolvByHand(sshOk(`cat /proc/${crictlPid(p.containerId, p.node)}/root/etc/resolv.conf`, p.node))
       const clusterFirst = p.dnsPolicy === 'ClusterFirst'

@@ -81,4 +81,25 @@ test('getent: addresses once each; exit 2 is NOTFOUND (no rcode can be known)', 
   assert.match(nf.error!, /cannot tell which/)
 })
 
+// Regression cases found by test/fuzz/dns.test.ts (fast-check counterexamples, shrunk).
+const fastest = (f: () => unknown) => Math.min(...[0, 1, 2].map(() => {
+  const t0 = performance.now()
+  f()
+  return performance.now() - t0
+}))
+
+test('fuzz regressions: A/AAAA data that is not an address of its family is no answer', () => {
+  assert.is(parseRecordLine('web.shop.svc.cluster.local. 30 IN A 10.96'), undefined)
+  assert.is(parseRecordLine('web.shop.svc.cluster.local. 30 IN AAAA 10.96.202.43'), undefined)
+  assert.is(parseRecordLine(`web. ${'9'.repeat(30)} IN A 10.96.202.43`), undefined)
+  assert.equal(parseNslookup('Server:\t\t10.96.0.10\nAddress:\t10.96.0.10#53\n\nName:\tweb\nAddress: 10.96\nAddress: fd00::1\n').answers, [{ name: 'web', type: 'AAAA', data: 'fd00::1' }])
+  assert.equal(parseGetent('127.0.0.1       STREAM localhost\nSTREAM\nlocalhost\n', 0, 'localhost').answers, [{ name: 'localhost', type: 'A', data: '127.0.0.1' }])
+})
+
+test('fuzz regressions: many copies of the header marker or of "Can\'t find" on one line are read in linear time', () => {
+  // each took hundreds of ms on 60 KB (a regex with ".*" restarting at every copy); the fuzz budget is 50 ms
+  assert.ok(fastest(() => assert.is(parseDig(';; ->>HEADER<<- '.repeat(4000)).rcode, 'ERROR')) < 50)
+  assert.ok(fastest(() => assert.is(parseNslookup("*** Can't find ".repeat(4000)).rcode, 'ERROR')) < 50)
+})
+
 test.run()

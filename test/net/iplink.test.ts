@@ -110,4 +110,13 @@ test('pairVeth: errors and drops and a DOWN link become warnings', () => {
   assert.ok(r.warnings.some((w) => /link state: pod eth0 DOWN/.test(w)))
 })
 
+// Regression cases found by test/fuzz/iplink.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: fields of the wrong type are left out, entries that are no interface are skipped, linkEnd never throws', () => {
+  const [lo] = parseIpJson('[{"ifindex":1,"ifname":"lo","flags":7,"mtu":65536,"operstate":null,"address":{},"addr_info":{},"stats64":{"rx":{"bytes":"12"},"tx":null}},{"ifindex":"2","ifname":"eth0","mtu":1500},{"dst":"default","gateway":"10.244.0.1"},null]')
+  assert.equal(lo, { ifindex: 1, ifname: 'lo', mtu: 65536, stats64: { rx: {}, tx: undefined } })
+  assert.equal(linkEnd(lo), { name: 'lo', ifindex: 1, peerIfindex: undefined, kind: undefined, mtu: 65536, mac: undefined, operstate: undefined, flags: [], master: undefined, addresses: [], stats: undefined })
+  const [eth0] = parseIpJson('[{"ifindex":3,"ifname":"eth0","mtu":1500,"addr_info":[{"family":"inet","local":"10.244.0.4","prefixlen":24},{"family":"inet","local":"10.244.0","prefixlen":24},{"family":"inet","local":"10.0.0.1","prefixlen":"x"},7]}]')
+  assert.equal(linkEnd(eth0).addresses, ['10.244.0.4/24'])
+})
+
 test.run()

@@ -74,6 +74,12 @@ test("isMissing: the shell's or sudo's \"not found\" means no tool; crictl's own
   assert.not.ok(isMissing(out(1, labFx('crictl-inspect-notfound.txt'))))
   assert.not.ok(isMissing(out(1, labFx('crictl-inspect-noruntime.txt'))))
   assert.not.ok(isMissing(out(1, 'Error: No such object: abc\n')))
+  // timeout(1)'s words; found by test/fuzz/pid.test.ts: many copies of the prefix without the rest once took >50 ms
+  assert.ok(isMissing(out(125, "timeout: failed to run command 'conntrack': No such file or directory\n")))
+  const flood = 'failed to run command '.repeat(3000)
+  const t0 = performance.now()
+  assert.not.ok(isMissing(out(1, flood)))
+  assert.ok(performance.now() - t0 < 50)
 })
 
 test('enterNetns(client): crictl inspect of the running container, as root on the pod node; $ runs nsenter -t PID -n', async () => {

@@ -135,4 +135,13 @@ test('PROC_SCAN_SCRIPT runs under sh: finds this shell by a pattern in its own c
   assert.ok(scan.matches.every((m) => /^net:\[\d+\]$/.test(m.netns)))
 })
 
+// Regression cases found by test/fuzz/pid.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: crictl JSON of an unexpected shape, PIDs beyond 10 digits, give no TypeError and no Infinity', () => {
+  assert.equal(parseCrictlInspect('{"info":{"pid":1e400,"sandboxID":{},"runtimeSpec":{"linux":{"namespaces":{"type":"network"}}}},"status":{"id":7,"state":{}}}'), { id: '', pid: 0, state: '', sandboxId: undefined, netnsPath: undefined })
+  assert.is(parseCrictlInspect('{"info":{"pid":42,"runtimeSpec":{"linux":{"namespaces":[null,{"type":"network","path":5},{"type":"network","path":"/x"}]}}}}').netnsPath, undefined)
+  assert.throws(() => parseDockerPid('9'.repeat(400)), (e: unknown) => e instanceof NetError && e.kind === 'parse')
+  assert.equal(parseProcScan(`${'9'.repeat(400)} net:[4026532179]\nhost net:[4026531833]`).matches, [])
+  assert.is(parseCrictlInspect('{"info":{"pid":{"toString":1}}}').pid, 0) // Number() of it threw
+})
+
 test.run()

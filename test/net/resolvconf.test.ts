@@ -82,4 +82,17 @@ test('property: the name as is is a candidate exactly once, the others are name.
   )
 })
 
+// Regression cases found by test/fuzz/dns.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: a nameserver that is not an address is skipped (as glibc does), "search ." is no search domain', () => {
+  const c = parseResolvConf('nameserver 10.96\nnameserver 10.96.0.10\nnameserver -1.2\nnameserver 1.1.1.1\nnameserver 2.2.2.2\nnameserver fe80::1%eth0\nsearch .\n')
+  assert.equal([c.nameservers, c.ignoredNameservers, c.search], [['10.96.0.10', '1.1.1.1', '2.2.2.2'], ['fe80::1%eth0'], []])
+})
+
+test('fuzz regressions: a comment runs to the end of the line even with a stray \\r in it (and a long run of "#" is linear)', () => {
+  assert.equal(parseResolvConf('nameserver 10.96.0.10 # x\ry\nsearch a.example ;b\rc\n').search, ['a.example'])
+  const t0 = performance.now()
+  assert.equal(parseResolvConf(`nameserver 1.1.1.1 ${'#'.repeat(30000)}\r`).nameservers, ['1.1.1.1'])
+  assert.ok(performance.now() - t0 < 50)
+})
+
 test.run()

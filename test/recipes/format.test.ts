@@ -188,4 +188,15 @@ test('top-level await, return-free blocks and ~~~ fences parse; other fences sta
   assert.match(r.steps[0].explain, 'a: 1')
 })
 
+// Regression cases found by test/fuzz/recipes.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: a long blank run inside a heading or a paragraph is read in linear time; closing #s still go', () => {
+  const blanks = ' '.repeat(30000)
+  const text = `---\nname: demo\nsummary: s\n---\n## Step${blanks}one ##\n\nwhy${blanks}not\n\n\`\`\`js\n1\n\`\`\`\n`
+  const t0 = performance.now()
+  const r = parseRecipe(text, 'demo.md')
+  assert.ok(performance.now() - t0 < 50, 'the heading and paragraph regexes took seconds on this')
+  assert.equal([r.steps[0].title, r.steps[0].explain], [`Step${blanks}one`, `why${blanks}not`])
+  assert.equal(parseRecipe('---\nname: demo\nsummary: s\n---\n## C# ###\n```js\n1\n```\n', 'demo.md').steps[0].title, 'C#')
+})
+
 test.run()

@@ -59,6 +59,10 @@ test('listing: recipes with params, malformed files with file:line, READMEs left
   assert.equal(byName('node').map((r) => [r.file, r.shadowed]), [[path.join(mine, 'node.md'), false], [path.join(SHIPPED_DIR, 'node.md'), true]])
   assert.ok(byName('crashloop').length === 1)
   const entries = await listRecipeEntries(recipeDirs({ recipeDirs: [] }))
+  // every .md of recipes/ is listed (an empty listing would make the check below pass vacuously), and parses
+  const shipped = fs.readdirSync(SHIPPED_DIR).filter((f) => f.endsWith('.md') && f !== 'README.md').map((f) => f.replace(/\.md$/, ''))
+  assert.ok(shipped.length >= 6, shipped.join(' '))
+  assert.equal(entries.map((e) => e.name).sort(), shipped.sort())
   assert.ok(entries.every((e) => e.origin === 'shipped' && e.recipe), 'every shipped recipe parses')
 })
 

@@ -85,4 +85,12 @@ test('property: any int round-trips; any valid pod name is accepted as name and 
   fc.assert(fc.property(fc.string().filter((s) => /[A-Z_ ]/.test(s)), (s) => parseParamValue('node', s) instanceof Error))
 })
 
+// Regression case found by test/fuzz/recipes.test.ts: parameters named like Object.prototype's members.
+test('fuzz regression: a parameter named constructor, toString or __proto__ gets its own value, not an inherited one', () => {
+  const ps: ParamDef[] = ['constructor', 'toString', '__proto__'].map((name) => ({ name, type: 'string', description: 'd', required: false }))
+  const out = validateParams({ name: 'x', params: ps }, { toString: 'given' })
+  assert.equal(Object.keys(out), ['constructor', 'toString', '__proto__'])
+  assert.equal([out.constructor, out.toString, Object.getOwnPropertyDescriptor(out, '__proto__')?.value], [undefined, 'given', undefined])
+})
+
 test.run()

@@ -9,6 +9,7 @@ import { runMatchExec } from './sshconfig-match.ts'
 import { connectionTokens, passwdHome, tildeExpand } from './sshconfig-expand.ts'
 import type { ConfigSource, ConfigText, JumpHost, ResolvedHost, ResolveOptions, SshOptions } from './sshconfig-types.ts'
 import { SshConfigError } from './sshconfig-error.ts'
+import { isLine, lexConfig, type LexedLine } from './sshconfig-lex.ts'
 
 export type { ConfigSource, ConfigText, JumpHost, ResolvedHost, ResolveOptions, SshOptions } from './sshconfig-types.ts'
 
@@ -173,4 +174,12 @@ export function loadConfigTexts(opts: { env?: Record<string, string | undefined>
   const system = opts.systemConfig === undefined ? p.system : opts.systemConfig
   if (system) read(system, 'system', false)
   return out
+}
+
+/** Keyword/argument lines of a config text, lexed as OpenSSH lexes them; throws SshConfigError on a line ssh would reject. */
+export function parseConfigLines(text: string, file = '<config>'): LexedLine[] {
+  return lexConfig(text).map((l) => {
+    if (!isLine(l)) throw new SshConfigError(`${file}:${l.line}: ${l.message}`)
+    return l
+  })
 }

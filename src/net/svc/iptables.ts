@@ -110,6 +110,13 @@ export function parseOptions(words: { word: string; quoted: boolean }[]): IptOpt
 }
 
 const COUNTERS = /^\[(\d+):(\d+)\]\s*/
+const U64_MAX = 2n ** 64n - 1n
+
+/** [packets:bytes] as numbers; a count beyond 64 bits is not something iptables prints. */
+function counters(packets: string, bytes: string, n: number): Counters {
+  if (packets.length > 20 || bytes.length > 20 || BigInt(packets) > U64_MAX || BigInt(bytes) > U64_MAX) throw new SvcRulesError('parse', `iptables-save line ${n + 1}: counters [${packets.slice(0, 30)}:${bytes.slice(0, 30)}] are beyond 64 bits`)
+  return { packets: Number(packets), bytes: Number(bytes) }
+}
 
 /**
  * Parses iptables-save / ip6tables-save output, with or without -c counters, and iptables-restore input as kube-proxy
@@ -152,15 +159,15 @@ export function parseIptablesSave(text: string): IptablesDump {
       const c = table.get(m[1]) ?? { name: m[1], policy: m[2], rules: [] }
       c.policy = m[2]
       c.rules = [] // restore semantics: declaring a chain flushes it (iptables-save declares every chain before its rules)
-      if (m[3] !== undefined) c.counters = { packets: Number(m[3]), bytes: Number(m[4]) }
+      if (m[3] !== undefined) c.counters = counters(m[3], m[4], n)
       table.set(m[1], c)
       return
     }
     let body = line
-    let counters: Counters | undefined
+    let ruleCounters: Counters | undefined
     const cm = COUNTERS.exec(body)
     if (cm) {
-      counters = { packets: Number(cm[1]), bytes: Number(cm[2]) }
+      ruleCounters = counters(cm[1], cm[2], n)
       body = body.slice(cm[0].length)
     }
     const words = tokenizeRule(body)
@@ -177,7 +184,7 @@ export function parseIptablesSave(text: string): IptablesDump {
     if (words[0]?.word !== '-A' || !words[1]) throw new SvcRulesError('parse', `iptables-save line ${n + 1}: expected "-A CHAIN …" (or -X/-F/-N CHAIN), got ${JSON.stringify(line.slice(0, 120))}`)
     const chainName = words[1].word
     const options = parseOptions(words.slice(2))
-    const rule: IptRule = { table: tableName, chain: chainName, text: body, counters, options }
+    const rule: IptRule = { table: tableName, chain: chainName, text: body, counters: ruleCounters, options }
     rule.comment = options.find((o) => o.name === '--comment')?.values[0]
     rule.target = options.find((o) => o.name === '-j' || o.name === '-g')?.values[0]
     const c = table.get(chainName) ?? { name: chainName, policy: '-', rules: [] }
@@ -228,6 +235,21 @@ export function masqueradeCondition(r: IptRule): string {
   return parts.length ? `if ${parts.join(' and ')}` : 'always'
 }
 
+/** A rule's --dport as a port number; SvcRulesError when it is something else (kube-proxy writes single ports). */
+function dportOf(r: IptRule): number | undefined {
+  const d = val(r, '--dport')
+  if (d === undefined) return undefined
+  if (!/^\d{1,5}$/.test(d) || Number(d) > 65535) throw new SvcRulesError('parse', `iptables-save: --dport ${JSON.stringify(d.slice(0, 40))} is not a port number in ${JSON.stringify(r.text.slice(0, 160))}`)
+  return Number(d)
+}
+
+/** A rule's --probability (0..1); SvcRulesError when it is something else. */
+function probabilityOf(r: IptRule): number {
+  const p = Number(val(r, '--probability'))
+  if (!(p >= 0 && p <= 1)) throw new SvcRulesError('parse', `iptables-save: --probability ${JSON.stringify(val(r, '--probability')?.slice(0, 40))} is not a probability in ${JSON.stringify(r.text.slice(0, 160))}`)
+  return p
+}
+
 function applies(r: IptRule, fe: SvcFrontend): boolean {
   const d = val(r, '-d')
   if (d && hostAddress(d) !== fe.ip) return false
@@ -254,7 +276,7 @@ export function iptablesSvcRules(dump: IptablesDump, spec: SvcSpec): SvcPortRule
     const mk = (kind: SvcFrontend['kind'], ip: string, r: IptRule, entry: string, action: SvcFrontend['action'] = 'forward'): SvcFrontend => ({
       kind,
       ip,
-      port: Number(val(r, '--dport') ?? (kind === 'NodePort' ? port.nodePort : port.port)),
+      port: dportOf(r) ?? (kind === 'NodePort' ? (port.nodePort ?? 0) : port.port),
       protocol: val(r, '-p') ? normProtocol(val(r, '-p')) : port.protocol,
       family: spec.family,
       action,
@@ -364,7 +386,7 @@ function endpointChain(nat: Map<string, IptChain>, chain: IptChain, proto: SvcEn
       affinity.set(t, Number(val(r, '--seconds') ?? 0))
       continue
     }
-    const p = opt(r, '--probability') ? Number(val(r, '--probability')) : undefined
+    const p = opt(r, '--probability') ? probabilityOf(r) : undefined
     const eff = remaining * (p ?? 1)
     remaining -= eff
     out.endpoints.push(sepEndpoint(nat, t, r, eff, p, proto, spec))

@@ -50,8 +50,14 @@ const REAL = /^\s*->\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$/
 
 function address(s: string, line: string): { ip: string; port: number } {
   const a = splitHostPort(s)
-  if (!a) throw new SvcRulesError('parse', `ipvsadm: cannot read the address ${JSON.stringify(s)} in ${JSON.stringify(line.trim())}`, 'run ipvsadm with -n (numeric addresses)')
+  if (!a || a.port > 65535) throw new SvcRulesError('parse', `ipvsadm: cannot read the address ${JSON.stringify(s)} in ${JSON.stringify(line.trim())}`, 'run ipvsadm with -n (numeric addresses)')
   return a
+}
+
+/** A count ipvsadm printed (digits, at most 64 bits); SvcRulesError naming the line otherwise. */
+function whole(s: string | undefined, what: string, line: string): number {
+  if (!/^\d{1,20}$/.test(s ?? '') || BigInt(s!) >= 2n ** 64n) throw new SvcRulesError('parse', `ipvsadm: ${what} ${JSON.stringify((s ?? '').slice(0, 30))} is not a count in ${JSON.stringify(line.trim().slice(0, 160))}`)
+  return Number(s)
 }
 
 /** Parses `ipvsadm -Ln` (numeric listing): virtual services with scheduler, persistence and real servers. */
@@ -65,19 +71,19 @@ export function parseIpvsadm(text: string): IpvsService[] {
       const flags: string[] = []
       let persistent: number | undefined
       for (let i = 0; i < rest.length; i++) {
-        if (rest[i] === 'persistent') persistent = Number(rest[++i])
+        if (rest[i] === 'persistent') persistent = whole(rest[++i], 'persistence timeout', line)
         else flags.push(rest[i])
       }
       const fwm = v[1] === 'FWM'
       const a = fwm ? { ip: '', port: 0 } : address(v[2], line)
-      out.push({ protocol: fwm ? 'FWM' : normProtocol(v[1]), ...a, fwmark: fwm ? Number(v[2]) : undefined, scheduler: v[3], persistent, flags, reals: [], text: line.trim() })
+      out.push({ protocol: fwm ? 'FWM' : normProtocol(v[1]), ...a, fwmark: fwm ? whole(v[2], 'firewall mark', line) : undefined, scheduler: v[3], persistent, flags, reals: [], text: line.trim() })
       continue
     }
     const r = REAL.exec(line)
     if (r) {
       const vs = out.at(-1)
       if (!vs) throw new SvcRulesError('parse', `ipvsadm: real server line before any virtual service: ${JSON.stringify(line.trim())}`)
-      vs.reals.push({ ...address(r[1], line), forward: r[2], weight: Number(r[3]), activeConns: Number(r[4]), inactiveConns: Number(r[5]) })
+      vs.reals.push({ ...address(r[1], line), forward: r[2], weight: whole(r[3], 'weight', line), activeConns: whole(r[4], 'ActiveConn', line), inactiveConns: whole(r[5], 'InActConn', line) })
       continue
     }
     throw new SvcRulesError('parse', `ipvsadm: unexpected line ${JSON.stringify(line.trim())}`, 'expected the output of `ipvsadm -Ln`')
@@ -99,7 +105,12 @@ export function parseIpvsadmStats(text: string): Map<string, IpvsStats> {
   for (const line of text.split('\n')) {
     if (!line.trim() || /^(IP Virtual Server|Prot )/.test(line) || /->\s+RemoteAddress/.test(line)) continue
     const w = line.trim().split(/\s+/)
-    const nums = (xs: string[]): Counters => ({ connections: ipvsNumber(xs[0]), packets: ipvsNumber(xs[1]), bytes: ipvsNumber(xs[3]) })
+    const num = (x: string) => {
+      const n = ipvsNumber(x)
+      if (!(n < 2 ** 64)) throw new SvcRulesError('parse', `ipvsadm --stats: ${JSON.stringify(x.slice(0, 30))} is not a counter in ${JSON.stringify(line.trim().slice(0, 160))}`, 'expected the output of `ipvsadm -Ln --stats`')
+      return n
+    }
+    const nums = (xs: string[]): Counters => ({ connections: num(xs[0]), packets: num(xs[1]), bytes: num(xs[3]) })
     if (/^(TCP|UDP|SCTP|FWM)$/.test(w[0]) && w.length >= 7) {
       cur = { counters: nums(w.slice(2)), reals: new Map() }
       out.set(`${w[0]} ${w[1]}`, cur)
@@ -118,12 +129,13 @@ export function parseIpsetList(text: string): Map<string, Ipset> {
   let cur: Ipset | undefined
   let inMembers = false
   for (const line of text.split('\n')) {
-    const m = /^(\w[\w ]*):\s*(.*)$/.exec(line)
+    // [^\n]* rather than .*: a stray \r after a long blank run made "\s*(.*)$" backtrack quadratically
+    const m = /^(\w[\w ]*):([^\n]*)$/.exec(line)
     if (m && !inMembers) {
       if (m[1] === 'Name') {
-        cur = { name: m[2], type: '', members: [] }
+        cur = { name: m[2].trim(), type: '', members: [] }
         out.set(cur.name, cur)
-      } else if (m[1] === 'Type' && cur) cur.type = m[2]
+      } else if (m[1] === 'Type' && cur) cur.type = m[2].trim()
       else if (m[1] === 'Members') inMembers = true
       continue
     }

@@ -42,7 +42,7 @@ export interface NftTable {
   hooks?: Map<string, string>
 }
 
-/** Parses the JSON of `nft -j list table FAMILY NAME` (text or already parsed). */
+/** Parses the JSON of `nft -j list table FAMILY NAME` (text or already parsed); pieces of an unexpected shape are skipped. */
 export function parseNftJson(input: string | object): NftTable {
   let doc: any
   try {
@@ -50,94 +50,120 @@ export function parseNftJson(input: string | object): NftTable {
   } catch (e) {
     throw new SvcRulesError('parse', 'nft -j: the output is not JSON', 'run `nft -j list table ip kube-proxy` on the node to see what it prints', e)
   }
-  const items: any[] = doc?.nftables
+  const items: unknown[] = doc?.nftables
   if (!Array.isArray(items)) throw new SvcRulesError('parse', 'nft -j: expected an object with an "nftables" array', 'is nft older than 0.9 (no JSON output)?')
   const t: NftTable = { family: '', name: '', sets: new Map(), maps: new Map(), chains: new Map(), hooks: new Map() }
   for (const it of items) {
-    if (it.table) Object.assign(t, { family: it.table.family, name: it.table.name })
-    else if (it.set) t.sets.set(it.set.name, { type: it.set.type, elements: (it.set.elem ?? []).map((e: unknown) => exprText(unwrapElem(e).val)), timeout: it.set.timeout })
-    else if (it.map) t.maps.set(it.map.name, (it.map.elem ?? []).map(mapElement))
-    else if (it.chain) {
+    if (!isObj(it)) continue
+    if (isObj(it.table)) Object.assign(t, { family: str(it.table.family) ?? '', name: str(it.table.name) ?? '' })
+    else if (isObj(it.set) && str(it.set.name) !== undefined) {
+      const type = typeof it.set.type === 'string' || (Array.isArray(it.set.type) && it.set.type.every((x) => typeof x === 'string')) ? it.set.type : ''
+      const timeout = typeof it.set.timeout === 'number' && it.set.timeout >= 0 ? it.set.timeout : undefined
+      t.sets.set(it.set.name, { type, elements: list(it.set.elem).map((e) => exprText(unwrapElem(e).val)), timeout })
+    } else if (isObj(it.map) && str(it.map.name) !== undefined) t.maps.set(it.map.name, list(it.map.elem).map(mapElement))
+    else if (isObj(it.chain) && str(it.chain.name) !== undefined) {
       t.chains.set(it.chain.name, t.chains.get(it.chain.name) ?? [])
       if (typeof it.chain.hook === 'string') t.hooks!.set(it.chain.name, it.chain.hook)
     }
-    else if (it.rule) {
+    else if (isObj(it.rule) && str(it.rule.chain) !== undefined) {
       const r = it.rule
-      const expr: any[] = r.expr ?? []
-      const c = expr.find((e) => e && typeof e === 'object' && 'counter' in e)?.counter
-      const rule: NftRule = { chain: r.chain, handle: r.handle, comment: r.comment, expr, text: expr.map(exprText).join(' ') + (r.comment ? ` comment "${r.comment}"` : '') }
-      if (c) rule.counters = { packets: c.packets ?? 0, bytes: c.bytes ?? 0 }
-      const list = t.chains.get(r.chain) ?? []
-      list.push(rule)
-      t.chains.set(r.chain, list)
+      const expr = list(r.expr)
+      const comment = str(r.comment)
+      const c = expr.find((e) => isObj(e) && 'counter' in e)?.counter
+      const rule: NftRule = { chain: r.chain, handle: typeof r.handle === 'number' ? r.handle : undefined, comment, expr, text: expr.map((e) => exprText(e)).join(' ') + (comment ? ` comment "${comment}"` : '') }
+      if (isObj(c) && count(c.packets ?? 0) !== undefined && count(c.bytes ?? 0) !== undefined) rule.counters = { packets: c.packets ?? 0, bytes: c.bytes ?? 0 }
+      const rules = t.chains.get(r.chain) ?? []
+      rules.push(rule)
+      t.chains.set(r.chain, rules)
     }
   }
   return t
 }
 
+const isObj = (x: unknown): x is Record<string, any> => x !== null && typeof x === 'object' && !Array.isArray(x)
+const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined)
+const list = (x: unknown): any[] => (Array.isArray(x) ? x : [])
+/** A port number (0-65535) from a number or digits, else undefined. */
+const portNumber = (x: unknown): number | undefined => {
+  const n = typeof x === 'string' && /^\d{1,5}$/.test(x) ? Number(x) : x
+  return Number.isInteger(n) && (n as number) <= 65535 && (n as number) >= 0 ? (n as number) : undefined
+}
+/** Text of any JSON value: objects as JSON (String() throws on one with a "toString" key that is no function). */
+const txt = (x: unknown): string => (x !== null && typeof x === 'object' ? JSON.stringify(x) : String(x))
+const count = (x: unknown): number | undefined => (Number.isSafeInteger(x) && (x as number) >= 0 ? (x as number) : undefined)
+
 function unwrapElem(e: any): { val: any; comment?: string } {
-  if (e && typeof e === 'object' && 'elem' in e) return { val: e.elem.val, comment: e.elem.comment }
+  if (isObj(e) && 'elem' in e) return isObj(e.elem) ? { val: e.elem.val, comment: str(e.elem.comment) } : { val: undefined }
   return { val: e }
 }
 
 function mapElement(pair: any): NftMapElement {
   const [k, v] = Array.isArray(pair) ? pair : [pair, undefined]
   const { val: key, comment } = unwrapElem(k)
-  const parts: (string | number)[] = key && typeof key === 'object' && 'concat' in key ? key.concat.map((x: unknown) => (typeof x === 'number' ? x : exprText(x))) : [typeof key === 'number' ? key : exprText(key)]
-  const verdict = v && typeof v === 'object' ? Object.keys(v)[0] : String(v)
-  return { key: parts, comment, verdict, target: v?.[verdict]?.target }
+  const part = (x: unknown) => (typeof x === 'number' ? x : exprText(x))
+  const parts: (string | number)[] = isObj(key) && 'concat' in key ? list(key.concat).map(part) : [part(key)]
+  const verdict = isObj(v) ? (Object.keys(v)[0] ?? '') : txt(v)
+  return { key: parts, comment, verdict, target: isObj(v) && isObj(v[verdict]) ? str(v[verdict].target) : undefined }
 }
 
-/** nft syntax for one JSON expression (the common kube-proxy ones; anything else as JSON). */
-export function exprText(e: any): string {
+const OBJ_EXPR = new Set(['payload', 'meta', 'ct', 'fib', 'prefix', 'elem', 'match', 'jump', 'goto', 'vmap', 'numgen', 'dnat', 'snat', 'mangle', 'update', 'add'])
+const LIST_EXPR = new Set(['range', 'concat', '|', '&', '^'])
+
+/** nft syntax for one JSON expression (the common kube-proxy ones; anything else, or anything of an unexpected shape, as JSON). */
+export function exprText(e: any, depth = 0): string {
   if (e === null || e === undefined) return ''
-  if (typeof e !== 'object') return String(e)
-  if (Array.isArray(e)) return e.map(exprText).join(' . ')
+  if (typeof e !== 'object') return String(e) // a JSON primitive
+  if (depth > 32) return '…'
+  const x = (y: unknown) => exprText(y, depth + 1)
+  if (Array.isArray(e)) return e.map(x).join(' . ')
   const [k] = Object.keys(e)
   const v = e[k]
+  if ((OBJ_EXPR.has(k) && !isObj(v)) || (LIST_EXPR.has(k) && !Array.isArray(v))) return JSON.stringify(e)
+  const o: Record<string, any> = isObj(v) ? v : {}
+  const pair = Array.isArray(v) ? v : []
   switch (k) {
     case 'payload':
-      return `${v.protocol} ${v.field}`
+      return `${txt(o.protocol)} ${txt(o.field)}`
     case 'meta':
-      return `meta ${v.key}`
+      return `meta ${txt(o.key)}`
     case 'ct':
-      return `ct ${v.key}`
+      return `ct ${txt(o.key)}`
     case 'fib':
-      return `fib ${[].concat(v.flags ?? []).join(' . ')} type`
+      return `fib ${([] as unknown[]).concat(o.flags ?? []).map(txt).join(' . ')} type`
     case 'prefix':
-      return `${v.addr}/${v.len}`
+      return `${txt(o.addr)}/${txt(o.len)}`
     case 'range':
-      return `${exprText(v[0])}-${exprText(v[1])}`
+      return `${x(pair[0])}-${x(pair[1])}`
     case 'concat':
-      return v.map(exprText).join(' . ')
+      return pair.map(x).join(' . ')
     case 'set':
-      return Array.isArray(v) ? `{ ${v.map((x: any) => (Array.isArray(x) ? `${exprText(x[0])} : ${exprText(x[1])}` : exprText(x))).join(', ')} }` : String(v)
+      return Array.isArray(v) ? `{ ${v.map((y: any) => (Array.isArray(y) ? `${x(y[0])} : ${x(y[1])}` : x(y))).join(', ')} }` : txt(v)
     case 'elem':
-      return exprText(v.val)
+      return x(o.val)
     case 'match': {
-      const op = v.op === '==' || v.op === 'in' ? '' : ` ${v.op}`
-      return `${exprText(v.left)}${op} ${exprText(v.right)}`
+      const op = o.op === '==' || o.op === 'in' ? '' : ` ${txt(o.op)}`
+      return `${x(o.left)}${op} ${x(o.right)}`
     }
     case 'counter':
-      return `counter packets ${v?.packets ?? 0} bytes ${v?.bytes ?? 0}`
+      return `counter packets ${txt(o.packets ?? 0)} bytes ${txt(o.bytes ?? 0)}`
     case 'jump':
     case 'goto':
-      return `${k} ${v.target}`
+      return `${k} ${txt(o.target)}`
     case 'vmap':
-      return `${exprText(v.key)} vmap ${exprText(v.data)}`
+      return `${x(o.key)} vmap ${x(o.data)}`
     case 'numgen':
-      return `numgen ${v.mode} mod ${v.mod}${v.offset ? ` offset ${v.offset}` : ''}`
+      return `numgen ${txt(o.mode)} mod ${txt(o.mod)}${o.offset ? ` offset ${txt(o.offset)}` : ''}`
     case 'dnat':
     case 'snat':
-      return `${k} to ${v.addr}${v.port !== undefined ? `:${v.port}` : ''}`
+      return `${k} to ${txt(o.addr)}${o.port !== undefined ? `:${txt(o.port)}` : ''}`
     case 'mangle':
-      return `${exprText(v.key)} set ${exprText(v.value)}`
+      return `${x(o.key)} set ${x(o.value)}`
     case '|':
     case '&':
     case '^':
-      return `${exprText(v[0])} ${k} ${exprText(v[1])}`
+      return `${x(pair[0])} ${k} ${x(pair[1])}`
     case 'masquerade':
-      return `masquerade${v?.flags ? ` ${[].concat(v.flags).join(',')}` : ''}`
+      return `masquerade${o.flags ? ` ${([] as unknown[]).concat(o.flags).map(txt).join(',')}` : ''}`
     case 'reject':
       return 'reject'
     case 'drop':
@@ -147,7 +173,7 @@ export function exprText(e: any): string {
       return k
     case 'update':
     case 'add':
-      return `${k} ${v.set} { ${exprText(v.elem)} }`
+      return `${k} ${txt(o.set)} { ${x(o.elem)} }`
     default:
       return JSON.stringify(e)
   }
@@ -166,9 +192,9 @@ export function hasNftProxyRules(t: NftTable): boolean {
   return t.maps.has('service-ips')
 }
 
-const matches = (r: NftRule) => r.expr.filter((e) => e && typeof e === 'object' && 'match' in e).map((e) => e.match)
-const field = (m: any) => (m.left?.payload ? `${m.left.payload.protocol} ${m.left.payload.field}` : m.left?.fib ? 'fib' : exprText(m.left))
-const verdictOf = (r: NftRule) => r.expr.map((e) => (e && typeof e === 'object' ? (e.jump ?? e.goto) : undefined)).find(Boolean)?.target as string | undefined
+const matches = (r: NftRule) => r.expr.filter((e) => isObj(e) && isObj(e.match)).map((e) => e.match)
+const field = (m: any) => (isObj(m.left?.payload) ? `${txt(m.left.payload.protocol)} ${txt(m.left.payload.field)}` : m.left?.fib ? 'fib' : exprText(m.left))
+const verdictOf = (r: NftRule) => str(r.expr.map((e) => (isObj(e) ? (e.jump ?? e.goto) : undefined)).find(isObj)?.target)
 
 function masqCondition(r: NftRule): string {
   const parts: string[] = []
@@ -198,17 +224,22 @@ export function nftSvcRules(t: NftTable, spec: SvcSpec): SvcPortRules[] {
     const ofBase = (chain?: string) => !!chain && nftChainName(chain)?.base === base
     const frontends: SvcFrontend[] = []
     const chains = new Map<string, SvcChain>()
-    const mk = (kind: SvcFrontend['kind'], ip: string, el: NftMapElement, map: string, proto: unknown, p: unknown): SvcFrontend => ({
-      kind,
-      ip,
-      port: Number(p),
-      protocol: normProtocol(proto),
-      family: spec.family,
-      action: el.verdict === 'drop' ? 'drop' : el.target === 'reject-chain' || el.verdict === 'reject' ? 'reject' : 'forward',
-      path: [`@${map}`],
-      rule: `${el.key.join(' . ')}${el.comment ? ` comment "${el.comment}"` : ''} : ${el.verdict}${el.target ? ` ${el.target}` : ''}`,
-      notes: [],
-    })
+    const mk = (kind: SvcFrontend['kind'], ip: string, el: NftMapElement, map: string, proto: unknown, p: unknown): SvcFrontend => {
+      const rule = `${el.key.join(' . ')}${el.comment ? ` comment "${el.comment}"` : ''} : ${el.verdict}${el.target ? ` ${el.target}` : ''}`
+      const pn = portNumber(p)
+      if (pn === undefined) throw new SvcRulesError('parse', `nft -j: an element of map ${map} has no port number where one was expected: ${JSON.stringify(rule)}`, 'run `nft list table ip kube-proxy` on the node to see the map')
+      return {
+        kind,
+        ip,
+        port: pn,
+        protocol: normProtocol(proto),
+        family: spec.family,
+        action: el.verdict === 'drop' ? 'drop' : el.target === 'reject-chain' || el.verdict === 'reject' ? 'reject' : 'forward',
+        path: [`@${map}`],
+        rule,
+        notes: [],
+      }
+    }
     const entries: { fe: SvcFrontend; target: string }[] = []
     for (const el of t.maps.get('service-ips') ?? []) {
       if (!ofBase(el.target)) continue
@@ -277,7 +308,7 @@ function walk(t: NftTable, start: string, fe: SvcFrontend, masq: string[], chain
         if (applies(r, fe)) masq.push(masqCondition(r))
       } else if (target && nftChainName(target) && nftChainName(target)!.prefix !== 'endpoint') {
         queue.push(target)
-      } else if (r.expr.some((e) => e && typeof e === 'object' && ('drop' in e || 'reject' in e))) {
+      } else if (r.expr.some((e) => isObj(e) && ('drop' in e || 'reject' in e))) {
         fe.notes.push(`${name}: ${r.text}`)
       }
     }
@@ -287,19 +318,26 @@ function walk(t: NftTable, start: string, fe: SvcFrontend, masq: string[], chain
 function endpointChain(t: NftTable, name: string, rules: NftRule[], spec: SvcSpec): SvcChain {
   const out: SvcChain = { name, kind: name.startsWith('local-') ? 'local' : 'cluster', family: spec.family, endpoints: [], notes: [] }
   const affinity = new Map<string, number>()
+  let picked = false
   for (const r of rules) {
     const target = verdictOf(r)
     const set = matches(r).find((m) => typeof m.right === 'string' && m.right.startsWith('@affinity-'))
     if (target && set) affinity.set(target, t.sets.get(set.right.slice(1))?.timeout ?? 0)
-    const vmap = r.expr.find((e) => e && typeof e === 'object' && 'vmap' in e)?.vmap
-    if (!vmap?.key?.numgen) continue
-    const mod: number = vmap.key.numgen.mod
+    const vmap = r.expr.find((e) => isObj(e) && 'vmap' in e)?.vmap
+    if (picked || !isObj(vmap) || !isObj(vmap.key?.numgen)) continue
+    // The chain's (first) numgen vmap picks the endpoint: numgen yields 0 .. mod-1, and an endpoint's share is how many
+    // of those values its keys cover. Elements overlapping an earlier one are ignored (nft refuses them in a map).
+    picked = true
+    const mod = count(vmap.key.numgen.mod) ?? 0
     const counts = new Map<string, number>()
-    for (const [k, v] of vmap.data?.set ?? []) {
-      const tgt = (v?.goto ?? v?.jump)?.target
-      if (!tgt) continue
-      const n = k && typeof k === 'object' && 'range' in k ? k.range[1] - k.range[0] + 1 : 1
-      counts.set(tgt, (counts.get(tgt) ?? 0) + n)
+    const taken: [number, number][] = []
+    for (const el of list(vmap.data?.set)) {
+      const [k, v] = list(el)
+      const tgt = isObj(v) ? str((v.goto ?? v.jump)?.target) : undefined
+      const [lo, hi] = isObj(k) && 'range' in k ? list(k.range) : [k, k]
+      if (!tgt || typeof lo !== 'number' || typeof hi !== 'number' || hi < lo || taken.some(([a, b]) => lo <= b && hi >= a)) continue
+      taken.push([lo, hi])
+      counts.set(tgt, (counts.get(tgt) ?? 0) + Math.max(0, Math.min(hi, mod - 1) - Math.max(lo, 0) + 1))
     }
     for (const [tgt, n] of counts) out.endpoints.push(endpointOf(t, tgt, mod > 0 ? n / mod : undefined, spec))
   }
@@ -309,15 +347,15 @@ function endpointChain(t: NftTable, name: string, rules: NftRule[], spec: SvcSpe
 
 function endpointOf(t: NftTable, chain: string, probability: number | undefined, spec: SvcSpec): SvcEndpoint {
   const rules = t.chains.get(chain) ?? []
-  const dnatRule = rules.find((r) => r.expr.some((e) => e && typeof e === 'object' && 'dnat' in e))
-  const dnat = dnatRule?.expr.find((e) => e && typeof e === 'object' && 'dnat' in e)?.dnat
+  const dnatRule = rules.find((r) => r.expr.some((e) => isObj(e) && isObj(e.dnat)))
+  const dnat = dnatRule?.expr.find((e) => isObj(e) && isObj(e.dnat))?.dnat
   // the chain name ends in "__ip/port"
   const m = /^(.+)\/(\d+)$/.exec(nftChainName(chain)?.endpoint ?? '')
-  const fromName = m ? { ip: m[1], port: Number(m[2]) } : undefined
+  const fromName = m ? { ip: m[1], port: portNumber(m[2]) } : undefined
   const l4 = dnatRule && matches(dnatRule).find((m) => field(m) === 'meta l4proto')
   const ep: SvcEndpoint = {
-    ip: dnat?.addr ?? fromName?.ip ?? '',
-    port: dnat?.port ?? fromName?.port ?? 0,
+    ip: str(dnat?.addr) ?? fromName?.ip ?? '',
+    port: portNumber(dnat?.port) ?? fromName?.port ?? 0,
     protocol: l4 ? normProtocol(l4.right) : normProtocol(nftChainName(chain)?.base.split('/')[2]),
     family: spec.family,
     chain,

@@ -87,15 +87,15 @@ export function hostPort(ip: string, port: number | string): string {
   return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`
 }
 
-/** Splits "ip:port" or "[v6]:port"; undefined when it is not one. */
+/** Splits "ip:port" or "[v6]:port"; undefined when it is not one (or the port is beyond 65535). */
 export function splitHostPort(s: string): { ip: string; port: number } | undefined {
-  const m = /^\[([^\]]+)\]:(\d+)$/.exec(s) ?? /^([^:[\]]+):(\d+)$/.exec(s)
-  return m ? { ip: canonicalIP(m[1]), port: Number(m[2]) } : undefined
+  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(s) ?? /^([^:[\]]+):(\d{1,5})$/.exec(s)
+  return m && Number(m[2]) <= 65535 ? { ip: canonicalIP(m[1]), port: Number(m[2]) } : undefined
 }
 
 /** TCP/UDP/SCTP from any spelling (tcp, 6, …); TCP when absent, as the API defaults it. */
 export function normProtocol(p: unknown): Protocol {
-  const s = String(p ?? 'TCP').toUpperCase()
+  const s = typeof p === 'string' || typeof p === 'number' ? String(p).toUpperCase() : 'TCP'
   if (s === 'UDP' || s === '17') return 'UDP'
   if (s === 'SCTP' || s === '132') return 'SCTP'
   return 'TCP'

@@ -76,6 +76,7 @@ test('entries hashed by ssh-keygen -H are matched', () => {
   const r = spawnSync('ssh-keygen', ['-H', '-f', file])
   assert.is(r.status, 0)
   const es = parseKnownHosts(fs.readFileSync(file, 'utf8'))
+  assert.is(es.length, 2)
   assert.ok(es.every((e) => e.hashed), 'all lines hashed')
   assert.is(verifyHostKey(es, 'alpha', 22, A.blob).status, 'match')
   assert.is(verifyHostKey(es, 'beta', 2200, B.blob).status, 'match')
@@ -124,6 +125,13 @@ test('fingerprint matches ssh-keygen -l', () => {
     const out = spawnSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', k.file], { encoding: 'utf8' }).stdout
     assert.is(fingerprint(k.blob), out.split(' ')[1])
   }
+})
+
+// Regression cases found by test/fuzz/ssh.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: a key field with a long run of "=" inside is rejected in linear time (/=+$/ was quadratic)', () => {
+  const t0 = performance.now()
+  assert.equal(parseKnownHosts(`lab-1 ssh-ed25519 AAAA${'='.repeat(30000)}A`), [])
+  assert.ok(performance.now() - t0 < 50)
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))

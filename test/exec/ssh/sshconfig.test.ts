@@ -244,5 +244,16 @@ test('loadConfigTexts: KINSPECT_SSH_CONFIG replaces ~/.ssh/config, and must exis
   assert.is(loadConfigTexts({ env: {}, home: h, systemConfig: null })[0].text, 'User x\n')
 })
 
+// Regression cases found by test/fuzz/ssh.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: a ConnectTimeout beyond 2^31-1 seconds is an error (was Infinity ms); blanks before a stray \\r are linear', () => {
+  assert.throws(() => resolveHost('lab-1', `Host *\n  ConnectTimeout ${'9'.repeat(400)}\n`, env), (e: unknown) => e instanceof SshConfigError && /ConnectTimeout: expected a positive integer/.test(e.message))
+  assert.is(resolveHost('lab-1', 'Host *\n  ConnectTimeout 2147483647\n', env).connectTimeoutMs, 2147483647000)
+  // "Host" + 20,000 blanks + "a\r" took a second (the separator backtracked under (.*)$); it is still the same parse error
+  const line = `Host${' '.repeat(20000)}a\rb`
+  const t0 = performance.now()
+  assert.throws(() => resolveHost('lab-1', line, env), (e: unknown) => e instanceof SshConfigError && /cannot parse line/.test(e.message))
+  assert.ok(performance.now() - t0 < 50)
+})
+
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
 test.run()

@@ -223,4 +223,23 @@ COMMIT
   assert.match(p.endpoints[2].rule, 'KUBE-SEP-3 does not exist')
 })
 
+// Regression cases found by test/fuzz/svc.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: counters beyond 64 bits, a --dport or --probability that is not one, are parse errors naming them', () => {
+  const bad = (text: string, re: RegExp) => assert.throws(() => iptablesSvcRules(parseIptablesSave(text), svcSpec(labService('shop/web'), 4)), (e: unknown) => e instanceof SvcRulesError && e.kind === 'parse' && re.test(e.message))
+  bad('*nat\n:KUBE-SERVICES - [18446744073709551616:0]\nCOMMIT\n', /line 2: counters \[18446744073709551616:0\] are beyond 64 bits/)
+  bad('*nat\n[0:1e400] -A X -j Y\nCOMMIT\n', /expected "-A CHAIN/)
+  const web = fx('iptables-save.txt')
+  bad(web.replace('-m tcp --dport 80 -j KUBE-SVC-67NZLRHBNDSAWJRO', '-m tcp --dport 8o -j KUBE-SVC-67NZLRHBNDSAWJRO'), /--dport "8o" is not a port number/)
+  bad(web.replace('--probability 0.50000000000', '--probability 0x1f'), /--probability "0x1f" is not a probability/)
+  // a 64-bit counter that a double cannot hold exactly is still read (to its leading digits)
+  const big = parseIptablesSave('*nat\n:KUBE-SERVICES - [18446744073709550592:0]\nCOMMIT\n')
+  assert.is(big.tables.nat.get('KUBE-SERVICES')!.counters!.packets, 18446744073709550592)
+})
+
+test('fuzz regressions: a DNAT --to-destination with a port beyond 65535 is not read as one (the jump comment gives the endpoint)', () => {
+  const web = fx('iptables-save.txt').replace('"shop/web:http" -m tcp -j DNAT --to-destination 10.244.0.15:8080', '"shop/web:http" -m tcp -j DNAT --to-destination 10.244.0.15:808000000000000000000')
+  const [p] = iptablesSvcRules(parseIptablesSave(web), svcSpec(labService('shop/web'), 4))
+  assert.equal(p.chains[0].endpoints.map((e) => [e.chain, `${e.ip}:${e.port}`]), [['KUBE-SEP-PI35L372IV3AEAJB', '10.244.0.129:8080'], ['KUBE-SEP-RJEIDLUQXD4GOXNL', '10.244.0.15:8080']])
+})
+
 test.run()

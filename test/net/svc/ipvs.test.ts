@@ -136,4 +136,20 @@ TCP  10.96.7.7:80 rr
   assert.match(none.frontends[0].notes[0], 'no real servers')
 })
 
+// Regression cases found by test/fuzz/svc.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: a port beyond 65535, a count or counter that is not a number, are parse errors naming the line', () => {
+  const bad = (f: () => unknown, re: RegExp) => assert.throws(f, (e: unknown) => e instanceof SvcRulesError && e.kind === 'parse' && re.test(e.message))
+  bad(() => parseIpvsadm('TCP  10.99.0.1:70080 rr\n'), /cannot read the address "10\.99\.0\.1:70080"/)
+  bad(() => parseIpvsadm('TCP  10.96.0.1:443 rr\n  -> 10.99.0.1:6443 Masq 18446744073709551616 0 0\n'), /weight "18446744073709551616" is not a count/)
+  bad(() => parseIpvsadm('TCP  10.96.0.1:443 rr persistent\n'), /persistence timeout "" is not a count/)
+  bad(() => parseIpvsadmStats('TCP  10.96.0.1:443 3 % 40 38 4400 19000\n'), /"%" is not a counter/)
+})
+
+test('fuzz regressions: ipset list with CRLF or a stray \\r after a long blank run: names are trimmed, the read is linear', () => {
+  assert.equal([...parseIpsetList('Name: KUBE-CLUSTER-IP\r\nType: hash:ip,port\r\nMembers:\r\n10.96.0.10,udp:53\r\n').values()], [{ name: 'KUBE-CLUSTER-IP', type: 'hash:ip,port', members: ['10.96.0.10,udp:53'] }])
+  const t0 = performance.now()
+  assert.equal([...parseIpsetList(`Name:${' '.repeat(30000)}x\r`).keys()], ['x'])
+  assert.ok(performance.now() - t0 < 50)
+})
+
 test.run()

@@ -3,7 +3,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { hasNftProxyRules, nftChainName, nftSvcRules, parseNftJson } from '../../../src/net/svc/nft.ts'
 import { SvcRulesError } from '../../../src/net/svc/errors.ts'
-import { svcSpec } from '../../../src/net/svc/spec.ts'
+import { normProtocol, svcSpec } from '../../../src/net/svc/spec.ts'
 import type { Service } from '../../../src/kube/index.ts'
 import { fx, labService } from './fake.ts'
 import { clusterIP, LAB_SERVICES, nftChain, sliceEndpointsOf, staleRulesChange } from './lab.ts'
@@ -111,6 +111,42 @@ test('default/kubernetes: numgen mod 1 -> 10.99.0.1:6443 with probability 1', ()
 test('bad input: not JSON, JSON without "nftables"', () => {
   assert.throws(() => parseNftJson('Error: No such file or directory'), (e: unknown) => e instanceof SvcRulesError && e.kind === 'parse' && /not JSON/.test(e.message))
   assert.throws(() => parseNftJson({ tables: [] }), (e: unknown) => e instanceof SvcRulesError && /"nftables" array/.test(e.message))
+})
+
+// Regression cases found by test/fuzz/svc.test.ts (fast-check counterexamples, shrunk).
+test('fuzz regressions: items and expressions of an unexpected shape are skipped, never a TypeError', () => {
+  assert.is(parseNftJson('{"nftables":[null]}').chains.size, 0)
+  const t = parseNftJson('{"nftables":[{"rule":{"family":"ip","table":"kube-proxy","chain":"service-KHN6ECMT-shop/web/tcp/http","handle":110,"expr":false}}]}')
+  assert.equal(t.chains.get('service-KHN6ECMT-shop/web/tcp/http')!.map((r) => [r.expr, r.text]), [[[], '']])
+  const odd = parseNftJson({ nftables: [{ rule: { chain: 'c', expr: [{ match: null }, { jump: null }, { counter: { packets: -1 } }, { dnat: 7 }] } }, { set: { name: 's', elem: 'x' } }, { map: { name: 'm', elem: [[{ elem: null }, null]] } }] })
+  assert.is(odd.chains.get('c')![0].text, '{"match":null} {"jump":null} counter packets -1 bytes 0 {"dnat":7}')
+  assert.is(odd.chains.get('c')![0].counters, undefined)
+  assert.equal(odd.sets.get('s')!.elements, [])
+  assert.equal(odd.maps.get('m'), [{ key: [''], comment: undefined, verdict: 'null', target: undefined }])
+})
+
+test('fuzz regressions: a numgen map with overlapping or out-of-range keys never gives probabilities above 1', () => {
+  const doc = JSON.parse(fx('nft-kube-proxy.json'))
+  const vm = doc.nftables.find((i: any) => i.rule?.chain === 'service-KHN6ECMT-shop/web/tcp/http' && i.rule.expr[0].vmap).rule.expr[0].vmap
+  vm.data.set.push(structuredClone(vm.data.set[0]), [{ range: [1, 7] }, vm.data.set[0][1]]) // key 0 twice, 1-7 overlaps key 1 and mostly lies beyond mod 2
+  const [p] = nftSvcRules(parseNftJson(doc), svcSpec(labService('shop/web'), 4))
+  assert.equal(p.chains[0].endpoints.map((e) => e.probability), [0.5, 0.5])
+  vm.data.set = { not: 'a list' }
+  assert.equal(nftSvcRules(parseNftJson(doc), svcSpec(labService('shop/web'), 4))[0].chains[0].endpoints, [])
+})
+
+test('fuzz regressions: a map element without a port number is a parse error naming the map', () => {
+  const doc = JSON.parse(fx('nft-kube-proxy.json'))
+  const sm = doc.nftables.find((i: any) => i.map?.name === 'service-ips').map
+  sm.elem.find((e: any) => e[0].concat[0] === '10.96.202.43')[0].concat[2] = 'http'
+  assert.throws(() => nftSvcRules(parseNftJson(doc), svcSpec(labService('shop/web'), 4)), (e: unknown) => e instanceof SvcRulesError && e.kind === 'parse' && /map service-ips .*10\.96\.202\.43 \. tcp \. http/.test(e.message))
+})
+
+test('fuzz regressions: a JSON object with a "toString" key where a string belongs is written as JSON, not a TypeError', () => {
+  const t = parseNftJson('{"nftables":[{"rule":{"chain":"c","expr":[{"payload":{"protocol":{"toString":1},"field":"daddr"}},{"match":{"op":"==","left":{"meta":{"key":"l4proto"}},"right":{"toString":1}}}]}},{"map":{"name":"m","elem":[[1,{"toString":1}]]}}]}')
+  assert.is(t.chains.get('c')![0].text, '{"toString":1} daddr meta l4proto {"toString":1}')
+  assert.equal(t.maps.get('m')![0].verdict, 'toString')
+  assert.is(normProtocol({ toString: 1 }), 'TCP')
 })
 
 // HAND-WRITTEN (not captured; the lab has no LoadBalancer and no Service without endpoints in nftables mode):
