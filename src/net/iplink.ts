@@ -13,7 +13,7 @@ export interface IpLink {
   operstate?: string
   flags?: string[]
   master?: string
-  linkinfo?: { info_kind?: string; info_slave_kind?: string; info_data?: Record<string, unknown> }
+  linkinfo?: { info_kind?: string; info_slave_kind?: string; info_data?: Record<string, unknown>; info_slave_data?: Record<string, unknown> }
   stats64?: { rx?: Record<string, number>; tx?: Record<string, number> }
   addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[]
 }
@@ -74,7 +74,7 @@ function ipLink(x: unknown): IpLink | undefined {
   if (Array.isArray(x.flags)) l.flags = x.flags.filter((f): f is string => typeof f === 'string')
   if (isObj(x.linkinfo)) {
     const li = x.linkinfo
-    l.linkinfo = { info_kind: str(li.info_kind), info_slave_kind: str(li.info_slave_kind), ...(isObj(li.info_data) ? { info_data: li.info_data } : {}) }
+    l.linkinfo = { info_kind: str(li.info_kind), info_slave_kind: str(li.info_slave_kind), ...(isObj(li.info_data) ? { info_data: li.info_data } : {}), ...(isObj(li.info_slave_data) ? { info_slave_data: li.info_slave_data } : {}) }
   }
   const counters = (c: unknown) => (isObj(c) ? Object.fromEntries(Object.entries(c).filter(([, v]) => nat(v) !== undefined)) as Record<string, number> : undefined)
   if (isObj(x.stats64)) l.stats64 = { rx: counters(x.stats64.rx), tx: counters(x.stats64.tx) }

@@ -60,7 +60,9 @@ export function parseCrictlInspect(text: string): CrictlInfo {
   const nss: unknown = j?.info?.runtimeSpec?.linux?.namespaces
   const ns = (Array.isArray(nss) ? nss : []) as ({ type?: unknown; path?: unknown } | null)[]
   const sandbox = j?.info?.sandboxID === undefined && j?.status?.network !== undefined
-  const st = j?.status?.state ?? 0 // protobuf JSON leaves the zero value out, and crictl may print the enum as a number
+  // upstream crictl prints the enum by name, zero values included (protojson, EmitDefaultValues); an older one may print
+  // a number. A missing state is unknown (''), not the zero value.
+  const st = j?.status?.state
   const names = sandbox ? ['SANDBOX_READY', 'SANDBOX_NOTREADY'] : ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN']
   const str = (x: unknown) => (typeof x === 'string' && x !== '' ? x : undefined)
   return {

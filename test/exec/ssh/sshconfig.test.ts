@@ -245,13 +245,12 @@ test('loadConfigTexts: KINSPECT_SSH_CONFIG replaces ~/.ssh/config, and must exis
 })
 
 // Regression cases found by test/fuzz/ssh.test.ts (fast-check counterexamples, shrunk).
-test('fuzz regressions: a ConnectTimeout beyond 2^31-1 seconds is an error (was Infinity ms); blanks before a stray \\r are linear', () => {
-  assert.throws(() => resolveHost('lab-1', `Host *\n  ConnectTimeout ${'9'.repeat(400)}\n`, env), (e: unknown) => e instanceof SshConfigError && /ConnectTimeout: expected a positive integer/.test(e.message))
+test('fuzz regressions: a ConnectTimeout beyond 2^31-1 seconds is an error, as ssh says it (was Infinity ms); blanks before a stray \\r are linear', () => {
+  assert.throws(() => resolveHost('lab-1', `Host *\n  ConnectTimeout ${'9'.repeat(400)}\n`, env), (e: unknown) => e instanceof SshConfigError && /:2: invalid time value/.test(e.message))
   assert.is(resolveHost('lab-1', 'Host *\n  ConnectTimeout 2147483647\n', env).connectTimeoutMs, 2147483647000)
-  // "Host" + 20,000 blanks + "a\r" took a second (the separator backtracked under (.*)$); it is still the same parse error
-  const line = `Host${' '.repeat(20000)}a\rb`
+  // "Host" + 20,000 blanks + "a\rb" took a second in the old reader (the separator backtracked); ssh reads it as a Host line
   const t0 = performance.now()
-  assert.throws(() => resolveHost('lab-1', line, env), (e: unknown) => e instanceof SshConfigError && /cannot parse line/.test(e.message))
+  assert.is(resolveHost('lab-1', `Host${' '.repeat(20000)}a\rb`, env).hostName, 'lab-1')
   assert.ok(performance.now() - t0 < 50)
 })
 
