@@ -271,7 +271,7 @@ async function runStep(
     setCurrent(undefined)
   }
   step.durationMs = Date.now() - t0
-  const out = stripAnsi(printed).replace(/\s+$/, '')
+  const out = stripAnsi(printed).trimEnd()
   if (out) step.output = out.length > MAX_STEP_OUTPUT ? `${out.slice(0, MAX_STEP_OUTPUT)}\n… (${out.length - MAX_STEP_OUTPUT} more characters)` : out
   step.status = ok ? worst(step.findings) : 'error'
   return ok

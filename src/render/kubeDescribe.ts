@@ -13,7 +13,7 @@ type Line = [label: string, value: string]
 
 function block(lines: Line[], indent = ''): string {
   const w = Math.max(0, ...lines.map(([l]) => l.length + 1))
-  return lines.map(([l, v]) => `${indent}${`${l}:`.padEnd(w)}  ${v}`.replace(/\s+$/, '')).join('\n')
+  return lines.map(([l, v]) => `${indent}${`${l}:`.padEnd(w)}  ${v}`.trimEnd()).join('\n')
 }
 
 function stateLines(label: string, s: StateInfo | undefined, o: Required<DescribeOptions>): Line[] {

@@ -51,7 +51,7 @@ export function renderNotebook(entries: readonly NotebookEntry[], meta: Notebook
     const input = redactCode(e.input.replace(/\n+$/, ''), matcher)
     const f = fence(input)
     out.push(`${f}js`, input, f, '')
-    const output = text(stripAnsi(e.output)).replace(/\s+$/, '')
+    const output = text(stripAnsi(e.output)).trimEnd()
     if (output !== '') {
       const of = fence(output)
       out.push(`> ${of}text`, ...output.split('\n').map((l) => (l === '' ? '>' : `> ${l}`)), `> ${of}`, '')

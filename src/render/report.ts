@@ -59,7 +59,7 @@ export function renderFinding(f: Finding, opts: ReportRenderOptions = {}): strin
   const out = [indent(f.message, `  ${paint(c, f.severity, LABEL[f.severity].padEnd(5))} `, pad)]
   if (f.evidence) {
     out.push(`${pad}${c.dim('$')} ${f.evidence.command}`)
-    const lines = f.evidence.output.replace(/\s+$/, '').split('\n').filter((l, i, a) => !(a.length === 1 && l === ''))
+    const lines = f.evidence.output.trimEnd().split('\n').filter((l, i, a) => !(a.length === 1 && l === ''))
     if (lines.length === 0) out.push(`${pad}${c.dim('│ (no output)')}`)
     const shown = lines.length > max ? lines.slice(-max) : lines
     if (lines.length > max) out.push(`${pad}${c.dim(`│ … ${lines.length - max} earlier lines (all of them: -o json)`)}`)
@@ -74,7 +74,7 @@ export function renderFinding(f: Finding, opts: ReportRenderOptions = {}): strin
 export function renderStepBody(step: StepReport, opts: ReportRenderOptions = {}): string {
   const c = palette(opts.color ?? false)
   const out: string[] = []
-  if (step.output) out.push(indent(step.output.replace(/\s+$/, ''), `  ${c.dim('printed:')} `, '           '))
+  if (step.output) out.push(indent(step.output.trimEnd(), `  ${c.dim('printed:')} `, '           '))
   for (const ch of step.changes) out.push(`  ${ch.applied ? c.yellow('CHANGED') : c.dim('NOT CHANGED')} ${ch.description}${ch.reason ? c.dim(` (${ch.reason})`) : ''}`)
   for (const f of step.findings) out.push(renderFinding(f, opts))
   if (step.error) out.push(`  ${c.red('ERROR')} the step could not run: ${step.error.message}${step.error.hint ? `\n        ${c.yellow('hint:')} ${step.error.hint}` : ''}`)

@@ -76,7 +76,7 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
         return paint(c, styles[i], color) + padded.slice(c.length)
       })
       .join(gap)
-      .replace(/\s+$/, '')
+      .trimEnd()
   const out = [line([...headers], headers.map(() => 'bold' as Style))]
   rows.forEach((r, ri) => {
     const styles = Array.from({ length: n }, (_, i) => {
