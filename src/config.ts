@@ -5,6 +5,9 @@ import path from 'node:path'
 import { LineCounter, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Pair } from 'yaml'
 import { HintedError } from './errors.ts'
 import { isDnsLabel } from './names.ts'
+import { parseNodeAccess, type NodeAccessRule } from './config-access.ts'
+
+export type { NodeAccessRule, Transport, PodPolicy } from './config-access.ts'
 
 /** SSH access for nodes whose name matches `match` (an ssh-style pattern: * and ?). */
 export interface NodeRule {
@@ -26,6 +29,8 @@ export interface KinspectConfig {
   namespace?: string
   nodes: NodeRule[]
   ssh: { configFile?: string; knownHostsFile?: string }
+  /** How nodes are reached (SSH, a node pod), per node-name pattern; see src/config-access.ts. */
+  nodeAccess: NodeAccessRule[]
 }
 
 /** Why the config could not be used; names the file, the key path and the line. */
@@ -48,7 +53,7 @@ const HINT = 'see .recipes.example for every key and its type'
 
 /** Defaults used when no config file exists. */
 export function defaultConfig(): KinspectConfig {
-  return { recipeDirs: [], nodes: [], ssh: {} }
+  return { recipeDirs: [], nodes: [], ssh: {}, nodeAccess: [] }
 }
 
 /** Where to look, in order; KINSPECT_CONFIG alone when set. Pure. */
@@ -97,7 +102,8 @@ export function describeYamlNode(node: unknown, missing = 'nothing (null)'): str
   return 'an alias or tag'
 }
 
-class Validator {
+/** The checks a config section needs: key sets, scalars and lists, each failure naming the key path and line. */
+export class Validator {
   constructor(
     private file: string,
     private lc: LineCounter,
@@ -153,9 +159,17 @@ class Validator {
     if (!isSeq(node)) this.fail(keyPath, node, 'a list')
     return node.items
   }
+
+  isMapping(node: unknown): boolean {
+    return isMap(node)
+  }
+
+  scalar(node: unknown): unknown {
+    return isScalar(node) ? node.value : undefined
+  }
 }
 
-const TOP = ['recipeDirs', 'context', 'namespace', 'nodes', 'ssh'] as const
+const TOP = ['recipeDirs', 'context', 'namespace', 'nodes', 'ssh', 'nodeAccess'] as const
 const NODE_KEYS = ['match', 'user', 'port', 'identityFile', 'proxyJump', 'sudo', 'hostName'] as const
 const SSH_KEYS = ['configFile', 'knownHostsFile'] as const
 
@@ -211,6 +225,9 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
         for (const [k, { value: sv }] of m) cfg.ssh[k as (typeof SSH_KEYS)[number]] = v.filePath(`ssh.${k}`, sv)
         break
       }
+      case 'nodeAccess':
+        cfg.nodeAccess = parseNodeAccess(v, value)
+        break
     }
   }
   return cfg
