@@ -7,12 +7,15 @@ import { ShellError, formatError } from './repl/errors.ts'
 import { parseParamFlags, recipesPort, takeRunFlags, type RecipeRunOptions } from './repl/recipes.ts'
 import { palette, wantColor } from './render/color.ts'
 import type { Session } from './session.ts'
+import type { CliAccess } from './cli-access.ts'
 
 /** Flags every mode shares. */
 export interface CommonFlags {
   context?: string
   namespace?: string
   kubeconfig?: string
+  /** --yes: node pods (and a recipe's changes) are allowed for this run without asking. */
+  yes?: boolean
 }
 
 /** What the command line asks for. */
@@ -25,6 +28,7 @@ export type CliCommand =
   | ({ kind: 'notebook'; file: string } & CommonFlags)
   | ({ kind: 'run'; name: string; params: Record<string, string> } & RecipeRunOptions & CommonFlags)
   | ({ kind: 'recipes' } & CommonFlags)
+  | ({ kind: 'gc'; dryRun?: boolean } & CommonFlags)
 
 /** The usage text; `prog` is "kinspect" or "kubectl inspect". */
 export function usage(prog = 'kinspect'): string {
@@ -32,9 +36,10 @@ export function usage(prog = 'kinspect'): string {
   ${prog} [--context C] [-n|--namespace NS] [--kubeconfig F] [-e EXPR] [FILE.mjs|FILE.md]
   ${prog} run NAME [--param value]...
   ${prog} recipes
+  ${prog} gc [--dry-run]
   ${prog} --help | --version
 
-An investigation shell for Kubernetes: the API, the nodes (SSH) and pod network namespaces.
+An investigation shell for Kubernetes: the API, the nodes (SSH or a node pod) and pod network namespaces.
   (no arguments)   start the shell; the prompt is CONTEXT:NAMESPACE>, .help lists commands and globals
   -e EXPR          evaluate one expression with the shell's globals and print the result
   FILE.mjs         run a zx-style script with the shell's globals
@@ -44,6 +49,11 @@ An investigation shell for Kubernetes: the API, the nodes (SSH) and pod network 
                    nothing, --yes applies changes without asking, -o json prints the report as JSON;
                    exit 0: nothing failed, 1: a finding failed, 2: the recipe could not run
   recipes          list the recipes (shipped, and the config's recipeDirs) with their parameters
+  gc               list kinspect's node pods in the cluster and delete leftovers (pods of sessions that no
+                   longer run, or past their deadline); --dry-run only lists; exit 0 done, 1 a pod could
+                   not be deleted, 2 the pods could not be listed
+  -y, --yes        allow node pods (privileged pods that reach a node without SSH) for this run without
+                   asking; with run, also apply the recipe's changes
   --context C      kubeconfig context (default: the config's, then the kubeconfig's current-context)
   -n, --namespace  namespace (default: the config's, then the context's, then "default")
   --kubeconfig F   use this kubeconfig file alone (default: $KUBECONFIG, then ~/.kube/config)
@@ -53,7 +63,7 @@ KINSPECT_SSH_CONFIG, KINSPECT_KNOWN_HOSTS, NO_COLOR. Installed as kubectl-inspec
 `
 }
 
-const VALUE_FLAGS: Record<string, keyof CommonFlags | 'expr'> = {
+const VALUE_FLAGS: Record<string, 'context' | 'namespace' | 'kubeconfig' | 'expr'> = {
   '--context': 'context',
   '-n': 'namespace',
   '--namespace': 'namespace',
@@ -64,7 +74,7 @@ const VALUE_FLAGS: Record<string, keyof CommonFlags | 'expr'> = {
 
 /** Parses argv (without node and the script); throws ShellError('usage') naming the bad flag. Pure. */
 export function parseArgs(argv: readonly string[]): CliCommand {
-  const flags: CommonFlags & { expr?: string } = {}
+  const flags: CommonFlags & { expr?: string; dryRun?: boolean } = {}
   const positional: string[] = []
   let i = 0
   for (; i < argv.length; i++) {
@@ -75,6 +85,11 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     }
     if (a === '-h' || a === '--help') return { kind: 'help' }
     if (a === '-V' || a === '--version') return { kind: 'version' }
+    if (a === '-y' || a === '--yes' || a === '--dry-run') {
+      if (a === '--dry-run') flags.dryRun = true
+      else flags.yes = true
+      continue
+    }
     const eq = a.startsWith('--') ? a.indexOf('=') : -1
     const name = eq > 0 ? a.slice(0, eq) : a
     const key = VALUE_FLAGS[name]
@@ -94,14 +109,20 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       break
     }
   }
-  const { expr, ...common } = flags
+  const { expr, dryRun, ...common } = flags
   const [first, ...rest] = positional
+  if (dryRun && first !== 'gc') throw new ShellError('usage', '--dry-run goes with gc, or after the recipe name of run', 'e.g. kinspect gc --dry-run, kinspect run dns --dry-run')
   if (first === 'run') {
     if (expr !== undefined) throw new ShellError('usage', '-e cannot be combined with run')
     const name = rest[0]
     if (!name) throw new ShellError('usage', 'run needs a recipe name', 'usage: kinspect run NAME [--param value]...')
     const { options, rest: paramArgs } = takeRunFlags(argv.slice(i))
-    return { kind: 'run', name, params: parseParamFlags(paramArgs), ...options, ...common }
+    const yes = options.yes || common.yes ? { yes: true } : {}
+    return { kind: 'run', name, params: parseParamFlags(paramArgs), ...options, ...common, ...yes }
+  }
+  if (first === 'gc') {
+    if (rest.length || expr !== undefined) throw new ShellError('usage', `gc takes only --dry-run, received ${[...rest, ...(expr !== undefined ? ['-e'] : [])].join(' ')}`, 'usage: kinspect gc [--dry-run]')
+    return { kind: 'gc', ...(dryRun ? { dryRun } : {}), ...common }
   }
   if (first === 'recipes') {
     if (rest.length || expr !== undefined) throw new ShellError('usage', `recipes takes no arguments, received ${[...rest, ...(expr !== undefined ? ['-e'] : [])].join(' ')}`)
@@ -163,17 +184,23 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
     io.stderr.write(formatError(e, errColor))
     return cmd.kind === 'run' ? 2 : 1
   }
+  const { setupCliAccess, endSession, runGc } = await import('./cli-access.ts')
+  const access = await setupCliAccess(session, cmd.kind, { yes: cmd.yes, io, color: errColor, prog })
+  let code: number
   try {
-    return await runCommand(cmd, session, io, errColor)
+    code = cmd.kind === 'gc' ? await runGc(session, { dryRun: cmd.dryRun, stdout: io.stdout, stderr: io.stderr, color: wantColor(io.stdout, io.env), errColor }) : await runCommand(cmd, session, io, errColor, access)
   } catch (e) {
     io.stderr.write(formatError(e, errColor))
-    return 1
+    code = 1
   } finally {
-    await session.close().catch(() => {})
+    await endSession(session, io.stderr, errColor)
+    access.dispose()
   }
+  // SIGINT/SIGTERM/SIGHUP: the handler exits with its code after the same cleanup; say the same here.
+  return access.signals.ending ? ({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[access.signals.ending] ?? code) : code
 }
 
-async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>, session: Session, io: CliIO, errColor: boolean): Promise<number> {
+async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 'gc' }>, session: Session, io: CliIO, errColor: boolean, access: CliAccess): Promise<number> {
   const { startRepl, headlessShell } = await import('./repl/index.ts')
   const recipes = recipesPort(headlessShell)
   const color = wantColor(io.stdout, io.env)
@@ -183,6 +210,7 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
       const { historyPath } = await import('./repl/history.ts')
       const terminal = io.stdin.isTTY === true && io.stdout.isTTY === true
       const shell = startRepl({ input: io.stdin, output: io.stdout, session, recipes, terminal, history: terminal ? historyPath(io.env) : false, color })
+      access.repl = shell
       await shell.closed
       return 0
     }
@@ -201,7 +229,7 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
       } catch {
         // readNotebook reports a missing or unreadable file
       }
-      if (/^\uFEFF?---[ \t]*\r?\n/.test(head)) return runCommand({ kind: 'run', name: file, params: {}, context: cmd.context, namespace: cmd.namespace, kubeconfig: cmd.kubeconfig }, session, io, errColor)
+      if (/^\uFEFF?---[ \t]*\r?\n/.test(head)) return runCommand({ kind: 'run', name: file, params: {}, context: cmd.context, namespace: cmd.namespace, kubeconfig: cmd.kubeconfig, yes: cmd.yes }, session, io, errColor, access)
       const { readNotebook } = await import('./repl/notebook.ts')
       const nb = await readNotebook(file)
       const shell = headless()
@@ -233,7 +261,7 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
       let report: unknown
       try {
         await session.load()
-        report = await recipes.runRecipe(cmd.name, cmd.params, { session, output: io.stdout, input: io.stdin, color, cwd: io.cwd, paramStyle: 'flag', teach: cmd.teach, dryRun: cmd.dryRun, yes: cmd.yes, format: cmd.format })
+        report = await recipes.runRecipe(cmd.name, cmd.params, { session, output: io.stdout, ...(access.lines ? { lines: access.lines } : { input: io.stdin }), color, cwd: io.cwd, paramStyle: 'flag', teach: cmd.teach, dryRun: cmd.dryRun, yes: cmd.yes, format: cmd.format })
       } catch (e) {
         if (cmd.format === 'json') {
           const err = e as { message?: string; hint?: string }

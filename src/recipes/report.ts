@@ -3,6 +3,7 @@ import { HintedError, received } from '../errors.ts'
 import { present } from '../present.ts'
 import { ExecOutput } from '../exec/types.ts'
 import { stripAnsi } from '../ansi.ts'
+import type { NodeAccessPlan } from './access.ts'
 
 /** How bad a finding is. */
 export type Severity = 'ok' | 'info' | 'warn' | 'fail'
@@ -79,6 +80,8 @@ export interface ReportData {
   exitCode: ExitCode
   /** Why the run stopped early, if it did. */
   stopped?: string
+  /** Dry run: the steps that reach nodes, and whether each node would get SSH or a node pod. */
+  nodeAccess?: NodeAccessPlan
 }
 
 /** A recipe run's report; prints as one summary line (the full text was streamed while it ran). */
@@ -95,6 +98,7 @@ export class RecipeReport implements ReportData {
   status: ReportData['status'] = 'ok'
   exitCode: ExitCode = 0
   stopped?: string
+  nodeAccess?: NodeAccessPlan
   constructor(init: Omit<ReportData, 'summary' | 'status' | 'exitCode' | 'durationMs'> & { durationMs?: number }) {
     Object.assign(this, init)
     this.finish()
@@ -116,10 +120,10 @@ export class RecipeReport implements ReportData {
 
   /** The plain data (JSON.stringify uses it). */
   toJSON(): ReportData {
-    const { recipe, params, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, stopped } = this
+    const { recipe, params, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, stopped, nodeAccess } = this
     // Unset parameters are null, so JSON keeps every parameter of the recipe.
     const ps = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === undefined ? null : v]))
-    return { recipe, params: ps, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, ...(stopped ? { stopped } : {}) }
+    return { recipe, params: ps, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, ...(stopped ? { stopped } : {}), ...(nodeAccess ? { nodeAccess } : {}) }
   }
 }
 // Prints as one line: the recipe and its summary (the report itself was streamed as it ran).

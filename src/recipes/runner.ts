@@ -9,6 +9,8 @@ import { renderHeader, renderPlan, renderTeachStart, renderStepBody, renderSumma
 import type { Recipe, Section } from './format.ts'
 import type { ParamDef, ParamValue } from './params.ts'
 import { LineReader, noProgress, plainProgress, spinner, type Progress } from './progress.ts'
+import { planNodeAccess } from './access.ts'
+import { renderAccessPlan } from '../render/nodeaccess.ts'
 import { RecipeError, RecipeReport, validateFinding, worst, type StepReport } from './report.ts'
 import type { LineSource, StartShell } from './types.ts'
 import { received } from '../errors.ts'
@@ -134,6 +136,8 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
   if (opts.teach && !opts.dryRun) write(renderTeachStart(recipe, ro))
   if (opts.dryRun) {
     write(renderPlan(plan, ro))
+    report.nodeAccess = await planNodeAccess(recipe, params, session)
+    if (report.nodeAccess) write(`\n${renderAccessPlan(report.nodeAccess, ro.color)}`)
     report.durationMs = Date.now() - t0
     report.finish()
     if (json) output.write(`${JSON.stringify(report, null, 2)}\n`)

@@ -101,3 +101,15 @@ export class LineGate {
     }
   }
 }
+
+/**
+ * node's REPL with breakEvalOnSigint hands SIGINT back to node's default exit after each evaluation's synchronous
+ * part, which silences process.on('SIGINT') listeners (the handlers that delete node pods). Re-installing the
+ * listeners (off, then on: libuv registers its handler again) brings them back; called after every evaluation starts.
+ */
+export function rearmSigint(proc: NodeJS.Process = process): void {
+  const ls = proc.listeners('SIGINT')
+  if (!ls.length) return
+  proc.removeAllListeners('SIGINT')
+  for (const l of ls) proc.on('SIGINT', l as (...a: unknown[]) => void)
+}
