@@ -11,7 +11,7 @@ import { NameCache, completeNames, type CompleteKind } from './complete.ts'
 import { buildContext, loadPresenters } from './context.ts'
 import { formatError, ShellError } from './errors.ts'
 import { appendHistory, loadHistory } from './history.ts'
-import { LineGate, OutputTap, rearmSigint } from './io.ts'
+import { LineGate, OutputTap, readLineDuringEval, rearmSigint } from './io.ts'
 import { Notebook, proseOf } from './notebook.ts'
 import type { StartShell } from '../recipes/types.ts'
 import { recipesPort, type LineSource, type RecipesPort } from './recipes.ts'
@@ -132,7 +132,8 @@ export function startRepl(opts: StartReplOptions): Shell {
   } as repl.ReplOptions & { historySize: number })
 
   // --- evaluation bookkeeping: what is being evaluated, and its recorded output -------------------
-  let current: { code: string; done?: (o: EvalOutcome) => void; error?: unknown } | undefined
+  // eval: JavaScript input (node's REPL buffers keys until it finishes), not a dot-command
+  let current: { code: string; done?: (o: EvalOutcome) => void; error?: unknown; eval?: boolean } | undefined
   const begin = (code: string, done?: (o: EvalOutcome) => void) => {
     current = { code, done }
     last = undefined
@@ -175,6 +176,7 @@ export function startRepl(opts: StartReplOptions): Shell {
     }
     if (code.trim() === '') return cb(null, undefined)
     begin(code)
+    current!.eval = true
     void whenReady().then(() => {
       baseEval.call(server, code, context, file, (err, value) => {
         if (err instanceof Recoverable) {
@@ -241,7 +243,9 @@ export function startRepl(opts: StartReplOptions): Shell {
           next: () =>
             closedNow
               ? Promise.resolve(null)
-              : new Promise((resolve) => {
+              : current?.eval
+                ? readLineDuringEval(server, (t) => tap.raw(t))
+                : new Promise((resolve) => {
                   const onClose = () => resolve(null)
                   server.once('close', onClose)
                   server.question('', (answer) => {

@@ -113,3 +113,53 @@ export function rearmSigint(proc: NodeJS.Process = process): void {
   proc.removeAllListeners('SIGINT')
   for (const l of ls) proc.on('SIGINT', l as (...a: unknown[]) => void)
 }
+
+/** The key readline hands to _ttyWrite. */
+interface Key {
+  name?: string
+  ctrl?: boolean
+  meta?: boolean
+}
+
+/**
+ * Reads one line on a terminal REPL while an input is being evaluated. node's REPL buffers keypresses until an
+ * awaited input finishes (so readline's question() never gets them): this takes the keys itself meanwhile (echo,
+ * backspace, Enter), then gives them back. Ctrl-C and Ctrl-D answer null; Ctrl-C still reaches the REPL (it
+ * interrupts the input as usual).
+ */
+export function readLineDuringEval(server: object, write: (text: string) => void): Promise<string | null> {
+  const srv = server as { _ttyWrite: (d: string | undefined, key?: Key) => void; once(ev: 'close', fn: () => void): void; off(ev: 'close', fn: () => void): void }
+  const own = Object.prototype.hasOwnProperty.call(srv, '_ttyWrite')
+  const orig = srv._ttyWrite
+  return new Promise((resolve) => {
+    let buf = ''
+    const done = (v: string | null) => {
+      if (own) srv._ttyWrite = orig
+      else delete (srv as { _ttyWrite?: unknown })._ttyWrite
+      srv.off('close', onClose)
+      write('\n')
+      resolve(v)
+    }
+    const onClose = () => done(null)
+    srv.once('close', onClose)
+    srv._ttyWrite = (d, key = {}) => {
+      if (key.ctrl && (key.name === 'c' || key.name === 'd')) {
+        done(null)
+        if (key.name === 'c') orig.call(srv, d, key)
+        return
+      }
+      if (key.name === 'return' || key.name === 'enter') return done(buf)
+      if (key.name === 'backspace') {
+        if (buf) {
+          buf = [...buf].slice(0, -1).join('')
+          write('\b \b')
+        }
+        return
+      }
+      if (d && !key.ctrl && !key.meta && !/[\u0000-\u001f\u007f]/.test(d)) {
+        buf += d
+        write(d)
+      }
+    }
+  })
+}

@@ -6,6 +6,8 @@ import { AccessHooks } from '../../src/access/hooks.ts'
 import { ExecOutput, NodeHandle, type Exec } from '../../src/exec/index.ts'
 import type { NodePodPhase } from '../../src/exec/nodepod/api.ts'
 import { PhaseDisplay, attachNodeAccess } from '../../src/repl/nodeaccess.ts'
+import { readLineDuringEval } from '../../src/repl/io.ts'
+import { EventEmitter } from 'node:events'
 import { drive, fakeSession } from './fake.ts'
 
 const phase = (phase: NodePodPhase['phase'], o: Partial<NodePodPhase> = {}): NodePodPhase => ({ node: 'lab-2', phase, pod: 'kinspect-node-lab-2-x2x7p', namespace: 'kube-system', elapsedMs: 100, ...o })
@@ -110,6 +112,28 @@ test('Ctrl-C while an input runs interrupts the session (its remote commands end
   assert.is(s2.interrupts, 2)
   await running
   sh.close()
+})
+
+test('a terminal REPL busy with an input: the question takes the keys itself (echo, backspace, Enter), then gives them back', async () => {
+  const passed: string[] = []
+  const server = Object.assign(new EventEmitter(), { _ttyWrite: (d: string | undefined, _key?: unknown) => void passed.push(`repl:${d}`) })
+  const original = server._ttyWrite
+  let shown = ''
+  const answer = readLineDuringEval(server, (t) => (shown += t))
+  for (const [d, key] of [['y', { name: 'y' }], ['x', { name: 'x' }], ['\x7f', { name: 'backspace' }], ['e', { name: 'e' }], ['s', { name: 's' }], ['\r', { name: 'return' }]] as const) server._ttyWrite(d, key)
+  assert.is(await answer, 'yes')
+  assert.is(shown, 'yx\b \bes\n')
+  assert.is(server._ttyWrite, original, 'the REPL has its keys back')
+  assert.equal(passed, [])
+  // Ctrl-C: no answer, and the key still reaches the REPL (it interrupts the input)
+  const cancelled = readLineDuringEval(server, () => {})
+  server._ttyWrite('\x03', { name: 'c', ctrl: true } as never)
+  assert.is(await cancelled, null)
+  assert.equal(passed, ['repl:\x03'])
+  // the shell closing answers null too
+  const closing = readLineDuringEval(server, () => {})
+  server.emit('close')
+  assert.is(await closing, null)
 })
 
 test.run()
