@@ -299,6 +299,8 @@ export class Session implements SessionApi {
     this.#closing ??= (async () => {
       this.interrupt({ renew: false })
       this.#nodes.clear()
+      // the aborted commands stop their remote processes through the connections and pods closed below
+      await Promise.all([...this.#accesses.values()].map((a) => a.settle()))
       const reports = await Promise.all([...this.#accesses.values()].map((a) => a.close()))
       const pool = this.#pool
       this.#pool = undefined

@@ -48,6 +48,8 @@ export class NodeAccessExec implements Exec {
   #choosing?: Promise<{ via: Via; exec: Exec }>
   /** Why the transports before the chosen one were not used (empty when the first one worked). */
   skipped: TransportAttempt[] = []
+  /** Commands running now (an aborted one settles once its remote process was stopped). */
+  readonly #inflight = new Set<Promise<unknown>>()
 
   constructor(readonly deps: ChooserDeps) {}
 
@@ -62,10 +64,22 @@ export class NodeAccessExec implements Exec {
   }
 
   /** Runs argv over the node's transport (chosen now if this is the first command). */
-  async run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecOutput> {
+  run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecOutput> {
     const o = opts && typeof opts === 'object' && opts.signal === undefined ? { ...opts, signal: this.deps.signal() } : opts
-    const exec = this.#chosen?.exec ?? (await this.#choose(argv, o.signal))
-    return exec.run(argv, o)
+    const p = (async () => (this.#chosen?.exec ?? (await this.#choose(argv, o.signal))).run(argv, o))()
+    const settled: Promise<unknown> = p.then(
+      () => this.#inflight.delete(settled),
+      () => this.#inflight.delete(settled),
+    )
+    this.#inflight.add(settled)
+    return p
+  }
+
+  /** Resolves when every command running now has settled (an aborted one: once its remote process was stopped), or after ms. */
+  settle(ms: number): Promise<void> {
+    if (!this.#inflight.size) return Promise.resolve()
+    let timer: NodeJS.Timeout | undefined
+    return Promise.race([Promise.all(this.#inflight).then(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer))
   }
 
   /** How ssh_config resolves the node (whichever transport is chosen). */

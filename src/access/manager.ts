@@ -131,6 +131,11 @@ export class NodeAccess {
     return p
   }
 
+  /** Waits (at most ms) until every command running on a node has settled: aborted ones have stopped their remote process. */
+  async settle(ms = 4000): Promise<void> {
+    await Promise.all([...this.#execs.values()].map((e) => e.settle(ms)))
+  }
+
   /**
    * Deletes every node pod of the session and waits until they are gone, at most closeWaitMs (then reports what is
    * left: gc removes it later, and each pod ends by its deadline anyway). Idempotent: later calls get the same report.

@@ -134,4 +134,26 @@ test("every run gets the session's signal unless it passed its own; an abort whi
   assert.equal(err.argv, ['sleep', '9'])
 })
 
+test('settle() waits for aborted commands to stop their remote process (so shutdown does not close the connection under the kill), bounded', async () => {
+  const s = sides()
+  // An aborted run that needs 150 ms more to stop its remote process, as SshExec's kill through a second channel does.
+  s.sshSide.exec = () => ({ target: 'ssh:lab-2', run: (_argv, o) => new Promise((_, reject) => o?.signal?.addEventListener('abort', () => setTimeout(() => reject(new Error('aborted')), 150))) })
+  const session = new AbortController()
+  const e = chooser(s, [], { signal: () => session.signal })
+  const running = e.run(['sleep', '9']).catch(() => 'stopped')
+  await new Promise((r) => setTimeout(r, 20))
+  session.abort()
+  const t0 = Date.now()
+  await e.settle(5000)
+  assert.ok(Date.now() - t0 >= 120, `settled after ${Date.now() - t0} ms, before the remote stop`)
+  assert.is(await running, 'stopped')
+  const stuck = chooser(sides(), [], { signal: () => undefined })
+  stuck.deps.ssh().exec = () => ({ target: 'ssh:lab-2', run: () => new Promise(() => {}) })
+  void stuck.run(['x'])
+  const t1 = Date.now()
+  await stuck.settle(100)
+  assert.ok(Date.now() - t1 < 1000)
+  await chooser(sides()).settle(10) // nothing running
+})
+
 test.run()
