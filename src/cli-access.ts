@@ -36,7 +36,8 @@ export async function setupCliAccess(session: Session, mode: string, o: { yes?: 
     const [{ attachNodeAccess }, { LineReader }] = await Promise.all([import('./repl/nodeaccess.ts'), import('./recipes/progress.ts')])
     if (io.stdin.isTTY === true) lines = new LineReader(io.stdin)
     else session.access.noAskerHint = `${o.prog}${mode === 'eval' ? ' -e' : mode === 'run' ? ' run' : ''} has no terminal to ask on: pass --yes to allow node pods for this run, or set nodeAccess pods: always in .recipes`
-    detach = attachNodeAccess(session.access, { write: (t) => io.stderr.write(t), tty: io.stderr.isTTY === true, color: o.color, lines })
+    // run: the recipe's own spinner owns the terminal line, so pod phases are plain lines (the spinner pauses for them)
+    detach = attachNodeAccess(session.access, { write: (t) => io.stderr.write(t), tty: io.stderr.isTTY === true && mode !== 'run', color: o.color, lines })
   }
   const access: CliAccess = {
     lines,

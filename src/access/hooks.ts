@@ -31,6 +31,24 @@ export class AccessHooks {
   /** What to tell the user when there is no way to ask (set by the CLI for its mode). */
   noAskerHint = 'pass --yes to allow node pods for this run, or set nodeAccess pods: always in .recipes'
   readonly #phase = new Set<(p: NodePodPhase) => void>()
+  readonly #displays = new Set<{ pause(): void }>()
+
+  /** A display that draws on the terminal (a recipe's spinner): paused before node access writes or asks; returns the remover. */
+  addDisplay(d: { pause(): void }): () => void {
+    this.#displays.add(d)
+    return () => void this.#displays.delete(d)
+  }
+
+  /** Pauses every display added (they resume on their own, e.g. at the next step). */
+  pauseDisplays(): void {
+    for (const d of this.#displays) {
+      try {
+        d.pause()
+      } catch {
+        /* a display must not break the question */
+      }
+    }
+  }
 
   /** Listens to node pod phases (checking … ready, failed); returns the function that stops listening. */
   onPhase(fn: (p: NodePodPhase) => void): () => void {

@@ -146,6 +146,7 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
 
   const tty = opts.tty ?? output.isTTY === true
   const progress = opts.progress ?? (json ? noProgress : tty ? spinner(output, { color }) : plainProgress(output))
+  const undisplay = session.access?.addDisplay(progress) // node access pauses it to show pod phases or ask
   const asks = opts.teach || (recipe.changes && !opts.yes)
   const own = !opts.lines && opts.input && asks ? new LineReader(opts.input) : undefined
   const reader: LineSource | undefined = asks ? (opts.lines ?? own) : undefined
@@ -219,6 +220,7 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
     }
   } finally {
     current = undefined
+    undisplay?.()
     progress.stop()
     shell.close()
     own?.close()

@@ -16,6 +16,8 @@ export interface AccessUi {
   lines?: LineSource
   /** Spinner period (default 100 ms). */
   intervalMs?: number
+  /** Called before anything is written (pauses other displays on the same terminal, e.g. a recipe's spinner). */
+  before?: () => void
 }
 
 /** Shows node pod phases while pods start: a spinner redrawn in place on a terminal, plain lines elsewhere. */
@@ -31,6 +33,7 @@ export class PhaseDisplay {
 
   /** Takes one phase event. */
   show(p: NodePodPhase): void {
+    this.ui.before?.()
     const final = p.phase === 'ready' || p.phase === 'failed' || p.phase === 'deleted'
     if (!this.ui.tty) {
       this.ui.write(`${renderPhaseLine(p, this.ui.color)}\n`)
@@ -92,6 +95,7 @@ export class PhaseDisplay {
 export function lineAsker(ui: AccessUi, lines: LineSource, display?: PhaseDisplay): Asker {
   return async (req) => {
     display?.hold()
+    ui.before?.()
     try {
       ui.write(renderConsentQuestion(req, ui.color))
       const answer = await lines.next()
@@ -104,7 +108,8 @@ export function lineAsker(ui: AccessUi, lines: LineSource, display?: PhaseDispla
 }
 
 /** Plugs the display and the question into a session's hooks; returns the function that unplugs them. */
-export function attachNodeAccess(hooks: AccessHooks, ui: AccessUi): () => void {
+export function attachNodeAccess(hooks: AccessHooks, given: AccessUi): () => void {
+  const ui: AccessUi = { before: () => hooks.pauseDisplays(), ...given }
   const display = new PhaseDisplay(ui)
   const off = hooks.onPhase((p) => display.show(p))
   const before = hooks.asker

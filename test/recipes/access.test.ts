@@ -74,4 +74,17 @@ test('--dry-run text and JSON say which nodes would get a node pod; nothing runs
   assert.is(report.status, 'planned')
 })
 
+test("a recipe's progress display is paused by node access (pod phases, the consent question) while its steps run", async () => {
+  const { AccessHooks } = await import('../../src/access/hooks.ts')
+  const hooks = new AccessHooks()
+  const events: string[] = []
+  const progress = { start: (l: string) => void events.push(`start ${l}`), pause: () => void events.push('pause'), stop: () => void events.push('stop') }
+  const s = Object.assign(fakeSession(), { access: hooks, pauser: () => hooks.pauseDisplays() })
+  const r = parseRecipe('---\nname: p\nsummary: pauses\n---\n## One\n\n```js\nsession.pauser()\n```\n', '/r/p.md')
+  await runParsedRecipe(r, {}, { session: s, shell: headlessShell, output: new PassThrough(), progress })
+  assert.equal(events.slice(0, 2), ['start [1/1] One', 'pause'])
+  hooks.pauseDisplays()
+  assert.is(events.filter((e) => e === 'pause').length, 1, 'removed when the run ended')
+})
+
 test.run()

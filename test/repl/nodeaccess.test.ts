@@ -81,6 +81,21 @@ test('attachNodeAccess plugs the question and the display in, and unplugs them',
   assert.not.match(out, 'failed')
 })
 
+test("other displays on the terminal (a recipe's spinner) are paused before a phase line or the question", async () => {
+  const hooks = new AccessHooks()
+  let paused = 0
+  const remove = hooks.addDisplay({ pause: () => void paused++ })
+  const off = attachNodeAccess(hooks, { write: () => {}, tty: false, color: false, lines: { next: async () => 'y', echoes: true } })
+  hooks.emitPhase(phase('creating'))
+  assert.is(paused, 1)
+  assert.is(await hooks.asker!({ pods: [] }), true)
+  assert.is(paused, 2)
+  remove()
+  hooks.emitPhase(phase('ready'))
+  assert.is(paused, 2)
+  off()
+})
+
 test('.gc prints the table and the summary; --dry-run is passed on; a bad argument is a usage error', async () => {
   const calls: unknown[] = []
   const session = Object.assign(fakeSession(), {
