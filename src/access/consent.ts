@@ -4,6 +4,13 @@ import type { PodPolicy } from '../config-access.ts'
 import { NodeAccessError } from './errors.ts'
 import type { AccessHooks, PodRequest } from './hooks.ts'
 
+/** A request waiting for the answer. */
+interface Waiter {
+  req: PodRequest
+  resolve: () => void
+  reject: (e: unknown) => void
+}
+
 /** How long requests are gathered before the question is asked (a recipe that fans out asks once). */
 const GATHER_MS = 50
 
@@ -11,9 +18,12 @@ const GATHER_MS = 50
 export class Consent {
   /** The session's answer once given: true allowed, false refused. */
   #answer?: boolean
-  #pending: { req: PodRequest; resolve: () => void; reject: (e: unknown) => void }[] = []
+  #pending: Waiter[] = []
+  /** The requests of the question being asked now. */
+  #batch: Waiter[] = []
   #asking?: Promise<boolean | null>
   #timer?: NodeJS.Timeout
+  #cancelled?: string
 
   constructor(private readonly hooks: AccessHooks) {}
 
@@ -24,6 +34,7 @@ export class Consent {
 
   /** Resolves when the pod may be created; throws NodeAccessError kind 'consent' saying why not. */
   async allow(req: PodRequest, policy: PodPolicy): Promise<void> {
+    if (this.#cancelled) throw refused(req, this.#cancelled, 'start a new session')
     if (policy === 'never') throw refused(req, `nodeAccess pods is never for ${req.node}`, 'set nodeAccess pods: ask or always for this node in .recipes')
     if (policy === 'always' || this.hooks.yes || this.#answer === true) return
     if (this.#answer === false) throw refused(req, 'node pods were declined earlier in this session', 'start a new session to be asked again, or pass --yes')
@@ -36,9 +47,18 @@ export class Consent {
     })
   }
 
+  /** Refuses every request waiting for an answer, and all later ones (the session is ending: it must not wait for the user). */
+  cancel(why = 'the session ended before node pods were allowed'): void {
+    this.#cancelled = why
+    clearTimeout(this.#timer)
+    this.#timer = undefined
+    for (const b of [...this.#pending.splice(0), ...this.#batch.splice(0)]) b.reject(refused(b.req, why, 'start a new session'))
+  }
+
   async #ask(): Promise<void> {
     this.#timer = undefined
     const batch = this.#pending.splice(0)
+    this.#batch = batch
     if (!batch.length) return
     let answer: boolean | null
     try {
@@ -51,6 +71,8 @@ export class Consent {
     } finally {
       this.#asking = undefined
     }
+    if (this.#cancelled) return // its requests were refused already
+    this.#batch = []
     if (answer !== null) this.#answer = answer
     for (const b of batch) {
       if (answer === true) b.resolve()

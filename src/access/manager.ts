@@ -142,6 +142,7 @@ export class NodeAccess {
    */
   close(): Promise<CloseReport> {
     this.#closing ??= (async () => {
+      this.consent.cancel() // a question still open must not hold the cleanup
       const all = [...this.#pods.values()]
       const pending = new Map(this.pods().map((p) => [p.name, p]))
       const done = Promise.all(all.map((p) => p.close().then((r) => r, (e) => ({ deleted: [], remaining: p.pods().map((x) => ({ ...x, why: (e as Error).message })) }))))

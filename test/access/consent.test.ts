@@ -71,4 +71,17 @@ test('input that ended gives no answer: refused now, asked again next time', asy
   await c.allow(req('lab-1'), 'ask')
 })
 
+test('cancel (the session ends): an open question and later requests are refused at once, not waited for', async () => {
+  const hooks = new AccessHooks()
+  hooks.asker = () => new Promise(() => {}) // the user never answers
+  const c = new Consent(hooks)
+  const open = c.allow(req('lab-1'), 'ask')
+  await new Promise((r) => setTimeout(r, 80))
+  const gathering = c.allow(req('lab-2'), 'ask')
+  c.cancel()
+  assert.is((await refusal(open)).message, 'the session ended before node pods were allowed')
+  assert.is((await refusal(gathering)).message, 'the session ended before node pods were allowed')
+  assert.is((await refusal(c.allow(req('lab-3'), 'always'))).message, 'the session ended before node pods were allowed')
+})
+
 test.run()
