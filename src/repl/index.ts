@@ -11,7 +11,7 @@ import { NameCache, completeNames, type CompleteKind } from './complete.ts'
 import { buildContext, loadPresenters } from './context.ts'
 import { formatError, ShellError } from './errors.ts'
 import { appendHistory, loadHistory } from './history.ts'
-import { LineGate, OutputTap, readLineDuringEval, rearmSigint } from './io.ts'
+import { LineGate, OutputTap, rearmSigint, userLines } from './io.ts'
 import { Notebook, proseOf } from './notebook.ts'
 import type { StartShell } from '../recipes/types.ts'
 import { recipesPort, type LineSource, type RecipesPort } from './recipes.ts'
@@ -234,27 +234,7 @@ export function startRepl(opts: StartReplOptions): Shell {
   // A running command reads the user's next lines itself: from the gate (piped input) or readline's question (terminal).
   let closedNow = false
   server.on('close', () => (closedNow = true))
-  const lines: LineSource | undefined = opts.headless
-    ? undefined
-    : gate
-      ? { next: () => gate.next(), echoes: false }
-      : {
-          echoes: true,
-          next: () =>
-            closedNow
-              ? Promise.resolve(null)
-              : current?.eval
-                ? readLineDuringEval(server, (t) => tap.raw(t))
-                : new Promise((resolve) => {
-                  const onClose = () => resolve(null)
-                  server.once('close', onClose)
-                  server.question('', (answer) => {
-                    server.off('close', onClose)
-                    server.pause() // question() resumed the input; the command goes on
-                    resolve(answer)
-                  })
-                }),
-        }
+  const lines: LineSource | undefined = opts.headless ? undefined : userLines({ gate, server, closed: () => closedNow, evaluating: () => current?.eval === true, write: (t) => tap.raw(t) })
   // Node pods: their phases on screen and the consent question on this shell's own question path.
   const detachAccess = !opts.headless && session.access ? attachNodeAccess(session.access, { write: (t) => tap.raw(t), tty: terminal, color, lines }) : undefined
   const interrupt = (): boolean => {

@@ -114,6 +114,40 @@ export function rearmSigint(proc: NodeJS.Process = process): void {
   for (const l of ls) proc.on('SIGINT', l as (...a: unknown[]) => void)
 }
 
+/** The REPL as userLines needs it (node's REPLServer). */
+interface QuestionServer {
+  question(query: string, cb: (answer: string) => void): void
+  pause(): unknown
+  once(ev: 'close', fn: () => void): unknown
+  off(ev: 'close', fn: () => void): unknown
+}
+
+/**
+ * The user's next lines for a running command (teach mode, change() and node pod questions): from the gate (piped
+ * input), else readline's question() (a dot-command runs), else, while a JavaScript input is being evaluated, the keys
+ * themselves (readLineDuringEval). Null once the shell has closed.
+ */
+export function userLines(o: { gate?: LineGate; server: QuestionServer; closed: () => boolean; evaluating: () => boolean; write: (text: string) => void }): { next(): Promise<string | null>; readonly echoes: boolean } {
+  const { gate, server } = o
+  if (gate) return { next: () => gate.next(), echoes: false }
+  return {
+    echoes: true,
+    next: () => {
+      if (o.closed()) return Promise.resolve(null)
+      if (o.evaluating()) return readLineDuringEval(server, o.write)
+      return new Promise((resolve) => {
+        const onClose = () => resolve(null)
+        server.once('close', onClose)
+        server.question('', (answer) => {
+          server.off('close', onClose)
+          server.pause() // question() resumed the input; the command goes on
+          resolve(answer)
+        })
+      })
+    },
+  }
+}
+
 /** The key readline hands to _ttyWrite. */
 interface Key {
   name?: string
