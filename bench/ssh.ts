@@ -63,6 +63,8 @@ async function main(): Promise<void> {
   try {
     results = await measure([
       { name: 'ssh2 pooled channel (node.$`true`)', once: () => node.$`true` },
+      // As the shell runs every command: abortable, so its pid is announced first (sh -c … exec; src/exec/ssh/stop.ts).
+      { name: '  the same, abortable (as in the shell)', once: () => node.with({ signal: new AbortController().signal }).$`true` },
       { name: 'fresh ssh process', once: () => run([...ssh, NODE, 'true']) },
       { name: 'ssh via ControlMaster socket', once: () => run([...cm, NODE, 'true']) },
     ])
@@ -72,10 +74,10 @@ async function main(): Promise<void> {
     fs.rmSync(ctl, { recursive: true, force: true })
   }
   console.log(`\`true\` on ${NODE}, N=${N} each, interleaved (after one warm-up call each)\n`)
-  console.log(`${'method'.padEnd(38)} ${'median ms'.padStart(10)} ${'p90 ms'.padStart(8)}`)
+  console.log(`${'method'.padEnd(40)} ${'median ms'.padStart(10)} ${'p90 ms'.padStart(8)}`)
   for (const r of results) {
     const s = [...r.ms].sort((a, b) => a - b)
-    console.log(`${r.name.padEnd(38)} ${pct(s, 50).toFixed(1).padStart(10)} ${pct(s, 90).toFixed(1).padStart(8)}`)
+    console.log(`${r.name.padEnd(40)} ${pct(s, 50).toFixed(1).padStart(10)} ${pct(s, 90).toFixed(1).padStart(8)}`)
   }
 }
 

@@ -8,12 +8,15 @@ import { parseParamFlags, recipesPort, takeRunFlags, type RecipeRunOptions } fro
 import { palette, wantColor } from './render/color.ts'
 import type { Session } from './session.ts'
 import { parseTriageArgs, type TriageArgs } from './triage/options.ts'
+import type { CliAccess } from './cli-access.ts'
 
 /** Flags every mode shares. */
 export interface CommonFlags {
   context?: string
   namespace?: string
   kubeconfig?: string
+  /** --yes: node pods (and a recipe's changes) are allowed for this run without asking. */
+  yes?: boolean
 }
 
 /** What the command line asks for. */
@@ -27,6 +30,7 @@ export type CliCommand =
   | ({ kind: 'run'; name: string; params: Record<string, string> } & RecipeRunOptions & CommonFlags)
   | ({ kind: 'recipes' } & CommonFlags)
   | ({ kind: 'triage' } & Omit<TriageArgs, 'context' | 'kubeconfig'> & CommonFlags)
+  | ({ kind: 'gc'; dryRun?: boolean } & CommonFlags)
 
 /** The usage text; `prog` is "kinspect" or "kubectl inspect". */
 export function usage(prog = 'kinspect'): string {
@@ -35,9 +39,10 @@ export function usage(prog = 'kinspect'): string {
   ${prog} run NAME [--param value]...
   ${prog} recipes
   ${prog} triage [-n NS[,NS...] | -A] [--nodes] [-o json]
+  ${prog} gc [--dry-run]
   ${prog} --help | --version
 
-An investigation shell for Kubernetes: the API, the nodes (SSH) and pod network namespaces.
+An investigation shell for Kubernetes: the API, the nodes (SSH or a node pod) and pod network namespaces.
   (no arguments)   start the shell; the prompt is CONTEXT:NAMESPACE>, .help lists commands and globals
   -e EXPR          evaluate one expression with the shell's globals and print the result
   FILE.mjs         run a zx-style script with the shell's globals
@@ -51,6 +56,11 @@ An investigation shell for Kubernetes: the API, the nodes (SSH) and pod network 
   triage           what is wrong in the namespace (-n a,b: those; -A: all), ranked, each problem with the
                    recipe to run next; --nodes also reads conntrack and kube-proxy rules over SSH;
                    exit 0: nothing wrong, 1: problems, 2: could not look (what was not seen is listed)
+  gc               list kinspect's node pods in the cluster and delete leftovers (pods of sessions that no
+                   longer run, or past their deadline); --dry-run only lists; exit 0 done, 1 a pod could
+                   not be deleted, 2 the pods could not be listed
+  -y, --yes        allow node pods (privileged pods that reach a node without SSH) for this run without
+                   asking; with run, also apply the recipe's changes
   --context C      kubeconfig context (default: the config's, then the kubeconfig's current-context)
   -n, --namespace  namespace (default: the config's, then the context's, then "default")
   --kubeconfig F   use this kubeconfig file alone (default: $KUBECONFIG, then ~/.kube/config)
@@ -60,7 +70,7 @@ KINSPECT_SSH_CONFIG, KINSPECT_KNOWN_HOSTS, NO_COLOR. Installed as kubectl-inspec
 `
 }
 
-const VALUE_FLAGS: Record<string, keyof CommonFlags | 'expr'> = {
+const VALUE_FLAGS: Record<string, 'context' | 'namespace' | 'kubeconfig' | 'expr'> = {
   '--context': 'context',
   '-n': 'namespace',
   '--namespace': 'namespace',
@@ -71,7 +81,7 @@ const VALUE_FLAGS: Record<string, keyof CommonFlags | 'expr'> = {
 
 /** Parses argv (without node and the script); throws ShellError('usage') naming the bad flag. Pure. */
 export function parseArgs(argv: readonly string[]): CliCommand {
-  const flags: CommonFlags & { expr?: string } = {}
+  const flags: CommonFlags & { expr?: string; dryRun?: boolean } = {}
   const positional: string[] = []
   let i = 0
   for (; i < argv.length; i++) {
@@ -82,6 +92,11 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     }
     if (a === '-h' || a === '--help') return { kind: 'help' }
     if (a === '-V' || a === '--version') return { kind: 'version' }
+    if (a === '-y' || a === '--yes' || a === '--dry-run') {
+      if (a === '--dry-run') flags.dryRun = true
+      else flags.yes = true
+      continue
+    }
     const eq = a.startsWith('--') ? a.indexOf('=') : -1
     const name = eq > 0 ? a.slice(0, eq) : a
     const key = VALUE_FLAGS[name]
@@ -106,14 +121,20 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       break
     }
   }
-  const { expr, ...common } = flags
+  const { expr, dryRun, ...common } = flags
   const [first, ...rest] = positional
+  if (dryRun && first !== 'gc') throw new ShellError('usage', '--dry-run goes with gc, or after the recipe name of run', 'e.g. kinspect gc --dry-run, kinspect run dns --dry-run')
   if (first === 'run') {
     if (expr !== undefined) throw new ShellError('usage', '-e cannot be combined with run')
     const name = rest[0]
     if (!name) throw new ShellError('usage', 'run needs a recipe name', 'usage: kinspect run NAME [--param value]...')
     const { options, rest: paramArgs } = takeRunFlags(argv.slice(i))
-    return { kind: 'run', name, params: parseParamFlags(paramArgs), ...options, ...common }
+    const yes = options.yes || common.yes ? { yes: true } : {}
+    return { kind: 'run', name, params: parseParamFlags(paramArgs), ...options, ...common, ...yes }
+  }
+  if (first === 'gc') {
+    if (rest.length || expr !== undefined) throw new ShellError('usage', `gc takes only --dry-run, received ${[...rest, ...(expr !== undefined ? ['-e'] : [])].join(' ')}`, 'usage: kinspect gc [--dry-run]')
+    return { kind: 'gc', ...(dryRun ? { dryRun } : {}), ...common }
   }
   if (first === 'triage') {
     if (expr !== undefined) throw new ShellError('usage', '-e cannot be combined with triage')
@@ -181,17 +202,23 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
     io.stderr.write(formatError(e, errColor))
     return cmd.kind === 'run' || cmd.kind === 'triage' ? 2 : 1
   }
+  const { setupCliAccess, endSession, runGc } = await import('./cli-access.ts')
+  const access = await setupCliAccess(session, cmd.kind, { yes: cmd.yes, io, color: errColor, prog })
+  let code: number
   try {
-    return await runCommand(cmd, session, io, errColor)
+    code = cmd.kind === 'gc' ? await runGc(session, { dryRun: cmd.dryRun, stdout: io.stdout, stderr: io.stderr, color: wantColor(io.stdout, io.env), errColor }) : await runCommand(cmd, session, io, errColor, access)
   } catch (e) {
     io.stderr.write(formatError(e, errColor))
-    return 1
+    code = 1
   } finally {
-    await session.close().catch(() => {})
+    await endSession(session, io.stderr, errColor)
+    access.dispose()
   }
+  // SIGINT/SIGTERM/SIGHUP: the handler exits with its code after the same cleanup; say the same here.
+  return access.signals.ending ? ({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[access.signals.ending] ?? code) : code
 }
 
-async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>, session: Session, io: CliIO, errColor: boolean): Promise<number> {
+async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 'gc' }>, session: Session, io: CliIO, errColor: boolean, access: CliAccess): Promise<number> {
   const { startRepl, headlessShell } = await import('./repl/index.ts')
   const recipes = recipesPort(headlessShell)
   const color = wantColor(io.stdout, io.env)
@@ -201,6 +228,7 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
       const { historyPath } = await import('./repl/history.ts')
       const terminal = io.stdin.isTTY === true && io.stdout.isTTY === true
       const shell = startRepl({ input: io.stdin, output: io.stdout, session, recipes, terminal, history: terminal ? historyPath(io.env) : false, color })
+      access.repl = shell
       await shell.closed
       return 0
     }
@@ -219,7 +247,7 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
       } catch {
         // readNotebook reports a missing or unreadable file
       }
-      if (/^\uFEFF?---[ \t]*\r?\n/.test(head)) return runCommand({ kind: 'run', name: file, params: {}, context: cmd.context, namespace: cmd.namespace, kubeconfig: cmd.kubeconfig }, session, io, errColor)
+      if (/^\uFEFF?---[ \t]*\r?\n/.test(head)) return runCommand({ kind: 'run', name: file, params: {}, context: cmd.context, namespace: cmd.namespace, kubeconfig: cmd.kubeconfig, yes: cmd.yes }, session, io, errColor, access)
       const { readNotebook } = await import('./repl/notebook.ts')
       const nb = await readNotebook(file)
       const shell = headless()
@@ -251,7 +279,7 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
       let report: unknown
       try {
         await session.load()
-        report = await recipes.runRecipe(cmd.name, cmd.params, { session, output: io.stdout, input: io.stdin, color, cwd: io.cwd, paramStyle: 'flag', teach: cmd.teach, dryRun: cmd.dryRun, yes: cmd.yes, format: cmd.format, follow: cmd.follow })
+        report = await recipes.runRecipe(cmd.name, cmd.params, { session, output: io.stdout, ...(access.lines ? { lines: access.lines } : { input: io.stdin }), color, cwd: io.cwd, paramStyle: 'flag', teach: cmd.teach, dryRun: cmd.dryRun, yes: cmd.yes, format: cmd.format, follow: cmd.follow })
       } catch (e) {
         if (cmd.format === 'json') {
           const err = e as { message?: string; hint?: string }

@@ -7,6 +7,9 @@ import { HintedError } from './errors.ts'
 import { isDnsLabel } from './names.ts'
 import { matchGlob } from './exec/ssh/pattern.ts'
 import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from './yamlDepth.ts'
+import { parseNodeAccess, type NodeAccessRule } from './config-access.ts'
+
+export type { NodeAccessRule, Transport, PodPolicy } from './config-access.ts'
 
 /** SSH access for nodes whose name matches `match` (an ssh-style pattern: * and ?). */
 export interface NodeRule {
@@ -30,6 +33,8 @@ export interface KinspectConfig {
   ssh: { configFile?: string; knownHostsFile?: string }
   /** kinspect triage: `nodes: true` reads the nodes (conntrack, kube-proxy rules) without --nodes. */
   triage?: { nodes?: boolean }
+  /** How nodes are reached (SSH, a node pod), per node-name pattern; see src/config-access.ts. */
+  nodeAccess: NodeAccessRule[]
 }
 
 /** Why the config could not be used; names the file, the key path and the line. */
@@ -52,7 +57,7 @@ const HINT = 'see .recipes.example for every key and its type'
 
 /** Defaults used when no config file exists. */
 export function defaultConfig(): KinspectConfig {
-  return { recipeDirs: [], nodes: [], ssh: {} }
+  return { recipeDirs: [], nodes: [], ssh: {}, nodeAccess: [] }
 }
 
 /** Where to look, in order; KINSPECT_CONFIG alone when set. Pure. */
@@ -101,7 +106,8 @@ export function describeYamlNode(node: unknown, missing = 'nothing (null)'): str
   return 'an alias or tag'
 }
 
-class Validator {
+/** The checks a config section needs: key sets, scalars and lists, each failure naming the key path and line. */
+export class Validator {
   constructor(
     private file: string,
     private lc: LineCounter,
@@ -157,9 +163,17 @@ class Validator {
     if (!isSeq(node)) this.fail(keyPath, node, 'a list')
     return node.items
   }
+
+  isMapping(node: unknown): boolean {
+    return isMap(node)
+  }
+
+  scalar(node: unknown): unknown {
+    return isScalar(node) ? node.value : undefined
+  }
 }
 
-const TOP = ['recipeDirs', 'context', 'namespace', 'nodes', 'ssh', 'triage'] as const
+const TOP = ['recipeDirs', 'context', 'namespace', 'nodes', 'ssh', 'triage', 'nodeAccess'] as const
 const TRIAGE_KEYS = ['nodes'] as const
 const NODE_KEYS = ['match', 'user', 'port', 'identityFile', 'proxyJump', 'sudo', 'hostName'] as const
 const SSH_KEYS = ['configFile', 'knownHostsFile'] as const
@@ -229,6 +243,9 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
         for (const [k, { value: sv }] of m) cfg.ssh[k as (typeof SSH_KEYS)[number]] = v.filePath(`ssh.${k}`, sv)
         break
       }
+      case 'nodeAccess':
+        cfg.nodeAccess = parseNodeAccess(v, value)
+        break
     }
   }
   return cfg

@@ -4,12 +4,16 @@ import { defaultConfig, nodesToSshConfig, ruleMatches } from './config.ts'
 import { oneLineReason } from './kube/errors.ts'
 import type { Kube, KubeconfigInfo, LoadOptions } from './kube/index.ts'
 import type { NodeHandle, SshPool } from './exec/index.ts'
+import type { CloseReport, GcResult } from './exec/nodepod/index.ts'
+import { AccessHooks } from './access/hooks.ts'
+import type { AccessPlanEntry, NodeAccess } from './access/index.ts'
 import { received } from './errors.ts'
 import { isDnsLabel } from './names.ts'
 import { ShellError } from './repl/errors.ts'
 
 type KubeModule = typeof import('./kube/index.ts')
 type ExecModule = typeof import('./exec/index.ts')
+type AccessModule = typeof import('./access/index.ts')
 type KubeconfigModule = Pick<KubeModule, 'loadKubeconfig' | 'listContexts'>
 
 /** The kinds of names the shell completes. */
@@ -40,7 +44,16 @@ export interface SessionApi {
   ping(): Promise<string | undefined>
   /** Names for completion (network for cluster kinds). */
   names(kind: NameKind): Promise<string[]>
+  /** Ends the session: node pods deleted, connections closed (see Session.shutdown). */
   close(): Promise<void>
+  /** Node access settings the shell provides: --yes, how to ask consent for node pods, who shows their phases. */
+  readonly access?: AccessHooks
+  /** Aborts every command the session is running (Ctrl-C); renew (default true) lets later commands run. */
+  interrupt?(o?: { renew?: boolean }): void
+  /** kinspect gc: lists kinspect's node pods and deletes the leftovers (this session's are kept). */
+  gc?(o?: { dryRun?: boolean }): Promise<GcResult>
+  /** What each node would use (SSH or a node pod), without connecting or creating anything. */
+  nodeAccessPlan?(nodes: readonly string[]): Promise<AccessPlanEntry[]>
 }
 
 /** How to start a session: command-line overrides, config, environment. */
@@ -62,6 +75,12 @@ function nameOf(o: unknown): string | undefined {
 export class Session implements SessionApi {
   private kubeMod?: KubeModule
   private execMod?: ExecModule
+  private accessMod?: AccessModule
+  /** --yes, the consent question, node pod phase listeners (set by the shell). */
+  readonly access = new AccessHooks()
+  #abort = new AbortController()
+  #accesses = new Map<string, NodeAccess>()
+  #closing?: Promise<CloseReport>
   #loading?: Promise<void>
   readonly config: KinspectConfig
   #context: string
@@ -102,16 +121,17 @@ export class Session implements SessionApi {
 
   /** Imports the Kube client and the exec transports once; cheap after the first call. */
   load(): Promise<void> {
-    this.#loading ??= Promise.all([import('./kube/index.ts'), import('./exec/index.ts')]).then(([k, e]) => {
+    this.#loading ??= Promise.all([import('./kube/index.ts'), import('./exec/index.ts'), import('./access/index.ts')]).then(([k, e, a]) => {
       this.kubeMod = k
       this.execMod = e
+      this.accessMod = a
     })
     return this.#loading
   }
 
-  #modules(): { kubeMod: KubeModule; execMod: ExecModule } {
-    if (!this.kubeMod || !this.execMod) throw new ShellError('unavailable', 'the cluster client is still loading', 'await session.load() first (the shell does this before running your input)')
-    return { kubeMod: this.kubeMod, execMod: this.execMod }
+  #modules(): { kubeMod: KubeModule; execMod: ExecModule; accessMod: AccessModule } {
+    if (!this.kubeMod || !this.execMod || !this.accessMod) throw new ShellError('unavailable', 'the cluster client is still loading', 'await session.load() first (the shell does this before running your input)')
+    return { kubeMod: this.kubeMod, execMod: this.execMod, accessMod: this.accessMod }
   }
 
   #loadOptions(o: { context?: string; namespace?: string }): LoadOptions {
@@ -155,6 +175,7 @@ export class Session implements SessionApi {
     this.#context = info.currentContext
     this.#namespace = info.namespace
     this.#kube = undefined
+    this.#nodes.clear() // node names belong to a cluster; the old cluster's pods stay until close()
   }
 
   /** Switches namespace (no network; a missing namespace shows on the next call). */
@@ -212,12 +233,45 @@ export class Session implements SessionApi {
     return this.#pool
   }
 
+  /** The abort signal every command gets unless it was given one (interrupt() aborts it). */
+  get signal(): AbortSignal {
+    return this.#abort.signal
+  }
+
+  /** Aborts every command in flight (their remote processes are stopped); with renew (default) later commands run. */
+  interrupt(o: { renew?: boolean } = {}): void {
+    const ac = this.#abort
+    if (o.renew !== false) this.#abort = new AbortController()
+    ac.abort(new Error('interrupted'))
+  }
+
+  // The node access of the current context (made on first use; pods belong to the cluster that made them).
+  #access(): NodeAccess {
+    const key = this.#context
+    let a = this.#accesses.get(key)
+    if (!a) {
+      const { accessMod, kubeMod } = this.#modules()
+      const kube = () => this.kube
+      a = new accessMod.NodeAccess({
+        rules: this.config.nodeAccess,
+        sshRules: this.config.nodes,
+        env: this.#opts.env ?? process.env,
+        hooks: this.access,
+        ssh: () => this.#sshPool(),
+        api: () => kubeMod.kubeNodePodApi(kube()),
+        signal: () => this.#abort.signal,
+      })
+      this.#accesses.set(key, a)
+    }
+    return a
+  }
+
   node(name: string): NodeHandle {
     if (typeof name !== 'string' || name === '') throw new ShellError('usage', `node: expected a node name, received ${received(name)}`, "node('local') is this machine; nodes() lists the cluster's")
     let h = this.#nodes.get(name)
     if (!h) {
-      const { execMod } = this.#modules()
-      const exec = name === 'local' ? new execMod.LocalExec() : this.#sshPool().exec(name)
+      const { execMod, accessMod } = this.#modules()
+      const exec = name === 'local' ? accessMod.withSignal(new execMod.LocalExec(), () => this.#abort.signal) : this.#access().exec(name)
       h = new execMod.NodeHandle(exec)
       if (name !== 'local' && this.config.nodes.find((r) => ruleMatches(r, name) && r.sudo !== undefined)?.sudo) h = h.sudo
       this.#nodes.set(name, h)
@@ -225,13 +279,41 @@ export class Session implements SessionApi {
     return h
   }
 
-  /** Closes SSH connections and anything else the session holds. */
+  /** Lists kinspect's node pods in the cluster and deletes the leftovers (this session's are kept); dryRun only lists. */
+  async gc(o: { dryRun?: boolean } = {}): Promise<GcResult> {
+    await this.load()
+    return this.#access().gc(o)
+  }
+
+  /** What each node would use (SSH or a node pod), without connecting or creating anything. */
+  async nodeAccessPlan(nodes: readonly string[]): Promise<AccessPlanEntry[]> {
+    await this.load()
+    return this.#access().plan(nodes)
+  }
+
+  /**
+   * The one cleanup path: aborts what runs, deletes the session's node pods (bounded wait), closes SSH connections and
+   * the cluster client. Idempotent: every call gets the same report of deleted and remaining pods.
+   */
+  shutdown(): Promise<CloseReport> {
+    this.#closing ??= (async () => {
+      this.interrupt({ renew: false })
+      this.#nodes.clear()
+      // the aborted commands stop their remote processes through the connections and pods closed below
+      await Promise.all([...this.#accesses.values()].map((a) => a.settle()))
+      const reports = await Promise.all([...this.#accesses.values()].map((a) => a.close()))
+      const pool = this.#pool
+      this.#pool = undefined
+      await pool?.close().catch(() => {})
+      this.#kube?.close()
+      this.#kube = undefined
+      return { deleted: reports.flatMap((r) => r.deleted), remaining: reports.flatMap((r) => r.remaining) }
+    })()
+    return this.#closing
+  }
+
+  /** Ends the session (shutdown() without its report). */
   async close(): Promise<void> {
-    this.#nodes.clear()
-    const pool = this.#pool
-    this.#pool = undefined
-    await pool?.close()
-    this.#kube?.close()
-    this.#kube = undefined
+    await this.shutdown()
   }
 }

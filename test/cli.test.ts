@@ -43,6 +43,25 @@ test('parseArgs: modes and flags', () => {
   assert.equal(parseArgs(['--version']), { kind: 'version' })
 })
 
+test('parseArgs: --yes for every mode (with run it also applies changes); gc [--dry-run]', () => {
+  assert.equal(parseArgs(['--yes']), { kind: 'repl', yes: true })
+  assert.equal(parseArgs(['-y', '-e', '1']), { kind: 'eval', expr: '1', yes: true })
+  assert.equal(parseArgs(['--yes', 'check.mjs']), { kind: 'script', file: 'check.mjs', yes: true })
+  assert.equal(parseArgs(['--yes', 'run', 'dns']), { kind: 'run', name: 'dns', params: {}, yes: true })
+  assert.equal(parseArgs(['run', 'dns', '--yes']), { kind: 'run', name: 'dns', params: {}, yes: true })
+  assert.equal(parseArgs(['gc']), { kind: 'gc' })
+  assert.equal(parseArgs(['gc', '--dry-run', '--context', 'c']), { kind: 'gc', dryRun: true, context: 'c' })
+  usageError(['--dry-run'], /--dry-run goes with gc, or after the recipe name of run/)
+  usageError(['gc', 'now'], /gc takes only --dry-run, received now/)
+})
+
+test('main gc without a cluster: exit 2, the reason on stderr', async () => {
+  const t = io()
+  assert.is(await main(['gc'], t), 2)
+  assert.match(t.err(), /^error: no kubeconfig found/)
+  assert.is(t.out(), '')
+})
+
 test('parseArgs: bad input names the flag or argument', () => {
   usageError(['--bogus'], /unknown flag --bogus/)
   usageError(['-x'], /unknown flag -x/)

@@ -6,6 +6,7 @@ import path from 'node:path'
 import { parseConfig, loadConfig, configCandidates, ConfigError, defaultConfig, nodesToSshConfig, ruleMatches } from '../src/config.ts'
 import { parseConfigLines } from '../src/exec/ssh/sshconfig.ts'
 import { withoutStacks } from '../src/yamlDepth.ts'
+import { nodeAccessFor, parseDeadline } from '../src/config-access.ts'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-config-'))
 const file = path.join(tmp, '.recipes')
@@ -141,6 +142,60 @@ test('lookup: KINSPECT_CONFIG, then ./.recipes, then XDG', () => {
   }
 })
 
+test('nodeAccess: a list of rules; per setting the first fitting rule wins, then the defaults', () => {
+  const cfg = parseConfig(
+    `nodeAccess:
+  - match: "prod-*"
+    transports: [ssh]
+  - match: "*"
+    transports: [pod, ssh]
+    pods: always
+    image: reg.example/nodepod@sha256:${'a'.repeat(64)}
+    imagePullSecrets: [pull-a, pull-b]
+    namespace: kinspect
+    deadline: 1h30m
+    priorityClassName: system-node-critical
+`,
+    file,
+  )
+  assert.equal(cfg.nodeAccess[0], { match: 'prod-*', transports: ['ssh'] })
+  assert.is(cfg.nodeAccess[1].deadlineSeconds, 5400)
+  const prod = nodeAccessFor(cfg.nodeAccess, 'prod-7')
+  assert.equal(prod, { transports: ['ssh'], pods: 'always', image: `reg.example/nodepod@sha256:${'a'.repeat(64)}`, imagePullSecrets: ['pull-a', 'pull-b'], namespace: 'kinspect', deadlineSeconds: 5400, priorityClassName: 'system-node-critical' })
+  assert.equal(nodeAccessFor(cfg.nodeAccess, 'lab-2').transports, ['pod', 'ssh'])
+  // nothing configured: [ssh, pod], ask, kube-system, 1 h, the transport's default image
+  assert.equal(nodeAccessFor([], 'x'), { transports: ['ssh', 'pod'], pods: 'ask', image: undefined, imagePullSecrets: [], namespace: 'kube-system', deadlineSeconds: 3600, priorityClassName: undefined })
+  // one mapping is a rule for every node
+  const single = parseConfig('nodeAccess:\n  pods: never\n  deadline: 600\n', file)
+  assert.equal(single.nodeAccess, [{ match: '*', pods: 'never', deadlineSeconds: 600 }])
+  assert.equal(parseDeadline('2d'), 172800)
+  assert.ok(Number.isNaN(parseDeadline('1.5h')))
+})
+
+test('nodeAccess errors name the key path, the line, what was expected and what was received', () => {
+  const cases: [string, string, number, string][] = [
+    ['nodeAccess:\n  - pods: ask\n', 'nodeAccess[0].match', 2, 'match is required'],
+    ['nodeAccess:\n  transports: [ssh, telnet]\n', 'nodeAccess.transports[1]', 2, 'expected "ssh" or "pod", received the string "telnet"'],
+    ['nodeAccess:\n  transports: []\n', 'nodeAccess.transports', 2, 'received an empty list'],
+    ['nodeAccess:\n  transports: [pod, pod]\n', 'nodeAccess.transports', 2, 'each transport at most once'],
+    ['nodeAccess:\n  pods: sometimes\n', 'nodeAccess.pods', 2, 'expected "ask", "always" or "never", received the string "sometimes"'],
+    ['nodeAccess:\n  image: "a b"\n', 'nodeAccess.image', 2, 'an image reference without spaces'],
+    ['nodeAccess:\n  namespace: Kube_System\n', 'nodeAccess.namespace', 2, 'a namespace name'],
+    ['nodeAccess:\n  deadline: 10s\n', 'nodeAccess.deadline', 2, 'a duration from 1m to 7d (the pod’s activeDeadlineSeconds), received 10 s'],
+    ['nodeAccess:\n  deadline: soon\n', 'nodeAccess.deadline', 2, 'expected a duration such as 30m'],
+    ['nodeAccess:\n  imagePullSecrets: [Not_A_Name]\n', 'nodeAccess.imagePullSecrets[0]', 2, 'the name of a Secret'],
+    ['nodeAccess:\n  - match: "*"\n    pod: always\n', 'nodeAccess[0].pod', 3, 'unknown key "pod"'],
+    ['nodeAccess: always\n', 'nodeAccess', 1, 'expected a list, received the string "always"'],
+  ]
+  for (const [text, keyPath, line, msg] of cases) {
+    const e = err(text)
+    assert.is(e.keyPath, keyPath, text)
+    assert.is(e.line, line, text)
+    assert.match(e.message, `${file}:${line}: ${keyPath}: `)
+    assert.match(e.message, msg)
+  }
+})
+
 test('the shipped .recipes.example is valid', () => {
   const ex = path.resolve(import.meta.dirname, '..', '.recipes.example')
   const cfg = parseConfig(fs.readFileSync(ex, 'utf8'), ex, '/home/u')
@@ -148,6 +203,8 @@ test('the shipped .recipes.example is valid', () => {
   assert.ok(cfg.recipeDirs.length > 0)
   assert.ok(cfg.ssh.configFile)
   assert.equal(cfg.triage, { nodes: false })
+  assert.match(nodeAccessFor(cfg.nodeAccess, 'lab-1').image ?? '', /@sha256:[0-9a-f]{64}$/)
+  assert.equal(nodeAccessFor(cfg.nodeAccess, 'prod-1').transports, ['ssh'])
 })
 
 // Regression cases found by test/fuzz/config.test.ts (fast-check counterexamples, shrunk).

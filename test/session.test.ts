@@ -150,6 +150,40 @@ test("node(x).sshConfig: the node's ssh settings and which resolver produced the
   }
 })
 
+test('no SSH entry and no cluster: the first command on a node fails with one error listing each transport', async () => {
+  fs.writeFileSync(path.join(tmp, 'ssh_config'), '# empty\n')
+  const s = await Session.create({ env: { KUBECONFIG: '/nonexistent/kc', HOME: tmp, KINSPECT_SSH_CONFIG: path.join(tmp, 'ssh_config'), KINSPECT_SSH_RESOLVER: 'built-in' } })
+  await s.load()
+  const h = s.node('lab-9')
+  assert.equal([h.target, h.via], ['node:lab-9', undefined])
+  const e = await h.$`true`.then(() => undefined, (x) => x)
+  assert.is(e?.name, 'NodeAccessError', String(e))
+  const lines = e.message.split('\n')
+  assert.equal(lines.slice(0, 2), ['no transport reaches node lab-9 (tried ssh, pod):', 'ssh: no ssh config entry, key or agent applies to lab-9'])
+  assert.match(lines[2], /^pod: no kubeconfig/)
+  assert.is(lines.length, 3)
+  assert.is(h.via, undefined)
+  await s.close()
+})
+
+test("interrupt() aborts every command in flight and lets later ones run; shutdown is one idempotent path", async () => {
+  const s = await Session.create({ env: { KUBECONFIG: '/nonexistent' } })
+  await s.load()
+  const local = s.node('local')
+  assert.is(local.via, 'local')
+  const t0 = Date.now()
+  const running = local.$`sleep 5`
+  setTimeout(() => s.interrupt(), 100)
+  const e = await running.then(() => undefined, (x) => x)
+  assert.is(e?.kind, 'aborted')
+  assert.ok(Date.now() - t0 < 2000)
+  assert.is((await local.$`echo again`).stdout, 'again\n')
+  const r1 = s.shutdown()
+  assert.is(s.shutdown(), r1)
+  assert.equal(await r1, { deleted: [], remaining: [] })
+  assert.ok(s.signal.aborted, 'after shutdown nothing new runs')
+})
+
 test('ssh files: KINSPECT_SSH_CONFIG/KNOWN_HOSTS win over the config; node rules become Host blocks', async () => {
   const cfg = { ...defaultConfig(), ssh: { configFile: '/cfg/ssh_config', knownHostsFile: '/cfg/known_hosts' } }
   const a = await Session.create({ env: { KUBECONFIG: '/nonexistent' }, config: cfg })

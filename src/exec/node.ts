@@ -91,9 +91,19 @@ export class NodeHandle {
     }
   }
 
-  /** Short name of the target, e.g. "ssh:lab-1". */
+  /** Short name of the target, e.g. "ssh:lab-1", "pod:lab-2" ("node:lab-2" before its first command chose). */
   get target(): string {
     return this.exec.target
+  }
+
+  /**
+   * How commands reach the node: 'ssh' or 'pod' once the first command chose the transport, 'local' for this
+   * machine, undefined before the first command (and for an Exec that does not say).
+   */
+  get via(): 'ssh' | 'pod' | 'local' | undefined {
+    const e = this.exec as Exec & { via?: unknown }
+    if (e.via === 'ssh' || e.via === 'pod' || e.via === 'local') return e.via
+    return e.target.startsWith('ssh:') ? 'ssh' : e.target.startsWith('pod:') ? 'pod' : undefined
   }
 
   /**

@@ -8,7 +8,7 @@ export type NetErrorKind =
   | 'hostnetwork' // the pod uses the node's network namespace
   | 'unscheduled' // the pod has no node yet
   | 'notrunning' // the pod finished or has no sandbox
-  | 'unreachable' // the node could not be reached over SSH
+  | 'unreachable' // no transport (SSH, node pod) reached the node
   | 'nopid' // no discovery method found a process of the pod
   | 'tool' // a required tool is missing on the node or failed
   | 'parse' // a tool printed something we could not read

@@ -109,7 +109,7 @@ export function nodeName(arg: unknown, argName = 'node'): string {
   if (typeof arg === 'string' && arg !== '') return arg
   if (arg && typeof arg === 'object') {
     const t = (arg as { target?: unknown }).target
-    if (typeof t === 'string' && typeof (arg as { run?: unknown }).run === 'function') return t.replace(/^ssh:/, '')
+    if (typeof t === 'string' && typeof (arg as { run?: unknown }).run === 'function') return t.replace(/^(ssh|pod|node):/, '')
     const n = (arg as { node?: unknown }).node
     if (typeof n === 'string' && n !== '') return n
   }
@@ -121,13 +121,16 @@ export function rootOn(session: NetSession, node: string): NodeHandle {
   return session.node(node).sudo
 }
 
-/** Turns SSH connection failures into NetError('unreachable') naming the node and why it was needed. */
+/** Turns transport failures (SSH or node pod connection, no transport at all) into NetError('unreachable') naming the node and why it was needed. */
 export async function onNode<T>(node: string, why: string, fn: () => Promise<T>): Promise<T> {
   try {
     return await fn()
   } catch (e) {
-    if (e instanceof ExecError && (e.kind === 'connect' || e.kind === 'auth' || e.kind === 'hostkey')) {
-      throw new NetError('unreachable', `node ${node} (${why}) is unreachable over SSH: ${e.message}`, e.hint ?? `check the ssh config for ${node}: node('${node}').$\`true\``, e)
+    const x = e as { name?: string; notSeen?: boolean; message?: string; hint?: string }
+    const access = x?.name === 'NodeAccessError' && x.notSeen === true && (e as { kind?: string }).kind !== 'aborted'
+    if (access || (e instanceof ExecError && (e.kind === 'connect' || e.kind === 'auth' || e.kind === 'hostkey'))) {
+      const over = e instanceof ExecError && e.target.startsWith('ssh:') ? ' over SSH' : e instanceof ExecError && e.target.startsWith('pod:') ? ' through its node pod' : ''
+      throw new NetError('unreachable', `node ${node} (${why}) is unreachable${over}: ${x.message}`, x.hint ?? `check how kinspect reaches ${node}: node('${node}').$\`true\``, e)
     }
     throw e
   }

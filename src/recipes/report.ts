@@ -4,6 +4,7 @@ import { present } from '../present.ts'
 import { ExecOutput } from '../exec/types.ts'
 import { stripAnsi } from '../ansi.ts'
 import { spell, validateParams, type ParamDef } from './params.ts'
+import type { NodeAccessPlan } from './access.ts'
 
 /** How bad a finding is. */
 export type Severity = 'ok' | 'info' | 'warn' | 'fail'
@@ -100,6 +101,8 @@ export interface ReportData {
   stopped?: string
   /** The reports of the recipes --follow ran after this one (their `next`), in order. */
   followed?: ReportData[]
+  /** Dry run: the steps that reach nodes, and whether each node would get SSH or a node pod. */
+  nodeAccess?: NodeAccessPlan
 }
 
 /** A recipe run's report; prints as one summary line (the full text was streamed while it ran). */
@@ -117,6 +120,7 @@ export class RecipeReport implements ReportData {
   exitCode: ExitCode = 0
   stopped?: string
   followed?: RecipeReport[]
+  nodeAccess?: NodeAccessPlan
   constructor(init: Omit<ReportData, 'summary' | 'status' | 'exitCode' | 'durationMs'> & { durationMs?: number }) {
     Object.assign(this, init)
     this.finish()
@@ -138,10 +142,15 @@ export class RecipeReport implements ReportData {
 
   /** The plain data (JSON.stringify uses it). */
   toJSON(): ReportData {
-    const { recipe, params, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, stopped, followed } = this
+    const { recipe, params, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, stopped, followed, nodeAccess } = this
     // Unset parameters are null, so JSON keeps every parameter of the recipe.
     const ps = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === undefined ? null : v]))
-    return { recipe, params: ps, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, ...(stopped ? { stopped } : {}), ...(followed?.length ? { followed: followed.map((r) => r.toJSON()) } : {}) }
+    return {
+      recipe, params: ps, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode,
+      ...(stopped ? { stopped } : {}),
+      ...(followed?.length ? { followed: followed.map((r) => r.toJSON()) } : {}),
+      ...(nodeAccess ? { nodeAccess } : {}),
+    }
   }
 
   /** The worst exit code of this run and the runs --follow made after it (what the process exits with). */

@@ -11,6 +11,8 @@ import { NAMESPACED_TYPES, type ParamDef, type ParamValue } from './params.ts'
 import { LineReader, noProgress, plainProgress, spinner, type Progress } from './progress.ts'
 import { RecipeError, RecipeReport, validateFinding, worst, type RecipeCatalog, type StepReport } from './report.ts'
 import { listRecipeEntries, recipeDirs } from './loader.ts'
+import { planNodeAccess } from './access.ts'
+import { renderAccessPlan } from '../render/nodeaccess.ts'
 import type { LineSource, StartShell } from './types.ts'
 import { received } from '../errors.ts'
 
@@ -147,6 +149,8 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
   if (opts.teach && !opts.dryRun) write(renderTeachStart(recipe, ro))
   if (opts.dryRun) {
     write(renderPlan(plan, ro))
+    report.nodeAccess = await planNodeAccess(recipe, params, session)
+    if (report.nodeAccess) write(`\n${renderAccessPlan(report.nodeAccess, ro.color)}`)
     report.durationMs = Date.now() - t0
     report.finish()
     if (printJson) output.write(`${JSON.stringify(report, null, 2)}\n`)
@@ -156,6 +160,7 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
 
   const tty = opts.tty ?? output.isTTY === true
   const progress = opts.progress ?? (json ? noProgress : tty ? spinner(output, { color }) : plainProgress(output))
+  const undisplay = session.access?.addDisplay(progress) // node access pauses it to show pod phases or ask
   const asks = opts.teach || (recipe.changes && !opts.yes)
   const own = !opts.lines && opts.input && asks ? new LineReader(opts.input) : undefined
   const reader: LineSource | undefined = asks ? (opts.lines ?? own) : undefined
@@ -229,6 +234,7 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
     }
   } finally {
     current = undefined
+    undisplay?.()
     progress.stop()
     shell.close()
     own?.close()

@@ -26,6 +26,8 @@ export interface CommandHost {
   checkCluster(): void
   /** The user's next lines while a command runs (teach mode, confirmations); absent when headless. */
   readonly lines?: LineSource
+  /** The shell prints in colour. */
+  readonly color?: boolean
   /** Runs one of node's own REPL commands (editor, break, exit). */
   builtin(name: 'editor' | 'break' | 'exit', arg: string): void
 }
@@ -146,6 +148,20 @@ export const COMMANDS: readonly Command[] = [
     action(h) {
       h.resetContext()
       h.print(`globals rebuilt (${where(h.session)})`)
+    },
+  },
+  {
+    name: 'gc',
+    args: '[--dry-run]',
+    help: "list kinspect's node pods in the cluster and delete leftovers (pods of sessions that no longer run, or past their deadline)",
+    async action(h, arg) {
+      const words = arg.trim().split(/\s+/).filter(Boolean)
+      const bad = words.find((w) => w !== '--dry-run')
+      if (bad) throw new ShellError('usage', `.gc: unknown argument ${JSON.stringify(bad)}`, 'usage: .gc [--dry-run]')
+      if (!h.session.gc) throw new ShellError('unavailable', 'this session cannot list node pods')
+      const dryRun = words.includes('--dry-run')
+      const { renderGc } = await import('../render/nodeaccess.ts')
+      h.print(renderGc(await h.session.gc({ dryRun }), { dryRun, color: h.color }))
     },
   },
   {

@@ -125,7 +125,7 @@ const DEFS = [
   cluster('logs', "logs('pod', [opts]) — container logs", 'pod'),
   cluster('describe', "describe('pod/name') — kubectl-describe-like view", 'pod'),
   cluster('top', "top('pods'|'nodes', {sortBy: 'cpu', containers, allNamespaces}) — CPU/memory like kubectl top (metrics API)"),
-  spec({ name: 'node', group: 'node', help: "node('name') — a node over SSH ('local' is this machine); node(n).$`cmd`; await node(n).sshConfig shows its ssh settings and their source", completes: 'node', make: (session) => (name: string) => session.node(name) }),
+  spec({ name: 'node', group: 'node', help: "node('name') — a node over SSH, else through a node pod ('local' is this machine); node(n).$`cmd`; node(n).via says which; await node(n).sshConfig shows its ssh settings and their source", completes: 'node', make: (session) => (name: string) => session.node(name) }),
   net('enterNetns', "enterNetns('pod') — run commands inside the pod's network namespace", 'pod'),
   net('vethOf', "vethOf('pod') — the host-side veth of a pod", 'pod'),
   net('svcRules', "svcRules('svc') — kube-proxy rules for a service", 'service'),

@@ -11,10 +11,11 @@ import { NameCache, completeNames, type CompleteKind } from './complete.ts'
 import { buildContext, loadPresenters } from './context.ts'
 import { formatError, ShellError } from './errors.ts'
 import { appendHistory, loadHistory } from './history.ts'
-import { LineGate, OutputTap } from './io.ts'
+import { LineGate, OutputTap, rearmSigint, userLines } from './io.ts'
 import { Notebook, proseOf } from './notebook.ts'
 import type { StartShell } from '../recipes/types.ts'
 import { recipesPort, type LineSource, type RecipesPort } from './recipes.ts'
+import { attachNodeAccess } from './nodeaccess.ts'
 import { boundNames, readBindings } from './taint.ts'
 
 /** Options of startRepl. */
@@ -59,6 +60,10 @@ export interface Shell {
   /** Resolves when the REPL has closed (.exit, end of input). */
   closed: Promise<void>
   close(): void
+  /** An input or command is being evaluated. */
+  readonly busy: boolean
+  /** Ctrl-C: when busy, aborts the session's commands in flight (their remote processes end) and returns true. */
+  interrupt(): boolean
 }
 
 /** `CONTEXT:NAMESPACE> ` */
@@ -127,7 +132,8 @@ export function startRepl(opts: StartReplOptions): Shell {
   } as repl.ReplOptions & { historySize: number })
 
   // --- evaluation bookkeeping: what is being evaluated, and its recorded output -------------------
-  let current: { code: string; done?: (o: EvalOutcome) => void; error?: unknown } | undefined
+  // eval: JavaScript input (node's REPL buffers keys until it finishes), not a dot-command
+  let current: { code: string; done?: (o: EvalOutcome) => void; error?: unknown; eval?: boolean } | undefined
   const begin = (code: string, done?: (o: EvalOutcome) => void) => {
     current = { code, done }
     last = undefined
@@ -170,19 +176,23 @@ export function startRepl(opts: StartReplOptions): Shell {
     }
     if (code.trim() === '') return cb(null, undefined)
     begin(code)
-    void whenReady().then(() => baseEval.call(server, code, context, file, (err, value) => {
-      if (err instanceof Recoverable) {
-        current = undefined
-        tap.stop()
-        return cb(err)
-      }
-      if (err) {
-        if (current) current.error = err
-        writeError(err)
-        return cb(null, undefined)
-      }
-      cb(null, value)
-    }))
+    current!.eval = true
+    void whenReady().then(() => {
+      baseEval.call(server, code, context, file, (err, value) => {
+        if (err instanceof Recoverable) {
+          current = undefined
+          tap.stop()
+          return cb(err)
+        }
+        if (err) {
+          if (current) current.error = err
+          writeError(err)
+          return cb(null, undefined)
+        }
+        cb(null, value)
+      })
+      rearmSigint()
+    })
   }
   ;(server as unknown as { eval: EvalFn }).eval = wrappedEval
 
@@ -224,31 +234,24 @@ export function startRepl(opts: StartReplOptions): Shell {
   // A running command reads the user's next lines itself: from the gate (piped input) or readline's question (terminal).
   let closedNow = false
   server.on('close', () => (closedNow = true))
-  const lines: LineSource | undefined = opts.headless
-    ? undefined
-    : gate
-      ? { next: () => gate.next(), echoes: false }
-      : {
-          echoes: true,
-          next: () =>
-            closedNow
-              ? Promise.resolve(null)
-              : new Promise((resolve) => {
-                  const onClose = () => resolve(null)
-                  server.once('close', onClose)
-                  server.question('', (answer) => {
-                    server.off('close', onClose)
-                    server.pause() // question() resumed the input; the command goes on
-                    resolve(answer)
-                  })
-                }),
-        }
+  const lines: LineSource | undefined = opts.headless ? undefined : userLines({ gate, server, closed: () => closedNow, evaluating: () => current?.eval === true, write: (t) => tap.raw(t) })
+  // Node pods: their phases on screen and the consent question on this shell's own question path.
+  const detachAccess = !opts.headless && session.access ? attachNodeAccess(session.access, { write: (t) => tap.raw(t), tty: terminal, color, lines }) : undefined
+  const interrupt = (): boolean => {
+    if (!current) return false
+    session.interrupt?.()
+    return true
+  }
+  // Ctrl-C on a terminal reaches readline, not the process: node's REPL ends the await, this ends the commands.
+  server.on('SIGINT', interrupt)
+
   const host: CommandHost = {
     session,
     lines,
     names,
     recipes,
     output,
+    color,
     print: (text) => output.write(text.endsWith('\n') ? text : `${text}\n`),
     printValue: (v) => {
       if (v !== undefined) output.write(`${writer(v)}\n`)
@@ -329,6 +332,7 @@ export function startRepl(opts: StartReplOptions): Shell {
 
   const closed = new Promise<void>((resolve) => {
     server.once('exit', () => {
+      detachAccess?.()
       gate?.stop()
       process.off('unhandledRejection', onProcessError)
       process.off('uncaughtException', onProcessError)
@@ -357,15 +361,18 @@ export function startRepl(opts: StartReplOptions): Shell {
         return resolve({ ok: true })
       }
       begin(code, resolve)
-      void whenReady().then(() => baseEval.call(server, code.endsWith('\n') ? code : `${code}\n`, server.context, 'REPL', (err, value) => {
-        if (err) {
-          const e = err instanceof Recoverable ? new ShellError('usage', `incomplete input: ${(err as Recoverable & { err?: Error }).err?.message ?? 'unexpected end of input'}`, 'close every bracket and string') : err
-          writeError(e)
-          return end({ ok: false, error: e })
-        }
-        if (value !== undefined) output.write(`${writer(value)}\n`)
-        end({ ok: true, value })
-      }))
+      void whenReady().then(() => {
+        baseEval.call(server, code.endsWith('\n') ? code : `${code}\n`, server.context, 'REPL', (err, value) => {
+          if (err) {
+            const e = err instanceof Recoverable ? new ShellError('usage', `incomplete input: ${(err as Recoverable & { err?: Error }).err?.message ?? 'unexpected end of input'}`, 'close every bracket and string') : err
+            writeError(e)
+            return end({ ok: false, error: e })
+          }
+          if (value !== undefined) output.write(`${writer(value)}\n`)
+          end({ ok: true, value })
+        })
+        rearmSigint()
+      })
     })
 
   setImmediate(() => {
@@ -381,5 +388,9 @@ export function startRepl(opts: StartReplOptions): Shell {
     prompt: () => promptFor(session),
     closed,
     close: () => server.close(),
+    get busy() {
+      return current !== undefined
+    },
+    interrupt,
   }
 }

@@ -2,6 +2,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { CONTEXT, NET, NODES, labPaths, nodePaths, type LabNode } from './layout.ts'
+import { IMAGES } from './manifests.ts'
 
 const b64 = (file: string) => fs.readFileSync(file).toString('base64')
 
@@ -207,6 +208,13 @@ nodes:
     user: root
     port: ${NET.sshPort}
     identityFile: ${p.identity}
+# SSH first (the nodes rule above applies to lab-1..3); a node pod only when SSH fails, after asking.
+nodeAccess:
+  transports: [ssh, pod]
+  pods: ask
+  image: ${IMAGES.nodePod}
+  namespace: kube-system
+  deadline: 1h
 `
 }
 
@@ -215,5 +223,13 @@ export function kinspectConfigNoSsh(_dir: string): string {
   return `# kinspect configuration for the lab with ssh off (written by npm run lab -- ssh off)
 context: ${CONTEXT}
 namespace: shop
+# Nothing configures SSH here, so every node is reached through a node pod. The lab is a throwaway cluster whose
+# tests run without a terminal: pods are allowed without asking (a real cluster's config would say ask).
+nodeAccess:
+  transports: [ssh, pod]
+  pods: always
+  image: ${IMAGES.nodePod}
+  namespace: kube-system
+  deadline: 1h
 `
 }

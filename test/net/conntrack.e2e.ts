@@ -6,7 +6,7 @@ import { conntrackList, conntrackStats } from '../../src/net/conntrack.ts'
 import { parseConntrackL } from '../../src/net/conntrackParse.ts'
 import { dnsQuery } from '../../src/net/dns.ts'
 import { NET } from '../lab/layout.ts'
-import { agree, kjson, labSession, podByHand, sshOk } from './labkit.ts'
+import { agree, closeSession, kjson, labSession, podByHand, sshOk } from './labkit.ts'
 import { installPresenters } from '../../src/render/presenters.ts'
 
 installPresenters() // results print as tables, as in the shell
@@ -67,5 +67,7 @@ test('conntrackList limit: at most N flows, total counted like conntrack -L by h
     assert.is(l.truncated, l.total > 3)
   })
 })
+
+test('every node command went over the expected transport, and closing the session leaves no node pod', () => closeSession(session, ['lab-1', podByHand('shop', 'client').node]))
 
 test.run()

@@ -9,17 +9,16 @@ import { enterNetns } from '../../src/net/netns.ts'
 import { podRef, rootOn } from '../../src/net/pods.ts'
 import { labPaths } from '../lab/layout.ts'
 import { IMAGES } from '../lab/manifests.ts'
-import { kjson, kubectl, labSession } from './labkit.ts'
+import { closeSession, kjson, kubectl, labSession, sshOk } from './labkit.ts'
 
 const NS = 'kinspect-e2e-discover'
 const session = await labSession()
 
-/** A command on a given node with plain ssh, as root (the manual procedure); must succeed. */
+/** A command on a given node as root, by hand (the manual procedure); must succeed. */
 function onNode(node: string, cmd: string): string {
-  const r = spawnSync('ssh', ['-F', labPaths().sshConfig, '-o', 'BatchMode=yes', node, cmd], { encoding: 'utf8', timeout: 60_000 })
-  assert.is(r.status, 0, `ssh ${node} ${cmd}: ${r.stderr}`)
-  return r.stdout
+  return sshOk(cmd, node)
 }
+const nodesUsed = new Set<string>()
 
 async function until<T>(what: string, fn: () => T | undefined, timeoutMs = 90_000): Promise<T> {
   const t0 = Date.now()
@@ -64,6 +63,7 @@ test("the node's crictl is upstream cri-tools, and it filters by label", async (
 test('container restarted after the status was read: the old ID is exited, crictl ps --name --label finds the new one', async () => {
   const before = kjson('get', 'pod', '-n', NS, 'sleeper')
   const node = before.spec.nodeName as string
+  nodesUsed.add(node)
   const oldId = (before.status.containerStatuses[0].containerID as string).replace(/^containerd:\/\//, '')
   onNode(node, `crictl stop --timeout 0 ${oldId}`) // the container exits; the kubelet starts a new one
   const after = await until('sleeper restarted and Running', () => {
@@ -97,6 +97,7 @@ test('crash-looping pod (no running container): crictl pods --label finds the sa
     return o.status.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff' && o.status.podIP ? o : undefined
   })
   const node = p.spec.nodeName as string
+  nodesUsed.add(node)
   const sandbox = onNode(node, `crictl pods -q --state ready --label io.kubernetes.pod.uid=${p.metadata.uid}`).trim()
   assert.match(sandbox, /^[0-9a-f]{64}$/)
   const h = await enterNetns(session, `${NS}/crasher`)
@@ -109,5 +110,7 @@ test('crash-looping pod (no running container): crictl pods --label finds the sa
   const byHand = JSON.parse(onNode(node, `nsenter -t ${h.pid} -n ip -j addr show dev eth0`))
   assert.is(byHand[0].addr_info.find((a: { family: string }) => a.family === 'inet').local, p.status.podIP)
 })
+
+test('every node command went over the expected transport, and closing the session leaves no node pod', () => closeSession(session, [...nodesUsed]))
 
 test.run()

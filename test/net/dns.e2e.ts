@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert'
 import { inspect } from 'node:util'
 import { dnsQuery } from '../../src/net/dns.ts'
 import { NET } from '../lab/layout.ts'
-import { agree, crictlPid, kjson, kubectl, labSession, podByHand, runningPods, ssh, sshOk } from './labkit.ts'
+import { agree, closeSession, crictlPid, kjson, kubectl, labSession, podByHand, runningPods, ssh, sshOk } from './labkit.ts'
+import { NODES } from '../lab/layout.ts'
 import { installPresenters } from '../../src/render/presenters.ts'
 
 installPresenters() // results print as tables, as in the shell
@@ -90,5 +91,7 @@ test('from the node: the node netns and dig by hand on the node agree', async ()
   const hand = sshOk(`dig +short @${NET.dnsIP} kubernetes.default.svc.cluster.local A`).trim().split('\n')
   assert.equal([r.from, r.answers.map((a) => a.data)], ['node lab-1', hand])
 })
+
+test('every node command went over the expected transport, and closing the session leaves no node pod', () => closeSession(session, NODES.map((n) => n.name)))
 
 test.run()

@@ -8,7 +8,8 @@ import { inspect } from 'node:util'
 import { enterNetns } from '../../src/net/netns.ts'
 import { NetError } from '../../src/net/errors.ts'
 import { labPaths } from '../lab/layout.ts'
-import { ENV, agree, crictlPid, labSession, podByHand, runningPods, sshOk } from './labkit.ts'
+import { ENV, agree, closeSession, crictlPid, labSession, podByHand, runningPods, sshOk } from './labkit.ts'
+import { NODES } from '../lab/layout.ts'
 import { installPresenters } from '../../src/render/presenters.ts'
 
 installPresenters() // results print as tables, as in the shell
@@ -66,22 +67,30 @@ test('errors on the real cluster: unknown pod (with a suggestion), unreachable n
     assert.is((e as NetError).kind, 'notfound')
     assert.match((e as NetError).hint!, /shop\/web-/)
   }
-  // a config whose node rule points at a closed port: the helper names the node instead of failing obscurely
+  // a config whose node rule points at a closed port, and no node pods allowed without a terminal to ask on: the
+  // helper names the node and why each transport did not reach it, one line each
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-net-e2e-'))
   const rc = path.join(dir, '.recipes')
   fs.writeFileSync(rc, `context: kinspect-lab\nnamespace: shop\nnodes:\n  - match: "lab-*"\n    user: root\n    port: 9\n    identityFile: ${labPaths().identity}\n`)
   const bad = await labSession({ ...ENV, KINSPECT_CONFIG: rc })
+  const node = podByHand('shop', 'client').node
   try {
     await enterNetns(bad, 'client')
     assert.unreachable()
   } catch (e) {
     assert.instance(e, NetError, String(e))
     assert.is((e as NetError).kind, 'unreachable')
-    assert.match((e as Error).message, new RegExp(`node ${podByHand('shop', 'client').node} \\(where shop/client runs\\) is unreachable over SSH`))
+    const lines = (e as Error).message.split('\n')
+    assert.is(lines[0], `node ${node} (where shop/client runs) is unreachable: no transport reaches node ${node} (tried ssh, pod):`)
+    assert.match(lines[1], new RegExp(`^ssh: cannot connect to ${node} \\(\\S+:9\\): `))
+    assert.is(lines[2], `pod: creating a privileged node pod on ${node} needs consent, and there is no terminal to ask on`)
+    assert.match((e as NetError).hint!, 'pod: pass --yes to allow node pods for this run, or set nodeAccess pods: always in .recipes')
   } finally {
     await bad.close()
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
+
+test('every node command went over the expected transport, and closing the session leaves no node pod', () => closeSession(session, NODES.map((n) => n.name)))
 
 test.run()

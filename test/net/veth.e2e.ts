@@ -3,7 +3,8 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { inspect } from 'node:util'
 import { vethOf } from '../../src/net/veth.ts'
-import { agree, crictlPid, labSession, podByHand, runningPods, sshOk } from './labkit.ts'
+import { agree, closeSession, crictlPid, labSession, podByHand, runningPods, sshOk } from './labkit.ts'
+import { NODES } from '../lab/layout.ts'
 import { installPresenters } from '../../src/render/presenters.ts'
 
 installPresenters() // results print as tables, as in the shell
@@ -49,5 +50,7 @@ test('counters: what the pod sent, its host veth received (bytes move the same w
   assert.match(text, new RegExp(`^vethOf shop/client on ${podByHand('shop', 'client').node} \\(pid via crictl\\): ok`))
   assert.match(text, new RegExp(`host\\s+${r.hostSide!.name}\\s+${r.hostSide!.ifindex}\\s+${r.podSide!.ifindex}\\s+veth`))
 })
+
+test('every node command went over the expected transport, and closing the session leaves no node pod', () => closeSession(session, NODES.map((n) => n.name)))
 
 test.run()

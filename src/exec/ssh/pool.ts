@@ -126,6 +126,11 @@ export class SshPool implements ChannelSource {
     }
   }
 
+  /** Opens (or reuses) the node's connection without running anything: the transport choice's test that SSH works. */
+  async connect(node: string, signal?: AbortSignal): Promise<void> {
+    await this.#connection(node, signal)
+  }
+
   /** Counters for a node. */
   stats(node: string): PoolStats {
     const c = this.#conns.get(node)

@@ -4,18 +4,16 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawnSync } from 'node:child_process'
 import { inspect } from 'node:util'
-import { loadConfig } from '../../../src/config.ts'
-import { Session } from '../../../src/session.ts'
 import { KubeError } from '../../../src/kube/index.ts'
 import { svcRules, type SvcRules } from '../../../src/net/svc/index.ts'
-import { labEnvVars, NET, NODE } from '../../lab/layout.ts'
-import { agree } from '../labkit.ts'
+import { NET, NODE } from '../../lab/layout.ts'
+import { ENV, TRANSPORT, agree, closeSession, labSession } from '../labkit.ts'
 import { installPresenters } from '../../../src/render/presenters.ts'
 
 installPresenters() // results print as tables, as in the shell
 
-const env = { ...process.env, ...labEnvVars() }
-const session = await Session.create({ config: loadConfig({ env }), env })
+const env = ENV
+const session = await labSession()
 
 function run(cmd: string, args: string[]): string {
   const r = spawnSync(cmd, args, { encoding: 'utf8', timeout: 60_000, env })
@@ -75,12 +73,12 @@ test('shop/web on lab-1: same chain and endpoints as iptables-save -t nat by han
   })
 })
 
-test('the backend is the one `iptables-save --version` names, and the commands ran over SSH on lab-1', async () => {
+test(`the backend is the one \`iptables-save --version\` names, and the commands ran over ${TRANSPORT} on lab-1`, async () => {
   const r = await svcRules(session, 'shop/web', { node: NODE })
   const version = run('iptables-save', ['--version'])
   assert.is(r.backend, /nf_tables/.test(version) ? 'nf_tables' : 'legacy')
   assert.equal(r.commands.slice(0, 2), ['iptables-save -c', 'nft -j list table ip kube-proxy'])
-  assert.is(session.node(NODE).target, `ssh:${NODE}`)
+  assert.is(session.node(NODE).target, `${TRANSPORT}:${NODE}`)
 })
 
 test('shop/web-nodeport: NodePort 30080 on the node address, via KUBE-EXT, endpoints as kubectl says', async () => {
@@ -121,4 +119,6 @@ test('a Service that does not exist: the API\'s notfound error', async () => {
 })
 
 test.after(() => session.close())
+test('every node command went over the expected transport, and closing the session leaves no node pod', () => closeSession(session, [NODE]))
+
 test.run()

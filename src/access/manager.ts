@@ -1,0 +1,159 @@
+// NodeAccess: one session's way to the nodes of one cluster. It hands out a NodeAccessExec per node, keeps the node
+// pods (one NodePods per pod settings, all with the session's id), asks consent through the hooks, and closes them
+// all on one bounded path.
+import { nodeAccessFor, patternMatches, type NodeAccessRule, type NodeAccessSettings } from '../config-access.ts'
+import type { NodePodApi } from '../exec/nodepod/api.ts'
+import { NodePodExec } from '../exec/nodepod/exec.ts'
+import { NodePods, type CloseReport, type NodePodsOptions } from '../exec/nodepod/manager.ts'
+import { DEFAULT_IMAGE, newSessionId } from '../exec/nodepod/spec.ts'
+import { gc, type GcResult } from '../exec/nodepod/gc.ts'
+import type { Exec } from '../exec/types.ts'
+import { NodeAccessExec, type SshSide } from './chooser.ts'
+import { Consent } from './consent.ts'
+import type { AccessHooks } from './hooks.ts'
+import { accessPlan, type AccessPlanEntry } from './plan.ts'
+
+/** What a session gives its node access. */
+export interface NodeAccessOptions {
+  /** nodeAccess rules of .recipes. */
+  rules: readonly NodeAccessRule[]
+  /** Patterns of the .recipes nodes rules (SSH is configured for names they match). */
+  sshRules: readonly { match: string }[]
+  env: Record<string, string | undefined>
+  hooks: AccessHooks
+  /** The SSH pool (shared by every context of the session). */
+  ssh: () => SshSide
+  /** The cluster's API for node pods; throws when there is no usable kubeconfig. */
+  api: () => NodePodApi
+  /** The session's abort signal for the command being run. */
+  signal: () => AbortSignal | undefined
+  /** Session id for the pods' labels (default random). */
+  session?: string
+  /** Extra NodePods options (tests: timeouts, heartbeat). */
+  podOptions?: Partial<NodePodsOptions>
+  /** Upper bound of close() (default 20 s). */
+  closeWaitMs?: number
+}
+
+/** The settings that make a distinct set of pods. */
+function podKey(s: NodeAccessSettings): string {
+  return JSON.stringify([s.namespace, s.image ?? DEFAULT_IMAGE, s.imagePullSecrets, s.deadlineSeconds, s.priorityClassName ?? ''])
+}
+
+/** A session's node access for one cluster: transports per node, node pods, consent, cleanup. */
+export class NodeAccess {
+  readonly session: string
+  readonly consent: Consent
+  readonly #execs = new Map<string, NodeAccessExec>()
+  readonly #pods = new Map<string, NodePods>()
+  #api?: NodePodApi
+  #closing?: Promise<CloseReport>
+
+  constructor(readonly opts: NodeAccessOptions) {
+    this.session = opts.session ?? newSessionId()
+    this.consent = new Consent(opts.hooks)
+  }
+
+  /** The settings that apply to a node (the nodeAccess rules, defaults filled in). */
+  settings(node: string): NodeAccessSettings {
+    return nodeAccessFor(this.opts.rules, node)
+  }
+
+  /** The node's Exec (one per node; it chooses its transport on its first command). */
+  exec(node: string): NodeAccessExec {
+    let e = this.#execs.get(node)
+    if (!e) {
+      const settings = this.settings(node)
+      e = new NodeAccessExec({
+        node,
+        settings,
+        rule: this.#sshRule(node),
+        env: this.opts.env,
+        ssh: this.opts.ssh,
+        pods: () => this.#podSide(settings),
+        signal: this.opts.signal,
+      })
+      this.#execs.set(node, e)
+    }
+    return e
+  }
+
+  /** What each node would use, without connecting or creating anything (--dry-run). */
+  plan(nodes: readonly string[]): Promise<AccessPlanEntry[]> {
+    return accessPlan(nodes, { settings: (n) => this.settings(n), ssh: this.opts.ssh, rule: (n) => this.#sshRule(n), env: this.opts.env })
+  }
+
+  /** Lists kinspect's node pods in the cluster and deletes the leftovers (this session's pods are kept); dryRun only lists. */
+  gc(o: { dryRun?: boolean } = {}): Promise<GcResult> {
+    this.#api ??= this.opts.api()
+    return gc(this.#api, { session: this.session, dryRun: o.dryRun, namespace: this.settings('*').namespace })
+  }
+
+  #sshRule(node: string): boolean {
+    return this.opts.sshRules.some((r) => patternMatches(r.match, node))
+  }
+
+  /** Every node pod this session made and has not deleted. */
+  pods(): { node: string; namespace: string; name: string }[] {
+    return [...this.#pods.values()].flatMap((p) => p.pods())
+  }
+
+  #podSide(settings: NodeAccessSettings): { ensure: NodePods['ensure']; exec: (node: string) => Exec } {
+    const pods = this.#nodePods(settings)
+    return { ensure: (node, o) => pods.ensure(node, o), exec: (node) => new NodePodExec(pods, node) }
+  }
+
+  #nodePods(settings: NodeAccessSettings): NodePods {
+    const key = podKey(settings)
+    let p = this.#pods.get(key)
+    if (!p) {
+      this.#api ??= this.opts.api()
+      const hooks = this.opts.hooks
+      p = new NodePods(this.#api, {
+        namespace: settings.namespace,
+        image: settings.image,
+        imagePullSecrets: settings.imagePullSecrets,
+        deadlineSeconds: settings.deadlineSeconds,
+        priorityClassName: settings.priorityClassName,
+        session: this.session,
+        onPhase: (ph) => hooks.emitPhase(ph),
+        beforeCreate: (node, pod) => {
+          const c = pod.spec!.containers[0]
+          return this.consent.allow(
+            { node, namespace: settings.namespace, pod: pod.metadata.name, image: c.image ?? DEFAULT_IMAGE, deadlineSeconds: settings.deadlineSeconds, priorityClassName: settings.priorityClassName, imagePullSecrets: settings.imagePullSecrets },
+            settings.pods,
+          )
+        },
+        ...this.opts.podOptions,
+      })
+      this.#pods.set(key, p)
+    }
+    return p
+  }
+
+  /** Waits (at most ms) until every command running on a node has settled: aborted ones have stopped their remote process. */
+  async settle(ms = 4000): Promise<void> {
+    await Promise.all([...this.#execs.values()].map((e) => e.settle(ms)))
+  }
+
+  /**
+   * Deletes every node pod of the session and waits until they are gone, at most closeWaitMs (then reports what is
+   * left: gc removes it later, and each pod ends by its deadline anyway). Idempotent: later calls get the same report.
+   */
+  close(): Promise<CloseReport> {
+    this.#closing ??= (async () => {
+      this.consent.cancel() // a question still open must not hold the cleanup
+      const all = [...this.#pods.values()]
+      const pending = new Map(this.pods().map((p) => [p.name, p]))
+      const done = Promise.all(all.map((p) => p.close().then((r) => r, (e) => ({ deleted: [], remaining: p.pods().map((x) => ({ ...x, why: (e as Error).message })) }))))
+      const limit = this.opts.closeWaitMs ?? 20_000
+      let timer: NodeJS.Timeout | undefined
+      const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), limit)))
+      const r = await Promise.race([done, late])
+      clearTimeout(timer)
+      if (r === 'late') return { deleted: [], remaining: [...pending.values()].map((p) => ({ name: p.name, namespace: p.namespace, why: `not confirmed deleted within ${limit < 1000 ? `${limit} ms` : `${Math.round(limit / 1000)} s`}` })) }
+      return { deleted: r.flatMap((x) => x.deleted), remaining: r.flatMap((x) => x.remaining) }
+    })()
+    return this.#closing
+  }
+}

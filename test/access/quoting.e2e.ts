@@ -1,0 +1,59 @@
+// The quoting property through the session's node(x).$, as a user types it: random argv arrive byte-exact on the node
+// over the node pod (lab-2), and over SSH under bash, dash and busybox ash, where every session command is abortable
+// and so goes through the pid-announcing `sh -c … exec` wrapper (src/exec/ssh/stop.ts).
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import fc from 'fast-check'
+import { IMAGES } from '../lab/manifests.ts'
+import { POD_ONLY, config, envFor, kinspectPods, noPodsLeft, session } from './labkit.ts'
+import type { Session } from '../../src/session.ts'
+
+const nasty = fc.constantFrom("a' ; echo INJECTED #", '$(id)', '`id`', '*', '~', '"', "'", '\\', '-n', '--', '', ' ', '\n', '\t', 'é', '$HOME', '!!', '${IFS}', ';', '|', '&&', '#', '+', '%20', '&', '=', 'kinspect-pid:x:1')
+// node.$ refuses a word that is exactly a shell operator (it would not act as one): those go through node.run().
+const OPERATOR = /^(\|\|?|&&?|;|>>?|<<?|2>|2>&1|>&2|\$\(|`|\(|\))$/
+const arg = fc.oneof(nasty, fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !s.includes('\0')))
+
+async function property(s: Session, node: string, runs: number): Promise<void> {
+  const h = s.node(node)
+  const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31)
+  const cases = fc.sample(fc.array(arg, { minLength: 1, maxLength: 6 }), { numRuns: runs, seed })
+  const wrong: string[] = []
+  for (const args of cases) {
+    const r = args.some((a) => OPERATOR.test(a)) ? await h.run(['printf', '%s\\0', ...args], { nothrow: true, timeoutMs: 10_000 }) : await h.nothrow().timeout(10_000).$`printf %s\\0 ${args}`
+    const back = r.stdout.split('\0').slice(0, -1)
+    if (JSON.stringify(back) !== JSON.stringify(args) || r.stderr !== '') wrong.push(`${JSON.stringify(args)} -> exit ${r.exitCode} ${JSON.stringify(back)} ${JSON.stringify(r.stderr.slice(0, 200))}`)
+  }
+  assert.equal(wrong, [], `${node} seed ${seed}`)
+}
+
+test.before(() => {
+  assert.equal(kinspectPods(), [], 'kinspect pods left from an earlier run')
+})
+
+test('node pod: 300 random argv through node(x).$ arrive exactly', async () => {
+  const s = await session(envFor(config('quoting-pod', POD_ONLY)))
+  try {
+    await property(s, 'lab-2', 300)
+    assert.is(s.node('lab-2').via, 'pod')
+  } finally {
+    await s.close()
+  }
+})
+
+test('SSH (bash, dash, busybox ash login shells): 100 random argv each through node(x).$ arrive exactly, stderr clean', async () => {
+  const s = await session(envFor(config('quoting-ssh', `transports: [ssh]\nimage: ${IMAGES.nodePod}`, { ssh: true }), { ssh: true }))
+  try {
+    for (const host of ['lab-1', 'lab-1-dash', 'lab-1-ash']) {
+      await property(s, host, 100)
+      assert.is(s.node(host).via, 'ssh')
+    }
+  } finally {
+    await s.close()
+  }
+})
+
+test('no kinspect pod is left', async () => {
+  assert.equal(await noPodsLeft(), [])
+})
+
+test.run()
