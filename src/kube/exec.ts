@@ -49,7 +49,7 @@ export interface ExecStreamHandle {
   write(data: Buffer): boolean
   /** Closes stdin alone (v5's CLOSE frame); false where the protocol cannot (v4) or the connection has ended. */
   closeStdin(): boolean
-  /** Drops the connection (the remote process is not killed by that). */
+  /** Closes the connection after what was written (the remote process is not killed by that). */
   close(): void
   /** Whether the open connection keeps Node's event loop alive (true at first); an idle agent passes false. */
   keepAlive(on: boolean): void
@@ -147,7 +147,10 @@ export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<E
             return true
           },
           close: () => {
-            ws.terminate()
+            if (!settled) {
+              ws.close(1000) // after what was sent; the socket is dropped if the server does not answer within 1 s
+              setTimeout(() => ws.terminate(), 1000).unref()
+            }
             finish()
           },
           keepAlive: (on) => void (on ? socket?.ref() : socket?.unref()),

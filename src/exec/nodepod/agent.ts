@@ -31,10 +31,14 @@ export interface AgentLimits {
   stopMs: number
   /** For the rescue exec (default 15000 ms). */
   rescueMs: number
+  /** For "started" after a request was written, plus 1 s per MB of stdin (default 3000 ms); then a ping decides. */
+  startAckMs: number
+  /** Ping period of an idle agent, so a connection dropped while idle is noticed before the next command (default 30000 ms). */
+  keepAliveMs: number
 }
 
 /** Default limits. */
-export const AGENT_LIMITS: AgentLimits = { startMs: 10_000, backstopMs: 5_000, pingMs: 2_000, stopMs: 1_000, rescueMs: 15_000 }
+export const AGENT_LIMITS: AgentLimits = { startMs: 10_000, backstopMs: 5_000, pingMs: 2_000, stopMs: 1_000, rescueMs: 15_000, startAckMs: 3_000, keepAliveMs: 30_000 }
 
 /** How one command ended, seen from the agent. */
 export type AgentOutcome =
@@ -76,6 +80,8 @@ export interface AgentRun {
 interface Pending {
   resolve: (o: AgentOutcome) => void
   timer?: NodeJS.Timeout
+  /** Until "started": the agent is asked whether it is alive when it fires. */
+  ackTimer?: NodeJS.Timeout
   off: () => void
 }
 
@@ -91,13 +97,14 @@ export class Agent {
   private decoder = new AgentDecoder()
   private pending = new Map<string, Pending>()
   private waiters = new Map<string, (e: AgentEvent) => void>()
-  private queue: { data: Buffer; gate?: string }[] = []
+  private queue: { data: Buffer; gate?: string; onSent?: () => void }[] = []
   /** The id whose stdin the agent is staging: nothing else is sent before its "S". */
   private gate?: string
   private lastRx = 0
   private stderrTail = ''
   private onHello?: (e?: Error) => void
   private rescuing?: Promise<void>
+  private keepAlive?: NodeJS.Timeout
 
   private constructor(
     readonly api: NodePodApi,
@@ -129,6 +136,8 @@ export class Agent {
     }
     a.state = 'ready'
     a.handle?.keepAlive(false)
+    a.keepAlive = setInterval(() => void a.idlePing(), a.o.limits.keepAliveMs)
+    a.keepAlive.unref()
     return a
   }
 
@@ -144,7 +153,8 @@ export class Agent {
       this.handle?.keepAlive(true)
       r.signal?.addEventListener('abort', onAbort, { once: true })
       p.timer = setTimeout(() => void this.overdue(id), r.timeoutMs + this.o.limits.backstopMs)
-      this.send(data, r.stdin !== undefined ? id : undefined)
+      const ackMs = this.o.limits.startAckMs + Math.ceil((r.stdin?.length ?? 0) / 1000)
+      this.send(data, r.stdin !== undefined ? id : undefined, () => this.pending.has(id) && (p.ackTimer = setTimeout(() => void this.unacked(id), ackMs)))
     })
   }
 
@@ -158,26 +168,45 @@ export class Agent {
     if (this.state === 'dead') return
     this.handle?.write(encodeControl('Q'))
     this.handle?.closeStdin()
-    this.die(why)
+    this.die(why, false)
   }
 
-  /** True when the agent answers a ping (waits longer while it is still sending other bytes). */
+  /**
+   * True when the agent answers a ping within pingMs of it being written (longer while the agent is still sending
+   * other bytes). A ping queued behind stdin being staged waits: that request's own watchdog decides.
+   */
   async alive(): Promise<boolean> {
     if (this.state !== 'ready') return false
     const id = crypto.randomBytes(6).toString('hex')
     const pong = this.wait(`P ${id}`)
-    const sentAt = performance.now()
-    this.send(encodeControl('P', id))
+    let sentAt: number | undefined
+    this.send(encodeControl('P', id), undefined, () => (sentAt = performance.now()))
     for (;;) {
       const got = await Promise.race([pong.then(() => true), sleep(this.o.limits.pingMs).then(() => false)])
       if (got) return true
       if (this.state !== 'ready') return false
-      const busy = performance.now() - this.lastRx < this.o.limits.pingMs && performance.now() - sentAt < 30_000
-      if (!busy) {
+      if (sentAt === undefined) continue
+      const now = performance.now()
+      const busy = now - this.lastRx < this.o.limits.pingMs && now - sentAt < 30_000
+      if (!busy && now - sentAt >= this.o.limits.pingMs) {
         this.waiters.delete(`P ${id}`)
         return false
       }
     }
+  }
+
+  // A request the agent has not confirmed in time: a ping tells a busy agent from a lost one (a request whose
+  // stdin it has not confirmed blocks the ping, so then it is lost).
+  private async unacked(id: string): Promise<void> {
+    if (!this.pending.has(id) || this.state !== 'ready') return
+    if (this.gate === id) return this.die(`it did not confirm a request within ${this.o.limits.startAckMs} ms (+1 s per MB of stdin)`)
+    if (!(await this.alive())) this.die(`it did not answer a ping within ${this.o.limits.pingMs} ms`)
+  }
+
+  // Every keepAliveMs while idle: a connection that was dropped silently is found before the next command needs it.
+  private async idlePing(): Promise<void> {
+    if (this.state !== 'ready' || this.pending.size) return
+    if (!(await this.alive()) && this.state === 'ready') this.die(`it did not answer a keep-alive ping within ${this.o.limits.pingMs} ms`)
   }
 
   // A command past its deadline and backstop: stop it if the agent is fine, else the agent is dropped.
@@ -200,6 +229,7 @@ export class Agent {
     if (!p) return
     this.pending.delete(id)
     clearTimeout(p.timer)
+    clearTimeout(p.ackTimer)
     p.off()
     await this.stop(id)
     p.resolve({ kind })
@@ -223,16 +253,17 @@ export class Agent {
     return new Promise((resolve) => this.waiters.set(key, resolve))
   }
 
-  private send(data: Buffer, gate?: string): void {
-    this.queue.push({ data, gate })
+  private send(data: Buffer, gate?: string, onSent?: () => void): void {
+    this.queue.push({ data, gate, onSent })
     this.pump()
   }
 
   private pump(): void {
     while (!this.gate && this.queue.length && this.state !== 'dead') {
       const item = this.queue.shift()!
-      if (!this.handle?.write(item.data)) return this.die('its exec stream is closed')
+      if (!this.handle?.write(item.data)) return this.die('its exec stream is closed', false)
       this.gate = item.gate
+      item.onSent?.()
     }
   }
 
@@ -254,6 +285,7 @@ export class Agent {
         this.pid = e.pid
         return this.onHello?.()
       case 'started':
+        clearTimeout(this.pending.get(e.id)?.ackTimer)
         if (this.gate === e.id) {
           this.gate = undefined
           this.pump()
@@ -278,6 +310,7 @@ export class Agent {
     if (!p) return // aborted or timed out already: a late answer
     this.pending.delete(id)
     clearTimeout(p.timer)
+    clearTimeout(p.ackTimer)
     p.off()
     p.resolve(o)
     this.idle()
@@ -292,24 +325,28 @@ export class Agent {
     const tail = (this.stderrTail || res?.stderr.toString('utf8') || '').trim().split('\n').slice(-2).join(' | ')
     if (err) {
       this.onHello?.(new AgentStartError(`the agent's exec failed: ${(err as Error).message}`, false, err))
-      return this.die(`its exec failed: ${(err as Error).message}`)
+      return this.die(`its exec failed: ${(err as Error).message}`, false)
     }
     const code = res?.status?.exitCode
     const how = code === AGENT_CANNOT_START ? `it cannot run in this image${tail ? `: ${tail.replace(/^kinspect: /, '')}` : ''}` : code !== undefined && code !== null ? `it exited ${code}${tail ? `: ${tail}` : ''}` : `its exec stream ended (WebSocket close ${res?.closeCode ?? '?'}${res?.status?.message ? `, ${res.status.message}` : ''})`
     this.onHello?.(new AgentStartError(`the agent ${how.replace(/^it /, '')}`, code === AGENT_CANNOT_START))
-    this.die(how)
+    this.die(how, false) // its process exited or its connection is gone (a pod being deleted): nothing to stop
   }
 
-  /** Marks the agent dead, drops its connection, and settles what it carried (rescue). */
-  private die(why: string): void {
+  /**
+   * Marks the agent dead and drops its connection; a rescue exec settles what it carried, and also runs with
+   * nothing pending when the agent was found broken while its process lives on (stop), so it does not linger.
+   */
+  private die(why: string, stop = true): void {
     if (this.state === 'dead') return
     const wasReady = this.state === 'ready'
     this.state = 'dead'
     this.deadWhy = why
     this.onHello = undefined
+    clearInterval(this.keepAlive)
     this.handle?.close()
     this.waiters.clear() // pings and stops waiting on them end by their own timers
-    if (wasReady && this.pending.size) this.rescuing = this.rescue(why)
+    if (wasReady && (this.pending.size || stop)) this.rescuing = this.rescue(why)
   }
 
   // One exec settles every command the lost agent carried (see RESCUE in agentscript.ts).

@@ -1,5 +1,6 @@
 // The agents of one session's node pods: one per pod, started on first use, replaced when lost, and given up on
 // (one-shot execs from then on) when the pod's image cannot run one. Shared by every NodePodExec of a NodePods.
+import { KubeError } from '../../kube/errors.ts'
 import type { AgentLimits } from './agent.ts'
 import { Agent, AgentStartError, podGone } from './agent.ts'
 import type { NodePodRef, NodePods } from './manager.ts'
@@ -68,14 +69,16 @@ export class AgentPool {
       },
       (e: unknown) => {
         const why = e instanceof Error ? e.message : String(e)
-        if (podGone((e as AgentStartError).cause)) return undefined // the one-shot exec sees it too, and makes a new pod
+        const cause = (e as AgentStartError).cause
+        if (podGone(cause)) return undefined // the one-shot exec sees it too, and makes a new pod
         if (e instanceof AgentStartError && e.permanent) {
           slot.never = why
           note(`pod:${ref.node}: ${why}; every command there runs as its own exec (slower)`)
         } else {
           slot.retryAt = Date.now() + RETRY_MS[Math.min(slot.failures, RETRY_MS.length - 1)]
           slot.failures++
-          note(`pod:${ref.node}: the command agent could not start (${why}); commands run as their own execs for ${Math.round((slot.retryAt - Date.now()) / 1000)} s`)
+          // An exec the API refused (forbidden, unreachable) is reported by the one-shot exec that follows.
+          if (!(cause instanceof KubeError)) note(`pod:${ref.node}: the command agent could not start (${why}); commands run as their own execs for ${Math.round((slot.retryAt - Date.now()) / 1000)} s`)
         }
         return undefined
       },
@@ -85,6 +88,12 @@ export class AgentPool {
     } finally {
       slot.starting = undefined
     }
+  }
+
+  /** The ready agent of a node, if any (for diagnostics and tests). */
+  agentOf(node: string): Agent | undefined {
+    const a = this.slots.get(node)?.agent
+    return a?.state === 'ready' ? a : undefined
   }
 
   /** Closes the agent of a node (its pod is being deleted, or the session ends). */
