@@ -143,6 +143,7 @@ export class Agent {
 
   /** Runs one command; never throws: every way it can end is an outcome. */
   run(r: AgentRun): Promise<AgentOutcome> {
+    if (r.signal?.aborted) return Promise.resolve({ kind: 'aborted' })
     if (this.state !== 'ready') return Promise.resolve({ kind: 'unstarted', why: this.deadWhy ?? 'the agent is not ready' })
     const id = crypto.randomBytes(6).toString('hex')
     const data = encodeRequest({ id, from: r.from, seconds: r.seconds, stdin: r.stdin, argv: r.argv })

@@ -22,7 +22,7 @@ const ANSWER = `an() {
 
 // $1 nsenter, $2 target (1|kubelet), $3 state dir.
 // The writer (wr) relays lines from the FIFO and turns "A id rc" into an answer; it removes the files of answered
-// commands 16 at a time. Only the main loop holds the FIFO open (fd 3): when it ends, or is killed, the writer reads
+// commands 16 at a time (at once after an answer over 1 MB, so the pod's disk does not hold large outputs). Only the main loop holds the FIFO open (fd 3): when it ends, or is killed, the writer reads
 // EOF and the exec's stdout closes, so a dead agent is seen at once; jobs open the FIFO just to post their line.
 // A job (jb, in its own background process) redirects with exec, so that no saved copy of the exec's stdout or the
 // FIFO stays open in it (dash keeps such copies while a function with redirections runs); it records "pid starttime", stops if a kill came first, enters the node and runs argv; its exit code goes
@@ -45,7 +45,7 @@ wr() {
     if [ "$k" = A ]; then
       an $i $r
       g="$g $d/$i.*" c=$((c+1))
-      if [ $c -ge 16 ]; then rm -f $g; g= c=0; fi
+      if [ $c -ge 16 ] || [ $((ol+el)) -gt 1048576 ]; then rm -f $g; g= c=0; fi
     else echo "$k $i\${r:+ $r}"; fi
   done <"$f"
   rm -f $g "$f" "$d/ag$me.pid"

@@ -132,6 +132,7 @@ export class NodePodExec implements Exec {
 
   // One exec of the wrapped command; stops early on abort or the backstop deadline, then kills the remote process.
   private async oneShot(ref: NodePodRef, argv: readonly string[], o: CheckedOptions, from: ToolSource, t0: number): Promise<Attempted> {
+    if (o.signal?.aborted) throw abortedError(resultFields({ target: this.target, argv: [...argv], durationMs: performance.now() - t0 })) // e.g. while an agent was starting
     const token = crypto.randomBytes(6).toString('hex')
     const stdin = o.input === undefined ? undefined : Buffer.from(o.input, 'utf8')
     const byLength = stdin !== undefined && !this.pods.canCloseStdin

@@ -248,6 +248,34 @@ for (const shell of SHELLS.slice(0, 2)) {
   })
 }
 
+test('a command aborted while its agent starts never runs', async () => {
+  const { api, local, exec, done } = setup(SHELLS[1].slice(1))
+  const ac = new AbortController()
+  api.onAgent = (req) => {
+    setTimeout(() => ac.abort(), 0) // Ctrl-C while the agent's exec opens
+    return local(req)
+  }
+  const m = marker()
+  await rejects(exec.run(['sleep', m], { signal: ac.signal }), 'aborted')
+  await new Promise((r) => setTimeout(r, 300))
+  assert.equal(procsWith(m), [], 'the aborted command ran')
+  assert.is((await exec.run(['echo', 'ok'])).stdout, 'ok\n')
+  // the same when the agent then fails to start and the command would fall back to its own exec
+  const ac2 = new AbortController()
+  const m2 = marker()
+  const s2 = setup(SHELLS[1].slice(1))
+  s2.api.onAgent = () => {
+    ac2.abort()
+    return answer({ exitCode: 125, stderr: 'kinspect: no agent here\n' })
+  }
+  await rejects(s2.exec.run(['sleep', m2], { signal: ac2.signal }), 'aborted')
+  await new Promise((r) => setTimeout(r, 300))
+  assert.equal(procsWith(m2), [], 'the aborted command ran as its own exec')
+  assert.equal(s2.kinds(), ['probe', 'agent'])
+  await s2.done()
+  await done()
+})
+
 test('an image that cannot run the agent: every command runs as its own exec, and that is said once', async () => {
   const { api, exec, notes, kinds, done } = setup(SHELLS[0].slice(1))
   api.onAgent = () => answer({ exitCode: 125, stderr: 'kinspect: the agent needs mkfifo, head -c and wc -c in the node pod image\n' })
