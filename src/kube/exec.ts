@@ -30,6 +30,29 @@ export interface ExecRequest {
   drainMs?: number
   /** Called once the server accepted the upgrade, with the protocol it picked. */
   onOpen?: (protocol: string) => void
+  /**
+   * A long-lived exec: stdin stays open (after `stdin`, if any) and this receives a handle to send more, once the
+   * server accepted the upgrade. stdinEnd is ignored.
+   */
+  onStream?: (h: ExecStreamHandle) => void
+  /** stdout and stderr as they arrive. */
+  onStdout?: (chunk: Buffer) => void
+  onStderr?: (chunk: Buffer) => void
+  /** Keep stdout and stderr for the result (default true; a long-lived exec passes false). */
+  collect?: boolean
+}
+
+/** The open end of a long-lived exec (ExecRequest.onStream). */
+export interface ExecStreamHandle {
+  readonly protocol: string
+  /** Sends stdin bytes; false once the connection has ended. */
+  write(data: Buffer): boolean
+  /** Closes stdin alone (v5's CLOSE frame); false where the protocol cannot (v4) or the connection has ended. */
+  closeStdin(): boolean
+  /** Closes the connection after what was written (the remote process is not killed by that). */
+  close(): void
+  /** Whether the open connection keeps Node's event loop alive (true at first); an idle agent passes false. */
+  keepAlive(on: boolean): void
 }
 
 /** What came back. status is undefined when the connection ended without one (then closeCode says how it ended). */
@@ -51,7 +74,7 @@ let wsModule: Promise<WsModule> | undefined
 /** Runs one command in a pod and collects its output until the server closes the stream. */
 export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<ExecStreamResult> {
   const t0 = performance.now()
-  const path = execPath(req.namespace, req.pod, { container: req.container, command: req.command, stdin: req.stdin !== undefined })
+  const path = execPath(req.namespace, req.pod, { container: req.container, command: req.command, stdin: req.stdin !== undefined || req.onStream !== undefined })
   const ctx = { server: conn.server, method: 'GET', path: path.split('?')[0], object: { kind: 'Pod', name: req.pod, namespace: req.namespace } }
   if (req.signal?.aborted) return { protocol: '', stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), aborted: true, durationMs: 0 }
   const { default: WebSocket } = await (wsModule ??= import('ws'))
@@ -65,6 +88,8 @@ export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<E
     let aborted = false
     let settled = false
     let drain: NodeJS.Timeout | undefined
+    let socket: { ref(): unknown; unref(): unknown } | undefined
+    const collect = req.collect ?? true
     const connectTimer = setTimeout(() => fail(new KubeError('connection', `exec into pod ${req.namespace}/${req.pod}: no WebSocket upgrade from ${conn.server} within ${req.connectTimeoutMs ?? 15_000} ms`, 'the API server or the kubelet behind it is slow or unreachable', undefined, ctx)), req.connectTimeoutMs ?? 15_000)
     const done = () => {
       clearTimeout(connectTimer)
@@ -101,10 +126,36 @@ export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<E
       res.on('end', () => fail(httpError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), { ...ctx, durationMs: performance.now() - t0 })))
       res.on('error', (e) => fail(networkError(e, ctx)))
     })
+    ws.on('upgrade', (res) => (socket = res.socket))
     ws.on('open', () => {
       opened = true
       clearTimeout(connectTimer)
       req.onOpen?.(ws.protocol)
+      if (req.onStream) {
+        const open = () => !settled && ws.readyState === WebSocket.OPEN
+        if (req.stdin !== undefined) for (const f of stdinFrames(req.stdin)) ws.send(f)
+        return req.onStream({
+          protocol: ws.protocol,
+          write: (data) => {
+            if (!open()) return false
+            for (const f of stdinFrames(data)) ws.send(f)
+            return true
+          },
+          closeStdin: () => {
+            if (!open() || !canCloseStdin(ws.protocol)) return false
+            ws.send(closeFrame(CHANNEL.stdin))
+            return true
+          },
+          close: () => {
+            if (!settled) {
+              ws.close(1000) // after what was sent; the socket is dropped if the server does not answer within 1 s
+              setTimeout(() => ws.terminate(), 1000).unref()
+            }
+            finish()
+          },
+          keepAlive: (on) => void (on ? socket?.ref() : socket?.unref()),
+        })
+      }
       if (req.stdin === undefined) return
       if ((req.stdinEnd ?? 'close') === 'close' && !canCloseStdin(ws.protocol)) {
         return fail(new KubeError('unsupported', `the API server answered exec with ${ws.protocol || 'no subprotocol'}, which cannot close stdin on its own`, 'the command did not get its input; run it again', undefined, ctx))
@@ -117,8 +168,13 @@ export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<E
       if (b.length === 0) return
       const ch = b[0]
       const payload = b.subarray(1)
-      if (ch === CHANNEL.stdout) out.push(payload)
-      else if (ch === CHANNEL.stderr) err.push(payload)
+      if (ch === CHANNEL.stdout) {
+        if (collect) out.push(payload)
+        req.onStdout?.(payload)
+      } else if (ch === CHANNEL.stderr) {
+        if (collect) err.push(payload)
+        req.onStderr?.(payload)
+      }
       else if (ch === CHANNEL.status && payload.length > 0) {
         status = parseExecStatus(payload)
         // The server closes after the status; output sent on other streams may still be in flight behind it.

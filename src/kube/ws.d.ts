@@ -30,6 +30,7 @@ declare module 'ws' {
     on(event: 'close', listener: (code: number, reason: Buffer) => void): this
     on(event: 'error', listener: (err: Error) => void): this
     on(event: 'unexpected-response', listener: (req: ClientRequest, res: IncomingMessage) => void): this
+    on(event: 'upgrade', listener: (res: IncomingMessage) => void): this
   }
   /** The server side, used by unit tests to play the API server's exec endpoint. */
   export class WebSocketServer extends EventEmitter {

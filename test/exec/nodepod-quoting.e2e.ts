@@ -1,12 +1,13 @@
 // Property test over the node pod transport: random argv (the same arbitraries as shells.e2e.ts for SSH) arrive
-// byte-exact on lab-1 through the exec query, the pod's wrapper shell and nsenter/timeout: printf '%s\0' "$@".
+// byte-exact on lab-1 through the agent's request line and eval, or (agent: false) the exec query and the pod's
+// wrapper shell, then nsenter/timeout: printf '%s\0' "$@".
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import { labPaths, NODE } from '../lab/layout.ts'
 import { IMAGES } from '../lab/manifests.ts'
 import { Kube, loadKubeconfig, kubeNodePodApi } from '../../src/kube/index.ts'
-import { NodePods, NodePodExec } from '../../src/exec/nodepod/index.ts'
+import { AgentPool, NodePods, NodePodExec } from '../../src/exec/nodepod/index.ts'
 
 const kube = new Kube(loadKubeconfig({ kubeconfig: labPaths().kubeconfig }))
 const api = kubeNodePodApi(kube)
@@ -19,9 +20,9 @@ test.after(async () => {
 const nasty = fc.constantFrom("a' ; echo INJECTED #", '$(id)', '`id`', '*', '~', '"', "'", '\\', '-n', '--', '', ' ', '\n', '\t', 'é', '$HOME', '!!', '${IFS}', ';', '|', '&&', '#', '+', '%20', '&', '=')
 const arg = fc.oneof(nasty, fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !s.includes('\0')))
 
-for (const tool of ['node', 'image'] as const) {
-  test(`${tool}'s printf: 300 random argv arrive exactly`, async () => {
-    const exec = new NodePodExec(pods, NODE)
+for (const [tool, agent] of [['node', true], ['image', true], ['node', false], ['image', false]] as const) {
+  test(`${tool}'s printf ${agent ? 'through the agent' : 'as one exec each'}: 300 random argv arrive exactly`, async () => {
+    const exec = new NodePodExec(pods, NODE, { agent })
     const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31)
     const cases = fc.sample(fc.array(arg, { minLength: 1, maxLength: 6 }), { numRuns: 300, seed })
     const wrong: string[] = []
@@ -31,6 +32,7 @@ for (const tool of ['node', 'image'] as const) {
       if (JSON.stringify(back) !== JSON.stringify(args)) wrong.push(`${JSON.stringify(args)} -> exit ${r.exitCode} ${JSON.stringify(back)} ${JSON.stringify(r.stderr.slice(0, 200))}`)
     }
     assert.equal(wrong, [], `seed ${seed}`)
+    if (agent) assert.ok(AgentPool.of(pods).agentOf(NODE), 'no agent carried the commands')
   })
 }
 

@@ -1,6 +1,8 @@
 // The node pod transport on lab-1 (this machine, so the node's side is checked with plain reads of /proc and /tmp):
 // node namespaces, exit codes, stderr apart, stdin (v5 and forced v4), binary, 10 MB, deadlines on the node,
 // abort ending the remote process within 2 s, the image-tool fallback, reuse, and no pod left after close().
+// Commands ride the pod's agent (one long-lived exec); it is checked on the node, killed, and compared with one
+// exec per command.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import crypto from 'node:crypto'
@@ -9,7 +11,7 @@ import { performance } from 'node:perf_hooks'
 import { labPaths, NET, NODE } from '../lab/layout.ts'
 import { IMAGES } from '../lab/manifests.ts'
 import { Kube, loadKubeconfig, kubeNodePodApi } from '../../src/kube/index.ts'
-import { NodePods, NodePodExec, type NodePodPhase } from '../../src/exec/nodepod/index.ts'
+import { AgentPool, NodePods, NodePodExec, type NodePodPhase } from '../../src/exec/nodepod/index.ts'
 import { NodeHandle } from '../../src/exec/node.ts'
 import { ExecError } from '../../src/exec/types.ts'
 
@@ -17,7 +19,8 @@ const kube = new Kube(loadKubeconfig({ kubeconfig: labPaths().kubeconfig }))
 const api = kubeNodePodApi(kube)
 const phases: NodePodPhase[] = []
 const pods = new NodePods(api, { image: IMAGES.nodePod, onPhase: (p) => phases.push(p) })
-const exec = new NodePodExec(pods, NODE)
+const notes: string[] = []
+const exec = new NodePodExec(pods, NODE, { onNote: (n) => notes.push(n) })
 const blob = `/tmp/kinspect-e2e-blob-${process.pid}`
 
 async function leftovers(): Promise<string[]> {
@@ -78,6 +81,35 @@ test('exit codes and stderr stay apart; nothrow returns the result', async () =>
   assert.match(missing.hint!, "has no kinspect-no-such-tool; pass {tool: 'auto'}")
 })
 
+test('commands ride one agent on the node; a sleeping command holds no other; a warm command costs far less than an exec', async () => {
+  const agent = AgentPool.of(pods).agentOf(NODE)
+  assert.ok(agent, 'no agent for the node pod')
+  // hostPID: the agent's pid is a pid of this machine
+  assert.ok(fs.readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0').includes('kinspect-agent'), `pid ${agent.pid} is not the agent`)
+  const m = `30${process.pid % 1000}4`
+  const t0 = performance.now()
+  const slow = exec.run(['sleep', m], { timeoutMs: 3000 }).then(() => undefined, (e) => e)
+  const outs = await Promise.all(Array.from({ length: 10 }, (_, i) => exec.run(['echo', String(i)])))
+  assert.equal(outs.map((o) => o.text()), Array.from({ length: 10 }, (_, i) => String(i)))
+  assert.ok(performance.now() - t0 < 2500, `10 commands took ${Math.round(performance.now() - t0)} ms next to a sleeping one`)
+  assert.is((await slow)?.kind, 'timeout')
+  assert.equal(procsWith(m), [])
+  const oneShot = new NodePodExec(pods, NODE, { agent: false })
+  const med = async (e: NodePodExec) => {
+    const ms: number[] = []
+    for (let i = 0; i < 15; i++) {
+      const t = performance.now()
+      await e.run(['true'])
+      ms.push(performance.now() - t)
+    }
+    return ms.sort((a, b) => a - b)[7]
+  }
+  const [viaAgent, viaExec] = [await med(exec), await med(oneShot)]
+  console.log(`    warm \`true\`: ${viaAgent.toFixed(1)} ms through the agent, ${viaExec.toFixed(1)} ms as its own exec (medians of 15)`)
+  assert.ok(viaAgent * 2 < viaExec, `the agent (${viaAgent.toFixed(1)} ms) is not clearly faster than one exec per command (${viaExec.toFixed(1)} ms)`)
+  assert.is(AgentPool.of(pods).agentOf(NODE)?.pid, agent.pid, 'the same agent carried every command')
+})
+
 test('argv is never re-read by a shell; NodeHandle works over this transport', async () => {
   const nasty = ["a' ; echo INJECTED #", '$(id)', '`id`', '*', '', ' ', 'line\nbreak', 'é€']
   const r = await exec.run(['printf', '%s\\0', ...nasty])
@@ -95,15 +127,18 @@ test('stdin over v5 ends with the CLOSE frame', async () => {
   assert.is((await exec.run(['sh', '-c', 'cat; echo end'], { input: '' })).stdout, 'end\n')
 })
 
-test('stdin with only v4 offered ends by length (head -c N)', async () => {
+test('with only v4 offered: stdin works through the agent, and by length (head -c N) as one exec per command', async () => {
   const v4 = new NodePods(api, { image: IMAGES.nodePod, protocol: 'v4' })
   try {
-    const e = new NodePodExec(v4, NODE)
-    const input = 'line 1\nline 2 — ünïcode\n'
-    assert.is((await e.run(['cat'], { input })).stdout, input)
-    assert.is(v4.protocol, 'v4.channel.k8s.io')
-    assert.is((await e.run(['wc', '-c'], { input })).text().trim(), String(Buffer.byteLength(input)))
-    assert.is((await e.run(['sh', '-c', 'cat; echo end'], { input: '' })).stdout, 'end\n')
+    for (const agent of [true, false]) {
+      const e = new NodePodExec(v4, NODE, { agent })
+      const input = 'line 1\nline 2 — ünïcode\n'
+      assert.is((await e.run(['cat'], { input })).stdout, input)
+      assert.is(v4.protocol, 'v4.channel.k8s.io')
+      assert.is((await e.run(['wc', '-c'], { input })).text().trim(), String(Buffer.byteLength(input)))
+      assert.is((await e.run(['sh', '-c', 'cat; echo end'], { input: '' })).stdout, 'end\n')
+      if (agent) assert.ok(AgentPool.of(v4).agentOf(NODE), 'no agent on v4')
+    }
   } finally {
     await v4.close()
   }
@@ -191,6 +226,24 @@ test("a tool the node lacks runs from the image in the node's network namespace,
   assert.is((await exec.run(['sh', '-c', 'test -e /etc/os-release && echo node-files || echo image-files'])).text(), 'node-files')
 })
 
+test('an agent killed on the node: the command it ran is reported lost and is stopped; a new agent takes over', async () => {
+  const agent = AgentPool.of(pods).agentOf(NODE)!
+  const m = `30${process.pid % 1000}5`
+  const p = exec.run(['sleep', m], { timeoutMs: 60_000 })
+  for (let i = 0; i < 100 && !procsWith(m).length; i++) await new Promise((r) => setTimeout(r, 50))
+  assert.ok(procsWith(m).length, `sleep ${m} never started`)
+  const t0 = performance.now()
+  process.kill(agent.pid, 'SIGKILL')
+  const e = await rejects(p, 'connect')
+  console.log(`    agent killed: the command was reported lost ${Math.round(performance.now() - t0)} ms later`)
+  assert.match(e.message, `the command agent on pod:${NODE} was lost while running \`sleep ${m}\``)
+  assert.ok(performance.now() - t0 < 5000)
+  assert.equal(procsWith(m), [], 'the command still runs on the node')
+  assert.is((await exec.run(['echo', 'again'])).stdout, 'again\n')
+  assert.not.equal(AgentPool.of(pods).agentOf(NODE)?.pid, agent.pid)
+  assert.match(notes.join('\n'), `pod:${NODE}: the command agent was lost (`)
+})
+
 test('every command reused the one pod of this session', async () => {
   const mine = await api.listPods(`kinspect.dev/session=${pods.session}`)
   assert.is(mine.length, 1, mine.map((p) => p.metadata.name).join(', '))
@@ -206,6 +259,7 @@ test('close() deletes the pod and waits for it: no kinspect pod is left', async 
   assert.is(r.deleted.length, 1)
   assert.equal(r.remaining, [])
   assert.equal(await leftovers(), [])
+  assert.equal(procsWith('kinspect-agent'), [], 'an agent outlived its pod')
   await rejects(exec.run(['true']), 'connect')
 })
 

@@ -1,5 +1,6 @@
 // The exec WebSocket client against a scripted server on the fake API's TLS port: protocol choice (v5/v4),
-// stdin and its end, stdout/stderr apart, status, a missing status, binary and 10 MB, refusals, abort.
+// stdin and its end, stdout/stderr apart, status, a missing status, binary and 10 MB, refusals, abort, and a
+// long-lived exec (stdin kept open, output as it arrives, on v4 and v5).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import crypto from 'node:crypto'
@@ -213,6 +214,49 @@ test('importing src/kube and src/exec does not load ws; the first exec does', ()
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!)
   assert.is(out.before, 0)
   assert.ok(out.after > 0, 'ws was not loaded by the first exec')
+})
+
+test('a long-lived exec: stdin stays open for more writes, output comes as it arrives, not collected; v5 closes stdin alone', async () => {
+  for (const proto of ['v5.channel.k8s.io', 'v4.channel.k8s.io']) {
+    serverProtocols = [proto]
+    // answers each stdin frame at once on stdout (and "e" on stderr); ends with a status once stdin is closed or "quit" comes
+    script = (ws) =>
+      ws.on('message', (d: Buffer) => {
+        const end = () => {
+          send(ws, CHANNEL.status, status(0))
+          ws.close(1000)
+        }
+        if (d[0] === CHANNEL.close) return end()
+        if (d.subarray(1).toString() === 'quit') return end()
+        send(ws, CHANNEL.stdout, Buffer.concat([Buffer.from('got '), d.subarray(1)]))
+        send(ws, CHANNEL.stderr, 'e')
+      })
+    let h: import('../../src/kube/exec.ts').ExecStreamHandle | undefined
+    const out: string[] = []
+    const err: string[] = []
+    const seen = (n: number) => new Promise<void>((r) => { const t = setInterval(() => out.length >= n && (clearInterval(t), r()), 5) })
+    const done = kube.exec({ namespace: 'ns', pod: 'p', command: ['agent'], collect: false, onStream: (x) => (h = x), onStdout: (c) => out.push(c.toString()), onStderr: (c) => err.push(c.toString()) })
+    await new Promise<void>((r) => { const t = setInterval(() => h && (clearInterval(t), r()), 5) })
+    assert.is(api.seen.at(-1)!.query.get('stdin'), 'true', 'a long-lived exec opens stdin without initial input')
+    assert.is(h!.protocol, proto)
+    assert.ok(h!.write(Buffer.from('one')))
+    await seen(1)
+    assert.ok(h!.write(Buffer.from('two\0bin')))
+    await seen(2)
+    assert.equal(out, ['got one', 'got two\0bin'])
+    assert.equal(err, ['e', 'e'])
+    h!.keepAlive(false)
+    h!.keepAlive(true)
+    if (proto === 'v5.channel.k8s.io') assert.ok(h!.closeStdin())
+    else {
+      assert.not.ok(h!.closeStdin(), 'v4 cannot close stdin alone')
+      h!.write(Buffer.from('quit'))
+    }
+    const r = await done
+    assert.is(r.status?.exitCode, 0)
+    assert.is(r.stdout.length + r.stderr.length, 0, 'nothing collected')
+    assert.not.ok(h!.write(Buffer.from('late')), 'no writes after the end')
+  }
 })
 
 test.run()

@@ -41,20 +41,34 @@ export function parseProbe(stdout: string): PodFacts {
   return { nsenter, target }
 }
 
+/** sh: reads the shell's own pid and start time (fields 1 and 22 of /proc/self/stat) into $P and $Q, with builtins only. */
+export function selfStat(P: string, Q: string): string {
+  return `read -r ${P} ${'_ '.repeat(20)}${Q} _ </proc/self/stat`
+}
+
+/**
+ * sh: sets $tp to the pid whose namespaces are the node's when the target is "kubelet" (the kubelet in this pod's
+ * network namespace; its pid is cached in $d/kubelet and checked, comm and netns, with builtins only, so only a
+ * kubelet restart costs a pidof scan); runs `fail` (after a "kinspect:" line on stderr) when there is none.
+ */
+export function kubeletTarget(fail: string): string {
+  return `if [ "$tp" = kubelet ]; then
+  tp=; kc=; { read -r tp <$d/kubelet && read -r kc </proc/$tp/comm; } 2>/dev/null
+  if [ "$kc" != kubelet ] || ! [ /proc/$tp/ns/net -ef /proc/self/ns/net ]; then
+    tp=; for kp in $(pidof kubelet); do [ /proc/$kp/ns/net -ef /proc/self/ns/net ] && { tp=$kp; echo $kp >$d/kubelet; break; }; done
+  fi
+  if [ -z "$tp" ]; then echo "kinspect: cannot enter the node's namespaces: /proc/1/ns is not readable and no kubelet runs in the node's network namespace" >&2; ${fail}; fi
+fi`
+}
+
 // $1 token, $2 nsenter, $3 target, $4 node|image, $5 stdin bytes or -, $6 deadline secs; then argv.
-// Target "kubelet": the kubelet in this pod's (= the node's) network namespace; its pid is cached in $d/kubelet
-// and checked (comm, netns) with builtins only, so only a kubelet restart costs a pidof scan.
+// The pid file holds "pid starttime" so that a killer never hits a reused pid.
 const WRAPPER = `t=$1 ns=$2 tp=$3 m=$4 n=$5 s=$6; shift 6
 d=${STATE_DIR}; [ -d $d ] || mkdir -p $d
-echo $$ >$d/$t.pid
+${selfStat('me', 'st')}
+echo "$me $st" >$d/$t.pid
 if [ -e $d/$t.stop ]; then rm -f $d/$t.pid $d/$t.stop; exit ${STOPPED_EXIT}; fi
-if [ "$tp" = kubelet ]; then
-  tp=; c=; { read -r tp <$d/kubelet && read -r c </proc/$tp/comm; } 2>/dev/null
-  if [ "$c" != kubelet ] || ! [ /proc/$tp/ns/net -ef /proc/self/ns/net ]; then
-    tp=; for p in $(pidof kubelet); do [ /proc/$p/ns/net -ef /proc/self/ns/net ] && { tp=$p; echo $p >$d/kubelet; break; }; done
-  fi
-  if [ -z "$tp" ]; then echo "kinspect: cannot enter the node's namespaces: /proc/1/ns is not readable and no kubelet runs in the node's network namespace" >&2; rm -f $d/$t.pid; exit ${NO_NAMESPACES_EXIT}; fi
-fi
+${kubeletTarget(`rm -f $d/$t.pid; exit ${NO_NAMESPACES_EXIT}`)}
 if [ "$m" = node ]; then set -- env PATH=${NODE_PATH} "$ns" -t "$tp" -m -u -i -n -p -- timeout -k 2 "$s" "$@"
 else set -- "$ns" -t "$tp" -n -- timeout -k 2 "$s" "$@"; fi
 if [ "$n" = - ]; then "$@"; else head -c "$n" | "$@"; fi
@@ -86,23 +100,36 @@ export function wrapCommand(argv: readonly string[], o: WrapOptions): string[] {
   return ['sh', '-c', WRAPPER, 'kinspect', o.token, o.facts.nsenter, o.facts.target, o.from, n, String(deadlineSeconds(o.timeoutMs)), ...argv]
 }
 
-// TERM the wrapper and every descendant (a snapshot of /proc taken once, with start times), then KILL the ones
-// still alive after 300 ms whose start time is unchanged (so a reused pid is never hit).
-const KILLER = `t=$1; d=${STATE_DIR}; [ -d $d ] || mkdir -p $d
-: >$d/$t.stop
-p=$(cat $d/$t.pid 2>/dev/null)
-[ -n "$p" ] || exit 0
-list=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v root="$p" '{ s=$0; sub(/.*\\) /, "", s); split(s, a, " "); par[$1]=a[2]; st[$1]=a[20] } END { want[root]=1; c=1; while (c) { c=0; for (q in par) if (!(q in want) && (par[q] in want)) { want[q]=1; c=1 } } for (q in want) if (q in st) print q ":" st[q] }')
-[ -n "$list" ] || exit 0
-for e in $list; do kill -TERM \${e%%:*} 2>/dev/null; done
-sleep 0.3 2>/dev/null || sleep 1
-for e in $list; do q=\${e%%:*}; cur=$(awk '{ s=$0; sub(/.*\\) /, "", s); split(s, a, " "); if (a[1] != "Z") print a[20] }' /proc/$q/stat 2>/dev/null); [ "$cur" = "\${e#*:}" ] && kill -KILL $q 2>/dev/null; done
-rm -f $d/$t.pid $d/$t.stop; echo "stopped $(echo $list | wc -w)"`
+/**
+ * sh function kt ROOTS: TERM every process in the trees under ROOTS ("pid:starttime" words; a root whose start time
+ * differs, i.e. a reused pid, is skipped) from one snapshot of /proc, then KILL the ones still alive after 300 ms whose
+ * start time is unchanged. Sets $n to how many processes it signalled.
+ */
+export const TREE_KILL = `kt() {
+  l=$(cat /proc/[0-9]*/stat 2>/dev/null | awk -v roots="$1" '{ s=$0; sub(/.*\\) /, "", s); split(s, a, " "); par[$1]=a[2]; st[$1]=a[20] } END { k=split(roots, r, " "); for (i=1; i<=k; i++) { split(r[i], x, ":"); if ((x[1] in st) && st[x[1]] == x[2]) want[x[1]]=1 } c=1; while (c) { c=0; for (q in par) if (!(q in want) && (par[q] in want)) { want[q]=1; c=1 } } for (q in want) print q ":" st[q] }')
+  n=0
+  [ -n "$l" ] || return 0
+  for e in $l; do kill -TERM \${e%%:*} 2>/dev/null; done
+  sleep 0.3 2>/dev/null || sleep 1
+  for e in $l; do q=\${e%%:*}; c=$(awk '{ s=$0; sub(/.*\\) /, "", s); split(s, a, " "); if (a[1] != "Z") print a[20] }' /proc/$q/stat 2>/dev/null); [ "$c" = "\${e#*:}" ] && kill -KILL $q 2>/dev/null; done
+  set -- $l; n=$#
+}`
 
-/** The exec argv that stops a wrapped command (and everything it started) by its token; prints "stopped N". */
-export function killCommand(token: string): string[] {
+// Marks the token stopped (a wrapper that has not started yet then never runs its command), then kills the
+// wrapper's tree by its pid file.
+const KILLER = `t=$1 d=$2; [ -d $d ] || mkdir -p $d
+${TREE_KILL}
+: >$d/$t.stop
+p=; [ -e $d/$t.pid ] && read -r p <$d/$t.pid
+[ -n "$p" ] || exit 0
+kt "\${p% *}:\${p#* }"
+rm -f $d/$t.pid $d/$t.stop; echo "stopped $n"`
+
+/** The exec argv that stops a wrapped command or an agent's command (and everything it started) by its token; prints "stopped N". */
+export function killCommand(token: string, dir: string = STATE_DIR): string[] {
   if (!/^[a-z0-9]+$/.test(token)) throw new TypeError(`killCommand: token must be [a-z0-9]+, received ${JSON.stringify(token)}`)
-  return ['sh', '-c', KILLER, 'kinspect', token]
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(dir)) throw new TypeError(`killCommand: dir must be an absolute path of [A-Za-z0-9._/-], received ${JSON.stringify(dir)}`)
+  return ['sh', '-c', KILLER, 'kinspect', token, dir]
 }
 
 /** What a 127 from a wrapped command means: the program is missing ('tool'), or the node has no timeout(1). */

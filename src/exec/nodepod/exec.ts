@@ -1,5 +1,6 @@
-// NodePodExec: runs argv on a node through its node pod's exec endpoint (target "pod:<node>"), in the node's
-// namespaces, with the deadline enforced on the node and Ctrl-C ending the remote process (a second exec kills it).
+// NodePodExec: runs argv on a node through its node pod (target "pod:<node>"), in the node's namespaces, with the
+// deadline enforced on the node and Ctrl-C ending the remote process. Commands go through the pod's agent (one
+// long-lived exec carrying many commands, agent.ts); one exec per command when there is no agent (or agent: false).
 import crypto from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { KubeError } from '../../kube/errors.ts'
@@ -7,35 +8,55 @@ import type { ExecStreamResult } from '../../kube/exec.ts'
 import { abortedError, checkRun, finish, type CheckedOptions } from '../common.ts'
 import { showArgv } from '../quote.ts'
 import { ExecError, resultFields, type Exec, type ExecOutput, type ExecResult, type RunOptions } from '../types.ts'
+import { podGone, type AgentOutcome } from './agent.ts'
+import { AgentPool, type AgentPoolOptions } from './agentpool.ts'
 import { NodePodError } from './api.ts'
-import { NO_NAMESPACES_EXIT, killCommand, missingProgram, wrapCommand, type ToolSource } from './command.ts'
+import { NO_NAMESPACES_EXIT, deadlineSeconds, killCommand, missingProgram, wrapCommand, type ToolSource } from './command.ts'
 import type { NodePodRef, NodePods } from './manager.ts'
 import { CONTAINER } from './spec.ts'
 
 /** Extra time the client waits past the deadline for the node's timeout(1) to report (then it kills and gives up). */
 const BACKSTOP_MS = 5_000
+/** Notes kept on an exec. */
+const MAX_NOTES = 50
 
-/** True for an exec refused because the pod is gone (404) or has ended (400 "cannot exec into a container in a completed pod"). */
-function podGone(e: unknown): boolean {
-  return e instanceof KubeError && (e.kind === 'notfound' || (e.status === 400 && /completed pod/.test(e.message)))
-}
+/** One try of a command: the result, or why it stopped early, or why there is no result (failure). */
+type Attempted = ExecResult & { why?: 'aborted' | 'timeout'; failure?: { message: string; hint?: string; cause?: unknown } }
 
-/** One try of a command: the result, or why it stopped early. */
-interface Attempt {
-  res?: ExecStreamResult
-  why?: 'aborted' | 'timeout'
+/** How a NodePodExec carries commands. */
+export interface NodePodExecOptions {
+  /** One long-lived exec per pod carrying every command (default true); false: one exec per command. */
+  agent?: boolean
+  /** Told when commands fall back to one exec each, or an agent is replaced (the text names the node and why). */
+  onNote?: (text: string) => void
+  /** The agents' state dir and limits (used when the session's first NodePodExec makes its pool; for tests). */
+  agentOptions?: AgentPoolOptions
 }
 
 /** A node reached through its node pod, as an Exec (already root there: RunOptions.sudo changes nothing). */
 export class NodePodExec implements Exec {
   readonly target: string
+  /** What the transport had to say (fallbacks, replaced agents), newest last. */
+  readonly notes: string[] = []
 
   constructor(
     readonly pods: NodePods,
     readonly node: string,
+    readonly opts: NodePodExecOptions = {},
   ) {
     if (typeof node !== 'string' || !/^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/.test(node)) throw new TypeError(`NodePodExec: node must be a node name, received ${JSON.stringify(node)}`)
+    if (opts === null || typeof opts !== 'object') throw new TypeError(`NodePodExec: options must be an object, received ${JSON.stringify(opts)}`)
     this.target = `pod:${node}`
+  }
+
+  private note = (text: string): void => {
+    this.notes.push(text)
+    if (this.notes.length > MAX_NOTES) this.notes.shift()
+    try {
+      this.opts.onNote?.(text)
+    } catch {
+      /* a display callback must not break the transport */
+    }
   }
 
   /** Runs argv on the node (see RunOptions; tool and binary are honoured here). The pod's start is not part of timeoutMs. */
@@ -77,14 +98,47 @@ export class NodePodExec implements Exec {
     }
   }
 
+  // One try: through the pod's agent, or (no agent, or it was lost before the command started) one exec.
+  private async attempt(ref: NodePodRef, argv: readonly string[], o: CheckedOptions, from: ToolSource, t0: number): Promise<Attempted> {
+    if (this.opts.agent === false) return this.oneShot(ref, argv, o, from, t0)
+    const agent = await AgentPool.of(this.pods, this.opts.agentOptions).get(ref, this.note)
+    if (agent) {
+      const stdin = o.input === undefined ? undefined : Buffer.from(o.input, 'utf8')
+      const out = await agent.run({ argv, from, seconds: deadlineSeconds(o.timeoutMs), timeoutMs: o.timeoutMs, stdin, signal: o.signal })
+      if (out.kind !== 'unstarted') return this.fromAgent(out, argv, o, from, t0)
+      this.note(`pod:${this.node}: the command agent was lost before \`${showArgv(argv)}\` started (${out.why}); it ran as its own exec instead`)
+    }
+    return this.oneShot(ref, argv, o, from, t0)
+  }
+
+  private fromAgent(out: AgentOutcome, argv: readonly string[], o: CheckedOptions, from: ToolSource, t0: number): Attempted {
+    const r: Attempted = resultFields({ target: this.target, argv: [...argv], durationMs: performance.now() - t0 })
+    if (from === 'image') r.toolFrom = 'image'
+    if (out.kind === 'answer') {
+      Object.assign(r, { exitCode: out.exitCode, stdout: out.stdout.toString('utf8'), stderr: out.stderr.toString('utf8') })
+      if (o.binary) r.stdoutBytes = out.stdout
+    } else if (out.kind === 'aborted' || out.kind === 'timeout') r.why = out.kind
+    else if (out.kind === 'lost') r.failure = { message: `the command agent on ${this.target} was lost while running \`${showArgv(argv)}\` (${out.why})`, hint: 'the command was stopped on the node; run it again' }
+    else if (out.kind === 'unknown') {
+      const gone = podGone(out.cause)
+      r.failure = {
+        message: gone ? `the node pod on ${this.node} went away while \`${showArgv(argv)}\` ran` : `the command agent on ${this.target} was lost while carrying \`${showArgv(argv)}\` (${out.why})`,
+        hint: gone ? 'the command may or may not have run; the next command makes a new pod' : 'the command may or may not have run; check on the node before running it again',
+        cause: out.cause,
+      }
+    }
+    return r
+  }
+
   // One exec of the wrapped command; stops early on abort or the backstop deadline, then kills the remote process.
-  private async attempt(ref: NodePodRef, argv: readonly string[], o: CheckedOptions, from: ToolSource, t0: number): Promise<ExecResult & { why?: string; res?: ExecStreamResult }> {
+  private async oneShot(ref: NodePodRef, argv: readonly string[], o: CheckedOptions, from: ToolSource, t0: number): Promise<Attempted> {
+    if (o.signal?.aborted) throw abortedError(resultFields({ target: this.target, argv: [...argv], durationMs: performance.now() - t0 })) // e.g. while an agent was starting
     const token = crypto.randomBytes(6).toString('hex')
     const stdin = o.input === undefined ? undefined : Buffer.from(o.input, 'utf8')
     const byLength = stdin !== undefined && !this.pods.canCloseStdin
     const command = wrapCommand(argv, { token, facts: ref.facts, from, timeoutMs: o.timeoutMs, stdinBytes: byLength ? stdin!.length : undefined })
     const stop = new AbortController()
-    const a: Attempt = {}
+    const a: { res?: ExecStreamResult; why?: 'aborted' | 'timeout' } = {}
     const timer = setTimeout(() => {
       a.why ??= 'timeout'
       stop.abort()
@@ -111,11 +165,14 @@ export class NodePodExec implements Exec {
       o.signal?.removeEventListener('abort', onAbort)
     }
     const res = a.res
-    const r: ExecResult = { ...base, exitCode: res.status?.exitCode ?? null, stdout: res.stdout.toString('utf8'), stderr: res.stderr.toString('utf8'), durationMs: performance.now() - t0 }
+    const r: Attempted = { ...base, exitCode: res.status?.exitCode ?? null, stdout: res.stdout.toString('utf8'), stderr: res.stderr.toString('utf8'), durationMs: performance.now() - t0 }
     if (o.binary) r.stdoutBytes = res.stdout
     if (from === 'image') r.toolFrom = 'image'
     if (a.why || !res.status) await this.kill(ref, token) // closing the WebSocket does not end the process (#2532)
-    return { ...r, why: a.why, res }
+    if (a.why) r.why = a.why
+    else if (!res.status) r.failure = { message: `the exec stream on ${this.target} ended without an exit status while running \`${showArgv(argv)}\` (WebSocket close ${res.closeCode ?? '?'}${res.closeReason ? ` ${res.closeReason}` : ''})`, hint: 'the command was stopped on the node; run it again' }
+    else if (res.status.exitCode === null) r.failure = { message: `exec on ${this.target} failed: ${res.status.message ?? res.status.reason ?? res.status.status}`, hint: 'the node pod may have ended; run the command again to make a new one' }
+    return r
   }
 
   private execFailure(e: unknown, base: { target: string; argv: string[] }, t0: number, ref: NodePodRef, token: string): unknown {
@@ -133,6 +190,7 @@ export class NodePodExec implements Exec {
 
   /** Deletes this node's pod now (the next command makes a new one); the session's other pods stay. */
   async close(): Promise<void> {
+    AgentPool.of(this.pods).close(this.node)
     await this.pods.release(this.node)
   }
 
@@ -141,18 +199,13 @@ export class NodePodExec implements Exec {
     await this.pods.api.exec({ namespace: ref.namespace, pod: ref.name, container: CONTAINER, command: killCommand(token), protocol: this.pods.opts.protocol, signal: AbortSignal.timeout(3000), connectTimeoutMs: 3000 }).catch(() => undefined)
   }
 
-  private answer(r: ExecResult & { why?: string; res?: ExecStreamResult }, o: CheckedOptions, from: ToolSource): ExecOutput {
-    const { why, res, ...result } = r
+  private answer(r: Attempted, o: CheckedOptions, from: ToolSource): ExecOutput {
+    const { why, failure, ...result } = r
     if (why === 'aborted') throw abortedError(result)
     if (why === 'timeout') {
       throw new ExecError('timeout', { ...result, exitCode: 124 }, `\`${showArgv(r.argv)}\` on ${this.target} timed out after ${Math.round(r.durationMs)} ms and was killed`, 'raise timeoutMs or check why the command hangs')
     }
-    if (!res?.status) {
-      throw new ExecError('connect', result, `the exec stream on ${this.target} ended without an exit status while running \`${showArgv(r.argv)}\` (WebSocket close ${res?.closeCode ?? '?'}${res?.closeReason ? ` ${res.closeReason}` : ''})`, 'the command was stopped on the node; run it again')
-    }
-    if (res.status.exitCode === null) {
-      throw new ExecError('connect', result, `exec on ${this.target} failed: ${res.status.message ?? res.status.reason ?? res.status.status}`, 'the node pod may have ended; run the command again to make a new one')
-    }
+    if (failure) throw new ExecError('connect', result, failure.message, failure.hint, failure.cause)
     if (result.exitCode === NO_NAMESPACES_EXIT && result.stderr.startsWith('kinspect:')) {
       throw new ExecError('connect', result, result.stderr.trim().replace(/^kinspect: /, `${this.target}: `), 'the node pod needs hostPID and privileged; check that the pod spec was not changed by a webhook')
     }

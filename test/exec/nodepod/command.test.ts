@@ -28,6 +28,7 @@ const alive = (pid: number) => {
     return false
   }
 }
+const startTime = (pid: number) => Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[19])
 const waitFor = async (f: () => boolean, ms = 5000) => {
   const end = Date.now() + ms
   while (!f()) {
@@ -87,7 +88,8 @@ for (const shell of SHELLS) {
     const argv = wrapCommand(['sh', '-c', 'trap "" TERM; sleep 30 & sleep 31; wait'], { token: t, facts, from: 'node', timeoutMs: 60_000 })
     const child = spawn(exe, [...pre, ...argv.slice(1)], { stdio: 'ignore' })
     await waitFor(() => fs.existsSync(`${STATE_DIR}/${t}.pid`))
-    const root = Number(fs.readFileSync(`${STATE_DIR}/${t}.pid`, 'utf8'))
+    const [root, start] = fs.readFileSync(`${STATE_DIR}/${t}.pid`, 'utf8').trim().split(' ').map(Number)
+    assert.is(start, startTime(root), 'the pid file holds "pid starttime"')
     await waitFor(() => descendants(root).length >= 4) // stub nsenter → timeout → sh → 2 sleeps
     const tree = [root, ...descendants(root)]
     const t0 = Date.now()
@@ -99,6 +101,18 @@ for (const shell of SHELLS) {
     assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`)
     assert.equal(fs.readdirSync(STATE_DIR).filter((f) => f.startsWith(`${t}.`)), [], 'pid file and stop marker are removed')
     child.kill()
+  })
+
+  test(`${name}: a pid file whose start time is not the process's (a reused pid) kills nothing`, async () => {
+    const victim = spawn('sleep', ['30'], { stdio: 'ignore' })
+    await waitFor(() => alive(victim.pid!))
+    const t = token()
+    fs.writeFileSync(`${STATE_DIR}/${t}.pid`, `${victim.pid} ${startTime(victim.pid!) + 1}\n`)
+    const k = runIn(shell, killCommand(t))
+    assert.is(k.status, 0, k.stderr)
+    assert.match(k.stdout, /^stopped 0$/m)
+    assert.ok(alive(victim.pid!), 'a process that merely has the recorded pid was killed')
+    victim.kill()
   })
 
   test(`${name}: a kill that comes before the command starts stops it from starting (exit 130)`, () => {

@@ -1,5 +1,6 @@
-// NodePodExec with a scripted API: what is sent (wrapper, stdin by CLOSE or by length), how answers map to
-// ExecOutput/ExecError (exit, missing status, status failure), abort and the kill exec, the image-tool fallback.
+// NodePodExec with a scripted API and one exec per command (agent: false; the agent has agent.test.ts): what is
+// sent (wrapper, stdin by CLOSE or by length), how answers map to ExecOutput/ExecError (exit, missing status, status
+// failure), abort and the kill exec, the image-tool fallback.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { NodePods } from '../../../src/exec/nodepod/manager.ts'
@@ -12,7 +13,7 @@ function setup(o: { protocol?: string } = {}) {
   const api = new FakeNodePodApi()
   if (o.protocol) api.protocol = o.protocol
   const pods = new NodePods(api)
-  return { api, pods, exec: new NodePodExec(pods, 'lab-1') }
+  return { api, pods, exec: new NodePodExec(pods, 'lab-1', { agent: false }) }
 }
 async function rejects(p: Promise<unknown>, kind: string): Promise<ExecError> {
   const e = await p.then(() => undefined, (x) => x)

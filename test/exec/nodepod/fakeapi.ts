@@ -8,7 +8,7 @@ import type { KubeEvent, KubeObject, Node, Pod } from '../../../src/kube/types.t
 /** One exec the fake answered. */
 export interface ExecCall extends ExecRequest {
   /** The wrapped command's argv after the wrapper's six fixed words, or the script kind. */
-  kind: 'probe' | 'wrapped' | 'kill'
+  kind: 'probe' | 'wrapped' | 'kill' | 'agent' | 'rescue'
 }
 
 const RUNNING = { phase: 'Running', containerStatuses: [{ name: 'node', ready: true, restartCount: 0, image: 'x', state: { running: { startedAt: '2025-11-29T08:00:01Z' } } }] }
@@ -47,6 +47,10 @@ export class FakeNodePodApi implements NodePodApi {
   protocol = 'v5.channel.k8s.io'
   /** Answers wrapped commands: argv is the caller's. */
   onExec: (argv: string[], req: ExecRequest) => Promise<ExecStreamResult> | ExecStreamResult = () => answer({})
+  /** Serves agent and rescue execs (e.g. with this machine's shells, localexec.ts); by default an agent cannot start. */
+  onAgent: (req: ExecRequest) => Promise<ExecStreamResult> | ExecStreamResult = () => answer({ exitCode: 125, stderr: 'kinspect: no agent in this fake\n' })
+  /** Serves kill execs; by default "stopped 3". */
+  onKill: (req: ExecRequest) => Promise<ExecStreamResult> | ExecStreamResult = () => answer({ stdout: 'stopped 3\n', protocol: this.protocol })
   private reads = new Map<string, number>()
 
   async createPod(pod: Pod): Promise<Pod> {
@@ -109,10 +113,11 @@ export class FakeNodePodApi implements NodePodApi {
   async exec(req: ExecRequest): Promise<ExecStreamResult> {
     if (!this.pods.has(req.pod)) throw new KubeError('notfound', `pod "${req.pod}" not found`, undefined, undefined, { status: 404 })
     const script = req.command[2] ?? ''
-    const kind = script.includes('command -v nsenter') ? 'probe' : script.includes(': >$d/$t.stop') ? 'kill' : 'wrapped'
+    const kind = script.includes('command -v nsenter') ? 'probe' : req.command[3] === 'kinspect-agent' ? 'agent' : req.command[3] === 'kinspect-rescue' ? 'rescue' : script.includes(': >$d/$t.stop') ? 'kill' : 'wrapped'
     this.execs.push({ ...req, kind })
     if (kind === 'probe') return answer({ stdout: this.probeAnswer, protocol: this.protocol })
-    if (kind === 'kill') return answer({ stdout: 'stopped 3\n', protocol: this.protocol })
+    if (kind === 'kill') return this.onKill(req)
+    if (kind === 'agent' || kind === 'rescue') return this.onAgent(req)
     const r = await this.onExec(req.command.slice(10), req)
     return { ...r, protocol: r.protocol ?? this.protocol }
   }
