@@ -27,9 +27,9 @@ test('dns-down on: fails on the missing CoreDNS pods, the empty kube-dns endpoin
 
     const coredns = stepFindings(report!, 'CoreDNS pods and the kube-dns endpoints').filter((f) => f.severity === 'fail')
     assert.is(coredns.length, 2, JSON.stringify(coredns))
-    assert.match(coredns[0].message, 'no CoreDNS pod (k8s-app=kube-dns) exists in kube-system; deployment kube-system/coredns: replicas 0 wanted, 0 ready')
+    assert.is(coredns[0].message, 'no CoreDNS pod (label k8s-app=kube-dns) in kube-system; deployment kube-system/coredns: replicas 0 wanted, 0 ready')
     assert.match(coredns[0].remedy!, 'kubectl -n kube-system scale deployment coredns --replicas=2')
-    assert.is(coredns[1].message, 'the kube-system/kube-dns Service (10.96.0.10) has no ready endpoint: every DNS query to 10.96.0.10 goes unanswered')
+    assert.is(coredns[1].message, 'the kube-system/kube-dns Service (10.96.0.10) has no ready endpoint: no CoreDNS pod receives the queries sent to 10.96.0.10 (the nodes reject or drop them, step 3)')
     assert.is(coredns[1].evidence!.command, 'kubectl get endpointslices -n kube-system -l kubernetes.io/service-name=kube-dns -o wide')
     assert.match(coredns[1].evidence!.output, 'service kube-system/kube-dns ClusterIP 10.96.0.10')
     assert.not.match(coredns[1].evidence!.output, / ready /)
