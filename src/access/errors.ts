@@ -1,5 +1,5 @@
-// Why a node could not be reached, and the one question a recipe step asks of any error: did it fail to look
-// (NOT SEEN: a transport, a permission or the API was missing) or did it look and find something wrong?
+// Why a node could not be reached. NodeAccessError says it is NOT SEEN material (`notSeen = true`); src/notseen.ts
+// answers that question for every error.
 import { HintedError } from '../errors.ts'
 import type { Transport } from '../config-access.ts'
 
@@ -47,28 +47,4 @@ export function unreachable(node: string, attempts: TransportAttempt[], cause?: 
   const consent = attempts.some((a) => a.outcome === 'consent') && attempts.every((a) => a.outcome !== 'failed' || a.transport !== 'pod')
   const tried = attempts.map((a) => a.transport).join(', ') || 'none'
   return new NodeAccessError(consent ? 'consent' : 'unreachable', [`no transport reaches node ${node} (tried ${tried}):`, ...lines].join('\n'), hints.join('; ') || undefined, cause, node, attempts)
-}
-
-/** What a check could not see, and what would let it see. */
-export interface NotSeen {
-  reason: string
-  /** What to grant or configure. */
-  remedy?: string
-}
-
-/**
- * Tells "could not look" from "looked and failed" for any error a recipe step meets: a node no transport reaches,
- * a transport that could not connect or authenticate, the API refusing (forbidden) or not answering (timeout,
- * network). Returns undefined for everything else (a finding, a bug, a command that ran and failed). Pure.
- */
-export function notSeen(e: unknown): NotSeen | undefined {
-  if (!e || typeof e !== 'object') return undefined
-  const x = e as { name?: string; kind?: string; message?: string; hint?: string; notSeen?: boolean }
-  const msg = typeof x.message === 'string' ? x.message : String(e)
-  if (x.notSeen === true) return { reason: msg, remedy: x.hint }
-  if (x.name === 'ExecError' && ['connect', 'auth', 'hostkey'].includes(x.kind ?? '')) return { reason: msg, remedy: x.hint }
-  if (x.name === 'NetError' && x.kind === 'unreachable') return { reason: msg, remedy: x.hint }
-  if (x.name === 'KubeError' && ['forbidden', 'unauthorized', 'connection', 'tls'].includes(x.kind ?? '')) return { reason: msg, remedy: x.hint }
-  if (x.name === 'NodePodError' && x.kind !== 'invalid') return { reason: msg, remedy: x.hint }
-  return undefined
 }

@@ -1,5 +1,5 @@
 // TypeScript declarations of what a recipe's ```js blocks see: every shell global (from GLOBALS, the list
-// buildContext installs) plus params, finding() and change(). Used to type-check recipes; editors can use it too.
+// buildContext installs) plus params, finding(), notSeen() and change(). Used to type-check recipes; editors can use it too.
 import { fileURLToPath } from 'node:url'
 import { GLOBALS, type GlobalSpec } from '../repl/context.ts'
 import type { ParamDef, ParamType } from './params.ts'
@@ -35,6 +35,8 @@ export function recipeGlobalsDts(recipe: { params: readonly ParamDef[] } = { par
     "type RecipeFinding = { severity: 'ok' | 'info'; message: string; evidence?: RecipeEvidence; remedy?: string; next?: RecipeNext } | { severity: 'warn' | 'fail'; message: string; evidence?: RecipeEvidence; remedy: string; next?: RecipeNext }",
     '/** Reports a finding of the current step. */',
     'declare function finding(f: RecipeFinding): void',
+    '/** Reports what the current step could not look at (NOT SEEN): `cause` is an error that means "could not look" (forbidden, unauthorized, timed out, unreachable; anything else is thrown on) or the recipe\'s own reason. */',
+    "declare function notSeen(what: string, cause: unknown | { reason: string; grant?: string; configure?: string; kind?: 'forbidden' | 'unauthorized' | 'timeout' | 'unreachable' | 'config' }): void",
     '/** Makes a change after asking (or with --yes); resolves to undefined when it was not applied. Needs changes: true. */',
     'declare function change<T>(description: string, action: () => T | Promise<T>): Promise<T | undefined>',
     '/** The recipe parameters, validated and typed (durations in seconds). */',

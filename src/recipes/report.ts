@@ -3,13 +3,18 @@ import { HintedError, received } from '../errors.ts'
 import { present } from '../present.ts'
 import { ExecOutput } from '../exec/types.ts'
 import { stripAnsi } from '../ansi.ts'
+import { couldNotSee, type NotSeen, type NotSeenKind } from '../notseen.ts'
 import { spell, validateParams, type ParamDef } from './params.ts'
 import type { NodeAccessPlan } from './access.ts'
 
-/** How bad a finding is. */
+/** How bad a finding is (what finding() takes). */
 export type Severity = 'ok' | 'info' | 'warn' | 'fail'
 /** Severities in increasing order. */
 export const SEVERITIES: readonly Severity[] = ['ok', 'info', 'warn', 'fail']
+/** A finding's level: a severity, or NOT SEEN (the step could not look at something: notSeen(), or an error that says so). */
+export type Level = Severity | 'not-seen'
+/** Levels in increasing order of attention: NOT SEEN ranks above what was seen fine and below a warning. */
+export const LEVELS: readonly Level[] = ['ok', 'info', 'not-seen', 'warn', 'fail']
 
 /** The command a finding is based on and what it printed. */
 export interface Evidence {
@@ -26,13 +31,23 @@ export interface NextRecipe {
   command: string
 }
 
-/** One observation of a step. warn and fail carry a remedy; `next` names the recipe that goes on from here. */
+/** What a NOT SEEN finding could not look at, why (src/notseen.ts), and what to grant or configure. */
+export interface NotSeenDetail extends NotSeen {
+  /** What could not be looked at: "lab-2", "the pod and Service names", or the step's title. */
+  what: string
+}
+
+/**
+ * One observation of a step. warn and fail carry a remedy; `next` names the recipe that goes on from here. A NOT
+ * SEEN finding (severity 'not-seen') has `notSeen`; its remedy is what to grant or configure.
+ */
 export interface Finding {
-  severity: Severity
+  severity: Level
   message: string
   evidence?: Evidence
   remedy?: string
   next?: NextRecipe
+  notSeen?: NotSeenDetail
 }
 
 /** The recipes a finding's `next` may name: name -> its parameters (what the runner loads before the steps run). */
@@ -51,8 +66,19 @@ export interface ChangeRecord {
   reason?: string
 }
 
-/** How a step ended: the worst finding, 'none' (no findings), 'error' (it threw), 'skipped' or 'planned' (dry run). */
-export type StepStatus = Severity | 'none' | 'error' | 'skipped' | 'planned'
+/**
+ * How a step ended: the worst finding ('not-seen' also when it threw an error that means it could not look), 'none'
+ * (no findings), 'error' (it threw anything else), 'skipped' (it needs a value a step before did not make, or teach
+ * mode skipped it) or 'planned' (dry run).
+ */
+export type StepStatus = Level | 'none' | 'error' | 'skipped' | 'planned'
+
+/** Why a step was skipped: the names it needs that an earlier step did not make, and which step that was. */
+export interface SkipReason {
+  /** "needs checked from step 1 (Pick the nodes), which could not run". */
+  reason: string
+  needs: { name: string; step: number }[]
+}
 
 /** One step of a report. */
 export interface StepReport {
@@ -68,20 +94,32 @@ export interface StepReport {
   /** What the step printed (console.log, values of its last expressions). */
   output?: string
   error?: { message: string; hint?: string }
+  /** Why it was skipped, when it needs a value an earlier step did not make. */
+  skip?: SkipReason
 }
 
-/** Counts of findings by severity, plus steps that errored or were skipped. */
+/** Counts of findings by severity and of NOT SEEN findings, plus steps that errored or were skipped. */
 export interface ReportSummary {
   ok: number
   info: number
   warn: number
   fail: number
+  notSeen: number
   errors: number
   skipped: number
 }
 
-/** 0: nothing failed, 1: a finding failed, 2: the recipe could not run (a step threw). */
+/**
+ * 1: a finding failed. Otherwise 2: a step threw an error (bad input, a bug), or nothing could be checked (every
+ * step NOT SEEN or skipped); 0: nothing failed (warnings and NOT SEEN beside what was checked are fine).
+ */
 export type ExitCode = 0 | 1 | 2
+
+/** One NOT SEEN of a run, for the summary: the step it is in and what it says. */
+export interface NotSeenEntry extends NotSeenDetail {
+  step: number
+  title: string
+}
 
 /** The data of a report (what -o json prints). */
 export interface ReportData {
@@ -94,9 +132,14 @@ export interface ReportData {
   durationMs: number
   steps: StepReport[]
   summary: ReportSummary
-  /** ok, warn (a warning, nothing failed), fail, error (could not run), planned (dry run). */
-  status: 'ok' | 'warn' | 'fail' | 'error' | 'planned'
+  /**
+   * fail; error (a step threw, nothing failed); not-seen (nothing could be checked); warn (a warning); ok; planned
+   * (dry run). What could not be seen beside what was checked is in `notSeen` and leaves the status as it is.
+   */
+  status: 'ok' | 'warn' | 'fail' | 'error' | 'not-seen' | 'planned'
   exitCode: ExitCode
+  /** Everything NOT SEEN, step by step (the summary lists them). */
+  notSeen: NotSeenEntry[]
   /** Why the run stopped early, if it did. */
   stopped?: string
   /** The reports of the recipes --follow ran after this one (their `next`), in order. */
@@ -115,38 +158,49 @@ export class RecipeReport implements ReportData {
   startedAt!: string
   durationMs = 0
   steps: StepReport[] = []
-  summary: ReportSummary = { ok: 0, info: 0, warn: 0, fail: 0, errors: 0, skipped: 0 }
+  summary: ReportSummary = { ok: 0, info: 0, warn: 0, fail: 0, notSeen: 0, errors: 0, skipped: 0 }
   status: ReportData['status'] = 'ok'
   exitCode: ExitCode = 0
+  notSeen: NotSeenEntry[] = []
   stopped?: string
   followed?: RecipeReport[]
   nodeAccess?: NodeAccessPlan
-  constructor(init: Omit<ReportData, 'summary' | 'status' | 'exitCode' | 'durationMs'> & { durationMs?: number }) {
+  constructor(init: Omit<ReportData, 'summary' | 'status' | 'exitCode' | 'durationMs' | 'notSeen'> & { durationMs?: number }) {
     Object.assign(this, init)
     this.finish()
   }
 
-  /** Recomputes summary, status and exit code from the steps. */
+  /** Recomputes summary, status, exit code and the NOT SEEN list from the steps. */
   finish(): this {
-    const s: ReportSummary = { ok: 0, info: 0, warn: 0, fail: 0, errors: 0, skipped: 0 }
+    const s: ReportSummary = { ok: 0, info: 0, warn: 0, fail: 0, notSeen: 0, errors: 0, skipped: 0 }
+    const notSeen: NotSeenEntry[] = []
     for (const st of this.steps) {
-      for (const f of st.findings) s[f.severity]++
+      for (const f of st.findings) {
+        if (f.severity === 'not-seen') {
+          s.notSeen++
+          if (f.notSeen) notSeen.push({ step: st.index, title: st.title, ...f.notSeen })
+        } else s[f.severity]++
+      }
       if (st.status === 'error') s.errors++
       if (st.status === 'skipped') s.skipped++
     }
     this.summary = s
-    this.exitCode = s.errors ? 2 : s.fail ? 1 : 0
-    this.status = this.mode === 'dry-run' ? 'planned' : s.errors ? 'error' : s.fail ? 'fail' : s.warn ? 'warn' : 'ok'
+    this.notSeen = notSeen
+    // Something was checked when anything other than NOT SEEN was found.
+    const checked = s.ok + s.info + s.warn + s.fail > 0
+    const blind = s.notSeen > 0 && !checked
+    this.exitCode = s.fail ? 1 : s.errors || blind ? 2 : 0
+    this.status = this.mode === 'dry-run' ? 'planned' : s.fail ? 'fail' : s.errors ? 'error' : blind ? 'not-seen' : s.warn ? 'warn' : 'ok'
     return this
   }
 
   /** The plain data (JSON.stringify uses it). */
   toJSON(): ReportData {
-    const { recipe, params, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, stopped, followed, nodeAccess } = this
+    const { recipe, params, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, notSeen, stopped, followed, nodeAccess } = this
     // Unset parameters are null, so JSON keeps every parameter of the recipe.
     const ps = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === undefined ? null : v]))
     return {
-      recipe, params: ps, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode,
+      recipe, params: ps, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, notSeen,
       ...(stopped ? { stopped } : {}),
       ...(followed?.length ? { followed: followed.map((r) => r.toJSON()) } : {}),
       ...(nodeAccess ? { nodeAccess } : {}),
@@ -178,16 +232,17 @@ present(RecipeReport.prototype, (r) => `RecipeReport ${r.recipe.name}: ${summary
 /** "FAIL: 2 failed, 1 warning, 3 ok (exit 1)" and the like. */
 export function summaryLine(r: Pick<ReportData, 'summary' | 'status' | 'exitCode' | 'steps'>): string {
   const s = r.summary
-  const parts = [s.fail && `${s.fail} failed`, s.warn && `${s.warn} warning${s.warn === 1 ? '' : 's'}`, s.info && `${s.info} info`, s.ok && `${s.ok} ok`, s.errors && `${s.errors} step${s.errors === 1 ? '' : 's'} could not run`, s.skipped && `${s.skipped} skipped`].filter(Boolean)
+  const parts = [s.fail && `${s.fail} failed`, s.warn && `${s.warn} warning${s.warn === 1 ? '' : 's'}`, s.info && `${s.info} info`, s.ok && `${s.ok} ok`, s.notSeen && `${s.notSeen} not seen`, s.errors && `${s.errors} step${s.errors === 1 ? '' : 's'} could not run`, s.skipped && `${s.skipped} skipped`].filter(Boolean)
   if (r.status === 'planned') return `PLANNED: ${r.steps.length} step${r.steps.length === 1 ? '' : 's'}, nothing run`
-  return `${r.status.toUpperCase()}: ${parts.join(', ') || 'no findings'} (exit ${r.exitCode})`
+  const status = r.status === 'not-seen' ? 'NOT SEEN' : r.status.toUpperCase()
+  return `${status}: ${parts.join(', ') || 'no findings'} (exit ${r.exitCode})`
 }
 
-/** The worst severity of a list of findings ('none' when empty). */
-export function worst(findings: readonly Finding[]): Severity | 'none' {
+/** The worst level of a list of findings ('none' when empty); NOT SEEN ranks between info and warn. */
+export function worst(findings: readonly Finding[]): Level | 'none' {
   let w = -1
-  for (const f of findings) w = Math.max(w, SEVERITIES.indexOf(f.severity))
-  return w < 0 ? 'none' : SEVERITIES[w]
+  for (const f of findings) w = Math.max(w, LEVELS.indexOf(f.severity))
+  return w < 0 ? 'none' : LEVELS[w]
 }
 
 /** A misuse of finding()/change() by recipe code, or a recipe that cannot run. */
@@ -210,6 +265,7 @@ export function validateFinding(input: unknown, recipes?: RecipeCatalog): Findin
   if (input === null || typeof input !== 'object' || Array.isArray(input)) throw bad('argument', 'an object {severity, message, evidence?, remedy?, next?}', input)
   const f = input as Record<string, unknown>
   for (const k of Object.keys(f)) if (!['severity', 'message', 'evidence', 'remedy', 'next'].includes(k)) throw bad(`unknown field ${JSON.stringify(k)}`, 'only severity, message, evidence, remedy, next', f[k])
+  if (f.severity === 'not-seen') throw new RecipeError('usage', `finding(): severity 'not-seen' is for what a step could not look at: call notSeen(what, error) instead`, "try { … } catch (e) { notSeen('lab-2', e) }  // rethrows anything that is not 'could not look'")
   if (!SEVERITIES.includes(f.severity as Severity)) throw bad('severity', "'ok', 'info', 'warn' or 'fail'", f.severity)
   if (typeof f.message !== 'string' || f.message.trim() === '') throw bad('message', 'a non-empty string', f.message)
   const out: Finding = { severity: f.severity as Severity, message: f.message.trim() }
@@ -221,6 +277,29 @@ export function validateFinding(input: unknown, recipes?: RecipeCatalog): Findin
     throw new RecipeError('usage', `finding(): a '${out.severity}' finding needs a remedy (what the operator should do about it): ${JSON.stringify(out.message.slice(0, 60))}`, `add remedy: '…' to the finding, or use severity 'info'`)
   }
   return out
+}
+
+const NOT_SEEN_KINDS: readonly NotSeenKind[] = ['forbidden', 'unauthorized', 'timeout', 'unreachable', 'config']
+
+/**
+ * The NOT SEEN finding of notSeen(what, cause): `cause` is an error (classified by couldNotSee) or the recipe's own
+ * {reason, grant?, configure?, kind?}. Undefined when the error does not mean "could not look" (the caller rethrows it).
+ */
+export function notSeenFinding(what: unknown, cause: unknown): Finding | undefined {
+  if (typeof what !== 'string' || what.trim() === '') throw new RecipeError('usage', `notSeen(): expected what could not be looked at (a non-empty string) as the first argument, received ${received(what)}`, "notSeen('lab-2', e) or notSeen('the kernel log of lab-1', { reason: 'dmesg is not permitted', configure: 'read it as root' })")
+  let n: NotSeen | undefined
+  if (cause !== null && typeof cause === 'object' && !(cause instanceof Error) && typeof (cause as { reason?: unknown }).reason === 'string' && !('name' in cause)) {
+    const o = cause as Record<string, unknown>
+    for (const k of Object.keys(o)) if (!['reason', 'grant', 'configure', 'kind'].includes(k)) throw new RecipeError('usage', `notSeen(): unknown field ${JSON.stringify(k)}: expected only reason, grant, configure, kind, received ${received(o[k])}`)
+    for (const k of ['grant', 'configure'] as const) if (o[k] !== undefined && (typeof o[k] !== 'string' || (o[k] as string).trim() === '')) throw new RecipeError('usage', `notSeen(): ${k}: expected a non-empty string, received ${received(o[k])}`)
+    if (o.kind !== undefined && !NOT_SEEN_KINDS.includes(o.kind as NotSeenKind)) throw new RecipeError('usage', `notSeen(): kind: expected one of ${NOT_SEEN_KINDS.join(', ')}, received ${received(o.kind)}`)
+    if ((o.reason as string).trim() === '') throw new RecipeError('usage', 'notSeen(): reason: expected a non-empty string, received ""')
+    n = { kind: (o.kind as NotSeenKind | undefined) ?? 'config', reason: (o.reason as string).trim(), ...(o.grant ? { grant: (o.grant as string).trim() } : {}), ...(o.configure ? { configure: (o.configure as string).trim() } : {}) }
+  } else n = couldNotSee(cause)
+  if (!n) return undefined
+  const detail: NotSeenDetail = { what: what.trim(), ...n }
+  const remedy = n.grant ? `grant: ${n.grant}` : n.configure
+  return { severity: 'not-seen', message: `${detail.what}: ${n.reason}`, ...(remedy ? { remedy } : {}), notSeen: detail }
 }
 
 function nextOf(v: unknown, recipes: RecipeCatalog | undefined, bad: (field: string, expected: string, v: unknown) => Error): NextRecipe {

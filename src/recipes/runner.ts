@@ -1,6 +1,7 @@
 // Runs a parsed recipe: each step's ```js blocks in one headless shell (the REPL's own evaluator, so notebook
 // blocks run the same way), with the shell's globals plus params, finding() and change(); streams the report.
 import { Writable } from 'node:stream'
+import vm from 'node:vm'
 import type { SessionApi } from '../session.ts'
 import { isErrorLike } from '../repl/errors.ts'
 import { stripAnsi } from '../ansi.ts'
@@ -9,7 +10,9 @@ import { renderHeader, renderPlan, renderTeachStart, renderStepBody, renderSumma
 import type { Recipe, Section } from './format.ts'
 import { NAMESPACED_TYPES, type ParamDef, type ParamValue } from './params.ts'
 import { LineReader, noProgress, plainProgress, spinner, type Progress } from './progress.ts'
-import { RecipeError, RecipeReport, validateFinding, worst, type RecipeCatalog, type StepReport } from './report.ts'
+import { notSeenFinding, RecipeError, RecipeReport, validateFinding, worst, type Finding, type RecipeCatalog, type StepReport } from './report.ts'
+import { stepScope, type StepScope } from './scope.ts'
+import { isDotCommand } from './markdown.ts'
 import { listRecipeEntries, recipeDirs } from './loader.ts'
 import { planNodeAccess } from './access.ts'
 import { renderAccessPlan } from '../render/nodeaccess.ts'
@@ -171,6 +174,13 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
     if (!current) throw new RecipeError('usage', `finding() was called after its step ended: ${JSON.stringify(clean.message.slice(0, 60))}`, 'await every call that reports findings, so the step waits for them')
     current.findings.push(clean)
   }
+  // NOT SEEN for what the step could not look at; anything else (a bug, a command that failed) is thrown on.
+  const notSeen = (what: unknown, cause: unknown): void => {
+    const f = notSeenFinding(what, cause)
+    if (!f) throw cause
+    if (!current) throw new RecipeError('usage', `notSeen() was called after its step ended: ${JSON.stringify(f.message.slice(0, 60))}`, 'await every call that reports findings, so the step waits for them')
+    current.findings.push(f)
+  }
   const change = async (description: unknown, action: unknown): Promise<unknown> => {
     if (typeof description !== 'string' || description.trim() === '') throw new RecipeError('usage', `change(): expected a description of the change as the first argument, received ${received(description)}`, "change('restart kubelet on lab-1', () => node('lab-1').$`systemctl restart kubelet`)")
     if (typeof action !== 'function') throw new RecipeError('usage', `change(): expected a function that makes the change as the second argument, received ${received(action)}`)
@@ -197,7 +207,14 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
   const capture = new Capture()
   const errors = new Capture()
   const shell = opts.shell({ session, output: capture, errorOutput: errors })
-  Object.assign(shell.context, { params: Object.freeze({ ...params }), finding, change })
+  Object.assign(shell.context, { params: Object.freeze({ ...params }), finding, change, notSeen })
+
+  // What each step declares and reads: a step is skipped only when it reads a name an earlier step did not make.
+  const scopes = recipe.steps.map((st) => stepScope(st.blocks.filter((b) => !isDotCommand(b.code)).map((b) => b.code).join('\n')))
+  const missing: Missing = new Map()
+  const forget = (names: readonly string[], p: { index: number; title: string }, how: MissingHow) => {
+    for (const n of names) if (!missing.has(n)) missing.set(n, { step: p.index, title: p.title, how })
+  }
 
   try {
     let stepNo = 0
@@ -206,8 +223,17 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
         if (opts.teach && section.explain.trim()) write(`${section.title}\n${section.explain.trim()}\n`)
         continue
       }
+      const scope = scopes[stepNo]
       const step = steps[stepNo]
       const p = plan[stepNo++]
+      const skip = skipReason(scope, missing)
+      if (skip) {
+        step.status = 'skipped'
+        step.skip = skip
+        forget(scope.declares, p, 'skipped')
+        write(`${stepHeading(step, plan.length, ro)}\n${renderStepBody(step, ro)}\n\n`)
+        continue
+      }
       if (opts.teach) {
         write(`${renderTeachIntro(p, plan.length, ro)}\n`)
         output.write('  Press Enter to run this step (s = skip it, q = stop here) ')
@@ -220,17 +246,16 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
         }
         if (answer !== null && /^\s*s/i.test(answer)) {
           write('  (skipped)\n\n')
+          forget(scope.declares, p, 'skipped')
           continue
         }
       } else if (!tty || json) write(stepHeading(step, plan.length, ro))
-      const ok = await runStep(section, step, shell, capture, errors, progress, `[${p.index}/${plan.length}] ${p.title}`, (s) => (current = s))
+      const outcome = await runStep(section, step, shell, capture, errors, progress, `[${p.index}/${plan.length}] ${p.title}`, (s) => (current = s))
       if (!opts.teach && tty && !json) write(stepHeading(step, plan.length, ro))
       write(`${renderStepBody(step, ro)}\n\n`)
       if (opts.teach && section.after.trim()) write(`${renderTeachAfter(section.after, ro)}\n\n`)
-      if (!ok) {
-        report.stopped = `step ${p.index} (${p.title}) could not run; the steps after it share its variables, so they were not run`
-        break
-      }
+      // A step that threw made only the names it reached: the steps that read the others are skipped.
+      if (outcome !== 'ok') forget(unset(shell.context, scope.declares), p, outcome)
     }
   } finally {
     current = undefined
@@ -242,6 +267,40 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
   return finish()
 }
 
+/** How a name an earlier step should have made went missing. */
+type MissingHow = 'error' | 'not-seen' | 'skipped'
+/** Names no step made, with the step that should have. */
+type Missing = Map<string, { step: number; title: string; how: MissingHow }>
+
+const HOW: Record<MissingHow, string> = { error: 'could not run', 'not-seen': 'could not look (NOT SEEN)', skipped: 'was skipped' }
+
+/** Why a step must be skipped: the names it reads that are missing, by the step that should have made them. */
+export function skipReason(scope: Pick<StepScope, 'uses'>, missing: Missing): StepReport['skip'] {
+  const needs = scope.uses.filter((n) => missing.has(n))
+  if (!needs.length) return undefined
+  const bySource = new Map<number, string[]>()
+  for (const n of needs) bySource.set(missing.get(n)!.step, [...(bySource.get(missing.get(n)!.step) ?? []), n])
+  const parts = [...bySource].sort((a, b) => a[0] - b[0]).map(([, names]) => {
+    const m = missing.get(names[0])!
+    const shown = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ')
+    return `needs ${shown} from step ${m.step} (${m.title}), which ${HOW[m.how]}`
+  })
+  return { reason: parts.join('; '), needs: needs.map((name) => ({ name, step: missing.get(name)!.step })) }
+}
+
+/** The names that hold no value in the shell's context (never declared, never reached, or undefined). */
+function unset(context: object, names: readonly string[]): string[] {
+  if (!vm.isContext(context)) return [...names]
+  return names.filter((n) => {
+    try {
+      return vm.runInContext(`typeof ${n} === 'undefined'`, context, { timeout: 100 }) === true
+    } catch {
+      return true // still in its temporal dead zone
+    }
+  })
+}
+
+/** Runs one step's blocks; 'ok', or how it ended early: NOT SEEN (an error that means it could not look) or error. */
 async function runStep(
   section: Section,
   step: StepReport,
@@ -251,12 +310,12 @@ async function runStep(
   progress: Progress,
   label: string,
   setCurrent: (s: StepReport | undefined) => void,
-): Promise<boolean> {
+): Promise<'ok' | 'not-seen' | 'error'> {
   const t0 = Date.now()
   setCurrent(step)
   step.status = 'none'
   progress.start(label)
-  let ok = true
+  let outcome: 'ok' | 'not-seen' | 'error' = 'ok'
   let printed = ''
   try {
     for (const b of section.blocks) {
@@ -266,8 +325,15 @@ async function runStep(
       printed += capture.take()
       const stray = errors.take()
       if (!r.ok) {
-        ok = false
-        step.error = errorInfo(r.error)
+        // Findings made before the error stand.
+        const seen: Finding | undefined = notSeenFinding(section.title, r.error)
+        if (seen) {
+          step.findings.push(seen)
+          outcome = 'not-seen'
+        } else {
+          step.error = errorInfo(r.error)
+          outcome = 'error'
+        }
         break
       }
       printed += stray
@@ -279,7 +345,6 @@ async function runStep(
   step.durationMs = Date.now() - t0
   const out = stripAnsi(printed).trimEnd()
   if (out) step.output = out.length > MAX_STEP_OUTPUT ? `${out.slice(0, MAX_STEP_OUTPUT)}\n… (${out.length - MAX_STEP_OUTPUT} more characters)` : out
-  step.status = ok ? worst(step.findings) : 'error'
-  return ok
+  step.status = outcome === 'error' ? 'error' : worst(step.findings)
+  return outcome
 }
-

@@ -3,6 +3,7 @@ import type { ReportData, StepReport, StepStatus, Finding } from '../recipes/rep
 import { summaryLine } from '../recipes/report.ts'
 import { palette, type Palette } from './color.ts'
 import { renderTable, type Cell, type Style } from './table.ts'
+import { renderNotSeen } from './notseen.ts'
 import type { RecipeInfo } from '../recipes/types.ts'
 
 /** Options of the report renderers. */
@@ -12,10 +13,10 @@ export interface ReportRenderOptions {
   evidenceLines?: number
 }
 
-const LABEL: Record<StepStatus, string> = { ok: 'OK', info: 'INFO', warn: 'WARN', fail: 'FAIL', none: '-', error: 'ERROR', skipped: 'SKIPPED', planned: 'PLANNED' }
+const LABEL: Record<StepStatus, string> = { ok: 'OK', info: 'INFO', warn: 'WARN', fail: 'FAIL', 'not-seen': 'NOT SEEN', none: '-', error: 'ERROR', skipped: 'SKIPPED', planned: 'PLANNED' }
 
 function styleOf(s: StepStatus | ReportData['status']): Style | undefined {
-  return s === 'ok' ? 'green' : s === 'warn' ? 'yellow' : s === 'fail' || s === 'error' ? 'red' : s === 'info' ? 'cyan' : s === 'skipped' || s === 'none' ? 'dim' : undefined
+  return s === 'ok' ? 'green' : s === 'warn' || s === 'not-seen' ? 'yellow' : s === 'fail' || s === 'error' ? 'red' : s === 'info' ? 'cyan' : s === 'skipped' || s === 'none' ? 'dim' : undefined
 }
 
 function paint(c: Palette, s: StepStatus | ReportData['status'], text: string): string {
@@ -51,9 +52,10 @@ export function stepHeading(step: Pick<StepReport, 'index' | 'title'>, total: nu
   return palette(opts.color ?? false).bold(`[${step.index}/${total}] ${step.title}`)
 }
 
-/** One finding: severity, message, evidence (command and the last lines of output), remedy. */
+/** One finding: severity, message, evidence (command and the last lines of output), remedy; NOT SEEN as triage prints it. */
 export function renderFinding(f: Finding, opts: ReportRenderOptions = {}): string {
   const c = palette(opts.color ?? false)
+  if (f.severity === 'not-seen' && f.notSeen) return renderNotSeen(f.notSeen.what, f.notSeen, { color: opts.color, indent: '  ' })
   const max = opts.evidenceLines ?? 20
   const pad = '        '
   const out = [indent(f.message, `  ${paint(c, f.severity, LABEL[f.severity].padEnd(5))} `, pad)]
@@ -78,7 +80,7 @@ export function renderStepBody(step: StepReport, opts: ReportRenderOptions = {})
   for (const ch of step.changes) out.push(`  ${ch.applied ? c.yellow('CHANGED') : c.dim('NOT CHANGED')} ${ch.description}${ch.reason ? c.dim(` (${ch.reason})`) : ''}`)
   for (const f of step.findings) out.push(renderFinding(f, opts))
   if (step.error) out.push(`  ${c.red('ERROR')} the step could not run: ${step.error.message}${step.error.hint ? `\n        ${c.yellow('hint:')} ${step.error.hint}` : ''}`)
-  if (step.status === 'skipped') out.push(`  ${c.dim('SKIPPED')}`)
+  if (step.status === 'skipped') out.push(`  ${c.dim('SKIPPED')}${step.skip ? ` ${step.skip.reason}` : ''}`)
   if (!out.length) out.push(`  ${c.dim('(no findings)')}`)
   return out.join('\n')
 }
@@ -91,8 +93,10 @@ export function renderStep(step: StepReport, total: number, opts: ReportRenderOp
 function counts(step: StepReport): string {
   const n: Record<string, number> = {}
   for (const f of step.findings) n[f.severity] = (n[f.severity] ?? 0) + 1
-  const parts = (['fail', 'warn', 'info', 'ok'] as const).filter((s) => n[s]).map((s) => `${n[s]} ${s}`)
-  return parts.join(', ') || (step.status === 'error' ? 'could not run' : step.status === 'skipped' ? 'not run' : '-')
+  const parts = (['fail', 'warn', 'not-seen', 'info', 'ok'] as const).filter((s) => n[s]).map((s) => `${n[s]} ${s === 'not-seen' ? 'not seen' : s}`)
+  if (step.error) parts.push('could not run')
+  if (step.skip) return `needs ${[...new Set(step.skip.needs.map((x) => `step ${x.step}`))].join(', ')}`
+  return parts.join(', ') || (step.status === 'skipped' ? 'not run' : '-')
 }
 
 /** The summary table at the end of a report and the result line. */
@@ -102,6 +106,7 @@ export function renderSummary(r: ReportData, opts: ReportRenderOptions = {}): st
   const table = renderTable(['#', 'STEP', 'RESULT', 'FINDINGS'], rows, { color: opts.color ?? false, empty: '' })
   const lines = [c.bold('Summary'), table]
   if (r.stopped) lines.push(c.yellow(`stopped: ${r.stopped}`))
+  if (r.notSeen?.length) lines.push(c.bold('Not seen:'), ...r.notSeen.map((n) => renderNotSeen(`${n.what} (step ${n.step})`, n, { color: opts.color, indent: '  ' })))
   const next = [...new Set(r.steps.flatMap((s) => s.findings.filter((f) => f.next && (f.severity === 'fail' || f.severity === 'warn')).map((f) => f.next!.command)))]
   if (next.length) lines.push(`${c.bold('Next:')} ${next.join('\n      ')}${c.dim('  (--follow runs it)')}`)
   lines.push(`${c.bold('Result:')} ${paint(c, r.status, summaryLine(r))}`)

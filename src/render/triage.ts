@@ -2,6 +2,7 @@
 // effects under their cause, then what could not be checked and whether the node checks ran. Pure.
 import type { TriageData, TriageRow } from '../triage/types.ts'
 import { palette } from './color.ts'
+import { renderNotSeen } from './notseen.ts'
 import { renderTable, type Cell } from './table.ts'
 
 /** Options of renderTriage. */
@@ -41,13 +42,13 @@ export function renderTriage(d: TriageData, opts: TriageRenderOptions = {}): str
   const out = [`${c.bold('Triage')} ${c.dim(`· context ${d.context || '(none)'} · ${scopeText(d)} · ${(d.durationMs / 1000).toFixed(1)} s`)}`, '']
   if (d.rows.length) out.push(renderTable(['#', 'SEVERITY', 'OBJECT', 'SYMPTOM', 'EVIDENCE', 'NEXT'], triageRows(d.rows, opts), { color }), '')
   const notSeen = d.checks.filter((x) => x.status === 'not-seen')
-  for (const x of notSeen) out.push(`${c.yellow('NOT SEEN')} ${x.check}: ${x.reason ?? 'unknown'}${x.grant ? `\n         ${c.dim('grant:')} ${x.grant}` : ''}`)
+  for (const x of notSeen) out.push(renderNotSeen(x.check, x, { color }))
   const nc = d.nodeChecks
   if (!nc.ran) out.push(c.dim(`Node checks: ${nc.reason ?? 'off'}`))
   else {
     const read = nc.nodes.filter((n) => n.status === 'read').map((n) => n.node)
     out.push(c.dim(`Node checks over ${nc.transport}: ${read.length ? `read ${read.join(', ')}` : 'no node read'}`))
-    for (const n of nc.nodes.filter((x) => x.status === 'not-read')) out.push(`${c.yellow('NOT SEEN')} node ${n.node}: ${n.reason ?? ''}`)
+    for (const n of nc.nodes.filter((x) => x.status === 'not-read')) out.push(renderNotSeen(`node ${n.node}`, { reason: n.reason ?? '' }, { color }))
   }
   const seen = d.checks.filter((x) => x.status === 'seen')
   const count = (prefix: string) => seen.filter((x) => x.check.startsWith(prefix)).reduce((n, x) => n + (x.count ?? 0), 0)

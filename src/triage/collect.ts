@@ -5,6 +5,7 @@ import type { EndpointSlice, KubeEvent, KubeObject, Lease, Node, Pod, Service } 
 import type { KubeApi } from '../session.ts'
 import { DNS, METRICS_APISERVICE } from './analyze/cluster.ts'
 import type { CheckStatus, Snapshot, TriageScope } from './types.ts'
+import { couldNotSee, type Access } from '../notseen.ts'
 
 /** What the collector needs from the cluster client. */
 export type TriageKube = Pick<KubeApi, 'get'>
@@ -21,20 +22,15 @@ export interface CollectOptions {
   now?: () => number
 }
 
-/** How an error reads in a check, and what to grant when the API said forbidden. */
-export function notSeen(check: string, e: unknown, access: { verb: string; resource: string; namespace?: string; all?: boolean }): CheckStatus {
-  const err = e as { kind?: string; message?: string; status?: number }
-  const where = access.namespace ? ` -n ${access.namespace}` : access.all ? ' -A' : ''
-  // kubectl auth can-i takes one resource: name the first of a list.
-  const one = access.resource.split(/,\s*/)[0]
-  const forbidden = err?.kind === 'forbidden' || err?.status === 403
+/** How an error reads in a check: its reason, and what to grant or configure when it could not look (src/notseen.ts). */
+export function notSeen(check: string, e: unknown, access: Access): CheckStatus {
+  const n = couldNotSee(e, access)
+  const first = (t: string) => t.split('\n')[0]
   return {
     check,
     status: 'not-seen',
-    reason: String(err?.message ?? e).split('\n')[0],
-    ...(forbidden || err?.kind === 'unauthorized'
-      ? { grant: `${access.verb} ${access.resource}${access.namespace ? ` in namespace ${access.namespace}` : access.all ? ' in all namespaces' : ' (cluster-wide)'} (check: kubectl auth can-i ${access.verb} ${one}${where})` }
-      : {}),
+    reason: first(n?.reason ?? String((e as { message?: unknown })?.message ?? e)),
+    ...(n?.grant ? { grant: n.grant } : n?.configure ? { configure: n.configure } : {}),
   }
 }
 
@@ -48,7 +44,7 @@ export async function collect(kube: TriageKube, scope: TriageScope, opts: Collec
   const lists: Record<Kind, KubeObject[]> = { pods: [], services: [], endpointslices: [], deployments: [], replicasets: [], statefulsets: [], daemonsets: [], events: [] }
   const checks: CheckStatus[] = []
   const snap: Pick<Snapshot, 'scope' | 'nodes' | 'leases' | 'metricsAPI'> = { scope, nodes: [], leases: [] }
-  const track = async (check: string, access: Parameters<typeof notSeen>[2], read: () => Promise<number>) => {
+  const track = async (check: string, access: Access, read: () => Promise<number>) => {
     try {
       checks.push({ check, status: 'seen', count: await read() })
     } catch (e) {

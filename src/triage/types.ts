@@ -123,6 +123,8 @@ export interface CheckStatus {
   reason?: string
   /** What access would let it look (RBAC verbs and resource). */
   grant?: string
+  /** What to configure or check instead, when it was not a permission (src/notseen.ts). */
+  configure?: string
 }
 
 /** The API objects the analyzers read; lists that could not be read are empty (their check says so). */

@@ -1,4 +1,4 @@
-// npm run lab -- up|down|status|env|scenario NAME on|off|scenarios|proxy-mode MODE|fanout N [--blackhole K]|capture [metrics|crictl|svc|kube|net|triage [CASE]]
+// npm run lab -- up|down|status|env|scenario NAME on|off|scenarios|proxy-mode MODE|fanout N [--blackhole K]|capture [metrics|crictl|svc|kube|net|triage [CASE]|refusals]
 import { down, env, status, up } from './lab.ts'
 
 const usage = `usage: npm run lab -- COMMAND
@@ -13,13 +13,14 @@ const usage = `usage: npm run lab -- COMMAND
   proxy-mode MODE         restart kube-proxy in iptables, nftables or ipvs mode
   fanout N [--blackhole K]
                           start N extra SSH-only nodes (0 stops them); the last K accept TCP, never answer SSH
-  capture [metrics|crictl|svc|kube|net|triage [CASE]]
+  capture [metrics|crictl|svc|kube|net|triage [CASE]|refusals]
                           capture real tool outputs into test/fixtures/ (metrics: only the metrics API and kubectl
                           top; crictl: only crictl's outputs on shop/client's node, with the pods and cgroups;
                           svc: only shop/web-local's kube-proxy rules on lab-1 and lab-2, iptables and nftables;
                           kube: API objects with kubectl get -o wide / describe of them, into lab/kube/;
                           net: the net helpers' dig/nslookup/getent/conntrack outputs, into test/net/fixtures/;
-                          triage [CASE]: what kinspect triage reads, under each fault case, or one CASE)`
+                          triage [CASE]: what kinspect triage reads, under each fault case, or one CASE;
+                          refusals: the API's 403/401 answers to the view-only and the expired user)`
 
 async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv
@@ -84,6 +85,7 @@ async function main(argv: string[]): Promise<number> {
       else if (rest[0] === 'kube') await (await import('./capturekube.ts')).captureKube()
       else if (rest[0] === 'triage') await (await import('./capturetriage.ts')).captureTriage(rest[1])
       else if (rest[0] === 'net') await (await import('./capturenet.ts')).captureNet()
+      else if (rest[0] === 'refusals') await (await import('./capturerefusals.ts')).captureRefusals()
       else await capture()
       return 0
     }

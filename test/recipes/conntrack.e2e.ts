@@ -3,9 +3,11 @@
 // "table full" lines, and names 127.0.0.1:<connfill's port> as the top destination. With the fault off it reports
 // nothing failing: the drop counter is cumulative, so the drops of the fault are historic then (warn at most).
 //
-// While the table is full the node drops NEW connections, SSH and API ones included. So the fault run uses a
+// While the table is full the node drops NEW connections, SSH and API ones included. So the first fault run uses a
 // session connected before the fault (like an operator's open shell): its SSH and API connections are tracked
-// already and keep working. The fault is always turned off again.
+// already and keep working. The second starts kinspect as a new process while the table is full: the node's
+// findings stand, the API calls are bounded (5 s for the names; NOT SEEN when the API does not answer, and not asked
+// again), the flows are listed by address, and it exits 1. The fault is always turned off again.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawnSync } from 'node:child_process'
@@ -57,7 +59,7 @@ test.after(async () => {
 test('conntrack-full on: the full table fails with count/max and rising drops; "table full" in the kernel log; top destination 127.0.0.1:<connfill>', async () => {
   const session = await labSession()
   try {
-    // Connect before the fault: SSH to the node and two API connections (step 4 asks for pods and services at once).
+    // Connect before the fault: SSH to the node and API connections (step 1 lists the nodes, step 4 the pods and Services).
     await session.node(NODE).$`true`
     await Promise.all([session.kube.pods(undefined, { allNamespaces: true }), session.kube.services(undefined, { allNamespaces: true }), session.kube.nodes()])
     await scenario('conntrack-full', 'on')
@@ -108,6 +110,53 @@ test('conntrack-full on: the full table fails with count/max and rising drops; "
   } finally {
     await scenario('conntrack-full', 'off')
     await session.close()
+  }
+})
+
+test('conntrack-full on, kinspect started as a new process: the table-full findings stand, flows by address, API calls bounded, exit 1', async () => {
+  try {
+    await scenario('conntrack-full', 'on')
+    await tableFull()
+    const max = sys('nf_conntrack_max')
+    const listener = connfillListener()
+    const { code, report, err } = await kinspectRun('conntrack', ['--node', NODE, '--interval', '3s', '-o', 'json'])
+    assert.ok(report, err)
+    assert.is(code, 1, `${failures(report!).join('\n')}\n${err}`)
+    assert.is(report!.exitCode, 1)
+    // No step ends in ERROR, and none is skipped: what the API did not answer is NOT SEEN, the rest goes on.
+    assert.equal(report!.steps.filter((st) => st.status === 'error' || st.status === 'skipped').map((st) => `${st.title}: ${st.error?.message ?? st.skip?.reason}`), [])
+
+    const fill = stepFindings(report!, 'Table fill and drop counters').filter((f) => f.severity === 'fail')
+    assert.is(fill.length, 1, JSON.stringify(fill))
+    const m = /^lab-1: the conntrack table is full: (\d+) of (\d+) entries \((\d+)%\), and drop rose by (\d+) in 3 s/.exec(fill[0].message)
+    assert.ok(m, fill[0].message)
+    assert.is(Number(m![2]), max, 'nf_conntrack_max as read by hand')
+    assert.match(stepFindings(report!, 'The kernel log: table full, dropping packet')[0].message, /^lab-1: the kernel logs "nf_conntrack: table full, dropping packet"/)
+
+    // The top destinations by address; named when the API answered in time, else the names are NOT SEEN.
+    const top = stepFindings(report!, 'Top destinations and sources')
+    const dst = top.find((f) => /^lab-1: top destination /.test(f.message))!
+    assert.ok(dst, JSON.stringify(top))
+    assert.match(dst.evidence!.output, new RegExp(`^\\d+ +\\d+% +127\\.0\\.0\\.1:${listener.port}/tcp +`, 'm'))
+    const names = top.find((f) => f.severity === 'not-seen')
+    if (names) {
+      assert.match(names.notSeen!.what, /^the pod and Service names/)
+      assert.is(names.notSeen!.kind, 'timeout')
+      assert.match(names.notSeen!.reason, /got no answer within (5|10) s|^not asked: the API did not answer the node list within 10 s/)
+      // Not named, so not called "not a pod the API knows": an address outside every pod CIDR has no label at all.
+      assert.not.match(dst.evidence!.output, 'the API knows')
+    } else {
+      assert.match(dst.evidence!.output, / pod [a-z0-9-]+\/\S+|this node/)
+    }
+    // Bounded: the names take at most their 5 s deadline (the old 30 s default would show here).
+    const flowsStep = report!.steps.find((st) => st.title === 'Top destinations and sources')!
+    assert.ok(flowsStep.durationMs < 25_000, `the flows step took ${flowsStep.durationMs} ms`)
+
+    // The steps that do not need the API ran: kube-proxy's settings from the node, and the limit to raise.
+    assert.match(stepFindings(report!, "kube-proxy's conntrack settings")[0].message, /^lab-1: kube-proxy's conntrack settings: maxPerCore 0/)
+    assert.match(stepFindings(report!, 'Raising the limit')[0].message, new RegExp(`^lab-1: the table holds \\d+ of ${max} entries and drops are rising: raising nf_conntrack_max`))
+  } finally {
+    await scenario('conntrack-full', 'off')
   }
 })
 

@@ -50,7 +50,7 @@ test('crashloop on: the recipe fails on shop/crasher with exit code 3 (Error), i
     assert.match(backoff[0].message, /backed off restarting a failed container \d+ times?/)
     assert.match(backoff[0].evidence!.output, /Warning +BackOff +\(x\d+\) +Back-off restarting failed container app/)
 
-    assert.match(stepFindings(report!, 'Probes')[0].message, 'no probe failed and it has no liveness probe')
+    assert.match(stepFindings(report!, 'Probes')[0].message, 'no probe failure is recorded (events are kept about an hour) and it has no liveness probe')
     assert.match(stepFindings(report!, 'Command and image')[0].message, /runs sh -c .*exit 3.* from kinspect\.local\/busybox/)
 
     // The same in text form, selected by label: the FAIL lines, the evidence and the summary.

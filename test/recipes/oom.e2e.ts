@@ -23,7 +23,7 @@ test('oomkill on: the kill, the cgroup peak at the limit and the kernel line are
     assert.is(stepFindings(report!, 'Pick the pods')[0].message, '1 pod with an OOMKilled container: shop/memhog')
     const kill = stepFindings(report!, 'The kill, and restarts over time')
     assert.equal(kill.map((f) => f.severity), ['fail'])
-    assert.match(kill[0].message, /^shop\/memhog\/hog was OOMKilled \(exit 137\) \d+s ago; \d+ restarts? in \d+s \([\d.]+\/h\); each run lasted \d+s before the kill: it needs more than its limit almost at once$/)
+    assert.match(kill[0].message, /^shop\/memhog\/hog was OOMKilled \(exit 137\) \d+s ago; \d+ restarts? in \d+s \([\d.]+\/h\); the last run lasted \d+s before the kill: it needs more than its limit almost at once$/)
     assert.match(kill[0].evidence!.output, /Reason: +OOMKilled\n +Exit Code: +137/)
     const usage = stepFindings(report!, 'Limit against usage (metrics API)')
     assert.is(usage.length, 1)

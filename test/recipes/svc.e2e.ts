@@ -31,7 +31,7 @@ test('svc-no-endpoints on: shop/orders fails on its selector app=orders, which n
     const sel = stepFindings(report, 'Selector and pods')
     assert.is(sel.length, 1)
     assert.is(sel[0].severity, 'fail')
-    assert.match(sel[0].message, /^no pod in namespace shop matches the selector app=orders of shop\/orders: the Service has no endpoints and the nodes reject connections to it; pods with app labels: .*\(app=web\)/)
+    assert.match(sel[0].message, /^no pod in namespace shop matches the selector app=orders of shop\/orders: it gets no endpoints \(step 2\), and kube-proxy rejects connections to a Service without endpoints \(step 4\); pods with app labels: .*\(app=web\)/)
     assert.is(sel[0].evidence!.command, 'kubectl get pods -n shop -l app=orders -o wide\nkubectl get pods -n shop --show-labels')
     assert.match(sel[0].evidence!.output, 'selector: app=orders')
     assert.match(sel[0].evidence!.output, '$ kubectl get pods -n shop -l app=orders -o wide\nNo resources found in shop namespace.')

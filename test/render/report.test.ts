@@ -32,24 +32,33 @@ function sample(): RecipeReport {
   })
 }
 
-test('summary, status and exit code come from the steps: an error beats a failure', () => {
+test('summary, status and exit code come from the steps: a failed finding decides; an error, or nothing seen, without one is exit 2', () => {
   const r = sample()
-  assert.equal(r.summary, { ok: 1, info: 1, warn: 1, fail: 1, errors: 1, skipped: 1 })
-  assert.is(r.status, 'error')
-  assert.is(r.exitCode, 2)
-  r.steps[3] = step(4, 'Events', { status: 'none' })
-  r.finish()
-  assert.is(r.exitCode, 1)
-  assert.is(r.status, 'fail')
+  assert.equal(r.summary, { ok: 1, info: 1, warn: 1, fail: 1, notSeen: 0, errors: 1, skipped: 1 })
+  // Findings stand when a step could not run: the failure is what the operator acts on.
+  assert.equal([r.exitCode, r.status], [1, 'fail'])
   r.steps[1].findings = [{ severity: 'ok', message: 'fine' }]
+  r.finish()
+  assert.equal([r.exitCode, r.status], [2, 'error'])
+  r.steps[3] = step(4, 'Events', { status: 'none' })
   r.finish()
   assert.equal([r.exitCode, r.status], [0, 'warn'])
   assert.is(inspect(r), 'RecipeReport crashloop: WARN: 1 warning, 1 info, 1 ok, 1 skipped (exit 0)')
+  // NOT SEEN beside what was seen leaves the exit code to the findings; NOT SEEN alone is exit 2.
+  const blind = { severity: 'not-seen' as const, message: 'lab-2: refused', notSeen: { what: 'lab-2', kind: 'unreachable' as const, reason: 'refused' } }
+  r.steps[3] = step(4, 'Events', { status: 'not-seen', findings: [blind] })
+  r.finish()
+  assert.equal([r.exitCode, r.status, r.summary.notSeen, r.notSeen], [0, 'warn', 1, [{ step: 4, title: 'Events', what: 'lab-2', kind: 'unreachable', reason: 'refused' }]])
+  assert.is(inspect(r), 'RecipeReport crashloop: WARN: 1 warning, 1 info, 1 ok, 1 not seen, 1 skipped (exit 0)')
+  for (const st of r.steps) if (st.index !== 4) st.findings = []
+  r.finish()
+  assert.equal([r.exitCode, r.status], [2, 'not-seen'])
+  assert.is(inspect(r), 'RecipeReport crashloop: NOT SEEN: 1 not seen, 1 skipped (exit 2)')
 })
 
 test('JSON has every field, unset params as null, and round-trips', () => {
   const j = JSON.parse(JSON.stringify(sample()))
-  assert.equal(Object.keys(j), ['recipe', 'params', 'context', 'namespace', 'mode', 'startedAt', 'durationMs', 'steps', 'summary', 'status', 'exitCode'])
+  assert.equal(Object.keys(j), ['recipe', 'params', 'context', 'namespace', 'mode', 'startedAt', 'durationMs', 'steps', 'summary', 'status', 'exitCode', 'notSeen'])
   assert.equal(j.params, { pod: null, tail: 20 })
   assert.equal(j.steps[1].findings[0].evidence, { command: 'kubectl describe pod crasher -n shop', output: 'State:  Waiting\n  Reason:  CrashLoopBackOff' })
   assert.is(j.steps[3].error.hint, 'try again')
@@ -78,7 +87,7 @@ test('the whole report: header, numbered steps, errors with hints, summary table
   assert.equal(summary.split('\n').slice(0, 3), ['Summary', '#   STEP              RESULT    FINDINGS', '1   Pick the pods     INFO      1 info'])
   assert.match(summary, '2   Container state   FAIL      1 fail, 1 ok')
   assert.match(summary, '4   Events            ERROR     could not run')
-  assert.match(summary, /Result: ERROR: 1 failed, 1 warning, 1 info, 1 ok, 1 step could not run, 1 skipped \(exit 2\)$/)
+  assert.match(summary, /Result: FAIL: 1 failed, 1 warning, 1 info, 1 ok, 1 step could not run, 1 skipped \(exit 1\)$/)
   assert.not.match(text, '\u001b[')
 })
 
