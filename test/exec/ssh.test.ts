@@ -8,6 +8,7 @@ import fc from 'fast-check'
 import { NodeHandle } from '../../src/exec/node.ts'
 import { SshPool } from '../../src/exec/ssh/pool.ts'
 import { remoteCommand } from '../../src/exec/ssh/exec.ts'
+import { announcePid, killTree, takePid } from '../../src/exec/ssh/stop.ts'
 import { ExecError } from '../../src/exec/types.ts'
 import { freshPublicKey, startSshd, type Sshd } from './sshd-fixture.ts'
 
@@ -145,6 +146,43 @@ test('a deadline kills the remote command on the node', async () => {
   }
   assert.is(left, '', 'no sleep survives on the node')
   assert.is(await node.$`echo still-usable`.text(), 'still-usable')
+})
+
+test('abort (Ctrl-C) kills the remote command and what it started within 2 s, also when it ignores TERM; stderr stays clean', async () => {
+  const node = new NodeHandle(pool().exec('testnode'))
+  const ok = await node.run(['sh', '-c', 'echo out; echo err >&2'], { signal: new AbortController().signal })
+  assert.equal([ok.stdout, ok.stderr], ['out\n', 'err\n'], 'the pid announcement is not part of stderr')
+  for (const [argv, marker] of [
+    [['sleep', '38.5'], '^sleep 38.5$'],
+    [['sh', '-c', 'trap "" TERM; sleep 39.5; echo not reached'], '^sleep 39.5$'],
+  ] as const) {
+    const ac = new AbortController()
+    const running = node.run([...argv], { signal: ac.signal, timeoutMs: 60_000 })
+    for (let i = 0; i < 50 && !pgrep(marker); i++) await sleep(100)
+    assert.ok(pgrep(marker), `${argv.join(' ')} runs on the node`)
+    const t0 = Date.now()
+    ac.abort()
+    const e = await rejects(running)
+    assert.is(e.kind, 'aborted')
+    let left = pgrep(marker)
+    while (left && Date.now() - t0 < 2000) {
+      await sleep(50)
+      left = pgrep(marker)
+    }
+    assert.is(left, '', `${argv.join(' ')} still runs ${Date.now() - t0} ms after the abort`)
+  }
+  assert.is(await node.$`echo still-usable`.text(), 'still-usable')
+})
+
+test('the pid announcement: wrapped argv, found and removed from stderr wherever a login shell put it first', () => {
+  assert.is(remoteCommand(['id'], { timeoutMs: 30000, sudo: true, announce: 'abc12' }), `sh -c 'echo "kinspect-pid:$0:$$" >&2; exec "$@"' abc12 sudo -n -- timeout -k 2 30 id`)
+  assert.equal(takePid('kinspect-pid:abc12:4242\nerr\n', 'abc12'), { pid: 4242, rest: 'err\n' })
+  assert.equal(takePid('rc noise\nkinspect-pid:abc12:77\nerr\n', 'abc12'), { pid: 77, rest: 'rc noise\nerr\n' })
+  assert.equal(takePid('kinspect-pid:other:5\n', 'abc12'), { rest: 'kinspect-pid:other:5\n' })
+  assert.equal(killTree(123, true).slice(0, 4), ['sudo', '-n', '--', 'sh'])
+  assert.is(killTree(123).at(-1), '123')
+  assert.throws(() => killTree(1), /pid must be a process id above 1/)
+  assert.throws(() => announcePid(['x'], 'Bad Token'), /token must be/)
 })
 
 test('injection strings arrive literally through SshExec under the login shell', async () => {

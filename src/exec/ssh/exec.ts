@@ -1,4 +1,5 @@
 // SshExec: runs argv on a node over the pooled connection; the deadline is enforced on the node (timeout -k).
+import crypto from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { ClientChannel } from 'ssh2'
 import { abortedError, checkRun, decode, finish } from '../common.ts'
@@ -6,12 +7,20 @@ import { showArgv, shJoin, withDeadline } from '../quote.ts'
 import { ExecError, type Exec, type ExecOutput, type ExecResult, type RunOptions } from '../types.ts'
 import type { ResolvedHost } from './sshconfig.ts'
 import { received } from '../../errors.ts'
+import { announcePid, killTree, takePid } from './stop.ts'
 
-/** The command line sent to the node: POSIX-quoted, wrapped in timeout -k, behind sudo -n -- when asked. */
-export function remoteCommand(argv: readonly string[], opts: { timeoutMs: number; sudo?: boolean }): string {
+/**
+ * The command line sent to the node: POSIX-quoted, wrapped in timeout -k, behind sudo -n -- when asked; with
+ * `announce` (a token), `sh -c` first prints its pid on stderr so an abort can kill the command (src/exec/ssh/stop.ts).
+ */
+export function remoteCommand(argv: readonly string[], opts: { timeoutMs: number; sudo?: boolean; announce?: string }): string {
   const timed = withDeadline(argv, opts.timeoutMs)
-  return shJoin(opts.sudo ? ['sudo', '-n', '--', ...timed] : timed)
+  const cmd = opts.sudo ? ['sudo', '-n', '--', ...timed] : timed
+  return shJoin(opts.announce ? announcePid(cmd, opts.announce) : cmd)
 }
+
+/** How long an abort waits for a just-started command to announce its pid before giving up on killing it. */
+const PID_WAIT_MS = 1000
 
 interface Collected {
   exitCode: number | null
@@ -20,6 +29,8 @@ interface Collected {
   stderr: string
   /** The channel closed without an exit status and we did not stop it. */
   lost: boolean
+  /** The remote pid the command announced (abortable runs). */
+  pid?: number
 }
 
 /** A channel running one command; call release() when it has closed. */
@@ -70,11 +81,15 @@ export class SshExec implements Exec {
       stop.abort(new Error('aborted'))
     }
     o.signal?.addEventListener('abort', onAbort, { once: true })
+    // An abortable run announces its pid, so an abort can stop it on the node (sshd ignores signal requests).
+    const token = o.signal ? crypto.randomBytes(5).toString('hex') : undefined
+    let sudo = false
     try {
       let opened
       try {
         const host = await this.pool.resolve(this.node, stop.signal)
-        const command = remoteCommand(argv, { timeoutMs: o.timeoutMs, sudo: o.sudo && host.user !== 'root' })
+        sudo = o.sudo === true && host.user !== 'root'
+        const command = remoteCommand(argv, { timeoutMs: o.timeoutMs, sudo, announce: token })
         opened = await this.pool.openExec(this.node, command, stop.signal)
       } catch (e) {
         const durationMs = performance.now() - t0
@@ -85,9 +100,10 @@ export class SshExec implements Exec {
         if (e instanceof ExecError && e.argv.length === 0) e.argv = [...argv]
         throw e
       }
-      const collecting = collect(opened.channel, o.input, stop.signal)
+      const collecting = collect(opened.channel, o.input, stop.signal, token)
       holdSlot(collecting.closed, opened.release)
       const c = await collecting.result
+      if (why && c.pid) await this.#stopRemote(c.pid, sudo)
       const r: ExecResult = { ...base, exitCode: c.exitCode, signal: c.signal, stdout: c.stdout, stderr: c.stderr, durationMs: performance.now() - t0 }
       if (why === 'aborted') throw abortedError(r)
       // 137: timeout -k had to SIGKILL the command after the grace period.
@@ -103,6 +119,19 @@ export class SshExec implements Exec {
     } finally {
       clearTimeout(timer)
       o.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  // Kills the command's process tree through a second channel (bounded to 3 s; the node's timeout(1) remains).
+  async #stopRemote(pid: number, sudo: boolean): Promise<void> {
+    const limit = AbortSignal.timeout(3000)
+    try {
+      const opened = await this.pool.openExec(this.node, shJoin(killTree(pid, sudo)), limit)
+      const k = collect(opened.channel, undefined, limit)
+      holdSlot(k.closed, opened.release)
+      await k.result
+    } catch {
+      /* the connection is gone or slow: the deadline on the node ends the command */
     }
   }
 
@@ -156,9 +185,10 @@ interface Collecting {
   closed: Promise<void>
 }
 
-// Feeds stdin and gathers output until the channel closes. On stop: signal the command, close the channel and
-// answer at once; the channel slot stays taken until sshd confirms the close (the node kills the command).
-function collect(ch: ClientChannel, input: string | undefined, stop: AbortSignal): Collecting {
+// Feeds stdin and gathers output until the channel closes. On stop: signal the command, wait (briefly) for its pid if
+// it announces one and has not yet, close the channel and answer; the caller kills the pid. The channel slot stays
+// taken until sshd confirms the close.
+function collect(ch: ClientChannel, input: string | undefined, stop: AbortSignal, token?: string): Collecting {
   let closedResolve!: () => void
   const closed = new Promise<void>((r) => (closedResolve = r))
   ch.once('close', () => closedResolve())
@@ -168,20 +198,37 @@ function collect(ch: ClientChannel, input: string | undefined, stop: AbortSignal
     let exit: { code: number | null; signal: string | null } | undefined
     let stopped = false
     let done = false
+    let pid: number | undefined
+    let onPid: (() => void) | undefined
     const finishUp = () => {
       if (done) return
       done = true
       stop.removeEventListener('abort', onStop)
-      resolve({ exitCode: exit?.code ?? null, signal: exit?.signal ?? null, stdout: decode(out), stderr: decode(err), lost: !exit && !stopped })
+      const stderr = token ? takePid(decode(err), token) : { rest: decode(err), pid: undefined }
+      resolve({ exitCode: exit?.code ?? null, signal: exit?.signal ?? null, stdout: decode(out), stderr: stderr.rest, lost: !exit && !stopped, pid: pid ?? stderr.pid })
     }
-    const onStop = () => {
-      stopped = true
-      sendSignal(ch, 'TERM') // killpg on the node where sshd allows it; timeout -k there is the guarantee
+    const close = () => {
       ch.close()
       finishUp()
     }
+    const onStop = () => {
+      stopped = true
+      sendSignal(ch, 'TERM') // killpg on the node where sshd allows it; the caller kills the announced pid
+      if (!token || pid !== undefined) return close()
+      const t = setTimeout(close, PID_WAIT_MS)
+      onPid = () => {
+        clearTimeout(t)
+        close()
+      }
+    }
     ch.on('data', (b: Buffer) => out.push(b))
-    ch.stderr.on('data', (b: Buffer) => err.push(b))
+    ch.stderr.on('data', (b: Buffer) => {
+      err.push(b)
+      if (token && pid === undefined && err.length <= 64) {
+        pid = takePid(decode(err), token).pid
+        if (pid !== undefined) onPid?.()
+      }
+    })
     ch.on('exit', (code: number | null, signal?: string) => {
       exit = { code: typeof code === 'number' ? code : null, signal: signal ? `SIG${signal}` : null }
     })
