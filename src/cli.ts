@@ -7,6 +7,7 @@ import { ShellError, formatError } from './repl/errors.ts'
 import { parseParamFlags, recipesPort, takeRunFlags, type RecipeRunOptions } from './repl/recipes.ts'
 import { palette, wantColor } from './render/color.ts'
 import type { Session } from './session.ts'
+import { fleetUsage, parseFleetArgs, type FleetArgs } from './fleet/args.ts'
 
 /** Flags every mode shares. */
 export interface CommonFlags {
@@ -25,6 +26,8 @@ export type CliCommand =
   | ({ kind: 'notebook'; file: string } & CommonFlags)
   | ({ kind: 'run'; name: string; params: Record<string, string> } & RecipeRunOptions & CommonFlags)
   | ({ kind: 'recipes' } & CommonFlags)
+  | ({ kind: 'fleet' } & FleetArgs & CommonFlags)
+  | { kind: 'fleet-help' }
 
 /** The usage text; `prog` is "kinspect" or "kubectl inspect". */
 export function usage(prog = 'kinspect'): string {
@@ -32,6 +35,7 @@ export function usage(prog = 'kinspect'): string {
   ${prog} [--context C] [-n|--namespace NS] [--kubeconfig F] [-e EXPR] [FILE.mjs|FILE.md]
   ${prog} run NAME [--param value]...
   ${prog} recipes
+  ${prog} fleet [-l SELECTOR | NODE...] [--timeout 5s] [--deadline 30s] [-f N] [-o json] [-b] -- CMD ARGS...
   ${prog} --help | --version
 
 An investigation shell for Kubernetes: the API, the nodes (SSH) and pod network namespaces.
@@ -44,6 +48,7 @@ An investigation shell for Kubernetes: the API, the nodes (SSH) and pod network 
                    nothing, --yes applies changes without asking, -o json prints the report as JSON;
                    exit 0: nothing failed, 1: a finding failed, 2: the recipe could not run
   recipes          list the recipes (shipped, and the config's recipeDirs) with their parameters
+  fleet            run one command on many nodes at once; ${prog} fleet --help explains it
   --context C      kubeconfig context (default: the config's, then the kubeconfig's current-context)
   -n, --namespace  namespace (default: the config's, then the context's, then "default")
   --kubeconfig F   use this kubeconfig file alone (default: $KUBECONFIG, then ~/.kube/config)
@@ -88,8 +93,8 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     }
     if (a.startsWith('-') && a !== '-') throw new ShellError('usage', `unknown flag ${name}`, 'kinspect --help lists the flags')
     positional.push(a)
-    // `run NAME --param v`: everything after NAME belongs to the recipe.
-    if (positional[0] === 'run' && positional.length === 2) {
+    // `run NAME --param v`: everything after NAME belongs to the recipe; everything after `fleet` to the fleet.
+    if ((positional[0] === 'run' && positional.length === 2) || positional[0] === 'fleet') {
       i++
       break
     }
@@ -102,6 +107,13 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     if (!name) throw new ShellError('usage', 'run needs a recipe name', 'usage: kinspect run NAME [--param value]...')
     const { options, rest: paramArgs } = takeRunFlags(argv.slice(i))
     return { kind: 'run', name, params: parseParamFlags(paramArgs), ...options, ...common }
+  }
+  if (first === 'fleet') {
+    if (expr !== undefined) throw new ShellError('usage', '-e cannot be combined with fleet')
+    const rest = argv.slice(i)
+    const dash = rest.indexOf('--')
+    if ((dash < 0 ? rest : rest.slice(0, dash)).some((a) => a === '-h' || a === '--help')) return { kind: 'fleet-help' }
+    return { ...common, ...parseFleetArgs(rest), kind: 'fleet' }
   }
   if (first === 'recipes') {
     if (rest.length || expr !== undefined) throw new ShellError('usage', `recipes takes no arguments, received ${[...rest, ...(expr !== undefined ? ['-e'] : [])].join(' ')}`)
@@ -149,6 +161,10 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
     io.stdout.write(usage(prog))
     return 0
   }
+  if (cmd.kind === 'fleet-help') {
+    io.stdout.write(fleetUsage(prog))
+    return 0
+  }
   if (cmd.kind === 'version') {
     io.stdout.write(`kinspect ${version()}\n`)
     return 0
@@ -161,7 +177,7 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
     session = await sessionMod.Session.create({ context: cmd.context, namespace: cmd.namespace, kubeconfig: cmd.kubeconfig, config, env: io.env })
   } catch (e) {
     io.stderr.write(formatError(e, errColor))
-    return cmd.kind === 'run' ? 2 : 1
+    return cmd.kind === 'run' || cmd.kind === 'fleet' ? 2 : 1
   }
   try {
     return await runCommand(cmd, session, io, errColor)
@@ -173,7 +189,7 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
   }
 }
 
-async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>, session: Session, io: CliIO, errColor: boolean): Promise<number> {
+async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 'fleet-help' }>, session: Session, io: CliIO, errColor: boolean): Promise<number> {
   const { startRepl, headlessShell } = await import('./repl/index.ts')
   const recipes = recipesPort(headlessShell)
   const color = wantColor(io.stdout, io.env)
@@ -244,6 +260,10 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' }>
       }
       const code = (report as { exitCode?: unknown } | undefined)?.exitCode
       return code === 1 || code === 2 ? code : 0
+    }
+    case 'fleet': {
+      const { runFleetCli } = await import('./fleet-cli.ts')
+      return runFleetCli(cmd, session, { stdout: io.stdout, stderr: io.stderr, color: errColor })
     }
     case 'recipes': {
       await session.load()

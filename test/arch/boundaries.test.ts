@@ -19,7 +19,7 @@ const RULES: readonly BoundaryRule[] = [
   {
     name: 'domain code never imports src/render/ (the recipe runner and its progress display are the report rendering seam)',
     to: 'src/render/',
-    only: ['src/net/', 'src/exec/', 'src/kube/', 'src/recipes/'],
+    only: ['src/net/', 'src/exec/', 'src/kube/', 'src/recipes/', 'src/fleet/'],
     except: ['src/recipes/runner.ts', 'src/recipes/progress.ts'],
   },
 ]
