@@ -19,7 +19,8 @@ const ROUNDS = Math.min(Math.max(Number(process.argv[2] ?? 3) || 3, 1), 10)
 const root = path.resolve(import.meta.dirname, '..')
 const N = 100
 const HOLES = 20
-const env = { ...process.env, ...labEnvVars(), NO_COLOR: '1' }
+// `kinspect fleet` runs from the built dist/ (built here first), as an installed kinspect does.
+const env = { ...process.env, ...labEnvVars(), NO_COLOR: '1', KINSPECT_FROM_SOURCE: '0' }
 const P = labPaths()
 const venv = process.env.KINSPECT_BENCH_VENV ?? path.join(os.homedir(), '.cache/kinspect-bench/venv')
 const hosts = Array.from({ length: N }, (_, i) => `lab-ssh-${i + 1}`)
@@ -92,11 +93,15 @@ const kinspectCli = (args: string[]) => timed([process.execPath, path.join(root,
 
 async function main(): Promise<void> {
   spawnSync('bash', [path.join(root, 'bench/install-peers.sh')], { stdio: 'inherit' })
+  const built = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
+  if (built.status !== 0) throw new Error('npm run build failed')
   const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
   labCli('fanout', String(N))
   const rows: Record<string, number[]> = {}
   const add = (k: string, ms: number) => (rows[k] ??= []).push(ms)
   let warm: number[] = []
+  /** Healthy nodes that answered, per blackholed variant and round (80 expected; fewer: slower than the timeout). */
+  const okCounts: Record<string, number[]> = {}
   try {
     console.log(`# ${N} endpoints, ${ROUNDS} rounds interleaved; load ${load()}; ${os.cpus().length} cores`)
     for (let r = 0; r < ROUNDS; r++) {
@@ -117,11 +122,20 @@ async function main(): Promise<void> {
     labCli('fanout', String(N), '--blackhole', String(HOLES))
     console.log(`# ${HOLES} of ${N} blackholed (accept TCP, never answer SSH); 5 s per-node timeout; load ${load()}`)
     for (let r = 0; r < ROUNDS; r++) {
-      const cli = await kinspectCli(['-l', 'kinspect.dev/lab-role=ssh-only', '--timeout', '5s', '--', 'true'])
-      if (cli.code !== 1 || !cli.err.includes(`${HOLES} of ${N} nodes failed`)) throw new Error(`kinspect fleet (blackholed) exited ${cli.code}: ${cli.err}`)
-      add('blackholed: kinspect fleet -f 64 --timeout 5s, to process exit', cli.ms)
-      const wide = await kinspectCli(['-l', 'kinspect.dev/lab-role=ssh-only', '-f', String(N), '--timeout', '5s', '--', 'true'])
-      add(`blackholed: kinspect fleet -f ${N} --timeout 5s, to process exit`, wide.ms)
+      // -o json gives the fleet's own duration: the rest of the process time is start-up, the node list and the exit.
+      for (const [label, flags] of [
+        ['kinspect fleet -f 64 --timeout 5s', ['--timeout', '5s']],
+        [`kinspect fleet -f ${N} --timeout 5s`, ['-f', String(N), '--timeout', '5s']],
+        ['kinspect fleet --deadline 5s (overall)', ['--deadline', '5s']],
+      ] as const) {
+        const cli = await kinspectCli(['-l', 'kinspect.dev/lab-role=ssh-only', ...flags, '-o', 'json', '--', 'true'])
+        const doc = JSON.parse(cli.out) as { durationMs: number; results: { ok: boolean }[] }
+        const ok = doc.results.filter((x) => x.ok).length
+        if (cli.code !== 1) throw new Error(`${label} (blackholed) exited ${cli.code}: ${cli.err.slice(0, 400)}`)
+        add(`blackholed: ${label}, to process exit`, cli.ms)
+        add(`blackholed: ${label}, the fleet itself`, doc.durationMs)
+        ;(okCounts[label] ??= []).push(ok)
+      }
       for (const p of peers(5)) add(`blackholed: ${p.name}, 5 s timeout`, (await timed(p.argv)).ms)
     }
   } finally {
@@ -130,14 +144,15 @@ async function main(): Promise<void> {
   }
   console.log(`\n${'what'.padEnd(66)} ${'median'.padStart(8)}   all`)
   for (const [k, v] of Object.entries(rows)) console.log(`${k.padEnd(66)} ${s(median(v)).padStart(8)}   ${v.map((x) => (x / 1000).toFixed(2)).join(' ')}`)
+  for (const [k, v] of Object.entries(okCounts)) console.log(`blackholed: ${k}: healthy nodes answered per round: ${v.join(' ')} of ${N - HOLES}`)
   const cold = median(rows['kinspect fleet, cold (new session, in process)'])
   const coldCli = median(rows['kinspect fleet, cold (the CLI process, to its exit)'])
   const peerCold = Math.min(...peers().map((p) => median(rows[`${p.name}, cold`])))
   const w = median(warm)
-  const hole = median(rows['blackholed: kinspect fleet -f 64 --timeout 5s, to process exit'])
+  const hole = median(rows['blackholed: kinspect fleet --deadline 5s (overall), to process exit'])
   console.log(`\ncold vs the fastest peer: ${(peerCold / cold).toFixed(1)}x in process, ${(peerCold / coldCli).toFixed(1)}x as a process (target 3x)`)
   console.log(`warm vs the fastest peer's cold: ${(peerCold / w).toFixed(0)}x (target 20x)`)
-  console.log(`blackholed, process exit: ${s(hole)} (target: 5 s + 10% = 5.50 s)`)
+  console.log(`blackholed with --deadline 5s, spawn to process exit: ${s(hole)} (target: 5 s + 10% = 5.50 s)`)
 }
 
 main().catch((e) => {

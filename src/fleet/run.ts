@@ -226,8 +226,15 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
     }
     if (o.deadlineMs !== undefined) deadline = setTimeout(() => stop('deadline', `overall deadline of ${fmtMs(o.deadlineMs!)}`), o.deadlineMs)
     try {
-      if (nodes.length) pump()
-      else finish()
+      if (!nodes.length) finish()
+      else if (transport.prepare) {
+        // Settings every node needs (ssh config) are read before any node's clock starts; the overall deadline counts it.
+        const preparing = new AbortController()
+        const prepared = transport.prepare(nodes, preparing.signal).catch(() => {})
+        await Promise.race([prepared, allDone])
+        preparing.abort(new Error('the fleet stopped'))
+      }
+      if (nodes.length && !stopped) pump()
       await allDone
     } finally {
       if (deadline) clearTimeout(deadline)

@@ -44,6 +44,11 @@ export interface FleetTransport {
   classify(error: unknown): FleetFailure
   /** How the node was reached (after its run): 'ssh', 'pod', 'local'. */
   via(node: string): string
+  /**
+   * Reads what every node needs before any node's timeout starts (SSH: each node's ssh config, `ssh -G` for each);
+   * failures are left for run() to report. Aborted when the fleet stops.
+   */
+  prepare?(nodes: readonly string[], signal: AbortSignal): Promise<void>
 }
 
 /** One node's outcome. */

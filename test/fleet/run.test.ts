@@ -46,6 +46,7 @@ function scripted(script: Record<string, Script>) {
   return { transport, log }
 }
 
+const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const names = (n: number, p = 'n') => Array.from({ length: n }, (_, i) => `${p}${i + 1}`)
 const exitErr = (node: string, code: number, stdout = '') => new ExecError('exit', { target: `fake:${node}`, argv: ['x'], exitCode: code, stdout, stderr: 'boom\n' }, `x on ${node} exited ${code}`)
 
@@ -94,6 +95,22 @@ test('a node that hangs is marked timeout at its own timeout, which starts at it
   assert.ok(n3.durationMs >= 200, `n3 ran ${n3.durationMs} ms`)
   assert.equal(log.aborted.sort(), ['n1', 'n3'])
   assert.ok(r.get('n2')!.ok)
+})
+
+test('prepare() runs before any node starts: its time is not in the per-node timeouts, but the overall deadline counts it', async () => {
+  const { transport, log } = scripted({ a: { ms: 30 }, b: { ms: 30 } })
+  const prepared: string[][] = []
+  transport.prepare = async (nodes) => {
+    prepared.push([...nodes])
+    await sleepMs(120)
+  }
+  const r = await runFleet(transport, ['a', 'b'], ['true'], { timeoutMs: 80 })
+  assert.equal(prepared, [['a', 'b']])
+  assert.ok(r.ok, JSON.stringify(r.errors()))
+  assert.ok(r.results.every((x) => x.startedAtMs! >= 110), JSON.stringify(r.results.map((x) => x.startedAtMs)))
+  const late = await runFleet(transport, ['a', 'b'], ['true'], { deadlineMs: 60 })
+  assert.equal(late.results.map((x) => x.message), ['overall deadline of 60 ms: a never started', 'overall deadline of 60 ms: b never started'])
+  assert.equal(log.started, ['a', 'b'])
 })
 
 test('a transport error within the timeout keeps its own class and words (a connection that never came)', async () => {
