@@ -1,7 +1,11 @@
 // `kinspect fleet` argument parsing: nodes or a selector, durations, fan-out, output, the remote argv after --.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { parseArgs } from '../../src/cli.ts'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { PassThrough } from 'node:stream'
+import { main, parseArgs } from '../../src/cli.ts'
 import { parseFleetArgs } from '../../src/fleet/args.ts'
 import { NodeSetError } from '../../src/fleet/nodeset.ts'
 import { FleetError } from '../../src/fleet/types.ts'
@@ -54,6 +58,36 @@ test('kinspect fleet through the main parser: common flags before or after, --he
   assert.equal(parseArgs(['fleet', '--help']), { kind: 'fleet-help' })
   assert.equal((parseArgs(['fleet', '--', 'ls', '--help']) as { argv: string[] }).argv, ['ls', '--help'])
   assert.throws(() => parseArgs(['-e', '1', 'fleet', '--', 'x']), /-e cannot be combined with fleet/)
+})
+
+test('main: fleet --help prints its usage (exit 0); with no cluster to list the nodes it cannot run (exit 2, says why)', async () => {
+  const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-fleet-cli-'))
+  const run = async (argv: string[]) => {
+    const stdout = new PassThrough()
+    const stderr = new PassThrough()
+    let out = ''
+    let err = ''
+    stdout.on('data', (d) => (out += d))
+    stderr.on('data', (d) => (err += d))
+    const env = { KUBECONFIG: '/nonexistent/kubeconfig', HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'xdg'), NO_COLOR: '1', PATH: process.env.PATH }
+    const code = await main(argv, { stdin: new PassThrough(), stdout, stderr, env, cwd: tmp, prog: 'kinspect' })
+    return { code, out, err }
+  }
+  try {
+    const help = await run(['fleet', '--help'])
+    assert.is(help.code, 0)
+    assert.match(help.out, /^Usage: kinspect fleet \[-l SELECTOR \| NODE\.\.\.\]/)
+    assert.match(help.out, /Exit: 0 every node succeeded, 1 some failed \(named on stderr\), 2 the command could not run, 130 interrupted\./)
+    const bad = await run(['fleet', '--', ''])
+    assert.is(bad.code, 2)
+    assert.match(bad.err, /fleet: the command name after -- is empty/)
+    const noCluster = await run(['fleet', '--', 'true'])
+    assert.is(noCluster.code, 2)
+    assert.match(noCluster.err, /fleet: cannot list the cluster's nodes: /)
+    assert.match(noCluster.err, /name the nodes instead/)
+  } finally {
+    fs.rmSync(tmp, { recursive: true, force: true })
+  }
 })
 
 test.run()
