@@ -37,13 +37,9 @@ export function sessionTransport(session: Pick<SessionApi, 'node'>): FleetTransp
       return h.run(argv, opts)
     },
     classify: classifyError,
-    async prepare(nodes, signal) {
-      // An SSH node's settings (ssh -G, a process each, 16 at a time) are resolved once per session: do it for all now.
-      const configs = nodes.map((n) => Promise.resolve(session.node(n).sshConfig).catch(() => undefined))
-      await new Promise<void>((resolve) => {
-        signal.addEventListener('abort', () => resolve(), { once: true })
-        void Promise.all(configs).then(() => resolve())
-      })
+    async prepare(node) {
+      // An SSH node's settings (ssh -G: a process each, 16 at a time, 10 s at most) are resolved once per session.
+      await session.node(node).sshConfig
     },
     via: (node) => {
       try {

@@ -136,7 +136,9 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
     const results = new Map<string, FleetNodeResult>()
     const running = new Map<string, { ac: AbortController; startedAt: number; guard: NodeJS.Timeout }>()
     const calls: Promise<unknown>[] = []
-    const queue = [...nodes]
+    /** Nodes ready to start, in the order they became ready; those still being prepared (transport.prepare). */
+    const queue: string[] = transport.prepare ? [] : [...nodes]
+    const preparing = new Set<string>(transport.prepare ? nodes : [])
     let stopped: 'deadline' | 'aborted' | undefined
     let deadline: NodeJS.Timeout | undefined
     let finish!: () => void
@@ -145,7 +147,7 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
 
     const progress = () => {
       const failed = [...results.values()].filter((r) => !r.ok).length
-      this.#progress = { total: nodes.length, done: results.size - failed, failed, running: running.size, queued: queue.length, elapsedMs: performance.now() - t0 }
+      this.#progress = { total: nodes.length, done: results.size - failed, failed, running: running.size, queued: queue.length + preparing.size, elapsedMs: performance.now() - t0 }
       o.onProgress?.(this.progress)
     }
     const record = (r: FleetNodeResult) => {
@@ -216,7 +218,9 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
         record(failedResult(node, slot.startedAt, cls, `${text}: stopped after ${fmtMs(performance.now() - slot.startedAt)} on ${node}`))
         slot.ac.abort(new Error(text))
       }
-      for (const node of queue.splice(0)) record(failedResult(node, null, cls, `${text}: ${node} never started`))
+      const waiting = [...preparing, ...queue.splice(0)]
+      preparing.clear()
+      for (const node of nodes.filter((n) => waiting.includes(n))) record(failedResult(node, null, cls, `${text}: ${node} never started`))
     }
     const signals = [o.signal, this.#cancel.signal].filter((s): s is AbortSignal => !!s)
     const onAbort = () => stop('aborted', 'interrupted')
@@ -227,12 +231,17 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
     if (o.deadlineMs !== undefined) deadline = setTimeout(() => stop('deadline', `overall deadline of ${fmtMs(o.deadlineMs!)}`), o.deadlineMs)
     try {
       if (!nodes.length) finish()
-      else if (transport.prepare) {
-        // Settings every node needs (ssh config) are read before any node's clock starts; the overall deadline counts it.
-        const preparing = new AbortController()
-        const prepared = transport.prepare(nodes, preparing.signal).catch(() => {})
-        await Promise.race([prepared, allDone])
-        preparing.abort(new Error('the fleet stopped'))
+      // What a node needs before it connects (its ssh config) is read outside its timeout; a node joins the queue for a
+      // slot as soon as it is ready, so the first nodes connect while the last are still being prepared. The overall
+      // deadline counts the preparation.
+      for (const node of preparing) {
+        void transport.prepare!(node)
+          .catch(() => {}) // run() reports it
+          .then(() => {
+            if (!preparing.delete(node)) return
+            queue.push(node)
+            pump()
+          })
       }
       if (nodes.length && !stopped) pump()
       await allDone

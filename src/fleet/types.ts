@@ -45,10 +45,10 @@ export interface FleetTransport {
   /** How the node was reached (after its run): 'ssh', 'pod', 'local'. */
   via(node: string): string
   /**
-   * Reads what every node needs before any node's timeout starts (SSH: each node's ssh config, `ssh -G` for each);
-   * failures are left for run() to report. Aborted when the fleet stops.
+   * Reads what a node needs before its timeout starts (SSH: its ssh config, `ssh -G`); bounded by the transport.
+   * Failures are left for run() to report.
    */
-  prepare?(nodes: readonly string[], signal: AbortSignal): Promise<void>
+  prepare?(node: string): Promise<void>
 }
 
 /** One node's outcome. */

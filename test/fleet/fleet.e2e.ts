@@ -58,7 +58,9 @@ test('three real nodes: Ctrl-C (an abort) ends the remote commands; ps on each n
   const marker = unique()
   const ac = new AbortController()
   const runFleet = fleet(['lab-1', 'lab-2', 'lab-3']).with({ signal: ac.signal }).timeout(120_000).$`sleep ${marker}`
-  const onNode = (n: string) => sshOk(`ps -eo args | grep -c '^sleep ${marker}$' || true`, n).trim()
+  // lab-1's ps also shows lab-2's and lab-3's processes (their PID namespaces are children of lab-1's): count only the
+  // node's own, those in the PID namespace of the shell ssh lands in.
+  const onNode = (n: string) => sshOk(`ns=$(stat -L -c %i /proc/self/ns/pid); ps -eo pidns=,args= | awk -v ns="$ns" '$1 == ns && $2 == "sleep" && $3 == "${marker}"' | wc -l`, n).trim()
   for (let i = 0; i < 100 && ['lab-1', 'lab-2', 'lab-3'].some((n) => onNode(n) === '0'); i++) await sleep(200)
   assert.equal(['lab-1', 'lab-2', 'lab-3'].map(onNode), ['1', '1', '1'], 'the command runs on every node')
   ac.abort()

@@ -97,20 +97,30 @@ test('a node that hangs is marked timeout at its own timeout, which starts at it
   assert.ok(r.get('n2')!.ok)
 })
 
-test('prepare() runs before any node starts: its time is not in the per-node timeouts, but the overall deadline counts it', async () => {
-  const { transport, log } = scripted({ a: { ms: 30 }, b: { ms: 30 } })
-  const prepared: string[][] = []
-  transport.prepare = async (nodes) => {
-    prepared.push([...nodes])
-    await sleepMs(120)
+test('prepare() runs before a node starts, outside its timeout; nodes start as they become ready; the deadline counts it', async () => {
+  const { transport, log } = scripted({ a: { ms: 30 }, b: { ms: 30 }, c: { ms: 30 } })
+  const prepareMs: Record<string, number> = { a: 150, b: 20, c: 120 }
+  const prepared: string[] = []
+  transport.prepare = async (node) => {
+    prepared.push(node)
+    await sleepMs(prepareMs[node])
   }
-  const r = await runFleet(transport, ['a', 'b'], ['true'], { timeoutMs: 80 })
-  assert.equal(prepared, [['a', 'b']])
+  const r = await runFleet(transport, ['a', 'b', 'c'], ['true'], { timeoutMs: 80 })
+  assert.equal(prepared, ['a', 'b', 'c'])
   assert.ok(r.ok, JSON.stringify(r.errors()))
-  assert.ok(r.results.every((x) => x.startedAtMs! >= 110), JSON.stringify(r.results.map((x) => x.startedAtMs)))
-  const late = await runFleet(transport, ['a', 'b'], ['true'], { deadlineMs: 60 })
-  assert.equal(late.results.map((x) => x.message), ['overall deadline of 60 ms: a never started', 'overall deadline of 60 ms: b never started'])
-  assert.equal(log.started, ['a', 'b'])
+  assert.equal(log.started, ['b', 'c', 'a'], 'started in the order they became ready')
+  for (const x of r.results) assert.ok(x.startedAtMs! >= prepareMs[x.node] - 5, `${x.node} started at ${x.startedAtMs}`)
+  const late = await runFleet(transport, ['a', 'b', 'c'], ['true'], { deadlineMs: 60 })
+  assert.equal(late.results.map((x) => [x.node, x.ok ? 'ok' : x.message]), [
+    ['a', 'overall deadline of 60 ms: a never started'],
+    ['b', 'ok'],
+    ['c', 'overall deadline of 60 ms: c never started'],
+  ])
+  // a preparation that fails lets run() report the problem
+  transport.prepare = async () => {
+    throw new Error('no config')
+  }
+  assert.ok((await runFleet(transport, ['a'], ['true'])).ok)
 })
 
 test('a transport error within the timeout keeps its own class and words (a connection that never came)', async () => {
