@@ -67,8 +67,9 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
 
 /** kinspect in one process: a new session (cold: resolution + handshakes), then the same fleet again (warm). */
-async function kinspectInProcess(): Promise<{ cold: number; warm: number[]; ok: number }> {
-  const session = await Session.create({ config: loadConfig({ cwd: root, env }), env })
+async function kinspectInProcess(resolver?: 'built-in'): Promise<{ cold: number; warm: number[]; ok: number }> {
+  const e = resolver ? { ...env, KINSPECT_SSH_RESOLVER: resolver } : env
+  const session = await Session.create({ config: loadConfig({ cwd: root, env: e }), env: e })
   try {
     const fleet = bindFleet(session)
     const t0 = performance.now()
@@ -109,6 +110,8 @@ async function main(): Promise<void> {
       if (k.ok !== N) throw new Error(`kinspect: ${k.ok} of ${N} ok`)
       add('kinspect fleet, cold (new session, in process)', k.cold)
       warm = warm.concat(k.warm)
+      // the share of ssh -G (a process per node) in the cold time: the same with the built-in ssh_config reader
+      add('kinspect fleet, cold, KINSPECT_SSH_RESOLVER=built-in', (await kinspectInProcess('built-in')).cold)
       const cli = await kinspectCli([...hosts, '--', 'true'])
       if (cli.code !== 0) throw new Error(`kinspect fleet exited ${cli.code}: ${cli.err}`)
       add('kinspect fleet, cold (the CLI process, to its exit)', cli.ms)
