@@ -3,6 +3,7 @@
 import { performance } from 'node:perf_hooks'
 import { received } from '../errors.ts'
 import { showArgv } from '../exec/quote.ts'
+import { present } from '../present.ts'
 import { FleetResult } from './result.ts'
 import { FleetError, type FleetNodeResult, type FleetProgress, type FleetTransport } from './types.ts'
 
@@ -255,6 +256,12 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
     return new FleetResult({ argv: [...this.argv], nodes, results: ordered, ok: ordered.every((r) => r.ok), stopped, durationMs: performance.now() - t0 })
   }
 }
+
+// Prints as what it runs and how far it got (await it for the result).
+present(FleetRun.prototype, (r) => {
+  const p = r.progress
+  return `FleetRun(\`${showArgv(r.argv)}\`: ${p.done} done, ${p.running} running, ${p.failed} failed, ${p.queued} queued of ${p.total}; await it for the result)`
+})
 
 /** 1500 → "1.5 s", 30000 → "30 s", 250 → "250 ms". */
 export function fmtMs(ms: number): string {

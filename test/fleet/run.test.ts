@@ -1,6 +1,7 @@
 // runFleet's scheduling, deadlines, cancellation and streaming, over a scripted transport (no network): each node
 // answers after a set time with a set outcome, and the transport records what it was asked and when it was stopped.
 import { test } from 'uvu'
+import { inspect } from 'node:util'
 import * as assert from 'uvu/assert'
 import { ExecError, type ExecResult } from '../../src/exec/types.ts'
 import { classifyError } from '../../src/fleet/classify.ts'
@@ -211,6 +212,14 @@ test('progress counts done / running / failed / queued as nodes start and end', 
   const last = seen[seen.length - 1]
   assert.equal({ ...last, elapsedMs: 0 }, { total: 3, done: 2, failed: 1, running: 0, queued: 0, elapsedMs: 0 })
   assert.equal({ ...run.progress, elapsedMs: 0 }, { ...last, elapsedMs: 0 })
+})
+
+test('a run not yet awaited prints as its command and progress', async () => {
+  const { transport } = scripted({ a: { ms: 30 } })
+  const run = runFleet(transport, ['a', 'b'], ['uname', '-r'])
+  assert.is(inspect(run), 'FleetRun(`uname -r`: 0 done, 0 running, 0 failed, 2 queued of 2; await it for the result)')
+  await run
+  assert.is(inspect(run), 'FleetRun(`uname -r`: 2 done, 0 running, 0 failed, 0 queued of 2; await it for the result)')
 })
 
 test('bad arguments are refused before anything runs, naming the argument', async () => {
