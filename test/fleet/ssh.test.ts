@@ -116,8 +116,22 @@ test('an abort (Ctrl-C) ends the remote commands on every node: no process is le
   assert.equal(pgrep(`sleep ${marker}`), [], 'no remote sleep left')
 })
 
+const cliEnv = () => ({ ...process.env, KINSPECT_SSH_CONFIG: config, KINSPECT_KNOWN_HOSTS: sshd.knownHosts, KUBECONFIG: '/nonexistent', HOME: sshd.dir, KINSPECT_CONFIG: '', NO_COLOR: '1', KINSPECT_FROM_SOURCE: '1' })
+
+test('kinspect fleet -b gathers identical outputs under their node set; -o json is one document; exit 0 when all succeed', () => {
+  const run = (args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin/kinspect.mjs'), 'fleet', ...args], { cwd: sshd.dir, env: cliEnv(), encoding: 'utf8', timeout: 60_000 })
+  const b = run(['a-[1-3]', 'b-1', '-b', '--', 'sh', '-c', 'echo "$0"; [ "$(id -u)" = 0 ]', 'same'])
+  assert.is(b.status, 0, b.stderr)
+  assert.is(b.stdout, ['-'.repeat(15), 'a-[1-3],b-1 (4)', '-'.repeat(15), 'same', ''].join('\n'))
+  const j = run(['a-1', 'hole-1', '--timeout', '1s', '-o', 'json', '--', 'true'])
+  assert.is(j.status, 1, j.stderr)
+  const doc = JSON.parse(j.stdout)
+  assert.equal([doc.ok, doc.nodes, doc.results.map((r: { ok: boolean }) => r.ok), doc.errors.map((e: { class: string; nodeset: string }) => [e.class, e.nodeset])], [false, ['a-1', 'hole-1'], [true, false], [['timeout', 'hole-1']]])
+  assert.match(j.stderr, /1 of 2 nodes failed: hole-1/)
+})
+
 test('kinspect fleet: output as node: line, failures named on stderr, exit 1, and the process exits right after its result', async () => {
-  const env = { ...process.env, KINSPECT_SSH_CONFIG: config, KINSPECT_KNOWN_HOSTS: sshd.knownHosts, KUBECONFIG: '/nonexistent', HOME: sshd.dir, KINSPECT_CONFIG: '', NO_COLOR: '1', KINSPECT_FROM_SOURCE: '1' }
+  const env = cliEnv()
   const t0 = performance.now()
   const child = spawn(process.execPath, [path.join(root, 'bin/kinspect.mjs'), 'fleet', 'a-1', 'b-1', 'hole-1', '--timeout', '2s', '--', 'sh', '-c', 'echo "$0 on $(hostname)"', 'hi'], { cwd: sshd.dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
   let out = ''
