@@ -9,6 +9,7 @@ import { palette, wantColor } from './render/color.ts'
 import type { Session } from './session.ts'
 import { parseTriageArgs, type TriageArgs } from './triage/options.ts'
 import type { CliAccess } from './cli-access.ts'
+import { fleetUsage, parseFleetArgs, type FleetArgs } from './fleet/args.ts'
 
 /** Flags every mode shares. */
 export interface CommonFlags {
@@ -31,6 +32,8 @@ export type CliCommand =
   | ({ kind: 'recipes' } & CommonFlags)
   | ({ kind: 'triage' } & Omit<TriageArgs, 'context' | 'kubeconfig'> & CommonFlags)
   | ({ kind: 'gc'; dryRun?: boolean } & CommonFlags)
+  | ({ kind: 'fleet' } & FleetArgs & CommonFlags)
+  | { kind: 'fleet-help' }
 
 /** The usage text; `prog` is "kinspect" or "kubectl inspect". */
 export function usage(prog = 'kinspect'): string {
@@ -40,6 +43,7 @@ export function usage(prog = 'kinspect'): string {
   ${prog} recipes
   ${prog} triage [-n NS[,NS...] | -A] [--nodes] [-o json]
   ${prog} gc [--dry-run]
+  ${prog} fleet [-l SELECTOR | NODE...] [--timeout 5s] [--deadline 30s] [-f N] [-o json] [-b] -- CMD ARGS...
   ${prog} --help | --version
 
 An investigation shell for Kubernetes: the API, the nodes (SSH or a node pod) and pod network namespaces.
@@ -61,6 +65,7 @@ An investigation shell for Kubernetes: the API, the nodes (SSH or a node pod) an
                    not be deleted, 2 the pods could not be listed
   -y, --yes        allow node pods (privileged pods that reach a node without SSH) for this run without
                    asking; with run, also apply the recipe's changes
+  fleet            run one command on many nodes at once; ${prog} fleet --help explains it
   --context C      kubeconfig context (default: the config's, then the kubeconfig's current-context)
   -n, --namespace  namespace (default: the config's, then the context's, then "default")
   --kubeconfig F   use this kubeconfig file alone (default: $KUBECONFIG, then ~/.kube/config)
@@ -110,8 +115,8 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     }
     if (a.startsWith('-') && a !== '-') throw new ShellError('usage', `unknown flag ${name}`, 'kinspect --help lists the flags')
     positional.push(a)
-    // `run NAME --param v`: everything after NAME belongs to the recipe.
-    if (positional[0] === 'run' && positional.length === 2) {
+    // `run NAME --param v`: everything after NAME belongs to the recipe; everything after `fleet` to the fleet.
+    if ((positional[0] === 'run' && positional.length === 2) || positional[0] === 'fleet') {
       i++
       break
     }
@@ -141,6 +146,13 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     const t = parseTriageArgs(argv.slice(i), common.namespace)
     const { context, kubeconfig, ...rest } = t
     return { kind: 'triage', ...rest, context: context ?? common.context, kubeconfig: kubeconfig ?? common.kubeconfig, namespace: t.namespaces?.[0] }
+  }
+  if (first === 'fleet') {
+    if (expr !== undefined) throw new ShellError('usage', '-e cannot be combined with fleet')
+    const rest = argv.slice(i)
+    const dash = rest.indexOf('--')
+    if ((dash < 0 ? rest : rest.slice(0, dash)).some((a) => a === '-h' || a === '--help')) return { kind: 'fleet-help' }
+    return { ...common, ...parseFleetArgs(rest), kind: 'fleet' }
   }
   if (first === 'recipes') {
     if (rest.length || expr !== undefined) throw new ShellError('usage', `recipes takes no arguments, received ${[...rest, ...(expr !== undefined ? ['-e'] : [])].join(' ')}`)
@@ -188,6 +200,10 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
     io.stdout.write(usage(prog))
     return 0
   }
+  if (cmd.kind === 'fleet-help') {
+    io.stdout.write(fleetUsage(prog))
+    return 0
+  }
   if (cmd.kind === 'version') {
     io.stdout.write(`kinspect ${version()}\n`)
     return 0
@@ -200,7 +216,7 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
     session = await sessionMod.Session.create({ context: cmd.context, namespace: cmd.namespace, kubeconfig: cmd.kubeconfig, config, env: io.env })
   } catch (e) {
     io.stderr.write(formatError(e, errColor))
-    return cmd.kind === 'run' || cmd.kind === 'triage' ? 2 : 1
+    return cmd.kind === 'run' || cmd.kind === 'triage' || cmd.kind === 'fleet' ? 2 : 1
   }
   const { setupCliAccess, endSession, runGc } = await import('./cli-access.ts')
   const access = await setupCliAccess(session, cmd.kind, { yes: cmd.yes, io, color: errColor, prog })
@@ -218,7 +234,7 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
   return access.signals.ending ? ({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[access.signals.ending] ?? code) : code
 }
 
-async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 'gc' }>, session: Session, io: CliIO, errColor: boolean, access: CliAccess): Promise<number> {
+async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 'gc' | 'fleet-help' }>, session: Session, io: CliIO, errColor: boolean, access: CliAccess): Promise<number> {
   const { startRepl, headlessShell } = await import('./repl/index.ts')
   const recipes = recipesPort(headlessShell)
   const color = wantColor(io.stdout, io.env)
@@ -312,6 +328,10 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 
         io.stderr.write(formatError(e, errColor))
         return 2
       }
+    }
+    case 'fleet': {
+      const { runFleetCli } = await import('./fleet-cli.ts')
+      return runFleetCli(cmd, session, { stdout: io.stdout, stderr: io.stderr, color: errColor })
     }
     case 'recipes': {
       await session.load()

@@ -10,6 +10,7 @@ import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from './yamlDepth.ts
 import { parseNodeAccess, type NodeAccessRule } from './config-access.ts'
 
 export type { NodeAccessRule, Transport, PodPolicy } from './config-access.ts'
+import { parseDuration } from './recipes/params.ts'
 
 /** SSH access for nodes whose name matches `match` (an ssh-style pattern: * and ?). */
 export interface NodeRule {
@@ -35,6 +36,15 @@ export interface KinspectConfig {
   triage?: { nodes?: boolean }
   /** How nodes are reached (SSH, a node pod), per node-name pattern; see src/config-access.ts. */
   nodeAccess: NodeAccessRule[]
+  /** Fleet defaults (kinspect fleet, fleet()): nodes at once, per-node timeout, SSH connection attempts per host. */
+  fleet: FleetConfig
+}
+
+/** The `fleet` key: fanout (nodes in flight, default 64), timeout (per node, default 30 s), connectsPerHost (default 8). */
+export interface FleetConfig {
+  fanout?: number
+  timeoutMs?: number
+  connectsPerHost?: number
 }
 
 /** Why the config could not be used; names the file, the key path and the line. */
@@ -57,7 +67,7 @@ const HINT = 'see .recipes.example for every key and its type'
 
 /** Defaults used when no config file exists. */
 export function defaultConfig(): KinspectConfig {
-  return { recipeDirs: [], nodes: [], ssh: {}, nodeAccess: [] }
+  return { recipeDirs: [], nodes: [], ssh: {}, nodeAccess: [], fleet: {} }
 }
 
 /** Where to look, in order; KINSPECT_CONFIG alone when set. Pure. */
@@ -159,6 +169,19 @@ export class Validator {
     return node.value
   }
 
+  count(keyPath: string, node: unknown, max: number): number {
+    if (!isScalar(node) || typeof node.value !== 'number' || !Number.isInteger(node.value) || node.value < 1 || node.value > max) this.fail(keyPath, node, `a whole number from 1 to ${max}`)
+    return node.value
+  }
+
+  /** A duration in ms: "30s", "500ms", "2m", or a number of seconds. */
+  duration(keyPath: string, node: unknown): number {
+    const v = isScalar(node) ? node.value : undefined
+    const secs = typeof v === 'number' || typeof v === 'string' ? parseDuration(String(v)) : NaN
+    if (typeof secs !== 'number' || !(secs > 0)) this.fail(keyPath, node, 'a duration like 30s, 500ms or 2m (a bare number is seconds)')
+    return secs * 1000
+  }
+
   list(keyPath: string, node: unknown): unknown[] {
     if (!isSeq(node)) this.fail(keyPath, node, 'a list')
     return node.items
@@ -173,10 +196,11 @@ export class Validator {
   }
 }
 
-const TOP = ['recipeDirs', 'context', 'namespace', 'nodes', 'ssh', 'triage', 'nodeAccess'] as const
+const TOP = ['recipeDirs', 'context', 'namespace', 'nodes', 'ssh', 'triage', 'nodeAccess', 'fleet'] as const
 const TRIAGE_KEYS = ['nodes'] as const
 const NODE_KEYS = ['match', 'user', 'port', 'identityFile', 'proxyJump', 'sudo', 'hostName'] as const
 const SSH_KEYS = ['configFile', 'knownHostsFile'] as const
+const FLEET_KEYS = ['fanout', 'timeout', 'connectsPerHost'] as const
 
 /** Parses and validates a config file's text (pure apart from path resolution against the file). */
 export function parseConfig(text: string, file: string, home: string = os.homedir()): KinspectConfig {
@@ -246,6 +270,15 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
       case 'nodeAccess':
         cfg.nodeAccess = parseNodeAccess(v, value)
         break
+      case 'fleet': {
+        const m = v.pairs('fleet', value, FLEET_KEYS)
+        for (const [k, { value: fv }] of m) {
+          if (k === 'fanout') cfg.fleet.fanout = v.count('fleet.fanout', fv, 10_000)
+          else if (k === 'connectsPerHost') cfg.fleet.connectsPerHost = v.count('fleet.connectsPerHost', fv, 1000)
+          else cfg.fleet.timeoutMs = v.duration('fleet.timeout', fv)
+        }
+        break
+      }
     }
   }
   return cfg

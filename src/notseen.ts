@@ -94,6 +94,19 @@ function apiTimeout(x: ErrorLike): string {
   return `${what} got no answer${deadline}${x.server ? ` (${text(x.server)})` : ''}`
 }
 
+/** The fleet's error classes that mean the node was not looked at (exit, aborted and error do not). */
+const FLEET_NOT_SEEN: Record<string, NotSeenKind> = { unreachable: 'unreachable', auth: 'unreachable', hostkey: 'unreachable', forbidden: 'forbidden', timeout: 'timeout' }
+
+/** A fleet's failed node ({node, ok: false, error: CLASS, message}) or one of its error groups ({class, nodeset, messages}). */
+function fleetFailure(e: object): { cls: string; reason: string } | undefined {
+  const o = e as { node?: unknown; ok?: unknown; error?: unknown; message?: unknown; class?: unknown; nodeset?: unknown; messages?: unknown }
+  if (typeof o.class === 'string' && typeof o.nodeset === 'string' && Array.isArray(o.messages)) {
+    return { cls: o.class, reason: (o.messages as { message?: unknown }[]).map((m) => text(m?.message)).filter(Boolean).join('; ') || o.class }
+  }
+  if (typeof o.node === 'string' && o.ok === false && typeof o.error === 'string') return { cls: o.error, reason: text(o.message) || o.error }
+  return undefined
+}
+
 /**
  * Whether an error means "could not look": the API refused (forbidden, unauthorized), timed out or could not be
  * reached, the kubeconfig is unusable, or a node could not be reached (SSH connect/auth/host key, a command's
@@ -108,6 +121,11 @@ export function couldNotSee(e: unknown, access?: Access): NotSeen | undefined {
   const message = text(x.message) || String(e)
   const hint = text(x.hint) || undefined
   const withHint = (n: NotSeen): NotSeen => (n.configure || !hint ? n : { ...n, configure: hint })
+  const fleet = fleetFailure(e)
+  if (fleet) {
+    const k = FLEET_NOT_SEEN[fleet.cls]
+    return k ? withHint({ kind: k, reason: `${fleet.cls}: ${fleet.reason}` }) : undefined
+  }
   // An error that says so itself: the session's "no transport reaches node X" (one line per transport tried).
   if (x.notSeen === true) return withHint({ kind: kind === 'consent' ? 'config' : 'unreachable', reason: message })
   if (name === 'KubeError') {

@@ -228,7 +228,7 @@ export class Session implements SessionApi {
       // The .recipes node rules come first as ssh_config Host blocks, then the ssh config files.
       const { execMod } = this.#modules()
       const configs = [{ text: nodesToSshConfig(this.config.nodes, this.config.file), path: `${this.config.file ?? '.recipes'} (nodes)`, kind: 'user' as const }, ...execMod.loadConfigTexts({ env })]
-      this.#pool = new execMod.SshPool({ env, configs })
+      this.#pool = new execMod.SshPool({ env, configs, maxConnecting: this.config.fleet?.connectsPerHost })
     }
     return this.#pool
   }

@@ -100,6 +100,16 @@ test('wrong types name the nested key path and line', () => {
   assert.match(e10.message, 'triage.node: expected one of the keys nodes')
 })
 
+test('fleet: fanout, timeout (a duration) and connectsPerHost; wrong values name the key and the line', () => {
+  const cfg = parseConfig('fleet:\n  fanout: 32\n  timeout: 5s\n  connectsPerHost: 4\n', file)
+  assert.equal(cfg.fleet, { fanout: 32, timeoutMs: 5000, connectsPerHost: 4 })
+  assert.equal(parseConfig('fleet:\n  timeout: 2\n', file).fleet, { timeoutMs: 2000 })
+  assert.equal(defaultConfig().fleet, {})
+  assert.is(err('fleet:\n  fanout: 0\n').message, `${file}:2: fleet.fanout: expected a whole number from 1 to 10000, received the number 0`)
+  assert.is(err('fleet:\n  timeout: soon\n').message, `${file}:2: fleet.timeout: expected a duration like 30s, 500ms or 2m (a bare number is seconds), received the string "soon"`)
+  assert.match(err('fleet:\n  forks: 5\n').message, /fleet\.forks: expected one of the keys fanout, timeout, connectsPerHost, received the unknown key "forks"/)
+})
+
 test('invalid YAML reports the line', () => {
   const e = err('context: a\nnodes: [\n  - x\n')
   assert.is(e.kind, 'parse')

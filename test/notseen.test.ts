@@ -103,6 +103,18 @@ test('the node pod transport\'s refusals: RBAC names what to grant; PodSecurity 
   assert.is(couldNotSee(new NodePodError('invalid', 'nodePod.image: expected …')), undefined)
 })
 
+test('a fleet\'s failed node or error group: unreachable, auth, host key, forbidden and timeout are NOT SEEN; exit and error are not', () => {
+  const node = { node: 'lab-2', ok: false, error: 'unreachable', message: 'no transport reaches node lab-2', hint: 'add a Host entry', transport: '', exitCode: null, stdout: '', stderr: '' }
+  assert.equal(couldNotSee(node), { kind: 'unreachable', reason: 'unreachable: no transport reaches node lab-2', configure: 'add a Host entry' })
+  const group = { class: 'timeout', nodeset: 'lab-ssh-[81-100]', nodes: [], messages: [{ message: 'no answer within 5 s', nodeset: 'lab-ssh-[81-100]', count: 20 }] }
+  assert.equal(couldNotSee(group), { kind: 'timeout', reason: 'timeout: no answer within 5 s' })
+  assert.is(couldNotSee({ ...group, class: 'forbidden' })?.kind, 'forbidden')
+  assert.is(couldNotSee({ ...node, error: 'exit', message: 'exited 1' }), undefined)
+  assert.is(couldNotSee({ ...group, class: 'error' }), undefined)
+  // a node that succeeded is not a failure at all
+  assert.is(couldNotSee({ ...node, ok: true }), undefined)
+})
+
 test('NOT SEEN prints the same in triage and in a recipe report: the reason, then grant and configure under it', () => {
   const n = couldNotSee(refused('/api/v1/nodes'))!
   assert.is(renderNotSeen('nodes', n), `NOT SEEN nodes: ${n.reason}\n         grant: list nodes (cluster-wide) (check: kubectl auth can-i list nodes)`)

@@ -1,9 +1,11 @@
 // Fills every Presentation the domain declares with its renderer, so results print as tables in the REPL.
 // The shell calls installPresenters() before it prints a result (src/repl/index.ts, scripts in src/cli.ts).
 import type { InspectOptions } from 'node:util'
+import { FLEET_ERRORS, FLEET_GROUPS, FLEET_RESULT } from '../fleet/types.ts'
 import { DESCRIPTION, KUBE_LIST, USAGE_LIST } from '../kube/present.ts'
 import { SVC_RULES } from '../net/svc/types.ts'
 import { CONNTRACK_LIST, CONNTRACK_STATS, DNS_RESULT, NETNS_INFO, VETH_RESULT } from '../net/types.ts'
+import { renderFleetErrors, renderFleetGroups, renderFleetResult } from './fleet.ts'
 import { renderKubeList } from './kube.ts'
 import { renderDescription } from './kubeDescribe.ts'
 import { renderConntrackList, renderConntrackStats, renderDns, renderNetns, renderVeth } from './net.ts'
@@ -31,4 +33,7 @@ export function installPresenters(): void {
   )
   DESCRIPTION.register((d, o) => renderDescription(d, color(o)))
   TRIAGE_REPORT.register((d, o) => renderTriage(d, color(o)))
+  FLEET_RESULT.register((r, o) => renderFleetResult(r, color(o)))
+  FLEET_GROUPS.register((g, o) => renderFleetGroups(g, color(o)))
+  FLEET_ERRORS.register((e, o) => renderFleetErrors(e, color(o)))
 }

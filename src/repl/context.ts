@@ -4,11 +4,14 @@
 import { createRequire } from 'node:module'
 import { received } from '../errors.ts'
 import { parseQuantity } from '../kube/quantity.ts'
+import { bindFleet } from '../fleet/index.ts'
+import { expandNodes, foldNodes } from '../fleet/nodeset.ts'
 import { eventTime, sortEvents } from '../kube/status.ts'
 import { checkName, isName } from '../names.ts'
 import { searchCandidates } from '../net/resolvconf.ts'
 import type { KubeApi, NameKind, SessionApi } from '../session.ts'
 import { ShellError } from './errors.ts'
+import { fleetProgressOf, trackFleet } from './fleet.ts'
 
 const require = createRequire(import.meta.url)
 
@@ -126,6 +129,12 @@ const DEFS = [
   cluster('describe', "describe('pod/name') — kubectl-describe-like view", 'pod'),
   cluster('top', "top('pods'|'nodes', {sortBy: 'cpu', containers, allNamespaces}) — CPU/memory like kubectl top (metrics API)"),
   spec({ name: 'node', group: 'node', help: "node('name') — a node over SSH, else through a node pod ('local' is this machine); node(n).$`cmd`; node(n).via says which; await node(n).sshConfig shows its ssh settings and their source", completes: 'node', make: (session) => (name: string) => session.node(name) }),
+  spec({
+    name: 'fleet',
+    group: 'node',
+    help: "fleet('role=worker' | ['lab-2','lab-3'] | nothing for all) — one command on many nodes: await fleet().timeout(5000).$`uptime`; .groups(), .errors(); for await (const r of fleet().$`id`) streams",
+    make: (session) => bindFleet(session, { onProgress: (p) => fleetProgressOf(session)?.(p) }, (run) => trackFleet(session, run)),
+  }),
   net('enterNetns', "enterNetns('pod') — run commands inside the pod's network namespace", 'pod'),
   net('vethOf', "vethOf('pod') — the host-side veth of a pod", 'pod'),
   net('svcRules', "svcRules('svc') — kube-proxy rules for a service", 'service'),
@@ -135,6 +144,8 @@ const DEFS = [
   helper('searchCandidates', "searchCandidates('name', resolvConf, 'glibc'|'musl') — the names a resolver tries, in order (dnsQuery's walk)", searchCandidates),
   helper('isName', "isName('dns-label'|'dns-subdomain'|'node'|'pod'|'service'|'dns-name', value) — whether value is such a name", isName),
   helper('checkName', "checkName(rule, value, 'what') — value, or an error saying what was expected and received", checkName),
+  helper('foldNodes', "foldNodes(['lab-ssh-1','lab-ssh-2','lab-ssh-7']) — node names as a set: lab-ssh-[1-2,7] (as clush and pdsh print them)", foldNodes),
+  helper('expandNodes', "expandNodes('lab-ssh-[1-3,7]') — the names of a node set", expandNodes),
   helper('eventTime', 'eventTime(event) — when an event last happened (what events() sorts by)', eventTime),
   helper('sortEvents', 'sortEvents(events) — events oldest first, as events() and describe() order them', sortEvents),
   helper('parseQuantity', "parseQuantity('250m') — a Kubernetes quantity as a number (0.25; '1Gi' is 1073741824)", parseQuantity),

@@ -12,6 +12,7 @@ import { buildContext, loadPresenters } from './context.ts'
 import { formatError, ShellError } from './errors.ts'
 import { appendHistory, loadHistory } from './history.ts'
 import { LineGate, OutputTap, rearmSigint, userLines } from './io.ts'
+import { attachFleetProgress, cancelFleets } from './fleet.ts'
 import { Notebook, proseOf } from './notebook.ts'
 import type { StartShell } from '../recipes/types.ts'
 import { recipesPort, type LineSource, type RecipesPort } from './recipes.ts'
@@ -130,6 +131,11 @@ export function startRepl(opts: StartReplOptions): Shell {
     breakEvalOnSigint: true, // Ctrl-C ends a hanging await or loop and gives the prompt back
     historySize: 1000,
   } as repl.ReplOptions & { historySize: number })
+
+  // Fleets: progress on a terminal (cleared before anything else prints); Ctrl-C stops the session's fleets.
+  const fleetUi = terminal && !opts.headless ? attachFleetProgress(session, (t) => tap.raw(t), color) : undefined
+  if (fleetUi) tap.beforeWrite = () => fleetUi.line.clear()
+  server.on('SIGINT', () => cancelFleets(session))
 
   // --- evaluation bookkeeping: what is being evaluated, and its recorded output -------------------
   // eval: JavaScript input (node's REPL buffers keys until it finishes), not a dot-command
@@ -333,6 +339,7 @@ export function startRepl(opts: StartReplOptions): Shell {
   const closed = new Promise<void>((resolve) => {
     server.once('exit', () => {
       detachAccess?.()
+      fleetUi?.detach()
       gate?.stop()
       process.off('unhandledRejection', onProcessError)
       process.off('uncaughtException', onProcessError)

@@ -9,10 +9,13 @@ type Write = NodeJS.WritableStream['write']
 export class OutputTap {
   #orig: Write
   #buf: string[] | undefined
+  /** Called before anything is written (not raw()): a status line clears itself here. */
+  beforeWrite?: () => void
   constructor(private out: NodeJS.WritableStream) {
     this.#orig = out.write
     const tap = this
     out.write = function (this: NodeJS.WritableStream, chunk: unknown, ...rest: unknown[]) {
+      tap.beforeWrite?.()
       if (tap.#buf) tap.#buf.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'))
       return (tap.#orig as (...a: unknown[]) => boolean).call(this, chunk, ...rest)
     } as Write

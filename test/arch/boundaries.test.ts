@@ -19,7 +19,7 @@ const RULES: readonly BoundaryRule[] = [
   {
     name: 'domain code never imports src/render/ (the recipe runner and its progress display are the report rendering seam)',
     to: 'src/render/',
-    only: ['src/net/', 'src/exec/', 'src/kube/', 'src/recipes/', 'src/triage/', 'src/access/'],
+    only: ['src/net/', 'src/exec/', 'src/kube/', 'src/recipes/', 'src/triage/', 'src/access/', 'src/fleet/'],
     except: ['src/recipes/runner.ts', 'src/recipes/progress.ts'],
   },
 ]

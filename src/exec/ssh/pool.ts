@@ -4,6 +4,7 @@ import { ExecError } from '../types.ts'
 import { authError, authHandler, planAuth, type AuthPlan } from './auth.ts'
 import { decideHostKey, loadKnownHosts, preferredHostKeyAlgorithms } from './hostcheck.ts'
 import { Limit } from './limit.ts'
+import { closedClients, destroyClient, endChain, raceAbort } from './clients.ts'
 import type { ConfigText, JumpHost, ResolvedHost } from './sshconfig.ts'
 import { SshExec, type ChannelSource, type OpenedChannel } from './exec.ts'
 import { HostResolver, type HostResolverOptions } from './resolver.ts'
@@ -21,7 +22,10 @@ export interface SshPoolOptions {
   systemConfig?: string | null
   /** Concurrent channels per connection, below sshd's MaxSessions (10). Default 8. */
   maxChannels?: number
-  /** Concurrent connection attempts, below sshd's MaxStartups (10). Default 8. */
+  /**
+   * Concurrent connection attempts per host (HostName:Port of each hop, where sshd's MaxStartups 10:30:100 counts
+   * them), below MaxStartups' 10. Default 8. Attempts to different hosts never wait for each other.
+   */
   maxConnecting?: number
   /** Connect + handshake + auth deadline unless ConnectTimeout is set. Default 15000. */
   connectTimeoutMs?: number
@@ -45,6 +49,14 @@ export interface PoolStats {
   queued: number
 }
 
+/** A connection being made: shared by every command waiting for it, abandoned when none waits any more. */
+interface Pending {
+  promise: Promise<Conn>
+  waiters: number
+  /** Aborted when the last waiter gave up or the pool closes: the clients being set up are destroyed. */
+  abandon: AbortController
+}
+
 interface Conn {
   node: string
   host: ResolvedHost
@@ -56,16 +68,15 @@ interface Conn {
 }
 
 const MAX_JUMP_DEPTH = 8
-// Clients whose 'close' has fired, so ending them again need not wait.
-const closedClients = new WeakSet<Client>()
 
 /** Pooled SSH connections to the nodes, configured by ssh_config and checked against known_hosts. */
 export class SshPool implements ChannelSource {
   readonly #opts: Required<Omit<SshPoolOptions, 'configs' | 'systemConfig' | 'ssh' | 'resolver'>>
   readonly #conns = new Map<string, Conn>()
-  readonly #pending = new Map<string, Promise<Conn>>()
+  readonly #pending = new Map<string, Pending>()
   readonly #opens = new Map<string, number>()
-  readonly #connecting: Limit
+  /** Connection attempts in progress per host ("HostName:Port"). */
+  readonly #connecting = new Map<string, Limit>()
   readonly #execs = new Map<string, SshExec>()
   readonly #resolver: HostResolver
   #lib?: Promise<Ssh2>
@@ -81,7 +92,6 @@ export class SshPool implements ChannelSource {
       onWarn: opts.onWarn ?? ((m) => process.stderr.write(`${m}\n`)),
     }
     this.#resolver = new HostResolver({ env: this.#opts.env, configs: opts.configs, systemConfig: opts.systemConfig, resolver: opts.resolver, ssh: opts.ssh })
-    this.#connecting = new Limit(this.#opts.maxConnecting)
   }
 
   /** The Exec for a node (one per node name). */
@@ -143,21 +153,36 @@ export class SshPool implements ChannelSource {
     }
   }
 
+  /** Connection attempts per host ("HostName:Port"): in progress, the most at once so far, and waiting. */
+  hostStats(): { host: string; connecting: number; peak: number; queued: number }[] {
+    return [...this.#connecting].map(([host, l]) => ({ host, connecting: l.active, peak: l.peak, queued: l.queued }))
+  }
+
   /** Ends one node's connection (it reopens on next use). */
   async closeNode(node: string): Promise<void> {
-    const c = this.#conns.get(node) ?? (await this.#pending.get(node)?.catch(() => undefined))
+    const pending = this.#pending.get(node)
+    if (pending) {
+      this.#pending.delete(node)
+      pending.abandon.abort(new Error('closed'))
+    }
+    const c = this.#conns.get(node) ?? (await pending?.promise.catch(() => undefined))
     if (!c) return
     this.#drop(c)
     await endChain(c.chain)
   }
 
-  /** Ends every connection; the pool cannot be used afterwards. */
-  async close(): Promise<void> {
+  /**
+   * Ends every connection; the pool cannot be used afterwards. Connections still being made (a host that accepted TCP
+   * and never answered) are destroyed at once, open ones get a clean SSH disconnect and at most `graceMs` (default
+   * 500) to close before their sockets are destroyed: nothing of the pool keeps the process alive afterwards.
+   */
+  async close(graceMs = 500): Promise<void> {
     this.#closed = true
-    await Promise.allSettled([...this.#pending.values()])
+    for (const p of this.#pending.values()) p.abandon.abort(new Error('the SSH pool is closed'))
+    await Promise.allSettled([...this.#pending.values()].map((p) => p.promise))
     const all = [...this.#conns.values()]
     this.#conns.clear()
-    await Promise.all(all.map((c) => endChain(c.chain)))
+    await Promise.all(all.map((c) => endChain(c.chain, graceMs)))
     this.#resolver.close()
   }
 
@@ -167,10 +192,29 @@ export class SshPool implements ChannelSource {
     if (live?.alive) return live
     let p = this.#pending.get(node)
     if (!p) {
-      p = this.#open(node).finally(() => this.#pending.delete(node))
-      this.#pending.set(node, p)
+      const abandon = new AbortController()
+      const entry: Pending = { promise: this.#open(node, abandon.signal).finally(() => this.#pending.get(node) === entry && this.#pending.delete(node)), waiters: 0, abandon }
+      entry.promise.catch(() => {}) // its waiters get the error
+      this.#pending.set(node, (p = entry))
     }
-    return raceAbort(p, signal)
+    const pending = p
+    pending.waiters++
+    try {
+      return await raceAbort(pending.promise, signal)
+    } finally {
+      // The last waiter gave up (its deadline, Ctrl-C): a hung handshake must not outlive every command that wanted it.
+      if (--pending.waiters === 0 && signal?.aborted) {
+        if (this.#pending.get(node) === pending) this.#pending.delete(node) // the next command starts afresh
+        pending.abandon.abort(signal.reason)
+      }
+    }
+  }
+
+  #hostLimit(hop: ResolvedHost): Limit {
+    const key = `${hop.hostName}:${hop.port}`
+    let l = this.#connecting.get(key)
+    if (!l) this.#connecting.set(key, (l = new Limit(this.#opts.maxConnecting)))
+    return l
   }
 
   #drop(conn: Conn): void {
@@ -179,26 +223,29 @@ export class SshPool implements ChannelSource {
     void endChain(conn.chain)
   }
 
-  async #open(node: string): Promise<Conn> {
+  async #open(node: string, abandon: AbortSignal): Promise<Conn> {
     const target = `ssh:${node}`
-    const host = await this.resolve(node)
+    const host = await this.resolve(node, abandon)
     if (host.proxyCommand) {
       throw new ExecError('connect', { target }, `${node} uses ProxyCommand (${host.proxyCommand}), which kinspect does not run`, 'use ProxyJump in the ssh config instead')
     }
     const hops = [...(await this.#jumpChain(host, target, 0)), host]
     const ssh2 = await (this.#lib ??= import('ssh2').then((m) => ((m as { default?: Ssh2 }).default ?? m) as Ssh2))
-    const release = await this.#connecting.acquire()
     const chain: Client[] = []
     try {
       for (let i = 0; i < hops.length; i++) {
         const sock = i === 0 ? undefined : await forward(chain[i - 1], hops[i - 1], hops[i], target)
-        chain.push(await this.#connectHop(ssh2, hops[i], sock, target))
+        // Each hop's handshake counts against that host's MaxStartups; the slot is held until it is done.
+        const release = await this.#hostLimit(hops[i]).acquire(abandon)
+        try {
+          chain.push(await this.#connectHop(ssh2, hops[i], sock, target, abandon))
+        } finally {
+          release()
+        }
       }
     } catch (e) {
-      await endChain(chain)
+      chain.forEach(destroyClient)
       throw e
-    } finally {
-      release()
     }
     this.#opens.set(node, (this.#opens.get(node) ?? 0) + 1)
     const conn: Conn = { node, host, client: chain[chain.length - 1], chain, channels: new Limit(this.#opts.maxChannels), alive: true }
@@ -224,7 +271,7 @@ export class SshPool implements ChannelSource {
     return { ...r, user: j.user ?? r.user, port: j.port ?? r.port }
   }
 
-  #connectHop(ssh2: Ssh2, hop: ResolvedHost, sock: ConnectConfig['sock'], target: string): Promise<Client> {
+  #connectHop(ssh2: Ssh2, hop: ResolvedHost, sock: ConnectConfig['sock'], target: string, abandon: AbortSignal): Promise<Client> {
     const known = loadKnownHosts(hop, target) // throws (fail closed) before any network traffic
     const plan = planAuth(hop, ssh2.utils.parseKey as never, this.#opts.env)
     if (!plan.methods.length) throw authError(plan, hop, target)
@@ -238,16 +285,21 @@ export class SshPool implements ChannelSource {
       client.once('close', () => closedClients.add(client))
       let refused: ExecError | undefined
       let settled = false
+      const onAbandon = () => fail(new ExecError('aborted', { target }, `connecting to ${hop.name} (${hop.hostName}:${hop.port}) was abandoned: no command waits for it any more`))
       const fail = (e: ExecError) => {
         if (settled) return
         settled = true
-        client.end()
+        abandon.removeEventListener('abort', onAbandon)
+        destroyClient(client) // a half-open handshake is not ended politely: its socket and timers go now
         reject(e)
       }
+      if (abandon.aborted) return onAbandon()
+      abandon.addEventListener('abort', onAbandon, { once: true })
       client.on('error', (err: Error & { level?: string }) => fail(refused ?? classify(err, hop, target, plan, timeoutMs)))
       client.once('close', () => fail(refused ?? new ExecError('connect', { target }, `connection to ${hop.name} (${hop.hostName}:${hop.port}) closed during setup`)))
       client.once('ready', () => {
         settled = true
+        abandon.removeEventListener('abort', onAbandon)
         client.setNoDelay(true) // small request packets must not wait for Nagle
         resolve(client)
       })
@@ -309,35 +361,5 @@ function execChannel(conn: Conn, command: string): Promise<ClientChannel> {
     } catch (e) {
       reject(e)
     }
-  })
-}
-
-// Ends clients from the node back to the first jump host and waits (briefly) for them to close.
-async function endChain(chain: Client[]): Promise<void> {
-  for (const c of [...chain].reverse()) {
-    if (closedClients.has(c)) continue
-    await new Promise<void>((resolve) => {
-      const t = setTimeout(resolve, 1000)
-      t.unref()
-      c.once('close', () => {
-        clearTimeout(t)
-        resolve()
-      })
-      try {
-        c.end()
-      } catch {
-        resolve()
-      }
-    })
-  }
-}
-
-function raceAbort<T>(p: Promise<T>, signal?: AbortSignal): Promise<T> {
-  if (!signal) return p
-  if (signal.aborted) return Promise.reject(signal.reason)
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason)
-    signal.addEventListener('abort', onAbort, { once: true })
-    p.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort))
   })
 }
