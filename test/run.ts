@@ -9,6 +9,8 @@ import { labPaths } from './lab/layout.ts'
 import { accountFile } from './runAccount.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
+/** The lab lock (flock): held by each e2e file and by `up`, as by anyone who switches scenarios by hand. */
+const LAB_LOCK = '/tmp/kinspect-lab-e2e.lock'
 const args = process.argv.slice(2)
 const unitOnly = args.includes('--unit')
 const filters = args.filter((a) => !a.startsWith('--'))
@@ -37,7 +39,7 @@ const failures: string[] = []
 
 if (files.some((f) => f.endsWith('.e2e.ts'))) {
   console.log('# lab: making sure it is up (npm run lab -- up)')
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'up'], { stdio: 'inherit', cwd: root })
+  const r = spawnSync('flock', ['-w', '3600', LAB_LOCK, process.execPath, '--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'up'], { stdio: 'inherit', cwd: root })
   if (r.status !== 0) {
     console.log(`# lab: could not start (exit ${r.status}); every e2e test counts as failed. See the lab output above.`)
     const e2e = files.filter((f) => f.endsWith('.e2e.ts'))
@@ -50,7 +52,11 @@ if (files.some((f) => f.endsWith('.e2e.ts'))) {
 for (const f of files) {
   const rel = path.relative(root, f)
   const t0 = Date.now()
-  const r = spawnSync(process.execPath, ['--import', 'tsx', f], {
+  // e2e files take the lab lock, as every command that changes the lab does (docs/CONTRIBUTING.md), so a scenario
+  // switched by someone else's run never lands in the middle of one.
+  const e2e = f.endsWith('.e2e.ts')
+  const argv = e2e ? ['-w', '3600', LAB_LOCK, process.execPath, '--import', 'tsx', f] : ['--import', 'tsx', f]
+  const r = spawnSync(e2e ? 'flock' : process.execPath, argv, {
     cwd: root,
     encoding: 'utf8',
     env: { ...process.env, FORCE_COLOR: '0' },

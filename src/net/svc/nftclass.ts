@@ -31,13 +31,13 @@ function conds(r: ClassNftRule, chain: string, text: (e: unknown) => string): Sr
     const right = text(m.right)
     const words = (...w: string[]) => w.filter(Boolean).join(' ')
     const say = (name: string, is: string, isNot: string) => ({ text: words(name, neg ? isNot : is, right), inverse: words(name, neg ? is : isNot, right) })
-    if (isObj(left.payload) && left.payload.field === 'saddr' && /^ip6?$/.test(left.payload.protocol)) {
+    if (isObj(left.payload) && left.payload.field === 'saddr' && typeof left.payload.protocol === 'string' && /^ip6?$/.test(left.payload.protocol)) {
       out.push({ what: chain.startsWith('firewall-') ? 'range' : LOOPBACK.test(right) ? 'loopback' : 'pod', neg, ...say('src', 'in', 'not in') })
     } else if (isObj(left.fib) && [].concat(left.fib.flags ?? []).includes('saddr' as never)) {
       out.push({ what: right === 'local' ? 'node' : 'other', neg, ...say('fib saddr type', '', 'not') })
-    } else if (isObj(left.meta) && /^iif(name)?$/.test(left.meta.key)) {
+    } else if (isObj(left.meta) && typeof left.meta.key === 'string' && /^iif(name)?$/.test(left.meta.key)) {
       out.push({ what: 'pod', neg, ...say(`meta ${left.meta.key}`, '', '!=') })
-    } else if (!(isObj(left.payload) && /^(daddr|dport)$/.test(left.payload.field)) && !(isObj(left.meta) && left.meta.key === 'l4proto')) {
+    } else if (!(isObj(left.payload) && /^(daddr|dport)$/.test(typeof left.payload.field === 'string' ? left.payload.field : '')) && !(isObj(left.meta) && left.meta.key === 'l4proto')) {
       out.push({ what: 'other', neg, ...say(text(m.left), '==', '!=') })
     }
   }

@@ -150,6 +150,16 @@ test('fuzz regressions: a JSON object with a "toString" key where a string belon
   assert.is(normProtocol({ toString: 1 }), 'TCP')
 })
 
+test('fuzz regressions: a "toString" object as a match\'s payload field, protocol or meta key does not stop the client classes', () => {
+  const doc = JSON.parse(fx('nft-kube-proxy.json'))
+  const rule = doc.nftables.find((i: any) => i.rule?.chain === 'service-KHN6ECMT-shop/web/tcp/http' && i.rule.expr[0].match).rule
+  rule.expr[0].match.left.payload.field = { toString: 1 }
+  rule.expr[1].match.left.payload.protocol = { toString: 1 }
+  rule.expr.unshift({ match: { op: '==', left: { meta: { key: { toString: 1 } } }, right: 'x' } })
+  const [p] = nftSvcRules(parseNftJson(doc), svcSpec(labService('shop/web'), 4))
+  assert.ok(p.chains.length > 0)
+})
+
 // HAND-WRITTEN (not captured; the lab has no LoadBalancer and no Service without endpoints in nftables mode):
 // services of kube-proxy's nftables TestOverallNFTablesRules (svc2 eTP Local without local endpoints, svc5 source
 // ranges + affinity, svc6 no endpoints), translated from its `nft` text into the JSON schema of libnftables-json(5).
