@@ -96,6 +96,29 @@ export async function stopExtras(): Promise<void> {
   }
 }
 
+/**
+ * A repair for `up`: a fan-out whose heartbeat is gone (the machine restarted, a test was killed) leaves Nodes that turn
+ * NotReady and sshd processes nobody uses. They are removed, and so is any ssh-only Node the lab no longer lists.
+ * Returns what it removed, for the progress line.
+ */
+export async function reconcileFanout(): Promise<string[]> {
+  const listed = new Set(readExtraNodes().map((e) => e.name))
+  const removed: string[] = []
+  if (listed.size && !alivePid(HB_PID)) {
+    removed.push(...listed)
+    await stopExtras()
+    listed.clear()
+  }
+  const r = run(['kubectl', '--kubeconfig', P.kubeconfig, 'get', 'nodes', '-l', 'kinspect.dev/lab-role=ssh-only', '-o', 'name'], { ok: true })
+  const orphans = r.stdout.split('\n').filter(Boolean).map((n) => n.replace(/^node\//, '')).filter((n) => !listed.has(n))
+  if (orphans.length) {
+    run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', 'node', '--ignore-not-found', '--wait=false', ...orphans], { ok: true })
+    run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', 'lease', '-n', 'kube-node-lease', '--ignore-not-found', '--wait=false', ...orphans], { ok: true })
+    for (const o of orphans) if (!removed.includes(o)) removed.push(o)
+  }
+  return removed
+}
+
 /** Names of the blackholed extra nodes (accept TCP, never answer SSH). */
 export function blackholed(): string[] {
   try {

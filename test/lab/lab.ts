@@ -6,7 +6,7 @@ import { accessManifest, BASELINE_NS, EXPIRED_USER, LAB_USERS, ensureSudoUser, r
 import { bin, ensureBinaries } from './build.ts'
 import { COMPONENTS, ETCD_URL, NODE_DAEMONS, onNode, running, start, stop } from './components.ts'
 import { cniConfig, containerdConfig, kinspectConfig, kubeProxyConfig, kubeconfig, kubeletConfig, sshdConfig } from './configs.ts'
-import { fanoutStatus, stopExtras, writeSshClientFiles } from './fanout.ts'
+import { fanoutStatus, reconcileFanout, stopExtras, writeSshClientFiles } from './fanout.ts'
 import { setupHostNetwork, teardownHostNetwork } from './host.ts'
 import { ensureShellUsers, removeShellUsers } from './shells.ts'
 import { ensureImages } from './images.ts'
@@ -168,6 +168,7 @@ function applyWorkloads(): void {
 export async function up(): Promise<void> {
   requireRoot()
   if (fs.existsSync(P.kubeconfig) && healthy()) {
+    await dropDeadFanout()
     applyWorkloads() // idempotent; brings a lab made by an older checkout up to these manifests
     await waitHealthy(120_000)
     progress('lab is already up')
@@ -197,6 +198,7 @@ export async function up(): Promise<void> {
   await start('kube-apiserver')
   await waitFor('kube-apiserver /readyz', () => kubectl(['get', '--raw', '/readyz'], { ok: true }).code === 0, 90_000, 500)
   for (const c of ['kube-controller-manager', 'kube-scheduler']) await start(c)
+  await dropDeadFanout()
   const sshOff = sshIsOff()
   for (const d of NODE_DAEMONS.filter((d) => d !== 'containerd' && !(sshOff && d === 'sshd'))) {
     progress(`starting ${d} on ${NODES.map((n) => n.name).join(', ')}`)
@@ -209,6 +211,11 @@ export async function up(): Promise<void> {
   await waitHealthy(150_000)
   progress('lab is up')
   status()
+}
+
+async function dropDeadFanout(): Promise<void> {
+  const gone = await reconcileFanout()
+  if (gone.length) progress(`removed ${gone.length} fan-out node(s) whose heartbeat had stopped (run \`npm run lab -- fanout N\` again to have them)`)
 }
 
 function labMounts(): string[] {
