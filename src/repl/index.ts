@@ -4,8 +4,7 @@ import readline from 'node:readline'
 import { PassThrough } from 'node:stream'
 import { inspect, types } from 'node:util'
 import type { SessionApi } from '../session.ts'
-import { palette, stripAnsi, wantColor } from '../render/color.ts'
-import { redactValue } from '../render/notebook-redact.ts'
+import { palette, wantColor } from '../render/color.ts'
 import { COMMANDS, type Command, type CommandHost } from './commands.ts'
 import { NameCache, completeNames, type CompleteKind } from './complete.ts'
 import { buildContext, loadPresenters } from './context.ts'
@@ -17,7 +16,10 @@ import { Notebook, proseOf } from './notebook.ts'
 import type { StartShell } from '../recipes/types.ts'
 import { recipesPort, type LineSource, type RecipesPort } from './recipes.ts'
 import { attachNodeAccess } from './nodeaccess.ts'
-import { boundNames, readBindings } from './taint.ts'
+import { Recorder, type EvalOutcome } from './recorder.ts'
+import { pushHistory, resetContext, takeDomainErrors, wrapCompleter, wrapEval, type EvalFn } from './internals.ts'
+
+export type { EvalOutcome } from './recorder.ts'
 
 /** Options of startRepl. */
 export interface StartReplOptions {
@@ -40,13 +42,6 @@ export interface StartReplOptions {
   catchProcessErrors?: boolean
   /** How long completion lists stay fresh. */
   namesTtlMs?: number
-}
-
-/** What one evaluation ended with. */
-export interface EvalOutcome {
-  ok: boolean
-  value?: unknown
-  error?: unknown
 }
 
 /** A running shell. */
@@ -81,9 +76,6 @@ export function formatValue(value: unknown, colors: boolean, breakLength = 100):
   return inspect(value, { colors, depth: 4, maxArrayLength: 200, maxStringLength: 20_000, breakLength })
 }
 
-type EvalCb = (err: Error | null, result?: unknown) => void
-type EvalFn = (code: string, context: object, file: string, cb: EvalCb) => void
-
 /** The shell recipe steps run in: the REPL's evaluator and globals, headless (src/recipes/runner.ts gets it injected). */
 export const headlessShell: StartShell = ({ session, output, errorOutput }) => {
   const shell = startRepl({ input: new PassThrough(), output, errorOutput, session, headless: true, color: false })
@@ -109,16 +101,6 @@ export function startRepl(opts: StartReplOptions): Shell {
   // The status known before the prompt (no kubeconfig, unknown context) is printed first.
   if (!opts.headless && session.status) tap.raw(`${c.yellow(`cluster: ${session.status}`)}\n`)
 
-  let last: { value: unknown; text: string; pos: number } | undefined
-  const writer = Object.assign(
-    (value: unknown): string => {
-      const text = formatValue(value, color, columns())
-      last = { value, text, pos: tap.length }
-      return text
-    },
-    { options: { ...inspect.defaultOptions, colors: color, depth: 4 } },
-  )
-
   const server = repl.start({
     input: gate?.stream ?? (opts.headless ? new PassThrough() : opts.input),
     output,
@@ -127,71 +109,45 @@ export function startRepl(opts: StartReplOptions): Shell {
     useColors: color,
     ignoreUndefined: true,
     useGlobal: false,
-    writer,
+    writer: Object.assign((value: unknown): string => write(value), { options: { ...inspect.defaultOptions, colors: color, depth: 4 } }),
     breakEvalOnSigint: true, // Ctrl-C ends a hanging await or loop and gives the prompt back
     historySize: 1000,
   } as repl.ReplOptions & { historySize: number })
+  const rec = new Recorder(tap, notebook, (v) => formatValue(v, false, columns()), () => server.context)
+  /** The REPL's writer: formats a result and remembers where it printed it (for the notebook's redacted copy). */
+  function write(value: unknown): string {
+    const text = formatValue(value, color, columns())
+    rec.printed(value, text)
+    return text
+  }
 
   // Fleets: progress on a terminal (cleared before anything else prints); Ctrl-C stops the session's fleets.
   const fleetUi = terminal && !opts.headless ? attachFleetProgress(session, (t) => tap.raw(t), color) : undefined
   if (fleetUi) tap.beforeWrite = () => fleetUi.line.clear()
   server.on('SIGINT', () => cancelFleets(session))
 
-  // --- evaluation bookkeeping: what is being evaluated, and its recorded output -------------------
-  // eval: JavaScript input (node's REPL buffers keys until it finishes), not a dot-command
-  let current: { code: string; done?: (o: EvalOutcome) => void; error?: unknown; eval?: boolean } | undefined
-  const begin = (code: string, done?: (o: EvalOutcome) => void) => {
-    current = { code, done }
-    last = undefined
-    tap.start()
-  }
-  const end = (outcome: EvalOutcome) => {
-    const cur = current
-    if (!cur) return
-    current = undefined
-    let text = tap.stop()
-    if (last && last.value !== null && typeof last.value === 'object') {
-      // The result goes to the notebook with Secret data etc. hidden structurally, not only textually.
-      text = text.slice(0, last.pos) + formatValue(redactValue(last.value), false, columns()) + text.slice(last.pos + last.text.length)
-    }
-    observeSecrets(cur, outcome)
-    notebook.addCode(cur.code, stripAnsi(text))
-    cur.done?.(outcome)
-  }
-  // The taint set learns from the values themselves: the result, a thrown error, and what the input bound (`const s = …`).
-  const observeSecrets = (cur: NonNullable<typeof current>, outcome: EvalOutcome) => {
-    try {
-      const seen = [last?.value, outcome.value, outcome.error, cur.error, ...readBindings(server.context, boundNames(cur.code))]
-      for (const v of seen) if (v !== undefined) notebook.taint.observe(v)
-    } catch {
-      // never let bookkeeping break the shell; the text of the output is still read when the notebook is saved
-    }
-  }
   const writeError = (e: unknown) => (opts.errorOutput ?? output).write(formatError(e, color))
 
   // The cluster client, the transports and the result renderers load right after the prompt; inputs wait for them.
   let ready: Promise<void> | undefined
   const whenReady = () => (ready ??= Promise.all([session.load(), loadPresenters()]).then(() => undefined, (e: unknown) => void writeError(e)))
 
-  const baseEval = server.eval as unknown as EvalFn
-  const wrappedEval: EvalFn = (code, context, file, cb) => {
+  const baseEval = wrapEval(server, (base): EvalFn => (code, context, file, cb) => {
     const prose = proseOf(code)
     if (prose !== undefined) {
       notebook.addProse(prose)
       return cb(null, undefined)
     }
     if (code.trim() === '') return cb(null, undefined)
-    begin(code)
-    current!.eval = true
+    rec.begin(code, undefined, true)
     void whenReady().then(() => {
-      baseEval.call(server, code, context, file, (err, value) => {
+      base(code, context, file, (err, value) => {
         if (err instanceof Recoverable) {
-          current = undefined
-          tap.stop()
+          rec.drop()
           return cb(err)
         }
         if (err) {
-          if (current) current.error = err
+          rec.failed(err)
           writeError(err)
           return cb(null, undefined)
         }
@@ -199,25 +155,20 @@ export function startRepl(opts: StartReplOptions): Shell {
       })
       rearmSigint()
     })
-  }
-  ;(server as unknown as { eval: EvalFn }).eval = wrappedEval
+  })
 
   // node:repl sends every thrown error (sync and awaited) to its domain; print ours instead.
-  const domain = (server as unknown as { _domain?: NodeJS.EventEmitter })._domain
-  if (domain) {
-    domain.removeAllListeners('error')
-    domain.on('error', (e: unknown) => {
-      if (current) current.error = e
-      writeError(e)
-      if (current?.done) return end({ ok: false, error: e })
-      server.clearBufferedCommand()
-      server.displayPrompt()
-    })
-  }
+  takeDomainErrors(server, (e) => {
+    rec.failed(e)
+    writeError(e)
+    if (rec.awaited) return rec.end({ ok: false, error: e })
+    server.clearBufferedCommand()
+    server.displayPrompt()
+  })
 
   const baseDisplayPrompt = server.displayPrompt.bind(server)
   server.displayPrompt = (preserveCursor?: boolean) => {
-    if (current && !current.done) end({ ok: true })
+    if (rec.busy && !rec.awaited) rec.end({ ok: true })
     gate?.release()
     baseDisplayPrompt(preserveCursor)
   }
@@ -230,7 +181,7 @@ export function startRepl(opts: StartReplOptions): Shell {
   const builtins = { ...server.commands } as Record<string, { action: (this: REPLServer, arg: string) => void }>
   for (const k of Object.keys(server.commands)) delete (server.commands as Record<string, unknown>)[k]
   const printAbove = (text: string) => {
-    if (terminal && !current) {
+    if (terminal && !rec.busy) {
       readline.clearLine(output, 0)
       readline.cursorTo(output, 0)
       tap.raw(`${text}\n`)
@@ -240,11 +191,11 @@ export function startRepl(opts: StartReplOptions): Shell {
   // A running command reads the user's next lines itself: from the gate (piped input) or readline's question (terminal).
   let closedNow = false
   server.on('close', () => (closedNow = true))
-  const lines: LineSource | undefined = opts.headless ? undefined : userLines({ gate, server, closed: () => closedNow, evaluating: () => current?.eval === true, write: (t) => tap.raw(t) })
+  const lines: LineSource | undefined = opts.headless ? undefined : userLines({ gate, server, closed: () => closedNow, evaluating: () => rec.evaluatingCode, write: (t) => tap.raw(t) })
   // Node pods: their phases on screen and the consent question on this shell's own question path.
   const detachAccess = !opts.headless && session.access ? attachNodeAccess(session.access, { write: (t) => tap.raw(t), tty: terminal, color, lines }) : undefined
   const interrupt = (): boolean => {
-    if (!current) return false
+    if (!rec.busy) return false
     session.interrupt?.()
     return true
   }
@@ -260,13 +211,11 @@ export function startRepl(opts: StartReplOptions): Shell {
     color,
     print: (text) => output.write(text.endsWith('\n') ? text : `${text}\n`),
     printValue: (v) => {
-      if (v !== undefined) output.write(`${writer(v)}\n`)
+      if (v !== undefined) output.write(`${write(v)}\n`)
     },
     refreshPrompt: () => server.setPrompt(opts.headless ? '' : promptFor(session)),
     resetContext: () => {
-      const reset = (server as unknown as { resetContext?: () => void }).resetContext
-      if (typeof reset === 'function') reset.call(server)
-      else buildContext(session, server.context)
+      if (!resetContext(server)) buildContext(session, server.context)
     },
     saveNotebook: async (file) => ({ file: await notebook.save(file, { context: session.context, namespace: session.namespace }), inputs: notebook.codeCount }),
     checkCluster: () => {
@@ -298,7 +247,7 @@ export function startRepl(opts: StartReplOptions): Shell {
     server.defineCommand(cmd.name, {
       help: cmd.help,
       action(arg: string) {
-        if (cmd.recorded && !current) begin(`.${cmd.name}${arg ? ` ${arg}` : ''}`)
+        if (cmd.recorded && !rec.busy) rec.begin(`.${cmd.name}${arg ? ` ${arg}` : ''}`)
         // Like node's own awaited input: what is typed while the command runs waits for the prompt (or answers its question).
         const hold = terminal && !cmd.ownPrompt && !opts.headless
         if (hold) server.pause()
@@ -311,25 +260,24 @@ export function startRepl(opts: StartReplOptions): Shell {
   }
 
   // --- completion: names from the cache first, then node's JS completion -----------------------------
-  const baseCompleter = server.completer as (line: string, cb: (err: Error | null, r?: [string[], string]) => void) => void
   const commandKinds = Object.fromEntries(COMMANDS.filter((c) => c.complete).map((c) => [c.name, c.complete!]))
-  ;(server as unknown as { completer: typeof baseCompleter }).completer = (line, cb) => {
+  wrapCompleter(server, (base) => (line, cb) => {
     const r = completeNames(line, names, commandKinds)
     if (r) return cb(null, r)
-    return baseCompleter.call(server, line, cb)
-  }
+    return base(line, cb)
+  })
 
   // --- history ---------------------------------------------------------------------------------------
   if (opts.history) {
     const file = opts.history
-    if (terminal) (server as unknown as { history: string[] }).history.push(...loadHistory(file))
+    if (terminal) pushHistory(server, loadHistory(file))
     server.on('line', (line: string) => appendHistory(file, line, notebook.taint.matcher()))
   }
 
   // --- never exit on a helper failure ----------------------------------------------------------------
   const onProcessError = (e: unknown) => {
     writeError(e)
-    if (!current && !opts.headless) server.displayPrompt(true)
+    if (!rec.busy && !opts.headless) server.displayPrompt(true)
   }
   if (opts.catchProcessErrors !== false) {
     process.on('unhandledRejection', onProcessError)
@@ -358,8 +306,8 @@ export function startRepl(opts: StartReplOptions): Shell {
           writeError(e)
           return resolve({ ok: false, error: e })
         }
-        if (def.recorded) begin(code.trim(), resolve)
-        void runCommand(def, cmd[2] ?? '').then((ok) => (def.recorded ? end({ ok }) : resolve({ ok })))
+        if (def.recorded) rec.begin(code.trim(), resolve)
+        void runCommand(def, cmd[2] ?? '').then((ok) => (def.recorded ? rec.end({ ok }) : resolve({ ok })))
         return
       }
       const prose = proseOf(code)
@@ -367,16 +315,16 @@ export function startRepl(opts: StartReplOptions): Shell {
         notebook.addProse(prose)
         return resolve({ ok: true })
       }
-      begin(code, resolve)
+      rec.begin(code, resolve)
       void whenReady().then(() => {
-        baseEval.call(server, code.endsWith('\n') ? code : `${code}\n`, server.context, 'REPL', (err, value) => {
+        baseEval(code.endsWith('\n') ? code : `${code}\n`, server.context, 'REPL', (err, value) => {
           if (err) {
             const e = err instanceof Recoverable ? new ShellError('usage', `incomplete input: ${(err as Recoverable & { err?: Error }).err?.message ?? 'unexpected end of input'}`, 'close every bracket and string') : err
             writeError(e)
-            return end({ ok: false, error: e })
+            return rec.end({ ok: false, error: e })
           }
-          if (value !== undefined) output.write(`${writer(value)}\n`)
-          end({ ok: true, value })
+          if (value !== undefined) output.write(`${write(value)}\n`)
+          rec.end({ ok: true, value })
         })
         rearmSigint()
       })
@@ -396,7 +344,7 @@ export function startRepl(opts: StartReplOptions): Shell {
     closed,
     close: () => server.close(),
     get busy() {
-      return current !== undefined
+      return rec.busy
     },
     interrupt,
   }
