@@ -247,7 +247,7 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
             else if (k === 'identityFile') rule.identityFile = v.filePath(`${kp}.identityFile`, nv)
             else if (k === 'match') {
               rule.match = v.str(`${kp}.match`, nv)
-              if (!/^[^\s,!#"]+$/.test(rule.match)) v.fail(`${kp}.match`, nv, 'a pattern on the node name without spaces, commas, ! or quotes (* and ? are wildcards)')
+              if (!/^[^\s,!#"'\\]+$/.test(rule.match)) v.fail(`${kp}.match`, nv, 'a pattern on the node name without spaces, commas, !, quotes or backslashes (* and ? are wildcards)')
             }
             else (rule as unknown as Record<string, string>)[k] = v.str(`${kp}.${k}`, nv)
             // these become ssh_config lines (nodesToSshConfig): a line break or control character would split or corrupt them

@@ -235,6 +235,8 @@ test('fuzz regressions: node rules match in linear time; values with a backslash
     const text = nodesToSshConfig([{ match: 'lab-*', user }])
     assert.equal(parseConfigLines(text).find((l) => l.keyword === 'user')?.args, [user], text)
   }
+  // from npm run fuzz: a match pattern with a single quote or a backslash became a Host line ssh cannot read
+  for (const match of ["'", 'lab\\1']) assert.is(err(`nodes:\n  - match: ${JSON.stringify(match)}\n    user: root\n`).keyPath, 'nodes[0].match')
   // U+2028 ends a line for JavaScript's '.', and nothing can quote it in an ssh_config line
   assert.is(err('nodes:\n  - match: "lab-*"\n    user: "o\\Lps"\n').keyPath, 'nodes[0].user')
 })

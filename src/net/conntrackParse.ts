@@ -47,16 +47,21 @@ export function parseConntrackS(text: string): ConntrackCpuStats[] {
 export function parseProcConntrackStat(text: string): ConntrackCpuStats[] {
   const lines = text.split('\n').filter((l) => l.trim())
   if (lines.length < 2) return []
-  const head = lines[0].trim().split(/\s+/)
+  // The column names are checked once (not once per CPU row: a long header times many rows was quadratic).
+  const head = lines[0]
+    .trim()
+    .split(/\s+/)
+    .map((h) => (h === 'icmp_error' ? 'error' : h))
+    .map((h) => (/^[a-z_]+$/.test(h) && h !== 'entries' && h !== 'cpu' ? h : undefined))
   return lines.slice(1).map((l, cpu) => {
     const s: ConntrackCpuStats = { cpu }
-    l.trim()
-      .split(/\s+/)
-      .forEach((h, i) => {
-        const name = head[i] === 'icmp_error' ? 'error' : head[i]
-        const n = counter(h, 16)
-        if (name && /^[a-z_]+$/.test(name) && name !== 'entries' && name !== 'cpu' && n !== undefined) s[name] = n
-      })
+    const cells = l.trim().split(/\s+/)
+    for (let i = 0; i < cells.length && i < head.length; i++) {
+      const name = head[i]
+      if (!name) continue
+      const n = counter(cells[i], 16)
+      if (n !== undefined) s[name] = n
+    }
     return s
   })
 }
