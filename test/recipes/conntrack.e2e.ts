@@ -140,7 +140,7 @@ test('conntrack-full on, kinspect started as a new process: bounded, what it can
       const lab1 = report!.notSeen.filter((n) => /lab-1/.test(n.what))
       assert.ok(lab1.length > 0, JSON.stringify(report!.notSeen))
       // why: the transports tried (SSH timed out or was refused; the pod needs the API, which is not answering either)
-      assert.match(lab1[0].reason, /lab-1|timed out|no answer|ETIMEDOUT|tried/)
+      assert.ok(['timeout', 'unreachable'].includes(lab1[0].kind) && lab1[0].reason.trim() !== '', JSON.stringify(lab1[0]))
       assert.is(failures(report!).length, 0, 'nothing is claimed about a node that was not seen')
     }
   } finally {

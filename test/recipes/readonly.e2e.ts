@@ -24,6 +24,7 @@ const ARGS: Record<string, string[]> = {
   svc: ['--service', 'shop/web', '--from', 'shop/client'],
   'pod-network': ['--pod', 'shop/client'],
   conntrack: ['--interval', '1s'],
+  'kube-proxy-drift': ['--service', 'shop/web'],
 }
 /** Kinds that change by themselves every few seconds (heartbeats, event series), and objects the API computes. */
 const CHURN = new Set(['Event', 'Lease', 'NodeMetrics', 'PodMetrics', 'ComponentStatus'])
@@ -92,7 +93,7 @@ function run(name: string, extra: string[], kubeconfig?: string) {
 const results = new Map<string, { code: number | null; report: ReportData; err: string }>()
 
 test('every shipped recipe, with --dry-run and with the view-only user: nothing in the cluster changed', async () => {
-  assert.equal(SHIPPED, ['conntrack', 'crashloop', 'dns', 'image-pull', 'node', 'oom', 'pending', 'pod-network', 'rollout', 'svc'])
+  assert.equal(SHIPPED, ['conntrack', 'crashloop', 'dns', 'image-pull', 'kube-proxy-drift', 'node', 'oom', 'pending', 'pod-network', 'rollout', 'svc'])
   const before = snapshot()
   assert.ok(before.size > 100, `the snapshot has ${before.size} objects`)
   const t0 = Date.now()
