@@ -2,7 +2,7 @@
 // file in its own process, and ends with one "N passed, N failed" line.
 // Skipped tests count as failed, and so does a file that registers no test (see runAccount.ts).
 // Usage: npm test [-- --unit] [-- FILTER...]
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { labPaths } from './lab/layout.ts'
@@ -49,35 +49,74 @@ if (files.some((f) => f.endsWith('.e2e.ts'))) {
   }
 }
 
-for (const f of files) {
-  const rel = path.relative(root, f)
-  const t0 = Date.now()
+interface FileRun {
+  stdout: string
+  out: string
+  status: number | null
+  signal: NodeJS.Signals | null
+  timedOut: boolean
+  ms: number
+}
+
+/** Runs one test file in its own process (an e2e file under the lab lock); bounded to 15 minutes. */
+function runFile(f: string): Promise<FileRun> {
   // e2e files take the lab lock, as every command that changes the lab does (docs/CONTRIBUTING.md), so a scenario
   // switched by someone else's run never lands in the middle of one.
   const e2e = f.endsWith('.e2e.ts')
   const argv = e2e ? ['-w', '3600', LAB_LOCK, process.execPath, '--import', 'tsx', f] : ['--import', 'tsx', f]
-  const r = spawnSync(e2e ? 'flock' : process.execPath, argv, {
-    cwd: root,
-    encoding: 'utf8',
-    env: { ...process.env, FORCE_COLOR: '0' },
-    timeout: 15 * 60_000,
-    maxBuffer: 64 << 20,
+  const t0 = Date.now()
+  return new Promise((resolve) => {
+    const child = spawn(e2e ? 'flock' : process.execPath, argv, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stderr += d))
+    let timedOut = false
+    const timer = setTimeout(() => {
+      timedOut = true
+      child.kill('SIGKILL')
+    }, 15 * 60_000)
+    child.on('close', (status, signal) => {
+      clearTimeout(timer)
+      resolve({ stdout, out: stdout + stderr, status, signal, timedOut, ms: Date.now() - t0 })
+    })
+    child.on('error', (e) => {
+      clearTimeout(timer)
+      resolve({ stdout, out: `${stdout}${stderr}${e.message}`, status: null, signal: null, timedOut: false, ms: Date.now() - t0 })
+    })
   })
-  const out = (r.stdout ?? '') + (r.stderr ?? '')
-  const timedOut = (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT'
-  const v = accountFile(r.stdout ?? '', { status: r.status, signal: r.signal, timedOut })
+}
+
+function report(f: string, r: FileRun): void {
+  const rel = path.relative(root, f)
+  const v = accountFile(r.stdout, { status: r.status, signal: r.signal, timedOut: r.timedOut })
   passed += v.passed
   failed += v.failed
   const left = f.endsWith('.e2e.ts') ? leftoverNodePods() : []
   if (left.length) failed += 1
-  const secs = ((Date.now() - t0) / 1000).toFixed(1)
-  console.log(`${v.failed ? 'FAIL' : 'ok  '} ${rel}  (${v.passed} passed, ${v.failed} failed${v.skipped ? `, ${v.skipped} skipped` : ''}, ${secs}s)${v.reason ? `: ${v.reason}` : ''}`)
+  console.log(`${v.failed ? 'FAIL' : 'ok  '} ${rel}  (${v.passed} passed, ${v.failed} failed${v.skipped ? `, ${v.skipped} skipped` : ''}, ${(r.ms / 1000).toFixed(1)}s)${v.reason ? `: ${v.reason}` : ''}`)
   if (v.failed) {
     failures.push(`${rel}: ${v.reason}`)
-    console.log(out.split('\n').map((l) => `    ${l}`).join('\n'))
+    console.log(r.out.split('\n').map((l) => `    ${l}`).join('\n'))
   }
   if (left.length) console.log(`    left ${left.length} kinspect node pod(s) behind (now deleted): ${left.join(', ')}`)
 }
+
+// Unit files run two at a time (this machine has two cores; each file is its own process), reported in order;
+// e2e files one at a time, since they share the lab.
+const units = files.filter((f) => !f.endsWith('.e2e.ts'))
+const e2es = files.filter((f) => f.endsWith('.e2e.ts'))
+const UNIT_JOBS = Math.max(1, Number(process.env.KINSPECT_TEST_JOBS) || 2)
+const pending = units.map(() => undefined as Promise<FileRun> | undefined)
+let next = 0
+const startNext = (): void => {
+  if (next >= units.length) return
+  const i = next++
+  pending[i] = runFile(units[i]).then((r) => (startNext(), r))
+}
+for (let k = 0; k < UNIT_JOBS; k++) startNext()
+for (let i = 0; i < units.length; i++) report(units[i], await pending[i]!)
+for (const f of e2es) report(f, await runFile(f))
 
 // Node pods (label app.kubernetes.io/managed-by=kinspect) an e2e file left on the lab; they are deleted so the next file starts clean.
 function leftoverNodePods(): string[] {

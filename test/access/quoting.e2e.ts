@@ -30,10 +30,10 @@ test.before(() => {
   assert.equal(kinspectPods(), [], 'kinspect pods left from an earlier run')
 })
 
-test('node pod: 300 random argv through node(x).$ arrive exactly', async () => {
+test('node pod: 150 random argv through node(x).$ arrive exactly', async () => {
   const s = await session(envFor(config('quoting-pod', POD_ONLY)))
   try {
-    await property(s, 'lab-2', 300)
+    await property(s, 'lab-2', 150)
     assert.is(s.node('lab-2').via, 'pod')
   } finally {
     await s.close()

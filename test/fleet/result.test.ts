@@ -3,6 +3,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { ExecError } from '../../src/exec/types.ts'
 import { classifyError } from '../../src/fleet/classify.ts'
+import { unreachable } from '../../src/access/errors.ts'
 import { FleetResult, groupErrors, groupResults, type FleetNodeResult } from '../../src/fleet/index.ts'
 
 const ok = (node: string, stdout: string, stderr = ''): FleetNodeResult => ({ node, transport: 'ssh', ok: true, exitCode: 0, stdout, stderr, durationMs: 10, startedAtMs: 0 })
@@ -83,6 +84,19 @@ test('classifyError: every ExecError kind and the node pod and API errors map to
   assert.is(classifyError(new TypeError('bug')).class, 'error')
   const f = classifyError(new ExecError('auth', { target: 'ssh:n' }, 'first line\nsecond', 'use a key'))
   assert.equal(f, { class: 'auth', message: 'first line', hint: 'use a key' })
+})
+
+test('classifyError: a node no transport reached keeps the class of the transport that was tried (an SSH timeout before a pod that was not allowed)', () => {
+  const sshTimeout = new ExecError('connect', { target: 'ssh:lab-ssh-81' }, 'timed out while waiting for the SSH banner of lab-ssh-81', 'check that the node answers SSH')
+  const e = unreachable('lab-ssh-81', [
+    { transport: 'ssh', outcome: 'failed', reason: 'timed out while waiting for the SSH banner of lab-ssh-81', cause: sshTimeout },
+    { transport: 'pod', outcome: 'consent', reason: 'not allowed: no terminal to ask on', hint: 'pass --yes' },
+  ])
+  const c = classifyError(e)
+  assert.is(c.class, 'timeout')
+  assert.is(c.message, 'ssh: timed out while waiting for the SSH banner of lab-ssh-81')
+  // nothing tried and failed: it stays unreachable
+  assert.is(classifyError(unreachable('lab-2', [{ transport: 'ssh', outcome: 'not-configured', reason: 'no ssh config entry applies' }])).class, 'unreachable')
 })
 
 test.run()

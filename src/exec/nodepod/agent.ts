@@ -2,6 +2,7 @@
 // run concurrently on the node; a command stuck past its deadline is stopped without holding the others; an agent
 // that dies or stops answering is dropped, and what it carried is settled by a one-shot rescue exec: finished
 // (its answer), stopped (it was running), or never started (safe to run again).
+import { HintedError } from '../../errors.ts'
 import crypto from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { KubeError } from '../../kube/errors.ts'
@@ -54,14 +55,14 @@ export type AgentOutcome =
   | { kind: 'unknown'; why: string; cause?: unknown }
 
 /** An agent that could not start; permanent when the image cannot run one (then no new agent is tried on that pod). */
-export class AgentStartError extends Error {
+export class AgentStartError extends HintedError<'start'> {
   override name = 'AgentStartError'
   constructor(
     message: string,
     readonly permanent: boolean,
-    override readonly cause?: unknown,
+    cause?: unknown,
   ) {
-    super(message)
+    super('start', message, permanent ? 'the node pod image cannot run the agent: commands go as one exec each' : undefined, cause)
   }
 }
 

@@ -10,6 +10,7 @@
 //                                                    X <id>\n | N <id>\n           rescue only: lost while running | never started
 // <argv> is the words single-quoted for the agent's `eval "set -- …"` (a newline becomes '"$NL"' so the request
 // stays one line); the agent reads the line with `read -r`, so no other byte is special.
+import { HintedError } from '../../errors.ts'
 
 /** Protocol version the agent announces in its hello. */
 export const AGENT_VERSION = 1
@@ -68,8 +69,11 @@ export type AgentEvent =
   | { type: 'unstarted'; id: string }
 
 /** The stream broke the protocol (the agent is then unusable). */
-export class AgentProtocolError extends Error {
+export class AgentProtocolError extends HintedError<'protocol'> {
   override name = 'AgentProtocolError'
+  constructor(message: string) {
+    super('protocol', message, 'the agent is replaced on the next command; report it if it happens again')
+  }
 }
 
 const NUM = /^(0|[1-9][0-9]{0,11})$/

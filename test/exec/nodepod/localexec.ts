@@ -31,7 +31,8 @@ export function localExec(shell: readonly string[]): ((req: ExecRequest) => Prom
   const fn = (req: ExecRequest): Promise<ExecStreamResult> => {
     if (req.command[0] !== 'sh') throw new Error(`localExec serves sh commands, not ${req.command[0]}`)
     const [exe, ...pre] = shell
-    const child = spawn(exe, [...pre, ...req.command.slice(1)], { stdio: ['pipe', 'pipe', 'pipe'] })
+    // Its own process group, so cleanup() reaches what it forked too (the agent's writer, jobs), stopped ones included.
+    const child = spawn(exe, [...pre, ...req.command.slice(1)], { stdio: ['pipe', 'pipe', 'pipe'], detached: true })
     children.add(child)
     fn.pids.push(child.pid!)
     const t0 = performance.now()
@@ -88,6 +89,15 @@ export function localExec(shell: readonly string[]): ((req: ExecRequest) => Prom
   fn.pids = [] as number[]
   fn.dropAll = () => [...drops].forEach((d) => d())
   fn.cleanup = () => {
+    // Every process group it started, finished or not: a writer a test stopped (SIGSTOP) outlives its main process,
+    // and would hold the test's pipes (and the test runner) open for ever.
+    for (const pid of fn.pids) {
+      try {
+        process.kill(-pid, 'SIGKILL')
+      } catch {
+        // the group is gone
+      }
+    }
     for (const c of children) c.kill('SIGKILL')
   }
   return fn
