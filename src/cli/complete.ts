@@ -19,8 +19,12 @@ const PARAM_NAMES: Record<string, 'node' | 'pod' | 'service' | 'namespace'> = { 
  * empty), filtered by its prefix. Empty: the shell completes file names.
  */
 export async function completeWords(words: readonly string[], src: CompletionSources): Promise<string[]> {
-  const cur = words.at(-1) ?? ''
-  const s = scanArgs(words.slice(0, -1), true)
+  const line = joinEquals(words)
+  let cur = line.at(-1) ?? ''
+  const before = line.slice(0, -1)
+  const eq = /^(--?[A-Za-z][\w.-]*)=(.*)$/s.exec(cur)
+  if (eq) [before[before.length], cur] = [eq[1], eq[2]] // --flag=VAL: complete VAL as the flag's value
+  const s = scanArgs(before, true)
   const flags: CommonFlags = { context: s.context, kubeconfig: s.kubeconfig, namespace: s.namespaces[0] }
   const match = (xs: readonly string[]) => [...new Set(xs)].filter((x) => x.startsWith(cur))
   const recipe = async () => (s.sub === 'run' && s.recipe !== undefined ? (await src.recipes()).find((r) => r.name === s.recipe) : undefined)
@@ -48,6 +52,18 @@ export async function completeWords(words: readonly string[], src: CompletionSou
   return []
 }
 
+/** bash splits --flag=value into three words (COMP_WORDBREAKS has =): join them again. */
+function joinEquals(words: readonly string[]): string[] {
+  const out: string[] = []
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] === '=' && out.at(-1)?.startsWith('-')) {
+      out[out.length - 1] += `=${words[i + 1] ?? ''}`
+      i++
+    } else out.push(words[i])
+  }
+  return out
+}
+
 /** The bash completion script: `source <(kinspect completion bash)`. */
 export function bashCompletion(): string {
   return `# bash completion for kinspect (kinspect completion bash); candidates come from \`kinspect __complete WORDS...\`
@@ -68,6 +84,7 @@ export function zshCompletion(): string {
 # zsh completion for kinspect (kinspect completion zsh); candidates come from \`kinspect __complete WORDS...\`
 _kinspect() {
   local -a cands
+  [[ $PREFIX == -*=* ]] && compset -P '*='
   cands=(\${(f)"$(\${words[1]} __complete "\${(@)words[2,CURRENT]}" 2>/dev/null)"})
   cands=(\${cands:#})
   if (( \${#cands} )); then compadd -a cands; else _files; fi
