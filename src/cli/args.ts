@@ -82,6 +82,8 @@ export interface Scan {
   recipe?: string
   /** Words before the subcommand (or of the shell) that are no global flag: FILEs and unknown flags. */
   shell: string[]
+  /** -o/--output FORMAT given before the subcommand (run, triage and fleet take it there too, as kubectl does). */
+  output: string[]
   /** The subcommand's own words, global flags taken out, up to `--`. */
   rest: string[]
   /** The words after `--`, untouched (fleet: the remote argv; run: recipe parameters only). */
@@ -108,7 +110,7 @@ function subTakesValue(sub: Subcommand, flag: string): boolean {
  * naming the flag, unless `lenient` (completion), which records the flag left waiting for its value instead.
  */
 export function scanArgs(argv: readonly string[], lenient = false): Scan {
-  const s: Scan = { namespaces: [], help: false, version: false, shell: [], rest: [] }
+  const s: Scan = { namespaces: [], help: false, version: false, shell: [], output: [], rest: [] }
   const fail = (message: string, hint?: string) => {
     if (!lenient) throw new ShellError('usage', message, hint)
   }
@@ -153,6 +155,12 @@ export function scanArgs(argv: readonly string[], lenient = false): Scan {
       }
       continue
     }
+    if (!s.sub && (name === '-o' || name === '--output')) {
+      s.output.push(a)
+      if (eq < 0 && i + 1 < argv.length && VALUE_OK(argv[i + 1])) s.output.push(argv[++i])
+      else if (eq < 0 && i + 1 >= argv.length && lenient) s.pending = a
+      continue
+    }
     if (!s.sub) {
       if (a === '-V' || a === '--version') s.version = true
       else if (isSubcommand(a) && s.shell.every((w) => w.startsWith('-'))) s.sub = a
@@ -189,6 +197,10 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   if (s.help) return sub === 'run' && s.recipe !== undefined ? { kind: 'recipe-help', name: s.recipe, ...common(s, true) } : sub ? { kind: 'help', topic: sub } : { kind: 'help' }
   if (s.version) return { kind: 'version' }
   if (sub) {
+    if (s.output.length) {
+      if (sub !== 'run' && sub !== 'triage' && sub !== 'fleet') throw usageError(`${s.output[0].replace(/=.*/, '')} goes with run, triage or fleet, not ${sub}`)
+      s.rest.unshift(...s.output)
+    }
     const stray = s.shell[0]
     if (stray === '--dry-run') throw usageError('--dry-run goes with gc, or after the recipe name of run', 'e.g. kinspect gc --dry-run, kinspect run dns --dry-run')
     if (stray !== undefined) throw usageError(`unknown flag ${stray.replace(/=.*/, '')} before ${sub}`, `kinspect ${sub} --help lists its flags`)
@@ -226,6 +238,7 @@ export function parseArgs(argv: readonly string[]): CliCommand {
       return { kind: 'completion', shell }
     }
   }
+  if (s.output.length) throw usageError(`${s.output[0].replace(/=.*/, '')} goes with run, triage or fleet`, 'e.g. kinspect -o json triage')
   const flag = s.shell.find((w) => w.startsWith('-') && w !== '-')
   if (flag === '--dry-run') throw usageError('--dry-run goes with gc, or after the recipe name of run', 'e.g. kinspect gc --dry-run, kinspect run dns --dry-run')
   if (flag !== undefined) throw usageError(`unknown flag ${flag.replace(/=.*/, '')}`, 'kinspect --help lists the flags')

@@ -11,7 +11,7 @@ const GLOBALS = `Global flags, accepted anywhere before -- (before or after the 
   -y, --yes           allow node pods (privileged pods that reach a node without SSH) for this run without
                       asking; with run, also apply the recipe's changes
   -h, --help          this help; after a subcommand, that subcommand's
---flag=value works as well as --flag value. -- ends option parsing.`
+--flag=value works as well as --flag value. -- ends option parsing. -o json may also stand before run, triage or fleet.`
 
 /** The usage text; `prog` is "kinspect" or "kubectl inspect". */
 export function usage(prog = 'kinspect'): string {

@@ -55,6 +55,15 @@ test('global flags after every subcommand', () => {
   assert.equal(parseArgs(['-e', '1', '--context', 'c']), { kind: 'eval', expr: '1', context: 'c' })
 })
 
+test('-o before the subcommand, as kubectl takes it: run, triage and fleet; elsewhere a clear error', () => {
+  assert.equal(parseArgs(['-o', 'json', 'triage', '-n', 'shop']), parseArgs(['triage', '-n', 'shop', '-o', 'json']))
+  assert.equal(parseArgs(['--output=json', 'run', 'dns', '--pod', 'p']), { kind: 'run', name: 'dns', params: { pod: 'p' }, format: 'json' })
+  assert.equal((parseArgs(['-o', 'json', 'fleet', '--', 'id']) as { format: string }).format, 'json')
+  usageError(['-o', 'json', 'gc'], /-o goes with run, triage or fleet, not gc/)
+  usageError(['-o', 'json'], /-o goes with run, triage or fleet/)
+  assert.throws(() => parseArgs(['-o', 'yaml', 'triage']), /-o: expected text or json, received "yaml"/)
+})
+
 test('-- ends option parsing: the fleet argv stays untouched; after run NAME -- every word is a recipe parameter', () => {
   const f = parseArgs(['fleet', 'lab-1', '-n', 'shop', '--', 'kubectl', '-n', 'kube-system', '--context', 'x', '--help']) as { kind: string; argv: string[]; namespace?: string; context?: string }
   assert.equal([f.kind, f.argv, f.namespace, f.context], ['fleet', ['kubectl', '-n', 'kube-system', '--context', 'x', '--help'], 'shop', undefined])
