@@ -1,6 +1,8 @@
 #!/usr/bin/env node
-// kinspect (also installed as kubectl-inspect): runs the built dist/ when it is there and newer than
-// src/, else the TypeScript sources through tsx (a checkout works without a build step).
+// kinspect (also installed as kubectl-inspect): runs the built dist/ or the TypeScript sources through tsx.
+// The build writes dist/.stamp last (npm run build), so a dist/ without it is missing or half-written: sources.
+// An installed package (no .git beside src/) runs dist/ with no further check: its sources do not change.
+// A git checkout runs dist/ only when the stamp is newer than every src/*.ts (edited sources win).
 // KINSPECT_FROM_SOURCE=1 forces the sources, KINSPECT_FROM_SOURCE=0 the build (when there is one).
 import { existsSync, readdirSync, statSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
@@ -20,11 +22,12 @@ function newestSource(dir) {
 
 function useDist() {
   if (process.env.KINSPECT_FROM_SOURCE === '1') return false
-  const built = path.join(root, 'dist', 'cli.js')
-  if (!existsSync(built)) return false
-  if (process.env.KINSPECT_FROM_SOURCE === '0') return true
+  if (process.env.KINSPECT_FROM_SOURCE === '0') return existsSync(path.join(root, 'dist', 'cli.js'))
+  const stamp = statSync(path.join(root, 'dist', '.stamp'), { throwIfNoEntry: false })
+  if (!stamp) return false
   const src = path.join(root, 'src')
-  return !existsSync(src) || statSync(built).mtimeMs >= newestSource(src)
+  if (!existsSync(path.join(root, '.git')) || !existsSync(src)) return true
+  return stamp.mtimeMs >= newestSource(src)
 }
 
 let mod

@@ -1,173 +1,19 @@
-// The kinspect / kubectl-inspect command: argument parsing (pure) and main(), which starts the shell.
-// Start-up path: only node built-ins are imported here; config, session and REPL load on demand.
+// The kinspect / kubectl-inspect command: main(), which parses the command line (src/cli/args.ts) and starts the
+// shell or runs a subcommand. Start-up path: only node built-ins and the pure parsers are imported here; config,
+// session and REPL load on demand.
 import fs from 'node:fs'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
 import { ShellError, formatError } from './repl/errors.ts'
-import { parseParamFlags, recipesPort, takeRunFlags, type RecipeRunOptions } from './repl/recipes.ts'
+import { recipesPort } from './repl/recipes.ts'
 import { palette, wantColor } from './render/color.ts'
 import type { Session } from './session.ts'
-import { parseTriageArgs, type TriageArgs } from './triage/options.ts'
 import type { CliAccess } from './cli-access.ts'
-import { fleetUsage, parseFleetArgs, type FleetArgs } from './fleet/args.ts'
+import { parseArgs, subcommandOf, type CliCommand } from './cli/args.ts'
+import { topicUsage } from './cli/help.ts'
 
-/** Flags every mode shares. */
-export interface CommonFlags {
-  context?: string
-  namespace?: string
-  kubeconfig?: string
-  /** --yes: node pods (and a recipe's changes) are allowed for this run without asking. */
-  yes?: boolean
-}
-
-/** What the command line asks for. */
-export type CliCommand =
-  | { kind: 'help' }
-  | { kind: 'version' }
-  | ({ kind: 'repl' } & CommonFlags)
-  | ({ kind: 'eval'; expr: string } & CommonFlags)
-  | ({ kind: 'script'; file: string } & CommonFlags)
-  | ({ kind: 'notebook'; file: string } & CommonFlags)
-  | ({ kind: 'run'; name: string; params: Record<string, string> } & RecipeRunOptions & CommonFlags)
-  | ({ kind: 'recipes' } & CommonFlags)
-  | ({ kind: 'triage' } & Omit<TriageArgs, 'context' | 'kubeconfig'> & CommonFlags)
-  | ({ kind: 'gc'; dryRun?: boolean } & CommonFlags)
-  | ({ kind: 'fleet' } & FleetArgs & CommonFlags)
-  | { kind: 'fleet-help' }
-
-/** The usage text; `prog` is "kinspect" or "kubectl inspect". */
-export function usage(prog = 'kinspect'): string {
-  return `Usage:
-  ${prog} [--context C] [-n|--namespace NS] [--kubeconfig F] [-e EXPR] [FILE.mjs|FILE.md]
-  ${prog} run NAME [--param value]...
-  ${prog} recipes
-  ${prog} triage [-n NS[,NS...] | -A] [--nodes] [-o json]
-  ${prog} gc [--dry-run]
-  ${prog} fleet [-l SELECTOR | NODE...] [--timeout 5s] [--deadline 30s] [-f N] [-o json] [-b] -- CMD ARGS...
-  ${prog} --help | --version
-
-An investigation shell for Kubernetes: the API, the nodes (SSH or a node pod) and pod network namespaces.
-  (no arguments)   start the shell; the prompt is CONTEXT:NAMESPACE>, .help lists commands and globals
-  -e EXPR          evaluate one expression with the shell's globals and print the result
-  FILE.mjs         run a zx-style script with the shell's globals
-  FILE.md          run the js blocks of a notebook written by .save, in order
-  run NAME         run a recipe (a name, or a path to a .md recipe) with --param value parameters;
-                   --teach explains each step and waits for Enter, --dry-run prints the plan and runs
-                   nothing, --yes applies changes without asking, -o json prints the report as JSON,
-                   --follow then runs the recipe each failing finding names as its next step;
-                   exit 0: nothing failed, 1: a finding failed, 2: the recipe could not run
-  recipes          list the recipes (shipped, and the config's recipeDirs) with their parameters
-  triage           what is wrong in the namespace (-n a,b: those; -A: all), ranked, each problem with the
-                   recipe to run next; --nodes also reads conntrack and kube-proxy rules over SSH;
-                   exit 0: nothing wrong, 1: problems, 2: could not look (what was not seen is listed)
-  gc               list kinspect's node pods in the cluster and delete leftovers (pods of sessions that no
-                   longer run, or past their deadline); --dry-run only lists; exit 0 done, 1 a pod could
-                   not be deleted, 2 the pods could not be listed
-  -y, --yes        allow node pods (privileged pods that reach a node without SSH) for this run without
-                   asking; with run, also apply the recipe's changes
-  fleet            run one command on many nodes at once; ${prog} fleet --help explains it
-  --context C      kubeconfig context (default: the config's, then the kubeconfig's current-context)
-  -n, --namespace  namespace (default: the config's, then the context's, then "default")
-  --kubeconfig F   use this kubeconfig file alone (default: $KUBECONFIG, then ~/.kube/config)
-
-Environment: KUBECONFIG, KINSPECT_CONFIG (the .recipes config file), KINSPECT_HISTORY,
-KINSPECT_SSH_CONFIG, KINSPECT_KNOWN_HOSTS, NO_COLOR. Installed as kubectl-inspect too: kubectl inspect.
-`
-}
-
-const VALUE_FLAGS: Record<string, 'context' | 'namespace' | 'kubeconfig' | 'expr'> = {
-  '--context': 'context',
-  '-n': 'namespace',
-  '--namespace': 'namespace',
-  '--kubeconfig': 'kubeconfig',
-  '-e': 'expr',
-  '--eval': 'expr',
-}
-
-/** Parses argv (without node and the script); throws ShellError('usage') naming the bad flag. Pure. */
-export function parseArgs(argv: readonly string[]): CliCommand {
-  const flags: CommonFlags & { expr?: string; dryRun?: boolean } = {}
-  const positional: string[] = []
-  let i = 0
-  for (; i < argv.length; i++) {
-    const a = argv[i]
-    if (a === '--') {
-      positional.push(...argv.slice(i + 1))
-      break
-    }
-    if (a === '-h' || a === '--help') return { kind: 'help' }
-    if (a === '-V' || a === '--version') return { kind: 'version' }
-    if (a === '-y' || a === '--yes' || a === '--dry-run') {
-      if (a === '--dry-run') flags.dryRun = true
-      else flags.yes = true
-      continue
-    }
-    const eq = a.startsWith('--') ? a.indexOf('=') : -1
-    const name = eq > 0 ? a.slice(0, eq) : a
-    const key = VALUE_FLAGS[name]
-    if (key) {
-      const value = eq > 0 ? a.slice(eq + 1) : argv[++i]
-      if (value === undefined || (eq < 0 && value.startsWith('-') && key !== 'expr')) throw new ShellError('usage', `flag ${name} needs a value`, `usage: ${name} ${key === 'expr' ? 'EXPR' : key.toUpperCase()}`)
-      if (value === '') throw new ShellError('usage', `flag ${name} needs a non-empty value`)
-      if (flags[key] !== undefined) throw new ShellError('usage', `flag ${name} given twice`)
-      flags[key] = value
-      continue
-    }
-    if (a.startsWith('-') && a !== '-') throw new ShellError('usage', `unknown flag ${name}`, 'kinspect --help lists the flags')
-    positional.push(a)
-    // `run NAME --param v`: everything after NAME belongs to the recipe; everything after `fleet` to the fleet.
-    if ((positional[0] === 'run' && positional.length === 2) || positional[0] === 'fleet') {
-      i++
-      break
-    }
-    // `triage -n a,b -A --nodes -o json`: triage parses its own flags.
-    if (positional[0] === 'triage') {
-      i++
-      break
-    }
-  }
-  const { expr, dryRun, ...common } = flags
-  const [first, ...rest] = positional
-  if (dryRun && first !== 'gc') throw new ShellError('usage', '--dry-run goes with gc, or after the recipe name of run', 'e.g. kinspect gc --dry-run, kinspect run dns --dry-run')
-  if (first === 'run') {
-    if (expr !== undefined) throw new ShellError('usage', '-e cannot be combined with run')
-    const name = rest[0]
-    if (!name) throw new ShellError('usage', 'run needs a recipe name', 'usage: kinspect run NAME [--param value]...')
-    const { options, rest: paramArgs } = takeRunFlags(argv.slice(i))
-    const yes = options.yes || common.yes ? { yes: true } : {}
-    return { kind: 'run', name, params: parseParamFlags(paramArgs), ...options, ...common, ...yes }
-  }
-  if (first === 'gc') {
-    if (rest.length || expr !== undefined) throw new ShellError('usage', `gc takes only --dry-run, received ${[...rest, ...(expr !== undefined ? ['-e'] : [])].join(' ')}`, 'usage: kinspect gc [--dry-run]')
-    return { kind: 'gc', ...(dryRun ? { dryRun } : {}), ...common }
-  }
-  if (first === 'triage') {
-    if (expr !== undefined) throw new ShellError('usage', '-e cannot be combined with triage')
-    const t = parseTriageArgs(argv.slice(i), common.namespace)
-    const { context, kubeconfig, ...rest } = t
-    return { kind: 'triage', ...rest, context: context ?? common.context, kubeconfig: kubeconfig ?? common.kubeconfig, namespace: t.namespaces?.[0] }
-  }
-  if (first === 'fleet') {
-    if (expr !== undefined) throw new ShellError('usage', '-e cannot be combined with fleet')
-    const rest = argv.slice(i)
-    const dash = rest.indexOf('--')
-    if ((dash < 0 ? rest : rest.slice(0, dash)).some((a) => a === '-h' || a === '--help')) return { kind: 'fleet-help' }
-    return { ...common, ...parseFleetArgs(rest), kind: 'fleet' }
-  }
-  if (first === 'recipes') {
-    if (rest.length || expr !== undefined) throw new ShellError('usage', `recipes takes no arguments, received ${[...rest, ...(expr !== undefined ? ['-e'] : [])].join(' ')}`)
-    return { kind: 'recipes', ...common }
-  }
-  if (positional.length > 1) throw new ShellError('usage', `expected at most one FILE, received ${positional.join(' ')}`)
-  if (first !== undefined) {
-    if (expr !== undefined) throw new ShellError('usage', `-e and FILE (${first}) cannot be combined`)
-    if (/\.(md|markdown)$/i.test(first)) return { kind: 'notebook', file: first, ...common }
-    if (/\.(mjs|js)$/i.test(first)) return { kind: 'script', file: first, ...common }
-    throw new ShellError('usage', `FILE must be a .mjs/.js script or a .md notebook, received ${first}`, 'subcommands: run, recipes')
-  }
-  if (expr !== undefined) return { kind: 'eval', expr, ...common }
-  return { kind: 'repl', ...common }
-}
+export { parseArgs, type CliCommand, type CommonFlags } from './cli/args.ts'
+export { usage } from './cli/help.ts'
 
 /** Streams and environment of one run (tests pass their own). */
 export interface CliIO {
@@ -193,20 +39,27 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
   try {
     cmd = parseArgs(argv)
   } catch (e) {
-    io.stderr.write(`${prog}: ${(e as Error).message}\n${(e as ShellError).hint && !/^usage:/.test((e as ShellError).hint!) ? `hint: ${(e as ShellError).hint}\n` : ''}\n${usage(prog)}`)
+    // The message names the flag; the usage is the subcommand's when there is one.
+    const hint = (e as ShellError).hint
+    io.stderr.write(`${prog}: ${(e as Error).message}\n${hint && !/^usage:/.test(hint) ? `hint: ${hint}\n` : ''}\n${topicUsage(subcommandOf(argv), prog)}`)
     return 2
   }
-  if (cmd.kind === 'help') {
-    io.stdout.write(usage(prog))
-    return 0
-  }
-  if (cmd.kind === 'fleet-help') {
-    io.stdout.write(fleetUsage(prog))
-    return 0
-  }
-  if (cmd.kind === 'version') {
-    io.stdout.write(`kinspect ${version()}\n`)
-    return 0
+  switch (cmd.kind) {
+    case 'help':
+      io.stdout.write(topicUsage(cmd.topic, prog))
+      return 0
+    case 'version':
+      io.stdout.write(`kinspect ${version()}\n`)
+      return 0
+    case 'completion': {
+      const { bashCompletion, zshCompletion } = await import('./cli/complete.ts')
+      io.stdout.write(cmd.shell === 'bash' ? bashCompletion() : zshCompletion())
+      return 0
+    }
+    case 'complete':
+      return complete(cmd.words, io)
+    case 'recipe-help':
+      return recipeHelp(cmd.name, io, prog)
   }
 
   const [{ loadConfig }, sessionMod] = await Promise.all([import('./config.ts'), import('./session.ts')])
@@ -234,7 +87,7 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
   return access.signals.ending ? ({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[access.signals.ending] ?? code) : code
 }
 
-async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 'gc' | 'fleet-help' }>, session: Session, io: CliIO, errColor: boolean, access: CliAccess): Promise<number> {
+async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 'gc' | 'completion' | 'complete' | 'recipe-help' }>, session: Session, io: CliIO, errColor: boolean, access: CliAccess): Promise<number> {
   const { startRepl, headlessShell } = await import('./repl/index.ts')
   const recipes = recipesPort(headlessShell)
   const color = wantColor(io.stdout, io.env)
@@ -341,6 +194,51 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 
     }
   }
   void errColor
+  return 0
+}
+
+/** The recipe folders of the config (no cluster): what `run NAME --help` and completion read. */
+async function recipeDirsOf(io: CliIO) {
+  const [{ loadConfig }, loader] = await Promise.all([import('./config.ts'), import('./recipes/loader.ts')])
+  return { loader, dirs: loader.recipeDirs(loadConfig({ cwd: io.cwd, env: io.env })) }
+}
+
+/** `kinspect run NAME --help`: the recipe's parameters from its front matter; exit 2 when there is no such recipe. */
+async function recipeHelp(name: string, io: CliIO, prog: string): Promise<number> {
+  try {
+    const { loader, dirs } = await recipeDirsOf(io)
+    const r = await loader.findRecipe(name, { dirs, cwd: io.cwd })
+    const { recipeHelp } = await import('./cli/help.ts')
+    io.stdout.write(recipeHelp({ name: r.name, description: r.summary, file: r.file, changes: r.changes, params: r.params }, prog))
+    return 0
+  } catch (e) {
+    io.stderr.write(formatError(e, wantColor(io.stderr, io.env)))
+    return 2
+  }
+}
+
+/** `kinspect __complete WORDS...` (the completion scripts call it): one candidate a line; never an error. */
+async function complete(words: string[], io: CliIO): Promise<number> {
+  const { completeWords } = await import('./cli/complete.ts')
+  let session: Session | undefined
+  try {
+    const out = await completeWords(words, {
+      recipes: async () => {
+        const { loader, dirs } = await recipeDirsOf(io)
+        return (await loader.listRecipeEntries(dirs)).map((e) => ({ name: e.name, params: e.recipe?.params, ...(e.error ? { error: e.error.message } : {}) }))
+      },
+      names: async (kind, flags) => {
+        const [{ loadConfig }, { Session }] = await Promise.all([import('./config.ts'), import('./session.ts')])
+        session = await Session.create({ ...flags, config: loadConfig({ cwd: io.cwd, env: io.env }), env: io.env })
+        return session.names(kind)
+      },
+    })
+    io.stdout.write(out.map((w) => `${w}\n`).join(''))
+  } catch {
+    // completion prints nothing rather than an error in the middle of the user's line
+  } finally {
+    await session?.close().catch(() => {})
+  }
   return 0
 }
 

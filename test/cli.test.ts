@@ -37,7 +37,8 @@ test('parseArgs: modes and flags', () => {
   assert.equal(parseArgs(['notes.md']), { kind: 'notebook', file: 'notes.md' })
   assert.equal(parseArgs(['-n', 'x', 'check.mjs']), { kind: 'script', file: 'check.mjs', namespace: 'x' })
   assert.equal(parseArgs(['run', 'dns', '--host', 'web', '--port=80']), { kind: 'run', name: 'dns', params: { host: 'web', port: '80' } })
-  assert.equal(parseArgs(['--context', 'c', 'run', 'dns', '--context', 'recipe-param']), { kind: 'run', name: 'dns', params: { context: 'recipe-param' }, context: 'c' })
+  // Global flags win among recipe parameters; a recipe parameter named like one goes after --.
+  assert.equal(parseArgs(['--context', 'c', 'run', 'dns', '--', '--context', 'recipe-param']), { kind: 'run', name: 'dns', params: { context: 'recipe-param' }, context: 'c' })
   assert.equal(parseArgs(['recipes']), { kind: 'recipes' })
   assert.equal(parseArgs(['-n', 'x', '--help']), { kind: 'help' })
   assert.equal(parseArgs(['--version']), { kind: 'version' })

@@ -55,7 +55,7 @@ test('bad arguments name the flag and what was expected', () => {
 test('kinspect fleet through the main parser: common flags before or after, --help before --', () => {
   assert.equal(parseArgs(['--context', 'c', 'fleet', '-l', 'a=b', '--', 'uptime']), { kind: 'fleet', context: 'c', format: 'text', gather: false, sudo: false, argv: ['uptime'], selector: 'a=b' })
   assert.equal((parseArgs(['fleet', '-n', 'shop', 'lab-1', '--', 'id']) as { namespace?: string }).namespace, 'shop')
-  assert.equal(parseArgs(['fleet', '--help']), { kind: 'fleet-help' })
+  assert.equal(parseArgs(['fleet', '--help']), { kind: 'help', topic: 'fleet' })
   assert.equal((parseArgs(['fleet', '--', 'ls', '--help']) as { argv: string[] }).argv, ['ls', '--help'])
   assert.throws(() => parseArgs(['-e', '1', 'fleet', '--', 'x']), /-e cannot be combined with fleet/)
 })

@@ -1,0 +1,128 @@
+// Shell completion: the candidates `kinspect __complete` gives for a command line (pure, over given name lists),
+// and the bash script run by bash itself with COMP_WORDS set (subcommands and recipe names need no cluster).
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
+import os from 'node:os'
+import path from 'node:path'
+import { PassThrough } from 'node:stream'
+import { main, type CliIO } from '../../src/cli.ts'
+import { bashCompletion, completeWords, zshCompletion, type CompletionSources } from '../../src/cli/complete.ts'
+import type { CommonFlags } from '../../src/cli/args.ts'
+
+const root = path.resolve(import.meta.dirname, '../..')
+const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-complete-'))
+const env = { KUBECONFIG: '/nonexistent/kubeconfig', HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'xdg'), NO_COLOR: '1', PATH: process.env.PATH }
+
+/** Name lists as a cluster would give them; every call is recorded with the flags it got. */
+function sources() {
+  const calls: [string, CommonFlags][] = []
+  const lists: Record<string, string[]> = { namespace: ['default', 'kube-system', 'shop'], context: ['lab', 'prod'], node: ['lab-1', 'lab-2', 'lab-3'], pod: ['web-1', 'web-2', 'client'], service: ['web', 'kube-dns'] }
+  const src: CompletionSources = {
+    recipes: async () => [
+      { name: 'crashloop', params: [{ name: 'pod', type: 'pod' }, { name: 'app', type: 'string' }, { name: 'tail', type: 'int' }] },
+      { name: 'node', params: [{ name: 'node', type: 'node' }, { name: 'ssh', type: 'bool' }] },
+      { name: 'broken', error: 'line 2: expected name' },
+    ],
+    names: async (kind, flags) => {
+      calls.push([kind, flags])
+      return lists[kind]
+    },
+  }
+  return { src, calls }
+}
+
+test('subcommands, recipe names and flags need no cluster call', async () => {
+  const { src, calls } = sources()
+  assert.equal(await completeWords([''], src), ['run', 'recipes', 'triage', 'gc', 'fleet', 'completion'])
+  assert.equal(await completeWords(['-n', 'shop', 'r'], src), ['run', 'recipes'])
+  assert.equal(await completeWords(['run', ''], src), ['crashloop', 'node'])
+  assert.equal(await completeWords(['run', '--teach', 'c'], src), ['crashloop'])
+  assert.equal(await completeWords(['run', 'crashloop', '--t'], src), ['--tail', '--teach'])
+  assert.equal(await completeWords(['run', 'crashloop', '--', '--'], src), ['--pod', '--app', '--tail'])
+  assert.equal(await completeWords(['gc', '-'], src), ['--dry-run', '-n', '--namespace', '--context', '--kubeconfig', '-y', '--yes', '--help'])
+  assert.equal(await completeWords(['-'], src), ['-V', '--version', '-e', '--eval', '-n', '--namespace', '--context', '--kubeconfig', '-y', '--yes', '--help'])
+  assert.equal(await completeWords(['triage', '-o', ''], src), ['text', 'json'])
+  assert.equal(await completeWords(['run', 'node', '--ssh', 'f'], src), ['false'])
+  assert.equal(await completeWords(['completion', ''], src), ['bash', 'zsh'])
+  assert.equal(calls, [])
+})
+
+test('files where a file goes: nothing, so the shell completes file names', async () => {
+  const { src, calls } = sources()
+  assert.equal(await completeWords(['--kubeconfig', ''], src), [])
+  assert.equal(await completeWords(['notes.md', ''], src), [])
+  assert.equal(await completeWords(['fleet', 'lab-1', '--', 'up'], src), [])
+  assert.equal(await completeWords(['run', 'crashloop', '--app', ''], src), [])
+  assert.equal(calls, [])
+})
+
+test('namespaces, contexts, nodes, pods: from the cluster, with the line own global flags', async () => {
+  const { src, calls } = sources()
+  assert.equal(await completeWords(['run', 'crashloop', '-n', 's'], src), ['shop'])
+  assert.equal(await completeWords(['--context', ''], src), ['lab', 'prod'])
+  assert.equal(await completeWords(['--context', 'lab', '-n', 'shop', 'run', 'crashloop', '--pod', 'web'], src), ['web-1', 'web-2'])
+  assert.equal(await completeWords(['fleet', '--context=prod', 'lab-1', 'lab-'], src), ['lab-1', 'lab-2', 'lab-3'])
+  assert.equal(await completeWords(['run', 'node', '--node', ''], src), ['lab-1', 'lab-2', 'lab-3'])
+  // --flag=value, as bash splits it (three words) and as zsh keeps it (one)
+  assert.equal(await completeWords(['--context', '=', 'p'], src), ['prod'])
+  assert.equal(await completeWords(['--context=lab', 'run', 'crashloop', '--pod=c'], src), ['client'])
+  assert.equal(await completeWords(['--context', '=', 'lab', 'gc', '-'], src), ['--dry-run', '-n', '--namespace', '--context', '--kubeconfig', '-y', '--yes', '--help'])
+  assert.equal(calls.map((c) => c[0]), ['namespace', 'context', 'pod', 'node', 'node', 'context', 'pod'])
+  assert.equal(calls[6][1], { context: 'lab', kubeconfig: undefined, namespace: undefined })
+  assert.equal(calls[2][1], { context: 'lab', kubeconfig: undefined, namespace: 'shop' })
+  assert.equal(calls[3][1], { context: 'prod', kubeconfig: undefined, namespace: undefined })
+  // a cluster that cannot be reached gives no candidates, not an error
+  const down: CompletionSources = { ...src, names: async () => Promise.reject(new Error('connection refused')) }
+  assert.equal(await completeWords(['-n', ''], down), [])
+})
+
+test('main __complete: one candidate a line from the shipped recipes; nothing and exit 0 without a cluster', async () => {
+  const run = async (words: string[]) => {
+    const stdout = new PassThrough()
+    const stderr = new PassThrough()
+    let o = ''
+    let e = ''
+    stdout.on('data', (d) => (o += d))
+    stderr.on('data', (d) => (e += d))
+    const t: CliIO = { stdin: new PassThrough(), stdout, stderr, env, cwd: tmp, prog: 'kinspect' }
+    return { code: await main(['__complete', ...words], t), out: o, err: e }
+  }
+  assert.equal(await run(['run', 'c']), { code: 0, out: 'conntrack\ncrashloop\n', err: '' })
+  assert.equal(await run(['run', 'dns', '--n']), { code: 0, out: '--name\n--namespace\n', err: '' })
+  assert.equal(await run(['-n', '']), { code: 0, out: '', err: '' })
+})
+
+test('the bash script: valid bash; its function yields the candidates for COMP_WORDS', () => {
+  const script = path.join(tmp, 'kinspect.bash')
+  fs.writeFileSync(script, bashCompletion())
+  const syntax = spawnSync('bash', ['-n', script], { encoding: 'utf8' })
+  assert.is(syntax.status, 0, syntax.stderr)
+  const bin = path.join(root, 'bin', 'kinspect.mjs')
+  const cases = [
+    ['r', 'run recipes'],
+    ['run cr', 'crashloop'],
+    ['-n shop run crashloop --t', '--tail --teach'],
+    ['completion ', 'bash zsh'],
+  ]
+  const body = cases
+    .map(([line], i) => `COMP_WORDS=("$BIN" ${line.split(' ').map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${line.split(' ').length}; COMPREPLY=(); _kinspect_complete; echo "${i}:\${COMPREPLY[*]}"`)
+    .join('\n')
+  const r = spawnSync('bash', ['-c', `source "${script}"\ncomplete -p kinspect\n${body}`], { env: { ...env, BIN: bin, KINSPECT_FROM_SOURCE: '1' }, encoding: 'utf8', timeout: 120_000 })
+  assert.is(r.status, 0, r.stderr)
+  const lines = r.stdout.trim().split('\n')
+  assert.is(lines[0], 'complete -o default -F _kinspect_complete kinspect')
+  assert.equal(lines.slice(1), cases.map(([, want], i) => `${i}:${want}`))
+})
+
+test('the zsh script calls __complete with the words up to the cursor and falls back to files', () => {
+  const z = zshCompletion()
+  assert.match(z, /^#compdef kinspect kubectl-inspect\n/)
+  assert.match(z, '__complete "${(@)words[2,CURRENT]}"')
+  assert.match(z, 'else _files; fi')
+  assert.match(z, 'compdef _kinspect kinspect kubectl-inspect')
+})
+
+test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
+test.run()
