@@ -38,7 +38,7 @@ function triedAndFailed(e: ErrorLike & { attempts?: unknown }): FleetFailure | u
   const inner = classifyError(a.cause)
   if (inner.class === 'error') return undefined
   const hint = typeof e.hint === 'string' ? e.hint : inner.hint
-  return { class: inner.class, message: `${String(a.transport)}: ${firstLine(a.reason ?? inner.message)}`, ...(hint ? { hint } : {}) }
+  return { class: inner.class, message: `${String(a.transport)}: ${inner.message}`, ...(hint ? { hint } : {}) }
 }
 
 /** The class, message and hint of a failed run, for every transport kinspect has. */
