@@ -139,7 +139,7 @@ test('the overall deadline returns partial results: running nodes stopped, queue
   const t0 = performance.now()
   const r = await runFleet(transport, names(6), ['true'], { fanout: 4, deadlineMs: 150, timeoutMs: 10_000 })
   const took = performance.now() - t0
-  assert.ok(took >= 150 && took < 400, `returned after ${took.toFixed(0)} ms`)
+  assert.ok(took >= 145 && took < 400, `returned after ${took.toFixed(1)} ms`) // node timers may fire up to a millisecond early
   assert.is(r.stopped, 'deadline')
   assert.equal(r.results.filter((x) => x.ok).map((x) => x.node), ['n1', 'n2', 'n5', 'n6'])
   for (const n of ['n3', 'n4']) {
