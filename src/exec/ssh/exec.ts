@@ -1,4 +1,5 @@
 // SshExec: runs argv on a node over the pooled connection; the deadline is enforced on the node (timeout -k).
+import { closedByPeer, earlyExit, signalChannel } from './ssh2private.ts'
 import crypto from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import type { ClientChannel } from 'ssh2'
@@ -167,13 +168,10 @@ function withHint(e: unknown, o: RunOptions): unknown {
   return e
 }
 
-// Sends a signal request even after stdin was closed (ssh2's channel.signal() skips non-writable channels).
+// Sends a signal request even after stdin was closed (see ssh2private.ts).
 function sendSignal(ch: ClientChannel, name: string): void {
-  const c = ch as unknown as { outgoing?: { id: number; state: string }; _client?: { _protocol?: { signal(id: number, sig: string): void } } }
   try {
-    const state = c.outgoing?.state
-    if ((state === 'open' || state === 'eof') && c._client?._protocol) c._client._protocol.signal(c.outgoing!.id, name)
-    else ch.signal(name)
+    signalChannel(ch, name)
   } catch {
     /* channel or connection already gone */
   }
@@ -234,9 +232,9 @@ function collect(ch: ClientChannel, input: string | undefined, stop: AbortSignal
     })
     // A fast command's exit-status and CHANNEL_CLOSE can arrive in the same TCP read as the exec reply,
     // i.e. before these listeners exist: ssh2 keeps them on the channel (_exit, incoming.state), so read them.
-    const early = (ch as unknown as { _exit?: { code?: number | null; signal?: string } })._exit
-    if (early && early.code !== undefined) exit = { code: typeof early.code === 'number' ? early.code : null, signal: early.signal ? `SIG${early.signal}` : null }
-    if ((ch as unknown as { incoming?: { state?: string } }).incoming?.state === 'closed') {
+    const early = earlyExit(ch)
+    if (early) exit = early
+    if (closedByPeer(ch)) {
       closedResolve()
       ch.resume()
       ch.once('end', finishUp)
