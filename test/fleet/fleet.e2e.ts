@@ -81,7 +81,8 @@ test(`fanout ${N} --blackhole ${HOLES}: with a 5 s timeout, ${N - HOLES} results
   assert.equal(r.succeeded.map((x) => x.node).sort(), [...healthy].sort())
   const errs = r.errors()
   assert.equal(errs.map((e) => [e.class, e.nodeset]), [['timeout', foldNodes(holes)]])
-  assert.match(errs[0].messages[0].message, /timed out after 5000 ms before it could start/)
+  // SSH was tried and timed out (the node pod after it needs consent this run does not give): the SSH error is named
+  assert.match(errs[0].messages[0].message, /timed out/, JSON.stringify(errs[0].messages))
   for (const x of r.failed) assert.ok(x.durationMs >= 4900 && x.durationMs < 6000, `${x.node}: ${x.durationMs} ms`)
   assert.ok(took < 30_000, `took ${took} ms`)
   console.log(`  ${N} nodes (${HOLES} blackholed), 5 s timeout, fanout 64: ${r.succeeded.length} ok + ${r.failed.length} timeouts in ${(took / 1000).toFixed(2)} s; slowest healthy ${(Math.max(...r.succeeded.map((x) => x.durationMs)) / 1000).toFixed(2)} s`)
