@@ -85,4 +85,13 @@ test('installed as kubectl-inspect, `kubectl inspect` runs kinspect as a kubectl
   assert.match(r.stdout, new RegExp(NODE))
 })
 
+test('npm start: from a shell with no kubeconfig to kinspect on the lab, with a line saying what it did', () => {
+  const env: NodeJS.ProcessEnv = { ...baseEnv }
+  for (const k of ['KUBECONFIG', 'KINSPECT_CONFIG', 'KINSPECT_SSH_CONFIG', 'KINSPECT_KNOWN_HOSTS']) delete env[k]
+  const r = spawnSync('npm', ['start', '-s', '--', '-e', 'nodes().then((ns) => ns.map((n) => n.metadata.name).join(","))'], { cwd: root, env, encoding: 'utf8', timeout: 300_000 })
+  assert.is(r.status, 0, r.stderr)
+  assert.match(r.stdout, /lab-1,lab-2,lab-3/)
+  assert.match(r.stderr, /^npm start: (the lab was already up|started the lab); kinspect uses KUBECONFIG=\S+kubeconfig/m)
+})
+
 test.run()
