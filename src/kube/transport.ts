@@ -235,9 +235,9 @@ export class Transport {
   /** Sends one request; throws KubeError on a network failure or an HTTP status >= 400. */
   async request(path: string, opts: RequestOptions = {}): Promise<Response> {
     if (this.closed) throw new KubeError('invalid', 'this Kube client was closed', 'create a new one')
-    const s = await this.ready()
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs
     const t0 = performance.now()
+    const s = await this.ready()
     const headers = await this.credentials(s, timeoutMs)
     const method = opts.method ?? 'GET'
     const ctx: KubeErrorContext = { server: this.server, method, path, object: opts.object }

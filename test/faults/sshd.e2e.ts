@@ -1,0 +1,63 @@
+// A node's sshd frozen (SIGSTOP on lab-2's listener: the kernel still completes TCP handshakes, and nothing answers)
+// under an open session: node('lab-2') ends with a clear error at the ssh ConnectTimeout (5 s in the lab's ssh
+// config), the REPL keeps running, the API and the other nodes keep working, a new `kinspect -e` exits with the error,
+// and lab-2 is reached again once sshd runs.
+import fs from 'node:fs'
+import path from 'node:path'
+import { test } from 'uvu'
+import * as assert from 'uvu/assert'
+import { nodePaths } from '../lab/layout.ts'
+import { alivePid } from '../lab/sh.ts'
+import { Repl, assertClearError, labEnv, measured, runE } from './kit.ts'
+
+const SSHD_PID = path.join(nodePaths('lab-2').runDir, 'sshd.pid')
+const TIMED_OUT = /ssh: timed out after 5000 ms connecting to lab-2 \(10\.99\.0\.2:2222\)/
+
+test("lab-2's sshd frozen: node('lab-2') fails within its 5 s connect timeout, pods() and lab-3 still work, lab-2 works again after", async () => {
+  const r = await Repl.open(labEnv())
+  const pid = alivePid(SSHD_PID)!
+  assert.ok(pid, `lab-2's sshd runs (${SSHD_PID})`)
+  try {
+    assert.match((await r.call('(await pods()).length', 30_000)).text, /^\d+$/, r.all())
+    process.kill(pid, 'SIGSTOP')
+    const e = runE("await node('lab-2').$`true`", labEnv())
+    const frozen = await r.call("await node('lab-2').$`true`", 20_000)
+    assertClearError(frozen.text, TIMED_OUT, "node('lab-2') with its sshd frozen")
+    assert.match(frozen.text, /^error: no transport reaches node lab-2/)
+    measured("node('lab-2').$`true` with lab-2's sshd frozen", frozen.ms)
+    assert.ok(frozen.ms >= 4500 && frozen.ms < 8000, `ends at the 5 s ConnectTimeout: ${frozen.ms} ms`)
+    const pods = await r.call('(await pods()).length', 10_000)
+    assert.match(pods.text, /^\d+$/, r.all())
+    const lab3 = await r.call("(await node('lab-3').$`hostname`).text()", 10_000)
+    assert.is(lab3.text, "'lab-3'", r.all())
+    measured("node('lab-3').$`hostname` with lab-2's sshd frozen", lab3.ms)
+    assert.is((await r.call('6 * 7', 2000)).text, '42')
+    const ended = await e
+    assert.is(ended.code, 1, ended.err)
+    assertClearError(ended.err.trim(), TIMED_OUT, "kinspect -e node('lab-2') with its sshd frozen")
+    measured("kinspect -e node('lab-2').$`true` with lab-2's sshd frozen, start to exit", ended.ms)
+    assert.ok(ended.ms < 15_000, `-e took ${ended.ms} ms`)
+  } finally {
+    process.kill(pid, 'SIGCONT')
+  }
+  try {
+    const back = await r.call("(await node('lab-2').$`hostname`).text()", 20_000)
+    assert.is(back.text, "'lab-2'", `the same session reaches lab-2 again: ${r.all()}`)
+    assert.is(await r.exit(), 0, r.all())
+  } finally {
+    r.kill()
+  }
+})
+
+test("lab-2's sshd runs (not stopped) under its pid file", () => {
+  const pid = alivePid(SSHD_PID)
+  assert.ok(pid)
+  assert.not.match(stateOf(pid!), /^T/)
+})
+
+/** The state letter of a process (T: stopped). */
+function stateOf(pid: number): string {
+  return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? ''
+}
+
+test.run()
