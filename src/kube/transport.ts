@@ -242,7 +242,7 @@ export class Transport {
     const method = opts.method ?? 'GET'
     const ctx: KubeErrorContext = { server: this.server, method, path, object: opts.object }
     // What is left of the call's deadline once the credentials are there.
-    const once = () => this.send(s.agent, path, method, headers, { ...opts, timeoutMs: Math.max(1, Math.round(timeoutMs - (performance.now() - t0))) }, ctx)
+    const once = () => this.send(s.agent, path, method, headers, { ...opts, timeoutMs: Math.max(1, Math.round(timeoutMs - (performance.now() - t0))) }, ctx, t0)
     try {
       return await once()
     } catch (e) {
@@ -252,7 +252,7 @@ export class Transport {
     }
   }
 
-  private send(agent: http.Agent, path: string, method: string, headers: Record<string, string>, opts: RequestOptions, ctx: KubeErrorContext): Promise<Response> {
+  private send(agent: http.Agent, path: string, method: string, headers: Record<string, string>, opts: RequestOptions, ctx: KubeErrorContext, callStart = performance.now()): Promise<Response> {
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs
     const t0 = performance.now()
     const url = new URL(this.server + path)
@@ -268,7 +268,7 @@ export class Transport {
       const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs)
       const fail = (e: unknown) => {
         clearTimeout(timer)
-        const err = e instanceof KubeError ? e : networkError(e, { ...ctx, durationMs: performance.now() - t0 })
+        const err = e instanceof KubeError ? e : networkError(e, { ...ctx, durationMs: performance.now() - callStart }) // the whole call, credentials included
         if (req.reusedSocket && (e as any)?.code === 'ECONNRESET') (err as any).reusedSocket = true
         reject(err)
       }

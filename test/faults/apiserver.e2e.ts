@@ -39,6 +39,15 @@ async function unaffected(r: Repl): Promise<void> {
 test('the API server stopped mid-session: pods() fails at once with "refused", SSH still works, the session recovers', async () => {
   const r = await warmRepl()
   try {
+    await stopped(r)
+  } finally {
+    r.kill()
+  }
+})
+
+/** Stops the API server under the REPL, checks each call, starts it again; the same session lists pods after. */
+async function stopped(r: Repl): Promise<void> {
+  try {
     await stop(API)
     assert.is(running(API), null)
     const pods = await r.call('(await pods()).length', 10_000)
@@ -55,17 +64,22 @@ test('the API server stopped mid-session: pods() fails at once with "refused", S
   } finally {
     measured('the API server back (start + /readyz)', await apiBack())
   }
+  const again = await r.call('(await pods()).length', 30_000)
+  assert.match(again.text, /^\d+$/, `the same session lists pods again: ${r.all()}`)
+  assert.is(await r.exit(), 0, r.all())
+}
+
+test('the API server frozen (SIGSTOP): pods() ends with a timeout at its 30 s deadline, SSH still works, the session recovers', async () => {
+  const r = await warmRepl()
   try {
-    const again = await r.call('(await pods()).length', 30_000)
-    assert.match(again.text, /^\d+$/, `the same session lists pods again: ${r.all()}`)
-    assert.is(await r.exit(), 0, r.all())
+    await frozen(r)
   } finally {
     r.kill()
   }
 })
 
-test('the API server frozen (SIGSTOP): pods() ends with a timeout at its 30 s deadline, SSH still works, the session recovers', async () => {
-  const r = await warmRepl()
+/** Freezes the API server under the REPL (and a new -e), checks each call, continues it; the same session lists pods after. */
+async function frozen(r: Repl): Promise<void> {
   const pid = running(API)!
   assert.ok(pid, 'the API server runs')
   try {
@@ -86,14 +100,10 @@ test('the API server frozen (SIGSTOP): pods() ends with a timeout at its 30 s de
     process.kill(pid, 'SIGCONT')
     measured('the API server answering again after SIGCONT', await apiBack())
   }
-  try {
-    const again = await r.call('(await pods()).length', 30_000)
-    assert.match(again.text, /^\d+$/, `the same session lists pods again: ${r.all()}`)
-    assert.is(await r.exit(), 0, r.all())
-  } finally {
-    r.kill()
-  }
-})
+  const again = await r.call('(await pods()).length', 30_000)
+  assert.match(again.text, /^\d+$/, `the same session lists pods again: ${r.all()}`)
+  assert.is(await r.exit(), 0, r.all())
+}
 
 test('the lab is whole again: the API server answers and runs under its pid file', () => {
   assert.ok(running(API))

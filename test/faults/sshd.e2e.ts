@@ -15,6 +15,15 @@ const TIMED_OUT = /ssh: timed out after 5000 ms connecting to lab-2 \(10\.99\.0\
 
 test("lab-2's sshd frozen: node('lab-2') fails within its 5 s connect timeout, pods() and lab-3 still work, lab-2 works again after", async () => {
   const r = await Repl.open(labEnv())
+  try {
+    await frozenSshd(r)
+  } finally {
+    r.kill()
+  }
+})
+
+/** Freezes lab-2's sshd under the REPL (and a new -e), checks each call, continues it; lab-2 is reached again after. */
+async function frozenSshd(r: Repl): Promise<void> {
   const pid = alivePid(SSHD_PID)!
   assert.ok(pid, `lab-2's sshd runs (${SSHD_PID})`)
   try {
@@ -40,14 +49,10 @@ test("lab-2's sshd frozen: node('lab-2') fails within its 5 s connect timeout, p
   } finally {
     process.kill(pid, 'SIGCONT')
   }
-  try {
-    const back = await r.call("(await node('lab-2').$`hostname`).text()", 20_000)
-    assert.is(back.text, "'lab-2'", `the same session reaches lab-2 again: ${r.all()}`)
-    assert.is(await r.exit(), 0, r.all())
-  } finally {
-    r.kill()
-  }
-})
+  const back = await r.call("(await node('lab-2').$`hostname`).text()", 20_000)
+  assert.is(back.text, "'lab-2'", `the same session reaches lab-2 again: ${r.all()}`)
+  assert.is(await r.exit(), 0, r.all())
+}
 
 test("lab-2's sshd runs (not stopped) under its pid file", () => {
   const pid = alivePid(SSHD_PID)
