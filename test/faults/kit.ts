@@ -8,6 +8,8 @@ import { labPaths } from '../lab/layout.ts'
 import { envFor, kinspect, tmp, until, type Kinspect } from '../access/labkit.ts'
 
 export const PROMPT = 'kinspect-lab:shop> '
+/** The question before kinspect creates a node pod (the lab's .recipes: pods: ask). */
+export const CONSENT = 'Allow node pods for this session? [y/N] '
 
 /** The environment of a user with the lab's own .recipes (SSH to every node), optionally another kubeconfig. */
 export function labEnv(kubeconfig?: string): Record<string, string | undefined> {
@@ -35,13 +37,22 @@ export class Repl {
 
   /**
    * Sends one input line, then a marker line; the input is done when the marker's value is printed (the REPL
-   * evaluates in order). Fails the test if that takes more than maxMs or the process exits.
+   * evaluates in order). Fails the test if that takes more than maxMs or the process exits. With `consent`, the
+   * node pod question must be asked, and gets that answer.
    */
-  async call(line: string, maxMs: number): Promise<Answer> {
+  async call(line: string, maxMs: number, o: { consent?: 'y' | 'n' } = {}): Promise<Answer> {
     const marker = `done-${++this.n}`
     const from = this.k.out().length
     const t0 = performance.now()
-    this.k.child.stdin!.write(`${line}\n'${marker}'\n`)
+    if (o.consent) {
+      // The node pod question reads the shell's own input: answer it when it is asked, then send the marker.
+      this.k.child.stdin!.write(`${line}\n`)
+      const asked = await until(() => this.k.out().includes(CONSENT, from) || this.k.child.exitCode !== null, maxMs)
+      assert.ok(asked && this.k.child.exitCode === null, `\`${line}\` did not ask for node pods within ${maxMs} ms: ${this.all()}`)
+      this.k.child.stdin!.write(`${o.consent}\n'${marker}'\n`)
+    } else {
+      this.k.child.stdin!.write(`${line}\n'${marker}'\n`)
+    }
     const seen = await until(() => this.k.out().includes(`'${marker}'`, from) || this.k.child.exitCode !== null, maxMs + 100)
     const ms = Math.round(performance.now() - t0)
     assert.ok(seen && this.k.child.exitCode === null, `\`${line}\` gave no answer within ${maxMs} ms (exit ${this.k.child.exitCode}): ${this.all()}`)

@@ -30,9 +30,11 @@ async function frozenSshd(r: Repl): Promise<void> {
     assert.match((await r.call('(await pods()).length', 30_000)).text, /^\d+$/, r.all())
     process.kill(pid, 'SIGSTOP')
     const e = runE("await node('lab-2').$`true`", labEnv())
-    const frozen = await r.call("await node('lab-2').$`true`", 20_000)
-    assertClearError(frozen.text, TIMED_OUT, "node('lab-2') with its sshd frozen")
-    assert.match(frozen.text, /^error: no transport reaches node lab-2/)
+    // SSH does not connect, so the lab's .recipes (pods: ask) offers a node pod; the user declines.
+    const frozen = await r.call("await node('lab-2').$`true`", 20_000, { consent: 'n' })
+    const error = frozen.text.slice(frozen.text.indexOf('error: '))
+    assertClearError(error, TIMED_OUT, "node('lab-2') with its sshd frozen")
+    assert.match(error, /^error: no transport reaches node lab-2 \(tried ssh, pod\):\n {2}ssh: timed out after 5000 ms connecting to lab-2 \(10\.99\.0\.2:2222\)\n {2}pod: node pods declined\nhint: /)
     measured("node('lab-2').$`true` with lab-2's sshd frozen", frozen.ms)
     assert.ok(frozen.ms >= 4500 && frozen.ms < 8000, `ends at the 5 s ConnectTimeout: ${frozen.ms} ms`)
     const pods = await r.call('(await pods()).length', 10_000)
@@ -43,7 +45,11 @@ async function frozenSshd(r: Repl): Promise<void> {
     assert.is((await r.call('6 * 7', 2000)).text, '42')
     const ended = await e
     assert.is(ended.code, 1, ended.err)
-    assertClearError(ended.err.trim(), TIMED_OUT, "kinspect -e node('lab-2') with its sshd frozen")
+    // Before the error, one progress line: the pod transport's permission check (it never got to ask).
+    const err = ended.err.trim()
+    assert.match(err, /^(checking access for a node pod on lab-2 .*\n)?error: /, err)
+    assertClearError(err.slice(err.indexOf('error: ')), TIMED_OUT, "kinspect -e node('lab-2') with its sshd frozen")
+    assert.match(err, 'pod: creating a privileged node pod on lab-2 needs consent, and there is no terminal to ask on')
     measured("kinspect -e node('lab-2').$`true` with lab-2's sshd frozen, start to exit", ended.ms)
     assert.ok(ended.ms < 15_000, `-e took ${ended.ms} ms`)
   } finally {
