@@ -60,10 +60,51 @@ async function frozenSshd(r: Repl): Promise<void> {
   assert.is(await r.exit(), 0, r.all())
 }
 
-test("lab-2's sshd runs (not stopped) under its pid file", () => {
+test("lab-2's sshd frozen under an open connection (listener and session processes): the command ends at its 30 s deadline, the rest works", async () => {
+  const r = await Repl.open(labEnv())
+  try {
+    assert.is((await r.call("(await node('lab-2').$`hostname`).text()", 30_000)).text, "'lab-2'", r.all())
+    const frozen = withDescendants(alivePid(SSHD_PID)!)
+    assert.ok(frozen.length >= 2, `the listener and the pooled connection's sshd: ${frozen}`)
+    try {
+      for (const p of frozen) process.kill(p, 'SIGSTOP')
+      const call = await r.call("await node('lab-2').$`true`", 40_000)
+      assertClearError(call.text, /^error: `true` on (ssh:)?lab-2 timed out after 3\d{4} ms/, "node('lab-2') with its connection frozen")
+      measured("node('lab-2').$`true` on a pooled connection with lab-2's sshd frozen", call.ms)
+      assert.ok(call.ms >= 29_000 && call.ms < 35_000, `ends at its 30 s deadline: ${call.ms} ms`)
+      assert.match((await r.call('(await pods()).length', 10_000)).text, /^\d+$/, r.all())
+      assert.is((await r.call("(await node('lab-3').$`hostname`).text()", 10_000)).text, "'lab-3'", r.all())
+    } finally {
+      for (const p of frozen) process.kill(p, 'SIGCONT')
+    }
+    const back = await r.call("(await node('lab-2').$`hostname`).text()", 40_000)
+    assert.is(back.text, "'lab-2'", `the same session reaches lab-2 again: ${r.all()}`)
+    measured("node('lab-2').$`hostname` once lab-2's sshd continues", back.ms)
+    assert.is(await r.exit(), 0, r.all())
+  } finally {
+    r.kill()
+  }
+})
+
+/** A process and all its descendants (host pids, from /proc). */
+function withDescendants(root: number): number[] {
+  const parent = new Map<number, number>()
+  for (const d of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    try {
+      parent.set(Number(d), Number(fs.readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]))
+    } catch {
+      /* gone */
+    }
+  }
+  const out = [root]
+  for (let i = 0; i < out.length; i++) for (const [p, pp] of parent) if (pp === out[i]) out.push(p)
+  return out
+}
+
+test("lab-2's sshd and its children run (none stopped) under its pid file", () => {
   const pid = alivePid(SSHD_PID)
   assert.ok(pid)
-  assert.not.match(stateOf(pid!), /^T/)
+  for (const p of withDescendants(pid!)) assert.not.match(stateOf(p), /^T/, `pid ${p} is stopped`)
 })
 
 /** The state letter of a process (T: stopped). */
