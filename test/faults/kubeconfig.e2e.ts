@@ -72,4 +72,9 @@ test('an exec credential plugin that hangs: the plugin is named and killed at th
   assert.equal(hangingPlugins(), [], 'every plugin run was killed')
 })
 
+// The copies hold the lab admin's client key: they go when the file ends.
+test.after(() => {
+  for (const f of [DNS, HANGING]) fs.rmSync(f, { force: true })
+})
+
 test.run()
