@@ -170,7 +170,8 @@ export function oneLineReason(err: unknown): string {
       case 'noconfig':
         return `no kubeconfig: ${err.message}`
       case 'unauthorized':
-        return `401 unauthorized (${err.server ?? 'server'} rejected the credentials)`
+        // A credential plugin that failed, or a 401 kinspect could explain (an expired certificate), says more itself.
+        return err.status === 401 && err.message.endsWith('the credentials were rejected') ? `401 unauthorized (${err.server ?? 'server'} rejected the credentials)` : err.message
       case 'forbidden':
         return `403 forbidden: ${err.message.replace(/^403 Forbidden: /, '')}`
       case 'tls':

@@ -2,8 +2,10 @@
 import http from 'node:http'
 import https from 'node:https'
 import fs from 'node:fs'
+import { X509Certificate } from 'node:crypto'
 import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node'
 import { KubeError, httpError, networkError, type KubeErrorContext } from './errors.ts'
+import { ExecCredentials, pluginLine } from './execcred.ts'
 import type { KubeconfigInfo } from './kubeconfig.ts'
 
 /** The selected context as client-node's loadFromOptions wants it (paths already absolute; tokenFile handled by us). */
@@ -27,7 +29,7 @@ export function clientNodeOptions(info: KubeconfigInfo): { clusters: Cluster[]; 
         certFile: u['client-certificate'],
         keyData: u['client-key-data'],
         keyFile: u['client-key'],
-        exec: u.exec,
+        // kinspect runs exec plugins itself (execcred.ts): with a deadline, killed when it passes.
         authProvider: u['auth-provider'],
         token: u.token,
         username: u.username,
@@ -68,6 +70,8 @@ interface State {
   tls: https.RequestOptions
   /** For WebSocket upgrades (exec): no keep-alive, its own TLS session cache. */
   upgradeAgent?: http.Agent
+  /** When the kubeconfig's own client certificate stops being valid (ms since the epoch). */
+  certNotAfter?: number
 }
 
 /** What a WebSocket upgrade to the API server needs. */
@@ -87,11 +91,14 @@ export class Transport {
   private state?: Promise<State>
   private token?: { value: string; readAt: number }
   private closed = false
+  private exec?: ExecCredentials
   constructor(
     private info: KubeconfigInfo,
     private defaultTimeoutMs = 30_000,
   ) {
     this.server = info.server
+    const spec = info.user.auth === 'exec' ? info.merged.users.get(info.user.name)?.value.exec : undefined
+    if (spec) this.exec = new ExecCredentials(info.user.name, spec, { server: this.server })
   }
 
   /** client-node's KubeConfig for this context (created once; first call imports client-node). */
@@ -123,8 +130,8 @@ export class Transport {
     } catch (e) {
       throw this.credentialError(e)
     }
-    const dynamic = this.info.user.auth === 'exec' || this.info.user.auth === 'auth-provider'
-    return { kc, agent: this.makeAgent(o), headers: this.headersOf(o), dynamic, certKey: certKeyOf(o), tls: o }
+    const dynamic = this.info.user.auth === 'auth-provider'
+    return { kc, agent: this.makeAgent(o), headers: this.headersOf(o), dynamic, certKey: certKeyOf(o), tls: o, certNotAfter: notAfter(o.cert) }
   }
 
   private credentialError(e: unknown): KubeError {
@@ -160,6 +167,11 @@ export class Transport {
   }
 
   private async headersFor(s: State): Promise<Record<string, string>> {
+    if (this.exec) {
+      const c = await this.exec.get()
+      if (c.cert && c.key) this.useCert(s, { ...s.tls, cert: c.cert, key: c.key })
+      return c.token ? { ...s.headers, Authorization: `Bearer ${c.token}` } : { ...s.headers }
+    }
     if (!s.dynamic) return { ...s.headers, ...this.tokenFileHeader() }
     const o: https.RequestOptions = {}
     try {
@@ -167,16 +179,43 @@ export class Transport {
     } catch (e) {
       throw this.credentialError(e)
     }
-    const ck = certKeyOf(o)
-    if (ck !== s.certKey) {
-      s.agent.destroy()
-      s.agent = this.makeAgent(o)
-      s.upgradeAgent?.destroy()
-      s.upgradeAgent = undefined
-      s.certKey = ck
-      s.tls = o
-    }
+    this.useCert(s, o)
     return this.headersOf(o)
+  }
+
+  // New agents when the client certificate changed (credentials that rotate).
+  private useCert(s: State, o: https.RequestOptions): void {
+    const ck = certKeyOf(o)
+    if (ck === s.certKey) return
+    s.agent.destroy()
+    s.agent = this.makeAgent(o)
+    s.upgradeAgent?.destroy()
+    s.upgradeAgent = undefined
+    s.certKey = ck
+    s.tls = o
+  }
+
+  // The credential headers, within the call's deadline (an exec plugin may hang; it is killed at its own deadline).
+  private credentials(s: State, timeoutMs: number): Promise<Record<string, string>> {
+    if (!this.exec) return this.headersFor(s)
+    let timer: NodeJS.Timeout | undefined
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new KubeError('unauthorized', `no credentials for user "${this.info.user.name}" within ${timeoutMs} ms: its exec credential plugin (${pluginLine(this.exec!.spec)}) is still running`, `run it by hand to see why: ${pluginLine(this.exec!.spec)}`, undefined, { server: this.server })), timeoutMs)
+    })
+    return Promise.race([this.headersFor(s), late]).finally(() => clearTimeout(timer))
+  }
+
+  // A 401 explained by what kinspect can see itself: the kubeconfig's client certificate expired. A plugin's cached
+  // credential is dropped, so the next call runs the plugin again.
+  private explain401(e: unknown, s: State): unknown {
+    if (!(e instanceof KubeError) || e.kind !== 'unauthorized' || e.status !== 401) return e
+    this.exec?.invalidate()
+    if (s.certNotAfter !== undefined && s.certNotAfter < Date.now()) {
+      const when = new Date(s.certNotAfter).toISOString().replace(/\.\d+Z$/, 'Z')
+      e.message = `401 Unauthorized from ${this.server}: the client certificate of user "${this.info.user.name}" expired on ${when}`
+      e.hint = `get a new certificate for this user (or a new kubeconfig), then retry; ${this.info.user.source ? `the certificate is in ${this.info.user.source}` : 'kubectl config view --minify shows the user'}`
+    }
+    return e
   }
 
   /** The agent and credential headers for a WebSocket upgrade (exec); the agent keeps no sockets, only TLS sessions. */
@@ -196,21 +235,24 @@ export class Transport {
   /** Sends one request; throws KubeError on a network failure or an HTTP status >= 400. */
   async request(path: string, opts: RequestOptions = {}): Promise<Response> {
     if (this.closed) throw new KubeError('invalid', 'this Kube client was closed', 'create a new one')
+    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs
+    const t0 = performance.now()
     const s = await this.ready()
-    const headers = await this.headersFor(s)
+    const headers = await this.credentials(s, timeoutMs)
     const method = opts.method ?? 'GET'
     const ctx: KubeErrorContext = { server: this.server, method, path, object: opts.object }
-    const once = () => this.send(s.agent, path, method, headers, opts, ctx)
+    // What is left of the call's deadline once the credentials are there.
+    const once = () => this.send(s.agent, path, method, headers, { ...opts, timeoutMs: Math.max(1, Math.round(timeoutMs - (performance.now() - t0))) }, ctx, t0)
     try {
       return await once()
     } catch (e) {
       // A keep-alive socket the server closed while idle: retry an idempotent request once on a fresh socket.
-      if ((e as any)?.reusedSocket && method === 'GET') return once()
-      throw e
+      if ((e as any)?.reusedSocket && method === 'GET') return once().catch((e2) => Promise.reject(this.explain401(e2, s)))
+      throw this.explain401(e, s)
     }
   }
 
-  private send(agent: http.Agent, path: string, method: string, headers: Record<string, string>, opts: RequestOptions, ctx: KubeErrorContext): Promise<Response> {
+  private send(agent: http.Agent, path: string, method: string, headers: Record<string, string>, opts: RequestOptions, ctx: KubeErrorContext, callStart = performance.now()): Promise<Response> {
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs
     const t0 = performance.now()
     const url = new URL(this.server + path)
@@ -226,7 +268,7 @@ export class Transport {
       const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs)
       const fail = (e: unknown) => {
         clearTimeout(timer)
-        const err = e instanceof KubeError ? e : networkError(e, { ...ctx, durationMs: performance.now() - t0 })
+        const err = e instanceof KubeError ? e : networkError(e, { ...ctx, durationMs: performance.now() - callStart }) // the whole call, credentials included
         if (req.reusedSocket && (e as any)?.code === 'ECONNRESET') (err as any).reusedSocket = true
         reject(err)
       }
@@ -252,12 +294,24 @@ export class Transport {
   /** Closes idle keep-alive sockets; further requests fail. */
   close(): void {
     this.closed = true
+    this.exec?.close()
     this.state
       ?.then((s) => {
         s.agent.destroy()
         s.upgradeAgent?.destroy()
       })
       .catch(() => {})
+  }
+}
+
+/** When a PEM client certificate stops being valid (ms since the epoch); undefined when there is none or it cannot be read. */
+export function notAfter(cert: unknown): number | undefined {
+  if (cert === undefined || cert === null || cert === '') return undefined
+  try {
+    const t = Date.parse(new X509Certificate(Buffer.isBuffer(cert) ? cert : String(cert)).validTo)
+    return Number.isNaN(t) ? undefined : t
+  } catch {
+    return undefined
   }
 }
 

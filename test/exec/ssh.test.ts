@@ -217,6 +217,27 @@ test('a pooled connection that died is reopened on the next command', async () =
   assert.is(p.stats('testnode').opens, 2)
 })
 
+test('a pooled connection whose sshd froze (SIGSTOP): the next command ends at its deadline, and works once sshd continues', async () => {
+  const p = pool()
+  const node = new NodeHandle(p.exec('testnode'))
+  assert.is(await node.$`echo warm`.text(), 'warm')
+  const pids = sshd.sessionPids()
+  assert.ok(pids.length > 0, 'found the sshd process serving the connection')
+  try {
+    for (const pid of pids) process.kill(pid, 'SIGSTOP')
+    const t0 = Date.now()
+    const e = await rejects(node.run(['true'], { timeoutMs: 1500 }))
+    const ms = Date.now() - t0
+    assert.is(e.kind, 'timeout')
+    assert.match(e.message, /^`true` on ssh:testnode timed out after 1500 ms before it could start/)
+    assert.ok(ms >= 1400 && ms < 3000, `ended at its deadline: ${ms} ms`)
+  } finally {
+    for (const pid of pids) process.kill(pid, 'SIGCONT')
+  }
+  assert.is(await node.$`echo back`.text(), 'back')
+  assert.is(p.stats('testnode').opens, 1, 'the same connection serves again')
+})
+
 test('ProxyJump: reaches a node through a jump host; each hop is checked under its own name', async () => {
   const node = new NodeHandle(pool().exec('inner'))
   assert.is(await node.$`echo via-jump`.text(), 'via-jump')

@@ -84,6 +84,10 @@ test('KubeError: fields, cause, inspect without a stack', () => {
 test('oneLineReason per kind', () => {
   assert.match(oneLineReason(new KubeError('noconfig', 'no kubeconfig found (looked at /x)')), /^no kubeconfig: /)
   assert.match(oneLineReason(httpError(401, '', { server: S })), /^401 unauthorized \(https:/)
+  const plugin = new KubeError('unauthorized', 'the exec credential plugin of user "u" (aws eks get-token) failed (exit 1): expired SSO session', 'run it by hand')
+  assert.is(oneLineReason(plugin), plugin.message, 'no credentials were sent, so no "401"')
+  const expired = Object.assign(httpError(401, '', { server: S }), { message: `401 Unauthorized from ${S}: the client certificate of user "u" expired on 2026-01-01T00:00:00Z` })
+  assert.is(oneLineReason(expired), expired.message)
   assert.match(oneLineReason(httpError(403, status(403, 'Forbidden', 'forbidden: nope'))), /^403 forbidden: forbidden: nope/)
   assert.match(oneLineReason(networkError(Object.assign(new Error('x'), { code: 'CERT_HAS_EXPIRED' }), { server: S })), /^TLS: TLS with/)
   assert.is(oneLineReason(new Error('plain')), 'plain')

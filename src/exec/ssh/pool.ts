@@ -119,10 +119,17 @@ export class SshPool implements ChannelSource {
     for (let attempt = 0; ; attempt++) {
       const conn = await this.#connection(node, signal)
       const release = await conn.channels.acquire(signal)
+      const opening = execChannel(conn, command)
       try {
-        const channel = await execChannel(conn, command)
+        // A frozen sshd never confirms the channel: the caller's deadline (or Ctrl-C) must still end the wait.
+        const channel = await raceAbort(opening, signal)
         return { channel, host: conn.host, release }
       } catch (e) {
+        if (signal?.aborted) {
+          // Given up on: a channel sshd opens later is closed at once, and its slot is freed when sshd settles it.
+          void opening.then((ch) => ch.close(), () => {}).finally(release)
+          throw e
+        }
         release()
         const dead = !conn.alive || /Not connected|No response from server|ECONNRESET|EPIPE/i.test((e as Error).message)
         if (dead && attempt === 0) {
