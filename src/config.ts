@@ -6,7 +6,7 @@ import { LineCounter, Parser, parseDocument, isMap, isSeq, isScalar, type Node a
 import { HintedError } from './errors.ts'
 import { isDnsLabel } from './names.ts'
 import { matchGlob } from './exec/ssh/pattern.ts'
-import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from './yamlDepth.ts'
+import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from './yaml-depth.ts'
 import { parseNodeAccess, type NodeAccessRule } from './config-access.ts'
 
 export type { NodeAccessRule, Transport, PodPolicy } from './config-access.ts'

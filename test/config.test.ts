@@ -5,7 +5,7 @@ import os from 'node:os'
 import path from 'node:path'
 import { parseConfig, loadConfig, configCandidates, ConfigError, defaultConfig, nodesToSshConfig, ruleMatches } from '../src/config.ts'
 import { parseConfigLines } from '../src/exec/ssh/sshconfig.ts'
-import { withoutStacks } from '../src/yamlDepth.ts'
+import { withoutStacks } from '../src/yaml-depth.ts'
 import { nodeAccessFor, parseDeadline } from '../src/config-access.ts'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-config-'))

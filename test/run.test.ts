@@ -1,4 +1,4 @@
-// The test runner's per-file accounting (runAccount.ts), on what the installed uvu really prints for small test files
+// The test runner's per-file accounting (run-account.ts), on what the installed uvu really prints for small test files
 // written and run here: no tests, all passing, one failing, a crash at import, a skipped test, no test.run(), a timeout.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -8,7 +8,7 @@ import { createRequire } from 'node:module'
 import os from 'node:os'
 import path from 'node:path'
 import { pathToFileURL } from 'node:url'
-import { accountFile, uvuSummary } from './runAccount.ts'
+import { accountFile, uvuSummary } from './run-account.ts'
 
 const require = createRequire(import.meta.url)
 const UVU = pathToFileURL(require.resolve('uvu')).href

@@ -1,12 +1,12 @@
 // The test command: brings the lab up when e2e tests are selected, runs every uvu
 // file in its own process, and ends with one "N passed, N failed" line.
-// Skipped tests count as failed, and so does a file that registers no test (see runAccount.ts).
+// Skipped tests count as failed, and so does a file that registers no test (see run-account.ts).
 // Usage: npm test [-- --unit] [-- FILTER...]
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import path from 'node:path'
 import { labPaths } from './lab/layout.ts'
-import { accountFile } from './runAccount.ts'
+import { accountFile } from './run-account.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 /** The lab lock (flock): held by each e2e file and by `up`, as by anyone who switches scenarios by hand. */

@@ -5,7 +5,7 @@ import path from 'node:path'
 import { createRequire } from 'node:module'
 import { KubeError } from './errors.ts'
 import { received } from '../errors.ts'
-import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from '../yamlDepth.ts'
+import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from '../yaml-depth.ts'
 
 // `yaml` costs ~60 ms to import: load it (synchronously) on the first parse, not at start-up.
 let yamlMod: typeof import('yaml') | undefined

@@ -7,7 +7,7 @@ import { nodeName, onNode, rootOn, type NetSession } from './pods.ts'
 import {
   CONNTRACK_LIMIT_SCRIPT, conntrackListArgv, parseConntrackL, parseConntrackS, parseCountMax, parseLimitTrailer, parseProcConntrackStat, sumCpuStats,
   type ConntrackFilter,
-} from './conntrackParse.ts'
+} from './conntrack-parse.ts'
 import { CONNTRACK_LIST, CONNTRACK_STATS, type ConntrackList, type ConntrackStats } from './types.ts'
 
 export type { ConntrackList, ConntrackStats } from './types.ts'

@@ -1,7 +1,7 @@
 // The network helpers: enterNetns, vethOf, dnsQuery, conntrackStats, conntrackList, svcRules, bound to a session.
 import type { SessionApi } from '../session.ts'
 import { conntrackList, conntrackStats } from './conntrack.ts'
-import type { ConntrackFilter } from './conntrackParse.ts'
+import type { ConntrackFilter } from './conntrack-parse.ts'
 import { dnsQuery, type DnsQueryOptions } from './dns.ts'
 import { enterNetns } from './netns.ts'
 import type { PodArg } from './pods.ts'
@@ -32,7 +32,7 @@ export { enterNetns, NetnsHandle, nsenterArgv, type NetnsInfo } from './netns.ts
 export { vethOf, type VethResult, type VethOptions } from './veth.ts'
 export { dnsQuery, type DnsResult, type DnsAttempt, type DnsQueryOptions, type DnsTool } from './dns.ts'
 export { conntrackStats, conntrackList, type ConntrackStats, type ConntrackList } from './conntrack.ts'
-export type { ConntrackEntry, ConntrackFilter, ConntrackCpuStats, ConntrackTuple } from './conntrackParse.ts'
+export type { ConntrackEntry, ConntrackFilter, ConntrackCpuStats, ConntrackTuple } from './conntrack-parse.ts'
 export { NetError, type NetErrorKind, type MethodAttempt } from './errors.ts'
 export type { NetSession, PodArg } from './pods.ts'
 export { svcRules }

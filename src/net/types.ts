@@ -1,14 +1,14 @@
 // The network helpers' results as data, and how each prints (a Presentation the renderers fill in:
 // src/render/presenters.ts). Renderers import these types; the helpers never import a renderer.
 import { Presentation } from '../present.ts'
-import type { ConntrackCpuStats, ConntrackEntry } from './conntrackParse.ts'
+import type { ConntrackCpuStats, ConntrackEntry } from './conntrack-parse.ts'
 import type { MethodAttempt } from './errors.ts'
 import type { DnsRecord, QueryResult } from './dnsparse.ts'
 import type { VethPairing } from './iplink.ts'
 import type { PidMethod } from './pid.ts'
 import type { Candidate, ResolvConf, ResolverKind } from './resolvconf.ts'
 
-export type { ConntrackCpuStats, ConntrackEntry, ConntrackTuple } from './conntrackParse.ts'
+export type { ConntrackCpuStats, ConntrackEntry, ConntrackTuple } from './conntrack-parse.ts'
 export type { MethodAttempt } from './errors.ts'
 export type { DnsRecord, QueryResult } from './dnsparse.ts'
 export type { LinkEnd, VethPairing } from './iplink.ts'

@@ -4,7 +4,7 @@ import { renderTable, colorEnabled, type Cell, type Rows } from './table.ts'
 import { nodeUsage, podUsage } from '../kube/top.ts'
 import { nodeUsageRows, podUsageRows } from './top.ts'
 import { eventTime, nodeRoles, nodeStatus, podColumns } from '../kube/status.ts'
-import { age, formatLabels, nodeAddress, restartsCell, serviceExternalIP, servicePorts, statusStyle } from './kubeFormat.ts'
+import { age, formatLabels, nodeAddress, restartsCell, serviceExternalIP, servicePorts, statusStyle } from './kube-format.ts'
 
 /** Options shared by the kube tables. */
 export interface KubeTableOptions {

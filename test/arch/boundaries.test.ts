@@ -44,7 +44,7 @@ test('each rule catches a violation planted in a copy of src/, at its file and l
       `src/kube/client.ts:${plant('src/kube/client.ts', "import type { Client } from 'ssh2'")} imports types from ssh2`,
       `src/repl/index.ts:${plant('src/repl/index.ts', "import chalk from 'chalk'")} imports chalk`,
       `src/exec/local.ts:${plant('src/exec/local.ts', "import { $ } from 'zx'")} imports zx`,
-      `src/kube/describe.ts:${plant('src/kube/describe.ts', "import { statusStyle } from '../render/kubeFormat.ts'")} imports src/render/kubeFormat.ts`,
+      `src/kube/describe.ts:${plant('src/kube/describe.ts', "import { statusStyle } from '../render/kube-format.ts'")} imports src/render/kube-format.ts`,
       `src/recipes/report.ts:${plant('src/recipes/report.ts', "export type { Palette } from '../render/color.ts'")} imports types from src/render/color.ts`,
       `src/triage/group.ts:${plant('src/triage/group.ts', "import { renderTriage } from '../render/triage.ts'")} imports src/render/triage.ts`,
     ]

@@ -1,5 +1,5 @@
-// Two conventions checked over src/ (docs/CONTRIBUTING.md): util.inspect.custom is defined only by present()
-// (src/present.ts), and every error class is in the HintedError family. Each checker is proven on planted code.
+// Conventions checked over src/ (docs/CONTRIBUTING.md): util.inspect.custom is defined only by present()
+// (src/present.ts), every error class is in the HintedError family, and file names are kebab-case.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fs from 'node:fs'
@@ -40,6 +40,21 @@ test('the error checker flags a class extending Error, TypeError, or a stray bas
     'src/b.ts': 'export class BError extends Error {}\nclass Loose extends TypeError {}\nexport class CError extends BError {}\nexport class Fine {}',
   }
   assert.equal(strayErrorClasses(files), ['src/b.ts:1 class BError extends Error', 'src/b.ts:2 class Loose extends TypeError', 'src/b.ts:3 class CError extends BError'])
+})
+
+test('file names are in one style: lower-case words joined by hyphens (kebab-case), in src/, test/ and bench/', () => {
+  const root = path.resolve(import.meta.dirname, '../..')
+  const bad: string[] = []
+  const walk = (dir: string): void => {
+    for (const e of fs.readdirSync(path.join(root, dir), { withFileTypes: true })) {
+      const rel = `${dir}/${e.name}`
+      if (e.name === 'node_modules' || e.name === 'fixtures' || e.name.endsWith('-handwritten') || e.name === 'handwritten' || /^go(-|$)/.test(e.name) || e.name === 'triage-lab-cannot-produce') continue
+      if (e.isDirectory()) walk(rel)
+      else if (/\.(ts|mjs)$/.test(e.name) && !/^[a-z0-9]+(-[a-z0-9]+)*(\.[a-z0-9]+)*\.(ts|mjs)$/.test(e.name)) bad.push(rel)
+    }
+  }
+  for (const d of ['src', 'test', 'bench']) walk(d)
+  assert.equal(bad, [])
 })
 
 test.run()

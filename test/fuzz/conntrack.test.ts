@@ -4,7 +4,7 @@ import fc from 'fast-check'
 import { isIP } from 'node:net'
 import {
   parseConntrackL, parseConntrackS, parseConntrackSummary, parseCountMax, parseLimitTrailer, parseProcConntrackStat, sumCpuStats, type ConntrackCpuStats, type ConntrackEntry,
-} from '../../src/net/conntrackParse.ts'
+} from '../../src/net/conntrack-parse.ts'
 import { fuzz, labCapture, netCapture, textInput } from './harness.ts'
 
 const count = (x: unknown, what: string) => {

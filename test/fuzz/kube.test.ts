@@ -50,7 +50,7 @@ current-context: ctx-a
 `
 // The yaml library costs a few µs per character (more per error): beyond ~8 KB a document alone nears the 50 ms budget on
 // a busy 2-core machine, so each of the two files of a case stays under 4 KB (a kubeconfig with embedded certificates is ~3 KB; the budget
-// is about superlinear behaviour, which the depth guard of src/yamlDepth.ts now stops).
+// is about superlinear behaviour, which the depth guard of src/yaml-depth.ts now stops).
 export const YAML_MAX = 4000
 // Text mutations of the YAML, and structural ones of the same documents written as JSON (which is YAML too): a number
 // where a string belongs, a list where a mapping does, a key deleted.

@@ -9,7 +9,7 @@ import { currentProxyMode, setProxyMode } from './proxymode.ts'
 import { progress, run } from './sh.ts'
 import { showArgv } from '../../src/exec/quote.ts'
 import { digArgv, getentArgv, nslookupArgv, outcomeOf, parseDig, parseNslookup } from '../../src/net/dnsparse.ts'
-import { conntrackListArgv, parseConntrackL } from '../../src/net/conntrackParse.ts'
+import { conntrackListArgv, parseConntrackL } from '../../src/net/conntrack-parse.ts'
 import { nsenterArgv } from '../../src/net/netns.ts'
 
 const out = path.resolve(import.meta.dirname, '..', 'net', 'fixtures')

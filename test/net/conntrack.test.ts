@@ -7,7 +7,7 @@ import { inspect } from 'node:util'
 import {
   CONNTRACK_LIMIT_SCRIPT, conntrackListArgv, parseConntrackL, parseConntrackLine, parseConntrackS, parseConntrackSummary, parseCountMax, parseLimitTrailer,
   parseProcConntrackStat, sumCpuStats,
-} from '../../src/net/conntrackParse.ts'
+} from '../../src/net/conntrack-parse.ts'
 import { conntrackList, conntrackStats, conntrackWarnings } from '../../src/net/conntrack.ts'
 import { NetError } from '../../src/net/errors.ts'
 import { CLIENT, failure, fakeNetSession, labFx, netFx } from './fake.ts'

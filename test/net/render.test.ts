@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import type { DnsResult } from '../../src/net/dns.ts'
 import { answersText, renderAttempts, renderConntrackList, renderConntrackStats, renderDns, renderNetns, renderVeth, tupleText } from '../../src/render/net.ts'
 import { pairVeth, parseIpJson } from '../../src/net/iplink.ts'
-import { parseConntrackL, parseConntrackS, sumCpuStats } from '../../src/net/conntrackParse.ts'
+import { parseConntrackL, parseConntrackS, sumCpuStats } from '../../src/net/conntrack-parse.ts'
 import { CLIENT, clientNodeLinks, labFx, netFx } from './fake.ts'
 
 const ESC = '\u001b['

@@ -8,7 +8,7 @@ import path from 'node:path'
 import { kinspectPods } from './labkit.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
-const FILES = ['test/net/netns.e2e.ts', 'test/net/veth.e2e.ts', 'test/net/dns.e2e.ts', 'test/net/conntrack.e2e.ts', 'test/net/discover.e2e.ts', 'test/net/svc/svcRules.e2e.ts']
+const FILES = ['test/net/netns.e2e.ts', 'test/net/veth.e2e.ts', 'test/net/dns.e2e.ts', 'test/net/conntrack.e2e.ts', 'test/net/discover.e2e.ts', 'test/net/svc/svc-rules.e2e.ts']
 
 function lab(...args: string[]): void {
   const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 })

@@ -3,8 +3,8 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { endpointSliceRows, eventRows, genericRows, kubeRows, nodeRows, podRows, renderKubeList, serviceRows } from '../../src/render/kube.ts'
-import { renderDescription, renderEvents } from '../../src/render/kubeDescribe.ts'
-import { age } from '../../src/render/kubeFormat.ts'
+import { renderDescription, renderEvents } from '../../src/render/kube-describe.ts'
+import { age } from '../../src/render/kube-format.ts'
 import { describeNode, describePod, describeService } from '../../src/kube/describe.ts'
 import { capture, captureNs, describeFields, describeSection, eventsOf, kubectlTable, pick } from '../kube/labkube.ts'
 

@@ -7,7 +7,7 @@ import { analyze, TriageReport } from '../../src/triage/index.ts'
 import { renderTriage } from '../../src/render/triage.ts'
 import { installPresenters } from '../../src/render/presenters.ts'
 import type { CheckStatus, TriageData } from '../../src/triage/types.ts'
-import { labSnapshot } from '../triage/labSnapshot.ts'
+import { labSnapshot } from '../triage/lab-snapshot.ts'
 
 const seen: CheckStatus[] = [{ check: 'pods in shop', status: 'seen', count: 6 }, { check: 'services in shop', status: 'seen', count: 4 }, { check: 'deployments in shop', status: 'seen', count: 2 }, { check: 'nodes', status: 'seen', count: 3 }]
 const report = (over: Partial<TriageData>): TriageData => ({ context: 'kinspect-lab', scope: { namespaces: ['shop'] }, startedAt: '2026-01-01T00:00:00.000Z', durationMs: 812, rows: [], checks: seen, nodeChecks: { ran: false, reason: 'off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH', nodes: [] }, status: 'ok', exitCode: 0, ...over })

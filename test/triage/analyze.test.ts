@@ -6,7 +6,7 @@ import { analyze, exitOf } from '../../src/triage/index.ts'
 import { listRecipeEntries, recipeDirs } from '../../src/recipes/loader.ts'
 import { validateParams } from '../../src/recipes/params.ts'
 import type { TriageRow, TriageScope } from '../../src/triage/types.ts'
-import { CASES, capture, labSnapshot } from './labSnapshot.ts'
+import { CASES, capture, labSnapshot } from './lab-snapshot.ts'
 
 const ALL: TriageScope = { allNamespaces: true }
 const SHOP: TriageScope = { namespaces: ['shop'] }

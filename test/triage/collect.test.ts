@@ -7,7 +7,7 @@ import { KubeError, httpError, networkError } from '../../src/kube/errors.ts'
 import type { KubeObject } from '../../src/kube/types.ts'
 import { collect, NAMESPACED_KINDS } from '../../src/triage/collect.ts'
 import { triage } from '../../src/triage/index.ts'
-import { capture } from './labSnapshot.ts'
+import { capture } from './lab-snapshot.ts'
 import { drive, fakeSession } from '../repl/fake.ts'
 
 type Call = { kind: string; name?: string; namespace?: string; all?: boolean; selector?: unknown }

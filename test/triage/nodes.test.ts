@@ -8,7 +8,7 @@ import type { EndpointSlice, Pod, Service } from '../../src/kube/types.ts'
 import { analyzeNodeReads } from '../../src/triage/analyze/nodereads.ts'
 import { readNodes, sshNodeReads, type NodeReads } from '../../src/triage/nodes.ts'
 import { labFx } from '../net/fake.ts'
-import { capture } from './labSnapshot.ts'
+import { capture } from './lab-snapshot.ts'
 
 // The stale-rules capture holds the slices of shop: triage with scope shop reads the rules of shop's Services.
 const services = (JSON.parse(labFx('kubectl-services.json')).items as Service[]).filter((s) => s.metadata.namespace === 'shop')

@@ -1,7 +1,7 @@
 // kubectl's column text: HumanDuration, RESTARTS, service columns, labels, status colours.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { age, formatLabels, humanDuration, restartsCell, serviceExternalIP, servicePorts, statusStyle } from '../../src/render/kubeFormat.ts'
+import { age, formatLabels, humanDuration, restartsCell, serviceExternalIP, servicePorts, statusStyle } from '../../src/render/kube-format.ts'
 import { podColumns } from '../../src/kube/status.ts'
 import { capture, kubectlTable } from '../kube/labkube.ts'
 const S = 1000

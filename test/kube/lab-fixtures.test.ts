@@ -8,7 +8,7 @@ import path from 'node:path'
 import { describeNode, describePod, describeService } from '../../src/kube/describe.ts'
 import { sortEvents } from '../../src/kube/status.ts'
 import { podRows } from '../../src/render/kube.ts'
-import { renderDescription } from '../../src/render/kubeDescribe.ts'
+import { renderDescription } from '../../src/render/kube-describe.ts'
 import { capture, eventsOf, kubectlTable, pick } from './labkube.ts'
 
 const lab = (f: string) => JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/lab', f), 'utf8'))

@@ -1,6 +1,6 @@
 // Descriptions -> text laid out like kubectl describe (pure; `now` and colour are parameters).
 import type { ContainerInfo, Description, EventInfo, GenericDescription, NodeDescription, PodDescription, ServiceDescription, StateInfo } from '../kube/types.ts'
-import { age, formatLabels, statusStyle } from './kubeFormat.ts'
+import { age, formatLabels, statusStyle } from './kube-format.ts'
 import { colorEnabled, paint, renderTable } from './table.ts'
 
 /** Options of renderDescription. */
