@@ -54,6 +54,14 @@ export interface SessionApi {
   gc?(o?: { dryRun?: boolean }): Promise<GcResult>
   /** What each node would use (SSH or a node pod), without connecting or creating anything. */
   nodeAccessPlan?(nodes: readonly string[]): Promise<AccessPlanEntry[]>
+  /** Before a fleet: one DaemonSet for its nodes without SSH when there are more than fleet.daemonSetAbove of them. */
+  prepareFleet?(nodes: readonly string[]): Promise<FleetPreparation>
+}
+
+/** What prepareFleet made: the DaemonSets (with their nodes), and those that could not be made (their nodes get node pods). */
+export interface FleetPreparation {
+  daemonSets: { name: string; namespace: string; nodes: readonly string[] }[]
+  failed: { nodes: string[]; error: unknown }[]
 }
 
 /** How to start a session: command-line overrides, config, environment. */
@@ -289,6 +297,13 @@ export class Session implements SessionApi {
   async nodeAccessPlan(nodes: readonly string[]): Promise<AccessPlanEntry[]> {
     await this.load()
     return this.#access().plan(nodes)
+  }
+
+  /** Before a fleet: one DaemonSet for its nodes without SSH when there are more than fleet.daemonSetAbove (default 10). */
+  async prepareFleet(nodes: readonly string[]): Promise<FleetPreparation> {
+    await this.load()
+    if (this.#closing) return { daemonSets: [], failed: [] }
+    return this.#access().prepareFleet(nodes.filter((n) => n !== 'local'), this.config.fleet?.daemonSetAbove)
   }
 
   /**

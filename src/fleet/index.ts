@@ -17,7 +17,7 @@ export { foldNodes, expandNodes, NodeSetError } from './nodeset.ts'
 export { classifyError } from './classify.ts'
 
 /** What the fleet needs from a session: the nodes (for selectors) and a handle per node. */
-export type FleetSession = Pick<SessionApi, 'node' | 'kube' | 'load'> & { config?: SessionApi['config'] }
+export type FleetSession = Pick<SessionApi, 'node' | 'kube' | 'load' | 'prepareFleet'> & { config?: SessionApi['config'] }
 
 /** How a node handle was reached: its `via` when the session says, else the target's prefix ("ssh:lab-1" → ssh). */
 function viaOf(h: { target: string; via?: unknown }): string {
@@ -27,8 +27,10 @@ function viaOf(h: { target: string; via?: unknown }): string {
 }
 
 /** The session's node(x) as a fleet transport: each node's handle runs the command with the fleet's options. */
-export function sessionTransport(session: Pick<SessionApi, 'node'>): FleetTransport {
+export function sessionTransport(session: Pick<SessionApi, 'node' | 'prepareFleet'>): FleetTransport {
   return {
+    // Many nodes without SSH: one DaemonSet for them (node access decides which and when; fleet.daemonSetAbove).
+    ...(session.prepareFleet ? { begin: async (nodes: readonly string[]) => void (await session.prepareFleet!(nodes)) } : {}),
     async run(node, argv, o) {
       const h = session.node(node)
       const opts: RunOptions = { timeoutMs: o.timeoutMs, signal: o.signal }

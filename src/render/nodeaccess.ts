@@ -18,6 +18,8 @@ export function duration(secs: number): string {
 /** The question asked before node pods are created: what, where, what the pod can do, how long it lives; ends with the prompt. */
 export function renderConsentQuestion(req: ConsentRequest, color = false): string {
   const c = palette(color)
+  const ds = req.pods.find((p) => p.daemonSet)
+  if (ds) return renderDaemonSetQuestion(ds, c)
   const lines = [c.bold(`kinspect needs a node pod on ${req.pods.map((p) => p.node).join(', ')} (SSH does not reach ${req.pods.length === 1 ? 'it' : 'them'}). This changes the cluster:`)]
   for (const p of req.pods) {
     const extra = [p.priorityClassName && `priorityClass ${p.priorityClassName}`, p.imagePullSecrets?.length && `pull secrets ${p.imagePullSecrets.join(', ')}`].filter(Boolean).join(', ')
@@ -30,6 +32,25 @@ export function renderConsentQuestion(req: ConsentRequest, color = false): strin
     `Allow node pods for this session? [y/N] `,
   )
   return lines.join('\n')
+}
+
+/** At most `max` names, then "and N more". */
+function someNodes(nodes: readonly string[], max = 8): string {
+  return nodes.length <= max ? nodes.join(', ') : `${nodes.slice(0, max).join(', ')} and ${nodes.length - max} more`
+}
+
+// The question for a fleet's DaemonSet: one object, many nodes.
+function renderDaemonSetQuestion(p: ConsentRequest['pods'][number], c: ReturnType<typeof palette>): string {
+  const nodes = p.daemonSet!.nodes
+  const extra = [p.priorityClassName && `priorityClass ${p.priorityClassName}`, p.imagePullSecrets?.length && `pull secrets ${p.imagePullSecrets.join(', ')}`].filter(Boolean).join(', ')
+  return [
+    c.bold(`kinspect needs a DaemonSet on ${nodes.length} nodes (SSH does not reach them; one pod per node). This changes the cluster:`),
+    `  daemonset ${p.namespace}/${p.pod}, image ${p.image}${extra ? `, ${extra}` : ''}`,
+    `  nodes: ${someNodes(nodes)}`,
+    `  Its pods are ${c.yellow('privileged')} and share each node's PID, network and IPC namespaces: they can do whatever root can do on the nodes.`,
+    `  kinspect deletes it when this session ends; if kinspect is killed its containers exit after ${duration(p.deadlineSeconds)}, and \`kinspect gc\` deletes the DaemonSet.`,
+    `Allow node pods (and this DaemonSet) for this session? [y/N] `,
+  ].join('\n')
 }
 
 /** Reads an answer to a yes/no question: y or yes (any case) is yes; everything else, no. */

@@ -94,4 +94,20 @@ test('dry-run plan: the steps that reach nodes, and per node SSH or a node pod t
   assert.match(renderAccessPlan({ steps: [2], nodes: [], error: 'nodes is forbidden' }), 'the nodes could not be listed (nodes is forbidden)')
 })
 
+test("the DaemonSet's consent question: one object, its namespace, image, node count and names, deadline", () => {
+  const nodes = Array.from({ length: 12 }, (_, i) => `node-${i + 1}`)
+  const q = renderConsentQuestion({ pods: [{ node: '12 nodes', namespace: 'kube-system', pod: 'kinspect-fleet-x7k2q', image: 'reg/nodepod:1', deadlineSeconds: 1800, daemonSet: { nodes } }] })
+  assert.is(
+    q,
+    [
+      'kinspect needs a DaemonSet on 12 nodes (SSH does not reach them; one pod per node). This changes the cluster:',
+      '  daemonset kube-system/kinspect-fleet-x7k2q, image reg/nodepod:1',
+      '  nodes: node-1, node-2, node-3, node-4, node-5, node-6, node-7, node-8 and 4 more',
+      "  Its pods are privileged and share each node's PID, network and IPC namespaces: they can do whatever root can do on the nodes.",
+      '  kinspect deletes it when this session ends; if kinspect is killed its containers exit after 30m, and `kinspect gc` deletes the DaemonSet.',
+      'Allow node pods (and this DaemonSet) for this session? [y/N] ',
+    ].join('\n'),
+  )
+})
+
 test.run()
