@@ -26,7 +26,15 @@ function firstLine(s: unknown): string {
 
 /** The class, message and hint of a failed run, for every transport kinspect has. */
 export function classifyError(error: unknown): FleetFailure {
-  const e = (error ?? {}) as ErrorLike
+  const e = (error ?? {}) as ErrorLike & { attempts?: unknown }
+  // No transport reached the node: the transports' reasons in one line, the class of the last one that was tried.
+  if (e.name === 'NodeAccessError' && e.kind !== 'aborted' && Array.isArray(e.attempts) && e.attempts.length) {
+    const attempts = e.attempts as { transport: string; outcome: string; reason: string; cause?: unknown }[]
+    const tried = [...attempts].reverse().find((a) => a.outcome === 'failed' && a.cause)
+    const inner = tried ? classifyError(tried.cause) : undefined
+    const hint = typeof e.hint === 'string' ? e.hint : undefined
+    return { class: inner && inner.class !== 'error' ? inner.class : 'unreachable', message: attempts.map((a) => `${a.transport}: ${a.reason}`).join('; '), ...(hint ? { hint } : {}) }
+  }
   const name = typeof e.name === 'string' ? e.name : ''
   const kind = typeof e.kind === 'string' ? e.kind : ''
   const message = firstLine(e.message ?? error) || `${name || 'error'} ${kind}`.trim()

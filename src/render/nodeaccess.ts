@@ -100,8 +100,12 @@ export function renderPhaseLine(p: NodePodPhase, color = false): string {
 /** What ending the session did to its node pods (empty when it made none). */
 export function renderCloseReport(r: CloseReport, color = false): string {
   const c = palette(color)
-  const out = r.deleted.map((name) => c.dim(`deleted node pod ${name}`))
-  for (const x of r.remaining) out.push(c.yellow(`node pod ${x.namespace}/${x.name} may be left: ${x.why}; \`kinspect gc\` removes it (it ends by its deadline anyway)`))
+  const ds = (name: string) => name.startsWith('daemonset/')
+  const out = r.deleted.map((name) => c.dim(ds(name) ? `deleted ${name} and its pods` : `deleted node pod ${name}`))
+  for (const x of r.remaining) {
+    if (ds(x.name)) out.push(c.yellow(`${x.name} in ${x.namespace} may be left: ${x.why}; \`kinspect gc\` removes it (its containers exit by their deadline anyway)`))
+    else out.push(c.yellow(`node pod ${x.namespace}/${x.name} may be left: ${x.why}; \`kinspect gc\` removes it (it ends by its deadline anyway)`))
+  }
   return out.join('\n')
 }
 

@@ -79,6 +79,15 @@ export class NodeDaemonSet {
   /** Checks access, asks consent (beforeCreate), creates the DaemonSet; then waits for its pods in the background. */
   async create(): Promise<void> {
     const t0 = performance.now()
+    try {
+      await this.#create(t0)
+    } catch (e) {
+      this.#emit('failed', t0, `no DaemonSet (${(e as Error).message}); the nodes get node pods of their own`)
+      throw e
+    }
+  }
+
+  async #create(t0: number): Promise<void> {
     const ns = this.namespace
     this.#emit('checking', t0)
     await this.#checkAccess()

@@ -20,7 +20,7 @@ export function deadlineCommand(endEpochSeconds: number): string[] {
 /**
  * The DaemonSet for `nodes`: the node pod's template (host PID/network/IPC, privileged, every taint tolerated, small
  * requests, the session's labels) without nodeName or activeDeadlineSeconds, limited to the nodes by a required node
- * affinity on metadata.name, OnDelete updates, and a container that exits at the deadline.
+ * affinity (one metadata.name term per node), OnDelete updates, and a container that exits at the deadline.
  */
 export function buildNodeDaemonSet(nodes: readonly string[], o: NodePodOptions): DaemonSet {
   if (!Array.isArray(nodes) || nodes.length === 0) throw new TypeError(`buildNodeDaemonSet: nodes: expected a non-empty array of node names, received ${JSON.stringify(nodes)}`)
@@ -62,7 +62,8 @@ export function buildNodeDaemonSet(nodes: readonly string[], o: NodePodOptions):
           ...spec,
           // A DaemonSet's pods must be restartPolicy Always and may not set activeDeadlineSeconds: the command ends them.
           restartPolicy: 'Always',
-          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: [...nodes] }] }] } } },
+          // One term per node (terms are ORed): a metadata.name field selector takes exactly one value.
+          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: nodes.map((n) => ({ matchFields: [{ key: 'metadata.name', operator: 'In', values: [n] }] })) } } },
         },
       },
     },

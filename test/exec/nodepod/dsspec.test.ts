@@ -38,10 +38,13 @@ test('a DaemonSet pod is never pinned by nodeName, has no activeDeadlineSeconds,
   assert.equal(ds.spec.updateStrategy, { type: 'OnDelete' })
 })
 
-test('only the chosen nodes: a required node affinity on metadata.name with exactly those names', () => {
+test('only the chosen nodes: a required node affinity, one metadata.name term per node (the API takes one value per field term)', () => {
   const ds = buildNodeDaemonSet(['lab-2', 'lab-3'], base)
   const terms = ds.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
-  assert.equal(terms, [{ matchFields: [{ key: 'metadata.name', operator: 'In', values: ['lab-2', 'lab-3'] }] }])
+  assert.equal(terms, [
+    { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['lab-2'] }] },
+    { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['lab-3'] }] },
+  ])
   assert.is(ds.spec.template.spec.nodeSelector, undefined)
 })
 
