@@ -6,7 +6,7 @@ import type { Kube, KubeconfigInfo, LoadOptions } from './kube/index.ts'
 import type { NodeHandle, SshPool } from './exec/index.ts'
 import type { CloseReport, GcResult } from './exec/nodepod/index.ts'
 import { AccessHooks } from './access/hooks.ts'
-import type { AccessPlanEntry, NodeAccess } from './access/index.ts'
+import type { AccessPlanEntry, FleetPlan, NodeAccess } from './access/index.ts'
 import { received } from './errors.ts'
 import { isDnsLabel } from './names.ts'
 import { ShellError } from './repl/errors.ts'
@@ -297,6 +297,12 @@ export class Session implements SessionApi {
   async nodeAccessPlan(nodes: readonly string[]): Promise<AccessPlanEntry[]> {
     await this.load()
     return this.#access().plan(nodes)
+  }
+
+  /** What prepareFleet would do, creating nothing (kinspect fleet --dry-run). */
+  async fleetPlan(nodes: readonly string[]): Promise<FleetPlan> {
+    await this.load()
+    return this.#access().fleetPlan(nodes.filter((n) => n !== 'local'), this.config.fleet?.daemonSetAbove)
   }
 
   /** Before a fleet: one DaemonSet for its nodes without SSH when there are more than fleet.daemonSetAbove (default 10). */

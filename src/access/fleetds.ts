@@ -33,6 +33,14 @@ export function daemonSetGroups(plan: readonly AccessPlanEntry[], keyOf: (node: 
   return [...groups].filter(([, nodes]) => nodes.length > above).map(([key, nodes]) => ({ key, nodes }))
 }
 
+/** What a fleet would do (--dry-run): each node's access plan, and the DaemonSets that would be made. */
+export interface FleetPlan {
+  entries: AccessPlanEntry[]
+  daemonSets: { nodes: string[]; namespace: string; image: string; deadlineSeconds: number; pods: AccessPlanEntry['pods'] }[]
+  /** fleet.daemonSetAbove as applied. */
+  above: number
+}
+
 /** What prepareDaemonSets needs from the session's NodeAccess. */
 export interface FleetDsDeps {
   plan(nodes: readonly string[]): Promise<AccessPlanEntry[]>

@@ -12,7 +12,7 @@ import type { Exec } from '../exec/types.ts'
 import { NodeAccessExec, type SshSide } from './chooser.ts'
 import { Consent } from './consent.ts'
 import type { AccessHooks } from './hooks.ts'
-import { DEFAULT_DAEMONSET_ABOVE, prepareDaemonSets } from './fleetds.ts'
+import { DEFAULT_DAEMONSET_ABOVE, daemonSetGroups, prepareDaemonSets, type FleetPlan } from './fleetds.ts'
 import { accessPlan, type AccessPlanEntry } from './plan.ts'
 
 /** What a session gives its node access. */
@@ -121,6 +121,18 @@ export class NodeAccess {
     }
     if (this.#closing) await Promise.all(r.made.map((ds) => ds.close())) // the session ended meanwhile
     return { daemonSets: r.made.map((ds) => ({ name: ds.name, namespace: ds.namespace, nodes: ds.nodes })), failed: r.failed }
+  }
+
+  /** What prepareFleet would do, without creating anything (--dry-run): each node's plan, and the DaemonSets. */
+  async fleetPlan(nodes: readonly string[], above = DEFAULT_DAEMONSET_ABOVE): Promise<FleetPlan> {
+    const entries = await this.plan(nodes)
+    const served = (n: string) => this.#dsNodes.has(n) || this.#execs.get(n)?.via !== undefined
+    const groups = nodes.length > above ? daemonSetGroups(entries, (n) => { const s = this.settings(n); return `${podKey(s)}${s.pods}` }, above, served) : []
+    const daemonSets = groups.map((g) => {
+      const s = this.settings(g.nodes[0])
+      return { nodes: g.nodes, namespace: s.namespace, image: s.image ?? DEFAULT_IMAGE, deadlineSeconds: s.deadlineSeconds, pods: s.pods }
+    })
+    return { entries, daemonSets, above }
   }
 
   /** The fleets' DaemonSets this session made and has not deleted. */

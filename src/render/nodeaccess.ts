@@ -2,6 +2,7 @@
 // the session deleted when it ended, the gc table, and the dry-run plan of which nodes would get a pod.
 import type { ConsentRequest } from '../access/hooks.ts'
 import type { AccessPlanEntry } from '../access/plan.ts'
+import type { FleetPlan } from '../access/fleetds.ts'
 import type { NodeAccessPlan } from '../recipes/access.ts'
 import type { CloseReport, GcResult, NodePodPhase } from '../exec/nodepod/index.ts'
 import { palette } from './color.ts'
@@ -146,5 +147,21 @@ export function renderAccessPlan(plan: NodeAccessPlan, color = false): string {
     const ask = p.pods === 'ask' ? 'after asking once' : p.pods === 'always' ? 'without asking (pods: always)' : ''
     lines.push(`  node pods: privileged, host namespaces, in ${p.namespace}, image ${p.image}, deadline ${duration(p.deadlineSeconds)}; created ${ask}, deleted when the run ends`)
   }
+  return lines.join('\n')
+}
+
+/** kinspect fleet --dry-run: how each node would be reached (SSH, a node pod, the fleet's DaemonSet); nothing runs. */
+export function renderFleetPlan(plan: FleetPlan, color = false): string {
+  const c = palette(color)
+  const inDs = new Map(plan.daemonSets.flatMap((d, i) => d.nodes.map((n) => [n, i] as const)))
+  const say = (e: AccessPlanEntry) =>
+    inDs.has(e.node) ? c.yellow('the fleet\'s DaemonSet') : e.expect === 'pod' ? c.yellow('a node pod would be created') : e.expect === 'ssh-then-pod' ? 'SSH; a node pod would be created if SSH does not connect' : e.expect === 'ssh' ? 'SSH' : c.red('unreachable')
+  const lines = [c.bold(`Fleet node access (${plan.entries.length} nodes; a DaemonSet above ${plan.above} nodes without SSH)`)]
+  for (const e of plan.entries) lines.push(`  ${e.node}: ${say(e)} — ${e.why}`)
+  for (const d of plan.daemonSets) {
+    const ask = d.pods === 'ask' ? 'after asking once' : 'without asking (pods: always)'
+    lines.push(`  a DaemonSet would be created in ${d.namespace} for ${d.nodes.length} nodes: image ${d.image}, privileged, host namespaces, containers exit after ${duration(d.deadlineSeconds)}; created ${ask}, deleted when the run ends`)
+  }
+  lines.push(c.dim('  --dry-run: nothing was created and the command did not run'))
   return lines.join('\n')
 }

@@ -7,6 +7,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { bindFleet } from '../../src/fleet/index.ts'
 import { spawnSync } from 'node:child_process'
+import fs from 'node:fs'
 import { IMAGES } from '../lab/manifests.ts'
 import { inNode } from '../lab/nodes.ts'
 import { config, envFor, kinspect, kinspectPods, kubectl, noPodsLeft, session, sleeping, until } from '../access/labkit.ts'
@@ -78,6 +79,16 @@ test('kinspect fleet --yes without SSH on 3 nodes (above 2): one DaemonSet, each
   assert.match(k.err(), new RegExp(`deleted daemonset/${ds.split('/')[1]}`))
   assert.equal(daemonSets(), [], 'the DaemonSet is gone when kinspect exits')
   assert.equal(await noPodsLeft(), [])
+})
+
+test('kinspect fleet --dry-run names the DaemonSet it would make for the 3 nodes, creates nothing and runs nothing', async () => {
+  const k = kinspect(['fleet', '--dry-run', '--', 'touch', '/tmp/kinspect-dry-run-ran'], envFor(ASK), { stdin: 'ignore' })
+  assert.is(await k.exited, 0, k.err())
+  for (const n of NODES) assert.match(k.out(), new RegExp(`^  ${n}: the fleet's DaemonSet — nodeAccess puts pod first$`, 'm'))
+  assert.match(k.out(), /a DaemonSet would be created in kube-system for 3 nodes: image kinspect\.local\/nodepod:\S+, privileged, host namespaces, containers exit after 1h; created after asking once/)
+  assert.equal(daemonSets(), [])
+  assert.equal(kinspectPods(), [])
+  assert.not.ok(fs.existsSync('/tmp/kinspect-dry-run-ran'), 'the command did not run on lab-1 (this machine)')
 })
 
 test('without --yes and without a terminal, no DaemonSet is made: every node fails by name, exit 1', async () => {
