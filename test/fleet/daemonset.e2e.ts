@@ -1,7 +1,8 @@
 // The fleet's DaemonSet on the lab's three real nodes without SSH (nodeAccess transports: [pod], fleet.daemonSetAbove
 // 2): `kinspect fleet --yes` makes exactly one DaemonSet, every node answers its own name through it, and nothing is
-// left; without --yes and a terminal nothing is made; the fleet() global reuses it and the session deletes it; a
-// DaemonSet whose pods cannot start fails each node by name; kill -9, then `kinspect gc` deletes it.
+// left; --dry-run names it and makes nothing; without --yes and a terminal nothing is made; the fleet() global reuses
+// it and the session deletes it; a DaemonSet whose pods cannot start fails each node by name; Ctrl-C ends the commands
+// and deletes it; kill -9, then `kinspect gc` deletes it.
 // Run under the lab lock: flock -w 3600 /tmp/kinspect-lab-e2e.lock node --import tsx test/fleet/daemonset.e2e.ts
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
@@ -133,6 +134,19 @@ test("pods that cannot start (an image that does not exist): each node fails by 
   for (const x of r.results) assert.match(x.message!, /image kinspect\.local\/no-such-image:1 cannot be pulled/, JSON.stringify(r.results))
   assert.equal(await noDaemonSetsLeft(), [])
   assert.equal(await noPodsLeft(60_000), [])
+})
+
+test('Ctrl-C (SIGINT) during a DaemonSet fleet: the commands end on every node within 2 s, the DaemonSet is deleted, exit 130', async () => {
+  const k = kinspect(['fleet', '--timeout', '300s', '--', 'sleep', '347.8'], envFor(ALWAYS), { stdin: 'ignore' })
+  assert.ok(await until(() => NODES.every((n) => sleeping(n, '347.8')), 120_000), k.err())
+  assert.is(daemonSets().length, 1)
+  const t0 = Date.now()
+  k.child.kill('SIGINT')
+  assert.ok(await until(() => NODES.every((n) => !sleeping(n, '347.8')), 2000), `sleep still runs ${Date.now() - t0} ms after SIGINT`)
+  assert.is(await k.exited, 130, k.err())
+  assert.match(k.err(), /deleted daemonset\/kinspect-fleet-\w{5} and its pods/)
+  assert.equal(daemonSets(), [])
+  assert.equal(await noPodsLeft(), [])
 })
 
 test('kill -9 during a DaemonSet fleet: the DaemonSet stays; kinspect gc deletes it, and its pods go with it', async () => {
