@@ -134,7 +134,9 @@ export class NodeDaemonSet {
     const end = performance.now() + limit
     const probing = new Set<string>()
     const selector = `${LABEL.daemonSet}=${this.name}`
-    let delay = 200
+    // One list per poll whatever the node count; polled faster for a few nodes, slower for many (the list grows).
+    const cap = this.nodes.length > 100 ? 2000 : 500
+    let delay = 100
     let lastDetail = ''
     while (!this.#closed) {
       const waiting = [...this.#refs].filter(([, r]) => !r.settled).map(([n]) => n)
@@ -181,7 +183,7 @@ export class NodeDaemonSet {
         }
       }
       await sleep(delay)
-      delay = Math.min(delay * 1.5, 1000)
+      delay = Math.min(delay * 1.5, cap)
     }
     const failed = [...this.#refs.values()].filter((r) => r.settled).length
     this.#emit('ready', t0, `${failed} of ${this.nodes.length} nodes settled`)
