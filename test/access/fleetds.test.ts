@@ -183,7 +183,10 @@ test("the controller's FailedCreate (PodSecurity) fails every node without a pod
     assert.is((r as PromiseRejectedResult).reason.kind, 'podsecurity')
     assert.match((r as PromiseRejectedResult).reason.message, /PodSecurity "baseline" rejects the node pod/)
   }
-  await ds.close()
+  // it serves no node: deleted at once, not at the session's end
+  for (let i = 0; i < 50 && api.sets.size; i++) await new Promise((r) => setTimeout(r, 20))
+  assert.equal([api.sets.size, api.calls.filter((c) => c.startsWith('delete-ds'))], [0, [`delete-ds ${ds.name}`]])
+  assert.equal(await ds.close(), { deleted: [`daemonset/${ds.name}`], remaining: [] }, 'close() later reports the same deletion')
 })
 
 test('access is checked first (every missing verb named), and a refused DaemonSet leaves the nodes to node pods', async () => {

@@ -57,8 +57,28 @@ export class NodeDaemonSet {
       let reject!: (e: unknown) => void
       const promise = new Promise<NodePodRef>((a, b) => ((resolve = a), (reject = b)))
       promise.catch(() => {}) // read by ref()
-      const slot = { promise, resolve: (r: NodePodRef) => ((slot.settled = true), resolve(r)), reject: (e: unknown) => ((slot.settled = true), reject(e)), settled: false }
+      const slot = { promise, resolve: (r: NodePodRef) => (this.#settle(slot, true), resolve(r)), reject: (e: unknown) => (this.#settle(slot, false), reject(e)), settled: false }
       this.#refs.set(n, slot)
+    }
+  }
+
+  #t0 = performance.now()
+  #readyCount = 0
+
+  // Marks a node settled; when the last one settles, says how many nodes have a ready pod (before their commands run).
+  #settle(slot: { settled: boolean }, ok: boolean): void {
+    if (slot.settled) return
+    slot.settled = true
+    if (ok) this.#readyCount++
+    if ([...this.#refs.values()].every((r) => r.settled) && !this.#closed) {
+      const n = this.nodes.length
+      try {
+        this.opts.onPhase?.({ node: this.#readyCount === n ? `${n} nodes` : `${this.#readyCount} of ${n} nodes`, phase: this.#readyCount ? 'ready' : 'failed', pod: `daemonset/${this.name}`, namespace: this.namespace, elapsedMs: performance.now() - this.#t0 })
+      } catch {
+        /* a display callback must not break the transport */
+      }
+      // No node got a pod (a bad image, PodSecurity): it serves nothing, so it goes now rather than at the session's end.
+      if (!this.#readyCount && this.#created) void this.close()
     }
   }
 
@@ -78,7 +98,7 @@ export class NodeDaemonSet {
 
   /** Checks access, asks consent (beforeCreate), creates the DaemonSet; then waits for its pods in the background. */
   async create(): Promise<void> {
-    const t0 = performance.now()
+    const t0 = (this.#t0 = performance.now())
     try {
       await this.#create(t0)
     } catch (e) {
@@ -185,8 +205,6 @@ export class NodeDaemonSet {
       await sleep(delay)
       delay = Math.min(delay * 1.5, cap)
     }
-    const failed = [...this.#refs.values()].filter((r) => r.settled).length
-    this.#emit('ready', t0, `${failed} of ${this.nodes.length} nodes settled`)
   }
 
   async #ready(node: string, pod: Pod): Promise<void> {
@@ -206,7 +224,14 @@ export class NodeDaemonSet {
   }
 
   /** Deletes the DaemonSet and waits (bounded) until it and its pods are gone; what it made, and what remains. */
-  async close(): Promise<{ deleted: string[]; remaining: { name: string; namespace: string; why: string }[] }> {
+  close(): Promise<{ deleted: string[]; remaining: { name: string; namespace: string; why: string }[] }> {
+    this.#closing ??= this.#close()
+    return this.#closing
+  }
+
+  #closing?: ReturnType<NodeDaemonSet['close']>
+
+  async #close(): Promise<{ deleted: string[]; remaining: { name: string; namespace: string; why: string }[] }> {
     this.#closed = true
     clearInterval(this.#heartbeat)
     for (const r of this.#refs.values()) if (!r.settled) r.reject(new NodePodError('closed', 'the session ended while the DaemonSet was starting'))
