@@ -142,7 +142,12 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
     const o = this.options
     checkFleet(list, this.argv, o)
     const nodes = [...list]
-    if (transport.begin && nodes.length) await this.#begin(transport, nodes)
+    let beganMs = 0 // counted in the overall deadline
+    if (transport.begin && nodes.length) {
+      const tBegin = performance.now()
+      await this.#begin(transport, nodes)
+      beganMs = performance.now() - tBegin
+    }
     const timeoutMs = o.timeoutMs ?? DEFAULT_NODE_TIMEOUT_MS
     const fanout = o.fanout ?? DEFAULT_FANOUT
     const t0 = performance.now()
@@ -241,7 +246,7 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
       if (s.aborted) onAbort()
       else s.addEventListener('abort', onAbort, { once: true })
     }
-    if (o.deadlineMs !== undefined) deadline = setTimeout(() => stop('deadline', `overall deadline of ${fmtMs(o.deadlineMs!)}`), o.deadlineMs)
+    if (o.deadlineMs !== undefined) deadline = setTimeout(() => stop('deadline', `overall deadline of ${fmtMs(o.deadlineMs!)}`), Math.max(0, o.deadlineMs - beganMs))
     try {
       if (!nodes.length) finish()
       // What a node needs before it connects (its ssh config) is read outside its timeout; a node joins the queue for a
