@@ -41,6 +41,19 @@ export interface FleetPlan {
   above: number
 }
 
+/** The DaemonSets a fleet made (name, namespace, nodes), and those that could not be made (their nodes get node pods). */
+export interface FleetDaemonSets {
+  daemonSets: { name: string; namespace: string; nodes: readonly string[] }[]
+  failed: { nodes: string[]; error: unknown }[]
+}
+
+/** A fleet's DaemonSet decision under way: when each node may start, and what was made. */
+export interface FleetBegin {
+  /** At once for a node that needs no pod (SSH serves it); else once the DaemonSet is made (or not). Never rejects. */
+  ready(node: string): Promise<void>
+  done: Promise<FleetDaemonSets>
+}
+
 /** What prepareDaemonSets needs from the session's NodeAccess. */
 export interface FleetDsDeps {
   plan(nodes: readonly string[]): Promise<AccessPlanEntry[]>
@@ -55,7 +68,8 @@ export interface FleetDsDeps {
   onPhase?: NodeDaemonSet['opts']['onPhase']
 }
 
-function hasDaemonSets(api: NodePodApi & Partial<DaemonSetApi>): api is NodePodApi & DaemonSetApi {
+/** True when the API has the DaemonSet calls (the real one does; unit-test fakes may not). */
+export function hasDaemonSets(api: NodePodApi & Partial<DaemonSetApi>): api is NodePodApi & DaemonSetApi {
   return typeof api.createDaemonSet === 'function' && typeof api.listDaemonSets === 'function' && typeof api.canIGroup === 'function'
 }
 

@@ -12,7 +12,7 @@ import type { Exec } from '../exec/types.ts'
 import { NodeAccessExec, type SshSide } from './chooser.ts'
 import { Consent } from './consent.ts'
 import type { AccessHooks } from './hooks.ts'
-import { DEFAULT_DAEMONSET_ABOVE, daemonSetGroups, prepareDaemonSets, type FleetPlan } from './fleetds.ts'
+import { DEFAULT_DAEMONSET_ABOVE, daemonSetGroups, hasDaemonSets, prepareDaemonSets, type FleetBegin, type FleetDaemonSets, type FleetPlan } from './fleetds.ts'
 import { accessPlan, type AccessPlanEntry } from './plan.ts'
 
 /** What a session gives its node access. */
@@ -99,10 +99,10 @@ export class NodeAccess {
    * serves them instead (one consent question for it); their commands then run in its pods. Nodes already served
    * keep their transport. What could not be made is returned; those nodes get node pods of their own.
    */
-  async prepareFleet(nodes: readonly string[], above = DEFAULT_DAEMONSET_ABOVE): Promise<{ daemonSets: { name: string; namespace: string; nodes: readonly string[] }[]; failed: { nodes: string[]; error: unknown }[] }> {
+  async prepareFleet(nodes: readonly string[], above = DEFAULT_DAEMONSET_ABOVE, plan: (nodes: readonly string[]) => Promise<AccessPlanEntry[]> = (n) => this.plan(n)): Promise<FleetDaemonSets> {
     if (this.#closing) return { daemonSets: [], failed: [] }
     const r = await prepareDaemonSets(nodes, above, {
-      plan: (n) => this.plan(n),
+      plan,
       settings: (n) => this.settings(n),
       keyOf: (s) => `${podKey(s)}${s.pods}`,
       nodePods: (s) => this.#nodePods(s),
@@ -121,6 +121,33 @@ export class NodeAccess {
     }
     if (this.#closing) await Promise.all(r.made.map((ds) => ds.close())) // the session ended meanwhile
     return { daemonSets: r.made.map((ds) => ({ name: ds.name, namespace: ds.namespace, nodes: ds.nodes })), failed: r.failed }
+  }
+
+  /**
+   * prepareFleet without holding up the nodes SSH serves: each node's plan starts now; `ready(node)` resolves as soon
+   * as that node is known not to need a pod, else once the DaemonSet decision is made (and the DaemonSet created).
+   */
+  beginFleet(nodes: readonly string[], above = DEFAULT_DAEMONSET_ABOVE): FleetBegin {
+    const none: FleetBegin = { ready: async () => {}, done: Promise.resolve({ daemonSets: [], failed: [] }) }
+    const served = (n: string) => this.#dsNodes.has(n) || this.#execs.get(n)?.via !== undefined
+    if (this.#closing || nodes.length <= above || nodes.filter((n) => !served(n)).length <= above) return none
+    try {
+      this.#api ??= this.opts.api()
+    } catch {
+      return none // no cluster: nothing to make a DaemonSet in
+    }
+    if (!hasDaemonSets(this.#api)) return none
+    const entries = new Map(nodes.map((n) => [n, this.plan([n]).then((r) => r[0])]))
+    const plan = (list: readonly string[]) => Promise.all(list.map((n) => entries.get(n) ?? this.plan([n]).then((r) => r[0])))
+    const done = this.prepareFleet(nodes, above, plan)
+    done.catch(() => {})
+    return {
+      async ready(node) {
+        const e = await entries.get(node)?.catch(() => undefined)
+        if (e?.expect === 'pod') await done.catch(() => {})
+      },
+      done,
+    }
   }
 
   /** What prepareFleet would do, without creating anything (--dry-run): each node's plan, and the DaemonSets. */

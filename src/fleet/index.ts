@@ -28,9 +28,11 @@ function viaOf(h: { target: string; via?: unknown }): string {
 
 /** The session's node(x) as a fleet transport: each node's handle runs the command with the fleet's options. */
 export function sessionTransport(session: Pick<SessionApi, 'node' | 'prepareFleet'>): FleetTransport {
+  let fleetBegun: ReturnType<NonNullable<SessionApi['prepareFleet']>> | undefined
   return {
-    // Many nodes without SSH: one DaemonSet for them (node access decides which and when; fleet.daemonSetAbove).
-    ...(session.prepareFleet ? { begin: async (nodes: readonly string[]) => void (await session.prepareFleet!(nodes)) } : {}),
+    // Many nodes without SSH: one DaemonSet for them (node access decides which and when; fleet.daemonSetAbove). It
+    // returns at once: a node SSH serves starts as soon as it is prepared, one bound for a pod waits for the decision.
+    ...(session.prepareFleet ? { begin: async (nodes: readonly string[]) => void (fleetBegun = session.prepareFleet!(nodes)) } : {}),
     async run(node, argv, o) {
       const h = session.node(node)
       const opts: RunOptions = { timeoutMs: o.timeoutMs, signal: o.signal }
@@ -42,6 +44,7 @@ export function sessionTransport(session: Pick<SessionApi, 'node' | 'prepareFlee
     async prepare(node) {
       // An SSH node's settings (ssh -G: a process each, 16 at a time, 10 s at most) are resolved once per session.
       await session.node(node).sshConfig
+      await fleetBegun?.ready(node)
     },
     via: (node) => {
       try {

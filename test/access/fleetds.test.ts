@@ -4,6 +4,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { daemonSetGroups, prepareDaemonSets, type FleetDsDeps } from '../../src/access/fleetds.ts'
+import { AccessHooks } from '../../src/access/hooks.ts'
+import { NodeAccess } from '../../src/access/manager.ts'
+import type { SshSide } from '../../src/access/chooser.ts'
+import type { ResolvedHost } from '../../src/exec/ssh/sshconfig-types.ts'
 import type { AccessPlanEntry } from '../../src/access/plan.ts'
 import { NODE_ACCESS_DEFAULTS, type NodeAccessSettings } from '../../src/config-access.ts'
 import type { DaemonSetApi } from '../../src/exec/nodepod/api.ts'
@@ -212,6 +216,41 @@ test('dsPodNode: the node of a pod before it is bound (its one-node affinity) an
   assert.is(dsPodNode({ metadata: { name: 'p' }, spec: spec() }), 'lab-2')
   assert.is(dsPodNode({ metadata: { name: 'p' }, spec: spec('lab-3') }), 'lab-3')
   assert.is(dsPodNode({ metadata: { name: 'p' }, spec: { containers: [] } }), undefined)
+})
+
+test('NodeAccess.beginFleet: SSH nodes may start at once; pod nodes wait for the one question, then run in the DaemonSet (via daemonset); close deletes it', async () => {
+  const api = new FakeDsApi()
+  api.nodes = new Set(['ssh-1', 'pod-1', 'pod-2', 'pod-3'])
+  // ssh-1 has a HostName in the ssh config (SSH applies); pod-N have nothing (no key, no agent)
+  const ssh: SshSide = {
+    resolve: async (node) => ({ name: node, hostName: node.startsWith('ssh-') ? '10.0.0.1' : node, identityFiles: [], identityFilesExplicit: false, identitiesOnly: false, proxyJump: [] }) as unknown as ResolvedHost,
+    connect: async () => Promise.reject(new Error('no ssh in this test')),
+    exec: () => ({ target: 'ssh:x', run: async () => Promise.reject(new Error('no ssh in this test')) }),
+  }
+  const hooks = new AccessHooks()
+  let answer!: (yes: boolean) => void
+  const questions: unknown[] = []
+  hooks.asker = (q) => (questions.push(q), new Promise<boolean>((r) => (answer = r)))
+  const a = new NodeAccess({ rules: [], sshRules: [], env: {}, hooks, ssh: () => ssh, api: () => api, signal: () => undefined, session: 'sessB', podOptions: { heartbeatMs: 60_000, deleteWaitMs: 2000 } })
+  const b = a.beginFleet(['ssh-1', 'pod-1', 'pod-2', 'pod-3'], 2)
+  const early = await Promise.race([b.ready('ssh-1').then(() => 'ready'), new Promise((r) => setTimeout(() => r('waiting'), 1000))])
+  assert.is(early, 'ready', 'an SSH node does not wait for the DaemonSet question')
+  const podReady = b.ready('pod-1').then(() => 'ready')
+  assert.is(await Promise.race([podReady, new Promise((r) => setTimeout(() => r('waiting'), 150))]), 'waiting')
+  assert.is(questions.length, 1)
+  answer(true)
+  assert.is(await podReady, 'ready')
+  const made = await b.done
+  assert.equal(made.daemonSets.map((d) => d.nodes), [['pod-1', 'pod-2', 'pod-3']])
+  const out = await a.exec('pod-2').run(['true'])
+  assert.is(out.exitCode, 0)
+  assert.is(a.exec('pod-2').via, 'daemonset')
+  assert.equal(api.calls.filter((c) => c.startsWith('create')), [`create-ds ${made.daemonSets[0].name}`])
+  // a second fleet over the same nodes makes nothing new
+  assert.equal((await a.beginFleet(['ssh-1', 'pod-1', 'pod-2', 'pod-3'], 2).done).daemonSets, [])
+  const r = await a.close()
+  assert.ok(r.deleted.includes(`daemonset/${made.daemonSets[0].name}`), JSON.stringify(r))
+  assert.is(api.sets.size, 0)
 })
 
 test.run()
