@@ -11,12 +11,15 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import { IMAGES } from '../lab/manifests.ts'
 import { inNode } from '../lab/nodes.ts'
+import { NET, labPaths } from '../lab/layout.ts'
 import { config, envFor, kinspect, kinspectPods, kubectl, noPodsLeft, session, sleeping, until } from '../access/labkit.ts'
 
 const NODES = ['lab-1', 'lab-2', 'lab-3']
 const FLEET = 'fleet:\n  daemonSetAbove: 2\n'
 const ASK = config('ds-ask', `transports: [pod]\npods: ask\nimage: ${IMAGES.nodePod}`, { nodes: FLEET })
 const ALWAYS = config('ds-always', `transports: [pod]\npods: always\nimage: ${IMAGES.nodePod}`, { nodes: FLEET })
+const SSH_RULE = `nodes:\n  - match: "lab-?"\n    user: root\n    port: ${NET.sshPort}\n    identityFile: ${labPaths().identity}\n`
+const WITH_SSH = config('ds-ssh', `transports: [ssh, pod]\npods: always\nimage: ${IMAGES.nodePod}`, { nodes: FLEET + SSH_RULE })
 const NO_IMAGE = config('ds-no-image', 'transports: [pod]\npods: always\nimage: kinspect.local/no-such-image:1', { nodes: FLEET })
 
 /** The node's own name as its UTS namespace says (by hand, no kinspect): lab-1 is this machine, whose name differs. */
@@ -80,6 +83,18 @@ test('kinspect fleet --yes without SSH on 3 nodes (above 2): one DaemonSet, each
   assert.match(k.err(), new RegExp(`deleted daemonset/${ds.split('/')[1]}`))
   assert.equal(daemonSets(), [], 'the DaemonSet is gone when kinspect exits')
   assert.equal(await noPodsLeft(), [])
+})
+
+test('where SSH applies, a fleet over 3 nodes (above 2) makes no DaemonSet: every node over SSH', async () => {
+  const w = watch()
+  const k = kinspect(['fleet', '--yes', '-o', 'json', '--', 'uname', '-n'], envFor(WITH_SSH, { ssh: true }), { stdin: 'ignore' })
+  const code = await k.exited
+  const seen = w.stop()
+  assert.is(code, 0, k.err())
+  const r = JSON.parse(k.out()) as { results: { node: string; transport: string; stdout: string }[] }
+  assert.equal(r.results.map((x) => [x.node, x.transport, x.stdout]), NODES.map((n) => [n, 'ssh', unameOn(n)]))
+  assert.equal([...seen.sets], [])
+  assert.equal([...seen.pods], [])
 })
 
 test('kinspect fleet --dry-run names the DaemonSet it would make for the 3 nodes, creates nothing and runs nothing', async () => {
