@@ -40,11 +40,13 @@ export interface KinspectConfig {
   fleet: FleetConfig
 }
 
-/** The `fleet` key: fanout (nodes in flight, default 64), timeout (per node, default 30 s), connectsPerHost (default 8). */
+/** The `fleet` key: fanout (nodes in flight, default 64), timeout (per node, default 30 s), connectsPerHost (default 8), daemonSetAbove (default 10). */
 export interface FleetConfig {
   fanout?: number
   timeoutMs?: number
   connectsPerHost?: number
+  /** A fleet reaching more than this many nodes through pods uses one DaemonSet instead of a node pod each. */
+  daemonSetAbove?: number
 }
 
 /** Why the config could not be used; names the file, the key path and the line. */
@@ -200,7 +202,7 @@ const TOP = ['recipeDirs', 'context', 'namespace', 'nodes', 'ssh', 'triage', 'no
 const TRIAGE_KEYS = ['nodes'] as const
 const NODE_KEYS = ['match', 'user', 'port', 'identityFile', 'proxyJump', 'sudo', 'hostName'] as const
 const SSH_KEYS = ['configFile', 'knownHostsFile'] as const
-const FLEET_KEYS = ['fanout', 'timeout', 'connectsPerHost'] as const
+const FLEET_KEYS = ['fanout', 'timeout', 'connectsPerHost', 'daemonSetAbove'] as const
 
 /** Parses and validates a config file's text (pure apart from path resolution against the file). */
 export function parseConfig(text: string, file: string, home: string = os.homedir()): KinspectConfig {
@@ -275,6 +277,7 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
         for (const [k, { value: fv }] of m) {
           if (k === 'fanout') cfg.fleet.fanout = v.count('fleet.fanout', fv, 10_000)
           else if (k === 'connectsPerHost') cfg.fleet.connectsPerHost = v.count('fleet.connectsPerHost', fv, 1000)
+          else if (k === 'daemonSetAbove') cfg.fleet.daemonSetAbove = v.count('fleet.daemonSetAbove', fv, 1_000_000)
           else cfg.fleet.timeoutMs = v.duration('fleet.timeout', fv)
         }
         break

@@ -41,6 +41,17 @@ export async function runFleetCli(args: FleetArgs, session: Session, io: FleetCl
     io.stderr.write(formatError(e, io.color))
     return 2
   }
+  if (args.dryRun) {
+    try {
+      if (!session.fleetPlan) throw new Error('this session cannot plan node access')
+      const { renderFleetPlan } = await import('./render/nodeaccess.ts')
+      io.stdout.write(`${renderFleetPlan(await session.fleetPlan(nodes), false)}\n`)
+      return 0
+    } catch (e) {
+      io.stderr.write(formatError(e, io.color))
+      return 2
+    }
+  }
   const sigint = new AbortController()
   const onSigint = () => sigint.abort(new Error('interrupted'))
   if (!io.signal) process.once('SIGINT', onSigint)

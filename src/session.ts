@@ -6,7 +6,7 @@ import type { Kube, KubeconfigInfo, LoadOptions } from './kube/index.ts'
 import type { NodeHandle, SshPool } from './exec/index.ts'
 import type { CloseReport, GcResult } from './exec/nodepod/index.ts'
 import { AccessHooks } from './access/hooks.ts'
-import type { AccessPlanEntry, NodeAccess } from './access/index.ts'
+import type { AccessPlanEntry, FleetBegin, FleetPlan, NodeAccess } from './access/index.ts'
 import { received } from './errors.ts'
 import { isDnsLabel } from './names.ts'
 import { ShellError } from './repl/errors.ts'
@@ -54,6 +54,11 @@ export interface SessionApi {
   gc?(o?: { dryRun?: boolean }): Promise<GcResult>
   /** What each node would use (SSH or a node pod), without connecting or creating anything. */
   nodeAccessPlan?(nodes: readonly string[]): Promise<AccessPlanEntry[]>
+  /**
+   * Before a fleet: one DaemonSet for its nodes without SSH when there are more than fleet.daemonSetAbove; returns at
+   * once, `ready(node)` says when a node may start (at once where SSH serves it).
+   */
+  prepareFleet?(nodes: readonly string[]): FleetBegin
 }
 
 /** How to start a session: command-line overrides, config, environment. */
@@ -289,6 +294,22 @@ export class Session implements SessionApi {
   async nodeAccessPlan(nodes: readonly string[]): Promise<AccessPlanEntry[]> {
     await this.load()
     return this.#access().plan(nodes)
+  }
+
+  /** What prepareFleet would do, creating nothing (kinspect fleet --dry-run). */
+  async fleetPlan(nodes: readonly string[]): Promise<FleetPlan> {
+    await this.load()
+    return this.#access().fleetPlan(nodes.filter((n) => n !== 'local'), this.config.fleet?.daemonSetAbove)
+  }
+
+  /** Before a fleet: one DaemonSet for its nodes without SSH when there are more than fleet.daemonSetAbove (default 10). */
+  prepareFleet(nodes: readonly string[]): FleetBegin {
+    const begun = this.load().then(() => (this.#closing ? undefined : this.#access().beginFleet(nodes.filter((n) => n !== 'local'), this.config.fleet?.daemonSetAbove)))
+    begun.catch(() => {})
+    return {
+      ready: (node) => begun.then((b) => b?.ready(node)).catch(() => {}),
+      done: begun.then((b) => b?.done ?? { daemonSets: [], failed: [] }),
+    }
   }
 
   /**

@@ -107,7 +107,9 @@ test('fleet: fanout, timeout (a duration) and connectsPerHost; wrong values name
   assert.equal(defaultConfig().fleet, {})
   assert.is(err('fleet:\n  fanout: 0\n').message, `${file}:2: fleet.fanout: expected a whole number from 1 to 10000, received the number 0`)
   assert.is(err('fleet:\n  timeout: soon\n').message, `${file}:2: fleet.timeout: expected a duration like 30s, 500ms or 2m (a bare number is seconds), received the string "soon"`)
-  assert.match(err('fleet:\n  forks: 5\n').message, /fleet\.forks: expected one of the keys fanout, timeout, connectsPerHost, received the unknown key "forks"/)
+  assert.match(err('fleet:\n  forks: 5\n').message, /fleet\.forks: expected one of the keys fanout, timeout, connectsPerHost, daemonSetAbove, received the unknown key "forks"/)
+  assert.equal(parseConfig('fleet:\n  daemonSetAbove: 2\n', file).fleet, { daemonSetAbove: 2 })
+  assert.is(err('fleet:\n  daemonSetAbove: many\n').message, `${file}:2: fleet.daemonSetAbove: expected a whole number from 1 to 1000000, received the string "many"`)
 })
 
 test('invalid YAML reports the line', () => {

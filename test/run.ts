@@ -99,7 +99,7 @@ function report(f: string, r: FileRun): void {
     failures.push(`${rel}: ${v.reason}`)
     console.log(r.out.split('\n').map((l) => `    ${l}`).join('\n'))
   }
-  if (left.length) console.log(`    left ${left.length} kinspect node pod(s) behind (now deleted): ${left.join(', ')}`)
+  if (left.length) console.log(`    left ${left.length} kinspect node pod(s)/DaemonSet(s) behind (now deleted): ${left.join(', ')}`)
 }
 
 // Unit files run two at a time (this machine has two cores; each file is its own process), reported in order;
@@ -118,14 +118,17 @@ for (let k = 0; k < UNIT_JOBS; k++) startNext()
 for (let i = 0; i < units.length; i++) report(units[i], await pending[i]!)
 for (const f of e2es) report(f, await runFile(f))
 
-// Node pods (label app.kubernetes.io/managed-by=kinspect) an e2e file left on the lab; they are deleted so the next file starts clean.
+// Node pods and fleet DaemonSets (label app.kubernetes.io/managed-by=kinspect) an e2e file left on the lab; they are
+// deleted (a DaemonSet first: it would make its pods again) so the next file starts clean.
 function leftoverNodePods(): string[] {
   const kc = ['--kubeconfig', labPaths().kubeconfig]
   const sel = 'app.kubernetes.io/managed-by=kinspect'
-  const r = spawnSync('kubectl', [...kc, 'get', 'pods', '-A', '-l', sel, '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}'], { encoding: 'utf8', timeout: 30_000 })
-  const left = (r.stdout ?? '').split(' ').filter(Boolean)
+  const list = (kind: string) => (spawnSync('kubectl', [...kc, 'get', kind, '-A', '-l', sel, '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '').split(' ').filter(Boolean)
+  const sets = list('daemonsets')
+  for (const d of sets) spawnSync('kubectl', [...kc, 'delete', 'daemonset', '-n', d.split('/')[0], d.split('/')[1], '--wait=false'], { timeout: 30_000 })
+  const left = list('pods')
   for (const p of left) spawnSync('kubectl', [...kc, 'delete', 'pod', '-n', p.split('/')[0], p.split('/')[1], '--grace-period=1', '--wait=false'], { timeout: 30_000 })
-  return left
+  return [...sets.map((d) => `daemonset ${d}`), ...left]
 }
 
 if (failures.length) console.log(`\nfailed files:\n${failures.map((f) => `  ${f}`).join('\n')}`)

@@ -9,8 +9,8 @@ import { resultFields, type Exec, type ExecOutput, type RunOptions } from '../ex
 import { NodeAccessError, unreachable, type TransportAttempt } from './errors.ts'
 import { sshApplies, sshFacts, type SshFacts } from './sshcheck.ts'
 
-/** Which transport a node's commands use. */
-export type Via = 'ssh' | 'pod'
+/** Which transport a node's commands use: SSH, a node pod of its own, or a pod of a fleet's DaemonSet. */
+export type Via = 'ssh' | 'pod' | 'daemonset'
 
 /** The SSH side, as SshPool offers it. */
 export interface SshSide {
@@ -58,7 +58,7 @@ export class NodeAccessExec implements Exec {
     return this.#chosen?.exec.target ?? `node:${this.deps.node}`
   }
 
-  /** 'ssh' or 'pod' once the first command chose; undefined before. */
+  /** 'ssh', 'pod' or 'daemonset' once the first command chose; undefined before. */
   get via(): Via | undefined {
     return this.#chosen?.via
   }
@@ -114,7 +114,7 @@ export class NodeAccessExec implements Exec {
       if (signal?.aborted) throw new NodeAccessError('aborted', `choosing the transport for ${this.deps.node} was interrupted`, undefined, undefined, this.deps.node, attempts)
       if ('exec' in a) {
         this.skipped = attempts
-        this.#chosen = { via: t, exec: a.exec }
+        this.#chosen = { via: a.daemonSet ? 'daemonset' : t, exec: a.exec }
         return this.#chosen
       }
       attempts.push(a)
@@ -122,7 +122,7 @@ export class NodeAccessExec implements Exec {
     throw unreachable(this.deps.node, attempts)
   }
 
-  async #trySsh(signal?: AbortSignal): Promise<TransportAttempt | { exec: Exec }> {
+  async #trySsh(signal?: AbortSignal): Promise<TransportAttempt | { exec: Exec; daemonSet?: boolean }> {
     const { node } = this.deps
     try {
       const ssh = this.deps.ssh()
@@ -139,13 +139,13 @@ export class NodeAccessExec implements Exec {
     }
   }
 
-  async #tryPod(signal?: AbortSignal): Promise<TransportAttempt | { exec: Exec }> {
+  async #tryPod(signal?: AbortSignal): Promise<TransportAttempt | { exec: Exec; daemonSet?: boolean }> {
     const { node, settings } = this.deps
     if (settings.pods === 'never') return { transport: 'pod', outcome: 'not-configured', reason: `nodeAccess pods is never for ${node}`, hint: 'set nodeAccess pods: ask or always in .recipes to allow node pods' }
     try {
       const pods = this.deps.pods()
-      await pods.ensure(node, { signal })
-      return { exec: pods.exec(node) }
+      const ref = (await pods.ensure(node, { signal })) as { daemonSet?: string } | undefined
+      return { exec: pods.exec(node), daemonSet: !!ref?.daemonSet }
     } catch (e) {
       const x = e as { message?: string; hint?: string }
       const consent = e instanceof NodeAccessError && e.kind === 'consent'

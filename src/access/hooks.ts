@@ -12,6 +12,8 @@ export interface PodRequest {
   deadlineSeconds: number
   priorityClassName?: string
   imagePullSecrets?: string[]
+  /** Set for a fleet's DaemonSet (pod is then its name, node "N nodes"): the nodes it runs on. */
+  daemonSet?: { nodes: string[] }
 }
 
 /** The consent question: the pods needed now (concurrent requests are asked together). */

@@ -2,7 +2,8 @@
 // pods (one NodePods per pod settings, all with the session's id), asks consent through the hooks, and closes them
 // all on one bounded path.
 import { nodeAccessFor, patternMatches, type NodeAccessRule, type NodeAccessSettings } from '../config-access.ts'
-import type { NodePodApi } from '../exec/nodepod/api.ts'
+import type { DaemonSetApi, NodePodApi } from '../exec/nodepod/api.ts'
+import type { NodeDaemonSet } from '../exec/nodepod/daemonset.ts'
 import { NodePodExec } from '../exec/nodepod/exec.ts'
 import { NodePods, type CloseReport, type NodePodsOptions } from '../exec/nodepod/manager.ts'
 import { DEFAULT_IMAGE, newSessionId } from '../exec/nodepod/spec.ts'
@@ -11,6 +12,7 @@ import type { Exec } from '../exec/types.ts'
 import { NodeAccessExec, type SshSide } from './chooser.ts'
 import { Consent } from './consent.ts'
 import type { AccessHooks } from './hooks.ts'
+import { DEFAULT_DAEMONSET_ABOVE, daemonSetGroups, hasDaemonSets, prepareDaemonSets, type FleetBegin, type FleetDaemonSets, type FleetPlan } from './fleetds.ts'
 import { accessPlan, type AccessPlanEntry } from './plan.ts'
 
 /** What a session gives its node access. */
@@ -23,8 +25,8 @@ export interface NodeAccessOptions {
   hooks: AccessHooks
   /** The SSH pool (shared by every context of the session). */
   ssh: () => SshSide
-  /** The cluster's API for node pods; throws when there is no usable kubeconfig. */
-  api: () => NodePodApi
+  /** The cluster's API for node pods (and DaemonSets, when it has those calls); throws when there is no usable kubeconfig. */
+  api: () => NodePodApi & Partial<DaemonSetApi>
   /** The session's abort signal for the command being run. */
   signal: () => AbortSignal | undefined
   /** Session id for the pods' labels (default random). */
@@ -46,7 +48,10 @@ export class NodeAccess {
   readonly consent: Consent
   readonly #execs = new Map<string, NodeAccessExec>()
   readonly #pods = new Map<string, NodePods>()
-  #api?: NodePodApi
+  /** The fleets' DaemonSets, and the nodes they serve. */
+  readonly #daemonSets: NodeDaemonSet[] = []
+  readonly #dsNodes = new Set<string>()
+  #api?: NodePodApi & Partial<DaemonSetApi>
   #closing?: Promise<CloseReport>
 
   constructor(readonly opts: NodeAccessOptions) {
@@ -87,6 +92,79 @@ export class NodeAccess {
   gc(o: { dryRun?: boolean } = {}): Promise<GcResult> {
     this.#api ??= this.opts.api()
     return gc(this.#api, { session: this.session, dryRun: o.dryRun, namespace: this.settings('*').namespace })
+  }
+
+  /**
+   * Before a fleet: when more than `above` of its nodes would each get a node pod (SSH does not apply), one DaemonSet
+   * serves them instead (one consent question for it); their commands then run in its pods. Nodes already served
+   * keep their transport. What could not be made is returned; those nodes get node pods of their own.
+   */
+  async prepareFleet(nodes: readonly string[], above = DEFAULT_DAEMONSET_ABOVE, plan: (nodes: readonly string[]) => Promise<AccessPlanEntry[]> = (n) => this.plan(n)): Promise<FleetDaemonSets> {
+    if (this.#closing) return { daemonSets: [], failed: [] }
+    const r = await prepareDaemonSets(nodes, above, {
+      plan,
+      settings: (n) => this.settings(n),
+      keyOf: (s) => `${podKey(s)}${s.pods}`,
+      nodePods: (s) => this.#nodePods(s),
+      api: () => (this.#api ??= this.opts.api()),
+      served: (n) => this.#dsNodes.has(n) || this.#execs.get(n)?.via !== undefined,
+      allow: (ds) =>
+        this.consent.allow(
+          { node: `${ds.nodes.length} nodes`, namespace: ds.namespace, pod: ds.name, image: ds.image, deadlineSeconds: ds.deadlineSeconds, priorityClassName: ds.settings.priorityClassName, imagePullSecrets: ds.settings.imagePullSecrets, daemonSet: { nodes: [...ds.nodes] } },
+          ds.settings.pods,
+        ),
+      onPhase: (ph) => this.opts.hooks.emitPhase(ph),
+    })
+    for (const ds of r.made) {
+      this.#daemonSets.push(ds)
+      for (const n of ds.nodes) this.#dsNodes.add(n)
+    }
+    if (this.#closing) await Promise.all(r.made.map((ds) => ds.close())) // the session ended meanwhile
+    return { daemonSets: r.made.map((ds) => ({ name: ds.name, namespace: ds.namespace, nodes: ds.nodes })), failed: r.failed }
+  }
+
+  /**
+   * prepareFleet without holding up the nodes SSH serves: each node's plan starts now; `ready(node)` resolves as soon
+   * as that node is known not to need a pod, else once the DaemonSet decision is made (and the DaemonSet created).
+   */
+  beginFleet(nodes: readonly string[], above = DEFAULT_DAEMONSET_ABOVE): FleetBegin {
+    const none: FleetBegin = { ready: async () => {}, done: Promise.resolve({ daemonSets: [], failed: [] }) }
+    const served = (n: string) => this.#dsNodes.has(n) || this.#execs.get(n)?.via !== undefined
+    if (this.#closing || nodes.length <= above || nodes.filter((n) => !served(n)).length <= above) return none
+    try {
+      this.#api ??= this.opts.api()
+    } catch {
+      return none // no cluster: nothing to make a DaemonSet in
+    }
+    if (!hasDaemonSets(this.#api)) return none
+    const entries = new Map(nodes.map((n) => [n, this.plan([n]).then((r) => r[0])]))
+    const plan = (list: readonly string[]) => Promise.all(list.map((n) => entries.get(n) ?? this.plan([n]).then((r) => r[0])))
+    const done = this.prepareFleet(nodes, above, plan)
+    done.catch(() => {})
+    return {
+      async ready(node) {
+        const e = await entries.get(node)?.catch(() => undefined)
+        if (e?.expect === 'pod') await done.catch(() => {})
+      },
+      done,
+    }
+  }
+
+  /** What prepareFleet would do, without creating anything (--dry-run): each node's plan, and the DaemonSets. */
+  async fleetPlan(nodes: readonly string[], above = DEFAULT_DAEMONSET_ABOVE): Promise<FleetPlan> {
+    const entries = await this.plan(nodes)
+    const served = (n: string) => this.#dsNodes.has(n) || this.#execs.get(n)?.via !== undefined
+    const groups = nodes.length > above ? daemonSetGroups(entries, (n) => { const s = this.settings(n); return `${podKey(s)}${s.pods}` }, above, served) : []
+    const daemonSets = groups.map((g) => {
+      const s = this.settings(g.nodes[0])
+      return { nodes: g.nodes, namespace: s.namespace, image: s.image ?? DEFAULT_IMAGE, deadlineSeconds: s.deadlineSeconds, pods: s.pods }
+    })
+    return { entries, daemonSets, above }
+  }
+
+  /** The fleets' DaemonSets this session made and has not deleted. */
+  daemonSets(): { name: string; namespace: string; nodes: readonly string[] }[] {
+    return this.#daemonSets.map((ds) => ({ name: ds.name, namespace: ds.namespace, nodes: ds.nodes }))
   }
 
   #sshRule(node: string): boolean {
@@ -144,8 +222,11 @@ export class NodeAccess {
     this.#closing ??= (async () => {
       this.consent.cancel() // a question still open must not hold the cleanup
       const all = [...this.#pods.values()]
-      const pending = new Map(this.pods().map((p) => [p.name, p]))
-      const done = Promise.all(all.map((p) => p.close().then((r) => r, (e) => ({ deleted: [], remaining: p.pods().map((x) => ({ ...x, why: (e as Error).message })) }))))
+      const pending = new Map([...this.pods(), ...this.daemonSets().map((d) => ({ name: `daemonset/${d.name}`, namespace: d.namespace }))].map((p) => [p.name, p]))
+      const done = Promise.all([
+        ...all.map((p) => p.close().then((r) => r, (e) => ({ deleted: [], remaining: p.pods().map((x) => ({ ...x, why: (e as Error).message })) }))),
+        ...this.#daemonSets.map((ds) => ds.close()),
+      ])
       const limit = this.opts.closeWaitMs ?? 20_000
       let timer: NodeJS.Timeout | undefined
       const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), limit)))

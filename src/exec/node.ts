@@ -97,12 +97,12 @@ export class NodeHandle {
   }
 
   /**
-   * How commands reach the node: 'ssh' or 'pod' once the first command chose the transport, 'local' for this
+   * How commands reach the node: 'ssh', 'pod' or 'daemonset' (a pod of a fleet's DaemonSet) once the first command chose the transport, 'local' for this
    * machine, undefined before the first command (and for an Exec that does not say).
    */
-  get via(): 'ssh' | 'pod' | 'local' | undefined {
+  get via(): 'ssh' | 'pod' | 'daemonset' | 'local' | undefined {
     const e = this.exec as Exec & { via?: unknown }
-    if (e.via === 'ssh' || e.via === 'pod' || e.via === 'local') return e.via
+    if (e.via === 'ssh' || e.via === 'pod' || e.via === 'daemonset' || e.via === 'local') return e.via
     return e.target.startsWith('ssh:') ? 'ssh' : e.target.startsWith('pod:') ? 'pod' : undefined
   }
 

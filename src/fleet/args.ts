@@ -16,6 +16,10 @@ export interface FleetArgs {
   /** -b: gather identical outputs (clush -b). */
   gather: boolean
   sudo: boolean
+  /** -y/--yes: node pods (and a fleet's DaemonSet) are allowed without asking; set only when given. */
+  yes?: boolean
+  /** --dry-run: say how each node would be reached (SSH, a node pod, the fleet's DaemonSet) and run nothing. */
+  dryRun?: boolean
   /** The remote command, as argv (never a shell string). */
   argv: string[]
   context?: string
@@ -25,9 +29,10 @@ export interface FleetArgs {
 
 /** The usage of `kinspect fleet`. */
 export function fleetUsage(prog = 'kinspect'): string {
-  return `Usage: ${prog} fleet [-l SELECTOR | NODE...] [--timeout 5s] [--deadline 30s] [-f N] [-o json] [-b] [--sudo] -- CMD [ARGS...]
+  return `Usage: ${prog} fleet [-l SELECTOR | NODE...] [--timeout 5s] [--deadline 30s] [-f N] [-o json] [-b] [--sudo] [-y] [--dry-run] -- CMD [ARGS...]
 
-Runs CMD ARGS on every chosen node at once (over SSH) and prints each node's output as "node: line".
+Runs CMD ARGS on every chosen node at once (over SSH, or node pods where SSH does not apply: one DaemonSet for more
+than fleet.daemonSetAbove nodes, default 10) and prints each node's output as "node: line".
   -l, --selector S  the nodes with these labels (kubectl's -l syntax); default every node of the cluster
   NODE...           these nodes instead; node sets are expanded: lab-ssh-[1-20,25]
   --timeout D       per node, from the moment its turn comes (default 30s, or fleet.timeout in .recipes)
@@ -36,6 +41,8 @@ Runs CMD ARGS on every chosen node at once (over SSH) and prints each node's out
   -b, --gather      gather identical outputs under their node set, as clush -b does
   -o json           one JSON document: every node's result, the groups and the failures by class
   --sudo            run CMD as root (sudo -n) where the login user is not root
+  -y, --yes         allow node pods and the fleet's DaemonSet for this run without asking
+  --dry-run         say how each node would be reached (SSH, node pod, DaemonSet) and run nothing
 The argv after -- is the remote argv, each word one argument; for a pipeline use: -- sh -c 'CMD | CMD'.
 Exit: 0 every node succeeded, 1 some failed (named on stderr), 2 the command could not run, 130 interrupted.
 `
@@ -98,6 +105,8 @@ export function parseFleetArgs(argv: readonly string[]): FleetArgs {
     }
     if (a === '-b' || a === '--gather') out.gather = true
     else if (a === '--sudo') out.sudo = true
+    else if (a === '-y' || a === '--yes') out.yes = true
+    else if (a === '--dry-run') out.dryRun = true
     else if (a.startsWith('-')) throw new FleetError('invalid', `unknown flag ${flag} (the command goes after --)`, `${fleetUsage().split('\n')[0]}`)
     else names.push(a)
   }

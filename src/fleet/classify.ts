@@ -24,29 +24,16 @@ function firstLine(s: unknown): string {
   return String(s ?? '').split('\n')[0]
 }
 
-/**
- * A node no transport reached is classified by the transport that was tried and failed (an SSH timeout stays a
- * timeout when the pod after it was not allowed); undefined when none failed (nothing applied, or consent only).
- */
-function triedAndFailed(e: ErrorLike & { attempts?: unknown }): FleetFailure | undefined {
-  if (!Array.isArray(e.attempts)) return undefined
-  const failed = (e.attempts as { outcome?: unknown; transport?: unknown; cause?: unknown; reason?: unknown; hint?: unknown }[]).filter((a) => a?.outcome === 'failed')
-  if (!failed.length) return undefined
-  // The last transport tried is the one the node was left with; SSH's own failure is kept when the pod was not tried.
-  const a = failed[failed.length - 1]
-  if (a.cause === undefined) return undefined
-  const inner = classifyError(a.cause)
-  if (inner.class === 'error') return undefined
-  const hint = typeof e.hint === 'string' ? e.hint : inner.hint
-  return { class: inner.class, message: `${String(a.transport)}: ${inner.message}`, ...(hint ? { hint } : {}) }
-}
-
 /** The class, message and hint of a failed run, for every transport kinspect has. */
 export function classifyError(error: unknown): FleetFailure {
-  const e = (error ?? {}) as ErrorLike
-  if ((e as { name?: unknown }).name === 'NodeAccessError') {
-    const t = triedAndFailed(e as ErrorLike & { attempts?: unknown })
-    if (t) return t
+  const e = (error ?? {}) as ErrorLike & { attempts?: unknown }
+  // No transport reached the node: the transports' reasons in one line, the class of the last one that was tried.
+  if (e.name === 'NodeAccessError' && e.kind !== 'aborted' && Array.isArray(e.attempts) && e.attempts.length) {
+    const attempts = e.attempts as { transport: string; outcome: string; reason: string; cause?: unknown }[]
+    const tried = [...attempts].reverse().find((a) => a.outcome === 'failed' && a.cause)
+    const inner = tried ? classifyError(tried.cause) : undefined
+    const hint = typeof e.hint === 'string' ? e.hint : undefined
+    return { class: inner && inner.class !== 'error' ? inner.class : 'unreachable', message: attempts.map((a) => `${a.transport}: ${a.reason}`).join('; '), ...(hint ? { hint } : {}) }
   }
   const name = typeof e.name === 'string' ? e.name : ''
   const kind = typeof e.kind === 'string' ? e.kind : ''

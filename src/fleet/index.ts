@@ -17,7 +17,7 @@ export { foldNodes, expandNodes, NodeSetError } from './nodeset.ts'
 export { classifyError } from './classify.ts'
 
 /** What the fleet needs from a session: the nodes (for selectors) and a handle per node. */
-export type FleetSession = Pick<SessionApi, 'node' | 'kube' | 'load'> & { config?: SessionApi['config'] }
+export type FleetSession = Pick<SessionApi, 'node' | 'kube' | 'load' | 'prepareFleet'> & { config?: SessionApi['config'] }
 
 /** How a node handle was reached: its `via` when the session says, else the target's prefix ("ssh:lab-1" → ssh). */
 function viaOf(h: { target: string; via?: unknown }): string {
@@ -27,8 +27,12 @@ function viaOf(h: { target: string; via?: unknown }): string {
 }
 
 /** The session's node(x) as a fleet transport: each node's handle runs the command with the fleet's options. */
-export function sessionTransport(session: Pick<SessionApi, 'node'>): FleetTransport {
+export function sessionTransport(session: Pick<SessionApi, 'node' | 'prepareFleet'>): FleetTransport {
+  let fleetBegun: ReturnType<NonNullable<SessionApi['prepareFleet']>> | undefined
   return {
+    // Many nodes without SSH: one DaemonSet for them (node access decides which and when; fleet.daemonSetAbove). It
+    // returns at once: a node SSH serves starts as soon as it is prepared, one bound for a pod waits for the decision.
+    ...(session.prepareFleet ? { begin: async (nodes: readonly string[]) => void (fleetBegun = session.prepareFleet!(nodes)) } : {}),
     async run(node, argv, o) {
       const h = session.node(node)
       const opts: RunOptions = { timeoutMs: o.timeoutMs, signal: o.signal }
@@ -40,6 +44,7 @@ export function sessionTransport(session: Pick<SessionApi, 'node'>): FleetTransp
     async prepare(node) {
       // An SSH node's settings (ssh -G: a process each, 16 at a time, 10 s at most) are resolved once per session.
       await session.node(node).sshConfig
+      await fleetBegun?.ready(node)
     },
     via: (node) => {
       try {

@@ -127,10 +127,27 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
     this.#wake.clear()
   }
 
+  // transport.begin, interrupted by the fleet's abort or overall deadline (the nodes are then stopped as usual).
+  async #begin(transport: FleetTransport, nodes: readonly string[]): Promise<void> {
+    const signals = [this.options.signal, this.#cancel.signal, ...(this.options.deadlineMs !== undefined ? [AbortSignal.timeout(this.options.deadlineMs)] : [])].filter((s): s is AbortSignal => !!s)
+    const signal = AbortSignal.any(signals)
+    if (signal.aborted) return
+    let onAbort!: () => void
+    const stopped = new Promise<void>((r) => signal.addEventListener('abort', (onAbort = () => r()), { once: true }))
+    await Promise.race([transport.begin!(nodes, signal).catch(() => {}), stopped])
+    signal.removeEventListener('abort', onAbort)
+  }
+
   async #run(transport: FleetTransport, list: readonly string[], settle: () => void): Promise<FleetResult> {
     const o = this.options
     checkFleet(list, this.argv, o)
     const nodes = [...list]
+    let beganMs = 0 // counted in the overall deadline
+    if (transport.begin && nodes.length) {
+      const tBegin = performance.now()
+      await this.#begin(transport, nodes)
+      beganMs = performance.now() - tBegin
+    }
     const timeoutMs = o.timeoutMs ?? DEFAULT_NODE_TIMEOUT_MS
     const fanout = o.fanout ?? DEFAULT_FANOUT
     const t0 = performance.now()
@@ -229,7 +246,7 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
       if (s.aborted) onAbort()
       else s.addEventListener('abort', onAbort, { once: true })
     }
-    if (o.deadlineMs !== undefined) deadline = setTimeout(() => stop('deadline', `overall deadline of ${fmtMs(o.deadlineMs!)}`), o.deadlineMs)
+    if (o.deadlineMs !== undefined) deadline = setTimeout(() => stop('deadline', `overall deadline of ${fmtMs(o.deadlineMs!)}`), Math.max(0, o.deadlineMs - beganMs))
     try {
       if (!nodes.length) finish()
       // What a node needs before it connects (its ssh config) is read outside its timeout; a node joins the queue for a

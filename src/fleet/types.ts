@@ -49,6 +49,11 @@ export interface FleetTransport {
    * Failures are left for run() to report.
    */
   prepare?(node: string): Promise<void>
+  /**
+   * Called once with every node before any starts (no node's clock runs yet): the session's transport makes one
+   * DaemonSet here for many nodes without SSH. Failures are left for run() to report; the signal is the fleet's abort.
+   */
+  begin?(nodes: readonly string[], signal: AbortSignal): Promise<void>
 }
 
 /** One node's outcome. */

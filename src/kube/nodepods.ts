@@ -1,11 +1,12 @@
 // The API calls of the node pod transport (src/exec/nodepod/api.ts), made with a Kube client.
-import type { NodePodApi } from '../exec/nodepod/api.ts'
+import type { DaemonSetApi, NodePodApi } from '../exec/nodepod/api.ts'
 import type { Kube } from './client.ts'
 import { KubeError } from './errors.ts'
 import type { ExecRequest } from './exec.ts'
-import type { KubeEvent, KubeObject, Node, Pod } from './types.ts'
+import type { DaemonSet, KubeEvent, KubeObject, Node, Pod } from './types.ts'
 
 const podPath = (ns: string, name?: string) => `/api/v1/namespaces/${ns}/pods${name ? `/${name}` : ''}`
+const dsPath = (ns: string, name?: string) => `/apis/apps/v1/namespaces/${ns}/daemonsets${name ? `/${name}` : ''}`
 
 async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   try {
@@ -16,10 +17,35 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   }
 }
 
-/** NodePodApi over a Kube client (the kubeconfig's user names the pods' owner). */
-export function kubeNodePodApi(kube: Kube): NodePodApi {
+/** NodePodApi (and the DaemonSet calls) over a Kube client (the kubeconfig's user names the pods' owner). */
+export function kubeNodePodApi(kube: Kube): NodePodApi & DaemonSetApi {
   const obj = (ns: string, name?: string) => ({ kind: 'Pod', namespace: ns, name })
+  const dsObj = (ns: string, name?: string) => ({ kind: 'DaemonSet', namespace: ns, name })
   return {
+    createDaemonSet: (ds: DaemonSet) => kube.request<DaemonSet>('POST', dsPath(ds.metadata.namespace!), { body: ds, object: dsObj(ds.metadata.namespace!) }),
+    getDaemonSet: (ns, name) => orUndefined(kube.request<DaemonSet>('GET', dsPath(ns, name), { object: dsObj(ns, name) })),
+    async deleteDaemonSet(ns, name) {
+      await orUndefined(kube.request('DELETE', dsPath(ns, name), { body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' }, object: dsObj(ns, name) }))
+    },
+    async listDaemonSets(selector, ns) {
+      const q = `?labelSelector=${encodeURIComponent(selector)}`
+      const l = await kube.request<{ items?: DaemonSet[] }>('GET', (ns ? dsPath(ns) : '/apis/apps/v1/daemonsets') + q, { object: { kind: 'DaemonSet', namespace: ns } })
+      return l.items ?? []
+    },
+    async annotateDaemonSet(ns, name, annotations) {
+      await kube.request('PATCH', dsPath(ns, name), { body: { metadata: { annotations } }, contentType: 'application/merge-patch+json', object: dsObj(ns, name) })
+    },
+    async daemonSetEvents(ns, name) {
+      const q = `?fieldSelector=${encodeURIComponent(`involvedObject.kind=DaemonSet,involvedObject.name=${name}`)}`
+      const l = await kube.request<{ items?: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events${q}`, { object: { kind: 'Event', namespace: ns } })
+      return l.items ?? []
+    },
+    async canIGroup(group, verb, resource, namespace) {
+      const r = await kube.request<{ status?: { allowed?: boolean } }>('POST', '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews', {
+        body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes: { namespace, group, verb, resource } } },
+      })
+      return r.status?.allowed === true
+    },
     get user() {
       return kube.info.user.name || 'unknown'
     },

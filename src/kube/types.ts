@@ -74,6 +74,12 @@ export interface Pod extends KubeObject {
   }
 }
 
+/** A DaemonSet (apps/v1), as kinspect makes and reads it. */
+export interface DaemonSet extends KubeObject {
+  spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: Partial<ObjectMeta>; spec: Pod['spec'] }; [k: string]: any }
+  status?: { desiredNumberScheduled?: number; currentNumberScheduled?: number; numberReady?: number; numberMisscheduled?: number; [k: string]: any }
+}
+
 /** A Service. */
 export interface Service extends KubeObject {
   spec: {

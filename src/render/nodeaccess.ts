@@ -2,6 +2,7 @@
 // the session deleted when it ended, the gc table, and the dry-run plan of which nodes would get a pod.
 import type { ConsentRequest } from '../access/hooks.ts'
 import type { AccessPlanEntry } from '../access/plan.ts'
+import type { FleetPlan } from '../access/fleetds.ts'
 import type { NodeAccessPlan } from '../recipes/access.ts'
 import type { CloseReport, GcResult, NodePodPhase } from '../exec/nodepod/index.ts'
 import { palette } from './color.ts'
@@ -18,6 +19,8 @@ export function duration(secs: number): string {
 /** The question asked before node pods are created: what, where, what the pod can do, how long it lives; ends with the prompt. */
 export function renderConsentQuestion(req: ConsentRequest, color = false): string {
   const c = palette(color)
+  const ds = req.pods.find((p) => p.daemonSet)
+  if (ds) return renderDaemonSetQuestion(ds, c)
   const lines = [c.bold(`kinspect needs a node pod on ${req.pods.map((p) => p.node).join(', ')} (SSH does not reach ${req.pods.length === 1 ? 'it' : 'them'}). This changes the cluster:`)]
   for (const p of req.pods) {
     const extra = [p.priorityClassName && `priorityClass ${p.priorityClassName}`, p.imagePullSecrets?.length && `pull secrets ${p.imagePullSecrets.join(', ')}`].filter(Boolean).join(', ')
@@ -30,6 +33,25 @@ export function renderConsentQuestion(req: ConsentRequest, color = false): strin
     `Allow node pods for this session? [y/N] `,
   )
   return lines.join('\n')
+}
+
+/** At most `max` names, then "and N more". */
+function someNodes(nodes: readonly string[], max = 8): string {
+  return nodes.length <= max ? nodes.join(', ') : `${nodes.slice(0, max).join(', ')} and ${nodes.length - max} more`
+}
+
+// The question for a fleet's DaemonSet: one object, many nodes.
+function renderDaemonSetQuestion(p: ConsentRequest['pods'][number], c: ReturnType<typeof palette>): string {
+  const nodes = p.daemonSet!.nodes
+  const extra = [p.priorityClassName && `priorityClass ${p.priorityClassName}`, p.imagePullSecrets?.length && `pull secrets ${p.imagePullSecrets.join(', ')}`].filter(Boolean).join(', ')
+  return [
+    c.bold(`kinspect needs a DaemonSet on ${nodes.length} nodes (SSH does not reach them; one pod per node). This changes the cluster:`),
+    `  daemonset ${p.namespace}/${p.pod}, image ${p.image}${extra ? `, ${extra}` : ''}`,
+    `  nodes: ${someNodes(nodes)}`,
+    `  Its pods are ${c.yellow('privileged')} and share each node's PID, network and IPC namespaces: they can do whatever root can do on the nodes.`,
+    `  kinspect deletes it when this session ends; if kinspect is killed its containers exit after ${duration(p.deadlineSeconds)}, and \`kinspect gc\` deletes the DaemonSet.`,
+    `Allow node pods (and this DaemonSet) for this session? [y/N] `,
+  ].join('\n')
 }
 
 /** Reads an answer to a yes/no question: y or yes (any case) is yes; everything else, no. */
@@ -79,8 +101,12 @@ export function renderPhaseLine(p: NodePodPhase, color = false): string {
 /** What ending the session did to its node pods (empty when it made none). */
 export function renderCloseReport(r: CloseReport, color = false): string {
   const c = palette(color)
-  const out = r.deleted.map((name) => c.dim(`deleted node pod ${name}`))
-  for (const x of r.remaining) out.push(c.yellow(`node pod ${x.namespace}/${x.name} may be left: ${x.why}; \`kinspect gc\` removes it (it ends by its deadline anyway)`))
+  const ds = (name: string) => name.startsWith('daemonset/')
+  const out = r.deleted.map((name) => c.dim(ds(name) ? `deleted ${name} and its pods` : `deleted node pod ${name}`))
+  for (const x of r.remaining) {
+    if (ds(x.name)) out.push(c.yellow(`${x.name} in ${x.namespace} may be left: ${x.why}; \`kinspect gc\` removes it (its containers exit by their deadline anyway)`))
+    else out.push(c.yellow(`node pod ${x.namespace}/${x.name} may be left: ${x.why}; \`kinspect gc\` removes it (it ends by its deadline anyway)`))
+  }
   return out.join('\n')
 }
 
@@ -121,5 +147,21 @@ export function renderAccessPlan(plan: NodeAccessPlan, color = false): string {
     const ask = p.pods === 'ask' ? 'after asking once' : p.pods === 'always' ? 'without asking (pods: always)' : ''
     lines.push(`  node pods: privileged, host namespaces, in ${p.namespace}, image ${p.image}, deadline ${duration(p.deadlineSeconds)}; created ${ask}, deleted when the run ends`)
   }
+  return lines.join('\n')
+}
+
+/** kinspect fleet --dry-run: how each node would be reached (SSH, a node pod, the fleet's DaemonSet); nothing runs. */
+export function renderFleetPlan(plan: FleetPlan, color = false): string {
+  const c = palette(color)
+  const inDs = new Map(plan.daemonSets.flatMap((d, i) => d.nodes.map((n) => [n, i] as const)))
+  const say = (e: AccessPlanEntry) =>
+    inDs.has(e.node) ? c.yellow('the fleet\'s DaemonSet') : e.expect === 'pod' ? c.yellow('a node pod would be created') : e.expect === 'ssh-then-pod' ? 'SSH; a node pod would be created if SSH does not connect' : e.expect === 'ssh' ? 'SSH' : c.red('unreachable')
+  const lines = [c.bold(`Fleet node access (${plan.entries.length} nodes; a DaemonSet above ${plan.above} nodes without SSH)`)]
+  for (const e of plan.entries) lines.push(`  ${e.node}: ${say(e)} — ${e.why}`)
+  for (const d of plan.daemonSets) {
+    const ask = d.pods === 'ask' ? 'after asking once' : 'without asking (pods: always)'
+    lines.push(`  a DaemonSet would be created in ${d.namespace} for ${d.nodes.length} nodes: image ${d.image}, privileged, host namespaces, containers exit after ${duration(d.deadlineSeconds)}; created ${ask}, deleted when the run ends`)
+  }
+  lines.push(c.dim('  --dry-run: nothing was created and the command did not run'))
   return lines.join('\n')
 }

@@ -39,6 +39,14 @@ test('node names and node sets are expanded; a bare number of seconds is a durat
   assert.is(a.sudo, true)
 })
 
+test('-y/--yes and --dry-run (set only when given, so `kinspect --yes fleet` keeps its --yes); after --, they are the command\'s', () => {
+  assert.equal(parseFleetArgs(['-y', '--dry-run', '--', 'uptime']), { format: 'text', gather: false, sudo: false, yes: true, dryRun: true, argv: ['uptime'] })
+  assert.is(parseFleetArgs(['--yes', '--', 'true']).yes, true)
+  assert.equal(parseFleetArgs(['--', 'rm', '--dry-run', '-y']), { format: 'text', gather: false, sudo: false, argv: ['rm', '--dry-run', '-y'] })
+  assert.equal((parseArgs(['--yes', 'fleet', '--', 'true']) as { yes?: boolean }).yes, true)
+  assert.equal((parseArgs(['fleet', '--dry-run', '-y', '--', 'true']) as { dryRun?: boolean; yes?: boolean }).dryRun, true)
+})
+
 test('bad arguments name the flag and what was expected', () => {
   fails(['uptime'], /^fleet: expected the command after --, received no --$/)
   fails(['lab-1', '--'], /nothing after --/)

@@ -94,9 +94,29 @@ test('classifyError: a node no transport reached keeps the class of the transpor
   ])
   const c = classifyError(e)
   assert.is(c.class, 'timeout')
-  assert.is(c.message, 'ssh: timed out while waiting for the SSH banner of lab-ssh-81')
+  assert.is(c.message, 'ssh: timed out while waiting for the SSH banner of lab-ssh-81; pod: not allowed: no terminal to ask on')
   // nothing tried and failed: it stays unreachable
   assert.is(classifyError(unreachable('lab-2', [{ transport: 'ssh', outcome: 'not-configured', reason: 'no ssh config entry applies' }])).class, 'unreachable')
+})
+
+test("classifyError: a node no transport reached gets the class of the last transport tried and every reason on one line", async () => {
+  const { unreachable } = await import('../../src/access/errors.ts')
+  const { NodePodError } = await import('../../src/exec/nodepod/api.ts')
+  const image = new NodePodError('image', "the node pod's image x:1 cannot be pulled on lab-2: ErrImagePull", 'check the image name')
+  const rbac = new NodePodError('rbac', 'user "u" may not create daemonsets', 'grant it')
+  const late = new NodePodError('timeout', 'pod p on lab-2 was not Running after 60 s')
+  const ssh = { transport: 'ssh' as const, outcome: 'not-configured' as const, reason: 'no ssh config entry, key or agent applies to lab-2' }
+  const pod = (cause: unknown) => ({ transport: 'pod' as const, outcome: 'failed' as const, reason: (cause as Error).message, hint: (cause as { hint?: string }).hint, cause })
+  assert.equal(classifyError(unreachable('lab-2', [ssh, pod(image)])), {
+    class: 'unreachable',
+    message: "ssh: no ssh config entry, key or agent applies to lab-2; pod: the node pod's image x:1 cannot be pulled on lab-2: ErrImagePull",
+    hint: 'pod: check the image name',
+  })
+  assert.is(classifyError(unreachable('lab-2', [ssh, pod(rbac)])).class, 'forbidden')
+  assert.is(classifyError(unreachable('lab-2', [pod(late)])).class, 'timeout')
+  // refused consent (nothing was tried) stays unreachable, with the reason
+  const consent = classifyError(unreachable('lab-2', [{ transport: 'pod', outcome: 'consent', reason: 'node pods declined' }]))
+  assert.equal([consent.class, consent.message], ['unreachable', 'pod: node pods declined'])
 })
 
 test.run()

@@ -2,6 +2,7 @@
 // answers after a set time with a set outcome, and the transport records what it was asked and when it was stopped.
 import { test } from 'uvu'
 import { inspect } from 'node:util'
+import { performance } from 'node:perf_hooks'
 import * as assert from 'uvu/assert'
 import { ExecError, type ExecResult } from '../../src/exec/types.ts'
 import { classifyError } from '../../src/fleet/classify.ts'
@@ -122,6 +123,39 @@ test('prepare() runs before a node starts, outside its timeout; nodes start as t
     throw new Error('no config')
   }
   assert.ok((await runFleet(transport, ['a'], ['true'])).ok)
+})
+
+test('begin() sees every node once before any starts, outside their timeouts; the overall deadline and an abort count it', async () => {
+  const { transport, log } = scripted({ a: { ms: 30 }, b: { ms: 30 } })
+  const seen: string[][] = []
+  transport.begin = async (nodes) => {
+    seen.push([...nodes])
+    assert.equal(log.started, [], 'no node started during begin')
+    await sleepMs(120)
+  }
+  const r = await runFleet(transport, ['a', 'b'], ['true'], { timeoutMs: 80 })
+  assert.equal(seen, [['a', 'b']])
+  assert.ok(r.ok, JSON.stringify(r.errors()))
+  for (const x of r.results) assert.ok(x.startedAtMs! >= 0 && x.durationMs < 80, `${x.node}: its timeout did not count begin`)
+  // a begin that fails lets the nodes run (run() reports what goes wrong on each)
+  transport.begin = async () => {
+    throw new Error('no DaemonSet')
+  }
+  assert.ok((await runFleet(transport, ['a', 'b'], ['true'])).ok)
+  // the overall deadline counts begin: 150 ms of begin with a 100 ms deadline leaves nothing to run
+  transport.begin = async () => void (await sleepMs(150))
+  const t0 = performance.now()
+  const late = await runFleet(transport, ['a', 'b'], ['true'], { deadlineMs: 100 })
+  assert.ok(performance.now() - t0 < 260, `took ${performance.now() - t0} ms`)
+  assert.equal(late.results.map((x) => x.error), ['timeout', 'timeout'])
+  // an abort during begin stops waiting for it
+  const ac = new AbortController()
+  transport.begin = async () => void (await sleepMs(5000))
+  setTimeout(() => ac.abort(), 50)
+  const t1 = performance.now()
+  const aborted = await runFleet(transport, ['a', 'b'], ['true'], { signal: ac.signal })
+  assert.ok(performance.now() - t1 < 1000)
+  assert.equal(aborted.results.map((x) => x.error), ['aborted', 'aborted'])
 })
 
 test('a transport error within the timeout keeps its own class and words (a connection that never came)', async () => {

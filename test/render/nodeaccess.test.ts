@@ -1,7 +1,7 @@
 // Node access as text: the consent question, phases, the end-of-session report, the gc table, the dry-run plan.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { duration, gcRows, isYes, renderAccessPlan, renderCloseReport, renderConsentQuestion, renderGc, renderPhaseFrame, renderPhaseLine } from '../../src/render/nodeaccess.ts'
+import { duration, gcRows, isYes, renderAccessPlan, renderCloseReport, renderConsentQuestion, renderFleetPlan, renderGc, renderPhaseFrame, renderPhaseLine } from '../../src/render/nodeaccess.ts'
 import type { GcResult } from '../../src/exec/nodepod/index.ts'
 import { stripAnsi } from '../../src/ansi.ts'
 
@@ -92,6 +92,43 @@ test('dry-run plan: the steps that reach nodes, and per node SSH or a node pod t
     ].join('\n'),
   )
   assert.match(renderAccessPlan({ steps: [2], nodes: [], error: 'nodes is forbidden' }), 'the nodes could not be listed (nodes is forbidden)')
+})
+
+test("the DaemonSet's consent question: one object, its namespace, image, node count and names, deadline", () => {
+  const nodes = Array.from({ length: 12 }, (_, i) => `node-${i + 1}`)
+  const q = renderConsentQuestion({ pods: [{ node: '12 nodes', namespace: 'kube-system', pod: 'kinspect-fleet-x7k2q', image: 'reg/nodepod:1', deadlineSeconds: 1800, daemonSet: { nodes } }] })
+  assert.is(
+    q,
+    [
+      'kinspect needs a DaemonSet on 12 nodes (SSH does not reach them; one pod per node). This changes the cluster:',
+      '  daemonset kube-system/kinspect-fleet-x7k2q, image reg/nodepod:1',
+      '  nodes: node-1, node-2, node-3, node-4, node-5, node-6, node-7, node-8 and 4 more',
+      "  Its pods are privileged and share each node's PID, network and IPC namespaces: they can do whatever root can do on the nodes.",
+      '  kinspect deletes it when this session ends; if kinspect is killed its containers exit after 30m, and `kinspect gc` deletes the DaemonSet.',
+      'Allow node pods (and this DaemonSet) for this session? [y/N] ',
+    ].join('\n'),
+  )
+})
+
+test('kinspect fleet --dry-run: each node, the DaemonSet that would be made, and that nothing ran', () => {
+  const e = (node: string, expect: 'ssh' | 'pod', why: string) => ({ node, expect, why, pods: 'ask' as const, namespace: 'kube-system', image: 'reg/nodepod:1', deadlineSeconds: 3600 })
+  const out = renderFleetPlan({ above: 2, entries: [e('lab-1', 'ssh', 'key k'), e('lab-2', 'pod', 'no ssh'), e('lab-3', 'pod', 'no ssh'), e('lab-4', 'pod', 'no ssh')], daemonSets: [{ nodes: ['lab-2', 'lab-3', 'lab-4'], namespace: 'kube-system', image: 'reg/nodepod:1', deadlineSeconds: 3600, pods: 'ask' }] })
+  assert.is(
+    out,
+    [
+      'Fleet node access (4 nodes; a DaemonSet above 2 nodes without SSH)',
+      '  lab-1: SSH — key k',
+      "  lab-2: the fleet's DaemonSet — no ssh",
+      "  lab-3: the fleet's DaemonSet — no ssh",
+      "  lab-4: the fleet's DaemonSet — no ssh",
+      '  a DaemonSet would be created in kube-system for 3 nodes: image reg/nodepod:1, privileged, host namespaces, containers exit after 1h; created after asking once, deleted when the run ends',
+      '  --dry-run: nothing was created and the command did not run',
+    ].join('\n'),
+  )
+  // below the threshold: node pods, no DaemonSet line
+  const small = renderFleetPlan({ above: 10, entries: [e('lab-2', 'pod', 'no ssh')], daemonSets: [] })
+  assert.match(small, /lab-2: a node pod would be created — no ssh/)
+  assert.not.match(small, /DaemonSet would be created/)
 })
 
 test.run()

@@ -2,7 +2,7 @@
 // faked in unit tests), its error, and the phase events the shell shows with a spinner.
 import { HintedError } from '../../errors.ts'
 import type { ExecRequest, ExecStreamResult } from '../../kube/exec.ts'
-import type { KubeEvent, KubeObject, Node, Pod } from '../../kube/types.ts'
+import type { DaemonSet, KubeEvent, KubeObject, Node, Pod } from '../../kube/types.ts'
 
 /** The Kubernetes calls node pods need. Reads answer undefined for 404; everything else throws KubeError. */
 export interface NodePodApi {
@@ -27,6 +27,22 @@ export interface NodePodApi {
   /** SelfSubjectAccessReview: may the current user do verb on resource[/subresource] in namespace? */
   canI(verb: string, resource: string, subresource: string | undefined, namespace: string): Promise<boolean>
   exec(req: ExecRequest): Promise<ExecStreamResult>
+}
+
+/** The calls the fleet's DaemonSet needs besides NodePodApi's (apps/v1). Reads answer undefined for 404. */
+export interface DaemonSetApi {
+  createDaemonSet(ds: DaemonSet): Promise<DaemonSet>
+  getDaemonSet(namespace: string, name: string): Promise<DaemonSet | undefined>
+  /** Deletes it and (in the background) its pods; one already gone is not an error. */
+  deleteDaemonSet(namespace: string, name: string): Promise<void>
+  /** DaemonSets matching a label selector, in one namespace or (namespace undefined) all. */
+  listDaemonSets(selector: string, namespace?: string): Promise<DaemonSet[]>
+  /** Merge-patches annotations. */
+  annotateDaemonSet(namespace: string, name: string, annotations: Record<string, string>): Promise<void>
+  /** Events about a DaemonSet (FailedCreate says why its pods are not made: PodSecurity, quota). */
+  daemonSetEvents(namespace: string, name: string): Promise<KubeEvent[]>
+  /** SelfSubjectAccessReview in an API group ('apps'). */
+  canIGroup(group: string, verb: string, resource: string, namespace: string): Promise<boolean>
 }
 
 /** Why a node pod could not be used. */

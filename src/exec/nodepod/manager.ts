@@ -49,6 +49,8 @@ export interface NodePodRef {
   facts: PodFacts
   /** Epoch ms when the pod ends at the latest. */
   deadlineAt: number
+  /** Set when the pod belongs to the session's DaemonSet (its name): it is deleted with the DaemonSet, never alone. */
+  daemonSet?: string
 }
 
 /** What close() did. */
@@ -78,6 +80,8 @@ export class NodePods {
   /** node → name of the pod that `starting` resolved to. */
   private current = new Map<string, string>()
   private missing = new Map<string, Set<string>>()
+  /** Pods of a DaemonSet, handed in by adopt(): never deleted one by one (the DaemonSet would make them again). */
+  private adopted = new Set<string>()
   private preflight?: Promise<void>
   private heartbeat?: NodeJS.Timeout
   private closing = new AbortController()
@@ -144,6 +148,21 @@ export class NodePods {
     if (this.starting.get(node) === p) this.starting.delete(node)
     void this.remove(ref.namespace, ref.name).catch(() => {})
     return this.ensure(node, o, true)
+  }
+
+  /**
+   * Serves a node's commands from a pod made elsewhere (the session's DaemonSet) instead of creating one. A node
+   * whose pod fails gets the failure on its commands; one whose pod ends later gets a node pod of its own.
+   */
+  adopt(node: string, ref: Promise<NodePodRef>): void {
+    if (this.closed) return
+    const p = ref.then((r) => {
+      this.adopted.add(r.name)
+      this.current.set(node, r.name)
+      return r
+    })
+    p.catch(() => this.starting.get(node) === p && this.starting.delete(node))
+    this.starting.set(node, p)
   }
 
   /** Drops a pod that is gone or has ended (deleting what is left of it, in the background); the next command makes a new one. */
@@ -262,8 +281,8 @@ export class NodePods {
     }
   }
 
-  // Once per pod: where nsenter is and whose namespaces are the node's; also learns the exec protocol.
-  private async probe(ns: string, name: string): Promise<PodFacts> {
+  /** Once per pod: where nsenter is and whose namespaces are the node's; also learns the exec protocol. */
+  async probe(ns: string, name: string): Promise<PodFacts> {
     let r
     try {
       r = await this.api.exec({ namespace: ns, pod: name, container: CONTAINER, command: probeCommand(), protocol: this.opts.protocol, connectTimeoutMs: 15_000 })
@@ -297,6 +316,7 @@ export class NodePods {
 
   // Deletes one pod and waits (bounded) until it is gone.
   private async remove(ns: string, name: string, waitMs = this.opts.deleteWaitMs ?? 15_000): Promise<void> {
+    if (this.adopted.has(name)) return // its DaemonSet deletes it
     await this.api.deletePod(ns, name, 1)
     const end = performance.now() + waitMs
     for (let d = 100; ; d = Math.min(d * 1.5, 500)) {

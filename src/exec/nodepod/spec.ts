@@ -8,6 +8,8 @@ export const LABEL = {
   session: 'kinspect.dev/session',
   user: 'kinspect.dev/user',
   node: 'kinspect.dev/node',
+  /** On a DaemonSet's pods: the DaemonSet's name (gc deletes the DaemonSet, never its pods one by one). */
+  daemonSet: 'kinspect.dev/daemonset',
 } as const
 /** Value of app.kubernetes.io/managed-by on every node pod. */
 export const MANAGED_BY = 'kinspect'
@@ -20,6 +22,10 @@ export const ANNOTATION = {
   node: 'kinspect.dev/node',
   user: 'kinspect.dev/user',
   purpose: 'kinspect.dev/purpose',
+  /** On a DaemonSet: when it must be gone (ISO time); its pods' containers exit then, gc deletes it. */
+  deadline: 'kinspect.dev/deadline',
+  /** On a DaemonSet: how many nodes it was made for. */
+  nodes: 'kinspect.dev/nodes',
 } as const
 /** The selector of every pod kinspect made. */
 export const MANAGED_SELECTOR = `${LABEL.managedBy}=${MANAGED_BY}`
@@ -138,29 +144,39 @@ export function buildNodePod(node: string, o: NodePodOptions): Pod {
     },
     spec: {
       nodeName: node,
-      hostPID: true,
-      hostNetwork: true,
-      hostIPC: true,
+      ...hostPodSpec(o, ['sleep', String(deadline)]),
       restartPolicy: 'Never',
       activeDeadlineSeconds: deadline,
-      terminationGracePeriodSeconds: 1,
-      automountServiceAccountToken: false,
-      enableServiceLinks: false,
-      dnsPolicy: 'ClusterFirstWithHostNet',
-      tolerations: [{ operator: 'Exists' }],
-      ...(o.priorityClassName ? { priorityClassName: o.priorityClassName } : {}),
-      ...(o.imagePullSecrets?.length ? { imagePullSecrets: o.imagePullSecrets.map((n) => ({ name: n })) } : {}),
-      containers: [
-        {
-          name: CONTAINER,
-          image: o.image ?? DEFAULT_IMAGE,
-          imagePullPolicy: o.imagePullPolicy ?? 'IfNotPresent',
-          // Ends by itself at the deadline; exec'd commands run beside it.
-          command: ['sleep', String(deadline)],
-          securityContext: { privileged: true },
-          resources: structuredClone(o.resources ?? DEFAULT_RESOURCES),
-        },
-      ],
     },
+  }
+}
+
+/**
+ * What every kinspect pod shares (node pod and DaemonSet pod): host PID/network/IPC, every taint tolerated, no
+ * service account token, a fast termination, and one privileged container with small requests running `command`.
+ */
+export function hostPodSpec(o: Pick<NodePodOptions, 'image' | 'imagePullSecrets' | 'imagePullPolicy' | 'priorityClassName' | 'resources'>, command: string[]): Pod['spec'] {
+  return {
+    hostPID: true,
+    hostNetwork: true,
+    hostIPC: true,
+    terminationGracePeriodSeconds: 1,
+    automountServiceAccountToken: false,
+    enableServiceLinks: false,
+    dnsPolicy: 'ClusterFirstWithHostNet',
+    tolerations: [{ operator: 'Exists' }],
+    ...(o.priorityClassName ? { priorityClassName: o.priorityClassName } : {}),
+    ...(o.imagePullSecrets?.length ? { imagePullSecrets: o.imagePullSecrets.map((n) => ({ name: n })) } : {}),
+    containers: [
+      {
+        name: CONTAINER,
+        image: o.image ?? DEFAULT_IMAGE,
+        imagePullPolicy: o.imagePullPolicy ?? 'IfNotPresent',
+        // Ends by itself at the deadline; exec'd commands run beside it.
+        command,
+        securityContext: { privileged: true },
+        resources: structuredClone(o.resources ?? DEFAULT_RESOURCES),
+      },
+    ],
   }
 }

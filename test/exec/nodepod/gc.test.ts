@@ -2,9 +2,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { buildNodePod } from '../../../src/exec/nodepod/spec.ts'
-import { gc, gcPlan, pidAlive } from '../../../src/exec/nodepod/gc.ts'
+import { buildNodeDaemonSet } from '../../../src/exec/nodepod/dsspec.ts'
+import { gc, gcPlan, gcPlanDaemonSets, pidAlive } from '../../../src/exec/nodepod/gc.ts'
 import type { NodePodApi } from '../../../src/exec/nodepod/api.ts'
-import type { Pod } from '../../../src/kube/types.ts'
+import type { DaemonSet, Pod } from '../../../src/kube/types.ts'
 
 const T0 = Date.parse('2025-11-29T08:00:00Z')
 const min = 60_000
@@ -96,6 +97,79 @@ test('gc() deletes only the leftovers, lists all namespaces, and falls back to o
   const dry = await gc(api, { namespace: 'kube-system', session: 'mine', host: 'laptop', now: T0 + min, dryRun: true })
   assert.equal(dry.deleted, [])
   assert.is(deleted.length, 1)
+})
+
+function daemonSet(o: { session?: string; host?: string; pid?: number; createdAt?: number; beatAt?: number; deadline?: number; deleting?: boolean }): DaemonSet {
+  const created = o.createdAt ?? T0
+  const d = buildNodeDaemonSet(['lab-1', 'lab-2', 'lab-3'], { namespace: 'kube-system', session: o.session ?? 'other', user: 'u', host: o.host ?? 'laptop', pid: o.pid ?? 100, now: new Date(created), deadlineSeconds: o.deadline })
+  d.metadata.creationTimestamp = new Date(created).toISOString()
+  d.metadata.annotations!['kinspect.dev/heartbeat'] = new Date(o.beatAt ?? created).toISOString()
+  if (o.deleting) d.metadata.deletionTimestamp = new Date(T0).toISOString()
+  return d
+}
+
+/** A pod as the DaemonSet controller makes it from the template (labels, owner, no annotations of its own). */
+function dsPod(d: DaemonSet, node: string): Pod {
+  return {
+    metadata: { name: `${d.metadata.name}-abcde`, namespace: 'kube-system', labels: { ...d.spec.template.metadata.labels }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: d.metadata.name, uid: 'u1', controller: true }], creationTimestamp: new Date(T0 - 600 * min).toISOString() },
+    spec: { ...d.spec.template.spec, nodeName: node },
+    status: { phase: 'Running' },
+  }
+}
+
+test('fleet DaemonSets: past the deadline annotation, a gone process or a stale heartbeat make a leftover; live and own ones are kept', () => {
+  const now = T0 + 21 * min
+  const sets = [
+    daemonSet({ deadline: 1200, beatAt: now }),
+    daemonSet({ pid: 100, beatAt: now }),
+    daemonSet({ host: 'ci', beatAt: T0 }),
+    daemonSet({ host: 'ci', beatAt: now - min }),
+    daemonSet({ session: 'mine', deadline: 60 }),
+    daemonSet({ deleting: true, deadline: 60 }),
+  ]
+  const e = gcPlanDaemonSets(sets, now, ctx([]))
+  assert.equal(e.map((x) => [x.leftover, x.reason]), [
+    [true, 'past its deadline (2025-11-29T08:20:00.000Z, 60 s ago)'],
+    [true, 'its session (pid 100 on laptop) is gone'],
+    [true, 'heartbeat 21 min old (session on ci)'],
+    [false, 'live session on ci (heartbeat 60 s ago)'],
+    [false, 'this session'],
+    [false, 'being deleted'],
+  ])
+  assert.equal({ ...e[0], reason: '' }, { namespace: 'kube-system', name: `daemonset/${sets[0].metadata.name}`, node: '3 nodes', session: 'other', leftover: true, reason: '' })
+})
+
+test("a DaemonSet's pods are never leftovers one by one (the controller would make them again): their DaemonSet decides", () => {
+  const d = daemonSet({ pid: 100 })
+  const p = dsPod(d, 'lab-2')
+  assert.equal(verdicts([p], T0 + 600 * min), [[false, `pod of daemonset ${d.metadata.name} (deleted with it)`]])
+  delete p.metadata.labels!['kinspect.dev/daemonset'] // the owner reference alone is enough
+  assert.equal(verdicts([p], T0 + 600 * min), [[false, `pod of daemonset ${d.metadata.name} (deleted with it)`]])
+})
+
+test('gc() deletes a leftover DaemonSet (not its pods), and lists DaemonSets in every namespace', async () => {
+  const d = daemonSet({ pid: 2 ** 22 + 7 })
+  const live = daemonSet({ pid: process.pid })
+  const calls: string[] = []
+  const api = {
+    async listPods() {
+      return [dsPod(d, 'lab-1'), dsPod(d, 'lab-2')]
+    },
+    async listDaemonSets(sel: string, ns?: string) {
+      calls.push(`list-ds ${sel} ${ns ?? '*'}`)
+      return [d, live]
+    },
+    async deletePod(ns: string, name: string) {
+      calls.push(`delete-pod ${ns}/${name}`)
+    },
+    async deleteDaemonSet(ns: string, name: string) {
+      calls.push(`delete-ds ${ns}/${name}`)
+    },
+  } as unknown as NodePodApi
+  const r = await gc(api, { namespace: 'kube-system', session: 'mine', host: 'laptop', now: T0 + min })
+  assert.equal(calls, ['list-ds app.kubernetes.io/managed-by=kinspect *', `delete-ds kube-system/${d.metadata.name}`])
+  assert.equal(r.deleted, [`kube-system/daemonset/${d.metadata.name}`])
+  assert.equal(r.entries.map((e) => e.leftover), [true, false, false, false])
 })
 
 test.run()
