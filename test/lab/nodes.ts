@@ -164,13 +164,40 @@ export async function ensureNodeNamespaces(node: LabNode): Promise<boolean> {
 export async function stopNode(node: LabNode): Promise<void> {
   if (node.host) return
   const np = nodePaths(node.name)
+  const init = alivePid(np.initPid)
   await stopPid(np.initPid, 15_000)
   killCgroupTree(np.cgroupRoot) // nothing of the node may outlive it
+  killStrays(node.name, init)
   const veth = `${NET.nodeVethPrefix}${node.name}`
   for (let i = 0; i < 20 && succeeds(['ip', 'link', 'show', 'dev', veth]); i++) await sleep(100)
   if (succeeds(['ip', 'link', 'show', 'dev', veth])) run(['ip', 'link', 'del', veth], { ok: true })
   removeCgroupRoot(node)
   fs.rmSync(np.runDir, { recursive: true, force: true })
+}
+
+/**
+ * Host processes that served a node and outlived it: `nsenter -t INIT …` wrappers of its daemons (a wrapper a test
+ * stopped cannot reap its child), and its `unshare` parent. Continued, then killed.
+ */
+function killStrays(name: string, init: number | null): void {
+  const dir = `${path.join(NODES_STATE, name)}/`
+  for (const d of fs.readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+    let cmd = ''
+    try {
+      cmd = fs.readFileSync(`/proc/${d}/cmdline`, 'utf8').replace(/\0/g, ' ')
+    } catch {
+      continue
+    }
+    const mine = cmd.includes(dir) || (init !== null && new RegExp(`^nsenter -t ${init} `).test(cmd))
+    if (!mine || Number(d) === process.pid) continue
+    for (const sig of ['SIGCONT', 'SIGKILL'] as const) {
+      try {
+        process.kill(Number(d), sig)
+      } catch {
+        // gone
+      }
+    }
+  }
 }
 
 /** The lab's state directory of namespaced nodes (removed pieces by down). */

@@ -74,6 +74,7 @@ export async function stopPid(pidFile: string, graceMs = 5000): Promise<void> {
   if (pid) {
     try {
       process.kill(pid, 'SIGTERM')
+      process.kill(pid, 'SIGCONT') // a stopped process (a test froze it) acts on TERM only once continued
     } catch {}
     const until = Date.now() + graceMs
     while (alivePid(pidFile) && Date.now() < until) await sleep(100)
