@@ -13,6 +13,8 @@ import { inNode } from '../lab/nodes.ts'
 
 export const root = path.resolve(import.meta.dirname, '../..')
 export const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-access-e2e-'))
+// The configs, kubeconfig copies and histories written here go when the test file ends, however it ends.
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }))
 
 /** Writes a .recipes for the lab with this nodeAccess (YAML lines) and, with ssh, the lab's nodes rule; returns its path. */
 export function config(name: string, nodeAccess: string, o: { ssh?: boolean; nodes?: string } = {}): string {
