@@ -27,6 +27,7 @@ function ossl(args: string[], cwd: string) {
 /** Makes a CA, a server cert for 127.0.0.1, a client cert (CN=kinspect-test) and an unrelated CA. */
 export function makePki(): Pki {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-pki-'))
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true })) // keys: gone when the test file ends
   const ec = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes']
   ossl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=test-ca', '-days', '2'], dir)
   ossl(['req', '-x509', ...ec, '-keyout', 'other.key', '-out', 'other.crt', '-subj', '/CN=other-ca', '-days', '2'], dir)

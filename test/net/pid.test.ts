@@ -127,6 +127,7 @@ test('PROC_SCAN_SCRIPT runs under sh: finds this shell by a pattern in its own c
   const mine = fs.readFileSync('/proc/self/cgroup', 'utf8')
   const token = mine.split('\n').map((l) => l.split(':').slice(2).join(':')).find((p) => p.length > 1) ?? '/'
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-scan-'))
+  process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
   const r = spawnSync('sh', ['-s', '--', token, 'no-such-pattern'], { input: PROC_SCAN_SCRIPT, encoding: 'utf8', cwd: dir })
   assert.is(r.status, 0, r.stderr)
   const scan = parseProcScan(r.stdout)

@@ -12,6 +12,7 @@ import { parseNotebook } from '../../src/render/notebook.ts'
 import type { KubeApi } from '../../src/session.ts'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-taint-'))
+process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }))
 const APIKEY = 'ak-7Hq2xLw9Zp'
 const secret = () => ({
   apiVersion: 'v1',
