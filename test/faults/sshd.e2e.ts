@@ -53,7 +53,7 @@ async function frozenSshd(r: Repl): Promise<void> {
     measured("kinspect -e node('lab-2').$`true` with lab-2's sshd frozen, start to exit", ended.ms)
     assert.ok(ended.ms < 15_000, `-e took ${ended.ms} ms`)
   } finally {
-    process.kill(pid, 'SIGCONT')
+    continueWithParent(pid)
   }
   const back = await r.call("(await node('lab-2').$`hostname`).text()", 20_000)
   assert.is(back.text, "'lab-2'", `the same session reaches lab-2 again: ${r.all()}`)
@@ -75,7 +75,7 @@ test("lab-2's sshd frozen under an open connection (listener and session process
       assert.match((await r.call('(await pods()).length', 10_000)).text, /^\d+$/, r.all())
       assert.is((await r.call("(await node('lab-3').$`hostname`).text()", 10_000)).text, "'lab-3'", r.all())
     } finally {
-      for (const p of frozen) process.kill(p, 'SIGCONT')
+      for (const p of frozen) continueWithParent(p)
     }
     const back = await r.call("(await node('lab-2').$`hostname`).text()", 40_000)
     assert.is(back.text, "'lab-2'", `the same session reaches lab-2 again: ${r.all()}`)
@@ -85,6 +85,28 @@ test("lab-2's sshd frozen under an open connection (listener and session process
     r.kill()
   }
 })
+
+/**
+ * SIGCONT to a process and to its parent: the lab starts a node's sshd under `nsenter -t INIT … --`, which stops
+ * itself when its child stops (util-linux propagates the stop) and would stay stopped when only the child continued.
+ */
+function continueWithParent(pid: number): void {
+  let parent = 0
+  try {
+    parent = Number(fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')[1])
+  } catch {
+    /* gone */
+  }
+  for (const p of [pid, parent]) {
+    if (p > 1) {
+      try {
+        process.kill(p, 'SIGCONT')
+      } catch {
+        /* gone */
+      }
+    }
+  }
+}
 
 /** A process and all its descendants (host pids, from /proc). */
 function withDescendants(root: number): number[] {

@@ -153,12 +153,21 @@ function deleteMovedPods(manifest: string): void {
 }
 
 function applyWorkloads(): void {
-  kubectl(['apply', '-f', '-'], { input: accessManifest() })
-  kubectl(['apply', '-f', '-'], { input: corednsManifest() })
-  kubectl(['apply', '-f', '-'], { input: metricsServerManifest(P.pki, fs.readFileSync(path.join(P.pki, 'ca.crt'), 'utf8')) })
+  apply(accessManifest())
+  apply(corednsManifest())
+  apply(metricsServerManifest(P.pki, fs.readFileSync(path.join(P.pki, 'ca.crt'), 'utf8')))
   const shop = shopManifest()
   deleteMovedPods(shop)
-  kubectl(['apply', '-f', '-'], { input: shop })
+  apply(shop)
+}
+
+/** kubectl apply, tried up to four times 2 s apart: right after etcd restarts, the apiserver is ready but a read can still fail. */
+function apply(input: string): void {
+  for (let i = 1; i < 4; i++) {
+    if (kubectl(['apply', '-f', '-'], { input, ok: true }).code === 0) return
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 2000)
+  }
+  kubectl(['apply', '-f', '-'], { input }) // the last try throws with kubectl's output
 }
 
 /**
