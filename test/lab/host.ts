@@ -1,7 +1,7 @@
 // Host networking for the lab: interfaces, routes, policy routing and sysctls, all reversible.
 import fs from 'node:fs'
 import path from 'node:path'
-import { LAB_DIR, NET, NODES } from './layout.ts'
+import { CONNTRACK_MAX_BEFORE, LAB_DIR, NET, NODES } from './layout.ts'
 import { run, succeeds } from './sh.ts'
 
 const SYSCTLS: Record<string, string> = {
@@ -42,7 +42,8 @@ export function setupHostNetwork(): void {
   if (!fs.existsSync(sysctlSaved())) {
     const orig: Record<string, string> = {}
     for (const k of Object.keys(SYSCTLS)) orig[k] = readSysctl(k)
-    orig['net/netfilter/nf_conntrack_max'] = readSysctl('net/netfilter/nf_conntrack_max')
+    // Not a value conntrack-full lowered and never restored (a run killed with the scenario on).
+    orig['net/netfilter/nf_conntrack_max'] = fs.existsSync(CONNTRACK_MAX_BEFORE) ? fs.readFileSync(CONNTRACK_MAX_BEFORE, 'utf8').trim() : readSysctl('net/netfilter/nf_conntrack_max')
     fs.writeFileSync(sysctlSaved(), JSON.stringify(orig))
   }
   // The node's own address lives on a bridge: the lab's private network, where lab-2 and lab-3 plug in their eth0.

@@ -9,6 +9,8 @@ export const VERSIONS = { kubernetes: 'v1.33.13', coredns: 'v1.14.7', metricsSer
 export const LAB_DIR = process.env.KINSPECT_LAB_DIR ?? '/var/lib/kinspect-lab'
 /** Runtime directory (sockets, pid files). */
 export const RUN_DIR = '/run/kinspect-lab'
+/** nf_conntrack_max as it was before conntrack-full lowered it: written by "on", removed by "off", read by up. */
+export const CONNTRACK_MAX_BEFORE = path.join(LAB_DIR, 'conntrack-max.before')
 /** Cache of built binaries, outside the repo. */
 export const CACHE_DIR = process.env.KINSPECT_LAB_CACHE ?? path.join(os.homedir(), '.cache', 'kinspect-lab', VERSIONS.kubernetes)
 

@@ -1,7 +1,7 @@
 // Faults on one node: a full conntrack table (lab-1, the host), stale kube-proxy rules and a stopped kubelet (lab-2 by default).
 import fs from 'node:fs'
 import path from 'node:path'
-import { LAB_DIR, NODE, RUN_DIR } from '../layout.ts'
+import { CONNTRACK_MAX_BEFORE, LAB_DIR, NODE, RUN_DIR } from '../layout.ts'
 import { bin } from '../build.ts'
 import { onNode, running, start, stop } from '../components.ts'
 import { kubectl, kubectlJSON, waitHealthy } from '../lab.ts'
@@ -32,6 +32,7 @@ export const NODE_FAULTS: Scenario[] = [
       const drops0 = conntrackDrops()
       if (!alivePid(FILL_PID)) {
         const count = Number(readSys('net/netfilter/nf_conntrack_count'))
+        if (!fs.existsSync(CONNTRACK_MAX_BEFORE)) fs.writeFileSync(CONNTRACK_MAX_BEFORE, readSys('net/netfilter/nf_conntrack_max').trim())
         fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_max', String(count + 600))
         // The filler restores the original max itself when its time is up, so a forgotten "on" heals.
         startDaemon('connfill', [bin('connfill'), '-max', '5000', '-duration', '3m', '-probe', '1s', '-restore-max', originalConntrackMax()], FILL_PID, path.join(LAB_DIR, 'logs', 'connfill.log'))
@@ -43,6 +44,7 @@ export const NODE_FAULTS: Scenario[] = [
     async off() {
       await stopPid(FILL_PID, 3000)
       fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_max', originalConntrackMax())
+      fs.rmSync(CONNTRACK_MAX_BEFORE, { force: true })
     },
   },
   {
