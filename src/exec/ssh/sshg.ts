@@ -91,7 +91,7 @@ export function sshGError(name: string, stderr: string, labels: ReadonlyMap<stri
   let text = stderr
   for (const [tmp, label] of labels) text = text.split(tmp).join(label)
   const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !NOISE.test(l))
-  const located = lines.map((l) => l.match(/^(.+?):? line (\d+): (.*)$/)).filter((m): m is RegExpMatchArray => !!m)
+  const located = lines.map((l) => l.match(/^(.+?):? line (\d+): (.*)$/s)).filter((m): m is RegExpMatchArray => !!m)
   const hint = `this is ssh's own verdict (\`ssh -G ${name}\`): ssh rejects the config too; fix the line it names`
   if (located.length) {
     const [first, ...more] = located.map((m) => `${m[1]}:${m[2]}: ${m[3]}`)

@@ -45,7 +45,8 @@ export interface Ipset {
   members: string[]
 }
 
-const VS = /^(TCP|UDP|SCTP|FWM)\s+(\S+)\s+(\S+)(.*)$/
+// /s: without it a U+2028 (which \s matches and . does not) after a long scheduler word made (\S+)(.*)$ backtrack quadratically
+const VS = /^(TCP|UDP|SCTP|FWM)\s+(\S+)\s+(\S+)(.*)$/s
 const REAL = /^\s*->\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$/
 
 function address(s: string, line: string): { ip: string; port: number } {

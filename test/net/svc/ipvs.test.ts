@@ -152,4 +152,13 @@ test('fuzz regressions: ipset list with CRLF or a stray \\r after a long blank r
   assert.ok(performance.now() - t0 < 50)
 })
 
+test('fuzz regressions: a long scheduler word then U+2028 (\\s matches it, . does not) is read in linear time', () => {
+  const word = 'r'.repeat(40000)
+  const t0 = performance.now()
+  const [vs] = parseIpvsadm(`TCP  10.96.0.10:53 ${word}\u2028${word}\n`)
+  const ms = performance.now() - t0
+  assert.equal([vs.ip, vs.port, vs.scheduler.length, vs.flags.map((f) => f.length)], ['10.96.0.10', 53, 40000, [40000]])
+  assert.ok(ms < 500, `took ${ms.toFixed(0)} ms (the quadratic read took ~2 s)`)
+})
+
 test.run()
