@@ -24,7 +24,11 @@ function time(cmd: string, args: string[], e: NodeJS.ProcessEnv = process.env): 
     let err = ''
     child.stderr.on('data', (d) => (err += d))
     child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`))))
+    child.on('exit', (code) =>
+      code === 0
+        ? resolve(performance.now() - t0)
+        : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`)),
+    )
   })
 }
 
@@ -35,13 +39,30 @@ const median = (xs: number[]) => {
 
 const bins = process.argv.slice(3).map((a) => a.split('=') as [string, string])
 const cases: [string, () => Promise<number>][] = [
-  ...(bins.length ? bins : [['kinspect', bin] as [string, string]]).map(([label, b]): [string, () => Promise<number>] => [`${label} -e 1`, () => time(process.execPath, [b, '-e', '1'], env)]),
+  ...(bins.length ? bins : [['kinspect', bin] as [string, string]]).map(
+    ([label, b]): [string, () => Promise<number>] => [
+      `${label} -e 1`,
+      () => time(process.execPath, [b, '-e', '1'], env),
+    ],
+  ),
   ['kubectl version --client', () => time('kubectl', ['version', '--client'])],
   ['node -e 0', () => time(process.execPath, ['-e', '0'])],
 ]
 const xs: number[][] = cases.map(() => [])
 for (const [, f] of cases) await f() // warm the file cache
 for (let i = 0; i < runs; i++) for (const [j, [, f]] of cases.entries()) xs[j].push(await f())
-console.log(`# ${runs} runs each, interleaved, ${os.cpus().length} CPUs, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; dist/ built: ${fs.existsSync(path.join(root, 'dist', 'cli.js'))}`)
-for (const [j, [name]] of cases.entries()) console.log(`${name.padEnd(30)} median ${median(xs[j]).toFixed(0).padStart(5)} ms   min ${Math.min(...xs[j]).toFixed(0).padStart(5)}   max ${Math.max(...xs[j]).toFixed(0).padStart(5)}`)
+console.log(
+  `# ${runs} runs each, interleaved, ${os.cpus().length} CPUs, load ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}; dist/ built: ${fs.existsSync(path.join(root, 'dist', 'cli.js'))}`,
+)
+for (const [j, [name]] of cases.entries())
+  console.log(
+    `${name.padEnd(30)} median ${median(xs[j]).toFixed(0).padStart(5)} ms   min ${Math.min(...xs[j])
+      .toFixed(0)
+      .padStart(5)}   max ${Math.max(...xs[j])
+      .toFixed(0)
+      .padStart(5)}`,
+  )
 fs.rmSync(dir, { recursive: true, force: true })

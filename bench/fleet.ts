@@ -30,12 +30,20 @@ fs.writeFileSync(hostsFile, `${hosts.join('\n')}\n`)
 const sshOpts = ['-F', P.sshConfig, '-o', 'BatchMode=yes']
 
 function labCli(...args: string[]): void {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), ...args], { cwd: root, env, encoding: 'utf8', timeout: 600_000 })
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), ...args], {
+    cwd: root,
+    env,
+    encoding: 'utf8',
+    timeout: 600_000,
+  })
   if (r.status !== 0) throw new Error(`lab ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
 }
 
 /** Runs a process to its exit; the time, exit code and output. */
-function timed(argv: string[], opts: { input?: string; timeoutMs?: number } = {}): Promise<{ ms: number; code: number | null; out: string; err: string }> {
+function timed(
+  argv: string[],
+  opts: { input?: string; timeoutMs?: number } = {},
+): Promise<{ ms: number; code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now()
     const child = spawn(argv[0], argv.slice(1), { cwd: root, env, stdio: ['pipe', 'pipe', 'pipe'] })
@@ -55,11 +63,54 @@ function timed(argv: string[], opts: { input?: string; timeoutMs?: number } = {}
 
 /** The peers, each as argv for `true` on every host (timeoutS: their own per-host timeout, for the blackholed case). */
 function peers(timeoutS?: number): { name: string; argv: string[] }[] {
-  const xargsSsh = ['xargs', '-P', '32', '-I{}', ...(timeoutS ? ['timeout', String(timeoutS)] : []), 'ssh', ...sshOpts, '{}', 'true']
+  const xargsSsh = [
+    'xargs',
+    '-P',
+    '32',
+    '-I{}',
+    ...(timeoutS ? ['timeout', String(timeoutS)] : []),
+    'ssh',
+    ...sshOpts,
+    '{}',
+    'true',
+  ]
   return [
-    { name: 'pssh (parallel-ssh -p 32)', argv: ['parallel-ssh', '-p', '32', '-t', String(timeoutS ?? 0), '-h', hostsFile, '-x', `-F ${P.sshConfig}`, '-O', 'BatchMode=yes', 'true'] },
-    { name: 'clush -f 64', argv: [path.join(venv, 'bin/clush'), '-f', '64', '-S', ...(timeoutS ? ['-t', String(timeoutS), '-u', String(timeoutS)] : []), '-o', `-F ${P.sshConfig} -oBatchMode=yes`, '-w', `lab-ssh-[1-${N}]`, 'true'] },
-    { name: 'xargs -P 32 ssh', argv: ['sh', '-c', `printf '%s\\n' ${hosts.join(' ')} | ${xargsSsh.map((a) => `'${a}'`).join(' ')}`] },
+    {
+      name: 'pssh (parallel-ssh -p 32)',
+      argv: [
+        'parallel-ssh',
+        '-p',
+        '32',
+        '-t',
+        String(timeoutS ?? 0),
+        '-h',
+        hostsFile,
+        '-x',
+        `-F ${P.sshConfig}`,
+        '-O',
+        'BatchMode=yes',
+        'true',
+      ],
+    },
+    {
+      name: 'clush -f 64',
+      argv: [
+        path.join(venv, 'bin/clush'),
+        '-f',
+        '64',
+        '-S',
+        ...(timeoutS ? ['-t', String(timeoutS), '-u', String(timeoutS)] : []),
+        '-o',
+        `-F ${P.sshConfig} -oBatchMode=yes`,
+        '-w',
+        `lab-ssh-[1-${N}]`,
+        'true',
+      ],
+    },
+    {
+      name: 'xargs -P 32 ssh',
+      argv: ['sh', '-c', `printf '%s\\n' ${hosts.join(' ')} | ${xargsSsh.map((a) => `'${a}'`).join(' ')}`],
+    },
   ]
 }
 
@@ -146,14 +197,18 @@ async function main(): Promise<void> {
     fs.rmSync(tmp, { recursive: true, force: true })
   }
   console.log(`\n${'what'.padEnd(66)} ${'median'.padStart(8)}   all`)
-  for (const [k, v] of Object.entries(rows)) console.log(`${k.padEnd(66)} ${s(median(v)).padStart(8)}   ${v.map((x) => (x / 1000).toFixed(2)).join(' ')}`)
-  for (const [k, v] of Object.entries(okCounts)) console.log(`blackholed: ${k}: healthy nodes answered per round: ${v.join(' ')} of ${N - HOLES}`)
+  for (const [k, v] of Object.entries(rows))
+    console.log(`${k.padEnd(66)} ${s(median(v)).padStart(8)}   ${v.map((x) => (x / 1000).toFixed(2)).join(' ')}`)
+  for (const [k, v] of Object.entries(okCounts))
+    console.log(`blackholed: ${k}: healthy nodes answered per round: ${v.join(' ')} of ${N - HOLES}`)
   const cold = median(rows['kinspect fleet, cold (new session, in process)'])
   const coldCli = median(rows['kinspect fleet, cold (the CLI process, to its exit)'])
   const peerCold = Math.min(...peers().map((p) => median(rows[`${p.name}, cold`])))
   const w = median(warm)
   const hole = median(rows['blackholed: kinspect fleet --deadline 5s (overall), to process exit'])
-  console.log(`\ncold vs the fastest peer: ${(peerCold / cold).toFixed(1)}x in process, ${(peerCold / coldCli).toFixed(1)}x as a process (target 3x)`)
+  console.log(
+    `\ncold vs the fastest peer: ${(peerCold / cold).toFixed(1)}x in process, ${(peerCold / coldCli).toFixed(1)}x as a process (target 3x)`,
+  )
   console.log(`warm vs the fastest peer's cold: ${(peerCold / w).toFixed(0)}x (target 20x)`)
   console.log(`blackholed with --deadline 5s, spawn to process exit: ${s(hole)} (target: 5 s + 10% = 5.50 s)`)
 }

@@ -24,13 +24,21 @@ const KC = labPaths().kubeconfig
 
 function configFile(name: string, above: number): string {
   const f = path.join(tmp, `${name}.recipes`)
-  fs.writeFileSync(f, `context: ${CONTEXT}\nfleet:\n  daemonSetAbove: ${above}\nnodeAccess:\n  transports: [pod]\n  pods: always\n  image: ${IMAGES.nodePod}\n`)
+  fs.writeFileSync(
+    f,
+    `context: ${CONTEXT}\nfleet:\n  daemonSetAbove: ${above}\nnodeAccess:\n  transports: [pod]\n  pods: always\n  image: ${IMAGES.nodePod}\n`,
+  )
   return f
 }
 const CONFIGS = { daemonset: configFile('ds', 2), pods: configFile('pods', 100) }
 
 async function open(kind: keyof typeof CONFIGS): Promise<Session> {
-  const env: Record<string, string | undefined> = { ...process.env, ...labEnvVars(), KINSPECT_CONFIG: CONFIGS[kind], HOME: tmp }
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...labEnvVars(),
+    KINSPECT_CONFIG: CONFIGS[kind],
+    HOME: tmp,
+  }
   delete env.KINSPECT_SSH_CONFIG
   delete env.KINSPECT_KNOWN_HOSTS
   delete env.SSH_AUTH_SOCK
@@ -56,7 +64,10 @@ async function fleetTrue(s: Session, via: string): Promise<number> {
   const t0 = performance.now()
   const r = await bindFleet(s)(NODES).timeout(120_000).$`true`
   const ms = performance.now() - t0
-  if (!r.ok || r.results.some((x) => x.transport !== via)) throw new Error(`fleet over ${via}: ${JSON.stringify(r.results.map((x) => [x.node, x.transport, x.error, x.message]))}`)
+  if (!r.ok || r.results.some((x) => x.transport !== via))
+    throw new Error(
+      `fleet over ${via}: ${JSON.stringify(r.results.map((x) => [x.node, x.transport, x.error, x.message]))}`,
+    )
   return ms
 }
 
@@ -72,13 +83,31 @@ for (let round = 0; round < ROUNDS; round++) {
       cold[kind].push(await fleetTrue(s, kind === 'daemonset' ? 'daemonset' : 'pod'))
       if (round === 0) {
         // warm, with the pods up; the kubectl peers exec into the same pods
-        const names = JSON.parse(await new Promise<string>((resolve, reject) => {
-          const c = spawn('kubectl', ['--kubeconfig', KC, 'get', 'pods', '-n', 'kube-system', '-l', 'app.kubernetes.io/managed-by=kinspect', '-o', 'json'], { stdio: ['ignore', 'pipe', 'inherit'] })
-          let out = ''
-          c.stdout.on('data', (d) => (out += d))
-          c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error('kubectl get pods'))))
-        })).items.map((p: { metadata: { name: string } }) => p.metadata.name) as string[]
-        const exec = (pod: string) => run(['kubectl', '--kubeconfig', KC, 'exec', '-n', 'kube-system', pod, '-c', 'node', '--', 'true'])
+        const names = JSON.parse(
+          await new Promise<string>((resolve, reject) => {
+            const c = spawn(
+              'kubectl',
+              [
+                '--kubeconfig',
+                KC,
+                'get',
+                'pods',
+                '-n',
+                'kube-system',
+                '-l',
+                'app.kubernetes.io/managed-by=kinspect',
+                '-o',
+                'json',
+              ],
+              { stdio: ['ignore', 'pipe', 'inherit'] },
+            )
+            let out = ''
+            c.stdout.on('data', (d) => (out += d))
+            c.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error('kubectl get pods'))))
+          }),
+        ).items.map((p: { metadata: { name: string } }) => p.metadata.name) as string[]
+        const exec = (pod: string) =>
+          run(['kubectl', '--kubeconfig', KC, 'exec', '-n', 'kube-system', pod, '-c', 'node', '--', 'true'])
         for (let i = 0; i < WARM; i++) {
           warm[kind].push(await fleetTrue(s, kind === 'daemonset' ? 'daemonset' : 'pod'))
           if (kind === 'daemonset') {
@@ -100,10 +129,20 @@ for (let round = 0; round < ROUNDS; round++) {
   }
 }
 
-console.log(`fleet \`true\` on ${NODES.join(', ')} without SSH (medians; cold: ${ROUNDS} rounds interleaved, warm: N=${WARM}; load ${os.loadavg()[0].toFixed(1)})`)
-console.log('| | one DaemonSet | a node pod per node | `kubectl exec` loop (3 processes, in turn) | 3 `kubectl exec` at once |')
+console.log(
+  `fleet \`true\` on ${NODES.join(', ')} without SSH (medians; cold: ${ROUNDS} rounds interleaved, warm: N=${WARM}; load ${os.loadavg()[0].toFixed(1)})`,
+)
+console.log(
+  '| | one DaemonSet | a node pod per node | `kubectl exec` loop (3 processes, in turn) | 3 `kubectl exec` at once |',
+)
 console.log('|---|---|---|---|---|')
-console.log(`| cold (new session: pods made, ready, probed) | ${fmt(med(cold.daemonset))} | ${fmt(med(cold.pods))} | — | — |`)
-console.log(`| warm (pods up) | ${fmt(med(warm.daemonset))} | ${fmt(med(warm.pods))} | ${fmt(med(warm.loop))} | ${fmt(med(warm.parallel))} |`)
-console.log(`| session end (deleted, waited until gone) | ${fmt(med(close.daemonset))} | ${fmt(med(close.pods))} | — | — |`)
+console.log(
+  `| cold (new session: pods made, ready, probed) | ${fmt(med(cold.daemonset))} | ${fmt(med(cold.pods))} | — | — |`,
+)
+console.log(
+  `| warm (pods up) | ${fmt(med(warm.daemonset))} | ${fmt(med(warm.pods))} | ${fmt(med(warm.loop))} | ${fmt(med(warm.parallel))} |`,
+)
+console.log(
+  `| session end (deleted, waited until gone) | ${fmt(med(close.daemonset))} | ${fmt(med(close.pods))} | — | — |`,
+)
 fs.rmSync(tmp, { recursive: true, force: true })

@@ -17,7 +17,14 @@ import { performance } from 'node:perf_hooks'
 import { labPaths, NODE } from '../test/lab/layout.ts'
 import { IMAGES } from '../test/lab/manifests.ts'
 import { Kube, loadKubeconfig, kubeNodePodApi } from '../src/kube/index.ts'
-import { AgentDecoder, NodePods, NodePodExec, agentCommand, encodeControl, encodeRequest } from '../src/exec/nodepod/index.ts'
+import {
+  AgentDecoder,
+  NodePods,
+  NodePodExec,
+  agentCommand,
+  encodeControl,
+  encodeRequest,
+} from '../src/exec/nodepod/index.ts'
 
 const N = Math.min(Math.max(Number(process.argv[2] ?? 30) || 30, 1), 500)
 const DEBUG_N = Math.min(Math.max(Number(process.argv[3] ?? 5) || 5, 1), 50)
@@ -45,7 +52,10 @@ const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b)
 const pct = (xs: number[], p: number) => sorted(xs)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]
 
 // Interleaves the methods (rotating order each round) so load drift on the machine hits them alike.
-async function measure(methods: { name: string; once: () => Promise<unknown> }[], n: number): Promise<{ name: string; ms: number[] }[]> {
+async function measure(
+  methods: { name: string; once: () => Promise<unknown> }[],
+  n: number,
+): Promise<{ name: string; ms: number[] }[]> {
   for (const m of methods) await m.once() // warm-up
   const ms = methods.map(() => [] as number[])
   for (let i = 0; i < n; i++) {
@@ -60,7 +70,16 @@ async function measure(methods: { name: string; once: () => Promise<unknown> }[]
 }
 
 async function debugPods(): Promise<string[]> {
-  const out = await run([...kubectl, 'get', 'pods', '-A', '-l', 'app.kubernetes.io/managed-by=kubectl-debug', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}'])
+  const out = await run([
+    ...kubectl,
+    'get',
+    'pods',
+    '-A',
+    '-l',
+    'app.kubernetes.io/managed-by=kubectl-debug',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name}{"\\n"}{end}',
+  ])
   return out.split('\n').filter(Boolean)
 }
 async function deleteDebugPods(keep: string[]): Promise<void> {
@@ -122,23 +141,50 @@ async function main(): Promise<void> {
       ...(await measure(
         [
           { name: "node pod transport: run(['true']) (agent)", once: () => exec.run(['true']) },
-          { name: 'kubectl exec POD -- true (a process)', once: () => run([...kubectl, 'exec', '-n', ref.namespace, ref.name, '-c', 'node', '--', 'true']) },
-          { name: "  (one exec per command: agent: false)", once: () => oneShot.run(['true']) },
-          { name: '  (floor: bare exec of true, no wrapper)', once: () => kube.exec({ namespace: ref.namespace, pod: ref.name, container: 'node', command: ['true'] }) },
+          {
+            name: 'kubectl exec POD -- true (a process)',
+            once: () => run([...kubectl, 'exec', '-n', ref.namespace, ref.name, '-c', 'node', '--', 'true']),
+          },
+          { name: '  (one exec per command: agent: false)', once: () => oneShot.run(['true']) },
+          {
+            name: '  (floor: bare exec of true, no wrapper)',
+            once: () => kube.exec({ namespace: ref.namespace, pod: ref.name, container: 'node', command: ['true'] }),
+          },
         ],
         N,
       )),
     )
     // The wrapper's processes alone, looped inside the pod (one command; its time divided by the loop count).
     const LOOP = 200
-    const loop = await exec.run(['sh', '-c', `i=0; while [ $i -lt ${LOOP} ]; do nsenter -t 1 -m -u -i -n -p -- timeout -k 2 30 true; i=$((i+1)); done`], { tool: 'image', timeoutMs: 120_000 })
+    const loop = await exec.run(
+      [
+        'sh',
+        '-c',
+        `i=0; while [ $i -lt ${LOOP} ]; do nsenter -t 1 -m -u -i -n -p -- timeout -k 2 30 true; i=$((i+1)); done`,
+      ],
+      { tool: 'image', timeoutMs: 120_000 },
+    )
     loopMs = loop.durationMs / LOOP
     rows.push({ name: '  (the same agent, busybox sh here, no API)', ms: await localAgent(N) })
     // kubectl debug: one new pod per command; its leftovers are removed after each call (not timed).
     const debug: number[] = []
     for (let i = 0; i < DEBUG_N; i++) {
       const t0 = performance.now()
-      await run([...kubectl, 'debug', `node/${NODE}`, '--profile=sysadmin', `--image=${IMAGES.nodePod}`, '--image-pull-policy=Never', '--attach', '--quiet', '--', 'true'], 120_000)
+      await run(
+        [
+          ...kubectl,
+          'debug',
+          `node/${NODE}`,
+          '--profile=sysadmin',
+          `--image=${IMAGES.nodePod}`,
+          '--image-pull-policy=Never',
+          '--attach',
+          '--quiet',
+          '--',
+          'true',
+        ],
+        120_000,
+      )
       debug.push(performance.now() - t0)
       await deleteDebugPods(others)
     }
@@ -161,14 +207,19 @@ async function main(): Promise<void> {
     await deleteDebugPods(others).catch((e) => console.error(`could not delete kubectl-debug pods: ${e.message}`))
     kube.close()
   }
-  console.log(`\`true\` on ${NODE}; warm methods N=${N} each, interleaved after one warm-up call; kubectl debug and first command N=${DEBUG_N}\n`)
+  console.log(
+    `\`true\` on ${NODE}; warm methods N=${N} each, interleaved after one warm-up call; kubectl debug and first command N=${DEBUG_N}\n`,
+  )
   console.log(`${'method'.padEnd(52)} ${'median ms'.padStart(10)} ${'p90 ms'.padStart(8)}`)
-  for (const r of rows) console.log(`${r.name.padEnd(52)} ${pct(r.ms, 50).toFixed(1).padStart(10)} ${pct(r.ms, 90).toFixed(1).padStart(8)}`)
+  for (const r of rows)
+    console.log(`${r.name.padEnd(52)} ${pct(r.ms, 50).toFixed(1).padStart(10)} ${pct(r.ms, 90).toFixed(1).padStart(8)}`)
   console.log(`${'  (nsenter + timeout + true, looped in the pod)'.padEnd(52)} ${loopMs.toFixed(1).padStart(10)}`)
   const med = (name: string) => pct(rows.find((r) => r.name.startsWith(name))!.ms, 50)
   const agent = med('node pod transport')
   const local = med('  (the same agent')
-  console.log(`\nwhere an agent command goes: wrapper processes ${loopMs.toFixed(1)} ms, the agent's sh ${(local - loopMs).toFixed(1)} ms, the API round trip ${(agent - local).toFixed(1)} ms`)
+  console.log(
+    `\nwhere an agent command goes: wrapper processes ${loopMs.toFixed(1)} ms, the agent's sh ${(local - loopMs).toFixed(1)} ms, the API round trip ${(agent - local).toFixed(1)} ms`,
+  )
   console.log(`kubectl exec / node pod: ${(med('kubectl exec') / agent).toFixed(1)}x (target >= 5x)`)
   console.log(`kubectl debug / node pod: ${(med('kubectl debug') / agent).toFixed(1)}x (target >= 20x)`)
   console.log(`first command: ${(med('first command') / 1000).toFixed(2)} s (target <= 3 s)`)

@@ -37,7 +37,8 @@ spec:
 
 function kubectl(args: string[], input?: string, timeoutMs = 60_000) {
   const r = spawnSync('kubectl', ['--kubeconfig', KC, ...args], { input, encoding: 'utf8', timeout: timeoutMs })
-  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`)
+  if (r.status !== 0)
+    throw new Error(`kubectl ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`)
   return r.stdout
 }
 
@@ -45,11 +46,15 @@ function kubectl(args: string[], input?: string, timeoutMs = 60_000) {
 function timeKubectl(): Promise<{ ms: number; out: string }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now()
-    const child = spawn('kubectl', ['--kubeconfig', KC, 'get', 'pods', '-n', NS, '-o', 'json'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn('kubectl', ['--kubeconfig', KC, 'get', 'pods', '-n', NS, '-o', 'json'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let out = ''
     child.stdout.on('data', (d) => (out += d))
     child.on('error', reject)
-    child.on('exit', (code) => (code === 0 ? resolve({ ms: performance.now() - t0, out }) : reject(new Error(`kubectl exited ${code}`))))
+    child.on('exit', (code) =>
+      code === 0 ? resolve({ ms: performance.now() - t0, out }) : reject(new Error(`kubectl exited ${code}`)),
+    )
   })
 }
 
@@ -75,8 +80,12 @@ async function main() {
       kubectl(['delete', 'namespace', NS, '--ignore-not-found', '--wait=false'])
       const t0 = Date.now()
       while (Date.now() - t0 < WAIT_DELETE_MS) {
-        const r = spawnSync('kubectl', ['--kubeconfig', KC, 'get', 'namespace', NS], { encoding: 'utf8', timeout: 30_000 })
-        if (r.status !== 0 && /NotFound/.test(r.stderr)) return console.log(`# ${NS} deleted in ${Math.round((Date.now() - t0) / 1000)}s`)
+        const r = spawnSync('kubectl', ['--kubeconfig', KC, 'get', 'namespace', NS], {
+          encoding: 'utf8',
+          timeout: 30_000,
+        })
+        if (r.status !== 0 && /NotFound/.test(r.stderr))
+          return console.log(`# ${NS} deleted in ${Math.round((Date.now() - t0) / 1000)}s`)
         await sleep(2000)
       }
       console.log(`# ${NS} still terminating after ${WAIT_DELETE_MS / 1000}s; it will finish on its own`)
@@ -100,7 +109,8 @@ async function main() {
       pods = await kube.pods()
     }
     console.log(`# ${pods.length} pods exist (${running()} Running) after ${Math.round((Date.now() - t0) / 1000)}s`)
-    if (pods.length < PODS) throw new Error(`only ${pods.length}/${PODS} pods were created within ${WAIT_CREATE_MS / 1000}s`)
+    if (pods.length < PODS)
+      throw new Error(`only ${pods.length}/${PODS} pods were created within ${WAIT_CREATE_MS / 1000}s`)
 
     await kube.pods() // warm: client-node loaded, TLS connection open
     const ours: number[] = []
@@ -116,12 +126,24 @@ async function main() {
       theirs.push(r.ms)
       if (i === 0 && JSON.parse(r.out).items.length < PODS) throw new Error('kubectl listed fewer pods than expected')
     }
-    const row = (what: string, xs: number[]): string[] => [what, f1(median(xs)), f1(Math.min(...xs)), f1(Math.max(...xs)), String(xs.length)]
+    const row = (what: string, xs: number[]): string[] => [
+      what,
+      f1(median(xs)),
+      f1(Math.min(...xs)),
+      f1(Math.max(...xs)),
+      String(xs.length),
+    ]
     console.log(
-      renderTable(['WHAT', 'MEDIAN ms', 'MIN ms', 'MAX ms', 'RUNS'], [row('kube.pods() warm', ours), row('kubectl get pods -o json', theirs)], { color: false }),
+      renderTable(
+        ['WHAT', 'MEDIAN ms', 'MIN ms', 'MAX ms', 'RUNS'],
+        [row('kube.pods() warm', ours), row('kubectl get pods -o json', theirs)],
+        { color: false },
+      ),
     )
     const ratio = median(theirs) / median(ours)
-    console.log(`ratio kubectl / kube.pods() = ${ratio.toFixed(1)} (kube.pods() is ${ratio >= 1 ? `${ratio.toFixed(1)}x faster` : `${(1 / ratio).toFixed(1)}x slower`}; ${pods.length} pods)`)
+    console.log(
+      `ratio kubectl / kube.pods() = ${ratio.toFixed(1)} (kube.pods() is ${ratio >= 1 ? `${ratio.toFixed(1)}x faster` : `${(1 / ratio).toFixed(1)}x slower`}; ${pods.length} pods)`,
+    )
   } finally {
     await cleanup()
   }

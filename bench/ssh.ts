@@ -31,7 +31,9 @@ function run(argv: string[]): Promise<void> {
 }
 
 // Interleaves the methods (rotating order each round) so load drift on the machine hits them alike.
-async function measure(methods: { name: string; once: () => Promise<unknown> }[]): Promise<{ name: string; ms: number[] }[]> {
+async function measure(
+  methods: { name: string; once: () => Promise<unknown> }[],
+): Promise<{ name: string; ms: number[] }[]> {
   for (const m of methods) await m.once() // warm-up: connection set-up is not what is measured
   const ms = methods.map(() => [] as number[])
   for (let i = 0; i < N; i++) {
@@ -64,7 +66,10 @@ async function main(): Promise<void> {
     results = await measure([
       { name: 'ssh2 pooled channel (node.$`true`)', once: () => node.$`true` },
       // As the shell runs every command: abortable, so its pid is announced first (sh -c … exec; src/exec/ssh/stop.ts).
-      { name: '  the same, abortable (as in the shell)', once: () => node.with({ signal: new AbortController().signal }).$`true` },
+      {
+        name: '  the same, abortable (as in the shell)',
+        once: () => node.with({ signal: new AbortController().signal }).$`true`,
+      },
       { name: 'fresh ssh process', once: () => run([...ssh, NODE, 'true']) },
       { name: 'ssh via ControlMaster socket', once: () => run([...cm, NODE, 'true']) },
     ])

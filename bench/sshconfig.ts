@@ -16,7 +16,10 @@ if (!ssh) throw new Error('no OpenSSH client: `ssh -V` failed')
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-bench-sshconfig-'))
 const file = path.join(dir, 'ssh_config')
 // A config shaped like a fleet's: a few specific hosts, a pattern for the nodes, a catch-all.
-fs.writeFileSync(file, 'Host bastion\n  HostName 192.0.2.1\n  User ops\nHost node-*\n  HostName %h.fleet.example\n  ProxyJump bastion\n  Port 2222\nHost *\n  User root\n  IdentityFile ~/.ssh/id_ed25519\n  StrictHostKeyChecking yes\n')
+fs.writeFileSync(
+  file,
+  'Host bastion\n  HostName 192.0.2.1\n  User ops\nHost node-*\n  HostName %h.fleet.example\n  ProxyJump bastion\n  Port 2222\nHost *\n  User root\n  IdentityFile ~/.ssh/id_ed25519\n  StrictHostKeyChecking yes\n',
+)
 const names = Array.from({ length: NAMES }, (_, i) => `node-${i}`)
 
 function sshG(name: string): Promise<void> {

@@ -14,14 +14,21 @@ const runs = Number(process.argv[2] ?? 20)
 
 /** The lab's environment when the lab is there, else a throw-away kubeconfig and .recipes (same parsing work). */
 function benchEnv(): { env: NodeJS.ProcessEnv; what: string } {
-  if (fs.existsSync(labPaths().kubeconfig)) return { env: { ...process.env, ...labEnvVars() }, what: 'lab kubeconfig and .recipes' }
+  if (fs.existsSync(labPaths().kubeconfig))
+    return { env: { ...process.env, ...labEnvVars() }, what: 'lab kubeconfig and .recipes' }
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-bench-'))
   fs.writeFileSync(
     path.join(dir, 'kubeconfig'),
     `apiVersion: v1\nkind: Config\ncurrent-context: bench\nclusters:\n- name: bench\n  cluster: {server: 'https://127.0.0.1:1'}\nusers:\n- name: bench\n  user: {token: x}\ncontexts:\n- name: bench\n  context: {cluster: bench, user: bench, namespace: shop}\n`,
   )
-  fs.writeFileSync(path.join(dir, '.recipes'), 'context: bench\nnamespace: shop\nnodes:\n  - match: "lab-*"\n    user: root\n    port: 2222\n')
-  return { env: { ...process.env, KUBECONFIG: path.join(dir, 'kubeconfig'), KINSPECT_CONFIG: path.join(dir, '.recipes') }, what: 'a throw-away kubeconfig (unreachable server) and .recipes' }
+  fs.writeFileSync(
+    path.join(dir, '.recipes'),
+    'context: bench\nnamespace: shop\nnodes:\n  - match: "lab-*"\n    user: root\n    port: 2222\n',
+  )
+  return {
+    env: { ...process.env, KUBECONFIG: path.join(dir, 'kubeconfig'), KINSPECT_CONFIG: path.join(dir, '.recipes') },
+    what: 'a throw-away kubeconfig (unreachable server) and .recipes',
+  }
 }
 
 /** ms from spawn to the first prompt on stdout; then .exit. */
@@ -39,7 +46,9 @@ function timeToPrompt(env: NodeJS.ProcessEnv): Promise<number> {
       }
     })
     child.on('error', reject)
-    child.on('exit', (code) => (t >= 0 ? resolve(t) : reject(new Error(`kinspect exited ${code} before its prompt: ${out}`))))
+    child.on('exit', (code) =>
+      t >= 0 ? resolve(t) : reject(new Error(`kinspect exited ${code} before its prompt: ${out}`)),
+    )
   })
 }
 
@@ -58,7 +67,10 @@ const median = (xs: number[]) => {
   return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
-async function series(name: string, f: () => Promise<number>): Promise<{ name: string; median: number; min: number; max: number }> {
+async function series(
+  name: string,
+  f: () => Promise<number>,
+): Promise<{ name: string; median: number; min: number; max: number }> {
   await f() // warm the file cache
   const xs: number[] = []
   for (let i = 0; i < runs; i++) xs.push(await f())
@@ -68,13 +80,23 @@ async function series(name: string, f: () => Promise<number>): Promise<{ name: s
 const { env, what } = benchEnv()
 const distBuilt = fs.existsSync(path.join(root, 'dist', 'cli.js'))
 const rows = []
-if (distBuilt) rows.push(await series('kinspect to prompt (dist/)', () => timeToPrompt({ ...env, KINSPECT_FROM_SOURCE: '0' })))
+if (distBuilt)
+  rows.push(await series('kinspect to prompt (dist/)', () => timeToPrompt({ ...env, KINSPECT_FROM_SOURCE: '0' })))
 rows.push(await series('kinspect to prompt (source, tsx)', () => timeToPrompt({ ...env, KINSPECT_FROM_SOURCE: '1' })))
 rows.push(await series('kubectl version --client', () => timeCommand('kubectl', ['version', '--client'])))
 rows.push(await series('node -e 0 (floor)', () => timeCommand(process.execPath, ['-e', '0'])))
 
-console.log(`# start-up, ${runs} runs each, ${os.cpus().length} CPUs, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; config: ${what}`)
+console.log(
+  `# start-up, ${runs} runs each, ${os.cpus().length} CPUs, load ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}; config: ${what}`,
+)
 if (!distBuilt) console.log('# dist/ is not built (npm run build): only the source path is measured')
-for (const r of rows) console.log(`${r.name.padEnd(36)} median ${r.median.toFixed(0).padStart(5)} ms   min ${r.min.toFixed(0).padStart(5)}   max ${r.max.toFixed(0).padStart(5)}`)
+for (const r of rows)
+  console.log(
+    `${r.name.padEnd(36)} median ${r.median.toFixed(0).padStart(5)} ms   min ${r.min.toFixed(0).padStart(5)}   max ${r.max.toFixed(0).padStart(5)}`,
+  )
 const dist = rows.find((r) => r.name.includes('dist/'))
-if (dist) console.log(`budget 300 ms: ${dist.median <= 300 ? 'met' : 'NOT met'} (dist median ${dist.median.toFixed(0)} ms)`)
+if (dist)
+  console.log(`budget 300 ms: ${dist.median <= 300 ? 'met' : 'NOT met'} (dist median ${dist.median.toFixed(0)} ms)`)

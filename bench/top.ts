@@ -17,7 +17,8 @@ const median = (xs: number[]) => {
 function kubectlMs(args: string[]): number {
   const t0 = performance.now()
   const r = spawnSync('kubectl', ['--kubeconfig', KC, ...args], { encoding: 'utf8', timeout: 30_000 })
-  if (r.status !== 0) throw new Error(`kubectl ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`)
+  if (r.status !== 0)
+    throw new Error(`kubectl ${args.join(' ')} failed: ${(r.stderr || r.error?.message || '').trim()}`)
   return performance.now() - t0
 }
 async function oursMs(fn: () => Promise<unknown[]>): Promise<number> {
@@ -45,6 +46,8 @@ for (const [name, fn, args] of cases) {
   const b = median(theirs)
   rows.push([name, `${a.toFixed(1)} ms`, `kubectl ${args.join(' ')}`, `${b.toFixed(0)} ms`, `${(b / a).toFixed(1)}×`])
 }
-console.log(renderTable(['KINSPECT (warm, median)', 'MS', 'PEER (new process, median)', 'MS', 'RATIO'], rows, { color: false }))
+console.log(
+  renderTable(['KINSPECT (warm, median)', 'MS', 'PEER (new process, median)', 'MS', 'RATIO'], rows, { color: false }),
+)
 console.log(`runs: ${RUNS} each, interleaved`)
 process.exit(0)

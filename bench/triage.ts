@@ -30,11 +30,18 @@ function timed(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): Prom
     let err = ''
     child.stderr.on('data', (d) => (err += d))
     child.on('error', reject)
-    child.on('exit', (code) => (code === 0 || code === 1 ? resolve(performance.now() - t0) : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`))))
+    child.on('exit', (code) =>
+      code === 0 || code === 1
+        ? resolve(performance.now() - t0)
+        : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err.trim()}`)),
+    )
   })
 }
 
-const kinspect = (args: string[]) => timed(process.execPath, [path.join(root, 'bin', 'kinspect.mjs'), 'triage', ...args], { KINSPECT_FROM_SOURCE: dist ? '0' : '1' })
+const kinspect = (args: string[]) =>
+  timed(process.execPath, [path.join(root, 'bin', 'kinspect.mjs'), 'triage', ...args], {
+    KINSPECT_FROM_SOURCE: dist ? '0' : '1',
+  })
 const kube = new Kube(loadKubeconfig({ kubeconfig: labPaths().kubeconfig }), { namespace: 'shop' })
 const session = { kube, namespace: 'shop', context: 'kinspect-lab' }
 const warm = async (scope: Parameters<typeof triage>[1]) => {
@@ -48,18 +55,42 @@ const cases: Array<[string, () => Promise<number>]> = [
   [`kinspect triage -A (new process, ${dist ? 'dist/' : 'source via tsx'})`, () => kinspect(['-A'])],
   ['triage() -n shop, warm in-process', () => warm({ scope: { namespaces: ['shop'] } })],
   ['triage() -A, warm in-process', () => warm({ scope: { allNamespaces: true } })],
-  ['peer: kubectl get all -A -o json', () => timed('kubectl', ['--kubeconfig', labPaths().kubeconfig, 'get', 'all', '-A', '-o', 'json'])],
+  [
+    'peer: kubectl get all -A -o json',
+    () => timed('kubectl', ['--kubeconfig', labPaths().kubeconfig, 'get', 'all', '-A', '-o', 'json']),
+  ],
 ]
 for (const [, f] of cases) await f() // warm file caches and this process's connection
 const samples = cases.map(() => [] as number[])
 for (let i = 0; i < RUNS; i++) for (const [k, [, f]] of cases.entries()) samples[k].push(await f())
 kube.close()
 
-const pods = (await new Kube(loadKubeconfig({ kubeconfig: labPaths().kubeconfig })).pods(undefined, { allNamespaces: true })).length
-console.log(`# triage, ${RUNS} runs each, interleaved; ${os.cpus().length} CPUs, load ${os.loadavg().map((x) => x.toFixed(2)).join(' ')}; ${pods} pods in the cluster`)
-if (!dist) console.log('# dist/ is not built (npm run build): the CLI runs from source through tsx (about 0.3 s more start-up)')
-console.log(renderTable(['WHAT', 'MEDIAN', 'MIN', 'MAX'], cases.map(([name], k) => [name, `${median(samples[k]).toFixed(0)} ms`, `${Math.min(...samples[k]).toFixed(0)} ms`, `${Math.max(...samples[k]).toFixed(0)} ms`]), { color: false }))
+const pods = (
+  await new Kube(loadKubeconfig({ kubeconfig: labPaths().kubeconfig })).pods(undefined, { allNamespaces: true })
+).length
+console.log(
+  `# triage, ${RUNS} runs each, interleaved; ${os.cpus().length} CPUs, load ${os
+    .loadavg()
+    .map((x) => x.toFixed(2))
+    .join(' ')}; ${pods} pods in the cluster`,
+)
+if (!dist)
+  console.log('# dist/ is not built (npm run build): the CLI runs from source through tsx (about 0.3 s more start-up)')
+console.log(
+  renderTable(
+    ['WHAT', 'MEDIAN', 'MIN', 'MAX'],
+    cases.map(([name], k) => [
+      name,
+      `${median(samples[k]).toFixed(0)} ms`,
+      `${Math.min(...samples[k]).toFixed(0)} ms`,
+      `${Math.max(...samples[k]).toFixed(0)} ms`,
+    ]),
+    { color: false },
+  ),
+)
 const ns = median(samples[0])
 const all = median(samples[1])
-console.log(`targets: namespace ≤ 2000 ms: ${ns <= 2000 ? 'met' : 'NOT met'} (${ns.toFixed(0)} ms); -A ≤ 5000 ms: ${all <= 5000 ? 'met' : 'NOT met'} (${all.toFixed(0)} ms)`)
+console.log(
+  `targets: namespace ≤ 2000 ms: ${ns <= 2000 ? 'met' : 'NOT met'} (${ns.toFixed(0)} ms); -A ≤ 5000 ms: ${all <= 5000 ? 'met' : 'NOT met'} (${all.toFixed(0)} ms)`,
+)
 process.exit(0)

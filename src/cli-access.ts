@@ -27,17 +27,30 @@ export interface CliAccess {
  * Node access for a headless mode (-e, FILE, run, gc) or the REPL: --yes; phases on stderr (a spinner on a terminal);
  * the question on the terminal when stdin is one (the REPL asks on its own); signals that end through shutdown().
  */
-export async function setupCliAccess(session: Session, mode: string, o: { yes?: boolean; io: Io; color: boolean; prog: string }): Promise<CliAccess> {
+export async function setupCliAccess(
+  session: Session,
+  mode: string,
+  o: { yes?: boolean; io: Io; color: boolean; prog: string },
+): Promise<CliAccess> {
   session.access.yes = o.yes === true
   const { io } = o
   let lines: (LineSource & { close(): void }) | undefined
   let detach: (() => void) | undefined
   if (mode !== 'repl') {
-    const [{ attachNodeAccess }, { LineReader }] = await Promise.all([import('./repl/nodeaccess.ts'), import('./recipes/progress.ts')])
+    const [{ attachNodeAccess }, { LineReader }] = await Promise.all([
+      import('./repl/nodeaccess.ts'),
+      import('./recipes/progress.ts'),
+    ])
     if (io.stdin.isTTY === true) lines = new LineReader(io.stdin)
-    else session.access.noAskerHint = `${o.prog}${mode === 'eval' ? ' -e' : mode === 'run' ? ' run' : ''} has no terminal to ask on: pass --yes to allow node pods for this run, or set nodeAccess pods: always in .recipes`
+    else
+      session.access.noAskerHint = `${o.prog}${mode === 'eval' ? ' -e' : mode === 'run' ? ' run' : ''} has no terminal to ask on: pass --yes to allow node pods for this run, or set nodeAccess pods: always in .recipes`
     // run: the recipe's own spinner owns the terminal line, so pod phases are plain lines (the spinner pauses for them)
-    detach = attachNodeAccess(session.access, { write: (t) => io.stderr.write(t), tty: io.stderr.isTTY === true && mode !== 'run', color: o.color, lines })
+    detach = attachNodeAccess(session.access, {
+      write: (t) => io.stderr.write(t),
+      tty: io.stderr.isTTY === true && mode !== 'run',
+      color: o.color,
+      lines,
+    })
   }
   const access: CliAccess = {
     lines,
@@ -67,7 +80,16 @@ export async function endSession(session: Session, stderr: NodeJS.WritableStream
 }
 
 /** kinspect gc: the table on stdout; exit 0 done (or --dry-run), 1 some leftovers could not be deleted, 2 gc could not run. */
-export async function runGc(session: Session, o: { dryRun?: boolean; stdout: NodeJS.WritableStream; stderr: NodeJS.WritableStream; color: boolean; errColor: boolean }): Promise<number> {
+export async function runGc(
+  session: Session,
+  o: {
+    dryRun?: boolean
+    stdout: NodeJS.WritableStream
+    stderr: NodeJS.WritableStream
+    color: boolean
+    errColor: boolean
+  },
+): Promise<number> {
   try {
     await session.load()
     const [r, { renderGc }] = await Promise.all([session.gc({ dryRun: o.dryRun }), import('./render/nodeaccess.ts')])

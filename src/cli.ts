@@ -32,7 +32,16 @@ function version(): string {
 }
 
 /** Runs kinspect with argv; resolves to the exit code (2 for bad usage, 1 for a failure). */
-export async function main(argv: readonly string[], io: CliIO = { stdin: process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd() }): Promise<number> {
+export async function main(
+  argv: readonly string[],
+  io: CliIO = {
+    stdin: process.stdin,
+    stdout: process.stdout,
+    stderr: process.stderr,
+    env: process.env,
+    cwd: process.cwd(),
+  },
+): Promise<number> {
   const prog = io.prog ?? (/kubectl-inspect/.test(process.argv[1] ?? '') ? 'kubectl inspect' : 'kinspect')
   const errColor = wantColor(io.stderr, io.env)
   let cmd: CliCommand
@@ -41,7 +50,9 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
   } catch (e) {
     // The message names the flag; the usage is the subcommand's when there is one.
     const hint = (e as ShellError).hint
-    io.stderr.write(`${prog}: ${(e as Error).message}\n${hint && !/^usage:/.test(hint) ? `hint: ${hint}\n` : ''}\n${topicUsage(subcommandOf(argv), prog)}`)
+    io.stderr.write(
+      `${prog}: ${(e as Error).message}\n${hint && !/^usage:/.test(hint) ? `hint: ${hint}\n` : ''}\n${topicUsage(subcommandOf(argv), prog)}`,
+    )
     return 2
   }
   switch (cmd.kind) {
@@ -66,7 +77,13 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
   let session: Session
   try {
     const config = loadConfig({ cwd: io.cwd, env: io.env })
-    session = await sessionMod.Session.create({ context: cmd.context, namespace: cmd.namespace, kubeconfig: cmd.kubeconfig, config, env: io.env })
+    session = await sessionMod.Session.create({
+      context: cmd.context,
+      namespace: cmd.namespace,
+      kubeconfig: cmd.kubeconfig,
+      config,
+      env: io.env,
+    })
   } catch (e) {
     io.stderr.write(formatError(e, errColor))
     return cmd.kind === 'run' || cmd.kind === 'triage' || cmd.kind === 'fleet' ? 2 : 1
@@ -75,7 +92,16 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
   const access = await setupCliAccess(session, cmd.kind, { yes: cmd.yes, io, color: errColor, prog })
   let code: number
   try {
-    code = cmd.kind === 'gc' ? await runGc(session, { dryRun: cmd.dryRun, stdout: io.stdout, stderr: io.stderr, color: wantColor(io.stdout, io.env), errColor }) : await runCommand(cmd, session, io, errColor, access)
+    code =
+      cmd.kind === 'gc'
+        ? await runGc(session, {
+            dryRun: cmd.dryRun,
+            stdout: io.stdout,
+            stderr: io.stderr,
+            color: wantColor(io.stdout, io.env),
+            errColor,
+          })
+        : await runCommand(cmd, session, io, errColor, access)
   } catch (e) {
     io.stderr.write(formatError(e, errColor))
     code = 1
@@ -87,16 +113,31 @@ export async function main(argv: readonly string[], io: CliIO = { stdin: process
   return access.signals.ending ? ({ SIGINT: 130, SIGTERM: 143, SIGHUP: 129 }[access.signals.ending] ?? code) : code
 }
 
-async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 'gc' | 'completion' | 'complete' | 'recipe-help' }>, session: Session, io: CliIO, errColor: boolean, access: CliAccess): Promise<number> {
+async function runCommand(
+  cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 'gc' | 'completion' | 'complete' | 'recipe-help' }>,
+  session: Session,
+  io: CliIO,
+  errColor: boolean,
+  access: CliAccess,
+): Promise<number> {
   const { startRepl, headlessShell } = await import('./repl/index.ts')
   const recipes = recipesPort(headlessShell)
   const color = wantColor(io.stdout, io.env)
-  const headless = () => startRepl({ input: io.stdin, output: io.stdout, errorOutput: io.stderr, session, headless: true, recipes, color })
+  const headless = () =>
+    startRepl({ input: io.stdin, output: io.stdout, errorOutput: io.stderr, session, headless: true, recipes, color })
   switch (cmd.kind) {
     case 'repl': {
       const { historyPath } = await import('./repl/history.ts')
       const terminal = io.stdin.isTTY === true && io.stdout.isTTY === true
-      const shell = startRepl({ input: io.stdin, output: io.stdout, session, recipes, terminal, history: terminal ? historyPath(io.env) : false, color })
+      const shell = startRepl({
+        input: io.stdin,
+        output: io.stdout,
+        session,
+        recipes,
+        terminal,
+        history: terminal ? historyPath(io.env) : false,
+        color,
+      })
       access.repl = shell
       await shell.closed
       return 0
@@ -116,7 +157,22 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 
       } catch {
         // readNotebook reports a missing or unreadable file
       }
-      if (/^\uFEFF?---[ \t]*\r?\n/.test(head)) return runCommand({ kind: 'run', name: file, params: {}, context: cmd.context, namespace: cmd.namespace, kubeconfig: cmd.kubeconfig, yes: cmd.yes }, session, io, errColor, access)
+      if (/^\uFEFF?---[ \t]*\r?\n/.test(head))
+        return runCommand(
+          {
+            kind: 'run',
+            name: file,
+            params: {},
+            context: cmd.context,
+            namespace: cmd.namespace,
+            kubeconfig: cmd.kubeconfig,
+            yes: cmd.yes,
+          },
+          session,
+          io,
+          errColor,
+          access,
+        )
       const { readNotebook } = await import('./repl/notebook.ts')
       const nb = await readNotebook(file)
       const shell = headless()
@@ -148,11 +204,25 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 
       let report: unknown
       try {
         await session.load()
-        report = await recipes.runRecipe(cmd.name, cmd.params, { session, output: io.stdout, ...(access.lines ? { lines: access.lines } : { input: io.stdin }), color, cwd: io.cwd, paramStyle: 'flag', teach: cmd.teach, dryRun: cmd.dryRun, yes: cmd.yes, format: cmd.format, follow: cmd.follow })
+        report = await recipes.runRecipe(cmd.name, cmd.params, {
+          session,
+          output: io.stdout,
+          ...(access.lines ? { lines: access.lines } : { input: io.stdin }),
+          color,
+          cwd: io.cwd,
+          paramStyle: 'flag',
+          teach: cmd.teach,
+          dryRun: cmd.dryRun,
+          yes: cmd.yes,
+          format: cmd.format,
+          follow: cmd.follow,
+        })
       } catch (e) {
         if (cmd.format === 'json') {
           const err = e as { message?: string; hint?: string }
-          io.stdout.write(`${JSON.stringify({ recipe: { name: cmd.name }, status: 'error', exitCode: 2, error: { message: String(err?.message ?? e), ...(err?.hint ? { hint: err.hint } : {}) } }, null, 2)}\n`)
+          io.stdout.write(
+            `${JSON.stringify({ recipe: { name: cmd.name }, status: 'error', exitCode: 2, error: { message: String(err?.message ?? e), ...(err?.hint ? { hint: err.hint } : {}) } }, null, 2)}\n`,
+          )
         }
         io.stderr.write(formatError(e, errColor))
         return 2
@@ -177,7 +247,10 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 
         else io.stdout.write(`${(await import('./render/triage.ts')).renderTriage(report, { color })}\n`)
         return report.exitCode
       } catch (e) {
-        if (cmd.format === 'json') io.stdout.write(`${JSON.stringify({ status: 'error', exitCode: 2, error: { message: String((e as Error)?.message ?? e) } }, null, 2)}\n`)
+        if (cmd.format === 'json')
+          io.stdout.write(
+            `${JSON.stringify({ status: 'error', exitCode: 2, error: { message: String((e as Error)?.message ?? e) } }, null, 2)}\n`,
+          )
         io.stderr.write(formatError(e, errColor))
         return 2
       }
@@ -188,7 +261,10 @@ async function runCommand(cmd: Exclude<CliCommand, { kind: 'help' | 'version' | 
     }
     case 'recipes': {
       await session.load()
-      const [list, { renderRecipeList }] = await Promise.all([recipes.listRecipes({ session }), import('./render/report.ts')])
+      const [list, { renderRecipeList }] = await Promise.all([
+        recipes.listRecipes({ session }),
+        import('./render/report.ts'),
+      ])
       io.stdout.write(`${renderRecipeList(list, { color })}\n`)
       return 0
     }
@@ -209,7 +285,9 @@ async function recipeHelp(name: string, io: CliIO, prog: string): Promise<number
     const { loader, dirs } = await recipeDirsOf(io)
     const r = await loader.findRecipe(name, { dirs, cwd: io.cwd })
     const { recipeHelp } = await import('./cli/help.ts')
-    io.stdout.write(recipeHelp({ name: r.name, description: r.summary, file: r.file, changes: r.changes, params: r.params }, prog))
+    io.stdout.write(
+      recipeHelp({ name: r.name, description: r.summary, file: r.file, changes: r.changes, params: r.params }, prog),
+    )
     return 0
   } catch (e) {
     io.stderr.write(formatError(e, wantColor(io.stderr, io.env)))
@@ -225,7 +303,11 @@ async function complete(words: string[], io: CliIO): Promise<number> {
     const out = await completeWords(words, {
       recipes: async () => {
         const { loader, dirs } = await recipeDirsOf(io)
-        return (await loader.listRecipeEntries(dirs)).map((e) => ({ name: e.name, params: e.recipe?.params, ...(e.error ? { error: e.error.message } : {}) }))
+        return (await loader.listRecipeEntries(dirs)).map((e) => ({
+          name: e.name,
+          params: e.recipe?.params,
+          ...(e.error ? { error: e.error.message } : {}),
+        }))
       },
       names: async (kind, flags) => {
         const [{ loadConfig }, { Session }] = await Promise.all([import('./config.ts'), import('./session.ts')])

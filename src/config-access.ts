@@ -38,7 +38,12 @@ export interface NodeAccessSettings {
 }
 
 /** Defaults of nodeAccess. kube-system: see README "Node access" for why. */
-export const NODE_ACCESS_DEFAULTS = { transports: ['ssh', 'pod'] as Transport[], pods: 'ask' as PodPolicy, namespace: 'kube-system', deadlineSeconds: 3600 }
+export const NODE_ACCESS_DEFAULTS = {
+  transports: ['ssh', 'pod'] as Transport[],
+  pods: 'ask' as PodPolicy,
+  namespace: 'kube-system',
+  deadlineSeconds: 3600,
+}
 /** The deadline's bounds (those of buildNodePod). */
 export const DEADLINE_MIN_SECONDS = 60
 export const DEADLINE_MAX_SECONDS = 7 * 24 * 3600
@@ -55,7 +60,16 @@ export interface SectionChecks {
   scalar(node: unknown): unknown
 }
 
-const KEYS = ['match', 'transports', 'pods', 'image', 'imagePullSecrets', 'namespace', 'deadline', 'priorityClassName'] as const
+const KEYS = [
+  'match',
+  'transports',
+  'pods',
+  'image',
+  'imagePullSecrets',
+  'namespace',
+  'deadline',
+  'priorityClassName',
+] as const
 const UNITS: Record<string, number> = { s: 1, m: 60, h: 3600, d: 86400 }
 
 /** "90s", "30m", "1h30m", "2d", or a bare number of seconds; NaN when it is none of these. Pure. */
@@ -72,14 +86,21 @@ export function parseDeadline(v: unknown): number {
 
 function rule(v: SectionChecks, kp: string, node: unknown, single: boolean): NodeAccessRule {
   const m = v.pairs(kp, node, KEYS)
-  if (!single && !m.has('match')) v.fail(`${kp}.match`, node, 'a pattern on the node name (match is required in a list of rules)', 'a rule without match')
+  if (!single && !m.has('match'))
+    v.fail(
+      `${kp}.match`,
+      node,
+      'a pattern on the node name (match is required in a list of rules)',
+      'a rule without match',
+    )
   const r: NodeAccessRule = { match: '*' }
   for (const [k, { value }] of m) {
     const at = `${kp}.${k}`
     switch (k) {
       case 'match':
         r.match = v.str(at, value)
-        if (!/^[^\s,!#"]+$/.test(r.match)) v.fail(at, value, 'a pattern on the node name without spaces, commas, ! or quotes (* and ? are wildcards)')
+        if (!/^[^\s,!#"]+$/.test(r.match))
+          v.fail(at, value, 'a pattern on the node name without spaces, commas, ! or quotes (* and ? are wildcards)')
         break
       case 'transports': {
         const items = v.list(at, value)
@@ -89,7 +110,8 @@ function rule(v: SectionChecks, kp: string, node: unknown, single: boolean): Nod
           if (t !== 'ssh' && t !== 'pod') v.fail(`${at}[${i}]`, n, '"ssh" or "pod"')
           return t
         })
-        if (new Set(r.transports).size !== r.transports.length) v.fail(at, value, 'each transport at most once', `[${r.transports.join(', ')}]`)
+        if (new Set(r.transports).size !== r.transports.length)
+          v.fail(at, value, 'each transport at most once', `[${r.transports.join(', ')}]`)
         break
       }
       case 'pods': {
@@ -100,7 +122,8 @@ function rule(v: SectionChecks, kp: string, node: unknown, single: boolean): Nod
       }
       case 'image':
         r.image = v.str(at, value)
-        if (/\s/.test(r.image)) v.fail(at, value, 'an image reference without spaces (e.g. registry.example.org/tools/nodepod@sha256:…)')
+        if (/\s/.test(r.image))
+          v.fail(at, value, 'an image reference without spaces (e.g. registry.example.org/tools/nodepod@sha256:…)')
         break
       case 'imagePullSecrets':
         r.imagePullSecrets = v.list(at, value).map((n, i) => {
@@ -116,7 +139,8 @@ function rule(v: SectionChecks, kp: string, node: unknown, single: boolean): Nod
       case 'deadline': {
         const secs = parseDeadline(v.scalar(value))
         if (!Number.isFinite(secs)) v.fail(at, value, 'a duration such as 30m, 1h or 2h30m (a bare number is seconds)')
-        if (secs < DEADLINE_MIN_SECONDS || secs > DEADLINE_MAX_SECONDS) v.fail(at, value, 'a duration from 1m to 7d (the pod’s activeDeadlineSeconds)', `${secs} s`)
+        if (secs < DEADLINE_MIN_SECONDS || secs > DEADLINE_MAX_SECONDS)
+          v.fail(at, value, 'a duration from 1m to 7d (the pod’s activeDeadlineSeconds)', `${secs} s`)
         r.deadlineSeconds = secs
         break
       }
@@ -137,14 +161,18 @@ export function parseNodeAccess(v: SectionChecks, node: unknown): NodeAccessRule
 
 /** True when a node name fits a pattern (ssh's Host rules: * any text, ? one character; case-sensitive). Pure. */
 export function patternMatches(pattern: string, node: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')
+  const re = pattern
+    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+    .replace(/\*/g, '.*')
+    .replace(/\?/g, '.')
   return new RegExp(`^${re}$`, 's').test(node)
 }
 
 /** The settings for a node: per setting, the first rule that fits and sets it; then the defaults. Pure. */
 export function nodeAccessFor(rules: readonly NodeAccessRule[], node: string): NodeAccessSettings {
   const fits = rules.filter((r) => patternMatches(r.match, node))
-  const first = <K extends keyof NodeAccessRule>(k: K): NodeAccessRule[K] | undefined => fits.find((r) => r[k] !== undefined)?.[k]
+  const first = <K extends keyof NodeAccessRule>(k: K): NodeAccessRule[K] | undefined =>
+    fits.find((r) => r[k] !== undefined)?.[k]
   return {
     transports: [...(first('transports') ?? NODE_ACCESS_DEFAULTS.transports)],
     pods: first('pods') ?? NODE_ACCESS_DEFAULTS.pods,

@@ -73,22 +73,36 @@ export function defaultConfig(): KinspectConfig {
 }
 
 /** Where to look, in order; KINSPECT_CONFIG alone when set. Pure. */
-export function configCandidates(opts: { cwd?: string; env?: Record<string, string | undefined>; home?: string } = {}): { files: string[]; explicit: boolean } {
+export function configCandidates(
+  opts: { cwd?: string; env?: Record<string, string | undefined>; home?: string } = {},
+): { files: string[]; explicit: boolean } {
   const env = opts.env ?? process.env
-  if (env.KINSPECT_CONFIG) return { files: [path.resolve(opts.cwd ?? process.cwd(), env.KINSPECT_CONFIG)], explicit: true }
+  if (env.KINSPECT_CONFIG)
+    return { files: [path.resolve(opts.cwd ?? process.cwd(), env.KINSPECT_CONFIG)], explicit: true }
   const home = opts.home ?? env.HOME ?? os.homedir()
   const xdg = env.XDG_CONFIG_HOME || path.join(home, '.config')
-  return { files: [path.join(opts.cwd ?? process.cwd(), '.recipes'), path.join(xdg, 'kinspect', '.recipes')], explicit: false }
+  return {
+    files: [path.join(opts.cwd ?? process.cwd(), '.recipes'), path.join(xdg, 'kinspect', '.recipes')],
+    explicit: false,
+  }
 }
 
 /** Finds and loads the config; defaults when no file exists, ConfigError when one is wrong. */
-export function loadConfig(opts: { cwd?: string; env?: Record<string, string | undefined>; home?: string } = {}): KinspectConfig {
+export function loadConfig(
+  opts: { cwd?: string; env?: Record<string, string | undefined>; home?: string } = {},
+): KinspectConfig {
   const { files, explicit } = configCandidates(opts)
   for (const file of files) {
     let text: string
     try {
       if (!fs.statSync(file).isFile()) {
-        if (explicit) throw new ConfigError('missing', file, `KINSPECT_CONFIG names ${file}, which is not a file`, 'point KINSPECT_CONFIG at a .recipes YAML file or unset it')
+        if (explicit)
+          throw new ConfigError(
+            'missing',
+            file,
+            `KINSPECT_CONFIG names ${file}, which is not a file`,
+            'point KINSPECT_CONFIG at a .recipes YAML file or unset it',
+          )
         continue
       }
       text = fs.readFileSync(file, 'utf8')
@@ -96,8 +110,21 @@ export function loadConfig(opts: { cwd?: string; env?: Record<string, string | u
       if (e instanceof ConfigError) throw e
       const code = (e as NodeJS.ErrnoException).code
       if (!explicit && (code === 'ENOENT' || code === 'ENOTDIR')) continue
-      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : (e as Error).message
-      throw new ConfigError('missing', file, `${explicit ? 'KINSPECT_CONFIG names ' : 'config '}${file}, which ${why}`, explicit ? 'point KINSPECT_CONFIG at an existing file or unset it' : 'fix the file permissions', undefined, undefined, e)
+      const why =
+        code === 'ENOENT'
+          ? 'does not exist'
+          : code === 'EACCES'
+            ? 'is not readable (permission denied)'
+            : (e as Error).message
+      throw new ConfigError(
+        'missing',
+        file,
+        `${explicit ? 'KINSPECT_CONFIG names ' : 'config '}${file}, which ${why}`,
+        explicit ? 'point KINSPECT_CONFIG at an existing file or unset it' : 'fix the file permissions',
+        undefined,
+        undefined,
+        e,
+      )
     }
     return parseConfig(text, file, opts.home ?? opts.env?.HOME)
   }
@@ -134,7 +161,14 @@ export class Validator {
 
   fail(keyPath: string, node: unknown, expected: string, received = describeYamlNode(node)): never {
     const line = this.line(node)
-    throw new ConfigError('invalid', this.file, `${this.file}${line ? `:${line}` : ''}: ${keyPath}: expected ${expected}, received ${received}`, HINT, keyPath, line)
+    throw new ConfigError(
+      'invalid',
+      this.file,
+      `${this.file}${line ? `:${line}` : ''}: ${keyPath}: expected ${expected}, received ${received}`,
+      HINT,
+      keyPath,
+      line,
+    )
   }
 
   pairs(keyPath: string, node: unknown, allowed: readonly string[]): Map<string, { pair: Pair; value: unknown }> {
@@ -143,15 +177,18 @@ export class Validator {
     for (const pair of node.items) {
       const key = isScalar(pair.key) ? pair.key.value : undefined
       const kp = keyPath ? `${keyPath}.${String(key)}` : String(key)
-      if (typeof key !== 'string') this.fail(keyPath || '(top level)', pair.key, 'string keys', describeYamlNode(pair.key))
-      if (!allowed.includes(key)) this.fail(kp, pair.key, `one of the keys ${allowed.join(', ')}`, `the unknown key "${key}"`)
+      if (typeof key !== 'string')
+        this.fail(keyPath || '(top level)', pair.key, 'string keys', describeYamlNode(pair.key))
+      if (!allowed.includes(key))
+        this.fail(kp, pair.key, `one of the keys ${allowed.join(', ')}`, `the unknown key "${key}"`)
       out.set(key, { pair, value: pair.value })
     }
     return out
   }
 
   str(keyPath: string, node: unknown): string {
-    if (!isScalar(node) || typeof node.value !== 'string' || node.value === '') this.fail(keyPath, node, 'a non-empty string')
+    if (!isScalar(node) || typeof node.value !== 'string' || node.value === '')
+      this.fail(keyPath, node, 'a non-empty string')
     return node.value
   }
 
@@ -167,12 +204,26 @@ export class Validator {
   }
 
   port(keyPath: string, node: unknown): number {
-    if (!isScalar(node) || typeof node.value !== 'number' || !Number.isInteger(node.value) || node.value < 1 || node.value > 65535) this.fail(keyPath, node, 'a port number 1-65535')
+    if (
+      !isScalar(node) ||
+      typeof node.value !== 'number' ||
+      !Number.isInteger(node.value) ||
+      node.value < 1 ||
+      node.value > 65535
+    )
+      this.fail(keyPath, node, 'a port number 1-65535')
     return node.value
   }
 
   count(keyPath: string, node: unknown, max: number): number {
-    if (!isScalar(node) || typeof node.value !== 'number' || !Number.isInteger(node.value) || node.value < 1 || node.value > max) this.fail(keyPath, node, `a whole number from 1 to ${max}`)
+    if (
+      !isScalar(node) ||
+      typeof node.value !== 'number' ||
+      !Number.isInteger(node.value) ||
+      node.value < 1 ||
+      node.value > max
+    )
+      this.fail(keyPath, node, `a whole number from 1 to ${max}`)
     return node.value
   }
 
@@ -180,7 +231,8 @@ export class Validator {
   duration(keyPath: string, node: unknown): number {
     const v = isScalar(node) ? node.value : undefined
     const secs = typeof v === 'number' || typeof v === 'string' ? parseDuration(String(v)) : NaN
-    if (typeof secs !== 'number' || !(secs > 0)) this.fail(keyPath, node, 'a duration like 30s, 500ms or 2m (a bare number is seconds)')
+    if (typeof secs !== 'number' || !(secs > 0))
+      this.fail(keyPath, node, 'a duration like 30s, 500ms or 2m (a bare number is seconds)')
     return secs * 1000
   }
 
@@ -209,14 +261,29 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
   const deep = yamlDepth(text, Parser)
   if (deep.depth > MAX_YAML_DEPTH) {
     const line = lineAt(text, deep.offset)
-    throw new ConfigError('parse', file, `${file}:${line}: invalid YAML: collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`, HINT, undefined, line)
+    throw new ConfigError(
+      'parse',
+      file,
+      `${file}:${line}: invalid YAML: collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`,
+      HINT,
+      undefined,
+      line,
+    )
   }
   const lc = new LineCounter()
   const doc = withoutStacks(() => parseDocument(text, { lineCounter: lc, prettyErrors: false }))
   if (doc.errors.length) {
     const e = doc.errors[0]
     const line = e.linePos?.[0]?.line ?? (e.pos ? lc.linePos(e.pos[0]).line : undefined)
-    throw new ConfigError('parse', file, `${file}${line ? `:${line}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`, HINT, undefined, line, e)
+    throw new ConfigError(
+      'parse',
+      file,
+      `${file}${line ? `:${line}` : ''}: invalid YAML: ${e.message.split('\n')[0]}`,
+      HINT,
+      undefined,
+      line,
+      e,
+    )
   }
   const cfg = defaultConfig()
   cfg.file = file
@@ -241,7 +308,8 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
         cfg.nodes = v.list('nodes', value).map((n, i) => {
           const kp = `nodes[${i}]`
           const m = v.pairs(kp, n, NODE_KEYS)
-          if (!m.has('match')) v.fail(`${kp}.match`, n, 'a glob on the node name (match is required)', 'a rule without match')
+          if (!m.has('match'))
+            v.fail(`${kp}.match`, n, 'a glob on the node name (match is required)', 'a rule without match')
           const rule: NodeRule = { match: '' }
           for (const [k, { value: nv }] of m) {
             if (k === 'port') rule.port = v.port(`${kp}.port`, nv)
@@ -249,11 +317,20 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
             else if (k === 'identityFile') rule.identityFile = v.filePath(`${kp}.identityFile`, nv)
             else if (k === 'match') {
               rule.match = v.str(`${kp}.match`, nv)
-              if (!/^[^\s,!#"'\\]+$/.test(rule.match)) v.fail(`${kp}.match`, nv, 'a pattern on the node name without spaces, commas, !, quotes or backslashes (* and ? are wildcards)')
-            }
-            else (rule as unknown as Record<string, string>)[k] = v.str(`${kp}.${k}`, nv)
+              if (!/^[^\s,!#"'\\]+$/.test(rule.match))
+                v.fail(
+                  `${kp}.match`,
+                  nv,
+                  'a pattern on the node name without spaces, commas, !, quotes or backslashes (* and ? are wildcards)',
+                )
+            } else (rule as unknown as Record<string, string>)[k] = v.str(`${kp}.${k}`, nv)
             // these become ssh_config lines (nodesToSshConfig): a line break or control character would split or corrupt them
-            if (k !== 'port' && k !== 'sudo' && /[\x00-\x1f\x7f\x85\u2028\u2029]/.test(String((rule as unknown as Record<string, unknown>)[k]))) v.fail(`${kp}.${k}`, nv, 'a value on one line without control characters')
+            if (
+              k !== 'port' &&
+              k !== 'sudo' &&
+              /[\x00-\x1f\x7f\x85\u2028\u2029]/.test(String((rule as unknown as Record<string, unknown>)[k]))
+            )
+              v.fail(`${kp}.${k}`, nv, 'a value on one line without control characters')
           }
           return rule
         })

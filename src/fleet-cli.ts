@@ -1,7 +1,14 @@
 // `kinspect fleet`: the launcher (thin). Chooses the nodes, runs the fleet through the session's nodes, streams
 // `node: line` output (or gathers it with -b, or prints JSON), names the failures on stderr, and sets the exit code.
 import type { FleetArgs } from './fleet/args.ts'
-import { runFleet, selectNodes, sessionTransport, configDefaults, type FleetNodeResult, type FleetResult } from './fleet/index.ts'
+import {
+  runFleet,
+  selectNodes,
+  sessionTransport,
+  configDefaults,
+  type FleetNodeResult,
+  type FleetResult,
+} from './fleet/index.ts'
 import { failureReport, nodeLines, renderFleetGroups } from './render/fleet.ts'
 import { ProgressLine } from './repl/fleet.ts'
 import { formatError } from './repl/errors.ts'
@@ -22,7 +29,16 @@ const SETTLE_MS = 700
 
 /** The JSON document of `-o json`. */
 export function fleetJson(r: FleetResult): object {
-  return { command: r.argv, nodes: r.nodes, ok: r.ok, ...(r.stopped ? { stopped: r.stopped } : {}), durationMs: Math.round(r.durationMs), results: r.results, groups: r.groups(), errors: r.errors() }
+  return {
+    command: r.argv,
+    nodes: r.nodes,
+    ok: r.ok,
+    ...(r.stopped ? { stopped: r.stopped } : {}),
+    durationMs: Math.round(r.durationMs),
+    results: r.results,
+    groups: r.groups(),
+    errors: r.errors(),
+  }
 }
 
 /** The exit code of a finished fleet: 0 every node succeeded, 130 interrupted, 1 otherwise. */

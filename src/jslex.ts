@@ -11,7 +11,22 @@ export interface Literal {
   ce: number
 }
 
-const KEYWORDS_BEFORE_EXPR = new Set(['return', 'typeof', 'instanceof', 'in', 'of', 'new', 'delete', 'void', 'throw', 'case', 'do', 'else', 'yield', 'await'])
+const KEYWORDS_BEFORE_EXPR = new Set([
+  'return',
+  'typeof',
+  'instanceof',
+  'in',
+  'of',
+  'new',
+  'delete',
+  'void',
+  'throw',
+  'case',
+  'do',
+  'else',
+  'yield',
+  'await',
+])
 
 /** The literals of a piece of JavaScript, in order (unterminated ones end at the line or the text end). */
 export function lexLiterals(code: string): Literal[] {
@@ -65,7 +80,10 @@ export function lexLiterals(code: string): Literal[] {
       templateDepth.pop()
       depth--
       i = templatePart(i)
-    } else if (c === '/' && (prev === '' || (!/^[\w$]/.test(prev) && !/^[)\]}]$/.test(prev)) || KEYWORDS_BEFORE_EXPR.has(prev))) {
+    } else if (
+      c === '/' &&
+      (prev === '' || (!/^[\w$]/.test(prev) && !/^[)\]}]$/.test(prev)) || KEYWORDS_BEFORE_EXPR.has(prev))
+    ) {
       let j = i + 1
       let cls = false
       for (; j < n && code[j] !== '\n'; j++) {

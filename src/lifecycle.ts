@@ -39,7 +39,9 @@ export function handleSignals(plan: ExitPlan): SignalHandlers {
   let ending: string | undefined
   const end = (why: string, code: number) => {
     if (ending) {
-      plan.say(`kinspect: ${why} again: exiting without waiting; \`kinspect gc\` removes node pods left behind (each also ends by its deadline)`)
+      plan.say(
+        `kinspect: ${why} again: exiting without waiting; \`kinspect gc\` removes node pods left behind (each also ends by its deadline)`,
+      )
       return exit(code)
     }
     ending = why

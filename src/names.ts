@@ -13,7 +13,8 @@ const DNS_LABEL = new RegExp(`^(?=.{1,${DNS_LABEL_MAX}}$)${LABEL}$`)
 const DNS_SUBDOMAIN = new RegExp(`^(?=.{1,${DNS_SUBDOMAIN_MAX}}$)${LABEL}(\\.${LABEL})*$`)
 // As resolvers accept them: letters of either case, digits, '_' (SRV names) and '-' inside labels of at most 63,
 // a leading '*' label, an optional trailing dot (absolute), at most 253 characters before it.
-const DNS_NAME = /^(?=.{1,254}$)([A-Za-z0-9_*]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
+const DNS_NAME =
+  /^(?=.{1,254}$)([A-Za-z0-9_*]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)(\.[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/
 
 /** A DNS label (RFC 1123): 1-63 lowercase letters, digits and '-', starting and ending with a letter or digit. */
 export function isDnsLabel(s: unknown): s is string {
@@ -71,11 +72,20 @@ export function isDnsName(s: unknown): s is string {
 
 /** The rules checkName and isName know, with what a message says was expected. */
 export const NAME_RULES = {
-  'dns-label': { expected: 'a DNS label (1-63 lowercase letters, digits and "-", starting and ending with a letter or digit)', test: isDnsLabel },
-  'dns-subdomain': { expected: 'a DNS subdomain (at most 253 characters: lowercase letters, digits, "-" and ".")', test: isDnsSubdomain },
+  'dns-label': {
+    expected: 'a DNS label (1-63 lowercase letters, digits and "-", starting and ending with a letter or digit)',
+    test: isDnsLabel,
+  },
+  'dns-subdomain': {
+    expected: 'a DNS subdomain (at most 253 characters: lowercase letters, digits, "-" and ".")',
+    test: isDnsSubdomain,
+  },
   node: { expected: 'a node name (lowercase letters, digits, "-" and ".")', test: isNodeName },
   pod: { expected: 'a pod name ("client") or "namespace/name"', test: (s: unknown) => parsePodRef(s) !== undefined },
-  service: { expected: 'a service name ("web") or "namespace/name"', test: (s: unknown) => parseServiceRef(s) !== undefined },
+  service: {
+    expected: 'a service name ("web") or "namespace/name"',
+    test: (s: unknown) => parseServiceRef(s) !== undefined,
+  },
   'dns-name': { expected: 'a DNS name like "web" or "web.shop.svc.cluster.local."', test: isDnsName },
 } as const
 
@@ -88,8 +98,14 @@ export class NameError extends HintedError<'invalid'> {
 }
 
 function ruleOf(rule: unknown): (typeof NAME_RULES)[NameRule] {
-  if (typeof rule === 'string' && Object.prototype.hasOwnProperty.call(NAME_RULES, rule)) return NAME_RULES[rule as NameRule]
-  throw new NameError('invalid', `rule: expected one of ${Object.keys(NAME_RULES).map((r) => JSON.stringify(r)).join(', ')}, received ${received(rule)}`)
+  if (typeof rule === 'string' && Object.prototype.hasOwnProperty.call(NAME_RULES, rule))
+    return NAME_RULES[rule as NameRule]
+  throw new NameError(
+    'invalid',
+    `rule: expected one of ${Object.keys(NAME_RULES)
+      .map((r) => JSON.stringify(r))
+      .join(', ')}, received ${received(rule)}`,
+  )
 }
 
 /** Whether value follows the rule ('dns-label', 'dns-subdomain', 'node', 'pod', 'service' or 'dns-name'). */

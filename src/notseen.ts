@@ -28,9 +28,26 @@ export interface Access {
 
 /** Resources that have no namespace: a 403 for them "at the cluster scope" is cluster-wide, not "in all namespaces". */
 const CLUSTER_SCOPED = new Set([
-  'nodes', 'namespaces', 'persistentvolumes', 'storageclasses', 'clusterroles', 'clusterrolebindings', 'customresourcedefinitions',
-  'apiservices', 'priorityclasses', 'csinodes', 'csidrivers', 'volumeattachments', 'runtimeclasses', 'certificatesigningrequests',
-  'ingressclasses', 'mutatingwebhookconfigurations', 'validatingwebhookconfigurations', 'componentstatuses', 'nodes/proxy', 'nodes/stats',
+  'nodes',
+  'namespaces',
+  'persistentvolumes',
+  'storageclasses',
+  'clusterroles',
+  'clusterrolebindings',
+  'customresourcedefinitions',
+  'apiservices',
+  'priorityclasses',
+  'csinodes',
+  'csidrivers',
+  'volumeattachments',
+  'runtimeclasses',
+  'certificatesigningrequests',
+  'ingressclasses',
+  'mutatingwebhookconfigurations',
+  'validatingwebhookconfigurations',
+  'componentstatuses',
+  'nodes/proxy',
+  'nodes/stats',
 ])
 
 /**
@@ -51,21 +68,35 @@ const VERB_OF_METHOD: Record<string, string> = { POST: 'create', PUT: 'update', 
 
 /** The permission a 403 was about: from RBAC's own words ('User "u" cannot VERB resource "R" … in the namespace "ns"'), else from the request. */
 export function accessOf(e: unknown): Access | undefined {
-  const x = e as { message?: unknown; method?: unknown; path?: unknown; object?: { namespace?: string; name?: string } } | null
+  const x = e as {
+    message?: unknown
+    method?: unknown
+    path?: unknown
+    object?: { namespace?: string; name?: string }
+  } | null
   const msg = typeof x?.message === 'string' ? x.message : ''
-  const m = /cannot ([a-z]+) resource "([^"]+)"(?: in API group "[^"]*")?(?: in the namespace "([^"]+)"| at the cluster scope)?/.exec(msg)
+  const m =
+    /cannot ([a-z]+) resource "([^"]+)"(?: in API group "[^"]*")?(?: in the namespace "([^"]+)"| at the cluster scope)?/.exec(
+      msg,
+    )
   if (m) {
     const [, verb, resource, namespace] = m
-    return namespace ? { verb, resource, namespace } : { verb, resource, ...(CLUSTER_SCOPED.has(resource) ? {} : { all: true }) }
+    return namespace
+      ? { verb, resource, namespace }
+      : { verb, resource, ...(CLUSTER_SCOPED.has(resource) ? {} : { all: true }) }
   }
   const path = typeof x?.path === 'string' ? x.path.split('?')[0] : ''
-  const p = /^\/(?:api\/v1|apis\/[^/]+\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?/.exec(path)
+  const p = /^\/(?:api\/v1|apis\/[^/]+\/[^/]+)(?:\/namespaces\/([^/]+))?\/([^/]+)(?:\/([^/]+))?(?:\/([^/]+))?/.exec(
+    path,
+  )
   if (!p) return undefined
   const [, namespace, resource, name, sub] = p
   const method = typeof x?.method === 'string' ? x.method.toUpperCase() : 'GET'
   const verb = VERB_OF_METHOD[method] ?? (name ? 'get' : 'list')
   const res = sub ? `${resource}/${sub}` : resource
-  return namespace ? { verb, resource: res, namespace } : { verb, resource: res, ...(CLUSTER_SCOPED.has(resource) ? {} : { all: true }) }
+  return namespace
+    ? { verb, resource: res, namespace }
+    : { verb, resource: res, ...(CLUSTER_SCOPED.has(resource) ? {} : { all: true }) }
 }
 
 /** 'may not create pods, create pods/exec in namespace "kube-system"' (the node pod transport's refusal) → its permissions. */
@@ -80,14 +111,28 @@ function nodePodAccess(message: string): Access[] | undefined {
   return out.length ? out : undefined
 }
 
-type ErrorLike = { name?: unknown; kind?: unknown; message?: unknown; hint?: unknown; cause?: unknown; notSeen?: unknown; code?: unknown; method?: unknown; path?: unknown; server?: unknown; durationMs?: unknown }
+type ErrorLike = {
+  name?: unknown
+  kind?: unknown
+  message?: unknown
+  hint?: unknown
+  cause?: unknown
+  notSeen?: unknown
+  code?: unknown
+  method?: unknown
+  path?: unknown
+  server?: unknown
+  durationMs?: unknown
+}
 
 const text = (v: unknown): string => (typeof v === 'string' ? v : '')
 
 /** "GET /api/v1/pods got no answer within 5 s (https://10.99.0.1:6443)": what timed out and the deadline. */
 function apiTimeout(x: ErrorLike): string {
   const cause = x.cause as ErrorLike | undefined
-  const within = /no answer within (\d+) ms/.exec(text(cause?.message))?.[1] ?? (typeof x.durationMs === 'number' ? String(Math.round(x.durationMs)) : undefined)
+  const within =
+    /no answer within (\d+) ms/.exec(text(cause?.message))?.[1] ??
+    (typeof x.durationMs === 'number' ? String(Math.round(x.durationMs)) : undefined)
   const ms = within === undefined ? undefined : Number(within)
   const deadline = ms === undefined ? '' : ms < 1000 ? ` within ${ms} ms` : ` within ${Math.round(ms / 100) / 10} s`
   const what = x.path ? `${text(x.method) || 'GET'} ${text(x.path)}` : 'a request to the API server'
@@ -95,15 +140,37 @@ function apiTimeout(x: ErrorLike): string {
 }
 
 /** The fleet's error classes that mean the node was not looked at (exit, aborted and error do not). */
-const FLEET_NOT_SEEN: Record<string, NotSeenKind> = { unreachable: 'unreachable', auth: 'unreachable', hostkey: 'unreachable', forbidden: 'forbidden', timeout: 'timeout' }
+const FLEET_NOT_SEEN: Record<string, NotSeenKind> = {
+  unreachable: 'unreachable',
+  auth: 'unreachable',
+  hostkey: 'unreachable',
+  forbidden: 'forbidden',
+  timeout: 'timeout',
+}
 
 /** A fleet's failed node ({node, ok: false, error: CLASS, message}) or one of its error groups ({class, nodeset, messages}). */
 function fleetFailure(e: object): { cls: string; reason: string } | undefined {
-  const o = e as { node?: unknown; ok?: unknown; error?: unknown; message?: unknown; class?: unknown; nodeset?: unknown; messages?: unknown }
-  if (typeof o.class === 'string' && typeof o.nodeset === 'string' && Array.isArray(o.messages)) {
-    return { cls: o.class, reason: (o.messages as { message?: unknown }[]).map((m) => text(m?.message)).filter(Boolean).join('; ') || o.class }
+  const o = e as {
+    node?: unknown
+    ok?: unknown
+    error?: unknown
+    message?: unknown
+    class?: unknown
+    nodeset?: unknown
+    messages?: unknown
   }
-  if (typeof o.node === 'string' && o.ok === false && typeof o.error === 'string') return { cls: o.error, reason: text(o.message) || o.error }
+  if (typeof o.class === 'string' && typeof o.nodeset === 'string' && Array.isArray(o.messages)) {
+    return {
+      cls: o.class,
+      reason:
+        (o.messages as { message?: unknown }[])
+          .map((m) => text(m?.message))
+          .filter(Boolean)
+          .join('; ') || o.class,
+    }
+  }
+  if (typeof o.node === 'string' && o.ok === false && typeof o.error === 'string')
+    return { cls: o.error, reason: text(o.message) || o.error }
   return undefined
 }
 
@@ -135,24 +202,30 @@ export function couldNotSee(e: unknown, access?: Access): NotSeen | undefined {
     }
     if (kind === 'unauthorized') return withHint({ kind: 'unauthorized', reason: message })
     if (kind === 'connection') {
-      const timedOut = /^(ETIMEDOUT|ETIMEOUT|UND_ERR_CONNECT_TIMEOUT)$/.test(text((x.cause as ErrorLike | undefined)?.code)) || /^timed out /.test(message)
+      const timedOut =
+        /^(ETIMEDOUT|ETIMEOUT|UND_ERR_CONNECT_TIMEOUT)$/.test(text((x.cause as ErrorLike | undefined)?.code)) ||
+        /^timed out /.test(message)
       return withHint(timedOut ? { kind: 'timeout', reason: apiTimeout(x) } : { kind: 'unreachable', reason: message })
     }
-    if (kind === 'tls' || kind === 'noconfig' || kind === 'context' || kind === 'yaml') return withHint({ kind: 'config', reason: message })
+    if (kind === 'tls' || kind === 'noconfig' || kind === 'context' || kind === 'yaml')
+      return withHint({ kind: 'config', reason: message })
     return undefined
   }
   if (name === 'NodePodError') {
     if (kind === 'invalid') return undefined
     const grants = kind === 'rbac' ? nodePodAccess(message) : undefined
-    if (grants) return { kind: 'forbidden', reason: message, grant: grantText(grants), ...(hint ? { configure: hint } : {}) }
+    if (grants)
+      return { kind: 'forbidden', reason: message, grant: grantText(grants), ...(hint ? { configure: hint } : {}) }
     return withHint({ kind: kind === 'timeout' ? 'timeout' : 'unreachable', reason: message })
   }
   if (name === 'ExecError' || name === 'NetError' || name === 'NodeAccessError') {
-    const reachable = name === 'ExecError' ? ['connect', 'auth', 'hostkey', 'timeout'].includes(kind) : kind === 'unreachable'
+    const reachable =
+      name === 'ExecError' ? ['connect', 'auth', 'hostkey', 'timeout'].includes(kind) : kind === 'unreachable'
     if (!reachable) return undefined
     // What lies behind it (a node pod's RBAC refusal, the API timing out) may say what to grant.
     const inner = couldNotSee(x.cause)
-    if (inner?.grant) return { kind: 'forbidden', reason: message, grant: inner.grant, ...(hint ? { configure: hint } : {}) }
+    if (inner?.grant)
+      return { kind: 'forbidden', reason: message, grant: inner.grant, ...(hint ? { configure: hint } : {}) }
     return withHint({ kind: kind === 'timeout' ? 'timeout' : 'unreachable', reason: message })
   }
   return undefined

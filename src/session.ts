@@ -20,7 +20,10 @@ type KubeconfigModule = Pick<KubeModule, 'loadKubeconfig' | 'listContexts'>
 export type NameKind = 'pod' | 'node' | 'namespace' | 'service' | 'context'
 
 /** The cluster calls the shell's globals delegate to (a subset of Kube). */
-export type KubeApi = Pick<Kube, 'pods' | 'pod' | 'services' | 'svc' | 'endpoints' | 'nodes' | 'events' | 'logs' | 'describe' | 'top' | 'ping' | 'get'>
+export type KubeApi = Pick<
+  Kube,
+  'pods' | 'pod' | 'services' | 'svc' | 'endpoints' | 'nodes' | 'events' | 'logs' | 'describe' | 'top' | 'ping' | 'get'
+>
 
 /** What the REPL needs from a session; the real Session and test fakes both satisfy it. */
 export interface SessionApi {
@@ -126,7 +129,11 @@ export class Session implements SessionApi {
 
   /** Imports the Kube client and the exec transports once; cheap after the first call. */
   load(): Promise<void> {
-    this.#loading ??= Promise.all([import('./kube/index.ts'), import('./exec/index.ts'), import('./access/index.ts')]).then(([k, e, a]) => {
+    this.#loading ??= Promise.all([
+      import('./kube/index.ts'),
+      import('./exec/index.ts'),
+      import('./access/index.ts'),
+    ]).then(([k, e, a]) => {
       this.kubeMod = k
       this.execMod = e
       this.accessMod = a
@@ -135,7 +142,12 @@ export class Session implements SessionApi {
   }
 
   #modules(): { kubeMod: KubeModule; execMod: ExecModule; accessMod: AccessModule } {
-    if (!this.kubeMod || !this.execMod || !this.accessMod) throw new ShellError('unavailable', 'the cluster client is still loading', 'await session.load() first (the shell does this before running your input)')
+    if (!this.kubeMod || !this.execMod || !this.accessMod)
+      throw new ShellError(
+        'unavailable',
+        'the cluster client is still loading',
+        'await session.load() first (the shell does this before running your input)',
+      )
     return { kubeMod: this.kubeMod, execMod: this.execMod, accessMod: this.accessMod }
   }
 
@@ -170,9 +182,15 @@ export class Session implements SessionApi {
 
   /** Switches context (reads the kubeconfig again; the namespace becomes the context's). */
   setContext(name: string): void {
-    if (typeof name !== 'string' || name === '') throw new ShellError('usage', `context: expected a context name, received ${received(name)}`, 'usage: .ctx NAME')
+    if (typeof name !== 'string' || name === '')
+      throw new ShellError('usage', `context: expected a context name, received ${received(name)}`, 'usage: .ctx NAME')
     const known = this.contexts()
-    if (!known.includes(name)) throw new ShellError('notfound', `context "${name}" does not exist`, known.length ? `contexts: ${known.join(', ')}` : 'the kubeconfig defines no contexts')
+    if (!known.includes(name))
+      throw new ShellError(
+        'notfound',
+        `context "${name}" does not exist`,
+        known.length ? `contexts: ${known.join(', ')}` : 'the kubeconfig defines no contexts',
+      )
     const info = this.kubeconfigMod.loadKubeconfig(this.#loadOptions({ context: name }))
     this.#info = info
     this.#loadError = undefined
@@ -185,7 +203,12 @@ export class Session implements SessionApi {
 
   /** Switches namespace (no network; a missing namespace shows on the next call). */
   setNamespace(ns: string): void {
-    if (!isDnsLabel(ns)) throw new ShellError('usage', `namespace: expected a namespace name (lowercase letters, digits and -), received ${received(ns)}`, 'usage: .ns NAME')
+    if (!isDnsLabel(ns))
+      throw new ShellError(
+        'usage',
+        `namespace: expected a namespace name (lowercase letters, digits and -), received ${received(ns)}`,
+        'usage: .ns NAME',
+      )
     this.#namespace = ns
     this.#kube = undefined
   }
@@ -232,7 +255,14 @@ export class Session implements SessionApi {
       const env = this.sshEnv()
       // The .recipes node rules come first as ssh_config Host blocks, then the ssh config files.
       const { execMod } = this.#modules()
-      const configs = [{ text: nodesToSshConfig(this.config.nodes, this.config.file), path: `${this.config.file ?? '.recipes'} (nodes)`, kind: 'user' as const }, ...execMod.loadConfigTexts({ env })]
+      const configs = [
+        {
+          text: nodesToSshConfig(this.config.nodes, this.config.file),
+          path: `${this.config.file ?? '.recipes'} (nodes)`,
+          kind: 'user' as const,
+        },
+        ...execMod.loadConfigTexts({ env }),
+      ]
       this.#pool = new execMod.SshPool({ env, configs, maxConnecting: this.config.fleet?.connectsPerHost })
     }
     return this.#pool
@@ -272,13 +302,22 @@ export class Session implements SessionApi {
   }
 
   node(name: string): NodeHandle {
-    if (typeof name !== 'string' || name === '') throw new ShellError('usage', `node: expected a node name, received ${received(name)}`, "node('local') is this machine; nodes() lists the cluster's")
+    if (typeof name !== 'string' || name === '')
+      throw new ShellError(
+        'usage',
+        `node: expected a node name, received ${received(name)}`,
+        "node('local') is this machine; nodes() lists the cluster's",
+      )
     let h = this.#nodes.get(name)
     if (!h) {
       const { execMod, accessMod } = this.#modules()
-      const exec = name === 'local' ? accessMod.withSignal(new execMod.LocalExec(), () => this.#abort.signal) : this.#access().exec(name)
+      const exec =
+        name === 'local'
+          ? accessMod.withSignal(new execMod.LocalExec(), () => this.#abort.signal)
+          : this.#access().exec(name)
       h = new execMod.NodeHandle(exec)
-      if (name !== 'local' && this.config.nodes.find((r) => ruleMatches(r, name) && r.sudo !== undefined)?.sudo) h = h.sudo
+      if (name !== 'local' && this.config.nodes.find((r) => ruleMatches(r, name) && r.sudo !== undefined)?.sudo)
+        h = h.sudo
       this.#nodes.set(name, h)
     }
     return h
@@ -299,12 +338,22 @@ export class Session implements SessionApi {
   /** What prepareFleet would do, creating nothing (kinspect fleet --dry-run). */
   async fleetPlan(nodes: readonly string[]): Promise<FleetPlan> {
     await this.load()
-    return this.#access().fleetPlan(nodes.filter((n) => n !== 'local'), this.config.fleet?.daemonSetAbove)
+    return this.#access().fleetPlan(
+      nodes.filter((n) => n !== 'local'),
+      this.config.fleet?.daemonSetAbove,
+    )
   }
 
   /** Before a fleet: one DaemonSet for its nodes without SSH when there are more than fleet.daemonSetAbove (default 10). */
   prepareFleet(nodes: readonly string[]): FleetBegin {
-    const begun = this.load().then(() => (this.#closing ? undefined : this.#access().beginFleet(nodes.filter((n) => n !== 'local'), this.config.fleet?.daemonSetAbove)))
+    const begun = this.load().then(() =>
+      this.#closing
+        ? undefined
+        : this.#access().beginFleet(
+            nodes.filter((n) => n !== 'local'),
+            this.config.fleet?.daemonSetAbove,
+          ),
+    )
     begun.catch(() => {})
     return {
       ready: (node) => begun.then((b) => b?.ready(node)).catch(() => {}),

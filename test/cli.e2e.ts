@@ -12,7 +12,11 @@ const bin = path.join(root, 'bin', 'kinspect.mjs')
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-e2e-'))
 const baseEnv = { ...process.env, HOME: home, NO_COLOR: '1', KINSPECT_HISTORY: path.join(home, 'history') }
 
-function run(args: string[], stdin: string, env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string; err: string }> {
+function run(
+  args: string[],
+  stdin: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
     let out = ''
@@ -57,13 +61,20 @@ test('-e evaluates one expression with the globals; -n sets the namespace', asyn
 })
 
 test('node() reaches lab-1 over SSH from the REPL', async () => {
-  const r = await run([], "(await node('lab-1').$`cat /proc/sys/kernel/ostype`).text()\n", { ...baseEnv, ...labEnvVars() })
+  const r = await run([], "(await node('lab-1').$`cat /proc/sys/kernel/ostype`).text()\n", {
+    ...baseEnv,
+    ...labEnvVars(),
+  })
   assert.is(r.code, 0, r.err)
   assert.match(r.out, "'Linux'")
 })
 
 test('no cluster (KUBECONFIG=/nonexistent): one line why, then the prompt, and the shell works', async () => {
-  const r = await run([], '6 * 7\n(await pods()).length\n.exit\n', { ...baseEnv, ...labEnvVars(), KUBECONFIG: '/nonexistent' })
+  const r = await run([], '6 * 7\n(await pods()).length\n.exit\n', {
+    ...baseEnv,
+    ...labEnvVars(),
+    KUBECONFIG: '/nonexistent',
+  })
   assert.is(r.code, 0, r.err)
   const lines = r.out.split('\n')
   assert.match(lines[0], /^cluster: no kubeconfig: .*\/nonexistent/)
@@ -79,7 +90,11 @@ test('installed as kubectl-inspect, `kubectl inspect` runs kinspect as a kubectl
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-plugin-'))
   fs.symlinkSync(bin, path.join(dir, 'kubectl-inspect'))
   const env = { ...baseEnv, ...labEnvVars(), PATH: `${dir}:${process.env.PATH}` }
-  const r = spawnSync('kubectl', ['inspect', '-e', '(await nodes()).map(n => n.metadata.name).join()'], { env, encoding: 'utf8', timeout: 60_000 })
+  const r = spawnSync('kubectl', ['inspect', '-e', '(await nodes()).map(n => n.metadata.name).join()'], {
+    env,
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
   fs.rmSync(dir, { recursive: true, force: true })
   assert.is(r.status, 0, r.stderr)
   assert.match(r.stdout, new RegExp(NODE))
@@ -88,10 +103,17 @@ test('installed as kubectl-inspect, `kubectl inspect` runs kinspect as a kubectl
 test('npm start: from a shell with no kubeconfig to kinspect on the lab, with a line saying what it did', () => {
   const env: NodeJS.ProcessEnv = { ...baseEnv }
   for (const k of ['KUBECONFIG', 'KINSPECT_CONFIG', 'KINSPECT_SSH_CONFIG', 'KINSPECT_KNOWN_HOSTS']) delete env[k]
-  const r = spawnSync('npm', ['start', '-s', '--', '-e', 'nodes().then((ns) => ns.map((n) => n.metadata.name).join(","))'], { cwd: root, env, encoding: 'utf8', timeout: 300_000 })
+  const r = spawnSync(
+    'npm',
+    ['start', '-s', '--', '-e', 'nodes().then((ns) => ns.map((n) => n.metadata.name).join(","))'],
+    { cwd: root, env, encoding: 'utf8', timeout: 300_000 },
+  )
   assert.is(r.status, 0, r.stderr)
   assert.match(r.stdout, /lab-1,lab-2,lab-3/)
-  assert.match(r.stderr, /^npm start: (the lab was already up|started the lab); kinspect uses KUBECONFIG=\S+kubeconfig/m)
+  assert.match(
+    r.stderr,
+    /^npm start: (the lab was already up|started the lab); kinspect uses KUBECONFIG=\S+kubeconfig/m,
+  )
 })
 
 test.run()

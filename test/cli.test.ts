@@ -11,7 +11,13 @@ import { ShellError } from '../src/repl/errors.ts'
 const root = path.resolve(import.meta.dirname, '..')
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-cli-'))
 // No cluster, no config file, no history: every test here runs without the lab.
-const env = { KUBECONFIG: '/nonexistent/kubeconfig', HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'xdg'), NO_COLOR: '1', PATH: process.env.PATH }
+const env = {
+  KUBECONFIG: '/nonexistent/kubeconfig',
+  HOME: tmp,
+  XDG_CONFIG_HOME: path.join(tmp, 'xdg'),
+  NO_COLOR: '1',
+  PATH: process.env.PATH,
+}
 
 function io(): CliIO & { out: () => string; err: () => string } {
   const stdout = new PassThrough()
@@ -31,14 +37,32 @@ const usageError = (argv: string[], re: RegExp) =>
 
 test('parseArgs: modes and flags', () => {
   assert.equal(parseArgs([]), { kind: 'repl' })
-  assert.equal(parseArgs(['--context', 'c', '-n', 'ns', '--kubeconfig=/k']), { kind: 'repl', context: 'c', namespace: 'ns', kubeconfig: '/k' })
-  assert.equal(parseArgs(['--namespace=shop', '-e', '(await pods()).length']), { kind: 'eval', expr: '(await pods()).length', namespace: 'shop' })
+  assert.equal(parseArgs(['--context', 'c', '-n', 'ns', '--kubeconfig=/k']), {
+    kind: 'repl',
+    context: 'c',
+    namespace: 'ns',
+    kubeconfig: '/k',
+  })
+  assert.equal(parseArgs(['--namespace=shop', '-e', '(await pods()).length']), {
+    kind: 'eval',
+    expr: '(await pods()).length',
+    namespace: 'shop',
+  })
   assert.equal(parseArgs(['-e', '-1']), { kind: 'eval', expr: '-1' })
   assert.equal(parseArgs(['notes.md']), { kind: 'notebook', file: 'notes.md' })
   assert.equal(parseArgs(['-n', 'x', 'check.mjs']), { kind: 'script', file: 'check.mjs', namespace: 'x' })
-  assert.equal(parseArgs(['run', 'dns', '--host', 'web', '--port=80']), { kind: 'run', name: 'dns', params: { host: 'web', port: '80' } })
+  assert.equal(parseArgs(['run', 'dns', '--host', 'web', '--port=80']), {
+    kind: 'run',
+    name: 'dns',
+    params: { host: 'web', port: '80' },
+  })
   // Global flags win among recipe parameters; a recipe parameter named like one goes after --.
-  assert.equal(parseArgs(['--context', 'c', 'run', 'dns', '--', '--context', 'recipe-param']), { kind: 'run', name: 'dns', params: { context: 'recipe-param' }, context: 'c' })
+  assert.equal(parseArgs(['--context', 'c', 'run', 'dns', '--', '--context', 'recipe-param']), {
+    kind: 'run',
+    name: 'dns',
+    params: { context: 'recipe-param' },
+    context: 'c',
+  })
   assert.equal(parseArgs(['recipes']), { kind: 'recipes' })
   assert.equal(parseArgs(['-n', 'x', '--help']), { kind: 'help' })
   assert.equal(parseArgs(['--version']), { kind: 'version' })
@@ -108,7 +132,10 @@ test('main -e: prints the value; a cluster call without kubeconfig fails with er
 
 test('main FILE.md: runs the js blocks in order; stops with exit 1 at a failing block', async () => {
   const good = path.join(tmp, 'good.md')
-  fs.writeFileSync(good, '# t\n\nsome prose\n\n```js\nconst a = 20\n```\n\n> ```text\n> ignored\n> ```\n\n```js\na + 22\n```\n')
+  fs.writeFileSync(
+    good,
+    '# t\n\nsome prose\n\n```js\nconst a = 20\n```\n\n> ```text\n> ignored\n> ```\n\n```js\na + 22\n```\n',
+  )
   const g = io()
   assert.is(await main([good], g), 0)
   assert.match(g.out(), '> const a = 20\n')
@@ -126,8 +153,15 @@ test('main FILE.md: runs the js blocks in order; stops with exit 1 at a failing 
 
 test('bin/kinspect.mjs FILE.mjs runs a zx-style script with the globals', () => {
   const script = path.join(tmp, 'check.mjs')
-  fs.writeFileSync(script, "const t = [typeof pods, typeof node, typeof q, typeof $, typeof YAML.parse, path.basename('/a/b')]\nconsole.log(t.join(' '))\nconsole.log((await node('local').$`echo from-node`).stdout.trim())\n")
-  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'kinspect.mjs'), script], { env: { ...env, KINSPECT_FROM_SOURCE: '1' }, encoding: 'utf8', timeout: 60_000 })
+  fs.writeFileSync(
+    script,
+    "const t = [typeof pods, typeof node, typeof q, typeof $, typeof YAML.parse, path.basename('/a/b')]\nconsole.log(t.join(' '))\nconsole.log((await node('local').$`echo from-node`).stdout.trim())\n",
+  )
+  const r = spawnSync(process.execPath, [path.join(root, 'bin', 'kinspect.mjs'), script], {
+    env: { ...env, KINSPECT_FROM_SOURCE: '1' },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
   assert.is(r.stderr, '')
   assert.is(r.status, 0)
   assert.is(r.stdout, 'function function function function function b\nfrom-node\n')

@@ -3,7 +3,15 @@ import * as assert from 'uvu/assert'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { parseConfig, loadConfig, configCandidates, ConfigError, defaultConfig, nodesToSshConfig, ruleMatches } from '../src/config.ts'
+import {
+  parseConfig,
+  loadConfig,
+  configCandidates,
+  ConfigError,
+  defaultConfig,
+  nodesToSshConfig,
+  ruleMatches,
+} from '../src/config.ts'
 import { parseConfigLines } from '../src/exec/ssh/sshconfig.ts'
 import { withoutStacks } from '../src/yaml-depth.ts'
 import { nodeAccessFor, parseDeadline } from '../src/config-access.ts'
@@ -105,11 +113,23 @@ test('fleet: fanout, timeout (a duration) and connectsPerHost; wrong values name
   assert.equal(cfg.fleet, { fanout: 32, timeoutMs: 5000, connectsPerHost: 4 })
   assert.equal(parseConfig('fleet:\n  timeout: 2\n', file).fleet, { timeoutMs: 2000 })
   assert.equal(defaultConfig().fleet, {})
-  assert.is(err('fleet:\n  fanout: 0\n').message, `${file}:2: fleet.fanout: expected a whole number from 1 to 10000, received the number 0`)
-  assert.is(err('fleet:\n  timeout: soon\n').message, `${file}:2: fleet.timeout: expected a duration like 30s, 500ms or 2m (a bare number is seconds), received the string "soon"`)
-  assert.match(err('fleet:\n  forks: 5\n').message, /fleet\.forks: expected one of the keys fanout, timeout, connectsPerHost, daemonSetAbove, received the unknown key "forks"/)
+  assert.is(
+    err('fleet:\n  fanout: 0\n').message,
+    `${file}:2: fleet.fanout: expected a whole number from 1 to 10000, received the number 0`,
+  )
+  assert.is(
+    err('fleet:\n  timeout: soon\n').message,
+    `${file}:2: fleet.timeout: expected a duration like 30s, 500ms or 2m (a bare number is seconds), received the string "soon"`,
+  )
+  assert.match(
+    err('fleet:\n  forks: 5\n').message,
+    /fleet\.forks: expected one of the keys fanout, timeout, connectsPerHost, daemonSetAbove, received the unknown key "forks"/,
+  )
   assert.equal(parseConfig('fleet:\n  daemonSetAbove: 2\n', file).fleet, { daemonSetAbove: 2 })
-  assert.is(err('fleet:\n  daemonSetAbove: many\n').message, `${file}:2: fleet.daemonSetAbove: expected a whole number from 1 to 1000000, received the string "many"`)
+  assert.is(
+    err('fleet:\n  daemonSetAbove: many\n').message,
+    `${file}:2: fleet.daemonSetAbove: expected a whole number from 1 to 1000000, received the string "many"`,
+  )
 })
 
 test('invalid YAML reports the line', () => {
@@ -126,7 +146,10 @@ test('lookup: KINSPECT_CONFIG, then ./.recipes, then XDG', () => {
   const cwd = fs.mkdtempSync(path.join(tmp, 'cwd-'))
   const home = fs.mkdtempSync(path.join(tmp, 'home-'))
   const env = { HOME: home }
-  assert.equal(configCandidates({ cwd, env }).files, [path.join(cwd, '.recipes'), path.join(home, '.config', 'kinspect', '.recipes')])
+  assert.equal(configCandidates({ cwd, env }).files, [
+    path.join(cwd, '.recipes'),
+    path.join(home, '.config', 'kinspect', '.recipes'),
+  ])
   assert.equal(configCandidates({ cwd, env: { ...env, XDG_CONFIG_HOME: '/x' } }).files[1], '/x/kinspect/.recipes')
   // nothing anywhere: defaults
   assert.equal(loadConfig({ cwd, env }), defaultConfig())
@@ -173,10 +196,26 @@ test('nodeAccess: a list of rules; per setting the first fitting rule wins, then
   assert.equal(cfg.nodeAccess[0], { match: 'prod-*', transports: ['ssh'] })
   assert.is(cfg.nodeAccess[1].deadlineSeconds, 5400)
   const prod = nodeAccessFor(cfg.nodeAccess, 'prod-7')
-  assert.equal(prod, { transports: ['ssh'], pods: 'always', image: `reg.example/nodepod@sha256:${'a'.repeat(64)}`, imagePullSecrets: ['pull-a', 'pull-b'], namespace: 'kinspect', deadlineSeconds: 5400, priorityClassName: 'system-node-critical' })
+  assert.equal(prod, {
+    transports: ['ssh'],
+    pods: 'always',
+    image: `reg.example/nodepod@sha256:${'a'.repeat(64)}`,
+    imagePullSecrets: ['pull-a', 'pull-b'],
+    namespace: 'kinspect',
+    deadlineSeconds: 5400,
+    priorityClassName: 'system-node-critical',
+  })
   assert.equal(nodeAccessFor(cfg.nodeAccess, 'lab-2').transports, ['pod', 'ssh'])
   // nothing configured: [ssh, pod], ask, kube-system, 1 h, the transport's default image
-  assert.equal(nodeAccessFor([], 'x'), { transports: ['ssh', 'pod'], pods: 'ask', image: undefined, imagePullSecrets: [], namespace: 'kube-system', deadlineSeconds: 3600, priorityClassName: undefined })
+  assert.equal(nodeAccessFor([], 'x'), {
+    transports: ['ssh', 'pod'],
+    pods: 'ask',
+    image: undefined,
+    imagePullSecrets: [],
+    namespace: 'kube-system',
+    deadlineSeconds: 3600,
+    priorityClassName: undefined,
+  })
   // one mapping is a rule for every node
   const single = parseConfig('nodeAccess:\n  pods: never\n  deadline: 600\n', file)
   assert.equal(single.nodeAccess, [{ match: '*', pods: 'never', deadlineSeconds: 600 }])
@@ -187,13 +226,28 @@ test('nodeAccess: a list of rules; per setting the first fitting rule wins, then
 test('nodeAccess errors name the key path, the line, what was expected and what was received', () => {
   const cases: [string, string, number, string][] = [
     ['nodeAccess:\n  - pods: ask\n', 'nodeAccess[0].match', 2, 'match is required'],
-    ['nodeAccess:\n  transports: [ssh, telnet]\n', 'nodeAccess.transports[1]', 2, 'expected "ssh" or "pod", received the string "telnet"'],
+    [
+      'nodeAccess:\n  transports: [ssh, telnet]\n',
+      'nodeAccess.transports[1]',
+      2,
+      'expected "ssh" or "pod", received the string "telnet"',
+    ],
     ['nodeAccess:\n  transports: []\n', 'nodeAccess.transports', 2, 'received an empty list'],
     ['nodeAccess:\n  transports: [pod, pod]\n', 'nodeAccess.transports', 2, 'each transport at most once'],
-    ['nodeAccess:\n  pods: sometimes\n', 'nodeAccess.pods', 2, 'expected "ask", "always" or "never", received the string "sometimes"'],
+    [
+      'nodeAccess:\n  pods: sometimes\n',
+      'nodeAccess.pods',
+      2,
+      'expected "ask", "always" or "never", received the string "sometimes"',
+    ],
     ['nodeAccess:\n  image: "a b"\n', 'nodeAccess.image', 2, 'an image reference without spaces'],
     ['nodeAccess:\n  namespace: Kube_System\n', 'nodeAccess.namespace', 2, 'a namespace name'],
-    ['nodeAccess:\n  deadline: 10s\n', 'nodeAccess.deadline', 2, 'a duration from 1m to 7d (the pod’s activeDeadlineSeconds), received 10 s'],
+    [
+      'nodeAccess:\n  deadline: 10s\n',
+      'nodeAccess.deadline',
+      2,
+      'a duration from 1m to 7d (the pod’s activeDeadlineSeconds), received 10 s',
+    ],
     ['nodeAccess:\n  deadline: soon\n', 'nodeAccess.deadline', 2, 'expected a duration such as 30m'],
     ['nodeAccess:\n  imagePullSecrets: [Not_A_Name]\n', 'nodeAccess.imagePullSecrets[0]', 2, 'the name of a Secret'],
     ['nodeAccess:\n  - match: "*"\n    pod: always\n', 'nodeAccess[0].pod', 3, 'unknown key "pod"'],
@@ -231,14 +285,18 @@ test('fuzz regressions: node rules match in linear time; values with a backslash
   const lines = parseConfigLines(nodesToSshConfig([rule]))
   assert.equal(lines.find((l) => l.keyword === 'user')!.args, ['r\\'])
   assert.is(err('nodes:\n  - match: "lab-*"\n    user: "root\\nHost *"\n').keyPath, 'nodes[0].user')
-  assert.match(err('nodes:\n  - match: "lab-*"\n    hostName: "a\\tb"\n').message, /expected a value on one line without control characters/)
+  assert.match(
+    err('nodes:\n  - match: "lab-*"\n    hostName: "a\\tb"\n').message,
+    /expected a value on one line without control characters/,
+  )
   // from npm run fuzz: a quote, a leading '#' or an '=' was written bare (an unterminated quote, a comment, a separator)
   for (const user of ["o'brien", '#ops', '=x', 'a"" b']) {
     const text = nodesToSshConfig([{ match: 'lab-*', user }])
     assert.equal(parseConfigLines(text).find((l) => l.keyword === 'user')?.args, [user], text)
   }
   // from npm run fuzz: a match pattern with a single quote or a backslash became a Host line ssh cannot read
-  for (const match of ["'", 'lab\\1']) assert.is(err(`nodes:\n  - match: ${JSON.stringify(match)}\n    user: root\n`).keyPath, 'nodes[0].match')
+  for (const match of ["'", 'lab\\1'])
+    assert.is(err(`nodes:\n  - match: ${JSON.stringify(match)}\n    user: root\n`).keyPath, 'nodes[0].match')
   // U+2028 ends a line for JavaScript's '.', and nothing can quote it in an ssh_config line
   assert.is(err('nodes:\n  - match: "lab-*"\n    user: "o\\Lps"\n').keyPath, 'nodes[0].user')
 })
@@ -256,8 +314,15 @@ test('fuzz regression: a broken file with an error on every line is one clear er
   assert.equal([e.kind, e.line], ['parse', 5])
   assert.match(e.message, /invalid YAML: Implicit map keys need to be followed by map values/)
   const limit = Error.stackTraceLimit
-  assert.is(withoutStacks(() => Error.stackTraceLimit), 0)
-  assert.throws(() => withoutStacks(() => { throw new Error('x') }))
+  assert.is(
+    withoutStacks(() => Error.stackTraceLimit),
+    0,
+  )
+  assert.throws(() =>
+    withoutStacks(() => {
+      throw new Error('x')
+    }),
+  )
   assert.is(Error.stackTraceLimit, limit)
 })
 

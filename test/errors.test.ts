@@ -33,7 +33,10 @@ test('received: null, undefined, numbers, booleans, bigints, symbols, functions'
   assert.is(received(true), 'boolean true')
   assert.is(received(10n), 'bigint 10')
   assert.is(received(Symbol('x')), 'symbol Symbol(x)')
-  assert.is(received(() => 1), 'a function')
+  assert.is(
+    received(() => 1),
+    'a function',
+  )
   assert.is(received(class Foo {}), 'a function')
 })
 
@@ -53,7 +56,10 @@ test('HintedError: kind, message, hint, cause; prints as "Name [kind] message" a
   }
   const cause = new Error('inner')
   const e = new DemoError('invalid', 'size: expected a number, received "x"', 'e.g. 3', cause)
-  assert.equal([e.kind, e.message, e.hint, e.cause], ['invalid', 'size: expected a number, received "x"', 'e.g. 3', cause])
+  assert.equal(
+    [e.kind, e.message, e.hint, e.cause],
+    ['invalid', 'size: expected a number, received "x"', 'e.g. 3', cause],
+  )
   assert.ok(e instanceof HintedError && e instanceof Error)
   assert.is(inspect(e), 'DemoError [invalid] size: expected a number, received "x"\n  hint: e.g. 3')
   assert.is(inspect(new DemoError('invalid', 'no hint')), 'DemoError [invalid] no hint')
@@ -61,23 +67,63 @@ test('HintedError: kind, message, hint, cause; prints as "Name [kind] message" a
 })
 
 test('one family: every error class is a HintedError with its kind, message, hint and its own fields', () => {
-  const exec = new ExecError('exit', { target: 'ssh:lab-1', argv: ['false'], exitCode: 1 }, '`false` on ssh:lab-1 exited 1', 'pass {nothrow: true}')
-  const kube = new KubeError('notfound', 'pod "x" not found', 'pods() to list', undefined, { status: 404, path: '/api/v1/namespaces/shop/pods/x' })
-  const config = new ConfigError('invalid', '/x/.recipes', '/x/.recipes:3: contxt: expected one of the keys', 'see .recipes.example', 'contxt', 3)
+  const exec = new ExecError(
+    'exit',
+    { target: 'ssh:lab-1', argv: ['false'], exitCode: 1 },
+    '`false` on ssh:lab-1 exited 1',
+    'pass {nothrow: true}',
+  )
+  const kube = new KubeError('notfound', 'pod "x" not found', 'pods() to list', undefined, {
+    status: 404,
+    path: '/api/v1/namespaces/shop/pods/x',
+  })
+  const config = new ConfigError(
+    'invalid',
+    '/x/.recipes',
+    '/x/.recipes:3: contxt: expected one of the keys',
+    'see .recipes.example',
+    'contxt',
+    3,
+  )
   const ssh = new SshConfigError('/c:2: StrictHostKeyChecking: expected yes, no, ask or accept-new, received maybe')
-  const param = new ParamError('parameter tail (int): expected a whole number, received "ten"', 'usage: kinspect run t [--tail 20]', ['tail'])
+  const param = new ParamError(
+    'parameter tail (int): expected a whole number, received "ten"',
+    'usage: kinspect run t [--tail 20]',
+    ['tail'],
+  )
   const format = new RecipeFormatError('/r/t.md', 7, 'name: expected "t"')
-  const all = [exec, kube, config, ssh, param, format, new NetError('invalid', 'n'), new SvcRulesError('parse', 's'), new RecipeError('usage', 'r'), new ShellError('usage', 'u'), new NameError('invalid', 'x')]
+  const all = [
+    exec,
+    kube,
+    config,
+    ssh,
+    param,
+    format,
+    new NetError('invalid', 'n'),
+    new SvcRulesError('parse', 's'),
+    new RecipeError('usage', 'r'),
+    new ShellError('usage', 'u'),
+    new NameError('invalid', 'x'),
+  ]
   for (const e of all) {
     assert.ok(e instanceof HintedError && e instanceof Error, e.name)
     assert.ok('hint' in e, `${e.name} is an expected failure (printed without a stack)`)
     assert.is(inspect(e).split('\n')[0], `${e.name} [${e.kind}] ${e.message}`)
   }
-  assert.equal([exec.kind, exec.target, exec.argv, exec.exitCode, exec.stdout, exec.hint], ['exit', 'ssh:lab-1', ['false'], 1, '', 'pass {nothrow: true}'])
+  assert.equal(
+    [exec.kind, exec.target, exec.argv, exec.exitCode, exec.stdout, exec.hint],
+    ['exit', 'ssh:lab-1', ['false'], 1, '', 'pass {nothrow: true}'],
+  )
   assert.equal([kube.status, kube.path, 'server' in kube], [404, '/api/v1/namespaces/shop/pods/x', false])
   assert.equal([config.kind, config.file, config.keyPath, config.line], ['invalid', '/x/.recipes', 'contxt', 3])
-  assert.equal([param.kind, param.params, format.kind, format.message, format.hint], ['usage', ['tail'], 'invalid', '/r/t.md:7: name: expected "t"', 'docs/recipes.md describes the format'])
-  assert.is(formatError(param), 'error: parameter tail (int): expected a whole number, received "ten"\nhint: usage: kinspect run t [--tail 20]\n')
+  assert.equal(
+    [param.kind, param.params, format.kind, format.message, format.hint],
+    ['usage', ['tail'], 'invalid', '/r/t.md:7: name: expected "t"', 'docs/recipes.md describes the format'],
+  )
+  assert.is(
+    formatError(param),
+    'error: parameter tail (int): expected a whole number, received "ten"\nhint: usage: kinspect run t [--tail 20]\n',
+  )
 })
 
 test.run()

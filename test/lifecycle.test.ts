@@ -44,7 +44,11 @@ test('SIGTERM and SIGHUP end through shutdown (143, 129); a second signal exits 
   const t = plan({ shutdownMs: 200 })
   t.proc.emit('SIGTERM')
   t.proc.emit('SIGINT')
-  assert.equal(t.log.slice(0, 3), ['shutdown', 'say kinspect: SIGINT again: exiting without waiting; `kinspect gc` removes node pods left behind (each also ends by its deadline)', 'exit 130'])
+  assert.equal(t.log.slice(0, 3), [
+    'shutdown',
+    'say kinspect: SIGINT again: exiting without waiting; `kinspect gc` removes node pods left behind (each also ends by its deadline)',
+    'exit 130',
+  ])
   assert.ok(!t.log.includes('interrupt'), 'a signal during the exit does not interrupt again')
   const hup = plan()
   hup.proc.emit('SIGHUP')
@@ -58,7 +62,8 @@ test('an uncaught error ends through shutdown with exit 1 (scripts); dispose rem
   assert.equal(p.log.slice(0, 2), ['say error: boom', 'shutdown'])
   const q = plan()
   q.h.dispose()
-  for (const ev of ['SIGINT', 'SIGTERM', 'SIGHUP', 'uncaughtException', 'unhandledRejection']) assert.is(q.proc.listenerCount(ev), 0, ev)
+  for (const ev of ['SIGINT', 'SIGTERM', 'SIGHUP', 'uncaughtException', 'unhandledRejection'])
+    assert.is(q.proc.listenerCount(ev), 0, ev)
 })
 
 // The real CLI: `kinspect -e` running a local command, sent SIGINT or SIGTERM.
@@ -67,12 +72,19 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-life-'))
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
 const procs = (marker: string) => spawnSync('pgrep', ['-f', `^sleep ${marker}$`], { encoding: 'utf8' }).stdout.trim()
 
-for (const [sig, code, marker] of [['SIGINT', 130, '41.25'], ['SIGTERM', 143, '42.25']] as const) {
+for (const [sig, code, marker] of [
+  ['SIGINT', 130, '41.25'],
+  ['SIGTERM', 143, '42.25'],
+] as const) {
   test(`kinspect -e sent ${sig}: the command it ran ends, the process exits ${code} within 2 s`, async () => {
-    const child = spawn(process.execPath, [path.join(root, 'bin/kinspect.mjs'), '-e', `await node('local').$\`sleep ${marker}\``], {
-      env: { PATH: process.env.PATH, HOME: tmp, KUBECONFIG: '/nonexistent', NO_COLOR: '1' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    })
+    const child = spawn(
+      process.execPath,
+      [path.join(root, 'bin/kinspect.mjs'), '-e', `await node('local').$\`sleep ${marker}\``],
+      {
+        env: { PATH: process.env.PATH, HOME: tmp, KUBECONFIG: '/nonexistent', NO_COLOR: '1' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    )
     let err = ''
     child.stderr.on('data', (d) => (err += d))
     const exited = new Promise<number | null>((r) => child.on('exit', (c) => r(c)))

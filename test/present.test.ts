@@ -11,7 +11,7 @@ test('a presented object prints with its presenter; JSON and keys are unchanged'
   assert.is(inspect(r, { colors: true }), 'web x2 (colour)')
   assert.is(JSON.stringify(r), '{"name":"web","n":2}')
   assert.equal(Object.keys(r), ['name', 'n'])
-  assert.is(inspect({ nested: r }), "{ nested: web x2 }")
+  assert.is(inspect({ nested: r }), '{ nested: web x2 }')
 })
 
 test('a Presentation without a renderer prints plain data; once registered, its text (the renderers register later)', () => {

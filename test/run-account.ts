@@ -35,11 +35,27 @@ export function uvuSummary(stdout: string): { total: number; passed: number; ski
  */
 export function accountFile(stdout: string, exit: FileExit): FileVerdict {
   const s = uvuSummary(stdout)
-  const ended = exit.timedOut ? 'was killed by the runner\'s timeout' : exit.signal ? `was killed by ${exit.signal}` : `exited ${exit.status}`
-  if (!s) return { passed: 0, failed: 1, skipped: 0, reason: `printed no uvu summary and ${ended}: it crashed before its tests ran, or never called test.run()` }
+  const ended = exit.timedOut
+    ? "was killed by the runner's timeout"
+    : exit.signal
+      ? `was killed by ${exit.signal}`
+      : `exited ${exit.status}`
+  if (!s)
+    return {
+      passed: 0,
+      failed: 1,
+      skipped: 0,
+      reason: `printed no uvu summary and ${ended}: it crashed before its tests ran, or never called test.run()`,
+    }
   const failedTests = s.total - s.passed
   const failed = failedTests + s.skipped
-  if (s.total === 0 && s.skipped === 0) return { passed: 0, failed: 1, skipped: 0, reason: 'registers no tests (uvu reported Total: 0): a test file must test something' }
+  if (s.total === 0 && s.skipped === 0)
+    return {
+      passed: 0,
+      failed: 1,
+      skipped: 0,
+      reason: 'registers no tests (uvu reported Total: 0): a test file must test something',
+    }
   const why: string[] = []
   if (failedTests) why.push(`${failedTests} test${failedTests === 1 ? '' : 's'} failed`)
   if (s.skipped) why.push(`${s.skipped} skipped (.skip/.only count as failed)`)

@@ -20,7 +20,11 @@ function run(name: string, body: string, timeout?: number) {
   const f = path.join(tmp, `${name}.mjs`)
   fs.writeFileSync(f, `import { test } from '${UVU}'\nimport * as assert from '${ASSERT}'\n${body}\n`)
   const r = spawnSync(process.execPath, [f], { encoding: 'utf8', env: { ...process.env, FORCE_COLOR: '0' }, timeout })
-  const exit = { status: r.status, signal: r.signal, timedOut: (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT' }
+  const exit = {
+    status: r.status,
+    signal: r.signal,
+    timedOut: (r.error as NodeJS.ErrnoException | undefined)?.code === 'ETIMEDOUT',
+  }
   return { stdout: r.stdout, stderr: r.stderr, exit, verdict: accountFile(r.stdout, exit) }
 }
 
@@ -28,7 +32,12 @@ test('a file that registers zero tests fails, and the reason says so', () => {
   const r = run('zero', 'test.run()')
   assert.match(r.stdout, /Total:\s+0/) // what uvu prints: a summary, exit 0
   assert.is(r.exit.status, 0)
-  assert.equal(r.verdict, { passed: 0, failed: 1, skipped: 0, reason: 'registers no tests (uvu reported Total: 0): a test file must test something' })
+  assert.equal(r.verdict, {
+    passed: 0,
+    failed: 1,
+    skipped: 0,
+    reason: 'registers no tests (uvu reported Total: 0): a test file must test something',
+  })
 })
 
 test('a passing file: its tests count as passed, no reason', () => {
@@ -37,7 +46,10 @@ test('a passing file: its tests count as passed, no reason', () => {
 })
 
 test('a failing file: each failed test counts', () => {
-  const r = run('fail', "test('a', () => assert.ok(true))\ntest('b', () => assert.is(1, 2))\ntest('c', () => { throw new Error('x') })\ntest.run()")
+  const r = run(
+    'fail',
+    "test('a', () => assert.ok(true))\ntest('b', () => assert.is(1, 2))\ntest('c', () => { throw new Error('x') })\ntest.run()",
+  )
   assert.is(r.exit.status, 1)
   assert.equal(r.verdict, { passed: 1, failed: 2, skipped: 0, reason: '2 tests failed' })
 })
@@ -45,7 +57,12 @@ test('a failing file: each failed test counts', () => {
 test('a file that crashes at import: one failure, the exit code in the reason', () => {
   const r = run('crash', "throw new Error('boom at import')\ntest('a', () => {})\ntest.run()")
   assert.match(r.stderr, /boom at import/)
-  assert.equal(r.verdict, { passed: 0, failed: 1, skipped: 0, reason: 'printed no uvu summary and exited 1: it crashed before its tests ran, or never called test.run()' })
+  assert.equal(r.verdict, {
+    passed: 0,
+    failed: 1,
+    skipped: 0,
+    reason: 'printed no uvu summary and exited 1: it crashed before its tests ran, or never called test.run()',
+  })
 })
 
 test('a skipped test counts as failed (uvu leaves it out of Total)', () => {
@@ -64,7 +81,10 @@ test('a file that never calls test.run() prints nothing and exits 0: one failure
 })
 
 test("uvu's own summary wins over a summary-like line a test prints", () => {
-  const r = run('noisy', "test('a', () => { console.log('  Total:     99\\n  Passed:    99') })\ntest('b', () => assert.ok(false))\ntest.run()")
+  const r = run(
+    'noisy',
+    "test('a', () => { console.log('  Total:     99\\n  Passed:    99') })\ntest('b', () => assert.ok(false))\ntest.run()",
+  )
   assert.equal(r.verdict, { passed: 1, failed: 1, skipped: 0, reason: '1 test failed' })
 })
 
@@ -76,8 +96,16 @@ test('a file killed by the timeout: at least one failure, and it says so', () =>
 })
 
 test('a non-zero exit with every test passed still fails the file', () => {
-  const r = run('exit3', "test('a', () => assert.ok(true))\ntest.run()\nprocess.on('exit', () => { process.exitCode = 3 })")
-  assert.equal(r.verdict, { passed: 1, failed: 1, skipped: 0, reason: 'the process exited 3 although every test passed' })
+  const r = run(
+    'exit3',
+    "test('a', () => assert.ok(true))\ntest.run()\nprocess.on('exit', () => { process.exitCode = 3 })",
+  )
+  assert.equal(r.verdict, {
+    passed: 1,
+    failed: 1,
+    skipped: 0,
+    reason: 'the process exited 3 although every test passed',
+  })
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))

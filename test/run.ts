@@ -39,7 +39,11 @@ const failures: string[] = []
 
 if (files.some((f) => f.endsWith('.e2e.ts'))) {
   console.log('# lab: making sure it is up (npm run lab -- up)')
-  const r = spawnSync('flock', ['-w', '3600', LAB_LOCK, process.execPath, '--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'up'], { stdio: 'inherit', cwd: root })
+  const r = spawnSync(
+    'flock',
+    ['-w', '3600', LAB_LOCK, process.execPath, '--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'up'],
+    { stdio: 'inherit', cwd: root },
+  )
   if (r.status !== 0) {
     console.log(`# lab: could not start (exit ${r.status}); every e2e test counts as failed. See the lab output above.`)
     const e2e = files.filter((f) => f.endsWith('.e2e.ts'))
@@ -66,7 +70,11 @@ function runFile(f: string): Promise<FileRun> {
   const argv = e2e ? ['-w', '3600', LAB_LOCK, process.execPath, '--import', 'tsx', f] : ['--import', 'tsx', f]
   const t0 = Date.now()
   return new Promise((resolve) => {
-    const child = spawn(e2e ? 'flock' : process.execPath, argv, { cwd: root, env: { ...process.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    const child = spawn(e2e ? 'flock' : process.execPath, argv, {
+      cwd: root,
+      env: { ...process.env, FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     let stdout = ''
     let stderr = ''
     child.stdout.on('data', (d) => (stdout += d))
@@ -82,7 +90,14 @@ function runFile(f: string): Promise<FileRun> {
     })
     child.on('error', (e) => {
       clearTimeout(timer)
-      resolve({ stdout, out: `${stdout}${stderr}${e.message}`, status: null, signal: null, timedOut: false, ms: Date.now() - t0 })
+      resolve({
+        stdout,
+        out: `${stdout}${stderr}${e.message}`,
+        status: null,
+        signal: null,
+        timedOut: false,
+        ms: Date.now() - t0,
+      })
     })
   })
 }
@@ -94,12 +109,20 @@ function report(f: string, r: FileRun): void {
   failed += v.failed
   const left = f.endsWith('.e2e.ts') ? leftoverNodePods() : []
   if (left.length) failed += 1
-  console.log(`${v.failed ? 'FAIL' : 'ok  '} ${rel}  (${v.passed} passed, ${v.failed} failed${v.skipped ? `, ${v.skipped} skipped` : ''}, ${(r.ms / 1000).toFixed(1)}s)${v.reason ? `: ${v.reason}` : ''}`)
+  console.log(
+    `${v.failed ? 'FAIL' : 'ok  '} ${rel}  (${v.passed} passed, ${v.failed} failed${v.skipped ? `, ${v.skipped} skipped` : ''}, ${(r.ms / 1000).toFixed(1)}s)${v.reason ? `: ${v.reason}` : ''}`,
+  )
   if (v.failed) {
     failures.push(`${rel}: ${v.reason}`)
-    console.log(r.out.split('\n').map((l) => `    ${l}`).join('\n'))
+    console.log(
+      r.out
+        .split('\n')
+        .map((l) => `    ${l}`)
+        .join('\n'),
+    )
   }
-  if (left.length) console.log(`    left ${left.length} kinspect node pod(s)/DaemonSet(s) behind (now deleted): ${left.join(', ')}`)
+  if (left.length)
+    console.log(`    left ${left.length} kinspect node pod(s)/DaemonSet(s) behind (now deleted): ${left.join(', ')}`)
 }
 
 // Unit files run two at a time (this machine has two cores; each file is its own process), reported in order;
@@ -123,11 +146,37 @@ for (const f of e2es) report(f, await runFile(f))
 function leftoverNodePods(): string[] {
   const kc = ['--kubeconfig', labPaths().kubeconfig]
   const sel = 'app.kubernetes.io/managed-by=kinspect'
-  const list = (kind: string) => (spawnSync('kubectl', [...kc, 'get', kind, '-A', '-l', sel, '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}'], { encoding: 'utf8', timeout: 30_000 }).stdout ?? '').split(' ').filter(Boolean)
+  const list = (kind: string) =>
+    (
+      spawnSync(
+        'kubectl',
+        [
+          ...kc,
+          'get',
+          kind,
+          '-A',
+          '-l',
+          sel,
+          '-o',
+          'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}',
+        ],
+        { encoding: 'utf8', timeout: 30_000 },
+      ).stdout ?? ''
+    )
+      .split(' ')
+      .filter(Boolean)
   const sets = list('daemonsets')
-  for (const d of sets) spawnSync('kubectl', [...kc, 'delete', 'daemonset', '-n', d.split('/')[0], d.split('/')[1], '--wait=false'], { timeout: 30_000 })
+  for (const d of sets)
+    spawnSync('kubectl', [...kc, 'delete', 'daemonset', '-n', d.split('/')[0], d.split('/')[1], '--wait=false'], {
+      timeout: 30_000,
+    })
   const left = list('pods')
-  for (const p of left) spawnSync('kubectl', [...kc, 'delete', 'pod', '-n', p.split('/')[0], p.split('/')[1], '--grace-period=1', '--wait=false'], { timeout: 30_000 })
+  for (const p of left)
+    spawnSync(
+      'kubectl',
+      [...kc, 'delete', 'pod', '-n', p.split('/')[0], p.split('/')[1], '--grace-period=1', '--wait=false'],
+      { timeout: 30_000 },
+    )
   return [...sets.map((d) => `daemonset ${d}`), ...left]
 }
 

@@ -75,7 +75,10 @@ test('context and namespace: flags over config over kubeconfig', async () => {
 
 test('getters do no I/O: kube is built lazily after load(), once per namespace', async () => {
   const s = await Session.create({ env: { KUBECONFIG: kubeconfig('https://127.0.0.1:1') } })
-  assert.throws(() => s.kube, (e: unknown) => e instanceof ShellError && /still loading/.test(e.message))
+  assert.throws(
+    () => s.kube,
+    (e: unknown) => e instanceof ShellError && /still loading/.test(e.message),
+  )
   await s.load()
   const k1 = s.kube
   assert.is(s.kube, k1)
@@ -91,8 +94,15 @@ test('setContext / setNamespace validate and switch', async () => {
   s.setContext('two')
   assert.is(s.context, 'two')
   assert.is(s.namespace, 'default')
-  assert.throws(() => s.setContext('three'), (e: unknown) => e instanceof ShellError && /context "three" does not exist/.test(e.message) && /one, two/.test(e.hint ?? ''))
-  assert.throws(() => s.setNamespace('Not_A_Name'), (e: unknown) => e instanceof ShellError && /expected a namespace name/.test(e.message))
+  assert.throws(
+    () => s.setContext('three'),
+    (e: unknown) =>
+      e instanceof ShellError && /context "three" does not exist/.test(e.message) && /one, two/.test(e.hint ?? ''),
+  )
+  assert.throws(
+    () => s.setNamespace('Not_A_Name'),
+    (e: unknown) => e instanceof ShellError && /expected a namespace name/.test(e.message),
+  )
   assert.is(s.context, 'two')
 })
 
@@ -109,7 +119,9 @@ test('ping: connection refused gives one line in status', async () => {
 test('ping: a 401 from the server gives one line in status', async () => {
   const server = http.createServer((_req, res) => {
     res.writeHead(401, { 'content-type': 'application/json' })
-    res.end(JSON.stringify({ kind: 'Status', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }))
+    res.end(
+      JSON.stringify({ kind: 'Status', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 }),
+    )
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r))
   const port = (server.address() as AddressInfo).port
@@ -126,22 +138,41 @@ test('ping: a 401 from the server gives one line in status', async () => {
 test("node('local') runs here; node handles are cached; a sudo rule applies", async () => {
   const cfg = parseConfig('nodes:\n  - match: "prod-*"\n    sudo: true\n    user: ops\n', path.join(tmp, '.recipes'))
   fs.writeFileSync(path.join(tmp, 'ssh_config'), '# empty\n')
-  const s = await Session.create({ env: { KUBECONFIG: '/nonexistent', KINSPECT_SSH_CONFIG: path.join(tmp, 'ssh_config') }, config: cfg })
+  const s = await Session.create({
+    env: { KUBECONFIG: '/nonexistent', KINSPECT_SSH_CONFIG: path.join(tmp, 'ssh_config') },
+    config: cfg,
+  })
   await s.load()
   const local = s.node('local')
   assert.is(s.node('local'), local)
   assert.is((await local.$`echo hi`).stdout, 'hi\n')
   assert.is(s.node('prod-1').defaults.sudo, true)
   assert.is(s.node('lab-1').defaults.sudo, undefined)
-  assert.throws(() => s.node(''), (e: unknown) => e instanceof ShellError)
+  assert.throws(
+    () => s.node(''),
+    (e: unknown) => e instanceof ShellError,
+  )
   await s.close()
 })
 
 test("node(x).sshConfig: the node's ssh settings and which resolver produced them; .recipes rules come first", async () => {
   const cfg = parseConfig('nodes:\n  - match: "prod-*"\n    user: ops\n    port: 2200\n', path.join(tmp, '.recipes'))
-  fs.writeFileSync(path.join(tmp, 'ssh_config'), 'Host prod-*\n  HostName %h.example\n  User ignored\n', { mode: 0o644 })
-  for (const [resolver, source] of [[undefined, 'ssh -G'], ['built-in', 'built-in']] as const) {
-    const s = await Session.create({ env: { ...process.env, KUBECONFIG: '/nonexistent', KINSPECT_SSH_CONFIG: path.join(tmp, 'ssh_config'), KINSPECT_SSH_RESOLVER: resolver }, config: cfg })
+  fs.writeFileSync(path.join(tmp, 'ssh_config'), 'Host prod-*\n  HostName %h.example\n  User ignored\n', {
+    mode: 0o644,
+  })
+  for (const [resolver, source] of [
+    [undefined, 'ssh -G'],
+    ['built-in', 'built-in'],
+  ] as const) {
+    const s = await Session.create({
+      env: {
+        ...process.env,
+        KUBECONFIG: '/nonexistent',
+        KINSPECT_SSH_CONFIG: path.join(tmp, 'ssh_config'),
+        KINSPECT_SSH_RESOLVER: resolver,
+      },
+      config: cfg,
+    })
     await s.load()
     const r = await s.node('prod-1').sshConfig!
     assert.equal([r.source, r.user, r.port, r.hostName], [source, 'ops', 2200, 'prod-1.example'])
@@ -152,21 +183,34 @@ test("node(x).sshConfig: the node's ssh settings and which resolver produced the
 
 test('no SSH entry and no cluster: the first command on a node fails with one error listing each transport', async () => {
   fs.writeFileSync(path.join(tmp, 'ssh_config'), '# empty\n')
-  const s = await Session.create({ env: { KUBECONFIG: '/nonexistent/kc', HOME: tmp, KINSPECT_SSH_CONFIG: path.join(tmp, 'ssh_config'), KINSPECT_SSH_RESOLVER: 'built-in' } })
+  const s = await Session.create({
+    env: {
+      KUBECONFIG: '/nonexistent/kc',
+      HOME: tmp,
+      KINSPECT_SSH_CONFIG: path.join(tmp, 'ssh_config'),
+      KINSPECT_SSH_RESOLVER: 'built-in',
+    },
+  })
   await s.load()
   const h = s.node('lab-9')
   assert.equal([h.target, h.via], ['node:lab-9', undefined])
-  const e = await h.$`true`.then(() => undefined, (x) => x)
+  const e = await h.$`true`.then(
+    () => undefined,
+    (x) => x,
+  )
   assert.is(e?.name, 'NodeAccessError', String(e))
   const lines = e.message.split('\n')
-  assert.equal(lines.slice(0, 2), ['no transport reaches node lab-9 (tried ssh, pod):', 'ssh: no ssh config entry, key or agent applies to lab-9'])
+  assert.equal(lines.slice(0, 2), [
+    'no transport reaches node lab-9 (tried ssh, pod):',
+    'ssh: no ssh config entry, key or agent applies to lab-9',
+  ])
   assert.match(lines[2], /^pod: no kubeconfig/)
   assert.is(lines.length, 3)
   assert.is(h.via, undefined)
   await s.close()
 })
 
-test("interrupt() aborts every command in flight and lets later ones run; shutdown is one idempotent path", async () => {
+test('interrupt() aborts every command in flight and lets later ones run; shutdown is one idempotent path', async () => {
   const s = await Session.create({ env: { KUBECONFIG: '/nonexistent' } })
   await s.load()
   const local = s.node('local')
@@ -174,7 +218,10 @@ test("interrupt() aborts every command in flight and lets later ones run; shutdo
   const t0 = Date.now()
   const running = local.$`sleep 5`
   setTimeout(() => s.interrupt(), 100)
-  const e = await running.then(() => undefined, (x) => x)
+  const e = await running.then(
+    () => undefined,
+    (x) => x,
+  )
   assert.is(e?.kind, 'aborted')
   assert.ok(Date.now() - t0 < 2000)
   assert.is((await local.$`echo again`).stdout, 'again\n')
@@ -189,10 +236,19 @@ test('ssh files: KINSPECT_SSH_CONFIG/KNOWN_HOSTS win over the config; node rules
   const a = await Session.create({ env: { KUBECONFIG: '/nonexistent' }, config: cfg })
   assert.is(a.sshEnv().KINSPECT_SSH_CONFIG, '/cfg/ssh_config')
   assert.is(a.sshEnv().KINSPECT_KNOWN_HOSTS, '/cfg/known_hosts')
-  const b = await Session.create({ env: { KUBECONFIG: '/nonexistent', KINSPECT_SSH_CONFIG: '/env/cfg', KINSPECT_KNOWN_HOSTS: '/env/kh' }, config: cfg })
+  const b = await Session.create({
+    env: { KUBECONFIG: '/nonexistent', KINSPECT_SSH_CONFIG: '/env/cfg', KINSPECT_KNOWN_HOSTS: '/env/kh' },
+    config: cfg,
+  })
   assert.is(b.sshEnv().KINSPECT_SSH_CONFIG, '/env/cfg')
   assert.is(b.sshEnv().KINSPECT_KNOWN_HOSTS, '/env/kh')
-  const text = nodesToSshConfig([{ match: 'lab-*', user: 'root', port: 2222, identityFile: '/k/id ed' }, { match: 'x', sudo: true }], '/f/.recipes')
+  const text = nodesToSshConfig(
+    [
+      { match: 'lab-*', user: 'root', port: 2222, identityFile: '/k/id ed' },
+      { match: 'x', sudo: true },
+    ],
+    '/f/.recipes',
+  )
   assert.is(text, '# from /f/.recipes (nodes)\nHost lab-*\n  User root\n  Port 2222\n  IdentityFile "/k/id ed"\n')
 })
 

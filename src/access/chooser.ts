@@ -65,7 +65,8 @@ export class NodeAccessExec implements Exec {
 
   /** Runs argv over the node's transport (chosen now if this is the first command). */
   run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecOutput> {
-    const o = opts && typeof opts === 'object' && opts.signal === undefined ? { ...opts, signal: this.deps.signal() } : opts
+    const o =
+      opts && typeof opts === 'object' && opts.signal === undefined ? { ...opts, signal: this.deps.signal() } : opts
     const p = (async () => (this.#chosen?.exec ?? (await this.#choose(argv, o.signal))).run(argv, o))()
     const settled: Promise<unknown> = p.then(
       () => this.#inflight.delete(settled),
@@ -79,7 +80,10 @@ export class NodeAccessExec implements Exec {
   settle(ms: number): Promise<void> {
     if (!this.#inflight.size) return Promise.resolve()
     let timer: NodeJS.Timeout | undefined
-    return Promise.race([Promise.all(this.#inflight).then(() => undefined), new Promise<void>((r) => (timer = setTimeout(r, ms)))]).finally(() => clearTimeout(timer))
+    return Promise.race([
+      Promise.all(this.#inflight).then(() => undefined),
+      new Promise<void>((r) => (timer = setTimeout(r, ms))),
+    ]).finally(() => clearTimeout(timer))
   }
 
   /** How ssh_config resolves the node (whichever transport is chosen). */
@@ -94,7 +98,8 @@ export class NodeAccessExec implements Exec {
 
   async #choose(argv: readonly string[], signal?: AbortSignal): Promise<Exec> {
     const t0 = performance.now()
-    const aborted = () => abortedError(resultFields({ target: this.target, argv: [...argv], durationMs: performance.now() - t0 }))
+    const aborted = () =>
+      abortedError(resultFields({ target: this.target, argv: [...argv], durationMs: performance.now() - t0 }))
     if (signal?.aborted) throw aborted()
     // One choice at a time per node; a caller that is interrupted stops waiting (the choice itself is not cached then).
     this.#choosing ??= this.#tryAll(signal).finally(() => (this.#choosing = undefined))
@@ -102,7 +107,9 @@ export class NodeAccessExec implements Exec {
     const chosen = await new Promise<{ via: Via; exec: Exec }>((resolve, reject) => {
       const onAbort = () => reject(aborted())
       signal?.addEventListener('abort', onAbort, { once: true })
-      choosing.then(resolve, (e) => reject(signal?.aborted ? aborted() : e)).finally(() => signal?.removeEventListener('abort', onAbort))
+      choosing
+        .then(resolve, (e) => reject(signal?.aborted ? aborted() : e))
+        .finally(() => signal?.removeEventListener('abort', onAbort))
     })
     return chosen.exec
   }
@@ -111,7 +118,15 @@ export class NodeAccessExec implements Exec {
     const attempts: TransportAttempt[] = []
     for (const t of this.deps.settings.transports) {
       const a = t === 'ssh' ? await this.#trySsh(signal) : await this.#tryPod(signal)
-      if (signal?.aborted) throw new NodeAccessError('aborted', `choosing the transport for ${this.deps.node} was interrupted`, undefined, undefined, this.deps.node, attempts)
+      if (signal?.aborted)
+        throw new NodeAccessError(
+          'aborted',
+          `choosing the transport for ${this.deps.node} was interrupted`,
+          undefined,
+          undefined,
+          this.deps.node,
+          attempts,
+        )
       if ('exec' in a) {
         this.skipped = attempts
         this.#chosen = { via: a.daemonSet ? 'daemonset' : t, exec: a.exec }
@@ -129,7 +144,12 @@ export class NodeAccessExec implements Exec {
       const host = await ssh.resolve(node, signal)
       const verdict = sshApplies(await (this.deps.facts ?? sshFacts)(host, this.deps.rule, this.deps.env))
       if (!verdict.applies) {
-        return { transport: 'ssh', outcome: 'not-configured', reason: verdict.why, hint: `for SSH, add a Host ${node} entry to the ssh config or a nodes rule in .recipes` }
+        return {
+          transport: 'ssh',
+          outcome: 'not-configured',
+          reason: verdict.why,
+          hint: `for SSH, add a Host ${node} entry to the ssh config or a nodes rule in .recipes`,
+        }
       }
       await ssh.connect(node, signal)
       return { exec: ssh.exec(node) }
@@ -141,7 +161,13 @@ export class NodeAccessExec implements Exec {
 
   async #tryPod(signal?: AbortSignal): Promise<TransportAttempt | { exec: Exec; daemonSet?: boolean }> {
     const { node, settings } = this.deps
-    if (settings.pods === 'never') return { transport: 'pod', outcome: 'not-configured', reason: `nodeAccess pods is never for ${node}`, hint: 'set nodeAccess pods: ask or always in .recipes to allow node pods' }
+    if (settings.pods === 'never')
+      return {
+        transport: 'pod',
+        outcome: 'not-configured',
+        reason: `nodeAccess pods is never for ${node}`,
+        hint: 'set nodeAccess pods: ask or always in .recipes to allow node pods',
+      }
     try {
       const pods = this.deps.pods()
       const ref = (await pods.ensure(node, { signal })) as { daemonSet?: string } | undefined
@@ -149,7 +175,13 @@ export class NodeAccessExec implements Exec {
     } catch (e) {
       const x = e as { message?: string; hint?: string }
       const consent = e instanceof NodeAccessError && e.kind === 'consent'
-      return { transport: 'pod', outcome: consent ? 'consent' : 'failed', reason: oneLine(x?.message ?? String(e)), hint: x?.hint, cause: e }
+      return {
+        transport: 'pod',
+        outcome: consent ? 'consent' : 'failed',
+        reason: oneLine(x?.message ?? String(e)),
+        hint: x?.hint,
+        cause: e,
+      }
     }
   }
 }
@@ -163,7 +195,11 @@ export function withSignal(exec: Exec, signal: () => AbortSignal | undefined): E
   return {
     target: exec.target,
     via: 'local',
-    run: (argv, opts = {}) => exec.run(argv, opts && typeof opts === 'object' && opts.signal === undefined ? { ...opts, signal: signal() } : opts),
+    run: (argv, opts = {}) =>
+      exec.run(
+        argv,
+        opts && typeof opts === 'object' && opts.signal === undefined ? { ...opts, signal: signal() } : opts,
+      ),
     close: exec.close ? () => exec.close!() : undefined,
   }
 }

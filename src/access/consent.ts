@@ -35,10 +35,25 @@ export class Consent {
   /** Resolves when the pod may be created; throws NodeAccessError kind 'consent' saying why not. */
   async allow(req: PodRequest, policy: PodPolicy): Promise<void> {
     if (this.#cancelled) throw refused(req, this.#cancelled, 'start a new session')
-    if (policy === 'never') throw refused(req, `nodeAccess pods is never for ${req.node}`, 'set nodeAccess pods: ask or always for this node in .recipes')
+    if (policy === 'never')
+      throw refused(
+        req,
+        `nodeAccess pods is never for ${req.node}`,
+        'set nodeAccess pods: ask or always for this node in .recipes',
+      )
     if (policy === 'always' || this.hooks.yes || this.#answer === true) return
-    if (this.#answer === false) throw refused(req, 'node pods were declined earlier in this session', 'start a new session to be asked again, or pass --yes')
-    if (!this.hooks.asker) throw refused(req, `creating a privileged node pod on ${req.node} needs consent, and there is no terminal to ask on`, this.hooks.noAskerHint)
+    if (this.#answer === false)
+      throw refused(
+        req,
+        'node pods were declined earlier in this session',
+        'start a new session to be asked again, or pass --yes',
+      )
+    if (!this.hooks.asker)
+      throw refused(
+        req,
+        `creating a privileged node pod on ${req.node} needs consent, and there is no terminal to ask on`,
+        this.hooks.noAskerHint,
+      )
     return new Promise<void>((resolve, reject) => {
       this.#pending.push({ req, resolve, reject })
       if (!this.#asking && !this.#timer) {
@@ -52,7 +67,8 @@ export class Consent {
     this.#cancelled = why
     clearTimeout(this.#timer)
     this.#timer = undefined
-    for (const b of [...this.#pending.splice(0), ...this.#batch.splice(0)]) b.reject(refused(b.req, why, 'start a new session'))
+    for (const b of [...this.#pending.splice(0), ...this.#batch.splice(0)])
+      b.reject(refused(b.req, why, 'start a new session'))
   }
 
   async #ask(): Promise<void> {
@@ -66,7 +82,10 @@ export class Consent {
       answer = await this.#asking
     } catch (e) {
       answer = null
-      for (const b of batch) b.reject(refused(b.req, `the question could not be asked: ${(e as Error)?.message ?? e}`, this.hooks.noAskerHint, e))
+      for (const b of batch)
+        b.reject(
+          refused(b.req, `the question could not be asked: ${(e as Error)?.message ?? e}`, this.hooks.noAskerHint, e),
+        )
       batch.length = 0
     } finally {
       this.#asking = undefined
@@ -76,7 +95,12 @@ export class Consent {
     if (answer !== null) this.#answer = answer
     for (const b of batch) {
       if (answer === true) b.resolve()
-      else b.reject(answer === false ? refused(b.req, 'node pods declined', 'pass --yes or answer y to allow them') : refused(b.req, 'no answer to the node pod question (input ended)', this.hooks.noAskerHint))
+      else
+        b.reject(
+          answer === false
+            ? refused(b.req, 'node pods declined', 'pass --yes or answer y to allow them')
+            : refused(b.req, 'no answer to the node pod question (input ended)', this.hooks.noAskerHint),
+        )
     }
     // Requests that came in while the question was open get this session's answer, or a question of their own.
     const waiting = this.#pending.splice(0)

@@ -44,7 +44,16 @@ export class NodeAccessError extends HintedError<NodeAccessErrorKind> {
 export function unreachable(node: string, attempts: TransportAttempt[], cause?: unknown): NodeAccessError {
   const lines = attempts.map((a) => `${a.transport}: ${a.reason}`)
   const hints = attempts.filter((a) => a.hint).map((a) => `${a.transport}: ${a.hint}`)
-  const consent = attempts.some((a) => a.outcome === 'consent') && attempts.every((a) => a.outcome !== 'failed' || a.transport !== 'pod')
+  const consent =
+    attempts.some((a) => a.outcome === 'consent') &&
+    attempts.every((a) => a.outcome !== 'failed' || a.transport !== 'pod')
   const tried = attempts.map((a) => a.transport).join(', ') || 'none'
-  return new NodeAccessError(consent ? 'consent' : 'unreachable', [`no transport reaches node ${node} (tried ${tried}):`, ...lines].join('\n'), hints.join('; ') || undefined, cause, node, attempts)
+  return new NodeAccessError(
+    consent ? 'consent' : 'unreachable',
+    [`no transport reaches node ${node} (tried ${tried}):`, ...lines].join('\n'),
+    hints.join('; ') || undefined,
+    cause,
+    node,
+    attempts,
+  )
 }

@@ -22,8 +22,14 @@ export interface DaemonSetGroup {
  * pod comes first), not already served, grouped by pod settings; a group is a DaemonSet when it has more than
  * `above` nodes. Nodes where SSH applies (even with pod as a fallback) stay on their own path.
  */
-export function daemonSetGroups(plan: readonly AccessPlanEntry[], keyOf: (node: string) => string, above: number, served: (node: string) => boolean = () => false): DaemonSetGroup[] {
-  if (!(above >= 0)) throw new TypeError(`daemonSetAbove: expected a whole number ≥ 0, received ${JSON.stringify(above)}`)
+export function daemonSetGroups(
+  plan: readonly AccessPlanEntry[],
+  keyOf: (node: string) => string,
+  above: number,
+  served: (node: string) => boolean = () => false,
+): DaemonSetGroup[] {
+  if (!(above >= 0))
+    throw new TypeError(`daemonSetAbove: expected a whole number ≥ 0, received ${JSON.stringify(above)}`)
   const groups = new Map<string, string[]>()
   for (const e of plan) {
     if (e.expect !== 'pod' || served(e.node)) continue
@@ -36,7 +42,13 @@ export function daemonSetGroups(plan: readonly AccessPlanEntry[], keyOf: (node: 
 /** What a fleet would do (--dry-run): each node's access plan, and the DaemonSets that would be made. */
 export interface FleetPlan {
   entries: AccessPlanEntry[]
-  daemonSets: { nodes: string[]; namespace: string; image: string; deadlineSeconds: number; pods: AccessPlanEntry['pods'] }[]
+  daemonSets: {
+    nodes: string[]
+    namespace: string
+    image: string
+    deadlineSeconds: number
+    pods: AccessPlanEntry['pods']
+  }[]
   /** fleet.daemonSetAbove as applied. */
   above: number
 }
@@ -64,13 +76,24 @@ export interface FleetDsDeps {
   /** Nodes already served (chose a transport, or in a DaemonSet). */
   served(node: string): boolean
   /** Consent for the whole DaemonSet (one question). */
-  allow(ds: { name: string; namespace: string; image: string; nodes: readonly string[]; deadlineSeconds: number; settings: NodeAccessSettings }): Promise<void>
+  allow(ds: {
+    name: string
+    namespace: string
+    image: string
+    nodes: readonly string[]
+    deadlineSeconds: number
+    settings: NodeAccessSettings
+  }): Promise<void>
   onPhase?: NodeDaemonSet['opts']['onPhase']
 }
 
 /** True when the API has the DaemonSet calls (the real one does; unit-test fakes may not). */
 export function hasDaemonSets(api: NodePodApi & Partial<DaemonSetApi>): api is NodePodApi & DaemonSetApi {
-  return typeof api.createDaemonSet === 'function' && typeof api.listDaemonSets === 'function' && typeof api.canIGroup === 'function'
+  return (
+    typeof api.createDaemonSet === 'function' &&
+    typeof api.listDaemonSets === 'function' &&
+    typeof api.canIGroup === 'function'
+  )
 }
 
 /**
@@ -78,7 +101,11 @@ export function hasDaemonSets(api: NodePodApi & Partial<DaemonSetApi>): api is N
  * DaemonSet that cannot be made (RBAC for daemonsets, refused) leaves its nodes to node pods of their own; the
  * errors are returned. Nodes whose pod then does not start get that as their commands' error.
  */
-export async function prepareDaemonSets(nodes: readonly string[], above: number, d: FleetDsDeps): Promise<{ made: NodeDaemonSet[]; failed: { nodes: string[]; error: unknown }[] }> {
+export async function prepareDaemonSets(
+  nodes: readonly string[],
+  above: number,
+  d: FleetDsDeps,
+): Promise<{ made: NodeDaemonSet[]; failed: { nodes: string[]; error: unknown }[] }> {
   const out = { made: [] as NodeDaemonSet[], failed: [] as { nodes: string[]; error: unknown }[] }
   if (nodes.length <= above) return out
   const candidates = nodes.filter((n) => !d.served(n))
@@ -93,7 +120,15 @@ export async function prepareDaemonSets(nodes: readonly string[], above: number,
       const pods = d.nodePods(settings)
       const ds = new NodeDaemonSet(pods, api, g.nodes, {
         onPhase: d.onPhase,
-        beforeCreate: (obj) => d.allow({ name: obj.metadata.name, namespace: settings.namespace, image: obj.spec.template.spec.containers[0].image ?? DEFAULT_IMAGE, nodes: g.nodes, deadlineSeconds: settings.deadlineSeconds, settings }),
+        beforeCreate: (obj) =>
+          d.allow({
+            name: obj.metadata.name,
+            namespace: settings.namespace,
+            image: obj.spec.template.spec.containers[0].image ?? DEFAULT_IMAGE,
+            nodes: g.nodes,
+            deadlineSeconds: settings.deadlineSeconds,
+            settings,
+          }),
       })
       try {
         await ds.create()

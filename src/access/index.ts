@@ -7,4 +7,13 @@ export { AccessHooks, type Asker, type ConsentRequest, type PodRequest } from '.
 export { NodeAccessError, unreachable, type NodeAccessErrorKind, type TransportAttempt } from './errors.ts'
 export { sshApplies, explicitSsh, sshFacts, resolvesName, type SshFacts, type SshVerdict } from './sshcheck.ts'
 export { accessPlan, type AccessPlanEntry } from './plan.ts'
-export { daemonSetGroups, prepareDaemonSets, DEFAULT_DAEMONSET_ABOVE, type DaemonSetGroup, type FleetDsDeps, type FleetPlan, type FleetBegin, type FleetDaemonSets } from './fleetds.ts'
+export {
+  daemonSetGroups,
+  prepareDaemonSets,
+  DEFAULT_DAEMONSET_ABOVE,
+  type DaemonSetGroup,
+  type FleetDsDeps,
+  type FleetPlan,
+  type FleetBegin,
+  type FleetDaemonSets,
+} from './fleetds.ts'

@@ -12,7 +12,15 @@ import type { Exec } from '../exec/types.ts'
 import { NodeAccessExec, type SshSide } from './chooser.ts'
 import { Consent } from './consent.ts'
 import type { AccessHooks } from './hooks.ts'
-import { DEFAULT_DAEMONSET_ABOVE, daemonSetGroups, hasDaemonSets, prepareDaemonSets, type FleetBegin, type FleetDaemonSets, type FleetPlan } from './fleetds.ts'
+import {
+  DEFAULT_DAEMONSET_ABOVE,
+  daemonSetGroups,
+  hasDaemonSets,
+  prepareDaemonSets,
+  type FleetBegin,
+  type FleetDaemonSets,
+  type FleetPlan,
+} from './fleetds.ts'
 import { accessPlan, type AccessPlanEntry } from './plan.ts'
 
 /** What a session gives its node access. */
@@ -39,7 +47,13 @@ export interface NodeAccessOptions {
 
 /** The settings that make a distinct set of pods. */
 function podKey(s: NodeAccessSettings): string {
-  return JSON.stringify([s.namespace, s.image ?? DEFAULT_IMAGE, s.imagePullSecrets, s.deadlineSeconds, s.priorityClassName ?? ''])
+  return JSON.stringify([
+    s.namespace,
+    s.image ?? DEFAULT_IMAGE,
+    s.imagePullSecrets,
+    s.deadlineSeconds,
+    s.priorityClassName ?? '',
+  ])
 }
 
 /** A session's node access for one cluster: transports per node, node pods, consent, cleanup. */
@@ -85,7 +99,12 @@ export class NodeAccess {
 
   /** What each node would use, without connecting or creating anything (--dry-run). */
   plan(nodes: readonly string[]): Promise<AccessPlanEntry[]> {
-    return accessPlan(nodes, { settings: (n) => this.settings(n), ssh: this.opts.ssh, rule: (n) => this.#sshRule(n), env: this.opts.env })
+    return accessPlan(nodes, {
+      settings: (n) => this.settings(n),
+      ssh: this.opts.ssh,
+      rule: (n) => this.#sshRule(n),
+      env: this.opts.env,
+    })
   }
 
   /** Lists kinspect's node pods in the cluster and deletes the leftovers (this session's pods are kept); dryRun only lists. */
@@ -99,7 +118,11 @@ export class NodeAccess {
    * serves them instead (one consent question for it); their commands then run in its pods. Nodes already served
    * keep their transport. What could not be made is returned; those nodes get node pods of their own.
    */
-  async prepareFleet(nodes: readonly string[], above = DEFAULT_DAEMONSET_ABOVE, plan: (nodes: readonly string[]) => Promise<AccessPlanEntry[]> = (n) => this.plan(n)): Promise<FleetDaemonSets> {
+  async prepareFleet(
+    nodes: readonly string[],
+    above = DEFAULT_DAEMONSET_ABOVE,
+    plan: (nodes: readonly string[]) => Promise<AccessPlanEntry[]> = (n) => this.plan(n),
+  ): Promise<FleetDaemonSets> {
     if (this.#closing) return { daemonSets: [], failed: [] }
     const r = await prepareDaemonSets(nodes, above, {
       plan,
@@ -110,7 +133,16 @@ export class NodeAccess {
       served: (n) => this.#dsNodes.has(n) || this.#execs.get(n)?.via !== undefined,
       allow: (ds) =>
         this.consent.allow(
-          { node: `${ds.nodes.length} nodes`, namespace: ds.namespace, pod: ds.name, image: ds.image, deadlineSeconds: ds.deadlineSeconds, priorityClassName: ds.settings.priorityClassName, imagePullSecrets: ds.settings.imagePullSecrets, daemonSet: { nodes: [...ds.nodes] } },
+          {
+            node: `${ds.nodes.length} nodes`,
+            namespace: ds.namespace,
+            pod: ds.name,
+            image: ds.image,
+            deadlineSeconds: ds.deadlineSeconds,
+            priorityClassName: ds.settings.priorityClassName,
+            imagePullSecrets: ds.settings.imagePullSecrets,
+            daemonSet: { nodes: [...ds.nodes] },
+          },
           ds.settings.pods,
         ),
       onPhase: (ph) => this.opts.hooks.emitPhase(ph),
@@ -120,7 +152,10 @@ export class NodeAccess {
       for (const n of ds.nodes) this.#dsNodes.add(n)
     }
     if (this.#closing) await Promise.all(r.made.map((ds) => ds.close())) // the session ended meanwhile
-    return { daemonSets: r.made.map((ds) => ({ name: ds.name, namespace: ds.namespace, nodes: ds.nodes })), failed: r.failed }
+    return {
+      daemonSets: r.made.map((ds) => ({ name: ds.name, namespace: ds.namespace, nodes: ds.nodes })),
+      failed: r.failed,
+    }
   }
 
   /**
@@ -138,7 +173,8 @@ export class NodeAccess {
     }
     if (!hasDaemonSets(this.#api)) return none
     const entries = new Map(nodes.map((n) => [n, this.plan([n]).then((r) => r[0])]))
-    const plan = (list: readonly string[]) => Promise.all(list.map((n) => entries.get(n) ?? this.plan([n]).then((r) => r[0])))
+    const plan = (list: readonly string[]) =>
+      Promise.all(list.map((n) => entries.get(n) ?? this.plan([n]).then((r) => r[0])))
     const done = this.prepareFleet(nodes, above, plan)
     done.catch(() => {})
     return {
@@ -154,10 +190,27 @@ export class NodeAccess {
   async fleetPlan(nodes: readonly string[], above = DEFAULT_DAEMONSET_ABOVE): Promise<FleetPlan> {
     const entries = await this.plan(nodes)
     const served = (n: string) => this.#dsNodes.has(n) || this.#execs.get(n)?.via !== undefined
-    const groups = nodes.length > above ? daemonSetGroups(entries, (n) => { const s = this.settings(n); return `${podKey(s)}${s.pods}` }, above, served) : []
+    const groups =
+      nodes.length > above
+        ? daemonSetGroups(
+            entries,
+            (n) => {
+              const s = this.settings(n)
+              return `${podKey(s)}${s.pods}`
+            },
+            above,
+            served,
+          )
+        : []
     const daemonSets = groups.map((g) => {
       const s = this.settings(g.nodes[0])
-      return { nodes: g.nodes, namespace: s.namespace, image: s.image ?? DEFAULT_IMAGE, deadlineSeconds: s.deadlineSeconds, pods: s.pods }
+      return {
+        nodes: g.nodes,
+        namespace: s.namespace,
+        image: s.image ?? DEFAULT_IMAGE,
+        deadlineSeconds: s.deadlineSeconds,
+        pods: s.pods,
+      }
     })
     return { entries, daemonSets, above }
   }
@@ -198,7 +251,15 @@ export class NodeAccess {
         beforeCreate: (node, pod) => {
           const c = pod.spec!.containers[0]
           return this.consent.allow(
-            { node, namespace: settings.namespace, pod: pod.metadata.name, image: c.image ?? DEFAULT_IMAGE, deadlineSeconds: settings.deadlineSeconds, priorityClassName: settings.priorityClassName, imagePullSecrets: settings.imagePullSecrets },
+            {
+              node,
+              namespace: settings.namespace,
+              pod: pod.metadata.name,
+              image: c.image ?? DEFAULT_IMAGE,
+              deadlineSeconds: settings.deadlineSeconds,
+              priorityClassName: settings.priorityClassName,
+              imagePullSecrets: settings.imagePullSecrets,
+            },
             settings.pods,
           )
         },
@@ -222,9 +283,19 @@ export class NodeAccess {
     this.#closing ??= (async () => {
       this.consent.cancel() // a question still open must not hold the cleanup
       const all = [...this.#pods.values()]
-      const pending = new Map([...this.pods(), ...this.daemonSets().map((d) => ({ name: `daemonset/${d.name}`, namespace: d.namespace }))].map((p) => [p.name, p]))
+      const pending = new Map(
+        [
+          ...this.pods(),
+          ...this.daemonSets().map((d) => ({ name: `daemonset/${d.name}`, namespace: d.namespace })),
+        ].map((p) => [p.name, p]),
+      )
       const done = Promise.all([
-        ...all.map((p) => p.close().then((r) => r, (e) => ({ deleted: [], remaining: p.pods().map((x) => ({ ...x, why: (e as Error).message })) }))),
+        ...all.map((p) =>
+          p.close().then(
+            (r) => r,
+            (e) => ({ deleted: [], remaining: p.pods().map((x) => ({ ...x, why: (e as Error).message })) }),
+          ),
+        ),
         ...this.#daemonSets.map((ds) => ds.close()),
       ])
       const limit = this.opts.closeWaitMs ?? 20_000
@@ -232,7 +303,15 @@ export class NodeAccess {
       const late = new Promise<'late'>((r) => (timer = setTimeout(() => r('late'), limit)))
       const r = await Promise.race([done, late])
       clearTimeout(timer)
-      if (r === 'late') return { deleted: [], remaining: [...pending.values()].map((p) => ({ name: p.name, namespace: p.namespace, why: `not confirmed deleted within ${limit < 1000 ? `${limit} ms` : `${Math.round(limit / 1000)} s`}` })) }
+      if (r === 'late')
+        return {
+          deleted: [],
+          remaining: [...pending.values()].map((p) => ({
+            name: p.name,
+            namespace: p.namespace,
+            why: `not confirmed deleted within ${limit < 1000 ? `${limit} ms` : `${Math.round(limit / 1000)} s`}`,
+          })),
+        }
       return { deleted: r.flatMap((x) => x.deleted), remaining: r.flatMap((x) => x.remaining) }
     })()
     return this.#closing

@@ -21,12 +21,24 @@ export interface AccessPlanEntry {
 /** The plan for every node given (resolving ssh_config and checking keys, no connection, no pod). */
 export async function accessPlan(
   nodes: readonly string[],
-  o: { settings: (node: string) => NodeAccessSettings; ssh: () => SshSide; rule: (node: string) => boolean; env: Record<string, string | undefined>; facts?: (host: SshFacts['host'], rule: boolean, env: Record<string, string | undefined>) => Promise<SshFacts> },
+  o: {
+    settings: (node: string) => NodeAccessSettings
+    ssh: () => SshSide
+    rule: (node: string) => boolean
+    env: Record<string, string | undefined>
+    facts?: (host: SshFacts['host'], rule: boolean, env: Record<string, string | undefined>) => Promise<SshFacts>
+  },
 ): Promise<AccessPlanEntry[]> {
   return Promise.all(
     nodes.map(async (node): Promise<AccessPlanEntry> => {
       const s = o.settings(node)
-      const base = { node, pods: s.pods, namespace: s.namespace, image: s.image ?? DEFAULT_IMAGE, deadlineSeconds: s.deadlineSeconds }
+      const base = {
+        node,
+        pods: s.pods,
+        namespace: s.namespace,
+        image: s.image ?? DEFAULT_IMAGE,
+        deadlineSeconds: s.deadlineSeconds,
+      }
       let ssh = { applies: false, why: 'SSH is not among the transports' }
       if (s.transports.includes('ssh')) {
         try {
@@ -37,9 +49,14 @@ export async function accessPlan(
       }
       const pod = s.transports.includes('pod') && s.pods !== 'never'
       const podFirst = s.transports[0] === 'pod'
-      if (pod && (podFirst || !ssh.applies)) return { ...base, expect: 'pod', why: podFirst ? 'nodeAccess puts pod first' : ssh.why }
+      if (pod && (podFirst || !ssh.applies))
+        return { ...base, expect: 'pod', why: podFirst ? 'nodeAccess puts pod first' : ssh.why }
       if (ssh.applies) return { ...base, expect: pod ? 'ssh-then-pod' : 'ssh', why: ssh.why }
-      return { ...base, expect: 'none', why: `${ssh.why}; ${s.transports.includes('pod') ? `nodeAccess pods is never for ${node}` : 'pod is not among the transports'}` }
+      return {
+        ...base,
+        expect: 'none',
+        why: `${ssh.why}; ${s.transports.includes('pod') ? `nodeAccess pods is never for ${node}` : 'pod is not among the transports'}`,
+      }
     }),
   )
 }

@@ -9,7 +9,10 @@ export interface SshFacts {
   /** A `.recipes` nodes rule matches the node. */
   rule: boolean
   /** The node as ssh_config resolves it. */
-  host: Pick<ResolvedHost, 'name' | 'hostName' | 'identityFiles' | 'identityFilesExplicit' | 'identityAgent' | 'identitiesOnly' | 'proxyJump'>
+  host: Pick<
+    ResolvedHost,
+    'name' | 'hostName' | 'identityFiles' | 'identityFilesExplicit' | 'identityAgent' | 'identitiesOnly' | 'proxyJump'
+  >
   /** The agent socket in use (IdentityAgent, else SSH_AUTH_SOCK) exists; undefined when there is none. */
   agent?: string
   /** Identity files that exist (readable). */
@@ -40,9 +43,14 @@ export function explicitSsh(f: Pick<SshFacts, 'rule' | 'host'>): string | undefi
 export function sshApplies(f: SshFacts): SshVerdict {
   const explicit = explicitSsh(f)
   if (explicit) return { applies: true, why: explicit }
-  const cred = f.agent && !f.host.identitiesOnly ? `ssh-agent ${f.agent}` : f.keys.length ? `key ${f.keys[0]}` : undefined
+  const cred =
+    f.agent && !f.host.identitiesOnly ? `ssh-agent ${f.agent}` : f.keys.length ? `key ${f.keys[0]}` : undefined
   if (!cred) return { applies: false, why: `no ssh config entry, key or agent applies to ${f.host.name}` }
-  if (f.resolves === false) return { applies: false, why: `no ssh config entry for ${f.host.name}, and the name does not resolve (${cred} alone does not say where it is)` }
+  if (f.resolves === false)
+    return {
+      applies: false,
+      why: `no ssh config entry for ${f.host.name}, and the name does not resolve (${cred} alone does not say where it is)`,
+    }
   return { applies: true, why: `${cred}, and ${f.host.name} resolves` }
 }
 
@@ -69,9 +77,19 @@ function exists(p: string | undefined | null, socket = false): boolean {
 }
 
 /** Gathers the facts for sshApplies: files and the agent socket on disk, and DNS only when nothing explicit applies. */
-export async function sshFacts(host: SshFacts['host'], rule: boolean, env: Record<string, string | undefined>, lookup = resolvesName): Promise<SshFacts> {
+export async function sshFacts(
+  host: SshFacts['host'],
+  rule: boolean,
+  env: Record<string, string | undefined>,
+  lookup = resolvesName,
+): Promise<SshFacts> {
   const agentPath = host.identityAgent === undefined ? env.SSH_AUTH_SOCK : host.identityAgent
-  const f: SshFacts = { rule, host, agent: exists(agentPath, true) ? agentPath! : undefined, keys: host.identityFiles.filter((k) => exists(k)) }
+  const f: SshFacts = {
+    rule,
+    host,
+    agent: exists(agentPath, true) ? agentPath! : undefined,
+    keys: host.identityFiles.filter((k) => exists(k)),
+  }
   if (!explicitSsh(f) && (f.agent || f.keys.length)) f.resolves = await lookup(host.hostName)
   return f
 }

@@ -44,7 +44,10 @@ export const SUBCOMMAND_FLAGS: Record<Subcommand, { switches: readonly string[];
   recipes: { switches: [], values: [] },
   triage: { switches: ['-A', '--all-namespaces', '--nodes', '--no-nodes'], values: ['-o', '--output'] },
   gc: { switches: ['--dry-run'], values: [] },
-  fleet: { switches: ['-b', '--gather', '--sudo'], values: ['-l', '--selector', '--timeout', '--deadline', '-f', '--fanout', '-o', '--output'] },
+  fleet: {
+    switches: ['-b', '--gather', '--sudo'],
+    values: ['-l', '--selector', '--timeout', '--deadline', '-f', '--fanout', '-o', '--output'],
+  },
   completion: { switches: [], values: [] },
 }
 /** The shell's own flags (before any subcommand). */
@@ -194,16 +197,30 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   if (argv[0] === '__complete') return { kind: 'complete', words: argv.slice(1) }
   const s = scanArgs(argv)
   const { sub, expr } = s
-  if (s.help) return sub === 'run' && s.recipe !== undefined ? { kind: 'recipe-help', name: s.recipe, ...common(s, true) } : sub ? { kind: 'help', topic: sub } : { kind: 'help' }
+  if (s.help)
+    return sub === 'run' && s.recipe !== undefined
+      ? { kind: 'recipe-help', name: s.recipe, ...common(s, true) }
+      : sub
+        ? { kind: 'help', topic: sub }
+        : { kind: 'help' }
   if (s.version) return { kind: 'version' }
   if (sub) {
     if (s.output.length) {
-      if (sub !== 'run' && sub !== 'triage' && sub !== 'fleet') throw usageError(`${s.output[0].replace(/=.*/, '')} goes with run, triage or fleet, not ${sub}`)
+      if (sub !== 'run' && sub !== 'triage' && sub !== 'fleet')
+        throw usageError(`${s.output[0].replace(/=.*/, '')} goes with run, triage or fleet, not ${sub}`)
       s.rest.unshift(...s.output)
     }
     const stray = s.shell[0]
-    if (stray === '--dry-run') throw usageError('--dry-run goes with gc, or after the recipe name of run', 'e.g. kinspect gc --dry-run, kinspect run dns --dry-run')
-    if (stray !== undefined) throw usageError(`unknown flag ${stray.replace(/=.*/, '')} before ${sub}`, `kinspect ${sub} --help lists its flags`)
+    if (stray === '--dry-run')
+      throw usageError(
+        '--dry-run goes with gc, or after the recipe name of run',
+        'e.g. kinspect gc --dry-run, kinspect run dns --dry-run',
+      )
+    if (stray !== undefined)
+      throw usageError(
+        `unknown flag ${stray.replace(/=.*/, '')} before ${sub}`,
+        `kinspect ${sub} --help lists its flags`,
+      )
     if (expr !== undefined) throw usageError(`-e cannot be combined with ${sub}`)
   }
   if (sub !== 'run' && sub !== 'fleet' && s.dash !== undefined) {
@@ -212,35 +229,61 @@ export function parseArgs(argv: readonly string[]): CliCommand {
   }
   switch (sub) {
     case 'run': {
-      if (s.recipe === undefined) throw usageError('run needs a recipe name', 'usage: kinspect run NAME [--param value]...')
+      if (s.recipe === undefined)
+        throw usageError('run needs a recipe name', 'usage: kinspect run NAME [--param value]...')
       const { options, rest } = takeRunFlags(s.rest)
       const params = { ...parseParamFlags(rest), ...parseParamFlags(s.dash ?? []) }
       const c = common(s, true)
       return { kind: 'run', name: s.recipe, params, ...options, ...c, ...(options.yes || c.yes ? { yes: true } : {}) }
     }
     case 'gc':
-      if (s.rest.some((w) => w !== '--dry-run')) throw usageError(`gc takes only --dry-run, received ${s.rest.filter((w) => w !== '--dry-run').join(' ')}`, 'usage: kinspect gc [--dry-run]')
+      if (s.rest.some((w) => w !== '--dry-run'))
+        throw usageError(
+          `gc takes only --dry-run, received ${s.rest.filter((w) => w !== '--dry-run').join(' ')}`,
+          'usage: kinspect gc [--dry-run]',
+        )
       return { kind: 'gc', ...(s.rest.length ? { dryRun: true } : {}), ...common(s, true) }
     case 'triage': {
       const t = parseTriageArgs(s.rest, s.namespaces.length ? s.namespaces.join(',') : undefined)
       const { context, kubeconfig, ...rest } = t
       const c = common(s, false)
-      return { kind: 'triage', ...rest, ...(c.yes ? { yes: true } : {}), context: context ?? c.context, kubeconfig: kubeconfig ?? c.kubeconfig, namespace: t.namespaces?.[0] }
+      return {
+        kind: 'triage',
+        ...rest,
+        ...(c.yes ? { yes: true } : {}),
+        context: context ?? c.context,
+        kubeconfig: kubeconfig ?? c.kubeconfig,
+        namespace: t.namespaces?.[0],
+      }
     }
     case 'fleet':
-      return { ...common(s, true), ...parseFleetArgs(s.dash === undefined ? s.rest : [...s.rest, '--', ...s.dash]), kind: 'fleet' }
+      return {
+        ...common(s, true),
+        ...parseFleetArgs(s.dash === undefined ? s.rest : [...s.rest, '--', ...s.dash]),
+        kind: 'fleet',
+      }
     case 'recipes':
-      if (s.rest.length) throw usageError(`recipes takes no arguments, received ${s.rest.join(' ')}`, 'usage: kinspect recipes')
+      if (s.rest.length)
+        throw usageError(`recipes takes no arguments, received ${s.rest.join(' ')}`, 'usage: kinspect recipes')
       return { kind: 'recipes', ...common(s, true) }
     case 'completion': {
       const [shell, ...more] = s.rest
-      if ((shell !== 'bash' && shell !== 'zsh') || more.length) throw usageError(`completion: expected bash or zsh, received ${s.rest.length ? s.rest.join(' ') : 'nothing'}`, 'usage: kinspect completion bash|zsh')
+      if ((shell !== 'bash' && shell !== 'zsh') || more.length)
+        throw usageError(
+          `completion: expected bash or zsh, received ${s.rest.length ? s.rest.join(' ') : 'nothing'}`,
+          'usage: kinspect completion bash|zsh',
+        )
       return { kind: 'completion', shell }
     }
   }
-  if (s.output.length) throw usageError(`${s.output[0].replace(/=.*/, '')} goes with run, triage or fleet`, 'e.g. kinspect -o json triage')
+  if (s.output.length)
+    throw usageError(`${s.output[0].replace(/=.*/, '')} goes with run, triage or fleet`, 'e.g. kinspect -o json triage')
   const flag = s.shell.find((w) => w.startsWith('-') && w !== '-')
-  if (flag === '--dry-run') throw usageError('--dry-run goes with gc, or after the recipe name of run', 'e.g. kinspect gc --dry-run, kinspect run dns --dry-run')
+  if (flag === '--dry-run')
+    throw usageError(
+      '--dry-run goes with gc, or after the recipe name of run',
+      'e.g. kinspect gc --dry-run, kinspect run dns --dry-run',
+    )
   if (flag !== undefined) throw usageError(`unknown flag ${flag.replace(/=.*/, '')}`, 'kinspect --help lists the flags')
   const c = common(s, true)
   if (s.shell.length > 1) throw usageError(`expected at most one FILE, received ${s.shell.join(' ')}`)
@@ -249,7 +292,10 @@ export function parseArgs(argv: readonly string[]): CliCommand {
     if (expr !== undefined) throw usageError(`-e and FILE (${first}) cannot be combined`)
     if (/\.(md|markdown)$/i.test(first)) return { kind: 'notebook', file: first, ...c }
     if (/\.(mjs|js)$/i.test(first)) return { kind: 'script', file: first, ...c }
-    throw usageError(`FILE must be a .mjs/.js script or a .md notebook, received ${first}`, `subcommands: ${SUBCOMMANDS.join(', ')}`)
+    throw usageError(
+      `FILE must be a .mjs/.js script or a .md notebook, received ${first}`,
+      `subcommands: ${SUBCOMMANDS.join(', ')}`,
+    )
   }
   if (expr !== undefined) return { kind: 'eval', expr, ...c }
   return { kind: 'repl', ...c }
@@ -257,7 +303,8 @@ export function parseArgs(argv: readonly string[]): CliCommand {
 
 /** The global flags of a scan as CommonFlags (only those given); `single`: -n at most once. */
 function common(s: Scan, single: boolean): CommonFlags {
-  if (single && s.namespaces.length > 1) throw usageError(`flag -n given twice (${s.namespaces.join(', ')})`, 'give one namespace')
+  if (single && s.namespaces.length > 1)
+    throw usageError(`flag -n given twice (${s.namespaces.join(', ')})`, 'give one namespace')
   return {
     ...(s.context !== undefined ? { context: s.context } : {}),
     ...(s.namespaces.length ? { namespace: s.namespaces[0] } : {}),

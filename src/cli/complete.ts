@@ -12,7 +12,12 @@ export interface CompletionSources {
 }
 
 /** A recipe parameter type whose values are names of this kind. */
-const PARAM_NAMES: Record<string, 'node' | 'pod' | 'service' | 'namespace'> = { node: 'node', pod: 'pod', service: 'service', namespace: 'namespace' }
+const PARAM_NAMES: Record<string, 'node' | 'pod' | 'service' | 'namespace'> = {
+  node: 'node',
+  pod: 'pod',
+  service: 'service',
+  namespace: 'namespace',
+}
 
 /**
  * The candidates for the last of `words` (the words after the program name; the last one is being typed, maybe
@@ -27,8 +32,10 @@ export async function completeWords(words: readonly string[], src: CompletionSou
   const s = scanArgs(before, true)
   const flags: CommonFlags = { context: s.context, kubeconfig: s.kubeconfig, namespace: s.namespaces[0] }
   const match = (xs: readonly string[]) => [...new Set(xs)].filter((x) => x.startsWith(cur))
-  const recipe = async () => (s.sub === 'run' && s.recipe !== undefined ? (await src.recipes()).find((r) => r.name === s.recipe) : undefined)
-  const names = async (kind: Parameters<CompletionSources['names']>[0]) => match(await src.names(kind, flags).catch(() => []))
+  const recipe = async () =>
+    s.sub === 'run' && s.recipe !== undefined ? (await src.recipes()).find((r) => r.name === s.recipe) : undefined
+  const names = async (kind: Parameters<CompletionSources['names']>[0]) =>
+    match(await src.names(kind, flags).catch(() => []))
   if (s.pending) {
     const g = GLOBAL_FLAGS.find((f) => f.names.includes(s.pending!))
     if (g?.complete === 'namespace' || g?.complete === 'context') return names(g.complete)
@@ -46,7 +53,8 @@ export async function completeWords(words: readonly string[], src: CompletionSou
     return match([...params, ...own.switches, ...own.values, ...GLOBAL_FLAGS.flatMap((f) => f.names), '--help'])
   }
   if (!s.sub) return s.shell.some((w) => !w.startsWith('-')) ? [] : match(SUBCOMMANDS)
-  if (s.sub === 'run' && s.recipe === undefined) return match((await src.recipes()).filter((r) => !r.error).map((r) => r.name))
+  if (s.sub === 'run' && s.recipe === undefined)
+    return match((await src.recipes()).filter((r) => !r.error).map((r) => r.name))
   if (s.sub === 'completion' && s.rest.length === 0) return match(['bash', 'zsh'])
   if (s.sub === 'fleet' && s.dash === undefined) return names('node')
   return []

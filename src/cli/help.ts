@@ -47,7 +47,9 @@ KINSPECT_SSH_CONFIG, KINSPECT_KNOWN_HOSTS, NO_COLOR. Installed as kubectl-inspec
 }
 
 const TOPICS: Record<Exclude<Subcommand, 'fleet'>, (prog: string) => string> = {
-  run: (prog) => `Usage: ${prog} run NAME [--param value]... [--teach | --dry-run] [--follow] [-o json] [-- --param value...]
+  run: (
+    prog,
+  ) => `Usage: ${prog} run NAME [--param value]... [--teach | --dry-run] [--follow] [-o json] [-- --param value...]
 
 Runs a recipe (a name from ${prog} recipes, or a path to a .md recipe) with its parameters as --name value
 or --name=value; ${prog} run NAME --help lists them.
@@ -109,7 +111,10 @@ export function topicUsage(topic: Subcommand | undefined, prog = 'kinspect'): st
 /** A recipe's help: its summary, its parameters (type, required or default, description) and whether it changes things. */
 export function recipeHelp(r: RecipeInfo, prog = 'kinspect'): string {
   const params = r.params ?? []
-  const lines = [`Usage: ${prog} run ${r.name}${params.map((p) => (p.required ? ` --${p.name} ${p.type.toUpperCase()}` : ` [--${p.name} ${p.type.toUpperCase()}]`)).join('')}`, '']
+  const lines = [
+    `Usage: ${prog} run ${r.name}${params.map((p) => (p.required ? ` --${p.name} ${p.type.toUpperCase()}` : ` [--${p.name} ${p.type.toUpperCase()}]`)).join('')}`,
+    '',
+  ]
   if (r.description) lines.push(r.description, '')
   if (params.length) {
     lines.push('Parameters:')
@@ -119,8 +124,15 @@ export function recipeHelp(r: RecipeInfo, prog = 'kinspect'): string {
       lines.push(`  ${`--${p.name} ${p.type}`.padEnd(width)}  ${p.description ?? ''} (${note})`)
     }
   } else lines.push('Parameters: none')
-  lines.push('', r.changes ? 'It may change the cluster or a node: it asks first (-y applies the changes without asking).' : 'It reads only: it changes nothing.')
+  lines.push(
+    '',
+    r.changes
+      ? 'It may change the cluster or a node: it asks first (-y applies the changes without asking).'
+      : 'It reads only: it changes nothing.',
+  )
   if (r.file) lines.push(`File: ${r.file}`)
-  lines.push(`Runner flags: --teach, --dry-run, --follow, -o json (${prog} run --help explains them and the global flags).`)
+  lines.push(
+    `Runner flags: --teach, --dry-run, --follow, -o json (${prog} run --help explains them and the global flags).`,
+  )
   return `${lines.join('\n')}\n`
 }

@@ -39,12 +39,29 @@ export class LocalExec implements Exec {
     const base = { target: this.target, argv: [...argv] }
     if (o.signal?.aborted) throw abortedError({ ...base, exitCode: null, stdout: '', stderr: '', durationMs: 0 })
     const r = await this.#spawn(full, o)
-    const result: ExecResult = { ...base, exitCode: r.exitCode, signal: r.signal, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs }
+    const result: ExecResult = {
+      ...base,
+      exitCode: r.exitCode,
+      signal: r.signal,
+      stdout: r.stdout,
+      stderr: r.stderr,
+      durationMs: r.durationMs,
+    }
     if (r.spawnError) {
       const missing = r.spawnError.code === 'ENOENT'
-      const res = { ...result, exitCode: missing ? 127 : 126, stderr: `${full[0]}: ${missing ? 'command not found' : r.spawnError.message}\n` }
+      const res = {
+        ...result,
+        exitCode: missing ? 127 : 126,
+        stderr: `${full[0]}: ${missing ? 'command not found' : r.spawnError.message}\n`,
+      }
       if (o.nothrow) return finish(res, o, false)
-      throw new ExecError('spawn', res, `cannot run \`${full[0]}\` on local: ${missing ? 'command not found' : r.spawnError.message}`, missing ? `install ${full[0]} or check PATH` : undefined, r.spawnError)
+      throw new ExecError(
+        'spawn',
+        res,
+        `cannot run \`${full[0]}\` on local: ${missing ? 'command not found' : r.spawnError.message}`,
+        missing ? `install ${full[0]} or check PATH` : undefined,
+        r.spawnError,
+      )
     }
     if (r.aborted) throw abortedError(result)
     return finish(result, o, r.timedOut)

@@ -28,7 +28,10 @@ export function templateArgv(strings: readonly string[], values: readonly unknow
     word = null
   }
   const literal = (text: string) => {
-    if (/['"]/.test(text)) throw new TypeError(`node.$: literal text ${JSON.stringify(text.trim())} contains a quote; the template does no shell quoting — interpolate the argument instead: \${'a b'}`)
+    if (/['"]/.test(text))
+      throw new TypeError(
+        `node.$: literal text ${JSON.stringify(text.trim())} contains a quote; the template does no shell quoting — interpolate the argument instead: \${'a b'}`,
+      )
     const parts = text.split(/\s+/)
     parts.forEach((p, k) => {
       if (k > 0) flush()
@@ -41,7 +44,10 @@ export function templateArgv(strings: readonly string[], values: readonly unknow
     const v = values[i]
     const glued = word !== null || /^\S/.test(strings[i + 1] ?? '')
     if (Array.isArray(v)) {
-      if (glued) throw new TypeError(`node.$: the array at \${${i}} touches literal text; put spaces around it (each element becomes its own word)`)
+      if (glued)
+        throw new TypeError(
+          `node.$: the array at \${${i}} touches literal text; put spaces around it (each element becomes its own word)`,
+        )
       v.forEach((x, k) => argv.push(scalar(x, `\${${i}}[${k}]`)))
       return
     }
@@ -49,7 +55,10 @@ export function templateArgv(strings: readonly string[], values: readonly unknow
   })
   flush()
   for (const w of argv) {
-    if (OPERATORS.has(w)) throw new TypeError(`node.$: ${JSON.stringify(w)} would be a plain argument here, not a shell operator; use .sh(script) for pipelines and redirections`)
+    if (OPERATORS.has(w))
+      throw new TypeError(
+        `node.$: ${JSON.stringify(w)} would be a plain argument here, not a shell operator; use .sh(script) for pipelines and redirections`,
+      )
   }
   return argv
 }
@@ -58,7 +67,9 @@ function scalar(v: unknown, where: string): string {
   if (typeof v === 'string') return v
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
   if (v instanceof ExecOutput) return v.text()
-  throw new TypeError(`node.$: ${where} must be a string, number, boolean or an array of those, received ${Array.isArray(v) ? 'a nested array' : received(v)}`)
+  throw new TypeError(
+    `node.$: ${where} must be a string, number, boolean or an array of those, received ${Array.isArray(v) ? 'a nested array' : received(v)}`,
+  )
 }
 
 function promiseOf(p: Promise<ExecOutput>): ExecPromise {
@@ -78,9 +89,11 @@ export class NodeHandle {
     readonly exec: Exec,
     readonly defaults: Readonly<RunOptions> = {},
   ) {
-    if (!exec || typeof exec.run !== 'function') throw new TypeError(`NodeHandle: expected an Exec (an object with run()), received ${received(exec)}`)
+    if (!exec || typeof exec.run !== 'function')
+      throw new TypeError(`NodeHandle: expected an Exec (an object with run()), received ${received(exec)}`)
     this.$ = (strings, ...values) => {
-      if (!Array.isArray(strings) || !('raw' in strings)) throw new TypeError('node.$ is a tagged template: write node.$`cmd ${arg}`, or use node.run([...argv])')
+      if (!Array.isArray(strings) || !('raw' in strings))
+        throw new TypeError('node.$ is a tagged template: write node.$`cmd ${arg}`, or use node.run([...argv])')
       let argv: string[]
       try {
         argv = templateArgv(strings, values)
@@ -122,7 +135,8 @@ export class NodeHandle {
 
   /** A handle whose commands have this deadline. */
   timeout(ms: number): NodeHandle {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) throw new TypeError(`timeout: expected a positive number of milliseconds, received ${String(ms)}`)
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0)
+      throw new TypeError(`timeout: expected a positive number of milliseconds, received ${String(ms)}`)
     return this.with({ timeoutMs: ms })
   }
 
@@ -143,12 +157,17 @@ export class NodeHandle {
 
   /** Runs a POSIX shell script via `sh -s` on stdin; args become $1, $2, …. */
   sh(script: string, args: readonly string[] = [], opts: RunOptions = {}): ExecPromise {
-    if (typeof script !== 'string') return promiseOf(Promise.reject(new TypeError(`sh: expected the script as a string, received ${received(script)}`)))
+    if (typeof script !== 'string')
+      return promiseOf(
+        Promise.reject(new TypeError(`sh: expected the script as a string, received ${received(script)}`)),
+      )
     return this.run(['sh', '-s', '--', ...args], { ...opts, input: script })
   }
 }
 // Prints as NodeHandle(TARGET flags…): where commands go and the defaults they get.
 present(NodeHandle.prototype, (h) => {
-  const flags = Object.entries(h.defaults).filter(([k]) => k !== 'signal').map(([k, v]) => `${k}=${v}`)
+  const flags = Object.entries(h.defaults)
+    .filter(([k]) => k !== 'signal')
+    .map(([k, v]) => `${k}=${v}`)
   return `NodeHandle(${h.target}${flags.length ? ` ${flags.join(' ')}` : ''})`
 })

@@ -5,8 +5,28 @@ const SAFE = /^[A-Za-z0-9_\/.,:=@%+-]+$/
 
 // Words a shell treats specially in command position (POSIX reserved words plus bash's extras).
 const RESERVED = new Set([
-  'if', 'then', 'else', 'elif', 'fi', 'do', 'done', 'case', 'esac', 'while', 'until', 'for', 'in',
-  'function', 'select', 'time', 'coproc', '!', '{', '}', '[[', ']]',
+  'if',
+  'then',
+  'else',
+  'elif',
+  'fi',
+  'do',
+  'done',
+  'case',
+  'esac',
+  'while',
+  'until',
+  'for',
+  'in',
+  'function',
+  'select',
+  'time',
+  'coproc',
+  '!',
+  '{',
+  '}',
+  '[[',
+  ']]',
 ])
 
 /** Quotes one argument with single quotes; safe under every POSIX sh (no $'…'). */
@@ -32,7 +52,8 @@ export function shJoin(argv: readonly string[]): string {
 
 /** Wraps argv so the target enforces a deadline itself: timeout -k GRACE SECS argv. */
 export function withDeadline(argv: readonly string[], timeoutMs: number, graceSec = 2): string[] {
-  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0) throw new TypeError(`withDeadline: timeoutMs must be a positive number, received ${timeoutMs}`)
+  if (!Number.isFinite(timeoutMs) || timeoutMs <= 0)
+    throw new TypeError(`withDeadline: timeoutMs must be a positive number, received ${timeoutMs}`)
   const secs = Math.max(1, Math.ceil(timeoutMs / 1000))
   return ['timeout', '-k', String(graceSec), String(secs), ...argv]
 }

@@ -49,7 +49,15 @@ export interface Exec {
 
 /** The result fields of r, normalised (no output: ''; no exit status: null), in one order for results and errors. */
 export function resultFields(r: Partial<ExecResult> & { target: string }): ExecResult {
-  const f: ExecResult = { target: r.target, argv: r.argv ?? [], exitCode: r.exitCode ?? null, signal: r.signal ?? null, stdout: r.stdout ?? '', stderr: r.stderr ?? '', durationMs: r.durationMs ?? 0 }
+  const f: ExecResult = {
+    target: r.target,
+    argv: r.argv ?? [],
+    exitCode: r.exitCode ?? null,
+    signal: r.signal ?? null,
+    stdout: r.stdout ?? '',
+    stderr: r.stderr ?? '',
+    durationMs: r.durationMs ?? 0,
+  }
   if (r.toolFrom !== undefined) f.toolFrom = r.toolFrom
   if (r.stdoutBytes !== undefined) f.stdoutBytes = r.stdoutBytes
   return f
@@ -78,7 +86,13 @@ export class ExecOutput {
     try {
       return JSON.parse(this.stdout) as T
     } catch (e) {
-      throw new ExecError('parse', { ...this }, `output of \`${showArgv(this.argv)}\` on ${this.target} is not JSON`, 'run the command by hand to see what it prints', e)
+      throw new ExecError(
+        'parse',
+        { ...this },
+        `output of \`${showArgv(this.argv)}\` on ${this.target} is not JSON`,
+        'run the command by hand to see what it prints',
+        e,
+      )
     }
   }
   toString(): string {
@@ -93,13 +107,20 @@ present(ExecOutput.prototype, (o) => {
 })
 
 /** Why a command failed. */
-export type ExecErrorKind = 'exit' | 'timeout' | 'spawn' | 'connect' | 'auth' | 'hostkey' | 'parse' | 'aborted' | 'invalid'
+export type ExecErrorKind =
+  'exit' | 'timeout' | 'spawn' | 'connect' | 'auth' | 'hostkey' | 'parse' | 'aborted' | 'invalid'
 
 /** A failed command: same fields as a result, plus kind, hint and cause. */
 export interface ExecError extends ExecResult {}
 export class ExecError extends HintedError<ExecErrorKind> {
   override name = 'ExecError'
-  constructor(kind: ExecErrorKind, r: Partial<ExecResult> & { target: string }, message: string, hint?: string, cause?: unknown) {
+  constructor(
+    kind: ExecErrorKind,
+    r: Partial<ExecResult> & { target: string },
+    message: string,
+    hint?: string,
+    cause?: unknown,
+  ) {
     super(kind, message, hint, cause)
     Object.assign(this, resultFields(r))
   }
@@ -113,6 +134,10 @@ export function exitError(r: ExecResult): ExecError {
     r.exitCode === 124 ? 'timeout' : 'exit',
     r,
     `\`${showArgv(r.argv)}\` on ${r.target} ${how}${tail ? `: ${tail}` : ''}`,
-    r.exitCode === 127 ? `the command is not installed on ${r.target}` : r.exitCode === 124 ? 'raise timeoutMs or check why the command hangs' : 'pass {nothrow: true} to get the result instead of an error',
+    r.exitCode === 127
+      ? `the command is not installed on ${r.target}`
+      : r.exitCode === 124
+        ? 'raise timeoutMs or check why the command hangs'
+        : 'pass {nothrow: true} to get the result instead of an error',
   )
 }

@@ -48,11 +48,25 @@ Exit: 0 every node succeeded, 1 some failed (named on stderr), 2 the command cou
 `
 }
 
-const VALUE = new Set(['-l', '--selector', '--timeout', '--deadline', '-f', '--fanout', '-o', '--output', '--context', '-n', '--namespace', '--kubeconfig'])
+const VALUE = new Set([
+  '-l',
+  '--selector',
+  '--timeout',
+  '--deadline',
+  '-f',
+  '--fanout',
+  '-o',
+  '--output',
+  '--context',
+  '-n',
+  '--namespace',
+  '--kubeconfig',
+])
 
 function duration(flag: string, v: string): number {
   const secs = parseDuration(v)
-  if (typeof secs !== 'number' || !(secs > 0)) throw new FleetError('invalid', `${flag}: expected a duration like 5s, 500ms or 2m, received ${JSON.stringify(v)}`)
+  if (typeof secs !== 'number' || !(secs > 0))
+    throw new FleetError('invalid', `${flag}: expected a duration like 5s, 500ms or 2m, received ${JSON.stringify(v)}`)
   return secs * 1000
 }
 
@@ -69,8 +83,18 @@ export function parseFleetArgs(argv: readonly string[]): FleetArgs {
     const flag = eq > 0 ? a.slice(0, eq) : a
     if (VALUE.has(flag)) {
       const v = eq > 0 ? a.slice(eq + 1) : argv[++i]
-      if (v === undefined || v === '' || (eq < 0 && v.startsWith('-') && v.length > 1)) throw new FleetError('invalid', `${flag} needs a value`, fleetUsage().split('\n')[0])
-      const key = flag === '--selector' ? '-l' : flag === '--fanout' ? '-f' : flag === '--output' ? '-o' : flag === '--namespace' ? '-n' : flag
+      if (v === undefined || v === '' || (eq < 0 && v.startsWith('-') && v.length > 1))
+        throw new FleetError('invalid', `${flag} needs a value`, fleetUsage().split('\n')[0])
+      const key =
+        flag === '--selector'
+          ? '-l'
+          : flag === '--fanout'
+            ? '-f'
+            : flag === '--output'
+              ? '-o'
+              : flag === '--namespace'
+                ? '-n'
+                : flag
       if (seen.has(key)) throw new FleetError('invalid', `${flag} given twice`)
       seen.add(key)
       switch (key) {
@@ -84,11 +108,16 @@ export function parseFleetArgs(argv: readonly string[]): FleetArgs {
           out.deadlineMs = duration(flag, v)
           break
         case '-f':
-          if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 10_000) throw new FleetError('invalid', `${flag}: expected a whole number from 1 to 10000 (nodes at once), received ${JSON.stringify(v)}`)
+          if (!/^\d+$/.test(v) || Number(v) < 1 || Number(v) > 10_000)
+            throw new FleetError(
+              'invalid',
+              `${flag}: expected a whole number from 1 to 10000 (nodes at once), received ${JSON.stringify(v)}`,
+            )
           out.fanout = Number(v)
           break
         case '-o':
-          if (v !== 'json' && v !== 'text') throw new FleetError('invalid', `${flag}: expected json or text, received ${JSON.stringify(v)}`)
+          if (v !== 'json' && v !== 'text')
+            throw new FleetError('invalid', `${flag}: expected json or text, received ${JSON.stringify(v)}`)
           out.format = v
           break
         case '--context':
@@ -107,15 +136,28 @@ export function parseFleetArgs(argv: readonly string[]): FleetArgs {
     else if (a === '--sudo') out.sudo = true
     else if (a === '-y' || a === '--yes') out.yes = true
     else if (a === '--dry-run') out.dryRun = true
-    else if (a.startsWith('-')) throw new FleetError('invalid', `unknown flag ${flag} (the command goes after --)`, `${fleetUsage().split('\n')[0]}`)
+    else if (a.startsWith('-'))
+      throw new FleetError(
+        'invalid',
+        `unknown flag ${flag} (the command goes after --)`,
+        `${fleetUsage().split('\n')[0]}`,
+      )
     else names.push(a)
   }
   out.argv = argv.slice(i + 1)
   if (i >= argv.length || out.argv.length === 0) {
-    throw new FleetError('invalid', `fleet: expected the command after --, received ${i >= argv.length ? 'no --' : 'nothing after --'}`, `e.g. kinspect fleet -l node-role.kubernetes.io/worker -- uptime`)
+    throw new FleetError(
+      'invalid',
+      `fleet: expected the command after --, received ${i >= argv.length ? 'no --' : 'nothing after --'}`,
+      `e.g. kinspect fleet -l node-role.kubernetes.io/worker -- uptime`,
+    )
   }
   if (out.argv[0] === '') throw new FleetError('invalid', 'fleet: the command name after -- is empty')
-  if (names.length && out.selector !== undefined) throw new FleetError('invalid', `fleet: give either -l ${out.selector} or node names (${names.join(' ')}), not both`)
+  if (names.length && out.selector !== undefined)
+    throw new FleetError(
+      'invalid',
+      `fleet: give either -l ${out.selector} or node names (${names.join(' ')}), not both`,
+    )
   if (names.length) out.nodes = [...new Set(names.flatMap((n) => expandNodes(n)))]
   return out
 }

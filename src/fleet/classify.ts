@@ -11,12 +11,43 @@ interface ErrorLike {
   cause?: unknown
 }
 
-const SUDO_REFUSED = /sudo: (a password is required|a terminal is required|sorry, you must have a tty)|is not in the sudoers file|may not run sudo/
+const SUDO_REFUSED =
+  /sudo: (a password is required|a terminal is required|sorry, you must have a tty)|is not in the sudoers file|may not run sudo/
 
 const BY_NAME: Record<string, Record<string, FleetErrorClass>> = {
-  ExecError: { exit: 'exit', timeout: 'timeout', connect: 'unreachable', auth: 'auth', hostkey: 'hostkey', aborted: 'aborted', invalid: 'error', spawn: 'error', parse: 'error' },
-  NodePodError: { rbac: 'forbidden', podsecurity: 'forbidden', quota: 'forbidden', limitrange: 'forbidden', timeout: 'timeout', image: 'unreachable', unschedulable: 'unreachable', node: 'unreachable', failed: 'unreachable', closed: 'aborted', 'image-tools': 'error', invalid: 'error', api: 'error' },
-  KubeError: { forbidden: 'forbidden', unauthorized: 'auth', connection: 'unreachable', tls: 'unreachable', notfound: 'unreachable' },
+  ExecError: {
+    exit: 'exit',
+    timeout: 'timeout',
+    connect: 'unreachable',
+    auth: 'auth',
+    hostkey: 'hostkey',
+    aborted: 'aborted',
+    invalid: 'error',
+    spawn: 'error',
+    parse: 'error',
+  },
+  NodePodError: {
+    rbac: 'forbidden',
+    podsecurity: 'forbidden',
+    quota: 'forbidden',
+    limitrange: 'forbidden',
+    timeout: 'timeout',
+    image: 'unreachable',
+    unschedulable: 'unreachable',
+    node: 'unreachable',
+    failed: 'unreachable',
+    closed: 'aborted',
+    'image-tools': 'error',
+    invalid: 'error',
+    api: 'error',
+  },
+  KubeError: {
+    forbidden: 'forbidden',
+    unauthorized: 'auth',
+    connection: 'unreachable',
+    tls: 'unreachable',
+    notfound: 'unreachable',
+  },
   NodeAccessError: { aborted: 'aborted' },
 }
 
@@ -33,15 +64,26 @@ export function classifyError(error: unknown): FleetFailure {
     const tried = [...attempts].reverse().find((a) => a.outcome === 'failed' && a.cause)
     const inner = tried ? classifyError(tried.cause) : undefined
     const hint = typeof e.hint === 'string' ? e.hint : undefined
-    return { class: inner && inner.class !== 'error' ? inner.class : 'unreachable', message: attempts.map((a) => `${a.transport}: ${a.reason}`).join('; '), ...(hint ? { hint } : {}) }
+    return {
+      class: inner && inner.class !== 'error' ? inner.class : 'unreachable',
+      message: attempts.map((a) => `${a.transport}: ${a.reason}`).join('; '),
+      ...(hint ? { hint } : {}),
+    }
   }
   const name = typeof e.name === 'string' ? e.name : ''
   const kind = typeof e.kind === 'string' ? e.kind : ''
   const message = firstLine(e.message ?? error) || `${name || 'error'} ${kind}`.trim()
   const hint = typeof e.hint === 'string' ? e.hint : undefined
-  let cls: FleetErrorClass = BY_NAME[name]?.[kind] ?? (name === 'AbortError' ? 'aborted' : name === 'NodeAccessError' ? 'unreachable' : 'error')
-  if (name === 'ExecError' && kind === 'exit' && typeof e.stderr === 'string' && SUDO_REFUSED.test(e.stderr)) cls = 'forbidden'
+  let cls: FleetErrorClass =
+    BY_NAME[name]?.[kind] ?? (name === 'AbortError' ? 'aborted' : name === 'NodeAccessError' ? 'unreachable' : 'error')
+  if (name === 'ExecError' && kind === 'exit' && typeof e.stderr === 'string' && SUDO_REFUSED.test(e.stderr))
+    cls = 'forbidden'
   // A host that accepts TCP and never speaks SSH (ssh's ConnectTimeout) is a timeout, not an unreachable host.
-  if (name === 'ExecError' && kind === 'connect' && ((e.cause as { level?: unknown } | undefined)?.level === 'client-timeout' || /\btimed out\b/.test(message))) cls = 'timeout'
+  if (
+    name === 'ExecError' &&
+    kind === 'connect' &&
+    ((e.cause as { level?: unknown } | undefined)?.level === 'client-timeout' || /\btimed out\b/.test(message))
+  )
+    cls = 'timeout'
   return { class: cls, message, ...(hint ? { hint } : {}) }
 }

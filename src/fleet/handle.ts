@@ -15,13 +15,23 @@ export type FleetTarget = string | Readonly<Record<string, string>> | readonly s
 export function checkTarget(target: unknown): FleetTarget {
   if (target === undefined || typeof target === 'string') return target
   if (Array.isArray(target)) {
-    if (!target.length) throw new FleetError('invalid', 'fleet: expected node names, received an empty array', "fleet() is every node; fleet(['lab-2', 'lab-3']) names them")
+    if (!target.length)
+      throw new FleetError(
+        'invalid',
+        'fleet: expected node names, received an empty array',
+        "fleet() is every node; fleet(['lab-2', 'lab-3']) names them",
+      )
     const bad = target.findIndex((n) => typeof n !== 'string' || n === '')
-    if (bad >= 0) throw new FleetError('invalid', `fleet: nodes[${bad}]: expected a node name, received ${received(target[bad])}`)
+    if (bad >= 0)
+      throw new FleetError('invalid', `fleet: nodes[${bad}]: expected a node name, received ${received(target[bad])}`)
     return target
   }
-  if (target && typeof target === 'object' && Object.values(target).every((v) => typeof v === 'string')) return target as Record<string, string>
-  throw new FleetError('invalid', `fleet: expected a label selector ('role=worker' or {role: 'worker'}), an array of node names, or nothing (every node), received ${received(target)}`)
+  if (target && typeof target === 'object' && Object.values(target).every((v) => typeof v === 'string'))
+    return target as Record<string, string>
+  throw new FleetError(
+    'invalid',
+    `fleet: expected a label selector ('role=worker' or {role: 'worker'}), an array of node names, or nothing (every node), received ${received(target)}`,
+  )
 }
 
 /** Starts a run of argv with options (the session binding supplies it). */
@@ -31,7 +41,9 @@ function describeTarget(t: FleetTarget): string {
   if (t === undefined) return 'every node'
   if (typeof t === 'string') return `-l ${t}`
   if (Array.isArray(t)) return t.join(',')
-  return `-l ${Object.entries(t).map(([k, v]) => `${k}=${v}`).join(',')}`
+  return `-l ${Object.entries(t)
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')}`
 }
 
 /** The nodes chosen by a target, with the fleet's defaults: .$`cmd`, .run(argv), .sh(script), .timeout(ms), .deadline(ms), .fanout(n), .sudo. */
@@ -45,7 +57,11 @@ export class FleetHandle {
     readonly defaults: Readonly<FleetOptions> = {},
   ) {
     this.$ = (strings, ...values) => {
-      if (!Array.isArray(strings) || !('raw' in strings)) throw new FleetError('invalid', 'fleet(...).$ is a tagged template: write fleet().$`cmd ${arg}`, or use .run([...argv])')
+      if (!Array.isArray(strings) || !('raw' in strings))
+        throw new FleetError(
+          'invalid',
+          'fleet(...).$ is a tagged template: write fleet().$`cmd ${arg}`, or use .run([...argv])',
+        )
       return this.run(templateArgv(strings, values))
     }
   }
@@ -72,7 +88,8 @@ export class FleetHandle {
 
   /** A handle with more default options (signal, onResult, onProgress, timeoutMs, deadlineMs, fanout). */
   with(opts: FleetOptions): FleetHandle {
-    if (!opts || typeof opts !== 'object') throw new FleetError('invalid', `with: expected an options object, received ${received(opts)}`)
+    if (!opts || typeof opts !== 'object')
+      throw new FleetError('invalid', `with: expected an options object, received ${received(opts)}`)
     return new FleetHandle(this.target, this.start, { ...this.defaults, ...opts })
   }
 
@@ -83,12 +100,15 @@ export class FleetHandle {
 
   /** Runs a POSIX shell script via `sh -s` on stdin on every node; args become $1, $2, …. */
   sh(script: string, args: readonly string[] = [], opts: FleetOptions = {}): FleetRun {
-    if (typeof script !== 'string') throw new FleetError('invalid', `sh: expected the script as a string, received ${received(script)}`)
+    if (typeof script !== 'string')
+      throw new FleetError('invalid', `sh: expected the script as a string, received ${received(script)}`)
     return this.run(['sh', '-s', '--', ...args], { ...opts, input: script })
   }
 }
 // Prints as Fleet(TARGET flags…).
 present(FleetHandle.prototype, (h) => {
-  const flags = Object.entries(h.defaults).filter(([, v]) => typeof v !== 'function' && typeof v !== 'object').map(([k, v]) => `${k}=${v}`)
+  const flags = Object.entries(h.defaults)
+    .filter(([, v]) => typeof v !== 'function' && typeof v !== 'object')
+    .map(([k, v]) => `${k}=${v}`)
   return `Fleet(${describeTarget(h.target)}${flags.length ? ` ${flags.join(' ')}` : ''})`
 })

@@ -11,13 +11,23 @@ import { FleetError, type FleetTransport } from './types.ts'
 
 export * from './types.ts'
 export { FleetHandle, checkTarget, type FleetTarget } from './handle.ts'
-export { FleetRun, runFleet, checkFleet, fmtMs, DEFAULT_FANOUT, DEFAULT_NODE_TIMEOUT_MS, type FleetOptions } from './run.ts'
+export {
+  FleetRun,
+  runFleet,
+  checkFleet,
+  fmtMs,
+  DEFAULT_FANOUT,
+  DEFAULT_NODE_TIMEOUT_MS,
+  type FleetOptions,
+} from './run.ts'
 export { FleetResult, groupResults, groupErrors } from './result.ts'
 export { foldNodes, expandNodes, NodeSetError } from './nodeset.ts'
 export { classifyError } from './classify.ts'
 
 /** What the fleet needs from a session: the nodes (for selectors) and a handle per node. */
-export type FleetSession = Pick<SessionApi, 'node' | 'kube' | 'load' | 'prepareFleet'> & { config?: SessionApi['config'] }
+export type FleetSession = Pick<SessionApi, 'node' | 'kube' | 'load' | 'prepareFleet'> & {
+  config?: SessionApi['config']
+}
 
 /** How a node handle was reached: its `via` when the session says, else the target's prefix ("ssh:lab-1" → ssh). */
 function viaOf(h: { target: string; via?: unknown }): string {
@@ -32,7 +42,9 @@ export function sessionTransport(session: Pick<SessionApi, 'node' | 'prepareFlee
   return {
     // Many nodes without SSH: one DaemonSet for them (node access decides which and when; fleet.daemonSetAbove). It
     // returns at once: a node SSH serves starts as soon as it is prepared, one bound for a pod waits for the decision.
-    ...(session.prepareFleet ? { begin: async (nodes: readonly string[]) => void (fleetBegun = session.prepareFleet!(nodes)) } : {}),
+    ...(session.prepareFleet
+      ? { begin: async (nodes: readonly string[]) => void (fleetBegun = session.prepareFleet!(nodes)) }
+      : {}),
     async run(node, argv, o) {
       const h = session.node(node)
       const opts: RunOptions = { timeoutMs: o.timeoutMs, signal: o.signal }
@@ -70,11 +82,22 @@ export async function selectNodes(session: Pick<SessionApi, 'kube'>, target: Fle
     list = await session.kube.nodes(selector as never)
   } catch (e) {
     const why = e instanceof Error ? e.message : String(e)
-    throw new FleetError('select', `fleet: cannot list the cluster's nodes${selector ? ` for the selector ${JSON.stringify(selector)}` : ''}: ${why}`, 'name the nodes instead: fleet([\'node-1\', \'node-2\']) or kinspect fleet NODE... -- CMD', e)
+    throw new FleetError(
+      'select',
+      `fleet: cannot list the cluster's nodes${selector ? ` for the selector ${JSON.stringify(selector)}` : ''}: ${why}`,
+      "name the nodes instead: fleet(['node-1', 'node-2']) or kinspect fleet NODE... -- CMD",
+      e,
+    )
   }
   const names = list.map((n) => n.metadata.name)
   if (!names.length) {
-    throw new FleetError('select', selector ? `fleet: no node matches the label selector ${typeof selector === 'string' ? selector : JSON.stringify(selector)}` : 'fleet: the cluster has no nodes', selector ? "nodes() shows the nodes and their labels; for node names pass an array: fleet(['lab-2'])" : undefined)
+    throw new FleetError(
+      'select',
+      selector
+        ? `fleet: no node matches the label selector ${typeof selector === 'string' ? selector : JSON.stringify(selector)}`
+        : 'fleet: the cluster has no nodes',
+      selector ? "nodes() shows the nodes and their labels; for node names pass an array: fleet(['lab-2'])" : undefined,
+    )
   }
   return names
 }

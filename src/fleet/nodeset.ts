@@ -28,7 +28,7 @@ const padWidth = (digits: string) => (digits.length > 1 && digits.startsWith('0'
 function ranges(nums: number[], width: number): string {
   const pad = (n: number) => String(n).padStart(width, '0')
   const out: string[] = []
-  for (let i = 0; i < nums.length; ) {
+  for (let i = 0; i < nums.length;) {
     let j = i
     while (j + 1 < nums.length && nums[j + 1] === nums[j] + 1) j++
     out.push(j === i ? pad(nums[i]) : `${pad(nums[i])}-${pad(nums[j])}`)
@@ -42,11 +42,13 @@ function ranges(nums: number[], width: number): string {
  * fold on their last number, zero padding is kept (`n[01-03]`), duplicates count once, groups are sorted by prefix.
  */
 export function foldNodes(names: readonly string[]): string {
-  if (!Array.isArray(names)) throw new NodeSetError('invalid', `foldNodes: expected an array of node names, received ${received(names)}`)
+  if (!Array.isArray(names))
+    throw new NodeSetError('invalid', `foldNodes: expected an array of node names, received ${received(names)}`)
   const groups = new Map<string, { prefix: string; suffix: string; width: number; nums: Set<number> }>()
   const plain = new Set<string>()
   for (const name of names) {
-    if (typeof name !== 'string') throw new NodeSetError('invalid', `foldNodes: expected node names (strings), received ${received(name)}`)
+    if (typeof name !== 'string')
+      throw new NodeSetError('invalid', `foldNodes: expected node names (strings), received ${received(name)}`)
     const s = split(name)
     if (!s || s.digits.length > 15) {
       plain.add(name)
@@ -69,11 +71,18 @@ export function foldNodes(names: readonly string[]): string {
       }
     }
   }
-  const parts: { sort: string; first: number; text: string }[] = [...plain].map((p) => ({ sort: p, first: -1, text: p }))
+  const parts: { sort: string; first: number; text: string }[] = [...plain].map((p) => ({
+    sort: p,
+    first: -1,
+    text: p,
+  }))
   for (const g of groups.values()) {
     if (!g.nums.size) continue
     const nums = [...g.nums].sort((a, b) => a - b)
-    const text = nums.length === 1 ? `${g.prefix}${String(nums[0]).padStart(g.width, '0')}${g.suffix}` : `${g.prefix}[${ranges(nums, g.width)}]${g.suffix}`
+    const text =
+      nums.length === 1
+        ? `${g.prefix}${String(nums[0]).padStart(g.width, '0')}${g.suffix}`
+        : `${g.prefix}[${ranges(nums, g.width)}]${g.suffix}`
     parts.push({ sort: `${g.prefix}\u0000${g.suffix}\u0000${g.width}`, first: nums[0], text })
   }
   parts.sort((a, b) => (a.sort < b.sort ? -1 : a.sort > b.sort ? 1 : a.first - b.first))
@@ -102,11 +111,20 @@ function items(set: string): string[] {
  * lab-ssh-1, lab-ssh-2, lab-ssh-3, lab-ssh-7; `n[08-10]` → n08, n09, n10. Order is kept, duplicates dropped.
  */
 export function expandNodes(set: string): string[] {
-  if (typeof set !== 'string' || set.trim() === '') throw new NodeSetError('invalid', `node set: expected names like lab-1 or lab-ssh-[1-20,25], received ${received(set)}`)
+  if (typeof set !== 'string' || set.trim() === '')
+    throw new NodeSetError(
+      'invalid',
+      `node set: expected names like lab-1 or lab-ssh-[1-20,25], received ${received(set)}`,
+    )
   const out = new Set<string>()
   for (const raw of items(set.trim())) {
     const item = raw.trim()
-    const bad = (why: string) => new NodeSetError('invalid', `node set ${JSON.stringify(set)}: ${why}`, 'write names like lab-1, lab-ssh-[1-20,25] or n[01-10] (one bracket per name, ranges a-b with a ≤ b)')
+    const bad = (why: string) =>
+      new NodeSetError(
+        'invalid',
+        `node set ${JSON.stringify(set)}: ${why}`,
+        'write names like lab-1, lab-ssh-[1-20,25] or n[01-10] (one bracket per name, ranges a-b with a ≤ b)',
+      )
     if (item === '') throw bad('an empty name between commas')
     const m = /^([^[\]]*)\[([^[\]]*)\]([^[\]]*)$/.exec(item)
     if (!m) {

@@ -1,7 +1,16 @@
 // A finished fleet command: per-node results, identical outputs gathered (clush -b / dshbak -c), failures by class.
 import { present } from '../present.ts'
 import { foldNodes } from './nodeset.ts'
-import { FLEET_ERROR_CLASSES, FLEET_ERRORS, FLEET_GROUPS, FLEET_RESULT, type FleetErrorGroup, type FleetGroup, type FleetNodeResult, type FleetResultData } from './types.ts'
+import {
+  FLEET_ERROR_CLASSES,
+  FLEET_ERRORS,
+  FLEET_GROUPS,
+  FLEET_RESULT,
+  type FleetErrorGroup,
+  type FleetGroup,
+  type FleetNodeResult,
+  type FleetResultData,
+} from './types.ts'
 
 /** Gathers nodes whose stdout, stderr and exit (or error class) are identical; the biggest group first. Pure. */
 export function groupResults(results: readonly FleetNodeResult[]): FleetGroup[] {
@@ -18,7 +27,9 @@ export function groupResults(results: readonly FleetNodeResult[]): FleetGroup[] 
   }
   const out = [...groups.values()]
   for (const g of out) g.nodeset = foldNodes(g.nodes)
-  return out.sort((a, b) => b.nodes.length - a.nodes.length || Number(b.ok) - Number(a.ok) || a.nodeset.localeCompare(b.nodeset))
+  return out.sort(
+    (a, b) => b.nodes.length - a.nodes.length || Number(b.ok) - Number(a.ok) || a.nodeset.localeCompare(b.nodeset),
+  )
 }
 
 /** The failures by class (in FLEET_ERROR_CLASSES order), each naming its nodes and its distinct messages. Pure. */
@@ -37,7 +48,12 @@ export function groupErrors(results: readonly FleetNodeResult[]): FleetErrorGrou
       .sort((a, b) => b[1].length - a[1].length)
       .slice(0, 3)
       .map(([message, nodes]) => ({ message, nodeset: foldNodes(nodes), count: nodes.length }))
-    const g: FleetErrorGroup = { class: cls, nodeset: foldNodes(failed.map((r) => r.node)), nodes: failed.map((r) => r.node), messages }
+    const g: FleetErrorGroup = {
+      class: cls,
+      nodeset: foldNodes(failed.map((r) => r.node)),
+      nodes: failed.map((r) => r.node),
+      messages,
+    }
     const hint = failed.find((r) => r.hint)?.hint
     if (hint) g.hint = hint.split(failed.find((r) => r.hint)!.node).join('NODE')
     out.push(g)

@@ -39,7 +39,10 @@ export interface FleetOptions {
 function positive(name: string, v: unknown, int = false): number | undefined {
   if (v === undefined) return undefined
   if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0 || (int && !Number.isInteger(v))) {
-    throw new FleetError('invalid', `${name}: expected a positive ${int ? 'whole number' : 'number of milliseconds'}, received ${received(v)}`)
+    throw new FleetError(
+      'invalid',
+      `${name}: expected a positive ${int ? 'whole number' : 'number of milliseconds'}, received ${received(v)}`,
+    )
   }
   return v
 }
@@ -47,15 +50,20 @@ function positive(name: string, v: unknown, int = false): number | undefined {
 /** Validates argv, nodes and options before anything runs; throws FleetError naming the bad argument. */
 export function checkFleet(nodes: readonly string[], argv: readonly string[], opts: FleetOptions): void {
   if (!Array.isArray(argv) || argv.length === 0 || argv.some((a) => typeof a !== 'string') || argv[0] === '') {
-    throw new FleetError('invalid', `argv: expected a non-empty array of strings (the command and its arguments), received ${received(argv)}`)
+    throw new FleetError(
+      'invalid',
+      `argv: expected a non-empty array of strings (the command and its arguments), received ${received(argv)}`,
+    )
   }
-  if (!Array.isArray(nodes) || nodes.some((n) => typeof n !== 'string' || n === '')) throw new FleetError('invalid', `nodes: expected an array of node names, received ${received(nodes)}`)
+  if (!Array.isArray(nodes) || nodes.some((n) => typeof n !== 'string' || n === ''))
+    throw new FleetError('invalid', `nodes: expected an array of node names, received ${received(nodes)}`)
   const dup = nodes.find((n, i) => nodes.indexOf(n) !== i)
   if (dup) throw new FleetError('invalid', `nodes: ${dup} is listed twice`)
   positive('timeoutMs', opts.timeoutMs)
   positive('deadlineMs', opts.deadlineMs)
   positive('fanout', opts.fanout, true)
-  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal)) throw new FleetError('invalid', `signal: expected an AbortSignal, received ${received(opts.signal)}`)
+  if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal))
+    throw new FleetError('invalid', `signal: expected an AbortSignal, received ${received(opts.signal)}`)
 }
 
 /** A running fleet command: await it for the FleetResult, or iterate it for each node's result as it arrives. */
@@ -101,7 +109,10 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
     this.#cancel.abort(new Error(reason))
   }
 
-  then<A = FleetResult, B = never>(onOk?: ((v: FleetResult) => A | PromiseLike<A>) | null, onErr?: ((e: unknown) => B | PromiseLike<B>) | null): Promise<A | B> {
+  then<A = FleetResult, B = never>(
+    onOk?: ((v: FleetResult) => A | PromiseLike<A>) | null,
+    onErr?: ((e: unknown) => B | PromiseLike<B>) | null,
+  ): Promise<A | B> {
     return this.#result.then(onOk, onErr)
   }
 
@@ -129,7 +140,11 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
 
   // transport.begin, interrupted by the fleet's abort or overall deadline (the nodes are then stopped as usual).
   async #begin(transport: FleetTransport, nodes: readonly string[]): Promise<void> {
-    const signals = [this.options.signal, this.#cancel.signal, ...(this.options.deadlineMs !== undefined ? [AbortSignal.timeout(this.options.deadlineMs)] : [])].filter((s): s is AbortSignal => !!s)
+    const signals = [
+      this.options.signal,
+      this.#cancel.signal,
+      ...(this.options.deadlineMs !== undefined ? [AbortSignal.timeout(this.options.deadlineMs)] : []),
+    ].filter((s): s is AbortSignal => !!s)
     const signal = AbortSignal.any(signals)
     if (signal.aborted) return
     let onAbort!: () => void
@@ -165,7 +180,14 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
 
     const progress = () => {
       const failed = [...results.values()].filter((r) => !r.ok).length
-      this.#progress = { total: nodes.length, done: results.size - failed, failed, running: running.size, queued: queue.length + preparing.size, elapsedMs: performance.now() - t0 }
+      this.#progress = {
+        total: nodes.length,
+        done: results.size - failed,
+        failed,
+        running: running.size,
+        queued: queue.length + preparing.size,
+        elapsedMs: performance.now() - t0,
+      }
       o.onProgress?.(this.progress)
     }
     const record = (r: FleetNodeResult) => {
@@ -184,7 +206,13 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
       if (results.size === nodes.length) finish()
       else pump()
     }
-    const failedResult = (node: string, startedAt: number | null, cls: FleetNodeResult['error'], message: string, extra: Partial<FleetNodeResult> = {}): FleetNodeResult => ({
+    const failedResult = (
+      node: string,
+      startedAt: number | null,
+      cls: FleetNodeResult['error'],
+      message: string,
+      extra: Partial<FleetNodeResult> = {},
+    ): FleetNodeResult => ({
       node,
       transport: startedAt === null ? '' : transport.via(node),
       ok: false,
@@ -202,12 +230,29 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
       const startedAt = performance.now()
       // The node's timeout is reported when it expires; the transport goes on ending the command on the node.
       const guard = setTimeout(() => {
-        record(failedResult(node, startedAt, 'timeout', `\`${showArgv(this.argv)}\` on ${node} did not finish within its ${fmtMs(timeoutMs)} timeout; it is stopped on the node`))
+        record(
+          failedResult(
+            node,
+            startedAt,
+            'timeout',
+            `\`${showArgv(this.argv)}\` on ${node} did not finish within its ${fmtMs(timeoutMs)} timeout; it is stopped on the node`,
+          ),
+        )
         ac.abort(new Error('timeout'))
       }, timeoutMs + GRACE_MS)
       running.set(node, { ac, startedAt, guard })
       const call = transport.run(node, this.argv, { timeoutMs, signal: ac.signal, sudo: o.sudo, input: o.input }).then(
-        (out) => record({ node, transport: transport.via(node), ok: true, exitCode: out.exitCode, stdout: out.stdout, stderr: out.stderr, durationMs: performance.now() - startedAt, startedAtMs: startedAt - t0 }),
+        (out) =>
+          record({
+            node,
+            transport: transport.via(node),
+            ok: true,
+            exitCode: out.exitCode,
+            stdout: out.stdout,
+            stderr: out.stderr,
+            durationMs: performance.now() - startedAt,
+            startedAtMs: startedAt - t0,
+          }),
         (e) => {
           const f = transport.classify(e)
           const fields = (e ?? {}) as { exitCode?: unknown; stdout?: unknown; stderr?: unknown }
@@ -233,12 +278,20 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
       stopped = why
       const cls = why === 'deadline' ? 'timeout' : 'aborted'
       for (const [node, slot] of [...running]) {
-        record(failedResult(node, slot.startedAt, cls, `${text}: stopped after ${fmtMs(performance.now() - slot.startedAt)} on ${node}`))
+        record(
+          failedResult(
+            node,
+            slot.startedAt,
+            cls,
+            `${text}: stopped after ${fmtMs(performance.now() - slot.startedAt)} on ${node}`,
+          ),
+        )
         slot.ac.abort(new Error(text))
       }
       const waiting = [...preparing, ...queue.splice(0)]
       preparing.clear()
-      for (const node of nodes.filter((n) => waiting.includes(n))) record(failedResult(node, null, cls, `${text}: ${node} never started`))
+      for (const node of nodes.filter((n) => waiting.includes(n)))
+        record(failedResult(node, null, cls, `${text}: ${node} never started`))
     }
     const signals = [o.signal, this.#cancel.signal].filter((s): s is AbortSignal => !!s)
     const onAbort = () => stop('aborted', 'interrupted')
@@ -246,7 +299,11 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
       if (s.aborted) onAbort()
       else s.addEventListener('abort', onAbort, { once: true })
     }
-    if (o.deadlineMs !== undefined) deadline = setTimeout(() => stop('deadline', `overall deadline of ${fmtMs(o.deadlineMs!)}`), Math.max(0, o.deadlineMs - beganMs))
+    if (o.deadlineMs !== undefined)
+      deadline = setTimeout(
+        () => stop('deadline', `overall deadline of ${fmtMs(o.deadlineMs!)}`),
+        Math.max(0, o.deadlineMs - beganMs),
+      )
     try {
       if (!nodes.length) finish()
       // What a node needs before it connects (its ssh config) is read outside its timeout; a node joins the queue for a
@@ -270,7 +327,14 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
       this.#end()
     }
     const ordered = nodes.map((n) => results.get(n)!)
-    return new FleetResult({ argv: [...this.argv], nodes, results: ordered, ok: ordered.every((r) => r.ok), stopped, durationMs: performance.now() - t0 })
+    return new FleetResult({
+      argv: [...this.argv],
+      nodes,
+      results: ordered,
+      ok: ordered.every((r) => r.ok),
+      stopped,
+      durationMs: performance.now() - t0,
+    })
   }
 }
 
@@ -288,6 +352,11 @@ export function fmtMs(ms: number): string {
 }
 
 /** Starts one command on many nodes (see FleetRun and FleetOptions). */
-export function runFleet(transport: FleetTransport, nodes: readonly string[] | Promise<readonly string[]>, argv: readonly string[], opts: FleetOptions = {}): FleetRun {
+export function runFleet(
+  transport: FleetTransport,
+  nodes: readonly string[] | Promise<readonly string[]>,
+  argv: readonly string[],
+  opts: FleetOptions = {},
+): FleetRun {
   return new FleetRun(transport, nodes, argv, opts)
 }

@@ -10,10 +10,20 @@ import { Presentation } from '../present.ts'
  * command exited non-zero), forbidden (sudo needs a password, RBAC or PodSecurity said no), aborted (cancelled,
  * Ctrl-C), error (anything else: a bad ssh config, a transport bug).
  */
-export type FleetErrorClass = 'unreachable' | 'auth' | 'hostkey' | 'timeout' | 'exit' | 'forbidden' | 'aborted' | 'error'
+export type FleetErrorClass =
+  'unreachable' | 'auth' | 'hostkey' | 'timeout' | 'exit' | 'forbidden' | 'aborted' | 'error'
 
 /** Every class, in the order reports list them. */
-export const FLEET_ERROR_CLASSES: readonly FleetErrorClass[] = ['unreachable', 'auth', 'hostkey', 'forbidden', 'timeout', 'exit', 'aborted', 'error']
+export const FLEET_ERROR_CLASSES: readonly FleetErrorClass[] = [
+  'unreachable',
+  'auth',
+  'hostkey',
+  'forbidden',
+  'timeout',
+  'exit',
+  'aborted',
+  'error',
+]
 
 /** What a transport is asked to do for one node. */
 export interface FleetRunOptions {

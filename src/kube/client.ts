@@ -12,10 +12,34 @@ import { checkSort, nodeUsage, podUsage, type NodeUsage, type PodUsage, type Top
 import { describeGeneric, describeNode, describePod, describeService } from './describe.ts'
 import { sortEvents } from './status.ts'
 import {
-  BUILTIN_RESOURCES, apiVersionOf, discoverResources, findResource, parseName, parseSince, query, resourcePath, selectorString, type ResourceInfo,
+  BUILTIN_RESOURCES,
+  apiVersionOf,
+  discoverResources,
+  findResource,
+  parseName,
+  parseSince,
+  query,
+  resourcePath,
+  selectorString,
+  type ResourceInfo,
 } from './resources.ts'
 import type {
-  Description, EndpointSlice, KubeEvent, KubeList, KubeObject, Lease, ListOptions, LogOptions, NameArg, Node, NodeMetrics, PingResult, Pod, PodMetrics, Selector, Service,
+  Description,
+  EndpointSlice,
+  KubeEvent,
+  KubeList,
+  KubeObject,
+  Lease,
+  ListOptions,
+  LogOptions,
+  NameArg,
+  Node,
+  NodeMetrics,
+  PingResult,
+  Pod,
+  PodMetrics,
+  Selector,
+  Service,
 } from './types.ts'
 
 /** Options of a Kube instance. */
@@ -58,8 +82,14 @@ export class Kube {
     private source: KubeconfigInfo | (() => KubeconfigInfo),
     opts: KubeOptions = {},
   ) {
-    if (typeof source !== 'function' && (!source || typeof source !== 'object' || typeof (source as KubeconfigInfo).server !== 'string')) {
-      throw new KubeError('invalid', `Kube: expected a KubeconfigInfo (from loadKubeconfig()) or a function returning one, received ${received(source)}`)
+    if (
+      typeof source !== 'function' &&
+      (!source || typeof source !== 'object' || typeof (source as KubeconfigInfo).server !== 'string')
+    ) {
+      throw new KubeError(
+        'invalid',
+        `Kube: expected a KubeconfigInfo (from loadKubeconfig()) or a function returning one, received ${received(source)}`,
+      )
     }
     if (opts.namespace !== undefined) this.namespace = opts.namespace
     this.timeoutMs = opts.timeoutMs ?? 30_000
@@ -80,7 +110,8 @@ export class Kube {
     return this._ns ?? this.info.namespace
   }
   set namespace(ns: string) {
-    if (!isDnsLabel(ns)) throw new KubeError('invalid', `namespace: expected a namespace name, received ${received(ns)}`)
+    if (!isDnsLabel(ns))
+      throw new KubeError('invalid', `namespace: expected a namespace name, received ${received(ns)}`)
     this._ns = ns
   }
   /** Selected context name. */
@@ -106,14 +137,24 @@ export class Kube {
     try {
       return JSON.parse(r.body) as T
     } catch (e) {
-      throw new KubeError('parse', `the answer to GET ${path} is not JSON: ${r.body.slice(0, 80)}`, 'is the server URL an API server?', e, { server: this.server, path })
+      throw new KubeError(
+        'parse',
+        `the answer to GET ${path} is not JSON: ${r.body.slice(0, 80)}`,
+        'is the server URL an API server?',
+        e,
+        { server: this.server, path },
+      )
     }
   }
 
   /** GET any API path; JSON is parsed, anything else returned as text. */
   async raw(path: string, opts: { timeoutMs?: number; accept?: string } = {}): Promise<any> {
-    if (typeof path !== 'string' || !path.startsWith('/')) throw new KubeError('invalid', `path: expected an API path starting with "/", received ${received(path)}`)
-    const r = await this.http.request(path, { timeoutMs: opts.timeoutMs, accept: opts.accept ?? 'application/json, */*' })
+    if (typeof path !== 'string' || !path.startsWith('/'))
+      throw new KubeError('invalid', `path: expected an API path starting with "/", received ${received(path)}`)
+    const r = await this.http.request(path, {
+      timeoutMs: opts.timeoutMs,
+      accept: opts.accept ?? 'application/json, */*',
+    })
     try {
       return JSON.parse(r.body)
     } catch {
@@ -125,10 +166,22 @@ export class Kube {
    * Any API call with a JSON body (POST/PUT/PATCH/DELETE, or GET): the answer parsed, or its text. For kinspect's own
    * writes (node pods, access reviews); errors are KubeErrors naming `object` when given.
    */
-  async request<T = any>(method: string, path: string, opts: { body?: unknown; contentType?: string; timeoutMs?: number; object?: RequestOptions['object'] } = {}): Promise<T> {
-    if (typeof path !== 'string' || !path.startsWith('/')) throw new KubeError('invalid', `path: expected an API path starting with "/", received ${JSON.stringify(path)}`)
-    const body = opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
-    const r = await this.http.request(path, { method, body, contentType: opts.contentType, timeoutMs: opts.timeoutMs, object: opts.object })
+  async request<T = any>(
+    method: string,
+    path: string,
+    opts: { body?: unknown; contentType?: string; timeoutMs?: number; object?: RequestOptions['object'] } = {},
+  ): Promise<T> {
+    if (typeof path !== 'string' || !path.startsWith('/'))
+      throw new KubeError('invalid', `path: expected an API path starting with "/", received ${JSON.stringify(path)}`)
+    const body =
+      opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body)
+    const r = await this.http.request(path, {
+      method,
+      body,
+      contentType: opts.contentType,
+      timeoutMs: opts.timeoutMs,
+      object: opts.object,
+    })
     try {
       return JSON.parse(r.body) as T
     } catch {
@@ -141,19 +194,37 @@ export class Kube {
     return execStream(await this.http.upgrade(), req)
   }
 
-  private async list<T extends KubeObject>(res: ResourceInfo, selector: Selector | undefined, opts: ListOptions = {}): Promise<KubeList<T>> {
+  private async list<T extends KubeObject>(
+    res: ResourceInfo,
+    selector: Selector | undefined,
+    opts: ListOptions = {},
+  ): Promise<KubeList<T>> {
     const all = opts.allNamespaces === true || !res.namespaced
     const ns = res.namespaced ? (opts.namespace ?? this.namespace) : undefined
     const q = query({ labelSelector: selectorString(selector), fieldSelector: opts.fieldSelector })
-    const l = await this.json<{ items?: T[] }>(resourcePath(res, all ? undefined : ns) + q, { timeoutMs: opts.timeoutMs, object: { kind: res.kind, namespace: all ? undefined : ns } })
+    const l = await this.json<{ items?: T[] }>(resourcePath(res, all ? undefined : ns) + q, {
+      timeoutMs: opts.timeoutMs,
+      object: { kind: res.kind, namespace: all ? undefined : ns },
+    })
     const items = res === EVENT ? sortEvents((l.items ?? []) as unknown as KubeEvent[]) : (l.items ?? [])
-    return asList(items as T[], res.kind, apiVersionOf(res), { namespace: ns, allNamespaces: opts.allNamespaces === true && res.namespaced })
+    return asList(items as T[], res.kind, apiVersionOf(res), {
+      namespace: ns,
+      allNamespaces: opts.allNamespaces === true && res.namespaced,
+    })
   }
 
-  private async one<T extends KubeObject>(res: ResourceInfo, arg: NameArg, opts: { namespace?: string; timeoutMs?: number } = {}, argName = 'name'): Promise<T> {
+  private async one<T extends KubeObject>(
+    res: ResourceInfo,
+    arg: NameArg,
+    opts: { namespace?: string; timeoutMs?: number } = {},
+    argName = 'name',
+  ): Promise<T> {
     const p = parseName(arg, argName)
     const ns = res.namespaced ? (p.namespace ?? opts.namespace ?? this.namespace) : undefined
-    const o = await this.json<T>(resourcePath(res, ns, p.name), { timeoutMs: opts.timeoutMs, object: { kind: res.kind, name: p.name, namespace: ns } })
+    const o = await this.json<T>(resourcePath(res, ns, p.name), {
+      timeoutMs: opts.timeoutMs,
+      object: { kind: res.kind, name: p.name, namespace: ns },
+    })
     return asObject(o)
   }
 
@@ -186,7 +257,10 @@ export class Kube {
   async endpoints(svcName: NameArg, opts: { namespace?: string } = {}): Promise<KubeList<EndpointSlice>> {
     const p = parseName(svcName, 'svcName')
     const ns = p.namespace ?? opts.namespace ?? this.namespace
-    const [, slices] = await Promise.all([this.svc(p.name, { namespace: ns }), this.list<EndpointSlice>(SLICE, { 'kubernetes.io/service-name': p.name }, { namespace: ns })])
+    const [, slices] = await Promise.all([
+      this.svc(p.name, { namespace: ns }),
+      this.list<EndpointSlice>(SLICE, { 'kubernetes.io/service-name': p.name }, { namespace: ns }),
+    ])
     return slices
   }
 
@@ -198,36 +272,68 @@ export class Kube {
     if (ref.namespace) f.push(`involvedObject.namespace=${ref.namespace}`)
     if (ref.uid) f.push(`involvedObject.uid=${ref.uid}`)
     if (opts.fieldSelector) f.push(opts.fieldSelector)
-    return this.list<KubeEvent>(EVENT, undefined, { ...opts, namespace: ref.namespace, allNamespaces: !ref.namespace, fieldSelector: f.join(',') })
+    return this.list<KubeEvent>(EVENT, undefined, {
+      ...opts,
+      namespace: ref.namespace,
+      allNamespaces: !ref.namespace,
+      fieldSelector: f.join(','),
+    })
   }
 
-  private async eventRef(t: EventTarget, nsOpt?: string): Promise<{ kind: string; name: string; namespace?: string; uid?: string }> {
+  private async eventRef(
+    t: EventTarget,
+    nsOpt?: string,
+  ): Promise<{ kind: string; name: string; namespace?: string; uid?: string }> {
     if (typeof t === 'string') {
       const parts = t.split('/')
-      if (parts.length < 2 || parts.length > 3) throw new KubeError('invalid', `target: expected "kind/name" or "kind/namespace/name", received ${JSON.stringify(t)}`, 'or pass the object itself: events(await pod("web-..."))')
+      if (parts.length < 2 || parts.length > 3)
+        throw new KubeError(
+          'invalid',
+          `target: expected "kind/name" or "kind/namespace/name", received ${JSON.stringify(t)}`,
+          'or pass the object itself: events(await pod("web-..."))',
+        )
       const res = await this.resource(parts[0])
       const p = parseName(parts.slice(1).join('/'), 'target')
-      return { kind: res.kind, name: p.name, namespace: res.namespaced ? (p.namespace ?? nsOpt ?? this.namespace) : undefined }
+      return {
+        kind: res.kind,
+        name: p.name,
+        namespace: res.namespaced ? (p.namespace ?? nsOpt ?? this.namespace) : undefined,
+      }
     }
     if (t && typeof t === 'object' && 'metadata' in t && t.metadata) {
       const o = t as KubeObject
-      if (!o.kind) throw new KubeError('invalid', 'target: the object has no kind', 'pass {kind, name, namespace} or "kind/name"')
+      if (!o.kind)
+        throw new KubeError('invalid', 'target: the object has no kind', 'pass {kind, name, namespace} or "kind/name"')
       const namespaced = o.kind !== 'Node' && o.metadata.namespace !== undefined
-      return { kind: o.kind, name: o.metadata.name, namespace: namespaced ? o.metadata.namespace : undefined, uid: o.kind === 'Node' ? undefined : o.metadata.uid }
+      return {
+        kind: o.kind,
+        name: o.metadata.name,
+        namespace: namespaced ? o.metadata.namespace : undefined,
+        uid: o.kind === 'Node' ? undefined : o.metadata.uid,
+      }
     }
     if (t && typeof t === 'object' && typeof (t as any).kind === 'string' && typeof (t as any).name === 'string') {
       const r = t as { kind: string; name: string; namespace?: string; uid?: string }
       const res = await this.resource(r.kind)
-      return { kind: res.kind, name: r.name, namespace: res.namespaced ? (r.namespace ?? nsOpt ?? this.namespace) : undefined, uid: r.uid }
+      return {
+        kind: res.kind,
+        name: r.name,
+        namespace: res.namespaced ? (r.namespace ?? nsOpt ?? this.namespace) : undefined,
+        uid: r.uid,
+      }
     }
-    throw new KubeError('invalid', `target: expected an API object, {kind, name, namespace} or "kind/name", received ${received(t)}`)
+    throw new KubeError(
+      'invalid',
+      `target: expected an API object, {kind, name, namespace} or "kind/name", received ${received(t)}`,
+    )
   }
 
   /** Container logs as text (like kubectl logs). */
   async logs(pod: NameArg, opts: LogOptions = {}): Promise<string> {
     const p = parseName(pod, 'pod')
     const ns = p.namespace ?? opts.namespace ?? this.namespace
-    if (opts.tail !== undefined && !(Number.isInteger(opts.tail) && opts.tail >= 0)) throw new KubeError('invalid', `tail: expected a whole number of lines >= 0, received ${received(opts.tail)}`)
+    if (opts.tail !== undefined && !(Number.isInteger(opts.tail) && opts.tail >= 0))
+      throw new KubeError('invalid', `tail: expected a whole number of lines >= 0, received ${received(opts.tail)}`)
     const q = query({
       container: opts.container,
       previous: opts.previous === true,
@@ -236,7 +342,11 @@ export class Kube {
       timestamps: opts.timestamps === true,
     })
     const path = resourcePath(POD, ns, p.name, 'log') + q
-    const r = await this.http.request(path, { accept: '*/*', timeoutMs: opts.timeoutMs ?? 60_000, object: { kind: 'Pod', name: p.name, namespace: ns } })
+    const r = await this.http.request(path, {
+      accept: '*/*',
+      timeoutMs: opts.timeoutMs ?? 60_000,
+      object: { kind: 'Pod', name: p.name, namespace: ns },
+    })
     return r.body
   }
 
@@ -248,13 +358,21 @@ export class Kube {
       if (name !== undefined) [kind, arg] = [target, name]
       else {
         const i = target.indexOf('/')
-        if (i <= 0) throw new KubeError('invalid', `target: expected "kind/name", "kind/namespace/name" or an object, received ${JSON.stringify(target)}`, "or describe('pod', 'name')")
+        if (i <= 0)
+          throw new KubeError(
+            'invalid',
+            `target: expected "kind/name", "kind/namespace/name" or an object, received ${JSON.stringify(target)}`,
+            "or describe('pod', 'name')",
+          )
         ;[kind, arg] = [target.slice(0, i), target.slice(i + 1)]
       }
     } else if (target && typeof target === 'object' && target.metadata?.name && target.kind) {
       ;[kind, arg] = [target.kind, target]
     } else {
-      throw new KubeError('invalid', `target: expected an API object with kind and metadata.name, or "kind/name", received ${received(target)}`)
+      throw new KubeError(
+        'invalid',
+        `target: expected an API object with kind and metadata.name, or "kind/name", received ${received(target)}`,
+      )
     }
     const res = await this.resource(kind)
     const p = parseName(arg, 'name')
@@ -262,7 +380,12 @@ export class Kube {
     const evs = this.events({ kind: res.kind, name: p.name, namespace: ns })
     if (res.kind === 'Pod') {
       const [pod, events] = await Promise.all([this.pod({ metadata: { name: p.name, namespace: ns } }), evs])
-      return asDescription(describePod(pod, events.filter((e) => !e.involvedObject.uid || e.involvedObject.uid === pod.metadata.uid)))
+      return asDescription(
+        describePod(
+          pod,
+          events.filter((e) => !e.involvedObject.uid || e.involvedObject.uid === pod.metadata.uid),
+        ),
+      )
     }
     if (res.kind === 'Node') {
       const [node, lease, pods, events] = await Promise.all([
@@ -277,10 +400,17 @@ export class Kube {
       return asDescription(describeNode(node, lease, pods, events))
     }
     if (res.kind === 'Service') {
-      const [svc, slices, events] = await Promise.all([this.svc({ metadata: { name: p.name, namespace: ns } }), this.list<EndpointSlice>(SLICE, { 'kubernetes.io/service-name': p.name }, { namespace: ns }), evs])
+      const [svc, slices, events] = await Promise.all([
+        this.svc({ metadata: { name: p.name, namespace: ns } }),
+        this.list<EndpointSlice>(SLICE, { 'kubernetes.io/service-name': p.name }, { namespace: ns }),
+        evs,
+      ])
       return asDescription(describeService(svc, slices, events))
     }
-    const [obj, events] = await Promise.all([this.one<KubeObject>(res, { metadata: { name: p.name, namespace: ns } }), evs])
+    const [obj, events] = await Promise.all([
+      this.one<KubeObject>(res, { metadata: { name: p.name, namespace: ns } }),
+      evs,
+    ])
     return asDescription(describeGeneric(obj, events))
   }
 
@@ -291,20 +421,43 @@ export class Kube {
   async top(what: 'nodes', opts?: TopOptions): Promise<NodeUsage[]>
   async top(what?: 'pods', opts?: TopOptions): Promise<PodUsage[]>
   async top(what: 'pods' | 'nodes' = 'pods', opts: TopOptions = {}): Promise<PodUsage[] | NodeUsage[]> {
-    if (what !== 'pods' && what !== 'nodes') throw new KubeError('invalid', `what: expected "pods" or "nodes", received ${received(what)}`)
-    if (opts === null || typeof opts !== 'object') throw new KubeError('invalid', `options: expected an object like {sortBy: 'cpu'}, received ${received(opts)}`)
+    if (what !== 'pods' && what !== 'nodes')
+      throw new KubeError('invalid', `what: expected "pods" or "nodes", received ${received(what)}`)
+    if (opts === null || typeof opts !== 'object')
+      throw new KubeError('invalid', `options: expected an object like {sortBy: 'cpu'}, received ${received(opts)}`)
     const sortBy = checkSort(opts.sortBy)
-    const res: ResourceInfo = { ...METRICS, resource: what, kind: what === 'pods' ? 'PodMetrics' : 'NodeMetrics', namespaced: what === 'pods', aliases: [] }
+    const res: ResourceInfo = {
+      ...METRICS,
+      resource: what,
+      kind: what === 'pods' ? 'PodMetrics' : 'NodeMetrics',
+      namespaced: what === 'pods',
+      aliases: [],
+    }
     const metrics = this.list<PodMetrics | NodeMetrics>(res, opts.selector, opts).catch(async (e) => {
       if (e instanceof KubeError && (e.status === 404 || e.status === 503)) {
-        const how = e.status === 404 ? 'is not served by this cluster' : `is registered but not available (503)${await this.apiServiceWhy(`${METRICS.version}.${METRICS.group}`)}`
-        const hint = e.status === 404 ? 'install metrics-server; kubectl top needs it too' : 'fix metrics-server (kubectl -n kube-system get pods,endpoints metrics-server); kubectl top needs it too'
-        throw new KubeError('unsupported', `the metrics API (metrics.k8s.io/v1beta1) ${how}`, hint, e, { server: this.server, status: e.status, path: e.path })
+        const how =
+          e.status === 404
+            ? 'is not served by this cluster'
+            : `is registered but not available (503)${await this.apiServiceWhy(`${METRICS.version}.${METRICS.group}`)}`
+        const hint =
+          e.status === 404
+            ? 'install metrics-server; kubectl top needs it too'
+            : 'fix metrics-server (kubectl -n kube-system get pods,endpoints metrics-server); kubectl top needs it too'
+        throw new KubeError('unsupported', `the metrics API (metrics.k8s.io/v1beta1) ${how}`, hint, e, {
+          server: this.server,
+          status: e.status,
+          path: e.path,
+        })
       }
       throw e
     })
-    const ctx = { namespace: opts.namespace ?? this.namespace, allNamespaces: opts.allNamespaces, containers: opts.containers }
-    if (what === 'pods') return asUsageList(podUsage((await metrics) as PodMetrics[], { sortBy, allNamespaces: opts.allNamespaces }), ctx)
+    const ctx = {
+      namespace: opts.namespace ?? this.namespace,
+      allNamespaces: opts.allNamespaces,
+      containers: opts.containers,
+    }
+    if (what === 'pods')
+      return asUsageList(podUsage((await metrics) as PodMetrics[], { sortBy, allNamespaces: opts.allNamespaces }), ctx)
     const [m, nodes] = await Promise.all([metrics, this.nodes(opts.selector)])
     return asUsageList(nodeUsage(m as NodeMetrics[], nodes, { sortBy }), ctx)
   }
@@ -313,8 +466,12 @@ export class Kube {
   private async apiServiceWhy(name: string): Promise<string> {
     try {
       const a = await this.json<KubeObject>(`/apis/apiregistration.k8s.io/v1/apiservices/${name}`, { timeoutMs: 3000 })
-      const c = (a.status?.conditions as { type: string; status: string; reason?: string; message?: string }[] | undefined)?.find((x) => x.type === 'Available')
-      return c ? `: APIService ${name} Available=${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}` : ''
+      const c = (
+        a.status?.conditions as { type: string; status: string; reason?: string; message?: string }[] | undefined
+      )?.find((x) => x.type === 'Available')
+      return c
+        ? `: APIService ${name} Available=${c.status}${c.reason ? ` (${c.reason})` : ''}${c.message ? `: ${c.message}` : ''}`
+        : ''
     } catch {
       return ''
     }
@@ -322,18 +479,31 @@ export class Kube {
 
   /** Resolves a kind ("po", "deploy", "Deployment", "deployments.apps") via the built-in table, then discovery. */
   async resource(kind: string): Promise<ResourceInfo> {
-    if (typeof kind !== 'string' || kind.trim() === '') throw new KubeError('invalid', `kind: expected a resource type like "pods" or "deploy", received ${received(kind)}`)
+    if (typeof kind !== 'string' || kind.trim() === '')
+      throw new KubeError(
+        'invalid',
+        `kind: expected a resource type like "pods" or "deploy", received ${received(kind)}`,
+      )
     const hit = findResource(kind, BUILTIN_RESOURCES)
     if (hit) return hit
     this._resources ??= discoverResources((path, accept) => this.json(path, { accept, timeoutMs: 15_000 }))
     this._resources.catch(() => (this._resources = undefined))
     const found = findResource(kind, await this._resources)
-    if (!found) throw new KubeError('invalid', `kind: the server has no resource type "${kind}"`, 'kubectl api-resources lists them (e.g. pods, svc, deploy, cm)')
+    if (!found)
+      throw new KubeError(
+        'invalid',
+        `kind: the server has no resource type "${kind}"`,
+        'kubectl api-resources lists them (e.g. pods, svc, deploy, cm)',
+      )
     return found
   }
 
   /** Generic get: one object by name, or the list (by selector) when name is omitted. */
-  async get(kind: string, name?: NameArg, opts: ListOptions & { selector?: Selector } = {}): Promise<KubeObject | KubeList<KubeObject>> {
+  async get(
+    kind: string,
+    name?: NameArg,
+    opts: ListOptions & { selector?: Selector } = {},
+  ): Promise<KubeObject | KubeList<KubeObject>> {
     const res = await this.resource(kind)
     if (name === undefined) return this.list<KubeObject>(res, opts.selector, opts)
     return this.one<KubeObject>(res, name, opts)
@@ -348,7 +518,13 @@ export class Kube {
       const v = await this.json<{ gitVersion?: string }>('/version', { timeoutMs: opts.timeoutMs ?? 3000 })
       return { ok: true, server, version: v.gitVersion ?? 'unknown', durationMs: performance.now() - t0 }
     } catch (e) {
-      return { ok: false, server, reason: oneLineReason(e), kind: e instanceof KubeError ? e.kind : 'unknown', durationMs: performance.now() - t0 }
+      return {
+        ok: false,
+        server,
+        reason: oneLineReason(e),
+        kind: e instanceof KubeError ? e.kind : 'unknown',
+        durationMs: performance.now() - t0,
+      }
     }
   }
 

@@ -1,7 +1,22 @@
 // Pure builders of Descriptions (what kubectl describe shows) from API objects already fetched.
 import type {
-  ContainerInfo, ContainerStateJSON, ContainerStatusJSON, EndpointInfo, EndpointSlice, EventInfo, GenericDescription, KubeEvent, KubeObject, Lease, Node, NodeDescription, Pod,
-  PodDescription, Service, ServiceDescription, StateInfo,
+  ContainerInfo,
+  ContainerStateJSON,
+  ContainerStatusJSON,
+  EndpointInfo,
+  EndpointSlice,
+  EventInfo,
+  GenericDescription,
+  KubeEvent,
+  KubeObject,
+  Lease,
+  Node,
+  NodeDescription,
+  Pod,
+  PodDescription,
+  Service,
+  ServiceDescription,
+  StateInfo,
 } from './types.ts'
 import { eventSource, eventTime, nodeRoles, nodeStatus, podColumns, sortEvents } from './status.ts'
 
@@ -25,12 +40,24 @@ export function stateInfo(s: ContainerStateJSON | undefined): StateInfo | undefi
   if (s.waiting) return { state: 'Waiting', reason: s.waiting.reason, message: s.waiting.message }
   if (s.terminated) {
     const t = s.terminated
-    return { state: 'Terminated', reason: t.reason, message: t.message, exitCode: t.exitCode, signal: t.signal || undefined, startedAt: t.startedAt, finishedAt: t.finishedAt }
+    return {
+      state: 'Terminated',
+      reason: t.reason,
+      message: t.message,
+      exitCode: t.exitCode,
+      signal: t.signal || undefined,
+      startedAt: t.startedAt,
+      finishedAt: t.finishedAt,
+    }
   }
   return undefined
 }
 
-function containerInfos(specs: Pod['spec']['containers'] | undefined, statuses: ContainerStatusJSON[] | undefined, init: boolean): ContainerInfo[] {
+function containerInfos(
+  specs: Pod['spec']['containers'] | undefined,
+  statuses: ContainerStatusJSON[] | undefined,
+  init: boolean,
+): ContainerInfo[] {
   return (specs ?? []).map((c) => {
     const s = (statuses ?? []).find((x) => x.name === c.name)
     return {
@@ -39,7 +66,10 @@ function containerInfos(specs: Pod['spec']['containers'] | undefined, statuses: 
       image: c.image,
       imageID: s?.imageID || undefined,
       containerID: s?.containerID || undefined,
-      ports: (c.ports ?? []).map((p: { containerPort: number; protocol?: string; name?: string }) => `${p.containerPort}/${p.protocol ?? 'TCP'}${p.name ? ` (${p.name})` : ''}`),
+      ports: (c.ports ?? []).map(
+        (p: { containerPort: number; protocol?: string; name?: string }) =>
+          `${p.containerPort}/${p.protocol ?? 'TCP'}${p.name ? ` (${p.name})` : ''}`,
+      ),
       state: stateInfo(s?.state) ?? { state: s ? 'Unknown' : 'Waiting', reason: s ? undefined : 'no status yet' },
       lastState: stateInfo(s?.lastState),
       ready: s?.ready ?? false,
@@ -72,15 +102,30 @@ export function describePod(pod: Pod, events: KubeEvent[] = []): PodDescription 
     qosClass: st.qosClass,
     serviceAccount: pod.spec?.serviceAccountName,
     restarts: cols.restarts,
-    initContainers: containerInfos(pod.spec?.initContainers as Pod['spec']['containers'], st.initContainerStatuses, true),
+    initContainers: containerInfos(
+      pod.spec?.initContainers as Pod['spec']['containers'],
+      st.initContainerStatuses,
+      true,
+    ),
     containers: containerInfos(pod.spec?.containers, st.containerStatuses, false),
-    conditions: (st.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message })),
+    conditions: (st.conditions ?? []).map((c) => ({
+      type: c.type,
+      status: c.status,
+      reason: c.reason,
+      message: c.message,
+    })),
     events: eventInfos(events),
   }
 }
 
 /** kubectl describe node as data, from the node, its Lease, the pods on it and its events; now for the lease age. */
-export function describeNode(node: Node, lease: Lease | undefined, pods: Pod[], events: KubeEvent[] = [], now: number = Date.now()): NodeDescription {
+export function describeNode(
+  node: Node,
+  lease: Lease | undefined,
+  pods: Pod[],
+  events: KubeEvent[] = [],
+  now: number = Date.now(),
+): NodeDescription {
   const st = node.status ?? {}
   const renew = lease?.spec?.renewTime
   const renewMs = renew ? Date.parse(renew) : NaN
@@ -92,18 +137,37 @@ export function describeNode(node: Node, lease: Lease | undefined, pods: Pod[], 
     taints: (node.spec?.taints ?? []).map((t) => `${t.key}${t.value ? `=${t.value}` : ''}:${t.effect}`),
     unschedulable: node.spec?.unschedulable === true,
     status: nodeStatus(node),
-    conditions: (st.conditions ?? []).map((c) => ({ type: c.type, status: c.status, reason: c.reason, message: c.message, lastHeartbeatTime: c.lastHeartbeatTime, lastTransitionTime: c.lastTransitionTime })),
+    conditions: (st.conditions ?? []).map((c) => ({
+      type: c.type,
+      status: c.status,
+      reason: c.reason,
+      message: c.message,
+      lastHeartbeatTime: c.lastHeartbeatTime,
+      lastTransitionTime: c.lastTransitionTime,
+    })),
     addresses: (st.addresses ?? []).map((a) => ({ type: a.type, address: a.address })),
     capacity: st.capacity ?? {},
     allocatable: st.allocatable ?? {},
-    nodeInfo: Object.fromEntries(Object.entries(st.nodeInfo ?? {}).filter(([, v]) => typeof v === 'string')) as Record<string, string>,
+    nodeInfo: Object.fromEntries(Object.entries(st.nodeInfo ?? {}).filter(([, v]) => typeof v === 'string')) as Record<
+      string,
+      string
+    >,
     podCIDRs: node.spec?.podCIDRs ?? (node.spec?.podCIDR ? [node.spec.podCIDR] : []),
     lease: lease
-      ? { holder: lease.spec?.holderIdentity, renewTime: renew, renewAgeSeconds: Number.isNaN(renewMs) ? undefined : Math.max(0, Math.round((now - renewMs) / 1000)), durationSeconds: lease.spec?.leaseDurationSeconds }
+      ? {
+          holder: lease.spec?.holderIdentity,
+          renewTime: renew,
+          renewAgeSeconds: Number.isNaN(renewMs) ? undefined : Math.max(0, Math.round((now - renewMs) / 1000)),
+          durationSeconds: lease.spec?.leaseDurationSeconds,
+        }
       : undefined,
     pods: pods
       .filter((p) => p.status?.phase !== 'Succeeded' && p.status?.phase !== 'Failed')
-      .map((p) => ({ namespace: p.metadata.namespace ?? '', name: p.metadata.name, phase: p.status?.phase ?? 'Unknown' }))
+      .map((p) => ({
+        namespace: p.metadata.namespace ?? '',
+        name: p.metadata.name,
+        phase: p.status?.phase ?? 'Unknown',
+      }))
       .sort((a, b) => a.namespace.localeCompare(b.namespace) || a.name.localeCompare(b.name)),
     events: eventInfos(events),
   }
@@ -134,7 +198,8 @@ export function endpointInfos(slices: EndpointSlice[]): EndpointInfo[] {
 export function describeService(svc: Service, slices: EndpointSlice[], events: KubeEvent[] = []): ServiceDescription {
   const sp = svc.spec ?? {}
   const portSet = new Set<string>()
-  for (const s of slices) for (const p of s.ports ?? []) portSet.add(`${p.name ? `${p.name} ` : ''}${p.port ?? '*'}/${p.protocol ?? 'TCP'}`)
+  for (const s of slices)
+    for (const p of s.ports ?? []) portSet.add(`${p.name ? `${p.name} ` : ''}${p.port ?? '*'}/${p.protocol ?? 'TCP'}`)
   return {
     kind: 'Service',
     name: svc.metadata.name,
@@ -144,7 +209,13 @@ export function describeService(svc: Service, slices: EndpointSlice[], events: K
     selector: sp.selector ?? {},
     clusterIPs: sp.clusterIPs ?? (sp.clusterIP ? [sp.clusterIP] : []),
     externalIPs: sp.externalIPs ?? [],
-    ports: (sp.ports ?? []).map((p) => ({ name: p.name, port: p.port, targetPort: String(p.targetPort ?? p.port), protocol: p.protocol ?? 'TCP', nodePort: p.nodePort })),
+    ports: (sp.ports ?? []).map((p) => ({
+      name: p.name,
+      port: p.port,
+      targetPort: String(p.targetPort ?? p.port),
+      protocol: p.protocol ?? 'TCP',
+      nodePort: p.nodePort,
+    })),
     sessionAffinity: sp.sessionAffinity,
     externalTrafficPolicy: sp.externalTrafficPolicy,
     internalTrafficPolicy: sp.internalTrafficPolicy,
@@ -156,5 +227,11 @@ export function describeService(svc: Service, slices: EndpointSlice[], events: K
 
 /** Any other object: kept whole, with its events. */
 export function describeGeneric(obj: KubeObject, events: KubeEvent[] = []): GenericDescription {
-  return { kind: obj.kind ?? 'Object', name: obj.metadata.name, namespace: obj.metadata.namespace, object: obj, events: eventInfos(events) }
+  return {
+    kind: obj.kind ?? 'Object',
+    name: obj.metadata.name,
+    namespace: obj.metadata.namespace,
+    object: obj,
+    events: eventInfos(events),
+  }
 }

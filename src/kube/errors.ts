@@ -72,7 +72,8 @@ function describeObject(o?: KubeErrorContext['object']): string {
 
 function listHint(o?: KubeErrorContext['object']): string {
   const k = (o?.kind ?? '').toLowerCase()
-  const call = k === 'pod' ? 'pods()' : k === 'service' ? 'services()' : k === 'node' ? 'nodes()' : o ? `get('${k}')` : 'pods()'
+  const call =
+    k === 'pod' ? 'pods()' : k === 'service' ? 'services()' : k === 'node' ? 'nodes()' : o ? `get('${k}')` : 'pods()'
   return `${call} to list what exists${o?.namespace ? ` (or pass "namespace/name")` : ''}`
 }
 
@@ -91,9 +92,21 @@ export function httpError(status: number, body: string, ctx: KubeErrorContext = 
   const user = 'the user of the current kubeconfig context'
   switch (status) {
     case 401:
-      return new KubeError('unauthorized', `401 Unauthorized from ${ctx.server ?? 'the API server'}: the credentials were rejected`, 'the token or client certificate is wrong or expired; check the user of the context (kubectl config view --minify)', st, c)
+      return new KubeError(
+        'unauthorized',
+        `401 Unauthorized from ${ctx.server ?? 'the API server'}: the credentials were rejected`,
+        'the token or client certificate is wrong or expired; check the user of the context (kubectl config view --minify)',
+        st,
+        c,
+      )
     case 403:
-      return new KubeError('forbidden', `403 Forbidden: ${serverMsg || `${user} may not ${ctx.method ?? 'GET'} ${ctx.path}`}`, `RBAC denies it; check with: kubectl auth can-i ${(ctx.method ?? 'get').toLowerCase()} ${ctx.object?.kind?.toLowerCase() ?? 'RESOURCE'}${ctx.object?.namespace ? ` -n ${ctx.object.namespace}` : ''}`, st, c)
+      return new KubeError(
+        'forbidden',
+        `403 Forbidden: ${serverMsg || `${user} may not ${ctx.method ?? 'GET'} ${ctx.path}`}`,
+        `RBAC denies it; check with: kubectl auth can-i ${(ctx.method ?? 'get').toLowerCase()} ${ctx.object?.kind?.toLowerCase() ?? 'RESOURCE'}${ctx.object?.namespace ? ` -n ${ctx.object.namespace}` : ''}`,
+        st,
+        c,
+      )
     case 404: {
       if (ctx.object?.name) {
         return new KubeError('notfound', `${describeObject(ctx.object)} not found${where}`, listHint(ctx.object), st, c)
@@ -102,17 +115,47 @@ export function httpError(status: number, body: string, ctx: KubeErrorContext = 
         const o = { kind: st.details.kind, name: st.details.name, namespace: ctx.object?.namespace }
         return new KubeError('notfound', `${describeObject(o)} not found${where}`, listHint(o), st, { ...c, object: o })
       }
-      return new KubeError('unsupported', `the server does not serve ${ctx.path ?? 'this resource'}${serverMsg && serverMsg !== '404 page not found' ? `: ${serverMsg}` : ''}`, 'the API group/version may not be installed in this cluster (kubectl api-resources lists what is)', st, c)
+      return new KubeError(
+        'unsupported',
+        `the server does not serve ${ctx.path ?? 'this resource'}${serverMsg && serverMsg !== '404 page not found' ? `: ${serverMsg}` : ''}`,
+        'the API group/version may not be installed in this cluster (kubectl api-resources lists what is)',
+        st,
+        c,
+      )
     }
     case 409:
-      return new KubeError('conflict', `409 Conflict: ${serverMsg}`, 'the object changed or already exists; fetch it again', st, c)
+      return new KubeError(
+        'conflict',
+        `409 Conflict: ${serverMsg}`,
+        'the object changed or already exists; fetch it again',
+        st,
+        c,
+      )
     case 400:
     case 422:
-      return new KubeError('invalid', `${status} ${st?.reason ?? 'BadRequest'}: ${serverMsg}`, 'the server rejected the request as sent; check the arguments', st, c)
+      return new KubeError(
+        'invalid',
+        `${status} ${st?.reason ?? 'BadRequest'}: ${serverMsg}`,
+        'the server rejected the request as sent; check the arguments',
+        st,
+        c,
+      )
     case 503:
-      return new KubeError('server', `503 Service Unavailable for ${ctx.path}${serverMsg ? `: ${serverMsg}` : ''}`, 'the API (or an aggregated API behind it) is not available right now', st, c)
+      return new KubeError(
+        'server',
+        `503 Service Unavailable for ${ctx.path}${serverMsg ? `: ${serverMsg}` : ''}`,
+        'the API (or an aggregated API behind it) is not available right now',
+        st,
+        c,
+      )
     default:
-      return new KubeError('server', `HTTP ${status} for ${ctx.method ?? 'GET'} ${ctx.path}${serverMsg ? `: ${serverMsg}` : ''}`, 'the API server reported a problem; retry, or look at its logs', st, c)
+      return new KubeError(
+        'server',
+        `HTTP ${status} for ${ctx.method ?? 'GET'} ${ctx.path}${serverMsg ? `: ${serverMsg}` : ''}`,
+        'the API server reported a problem; retry, or look at its logs',
+        st,
+        c,
+      )
   }
 }
 
@@ -137,29 +180,76 @@ export function networkError(err: unknown, ctx: KubeErrorContext = {}): KubeErro
   const code = e?.code ?? ''
   const server = ctx.server ?? 'the API server'
   const reason = (e?.message ?? String(err)).split('\n')[0]
-  if (TLS_CODES.has(code) || code.startsWith('ERR_SSL') || code.startsWith('ERR_TLS') || /certificate|ssl|tls/i.test(code)) {
-    return new KubeError('tls', `TLS with ${server} failed: ${reason}`, 'the CA in the kubeconfig does not match the server certificate (or the server name is not in it); check certificate-authority(-data) and tls-server-name', err, ctx)
+  if (
+    TLS_CODES.has(code) ||
+    code.startsWith('ERR_SSL') ||
+    code.startsWith('ERR_TLS') ||
+    /certificate|ssl|tls/i.test(code)
+  ) {
+    return new KubeError(
+      'tls',
+      `TLS with ${server} failed: ${reason}`,
+      'the CA in the kubeconfig does not match the server certificate (or the server name is not in it); check certificate-authority(-data) and tls-server-name',
+      err,
+      ctx,
+    )
   }
   switch (code) {
     case 'ECONNREFUSED':
-      return new KubeError('connection', `connection refused by ${server}`, 'the API server is not running or listens elsewhere; check the cluster server URL in the kubeconfig', err, ctx)
+      return new KubeError(
+        'connection',
+        `connection refused by ${server}`,
+        'the API server is not running or listens elsewhere; check the cluster server URL in the kubeconfig',
+        err,
+        ctx,
+      )
     case 'ETIMEDOUT':
     case 'ETIMEOUT':
     case 'UND_ERR_CONNECT_TIMEOUT':
-      return new KubeError('connection', `timed out talking to ${server}${ctx.durationMs ? ` after ${Math.round(ctx.durationMs)} ms` : ''}`, 'the server is unreachable or overloaded; check the network path to it', err, ctx)
+      return new KubeError(
+        'connection',
+        `timed out talking to ${server}${ctx.durationMs ? ` after ${Math.round(ctx.durationMs)} ms` : ''}`,
+        'the server is unreachable or overloaded; check the network path to it',
+        err,
+        ctx,
+      )
     case 'ENOTFOUND':
     case 'EAI_AGAIN':
-      return new KubeError('connection', `cannot resolve the host of ${server}`, 'check the cluster server URL in the kubeconfig and DNS', err, ctx)
+      return new KubeError(
+        'connection',
+        `cannot resolve the host of ${server}`,
+        'check the cluster server URL in the kubeconfig and DNS',
+        err,
+        ctx,
+      )
     case 'EHOSTUNREACH':
     case 'ENETUNREACH':
-      return new KubeError('connection', `no route to ${server}`, 'check the network path (routes, VPN) to the server', err, ctx)
+      return new KubeError(
+        'connection',
+        `no route to ${server}`,
+        'check the network path (routes, VPN) to the server',
+        err,
+        ctx,
+      )
     case 'ECONNRESET':
     case 'EPIPE':
-      return new KubeError('connection', `connection to ${server} was reset`, 'the server or something in between closed the connection; retry', err, ctx)
+      return new KubeError(
+        'connection',
+        `connection to ${server} was reset`,
+        'the server or something in between closed the connection; retry',
+        err,
+        ctx,
+      )
     case 'ABORT_ERR':
       return new KubeError('connection', `request to ${server} was aborted`, undefined, err, ctx)
     default:
-      return new KubeError('connection', `cannot reach ${server}: ${reason}`, 'check the cluster server URL in the kubeconfig', err, ctx)
+      return new KubeError(
+        'connection',
+        `cannot reach ${server}: ${reason}`,
+        'check the cluster server URL in the kubeconfig',
+        err,
+        ctx,
+      )
   }
 }
 
@@ -171,7 +261,9 @@ export function oneLineReason(err: unknown): string {
         return `no kubeconfig: ${err.message}`
       case 'unauthorized':
         // A credential plugin that failed, or a 401 kinspect could explain (an expired certificate), says more itself.
-        return err.status === 401 && err.message.endsWith('the credentials were rejected') ? `401 unauthorized (${err.server ?? 'server'} rejected the credentials)` : err.message
+        return err.status === 401 && err.message.endsWith('the credentials were rejected')
+          ? `401 unauthorized (${err.server ?? 'server'} rejected the credentials)`
+          : err.message
       case 'forbidden':
         return `403 forbidden: ${err.message.replace(/^403 Forbidden: /, '')}`
       case 'tls':

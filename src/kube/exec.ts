@@ -4,7 +4,17 @@
 // when the status never comes (kubernetes-client/javascript#714).
 import { performance } from 'node:perf_hooks'
 import { KubeError, httpError, networkError } from './errors.ts'
-import { CHANNEL, canCloseStdin, closeFrame, execPath, offeredProtocols, parseExecStatus, stdinFrames, type ExecProtocolChoice, type ExecStatus } from './execproto.ts'
+import {
+  CHANNEL,
+  canCloseStdin,
+  closeFrame,
+  execPath,
+  offeredProtocols,
+  parseExecStatus,
+  stdinFrames,
+  type ExecProtocolChoice,
+  type ExecStatus,
+} from './execproto.ts'
 import type { UpgradeInfo } from './transport.ts'
 
 /** One exec: where, what, and how stdin ends. */
@@ -74,12 +84,27 @@ let wsModule: Promise<WsModule> | undefined
 /** Runs one command in a pod and collects its output until the server closes the stream. */
 export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<ExecStreamResult> {
   const t0 = performance.now()
-  const path = execPath(req.namespace, req.pod, { container: req.container, command: req.command, stdin: req.stdin !== undefined || req.onStream !== undefined })
-  const ctx = { server: conn.server, method: 'GET', path: path.split('?')[0], object: { kind: 'Pod', name: req.pod, namespace: req.namespace } }
-  if (req.signal?.aborted) return { protocol: '', stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), aborted: true, durationMs: 0 }
+  const path = execPath(req.namespace, req.pod, {
+    container: req.container,
+    command: req.command,
+    stdin: req.stdin !== undefined || req.onStream !== undefined,
+  })
+  const ctx = {
+    server: conn.server,
+    method: 'GET',
+    path: path.split('?')[0],
+    object: { kind: 'Pod', name: req.pod, namespace: req.namespace },
+  }
+  if (req.signal?.aborted)
+    return { protocol: '', stdout: Buffer.alloc(0), stderr: Buffer.alloc(0), aborted: true, durationMs: 0 }
   const { default: WebSocket } = await (wsModule ??= import('ws'))
   const url = conn.server.replace(/^http/, 'ws') + path
-  const ws = new WebSocket(url, offeredProtocols(req.protocol), { agent: conn.agent, headers: conn.headers, perMessageDeflate: false, followRedirects: false })
+  const ws = new WebSocket(url, offeredProtocols(req.protocol), {
+    agent: conn.agent,
+    headers: conn.headers,
+    perMessageDeflate: false,
+    followRedirects: false,
+  })
   return new Promise<ExecStreamResult>((resolve, reject) => {
     const out: Buffer[] = []
     const err: Buffer[] = []
@@ -90,7 +115,19 @@ export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<E
     let drain: NodeJS.Timeout | undefined
     let socket: { ref(): unknown; unref(): unknown } | undefined
     const collect = req.collect ?? true
-    const connectTimer = setTimeout(() => fail(new KubeError('connection', `exec into pod ${req.namespace}/${req.pod}: no WebSocket upgrade from ${conn.server} within ${req.connectTimeoutMs ?? 15_000} ms`, 'the API server or the kubelet behind it is slow or unreachable', undefined, ctx)), req.connectTimeoutMs ?? 15_000)
+    const connectTimer = setTimeout(
+      () =>
+        fail(
+          new KubeError(
+            'connection',
+            `exec into pod ${req.namespace}/${req.pod}: no WebSocket upgrade from ${conn.server} within ${req.connectTimeoutMs ?? 15_000} ms`,
+            'the API server or the kubelet behind it is slow or unreachable',
+            undefined,
+            ctx,
+          ),
+        ),
+      req.connectTimeoutMs ?? 15_000,
+    )
     const done = () => {
       clearTimeout(connectTimer)
       clearTimeout(drain)
@@ -107,11 +144,29 @@ export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<E
       if (settled) return
       settled = true
       done()
-      resolve({ protocol: ws.protocol, stdout: Buffer.concat(out), stderr: Buffer.concat(err), status, closeCode: code, closeReason: reason, aborted, durationMs: performance.now() - t0 })
+      resolve({
+        protocol: ws.protocol,
+        stdout: Buffer.concat(out),
+        stderr: Buffer.concat(err),
+        status,
+        closeCode: code,
+        closeReason: reason,
+        aborted,
+        durationMs: performance.now() - t0,
+      })
     }
     const onAbort = () => {
       aborted = true
-      if (!opened) return fail(new KubeError('connection', `exec into pod ${req.namespace}/${req.pod} was aborted before it started`, undefined, undefined, ctx))
+      if (!opened)
+        return fail(
+          new KubeError(
+            'connection',
+            `exec into pod ${req.namespace}/${req.pod} was aborted before it started`,
+            undefined,
+            undefined,
+            ctx,
+          ),
+        )
       ws.terminate()
       finish()
     }
@@ -123,7 +178,14 @@ export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<E
     ws.on('unexpected-response', (_r, res) => {
       const chunks: Buffer[] = []
       res.on('data', (c: Buffer) => chunks.push(c))
-      res.on('end', () => fail(httpError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), { ...ctx, durationMs: performance.now() - t0 })))
+      res.on('end', () =>
+        fail(
+          httpError(res.statusCode ?? 0, Buffer.concat(chunks).toString('utf8'), {
+            ...ctx,
+            durationMs: performance.now() - t0,
+          }),
+        ),
+      )
       res.on('error', (e) => fail(networkError(e, ctx)))
     })
     ws.on('upgrade', (res) => (socket = res.socket))
@@ -158,7 +220,15 @@ export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<E
       }
       if (req.stdin === undefined) return
       if ((req.stdinEnd ?? 'close') === 'close' && !canCloseStdin(ws.protocol)) {
-        return fail(new KubeError('unsupported', `the API server answered exec with ${ws.protocol || 'no subprotocol'}, which cannot close stdin on its own`, 'the command did not get its input; run it again', undefined, ctx))
+        return fail(
+          new KubeError(
+            'unsupported',
+            `the API server answered exec with ${ws.protocol || 'no subprotocol'}, which cannot close stdin on its own`,
+            'the command did not get its input; run it again',
+            undefined,
+            ctx,
+          ),
+        )
       }
       for (const f of stdinFrames(req.stdin)) ws.send(f)
       if ((req.stdinEnd ?? 'close') === 'close') ws.send(closeFrame(CHANNEL.stdin))
@@ -174,8 +244,7 @@ export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<E
       } else if (ch === CHANNEL.stderr) {
         if (collect) err.push(payload)
         req.onStderr?.(payload)
-      }
-      else if (ch === CHANNEL.status && payload.length > 0) {
+      } else if (ch === CHANNEL.status && payload.length > 0) {
         status = parseExecStatus(payload)
         // The server closes after the status; output sent on other streams may still be in flight behind it.
         drain = setTimeout(() => {

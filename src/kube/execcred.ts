@@ -39,13 +39,16 @@ export function parseExecCredential(stdout: string): ExecCredential {
     throw new Error(`its output is not JSON: ${JSON.stringify(stdout.trim().slice(0, 80))}`)
   }
   const st = j?.status
-  if (!j || typeof j !== 'object' || j.kind !== 'ExecCredential' || !st || typeof st !== 'object') throw new Error('its output is not an ExecCredential with a status')
+  if (!j || typeof j !== 'object' || j.kind !== 'ExecCredential' || !st || typeof st !== 'object')
+    throw new Error('its output is not an ExecCredential with a status')
   const str = (v: unknown) => (typeof v === 'string' && v !== '' ? v : undefined)
   const c: ExecCredential = { token: str(st.token), cert: str(st.clientCertificateData), key: str(st.clientKeyData) }
-  if (!c.token && !(c.cert && c.key)) throw new Error('its ExecCredential has neither a token nor a client certificate and key')
+  if (!c.token && !(c.cert && c.key))
+    throw new Error('its ExecCredential has neither a token nor a client certificate and key')
   if (str(st.expirationTimestamp)) {
     const t = Date.parse(st.expirationTimestamp)
-    if (Number.isNaN(t)) throw new Error(`its expirationTimestamp ${JSON.stringify(st.expirationTimestamp)} is not a time`)
+    if (Number.isNaN(t))
+      throw new Error(`its expirationTimestamp ${JSON.stringify(st.expirationTimestamp)} is not a time`)
     c.expiresAt = t
   }
   return c
@@ -63,10 +66,15 @@ function killGroup(p: ChildProcess): void {
 }
 
 /** Runs a plugin once: its credential, or a KubeError naming the user, the plugin and why (exit, output, deadline). */
-export function runPlugin(user: string, spec: ExecSpec, o: { timeoutMs?: number; server?: string; signal?: AbortSignal } = {}): Promise<ExecCredential> {
+export function runPlugin(
+  user: string,
+  spec: ExecSpec,
+  o: { timeoutMs?: number; server?: string; signal?: AbortSignal } = {},
+): Promise<ExecCredential> {
   const timeoutMs = o.timeoutMs ?? PLUGIN_TIMEOUT_MS
   const what = `the exec credential plugin of user "${user}" (${pluginLine(spec)})`
-  const fail = (why: string, hint: string, cause?: unknown) => new KubeError('unauthorized', `${what} ${why}`, hint, cause, { server: o.server })
+  const fail = (why: string, hint: string, cause?: unknown) =>
+    new KubeError('unauthorized', `${what} ${why}`, hint, cause, { server: o.server })
   const byHand = `run it by hand to see why: ${pluginLine(spec)}`
   if (!spec.command) return Promise.reject(fail('has no command', 'set users[].user.exec.command in the kubeconfig'))
   if (!exitHook) {
@@ -75,7 +83,11 @@ export function runPlugin(user: string, spec: ExecSpec, o: { timeoutMs?: number;
   }
   const env: NodeJS.ProcessEnv = { ...process.env }
   for (const e of spec.env ?? []) env[e.name] = e.value
-  env.KUBERNETES_EXEC_INFO = JSON.stringify({ apiVersion: spec.apiVersion ?? 'client.authentication.k8s.io/v1', kind: 'ExecCredential', spec: { interactive: false } })
+  env.KUBERNETES_EXEC_INFO = JSON.stringify({
+    apiVersion: spec.apiVersion ?? 'client.authentication.k8s.io/v1',
+    kind: 'ExecCredential',
+    spec: { interactive: false },
+  })
   return new Promise((resolve, reject) => {
     let out = ''
     let err = ''
@@ -95,7 +107,13 @@ export function runPlugin(user: string, spec: ExecSpec, o: { timeoutMs?: number;
       clearTimeout(timer)
       live.delete(p)
       o.signal?.removeEventListener('abort', abort)
-      reject(fail(e.code === 'ENOENT' ? 'was not found' : `could not be started: ${e.message}`, spec.installHint?.trim() || 'install the plugin, or fix users[].user.exec.command in the kubeconfig', e))
+      reject(
+        fail(
+          e.code === 'ENOENT' ? 'was not found' : `could not be started: ${e.message}`,
+          spec.installHint?.trim() || 'install the plugin, or fix users[].user.exec.command in the kubeconfig',
+          e,
+        ),
+      )
     })
     p.on('close', (code, signal) => {
       clearTimeout(timer)
@@ -104,7 +122,10 @@ export function runPlugin(user: string, spec: ExecSpec, o: { timeoutMs?: number;
       if (o.signal?.aborted) return reject(fail('was stopped: the Kube client was closed', 'create a new client'))
       if (timedOut) return reject(fail(`gave no answer within ${timeoutMs} ms and was killed`, byHand))
       const last = err.trim().split('\n').at(-1)
-      if (code !== 0) return reject(fail(`failed (${signal ? `killed by ${signal}` : `exit ${code}`})${last ? `: ${last}` : ''}`, byHand))
+      if (code !== 0)
+        return reject(
+          fail(`failed (${signal ? `killed by ${signal}` : `exit ${code}`})${last ? `: ${last}` : ''}`, byHand),
+        )
       try {
         resolve(parseExecCredential(out))
       } catch (e) {

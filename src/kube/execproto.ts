@@ -24,10 +24,16 @@ export function canCloseStdin(protocol: string): boolean {
 const NAME = /^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/
 
 /** The exec path with its query: one `command` parameter per argv word, in order. */
-export function execPath(namespace: string, pod: string, o: { container?: string; command: readonly string[]; stdin: boolean }): string {
-  if (!NAME.test(namespace)) throw new TypeError(`execPath: namespace must be a DNS name, received ${JSON.stringify(namespace)}`)
+export function execPath(
+  namespace: string,
+  pod: string,
+  o: { container?: string; command: readonly string[]; stdin: boolean },
+): string {
+  if (!NAME.test(namespace))
+    throw new TypeError(`execPath: namespace must be a DNS name, received ${JSON.stringify(namespace)}`)
   if (!NAME.test(pod)) throw new TypeError(`execPath: pod must be a DNS name, received ${JSON.stringify(pod)}`)
-  if (!Array.isArray(o.command) || o.command.length === 0) throw new TypeError('execPath: command must be a non-empty array of strings')
+  if (!Array.isArray(o.command) || o.command.length === 0)
+    throw new TypeError('execPath: command must be a non-empty array of strings')
   const q = new URLSearchParams()
   if (o.container) q.append('container', o.container)
   for (const w of o.command) q.append('command', w)
@@ -78,14 +84,25 @@ export function parseExecStatus(payload: Buffer | string): ExecStatus {
   try {
     j = JSON.parse(text)
   } catch {
-    return { exitCode: null, status: 'Unknown', message: `the status channel sent something that is not JSON: ${text.slice(0, 120)}` }
+    return {
+      exitCode: null,
+      status: 'Unknown',
+      message: `the status channel sent something that is not JSON: ${text.slice(0, 120)}`,
+    }
   }
-  if (!j || typeof j !== 'object') return { exitCode: null, status: 'Unknown', message: `unexpected status: ${text.slice(0, 120)}` }
+  if (!j || typeof j !== 'object')
+    return { exitCode: null, status: 'Unknown', message: `unexpected status: ${text.slice(0, 120)}` }
   const status = typeof j.status === 'string' ? j.status : 'Unknown'
-  const base = { status, reason: typeof j.reason === 'string' ? j.reason : undefined, message: typeof j.message === 'string' ? j.message : undefined }
+  const base = {
+    status,
+    reason: typeof j.reason === 'string' ? j.reason : undefined,
+    message: typeof j.message === 'string' ? j.message : undefined,
+  }
   if (status === 'Success') return { exitCode: 0, ...base }
   if (j.reason === 'NonZeroExitCode') {
-    const cause = (j.details?.causes as { reason?: string; message?: string }[] | undefined)?.find((c) => c?.reason === 'ExitCode')
+    const cause = (j.details?.causes as { reason?: string; message?: string }[] | undefined)?.find(
+      (c) => c?.reason === 'ExitCode',
+    )
     const n = Number(cause?.message)
     if (cause && Number.isInteger(n) && n >= 0) return { exitCode: n, ...base }
   }

@@ -1,6 +1,20 @@
 // Public surface of the Kubernetes boundary: kubeconfig loading, the Kube client, KubeError and the API types.
-export { loadKubeconfig, listContexts, kubeconfigPaths, parseKubeconfig, mergeKubeconfigs, selectContext } from './kubeconfig.ts'
-export type { KubeconfigInfo, LoadOptions, ContextInfo, AuthKind, MergedKubeconfig, KubeconfigDoc } from './kubeconfig.ts'
+export {
+  loadKubeconfig,
+  listContexts,
+  kubeconfigPaths,
+  parseKubeconfig,
+  mergeKubeconfigs,
+  selectContext,
+} from './kubeconfig.ts'
+export type {
+  KubeconfigInfo,
+  LoadOptions,
+  ContextInfo,
+  AuthKind,
+  MergedKubeconfig,
+  KubeconfigDoc,
+} from './kubeconfig.ts'
 export { Kube } from './client.ts'
 export { kubeNodePodApi } from './nodepods.ts'
 export { execStream, type ExecRequest, type ExecStreamResult } from './exec.ts'

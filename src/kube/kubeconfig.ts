@@ -32,7 +32,13 @@ export interface RawUser {
   username?: string
   password?: string
   as?: string
-  exec?: { command?: string; args?: string[]; env?: { name: string; value: string }[]; apiVersion?: string; [k: string]: unknown }
+  exec?: {
+    command?: string
+    args?: string[]
+    env?: { name: string; value: string }[]
+    apiVersion?: string
+    [k: string]: unknown
+  }
   'auth-provider'?: { name?: string; config?: Record<string, string> }
   [k: string]: unknown
 }
@@ -89,7 +95,15 @@ export interface KubeconfigInfo {
   /** The selected context (the --context override or the file's current-context). */
   currentContext: string
   context: ContextInfo
-  cluster: { name: string; server: string; source: string; caFile?: string; insecure: boolean; tlsServerName?: string; proxyUrl?: string }
+  cluster: {
+    name: string
+    server: string
+    source: string
+    caFile?: string
+    insecure: boolean
+    tlsServerName?: string
+    proxyUrl?: string
+  }
   /** API server URL of the selected cluster. */
   server: string
   user: { name: string; source?: string; auth: AuthKind }
@@ -126,10 +140,26 @@ function resolveIn(dir: string, p: unknown): string | undefined {
 type FieldType = 'string' | 'boolean' | 'map' | 'strings' | 'stringMap' | 'envs'
 /** The type of each known field, as client-go decodes it (a field of another type makes kubectl refuse the file too). */
 const FIELDS: Record<string, Record<string, FieldType>> = {
-  cluster: { server: 'string', 'certificate-authority': 'string', 'certificate-authority-data': 'string', 'insecure-skip-tls-verify': 'boolean', 'tls-server-name': 'string', 'proxy-url': 'string' },
+  cluster: {
+    server: 'string',
+    'certificate-authority': 'string',
+    'certificate-authority-data': 'string',
+    'insecure-skip-tls-verify': 'boolean',
+    'tls-server-name': 'string',
+    'proxy-url': 'string',
+  },
   user: {
-    token: 'string', tokenFile: 'string', 'client-certificate': 'string', 'client-certificate-data': 'string', 'client-key': 'string', 'client-key-data': 'string',
-    username: 'string', password: 'string', as: 'string', exec: 'map', 'auth-provider': 'map',
+    token: 'string',
+    tokenFile: 'string',
+    'client-certificate': 'string',
+    'client-certificate-data': 'string',
+    'client-key': 'string',
+    'client-key-data': 'string',
+    username: 'string',
+    password: 'string',
+    as: 'string',
+    exec: 'map',
+    'auth-provider': 'map',
   },
   context: { cluster: 'string', user: 'string', namespace: 'string' },
   exec: { command: 'string', apiVersion: 'string', args: 'strings', env: 'envs' },
@@ -141,25 +171,53 @@ const isType: Record<FieldType, (v: unknown) => boolean> = {
   map: isMap,
   strings: (v) => Array.isArray(v) && v.every((x) => typeof x === 'string'),
   stringMap: (v) => isMap(v) && Object.values(v).every((x) => typeof x === 'string'),
-  envs: (v) => Array.isArray(v) && v.every((x) => isMap(x) && typeof x.name === 'string' && typeof x.value === 'string'),
+  envs: (v) =>
+    Array.isArray(v) && v.every((x) => isMap(x) && typeof x.name === 'string' && typeof x.value === 'string'),
 }
-const WANT: Record<FieldType, string> = { string: 'a string', boolean: 'true or false', map: 'a mapping', strings: 'a list of strings', stringMap: 'a mapping of strings', envs: 'a list of {name, value} strings' }
-const described = (v: unknown) => (Array.isArray(v) ? 'a list' : isMap(v) ? 'a mapping' : `the ${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`)
+const WANT: Record<FieldType, string> = {
+  string: 'a string',
+  boolean: 'true or false',
+  map: 'a mapping',
+  strings: 'a list of strings',
+  stringMap: 'a mapping of strings',
+  envs: 'a list of {name, value} strings',
+}
+const described = (v: unknown) =>
+  Array.isArray(v) ? 'a list' : isMap(v) ? 'a mapping' : `the ${typeof v} ${JSON.stringify(v)?.slice(0, 40)}`
 
 /** Checks the known fields of one entry (recursively for exec and auth-provider); null means unset, as in kubectl. */
 function checkFields(entry: Record<string, unknown>, kind: string, where: string, file: string): void {
   for (const [k, t] of Object.entries(FIELDS[kind])) {
     const v = entry[k]
     if (v === null) delete entry[k]
-    else if (v !== undefined && !isType[t](v)) throw new KubeError('yaml', `${file}: ${where}.${k}: expected ${WANT[t]}, received ${described(v)}`, 'fix the kubeconfig file (kubectl refuses it too)', undefined, { file })
+    else if (v !== undefined && !isType[t](v))
+      throw new KubeError(
+        'yaml',
+        `${file}: ${where}.${k}: expected ${WANT[t]}, received ${described(v)}`,
+        'fix the kubeconfig file (kubectl refuses it too)',
+        undefined,
+        { file },
+      )
     else if (v !== undefined && FIELDS[k]) checkFields(v as Record<string, unknown>, k, `${where}.${k}`, file)
   }
 }
 
-function namedList<T>(doc: Record<string, unknown>, key: string, inner: string, file: string): { name: string; [k: string]: any }[] {
+function namedList<T>(
+  doc: Record<string, unknown>,
+  key: string,
+  inner: string,
+  file: string,
+): { name: string; [k: string]: any }[] {
   const v = doc[key]
   if (v === undefined || v === null) return []
-  if (!Array.isArray(v)) throw new KubeError('yaml', `${file}: "${key}" must be a list, received ${received(v)}`, 'fix the kubeconfig file (see kubectl config view)', undefined, { file })
+  if (!Array.isArray(v))
+    throw new KubeError(
+      'yaml',
+      `${file}: "${key}" must be a list, received ${received(v)}`,
+      'fix the kubeconfig file (see kubectl config view)',
+      undefined,
+      { file },
+    )
   const out: { name: string; [k: string]: any }[] = []
   for (const e of v) {
     if (!isMap(e) || typeof e.name !== 'string' || e.name === '') continue
@@ -176,12 +234,22 @@ export function parseKubeconfig(text: string, file: string): KubeconfigDoc {
   const Y = yaml()
   const lc = new Y.LineCounter()
   const bad = (e: unknown, line?: number) =>
-    new KubeError('yaml', `${file}${line ? `:${line}` : ''}: invalid YAML: ${(e as Error).message.split('\n')[0]}`, 'fix the kubeconfig file, or point KUBECONFIG/--kubeconfig at another one', e, { file, line })
+    new KubeError(
+      'yaml',
+      `${file}${line ? `:${line}` : ''}: invalid YAML: ${(e as Error).message.split('\n')[0]}`,
+      'fix the kubeconfig file, or point KUBECONFIG/--kubeconfig at another one',
+      e,
+      { file, line },
+    )
   try {
     // Not yaml.parse: it pretty-prints every error (seconds on a large broken file, found by fuzzing) and prints
     // warnings to stderr. The first error is enough, with its line from the line counter.
     const deep = yamlDepth(text, Y.Parser)
-    if (deep.depth > MAX_YAML_DEPTH) throw bad(new Error(`collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`), lineAt(text, deep.offset))
+    if (deep.depth > MAX_YAML_DEPTH)
+      throw bad(
+        new Error(`collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`),
+        lineAt(text, deep.offset),
+      )
     const d = withoutStacks(() => Y.parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lc }))
     if (d.errors.length) throw bad(d.errors[0], lc.linePos(d.errors[0].pos[0]).line)
     doc = d.toJS()
@@ -189,7 +257,14 @@ export function parseKubeconfig(text: string, file: string): KubeconfigDoc {
     throw e instanceof KubeError ? e : bad(e)
   }
   if (doc === null || doc === undefined) doc = {}
-  if (!isMap(doc)) throw new KubeError('yaml', `${file}: a kubeconfig must be a YAML mapping, received ${Array.isArray(doc) ? 'a list' : typeof doc}`, 'fix the kubeconfig file', undefined, { file })
+  if (!isMap(doc))
+    throw new KubeError(
+      'yaml',
+      `${file}: a kubeconfig must be a YAML mapping, received ${Array.isArray(doc) ? 'a list' : typeof doc}`,
+      'fix the kubeconfig file',
+      undefined,
+      { file },
+    )
   const dir = path.dirname(path.resolve(file))
   const clusters = namedList(doc, 'clusters', 'cluster', file) as KubeconfigDoc['clusters']
   for (const c of clusters) {
@@ -209,17 +284,31 @@ export function parseKubeconfig(text: string, file: string): KubeconfigDoc {
   }
   const contexts = namedList(doc, 'contexts', 'context', file) as KubeconfigDoc['contexts']
   const cc = doc['current-context']
-  if (cc !== undefined && cc !== null && typeof cc !== 'string') throw new KubeError('yaml', `${file}: current-context: expected a context name, received ${described(cc)}`, 'fix the kubeconfig file (kubectl refuses it too)', undefined, { file })
+  if (cc !== undefined && cc !== null && typeof cc !== 'string')
+    throw new KubeError(
+      'yaml',
+      `${file}: current-context: expected a context name, received ${described(cc)}`,
+      'fix the kubeconfig file (kubectl refuses it too)',
+      undefined,
+      { file },
+    )
   return { file, clusters, users, contexts, currentContext: typeof cc === 'string' && cc !== '' ? cc : undefined }
 }
 
 /** Merges parsed files: the first file to define a cluster/user/context name wins, and so does current-context. */
 export function mergeKubeconfigs(docs: KubeconfigDoc[]): MergedKubeconfig {
-  const m: MergedKubeconfig = { clusters: new Map(), users: new Map(), contexts: new Map(), sources: docs.map((d) => d.file) }
+  const m: MergedKubeconfig = {
+    clusters: new Map(),
+    users: new Map(),
+    contexts: new Map(),
+    sources: docs.map((d) => d.file),
+  }
   for (const d of docs) {
-    for (const c of d.clusters) if (!m.clusters.has(c.name)) m.clusters.set(c.name, { value: c.cluster, source: d.file })
+    for (const c of d.clusters)
+      if (!m.clusters.has(c.name)) m.clusters.set(c.name, { value: c.cluster, source: d.file })
     for (const u of d.users) if (!m.users.has(u.name)) m.users.set(u.name, { value: u.user, source: d.file })
-    for (const c of d.contexts) if (!m.contexts.has(c.name)) m.contexts.set(c.name, { value: c.context, source: d.file })
+    for (const c of d.contexts)
+      if (!m.contexts.has(c.name)) m.contexts.set(c.name, { value: c.context, source: d.file })
     if (m.currentContext === undefined && d.currentContext) {
       m.currentContext = d.currentContext
       m.currentContextSource = d.file
@@ -229,9 +318,13 @@ export function mergeKubeconfigs(docs: KubeconfigDoc[]): MergedKubeconfig {
 }
 
 /** Which files kubectl would read, in precedence order, and whether they came from --kubeconfig. */
-export function kubeconfigPaths(opts: LoadOptions = {}): { files: string[]; from: '--kubeconfig' | 'KUBECONFIG' | 'home' } {
+export function kubeconfigPaths(opts: LoadOptions = {}): {
+  files: string[]
+  from: '--kubeconfig' | 'KUBECONFIG' | 'home'
+} {
   if (opts.kubeconfig !== undefined) {
-    if (typeof opts.kubeconfig !== 'string' || opts.kubeconfig === '') throw new KubeError('invalid', `kubeconfig: expected a file path, received ${received(opts.kubeconfig)}`)
+    if (typeof opts.kubeconfig !== 'string' || opts.kubeconfig === '')
+      throw new KubeError('invalid', `kubeconfig: expected a file path, received ${received(opts.kubeconfig)}`)
     return { files: [path.resolve(opts.kubeconfig)], from: '--kubeconfig' }
   }
   const env = opts.env ?? process.env
@@ -255,8 +348,23 @@ function readDocs(opts: LoadOptions): { docs: KubeconfigDoc[]; tried: string[]; 
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
       if ((code === 'ENOENT' || code === 'ENOTDIR') && from !== '--kubeconfig') continue // kubectl skips missing files
-      const why = code === 'ENOENT' ? 'does not exist' : code === 'EACCES' ? 'is not readable (permission denied)' : code === 'EISDIR' ? 'is a directory' : (e as Error).message
-      throw new KubeError('noconfig', `kubeconfig ${f} (${from}) ${why}`, from === '--kubeconfig' ? 'pass an existing file to --kubeconfig' : 'fix the file permissions or drop it from KUBECONFIG', e, { file: f })
+      const why =
+        code === 'ENOENT'
+          ? 'does not exist'
+          : code === 'EACCES'
+            ? 'is not readable (permission denied)'
+            : code === 'EISDIR'
+              ? 'is a directory'
+              : (e as Error).message
+      throw new KubeError(
+        'noconfig',
+        `kubeconfig ${f} (${from}) ${why}`,
+        from === '--kubeconfig'
+          ? 'pass an existing file to --kubeconfig'
+          : 'fix the file permissions or drop it from KUBECONFIG',
+        e,
+        { file: f },
+      )
     }
     docs.push(parseKubeconfig(text, f))
   }
@@ -276,25 +384,58 @@ function authKind(u: RawUser | undefined): AuthKind {
 
 function contextInfos(m: MergedKubeconfig): ContextInfo[] {
   return [...m.contexts.entries()]
-    .map(([name, c]) => ({ name, cluster: c.value.cluster ?? '', user: c.value.user ?? '', namespace: c.value.namespace || undefined, source: c.source }))
+    .map(([name, c]) => ({
+      name,
+      cluster: c.value.cluster ?? '',
+      user: c.value.user ?? '',
+      namespace: c.value.namespace || undefined,
+      source: c.source,
+    }))
     .sort((a, b) => a.name.localeCompare(b.name))
 }
 
 /** Picks the context/cluster/user/namespace from a merged config (pure). */
-export function selectContext(m: MergedKubeconfig, opts: Pick<LoadOptions, 'context' | 'namespace'> = {}): KubeconfigInfo {
+export function selectContext(
+  m: MergedKubeconfig,
+  opts: Pick<LoadOptions, 'context' | 'namespace'> = {},
+): KubeconfigInfo {
   const contexts = contextInfos(m)
   const names = contexts.map((c) => c.name)
   const listed = names.length ? `contexts: ${names.join(', ')}` : 'the kubeconfig defines no contexts'
   const where = m.sources.join(', ')
-  if (opts.context !== undefined && (typeof opts.context !== 'string' || opts.context === '')) throw new KubeError('invalid', `context: expected a context name, received ${received(opts.context)}`, listed)
-  if (opts.namespace !== undefined && (typeof opts.namespace !== 'string' || opts.namespace === '')) throw new KubeError('invalid', `namespace: expected a namespace name, received ${received(opts.namespace)}`)
+  if (opts.context !== undefined && (typeof opts.context !== 'string' || opts.context === ''))
+    throw new KubeError('invalid', `context: expected a context name, received ${received(opts.context)}`, listed)
+  if (opts.namespace !== undefined && (typeof opts.namespace !== 'string' || opts.namespace === ''))
+    throw new KubeError('invalid', `namespace: expected a namespace name, received ${received(opts.namespace)}`)
   const name = opts.context ?? m.currentContext
-  if (!name) throw new KubeError('context', `no current-context is set in ${where}`, names.length ? `pick one with --context; ${listed}` : listed)
+  if (!name)
+    throw new KubeError(
+      'context',
+      `no current-context is set in ${where}`,
+      names.length ? `pick one with --context; ${listed}` : listed,
+    )
   const ctx = contexts.find((c) => c.name === name)
-  if (!ctx) throw new KubeError('context', `context "${name}" does not exist in ${where}`, listed, undefined, { file: opts.context ? undefined : m.currentContextSource })
+  if (!ctx)
+    throw new KubeError('context', `context "${name}" does not exist in ${where}`, listed, undefined, {
+      file: opts.context ? undefined : m.currentContextSource,
+    })
   const cl = m.clusters.get(ctx.cluster)
-  if (!cl) throw new KubeError('context', `context "${name}" refers to cluster "${ctx.cluster}", which no kubeconfig file defines`, `clusters: ${[...m.clusters.keys()].join(', ') || 'none'} (in ${where})`, undefined, { file: ctx.source })
-  if (!cl.value.server) throw new KubeError('context', `cluster "${ctx.cluster}" has no server URL (${cl.source})`, 'set clusters[].cluster.server in the kubeconfig', undefined, { file: cl.source })
+  if (!cl)
+    throw new KubeError(
+      'context',
+      `context "${name}" refers to cluster "${ctx.cluster}", which no kubeconfig file defines`,
+      `clusters: ${[...m.clusters.keys()].join(', ') || 'none'} (in ${where})`,
+      undefined,
+      { file: ctx.source },
+    )
+  if (!cl.value.server)
+    throw new KubeError(
+      'context',
+      `cluster "${ctx.cluster}" has no server URL (${cl.source})`,
+      'set clusters[].cluster.server in the kubeconfig',
+      undefined,
+      { file: cl.source },
+    )
   const us = ctx.user ? m.users.get(ctx.user) : undefined
   const ns = opts.namespace ?? ctx.namespace
   const info: KubeconfigInfo = {
@@ -326,7 +467,13 @@ export function selectContext(m: MergedKubeconfig, opts: Pick<LoadOptions, 'cont
 export function loadKubeconfig(opts: LoadOptions = {}): KubeconfigInfo {
   const { docs, tried, from } = readDocs(opts)
   if (docs.length === 0) {
-    throw new KubeError('noconfig', `no kubeconfig found (looked at ${tried.join(', ') || 'nothing'} via ${from})`, 'set KUBECONFIG or pass --kubeconfig FILE (the lab: eval "$(npm run -s lab -- env)")', undefined, { file: tried[0] })
+    throw new KubeError(
+      'noconfig',
+      `no kubeconfig found (looked at ${tried.join(', ') || 'nothing'} via ${from})`,
+      'set KUBECONFIG or pass --kubeconfig FILE (the lab: eval "$(npm run -s lab -- env)")',
+      undefined,
+      { file: tried[0] },
+    )
   }
   return selectContext(mergeKubeconfigs(docs), opts)
 }

@@ -29,9 +29,15 @@ const SUFFIX: Record<string, Fraction> = {
 
 /** Parses a quantity ("250m", "123456789n", "1.5Gi", "12e3") exactly; throws KubeError naming the bad string. */
 export function parseQuantityExact(q: string, what = 'quantity'): Fraction {
-  const m = typeof q === 'string' ? /^([+-]?)(\d*)(?:\.(\d*))?(?:([numkMGTPE]|[KMGTPE]i)|[eE]([+-]?\d+))?$/.exec(q.trim()) : null
+  const m =
+    typeof q === 'string'
+      ? /^([+-]?)(\d*)(?:\.(\d*))?(?:([numkMGTPE]|[KMGTPE]i)|[eE]([+-]?\d+))?$/.exec(q.trim())
+      : null
   if (!m || (m[2] === '' && (m[3] ?? '') === '')) {
-    throw new KubeError('invalid', `${what}: expected a Kubernetes quantity like "250m", "128974848" or "129Mi", received ${received(q)}`)
+    throw new KubeError(
+      'invalid',
+      `${what}: expected a Kubernetes quantity like "250m", "128974848" or "129Mi", received ${received(q)}`,
+    )
   }
   const frac = m[3] ?? ''
   let num = BigInt(`${m[2] || '0'}${frac}`) * (m[1] === '-' ? -1n : 1n)
@@ -41,7 +47,11 @@ export function parseQuantityExact(q: string, what = 'quantity'): Fraction {
   den *= s.den
   if (m[5] !== undefined) {
     // 10n ** 10n ** 8n takes seconds and gigabytes: far beyond any resource amount, so refused (found by fuzzing)
-    if (!/^[+-]?\d{1,4}$/.test(m[5]) || Math.abs(Number(m[5])) > 1000) throw new KubeError('invalid', `${what}: the exponent of ${JSON.stringify(q.slice(0, 40))} is out of range (at most e±1000)`)
+    if (!/^[+-]?\d{1,4}$/.test(m[5]) || Math.abs(Number(m[5])) > 1000)
+      throw new KubeError(
+        'invalid',
+        `${what}: the exponent of ${JSON.stringify(q.slice(0, 40))} is out of range (at most e±1000)`,
+      )
     const e = BigInt(m[5])
     if (e >= 0n) num *= 10n ** e
     else den *= 10n ** -e
@@ -50,7 +60,10 @@ export function parseQuantityExact(q: string, what = 'quantity'): Fraction {
 }
 
 /** a + b, exactly. */
-export const addQuantities = (a: Fraction, b: Fraction): Fraction => ({ num: a.num * b.den + b.num * a.den, den: a.den * b.den })
+export const addQuantities = (a: Fraction, b: Fraction): Fraction => ({
+  num: a.num * b.den + b.num * a.den,
+  den: a.den * b.den,
+})
 const ceilDiv = (n: bigint, d: bigint): bigint => (n >= 0n ? (n + d - 1n) / d : n / d)
 /** Value rounded up to an integer, as resource.Quantity.Value() does. */
 export const ceilValue = (f: Fraction): number => Number(ceilDiv(f.num, f.den))

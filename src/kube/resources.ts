@@ -16,7 +16,14 @@ export interface ResourceInfo {
   aliases: string[]
 }
 
-const r = (group: string, version: string, resource: string, kind: string, namespaced: boolean, ...aliases: string[]): ResourceInfo => ({ group, version, resource, kind, namespaced, aliases })
+const r = (
+  group: string,
+  version: string,
+  resource: string,
+  kind: string,
+  namespaced: boolean,
+  ...aliases: string[]
+): ResourceInfo => ({ group, version, resource, kind, namespaced, aliases })
 
 /** The common kinds, so get() needs no discovery round trip for them. */
 export const BUILTIN_RESOURCES: ResourceInfo[] = [
@@ -62,7 +69,16 @@ export function resourcesFromDiscovery(doc: any): ResourceInfo[] {
     const v = (g?.versions ?? [])[0] // versions are listed in preference order
     for (const res of v?.resources ?? []) {
       if (!res?.resource || !res?.responseKind?.kind) continue
-      out.push(r(group, v.version, res.resource, res.responseKind.kind, res.scope === 'Namespaced', ...[res.singularResource, ...(res.shortNames ?? [])].filter(Boolean)))
+      out.push(
+        r(
+          group,
+          v.version,
+          res.resource,
+          res.responseKind.kind,
+          res.scope === 'Namespaced',
+          ...[res.singularResource, ...(res.shortNames ?? [])].filter(Boolean),
+        ),
+      )
     }
   }
   return out
@@ -72,11 +88,25 @@ export function resourcesFromDiscovery(doc: any): ResourceInfo[] {
 export function resourcesFromList(doc: any, group: string, version: string): ResourceInfo[] {
   return (doc?.resources ?? [])
     .filter((x: any) => x?.name && !x.name.includes('/'))
-    .map((x: any) => r(group, version, x.name, x.kind, x.namespaced === true, ...[x.singularName, ...(x.shortNames ?? [])].filter(Boolean)))
+    .map((x: any) =>
+      r(
+        group,
+        version,
+        x.name,
+        x.kind,
+        x.namespaced === true,
+        ...[x.singularName, ...(x.shortNames ?? [])].filter(Boolean),
+      ),
+    )
 }
 
 /** URL path of a resource collection or object. */
-export function resourcePath(res: Pick<ResourceInfo, 'group' | 'version' | 'resource' | 'namespaced'>, namespace?: string, name?: string, sub?: string): string {
+export function resourcePath(
+  res: Pick<ResourceInfo, 'group' | 'version' | 'resource' | 'namespaced'>,
+  namespace?: string,
+  name?: string,
+  sub?: string,
+): string {
   const base = res.group ? `/apis/${res.group}/${res.version}` : `/api/${res.version}`
   const ns = res.namespaced && namespace ? `/namespaces/${encodeURIComponent(namespace)}` : ''
   return `${base}${ns}/${res.resource}${name ? `/${encodeURIComponent(name)}` : ''}${sub ? `/${sub}` : ''}`
@@ -93,11 +123,19 @@ export function parseName(arg: NameArg, argName = 'name'): { name: string; names
     return { name: arg.metadata.name, namespace: arg.metadata.namespace || undefined }
   }
   if (typeof arg !== 'string') {
-    throw new KubeError('invalid', `${argName}: expected "name", "namespace/name" or an object with metadata.name, received ${received(arg)}`)
+    throw new KubeError(
+      'invalid',
+      `${argName}: expected "name", "namespace/name" or an object with metadata.name, received ${received(arg)}`,
+    )
   }
   const parts = arg.split('/')
   const bad = parts.length > 2 || parts.some((p) => !isObjectName(p))
-  if (bad) throw new KubeError('invalid', `${argName}: expected "name" or "namespace/name", received ${JSON.stringify(arg)}`, 'names are lower-case letters, digits, "-" and "."')
+  if (bad)
+    throw new KubeError(
+      'invalid',
+      `${argName}: expected "name" or "namespace/name", received ${JSON.stringify(arg)}`,
+      'names are lower-case letters, digits, "-" and "."',
+    )
   return parts.length === 2 ? { namespace: parts[0], name: parts[1] } : { name: parts[0] }
 }
 
@@ -105,22 +143,46 @@ export function parseName(arg: NameArg, argName = 'name'): { name: string; names
 export function selectorString(sel: Selector | undefined, argName = 'selector'): string | undefined {
   if (sel === undefined || sel === null || sel === '') return undefined
   if (typeof sel === 'string') return sel.trim() || undefined
-  if (typeof sel !== 'object' || Array.isArray(sel)) throw new KubeError('invalid', `${argName}: expected a label selector string ("app=web") or a map ({app: 'web'}), received ${received(sel)}`)
+  if (typeof sel !== 'object' || Array.isArray(sel))
+    throw new KubeError(
+      'invalid',
+      `${argName}: expected a label selector string ("app=web") or a map ({app: 'web'}), received ${received(sel)}`,
+    )
   const out: string[] = []
   const isLabelSelector = 'matchLabels' in sel || 'matchExpressions' in sel
-  const labels: Record<string, unknown> = isLabelSelector ? ((sel as any).matchLabels ?? {}) : (sel as Record<string, unknown>)
+  const labels: Record<string, unknown> = isLabelSelector
+    ? ((sel as any).matchLabels ?? {})
+    : (sel as Record<string, unknown>)
   for (const [k, v] of Object.entries(labels)) {
-    if (!isLabelKey(k) || typeof v !== 'string') throw new KubeError('invalid', `${argName}: label ${JSON.stringify(k)} must map to a string value, received ${received(v)}`, 'pass options (namespace, allNamespaces) as the second argument: pods(undefined, {namespace: "shop"})')
+    if (!isLabelKey(k) || typeof v !== 'string')
+      throw new KubeError(
+        'invalid',
+        `${argName}: label ${JSON.stringify(k)} must map to a string value, received ${received(v)}`,
+        'pass options (namespace, allNamespaces) as the second argument: pods(undefined, {namespace: "shop"})',
+      )
     out.push(`${k}=${v}`)
   }
   for (const e of isLabelSelector ? ((sel as any).matchExpressions ?? []) : []) {
     const vals = (e.values ?? []).join(',')
     switch (e.operator) {
-      case 'In': out.push(`${e.key} in (${vals})`); break
-      case 'NotIn': out.push(`${e.key} notin (${vals})`); break
-      case 'Exists': out.push(e.key); break
-      case 'DoesNotExist': out.push(`!${e.key}`); break
-      default: throw new KubeError('invalid', `${argName}: unknown matchExpressions operator ${JSON.stringify(e.operator)}`, 'expected In, NotIn, Exists or DoesNotExist')
+      case 'In':
+        out.push(`${e.key} in (${vals})`)
+        break
+      case 'NotIn':
+        out.push(`${e.key} notin (${vals})`)
+        break
+      case 'Exists':
+        out.push(e.key)
+        break
+      case 'DoesNotExist':
+        out.push(`!${e.key}`)
+        break
+      default:
+        throw new KubeError(
+          'invalid',
+          `${argName}: unknown matchExpressions operator ${JSON.stringify(e.operator)}`,
+          'expected In, NotIn, Exists or DoesNotExist',
+        )
     }
   }
   return out.length ? out.join(',') : undefined
@@ -137,7 +199,10 @@ export function parseSince(v: number | string, argName = 'since'): number {
     }
     if (/^\d+$/.test(v.trim()) && Number(v) > 0) return Number(v)
   }
-  throw new KubeError('invalid', `${argName}: expected seconds or a duration like "90s", "5m", "1h", received ${received(v)}`)
+  throw new KubeError(
+    'invalid',
+    `${argName}: expected seconds or a duration like "90s", "5m", "1h", received ${received(v)}`,
+  )
 }
 
 /** Builds a query string from defined values ("" when none). */
@@ -148,7 +213,8 @@ export function query(q: Record<string, string | number | boolean | undefined>):
   return s ? `?${s}` : ''
 }
 
-const AGGREGATED = 'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json'
+const AGGREGATED =
+  'application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json'
 
 /** Every resource the server serves: aggregated discovery (2 requests), else the legacy per-group walk. */
 export async function discoverResources(get: (path: string, accept?: string) => Promise<any>): Promise<ResourceInfo[]> {
@@ -161,7 +227,10 @@ export async function discoverResources(get: (path: string, accept?: string) => 
     ...(groups?.groups ?? []).map((g: any) => {
       const gv = g.preferredVersion?.groupVersion ?? g.versions?.[0]?.groupVersion
       if (!gv) return Promise.resolve([])
-      return get(`/apis/${gv}`).then((d) => resourcesFromList(d, g.name, gv.split('/')[1]), () => [] as ResourceInfo[])
+      return get(`/apis/${gv}`).then(
+        (d) => resourcesFromList(d, g.name, gv.split('/')[1]),
+        () => [] as ResourceInfo[],
+      )
     }),
   ])
   return lists.flat()

@@ -28,7 +28,8 @@ export function podColumns(pod: Pod): PodColumns {
   let lastRestart: string | undefined
   let lastSidecarRestart: string | undefined
   let reason = st.reason || st.phase || ''
-  for (const c of st.conditions ?? []) if (c.type === 'PodScheduled' && c.reason === 'SchedulingGated') reason = 'SchedulingGated'
+  for (const c of st.conditions ?? [])
+    if (c.type === 'PodScheduled' && c.reason === 'SchedulingGated') reason = 'SchedulingGated'
   const inits = new Map((spec.initContainers ?? []).map((c) => [c.name, c]))
   for (const c of spec.initContainers ?? []) if (c.restartPolicy === 'Always') total++
   const isSidecar = (name: string) => inits.get(name)?.restartPolicy === 'Always'
@@ -50,7 +51,11 @@ export function podColumns(pod: Pod): PodColumns {
       continue
     }
     if (term) {
-      reason = term.reason ? `Init:${term.reason}` : term.signal ? `Init:Signal:${term.signal}` : `Init:ExitCode:${term.exitCode}`
+      reason = term.reason
+        ? `Init:${term.reason}`
+        : term.signal
+          ? `Init:Signal:${term.signal}`
+          : `Init:ExitCode:${term.exitCode}`
     } else if (wait && wait.reason && wait.reason !== 'PodInitializing') {
       reason = `Init:${wait.reason}`
     } else {
@@ -110,7 +115,14 @@ export function nodeRoles(node: Node): string[] {
 
 /** The time an event last happened: lastTimestamp, series.lastObservedTime, eventTime, firstTimestamp, creation. */
 export function eventTime(e: KubeEvent): string | undefined {
-  return e.lastTimestamp || e.series?.lastObservedTime || e.eventTime || e.firstTimestamp || e.metadata?.creationTimestamp || undefined
+  return (
+    e.lastTimestamp ||
+    e.series?.lastObservedTime ||
+    e.eventTime ||
+    e.firstTimestamp ||
+    e.metadata?.creationTimestamp ||
+    undefined
+  )
 }
 
 /** Who reported an event: source.component or reportingComponent (with host, as describe shows). */

@@ -48,7 +48,11 @@ export function checkSort(sortBy: unknown): TopSort | undefined {
   throw new KubeError('invalid', `sortBy: expected "cpu" or "memory", received ${received(sortBy)}`)
 }
 
-function usageOf(name: string, u: { cpu?: string; memory?: string } | undefined, where: string): { cpu: Fraction; mem: Fraction } {
+function usageOf(
+  name: string,
+  u: { cpu?: string; memory?: string } | undefined,
+  where: string,
+): { cpu: Fraction; mem: Fraction } {
   return {
     cpu: parseQuantityExact(u?.cpu ?? '0', `${where} ${name} usage.cpu`),
     mem: parseQuantityExact(u?.memory ?? '0', `${where} ${name} usage.memory`),
@@ -56,7 +60,11 @@ function usageOf(name: string, u: { cpu?: string; memory?: string } | undefined,
 }
 
 const byName = (a: { name: string }, b: { name: string }) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)
-function sortRows<T extends { name: string; namespace?: string; cpuMillicores?: number; memoryBytes?: number }>(rows: T[], sortBy: TopSort | undefined, withNamespace = false): T[] {
+function sortRows<T extends { name: string; namespace?: string; cpuMillicores?: number; memoryBytes?: number }>(
+  rows: T[],
+  sortBy: TopSort | undefined,
+  withNamespace = false,
+): T[] {
   const key = sortBy === 'cpu' ? 'cpuMillicores' : 'memoryBytes'
   return rows.sort((a, b) => {
     if (sortBy) return (b[key] ?? -1) - (a[key] ?? -1) || byName(a, b)
@@ -108,12 +116,18 @@ export function nodeUsage(metrics: NodeMetrics[], nodes: Node[], opts: { sortBy?
       name: m.metadata.name,
       cpuMillicores: ceilMilli(u.cpu),
       memoryBytes: ceilValue(u.mem),
-      ...(a && { cpuPercent: pct(u.cpu, a.cpu), memoryPercent: pct(u.mem, a.mem), allocatable: { cpuMillicores: ceilMilli(a.cpu), memoryBytes: ceilValue(a.mem) } }),
+      ...(a && {
+        cpuPercent: pct(u.cpu, a.cpu),
+        memoryPercent: pct(u.mem, a.mem),
+        allocatable: { cpuMillicores: ceilMilli(a.cpu), memoryBytes: ceilValue(a.mem) },
+      }),
       timestamp: m.timestamp,
       window: m.window,
     }
   })
   const seen = new Set(rows.map((r) => r.name))
-  const missing = nodes.filter((n) => !seen.has(n.metadata.name)).map((n): NodeUsage => ({ kind: 'NodeUsage', name: n.metadata.name }))
+  const missing = nodes
+    .filter((n) => !seen.has(n.metadata.name))
+    .map((n): NodeUsage => ({ kind: 'NodeUsage', name: n.metadata.name }))
   return [...sortRows(rows, opts.sortBy), ...missing.sort(byName)]
 }

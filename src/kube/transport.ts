@@ -9,7 +9,12 @@ import { ExecCredentials, pluginLine } from './execcred.ts'
 import type { KubeconfigInfo } from './kubeconfig.ts'
 
 /** The selected context as client-node's loadFromOptions wants it (paths already absolute; tokenFile handled by us). */
-export function clientNodeOptions(info: KubeconfigInfo): { clusters: Cluster[]; users: User[]; contexts: Context[]; currentContext: string } {
+export function clientNodeOptions(info: KubeconfigInfo): {
+  clusters: Cluster[]
+  users: User[]
+  contexts: Context[]
+  currentContext: string
+} {
   const c = info.merged.clusters.get(info.cluster.name)!.value
   const u = info.user.name ? info.merged.users.get(info.user.name)?.value : undefined
   const cluster: Cluster = {
@@ -23,21 +28,25 @@ export function clientNodeOptions(info: KubeconfigInfo): { clusters: Cluster[]; 
     proxyUrl: c['proxy-url'],
   }
   const users: User[] = u
-    ? [{
-        name: info.user.name,
-        certData: u['client-certificate-data'],
-        certFile: u['client-certificate'],
-        keyData: u['client-key-data'],
-        keyFile: u['client-key'],
-        // kinspect runs exec plugins itself (execcred.ts): with a deadline, killed when it passes.
-        authProvider: u['auth-provider'],
-        token: u.token,
-        username: u.username,
-        password: u.password,
-        impersonateUser: u.as,
-      }]
+    ? [
+        {
+          name: info.user.name,
+          certData: u['client-certificate-data'],
+          certFile: u['client-certificate'],
+          keyData: u['client-key-data'],
+          keyFile: u['client-key'],
+          // kinspect runs exec plugins itself (execcred.ts): with a deadline, killed when it passes.
+          authProvider: u['auth-provider'],
+          token: u.token,
+          username: u.username,
+          password: u.password,
+          impersonateUser: u.as,
+        },
+      ]
     : []
-  const contexts: Context[] = [{ name: info.currentContext, cluster: info.cluster.name, user: info.user.name, namespace: info.namespace }]
+  const contexts: Context[] = [
+    { name: info.currentContext, cluster: info.cluster.name, user: info.user.name, namespace: info.namespace },
+  ]
   return { clusters: [cluster], users, contexts, currentContext: info.currentContext }
 }
 
@@ -117,7 +126,15 @@ export class Transport {
   private makeAgent(o: https.RequestOptions): http.Agent {
     if (this.info.cluster.proxyUrl && o.agent) return o.agent as http.Agent
     if (this.server.startsWith('http:')) return new http.Agent({ keepAlive: true, maxSockets: 16 })
-    return new https.Agent({ keepAlive: true, maxSockets: 16, ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername })
+    return new https.Agent({
+      keepAlive: true,
+      maxSockets: 16,
+      ca: o.ca,
+      cert: o.cert,
+      key: o.key,
+      rejectUnauthorized: o.rejectUnauthorized,
+      servername: o.servername,
+    })
   }
 
   private async init(): Promise<State> {
@@ -131,18 +148,44 @@ export class Transport {
       throw this.credentialError(e)
     }
     const dynamic = this.info.user.auth === 'auth-provider'
-    return { kc, agent: this.makeAgent(o), headers: this.headersOf(o), dynamic, certKey: certKeyOf(o), tls: o, certNotAfter: notAfter(o.cert) }
+    return {
+      kc,
+      agent: this.makeAgent(o),
+      headers: this.headersOf(o),
+      dynamic,
+      certKey: certKeyOf(o),
+      tls: o,
+      certNotAfter: notAfter(o.cert),
+    }
   }
 
   private credentialError(e: unknown): KubeError {
     const err = e as NodeJS.ErrnoException
     if (err?.code === 'ENOENT' || err?.code === 'EACCES') {
-      return new KubeError('noconfig', `cannot read ${err.path ?? 'a file'} named by context "${this.info.currentContext}" (${err.code})`, `fix the path in ${this.info.cluster.source}, or embed the data (certificate-authority-data, client-*-data)`, e, { server: this.server, file: err.path })
+      return new KubeError(
+        'noconfig',
+        `cannot read ${err.path ?? 'a file'} named by context "${this.info.currentContext}" (${err.code})`,
+        `fix the path in ${this.info.cluster.source}, or embed the data (certificate-authority-data, client-*-data)`,
+        e,
+        { server: this.server, file: err.path },
+      )
     }
     if (this.info.user.auth === 'exec' || this.info.user.auth === 'auth-provider') {
-      return new KubeError('unauthorized', `getting credentials for user "${this.info.user.name}" failed: ${err?.message ?? e}`, 'run the exec credential plugin of the kubeconfig user by hand to see why', e, { server: this.server })
+      return new KubeError(
+        'unauthorized',
+        `getting credentials for user "${this.info.user.name}" failed: ${err?.message ?? e}`,
+        'run the exec credential plugin of the kubeconfig user by hand to see why',
+        e,
+        { server: this.server },
+      )
     }
-    return new KubeError('invalid', `context "${this.info.currentContext}" cannot be used: ${err?.message ?? e}`, 'check the user and cluster entries (kubectl config view --minify)', e, { server: this.server })
+    return new KubeError(
+      'invalid',
+      `context "${this.info.currentContext}" cannot be used: ${err?.message ?? e}`,
+      'check the user and cluster entries (kubectl config view --minify)',
+      e,
+      { server: this.server },
+    )
   }
 
   private headersOf(o: https.RequestOptions): Record<string, string> {
@@ -160,7 +203,13 @@ export class Transport {
       try {
         this.token = { value: fs.readFileSync(file, 'utf8').trim(), readAt: Date.now() }
       } catch (e) {
-        throw new KubeError('noconfig', `cannot read tokenFile ${file} of user "${this.info.user.name}"`, 'fix the tokenFile path in the kubeconfig', e, { file, server: this.server })
+        throw new KubeError(
+          'noconfig',
+          `cannot read tokenFile ${file} of user "${this.info.user.name}"`,
+          'fix the tokenFile path in the kubeconfig',
+          e,
+          { file, server: this.server },
+        )
       }
     }
     return { Authorization: `Bearer ${this.token.value}` }
@@ -200,7 +249,19 @@ export class Transport {
     if (!this.exec) return this.headersFor(s)
     let timer: NodeJS.Timeout | undefined
     const late = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new KubeError('unauthorized', `no credentials for user "${this.info.user.name}" within ${timeoutMs} ms: its exec credential plugin (${pluginLine(this.exec!.spec)}) is still running`, `run it by hand to see why: ${pluginLine(this.exec!.spec)}`, undefined, { server: this.server })), timeoutMs)
+      timer = setTimeout(
+        () =>
+          reject(
+            new KubeError(
+              'unauthorized',
+              `no credentials for user "${this.info.user.name}" within ${timeoutMs} ms: its exec credential plugin (${pluginLine(this.exec!.spec)}) is still running`,
+              `run it by hand to see why: ${pluginLine(this.exec!.spec)}`,
+              undefined,
+              { server: this.server },
+            ),
+          ),
+        timeoutMs,
+      )
     })
     return Promise.race([this.headersFor(s), late]).finally(() => clearTimeout(timer))
   }
@@ -227,7 +288,15 @@ export class Transport {
       const o = s.tls
       if (this.info.cluster.proxyUrl && o.agent) s.upgradeAgent = o.agent as http.Agent
       else if (this.server.startsWith('http:')) s.upgradeAgent = new http.Agent({ keepAlive: false })
-      else s.upgradeAgent = new https.Agent({ keepAlive: false, ca: o.ca, cert: o.cert, key: o.key, rejectUnauthorized: o.rejectUnauthorized, servername: o.servername })
+      else
+        s.upgradeAgent = new https.Agent({
+          keepAlive: false,
+          ca: o.ca,
+          cert: o.cert,
+          key: o.key,
+          rejectUnauthorized: o.rejectUnauthorized,
+          servername: o.servername,
+        })
     }
     return { server: this.server, agent: s.upgradeAgent, headers }
   }
@@ -242,30 +311,55 @@ export class Transport {
     const method = opts.method ?? 'GET'
     const ctx: KubeErrorContext = { server: this.server, method, path, object: opts.object }
     // What is left of the call's deadline once the credentials are there.
-    const once = () => this.send(s.agent, path, method, headers, { ...opts, timeoutMs: Math.max(1, Math.round(timeoutMs - (performance.now() - t0))) }, ctx, t0)
+    const once = () =>
+      this.send(
+        s.agent,
+        path,
+        method,
+        headers,
+        { ...opts, timeoutMs: Math.max(1, Math.round(timeoutMs - (performance.now() - t0))) },
+        ctx,
+        t0,
+      )
     try {
       return await once()
     } catch (e) {
       // A keep-alive socket the server closed while idle: retry an idempotent request once on a fresh socket.
-      if ((e as any)?.reusedSocket && method === 'GET') return once().catch((e2) => Promise.reject(this.explain401(e2, s)))
+      if ((e as any)?.reusedSocket && method === 'GET')
+        return once().catch((e2) => Promise.reject(this.explain401(e2, s)))
       throw this.explain401(e, s)
     }
   }
 
-  private send(agent: http.Agent, path: string, method: string, headers: Record<string, string>, opts: RequestOptions, ctx: KubeErrorContext, callStart = performance.now()): Promise<Response> {
+  private send(
+    agent: http.Agent,
+    path: string,
+    method: string,
+    headers: Record<string, string>,
+    opts: RequestOptions,
+    ctx: KubeErrorContext,
+    callStart = performance.now(),
+  ): Promise<Response> {
     const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs
     const t0 = performance.now()
     const url = new URL(this.server + path)
     const mod = url.protocol === 'http:' ? http : https
     return new Promise<Response>((resolve, reject) => {
-      const h: Record<string, string> = { ...headers, Accept: opts.accept ?? 'application/json', 'User-Agent': USER_AGENT }
+      const h: Record<string, string> = {
+        ...headers,
+        Accept: opts.accept ?? 'application/json',
+        'User-Agent': USER_AGENT,
+      }
       if (opts.body !== undefined) {
         h['Content-Type'] = opts.contentType ?? 'application/json'
         // Node sends a DELETE body with neither length nor chunking; the server would read it as the next request.
         h['Content-Length'] = String(Buffer.byteLength(opts.body))
       }
       const req = mod.request(url, { method, agent, headers: h })
-      const timer = setTimeout(() => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })), timeoutMs)
+      const timer = setTimeout(
+        () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
+        timeoutMs,
+      )
       const fail = (e: unknown) => {
         clearTimeout(timer)
         const err = e instanceof KubeError ? e : networkError(e, { ...ctx, durationMs: performance.now() - callStart }) // the whole call, credentials included
@@ -277,7 +371,9 @@ export class Transport {
         const chunks: Buffer[] = []
         res.on('data', (c: Buffer) => chunks.push(c))
         res.on('error', fail)
-        res.on('aborted', () => fail(Object.assign(new Error('the server closed the connection mid-answer'), { code: 'ECONNRESET' })))
+        res.on('aborted', () =>
+          fail(Object.assign(new Error('the server closed the connection mid-answer'), { code: 'ECONNRESET' })),
+        )
         res.on('end', () => {
           clearTimeout(timer)
           const body = Buffer.concat(chunks).toString('utf8')

@@ -32,7 +32,15 @@ export type KubeList<T extends KubeObject = KubeObject> = T[]
 export interface ContainerStateJSON {
   running?: { startedAt?: string }
   waiting?: { reason?: string; message?: string }
-  terminated?: { exitCode: number; signal?: number; reason?: string; message?: string; startedAt?: string; finishedAt?: string; containerID?: string }
+  terminated?: {
+    exitCode: number
+    signal?: number
+    reason?: string
+    message?: string
+    startedAt?: string
+    finishedAt?: string
+    containerID?: string
+  }
 }
 
 /** status.containerStatuses[] entry. */
@@ -52,7 +60,12 @@ export interface ContainerStatusJSON {
 export interface Pod extends KubeObject {
   spec: {
     nodeName?: string
-    containers: { name: string; image?: string; ports?: { containerPort: number; protocol?: string; name?: string; hostPort?: number }[]; [k: string]: any }[]
+    containers: {
+      name: string
+      image?: string
+      ports?: { containerPort: number; protocol?: string; name?: string; hostPort?: number }[]
+      [k: string]: any
+    }[]
     initContainers?: { name: string; image?: string; restartPolicy?: string; [k: string]: any }[]
     readinessGates?: { conditionType: string }[]
     [k: string]: any
@@ -76,8 +89,18 @@ export interface Pod extends KubeObject {
 
 /** A DaemonSet (apps/v1), as kinspect makes and reads it. */
 export interface DaemonSet extends KubeObject {
-  spec: { selector: { matchLabels: Record<string, string> }; template: { metadata: Partial<ObjectMeta>; spec: Pod['spec'] }; [k: string]: any }
-  status?: { desiredNumberScheduled?: number; currentNumberScheduled?: number; numberReady?: number; numberMisscheduled?: number; [k: string]: any }
+  spec: {
+    selector: { matchLabels: Record<string, string> }
+    template: { metadata: Partial<ObjectMeta>; spec: Pod['spec'] }
+    [k: string]: any
+  }
+  status?: {
+    desiredNumberScheduled?: number
+    currentNumberScheduled?: number
+    numberReady?: number
+    numberMisscheduled?: number
+    [k: string]: any
+  }
 }
 
 /** A Service. */
@@ -113,20 +136,47 @@ export interface EndpointSlice extends KubeObject {
 
 /** A Node. */
 export interface Node extends KubeObject {
-  spec?: { podCIDR?: string; podCIDRs?: string[]; unschedulable?: boolean; taints?: { key: string; value?: string; effect: string }[]; [k: string]: any }
+  spec?: {
+    podCIDR?: string
+    podCIDRs?: string[]
+    unschedulable?: boolean
+    taints?: { key: string; value?: string; effect: string }[]
+    [k: string]: any
+  }
   status?: {
-    conditions?: { type: string; status: string; reason?: string; message?: string; lastHeartbeatTime?: string; lastTransitionTime?: string }[]
+    conditions?: {
+      type: string
+      status: string
+      reason?: string
+      message?: string
+      lastHeartbeatTime?: string
+      lastTransitionTime?: string
+    }[]
     addresses?: { type: string; address: string }[]
     capacity?: Record<string, string>
     allocatable?: Record<string, string>
-    nodeInfo?: { kubeletVersion?: string; osImage?: string; kernelVersion?: string; containerRuntimeVersion?: string; architecture?: string; [k: string]: any }
+    nodeInfo?: {
+      kubeletVersion?: string
+      osImage?: string
+      kernelVersion?: string
+      containerRuntimeVersion?: string
+      architecture?: string
+      [k: string]: any
+    }
     [k: string]: any
   }
 }
 
 /** A core/v1 Event. */
 export interface KubeEvent extends KubeObject {
-  involvedObject: { kind?: string; name?: string; namespace?: string; uid?: string; fieldPath?: string; apiVersion?: string }
+  involvedObject: {
+    kind?: string
+    name?: string
+    namespace?: string
+    uid?: string
+    fieldPath?: string
+    apiVersion?: string
+  }
   reason?: string
   message?: string
   type?: string
@@ -171,7 +221,10 @@ export interface ListOptions {
 }
 
 /** A label selector as a map or as a LabelSelector (matchLabels/matchExpressions), or a string "app=web,tier!=db". */
-export type Selector = string | Record<string, string> | { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }
+export type Selector =
+  | string
+  | Record<string, string>
+  | { matchLabels?: Record<string, string>; matchExpressions?: { key: string; operator: string; values?: string[] }[] }
 
 /** "name", "namespace/name", or an object with metadata. */
 export type NameArg = string | { metadata: { name: string; namespace?: string } }
@@ -270,7 +323,14 @@ export interface NodeDescription {
   unschedulable: boolean
   /** Ready, NotReady, Unknown (+ SchedulingDisabled). */
   status: string
-  conditions: { type: string; status: string; reason?: string; message?: string; lastHeartbeatTime?: string; lastTransitionTime?: string }[]
+  conditions: {
+    type: string
+    status: string
+    reason?: string
+    message?: string
+    lastHeartbeatTime?: string
+    lastTransitionTime?: string
+  }[]
   addresses: { type: string; address: string }[]
   capacity: Record<string, string>
   allocatable: Record<string, string>

@@ -34,8 +34,16 @@ declare module 'ws' {
   }
   /** The server side, used by unit tests to play the API server's exec endpoint. */
   export class WebSocketServer extends EventEmitter {
-    constructor(options: { noServer: true; handleProtocols?: (protocols: Set<string>, req: IncomingMessage) => string | false })
-    handleUpgrade(req: IncomingMessage, socket: import('node:stream').Duplex, head: Buffer, cb: (ws: WebSocket, req: IncomingMessage) => void): void
+    constructor(options: {
+      noServer: true
+      handleProtocols?: (protocols: Set<string>, req: IncomingMessage) => string | false
+    })
+    handleUpgrade(
+      req: IncomingMessage,
+      socket: import('node:stream').Duplex,
+      head: Buffer,
+      cb: (ws: WebSocket, req: IncomingMessage) => void,
+    ): void
     close(): void
   }
   export default WebSocket

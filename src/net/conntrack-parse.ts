@@ -69,13 +69,17 @@ export function parseProcConntrackStat(text: string): ConntrackCpuStats[] {
 /** Sums the per-CPU counters. */
 export function sumCpuStats(cpus: ConntrackCpuStats[]): Record<string, number> {
   const t: Record<string, number> = {}
-  for (const c of cpus) for (const [k, v] of Object.entries(c)) if (k !== 'cpu' && typeof v === 'number') t[k] = (t[k] ?? 0) + v
+  for (const c of cpus)
+    for (const [k, v] of Object.entries(c)) if (k !== 'cpu' && typeof v === 'number') t[k] = (t[k] ?? 0) + v
   return t
 }
 
 /** Reads "count\nmax" (cat nf_conntrack_count nf_conntrack_max). */
 export function parseCountMax(text: string): { count?: number; max?: number } {
-  const [c, m] = text.split('\n').map((l) => l.trim()).filter(Boolean)
+  const [c, m] = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
   const num = (s?: string) => (s === undefined ? undefined : counter(s))
   return { count: num(c), max: num(m) }
 }
@@ -133,7 +137,18 @@ export function parseConntrackLine(line: string): ConntrackEntry | undefined {
   const timeout = counter(tok[i + 2] ?? '')
   if (!proto || !/^[a-z0-9]+$/.test(proto) || protonum === undefined || timeout === undefined) return undefined
   i += 3
-  const e: ConntrackEntry = { family, proto, protonum, timeout, orig: {}, reply: {}, flags: [], assured: false, unreplied: false, extra: {} }
+  const e: ConntrackEntry = {
+    family,
+    proto,
+    protonum,
+    timeout,
+    orig: {},
+    reply: {},
+    flags: [],
+    assured: false,
+    unreplied: false,
+    extra: {},
+  }
   if (tok[i] && /^[A-Z_]+$/.test(tok[i])) e.state = tok[i++]
   let dir: ConntrackTuple | undefined
   let srcSeen = 0
@@ -206,20 +221,41 @@ export interface ConntrackFilter {
 }
 
 const IP = /^[0-9a-fA-F:.]+$/
-const FILTER_KEYS = ['proto', 'src', 'dst', 'replySrc', 'replyDst', 'sport', 'dport', 'state', 'mark', 'zone', 'family', 'limit']
+const FILTER_KEYS = [
+  'proto',
+  'src',
+  'dst',
+  'replySrc',
+  'replyDst',
+  'sport',
+  'dport',
+  'state',
+  'mark',
+  'zone',
+  'family',
+  'limit',
+]
 
 /** conntrack -L argv for a filter; validates every field first (NetError 'invalid' naming it). */
 export function conntrackListArgv(f: ConntrackFilter = {}): string[] {
-  const bad = (k: string, want: string, v: unknown) => new NetError('invalid', `filter.${k}: expected ${want}, received ${received(v)}`, "e.g. conntrackList('lab-1', {proto: 'udp', dport: 53})")
+  const bad = (k: string, want: string, v: unknown) =>
+    new NetError(
+      'invalid',
+      `filter.${k}: expected ${want}, received ${received(v)}`,
+      "e.g. conntrackList('lab-1', {proto: 'udp', dport: 53})",
+    )
   if (f === null || typeof f !== 'object' || Array.isArray(f)) throw bad('', 'an object', f)
-  for (const k of Object.keys(f)) if (!FILTER_KEYS.includes(k)) throw new NetError('invalid', `filter: unknown field "${k}"`, `fields: ${FILTER_KEYS.join(', ')}`)
+  for (const k of Object.keys(f))
+    if (!FILTER_KEYS.includes(k))
+      throw new NetError('invalid', `filter: unknown field "${k}"`, `fields: ${FILTER_KEYS.join(', ')}`)
   const argv = ['conntrack', '-L']
   if (f.family !== undefined) {
     if (f.family !== 'ipv4' && f.family !== 'ipv6') throw bad('family', '"ipv4" or "ipv6"', f.family)
     argv.push('-f', f.family)
   }
   if (f.proto !== undefined) {
-    if (typeof f.proto !== 'string' || !/^[a-z0-9]+$/.test(f.proto)) throw bad('proto', 'a protocol name like "tcp" or "udp"', f.proto)
+    if (typeof f.proto !== 'string' || !/^[a-z0-9]+$/.test(f.proto))
+      throw bad('proto', 'a protocol name like "tcp" or "udp"', f.proto)
     argv.push('-p', f.proto)
   }
   const addr: [keyof ConntrackFilter, string][] = [
@@ -238,21 +274,36 @@ export function conntrackListArgv(f: ConntrackFilter = {}): string[] {
     const v = f[k]
     if (v === undefined) continue
     if (!Number.isInteger(v) || v < 0 || v > 65535) throw bad(k, 'a port number 0-65535', v)
-    if (!f.proto) throw new NetError('invalid', `filter.${k} needs filter.proto (conntrack only knows ports of a protocol)`, `e.g. {proto: 'tcp', ${k}: ${v}}`)
+    if (!f.proto)
+      throw new NetError(
+        'invalid',
+        `filter.${k} needs filter.proto (conntrack only knows ports of a protocol)`,
+        `e.g. {proto: 'tcp', ${k}: ${v}}`,
+      )
     argv.push(`--${k}`, String(v))
   }
   if (f.state !== undefined) {
-    if (typeof f.state !== 'string' || !/^[A-Za-z_]+$/.test(f.state)) throw bad('state', 'a TCP state like "ESTABLISHED"', f.state)
-    if (f.proto !== 'tcp') throw new NetError('invalid', 'filter.state needs filter.proto "tcp"', "e.g. {proto: 'tcp', state: 'ESTABLISHED'}")
+    if (typeof f.state !== 'string' || !/^[A-Za-z_]+$/.test(f.state))
+      throw bad('state', 'a TCP state like "ESTABLISHED"', f.state)
+    if (f.proto !== 'tcp')
+      throw new NetError(
+        'invalid',
+        'filter.state needs filter.proto "tcp"',
+        "e.g. {proto: 'tcp', state: 'ESTABLISHED'}",
+      )
     argv.push('--state', f.state.toUpperCase())
   }
-  for (const [k, flag] of [['mark', '-m'], ['zone', '-w']] as const) {
+  for (const [k, flag] of [
+    ['mark', '-m'],
+    ['zone', '-w'],
+  ] as const) {
     const v = f[k]
     if (v === undefined) continue
     if (!Number.isInteger(v) || v < 0) throw bad(k, 'a non-negative integer', v)
     argv.push(flag, String(v))
   }
-  if (f.limit !== undefined && (!Number.isInteger(f.limit) || f.limit < 0)) throw bad('limit', 'a whole number >= 0 (0 = all)', f.limit)
+  if (f.limit !== undefined && (!Number.isInteger(f.limit) || f.limit < 0))
+    throw bad('limit', 'a whole number >= 0 (0 = all)', f.limit)
   return argv
 }
 

@@ -5,8 +5,22 @@ import { showArgv } from '../exec/quote.ts'
 import { NetError, type MethodAttempt } from './errors.ts'
 import type { PodRef } from './pods.ts'
 import {
-  PROC_SCAN_SCRIPT, cgroupPodPatterns, crictlInspectArgv, crictlInspectpArgv, crictlPodsArgv, crictlPsArgv, dockerInspectArgv, dockerPsArgv,
-  parseCrictlInspect, parseDockerPid, parseIdLines, parseProcScan, pickProcPid, shortId, splitContainerId, type PidMethod,
+  PROC_SCAN_SCRIPT,
+  cgroupPodPatterns,
+  crictlInspectArgv,
+  crictlInspectpArgv,
+  crictlPodsArgv,
+  crictlPsArgv,
+  dockerInspectArgv,
+  dockerPsArgv,
+  parseCrictlInspect,
+  parseDockerPid,
+  parseIdLines,
+  parseProcScan,
+  pickProcPid,
+  shortId,
+  splitContainerId,
+  type PidMethod,
 } from './pid.ts'
 
 /** A found process whose netns is the pod's. */
@@ -57,7 +71,13 @@ async function viaCrictl(node: NodeHandle, ref: PodRef, log: MethodAttempt[]): P
     const info = parseCrictlInspect(t.r.stdout)
     if (!info.pid) return void fail(t, `${label} is not running (state ${info.state || 'unknown'})`)
     log.push({ method: 'crictl', ok: true, what: t.what, detail: `pid ${info.pid}` })
-    return { pid: info.pid, method: 'crictl', detail: `${label} (${t.what.split(' ').slice(0, 2).join(' ')})`, containerId: info.id || undefined, attempts: log }
+    return {
+      pid: info.pid,
+      method: 'crictl',
+      detail: `${label} (${t.what.split(' ').slice(0, 2).join(' ')})`,
+      containerId: info.id || undefined,
+      attempts: log,
+    }
   }
   for (const full of ref.runningIds) {
     const got = await inspect(crictlInspectArgv(full), `container ${shortId(full)}`)
@@ -119,7 +139,13 @@ async function viaDocker(node: NodeHandle, ref: PodRef, log: MethodAttempt[]): P
       continue
     }
     log.push({ method: 'docker', ok: true, what: t.what, detail: `pid ${pid}` })
-    return { pid, method: 'docker', detail: `container ${shortId(id)} (docker inspect)`, containerId: splitContainerId(id).id, attempts: log }
+    return {
+      pid,
+      method: 'docker',
+      detail: `container ${shortId(id)} (docker inspect)`,
+      containerId: splitContainerId(id).id,
+      attempts: log,
+    }
   }
   return undefined
 }
@@ -132,11 +158,20 @@ async function viaProc(node: NodeHandle, ref: PodRef, log: MethodAttempt[]): Pro
   const scan = parseProcScan(r.stdout)
   const pick = pickProcPid(scan)
   if (!pick) {
-    const detail = !r.ok ? lastLine(r) : scan.matches.length ? `the ${scan.matches.length} matching process(es) are in the node's netns (${scan.hostNetns})` : `no process's cgroup names ${pats[0]} or ${pats[1]}`
+    const detail = !r.ok
+      ? lastLine(r)
+      : scan.matches.length
+        ? `the ${scan.matches.length} matching process(es) are in the node's netns (${scan.hostNetns})`
+        : `no process's cgroup names ${pats[0]} or ${pats[1]}`
     log.push({ method: 'proc', ok: false, what, detail })
     return undefined
   }
-  log.push({ method: 'proc', ok: true, what, detail: `pid ${pick.pid} ${pick.netns} (${scan.matches.length} match(es))` })
+  log.push({
+    method: 'proc',
+    ok: true,
+    what,
+    detail: `pid ${pick.pid} ${pick.netns} (${scan.matches.length} match(es))`,
+  })
   return { pid: pick.pid, method: 'proc', detail: `/proc/${pick.pid}/cgroup names pod ${ref.uid}`, attempts: log }
 }
 
@@ -158,7 +193,9 @@ export async function discoverPid(node: NodeHandle, ref: PodRef, only?: PidMetho
   throw new NetError(
     noContainer ? 'notrunning' : 'nopid',
     `could not find a process of pod ${ref.key} on ${ref.node} (phase ${ref.phase}${noContainer ? ', no running container' : ''}); tried:\n${tried}`,
-    noContainer ? `describe('pod/${ref.key}') shows why no container runs` : `run the commands above by hand on ${ref.node} (node('${ref.node}').$\`crictl ps\`)`,
+    noContainer
+      ? `describe('pod/${ref.key}') shows why no container runs`
+      : `run the commands above by hand on ${ref.node} (node('${ref.node}').$\`crictl ps\`)`,
     undefined,
     log,
   )

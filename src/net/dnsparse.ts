@@ -31,12 +31,30 @@ export type DnsType = (typeof DNS_TYPES)[number]
 
 /** `dig +noall +answer +comments +stats +time=T +tries=1 @SERVER NAME TYPE`: one try, status and timing kept. */
 export function digArgv(name: string, type: string, server: string, timeoutSec: number): string[] {
-  return ['dig', '+noall', '+answer', '+comments', '+stats', `+time=${timeoutSec}`, '+tries=1', `@${server}`, name, type]
+  return [
+    'dig',
+    '+noall',
+    '+answer',
+    '+comments',
+    '+stats',
+    `+time=${timeoutSec}`,
+    '+tries=1',
+    `@${server}`,
+    name,
+    type,
+  ]
 }
 
 /** `nslookup -type=T -timeout=S -retry=1 NAME. SERVER` (the trailing dot stops nslookup's own search list). */
 export function nslookupArgv(name: string, type: string, server: string, timeoutSec: number): string[] {
-  return ['nslookup', `-type=${type}`, `-timeout=${timeoutSec}`, '-retry=1', name.endsWith('.') ? name : `${name}.`, server]
+  return [
+    'nslookup',
+    `-type=${type}`,
+    `-timeout=${timeoutSec}`,
+    '-retry=1',
+    name.endsWith('.') ? name : `${name}.`,
+    server,
+  ]
 }
 
 /** `getent ahostsv4|ahostsv6 NAME`: the node's NSS resolver; A and AAAA only. */
@@ -81,7 +99,10 @@ function headerStatus(text: string): RegExpExecArray | undefined {
 /** Parses dig output (default or +noall +answer +comments +stats): status, flags, answer section, query time, server. */
 export function parseDig(text: string): QueryResult {
   const status = headerStatus(text)
-  if (!status) return commError(text) ?? { rcode: 'ERROR', answers: [], error: text.trim().split('\n').pop() || 'dig printed nothing' }
+  if (!status)
+    return (
+      commError(text) ?? { rcode: 'ERROR', answers: [], error: text.trim().split('\n').pop() || 'dig printed nothing' }
+    )
   const r: QueryResult = { rcode: status[1], answers: [] }
   const flags = /;; flags: ([a-z ]*);/.exec(text)
   if (flags) r.flags = flags[1].trim().split(/\s+/).filter(Boolean)
@@ -122,26 +143,57 @@ export function parseNslookup(text: string): QueryResult {
     if (type) answers.push({ name, type, data: a![1] })
     const typed = /^(\S+)\s+(canonical name|service|text|mail exchanger|nameserver|name) = (.+)$/.exec(line)
     if (typed) {
-      const type = { 'canonical name': 'CNAME', service: 'SRV', text: 'TXT', 'mail exchanger': 'MX', nameserver: 'NS', name: 'PTR' }[typed[2]] as string
+      const type = {
+        'canonical name': 'CNAME',
+        service: 'SRV',
+        text: 'TXT',
+        'mail exchanger': 'MX',
+        nameserver: 'NS',
+        name: 'PTR',
+      }[typed[2]] as string
       answers.push({ name: typed[1], type, data: typed[3] })
     }
   }
-  if (!answers.length && text.split('\n').some((l) => l.includes(': No answer', l.indexOf("Can't find ") + 1) && l.includes("Can't find "))) return { rcode: 'NOERROR', answers: [], server }
-  if (!answers.length && !seenServer) return { rcode: 'ERROR', answers: [], error: text.trim().split('\n').pop() || 'nslookup printed nothing' }
+  if (
+    !answers.length &&
+    text.split('\n').some((l) => l.includes(': No answer', l.indexOf("Can't find ") + 1) && l.includes("Can't find "))
+  )
+    return { rcode: 'NOERROR', answers: [], server }
+  if (!answers.length && !seenServer)
+    return { rcode: 'ERROR', answers: [], error: text.trim().split('\n').pop() || 'nslookup printed nothing' }
   return { rcode: 'NOERROR', answers, server }
 }
 
 /** Parses `getent ahosts*` (exit 2 = not found): unique addresses as A/AAAA records; no rcode can be known. */
 export function parseGetent(text: string, exitCode: number | null, name: string): QueryResult {
-  if (exitCode === 2) return { rcode: 'NOTFOUND', answers: [], error: 'getent: not found (NXDOMAIN, NODATA or a failure: getent cannot tell which)' }
+  if (exitCode === 2)
+    return {
+      rcode: 'NOTFOUND',
+      answers: [],
+      error: 'getent: not found (NXDOMAIN, NODATA or a failure: getent cannot tell which)',
+    }
   if (exitCode !== 0) return { rcode: 'ERROR', answers: [], error: `getent exited ${exitCode}` }
-  const ips = [...new Set(text.split('\n').map((l) => l.trim().split(/\s+/)[0]).filter((ip) => addressType(ip)))]
+  const ips = [
+    ...new Set(
+      text
+        .split('\n')
+        .map((l) => l.trim().split(/\s+/)[0])
+        .filter((ip) => addressType(ip)),
+    ),
+  ]
   return { rcode: 'NOERROR', answers: ips.map((ip) => ({ name, type: addressType(ip)!, data: ip })) }
 }
 
 /** How the resolver reads one result. */
 export function outcomeOf(r: QueryResult): Outcome {
   if (r.rcode === 'NOERROR') return r.answers.length ? 'answer' : 'NODATA'
-  if (r.rcode === 'NXDOMAIN' || r.rcode === 'SERVFAIL' || r.rcode === 'TIMEOUT' || r.rcode === 'REFUSED' || r.rcode === 'CONNREFUSED') return r.rcode
+  if (
+    r.rcode === 'NXDOMAIN' ||
+    r.rcode === 'SERVFAIL' ||
+    r.rcode === 'TIMEOUT' ||
+    r.rcode === 'REFUSED' ||
+    r.rcode === 'CONNREFUSED'
+  )
+    return r.rcode
   return 'OTHER'
 }

@@ -13,7 +13,12 @@ export interface IpLink {
   operstate?: string
   flags?: string[]
   master?: string
-  linkinfo?: { info_kind?: string; info_slave_kind?: string; info_data?: Record<string, unknown>; info_slave_data?: Record<string, unknown> }
+  linkinfo?: {
+    info_kind?: string
+    info_slave_kind?: string
+    info_data?: Record<string, unknown>
+    info_slave_data?: Record<string, unknown>
+  }
   stats64?: { rx?: Record<string, number>; tx?: Record<string, number> }
   addr_info?: { family: string; local: string; prefixlen: number; scope?: string }[]
 }
@@ -54,19 +59,26 @@ export function parseIpJson(text: string, what = 'ip -j'): IpLink[] {
   try {
     j = JSON.parse(text)
   } catch (e) {
-    throw new NetError('parse', `${what} did not print JSON: ${text.trim().slice(0, 80)}`, 'is iproute2 recent enough for -j (4.14+)?', e)
+    throw new NetError(
+      'parse',
+      `${what} did not print JSON: ${text.trim().slice(0, 80)}`,
+      'is iproute2 recent enough for -j (4.14+)?',
+      e,
+    )
   }
   if (!Array.isArray(j)) throw new NetError('parse', `${what} printed JSON that is not an array of interfaces`)
   return j.map(ipLink).filter((l): l is IpLink => l !== undefined)
 }
 
 const isObj = (x: unknown): x is Record<string, unknown> => x !== null && typeof x === 'object' && !Array.isArray(x)
-const nat = (x: unknown): number | undefined => (Number.isSafeInteger(x) && (x as number) >= 0 ? (x as number) : undefined)
+const nat = (x: unknown): number | undefined =>
+  Number.isSafeInteger(x) && (x as number) >= 0 ? (x as number) : undefined
 const str = (x: unknown): string | undefined => (typeof x === 'string' ? x : undefined)
 
 /** One entry of ip's array as an IpLink with every field of the type it declares (wrong-typed fields left out), or undefined when it is no interface. */
 function ipLink(x: unknown): IpLink | undefined {
-  if (!isObj(x) || nat(x.ifindex) === undefined || typeof x.ifname !== 'string' || nat(x.mtu) === undefined) return undefined
+  if (!isObj(x) || nat(x.ifindex) === undefined || typeof x.ifname !== 'string' || nat(x.mtu) === undefined)
+    return undefined
   const l: IpLink = { ifindex: x.ifindex as number, ifname: x.ifname, mtu: x.mtu as number }
   if (nat(x.link_index) !== undefined) l.link_index = x.link_index as number
   if (nat(x.link_netnsid) !== undefined) l.link_netnsid = x.link_netnsid as number
@@ -74,13 +86,28 @@ function ipLink(x: unknown): IpLink | undefined {
   if (Array.isArray(x.flags)) l.flags = x.flags.filter((f): f is string => typeof f === 'string')
   if (isObj(x.linkinfo)) {
     const li = x.linkinfo
-    l.linkinfo = { info_kind: str(li.info_kind), info_slave_kind: str(li.info_slave_kind), ...(isObj(li.info_data) ? { info_data: li.info_data } : {}), ...(isObj(li.info_slave_data) ? { info_slave_data: li.info_slave_data } : {}) }
+    l.linkinfo = {
+      info_kind: str(li.info_kind),
+      info_slave_kind: str(li.info_slave_kind),
+      ...(isObj(li.info_data) ? { info_data: li.info_data } : {}),
+      ...(isObj(li.info_slave_data) ? { info_slave_data: li.info_slave_data } : {}),
+    }
   }
-  const counters = (c: unknown) => (isObj(c) ? Object.fromEntries(Object.entries(c).filter(([, v]) => nat(v) !== undefined)) as Record<string, number> : undefined)
+  const counters = (c: unknown) =>
+    isObj(c)
+      ? (Object.fromEntries(Object.entries(c).filter(([, v]) => nat(v) !== undefined)) as Record<string, number>)
+      : undefined
   if (isObj(x.stats64)) l.stats64 = { rx: counters(x.stats64.rx), tx: counters(x.stats64.tx) }
   if (Array.isArray(x.addr_info)) {
     l.addr_info = x.addr_info.filter(
-      (a): a is NonNullable<IpLink['addr_info']>[number] => isObj(a) && typeof a.family === 'string' && typeof a.local === 'string' && isIP(a.local) !== 0 && nat(a.prefixlen) !== undefined && (a.prefixlen as number) <= 128 && (a.scope === undefined || typeof a.scope === 'string'),
+      (a): a is NonNullable<IpLink['addr_info']>[number] =>
+        isObj(a) &&
+        typeof a.family === 'string' &&
+        typeof a.local === 'string' &&
+        isIP(a.local) !== 0 &&
+        nat(a.prefixlen) !== undefined &&
+        (a.prefixlen as number) <= 128 &&
+        (a.scope === undefined || typeof a.scope === 'string'),
     )
   }
   return l
@@ -103,7 +130,16 @@ export function linkEnd(l: IpLink): LinkEnd {
     addresses: (l.addr_info ?? []).map((a) => `${a.local}/${a.prefixlen}`),
     stats:
       rx && tx
-        ? { rxBytes: rx.bytes ?? 0, rxPackets: rx.packets ?? 0, rxErrors: rx.errors ?? 0, rxDropped: rx.dropped ?? 0, txBytes: tx.bytes ?? 0, txPackets: tx.packets ?? 0, txErrors: tx.errors ?? 0, txDropped: tx.dropped ?? 0 }
+        ? {
+            rxBytes: rx.bytes ?? 0,
+            rxPackets: rx.packets ?? 0,
+            rxErrors: rx.errors ?? 0,
+            rxDropped: rx.dropped ?? 0,
+            txBytes: tx.bytes ?? 0,
+            txPackets: tx.packets ?? 0,
+            txErrors: tx.errors ?? 0,
+            txDropped: tx.dropped ?? 0,
+          }
         : undefined,
   }
 }
@@ -129,7 +165,10 @@ export interface VethPairing {
 /** The pod's interface: ifname if given, else eth0, else the only non-loopback one. Pure. */
 export function podInterface(links: IpLink[], ifname?: string): IpLink | undefined {
   if (ifname) return links.find((l) => l.ifname === ifname)
-  return links.find((l) => l.ifname === 'eth0') ?? (links.filter((l) => l.ifname !== 'lo').length === 1 ? links.find((l) => l.ifname !== 'lo') : undefined)
+  return (
+    links.find((l) => l.ifname === 'eth0') ??
+    (links.filter((l) => l.ifname !== 'lo').length === 1 ? links.find((l) => l.ifname !== 'lo') : undefined)
+  )
 }
 
 /**
@@ -142,7 +181,11 @@ export function pairVeth(podLinks: IpLink[], hostLinks: IpLink[], ifname?: strin
   const p = podInterface(podLinks, ifname)
   if (!p) {
     const names = podLinks.map((l) => l.ifname).join(', ') || 'none'
-    return { ...base, status: 'no-interface', explanation: `the pod netns has no interface ${ifname ?? 'eth0'} (interfaces: ${names}); pass {ifname} to pick one` }
+    return {
+      ...base,
+      status: 'no-interface',
+      explanation: `the pod netns has no interface ${ifname ?? 'eth0'} (interfaces: ${names}); pass {ifname} to pick one`,
+    }
   }
   const pod = linkEnd(p)
   const kind = p.linkinfo?.info_kind
@@ -152,11 +195,28 @@ export function pairVeth(podLinks: IpLink[], hostLinks: IpLink[], ifname?: strin
       kind === 'ipvlan' || kind === 'macvlan'
         ? `${kind} has no host-side peer: it hangs off a parent device on the node (ifindex ${p.link_index ?? '?'} there) and shares its MAC/queues; look at the parent with node.$\`ip -d link\``
         : 'only veth pairs have a host-side peer to find by ifindex'
-    return { ...base, status: 'not-veth', podSide: pod, explanation: `${pod.name} in the pod is ${what}, not a veth: ${why}` }
+    return {
+      ...base,
+      status: 'not-veth',
+      podSide: pod,
+      explanation: `${pod.name} in the pod is ${what}, not a veth: ${why}`,
+    }
   }
-  if (p.link_index === undefined) return { ...base, status: 'peer-not-found', podSide: pod, explanation: `${pod.name} is a veth but ip shows no link_index (iflink) for it` }
+  if (p.link_index === undefined)
+    return {
+      ...base,
+      status: 'peer-not-found',
+      podSide: pod,
+      explanation: `${pod.name} is a veth but ip shows no link_index (iflink) for it`,
+    }
   const h = hostLinks.find((l) => l.ifindex === p.link_index)
-  if (!h) return { ...base, status: 'peer-not-found', podSide: pod, explanation: `no interface with ifindex ${p.link_index} in the node's netns: the peer lives in another namespace (link-netnsid ${p.link_netnsid ?? '?'})` }
+  if (!h)
+    return {
+      ...base,
+      status: 'peer-not-found',
+      podSide: pod,
+      explanation: `no interface with ifindex ${p.link_index} in the node's netns: the peer lives in another namespace (link-netnsid ${p.link_netnsid ?? '?'})`,
+    }
   if (h.linkinfo?.info_kind !== 'veth' || h.link_index !== p.ifindex) {
     return {
       ...base,
@@ -178,10 +238,14 @@ export function pairVeth(podLinks: IpLink[], hostLinks: IpLink[], ifname?: strin
     )
   }
   if (host.master && !bridge) warnings.push(`${host.name} is enslaved to ${host.master}, which ip did not list`)
-  if (pod.operstate !== 'UP' || host.operstate !== 'UP') warnings.push(`link state: pod ${pod.name} ${pod.operstate}, host ${host.name} ${host.operstate}`)
+  if (pod.operstate !== 'UP' || host.operstate !== 'UP')
+    warnings.push(`link state: pod ${pod.name} ${pod.operstate}, host ${host.name} ${host.operstate}`)
   for (const e of [pod, host]) {
     const s = e.stats
-    if (s && (s.rxErrors || s.txErrors || s.rxDropped || s.txDropped)) warnings.push(`${e.name}: rx errors ${s.rxErrors} dropped ${s.rxDropped}, tx errors ${s.txErrors} dropped ${s.txDropped}`)
+    if (s && (s.rxErrors || s.txErrors || s.rxDropped || s.txDropped))
+      warnings.push(
+        `${e.name}: rx errors ${s.rxErrors} dropped ${s.rxDropped}, tx errors ${s.txErrors} dropped ${s.txDropped}`,
+      )
   }
   return { status: 'ok', podSide: pod, hostSide: host, bridge, mtuMismatch, warnings }
 }

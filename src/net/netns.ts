@@ -12,7 +12,8 @@ export type { NetnsInfo } from './types.ts'
 
 /** `nsenter -t PID -n -- argv`: argv runs in PID's network namespace with the node's filesystem and tools. */
 export function nsenterArgv(pid: number, argv: readonly string[]): string[] {
-  if (!Number.isInteger(pid) || pid <= 0) throw new TypeError(`nsenterArgv: pid must be a positive integer, received ${pid}`)
+  if (!Number.isInteger(pid) || pid <= 0)
+    throw new TypeError(`nsenterArgv: pid must be a positive integer, received ${pid}`)
   return ['nsenter', '-t', String(pid), '-n', '--', ...argv]
 }
 
@@ -44,7 +45,12 @@ function cacheOf(session: object): Map<string, PidEntry> {
 const idsKey = (ref: PodRef) => [...ref.runningIds].sort().join(',')
 
 /** A cached entry if the container IDs did not change and the PID is still the pod's; else a fresh discovery. */
-async function resolve(session: NetSession, ref: PodRef & { node: string }, node: NodeHandle, force = false): Promise<PidEntry & { cached: boolean }> {
+async function resolve(
+  session: NetSession,
+  ref: PodRef & { node: string },
+  node: NodeHandle,
+  force = false,
+): Promise<PidEntry & { cached: boolean }> {
   const cache = cacheOf(session)
   const hit = cache.get(ref.uid)
   if (hit && !force && hit.node === ref.node && hit.ids === idsKey(ref)) {
@@ -53,7 +59,15 @@ async function resolve(session: NetSession, ref: PodRef & { node: string }, node
   }
   cache.delete(ref.uid)
   const f = await discoverPid(node, ref)
-  const entry: PidEntry = { node: ref.node, ids: idsKey(ref), pid: f.pid, method: f.method, detail: f.detail, containerId: f.containerId, attempts: f.attempts }
+  const entry: PidEntry = {
+    node: ref.node,
+    ids: idsKey(ref),
+    pid: f.pid,
+    method: f.method,
+    detail: f.detail,
+    containerId: f.containerId,
+    attempts: f.attempts,
+  }
   cache.set(ref.uid, entry)
   return { ...entry, cached: false }
 }
@@ -84,7 +98,10 @@ export class NetnsHandle {
     this.#st = st
     this.#defaults = defaults
     this.$ = (strings, ...values) => {
-      if (!Array.isArray(strings) || !('raw' in strings)) return execPromise(Promise.reject(new TypeError('netns.$ is a tagged template: write h.$`ip -j addr`, or use h.run([...argv])')))
+      if (!Array.isArray(strings) || !('raw' in strings))
+        return execPromise(
+          Promise.reject(new TypeError('netns.$ is a tagged template: write h.$`ip -j addr`, or use h.run([...argv])')),
+        )
       try {
         return this.run(templateArgv(strings, values))
       } catch (e) {
@@ -161,7 +178,10 @@ export class NetnsHandle {
 
   /** Runs a POSIX script with the node's sh inside the netns; args become $1, $2, …. */
   sh(script: string, args: readonly string[] = [], opts: RunOptions = {}): ExecPromise {
-    if (typeof script !== 'string') return execPromise(Promise.reject(new TypeError(`sh: expected the script as a string, received ${received(script)}`)))
+    if (typeof script !== 'string')
+      return execPromise(
+        Promise.reject(new TypeError(`sh: expected the script as a string, received ${received(script)}`)),
+      )
     return this.run(['sh', '-s', '--', ...args], { ...opts, input: script })
   }
 
@@ -175,7 +195,8 @@ export class NetnsHandle {
   }
   /** A handle whose commands have this deadline. */
   timeout(ms: number): NetnsHandle {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0) throw new TypeError(`timeout: expected a positive number of milliseconds, received ${String(ms)}`)
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0)
+      throw new TypeError(`timeout: expected a positive number of milliseconds, received ${String(ms)}`)
     return this.with({ timeoutMs: ms })
   }
 
@@ -193,7 +214,20 @@ export class NetnsHandle {
 
   /** Plain data (JSON, q()). */
   toJSON(): NetnsInfo {
-    return { pod: this.pod, namespace: this.namespace, name: this.name, uid: this.uid, node: this.node, podIP: this.podIP, pid: this.pid, method: this.method, detail: this.detail, containerId: this.containerId, cached: this.cached, attempts: this.attempts }
+    return {
+      pod: this.pod,
+      namespace: this.namespace,
+      name: this.name,
+      uid: this.uid,
+      node: this.node,
+      podIP: this.podIP,
+      pid: this.pid,
+      method: this.method,
+      detail: this.detail,
+      containerId: this.containerId,
+      cached: this.cached,
+      attempts: this.attempts,
+    }
   }
 }
 // Prints like enterNetns' table: what the handle points at and how the PID was found.

@@ -28,7 +28,17 @@ export function crictlPodsArgv(uid: string): string[] {
 /** `crictl ps -q --pod SANDBOX --state running` (or by container --name): running container IDs. */
 export function crictlPsArgv(by: { pod: string } | { name: string; uid: string }): string[] {
   if ('pod' in by) return ['crictl', 'ps', '-q', '--pod', by.pod, '--state', 'running']
-  return ['crictl', 'ps', '-q', '--name', `^${by.name}$`, '--label', `io.kubernetes.pod.uid=${by.uid}`, '--state', 'running']
+  return [
+    'crictl',
+    'ps',
+    '-q',
+    '--name',
+    `^${by.name}$`,
+    '--label',
+    `io.kubernetes.pod.uid=${by.uid}`,
+    '--state',
+    'running',
+  ]
 }
 
 /** `crictl inspectp SANDBOX`: the sandbox (pause) process, which holds the netns even when every container crashed. */
@@ -53,17 +63,25 @@ export function parseCrictlInspect(text: string): CrictlInfo {
   try {
     j = JSON.parse(text)
   } catch (e) {
-    throw new NetError('parse', `crictl inspect did not print JSON: ${text.trim().slice(0, 80)}`, 'run crictl inspect by hand on the node', e)
+    throw new NetError(
+      'parse',
+      `crictl inspect did not print JSON: ${text.trim().slice(0, 80)}`,
+      'run crictl inspect by hand on the node',
+      e,
+    )
   }
   const rawPid: unknown = j?.info?.pid
-  const pid = typeof rawPid === 'number' ? rawPid : typeof rawPid === 'string' && /^\d{1,10}$/.test(rawPid) ? Number(rawPid) : 0
+  const pid =
+    typeof rawPid === 'number' ? rawPid : typeof rawPid === 'string' && /^\d{1,10}$/.test(rawPid) ? Number(rawPid) : 0
   const nss: unknown = j?.info?.runtimeSpec?.linux?.namespaces
   const ns = (Array.isArray(nss) ? nss : []) as ({ type?: unknown; path?: unknown } | null)[]
   const sandbox = j?.info?.sandboxID === undefined && j?.status?.network !== undefined
   // upstream crictl prints the enum by name, zero values included (protojson, EmitDefaultValues); an older one may print
   // a number. A missing state is unknown (''), not the zero value.
   const st = j?.status?.state
-  const names = sandbox ? ['SANDBOX_READY', 'SANDBOX_NOTREADY'] : ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN']
+  const names = sandbox
+    ? ['SANDBOX_READY', 'SANDBOX_NOTREADY']
+    : ['CONTAINER_CREATED', 'CONTAINER_RUNNING', 'CONTAINER_EXITED', 'CONTAINER_UNKNOWN']
   const str = (x: unknown) => (typeof x === 'string' && x !== '' ? x : undefined)
   return {
     id: str(j?.status?.id) ?? '',
@@ -95,7 +113,8 @@ export function dockerInspectArgv(id: string): string[] {
 /** The PID docker printed (0 when the container is not running). */
 export function parseDockerPid(text: string): number {
   const t = text.trim()
-  if (!/^\d{1,10}$/.test(t)) throw new NetError('parse', `docker inspect printed ${JSON.stringify(t.slice(0, 60))}, expected a PID`)
+  if (!/^\d{1,10}$/.test(t))
+    throw new NetError('parse', `docker inspect printed ${JSON.stringify(t.slice(0, 60))}, expected a PID`)
   return Number(t)
 }
 

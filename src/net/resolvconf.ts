@@ -24,14 +24,25 @@ export interface ResolvConf {
 
 /** Parses resolv.conf text: comments (# ;), nameserver (addresses only), search/domain, options; out-of-range values are clamped. */
 export function parseResolvConf(text: string): ResolvConf {
-  const rc: ResolvConf = { nameservers: [], search: [], ndots: 1, timeout: 5, attempts: 2, rotate: false, noTldQuery: false, options: [], ignoredNameservers: [] }
+  const rc: ResolvConf = {
+    nameservers: [],
+    search: [],
+    ndots: 1,
+    timeout: 5,
+    attempts: 2,
+    rotate: false,
+    noTldQuery: false,
+    options: [],
+    ignoredNameservers: [],
+  }
   const all: string[] = []
   for (const raw of text.split('\n')) {
     const hash = raw.search(/[#;]/) // not /[#;].*$/: quadratic on a run of '#' before a stray \r
     const line = (hash < 0 ? raw : raw.slice(0, hash)).trim()
     if (!line) continue
     const [key, ...rest] = line.split(/\s+/)
-    if (key === 'nameserver' && rest[0] && isIP(rest[0])) all.push(rest[0]) // glibc skips a nameserver that is not an address
+    if (key === 'nameserver' && rest[0] && isIP(rest[0]))
+      all.push(rest[0]) // glibc skips a nameserver that is not an address
     else if (key === 'search') rc.search = rest
     else if (key === 'domain' && rest[0]) rc.search = [rest[0]]
     else if (key === 'options') {
@@ -78,7 +89,11 @@ export function countDots(name: string): number {
  * - musl: dots >= ndots -> only the name as is; fewer -> each search domain, then the name as is.
  * Which of them are really sent also depends on the answers (see nextIndex).
  */
-export function searchCandidates(name: string, rc: Pick<ResolvConf, 'ndots' | 'search' | 'noTldQuery'>, kind: ResolverKind = 'glibc'): Candidate[] {
+export function searchCandidates(
+  name: string,
+  rc: Pick<ResolvConf, 'ndots' | 'search' | 'noTldQuery'>,
+  kind: ResolverKind = 'glibc',
+): Candidate[] {
   if (name.endsWith('.')) return [{ name: name.slice(0, -1), via: 'as-is' }]
   const dots = countDots(name)
   const search = rc.search.filter((d) => d !== '' && d !== '.').map((d) => ({ name: `${name}.${d}`, via: d }))
@@ -98,7 +113,12 @@ export type Outcome = 'answer' | 'NXDOMAIN' | 'NODATA' | 'SERVFAIL' | 'TIMEOUT' 
  * anything else (timeout, REFUSED…) ends the search list but still tries the name as is if it comes later.
  * musl: only NXDOMAIN goes on; anything else ends the lookup.
  */
-export function nextIndex(cands: readonly Candidate[], i: number, outcome: Outcome, kind: ResolverKind): number | undefined {
+export function nextIndex(
+  cands: readonly Candidate[],
+  i: number,
+  outcome: Outcome,
+  kind: ResolverKind,
+): number | undefined {
   if (outcome === 'answer' || i + 1 >= cands.length) return undefined
   if (kind === 'musl') return outcome === 'NXDOMAIN' ? i + 1 : undefined
   if (cands[i].via === 'as-is') return i + 1

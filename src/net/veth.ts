@@ -25,9 +25,13 @@ export function asVethResult(r: VethResult): VethResult {
 
 /** Finds a pod's host-side veth: link_index of its interface inside the netns = ifindex on the node. */
 export async function vethOf(session: NetSession, pod: PodArg, opts: VethOptions = {}): Promise<VethResult> {
-  if (opts === null || typeof opts !== 'object') throw new NetError('invalid', `options: expected an object like {ifname: 'eth0'}, received ${received(opts)}`)
+  if (opts === null || typeof opts !== 'object')
+    throw new NetError('invalid', `options: expected an object like {ifname: 'eth0'}, received ${received(opts)}`)
   if (opts.ifname !== undefined && (typeof opts.ifname !== 'string' || !/^[^\s/]{1,15}$/.test(opts.ifname))) {
-    throw new NetError('invalid', `ifname: expected an interface name (up to 15 characters, no spaces or /), received ${received(opts.ifname)}`)
+    throw new NetError(
+      'invalid',
+      `ifname: expected an interface name (up to 15 characters, no spaces or /), received ${received(opts.ifname)}`,
+    )
   }
   const ref = await fetchPod(session, pod)
   if (ref.hostNetwork) {

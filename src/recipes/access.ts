@@ -26,12 +26,20 @@ export function nodeSteps(recipe: Pick<Recipe, 'steps'>): number[] {
  * The plan for the nodes the recipe can reach: those its node parameters name, else every node of the cluster.
  * Undefined when no step reaches a node or the session cannot plan node access.
  */
-export async function planNodeAccess(recipe: Pick<Recipe, 'steps' | 'params'>, params: Record<string, ParamValue>, session: SessionApi): Promise<NodeAccessPlan | undefined> {
+export async function planNodeAccess(
+  recipe: Pick<Recipe, 'steps' | 'params'>,
+  params: Record<string, ParamValue>,
+  session: SessionApi,
+): Promise<NodeAccessPlan | undefined> {
   const steps = nodeSteps(recipe)
   if (!steps.length || !session.nodeAccessPlan) return undefined
   try {
-    const named = recipe.params.filter((p) => p.type === 'node' && typeof params[p.name] === 'string').map((p) => params[p.name] as string)
-    const names = named.length ? [...new Set(named)] : ((await session.kube.nodes()) as { metadata: { name: string } }[]).map((n) => n.metadata.name)
+    const named = recipe.params
+      .filter((p) => p.type === 'node' && typeof params[p.name] === 'string')
+      .map((p) => params[p.name] as string)
+    const names = named.length
+      ? [...new Set(named)]
+      : ((await session.kube.nodes()) as { metadata: { name: string } }[]).map((n) => n.metadata.name)
     return { steps, nodes: await session.nodeAccessPlan(names) }
   } catch (e) {
     return { steps, nodes: [], error: (e as Error)?.message ?? String(e) }

@@ -8,11 +8,51 @@ import type { Recipe } from './format.ts'
 import type { ParamValue } from './params.ts'
 import type { RecipeInfo, RecipeRunContext, StartShell } from './types.ts'
 
-export { parseRecipe, recipeNameOf, RecipeFormatError, RESERVED_PARAMS, type Recipe, type Section, type CodeBlock } from './format.ts'
-export { validateParams, parseParamValue, parseDuration, PARAM_TYPES, ParamError, type ParamDef, type ParamType, type ParamValue, type ParamStyle } from './params.ts'
-export { findRecipe, listRecipeEntries, loadRecipeFile, recipeDirs, SHIPPED_DIR, type RecipeDir, type RecipeEntry } from './loader.ts'
+export {
+  parseRecipe,
+  recipeNameOf,
+  RecipeFormatError,
+  RESERVED_PARAMS,
+  type Recipe,
+  type Section,
+  type CodeBlock,
+} from './format.ts'
+export {
+  validateParams,
+  parseParamValue,
+  parseDuration,
+  PARAM_TYPES,
+  ParamError,
+  type ParamDef,
+  type ParamType,
+  type ParamValue,
+  type ParamStyle,
+} from './params.ts'
+export {
+  findRecipe,
+  listRecipeEntries,
+  loadRecipeFile,
+  recipeDirs,
+  SHIPPED_DIR,
+  type RecipeDir,
+  type RecipeEntry,
+} from './loader.ts'
 export { runParsedRecipe, expandManual, planOf, recipeCatalog, type RunnerOptions } from './runner.ts'
-export { RecipeReport, RecipeError, validateFinding, summaryLine, recipeCommand, type Finding, type Evidence, type Severity, type StepReport, type ReportData, type ExitCode, type NextRecipe, type RecipeCatalog } from './report.ts'
+export {
+  RecipeReport,
+  RecipeError,
+  validateFinding,
+  summaryLine,
+  recipeCommand,
+  type Finding,
+  type Evidence,
+  type Severity,
+  type StepReport,
+  type ReportData,
+  type ExitCode,
+  type NextRecipe,
+  type RecipeCatalog,
+} from './report.ts'
 export { recipeGlobalsDts } from './dts.ts'
 export type * from './types.ts'
 
@@ -23,7 +63,11 @@ export const MAX_FOLLOW = 5
  * Runs recipe `name` (or a path to a .md file): finds it, validates params, runs it, streams the report to ctx.output.
  * With ctx.follow, then runs the `next` recipe of each warn/fail finding (and theirs), each once, at most MAX_FOLLOW.
  */
-export async function runRecipe(name: string, params: Record<string, string>, ctx: RecipeRunContext & { shell: StartShell }): Promise<RecipeReport> {
+export async function runRecipe(
+  name: string,
+  params: Record<string, string>,
+  ctx: RecipeRunContext & { shell: StartShell },
+): Promise<RecipeReport> {
   const dirs = recipeDirs(ctx.session.config)
   const recipe = await findRecipe(name, { dirs, cwd: ctx.cwd })
   const values = validateParams(recipe, params, ctx.paramStyle ?? 'flag')
@@ -60,7 +104,13 @@ export async function runRecipe(name: string, params: Record<string, string>, ct
     report.followed.push(ran)
     queue.push(...ran.nextRecipes())
   }
-  if (!json && queue.some((n) => !done.has(n.command))) ctx.output.write(`\n--follow stopped after ${MAX_FOLLOW} recipes; not run: ${queue.filter((n) => !done.has(n.command)).map((n) => n.command).join('; ')}\n`)
+  if (!json && queue.some((n) => !done.has(n.command)))
+    ctx.output.write(
+      `\n--follow stopped after ${MAX_FOLLOW} recipes; not run: ${queue
+        .filter((n) => !done.has(n.command))
+        .map((n) => n.command)
+        .join('; ')}\n`,
+    )
   if (json) ctx.output.write(`${JSON.stringify(report, null, 2)}\n`)
   return report
 }
@@ -76,7 +126,13 @@ export async function listRecipes(ctx: { session: Pick<SessionApi, 'config'> }):
           file: e.file,
           changes: e.recipe.changes,
           shadowed: e.shadowed,
-          params: e.recipe.params.map((p) => ({ name: p.name, type: p.type, required: p.required, default: p.default, description: p.description })),
+          params: e.recipe.params.map((p) => ({
+            name: p.name,
+            type: p.type,
+            required: p.required,
+            default: p.default,
+            description: p.description,
+          })),
         }
       : { name: e.name, file: e.file, shadowed: e.shadowed, error: e.error?.message ?? 'malformed' },
   )

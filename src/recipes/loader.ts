@@ -34,7 +34,12 @@ export async function loadRecipeFile(file: string): Promise<Recipe> {
     text = await fs.readFile(file, 'utf8')
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code
-    throw new RecipeError('notfound', `cannot read recipe ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`, 'kinspect recipes lists the recipes it finds', e)
+    throw new RecipeError(
+      'notfound',
+      `cannot read recipe ${file}: ${code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : (e as Error).message}`,
+      'kinspect recipes lists the recipes it finds',
+      e,
+    )
   }
   return parseRecipe(text, file)
 }
@@ -53,7 +58,10 @@ export interface RecipeEntry {
 async function mdFiles(dir: string): Promise<string[]> {
   try {
     const names = await fs.readdir(dir)
-    return names.filter((n) => /\.(md|markdown)$/i.test(n)).sort().map((n) => path.join(dir, n))
+    return names
+      .filter((n) => /\.(md|markdown)$/i.test(n))
+      .sort()
+      .map((n) => path.join(dir, n))
   } catch {
     return [] // a configured folder that does not exist yet holds no recipes
   }
@@ -97,13 +105,24 @@ function distance(a: string, b: string): number {
 }
 
 /** Finds a recipe by name (first folder that has NAME.md wins) or by path; RecipeError('notfound') lists what exists. */
-export async function findRecipe(nameOrPath: string, opts: { dirs: readonly RecipeDir[]; cwd?: string }): Promise<Recipe> {
-  if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '') throw new RecipeError('usage', `recipe: expected a recipe name or a path to a .md file, received ${received(nameOrPath)}`, 'kinspect recipes lists them')
+export async function findRecipe(
+  nameOrPath: string,
+  opts: { dirs: readonly RecipeDir[]; cwd?: string },
+): Promise<Recipe> {
+  if (typeof nameOrPath !== 'string' || nameOrPath.trim() === '')
+    throw new RecipeError(
+      'usage',
+      `recipe: expected a recipe name or a path to a .md file, received ${received(nameOrPath)}`,
+      'kinspect recipes lists them',
+    )
   if (isPathLike(nameOrPath)) return loadRecipeFile(path.resolve(opts.cwd ?? process.cwd(), nameOrPath))
   for (const d of opts.dirs) {
     for (const ext of ['.md', '.markdown']) {
       const file = path.join(d.dir, `${nameOrPath}${ext}`)
-      const exists = await fs.stat(file).then((s) => s.isFile(), () => false)
+      const exists = await fs.stat(file).then(
+        (s) => s.isFile(),
+        () => false,
+      )
       if (exists) return loadRecipeFile(file)
     }
   }

@@ -24,7 +24,8 @@ export function scanMarkdown(lines: readonly string[], firstLine = 1): { tokens:
   let prose: string[] = []
   let proseLine = firstLine
   const flush = () => {
-    if (prose.some((l) => l.trim() !== '')) tokens.push({ kind: 'prose', text: trimBlank(prose).join('\n'), line: proseLine + leadingBlank(prose) })
+    if (prose.some((l) => l.trim() !== ''))
+      tokens.push({ kind: 'prose', text: trimBlank(prose).join('\n'), line: proseLine + leadingBlank(prose) })
     prose = []
   }
   for (let i = 0; i < lines.length; i++) {
@@ -39,7 +40,15 @@ export function scanMarkdown(lines: readonly string[], firstLine = 1): { tokens:
       let j = i + 1
       while (j < lines.length && !close.test(lines[j])) j++
       if (j >= lines.length) return { tokens, unclosed: { line: lineNo, marker } }
-      tokens.push({ kind: 'fence', lang: (info.split(/\s+/)[0] ?? '').toLowerCase(), info, body: lines.slice(i + 1, j).join('\n'), line: lineNo, bodyLine: lineNo + 1, endLine: firstLine + j })
+      tokens.push({
+        kind: 'fence',
+        lang: (info.split(/\s+/)[0] ?? '').toLowerCase(),
+        info,
+        body: lines.slice(i + 1, j).join('\n'),
+        line: lineNo,
+        bodyLine: lineNo + 1,
+        endLine: firstLine + j,
+      })
       i = j
       proseLine = firstLine + j + 1
       continue

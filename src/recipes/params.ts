@@ -41,7 +41,9 @@ function namespacedName(kind: (typeof NAMESPACED_TYPES)[number], text: string): 
   if (parts.length > 2) return new Error(`more than one "/"`)
   const [ns, name] = parts.length === 2 ? parts : [undefined, parts[0]]
   if (ns !== undefined && !isDnsLabel(ns)) return new Error(`namespace ${JSON.stringify(ns)} is not a namespace name`)
-  return new Error(`${JSON.stringify(name)} is not a ${kind} name (lowercase letters, digits, "-"${kind === 'service' ? '' : ' and "."'})`)
+  return new Error(
+    `${JSON.stringify(name)} is not a ${kind} name (lowercase letters, digits, "-"${kind === 'service' ? '' : ' and "."'})`,
+  )
 }
 
 /** Seconds in a duration like "90s", "5m", "1h30m", "500ms", or a bare number of seconds. */
@@ -60,7 +62,8 @@ export const PARAM_TYPES: Record<ParamType, TypeInfo> = {
   int: {
     expected: 'a whole number',
     example: '20',
-    parse: (t) => (/^[-+]?\d+$/.test(t.trim()) && Number.isSafeInteger(Number(t)) ? Number(t) : new Error('not a whole number')),
+    parse: (t) =>
+      /^[-+]?\d+$/.test(t.trim()) && Number.isSafeInteger(Number(t)) ? Number(t) : new Error('not a whole number'),
   },
   bool: {
     expected: 'true or false (also yes/no, 1/0, on/off)',
@@ -72,11 +75,32 @@ export const PARAM_TYPES: Record<ParamType, TypeInfo> = {
       return new Error('not a boolean')
     },
   },
-  duration: { expected: 'a duration like 90s, 5m, 1h30m or 500ms (a bare number is seconds)', example: '5m', parse: parseDuration },
-  pod: { expected: 'a pod name, or namespace/name', example: 'web-7d4b9c6f5-x2x7p', parse: (t) => namespacedName('pod', t) },
-  node: { expected: 'a node name', example: 'lab-1', parse: (t) => (isNodeName(t) ? t : new Error(`${JSON.stringify(t)} is not a node name (lowercase letters, digits, "-" and ".")`)) },
-  service: { expected: 'a service name, or namespace/name', example: 'web', parse: (t) => namespacedName('service', t) },
-  deployment: { expected: 'a Deployment name, or namespace/name', example: 'web', parse: (t) => namespacedName('deployment', t) },
+  duration: {
+    expected: 'a duration like 90s, 5m, 1h30m or 500ms (a bare number is seconds)',
+    example: '5m',
+    parse: parseDuration,
+  },
+  pod: {
+    expected: 'a pod name, or namespace/name',
+    example: 'web-7d4b9c6f5-x2x7p',
+    parse: (t) => namespacedName('pod', t),
+  },
+  node: {
+    expected: 'a node name',
+    example: 'lab-1',
+    parse: (t) =>
+      isNodeName(t) ? t : new Error(`${JSON.stringify(t)} is not a node name (lowercase letters, digits, "-" and ".")`),
+  },
+  service: {
+    expected: 'a service name, or namespace/name',
+    example: 'web',
+    parse: (t) => namespacedName('service', t),
+  },
+  deployment: {
+    expected: 'a Deployment name, or namespace/name',
+    example: 'web',
+    parse: (t) => namespacedName('deployment', t),
+  },
 }
 
 /** True when `t` names a parameter type. */
@@ -89,7 +113,9 @@ export type ParamStyle = 'flag' | 'word'
 
 /** The parameter as the user types it, e.g. `--tail 50` or `tail=50`. */
 export function spell(name: string, value: string, style: ParamStyle = 'flag'): string {
-  return style === 'flag' ? `--${name} ${/\s/.test(value) ? JSON.stringify(value) : value}` : `${name}=${/\s/.test(value) ? JSON.stringify(value) : value}`
+  return style === 'flag'
+    ? `--${name} ${/\s/.test(value) ? JSON.stringify(value) : value}`
+    : `${name}=${/\s/.test(value) ? JSON.stringify(value) : value}`
 }
 
 /** Example value of a parameter: its own example, else its default, else one for its type. */
@@ -115,24 +141,33 @@ export function parseParamValue(type: ParamType, text: string): ParamValue | Err
 }
 
 /** Validates user parameters (all strings) against the definitions; returns typed values with defaults applied. */
-export function validateParams(recipe: { name: string; params: readonly ParamDef[] }, given: Record<string, string>, style: ParamStyle = 'flag'): Record<string, ParamValue> {
+export function validateParams(
+  recipe: { name: string; params: readonly ParamDef[] },
+  given: Record<string, string>,
+  style: ParamStyle = 'flag',
+): Record<string, ParamValue> {
   const problems: string[] = []
   const bad: string[] = []
   const given_ = new Map<string, ParamValue>() // not an object: a parameter named toString or constructor is no inherited key
   const byName = new Map(recipe.params.map((p) => [p.name, p]))
-  const usage = () => `${style === 'flag' ? 'kinspect run' : '.run'} ${recipe.name}${recipe.params.map((p) => ` ${p.required ? '' : '['}${spell(p.name, exampleOf(p), style)}${p.required ? '' : ']'}`).join('')}`
+  const usage = () =>
+    `${style === 'flag' ? 'kinspect run' : '.run'} ${recipe.name}${recipe.params.map((p) => ` ${p.required ? '' : '['}${spell(p.name, exampleOf(p), style)}${p.required ? '' : ']'}`).join('')}`
   for (const [name, text] of Object.entries(given)) {
     const def = byName.get(name)
     if (!def) {
       bad.push(name)
       const known = recipe.params.map((p) => `${p.name} (${p.type})`).join(', ')
-      problems.push(`unknown parameter ${style === 'flag' ? '--' : ''}${name}: recipe ${recipe.name} ${known ? `takes ${known}` : 'takes no parameters'}`)
+      problems.push(
+        `unknown parameter ${style === 'flag' ? '--' : ''}${name}: recipe ${recipe.name} ${known ? `takes ${known}` : 'takes no parameters'}`,
+      )
       continue
     }
     const v = parseParamValue(def.type, text)
     if (v instanceof Error) {
       bad.push(name)
-      problems.push(`parameter ${name} (${def.type}): expected ${PARAM_TYPES[def.type].expected}, received ${JSON.stringify(text)}; example: ${spell(name, exampleOf(def), style)}`)
+      problems.push(
+        `parameter ${name} (${def.type}): expected ${PARAM_TYPES[def.type].expected}, received ${JSON.stringify(text)}; example: ${spell(name, exampleOf(def), style)}`,
+      )
       continue
     }
     given_.set(name, v)
@@ -145,11 +180,16 @@ export function validateParams(recipe: { name: string; params: readonly ParamDef
     else if (def.default !== undefined) out.push([def.name, def.default])
     else if (def.required) {
       bad.push(def.name)
-      problems.push(`parameter ${def.name} (${def.type}) is required: ${def.description}; example: ${spell(def.name, exampleOf(def), style)}`)
+      problems.push(
+        `parameter ${def.name} (${def.type}) is required: ${def.description}; example: ${spell(def.name, exampleOf(def), style)}`,
+      )
     } else out.push([def.name, undefined])
   }
   if (problems.length) {
-    const head = problems.length === 1 ? problems[0] : `${problems.length} problems with the parameters of ${recipe.name}:\n${problems.map((p) => `- ${p}`).join('\n')}`
+    const head =
+      problems.length === 1
+        ? problems[0]
+        : `${problems.length} problems with the parameters of ${recipe.name}:\n${problems.map((p) => `- ${p}`).join('\n')}`
     throw new ParamError(head, `usage: ${usage()}`, bad)
   }
   return Object.fromEntries(out)

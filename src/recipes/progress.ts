@@ -18,7 +18,10 @@ function secs(ms: number): string {
 }
 
 /** A spinner with the step name and elapsed time on one line, cleared when the step ends (TTY only). */
-export function spinner(out: NodeJS.WritableStream, opts: { color?: boolean; intervalMs?: number; now?: () => number } = {}): Progress {
+export function spinner(
+  out: NodeJS.WritableStream,
+  opts: { color?: boolean; intervalMs?: number; now?: () => number } = {},
+): Progress {
   const c = palette(opts.color ?? false)
   const now = opts.now ?? Date.now
   let timer: NodeJS.Timeout | undefined
@@ -55,7 +58,10 @@ export function spinner(out: NodeJS.WritableStream, opts: { color?: boolean; int
 }
 
 /** Plain progress for pipes and files: a line every `everyMs` while a step keeps running. */
-export function plainProgress(out: NodeJS.WritableStream, opts: { everyMs?: number; now?: () => number } = {}): Progress {
+export function plainProgress(
+  out: NodeJS.WritableStream,
+  opts: { everyMs?: number; now?: () => number } = {},
+): Progress {
   const now = opts.now ?? Date.now
   let timer: NodeJS.Timeout | undefined
   const halt = () => {
@@ -66,7 +72,10 @@ export function plainProgress(out: NodeJS.WritableStream, opts: { everyMs?: numb
     start(label) {
       halt()
       const t0 = now()
-      timer = setInterval(() => out.write(`  … still running: ${label} (${secs(now() - t0)})\n`), opts.everyMs ?? 10_000)
+      timer = setInterval(
+        () => out.write(`  … still running: ${label} (${secs(now() - t0)})\n`),
+        opts.everyMs ?? 10_000,
+      )
       timer.unref?.()
     },
     pause: halt,

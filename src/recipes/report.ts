@@ -165,7 +165,9 @@ export class RecipeReport implements ReportData {
   stopped?: string
   followed?: RecipeReport[]
   nodeAccess?: NodeAccessPlan
-  constructor(init: Omit<ReportData, 'summary' | 'status' | 'exitCode' | 'durationMs' | 'notSeen'> & { durationMs?: number }) {
+  constructor(
+    init: Omit<ReportData, 'summary' | 'status' | 'exitCode' | 'durationMs' | 'notSeen'> & { durationMs?: number },
+  ) {
     Object.assign(this, init)
     this.finish()
   }
@@ -190,17 +192,55 @@ export class RecipeReport implements ReportData {
     const checked = s.ok + s.info + s.warn + s.fail > 0
     const blind = s.notSeen > 0 && !checked
     this.exitCode = s.fail ? 1 : s.errors || blind ? 2 : 0
-    this.status = this.mode === 'dry-run' ? 'planned' : s.fail ? 'fail' : s.errors ? 'error' : blind ? 'not-seen' : s.warn ? 'warn' : 'ok'
+    this.status =
+      this.mode === 'dry-run'
+        ? 'planned'
+        : s.fail
+          ? 'fail'
+          : s.errors
+            ? 'error'
+            : blind
+              ? 'not-seen'
+              : s.warn
+                ? 'warn'
+                : 'ok'
     return this
   }
 
   /** The plain data (JSON.stringify uses it). */
   toJSON(): ReportData {
-    const { recipe, params, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, notSeen, stopped, followed, nodeAccess } = this
+    const {
+      recipe,
+      params,
+      context,
+      namespace,
+      mode,
+      startedAt,
+      durationMs,
+      steps,
+      summary,
+      status,
+      exitCode,
+      notSeen,
+      stopped,
+      followed,
+      nodeAccess,
+    } = this
     // Unset parameters are null, so JSON keeps every parameter of the recipe.
     const ps = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === undefined ? null : v]))
     return {
-      recipe, params: ps, context, namespace, mode, startedAt, durationMs, steps, summary, status, exitCode, notSeen,
+      recipe,
+      params: ps,
+      context,
+      namespace,
+      mode,
+      startedAt,
+      durationMs,
+      steps,
+      summary,
+      status,
+      exitCode,
+      notSeen,
       ...(stopped ? { stopped } : {}),
       ...(followed?.length ? { followed: followed.map((r) => r.toJSON()) } : {}),
       ...(nodeAccess ? { nodeAccess } : {}),
@@ -232,7 +272,15 @@ present(RecipeReport.prototype, (r) => `RecipeReport ${r.recipe.name}: ${summary
 /** "FAIL: 2 failed, 1 warning, 3 ok (exit 1)" and the like. */
 export function summaryLine(r: Pick<ReportData, 'summary' | 'status' | 'exitCode' | 'steps'>): string {
   const s = r.summary
-  const parts = [s.fail && `${s.fail} failed`, s.warn && `${s.warn} warning${s.warn === 1 ? '' : 's'}`, s.info && `${s.info} info`, s.ok && `${s.ok} ok`, s.notSeen && `${s.notSeen} not seen`, s.errors && `${s.errors} step${s.errors === 1 ? '' : 's'} could not run`, s.skipped && `${s.skipped} skipped`].filter(Boolean)
+  const parts = [
+    s.fail && `${s.fail} failed`,
+    s.warn && `${s.warn} warning${s.warn === 1 ? '' : 's'}`,
+    s.info && `${s.info} info`,
+    s.ok && `${s.ok} ok`,
+    s.notSeen && `${s.notSeen} not seen`,
+    s.errors && `${s.errors} step${s.errors === 1 ? '' : 's'} could not run`,
+    s.skipped && `${s.skipped} skipped`,
+  ].filter(Boolean)
   if (r.status === 'planned') return `PLANNED: ${r.steps.length} step${r.steps.length === 1 ? '' : 's'}, nothing run`
   const status = r.status === 'not-seen' ? 'NOT SEEN' : r.status.toUpperCase()
   return `${status}: ${parts.join(', ') || 'no findings'} (exit ${r.exitCode})`
@@ -261,20 +309,38 @@ function clip(text: string, max = MAX_OUTPUT): string {
  * A `next` is checked against `recipes` (the recipe must exist and its parameters must validate).
  */
 export function validateFinding(input: unknown, recipes?: RecipeCatalog): Finding {
-  const bad = (field: string, expected: string, v: unknown) => new RecipeError('usage', `finding(): ${field}: expected ${expected}, received ${received(v)}`, "finding({severity: 'fail', message: '…', evidence: {command, output}, remedy: '…', next: {recipe: 'crashloop', params: {pod: 'shop/web-1'}}})")
-  if (input === null || typeof input !== 'object' || Array.isArray(input)) throw bad('argument', 'an object {severity, message, evidence?, remedy?, next?}', input)
+  const bad = (field: string, expected: string, v: unknown) =>
+    new RecipeError(
+      'usage',
+      `finding(): ${field}: expected ${expected}, received ${received(v)}`,
+      "finding({severity: 'fail', message: '…', evidence: {command, output}, remedy: '…', next: {recipe: 'crashloop', params: {pod: 'shop/web-1'}}})",
+    )
+  if (input === null || typeof input !== 'object' || Array.isArray(input))
+    throw bad('argument', 'an object {severity, message, evidence?, remedy?, next?}', input)
   const f = input as Record<string, unknown>
-  for (const k of Object.keys(f)) if (!['severity', 'message', 'evidence', 'remedy', 'next'].includes(k)) throw bad(`unknown field ${JSON.stringify(k)}`, 'only severity, message, evidence, remedy, next', f[k])
-  if (f.severity === 'not-seen') throw new RecipeError('usage', `finding(): severity 'not-seen' is for what a step could not look at: call notSeen(what, error) instead`, "try { … } catch (e) { notSeen('lab-2', e) }  // rethrows anything that is not 'could not look'")
+  for (const k of Object.keys(f))
+    if (!['severity', 'message', 'evidence', 'remedy', 'next'].includes(k))
+      throw bad(`unknown field ${JSON.stringify(k)}`, 'only severity, message, evidence, remedy, next', f[k])
+  if (f.severity === 'not-seen')
+    throw new RecipeError(
+      'usage',
+      `finding(): severity 'not-seen' is for what a step could not look at: call notSeen(what, error) instead`,
+      "try { … } catch (e) { notSeen('lab-2', e) }  // rethrows anything that is not 'could not look'",
+    )
   if (!SEVERITIES.includes(f.severity as Severity)) throw bad('severity', "'ok', 'info', 'warn' or 'fail'", f.severity)
   if (typeof f.message !== 'string' || f.message.trim() === '') throw bad('message', 'a non-empty string', f.message)
   const out: Finding = { severity: f.severity as Severity, message: f.message.trim() }
   if (f.evidence !== undefined) out.evidence = evidenceOf(f.evidence, bad)
-  if (f.remedy !== undefined && (typeof f.remedy !== 'string' || f.remedy.trim() === '')) throw bad('remedy', 'a non-empty string', f.remedy)
+  if (f.remedy !== undefined && (typeof f.remedy !== 'string' || f.remedy.trim() === ''))
+    throw bad('remedy', 'a non-empty string', f.remedy)
   if (typeof f.remedy === 'string') out.remedy = f.remedy.trim()
   if (f.next !== undefined) out.next = nextOf(f.next, recipes, bad)
   if ((out.severity === 'warn' || out.severity === 'fail') && !out.remedy) {
-    throw new RecipeError('usage', `finding(): a '${out.severity}' finding needs a remedy (what the operator should do about it): ${JSON.stringify(out.message.slice(0, 60))}`, `add remedy: '…' to the finding, or use severity 'info'`)
+    throw new RecipeError(
+      'usage',
+      `finding(): a '${out.severity}' finding needs a remedy (what the operator should do about it): ${JSON.stringify(out.message.slice(0, 60))}`,
+      `add remedy: '…' to the finding, or use severity 'info'`,
+    )
   }
   return out
 }
@@ -286,40 +352,91 @@ const NOT_SEEN_KINDS: readonly NotSeenKind[] = ['forbidden', 'unauthorized', 'ti
  * {reason, grant?, configure?, kind?}. Undefined when the error does not mean "could not look" (the caller rethrows it).
  */
 export function notSeenFinding(what: unknown, cause: unknown): Finding | undefined {
-  if (typeof what !== 'string' || what.trim() === '') throw new RecipeError('usage', `notSeen(): expected what could not be looked at (a non-empty string) as the first argument, received ${received(what)}`, "notSeen('lab-2', e) or notSeen('the kernel log of lab-1', { reason: 'dmesg is not permitted', configure: 'read it as root' })")
+  if (typeof what !== 'string' || what.trim() === '')
+    throw new RecipeError(
+      'usage',
+      `notSeen(): expected what could not be looked at (a non-empty string) as the first argument, received ${received(what)}`,
+      "notSeen('lab-2', e) or notSeen('the kernel log of lab-1', { reason: 'dmesg is not permitted', configure: 'read it as root' })",
+    )
   let n: NotSeen | undefined
-  if (cause !== null && typeof cause === 'object' && !(cause instanceof Error) && typeof (cause as { reason?: unknown }).reason === 'string' && !('name' in cause)) {
+  if (
+    cause !== null &&
+    typeof cause === 'object' &&
+    !(cause instanceof Error) &&
+    typeof (cause as { reason?: unknown }).reason === 'string' &&
+    !('name' in cause)
+  ) {
     const o = cause as Record<string, unknown>
-    for (const k of Object.keys(o)) if (!['reason', 'grant', 'configure', 'kind'].includes(k)) throw new RecipeError('usage', `notSeen(): unknown field ${JSON.stringify(k)}: expected only reason, grant, configure, kind, received ${received(o[k])}`)
-    for (const k of ['grant', 'configure'] as const) if (o[k] !== undefined && (typeof o[k] !== 'string' || (o[k] as string).trim() === '')) throw new RecipeError('usage', `notSeen(): ${k}: expected a non-empty string, received ${received(o[k])}`)
-    if (o.kind !== undefined && !NOT_SEEN_KINDS.includes(o.kind as NotSeenKind)) throw new RecipeError('usage', `notSeen(): kind: expected one of ${NOT_SEEN_KINDS.join(', ')}, received ${received(o.kind)}`)
-    if ((o.reason as string).trim() === '') throw new RecipeError('usage', 'notSeen(): reason: expected a non-empty string, received ""')
-    n = { kind: (o.kind as NotSeenKind | undefined) ?? 'config', reason: (o.reason as string).trim(), ...(o.grant ? { grant: (o.grant as string).trim() } : {}), ...(o.configure ? { configure: (o.configure as string).trim() } : {}) }
+    for (const k of Object.keys(o))
+      if (!['reason', 'grant', 'configure', 'kind'].includes(k))
+        throw new RecipeError(
+          'usage',
+          `notSeen(): unknown field ${JSON.stringify(k)}: expected only reason, grant, configure, kind, received ${received(o[k])}`,
+        )
+    for (const k of ['grant', 'configure'] as const)
+      if (o[k] !== undefined && (typeof o[k] !== 'string' || (o[k] as string).trim() === ''))
+        throw new RecipeError('usage', `notSeen(): ${k}: expected a non-empty string, received ${received(o[k])}`)
+    if (o.kind !== undefined && !NOT_SEEN_KINDS.includes(o.kind as NotSeenKind))
+      throw new RecipeError(
+        'usage',
+        `notSeen(): kind: expected one of ${NOT_SEEN_KINDS.join(', ')}, received ${received(o.kind)}`,
+      )
+    if ((o.reason as string).trim() === '')
+      throw new RecipeError('usage', 'notSeen(): reason: expected a non-empty string, received ""')
+    n = {
+      kind: (o.kind as NotSeenKind | undefined) ?? 'config',
+      reason: (o.reason as string).trim(),
+      ...(o.grant ? { grant: (o.grant as string).trim() } : {}),
+      ...(o.configure ? { configure: (o.configure as string).trim() } : {}),
+    }
   } else n = couldNotSee(cause)
   if (!n) return undefined
   const detail: NotSeenDetail = { what: what.trim(), ...n }
   const remedy = n.grant ? `grant: ${n.grant}` : n.configure
-  return { severity: 'not-seen', message: `${detail.what}: ${n.reason}`, ...(remedy ? { remedy } : {}), notSeen: detail }
+  return {
+    severity: 'not-seen',
+    message: `${detail.what}: ${n.reason}`,
+    ...(remedy ? { remedy } : {}),
+    notSeen: detail,
+  }
 }
 
-function nextOf(v: unknown, recipes: RecipeCatalog | undefined, bad: (field: string, expected: string, v: unknown) => Error): NextRecipe {
+function nextOf(
+  v: unknown,
+  recipes: RecipeCatalog | undefined,
+  bad: (field: string, expected: string, v: unknown) => Error,
+): NextRecipe {
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('next', 'an object {recipe, params}', v)
   const n = v as Record<string, unknown>
-  for (const k of Object.keys(n)) if (k !== 'recipe' && k !== 'params') throw bad(`next: unknown field ${JSON.stringify(k)}`, 'only recipe and params', n[k])
+  for (const k of Object.keys(n))
+    if (k !== 'recipe' && k !== 'params')
+      throw bad(`next: unknown field ${JSON.stringify(k)}`, 'only recipe and params', n[k])
   if (typeof n.recipe !== 'string' || n.recipe.trim() === '') throw bad('next.recipe', 'the name of a recipe', n.recipe)
   const name = n.recipe.trim()
   const params: Record<string, string> = {}
   if (n.params !== undefined) {
-    if (n.params === null || typeof n.params !== 'object' || Array.isArray(n.params)) throw bad('next.params', 'an object {name: value}', n.params)
+    if (n.params === null || typeof n.params !== 'object' || Array.isArray(n.params))
+      throw bad('next.params', 'an object {name: value}', n.params)
     for (const [k, pv] of Object.entries(n.params)) {
       if (pv === undefined) continue
-      if (typeof pv !== 'string' && typeof pv !== 'number' && typeof pv !== 'boolean') throw bad(`next.params.${k}`, 'a string, number or boolean', pv)
+      if (typeof pv !== 'string' && typeof pv !== 'number' && typeof pv !== 'boolean')
+        throw bad(`next.params.${k}`, 'a string, number or boolean', pv)
       params[k] = String(pv)
     }
   }
-  if (!recipes) throw new RecipeError('usage', `finding(): next: recipe ${JSON.stringify(name)} cannot be checked: no recipe list was loaded`, 'run the recipe with kinspect run or .run')
+  if (!recipes)
+    throw new RecipeError(
+      'usage',
+      `finding(): next: recipe ${JSON.stringify(name)} cannot be checked: no recipe list was loaded`,
+      'run the recipe with kinspect run or .run',
+    )
   const target = recipes.get(name)
-  if (!target) throw new RecipeError('usage', `finding(): next.recipe: expected one of the recipes (${[...recipes.keys()].sort().join(', ')}), received ${JSON.stringify(name)}`, 'kinspect recipes lists them')
+  if (!target)
+    throw new RecipeError(
+      'usage',
+      `finding(): next.recipe: expected one of the recipes (${[...recipes.keys()].sort().join(', ')}), received ${JSON.stringify(name)}`,
+      'kinspect recipes lists them',
+    )
   try {
     validateParams(target, params, 'flag')
   } catch (e) {
@@ -332,7 +449,8 @@ function evidenceOf(v: unknown, bad: (field: string, expected: string, v: unknow
   if (v instanceof ExecOutput) return { command: v.argv.join(' '), output: clip(stripAnsi(v.stdout + v.stderr)) }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('evidence', 'an object {command, output}', v)
   const e = v as Record<string, unknown>
-  if (typeof e.command !== 'string' || e.command.trim() === '') throw bad('evidence.command', 'the command as a non-empty string', e.command)
+  if (typeof e.command !== 'string' || e.command.trim() === '')
+    throw bad('evidence.command', 'the command as a non-empty string', e.command)
   let output = e.output
   if (output instanceof ExecOutput) output = output.stdout + output.stderr
   if (typeof output !== 'string') throw bad('evidence.output', 'what the command printed, as a string', output)

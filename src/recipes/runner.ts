@@ -6,11 +6,30 @@ import type { SessionApi } from '../session.ts'
 import { isErrorLike } from '../repl/errors.ts'
 import { stripAnsi } from '../ansi.ts'
 import { wantColor } from '../render/color.ts'
-import { renderHeader, renderPlan, renderTeachStart, renderStepBody, renderSummary, renderTeachAfter, renderTeachIntro, stepHeading, type PlanStep } from '../render/report.ts'
+import {
+  renderHeader,
+  renderPlan,
+  renderTeachStart,
+  renderStepBody,
+  renderSummary,
+  renderTeachAfter,
+  renderTeachIntro,
+  stepHeading,
+  type PlanStep,
+} from '../render/report.ts'
 import type { Recipe, Section } from './format.ts'
 import { NAMESPACED_TYPES, type ParamDef, type ParamValue } from './params.ts'
 import { LineReader, noProgress, plainProgress, spinner, type Progress } from './progress.ts'
-import { notSeenFinding, RecipeError, RecipeReport, validateFinding, worst, type Finding, type RecipeCatalog, type StepReport } from './report.ts'
+import {
+  notSeenFinding,
+  RecipeError,
+  RecipeReport,
+  validateFinding,
+  worst,
+  type Finding,
+  type RecipeCatalog,
+  type StepReport,
+} from './report.ts'
 import { stepScope, type StepScope } from './scope.ts'
 import { isDotCommand } from './markdown.ts'
 import { listRecipeEntries, recipeDirs } from './loader.ts'
@@ -50,7 +69,8 @@ export interface RunnerOptions {
 /** The recipes of the session's folders by name (the first folder wins, malformed ones left out). */
 export async function recipeCatalog(config: { recipeDirs: readonly string[] }): Promise<RecipeCatalog> {
   const out = new Map<string, { name: string; params: ParamDef[] }>()
-  for (const e of await listRecipeEntries(recipeDirs(config))) if (e.recipe && !e.shadowed && !out.has(e.name)) out.set(e.name, e.recipe)
+  for (const e of await listRecipeEntries(recipeDirs(config)))
+    if (e.recipe && !e.shadowed && !out.has(e.name)) out.set(e.name, e.recipe)
   return out
 }
 
@@ -75,7 +95,12 @@ class Capture extends Writable {
  * A pod, service or deployment parameter given as namespace/name fills {{param}} with the name and {{namespace}} with
  * its namespace, so `kubectl get pod {{pod}} -n {{namespace}}` stays a valid command.
  */
-export function expandManual(text: string, params: Record<string, ParamValue>, where: { namespace: string; context: string }, defs: readonly Pick<ParamDef, 'name' | 'type'>[] = []): string {
+export function expandManual(
+  text: string,
+  params: Record<string, ParamValue>,
+  where: { namespace: string; context: string },
+  defs: readonly Pick<ParamDef, 'name' | 'type'>[] = [],
+): string {
   let namespace = where.namespace
   const values: Record<string, string | undefined> = {}
   for (const [k, v] of Object.entries(params)) {
@@ -95,7 +120,11 @@ export function expandManual(text: string, params: Record<string, ParamValue>, w
 }
 
 /** The plan of a recipe: each step with its explanation and expanded manual commands. */
-export function planOf(recipe: Recipe, params: Record<string, ParamValue>, where: { namespace: string; context: string }): PlanStep[] {
+export function planOf(
+  recipe: Recipe,
+  params: Record<string, ParamValue>,
+  where: { namespace: string; context: string },
+): PlanStep[] {
   return recipe.steps.map((s, i) => ({
     index: i + 1,
     title: s.title,
@@ -109,14 +138,21 @@ export function planOf(recipe: Recipe, params: Record<string, ParamValue>, where
 function errorInfo(e: unknown): { message: string; hint?: string } {
   if (isErrorLike(e)) {
     const hint = (e as { hint?: unknown }).hint
-    const name = e.name && !['Error', 'ShellError', 'RecipeError', 'KubeError', 'ExecError', 'NameError'].includes(e.name) ? `${e.name}: ` : ''
+    const name =
+      e.name && !['Error', 'ShellError', 'RecipeError', 'KubeError', 'ExecError', 'NameError'].includes(e.name)
+        ? `${e.name}: `
+        : ''
     return { message: `${name}${e.message}`, ...(typeof hint === 'string' ? { hint } : {}) }
   }
   return { message: `thrown ${String(e)}` }
 }
 
 /** Runs a recipe whose parameters are already validated; resolves to the report (streamed to output as it runs). */
-export async function runParsedRecipe(recipe: Recipe, params: Record<string, ParamValue>, opts: RunnerOptions): Promise<RecipeReport> {
+export async function runParsedRecipe(
+  recipe: Recipe,
+  params: Record<string, ParamValue>,
+  opts: RunnerOptions,
+): Promise<RecipeReport> {
   const { session, output } = opts
   const json = opts.format === 'json'
   const color = !json && (opts.color ?? wantColor(output))
@@ -128,7 +164,16 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
   const plan = planOf(recipe, params, where)
   const mode = opts.dryRun ? 'dry-run' : opts.teach ? 'teach' : 'run'
   const t0 = Date.now()
-  const steps: StepReport[] = plan.map((p) => ({ index: p.index, title: p.title, line: recipe.steps[p.index - 1].line, status: mode === 'dry-run' ? 'planned' : 'skipped', findings: [], changes: [], manual: p.manual, durationMs: 0 }))
+  const steps: StepReport[] = plan.map((p) => ({
+    index: p.index,
+    title: p.title,
+    line: recipe.steps[p.index - 1].line,
+    status: mode === 'dry-run' ? 'planned' : 'skipped',
+    findings: [],
+    changes: [],
+    manual: p.manual,
+    durationMs: 0,
+  }))
   const report = new RecipeReport({
     recipe: { name: recipe.name, summary: recipe.summary, file: recipe.file, changes: recipe.changes },
     params: { ...params },
@@ -146,7 +191,12 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
     else if (!json) write(renderSummary(report, ro))
     return report
   }
-  if (opts.teach && !opts.input && !opts.lines && !opts.dryRun) throw new RecipeError('usage', '--teach waits for Enter before each step, but there is no input to read it from', 'run it from a terminal: kinspect run NAME --teach')
+  if (opts.teach && !opts.input && !opts.lines && !opts.dryRun)
+    throw new RecipeError(
+      'usage',
+      '--teach waits for Enter before each step, but there is no input to read it from',
+      'run it from a terminal: kinspect run NAME --teach',
+    )
 
   write(`${renderHeader(report, ro)}\n\n`)
   if (opts.teach && !opts.dryRun) write(renderTeachStart(recipe, ro))
@@ -171,20 +221,44 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
 
   const finding = (f: unknown): void => {
     const clean = validateFinding(f, recipes)
-    if (!current) throw new RecipeError('usage', `finding() was called after its step ended: ${JSON.stringify(clean.message.slice(0, 60))}`, 'await every call that reports findings, so the step waits for them')
+    if (!current)
+      throw new RecipeError(
+        'usage',
+        `finding() was called after its step ended: ${JSON.stringify(clean.message.slice(0, 60))}`,
+        'await every call that reports findings, so the step waits for them',
+      )
     current.findings.push(clean)
   }
   // NOT SEEN for what the step could not look at; anything else (a bug, a command that failed) is thrown on.
   const notSeen = (what: unknown, cause: unknown): void => {
     const f = notSeenFinding(what, cause)
     if (!f) throw cause
-    if (!current) throw new RecipeError('usage', `notSeen() was called after its step ended: ${JSON.stringify(f.message.slice(0, 60))}`, 'await every call that reports findings, so the step waits for them')
+    if (!current)
+      throw new RecipeError(
+        'usage',
+        `notSeen() was called after its step ended: ${JSON.stringify(f.message.slice(0, 60))}`,
+        'await every call that reports findings, so the step waits for them',
+      )
     current.findings.push(f)
   }
   const change = async (description: unknown, action: unknown): Promise<unknown> => {
-    if (typeof description !== 'string' || description.trim() === '') throw new RecipeError('usage', `change(): expected a description of the change as the first argument, received ${received(description)}`, "change('restart kubelet on lab-1', () => node('lab-1').$`systemctl restart kubelet`)")
-    if (typeof action !== 'function') throw new RecipeError('usage', `change(): expected a function that makes the change as the second argument, received ${received(action)}`)
-    if (!recipe.changes) throw new RecipeError('usage', `change(): recipe ${recipe.name} declares changes: false, so it may not change anything`, `set changes: true in ${recipe.file}'s front matter; the runner will then ask before each change`)
+    if (typeof description !== 'string' || description.trim() === '')
+      throw new RecipeError(
+        'usage',
+        `change(): expected a description of the change as the first argument, received ${received(description)}`,
+        "change('restart kubelet on lab-1', () => node('lab-1').$`systemctl restart kubelet`)",
+      )
+    if (typeof action !== 'function')
+      throw new RecipeError(
+        'usage',
+        `change(): expected a function that makes the change as the second argument, received ${received(action)}`,
+      )
+    if (!recipe.changes)
+      throw new RecipeError(
+        'usage',
+        `change(): recipe ${recipe.name} declares changes: false, so it may not change anything`,
+        `set changes: true in ${recipe.file}'s front matter; the runner will then ask before each change`,
+      )
     const step = current
     let applied = opts.yes === true
     let reason: string | undefined
@@ -210,7 +284,14 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
   Object.assign(shell.context, { params: Object.freeze({ ...params }), finding, change, notSeen })
 
   // What each step declares and reads: a step is skipped only when it reads a name an earlier step did not make.
-  const scopes = recipe.steps.map((st) => stepScope(st.blocks.filter((b) => !isDotCommand(b.code)).map((b) => b.code).join('\n')))
+  const scopes = recipe.steps.map((st) =>
+    stepScope(
+      st.blocks
+        .filter((b) => !isDotCommand(b.code))
+        .map((b) => b.code)
+        .join('\n'),
+    ),
+  )
   const missing: Missing = new Map()
   const forget = (names: readonly string[], p: { index: number; title: string }, how: MissingHow) => {
     for (const n of names) if (!missing.has(n)) missing.set(n, { step: p.index, title: p.title, how })
@@ -250,7 +331,16 @@ export async function runParsedRecipe(recipe: Recipe, params: Record<string, Par
           continue
         }
       } else if (!tty || json) write(stepHeading(step, plan.length, ro))
-      const outcome = await runStep(section, step, shell, capture, errors, progress, `[${p.index}/${plan.length}] ${p.title}`, (s) => (current = s))
+      const outcome = await runStep(
+        section,
+        step,
+        shell,
+        capture,
+        errors,
+        progress,
+        `[${p.index}/${plan.length}] ${p.title}`,
+        (s) => (current = s),
+      )
       if (!opts.teach && tty && !json) write(stepHeading(step, plan.length, ro))
       write(`${renderStepBody(step, ro)}\n\n`)
       if (opts.teach && section.after.trim()) write(`${renderTeachAfter(section.after, ro)}\n\n`)
@@ -272,7 +362,11 @@ type MissingHow = 'error' | 'not-seen' | 'skipped'
 /** Names no step made, with the step that should have. */
 type Missing = Map<string, { step: number; title: string; how: MissingHow }>
 
-const HOW: Record<MissingHow, string> = { error: 'could not run', 'not-seen': 'could not look (NOT SEEN)', skipped: 'was skipped' }
+const HOW: Record<MissingHow, string> = {
+  error: 'could not run',
+  'not-seen': 'could not look (NOT SEEN)',
+  skipped: 'was skipped',
+}
 
 /** Why a step must be skipped: the names it reads that are missing, by the step that should have made them. */
 export function skipReason(scope: Pick<StepScope, 'uses'>, missing: Missing): StepReport['skip'] {
@@ -280,11 +374,13 @@ export function skipReason(scope: Pick<StepScope, 'uses'>, missing: Missing): St
   if (!needs.length) return undefined
   const bySource = new Map<number, string[]>()
   for (const n of needs) bySource.set(missing.get(n)!.step, [...(bySource.get(missing.get(n)!.step) ?? []), n])
-  const parts = [...bySource].sort((a, b) => a[0] - b[0]).map(([, names]) => {
-    const m = missing.get(names[0])!
-    const shown = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ')
-    return `needs ${shown} from step ${m.step} (${m.title}), which ${HOW[m.how]}`
-  })
+  const parts = [...bySource]
+    .sort((a, b) => a[0] - b[0])
+    .map(([, names]) => {
+      const m = missing.get(names[0])!
+      const shown = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ')
+      return `needs ${shown} from step ${m.step} (${m.title}), which ${HOW[m.how]}`
+    })
   return { reason: parts.join('; '), needs: needs.map((name) => ({ name, step: missing.get(name)!.step })) }
 }
 
@@ -344,7 +440,11 @@ async function runStep(
   }
   step.durationMs = Date.now() - t0
   const out = stripAnsi(printed).trimEnd()
-  if (out) step.output = out.length > MAX_STEP_OUTPUT ? `${out.slice(0, MAX_STEP_OUTPUT)}\n… (${out.length - MAX_STEP_OUTPUT} more characters)` : out
+  if (out)
+    step.output =
+      out.length > MAX_STEP_OUTPUT
+        ? `${out.slice(0, MAX_STEP_OUTPUT)}\n… (${out.length - MAX_STEP_OUTPUT} more characters)`
+        : out
   step.status = outcome === 'error' ? 'error' : worst(step.findings)
   return outcome
 }

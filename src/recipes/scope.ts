@@ -24,18 +24,86 @@ const KEYWORDS = new Set(
     ' ',
   ),
 )
-const PUNCT = ['...', '===', '!==', '**=', '??=', '&&=', '||=', '>>>', '<<=', '>>=', '=>', '==', '!=', '<=', '>=', '&&', '||', '??', '?.', '++', '--', '+=', '-=', '*=', '/=', '%=', '&=', '|=', '^=', '**', '<<', '>>']
+const PUNCT = [
+  '...',
+  '===',
+  '!==',
+  '**=',
+  '??=',
+  '&&=',
+  '||=',
+  '>>>',
+  '<<=',
+  '>>=',
+  '=>',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '&&',
+  '||',
+  '??',
+  '?.',
+  '++',
+  '--',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '%=',
+  '&=',
+  '|=',
+  '^=',
+  '**',
+  '<<',
+  '>>',
+]
 const OPEN: Record<string, string> = { '{': '}', '[': ']', '(': ')' }
 /** Tokens that, ending a line or starting the next, make it one expression (no automatic semicolon). */
-const CONTINUES = new Set(['.', '?.', '?', ':', '&&', '||', '??', '+', '-', '*', '/', '%', '**', '=', '==', '===', '!=', '!==', '<', '>', '<=', '>=', ',', '=>', '(', '[', '{', '&', '|', '^', 'in', 'instanceof', 'of'])
+const CONTINUES = new Set([
+  '.',
+  '?.',
+  '?',
+  ':',
+  '&&',
+  '||',
+  '??',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '**',
+  '=',
+  '==',
+  '===',
+  '!=',
+  '!==',
+  '<',
+  '>',
+  '<=',
+  '>=',
+  ',',
+  '=>',
+  '(',
+  '[',
+  '{',
+  '&',
+  '|',
+  '^',
+  'in',
+  'instanceof',
+  'of',
+])
 
 function tokens(code: string): Tok[] {
   // Literals blanked out (a template's `${` … `}` stay code), so nothing inside text reads as a name.
   let blank = code
-  for (const l of lexLiterals(code)) blank = blank.slice(0, l.start) + blank.slice(l.start, l.end).replace(/[^\n]/g, ' ') + blank.slice(l.end)
+  for (const l of lexLiterals(code))
+    blank = blank.slice(0, l.start) + blank.slice(l.start, l.end).replace(/[^\n]/g, ' ') + blank.slice(l.end)
   const out: Tok[] = []
   let nl = true
-  for (let i = 0; i < blank.length; ) {
+  for (let i = 0; i < blank.length;) {
     const c = blank[i]
     if (c === '\n') {
       nl = true
@@ -92,14 +160,15 @@ function skipExpr(toks: Tok[], i: number, stops: readonly string[]): number {
 function patternNames(toks: Tok[], i: number): { names: string[]; end: number } {
   const end = closing(toks, i)
   const names: string[] = []
-  for (let j = i + 1; j < end; ) {
+  for (let j = i + 1; j < end;) {
     const tk = toks[j]
     if (OPEN[tk.t] && tk.t !== '(') {
       const r = patternNames(toks, j)
       names.push(...r.names)
       j = r.end + 1
     } else if (tk.t === '=') j = skipExpr(toks, j + 1, [','])
-    else if (tk.t === '[' || tk.t === '(') j = closing(toks, j) + 1 // a computed key
+    else if (tk.t === '[' || tk.t === '(')
+      j = closing(toks, j) + 1 // a computed key
     else {
       if (tk.id && !KEYWORDS.has(tk.t) && toks[j + 1]?.t !== ':') names.push(tk.t)
       j++

@@ -71,4 +71,8 @@ export interface RecipeShell {
 }
 
 /** Starts a headless RecipeShell writing values to `output` and errors to `errorOutput` (headlessShell in src/repl/index.ts). */
-export type StartShell = (opts: { session: SessionApi; output: NodeJS.WritableStream; errorOutput: NodeJS.WritableStream }) => RecipeShell
+export type StartShell = (opts: {
+  session: SessionApi
+  output: NodeJS.WritableStream
+  errorOutput: NodeJS.WritableStream
+}) => RecipeShell

@@ -15,17 +15,31 @@ export interface Palette {
   cyan: Style
 }
 
-const wrap = (open: number, close: number): Style => (t) => `\u001b[${open}m${t}\u001b[${close}m`
+const wrap =
+  (open: number, close: number): Style =>
+  (t) =>
+    `\u001b[${open}m${t}\u001b[${close}m`
 const plain: Style = (t) => t
 
 /** Builds a palette; `enabled` false gives identity functions. */
 export function palette(enabled: boolean): Palette {
   if (!enabled) return { enabled, red: plain, yellow: plain, green: plain, dim: plain, bold: plain, cyan: plain }
-  return { enabled, red: wrap(31, 39), yellow: wrap(33, 39), green: wrap(32, 39), dim: wrap(2, 22), bold: wrap(1, 22), cyan: wrap(36, 39) }
+  return {
+    enabled,
+    red: wrap(31, 39),
+    yellow: wrap(33, 39),
+    green: wrap(32, 39),
+    dim: wrap(2, 22),
+    bold: wrap(1, 22),
+    cyan: wrap(36, 39),
+  }
 }
 
 /** Whether to colour a stream: NO_COLOR / FORCE_COLOR first, then whether it is a TTY. */
-export function wantColor(stream: { isTTY?: boolean } | undefined, env: Record<string, string | undefined> = process.env): boolean {
+export function wantColor(
+  stream: { isTTY?: boolean } | undefined,
+  env: Record<string, string | undefined> = process.env,
+): boolean {
   if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false
   if (env.FORCE_COLOR !== undefined) return env.FORCE_COLOR !== '0' && env.FORCE_COLOR !== 'false'
   return stream?.isTTY === true && env.TERM !== 'dumb'

@@ -15,7 +15,8 @@ export function humanDuration(ms: number): string {
   const hours = Math.floor(minutes / 60)
   if (hours < 8) return minutes % 60 === 0 ? `${hours}h` : `${hours}h${minutes % 60}m`
   if (hours < 48) return `${hours}h`
-  if (hours < 24 * 8) return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`
+  if (hours < 24 * 8)
+    return hours % 24 === 0 ? `${Math.floor(hours / 24)}d` : `${Math.floor(hours / 24)}d${hours % 24}h`
   if (hours < 24 * 365 * 2) return `${Math.floor(hours / 24)}d`
   if (hours < 24 * 365 * 8) {
     const dy = Math.floor(hours / 24) % 365
@@ -41,8 +42,14 @@ export function restartsCell(c: PodColumns, now: number = Date.now()): string {
 export function statusStyle(status: string): 'green' | 'yellow' | 'red' | 'dim' | undefined {
   if (status === 'Running' || status === 'Ready') return 'green'
   if (status === 'Completed' || status === 'Succeeded') return 'dim'
-  if (/^(Pending|ContainerCreating|PodInitializing|Terminating|Init:\d+\/\d+|SchedulingGated|NotReady,SchedulingDisabled|Ready,SchedulingDisabled)$/.test(status)) return 'yellow'
-  if (/Err|BackOff|Error|Failed|OOMKilled|Crash|Unknown|Evicted|NotReady|Invalid|ExitCode|Signal|Lost/.test(status)) return 'red'
+  if (
+    /^(Pending|ContainerCreating|PodInitializing|Terminating|Init:\d+\/\d+|SchedulingGated|NotReady,SchedulingDisabled|Ready,SchedulingDisabled)$/.test(
+      status,
+    )
+  )
+    return 'yellow'
+  if (/Err|BackOff|Error|Failed|OOMKilled|Crash|Unknown|Evicted|NotReady|Invalid|ExitCode|Signal|Lost/.test(status))
+    return 'red'
   return undefined
 }
 
@@ -53,7 +60,9 @@ export function nodeAddress(node: Node, type: string): string {
 
 /** PORT(S) of kubectl get svc: "80/TCP,443:30443/TCP". */
 export function servicePorts(svc: Service): string {
-  const ps = (svc.spec?.ports ?? []).map((p) => (p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`))
+  const ps = (svc.spec?.ports ?? []).map((p) =>
+    p.nodePort ? `${p.port}:${p.nodePort}/${p.protocol ?? 'TCP'}` : `${p.port}/${p.protocol ?? 'TCP'}`,
+  )
   return ps.length ? ps.join(',') : '<none>'
 }
 

@@ -21,9 +21,18 @@ export function renderConsentQuestion(req: ConsentRequest, color = false): strin
   const c = palette(color)
   const ds = req.pods.find((p) => p.daemonSet)
   if (ds) return renderDaemonSetQuestion(ds, c)
-  const lines = [c.bold(`kinspect needs a node pod on ${req.pods.map((p) => p.node).join(', ')} (SSH does not reach ${req.pods.length === 1 ? 'it' : 'them'}). This changes the cluster:`)]
+  const lines = [
+    c.bold(
+      `kinspect needs a node pod on ${req.pods.map((p) => p.node).join(', ')} (SSH does not reach ${req.pods.length === 1 ? 'it' : 'them'}). This changes the cluster:`,
+    ),
+  ]
   for (const p of req.pods) {
-    const extra = [p.priorityClassName && `priorityClass ${p.priorityClassName}`, p.imagePullSecrets?.length && `pull secrets ${p.imagePullSecrets.join(', ')}`].filter(Boolean).join(', ')
+    const extra = [
+      p.priorityClassName && `priorityClass ${p.priorityClassName}`,
+      p.imagePullSecrets?.length && `pull secrets ${p.imagePullSecrets.join(', ')}`,
+    ]
+      .filter(Boolean)
+      .join(', ')
     lines.push(`  pod ${p.namespace}/${p.pod} on node ${p.node}, image ${p.image}${extra ? `, ${extra}` : ''}`)
   }
   const deadline = [...new Set(req.pods.map((p) => duration(p.deadlineSeconds)))].join(' / ')
@@ -43,9 +52,16 @@ function someNodes(nodes: readonly string[], max = 8): string {
 // The question for a fleet's DaemonSet: one object, many nodes.
 function renderDaemonSetQuestion(p: ConsentRequest['pods'][number], c: ReturnType<typeof palette>): string {
   const nodes = p.daemonSet!.nodes
-  const extra = [p.priorityClassName && `priorityClass ${p.priorityClassName}`, p.imagePullSecrets?.length && `pull secrets ${p.imagePullSecrets.join(', ')}`].filter(Boolean).join(', ')
+  const extra = [
+    p.priorityClassName && `priorityClass ${p.priorityClassName}`,
+    p.imagePullSecrets?.length && `pull secrets ${p.imagePullSecrets.join(', ')}`,
+  ]
+    .filter(Boolean)
+    .join(', ')
   return [
-    c.bold(`kinspect needs a DaemonSet on ${nodes.length} nodes (SSH does not reach them; one pod per node). This changes the cluster:`),
+    c.bold(
+      `kinspect needs a DaemonSet on ${nodes.length} nodes (SSH does not reach them; one pod per node). This changes the cluster:`,
+    ),
     `  daemonset ${p.namespace}/${p.pod}, image ${p.image}${extra ? `, ${extra}` : ''}`,
     `  nodes: ${someNodes(nodes)}`,
     `  Its pods are ${c.yellow('privileged')} and share each node's PID, network and IPC namespaces: they can do whatever root can do on the nodes.`,
@@ -104,8 +120,18 @@ export function renderCloseReport(r: CloseReport, color = false): string {
   const ds = (name: string) => name.startsWith('daemonset/')
   const out = r.deleted.map((name) => c.dim(ds(name) ? `deleted ${name} and its pods` : `deleted node pod ${name}`))
   for (const x of r.remaining) {
-    if (ds(x.name)) out.push(c.yellow(`${x.name} in ${x.namespace} may be left: ${x.why}; \`kinspect gc\` removes it (its containers exit by their deadline anyway)`))
-    else out.push(c.yellow(`node pod ${x.namespace}/${x.name} may be left: ${x.why}; \`kinspect gc\` removes it (it ends by its deadline anyway)`))
+    if (ds(x.name))
+      out.push(
+        c.yellow(
+          `${x.name} in ${x.namespace} may be left: ${x.why}; \`kinspect gc\` removes it (its containers exit by their deadline anyway)`,
+        ),
+      )
+    else
+      out.push(
+        c.yellow(
+          `node pod ${x.namespace}/${x.name} may be left: ${x.why}; \`kinspect gc\` removes it (it ends by its deadline anyway)`,
+        ),
+      )
   }
   return out.join('\n')
 }
@@ -116,7 +142,13 @@ export function gcRows(r: GcResult, dryRun: boolean): Cell[][] {
   const deleted = new Set(r.deleted)
   return r.entries.map((e) => {
     const key = `${e.namespace}/${e.name}`
-    const action = !e.leftover ? { text: 'kept', style: 'dim' as const } : dryRun ? { text: 'would delete', style: 'yellow' as const } : deleted.has(key) ? { text: 'deleted', style: 'green' as const } : { text: `delete failed: ${failed.get(key) ?? '?'}`, style: 'red' as const }
+    const action = !e.leftover
+      ? { text: 'kept', style: 'dim' as const }
+      : dryRun
+        ? { text: 'would delete', style: 'yellow' as const }
+        : deleted.has(key)
+          ? { text: 'deleted', style: 'green' as const }
+          : { text: `delete failed: ${failed.get(key) ?? '?'}`, style: 'red' as const }
     return [e.namespace, e.name, e.node, e.session, action, e.reason]
   })
 }
@@ -125,7 +157,10 @@ export function gcRows(r: GcResult, dryRun: boolean): Cell[][] {
 export function renderGc(r: GcResult, o: { dryRun?: boolean; color?: boolean } = {}): string {
   const dry = o.dryRun === true
   const leftovers = r.entries.filter((e) => e.leftover).length
-  const table = renderTable(['NAMESPACE', 'POD', 'NODE', 'SESSION', 'ACTION', 'WHY'], gcRows(r, dry), { color: o.color ?? false, empty: 'no kinspect node pods in the cluster' })
+  const table = renderTable(['NAMESPACE', 'POD', 'NODE', 'SESSION', 'ACTION', 'WHY'], gcRows(r, dry), {
+    color: o.color ?? false,
+    empty: 'no kinspect node pods in the cluster',
+  })
   const summary = dry
     ? `${leftovers} leftover${leftovers === 1 ? '' : 's'} would be deleted (--dry-run: nothing was deleted)`
     : `${r.deleted.length} deleted${r.failed.length ? `, ${r.failed.length} could not be deleted` : ''}, ${r.entries.length - leftovers} kept`
@@ -137,15 +172,31 @@ export function renderAccessPlan(plan: NodeAccessPlan, color = false): string {
   const c = palette(color)
   const entries = plan.nodes
   const say = (e: AccessPlanEntry) =>
-    e.expect === 'pod' ? c.yellow('a node pod would be created') : e.expect === 'ssh-then-pod' ? 'SSH; a node pod would be created if SSH does not connect' : e.expect === 'ssh' ? 'SSH' : c.red('unreachable')
-  const lines = [c.bold('Node access'), `  step${plan.steps.length === 1 ? '' : 's'} ${plan.steps.join(', ')} run${plan.steps.length === 1 ? 's' : ''} commands on nodes`]
-  if (plan.error) lines.push(c.yellow(`  the nodes could not be listed (${plan.error}): each node is reached over SSH when it applies, else through a node pod`))
+    e.expect === 'pod'
+      ? c.yellow('a node pod would be created')
+      : e.expect === 'ssh-then-pod'
+        ? 'SSH; a node pod would be created if SSH does not connect'
+        : e.expect === 'ssh'
+          ? 'SSH'
+          : c.red('unreachable')
+  const lines = [
+    c.bold('Node access'),
+    `  step${plan.steps.length === 1 ? '' : 's'} ${plan.steps.join(', ')} run${plan.steps.length === 1 ? 's' : ''} commands on nodes`,
+  ]
+  if (plan.error)
+    lines.push(
+      c.yellow(
+        `  the nodes could not be listed (${plan.error}): each node is reached over SSH when it applies, else through a node pod`,
+      ),
+    )
   for (const e of entries) lines.push(`  ${e.node}: ${say(e)} — ${e.why}`)
   const pods = entries.filter((e) => e.expect === 'pod' || e.expect === 'ssh-then-pod')
   if (pods.length) {
     const p = pods[0]
     const ask = p.pods === 'ask' ? 'after asking once' : p.pods === 'always' ? 'without asking (pods: always)' : ''
-    lines.push(`  node pods: privileged, host namespaces, in ${p.namespace}, image ${p.image}, deadline ${duration(p.deadlineSeconds)}; created ${ask}, deleted when the run ends`)
+    lines.push(
+      `  node pods: privileged, host namespaces, in ${p.namespace}, image ${p.image}, deadline ${duration(p.deadlineSeconds)}; created ${ask}, deleted when the run ends`,
+    )
   }
   return lines.join('\n')
 }
@@ -155,12 +206,24 @@ export function renderFleetPlan(plan: FleetPlan, color = false): string {
   const c = palette(color)
   const inDs = new Map(plan.daemonSets.flatMap((d, i) => d.nodes.map((n) => [n, i] as const)))
   const say = (e: AccessPlanEntry) =>
-    inDs.has(e.node) ? c.yellow('the fleet\'s DaemonSet') : e.expect === 'pod' ? c.yellow('a node pod would be created') : e.expect === 'ssh-then-pod' ? 'SSH; a node pod would be created if SSH does not connect' : e.expect === 'ssh' ? 'SSH' : c.red('unreachable')
-  const lines = [c.bold(`Fleet node access (${plan.entries.length} nodes; a DaemonSet above ${plan.above} nodes without SSH)`)]
+    inDs.has(e.node)
+      ? c.yellow("the fleet's DaemonSet")
+      : e.expect === 'pod'
+        ? c.yellow('a node pod would be created')
+        : e.expect === 'ssh-then-pod'
+          ? 'SSH; a node pod would be created if SSH does not connect'
+          : e.expect === 'ssh'
+            ? 'SSH'
+            : c.red('unreachable')
+  const lines = [
+    c.bold(`Fleet node access (${plan.entries.length} nodes; a DaemonSet above ${plan.above} nodes without SSH)`),
+  ]
   for (const e of plan.entries) lines.push(`  ${e.node}: ${say(e)} — ${e.why}`)
   for (const d of plan.daemonSets) {
     const ask = d.pods === 'ask' ? 'after asking once' : 'without asking (pods: always)'
-    lines.push(`  a DaemonSet would be created in ${d.namespace} for ${d.nodes.length} nodes: image ${d.image}, privileged, host namespaces, containers exit after ${duration(d.deadlineSeconds)}; created ${ask}, deleted when the run ends`)
+    lines.push(
+      `  a DaemonSet would be created in ${d.namespace} for ${d.nodes.length} nodes: image ${d.image}, privileged, host namespaces, containers exit after ${duration(d.deadlineSeconds)}; created ${ask}, deleted when the run ends`,
+    )
   }
   lines.push(c.dim('  --dry-run: nothing was created and the command did not run'))
   return lines.join('\n')

@@ -7,7 +7,17 @@ import { parseFlow } from './redact/flow.ts'
 import { parseYamlBlocks } from './redact/yaml.ts'
 import { structuralFindings } from './redact/structure.ts'
 import { patternFindings } from './redact/patterns.ts'
-import { decodeEscapes, identity, mapped, mergeSpans, replaceSpans, stringSegments, type Finding, type Segment, type Span } from './redact/spans.ts'
+import {
+  decodeEscapes,
+  identity,
+  mapped,
+  mergeSpans,
+  replaceSpans,
+  stringSegments,
+  type Finding,
+  type Segment,
+  type Span,
+} from './redact/spans.ts'
 import { NO_TAINT, type TaintMatcher } from './redact/taint.ts'
 import { redactValue, secretsOf as secretsOfValue, type SecretsOfOptions } from './redact/value.ts'
 
@@ -26,7 +36,16 @@ function findingsIn(seg: Segment, mentionsSecret: boolean): Finding[] {
   let structure: Finding[] = []
   if (/[:{]/.test(t)) {
     const flow = parseFlow(t)
-    structure = structuralFindings([...flow, ...parseYamlBlocks(t, flow.map((m) => m.range!))], mentionsSecret)
+    structure = structuralFindings(
+      [
+        ...flow,
+        ...parseYamlBlocks(
+          t,
+          flow.map((m) => m.range!),
+        ),
+      ],
+      mentionsSecret,
+    )
   }
   return [...structure, ...patternFindings(t)]
 }
@@ -48,7 +67,8 @@ function scanText(text: string, taint: TaintMatcher): { spans: Span[]; values: s
   }
   if (taint.forms.length) {
     // Raw text, and strings whose decoded text differs from it (escapes, inspect's '…' + '…' pieces).
-    for (const seg of [identity(text), ...stringSegments(text, (raw) => raw.includes('\\'))]) for (const t of taint.find(seg.text)) spans.push(...seg.toSource(t.span[0], t.span[1]))
+    for (const seg of [identity(text), ...stringSegments(text, (raw) => raw.includes('\\'))])
+      for (const t of taint.find(seg.text)) spans.push(...seg.toSource(t.span[0], t.span[1]))
   }
   return { spans, values }
 }
@@ -74,7 +94,10 @@ function literalSegment(code: string, l: Literal): Segment {
 const NUMBER = /^[-+]?(?:0[xob][\da-f_]+|\d[\d_]*(?:\.\d*)?(?:e[-+]?\d+)?|\.\d+(?:e[-+]?\d+)?)n?$/i
 
 /** Where the secrets of a code cell are: inside literals (replaced in place) and code tokens (replaced by a string literal). */
-function scanCode(code: string, taint: TaintMatcher): { inside: Span[]; tokens: Span[]; values: string[]; lits: Literal[] } {
+function scanCode(
+  code: string,
+  taint: TaintMatcher,
+): { inside: Span[]; tokens: Span[]; values: string[]; lits: Literal[] } {
   const lits = lexLiterals(code)
   const inside: Span[] = []
   const tokens: Span[] = []
@@ -136,7 +159,10 @@ export function redactCode(code: string, taint: TaintMatcher = NO_TAINT): string
   if (DOT_COMMAND.test(code) && !code.trim().includes('\n')) return redactText(code, taint)
   const { inside, tokens } = scanCode(code, taint)
   if (inside.length === 0 && tokens.length === 0) return code
-  const items = [...mergeSpans(code, inside).map((s) => ({ s, token: false })), ...mergeSpans(code, tokens, false).map((s) => ({ s, token: true }))].sort((x, y) => x.s[0] - y.s[0])
+  const items = [
+    ...mergeSpans(code, inside).map((s) => ({ s, token: false })),
+    ...mergeSpans(code, tokens, false).map((s) => ({ s, token: true })),
+  ].sort((x, y) => x.s[0] - y.s[0])
   const merged: { s: [number, number]; token: boolean }[] = []
   for (const it of items) {
     const last = merged[merged.length - 1]
@@ -145,9 +171,16 @@ export function redactCode(code: string, taint: TaintMatcher = NO_TAINT): string
       last.token ||= it.token
     } else merged.push({ s: [it.s[0], it.s[1]], token: it.token })
   }
-  const out = replaceSpans(code, merged.map((m) => m.s), (_sp, i) => (merged[i].token ? `'${REDACTED}'` : REDACTED))
+  const out = replaceSpans(
+    code,
+    merged.map((m) => m.s),
+    (_sp, i) => (merged[i].token ? `'${REDACTED}'` : REDACTED),
+  )
   if (compiles(out) || !compiles(code)) return out
-  return ['// kinspect: this input held a secret that could not be hidden in place; it is kept as a comment.', ...out.split('\n').map((l) => `// ${l}`)].join('\n')
+  return [
+    '// kinspect: this input held a secret that could not be hidden in place; it is kept as a comment.',
+    ...out.split('\n').map((l) => `// ${l}`),
+  ].join('\n')
 }
 
 /** The secret values a code cell holds by structure or pattern (in its strings, comments and object literals). */

@@ -30,10 +30,15 @@ export function proseOf(input: string): string | undefined {
  * session's `taint` plus what structure and patterns find anywhere in this notebook) is hidden wherever else it appears.
  * Code cells stay runnable (see redactCode).
  */
-export function renderNotebook(entries: readonly NotebookEntry[], meta: NotebookMeta = {}, taint: Iterable<string> = []): string {
+export function renderNotebook(
+  entries: readonly NotebookEntry[],
+  meta: NotebookMeta = {},
+  taint: Iterable<string> = [],
+): string {
   const seen = new Set(taint)
   for (const e of entries) {
-    const found = e.kind === 'prose' ? secretsInText(e.text) : [...secretsInCode(e.input), ...secretsInText(stripAnsi(e.output))]
+    const found =
+      e.kind === 'prose' ? secretsInText(e.text) : [...secretsInCode(e.input), ...secretsInText(stripAnsi(e.output))]
     for (const v of found) seen.add(v)
   }
   const matcher = taintMatcher(seen)
@@ -42,7 +47,18 @@ export function renderNotebook(entries: readonly NotebookEntry[], meta: Notebook
   const title = meta.title ?? `kinspect notebook${where ? ` — ${where}` : ''}`
   const out: string[] = [`# ${text(title)}`, '']
   const date = meta.date ?? new Date()
-  out.push(text(`Recorded with kinspect on ${date.toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' UTC')}${where ? ` (context ${meta.context || '-'}, namespace ${meta.namespace ?? 'default'})` : ''}. Run it again with \`kinspect FILE.md\`.`), '')
+  out.push(
+    text(
+      `Recorded with kinspect on ${date
+        .toISOString()
+        .replace('T', ' ')
+        .replace(
+          /\.\d+Z$/,
+          ' UTC',
+        )}${where ? ` (context ${meta.context || '-'}, namespace ${meta.namespace ?? 'default'})` : ''}. Run it again with \`kinspect FILE.md\`.`,
+    ),
+    '',
+  )
   for (const e of entries) {
     if (e.kind === 'prose') {
       out.push(text(e.text), '')

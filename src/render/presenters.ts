@@ -26,10 +26,19 @@ export function installPresenters(): void {
   CONNTRACK_LIST.register((l, o) => renderConntrackList(l, color(o)))
   SVC_RULES.register((r, o) => renderSvcRules(r, color(o)))
   KUBE_LIST.register((l, o) =>
-    renderKubeList(l.kind, l.items, { ...color(o), namespaceColumn: l.allNamespaces ? true : undefined, namespace: l.allNamespaces ? undefined : l.namespace }),
+    renderKubeList(l.kind, l.items, {
+      ...color(o),
+      namespaceColumn: l.allNamespaces ? true : undefined,
+      namespace: l.allNamespaces ? undefined : l.namespace,
+    }),
   )
   USAGE_LIST.register((u, o) =>
-    renderUsage(u.rows, { ...color(o), namespaceColumn: u.allNamespaces ? true : undefined, namespace: u.allNamespaces ? undefined : u.namespace, containers: u.containers }),
+    renderUsage(u.rows, {
+      ...color(o),
+      namespaceColumn: u.allNamespaces ? true : undefined,
+      namespace: u.allNamespaces ? undefined : u.namespace,
+      containers: u.containers,
+    }),
   )
   DESCRIPTION.register((d, o) => renderDescription(d, color(o)))
   TRIAGE_REPORT.register((d, o) => renderTriage(d, color(o)))

@@ -13,15 +13,45 @@ export interface ReportRenderOptions {
   evidenceLines?: number
 }
 
-const LABEL: Record<StepStatus, string> = { ok: 'OK', info: 'INFO', warn: 'WARN', fail: 'FAIL', 'not-seen': 'NOT SEEN', none: '-', error: 'ERROR', skipped: 'SKIPPED', planned: 'PLANNED' }
+const LABEL: Record<StepStatus, string> = {
+  ok: 'OK',
+  info: 'INFO',
+  warn: 'WARN',
+  fail: 'FAIL',
+  'not-seen': 'NOT SEEN',
+  none: '-',
+  error: 'ERROR',
+  skipped: 'SKIPPED',
+  planned: 'PLANNED',
+}
 
 function styleOf(s: StepStatus | ReportData['status']): Style | undefined {
-  return s === 'ok' ? 'green' : s === 'warn' || s === 'not-seen' ? 'yellow' : s === 'fail' || s === 'error' ? 'red' : s === 'info' ? 'cyan' : s === 'skipped' || s === 'none' ? 'dim' : undefined
+  return s === 'ok'
+    ? 'green'
+    : s === 'warn' || s === 'not-seen'
+      ? 'yellow'
+      : s === 'fail' || s === 'error'
+        ? 'red'
+        : s === 'info'
+          ? 'cyan'
+          : s === 'skipped' || s === 'none'
+            ? 'dim'
+            : undefined
 }
 
 function paint(c: Palette, s: StepStatus | ReportData['status'], text: string): string {
   const st = styleOf(s)
-  return st === 'green' ? c.green(text) : st === 'yellow' ? c.yellow(text) : st === 'red' ? c.red(text) : st === 'cyan' ? c.cyan(text) : st === 'dim' ? c.dim(text) : text
+  return st === 'green'
+    ? c.green(text)
+    : st === 'yellow'
+      ? c.yellow(text)
+      : st === 'red'
+        ? c.red(text)
+        : st === 'cyan'
+          ? c.cyan(text)
+          : st === 'dim'
+            ? c.dim(text)
+            : text
 }
 
 function indent(text: string, first: string, rest: string): string {
@@ -33,35 +63,51 @@ function indent(text: string, first: string, rest: string): string {
 
 /** Params as `name=value` words; unset ones as name=(unset). */
 export function paramWords(params: Record<string, unknown>): string {
-  const words = Object.entries(params).map(([k, v]) => `${k}=${v === undefined ? '(unset)' : typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`)
+  const words = Object.entries(params).map(
+    ([k, v]) =>
+      `${k}=${v === undefined ? '(unset)' : typeof v === 'string' && /\s/.test(v) ? JSON.stringify(v) : String(v)}`,
+  )
   return words.length ? words.join(' ') : '(no parameters)'
 }
 
 /** The first lines of a report: recipe, summary, where it runs and with which parameters. */
-export function renderHeader(r: Pick<ReportData, 'recipe' | 'params' | 'context' | 'namespace' | 'mode'>, opts: ReportRenderOptions = {}): string {
+export function renderHeader(
+  r: Pick<ReportData, 'recipe' | 'params' | 'context' | 'namespace' | 'mode'>,
+  opts: ReportRenderOptions = {},
+): string {
   const c = palette(opts.color ?? false)
   const mode = r.mode === 'dry-run' ? ' (dry run: nothing is executed)' : r.mode === 'teach' ? ' (teach mode)' : ''
   return [
     `${c.bold(`Recipe ${r.recipe.name}`)} — ${r.recipe.summary}${mode}`,
-    c.dim(`context ${r.context || '(none)'}, namespace ${r.namespace} · ${paramWords(r.params)}${r.recipe.changes ? ' · this recipe can change things (asks first)' : ''}`),
+    c.dim(
+      `context ${r.context || '(none)'}, namespace ${r.namespace} · ${paramWords(r.params)}${r.recipe.changes ? ' · this recipe can change things (asks first)' : ''}`,
+    ),
   ].join('\n')
 }
 
 /** The heading line of a step: `[2/5] Title`. */
-export function stepHeading(step: Pick<StepReport, 'index' | 'title'>, total: number, opts: ReportRenderOptions = {}): string {
+export function stepHeading(
+  step: Pick<StepReport, 'index' | 'title'>,
+  total: number,
+  opts: ReportRenderOptions = {},
+): string {
   return palette(opts.color ?? false).bold(`[${step.index}/${total}] ${step.title}`)
 }
 
 /** One finding: severity, message, evidence (command and the last lines of output), remedy; NOT SEEN as triage prints it. */
 export function renderFinding(f: Finding, opts: ReportRenderOptions = {}): string {
   const c = palette(opts.color ?? false)
-  if (f.severity === 'not-seen' && f.notSeen) return renderNotSeen(f.notSeen.what, f.notSeen, { color: opts.color, indent: '  ' })
+  if (f.severity === 'not-seen' && f.notSeen)
+    return renderNotSeen(f.notSeen.what, f.notSeen, { color: opts.color, indent: '  ' })
   const max = opts.evidenceLines ?? 20
   const pad = '        '
   const out = [indent(f.message, `  ${paint(c, f.severity, LABEL[f.severity].padEnd(5))} `, pad)]
   if (f.evidence) {
     out.push(`${pad}${c.dim('$')} ${f.evidence.command}`)
-    const lines = f.evidence.output.trimEnd().split('\n').filter((l, i, a) => !(a.length === 1 && l === ''))
+    const lines = f.evidence.output
+      .trimEnd()
+      .split('\n')
+      .filter((l, i, a) => !(a.length === 1 && l === ''))
     if (lines.length === 0) out.push(`${pad}${c.dim('│ (no output)')}`)
     const shown = lines.length > max ? lines.slice(-max) : lines
     if (lines.length > max) out.push(`${pad}${c.dim(`│ … ${lines.length - max} earlier lines (all of them: -o json)`)}`)
@@ -77,9 +123,15 @@ export function renderStepBody(step: StepReport, opts: ReportRenderOptions = {})
   const c = palette(opts.color ?? false)
   const out: string[] = []
   if (step.output) out.push(indent(step.output.trimEnd(), `  ${c.dim('printed:')} `, '           '))
-  for (const ch of step.changes) out.push(`  ${ch.applied ? c.yellow('CHANGED') : c.dim('NOT CHANGED')} ${ch.description}${ch.reason ? c.dim(` (${ch.reason})`) : ''}`)
+  for (const ch of step.changes)
+    out.push(
+      `  ${ch.applied ? c.yellow('CHANGED') : c.dim('NOT CHANGED')} ${ch.description}${ch.reason ? c.dim(` (${ch.reason})`) : ''}`,
+    )
   for (const f of step.findings) out.push(renderFinding(f, opts))
-  if (step.error) out.push(`  ${c.red('ERROR')} the step could not run: ${step.error.message}${step.error.hint ? `\n        ${c.yellow('hint:')} ${step.error.hint}` : ''}`)
+  if (step.error)
+    out.push(
+      `  ${c.red('ERROR')} the step could not run: ${step.error.message}${step.error.hint ? `\n        ${c.yellow('hint:')} ${step.error.hint}` : ''}`,
+    )
   if (step.status === 'skipped') out.push(`  ${c.dim('SKIPPED')}${step.skip ? ` ${step.skip.reason}` : ''}`)
   if (!out.length) out.push(`  ${c.dim('(no findings)')}`)
   return out.join('\n')
@@ -93,7 +145,9 @@ export function renderStep(step: StepReport, total: number, opts: ReportRenderOp
 function counts(step: StepReport): string {
   const n: Record<string, number> = {}
   for (const f of step.findings) n[f.severity] = (n[f.severity] ?? 0) + 1
-  const parts = (['fail', 'warn', 'not-seen', 'info', 'ok'] as const).filter((s) => n[s]).map((s) => `${n[s]} ${s === 'not-seen' ? 'not seen' : s}`)
+  const parts = (['fail', 'warn', 'not-seen', 'info', 'ok'] as const)
+    .filter((s) => n[s])
+    .map((s) => `${n[s]} ${s === 'not-seen' ? 'not seen' : s}`)
   if (step.error) parts.push('could not run')
   if (step.skip) return `needs ${[...new Set(step.skip.needs.map((x) => `step ${x.step}`))].join(', ')}`
   return parts.join(', ') || (step.status === 'skipped' ? 'not run' : '-')
@@ -102,12 +156,29 @@ function counts(step: StepReport): string {
 /** The summary table at the end of a report and the result line. */
 export function renderSummary(r: ReportData, opts: ReportRenderOptions = {}): string {
   const c = palette(opts.color ?? false)
-  const rows: Cell[][] = r.steps.map((s) => [String(s.index), s.title, { text: LABEL[s.status], style: styleOf(s.status) }, counts(s)])
+  const rows: Cell[][] = r.steps.map((s) => [
+    String(s.index),
+    s.title,
+    { text: LABEL[s.status], style: styleOf(s.status) },
+    counts(s),
+  ])
   const table = renderTable(['#', 'STEP', 'RESULT', 'FINDINGS'], rows, { color: opts.color ?? false, empty: '' })
   const lines = [c.bold('Summary'), table]
   if (r.stopped) lines.push(c.yellow(`stopped: ${r.stopped}`))
-  if (r.notSeen?.length) lines.push(c.bold('Not seen:'), ...r.notSeen.map((n) => renderNotSeen(`${n.what} (step ${n.step})`, n, { color: opts.color, indent: '  ' })))
-  const next = [...new Set(r.steps.flatMap((s) => s.findings.filter((f) => f.next && (f.severity === 'fail' || f.severity === 'warn')).map((f) => f.next!.command)))]
+  if (r.notSeen?.length)
+    lines.push(
+      c.bold('Not seen:'),
+      ...r.notSeen.map((n) => renderNotSeen(`${n.what} (step ${n.step})`, n, { color: opts.color, indent: '  ' })),
+    )
+  const next = [
+    ...new Set(
+      r.steps.flatMap((s) =>
+        s.findings
+          .filter((f) => f.next && (f.severity === 'fail' || f.severity === 'warn'))
+          .map((f) => f.next!.command),
+      ),
+    ),
+  ]
   if (next.length) lines.push(`${c.bold('Next:')} ${next.join('\n      ')}${c.dim('  (--follow runs it)')}`)
   lines.push(`${c.bold('Result:')} ${paint(c, r.status, summaryLine(r))}`)
   return lines.join('\n')
@@ -115,7 +186,12 @@ export function renderSummary(r: ReportData, opts: ReportRenderOptions = {}): st
 
 /** A whole report as text: header, every step, summary (what a run streams, in one piece). */
 export function renderReport(r: ReportData, opts: ReportRenderOptions = {}): string {
-  return [renderHeader(r, opts), '', ...r.steps.map((s) => `${renderStep(s, r.steps.length, opts)}\n`), renderSummary(r, opts)].join('\n')
+  return [
+    renderHeader(r, opts),
+    '',
+    ...r.steps.map((s) => `${renderStep(s, r.steps.length, opts)}\n`),
+    renderSummary(r, opts),
+  ].join('\n')
 }
 
 /** A step as the plan and teach mode show it. */
@@ -137,7 +213,14 @@ function firstParagraph(text: string): string {
 /** Manual commands as an indented shell listing. */
 export function renderManual(manual: readonly string[], opts: ReportRenderOptions = {}): string {
   const c = palette(opts.color ?? false)
-  return manual.map((m) => m.split('\n').map((l) => `    ${c.cyan(l)}`).join('\n')).join('\n\n')
+  return manual
+    .map((m) =>
+      m
+        .split('\n')
+        .map((l) => `    ${c.cyan(l)}`)
+        .join('\n'),
+    )
+    .join('\n\n')
 }
 
 /** The --dry-run plan: each step with what it checks and the commands it stands for. */
@@ -151,7 +234,9 @@ export function renderPlan(steps: readonly PlanStep[], opts: ReportRenderOptions
     if (s.manual.length) out.push(c.dim('  manual equivalent:'), renderManual(s.manual, opts))
     out.push('')
   }
-  out.push(c.dim(`${steps.length} step${steps.length === 1 ? '' : 's'} planned; nothing was run (drop --dry-run to run them)`))
+  out.push(
+    c.dim(`${steps.length} step${steps.length === 1 ? '' : 's'} planned; nothing was run (drop --dry-run to run them)`),
+  )
   return out.join('\n')
 }
 
@@ -182,9 +267,13 @@ export function renderTeachAfter(after: string, opts: ReportRenderOptions = {}):
 export type RecipeListItem = RecipeInfo
 
 /** The recipe list: name and summary, then each parameter with its type, default and description. */
-export function renderRecipeList(items: readonly RecipeListItem[], opts: ReportRenderOptions & { dirs?: string[] } = {}): string {
+export function renderRecipeList(
+  items: readonly RecipeListItem[],
+  opts: ReportRenderOptions & { dirs?: string[] } = {},
+): string {
   const c = palette(opts.color ?? false)
-  if (!items.length) return `no recipes found${opts.dirs?.length ? ` in ${opts.dirs.join(', ')}` : ''} (config recipeDirs)`
+  if (!items.length)
+    return `no recipes found${opts.dirs?.length ? ` in ${opts.dirs.join(', ')}` : ''} (config recipeDirs)`
   const w = Math.max(...items.map((i) => i.name.length))
   const out: string[] = []
   for (const i of items) {
@@ -192,13 +281,23 @@ export function renderRecipeList(items: readonly RecipeListItem[], opts: ReportR
       out.push(`${c.red(i.name.padEnd(w))}  ${c.red(`malformed: ${i.error}`)}`)
       continue
     }
-    const tags = [i.changes ? c.yellow('[changes things]') : '', i.shadowed ? c.dim(`[hidden by an earlier recipe of the same name: ${i.file}]`) : ''].filter(Boolean).join(' ')
+    const tags = [
+      i.changes ? c.yellow('[changes things]') : '',
+      i.shadowed ? c.dim(`[hidden by an earlier recipe of the same name: ${i.file}]`) : '',
+    ]
+      .filter(Boolean)
+      .join(' ')
     out.push(`${c.bold(i.name.padEnd(w))}  ${i.description ?? ''}${tags ? ` ${tags}` : ''}`)
     for (const p of i.params ?? []) {
       const dflt = p.required ? 'required' : p.default !== undefined ? `default ${String(p.default)}` : 'optional'
-      out.push(`${' '.repeat(w + 2)}--${p.name} ${c.dim(`(${p.type}, ${dflt})`)}${p.description ? ` ${p.description}` : ''}`)
+      out.push(
+        `${' '.repeat(w + 2)}--${p.name} ${c.dim(`(${p.type}, ${dflt})`)}${p.description ? ` ${p.description}` : ''}`,
+      )
     }
   }
-  out.push('', c.dim('run one: kinspect run NAME [--param value]...  (--teach explains each step, --dry-run shows the plan)'))
+  out.push(
+    '',
+    c.dim('run one: kinspect run NAME [--param value]...  (--teach explains each step, --dry-run shows the plan)'),
+  )
   return out.join('\n')
 }

@@ -19,7 +19,14 @@ export function svcFrontendRows(r: SvcRules): Rows {
     p.frontends.forEach((f, i) => {
       const action: Cell = f.action === 'forward' ? 'forward' : { text: f.action.toUpperCase(), style: 'yellow' }
       const via = f.path.join(' > ') + (f.notes.length ? `  [${f.notes.join('; ')}]` : '')
-      rows.push([i === 0 ? portLabel(p) : '', `${f.kind} ${f.ip === '*' ? `*:${f.port}` : addr(f.ip, f.port)}`, action, f.masquerade ?? '-', countersCell(f.counters), via])
+      rows.push([
+        i === 0 ? portLabel(p) : '',
+        `${f.kind} ${f.ip === '*' ? `*:${f.port}` : addr(f.ip, f.port)}`,
+        action,
+        f.masquerade ?? '-',
+        countersCell(f.counters),
+        via,
+      ])
     })
     if (!p.frontends.length) rows.push([portLabel(p), { text: '<no rules>', style: 'red' }, '', '', '', ''])
   }
@@ -31,22 +38,48 @@ export function svcEndpointRows(r: SvcRules): Rows {
   const c = r.comparison
   const k = (portName: string, ip: string, port: number) => `${portName}|${ip}|${port}`
   const state = new Map<string, { text: string; style: Style }>()
-  for (const e of c.stale) state.set(k(e.portName, e.ip, e.targetPort), { text: 'STALE (no such endpoint)', style: 'red' })
-  for (const e of c.extra) state.set(k(e.portName, e.ip, e.targetPort), { text: `EXTRA (${e.reason})`, style: 'yellow' })
-  for (const m of c.portMismatches) state.set(k(m.portName, m.ip, m.rulesPort), { text: `PORT (slices say ${m.slicesPort})`, style: 'red' })
+  for (const e of c.stale)
+    state.set(k(e.portName, e.ip, e.targetPort), { text: 'STALE (no such endpoint)', style: 'red' })
+  for (const e of c.extra)
+    state.set(k(e.portName, e.ip, e.targetPort), { text: `EXTRA (${e.reason})`, style: 'yellow' })
+  for (const m of c.portMismatches)
+    state.set(k(m.portName, m.ip, m.rulesPort), { text: `PORT (slices say ${m.slicesPort})`, style: 'red' })
   const rows: Cell[][] = []
   for (const p of r.ports) {
     let first = true
     for (const ch of p.chains) {
       ch.endpoints.forEach((e, i) => {
-        const prob = [e.weight !== undefined ? `w=${e.weight}` : '', e.probability !== undefined ? pct(e.probability) : ch.scheduler ? ch.scheduler : '', e.affinitySeconds !== undefined ? `sticky ${e.affinitySeconds}s` : ''].filter(Boolean).join(' ')
-        rows.push([first ? portLabel(p) : '', i === 0 ? `${ch.name}${ch.kind === 'local' ? ' (local)' : ''}` : '', addr(e.ip, e.port), prob, e.hairpinMasquerade ? 'yes' : 'no', countersCell(e.counters), state.get(k(p.name, e.ip, e.port)) ?? { text: 'ok', style: 'green' }])
+        const prob = [
+          e.weight !== undefined ? `w=${e.weight}` : '',
+          e.probability !== undefined ? pct(e.probability) : ch.scheduler ? ch.scheduler : '',
+          e.affinitySeconds !== undefined ? `sticky ${e.affinitySeconds}s` : '',
+        ]
+          .filter(Boolean)
+          .join(' ')
+        rows.push([
+          first ? portLabel(p) : '',
+          i === 0 ? `${ch.name}${ch.kind === 'local' ? ' (local)' : ''}` : '',
+          addr(e.ip, e.port),
+          prob,
+          e.hairpinMasquerade ? 'yes' : 'no',
+          countersCell(e.counters),
+          state.get(k(p.name, e.ip, e.port)) ?? { text: 'ok', style: 'green' },
+        ])
         first = false
       })
-      if (!ch.endpoints.length) rows.push([first ? portLabel(p) : '', ch.name, '<none>', '', '', '', ch.notes.join('; ')])
+      if (!ch.endpoints.length)
+        rows.push([first ? portLabel(p) : '', ch.name, '<none>', '', '', '', ch.notes.join('; ')])
     }
     for (const m of c.missing.filter((e) => e.portName === p.name && e.protocol === p.protocol)) {
-      rows.push([first ? portLabel(p) : '', '-', addr(m.ip, m.targetPort), '', '', '', { text: `MISSING${m.pod ? ` (${m.pod})` : ''}`, style: 'red' }])
+      rows.push([
+        first ? portLabel(p) : '',
+        '-',
+        addr(m.ip, m.targetPort),
+        '',
+        '',
+        '',
+        { text: `MISSING${m.pod ? ` (${m.pod})` : ''}`, style: 'red' },
+      ])
       first = false
     }
   }
@@ -54,7 +87,13 @@ export function svcEndpointRows(r: SvcRules): Rows {
 }
 
 const WHO: Record<ClientClass, string> = { pod: 'pods', node: 'the node', external: 'outside clients' }
-const shortList = (eps: { ip: string; port: number }[]) => (eps.length > 4 ? `${eps.slice(0, 3).map((e) => addr(e.ip, e.port)).join(', ')}, +${eps.length - 3} more` : eps.map((e) => addr(e.ip, e.port)).join(', '))
+const shortList = (eps: { ip: string; port: number }[]) =>
+  eps.length > 4
+    ? `${eps
+        .slice(0, 3)
+        .map((e) => addr(e.ip, e.port))
+        .join(', ')}, +${eps.length - 3} more`
+    : eps.map((e) => addr(e.ip, e.port)).join(', ')
 
 /**
  * Who reaches what, for each frontend whose client classes are treated differently (externalTrafficPolicy Local,
@@ -67,9 +106,20 @@ export function svcClientRows(r: SvcRules): Rows {
     for (const f of p.frontends.filter((x) => x.action === 'forward' && classesDiffer(x))) {
       ;(f.clients ?? []).forEach((c, i) => {
         const who = `${WHO[c.client]}${c.match ? ` (${c.match})` : ''}${c.when ? `, ${c.when}` : ''}`
-        const action: Cell = c.action === 'forward' ? `forward${c.scope ? ` (${c.scope})` : ''}` : { text: c.action.toUpperCase(), style: 'yellow' }
+        const action: Cell =
+          c.action === 'forward'
+            ? `forward${c.scope ? ` (${c.scope})` : ''}`
+            : { text: c.action.toUpperCase(), style: 'yellow' }
         const fe = `${f.kind} ${f.ip === '*' ? `*:${f.port}` : addr(f.ip, f.port)}`
-        rows.push([first ? portLabel(p) : '', i === 0 ? fe : '', who, action, c.action === 'forward' ? shortList(c.endpoints) : '-', c.action === 'forward' ? (c.masquerade ?? 'no (source kept)') : '-', c.via])
+        rows.push([
+          first ? portLabel(p) : '',
+          i === 0 ? fe : '',
+          who,
+          action,
+          c.action === 'forward' ? shortList(c.endpoints) : '-',
+          c.action === 'forward' ? (c.masquerade ?? 'no (source kept)') : '-',
+          c.via,
+        ])
         first = false
       })
     }
@@ -77,12 +127,24 @@ export function svcClientRows(r: SvcRules): Rows {
   return { headers: ['PORT', 'FRONTEND', 'CLIENTS', 'ACTION', 'ENDPOINTS', 'MASQUERADE', 'VIA'], rows }
 }
 
-const STATUS_STYLE: Record<SvcRules['status'], Style> = { ok: 'green', 'no-endpoints': 'yellow', mismatch: 'red', 'no-rules': 'red', 'not-proxied': 'dim' }
+const STATUS_STYLE: Record<SvcRules['status'], Style> = {
+  ok: 'green',
+  'no-endpoints': 'yellow',
+  mismatch: 'red',
+  'no-rules': 'red',
+  'not-proxied': 'dim',
+}
 
 /** The whole result as text: title, frontends, endpoints, issues, warnings, verdict and hint. */
 export function renderSvcRules(r: SvcRules, opts: { color?: boolean } = {}): string {
   const color = opts.color ?? false
-  const out: string[] = [paint(`${r.service} on ${r.node}: kube-proxy ${r.mode}${r.backend ? ` (${r.backend} backend)` : ''}`, 'bold', color)]
+  const out: string[] = [
+    paint(
+      `${r.service} on ${r.node}: kube-proxy ${r.mode}${r.backend ? ` (${r.backend} backend)` : ''}`,
+      'bold',
+      color,
+    ),
+  ]
   if (r.ports.length) {
     const fe = svcFrontendRows(r)
     out.push('', renderTable(fe.headers, fe.rows, { color, empty: '' }))

@@ -37,7 +37,16 @@ export function colorEnabled(preferred?: boolean, env: Record<string, string | u
   return Boolean(process.stdout?.isTTY)
 }
 
-const CODES: Record<Style, [number, number]> = { red: [31, 39], green: [32, 39], yellow: [33, 39], blue: [34, 39], magenta: [35, 39], cyan: [36, 39], dim: [2, 22], bold: [1, 22] }
+const CODES: Record<Style, [number, number]> = {
+  red: [31, 39],
+  green: [32, 39],
+  yellow: [33, 39],
+  blue: [34, 39],
+  magenta: [35, 39],
+  cyan: [36, 39],
+  dim: [2, 22],
+  bold: [1, 22],
+}
 
 /** Applies a style when color is true, otherwise returns text unchanged. */
 export function paint(text: string, style: Style | undefined, color: boolean): string {
@@ -58,14 +67,19 @@ function width(s: string): number {
 }
 
 /** Renders headers + rows as aligned text; rows shorter than headers are padded with ''. */
-export function renderTable(headers: readonly string[], rows: readonly (readonly Cell[])[], opts: TableOptions = {}): string {
+export function renderTable(
+  headers: readonly string[],
+  rows: readonly (readonly Cell[])[],
+  opts: TableOptions = {},
+): string {
   const color = opts.color ?? colorEnabled()
   const gap = ' '.repeat(opts.gap ?? 3)
   if (rows.length === 0 && opts.empty !== '') return opts.empty ?? 'No resources found.'
   const n = headers.length
   const texts = rows.map((r) => Array.from({ length: n }, (_, i) => cellText(r[i]).replace(/\s*\n\s*/g, ' ')))
   if (opts.maxLastWidth) {
-    for (const t of texts) if (width(t[n - 1]) > opts.maxLastWidth) t[n - 1] = [...t[n - 1]].slice(0, opts.maxLastWidth - 1).join('') + '…'
+    for (const t of texts)
+      if (width(t[n - 1]) > opts.maxLastWidth) t[n - 1] = [...t[n - 1]].slice(0, opts.maxLastWidth - 1).join('') + '…'
   }
   const widths = headers.map((h, i) => Math.max(width(h), ...texts.map((t) => width(t[i]))))
   const line = (cells: string[], styles: (Style | undefined)[]) =>
@@ -77,7 +91,12 @@ export function renderTable(headers: readonly string[], rows: readonly (readonly
       })
       .join(gap)
       .trimEnd()
-  const out = [line([...headers], headers.map(() => 'bold' as Style))]
+  const out = [
+    line(
+      [...headers],
+      headers.map(() => 'bold' as Style),
+    ),
+  ]
   rows.forEach((r, ri) => {
     const styles = Array.from({ length: n }, (_, i) => {
       const c = r[i]

@@ -23,9 +23,17 @@ export function podUsageRows(items: PodUsage[], o: TopTableOptions = {}): Rows {
   const ns = o.namespaceColumn ?? new Set(items.map((i) => i.namespace)).size > 1
   const lead = (p: PodUsage): Cell[] => (ns ? [p.namespace] : [])
   const rows: Cell[][] = o.containers
-    ? items.flatMap((p) => p.containers.map((c): Cell[] => [...lead(p), p.name, c.name, cpu(c.cpuMillicores), mem(c.memoryBytes)]))
+    ? items.flatMap((p) =>
+        p.containers.map((c): Cell[] => [...lead(p), p.name, c.name, cpu(c.cpuMillicores), mem(c.memoryBytes)]),
+      )
     : items.map((p): Cell[] => [...lead(p), p.name, cpu(p.cpuMillicores), mem(p.memoryBytes)])
-  const headers = [...(ns ? ['NAMESPACE'] : []), ...(o.containers ? ['POD'] : []), 'NAME', 'CPU(cores)', 'MEMORY(bytes)']
+  const headers = [
+    ...(ns ? ['NAMESPACE'] : []),
+    ...(o.containers ? ['POD'] : []),
+    'NAME',
+    'CPU(cores)',
+    'MEMORY(bytes)',
+  ]
   return { headers, rows }
 }
 
@@ -33,9 +41,16 @@ export function podUsageRows(items: PodUsage[], o: TopTableOptions = {}): Rows {
 export function nodeUsageRows(items: NodeUsage[]): Rows {
   const withPct = items.some((n) => n.allocatable)
   const rows = items.map((n): Cell[] =>
-    withPct ? [n.name, cpu(n.cpuMillicores), pct(n.cpuPercent), mem(n.memoryBytes), pct(n.memoryPercent)] : [n.name, cpu(n.cpuMillicores), mem(n.memoryBytes)],
+    withPct
+      ? [n.name, cpu(n.cpuMillicores), pct(n.cpuPercent), mem(n.memoryBytes), pct(n.memoryPercent)]
+      : [n.name, cpu(n.cpuMillicores), mem(n.memoryBytes)],
   )
-  return { headers: withPct ? ['NAME', 'CPU(cores)', 'CPU(%)', 'MEMORY(bytes)', 'MEMORY(%)'] : ['NAME', 'CPU(cores)', 'MEMORY(bytes)'], rows }
+  return {
+    headers: withPct
+      ? ['NAME', 'CPU(cores)', 'CPU(%)', 'MEMORY(bytes)', 'MEMORY(%)']
+      : ['NAME', 'CPU(cores)', 'MEMORY(bytes)'],
+    rows,
+  }
 }
 
 /** Text table for top()'s rows ("No resources found in NS namespace." when empty). */

@@ -18,7 +18,9 @@ const clip = (t: string, n: number) => (t.length > n ? `${t.slice(0, n - 1)}…`
 
 /** Where triage looked, in words. */
 export function scopeText(d: Pick<TriageData, 'scope'>): string {
-  return 'allNamespaces' in d.scope ? 'all namespaces' : `namespace${d.scope.namespaces.length === 1 ? '' : 's'} ${d.scope.namespaces.join(', ')}`
+  return 'allNamespaces' in d.scope
+    ? 'all namespaces'
+    : `namespace${d.scope.namespaces.length === 1 ? '' : 's'} ${d.scope.namespaces.join(', ')}`
 }
 
 /** The table rows of a report: one per problem, then one per effect shown under it. */
@@ -28,9 +30,32 @@ export function triageRows(rows: readonly TriageRow[], opts: TriageRenderOptions
   const out: Cell[][] = []
   for (const r of rows) {
     const object = r.also.length ? `${r.object} (+${r.also.length} more)` : r.object
-    out.push([String(r.rank), { text: r.severity.toUpperCase(), style: r.severity === 'fail' ? 'red' : 'yellow' }, object, r.symptom, clip(r.evidence, width), { text: r.next.command, style: 'cyan' }])
-    for (const e of r.effects.slice(0, maxEffects)) out.push(['', '', { text: `↳ ${e.object}`, style: 'dim' }, { text: e.symptom, style: 'dim' }, { text: clip(e.evidence, width), style: 'dim' }, ''])
-    if (r.effects.length > maxEffects) out.push(['', '', { text: `↳ … ${r.effects.length - maxEffects} more (-o json lists them)`, style: 'dim' }, '', '', ''])
+    out.push([
+      String(r.rank),
+      { text: r.severity.toUpperCase(), style: r.severity === 'fail' ? 'red' : 'yellow' },
+      object,
+      r.symptom,
+      clip(r.evidence, width),
+      { text: r.next.command, style: 'cyan' },
+    ])
+    for (const e of r.effects.slice(0, maxEffects))
+      out.push([
+        '',
+        '',
+        { text: `↳ ${e.object}`, style: 'dim' },
+        { text: e.symptom, style: 'dim' },
+        { text: clip(e.evidence, width), style: 'dim' },
+        '',
+      ])
+    if (r.effects.length > maxEffects)
+      out.push([
+        '',
+        '',
+        { text: `↳ … ${r.effects.length - maxEffects} more (-o json lists them)`, style: 'dim' },
+        '',
+        '',
+        '',
+      ])
   }
   return out
 }
@@ -39,8 +64,15 @@ export function triageRows(rows: readonly TriageRow[], opts: TriageRenderOptions
 export function renderTriage(d: TriageData, opts: TriageRenderOptions = {}): string {
   const color = opts.color ?? false
   const c = palette(color)
-  const out = [`${c.bold('Triage')} ${c.dim(`· context ${d.context || '(none)'} · ${scopeText(d)} · ${(d.durationMs / 1000).toFixed(1)} s`)}`, '']
-  if (d.rows.length) out.push(renderTable(['#', 'SEVERITY', 'OBJECT', 'SYMPTOM', 'EVIDENCE', 'NEXT'], triageRows(d.rows, opts), { color }), '')
+  const out = [
+    `${c.bold('Triage')} ${c.dim(`· context ${d.context || '(none)'} · ${scopeText(d)} · ${(d.durationMs / 1000).toFixed(1)} s`)}`,
+    '',
+  ]
+  if (d.rows.length)
+    out.push(
+      renderTable(['#', 'SEVERITY', 'OBJECT', 'SYMPTOM', 'EVIDENCE', 'NEXT'], triageRows(d.rows, opts), { color }),
+      '',
+    )
   const notSeen = d.checks.filter((x) => x.status === 'not-seen')
   for (const x of notSeen) out.push(renderNotSeen(x.check, x, { color }))
   const nc = d.nodeChecks
@@ -48,13 +80,24 @@ export function renderTriage(d: TriageData, opts: TriageRenderOptions = {}): str
   else {
     const read = nc.nodes.filter((n) => n.status === 'read').map((n) => n.node)
     out.push(c.dim(`Node checks over ${nc.transport}: ${read.length ? `read ${read.join(', ')}` : 'no node read'}`))
-    for (const n of nc.nodes.filter((x) => x.status === 'not-read')) out.push(renderNotSeen(`node ${n.node}`, { reason: n.reason ?? '' }, { color }))
+    for (const n of nc.nodes.filter((x) => x.status === 'not-read'))
+      out.push(renderNotSeen(`node ${n.node}`, { reason: n.reason ?? '' }, { color }))
   }
   const seen = d.checks.filter((x) => x.status === 'seen')
-  const count = (prefix: string) => seen.filter((x) => x.check.startsWith(prefix)).reduce((n, x) => n + (x.count ?? 0), 0)
+  const count = (prefix: string) =>
+    seen.filter((x) => x.check.startsWith(prefix)).reduce((n, x) => n + (x.count ?? 0), 0)
   const looked = `${count('pods')} pods, ${count('services')} Services, ${count('deployments') + count('statefulsets') + count('daemonsets')} workloads, ${count('nodes')} nodes`
-  if (d.exitCode === 0) out.push(`${c.bold('Result:')} ${c.green(`nothing wrong in ${scopeText(d)}`)} ${c.dim(`(looked at ${looked}; exit 0)`)}`)
-  else if (d.exitCode === 2) out.push(`${c.bold('Result:')} ${c.yellow(`nothing found, but ${notSeen.length + nc.nodes.filter((n) => n.status === 'not-read').length} check(s) could not look`)} (exit 2)`)
-  else out.push(`${c.bold('Result:')} ${c.red(`${d.rows.length} problem${d.rows.length === 1 ? '' : 's'}`)}${notSeen.length ? `, ${notSeen.length} check(s) not seen` : ''} ${c.dim(`(looked at ${looked}; exit 1)`)}`)
+  if (d.exitCode === 0)
+    out.push(
+      `${c.bold('Result:')} ${c.green(`nothing wrong in ${scopeText(d)}`)} ${c.dim(`(looked at ${looked}; exit 0)`)}`,
+    )
+  else if (d.exitCode === 2)
+    out.push(
+      `${c.bold('Result:')} ${c.yellow(`nothing found, but ${notSeen.length + nc.nodes.filter((n) => n.status === 'not-read').length} check(s) could not look`)} (exit 2)`,
+    )
+  else
+    out.push(
+      `${c.bold('Result:')} ${c.red(`${d.rows.length} problem${d.rows.length === 1 ? '' : 's'}`)}${notSeen.length ? `, ${notSeen.length} check(s) not seen` : ''} ${c.dim(`(looked at ${looked}; exit 1)`)}`,
+    )
   return out.join('\n')
 }

@@ -65,7 +65,11 @@ export const COMMANDS: readonly Command[] = [
       const name = arg.trim()
       if (!name) {
         const list = h.session.contexts()
-        h.print(list.length ? list.map((c) => `${c === h.session.context ? '*' : ' '} ${c}`).join('\n') : 'the kubeconfig defines no contexts')
+        h.print(
+          list.length
+            ? list.map((c) => `${c === h.session.context ? '*' : ' '} ${c}`).join('\n')
+            : 'the kubeconfig defines no contexts',
+        )
         return
       }
       h.session.setContext(name)
@@ -91,7 +95,9 @@ export const COMMANDS: readonly Command[] = [
       h.names.invalidate(['pod', 'service'])
       h.refreshPrompt()
       const known = h.names.get('namespace')
-      h.print(`namespace ${ns}${known.length && !known.includes(ns) ? ` (not in the namespaces listed earlier: ${known.join(', ')})` : ''}`)
+      h.print(
+        `namespace ${ns}${known.length && !known.includes(ns) ? ` (not in the namespaces listed earlier: ${known.join(', ')})` : ''}`,
+      )
     },
   },
   {
@@ -106,11 +112,23 @@ export const COMMANDS: readonly Command[] = [
       const [name, ...rest] = words
       if (!name) {
         const list = await h.recipes.listRecipes({ session: h.session })
-        h.print(list.length ? list.map((r) => `${r.name}${r.description ? `  — ${r.description}` : ''}`).join('\n') : 'no recipes found (config recipeDirs)')
+        h.print(
+          list.length
+            ? list.map((r) => `${r.name}${r.description ? `  — ${r.description}` : ''}`).join('\n')
+            : 'no recipes found (config recipeDirs)',
+        )
         return
       }
       const params = parseParamWords(rest)
-      h.printValue(await h.recipes.runRecipe(name, params, { session: h.session, output: h.output, lines: h.lines, paramStyle: 'word', ...options }))
+      h.printValue(
+        await h.recipes.runRecipe(name, params, {
+          session: h.session,
+          output: h.output,
+          lines: h.lines,
+          paramStyle: 'word',
+          ...options,
+        }),
+      )
     },
   },
   {
@@ -121,7 +139,12 @@ export const COMMANDS: readonly Command[] = [
     async action(h, arg) {
       const { parseTriageArgs } = await import('../triage/options.ts')
       const t = parseTriageArgs(splitWords(arg), undefined, 'repl')
-      if (t.context || t.kubeconfig) throw new ShellError('usage', '.triage: --context and --kubeconfig belong to the session', 'switch with .ctx NAME first')
+      if (t.context || t.kubeconfig)
+        throw new ShellError(
+          'usage',
+          '.triage: --context and --kubeconfig belong to the session',
+          'switch with .ctx NAME first',
+        )
       const { triage, sshNodeReads } = await import('../triage/index.ts')
       const nodes = t.nodes ?? h.session.config.triage?.nodes ?? false
       const report = await triage(h.session, {
@@ -171,8 +194,18 @@ export const COMMANDS: readonly Command[] = [
       h.print(helpText())
     },
   },
-  { name: 'editor', help: 'multi-line editor mode (Ctrl-D runs, Ctrl-C cancels)', ownPrompt: true, action: (h, arg) => h.builtin('editor', arg) },
-  { name: 'break', help: 'abandon a half-typed multi-line input', ownPrompt: true, action: (h, arg) => h.builtin('break', arg) },
+  {
+    name: 'editor',
+    help: 'multi-line editor mode (Ctrl-D runs, Ctrl-C cancels)',
+    ownPrompt: true,
+    action: (h, arg) => h.builtin('editor', arg),
+  },
+  {
+    name: 'break',
+    help: 'abandon a half-typed multi-line input',
+    ownPrompt: true,
+    action: (h, arg) => h.builtin('break', arg),
+  },
   { name: 'exit', help: 'leave the shell (or Ctrl-D)', ownPrompt: true, action: (h, arg) => h.builtin('exit', arg) },
 ]
 
@@ -193,6 +226,11 @@ export function helpText(commands: readonly Command[] = COMMANDS): string {
 /** Finds a command by name; unknown names are a usage error listing the table. */
 export function findCommand(name: string, commands: readonly Command[] = COMMANDS): Command {
   const c = commands.find((x) => x.name === name)
-  if (!c) throw new ShellError('usage', `unknown command .${name}`, `commands: ${commands.map((x) => `.${x.name}`).join(' ')}`)
+  if (!c)
+    throw new ShellError(
+      'usage',
+      `unknown command .${name}`,
+      `commands: ${commands.map((x) => `.${x.name}`).join(' ')}`,
+    )
   return c
 }

@@ -77,7 +77,10 @@ export type CommandKinds = Readonly<Record<string, CompleteKind>>
 const DEFAULT_COMMAND_KINDS: CommandKinds = { ctx: 'context', ns: 'namespace', run: 'recipe' }
 
 /** Where in a line a name is being typed, and which kind it is; undefined when not a name position. Pure. */
-export function nameSlot(line: string, commands: CommandKinds = DEFAULT_COMMAND_KINDS): { kind: CompleteKind; prefix: string } | undefined {
+export function nameSlot(
+  line: string,
+  commands: CommandKinds = DEFAULT_COMMAND_KINDS,
+): { kind: CompleteKind; prefix: string } | undefined {
   const cmd = /^\s*\.([a-z]+)\s+(\S*)$/.exec(line)
   if (cmd) return commands[cmd[1]] ? { kind: commands[cmd[1]], prefix: cmd[2] } : undefined
   const call = /\b([A-Za-z_$][\w$]*)\s*\(\s*(['"`])([^'"`]*)$/.exec(line)
@@ -98,7 +101,11 @@ const CALL_KINDS: Record<string, CompleteKind> = {
 }
 
 /** Completion for a line from cached names: [matches, prefix], or undefined to fall back to JS completion. */
-export function completeNames(line: string, cache: Pick<NameCache, 'get'>, commands?: CommandKinds): [string[], string] | undefined {
+export function completeNames(
+  line: string,
+  cache: Pick<NameCache, 'get'>,
+  commands?: CommandKinds,
+): [string[], string] | undefined {
   const slot = nameSlot(line, commands)
   if (!slot) return undefined
   const names = cache.get(slot.kind)

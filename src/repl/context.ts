@@ -127,13 +127,23 @@ const DEFS = [
   cluster('events', 'events([object]) — recent events'),
   cluster('logs', "logs('pod', [opts]) — container logs", 'pod'),
   cluster('describe', "describe('pod/name') — kubectl-describe-like view", 'pod'),
-  cluster('top', "top('pods'|'nodes', {sortBy: 'cpu', containers, allNamespaces}) — CPU/memory like kubectl top (metrics API)"),
-  spec({ name: 'node', group: 'node', help: "node('name') — a node over SSH, else through a node pod ('local' is this machine); node(n).$`cmd`; node(n).via says which; await node(n).sshConfig shows its ssh settings and their source", completes: 'node', make: (session) => (name: string) => session.node(name) }),
+  cluster(
+    'top',
+    "top('pods'|'nodes', {sortBy: 'cpu', containers, allNamespaces}) — CPU/memory like kubectl top (metrics API)",
+  ),
+  spec({
+    name: 'node',
+    group: 'node',
+    help: "node('name') — a node over SSH, else through a node pod ('local' is this machine); node(n).$`cmd`; node(n).via says which; await node(n).sshConfig shows its ssh settings and their source",
+    completes: 'node',
+    make: (session) => (name: string) => session.node(name),
+  }),
   spec({
     name: 'fleet',
     group: 'node',
     help: "fleet('role=worker' | ['lab-2','lab-3'] | nothing for all) — one command on many nodes: await fleet().timeout(5000).$`uptime`; .groups(), .errors(); for await (const r of fleet().$`id`) streams",
-    make: (session) => bindFleet(session, { onProgress: (p) => fleetProgressOf(session)?.(p) }, (run) => trackFleet(session, run)),
+    make: (session) =>
+      bindFleet(session, { onProgress: (p) => fleetProgressOf(session)?.(p) }, (run) => trackFleet(session, run)),
   }),
   net('enterNetns', "enterNetns('pod') — run commands inside the pod's network namespace", 'pod'),
   net('vethOf', "vethOf('pod') — the host-side veth of a pod", 'pod'),
@@ -141,26 +151,60 @@ const DEFS = [
   net('dnsQuery', "dnsQuery('name', {from: 'pod'}) — resolve a name as that pod would (each search-list try)"),
   net('conntrackStats', "conntrackStats('node') — conntrack -S, count and max on a node", 'node'),
   net('conntrackList', "conntrackList('node', {filter}) — conntrack -L flows on a node", 'node'),
-  helper('searchCandidates', "searchCandidates('name', resolvConf, 'glibc'|'musl') — the names a resolver tries, in order (dnsQuery's walk)", searchCandidates),
-  helper('isName', "isName('dns-label'|'dns-subdomain'|'node'|'pod'|'service'|'dns-name', value) — whether value is such a name", isName),
-  helper('checkName', "checkName(rule, value, 'what') — value, or an error saying what was expected and received", checkName),
-  helper('foldNodes', "foldNodes(['lab-ssh-1','lab-ssh-2','lab-ssh-7']) — node names as a set: lab-ssh-[1-2,7] (as clush and pdsh print them)", foldNodes),
+  helper(
+    'searchCandidates',
+    "searchCandidates('name', resolvConf, 'glibc'|'musl') — the names a resolver tries, in order (dnsQuery's walk)",
+    searchCandidates,
+  ),
+  helper(
+    'isName',
+    "isName('dns-label'|'dns-subdomain'|'node'|'pod'|'service'|'dns-name', value) — whether value is such a name",
+    isName,
+  ),
+  helper(
+    'checkName',
+    "checkName(rule, value, 'what') — value, or an error saying what was expected and received",
+    checkName,
+  ),
+  helper(
+    'foldNodes',
+    "foldNodes(['lab-ssh-1','lab-ssh-2','lab-ssh-7']) — node names as a set: lab-ssh-[1-2,7] (as clush and pdsh print them)",
+    foldNodes,
+  ),
   helper('expandNodes', "expandNodes('lab-ssh-[1-3,7]') — the names of a node set", expandNodes),
   helper('eventTime', 'eventTime(event) — when an event last happened (what events() sorts by)', eventTime),
   helper('sortEvents', 'sortEvents(events) — events oldest first, as events() and describe() order them', sortEvents),
-  helper('parseQuantity', "parseQuantity('250m') — a Kubernetes quantity as a number (0.25; '1Gi' is 1073741824)", parseQuantity),
+  helper(
+    'parseQuantity',
+    "parseQuantity('250m') — a Kubernetes quantity as a number (0.25; '1Gi' is 1073741824)",
+    parseQuantity,
+  ),
   spec({
     name: 'q',
     group: 'data',
     help: "q(obj, 'query') — json-query over any value, e.g. q(await pods(), '[*].metadata.name')",
-    make: () => (obj: unknown, query: string): unknown => {
-      if (typeof query !== 'string' || query === '') throw new ShellError('usage', `q: expected a json-query string as the second argument, received ${received(query)}`, "e.g. q(await pods(), '[*].metadata.name')")
-      const jsonQuery = require('json-query') as (q: string, o: { data: unknown }) => { value: unknown }
-      return jsonQuery(query, { data: plainData(obj) }).value
-    },
+    make:
+      () =>
+      (obj: unknown, query: string): unknown => {
+        if (typeof query !== 'string' || query === '')
+          throw new ShellError(
+            'usage',
+            `q: expected a json-query string as the second argument, received ${received(query)}`,
+            "e.g. q(await pods(), '[*].metadata.name')",
+          )
+        const jsonQuery = require('json-query') as (q: string, o: { data: unknown }) => { value: unknown }
+        return jsonQuery(query, { data: plainData(obj) }).value
+      },
   }),
-  spec({ name: 'session', group: 'shell', help: 'session — context, namespace, config, kube, node(), setContext(), setNamespace()', make: (session) => session }),
-  ...(['$', 'cd', 'within', 'chalk', 'fs', 'path', 'YAML', 'sleep', 'retry', 'spinner', 'question'] as const).map(fromZx),
+  spec({
+    name: 'session',
+    group: 'shell',
+    help: 'session — context, namespace, config, kube, node(), setContext(), setNamespace()',
+    make: (session) => session,
+  }),
+  ...(['$', 'cd', 'within', 'chalk', 'fs', 'path', 'YAML', 'sleep', 'retry', 'spinner', 'question'] as const).map(
+    fromZx,
+  ),
 ] as const
 
 /** Every global of the shell, in .help order. */

@@ -13,7 +13,14 @@ export class ShellError extends HintedError<ShellErrorKind> {
 
 /** An Error from any realm (code typed at the REPL runs in a vm context with its own Error). */
 export function isErrorLike(err: unknown): err is Error {
-  return err instanceof Error || types.isNativeError(err) || (typeof err === 'object' && err !== null && typeof (err as Error).message === 'string' && typeof (err as Error).stack === 'string')
+  return (
+    err instanceof Error ||
+    types.isNativeError(err) ||
+    (typeof err === 'object' &&
+      err !== null &&
+      typeof (err as Error).message === 'string' &&
+      typeof (err as Error).stack === 'string')
+  )
 }
 
 /** True for errors the helpers raise on purpose (they carry a `hint` field): printed without a stack. */
@@ -24,7 +31,15 @@ export function isExpected(err: unknown): err is Error & { hint?: string } {
 /** Frames of a stack that point at user code or kinspect, not at node internals; at most `max`. */
 export function shortStack(err: Error, max = 4): string[] {
   const frames = (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l))
-  return frames.filter((l) => !/node:internal|node:domain|node:events|node:vm|node:repl|\(node:|node_modules\/tsx|[\\/]src[\\/]repl[\\/]|\[_onLine\]/.test(l)).slice(0, max).map((l) => l.trim())
+  return frames
+    .filter(
+      (l) =>
+        !/node:internal|node:domain|node:events|node:vm|node:repl|\(node:|node_modules\/tsx|[\\/]src[\\/]repl[\\/]|\[_onLine\]/.test(
+          l,
+        ),
+    )
+    .slice(0, max)
+    .map((l) => l.trim())
 }
 
 /**

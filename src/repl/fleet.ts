@@ -44,7 +44,9 @@ export class ProgressLine {
 
   constructor(
     private readonly write: (text: string) => void,
-    private readonly opts: { color: boolean; delayMs?: number; everyMs?: number; now?: () => number } = { color: false },
+    private readonly opts: { color: boolean; delayMs?: number; everyMs?: number; now?: () => number } = {
+      color: false,
+    },
   ) {}
 
   /** Draws p (or clears the line when nothing runs or waits any more). */
@@ -67,7 +69,11 @@ export class ProgressLine {
 }
 
 /** Shows the session's fleet progress through `write` (the terminal); returns the line (clear it before printing) and a detach. */
-export function attachFleetProgress(session: object, write: (text: string) => void, color: boolean): { line: ProgressLine; detach: () => void } {
+export function attachFleetProgress(
+  session: object,
+  write: (text: string) => void,
+  color: boolean,
+): { line: ProgressLine; detach: () => void } {
   const line = new ProgressLine(write, { color })
   sinks.set(session, (p) => line.update(p))
   return {

@@ -5,7 +5,10 @@ import path from 'node:path'
 import { hasSecret, NO_TAINT, type TaintMatcher } from '../render/notebook-redact.ts'
 
 /** KINSPECT_HISTORY, else ~/.kinspect_history. */
-export function historyPath(env: Record<string, string | undefined> = process.env, home = env.HOME ?? os.homedir()): string {
+export function historyPath(
+  env: Record<string, string | undefined> = process.env,
+  home = env.HOME ?? os.homedir(),
+): string {
   return env.KINSPECT_HISTORY ? path.resolve(env.KINSPECT_HISTORY) : path.join(home, '.kinspect_history')
 }
 

@@ -90,10 +90,13 @@ export function startRepl(opts: StartReplOptions): Shell {
   const c = palette(color)
   const recipes = opts.recipes ?? recipesPort(headlessShell)
   const notebook = new Notebook()
-  const names = new NameCache(async (kind: CompleteKind) => {
-    if (kind !== 'recipe') return session.names(kind)
-    return (await recipes.listRecipes({ session })).map((r) => r.name)
-  }, { ttlMs: opts.namesTtlMs })
+  const names = new NameCache(
+    async (kind: CompleteKind) => {
+      if (kind !== 'recipe') return session.names(kind)
+      return (await recipes.listRecipes({ session })).map((r) => r.name)
+    },
+    { ttlMs: opts.namesTtlMs },
+  )
   const tap = new OutputTap(output)
   const gate = terminal || opts.headless ? undefined : new LineGate(opts.input)
   const columns = () => (output as { columns?: number }).columns ?? 100
@@ -109,11 +112,18 @@ export function startRepl(opts: StartReplOptions): Shell {
     useColors: color,
     ignoreUndefined: true,
     useGlobal: false,
-    writer: Object.assign((value: unknown): string => write(value), { options: { ...inspect.defaultOptions, colors: color, depth: 4 } }),
+    writer: Object.assign((value: unknown): string => write(value), {
+      options: { ...inspect.defaultOptions, colors: color, depth: 4 },
+    }),
     breakEvalOnSigint: true, // Ctrl-C ends a hanging await or loop and gives the prompt back
     historySize: 1000,
   } as repl.ReplOptions & { historySize: number })
-  const rec = new Recorder(tap, notebook, (v) => formatValue(v, false, columns()), () => server.context)
+  const rec = new Recorder(
+    tap,
+    notebook,
+    (v) => formatValue(v, false, columns()),
+    () => server.context,
+  )
   /** The REPL's writer: formats a result and remembers where it printed it (for the notebook's redacted copy). */
   function write(value: unknown): string {
     const text = formatValue(value, color, columns())
@@ -130,7 +140,11 @@ export function startRepl(opts: StartReplOptions): Shell {
 
   // The cluster client, the transports and the result renderers load right after the prompt; inputs wait for them.
   let ready: Promise<void> | undefined
-  const whenReady = () => (ready ??= Promise.all([session.load(), loadPresenters()]).then(() => undefined, (e: unknown) => void writeError(e)))
+  const whenReady = () =>
+    (ready ??= Promise.all([session.load(), loadPresenters()]).then(
+      () => undefined,
+      (e: unknown) => void writeError(e),
+    ))
 
   const baseEval = wrapEval(server, (base): EvalFn => (code, context, file, cb) => {
     const prose = proseOf(code)
@@ -191,9 +205,20 @@ export function startRepl(opts: StartReplOptions): Shell {
   // A running command reads the user's next lines itself: from the gate (piped input) or readline's question (terminal).
   let closedNow = false
   server.on('close', () => (closedNow = true))
-  const lines: LineSource | undefined = opts.headless ? undefined : userLines({ gate, server, closed: () => closedNow, evaluating: () => rec.evaluatingCode, write: (t) => tap.raw(t) })
+  const lines: LineSource | undefined = opts.headless
+    ? undefined
+    : userLines({
+        gate,
+        server,
+        closed: () => closedNow,
+        evaluating: () => rec.evaluatingCode,
+        write: (t) => tap.raw(t),
+      })
   // Node pods: their phases on screen and the consent question on this shell's own question path.
-  const detachAccess = !opts.headless && session.access ? attachNodeAccess(session.access, { write: (t) => tap.raw(t), tty: terminal, color, lines }) : undefined
+  const detachAccess =
+    !opts.headless && session.access
+      ? attachNodeAccess(session.access, { write: (t) => tap.raw(t), tty: terminal, color, lines })
+      : undefined
   const interrupt = (): boolean => {
     if (!rec.busy) return false
     session.interrupt?.()
@@ -217,7 +242,10 @@ export function startRepl(opts: StartReplOptions): Shell {
     resetContext: () => {
       if (!resetContext(server)) buildContext(session, server.context)
     },
-    saveNotebook: async (file) => ({ file: await notebook.save(file, { context: session.context, namespace: session.namespace }), inputs: notebook.codeCount }),
+    saveNotebook: async (file) => ({
+      file: await notebook.save(file, { context: session.context, namespace: session.namespace }),
+      inputs: notebook.codeCount,
+    }),
     checkCluster: () => {
       void session.ping().then(
         (status) => {
@@ -302,7 +330,11 @@ export function startRepl(opts: StartReplOptions): Shell {
       if (cmd && !code.trim().includes('\n')) {
         const def = COMMANDS.find((x) => x.name === cmd[1])
         if (!def) {
-          const e = new ShellError('usage', `unknown command .${cmd[1]}`, `commands: ${COMMANDS.map((x) => `.${x.name}`).join(' ')}`)
+          const e = new ShellError(
+            'usage',
+            `unknown command .${cmd[1]}`,
+            `commands: ${COMMANDS.map((x) => `.${x.name}`).join(' ')}`,
+          )
           writeError(e)
           return resolve({ ok: false, error: e })
         }
@@ -319,7 +351,14 @@ export function startRepl(opts: StartReplOptions): Shell {
       void whenReady().then(() => {
         baseEval(code.endsWith('\n') ? code : `${code}\n`, server.context, 'REPL', (err, value) => {
           if (err) {
-            const e = err instanceof Recoverable ? new ShellError('usage', `incomplete input: ${(err as Recoverable & { err?: Error }).err?.message ?? 'unexpected end of input'}`, 'close every bracket and string') : err
+            const e =
+              err instanceof Recoverable
+                ? new ShellError(
+                    'usage',
+                    `incomplete input: ${(err as Recoverable & { err?: Error }).err?.message ?? 'unexpected end of input'}`,
+                    'close every bracket and string',
+                  )
+                : err
             writeError(e)
             return rec.end({ ok: false, error: e })
           }

@@ -130,7 +130,13 @@ interface QuestionServer {
  * input), else readline's question() (a dot-command runs), else, while a JavaScript input is being evaluated, the keys
  * themselves (readLineDuringEval). Null once the shell has closed.
  */
-export function userLines(o: { gate?: LineGate; server: QuestionServer; closed: () => boolean; evaluating: () => boolean; write: (text: string) => void }): { next(): Promise<string | null>; readonly echoes: boolean } {
+export function userLines(o: {
+  gate?: LineGate
+  server: QuestionServer
+  closed: () => boolean
+  evaluating: () => boolean
+  write: (text: string) => void
+}): { next(): Promise<string | null>; readonly echoes: boolean } {
   const { gate, server } = o
   if (gate) return { next: () => gate.next(), echoes: false }
   return {
@@ -165,7 +171,11 @@ interface Key {
  * interrupts the input as usual).
  */
 export function readLineDuringEval(server: object, write: (text: string) => void): Promise<string | null> {
-  const srv = server as { _ttyWrite: (d: string | undefined, key?: Key) => void; once(ev: 'close', fn: () => void): void; off(ev: 'close', fn: () => void): void }
+  const srv = server as {
+    _ttyWrite: (d: string | undefined, key?: Key) => void
+    once(ev: 'close', fn: () => void): void
+    off(ev: 'close', fn: () => void): void
+  }
   const own = Object.prototype.hasOwnProperty.call(srv, '_ttyWrite')
   const orig = srv._ttyWrite
   return new Promise((resolve) => {

@@ -76,7 +76,9 @@ export class PhaseDisplay {
     if (this.#held || !this.#active.size) return
     const { p, at } = [...this.#active.values()].at(-1)!
     const now = { ...p, elapsedMs: p.elapsedMs + (Date.now() - at) }
-    this.ui.write(`\r\u001b[2K${renderPhaseFrame(now, this.#tick++, this.ui.color)}${this.#active.size > 1 ? ` (+${this.#active.size - 1} more)` : ''}`)
+    this.ui.write(
+      `\r\u001b[2K${renderPhaseFrame(now, this.#tick++, this.ui.color)}${this.#active.size > 1 ? ` (+${this.#active.size - 1} more)` : ''}`,
+    )
     this.#drawn = true
   }
 

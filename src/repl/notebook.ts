@@ -63,9 +63,19 @@ export async function readNotebook(file: string): Promise<{ title?: string; bloc
   try {
     md = await fs.readFile(file, 'utf8')
   } catch (e) {
-    throw new ShellError('notfound', `cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`, 'pass a notebook written by .save (FILE.md)', e)
+    throw new ShellError(
+      'notfound',
+      `cannot read ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message}`,
+      'pass a notebook written by .save (FILE.md)',
+      e,
+    )
   }
   const nb = parseNotebook(md)
-  if (nb.blocks.length === 0) throw new ShellError('invalid', `${file} has no \`\`\`js code blocks to run`, 'a notebook runs its ```js blocks in order')
+  if (nb.blocks.length === 0)
+    throw new ShellError(
+      'invalid',
+      `${file} has no \`\`\`js code blocks to run`,
+      'a notebook runs its ```js blocks in order',
+    )
   return nb
 }

@@ -21,7 +21,12 @@ export function parseParamWords(words: string[]): Record<string, string> {
   const out: Record<string, string> = {}
   for (const w of words) {
     const m = /^([A-Za-z_][\w.-]*)=(.*)$/s.exec(w)
-    if (!m) throw new ShellError('usage', `recipe parameter ${JSON.stringify(w)}: expected name=value`, 'usage: .run NAME param=value ...')
+    if (!m)
+      throw new ShellError(
+        'usage',
+        `recipe parameter ${JSON.stringify(w)}: expected name=value`,
+        'usage: .run NAME param=value ...',
+      )
     out[m[1]] = m[2]
   }
   return out
@@ -33,11 +38,21 @@ export function parseParamFlags(args: string[]): Record<string, string> {
   for (let i = 0; i < args.length; i++) {
     const a = args[i]
     const m = /^--([A-Za-z_][\w.-]*)(?:=(.*))?$/s.exec(a)
-    if (!m) throw new ShellError('usage', `recipe parameter ${JSON.stringify(a)}: expected --name value or --name=value`, 'usage: kinspect run NAME [--param value]...')
+    if (!m)
+      throw new ShellError(
+        'usage',
+        `recipe parameter ${JSON.stringify(a)}: expected --name value or --name=value`,
+        'usage: kinspect run NAME [--param value]...',
+      )
     if (m[2] !== undefined) out[m[1]] = m[2]
     else {
       const v = args[i + 1]
-      if (v === undefined || v.startsWith('--')) throw new ShellError('usage', `recipe parameter --${m[1]} needs a value`, 'usage: kinspect run NAME [--param value]...')
+      if (v === undefined || v.startsWith('--'))
+        throw new ShellError(
+          'usage',
+          `recipe parameter --${m[1]} needs a value`,
+          'usage: kinspect run NAME [--param value]...',
+        )
       out[m[1]] = v
       i++
     }
@@ -82,11 +97,26 @@ export function takeRunFlags(args: readonly string[]): { options: RecipeRunOptio
     else if (/^(-o|--output)(=.*)?$/.test(a)) {
       const eq = a.indexOf('=')
       const v = eq > 0 ? a.slice(eq + 1) : args[++i]
-      if (v !== 'text' && v !== 'json') throw new ShellError('usage', `${a.replace(/=.*/, '')}: expected text or json, received ${v === undefined ? 'nothing' : JSON.stringify(v)}`, 'e.g. -o json')
+      if (v !== 'text' && v !== 'json')
+        throw new ShellError(
+          'usage',
+          `${a.replace(/=.*/, '')}: expected text or json, received ${v === undefined ? 'nothing' : JSON.stringify(v)}`,
+          'e.g. -o json',
+        )
       options.format = v
     } else rest.push(a)
   }
-  if (options.teach && options.dryRun) throw new ShellError('usage', '--teach and --dry-run cannot be combined', '--dry-run prints the plan; --teach runs it step by step')
-  if (options.teach && options.format === 'json') throw new ShellError('usage', '--teach and -o json cannot be combined', 'teach mode talks to a person; -o json is for programs')
+  if (options.teach && options.dryRun)
+    throw new ShellError(
+      'usage',
+      '--teach and --dry-run cannot be combined',
+      '--dry-run prints the plan; --teach runs it step by step',
+    )
+  if (options.teach && options.format === 'json')
+    throw new ShellError(
+      'usage',
+      '--teach and -o json cannot be combined',
+      'teach mode talks to a person; -o json is for programs',
+    )
   return { options, rest }
 }

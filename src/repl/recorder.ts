@@ -99,7 +99,13 @@ export class Recorder {
   // The taint set learns from the values themselves: the result, a thrown error, and what the input bound.
   #observe(cur: Current, outcome: EvalOutcome): void {
     try {
-      const seen = [this.#last?.value, outcome.value, outcome.error, cur.error, ...readBindings(this.context(), boundNames(cur.code))]
+      const seen = [
+        this.#last?.value,
+        outcome.value,
+        outcome.error,
+        cur.error,
+        ...readBindings(this.context(), boundNames(cur.code)),
+      ]
       for (const v of seen) if (v !== undefined) this.notebook.taint.observe(v)
     } catch {
       // never let bookkeeping break the shell; the text of the output is still read when the notebook is saved

@@ -11,7 +11,16 @@ import { couldNotSee, type Access } from '../notseen.ts'
 export type TriageKube = Pick<KubeApi, 'get'>
 
 /** The per-namespace kinds, as the API names their resources. */
-export const NAMESPACED_KINDS = ['pods', 'services', 'endpointslices', 'deployments', 'replicasets', 'statefulsets', 'daemonsets', 'events'] as const
+export const NAMESPACED_KINDS = [
+  'pods',
+  'services',
+  'endpointslices',
+  'deployments',
+  'replicasets',
+  'statefulsets',
+  'daemonsets',
+  'events',
+] as const
 type Kind = (typeof NAMESPACED_KINDS)[number]
 
 /** Options of collect(). */
@@ -37,11 +46,24 @@ export function notSeen(check: string, e: unknown, access: Access): CheckStatus 
 const asList = <T>(v: unknown): T[] => (Array.isArray(v) ? (v as T[]) : v ? [v as T] : [])
 
 /** Reads the snapshot the analyzers need; never throws for an API failure (see the checks). */
-export async function collect(kube: TriageKube, scope: TriageScope, opts: CollectOptions = {}): Promise<{ snapshot: Snapshot; checks: CheckStatus[] }> {
+export async function collect(
+  kube: TriageKube,
+  scope: TriageScope,
+  opts: CollectOptions = {},
+): Promise<{ snapshot: Snapshot; checks: CheckStatus[] }> {
   const timeoutMs = opts.timeoutMs ?? 10_000
   const all = 'allNamespaces' in scope
   const namespaces = all ? [] : scope.namespaces
-  const lists: Record<Kind, KubeObject[]> = { pods: [], services: [], endpointslices: [], deployments: [], replicasets: [], statefulsets: [], daemonsets: [], events: [] }
+  const lists: Record<Kind, KubeObject[]> = {
+    pods: [],
+    services: [],
+    endpointslices: [],
+    deployments: [],
+    replicasets: [],
+    statefulsets: [],
+    daemonsets: [],
+    events: [],
+  }
   const checks: CheckStatus[] = []
   const snap: Pick<Snapshot, 'scope' | 'nodes' | 'leases' | 'metricsAPI'> = { scope, nodes: [], leases: [] }
   const track = async (check: string, access: Access, read: () => Promise<number>) => {
@@ -53,42 +75,83 @@ export async function collect(kube: TriageKube, scope: TriageScope, opts: Collec
   }
   const tasks: Promise<void>[] = []
   for (const kind of NAMESPACED_KINDS) {
-    if (all) tasks.push(track(`${kind} in all namespaces`, { verb: 'list', resource: kind, all: true }, async () => (lists[kind] = asList(await kube.get(kind, undefined, { allNamespaces: true, timeoutMs }))).length))
+    if (all)
+      tasks.push(
+        track(
+          `${kind} in all namespaces`,
+          { verb: 'list', resource: kind, all: true },
+          async () =>
+            (lists[kind] = asList(await kube.get(kind, undefined, { allNamespaces: true, timeoutMs }))).length,
+        ),
+      )
     for (const ns of namespaces) {
-      tasks.push(track(`${kind} in ${ns}`, { verb: 'list', resource: kind, namespace: ns }, async () => {
-        const got = asList<KubeObject>(await kube.get(kind, undefined, { namespace: ns, timeoutMs }))
-        lists[kind].push(...got)
-        return got.length
-      }))
+      tasks.push(
+        track(`${kind} in ${ns}`, { verb: 'list', resource: kind, namespace: ns }, async () => {
+          const got = asList<KubeObject>(await kube.get(kind, undefined, { namespace: ns, timeoutMs }))
+          lists[kind].push(...got)
+          return got.length
+        }),
+      )
     }
   }
-  tasks.push(track('nodes', { verb: 'list', resource: 'nodes' }, async () => (snap.nodes = asList<Node>(await kube.get('nodes', undefined, { timeoutMs }))).length))
-  tasks.push(track('node leases', { verb: 'list', resource: 'leases', namespace: 'kube-node-lease' }, async () => (snap.leases = asList<Lease>(await kube.get('leases', undefined, { namespace: 'kube-node-lease', timeoutMs }))).length))
-  tasks.push(track('metrics APIService', { verb: 'get', resource: 'apiservices' }, async () => {
-    try {
-      snap.metricsAPI = asList<KubeObject>(await kube.get('apiservices', METRICS_APISERVICE, { timeoutMs }))[0] ?? null
-      return 1
-    } catch (e) {
-      if ((e as { kind?: string }).kind !== 'notfound') throw e
-      snap.metricsAPI = null // not registered: nothing to judge
-      return 0
-    }
-  }))
+  tasks.push(
+    track(
+      'nodes',
+      { verb: 'list', resource: 'nodes' },
+      async () => (snap.nodes = asList<Node>(await kube.get('nodes', undefined, { timeoutMs }))).length,
+    ),
+  )
+  tasks.push(
+    track(
+      'node leases',
+      { verb: 'list', resource: 'leases', namespace: 'kube-node-lease' },
+      async () =>
+        (snap.leases = asList<Lease>(await kube.get('leases', undefined, { namespace: 'kube-node-lease', timeoutMs })))
+          .length,
+    ),
+  )
+  tasks.push(
+    track('metrics APIService', { verb: 'get', resource: 'apiservices' }, async () => {
+      try {
+        snap.metricsAPI =
+          asList<KubeObject>(await kube.get('apiservices', METRICS_APISERVICE, { timeoutMs }))[0] ?? null
+        return 1
+      } catch (e) {
+        if ((e as { kind?: string }).kind !== 'notfound') throw e
+        snap.metricsAPI = null // not registered: nothing to judge
+        return 0
+      }
+    }),
+  )
   const dnsInScope = all || namespaces.includes(DNS.namespace)
   let dns: Snapshot['dns']
   if (!dnsInScope) {
     const ns = { namespace: DNS.namespace, timeoutMs }
     const sel = { [DNS.label]: DNS.value }
-    tasks.push(track(`cluster DNS in ${DNS.namespace}`, { verb: 'list', resource: 'pods, services, endpointslices, deployments', namespace: DNS.namespace }, async () => {
-      const [service, pods, slices, deployments] = await Promise.all([
-        kube.get('services', DNS.service, ns).then((s) => asList<Service>(s)[0], (e) => ((e as { kind?: string }).kind === 'notfound' ? undefined : Promise.reject(e))),
-        kube.get('pods', undefined, { ...ns, selector: sel }),
-        kube.get('endpointslices', undefined, { ...ns, selector: { 'kubernetes.io/service-name': DNS.service } }),
-        kube.get('deployments', undefined, { ...ns, selector: sel }),
-      ])
-      dns = { service, pods: asList<Pod>(pods), slices: asList<EndpointSlice>(slices), deployments: asList<KubeObject>(deployments) }
-      return dns.pods.length
-    }))
+    tasks.push(
+      track(
+        `cluster DNS in ${DNS.namespace}`,
+        { verb: 'list', resource: 'pods, services, endpointslices, deployments', namespace: DNS.namespace },
+        async () => {
+          const [service, pods, slices, deployments] = await Promise.all([
+            kube.get('services', DNS.service, ns).then(
+              (s) => asList<Service>(s)[0],
+              (e) => ((e as { kind?: string }).kind === 'notfound' ? undefined : Promise.reject(e)),
+            ),
+            kube.get('pods', undefined, { ...ns, selector: sel }),
+            kube.get('endpointslices', undefined, { ...ns, selector: { 'kubernetes.io/service-name': DNS.service } }),
+            kube.get('deployments', undefined, { ...ns, selector: sel }),
+          ])
+          dns = {
+            service,
+            pods: asList<Pod>(pods),
+            slices: asList<EndpointSlice>(slices),
+            deployments: asList<KubeObject>(deployments),
+          }
+          return dns.pods.length
+        },
+      ),
+    )
   }
   await Promise.all(tasks)
   const pods = lists.pods as Pod[]
@@ -106,7 +169,19 @@ export async function collect(kube: TriageKube, scope: TriageScope, opts: Collec
   // Checks in a stable order (they finish in any order).
   checks.sort((a, b) => a.check.localeCompare(b.check))
   return {
-    snapshot: { ...snap, now: (opts.now ?? Date.now)(), pods, services, slices, deployments: lists.deployments, replicasets: lists.replicasets, statefulsets: lists.statefulsets, daemonsets: lists.daemonsets, events: lists.events as KubeEvent[], dns },
+    snapshot: {
+      ...snap,
+      now: (opts.now ?? Date.now)(),
+      pods,
+      services,
+      slices,
+      deployments: lists.deployments,
+      replicasets: lists.replicasets,
+      statefulsets: lists.statefulsets,
+      daemonsets: lists.daemonsets,
+      events: lists.events as KubeEvent[],
+      dns,
+    },
     checks,
   }
 }

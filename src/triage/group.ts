@@ -19,7 +19,10 @@ interface Draft {
   failing?: boolean
 }
 
-const sameRef = (a: { kind: string; namespace?: string; name: string } | undefined, b: { kind: string; namespace?: string; name: string }) => !!a && a.kind === b.kind && a.name === b.name && (a.namespace ?? '') === (b.namespace ?? '')
+const sameRef = (
+  a: { kind: string; namespace?: string; name: string } | undefined,
+  b: { kind: string; namespace?: string; name: string },
+) => !!a && a.kind === b.kind && a.name === b.name && (a.namespace ?? '') === (b.namespace ?? '')
 
 /** The row a draft ended up in (following what it was attached to). */
 function rootOf(d: Draft): Draft {
@@ -29,7 +32,11 @@ function rootOf(d: Draft): Draft {
 }
 
 function attach(child: Draft, parent: Draft): void {
-  parent.effects.push({ object: refText(child.s.object), symptom: child.s.symptom, evidence: child.s.evidence }, ...child.also.map((o) => ({ object: o, symptom: child.s.symptom, evidence: child.s.evidence })), ...child.effects)
+  parent.effects.push(
+    { object: refText(child.s.object), symptom: child.s.symptom, evidence: child.s.evidence },
+    ...child.also.map((o) => ({ object: o, symptom: child.s.symptom, evidence: child.s.evidence })),
+    ...child.effects,
+  )
   parent.members.push(...child.members)
   if (child.s.severity === 'fail' || child.failing) parent.failing = true
   child.parent = parent
@@ -61,10 +68,11 @@ export function buildRows(symptoms: readonly Symptom[], events: readonly KubeEve
   // A Deployment whose rollout is stuck takes its pods' rows: the rollout recipe explains both and hands over.
   for (const d of drafts) {
     if (d.s.code !== 'rollout-stuck' || d.s.object.kind !== 'Deployment') continue
-    for (const p of drafts) if (!p.parent && p !== d && p.s.layer === 'pod' && sameRef(p.s.owner, d.s.object)) attach(p, d)
+    for (const p of drafts)
+      if (!p.parent && p !== d && p.s.layer === 'pod' && sameRef(p.s.owner, d.s.object)) attach(p, d)
   }
   // Every other symptom goes under the row of its first cause that has one (at most one level per pass, until stable).
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false
     for (const d of drafts) {
       if (d.parent) continue
@@ -80,26 +88,34 @@ export function buildRows(symptoms: readonly Symptom[], events: readonly KubeEve
     }
   }
   const warnings = warningsByReason(events)
-  const ranked = drafts.filter((d) => !d.parent && (!d.s.onlyAsEffect || d.effects.length)).map((d) => ({
-    layer: d.s.layer,
-    row: {
-      rank: 0,
-      // A row whose effects fail is a failure even when its cause alone would only warn.
-      severity: d.s.severity === 'fail' || d.failing ? 'fail' : 'warn',
-      code: d.s.code,
-      object: refText(d.s.object),
-      kind: d.s.object.kind,
-      ...(d.s.object.namespace ? { namespace: d.s.object.namespace } : {}),
-      name: d.s.object.name,
-      symptom: d.s.symptom,
-      evidence: d.s.evidence,
-      next: d.s.next,
-      also: d.also,
-      effects: d.effects,
-      events: [...new Set(d.members)].flatMap((m) => warnings.get(m) ?? []),
-    } satisfies TriageRow as TriageRow,
-  }))
+  const ranked = drafts
+    .filter((d) => !d.parent && (!d.s.onlyAsEffect || d.effects.length))
+    .map((d) => ({
+      layer: d.s.layer,
+      row: {
+        rank: 0,
+        // A row whose effects fail is a failure even when its cause alone would only warn.
+        severity: d.s.severity === 'fail' || d.failing ? 'fail' : 'warn',
+        code: d.s.code,
+        object: refText(d.s.object),
+        kind: d.s.object.kind,
+        ...(d.s.object.namespace ? { namespace: d.s.object.namespace } : {}),
+        name: d.s.object.name,
+        symptom: d.s.symptom,
+        evidence: d.s.evidence,
+        next: d.s.next,
+        also: d.also,
+        effects: d.effects,
+        events: [...new Set(d.members)].flatMap((m) => warnings.get(m) ?? []),
+      } satisfies TriageRow as TriageRow,
+    }))
   // Failures first; then the lower layer (a node before the pods on it); then the row explaining more; then by name.
-  ranked.sort((a, b) => Number(a.row.severity !== 'fail') - Number(b.row.severity !== 'fail') || LAYER_ORDER.indexOf(a.layer) - LAYER_ORDER.indexOf(b.layer) || b.row.effects.length - a.row.effects.length || a.row.object.localeCompare(b.row.object))
+  ranked.sort(
+    (a, b) =>
+      Number(a.row.severity !== 'fail') - Number(b.row.severity !== 'fail') ||
+      LAYER_ORDER.indexOf(a.layer) - LAYER_ORDER.indexOf(b.layer) ||
+      b.row.effects.length - a.row.effects.length ||
+      a.row.object.localeCompare(b.row.object),
+  )
   return ranked.map(({ row }, i) => ({ ...row, rank: i + 1 }))
 }

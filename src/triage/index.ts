@@ -12,7 +12,17 @@ import { analyzeWorkloads } from './analyze/workloads.ts'
 import { collect } from './collect.ts'
 import { buildRows } from './group.ts'
 import { readNodes, type NodeReads } from './nodes.ts'
-import { TRIAGE_REPORT, type CheckStatus, type NodeChecks, type NodeRead, type Snapshot, type TriageData, type TriageExit, type TriageRow, type TriageScope } from './types.ts'
+import {
+  TRIAGE_REPORT,
+  type CheckStatus,
+  type NodeChecks,
+  type NodeRead,
+  type Snapshot,
+  type TriageData,
+  type TriageExit,
+  type TriageRow,
+  type TriageScope,
+} from './types.ts'
 
 export type * from './types.ts'
 export { sshNodeReads, type NodeReads } from './nodes.ts'
@@ -83,22 +93,41 @@ export class TriageReport implements TriageData {
 present(TriageReport.prototype, TRIAGE_REPORT)
 
 /** Looks at the scope through the API (and the nodes when nodeReads is given) and ranks what is wrong. */
-export async function triage(session: Pick<SessionApi, 'kube' | 'namespace' | 'context'> & { load?: () => Promise<void> }, opts: TriageOptions = {}): Promise<TriageReport> {
+export async function triage(
+  session: Pick<SessionApi, 'kube' | 'namespace' | 'context'> & { load?: () => Promise<void> },
+  opts: TriageOptions = {},
+): Promise<TriageReport> {
   const t0 = Date.now()
   await session.load?.()
   const scope = opts.scope ?? { namespaces: [session.namespace] }
   const { snapshot, checks } = await collect(session.kube, scope, { timeoutMs: opts.timeoutMs, now: opts.now })
   let reads: NodeRead[] = []
-  let nodeChecks: NodeChecks = { ran: false, reason: opts.nodesOff ?? 'off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH', nodes: [] }
+  let nodeChecks: NodeChecks = {
+    ran: false,
+    reason: opts.nodesOff ?? 'off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH',
+    nodes: [],
+  }
   if (opts.nodeReads) {
     const nodes = nodesInScope(snapshot)
-    reads = await readNodes({ session, nodes, services: snapshot.services, slices: snapshot.slices, reads: opts.nodeReads })
+    reads = await readNodes({
+      session,
+      nodes,
+      services: snapshot.services,
+      slices: snapshot.slices,
+      reads: opts.nodeReads,
+    })
     nodeChecks = {
       ran: true,
       transport: opts.nodeReads.transport,
       nodes: reads.map((r) => {
-        const why = r.reason ?? [r.conntrackError && `conntrack: ${r.conntrackError}`, r.rulesError && `rules: ${r.rulesError}`].filter(Boolean).join('; ')
-        return why ? { node: r.node, status: 'not-read' as const, reason: why } : { node: r.node, status: 'read' as const }
+        const why =
+          r.reason ??
+          [r.conntrackError && `conntrack: ${r.conntrackError}`, r.rulesError && `rules: ${r.rulesError}`]
+            .filter(Boolean)
+            .join('; ')
+        return why
+          ? { node: r.node, status: 'not-read' as const, reason: why }
+          : { node: r.node, status: 'read' as const }
       }),
     }
   }

@@ -26,7 +26,11 @@ export function sshNodeReads(session: Pick<SessionApi, 'node'>, opts: { timeoutM
       try {
         const handle = session.node(node)
         const r = await handle.run(['true'], { timeoutMs: opts.timeoutMs ?? 5000, nothrow: true })
-        return r.ok ? { handle } : { reason: `\`true\` exited ${r.exitCode} over SSH: ${(r.stderr.trim() || r.stdout.trim()).split('\n').pop() ?? ''}` }
+        return r.ok
+          ? { handle }
+          : {
+              reason: `\`true\` exited ${r.exitCode} over SSH: ${(r.stderr.trim() || r.stdout.trim()).split('\n').pop() ?? ''}`,
+            }
       } catch (e) {
         return { reason: `SSH: ${(e as Error).message ?? String(e)}` }
       }
@@ -51,7 +55,13 @@ export function memoHandle(h: NodeHandle): NodeHandle {
 
 function deadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined
-  const t = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`)), ms)))
+  const t = new Promise<never>(
+    (_, reject) =>
+      (timer = setTimeout(
+        () => reject(new Error(`${what}: no answer within ${ms < 1000 ? `${ms} ms` : `${Math.round(ms / 1000)} s`}`)),
+        ms,
+      )),
+  )
   return Promise.race([p, t]).finally(() => clearTimeout(timer))
 }
 
@@ -93,16 +103,32 @@ export async function readNodes(input: ReadNodesInput): Promise<NodeRead[]> {
     const ms = input.timeoutMs ?? 20_000
     const read: NodeRead = { node }
     await Promise.all([
-      deadline(conntrackStats(netSession, node), ms, `conntrack on ${node}`).then((c) => (read.conntrack = c), (e) => (read.conntrackError = (e as Error).message)),
+      deadline(conntrackStats(netSession, node), ms, `conntrack on ${node}`).then(
+        (c) => (read.conntrack = c),
+        (e) => (read.conntrackError = (e as Error).message),
+      ),
       deadline(
-        Promise.all(proxied.map(async (svc) => {
-          const withNs = { ...svc, metadata: { ...svc.metadata, namespace: svc.metadata.namespace ?? 'default' } }
-          const collected = await collectRules(handle, serviceFamilies(withNs).map((f) => svcSpec(withNs, f)))
-          return buildSvcRules(withNs, slicesOf(input.slices, withNs.metadata.namespace, svc.metadata.name), node, collected)
-        })),
+        Promise.all(
+          proxied.map(async (svc) => {
+            const withNs = { ...svc, metadata: { ...svc.metadata, namespace: svc.metadata.namespace ?? 'default' } }
+            const collected = await collectRules(
+              handle,
+              serviceFamilies(withNs).map((f) => svcSpec(withNs, f)),
+            )
+            return buildSvcRules(
+              withNs,
+              slicesOf(input.slices, withNs.metadata.namespace, svc.metadata.name),
+              node,
+              collected,
+            )
+          }),
+        ),
         ms,
         `kube-proxy rules on ${node}`,
-      ).then((r) => (read.rules = r), (e) => (read.rulesError = (e as Error).message)),
+      ).then(
+        (r) => (read.rules = r),
+        (e) => (read.rulesError = (e as Error).message),
+      ),
     ])
     return read
   })

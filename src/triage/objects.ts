@@ -15,7 +15,9 @@ export function refText(r: ObjectRef): string {
 
 /** The ObjectRef of an API object of a known kind. */
 export function refOf(kind: string, o: KubeObject): ObjectRef {
-  return o.metadata.namespace ? { kind, namespace: o.metadata.namespace, name: o.metadata.name } : { kind, name: o.metadata.name }
+  return o.metadata.namespace
+    ? { kind, namespace: o.metadata.namespace, name: o.metadata.name }
+    : { kind, name: o.metadata.name }
 }
 
 /** "namespace/name" of a namespaced object. */
@@ -45,14 +47,19 @@ export function oneLine(text: string, max = 200): string {
 }
 
 /** Whether `labels` satisfy an equality selector (a Service's spec.selector, a matchLabels map). */
-export function matchesLabels(selector: Record<string, string> | undefined, labels: Record<string, string> | undefined): boolean {
+export function matchesLabels(
+  selector: Record<string, string> | undefined,
+  labels: Record<string, string> | undefined,
+): boolean {
   const entries = Object.entries(selector ?? {})
   return entries.length > 0 && entries.every(([k, v]) => labels?.[k] === v)
 }
 
 /** A label selector as kubectl prints it: "app=web,tier=frontend". */
 export function selectorText(selector: Record<string, string> | undefined): string {
-  return Object.entries(selector ?? {}).map(([k, v]) => `${k}=${v}`).join(',')
+  return Object.entries(selector ?? {})
+    .map(([k, v]) => `${k}=${v}`)
+    .join(',')
 }
 
 /** The controller ownerReference of an object, if any. */
@@ -66,7 +73,9 @@ export function podOwner(p: Pod, replicasets: readonly KubeObject[]): ObjectRef 
   if (!c) return undefined
   const ns = p.metadata.namespace
   if (c.kind === 'ReplicaSet') {
-    const rs = replicasets.find((r) => r.metadata.uid === c.uid || (r.metadata.name === c.name && r.metadata.namespace === ns))
+    const rs = replicasets.find(
+      (r) => r.metadata.uid === c.uid || (r.metadata.name === c.name && r.metadata.namespace === ns),
+    )
     const d = rs && controllerOf(rs)
     if (d?.kind === 'Deployment') return { kind: 'Deployment', namespace: ns, name: d.name }
   }
@@ -93,20 +102,24 @@ export function containerStatuses(p: Pod) {
  * NotReady node may not have a symptom of its own yet, while its node has).
  */
 export function podCauses(pods: readonly Pod[]): string[] {
-  const nodes = pods.filter((p) => !podReady(p) && p.spec.nodeName).map((p) => objectKey({ kind: 'Node', name: p.spec.nodeName! }))
+  const nodes = pods
+    .filter((p) => !podReady(p) && p.spec.nodeName)
+    .map((p) => objectKey({ kind: 'Node', name: p.spec.nodeName! }))
   return [...pods.map((p) => objectKey(refOf('Pod', p))), ...new Set(nodes)]
 }
 
 /** The EndpointSlices of a Service (label kubernetes.io/service-name in its namespace). */
 export function slicesOf(slices: readonly EndpointSlice[], ns: string, name: string): EndpointSlice[] {
-  return slices.filter((s) => (s.metadata.namespace ?? 'default') === ns && s.metadata.labels?.['kubernetes.io/service-name'] === name)
+  return slices.filter(
+    (s) => (s.metadata.namespace ?? 'default') === ns && s.metadata.labels?.['kubernetes.io/service-name'] === name,
+  )
 }
 
 /** Endpoints of slices by readiness (an endpoint without conditions counts as ready, as kube-proxy counts it). */
 export function endpointCounts(slices: readonly EndpointSlice[]): { ready: number; notReady: number } {
   let ready = 0
   let notReady = 0
-  for (const s of slices) for (const e of s.endpoints ?? []) (e.conditions?.ready === false ? notReady++ : ready++)
+  for (const s of slices) for (const e of s.endpoints ?? []) e.conditions?.ready === false ? notReady++ : ready++
   return { ready, notReady }
 }
 

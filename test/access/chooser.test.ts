@@ -10,9 +10,16 @@ import { NodeHandle } from '../../src/exec/node.ts'
 import type { ResolvedHost } from '../../src/exec/ssh/sshconfig-types.ts'
 
 /** An Exec that records runs (with their signal) and answers through `answer`. */
-function recorder(target: string, answer: (argv: readonly string[], o: RunOptions) => Promise<ExecOutput> | ExecOutput = (argv) => new ExecOutput({ target, argv: [...argv], exitCode: 0, stdout: `${target}\n`, stderr: '', durationMs: 1 })) {
+function recorder(
+  target: string,
+  answer: (argv: readonly string[], o: RunOptions) => Promise<ExecOutput> | ExecOutput = (argv) =>
+    new ExecOutput({ target, argv: [...argv], exitCode: 0, stdout: `${target}\n`, stderr: '', durationMs: 1 }),
+) {
   const runs: { argv: string[]; signal?: AbortSignal }[] = []
-  const exec: Exec = { target, run: async (argv, o = {}) => (runs.push({ argv: [...argv], signal: o.signal }), answer(argv, o)) }
+  const exec: Exec = {
+    target,
+    run: async (argv, o = {}) => (runs.push({ argv: [...argv], signal: o.signal }), answer(argv, o)),
+  }
   return { exec, runs }
 }
 
@@ -21,7 +28,16 @@ function sides(o: { applies?: boolean; connect?: () => Promise<void>; ensure?: (
   const ssh = recorder('ssh:lab-2')
   const pod = recorder('pod:lab-2')
   const sshSide: SshSide = {
-    resolve: async (node) => (log.push(`resolve ${node}`), { name: node, hostName: o.applies === false ? node : '10.99.0.2', identityFiles: [], identityFilesExplicit: false, identitiesOnly: false, proxyJump: [] }) as unknown as ResolvedHost,
+    resolve: async (node) =>
+      (log.push(`resolve ${node}`),
+      {
+        name: node,
+        hostName: o.applies === false ? node : '10.99.0.2',
+        identityFiles: [],
+        identityFilesExplicit: false,
+        identitiesOnly: false,
+        proxyJump: [],
+      }) as unknown as ResolvedHost,
     connect: async (node) => (log.push(`connect ${node}`), o.connect?.()),
     exec: () => ssh.exec,
   }
@@ -29,7 +45,11 @@ function sides(o: { applies?: boolean; connect?: () => Promise<void>; ensure?: (
   return { log, ssh, pod, sshSide, podSide }
 }
 
-function chooser(s: ReturnType<typeof sides>, rules: Parameters<typeof nodeAccessFor>[0] = [], extra: Partial<ChooserDeps> = {}): NodeAccessExec {
+function chooser(
+  s: ReturnType<typeof sides>,
+  rules: Parameters<typeof nodeAccessFor>[0] = [],
+  extra: Partial<ChooserDeps> = {},
+): NodeAccessExec {
   return new NodeAccessExec({
     node: 'lab-2',
     settings: nodeAccessFor(rules, 'lab-2'),
@@ -52,7 +72,10 @@ test('SSH applies and connects: chosen once, kept; via and target tell it; the p
   await h.$`id`
   assert.equal([h.via, h.target, h.sudo.via], ['ssh', 'ssh:lab-2', 'ssh'])
   assert.equal(s.log, ['resolve lab-2', 'connect lab-2'])
-  assert.equal(s.ssh.runs.map((r) => r.argv[0]), ['uname', 'true', 'id'])
+  assert.equal(
+    s.ssh.runs.map((r) => r.argv[0]),
+    ['uname', 'true', 'id'],
+  )
   assert.equal(e.skipped, [])
 })
 
@@ -62,15 +85,31 @@ test('SSH does not apply: the pod is used, and why SSH was skipped is kept', asy
   await e.run(['true'])
   assert.is(e.via, 'pod')
   assert.equal(s.log, ['resolve lab-2', 'ensure lab-2'])
-  assert.equal(e.skipped.map((a) => [a.transport, a.outcome, a.reason]), [['ssh', 'not-configured', 'no ssh config entry, key or agent applies to lab-2']])
+  assert.equal(
+    e.skipped.map((a) => [a.transport, a.outcome, a.reason]),
+    [['ssh', 'not-configured', 'no ssh config entry, key or agent applies to lab-2']],
+  )
 })
 
 test('SSH applies but does not connect: the pod; with transports [pod, ssh] the pod comes first', async () => {
-  const s = sides({ connect: async () => Promise.reject(new ExecError('connect', { target: 'ssh:lab-2' }, 'cannot connect to lab-2 (10.99.0.2:2222): connect ECONNREFUSED', 'is sshd running?')) })
+  const s = sides({
+    connect: async () =>
+      Promise.reject(
+        new ExecError(
+          'connect',
+          { target: 'ssh:lab-2' },
+          'cannot connect to lab-2 (10.99.0.2:2222): connect ECONNREFUSED',
+          'is sshd running?',
+        ),
+      ),
+  })
   const e = chooser(s)
   await e.run(['true'])
   assert.is(e.via, 'pod')
-  assert.equal(e.skipped.map((a) => [a.transport, a.outcome]), [['ssh', 'failed']])
+  assert.equal(
+    e.skipped.map((a) => [a.transport, a.outcome]),
+    [['ssh', 'failed']],
+  )
   const first = sides()
   const p = chooser(first, [{ match: '*', transports: ['pod', 'ssh'] }])
   await p.run(['true'])
@@ -79,35 +118,78 @@ test('SSH applies but does not connect: the pod; with transports [pod, ssh] the 
 
 test('none works: one error, one line per transport, with each hint; nothing is cached, the next command tries again', async () => {
   const s = sides({
-    connect: async () => Promise.reject(new ExecError('connect', { target: 'ssh:lab-2' }, 'cannot connect to lab-2 (10.99.0.2:2222): connect ECONNREFUSED', 'is sshd running there?')),
-    ensure: async () => Promise.reject(new NodeAccessError('consent', 'creating a privileged node pod on lab-2 needs consent, and there is no terminal to ask on', 'pass --yes', undefined, 'lab-2')),
+    connect: async () =>
+      Promise.reject(
+        new ExecError(
+          'connect',
+          { target: 'ssh:lab-2' },
+          'cannot connect to lab-2 (10.99.0.2:2222): connect ECONNREFUSED',
+          'is sshd running there?',
+        ),
+      ),
+    ensure: async () =>
+      Promise.reject(
+        new NodeAccessError(
+          'consent',
+          'creating a privileged node pod on lab-2 needs consent, and there is no terminal to ask on',
+          'pass --yes',
+          undefined,
+          'lab-2',
+        ),
+      ),
   })
   const e = chooser(s)
-  const err = await e.run(['true']).then(() => undefined, (x) => x)
+  const err = await e.run(['true']).then(
+    () => undefined,
+    (x) => x,
+  )
   assert.instance(err, NodeAccessError)
   assert.is(err.kind, 'consent')
   assert.is(err.notSeen, true)
-  assert.is(err.message, 'no transport reaches node lab-2 (tried ssh, pod):\nssh: cannot connect to lab-2 (10.99.0.2:2222): connect ECONNREFUSED\npod: creating a privileged node pod on lab-2 needs consent, and there is no terminal to ask on')
+  assert.is(
+    err.message,
+    'no transport reaches node lab-2 (tried ssh, pod):\nssh: cannot connect to lab-2 (10.99.0.2:2222): connect ECONNREFUSED\npod: creating a privileged node pod on lab-2 needs consent, and there is no terminal to ask on',
+  )
   assert.is(err.hint, 'ssh: is sshd running there?; pod: pass --yes')
-  assert.equal(err.attempts.map((a: { transport: string; outcome: string }) => `${a.transport} ${a.outcome}`), ['ssh failed', 'pod consent'])
+  assert.equal(
+    err.attempts.map((a: { transport: string; outcome: string }) => `${a.transport} ${a.outcome}`),
+    ['ssh failed', 'pod consent'],
+  )
   assert.is(e.via, undefined)
   await e.run(['true']).catch(() => {})
   assert.is(s.log.filter((l) => l.startsWith('connect')).length, 2)
   // pods: never and ssh not applying: unreachable, both lines say why
   const never = chooser(sides({ applies: false }), [{ match: '*', pods: 'never' }])
-  const n = await never.run(['true']).then(() => undefined, (x) => x)
+  const n = await never.run(['true']).then(
+    () => undefined,
+    (x) => x,
+  )
   assert.is(n.kind, 'unreachable')
-  assert.match(n.message, /\nssh: no ssh config entry, key or agent applies to lab-2\npod: nodeAccess pods is never for lab-2$/)
+  assert.match(
+    n.message,
+    /\nssh: no ssh config entry, key or agent applies to lab-2\npod: nodeAccess pods is never for lab-2$/,
+  )
 })
 
 test('a lost SSH connection after the choice is an SSH error, not a silent switch to a pod', async () => {
   let lost = false
   const s = sides()
-  s.sshSide.exec = () => ({ target: 'ssh:lab-2', run: async (argv) => (lost ? Promise.reject(new ExecError('connect', { target: 'ssh:lab-2', argv: [...argv] }, 'connection to lab-2 was lost')) : new ExecOutput({ target: 'ssh:lab-2', argv: [...argv], exitCode: 0, stdout: '', stderr: '', durationMs: 1 })) })
+  s.sshSide.exec = () => ({
+    target: 'ssh:lab-2',
+    run: async (argv) =>
+      lost
+        ? Promise.reject(
+            new ExecError('connect', { target: 'ssh:lab-2', argv: [...argv] }, 'connection to lab-2 was lost'),
+          )
+        : new ExecOutput({ target: 'ssh:lab-2', argv: [...argv], exitCode: 0, stdout: '', stderr: '', durationMs: 1 }),
+  })
   const e = chooser(s)
   await e.run(['true'])
   lost = true
-  const err = await e.run(['true']).then(() => undefined, (x) => x)
+  const err = await e.run(['true']).then(
+    () => undefined,
+    (x) => x,
+  )
   assert.instance(err, ExecError)
   assert.is(err.message, 'connection to lab-2 was lost')
   assert.is(e.via, 'ssh')
@@ -128,7 +210,10 @@ test("every run gets the session's signal unless it passed its own; an abort whi
   const ac = new AbortController()
   const p = chooser(slow).run(['sleep', '9'], { signal: ac.signal })
   setTimeout(() => ac.abort(), 20)
-  const err = await p.then(() => undefined, (x) => x)
+  const err = await p.then(
+    () => undefined,
+    (x) => x,
+  )
   assert.instance(err, ExecError)
   assert.is(err.kind, 'aborted')
   assert.equal(err.argv, ['sleep', '9'])
@@ -137,7 +222,13 @@ test("every run gets the session's signal unless it passed its own; an abort whi
 test('settle() waits for aborted commands to stop their remote process (so shutdown does not close the connection under the kill), bounded', async () => {
   const s = sides()
   // An aborted run that needs 150 ms more to stop its remote process, as SshExec's kill through a second channel does.
-  s.sshSide.exec = () => ({ target: 'ssh:lab-2', run: (_argv, o) => new Promise((_, reject) => o?.signal?.addEventListener('abort', () => setTimeout(() => reject(new Error('aborted')), 150))) })
+  s.sshSide.exec = () => ({
+    target: 'ssh:lab-2',
+    run: (_argv, o) =>
+      new Promise((_, reject) =>
+        o?.signal?.addEventListener('abort', () => setTimeout(() => reject(new Error('aborted')), 150)),
+      ),
+  })
   const session = new AbortController()
   const e = chooser(s, [], { signal: () => session.signal })
   const running = e.run(['sleep', '9']).catch(() => 'stopped')

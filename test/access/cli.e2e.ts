@@ -8,10 +8,24 @@ import os from 'node:os'
 import path from 'node:path'
 import type { NodeAccessExec } from '../../src/access/chooser.ts'
 import { IMAGES } from '../lab/manifests.ts'
-import { POD_ONLY, config, envFor, kinspect, kinspectPods, noPodsLeft, root, session, sleeping, tmp, until } from './labkit.ts'
+import {
+  POD_ONLY,
+  config,
+  envFor,
+  kinspect,
+  kinspectPods,
+  noPodsLeft,
+  root,
+  session,
+  sleeping,
+  tmp,
+  until,
+} from './labkit.ts'
 
 const SSH_FIRST = config('ssh-first', `transports: [ssh, pod]\npods: always\nimage: ${IMAGES.nodePod}`, { ssh: true })
-const SSH_BROKEN = config('ssh-broken', `transports: [ssh, pod]\npods: always\nimage: ${IMAGES.nodePod}`, { nodes: 'nodes:\n  - match: "lab-?"\n    user: root\n    port: 9\n' })
+const SSH_BROKEN = config('ssh-broken', `transports: [ssh, pod]\npods: always\nimage: ${IMAGES.nodePod}`, {
+  nodes: 'nodes:\n  - match: "lab-?"\n    user: root\n    port: 9\n',
+})
 const POD = config('pod', POD_ONLY)
 const ASK = config('ask', `transports: [ssh, pod]\npods: ask\nimage: ${IMAGES.nodePod}`)
 
@@ -22,9 +36,17 @@ test.before(() => {
 test('the transport is chosen on the first command and kept: SSH where it applies and connects, else the pod', async () => {
   const cases = [
     { env: envFor(SSH_FIRST, { ssh: true }), via: 'ssh', skipped: [] as RegExp[] },
-    { env: envFor(SSH_BROKEN, { ssh: true }), via: 'pod', skipped: [/^ssh: cannot connect to lab-2 \(10\.99\.0\.2:9\): /] },
+    {
+      env: envFor(SSH_BROKEN, { ssh: true }),
+      via: 'pod',
+      skipped: [/^ssh: cannot connect to lab-2 \(10\.99\.0\.2:9\): /],
+    },
     { env: envFor(POD), via: 'pod', skipped: [] },
-    { env: envFor(config('default-order', `pods: always\nimage: ${IMAGES.nodePod}`)), via: 'pod', skipped: [/^ssh: no ssh config entry, key or agent applies to lab-2$/] },
+    {
+      env: envFor(config('default-order', `pods: always\nimage: ${IMAGES.nodePod}`)),
+      via: 'pod',
+      skipped: [/^ssh: no ssh config entry, key or agent applies to lab-2$/],
+    },
   ]
   for (const c of cases) {
     const s = await session(c.env)
@@ -48,8 +70,14 @@ test('the transport is chosen on the first command and kept: SSH where it applie
 test('-e without a terminal and without --yes: refused before anything is created; with --yes it runs and the pod is deleted at the end', async () => {
   const refused = kinspect(['-e', "await node('lab-2').$`true`"], envFor(ASK), { stdin: 'ignore' })
   assert.is(await refused.exited, 1, refused.err())
-  assert.match(refused.err(), "error: no transport reaches node lab-2 (tried ssh, pod):\n  ssh: no ssh config entry, key or agent applies to lab-2\n  pod: creating a privileged node pod on lab-2 needs consent, and there is no terminal to ask on\n")
-  assert.match(refused.err(), 'pod: kinspect -e has no terminal to ask on: pass --yes to allow node pods for this run, or set nodeAccess pods: always in .recipes')
+  assert.match(
+    refused.err(),
+    'error: no transport reaches node lab-2 (tried ssh, pod):\n  ssh: no ssh config entry, key or agent applies to lab-2\n  pod: creating a privileged node pod on lab-2 needs consent, and there is no terminal to ask on\n',
+  )
+  assert.match(
+    refused.err(),
+    'pod: kinspect -e has no terminal to ask on: pass --yes to allow node pods for this run, or set nodeAccess pods: always in .recipes',
+  )
   assert.equal(kinspectPods(), [])
   const yes = kinspect(['--yes', '-e', "(await node('lab-2').$`hostname`).text()"], envFor(ASK), { stdin: 'ignore' })
   assert.is(await yes.exited, 0, yes.err())
@@ -66,7 +94,10 @@ for (const via of ['ssh', 'pod'] as const) {
     const marker = via === 'ssh' ? '347.1' : '347.2'
     const k = kinspect([], env)
     k.child.stdin!.write(`await node('lab-2').$\`sleep ${marker}\`\n`)
-    assert.ok(await until(() => sleeping('lab-2', marker), 90_000), `sleep ${marker} never ran on lab-2: ${k.out()}${k.err()}`)
+    assert.ok(
+      await until(() => sleeping('lab-2', marker), 90_000),
+      `sleep ${marker} never ran on lab-2: ${k.out()}${k.err()}`,
+    )
     const t0 = Date.now()
     k.child.kill('SIGINT')
     const gone = await until(() => !sleeping('lab-2', marker), 2000)
@@ -84,7 +115,10 @@ for (const via of ['ssh', 'pod'] as const) {
     assert.ok(await until(() => sleeping('lab-2', marker), 90_000), `sleep ${marker} never ran on lab-2: ${k.err()}`)
     const t0 = Date.now()
     k.child.kill('SIGINT')
-    assert.ok(await until(() => !sleeping('lab-2', marker), 2000), `sleep ${marker} still runs on lab-2 ${Date.now() - t0} ms after SIGINT`)
+    assert.ok(
+      await until(() => !sleeping('lab-2', marker), 2000),
+      `sleep ${marker} still runs on lab-2 ${Date.now() - t0} ms after SIGINT`,
+    )
     assert.is(await k.exited, 130, k.err())
     if (via === 'pod') assert.match(k.err(), /deleted node pod kinspect-node-lab-2-\w{5}/)
     assert.equal(await noPodsLeft(), [])
@@ -112,7 +146,13 @@ test('kill -9 with a pod running: the pod stays; kinspect gc --dry-run lists it,
   const dry = kinspect(['gc', '--dry-run'], envFor(POD), { stdin: 'ignore' })
   assert.is(await dry.exited, 0, dry.err())
   const pod = left[0].split('/')[1]
-  assert.match(dry.out(), new RegExp(`^kube-system\\s+${pod}\\s+lab-2\\s+\\w+\\s+would delete\\s+its session \\(pid ${pid} on ${os.hostname()}\\) is gone$`, 'm'))
+  assert.match(
+    dry.out(),
+    new RegExp(
+      `^kube-system\\s+${pod}\\s+lab-2\\s+\\w+\\s+would delete\\s+its session \\(pid ${pid} on ${os.hostname()}\\) is gone$`,
+      'm',
+    ),
+  )
   assert.match(dry.out(), '1 leftover would be deleted (--dry-run: nothing was deleted)')
   assert.equal(kinspectPods({ live: true }), left, '--dry-run deletes nothing')
   const gc = kinspect(['gc'], envFor(POD), { stdin: 'ignore' })
@@ -124,7 +164,11 @@ test('kill -9 with a pod running: the pod stays; kinspect gc --dry-run lists it,
 
 test('a terminal REPL: asked once while the input runs (y), both nodes reached, Ctrl-C ends the remote command, .exit deletes the pods', async () => {
   // `script` gives kinspect a pseudo-terminal: raw keys, readline, node's REPL buffering keys while an input runs.
-  const child = spawn('script', ['-qfec', `${process.execPath} ${path.join(root, 'bin/kinspect.mjs')}`, '/dev/null'], { env: { ...envFor(ASK), TERM: 'xterm' }, stdio: ['pipe', 'pipe', 'pipe'], cwd: tmp })
+  const child = spawn('script', ['-qfec', `${process.execPath} ${path.join(root, 'bin/kinspect.mjs')}`, '/dev/null'], {
+    env: { ...envFor(ASK), TERM: 'xterm' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+    cwd: tmp,
+  })
   let out = ''
   child.stdout.on('data', (d) => (out += d))
   child.stderr.on('data', (d) => (out += d))
@@ -144,7 +188,10 @@ test('a terminal REPL: asked once while the input runs (y), both nodes reached, 
     assert.ok(await until(() => sleeping('lab-2', '347.7'), 30_000), out)
     const t0 = Date.now()
     child.stdin.write('\u0003')
-    assert.ok(await until(() => !sleeping('lab-2', '347.7'), 2000), `sleep 347.7 still runs on lab-2 ${Date.now() - t0} ms after Ctrl-C`)
+    assert.ok(
+      await until(() => !sleeping('lab-2', '347.7'), 2000),
+      `sleep 347.7 still runs on lab-2 ${Date.now() - t0} ms after Ctrl-C`,
+    )
     child.stdin.write('.exit\r')
     assert.is(await exited, 0, out)
     assert.match(out, /deleted node pod kinspect-node-lab-2-\w{5}/)
@@ -158,11 +205,23 @@ test('a terminal REPL: asked once while the input runs (y), both nodes reached, 
 test('--dry-run: the nodes that would get a node pod, and those SSH would reach first', async () => {
   const noSsh = kinspect(['run', 'conntrack', '--dry-run'], envFor(ASK), { stdin: 'ignore' })
   assert.is(await noSsh.exited, 0, noSsh.err())
-  for (const n of ['lab-1', 'lab-2', 'lab-3']) assert.match(noSsh.out(), `\n  ${n}: a node pod would be created — no ssh config entry, key or agent applies to ${n}\n`)
-  assert.match(noSsh.out(), `image ${IMAGES.nodePod}, deadline 1h; created after asking once, deleted when the run ends`)
-  const ssh = kinspect(['run', 'conntrack', '--dry-run', '--node', 'lab-2'], envFor(SSH_FIRST, { ssh: true }), { stdin: 'ignore' })
+  for (const n of ['lab-1', 'lab-2', 'lab-3'])
+    assert.match(
+      noSsh.out(),
+      `\n  ${n}: a node pod would be created — no ssh config entry, key or agent applies to ${n}\n`,
+    )
+  assert.match(
+    noSsh.out(),
+    `image ${IMAGES.nodePod}, deadline 1h; created after asking once, deleted when the run ends`,
+  )
+  const ssh = kinspect(['run', 'conntrack', '--dry-run', '--node', 'lab-2'], envFor(SSH_FIRST, { ssh: true }), {
+    stdin: 'ignore',
+  })
   assert.is(await ssh.exited, 0, ssh.err())
-  assert.match(ssh.out(), '\n  lab-2: SSH; a node pod would be created if SSH does not connect — a .recipes nodes rule matches it\n')
+  assert.match(
+    ssh.out(),
+    '\n  lab-2: SSH; a node pod would be created if SSH does not connect — a .recipes nodes rule matches it\n',
+  )
   assert.not.match(ssh.out(), 'lab-1:')
   assert.equal(kinspectPods(), [], 'a dry run creates nothing')
 })

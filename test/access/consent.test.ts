@@ -6,9 +6,18 @@ import { Consent } from '../../src/access/consent.ts'
 import { NodeAccessError } from '../../src/access/errors.ts'
 import { AccessHooks, type ConsentRequest, type PodRequest } from '../../src/access/hooks.ts'
 
-const req = (node: string): PodRequest => ({ node, namespace: 'kube-system', pod: `kinspect-node-${node}-abcde`, image: 'img@sha256:1', deadlineSeconds: 3600 })
+const req = (node: string): PodRequest => ({
+  node,
+  namespace: 'kube-system',
+  pod: `kinspect-node-${node}-abcde`,
+  image: 'img@sha256:1',
+  deadlineSeconds: 3600,
+})
 async function refusal(p: Promise<unknown>): Promise<NodeAccessError> {
-  const e = await p.then(() => undefined, (x) => x)
+  const e = await p.then(
+    () => undefined,
+    (x) => x,
+  )
   assert.instance(e, NodeAccessError, String(e))
   assert.is(e.kind, 'consent')
   return e
@@ -42,7 +51,10 @@ test('asked once per session: concurrent requests share one question naming ever
   await Promise.all([c.allow(req('lab-1'), 'ask'), c.allow(req('lab-2'), 'ask'), c.allow(req('lab-3'), 'ask')])
   await c.allow(req('lab-4'), 'ask')
   assert.is(questions.length, 1)
-  assert.equal(questions[0].pods.map((p) => p.node), ['lab-1', 'lab-2', 'lab-3'])
+  assert.equal(
+    questions[0].pods.map((p) => p.node),
+    ['lab-1', 'lab-2', 'lab-3'],
+  )
   assert.is(c.answer, true)
 })
 
@@ -67,7 +79,10 @@ test('input that ended gives no answer: refused now, asked again next time', asy
   const answers = [null, true]
   hooks.asker = async () => answers.shift()!
   const c = new Consent(hooks)
-  assert.match((await refusal(c.allow(req('lab-1'), 'ask'))).message, 'no answer to the node pod question (input ended)')
+  assert.match(
+    (await refusal(c.allow(req('lab-1'), 'ask'))).message,
+    'no answer to the node pod question (input ended)',
+  )
   await c.allow(req('lab-1'), 'ask')
 })
 

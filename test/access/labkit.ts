@@ -19,9 +19,16 @@ process.on('exit', () => fs.rmSync(tmp, { recursive: true, force: true }))
 /** Writes a .recipes for the lab with this nodeAccess (YAML lines) and, with ssh, the lab's nodes rule; returns its path. */
 export function config(name: string, nodeAccess: string, o: { ssh?: boolean; nodes?: string } = {}): string {
   const p = labPaths()
-  const nodes = o.nodes ?? (o.ssh ? `nodes:\n  - match: "lab-?"\n    user: root\n    port: ${NET.sshPort}\n    identityFile: ${p.identity}\n` : '')
+  const nodes =
+    o.nodes ??
+    (o.ssh
+      ? `nodes:\n  - match: "lab-?"\n    user: root\n    port: ${NET.sshPort}\n    identityFile: ${p.identity}\n`
+      : '')
   const file = path.join(tmp, `${name}.recipes`)
-  fs.writeFileSync(file, `context: ${CONTEXT}\nnamespace: shop\n${nodes}nodeAccess:\n${nodeAccess.replace(/^/gm, '  ')}\n`)
+  fs.writeFileSync(
+    file,
+    `context: ${CONTEXT}\nnamespace: shop\n${nodes}nodeAccess:\n${nodeAccess.replace(/^/gm, '  ')}\n`,
+  )
   return file
 }
 
@@ -29,8 +36,18 @@ export function config(name: string, nodeAccess: string, o: { ssh?: boolean; nod
 export const POD_ONLY = `transports: [pod]\npods: always\nimage: ${IMAGES.nodePod}`
 
 /** The environment for a config: with ssh, the lab's ssh files; without, none (as after `lab ssh off`). */
-export function envFor(configFile: string, o: { ssh?: boolean; kubeconfig?: string } = {}): Record<string, string | undefined> {
-  const env: Record<string, string | undefined> = { ...process.env, ...labEnvVars(), KINSPECT_CONFIG: configFile, HOME: tmp, NO_COLOR: '1', KINSPECT_HISTORY: path.join(tmp, 'history') }
+export function envFor(
+  configFile: string,
+  o: { ssh?: boolean; kubeconfig?: string } = {},
+): Record<string, string | undefined> {
+  const env: Record<string, string | undefined> = {
+    ...process.env,
+    ...labEnvVars(),
+    KINSPECT_CONFIG: configFile,
+    HOME: tmp,
+    NO_COLOR: '1',
+    KINSPECT_HISTORY: path.join(tmp, 'history'),
+  }
   if (!o.ssh) {
     delete env.KINSPECT_SSH_CONFIG
     delete env.KINSPECT_KNOWN_HOSTS
@@ -49,15 +66,21 @@ export async function session(env: Record<string, string | undefined>): Promise<
 
 /** kubectl against the lab as admin; stdout (fails the test on a non-zero exit). */
 export function kubectl(...args: string[]): string {
-  const r = spawnSync('kubectl', ['--kubeconfig', labPaths().kubeconfig, ...args], { encoding: 'utf8', timeout: 60_000 })
+  const r = spawnSync('kubectl', ['--kubeconfig', labPaths().kubeconfig, ...args], {
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
   assert.is(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`)
   return r.stdout
 }
 
 /** kinspect's node pods in the lab (namespace/name), including those being deleted unless `live`. */
 export function kinspectPods(o: { live?: boolean } = {}): string[] {
-  const items = JSON.parse(kubectl('get', 'pods', '-A', '-l', 'app.kubernetes.io/managed-by=kinspect', '-o', 'json')).items as { metadata: { namespace: string; name: string; deletionTimestamp?: string } }[]
-  return items.filter((p) => !o.live || !p.metadata.deletionTimestamp).map((p) => `${p.metadata.namespace}/${p.metadata.name}`)
+  const items = JSON.parse(kubectl('get', 'pods', '-A', '-l', 'app.kubernetes.io/managed-by=kinspect', '-o', 'json'))
+    .items as { metadata: { namespace: string; name: string; deletionTimestamp?: string } }[]
+  return items
+    .filter((p) => !o.live || !p.metadata.deletionTimestamp)
+    .map((p) => `${p.metadata.namespace}/${p.metadata.name}`)
 }
 
 /** Waits (up to timeoutMs) until no kinspect pod is left, not even one being deleted; the ones left when it gives up. */
@@ -105,13 +128,23 @@ export interface Kinspect {
 }
 
 /** Starts bin/kinspect.mjs with args and env (stdin a pipe unless `stdin: 'ignore'`). */
-export function kinspect(args: string[], env: Record<string, string | undefined>, o: { stdin?: 'pipe' | 'ignore' } = {}): Kinspect {
-  const child = spawn(process.execPath, [path.join(root, 'bin/kinspect.mjs'), ...args], { env, stdio: [o.stdin ?? 'pipe', 'pipe', 'pipe'], cwd: tmp })
+export function kinspect(
+  args: string[],
+  env: Record<string, string | undefined>,
+  o: { stdin?: 'pipe' | 'ignore' } = {},
+): Kinspect {
+  const child = spawn(process.execPath, [path.join(root, 'bin/kinspect.mjs'), ...args], {
+    env,
+    stdio: [o.stdin ?? 'pipe', 'pipe', 'pipe'],
+    cwd: tmp,
+  })
   let out = ''
   let err = ''
   child.stdout!.on('data', (d) => (out += d))
   child.stderr!.on('data', (d) => (err += d))
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code, sig) => resolve(code ?? (sig ? -1 : null))))
+  const exited = new Promise<number | null>((resolve) =>
+    child.on('exit', (code, sig) => resolve(code ?? (sig ? -1 : null))),
+  )
   const timer = setTimeout(() => child.kill('SIGKILL'), 240_000)
   void exited.then(() => clearTimeout(timer))
   return { child, out: () => out, err: () => err, exited }

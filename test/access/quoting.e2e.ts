@@ -8,10 +8,41 @@ import { IMAGES } from '../lab/manifests.ts'
 import { POD_ONLY, config, envFor, kinspectPods, noPodsLeft, session } from './labkit.ts'
 import type { Session } from '../../src/session.ts'
 
-const nasty = fc.constantFrom("a' ; echo INJECTED #", '$(id)', '`id`', '*', '~', '"', "'", '\\', '-n', '--', '', ' ', '\n', '\t', 'é', '$HOME', '!!', '${IFS}', ';', '|', '&&', '#', '+', '%20', '&', '=', 'kinspect-pid:x:1')
+const nasty = fc.constantFrom(
+  "a' ; echo INJECTED #",
+  '$(id)',
+  '`id`',
+  '*',
+  '~',
+  '"',
+  "'",
+  '\\',
+  '-n',
+  '--',
+  '',
+  ' ',
+  '\n',
+  '\t',
+  'é',
+  '$HOME',
+  '!!',
+  '${IFS}',
+  ';',
+  '|',
+  '&&',
+  '#',
+  '+',
+  '%20',
+  '&',
+  '=',
+  'kinspect-pid:x:1',
+)
 // node.$ refuses a word that is exactly a shell operator (it would not act as one): those go through node.run().
 const OPERATOR = /^(\|\|?|&&?|;|>>?|<<?|2>|2>&1|>&2|\$\(|`|\(|\))$/
-const arg = fc.oneof(nasty, fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !s.includes('\0')))
+const arg = fc.oneof(
+  nasty,
+  fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !s.includes('\0')),
+)
 
 async function property(s: Session, node: string, runs: number): Promise<void> {
   const h = s.node(node)
@@ -19,9 +50,14 @@ async function property(s: Session, node: string, runs: number): Promise<void> {
   const cases = fc.sample(fc.array(arg, { minLength: 1, maxLength: 6 }), { numRuns: runs, seed })
   const wrong: string[] = []
   for (const args of cases) {
-    const r = args.some((a) => OPERATOR.test(a)) ? await h.run(['printf', '%s\\0', ...args], { nothrow: true, timeoutMs: 10_000 }) : await h.nothrow().timeout(10_000).$`printf %s\\0 ${args}`
+    const r = args.some((a) => OPERATOR.test(a))
+      ? await h.run(['printf', '%s\\0', ...args], { nothrow: true, timeoutMs: 10_000 })
+      : await h.nothrow().timeout(10_000).$`printf %s\\0 ${args}`
     const back = r.stdout.split('\0').slice(0, -1)
-    if (JSON.stringify(back) !== JSON.stringify(args) || r.stderr !== '') wrong.push(`${JSON.stringify(args)} -> exit ${r.exitCode} ${JSON.stringify(back)} ${JSON.stringify(r.stderr.slice(0, 200))}`)
+    if (JSON.stringify(back) !== JSON.stringify(args) || r.stderr !== '')
+      wrong.push(
+        `${JSON.stringify(args)} -> exit ${r.exitCode} ${JSON.stringify(back)} ${JSON.stringify(r.stderr.slice(0, 200))}`,
+      )
   }
   assert.equal(wrong, [], `${node} seed ${seed}`)
 }
@@ -41,7 +77,9 @@ test('node pod: 150 random argv through node(x).$ arrive exactly', async () => {
 })
 
 test('SSH (bash, dash, busybox ash login shells): 100 random argv each through node(x).$ arrive exactly, stderr clean', async () => {
-  const s = await session(envFor(config('quoting-ssh', `transports: [ssh]\nimage: ${IMAGES.nodePod}`, { ssh: true }), { ssh: true }))
+  const s = await session(
+    envFor(config('quoting-ssh', `transports: [ssh]\nimage: ${IMAGES.nodePod}`, { ssh: true }), { ssh: true }),
+  )
   try {
     for (const host of ['lab-1', 'lab-1-dash', 'lab-1-ash']) {
       await property(s, host, 100)

@@ -72,8 +72,13 @@ test('boundaryViolations on a synthetic graph: allowed folders, checked folders 
       { from: 'src/render/r.ts', to: 'src/b/y.ts', kind: 'type', line: 2 },
     ],
   }
-  assert.equal(boundaryViolations(g, { name: 'lib only in a', to: 'lib', allowed: ['src/a/'] }), ['src/b/y.ts:7 imports lib (lib only in a)'])
-  assert.equal(boundaryViolations(g, { name: 'b without render', to: 'src/render/', only: ['src/b/'], except: ['src/b/seam.ts'] }), ['src/b/y.ts:9 imports types from src/render/r.ts (b without render)'])
+  assert.equal(boundaryViolations(g, { name: 'lib only in a', to: 'lib', allowed: ['src/a/'] }), [
+    'src/b/y.ts:7 imports lib (lib only in a)',
+  ])
+  assert.equal(
+    boundaryViolations(g, { name: 'b without render', to: 'src/render/', only: ['src/b/'], except: ['src/b/seam.ts'] }),
+    ['src/b/y.ts:9 imports types from src/render/r.ts (b without render)'],
+  )
 })
 
 test.run()

@@ -15,11 +15,19 @@ test('src/ has no import cycle', () => {
   const g = readGraph(root)
   assert.ok(g.files.length > 50, `read ${g.files.length} files`)
   assert.ok(g.edges.length > 200, `read ${g.edges.length} dependencies`)
-  assert.equal(findCycles(g), [], findCycles(g).map((c) => c.join(' -> ')).join('\n'))
+  assert.equal(
+    findCycles(g),
+    [],
+    findCycles(g)
+      .map((c) => c.join(' -> '))
+      .join('\n'),
+  )
 })
 
 test('no module path is computed, except the user script that `kinspect FILE.mjs` imports', () => {
-  const computed = readGraph(root).edges.filter((e) => e.to === '<computed>').map((e) => `${e.from} (${e.kind})`)
+  const computed = readGraph(root)
+    .edges.filter((e) => e.to === '<computed>')
+    .map((e) => `${e.from} (${e.kind})`)
   assert.equal(computed, ['src/cli.ts (dynamic)'])
 })
 
@@ -38,15 +46,28 @@ test('specifiersOf: every form of dependency, and none from strings or comments'
     "const h = await import('./h.ts')",
     "type I = typeof import('./i.ts').default",
     "const j = require('j-package')",
-    "const k = await import(someVariable)",
+    'const k = await import(someVariable)',
     "import './l.ts'",
     "// import x from './comment.ts'",
-    "const s = \"import y from './string.ts'\"",
+    'const s = "import y from \'./string.ts\'"',
     "const t = `export * from './template.ts'`",
   ].join('\n')
   assert.equal(
     specifiersOf(code).map((s) => `${s.line} ${s.kind} ${s.spec}`),
-    ['1 import ./a.ts', '2 type ./b.ts', '3 type ./c.ts', '4 import ./d.ts', '5 export ./e.ts', '6 type ./f.ts', '7 import ./g.ts', '11 dynamic ./h.ts', '12 type-expr ./i.ts', '13 require j-package', '14 dynamic <computed>', '15 import ./l.ts'],
+    [
+      '1 import ./a.ts',
+      '2 type ./b.ts',
+      '3 type ./c.ts',
+      '4 import ./d.ts',
+      '5 export ./e.ts',
+      '6 type ./f.ts',
+      '7 import ./g.ts',
+      '11 dynamic ./h.ts',
+      '12 type-expr ./i.ts',
+      '13 require j-package',
+      '14 dynamic <computed>',
+      '15 import ./l.ts',
+    ],
   )
 })
 
@@ -56,11 +77,47 @@ const graph = (edges: [string, string][]): Graph => ({
 })
 
 test('findCycles on synthetic graphs: none, a pair, a longer ring, a self-import, two separate cycles', () => {
-  assert.equal(findCycles(graph([['src/a.ts', 'src/b.ts'], ['src/b.ts', 'src/c.ts'], ['src/a.ts', 'src/c.ts'], ['src/c.ts', 'node:fs']])), [])
-  assert.equal(findCycles(graph([['src/a.ts', 'src/b.ts'], ['src/b.ts', 'src/a.ts']])), [['src/a.ts', 'src/b.ts', 'src/a.ts']])
-  assert.equal(findCycles(graph([['src/x.ts', 'src/a.ts'], ['src/a.ts', 'src/b.ts'], ['src/b.ts', 'src/c.ts'], ['src/c.ts', 'src/a.ts']])), [['src/a.ts', 'src/b.ts', 'src/c.ts', 'src/a.ts']])
+  assert.equal(
+    findCycles(
+      graph([
+        ['src/a.ts', 'src/b.ts'],
+        ['src/b.ts', 'src/c.ts'],
+        ['src/a.ts', 'src/c.ts'],
+        ['src/c.ts', 'node:fs'],
+      ]),
+    ),
+    [],
+  )
+  assert.equal(
+    findCycles(
+      graph([
+        ['src/a.ts', 'src/b.ts'],
+        ['src/b.ts', 'src/a.ts'],
+      ]),
+    ),
+    [['src/a.ts', 'src/b.ts', 'src/a.ts']],
+  )
+  assert.equal(
+    findCycles(
+      graph([
+        ['src/x.ts', 'src/a.ts'],
+        ['src/a.ts', 'src/b.ts'],
+        ['src/b.ts', 'src/c.ts'],
+        ['src/c.ts', 'src/a.ts'],
+      ]),
+    ),
+    [['src/a.ts', 'src/b.ts', 'src/c.ts', 'src/a.ts']],
+  )
   assert.equal(findCycles(graph([['src/a.ts', 'src/a.ts']])), [['src/a.ts', 'src/a.ts']])
-  const two = findCycles(graph([['src/a.ts', 'src/b.ts'], ['src/b.ts', 'src/a.ts'], ['src/c.ts', 'src/d.ts'], ['src/d.ts', 'src/c.ts'], ['src/b.ts', 'src/c.ts']]))
+  const two = findCycles(
+    graph([
+      ['src/a.ts', 'src/b.ts'],
+      ['src/b.ts', 'src/a.ts'],
+      ['src/c.ts', 'src/d.ts'],
+      ['src/d.ts', 'src/c.ts'],
+      ['src/b.ts', 'src/c.ts'],
+    ]),
+  )
   assert.equal(two.map((c) => c[0]).sort(), ['src/a.ts', 'src/c.ts'])
 })
 
@@ -70,14 +127,23 @@ test('a cycle planted in a copy of src/ is found, through a type-only import and
     fs.cpSync(path.join(root, 'src'), path.join(tmp, 'src'), { recursive: true })
     assert.equal(findCycles(readGraph(tmp)), [], 'the copy starts clean')
     // The cycle this repository had: the DNS helper importing its renderer, which imports the helper's types.
-    fs.appendFileSync(path.join(tmp, 'src/net/types.ts'), "\nimport type { NetRenderOptions } from '../render/net.ts'\n")
+    fs.appendFileSync(
+      path.join(tmp, 'src/net/types.ts'),
+      "\nimport type { NetRenderOptions } from '../render/net.ts'\n",
+    )
     assert.equal(findCycles(readGraph(tmp)), [['src/net/types.ts', 'src/render/net.ts', 'src/net/types.ts']])
     fs.copyFileSync(path.join(root, 'src/net/types.ts'), path.join(tmp, 'src/net/types.ts'))
     // A lazy import back from the recipe runner into the shell that runs .run.
-    fs.appendFileSync(path.join(tmp, 'src/recipes/runner.ts'), "\nexport const shell = () => import('../repl/index.ts')\n")
+    fs.appendFileSync(
+      path.join(tmp, 'src/recipes/runner.ts'),
+      "\nexport const shell = () => import('../repl/index.ts')\n",
+    )
     const cycles = findCycles(readGraph(tmp))
     assert.is(cycles.length, 1)
-    assert.ok(cycles[0].includes('src/recipes/runner.ts') && cycles[0].includes('src/repl/index.ts'), cycles[0].join(' -> '))
+    assert.ok(
+      cycles[0].includes('src/recipes/runner.ts') && cycles[0].includes('src/repl/index.ts'),
+      cycles[0].join(' -> '),
+    )
   } finally {
     fs.rmSync(tmp, { recursive: true, force: true })
   }

@@ -37,18 +37,27 @@ export function specifiersOf(code: string, file = 'x.ts'): { spec: string; kind:
   const sf = ts.createSourceFile(file, code, ts.ScriptTarget.ES2022, true, ts.ScriptKind.TS)
   const out: { spec: string; kind: EdgeKind; line: number }[] = []
   const lineOf = (n: ts.Node) => sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1
-  const literal = (e: ts.Node | undefined) => (e && (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) ? e.text : '<computed>')
+  const literal = (e: ts.Node | undefined) =>
+    e && (ts.isStringLiteral(e) || ts.isNoSubstitutionTemplateLiteral(e)) ? e.text : '<computed>'
   const visit = (n: ts.Node): void => {
     if (ts.isImportDeclaration(n)) {
-      const typeOnly = n.importClause?.isTypeOnly === true || (n.importClause?.namedBindings !== undefined && ts.isNamedImports(n.importClause.namedBindings) && !n.importClause.name && n.importClause.namedBindings.elements.length > 0 && n.importClause.namedBindings.elements.every((e) => e.isTypeOnly))
+      const typeOnly =
+        n.importClause?.isTypeOnly === true ||
+        (n.importClause?.namedBindings !== undefined &&
+          ts.isNamedImports(n.importClause.namedBindings) &&
+          !n.importClause.name &&
+          n.importClause.namedBindings.elements.length > 0 &&
+          n.importClause.namedBindings.elements.every((e) => e.isTypeOnly))
       out.push({ spec: literal(n.moduleSpecifier), kind: typeOnly ? 'type' : 'import', line: lineOf(n) })
     } else if (ts.isExportDeclaration(n) && n.moduleSpecifier) {
       out.push({ spec: literal(n.moduleSpecifier), kind: n.isTypeOnly ? 'type' : 'export', line: lineOf(n) })
     } else if (ts.isImportTypeNode(n) && ts.isLiteralTypeNode(n.argument)) {
       out.push({ spec: literal(n.argument.literal), kind: 'type-expr', line: lineOf(n) })
     } else if (ts.isCallExpression(n)) {
-      if (n.expression.kind === ts.SyntaxKind.ImportKeyword) out.push({ spec: literal(n.arguments[0]), kind: 'dynamic', line: lineOf(n) })
-      else if (ts.isIdentifier(n.expression) && n.expression.text === 'require' && n.arguments.length === 1) out.push({ spec: literal(n.arguments[0]), kind: 'require', line: lineOf(n) })
+      if (n.expression.kind === ts.SyntaxKind.ImportKeyword)
+        out.push({ spec: literal(n.arguments[0]), kind: 'dynamic', line: lineOf(n) })
+      else if (ts.isIdentifier(n.expression) && n.expression.text === 'require' && n.arguments.length === 1)
+        out.push({ spec: literal(n.arguments[0]), kind: 'require', line: lineOf(n) })
     }
     ts.forEachChild(n, visit)
   }
@@ -71,7 +80,9 @@ export function readGraph(root: string, dir = 'src'): Graph {
   const edges: Edge[] = []
   for (const from of files) {
     for (const s of specifiersOf(fs.readFileSync(path.join(root, from), 'utf8'), from)) {
-      const to = s.spec.startsWith('.') ? path.posix.normalize(path.posix.join(path.posix.dirname(from), s.spec)) : s.spec
+      const to = s.spec.startsWith('.')
+        ? path.posix.normalize(path.posix.join(path.posix.dirname(from), s.spec))
+        : s.spec
       edges.push({ from, to, kind: s.kind, line: s.line })
     }
   }
@@ -153,7 +164,8 @@ export interface BoundaryRule {
   except?: readonly string[]
 }
 
-const under = (file: string, prefixes: readonly string[] | undefined) => (prefixes ?? []).some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p))
+const under = (file: string, prefixes: readonly string[] | undefined) =>
+  (prefixes ?? []).some((p) => (p.endsWith('/') ? file.startsWith(p) : file === p))
 
 /** Dependencies that break a rule, as "file:line imports X (kind)". */
 export function boundaryViolations(g: Graph, rule: BoundaryRule): string[] {
@@ -161,7 +173,10 @@ export function boundaryViolations(g: Graph, rule: BoundaryRule): string[] {
   return g.edges
     .filter((e) => hits(e.to))
     .filter((e) => (rule.only ? under(e.from, rule.only) && !under(e.from, rule.except) : !under(e.from, rule.allowed)))
-    .map((e) => `${e.from}:${e.line} ${e.kind === 'type' || e.kind === 'type-expr' ? 'imports types from' : 'imports'} ${e.to} (${rule.name})`)
+    .map(
+      (e) =>
+        `${e.from}:${e.line} ${e.kind === 'type' || e.kind === 'type-expr' ? 'imports types from' : 'imports'} ${e.to} (${rule.name})`,
+    )
 }
 
 /** Where code defines util.inspect.custom: `[inspect.custom]` members and defineProperty(x, inspect.custom, …) calls, by line. */
@@ -170,8 +185,15 @@ export function inspectCustomDefinitions(code: string, file = 'x.ts'): number[] 
   const isCustom = (e: ts.Node | undefined) => e !== undefined && /(^|\.)inspect\.custom$/.test(e.getText(sf))
   const lines: number[] = []
   const visit = (n: ts.Node): void => {
-    const member = (ts.isMethodDeclaration(n) || ts.isPropertyDeclaration(n) || ts.isPropertyAssignment(n) || ts.isGetAccessorDeclaration(n)) && ts.isComputedPropertyName(n.name) && isCustom(n.name.expression)
-    const define = ts.isCallExpression(n) && /defineProperty$/.test(n.expression.getText(sf)) && isCustom(n.arguments[1])
+    const member =
+      (ts.isMethodDeclaration(n) ||
+        ts.isPropertyDeclaration(n) ||
+        ts.isPropertyAssignment(n) ||
+        ts.isGetAccessorDeclaration(n)) &&
+      ts.isComputedPropertyName(n.name) &&
+      isCustom(n.name.expression)
+    const define =
+      ts.isCallExpression(n) && /defineProperty$/.test(n.expression.getText(sf)) && isCustom(n.arguments[1])
     if (member || define) lines.push(sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1)
     ts.forEachChild(n, visit)
   }
@@ -186,7 +208,11 @@ export function classesOf(code: string, file = 'x.ts'): { name: string; extends?
   const visit = (n: ts.Node): void => {
     if ((ts.isClassDeclaration(n) || ts.isClassExpression(n)) && n.name) {
       const ext = n.heritageClauses?.find((h) => h.token === ts.SyntaxKind.ExtendsKeyword)?.types[0]?.expression
-      out.push({ name: n.name.text, extends: ext?.getText(sf), line: sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1 })
+      out.push({
+        name: n.name.text,
+        extends: ext?.getText(sf),
+        line: sf.getLineAndCharacterOfPosition(n.getStart(sf)).line + 1,
+      })
     }
     ts.forEachChild(n, visit)
   }

@@ -11,7 +11,13 @@ import { scanArgs, SUBCOMMANDS } from '../../src/cli/args.ts'
 import { ShellError } from '../../src/repl/errors.ts'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-cli-args-'))
-const env = { KUBECONFIG: '/nonexistent/kubeconfig', HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'xdg'), NO_COLOR: '1', PATH: process.env.PATH }
+const env = {
+  KUBECONFIG: '/nonexistent/kubeconfig',
+  HOME: tmp,
+  XDG_CONFIG_HOME: path.join(tmp, 'xdg'),
+  NO_COLOR: '1',
+  PATH: process.env.PATH,
+}
 
 function io(): CliIO & { out: () => string; err: () => string } {
   const stdout = new PassThrough()
@@ -30,34 +36,74 @@ const usageError = (argv: string[], re: RegExp) =>
   )
 
 test('global flags among recipe parameters: kinspect run crashloop -n shop --pod x', () => {
-  assert.equal(parseArgs(['run', 'crashloop', '-n', 'shop', '--pod', 'x']), { kind: 'run', name: 'crashloop', params: { pod: 'x' }, namespace: 'shop' })
-  assert.equal(parseArgs(['run', 'crashloop', '--pod', 'x', '--context=lab', '--kubeconfig', '/k', '-y', '--namespace=shop']), {
+  assert.equal(parseArgs(['run', 'crashloop', '-n', 'shop', '--pod', 'x']), {
     kind: 'run',
     name: 'crashloop',
     params: { pod: 'x' },
-    context: 'lab',
-    kubeconfig: '/k',
     namespace: 'shop',
-    yes: true,
   })
-  assert.equal(parseArgs(['run', '-n=shop', 'crashloop', '--teach', '--tail', '5']), { kind: 'run', name: 'crashloop', params: { tail: '5' }, namespace: 'shop', teach: true })
+  assert.equal(
+    parseArgs(['run', 'crashloop', '--pod', 'x', '--context=lab', '--kubeconfig', '/k', '-y', '--namespace=shop']),
+    {
+      kind: 'run',
+      name: 'crashloop',
+      params: { pod: 'x' },
+      context: 'lab',
+      kubeconfig: '/k',
+      namespace: 'shop',
+      yes: true,
+    },
+  )
+  assert.equal(parseArgs(['run', '-n=shop', 'crashloop', '--teach', '--tail', '5']), {
+    kind: 'run',
+    name: 'crashloop',
+    params: { tail: '5' },
+    namespace: 'shop',
+    teach: true,
+  })
   // the same command, globals before the subcommand
-  assert.equal(parseArgs(['-n', 'shop', 'run', 'crashloop', '--pod', 'x']), parseArgs(['run', 'crashloop', '--pod', 'x', '-n', 'shop']))
+  assert.equal(
+    parseArgs(['-n', 'shop', 'run', 'crashloop', '--pod', 'x']),
+    parseArgs(['run', 'crashloop', '--pod', 'x', '-n', 'shop']),
+  )
 })
 
 test('global flags after every subcommand', () => {
-  assert.equal(parseArgs(['gc', '-n', 'x', '--dry-run', '--context', 'c']), { kind: 'gc', dryRun: true, namespace: 'x', context: 'c' })
+  assert.equal(parseArgs(['gc', '-n', 'x', '--dry-run', '--context', 'c']), {
+    kind: 'gc',
+    dryRun: true,
+    namespace: 'x',
+    context: 'c',
+  })
   assert.equal(parseArgs(['recipes', '--kubeconfig=/k']), { kind: 'recipes', kubeconfig: '/k' })
-  assert.equal(parseArgs(['triage', '--context', 'lab', '-o', 'json', '-n', 'shop']), { kind: 'triage', allNamespaces: false, format: 'json', namespaces: ['shop'], context: 'lab', kubeconfig: undefined, namespace: 'shop' })
+  assert.equal(parseArgs(['triage', '--context', 'lab', '-o', 'json', '-n', 'shop']), {
+    kind: 'triage',
+    allNamespaces: false,
+    format: 'json',
+    namespaces: ['shop'],
+    context: 'lab',
+    kubeconfig: undefined,
+    namespace: 'shop',
+  })
   // triage takes several namespaces: -n before and after the subcommand add up
   assert.equal((parseArgs(['-n', 'a', 'triage', '-n', 'b,c']) as { namespaces?: string[] }).namespaces, ['a', 'b', 'c'])
-  assert.equal(parseArgs(['check.mjs', '-n', 'x', '--yes']), { kind: 'script', file: 'check.mjs', namespace: 'x', yes: true })
+  assert.equal(parseArgs(['check.mjs', '-n', 'x', '--yes']), {
+    kind: 'script',
+    file: 'check.mjs',
+    namespace: 'x',
+    yes: true,
+  })
   assert.equal(parseArgs(['-e', '1', '--context', 'c']), { kind: 'eval', expr: '1', context: 'c' })
 })
 
 test('-o before the subcommand, as kubectl takes it: run, triage and fleet; elsewhere a clear error', () => {
   assert.equal(parseArgs(['-o', 'json', 'triage', '-n', 'shop']), parseArgs(['triage', '-n', 'shop', '-o', 'json']))
-  assert.equal(parseArgs(['--output=json', 'run', 'dns', '--pod', 'p']), { kind: 'run', name: 'dns', params: { pod: 'p' }, format: 'json' })
+  assert.equal(parseArgs(['--output=json', 'run', 'dns', '--pod', 'p']), {
+    kind: 'run',
+    name: 'dns',
+    params: { pod: 'p' },
+    format: 'json',
+  })
   assert.equal((parseArgs(['-o', 'json', 'fleet', '--', 'id']) as { format: string }).format, 'json')
   usageError(['-o', 'json', 'gc'], /-o goes with run, triage or fleet, not gc/)
   usageError(['-o', 'json'], /-o goes with run, triage or fleet/)
@@ -65,11 +111,36 @@ test('-o before the subcommand, as kubectl takes it: run, triage and fleet; else
 })
 
 test('-- ends option parsing: the fleet argv stays untouched; after run NAME -- every word is a recipe parameter', () => {
-  const f = parseArgs(['fleet', 'lab-1', '-n', 'shop', '--', 'kubectl', '-n', 'kube-system', '--context', 'x', '--help']) as { kind: string; argv: string[]; namespace?: string; context?: string }
-  assert.equal([f.kind, f.argv, f.namespace, f.context], ['fleet', ['kubectl', '-n', 'kube-system', '--context', 'x', '--help'], 'shop', undefined])
+  const f = parseArgs([
+    'fleet',
+    'lab-1',
+    '-n',
+    'shop',
+    '--',
+    'kubectl',
+    '-n',
+    'kube-system',
+    '--context',
+    'x',
+    '--help',
+  ]) as { kind: string; argv: string[]; namespace?: string; context?: string }
+  assert.equal(
+    [f.kind, f.argv, f.namespace, f.context],
+    ['fleet', ['kubectl', '-n', 'kube-system', '--context', 'x', '--help'], 'shop', undefined],
+  )
   // a recipe parameter named like a global flag: globals win before --, parameters after it
-  assert.equal(parseArgs(['run', 'mine', '-n', 'shop', '--', '--namespace', 'other', '--yes=no', '--teach', 'x']), { kind: 'run', name: 'mine', params: { namespace: 'other', yes: 'no', teach: 'x' }, namespace: 'shop' })
-  assert.equal(parseArgs(['run', 'mine', '--namespace', 'shop']), { kind: 'run', name: 'mine', params: {}, namespace: 'shop' })
+  assert.equal(parseArgs(['run', 'mine', '-n', 'shop', '--', '--namespace', 'other', '--yes=no', '--teach', 'x']), {
+    kind: 'run',
+    name: 'mine',
+    params: { namespace: 'other', yes: 'no', teach: 'x' },
+    namespace: 'shop',
+  })
+  assert.equal(parseArgs(['run', 'mine', '--namespace', 'shop']), {
+    kind: 'run',
+    name: 'mine',
+    params: {},
+    namespace: 'shop',
+  })
   usageError(['gc', '--', 'x'], /gc takes nothing after --, received x/)
 })
 
@@ -93,7 +164,11 @@ test('--help and -h for every subcommand; run NAME --help asks for the recipe; n
     assert.equal(parseArgs(['-n', 'x', sub, '-h']), { kind: 'help', topic: sub }, sub)
   }
   assert.equal(parseArgs(['run', 'crashloop', '--help']), { kind: 'recipe-help', name: 'crashloop' })
-  assert.equal(parseArgs(['run', '--pod', 'x', 'crashloop', '-h', '-n', 'shop']), { kind: 'recipe-help', name: 'crashloop', namespace: 'shop' })
+  assert.equal(parseArgs(['run', '--pod', 'x', 'crashloop', '-h', '-n', 'shop']), {
+    kind: 'recipe-help',
+    name: 'crashloop',
+    namespace: 'shop',
+  })
   assert.equal(parseArgs(['--help']), { kind: 'help' })
   assert.equal(parseArgs(['completion', 'bash']), { kind: 'completion', shell: 'bash' })
   assert.equal((parseArgs(['fleet', '--', 'ls', '-h']) as { argv: string[] }).argv, ['ls', '-h'])

@@ -13,16 +13,41 @@ import type { CommonFlags } from '../../src/cli/args.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-complete-'))
-const env = { KUBECONFIG: '/nonexistent/kubeconfig', HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'xdg'), NO_COLOR: '1', PATH: process.env.PATH }
+const env = {
+  KUBECONFIG: '/nonexistent/kubeconfig',
+  HOME: tmp,
+  XDG_CONFIG_HOME: path.join(tmp, 'xdg'),
+  NO_COLOR: '1',
+  PATH: process.env.PATH,
+}
 
 /** Name lists as a cluster would give them; every call is recorded with the flags it got. */
 function sources() {
   const calls: [string, CommonFlags][] = []
-  const lists: Record<string, string[]> = { namespace: ['default', 'kube-system', 'shop'], context: ['lab', 'prod'], node: ['lab-1', 'lab-2', 'lab-3'], pod: ['web-1', 'web-2', 'client'], service: ['web', 'kube-dns'] }
+  const lists: Record<string, string[]> = {
+    namespace: ['default', 'kube-system', 'shop'],
+    context: ['lab', 'prod'],
+    node: ['lab-1', 'lab-2', 'lab-3'],
+    pod: ['web-1', 'web-2', 'client'],
+    service: ['web', 'kube-dns'],
+  }
   const src: CompletionSources = {
     recipes: async () => [
-      { name: 'crashloop', params: [{ name: 'pod', type: 'pod' }, { name: 'app', type: 'string' }, { name: 'tail', type: 'int' }] },
-      { name: 'node', params: [{ name: 'node', type: 'node' }, { name: 'ssh', type: 'bool' }] },
+      {
+        name: 'crashloop',
+        params: [
+          { name: 'pod', type: 'pod' },
+          { name: 'app', type: 'string' },
+          { name: 'tail', type: 'int' },
+        ],
+      },
+      {
+        name: 'node',
+        params: [
+          { name: 'node', type: 'node' },
+          { name: 'ssh', type: 'bool' },
+        ],
+      },
       { name: 'broken', error: 'line 2: expected name' },
     ],
     names: async (kind, flags) => {
@@ -41,8 +66,29 @@ test('subcommands, recipe names and flags need no cluster call', async () => {
   assert.equal(await completeWords(['run', '--teach', 'c'], src), ['crashloop'])
   assert.equal(await completeWords(['run', 'crashloop', '--t'], src), ['--tail', '--teach'])
   assert.equal(await completeWords(['run', 'crashloop', '--', '--'], src), ['--pod', '--app', '--tail'])
-  assert.equal(await completeWords(['gc', '-'], src), ['--dry-run', '-n', '--namespace', '--context', '--kubeconfig', '-y', '--yes', '--help'])
-  assert.equal(await completeWords(['-'], src), ['-V', '--version', '-e', '--eval', '-n', '--namespace', '--context', '--kubeconfig', '-y', '--yes', '--help'])
+  assert.equal(await completeWords(['gc', '-'], src), [
+    '--dry-run',
+    '-n',
+    '--namespace',
+    '--context',
+    '--kubeconfig',
+    '-y',
+    '--yes',
+    '--help',
+  ])
+  assert.equal(await completeWords(['-'], src), [
+    '-V',
+    '--version',
+    '-e',
+    '--eval',
+    '-n',
+    '--namespace',
+    '--context',
+    '--kubeconfig',
+    '-y',
+    '--yes',
+    '--help',
+  ])
   assert.equal(await completeWords(['triage', '-o', ''], src), ['text', 'json'])
   assert.equal(await completeWords(['run', 'node', '--ssh', 'f'], src), ['false'])
   assert.equal(await completeWords(['completion', ''], src), ['bash', 'zsh'])
@@ -62,14 +108,29 @@ test('namespaces, contexts, nodes, pods: from the cluster, with the line own glo
   const { src, calls } = sources()
   assert.equal(await completeWords(['run', 'crashloop', '-n', 's'], src), ['shop'])
   assert.equal(await completeWords(['--context', ''], src), ['lab', 'prod'])
-  assert.equal(await completeWords(['--context', 'lab', '-n', 'shop', 'run', 'crashloop', '--pod', 'web'], src), ['web-1', 'web-2'])
+  assert.equal(await completeWords(['--context', 'lab', '-n', 'shop', 'run', 'crashloop', '--pod', 'web'], src), [
+    'web-1',
+    'web-2',
+  ])
   assert.equal(await completeWords(['fleet', '--context=prod', 'lab-1', 'lab-'], src), ['lab-1', 'lab-2', 'lab-3'])
   assert.equal(await completeWords(['run', 'node', '--node', ''], src), ['lab-1', 'lab-2', 'lab-3'])
   // --flag=value, as bash splits it (three words) and as zsh keeps it (one)
   assert.equal(await completeWords(['--context', '=', 'p'], src), ['prod'])
   assert.equal(await completeWords(['--context=lab', 'run', 'crashloop', '--pod=c'], src), ['client'])
-  assert.equal(await completeWords(['--context', '=', 'lab', 'gc', '-'], src), ['--dry-run', '-n', '--namespace', '--context', '--kubeconfig', '-y', '--yes', '--help'])
-  assert.equal(calls.map((c) => c[0]), ['namespace', 'context', 'pod', 'node', 'node', 'context', 'pod'])
+  assert.equal(await completeWords(['--context', '=', 'lab', 'gc', '-'], src), [
+    '--dry-run',
+    '-n',
+    '--namespace',
+    '--context',
+    '--kubeconfig',
+    '-y',
+    '--yes',
+    '--help',
+  ])
+  assert.equal(
+    calls.map((c) => c[0]),
+    ['namespace', 'context', 'pod', 'node', 'node', 'context', 'pod'],
+  )
   assert.equal(calls[6][1], { context: 'lab', kubeconfig: undefined, namespace: undefined })
   assert.equal(calls[2][1], { context: 'lab', kubeconfig: undefined, namespace: 'shop' })
   assert.equal(calls[3][1], { context: 'prod', kubeconfig: undefined, namespace: undefined })
@@ -107,13 +168,28 @@ test('the bash script: valid bash; its function yields the candidates for COMP_W
     ['completion ', 'bash zsh'],
   ]
   const body = cases
-    .map(([line], i) => `COMP_WORDS=("$BIN" ${line.split(' ').map((w) => `'${w}'`).join(' ')}); COMP_CWORD=${line.split(' ').length}; COMPREPLY=(); _kinspect_complete; echo "${i}:\${COMPREPLY[*]}"`)
+    .map(
+      ([line], i) =>
+        `COMP_WORDS=("$BIN" ${line
+          .split(' ')
+          .map((w) => `'${w}'`)
+          .join(
+            ' ',
+          )}); COMP_CWORD=${line.split(' ').length}; COMPREPLY=(); _kinspect_complete; echo "${i}:\${COMPREPLY[*]}"`,
+    )
     .join('\n')
-  const r = spawnSync('bash', ['-c', `source "${script}"\ncomplete -p kinspect\n${body}`], { env: { ...env, BIN: bin, KINSPECT_FROM_SOURCE: '1' }, encoding: 'utf8', timeout: 120_000 })
+  const r = spawnSync('bash', ['-c', `source "${script}"\ncomplete -p kinspect\n${body}`], {
+    env: { ...env, BIN: bin, KINSPECT_FROM_SOURCE: '1' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  })
   assert.is(r.status, 0, r.stderr)
   const lines = r.stdout.trim().split('\n')
   assert.is(lines[0], 'complete -o default -F _kinspect_complete kinspect')
-  assert.equal(lines.slice(1), cases.map(([, want], i) => `${i}:${want}`))
+  assert.equal(
+    lines.slice(1),
+    cases.map(([, want], i) => `${i}:${want}`),
+  )
 })
 
 test('the zsh script calls __complete with the words up to the cursor and falls back to files', () => {

@@ -20,18 +20,26 @@ function pkg(name: string, o: { stamp?: boolean; git?: boolean; srcNewer?: boole
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'))
   fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n')
   fs.writeFileSync(path.join(dir, 'dist', 'cli.js'), 'export async function main() { console.log("dist"); return 0 }\n')
-  fs.writeFileSync(path.join(dir, 'src', 'cli.ts'), 'export async function main(): Promise<number> { console.log("src"); return 0 }\n')
+  fs.writeFileSync(
+    path.join(dir, 'src', 'cli.ts'),
+    'export async function main(): Promise<number> { console.log("src"); return 0 }\n',
+  )
   fs.writeFileSync(path.join(dir, 'src', 'deep', 'x.ts'), 'export {}\n')
   const old = new Date(Date.now() - 60_000)
   for (const f of ['src/cli.ts', 'src/deep/x.ts']) fs.utimesSync(path.join(dir, f), old, old)
   if (o.stamp) fs.writeFileSync(path.join(dir, 'dist', '.stamp'), 'built\n')
   if (o.git) fs.writeFileSync(path.join(dir, '.git'), 'gitdir: /nowhere\n')
-  if (o.srcNewer) fs.utimesSync(path.join(dir, 'src', 'deep', 'x.ts'), new Date(Date.now() + 60_000), new Date(Date.now() + 60_000))
+  if (o.srcNewer)
+    fs.utimesSync(path.join(dir, 'src', 'deep', 'x.ts'), new Date(Date.now() + 60_000), new Date(Date.now() + 60_000))
   return dir
 }
 
 const ran = (dir: string, env: Record<string, string> = {}) => {
-  const r = spawnSync(process.execPath, [path.join(dir, 'bin', 'kinspect.mjs')], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 60_000 })
+  const r = spawnSync(process.execPath, [path.join(dir, 'bin', 'kinspect.mjs')], {
+    env: { PATH: process.env.PATH, ...env },
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
   assert.is(r.status, 0, r.stderr)
   return r.stdout.trim()
 }

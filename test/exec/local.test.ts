@@ -14,7 +14,13 @@ async function rejects(p: Promise<unknown>): Promise<ExecError> {
     assert.instance(e, ExecError)
     return e as ExecError
   }
-  throw new assert.Assertion({ message: 'expected the command to fail', generated: false, operator: 'rejects', expects: 'ExecError', actual: 'success' })
+  throw new assert.Assertion({
+    message: 'expected the command to fail',
+    generated: false,
+    operator: 'rejects',
+    expects: 'ExecError',
+    actual: 'success',
+  })
 }
 
 const alive = (pattern: string) => spawnSync('pgrep', ['-f', pattern]).status === 0
@@ -87,7 +93,10 @@ test('a missing command is kind spawn with exit 127; nothrow returns 127', async
 
 test('bad input is rejected before anything runs, naming the argument', async () => {
   assert.match((await rejects(local.run([]))).message, /argv: expected a non-empty array/)
-  assert.match((await rejects(local.run(['echo', 1 as unknown as string]))).message, /argv\[1\]: expected a string, received number 1/)
+  assert.match(
+    (await rejects(local.run(['echo', 1 as unknown as string]))).message,
+    /argv\[1\]: expected a string, received number 1/,
+  )
   assert.match((await rejects(local.run(['echo', 'a\0b']))).message, /argv\[1\].*NUL/)
   assert.match((await rejects(local.run(['true'], { timeoutMs: -1 }))).message, /timeoutMs: expected a positive number/)
   assert.is((await rejects(local.run(['true'], { timeoutMs: 0 }))).kind, 'invalid')

@@ -12,7 +12,14 @@ class Recorder implements Exec {
   stdout = ''
   async run(argv: readonly string[], opts: RunOptions = {}): Promise<ExecOutput> {
     this.calls.push({ argv: [...argv], opts })
-    return new ExecOutput({ target: this.target, argv: [...argv], exitCode: 0, stdout: this.stdout, stderr: '', durationMs: 1 })
+    return new ExecOutput({
+      target: this.target,
+      argv: [...argv],
+      exitCode: 0,
+      stdout: this.stdout,
+      stderr: '',
+      durationMs: 1,
+    })
   }
 }
 

@@ -12,7 +12,12 @@ const kubeconfig = labPaths().kubeconfig
 const kube = new Kube(loadKubeconfig({ kubeconfig }))
 const api = kubeNodePodApi(kube)
 const prefix = `kinspect-e2e-${process.pid}`
-const NS = { baseline: `${prefix}-baseline`, quota: `${prefix}-quota`, limits: `${prefix}-limits`, view: `${prefix}-view` }
+const NS = {
+  baseline: `${prefix}-baseline`,
+  quota: `${prefix}-quota`,
+  limits: `${prefix}-limits`,
+  view: `${prefix}-view`,
+}
 const VIEWER = 'kinspect-e2e-viewer'
 
 async function create(path: string, body: object): Promise<void> {
@@ -21,23 +26,47 @@ async function create(path: string, body: object): Promise<void> {
 async function fails(o: NodePodsOptions, node = NODE, a = api): Promise<NodePodError> {
   const pods = new NodePods(a, { image: IMAGES.nodePod, startTimeoutMs: 60_000, ...o })
   try {
-    const e = await pods.ensure(node).then(() => undefined, (x) => x)
+    const e = await pods.ensure(node).then(
+      () => undefined,
+      (x) => x,
+    )
     assert.instance(e, NodePodError, `expected a NodePodError, got ${e}`)
     return e
   } finally {
     await pods.close()
     const left = await api.listPods(`kinspect.dev/session=${pods.session}`)
-    assert.equal(left.map((p) => p.metadata.name), [], 'the failed pod was not deleted')
+    assert.equal(
+      left.map((p) => p.metadata.name),
+      [],
+      'the failed pod was not deleted',
+    )
   }
 }
 
 test.before(async () => {
-  await create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: NS.baseline, labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } })
-  for (const n of [NS.quota, NS.limits, NS.view]) await create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } })
-  await create(`/api/v1/namespaces/${NS.quota}/resourcequotas`, { apiVersion: 'v1', kind: 'ResourceQuota', metadata: { name: 'no-pods' }, spec: { hard: { pods: '0' } } })
-  await create(`/api/v1/namespaces/${NS.limits}/limitranges`, { apiVersion: 'v1', kind: 'LimitRange', metadata: { name: 'tiny' }, spec: { limits: [{ type: 'Container', max: { cpu: '100m' } }] } })
+  await create('/api/v1/namespaces', {
+    apiVersion: 'v1',
+    kind: 'Namespace',
+    metadata: { name: NS.baseline, labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } },
+  })
+  for (const n of [NS.quota, NS.limits, NS.view])
+    await create('/api/v1/namespaces', { apiVersion: 'v1', kind: 'Namespace', metadata: { name: n } })
+  await create(`/api/v1/namespaces/${NS.quota}/resourcequotas`, {
+    apiVersion: 'v1',
+    kind: 'ResourceQuota',
+    metadata: { name: 'no-pods' },
+    spec: { hard: { pods: '0' } },
+  })
+  await create(`/api/v1/namespaces/${NS.limits}/limitranges`, {
+    apiVersion: 'v1',
+    kind: 'LimitRange',
+    metadata: { name: 'tiny' },
+    spec: { limits: [{ type: 'Container', max: { cpu: '100m' } }] },
+  })
   await create(`/apis/rbac.authorization.k8s.io/v1/namespaces/${NS.view}/rolebindings`, {
-    apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: 'viewer' },
+    apiVersion: 'rbac.authorization.k8s.io/v1',
+    kind: 'RoleBinding',
+    metadata: { name: 'viewer' },
     roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'view' },
     subjects: [{ apiGroup: 'rbac.authorization.k8s.io', kind: 'User', name: VIEWER }],
   })
@@ -51,17 +80,26 @@ test('an image that does not exist: the image and the kubelet’s reason and mes
   const phases: string[] = []
   const e = await fails({ image: 'kinspect.local/no-such-image:1', onPhase: (p) => phases.push(p.phase) })
   assert.is(e.kind, 'image')
-  assert.match(e.message, /^the node pod's image kinspect\.local\/no-such-image:1 cannot be pulled on lab-1: (ErrImagePull|ImagePullBackOff): .+/)
+  assert.match(
+    e.message,
+    /^the node pod's image kinspect\.local\/no-such-image:1 cannot be pulled on lab-1: (ErrImagePull|ImagePullBackOff): .+/,
+  )
   assert.is(phases.at(-1), 'failed')
 })
 
 test('PodSecurity baseline: names the namespace label and a namespace that would work', async () => {
   const e = await fails({ namespace: NS.baseline })
   assert.is(e.kind, 'podsecurity')
-  assert.match(e.message, `PodSecurity "baseline" rejects the node pod: namespace "${NS.baseline}" has the label pod-security.kubernetes.io/enforce=baseline`)
+  assert.match(
+    e.message,
+    `PodSecurity "baseline" rejects the node pod: namespace "${NS.baseline}" has the label pod-security.kubernetes.io/enforce=baseline`,
+  )
   assert.match(e.message, 'hostNetwork=true, hostPID=true, hostIPC=true')
   assert.match(e.hint!, /use namespace "[a-z0-9-]+"/)
-  assert.match(e.hint!, `kubectl label namespace ${NS.baseline} pod-security.kubernetes.io/enforce=privileged --overwrite`)
+  assert.match(
+    e.hint!,
+    `kubectl label namespace ${NS.baseline} pod-security.kubernetes.io/enforce=privileged --overwrite`,
+  )
 })
 
 test('a ResourceQuota that allows no pods: named', async () => {
@@ -84,7 +122,10 @@ test('a view-only user: the access review names every missing verb before anythi
   try {
     const e = await fails({ namespace: NS.view }, NODE, kubeNodePodApi(viewer))
     assert.is(e.kind, 'rbac')
-    assert.is(e.message, `user "${VIEWER}" (kubeconfig user "${info.user.name}") may not create pods, delete pods, create pods/exec in namespace "${NS.view}"`)
+    assert.is(
+      e.message,
+      `user "${VIEWER}" (kubeconfig user "${info.user.name}") may not create pods, delete pods, create pods/exec in namespace "${NS.view}"`,
+    )
   } finally {
     viewer.close()
   }
@@ -94,13 +135,18 @@ test('a node that does not exist, and a pod the kubelet rejects (more CPU than t
   const missing = await fails({}, 'lab-404')
   assert.is(missing.kind, 'node')
   assert.is(missing.message, 'node "lab-404" does not exist')
-  const big = await fails({ resources: { requests: { cpu: '512', memory: '32Mi' }, limits: { cpu: '512', memory: '256Mi' } } })
+  const big = await fails({
+    resources: { requests: { cpu: '512', memory: '32Mi' }, limits: { cpu: '512', memory: '256Mi' } },
+  })
   assert.is(big.kind, 'unschedulable')
   assert.match(big.message, /^node lab-1 rejected pod kinspect-node-lab-1-[a-z0-9]{5}: OutOfcpu/)
 })
 
 test('no kinspect pod is left', async () => {
-  assert.equal((await api.listPods('app.kubernetes.io/managed-by=kinspect')).map((p) => p.metadata.name), [])
+  assert.equal(
+    (await api.listPods('app.kubernetes.io/managed-by=kinspect')).map((p) => p.metadata.name),
+    [],
+  )
 })
 
 test.run()

@@ -17,10 +17,45 @@ test.after(async () => {
   kube.close()
 })
 
-const nasty = fc.constantFrom("a' ; echo INJECTED #", '$(id)', '`id`', '*', '~', '"', "'", '\\', '-n', '--', '', ' ', '\n', '\t', 'é', '$HOME', '!!', '${IFS}', ';', '|', '&&', '#', '+', '%20', '&', '=')
-const arg = fc.oneof(nasty, fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !s.includes('\0')))
+const nasty = fc.constantFrom(
+  "a' ; echo INJECTED #",
+  '$(id)',
+  '`id`',
+  '*',
+  '~',
+  '"',
+  "'",
+  '\\',
+  '-n',
+  '--',
+  '',
+  ' ',
+  '\n',
+  '\t',
+  'é',
+  '$HOME',
+  '!!',
+  '${IFS}',
+  ';',
+  '|',
+  '&&',
+  '#',
+  '+',
+  '%20',
+  '&',
+  '=',
+)
+const arg = fc.oneof(
+  nasty,
+  fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !s.includes('\0')),
+)
 
-for (const [tool, agent] of [['node', true], ['image', true], ['node', false], ['image', false]] as const) {
+for (const [tool, agent] of [
+  ['node', true],
+  ['image', true],
+  ['node', false],
+  ['image', false],
+] as const) {
   test(`${tool}'s printf ${agent ? 'through the agent' : 'as one exec each'}: 150 random argv arrive exactly`, async () => {
     const exec = new NodePodExec(pods, NODE, { agent })
     const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31)
@@ -29,7 +64,10 @@ for (const [tool, agent] of [['node', true], ['image', true], ['node', false], [
     for (const args of cases) {
       const r = await exec.run(['printf', '%s\\0', ...args], { timeoutMs: 10_000, nothrow: true, tool })
       const back = r.stdout.split('\0').slice(0, -1)
-      if (JSON.stringify(back) !== JSON.stringify(args)) wrong.push(`${JSON.stringify(args)} -> exit ${r.exitCode} ${JSON.stringify(back)} ${JSON.stringify(r.stderr.slice(0, 200))}`)
+      if (JSON.stringify(back) !== JSON.stringify(args))
+        wrong.push(
+          `${JSON.stringify(args)} -> exit ${r.exitCode} ${JSON.stringify(back)} ${JSON.stringify(r.stderr.slice(0, 200))}`,
+        )
     }
     assert.equal(wrong, [], `seed ${seed}`)
     if (agent) assert.ok(AgentPool.of(pods).agentOf(NODE), 'no agent carried the commands')
@@ -38,7 +76,10 @@ for (const [tool, agent] of [['node', true], ['image', true], ['node', false], [
 
 test('no kinspect pod is left after close()', async () => {
   await pods.close()
-  assert.equal((await api.listPods('app.kubernetes.io/managed-by=kinspect')).map((p) => p.metadata.name), [])
+  assert.equal(
+    (await api.listPods('app.kubernetes.io/managed-by=kinspect')).map((p) => p.metadata.name),
+    [],
+  )
 })
 
 test.run()

@@ -24,10 +24,15 @@ const exec = new NodePodExec(pods, NODE, { onNote: (n) => notes.push(n) })
 const blob = `/tmp/kinspect-e2e-blob-${process.pid}`
 
 async function leftovers(): Promise<string[]> {
-  return (await api.listPods('app.kubernetes.io/managed-by=kinspect')).map((p) => `${p.metadata.namespace}/${p.metadata.name}`)
+  return (await api.listPods('app.kubernetes.io/managed-by=kinspect')).map(
+    (p) => `${p.metadata.namespace}/${p.metadata.name}`,
+  )
 }
 async function rejects(p: Promise<unknown>, kind: string): Promise<ExecError> {
-  const e = await p.then(() => undefined, (x) => x)
+  const e = await p.then(
+    () => undefined,
+    (x) => x,
+  )
   assert.instance(e, ExecError, `expected an ExecError, got ${e}`)
   assert.is(e.kind, kind, e.message)
   return e
@@ -60,7 +65,10 @@ test('the first command makes the pod (phases reported); commands run in the nod
   // lab-1 is this machine: the namespaces must be this test process's own (the host's), not the pod's
   const host = ['mnt', 'net', 'pid', 'uts', 'ipc'].map((n) => fs.readlinkSync(`/proc/self/ns/${n}`))
   assert.equal(r.lines(), host)
-  assert.equal(phases.map((p) => p.phase).filter((p, i, a) => a.indexOf(p) === i), ['checking', 'creating', 'starting', 'ready'])
+  assert.equal(
+    phases.map((p) => p.phase).filter((p, i, a) => a.indexOf(p) === i),
+    ['checking', 'creating', 'starting', 'ready'],
+  )
   console.log(`    first command on ${NODE}, pod creation included: ${Math.round(first)} ms (${pods.protocol})`)
   // the node's own ip (iproute2 on this machine), not the image's: same binary, same inode
   const ipNode = await exec.run(['sh', '-c', 'stat -L -c %i "$(command -v ip)"'])
@@ -85,13 +93,25 @@ test('commands ride one agent on the node; a sleeping command holds no other; a 
   const agent = AgentPool.of(pods).agentOf(NODE)
   assert.ok(agent, 'no agent for the node pod')
   // hostPID: the agent's pid is a pid of this machine
-  assert.ok(fs.readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0').includes('kinspect-agent'), `pid ${agent.pid} is not the agent`)
+  assert.ok(
+    fs.readFileSync(`/proc/${agent.pid}/cmdline`, 'utf8').split('\0').includes('kinspect-agent'),
+    `pid ${agent.pid} is not the agent`,
+  )
   const m = `30${process.pid % 1000}4`
   const t0 = performance.now()
-  const slow = exec.run(['sleep', m], { timeoutMs: 3000 }).then(() => undefined, (e) => e)
+  const slow = exec.run(['sleep', m], { timeoutMs: 3000 }).then(
+    () => undefined,
+    (e) => e,
+  )
   const outs = await Promise.all(Array.from({ length: 10 }, (_, i) => exec.run(['echo', String(i)])))
-  assert.equal(outs.map((o) => o.text()), Array.from({ length: 10 }, (_, i) => String(i)))
-  assert.ok(performance.now() - t0 < 2500, `10 commands took ${Math.round(performance.now() - t0)} ms next to a sleeping one`)
+  assert.equal(
+    outs.map((o) => o.text()),
+    Array.from({ length: 10 }, (_, i) => String(i)),
+  )
+  assert.ok(
+    performance.now() - t0 < 2500,
+    `10 commands took ${Math.round(performance.now() - t0)} ms next to a sleeping one`,
+  )
   assert.is((await slow)?.kind, 'timeout')
   assert.equal(procsWith(m), [])
   const oneShot = new NodePodExec(pods, NODE, { agent: false })
@@ -105,8 +125,13 @@ test('commands ride one agent on the node; a sleeping command holds no other; a 
     return ms.sort((a, b) => a - b)[7]
   }
   const [viaAgent, viaExec] = [await med(exec), await med(oneShot)]
-  console.log(`    warm \`true\`: ${viaAgent.toFixed(1)} ms through the agent, ${viaExec.toFixed(1)} ms as its own exec (medians of 15)`)
-  assert.ok(viaAgent * 2 < viaExec, `the agent (${viaAgent.toFixed(1)} ms) is not clearly faster than one exec per command (${viaExec.toFixed(1)} ms)`)
+  console.log(
+    `    warm \`true\`: ${viaAgent.toFixed(1)} ms through the agent, ${viaExec.toFixed(1)} ms as its own exec (medians of 15)`,
+  )
+  assert.ok(
+    viaAgent * 2 < viaExec,
+    `the agent (${viaAgent.toFixed(1)} ms) is not clearly faster than one exec per command (${viaExec.toFixed(1)} ms)`,
+  )
   assert.is(AgentPool.of(pods).agentOf(NODE)?.pid, agent.pid, 'the same agent carried every command')
 })
 
@@ -116,7 +141,10 @@ test('argv is never re-read by a shell; NodeHandle works over this transport', a
   assert.equal(r.stdout.split('\0').slice(0, -1), nasty)
   const node = new NodeHandle(exec)
   const addrs = await node.$`ip -j addr`.json<{ ifname: string; addr_info: { local: string }[] }[]>()
-  assert.ok(addrs.some((i) => i.addr_info.some((a) => a.local === NET.nodeIP)), `no ${NET.nodeIP} on ${NODE}`)
+  assert.ok(
+    addrs.some((i) => i.addr_info.some((a) => a.local === NET.nodeIP)),
+    `no ${NET.nodeIP} on ${NODE}`,
+  )
 })
 
 test('stdin over v5 ends with the CLOSE frame', async () => {
@@ -193,7 +221,13 @@ test('abort (Ctrl-C) ends the remote process, and what it started, within 2 s â€
       if (!ps.includes(`sleep ${marker}`)) break
     }
     const took = performance.now() - t0
-    assert.not.ok(ps.includes(`sleep ${marker}`), `still running ${Math.round(took)} ms after abort:\n${ps.split('\n').filter((l) => l.includes(marker)).join('\n')}`)
+    assert.not.ok(
+      ps.includes(`sleep ${marker}`),
+      `still running ${Math.round(took)} ms after abort:\n${ps
+        .split('\n')
+        .filter((l) => l.includes(marker))
+        .join('\n')}`,
+    )
     console.log(`    ${argv.join(' ')}: gone from ps ${Math.round(took)} ms after abort`)
   }
 })
@@ -213,7 +247,10 @@ test("a tool the node lacks runs from the image in the node's network namespace,
       break
     }
   }
-  assert.ok(picked, `${NODE} has every candidate tool (${candidates.map((c) => c[0][0]).join(', ')}); the fallback cannot be shown`)
+  assert.ok(
+    picked,
+    `${NODE} has every candidate tool (${candidates.map((c) => c[0][0]).join(', ')}); the fallback cannot be shown`,
+  )
   const r = await exec.run(picked[0], { tool: 'auto', nothrow: true })
   assert.is(r.toolFrom, 'image')
   assert.match(r.stdout + r.stderr, picked[1])
@@ -221,9 +258,14 @@ test("a tool the node lacks runs from the image in the node's network namespace,
   const net = await exec.run(['ip', '-o', 'link', 'show', NET.hostIf], { tool: 'image' })
   assert.match(net.stdout, NET.hostIf)
   assert.is(net.toolFrom, 'image')
-  const files = await exec.run(['sh', '-c', 'test -e /etc/os-release && echo node-files || echo image-files'], { tool: 'image' })
+  const files = await exec.run(['sh', '-c', 'test -e /etc/os-release && echo node-files || echo image-files'], {
+    tool: 'image',
+  })
   assert.is(files.text(), 'image-files')
-  assert.is((await exec.run(['sh', '-c', 'test -e /etc/os-release && echo node-files || echo image-files'])).text(), 'node-files')
+  assert.is(
+    (await exec.run(['sh', '-c', 'test -e /etc/os-release && echo node-files || echo image-files'])).text(),
+    'node-files',
+  )
 })
 
 test('an agent killed on the node: the command it ran is reported lost and is stopped; a new agent takes over', async () => {
@@ -251,7 +293,10 @@ test('every command reused the one pod of this session', async () => {
   assert.is(p.spec.nodeName, NODE)
   assert.is(p.spec.hostPID, true)
   assert.is(p.metadata.labels!['app.kubernetes.io/managed-by'], 'kinspect')
-  assert.equal(pods.pods().map((x) => x.name), [p.metadata.name])
+  assert.equal(
+    pods.pods().map((x) => x.name),
+    [p.metadata.name],
+  )
 })
 
 test('close() deletes the pod and waits for it: no kinspect pod is left', async () => {

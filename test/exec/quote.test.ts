@@ -13,7 +13,7 @@ const INJECTIONS = [
   "'",
   "''",
   '\\',
-  '\\\'',
+  "\\'",
   '-n',
   '--',
   '-e',
@@ -54,7 +54,7 @@ function roundTrip(shell: string[], batch: string[][]): string[][] {
     }
   }
   const out: string[][] = []
-  for (let i = 0; i < fields.length; ) {
+  for (let i = 0; i < fields.length;) {
     const n = Number(fields[i++])
     out.push(fields.slice(i, i + n))
     i += n
@@ -105,7 +105,42 @@ test('fixed injection strings arrive literally in bash, dash and busybox sh', ()
 })
 
 test('property: 1000 random argvs arrive byte-exact in bash, dash and busybox sh', () => {
-  const nasty = fc.constantFrom("'", '"', '$', '`', '\\', '\n', '\r', '\t', ' ', '*', '?', '[', ']', '~', '#', ';', '&', '|', '(', ')', '{', '}', '<', '>', '!', '-', '=', '%', 'a', 'é', '😀', '\u00a0', '\x01', '\x7f')
+  const nasty = fc.constantFrom(
+    "'",
+    '"',
+    '$',
+    '`',
+    '\\',
+    '\n',
+    '\r',
+    '\t',
+    ' ',
+    '*',
+    '?',
+    '[',
+    ']',
+    '~',
+    '#',
+    ';',
+    '&',
+    '|',
+    '(',
+    ')',
+    '{',
+    '}',
+    '<',
+    '>',
+    '!',
+    '-',
+    '=',
+    '%',
+    'a',
+    'é',
+    '😀',
+    '\u00a0',
+    '\x01',
+    '\x7f',
+  )
   const word = fc.oneof(
     fc.string({ unit: nasty, maxLength: 16 }),
     fc.string({ unit: 'grapheme', maxLength: 12 }),

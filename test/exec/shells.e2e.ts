@@ -10,8 +10,34 @@ const pool = new SshPool({ env: { ...process.env, ...labEnvVars() } })
 test.after(() => pool.close())
 
 // Arguments a user might pass, and the nasty ones: quotes, $, backticks, globs, newlines, leading dashes, unicode.
-const nasty = fc.constantFrom("a' ; echo INJECTED #", '$(id)', '`id`', '*', '~', '"', "'", '\\', '-n', '--', '', ' ', '\n', '\t', 'é', '$HOME', '!!', '${IFS}', ';', '|', '&&', '#')
-const arg = fc.oneof(nasty, fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !s.includes('\0')))
+const nasty = fc.constantFrom(
+  "a' ; echo INJECTED #",
+  '$(id)',
+  '`id`',
+  '*',
+  '~',
+  '"',
+  "'",
+  '\\',
+  '-n',
+  '--',
+  '',
+  ' ',
+  '\n',
+  '\t',
+  'é',
+  '$HOME',
+  '!!',
+  '${IFS}',
+  ';',
+  '|',
+  '&&',
+  '#',
+)
+const arg = fc.oneof(
+  nasty,
+  fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !s.includes('\0')),
+)
 
 for (const host of ['lab-1', 'lab-1-dash', 'lab-1-ash']) {
   test(`${host}: 150 random argv arrive exactly (printf '%s\\0' "$@")`, async () => {
@@ -26,7 +52,9 @@ for (const host of ['lab-1', 'lab-1-dash', 'lab-1-ash']) {
       const r = await exec.run(['printf', '%s\\0', ...args], { timeoutMs: 10_000, nothrow: true })
       const back = r.stdout.split('\0').slice(0, -1)
       if (JSON.stringify(back) !== JSON.stringify(args)) {
-        wrong.push(`${JSON.stringify(args)} -> exit ${r.exitCode} ${JSON.stringify(back)} ${JSON.stringify(r.stderr.slice(0, 200))}`)
+        wrong.push(
+          `${JSON.stringify(args)} -> exit ${r.exitCode} ${JSON.stringify(back)} ${JSON.stringify(r.stderr.slice(0, 200))}`,
+        )
       }
     }
     assert.equal(wrong, [], `seed ${seed}`)

@@ -41,7 +41,10 @@ test('a user that is not root reaches root through sudo -n (lab-2-sudo): node.su
 test("lab-1's settings come from OpenSSH's ssh -G, and the built-in reader reads the lab's ssh_config alike", async () => {
   const viaSsh = await node.sshConfig!
   assert.is(viaSsh.source, 'ssh -G')
-  assert.equal([viaSsh.hostName, viaSsh.port, viaSsh.user, viaSsh.strictHostKeyChecking], [NET.nodeIP, NET.sshPort, 'root', 'yes'])
+  assert.equal(
+    [viaSsh.hostName, viaSsh.port, viaSsh.user, viaSsh.strictHostKeyChecking],
+    [NET.nodeIP, NET.sshPort, 'root', 'yes'],
+  )
   const builtin = new SshPool({ env: { ...process.env, ...labEnvVars() }, resolver: 'built-in' })
   try {
     for (const name of [NODE, 'lab-1-dash', 'lab-1-ash']) {

@@ -17,7 +17,9 @@ const pools: SshPool[] = []
 const warnings: string[] = []
 
 function pool(extraConfig = '', env: Record<string, string> = {}): SshPool {
-  const configs = [{ text: `${extraConfig}\n${fs.readFileSync(sshd.sshConfig, 'utf8')}`, path: sshd.sshConfig, kind: 'user' as const }]
+  const configs = [
+    { text: `${extraConfig}\n${fs.readFileSync(sshd.sshConfig, 'utf8')}`, path: sshd.sshConfig, kind: 'user' as const },
+  ]
   const p = new SshPool({ env, configs, onWarn: (m) => warnings.push(m) })
   pools.push(p)
   return p
@@ -86,7 +88,10 @@ test('20 concurrent commands with MaxSessions 10 all succeed over one connection
   const node = new NodeHandle(p.exec('testnode'))
   const before = sshd.logins()
   const outs = await Promise.all(Array.from({ length: 20 }, (_, i) => node.$`sh -c ${`sleep 0.2; echo ${i}`}`.text()))
-  assert.equal(outs, Array.from({ length: 20 }, (_, i) => String(i)))
+  assert.equal(
+    outs,
+    Array.from({ length: 20 }, (_, i) => String(i)),
+  )
   const s = p.stats('testnode')
   assert.ok(s.peakChannels <= 8 && s.peakChannels > 1, `peak channels ${s.peakChannels}`)
   assert.is(sshd.logins() - before, 1)
@@ -103,14 +108,23 @@ test('an unknown host key is refused with a message that says how to accept it',
   assert.equal(e.argv, ['true'])
   assert.is(sshd.logins(), before, 'no login was attempted')
   const viaEnv = pool(`Host testnode\n  UserKnownHostsFile ${empty}\n`, { KINSPECT_KNOWN_HOSTS: sshd.knownHosts })
-  assert.is(await viaEnv.exec('testnode').run(['echo', 'env-known']).then((o) => o.text()), 'env-known', 'KINSPECT_KNOWN_HOSTS is consulted')
+  assert.is(
+    await viaEnv
+      .exec('testnode')
+      .run(['echo', 'env-known'])
+      .then((o) => o.text()),
+    'env-known',
+    'KINSPECT_KNOWN_HOSTS is consulted',
+  )
 })
 
 test('StrictHostKeyChecking=no connects to an unknown host with a warning', async () => {
   const empty = path.join(sshd.dir, 'empty_known_hosts2')
   fs.writeFileSync(empty, '')
   warnings.length = 0
-  const out = await pool(`Host testnode\n  StrictHostKeyChecking no\n  UserKnownHostsFile ${empty}\n`).exec('testnode').run(['echo', 'ok'])
+  const out = await pool(`Host testnode\n  StrictHostKeyChecking no\n  UserKnownHostsFile ${empty}\n`)
+    .exec('testnode')
+    .run(['echo', 'ok'])
   assert.is(out.stdout, 'ok\n')
   assert.is(warnings.length, 1)
   assert.match(warnings[0], /accepting unknown host key .* because StrictHostKeyChecking=no/)
@@ -120,7 +134,9 @@ test('a changed host key is refused, with the known_hosts line to remove', async
   const changed = path.join(sshd.dir, 'changed_known_hosts')
   fs.writeFileSync(changed, `[127.0.0.1]:${sshd.port} ${freshPublicKey(sshd.dir, 'impostor')}\n`)
   for (const extra of ['', '  StrictHostKeyChecking no\n']) {
-    const e = await rejects(pool(`Host testnode\n  UserKnownHostsFile ${changed}\n${extra}`).exec('testnode').run(['true']))
+    const e = await rejects(
+      pool(`Host testnode\n  UserKnownHostsFile ${changed}\n${extra}`).exec('testnode').run(['true']),
+    )
     assert.is(e.kind, 'hostkey')
     assert.match(e.message, /HOST KEY CHANGED for testnode/)
     assert.ok(e.hint!.includes(`remove line 1 of ${changed}`), e.hint)
@@ -175,7 +191,10 @@ test('abort (Ctrl-C) kills the remote command and what it started within 2 s, al
 })
 
 test('the pid announcement: wrapped argv, found and removed from stderr wherever a login shell put it first', () => {
-  assert.is(remoteCommand(['id'], { timeoutMs: 30000, sudo: true, announce: 'abc12' }), `sh -c 'echo "kinspect-pid:$0:$$" >&2; exec "$@"' abc12 sudo -n -- timeout -k 2 30 id`)
+  assert.is(
+    remoteCommand(['id'], { timeoutMs: 30000, sudo: true, announce: 'abc12' }),
+    `sh -c 'echo "kinspect-pid:$0:$$" >&2; exec "$@"' abc12 sudo -n -- timeout -k 2 30 id`,
+  )
   assert.equal(takePid('kinspect-pid:abc12:4242\nerr\n', 'abc12'), { pid: 4242, rest: 'err\n' })
   assert.equal(takePid('rc noise\nkinspect-pid:abc12:77\nerr\n', 'abc12'), { pid: 77, rest: 'rc noise\nerr\n' })
   assert.equal(takePid('kinspect-pid:other:5\n', 'abc12'), { rest: 'kinspect-pid:other:5\n' })
@@ -193,9 +212,29 @@ test('injection strings arrive literally through SshExec under the login shell',
     const fields = out.stdout.split('\0').slice(0, -1)
     assert.equal(fields, [String(args.length), ...args])
   }
-  await check(["a' ; echo INJECTED #", '$(touch /tmp/kinspect-pwned)', '`id`', '"$HOME"', '', '-n', 'a\nb', '\\', "'", '*', '~', 'é😀', '%s'])
+  await check([
+    "a' ; echo INJECTED #",
+    '$(touch /tmp/kinspect-pwned)',
+    '`id`',
+    '"$HOME"',
+    '',
+    '-n',
+    'a\nb',
+    '\\',
+    "'",
+    '*',
+    '~',
+    'é😀',
+    '%s',
+  ])
   assert.not.ok(fs.existsSync('/tmp/kinspect-pwned'))
-  const word = fc.oneof(fc.string({ unit: fc.constantFrom("'", '"', '$', '`', '\\', '\n', ' ', '*', ';', '#', '-', 'a', 'é', '(', '|'), maxLength: 10 }), fc.string({ unit: 'grapheme', maxLength: 8 }))
+  const word = fc.oneof(
+    fc.string({
+      unit: fc.constantFrom("'", '"', '$', '`', '\\', '\n', ' ', '*', ';', '#', '-', 'a', 'é', '(', '|'),
+      maxLength: 10,
+    }),
+    fc.string({ unit: 'grapheme', maxLength: 8 }),
+  )
   // Many words per command keeps this to a dozen round trips (each login-shell start is slow on a busy node).
   await fc.assert(fc.asyncProperty(fc.array(word, { minLength: 1, maxLength: 40 }), check), { numRuns: 12 })
 })
@@ -243,7 +282,11 @@ test('ProxyJump: reaches a node through a jump host; each hop is checked under i
   assert.is(await node.$`echo via-jump`.text(), 'via-jump')
   const onlyFirst = path.join(sshd.dir, 'only_first_known_hosts')
   fs.writeFileSync(onlyFirst, `${sshd.knownLine('127.0.0.1')}\n`)
-  const e = await rejects(pool('Host *\n  UserKnownHostsFile ' + onlyFirst + '\n').exec('inner').run(['true']))
+  const e = await rejects(
+    pool('Host *\n  UserKnownHostsFile ' + onlyFirst + '\n')
+      .exec('inner')
+      .run(['true']),
+  )
   assert.is(e.kind, 'hostkey')
   assert.match(e.message, /host key of inner \(\[127\.0\.0\.2\]:\d+\) is not known/)
 })
@@ -251,7 +294,14 @@ test('ProxyJump: reaches a node through a jump host; each hop is checked under i
 test('authentication failure lists what was tried', async () => {
   const stranger = path.join(sshd.dir, 'stranger')
   spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', stranger])
-  const only = new SshPool({ configs: [{ text: `Host testnode\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${stranger}\n  UserKnownHostsFile ${sshd.knownHosts}\n` }], env: {} })
+  const only = new SshPool({
+    configs: [
+      {
+        text: `Host testnode\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${stranger}\n  UserKnownHostsFile ${sshd.knownHosts}\n`,
+      },
+    ],
+    env: {},
+  })
   pools.push(only)
   const e = await rejects(only.exec('testnode').run(['true']))
   assert.is(e.kind, 'auth')
@@ -264,7 +314,11 @@ test('a passphrase-protected key: a clear error without an agent, success throug
   fs.copyFileSync(sshd.identity, locked)
   fs.chmodSync(locked, 0o600)
   assert.is(spawnSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', 'secret words', '-f', locked]).status, 0)
-  const configs = [{ text: `Host testnode\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${locked}\n  UserKnownHostsFile ${sshd.knownHosts}\n` }]
+  const configs = [
+    {
+      text: `Host testnode\n  HostName 127.0.0.1\n  Port ${sshd.port}\n  User root\n  IdentityFile ${locked}\n  UserKnownHostsFile ${sshd.knownHosts}\n`,
+    },
+  ]
   const noAgent = new SshPool({ configs, env: {} })
   pools.push(noAgent)
   const e = await rejects(noAgent.exec('testnode').run(['true']))
@@ -279,7 +333,13 @@ test('a passphrase-protected key: a clear error without an agent, success throug
     assert.is(spawnSync('ssh-add', ['-q', sshd.identity], { env: { ...process.env, SSH_AUTH_SOCK: sock } }).status, 0)
     const withAgent = new SshPool({ configs, env: { SSH_AUTH_SOCK: sock } })
     pools.push(withAgent)
-    assert.is(await withAgent.exec('testnode').run(['echo', 'agent-ok']).then((o) => o.text()), 'agent-ok')
+    assert.is(
+      await withAgent
+        .exec('testnode')
+        .run(['echo', 'agent-ok'])
+        .then((o) => o.text()),
+      'agent-ok',
+    )
     await withAgent.close()
   } finally {
     agent.kill('SIGTERM')

@@ -27,7 +27,9 @@ export interface Sshd {
 }
 
 function keygen(file: string, type = 'ed25519'): string {
-  const r = spawnSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'kinspect-test', '-f', file], { encoding: 'utf8' })
+  const r = spawnSync('ssh-keygen', ['-q', '-t', type, '-N', '', '-C', 'kinspect-test', '-f', file], {
+    encoding: 'utf8',
+  })
   if (r.status !== 0) throw new Error(`ssh-keygen failed: ${r.stderr}`)
   return fs.readFileSync(`${file}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ')
 }
@@ -134,7 +136,9 @@ export async function startSshd(opts: { maxSessions?: number } = {}): Promise<Ss
     logins: () => (logText.match(/Accepted publickey for root/g) ?? []).length,
     sessionPids: () => {
       const r = spawnSync('ss', ['-tnpH', 'state', 'established', `( sport = :${port} )`], { encoding: 'utf8' })
-      return [...new Set([...r.stdout.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])))].filter((pid) => pid !== child.pid)
+      return [...new Set([...r.stdout.matchAll(/pid=(\d+)/g)].map((m) => Number(m[1])))].filter(
+        (pid) => pid !== child.pid,
+      )
     },
     stop: async () => {
       if (child.exitCode === null) {

@@ -15,7 +15,12 @@ const API = 'kube-apiserver'
 async function apiBack(): Promise<number> {
   const t0 = performance.now()
   await start(API)
-  await waitFor('kube-apiserver /readyz', () => kubectl(['get', '--raw', '/readyz'], { ok: true, timeout: 5000 }).code === 0, 90_000, 250)
+  await waitFor(
+    'kube-apiserver /readyz',
+    () => kubectl(['get', '--raw', '/readyz'], { ok: true, timeout: 5000 }).code === 0,
+    90_000,
+    250,
+  )
   return Math.round(performance.now() - t0)
 }
 
@@ -87,13 +92,21 @@ async function frozen(r: Repl): Promise<void> {
     // A new process started during the freeze, alongside the REPL's call: both wait for the same deadline.
     const e = runE('(await pods()).length', labEnv())
     const pods = await r.call('(await pods()).length', 40_000)
-    assertClearError(pods.text, /timed out talking to https:\/\/10\.99\.0\.1:6443 after 3\d{4} ms/, 'pods() with the API server frozen')
+    assertClearError(
+      pods.text,
+      /timed out talking to https:\/\/10\.99\.0\.1:6443 after 3\d{4} ms/,
+      'pods() with the API server frozen',
+    )
     measured('pods() with the API server frozen', pods.ms)
     assert.ok(pods.ms >= 29_000 && pods.ms < 35_000, `ends at its 30 s deadline: ${pods.ms} ms`)
     await unaffected(r)
     const ended = await e
     assert.is(ended.code, 1, ended.err)
-    assertClearError(ended.err.trim(), /timed out talking to https:\/\/10\.99\.0\.1:6443 after 3\d{4} ms/, 'kinspect -e pods() with the API server frozen')
+    assertClearError(
+      ended.err.trim(),
+      /timed out talking to https:\/\/10\.99\.0\.1:6443 after 3\d{4} ms/,
+      'kinspect -e pods() with the API server frozen',
+    )
     measured('kinspect -e pods() with the API server frozen, start to exit', ended.ms)
     assert.ok(ended.ms < 40_000, `-e took ${ended.ms} ms`)
   } finally {

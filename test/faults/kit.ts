@@ -48,15 +48,29 @@ export class Repl {
       // The node pod question reads the shell's own input: answer it when it is asked, then send the marker.
       this.k.child.stdin!.write(`${line}\n`)
       const asked = await until(() => this.k.out().includes(CONSENT, from) || this.k.child.exitCode !== null, maxMs)
-      assert.ok(asked && this.k.child.exitCode === null, `\`${line}\` did not ask for node pods within ${maxMs} ms: ${this.all()}`)
+      assert.ok(
+        asked && this.k.child.exitCode === null,
+        `\`${line}\` did not ask for node pods within ${maxMs} ms: ${this.all()}`,
+      )
       this.k.child.stdin!.write(`${o.consent}\n'${marker}'\n`)
     } else {
       this.k.child.stdin!.write(`${line}\n'${marker}'\n`)
     }
-    const seen = await until(() => this.k.out().includes(`'${marker}'`, from) || this.k.child.exitCode !== null, maxMs + 100)
+    const seen = await until(
+      () => this.k.out().includes(`'${marker}'`, from) || this.k.child.exitCode !== null,
+      maxMs + 100,
+    )
     const ms = Math.round(performance.now() - t0)
-    assert.ok(seen && this.k.child.exitCode === null, `\`${line}\` gave no answer within ${maxMs} ms (exit ${this.k.child.exitCode}): ${this.all()}`)
-    const text = this.k.out().slice(from, this.k.out().indexOf(`'${marker}'`, from)).split(PROMPT).join('').trim()
+    assert.ok(
+      seen && this.k.child.exitCode === null,
+      `\`${line}\` gave no answer within ${maxMs} ms (exit ${this.k.child.exitCode}): ${this.all()}`,
+    )
+    const text = this.k
+      .out()
+      .slice(from, this.k.out().indexOf(`'${marker}'`, from))
+      .split(PROMPT)
+      .join('')
+      .trim()
     return { text, ms }
   }
 
@@ -90,13 +104,22 @@ export function assertClearError(text: string, want: RegExp | string, what: stri
   const lines = text.split('\n').filter((l) => !l.startsWith('cluster: '))
   assert.match(lines[0] ?? '', /^error: /, `${what}: ${text}`)
   assert.match(lines.join('\n'), want, `${what}: ${text}`)
-  assert.ok(lines.some((l) => /^hint: \S/.test(l)), `${what} has a hint: ${text}`)
-  assert.ok(lines.slice(1).every((l) => /^ {2}\S|^hint: /.test(l)), `${what} is one paragraph: ${text}`)
+  assert.ok(
+    lines.some((l) => /^hint: \S/.test(l)),
+    `${what} has a hint: ${text}`,
+  )
+  assert.ok(
+    lines.slice(1).every((l) => /^ {2}\S|^hint: /.test(l)),
+    `${what} is one paragraph: ${text}`,
+  )
   assert.not.match(text, /^\s+at /m, `${what} without a stack trace`)
 }
 
 /** Runs `kinspect -e expr` to its end: exit code, stderr, stdout and the time it took. */
-export async function runE(expr: string, env: Record<string, string | undefined>): Promise<{ code: number | null; out: string; err: string; ms: number }> {
+export async function runE(
+  expr: string,
+  env: Record<string, string | undefined>,
+): Promise<{ code: number | null; out: string; err: string; ms: number }> {
   const t0 = performance.now()
   const k = kinspect(['-e', expr], env, { stdin: 'ignore' })
   const code = await k.exited

@@ -10,7 +10,9 @@ import { Repl, assertClearError, kubeconfigFrom, labEnv, measured, runE } from '
 /** The exec plugin that never answers; `sleep 600` runs under its own marker so leftovers can be found. */
 const HANG_SECONDS = '600.13'
 
-const DNS = kubeconfigFrom('dns', (t) => t.replace(/server: https:\/\/[^\s]+/, 'server: https://kinspect-api.invalid:6443'))
+const DNS = kubeconfigFrom('dns', (t) =>
+  t.replace(/server: https:\/\/[^\s]+/, 'server: https://kinspect-api.invalid:6443'),
+)
 const HANGING = kubeconfigFrom('exec-hangs', (t) => {
   const users = t.indexOf('\nusers:\n')
   const contexts = t.indexOf('\ncontexts:\n')
@@ -59,16 +61,31 @@ async function survives(kubeconfig: string, want: RegExp, maxMs: number, what: s
 }
 
 test('DNS for the API server name fails: "cannot resolve" naming the server, at once', async () => {
-  await survives(DNS, /^error: cannot resolve the host of https:\/\/kinspect-api\.invalid:6443$/m, 5000, 'an API server name that does not resolve')
+  await survives(
+    DNS,
+    /^error: cannot resolve the host of https:\/\/kinspect-api\.invalid:6443$/m,
+    5000,
+    'an API server name that does not resolve',
+  )
 })
 
 test('an expired client certificate: the certificate, the user and the date it expired', async () => {
-  await survives(labPaths().kubeconfigExpired, /the client certificate of user "[^"]+" expired on \d{4}-\d\d-\d\d/, 5000, 'an expired client certificate')
+  await survives(
+    labPaths().kubeconfigExpired,
+    /the client certificate of user "[^"]+" expired on \d{4}-\d\d-\d\d/,
+    5000,
+    'an expired client certificate',
+  )
 })
 
 test('an exec credential plugin that hangs: the plugin is named and killed at the 30 s deadline', async () => {
   assert.equal(hangingPlugins(), [], 'no plugin left from an earlier run')
-  await survives(HANGING, /the exec credential plugin of user "[^"]+" \(\/bin\/sh -c 'sleep 600\.13'\) gave no answer within 30000 ms and was killed|no credentials for user "[^"]+" within 30000 ms: its exec credential plugin \(\/bin\/sh -c 'sleep 600\.13'\) is still running/, 35_000, 'an exec plugin that hangs')
+  await survives(
+    HANGING,
+    /the exec credential plugin of user "[^"]+" \(\/bin\/sh -c 'sleep 600\.13'\) gave no answer within 30000 ms and was killed|no credentials for user "[^"]+" within 30000 ms: its exec credential plugin \(\/bin\/sh -c 'sleep 600\.13'\) is still running/,
+    35_000,
+    'an exec plugin that hangs',
+  )
   assert.equal(hangingPlugins(), [], 'every plugin run was killed')
 })
 

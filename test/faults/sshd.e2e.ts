@@ -34,7 +34,10 @@ async function frozenSshd(r: Repl): Promise<void> {
     const frozen = await r.call("await node('lab-2').$`true`", 20_000, { consent: 'n' })
     const error = frozen.text.slice(frozen.text.indexOf('error: '))
     assertClearError(error, TIMED_OUT, "node('lab-2') with its sshd frozen")
-    assert.match(error, /^error: no transport reaches node lab-2 \(tried ssh, pod\):\n {2}ssh: timed out after 5000 ms connecting to lab-2 \(10\.99\.0\.2:2222\)\n {2}pod: node pods declined\nhint: /)
+    assert.match(
+      error,
+      /^error: no transport reaches node lab-2 \(tried ssh, pod\):\n {2}ssh: timed out after 5000 ms connecting to lab-2 \(10\.99\.0\.2:2222\)\n {2}pod: node pods declined\nhint: /,
+    )
     measured("node('lab-2').$`true` with lab-2's sshd frozen", frozen.ms)
     assert.ok(frozen.ms >= 4500 && frozen.ms < 8000, `ends at the 5 s ConnectTimeout: ${frozen.ms} ms`)
     const pods = await r.call('(await pods()).length', 10_000)
@@ -69,7 +72,11 @@ test("lab-2's sshd frozen under an open connection (listener and session process
     try {
       for (const p of frozen) process.kill(p, 'SIGSTOP')
       const call = await r.call("await node('lab-2').$`true`", 40_000)
-      assertClearError(call.text, /^error: `true` on (ssh:)?lab-2 timed out after 3\d{4} ms/, "node('lab-2') with its connection frozen")
+      assertClearError(
+        call.text,
+        /^error: `true` on (ssh:)?lab-2 timed out after 3\d{4} ms/,
+        "node('lab-2') with its connection frozen",
+      )
       measured("node('lab-2').$`true` on a pooled connection with lab-2's sshd frozen", call.ms)
       assert.ok(call.ms >= 29_000 && call.ms < 35_000, `ends at its 30 s deadline: ${call.ms} ms`)
       assert.match((await r.call('(await pods()).length', 10_000)).text, /^\d+$/, r.all())

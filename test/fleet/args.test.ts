@@ -17,16 +17,34 @@ const fails = (argv: string[], re: RegExp) =>
   )
 
 test('a selector, durations, fan-out, -b, json and the remote argv taken word for word', () => {
-  assert.equal(parseFleetArgs(['-l', 'role=worker', '--timeout', '5s', '--deadline=30s', '-f', '16', '-b', '-o', 'json', '--', 'sh', '-c', 'uptime | cut -d, -f1']), {
-    format: 'json',
-    gather: true,
-    sudo: false,
-    argv: ['sh', '-c', 'uptime | cut -d, -f1'],
-    selector: 'role=worker',
-    timeoutMs: 5000,
-    deadlineMs: 30000,
-    fanout: 16,
-  })
+  assert.equal(
+    parseFleetArgs([
+      '-l',
+      'role=worker',
+      '--timeout',
+      '5s',
+      '--deadline=30s',
+      '-f',
+      '16',
+      '-b',
+      '-o',
+      'json',
+      '--',
+      'sh',
+      '-c',
+      'uptime | cut -d, -f1',
+    ]),
+    {
+      format: 'json',
+      gather: true,
+      sudo: false,
+      argv: ['sh', '-c', 'uptime | cut -d, -f1'],
+      selector: 'role=worker',
+      timeoutMs: 5000,
+      deadlineMs: 30000,
+      fanout: 16,
+    },
+  )
   assert.equal(parseFleetArgs(['--', 'uptime']), { format: 'text', gather: false, sudo: false, argv: ['uptime'] })
   // after --, flags belong to the remote command
   assert.equal(parseFleetArgs(['lab-1', '--', 'ls', '-l', '--', '-b']).argv, ['ls', '-l', '--', '-b'])
@@ -39,12 +57,27 @@ test('node names and node sets are expanded; a bare number of seconds is a durat
   assert.is(a.sudo, true)
 })
 
-test('-y/--yes and --dry-run (set only when given, so `kinspect --yes fleet` keeps its --yes); after --, they are the command\'s', () => {
-  assert.equal(parseFleetArgs(['-y', '--dry-run', '--', 'uptime']), { format: 'text', gather: false, sudo: false, yes: true, dryRun: true, argv: ['uptime'] })
+test("-y/--yes and --dry-run (set only when given, so `kinspect --yes fleet` keeps its --yes); after --, they are the command's", () => {
+  assert.equal(parseFleetArgs(['-y', '--dry-run', '--', 'uptime']), {
+    format: 'text',
+    gather: false,
+    sudo: false,
+    yes: true,
+    dryRun: true,
+    argv: ['uptime'],
+  })
   assert.is(parseFleetArgs(['--yes', '--', 'true']).yes, true)
-  assert.equal(parseFleetArgs(['--', 'rm', '--dry-run', '-y']), { format: 'text', gather: false, sudo: false, argv: ['rm', '--dry-run', '-y'] })
+  assert.equal(parseFleetArgs(['--', 'rm', '--dry-run', '-y']), {
+    format: 'text',
+    gather: false,
+    sudo: false,
+    argv: ['rm', '--dry-run', '-y'],
+  })
   assert.equal((parseArgs(['--yes', 'fleet', '--', 'true']) as { yes?: boolean }).yes, true)
-  assert.equal((parseArgs(['fleet', '--dry-run', '-y', '--', 'true']) as { dryRun?: boolean; yes?: boolean }).dryRun, true)
+  assert.equal(
+    (parseArgs(['fleet', '--dry-run', '-y', '--', 'true']) as { dryRun?: boolean; yes?: boolean }).dryRun,
+    true,
+  )
 })
 
 test('bad arguments name the flag and what was expected', () => {
@@ -61,7 +94,15 @@ test('bad arguments name the flag and what was expected', () => {
 })
 
 test('kinspect fleet through the main parser: common flags before or after, --help before --', () => {
-  assert.equal(parseArgs(['--context', 'c', 'fleet', '-l', 'a=b', '--', 'uptime']), { kind: 'fleet', context: 'c', format: 'text', gather: false, sudo: false, argv: ['uptime'], selector: 'a=b' })
+  assert.equal(parseArgs(['--context', 'c', 'fleet', '-l', 'a=b', '--', 'uptime']), {
+    kind: 'fleet',
+    context: 'c',
+    format: 'text',
+    gather: false,
+    sudo: false,
+    argv: ['uptime'],
+    selector: 'a=b',
+  })
   assert.equal((parseArgs(['fleet', '-n', 'shop', 'lab-1', '--', 'id']) as { namespace?: string }).namespace, 'shop')
   assert.equal(parseArgs(['fleet', '--help']), { kind: 'help', topic: 'fleet' })
   assert.equal((parseArgs(['fleet', '--', 'ls', '--help']) as { argv: string[] }).argv, ['ls', '--help'])
@@ -77,7 +118,13 @@ test('main: fleet --help prints its usage (exit 0); with no cluster to list the 
     let err = ''
     stdout.on('data', (d) => (out += d))
     stderr.on('data', (d) => (err += d))
-    const env = { KUBECONFIG: '/nonexistent/kubeconfig', HOME: tmp, XDG_CONFIG_HOME: path.join(tmp, 'xdg'), NO_COLOR: '1', PATH: process.env.PATH }
+    const env = {
+      KUBECONFIG: '/nonexistent/kubeconfig',
+      HOME: tmp,
+      XDG_CONFIG_HOME: path.join(tmp, 'xdg'),
+      NO_COLOR: '1',
+      PATH: process.env.PATH,
+    }
     const code = await main(argv, { stdin: new PassThrough(), stdout, stderr, env, cwd: tmp, prog: 'kinspect' })
     return { code, out, err }
   }
@@ -85,7 +132,10 @@ test('main: fleet --help prints its usage (exit 0); with no cluster to list the 
     const help = await run(['fleet', '--help'])
     assert.is(help.code, 0)
     assert.match(help.out, /^Usage: kinspect fleet \[-l SELECTOR \| NODE\.\.\.\]/)
-    assert.match(help.out, /Exit: 0 every node succeeded, 1 some failed \(named on stderr\), 2 the command could not run, 130 interrupted\./)
+    assert.match(
+      help.out,
+      /Exit: 0 every node succeeded, 1 some failed \(named on stderr\), 2 the command could not run, 130 interrupted\./,
+    )
     const bad = await run(['fleet', '--', ''])
     assert.is(bad.code, 2)
     assert.match(bad.err, /fleet: the command name after -- is empty/)

@@ -12,15 +12,29 @@ import fs from 'node:fs'
 import { IMAGES } from '../lab/manifests.ts'
 import { inNode } from '../lab/nodes.ts'
 import { NET, labPaths } from '../lab/layout.ts'
-import { config, envFor, kinspect, kinspectPods, kubectl, noPodsLeft, session, sleeping, until } from '../access/labkit.ts'
+import {
+  config,
+  envFor,
+  kinspect,
+  kinspectPods,
+  kubectl,
+  noPodsLeft,
+  session,
+  sleeping,
+  until,
+} from '../access/labkit.ts'
 
 const NODES = ['lab-1', 'lab-2', 'lab-3']
 const FLEET = 'fleet:\n  daemonSetAbove: 2\n'
 const ASK = config('ds-ask', `transports: [pod]\npods: ask\nimage: ${IMAGES.nodePod}`, { nodes: FLEET })
 const ALWAYS = config('ds-always', `transports: [pod]\npods: always\nimage: ${IMAGES.nodePod}`, { nodes: FLEET })
 const SSH_RULE = `nodes:\n  - match: "lab-?"\n    user: root\n    port: ${NET.sshPort}\n    identityFile: ${labPaths().identity}\n`
-const WITH_SSH = config('ds-ssh', `transports: [ssh, pod]\npods: always\nimage: ${IMAGES.nodePod}`, { nodes: FLEET + SSH_RULE })
-const NO_IMAGE = config('ds-no-image', 'transports: [pod]\npods: always\nimage: kinspect.local/no-such-image:1', { nodes: FLEET })
+const WITH_SSH = config('ds-ssh', `transports: [ssh, pod]\npods: always\nimage: ${IMAGES.nodePod}`, {
+  nodes: FLEET + SSH_RULE,
+})
+const NO_IMAGE = config('ds-no-image', 'transports: [pod]\npods: always\nimage: kinspect.local/no-such-image:1', {
+  nodes: FLEET,
+})
 
 /** The node's own name as its UTS namespace says (by hand, no kinspect): lab-1 is this machine, whose name differs. */
 function unameOn(node: string): string {
@@ -30,7 +44,9 @@ function unameOn(node: string): string {
 
 /** kinspect's DaemonSets in the lab (namespace/name), including those being deleted. */
 function daemonSets(): string[] {
-  const items = JSON.parse(kubectl('get', 'daemonsets', '-A', '-l', 'app.kubernetes.io/managed-by=kinspect', '-o', 'json')).items as { metadata: { namespace: string; name: string } }[]
+  const items = JSON.parse(
+    kubectl('get', 'daemonsets', '-A', '-l', 'app.kubernetes.io/managed-by=kinspect', '-o', 'json'),
+  ).items as { metadata: { namespace: string; name: string } }[]
   return items.map((d) => `${d.metadata.namespace}/${d.metadata.name}`)
 }
 
@@ -67,13 +83,21 @@ test.before(() => {
 
 test('kinspect fleet --yes without SSH on 3 nodes (above 2): one DaemonSet, each node answers its own name through it, nothing left', async () => {
   const w = watch()
-  const k = kinspect(['fleet', '--yes', '--timeout', '90s', '-o', 'json', '--', 'uname', '-n'], envFor(ASK), { stdin: 'ignore' })
+  const k = kinspect(['fleet', '--yes', '--timeout', '90s', '-o', 'json', '--', 'uname', '-n'], envFor(ASK), {
+    stdin: 'ignore',
+  })
   const code = await k.exited
   const seen = w.stop()
   assert.is(code, 0, k.err())
-  const r = JSON.parse(k.out()) as { ok: boolean; results: { node: string; transport: string; stdout: string; ok: boolean }[] }
+  const r = JSON.parse(k.out()) as {
+    ok: boolean
+    results: { node: string; transport: string; stdout: string; ok: boolean }[]
+  }
   assert.ok(r.ok)
-  assert.equal(r.results.map((x) => [x.node, x.transport, x.stdout]), NODES.map((n) => [n, 'daemonset', unameOn(n)]))
+  assert.equal(
+    r.results.map((x) => [x.node, x.transport, x.stdout]),
+    NODES.map((n) => [n, 'daemonset', unameOn(n)]),
+  )
   assert.equal(new Set(r.results.map((x) => x.stdout)).size, 3, 'three different answers: each ran on its own node')
   assert.is(seen.sets.size, 1, `DaemonSets seen during the run: ${[...seen.sets].join(', ')}`)
   const [ds] = [...seen.sets]
@@ -87,21 +111,32 @@ test('kinspect fleet --yes without SSH on 3 nodes (above 2): one DaemonSet, each
 
 test('where SSH applies, a fleet over 3 nodes (above 2) makes no DaemonSet: every node over SSH', async () => {
   const w = watch()
-  const k = kinspect(['fleet', '--yes', '-o', 'json', '--', 'uname', '-n'], envFor(WITH_SSH, { ssh: true }), { stdin: 'ignore' })
+  const k = kinspect(['fleet', '--yes', '-o', 'json', '--', 'uname', '-n'], envFor(WITH_SSH, { ssh: true }), {
+    stdin: 'ignore',
+  })
   const code = await k.exited
   const seen = w.stop()
   assert.is(code, 0, k.err())
   const r = JSON.parse(k.out()) as { results: { node: string; transport: string; stdout: string }[] }
-  assert.equal(r.results.map((x) => [x.node, x.transport, x.stdout]), NODES.map((n) => [n, 'ssh', unameOn(n)]))
+  assert.equal(
+    r.results.map((x) => [x.node, x.transport, x.stdout]),
+    NODES.map((n) => [n, 'ssh', unameOn(n)]),
+  )
   assert.equal([...seen.sets], [])
   assert.equal([...seen.pods], [])
 })
 
 test('kinspect fleet --dry-run names the DaemonSet it would make for the 3 nodes, creates nothing and runs nothing', async () => {
-  const k = kinspect(['fleet', '--dry-run', '--', 'touch', '/tmp/kinspect-dry-run-ran'], envFor(ASK), { stdin: 'ignore' })
+  const k = kinspect(['fleet', '--dry-run', '--', 'touch', '/tmp/kinspect-dry-run-ran'], envFor(ASK), {
+    stdin: 'ignore',
+  })
   assert.is(await k.exited, 0, k.err())
-  for (const n of NODES) assert.match(k.out(), new RegExp(`^  ${n}: the fleet's DaemonSet — nodeAccess puts pod first$`, 'm'))
-  assert.match(k.out(), /a DaemonSet would be created in kube-system for 3 nodes: image kinspect\.local\/nodepod:\S+, privileged, host namespaces, containers exit after 1h; created after asking once/)
+  for (const n of NODES)
+    assert.match(k.out(), new RegExp(`^  ${n}: the fleet's DaemonSet — nodeAccess puts pod first$`, 'm'))
+  assert.match(
+    k.out(),
+    /a DaemonSet would be created in kube-system for 3 nodes: image kinspect\.local\/nodepod:\S+, privileged, host namespaces, containers exit after 1h; created after asking once/,
+  )
   assert.equal(daemonSets(), [])
   assert.equal(kinspectPods(), [])
   assert.not.ok(fs.existsSync('/tmp/kinspect-dry-run-ran'), 'the command did not run on lab-1 (this machine)')
@@ -122,7 +157,10 @@ test('fleet() in a session: the DaemonSet serves node(x) and a second fleet, the
     const fleet = bindFleet(s)
     const a = await fleet(NODES).timeout(90_000).$`cat /proc/sys/kernel/hostname`
     assert.ok(a.ok, JSON.stringify(a.errors()))
-    assert.equal(a.results.map((x) => [x.transport, x.stdout]), NODES.map((n) => ['daemonset', unameOn(n)]))
+    assert.equal(
+      a.results.map((x) => [x.transport, x.stdout]),
+      NODES.map((n) => ['daemonset', unameOn(n)]),
+    )
     const sets = daemonSets()
     assert.is(sets.length, 1)
     assert.is(s.node('lab-2').via, 'daemonset')
@@ -132,21 +170,31 @@ test('fleet() in a session: the DaemonSet serves node(x) and a second fleet, the
     assert.equal(daemonSets(), sets, 'the second fleet reuses the DaemonSet')
     const pods = kinspectPods()
     assert.is(pods.length, 3, pods.join(', '))
-    assert.ok(pods.every((p) => p.startsWith(`${sets[0]}-`)), pods.join(', '))
+    assert.ok(
+      pods.every((p) => p.startsWith(`${sets[0]}-`)),
+      pods.join(', '),
+    )
   } finally {
     const report = await s.shutdown()
-    assert.ok(report.deleted.some((d) => /^daemonset\/kinspect-fleet-/.test(d)), JSON.stringify(report))
+    assert.ok(
+      report.deleted.some((d) => /^daemonset\/kinspect-fleet-/.test(d)),
+      JSON.stringify(report),
+    )
   }
   assert.equal(daemonSets(), [])
   assert.equal(await noPodsLeft(), [])
 })
 
-test("pods that cannot start (an image that does not exist): each node fails by name and class, not the fleet; nothing left", async () => {
+test('pods that cannot start (an image that does not exist): each node fails by name and class, not the fleet; nothing left', async () => {
   const k = kinspect(['fleet', '--timeout', '60s', '-o', 'json', '--', 'true'], envFor(NO_IMAGE), { stdin: 'ignore' })
   assert.is(await k.exited, 1, k.err())
   const r = JSON.parse(k.out()) as { results: { node: string; ok: boolean; error?: string; message?: string }[] }
-  assert.equal(r.results.map((x) => [x.node, x.ok, x.error]), NODES.map((n) => [n, false, 'unreachable']))
-  for (const x of r.results) assert.match(x.message!, /image kinspect\.local\/no-such-image:1 cannot be pulled/, JSON.stringify(r.results))
+  assert.equal(
+    r.results.map((x) => [x.node, x.ok, x.error]),
+    NODES.map((n) => [n, false, 'unreachable']),
+  )
+  for (const x of r.results)
+    assert.match(x.message!, /image kinspect\.local\/no-such-image:1 cannot be pulled/, JSON.stringify(r.results))
   assert.equal(await noDaemonSetsLeft(), [])
   assert.equal(await noPodsLeft(60_000), [])
 })
@@ -157,7 +205,10 @@ test('Ctrl-C (SIGINT) during a DaemonSet fleet: the commands end on every node w
   assert.is(daemonSets().length, 1)
   const t0 = Date.now()
   k.child.kill('SIGINT')
-  assert.ok(await until(() => NODES.every((n) => !sleeping(n, '347.8')), 2000), `sleep still runs ${Date.now() - t0} ms after SIGINT`)
+  assert.ok(
+    await until(() => NODES.every((n) => !sleeping(n, '347.8')), 2000),
+    `sleep still runs ${Date.now() - t0} ms after SIGINT`,
+  )
   assert.is(await k.exited, 130, k.err())
   assert.match(k.err(), /deleted daemonset\/kinspect-fleet-\w{5} and its pods/)
   assert.equal(daemonSets(), [])
@@ -174,7 +225,13 @@ test('kill -9 during a DaemonSet fleet: the DaemonSet stays; kinspect gc deletes
   const name = left[0].split('/')[1]
   const dry = kinspect(['gc', '--dry-run'], envFor(ALWAYS), { stdin: 'ignore' })
   assert.is(await dry.exited, 0, dry.err())
-  assert.match(dry.out(), new RegExp(`^kube-system\\s+daemonset/${name}\\s+3 nodes\\s+\\w+\\s+would delete\\s+its session \\(pid ${k.child.pid} on `, 'm'))
+  assert.match(
+    dry.out(),
+    new RegExp(
+      `^kube-system\\s+daemonset/${name}\\s+3 nodes\\s+\\w+\\s+would delete\\s+its session \\(pid ${k.child.pid} on `,
+      'm',
+    ),
+  )
   assert.equal(daemonSets(), left, '--dry-run deletes nothing')
   const gc = kinspect(['gc'], envFor(ALWAYS), { stdin: 'ignore' })
   assert.is(await gc.exited, 0, gc.err())

@@ -19,8 +19,15 @@ const HOLES = 20
 const FANOUT = 'kinspect.dev/lab-role=ssh-only'
 const healthy = Array.from({ length: N - HOLES }, (_, i) => `lab-ssh-${i + 1}`)
 const holes = Array.from({ length: HOLES }, (_, i) => `lab-ssh-${N - HOLES + i + 1}`)
-const labCli = (...args: string[]) => run([process.execPath, '--import', 'tsx', path.join(root, 'test/lab/cli.ts'), ...args], { ok: true, timeout: 300_000 })
-const pgrep = (pattern: string, user?: string) => spawnSync('pgrep', [...(user ? ['-u', user] : []), '-f', pattern], { encoding: 'utf8' }).stdout.split('\n').filter(Boolean)
+const labCli = (...args: string[]) =>
+  run([process.execPath, '--import', 'tsx', path.join(root, 'test/lab/cli.ts'), ...args], {
+    ok: true,
+    timeout: 300_000,
+  })
+const pgrep = (pattern: string, user?: string) =>
+  spawnSync('pgrep', [...(user ? ['-u', user] : []), '-f', pattern], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter(Boolean)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const unique = () => `${60 + Math.floor(Math.random() * 900) / 1000}`
 
@@ -40,17 +47,30 @@ test.after(async () => {
 test('three real nodes: every node answers, identical outputs are gathered, a selector chooses nodes', async () => {
   const same = await fleet(['lab-1', 'lab-2', 'lab-3']).timeout(20_000).$`cat /proc/sys/kernel/ostype`
   assert.ok(same.ok, JSON.stringify(same.errors()))
-  assert.equal(same.groups().map((g) => [g.nodeset, g.stdout]), [['lab-[1-3]', 'Linux\n']])
-  assert.equal(same.results.map((r) => r.transport), ['ssh', 'ssh', 'ssh'])
+  assert.equal(
+    same.groups().map((g) => [g.nodeset, g.stdout]),
+    [['lab-[1-3]', 'Linux\n']],
+  )
+  assert.equal(
+    same.results.map((r) => r.transport),
+    ['ssh', 'ssh', 'ssh'],
+  )
   // hostname differs per node (UTS namespaces): three groups of one
   const names = await fleet().timeout(20_000).$`hostname`
-  assert.equal(names.groups().map((g) => g.nodes.length), [1, 1, 1])
+  assert.equal(
+    names.groups().map((g) => g.nodes.length),
+    [1, 1, 1],
+  )
   for (const n of ['lab-1', 'lab-2', 'lab-3']) assert.is(names.get(n)!.stdout.trim(), sshOk('hostname', n).trim())
   const two = await fleet('kubernetes.io/hostname in (lab-2,lab-3)').$`true`
   assert.equal(two.nodes, ['lab-2', 'lab-3'])
   // a non-zero exit is class exit, with its code and output, and the others still succeed
-  const mixed = await fleet(['lab-1', 'lab-2', 'lab-3']).$`sh -c ${'[ "$(hostname)" != lab-2 ] || { echo nope >&2; exit 3; }'}`
-  assert.equal(mixed.errors().map((e) => [e.class, e.nodeset]), [['exit', 'lab-2']])
+  const mixed = await fleet(['lab-1', 'lab-2', 'lab-3'])
+    .$`sh -c ${'[ "$(hostname)" != lab-2 ] || { echo nope >&2; exit 3; }'}`
+  assert.equal(
+    mixed.errors().map((e) => [e.class, e.nodeset]),
+    [['exit', 'lab-2']],
+  )
   assert.equal([mixed.get('lab-2')!.exitCode, mixed.get('lab-2')!.stderr], [3, 'nope\n'])
 })
 
@@ -60,7 +80,11 @@ test('three real nodes: Ctrl-C (an abort) ends the remote commands; ps on each n
   const runFleet = fleet(['lab-1', 'lab-2', 'lab-3']).with({ signal: ac.signal }).timeout(120_000).$`sleep ${marker}`
   // lab-1's ps also shows lab-2's and lab-3's processes (their PID namespaces are children of lab-1's): count only the
   // node's own, those in the PID namespace of the shell ssh lands in.
-  const onNode = (n: string) => sshOk(`ns=$(stat -L -c %i /proc/self/ns/pid); ps -eo pidns=,args= | awk -v ns="$ns" '$1 == ns && $2 == "sleep" && $3 == "${marker}"' | wc -l`, n).trim()
+  const onNode = (n: string) =>
+    sshOk(
+      `ns=$(stat -L -c %i /proc/self/ns/pid); ps -eo pidns=,args= | awk -v ns="$ns" '$1 == ns && $2 == "sleep" && $3 == "${marker}"' | wc -l`,
+      n,
+    ).trim()
   for (let i = 0; i < 100 && ['lab-1', 'lab-2', 'lab-3'].some((n) => onNode(n) === '0'); i++) await sleep(200)
   assert.equal(['lab-1', 'lab-2', 'lab-3'].map(onNode), ['1', '1', '1'], 'the command runs on every node')
   ac.abort()
@@ -80,15 +104,22 @@ test(`fanout ${N} --blackhole ${HOLES}: with a 5 s timeout, ${N - HOLES} results
   assert.is(r.nodes.length, N)
   assert.equal(r.succeeded.map((x) => x.node).sort(), [...healthy].sort())
   const errs = r.errors()
-  assert.equal(errs.map((e) => [e.class, e.nodeset]), [['timeout', foldNodes(holes)]])
+  assert.equal(
+    errs.map((e) => [e.class, e.nodeset]),
+    [['timeout', foldNodes(holes)]],
+  )
   // SSH was tried and timed out (the node pod after it needs consent this run does not give): the SSH error is named
   assert.match(errs[0].messages[0].message, /timed out/, JSON.stringify(errs[0].messages))
   for (const x of r.failed) assert.ok(x.durationMs >= 4900 && x.durationMs < 6000, `${x.node}: ${x.durationMs} ms`)
   assert.ok(took < 30_000, `took ${took} ms`)
-  console.log(`  ${N} nodes (${HOLES} blackholed), 5 s timeout, fanout 64: ${r.succeeded.length} ok + ${r.failed.length} timeouts in ${(took / 1000).toFixed(2)} s; slowest healthy ${(Math.max(...r.succeeded.map((x) => x.durationMs)) / 1000).toFixed(2)} s`)
+  console.log(
+    `  ${N} nodes (${HOLES} blackholed), 5 s timeout, fanout 64: ${r.succeeded.length} ok + ${r.failed.length} timeouts in ${(took / 1000).toFixed(2)} s; slowest healthy ${(Math.max(...r.succeeded.map((x) => x.durationMs)) / 1000).toFixed(2)} s`,
+  )
   const t1 = performance.now()
   const warm = await fleet(FANOUT).fanout(N).timeout(5000).$`true`
-  console.log(`  again with fanout ${N} (80 connections warm, 20 hung again): ${((performance.now() - t1) / 1000).toFixed(2)} s, ${warm.succeeded.length} ok`)
+  console.log(
+    `  again with fanout ${N} (80 connections warm, 20 hung again): ${((performance.now() - t1) / 1000).toFixed(2)} s, ${warm.succeeded.length} ok`,
+  )
   assert.is(warm.succeeded.length, N - HOLES)
 })
 
@@ -115,17 +146,26 @@ test('the overall deadline returns partial results at once; the commands it stop
   assert.is(r.succeeded.length, N - HOLES - 10)
   const timeouts = r.errors().find((e) => e.class === 'timeout')!
   assert.is(timeouts.nodeset, foldNodes([...healthy.slice(0, 10), ...holes]))
-  assert.ok(timeouts.messages.every((m) => m.message.startsWith('overall deadline of 4 s: stopped after')), JSON.stringify(timeouts.messages))
+  assert.ok(
+    timeouts.messages.every((m) => m.message.startsWith('overall deadline of 4 s: stopped after')),
+    JSON.stringify(timeouts.messages),
+  )
   await runFleet.settled
   for (let i = 0; i < 20 && pgrep(`sleep ${marker}`, FANOUT_USER).length; i++) await sleep(200)
   assert.equal(pgrep(`sleep ${marker}`, FANOUT_USER), [], 'no stopped sleep left on the endpoints')
-  console.log(`  deadline 4 s: ${r.succeeded.length} results, ${timeouts.nodes.length} timeouts, returned after ${(took / 1000).toFixed(2)} s`)
+  console.log(
+    `  deadline 4 s: ${r.succeeded.length} results, ${timeouts.nodes.length} timeouts, returned after ${(took / 1000).toFixed(2)} s`,
+  )
 })
 
 /** Spawns `kinspect fleet ARGS`; resolves with the exit code, output, and when the failure report and the exit came. */
 function kinspectFleet(args: string[], onStart?: (child: ReturnType<typeof spawn>) => void) {
   const t0 = performance.now()
-  const child = spawn(process.execPath, [path.join(root, 'bin/kinspect.mjs'), 'fleet', ...args], { cwd: root, env: { ...ENV, NO_COLOR: '1', KINSPECT_FROM_SOURCE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, [path.join(root, 'bin/kinspect.mjs'), 'fleet', ...args], {
+    cwd: root,
+    env: { ...ENV, NO_COLOR: '1', KINSPECT_FROM_SOURCE: '1' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   let out = ''
   let err = ''
   let resultMs = 0
@@ -135,20 +175,33 @@ function kinspectFleet(args: string[], onStart?: (child: ReturnType<typeof spawn
     if (!resultMs && /nodes failed/.test(err)) resultMs = performance.now() - t0
   })
   onStart?.(child)
-  return new Promise<{ code: number | null; out: string; err: string; resultMs: number; exitMs: number }>((resolve) => child.on('exit', (code) => resolve({ code, out, err, resultMs, exitMs: performance.now() - t0 })))
+  return new Promise<{ code: number | null; out: string; err: string; resultMs: number; exitMs: number }>((resolve) =>
+    child.on('exit', (code) => resolve({ code, out, err, resultMs, exitMs: performance.now() - t0 })),
+  )
 }
 
 test('kinspect fleet on the fan-out: 80 lines, the 20 blackholed named on stderr, exit 1, the process gone right after its result', async () => {
   const r = await kinspectFleet(['-l', FANOUT, '--timeout', '5s', '--', 'echo', 'up'])
   assert.is(r.code, 1, r.err)
   assert.is(r.out.split('\n').filter((l) => /^lab-ssh-\d+: up$/.test(l)).length, N - HOLES)
-  assert.match(r.err, new RegExp(`^kinspect fleet: ${HOLES} of ${N} nodes failed: ${foldNodes(holes).replace(/[[\]]/g, '\\$&')}\\n {2}timeout \\(${HOLES}\\)`, 'm'))
+  assert.match(
+    r.err,
+    new RegExp(
+      `^kinspect fleet: ${HOLES} of ${N} nodes failed: ${foldNodes(holes).replace(/[[\]]/g, '\\$&')}\\n {2}timeout \\(${HOLES}\\)`,
+      'm',
+    ),
+  )
   const after = r.exitMs - r.resultMs
   assert.ok(r.resultMs > 0 && after < 1500, `exited ${after.toFixed(0)} ms after the result`)
-  console.log(`  kinspect fleet (process): result at ${(r.resultMs / 1000).toFixed(2)} s, exit ${after.toFixed(0)} ms later (${(r.exitMs / 1000).toFixed(2)} s in all, node start-up included)`)
+  console.log(
+    `  kinspect fleet (process): result at ${(r.resultMs / 1000).toFixed(2)} s, exit ${after.toFixed(0)} ms later (${(r.exitMs / 1000).toFixed(2)} s in all, node start-up included)`,
+  )
   const json = await kinspectFleet(['-l', FANOUT, '--timeout', '5s', '-o', 'json', '--', 'true'])
   const doc = JSON.parse(json.out)
-  assert.equal([doc.ok, doc.results.length, doc.errors.map((e: { class: string; nodeset: string }) => [e.class, e.nodeset])], [false, N, [['timeout', foldNodes(holes)]]])
+  assert.equal(
+    [doc.ok, doc.results.length, doc.errors.map((e: { class: string; nodeset: string }) => [e.class, e.nodeset])],
+    [false, N, [['timeout', foldNodes(holes)]]],
+  )
 })
 
 test('kinspect fleet: Ctrl-C (SIGINT) stops every node, exits 130 and leaves no remote process', async () => {

@@ -4,7 +4,8 @@ import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import { expandNodes, foldNodes, MAX_EXPANSION, NodeSetError } from '../../src/fleet/nodeset.ts'
 
-const range = (from: number, to: number, p = 'lab-ssh-') => Array.from({ length: to - from + 1 }, (_, i) => `${p}${from + i}`)
+const range = (from: number, to: number, p = 'lab-ssh-') =>
+  Array.from({ length: to - from + 1 }, (_, i) => `${p}${from + i}`)
 
 test('fold: consecutive numbers become ranges, gaps become commas, single names stay plain', () => {
   assert.is(foldNodes([...range(1, 20), 'lab-ssh-25']), 'lab-ssh-[1-20,25]')
@@ -50,7 +51,12 @@ test('expand: a bad set names the part and what was expected', () => {
 })
 
 test('property: expanding a folded list gives back the same names', () => {
-  const name = fc.tuple(fc.constantFrom('lab-', 'lab-ssh-', 'n', 'rack1-n', 'web'), fc.integer({ min: 0, max: 300 }), fc.constantFrom('', '.dc', '-x'), fc.boolean())
+  const name = fc.tuple(
+    fc.constantFrom('lab-', 'lab-ssh-', 'n', 'rack1-n', 'web'),
+    fc.integer({ min: 0, max: 300 }),
+    fc.constantFrom('', '.dc', '-x'),
+    fc.boolean(),
+  )
   fc.assert(
     fc.property(fc.array(name, { maxLength: 60 }), (parts) => {
       const names = parts.map(([p, n, s, pad]) => `${p}${pad ? String(n).padStart(3, '0') : n}${s}`)

@@ -6,13 +6,26 @@ import { performance } from 'node:perf_hooks'
 import * as assert from 'uvu/assert'
 import { ExecError, type ExecResult } from '../../src/exec/types.ts'
 import { classifyError } from '../../src/fleet/classify.ts'
-import { FleetError, FleetRun, runFleet, type FleetNodeResult, type FleetProgress, type FleetTransport } from '../../src/fleet/index.ts'
+import {
+  FleetError,
+  FleetRun,
+  runFleet,
+  type FleetNodeResult,
+  type FleetProgress,
+  type FleetTransport,
+} from '../../src/fleet/index.ts'
 
 type Script = { ms: number; out?: string; fail?: ExecError } | 'hang'
 
 /** A transport whose nodes follow a script; it honours the signal the way a real one must (stops, rejects aborted). */
 function scripted(script: Record<string, Script>) {
-  const log = { started: [] as string[], aborted: [] as string[], inFlight: 0, peak: 0, timeouts: new Map<string, number>() }
+  const log = {
+    started: [] as string[],
+    aborted: [] as string[],
+    inFlight: 0,
+    peak: 0,
+    timeouts: new Map<string, number>(),
+  }
   const transport: FleetTransport = {
     run(node, argv, o) {
       log.started.push(node)
@@ -29,7 +42,13 @@ function scripted(script: Record<string, Script>) {
           clearTimeout(t)
           log.aborted.push(node)
           done()
-          reject(new ExecError('aborted', { target: `fake:${node}`, argv: [...argv] }, `${argv.join(' ')} on ${node} was aborted`))
+          reject(
+            new ExecError(
+              'aborted',
+              { target: `fake:${node}`, argv: [...argv] },
+              `${argv.join(' ')} on ${node} was aborted`,
+            ),
+          )
         }
         o.signal.addEventListener('abort', onAbort, { once: true })
         const t =
@@ -38,7 +57,15 @@ function scripted(script: Record<string, Script>) {
             : setTimeout(() => {
                 done()
                 if (s.fail) reject(s.fail)
-                else resolve({ target: `fake:${node}`, argv: [...argv], exitCode: 0, stdout: s.out ?? `${node}\n`, stderr: '', durationMs: s.ms })
+                else
+                  resolve({
+                    target: `fake:${node}`,
+                    argv: [...argv],
+                    exitCode: 0,
+                    stdout: s.out ?? `${node}\n`,
+                    stderr: '',
+                    durationMs: s.ms,
+                  })
               }, s.ms)
       })
     },
@@ -50,22 +77,33 @@ function scripted(script: Record<string, Script>) {
 
 const sleepMs = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const names = (n: number, p = 'n') => Array.from({ length: n }, (_, i) => `${p}${i + 1}`)
-const exitErr = (node: string, code: number, stdout = '') => new ExecError('exit', { target: `fake:${node}`, argv: ['x'], exitCode: code, stdout, stderr: 'boom\n' }, `x on ${node} exited ${code}`)
+const exitErr = (node: string, code: number, stdout = '') =>
+  new ExecError(
+    'exit',
+    { target: `fake:${node}`, argv: ['x'], exitCode: code, stdout, stderr: 'boom\n' },
+    `x on ${node} exited ${code}`,
+  )
 
 test('every node runs once; results come back in node order with ok, exit code, output and transport', async () => {
   const { transport, log } = scripted({ b: { ms: 5, out: 'B\n' }, c: { ms: 1, fail: exitErr('c', 3, 'partial\n') } })
   const r = await runFleet(transport, ['a', 'b', 'c'], ['uptime'])
   assert.equal(log.started.sort(), ['a', 'b', 'c'])
   assert.equal(r.nodes, ['a', 'b', 'c'])
-  assert.equal(r.results.map((x) => [x.node, x.ok, x.exitCode, x.stdout, x.error ?? null, x.transport]), [
-    ['a', true, 0, 'a\n', null, 'fake'],
-    ['b', true, 0, 'B\n', null, 'fake'],
-    ['c', false, 3, 'partial\n', 'exit', 'fake'],
-  ])
+  assert.equal(
+    r.results.map((x) => [x.node, x.ok, x.exitCode, x.stdout, x.error ?? null, x.transport]),
+    [
+      ['a', true, 0, 'a\n', null, 'fake'],
+      ['b', true, 0, 'B\n', null, 'fake'],
+      ['c', false, 3, 'partial\n', 'exit', 'fake'],
+    ],
+  )
   assert.is(r.get('c')!.stderr, 'boom\n')
   assert.is(r.ok, false)
   assert.is(r.stopped, undefined)
-  assert.equal(r.failed.map((x) => x.node), ['c'])
+  assert.equal(
+    r.failed.map((x) => x.node),
+    ['c'],
+  )
 })
 
 test('fanout caps the nodes in flight; a slow node never holds back the others beyond its own slot', async () => {
@@ -113,11 +151,14 @@ test('prepare() runs before a node starts, outside its timeout; nodes start as t
   assert.equal(log.started, ['b', 'c', 'a'], 'started in the order they became ready')
   for (const x of r.results) assert.ok(x.startedAtMs! >= prepareMs[x.node] - 5, `${x.node} started at ${x.startedAtMs}`)
   const late = await runFleet(transport, ['a', 'b', 'c'], ['true'], { deadlineMs: 60 })
-  assert.equal(late.results.map((x) => [x.node, x.ok ? 'ok' : x.message]), [
-    ['a', 'overall deadline of 60 ms: a never started'],
-    ['b', 'ok'],
-    ['c', 'overall deadline of 60 ms: c never started'],
-  ])
+  assert.equal(
+    late.results.map((x) => [x.node, x.ok ? 'ok' : x.message]),
+    [
+      ['a', 'overall deadline of 60 ms: a never started'],
+      ['b', 'ok'],
+      ['c', 'overall deadline of 60 ms: c never started'],
+    ],
+  )
   // a preparation that fails lets run() report the problem
   transport.prepare = async () => {
     throw new Error('no config')
@@ -136,7 +177,8 @@ test('begin() sees every node once before any starts, outside their timeouts; th
   const r = await runFleet(transport, ['a', 'b'], ['true'], { timeoutMs: 80 })
   assert.equal(seen, [['a', 'b']])
   assert.ok(r.ok, JSON.stringify(r.errors()))
-  for (const x of r.results) assert.ok(x.startedAtMs! >= 0 && x.durationMs < 80, `${x.node}: its timeout did not count begin`)
+  for (const x of r.results)
+    assert.ok(x.startedAtMs! >= 0 && x.durationMs < 80, `${x.node}: its timeout did not count begin`)
   // a begin that fails lets the nodes run (run() reports what goes wrong on each)
   transport.begin = async () => {
     throw new Error('no DaemonSet')
@@ -147,7 +189,10 @@ test('begin() sees every node once before any starts, outside their timeouts; th
   const t0 = performance.now()
   const late = await runFleet(transport, ['a', 'b'], ['true'], { deadlineMs: 100 })
   assert.ok(performance.now() - t0 < 260, `took ${performance.now() - t0} ms`)
-  assert.equal(late.results.map((x) => x.error), ['timeout', 'timeout'])
+  assert.equal(
+    late.results.map((x) => x.error),
+    ['timeout', 'timeout'],
+  )
   // an abort during begin stops waiting for it
   const ac = new AbortController()
   transport.begin = async () => void (await sleepMs(5000))
@@ -155,11 +200,19 @@ test('begin() sees every node once before any starts, outside their timeouts; th
   const t1 = performance.now()
   const aborted = await runFleet(transport, ['a', 'b'], ['true'], { signal: ac.signal })
   assert.ok(performance.now() - t1 < 1000)
-  assert.equal(aborted.results.map((x) => x.error), ['aborted', 'aborted'])
+  assert.equal(
+    aborted.results.map((x) => x.error),
+    ['aborted', 'aborted'],
+  )
 })
 
 test('a transport error within the timeout keeps its own class and words (a connection that never came)', async () => {
-  const connect = new ExecError('timeout', { target: 'fake:n1', argv: ['true'], exitCode: 124 }, '`true` on ssh:n1 timed out after 200 ms before it could start (connecting or waiting for a free channel)', 'check that the node answers SSH')
+  const connect = new ExecError(
+    'timeout',
+    { target: 'fake:n1', argv: ['true'], exitCode: 124 },
+    '`true` on ssh:n1 timed out after 200 ms before it could start (connecting or waiting for a free channel)',
+    'check that the node answers SSH',
+  )
   const { transport } = scripted({ n1: { ms: 200, fail: connect } })
   const r = await runFleet(transport, ['n1'], ['true'], { timeoutMs: 200 })
   assert.is(r.results[0].error, 'timeout')
@@ -168,14 +221,24 @@ test('a transport error within the timeout keeps its own class and words (a conn
 })
 
 test('the overall deadline returns partial results: running nodes stopped, queued ones never started, all named', async () => {
-  const script: Record<string, Script> = { n1: { ms: 10 }, n2: { ms: 10 }, n3: 'hang', n4: 'hang', n5: { ms: 10 }, n6: { ms: 10 } }
+  const script: Record<string, Script> = {
+    n1: { ms: 10 },
+    n2: { ms: 10 },
+    n3: 'hang',
+    n4: 'hang',
+    n5: { ms: 10 },
+    n6: { ms: 10 },
+  }
   const { transport, log } = scripted(script)
   const t0 = performance.now()
   const r = await runFleet(transport, names(6), ['true'], { fanout: 4, deadlineMs: 150, timeoutMs: 10_000 })
   const took = performance.now() - t0
   assert.ok(took >= 145 && took < 400, `returned after ${took.toFixed(1)} ms`) // node timers may fire up to a millisecond early
   assert.is(r.stopped, 'deadline')
-  assert.equal(r.results.filter((x) => x.ok).map((x) => x.node), ['n1', 'n2', 'n5', 'n6'])
+  assert.equal(
+    r.results.filter((x) => x.ok).map((x) => x.node),
+    ['n1', 'n2', 'n5', 'n6'],
+  )
   for (const n of ['n3', 'n4']) {
     assert.is(r.get(n)!.error, 'timeout')
     assert.match(r.get(n)!.message!, new RegExp(`^overall deadline of 150 ms: stopped after \\d+ ms on ${n}$`))
@@ -187,12 +250,15 @@ test('the overall deadline returns partial results: running nodes stopped, queue
 test('the overall deadline names the nodes that never got a turn', async () => {
   const { transport } = scripted({ n1: 'hang', n2: 'hang' })
   const r = await runFleet(transport, names(4), ['true'], { fanout: 2, deadlineMs: 80 })
-  assert.equal(r.results.map((x) => [x.node, x.error, x.startedAtMs === null, x.transport]), [
-    ['n1', 'timeout', false, 'fake'],
-    ['n2', 'timeout', false, 'fake'],
-    ['n3', 'timeout', true, ''],
-    ['n4', 'timeout', true, ''],
-  ])
+  assert.equal(
+    r.results.map((x) => [x.node, x.error, x.startedAtMs === null, x.transport]),
+    [
+      ['n1', 'timeout', false, 'fake'],
+      ['n2', 'timeout', false, 'fake'],
+      ['n3', 'timeout', true, ''],
+      ['n4', 'timeout', true, ''],
+    ],
+  )
   assert.is(r.get('n3')!.message, 'overall deadline of 80 ms: n3 never started')
 })
 
@@ -204,7 +270,15 @@ test('an abort (Ctrl-C) marks the unfinished nodes aborted at once and stops eve
   const r = await run
   await run.settled
   assert.is(r.stopped, 'aborted')
-  assert.equal(r.results.map((x) => [x.node, x.ok ? 'ok' : x.error]), [['n1', 'ok'], ['n2', 'aborted'], ['n3', 'aborted'], ['n4', 'aborted']])
+  assert.equal(
+    r.results.map((x) => [x.node, x.ok ? 'ok' : x.error]),
+    [
+      ['n1', 'ok'],
+      ['n2', 'aborted'],
+      ['n3', 'aborted'],
+      ['n4', 'aborted'],
+    ],
+  )
   assert.equal(log.aborted.sort(), ['n2', 'n3', 'n4'].filter((n) => log.started.includes(n)).sort())
   assert.is(log.inFlight, 0)
 })
@@ -217,7 +291,10 @@ test('cancel() does what an abort does; a signal already aborted starts nothing'
   const pre = scripted({})
   const r = await runFleet(pre.transport, ['a', 'b'], ['true'], { signal: AbortSignal.abort() })
   assert.equal(pre.log.started, [])
-  assert.equal(r.results.map((x) => x.message), ['interrupted: a never started', 'interrupted: b never started'])
+  assert.equal(
+    r.results.map((x) => x.message),
+    ['interrupted: a never started', 'interrupted: b never started'],
+  )
   assert.equal(log.aborted, ['n1'])
 })
 
@@ -242,7 +319,10 @@ test('progress counts done / running / failed / queued as nodes start and end', 
   const run = runFleet(transport, names(3), ['true'], { fanout: 2, onProgress: (p) => seen.push(p) })
   assert.equal({ ...run.progress, elapsedMs: 0 }, { total: 3, done: 0, failed: 0, running: 0, queued: 3, elapsedMs: 0 })
   await run
-  assert.ok(seen.some((p) => p.running === 2 && p.queued === 1), JSON.stringify(seen))
+  assert.ok(
+    seen.some((p) => p.running === 2 && p.queued === 1),
+    JSON.stringify(seen),
+  )
   const last = seen[seen.length - 1]
   assert.equal({ ...last, elapsedMs: 0 }, { total: 3, done: 2, failed: 1, running: 0, queued: 0, elapsedMs: 0 })
   assert.equal({ ...run.progress, elapsedMs: 0 }, { ...last, elapsedMs: 0 })
@@ -270,9 +350,18 @@ test('bad arguments are refused before anything runs, naming the argument', asyn
   }
   await fails(runFleet(transport, ['a'], [], {}), /^argv: expected a non-empty array of strings/)
   await fails(runFleet(transport, ['a', 'a'], ['x']), /^nodes: a is listed twice$/)
-  await fails(runFleet(transport, ['a'], ['x'], { fanout: 0 }), /^fanout: expected a positive whole number, received number 0$/)
-  await fails(runFleet(transport, ['a'], ['x'], { timeoutMs: -1 }), /^timeoutMs: expected a positive number of milliseconds, received number -1$/)
-  await fails(runFleet(transport, Promise.reject(new FleetError('select', 'no node matches')), ['x']), /^no node matches$/)
+  await fails(
+    runFleet(transport, ['a'], ['x'], { fanout: 0 }),
+    /^fanout: expected a positive whole number, received number 0$/,
+  )
+  await fails(
+    runFleet(transport, ['a'], ['x'], { timeoutMs: -1 }),
+    /^timeoutMs: expected a positive number of milliseconds, received number -1$/,
+  )
+  await fails(
+    runFleet(transport, Promise.reject(new FleetError('select', 'no node matches')), ['x']),
+    /^no node matches$/,
+  )
   assert.equal(log.started, [])
   // an empty list is a finished, successful fleet
   const r = await runFleet(transport, [], ['x'])
@@ -281,7 +370,9 @@ test('bad arguments are refused before anything runs, naming the argument', asyn
 
 test('a node selection that fails ends the iterator with the same error', async () => {
   const { transport } = scripted({})
-  const run = runFleet(transport, Promise.reject(new FleetError('select', 'no node matches the label selector x=y')), ['true'])
+  const run = runFleet(transport, Promise.reject(new FleetError('select', 'no node matches the label selector x=y')), [
+    'true',
+  ])
   try {
     for await (const r of run) void r
     assert.unreachable()

@@ -23,13 +23,19 @@ let config: string
 const pools: SshPool[] = []
 
 function pool(maxConnecting?: number): SshPool {
-  const p = new SshPool({ env: {}, configs: [{ text: fs.readFileSync(config, 'utf8'), path: config, kind: 'user' }], maxConnecting, onWarn: () => {} })
+  const p = new SshPool({
+    env: {},
+    configs: [{ text: fs.readFileSync(config, 'utf8'), path: config, kind: 'user' }],
+    maxConnecting,
+    onWarn: () => {},
+  })
   pools.push(p)
   return p
 }
 const transportOf = (p: SshPool) => sessionTransport({ node: (n: string) => new NodeHandle(p.exec(n)) } as never)
 const names = (prefix: string, n: number) => Array.from({ length: n }, (_, i) => `${prefix}-${i + 1}`)
-const pgrep = (pattern: string) => spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean)
+const pgrep = (pattern: string) =>
+  spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' }).stdout.trim().split('\n').filter(Boolean)
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 test.before(async () => {
@@ -61,7 +67,10 @@ test('connection attempts are limited per host (HostName:Port), not across hosts
   const nodes = [...names('a', 9), ...names('b', 9)]
   const r = await runFleet(transportOf(p), nodes, ['sh', '-c', 'echo "$0"', 'hi'], { timeoutMs: 60_000 })
   assert.ok(r.ok, JSON.stringify(r.errors()))
-  assert.equal(r.groups().map((g) => [g.nodeset, g.stdout]), [['a-[1-9],b-[1-9]', 'hi\n']])
+  assert.equal(
+    r.groups().map((g) => [g.nodeset, g.stdout]),
+    [['a-[1-9],b-[1-9]', 'hi\n']],
+  )
   const stats = Object.fromEntries(p.hostStats().map((s) => [s.host, s]))
   const a = stats[`127.0.0.1:${sshd.port}`]
   const b = stats[`127.0.0.2:${sshd.port}`]
@@ -77,7 +86,17 @@ test('hung hosts time out at their own timeout while the healthy ones answer; th
   const t0 = performance.now()
   const r = await runFleet(transportOf(p), [...names('hole', 3), ...names('a', 3)], ['true'], { timeoutMs: 1500 })
   const took = performance.now() - t0
-  assert.equal(r.results.map((x) => [x.node, x.ok ? 'ok' : x.error]), [['hole-1', 'timeout'], ['hole-2', 'timeout'], ['hole-3', 'timeout'], ['a-1', 'ok'], ['a-2', 'ok'], ['a-3', 'ok']])
+  assert.equal(
+    r.results.map((x) => [x.node, x.ok ? 'ok' : x.error]),
+    [
+      ['hole-1', 'timeout'],
+      ['hole-2', 'timeout'],
+      ['hole-3', 'timeout'],
+      ['a-1', 'ok'],
+      ['a-2', 'ok'],
+      ['a-3', 'ok'],
+    ],
+  )
   for (const x of r.results.slice(3)) assert.ok(x.durationMs < 1500, `${x.node} took ${x.durationMs} ms`)
   assert.match(r.get('hole-1')!.message!, /timed out after 1500 ms before it could start/)
   assert.ok(took < 3000, `the fleet took ${took.toFixed(0)} ms`)
@@ -116,24 +135,64 @@ test('an abort (Ctrl-C) ends the remote commands on every node: no process is le
   assert.equal(pgrep(`sleep ${marker}`), [], 'no remote sleep left')
 })
 
-const cliEnv = () => ({ ...process.env, KINSPECT_SSH_CONFIG: config, KINSPECT_KNOWN_HOSTS: sshd.knownHosts, KUBECONFIG: '/nonexistent', HOME: sshd.dir, KINSPECT_CONFIG: '', NO_COLOR: '1', KINSPECT_FROM_SOURCE: '1' })
+const cliEnv = () => ({
+  ...process.env,
+  KINSPECT_SSH_CONFIG: config,
+  KINSPECT_KNOWN_HOSTS: sshd.knownHosts,
+  KUBECONFIG: '/nonexistent',
+  HOME: sshd.dir,
+  KINSPECT_CONFIG: '',
+  NO_COLOR: '1',
+  KINSPECT_FROM_SOURCE: '1',
+})
 
 test('kinspect fleet -b gathers identical outputs under their node set; -o json is one document; exit 0 when all succeed', () => {
-  const run = (args: string[]) => spawnSync(process.execPath, [path.join(root, 'bin/kinspect.mjs'), 'fleet', ...args], { cwd: sshd.dir, env: cliEnv(), encoding: 'utf8', timeout: 60_000 })
+  const run = (args: string[]) =>
+    spawnSync(process.execPath, [path.join(root, 'bin/kinspect.mjs'), 'fleet', ...args], {
+      cwd: sshd.dir,
+      env: cliEnv(),
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
   const b = run(['a-[1-3]', 'b-1', '-b', '--', 'sh', '-c', 'echo "$0"; [ "$(id -u)" = 0 ]', 'same'])
   assert.is(b.status, 0, b.stderr)
   assert.is(b.stdout, ['-'.repeat(15), 'a-[1-3],b-1 (4)', '-'.repeat(15), 'same', ''].join('\n'))
   const j = run(['a-1', 'hole-1', '--timeout', '1s', '-o', 'json', '--', 'true'])
   assert.is(j.status, 1, j.stderr)
   const doc = JSON.parse(j.stdout)
-  assert.equal([doc.ok, doc.nodes, doc.results.map((r: { ok: boolean }) => r.ok), doc.errors.map((e: { class: string; nodeset: string }) => [e.class, e.nodeset])], [false, ['a-1', 'hole-1'], [true, false], [['timeout', 'hole-1']]])
+  assert.equal(
+    [
+      doc.ok,
+      doc.nodes,
+      doc.results.map((r: { ok: boolean }) => r.ok),
+      doc.errors.map((e: { class: string; nodeset: string }) => [e.class, e.nodeset]),
+    ],
+    [false, ['a-1', 'hole-1'], [true, false], [['timeout', 'hole-1']]],
+  )
   assert.match(j.stderr, /1 of 2 nodes failed: hole-1/)
 })
 
 test('kinspect fleet: output as node: line, failures named on stderr, exit 1, and the process exits right after its result', async () => {
   const env = cliEnv()
   const t0 = performance.now()
-  const child = spawn(process.execPath, [path.join(root, 'bin/kinspect.mjs'), 'fleet', 'a-1', 'b-1', 'hole-1', '--timeout', '2s', '--', 'sh', '-c', 'echo "$0 on $(hostname)"', 'hi'], { cwd: sshd.dir, env, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(
+    process.execPath,
+    [
+      path.join(root, 'bin/kinspect.mjs'),
+      'fleet',
+      'a-1',
+      'b-1',
+      'hole-1',
+      '--timeout',
+      '2s',
+      '--',
+      'sh',
+      '-c',
+      'echo "$0 on $(hostname)"',
+      'hi',
+    ],
+    { cwd: sshd.dir, env, stdio: ['ignore', 'pipe', 'pipe'] },
+  )
   let out = ''
   let err = ''
   let resultAt = 0
@@ -145,11 +204,20 @@ test('kinspect fleet: output as node: line, failures named on stderr, exit 1, an
   const code = await new Promise<number | null>((r) => child.on('exit', r))
   const exitAfter = performance.now() - resultAt
   assert.is(code, 1, err)
-  assert.equal(out.split('\n').filter(Boolean).sort().map((l) => l.replace(/ on .*/, '')), ['a-1: hi', 'b-1: hi'])
+  assert.equal(
+    out
+      .split('\n')
+      .filter(Boolean)
+      .sort()
+      .map((l) => l.replace(/ on .*/, '')),
+    ['a-1: hi', 'b-1: hi'],
+  )
   assert.match(err, /^kinspect fleet: 1 of 3 nodes failed: hole-1\n {2}timeout \(1\): hole-1\n/m)
   assert.ok(resultAt > 0)
   assert.ok(exitAfter < 1500, `exited ${exitAfter.toFixed(0)} ms after the result`)
-  console.log(`  kinspect fleet: result after ${((resultAt - t0) / 1000).toFixed(2)} s (2 s timeout), exit ${exitAfter.toFixed(0)} ms later`)
+  console.log(
+    `  kinspect fleet: result after ${((resultAt - t0) / 1000).toFixed(2)} s (2 s timeout), exit ${exitAfter.toFixed(0)} ms later`,
+  )
 })
 
 test.run()

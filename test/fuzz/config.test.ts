@@ -32,7 +32,8 @@ function globOracle(pattern: string, name: string): boolean {
   let row = Array.from({ length: s.length + 1 }, (_, j) => j === 0)
   for (const c of p) {
     const next = [c === '*' && row[0]]
-    for (let j = 1; j <= s.length; j++) next[j] = c === '*' ? row[j] || next[j - 1] : (c === '?' || c === s[j - 1]) && row[j - 1]
+    for (let j = 1; j <= s.length; j++)
+      next[j] = c === '*' ? row[j] || next[j - 1] : (c === '?' || c === s[j - 1]) && row[j - 1]
     row = next
   }
   return row[s.length]
@@ -44,11 +45,20 @@ const nodeName = fc.oneof(
   fc.integer({ min: 1, max: 80 }).map((n) => `${'a'.repeat(n)}b`),
   fc.array(fc.constantFrom(...PIECES.filter((p) => !'*?'.includes(p))), { maxLength: 40 }).map((p) => p.join('')),
 )
-const generated = fc.array(fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 30 }).map((p) => p.join('')), { minLength: 1, maxLength: 3 }).map((ms) => `nodes:\n${ms.map((m) => `  - match: "${m}"\n    user: u\n`).join('')}`)
+const generated = fc
+  .array(
+    fc.array(fc.constantFrom(...PIECES), { minLength: 1, maxLength: 30 }).map((p) => p.join('')),
+    { minLength: 1, maxLength: 3 },
+  )
+  .map((ms) => `nodes:\n${ms.map((m) => `  - match: "${m}"\n    user: u\n`).join('')}`)
 
 // Text mutations; the same documents as JSON (valid YAML) for structural ones (wrong types, deleted keys); generated rules.
 const input = fc.tuple(
-  fc.oneof({ weight: 3, arbitrary: textInput(SEEDS, 4000) }, { weight: 2, arbitrary: mutatedJson(SEEDS.map((t) => JSON.stringify(YAML.parse(t)))) }, { weight: 2, arbitrary: generated }),
+  fc.oneof(
+    { weight: 3, arbitrary: textInput(SEEDS, 4000) },
+    { weight: 2, arbitrary: mutatedJson(SEEDS.map((t) => JSON.stringify(YAML.parse(t)))) },
+    { weight: 2, arbitrary: generated },
+  ),
   fc.array(nodeName, { minLength: 1, maxLength: 4 }),
 )
 
@@ -60,14 +70,23 @@ fuzz({
     return { cfg, matches: cfg.nodes.map((r) => nodes.map((n) => ruleMatches(r, n))), ssh: nodesToSshConfig(cfg.nodes) }
   },
   expected: (e) => e instanceof ConfigError,
-  check: ({ cfg, matches, ssh }: { cfg: KinspectConfig; matches: boolean[][]; ssh: string }, [, nodes]: [string, string[]]) => {
-    for (const d of [...cfg.recipeDirs, cfg.ssh.configFile, cfg.ssh.knownHostsFile]) if (d !== undefined && !path.isAbsolute(d)) throw new Error(`path ${d} is not absolute`)
-    if (cfg.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(cfg.namespace)) throw new Error(`namespace ${cfg.namespace}`)
+  check: (
+    { cfg, matches, ssh }: { cfg: KinspectConfig; matches: boolean[][]; ssh: string },
+    [, nodes]: [string, string[]],
+  ) => {
+    for (const d of [...cfg.recipeDirs, cfg.ssh.configFile, cfg.ssh.knownHostsFile])
+      if (d !== undefined && !path.isAbsolute(d)) throw new Error(`path ${d} is not absolute`)
+    if (cfg.namespace !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(cfg.namespace))
+      throw new Error(`namespace ${cfg.namespace}`)
     cfg.nodes.forEach((r, i) => {
       if (!r.match || /[\s,!#"]/.test(r.match)) throw new Error(`match ${JSON.stringify(r.match)}`)
-      if (r.port !== undefined && !(Number.isInteger(r.port) && r.port >= 1 && r.port <= 65535)) throw new Error(`port ${r.port}`)
+      if (r.port !== undefined && !(Number.isInteger(r.port) && r.port >= 1 && r.port <= 65535))
+        throw new Error(`port ${r.port}`)
       nodes.forEach((n, k) => {
-        if (matches[i][k] !== globOracle(r.match, n)) throw new Error(`rule ${r.match} on ${n}: ruleMatches says ${matches[i][k]}, the reference glob ${!matches[i][k]}`)
+        if (matches[i][k] !== globOracle(r.match, n))
+          throw new Error(
+            `rule ${r.match} on ${n}: ruleMatches says ${matches[i][k]}, the reference glob ${!matches[i][k]}`,
+          )
       })
     })
     parseConfigLines(ssh, '.recipes (nodes)') // the generated ssh_config must be readable

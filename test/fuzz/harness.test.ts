@@ -3,7 +3,18 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
-import { caseBudget, CASE_BUDGET_MS, figures, mutate, mutatedJson, runCase, survey, textInput, timeBudgetMs, type FuzzTarget } from './harness.ts'
+import {
+  caseBudget,
+  CASE_BUDGET_MS,
+  figures,
+  mutate,
+  mutatedJson,
+  runCase,
+  survey,
+  textInput,
+  timeBudgetMs,
+  type FuzzTarget,
+} from './harness.ts'
 
 class Typed extends Error {}
 /** Spins until this process has used `ms` of CPU (so the wall time is at least that too). */
@@ -13,20 +24,68 @@ const busy = (ms: number) => {
 }
 
 test('runCase: the typed error passes, any other error, a slow parse or a broken invariant fails', () => {
-  const base: FuzzTarget<string> = { name: 't', input: fc.string(), run: (s) => s.length, expected: (e) => e instanceof Typed }
+  const base: FuzzTarget<string> = {
+    name: 't',
+    input: fc.string(),
+    run: (s) => s.length,
+    expected: (e) => e instanceof Typed,
+  }
   assert.is(runCase(base, 'abc').failure, undefined)
-  assert.is(runCase({ ...base, run: () => { throw new Typed('bad input') } }, 'x').failure, undefined)
-  assert.match(runCase({ ...base, run: () => { throw new TypeError('x.map is not a function') } }, 'x').failure ?? '', /^threw TypeError: x\.map is not a function/)
-  assert.match(runCase({ ...base, expected: undefined, run: () => { throw new Typed('no error is expected') } }, 'x').failure ?? '', /^threw Typed/)
+  assert.is(
+    runCase(
+      {
+        ...base,
+        run: () => {
+          throw new Typed('bad input')
+        },
+      },
+      'x',
+    ).failure,
+    undefined,
+  )
+  assert.match(
+    runCase(
+      {
+        ...base,
+        run: () => {
+          throw new TypeError('x.map is not a function')
+        },
+      },
+      'x',
+    ).failure ?? '',
+    /^threw TypeError: x\.map is not a function/,
+  )
+  assert.match(
+    runCase(
+      {
+        ...base,
+        expected: undefined,
+        run: () => {
+          throw new Typed('no error is expected')
+        },
+      },
+      'x',
+    ).failure ?? '',
+    /^threw Typed/,
+  )
   const slow = runCase({ ...base, run: () => busy(CASE_BUDGET_MS + 10) }, 'x')
-  assert.match(slow.failure ?? '', /^took \d+\.\d ms, \d+\.\d ms of CPU \(budget 50 ms, fastest of 5 runs\) on an input of 1 characters$/)
+  assert.match(
+    slow.failure ?? '',
+    /^took \d+\.\d ms, \d+\.\d ms of CPU \(budget 50 ms, fastest of 5 runs\) on an input of 1 characters$/,
+  )
   assert.ok(slow.remeasured)
-  assert.match(runCase({ ...base, check: (n: number) => assert.ok(n < 2, 'too long') }, 'abc').failure ?? '', /^invariant: too long/)
+  assert.match(
+    runCase({ ...base, check: (n: number) => assert.ok(n < 2, 'too long') }, 'abc').failure ?? '',
+    /^invariant: too long/,
+  )
 })
 
-test('runCase: a case that waits (not CPU) is not the parser\'s cost; one slow only on its first run passes too', () => {
+test("runCase: a case that waits (not CPU) is not the parser's cost; one slow only on its first run passes too", () => {
   const sleep = new Int32Array(new SharedArrayBuffer(4))
-  const waits = runCase({ name: 't', input: fc.string(), run: () => Atomics.wait(sleep, 0, 0, CASE_BUDGET_MS + 10) }, 'x')
+  const waits = runCase(
+    { name: 't', input: fc.string(), run: () => Atomics.wait(sleep, 0, 0, CASE_BUDGET_MS + 10) },
+    'x',
+  )
   assert.equal([waits.failure, waits.remeasured], [undefined, true])
 
   let calls = 0
@@ -36,17 +95,28 @@ test('runCase: a case that waits (not CPU) is not the parser\'s cost; one slow o
 })
 
 test('survey: counts every case and every failure, keeps the first failing index and groups failure kinds', () => {
-  const t: FuzzTarget<number> = { name: 'odd', input: fc.integer({ min: 0, max: 9 }), run: (n) => n, check: (n: number) => assert.ok(n % 2 === 0, `odd ${n}`) }
+  const t: FuzzTarget<number> = {
+    name: 'odd',
+    input: fc.integer({ min: 0, max: 9 }),
+    run: (n) => n,
+    check: (n: number) => assert.ok(n % 2 === 0, `odd ${n}`),
+  }
   const s = survey(t, { seed: 42, numRuns: 200 })
   assert.is(s.figures.cases, 200)
   assert.ok(s.figures.failures > 50 && s.figures.failures < 150, String(s.figures.failures))
   assert.is(typeof s.firstFailIndex, 'number')
-  assert.equal(s.figures.kinds!.map((k) => k.kind), ['invariant: odd N'])
+  assert.equal(
+    s.figures.kinds!.map((k) => k.kind),
+    ['invariant: odd N'],
+  )
   assert.is(s.figures.kinds![0].count, s.figures.failures)
   // replaying the first failing case (same seed, its path) fails again: that is what lets fast-check shrink it
   let shrunk = ''
   try {
-    fc.assert(fc.property(t.input, (n) => void t.check!(n, n)), { seed: 42, path: String(s.firstFailIndex), numRuns: 200 })
+    fc.assert(
+      fc.property(t.input, (n) => void t.check!(n, n)),
+      { seed: 42, path: String(s.firstFailIndex), numRuns: 200 },
+    )
   } catch (e) {
     shrunk = /Counterexample: \[(\d+)\]/.exec((e as Error).message)?.[1] ?? ''
   }
@@ -55,13 +125,24 @@ test('survey: counts every case and every failure, keeps the first failing index
 
 test('figures: max, p99 and total of the case times', () => {
   const times = Array.from({ length: 100 }, (_, i) => i + 1)
-  assert.equal(figures('x', times, 0), { name: 'x', cases: 100, failures: 0, maxMs: 100, p99Ms: 99, totalMs: 5050, remeasured: 0 })
+  assert.equal(figures('x', times, 0), {
+    name: 'x',
+    cases: 100,
+    failures: 0,
+    maxMs: 100,
+    p99Ms: 99,
+    totalMs: 5050,
+    remeasured: 0,
+  })
   assert.equal(figures('x', [], 0).cases, 0)
 })
 
 test('budgets: KINSPECT_FUZZ_CASES sets the cases and lifts the time limit; KINSPECT_FUZZ_SECONDS caps time', () => {
   assert.equal([caseBudget({}), timeBudgetMs({})], [1000, 1000])
-  assert.equal([caseBudget({ KINSPECT_FUZZ_CASES: '100000' }), timeBudgetMs({ KINSPECT_FUZZ_CASES: '100000' })], [100000, undefined])
+  assert.equal(
+    [caseBudget({ KINSPECT_FUZZ_CASES: '100000' }), timeBudgetMs({ KINSPECT_FUZZ_CASES: '100000' })],
+    [100000, undefined],
+  )
   assert.is(timeBudgetMs({ KINSPECT_FUZZ_CASES: '5', KINSPECT_FUZZ_SECONDS: '3' }), 3000)
   assert.is(caseBudget({ KINSPECT_FUZZ_CASES: 'lots' }), 1000)
 })

@@ -14,13 +14,35 @@ export const netCapture = (f: string): string => fs.readFileSync(path.join(NET, 
 
 /** Every text capture, as a pool of foreign lines to splice into another parser's input. */
 export const ALL_CAPTURES: string[] = [
-  ...fs.readdirSync(LAB).filter((f) => /\.(txt|json)$/.test(f)).map(labCapture),
-  ...fs.readdirSync(NET).filter((f) => f.endsWith('.txt')).map(netCapture),
+  ...fs
+    .readdirSync(LAB)
+    .filter((f) => /\.(txt|json)$/.test(f))
+    .map(labCapture),
+  ...fs
+    .readdirSync(NET)
+    .filter((f) => f.endsWith('.txt'))
+    .map(netCapture),
 ]
 const FOREIGN_LINES = [...new Set(ALL_CAPTURES.flatMap((t) => t.split('\n')).filter((l) => l.trim() && l.length < 400))]
 
 /** Numbers that break naive parsing: huge, negative, fractional, exponent, hex, NaN-ish. */
-export const NASTY_NUMBERS = ['0', '-1', '-0', '4294967296', '18446744073709551616', '9'.repeat(400), '1e309', '1e-400', '0.5', '0x1f', 'NaN', 'Infinity', '00000000010', '+7', '9007199254740993']
+export const NASTY_NUMBERS = [
+  '0',
+  '-1',
+  '-0',
+  '4294967296',
+  '18446744073709551616',
+  '9'.repeat(400),
+  '1e309',
+  '1e-400',
+  '0.5',
+  '0x1f',
+  'NaN',
+  'Infinity',
+  '00000000010',
+  '+7',
+  '9007199254740993',
+]
 
 /** One mutation of a text. */
 type Mutation =
@@ -36,23 +58,71 @@ type Mutation =
   | { k: 'flood'; at: number; frag: number; times: number; sep: string }
   | { k: 'widen'; line: number; times: number; tail: string }
 
-const mutation = (frags: number): fc.Arbitrary<Mutation> => fc.oneof(
-  fc.record({ k: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
-  fc.record({ k: fc.constantFrom('drop' as const, 'dup' as const), line: fc.nat() }),
-  fc.record({ k: fc.constant('swap' as const), a: fc.nat(), b: fc.nat() }),
-  fc.record({ k: fc.constant('truncate' as const), at: fc.nat() }),
-  fc.record({ k: fc.constant('splice' as const), line: fc.nat(), foreign: fc.nat() }),
-  fc.record({ k: fc.constant('number' as const), which: fc.nat(), value: fc.oneof(fc.constantFrom(...NASTY_NUMBERS), fc.bigInt().map(String)) }),
-  fc.record({
-    k: fc.constant('insert' as const),
-    at: fc.nat(),
-    text: fc.oneof(fc.string({ unit: 'binary', maxLength: 8 }), fc.constantFrom('\u2028', '\u202e', '\0', '\ufeff', '\ud800', '"', '\\', '[', '%', ' # ', '=', '\t', '\r', '::', '..', '-->', '{{', '```', '---')),
-  }),
-  fc.record({ k: fc.constant('repeat' as const), at: fc.nat(), len: fc.integer({ min: 1, max: 24 }), times: fc.integer({ min: 2, max: 20_000 }) }),
-  fc.record({ k: fc.constant('crlf' as const), all: fc.boolean(), line: fc.nat() }),
-  fc.record({ k: fc.constant('widen' as const), line: fc.nat(), times: fc.integer({ min: 2, max: 20_000 }), tail: fc.constantFrom('', '\r', '\u2028', '\u2029', '\x0b', '\u0085', '#', '=', '"') }),
-  ...(frags ? [fc.record({ k: fc.constant('flood' as const), at: fc.nat(), frag: fc.nat({ max: frags - 1 }), times: fc.integer({ min: 2, max: 5000 }), sep: fc.constantFrom(' ', '', '\n', '\t', ',') })] : []),
-)
+const mutation = (frags: number): fc.Arbitrary<Mutation> =>
+  fc.oneof(
+    fc.record({ k: fc.constant('flip' as const), at: fc.nat(), bit: fc.integer({ min: 0, max: 7 }) }),
+    fc.record({ k: fc.constantFrom('drop' as const, 'dup' as const), line: fc.nat() }),
+    fc.record({ k: fc.constant('swap' as const), a: fc.nat(), b: fc.nat() }),
+    fc.record({ k: fc.constant('truncate' as const), at: fc.nat() }),
+    fc.record({ k: fc.constant('splice' as const), line: fc.nat(), foreign: fc.nat() }),
+    fc.record({
+      k: fc.constant('number' as const),
+      which: fc.nat(),
+      value: fc.oneof(fc.constantFrom(...NASTY_NUMBERS), fc.bigInt().map(String)),
+    }),
+    fc.record({
+      k: fc.constant('insert' as const),
+      at: fc.nat(),
+      text: fc.oneof(
+        fc.string({ unit: 'binary', maxLength: 8 }),
+        fc.constantFrom(
+          '\u2028',
+          '\u202e',
+          '\0',
+          '\ufeff',
+          '\ud800',
+          '"',
+          '\\',
+          '[',
+          '%',
+          ' # ',
+          '=',
+          '\t',
+          '\r',
+          '::',
+          '..',
+          '-->',
+          '{{',
+          '```',
+          '---',
+        ),
+      ),
+    }),
+    fc.record({
+      k: fc.constant('repeat' as const),
+      at: fc.nat(),
+      len: fc.integer({ min: 1, max: 24 }),
+      times: fc.integer({ min: 2, max: 20_000 }),
+    }),
+    fc.record({ k: fc.constant('crlf' as const), all: fc.boolean(), line: fc.nat() }),
+    fc.record({
+      k: fc.constant('widen' as const),
+      line: fc.nat(),
+      times: fc.integer({ min: 2, max: 20_000 }),
+      tail: fc.constantFrom('', '\r', '\u2028', '\u2029', '\x0b', '\u0085', '#', '=', '"'),
+    }),
+    ...(frags
+      ? [
+          fc.record({
+            k: fc.constant('flood' as const),
+            at: fc.nat(),
+            frag: fc.nat({ max: frags - 1 }),
+            times: fc.integer({ min: 2, max: 5000 }),
+            sep: fc.constantFrom(' ', '', '\n', '\t', ','),
+          }),
+        ]
+      : []),
+  )
 
 /** Inputs grow (by repeats, floods, widening) to at most this many characters unless a target asks for less. */
 export const MAX_LEN = 64_000
@@ -136,7 +206,10 @@ function mutateOnce(text: string, m: Mutation, frags: readonly string[], maxLen:
       const l = li(m.line)
       const times = Math.min(m.times, maxLen - text.length - 1)
       if (times < 2) return text
-      lines[l] = (/[ \t]/.test(lines[l]) ? lines[l].replace(/[ \t]/, (b) => b.repeat(times)) : lines[l] + ' '.repeat(times) + 'x') + m.tail
+      lines[l] =
+        (/[ \t]/.test(lines[l])
+          ? lines[l].replace(/[ \t]/, (b) => b.repeat(times))
+          : lines[l] + ' '.repeat(times) + 'x') + m.tail
       return lines.join('\n')
     }
     case 'crlf':
@@ -148,25 +221,41 @@ function mutateOnce(text: string, m: Mutation, frags: readonly string[], maxLen:
 
 /** A window of up to 60 lines of a seed (the whole seed one time in ten, if under 32 KB), so a case stays small and shrinks well. */
 const windowed = (seeds: readonly string[], maxLen = MAX_LEN) =>
-  fc.record({ seed: fc.nat(), start: fc.nat(), len: fc.integer({ min: 1, max: 60 }), whole: fc.integer({ min: 0, max: 9 }) }).map(({ seed, start, len, whole }) => {
-    const text = seeds[seed % seeds.length]
-    if (whole === 9 && text.length <= Math.min(32_000, maxLen)) return text
-    const lines = text.split('\n')
-    const s = start % lines.length
-    return lines.slice(s, s + len).join('\n')
-  })
+  fc
+    .record({
+      seed: fc.nat(),
+      start: fc.nat(),
+      len: fc.integer({ min: 1, max: 60 }),
+      whole: fc.integer({ min: 0, max: 9 }),
+    })
+    .map(({ seed, start, len, whole }) => {
+      const text = seeds[seed % seeds.length]
+      if (whole === 9 && text.length <= Math.min(32_000, maxLen)) return text
+      const lines = text.split('\n')
+      const s = start % lines.length
+      return lines.slice(s, s + len).join('\n')
+    })
 
 /** Seeds (captured outputs) with 0-6 mutations applied. */
 export function mutatedText(seeds: readonly string[], maxLen = MAX_LEN): fc.Arbitrary<string> {
   if (!seeds.length) throw new Error('mutatedText: no seeds')
   const frags = fragments(seeds)
-  return fc.tuple(windowed(seeds, maxLen), fc.array(mutation(frags.length), { maxLength: 6 })).map(([t, ms]) => ms.reduce((x, m) => mutate(x, m, frags, maxLen), t))
+  return fc
+    .tuple(windowed(seeds, maxLen), fc.array(mutation(frags.length), { maxLength: 6 }))
+    .map(([t, ms]) => ms.reduce((x, m) => mutate(x, m, frags, maxLen), t))
 }
 
 /** Random lines made of the seeds' own words and separators: reaches deeper than random bytes. */
 export function wordSoup(seeds: readonly string[]): fc.Arbitrary<string> {
-  const words = [...new Set(seeds.flatMap((s) => s.split(/[\s,;:=]+/)).filter((w) => w && w.length < 200))].slice(0, 5000)
-  const word = fc.oneof({ weight: 5, arbitrary: fc.constantFrom(...words) }, { weight: 1, arbitrary: fc.constantFrom(...NASTY_NUMBERS) }, { weight: 1, arbitrary: fc.string({ maxLength: 6 }) })
+  const words = [...new Set(seeds.flatMap((s) => s.split(/[\s,;:=]+/)).filter((w) => w && w.length < 200))].slice(
+    0,
+    5000,
+  )
+  const word = fc.oneof(
+    { weight: 5, arbitrary: fc.constantFrom(...words) },
+    { weight: 1, arbitrary: fc.constantFrom(...NASTY_NUMBERS) },
+    { weight: 1, arbitrary: fc.string({ maxLength: 6 }) },
+  )
   const sep = fc.constantFrom(' ', ' ', ' ', '  ', '\t', '=', ':', ',', '/', '"', '\n', '\n', '\r\n')
   return fc.array(fc.tuple(word, sep), { maxLength: 120 }).map((ps) => ps.map(([w, s]) => w + s).join(''))
 }
@@ -177,23 +266,47 @@ export function randomText(maxLen = MAX_LEN): fc.Arbitrary<string> {
     fc.string({ unit: 'binary', maxLength: 300 }),
     fc.string({ unit: 'grapheme', maxLength: 300 }),
     fc.string({ maxLength: 300 }),
-    fc.tuple(fc.string({ maxLength: 20 }), fc.constantFrom(' ', 'a', '0', '\t', '-', '.', '%', '*', '\\', '"', '#', '\r', '\u2028'), fc.integer({ min: 1, max: Math.max(1, maxLen - 40) }), fc.string({ maxLength: 20 })).map(
-      ([a, c, n, b]) => a + c.repeat(n) + b,
-    ),
+    fc
+      .tuple(
+        fc.string({ maxLength: 20 }),
+        fc.constantFrom(' ', 'a', '0', '\t', '-', '.', '%', '*', '\\', '"', '#', '\r', '\u2028'),
+        fc.integer({ min: 1, max: Math.max(1, maxLen - 40) }),
+        fc.string({ maxLength: 20 }),
+      )
+      .map(([a, c, n, b]) => a + c.repeat(n) + b),
   )
 }
 
 /** The usual text input: mutated seeds (most), word soup and random text; grown inputs stay under maxLen characters. */
 export function textInput(seeds: readonly string[], maxLen = MAX_LEN): fc.Arbitrary<string> {
-  return fc.oneof({ weight: 6, arbitrary: mutatedText(seeds, maxLen) }, { weight: 2, arbitrary: wordSoup(seeds) }, { weight: 1, arbitrary: randomText(maxLen) })
+  return fc.oneof(
+    { weight: 6, arbitrary: mutatedText(seeds, maxLen) },
+    { weight: 2, arbitrary: wordSoup(seeds) },
+    { weight: 1, arbitrary: randomText(maxLen) },
+  )
 }
 
 /** One structural mutation of a JSON document (by path position, modulo the number of nodes). */
-type JsonMutation = { k: 'replace'; node: number; value: unknown } | { k: 'delete'; node: number } | { k: 'dup'; node: number } // dup: an array item
+type JsonMutation =
+  { k: 'replace'; node: number; value: unknown } | { k: 'delete'; node: number } | { k: 'dup'; node: number } // dup: an array item
 
 const nastyJson = fc.oneof(
   fc.jsonValue({ maxDepth: 2 }),
-  fc.constantFrom(null, -1, 1e308, -0, 2 ** 53 + 2, '', '💥', [], {}, [null], { nftables: null }, 'x'.repeat(1000), true),
+  fc.constantFrom(
+    null,
+    -1,
+    1e308,
+    -0,
+    2 ** 53 + 2,
+    '',
+    '💥',
+    [],
+    {},
+    [null],
+    { nftables: null },
+    'x'.repeat(1000),
+    true,
+  ),
   // objects that cannot be turned into a string: String(x) and `${x}` throw on them
   fc.constantFrom<unknown>({ toString: 1 }, { valueOf: {}, toString: null }, JSON.parse('{"__proto__": {"x": 1}}')),
 )
@@ -201,7 +314,7 @@ const nastyJson = fc.oneof(
 /** Every [container, key] of a JSON value, depth first. */
 function slots(v: unknown, out: [any, string | number][] = []): [any, string | number][] {
   if (Array.isArray(v)) v.forEach((x, i) => (out.push([v, i]), slots(x, out)))
-  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push([v, k]), slots(x, out)
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) (out.push([v, k]), slots(x, out))
   return out
 }
 
@@ -229,7 +342,11 @@ export function mutatedJson(seeds: readonly string[]): fc.Arbitrary<string> {
     fc.record({ k: fc.constant('delete' as const), node: fc.nat() }),
     fc.record({ k: fc.constant('dup' as const), node: fc.nat() }),
   )
-  const win = fc.record({ start: fc.nat(), len: fc.integer({ min: 1, max: 40 }), whole: fc.integer({ min: 0, max: 9 }) })
+  const win = fc.record({
+    start: fc.nat(),
+    len: fc.integer({ min: 1, max: 40 }),
+    whole: fc.integer({ min: 0, max: 9 }),
+  })
   return fc.tuple(fc.nat(), win, fc.array(m, { maxLength: 6 }), fc.boolean()).map(([i, w, ms, pretty]) => {
     const doc = structuredClone(parsed[i % parsed.length])
     const arr = w.whole === 9 ? undefined : longestArray(doc)
@@ -251,5 +368,9 @@ export function mutatedJson(seeds: readonly string[]): fc.Arbitrary<string> {
 
 /** JSON input: structural mutations (most), text mutations of the JSON, and random text. */
 export function jsonInput(seeds: readonly string[]): fc.Arbitrary<string> {
-  return fc.oneof({ weight: 6, arbitrary: mutatedJson(seeds) }, { weight: 2, arbitrary: mutatedText(seeds) }, { weight: 1, arbitrary: randomText() })
+  return fc.oneof(
+    { weight: 6, arbitrary: mutatedJson(seeds) },
+    { weight: 2, arbitrary: mutatedText(seeds) },
+    { weight: 1, arbitrary: randomText() },
+  )
 }

@@ -14,7 +14,8 @@ import { fuzz, labCapture, mutatedJson, textInput } from './harness.ts'
 // The lab's kubeconfig as `npm run lab -- up` writes it (certificates replaced by random bytes), and a HAND-WRITTEN one
 // with the other user kinds, relative paths, flow mappings and several contexts.
 const pki = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-fuzz-pki-'))
-for (const f of ['ca.crt', 'admin.crt', 'admin.key']) fs.writeFileSync(path.join(pki, f), Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) % 256)))
+for (const f of ['ca.crt', 'admin.crt', 'admin.key'])
+  fs.writeFileSync(path.join(pki, f), Buffer.from(Array.from({ length: 300 }, (_, i) => (i * 37) % 256)))
 const LAB = kubeconfig(pki, 'admin')
 fs.rmSync(pki, { recursive: true, force: true })
 const HAND = `# HAND-WRITTEN
@@ -54,23 +55,41 @@ current-context: ctx-a
 export const YAML_MAX = 4000
 // Text mutations of the YAML, and structural ones of the same documents written as JSON (which is YAML too): a number
 // where a string belongs, a list where a mapping does, a key deleted.
-const kubeconfigText = fc.oneof(textInput([LAB, HAND], YAML_MAX), mutatedJson([LAB, HAND].map((t) => JSON.stringify(YAML.parse(t)))))
+const kubeconfigText = fc.oneof(
+  textInput([LAB, HAND], YAML_MAX),
+  mutatedJson([LAB, HAND].map((t) => JSON.stringify(YAML.parse(t)))),
+)
 const AUTH = new Set(['token', 'tokenFile', 'client-certificate', 'exec', 'auth-provider', 'basic', 'none'])
 
 fuzz({
   name: 'kubeconfig',
   input: fc.tuple(kubeconfigText, kubeconfigText, fc.constantFrom(undefined, 'ctx-a', 'kinspect-lab', 'nope')),
-  run: ([a, b, context]: [string, string, string | undefined]) => selectContext(mergeKubeconfigs([parseKubeconfig(a, '/home/u/.kube/config'), parseKubeconfig(b, '/etc/kube/b.yaml')]), { context }),
+  run: ([a, b, context]: [string, string, string | undefined]) =>
+    selectContext(
+      mergeKubeconfigs([parseKubeconfig(a, '/home/u/.kube/config'), parseKubeconfig(b, '/etc/kube/b.yaml')]),
+      { context },
+    ),
   expected: (e) => e instanceof KubeError && ['yaml', 'context', 'invalid'].includes(e.kind),
   check: (info: KubeconfigInfo) => {
-    const strs = [info.server, info.currentContext, info.namespace, info.context.cluster, info.context.user, info.cluster.name]
-    if (!strs.every((s) => typeof s === 'string')) throw new Error(`a name or URL that is not a string: ${JSON.stringify(strs)}`)
+    const strs = [
+      info.server,
+      info.currentContext,
+      info.namespace,
+      info.context.cluster,
+      info.context.user,
+      info.cluster.name,
+    ]
+    if (!strs.every((s) => typeof s === 'string'))
+      throw new Error(`a name or URL that is not a string: ${JSON.stringify(strs)}`)
     if (!info.server || info.server.endsWith('/')) throw new Error(`server ${JSON.stringify(info.server)}`)
-    for (const f of [info.cluster.caFile, info.cluster.tlsServerName, info.cluster.proxyUrl]) if (f !== undefined && typeof f !== 'string') throw new Error(`cluster field ${JSON.stringify(f)}`)
-    if (info.cluster.caFile !== undefined && !path.isAbsolute(info.cluster.caFile)) throw new Error(`CA ${info.cluster.caFile} is not absolute`)
+    for (const f of [info.cluster.caFile, info.cluster.tlsServerName, info.cluster.proxyUrl])
+      if (f !== undefined && typeof f !== 'string') throw new Error(`cluster field ${JSON.stringify(f)}`)
+    if (info.cluster.caFile !== undefined && !path.isAbsolute(info.cluster.caFile))
+      throw new Error(`CA ${info.cluster.caFile} is not absolute`)
     if (!AUTH.has(info.user.auth)) throw new Error(`auth ${info.user.auth}`)
     const names = info.contexts.map((c) => c.name)
-    if (names.some((n, i) => i && names[i - 1].localeCompare(n) > 0) || new Set(names).size !== names.length) throw new Error('contexts not sorted and unique')
+    if (names.some((n, i) => i && names[i - 1].localeCompare(n) > 0) || new Set(names).size !== names.length)
+      throw new Error('contexts not sorted and unique')
     if (Object.keys(info).includes('merged')) throw new Error('merged (credentials) is enumerable')
   },
 })
@@ -79,7 +98,33 @@ fuzz({
 const metrics = [labCapture('metrics-pods.json'), labCapture('metrics-nodes.json'), labCapture('kubectl-nodes.json')]
 const SEEN = [...new Set(metrics.flatMap((t) => [...t.matchAll(/"(?:cpu|memory)": "([^"]+)"/g)].map((m) => m[1])))]
 const gen = fc
-  .tuple(fc.constantFrom('', '+', '-'), fc.bigInt({ min: 0n, max: 10n ** 30n }), fc.option(fc.stringMatching(/^\d{0,12}$/)), fc.constantFrom('', 'n', 'u', 'm', 'k', 'M', 'G', 'T', 'P', 'E', 'Ki', 'Mi', 'Gi', 'Ti', 'Pi', 'Ei', 'e3', 'E-2', 'e+7', 'e0'))
+  .tuple(
+    fc.constantFrom('', '+', '-'),
+    fc.bigInt({ min: 0n, max: 10n ** 30n }),
+    fc.option(fc.stringMatching(/^\d{0,12}$/)),
+    fc.constantFrom(
+      '',
+      'n',
+      'u',
+      'm',
+      'k',
+      'M',
+      'G',
+      'T',
+      'P',
+      'E',
+      'Ki',
+      'Mi',
+      'Gi',
+      'Ti',
+      'Pi',
+      'Ei',
+      'e3',
+      'E-2',
+      'e+7',
+      'e0',
+    ),
+  )
   .map(([s, i, f, u]) => `${s}${i}${f === null ? '' : `.${f}`}${u}`)
 
 const isFraction = (f: Fraction) => typeof f.num === 'bigint' && typeof f.den === 'bigint' && f.den > 0n

@@ -9,7 +9,10 @@ import { ParamError, PARAM_TYPES, validateParams, type ParamDef, type ParamType 
 import { fuzz, textInput } from './harness.ts'
 
 const SHIPPED = path.join(import.meta.dirname, '../../recipes')
-const RECIPES = fs.readdirSync(SHIPPED).filter((f) => f.endsWith('.md')).map((f) => fs.readFileSync(path.join(SHIPPED, f), 'utf8'))
+const RECIPES = fs
+  .readdirSync(SHIPPED)
+  .filter((f) => f.endsWith('.md'))
+  .map((f) => fs.readFileSync(path.join(SHIPPED, f), 'utf8'))
 const split = (t: string) => {
   const end = t.indexOf('\n---\n', 4)
   return { fm: t.slice(4, end), body: t.slice(end + 5) }
@@ -19,20 +22,35 @@ const BODIES = RECIPES.map((t) => split(t).body)
 
 // Front matter and body mutated apart (so most cases get past the front matter), or a whole shipped recipe mutated.
 const recipeText = fc.oneof(
-  { weight: 4, arbitrary: fc.tuple(textInput(FRONT, 3000), textInput(BODIES, 12_000)).map(([fm, body]) => `---\n${fm}\n---\n${body}`) },
-  { weight: 1, arbitrary: fc.tuple(fc.constantFrom(...FRONT), textInput(BODIES, 12_000)).map(([fm, body]) => `---\n${fm.replace(/^name: .*$/m, 'name: fuzz')}\n---\n${body}`) },
+  {
+    weight: 4,
+    arbitrary: fc
+      .tuple(textInput(FRONT, 3000), textInput(BODIES, 12_000))
+      .map(([fm, body]) => `---\n${fm}\n---\n${body}`),
+  },
+  {
+    weight: 1,
+    arbitrary: fc
+      .tuple(fc.constantFrom(...FRONT), textInput(BODIES, 12_000))
+      .map(([fm, body]) => `---\n${fm.replace(/^name: .*$/m, 'name: fuzz')}\n---\n${body}`),
+  },
   { weight: 1, arbitrary: textInput(RECIPES, 12_000) },
 )
 
 function checkRecipe(r: Recipe, text: string): void {
   const lines = text.split(/\r\n?|\n/).length
-  if (!r.steps.length || r.steps.some((s) => s.kind !== 'step' || !s.blocks.length)) throw new Error('a recipe without steps, or a step without code')
-  if (r.steps.length !== r.sections.filter((s) => s.kind === 'step').length) throw new Error('steps are not the step sections')
+  if (!r.steps.length || r.steps.some((s) => s.kind !== 'step' || !s.blocks.length))
+    throw new Error('a recipe without steps, or a step without code')
+  if (r.steps.length !== r.sections.filter((s) => s.kind === 'step').length)
+    throw new Error('steps are not the step sections')
   let last = 0
   for (const s of r.sections) {
-    if (!(s.line > last && s.line <= lines)) throw new Error(`section "${s.title}" at line ${s.line} after ${last} (of ${lines})`)
+    if (!(s.line > last && s.line <= lines))
+      throw new Error(`section "${s.title}" at line ${s.line} after ${last} (of ${lines})`)
     last = s.line
-    for (const b of s.blocks) if (!(b.line > s.line && b.line <= lines && b.code.trim())) throw new Error(`block at line ${b.line} of section at ${s.line}`)
+    for (const b of s.blocks)
+      if (!(b.line > s.line && b.line <= lines && b.code.trim()))
+        throw new Error(`block at line ${b.line} of section at ${s.line}`)
   }
   if (new Set(r.params.map((p) => p.name)).size !== r.params.length) throw new Error('duplicate parameter names')
 }
@@ -63,10 +81,24 @@ const defaults: Record<ParamType, fc.Arbitrary<string | number | boolean>> = {
   service: fc.constantFrom('web', 'kube-system/kube-dns'),
   deployment: fc.constantFrom('web', 'kube-system/coredns'),
 }
-const param = fc.record({ name: paramName, type: fc.constantFrom(...TYPES), description: words, required: fc.boolean(), withDefault: fc.boolean() }).chain((p) =>
-  (p.required || !p.withDefault ? fc.constant(undefined) : defaults[p.type]).map((d) => ({ ...p, default: d })),
-)
-const step = fc.record({ title: words, explain: fc.array(words, { maxLength: 2 }), manual: fc.option(words), code: fc.array(fc.tuple(word, fc.integer({ min: 0, max: 999 })), { minLength: 1, maxLength: 3 }), after: fc.option(words) })
+const param = fc
+  .record({
+    name: paramName,
+    type: fc.constantFrom(...TYPES),
+    description: words,
+    required: fc.boolean(),
+    withDefault: fc.boolean(),
+  })
+  .chain((p) =>
+    (p.required || !p.withDefault ? fc.constant(undefined) : defaults[p.type]).map((d) => ({ ...p, default: d })),
+  )
+const step = fc.record({
+  title: words,
+  explain: fc.array(words, { maxLength: 2 }),
+  manual: fc.option(words),
+  code: fc.array(fc.tuple(word, fc.integer({ min: 0, max: 999 })), { minLength: 1, maxLength: 3 }),
+  after: fc.option(words),
+})
 const model = fc.record({
   name: fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,10}[a-z0-9])?$/),
   summary: words,
@@ -79,8 +111,24 @@ type Model = typeof model extends fc.Arbitrary<infer M> ? M : never
 
 const q = (s: string) => JSON.stringify(s)
 function write(m: Model): string {
-  const params = m.params.map((p) => [`  - name: ${p.name}`, `    type: ${p.type}`, `    description: ${q(p.description)}`, `    required: ${p.required}`, ...(p.default === undefined ? [] : [`    default: ${typeof p.default === 'string' ? q(p.default) : p.default}`])].join('\n'))
-  const out = ['---', `name: ${q(m.name)}`, `summary: ${q(m.summary)}`, `changes: ${m.changes}`, ...(params.length ? ['params:', ...params] : []), '---', '']
+  const params = m.params.map((p) =>
+    [
+      `  - name: ${p.name}`,
+      `    type: ${p.type}`,
+      `    description: ${q(p.description)}`,
+      `    required: ${p.required}`,
+      ...(p.default === undefined ? [] : [`    default: ${typeof p.default === 'string' ? q(p.default) : p.default}`]),
+    ].join('\n'),
+  )
+  const out = [
+    '---',
+    `name: ${q(m.name)}`,
+    `summary: ${q(m.summary)}`,
+    `changes: ${m.changes}`,
+    ...(params.length ? ['params:', ...params] : []),
+    '---',
+    '',
+  ]
   if (m.title !== null) out.push(`# ${m.title}`, '')
   for (const s of m.steps) {
     out.push(`## ${s.title}`, '', ...s.explain.flatMap((e) => [e, '']))
@@ -99,9 +147,21 @@ test('property: a recipe written in the documented format reads back as written'
         name: m.name,
         summary: m.summary,
         changes: m.changes,
-        params: m.params.map((p) => [p.name, p.type, p.description, p.required, p.type === 'duration' && p.default !== undefined ? PARAM_TYPES.duration.parse(String(p.default)) : p.default]),
+        params: m.params.map((p) => [
+          p.name,
+          p.type,
+          p.description,
+          p.required,
+          p.type === 'duration' && p.default !== undefined ? PARAM_TYPES.duration.parse(String(p.default)) : p.default,
+        ]),
         title: m.title ?? undefined,
-        steps: m.steps.map((s) => [s.title, s.explain.join('\n\n'), s.manual === null ? [] : [`kubectl get ${s.manual}`], s.code.map(([v, n], i) => `const ${v}_${i} = ${n}`).join('\n'), s.after ?? '']),
+        steps: m.steps.map((s) => [
+          s.title,
+          s.explain.join('\n\n'),
+          s.manual === null ? [] : [`kubectl get ${s.manual}`],
+          s.code.map(([v, n], i) => `const ${v}_${i} = ${n}`).join('\n'),
+          s.after ?? '',
+        ]),
       }
       const got = {
         name: r.name,
@@ -111,7 +171,8 @@ test('property: a recipe written in the documented format reads back as written'
         title: r.title,
         steps: r.steps.map((s) => [s.title, s.explain, s.manual, s.blocks.map((b) => b.code).join('\n'), s.after]),
       }
-      if (JSON.stringify(got) !== JSON.stringify(want)) throw new Error(`read back\n${JSON.stringify(got)}\nwrote\n${JSON.stringify(want)}`)
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        throw new Error(`read back\n${JSON.stringify(got)}\nwrote\n${JSON.stringify(want)}`)
     }),
     { numRuns: 300 },
   )
@@ -128,24 +189,58 @@ const TYPE_OF: Record<ParamType, (v: unknown) => boolean> = {
   service: (v) => typeof v === 'string',
   deployment: (v) => typeof v === 'string',
 }
-const typed = fc.oneof(fc.string({ maxLength: 12 }), fc.constantFrom('5m', '1h30m', '-3', '+7', '1e3', 'yes', 'off', 'shop/web', 'a/b/c', '9'.repeat(30), '1'.repeat(5000) + 'x', `${'1m'.repeat(3000)}x`))
+const typed = fc.oneof(
+  fc.string({ maxLength: 12 }),
+  fc.constantFrom(
+    '5m',
+    '1h30m',
+    '-3',
+    '+7',
+    '1e3',
+    'yes',
+    'off',
+    'shop/web',
+    'a/b/c',
+    '9'.repeat(30),
+    '1'.repeat(5000) + 'x',
+    `${'1m'.repeat(3000)}x`,
+  ),
+)
 const INHERITED = ['toString', 'constructor', '__proto__', 'hasOwnProperty', 'valueOf']
 const given = fc.dictionary(fc.oneof(paramName, fc.constantFrom(...INHERITED)), typed, { maxKeys: 4 })
-const defs = fc.uniqueArray(fc.oneof(param, fc.tuple(param, fc.constantFrom(...INHERITED)).map(([p, name]) => ({ ...p, name }))), { selector: (p) => p.name, maxLength: 4 })
+const defs = fc.uniqueArray(
+  fc.oneof(
+    param,
+    fc.tuple(param, fc.constantFrom(...INHERITED)).map(([p, name]) => ({ ...p, name })),
+  ),
+  { selector: (p) => p.name, maxLength: 4 },
+)
 
 fuzz({
   name: 'recipe parameter values',
   input: fc.tuple(defs, given),
   run: ([ps, g]: [Model['params'], Record<string, string>]) => {
-    const params: ParamDef[] = ps.map((p) => ({ name: p.name, type: p.type, description: p.description, required: p.required, ...(p.default === undefined ? {} : { default: p.type === 'duration' ? (PARAM_TYPES.duration.parse(String(p.default)) as number) : p.default }) }))
+    const params: ParamDef[] = ps.map((p) => ({
+      name: p.name,
+      type: p.type,
+      description: p.description,
+      required: p.required,
+      ...(p.default === undefined
+        ? {}
+        : { default: p.type === 'duration' ? (PARAM_TYPES.duration.parse(String(p.default)) as number) : p.default }),
+    }))
     return { params, out: validateParams({ name: 'fuzz', params }, g) }
   },
   expected: (e) => e instanceof ParamError && e.params.length > 0,
   check: ({ params, out }: { params: ParamDef[]; out: Record<string, unknown> }) => {
-    if (JSON.stringify(Object.keys(out)) !== JSON.stringify(params.map((p) => p.name))) throw new Error(`keys ${Object.keys(out)} for ${params.map((p) => p.name)}`)
+    if (JSON.stringify(Object.keys(out)) !== JSON.stringify(params.map((p) => p.name)))
+      throw new Error(`keys ${Object.keys(out)} for ${params.map((p) => p.name)}`)
     for (const p of params) {
       const v = out[p.name]
-      if (v === undefined ? p.required || p.default !== undefined : !TYPE_OF[p.type](v)) throw new Error(`${p.name} (${p.type}${p.required ? ', required' : ''}) came out as ${typeof v} ${String(v).slice(0, 40)}`)
+      if (v === undefined ? p.required || p.default !== undefined : !TYPE_OF[p.type](v))
+        throw new Error(
+          `${p.name} (${p.type}${p.required ? ', required' : ''}) came out as ${typeof v} ${String(v).slice(0, 40)}`,
+        )
     }
   },
 })

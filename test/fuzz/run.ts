@@ -12,7 +12,9 @@ const filters = process.argv.slice(2)
 const cases = process.env.KINSPECT_FUZZ_CASES || '100000'
 const files = fs
   .readdirSync(dir)
-  .filter((f) => f.endsWith('.test.ts') && f !== 'harness.test.ts' && (!filters.length || filters.some((x) => f.includes(x))))
+  .filter(
+    (f) => f.endsWith('.test.ts') && f !== 'harness.test.ts' && (!filters.length || filters.some((x) => f.includes(x))),
+  )
   .sort()
 
 const rows: FuzzFigures[] = []
@@ -37,13 +39,37 @@ for (const f of files) {
   if (failed) {
     broken.push(f)
     // fast-check's shrunk counterexample and the assertion, as uvu printed them
-    console.log(((r.stdout ?? '') + (r.stderr ?? '')).split('\n').map((l) => `    ${l.replace(/#fuzz \{[^]*$/, '')}`).join('\n'))
+    console.log(
+      ((r.stdout ?? '') + (r.stderr ?? ''))
+        .split('\n')
+        .map((l) => `    ${l.replace(/#fuzz \{[^]*$/, '')}`)
+        .join('\n'),
+    )
   }
 }
 
-const table = [['parser', 'cases', 'failures', 'remeasured', 'max ms', 'p99 ms', 'total s'], ...rows.map((x) => [x.name, String(x.cases), String(x.failures), String(x.remeasured), x.maxMs.toFixed(2), x.p99Ms.toFixed(2), (x.totalMs / 1000).toFixed(1)])]
+const table = [
+  ['parser', 'cases', 'failures', 'remeasured', 'max ms', 'p99 ms', 'total s'],
+  ...rows.map((x) => [
+    x.name,
+    String(x.cases),
+    String(x.failures),
+    String(x.remeasured),
+    x.maxMs.toFixed(2),
+    x.p99Ms.toFixed(2),
+    (x.totalMs / 1000).toFixed(1),
+  ]),
+]
 const width = table[0].map((_, i) => Math.max(...table.map((row) => row[i].length)))
-console.log(`\n${table.map((row) => row.map((c, i) => (i ? c.padStart(width[i]) : c.padEnd(width[i]))).join('  ')).join('\n')}`)
-for (const x of rows.filter((x) => x.failures)) console.log(`\n${x.name}: ${x.failures} failures, by kind:\n${(x.kinds ?? []).map((k) => `  ${k.count}x ${k.kind}`).join('\n')}`)
-console.log(`\n${rows.length} parsers, ${rows.reduce((s, x) => s + x.cases, 0)} cases, ${rows.reduce((s, x) => s + x.failures, 0)} failures, ${((Date.now() - t0) / 1000).toFixed(0)} s` + '\n"remeasured": cases over 50 ms on their first run, measured again (a case fails only when its fastest of 5 runs is over, in wall time and in CPU time).')
+console.log(
+  `\n${table.map((row) => row.map((c, i) => (i ? c.padStart(width[i]) : c.padEnd(width[i]))).join('  ')).join('\n')}`,
+)
+for (const x of rows.filter((x) => x.failures))
+  console.log(
+    `\n${x.name}: ${x.failures} failures, by kind:\n${(x.kinds ?? []).map((k) => `  ${k.count}x ${k.kind}`).join('\n')}`,
+  )
+console.log(
+  `\n${rows.length} parsers, ${rows.reduce((s, x) => s + x.cases, 0)} cases, ${rows.reduce((s, x) => s + x.failures, 0)} failures, ${((Date.now() - t0) / 1000).toFixed(0)} s` +
+    '\n"remeasured": cases over 50 ms on their first run, measured again (a case fails only when its fastest of 5 runs is over, in wall time and in CPU time).',
+)
 process.exit(broken.length ? 1 : 0)

@@ -6,7 +6,14 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { resolveHost, SshConfigError, type ResolvedHost } from '../../src/exec/ssh/sshconfig.ts'
-import { blobType, knownKeyTypes, parseKnownHosts, verifyHostKey, type HostKeyVerdict, type KnownHostEntry } from '../../src/exec/ssh/knownhosts.ts'
+import {
+  blobType,
+  knownKeyTypes,
+  parseKnownHosts,
+  verifyHostKey,
+  type HostKeyVerdict,
+  type KnownHostEntry,
+} from '../../src/exec/ssh/knownhosts.ts'
 import { sshClientConfig } from '../lab/configs.ts'
 import { fuzz, textInput } from './harness.ts'
 
@@ -42,9 +49,13 @@ fuzz({
   check: (r: ResolvedHost) => {
     if (!(Number.isInteger(r.port) && r.port >= 1 && r.port <= 65535)) throw new Error(`port ${r.port}`)
     if (typeof r.hostName !== 'string' || typeof r.user !== 'string') throw new Error('hostName/user')
-    for (const j of r.proxyJump) if (!j.host || (j.port !== undefined && !(j.port >= 1 && j.port <= 65535))) throw new Error(`jump ${JSON.stringify(j)}`)
-    if (r.connectTimeoutMs !== undefined && !(Number.isSafeInteger(r.connectTimeoutMs) && r.connectTimeoutMs > 0)) throw new Error(`timeout ${r.connectTimeoutMs}`)
-    if (![...r.identityFiles, ...r.knownHostsFiles, ...r.globalKnownHostsFiles].every((f) => typeof f === 'string')) throw new Error('file lists')
+    for (const j of r.proxyJump)
+      if (!j.host || (j.port !== undefined && !(j.port >= 1 && j.port <= 65535)))
+        throw new Error(`jump ${JSON.stringify(j)}`)
+    if (r.connectTimeoutMs !== undefined && !(Number.isSafeInteger(r.connectTimeoutMs) && r.connectTimeoutMs > 0))
+      throw new Error(`timeout ${r.connectTimeoutMs}`)
+    if (![...r.identityFiles, ...r.knownHostsFiles, ...r.globalKnownHostsFiles].every((f) => typeof f === 'string'))
+      throw new Error('file lists')
   },
 })
 
@@ -57,7 +68,13 @@ function key(name: string, type: string): string {
   return fs.readFileSync(`${file}.pub`, 'utf8').trim()
 }
 const [ED, RSA, EC] = [key('ed', 'ed25519'), key('rsa', 'rsa'), key('ec', 'ecdsa')]
-const plain = [`lab-1,10.99.0.1 ${ED}`, `[lab-1]:2222 ${RSA} a comment`, `@revoked * ${EC}`, `@cert-authority *.example ${ED}`, `*.shop,!db.shop ${EC}`].join('\n')
+const plain = [
+  `lab-1,10.99.0.1 ${ED}`,
+  `[lab-1]:2222 ${RSA} a comment`,
+  `@revoked * ${EC}`,
+  `@cert-authority *.example ${ED}`,
+  `*.shop,!db.shop ${EC}`,
+].join('\n')
 fs.writeFileSync(path.join(tmp, 'kh'), `${plain}\n`)
 spawnSync('ssh-keygen', ['-H', '-f', path.join(tmp, 'kh')])
 const hashed = fs.readFileSync(path.join(tmp, 'kh'), 'utf8')
@@ -66,20 +83,33 @@ const BLOBS = [ED, RSA, EC].map((l) => Buffer.from(l.split(' ')[1], 'base64'))
 
 fuzz({
   name: 'known_hosts',
-  input: fc.tuple(textInput([plain, hashed]), fc.constantFrom('lab-1', '10.99.0.1', 'web.shop', 'db.shop', 'LAB-1'), fc.constantFrom(22, 2222), fc.nat({ max: 2 })),
+  input: fc.tuple(
+    textInput([plain, hashed]),
+    fc.constantFrom('lab-1', '10.99.0.1', 'web.shop', 'db.shop', 'LAB-1'),
+    fc.constantFrom(22, 2222),
+    fc.nat({ max: 2 }),
+  ),
   run: ([text, host, port, b]: [string, string, number, number]) => {
     const entries = parseKnownHosts(text, '/kh')
     return { entries, verdict: verifyHostKey(entries, host, port, BLOBS[b]), types: knownKeyTypes(entries, host, port) }
   },
-  check: ({ entries, verdict }: { entries: KnownHostEntry[]; verdict: HostKeyVerdict }, [text, , , b]: [string, string, number, number]) => {
-    if (entries.length > text.split('\n').length) throw new Error(`${entries.length} entries from ${text.split('\n').length} lines`)
+  check: (
+    { entries, verdict }: { entries: KnownHostEntry[]; verdict: HostKeyVerdict },
+    [text, , , b]: [string, string, number, number],
+  ) => {
+    if (entries.length > text.split('\n').length)
+      throw new Error(`${entries.length} entries from ${text.split('\n').length} lines`)
     for (const e of entries) {
-      if (blobType(e.key) !== e.keyType) throw new Error(`line ${e.line}: key blob is ${blobType(e.key)}, type says ${e.keyType}`)
-      if (e.hashed && (e.hashed.salt.length !== 20 || e.hashed.hash.length !== 20)) throw new Error(`line ${e.line}: hashed host of the wrong size`)
+      if (blobType(e.key) !== e.keyType)
+        throw new Error(`line ${e.line}: key blob is ${blobType(e.key)}, type says ${e.keyType}`)
+      if (e.hashed && (e.hashed.salt.length !== 20 || e.hashed.hash.length !== 20))
+        throw new Error(`line ${e.line}: hashed host of the wrong size`)
       if (!e.hashed && !e.patterns) throw new Error(`line ${e.line}: neither patterns nor a hash`)
     }
-    if ((verdict.status === 'match' || verdict.status === 'revoked') && !verdict.entry?.key.equals(BLOBS[b])) throw new Error(`${verdict.status} on an entry with another key`)
-    if (verdict.status === 'mismatch' && !verdict.conflicts.length) throw new Error('mismatch without a conflicting entry')
+    if ((verdict.status === 'match' || verdict.status === 'revoked') && !verdict.entry?.key.equals(BLOBS[b]))
+      throw new Error(`${verdict.status} on an entry with another key`)
+    if (verdict.status === 'mismatch' && !verdict.conflicts.length)
+      throw new Error('mismatch without a conflicting entry')
   },
 })
 

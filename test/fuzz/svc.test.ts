@@ -16,23 +16,27 @@ const typed = (e: unknown) => e instanceof SvcRulesError && e.kind === 'parse'
 
 /** A counter: a whole number 0 .. 2^64 (beyond 2^53 a number keeps only its leading digits, which is fine for a count). */
 function nonNegInt(x: unknown, what: string): void {
-  if (x !== undefined && !(Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 2 ** 64)) throw new Error(`${what}: expected a 64-bit count, got ${x}`)
+  if (x !== undefined && !(Number.isInteger(x) && (x as number) >= 0 && (x as number) <= 2 ** 64))
+    throw new Error(`${what}: expected a 64-bit count, got ${x}`)
 }
 
 /** What must hold of any extraction: ports are port numbers, probabilities are probabilities, counters are counts. */
 function checkRules(ports: SvcPortRules[]): void {
   for (const p of ports) {
     for (const f of p.frontends) {
-      if (!(Number.isInteger(f.port) && f.port >= 0 && f.port <= 65535)) throw new Error(`frontend ${f.ip}: port ${f.port} is not a port number`)
+      if (!(Number.isInteger(f.port) && f.port >= 0 && f.port <= 65535))
+        throw new Error(`frontend ${f.ip}: port ${f.port} is not a port number`)
       nonNegInt(f.counters?.packets, 'frontend packets')
       nonNegInt(f.counters?.bytes, 'frontend bytes')
     }
     for (const c of p.chains) {
       let sum = 0
       for (const e of c.endpoints) {
-        if (e.probability !== undefined && !(e.probability >= 0 && e.probability <= 1)) throw new Error(`${c.name}: endpoint ${e.ip} has probability ${e.probability}`)
+        if (e.probability !== undefined && !(e.probability >= 0 && e.probability <= 1))
+          throw new Error(`${c.name}: endpoint ${e.ip} has probability ${e.probability}`)
         sum += e.probability ?? 0
-        if (!(Number.isInteger(e.port) && e.port >= 0 && e.port <= 65535)) throw new Error(`${c.name}: endpoint port ${e.port}`)
+        if (!(Number.isInteger(e.port) && e.port >= 0 && e.port <= 65535))
+          throw new Error(`${c.name}: endpoint port ${e.port}`)
         nonNegInt(e.counters?.packets, 'endpoint packets')
       }
       if (sum > 1 + 1e-9) throw new Error(`${c.name}: endpoint probabilities add up to ${sum}`)
@@ -40,7 +44,13 @@ function checkRules(ports: SvcPortRules[]): void {
   }
 }
 
-const IPT_SEEDS = [labCapture('iptables-save.txt'), labCapture('iptables-save-nat-counters.txt'), labCapture('iptables-save-stale.txt'), LB_IPTABLES, IPVS_NAT]
+const IPT_SEEDS = [
+  labCapture('iptables-save.txt'),
+  labCapture('iptables-save-nat-counters.txt'),
+  labCapture('iptables-save-stale.txt'),
+  LB_IPTABLES,
+  IPVS_NAT,
+]
 
 fuzz({
   name: 'iptables-save',
@@ -51,7 +61,10 @@ fuzz({
   },
   expected: typed,
   check: ({ dump, rules }: { dump: IptablesDump; rules: SvcPortRules[][] }, text: string) => {
-    const n = [...Object.values(dump.tables)].reduce((s, t) => s + [...t.values()].reduce((k, c) => k + c.rules.length, 0), 0)
+    const n = [...Object.values(dump.tables)].reduce(
+      (s, t) => s + [...t.values()].reduce((k, c) => k + c.rules.length, 0),
+      0,
+    )
     const lines = text.split('\n').filter((l) => l.trim()).length
     if (n > lines) throw new Error(`${n} rules from ${lines} lines`)
     for (const t of Object.values(dump.tables)) {
@@ -80,9 +93,14 @@ fuzz({
   },
   expected: typed,
   check: ({ t, rules }: { t: NftTable; rules: SvcPortRules[][] }) => {
-    for (const [name, rs] of t.chains) for (const r of rs) if (r.chain !== name) throw new Error(`rule of ${r.chain} filed under ${name}`)
-    for (const [name, els] of t.maps) for (const el of els) if (!Array.isArray(el.key) || typeof el.verdict !== 'string') throw new Error(`map ${name}: element ${JSON.stringify(el)}`)
-    for (const rs of t.chains.values()) for (const r of rs) if (typeof r.text !== 'string') throw new Error('rule text is not a string')
+    for (const [name, rs] of t.chains)
+      for (const r of rs) if (r.chain !== name) throw new Error(`rule of ${r.chain} filed under ${name}`)
+    for (const [name, els] of t.maps)
+      for (const el of els)
+        if (!Array.isArray(el.key) || typeof el.verdict !== 'string')
+          throw new Error(`map ${name}: element ${JSON.stringify(el)}`)
+    for (const rs of t.chains.values())
+      for (const r of rs) if (typeof r.text !== 'string') throw new Error('rule text is not a string')
     rules.forEach(checkRules)
   },
 })
@@ -96,9 +114,27 @@ test('nft -j: an already parsed document gets the same treatment as its text', (
       } catch {
         return
       }
-      const viaText = (() => { try { return parseNftJson(text) } catch (e) { if (typed(e)) return 'parse error'; throw e } })()
-      const viaObj = (() => { try { return parseNftJson(doc as object) } catch (e) { if (typed(e)) return 'parse error'; throw e } })()
-      if (JSON.stringify(viaText, (_k, v) => (v instanceof Map ? [...v] : v)) !== JSON.stringify(viaObj, (_k, v) => (v instanceof Map ? [...v] : v))) throw new Error('text and object differ')
+      const viaText = (() => {
+        try {
+          return parseNftJson(text)
+        } catch (e) {
+          if (typed(e)) return 'parse error'
+          throw e
+        }
+      })()
+      const viaObj = (() => {
+        try {
+          return parseNftJson(doc as object)
+        } catch (e) {
+          if (typed(e)) return 'parse error'
+          throw e
+        }
+      })()
+      if (
+        JSON.stringify(viaText, (_k, v) => (v instanceof Map ? [...v] : v)) !==
+        JSON.stringify(viaObj, (_k, v) => (v instanceof Map ? [...v] : v))
+      )
+        throw new Error('text and object differ')
     }),
     { numRuns: 300 },
   )
@@ -115,10 +151,15 @@ fuzz({
     return { services, rules: SPECS.map((s) => ipvsSvcRules(services, st, ipsets, nat, s)) }
   },
   expected: typed,
-  check: ({ services, rules }: { services: ReturnType<typeof parseIpvsadm>; rules: SvcPortRules[][] }, [ln]: [string, string, string]) => {
-    if (services.length > ln.split('\n').length) throw new Error(`${services.length} virtual services from ${ln.split('\n').length} lines`)
+  check: (
+    { services, rules }: { services: ReturnType<typeof parseIpvsadm>; rules: SvcPortRules[][] },
+    [ln]: [string, string, string],
+  ) => {
+    if (services.length > ln.split('\n').length)
+      throw new Error(`${services.length} virtual services from ${ln.split('\n').length} lines`)
     for (const v of services) {
-      if (!(Number.isInteger(v.port) && v.port >= 0 && v.port <= 65535)) throw new Error(`virtual service port ${v.port}`)
+      if (!(Number.isInteger(v.port) && v.port >= 0 && v.port <= 65535))
+        throw new Error(`virtual service port ${v.port}`)
       for (const r of v.reals) {
         nonNegInt(r.weight, 'weight')
         nonNegInt(r.activeConns, 'ActiveConn')

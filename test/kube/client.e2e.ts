@@ -6,7 +6,14 @@ import os from 'node:os'
 import path from 'node:path'
 import { inspect } from 'node:util'
 import { spawnSync } from 'node:child_process'
-import { Kube, KubeError, loadKubeconfig, type NodeDescription, type PodDescription, type ServiceDescription } from '../../src/kube/index.ts'
+import {
+  Kube,
+  KubeError,
+  loadKubeconfig,
+  type NodeDescription,
+  type PodDescription,
+  type ServiceDescription,
+} from '../../src/kube/index.ts'
 import { labEnvVars, NODE } from '../lab/layout.ts'
 import { makePki } from './fakeapi.ts'
 import { agree } from '../net/labkit.ts'
@@ -29,7 +36,6 @@ function kjson(...args: string[]): any {
   assert.is(r.status, 0, `kubectl ${args.join(' ')}: ${r.stderr}`)
   return JSON.parse(r.stdout)
 }
-
 
 /** Awaits p and checks it failed with a KubeError of this kind whose message matches. */
 async function rejectsKube(p: Promise<unknown>, kind: string, re: RegExp = /./): Promise<void> {
@@ -70,7 +76,16 @@ test('pods(-A): same pods as kubectl, and the table agrees with kubectl get pods
     const mine = inspect(ours, { colors: false }).split('\n')
     assert.equal(cols(mine[0]), ['NAMESPACE', 'NAME', 'READY', 'STATUS', 'RESTARTS', 'AGE', 'IP', 'NODE'])
     const pick = (c: string[]) => [c[0], c[1], c[2], c[3], c[4].split(' ')[0]].join(' ')
-    assert.equal(sorted(mine.slice(1).map((l) => pick(cols(l)))), sorted(text.trim().split('\n').slice(1).map((l) => pick(cols(l)))))
+    assert.equal(
+      sorted(mine.slice(1).map((l) => pick(cols(l)))),
+      sorted(
+        text
+          .trim()
+          .split('\n')
+          .slice(1)
+          .map((l) => pick(cols(l))),
+      ),
+    )
   })
 })
 
@@ -91,7 +106,10 @@ test('services and svc(): same names, cluster IPs and PORT(S) as kubectl get svc
   await agree(async () => {
     const ours = await kube.services(undefined, { allNamespaces: true })
     const theirs = kjson('get', 'svc', '-A').items
-    assert.equal(sorted(ours.map((s) => `${key(s)} ${s.spec.clusterIP}`)), sorted(theirs.map((s: any) => `${key(s)} ${s.spec.clusterIP}`)))
+    assert.equal(
+      sorted(ours.map((s) => `${key(s)} ${s.spec.clusterIP}`)),
+      sorted(theirs.map((s: any) => `${key(s)} ${s.spec.clusterIP}`)),
+    )
     const mine = inspect(ours, { colors: false }).split('\n').slice(1).map(cols)
     const text = kubectl('get', 'svc', '-A').stdout.trim().split('\n').slice(1).map(cols)
     const pick = (c: string[]) => [c[0], c[1], c[2], c[3], c[4], c[5]].join(' ') // NAMESPACE NAME TYPE CLUSTER-IP EXTERNAL-IP PORT(S)
@@ -105,7 +123,14 @@ test('endpoints(shop/web): the EndpointSlice addresses kubectl sees', async () =
   await agree(async () => {
     const ours = await kube.endpoints('shop/web')
     const theirs = kjson('get', 'endpointslices', '-n', 'shop', '-l', 'kubernetes.io/service-name=web').items
-    const addrs = (l: any[]) => sorted(l.flatMap((s) => (s.endpoints ?? []).flatMap((e: any) => e.addresses.map((a: string) => `${s.metadata.name} ${a} ${e.conditions?.ready}`))))
+    const addrs = (l: any[]) =>
+      sorted(
+        l.flatMap((s) =>
+          (s.endpoints ?? []).flatMap((e: any) =>
+            e.addresses.map((a: string) => `${s.metadata.name} ${a} ${e.conditions?.ready}`),
+          ),
+        ),
+      )
     assert.equal(addrs(ours), addrs(theirs))
     assert.ok(ours.length > 0)
   })
@@ -129,15 +154,30 @@ test('events(pod): the same events as kubectl field-selected, oldest first', asy
   await agree(async () => {
     const pod = await kube.pod(`shop/${name}`)
     const ours = await kube.events(pod)
-    const theirs = kjson('get', 'events', '-n', 'shop', '--field-selector', `involvedObject.name=${name},involvedObject.kind=Pod,involvedObject.uid=${pod.metadata.uid}`).items
+    const theirs = kjson(
+      'get',
+      'events',
+      '-n',
+      'shop',
+      '--field-selector',
+      `involvedObject.name=${name},involvedObject.kind=Pod,involvedObject.uid=${pod.metadata.uid}`,
+    ).items
     assert.equal(sorted(ours.map((e) => e.metadata.name)), sorted(theirs.map((e: any) => e.metadata.name)))
     assert.ok(ours.length > 0, 'a running pod has at least Scheduled/Started events')
-    const t = ours.map((e) => Date.parse(e.lastTimestamp || e.series?.lastObservedTime || e.eventTime || e.firstTimestamp || ''))
-    assert.equal(t, [...t].sort((a, b) => a - b))
+    const t = ours.map((e) =>
+      Date.parse(e.lastTimestamp || e.series?.lastObservedTime || e.eventTime || e.firstTimestamp || ''),
+    )
+    assert.equal(
+      t,
+      [...t].sort((a, b) => a - b),
+    )
   })
   await agree(async () => {
     const ns = await kube.events(undefined, { namespace: 'shop' })
-    assert.equal(sorted(ns.map((e) => e.metadata.name)), sorted(kjson('get', 'events', '-n', 'shop').items.map((e: any) => e.metadata.name)))
+    assert.equal(
+      sorted(ns.map((e) => e.metadata.name)),
+      sorted(kjson('get', 'events', '-n', 'shop').items.map((e: any) => e.metadata.name)),
+    )
   })
 })
 
@@ -151,7 +191,10 @@ test('logs(shop/web pod) equal kubectl logs, also with tail', async () => {
     assert.ok(ours.length > 0)
   })
   await agree(async () => {
-    assert.is(await kube.logs(`shop/${name}`, { tail: 1, container: 'web' }), kubectl('logs', '-n', 'shop', name, '--tail=1', '-c', 'web').stdout)
+    assert.is(
+      await kube.logs(`shop/${name}`, { tail: 1, container: 'web' }),
+      kubectl('logs', '-n', 'shop', name, '--tail=1', '-c', 'web').stdout,
+    )
   })
 })
 
@@ -170,9 +213,16 @@ test('describe(pod): restart count, state and last state as in kubectl JSON', as
         assert.is(c.state.state.toLowerCase(), Object.keys(cs.state)[0], `${name}/${cs.name} state`)
         assert.is(c.ready, cs.ready)
         const last = cs.lastState?.terminated
-        assert.equal([c.lastState?.exitCode, c.lastState?.reason], [last?.exitCode, last?.reason], `${name}/${cs.name} last state`)
+        assert.equal(
+          [c.lastState?.exitCode, c.lastState?.reason],
+          [last?.exitCode, last?.reason],
+          `${name}/${cs.name} last state`,
+        )
       }
-      assert.is(d.restarts, (k.status.containerStatuses ?? []).reduce((a: number, c: any) => a + c.restartCount, 0))
+      assert.is(
+        d.restarts,
+        (k.status.containerStatuses ?? []).reduce((a: number, c: any) => a + c.restartCount, 0),
+      )
     })
   }
 })
@@ -181,7 +231,10 @@ test('describe(node) and describe(svc): conditions, lease, endpoints as kubectl 
   await agree(async () => {
     const d = (await kube.describe('node', NODE)) as NodeDescription
     const k = kjson('get', 'node', NODE)
-    assert.equal(d.conditions.map((c) => `${c.type}=${c.status}:${c.message}`), k.status.conditions.map((c: any) => `${c.type}=${c.status}:${c.message}`))
+    assert.equal(
+      d.conditions.map((c) => `${c.type}=${c.status}:${c.message}`),
+      k.status.conditions.map((c: any) => `${c.type}=${c.status}:${c.message}`),
+    )
     assert.equal(d.addresses, k.status.addresses)
     assert.equal(d.allocatable, k.status.allocatable)
     const lease = kjson('get', 'lease', '-n', 'kube-node-lease', NODE)
@@ -191,14 +244,21 @@ test('describe(node) and describe(svc): conditions, lease, endpoints as kubectl 
   await agree(async () => {
     const s = (await kube.describe(await kube.svc('shop/web'))) as ServiceDescription
     const slices = kjson('get', 'endpointslices', '-n', 'shop', '-l', 'kubernetes.io/service-name=web').items
-    assert.equal(s.endpoints.map((e) => e.address).sort(), sorted(slices.flatMap((x: any) => (x.endpoints ?? []).flatMap((e: any) => e.addresses))))
+    assert.equal(
+      s.endpoints.map((e) => e.address).sort(),
+      sorted(slices.flatMap((x: any) => (x.endpoints ?? []).flatMap((e: any) => e.addresses))),
+    )
     assert.equal(s.selector, { app: 'web' })
     assert.match(inspect(s, { colors: false }), /^Selector:\s+app=web$/m)
   })
 })
 
 // kubectl's tabwriter pads the last cell too; ours trims line ends.
-const norm = (t: string) => t.split('\n').map((l) => l.trimEnd()).filter(Boolean)
+const norm = (t: string) =>
+  t
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter(Boolean)
 
 test('top(): pods and nodes print what kubectl top prints from the same metrics-server sample', async () => {
   await agree(async () => {
@@ -223,7 +283,10 @@ test('top(): pods and nodes print what kubectl top prints from the same metrics-
     const lines = norm(inspect(ours, { colors: false }))
     assert.equal([...lines].sort(), [...norm(k.stdout)].sort())
     const mem = ours.map((p) => p.memoryBytes)
-    assert.equal(mem, [...mem].sort((a, b) => b - a))
+    assert.equal(
+      mem,
+      [...mem].sort((a, b) => b - a),
+    )
   })
 })
 
@@ -231,8 +294,16 @@ test('top(): with the metrics APIService unavailable, the same failure as kubect
   await scenario('metrics-unavailable', 'on')
   try {
     assert.match(kubectl('top', 'pods', '-n', 'shop').stderr, /ServiceUnavailable|Metrics API not available/) // 503 while discovery still lists the group, or gone from discovery
-    await rejectsKube(kube.top(), 'unsupported', /^the metrics API \(metrics\.k8s\.io\/v1beta1\) is registered but not available \(503\)/)
-    await rejectsKube(kube.top('nodes'), 'unsupported', /not available \(503\): APIService v1beta1\.metrics\.k8s\.io Available=False \(MissingEndpoints\): endpoints for service\/metrics-server/)
+    await rejectsKube(
+      kube.top(),
+      'unsupported',
+      /^the metrics API \(metrics\.k8s\.io\/v1beta1\) is registered but not available \(503\)/,
+    )
+    await rejectsKube(
+      kube.top('nodes'),
+      'unsupported',
+      /not available \(503\): APIService v1beta1\.metrics\.k8s\.io Available=False \(MissingEndpoints\): endpoints for service\/metrics-server/,
+    )
   } finally {
     await scenario('metrics-unavailable', 'off')
   }
@@ -243,9 +314,15 @@ test('get(): built-in and discovered kinds match kubectl', async () => {
   const d = (await kube.get('deploy', 'shop/web')) as any
   assert.is(d.metadata.uid, kjson('get', 'deploy', '-n', 'shop', 'web').metadata.uid)
   const pcs = (await kube.get('priorityclasses')) as any[]
-  assert.equal(sorted(pcs.map((p) => p.metadata.name)), sorted(kjson('get', 'priorityclasses').items.map((p: any) => p.metadata.name)))
+  assert.equal(
+    sorted(pcs.map((p) => p.metadata.name)),
+    sorted(kjson('get', 'priorityclasses').items.map((p: any) => p.metadata.name)),
+  )
   const crs = (await kube.get('clusterrole.rbac.authorization.k8s.io')) as any[]
-  assert.equal(sorted(crs.map((p) => p.metadata.name)), sorted(kjson('get', 'clusterroles').items.map((p: any) => p.metadata.name)))
+  assert.equal(
+    sorted(crs.map((p) => p.metadata.name)),
+    sorted(kjson('get', 'clusterroles').items.map((p: any) => p.metadata.name)),
+  )
 })
 
 test('errors against the real server: notfound, forbidden (impersonated), unauthorized, tls, connection', async () => {
@@ -257,13 +334,25 @@ test('errors against the real server: notfound, forbidden (impersonated), unauth
   const user = info.merged.users.get(info.user.name)!.value
   const write = (name: string, server: string, ca: string, userYaml: string) => {
     const f = path.join(tmp, name)
-    fs.writeFileSync(f, `clusters: [{name: c, cluster: {server: "${server}", ${ca}}}]\nusers: [{name: u, user: ${userYaml}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`)
+    fs.writeFileSync(
+      f,
+      `clusters: [{name: c, cluster: {server: "${server}", ${ca}}}]\nusers: [{name: u, user: ${userYaml}}]\ncontexts: [{name: x, context: {cluster: c, user: u}}]\ncurrent-context: x\n`,
+    )
     return new Kube(loadKubeconfig({ kubeconfig: f }))
   }
   const certUser = `{client-certificate-data: ${user['client-certificate-data']}, client-key-data: ${user['client-key-data']}`
-  const nobody = write('nobody', info.server, `certificate-authority-data: ${caData}`, `${certUser}, as: kinspect-nobody}`)
+  const nobody = write(
+    'nobody',
+    info.server,
+    `certificate-authority-data: ${caData}`,
+    `${certUser}, as: kinspect-nobody}`,
+  )
   assert.match(kubectl('get', 'pods', '-n', 'shop', '--as', 'kinspect-nobody').stderr, /Forbidden/)
-  await rejectsKube(nobody.pods(undefined, { namespace: 'shop' }), 'forbidden', /User "kinspect-nobody" cannot list resource "pods"/)
+  await rejectsKube(
+    nobody.pods(undefined, { namespace: 'shop' }),
+    'forbidden',
+    /User "kinspect-nobody" cannot list resource "pods"/,
+  )
   const bogus = write('bogus', info.server, `certificate-authority-data: ${caData}`, '{token: not-a-real-token}')
   await rejectsKube(bogus.pods(), 'unauthorized')
   const pb = await bogus.ping()
@@ -273,7 +362,12 @@ test('errors against the real server: notfound, forbidden (impersonated), unauth
   const pt = await wrongCa.ping()
   assert.equal([pt.ok, !pt.ok && pt.kind], [false, 'tls'])
   fs.rmSync(pki.dir, { recursive: true, force: true })
-  const closed = write('closed', info.server.replace(/:\d+$/, ':1'), `certificate-authority-data: ${caData}`, `${certUser}}`)
+  const closed = write(
+    'closed',
+    info.server.replace(/:\d+$/, ':1'),
+    `certificate-authority-data: ${caData}`,
+    `${certUser}}`,
+  )
   const pc = await closed.ping()
   assert.equal([pc.ok, !pc.ok && pc.reason], [false, `connection refused by ${info.server.replace(/:\d+$/, ':1')}`])
   for (const k of [nobody, bogus, wrongCa, closed]) k.close()

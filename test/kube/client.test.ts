@@ -61,7 +61,7 @@ test.after(async () => {
 test('pods(): one GET with the label selector, client cert and token; items get kind and a table', async () => {
   const p1 = pick(pods.items, 'Pod', 'web')
   const p2 = pick(pods.items, 'Pod', 'crash')
-  for (const p of [p1, p2]) delete p.kind, delete p.apiVersion // list items come without kind
+  for (const p of [p1, p2]) (delete p.kind, delete p.apiVersion) // list items come without kind
   api.routes.set('/api/v1/namespaces/shop/pods', { body: { kind: 'PodList', apiVersion: 'v1', items: [p1, p2] } })
   api.seen = []
   const got = await kube.pods('app in (web,crash)')
@@ -70,7 +70,10 @@ test('pods(): one GET with the label selector, client cert and token; items get 
   assert.is(api.seen[0].clientCN, 'kinspect-test')
   assert.is(api.seen[0].headers.authorization, 'Bearer tok-123')
   assert.ok(Array.isArray(got))
-  assert.equal(got.map((p) => p.metadata.name), [p1.metadata.name, 'crash'])
+  assert.equal(
+    got.map((p) => p.metadata.name),
+    [p1.metadata.name, 'crash'],
+  )
   assert.is(got[0].kind, 'Pod')
   assert.is(got[0].apiVersion, 'v1')
   assert.not.ok(Object.keys(got).includes(String(inspect.custom)))
@@ -79,7 +82,13 @@ test('pods(): one GET with the label selector, client cert and token; items get 
   assert.match(text, /^NAME\s+READY\s+STATUS\s+RESTARTS\s+AGE\s+IP\s+NODE$/m)
   const k = kubectlTable(pods.text).rows.find((r) => r[0] === 'crash')! // what kubectl printed, ages aside
   const restarts = k[3].replace(/\(\S+ ago\)/, '\\(\\S+ ago\\)')
-  assert.match(text, new RegExp(`^crash\\s+${k[1].replace('/', '\\/')}\\s+${k[2]}\\s+${restarts}\\s+\\S+\\s+${k[5].replace(/\./g, '\\.')}\\s+${k[6]}$`, 'm'))
+  assert.match(
+    text,
+    new RegExp(
+      `^crash\\s+${k[1].replace('/', '\\/')}\\s+${k[2]}\\s+${restarts}\\s+\\S+\\s+${k[5].replace(/\./g, '\\.')}\\s+${k[6]}$`,
+      'm',
+    ),
+  )
   assert.is(JSON.parse(JSON.stringify(got))[0].metadata.name, p1.metadata.name)
 })
 
@@ -88,14 +97,27 @@ test('selector maps and LabelSelectors; allNamespaces lists /api/v1/pods; namesp
   api.routes.set('/api/v1/namespaces/kube-system/pods', { body: { items: [] } })
   api.seen = []
   await kube.pods({ app: 'web', tier: 'frontend' }, { allNamespaces: true })
-  await kube.pods({ matchLabels: { app: 'web' }, matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db', 'cache'] }, { key: 'canary', operator: 'DoesNotExist' }] }, { namespace: 'kube-system' })
+  await kube.pods(
+    {
+      matchLabels: { app: 'web' },
+      matchExpressions: [
+        { key: 'tier', operator: 'NotIn', values: ['db', 'cache'] },
+        { key: 'canary', operator: 'DoesNotExist' },
+      ],
+    },
+    { namespace: 'kube-system' },
+  )
   assert.is(api.seen[0].path, '/api/v1/pods')
   assert.is(api.seen[0].query.get('labelSelector'), 'app=web,tier=frontend')
   assert.is(api.seen[1].path, '/api/v1/namespaces/kube-system/pods')
   assert.is(api.seen[1].query.get('labelSelector'), 'app=web,tier notin (db,cache),!canary')
   const empty = await kube.pods(undefined, { namespace: 'kube-system' })
   assert.is(inspect(empty, { colors: false }), 'No resources found in kube-system namespace.')
-  await rejects(kube.pods({ namespace: 'shop', allNamespaces: true } as any), 'invalid', /selector: label "allNamespaces" must map to a string/)
+  await rejects(
+    kube.pods({ namespace: 'shop', allNamespaces: true } as any),
+    'invalid',
+    /selector: label "allNamespaces" must map to a string/,
+  )
 })
 
 test('keep-alive: sequential calls reuse one TLS connection', async () => {
@@ -113,7 +135,18 @@ test('pod("ns/name") and 404 -> notfound naming the pod and namespace, hint pods
   assert.is(p.metadata.uid, crash().metadata.uid)
   assert.match(p.metadata.uid ?? '', /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/)
   assert.match(inspect(p, { colors: false }), /^crash\s+1\/2\s+CrashLoopBackOff/m)
-  api.routes.set('/api/v1/namespaces/other/pods/nope', { status: 404, body: { kind: 'Status', apiVersion: 'v1', status: 'Failure', message: 'pods "nope" not found', reason: 'NotFound', details: { name: 'nope', kind: 'pods' }, code: 404 } })
+  api.routes.set('/api/v1/namespaces/other/pods/nope', {
+    status: 404,
+    body: {
+      kind: 'Status',
+      apiVersion: 'v1',
+      status: 'Failure',
+      message: 'pods "nope" not found',
+      reason: 'NotFound',
+      details: { name: 'nope', kind: 'pods' },
+      code: 404,
+    },
+  })
   const e = await rejects(kube.pod('other/nope'), 'notfound', /pod "nope" in namespace "other" not found/)
   assert.match(e.hint!, /pods\(\)/)
   assert.is(e.status, 404)
@@ -122,9 +155,21 @@ test('pod("ns/name") and 404 -> notfound naming the pod and namespace, hint pods
 })
 
 test('401 -> unauthorized, 403 -> forbidden, 500 -> server', async () => {
-  api.routes.set('/api/v1/namespaces/shop/services', { status: 401, body: { kind: 'Status', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 } })
+  api.routes.set('/api/v1/namespaces/shop/services', {
+    status: 401,
+    body: { kind: 'Status', status: 'Failure', message: 'Unauthorized', reason: 'Unauthorized', code: 401 },
+  })
   await rejects(kube.services(), 'unauthorized', new RegExp(`401 Unauthorized from ${api.url.replace(/[.]/g, '\\.')}`))
-  api.routes.set('/api/v1/nodes/lab-1', { status: 403, body: { kind: 'Status', message: 'nodes "lab-1" is forbidden: User "kinspect-test" cannot get resource "nodes" in API group "" at the cluster scope', reason: 'Forbidden', code: 403 } })
+  api.routes.set('/api/v1/nodes/lab-1', {
+    status: 403,
+    body: {
+      kind: 'Status',
+      message:
+        'nodes "lab-1" is forbidden: User "kinspect-test" cannot get resource "nodes" in API group "" at the cluster scope',
+      reason: 'Forbidden',
+      code: 403,
+    },
+  })
   const f = await rejects(kube.node('lab-1'), 'forbidden', /User "kinspect-test" cannot get resource "nodes"/)
   assert.match(f.hint!, /kubectl auth can-i get node/)
   api.routes.set('/api/v1/namespaces/shop/services/boom', { status: 500, body: 'etcd is sad' })
@@ -133,21 +178,34 @@ test('401 -> unauthorized, 403 -> forbidden, 500 -> server', async () => {
 
 test('events(obj): involvedObject field selector with uid, sorted oldest first', async () => {
   const list = crashEvents()
-  api.routes.set(`/api/v1/namespaces/${ns}/events`, { body: { kind: 'EventList', apiVersion: 'v1', items: [...list].reverse() } })
+  api.routes.set(`/api/v1/namespaces/${ns}/events`, {
+    body: { kind: 'EventList', apiVersion: 'v1', items: [...list].reverse() },
+  })
   api.seen = []
   const evs = await kube.events(crash())
   const fs_ = api.seen[0].query.get('fieldSelector')!.split(',').sort()
-  assert.equal(fs_, ['involvedObject.kind=Pod', 'involvedObject.name=crash', `involvedObject.namespace=${ns}`, `involvedObject.uid=${crash().metadata.uid}`])
+  assert.equal(fs_, [
+    'involvedObject.kind=Pod',
+    'involvedObject.name=crash',
+    `involvedObject.namespace=${ns}`,
+    `involvedObject.uid=${crash().metadata.uid}`,
+  ])
   assert.is(evs.length, list.length)
   assert.equal([evs[0].reason, evs.at(-1)!.reason], ['Scheduled', 'BackOff']) // oldest first: scheduled, …, the latest back-off
   const times = evs.map((e) => Date.parse(e.lastTimestamp || e.eventTime!))
-  assert.equal(times, [...times].sort((a, b) => a - b))
+  assert.equal(
+    times,
+    [...times].sort((a, b) => a - b),
+  )
   assert.match(inspect(evs, { colors: false }), /^LAST SEEN\s+TYPE\s+REASON\s+OBJECT\s+MESSAGE$/m)
   api.routes.set('/api/v1/events', { body: { items: [] } })
   api.seen = []
   await kube.events('node/lab-1')
   assert.is(api.seen[0].path, '/api/v1/events') // nodes: events from every namespace
-  assert.equal(api.seen[0].query.get('fieldSelector')!.split(',').sort(), ['involvedObject.kind=Node', 'involvedObject.name=lab-1'])
+  assert.equal(api.seen[0].query.get('fieldSelector')!.split(',').sort(), [
+    'involvedObject.kind=Node',
+    'involvedObject.name=lab-1',
+  ])
   await rejects(kube.events('crash'), 'invalid', /target: expected "kind\/name"/)
 })
 
@@ -157,7 +215,10 @@ test('logs(): query parameters and text body', async () => {
   const t = await kube.logs('web-1', { container: 'web', previous: true, tail: 20, since: '5m', timestamps: true })
   assert.is(t, 'line 1\nline 2\n')
   const q = api.seen[0].query
-  assert.equal([q.get('container'), q.get('previous'), q.get('tailLines'), q.get('sinceSeconds'), q.get('timestamps')], ['web', 'true', '20', '300', 'true'])
+  assert.equal(
+    [q.get('container'), q.get('previous'), q.get('tailLines'), q.get('sinceSeconds'), q.get('timestamps')],
+    ['web', 'true', '20', '300', 'true'],
+  )
   await kube.logs('web-1')
   assert.is(api.seen[1].url, '/api/v1/namespaces/shop/pods/web-1/log')
   await rejects(kube.logs('web-1', { tail: -1 }), 'invalid', /^tail: expected a whole number/)
@@ -166,8 +227,12 @@ test('logs(): query parameters and text body', async () => {
 
 test('endpoints(svc): EndpointSlices by service-name label, notfound when the service is missing', async () => {
   const slices = svcCap.items.filter((i) => i.kind === 'EndpointSlice')
-  api.routes.set('/api/v1/namespaces/shop/services/web-nodeport', { body: pick(svcCap.items, 'Service', 'web-nodeport') })
-  api.routes.set('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', { body: { kind: 'EndpointSliceList', apiVersion: 'discovery.k8s.io/v1', items: slices } })
+  api.routes.set('/api/v1/namespaces/shop/services/web-nodeport', {
+    body: pick(svcCap.items, 'Service', 'web-nodeport'),
+  })
+  api.routes.set('/apis/discovery.k8s.io/v1/namespaces/shop/endpointslices', {
+    body: { kind: 'EndpointSliceList', apiVersion: 'discovery.k8s.io/v1', items: slices },
+  })
   api.seen = []
   const eps = await kube.endpoints('web-nodeport')
   const sliceReq = api.seen.find((s) => s.path.includes('endpointslices'))!
@@ -176,7 +241,10 @@ test('endpoints(svc): EndpointSlices by service-name label, notfound when the se
   const e0 = slices[0].endpoints[0]
   const row = `${slices[0].metadata.name}\\s+${e0.addresses[0].replace(/\./g, '\\.')}\\s+true\\s+pod\\/${e0.targetRef.name}\\s+${e0.nodeName}\\s+http 8080\\/TCP`
   assert.match(inspect(eps, { colors: false }), new RegExp(`^${row}$`, 'm'))
-  api.routes.set('/api/v1/namespaces/shop/services/nosvc', { status: 404, body: { kind: 'Status', reason: 'NotFound', code: 404 } })
+  api.routes.set('/api/v1/namespaces/shop/services/nosvc', {
+    status: 404,
+    body: { kind: 'Status', reason: 'NotFound', code: 404 },
+  })
   await rejects(kube.endpoints('nosvc'), 'notfound', /service "nosvc" in namespace "shop" not found/)
 })
 
@@ -186,7 +254,10 @@ test('describe(pod) fetches the pod and its events; describe(node) adds the leas
   const nsEvents = crashCap.items.filter((i) => i.kind === 'Event')
   const get = (o: any, path: string) => path.split('.').reduce((v, k) => v?.[k], o)
   api.routes.set(`/api/v1/namespaces/${ns}/events`, (s) => {
-    const sel = (s.query.get('fieldSelector') ?? '').split(',').filter(Boolean).map((x) => x.split('='))
+    const sel = (s.query.get('fieldSelector') ?? '')
+      .split(',')
+      .filter(Boolean)
+      .map((x) => x.split('='))
     return { body: { items: nsEvents.filter((e) => sel.every(([k, v]) => String(get(e, k)) === v)) } }
   })
   const d = (await kube.describe(`pod/${ns}/crash`)) as PodDescription
@@ -197,38 +268,87 @@ test('describe(pod) fetches the pod and its events; describe(node) adds the leas
   assert.match(inspect(d, { colors: false }), /Last State:\s+Terminated\n\s+Reason:\s+Error\n\s+Exit Code:\s+1/)
   const nodePods = nodeCap.items.filter((i) => i.kind === 'Pod')
   api.routes.set('/api/v1/nodes/lab-1', { body: lab1() })
-  api.routes.set('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/lab-1', { body: pick(nodeCap.items, 'Lease', 'lab-1') })
-  api.routes.set('/api/v1/pods', (s) => ({ body: { items: s.query.get('fieldSelector') === 'spec.nodeName=lab-1' ? nodePods : [] } }))
+  api.routes.set('/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/lab-1', {
+    body: pick(nodeCap.items, 'Lease', 'lab-1'),
+  })
+  api.routes.set('/api/v1/pods', (s) => ({
+    body: { items: s.query.get('fieldSelector') === 'spec.nodeName=lab-1' ? nodePods : [] },
+  }))
   api.routes.set('/api/v1/events', { body: { items: [] } })
   const n = (await kube.describe(lab1())) as NodeDescription
   assert.is(n.kind, 'Node')
   assert.is(n.lease?.holder, 'lab-1')
-  assert.equal(n.pods.map((p) => `${p.namespace}/${p.name}`), nodePods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort())
-  assert.equal(n.pods.find((p) => p.name === 'crash'), { namespace: ns, name: 'crash', phase: 'Running' })
+  assert.equal(
+    n.pods.map((p) => `${p.namespace}/${p.name}`),
+    nodePods.map((p) => `${p.metadata.namespace}/${p.metadata.name}`).sort(),
+  )
+  assert.equal(
+    n.pods.find((p) => p.name === 'crash'),
+    { namespace: ns, name: 'crash', phase: 'Running' },
+  )
   assert.match(inspect(n, { colors: false }), /Ready\s+True\s+.*KubeletReady\s+kubelet is posting ready status/)
 })
 
 test('top(): metrics API absent -> unsupported naming metrics.k8s.io', async () => {
   await rejects(kube.top(), 'unsupported', /metrics API \(metrics\.k8s\.io\/v1beta1\) is not served by this cluster/)
-  api.routes.set('/apis/metrics.k8s.io/v1beta1/nodes', { body: { items: [{ metadata: { name: 'lab-1' }, usage: { cpu: '250123456n', memory: '1048576Ki' } }] } })
+  api.routes.set('/apis/metrics.k8s.io/v1beta1/nodes', {
+    body: { items: [{ metadata: { name: 'lab-1' }, usage: { cpu: '250123456n', memory: '1048576Ki' } }] },
+  })
   api.routes.set('/api/v1/nodes', { body: { items: [lab1()] } }) // allocatable cpu 2, memory 24581696Ki (captured)
   assert.equal([lab1().status.allocatable.cpu, lab1().status.allocatable.memory], ['2', '24581696Ki'])
   const t = await kube.top('nodes')
   // 251m of 2000m = 12.55 % -> 12 %; 1048576Ki of 24581696Ki = 4.27 % -> 4 % (kubectl top truncates)
   assert.match(inspect(t, { colors: false }), /^lab-1\s+251m\s+12%\s+1024Mi\s+4%$/m)
   assert.equal([t[0].cpuMillicores, t[0].memoryBytes, t[0].cpuPercent, t[0].memoryPercent], [251, 2 ** 30, 12, 4])
-  await rejects(kube.top('pods', { sortBy: 'disk' as any }), 'invalid', /^sortBy: expected "cpu" or "memory", received "disk"/)
+  await rejects(
+    kube.top('pods', { sortBy: 'disk' as any }),
+    'invalid',
+    /^sortBy: expected "cpu" or "memory", received "disk"/,
+  )
   await rejects(kube.top('deploys' as any), 'invalid', /^what: expected "pods" or "nodes"/)
 })
 
 test('get(): built-in kinds without discovery, others via aggregated discovery, unknown kinds named', async () => {
-  api.routes.set('/apis/apps/v1/namespaces/shop/deployments/web', { body: { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name: 'web', namespace: 'shop' }, spec: { replicas: 2 }, status: { readyReplicas: 1 } } })
+  api.routes.set('/apis/apps/v1/namespaces/shop/deployments/web', {
+    body: {
+      apiVersion: 'apps/v1',
+      kind: 'Deployment',
+      metadata: { name: 'web', namespace: 'shop' },
+      spec: { replicas: 2 },
+      status: { readyReplicas: 1 },
+    },
+  })
   api.seen = []
   const d = await kube.get('deploy', 'web')
   assert.is((d as any).kind, 'Deployment')
-  assert.equal(api.seen.map((s) => s.path), ['/apis/apps/v1/namespaces/shop/deployments/web'])
+  assert.equal(
+    api.seen.map((s) => s.path),
+    ['/apis/apps/v1/namespaces/shop/deployments/web'],
+  )
   assert.match(inspect(d, { colors: false }), /^web\s+1\/2\s+0\s+0\s+/m)
-  const disco = { kind: 'APIGroupDiscoveryList', apiVersion: 'apidiscovery.k8s.io/v2', items: [{ metadata: { name: 'example.com' }, versions: [{ version: 'v2', resources: [{ resource: 'widgets', singularResource: 'widget', shortNames: ['wd'], scope: 'Cluster', responseKind: { group: 'example.com', version: 'v2', kind: 'Widget' } }] }] }] }
+  const disco = {
+    kind: 'APIGroupDiscoveryList',
+    apiVersion: 'apidiscovery.k8s.io/v2',
+    items: [
+      {
+        metadata: { name: 'example.com' },
+        versions: [
+          {
+            version: 'v2',
+            resources: [
+              {
+                resource: 'widgets',
+                singularResource: 'widget',
+                shortNames: ['wd'],
+                scope: 'Cluster',
+                responseKind: { group: 'example.com', version: 'v2', kind: 'Widget' },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  }
   api.routes.set('/api', { body: { kind: 'APIGroupDiscoveryList', items: [] } })
   api.routes.set('/apis', { body: disco })
   api.routes.set('/apis/example.com/v2/widgets', { body: { items: [{ metadata: { name: 'w1' } }] } })
@@ -254,7 +374,9 @@ test('ping(): version when up; one-line reasons for TLS, refused, timeout, no ku
       s.close(() => r(p))
     })
   })
-  const refused = await new Kube(loadKubeconfig({ kubeconfig: fakeKubeconfig(pki.dir, `https://127.0.0.1:${port}`, pki) })).ping()
+  const refused = await new Kube(
+    loadKubeconfig({ kubeconfig: fakeKubeconfig(pki.dir, `https://127.0.0.1:${port}`, pki) }),
+  ).ping()
   assert.equal([refused.ok, !refused.ok && refused.reason], [false, `connection refused by https://127.0.0.1:${port}`])
   api.routes.set('/version', { body: { gitVersion: 'v1' }, delayMs: 1500 })
   const slow = await kube.ping({ timeoutMs: 200 })
@@ -282,7 +404,10 @@ test('construction does no I/O; namespace is validated and settable', () => {
   assert.throws(() => (k.namespace = 'Bad_NS'), /namespace: expected a namespace name, received "Bad_NS"/)
   assert.throws(() => new Kube(null as any), /Kube: expected a KubeconfigInfo/)
   assert.is(inspect(k), `Kube { context: fake, server: ${api.url}, namespace: kube-system }`)
-  assert.match(inspect(Kube.fromKubeconfig({ kubeconfig: '/nonexistent/kc' })), /^Kube \{ kubeconfig \/nonexistent\/kc \(--kubeconfig\) does not exist \}$/)
+  assert.match(
+    inspect(Kube.fromKubeconfig({ kubeconfig: '/nonexistent/kc' })),
+    /^Kube \{ kubeconfig \/nonexistent\/kc \(--kubeconfig\) does not exist \}$/,
+  )
 })
 
 test('importing src/kube does not load @kubernetes/client-node; the first call does', () => {
@@ -306,7 +431,11 @@ test('importing src/kube does not load @kubernetes/client-node; the first call d
     await new Promise((r) => setTimeout(r, 50));
     console.log(JSON.stringify({ before, after: globalThis.__loaded.length }));
   `
-  const r = spawnSync(process.execPath, ['--import', hook, '--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 })
+  const r = spawnSync(process.execPath, ['--import', hook, '--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
   assert.is(r.status, 0, r.stderr)
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!)
   assert.is(out.before, 0)

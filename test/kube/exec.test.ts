@@ -18,10 +18,23 @@ let api: FakeApi
 let kube: Kube
 let serverProtocols = ['v5.channel.k8s.io', 'v4.channel.k8s.io']
 let script: (ws: WebSocket, q: URLSearchParams) => void = () => {}
-const wss = new WebSocketServer({ noServer: true, handleProtocols: (offered) => serverProtocols.find((p) => offered.has(p)) ?? false })
-const send = (ws: WebSocket, ch: number, data: Buffer | string) => ws.send(Buffer.concat([Buffer.from([ch]), Buffer.from(data)]))
+const wss = new WebSocketServer({
+  noServer: true,
+  handleProtocols: (offered) => serverProtocols.find((p) => offered.has(p)) ?? false,
+})
+const send = (ws: WebSocket, ch: number, data: Buffer | string) =>
+  ws.send(Buffer.concat([Buffer.from([ch]), Buffer.from(data)]))
 const status = (code: number) =>
-  JSON.stringify(code === 0 ? { metadata: {}, status: 'Success' } : { metadata: {}, status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: String(code) }] } })
+  JSON.stringify(
+    code === 0
+      ? { metadata: {}, status: 'Success' }
+      : {
+          metadata: {},
+          status: 'Failure',
+          reason: 'NonZeroExitCode',
+          details: { causes: [{ reason: 'ExitCode', message: String(code) }] },
+        },
+  )
 
 test.before(async () => {
   pki = makePki()
@@ -30,8 +43,17 @@ test.before(async () => {
   api.onUpgrade = (req, socket, head) => {
     const q = new URL(req.url ?? '/', 'https://x').searchParams
     if (q.get('container') === 'forbidden') {
-      const body = JSON.stringify({ kind: 'Status', status: 'Failure', reason: 'Forbidden', code: 403, message: 'pods "p" is forbidden: User "viewer" cannot get resource "pods/exec" in API group "" in the namespace "ns"' })
-      socket.end(`HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`)
+      const body = JSON.stringify({
+        kind: 'Status',
+        status: 'Failure',
+        reason: 'Forbidden',
+        code: 403,
+        message:
+          'pods "p" is forbidden: User "viewer" cannot get resource "pods/exec" in API group "" in the namespace "ns"',
+      })
+      socket.end(
+        `HTTP/1.1 403 Forbidden\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      )
       return
     }
     wss.handleUpgrade(req, socket, head, (ws) => script(ws, q))
@@ -93,7 +115,13 @@ test('v4 only: stdin cannot be closed, so a "close" request fails before any inp
   assert.equal(frames, [])
   frames = []
   script = echoUntilEnd(5)
-  const r = await kube.exec({ namespace: 'ns', pod: 'p', command: ['head', '-c', '5'], stdin: Buffer.from('12345'), stdinEnd: 'none' })
+  const r = await kube.exec({
+    namespace: 'ns',
+    pod: 'p',
+    command: ['head', '-c', '5'],
+    stdin: Buffer.from('12345'),
+    stdinEnd: 'none',
+  })
   assert.is(r.protocol, 'v4.channel.k8s.io')
   assert.is(r.stdout.toString(), '12345')
   assert.is(r.status?.exitCode, 3)
@@ -159,7 +187,13 @@ test('a refused upgrade is a KubeError with the server message', async () => {
 test('abort after the start returns at once, marked aborted', async () => {
   script = (ws) => send(ws, CHANNEL.stdout, 'started')
   const ac = new AbortController()
-  const p = kube.exec({ namespace: 'ns', pod: 'p', command: ['sleep', '100'], signal: ac.signal, onOpen: () => setTimeout(() => ac.abort(), 50) })
+  const p = kube.exec({
+    namespace: 'ns',
+    pod: 'p',
+    command: ['sleep', '100'],
+    signal: ac.signal,
+    onOpen: () => setTimeout(() => ac.abort(), 50),
+  })
   const t0 = Date.now()
   const r = await p
   assert.is(r.aborted, true)
@@ -168,20 +202,43 @@ test('abort after the start returns at once, marked aborted', async () => {
 })
 
 test('pure parts: the status channel (hand-written samples), frames, paths', () => {
-  const hw = JSON.parse(fs.readFileSync(path.join(import.meta.dirname, '../fixtures/handwritten/exec-status.json'), 'utf8'))
-  assert.equal(parseExecStatus(JSON.stringify(hw.success)), { exitCode: 0, status: 'Success', reason: undefined, message: undefined })
+  const hw = JSON.parse(
+    fs.readFileSync(path.join(import.meta.dirname, '../fixtures/handwritten/exec-status.json'), 'utf8'),
+  )
+  assert.equal(parseExecStatus(JSON.stringify(hw.success)), {
+    exitCode: 0,
+    status: 'Success',
+    reason: undefined,
+    message: undefined,
+  })
   assert.is(parseExecStatus(Buffer.from(JSON.stringify(hw.exit3))).exitCode, 3)
   const nf = parseExecStatus(JSON.stringify(hw.notFound))
   assert.is(nf.exitCode, null)
   assert.is(nf.reason, 'InternalError')
   assert.match(nf.message!, 'executable file not found')
   assert.is(parseExecStatus(status(42)).exitCode, 42)
-  assert.is(parseExecStatus(JSON.stringify({ status: 'Failure', reason: 'NonZeroExitCode', details: { causes: [{ reason: 'ExitCode', message: 'x' }] } })).exitCode, null)
+  assert.is(
+    parseExecStatus(
+      JSON.stringify({
+        status: 'Failure',
+        reason: 'NonZeroExitCode',
+        details: { causes: [{ reason: 'ExitCode', message: 'x' }] },
+      }),
+    ).exitCode,
+    null,
+  )
   const notJson = parseExecStatus('oops')
   assert.is(notJson.exitCode, null)
   assert.match(notJson.message!, 'not JSON')
   const frames = stdinFrames(Buffer.alloc(70_000, 7), 32_768)
-  assert.equal(frames.map((f) => [f[0], f.length]), [[0, 32_769], [0, 32_769], [0, 4_465]])
+  assert.equal(
+    frames.map((f) => [f[0], f.length]),
+    [
+      [0, 32_769],
+      [0, 32_769],
+      [0, 4_465],
+    ],
+  )
   assert.equal(stdinFrames(Buffer.alloc(0)), [])
   assert.throws(() => execPath('NS', 'p', { command: ['x'], stdin: false }), /namespace/)
   assert.throws(() => execPath('ns', 'p', { command: [], stdin: false }), /command/)
@@ -209,7 +266,11 @@ test('importing src/kube and src/exec does not load ws; the first exec does', ()
     await new Promise((r) => setTimeout(r, 50));
     console.log(JSON.stringify({ before, after: globalThis.__loaded.length }));
   `
-  const r = spawnSync(process.execPath, ['--import', hook, '--import', 'tsx', '--input-type=module', '-e', script], { cwd: root, encoding: 'utf8', timeout: 60_000 })
+  const r = spawnSync(process.execPath, ['--import', hook, '--import', 'tsx', '--input-type=module', '-e', script], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 60_000,
+  })
   assert.is(r.status, 0, r.stderr)
   const out = JSON.parse(r.stdout.trim().split('\n').pop()!)
   assert.is(out.before, 0)
@@ -234,9 +295,22 @@ test('a long-lived exec: stdin stays open for more writes, output comes as it ar
     let h: import('../../src/kube/exec.ts').ExecStreamHandle | undefined
     const out: string[] = []
     const err: string[] = []
-    const seen = (n: number) => new Promise<void>((r) => { const t = setInterval(() => out.length >= n && (clearInterval(t), r()), 5) })
-    const done = kube.exec({ namespace: 'ns', pod: 'p', command: ['agent'], collect: false, onStream: (x) => (h = x), onStdout: (c) => out.push(c.toString()), onStderr: (c) => err.push(c.toString()) })
-    await new Promise<void>((r) => { const t = setInterval(() => h && (clearInterval(t), r()), 5) })
+    const seen = (n: number) =>
+      new Promise<void>((r) => {
+        const t = setInterval(() => out.length >= n && (clearInterval(t), r()), 5)
+      })
+    const done = kube.exec({
+      namespace: 'ns',
+      pod: 'p',
+      command: ['agent'],
+      collect: false,
+      onStream: (x) => (h = x),
+      onStdout: (c) => out.push(c.toString()),
+      onStderr: (c) => err.push(c.toString()),
+    })
+    await new Promise<void>((r) => {
+      const t = setInterval(() => h && (clearInterval(t), r()), 5)
+    })
     assert.is(api.seen.at(-1)!.query.get('stdin'), 'true', 'a long-lived exec opens stdin without initial input')
     assert.is(h!.protocol, proto)
     assert.ok(h!.write(Buffer.from('one')))

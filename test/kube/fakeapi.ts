@@ -32,12 +32,42 @@ export function makePki(): Pki {
   ossl(['req', '-x509', ...ec, '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=test-ca', '-days', '2'], dir)
   ossl(['req', '-x509', ...ec, '-keyout', 'other.key', '-out', 'other.crt', '-subj', '/CN=other-ca', '-days', '2'], dir)
   fs.writeFileSync(path.join(dir, 'san.ext'), 'subjectAltName=IP:127.0.0.1\n')
-  for (const [n, cn, ext] of [['server', 'kube-apiserver', true], ['client', 'kinspect-test', false]] as const) {
+  for (const [n, cn, ext] of [
+    ['server', 'kube-apiserver', true],
+    ['client', 'kinspect-test', false],
+  ] as const) {
     ossl(['req', ...ec, '-keyout', `${n}.key`, '-out', `${n}.csr`, '-subj', `/CN=${cn}`], dir)
-    ossl(['x509', '-req', '-in', `${n}.csr`, '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', `${n}.crt`, '-days', '2', ...(ext ? ['-extfile', 'san.ext'] : [])], dir)
+    ossl(
+      [
+        'x509',
+        '-req',
+        '-in',
+        `${n}.csr`,
+        '-CA',
+        'ca.crt',
+        '-CAkey',
+        'ca.key',
+        '-CAcreateserial',
+        '-out',
+        `${n}.crt`,
+        '-days',
+        '2',
+        ...(ext ? ['-extfile', 'san.ext'] : []),
+      ],
+      dir,
+    )
   }
   const p = (f: string) => path.join(dir, f)
-  return { dir, ca: p('ca.crt'), caKey: p('ca.key'), serverCrt: p('server.crt'), serverKey: p('server.key'), clientCrt: p('client.crt'), clientKey: p('client.key'), otherCa: p('other.crt') }
+  return {
+    dir,
+    ca: p('ca.crt'),
+    caKey: p('ca.key'),
+    serverCrt: p('server.crt'),
+    serverKey: p('server.key'),
+    clientCrt: p('client.crt'),
+    clientKey: p('client.key'),
+    otherCa: p('other.crt'),
+  }
 }
 
 /** One recorded request. */
@@ -70,33 +100,59 @@ export class FakeApi {
   private server: https.Server
   url = ''
   constructor(pki: Pki) {
-    this.server = https.createServer({ key: fs.readFileSync(pki.serverKey), cert: fs.readFileSync(pki.serverCrt), ca: fs.readFileSync(pki.ca), requestCert: true, rejectUnauthorized: false }, (req, res) => {
-      const u = new URL(req.url ?? '/', 'https://x')
-      const peer = (req.socket as any).getPeerCertificate?.()
-      const s: Seen = { method: req.method ?? '', url: req.url ?? '', path: u.pathname, query: u.searchParams, headers: req.headers, clientCN: peer?.subject?.CN }
-      this.seen.push(s)
-      const chunks: Buffer[] = []
-      req.on('data', (c: Buffer) => chunks.push(c))
-      req.on('end', () => {
-        s.body = Buffer.concat(chunks).toString('utf8')
-        this.answer(s, res)
-      })
-    })
+    this.server = https.createServer(
+      {
+        key: fs.readFileSync(pki.serverKey),
+        cert: fs.readFileSync(pki.serverCrt),
+        ca: fs.readFileSync(pki.ca),
+        requestCert: true,
+        rejectUnauthorized: false,
+      },
+      (req, res) => {
+        const u = new URL(req.url ?? '/', 'https://x')
+        const peer = (req.socket as any).getPeerCertificate?.()
+        const s: Seen = {
+          method: req.method ?? '',
+          url: req.url ?? '',
+          path: u.pathname,
+          query: u.searchParams,
+          headers: req.headers,
+          clientCN: peer?.subject?.CN,
+        }
+        this.seen.push(s)
+        const chunks: Buffer[] = []
+        req.on('data', (c: Buffer) => chunks.push(c))
+        req.on('end', () => {
+          s.body = Buffer.concat(chunks).toString('utf8')
+          this.answer(s, res)
+        })
+      },
+    )
     this.server.on('secureConnection', () => this.connections++)
     this.server.on('upgrade', (req: http.IncomingMessage, socket: Duplex, head: Buffer) => {
       const u = new URL(req.url ?? '/', 'https://x')
       const peer = (req.socket as any).getPeerCertificate?.()
-      this.seen.push({ method: req.method ?? '', url: req.url ?? '', path: u.pathname, query: u.searchParams, headers: req.headers, clientCN: peer?.subject?.CN })
+      this.seen.push({
+        method: req.method ?? '',
+        url: req.url ?? '',
+        path: u.pathname,
+        query: u.searchParams,
+        headers: req.headers,
+        clientCN: peer?.subject?.CN,
+      })
       if (this.onUpgrade) this.onUpgrade(req, socket, head)
       else socket.destroy()
     })
   }
   private answer(s: Seen, res: http.ServerResponse): void {
     const r = this.routes.get(s.path)
-    const a: Answer = typeof r === 'function' ? r(s) : (r ?? { status: 404, body: '404 page not found', contentType: 'text/plain' })
+    const a: Answer =
+      typeof r === 'function' ? r(s) : (r ?? { status: 404, body: '404 page not found', contentType: 'text/plain' })
     const body = typeof a.body === 'string' ? a.body : JSON.stringify(a.body ?? {})
     const send = () => {
-      res.writeHead(a.status ?? 200, { 'Content-Type': a.contentType ?? (typeof a.body === 'string' ? 'text/plain' : 'application/json') })
+      res.writeHead(a.status ?? 200, {
+        'Content-Type': a.contentType ?? (typeof a.body === 'string' ? 'text/plain' : 'application/json'),
+      })
       res.end(body)
     }
     if (a.delayMs) setTimeout(send, a.delayMs)
@@ -114,7 +170,12 @@ export class FakeApi {
 }
 
 /** A kubeconfig for the fake server (paths, not embedded data, to exercise file reading). */
-export function fakeKubeconfig(dir: string, server: string, pki: Pki, opts: { ca?: string; token?: string; namespace?: string } = {}): string {
+export function fakeKubeconfig(
+  dir: string,
+  server: string,
+  pki: Pki,
+  opts: { ca?: string; token?: string; namespace?: string } = {},
+): string {
   const f = path.join(dir, `kubeconfig-${Math.random().toString(36).slice(2)}`)
   fs.writeFileSync(
     f,

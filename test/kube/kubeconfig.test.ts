@@ -5,7 +5,14 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { inspect } from 'node:util'
-import { loadKubeconfig, listContexts, kubeconfigPaths, mergeKubeconfigs, parseKubeconfig, selectContext } from '../../src/kube/kubeconfig.ts'
+import {
+  loadKubeconfig,
+  listContexts,
+  kubeconfigPaths,
+  mergeKubeconfigs,
+  parseKubeconfig,
+  selectContext,
+} from '../../src/kube/kubeconfig.ts'
 import { KubeError } from '../../src/kube/errors.ts'
 import { clientNodeOptions } from '../../src/kube/transport.ts'
 
@@ -93,7 +100,10 @@ test('KUBECONFIG files merge first-wins per name; current-context from the first
   assert.is(i.server, 'https://a.example:6443') // trailing slash dropped, A's "shared" wins over B's
   assert.is(i.cluster.source, A)
   assert.equal(i.sources, [A, B])
-  assert.equal(i.contexts.map((c) => c.name), ['ctx-a', 'ctx-b', 'dup'])
+  assert.equal(
+    i.contexts.map((c) => c.name),
+    ['ctx-a', 'ctx-b', 'dup'],
+  )
   const dup = i.contexts.find((c) => c.name === 'dup')!
   assert.is(dup.cluster, 'only-a') // the first file's whole entry, not a field merge with B's
   assert.is(dup.namespace, undefined)
@@ -155,10 +165,18 @@ test('no kubeconfig found: names where it looked', () => {
 })
 
 test('unknown context lists the ones that exist; no current-context asks for one', () => {
-  const e = throwsKube(() => loadKubeconfig({ env: env(A, B), context: 'nope' }), 'context', /context "nope" does not exist/)
+  const e = throwsKube(
+    () => loadKubeconfig({ env: env(A, B), context: 'nope' }),
+    'context',
+    /context "nope" does not exist/,
+  )
   assert.match(e.hint!, /ctx-a, ctx-b, dup/)
   throwsKube(() => loadKubeconfig({ kubeconfig: NOCURRENT }), 'context', /no current-context/)
-  throwsKube(() => loadKubeconfig({ kubeconfig: NOCURRENT, context: 'ctx-c' }), 'context', /cluster "only-b", which no kubeconfig file defines/)
+  throwsKube(
+    () => loadKubeconfig({ kubeconfig: NOCURRENT, context: 'ctx-c' }),
+    'context',
+    /cluster "only-b", which no kubeconfig file defines/,
+  )
 })
 
 test('bad YAML names the file and line', () => {
@@ -197,7 +215,10 @@ test('clientNodeOptions: only the selected context, client-node field names, htt
   assert.is(o.clusters[0].caFile, path.join(tmp, 'a/certs/ca.crt'))
   assert.is(o.clusters[0].skipTLSVerify, false)
   assert.is(o.users[0].certFile, path.join(tmp, 'a/alice.crt'))
-  const http = write('http/config', 'clusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\ncontexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n')
+  const http = write(
+    'http/config',
+    'clusters: [{name: c, cluster: {server: "http://127.0.0.1:1"}}]\ncontexts: [{name: x, context: {cluster: c}}]\ncurrent-context: x\n',
+  )
   const h = clientNodeOptions(loadKubeconfig({ kubeconfig: http }))
   assert.is(h.clusters[0].skipTLSVerify, true)
   assert.equal(h.users, [])
@@ -214,11 +235,35 @@ test('credentials stay out of printed output: merged is non-enumerable', () => {
 // Regression cases found by test/fuzz/kube.test.ts (fast-check counterexamples, shrunk).
 test('fuzz regressions: a field of the wrong type is a yaml error naming it (a numeric server was a TypeError)', () => {
   const ctx = 'contexts:\n- name: x\n  context: {cluster: c, user: u}\ncurrent-context: x\n'
-  const load = (cluster: string, user = '{}') => selectContext(mergeKubeconfigs([parseKubeconfig(`clusters:\n- name: c\n  cluster: ${cluster}\nusers:\n- name: u\n  user: ${user}\n${ctx}`, '/k/config')]))
-  throwsKube(() => load('{server: 123}'), 'yaml', /^\/k\/config: clusters\[c\]\.cluster\.server: expected a string, received the number 123 /)
-  throwsKube(() => load('{server: https://a, insecure-skip-tls-verify: "yes"}'), 'yaml', /insecure-skip-tls-verify: expected true or false, received the string "yes"/)
-  throwsKube(() => load('{server: https://a}', '{exec: {command: [aws]}}'), 'yaml', /users\[u\]\.user\.exec\.command: expected a string, received a list/)
-  throwsKube(() => parseKubeconfig('current-context: 5\n', '/k/config'), 'yaml', /current-context: expected a context name, received the number 5/)
+  const load = (cluster: string, user = '{}') =>
+    selectContext(
+      mergeKubeconfigs([
+        parseKubeconfig(
+          `clusters:\n- name: c\n  cluster: ${cluster}\nusers:\n- name: u\n  user: ${user}\n${ctx}`,
+          '/k/config',
+        ),
+      ]),
+    )
+  throwsKube(
+    () => load('{server: 123}'),
+    'yaml',
+    /^\/k\/config: clusters\[c\]\.cluster\.server: expected a string, received the number 123 /,
+  )
+  throwsKube(
+    () => load('{server: https://a, insecure-skip-tls-verify: "yes"}'),
+    'yaml',
+    /insecure-skip-tls-verify: expected true or false, received the string "yes"/,
+  )
+  throwsKube(
+    () => load('{server: https://a}', '{exec: {command: [aws]}}'),
+    'yaml',
+    /users\[u\]\.user\.exec\.command: expected a string, received a list/,
+  )
+  throwsKube(
+    () => parseKubeconfig('current-context: 5\n', '/k/config'),
+    'yaml',
+    /current-context: expected a context name, received the number 5/,
+  )
   // null is unset, as in kubectl
   assert.is(load('{server: https://a, certificate-authority: null}').cluster.caFile, undefined)
 })
@@ -226,7 +271,11 @@ test('fuzz regressions: a field of the wrong type is a yaml error naming it (a n
 test('fuzz regressions: deeply nested flow collections are refused before the yaml library spends seconds on them', () => {
   const text = `clusters:\n- name: shared\n  cluster: {server: x, ${'{cluster: missing, user:\t'.repeat(400)}\n`
   const t0 = performance.now()
-  throwsKube(() => parseKubeconfig(text, '/k/config'), 'yaml', /^\/k\/config:3: invalid YAML: collections nested 40\d levels deep \(at most 32\) /)
+  throwsKube(
+    () => parseKubeconfig(text, '/k/config'),
+    'yaml',
+    /^\/k\/config:3: invalid YAML: collections nested 40\d levels deep \(at most 32\) /,
+  )
   assert.ok(performance.now() - t0 < 200, 'the yaml library took ~0.7 s on this before the guard')
 })
 

@@ -23,13 +23,24 @@ test('crasher (crashloop scenario: exit 3, restarting): state, last state, exit 
   assert.is(d.status, 'CrashLoopBackOff')
   const c = d.containers[0]
   assert.equal([c.state.state, c.state.reason], ['Waiting', 'CrashLoopBackOff'])
-  assert.match(c.state.message!, new RegExp(`^back-off \\d+s restarting failed container=app pod=${pod.metadata.name}_shop\\(${pod.metadata.uid}\\)$`))
-  assert.equal([c.lastState?.state, c.lastState?.exitCode, c.lastState?.reason, c.lastState?.finishedAt], ['Terminated', 3, 'Error', cs.lastState.terminated.finishedAt])
+  assert.match(
+    c.state.message!,
+    new RegExp(
+      `^back-off \\d+s restarting failed container=app pod=${pod.metadata.name}_shop\\(${pod.metadata.uid}\\)$`,
+    ),
+  )
+  assert.equal(
+    [c.lastState?.state, c.lastState?.exitCode, c.lastState?.reason, c.lastState?.finishedAt],
+    ['Terminated', 3, 'Error', cs.lastState.terminated.finishedAt],
+  )
   assert.is(d.controlledBy, `ReplicaSet/${pod.metadata.ownerReferences[0].name}`)
   assert.ok(events.length > 0)
   assert.is(d.events.length, events.length)
   const times = d.events.map((e) => Date.parse(e.last!))
-  assert.equal(times, [...times].sort((a, b) => a - b))
+  assert.equal(
+    times,
+    [...times].sort((a, b) => a - b),
+  )
   // the events were read just after the pod: every start it counts is among them (it may have restarted since)
   const started = d.events.filter((e) => e.reason === 'Started')
   assert.is(started.length, 1)
@@ -37,7 +48,10 @@ test('crasher (crashloop scenario: exit 3, restarting): state, last state, exit 
   const text = renderDescription(d, { color: false })
   assert.match(text, /Last State:\s+Terminated\n\s+Reason:\s+Error\n\s+Exit Code:\s+3/)
   const row = podRows([pod], { now: Date.parse(cs.lastState.terminated.finishedAt) + 20_000 }).rows[0]
-  assert.equal([row[1], (row[2] as { text: string }).text, (row[3] as { text: string }).text], ['0/1', 'CrashLoopBackOff', `${cs.restartCount} (20s ago)`])
+  assert.equal(
+    [row[1], (row[2] as { text: string }).text, (row[3] as { text: string }).text],
+    ['0/1', 'CrashLoopBackOff', `${cs.restartCount} (20s ago)`],
+  )
 })
 
 test('shop/web pods, their Service and EndpointSlices: endpoints point at the web pods on lab-2 and lab-3', () => {
@@ -52,15 +66,31 @@ test('shop/web pods, their Service and EndpointSlices: endpoints point at the we
   for (const pod of pods) {
     const d = describePod(pod)
     assert.equal([d.status, d.restarts, d.ip], ['Running', 0, pod.status.podIP])
-    assert.ok(s.endpoints.some((e) => e.address === pod.status.podIP && e.target === `pod/${pod.metadata.name}` && e.node === pod.spec.nodeName && e.ready))
+    assert.ok(
+      s.endpoints.some(
+        (e) =>
+          e.address === pod.status.podIP &&
+          e.target === `pod/${pod.metadata.name}` &&
+          e.node === pod.spec.nodeName &&
+          e.ready,
+      ),
+    )
   }
 })
 
 test('nodes lab-1, lab-2, lab-3 with the addresses of the lab, lab-1 with its lease', () => {
   const nodes = capture('nodes')
   const k = kubectlTable(nodes.text).rows
-  assert.equal(nodes.items.map((n) => describeNode(n, undefined, [], [], nodes.now).addresses.find((a) => a.type === 'InternalIP')!.address), ['10.99.0.1', '10.99.0.2', '10.99.0.3'])
-  assert.equal(k.map((r) => r[5]), ['10.99.0.1', '10.99.0.2', '10.99.0.3'])
+  assert.equal(
+    nodes.items.map(
+      (n) => describeNode(n, undefined, [], [], nodes.now).addresses.find((a) => a.type === 'InternalIP')!.address,
+    ),
+    ['10.99.0.1', '10.99.0.2', '10.99.0.3'],
+  )
+  assert.equal(
+    k.map((r) => r[5]),
+    ['10.99.0.1', '10.99.0.2', '10.99.0.3'],
+  )
   const c = capture('describe-node-lab-1')
   const node = pick(c.items, 'Node', 'lab-1')
   const lease = pick(c.items, 'Lease', 'lab-1')
@@ -75,9 +105,14 @@ test('nodes lab-1, lab-2, lab-3 with the addresses of the lab, lab-1 with its le
 test('sortEvents on captured events: non-decreasing times', () => {
   for (const items of [capture('events').items, lab('kubectl-events-crashloop.json').items]) {
     const evs = sortEvents([...items].reverse())
-    const t = evs.map((e: any) => Date.parse(e.series?.lastObservedTime || e.lastTimestamp || e.eventTime || e.firstTimestamp))
+    const t = evs.map((e: any) =>
+      Date.parse(e.series?.lastObservedTime || e.lastTimestamp || e.eventTime || e.firstTimestamp),
+    )
     assert.is(t.length, items.length)
-    assert.equal(t, [...t].sort((a, b) => a - b))
+    assert.equal(
+      t,
+      [...t].sort((a, b) => a - b),
+    )
   }
 })
 

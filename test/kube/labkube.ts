@@ -3,7 +3,10 @@ import fs from 'node:fs'
 import path from 'node:path'
 
 const dir = path.join(import.meta.dirname, '../fixtures/lab/kube')
-const meta = JSON.parse(fs.readFileSync(path.join(dir, 'capture.json'), 'utf8')) as { namespace: string; now: Record<string, number> }
+const meta = JSON.parse(fs.readFileSync(path.join(dir, 'capture.json'), 'utf8')) as {
+  namespace: string
+  now: Record<string, number>
+}
 
 /** One capture: the objects kubectl printed (a fresh copy each call), its text, and the moment it ran. */
 export interface KubeCapture {
@@ -40,7 +43,11 @@ export function eventsOf(items: any[], obj: any): any[] {
  * `indent` drops a prefix of each line (describe's tables are indented); lines of dashes are skipped.
  */
 export function kubectlTable(text: string, indent = 0): { headers: string[]; rows: string[][]; lines: string[] } {
-  const lines = text.split('\n').filter((l) => l.trim() !== '').map((l) => l.slice(indent)).filter((l) => !/^[-\s]+$/.test(l))
+  const lines = text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => l.slice(indent))
+    .filter((l) => !/^[-\s]+$/.test(l))
   const head = lines[0]
   const starts = [0, ...[...head.matchAll(/ {2,}(?=\S)/g)].map((m) => m.index! + m[0].length)]
   const cut = (l: string) => starts.map((s, i) => l.slice(s, starts[i + 1] ?? l.length).trim())
@@ -67,7 +74,10 @@ export function describeFields(text: string): Record<string, string> {
 }
 
 /** Per container of kubectl describe pod: its State … Restart Count lines as [label, value], Started/Finished left out. */
-export function describeContainers(text: string, section: 'Containers' | 'Init Containers'): Record<string, [string, string][]> {
+export function describeContainers(
+  text: string,
+  section: 'Containers' | 'Init Containers',
+): Record<string, [string, string][]> {
   const out: Record<string, [string, string][]> = {}
   let cur: [string, string][] | undefined
   let inState = false

@@ -43,7 +43,10 @@ test('parseQuantity: the value as a number, for recipes comparing limits and usa
   assert.is(parseQuantity('1.5k'), 1500)
   assert.is(parseQuantity('123456789n'), 0.123456789)
   assert.is(parseQuantity(' 64Mi '), 64 * 2 ** 20)
-  assert.throws(() => parseQuantity('1 GB'), /^quantity: expected a Kubernetes quantity like "250m", "128974848" or "129Mi", received "1 GB"$/)
+  assert.throws(
+    () => parseQuantity('1 GB'),
+    /^quantity: expected a Kubernetes quantity like "250m", "128974848" or "129Mi", received "1 GB"$/,
+  )
 })
 
 test.run()

@@ -20,7 +20,11 @@ test.after(async () => {
 })
 
 test('a DELETE body is sent with its length, and the next request on the same socket is unharmed', async () => {
-  api.routes.set('/api/v1/namespaces/ns/pods/p', (s) => (s.method === 'DELETE' ? { body: { kind: 'Pod', metadata: { name: 'p' } } } : { body: { kind: 'Pod', metadata: { name: 'p' }, status: { phase: 'Running' } } }))
+  api.routes.set('/api/v1/namespaces/ns/pods/p', (s) =>
+    s.method === 'DELETE'
+      ? { body: { kind: 'Pod', metadata: { name: 'p' } } }
+      : { body: { kind: 'Pod', metadata: { name: 'p' }, status: { phase: 'Running' } } },
+  )
   const before = api.connections
   const body = { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 1 }
   await kube.request('DELETE', '/api/v1/namespaces/ns/pods/p', { body })
@@ -36,11 +40,22 @@ test('a DELETE body is sent with its length, and the next request on the same so
 
 test('POST and merge-patch bodies carry their content type; errors name the object', async () => {
   api.routes.set('/api/v1/namespaces/ns/pods', (s) => ({ status: 201, body: JSON.parse(s.body!) }))
-  const created = await kube.request('POST', '/api/v1/namespaces/ns/pods', { body: { kind: 'Pod', metadata: { name: 'q' } } })
+  const created = await kube.request('POST', '/api/v1/namespaces/ns/pods', {
+    body: { kind: 'Pod', metadata: { name: 'q' } },
+  })
   assert.is(created.metadata.name, 'q')
   assert.is(api.seen.at(-1)!.headers['content-type'], 'application/json')
-  api.routes.set('/api/v1/namespaces/ns/pods/q', { status: 404, body: { kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: 'pods "q" not found' } })
-  const e = await kube.request('PATCH', '/api/v1/namespaces/ns/pods/q', { body: { metadata: { annotations: { a: 'b' } } }, contentType: 'application/merge-patch+json', object: { kind: 'Pod', name: 'q', namespace: 'ns' } }).catch((x) => x)
+  api.routes.set('/api/v1/namespaces/ns/pods/q', {
+    status: 404,
+    body: { kind: 'Status', status: 'Failure', reason: 'NotFound', code: 404, message: 'pods "q" not found' },
+  })
+  const e = await kube
+    .request('PATCH', '/api/v1/namespaces/ns/pods/q', {
+      body: { metadata: { annotations: { a: 'b' } } },
+      contentType: 'application/merge-patch+json',
+      object: { kind: 'Pod', name: 'q', namespace: 'ns' },
+    })
+    .catch((x) => x)
   assert.is(api.seen.at(-1)!.headers['content-type'], 'application/merge-patch+json')
   assert.instance(e, KubeError)
   assert.is(e.kind, 'notfound')

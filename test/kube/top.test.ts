@@ -12,7 +12,12 @@ const dir = path.join(import.meta.dirname, '../fixtures/lab')
 const json = (f: string) => JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))
 const text = (f: string) => fs.readFileSync(path.join(dir, f), 'utf8')
 // kubectl's tabwriter pads every cell, the last included; ours trims line ends.
-const norm = (s: string) => s.split('\n').map((l) => l.trimEnd()).filter(Boolean).join('\n')
+const norm = (s: string) =>
+  s
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter(Boolean)
+    .join('\n')
 
 test('lab capture: top pods -A prints what kubectl top pods -A printed from the same sample', () => {
   const rows = podUsage(json('metrics-pods.json').items, { allNamespaces: true })
@@ -24,17 +29,32 @@ test('lab capture: top pods -A prints what kubectl top pods -A printed from the 
     const cpu = r.containers.map((c) => c.cpuMillicores)
     const mem = r.containers.map((c) => c.memoryBytes)
     assert.ok(cpu.length > 0, `${r.name} has containers`)
-    assert.ok(r.cpuMillicores >= Math.max(...cpu) && r.cpuMillicores <= cpu.reduce((a, b) => a + b, 0), `${r.name}: cpu ${r.cpuMillicores} vs containers ${cpu}`)
-    assert.ok(r.memoryBytes >= Math.max(...mem) && r.memoryBytes <= mem.reduce((a, b) => a + b, 0), `${r.name}: memory ${r.memoryBytes} vs containers ${mem}`)
+    assert.ok(
+      r.cpuMillicores >= Math.max(...cpu) && r.cpuMillicores <= cpu.reduce((a, b) => a + b, 0),
+      `${r.name}: cpu ${r.cpuMillicores} vs containers ${cpu}`,
+    )
+    assert.ok(
+      r.memoryBytes >= Math.max(...mem) && r.memoryBytes <= mem.reduce((a, b) => a + b, 0),
+      `${r.name}: memory ${r.memoryBytes} vs containers ${mem}`,
+    )
     assert.ok(r.memoryBytes > 0, `${r.name} has a working set`)
   }
 })
 
 test('lab capture: top pods --containers --sort-by memory (pods and their containers descending)', () => {
-  const rows = podUsage(json('metrics-pods.json').items.filter((m: any) => m.metadata.namespace === 'shop'), { sortBy: 'memory' })
-  assert.is(norm(renderUsage(rows, { color: false, containers: true })), norm(text('kubectl-top-pods-containers-mem.txt')))
+  const rows = podUsage(
+    json('metrics-pods.json').items.filter((m: any) => m.metadata.namespace === 'shop'),
+    { sortBy: 'memory' },
+  )
+  assert.is(
+    norm(renderUsage(rows, { color: false, containers: true })),
+    norm(text('kubectl-top-pods-containers-mem.txt')),
+  )
   const mem = rows.map((r) => r.memoryBytes)
-  assert.equal(mem, [...mem].sort((a, b) => b - a))
+  assert.equal(
+    mem,
+    [...mem].sort((a, b) => b - a),
+  )
 })
 
 test('lab capture: top nodes with CPU% and MEMORY% of allocatable, as kubectl top nodes', () => {
@@ -53,17 +73,32 @@ test('nodeUsage: a node without metrics is listed as <unknown>, after the measur
   const rows = nodeUsage(metrics, [quiet, ...nodes])
   const measured = metrics.map((m: { metadata: { name: string } }) => m.metadata.name).sort()
   assert.ok(measured.length > 0)
-  assert.equal(rows.map((r) => r.name), [...measured, 'fan-1'])
+  assert.equal(
+    rows.map((r) => r.name),
+    [...measured, 'fan-1'],
+  )
   assert.ok(rows.slice(0, -1).every((r) => r.cpuMillicores !== undefined && r.cpuPercent !== undefined))
   assert.is(rows.at(-1)!.cpuMillicores, undefined)
   assert.match(renderUsage(rows, { color: false }), /^fan-1\s+<unknown>\s+<unknown>\s+<unknown>\s+<unknown>$/m)
 })
 
 test('podUsage: containers summed before rounding (3 x 1n is 1m, not 3m); ties by name', () => {
-  const m = (name: string, cpus: string[]) => ({ metadata: { name, namespace: 'x' }, containers: cpus.map((c, i) => ({ name: `c${i}`, usage: { cpu: c, memory: '1Mi' } })) })
+  const m = (name: string, cpus: string[]) => ({
+    metadata: { name, namespace: 'x' },
+    containers: cpus.map((c, i) => ({ name: `c${i}`, usage: { cpu: c, memory: '1Mi' } })),
+  })
   const rows = podUsage([m('b', ['1n', '1n', '1n']), m('a', ['1n'])], { sortBy: 'cpu' })
-  assert.equal(rows.map((r) => [r.name, r.cpuMillicores, r.memoryBytes]), [['a', 1, 2 ** 20], ['b', 1, 3 * 2 ** 20]])
-  assert.throws(() => podUsage([{ metadata: { name: 'p' }, containers: [{ name: 'c', usage: { cpu: 'lots', memory: '1' } }] }]), /pod p container c usage\.cpu: expected a Kubernetes quantity/)
+  assert.equal(
+    rows.map((r) => [r.name, r.cpuMillicores, r.memoryBytes]),
+    [
+      ['a', 1, 2 ** 20],
+      ['b', 1, 3 * 2 ** 20],
+    ],
+  )
+  assert.throws(
+    () => podUsage([{ metadata: { name: 'p' }, containers: [{ name: 'c', usage: { cpu: 'lots', memory: '1' } }] }]),
+    /pod p container c usage\.cpu: expected a Kubernetes quantity/,
+  )
 })
 
 test('checkSort: cpu, memory or nothing; anything else named', () => {
@@ -75,8 +110,17 @@ test('checkSort: cpu, memory or nothing; anything else named', () => {
 // Regression case found by test/fuzz/kube.test.ts: "1e<huge>" made 10n ** e run for minutes (seconds at e7).
 test('fuzz regression: an exponent beyond e±1000 is refused at once', () => {
   const t0 = performance.now()
-  assert.throws(() => parseQuantityExact('1e999999999', 'usage.cpu'), (e: unknown) => e instanceof KubeError && e.kind === 'invalid' && /^usage\.cpu: the exponent of "1e999999999" is out of range/.test((e as Error).message))
-  assert.throws(() => parseQuantityExact(`1e${'9'.repeat(400)}`), (e: unknown) => e instanceof KubeError)
+  assert.throws(
+    () => parseQuantityExact('1e999999999', 'usage.cpu'),
+    (e: unknown) =>
+      e instanceof KubeError &&
+      e.kind === 'invalid' &&
+      /^usage\.cpu: the exponent of "1e999999999" is out of range/.test((e as Error).message),
+  )
+  assert.throws(
+    () => parseQuantityExact(`1e${'9'.repeat(400)}`),
+    (e: unknown) => e instanceof KubeError,
+  )
   assert.ok(performance.now() - t0 < 50)
   assert.is(ceilValue(parseQuantityExact('1e1000')), Infinity) // the largest accepted: exact as a fraction, Infinity as a number
   assert.is(ceilMilli(parseQuantityExact('1e-1000')), 1)

@@ -27,8 +27,37 @@ export function writeUserKubeconfigs(): void {
 // Resources the no-exec user may do anything with: everything a namespace holds except pods (and their exec,
 // attach, port-forward and ephemeral containers). RBAC only adds, so "all but pods" is spelled out.
 const NO_EXEC_FULL: Array<[string, string[]]> = [
-  ['', ['configmaps', 'secrets', 'services', 'endpoints', 'events', 'persistentvolumeclaims', 'serviceaccounts', 'resourcequotas', 'limitranges', 'replicationcontrollers', 'namespaces', 'nodes', 'persistentvolumes']],
-  ['apps', ['deployments', 'deployments/scale', 'replicasets', 'replicasets/scale', 'statefulsets', 'statefulsets/scale', 'daemonsets', 'controllerrevisions']],
+  [
+    '',
+    [
+      'configmaps',
+      'secrets',
+      'services',
+      'endpoints',
+      'events',
+      'persistentvolumeclaims',
+      'serviceaccounts',
+      'resourcequotas',
+      'limitranges',
+      'replicationcontrollers',
+      'namespaces',
+      'nodes',
+      'persistentvolumes',
+    ],
+  ],
+  [
+    'apps',
+    [
+      'deployments',
+      'deployments/scale',
+      'replicasets',
+      'replicasets/scale',
+      'statefulsets',
+      'statefulsets/scale',
+      'daemonsets',
+      'controllerrevisions',
+    ],
+  ],
   ['batch', ['jobs', 'cronjobs']],
   ['discovery.k8s.io', ['endpointslices']],
   ['networking.k8s.io', ['ingresses', 'networkpolicies']],
@@ -40,7 +69,9 @@ const NO_EXEC_FULL: Array<[string, string[]]> = [
 
 /** RBAC for the extra users and the baseline namespace (applied with kubectl). */
 export function accessManifest(): string {
-  const rules = NO_EXEC_FULL.map(([g, rs]) => `- apiGroups: ["${g}"]\n  resources: [${rs.join(', ')}]\n  verbs: ["*"]`).join('\n')
+  const rules = NO_EXEC_FULL.map(
+    ([g, rs]) => `- apiGroups: ["${g}"]\n  resources: [${rs.join(', ')}]\n  verbs: ["*"]`,
+  ).join('\n')
   return `apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRoleBinding
 metadata: {name: "kinspect-lab:view", labels: {kinspect.dev/lab: access}}
@@ -80,7 +111,20 @@ const SUDOERS = '/etc/sudoers.d/kinspect-lab'
 
 /** The sudo user (login shell dash, NOPASSWD sudo); idempotent. */
 export function ensureSudoUser(): void {
-  if (!succeeds(['id', SUDO_USER])) run(['useradd', '--password', '*', '--no-create-home', '--home-dir', '/', '--shell', '/bin/dash', '--comment', 'kinspect lab sudo user', SUDO_USER])
+  if (!succeeds(['id', SUDO_USER]))
+    run([
+      'useradd',
+      '--password',
+      '*',
+      '--no-create-home',
+      '--home-dir',
+      '/',
+      '--shell',
+      '/bin/dash',
+      '--comment',
+      'kinspect lab sudo user',
+      SUDO_USER,
+    ])
   fs.mkdirSync(path.dirname(SUDOERS), { recursive: true })
   const line = `# written by the kinspect lab\n${SUDO_USER} ALL=(ALL) NOPASSWD: ALL\n`
   if (!fs.existsSync(SUDOERS) || fs.readFileSync(SUDOERS, 'utf8') !== line) {

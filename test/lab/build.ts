@@ -39,7 +39,12 @@ const targets: Target[] = [
     ].join(' '),
   },
   { name: 'coredns', moduleDir: 'go-coredns', pkg: '.', ldflags: '-s -w' },
-  { name: 'metrics-server', moduleDir: 'go-metrics', pkg: '.', ldflags: `-s -w -X k8s.io/client-go/pkg/version.gitVersion=${VERSIONS.metricsServer}` },
+  {
+    name: 'metrics-server',
+    moduleDir: 'go-metrics',
+    pkg: '.',
+    ldflags: `-s -w -X k8s.io/client-go/pkg/version.gitVersion=${VERSIONS.metricsServer}`,
+  },
   // The fan-out's Node heartbeat (standard library only): its own binary, so changing it rebuilds nothing the nodes run.
   { name: 'fanout-heartbeat', moduleDir: 'go-heartbeat', pkg: '.', ldflags: '-s -w' },
   // Upstream crictl, built from its module's own main package (pinned by go-crictl/go.mod's tool directive).
@@ -97,7 +102,8 @@ export function ensureBinaries(only?: string[]): string {
   const binDir = path.join(CACHE_DIR, 'bin')
   fs.mkdirSync(binDir, { recursive: true })
   const unknown = (only ?? []).filter((n) => !targets.some((t) => t.name === n))
-  if (unknown.length) throw new Error(`lab: no build target ${unknown.join(', ')} (targets: ${targets.map((t) => t.name).join(', ')})`)
+  if (unknown.length)
+    throw new Error(`lab: no build target ${unknown.join(', ')} (targets: ${targets.map((t) => t.name).join(', ')})`)
   const goVersion = run(['go', 'env', 'GOVERSION']).stdout.trim()
   for (const t of targets.filter((t) => !only || only.includes(t.name))) {
     const dir = path.join(here, t.moduleDir)

@@ -2,7 +2,7 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { NET, NODES, labPaths } from './layout.ts'
-import { bin, ensureBinaries } from './build.ts'
+import { ensureBinaries } from './build.ts'
 import { kubectl } from './lab.ts'
 import { inNode } from './nodes.ts'
 import { crictl, hostVeth, inPodNetns, podNode, podPid } from './probe.ts'
@@ -30,13 +30,25 @@ const podFile = (pod: string, file: string) => on(podNode('shop', pod), ['cat', 
  * and kept only when both reads carry the same timestamps (metrics-server re-samples every 10 s).
  */
 export function captureMetrics(): void {
-  const stamps = (j: string) => (JSON.parse(j).items as any[]).map((i) => `${i.metadata.name}@${i.timestamp}`).sort().join(',')
+  const stamps = (j: string) =>
+    (JSON.parse(j).items as any[])
+      .map((i) => `${i.metadata.name}@${i.timestamp}`)
+      .sort()
+      .join(',')
   for (let attempt = 1; attempt <= 5; attempt++) {
     const before = kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/pods']).stdout
     const nodesBefore = kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/nodes']).stdout
     const top = {
       'kubectl-top-pods-A.txt': kubectl(['top', 'pods', '-A']).stdout,
-      'kubectl-top-pods-containers-mem.txt': kubectl(['top', 'pods', '-n', 'shop', '--containers', '--sort-by', 'memory']).stdout,
+      'kubectl-top-pods-containers-mem.txt': kubectl([
+        'top',
+        'pods',
+        '-n',
+        'shop',
+        '--containers',
+        '--sort-by',
+        'memory',
+      ]).stdout,
       'kubectl-top-nodes.txt': kubectl(['top', 'nodes']).stdout,
     }
     const after = kubectl(['get', '--raw', '/apis/metrics.k8s.io/v1beta1/pods']).stdout
@@ -52,8 +64,17 @@ export function captureMetrics(): void {
 
 /** Files captureCrictl writes: crictl's outputs and what they must agree with (IDs, UIDs, PIDs of one moment). */
 export const CRICTL_FILES = [
-  'crictl-ps.json', 'crictl-pods.json', 'crictl-ps.txt', 'crictl-inspect-client.json', 'crictl-inspectp-client.json',
-  'crictl-inspect-notfound.txt', 'crictl-inspect-noruntime.txt', 'proc-cgroup-client.txt', 'proc-cgroup-distroless.txt', 'ip-addr-pod-client.json', 'kubectl-pods.json',
+  'crictl-ps.json',
+  'crictl-pods.json',
+  'crictl-ps.txt',
+  'crictl-inspect-client.json',
+  'crictl-inspectp-client.json',
+  'crictl-inspect-notfound.txt',
+  'crictl-inspect-noruntime.txt',
+  'proc-cgroup-client.txt',
+  'proc-cgroup-distroless.txt',
+  'ip-addr-pod-client.json',
+  'kubectl-pods.json',
 ]
 
 /**
@@ -64,26 +85,35 @@ export const CRICTL_FILES = [
 export function captureCrictl(): string {
   ensureBinaries(['cri-tools']) // upstream crictl; a lab brought up by an older checkout links a stand-in
   const P = labPaths()
-  const onNode = (node: string, cmd: string, ok = false) => run(['ssh', '-F', P.sshConfig, '-o', 'BatchMode=yes', node, cmd], { ok })
+  const onNode = (node: string, cmd: string, ok = false) =>
+    run(['ssh', '-F', P.sshConfig, '-o', 'BatchMode=yes', node, cmd], { ok })
   const podsJson = kubectl(['get', 'pods', '-A', '-o', 'json']).stdout
   const pod = (ns: string, name: string) => {
     const p = (JSON.parse(podsJson).items as any[]).find((i) => i.metadata.namespace === ns && i.metadata.name === name)
-    const id = p?.status?.containerStatuses?.find((c: any) => c.state?.running)?.containerID?.replace(/^containerd:\/\//, '')
+    const id = p?.status?.containerStatuses
+      ?.find((c: any) => c.state?.running)
+      ?.containerID?.replace(/^containerd:\/\//, '')
     if (!p?.spec?.nodeName || !id) throw new Error(`capture: ${ns}/${name} has no running container`)
     return { node: p.spec.nodeName as string, id: id as string }
   }
   const client = pod('shop', 'client')
   const version = onNode(client.node, 'crictl --version').stdout.trim()
-  if (!/^crictl version \d/.test(version)) throw new Error(`capture: crictl on ${client.node} is not upstream crictl: ${version}`)
+  if (!/^crictl version \d/.test(version))
+    throw new Error(`capture: crictl on ${client.node} is not upstream crictl: ${version}`)
   save('crictl-ps.json', onNode(client.node, 'crictl ps -a -o json').stdout)
   save('crictl-pods.json', onNode(client.node, 'crictl pods -o json').stdout)
   save('crictl-ps.txt', onNode(client.node, 'crictl ps -a').stdout)
-  const sandbox = onNode(client.node, "crictl pods -q --state ready --name '^client$' --namespace '^shop$'").stdout.trim().split('\n')[0]
+  const sandbox = onNode(client.node, "crictl pods -q --state ready --name '^client$' --namespace '^shop$'")
+    .stdout.trim()
+    .split('\n')[0]
   const inspect = onNode(client.node, `crictl inspect ${client.id}`).stdout
   save('crictl-inspect-client.json', inspect)
   save('crictl-inspectp-client.json', onNode(client.node, `crictl inspectp ${sandbox}`).stdout)
   save('crictl-inspect-notfound.txt', onNode(client.node, `crictl inspect ${'0'.repeat(64)}`, true).stderr)
-  save('crictl-inspect-noruntime.txt', onNode(client.node, `crictl -r unix:///run/kinspect-lab/no-runtime.sock inspect ${client.id}`, true).stderr)
+  save(
+    'crictl-inspect-noruntime.txt',
+    onNode(client.node, `crictl -r unix:///run/kinspect-lab/no-runtime.sock inspect ${client.id}`, true).stderr,
+  )
   const pid = JSON.parse(inspect).info.pid
   save('proc-cgroup-client.txt', onNode(client.node, `cat /proc/${pid}/cgroup`).stdout)
   save('ip-addr-pod-client.json', onNode(client.node, `nsenter -t ${pid} -n ip -j addr show`).stdout) // where that PID leads
@@ -117,7 +147,8 @@ export async function captureSvc(): Promise<void> {
   fs.mkdirSync(out, { recursive: true })
   const nodes = ['lab-1', 'lab-2']
   const slices = () => kubectl(['get', 'endpointslices', '-n', 'shop', '-o', 'json']).stdout
-  const endpoints = (j: string) => JSON.stringify((JSON.parse(j).items as any[]).map((s) => [s.metadata.name, s.endpoints]))
+  const endpoints = (j: string) =>
+    JSON.stringify((JSON.parse(j).items as any[]).map((s) => [s.metadata.name, s.endpoints]))
   if (currentProxyMode() !== 'iptables') await setProxyMode('iptables')
   const before = slices()
   save('svc-local-services.json', kubectl(['get', 'services', '-n', 'shop', '-o', 'json']).stdout)
@@ -126,7 +157,12 @@ export async function captureSvc(): Promise<void> {
   progress('capturing shop/web-local in nftables mode')
   try {
     await setProxyMode('nftables')
-    for (const n of nodes) await waitFor(`nft rules for shop/web-local on ${n}`, () => on(n, ['nft', 'list', 'table', 'ip', 'kube-proxy']).includes('shop/web-local/'), 30_000)
+    for (const n of nodes)
+      await waitFor(
+        `nft rules for shop/web-local on ${n}`,
+        () => on(n, ['nft', 'list', 'table', 'ip', 'kube-proxy']).includes('shop/web-local/'),
+        30_000,
+      )
     for (const n of nodes) {
       save(`svc-local-nft-${n}.json`, on(n, ['nft', '-j', 'list', 'table', 'ip', 'kube-proxy']))
       save(`svc-local-nft-${n}.txt`, on(n, ['nft', 'list', 'table', 'ip', 'kube-proxy']))
@@ -134,7 +170,8 @@ export async function captureSvc(): Promise<void> {
   } finally {
     await setProxyMode('iptables')
   }
-  if (endpoints(slices()) !== endpoints(before)) throw new Error('capture svc: the shop EndpointSlices changed during the capture; run it again')
+  if (endpoints(slices()) !== endpoints(before))
+    throw new Error('capture svc: the shop EndpointSlices changed during the capture; run it again')
   progress('capture svc done')
 }
 
@@ -158,7 +195,10 @@ export async function capture(): Promise<void> {
   save('ip-link-pod-client-stats.json', ns('client', ['ip', '-j', '-s', '-d', 'link', 'show']))
   save('ip-route-pod-client.json', ns('client', ['ip', '-j', 'route', 'show']))
   save('ip-neigh-pod-client.json', ns('client', ['ip', '-j', 'neigh', 'show']))
-  save('ip-link-veth-client.json', on(clientNode, ['ip', '-j', '-s', '-d', 'link', 'show', hostVeth('shop', 'client').veth]))
+  save(
+    'ip-link-veth-client.json',
+    on(clientNode, ['ip', '-j', '-s', '-d', 'link', 'show', hostVeth('shop', 'client').veth]),
+  )
   save('ip-addr-pod-distroless.json', ns('distroless', ['ip', '-j', 'addr', 'show']))
   // container runtime (upstream crictl on the client's node), with the pod objects and cgroups of the same moment
   captureCrictl()
@@ -197,8 +237,14 @@ export async function capture(): Promise<void> {
   // Faults, each captured while on and turned off again.
   progress('capturing dns-down (dig timing out)')
   await scenario('dns-down', 'on')
-  save('dig-dns-down.txt', ns('client', ['dig', '+time=1', '+tries=1', `@${NET.dnsIP}`, 'kubernetes.default.svc.cluster.local']))
-  save('kubectl-endpointslices-dns-down.json', kubectl(['get', 'endpointslices', '-n', 'kube-system', '-o', 'json']).stdout)
+  save(
+    'dig-dns-down.txt',
+    ns('client', ['dig', '+time=1', '+tries=1', `@${NET.dnsIP}`, 'kubernetes.default.svc.cluster.local']),
+  )
+  save(
+    'kubectl-endpointslices-dns-down.json',
+    kubectl(['get', 'endpointslices', '-n', 'kube-system', '-o', 'json']).stdout,
+  )
   await scenario('dns-down', 'off')
 
   progress('capturing stale-rules')
@@ -217,14 +263,27 @@ export async function capture(): Promise<void> {
   progress('capturing conntrack-full')
   await scenario('conntrack-full', 'on')
   save('conntrack-S-full.txt', sh(['conntrack', '-S']))
-  save('conntrack-count-full.txt', `${fs.readFileSync('/proc/sys/net/netfilter/nf_conntrack_count', 'utf8')}${fs.readFileSync('/proc/sys/net/netfilter/nf_conntrack_max', 'utf8')}`)
-  save('dmesg-conntrack-full.txt', sh(['dmesg']).split('\n').filter((l) => /nf_conntrack/.test(l)).slice(-20).join('\n') + '\n')
+  save(
+    'conntrack-count-full.txt',
+    `${fs.readFileSync('/proc/sys/net/netfilter/nf_conntrack_count', 'utf8')}${fs.readFileSync('/proc/sys/net/netfilter/nf_conntrack_max', 'utf8')}`,
+  )
+  save(
+    'dmesg-conntrack-full.txt',
+    sh(['dmesg'])
+      .split('\n')
+      .filter((l) => /nf_conntrack/.test(l))
+      .slice(-20)
+      .join('\n') + '\n',
+  )
   await scenario('conntrack-full', 'off')
 
   progress('capturing mtu-mismatch')
   await scenario('mtu-mismatch', 'on')
   save('ip-link-pod-client-mtu9000.json', ns('client', ['ip', '-j', '-d', 'link', 'show', 'eth0']))
-  save('ip-link-veth-client-mtu9000.json', on(clientNode, ['ip', '-j', '-d', 'link', 'show', hostVeth('shop', 'client').veth]))
+  save(
+    'ip-link-veth-client-mtu9000.json',
+    on(clientNode, ['ip', '-j', '-d', 'link', 'show', hostVeth('shop', 'client').veth]),
+  )
   await scenario('mtu-mismatch', 'off')
 
   progress('capturing node-notready')
@@ -243,6 +302,9 @@ export async function capture(): Promise<void> {
   await captureSvc() // shop/web-local's rules, both modes
   await captureKube() // API objects with kubectl's text for them (lab/kube/)
   await captureTriage() // what triage reads, under each fault case (lab/triage/)
-  save('README.md', `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real three-node\nKubernetes v1.33 cluster (containerd 1.6, upstream crictl, kube-proxy iptables and nftables modes, CoreDNS).\nFiles without a node in their name come from lab-1 (this machine) or from the node of the pod they name\n(shop/client runs on lab-3); \`*-lab-2.*\` and \`*-lab-3.*\` come from those nodes. stale-rules is captured on lab-2.\n\`svc-local-*\` come from \`npm run lab -- capture svc\` (shop/web-local's rules on lab-1 and lab-2, both proxy modes).\n\`kube/\` comes from \`npm run lab -- capture kube\` (API objects with what kubectl printed for them; its own README).\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n\n\`triage/CASE.json\` (\`npm run lab -- capture triage\`) holds what kinspect triage reads (pods, Services, EndpointSlices,\nworkloads, Warning events, nodes, leases, the metrics APIService; all namespaces) with the scenarios of CASE on.\n`)
+  save(
+    'README.md',
+    `# Captured from the lab\n\nWritten by \`npm run lab -- capture\` on ${new Date().toISOString().slice(0, 10)} from a real three-node\nKubernetes v1.33 cluster (containerd 1.6, upstream crictl, kube-proxy iptables and nftables modes, CoreDNS).\nFiles without a node in their name come from lab-1 (this machine) or from the node of the pod they name\n(shop/client runs on lab-3); \`*-lab-2.*\` and \`*-lab-3.*\` come from those nodes. stale-rules is captured on lab-2.\n\`svc-local-*\` come from \`npm run lab -- capture svc\` (shop/web-local's rules on lab-1 and lab-2, both proxy modes).\n\`kube/\` comes from \`npm run lab -- capture kube\` (API objects with what kubectl printed for them; its own README).\nipvsadm output is absent: this machine's kernel has no IPVS (CONFIG_IP_VS is not set).\nDo not edit these files by hand; re-run the capture.\n\n\`triage/CASE.json\` (\`npm run lab -- capture triage\`) holds what kinspect triage reads (pods, Services, EndpointSlices,\nworkloads, Warning events, nodes, leases, the metrics APIService; all namespaces) with the scenarios of CASE on.\n`,
+  )
   progress('capture done')
 }

@@ -106,9 +106,14 @@ spec:
 const getJSON = (args: string[]) => JSON.parse(kubectl([...args, '-o', 'json']).stdout)
 const items = (j: any): any[] => (j.kind === 'List' || j.kind?.endsWith('List') ? j.items : [j])
 /** kind/namespace/name@resourceVersion of every object read, to see whether anything changed. */
-const versions = (objs: any[]) => objs.map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}@${o.metadata.resourceVersion}`).sort().join('\n')
+const versions = (objs: any[]) =>
+  objs
+    .map((o) => `${o.kind}/${o.metadata.namespace ?? ''}/${o.metadata.name}@${o.metadata.resourceVersion}`)
+    .sort()
+    .join('\n')
 /** Every RFC 3339 time in the objects (metav1.Time and MicroTime), in ms. */
-const stamps = (objs: any[]) => [...JSON.stringify(objs).matchAll(/"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)"/g)].map((m) => Date.parse(m[1]))
+const stamps = (objs: any[]) =>
+  [...JSON.stringify(objs).matchAll(/"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?Z)"/g)].map((m) => Date.parse(m[1]))
 
 /** One kubectl text with the objects it printed, and the moment ("now") it printed them at. */
 export interface Pair {
@@ -133,7 +138,9 @@ export function capturePair(name: string, textArgs: string[], jsonArgs: string[]
     if (stamps(before).some((t) => Math.floor((t0 - t) / 1000) !== Math.floor((t1 - t) / 1000))) continue
     return { text, objects: before, now: t0 }
   }
-  throw new Error(`capture kube: ${name}: the objects changed or a second ended while kubectl ran, ${tries} times; run the capture again`)
+  throw new Error(
+    `capture kube: ${name}: the objects changed or a second ended while kubectl ran, ${tries} times; run the capture again`,
+  )
 }
 
 /** The pod of CAPTURE_NS with label app=APP. */
@@ -143,20 +150,42 @@ function nsPod(app: string): any {
 
 /** Waits for the shapes captureManifest makes: one restart of web, crash in CrashLoopBackOff with repeated BackOff events. */
 async function waitShapes(): Promise<void> {
-  await waitFor('web to restart once and be ready', () => {
-    const s = nsPod('web')?.status?.containerStatuses?.[0]
-    return s?.restartCount === 1 && s.ready && s.lastState?.terminated?.exitCode === 2
-  }, 90_000, 1000)
-  await waitFor('crash/main in CrashLoopBackOff after 2 restarts, with repeated BackOff events', () => {
-    const main = nsPod('crash')?.status?.containerStatuses?.find((c: any) => c.name === 'main')
-    const backoff = (getJSON(['get', 'events', '-n', CAPTURE_NS]).items as any[]).find((e) => e.reason === 'BackOff' && e.involvedObject?.name === 'crash')
-    return main?.restartCount >= 2 && main.state?.waiting?.reason === 'CrashLoopBackOff' && (backoff?.count ?? 0) >= 2
-  }, 180_000, 1000)
-  await waitFor('initwait held in wait-db', () => nsPod('initwait')?.status?.initContainerStatuses?.[0]?.state?.running, 60_000, 1000)
-  await waitFor('web-canary running and not ready', () => {
-    const s = nsPod('web-canary')?.status?.containerStatuses?.[0]
-    return s?.state?.running && s.ready === false
-  }, 60_000, 1000)
+  await waitFor(
+    'web to restart once and be ready',
+    () => {
+      const s = nsPod('web')?.status?.containerStatuses?.[0]
+      return s?.restartCount === 1 && s.ready && s.lastState?.terminated?.exitCode === 2
+    },
+    90_000,
+    1000,
+  )
+  await waitFor(
+    'crash/main in CrashLoopBackOff after 2 restarts, with repeated BackOff events',
+    () => {
+      const main = nsPod('crash')?.status?.containerStatuses?.find((c: any) => c.name === 'main')
+      const backoff = (getJSON(['get', 'events', '-n', CAPTURE_NS]).items as any[]).find(
+        (e) => e.reason === 'BackOff' && e.involvedObject?.name === 'crash',
+      )
+      return main?.restartCount >= 2 && main.state?.waiting?.reason === 'CrashLoopBackOff' && (backoff?.count ?? 0) >= 2
+    },
+    180_000,
+    1000,
+  )
+  await waitFor(
+    'initwait held in wait-db',
+    () => nsPod('initwait')?.status?.initContainerStatuses?.[0]?.state?.running,
+    60_000,
+    1000,
+  )
+  await waitFor(
+    'web-canary running and not ready',
+    () => {
+      const s = nsPod('web-canary')?.status?.containerStatuses?.[0]
+      return s?.state?.running && s.ready === false
+    },
+    60_000,
+    1000,
+  )
 }
 
 function deleteNamespace(): void {
@@ -171,7 +200,8 @@ function deleteNamespace(): void {
 export async function captureKube(): Promise<void> {
   fs.mkdirSync(out, { recursive: true })
   const pairs: Record<string, Pair> = {}
-  const pair = (name: string, textArgs: string[], jsonArgs: string[][]) => (pairs[name] = capturePair(name, textArgs, jsonArgs))
+  const pair = (name: string, textArgs: string[], jsonArgs: string[][]) =>
+    (pairs[name] = capturePair(name, textArgs, jsonArgs))
   const nsEvents = ['get', 'events', '-n', CAPTURE_NS]
   deleteNamespace() // a leftover of an interrupted capture
   try {
@@ -182,14 +212,40 @@ export async function captureKube(): Promise<void> {
     pair('pods', ['get', 'pods', '-n', CAPTURE_NS, '-o', 'wide'], [['get', 'pods', '-n', CAPTURE_NS]])
     pair('events', ['get', 'events', '-n', CAPTURE_NS], [nsEvents])
     for (const p of ['crash', web, 'initwait']) {
-      pair(`describe-pod-${p === web ? 'web' : p}`, ['describe', 'pod', p, '-n', CAPTURE_NS], [['get', 'pod', p, '-n', CAPTURE_NS], nsEvents])
+      pair(
+        `describe-pod-${p === web ? 'web' : p}`,
+        ['describe', 'pod', p, '-n', CAPTURE_NS],
+        [['get', 'pod', p, '-n', CAPTURE_NS], nsEvents],
+      )
     }
-    pair('describe-svc-frontend', ['describe', 'service', 'frontend', '-n', CAPTURE_NS], [['get', 'service', 'frontend', '-n', CAPTURE_NS], ['get', 'endpointslices', '-n', CAPTURE_NS, '-l', 'kubernetes.io/service-name=frontend']])
+    pair(
+      'describe-svc-frontend',
+      ['describe', 'service', 'frontend', '-n', CAPTURE_NS],
+      [
+        ['get', 'service', 'frontend', '-n', CAPTURE_NS],
+        ['get', 'endpointslices', '-n', CAPTURE_NS, '-l', 'kubernetes.io/service-name=frontend'],
+      ],
+    )
     pair('pods-shop', ['get', 'pods', '-n', 'shop', '-o', 'wide'], [['get', 'pods', '-n', 'shop']])
     pair('services-shop', ['get', 'services', '-n', 'shop', '-o', 'wide'], [['get', 'services', '-n', 'shop']])
-    pair('describe-svc-web-nodeport', ['describe', 'service', 'web-nodeport', '-n', 'shop'], [['get', 'service', 'web-nodeport', '-n', 'shop'], ['get', 'endpointslices', '-n', 'shop', '-l', 'kubernetes.io/service-name=web-nodeport']])
+    pair(
+      'describe-svc-web-nodeport',
+      ['describe', 'service', 'web-nodeport', '-n', 'shop'],
+      [
+        ['get', 'service', 'web-nodeport', '-n', 'shop'],
+        ['get', 'endpointslices', '-n', 'shop', '-l', 'kubernetes.io/service-name=web-nodeport'],
+      ],
+    )
     pair('nodes', ['get', 'nodes', '-o', 'wide'], [['get', 'nodes']])
-    pair('describe-node-lab-1', ['describe', 'node', 'lab-1'], [['get', 'node', 'lab-1'], ['get', 'lease', 'lab-1', '-n', 'kube-node-lease'], ['get', 'pods', '-A', '--field-selector', 'spec.nodeName=lab-1']])
+    pair(
+      'describe-node-lab-1',
+      ['describe', 'node', 'lab-1'],
+      [
+        ['get', 'node', 'lab-1'],
+        ['get', 'lease', 'lab-1', '-n', 'kube-node-lease'],
+        ['get', 'pods', '-A', '--field-selector', 'spec.nodeName=lab-1'],
+      ],
+    )
   } finally {
     progress(`capture kube: deleting namespace ${CAPTURE_NS}`)
     deleteNamespace()
@@ -199,13 +255,23 @@ export async function captureKube(): Promise<void> {
     await scenario('node-notready', 'on', { node: 'lab-2' })
     await sleep(1000)
     pair('nodes-notready', ['get', 'nodes', '-o', 'wide'], [['get', 'nodes']])
-    pair('describe-node-lab-2-notready', ['describe', 'node', 'lab-2'], [['get', 'node', 'lab-2'], ['get', 'lease', 'lab-2', '-n', 'kube-node-lease']])
+    pair(
+      'describe-node-lab-2-notready',
+      ['describe', 'node', 'lab-2'],
+      [
+        ['get', 'node', 'lab-2'],
+        ['get', 'lease', 'lab-2', '-n', 'kube-node-lease'],
+      ],
+    )
   } finally {
     await scenario('node-notready', 'off', { node: 'lab-2' })
   }
   for (const f of fs.readdirSync(out)) if (/\.(json|txt)$/.test(f)) fs.rmSync(path.join(out, f))
   for (const [name, p] of Object.entries(pairs)) {
-    fs.writeFileSync(path.join(out, `${name}.json`), `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: p.objects }, null, 4)}\n`)
+    fs.writeFileSync(
+      path.join(out, `${name}.json`),
+      `${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: p.objects }, null, 4)}\n`,
+    )
     fs.writeFileSync(path.join(out, `${name}.txt`), p.text)
   }
   const version = JSON.parse(kubectl(['version', '-o', 'json']).stdout)

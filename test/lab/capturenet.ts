@@ -27,16 +27,24 @@ interface Ran {
 
 /** The first address from 10.96.0.99 up that no Service of any namespace has as a ClusterIP. */
 export function unusedClusterIP(): string {
-  const used = new Set((kubectlJSON(['get', 'services', '-A']).items as any[]).flatMap((s) => s.spec?.clusterIPs ?? [s.spec?.clusterIP]))
+  const used = new Set(
+    (kubectlJSON(['get', 'services', '-A']).items as any[]).flatMap((s) => s.spec?.clusterIPs ?? [s.spec?.clusterIP]),
+  )
   for (let i = 99; i < 255; i++) if (!used.has(`10.96.0.${i}`)) return `10.96.0.${i}`
-  throw new Error('capture net: every address 10.96.0.99-254 is some Service\'s ClusterIP')
+  throw new Error("capture net: every address 10.96.0.99-254 is some Service's ClusterIP")
 }
 
 /** /proc/net/stat/nf_conntrack, conntrack -S and /proc again in one shell on the node, separated by marker lines. */
-const COUNTERS_SCRIPT = 'cat /proc/net/stat/nf_conntrack; echo "#kinspect conntrack -S"; conntrack -S; echo "#kinspect again"; cat /proc/net/stat/nf_conntrack'
+const COUNTERS_SCRIPT =
+  'cat /proc/net/stat/nf_conntrack; echo "#kinspect conntrack -S"; conntrack -S; echo "#kinspect again"; cat /proc/net/stat/nf_conntrack'
 
 /** The per-CPU rows of /proc/net/stat/nf_conntrack without the entries column (a gauge, not a counter). */
-const counterRows = (proc: string) => proc.trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/).slice(1).join(' '))
+const counterRows = (proc: string) =>
+  proc
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/).slice(1).join(' '))
 
 /**
  * Captures every file of test/net/fixtures/ from the lab: DNS from shop/client's netns on its node (the commands dnsQuery
@@ -71,13 +79,15 @@ export async function captureNet(): Promise<void> {
     }
     const onNodeSave = (n: string, argv: string[], file: string) => {
       const r = run(inNode(n, argv), { ok: true })
-      if (r.code !== 0) throw new Error(`capture net: \`${showArgv(argv)}\` failed on ${n} (exit ${r.code}): ${r.stderr.trim()}`)
+      if (r.code !== 0)
+        throw new Error(`capture net: \`${showArgv(argv)}\` failed on ${n} (exit ${r.code}): ${r.stderr.trim()}`)
       made.push({ file, node: n, where: n, argv, exit: r.code })
       save(file, r.stdout)
       return r.stdout
     }
     const expect = (file: string, got: string, want: string) => {
-      if (got !== want) throw new Error(`capture net: ${file}: expected ${want}, the lab gave ${got}; the file is written, look at it`)
+      if (got !== want)
+        throw new Error(`capture net: ${file}: expected ${want}, the lab gave ${got}; the file is written, look at it`)
     }
 
     // DNS answers, as dnsQuery's dig and nslookup ask them
@@ -108,7 +118,8 @@ export async function captureNet(): Promise<void> {
       expect(file, outcomeOf(parseNslookup(text)), want)
     }
     const getent = inPod(getentArgv('localhost', 'A'), 'getent-ahostsv4-localhost.txt')
-    if (getent.code !== 0) throw new Error(`capture net: getent ahostsv4 localhost exited ${getent.code}: ${getent.stderr}`)
+    if (getent.code !== 0)
+      throw new Error(`capture net: getent ahostsv4 localhost exited ${getent.code}: ${getent.stderr}`)
     save('getent-ahostsv4-localhost.txt', getent.stdout)
 
     // Flows made for real, then listed at once (unreplied UDP and ICMP flows live 30 s): DNS to the unused ClusterIP,
@@ -124,20 +135,40 @@ export async function captureNet(): Promise<void> {
     }
     inPod(['timeout', '5', 'curl', '-sS', '-o', '/dev/null', '--connect-timeout', '2', `http://${dead}:80/`])
     inPod(['ping', '-c', '1', '-W', '1', NET.dnsIP])
-    if (inPod(['ping', '-c', '1', '-W', '1', dnsPod.ip]).code !== 0) throw new Error(`capture net: CoreDNS pod ${dnsPod.name} (${dnsPod.ip}) did not answer a ping`)
-    if (inPod(['timeout', '10', 'wget', '-q', '-O', '/dev/null', '-T', '3', `http://${webIP}:80/`]).code !== 0) throw new Error(`capture net: shop/web (${webIP}) did not answer`)
+    if (inPod(['ping', '-c', '1', '-W', '1', dnsPod.ip]).code !== 0)
+      throw new Error(`capture net: CoreDNS pod ${dnsPod.name} (${dnsPod.ip}) did not answer a ping`)
+    if (inPod(['timeout', '10', 'wget', '-q', '-O', '/dev/null', '-T', '3', `http://${webIP}:80/`]).code !== 0)
+      throw new Error(`capture net: shop/web (${webIP}) did not answer`)
 
     const unreplied = parseConntrackL(onNodeSave(node, conntrackListArgv({ dst: dead }), 'conntrack-L-unreplied.txt'))
-    if (!unreplied.some((e) => e.proto === 'udp') || !unreplied.some((e) => e.proto === 'tcp' && e.state === 'SYN_SENT') || !unreplied.every((e) => e.unreplied)) {
+    if (
+      !unreplied.some((e) => e.proto === 'udp') ||
+      !unreplied.some((e) => e.proto === 'tcp' && e.state === 'SYN_SENT') ||
+      !unreplied.every((e) => e.unreplied)
+    ) {
       throw new Error(`capture net: conntrack-L-unreplied.txt lacks an unreplied UDP or TCP SYN_SENT flow to ${dead}`)
     }
-    const icmp = parseConntrackL(onNodeSave(node, conntrackListArgv({ proto: 'icmp', src: clientIP }), 'conntrack-L-icmp.txt'))
-    if (!icmp.some((e) => e.unreplied && e.orig.dst === NET.dnsIP) || !icmp.some((e) => !e.unreplied && e.reply.src === dnsPod.ip)) {
-      throw new Error('capture net: conntrack-L-icmp.txt lacks the unanswered ping to kube-dns or the answered one to CoreDNS')
+    const icmp = parseConntrackL(
+      onNodeSave(node, conntrackListArgv({ proto: 'icmp', src: clientIP }), 'conntrack-L-icmp.txt'),
+    )
+    if (
+      !icmp.some((e) => e.unreplied && e.orig.dst === NET.dnsIP) ||
+      !icmp.some((e) => !e.unreplied && e.reply.src === dnsPod.ip)
+    ) {
+      throw new Error(
+        'capture net: conntrack-L-icmp.txt lacks the unanswered ping to kube-dns or the answered one to CoreDNS',
+      )
     }
-    const ext = parseConntrackL(onNodeSave(node, [...conntrackListArgv({ src: clientIP }), '-o', 'extended'], 'conntrack-L-extended.txt'))
-    if (!['tcp', 'udp', 'icmp'].every((p) => ext.some((e) => e.proto === p)) || !ext.some((e) => e.proto === 'tcp' && e.assured && e.orig.dst === webIP)) {
-      throw new Error('capture net: conntrack-L-extended.txt lacks a tcp, udp or icmp flow, or the HTTP request to shop/web')
+    const ext = parseConntrackL(
+      onNodeSave(node, [...conntrackListArgv({ src: clientIP }), '-o', 'extended'], 'conntrack-L-extended.txt'),
+    )
+    if (
+      !['tcp', 'udp', 'icmp'].every((p) => ext.some((e) => e.proto === p)) ||
+      !ext.some((e) => e.proto === 'tcp' && e.assured && e.orig.dst === webIP)
+    ) {
+      throw new Error(
+        'capture net: conntrack-L-extended.txt lacks a tcp, udp or icmp flow, or the HTTP request to shop/web',
+      )
     }
 
     // lab-1's counters: /proc/net/stat/nf_conntrack read just before and after conntrack -S, kept when the two reads agree
@@ -148,14 +179,25 @@ export async function captureNet(): Promise<void> {
       const [s, again] = rest.split('#kinspect again\n')
       if (counterRows(proc).join('\n') === counterRows(again).join('\n')) counters = { proc, s }
     }
-    if (!counters) throw new Error(`capture net: ${NODE}'s conntrack counters changed during each of 5 reads; run it again`)
+    if (!counters)
+      throw new Error(`capture net: ${NODE}'s conntrack counters changed during each of 5 reads; run it again`)
     save('proc-net-stat-nf_conntrack.txt', counters.proc)
     save('conntrack-S.txt', counters.s)
-    made.push({ file: 'proc-net-stat-nf_conntrack.txt', node: NODE, where: NODE, argv: ['cat', '/proc/net/stat/nf_conntrack'], exit: 0 })
+    made.push({
+      file: 'proc-net-stat-nf_conntrack.txt',
+      node: NODE,
+      where: NODE,
+      argv: ['cat', '/proc/net/stat/nf_conntrack'],
+      exit: 0,
+    })
     made.push({ file: 'conntrack-S.txt', node: NODE, where: NODE, argv: ['conntrack', '-S'], exit: 0 })
 
-    if (unusedClusterIP() !== dead) throw new Error(`capture net: a Service took ${dead} during the capture; run it again`)
-    save('README.md', readme(made, { node, clientIP, dead, webIP, dnsPod: `${dnsPod.name} (${dnsPod.ip}, on ${dnsPod.node})` }))
+    if (unusedClusterIP() !== dead)
+      throw new Error(`capture net: a Service took ${dead} during the capture; run it again`)
+    save(
+      'README.md',
+      readme(made, { node, clientIP, dead, webIP, dnsPod: `${dnsPod.name} (${dnsPod.ip}, on ${dnsPod.node})` }),
+    )
     progress(`captured ${made.filter((m) => m.file).length} files into ${out}`)
   } finally {
     if (mode !== 'iptables') await setProxyMode(mode)
@@ -163,7 +205,10 @@ export async function captureNet(): Promise<void> {
 }
 
 /** test/net/fixtures/README.md: which command wrote each file, and the traffic made before the conntrack listings. */
-function readme(made: Ran[], o: { node: string; clientIP: string; dead: string; webIP: string; dnsPod: string }): string {
+function readme(
+  made: Ran[],
+  o: { node: string; clientIP: string; dead: string; webIP: string; dnsPod: string },
+): string {
   const files = made.filter((m) => m.file).sort((a, b) => a.file!.localeCompare(b.file!))
   const traffic = made.filter((m) => !m.file)
   return `# Captured for the net helpers' tests

@@ -31,7 +31,10 @@ export async function captureRefusals(): Promise<void> {
     { user: 'view', method: 'POST', path: '/api/v1/namespaces/shop/pods/client/exec?command=true&stdout=true' },
     { user: 'expired', method: 'GET', path: '/api/v1/namespaces/shop/pods' },
   ]
-  const clients = { view: Kube.fromKubeconfig({ kubeconfig: P.kubeconfigView }), expired: Kube.fromKubeconfig({ kubeconfig: P.kubeconfigExpired }) }
+  const clients = {
+    view: Kube.fromKubeconfig({ kubeconfig: P.kubeconfigView }),
+    expired: Kube.fromKubeconfig({ kubeconfig: P.kubeconfigExpired }),
+  }
   const refusals: Refusal[] = []
   try {
     for (const a of asks) {

@@ -47,12 +47,17 @@ export async function captureTriage(only?: string): Promise<void> {
         replicasets: items(['get', 'replicasets', '-A']),
         statefulsets: items(['get', 'statefulsets', '-A']),
         daemonsets: items(['get', 'daemonsets', '-A']),
-        events: items(['get', 'events', '-A', '--field-selector', 'type=Warning']).filter((e) => e.involvedObject.kind !== 'Node' || names.has(e.involvedObject.name)),
+        events: items(['get', 'events', '-A', '--field-selector', 'type=Warning']).filter(
+          (e) => e.involvedObject.kind !== 'Node' || names.has(e.involvedObject.name),
+        ),
         nodes,
         leases: items(['get', 'leases', '-n', 'kube-node-lease']).filter((l) => names.has(l.metadata.name)),
         apiservices: items(['get', 'apiservices']).filter((a) => a.metadata.name === 'v1beta1.metrics.k8s.io'),
       }
-      fs.writeFileSync(path.join(dir, `${name}.json`), `${JSON.stringify({ capturedAt: new Date().toISOString(), scenarios, lists })}\n`)
+      fs.writeFileSync(
+        path.join(dir, `${name}.json`),
+        `${JSON.stringify({ capturedAt: new Date().toISOString(), scenarios, lists })}\n`,
+      )
     } finally {
       for (const s of [...scenarios].reverse()) await scenario(s, 'off')
     }

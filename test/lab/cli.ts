@@ -50,7 +50,8 @@ async function main(argv: string[]): Promise<number> {
         args.splice(i, args[i].includes('=') ? 1 : 2)
         if (!node) throw new Error('lab: --node needs a node name (lab-1, lab-2 or lab-3)')
       }
-      if (args.length !== 2) throw new Error('lab: usage: scenario NAME on|off [--node N] (see `npm run lab -- scenarios`)')
+      if (args.length !== 2)
+        throw new Error('lab: usage: scenario NAME on|off [--node N] (see `npm run lab -- scenarios`)')
       const { scenario } = await import('./scenarios.ts')
       await scenario(args[0], args[1], { node })
       return 0

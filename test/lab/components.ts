@@ -29,7 +29,15 @@ export const NODE_DAEMONS = ['containerd', 'sshd', 'kubelet', 'kube-proxy'] as c
 const CONTROL_PLANE: Array<{ name: string; argv: () => string[] }> = [
   {
     name: 'etcd',
-    argv: () => [bin('etcd'), '--data-dir', path.join(LAB_DIR, 'etcd'), '--listen-client-urls', ETCD_URL, '--listen-peer-urls', 'http://127.0.0.1:23800'],
+    argv: () => [
+      bin('etcd'),
+      '--data-dir',
+      path.join(LAB_DIR, 'etcd'),
+      '--listen-client-urls',
+      ETCD_URL,
+      '--listen-peer-urls',
+      'http://127.0.0.1:23800',
+    ],
   },
   {
     name: 'kube-apiserver',
@@ -124,7 +132,13 @@ function nodeDaemonArgv(name: (typeof NODE_DAEMONS)[number], node: LabNode): str
 
 /** Every daemon of the lab: the control plane first, then each node's own. */
 export const COMPONENTS: Component[] = [
-  ...CONTROL_PLANE.map((c) => ({ id: c.name, name: c.name, argv: c.argv, pidFile: path.join(RUN_DIR, `${c.name}.pid`), logFile: path.join(P.logs, `${c.name}.log`) })),
+  ...CONTROL_PLANE.map((c) => ({
+    id: c.name,
+    name: c.name,
+    argv: c.argv,
+    pidFile: path.join(RUN_DIR, `${c.name}.pid`),
+    logFile: path.join(P.logs, `${c.name}.log`),
+  })),
   ...NODES.flatMap((n) =>
     NODE_DAEMONS.map((d) => ({
       id: `${d}@${n.name}`,

@@ -7,7 +7,12 @@ import { IMAGES } from './manifests.ts'
 const b64 = (file: string) => fs.readFileSync(file).toString('base64')
 
 /** A kubeconfig with embedded client certificate for one identity. */
-export function kubeconfig(pki: string, certName: string, server = `https://${NET.nodeIP}:${NET.apiPort}`, user = certName): string {
+export function kubeconfig(
+  pki: string,
+  certName: string,
+  server = `https://${NET.nodeIP}:${NET.apiPort}`,
+  user = certName,
+): string {
   return `apiVersion: v1
 kind: Config
 clusters:
@@ -136,7 +141,11 @@ export function cniConfig(node: LabNode): string {
           ipMasq: false,
           hairpinMode: true,
           mtu: 1500,
-          ipam: { type: 'host-local', ranges: [[{ subnet: node.podCIDR, gateway: node.podGateway }]], routes: [{ dst: '0.0.0.0/0' }] },
+          ipam: {
+            type: 'host-local',
+            ranges: [[{ subnet: node.podCIDR, gateway: node.podGateway }]],
+            routes: [{ dst: '0.0.0.0/0' }],
+          },
         },
         { type: 'portmap', capabilities: { portMappings: true } },
       ],

@@ -14,15 +14,26 @@ import { run } from './sh.ts'
 const P = labPaths()
 const N = 100
 const HOLD_MS = 35_000 // two lease grace periods (16 s) and more: a heartbeat that falls behind shows within it
-const labCli = (...args: string[]) => run([process.execPath, '--import', 'tsx', path.join(import.meta.dirname, 'cli.ts'), ...args], { ok: true, timeout: 300_000 })
+const labCli = (...args: string[]) =>
+  run([process.execPath, '--import', 'tsx', path.join(import.meta.dirname, 'cli.ts'), ...args], {
+    ok: true,
+    timeout: 300_000,
+  })
 const names = (from: number, to: number) => Array.from({ length: to - from + 1 }, (_, i) => `lab-ssh-${from + i}`)
 
 /** Runs argv without blocking the event loop (the Ready sampling goes on meanwhile). */
-function spawnAsync(argv: string[], timeoutMs = 30_000): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
+function spawnAsync(
+  argv: string[],
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string; ms: number }> {
   const t0 = Date.now()
   return new Promise((resolve) => {
     execFile(argv[0], argv.slice(1), { timeout: timeoutMs, encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? ((err as { code: number }).code) : null) : 0
+      const code = err
+        ? typeof (err as { code?: unknown }).code === 'number'
+          ? (err as { code: number }).code
+          : null
+        : 0
       resolve({ code, stdout, stderr, ms: Date.now() - t0 })
     })
   })
@@ -34,7 +45,17 @@ async function holdReady(holdMs: number, everyMs = 5_000): Promise<string[]> {
   let samples = 0
   for (const until = Date.now() + holdMs; Date.now() < until; samples++) {
     const [nodes, leases] = await Promise.all([
-      spawnAsync(['kubectl', '--kubeconfig', P.kubeconfig, 'get', 'nodes', '-l', 'kinspect.dev/lab-role=ssh-only', '-o', 'json']),
+      spawnAsync([
+        'kubectl',
+        '--kubeconfig',
+        P.kubeconfig,
+        'get',
+        'nodes',
+        '-l',
+        'kinspect.dev/lab-role=ssh-only',
+        '-o',
+        'json',
+      ]),
       spawnAsync(['kubectl', '--kubeconfig', P.kubeconfig, 'get', 'leases', '-n', 'kube-node-lease', '-o', 'json']),
     ])
     const at = new Date().toISOString().slice(11, 19)
@@ -42,8 +63,12 @@ async function holdReady(holdMs: number, everyMs = 5_000): Promise<string[]> {
       problems.push(`${at}: kubectl failed: ${nodes.stderr}${leases.stderr}`)
     } else {
       const items = JSON.parse(nodes.stdout).items as any[]
-      const notReady = items.filter((n) => !n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name)
-      const renewed = new Map((JSON.parse(leases.stdout).items as any[]).map((l) => [l.metadata.name, Date.parse(l.spec.renewTime)]))
+      const notReady = items
+        .filter((n) => !n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))
+        .map((n) => n.metadata.name)
+      const renewed = new Map(
+        (JSON.parse(leases.stdout).items as any[]).map((l) => [l.metadata.name, Date.parse(l.spec.renewTime)]),
+      )
       const stale = items.map((n) => n.metadata.name).filter((n) => !(Date.now() - (renewed.get(n) ?? 0) < 16_000))
       if (items.length !== N) problems.push(`${at}: ${items.length} fan-out Nodes, expected ${N}`)
       if (notReady.length) problems.push(`${at}: not Ready: ${notReady.join(' ')}`)
@@ -94,11 +119,28 @@ test(`fanout ${N}: ${N} Nodes stay Ready for 35 s; every endpoint answers ssh tr
   assert.equal(problems, [], problems.join('\n'))
   assert.equal(ssh.failed, [], ssh.failed.join('\n'))
   // the user and its shell: what ssh_config says, and what the endpoint runs
-  for (const n of all) assert.match(run(['ssh', '-G', '-F', P.sshConfig, n]).stdout, new RegExp(`^user ${FANOUT_USER}$`, 'm'), n)
-  const who = run(['ssh', '-F', P.sshConfig, '-o', 'BatchMode=yes', 'lab-ssh-7', 'id -un; echo "$0"; echo "$SSH_CONNECTION"']).stdout.split('\n')
+  for (const n of all)
+    assert.match(run(['ssh', '-G', '-F', P.sshConfig, n]).stdout, new RegExp(`^user ${FANOUT_USER}$`, 'm'), n)
+  const who = run([
+    'ssh',
+    '-F',
+    P.sshConfig,
+    '-o',
+    'BatchMode=yes',
+    'lab-ssh-7',
+    'id -un; echo "$0"; echo "$SSH_CONNECTION"',
+  ]).stdout.split('\n')
   assert.equal(who.slice(0, 2), [FANOUT_USER, 'dash'])
   assert.match(who[2], /127\.0\.1\.7 2222$/)
-  const keys = new Set(all.map((n) => run(['ssh-keygen', '-F', `[${n}]:2222`, '-f', P.knownHosts]).stdout.split('\n').find((l) => l.includes('ssh-ed25519'))!.split(' ').pop()))
+  const keys = new Set(
+    all.map((n) =>
+      run(['ssh-keygen', '-F', `[${n}]:2222`, '-f', P.knownHosts])
+        .stdout.split('\n')
+        .find((l) => l.includes('ssh-ed25519'))!
+        .split(' ')
+        .pop(),
+    ),
+  )
   assert.is(keys.size, N, 'distinct host keys')
   console.log(`  fanout ${N}: Ready in ${(startedMs / 1000).toFixed(1)} s; ssh true median ${ssh.medianMs} ms`)
 })
@@ -127,7 +169,10 @@ test(`fanout ${N} --blackhole 20: all ${N} stay Ready; 80 answer, 20 accept TCP 
   }
   const status = labCli('status').stdout
   assert.ok(status.includes(`fan-out blackholed (accept TCP, never answer SSH): ${holes.join(' ')}`), status)
-  assert.match(status, new RegExp(`fan-out: ${N} SSH-only nodes .*\\(user ${FANOUT_USER}\\), ${N} Ready; heartbeat running`))
+  assert.match(
+    status,
+    new RegExp(`fan-out: ${N} SSH-only nodes .*\\(user ${FANOUT_USER}\\), ${N} Ready; heartbeat running`),
+  )
 })
 
 test('fanout 0 removes everything: no sshd, no heartbeat, no Nodes, no Leases, no ssh_config entries', () => {
@@ -135,7 +180,10 @@ test('fanout 0 removes everything: no sshd, no heartbeat, no Nodes, no Leases, n
   assert.equal(r.code, 0, r.stderr)
   assert.equal(kubectlJSON(['get', 'nodes', '-l', 'kinspect.dev/lab-role=ssh-only']).items.length, 0)
   const leases = (kubectlJSON(['get', 'leases', '-n', 'kube-node-lease']).items as any[]).map((l) => l.metadata.name)
-  assert.equal(leases.filter((l) => l.startsWith('lab-ssh-')), [])
+  assert.equal(
+    leases.filter((l) => l.startsWith('lab-ssh-')),
+    [],
+  )
   assert.equal(run(['pgrep', '-f', 'extra/lab-ssh-'], { ok: true }).stdout.trim(), '')
   assert.not.ok(fs.existsSync(path.join(RUN_DIR, 'heartbeat.pid')))
   assert.equal(run(['pgrep', '-f', `heartbeat --kubeconfig ${P.kubeconfig}`], { ok: true }).stdout.trim(), '')

@@ -16,10 +16,17 @@ const P = labPaths(dir)
 // What `up` wrote, plus an entry someone else added (a node the fan-out knows nothing about).
 const otherBlock = `Host lab-2\n  HostName 10.99.0.2\n  Port 2222\n  User root\n  UserKnownHostsFile ${P.knownHosts}\n`
 const baseConfig = `${sshClientConfig(dir, [])}\n${otherBlock}`
-const baseKnown = '[lab-1]:2222,[10.99.0.1]:2222 ssh-ed25519 AAAAnode1\n[lab-2]:2222,[10.99.0.2]:2222 ssh-ed25519 AAAAnode2\n'
-const extraNodes = (n: number) => Array.from({ length: n }, (_, i) => `lab-ssh-${i + 1} 127.0.1.${i + 1} ssh-ed25519 AAAAkey${i + 1}`).join('\n') + '\n'
+const baseKnown =
+  '[lab-1]:2222,[10.99.0.1]:2222 ssh-ed25519 AAAAnode1\n[lab-2]:2222,[10.99.0.2]:2222 ssh-ed25519 AAAAnode2\n'
+const extraNodes = (n: number) =>
+  Array.from({ length: n }, (_, i) => `lab-ssh-${i + 1} 127.0.1.${i + 1} ssh-ed25519 AAAAkey${i + 1}`).join('\n') + '\n'
 /** What the real ssh client makes of our ssh_config for a host (ssh -G parses it and connects nowhere). */
-const sshG = (host: string) => Object.fromEntries(spawnSync('ssh', ['-G', '-F', P.sshConfig, host], { encoding: 'utf8' }).stdout.split('\n').map((l) => [l.split(' ')[0], l.slice(l.indexOf(' ') + 1)]))
+const sshG = (host: string) =>
+  Object.fromEntries(
+    spawnSync('ssh', ['-G', '-F', P.sshConfig, host], { encoding: 'utf8' })
+      .stdout.split('\n')
+      .map((l) => [l.split(' ')[0], l.slice(l.indexOf(' ') + 1)]),
+  )
 
 test.after(() => fs.rmSync(dir, { recursive: true, force: true }))
 
@@ -41,7 +48,10 @@ test('fan-out entries are replaced in place: every other ssh_config block and kn
   ])
   // ssh itself reads the blocks: the endpoint as the dash user with its pinned key, lab-2 untouched
   const e = sshG('lab-ssh-2')
-  assert.equal([e.user, e.hostname, e.port, e.stricthostkeychecking, e.userknownhostsfile, e.connecttimeout], [FANOUT_USER, '127.0.1.2', '2222', 'true', P.knownHosts, '5'])
+  assert.equal(
+    [e.user, e.hostname, e.port, e.stricthostkeychecking, e.userknownhostsfile, e.connecttimeout],
+    [FANOUT_USER, '127.0.1.2', '2222', 'true', P.knownHosts, '5'],
+  )
   assert.equal([sshG('lab-2').user, sshG('lab-2').hostname], ['root', '10.99.0.2'])
   // fanout 0: no extra nodes left, and the files are what they were before
   fs.rmSync(P.extraNodes)
@@ -52,7 +62,10 @@ test('fan-out entries are replaced in place: every other ssh_config block and kn
 
 test('the endpoints log in as the dash user the lab makes (no rc file read)', () => {
   assert.is(FANOUT_USER, 'kinspect-dash')
-  assert.match(extraHostBlock('lab-ssh-9', '127.0.1.9'), /^Host lab-ssh-9\n  HostName 127\.0\.1\.9\n  Port 2222\n  User kinspect-dash\n/)
+  assert.match(
+    extraHostBlock('lab-ssh-9', '127.0.1.9'),
+    /^Host lab-ssh-9\n  HostName 127\.0\.1\.9\n  Port 2222\n  User kinspect-dash\n/,
+  )
 })
 
 test('fanout arguments: N from 1 to 250, K from 0 to N, each error names the argument and what it got', () => {

@@ -21,8 +21,10 @@ const sshdPid = (name: string) => path.join(RUN_DIR, `extra-${name}.pid`)
 
 /** Checks `fanout N --blackhole K` arguments; throws naming the bad one. */
 export function checkFanoutArgs(n: number, blackhole: number): void {
-  if (!Number.isInteger(n) || n < 1 || n > 250) throw new Error(`lab fanout: N must be a whole number from 1 to 250, got ${n}`)
-  if (!Number.isInteger(blackhole) || blackhole < 0 || blackhole > n) throw new Error(`lab fanout: --blackhole K must be a whole number from 0 to N (${n}), got ${blackhole}`)
+  if (!Number.isInteger(n) || n < 1 || n > 250)
+    throw new Error(`lab fanout: N must be a whole number from 1 to 250, got ${n}`)
+  if (!Number.isInteger(blackhole) || blackhole < 0 || blackhole > n)
+    throw new Error(`lab fanout: --blackhole K must be a whole number from 0 to N (${n}), got ${blackhole}`)
 }
 
 /** Starts n extra SSH nodes (lab-ssh-1..n), the last `blackhole` of them frozen; replaces any running set. */
@@ -50,19 +52,44 @@ export async function startExtras(n: number, blackhole = 0): Promise<void> {
   const holes = extra.slice(n - blackhole)
   for (const e of holes) {
     // Frozen once it listens: the kernel still completes TCP handshakes into its accept queue, and nothing answers.
-    await waitFor(`${e.name}'s sshd listening on ${e.addr}:${NET.sshPort}`, () => tcpOpen(e.addr, NET.sshPort), 10_000, 100)
+    await waitFor(
+      `${e.name}'s sshd listening on ${e.addr}:${NET.sshPort}`,
+      () => tcpOpen(e.addr, NET.sshPort),
+      10_000,
+      100,
+    )
     process.kill(alivePid(sshdPid(e.name))!, 'SIGSTOP')
   }
   fs.writeFileSync(BLACKHOLE, holes.map((e) => e.name).join('\n') + (holes.length ? '\n' : ''))
   const hbNodes = path.join(dir, 'heartbeat-nodes.txt')
   fs.writeFileSync(hbNodes, extra.map((e) => `${e.name} ${e.addr}`).join('\n') + '\n')
-  startDaemon('heartbeat', [bin('heartbeat'), '--kubeconfig', P.kubeconfig, '--nodes', hbNodes], HB_PID, path.join(P.logs, 'heartbeat.log'))
+  startDaemon(
+    'heartbeat',
+    [bin('heartbeat'), '--kubeconfig', P.kubeconfig, '--nodes', hbNodes],
+    HB_PID,
+    path.join(P.logs, 'heartbeat.log'),
+  )
   await waitFor(`${n} extra nodes Ready`, () => readyExtras() >= n, 60_000, 1000)
-  progress(`${n} extra SSH nodes up on ${NET.extraNodePrefix}1..${n}:${NET.sshPort}${blackhole ? `; ${blackhole} blackholed: ${holes.map((e) => e.name).join(' ')}` : ''}`)
+  progress(
+    `${n} extra SSH nodes up on ${NET.extraNodePrefix}1..${n}:${NET.sshPort}${blackhole ? `; ${blackhole} blackholed: ${holes.map((e) => e.name).join(' ')}` : ''}`,
+  )
 }
 
 function readyExtras(): number {
-  const r = run(['kubectl', '--kubeconfig', P.kubeconfig, 'get', 'nodes', '-l', 'kinspect.dev/lab-role=ssh-only', '-o', 'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}'], { ok: true })
+  const r = run(
+    [
+      'kubectl',
+      '--kubeconfig',
+      P.kubeconfig,
+      'get',
+      'nodes',
+      '-l',
+      'kinspect.dev/lab-role=ssh-only',
+      '-o',
+      'jsonpath={range .items[*]}{.status.conditions[?(@.type=="Ready")].status}{"\\n"}{end}',
+    ],
+    { ok: true },
+  )
   return r.stdout.split('\n').filter((s) => s === 'True').length
 }
 
@@ -82,14 +109,36 @@ export async function stopExtras(): Promise<void> {
     if (pid) process.kill(pid, 'SIGCONT') // a stopped process only acts on SIGTERM once continued
   }
   if (fs.existsSync(RUN_DIR)) {
-    for (const f of fs.readdirSync(RUN_DIR)) if (f.startsWith('extra-') && f.endsWith('.pid') && !f.endsWith('.real.pid')) await stopPid(path.join(RUN_DIR, f), 3000)
+    for (const f of fs.readdirSync(RUN_DIR))
+      if (f.startsWith('extra-') && f.endsWith('.pid') && !f.endsWith('.real.pid'))
+        await stopPid(path.join(RUN_DIR, f), 3000)
   }
   fs.rmSync(BLACKHOLE, { force: true })
   if (fs.existsSync(P.extraNodes)) {
-    const names = fs.readFileSync(P.extraNodes, 'utf8').split('\n').filter(Boolean).map((l) => l.split(' ')[0])
+    const names = fs
+      .readFileSync(P.extraNodes, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => l.split(' ')[0])
     if (alivePid(path.join(RUN_DIR, 'kube-apiserver.pid')) && names.length) {
-      run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', 'node', '--ignore-not-found', '--wait=false', ...names], { ok: true })
-      run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', 'lease', '-n', 'kube-node-lease', '--ignore-not-found', '--wait=false', ...names], { ok: true })
+      run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', 'node', '--ignore-not-found', '--wait=false', ...names], {
+        ok: true,
+      })
+      run(
+        [
+          'kubectl',
+          '--kubeconfig',
+          P.kubeconfig,
+          'delete',
+          'lease',
+          '-n',
+          'kube-node-lease',
+          '--ignore-not-found',
+          '--wait=false',
+          ...names,
+        ],
+        { ok: true },
+      )
     }
     fs.rmSync(P.extraNodes)
     updateFanoutSshEntries()
@@ -109,11 +158,34 @@ export async function reconcileFanout(): Promise<string[]> {
     await stopExtras()
     listed.clear()
   }
-  const r = run(['kubectl', '--kubeconfig', P.kubeconfig, 'get', 'nodes', '-l', 'kinspect.dev/lab-role=ssh-only', '-o', 'name'], { ok: true })
-  const orphans = r.stdout.split('\n').filter(Boolean).map((n) => n.replace(/^node\//, '')).filter((n) => !listed.has(n))
+  const r = run(
+    ['kubectl', '--kubeconfig', P.kubeconfig, 'get', 'nodes', '-l', 'kinspect.dev/lab-role=ssh-only', '-o', 'name'],
+    { ok: true },
+  )
+  const orphans = r.stdout
+    .split('\n')
+    .filter(Boolean)
+    .map((n) => n.replace(/^node\//, ''))
+    .filter((n) => !listed.has(n))
   if (orphans.length) {
-    run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', 'node', '--ignore-not-found', '--wait=false', ...orphans], { ok: true })
-    run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', 'lease', '-n', 'kube-node-lease', '--ignore-not-found', '--wait=false', ...orphans], { ok: true })
+    run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', 'node', '--ignore-not-found', '--wait=false', ...orphans], {
+      ok: true,
+    })
+    run(
+      [
+        'kubectl',
+        '--kubeconfig',
+        P.kubeconfig,
+        'delete',
+        'lease',
+        '-n',
+        'kube-node-lease',
+        '--ignore-not-found',
+        '--wait=false',
+        ...orphans,
+      ],
+      { ok: true },
+    )
     for (const o of orphans) if (!removed.includes(o)) removed.push(o)
   }
   return removed
@@ -170,20 +242,28 @@ export function fanoutStatus(): string {
 /** Writes known_hosts and ssh_config for the nodes and any extra nodes (host keys pinned). */
 export function writeSshClientFiles(): void {
   const pub = (file: string) => fs.readFileSync(`${file}.pub`, 'utf8').trim().split(' ').slice(0, 2).join(' ')
-  const nodes = NODES.filter((n) => fs.existsSync(`${nodePaths(n.name).sshHostKey}.pub`)).map((n) => knownHostsLine(n.name, n.ip, pub(nodePaths(n.name).sshHostKey)))
+  const nodes = NODES.filter((n) => fs.existsSync(`${nodePaths(n.name).sshHostKey}.pub`)).map((n) =>
+    knownHostsLine(n.name, n.ip, pub(nodePaths(n.name).sshHostKey)),
+  )
   writeFile(P.knownHosts, nodes.join('\n') + '\n')
   writeFile(P.sshConfig, sshClientConfig(LAB_DIR, []))
   updateFanoutSshEntries()
 }
 
-const knownHostsLine = (name: string, addr: string, key: string) => `[${name}]:${NET.sshPort},[${addr}]:${NET.sshPort} ${key}`
+const knownHostsLine = (name: string, addr: string, key: string) =>
+  `[${name}]:${NET.sshPort},[${addr}]:${NET.sshPort} ${key}`
 const isFanoutHost = (name: string) => /^lab-ssh-\d+$/.test(name)
 
 /** Replaces the fan-out's entries in ssh_config and known_hosts with the current ones, keeping every other entry as it is. */
 export function updateFanoutSshEntries(): void {
   const extra = readExtraNodes()
   if (!extra.length && !fs.existsSync(P.sshConfig) && !fs.existsSync(P.knownHosts)) return
-  const known = fs.existsSync(P.knownHosts) ? fs.readFileSync(P.knownHosts, 'utf8').split('\n').filter((l) => l && !/^\[lab-ssh-\d+\]:/.test(l)) : []
+  const known = fs.existsSync(P.knownHosts)
+    ? fs
+        .readFileSync(P.knownHosts, 'utf8')
+        .split('\n')
+        .filter((l) => l && !/^\[lab-ssh-\d+\]:/.test(l))
+    : []
   writeFile(P.knownHosts, [...known, ...extra.map((e) => knownHostsLine(e.name, e.addr, e.hostKey))].join('\n') + '\n')
   const config = fs.existsSync(P.sshConfig) ? fs.readFileSync(P.sshConfig, 'utf8') : ''
   // A block runs from its "Host NAME" line to the next one; the text before the first (a comment) is kept as it is.
@@ -208,4 +288,3 @@ export function extraHostBlock(name: string, addr: string): string {
   ConnectTimeout 5
 `
 }
-

@@ -43,7 +43,9 @@ export function setupHostNetwork(): void {
     const orig: Record<string, string> = {}
     for (const k of Object.keys(SYSCTLS)) orig[k] = readSysctl(k)
     // Not a value conntrack-full lowered and never restored (a run killed with the scenario on).
-    orig['net/netfilter/nf_conntrack_max'] = fs.existsSync(CONNTRACK_MAX_BEFORE) ? fs.readFileSync(CONNTRACK_MAX_BEFORE, 'utf8').trim() : readSysctl('net/netfilter/nf_conntrack_max')
+    orig['net/netfilter/nf_conntrack_max'] = fs.existsSync(CONNTRACK_MAX_BEFORE)
+      ? fs.readFileSync(CONNTRACK_MAX_BEFORE, 'utf8').trim()
+      : readSysctl('net/netfilter/nf_conntrack_max')
     fs.writeFileSync(sysctlSaved(), JSON.stringify(orig))
   }
   // The node's own address lives on a bridge: the lab's private network, where lab-2 and lab-3 plug in their eth0.
@@ -73,9 +75,27 @@ export function setupHostNetwork(): void {
   if (!succeeds(['iptables', '-w', '-n', '-L', EGRESS_CHAIN])) run(['iptables', '-w', '-N', EGRESS_CHAIN])
   run(['iptables', '-w', '-F', EGRESS_CHAIN])
   // Pods may reach the other nodes and their pods over klab0; nothing else.
-  for (const dst of [NET.podCIDR, NET.labBridgeCIDR]) run(['iptables', '-w', '-A', EGRESS_CHAIN, '-i', NET.cniBridge, '-o', NET.hostIf, '-d', dst, '-j', 'RETURN'])
-  run(['iptables', '-w', '-A', EGRESS_CHAIN, '-i', NET.cniBridge, '!', '-o', NET.cniBridge, '-m', 'comment', '--comment', 'kinspect lab: pods never leave the machine', '-j', 'DROP'])
-  if (!succeeds(['iptables', '-w', '-C', 'FORWARD', '-j', EGRESS_CHAIN])) run(['iptables', '-w', '-I', 'FORWARD', '1', '-j', EGRESS_CHAIN])
+  for (const dst of [NET.podCIDR, NET.labBridgeCIDR])
+    run(['iptables', '-w', '-A', EGRESS_CHAIN, '-i', NET.cniBridge, '-o', NET.hostIf, '-d', dst, '-j', 'RETURN'])
+  run([
+    'iptables',
+    '-w',
+    '-A',
+    EGRESS_CHAIN,
+    '-i',
+    NET.cniBridge,
+    '!',
+    '-o',
+    NET.cniBridge,
+    '-m',
+    'comment',
+    '--comment',
+    'kinspect lab: pods never leave the machine',
+    '-j',
+    'DROP',
+  ])
+  if (!succeeds(['iptables', '-w', '-C', 'FORWARD', '-j', EGRESS_CHAIN]))
+    run(['iptables', '-w', '-I', 'FORWARD', '1', '-j', EGRESS_CHAIN])
 }
 
 /** Removes everything setupHostNetwork made and restores the saved sysctls. */
@@ -85,9 +105,11 @@ export function teardownHostNetwork(): void {
     if (!succeeds(['ip', 'rule', 'del', 'lookup', table])) break
   }
   run(['ip', 'route', 'flush', 'table', table], { ok: true })
-  for (const r of [['unreachable', NET.podCIDR], ['unreachable', NET.serviceRange], [NET.serviceCIDR]]) run(['ip', 'route', 'del', ...r], { ok: true })
+  for (const r of [['unreachable', NET.podCIDR], ['unreachable', NET.serviceRange], [NET.serviceCIDR]])
+    run(['ip', 'route', 'del', ...r], { ok: true })
   for (const l of [NET.cniBridge, NET.hostIf]) if (linkExists(l)) run(['ip', 'link', 'del', l], { ok: true })
-  while (succeeds(['iptables', '-w', '-C', 'FORWARD', '-j', EGRESS_CHAIN])) run(['iptables', '-w', '-D', 'FORWARD', '-j', EGRESS_CHAIN])
+  while (succeeds(['iptables', '-w', '-C', 'FORWARD', '-j', EGRESS_CHAIN]))
+    run(['iptables', '-w', '-D', 'FORWARD', '-j', EGRESS_CHAIN])
   run(['iptables', '-w', '-F', EGRESS_CHAIN], { ok: true })
   run(['iptables', '-w', '-X', EGRESS_CHAIN], { ok: true })
   if (fs.existsSync(sysctlSaved())) {

@@ -7,7 +7,6 @@ import { nodePodImageFiles } from './nodepodimage.ts'
 import { bin } from './build.ts'
 import { progress, run } from './sh.ts'
 
-
 interface ImageSpec {
   ref: string
   files: Array<[string, string]> // [path in image, source on host]
@@ -17,7 +16,9 @@ interface ImageSpec {
 }
 
 function busyboxApplets(): string[] {
-  return run(['/bin/busybox', '--list']).stdout.split('\n').filter((a) => a && a !== 'busybox')
+  return run(['/bin/busybox', '--list'])
+    .stdout.split('\n')
+    .filter((a) => a && a !== 'busybox')
 }
 
 function specs(): ImageSpec[] {
@@ -55,7 +56,10 @@ function buildRootfs(s: ImageSpec, root: string): void {
   fs.rmSync(root, { recursive: true, force: true })
   for (const d of ['etc', 'tmp', 'proc', 'sys', 'dev', 'bin']) fs.mkdirSync(path.join(root, d), { recursive: true })
   fs.chmodSync(path.join(root, 'tmp'), 0o1777)
-  fs.writeFileSync(path.join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n')
+  fs.writeFileSync(
+    path.join(root, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n',
+  )
   fs.writeFileSync(path.join(root, 'etc/group'), 'root:x:0:\nnogroup:x:65534:\n')
   for (const [dst, src] of s.files) {
     const p = path.join(root, dst)
@@ -70,7 +74,10 @@ function buildRootfs(s: ImageSpec, root: string): void {
 }
 
 /** Imports every lab image that a node's containerd does not have yet (rebuilding archives when binaries changed). */
-export function ensureImages(sock = `${RUN_DIR}/containerd.sock`, root = path.join(CACHE_DIR, 'containerd-root')): void {
+export function ensureImages(
+  sock = `${RUN_DIR}/containerd.sock`,
+  root = path.join(CACHE_DIR, 'containerd-root'),
+): void {
   const CTR = ['ctr', '--address', sock, '-n', 'k8s.io']
   const have = new Set(run([...CTR, 'images', 'ls', '-q']).stdout.split('\n'))
   // Which archive (by mtime) each image was imported from, kept beside this containerd's content store.

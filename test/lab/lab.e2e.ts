@@ -16,9 +16,15 @@ import { corednsPods, onPodNetns, podNode } from './probe.ts'
 import { run, sleep, waitFor } from './sh.ts'
 
 const P = labPaths()
-const labCli = (...args: string[]) => run([process.execPath, '--import', 'tsx', path.join(import.meta.dirname, 'cli.ts'), ...args], { ok: true, timeout: 600_000 })
-const ssh = (host: string, ...cmd: string[]) => run(['ssh', '-F', P.sshConfig, '-o', 'BatchMode=yes', host, ...cmd], { ok: true, timeout: 30_000 })
-const as = (kubeconfig: string, ...args: string[]) => run(['kubectl', '--kubeconfig', kubeconfig, '--request-timeout=10s', ...args], { ok: true })
+const labCli = (...args: string[]) =>
+  run([process.execPath, '--import', 'tsx', path.join(import.meta.dirname, 'cli.ts'), ...args], {
+    ok: true,
+    timeout: 600_000,
+  })
+const ssh = (host: string, ...cmd: string[]) =>
+  run(['ssh', '-F', P.sshConfig, '-o', 'BatchMode=yes', host, ...cmd], { ok: true, timeout: 30_000 })
+const as = (kubeconfig: string, ...args: string[]) =>
+  run(['kubectl', '--kubeconfig', kubeconfig, '--request-timeout=10s', ...args], { ok: true })
 
 test('up on a running lab is a no-op that ends with a status table naming every node', () => {
   const r = labCli('up')
@@ -34,13 +40,23 @@ test('up on a running lab is a no-op that ends with a status table naming every 
 
 test('every workload is Running and Ready, spread across the nodes as promised', () => {
   const pods = kubectlJSON(['get', 'pods', '-A']).items as any[]
-  const on = (sel: (p: any) => boolean) => pods.filter((p) => sel(p) && !p.metadata.deletionTimestamp).map((p) => p.spec.nodeName).sort()
-  for (const p of pods.filter((p) => ['shop', 'kube-system'].includes(p.metadata.namespace) && !p.metadata.deletionTimestamp)) {
+  const on = (sel: (p: any) => boolean) =>
+    pods
+      .filter((p) => sel(p) && !p.metadata.deletionTimestamp)
+      .map((p) => p.spec.nodeName)
+      .sort()
+  for (const p of pods.filter(
+    (p) => ['shop', 'kube-system'].includes(p.metadata.namespace) && !p.metadata.deletionTimestamp,
+  )) {
     assert.equal(p.status.phase, 'Running', `${p.metadata.name} phase`)
   }
   const dns = on((p) => p.metadata.labels?.['k8s-app'] === 'kube-dns')
   assert.equal(dns, ['lab-1', 'lab-2'], 'CoreDNS replicas on two different nodes')
-  assert.equal(on((p) => p.metadata.labels?.app === 'web'), ['lab-2', 'lab-3'], 'web replicas on two nodes')
+  assert.equal(
+    on((p) => p.metadata.labels?.app === 'web'),
+    ['lab-2', 'lab-3'],
+    'web replicas on two nodes',
+  )
   const client = podNode('shop', 'client')
   assert.not.ok(dns.includes(client), `client runs on ${client}, where no CoreDNS runs`)
   assert.ok(workloadsReady())
@@ -56,7 +72,10 @@ test('each node is its own machine over SSH: its host name, its own processes, i
     assert.equal([host, kubelets, containerds], own, `${n.name}: host name and the kubelets and containerds it sees`)
     assert.match(r.stdout, new RegExp(`${n.ip.replace(/\./g, '\\.')}/24`))
     const pods = ssh(n.name, 'crictl', 'pods', '-q', '--state', 'ready').stdout.trim().split('\n').filter(Boolean)
-    const want = (kubectlJSON(['get', 'pods', '-A', '--field-selector', `spec.nodeName=${n.name},status.phase=Running`]).items as any[]).length
+    const want = (
+      kubectlJSON(['get', 'pods', '-A', '--field-selector', `spec.nodeName=${n.name},status.phase=Running`])
+        .items as any[]
+    ).length
     assert.is(pods.length, want, `crictl on ${n.name} sees that node's ${want} pods`)
   }
   const bogus = path.join(LAB_DIR, 'bogus_known_hosts')
@@ -88,7 +107,12 @@ test('DNS and routing between nodes: a pod on lab-3 (no CoreDNS there) resolves,
     assert.match(r.stdout.trim(), /^10\.96\.\d+\.\d+$/, `CoreDNS ${p.name} on ${p.node} answers a pod on lab-3`)
   }
   const web = kubectl(['get', 'svc', 'web', '-n', 'shop', '-o', 'jsonpath={.spec.clusterIP}']).stdout
-  const http = onPodNetns('shop', 'ndots', ['sh', '-c', `printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 3 ${web} 80`], { ok: true })
+  const http = onPodNetns(
+    'shop',
+    'ndots',
+    ['sh', '-c', `printf 'GET /healthz HTTP/1.0\\r\\n\\r\\n' | busybox nc -w 3 ${web} 80`],
+    { ok: true },
+  )
   assert.match(http.stdout, /200 OK/, 'a pod on lab-1 reaches web (on lab-2 and lab-3) through its ClusterIP')
   const corefile = kubectlJSON(['get', 'configmap', 'coredns', '-n', 'kube-system']).data.Corefile
   assert.not.match(corefile, /forward/, 'no upstream forwarder')
@@ -132,8 +156,19 @@ test('users with less than cluster-admin: view reads but cannot exec or create; 
   const expired = as(P.kubeconfigExpired, 'get', 'pods')
   assert.not.equal(expired.code, 0)
   assert.match(expired.stderr, /Unauthorized|certificate has expired|expired/i)
-  const pod = JSON.stringify({ apiVersion: 'v1', kind: 'Pod', metadata: { name: 'priv' }, spec: { hostPID: true, containers: [{ name: 'c', image: 'kinspect.local/busybox:1.35', securityContext: { privileged: true } }] } })
-  const psa = run(['kubectl', '--kubeconfig', P.kubeconfig, 'create', '--dry-run=server', '-n', BASELINE_NS, '-f', '-'], { ok: true, input: pod })
+  const pod = JSON.stringify({
+    apiVersion: 'v1',
+    kind: 'Pod',
+    metadata: { name: 'priv' },
+    spec: {
+      hostPID: true,
+      containers: [{ name: 'c', image: 'kinspect.local/busybox:1.35', securityContext: { privileged: true } }],
+    },
+  })
+  const psa = run(
+    ['kubectl', '--kubeconfig', P.kubeconfig, 'create', '--dry-run=server', '-n', BASELINE_NS, '-f', '-'],
+    { ok: true, input: pod },
+  )
   assert.not.equal(psa.code, 0)
   assert.match(psa.stderr, /violates PodSecurity "baseline:latest": host namespaces \(hostPID=true\), privileged/)
 })
@@ -187,7 +222,11 @@ async function killAndRecover(what: string, kill: () => void, isBack: () => bool
   assert.equal(r.code, 0, `up after ${what} died:\n${r.stderr.slice(-1500)}`)
   assert.match(r.stderr, new RegExp(`restarting what is down: .*${what}`))
   assert.ok(isBack(), `${what} is back`)
-  assert.equal(kubectl(['get', 'namespace', 'acc', '-o', 'jsonpath={.metadata.name}']).stdout, 'acc', `a namespace made before ${what} died is still there`)
+  assert.equal(
+    kubectl(['get', 'namespace', 'acc', '-o', 'jsonpath={.metadata.name}']).stdout,
+    'acc',
+    `a namespace made before ${what} died is still there`,
+  )
   console.log(`    up after ${what} died: ${((Date.now() - t0) / 1000).toFixed(1)} s`)
 }
 
@@ -205,14 +244,27 @@ const isRunning = (id: string) => () => {
 test('recovery: up after any one component died restarts it and keeps the cluster; only down makes a fresh one', async () => {
   kubectl(['create', 'namespace', 'acc'], { ok: true })
   try {
-    for (const id of ['kube-apiserver', 'etcd', onNode('kubelet', 'lab-2'), onNode('containerd', 'lab-1'), onNode('kube-proxy', 'lab-3'), onNode('sshd', 'lab-2')]) {
+    for (const id of [
+      'kube-apiserver',
+      'etcd',
+      onNode('kubelet', 'lab-2'),
+      onNode('containerd', 'lab-1'),
+      onNode('kube-proxy', 'lab-3'),
+      onNode('sshd', 'lab-2'),
+    ]) {
       await killAndRecover(id, killComponent(id), isRunning(id))
     }
     // A whole node: its init (and so every process in its namespaces) is gone, as after a crash.
-    await killAndRecover('node@lab-3', () => process.kill(initPid('lab-3')!, 'SIGKILL'), () => initPid('lab-3') !== null && workloadsReady())
+    await killAndRecover(
+      'node@lab-3',
+      () => process.kill(initPid('lab-3')!, 'SIGKILL'),
+      () => initPid('lab-3') !== null && workloadsReady(),
+    )
     // CoreDNS's process: the kubelet restarts the container; up waits for it to be Ready again.
     const dns = corednsPods()[0]
-    const pid = run(inNode(dns.node, ['pgrep', '-x', 'coredns'])).stdout.trim().split('\n')[0]
+    const pid = run(inNode(dns.node, ['pgrep', '-x', 'coredns']))
+      .stdout.trim()
+      .split('\n')[0]
     run(inNode(dns.node, ['kill', '-9', pid]))
     const r = labCli('up')
     assert.equal(r.code, 0, r.stderr.slice(-1500))
@@ -225,16 +277,20 @@ test('recovery: up after any one component died restarts it and keeps the cluste
 function leftovers(): string[] {
   const found: string[] = []
   const procs = run(['ps', '-eo', 'args']).stdout.split('\n')
-  for (const p of procs) if (p.includes(CACHE_DIR) || p.includes(`${RUN_DIR}/`) || p.includes(`${LAB_DIR}/`)) found.push(`process: ${p}`)
-  for (const l of [NET.hostIf, NET.cniBridge]) if (run(['ip', 'link', 'show', l], { ok: true }).code === 0) found.push(`interface ${l}`)
+  for (const p of procs)
+    if (p.includes(CACHE_DIR) || p.includes(`${RUN_DIR}/`) || p.includes(`${LAB_DIR}/`)) found.push(`process: ${p}`)
+  for (const l of [NET.hostIf, NET.cniBridge])
+    if (run(['ip', 'link', 'show', l], { ok: true }).code === 0) found.push(`interface ${l}`)
   if (run(['ip', '-o', 'link', 'show', 'type', 'veth']).stdout.trim()) found.push('veth interfaces')
   if (run(['ip', 'rule', 'show']).stdout.includes(`lookup ${NET.routeTable}`)) found.push('ip rule')
-  if (run(['ip', 'route', 'show', 'type', 'unreachable']).stdout.includes('10.244.0.0/16')) found.push('unreachable route')
+  if (run(['ip', 'route', 'show', 'type', 'unreachable']).stdout.includes('10.244.0.0/16'))
+    found.push('unreachable route')
   const ipt = run(['iptables-save']).stdout
   for (const m of ipt.match(/^:(KUBE-\S+|KINSPECT-\S+|CNI-\S+)/gm) ?? []) found.push(`iptables chain ${m}`)
   if (run(['nft', 'list', 'tables']).stdout.includes('kube-proxy')) found.push('nft table kube-proxy')
   const mounts = fs.readFileSync('/proc/self/mountinfo', 'utf8')
-  for (const root of [LAB_DIR, RUN_DIR, path.join(CACHE_DIR, 'containerd-root'), '/run/netns/cni-']) if (mounts.includes(` ${root}`)) found.push(`mount under ${root}`)
+  for (const root of [LAB_DIR, RUN_DIR, path.join(CACHE_DIR, 'containerd-root'), '/run/netns/cni-'])
+    if (mounts.includes(` ${root}`)) found.push(`mount under ${root}`)
   if (fs.existsSync('/run/netns') && fs.readdirSync('/run/netns').some((f) => f.startsWith('cni-'))) found.push('netns')
   for (const n of NODES) {
     const root = nodePaths(n.name).cgroupRoot
@@ -243,7 +299,8 @@ function leftovers(): string[] {
       if (fs.existsSync(d)) found.push(`cgroup ${d}`)
     }
   }
-  for (const u of ['kinspect-dash', 'kinspect-ash', 'kinspect-sudo']) if (run(['id', u], { ok: true }).code === 0) found.push(`user ${u}`)
+  for (const u of ['kinspect-dash', 'kinspect-ash', 'kinspect-sudo'])
+    if (run(['id', u], { ok: true }).code === 0) found.push(`user ${u}`)
   if (fs.existsSync('/etc/sudoers.d/kinspect-lab')) found.push('sudoers file')
   return found
 }
@@ -253,7 +310,8 @@ test('down leaves nothing behind; up brings all three nodes back', () => {
   const d = labCli('down')
   assert.equal(d.code, 0, d.stderr)
   assert.equal(leftovers(), [])
-  for (const [k, v] of Object.entries(saved)) assert.equal(fs.readFileSync(`/proc/sys/${k}`, 'utf8').trim(), v, `sysctl ${k} restored`)
+  for (const [k, v] of Object.entries(saved))
+    assert.equal(fs.readFileSync(`/proc/sys/${k}`, 'utf8').trim(), v, `sysctl ${k} restored`)
   const t0 = Date.now()
   const u = labCli('up')
   const secs = (Date.now() - t0) / 1000

@@ -2,16 +2,40 @@
 import fs from 'node:fs'
 import path from 'node:path'
 import { CACHE_DIR, LAB_DIR, NET, NODE, NODES, RUN_DIR, labEnvVars, labPaths, nodePaths } from './layout.ts'
-import { accessManifest, BASELINE_NS, EXPIRED_USER, LAB_USERS, ensureSudoUser, removeSudoUser, writeUserKubeconfigs } from './access.ts'
+import {
+  accessManifest,
+  BASELINE_NS,
+  EXPIRED_USER,
+  LAB_USERS,
+  ensureSudoUser,
+  removeSudoUser,
+  writeUserKubeconfigs,
+} from './access.ts'
 import { bin, ensureBinaries } from './build.ts'
 import { COMPONENTS, ETCD_URL, NODE_DAEMONS, onNode, running, start, stop } from './components.ts'
-import { cniConfig, containerdConfig, kinspectConfig, kubeProxyConfig, kubeconfig, kubeletConfig, sshdConfig } from './configs.ts'
+import {
+  cniConfig,
+  containerdConfig,
+  kinspectConfig,
+  kubeProxyConfig,
+  kubeconfig,
+  kubeletConfig,
+  sshdConfig,
+} from './configs.ts'
 import { fanoutStatus, reconcileFanout, stopExtras, writeSshClientFiles } from './fanout.ts'
 import { setupHostNetwork, teardownHostNetwork } from './host.ts'
 import { ensureShellUsers, removeShellUsers } from './shells.ts'
 import { ensureImages } from './images.ts'
 import { corednsManifest, metricsServerManifest, shopManifest } from './manifests.ts'
-import { ensureNodeNamespaces, inNode, initPid, killCgroupTree, NODES_STATE, removeCgroupTree, stopNode } from './nodes.ts'
+import {
+  ensureNodeNamespaces,
+  inNode,
+  initPid,
+  killCgroupTree,
+  NODES_STATE,
+  removeCgroupTree,
+  stopNode,
+} from './nodes.ts'
 import { currentProxyMode } from './proxymode.ts'
 import { sshIsOff } from './sshswitch.ts'
 import { progress, run, succeeds, waitFor, writeFile } from './sh.ts'
@@ -29,15 +53,34 @@ export function kubectlJSON<T = any>(args: string[]): T {
 }
 
 function requireRoot() {
-  if (process.getuid?.() !== 0) throw new Error('lab: must run as root (it creates interfaces, routes, namespaces and a container runtime)')
+  if (process.getuid?.() !== 0)
+    throw new Error('lab: must run as root (it creates interfaces, routes, namespaces and a container runtime)')
 }
 
 function ensureDeps() {
-  const need = ['containerd', 'runc', 'sshd', 'ctr', 'iptables', 'conntrack', 'nft', 'dig', 'busybox', 'nsenter', 'unshare', 'ssh-keygen', 'sudo', 'ping']
+  const need = [
+    'containerd',
+    'runc',
+    'sshd',
+    'ctr',
+    'iptables',
+    'conntrack',
+    'nft',
+    'dig',
+    'busybox',
+    'nsenter',
+    'unshare',
+    'ssh-keygen',
+    'sudo',
+    'ping',
+  ]
   const missing = need.filter((c) => !succeeds(['sh', '-c', `command -v ${c} || test -x /usr/sbin/${c}`]))
   if (missing.length) {
     progress(`missing ${missing.join(', ')}: installing Debian packages`)
-    run(['bash', path.join(import.meta.dirname, 'install-deps.sh')], { stdio: ['ignore', 'inherit', 'inherit'], timeout: 900_000 })
+    run(['bash', path.join(import.meta.dirname, 'install-deps.sh')], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      timeout: 900_000,
+    })
   }
 }
 
@@ -45,7 +88,19 @@ function writeKeysAndConfigs() {
   fs.mkdirSync(P.sshDir, { recursive: true })
   fs.chmodSync(P.sshDir, 0o711) // the shell users' sshd reads authorized_keys as them
   const nodes = NODES.map((n) => `${n.name}=${n.ip}`).join(',')
-  run([bin('certs'), '-dir', P.pki, '-nodes', nodes, '-service-ip', NET.kubernetesSvcIP, '-users', Object.values(LAB_USERS).join(','), '-expired-users', EXPIRED_USER])
+  run([
+    bin('certs'),
+    '-dir',
+    P.pki,
+    '-nodes',
+    nodes,
+    '-service-ip',
+    NET.kubernetesSvcIP,
+    '-users',
+    Object.values(LAB_USERS).join(','),
+    '-expired-users',
+    EXPIRED_USER,
+  ])
   writeFile(P.kubeconfig, kubeconfig(P.pki, 'admin', undefined, 'lab-admin'), 0o600)
   for (const [file, cert] of [
     ['controller-manager.kubeconfig', 'controller-manager'],
@@ -55,10 +110,14 @@ function writeKeysAndConfigs() {
     writeFile(path.join(LAB_DIR, file), kubeconfig(P.pki, cert), 0o600)
   }
   writeUserKubeconfigs()
-  writeFile(path.join(LAB_DIR, 'node-resolv.conf'), '# kinspect lab: no resolver off this machine\nnameserver 127.0.0.1\n')
+  writeFile(
+    path.join(LAB_DIR, 'node-resolv.conf'),
+    '# kinspect lab: no resolver off this machine\nnameserver 127.0.0.1\n',
+  )
   const mode = fs.existsSync(nodePaths(NODE).kubeProxyConfig) ? currentProxyMode() : 'iptables'
   const userKey = path.join(P.sshDir, 'id_ed25519')
-  if (!fs.existsSync(userKey)) run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'kinspect lab user key', '-f', userKey])
+  if (!fs.existsSync(userKey))
+    run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', 'kinspect lab user key', '-f', userKey])
   for (const n of NODES) {
     const np = nodePaths(n.name)
     writeFile(np.kubeletKubeconfig, kubeconfig(P.pki, `kubelet-client-${n.name}`), 0o600)
@@ -67,15 +126,22 @@ function writeKeysAndConfigs() {
     writeFile(np.containerdConfig, containerdConfig(n))
     writeFile(path.join(np.cniDir, '10-kinspect-lab.conflist'), cniConfig(n))
     fs.mkdirSync(path.dirname(np.sshHostKey), { recursive: true })
-    if (!fs.existsSync(np.sshHostKey)) run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `${n.name} host key`, '-f', np.sshHostKey])
-    writeFile(np.sshdConfig, sshdConfig(LAB_DIR, `${n.ip}:${NET.sshPort}`, np.sshHostKey, path.join(np.runDir, 'sshd-real.pid')))
+    if (!fs.existsSync(np.sshHostKey))
+      run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `${n.name} host key`, '-f', np.sshHostKey])
+    writeFile(
+      np.sshdConfig,
+      sshdConfig(LAB_DIR, `${n.ip}:${NET.sshPort}`, np.sshHostKey, path.join(np.runDir, 'sshd-real.pid')),
+    )
   }
   writeFile(path.join(P.sshDir, 'authorized_keys'), fs.readFileSync(`${P.identity}.pub`, 'utf8'), 0o644)
   ensureShellUsers()
   ensureSudoUser()
   writeSshClientFiles()
   writeFile(P.kinspectConfig, kinspectConfig(LAB_DIR))
-  writeFile('/etc/crictl.yaml', `# written by the kinspect lab\nruntime-endpoint: unix://${RUN_DIR}/containerd.sock\nimage-endpoint: unix://${RUN_DIR}/containerd.sock\ntimeout: 10\n`)
+  writeFile(
+    '/etc/crictl.yaml',
+    `# written by the kinspect lab\nruntime-endpoint: unix://${RUN_DIR}/containerd.sock\nimage-endpoint: unix://${RUN_DIR}/containerd.sock\ntimeout: 10\n`,
+  )
   const link = '/usr/local/bin/crictl'
   if (!fs.existsSync(link)) fs.symlinkSync(bin('crictl'), link)
 }
@@ -103,7 +169,11 @@ function readyPods(ns: string, selector: string): any[] {
   const r = kubectl(['get', 'pods', '-n', ns, '-l', selector, '-o', 'json'], { ok: true })
   if (r.code !== 0) return []
   const pods = JSON.parse(r.stdout).items as any[]
-  return pods.filter((p) => !p.metadata.deletionTimestamp && p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))
+  return pods.filter(
+    (p) =>
+      !p.metadata.deletionTimestamp &&
+      p.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'),
+  )
 }
 
 /** Components that should run but do not (sshd is expected off after `lab ssh off`). */
@@ -117,7 +187,11 @@ export function downComponents(): string[] {
 function notReadyNodes(): string[] {
   const r = kubectl(['get', 'nodes', '-o', 'json'], { ok: true })
   if (r.code !== 0) return NODES.map((n) => n.name)
-  const ready = new Set((JSON.parse(r.stdout).items as any[]).filter((n) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True')).map((n) => n.metadata.name))
+  const ready = new Set(
+    (JSON.parse(r.stdout).items as any[])
+      .filter((n) => n.status?.conditions?.some((c: any) => c.type === 'Ready' && c.status === 'True'))
+      .map((n) => n.metadata.name),
+  )
   return NODES.map((n) => n.name).filter((n) => !ready.has(n))
 }
 
@@ -147,8 +221,20 @@ function deleteMovedPods(manifest: string): void {
     const m = doc.match(/metadata: \{name: (\S+), namespace: (\S+),/)
     const want = doc.match(/kubernetes\.io\/hostname: (\S+)\}/)?.[1]
     if (!m || !want) continue
-    const r = kubectl(['get', 'pod', m[1], '-n', m[2].replace(/,$/, ''), '-o', 'jsonpath={.spec.nodeSelector.kubernetes\\.io/hostname}'], { ok: true })
-    if (r.code === 0 && r.stdout.trim() !== want) kubectl(['delete', 'pod', m[1], '-n', m[2].replace(/,$/, ''), '--wait=true', '--grace-period=1'])
+    const r = kubectl(
+      [
+        'get',
+        'pod',
+        m[1],
+        '-n',
+        m[2].replace(/,$/, ''),
+        '-o',
+        'jsonpath={.spec.nodeSelector.kubernetes\\.io/hostname}',
+      ],
+      { ok: true },
+    )
+    if (r.code === 0 && r.stdout.trim() !== want)
+      kubectl(['delete', 'pod', m[1], '-n', m[2].replace(/,$/, ''), '--wait=true', '--grace-period=1'])
   }
 }
 
@@ -197,7 +283,12 @@ export async function up(): Promise<void> {
   for (const n of NODES) await start(onNode('containerd', n.name))
   for (const n of NODES) {
     const np = nodePaths(n.name)
-    await waitFor(`containerd on ${n.name}`, () => succeeds(['ctr', '--address', np.containerdSock, 'version']), 30_000, 300)
+    await waitFor(
+      `containerd on ${n.name}`,
+      () => succeeds(['ctr', '--address', np.containerdSock, 'version']),
+      30_000,
+      300,
+    )
     ensureImages(np.containerdSock, np.containerdRoot)
   }
   progress('starting etcd')
@@ -205,7 +296,12 @@ export async function up(): Promise<void> {
   await waitFor('etcd', () => httpOK(`${ETCD_URL}/health`), 30_000, 200)
   progress('starting kube-apiserver')
   await start('kube-apiserver')
-  await waitFor('kube-apiserver /readyz', () => kubectl(['get', '--raw', '/readyz'], { ok: true }).code === 0, 90_000, 500)
+  await waitFor(
+    'kube-apiserver /readyz',
+    () => kubectl(['get', '--raw', '/readyz'], { ok: true }).code === 0,
+    90_000,
+    500,
+  )
   for (const c of ['kube-controller-manager', 'kube-scheduler']) await start(c)
   await dropDeadFanout()
   const sshOff = sshIsOff()
@@ -215,7 +311,12 @@ export async function up(): Promise<void> {
   }
   await waitFor(`nodes ${NODES.map((n) => n.name).join(', ')} Ready`, () => notReadyNodes().length === 0, 90_000, 1000)
   progress('applying workloads: access, CoreDNS, metrics-server, shop')
-  await waitFor('the default service account', () => kubectl(['get', 'sa', 'default', '-n', 'default'], { ok: true }).code === 0, 30_000, 500)
+  await waitFor(
+    'the default service account',
+    () => kubectl(['get', 'sa', 'default', '-n', 'default'], { ok: true }).code === 0,
+    30_000,
+    500,
+  )
   applyWorkloads()
   await waitHealthy(150_000)
   progress('lab is up')
@@ -224,7 +325,10 @@ export async function up(): Promise<void> {
 
 async function dropDeadFanout(): Promise<void> {
   const gone = await reconcileFanout()
-  if (gone.length) progress(`removed ${gone.length} fan-out node(s) whose heartbeat had stopped (run \`npm run lab -- fanout N\` again to have them)`)
+  if (gone.length)
+    progress(
+      `removed ${gone.length} fan-out node(s) whose heartbeat had stopped (run \`npm run lab -- fanout N\` again to have them)`,
+    )
 }
 
 function labMounts(): string[] {
@@ -251,14 +355,23 @@ export async function down(): Promise<void> {
     const rmp = [bin('crictl'), '-r', `unix://${RUN_DIR}/containerd.sock`, 'rmp', '-a']
     if (run([...rmp, '-f'], { ok: true, timeout: 120_000 }).code !== 0) run(rmp, { ok: true, timeout: 120_000 })
   }
-  for (const c of ['kube-scheduler', 'kube-controller-manager', 'kube-apiserver', 'etcd', onNode('sshd', NODE), onNode('containerd', NODE)]) await stop(c)
+  for (const c of [
+    'kube-scheduler',
+    'kube-controller-manager',
+    'kube-apiserver',
+    'etcd',
+    onNode('sshd', NODE),
+    onNode('containerd', NODE),
+  ])
+    await stop(c)
   // Shims outlive containerd by design; the lab's are the ones pointing at its socket.
   run(['pkill', '-KILL', '-f', `containerd-shim.*${RUN_DIR}/containerd.sock`], { ok: true })
   killCgroupTree('/kubepods') // containers whose shim died before them still hold their cgroups and netns
   // Scenario leftovers: the conntrack filler and the lowered nf_conntrack_max.
   run(['pkill', '-KILL', '-f', `${CACHE_DIR}/bin/(connfill|udpflood)`], { ok: true })
   if (fs.existsSync(bin('kube-proxy'))) {
-    for (const mode of ['iptables', 'nftables']) run([bin('kube-proxy'), '--cleanup', `--proxy-mode=${mode}`], { ok: true, timeout: 60_000 })
+    for (const mode of ['iptables', 'nftables'])
+      run([bin('kube-proxy'), '--cleanup', `--proxy-mode=${mode}`], { ok: true, timeout: 60_000 })
   }
   removeKubeChains() // kubelet's canaries and KUBE-FIREWALL, which kube-proxy --cleanup leaves
   for (const m of labMounts()) run(['umount', '-l', m], { ok: true })
@@ -272,16 +385,27 @@ export async function down(): Promise<void> {
   run(['conntrack', '-D', '-s', NET.podCIDR], { ok: true })
   run(['conntrack', '-D', '-d', NET.serviceCIDR], { ok: true })
   const ctrRoot = nodePaths(NODE).containerdRoot
-  for (const d of [path.join(LAB_DIR, 'etcd'), path.join(LAB_DIR, 'kubelet'), RUN_DIR, NODES_STATE, '/var/lib/cni/networks/kinspect-lab', path.join(ctrRoot, 'io.containerd.grpc.v1.cri', 'sandboxes'), path.join(ctrRoot, 'io.containerd.grpc.v1.cri', 'containers')]) {
+  for (const d of [
+    path.join(LAB_DIR, 'etcd'),
+    path.join(LAB_DIR, 'kubelet'),
+    RUN_DIR,
+    NODES_STATE,
+    '/var/lib/cni/networks/kinspect-lab',
+    path.join(ctrRoot, 'io.containerd.grpc.v1.cri', 'sandboxes'),
+    path.join(ctrRoot, 'io.containerd.grpc.v1.cri', 'containers'),
+  ]) {
     fs.rmSync(d, { recursive: true, force: true })
   }
   for (const n of NODES.filter((x) => !x.host)) {
     const root = nodePaths(n.name).containerdRoot
-    for (const d of ['sandboxes', 'containers']) fs.rmSync(path.join(root, 'io.containerd.grpc.v1.cri', d), { recursive: true, force: true })
+    for (const d of ['sandboxes', 'containers'])
+      fs.rmSync(path.join(root, 'io.containerd.grpc.v1.cri', d), { recursive: true, force: true })
   }
   for (const f of ['/etc/crictl.yaml', '/usr/local/bin/crictl']) {
     try {
-      const ours = f.endsWith('crictl') ? fs.readlinkSync(f).startsWith(CACHE_DIR) : fs.readFileSync(f, 'utf8').includes('kinspect lab')
+      const ours = f.endsWith('crictl')
+        ? fs.readlinkSync(f).startsWith(CACHE_DIR)
+        : fs.readFileSync(f, 'utf8').includes('kinspect lab')
       if (ours) fs.rmSync(f)
     } catch {}
   }
@@ -299,7 +423,10 @@ function removeKubeChains(): void {
     const target = rule[2].match(/ -[jg] (\S+)/)?.[1] ?? ''
     return !ourChain(rule[1]) && !ourChain(target)
   }
-  for (const [save, restore] of [['iptables-save', 'iptables-restore'], ['ip6tables-save', 'ip6tables-restore']]) {
+  for (const [save, restore] of [
+    ['iptables-save', 'iptables-restore'],
+    ['ip6tables-save', 'ip6tables-restore'],
+  ]) {
     const dump = run([save], { ok: true }).stdout
     if (!/(KUBE-|CNI-)/.test(dump)) continue
     run([restore, '-w'], { input: dump.split('\n').filter(keep).join('\n'), ok: true })
@@ -331,7 +458,9 @@ export function status(): boolean {
     console.log('')
     console.log(kubectl(['get', 'pods', '-A', '-o', 'wide'], { ok: true }).stdout.trim())
   }
-  console.log(`\nstate: ${LAB_DIR}   use it: eval "$(npm run -s lab -- env)"   extra users: ${BASELINE_NS} namespace, kubeconfig-view, kubeconfig-no-exec`)
+  console.log(
+    `\nstate: ${LAB_DIR}   use it: eval "$(npm run -s lab -- env)"   extra users: ${BASELINE_NS} namespace, kubeconfig-view, kubeconfig-no-exec`,
+  )
   return dead.length === 0 && workloadsReady()
 }
 

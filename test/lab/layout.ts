@@ -12,7 +12,8 @@ export const RUN_DIR = '/run/kinspect-lab'
 /** nf_conntrack_max as it was before conntrack-full lowered it: written by "on", removed by "off", read by up. */
 export const CONNTRACK_MAX_BEFORE = path.join(LAB_DIR, 'conntrack-max.before')
 /** Cache of built binaries, outside the repo. */
-export const CACHE_DIR = process.env.KINSPECT_LAB_CACHE ?? path.join(os.homedir(), '.cache', 'kinspect-lab', VERSIONS.kubernetes)
+export const CACHE_DIR =
+  process.env.KINSPECT_LAB_CACHE ?? path.join(os.homedir(), '.cache', 'kinspect-lab', VERSIONS.kubernetes)
 
 /** Network plan: every range is routed only into interfaces the lab made, or unreachable. */
 export const NET = {

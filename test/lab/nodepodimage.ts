@@ -9,7 +9,14 @@ import { run } from './sh.ts'
 const PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin'
 /** Programs the helpers run from the image when a node lacks them, and the two the transport needs. */
 export const NODE_POD_TOOLS = ['nsenter', 'timeout', 'conntrack', 'dig', 'nft', 'ip', 'iptables']
-const XTABLES_NAMES = ['iptables', 'iptables-save', 'iptables-restore', 'ip6tables', 'ip6tables-save', 'ip6tables-restore']
+const XTABLES_NAMES = [
+  'iptables',
+  'iptables-save',
+  'iptables-restore',
+  'ip6tables',
+  'ip6tables-save',
+  'ip6tables-restore',
+]
 
 function which(name: string): string {
   for (const d of PATH.split(':')) {
@@ -19,7 +26,9 @@ function which(name: string): string {
       return p
     } catch {}
   }
-  throw new Error(`lab: the node pod image needs ${name}, which is not installed on this machine (apt-get install conntrack bind9-dnsutils nftables iptables iproute2 util-linux coreutils)`)
+  throw new Error(
+    `lab: the node pod image needs ${name}, which is not installed on this machine (apt-get install conntrack bind9-dnsutils nftables iptables iproute2 util-linux coreutils)`,
+  )
 }
 
 /** Absolute paths of the shared libraries some programs and libraries load, the dynamic loader included (one ldd run). */
@@ -29,7 +38,8 @@ export function sharedLibraries(files: string[]): string[] {
   for (const line of r.stdout.split('\n')) {
     const m = /=>\s+(\/\S+)/.exec(line) ?? /^\s+(\/\S+)\s+\(/.exec(line)
     if (m) libs.add(m[1])
-    else if (/=> not found/.test(line)) throw new Error(`lab: a node pod image tool needs a library this machine lacks: ${line.trim()}`)
+    else if (/=> not found/.test(line))
+      throw new Error(`lab: a node pod image tool needs a library this machine lacks: ${line.trim()}`)
   }
   if (r.code !== 0 && libs.size === 0) throw new Error(`lab: ldd failed: ${r.stderr.trim()}`)
   return [...libs]
@@ -59,10 +69,13 @@ function computeFiles(): ImageFiles {
       programs.push(real)
       for (const n of XTABLES_NAMES) {
         try {
-          if (fs.realpathSync(which(n)) === real) links.push([path.join(path.dirname(p), n).replace(/^\//, ''), path.basename(real)])
+          if (fs.realpathSync(which(n)) === real)
+            links.push([path.join(path.dirname(p), n).replace(/^\//, ''), path.basename(real)])
         } catch {}
       }
-      const extDir = run(['sh', '-c', `ls -d /usr/lib/*/xtables /usr/lib/xtables 2>/dev/null | head -1`], { ok: true }).stdout.trim()
+      const extDir = run(['sh', '-c', `ls -d /usr/lib/*/xtables /usr/lib/xtables 2>/dev/null | head -1`], {
+        ok: true,
+      }).stdout.trim()
       if (extDir) {
         for (const f of fs.readdirSync(extDir).filter((f) => f.endsWith('.so'))) {
           add(path.join(extDir, f), path.join(extDir, f))

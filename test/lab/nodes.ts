@@ -40,7 +40,13 @@ function firstChild(pid: number): number | null {
 }
 
 /** Starts a daemon on a node and records the daemon's own PID (not nsenter's) in pidFile. */
-export async function startOnNode(node: string, name: string, argv: string[], pidFile: string, logFile: string): Promise<number> {
+export async function startOnNode(
+  node: string,
+  name: string,
+  argv: string[],
+  pidFile: string,
+  logFile: string,
+): Promise<number> {
   if (labNode(node).host) return startDaemon(name, argv, pidFile, logFile)
   const outer = startDaemon(name, inNode(node, argv), pidFile, logFile)
   const child = (await waitFor(`${name} on ${node} to start`, () => firstChild(outer), 5000, 20)) as number
@@ -51,7 +57,10 @@ export async function startOnNode(node: string, name: string, argv: string[], pi
 /** Every cgroup v1 hierarchy (and the unified one) this machine mounts. */
 function cgroupHierarchies(): string[] {
   const base = '/sys/fs/cgroup'
-  return fs.readdirSync(base).map((d) => path.join(base, d)).filter((d) => fs.existsSync(path.join(d, 'cgroup.procs')))
+  return fs
+    .readdirSync(base)
+    .map((d) => path.join(base, d))
+    .filter((d) => fs.existsSync(path.join(d, 'cgroup.procs')))
 }
 
 /** Creates the node's cgroup root in every hierarchy (cpuset needs its cpus and mems copied from the parent). */
@@ -62,7 +71,8 @@ function ensureCgroupRoot(node: LabNode): void {
     fs.mkdirSync(d, { recursive: true })
     if (path.basename(h) === 'cpuset') {
       for (const f of ['cpuset.cpus', 'cpuset.mems']) {
-        if (fs.readFileSync(path.join(d, f), 'utf8').trim() === '') fs.writeFileSync(path.join(d, f), fs.readFileSync(path.join(h, f), 'utf8'))
+        if (fs.readFileSync(path.join(d, f), 'utf8').trim() === '')
+          fs.writeFileSync(path.join(d, f), fs.readFileSync(path.join(h, f), 'utf8'))
       }
     }
   }
@@ -118,7 +128,23 @@ function setupNodeNetwork(node: LabNode, pid: number): void {
   const veth = `${NET.nodeVethPrefix}${node.name}`
   const inside = (...argv: string[]) => run(['nsenter', '-t', String(pid), '-n', ...argv])
   if (succeeds(['ip', 'link', 'show', 'dev', veth])) run(['ip', 'link', 'del', veth])
-  run(['ip', 'link', 'add', veth, 'mtu', '1500', 'type', 'veth', 'peer', 'name', 'eth0', 'mtu', '1500', 'netns', String(pid)])
+  run([
+    'ip',
+    'link',
+    'add',
+    veth,
+    'mtu',
+    '1500',
+    'type',
+    'veth',
+    'peer',
+    'name',
+    'eth0',
+    'mtu',
+    '1500',
+    'netns',
+    String(pid),
+  ])
   run(['ip', 'link', 'set', veth, 'master', NET.hostIf, 'up'])
   inside('ip', 'link', 'set', 'lo', 'up')
   inside('ip', 'addr', 'replace', `${node.ip}/24`, 'dev', 'eth0')
@@ -127,12 +153,35 @@ function setupNodeNetwork(node: LabNode, pid: number): void {
   inside('ip', 'addr', 'replace', `${node.podGateway}/24`, 'dev', NET.cniBridge)
   inside('ip', 'link', 'set', NET.cniBridge, 'mtu', '1500', 'up')
   // No default route: what is not the lab is unreachable from this node.
-  for (const other of NODES) if (other.name !== node.name) inside('ip', 'route', 'replace', other.podCIDR, 'via', other.ip, 'dev', 'eth0')
+  for (const other of NODES)
+    if (other.name !== node.name) inside('ip', 'route', 'replace', other.podCIDR, 'via', other.ip, 'dev', 'eth0')
   inside('ip', 'route', 'replace', NET.serviceCIDR, 'dev', NET.cniBridge, 'src', node.podGateway)
-  for (const [k, v] of Object.entries({ 'net.ipv4.ip_forward': '1', 'net.bridge.bridge-nf-call-iptables': '1', 'net.ipv4.conf.all.route_localnet': '1' })) inside('sysctl', '-q', '-w', `${k}=${v}`)
+  for (const [k, v] of Object.entries({
+    'net.ipv4.ip_forward': '1',
+    'net.bridge.bridge-nf-call-iptables': '1',
+    'net.ipv4.conf.all.route_localnet': '1',
+  }))
+    inside('sysctl', '-q', '-w', `${k}=${v}`)
   inside('iptables', '-w', '-N', EGRESS_CHAIN)
-  for (const dst of [NET.podCIDR, NET.labBridgeCIDR]) inside('iptables', '-w', '-A', EGRESS_CHAIN, '-i', NET.cniBridge, '-o', 'eth0', '-d', dst, '-j', 'RETURN')
-  inside('iptables', '-w', '-A', EGRESS_CHAIN, '-i', NET.cniBridge, '!', '-o', NET.cniBridge, '-m', 'comment', '--comment', 'kinspect lab: pods never leave the lab', '-j', 'DROP')
+  for (const dst of [NET.podCIDR, NET.labBridgeCIDR])
+    inside('iptables', '-w', '-A', EGRESS_CHAIN, '-i', NET.cniBridge, '-o', 'eth0', '-d', dst, '-j', 'RETURN')
+  inside(
+    'iptables',
+    '-w',
+    '-A',
+    EGRESS_CHAIN,
+    '-i',
+    NET.cniBridge,
+    '!',
+    '-o',
+    NET.cniBridge,
+    '-m',
+    'comment',
+    '--comment',
+    'kinspect lab: pods never leave the lab',
+    '-j',
+    'DROP',
+  )
   inside('iptables', '-w', '-I', 'FORWARD', '1', '-j', EGRESS_CHAIN)
 }
 
@@ -144,17 +193,53 @@ export async function ensureNodeNamespaces(node: LabNode): Promise<boolean> {
   if (node.host) return false
   const np = nodePaths(node.name)
   if (alivePid(np.initPid)) return false
-  progress(`node ${node.name}: namespaces (net, pid, mount, uts, ipc), eth0 ${node.ip} on ${NET.hostIf}, ${NET.cniBridge} ${node.podCIDR}`)
+  progress(
+    `node ${node.name}: namespaces (net, pid, mount, uts, ipc), eth0 ${node.ip} on ${NET.hostIf}, ${NET.cniBridge} ${node.podCIDR}`,
+  )
   // A reboot clears the node's runtime directory, as a real node's /run is.
   fs.rmSync(np.runDir, { recursive: true, force: true })
   fs.mkdirSync(np.runDir, { recursive: true })
   fs.mkdirSync(np.state, { recursive: true })
-  writeFile(np.crictlConfig, `# written by the kinspect lab (${node.name})\nruntime-endpoint: unix://${np.containerdSock}\nimage-endpoint: unix://${np.containerdSock}\ntimeout: 10\n`)
+  writeFile(
+    np.crictlConfig,
+    `# written by the kinspect lab (${node.name})\nruntime-endpoint: unix://${np.containerdSock}\nimage-endpoint: unix://${np.containerdSock}\ntimeout: 10\n`,
+  )
   const log = path.join(labPaths().logs, `node-${node.name}.log`)
-  const outer = startDaemon(`node ${node.name}`, ['unshare', '--net', '--pid', '--mount', '--uts', '--ipc', '--fork', '--propagation', 'private', '--', bin('labtools'), 'nodeinit', '-hostname', node.name, '-dir', np.state, '-ready', np.ready], np.initPid, log)
+  const outer = startDaemon(
+    `node ${node.name}`,
+    [
+      'unshare',
+      '--net',
+      '--pid',
+      '--mount',
+      '--uts',
+      '--ipc',
+      '--fork',
+      '--propagation',
+      'private',
+      '--',
+      bin('labtools'),
+      'nodeinit',
+      '-hostname',
+      node.name,
+      '-dir',
+      np.state,
+      '-ready',
+      np.ready,
+    ],
+    np.initPid,
+    log,
+  )
   const pid = (await waitFor(`node ${node.name}'s init`, () => firstChild(outer), 5000, 20)) as number
   fs.writeFileSync(np.initPid, String(pid))
-  await waitFor(`node ${node.name}'s mounts`, () => fs.existsSync(np.ready) || (alivePid(np.initPid) ? false : Promise.reject(new Error(`nodeinit exited; see ${log}`))), 10_000, 50)
+  await waitFor(
+    `node ${node.name}'s mounts`,
+    () =>
+      fs.existsSync(np.ready) ||
+      (alivePid(np.initPid) ? false : Promise.reject(new Error(`nodeinit exited; see ${log}`))),
+    10_000,
+    50,
+  )
   setupNodeNetwork(node, pid)
   ensureCgroupRoot(node)
   return true

@@ -18,7 +18,9 @@ export function crictl(node: string, args: string[]): string {
 
 /** PID of a pod's first container process, in its node's PID namespace (use it with inNode / onPodNetns). */
 export function podPid(ns: string, pod: string, node = podNode(ns, pod)): number {
-  const sandbox = crictl(node, ['pods', '-q', '--name', `^${pod}$`, '--namespace', `^${ns}$`, '--state', 'ready']).trim().split('\n')[0]
+  const sandbox = crictl(node, ['pods', '-q', '--name', `^${pod}$`, '--namespace', `^${ns}$`, '--state', 'ready'])
+    .trim()
+    .split('\n')[0]
   if (!sandbox) throw new Error(`lab: no ready sandbox for ${ns}/${pod} on ${node}`)
   const ids = crictl(node, ['ps', '-q', '--pod', sandbox, '--state', 'running']).trim().split('\n').filter(Boolean)
   if (!ids.length) throw new Error(`lab: no running container for ${ns}/${pod} on ${node}`)
@@ -50,20 +52,30 @@ export function hostVeth(ns: string, pod: string): { node: string; veth: string 
 
 /** Pod IPs of ready endpoints in the Service's EndpointSlices. */
 export function sliceIPs(ns: string, svc: string): string[] {
-  const slices = kubectlJSON(['get', 'endpointslices', '-n', ns, '-l', `kubernetes.io/service-name=${svc}`]).items as any[]
-  return slices.flatMap((s) => (s.endpoints ?? []).filter((e: any) => e.conditions?.ready !== false).flatMap((e: any) => e.addresses)).sort()
+  const slices = kubectlJSON(['get', 'endpointslices', '-n', ns, '-l', `kubernetes.io/service-name=${svc}`])
+    .items as any[]
+  return slices
+    .flatMap((s) =>
+      (s.endpoints ?? []).filter((e: any) => e.conditions?.ready !== false).flatMap((e: any) => e.addresses),
+    )
+    .sort()
 }
 
 /** DNAT targets (ip) of kube-proxy's KUBE-SEP chains for ns/svc in a node's iptables-save. */
 export function iptablesEndpointIPs(ns: string, svc: string, node = 'lab-1'): string[] {
   const out = run(inNode(node, ['iptables-save', '-t', 'nat'])).stdout
-  const re = new RegExp(`^-A KUBE-SEP-\\S+ .*--comment "?${ns}/${svc}:[^ "]*"? .*--to-destination (\\d+\\.\\d+\\.\\d+\\.\\d+):`, 'gm')
+  const re = new RegExp(
+    `^-A KUBE-SEP-\\S+ .*--comment "?${ns}/${svc}:[^ "]*"? .*--to-destination (\\d+\\.\\d+\\.\\d+\\.\\d+):`,
+    'gm',
+  )
   return [...new Set([...out.matchAll(re)].map((m) => m[1]))].sort()
 }
 
 /** Ready condition of a node ("True", "False", "Unknown" or ""). */
 export function nodeReady(node: string): string {
-  return kubectl(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], { ok: true }).stdout.trim()
+  return kubectl(['get', 'node', node, '-o', 'jsonpath={.status.conditions[?(@.type=="Ready")].status}'], {
+    ok: true,
+  }).stdout.trim()
 }
 
 /** The CoreDNS pods with their node and IP. */

@@ -16,8 +16,15 @@ import { sliceIPs } from './scenarios.ts'
 const env = { ...process.env, ...labEnvVars() }
 const session = await Session.create({ config: loadConfig({ env }), env })
 
-const labCli = (...args: string[]) => run([process.execPath, '--import', 'tsx', path.join(import.meta.dirname, 'cli.ts'), ...args], { ok: true, timeout: 300_000 })
-const digFromClient = () => onPodNetns('shop', 'client', ['dig', '+short', '+time=2', `@${NET.dnsIP}`, 'web.shop.svc.cluster.local'], { ok: true }).stdout.trim()
+const labCli = (...args: string[]) =>
+  run([process.execPath, '--import', 'tsx', path.join(import.meta.dirname, 'cli.ts'), ...args], {
+    ok: true,
+    timeout: 300_000,
+  })
+const digFromClient = () =>
+  onPodNetns('shop', 'client', ['dig', '+short', '+time=2', `@${NET.dnsIP}`, 'web.shop.svc.cluster.local'], {
+    ok: true,
+  }).stdout.trim()
 const on = (node: string, argv: string[]) => run(inNode(node, argv)).stdout
 
 test.after(async () => {
@@ -30,7 +37,11 @@ test('nftables mode on every node: the kube-proxy nft table holds the Services, 
   assert.equal(r.code, 0, r.stderr)
   assert.equal(currentProxyMode(), 'nftables')
   for (const n of NODES) {
-    assert.match(on(n.name, ['nft', 'list', 'table', 'ip', 'kube-proxy']), /10\.96\.0\.10 \. udp \. 53 : goto service-\S+-kube-system\/kube-dns\/udp\/dns/, n.name)
+    assert.match(
+      on(n.name, ['nft', 'list', 'table', 'ip', 'kube-proxy']),
+      /10\.96\.0\.10 \. udp \. 53 : goto service-\S+-kube-system\/kube-dns\/udp\/dns/,
+      n.name,
+    )
     assert.not.match(on(n.name, ['iptables-save', '-t', 'nat']), /^:KUBE-SERVICES/m, n.name)
   }
   assert.match(digFromClient(), /^10\.96\.\d+\.\d+$/)

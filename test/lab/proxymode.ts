@@ -15,7 +15,10 @@ export function currentProxyMode(): string {
 }
 
 function kernelHasIPVS(): boolean {
-  return fs.existsSync('/proc/net/ip_vs') || run(['sh', '-c', 'zcat /proc/config.gz 2>/dev/null | grep -q "^CONFIG_IP_VS=[ym]"'], { ok: true }).code === 0
+  return (
+    fs.existsSync('/proc/net/ip_vs') ||
+    run(['sh', '-c', 'zcat /proc/config.gz 2>/dev/null | grep -q "^CONFIG_IP_VS=[ym]"'], { ok: true }).code === 0
+  )
 }
 
 /** True when kube-proxy on `node` has written its rules for kube-dns in `mode`. */
@@ -28,14 +31,19 @@ export function proxyRulesReady(node: string, mode: string): boolean {
 
 /** Switches kube-proxy's mode on every node and waits until each node's rules for kube-dns exist. */
 export async function setProxyMode(mode: string): Promise<void> {
-  if (!(MODES as readonly string[]).includes(mode)) throw new Error(`lab: proxy mode must be one of ${MODES.join(', ')}, got "${mode}"`)
+  if (!(MODES as readonly string[]).includes(mode))
+    throw new Error(`lab: proxy mode must be one of ${MODES.join(', ')}, got "${mode}"`)
   if (mode === 'ipvs' && !kernelHasIPVS()) {
-    throw new Error('lab: this kernel has no IPVS (CONFIG_IP_VS is not set), so kube-proxy cannot run in ipvs mode here')
+    throw new Error(
+      'lab: this kernel has no IPVS (CONFIG_IP_VS is not set), so kube-proxy cannot run in ipvs mode here',
+    )
   }
   for (const n of NODES) {
     const id = onNode('kube-proxy', n.name)
     await stop(id)
-    for (const m of MODES) if (m !== mode) run(inNode(n.name, [bin('kube-proxy'), '--cleanup', `--proxy-mode=${m}`]), { ok: true, timeout: 60_000 })
+    for (const m of MODES)
+      if (m !== mode)
+        run(inNode(n.name, [bin('kube-proxy'), '--cleanup', `--proxy-mode=${m}`]), { ok: true, timeout: 60_000 })
     writeFile(nodePaths(n.name).kubeProxyConfig, kubeProxyConfig(LAB_DIR, mode, n))
     await start(id)
   }

@@ -12,7 +12,17 @@ import type { Scenario } from './faults/types.ts'
 export type { Scenario, ScenarioTarget } from './faults/types.ts'
 export { conntrackDrops, originalConntrackMax } from './faults/node.ts'
 export { metricsAvailable } from './faults/cluster.ts'
-export { corednsPods, hostVeth, inPodNetns as inPodNetnsArgv, iptablesEndpointIPs, nodeReady, onPodNetns, podNode, podPid, sliceIPs } from './probe.ts'
+export {
+  corednsPods,
+  hostVeth,
+  inPodNetns as inPodNetnsArgv,
+  iptablesEndpointIPs,
+  nodeReady,
+  onPodNetns,
+  podNode,
+  podPid,
+  sliceIPs,
+} from './probe.ts'
 
 /** Every scenario, in the order `lab scenarios` lists them. */
 export const SCENARIOS: Scenario[] = [...CLUSTER_FAULTS, ...NODE_FAULTS, ...NETWORK_FAULTS, ...WORKLOAD_FAULTS]
@@ -39,7 +49,8 @@ export async function scenario(name: string, state: string, opts: { node?: strin
   const s = SCENARIOS.find((x) => x.name === name)
   if (!s) throw new Error(`lab: unknown scenario "${name}"; known: ${SCENARIOS.map((x) => x.name).join(', ')}`)
   if (state !== 'on' && state !== 'off') throw new Error(`lab: scenario state must be "on" or "off", got "${state}"`)
-  if (opts.node !== undefined && !NODES.some((n) => n.name === opts.node)) throw new Error(`lab: --node must be one of ${NODES.map((n) => n.name).join(', ')}, got "${opts.node}"`)
+  if (opts.node !== undefined && !NODES.some((n) => n.name === opts.node))
+    throw new Error(`lab: --node must be one of ${NODES.map((n) => n.name).join(', ')}, got "${opts.node}"`)
   const node = targetNode(s, state, opts.node)
   const t0 = Date.now()
   if (state === 'on') {
@@ -52,10 +63,14 @@ export async function scenario(name: string, state: string, opts: { node?: strin
     await s.off({ node: node ?? '' })
     fs.rmSync(nodeFile(s.name), { force: true })
   }
-  progress(`scenario ${name} ${state}${node ? ` on ${node}` : ''} in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${s.breaks}`)
+  progress(
+    `scenario ${name} ${state}${node ? ` on ${node}` : ''} in ${((Date.now() - t0) / 1000).toFixed(1)}s: ${s.breaks}`,
+  )
 }
 
 /** Lines for `lab scenarios`. */
 export function scenarioList(): string[] {
-  return SCENARIOS.map((s) => `${s.name.padEnd(20)} ${s.breaks}${s.node ? ` [--node N, default ${s.node.default}]` : ''}`)
+  return SCENARIOS.map(
+    (s) => `${s.name.padEnd(20)} ${s.breaks}${s.node ? ` [--node N, default ${s.node.default}]` : ''}`,
+  )
 }

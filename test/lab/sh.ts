@@ -11,18 +11,23 @@ export interface Ran {
 }
 
 /** Runs argv synchronously; throws with stderr when it fails unless ok:true is passed. */
-export function run(argv: string[], opts: Omit<SpawnSyncOptions, "input"> & { ok?: boolean; input?: string } = {}): Ran {
+export function run(
+  argv: string[],
+  opts: Omit<SpawnSyncOptions, 'input'> & { ok?: boolean; input?: string } = {},
+): Ran {
   const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', timeout: 120_000, maxBuffer: 256 << 20, ...opts })
   const res = { code: r.status, stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') }
   if (r.error) res.stderr += String(r.error)
   if (!opts.ok && res.code !== 0) {
-    throw new Error(`lab: \`${argv.join(' ')}\` failed (exit ${res.code}): ${res.stderr.trim().split('\n').slice(-5).join(' | ')}`)
+    throw new Error(
+      `lab: \`${argv.join(' ')}\` failed (exit ${res.code}): ${res.stderr.trim().split('\n').slice(-5).join(' | ')}`,
+    )
   }
   return res
 }
 
 /** True when argv exits 0. */
-export function succeeds(argv: string[], opts: Omit<SpawnSyncOptions, "input"> = {}): boolean {
+export function succeeds(argv: string[], opts: Omit<SpawnSyncOptions, 'input'> = {}): boolean {
   return run(argv, { ...opts, ok: true }).code === 0
 }
 
@@ -38,7 +43,13 @@ export function writeFile(file: string, content: string, mode = 0o644): boolean 
 }
 
 /** Starts a daemon detached, logging to logFile, recording its pid in pidFile. */
-export function startDaemon(name: string, argv: string[], pidFile: string, logFile: string, env: NodeJS.ProcessEnv = {}): number {
+export function startDaemon(
+  name: string,
+  argv: string[],
+  pidFile: string,
+  logFile: string,
+  env: NodeJS.ProcessEnv = {},
+): number {
   fs.mkdirSync(path.dirname(pidFile), { recursive: true })
   fs.mkdirSync(path.dirname(logFile), { recursive: true })
   const out = fs.openSync(logFile, 'a')
@@ -102,7 +113,10 @@ export async function waitFor<T>(what: string, fn: () => T | Promise<T>, timeout
     } catch (e) {
       last = e
     }
-    if (Date.now() > until) throw new Error(`lab: timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}${last ? `: ${String((last as Error).message ?? last)}` : ''}`)
+    if (Date.now() > until)
+      throw new Error(
+        `lab: timed out after ${Math.round(timeoutMs / 1000)}s waiting for ${what}${last ? `: ${String((last as Error).message ?? last)}` : ''}`,
+      )
     await sleep(everyMs)
   }
 }

@@ -17,7 +17,20 @@ export function ensureShellUsers(): void {
   const ash = SHELL_USERS[1].shell
   if (!fs.existsSync(ash)) fs.symlinkSync('/bin/busybox', ash)
   for (const u of SHELL_USERS) {
-    if (!succeeds(['id', u.user])) run(['useradd', '--password', '*', '--no-create-home', '--home-dir', '/', '--shell', u.shell, '--comment', 'kinspect lab shell user', u.user])
+    if (!succeeds(['id', u.user]))
+      run([
+        'useradd',
+        '--password',
+        '*',
+        '--no-create-home',
+        '--home-dir',
+        '/',
+        '--shell',
+        u.shell,
+        '--comment',
+        'kinspect lab shell user',
+        u.user,
+      ])
   }
 }
 

@@ -31,7 +31,8 @@ export async function setSsh(state: string): Promise<void> {
   if (state === 'off') {
     fs.writeFileSync(MARK, 'sshd is stopped on every node; `npm run lab -- ssh on` starts it again\n')
     for (const n of NODES) await stop(onNode('sshd', n.name), 3000)
-    for (const n of NODES) await waitFor(`sshd on ${n.name} to stop answering`, async () => !(await answers(n.ip, NET.sshPort)), 10_000, 200)
+    for (const n of NODES)
+      await waitFor(`sshd on ${n.name} to stop answering`, async () => !(await answers(n.ip, NET.sshPort)), 10_000, 200)
     progress('ssh is off: no node answers SSH; eval "$(npm run -s lab -- env)" now exports no ssh files')
   } else {
     fs.rmSync(MARK, { force: true })

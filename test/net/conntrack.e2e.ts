@@ -29,31 +29,52 @@ test('conntrackStats(lab-1) = conntrack -S and nf_conntrack_max by hand; count w
     assert.is(s.source, 'conntrack -S')
     assert.is(s.perCpu.length, hand.length)
     for (let i = 0; i < hand.length; i++) {
-      for (const k of ['cpu', 'invalid', 'drop', 'early_drop', 'insert_failed', 'error']) assert.is(s.perCpu[i][k], hand[i][k], `cpu ${i} ${k}`)
+      for (const k of ['cpu', 'invalid', 'drop', 'early_drop', 'insert_failed', 'error'])
+        assert.is(s.perCpu[i][k], hand[i][k], `cpu ${i} ${k}`)
     }
     assert.is(s.max, Number(sshOk('cat /proc/sys/net/netfilter/nf_conntrack_max')))
     const slack = 200
-    assert.ok(s.count! >= Math.min(before, after) - slack && s.count! <= Math.max(before, after) + slack, `${s.count} vs ${before}..${after}`)
-    assert.is(s.totals.drop, hand.reduce((n, c) => n + c.drop, 0))
-    assert.is(s.warnings.some((w) => w.startsWith('drop=')), s.totals.drop > 0)
+    assert.ok(
+      s.count! >= Math.min(before, after) - slack && s.count! <= Math.max(before, after) + slack,
+      `${s.count} vs ${before}..${after}`,
+    )
+    assert.is(
+      s.totals.drop,
+      hand.reduce((n, c) => n + c.drop, 0),
+    )
+    assert.is(
+      s.warnings.some((w) => w.startsWith('drop=')),
+      s.totals.drop > 0,
+    )
   })
-  assert.match(inspect(await conntrackStats(session, session.node('lab-1')), { colors: false }), /^conntrack on lab-1 \(conntrack -S\): \d+ \/ \d+ entries/)
+  assert.match(
+    inspect(await conntrackStats(session, session.node('lab-1')), { colors: false }),
+    /^conntrack on lab-1 \(conntrack -S\): \d+ \/ \d+ entries/,
+  )
 })
 
-test('conntrackList: the DNS flow of a query from shop/client shows up DNATed to a CoreDNS pod on the client\'s node, as conntrack -L shows by hand there', async () => {
+test("conntrackList: the DNS flow of a query from shop/client shows up DNATed to a CoreDNS pod on the client's node, as conntrack -L shows by hand there", async () => {
   const client = kjson('get', 'pod', '-n', 'shop', 'client')
   const node = podByHand('shop', 'client').node
-  const dnsPods = new Set((kjson('get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-dns').items as any[]).map((p) => p.status.podIP))
+  const dnsPods = new Set(
+    (kjson('get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-dns').items as any[]).map((p) => p.status.podIP),
+  )
   const q = await dnsQuery(session, 'web.shop.svc.cluster.local.', { from: 'client' })
   assert.ok(q.resolved)
   const ours = await conntrackList(session, node, { proto: 'udp', src: client.status.podIP, dst: NET.dnsIP, dport: 53 })
-  const hand = parseConntrackL(sshOk(`conntrack -L -p udp -s ${client.status.podIP} -d ${NET.dnsIP} --dport 53 2>/dev/null`, node))
+  const hand = parseConntrackL(
+    sshOk(`conntrack -L -p udp -s ${client.status.podIP} -d ${NET.dnsIP} --dport 53 2>/dev/null`, node),
+  )
   assert.ok(ours.length >= 1, 'the query left a flow')
   for (const e of ours) {
     assert.equal([e.orig.src, e.orig.dst, e.orig.dport], [client.status.podIP, NET.dnsIP, 53])
     assert.ok(dnsPods.has(e.reply.src), `reply from ${e.reply.src}, a CoreDNS pod`)
     // UDP flows only leave the table when they expire: one with time left must be in the listing made right after
-    if (e.timeout > 5) assert.ok(hand.some((h) => h.orig.sport === e.orig.sport && h.reply.src === e.reply.src), `sport ${e.orig.sport} by hand`)
+    if (e.timeout > 5)
+      assert.ok(
+        hand.some((h) => h.orig.sport === e.orig.sport && h.reply.src === e.reply.src),
+        `sport ${e.orig.sport} by hand`,
+      )
   }
   assert.ok(!ours.truncated && ours.total === ours.length)
 })
@@ -68,6 +89,7 @@ test('conntrackList limit: at most N flows, total counted like conntrack -L by h
   })
 })
 
-test('every node command went over the expected transport, and closing the session leaves no node pod', () => closeSession(session, ['lab-1', podByHand('shop', 'client').node]))
+test('every node command went over the expected transport, and closing the session leaves no node pod', () =>
+  closeSession(session, ['lab-1', podByHand('shop', 'client').node]))
 
 test.run()

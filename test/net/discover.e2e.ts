@@ -34,19 +34,46 @@ const pod = (name: string, command: string[]) => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name, namespace: NS },
-  spec: { terminationGracePeriodSeconds: 0, containers: [{ name: 'main', image: IMAGES.busybox, imagePullPolicy: 'Never', command }] },
+  spec: {
+    terminationGracePeriodSeconds: 0,
+    containers: [{ name: 'main', image: IMAGES.busybox, imagePullPolicy: 'Never', command }],
+  },
 })
 
 test.before(() => {
-  spawnSync('kubectl', ['--kubeconfig', labPaths().kubeconfig, 'delete', 'namespace', NS, '--ignore-not-found', '--wait=true', '--timeout=60s'])
+  spawnSync('kubectl', [
+    '--kubeconfig',
+    labPaths().kubeconfig,
+    'delete',
+    'namespace',
+    NS,
+    '--ignore-not-found',
+    '--wait=true',
+    '--timeout=60s',
+  ])
   kubectl('create', 'namespace', NS)
-  const list = { apiVersion: 'v1', kind: 'List', items: [pod('sleeper', ['sleep', '3600']), pod('crasher', ['sh', '-c', 'echo crashing; exit 3'])] }
-  const r = spawnSync('kubectl', ['--kubeconfig', labPaths().kubeconfig, 'apply', '-f', '-'], { input: JSON.stringify(list), encoding: 'utf8' })
+  const list = {
+    apiVersion: 'v1',
+    kind: 'List',
+    items: [pod('sleeper', ['sleep', '3600']), pod('crasher', ['sh', '-c', 'echo crashing; exit 3'])],
+  }
+  const r = spawnSync('kubectl', ['--kubeconfig', labPaths().kubeconfig, 'apply', '-f', '-'], {
+    input: JSON.stringify(list),
+    encoding: 'utf8',
+  })
   assert.is(r.status, 0, r.stderr)
 })
 
 test.after(async () => {
-  spawnSync('kubectl', ['--kubeconfig', labPaths().kubeconfig, 'delete', 'namespace', NS, '--ignore-not-found', '--wait=false'])
+  spawnSync('kubectl', [
+    '--kubeconfig',
+    labPaths().kubeconfig,
+    'delete',
+    'namespace',
+    NS,
+    '--ignore-not-found',
+    '--wait=false',
+  ])
   await session.close()
 })
 
@@ -94,7 +121,9 @@ test('container restarted after the status was read: the old ID is exited, crict
 test('crash-looping pod (no running container): crictl pods --label finds the sandbox, enterNetns enters through its pause process', async () => {
   const p = await until('crasher in CrashLoopBackOff', () => {
     const o = kjson('get', 'pod', '-n', NS, 'crasher')
-    return o.status.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff' && o.status.podIP ? o : undefined
+    return o.status.containerStatuses?.[0]?.state?.waiting?.reason === 'CrashLoopBackOff' && o.status.podIP
+      ? o
+      : undefined
   })
   const node = p.spec.nodeName as string
   nodesUsed.add(node)
@@ -106,11 +135,15 @@ test('crash-looping pod (no running container): crictl pods --label finds the sa
   assert.is(h.pid, JSON.parse(onNode(node, `crictl inspectp ${sandbox}`)).info.pid)
   // inside: the pod's own address, as kubectl reports it, and by hand with nsenter on the same PID
   const addrs = await h.$`ip -j addr show dev eth0`.json<{ addr_info: { family: string; local: string }[] }[]>()
-  assert.equal(addrs[0].addr_info.filter((a) => a.family === 'inet').map((a) => a.local), [p.status.podIP])
+  assert.equal(
+    addrs[0].addr_info.filter((a) => a.family === 'inet').map((a) => a.local),
+    [p.status.podIP],
+  )
   const byHand = JSON.parse(onNode(node, `nsenter -t ${h.pid} -n ip -j addr show dev eth0`))
   assert.is(byHand[0].addr_info.find((a: { family: string }) => a.family === 'inet').local, p.status.podIP)
 })
 
-test('every node command went over the expected transport, and closing the session leaves no node pod', () => closeSession(session, [...nodesUsed]))
+test('every node command went over the expected transport, and closing the session leaves no node pod', () =>
+  closeSession(session, [...nodesUsed]))
 
 test.run()

@@ -20,18 +20,38 @@ const probe = (o: { libc?: string; tools?: string[]; resolv?: string | null } = 
   [
     `#kinspect libc ${o.libc ?? 'unknown'}`,
     ...(o.tools ?? ['dig', 'nslookup', 'getent']).map((t) => `#kinspect tool ${t} /usr/bin/${t}`),
-    o.resolv === null ? '#kinspect no resolv.conf' : `#kinspect resolv.conf\n${o.resolv ?? labFx('resolv-conf-ndots.txt')}`,
+    o.resolv === null
+      ? '#kinspect no resolv.conf'
+      : `#kinspect resolv.conf\n${o.resolv ?? labFx('resolv-conf-ndots.txt')}`,
   ].join('\n')
 
 /** A node where CoreDNS knows external.lab.example (and kubernetes.default.svc.cluster.local) and nothing else. */
 function route(o: { probe?: string; dig?: (name: string, server: string) => Answer } = {}) {
-  const dig = o.dig ?? ((name: string) => ({ stdout: netFx(name === 'external.lab.example' ? 'dig-noall-external.txt' : name === 'kubernetes.default.svc.cluster.local' ? 'dig-noall-noerror.txt' : 'dig-noall-nxdomain.txt') }))
+  const dig =
+    o.dig ??
+    ((name: string) => ({
+      stdout: netFx(
+        name === 'external.lab.example'
+          ? 'dig-noall-external.txt'
+          : name === 'kubernetes.default.svc.cluster.local'
+            ? 'dig-noall-noerror.txt'
+            : 'dig-noall-nxdomain.txt',
+      ),
+    }))
   return (_n: string, argv: string[], opts: RunOptions): Answer => {
     if (argv[0] === 'crictl') return { stdout: inspectJson(NDOTS_PID) }
     if (argv[0] === 'sh' && opts.input === PROBE_SCRIPT) return { stdout: o.probe ?? probe() }
     const a = argv[0] === 'nsenter' ? argv.slice(5) : argv
     if (a[0] === 'dig') return dig(a.at(-2)!, a.at(-3)!.slice(1))
-    if (a[0] === 'nslookup') return { stdout: a[4] === 'external.lab.example.' ? labFx('nslookup-web.txt').replace(/web\.shop\.svc\.cluster\.local/, 'external.lab.example').replace('10.96.202.43', '127.0.0.1') : netFx('nslookup-nxdomain.txt') }
+    if (a[0] === 'nslookup')
+      return {
+        stdout:
+          a[4] === 'external.lab.example.'
+            ? labFx('nslookup-web.txt')
+                .replace(/web\.shop\.svc\.cluster\.local/, 'external.lab.example')
+                .replace('10.96.202.43', '127.0.0.1')
+            : netFx('nslookup-nxdomain.txt'),
+      }
     if (a[0] === 'getent') return { stdout: '127.0.0.1       STREAM external.lab.example\n' }
     return { exitCode: 1, stderr: `unexpected ${argv.join(' ')}` }
   }
@@ -48,22 +68,47 @@ test('parseProbe', () => {
 test('ndots:5 pod, external.lab.example: 4 NXDOMAIN through the search list, then NOERROR for the name as is', async () => {
   const { session, calls } = fakeNetSession(route())
   const r = await dnsQuery(session, 'external.lab.example', { from: 'ndots' })
-  assert.equal(r.attempts.map((a) => [a.name, a.rcode]), [
-    ['external.lab.example.shop.svc.cluster.local', 'NXDOMAIN'],
-    ['external.lab.example.svc.cluster.local', 'NXDOMAIN'],
-    ['external.lab.example.cluster.local', 'NXDOMAIN'],
-    ['external.lab.example.lab.example', 'NXDOMAIN'],
-    ['external.lab.example', 'NOERROR'],
-  ])
-  assert.equal([r.resolved, r.rcode, r.answeredBy, r.answers[0].data, r.tool, r.from, r.node], [true, 'NOERROR', 'external.lab.example', '127.0.0.1', 'dig', 'pod shop/ndots', 'lab-1'])
+  assert.equal(
+    r.attempts.map((a) => [a.name, a.rcode]),
+    [
+      ['external.lab.example.shop.svc.cluster.local', 'NXDOMAIN'],
+      ['external.lab.example.svc.cluster.local', 'NXDOMAIN'],
+      ['external.lab.example.cluster.local', 'NXDOMAIN'],
+      ['external.lab.example.lab.example', 'NXDOMAIN'],
+      ['external.lab.example', 'NOERROR'],
+    ],
+  )
+  assert.equal(
+    [r.resolved, r.rcode, r.answeredBy, r.answers[0].data, r.tool, r.from, r.node],
+    [true, 'NOERROR', 'external.lab.example', '127.0.0.1', 'dig', 'pod shop/ndots', 'lab-1'],
+  )
   const probeCall = calls.find((c) => c.opts.input === PROBE_SCRIPT)!
   assert.equal(probeCall.argv, ['sh', '-s', '--', `/proc/${NDOTS_PID}/root`])
   const firstDig = calls.find((c) => c.argv.includes('dig'))!
-  assert.equal(firstDig.argv, ['nsenter', '-t', String(NDOTS_PID), '-n', '--', 'dig', '+noall', '+answer', '+comments', '+stats', '+time=2', '+tries=1', '@10.96.0.10', 'external.lab.example.shop.svc.cluster.local', 'A'])
+  assert.equal(firstDig.argv, [
+    'nsenter',
+    '-t',
+    String(NDOTS_PID),
+    '-n',
+    '--',
+    'dig',
+    '+noall',
+    '+answer',
+    '+comments',
+    '+stats',
+    '+time=2',
+    '+tries=1',
+    '@10.96.0.10',
+    'external.lab.example.shop.svc.cluster.local',
+    'A',
+  ])
   assert.ok(r.notes.some((n) => /4 NXDOMAIN before the answer: .* fewer than ndots:5/.test(n)))
   assert.equal([r.resolver, r.resolverFrom], ['glibc', 'assumed'])
   const text = inspect(r, { colors: false })
-  assert.match(text, /^dnsQuery external\.lab\.example A from pod shop\/ndots \(lab-1\) with dig, glibc rules \(assumed\); ndots:5/)
+  assert.match(
+    text,
+    /^dnsQuery external\.lab\.example A from pod shop\/ndots \(lab-1\) with dig, glibc rules \(assumed\); ndots:5/,
+  )
   assert.match(text, /5\s+external\.lab\.example\s+as-is\s+10\.96\.0\.10\s+NOERROR\s+A 127\.0\.0\.1/)
   assert.match(text, /resolved: A 127\.0\.0\.1 \(external\.lab\.example\) after 5 queries/)
   assert.is(JSON.parse(JSON.stringify(r)).attempts.length, 5)
@@ -72,25 +117,45 @@ test('ndots:5 pod, external.lab.example: 4 NXDOMAIN through the search list, the
 test('a trailing dot is one query; a short name stops at the first search domain that answers', async () => {
   const { session } = fakeNetSession(route())
   const abs = await dnsQuery(session, 'external.lab.example.', { from: 'shop/ndots' })
-  assert.equal(abs.attempts.map((a) => a.name), ['external.lab.example'])
-  const { session: s2 } = fakeNetSession(route({ dig: (name) => ({ stdout: netFx(name === 'kubernetes.default.svc.cluster.local' ? 'dig-noall-noerror.txt' : 'dig-noall-nxdomain.txt') }) }))
+  assert.equal(
+    abs.attempts.map((a) => a.name),
+    ['external.lab.example'],
+  )
+  const { session: s2 } = fakeNetSession(
+    route({
+      dig: (name) => ({
+        stdout: netFx(
+          name === 'kubernetes.default.svc.cluster.local' ? 'dig-noall-noerror.txt' : 'dig-noall-nxdomain.txt',
+        ),
+      }),
+    }),
+  )
   const k = await dnsQuery(s2, 'kubernetes.default', { from: 'ndots' })
-  assert.equal(k.attempts.map((a) => [a.name, a.rcode]), [
-    ['kubernetes.default.shop.svc.cluster.local', 'NXDOMAIN'],
-    ['kubernetes.default.svc.cluster.local', 'NOERROR'],
-  ])
-  assert.ok(k.notes.some((n) => n.includes('use the full name with a trailing dot ("kubernetes.default.svc.cluster.local.")')), k.notes.join('\n'))
+  assert.equal(
+    k.attempts.map((a) => [a.name, a.rcode]),
+    [
+      ['kubernetes.default.shop.svc.cluster.local', 'NXDOMAIN'],
+      ['kubernetes.default.svc.cluster.local', 'NOERROR'],
+    ],
+  )
+  assert.ok(
+    k.notes.some((n) => n.includes('use the full name with a trailing dot ("kubernetes.default.svc.cluster.local.")')),
+    k.notes.join('\n'),
+  )
 })
 
 test('dns-down: timeouts are results; glibc tries attempts x servers, then the name as is, and stops', async () => {
   const { session } = fakeNetSession(route({ dig: () => TIMEOUT }))
   const r = await dnsQuery(session, 'external.lab.example', { from: 'ndots' })
-  assert.equal(r.attempts.map((a) => [a.name, a.rcode]), [
-    ['external.lab.example.shop.svc.cluster.local', 'TIMEOUT'],
-    ['external.lab.example.shop.svc.cluster.local', 'TIMEOUT'],
-    ['external.lab.example', 'TIMEOUT'],
-    ['external.lab.example', 'TIMEOUT'],
-  ])
+  assert.equal(
+    r.attempts.map((a) => [a.name, a.rcode]),
+    [
+      ['external.lab.example.shop.svc.cluster.local', 'TIMEOUT'],
+      ['external.lab.example.shop.svc.cluster.local', 'TIMEOUT'],
+      ['external.lab.example', 'TIMEOUT'],
+      ['external.lab.example', 'TIMEOUT'],
+    ],
+  )
   assert.equal([r.resolved, r.rcode], [false, 'TIMEOUT'])
   assert.ok(r.notes.some((n) => /TIMEOUT: no answer/.test(n)))
   assert.match(inspect(r, { colors: false }), /not resolved: TIMEOUT after 4 queries/)
@@ -100,29 +165,59 @@ test('musl (detected in the pod filesystem): stops at the first timeout, tries d
   const { session } = fakeNetSession(route({ probe: probe({ libc: 'musl' }), dig: () => TIMEOUT }))
   const r = await dnsQuery(session, 'external.lab.example', { from: 'ndots', attempts: 1 })
   assert.equal([r.resolver, r.resolverFrom, r.attempts.length], ['musl', 'detected', 1])
-  const { session: s2 } = fakeNetSession(route({ probe: probe({ libc: 'musl', resolv: 'nameserver 10.96.0.10\nsearch shop.svc.cluster.local\noptions ndots:1\n' }) }))
+  const { session: s2 } = fakeNetSession(
+    route({
+      probe: probe({ libc: 'musl', resolv: 'nameserver 10.96.0.10\nsearch shop.svc.cluster.local\noptions ndots:1\n' }),
+    }),
+  )
   const r2 = await dnsQuery(s2, 'external.lab.example', { from: 'ndots' })
-  assert.equal(r2.candidates.map((c) => c.name), ['external.lab.example'])
+  assert.equal(
+    r2.candidates.map((c) => c.name),
+    ['external.lab.example'],
+  )
 })
 
 test('several nameservers: a timeout moves to the next one, which answers', async () => {
-  const resolv = 'nameserver 10.96.0.99\nnameserver 10.96.0.10\nsearch shop.svc.cluster.local\noptions ndots:1 timeout:1 attempts:1\n'
-  const { session } = fakeNetSession(route({ probe: probe({ resolv }), dig: (name, server) => (server === '10.96.0.99' ? TIMEOUT : { stdout: netFx(name === 'external.lab.example' ? 'dig-noall-external.txt' : 'dig-noall-nxdomain.txt') }) }))
+  const resolv =
+    'nameserver 10.96.0.99\nnameserver 10.96.0.10\nsearch shop.svc.cluster.local\noptions ndots:1 timeout:1 attempts:1\n'
+  const { session } = fakeNetSession(
+    route({
+      probe: probe({ resolv }),
+      dig: (name, server) =>
+        server === '10.96.0.99'
+          ? TIMEOUT
+          : { stdout: netFx(name === 'external.lab.example' ? 'dig-noall-external.txt' : 'dig-noall-nxdomain.txt') },
+    }),
+  )
   const r = await dnsQuery(session, 'external.lab.example', { from: 'ndots' })
-  assert.equal(r.attempts.map((a) => [a.to, a.rcode]), [['10.96.0.99', 'TIMEOUT'], ['10.96.0.10', 'NOERROR']])
+  assert.equal(
+    r.attempts.map((a) => [a.to, a.rcode]),
+    [
+      ['10.96.0.99', 'TIMEOUT'],
+      ['10.96.0.10', 'NOERROR'],
+    ],
+  )
   assert.ok(r.resolved)
 })
 
 test('{server}: one direct query for the name as given; {type} is passed to dig', async () => {
   const { session, calls } = fakeNetSession(route())
   const r = await dnsQuery(session, 'external.lab.example', { from: 'ndots', server: '10.96.0.10', type: 'aaaa' })
-  assert.equal(r.attempts.map((a) => [a.name, a.via, a.to]), [['external.lab.example', 'server', '10.96.0.10']])
-  assert.equal(calls.filter((c) => c.argv.includes('dig')).map((c) => c.argv.slice(-2)), [['external.lab.example', 'AAAA']])
+  assert.equal(
+    r.attempts.map((a) => [a.name, a.via, a.to]),
+    [['external.lab.example', 'server', '10.96.0.10']],
+  )
+  assert.equal(
+    calls.filter((c) => c.argv.includes('dig')).map((c) => c.argv.slice(-2)),
+    [['external.lab.example', 'AAAA']],
+  )
   assert.is(r.resolvConf, undefined)
 })
 
 test('from a node: no nsenter, the node resolv.conf', async () => {
-  const { session, calls } = fakeNetSession(route({ probe: probe({ libc: 'glibc', resolv: 'nameserver 10.96.0.10\n' }) }))
+  const { session, calls } = fakeNetSession(
+    route({ probe: probe({ libc: 'glibc', resolv: 'nameserver 10.96.0.10\n' }) }),
+  )
   for (const from of [{ node: 'lab-1' }, session.node('lab-1')]) {
     const r = await dnsQuery(session, 'kubernetes.default.svc.cluster.local', { from: from as NodeHandle })
     assert.equal([r.from, r.resolver, r.resolverFrom, r.resolved], ['node lab-1', 'glibc', 'detected', true])
@@ -135,9 +230,18 @@ test('no dig: nslookup per candidate, and the result says which tool', async () 
   const { session, calls } = fakeNetSession(route({ probe: probe({ tools: ['nslookup', 'getent'] }) }))
   const r = await dnsQuery(session, 'external.lab.example', { from: 'ndots' })
   assert.is(r.tool, 'nslookup')
-  assert.equal(r.attempts.map((a) => a.rcode), ['NXDOMAIN', 'NXDOMAIN', 'NXDOMAIN', 'NXDOMAIN', 'NOERROR'])
+  assert.equal(
+    r.attempts.map((a) => a.rcode),
+    ['NXDOMAIN', 'NXDOMAIN', 'NXDOMAIN', 'NXDOMAIN', 'NOERROR'],
+  )
   assert.ok(r.notes.some((n) => /dig is not installed on lab-1: used nslookup/.test(n)))
-  assert.ok(calls.some((c) => c.argv.join(' ').includes('nslookup -type=A -timeout=2 -retry=1 external.lab.example.shop.svc.cluster.local. 10.96.0.10')))
+  assert.ok(
+    calls.some((c) =>
+      c.argv
+        .join(' ')
+        .includes('nslookup -type=A -timeout=2 -retry=1 external.lab.example.shop.svc.cluster.local. 10.96.0.10'),
+    ),
+  )
 })
 
 test('only getent: one call, and the result says it cannot show per-candidate rcodes', async () => {
@@ -145,7 +249,10 @@ test('only getent: one call, and the result says it cannot show per-candidate rc
   const r = await dnsQuery(session, 'external.lab.example', { from: 'ndots' })
   assert.equal([r.tool, r.attempts.length, r.resolved, r.answers[0].data], ['getent', 1, true, '127.0.0.1'])
   assert.ok(r.notes.some((n) => /no per-candidate rcodes/.test(n)))
-  assert.match((await failure(dnsQuery(session, 'web', { from: 'ndots', type: 'SRV' }))).message, /getent can only look up A and AAAA/)
+  assert.match(
+    (await failure(dnsQuery(session, 'web', { from: 'ndots', type: 'SRV' }))).message,
+    /getent can only look up A and AAAA/,
+  )
 })
 
 test('no tool at all, or no resolv.conf: NetError tool naming the node', async () => {
@@ -155,7 +262,10 @@ test('no tool at all, or no resolv.conf: NetError tool naming the node', async (
   assert.is(e.kind, 'tool')
   assert.match(e.message, /none of dig, nslookup, getent is installed on lab-1/)
   const { session: s2 } = fakeNetSession(route({ probe: probe({ resolv: null }) }))
-  assert.match((await failure(dnsQuery(s2, 'web', { from: 'ndots' }))).message, /\/proc\/777\/root\/etc\/resolv.conf does not exist/)
+  assert.match(
+    (await failure(dnsQuery(s2, 'web', { from: 'ndots' }))).message,
+    /\/proc\/777\/root\/etc\/resolv.conf does not exist/,
+  )
 })
 
 test('arguments are validated before anything runs', async () => {

@@ -28,7 +28,11 @@ export interface Call {
 }
 
 /** A fake session: `route(node, argv, opts)` answers every node command; every call is recorded in `calls`. */
-export function fakeNetSession(route: (node: string, argv: string[], opts: RunOptions) => Answer, pods: Map<string, Pod> = labPods(), namespace = 'shop') {
+export function fakeNetSession(
+  route: (node: string, argv: string[], opts: RunOptions) => Answer,
+  pods: Map<string, Pod> = labPods(),
+  namespace = 'shop',
+) {
   const calls: Call[] = []
   const exec = (node: string): Exec => ({
     target: `ssh:${node}`,
@@ -36,12 +40,22 @@ export function fakeNetSession(route: (node: string, argv: string[], opts: RunOp
       calls.push({ node, argv: [...argv], opts })
       const a = route(node, [...argv], opts)
       if (a instanceof Error) throw a
-      const out = new ExecOutput({ target: `ssh:${node}`, argv: [...argv], exitCode: a.exitCode ?? 0, stdout: a.stdout ?? '', stderr: a.stderr ?? '', durationMs: 1 })
+      const out = new ExecOutput({
+        target: `ssh:${node}`,
+        argv: [...argv],
+        exitCode: a.exitCode ?? 0,
+        stdout: a.stdout ?? '',
+        stderr: a.stderr ?? '',
+        durationMs: 1,
+      })
       if (out.exitCode !== 0 && !opts.nothrow) throw exitError(out)
       return out
     },
   })
-  const notFound = (name: string, ns: string) => new KubeError('notfound', `pod "${name}" not found in namespace "${ns}"`, undefined, undefined, { object: { kind: 'Pod', name, namespace: ns } })
+  const notFound = (name: string, ns: string) =>
+    new KubeError('notfound', `pod "${name}" not found in namespace "${ns}"`, undefined, undefined, {
+      object: { kind: 'Pod', name, namespace: ns },
+    })
   const session = {
     namespace,
     kube: {
@@ -52,7 +66,8 @@ export function fakeNetSession(route: (node: string, argv: string[], opts: RunOp
         if (!p) throw notFound(key.split('/')[1], key.split('/')[0])
         return structuredClone(p)
       },
-      pods: async (_sel?: unknown, o: { namespace?: string } = {}) => [...pods.values()].filter((p) => p.metadata.namespace === (o.namespace ?? namespace)),
+      pods: async (_sel?: unknown, o: { namespace?: string } = {}) =>
+        [...pods.values()].filter((p) => p.metadata.namespace === (o.namespace ?? namespace)),
     },
     node: (name: string) => new NodeHandle(exec(name)),
     load: async () => {},
@@ -62,7 +77,12 @@ export function fakeNetSession(route: (node: string, argv: string[], opts: RunOp
 
 /** An SSH connection failure as the pool reports it. */
 export function connectError(node: string): ExecError {
-  return new ExecError('connect', { target: `ssh:${node}` }, `ssh to ${node} (10.99.0.1:2222) failed: connect ECONNREFUSED`, 'is sshd running on the node?')
+  return new ExecError(
+    'connect',
+    { target: `ssh:${node}` },
+    `ssh to ${node} (10.99.0.1:2222) failed: connect ECONNREFUSED`,
+    'is sshd running on the node?',
+  )
 }
 
 /** The client pod as the lab capture shows it: its UID and container (kubectl-pods.json), the container's and the

@@ -17,7 +17,14 @@ const route = (_n: string, argv: string[]) => {
 test('bindNet returns every helper, and each one is a REPL net global', () => {
   const { session } = fakeNetSession(route)
   const b = bindNet(session as unknown as SessionApi)
-  assert.equal(Object.keys(b).sort(), ['conntrackList', 'conntrackStats', 'dnsQuery', 'enterNetns', 'svcRules', 'vethOf'])
+  assert.equal(Object.keys(b).sort(), [
+    'conntrackList',
+    'conntrackStats',
+    'dnsQuery',
+    'enterNetns',
+    'svcRules',
+    'vethOf',
+  ])
   const netGlobals = GLOBALS.filter((g) => g.group === 'net').map((g) => g.name)
   assert.equal(netGlobals.sort(), Object.keys(b).sort())
   assert.type(net.NetnsHandle, 'function')
@@ -37,7 +44,7 @@ test('the PID cache lives with the session, not the binding: a second bindNet(se
 test('the REPL imports this module on first use and its enterNetns global reaches bindNet', async () => {
   const { session } = fakeNetSession(route)
   const ctx = buildContext(session as unknown as SessionApi, {} as Record<string, unknown>)
-  const h = (await (ctx.enterNetns as (p: string) => Promise<{ pid: number; method: string }>)('client'))
+  const h = await (ctx.enterNetns as (p: string) => Promise<{ pid: number; method: string }>)('client')
   assert.equal([h.pid, h.method], [CLIENT.pid, 'crictl'])
 })
 

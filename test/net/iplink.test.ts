@@ -12,18 +12,33 @@ const hostLinks = clientNodeLinks()
 const veth = load('ip-link-veth-client.json')[0]
 
 test('parseIpJson: arrays of interfaces; junk is NetError parse', () => {
-  assert.equal(podLinks.map((l) => l.ifname), ['lo', 'eth0'])
-  assert.throws(() => parseIpJson('Device "eth0" does not exist.'), (e: unknown) => e instanceof NetError && e.kind === 'parse')
+  assert.equal(
+    podLinks.map((l) => l.ifname),
+    ['lo', 'eth0'],
+  )
+  assert.throws(
+    () => parseIpJson('Device "eth0" does not exist.'),
+    (e: unknown) => e instanceof NetError && e.kind === 'parse',
+  )
   assert.throws(() => parseIpJson('{"a":1}'), /not an array/)
 })
 
 test('linkEnd: counters, master, addresses from ip -j -s -d addr', () => {
   const eth0 = podLinks.find((l) => l.ifname === 'eth0')!
   const e = linkEnd(eth0)
-  assert.equal([e.ifindex, e.peerIfindex, e.kind, e.mtu, e.mac], [eth0.ifindex, eth0.link_index, 'veth', eth0.mtu, eth0.address])
+  assert.equal(
+    [e.ifindex, e.peerIfindex, e.kind, e.mtu, e.mac],
+    [eth0.ifindex, eth0.link_index, 'veth', eth0.mtu, eth0.address],
+  )
   assert.equal(e.stats, {
-    rxBytes: eth0.stats64!.rx!.bytes, rxPackets: eth0.stats64!.rx!.packets, rxErrors: 0, rxDropped: 0,
-    txBytes: eth0.stats64!.tx!.bytes, txPackets: eth0.stats64!.tx!.packets, txErrors: 0, txDropped: 0,
+    rxBytes: eth0.stats64!.rx!.bytes,
+    rxPackets: eth0.stats64!.rx!.packets,
+    rxErrors: 0,
+    rxDropped: 0,
+    txBytes: eth0.stats64!.tx!.bytes,
+    txPackets: eth0.stats64!.tx!.packets,
+    txErrors: 0,
+    txDropped: 0,
   })
   // the client's eth0 (captured with the pods): its pod IP in the node's /24, and its link-local address
   const addrs = linkEnd(load('ip-addr-pod-client.json').find((l) => l.ifname === 'eth0')!).addresses
@@ -59,7 +74,10 @@ test('pairVeth: mtu-mismatch capture (eth0 and veth 9000, bridge 1500) is flagge
   assert.is(r.status, 'ok')
   assert.ok(r.mtuMismatch)
   assert.equal([r.podSide!.mtu, r.hostSide!.mtu, r.bridge!.mtu], [9000, 9000, 1500])
-  assert.match(r.warnings[0], `MTU mismatch: pod eth0 9000, host ${veth.ifname} 9000, bridge kcni0 1500: packets larger than 1500 bytes`)
+  assert.match(
+    r.warnings[0],
+    `MTU mismatch: pod eth0 9000, host ${veth.ifname} 9000, bridge kcni0 1500: packets larger than 1500 bytes`,
+  )
 })
 
 test('pairVeth: ipvlan/macvlan and non-veth interfaces get an explanation, never a host end', () => {
@@ -69,7 +87,10 @@ test('pairVeth: ipvlan/macvlan and non-veth interfaces get an explanation, never
     const r = pairVeth(pod, hostLinks)
     assert.is(r.status, 'not-veth')
     assert.is(r.hostSide, undefined)
-    assert.match(r.explanation!, new RegExp(`eth0 in the pod is a ${kind} interface, not a veth: ${kind} has no host-side peer`))
+    assert.match(
+      r.explanation!,
+      new RegExp(`eth0 in the pod is a ${kind} interface, not a veth: ${kind} has no host-side peer`),
+    )
   }
   const plain = structuredClone(podLinks)
   delete plain[1].linkinfo
@@ -84,8 +105,14 @@ test('pairVeth: an ifindex that exists on the host but does not point back is no
   const r = pairVeth(podLinks, host)
   assert.is(r.status, 'peer-not-found')
   assert.is(r.hostSide, undefined)
-  assert.match(r.explanation!, `the node's ifindex ${eth0.link_index} is ${veth.ifname} (veth, link_index 99), which does not point back at the pod's ifindex ${eth0.ifindex}`)
-  const missing = pairVeth(podLinks, hostLinks.filter((l) => l.ifindex !== eth0.link_index))
+  assert.match(
+    r.explanation!,
+    `the node's ifindex ${eth0.link_index} is ${veth.ifname} (veth, link_index 99), which does not point back at the pod's ifindex ${eth0.ifindex}`,
+  )
+  const missing = pairVeth(
+    podLinks,
+    hostLinks.filter((l) => l.ifindex !== eth0.link_index),
+  )
   assert.is(missing.status, 'peer-not-found')
   assert.match(missing.explanation!, `no interface with ifindex ${eth0.link_index} in the node's netns`)
 })
@@ -112,10 +139,26 @@ test('pairVeth: errors and drops and a DOWN link become warnings', () => {
 
 // Regression cases found by test/fuzz/iplink.test.ts (fast-check counterexamples, shrunk).
 test('fuzz regressions: fields of the wrong type are left out, entries that are no interface are skipped, linkEnd never throws', () => {
-  const [lo] = parseIpJson('[{"ifindex":1,"ifname":"lo","flags":7,"mtu":65536,"operstate":null,"address":{},"addr_info":{},"stats64":{"rx":{"bytes":"12"},"tx":null}},{"ifindex":"2","ifname":"eth0","mtu":1500},{"dst":"default","gateway":"10.244.0.1"},null]')
+  const [lo] = parseIpJson(
+    '[{"ifindex":1,"ifname":"lo","flags":7,"mtu":65536,"operstate":null,"address":{},"addr_info":{},"stats64":{"rx":{"bytes":"12"},"tx":null}},{"ifindex":"2","ifname":"eth0","mtu":1500},{"dst":"default","gateway":"10.244.0.1"},null]',
+  )
   assert.equal(lo, { ifindex: 1, ifname: 'lo', mtu: 65536, stats64: { rx: {}, tx: undefined } })
-  assert.equal(linkEnd(lo), { name: 'lo', ifindex: 1, peerIfindex: undefined, kind: undefined, mtu: 65536, mac: undefined, operstate: undefined, flags: [], master: undefined, addresses: [], stats: undefined })
-  const [eth0] = parseIpJson('[{"ifindex":3,"ifname":"eth0","mtu":1500,"addr_info":[{"family":"inet","local":"10.244.0.4","prefixlen":24},{"family":"inet","local":"10.244.0","prefixlen":24},{"family":"inet","local":"10.0.0.1","prefixlen":"x"},7]}]')
+  assert.equal(linkEnd(lo), {
+    name: 'lo',
+    ifindex: 1,
+    peerIfindex: undefined,
+    kind: undefined,
+    mtu: 65536,
+    mac: undefined,
+    operstate: undefined,
+    flags: [],
+    master: undefined,
+    addresses: [],
+    stats: undefined,
+  })
+  const [eth0] = parseIpJson(
+    '[{"ifindex":3,"ifname":"eth0","mtu":1500,"addr_info":[{"family":"inet","local":"10.244.0.4","prefixlen":24},{"family":"inet","local":"10.244.0","prefixlen":24},{"family":"inet","local":"10.0.0.1","prefixlen":"x"},7]}]',
+  )
   assert.equal(linkEnd(eth0).addresses, ['10.244.0.4/24'])
 })
 

@@ -34,7 +34,17 @@ export async function labSession(env: Record<string, string | undefined> = ENV):
 
 /** kinspect's node pods in the lab, as namespace/name. */
 export function kinspectPods(): string[] {
-  return kubectl('get', 'pods', '-A', '-l', 'app.kubernetes.io/managed-by=kinspect', '-o', 'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}').split(' ').filter(Boolean)
+  return kubectl(
+    'get',
+    'pods',
+    '-A',
+    '-l',
+    'app.kubernetes.io/managed-by=kinspect',
+    '-o',
+    'jsonpath={range .items[*]}{.metadata.namespace}/{.metadata.name} {end}',
+  )
+    .split(' ')
+    .filter(Boolean)
 }
 
 /** Ends a test file: every node the session used went over TRANSPORT; closing leaves no kinspect pod behind. */
@@ -43,7 +53,11 @@ export async function closeSession(session: Session, nodes: readonly string[] = 
   const report = await session.shutdown()
   assert.equal(report.remaining, [], 'node pods left after the session closed')
   assert.equal(kinspectPods(), [], 'kinspect pods in the lab after the session closed')
-  assert.equal(via, nodes.map((n) => `${n}: ${TRANSPORT}`), `node commands went over ${TRANSPORT}`)
+  assert.equal(
+    via,
+    nodes.map((n) => `${n}: ${TRANSPORT}`),
+    `node commands went over ${TRANSPORT}`,
+  )
 }
 
 /** kubectl against the lab (stdout; fails the test on a non-zero exit). */
@@ -58,7 +72,11 @@ export const kjson = (...args: string[]) => JSON.parse(kubectl(...args, '-o', 'j
  * A shell command on a node (default lab-1) as root, by hand (the manual procedure): inside the node's namespaces with
  * nsenter (test/lab/nodes.ts inNode), as `ssh NODE` would land, so it works with ssh off too.
  */
-export function ssh(cmd: string, node: string = NODE, timeoutMs = 60_000): { stdout: string; stderr: string; status: number | null } {
+export function ssh(
+  cmd: string,
+  node: string = NODE,
+  timeoutMs = 60_000,
+): { stdout: string; stderr: string; status: number | null } {
   const [bin, ...args] = inNode(node, ['sh', '-c', cmd])
   const r = spawnSync(bin, args, { encoding: 'utf8', timeout: timeoutMs })
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status }
@@ -85,14 +103,21 @@ export interface LabPod {
 /** Every running pod of the lab (shop/client, distroless, ndots, web-*, kube-system/coredns-*…). */
 export function runningPods(): LabPod[] {
   return (kjson('get', 'pods', '-A', '--field-selector', 'status.phase=Running').items as any[])
-    .filter((p) => !p.metadata.deletionTimestamp && !p.spec.hostNetwork && (p.status.containerStatuses ?? []).some((c: any) => c.state?.running))
+    .filter(
+      (p) =>
+        !p.metadata.deletionTimestamp &&
+        !p.spec.hostNetwork &&
+        (p.status.containerStatuses ?? []).some((c: any) => c.state?.running),
+    )
     .map((p) => ({
       key: `${p.metadata.namespace}/${p.metadata.name}`,
       namespace: p.metadata.namespace,
       name: p.metadata.name,
       ip: p.status.podIP,
       node: p.spec.nodeName,
-      containerId: (p.status.containerStatuses as any[]).find((c) => c.state?.running).containerID.replace(/^[a-z-]+:\/\//, ''),
+      containerId: (p.status.containerStatuses as any[])
+        .find((c) => c.state?.running)
+        .containerID.replace(/^[a-z-]+:\/\//, ''),
       dnsPolicy: p.spec.dnsPolicy,
     }))
 }
@@ -105,7 +130,9 @@ export function crictlPid(containerId: string, node: string): number {
 /** A pod's node and the PID of its first running container, by hand (kubectl, then crictl on the node). */
 export function podByHand(ns: string, name: string): { node: string; pid: number; ip: string; uid: string } {
   const p = kjson('get', 'pod', '-n', ns, name)
-  const id = (p.status.containerStatuses as any[]).find((c) => c.state?.running).containerID.replace(/^[a-z-]+:\/\//, '')
+  const id = (p.status.containerStatuses as any[])
+    .find((c) => c.state?.running)
+    .containerID.replace(/^[a-z-]+:\/\//, '')
   return { node: p.spec.nodeName, pid: crictlPid(id, p.spec.nodeName), ip: p.status.podIP, uid: p.metadata.uid }
 }
 

@@ -26,7 +26,11 @@ test('every running pod: the netns handle sees the pod IP kubectl reports, throu
       assert.equal([h.pod, h.node, h.method], [p.key, p.node, 'crictl'])
       assert.is(h.pid, crictlPid(p.containerId, p.node), p.key)
       const addrs = await h.$`ip -j addr show dev eth0`.json<{ addr_info: { family: string; local: string }[] }[]>()
-      assert.equal(addrs[0].addr_info.filter((a) => a.family === 'inet').map((a) => a.local), [p.ip], p.key)
+      assert.equal(
+        addrs[0].addr_info.filter((a) => a.family === 'inet').map((a) => a.local),
+        [p.ip],
+        p.key,
+      )
     })
   }
 })
@@ -48,7 +52,7 @@ test('distroless pod (no shell, no ip): commands use the node tools; netlink sho
   assert.match(inspect(h, { colors: false }), new RegExp(`shop/distroless\\s+${pod.node}\\s+\\d+\\s+crictl`))
 })
 
-test('a second enterNetns is served from the cache (checked against /proc/PID/cgroup on the pod\'s node); the cgroup names the pod UID', async () => {
+test("a second enterNetns is served from the cache (checked against /proc/PID/cgroup on the pod's node); the cgroup names the pod UID", async () => {
   const { uid, node } = podByHand('shop', 'client')
   const a = await enterNetns(session, 'client')
   const b = await enterNetns(session, 'client')
@@ -71,7 +75,10 @@ test('errors on the real cluster: unknown pod (with a suggestion), unreachable n
   // helper names the node and why each transport did not reach it, one line each
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-net-e2e-'))
   const rc = path.join(dir, '.recipes')
-  fs.writeFileSync(rc, `context: kinspect-lab\nnamespace: shop\nnodes:\n  - match: "lab-*"\n    user: root\n    port: 9\n    identityFile: ${labPaths().identity}\n`)
+  fs.writeFileSync(
+    rc,
+    `context: kinspect-lab\nnamespace: shop\nnodes:\n  - match: "lab-*"\n    user: root\n    port: 9\n    identityFile: ${labPaths().identity}\n`,
+  )
   const bad = await labSession({ ...ENV, KINSPECT_CONFIG: rc })
   const node = podByHand('shop', 'client').node
   try {
@@ -81,16 +88,29 @@ test('errors on the real cluster: unknown pod (with a suggestion), unreachable n
     assert.instance(e, NetError, String(e))
     assert.is((e as NetError).kind, 'unreachable')
     const lines = (e as Error).message.split('\n')
-    assert.is(lines[0], `node ${node} (where shop/client runs) is unreachable: no transport reaches node ${node} (tried ssh, pod):`)
+    assert.is(
+      lines[0],
+      `node ${node} (where shop/client runs) is unreachable: no transport reaches node ${node} (tried ssh, pod):`,
+    )
     assert.match(lines[1], new RegExp(`^ssh: cannot connect to ${node} \\(\\S+:9\\): `))
-    assert.is(lines[2], `pod: creating a privileged node pod on ${node} needs consent, and there is no terminal to ask on`)
-    assert.match((e as NetError).hint!, 'pod: pass --yes to allow node pods for this run, or set nodeAccess pods: always in .recipes')
+    assert.is(
+      lines[2],
+      `pod: creating a privileged node pod on ${node} needs consent, and there is no terminal to ask on`,
+    )
+    assert.match(
+      (e as NetError).hint!,
+      'pod: pass --yes to allow node pods for this run, or set nodeAccess pods: always in .recipes',
+    )
   } finally {
     await bad.close()
     fs.rmSync(dir, { recursive: true, force: true })
   }
 })
 
-test('every node command went over the expected transport, and closing the session leaves no node pod', () => closeSession(session, NODES.map((n) => n.name)))
+test('every node command went over the expected transport, and closing the session leaves no node pod', () =>
+  closeSession(
+    session,
+    NODES.map((n) => n.name),
+  ))
 
 test.run()

@@ -43,7 +43,13 @@ async function rejects(p: Promise<unknown>, kind: string, re: RegExp = /./): Pro
     assert.match((e as Error).message, re)
     return e as NetError
   }
-  throw new assert.Assertion({ message: `expected NetError [${kind}], got success`, operator: 'rejects', generated: false, expects: kind, actual: 'success' })
+  throw new assert.Assertion({
+    message: `expected NetError [${kind}], got success`,
+    operator: 'rejects',
+    generated: false,
+    expects: kind,
+    actual: 'success',
+  })
 }
 
 test('nsenterArgv / pidGone', () => {
@@ -57,17 +63,27 @@ test('nsenterArgv / pidGone', () => {
 test("lastLine: crictl's errors (logrus lines after klog's) read as their message; long ones keep both ends", () => {
   const err = (stderr: string) => ({ exitCode: 1, stdout: '', stderr })
   const notFound = lastLine(err(labFx('crictl-inspect-notfound.txt')))
-  assert.ok(notFound.startsWith('get the status of containers: get container status: rpc error: code = NotFound'), notFound)
+  assert.ok(
+    notFound.startsWith('get the status of containers: get container status: rpc error: code = NotFound'),
+    notFound,
+  )
   assert.ok(notFound.endsWith(`${'0'.repeat(12)}": not found`), notFound)
   assert.ok(notFound.length <= 160)
-  assert.is(lastLine(err(labFx('crictl-inspect-noruntime.txt'))).slice(0, 66), 'validate service connection: validate CRI v1 runtime API for endpo')
+  assert.is(
+    lastLine(err(labFx('crictl-inspect-noruntime.txt'))).slice(0, 66),
+    'validate service connection: validate CRI v1 runtime API for endpo',
+  )
   assert.match(lastLine(err(labFx('crictl-inspect-noruntime.txt'))), /connect: no such file or directory"$/)
-  assert.is(lastLine(err('Cannot connect to the Docker daemon. Is the docker daemon running?\n')), 'Cannot connect to the Docker daemon. Is the docker daemon running?')
+  assert.is(
+    lastLine(err('Cannot connect to the Docker daemon. Is the docker daemon running?\n')),
+    'Cannot connect to the Docker daemon. Is the docker daemon running?',
+  )
   assert.is(lastLine({ exitCode: 3, stdout: '', stderr: '' }), 'exit 3')
 })
 
-test("isMissing: the shell's or sudo's \"not found\" means no tool; crictl's own \"not found\" does not", () => {
-  const out = (exitCode: number, stderr: string) => new ExecOutput({ target: 't', argv: ['x'], exitCode, stdout: '', stderr, durationMs: 0 })
+test('isMissing: the shell\'s or sudo\'s "not found" means no tool; crictl\'s own "not found" does not', () => {
+  const out = (exitCode: number, stderr: string) =>
+    new ExecOutput({ target: 't', argv: ['x'], exitCode, stdout: '', stderr, durationMs: 0 })
   assert.ok(isMissing(out(127, '')))
   assert.ok(isMissing(out(1, 'sudo: crictl: command not found\n')))
   assert.ok(isMissing(out(2, 'sh: 1: crictl: not found\n')))
@@ -85,15 +101,42 @@ test("isMissing: the shell's or sudo's \"not found\" means no tool; crictl's own
 test('enterNetns(client): crictl inspect of the running container, as root on the pod node; $ runs nsenter -t PID -n', async () => {
   const { session, calls } = fakeNetSession(clientRoute())
   const h = await enterNetns(session, 'client')
-  assert.equal([h.pod, h.node, h.pid, h.method, h.cached, h.podIP], ['shop/client', CLIENT.node, CLIENT.pid, 'crictl', false, CLIENT.podIP])
+  assert.equal(
+    [h.pod, h.node, h.pid, h.method, h.cached, h.podIP],
+    ['shop/client', CLIENT.node, CLIENT.pid, 'crictl', false, CLIENT.podIP],
+  )
   assert.equal(calls[0].argv, ['crictl', 'inspect', CLIENT.containerId])
   assert.is(calls[0].node, CLIENT.node)
   assert.is(calls[0].opts.sudo, true)
   const links = await h.$`ip -j addr show ${'eth0'}`.json<{ ifname: string; addr_info: { local: string }[] }[]>()
-  assert.equal(calls.at(-1)!.argv, ['nsenter', '-t', String(CLIENT.pid), '-n', '--', 'ip', '-j', 'addr', 'show', 'eth0'])
+  assert.equal(calls.at(-1)!.argv, [
+    'nsenter',
+    '-t',
+    String(CLIENT.pid),
+    '-n',
+    '--',
+    'ip',
+    '-j',
+    'addr',
+    'show',
+    'eth0',
+  ])
   assert.ok(links.some((l) => l.addr_info.some((a) => a.local === h.podIP)))
   assert.equal(JSON.parse(JSON.stringify(h)).pid, CLIENT.pid)
-  assert.equal(Object.keys(JSON.parse(JSON.stringify(h))).sort(), ['attempts', 'cached', 'containerId', 'detail', 'method', 'name', 'namespace', 'node', 'pid', 'pod', 'podIP', 'uid'])
+  assert.equal(Object.keys(JSON.parse(JSON.stringify(h))).sort(), [
+    'attempts',
+    'cached',
+    'containerId',
+    'detail',
+    'method',
+    'name',
+    'namespace',
+    'node',
+    'pid',
+    'pod',
+    'podIP',
+    'uid',
+  ])
   const text = inspect(h, { colors: false })
   assert.match(text, /POD\s+NODE\s+PID\s+METHOD/)
   assert.match(text, new RegExp(`shop/client\\s+${CLIENT.node}\\s+${CLIENT.pid}\\s+crictl`))
@@ -106,12 +149,18 @@ test('the PID is cached per container ID and checked against /proc/PID/cgroup; a
   const n = calls.length
   const again = await enterNetns(session, 'shop/client')
   assert.ok(again.cached)
-  assert.equal(calls.slice(n).map((c) => c.argv.join(' ')), [`cat /proc/${CLIENT.pid}/cgroup`])
+  assert.equal(
+    calls.slice(n).map((c) => c.argv.join(' ')),
+    [`cat /proc/${CLIENT.pid}/cgroup`],
+  )
   // the container restarted: a new ID in the pod status
   const p = pods.get('shop/client')!
   const newId = 'ab'.repeat(32)
   p.status!.containerStatuses![0].containerID = `containerd://${newId}`
-  const { session: s2, calls: c2 } = fakeNetSession(clientRoute((argv) => (argv.join(' ') === `crictl inspect ${newId}` ? { stdout: inspectJson(23456) } : undefined)), pods)
+  const { session: s2, calls: c2 } = fakeNetSession(
+    clientRoute((argv) => (argv.join(' ') === `crictl inspect ${newId}` ? { stdout: inspectJson(23456) } : undefined)),
+    pods,
+  )
   await enterNetns(s2, 'shop/client')
   p.status!.containerStatuses![0].containerID = `containerd://${CLIENT.containerId}`
   const h = await enterNetns(s2, 'shop/client')
@@ -121,13 +170,18 @@ test('the PID is cached per container ID and checked against /proc/PID/cgroup; a
 
 test('a cached PID whose cgroup no longer names the pod (PID reused) is discovered again', async () => {
   let reused = false
-  const { session, calls } = fakeNetSession(clientRoute((argv) => (reused && argv[0] === 'cat' ? { stdout: '0::/system.slice/cron.service\n' } : undefined)))
+  const { session, calls } = fakeNetSession(
+    clientRoute((argv) => (reused && argv[0] === 'cat' ? { stdout: '0::/system.slice/cron.service\n' } : undefined)),
+  )
   await enterNetns(session, 'client')
   reused = true
   const n = calls.length
   const h = await enterNetns(session, 'client')
   assert.not.ok(h.cached)
-  assert.equal(calls.slice(n).map((c) => c.argv[0]), ['cat', 'crictl'])
+  assert.equal(
+    calls.slice(n).map((c) => c.argv[0]),
+    ['cat', 'crictl'],
+  )
 })
 
 test('PID gone while running (container restarted): the handle re-resolves and runs again', async () => {
@@ -135,7 +189,8 @@ test('PID gone while running (container restarted): the handle re-resolves and r
   const { session } = fakeNetSession(
     clientRoute((argv) => {
       if (argv[0] === 'crictl') return { stdout: inspectJson(pid) }
-      if (argv[0] === 'nsenter' && argv[2] === String(CLIENT.pid) && pid !== CLIENT.pid) return { exitCode: 1, stderr: `nsenter: cannot open /proc/${CLIENT.pid}/ns/net: No such file or directory\n` }
+      if (argv[0] === 'nsenter' && argv[2] === String(CLIENT.pid) && pid !== CLIENT.pid)
+        return { exitCode: 1, stderr: `nsenter: cannot open /proc/${CLIENT.pid}/ns/net: No such file or directory\n` }
       if (argv[0] === 'nsenter') return { stdout: `in ${argv[2]}\n` }
       return undefined
     }),
@@ -147,8 +202,12 @@ test('PID gone while running (container restarted): the handle re-resolves and r
   assert.not.ok(h.cached)
 })
 
-test("a failing command inside the netns throws ExecError like node.$; nothrow() returns it", async () => {
-  const { session } = fakeNetSession(clientRoute((argv) => (argv[0] === 'nsenter' ? { exitCode: 1, stderr: 'Device "eth9" does not exist.\n' } : undefined)))
+test('a failing command inside the netns throws ExecError like node.$; nothrow() returns it', async () => {
+  const { session } = fakeNetSession(
+    clientRoute((argv) =>
+      argv[0] === 'nsenter' ? { exitCode: 1, stderr: 'Device "eth9" does not exist.\n' } : undefined,
+    ),
+  )
   const h = await enterNetns(session, 'client')
   try {
     await h.$`ip link show eth9`
@@ -165,7 +224,9 @@ test("a failing command inside the netns throws ExecError like node.$; nothrow()
 })
 
 test('sh(script): the node sh runs in the netns with the script on stdin', async () => {
-  const { session, calls } = fakeNetSession(clientRoute((argv) => (argv[0] === 'nsenter' ? { stdout: 'ok\n' } : undefined)))
+  const { session, calls } = fakeNetSession(
+    clientRoute((argv) => (argv[0] === 'nsenter' ? { stdout: 'ok\n' } : undefined)),
+  )
   const h = await enterNetns(session, 'client')
   await h.sh('ip -br link | grep "$1"', ['eth0'])
   const c = calls.at(-1)!
@@ -176,15 +237,29 @@ test('sh(script): the node sh runs in the netns with the script on stdin', async
 test('crictl missing, docker without daemon: the /proc scan finds the pod by cgroup and says so', async () => {
   const { session, calls } = fakeNetSession((_n, argv, opts) => {
     if (argv[0] === 'crictl') return { exitCode: 127, stderr: 'sh: 1: crictl: not found\n' }
-    if (argv[0] === 'docker') return { exitCode: 1, stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n' }
-    if (argv[0] === 'sh' && opts.input === PROC_SCAN_SCRIPT) return { stdout: `${CLIENT.sandboxPid} net:[4026532321]\n${CLIENT.pid} net:[4026532321]\nhost net:[4026531833]\n` }
+    if (argv[0] === 'docker')
+      return {
+        exitCode: 1,
+        stderr: 'Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n',
+      }
+    if (argv[0] === 'sh' && opts.input === PROC_SCAN_SCRIPT)
+      return {
+        stdout: `${CLIENT.sandboxPid} net:[4026532321]\n${CLIENT.pid} net:[4026532321]\nhost net:[4026531833]\n`,
+      }
     return { exitCode: 1 }
   })
   const h = await enterNetns(session, 'client')
   assert.equal([h.method, h.pid], ['proc', CLIENT.sandboxPid])
   const scan = calls.find((c) => c.opts.input === PROC_SCAN_SCRIPT)!
   assert.equal(scan.argv, ['sh', '-s', '--', `pod${CLIENT.uid}`, `pod${CLIENT.uid.replace(/-/g, '_')}`])
-  assert.equal(h.attempts.map((a) => [a.method, a.ok]), [['crictl', false], ['docker', false], ['proc', true]])
+  assert.equal(
+    h.attempts.map((a) => [a.method, a.ok]),
+    [
+      ['crictl', false],
+      ['docker', false],
+      ['proc', true],
+    ],
+  )
   assert.is(h.attempts[0].detail, `crictl is not installed on ${CLIENT.node}`)
   assert.match(h.attempts[1].detail, /Docker daemon/)
   assert.match(inspect(h, { colors: false }), /METHOD\s+RESULT\s+TRIED/)
@@ -194,14 +269,22 @@ test('status lagging a restart (its container ID is gone): crictl ps --name find
   const newId = 'cd'.repeat(32)
   const { session, calls } = fakeNetSession((_n, argv) => {
     const cmd = argv.join(' ')
-    if (cmd === `crictl inspect ${CLIENT.containerId}`) return { exitCode: 1, stderr: labFx('crictl-inspect-notfound.txt').replaceAll('0'.repeat(64), CLIENT.containerId) }
-    if (cmd === `crictl ps -q --name ^client$ --label io.kubernetes.pod.uid=${CLIENT.uid} --state running`) return { stdout: `${newId}\n` }
+    if (cmd === `crictl inspect ${CLIENT.containerId}`)
+      return {
+        exitCode: 1,
+        stderr: labFx('crictl-inspect-notfound.txt').replaceAll('0'.repeat(64), CLIENT.containerId),
+      }
+    if (cmd === `crictl ps -q --name ^client$ --label io.kubernetes.pod.uid=${CLIENT.uid} --state running`)
+      return { stdout: `${newId}\n` }
     if (cmd === `crictl inspect ${newId}`) return { stdout: inspectJson(31337) }
     return { exitCode: 1 }
   })
   const h = await enterNetns(session, 'client')
   assert.equal([h.method, h.pid], ['crictl', 31337])
-  assert.equal(h.attempts.map((a) => a.ok), [false, true])
+  assert.equal(
+    h.attempts.map((a) => a.ok),
+    [false, true],
+  )
   assert.not.ok(calls.some((c) => c.argv[1] === 'pods'))
 })
 
@@ -235,17 +318,25 @@ test('no running container (crash loop): crictl finds the sandbox and enters it 
 
 test('nothing works: NetError nopid lists each method and why it failed', async () => {
   const { session } = fakeNetSession((_n, argv) => {
-    if (argv[0] === 'crictl' && argv[1] === 'inspect') return { exitCode: 1, stderr: labFx('crictl-inspect-notfound.txt') }
+    if (argv[0] === 'crictl' && argv[1] === 'inspect')
+      return { exitCode: 1, stderr: labFx('crictl-inspect-notfound.txt') }
     if (argv[0] === 'crictl') return { stdout: '' }
     if (argv[0] === 'docker') return { exitCode: 127, stderr: 'sudo: docker: command not found\n' }
     if (argv[0] === 'sh') return { stdout: 'host net:[4026531833]\n' }
     return { exitCode: 1 }
   })
-  const e = await rejects(enterNetns(session, 'client'), 'nopid', /tried:\n\s+crictl: crictl inspect \w+ -> get the status of containers: get container status: rpc error: code = NotFound .*….*": not found\n/)
+  const e = await rejects(
+    enterNetns(session, 'client'),
+    'nopid',
+    /tried:\n\s+crictl: crictl inspect \w+ -> get the status of containers: get container status: rpc error: code = NotFound .*….*": not found\n/,
+  )
   assert.match(e.message, new RegExp(`docker: .*docker is not installed on ${CLIENT.node}`))
   assert.match(e.message, /proc: grep -l -F .* -> no process's cgroup names pod/)
   assert.match(e.message, /crictl: crictl ps -q --name '\^client\$' .* -> no running container client/)
-  assert.equal(e.attempts!.map((a) => a.method), ['crictl', 'crictl', 'crictl', 'docker', 'proc'])
+  assert.equal(
+    e.attempts!.map((a) => a.method),
+    ['crictl', 'crictl', 'crictl', 'docker', 'proc'],
+  )
 })
 
 test('hostNetwork, unscheduled, finished and missing pods get clear errors before anything runs on a node', async () => {
@@ -263,14 +354,21 @@ test('hostNetwork, unscheduled, finished and missing pods get clear errors befor
   })
   mk('done', (p) => (p.status.phase = 'Succeeded'))
   const { session, calls } = fakeNetSession(() => ({ exitCode: 1 }), pods)
-  const e = await rejects(enterNetns(session, 'hostnet'), 'hostnetwork', new RegExp(`uses hostNetwork: its network namespace is the node's \\(${CLIENT.node}\\)`))
+  const e = await rejects(
+    enterNetns(session, 'hostnet'),
+    'hostnetwork',
+    new RegExp(`uses hostNetwork: its network namespace is the node's \\(${CLIENT.node}\\)`),
+  )
   assert.match(e.hint!, new RegExp(`node\\('${CLIENT.node}'\\)`))
   await rejects(enterNetns(session, 'pending'), 'unscheduled', /not scheduled/)
   await rejects(enterNetns(session, 'done'), 'notrunning', /Succeeded/)
   const nf = await rejects(enterNetns(session, 'web'), 'notfound', /pod "web" not found in namespace "shop"/)
   const web = [...pods.keys()].filter((k) => k.startsWith('shop/web-'))
   assert.ok(web.length >= 2, 'the capture has the web replicas')
-  assert.ok(web.every((k) => nf.hint!.includes(`'${k}'`)), nf.hint)
+  assert.ok(
+    web.every((k) => nf.hint!.includes(`'${k}'`)),
+    nf.hint,
+  )
   await rejects(enterNetns(session, 'kube-system/nope'), 'notfound', /namespace "kube-system"/)
   await rejects(enterNetns(session, 42 as never), 'invalid', /pod: expected a pod name/)
   await rejects(enterNetns(session, 'a/b/c'), 'invalid', /"a\/b\/c"/)
@@ -279,7 +377,11 @@ test('hostNetwork, unscheduled, finished and missing pods get clear errors befor
 
 test('an unreachable node is NetError unreachable naming the node and the pod', async () => {
   const { session } = fakeNetSession((n) => connectError(n))
-  const e = await rejects(enterNetns(session, 'client'), 'unreachable', new RegExp(`node ${CLIENT.node} \\(where shop/client runs\\) is unreachable over SSH`))
+  const e = await rejects(
+    enterNetns(session, 'client'),
+    'unreachable',
+    new RegExp(`node ${CLIENT.node} \\(where shop/client runs\\) is unreachable over SSH`),
+  )
   assert.instance((e as Error).cause, ExecError)
 })
 

@@ -2,8 +2,24 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import {
-  cgroupMatchesPod, cgroupPodPatterns, containerIdFromCgroup, crictlInspectArgv, crictlInspectpArgv, crictlPodsArgv, crictlPsArgv, dockerInspectArgv, dockerPsArgv,
-  parseCrictlInspect, parseDockerPid, parseIdLines, parseProcScan, pickProcPid, procCgroupArgv, shortId, splitContainerId, PROC_SCAN_SCRIPT,
+  cgroupMatchesPod,
+  cgroupPodPatterns,
+  containerIdFromCgroup,
+  crictlInspectArgv,
+  crictlInspectpArgv,
+  crictlPodsArgv,
+  crictlPsArgv,
+  dockerInspectArgv,
+  dockerPsArgv,
+  parseCrictlInspect,
+  parseDockerPid,
+  parseIdLines,
+  parseProcScan,
+  pickProcPid,
+  procCgroupArgv,
+  shortId,
+  splitContainerId,
+  PROC_SCAN_SCRIPT,
 } from '../../src/net/pid.ts'
 import { NetError } from '../../src/net/errors.ts'
 import { labFx, labPods, CLIENT } from './fake.ts'
@@ -28,7 +44,17 @@ test('argv builders: crictl by container, sandbox label, pod and name; docker; c
   assert.equal(crictlInspectArgv(`containerd://${CLIENT.containerId}`), ['crictl', 'inspect', CLIENT.containerId])
   assert.equal(crictlPodsArgv(CLIENT.uid), ['crictl', 'pods', '-q', '--label', `io.kubernetes.pod.uid=${CLIENT.uid}`])
   assert.equal(crictlPsArgv({ pod: 'abc' }), ['crictl', 'ps', '-q', '--pod', 'abc', '--state', 'running'])
-  assert.equal(crictlPsArgv({ name: 'client', uid: CLIENT.uid }), ['crictl', 'ps', '-q', '--name', '^client$', '--label', `io.kubernetes.pod.uid=${CLIENT.uid}`, '--state', 'running'])
+  assert.equal(crictlPsArgv({ name: 'client', uid: CLIENT.uid }), [
+    'crictl',
+    'ps',
+    '-q',
+    '--name',
+    '^client$',
+    '--label',
+    `io.kubernetes.pod.uid=${CLIENT.uid}`,
+    '--state',
+    'running',
+  ])
   assert.equal(crictlInspectpArgv('sb'), ['crictl', 'inspectp', 'sb'])
   assert.equal(dockerInspectArgv('docker://abc'), ['docker', 'inspect', '-f', '{{.State.Pid}}', 'abc'])
   assert.equal(dockerPsArgv('u-1'), ['docker', 'ps', '-q', '--filter', 'label=io.kubernetes.pod.uid=u-1'])
@@ -100,20 +126,36 @@ test('cgroup: the client cgroup names the client UID (cgroupfs form), not distro
 })
 
 test('containerIdFromCgroup: the container ID at the end of the cgroupfs path is the one crictl reports', () => {
-  assert.is(containerIdFromCgroup(labFx('proc-cgroup-client.txt')), JSON.parse(labFx('crictl-inspect-client.json')).status.id)
-  assert.is(containerIdFromCgroup(labFx('proc-cgroup-distroless.txt')), splitContainerId(distroless.status!.containerStatuses![0].containerID!).id)
+  assert.is(
+    containerIdFromCgroup(labFx('proc-cgroup-client.txt')),
+    JSON.parse(labFx('crictl-inspect-client.json')).status.id,
+  )
+  assert.is(
+    containerIdFromCgroup(labFx('proc-cgroup-distroless.txt')),
+    splitContainerId(distroless.status!.containerStatuses![0].containerID!).id,
+  )
   assert.is(containerIdFromCgroup('0::/\n'), undefined)
 })
 
 test('parseProcScan / pickProcPid: lowest PID outside the host netns (scan lines built from lsns-net.txt)', () => {
-  const rows = labFx('lsns-net.txt').trim().split('\n').slice(1).map((l) => l.trim().split(/\s+/))
+  const rows = labFx('lsns-net.txt')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim().split(/\s+/))
   // the netns lsns ran in (the node's own, as `readlink /proc/$$/ns/net` in the scan): no nsid, no bind mount
   const hosts = rows.filter((r) => r[5] === 'unassigned' && !r[6].startsWith('/run/netns/'))
   assert.is(hosts.length, 1, 'one node netns')
   const host = hosts[0]
   const pods = rows.filter((r) => r[6].startsWith('/run/netns/cni-') && r[7] === '/pause')
   assert.ok(pods.length >= 2, 'two pod sandboxes')
-  const text = [`${pods[1][3]} net:[${pods[1][0]}]`, `${pods[0][3]} net:[${pods[0][0]}]`, `${host[3]} net:[${host[0]}]`, `host net:[${host[0]}]`, 'garbage'].join('\n')
+  const text = [
+    `${pods[1][3]} net:[${pods[1][0]}]`,
+    `${pods[0][3]} net:[${pods[0][0]}]`,
+    `${host[3]} net:[${host[0]}]`,
+    `host net:[${host[0]}]`,
+    'garbage',
+  ].join('\n')
   const scan = parseProcScan(text)
   assert.is(scan.hostNetns, `net:[${host[0]}]`)
   assert.is(scan.matches.length, 3)
@@ -125,10 +167,18 @@ test('parseProcScan / pickProcPid: lowest PID outside the host netns (scan lines
 test('PROC_SCAN_SCRIPT runs under sh: finds this shell by a pattern in its own cgroup file', () => {
   // Runs the real script locally against /proc with patterns taken from this process's cgroup file.
   const mine = fs.readFileSync('/proc/self/cgroup', 'utf8')
-  const token = mine.split('\n').map((l) => l.split(':').slice(2).join(':')).find((p) => p.length > 1) ?? '/'
+  const token =
+    mine
+      .split('\n')
+      .map((l) => l.split(':').slice(2).join(':'))
+      .find((p) => p.length > 1) ?? '/'
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-scan-'))
   process.on('exit', () => fs.rmSync(dir, { recursive: true, force: true }))
-  const r = spawnSync('sh', ['-s', '--', token, 'no-such-pattern'], { input: PROC_SCAN_SCRIPT, encoding: 'utf8', cwd: dir })
+  const r = spawnSync('sh', ['-s', '--', token, 'no-such-pattern'], {
+    input: PROC_SCAN_SCRIPT,
+    encoding: 'utf8',
+    cwd: dir,
+  })
   assert.is(r.status, 0, r.stderr)
   const scan = parseProcScan(r.stdout)
   assert.match(scan.hostNetns ?? '', /^net:\[\d+\]$/)
@@ -138,9 +188,22 @@ test('PROC_SCAN_SCRIPT runs under sh: finds this shell by a pattern in its own c
 
 // Regression cases found by test/fuzz/pid.test.ts (fast-check counterexamples, shrunk).
 test('fuzz regressions: crictl JSON of an unexpected shape, PIDs beyond 10 digits, give no TypeError and no Infinity', () => {
-  assert.equal(parseCrictlInspect('{"info":{"pid":1e400,"sandboxID":{},"runtimeSpec":{"linux":{"namespaces":{"type":"network"}}}},"status":{"id":7,"state":{}}}'), { id: '', pid: 0, state: '', sandboxId: undefined, netnsPath: undefined })
-  assert.is(parseCrictlInspect('{"info":{"pid":42,"runtimeSpec":{"linux":{"namespaces":[null,{"type":"network","path":5},{"type":"network","path":"/x"}]}}}}').netnsPath, undefined)
-  assert.throws(() => parseDockerPid('9'.repeat(400)), (e: unknown) => e instanceof NetError && e.kind === 'parse')
+  assert.equal(
+    parseCrictlInspect(
+      '{"info":{"pid":1e400,"sandboxID":{},"runtimeSpec":{"linux":{"namespaces":{"type":"network"}}}},"status":{"id":7,"state":{}}}',
+    ),
+    { id: '', pid: 0, state: '', sandboxId: undefined, netnsPath: undefined },
+  )
+  assert.is(
+    parseCrictlInspect(
+      '{"info":{"pid":42,"runtimeSpec":{"linux":{"namespaces":[null,{"type":"network","path":5},{"type":"network","path":"/x"}]}}}}',
+    ).netnsPath,
+    undefined,
+  )
+  assert.throws(
+    () => parseDockerPid('9'.repeat(400)),
+    (e: unknown) => e instanceof NetError && e.kind === 'parse',
+  )
   assert.equal(parseProcScan(`${'9'.repeat(400)} net:[4026532179]\nhost net:[4026531833]`).matches, [])
   assert.is(parseCrictlInspect('{"info":{"pid":{"toString":1}}}').pid, 0) // Number() of it threw
 })

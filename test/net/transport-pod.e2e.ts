@@ -8,10 +8,21 @@ import path from 'node:path'
 import { kinspectPods } from './labkit.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
-const FILES = ['test/net/netns.e2e.ts', 'test/net/veth.e2e.ts', 'test/net/dns.e2e.ts', 'test/net/conntrack.e2e.ts', 'test/net/discover.e2e.ts', 'test/net/svc/svc-rules.e2e.ts']
+const FILES = [
+  'test/net/netns.e2e.ts',
+  'test/net/veth.e2e.ts',
+  'test/net/dns.e2e.ts',
+  'test/net/conntrack.e2e.ts',
+  'test/net/discover.e2e.ts',
+  'test/net/svc/svc-rules.e2e.ts',
+]
 
 function lab(...args: string[]): void {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 120_000 })
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 120_000,
+  })
   assert.is(r.status, 0, `lab ${args.join(' ')}: ${r.stdout}${r.stderr}`)
 }
 
@@ -21,7 +32,11 @@ let child: ChildProcess | undefined
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   process.once(sig, () => {
     child?.kill('SIGTERM')
-    spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'ssh', 'on'], { cwd: root, stdio: 'inherit', timeout: 120_000 })
+    spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'ssh', 'on'], {
+      cwd: root,
+      stdio: 'inherit',
+      timeout: 120_000,
+    })
     process.exit(1)
   })
 }
@@ -30,7 +45,11 @@ for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
 function runFile(file: string): Promise<{ status: number | null; out: string }> {
   return new Promise((resolve) => {
     let out = ''
-    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, file)], { cwd: root, env: { ...process.env, KINSPECT_E2E_TRANSPORT: 'pod', FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] })
+    child = spawn(process.execPath, ['--import', 'tsx', path.join(root, file)], {
+      cwd: root,
+      env: { ...process.env, KINSPECT_E2E_TRANSPORT: 'pod', FORCE_COLOR: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    })
     child.stdout!.on('data', (d) => (out += d))
     child.stderr!.on('data', (d) => (out += d))
     const timer = setTimeout(() => child?.kill('SIGTERM'), 10 * 60_000)
@@ -52,7 +71,10 @@ for (const file of FILES) {
     const total = Number(/Total:\s+(\d+)/.exec(out)?.[1] ?? NaN)
     const passed = Number(/Passed:\s+(\d+)/.exec(out)?.[1] ?? NaN)
     const skipped = Number(/Skipped:\s+(\d+)/.exec(out)?.[1] ?? 0)
-    assert.ok(r.status === 0 && total > 0 && passed === total && skipped === 0, `${file}: exit ${r.status}, ${passed}/${total} passed\n${out}`)
+    assert.ok(
+      r.status === 0 && total > 0 && passed === total && skipped === 0,
+      `${file}: exit ${r.status}, ${passed}/${total} passed\n${out}`,
+    )
     console.log(`    ${file}: ${passed}/${total} passed over the node pod`)
   })
 }

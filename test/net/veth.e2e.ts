@@ -15,7 +15,14 @@ test.after(() => session.close())
 test('every running pod: same host veth, ifindex, MTUs and bridge as found by hand', async () => {
   const pods = runningPods()
   assert.ok(pods.length >= 7)
-  const host = (node: string) => JSON.parse(sshOk('ip -j link', node)) as { ifindex: number; ifname: string; mtu: number; master?: string; link_index?: number }[]
+  const host = (node: string) =>
+    JSON.parse(sshOk('ip -j link', node)) as {
+      ifindex: number
+      ifname: string
+      mtu: number
+      master?: string
+      link_index?: number
+    }[]
   const seen = new Set<string>()
   for (const p of pods) {
     await agree(async () => {
@@ -27,8 +34,16 @@ test('every running pod: same host veth, ifindex, MTUs and bridge as found by ha
       const peer = links.find((l) => l.ifindex === eth0.link_index)!
       const bridge = links.find((l) => l.ifname === peer.master)!
       assert.is(r.status, 'ok', r.explanation)
-      assert.equal([r.podSide!.name, r.podSide!.ifindex, r.podSide!.peerIfindex, r.podSide!.mtu], ['eth0', eth0.ifindex, eth0.link_index, eth0.mtu], p.key)
-      assert.equal([r.hostSide!.name, r.hostSide!.ifindex, r.hostSide!.mtu, r.hostSide!.master], [peer.ifname, peer.ifindex, peer.mtu, peer.master], p.key)
+      assert.equal(
+        [r.podSide!.name, r.podSide!.ifindex, r.podSide!.peerIfindex, r.podSide!.mtu],
+        ['eth0', eth0.ifindex, eth0.link_index, eth0.mtu],
+        p.key,
+      )
+      assert.equal(
+        [r.hostSide!.name, r.hostSide!.ifindex, r.hostSide!.mtu, r.hostSide!.master],
+        [peer.ifname, peer.ifindex, peer.mtu, peer.master],
+        p.key,
+      )
       assert.equal([r.bridge!.name, r.bridge!.mtu], [bridge.ifname, bridge.mtu])
       assert.is(r.mtuMismatch, new Set([eth0.mtu, peer.mtu, bridge.mtu]).size > 1, p.key)
       assert.ok(r.podSide!.addresses.includes(`${p.ip}/24`), `${p.key}: ${r.podSide!.addresses}`)
@@ -48,9 +63,16 @@ test('counters: what the pod sent, its host veth received (bytes move the same w
   assert.ok(s.rxPackets > 0 && h.txPackets > 0)
   const text = inspect(r, { colors: false })
   assert.match(text, new RegExp(`^vethOf shop/client on ${podByHand('shop', 'client').node} \\(pid via crictl\\): ok`))
-  assert.match(text, new RegExp(`host\\s+${r.hostSide!.name}\\s+${r.hostSide!.ifindex}\\s+${r.podSide!.ifindex}\\s+veth`))
+  assert.match(
+    text,
+    new RegExp(`host\\s+${r.hostSide!.name}\\s+${r.hostSide!.ifindex}\\s+${r.podSide!.ifindex}\\s+veth`),
+  )
 })
 
-test('every node command went over the expected transport, and closing the session leaves no node pod', () => closeSession(session, NODES.map((n) => n.name)))
+test('every node command went over the expected transport, and closing the session leaves no node pod', () =>
+  closeSession(
+    session,
+    NODES.map((n) => n.name),
+  ))
 
 test.run()

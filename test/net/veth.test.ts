@@ -35,14 +35,20 @@ test('vethOf(client): netlink inside the netns and on the node (never /sys), bot
   const text = inspect(r, { colors: false })
   assert.ok(text.startsWith(`vethOf shop/client on ${CLIENT.node} (pid via crictl): ok`), text)
   assert.match(text, new RegExp(`pod\\s+eth0\\s+${veth.link_index}\\s+${veth.ifindex}\\s+veth\\s+1500`))
-  assert.match(text, new RegExp(`host\\s+${veth.ifname}\\s+${veth.ifindex}\\s+${veth.link_index}\\s+veth\\s+1500\\s+kcni0`))
+  assert.match(
+    text,
+    new RegExp(`host\\s+${veth.ifname}\\s+${veth.ifindex}\\s+${veth.link_index}\\s+veth\\s+1500\\s+kcni0`),
+  )
 })
 
 test('vethOf in the mtu-mismatch state: mtuMismatch and a warning that names 9000 and 1500', async () => {
   const { session } = fakeNetSession(route('ip-link-pod-client-mtu9000.json', 'ip-link-veth-client-mtu9000.json'))
   const r = await vethOf(session, 'shop/client')
   assert.ok(r.mtuMismatch)
-  assert.match(inspect(r, { colors: false }), `warning: MTU mismatch: pod eth0 9000, host ${veth.ifname} 9000, bridge kcni0 1500`)
+  assert.match(
+    inspect(r, { colors: false }),
+    `warning: MTU mismatch: pod eth0 9000, host ${veth.ifname} 9000, bridge kcni0 1500`,
+  )
 })
 
 test('vethOf of a hostNetwork pod: an explanation, nothing run on the node', async () => {

@@ -42,7 +42,15 @@ function session(asked: string[][]) {
   return Object.assign(fakeSession(), {
     nodeAccessPlan: async (nodes: readonly string[]): Promise<AccessPlanEntry[]> => {
       asked.push([...nodes])
-      return nodes.map((node) => ({ node, expect: 'pod', why: `no ssh config entry, key or agent applies to ${node}`, pods: 'ask', namespace: 'kube-system', image: 'img', deadlineSeconds: 3600 }))
+      return nodes.map((node) => ({
+        node,
+        expect: 'pod',
+        why: `no ssh config entry, key or agent applies to ${node}`,
+        pods: 'ask',
+        namespace: 'kube-system',
+        image: 'img',
+        deadlineSeconds: 3600,
+      }))
     },
   })
 }
@@ -56,7 +64,11 @@ test('steps that call node helpers are found; the plan covers the named node, el
   assert.equal(asked[0], ['lab-1'], "the fake cluster's nodes")
   await planNodeAccess(recipe, validateParams(recipe, { node: 'lab-7' }, 'flag'), s)
   assert.equal(asked[1], ['lab-7'])
-  assert.is(await planNodeAccess({ steps: recipe.steps.slice(0, 1), params: [] }, {}, s), undefined, 'no step reaches a node')
+  assert.is(
+    await planNodeAccess({ steps: recipe.steps.slice(0, 1), params: [] }, {}, s),
+    undefined,
+    'no step reaches a node',
+  )
   assert.is(await planNodeAccess(recipe, {}, fakeSession()), undefined, 'a session that cannot plan')
 })
 
@@ -65,12 +77,26 @@ test('--dry-run text and JSON say which nodes would get a node pod; nothing runs
   const out = new PassThrough()
   let text = ''
   out.on('data', (d) => (text += d))
-  const report = await runParsedRecipe(recipe, validateParams(recipe, { node: 'lab-2' }, 'flag'), { session: session(asked), shell: headlessShell, output: out, dryRun: true })
-  assert.match(text, 'Node access\n  steps 2, 3 run commands on nodes\n  lab-2: a node pod would be created — no ssh config entry, key or agent applies to lab-2\n')
-  assert.match(text, 'node pods: privileged, host namespaces, in kube-system, image img, deadline 1h; created after asking once')
+  const report = await runParsedRecipe(recipe, validateParams(recipe, { node: 'lab-2' }, 'flag'), {
+    session: session(asked),
+    shell: headlessShell,
+    output: out,
+    dryRun: true,
+  })
+  assert.match(
+    text,
+    'Node access\n  steps 2, 3 run commands on nodes\n  lab-2: a node pod would be created — no ssh config entry, key or agent applies to lab-2\n',
+  )
+  assert.match(
+    text,
+    'node pods: privileged, host namespaces, in kube-system, image img, deadline 1h; created after asking once',
+  )
   const json = JSON.parse(JSON.stringify(report))
   assert.equal(json.nodeAccess.steps, [2, 3])
-  assert.equal(json.nodeAccess.nodes.map((n: AccessPlanEntry) => [n.node, n.expect]), [['lab-2', 'pod']])
+  assert.equal(
+    json.nodeAccess.nodes.map((n: AccessPlanEntry) => [n.node, n.expect]),
+    [['lab-2', 'pod']],
+  )
   assert.is(report.status, 'planned')
 })
 
@@ -78,7 +104,11 @@ test("a recipe's progress display is paused by node access (pod phases, the cons
   const { AccessHooks } = await import('../../src/access/hooks.ts')
   const hooks = new AccessHooks()
   const events: string[] = []
-  const progress = { start: (l: string) => void events.push(`start ${l}`), pause: () => void events.push('pause'), stop: () => void events.push('stop') }
+  const progress = {
+    start: (l: string) => void events.push(`start ${l}`),
+    pause: () => void events.push('pause'),
+    stop: () => void events.push('stop'),
+  }
   const s = Object.assign(fakeSession(), { access: hooks, pauser: () => hooks.pauseDisplays() })
   const r = parseRecipe('---\nname: p\nsummary: pauses\n---\n## One\n\n```js\nsession.pauser()\n```\n', '/r/p.md')
   await runParsedRecipe(r, {}, { session: s, shell: headlessShell, output: new PassThrough(), progress })

@@ -10,7 +10,11 @@ import { failures, kinspectRun, scenario, stepFindings } from './lab.ts'
 async function backOffRecorded(timeoutMs = 60_000): Promise<void> {
   const t0 = Date.now()
   while (Date.now() - t0 < timeoutMs) {
-    const r = spawnSync('kubectl', ['get', 'events', '-n', 'shop', '--field-selector', 'reason=BackOff', '-o', 'name'], { env: { ...process.env, ...labEnvVars() }, encoding: 'utf8' })
+    const r = spawnSync(
+      'kubectl',
+      ['get', 'events', '-n', 'shop', '--field-selector', 'reason=BackOff', '-o', 'name'],
+      { env: { ...process.env, ...labEnvVars() }, encoding: 'utf8' },
+    )
     if (r.stdout.trim()) return
     await new Promise((res) => setTimeout(res, 2000))
   }
@@ -35,7 +39,10 @@ test('crashloop on: the recipe fails on shop/crasher with exit code 3 (Error), i
 
     const state = stepFindings(report!, 'Container state and last state').filter((f) => f.severity === 'fail')
     assert.is(state.length, 1, JSON.stringify(state))
-    assert.match(state[0].message, /^shop\/crasher-[a-z0-9-]+\/app is crash-looping: .*last run Terminated \(Error\) with exit code 3; \d+ restarts?$/)
+    assert.match(
+      state[0].message,
+      /^shop\/crasher-[a-z0-9-]+\/app is crash-looping: .*last run Terminated \(Error\) with exit code 3; \d+ restarts?$/,
+    )
     assert.match(state[0].evidence!.command, /^kubectl describe pod crasher-[a-z0-9-]+ -n shop$/)
     assert.match(state[0].evidence!.output, /Last State: +Terminated\n +Reason: +Error\n +Exit Code: +3\n/)
     assert.match(state[0].remedy!, 'exited with code 3 by itself')
@@ -43,7 +50,12 @@ test('crashloop on: the recipe fails on shop/crasher with exit code 3 (Error), i
     // Pods that restarted for other reasons (a lab restart restarts them all) have log findings of their own.
     const log = stepFindings(report!, "The previous run's log").filter((f) => /^shop\/crasher-/.test(f.message))
     assert.is(log.length, 1, JSON.stringify(stepFindings(report!, "The previous run's log")))
-    assert.ok(log[0].message.includes('the previous run ended with: fatal: open /etc/crasher/config.yaml: no such file or directory'), JSON.stringify(log))
+    assert.ok(
+      log[0].message.includes(
+        'the previous run ended with: fatal: open /etc/crasher/config.yaml: no such file or directory',
+      ),
+      JSON.stringify(log),
+    )
     assert.match(log[0].evidence!.command, /^kubectl logs crasher-[a-z0-9-]+ -n shop -c app( --previous)? --tail 20$/)
     assert.match(log[0].evidence!.output, 'loading config from /etc/crasher/config.yaml')
 
@@ -52,8 +64,14 @@ test('crashloop on: the recipe fails on shop/crasher with exit code 3 (Error), i
     assert.match(backoff[0].message, /backed off restarting a failed container \d+ times?/)
     assert.match(backoff[0].evidence!.output, /Warning +BackOff +\(x\d+\) +Back-off restarting failed container app/)
 
-    assert.match(stepFindings(report!, 'Probes')[0].message, 'no probe failure is recorded (events are kept about an hour) and it has no liveness probe')
-    assert.match(stepFindings(report!, 'Command and image')[0].message, /runs sh -c .*exit 3.* from kinspect\.local\/busybox/)
+    assert.match(
+      stepFindings(report!, 'Probes')[0].message,
+      'no probe failure is recorded (events are kept about an hour) and it has no liveness probe',
+    )
+    assert.match(
+      stepFindings(report!, 'Command and image')[0].message,
+      /runs sh -c .*exit 3.* from kinspect\.local\/busybox/,
+    )
 
     // The same in text form, selected by label: the FAIL lines, the evidence and the summary.
     const text = await kinspectRun('crashloop', ['--app', 'crasher'])

@@ -6,13 +6,10 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Writable } from 'node:stream'
-import { labEnvVars } from '../lab/layout.ts'
 import { runRecipe, type ReportData } from '../../src/recipes/index.ts'
 import { headlessShell } from '../../src/repl/index.ts'
 import { kjson, kubectl, labSession } from '../net/labkit.ts'
 import { failures, kinspectRun, podNodeOf, scenario, stepFindings } from './lab.ts'
-
-
 
 test.after(async () => {
   // ALWAYS leave the lab healthy, even when an assertion failed
@@ -30,9 +27,19 @@ const sink = () =>
 
 /** The CoreDNS pods as kubectl sees them: name, IP, ready. */
 const corednsPods = () =>
-  (kjson('get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-dns').items as any[]).map((p) => ({ name: p.metadata.name as string, ip: (p.status?.podIP ?? '') as string, ready: (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'), deleting: Boolean(p.metadata.deletionTimestamp) }))
+  (kjson('get', 'pods', '-n', 'kube-system', '-l', 'k8s-app=kube-dns').items as any[]).map((p) => ({
+    name: p.metadata.name as string,
+    ip: (p.status?.podIP ?? '') as string,
+    ready: (p.status?.conditions ?? []).some((c: any) => c.type === 'Ready' && c.status === 'True'),
+    deleting: Boolean(p.metadata.deletionTimestamp),
+  }))
 /** The ready addresses of the kube-dns EndpointSlices. */
-const dnsSliceIPs = () => (kjson('get', 'endpointslices', '-n', 'kube-system', '-l', 'kubernetes.io/service-name=kube-dns').items as any[]).flatMap((s) => (s.endpoints ?? []).filter((e: any) => e.conditions?.ready !== false).map((e: any) => e.addresses[0] as string)).sort()
+const dnsSliceIPs = () =>
+  (kjson('get', 'endpointslices', '-n', 'kube-system', '-l', 'kubernetes.io/service-name=kube-dns').items as any[])
+    .flatMap((s) =>
+      (s.endpoints ?? []).filter((e: any) => e.conditions?.ready !== false).map((e: any) => e.addresses[0] as string),
+    )
+    .sort()
 
 async function waitFor(what: string, ok: () => boolean, timeoutMs = 90_000): Promise<void> {
   const t0 = Date.now()
@@ -55,7 +62,9 @@ test('stale-rules on the client\'s node and a CoreDNS pod replaced: a query that
     kubectl('delete', 'pod', '-n', 'kube-system', victim.name, '--wait=true', '--grace-period=1')
     await waitFor('a new CoreDNS pod, ready and in the slices', () => {
       const ips = dnsSliceIPs()
-      return ips.length === 2 && !ips.includes(victim.ip) && corednsPods().filter((p) => p.ready && !p.deleting).length === 2
+      return (
+        ips.length === 2 && !ips.includes(victim.ip) && corednsPods().filter((p) => p.ready && !p.deleting).length === 2
+      )
     })
 
     // Each query takes a new flow, and each new flow goes to the dead address with probability 1/2: run until a walk
@@ -63,31 +72,65 @@ test('stale-rules on the client\'s node and a CoreDNS pod replaced: a query that
     let mixed: { report: ReportData; walk: NonNullable<ReturnType<typeof stepFindings>[number]> } | undefined
     const seen: string[] = []
     for (let run = 1; run <= 20 && !mixed; run++) {
-      const report = (await runRecipe('dns', { pod: 'shop/client', timeout: '1' }, { session, shell: headlessShell, output: sink(), format: 'json' })).toJSON() as ReportData
+      const report = (
+        await runRecipe(
+          'dns',
+          { pod: 'shop/client', timeout: '1' },
+          { session, shell: headlessShell, output: sink(), format: 'json' },
+        )
+      ).toJSON() as ReportData
       const rules = stepFindings(report, "The kube-dns rules on the pod's node")[0]
       assert.is(rules.severity, 'fail', rules.message)
-      assert.match(rules.message, new RegExp(`^mismatch: kube-system/kube-dns on ${clientNode} .*stale dns(-tcp)? ${victim.ip.replace(/\./g, '\\.')}:53`))
+      assert.match(
+        rules.message,
+        new RegExp(
+          `^mismatch: kube-system/kube-dns on ${clientNode} .*stale dns(-tcp)? ${victim.ip.replace(/\./g, '\\.')}:53`,
+        ),
+      )
       const walk = stepFindings(report, 'resolv.conf and the search list').find((f) => f.severity !== 'info')!
-      const lines = walk.evidence!.output.split('\n').map((l) => /^\s*\d+\s+(\S+)\s+@(\S+)\s+(\S+)/.exec(l)).filter((m): m is RegExpExecArray => m !== null).map((m) => ({ name: m[1], to: m[2], rcode: m[3] }))
+      const lines = walk
+        .evidence!.output.split('\n')
+        .map((l) => /^\s*\d+\s+(\S+)\s+@(\S+)\s+(\S+)/.exec(l))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => ({ name: m[1], to: m[2], rcode: m[3] }))
       seen.push(lines.map((l) => `${l.name}=${l.rcode}`).join(' '))
       // Whatever the run, "does not exist" needs every candidate answered NXDOMAIN.
-      if (/does not exist/.test(walk.message)) assert.ok(lines.every((l) => l.rcode === 'NXDOMAIN'), `${walk.message}\n${walk.evidence!.output}`)
+      if (/does not exist/.test(walk.message))
+        assert.ok(
+          lines.every((l) => l.rcode === 'NXDOMAIN'),
+          `${walk.message}\n${walk.evidence!.output}`,
+        )
       const t = lines.findIndex((l) => l.rcode === 'TIMEOUT')
       if (t >= 0 && lines.slice(t + 1).some((l) => l.rcode === 'NXDOMAIN')) mixed = { report, walk }
     }
     assert.ok(mixed, `no walk with a TIMEOUT before an answer in 20 runs:\n${seen.join('\n')}`)
     const { report, walk } = mixed!
-    const lines = walk.evidence!.output.split('\n').map((l) => /^\s*\d+\s+(\S+)\s+@(\S+)\s+(\S+)/.exec(l)).filter((m): m is RegExpExecArray => m !== null)
+    const lines = walk
+      .evidence!.output.split('\n')
+      .map((l) => /^\s*\d+\s+(\S+)\s+@(\S+)\s+(\S+)/.exec(l))
+      .filter((m): m is RegExpExecArray => m !== null)
     const first = lines.find((m) => m[3] === 'TIMEOUT')!
     assert.is(walk.severity, 'fail')
     assert.not.match(walk.message, 'does not exist')
-    assert.ok(walk.message.startsWith(`kubernetes.default does not resolve from shop/client, and whether it exists was not seen: ${first[1]} got no answer from 10.96.0.10 within 1 s (TIMEOUT), which ends the glibc search walk`), walk.message)
+    assert.ok(
+      walk.message.startsWith(
+        `kubernetes.default does not resolve from shop/client, and whether it exists was not seen: ${first[1]} got no answer from 10.96.0.10 within 1 s (TIMEOUT), which ends the glibc search walk`,
+      ),
+      walk.message,
+    )
     assert.match(walk.message, 'kubernetes.default was answered NXDOMAIN')
     assert.match(walk.message, /The lookup failed because of the timeout$/)
     // The candidate that would have answered was never asked when the first one timed out.
-    if (first[1] === 'kubernetes.default.shop.svc.cluster.local') assert.match(walk.message, 'so kubernetes.default.svc.cluster.local and kubernetes.default.cluster.local were never asked')
+    if (first[1] === 'kubernetes.default.shop.svc.cluster.local')
+      assert.match(
+        walk.message,
+        'so kubernetes.default.svc.cluster.local and kubernetes.default.cluster.local were never asked',
+      )
     // It points to the step that found the likely cause: the stale rule on the client's node.
-    assert.match(walk.remedy!, `step 3 found the likely cause: ${clientNode}'s rules still send a share of new flows for 10.96.0.10 to ${victim.ip}:53`)
+    assert.match(
+      walk.remedy!,
+      `step 3 found the likely cause: ${clientNode}'s rules still send a share of new flows for 10.96.0.10 to ${victim.ip}:53`,
+    )
     assert.is(report.exitCode, 1)
   } finally {
     await scenario('stale-rules', 'off')
@@ -106,12 +149,23 @@ test('dns-down on: fails on the missing CoreDNS pods, the empty kube-dns endpoin
 
     assert.is(stepFindings(report!, 'The pod and its DNS policy')[0].severity, 'ok')
 
-    const coredns = stepFindings(report!, 'CoreDNS pods and the kube-dns endpoints').filter((f) => f.severity === 'fail')
+    const coredns = stepFindings(report!, 'CoreDNS pods and the kube-dns endpoints').filter(
+      (f) => f.severity === 'fail',
+    )
     assert.is(coredns.length, 2, JSON.stringify(coredns))
-    assert.is(coredns[0].message, 'no CoreDNS pod (label k8s-app=kube-dns) in kube-system; deployment kube-system/coredns: replicas 0 wanted, 0 ready')
+    assert.is(
+      coredns[0].message,
+      'no CoreDNS pod (label k8s-app=kube-dns) in kube-system; deployment kube-system/coredns: replicas 0 wanted, 0 ready',
+    )
     assert.match(coredns[0].remedy!, 'kubectl -n kube-system scale deployment coredns --replicas=2')
-    assert.is(coredns[1].message, 'the kube-system/kube-dns Service (10.96.0.10) has no ready endpoint: no CoreDNS pod receives the queries sent to 10.96.0.10 (the nodes reject or drop them, step 3)')
-    assert.is(coredns[1].evidence!.command, 'kubectl get endpointslices -n kube-system -l kubernetes.io/service-name=kube-dns -o wide')
+    assert.is(
+      coredns[1].message,
+      'the kube-system/kube-dns Service (10.96.0.10) has no ready endpoint: no CoreDNS pod receives the queries sent to 10.96.0.10 (the nodes reject or drop them, step 3)',
+    )
+    assert.is(
+      coredns[1].evidence!.command,
+      'kubectl get endpointslices -n kube-system -l kubernetes.io/service-name=kube-dns -o wide',
+    )
     assert.match(coredns[1].evidence!.output, 'service kube-system/kube-dns ClusterIP 10.96.0.10')
     assert.not.match(coredns[1].evidence!.output, / ready /)
 
@@ -119,20 +173,31 @@ test('dns-down on: fails on the missing CoreDNS pods, the empty kube-dns endpoin
     assert.is(rules.length, 1)
     assert.is(rules[0].severity, 'fail')
     const node = podNodeOf('shop', 'client') // the rules are read on the pod's node
-    assert.match(rules[0].message, new RegExp(`^${node} rejects DNS queries to 10\\.96\\.0\\.10: no endpoints: kube-system/kube-dns has no usable endpoints; ${node} rejects/drops 10\\.96\\.0\\.10:53/UDP`))
+    assert.match(
+      rules[0].message,
+      new RegExp(
+        `^${node} rejects DNS queries to 10\\.96\\.0\\.10: no endpoints: kube-system/kube-dns has no usable endpoints; ${node} rejects/drops 10\\.96\\.0\\.10:53/UDP`,
+      ),
+    )
     assert.match(rules[0].evidence!.output, /dns 53\/UDP: ClusterIP 10\.96\.0\.10:53 (reject|drop)/)
     assert.match(rules[0].evidence!.command, new RegExp(`^ssh ${node} (iptables-save|nft|ipvsadm)`))
 
     const walk = stepFindings(report!, 'resolv.conf and the search list').filter((f) => f.severity === 'fail')
     assert.is(walk.length, 1, JSON.stringify(walk))
-    assert.is(walk[0].message, 'kubernetes.default does not resolve from shop/client: no answer from 10.96.0.10 within 2 s (TIMEOUT)')
+    assert.is(
+      walk[0].message,
+      'kubernetes.default does not resolve from shop/client: no answer from 10.96.0.10 within 2 s (TIMEOUT)',
+    )
     assert.match(walk[0].evidence!.output, /kubernetes\.default\.shop\.svc\.cluster\.local +@10\.96\.0\.10 +TIMEOUT/)
     assert.match(walk[0].evidence!.command, /^nsenter -t PID -n dig \+search kubernetes\.default/)
 
     const direct = stepFindings(report!, 'Ask the DNS servers directly')
     assert.is(direct.length, 1, JSON.stringify(direct))
     assert.is(direct[0].severity, 'fail')
-    assert.is(direct[0].message, 'the kube-system/kube-dns Service (10.96.0.10) does not answer from shop/client (TIMEOUT), and there is no CoreDNS pod to ask directly')
+    assert.is(
+      direct[0].message,
+      'the kube-system/kube-dns Service (10.96.0.10) does not answer from shop/client (TIMEOUT), and there is no CoreDNS pod to ask directly',
+    )
     assert.match(direct[0].evidence!.command, '@10.96.0.10 kubernetes.default.svc.cluster.local')
     assert.match(direct[0].evidence!.output, /^TIMEOUT /)
 
@@ -151,15 +216,28 @@ test('dns-down on: fails on the missing CoreDNS pods, the empty kube-dns endpoin
 test('dns-ndots on: warns that external.lab.example resolves from shop/dns-ndots only after 4 NXDOMAIN answers', async () => {
   try {
     await scenario('dns-ndots', 'on')
-    const { code, report, err } = await kinspectRun('dns', ['--pod', 'shop/dns-ndots', '--name', 'external.lab.example', '-o', 'json'])
+    const { code, report, err } = await kinspectRun('dns', [
+      '--pod',
+      'shop/dns-ndots',
+      '--name',
+      'external.lab.example',
+      '-o',
+      'json',
+    ])
     assert.ok(report, err)
     assert.equal(failures(report!), [])
     assert.is(code, 0, err)
     const step = stepFindings(report!, 'resolv.conf and the search list')
-    assert.match(step[0].message, "shop/dns-ndots's resolv.conf: nameserver 10.96.0.10, 4 search domains (shop.svc.cluster.local svc.cluster.local cluster.local lab.example), ndots:5")
+    assert.match(
+      step[0].message,
+      "shop/dns-ndots's resolv.conf: nameserver 10.96.0.10, 4 search domains (shop.svc.cluster.local svc.cluster.local cluster.local lab.example), ndots:5",
+    )
     const warn = step.filter((f) => f.severity === 'warn')
     assert.is(warn.length, 1, JSON.stringify(step))
-    assert.match(warn[0].message, /^external\.lab\.example resolves from shop\/dns-ndots \(A 127\.0\.0\.1\) only after 4 NXDOMAIN answers: with ndots:5 the resolver walks the search list first \(5 queries, \d+ ms\)$/)
+    assert.match(
+      warn[0].message,
+      /^external\.lab\.example resolves from shop\/dns-ndots \(A 127\.0\.0\.1\) only after 4 NXDOMAIN answers: with ndots:5 the resolver walks the search list first \(5 queries, \d+ ms\)$/,
+    )
     const lines = warn[0].evidence!.output.split('\n').filter((l) => /^ *\d+ /.test(l))
     assert.equal(
       lines.map((l) => l.trim().split(/\s+/).slice(1, 4).join(' ')),
@@ -188,12 +266,23 @@ for (const from of ['shop/client', 'shop/distroless']) {
     assert.is(code, 0, err)
     assert.is(report!.summary.fail, 0)
     const walk = stepFindings(report!, 'resolv.conf and the search list').find((f) => f.severity === 'ok')
-    assert.match(walk?.message ?? '', new RegExp(`^kubernetes\\.default resolves from ${from} to A 10\\.96\\.0\\.1 as kubernetes\\.default\\.svc\\.cluster\\.local`))
+    assert.match(
+      walk?.message ?? '',
+      new RegExp(
+        `^kubernetes\\.default resolves from ${from} to A 10\\.96\\.0\\.1 as kubernetes\\.default\\.svc\\.cluster\\.local`,
+      ),
+    )
     const direct = stepFindings(report!, 'Ask the DNS servers directly')
     assert.is(direct.length, 3, JSON.stringify(direct)) // the Service and 2 CoreDNS pods
-    assert.ok(direct.every((f) => f.severity === 'ok'), JSON.stringify(direct))
+    assert.ok(
+      direct.every((f) => f.severity === 'ok'),
+      JSON.stringify(direct),
+    )
     const [ns, name] = from.split('/')
-    assert.match(stepFindings(report!, "The kube-dns rules on the pod's node")[0].message, new RegExp(`^ok: kube-system/kube-dns on ${podNodeOf(ns, name)} .*the rules match the EndpointSlices$`))
+    assert.match(
+      stepFindings(report!, "The kube-dns rules on the pod's node")[0].message,
+      new RegExp(`^ok: kube-system/kube-dns on ${podNodeOf(ns, name)} .*the rules match the EndpointSlices$`),
+    )
   })
 }
 

@@ -90,8 +90,18 @@ test('front matter: name, summary, typed params with parsed defaults, changes', 
 
 test('steps: explanation without the label, manual commands, code with its line, the text after', () => {
   const r = parseRecipe(GOOD, '/x/demo.md')
-  assert.equal(r.sections.map((s) => [s.kind, s.title]), [['step', 'First step'], ['note', 'Background'], ['step', 'Second step']])
-  assert.equal(r.steps.map((s) => s.title), ['First step', 'Second step'])
+  assert.equal(
+    r.sections.map((s) => [s.kind, s.title]),
+    [
+      ['step', 'First step'],
+      ['note', 'Background'],
+      ['step', 'Second step'],
+    ],
+  )
+  assert.equal(
+    r.steps.map((s) => s.title),
+    ['First step', 'Second step'],
+  )
   const [first, second] = r.steps
   assert.is(first.explain, 'Why this step matters.')
   assert.equal(first.manual, ['kubectl get pod {{pod}} -n {{namespace}}'])
@@ -99,7 +109,10 @@ test('steps: explanation without the label, manual commands, code with its line,
   assert.equal(first.blocks, [{ code: "finding({ severity: 'ok', message: 'fine' })", line: codeLine }])
   assert.is(GOOD.split('\n')[codeLine - 2], '```js')
   assert.is(first.after, 'What the result means.')
-  assert.equal(second.blocks.map((b) => b.code), ['const a = 1', 'a + 1'])
+  assert.equal(
+    second.blocks.map((b) => b.code),
+    ['const a = 1', 'a + 1'],
+  )
   assert.is(second.explain, 'Between blocks.')
   assert.is(r.sections[1].explain, 'Only prose: a note.')
 })
@@ -111,14 +124,20 @@ test('a notebook written by .save plus front matter is a recipe: each js block a
       { kind: 'code', input: 'const n = (await pods()).length', output: '' },
       { kind: 'code', input: 'n + 1', output: '3\n' },
       { kind: 'prose', text: 'Now the node' },
-      { kind: 'code', input: ".ns kube-system", output: '' },
+      { kind: 'code', input: '.ns kube-system', output: '' },
     ],
     { context: 'lab', namespace: 'shop', date: new Date('2025-01-01T00:00:00Z') },
   )
   const md = `---\nname: saved\nsummary: a saved session\n---\n${nb}`
   const r = parseRecipe(md, 'saved.md')
-  assert.equal(r.steps.map((s) => s.blocks.map((b) => b.code)), [['const n = (await pods()).length'], ['n + 1'], ['.ns kube-system']])
-  assert.equal(r.steps.map((s) => s.title), ['Checking the web pods', 'Step 2', 'Now the node'])
+  assert.equal(
+    r.steps.map((s) => s.blocks.map((b) => b.code)),
+    [['const n = (await pods()).length'], ['n + 1'], ['.ns kube-system']],
+  )
+  assert.equal(
+    r.steps.map((s) => s.title),
+    ['Checking the web pods', 'Step 2', 'Now the node'],
+  )
   assert.match(r.steps[0].explain, /^Recorded with kinspect on 2025-01-01[^]*Checking the web pods$/)
   assert.match(r.steps[1].after, '> ```text')
   assert.is(r.title, 'kinspect notebook — lab:shop')
@@ -154,36 +173,99 @@ test('malformed front matter names the file, the line and what was expected', ()
   malformed('---\nname: demo\nsummary: [unclosed\n---\n', 3, /front matter is not valid YAML/)
   malformed(fm('colour: red\n'), 4, /unknown key "colour"; expected one of name, summary, params, changes/)
   malformed('---\nsummary: s\n---\n', 2, /expected a key "name"/)
-  malformed('---\nname: other\nsummary: s\n---\n', 2, /name: expected "demo" \(the file name without \.md\), received "other"/)
+  malformed(
+    '---\nname: other\nsummary: s\n---\n',
+    2,
+    /name: expected "demo" \(the file name without \.md\), received "other"/,
+  )
   malformed('---\nname: Demo_1\nsummary: s\n---\n', 2, /name: expected lowercase letters/, '/r/Demo_1.md')
   malformed('---\nname: demo\nsummary: |\n  two\n  lines\n---\n', 3, /summary: expected one line/)
   malformed(fm('changes: yes please\n'), 4, /changes: expected true or false/)
   malformed(fm('params: pod\n'), 4, /params: expected a list of parameters/)
-  malformed(fm('params:\n  - name: tail\n    type: integer\n    description: d\n'), 6, /tail: expected type to be one of string, int, bool, duration, pod, node, service, deployment; received the string "integer"/)
-  malformed(fm('params:\n  - name: tail\n    type: int\n    default: ten\n    description: d\n'), 7, /tail: default: expected a whole number \(type int\), received the string "ten"/)
-  malformed(fm('params:\n  - name: deep\n    type: bool\n    default: "maybe"\n    description: d\n'), 7, /deep: default: expected true or false/)
-  malformed(fm('params:\n  - name: p\n    type: string\n    description: d\n    required: true\n    default: x\n'), 9, /a required parameter cannot have a default/)
+  malformed(
+    fm('params:\n  - name: tail\n    type: integer\n    description: d\n'),
+    6,
+    /tail: expected type to be one of string, int, bool, duration, pod, node, service, deployment; received the string "integer"/,
+  )
+  malformed(
+    fm('params:\n  - name: tail\n    type: int\n    default: ten\n    description: d\n'),
+    7,
+    /tail: default: expected a whole number \(type int\), received the string "ten"/,
+  )
+  malformed(
+    fm('params:\n  - name: deep\n    type: bool\n    default: "maybe"\n    description: d\n'),
+    7,
+    /deep: default: expected true or false/,
+  )
+  malformed(
+    fm('params:\n  - name: p\n    type: string\n    description: d\n    required: true\n    default: x\n'),
+    9,
+    /a required parameter cannot have a default/,
+  )
   malformed(fm('params:\n  - name: p\n    type: string\n'), 5, /p: expected a description/)
   malformed(fm('params:\n  - name: yes\n    type: bool\n    description: d\n'), 5, /the name "yes" is reserved/)
-  malformed(fm('params:\n  - name: p\n    type: string\n    description: d\n  - name: p\n    type: int\n    description: d\n'), 8, /"p" is declared twice/)
-  malformed(fm('params:\n  - name: p\n    type: string\n    description: d\n    colour: x\n'), 8, /params: unknown key "colour"/)
-  malformed(fm('params:\n  - name: 9lives\n    type: string\n    description: d\n'), 5, /expected name to be an identifier/)
-  malformed(fm('params:\n  - name: s\n    type: duration\n    example: soon\n    description: d\n'), 7, /s: example: expected a duration/)
+  malformed(
+    fm('params:\n  - name: p\n    type: string\n    description: d\n  - name: p\n    type: int\n    description: d\n'),
+    8,
+    /"p" is declared twice/,
+  )
+  malformed(
+    fm('params:\n  - name: p\n    type: string\n    description: d\n    colour: x\n'),
+    8,
+    /params: unknown key "colour"/,
+  )
+  malformed(
+    fm('params:\n  - name: 9lives\n    type: string\n    description: d\n'),
+    5,
+    /expected name to be an identifier/,
+  )
+  malformed(
+    fm('params:\n  - name: s\n    type: duration\n    example: soon\n    description: d\n'),
+    7,
+    /s: example: expected a duration/,
+  )
 })
 
 test('malformed steps name the line: unclosed fence, no steps, wrong language, syntax error, stray code, placeholders', () => {
   const head = '---\nname: demo\nsummary: s\n---\n'
-  malformed(`${head}## S\n\n\`\`\`js\nconst a = 1\n`, 7, /the code block opened here is not closed: expected a line ``` after it/)
-  malformed(`${head}# Title\n\nOnly prose.\n`, 5, /expected at least one step: a `## Title` heading followed by a ```js block/)
-  malformed(`${head}## S\n\n\`\`\`ts\nconst a: number = 1\n\`\`\`\n`, 7, /expected a ```js block \(steps run as JavaScript\), received ```ts/)
-  malformed(`${head}## S\n\n\`\`\`js\nconst a = 1\nconst = 2\n\`\`\`\n`, 9, /JavaScript syntax error: .*; expected a valid ```js block/)
-  malformed(`${head}\`\`\`js\n1\n\`\`\`\n\n## S\n\n\`\`\`js\n2\n\`\`\`\n`, 5, /code outside a step: expected a `## Step title` heading before this ```js block/)
+  malformed(
+    `${head}## S\n\n\`\`\`js\nconst a = 1\n`,
+    7,
+    /the code block opened here is not closed: expected a line ``` after it/,
+  )
+  malformed(
+    `${head}# Title\n\nOnly prose.\n`,
+    5,
+    /expected at least one step: a `## Title` heading followed by a ```js block/,
+  )
+  malformed(
+    `${head}## S\n\n\`\`\`ts\nconst a: number = 1\n\`\`\`\n`,
+    7,
+    /expected a ```js block \(steps run as JavaScript\), received ```ts/,
+  )
+  malformed(
+    `${head}## S\n\n\`\`\`js\nconst a = 1\nconst = 2\n\`\`\`\n`,
+    9,
+    /JavaScript syntax error: .*; expected a valid ```js block/,
+  )
+  malformed(
+    `${head}\`\`\`js\n1\n\`\`\`\n\n## S\n\n\`\`\`js\n2\n\`\`\`\n`,
+    5,
+    /code outside a step: expected a `## Step title` heading before this ```js block/,
+  )
   malformed(`${head}## S\n\n\`\`\`js\n\n\`\`\`\n`, 7, /empty ```js block/)
-  malformed(`${head}## S\n\n\`\`\`sh\nkubectl get pod {{pod}}\n\`\`\`\n\n\`\`\`js\n1\n\`\`\`\n`, 8, /unknown placeholder \{\{pod\}\} in a manual command: expected a parameter of the recipe \(\{\{namespace\}\}, \{\{context\}\}\)/)
+  malformed(
+    `${head}## S\n\n\`\`\`sh\nkubectl get pod {{pod}}\n\`\`\`\n\n\`\`\`js\n1\n\`\`\`\n`,
+    8,
+    /unknown placeholder \{\{pod\}\} in a manual command: expected a parameter of the recipe \(\{\{namespace\}\}, \{\{context\}\}\)/,
+  )
 })
 
 test('top-level await, return-free blocks and ~~~ fences parse; other fences stay prose', () => {
-  const r = parseRecipe('---\nname: demo\nsummary: s\n---\n## S\n\n~~~yaml\na: 1\n~~~\n\n~~~js\nconst p = await pods()\n~~~\n', 'demo.md')
+  const r = parseRecipe(
+    '---\nname: demo\nsummary: s\n---\n## S\n\n~~~yaml\na: 1\n~~~\n\n~~~js\nconst p = await pods()\n~~~\n',
+    'demo.md',
+  )
   assert.equal(r.steps[0].blocks, [{ code: 'const p = await pods()', line: 12 }])
   assert.match(r.steps[0].explain, 'a: 1')
 })
@@ -196,7 +278,10 @@ test('fuzz regressions: a long blank run inside a heading or a paragraph is read
   const r = parseRecipe(text, 'demo.md')
   assert.ok(performance.now() - t0 < 50, 'the heading and paragraph regexes took seconds on this')
   assert.equal([r.steps[0].title, r.steps[0].explain], [`Step${blanks}one`, `why${blanks}not`])
-  assert.equal(parseRecipe('---\nname: demo\nsummary: s\n---\n## C# ###\n```js\n1\n```\n', 'demo.md').steps[0].title, 'C#')
+  assert.equal(
+    parseRecipe('---\nname: demo\nsummary: s\n---\n## C# ###\n```js\n1\n```\n', 'demo.md').steps[0].title,
+    'C#',
+  )
 })
 
 test.run()

@@ -19,19 +19,54 @@ const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-recipes-'))
 const mine = path.join(tmp, 'mine')
 fs.mkdirSync(mine)
 const write = (file: string, text: string) => fs.writeFileSync(file, text)
-const recipeText = (name: string, code: string, extra = '') => `---\nname: ${name}\nsummary: the ${name} recipe\n${extra}---\n\n## Only step\n\n\`\`\`js\n${code}\n\`\`\`\n`
-write(path.join(mine, 'good.md'), recipeText('good', "finding({ severity: 'ok', message: `fine ${params.who}` })", 'params:\n  - name: who\n    type: string\n    default: all\n    description: who to greet\n'))
-write(path.join(mine, 'bad.md'), recipeText('bad', "finding({ severity: 'fail', message: 'broken', remedy: 'fix it' })"))
+const recipeText = (name: string, code: string, extra = '') =>
+  `---\nname: ${name}\nsummary: the ${name} recipe\n${extra}---\n\n## Only step\n\n\`\`\`js\n${code}\n\`\`\`\n`
+write(
+  path.join(mine, 'good.md'),
+  recipeText(
+    'good',
+    "finding({ severity: 'ok', message: `fine ${params.who}` })",
+    'params:\n  - name: who\n    type: string\n    default: all\n    description: who to greet\n',
+  ),
+)
+write(
+  path.join(mine, 'bad.md'),
+  recipeText('bad', "finding({ severity: 'fail', message: 'broken', remedy: 'fix it' })"),
+)
 write(path.join(mine, 'crash.md'), recipeText('crash', "throw new Error('kaboom')"))
 write(path.join(mine, 'node.md'), recipeText('node', "finding({ severity: 'info', message: 'my own node recipe' })"))
-write(path.join(mine, 'fixer.md'), recipeText('fixer', "const r = await change('restart the thing', () => 'done')\nfinding({ severity: 'info', message: `result ${r}` })", 'changes: true\n'))
-write(path.join(mine, 'waiter.md'), recipeText('waiter', "await new Promise((r) => setTimeout(r, 400))\nfinding({ severity: 'ok', message: 'waited' })"))
-write(path.join(mine, 'first.md'), recipeText('first', "finding({ severity: 'fail', message: 'the web pod crash-loops', remedy: 'look at the crash loop', next: { recipe: 'second', params: { who: 'web-1' } } })\nfinding({ severity: 'info', message: 'an aside', next: { recipe: 'good' } })"))
-write(path.join(mine, 'second.md'), recipeText('second', "finding({ severity: 'warn', message: `looked at ${params.who}`, remedy: 'read it', next: { recipe: 'first' } })", 'params:\n  - name: who\n    type: string\n    required: true\n    description: what to look at\n'))
+write(
+  path.join(mine, 'fixer.md'),
+  recipeText(
+    'fixer',
+    "const r = await change('restart the thing', () => 'done')\nfinding({ severity: 'info', message: `result ${r}` })",
+    'changes: true\n',
+  ),
+)
+write(
+  path.join(mine, 'waiter.md'),
+  recipeText('waiter', "await new Promise((r) => setTimeout(r, 400))\nfinding({ severity: 'ok', message: 'waited' })"),
+)
+write(
+  path.join(mine, 'first.md'),
+  recipeText(
+    'first',
+    "finding({ severity: 'fail', message: 'the web pod crash-loops', remedy: 'look at the crash loop', next: { recipe: 'second', params: { who: 'web-1' } } })\nfinding({ severity: 'info', message: 'an aside', next: { recipe: 'good' } })",
+  ),
+)
+write(
+  path.join(mine, 'second.md'),
+  recipeText(
+    'second',
+    "finding({ severity: 'warn', message: `looked at ${params.who}`, remedy: 'read it', next: { recipe: 'first' } })",
+    'params:\n  - name: who\n    type: string\n    required: true\n    description: what to look at\n',
+  ),
+)
 write(path.join(mine, 'broken.md'), '---\nname: wrong\nsummary: s\n---\n')
 write(path.join(mine, 'README.md'), '# Not a recipe\n')
 
-const session = () => Object.assign(fakeSession(), { config: { ...defaultConfig(), recipeDirs: [mine, path.join(tmp, 'missing-dir')] } })
+const session = () =>
+  Object.assign(fakeSession(), { config: { ...defaultConfig(), recipeDirs: [mine, path.join(tmp, 'missing-dir')] } })
 const sink = () => {
   const s = new PassThrough()
   let t = ''
@@ -52,18 +87,32 @@ test('recipeDirs: the config folders first, then the shipped recipes/ folder', (
 test('listing: recipes with params, malformed files with file:line, READMEs left out, shadowed names marked', async () => {
   const list = await listRecipes({ session: session() })
   const byName = (n: string) => list.filter((r) => r.name === n)
-  assert.equal(byName('good')[0].params, [{ name: 'who', type: 'string', required: false, default: 'all', description: 'who to greet' }])
+  assert.equal(byName('good')[0].params, [
+    { name: 'who', type: 'string', required: false, default: 'all', description: 'who to greet' },
+  ])
   assert.is(byName('good')[0].description, 'the good recipe')
   assert.match(byName('broken')[0].error ?? '', `${path.join(mine, 'broken.md')}:2: name: expected "broken"`)
   assert.is(byName('README').length, 0)
-  assert.equal(byName('node').map((r) => [r.file, r.shadowed]), [[path.join(mine, 'node.md'), false], [path.join(SHIPPED_DIR, 'node.md'), true]])
+  assert.equal(
+    byName('node').map((r) => [r.file, r.shadowed]),
+    [
+      [path.join(mine, 'node.md'), false],
+      [path.join(SHIPPED_DIR, 'node.md'), true],
+    ],
+  )
   assert.ok(byName('crashloop').length === 1)
   const entries = await listRecipeEntries(recipeDirs({ recipeDirs: [] }))
   // every .md of recipes/ is listed (an empty listing would make the check below pass vacuously), and parses
-  const shipped = fs.readdirSync(SHIPPED_DIR).filter((f) => f.endsWith('.md') && f !== 'README.md').map((f) => f.replace(/\.md$/, ''))
+  const shipped = fs
+    .readdirSync(SHIPPED_DIR)
+    .filter((f) => f.endsWith('.md') && f !== 'README.md')
+    .map((f) => f.replace(/\.md$/, ''))
   assert.ok(shipped.length >= 6, shipped.join(' '))
   assert.equal(entries.map((e) => e.name).sort(), shipped.sort())
-  assert.ok(entries.every((e) => e.origin === 'shipped' && e.recipe), 'every shipped recipe parses')
+  assert.ok(
+    entries.every((e) => e.origin === 'shipped' && e.recipe),
+    'every shipped recipe parses',
+  )
 })
 
 test('finding: by name (a config folder overrides a shipped recipe), by path, not found with suggestions', async () => {
@@ -90,11 +139,19 @@ test('finding: by name (a config folder overrides a shipped recipe), by path, no
 
 test('runRecipe: params validated before anything runs (word style for .run), report streamed and returned', async () => {
   const out = sink()
-  const report = (await runRecipe('good', { who: 'you' }, { session: session(), shell: headlessShell, output: out, color: false })) as { exitCode: number }
+  const report = (await runRecipe(
+    'good',
+    { who: 'you' },
+    { session: session(), shell: headlessShell, output: out, color: false },
+  )) as { exitCode: number }
   assert.is(report.exitCode, 0)
   assert.match(out.text(), '  OK    fine you')
   try {
-    await runRecipe('good', { whom: 'x' }, { session: session(), shell: headlessShell, output: sink(), paramStyle: 'word' })
+    await runRecipe(
+      'good',
+      { whom: 'x' },
+      { session: session(), shell: headlessShell, output: sink(), paramStyle: 'word' },
+    )
     assert.unreachable()
   } catch (e) {
     assert.match((e as Error).message, 'unknown parameter whom: recipe good takes who (string)')
@@ -104,28 +161,58 @@ test('runRecipe: params validated before anything runs (word style for .run), re
 
 test('the port imports src/recipes/index.ts, and .run in the REPL uses it (flags, word params, summary line)', async () => {
   const port = recipesPort(headlessShell)
-  const { out } = await drive(['.run good who=me', '.run bad', '.run good --dry-run', '.run good nope=1'], { recipes: port, session: session() })
+  const { out } = await drive(['.run good who=me', '.run bad', '.run good --dry-run', '.run good nope=1'], {
+    recipes: port,
+    session: session(),
+  })
   assert.match(out, '  OK    fine me')
-  assert.match(out, "RecipeReport good: OK: 1 ok (exit 0)")
+  assert.match(out, 'RecipeReport good: OK: 1 ok (exit 0)')
   assert.match(out, 'RecipeReport bad: FAIL: 1 failed (exit 1)')
   assert.match(out, '1 step planned; nothing was run')
   assert.match(out, 'error: unknown parameter nope: recipe good takes who (string)')
 })
 
 test('takeRunFlags / parseArgs: runner flags are taken out, the rest are recipe params', () => {
-  assert.equal(takeRunFlags(['--teach', 'a=1', '-o', 'text', '--yes']), { options: { teach: true, format: 'text', yes: true }, rest: ['a=1'] })
+  assert.equal(takeRunFlags(['--teach', 'a=1', '-o', 'text', '--yes']), {
+    options: { teach: true, format: 'text', yes: true },
+    rest: ['a=1'],
+  })
   assert.throws(() => takeRunFlags(['--teach', '-o', 'json']), /--teach and -o json cannot be combined/)
-  assert.equal(takeRunFlags(['--output=text', '-y', '--dry-run']), { options: { format: 'text', yes: true, dryRun: true }, rest: [] })
-  assert.throws(() => takeRunFlags(['-o', 'yaml']), (e: unknown) => e instanceof ShellError && /-o: expected text or json, received "yaml"/.test((e as Error).message))
+  assert.equal(takeRunFlags(['--output=text', '-y', '--dry-run']), {
+    options: { format: 'text', yes: true, dryRun: true },
+    rest: [],
+  })
+  assert.throws(
+    () => takeRunFlags(['-o', 'yaml']),
+    (e: unknown) => e instanceof ShellError && /-o: expected text or json, received "yaml"/.test((e as Error).message),
+  )
   assert.throws(() => takeRunFlags(['--teach', '--dry-run']), /cannot be combined/)
-  assert.equal(parseArgs(['run', 'crashloop', '--pod', 'web-1', '--dry-run', '-o', 'json']), { kind: 'run', name: 'crashloop', params: { pod: 'web-1' }, dryRun: true, format: 'json' })
-  assert.equal(parseArgs(['-n', 'shop', 'run', 'node', '--teach', '--node=lab-1']), { kind: 'run', name: 'node', params: { node: 'lab-1' }, teach: true, namespace: 'shop' })
+  assert.equal(parseArgs(['run', 'crashloop', '--pod', 'web-1', '--dry-run', '-o', 'json']), {
+    kind: 'run',
+    name: 'crashloop',
+    params: { pod: 'web-1' },
+    dryRun: true,
+    format: 'json',
+  })
+  assert.equal(parseArgs(['-n', 'shop', 'run', 'node', '--teach', '--node=lab-1']), {
+    kind: 'run',
+    name: 'node',
+    params: { node: 'lab-1' },
+    teach: true,
+    namespace: 'shop',
+  })
 })
 
 // --- the CLI, without a cluster: these recipes only report findings --------------------------------------
 const cfg = path.join(tmp, '.recipes')
 write(cfg, `recipeDirs:\n  - ${mine}\n`)
-const env = { KUBECONFIG: '/nonexistent/kubeconfig', KINSPECT_CONFIG: cfg, HOME: tmp, NO_COLOR: '1', PATH: process.env.PATH }
+const env = {
+  KUBECONFIG: '/nonexistent/kubeconfig',
+  KINSPECT_CONFIG: cfg,
+  HOME: tmp,
+  NO_COLOR: '1',
+  PATH: process.env.PATH,
+}
 function io(stdin = ''): CliIO & { out: () => string; err: () => string } {
   const stdout = sink()
   const stderr = sink()
@@ -149,7 +236,10 @@ test('kinspect run: exit 0 nothing failed, 1 a finding failed, 2 a step threw or
   assert.match(missing.err(), /^error: no recipe named "nothing-like-it"\nhint: recipes: /)
   const params = io()
   assert.is(await main(['run', 'good', '--whom', 'x'], params), 2)
-  assert.match(params.err(), 'error: unknown parameter --whom: recipe good takes who (string)\nhint: usage: kinspect run good [--who all]')
+  assert.match(
+    params.err(),
+    'error: unknown parameter --whom: recipe good takes who (string)\nhint: usage: kinspect run good [--who all]',
+  )
   const malformed = io()
   assert.is(await main(['run', 'broken'], malformed), 2)
   assert.match(malformed.err(), `error: ${path.join(mine, 'broken.md')}:2: name: expected "broken"`)
@@ -159,7 +249,10 @@ test('kinspect run: exit 0 nothing failed, 1 a finding failed, 2 a step threw or
 
 test('.run in the REPL: --teach waits for Enter and q stops; change() asks; the lines answered never reach the REPL', async () => {
   const port = recipesPort(headlessShell)
-  const { out } = await drive(['.run good --teach', '', '.run good who=q --teach', 'q', '.run fixer', 'y', '.run fixer', 'n', '6 * 7'], { recipes: port, session: session() })
+  const { out } = await drive(
+    ['.run good --teach', '', '.run good who=q --teach', 'q', '.run fixer', 'y', '.run fixer', 'n', '6 * 7'],
+    { recipes: port, session: session() },
+  )
   assert.match(out, '[1/1] Only step\n  Press Enter to run this step (s = skip it, q = stop here) \n')
   assert.match(out, 'RecipeReport good: OK: 1 ok (exit 0)')
   assert.match(out, 'stopped in teach mode before step 1')
@@ -175,7 +268,14 @@ test('.run in a terminal REPL: the answers typed at the prompts go to the recipe
   const output = new PassThrough()
   let out = ''
   output.on('data', (d) => (out += d))
-  const shell = startRepl({ input, output, session: session(), terminal: true, color: false, recipes: recipesPort(headlessShell) })
+  const shell = startRepl({
+    input,
+    output,
+    session: session(),
+    terminal: true,
+    color: false,
+    recipes: recipesPort(headlessShell),
+  })
   // Type as a person does: each answer after its question is on screen.
   const typeWhen = async (seen: string, line: string) => {
     for (let i = 0; i < 200 && !out.includes(seen); i++) await new Promise((r) => setTimeout(r, 10))
@@ -227,16 +327,29 @@ test('kinspect FILE.md: a file with recipe front matter runs as a recipe (exit c
 
 test('--follow runs the next recipe of each warn/fail finding once (not info ones, no loops); JSON nests them; exit is the worst', async () => {
   const out = sink()
-  const report = await runRecipe('first', {}, { session: session(), shell: headlessShell, output: out, color: false, follow: true })
-  assert.equal(report.followed?.map((r) => [r.recipe.name, r.params, r.exitCode]), [['second', { who: 'web-1' }, 0]])
+  const report = await runRecipe(
+    'first',
+    {},
+    { session: session(), shell: headlessShell, output: out, color: false, follow: true },
+  )
+  assert.equal(
+    report.followed?.map((r) => [r.recipe.name, r.params, r.exitCode]),
+    [['second', { who: 'web-1' }, 0]],
+  )
   assert.is(report.exitCode, 1)
   assert.is(report.overallExitCode, 1)
   const text = out.text()
-  assert.match(text, '  FAIL  the web pod crash-loops\n        remedy: look at the crash loop\n        next:   kinspect run second --who web-1\n')
+  assert.match(
+    text,
+    '  FAIL  the web pod crash-loops\n        remedy: look at the crash loop\n        next:   kinspect run second --who web-1\n',
+  )
   assert.match(text, /Next: kinspect run second --who web-1  \(--follow runs it\)/)
-  assert.ok(text.indexOf('--follow: kinspect run second --who web-1') > text.indexOf('Result: FAIL'), 'the followed recipe runs after the first one ends')
+  assert.ok(
+    text.indexOf('--follow: kinspect run second --who web-1') > text.indexOf('Result: FAIL'),
+    'the followed recipe runs after the first one ends',
+  )
   assert.match(text, 'Recipe second — the second recipe')
-  assert.not.match(text, 'Recipe good', 'an info finding\'s next is not followed')
+  assert.not.match(text, 'Recipe good', "an info finding's next is not followed")
   assert.is(text.split('Recipe first —').length, 2, 'second names first as its next: already run, not again')
   // Without --follow the next is printed, not run.
   const plain = sink()
@@ -247,8 +360,18 @@ test('--follow runs the next recipe of each warn/fail finding once (not info one
   const j = io()
   assert.is(await main(['run', 'first', '--follow', '-o', 'json'], j), 1)
   const doc = JSON.parse(j.out())
-  assert.equal(doc.steps[0].findings[0].next, { recipe: 'second', params: { who: 'web-1' }, command: 'kinspect run second --who web-1' })
-  assert.equal(doc.followed.map((r: { recipe: { name: string }; steps: { findings: { message: string }[] }[] }) => [r.recipe.name, r.steps[0].findings[0].message]), [['second', 'looked at web-1']])
+  assert.equal(doc.steps[0].findings[0].next, {
+    recipe: 'second',
+    params: { who: 'web-1' },
+    command: 'kinspect run second --who web-1',
+  })
+  assert.equal(
+    doc.followed.map((r: { recipe: { name: string }; steps: { findings: { message: string }[] }[] }) => [
+      r.recipe.name,
+      r.steps[0].findings[0].message,
+    ]),
+    [['second', 'looked at web-1']],
+  )
   assert.equal(parseArgs(['run', 'first', '--follow']), { kind: 'run', name: 'first', params: {}, follow: true })
 })
 

@@ -19,12 +19,20 @@ test('node-notready on: NotReady (Ready=Unknown) and "kubelet is not running" fa
 
     const ready = stepFindings(report!, 'Conditions').filter((f) => f.severity === 'fail')
     assert.is(ready.length, 1, JSON.stringify(ready))
-    assert.match(ready[0].message, new RegExp(`^${NODE} is NotReady: Ready=Unknown \\(NodeStatusUnknown: Kubelet stopped posting node status\\.\\); the kubelet stopped posting its status`))
+    assert.match(
+      ready[0].message,
+      new RegExp(
+        `^${NODE} is NotReady: Ready=Unknown \\(NodeStatusUnknown: Kubelet stopped posting node status\\.\\); the kubelet stopped posting its status`,
+      ),
+    )
     assert.is(ready[0].evidence!.command, `kubectl describe node ${NODE}  # Conditions`)
     assert.match(ready[0].evidence!.output, /^Ready +Unknown /m)
 
     const kubelet = stepFindings(report!, 'Is the kubelet running?')
-    assert.equal(kubelet.map((f) => [f.severity, f.message]), [['fail', `the kubelet is not running on ${NODE}`]])
+    assert.equal(
+      kubelet.map((f) => [f.severity, f.message]),
+      [['fail', `the kubelet is not running on ${NODE}`]],
+    )
     assert.is(kubelet[0].evidence!.command, `ssh ${NODE} pgrep -x kubelet`)
     assert.match(kubelet[0].evidence!.output, '(exit 1)')
     assert.match(kubelet[0].remedy!, 'start it')
@@ -34,7 +42,10 @@ test('node-notready on: NotReady (Ready=Unknown) and "kubelet is not running" fa
     assert.is(stepFindings(report!, 'Container runtime')[0].severity, 'ok')
     const resources = stepFindings(report!, 'Disk, memory and PIDs')
     assert.ok(resources.length > 0, 'the resources step reported something')
-    assert.ok(resources.every((f) => f.severity === 'ok'), JSON.stringify(resources))
+    assert.ok(
+      resources.every((f) => f.severity === 'ok'),
+      JSON.stringify(resources),
+    )
     const lease = stepFindings(report!, 'Lease heartbeat')[0]
     assert.ok(lease.severity === 'warn' || lease.severity === 'fail', `an old lease: ${lease.message}`)
   } finally {
@@ -50,7 +61,11 @@ test('node-notready off: the recipe reports nothing failing on every node (exit 
   assert.ok(stepFindings(report!, 'Conditions').every((f) => f.severity === 'ok'))
   // Every node of the lab is checked, the one the fault was on among them.
   const kubelets = stepFindings(report!, 'Is the kubelet running?').map((f) => f.message)
-  for (const n of ['lab-1', 'lab-2', 'lab-3']) assert.ok(kubelets.some((m) => m.includes(`the kubelet runs on ${n}`)), `${n}: ${kubelets.join(' | ')}`)
+  for (const n of ['lab-1', 'lab-2', 'lab-3'])
+    assert.ok(
+      kubelets.some((m) => m.includes(`the kubelet runs on ${n}`)),
+      `${n}: ${kubelets.join(' | ')}`,
+    )
   assert.match(stepFindings(report!, 'Kubelet client certificate')[0].message, /expires in \d+ days/)
 })
 

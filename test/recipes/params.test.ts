@@ -30,8 +30,25 @@ function rejects(given: Record<string, string>, re: RegExp, style: 'flag' | 'wor
 }
 
 test('values parse to their types; defaults fill in; unset optional params are undefined; declaration order', () => {
-  const v = validateParams(recipe, { node: 'lab-1', since: '1h30m', deep: 'yes', svc: 'kube-system/kube-dns', label: 'a b', pod: 'shop/web-1', deploy: 'shop/web.v2' })
-  assert.equal(v, { pod: 'shop/web-1', tail: 20, deep: true, since: 5400, node: 'lab-1', svc: 'kube-system/kube-dns', label: 'a b', deploy: 'shop/web.v2' })
+  const v = validateParams(recipe, {
+    node: 'lab-1',
+    since: '1h30m',
+    deep: 'yes',
+    svc: 'kube-system/kube-dns',
+    label: 'a b',
+    pod: 'shop/web-1',
+    deploy: 'shop/web.v2',
+  })
+  assert.equal(v, {
+    pod: 'shop/web-1',
+    tail: 20,
+    deep: true,
+    since: 5400,
+    node: 'lab-1',
+    svc: 'kube-system/kube-dns',
+    label: 'a b',
+    deploy: 'shop/web.v2',
+  })
   assert.equal(Object.keys(v), ['pod', 'tail', 'deep', 'since', 'node', 'svc', 'label', 'deploy'])
   const d = validateParams(recipe, { node: 'lab-1', tail: '-5' })
   assert.is(d.tail, -5)
@@ -40,24 +57,42 @@ test('values parse to their types; defaults fill in; unset optional params are u
 })
 
 test('bad values: the message names the parameter, its type, what was received and an example', () => {
-  const e = rejects({ node: 'lab-1', tail: 'ten' }, /^parameter tail \(int\): expected a whole number, received "ten"; example: --tail 20$/)
+  const e = rejects(
+    { node: 'lab-1', tail: 'ten' },
+    /^parameter tail \(int\): expected a whole number, received "ten"; example: --tail 20$/,
+  )
   assert.equal(e.params, ['tail'])
   assert.match(e.hint ?? '', /^usage: kinspect run demo \[--pod web-1\] \[--tail 20\] .* --node lab-1 /)
-  rejects({ node: 'lab-1', pod: 'Web_1' }, /parameter pod \(pod\): expected a pod name, or namespace\/name, received "Web_1"; example: --pod web-1/)
+  rejects(
+    { node: 'lab-1', pod: 'Web_1' },
+    /parameter pod \(pod\): expected a pod name, or namespace\/name, received "Web_1"; example: --pod web-1/,
+  )
   rejects({ node: 'lab-1', pod: 'a/b/c' }, /parameter pod \(pod\)/)
-  rejects({ node: 'lab-1', since: 'soon' }, /parameter since \(duration\): expected a duration like 90s, 5m, 1h30m or 500ms .* example: --since 5m/)
+  rejects(
+    { node: 'lab-1', since: 'soon' },
+    /parameter since \(duration\): expected a duration like 90s, 5m, 1h30m or 500ms .* example: --since 5m/,
+  )
   rejects({ node: 'lab-1', deep: 'maybe' }, /parameter deep \(bool\): expected true or false/)
   rejects({ node: 'Lab 1' }, /parameter node \(node\): expected a node name, received "Lab 1"; example: --node lab-1/)
   rejects({ node: 'lab-1', label: '' }, /parameter label \(string\): expected a non-empty string/)
   rejects({ node: 'lab-1', tail: 'x' }, /example: tail=20$/, 'word')
-  rejects({ node: 'lab-1', deploy: 'shop/Web' }, /^parameter deploy \(deployment\): expected a Deployment name, or namespace\/name, received "shop\/Web"; example: --deploy web$/)
+  rejects(
+    { node: 'lab-1', deploy: 'shop/Web' },
+    /^parameter deploy \(deployment\): expected a Deployment name, or namespace\/name, received "shop\/Web"; example: --deploy web$/,
+  )
   rejects({ node: 'lab-1', deploy: 'a/b/c' }, /parameter deploy \(deployment\): expected a Deployment name/)
 })
 
 test('missing required and unknown parameters; several problems are listed together', () => {
   rejects({}, /^parameter node \(node\) is required: the node to check; example: --node lab-1$/)
-  rejects({ node: 'lab-1', colour: 'red' }, /^unknown parameter --colour: recipe demo takes pod \(pod\), tail \(int\), deep \(bool\)/)
-  const e = rejects({ colour: 'red', tail: 'x' }, /^3 problems with the parameters of demo:\n- unknown parameter --colour.*\n- parameter tail \(int\).*\n- parameter node \(node\) is required/)
+  rejects(
+    { node: 'lab-1', colour: 'red' },
+    /^unknown parameter --colour: recipe demo takes pod \(pod\), tail \(int\), deep \(bool\)/,
+  )
+  const e = rejects(
+    { colour: 'red', tail: 'x' },
+    /^3 problems with the parameters of demo:\n- unknown parameter --colour.*\n- parameter tail \(int\).*\n- parameter node \(node\) is required/,
+  )
   assert.equal(e.params.sort(), ['colour', 'node', 'tail'])
   try {
     validateParams({ name: 'bare', params: [] }, { x: '1' })
@@ -81,16 +116,36 @@ test('durations: units add up, bare numbers are seconds', () => {
 test('property: any int round-trips; any valid pod name is accepted as name and as ns/name', () => {
   fc.assert(fc.property(fc.integer({ min: -1e12, max: 1e12 }), (n) => parseParamValue('int', String(n)) === n))
   const label = fc.stringMatching(/^[a-z0-9]([-a-z0-9]{0,20}[a-z0-9])?$/)
-  fc.assert(fc.property(label, label, (ns, name) => parseParamValue('pod', name) === name && parseParamValue('pod', `${ns}/${name}`) === `${ns}/${name}`))
-  fc.assert(fc.property(fc.string().filter((s) => /[A-Z_ ]/.test(s)), (s) => parseParamValue('node', s) instanceof Error))
+  fc.assert(
+    fc.property(
+      label,
+      label,
+      (ns, name) =>
+        parseParamValue('pod', name) === name && parseParamValue('pod', `${ns}/${name}`) === `${ns}/${name}`,
+    ),
+  )
+  fc.assert(
+    fc.property(
+      fc.string().filter((s) => /[A-Z_ ]/.test(s)),
+      (s) => parseParamValue('node', s) instanceof Error,
+    ),
+  )
 })
 
 // Regression case found by test/fuzz/recipes.test.ts: parameters named like Object.prototype's members.
 test('fuzz regression: a parameter named constructor, toString or __proto__ gets its own value, not an inherited one', () => {
-  const ps: ParamDef[] = ['constructor', 'toString', '__proto__'].map((name) => ({ name, type: 'string', description: 'd', required: false }))
+  const ps: ParamDef[] = ['constructor', 'toString', '__proto__'].map((name) => ({
+    name,
+    type: 'string',
+    description: 'd',
+    required: false,
+  }))
   const out = validateParams({ name: 'x', params: ps }, { toString: 'given' })
   assert.equal(Object.keys(out), ['constructor', 'toString', '__proto__'])
-  assert.equal([out.constructor, out.toString, Object.getOwnPropertyDescriptor(out, '__proto__')?.value], [undefined, 'given', undefined])
+  assert.equal(
+    [out.constructor, out.toString, Object.getOwnPropertyDescriptor(out, '__proto__')?.value],
+    [undefined, 'given', undefined],
+  )
 })
 
 test.run()

@@ -10,8 +10,6 @@ import { inNode } from '../lab/nodes.ts'
 import { failures, kinspectRun, scenario, stepFindings } from './lab.ts'
 import { nodePaths } from '../lab/layout.ts'
 
-
-
 /** The MTU of an interface on a lab node, or in shop/client's netns, by hand with ip -j. */
 function mtuByHand(ifname: string, where: { node: string } | 'client'): number {
   const ip = ['ip', '-j', 'link', 'show', ifname]
@@ -32,7 +30,10 @@ test('mtu-mismatch on: the MTU step fails with pod eth0 9000, host veth 9000, br
     const node = podNode('shop', 'client')
     const { veth } = hostVeth('shop', 'client')
     // The fault by hand, so the test knows what the recipe must report.
-    assert.equal([mtuByHand('eth0', 'client'), mtuByHand(veth, { node }), mtuByHand(NET.cniBridge, { node })], [9000, 9000, 1500])
+    assert.equal(
+      [mtuByHand('eth0', 'client'), mtuByHand(veth, { node }), mtuByHand(NET.cniBridge, { node })],
+      [9000, 9000, 1500],
+    )
 
     const { code, report, err } = await kinspectRun('pod-network', ['--pod', 'shop/client', '-o', 'json'])
     assert.ok(report, err)
@@ -40,25 +41,48 @@ test('mtu-mismatch on: the MTU step fails with pod eth0 9000, host veth 9000, br
     const fails = stepFindings(report!, MTU_STEP).filter((f) => f.severity === 'fail')
     assert.is(fails.length, 1, JSON.stringify(fails))
     const f = fails[0]
-    assert.ok(f.message.startsWith(`shop/client: MTU mismatch: pod eth0 9000, host ${veth} 9000, bridge ${NET.cniBridge} 1500; the CNI config asks for 1500: packets larger than 1500 bytes are dropped`), f.message)
+    assert.ok(
+      f.message.startsWith(
+        `shop/client: MTU mismatch: pod eth0 9000, host ${veth} 9000, bridge ${NET.cniBridge} 1500; the CNI config asks for 1500: packets larger than 1500 bytes are dropped`,
+      ),
+      f.message,
+    )
     // A 9000-byte packet to another pod across the bridge vanishes; a small one does not.
     assert.match(f.message, '(a full-size ping got no reply, a small one did)')
-    assert.match(f.evidence!.command, new RegExp(`^ssh ${node} 'nsenter -t \\d+ -n ip -d link show eth0; ip -d link show ${veth}; ip link show ${NET.cniBridge}'$`))
+    assert.match(
+      f.evidence!.command,
+      new RegExp(
+        `^ssh ${node} 'nsenter -t \\d+ -n ip -d link show eth0; ip -d link show ${veth}; ip link show ${NET.cniBridge}'$`,
+      ),
+    )
     assert.match(f.evidence!.output, /^pod +eth0 +mtu 9000 +UP/m)
     assert.match(f.evidence!.output, new RegExp(`^host +${veth} +mtu 9000 +UP +master ${NET.cniBridge}`, 'm'))
     const gateway = (await import('../lab/layout.ts')).labNode(node).podGateway
     assert.match(f.evidence!.output, new RegExp(`^bridge +${NET.cniBridge} +mtu 1500 +UP +${gateway}/24`, 'm'))
-    assert.match(f.evidence!.output, new RegExp(`^CNI config kinspect-lab \\(bridge plugin, ${nodePaths(node).cniDir}\\): "mtu": 1500$`, 'm'))
+    assert.match(
+      f.evidence!.output,
+      new RegExp(`^CNI config kinspect-lab \\(bridge plugin, ${nodePaths(node).cniDir}\\): "mtu": 1500$`, 'm'),
+    )
     assert.match(f.evidence!.output, /56 bytes: reply; 8972 bytes \(a 9000-byte packet\): no reply$/m)
-    assert.match(f.remedy!, `set the MTU in the CNI configuration (the "mtu" of the bridge plugin in ${nodePaths(node).cniDir}`)
+    assert.match(
+      f.remedy!,
+      `set the MTU in the CNI configuration (the "mtu" of the bridge plugin in ${nodePaths(node).cniDir}`,
+    )
     assert.match(f.remedy!, 'kubectl delete pod client -n shop')
     assert.match(f.remedy!, `ip link set dev ${veth} mtu 1500`)
 
     // Only the MTU is wrong: routes, the gateway, the default connection tests and the FORWARD chain are fine.
     assert.equal(failures(report!), [`${MTU_STEP}: ${f.message}`])
-    assert.is(stepFindings(report!, 'Routes and neighbours')[0].message, `shop/client: default route via ${gateway} (the bridge ${NET.cniBridge}) dev eth0`)
+    assert.is(
+      stepFindings(report!, 'Routes and neighbours')[0].message,
+      `shop/client: default route via ${gateway} (the bridge ${NET.cniBridge}) dev eth0`,
+    )
     const conn = stepFindings(report!, 'Connection test')
-    assert.equal(conn.map((x) => x.severity), ['ok', 'ok'], JSON.stringify(conn))
+    assert.equal(
+      conn.map((x) => x.severity),
+      ['ok', 'ok'],
+      JSON.stringify(conn),
+    )
   } finally {
     await scenario('mtu-mismatch', 'off')
   }
@@ -72,13 +96,34 @@ test('mtu-mismatch off: nothing fails for shop/client and shop/distroless (exit 
     assert.is(code, 0, err)
     const mtu = stepFindings(report!, MTU_STEP)
     assert.is(mtu[0].severity, 'ok', JSON.stringify(mtu))
-    assert.match(mtu[0].message, new RegExp(`^${p}: eth0 ↔ veth\\w+ on bridge ${NET.cniBridge}, MTU 1500 on all of them; the CNI config asks for 1500$`))
+    assert.match(
+      mtu[0].message,
+      new RegExp(
+        `^${p}: eth0 ↔ veth\\w+ on bridge ${NET.cniBridge}, MTU 1500 on all of them; the CNI config asks for 1500$`,
+      ),
+    )
     assert.match(mtu[0].evidence!.output, /56 bytes: reply; 1472 bytes \(a 1500-byte packet\): reply$/m)
     const conn = stepFindings(report!, 'Connection test')
-    assert.equal(conn.map((x) => x.severity), ['ok', 'ok'])
-    assert.match(conn[0].message, new RegExp(`^${p} connects to ${NET.dnsIP.replace(/\./g, '\\.')}:53 \\(Service kube-system/kube-dns port dns-tcp\\) in \\d+ ms$`))
-    assert.match(conn[1].message, new RegExp(`^${p} connects to ${NET.kubernetesSvcIP.replace(/\./g, '\\.')}:443 \\(Service default/kubernetes port https\\)`))
-    assert.match(conn[0].evidence!.command, /nsenter -t \d+ -n timeout 3 bash -c 'exec 3<>\/dev\/tcp\/10\.96\.0\.10\/53'$/)
+    assert.equal(
+      conn.map((x) => x.severity),
+      ['ok', 'ok'],
+    )
+    assert.match(
+      conn[0].message,
+      new RegExp(
+        `^${p} connects to ${NET.dnsIP.replace(/\./g, '\\.')}:53 \\(Service kube-system/kube-dns port dns-tcp\\) in \\d+ ms$`,
+      ),
+    )
+    assert.match(
+      conn[1].message,
+      new RegExp(
+        `^${p} connects to ${NET.kubernetesSvcIP.replace(/\./g, '\\.')}:443 \\(Service default/kubernetes port https\\)`,
+      ),
+    )
+    assert.match(
+      conn[0].evidence!.command,
+      /nsenter -t \d+ -n timeout 3 bash -c 'exec 3<>\/dev\/tcp\/10\.96\.0\.10\/53'$/,
+    )
   }
 })
 
@@ -92,14 +137,38 @@ test('--target: a Service by name connects; an address outside the machine has n
 
   // Pod traffic to outside the machine has no route in the lab: lab-3 (shop/client's node) has no default route at
   // all (network unreachable); on lab-1 a policy-routing table answers unreachable (no route to host) for shop/ndots.
-  const out = await kinspectRun('pod-network', ['--pod', 'shop/client', '--target', '198.51.100.7:80', '--timeout', '2s', '-o', 'json'])
+  const out = await kinspectRun('pod-network', [
+    '--pod',
+    'shop/client',
+    '--target',
+    '198.51.100.7:80',
+    '--timeout',
+    '2s',
+    '-o',
+    'json',
+  ])
   assert.ok(out.report, out.err)
   assert.is(out.code, 1)
   const c = stepFindings(out.report!, 'Connection test')
-  assert.equal(c.map((x) => [x.severity, x.message]), [['fail', 'shop/client cannot connect to 198.51.100.7:80 (198.51.100.7): network unreachable']])
+  assert.equal(
+    c.map((x) => [x.severity, x.message]),
+    [['fail', 'shop/client cannot connect to 198.51.100.7:80 (198.51.100.7): network unreachable']],
+  )
   assert.match(c[0].evidence!.output, /Network is unreachable|Network unreachable/)
-  const out1 = await kinspectRun('pod-network', ['--pod', 'shop/ndots', '--target', '198.51.100.7:80', '--timeout', '2s', '-o', 'json'])
-  assert.equal(stepFindings(out1.report!, 'Connection test').map((x) => [x.severity, x.message]), [['fail', 'shop/ndots cannot connect to 198.51.100.7:80 (198.51.100.7): no route to host']])
+  const out1 = await kinspectRun('pod-network', [
+    '--pod',
+    'shop/ndots',
+    '--target',
+    '198.51.100.7:80',
+    '--timeout',
+    '2s',
+    '-o',
+    'json',
+  ])
+  assert.equal(
+    stepFindings(out1.report!, 'Connection test').map((x) => [x.severity, x.message]),
+    [['fail', 'shop/ndots cannot connect to 198.51.100.7:80 (198.51.100.7): no route to host']],
+  )
   assert.match(c[0].remedy!, 'the routes step')
 
   // A bad target stops the recipe before anything is tested (exit 2).

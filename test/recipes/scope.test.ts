@@ -32,14 +32,17 @@ test('top-level declarations: const/let/var, destructuring, several declarators,
     ].join('\n'),
   )
   assert.equal(sorted(s.declares), sorted(['a', 'b', 'c', 'd', 'e', 'g', 'h', 'i', 'j', 'k', 'l', 'o', 'P', 't', 'w']))
-  assert.not.ok(s.declares.some((n) => ['f', 'm', 'n', 'q', 'r', 's', 'u', 'x'].includes(n)), s.declares.join(' '))
+  assert.not.ok(
+    s.declares.some((n) => ['f', 'm', 'n', 'q', 'r', 's', 'u', 'x'].includes(n)),
+    s.declares.join(' '),
+  )
 })
 
 test('names read: not in strings, template text, comments or regex literals; template ${} code counts; not properties or keys', () => {
   const s = stepScope(
     [
-      "// checked is only mentioned here",
-      "const msg = 'table is a word' + \"and proxy\"",
+      '// checked is only mentioned here',
+      'const msg = \'table is a word\' + "and proxy"',
       'const t = `${checked.length} nodes, not table ${`nested ${allNodes.map((n) => n.name)}`}`',
       '/* podList */ const re = /proxy|table/g',
       'finding({ severity: "ok", message: t, known: svcByIP })',
@@ -48,7 +51,10 @@ test('names read: not in strings, template text, comments or regex literals; tem
       'const z = cond ? ternaryA : ternaryB',
     ].join('\n'),
   )
-  assert.equal(sorted(s.uses), sorted(['checked', 'allNodes', 'finding', 'svcByIP', 'errText', 'x', 'y', 'cond', 'ternaryA', 'ternaryB']))
+  assert.equal(
+    sorted(s.uses),
+    sorted(['checked', 'allNodes', 'finding', 'svcByIP', 'errText', 'x', 'y', 'cond', 'ternaryA', 'ternaryB']),
+  )
 })
 
 test("a step's own names, parameters and catch bindings are not what it needs from others", () => {

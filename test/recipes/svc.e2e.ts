@@ -3,11 +3,7 @@
 // nothing failing for shop/web. The faults are always turned off again.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { labEnvVars } from '../lab/layout.ts'
 import { failures, kinspectRun, podNodeOf, scenario, stepFindings } from './lab.ts'
-
-type Fault = 'svc-no-endpoints' | 'svc-targetport' | 'stale-rules'
-
 
 /** Runs `kinspect run svc --service SERVICE --from shop/client -o json` and returns the report (exit code checked). */
 async function runSvc(service: string, exit: number, extra: string[] = ['--from', 'shop/client']) {
@@ -31,18 +27,36 @@ test('svc-no-endpoints on: shop/orders fails on its selector app=orders, which n
     const sel = stepFindings(report, 'Selector and pods')
     assert.is(sel.length, 1)
     assert.is(sel[0].severity, 'fail')
-    assert.match(sel[0].message, /^no pod in namespace shop matches the selector app=orders of shop\/orders: it gets no endpoints \(step 2\), and kube-proxy rejects connections to a Service without endpoints \(step 4\); pods with app labels: .*\(app=web\)/)
-    assert.is(sel[0].evidence!.command, 'kubectl get pods -n shop -l app=orders -o wide\nkubectl get pods -n shop --show-labels')
+    assert.match(
+      sel[0].message,
+      /^no pod in namespace shop matches the selector app=orders of shop\/orders: it gets no endpoints \(step 2\), and kube-proxy rejects connections to a Service without endpoints \(step 4\); pods with app labels: .*\(app=web\)/,
+    )
+    assert.is(
+      sel[0].evidence!.command,
+      'kubectl get pods -n shop -l app=orders -o wide\nkubectl get pods -n shop --show-labels',
+    )
     assert.match(sel[0].evidence!.output, 'selector: app=orders')
-    assert.match(sel[0].evidence!.output, '$ kubectl get pods -n shop -l app=orders -o wide\nNo resources found in shop namespace.')
+    assert.match(
+      sel[0].evidence!.output,
+      '$ kubectl get pods -n shop -l app=orders -o wide\nNo resources found in shop namespace.',
+    )
     assert.match(sel[0].evidence!.output, new RegExp(`${POD} +app=web,`))
     assert.match(sel[0].remedy!, 'make the selector and the pod labels agree')
 
     const eps = stepFindings(report, 'EndpointSlices: ready and not ready')
-    assert.equal(eps.map((f) => [f.severity, f.message]), [['fail', 'shop/orders has no endpoints (no pod matches its selector, previous step)']])
-    assert.match(stepFindings(report, 'targetPort against the containers')[0].message, /^skipped: no running pod matches the selector/)
+    assert.equal(
+      eps.map((f) => [f.severity, f.message]),
+      [['fail', 'shop/orders has no endpoints (no pod matches its selector, previous step)']],
+    )
+    assert.match(
+      stepFindings(report, 'targetPort against the containers')[0].message,
+      /^skipped: no running pod matches the selector/,
+    )
     // The rules agree with the (empty) slices: the node rejects, which is right, so it is not the failure.
-    assert.equal(stepFindings(report, 'kube-proxy rules on the node').map((f) => f.severity), ['info'])
+    assert.equal(
+      stepFindings(report, 'kube-proxy rules on the node').map((f) => f.severity),
+      ['info'],
+    )
     const conn = stepFindings(report, 'Connection test from the client pod')
     assert.is(conn.length, 1)
     assert.is(conn[0].severity, 'fail')
@@ -59,26 +73,48 @@ test('svc-targetport on: shop/web-badport fails because nothing listens on targe
     const report = await runSvc('shop/web-badport', 1)
     assert.match(stepFindings(report, 'Selector and pods')[0].message, /^2 pods match the selector app=web/)
     const eps = stepFindings(report, 'EndpointSlices: ready and not ready')
-    assert.equal(eps.map((f) => f.severity), ['ok'])
+    assert.equal(
+      eps.map((f) => f.severity),
+      ['ok'],
+    )
     assert.match(eps[0].message, /has 2 ready endpoints: 10\.244\.\d+\.\d+:9090 /)
 
     const tp = stepFindings(report, 'targetPort against the containers')
     assert.is(tp.length, 2, JSON.stringify(tp))
     for (const f of tp) {
       assert.is(f.severity, 'fail')
-      assert.match(f.message, new RegExp(`^shop/web-badport port http 80/TCP -> 9090: nothing listens on TCP 9090 in shop/${POD} \\(it listens on 8080\\); connections to the Service are refused$`))
+      assert.match(
+        f.message,
+        new RegExp(
+          `^shop/web-badport port http 80/TCP -> 9090: nothing listens on TCP 9090 in shop/${POD} \\(it listens on 8080\\); connections to the Service are refused$`,
+        ),
+      )
       const pod = /# shop\/(\S+)'s network namespace$/.exec(f.evidence!.command)![1]
-      assert.match(f.evidence!.command, new RegExp(`^ssh ${podNodeOf('shop', pod)} nsenter -t PID -n (ss -ltn|cat /proc/net/tcp)  # shop/${POD}'s network namespace$`))
+      assert.match(
+        f.evidence!.command,
+        new RegExp(
+          `^ssh ${podNodeOf('shop', pod)} nsenter -t PID -n (ss -ltn|cat /proc/net/tcp)  # shop/${POD}'s network namespace$`,
+        ),
+      )
       assert.match(f.evidence!.output, 'declared: web: http=8080/TCP')
       assert.match(f.evidence!.output, /listening \(TCP\): \S*:8080/)
       assert.match(f.remedy!, "set the Service's targetPort to the port the application listens on (8080)")
     }
-    assert.equal(stepFindings(report, 'kube-proxy rules on the node').map((f) => f.severity), ['ok'])
+    assert.equal(
+      stepFindings(report, 'kube-proxy rules on the node').map((f) => f.severity),
+      ['ok'],
+    )
     const conn = stepFindings(report, 'Connection test from the client pod')
     assert.is(conn.length, 3, JSON.stringify(conn)) // each endpoint, then the ClusterIP
     assert.ok(conn.every((f) => f.severity === 'fail'))
-    assert.match(conn[0].message, /^endpoint 10\.244\.\d+\.\d+:9090 \(web-.*\) of shop\/web-badport does not accept connections from shop\/client: connection refused$/)
-    assert.match(conn[2].message, /^6 of 6 connections from shop\/client to shop\/web-badport at 10\.96\.\d+\.\d+:80 failed \(connection refused\)$/)
+    assert.match(
+      conn[0].message,
+      /^endpoint 10\.244\.\d+\.\d+:9090 \(web-.*\) of shop\/web-badport does not accept connections from shop\/client: connection refused$/,
+    )
+    assert.match(
+      conn[2].message,
+      /^6 of 6 connections from shop\/client to shop\/web-badport at 10\.96\.\d+\.\d+:80 failed \(connection refused\)$/,
+    )
     assert.match(conn[2].evidence!.output, /10\.244\.\d+\.\d+:9090 +FAILED: connection refused/)
   } finally {
     await scenario('svc-targetport', 'off')
@@ -90,12 +126,18 @@ test('stale-rules on (lab-2): without a client, shop/web fails on the rules of l
     await scenario('stale-rules', 'on')
     const report = await runSvc('shop/web', 1, [])
     const eps = stepFindings(report, 'EndpointSlices: ready and not ready')
-    assert.equal(eps.map((f) => f.severity), ['ok'])
+    assert.equal(
+      eps.map((f) => f.severity),
+      ['ok'],
+    )
 
     const rules = stepFindings(report, 'kube-proxy rules on the node')
     assert.equal(rules.map((f) => f.severity).sort(), ['fail', 'ok'], JSON.stringify(rules))
     const bad = rules.find((f) => f.severity === 'fail')!
-    const m = /^mismatch: shop\/web on lab-2 \((iptables|nftables|ipvs)[^)]*\): stale http (10\.244\.\d+\.\d+):8080 \(in the rules, in no EndpointSlice\); missing http (10\.244\.\d+\.\d+):8080 pod shop\/web-\S+ \(usable in the slices, no rule\); kube-proxy is not running on lab-2$/.exec(bad.message)
+    const m =
+      /^mismatch: shop\/web on lab-2 \((iptables|nftables|ipvs)[^)]*\): stale http (10\.244\.\d+\.\d+):8080 \(in the rules, in no EndpointSlice\); missing http (10\.244\.\d+\.\d+):8080 pod shop\/web-\S+ \(usable in the slices, no rule\); kube-proxy is not running on lab-2$/.exec(
+        bad.message,
+      )
     assert.ok(m, bad.message)
     assert.match(rules.find((f) => f.severity === 'ok')!.message, /^ok: shop\/web on lab-3 /)
     // The stale address is no endpoint any more; the missing one is.
@@ -110,11 +152,14 @@ test('stale-rules on (lab-2): without a client, shop/web fails on the rules of l
   }
 })
 
-test('stale-rules on (lab-2), a client on lab-3: the rules on the client\'s node are fine, so the recipe does not blame them', async () => {
+test("stale-rules on (lab-2), a client on lab-3: the rules on the client's node are fine, so the recipe does not blame them", async () => {
   try {
     await scenario('stale-rules', 'on')
     const report = await runSvc('shop/web', 0)
-    assert.equal(stepFindings(report, 'kube-proxy rules on the node').map((f) => f.severity), ['ok'])
+    assert.equal(
+      stepFindings(report, 'kube-proxy rules on the node').map((f) => f.severity),
+      ['ok'],
+    )
     assert.match(stepFindings(report, 'kube-proxy rules on the node')[0].message, `on ${podNodeOf('shop', 'client')} `)
   } finally {
     await scenario('stale-rules', 'off')
@@ -128,15 +173,37 @@ test('healthy lab: svc --service shop/web --from shop/client reports nothing fai
   assert.is(report.summary.warn, 0)
   const tp = stepFindings(report, 'targetPort against the containers')
   assert.is(tp.length, 2)
-  for (const f of tp) assert.match(f.message, new RegExp(`^shop/web port http 80/TCP -> http: shop/${POD} listens on TCP 8080 \\(the container port named http\\)$`))
-  assert.match(stepFindings(report, 'kube-proxy rules on the node')[0].message, new RegExp(`^ok: shop/web on ${podNodeOf('shop', 'client')} .*2 endpoints on 2 addresses, the rules match the EndpointSlices$`))
+  for (const f of tp)
+    assert.match(
+      f.message,
+      new RegExp(
+        `^shop/web port http 80/TCP -> http: shop/${POD} listens on TCP 8080 \\(the container port named http\\)$`,
+      ),
+    )
+  assert.match(
+    stepFindings(report, 'kube-proxy rules on the node')[0].message,
+    new RegExp(
+      `^ok: shop/web on ${podNodeOf('shop', 'client')} .*2 endpoints on 2 addresses, the rules match the EndpointSlices$`,
+    ),
+  )
   const conn = stepFindings(report, 'Connection test from the client pod')
-  assert.match(conn[0].message, /^shop\/client connects to shop\/web at 10\.96\.\d+\.\d+:80 \(6 of 6 tries\) and to each of its 2 endpoints directly$/)
+  assert.match(
+    conn[0].message,
+    /^shop\/client connects to shop\/web at 10\.96\.\d+\.\d+:80 \(6 of 6 tries\) and to each of its 2 endpoints directly$/,
+  )
 })
 
 test('without --from the connection test is skipped with an info finding', async () => {
   const report = await runSvc('shop/web', 0, [])
-  assert.equal(stepFindings(report, 'Connection test from the client pod').map((f) => [f.severity, f.message]), [['info', 'no client pod given: connection test skipped; run again with --from NAMESPACE/POD (any running pod; it needs no tools of its own)']])
+  assert.equal(
+    stepFindings(report, 'Connection test from the client pod').map((f) => [f.severity, f.message]),
+    [
+      [
+        'info',
+        'no client pod given: connection test skipped; run again with --from NAMESPACE/POD (any running pod; it needs no tools of its own)',
+      ],
+    ],
+  )
   assert.is(report.summary.fail, 0)
 })
 

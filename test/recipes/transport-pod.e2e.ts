@@ -7,36 +7,67 @@ import * as assert from 'uvu/assert'
 import { spawnSync } from 'node:child_process'
 import path from 'node:path'
 import { labEnvVars, labPaths } from '../lab/layout.ts'
-import { failures, kinspectRun, scenario, stepFindings } from './lab.ts'
+import { failures, kinspectRun, stepFindings } from './lab.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
 const KC = labEnvVars().KUBECONFIG
 
 function lab(...args: string[]): void {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), ...args], { cwd: root, encoding: 'utf8', timeout: 240_000 })
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 240_000,
+  })
   assert.is(r.status, 0, `lab ${args.join(' ')}: ${r.stdout}${r.stderr}`)
 }
 for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
   process.once(sig, () => {
-    spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'scenario', 'stale-rules', 'off'], { cwd: root, stdio: 'inherit', timeout: 240_000 })
-    spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'ssh', 'on'], { cwd: root, stdio: 'inherit', timeout: 120_000 })
+    spawnSync(
+      process.execPath,
+      ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'scenario', 'stale-rules', 'off'],
+      { cwd: root, stdio: 'inherit', timeout: 240_000 },
+    )
+    spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'ssh', 'on'], {
+      cwd: root,
+      stdio: 'inherit',
+      timeout: 120_000,
+    })
     process.exit(1)
   })
 }
 
 /** The environment after `lab ssh off`: no ssh files, no agent, the no-SSH config. */
-const NOSSH: Record<string, string> = { KINSPECT_CONFIG: labPaths().kinspectConfigNoSsh, KINSPECT_SSH_CONFIG: '/dev/null', KINSPECT_KNOWN_HOSTS: '/dev/null', SSH_AUTH_SOCK: '' }
+const NOSSH: Record<string, string> = {
+  KINSPECT_CONFIG: labPaths().kinspectConfigNoSsh,
+  KINSPECT_SSH_CONFIG: '/dev/null',
+  KINSPECT_KNOWN_HOSTS: '/dev/null',
+  SSH_AUTH_SOCK: '',
+}
 
 function kinspectPods(): string[] {
-  const r = spawnSync('kubectl', ['--kubeconfig', KC, 'get', 'pods', '-A', '-l', 'app.kubernetes.io/managed-by=kinspect', '-o', 'name'], { encoding: 'utf8', timeout: 60_000 })
+  const r = spawnSync(
+    'kubectl',
+    ['--kubeconfig', KC, 'get', 'pods', '-A', '-l', 'app.kubernetes.io/managed-by=kinspect', '-o', 'name'],
+    { encoding: 'utf8', timeout: 60_000 },
+  )
   return r.stdout.split('\n').filter(Boolean)
 }
 
 /** The recipes that run commands on nodes, with the parameters the lab needs, and a step that must name every node. */
 const CASES: { name: string; args: string[]; step: string; each: RegExp }[] = [
   { name: 'node', args: [], step: 'Is the kubelet running?', each: /^the kubelet runs on (lab-\d)/ },
-  { name: 'conntrack', args: ['--interval', '1s'], step: 'Table fill and drop counters', each: /^(lab-\d): \d+ of \d+ entries/ },
-  { name: 'kube-proxy-drift', args: ['--service', 'shop/web'], step: 'Rules against the slices, node by node', each: /^shop\/web: the rules of (lab-\[1-3\]) match/ },
+  {
+    name: 'conntrack',
+    args: ['--interval', '1s'],
+    step: 'Table fill and drop counters',
+    each: /^(lab-\d): \d+ of \d+ entries/,
+  },
+  {
+    name: 'kube-proxy-drift',
+    args: ['--service', 'shop/web'],
+    step: 'Rules against the slices, node by node',
+    each: /^shop\/web: the rules of (lab-\[1-3\]) match/,
+  },
   { name: 'dns', args: ['--pod', 'shop/client'], step: '', each: /./ },
   { name: 'svc', args: ['--service', 'shop/web', '--from', 'shop/client'], step: '', each: /./ },
   { name: 'pod-network', args: ['--pod', 'shop/client'], step: '', each: /./ },
@@ -55,13 +86,28 @@ for (const c of CASES) {
   test(`ssh off, ${c.name}: every node reached through a node pod; nothing NOT SEEN, nothing failing, no ERROR step; no pod left`, async () => {
     const { code, report, err } = await kinspectRun(c.name, [...c.args, '-o', 'json'], NOSSH)
     assert.ok(report, err)
-    assert.equal(report!.steps.filter((s) => s.status === 'error' || s.status === 'skipped').map((s) => `${s.title}: ${s.status}`), [], err)
-    assert.equal(report!.notSeen.map((n) => `${n.what}: ${n.reason}`), [], 'nothing NOT SEEN')
+    assert.equal(
+      report!.steps.filter((s) => s.status === 'error' || s.status === 'skipped').map((s) => `${s.title}: ${s.status}`),
+      [],
+      err,
+    )
+    assert.equal(
+      report!.notSeen.map((n) => `${n.what}: ${n.reason}`),
+      [],
+      'nothing NOT SEEN',
+    )
     assert.equal(failures(report!), [])
     assert.is(code, 0, err)
     if (c.step) {
-      const named = new Set(stepFindings(report!, c.step).map((f) => c.each.exec(f.message)?.[1]).filter(Boolean))
-      assert.ok(named.size >= 1 && [...named].every((n) => /^lab-(\d|\[1-3\])$/.test(n!)), `${c.step}: ${[...named].join(' ')}`)
+      const named = new Set(
+        stepFindings(report!, c.step)
+          .map((f) => c.each.exec(f.message)?.[1])
+          .filter(Boolean),
+      )
+      assert.ok(
+        named.size >= 1 && [...named].every((n) => /^lab-(\d|\[1-3\])$/.test(n!)),
+        `${c.step}: ${[...named].join(' ')}`,
+      )
       if (c.name !== 'kube-proxy-drift') assert.equal([...named].sort(), ['lab-1', 'lab-2', 'lab-3'])
     }
     assert.equal(kinspectPods(), [], 'the run deleted its node pods')
@@ -75,7 +121,11 @@ test('ssh off, stale-rules on lab-2: kube-proxy-drift names lab-2, and only lab-
     assert.ok(report, err)
     assert.is(code, 1, err)
     const fails = stepFindings(report!, 'Rules against the slices, node by node').filter((f) => f.severity === 'fail')
-    assert.equal(fails.map((f) => /the rules of (\S+) are stale/.exec(f.message)?.[1]), ['lab-2'], JSON.stringify(fails))
+    assert.equal(
+      fails.map((f) => /the rules of (\S+) are stale/.exec(f.message)?.[1]),
+      ['lab-2'],
+      JSON.stringify(fails),
+    )
     assert.equal(report!.notSeen, [])
   } finally {
     lab('scenario', 'stale-rules', 'off')

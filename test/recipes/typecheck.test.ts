@@ -47,7 +47,11 @@ function codeWithMdLines(recipe: Recipe, mdLineCount: number): string {
 let previous: ts.Program | undefined
 
 /** Type errors of a recipe's blocks as "file:line: TSxxxx message". */
-function typeErrors(md: string, file: string, extra: { globals?: readonly GlobalSpec[]; checkDeclarations?: boolean } = {}): string[] {
+function typeErrors(
+  md: string,
+  file: string,
+  extra: { globals?: readonly GlobalSpec[]; checkDeclarations?: boolean } = {},
+): string[] {
   const recipe = parseRecipe(md, file)
   const dir = path.join(root, '.typecheck-virtual', recipe.name)
   const virtual = new Map([
@@ -57,24 +61,35 @@ function typeErrors(md: string, file: string, extra: { globals?: readonly Global
   const opts = extra.checkDeclarations ? { ...options, skipLibCheck: false } : options
   const host = ts.createCompilerHost(opts)
   const getSourceFile = host.getSourceFile.bind(host)
-  host.getSourceFile = (f, lang, onError, create) => (virtual.has(f) ? ts.createSourceFile(f, virtual.get(f)!, lang, true) : getSourceFile(f, lang, onError, create))
+  host.getSourceFile = (f, lang, onError, create) =>
+    virtual.has(f) ? ts.createSourceFile(f, virtual.get(f)!, lang, true) : getSourceFile(f, lang, onError, create)
   const fileExists = host.fileExists.bind(host)
   host.fileExists = (f) => virtual.has(f) || fileExists(f)
   const readFile = host.readFile.bind(host)
   host.readFile = (f) => virtual.get(f) ?? readFile(f)
-  const program = ts.createProgram({ rootNames: [...virtual.keys()], options: opts, host, oldProgram: extra.checkDeclarations ? undefined : previous })
+  const program = ts.createProgram({
+    rootNames: [...virtual.keys()],
+    options: opts,
+    host,
+    oldProgram: extra.checkDeclarations ? undefined : previous,
+  })
   if (!extra.checkDeclarations) previous = program
   // Only the virtual files: checking all of src/ again is the job of tsc -p ., and slow.
   const files = [...virtual.keys()].map((f) => program.getSourceFile(f)!)
-  return [...program.getOptionsDiagnostics(), ...files.flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)])]
-    .map((d) => {
-      const where = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : 0
-      const shown = d.file?.fileName.endsWith('.d.ts') ? `${d.file.fileName}(generated)` : file
-      return `${shown}:${where}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`
-    })
+  return [
+    ...program.getOptionsDiagnostics(),
+    ...files.flatMap((sf) => [...program.getSyntacticDiagnostics(sf), ...program.getSemanticDiagnostics(sf)]),
+  ].map((d) => {
+    const where = d.file && d.start !== undefined ? d.file.getLineAndCharacterOfPosition(d.start).line + 1 : 0
+    const shown = d.file?.fileName.endsWith('.d.ts') ? `${d.file.fileName}(generated)` : file
+    return `${shown}:${where}: TS${d.code} ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`
+  })
 }
 
-const shipped = fs.readdirSync(SHIPPED_DIR).filter((f) => f.endsWith('.md')).sort()
+const shipped = fs
+  .readdirSync(SHIPPED_DIR)
+  .filter((f) => f.endsWith('.md'))
+  .sort()
 
 test('the shipped recipes are crashloop and node, and each parses', () => {
   assert.ok(shipped.includes('crashloop.md') && shipped.includes('node.md'), shipped.join(', '))
@@ -94,8 +109,13 @@ test('the example recipe in docs/recipes.md parses and type-checks', () => {
   const m = /^````markdown\n([^]*?)\n````$/m.exec(doc)
   assert.ok(m, 'docs/recipes.md has a ````markdown example')
   const recipe = parseRecipe(m![1], 'pending.md')
-  assert.equal(recipe.steps.map((s) => s.title), ['Scheduling events'])
-  assert.equal(recipe.steps[0].manual, ['kubectl get pod {{pod}} -n {{namespace}}\nkubectl events -n {{namespace}} --for pod/{{pod}}'])
+  assert.equal(
+    recipe.steps.map((s) => s.title),
+    ['Scheduling events'],
+  )
+  assert.equal(recipe.steps[0].manual, [
+    'kubectl get pod {{pod}} -n {{namespace}}\nkubectl events -n {{namespace}} --for pod/{{pod}}',
+  ])
   const errors = typeErrors(m![1], 'pending.md')
   assert.equal(errors, [], errors.join('\n'))
 })
@@ -139,13 +159,25 @@ test('the checker catches mistakes at the Markdown line: missing await, missing 
 })
 
 test('finding() next is typed: a recipe name and scalar parameters; anything else is caught at its line', () => {
-  const md = ['---', 'name: nexts', 'summary: next on purpose', '---', '## One', '', '```js',
+  const md = [
+    '---',
+    'name: nexts',
+    'summary: next on purpose',
+    '---',
+    '## One',
+    '',
+    '```js',
     "finding({ severity: 'fail', message: 'm', remedy: 'r', next: { recipe: 'crashloop', params: { pod: 'shop/web-1', tail: 50, deep: true } } })",
     "finding({ severity: 'info', message: 'm', next: { recipe: 'crashloop', params: { pod: ['a'] } } })",
     "finding({ severity: 'info', message: 'm', next: { name: 'crashloop' } })",
-    '```'].join('\n')
+    '```',
+  ].join('\n')
   const errors = typeErrors(md, 'nexts.md')
-  assert.equal(errors.map((e) => Number(/^nexts\.md:(\d+):/.exec(e)?.[1])), [9, 10], errors.join('\n'))
+  assert.equal(
+    errors.map((e) => Number(/^nexts\.md:(\d+):/.exec(e)?.[1])),
+    [9, 10],
+    errors.join('\n'),
+  )
   assert.match(errors[0], "Type 'string[]' is not assignable to type 'string | number | boolean | undefined'")
   assert.match(errors[1], "'name' does not exist in type 'RecipeNext'")
 })
@@ -158,7 +190,10 @@ test('the declarations follow GLOBALS, which is exactly what buildContext instal
   assert.match(dts, 'declare function finding(f: RecipeFinding): void')
   assert.match(dts, 'declare const params: Readonly<Record<string, never>>')
   // Each declaration is GlobalTypes[name], derived from GLOBALS: a global outside the list has no type to take.
-  const mystery = typeErrors('---\nname: mystery\nsummary: s\n---\n## S\n\n```js\nmystery\n```\n', 'mystery.md', { globals: [...GLOBALS, { name: 'mystery', group: 'data', help: 'x', make: () => 1 }], checkDeclarations: true })
+  const mystery = typeErrors('---\nname: mystery\nsummary: s\n---\n## S\n\n```js\nmystery\n```\n', 'mystery.md', {
+    globals: [...GLOBALS, { name: 'mystery', group: 'data', help: 'x', make: () => 1 }],
+    checkDeclarations: true,
+  })
   assert.match(mystery.join('\n'), /Property 'mystery' does not exist on type/)
 })
 
@@ -181,7 +216,11 @@ test('net helpers are typed from src/net: a wrong argument or a misspelt result 
   ].join('\n')
   const errors = typeErrors(md, 'nettypes.md')
   const at = (line: number) => errors.filter((e) => e.startsWith(`nettypes.md:${line}:`)).join('\n')
-  assert.equal(errors.map((e) => Number(/^nettypes\.md:(\d+):/.exec(e)?.[1])), [8, 9], errors.join('\n'))
+  assert.equal(
+    errors.map((e) => Number(/^nettypes\.md:(\d+):/.exec(e)?.[1])),
+    [8, 9],
+    errors.join('\n'),
+  )
   assert.match(at(8), "'tries' does not exist in type 'DnsQueryOptions'")
   assert.match(at(9), "Property 'rcodes' does not exist on type 'DnsResult'")
 })

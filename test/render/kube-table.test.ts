@@ -4,7 +4,15 @@ import * as assert from 'uvu/assert'
 import { colorEnabled, paint, renderTable } from '../../src/render/table.ts'
 
 test('columns are aligned with 3 spaces; trailing space trimmed; missing cells empty', () => {
-  const t = renderTable(['NAME', 'READY', 'STATUS'], [['web-1', '1/1', 'Running'], ['a', '0/1'], [null, 2, undefined]], { color: false })
+  const t = renderTable(
+    ['NAME', 'READY', 'STATUS'],
+    [
+      ['web-1', '1/1', 'Running'],
+      ['a', '0/1'],
+      [null, 2, undefined],
+    ],
+    { color: false },
+  )
   assert.is(t, ['NAME    READY   STATUS', 'web-1   1/1     Running', 'a       0/1', '        2'].join('\n'))
 })
 
@@ -15,7 +23,10 @@ test('empty: default message, custom message, or header only', () => {
 })
 
 test('styled cells: colour codes never shift columns; no codes when colour is off', () => {
-  const rows = [[{ text: 'x', style: 'red' as const }, 'y'], ['longer', 'z']]
+  const rows = [
+    [{ text: 'x', style: 'red' as const }, 'y'],
+    ['longer', 'z'],
+  ]
   const plain = renderTable(['H1', 'H2'], rows, { color: false })
   assert.not.match(plain, /\x1b\[/)
   const col = renderTable(['H1', 'H2'], rows, { color: true })
@@ -24,7 +35,14 @@ test('styled cells: colour codes never shift columns; no codes when colour is of
 })
 
 test('newlines in cells are flattened; last column clipped when asked', () => {
-  const t = renderTable(['A', 'MSG'], [['1', 'first\n  second'], ['2', 'x'.repeat(20)]], { color: false, maxLastWidth: 12 })
+  const t = renderTable(
+    ['A', 'MSG'],
+    [
+      ['1', 'first\n  second'],
+      ['2', 'x'.repeat(20)],
+    ],
+    { color: false, maxLastWidth: 12 },
+  )
   assert.is(t.split('\n')[1], '1   first second')
   assert.is(t.split('\n')[2], `2   ${'x'.repeat(11)}…`)
 })

@@ -1,7 +1,14 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { inspect } from 'node:util'
-import { redactText, redactValue, hasSecret, REDACTED, isSecretEnvName, isSecretField } from '../../src/render/notebook-redact.ts'
+import {
+  redactText,
+  redactValue,
+  hasSecret,
+  REDACTED,
+  isSecretEnvName,
+  isSecretField,
+} from '../../src/render/notebook-redact.ts'
 
 const PEM = `-----BEGIN RSA PRIVATE KEY-----
 MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun
@@ -34,7 +41,11 @@ type: Opaque
 })
 
 test('Secret data in JSON and util.inspect text is hidden', () => {
-  const json = JSON.stringify({ kind: 'Secret', metadata: { name: 'x' }, data: { token: 'c2VjcmV0', 'ca.crt': 'Q0FDRVJU' } }, null, 2)
+  const json = JSON.stringify(
+    { kind: 'Secret', metadata: { name: 'x' }, data: { token: 'c2VjcmV0', 'ca.crt': 'Q0FDRVJU' } },
+    null,
+    2,
+  )
   const out = redactText(json)
   assert.not.match(out, 'c2VjcmV0')
   assert.not.match(out, 'Q0FDRVJU')
@@ -66,8 +77,20 @@ test('redactValue hides Secret data structurally and keeps the original intact',
   assert.is(user.user.username, 'me')
   // env entries by name, numbers in stringData; a getter is kept as a getter and never called
   let calls = 0
-  const mixed = redactValue({ env: [{ name: 'DB_PASSWORD', value: 'hunter2' }, { name: 'HOME', value: '/root' }], s: { kind: 'Secret', stringData: { pin: 1234 } }, get lazy() { return ++calls } }) as any
-  assert.equal(mixed.env, [{ name: 'DB_PASSWORD', value: REDACTED }, { name: 'HOME', value: '/root' }])
+  const mixed = redactValue({
+    env: [
+      { name: 'DB_PASSWORD', value: 'hunter2' },
+      { name: 'HOME', value: '/root' },
+    ],
+    s: { kind: 'Secret', stringData: { pin: 1234 } },
+    get lazy() {
+      return ++calls
+    },
+  }) as any
+  assert.equal(mixed.env, [
+    { name: 'DB_PASSWORD', value: REDACTED },
+    { name: 'HOME', value: '/root' },
+  ])
   assert.equal(mixed.s.stringData, { pin: REDACTED })
   assert.match(inspect(mixed), 'lazy: [Getter]')
   assert.is(calls, 0)
@@ -102,7 +125,9 @@ test('client keys: PEM blocks (whole, escaped, cut off) and client-key-data', ()
   assert.not.match(escaped, 'MIIEowIBAAKCAQEA')
   const cut = redactText(PEM.split('\n').slice(0, 2).join('\n'))
   assert.not.match(cut, 'MIIEowIBAAKCAQEA')
-  const kd = redactText('    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo=\n    client-certificate-data: Q0VSVA==')
+  const kd = redactText(
+    '    client-key-data: LS0tLS1CRUdJTiBSU0EgUFJJVkFURSBLRVktLS0tLQo=\n    client-certificate-data: Q0VSVA==',
+  )
   assert.match(kd, `client-key-data: ${REDACTED}`)
   assert.match(kd, 'client-certificate-data: Q0VSVA==')
   const cert = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----'
@@ -118,7 +143,10 @@ test('passwords in command lines', () => {
   assert.is(redactText('curl -u admin:hunter2 http://x'), `curl -u admin:${REDACTED} http://x`)
   assert.is(redactText('PASSWORD=hunter2 ./run.sh'), `PASSWORD=${REDACTED} ./run.sh`)
   assert.is(redactText('env DB_PASSWORD="a b" psql'), `env DB_PASSWORD="${REDACTED}" psql`)
-  assert.is(redactText('kubectl create secret generic x --from-literal=password=hunter2'), `kubectl create secret generic x --from-literal=password=${REDACTED}`)
+  assert.is(
+    redactText('kubectl create secret generic x --from-literal=password=hunter2'),
+    `kubectl create secret generic x --from-literal=password=${REDACTED}`,
+  )
   // An interpolation is code, not a secret: it stays (the value it stands for is hidden by taint when seen).
   assert.is(redactText('await $`sshpass -p ${pw} ssh x`'), 'await $`sshpass -p ${pw} ssh x`')
   assert.is(redactText('await $`sshpass -p hunter2 ssh x`'), `await $\`sshpass -p ${REDACTED} ssh x\``)
@@ -134,7 +162,14 @@ test('zx argument arrays and inspect output of commands', () => {
 })
 
 test('redactText is idempotent and hasSecret tells', () => {
-  const samples = ['kubectl --token=abc', `x\n${PEM}`, 'PASSWORD=x1', 'http://u:p@h/', 'kind: Secret\ndata:\n  a: b\n', 'Authorization: Bearer abcdefghijk']
+  const samples = [
+    'kubectl --token=abc',
+    `x\n${PEM}`,
+    'PASSWORD=x1',
+    'http://u:p@h/',
+    'kind: Secret\ndata:\n  a: b\n',
+    'Authorization: Bearer abcdefghijk',
+  ]
   for (const s of samples) {
     const once = redactText(s)
     assert.is(redactText(once), once, s)
@@ -146,13 +181,61 @@ test('redactText is idempotent and hasSecret tells', () => {
 })
 
 test('secret names: env variables by word (KEY included), fields need a qualifier for `key`; descriptions of secrets are not secrets', () => {
-  for (const n of ['PASSWORD', 'DB_PASSWORD', 'db-password', 'dbPassword', 'API_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'STRIPE_KEY', 'KEY', 'GITHUB_AUTH', 'MY_CREDENTIALS', 'DB_PWD', 'PIN', 'OTP'])
+  for (const n of [
+    'PASSWORD',
+    'DB_PASSWORD',
+    'db-password',
+    'dbPassword',
+    'API_TOKEN',
+    'AWS_SECRET_ACCESS_KEY',
+    'STRIPE_KEY',
+    'KEY',
+    'GITHUB_AUTH',
+    'MY_CREDENTIALS',
+    'DB_PWD',
+    'PIN',
+    'OTP',
+  ])
     assert.ok(isSecretEnvName(n), n)
-  for (const n of ['HOME', 'PATH', 'PWD', 'TOKEN_FILE', 'SECRET_NAME', 'AWS_ACCESS_KEY_ID', 'PUBLIC_KEY', 'TOKEN_TTL', 'SSH_AUTH_SOCK', 'KEYRING', 'AUTHOR', 'BYPASS'])
+  for (const n of [
+    'HOME',
+    'PATH',
+    'PWD',
+    'TOKEN_FILE',
+    'SECRET_NAME',
+    'AWS_ACCESS_KEY_ID',
+    'PUBLIC_KEY',
+    'TOKEN_TTL',
+    'SSH_AUTH_SOCK',
+    'KEYRING',
+    'AUTHOR',
+    'BYPASS',
+  ])
     assert.not.ok(isSecretEnvName(n), n)
-  for (const n of ['token', 'password', 'client-key-data', 'clientSecret', 'apiKey', 'privateKey', 'tls.key', 'id-token', 'refresh-token', 'x-api-key', 'auth'])
+  for (const n of [
+    'token',
+    'password',
+    'client-key-data',
+    'clientSecret',
+    'apiKey',
+    'privateKey',
+    'tls.key',
+    'id-token',
+    'refresh-token',
+    'x-api-key',
+    'auth',
+  ])
     assert.ok(isSecretField(n), n)
-  for (const n of ['key', 'snapshotKey', 'secretName', 'secretKeyRef', 'tokenFile', 'client-certificate-data', 'expirationSeconds', 'keyId'])
+  for (const n of [
+    'key',
+    'snapshotKey',
+    'secretName',
+    'secretKeyRef',
+    'tokenFile',
+    'client-certificate-data',
+    'expirationSeconds',
+    'keyId',
+  ])
     assert.not.ok(isSecretField(n), n)
 })
 

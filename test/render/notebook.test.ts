@@ -46,10 +46,17 @@ await pods()
 })
 
 test('render strips ANSI colours and redacts secrets in inputs, outputs and prose', () => {
-  const md = renderNotebook([
-    { kind: 'prose', text: 'token was --token=abcdef123' },
-    { kind: 'code', input: "$`curl -H 'Authorization: Bearer eyJabc.def.ghi' x`", output: '\u001b[32m200\u001b[39m\nPASSWORD=hunter2\n' },
-  ], { date })
+  const md = renderNotebook(
+    [
+      { kind: 'prose', text: 'token was --token=abcdef123' },
+      {
+        kind: 'code',
+        input: "$`curl -H 'Authorization: Bearer eyJabc.def.ghi' x`",
+        output: '\u001b[32m200\u001b[39m\nPASSWORD=hunter2\n',
+      },
+    ],
+    { date },
+  )
   assert.not.match(md, 'abcdef123')
   assert.not.match(md, 'eyJabc.def.ghi')
   assert.not.match(md, 'hunter2')
@@ -65,7 +72,8 @@ test('a code block containing ``` gets a longer fence and parses back whole', ()
 })
 
 test('parse: js/javascript/mjs blocks in order; quoted, other-language and ~~~ text blocks are skipped', () => {
-  const md = '# Title here\n\n```js\na()\n```\n\n> ```text\n> out\n> ```\n\n```sh\nls\n```\n\n~~~javascript\nb()\n~~~\n\n```mjs\nc()\nd()\n```\n'
+  const md =
+    '# Title here\n\n```js\na()\n```\n\n> ```text\n> out\n> ```\n\n```sh\nls\n```\n\n~~~javascript\nb()\n~~~\n\n```mjs\nc()\nd()\n```\n'
   const nb = parseNotebook(md)
   assert.is(nb.title, 'Title here')
   assert.equal(nb.blocks, ['a()', 'b()', 'c()\nd()'])
@@ -74,7 +82,10 @@ test('parse: js/javascript/mjs blocks in order; quoted, other-language and ~~~ t
 test('round trip: render then parse gives the inputs back', () => {
   const inputs = ['const a = await pods()', 'a.length\n', 'q(a, "[*].metadata.name")']
   const md = renderNotebook(inputs.map((input) => ({ kind: 'code' as const, input, output: 'x' })))
-  assert.equal(parseNotebook(md).blocks, inputs.map((i) => i.replace(/\n+$/, '')))
+  assert.equal(
+    parseNotebook(md).blocks,
+    inputs.map((i) => i.replace(/\n+$/, '')),
+  )
 })
 
 test('proseOf: only inputs made of // lines are prose', () => {

@@ -27,13 +27,21 @@ test('regression: node(…).$`echo --token=…` keeps its closing backtick and s
   const out = redactCode(cell)
   assert.is(out, `await node("lab-1").$\`echo --token=${REDACTED}\``)
   assert.ok(cellCompiles(out))
-  const md = renderNotebook([{ kind: 'code', input: cell, output: 'ssh:lab-1 $ echo --token=abc123def  (exit 0, 5 ms)\n--token=abc123def\n' }], { date })
+  const md = renderNotebook(
+    [{ kind: 'code', input: cell, output: 'ssh:lab-1 $ echo --token=abc123def  (exit 0, 5 ms)\n--token=abc123def\n' }],
+    { date },
+  )
   assert.not.match(md, 'abc123def')
   assert.ok(parseNotebook(md).blocks.every(cellCompiles))
 })
 
 test("regression: a YAML string printed by the REPL keeps every `\\n' +` and its closing `\\n'`", () => {
-  const secret = { apiVersion: 'v1', kind: 'Secret', metadata: { name: 'db' }, data: { apikey: 'YWstN0hxMnhMdzlacA==', password: 'cGFzcw==' } }
+  const secret = {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name: 'db' },
+    data: { apikey: 'YWstN0hxMnhMdzlacA==', password: 'cGFzcw==' },
+  }
   const shown = inspect(YAML.stringify(secret))
   const out = redactText(shown)
   assert.is(out.split('\n').length, shown.split('\n').length)
@@ -49,7 +57,7 @@ test("regression: a YAML string printed by the REPL keeps every `\\n' +` and its
 test('quoted values keep their quotes; a bare value stops before a quote, backtick or escape', () => {
   assert.is(redactText(`"token": "ab\\"cd"`), `"token": "${REDACTED}"`)
   assert.is(redactText(`{ password: 'it\\'s' }`), `{ password: '${REDACTED}' }`)
-  assert.is(redactText("`--password=abc`"), `\`--password=${REDACTED}\``)
+  assert.is(redactText('`--password=abc`'), `\`--password=${REDACTED}\``)
   assert.is(redactText("'PASSWORD=abc\\n'"), `'PASSWORD=${REDACTED}\\n'`)
   assert.is(redactText('Authorization: Bearer eyJhbGciOi.x'), `Authorization: Bearer ${REDACTED}`)
 })
@@ -64,8 +72,14 @@ test('no dangling escape: a tainted value ending in a backslash takes the escape
 
 test('code: secrets inside strings, templates, comments and regexes are replaced in place; interpolations and references stay', () => {
   const cases: [string, string][] = [
-    ["const s = { kind: 'Secret', data: { apikey: 'YWstN0hxMnhMdzlacA==' } }", `const s = { kind: 'Secret', data: { apikey: '${REDACTED}' } }`],
-    ['const e = [{ name: "DB_PASSWORD", value: "hunter2-db" }]', `const e = [{ name: "DB_PASSWORD", value: "${REDACTED}" }]`],
+    [
+      "const s = { kind: 'Secret', data: { apikey: 'YWstN0hxMnhMdzlacA==' } }",
+      `const s = { kind: 'Secret', data: { apikey: '${REDACTED}' } }`,
+    ],
+    [
+      'const e = [{ name: "DB_PASSWORD", value: "hunter2-db" }]',
+      `const e = [{ name: "DB_PASSWORD", value: "${REDACTED}" }]`,
+    ],
     ['const e = { name: "DB_PASSWORD", value: pw }', 'const e = { name: "DB_PASSWORD", value: pw }'],
     ['await $`sshpass -p ${pw} ssh x`', 'await $`sshpass -p ${pw} ssh x`'],
     ['await $`curl -u admin:hunter22 ${url}`', `await $\`curl -u admin:${REDACTED} \${url}\``],
@@ -92,7 +106,10 @@ test('code: when a secret cannot be hidden in place the cell is kept as comments
   const out = redactCode('const secretIdentifierName = 1', t)
   assert.ok(cellCompiles(out), out)
   assert.not.match(out, 'secretIdentifierName')
-  assert.ok(out.split('\n').every((l) => l.startsWith('//')), out)
+  assert.ok(
+    out.split('\n').every((l) => l.startsWith('//')),
+    out,
+  )
   // an input that never compiled (a dot-command) is redacted as text
   assert.is(redactCode('.run dns-check password=hunter2'), `.run dns-check password=${REDACTED}`)
   assert.ok(compiles('await pods()'))
@@ -104,15 +121,28 @@ test('every saved cell compiles: a session of mixed inputs with secrets in strin
     "const s = await session.kube.get('secret', 'db')",
     "Buffer.from(s.data.apikey, 'base64').toString()",
     "await node('lab-1').$`mysql -uroot -phunter2pw -e ${q}`",
-    "const conf = `token: tok-Q1w2E3r4T5\\npassword: \"p@ss w0rd\"`",
-    "/* Authorization: Bearer eyJabcdefghij.klmnopqrst */ 1",
+    'const conf = `token: tok-Q1w2E3r4T5\\npassword: "p@ss w0rd"`',
+    '/* Authorization: Bearer eyJabcdefghij.klmnopqrst */ 1',
     "fetch('https://app:pgPa55word@db:5432/app', { headers: { Authorization: 'Bearer abcdefghijkl' } })",
   ]
-  const md = renderNotebook(inputs.map((input) => ({ kind: 'code' as const, input, output: "'ak-7Hq2xLw9Zp'\n" })), { date }, ['YWstN0hxMnhMdzlacA=='])
+  const md = renderNotebook(
+    inputs.map((input) => ({ kind: 'code' as const, input, output: "'ak-7Hq2xLw9Zp'\n" })),
+    { date },
+    ['YWstN0hxMnhMdzlacA=='],
+  )
   const blocks = parseNotebook(md).blocks
   assert.is(blocks.length, inputs.length)
   for (const b of blocks) assert.ok(cellCompiles(b), b)
-  for (const s of ['ak-7Hq2xLw9Zp', 'hunter2pw', 'tok-Q1w2E3r4T5', 'p@ss w0rd', 'eyJabcdefghij', 'pgPa55word', 'abcdefghijkl']) assert.not.match(md, s)
+  for (const s of [
+    'ak-7Hq2xLw9Zp',
+    'hunter2pw',
+    'tok-Q1w2E3r4T5',
+    'p@ss w0rd',
+    'eyJabcdefghij',
+    'pgPa55word',
+    'abcdefghijkl',
+  ])
+    assert.not.match(md, s)
 })
 
 test.run()

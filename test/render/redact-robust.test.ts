@@ -14,18 +14,41 @@ const samples = ['kubectl-offline', 'redact-handwritten', 'lab']
   .map((f) => fs.readFileSync(f, 'utf8').slice(0, 6000))
 const taint = taintMatcher(['ak-7Hq2xLw9Zp', 'hunter2-db', 'YWstN0hxMnhMdzlacA=='])
 // Quotes, braces, escapes and line breaks mixed with secrets (tainted values, flags, fields, a Secret's data).
-const FRAGMENTS = ['ak-7Hq2xLw9Zp', 'hunter2-db', '--token=', 'password: ', 'PASSWORD=', 'Bearer ', 'kind: Secret\ndata:\n  k: ', '{"kind":"Secret","data":{"k":']
+const FRAGMENTS = [
+  'ak-7Hq2xLw9Zp',
+  'hunter2-db',
+  '--token=',
+  'password: ',
+  'PASSWORD=',
+  'Bearer ',
+  'kind: Secret\ndata:\n  k: ',
+  '{"kind":"Secret","data":{"k":',
+]
 const noisy = fc
-  .array(fc.oneof(fc.constantFrom(...'\'"`\\{}[]:=,\n \t-#|>$ab1'.split('')), fc.constantFrom(...FRAGMENTS)), { maxLength: 120 })
+  .array(fc.oneof(fc.constantFrom(...'\'"`\\{}[]:=,\n \t-#|>$ab1'.split('')), fc.constantFrom(...FRAGMENTS)), {
+    maxLength: 120,
+  })
   .map((parts) => parts.join(''))
 
 /** A captured output with random cuts and random quotes, braces, escapes and line breaks inserted. */
 const mutated = fc
-  .tuple(fc.constantFrom(...samples), fc.array(fc.tuple(fc.nat(), fc.nat({ max: 40 }), fc.string({ unit: fc.constantFrom(...'\'"`\\{}[]\n: -'.split('')), maxLength: 6 })), { maxLength: 8 }))
-  .map(([text, edits]) => edits.reduce((t, [at, cut, ins]) => {
-    const i = t.length ? at % t.length : 0
-    return t.slice(0, i) + ins + t.slice(i + cut)
-  }, text))
+  .tuple(
+    fc.constantFrom(...samples),
+    fc.array(
+      fc.tuple(
+        fc.nat(),
+        fc.nat({ max: 40 }),
+        fc.string({ unit: fc.constantFrom(...'\'"`\\{}[]\n: -'.split('')), maxLength: 6 }),
+      ),
+      { maxLength: 8 },
+    ),
+  )
+  .map(([text, edits]) =>
+    edits.reduce((t, [at, cut, ins]) => {
+      const i = t.length ? at % t.length : 0
+      return t.slice(0, i) + ins + t.slice(i + cut)
+    }, text),
+  )
 
 function timed<T>(f: () => T): [T, number] {
   const t0 = performance.now()
@@ -65,7 +88,9 @@ test('any code: redactCode never throws, and a cell that compiled still compiles
     }
   }
   const code = fc.oneof(
-    noisy.map((s) => `const x = ${JSON.stringify(s)}; f(\`${s.replace(/[`\\$]/g, '\\$&')}\`) // ${s.replace(/\n/g, ' ')}`),
+    noisy.map(
+      (s) => `const x = ${JSON.stringify(s)}; f(\`${s.replace(/[`\\$]/g, '\\$&')}\`) // ${s.replace(/\n/g, ' ')}`,
+    ),
     fc.string({ maxLength: 300 }),
     noisy,
   )

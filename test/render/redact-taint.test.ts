@@ -2,10 +2,19 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { inspect } from 'node:util'
-import { hasSecret, redactText, REDACTED, secretsOf, TAINT_MIN, TAINT_WORD, taintForms, taintMatcher } from '../../src/render/notebook-redact.ts'
+import {
+  hasSecret,
+  redactText,
+  REDACTED,
+  secretsOf,
+  TAINT_MIN,
+  TAINT_WORD,
+  taintForms,
+  taintMatcher,
+} from '../../src/render/notebook-redact.ts'
 import { ExecOutput } from '../../src/exec/types.ts'
 
-test('forms: raw, JSON/inspect/shell-escaped, URL-encoded, base64 (padded, unpadded, url-safe, with echo\'s newline)', () => {
+test("forms: raw, JSON/inspect/shell-escaped, URL-encoded, base64 (padded, unpadded, url-safe, with echo's newline)", () => {
   const v = `it's "x"/y+z`
   const f = taintForms(v)
   for (const want of [
@@ -18,7 +27,8 @@ test('forms: raw, JSON/inspect/shell-escaped, URL-encoded, base64 (padded, unpad
     Buffer.from(v).toString('base64').replace(/=+$/, ''),
     Buffer.from(v).toString('base64url'),
     Buffer.from(`${v}\n`).toString('base64'),
-  ]) assert.ok(f.includes(want), `missing form ${want}`)
+  ])
+    assert.ok(f.includes(want), `missing form ${want}`)
 })
 
 test('forms: a base64 value adds what it decodes to (and its hex, as a Buffer prints); binary decodes add hex only', () => {
@@ -49,7 +59,11 @@ test(`whole words below ${TAINT_WORD} characters, anywhere from ${TAINT_WORD} on
 })
 
 test('taint hides a seen value in any later text: decoded, base64, JSON-escaped, URL-encoded, shell-quoted', () => {
-  const seen = secretsOf({ kind: 'Secret', metadata: { name: 'x' }, data: { note: Buffer.from(`it's "q"`).toString('base64'), pin: 'NDMyMQ==' } })
+  const seen = secretsOf({
+    kind: 'Secret',
+    metadata: { name: 'x' },
+    data: { note: Buffer.from(`it's "q"`).toString('base64'), pin: 'NDMyMQ==' },
+  })
   const t = taintMatcher(seen)
   const outputs = [
     `it's "q"`,
@@ -72,9 +86,27 @@ test('secretsOf walks live values: Secret data whatever the key, numbers, env en
   let called = false
   const v = {
     list: [{ kind: 'Secret', metadata: { name: 'a' }, data: { 'tls.key': 'S0VZ' }, stringData: { pin: 1234 } }],
-    pod: { spec: { containers: [{ env: [{ name: 'DB_PASSWORD', value: 'hunter2-db' }, { name: 'HOME', value: '/root' }] }] } },
+    pod: {
+      spec: {
+        containers: [
+          {
+            env: [
+              { name: 'DB_PASSWORD', value: 'hunter2-db' },
+              { name: 'HOME', value: '/root' },
+            ],
+          },
+        ],
+      },
+    },
     user: { token: 'sa-tok.Kx81Lm0Pq7Rs', username: 'admin', 'client-key': '/etc/k/client.key' },
-    out: new ExecOutput({ target: 'local', argv: ['cat'], exitCode: 0, stdout: 'apiVersion: v1\nkind: Secret\ndata:\n  apikey: YWstN0hxMnhMdzlacA==\n', stderr: '', durationMs: 1 }),
+    out: new ExecOutput({
+      target: 'local',
+      argv: ['cat'],
+      exitCode: 0,
+      stdout: 'apiVersion: v1\nkind: Secret\ndata:\n  apikey: YWstN0hxMnhMdzlacA==\n',
+      stderr: '',
+      durationMs: 1,
+    }),
     err: new Error('login failed: --password=b4sic-Pa55'),
     get lazy() {
       called = true
@@ -83,7 +115,10 @@ test('secretsOf walks live values: Secret data whatever the key, numbers, env en
   }
   Object.defineProperty(v.list, Symbol.for('nodejs.util.inspect.custom'), { value: () => 'a table', enumerable: false })
   const found = secretsOf(v)
-  assert.equal(new Set(found), new Set(['S0VZ', '1234', 'hunter2-db', 'sa-tok.Kx81Lm0Pq7Rs', 'YWstN0hxMnhMdzlacA==', 'b4sic-Pa55']))
+  assert.equal(
+    new Set(found),
+    new Set(['S0VZ', '1234', 'hunter2-db', 'sa-tok.Kx81Lm0Pq7Rs', 'YWstN0hxMnhMdzlacA==', 'b4sic-Pa55']),
+  )
   assert.not.ok(called)
 })
 

@@ -2,7 +2,15 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { renderSvcRules, svcClientRows, svcEndpointRows, svcFrontendRows } from '../../src/render/svc.ts'
-import { buildSvcRules, iptablesSvcRules, nftSvcRules, parseIptablesSave, parseNftJson, svcSpec, type SvcRules } from '../../src/net/svc/index.ts'
+import {
+  buildSvcRules,
+  iptablesSvcRules,
+  nftSvcRules,
+  parseIptablesSave,
+  parseNftJson,
+  svcSpec,
+  type SvcRules,
+} from '../../src/net/svc/index.ts'
 import { fx, labService, labSlices, localService, localSlices } from '../net/svc/fake.ts'
 import { clusterIP, countersOf, nodeIP, nodeOfSave, sliceEndpointsOf, staleRulesChange } from '../net/svc/lab.ts'
 
@@ -12,7 +20,13 @@ const rowsText = (rows: unknown[][]) => rows.map((r) => r.map(cellText))
 function fromIptables(file: string, key: string, slicesFile: string): SvcRules {
   const svc = labService(key)
   const ports = iptablesSvcRules(parseIptablesSave(fx(file)), svcSpec(svc, 4))
-  return buildSvcRules(svc, labSlices(slicesFile, key), nodeOfSave(file), { mode: 'iptables', backend: 'nf_tables', ports, warnings: [], commands: ['iptables-save -c'] })
+  return buildSvcRules(svc, labSlices(slicesFile, key), nodeOfSave(file), {
+    mode: 'iptables',
+    backend: 'nf_tables',
+    ports,
+    warnings: [],
+    commands: ['iptables-save -c'],
+  })
 }
 const COUNTED = 'iptables-save-nat-counters.txt'
 /** "packets/bytes" of a line of the -c capture, as the PKTS/BYTES column shows it. */
@@ -23,8 +37,22 @@ test('frontend rows: web-nodeport ClusterIP and NodePort with path, masquerade a
   const { headers, rows } = svcFrontendRows(r)
   assert.equal(headers, ['PORT', 'FRONTEND', 'ACTION', 'MASQUERADE', 'PKTS/BYTES', 'VIA'])
   assert.equal(rowsText(rows), [
-    ['http 80/TCP', `ClusterIP ${clusterIP('shop/web-nodeport')}:80`, 'forward', 'if src not in 10.244.0.0/16', pb('-A KUBE-SERVICES ', '"shop/web-nodeport:http cluster IP"'), 'KUBE-SERVICES > KUBE-SVC-FFNRHJJFV2V5GBHP'],
-    ['', `NodePort ${nodeIP(nodeOfSave(COUNTED))}:30080`, 'forward', 'always', pb('-A KUBE-NODEPORTS ', '"shop/web-nodeport:http"'), 'KUBE-NODEPORTS > KUBE-EXT-FFNRHJJFV2V5GBHP > KUBE-SVC-FFNRHJJFV2V5GBHP'],
+    [
+      'http 80/TCP',
+      `ClusterIP ${clusterIP('shop/web-nodeport')}:80`,
+      'forward',
+      'if src not in 10.244.0.0/16',
+      pb('-A KUBE-SERVICES ', '"shop/web-nodeport:http cluster IP"'),
+      'KUBE-SERVICES > KUBE-SVC-FFNRHJJFV2V5GBHP',
+    ],
+    [
+      '',
+      `NodePort ${nodeIP(nodeOfSave(COUNTED))}:30080`,
+      'forward',
+      'always',
+      pb('-A KUBE-NODEPORTS ', '"shop/web-nodeport:http"'),
+      'KUBE-NODEPORTS > KUBE-EXT-FFNRHJJFV2V5GBHP > KUBE-SVC-FFNRHJJFV2V5GBHP',
+    ],
   ])
 })
 
@@ -42,13 +70,26 @@ test('endpoint rows: kube-dns per port with probabilities and counters; the stal
   // the stale node's rules (as before the pod was replaced), then what the slices have and the rules lack
   const { deleted, added } = staleRulesChange()
   const before = sliceEndpointsOf('kubectl-endpointslices.json', 'shop/web')
-  const stale = svcEndpointRows(fromIptables('iptables-save-stale.txt', 'shop/web', 'kubectl-endpointslices-stale.json'))
+  const stale = svcEndpointRows(
+    fromIptables('iptables-save-stale.txt', 'shop/web', 'kubectl-endpointslices-stale.json'),
+  )
   assert.equal(rowsText(stale.rows), [
-    ...before.map((e, i) => [i ? '' : 'http 80/TCP', i ? '' : 'KUBE-SVC-67NZLRHBNDSAWJRO', e.at, '50.0%', 'yes', '', e.at === deleted.at ? 'STALE (no such endpoint)' : 'ok']),
+    ...before.map((e, i) => [
+      i ? '' : 'http 80/TCP',
+      i ? '' : 'KUBE-SVC-67NZLRHBNDSAWJRO',
+      e.at,
+      '50.0%',
+      'yes',
+      '',
+      e.at === deleted.at ? 'STALE (no such endpoint)' : 'ok',
+    ]),
     ['', '-', added.at, '', '', '', `MISSING (${added.pod})`],
   ])
   const staleRow = before.findIndex((e) => e.at === deleted.at)
-  assert.equal(stale.rows.map((r) => (r[6] as { style?: string }).style === 'red'), stale.rows.map((_, i) => i === staleRow || i === before.length))
+  assert.equal(
+    stale.rows.map((r) => (r[6] as { style?: string }).style === 'red'),
+    stale.rows.map((_, i) => i === staleRow || i === before.length),
+  )
 })
 
 test('renderSvcRules: title, both tables, verdict and hint; colour only when asked', () => {
@@ -67,11 +108,19 @@ test('renderSvcRules: title, both tables, verdict and hint; colour only when ask
 test('nftables result renders its chain names and no counters column values', () => {
   const svc = labService('shop/web')
   const ports = nftSvcRules(parseNftJson(fx('nft-kube-proxy.json')), svcSpec(svc, 4))
-  const r = buildSvcRules(svc, labSlices('kubectl-endpointslices-stale.json', 'shop/web'), 'lab-1', { mode: 'nftables', ports, warnings: ['w1'], commands: [] })
+  const r = buildSvcRules(svc, labSlices('kubectl-endpointslices-stale.json', 'shop/web'), 'lab-1', {
+    mode: 'nftables',
+    ports,
+    warnings: ['w1'],
+    commands: [],
+  })
   const text = renderSvcRules(r)
   assert.match(text, 'shop/web on lab-1: kube-proxy nftables\n')
   const first = sliceEndpointsOf('kubectl-endpointslices-stale.json', 'shop/web')[0].at
-  assert.match(text, new RegExp(`service-KHN6ECMT-shop/web/tcp/http +${first.replaceAll('.', '\\.')} +50\\.0% +yes +ok`))
+  assert.match(
+    text,
+    new RegExp(`service-KHN6ECMT-shop/web/tcp/http +${first.replaceAll('.', '\\.')} +50\\.0% +yes +ok`),
+  )
   assert.match(text, '\nwarning: w1\n')
   assert.match(text, /\nok: shop\/web on lab-1 \(nftables\)/)
 })
@@ -79,22 +128,58 @@ test('nftables result renders its chain names and no counters column values', ()
 function webLocal(node: string): SvcRules {
   const svc = localService('web-local')
   const ports = iptablesSvcRules(parseIptablesSave(fx(`svc-local-iptables-save-${node}.txt`)), svcSpec(svc, 4))
-  return buildSvcRules(svc, localSlices('web-local'), node, { mode: 'iptables', backend: 'nf_tables', ports, warnings: [], commands: [] })
+  return buildSvcRules(svc, localSlices('web-local'), node, {
+    mode: 'iptables',
+    backend: 'nf_tables',
+    ports,
+    warnings: [],
+    commands: [],
+  })
 }
 
 test('client rows (externalTrafficPolicy Local, capture svc): one row per class of the NodePort; none for a Cluster Service', () => {
   const { headers, rows } = svcClientRows(webLocal('lab-1'))
   assert.equal(headers, ['PORT', 'FRONTEND', 'CLIENTS', 'ACTION', 'ENDPOINTS', 'MASQUERADE', 'VIA'])
   assert.equal(rowsText(rows), [
-    ['http 80/TCP', 'NodePort 10.99.0.1:30081', 'pods (src in 10.244.0.0/16)', 'forward (cluster)', '10.244.1.3:8080, 10.244.2.2:8080', 'no (source kept)', 'KUBE-EXT-HDZWCINOTGBA7EM2: pod traffic for shop/web-local:http external destinations'],
-    ['', '', 'the node (src-type LOCAL)', 'forward (cluster)', '10.244.1.3:8080, 10.244.2.2:8080', 'always', 'KUBE-EXT-HDZWCINOTGBA7EM2: route LOCAL traffic for shop/web-local:http external destinations'],
+    [
+      'http 80/TCP',
+      'NodePort 10.99.0.1:30081',
+      'pods (src in 10.244.0.0/16)',
+      'forward (cluster)',
+      '10.244.1.3:8080, 10.244.2.2:8080',
+      'no (source kept)',
+      'KUBE-EXT-HDZWCINOTGBA7EM2: pod traffic for shop/web-local:http external destinations',
+    ],
+    [
+      '',
+      '',
+      'the node (src-type LOCAL)',
+      'forward (cluster)',
+      '10.244.1.3:8080, 10.244.2.2:8080',
+      'always',
+      'KUBE-EXT-HDZWCINOTGBA7EM2: route LOCAL traffic for shop/web-local:http external destinations',
+    ],
     ['', '', 'outside clients', 'DROP', '-', '-', 'filter KUBE-EXTERNAL-SERVICES: has no local endpoints'],
   ])
-  assert.equal(rowsText(svcClientRows(webLocal('lab-2')).rows)[2].slice(2, 6), ['outside clients', 'forward (local)', '10.244.1.3:8080', 'no (source kept)'])
-  assert.equal(svcClientRows(fromIptables('iptables-save.txt', 'shop/web-nodeport', 'kubectl-endpointslices.json')).rows, [])
+  assert.equal(rowsText(svcClientRows(webLocal('lab-2')).rows)[2].slice(2, 6), [
+    'outside clients',
+    'forward (local)',
+    '10.244.1.3:8080',
+    'no (source kept)',
+  ])
+  assert.equal(
+    svcClientRows(fromIptables('iptables-save.txt', 'shop/web-nodeport', 'kubectl-endpointslices.json')).rows,
+    [],
+  )
   const text = renderSvcRules(webLocal('lab-1'))
-  assert.ok(text.split('\n').some((l) => /^PORT +FRONTEND +CLIENTS +ACTION/.test(l)), text)
-  assert.not.match(renderSvcRules(fromIptables('iptables-save.txt', 'shop/web-nodeport', 'kubectl-endpointslices.json')), 'CLIENTS')
+  assert.ok(
+    text.split('\n').some((l) => /^PORT +FRONTEND +CLIENTS +ACTION/.test(l)),
+    text,
+  )
+  assert.not.match(
+    renderSvcRules(fromIptables('iptables-save.txt', 'shop/web-nodeport', 'kubectl-endpointslices.json')),
+    'CLIENTS',
+  )
 })
 
 test.run()

@@ -10,7 +10,7 @@ test('nameSlot: dot-command arguments and helper string arguments', () => {
   assert.equal(nameSlot("await pod('we"), { kind: 'pod', prefix: 'we' })
   assert.equal(nameSlot('await logs("cl'), { kind: 'pod', prefix: 'cl' })
   assert.equal(nameSlot("node('lab"), { kind: 'node', prefix: 'lab' })
-  assert.equal(nameSlot("await svc(`w"), { kind: 'service', prefix: 'w' })
+  assert.equal(nameSlot('await svc(`w'), { kind: 'service', prefix: 'w' })
   assert.equal(nameSlot("await pods({ namespace: 'ku"), { kind: 'namespace', prefix: 'ku' })
   assert.equal(nameSlot("await pod('web-1')"), undefined) // the string is closed
   assert.equal(nameSlot('pods'), undefined)

@@ -9,9 +9,19 @@ import { historyPath, historyWorthy, loadHistory } from '../../src/repl/history.
 
 test('errors with a hint print as error: + hint:, no stack (ExecError, KubeError, ConfigError, ShellError)', () => {
   const errs = [
-    new ExecError('exit', { target: 'ssh:lab-1', argv: ['false'] }, '`false` on ssh:lab-1 exited 1', 'pass {nothrow: true}'),
+    new ExecError(
+      'exit',
+      { target: 'ssh:lab-1', argv: ['false'] },
+      '`false` on ssh:lab-1 exited 1',
+      'pass {nothrow: true}',
+    ),
     new KubeError('connection', 'connection refused by https://10.99.0.1:6443', 'the API server is not running'),
-    new ConfigError('invalid', '/x/.recipes', '/x/.recipes:3: contxt: expected one of the keys …', 'see .recipes.example'),
+    new ConfigError(
+      'invalid',
+      '/x/.recipes',
+      '/x/.recipes:3: contxt: expected one of the keys …',
+      'see .recipes.example',
+    ),
     new ShellError('unavailable', 'recipes are not available', 'later'),
   ]
   for (const e of errs) {

@@ -7,7 +7,13 @@ import type { KubeApi, SessionApi, NameKind } from '../../src/session.ts'
 import { ShellError } from '../../src/repl/errors.ts'
 import { startRepl, type Shell, type StartReplOptions } from '../../src/repl/index.ts'
 
-const pod = (name: string): Pod => ({ apiVersion: 'v1', kind: 'Pod', metadata: { name, namespace: 'shop' }, spec: { containers: [{ name: 'c' }] }, status: { phase: 'Running' } })
+const pod = (name: string): Pod => ({
+  apiVersion: 'v1',
+  kind: 'Pod',
+  metadata: { name, namespace: 'shop' },
+  spec: { containers: [{ name: 'c' }] },
+  status: { phase: 'Running' },
+})
 
 /** A KubeApi whose list calls return fixed objects and whose describe() fails the way the real one does. */
 export function fakeKube(calls: string[] = []) {
@@ -27,10 +33,18 @@ export function fakeKube(calls: string[] = []) {
       throw new KubeError('notfound', `pod "${String(target)}" not found`, 'pods() to list what exists')
     },
     top: async (): Promise<never> => {
-      throw new KubeError('unsupported', 'the server does not serve /apis/metrics.k8s.io/v1beta1', 'metrics-server is not installed')
+      throw new KubeError(
+        'unsupported',
+        'the server does not serve /apis/metrics.k8s.io/v1beta1',
+        'metrics-server is not installed',
+      )
     },
     ping: async () => ({ ok: true as const, server: 'https://fake', version: 'v1.33', durationMs: 1 }),
-    get: async () => [{ metadata: { name: 'default' } }, { metadata: { name: 'kube-system' } }, { metadata: { name: 'shop' } }],
+    get: async () => [
+      { metadata: { name: 'default' } },
+      { metadata: { name: 'kube-system' } },
+      { metadata: { name: 'shop' } },
+    ],
   } satisfies KubeApi
   return kube
 }
@@ -39,12 +53,22 @@ export function fakeKube(calls: string[] = []) {
 export function fakeExec(target = 'fake'): Exec {
   return {
     target,
-    run: async (argv) => new ExecOutput({ target, argv: [...argv], exitCode: 0, stdout: `ran ${argv.join(' ')}\n`, stderr: '', durationMs: 1 }),
+    run: async (argv) =>
+      new ExecOutput({
+        target,
+        argv: [...argv],
+        exitCode: 0,
+        stdout: `ran ${argv.join(' ')}\n`,
+        stderr: '',
+        durationMs: 1,
+      }),
   } satisfies Exec
 }
 
 /** A session over fakeKube with contexts lab/other and a status that can be preset. */
-export function fakeSession(opts: { status?: string; ping?: () => Promise<string | undefined>; calls?: string[] } = {}) {
+export function fakeSession(
+  opts: { status?: string; ping?: () => Promise<string | undefined>; calls?: string[] } = {},
+) {
   const state = { context: 'lab', namespace: 'shop' }
   const contexts = () => ['lab', 'other']
   const s = {
@@ -61,28 +85,49 @@ export function fakeSession(opts: { status?: string; ping?: () => Promise<string
     load: async () => {},
     node: (name: string) => new NodeHandle(fakeExec(`fake:${name}`)),
     setContext(name: string) {
-      if (!contexts().includes(name)) throw new ShellError('notfound', `context "${name}" does not exist`, `contexts: ${contexts().join(', ')}`)
+      if (!contexts().includes(name))
+        throw new ShellError('notfound', `context "${name}" does not exist`, `contexts: ${contexts().join(', ')}`)
       state.context = name
       state.namespace = 'default'
     },
     setNamespace(ns: string) {
-      if (!/^[a-z0-9-]+$/.test(ns)) throw new ShellError('usage', `namespace: expected a namespace name, received ${JSON.stringify(ns)}`)
+      if (!/^[a-z0-9-]+$/.test(ns))
+        throw new ShellError('usage', `namespace: expected a namespace name, received ${JSON.stringify(ns)}`)
       state.namespace = ns
     },
     ping: async () => (opts.ping ? opts.ping() : undefined),
-    names: async (kind: NameKind) => (kind === 'pod' ? ['web-1', 'web-2', 'client'] : kind === 'namespace' ? ['default', 'kube-system', 'shop'] : kind === 'context' ? contexts() : kind === 'node' ? ['lab-1'] : ['web']),
+    names: async (kind: NameKind) =>
+      kind === 'pod'
+        ? ['web-1', 'web-2', 'client']
+        : kind === 'namespace'
+          ? ['default', 'kube-system', 'shop']
+          : kind === 'context'
+            ? contexts()
+            : kind === 'node'
+              ? ['lab-1']
+              : ['web'],
     close: async () => {},
   } satisfies SessionApi
   return s
 }
 
 /** Runs lines through a non-terminal REPL on PassThrough streams; returns the output once input ends. */
-export async function drive(lines: string[], opts: Partial<StartReplOptions> = {}): Promise<{ out: string; shell: Shell }> {
+export async function drive(
+  lines: string[],
+  opts: Partial<StartReplOptions> = {},
+): Promise<{ out: string; shell: Shell }> {
   const input = new PassThrough()
   const output = new PassThrough()
   let out = ''
   output.on('data', (d) => (out += d))
-  const shell = startRepl({ input, output, session: opts.session ?? fakeSession(), terminal: false, color: false, ...opts })
+  const shell = startRepl({
+    input,
+    output,
+    session: opts.session ?? fakeSession(),
+    terminal: false,
+    color: false,
+    ...opts,
+  })
   input.end(lines.map((l) => `${l}\n`).join(''))
   await shell.closed
   await new Promise((r) => setImmediate(r))

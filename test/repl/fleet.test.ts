@@ -8,19 +8,38 @@ import { cancelFleets } from '../../src/repl/fleet.ts'
 import { drive, fakeSession } from './fake.ts'
 
 test('fleet(names) runs on each node through session.node and gathers identical outputs', async () => {
-  const ctx = buildContext(fakeSession()) as { fleet: (t?: unknown) => { $: (s: TemplateStringsArray, ...v: unknown[]) => PromiseLike<{ ok: boolean; results: { node: string; transport: string; stdout: string }[]; groups(): { nodeset: string }[] }> } }
+  const ctx = buildContext(fakeSession()) as {
+    fleet: (t?: unknown) => {
+      $: (
+        s: TemplateStringsArray,
+        ...v: unknown[]
+      ) => PromiseLike<{
+        ok: boolean
+        results: { node: string; transport: string; stdout: string }[]
+        groups(): { nodeset: string }[]
+      }>
+    }
+  }
   const r = await ctx.fleet(['lab-[1-3]']).$`uname ${'-r'}`
   assert.ok(r.ok)
-  assert.equal(r.results.map((x) => [x.node, x.transport, x.stdout]), [
-    ['lab-1', 'fake', 'ran uname -r\n'],
-    ['lab-2', 'fake', 'ran uname -r\n'],
-    ['lab-3', 'fake', 'ran uname -r\n'],
-  ])
-  assert.equal(r.groups().map((g) => g.nodeset), ['lab-[1-3]'])
+  assert.equal(
+    r.results.map((x) => [x.node, x.transport, x.stdout]),
+    [
+      ['lab-1', 'fake', 'ran uname -r\n'],
+      ['lab-2', 'fake', 'ran uname -r\n'],
+      ['lab-3', 'fake', 'ran uname -r\n'],
+    ],
+  )
+  assert.equal(
+    r.groups().map((g) => g.nodeset),
+    ['lab-[1-3]'],
+  )
 })
 
 test('fleet() is every node of the cluster; a selector with no match and a bad target are clear errors', async () => {
-  const ctx = buildContext(fakeSession()) as { fleet: (t?: unknown) => { $: (s: TemplateStringsArray) => PromiseLike<{ nodes: string[] }> } }
+  const ctx = buildContext(fakeSession()) as {
+    fleet: (t?: unknown) => { $: (s: TemplateStringsArray) => PromiseLike<{ nodes: string[] }> }
+  }
   assert.equal((await ctx.fleet().$`true`).nodes, ['lab-1'])
   const session = fakeSession()
   session.kube = { ...session.kube, nodes: async () => [] }
@@ -31,7 +50,10 @@ test('fleet() is every node of the cluster; a selector with no match and a bad t
   } catch (e) {
     assert.is((e as Error).message, 'fleet: no node matches the label selector role=gpu')
   }
-  assert.throws(() => ctx.fleet(42), /fleet: expected a label selector \('role=worker' or \{role: 'worker'\}\), an array of node names, or nothing \(every node\), received number 42/)
+  assert.throws(
+    () => ctx.fleet(42),
+    /fleet: expected a label selector \('role=worker' or \{role: 'worker'\}\), an array of node names, or nothing \(every node\), received number 42/,
+  )
 })
 
 test('in the REPL a fleet prints as its table, and .groups() as clush -b blocks', async () => {
@@ -47,17 +69,26 @@ test('Ctrl-C: cancelFleets stops every fleet the session runs; the nodes are mar
     target: 'fake:hang',
     run: (argv, o) =>
       new Promise<ExecOutput>((_, reject) => {
-        o?.signal?.addEventListener('abort', () => reject(Object.assign(new Error('aborted'), { name: 'ExecError', kind: 'aborted' })))
+        o?.signal?.addEventListener('abort', () =>
+          reject(Object.assign(new Error('aborted'), { name: 'ExecError', kind: 'aborted' })),
+        )
       }),
   }
   session.node = () => new NodeHandle(hang)
-  const ctx = buildContext(session) as { fleet: (t?: unknown) => { $: (s: TemplateStringsArray) => PromiseLike<{ stopped?: string; results: { error?: string }[] }> } }
+  const ctx = buildContext(session) as {
+    fleet: (t?: unknown) => {
+      $: (s: TemplateStringsArray) => PromiseLike<{ stopped?: string; results: { error?: string }[] }>
+    }
+  }
   const run = ctx.fleet(['a', 'b']).$`sleep 60`
   await new Promise((r) => setTimeout(r, 20))
   assert.is(cancelFleets(session), 1)
   const r = await run
   assert.is(r.stopped, 'aborted')
-  assert.equal(r.results.map((x) => x.error), ['aborted', 'aborted'])
+  assert.equal(
+    r.results.map((x) => x.error),
+    ['aborted', 'aborted'],
+  )
   assert.is(cancelFleets(session), 0)
 })
 

@@ -10,7 +10,14 @@ import { readLineDuringEval } from '../../src/repl/io.ts'
 import { EventEmitter } from 'node:events'
 import { drive, fakeSession } from './fake.ts'
 
-const phase = (phase: NodePodPhase['phase'], o: Partial<NodePodPhase> = {}): NodePodPhase => ({ node: 'lab-2', phase, pod: 'kinspect-node-lab-2-x2x7p', namespace: 'kube-system', elapsedMs: 100, ...o })
+const phase = (phase: NodePodPhase['phase'], o: Partial<NodePodPhase> = {}): NodePodPhase => ({
+  node: 'lab-2',
+  phase,
+  pod: 'kinspect-node-lab-2-x2x7p',
+  namespace: 'kube-system',
+  elapsedMs: 100,
+  ...o,
+})
 
 test('phases on a pipe: one plain line per change', () => {
   let out = ''
@@ -37,7 +44,10 @@ test('phases on a terminal: a spinner redrawn in place, cleared and replaced by 
   assert.is(out.length, held, 'nothing drawn while held')
   d.resume()
   d.show(phase('ready', { elapsedMs: 900 }))
-  assert.ok(out.endsWith('\r\u001b[2Kkube-system/kinspect-node-lab-2-x2x7p ready on lab-2 (0.9s)\n'), JSON.stringify(out.slice(-120)))
+  assert.ok(
+    out.endsWith('\r\u001b[2Kkube-system/kinspect-node-lab-2-x2x7p ready on lab-2 (0.9s)\n'),
+    JSON.stringify(out.slice(-120)),
+  )
   const after = out.length
   await new Promise((r) => setTimeout(r, 40))
   assert.is(out.length, after, 'the spinner stopped')
@@ -49,9 +59,26 @@ function consentSession() {
   const exec: Exec = {
     target: 'pod:lab-2',
     run: async (argv) => {
-      const ok = await session.access.asker?.({ pods: [{ node: 'lab-2', namespace: 'kube-system', pod: 'kinspect-node-lab-2-x2x7p', image: 'img', deadlineSeconds: 3600 }] })
+      const ok = await session.access.asker?.({
+        pods: [
+          {
+            node: 'lab-2',
+            namespace: 'kube-system',
+            pod: 'kinspect-node-lab-2-x2x7p',
+            image: 'img',
+            deadlineSeconds: 3600,
+          },
+        ],
+      })
       if (!ok) throw new Error(`refused (${ok})`)
-      return new ExecOutput({ target: 'pod:lab-2', argv: [...argv], exitCode: 0, stdout: 'ran\n', stderr: '', durationMs: 1 })
+      return new ExecOutput({
+        target: 'pod:lab-2',
+        argv: [...argv],
+        exitCode: 0,
+        stdout: 'ran\n',
+        stderr: '',
+        durationMs: 1,
+      })
     },
   }
   session.node = () => new NodeHandle(exec)
@@ -59,7 +86,10 @@ function consentSession() {
 }
 
 test('the REPL asks on its own input: the next piped line answers (y runs the command, n refuses)', async () => {
-  const { out } = await drive(["(await node('lab-2').$`true`).stdout", 'y', "(await node('lab-2').$`true`).stdout", 'n', '6 * 7'], { session: consentSession() })
+  const { out } = await drive(
+    ["(await node('lab-2').$`true`).stdout", 'y', "(await node('lab-2').$`true`).stdout", 'n', '6 * 7'],
+    { session: consentSession() },
+  )
   assert.match(out, 'kinspect needs a node pod on lab-2 (SSH does not reach it). This changes the cluster:')
   assert.match(out, 'Allow node pods for this session? [y/N] \n')
   assert.match(out, "'ran\\n'")
@@ -71,7 +101,12 @@ test('the REPL asks on its own input: the next piped line answers (y runs the co
 test('attachNodeAccess plugs the question and the display in, and unplugs them', () => {
   const hooks = new AccessHooks()
   let out = ''
-  const off = attachNodeAccess(hooks, { write: (t) => (out += t), tty: false, color: false, lines: { next: async () => 'y', echoes: false } })
+  const off = attachNodeAccess(hooks, {
+    write: (t) => (out += t),
+    tty: false,
+    color: false,
+    lines: { next: async () => 'y', echoes: false },
+  })
   assert.ok(hooks.asker)
   hooks.emitPhase(phase('ready'))
   assert.match(out, 'ready on lab-2')
@@ -85,7 +120,12 @@ test("other displays on the terminal (a recipe's spinner) are paused before a ph
   const hooks = new AccessHooks()
   let paused = 0
   const remove = hooks.addDisplay({ pause: () => void paused++ })
-  const off = attachNodeAccess(hooks, { write: () => {}, tty: false, color: false, lines: { next: async () => 'y', echoes: true } })
+  const off = attachNodeAccess(hooks, {
+    write: () => {},
+    tty: false,
+    color: false,
+    lines: { next: async () => 'y', echoes: true },
+  })
   hooks.emitPhase(phase('creating'))
   assert.is(paused, 1)
   assert.is(await hooks.asker!({ pods: [] }), true)
@@ -99,7 +139,23 @@ test("other displays on the terminal (a recipe's spinner) are paused before a ph
 test('.gc prints the table and the summary; --dry-run is passed on; a bad argument is a usage error', async () => {
   const calls: unknown[] = []
   const session = Object.assign(fakeSession(), {
-    gc: async (o: { dryRun?: boolean }) => (calls.push(o), { entries: [{ namespace: 'kube-system', name: 'kinspect-node-lab-1-aaaaa', node: 'lab-1', session: 's1', leftover: true, reason: 'its session (pid 9 on laptop) is gone' }], deleted: [], failed: [] }),
+    gc: async (o: { dryRun?: boolean }) => (
+      calls.push(o),
+      {
+        entries: [
+          {
+            namespace: 'kube-system',
+            name: 'kinspect-node-lab-1-aaaaa',
+            node: 'lab-1',
+            session: 's1',
+            leftover: true,
+            reason: 'its session (pid 9 on laptop) is gone',
+          },
+        ],
+        deleted: [],
+        failed: [],
+      }
+    ),
   })
   const { out } = await drive(['.gc --dry-run', '.gc --force'], { session })
   assert.equal(calls, [{ dryRun: true }])
@@ -109,7 +165,12 @@ test('.gc prints the table and the summary; --dry-run is passed on; a bad argume
 })
 
 test('Ctrl-C while an input runs interrupts the session (its remote commands end); idle, it does nothing', async () => {
-  const session = Object.assign(fakeSession(), { interrupts: 0, interrupt() { this.interrupts++ } })
+  const session = Object.assign(fakeSession(), {
+    interrupts: 0,
+    interrupt() {
+      this.interrupts++
+    },
+  })
   const { shell } = await drive([], { session })
   assert.is(shell.busy, false)
   assert.is(shell.interrupt(), false)
@@ -117,7 +178,12 @@ test('Ctrl-C while an input runs interrupts the session (its remote commands end
   const { startRepl } = await import('../../src/repl/index.ts')
   const { PassThrough } = await import('node:stream')
   const input = new PassThrough()
-  const s2 = Object.assign(fakeSession(), { interrupts: 0, interrupt() { this.interrupts++ } })
+  const s2 = Object.assign(fakeSession(), {
+    interrupts: 0,
+    interrupt() {
+      this.interrupts++
+    },
+  })
   const sh = startRepl({ input, output: new PassThrough(), session: s2, terminal: false, color: false })
   const running = sh.evaluate('await new Promise((r) => setTimeout(r, 200))')
   await new Promise((r) => setTimeout(r, 20))
@@ -131,11 +197,21 @@ test('Ctrl-C while an input runs interrupts the session (its remote commands end
 
 test('a terminal REPL busy with an input: the question takes the keys itself (echo, backspace, Enter), then gives them back', async () => {
   const passed: string[] = []
-  const server = Object.assign(new EventEmitter(), { _ttyWrite: (d: string | undefined, _key?: unknown) => void passed.push(`repl:${d}`) })
+  const server = Object.assign(new EventEmitter(), {
+    _ttyWrite: (d: string | undefined, _key?: unknown) => void passed.push(`repl:${d}`),
+  })
   const original = server._ttyWrite
   let shown = ''
   const answer = readLineDuringEval(server, (t) => (shown += t))
-  for (const [d, key] of [['y', { name: 'y' }], ['x', { name: 'x' }], ['\x7f', { name: 'backspace' }], ['e', { name: 'e' }], ['s', { name: 's' }], ['\r', { name: 'return' }]] as const) server._ttyWrite(d, key)
+  for (const [d, key] of [
+    ['y', { name: 'y' }],
+    ['x', { name: 'x' }],
+    ['\x7f', { name: 'backspace' }],
+    ['e', { name: 'e' }],
+    ['s', { name: 's' }],
+    ['\r', { name: 'return' }],
+  ] as const)
+    server._ttyWrite(d, key)
   assert.is(await answer, 'yes')
   assert.is(shown, 'yx\b \bes\n')
   assert.is(server._ttyWrite, original, 'the REPL has its keys back')

@@ -41,7 +41,13 @@ function run(args: string[], stdin: string): Promise<{ code: number | null; out:
 
 test.before(() => {
   kubectl('delete', 'secret', NAME, '--ignore-not-found')
-  const r = kubectl('create', 'secret', 'generic', NAME, ...Object.entries(VALUES).map(([k, v]) => `--from-literal=${k}=${v}`))
+  const r = kubectl(
+    'create',
+    'secret',
+    'generic',
+    NAME,
+    ...Object.entries(VALUES).map(([k, v]) => `--from-literal=${k}=${v}`),
+  )
   assert.is(r.status, 0, r.stderr)
 })
 

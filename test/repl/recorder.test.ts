@@ -12,7 +12,12 @@ function setup(context: object = {}) {
   const out = new PassThrough()
   const tap = new OutputTap(out)
   const notebook = new Notebook()
-  const rec = new Recorder(tap, notebook, (v) => inspect(v), () => context)
+  const rec = new Recorder(
+    tap,
+    notebook,
+    (v) => inspect(v),
+    () => context,
+  )
   const print = (value: unknown) => {
     const text = inspect(value)
     rec.printed(value, text)
@@ -46,7 +51,10 @@ test('a printed Secret is written to the notebook redacted by structure; the scr
   assert.match(screen, 'MTIzNDU2Nzg5')
   assert.not.match(notebook.entries[0].kind === 'code' ? notebook.entries[0].output : '', 'MTIzNDU2Nzg5')
   // and the taint set learnt it from the value itself, so a later cell showing it is redacted too
-  assert.ok(notebook.taint.values().some((v) => v === 'MTIzNDU2Nzg5' || v === '123456789'), JSON.stringify(notebook.taint.size))
+  assert.ok(
+    notebook.taint.values().some((v) => v === 'MTIzNDU2Nzg5' || v === '123456789'),
+    JSON.stringify(notebook.taint.size),
+  )
 })
 
 test('a Secret an input bound (not printed) is observed; drop() records nothing', () => {

@@ -4,7 +4,6 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
 import vm from 'node:vm'
-import { inspect } from 'node:util'
 import YAML from 'yaml'
 import { Notebook } from '../../src/repl/notebook.ts'
 import { formatValue } from '../../src/repl/index.ts'
@@ -55,19 +54,38 @@ function compilesAsCell(code: string): boolean {
 
 function checkNotebook(md: string, secret: string, where: string): void {
   for (const f of forms(secret)) assert.not.ok(survives(md, f), `${where}: ${JSON.stringify(f)} survives in\n${md}`)
-  for (const block of parseNotebook(md).blocks) assert.ok(compilesAsCell(block), `${where}: a saved cell does not compile:\n${block}`)
+  for (const block of parseNotebook(md).blocks)
+    assert.ok(compilesAsCell(block), `${where}: a saved cell does not compile:\n${block}`)
 }
 
 // Secrets long enough for taint: base64 of random bytes, random printable text, long numbers.
 const longSecret = fc.oneof(
   fc.uint8Array({ minLength: 5, maxLength: 48 }).map((b) => Buffer.from(b).toString('base64')),
-  fc.string({ minLength: TAINT_MIN, maxLength: 40 }).filter((s) => s.trim().length >= TAINT_MIN && !s.includes(REDACTED)),
+  fc
+    .string({ minLength: TAINT_MIN, maxLength: 40 })
+    .filter((s) => s.trim().length >= TAINT_MIN && !s.includes(REDACTED)),
   fc.integer({ min: 100_000, max: 2 ** 31 }).map(String),
 )
 // Short ones (a PIN): structure only.
-const shortSecret = fc.oneof(fc.integer({ min: 0, max: 99_999 }).map(String), fc.string({ minLength: 1, maxLength: TAINT_MIN - 1 }).filter((s) => s.trim() !== ''))
-const dataKey = fc.oneof(fc.constantFrom('apikey', 'tls.key', 'pin', 'config.json', 'x', 'user'), fc.stringMatching(/^[A-Za-z0-9._-]{1,16}$/))
-const envName = fc.constantFrom('DB_PASSWORD', 'API_TOKEN', 'AWS_SECRET_ACCESS_KEY', 'STRIPE_KEY', 'client_secret', 'GITHUB_AUTH', 'PASSWD', 'MY_CREDENTIALS', 'redisPassword')
+const shortSecret = fc.oneof(
+  fc.integer({ min: 0, max: 99_999 }).map(String),
+  fc.string({ minLength: 1, maxLength: TAINT_MIN - 1 }).filter((s) => s.trim() !== ''),
+)
+const dataKey = fc.oneof(
+  fc.constantFrom('apikey', 'tls.key', 'pin', 'config.json', 'x', 'user'),
+  fc.stringMatching(/^[A-Za-z0-9._-]{1,16}$/),
+)
+const envName = fc.constantFrom(
+  'DB_PASSWORD',
+  'API_TOKEN',
+  'AWS_SECRET_ACCESS_KEY',
+  'STRIPE_KEY',
+  'client_secret',
+  'GITHUB_AUTH',
+  'PASSWD',
+  'MY_CREDENTIALS',
+  'redisPassword',
+)
 
 const secretObject = (key: string, v: string) => ({
   apiVersion: 'v1',
@@ -81,19 +99,49 @@ const podObject = (name: string, v: string) => ({
   apiVersion: 'v1',
   kind: 'Pod',
   metadata: { name: 'web-1', namespace: 'shop' },
-  spec: { containers: [{ name: 'web', image: 'busybox', env: [{ name: 'HOME', value: '/root' }, { name, value: v }] }] },
+  spec: {
+    containers: [
+      {
+        name: 'web',
+        image: 'busybox',
+        env: [
+          { name: 'HOME', value: '/root' },
+          { name, value: v },
+        ],
+      },
+    ],
+  },
 })
-const kubeconfigObject = (v: string) => ({ apiVersion: 'v1', kind: 'Config', users: [{ name: 'admin', user: { token: v } }, { name: 'oidc', user: { 'auth-provider': { name: 'oidc', config: { 'refresh-token': v } } } }] })
+const kubeconfigObject = (v: string) => ({
+  apiVersion: 'v1',
+  kind: 'Config',
+  users: [
+    { name: 'admin', user: { token: v } },
+    { name: 'oidc', user: { 'auth-provider': { name: 'oidc', config: { 'refresh-token': v } } } },
+  ],
+})
 
 /** The REPL's printers of an object, each with a reader that gets the object back from the printed text. */
 const PRINTERS: { name: string; print: (o: object) => string; read: (t: string) => unknown }[] = [
   // inspect prints nested objects past depth 4 as [Object]: read as the string '[Object]' on both sides.
-  { name: 'inspect', print: (o) => formatValue(o, false), read: (t) => vm.runInNewContext(`(${t.replace(/\[(Object|Array)\]/g, "'[$1]'")})`) },
+  {
+    name: 'inspect',
+    print: (o) => formatValue(o, false),
+    read: (t) => vm.runInNewContext(`(${t.replace(/\[(Object|Array)\]/g, "'[$1]'")})`),
+  },
   { name: 'JSON (console.log)', print: (o) => JSON.stringify(o, null, 2), read: (t) => JSON.parse(t) },
   { name: 'JSON compact', print: (o) => JSON.stringify(o), read: (t) => JSON.parse(t) },
-  { name: 'JSON (result string)', print: (o) => formatValue(JSON.stringify(o), false), read: (t) => JSON.parse(vm.runInNewContext(`(${t})`)) },
+  {
+    name: 'JSON (result string)',
+    print: (o) => formatValue(JSON.stringify(o), false),
+    read: (t) => JSON.parse(vm.runInNewContext(`(${t})`)),
+  },
   { name: 'YAML (console.log)', print: (o) => YAML.stringify(o), read: (t) => YAML.parse(t) },
-  { name: 'YAML (result string)', print: (o) => formatValue(YAML.stringify(o), false), read: (t) => YAML.parse(vm.runInNewContext(`(${t})`)) },
+  {
+    name: 'YAML (result string)',
+    print: (o) => formatValue(YAML.stringify(o), false),
+    read: (t) => YAML.parse(vm.runInNewContext(`(${t})`)),
+  },
 ]
 
 /** A notebook holding one input and its output. */
@@ -120,15 +168,37 @@ function normalise(v: unknown): unknown {
   return v
 }
 
-const SCAFFOLD = ['v1', 'Secret', 'Opaque', 'shop-creds', 'shop', 'Pod', 'web-1', 'web', 'busybox', 'HOME', '/root', 'Config', 'admin', 'oidc', 'kinspect notebook', 'Recorded with kinspect on 2025-01-02 03:04:05 UTC. Run it again with `kinspect FILE.md`.']
-const clashes = (v: string, ...words: string[]) => [...SCAFFOLD, ...words].some((w) => forms(v).some((f) => w.includes(f)) || w === v.trim())
+const SCAFFOLD = [
+  'v1',
+  'Secret',
+  'Opaque',
+  'shop-creds',
+  'shop',
+  'Pod',
+  'web-1',
+  'web',
+  'busybox',
+  'HOME',
+  '/root',
+  'Config',
+  'admin',
+  'oidc',
+  'kinspect notebook',
+  'Recorded with kinspect on 2025-01-02 03:04:05 UTC. Run it again with `kinspect FILE.md`.',
+]
+const clashes = (v: string, ...words: string[]) =>
+  [...SCAFFOLD, ...words].some((w) => forms(v).some((f) => w.includes(f)) || w === v.trim())
 
-test('structure alone: Secret data/stringData, secret env values and kubeconfig tokens are hidden, whatever their length; nothing else changes and every printer\'s output still reads back', () => {
+test("structure alone: Secret data/stringData, secret env values and kubeconfig tokens are hidden, whatever their length; nothing else changes and every printer's output still reads back", () => {
   fc.assert(
     fc.property(fc.oneof(longSecret, shortSecret), dataKey, envName, (v, key, name) => {
       fc.pre(key !== '__proto__' && !clashes(v, key, name))
       const cases: [string, object, object][] = [
-        ['Secret', secretObject(key, v), { ...secretObject(key, v), data: { [key]: REDACTED }, stringData: { [key]: REDACTED } }],
+        [
+          'Secret',
+          secretObject(key, v),
+          { ...secretObject(key, v), data: { [key]: REDACTED }, stringData: { [key]: REDACTED } },
+        ],
         ['pod env', podObject(name, v), podObject(name, REDACTED)],
         ['kubeconfig', kubeconfigObject(v), kubeconfigObject(REDACTED)],
       ]
@@ -139,7 +209,9 @@ test('structure alone: Secret data/stringData, secret env values and kubeconfig 
           try {
             back = p.read(outputOf(md))
           } catch (e) {
-            assert.unreachable(`${what} ${p.name}: the redacted output no longer reads back (${(e as Error).message}):\n${md}`)
+            assert.unreachable(
+              `${what} ${p.name}: the redacted output no longer reads back (${(e as Error).message}):\n${md}`,
+            )
           }
           assert.equal(normalise(back), normalise(p.read(p.print(expected))), `${what} ${p.name}:\n${md}`)
           if (v.trim().length >= TAINT_MIN) checkNotebook(md, v, `${what} ${p.name}`)
@@ -157,7 +229,14 @@ test('taint: a secret seen once is hidden in every later printer and in code the
       // Seen as a value (the REPL observes what `const s = await …` bound), never printed structurally.
       nb.taint.observe(secretObject(key, v))
       nb.addCode(`const s = await session.kube.get('secret', 'shop-creds')`, '')
-      const result = { target: 'ssh:lab-1', argv: ['echo', v], exitCode: 1, stdout: `${v}\n`, stderr: `bad value ${v}\n`, durationMs: 3 }
+      const result = {
+        target: 'ssh:lab-1',
+        argv: ['echo', v],
+        exitCode: 1,
+        stdout: `${v}\n`,
+        stderr: `bad value ${v}\n`,
+        durationMs: 3,
+      }
       const outputs: [string, string][] = [
         [`Buffer.from(s.data[${JSON.stringify(key)}], 'base64').toString()`, formatValue(v, false)],
         [`s.data[${JSON.stringify(key)}]`, formatValue(Buffer.from(v).toString('base64'), false)],
@@ -167,9 +246,12 @@ test('taint: a secret seen once is hidden in every later printer and in code the
         ['await check()', formatError(new Error(`login failed for ${v}`))],
         ['JSON.stringify({ v })', formatValue(JSON.stringify({ v }), false)],
         ['url', formatValue(`https://api.example/?q=${encodeURIComponent(v)}`, false)],
-        ["$`env`", `HOME=/root\n${name}=${v}\n`],
+        ['$`env`', `HOME=/root\n${name}=${v}\n`],
         ["describe('pod/web-1')", `    Environment:\n      ${name}:  ${v}\n`],
-        ["describe('secret/shop-creds')", renderDescription(describeGeneric(secretObject(key, v) as never), { now: date.getTime(), color: false })],
+        [
+          "describe('secret/shop-creds')",
+          renderDescription(describeGeneric(secretObject(key, v) as never), { now: date.getTime(), color: false }),
+        ],
       ]
       for (const [input, out] of outputs) nb.addCode(input, out)
       // Typed by the user: in a string, a template literal, a trailing comment, and (for a number) as a literal.

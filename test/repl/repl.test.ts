@@ -45,7 +45,10 @@ test('.help lists every entry of the command table and the globals', async () =>
 test('a throwing helper prints error: and hint: without a stack, and the REPL continues', async () => {
   const { out } = await drive(['await describe("pod/nope")', 'await top()', '6 * 7'])
   assert.match(out, 'error: pod "pod/nope" not found\nhint: pods() to list what exists\n')
-  assert.match(out, 'error: the server does not serve /apis/metrics.k8s.io/v1beta1\nhint: metrics-server is not installed')
+  assert.match(
+    out,
+    'error: the server does not serve /apis/metrics.k8s.io/v1beta1\nhint: metrics-server is not installed',
+  )
   assert.not.match(out, '    at ')
   assert.match(out, '42')
 })
@@ -60,7 +63,13 @@ test('an unexpected error prints its message and a short stack; the REPL continu
 })
 
 test('unhandled rejections and late throws do not end the REPL', async () => {
-  const { out } = await drive(['Promise.reject(new Error("late"))', 'setTimeout(() => { throw new Error("timer") }, 1)', 'await new Promise((r) => setTimeout(r, 30))', 'undefinedThing', '"still here"'])
+  const { out } = await drive([
+    'Promise.reject(new Error("late"))',
+    'setTimeout(() => { throw new Error("timer") }, 1)',
+    'await new Promise((r) => setTimeout(r, 30))',
+    'undefinedThing',
+    '"still here"',
+  ])
   assert.match(out, 'Promise { <rejected> }')
   assert.match(out, 'error: late')
   assert.match(out, 'error: timer')
@@ -69,7 +78,12 @@ test('unhandled rejections and late throws do not end the REPL', async () => {
 })
 
 test('top-level await: declarations survive to the next line', async () => {
-  const { out } = await drive(['const n = (await pods()).length', 'let names = (await pods()).map(p => p.metadata.name)', 'n * 10', 'names.join()'])
+  const { out } = await drive([
+    'const n = (await pods()).length',
+    'let names = (await pods()).map(p => p.metadata.name)',
+    'n * 10',
+    'names.join()',
+  ])
   assert.match(out, '20')
   assert.match(out, "'web-1,web-2'")
 })
@@ -86,9 +100,12 @@ test('q() runs json-query over REPL values', async () => {
   assert.match(out, 'error: q: expected a json-query string')
 })
 
-test('net helpers are src/net\'s own: their argument errors come through, with the hint and no stack', async () => {
+test("net helpers are src/net's own: their argument errors come through, with the hint and no stack", async () => {
   const { out } = await drive(['await vethOf(42)', 'await dnsQuery("web")'])
-  assert.match(out, 'error: pod: expected a pod name ("client"), "namespace/name" or a pod object, received number 42\nhint: ')
+  assert.match(
+    out,
+    'error: pod: expected a pod name ("client"), "namespace/name" or a pod object, received number 42\nhint: ',
+  )
   assert.match(out, 'error: from: dnsQuery needs a pod or node to query from\nhint: ')
   assert.not.match(out, /\s+at /)
 })
@@ -136,7 +153,13 @@ test('.reset forgets variables and rebuilds the globals', async () => {
 
 test('.save writes a notebook (inputs, quoted outputs, prose) that runs again', async () => {
   const file = path.join(tmp, 'nb.md')
-  const { out } = await drive(['// Checking the web pods', 'const n = (await pods()).length', 'n + 1', 'console.log("hello from log")', `.save ${file}`])
+  const { out } = await drive([
+    '// Checking the web pods',
+    'const n = (await pods()).length',
+    'n + 1',
+    'console.log("hello from log")',
+    `.save ${file}`,
+  ])
   assert.match(out, `saved 3 inputs to ${file}`)
   const md = fs.readFileSync(file, 'utf8')
   assert.match(md, /^# kinspect notebook — lab:shop\n/)
@@ -183,7 +206,9 @@ test('.save without a file is a usage error', async () => {
 
 test('history: lines go to the history file, lines with secrets never do', async () => {
   const hist = path.join(tmp, 'history')
-  await drive(['1 + 1', 'const t = "--token=abcdefgh"', "await node('x').$`sshpass -p hunter2 ssh y`", '.ns default'], { history: hist })
+  await drive(['1 + 1', 'const t = "--token=abcdefgh"', "await node('x').$`sshpass -p hunter2 ssh y`", '.ns default'], {
+    history: hist,
+  })
   const lines = fs.readFileSync(hist, 'utf8').trim().split('\n')
   assert.equal(lines, ['1 + 1', '.ns default'])
   assert.is(fs.statSync(hist).mode & 0o777, 0o600)
@@ -196,7 +221,12 @@ test('tab completion completes names from the cache without waiting', async () =
   await shell.names.refresh('pod')
   await shell.names.refresh('namespace')
   const complete = (line: string) =>
-    new Promise<[string[], string]>((resolve, reject) => (shell.server.completer as (l: string, cb: (e: Error | null, r?: [string[], string]) => void) => void)(line, (e, r) => (e ? reject(e) : resolve(r!))))
+    new Promise<[string[], string]>((resolve, reject) =>
+      (shell.server.completer as (l: string, cb: (e: Error | null, r?: [string[], string]) => void) => void)(
+        line,
+        (e, r) => (e ? reject(e) : resolve(r!)),
+      ),
+    )
   assert.equal(await complete("await pod('we"), [['web-1', 'web-2'], 'we'])
   assert.equal(await complete('.ns ku'), [['kube-system'], 'ku'])
   assert.equal(await complete("node('"), [['local'], '']) // node names not fetched yet: only 'local', and a fetch starts
@@ -209,7 +239,9 @@ test('tab completion completes names from the cache without waiting', async () =
 })
 
 test('a status known at start is printed once before the prompt; a failed background ping prints one line', async () => {
-  const pre = await drive([], { session: fakeSession({ status: 'no kubeconfig: no kubeconfig found (looked at /nonexistent via KUBECONFIG)' }) })
+  const pre = await drive([], {
+    session: fakeSession({ status: 'no kubeconfig: no kubeconfig found (looked at /nonexistent via KUBECONFIG)' }),
+  })
   assert.ok(pre.out.startsWith('cluster: no kubeconfig: no kubeconfig found'), pre.out)
   assert.match(pre.out, '\nlab:shop> ')
   let resolvePing!: (s: string) => void

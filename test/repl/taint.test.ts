@@ -41,7 +41,10 @@ test('TaintSet: values in memory only; inspect and JSON never show them', () => 
 test('boundNames: declarations, destructuring and assignments; nothing from inside strings or comments', () => {
   assert.equal(boundNames("const s = await session.kube.get('secret', 'x')"), ['s'])
   assert.equal(boundNames('let a = 1, b = 2'), ['a', 'b'])
-  assert.equal(new Set(boundNames('const { data, metadata: { name } } = s; var [x, y] = z')), new Set(['data', 'name', 'x', 'y']))
+  assert.equal(
+    new Set(boundNames('const { data, metadata: { name } } = s; var [x, y] = z')),
+    new Set(['data', 'name', 'x', 'y']),
+  )
   assert.equal(boundNames('tok = (await x()).token'), ['tok'])
   assert.equal(boundNames("'const hidden = 1' // let c = 2\nf(a == b)"), [])
 })
@@ -49,7 +52,10 @@ test('boundNames: declarations, destructuring and assignments; nothing from insi
 test('readBindings reads const/let/var from a REPL-like context; unknown names and the temporal dead zone are skipped', () => {
   const ctx = vm.createContext({})
   vm.runInContext('const a = { token: "x" }; let b = 2; var c = 3', ctx)
-  assert.equal(readBindings(ctx, ['a', 'b', 'c', 'nope', 'if']).map((v) => JSON.stringify(v)), ['{"token":"x"}', '2', '3', undefined])
+  assert.equal(
+    readBindings(ctx, ['a', 'b', 'c', 'nope', 'if']).map((v) => JSON.stringify(v)),
+    ['{"token":"x"}', '2', '3', undefined],
+  )
 })
 
 test('REPL: a Secret only bound (never printed) taints its values: the decoded apikey, its base64 and a retyped copy are hidden', async () => {
@@ -76,7 +82,7 @@ test('REPL: a Secret only bound (never printed) taints its values: the decoded a
   assert.is(fs.statSync(file).mode & 0o777, 0o600)
 })
 
-test('REPL: a thrown error\'s value and a result object teach the taint set too', async () => {
+test("REPL: a thrown error's value and a result object teach the taint set too", async () => {
   const file = path.join(tmp, 'errors.md')
   await drive(
     [
@@ -93,7 +99,10 @@ test('REPL: a thrown error\'s value and a result object teach the taint set too'
 
 test('history: a line typing a value the session has seen is not written', async () => {
   const hist = path.join(tmp, 'history')
-  await drive(["const s = await session.kube.get('secret', 'shop-creds')", `login('${APIKEY}')`, '1 + 1'], { history: hist, session: secretSession() })
+  await drive(["const s = await session.kube.get('secret', 'shop-creds')", `login('${APIKEY}')`, '1 + 1'], {
+    history: hist,
+    session: secretSession(),
+  })
   const lines = fs.readFileSync(hist, 'utf8').trim().split('\n')
   assert.equal(lines, ["const s = await session.kube.get('secret', 'shop-creds')", '1 + 1'])
 })

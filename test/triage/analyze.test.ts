@@ -12,17 +12,37 @@ const ALL: TriageScope = { allNamespaces: true }
 const SHOP: TriageScope = { namespaces: ['shop'] }
 const rowsOf = (name: string, scope: TriageScope = ALL) => analyze(labSnapshot(name, scope))
 const brief = (r: TriageRow) => [r.severity, r.object, r.symptom]
-const podName = (name: string, prefix: string) => (capture(name).lists.pods.find((p) => p.metadata.namespace === 'shop' && p.metadata.name.startsWith(prefix))?.metadata.name ?? assert.unreachable(`no ${prefix} pod in ${name}`)) as string
+const podName = (name: string, prefix: string) =>
+  (capture(name).lists.pods.find((p) => p.metadata.namespace === 'shop' && p.metadata.name.startsWith(prefix))?.metadata
+    .name ?? assert.unreachable(`no ${prefix} pod in ${name}`)) as string
 
 test('every captured case is there, and the captures are what the lab printed (three nodes, the scenarios named)', () => {
-  assert.equal(CASES, ['crashloop', 'dns-down', 'healthy', 'image-missing', 'metrics-unavailable', 'node-notready', 'oomkill', 'pending-resources', 'pending-taint', 'rollout-stuck', 'svc-no-endpoints', 'svc-targetport', 'three-faults'])
+  assert.equal(CASES, [
+    'crashloop',
+    'dns-down',
+    'healthy',
+    'image-missing',
+    'metrics-unavailable',
+    'node-notready',
+    'oomkill',
+    'pending-resources',
+    'pending-taint',
+    'rollout-stuck',
+    'svc-no-endpoints',
+    'svc-targetport',
+    'three-faults',
+  ])
   assert.equal(capture('three-faults').scenarios, ['dns-down', 'crashloop', 'svc-targetport'])
-  assert.equal(capture('healthy').lists.nodes.map((n) => n.metadata.name), ['lab-1', 'lab-2', 'lab-3'])
+  assert.equal(
+    capture('healthy').lists.nodes.map((n) => n.metadata.name),
+    ['lab-1', 'lab-2', 'lab-3'],
+  )
 })
 
 test('the healthy lab: no row in any scope, although its events hold an hour of other scenarios (gone pods, old probe failures)', () => {
   assert.ok(capture('healthy').lists.events.length > 20, 'the capture has Warning events to ignore')
-  for (const scope of [ALL, SHOP, { namespaces: ['shop', 'kube-system'] }]) assert.equal(rowsOf('healthy', scope), [], JSON.stringify(scope))
+  for (const scope of [ALL, SHOP, { namespaces: ['shop', 'kube-system'] }])
+    assert.equal(rowsOf('healthy', scope), [], JSON.stringify(scope))
 })
 
 test('crashloop: one row, the crash loop, pointing at the crashloop recipe for that pod', () => {
@@ -31,8 +51,15 @@ test('crashloop: one row, the crash loop, pointing at the crashloop recipe for t
     const rows = rowsOf('crashloop', scope)
     assert.equal(rows.map(brief), [['fail', `Pod shop/${pod}`, 'CrashLoopBackOff']])
     assert.match(rows[0].evidence, /^last run exited 3 \(Error\) \d+s ago; \d+ restarts?$/)
-    assert.equal(rows[0].next, { recipe: 'crashloop', params: { pod: `shop/${pod}` }, command: `kinspect run crashloop --pod shop/${pod}` })
-    assert.ok(rows[0].events.some((e) => e.reason === 'BackOff' && e.count >= 1), 'its BackOff events are attached')
+    assert.equal(rows[0].next, {
+      recipe: 'crashloop',
+      params: { pod: `shop/${pod}` },
+      command: `kinspect run crashloop --pod shop/${pod}`,
+    })
+    assert.ok(
+      rows[0].events.some((e) => e.reason === 'BackOff' && e.count >= 1),
+      'its BackOff events are attached',
+    )
   }
 })
 
@@ -40,7 +67,10 @@ test('dns-down: the cluster DNS row (CoreDNS scaled to 0) from any namespace, th
   for (const scope of [ALL, SHOP]) {
     const rows = rowsOf('dns-down', scope)
     assert.equal(rows.map(brief), [['fail', 'Service kube-system/kube-dns', 'cluster DNS down: no ready endpoint']])
-    assert.is(rows[0].evidence, 'kube-system/kube-dns has no ready endpoint: Deployment coredns is scaled to 0 replicas; every lookup from a pod fails')
+    assert.is(
+      rows[0].evidence,
+      'kube-system/kube-dns has no ready endpoint: Deployment coredns is scaled to 0 replicas; every lookup from a pod fails',
+    )
     assert.is(rows[0].next.recipe, 'dns')
     assert.match(rows[0].next.command, /^kinspect run dns --pod shop\/[a-z0-9-]+$/)
   }
@@ -61,8 +91,14 @@ test('metrics-unavailable: with kube-system in scope the Service is the cause an
   const all = rowsOf('metrics-unavailable')
   assert.equal(all.map(brief), [['fail', 'Service kube-system/metrics-server', 'no ready endpoints']])
   assert.is(all[0].evidence, 'selector k8s-app=kinspect-lab-nothing matches no pod in kube-system')
-  assert.equal(all[0].effects.map((e) => [e.object, e.symptom]), [['APIService v1beta1.metrics.k8s.io', 'metrics API unavailable']])
-  assert.match(all[0].effects[0].evidence, /^Available=False \(MissingEndpoints\): endpoints for service\/metrics-server in "kube-system" have no addresses/)
+  assert.equal(
+    all[0].effects.map((e) => [e.object, e.symptom]),
+    [['APIService v1beta1.metrics.k8s.io', 'metrics API unavailable']],
+  )
+  assert.match(
+    all[0].effects[0].evidence,
+    /^Available=False \(MissingEndpoints\): endpoints for service\/metrics-server in "kube-system" have no addresses/,
+  )
   const shop = rowsOf('metrics-unavailable', SHOP)
   assert.equal(shop.map(brief), [['warn', 'APIService v1beta1.metrics.k8s.io', 'metrics API unavailable']])
   assert.is(shop[0].next.command, 'kinspect run svc --service kube-system/metrics-server')
@@ -72,13 +108,16 @@ test('node-notready: the node row first, with what it takes down (a web replica,
   for (const scope of [ALL, SHOP]) {
     const rows = rowsOf('node-notready', scope)
     assert.equal(rows.map(brief), [['fail', 'Node lab-2', 'NotReady']])
-    assert.match(rows[0].evidence, /^Ready=Unknown \(NodeStatusUnknown\) for \d+s: Kubelet stopped posting node status\.; lease renewed \d+s ago \(duration \d+s\)$/)
+    assert.match(
+      rows[0].evidence,
+      /^Ready=Unknown \(NodeStatusUnknown\) for \d+s: Kubelet stopped posting node status\.; lease renewed \d+s ago \(duration \d+s\)$/,
+    )
     assert.is(rows[0].next.command, 'kinspect run node --node lab-2')
     assert.equal(rows[0].effects.map((e) => e.object).sort(), ['Deployment shop/web', 'Service kube-system/kube-dns'])
   }
 })
 
-test('pending-resources, pending-taint: the scheduler\'s verdict as evidence, the pending recipe for that pod', () => {
+test("pending-resources, pending-taint: the scheduler's verdict as evidence, the pending recipe for that pod", () => {
   const big = rowsOf('pending-resources', SHOP)
   assert.equal(big.map(brief), [['fail', 'Pod shop/pending-big', 'Pending: unschedulable']])
   assert.match(big[0].evidence, /^0\/3 nodes are available: 3 Insufficient cpu\.$/)
@@ -95,16 +134,31 @@ test('oomkill and image-missing: the oom and image-pull recipes, with the limit 
   assert.match(oom[0].evidence, /^OOMKilled \(exit 137\) \d+s ago at a 32Mi limit; \d+ restarts?$/)
   assert.is(oom[0].next.command, 'kinspect run oom --pod shop/memhog')
   const img = rowsOf('image-missing', SHOP)
-  assert.equal(img.map((r) => [r.object, r.next.command]), [['Pod shop/image-missing', 'kinspect run image-pull --pod shop/image-missing'], ['Pod shop/image-never', 'kinspect run image-pull --pod shop/image-never']])
-  assert.match(img[0].evidence, /^registry\.invalid\/kinspect\/missing:1\.0: lookup registry\.invalid on [\d.]+:53: .*network is unreachable$/)
+  assert.equal(
+    img.map((r) => [r.object, r.next.command]),
+    [
+      ['Pod shop/image-missing', 'kinspect run image-pull --pod shop/image-missing'],
+      ['Pod shop/image-never', 'kinspect run image-pull --pod shop/image-never'],
+    ],
+  )
+  assert.match(
+    img[0].evidence,
+    /^registry\.invalid\/kinspect\/missing:1\.0: lookup registry\.invalid on [\d.]+:53: .*network is unreachable$/,
+  )
   assert.is(img[1].symptom, 'ErrImageNeverPull')
-  assert.is(img[1].evidence, 'kinspect.local/missing:1.0: Container image "kinspect.local/missing:1.0" is not present with pull policy of Never')
+  assert.is(
+    img[1].evidence,
+    'kinspect.local/missing:1.0: Container image "kinspect.local/missing:1.0" is not present with pull policy of Never',
+  )
 })
 
 test('rollout-stuck: the Deployment row (the rollout recipe) takes the new pod whose readiness fails', () => {
   const rows = rowsOf('rollout-stuck', SHOP)
   assert.equal(rows.map(brief), [['fail', 'Deployment shop/checkout', 'rollout stuck (ProgressDeadlineExceeded)']])
-  assert.match(rows[0].evidence, /^ReplicaSet "checkout-[a-z0-9]+" has timed out progressing\.; 2\/2 available, 1 updated; new ReplicaSet checkout-[a-z0-9]+ 0\/1 ready, old checkout-[a-z0-9]+ 2\/2$/)
+  assert.match(
+    rows[0].evidence,
+    /^ReplicaSet "checkout-[a-z0-9]+" has timed out progressing\.; 2\/2 available, 1 updated; new ReplicaSet checkout-[a-z0-9]+ 0\/1 ready, old checkout-[a-z0-9]+ 2\/2$/,
+  )
   assert.is(rows[0].next.command, 'kinspect run rollout --deployment shop/checkout')
   assert.equal(rows[0].effects.length, 1)
   assert.match(rows[0].effects[0].object, /^Pod shop\/checkout-[a-z0-9]+-[a-z0-9]+$/)
@@ -115,11 +169,14 @@ test('three faults at once: three rows, ranked cluster DNS, the Service, the cra
   const crasher = podName('three-faults', 'crasher-')
   for (const scope of [ALL, { namespaces: ['shop', 'kube-system'] }, SHOP]) {
     const rows = rowsOf('three-faults', scope)
-    assert.equal(rows.map((r) => [r.rank, r.object, r.next.recipe, r.next.params]), [
-      [1, 'Service kube-system/kube-dns', 'dns', { pod: rows[0].next.params!.pod }],
-      [2, 'Service shop/web-badport', 'svc', { service: 'shop/web-badport' }],
-      [3, `Pod shop/${crasher}`, 'crashloop', { pod: `shop/${crasher}` }],
-    ])
+    assert.equal(
+      rows.map((r) => [r.rank, r.object, r.next.recipe, r.next.params]),
+      [
+        [1, 'Service kube-system/kube-dns', 'dns', { pod: rows[0].next.params!.pod }],
+        [2, 'Service shop/web-badport', 'svc', { service: 'shop/web-badport' }],
+        [3, `Pod shop/${crasher}`, 'crashloop', { pod: `shop/${crasher}` }],
+      ],
+    )
     assert.match(rows[0].next.params!.pod, /^shop\//)
     assert.is(exitOf(rows, [], { ran: false, nodes: [] }), 1)
   }
@@ -147,7 +204,14 @@ test('exit status: 1 with rows, 2 with nothing found but a check not seen or a n
   const off = { ran: false, nodes: [] }
   assert.is(exitOf(rows, [{ check: 'events in shop', status: 'not-seen', reason: '403' }], off), 1)
   assert.is(exitOf([], [{ check: 'events in shop', status: 'not-seen', reason: '403' }], off), 2)
-  assert.is(exitOf([], [], { ran: true, transport: 'ssh', nodes: [{ node: 'lab-2', status: 'not-read', reason: 'SSH: refused' }] }), 2)
+  assert.is(
+    exitOf([], [], {
+      ran: true,
+      transport: 'ssh',
+      nodes: [{ node: 'lab-2', status: 'not-read', reason: 'SSH: refused' }],
+    }),
+    2,
+  )
   assert.is(exitOf([], [{ check: 'pods in shop', status: 'seen', count: 5 }], off), 0)
 })
 

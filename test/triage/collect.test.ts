@@ -17,14 +17,25 @@ function fakeKube(name: string, fail: (c: Call) => Error | undefined = () => und
   const l = capture(name).lists as Record<string, KubeObject[]>
   const calls: Call[] = []
   const kube = {
-    get: async (kind: string, objName?: unknown, opts: { namespace?: string; allNamespaces?: boolean; selector?: Record<string, string> } = {}) => {
-      const c: Call = { kind, ...(objName !== undefined ? { name: String(objName) } : {}), ...(opts.namespace ? { namespace: opts.namespace } : {}), ...(opts.allNamespaces ? { all: true } : {}), ...(opts.selector ? { selector: opts.selector } : {}) }
+    get: async (
+      kind: string,
+      objName?: unknown,
+      opts: { namespace?: string; allNamespaces?: boolean; selector?: Record<string, string> } = {},
+    ) => {
+      const c: Call = {
+        kind,
+        ...(objName !== undefined ? { name: String(objName) } : {}),
+        ...(opts.namespace ? { namespace: opts.namespace } : {}),
+        ...(opts.allNamespaces ? { all: true } : {}),
+        ...(opts.selector ? { selector: opts.selector } : {}),
+      }
       calls.push(c)
       const err = fail(c)
       if (err) throw err
       let items = drop.includes(kind) ? [] : (l[kind] ?? [])
       if (opts.namespace && !opts.allNamespaces) items = items.filter((o) => o.metadata.namespace === opts.namespace)
-      if (opts.selector) items = items.filter((o) => Object.entries(opts.selector!).every(([k, v]) => o.metadata.labels?.[k] === v))
+      if (opts.selector)
+        items = items.filter((o) => Object.entries(opts.selector!).every(([k, v]) => o.metadata.labels?.[k] === v))
       if (objName !== undefined) {
         const o = items.find((x) => x.metadata.name === objName)
         if (!o) throw new KubeError('notfound', `${kind} "${String(objName)}" not found`)
@@ -36,36 +47,79 @@ function fakeKube(name: string, fail: (c: Call) => Error | undefined = () => und
   return { kube, calls }
 }
 
-const session = (kube: ReturnType<typeof fakeKube>['kube']) => ({ kube: kube as never, namespace: 'shop', context: 'lab' })
+const session = (kube: ReturnType<typeof fakeKube>['kube']) => ({
+  kube: kube as never,
+  namespace: 'shop',
+  context: 'lab',
+})
 /** The clock of a capture: a second after it was taken. */
 const at = (name: string) => () => Date.parse(capture(name).capturedAt) + 1000
 
 test('namespaces: one list call per kind per namespace, plus nodes, leases, the metrics APIService and the cluster DNS', async () => {
   const { kube, calls } = fakeKube('three-faults')
   const { snapshot, checks } = await collect(kube, { namespaces: ['shop', 'default'] })
-  for (const kind of NAMESPACED_KINDS) for (const ns of ['shop', 'default']) assert.is(calls.filter((c) => c.kind === kind && c.namespace === ns && !c.selector && !c.name).length, 1, `${kind} in ${ns}`)
-  assert.equal(calls.filter((c) => c.namespace === 'kube-system').map((c) => c.kind).sort(), ['deployments', 'endpointslices', 'pods', 'services'])
+  for (const kind of NAMESPACED_KINDS)
+    for (const ns of ['shop', 'default'])
+      assert.is(
+        calls.filter((c) => c.kind === kind && c.namespace === ns && !c.selector && !c.name).length,
+        1,
+        `${kind} in ${ns}`,
+      )
+  assert.equal(
+    calls
+      .filter((c) => c.namespace === 'kube-system')
+      .map((c) => c.kind)
+      .sort(),
+    ['deployments', 'endpointslices', 'pods', 'services'],
+  )
   assert.is(calls.length, NAMESPACED_KINDS.length * 2 + 3 + 4)
   assert.ok(snapshot.pods.every((p) => ['shop', 'default'].includes(p.metadata.namespace!)))
   assert.is(snapshot.dns?.service?.metadata.name, 'kube-dns')
   assert.is(snapshot.metricsAPI?.metadata.name, 'v1beta1.metrics.k8s.io')
-  assert.ok(checks.every((c) => c.status === 'seen'), JSON.stringify(checks))
+  assert.ok(
+    checks.every((c) => c.status === 'seen'),
+    JSON.stringify(checks),
+  )
   assert.ok(checks.some((c) => c.check === 'pods in shop' && (c.count ?? 0) >= 5))
 })
 
 test('-A: one call per kind for every namespace; the cluster DNS comes from those lists (no extra call)', async () => {
   const { kube, calls } = fakeKube('three-faults')
   const { snapshot } = await collect(kube, { allNamespaces: true })
-  for (const kind of NAMESPACED_KINDS) assert.equal(calls.filter((c) => c.kind === kind).map((c) => c.all), [true], kind)
+  for (const kind of NAMESPACED_KINDS)
+    assert.equal(
+      calls.filter((c) => c.kind === kind).map((c) => c.all),
+      [true],
+      kind,
+    )
   assert.is(calls.length, NAMESPACED_KINDS.length + 3)
-  assert.equal(snapshot.dns?.deployments.map((d) => [d.metadata.name, d.spec?.replicas]), [['coredns', 0]])
+  assert.equal(
+    snapshot.dns?.deployments.map((d) => [d.metadata.name, d.spec?.replicas]),
+    [['coredns', 0]],
+  )
 })
 
 test('a forbidden call is NOT SEEN with what to grant, a timed-out one with its reason; triage still ranks what it saw', async () => {
   const { kube } = fakeKube('three-faults', (c) =>
-    c.kind === 'events' ? httpError(403, JSON.stringify({ kind: 'Status', message: 'events is forbidden: User "viewer" cannot list resource "events" in API group "" in the namespace "shop"' }), { method: 'GET', object: { kind: 'Event', namespace: 'shop' } })
-      : c.kind === 'nodes' ? networkError(Object.assign(new Error('no answer within 10000 ms'), { code: 'ETIMEDOUT' }), { server: 'https://10.99.0.1:6443', method: 'GET', path: '/api/v1/nodes', durationMs: 10000 })
-        : undefined)
+    c.kind === 'events'
+      ? httpError(
+          403,
+          JSON.stringify({
+            kind: 'Status',
+            message:
+              'events is forbidden: User "viewer" cannot list resource "events" in API group "" in the namespace "shop"',
+          }),
+          { method: 'GET', object: { kind: 'Event', namespace: 'shop' } },
+        )
+      : c.kind === 'nodes'
+        ? networkError(Object.assign(new Error('no answer within 10000 ms'), { code: 'ETIMEDOUT' }), {
+            server: 'https://10.99.0.1:6443',
+            method: 'GET',
+            path: '/api/v1/nodes',
+            durationMs: 10000,
+          })
+        : undefined,
+  )
   const report = await triage(session(kube), { scope: { namespaces: ['shop'] }, now: at('three-faults') })
   const events = report.checks.find((c) => c.check === 'events in shop')!
   assert.is(events.status, 'not-seen')
@@ -73,27 +127,49 @@ test('a forbidden call is NOT SEEN with what to grant, a timed-out one with its 
   assert.is(events.grant, 'list events in namespace shop (check: kubectl auth can-i list events -n shop)')
   const nodes = report.checks.find((c) => c.check === 'nodes')!
   // What timed out and the deadline, as a recipe's NOT SEEN says it (src/notseen.ts).
-  assert.equal([nodes.status, nodes.reason, nodes.grant], ['not-seen', 'GET /api/v1/nodes got no answer within 10 s (https://10.99.0.1:6443)', undefined])
-  assert.equal(report.rows.map((r) => r.object.replace(/crasher-\S+/, 'crasher-…')), ['Service kube-system/kube-dns', 'Service shop/web-badport', 'Pod shop/crasher-…'])
+  assert.equal(
+    [nodes.status, nodes.reason, nodes.grant],
+    ['not-seen', 'GET /api/v1/nodes got no answer within 10 s (https://10.99.0.1:6443)', undefined],
+  )
+  assert.equal(
+    report.rows.map((r) => r.object.replace(/crasher-\S+/, 'crasher-…')),
+    ['Service kube-system/kube-dns', 'Service shop/web-badport', 'Pod shop/crasher-…'],
+  )
   assert.is(report.exitCode, 1)
   assert.is(report.status, 'problems')
 })
 
 test('the API unreachable: every check NOT SEEN with the reason, no row, exit 2 (it could not look)', async () => {
-  const { kube } = fakeKube('healthy', () => networkError(Object.assign(new Error('connect ECONNREFUSED 10.99.0.1:6443'), { code: 'ECONNREFUSED' }), { server: 'https://10.99.0.1:6443' }))
+  const { kube } = fakeKube('healthy', () =>
+    networkError(Object.assign(new Error('connect ECONNREFUSED 10.99.0.1:6443'), { code: 'ECONNREFUSED' }), {
+      server: 'https://10.99.0.1:6443',
+    }),
+  )
   const report = await triage(session(kube))
   assert.equal(report.rows, [])
   assert.ok(report.checks.length >= 10)
-  assert.ok(report.checks.every((c) => c.status === 'not-seen' && c.reason === 'connection refused by https://10.99.0.1:6443'), JSON.stringify(report.checks))
+  assert.ok(
+    report.checks.every((c) => c.status === 'not-seen' && c.reason === 'connection refused by https://10.99.0.1:6443'),
+    JSON.stringify(report.checks),
+  )
   assert.equal([report.exitCode, report.status], [2, 'incomplete'])
 })
 
 test('no metrics APIService registered: nothing to judge, not a failure; node checks off say how to turn them on', async () => {
-  const { kube } = fakeKube('healthy', (c) => (c.kind === 'apiservices' ? new KubeError('notfound', 'apiservice "v1beta1.metrics.k8s.io" not found') : undefined))
+  const { kube } = fakeKube('healthy', (c) =>
+    c.kind === 'apiservices' ? new KubeError('notfound', 'apiservice "v1beta1.metrics.k8s.io" not found') : undefined,
+  )
   const report = await triage(session(kube), { now: at('healthy') })
-  assert.equal(report.checks.find((c) => c.check === 'metrics APIService'), { check: 'metrics APIService', status: 'seen', count: 0 })
+  assert.equal(
+    report.checks.find((c) => c.check === 'metrics APIService'),
+    { check: 'metrics APIService', status: 'seen', count: 0 },
+  )
   assert.equal([report.exitCode, report.rows.length], [0, 0])
-  assert.equal(report.nodeChecks, { ran: false, reason: 'off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH', nodes: [] })
+  assert.equal(report.nodeChecks, {
+    ran: false,
+    reason: 'off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH',
+    nodes: [],
+  })
   assert.equal(report.scope, { namespaces: ['shop'] })
 })
 
@@ -101,13 +177,21 @@ test('.triage in the shell: the table for the session namespace, -n and -A, -o j
   // The shell's clock is now, long after the capture: without leases no node looks stale.
   const { kube } = fakeKube('three-faults', undefined, ['leases'])
   const session = Object.assign(fakeSession(), { kube: kube as never })
-  const { out } = await drive(['.triage', '.triage -n kube-system -o json', '.triage -n Bad', '.triage -A -n shop'], { session })
+  const { out } = await drive(['.triage', '.triage -n kube-system -o json', '.triage -n Bad', '.triage -A -n shop'], {
+    session,
+  })
   assert.match(out, /\n1 +FAIL +Service kube-system\/kube-dns +cluster DNS down/)
   assert.match(out, /\n3 +FAIL +Pod shop\/crasher-\S+ +CrashLoopBackOff .* kinspect run crashloop --pod shop\/crasher-/)
   const json = JSON.parse(out.slice(out.indexOf('{\n'), out.indexOf('\n}\n') + 2))
   assert.equal(json.scope, { namespaces: ['kube-system'] })
-  assert.equal(json.rows.map((r: { object: string }) => r.object), ['Service kube-system/kube-dns'])
-  assert.match(out, '-n: expected namespace names separated by commas (lowercase letters, digits and -), received "Bad"')
+  assert.equal(
+    json.rows.map((r: { object: string }) => r.object),
+    ['Service kube-system/kube-dns'],
+  )
+  assert.match(
+    out,
+    '-n: expected namespace names separated by commas (lowercase letters, digits and -), received "Bad"',
+  )
   assert.match(out, 'triage: -A and -n shop cannot be combined')
   assert.match(out, '.triage [-n NS[,NS...] | -A] [--nodes] [-o json]')
 })

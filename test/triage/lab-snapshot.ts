@@ -8,12 +8,29 @@ import type { Snapshot, TriageScope } from '../../src/triage/types.ts'
 const dir = path.resolve(import.meta.dirname, '..', 'fixtures', 'lab', 'triage')
 
 /** The cases captured: each a set of lab scenarios that were on. */
-export const CASES = fs.readdirSync(dir).filter((f) => f.endsWith('.json')).map((f) => f.replace(/\.json$/, '')).sort()
+export const CASES = fs
+  .readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .map((f) => f.replace(/\.json$/, ''))
+  .sort()
 
 interface Capture {
   capturedAt: string
   scenarios: string[]
-  lists: Record<'pods' | 'services' | 'endpointslices' | 'deployments' | 'replicasets' | 'statefulsets' | 'daemonsets' | 'events' | 'nodes' | 'leases' | 'apiservices', KubeObject[]>
+  lists: Record<
+    | 'pods'
+    | 'services'
+    | 'endpointslices'
+    | 'deployments'
+    | 'replicasets'
+    | 'statefulsets'
+    | 'daemonsets'
+    | 'events'
+    | 'nodes'
+    | 'leases'
+    | 'apiservices',
+    KubeObject[]
+  >
 }
 
 /** The raw capture of a case. */
@@ -25,8 +42,10 @@ export function capture(name: string): Capture {
 export function labSnapshot(name: string, scope: TriageScope = { allNamespaces: true }): Snapshot {
   const c = capture(name)
   const l = c.lists
-  const inScope = <T extends KubeObject>(xs: KubeObject[]) => ('allNamespaces' in scope ? xs : xs.filter((x) => scope.namespaces.includes(x.metadata.namespace ?? ''))) as T[]
-  const sys = <T extends KubeObject>(xs: KubeObject[]) => xs.filter((x) => x.metadata.namespace === 'kube-system') as T[]
+  const inScope = <T extends KubeObject>(xs: KubeObject[]) =>
+    ('allNamespaces' in scope ? xs : xs.filter((x) => scope.namespaces.includes(x.metadata.namespace ?? ''))) as T[]
+  const sys = <T extends KubeObject>(xs: KubeObject[]) =>
+    xs.filter((x) => x.metadata.namespace === 'kube-system') as T[]
   return {
     now: Date.parse(c.capturedAt),
     scope,
@@ -44,7 +63,9 @@ export function labSnapshot(name: string, scope: TriageScope = { allNamespaces: 
     dns: {
       service: sys<Service>(l.services).find((s) => s.metadata.name === 'kube-dns'),
       pods: sys<Pod>(l.pods).filter((p) => p.metadata.labels?.['k8s-app'] === 'kube-dns'),
-      slices: sys<EndpointSlice>(l.endpointslices).filter((s) => s.metadata.labels?.['kubernetes.io/service-name'] === 'kube-dns'),
+      slices: sys<EndpointSlice>(l.endpointslices).filter(
+        (s) => s.metadata.labels?.['kubernetes.io/service-name'] === 'kube-dns',
+      ),
       deployments: sys(l.deployments).filter((d) => d.metadata.labels?.['k8s-app'] === 'kube-dns'),
     },
   }

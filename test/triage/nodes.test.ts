@@ -11,20 +11,36 @@ import { labFx } from '../net/fake.ts'
 import { capture } from './lab-snapshot.ts'
 
 // The stale-rules capture holds the slices of shop: triage with scope shop reads the rules of shop's Services.
-const services = (JSON.parse(labFx('kubectl-services.json')).items as Service[]).filter((s) => s.metadata.namespace === 'shop')
+const services = (JSON.parse(labFx('kubectl-services.json')).items as Service[]).filter(
+  (s) => s.metadata.namespace === 'shop',
+)
 const slices = JSON.parse(labFx('kubectl-endpointslices-stale.json')).items as EndpointSlice[]
 // Pods of the three-node lab (the triage capture of the healthy lab), for a client pod on the node.
 const pods = capture('healthy').lists.pods as Pod[]
 
 /** A node answering from captured outputs; `hang` commands never answer. */
-function node(name: string, answers: Record<string, { stdout?: string; stderr?: string; exitCode?: number }>, calls: string[], hang: string[] = []): NodeHandle {
+function node(
+  name: string,
+  answers: Record<string, { stdout?: string; stderr?: string; exitCode?: number }>,
+  calls: string[],
+  hang: string[] = [],
+): NodeHandle {
   const exec: Exec = {
     target: `ssh:${name}`,
     run: (argv) => {
       calls.push(`${name}: ${argv.join(' ')}`)
       if (hang.includes(argv[0])) return new Promise<never>(() => {})
       const a = answers[argv[0]] ?? { exitCode: 127, stderr: `${argv[0]}: not found` }
-      return Promise.resolve(new ExecOutput({ target: `ssh:${name}`, argv: [...argv], exitCode: a.exitCode ?? 0, stdout: a.stdout ?? '', stderr: a.stderr ?? '', durationMs: 1 }))
+      return Promise.resolve(
+        new ExecOutput({
+          target: `ssh:${name}`,
+          argv: [...argv],
+          exitCode: a.exitCode ?? 0,
+          stdout: a.stdout ?? '',
+          stderr: a.stderr ?? '',
+          durationMs: 1,
+        }),
+      )
     },
   }
   return new NodeHandle(exec)
@@ -37,10 +53,34 @@ const noNft = { exitCode: 1, stderr: 'Error: No such file or directory\nlist tab
 
 test('stale rules and a full conntrack table on lab-2, lab-3 unreadable: what was read, and the symptoms with their next commands', async () => {
   const calls: string[] = []
-  const lab2 = node('lab-2', { 'iptables-save': { stdout: labFx('iptables-save-stale.txt') }, nft: noNft, conntrack: { stdout: labFx('conntrack-S-full.txt') }, cat: { stdout: labFx('conntrack-count-full.txt') } }, calls)
-  const reads: NodeReads = { transport: 'test', open: async (n) => (n === 'lab-2' ? { handle: lab2 } : { reason: 'SSH: connect ECONNREFUSED 10.99.0.3:2222' }) }
-  const got = await readNodes({ session: { kube: {} as never, namespace: 'shop' }, nodes: ['lab-2', 'lab-3'], services, slices, reads })
-  assert.equal(got.map((r) => [r.node, r.reason]), [['lab-2', undefined], ['lab-3', 'SSH: connect ECONNREFUSED 10.99.0.3:2222']])
+  const lab2 = node(
+    'lab-2',
+    {
+      'iptables-save': { stdout: labFx('iptables-save-stale.txt') },
+      nft: noNft,
+      conntrack: { stdout: labFx('conntrack-S-full.txt') },
+      cat: { stdout: labFx('conntrack-count-full.txt') },
+    },
+    calls,
+  )
+  const reads: NodeReads = {
+    transport: 'test',
+    open: async (n) => (n === 'lab-2' ? { handle: lab2 } : { reason: 'SSH: connect ECONNREFUSED 10.99.0.3:2222' }),
+  }
+  const got = await readNodes({
+    session: { kube: {} as never, namespace: 'shop' },
+    nodes: ['lab-2', 'lab-3'],
+    services,
+    slices,
+    reads,
+  })
+  assert.equal(
+    got.map((r) => [r.node, r.reason]),
+    [
+      ['lab-2', undefined],
+      ['lab-3', 'SSH: connect ECONNREFUSED 10.99.0.3:2222'],
+    ],
+  )
   const lab2Read = got[0]
   assert.equal(lab2Read.rulesError, undefined)
   assert.is(calls.filter((c) => c === 'lab-2: iptables-save -c').length, 1, 'one iptables-save for every Service')
@@ -53,10 +93,16 @@ test('stale rules and a full conntrack table on lab-2, lab-3 unreadable: what wa
 
   const symptoms = analyzeNodeReads(got, pods)
   const fill = fullCount / fullMax >= 0.9 ? 'fail' : fullCount / fullMax >= 0.8 ? 'warn' : undefined
-  assert.equal(symptoms.map((s) => [s.code, s.severity, s.object.name]).sort(), [['rules-drift', 'fail', 'lab-2'], ...(fill ? [['conntrack', fill, 'lab-2']] : [])].sort())
+  assert.equal(
+    symptoms.map((s) => [s.code, s.severity, s.object.name]).sort(),
+    [['rules-drift', 'fail', 'lab-2'], ...(fill ? [['conntrack', fill, 'lab-2']] : [])].sort(),
+  )
   const drift = symptoms.find((s) => s.code === 'rules-drift')!
   assert.match(drift.symptom, /^kube-proxy rules drift from EndpointSlices \(\d Services?\)$/)
-  assert.match(drift.evidence, /^mismatch: shop\/web: stale http 10\.244\.\d+\.\d+:8080 \(in the rules, in no EndpointSlice\)/)
+  assert.match(
+    drift.evidence,
+    /^mismatch: shop\/web: stale http 10\.244\.\d+\.\d+:8080 \(in the rules, in no EndpointSlice\)/,
+  )
   assert.match(drift.next.command, /^kinspect run svc --service shop\/web --from shop\/[a-z0-9-]+$/)
   const from = pods.find((p) => `shop/${p.metadata.name}` === drift.next.params!.from)
   assert.is(from?.spec.nodeName, 'lab-2', 'the client pod runs on the drifting node')
@@ -64,25 +110,62 @@ test('stale rules and a full conntrack table on lab-2, lab-3 unreadable: what wa
 
 test('conntrack fill: 80% warns, 90% fails, with count, max and drops as evidence and the conntrack recipe next', async () => {
   const calls: string[] = []
-  const lab2 = node('lab-2', { conntrack: { stdout: labFx('conntrack-S-full.txt') }, cat: { stdout: labFx('conntrack-count-full.txt') } }, calls)
-  const [read] = await readNodes({ session: { kube: {} as never, namespace: 'shop' }, nodes: ['lab-2'], services: [], slices: [], reads: { transport: 'test', open: async () => ({ handle: lab2 }) } })
+  const lab2 = node(
+    'lab-2',
+    { conntrack: { stdout: labFx('conntrack-S-full.txt') }, cat: { stdout: labFx('conntrack-count-full.txt') } },
+    calls,
+  )
+  const [read] = await readNodes({
+    session: { kube: {} as never, namespace: 'shop' },
+    nodes: ['lab-2'],
+    services: [],
+    slices: [],
+    reads: { transport: 'test', open: async () => ({ handle: lab2 }) },
+  })
   const max = read.conntrack!.max!
   assert.is(max, fullMax)
-  const at = (count: number) => analyzeNodeReads([{ ...read, conntrack: { ...read.conntrack!, count, usage: count / max } }], pods)
+  const at = (count: number) =>
+    analyzeNodeReads([{ ...read, conntrack: { ...read.conntrack!, count, usage: count / max } }], pods)
   const pct = (p: number) => Math.floor((p / 100) * max)
   assert.equal(at(pct(79)), [])
   const w = pct(81) + 1
-  assert.equal(at(w).map((s) => [s.severity, s.symptom]), [['warn', `conntrack table ${Math.round((100 * w) / max)}% full`]])
+  assert.equal(
+    at(w).map((s) => [s.severity, s.symptom]),
+    [['warn', `conntrack table ${Math.round((100 * w) / max)}% full`]],
+  )
   const f = pct(99)
   const full = at(f)
-  assert.equal(full.map((s) => [s.severity, s.symptom, s.next.command]), [['fail', `conntrack table ${Math.round((100 * f) / max)}% full`, 'kinspect run conntrack --node lab-2']])
-  assert.match(full[0].evidence, new RegExp(`^nf_conntrack_count ${f} of nf_conntrack_max ${max}; drop=\\d+ since boot: new connections are dropped when it is full$`))
+  assert.equal(
+    full.map((s) => [s.severity, s.symptom, s.next.command]),
+    [['fail', `conntrack table ${Math.round((100 * f) / max)}% full`, 'kinspect run conntrack --node lab-2']],
+  )
+  assert.match(
+    full[0].evidence,
+    new RegExp(
+      `^nf_conntrack_count ${f} of nf_conntrack_max ${max}; drop=\\d+ since boot: new connections are dropped when it is full$`,
+    ),
+  )
 })
 
 test('a node that does not answer: its reads say so after the deadline, and it makes no symptom', async () => {
   const calls: string[] = []
-  const slow = node('lab-1', { conntrack: { stdout: labFx('conntrack-S.txt') }, cat: { exitCode: 1, stderr: 'cat: /proc/sys/net/netfilter/nf_conntrack_count: No such file or directory' } }, calls, ['iptables-save', 'nft'])
-  const got = await readNodes({ session: { kube: {} as never, namespace: 'shop' }, nodes: ['lab-1'], services, slices, reads: { transport: 'test', open: async () => ({ handle: slow }) }, timeoutMs: 50 })
+  const slow = node(
+    'lab-1',
+    {
+      conntrack: { stdout: labFx('conntrack-S.txt') },
+      cat: { exitCode: 1, stderr: 'cat: /proc/sys/net/netfilter/nf_conntrack_count: No such file or directory' },
+    },
+    calls,
+    ['iptables-save', 'nft'],
+  )
+  const got = await readNodes({
+    session: { kube: {} as never, namespace: 'shop' },
+    nodes: ['lab-1'],
+    services,
+    slices,
+    reads: { transport: 'test', open: async () => ({ handle: slow }) },
+    timeoutMs: 50,
+  })
   assert.is(got[0].rulesError, 'kube-proxy rules on lab-1: no answer within 50 ms')
   assert.is(got[0].conntrack?.usage, undefined)
   assert.equal(analyzeNodeReads(got, pods), [])
@@ -91,7 +174,12 @@ test('a node that does not answer: its reads say so after the deadline, and it m
 test('sshNodeReads: a node counts as allowed when `true` runs on it; otherwise the reason, and nothing else is run', async () => {
   const calls: string[] = []
   const ok = node('lab-1', { true: {} }, calls)
-  const refused = new NodeHandle({ target: 'ssh:lab-9', run: async () => { throw Object.assign(new Error('connect ECONNREFUSED 10.99.0.9:2222'), { kind: 'connect' }) } })
+  const refused = new NodeHandle({
+    target: 'ssh:lab-9',
+    run: async () => {
+      throw Object.assign(new Error('connect ECONNREFUSED 10.99.0.9:2222'), { kind: 'connect' })
+    },
+  })
   const failing = node('lab-3', { true: { exitCode: 1, stderr: 'sudo: a password is required' } }, calls)
   const reads = sshNodeReads({ node: (n: string) => (n === 'lab-1' ? ok : n === 'lab-3' ? failing : refused) })
   assert.is(reads.transport, 'ssh')

@@ -39,7 +39,15 @@ export interface AgentLimits {
 }
 
 /** Default limits. */
-export const AGENT_LIMITS: AgentLimits = { startMs: 10_000, backstopMs: 5_000, pingMs: 2_000, stopMs: 1_000, rescueMs: 15_000, startAckMs: 3_000, keepAliveMs: 30_000 }
+export const AGENT_LIMITS: AgentLimits = {
+  startMs: 10_000,
+  backstopMs: 5_000,
+  pingMs: 2_000,
+  stopMs: 1_000,
+  rescueMs: 15_000,
+  startAckMs: 3_000,
+  keepAliveMs: 30_000,
+}
 
 /** How one command ended, seen from the agent. */
 export type AgentOutcome =
@@ -62,7 +70,12 @@ export class AgentStartError extends HintedError<'start'> {
     readonly permanent: boolean,
     cause?: unknown,
   ) {
-    super('start', message, permanent ? 'the node pod image cannot run the agent: commands go as one exec each' : undefined, cause)
+    super(
+      'start',
+      message,
+      permanent ? 'the node pod image cannot run the agent: commands go as one exec each' : undefined,
+      cause,
+    )
   }
 }
 
@@ -114,19 +127,38 @@ export class Agent {
   ) {}
 
   /** Opens the exec and waits for the agent's hello; throws AgentStartError (with the KubeError as cause when the exec failed). */
-  static async start(api: NodePodApi, ref: NodePodRef, o: { protocol?: ExecProtocolChoice; dir?: string; limits?: Partial<AgentLimits> } = {}): Promise<Agent> {
-    const a = new Agent(api, ref, { protocol: o.protocol, dir: o.dir ?? STATE_DIR, limits: { ...AGENT_LIMITS, ...o.limits } })
+  static async start(
+    api: NodePodApi,
+    ref: NodePodRef,
+    o: { protocol?: ExecProtocolChoice; dir?: string; limits?: Partial<AgentLimits> } = {},
+  ): Promise<Agent> {
+    const a = new Agent(api, ref, {
+      protocol: o.protocol,
+      dir: o.dir ?? STATE_DIR,
+      limits: { ...AGENT_LIMITS, ...o.limits },
+    })
     const hello = new Promise<void>((resolve, reject) => (a.onHello = (e) => (e ? reject(e) : resolve())))
-    const timer = setTimeout(() => a.onHello?.(new AgentStartError(`the agent sent no hello within ${a.o.limits.startMs} ms`, false)), a.o.limits.startMs)
+    const timer = setTimeout(
+      () => a.onHello?.(new AgentStartError(`the agent sent no hello within ${a.o.limits.startMs} ms`, false)),
+      a.o.limits.startMs,
+    )
     api
       .exec({
-        namespace: ref.namespace, pod: ref.name, container: CONTAINER, command: agentCommand(ref.facts, a.o.dir), protocol: o.protocol, collect: false,
+        namespace: ref.namespace,
+        pod: ref.name,
+        container: CONTAINER,
+        command: agentCommand(ref.facts, a.o.dir),
+        protocol: o.protocol,
+        collect: false,
         onOpen: (p) => (a.protocol = p),
         onStream: (h) => (a.handle = h),
         onStdout: (c) => a.received(c),
         onStderr: (c) => (a.stderrTail = (a.stderrTail + c.toString('utf8')).slice(-2000)),
       })
-      .then((res) => a.ended(res), (e) => a.ended(undefined, e))
+      .then(
+        (res) => a.ended(res),
+        (e) => a.ended(undefined, e),
+      )
     try {
       await hello
     } catch (e) {
@@ -145,7 +177,8 @@ export class Agent {
   /** Runs one command; never throws: every way it can end is an outcome. */
   run(r: AgentRun): Promise<AgentOutcome> {
     if (r.signal?.aborted) return Promise.resolve({ kind: 'aborted' })
-    if (this.state !== 'ready') return Promise.resolve({ kind: 'unstarted', why: this.deadWhy ?? 'the agent is not ready' })
+    if (this.state !== 'ready')
+      return Promise.resolve({ kind: 'unstarted', why: this.deadWhy ?? 'the agent is not ready' })
     const id = crypto.randomBytes(6).toString('hex')
     const data = encodeRequest({ id, from: r.from, seconds: r.seconds, stdin: r.stdin, argv: r.argv })
     return new Promise<AgentOutcome>((resolve) => {
@@ -156,7 +189,11 @@ export class Agent {
       r.signal?.addEventListener('abort', onAbort, { once: true })
       p.timer = setTimeout(() => void this.overdue(id), r.timeoutMs + this.o.limits.backstopMs)
       const ackMs = this.o.limits.startAckMs + Math.ceil((r.stdin?.length ?? 0) / 1000)
-      this.send(data, r.stdin !== undefined ? id : undefined, () => this.pending.has(id) && (p.ackTimer = setTimeout(() => void this.unacked(id), ackMs)))
+      this.send(
+        data,
+        r.stdin !== undefined ? id : undefined,
+        () => this.pending.has(id) && (p.ackTimer = setTimeout(() => void this.unacked(id), ackMs)),
+      )
     })
   }
 
@@ -201,14 +238,16 @@ export class Agent {
   // stdin it has not confirmed blocks the ping, so then it is lost).
   private async unacked(id: string): Promise<void> {
     if (!this.pending.has(id) || this.state !== 'ready') return
-    if (this.gate === id) return this.die(`it did not confirm a request within ${this.o.limits.startAckMs} ms (+1 s per MB of stdin)`)
+    if (this.gate === id)
+      return this.die(`it did not confirm a request within ${this.o.limits.startAckMs} ms (+1 s per MB of stdin)`)
     if (!(await this.alive())) this.die(`it did not answer a ping within ${this.o.limits.pingMs} ms`)
   }
 
   // Every keepAliveMs while idle: a connection that was dropped silently is found before the next command needs it.
   private async idlePing(): Promise<void> {
     if (this.state !== 'ready' || this.pending.size) return
-    if (!(await this.alive()) && this.state === 'ready') this.die(`it did not answer a keep-alive ping within ${this.o.limits.pingMs} ms`)
+    if (!(await this.alive()) && this.state === 'ready')
+      this.die(`it did not answer a keep-alive ping within ${this.o.limits.pingMs} ms`)
   }
 
   // A command past its deadline and backstop: stop it if the agent is fine, else the agent is dropped.
@@ -247,7 +286,15 @@ export class Agent {
       this.waiters.delete(`K ${id}`)
     }
     await this.api
-      .exec({ namespace: this.ref.namespace, pod: this.ref.name, container: CONTAINER, command: killCommand(id, this.o.dir), protocol: this.o.protocol, signal: AbortSignal.timeout(3000), connectTimeoutMs: 3000 })
+      .exec({
+        namespace: this.ref.namespace,
+        pod: this.ref.name,
+        container: CONTAINER,
+        command: killCommand(id, this.o.dir),
+        protocol: this.o.protocol,
+        signal: AbortSignal.timeout(3000),
+        connectTimeoutMs: 3000,
+      })
       .catch(() => undefined)
   }
 
@@ -283,7 +330,10 @@ export class Agent {
   private event(e: AgentEvent): void {
     switch (e.type) {
       case 'hello':
-        if (e.version !== AGENT_VERSION) return this.onHello?.(new AgentStartError(`the agent speaks protocol ${e.version}, not ${AGENT_VERSION}`, true))
+        if (e.version !== AGENT_VERSION)
+          return this.onHello?.(
+            new AgentStartError(`the agent speaks protocol ${e.version}, not ${AGENT_VERSION}`, true),
+          )
         this.pid = e.pid
         return this.onHello?.()
       case 'started':
@@ -330,7 +380,12 @@ export class Agent {
       return this.die(`its exec failed: ${(err as Error).message}`, false)
     }
     const code = res?.status?.exitCode
-    const how = code === AGENT_CANNOT_START ? `it cannot run in this image${tail ? `: ${tail.replace(/^kinspect: /, '')}` : ''}` : code !== undefined && code !== null ? `it exited ${code}${tail ? `: ${tail}` : ''}` : `its exec stream ended (WebSocket close ${res?.closeCode ?? '?'}${res?.status?.message ? `, ${res.status.message}` : ''})`
+    const how =
+      code === AGENT_CANNOT_START
+        ? `it cannot run in this image${tail ? `: ${tail.replace(/^kinspect: /, '')}` : ''}`
+        : code !== undefined && code !== null
+          ? `it exited ${code}${tail ? `: ${tail}` : ''}`
+          : `its exec stream ended (WebSocket close ${res?.closeCode ?? '?'}${res?.status?.message ? `, ${res.status.message}` : ''})`
     this.onHello?.(new AgentStartError(`the agent ${how.replace(/^it /, '')}`, code === AGENT_CANNOT_START))
     this.die(how, false) // its process exited or its connection is gone (a pod being deleted): nothing to stop
   }
@@ -357,18 +412,35 @@ export class Agent {
     const got = new Map<string, AgentOutcome>()
     let failure: unknown
     try {
-      const res = await this.api.exec({ namespace: this.ref.namespace, pod: this.ref.name, container: CONTAINER, command: rescueCommand(this.pid, ids, this.o.dir), protocol: this.o.protocol, signal: AbortSignal.timeout(this.o.limits.rescueMs), connectTimeoutMs: 5000 })
+      const res = await this.api.exec({
+        namespace: this.ref.namespace,
+        pod: this.ref.name,
+        container: CONTAINER,
+        command: rescueCommand(this.pid, ids, this.o.dir),
+        protocol: this.o.protocol,
+        signal: AbortSignal.timeout(this.o.limits.rescueMs),
+        connectTimeoutMs: 5000,
+      })
       for (const e of new AgentDecoder().push(res.stdout)) {
-        if (e.type === 'answer') got.set(e.id, { kind: 'answer', exitCode: e.exitCode, stdout: e.stdout, stderr: e.stderr })
+        if (e.type === 'answer')
+          got.set(e.id, { kind: 'answer', exitCode: e.exitCode, stdout: e.stdout, stderr: e.stderr })
         else if (e.type === 'lost') got.set(e.id, { kind: 'lost', why })
         else if (e.type === 'unstarted') got.set(e.id, { kind: 'unstarted', why })
       }
-      if (!res.status || res.status.exitCode !== 0) failure = new Error(res.status?.message ?? `the rescue exec ended without an exit status${res.stderr.length ? `: ${res.stderr.toString('utf8').trim().slice(0, 200)}` : ''}`)
+      if (!res.status || res.status.exitCode !== 0)
+        failure = new Error(
+          res.status?.message ??
+            `the rescue exec ended without an exit status${res.stderr.length ? `: ${res.stderr.toString('utf8').trim().slice(0, 200)}` : ''}`,
+        )
     } catch (e) {
       failure = e
     }
     for (const id of ids) {
-      const o = got.get(id) ?? { kind: 'unknown', why: `${why}; what became of the command could not be found out: ${(failure as Error)?.message ?? 'the rescue did not name it'}`, cause: failure }
+      const o = got.get(id) ?? {
+        kind: 'unknown',
+        why: `${why}; what became of the command could not be found out: ${(failure as Error)?.message ?? 'the rescue did not name it'}`,
+        cause: failure,
+      }
       this.settle(id, o)
     }
   }

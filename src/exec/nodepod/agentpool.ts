@@ -59,7 +59,11 @@ export class AgentPool {
     const slot = s
     const lost = slot.agent?.deadWhy
     slot.agent = undefined
-    slot.starting = Agent.start(this.pods.api, ref, { protocol: this.pods.opts.protocol, dir: this.opts.dir, limits: this.opts.limits }).then(
+    slot.starting = Agent.start(this.pods.api, ref, {
+      protocol: this.pods.opts.protocol,
+      dir: this.opts.dir,
+      limits: this.opts.limits,
+    }).then(
       (a) => {
         slot.agent = a
         slot.failures = 0
@@ -78,7 +82,10 @@ export class AgentPool {
           slot.retryAt = Date.now() + RETRY_MS[Math.min(slot.failures, RETRY_MS.length - 1)]
           slot.failures++
           // An exec the API refused (forbidden, unreachable) is reported by the one-shot exec that follows.
-          if (!(cause instanceof KubeError)) note(`pod:${ref.node}: the command agent could not start (${why}); commands run as their own execs for ${Math.round((slot.retryAt - Date.now()) / 1000)} s`)
+          if (!(cause instanceof KubeError))
+            note(
+              `pod:${ref.node}: the command agent could not start (${why}); commands run as their own execs for ${Math.round((slot.retryAt - Date.now()) / 1000)} s`,
+            )
         }
         return undefined
       },

@@ -39,11 +39,15 @@ export function quoteWord(w: string): string {
 /** The bytes of one R request: the header line, then the stdin bytes. Throws TypeError for a malformed request. */
 export function encodeRequest(r: AgentRequest): Buffer {
   if (!ID.test(r.id)) throw new TypeError(`encodeRequest: id must be [a-z0-9]+, received ${JSON.stringify(r.id)}`)
-  if (r.from !== 'node' && r.from !== 'image') throw new TypeError(`encodeRequest: from must be "node" or "image", received ${JSON.stringify(r.from)}`)
-  if (!Number.isInteger(r.seconds) || r.seconds < 1) throw new TypeError(`encodeRequest: seconds must be a positive integer, received ${JSON.stringify(r.seconds)}`)
-  if (!Array.isArray(r.argv) || r.argv.length === 0) throw new TypeError('encodeRequest: argv must be a non-empty array of strings')
+  if (r.from !== 'node' && r.from !== 'image')
+    throw new TypeError(`encodeRequest: from must be "node" or "image", received ${JSON.stringify(r.from)}`)
+  if (!Number.isInteger(r.seconds) || r.seconds < 1)
+    throw new TypeError(`encodeRequest: seconds must be a positive integer, received ${JSON.stringify(r.seconds)}`)
+  if (!Array.isArray(r.argv) || r.argv.length === 0)
+    throw new TypeError('encodeRequest: argv must be a non-empty array of strings')
   for (const [i, w] of r.argv.entries()) {
-    if (typeof w !== 'string' || w.includes('\0')) throw new TypeError(`encodeRequest: argv[${i}] must be a string without NUL bytes`)
+    if (typeof w !== 'string' || w.includes('\0'))
+      throw new TypeError(`encodeRequest: argv[${i}] must be a string without NUL bytes`)
   }
   const n = r.stdin === undefined ? '-' : String(r.stdin.length)
   const head = Buffer.from(`R ${r.id} ${r.from} ${r.seconds} ${n} ${r.argv.map(quoteWord).join(' ')}\n`, 'utf8')
@@ -53,7 +57,8 @@ export function encodeRequest(r: AgentRequest): Buffer {
 /** A one-line control request: K (stop), P (ping) with an id; Q (quit) without. */
 export function encodeControl(op: 'K' | 'P' | 'Q', id?: string): Buffer {
   if (op === 'Q') return Buffer.from('Q\n')
-  if (op !== 'K' && op !== 'P') throw new TypeError(`encodeControl: op must be K, P or Q, received ${JSON.stringify(op)}`)
+  if (op !== 'K' && op !== 'P')
+    throw new TypeError(`encodeControl: op must be K, P or Q, received ${JSON.stringify(op)}`)
   if (!id || !ID.test(id)) throw new TypeError(`encodeControl: id must be [a-z0-9]+, received ${JSON.stringify(id)}`)
   return Buffer.from(`${op} ${id}\n`)
 }
@@ -101,7 +106,13 @@ export class AgentDecoder {
           const { id, exitCode, out, err } = this.body
           if (this.have < out + err) break
           const all = this.take()
-          events.push({ type: 'answer', id, exitCode, stdout: all.subarray(0, out), stderr: all.subarray(out, out + err) })
+          events.push({
+            type: 'answer',
+            id,
+            exitCode,
+            stdout: all.subarray(0, out),
+            stderr: all.subarray(out, out + err),
+          })
           this.keep(all.subarray(out + err))
           this.body = undefined
           continue
@@ -113,7 +124,8 @@ export class AgentDecoder {
           if (j >= 0) nl = off + j
         }
         if (nl < 0) {
-          if (this.have > MAX_LINE) throw new AgentProtocolError(`the agent sent ${this.have} bytes without a line end: ${show(this.take())}`)
+          if (this.have > MAX_LINE)
+            throw new AgentProtocolError(`the agent sent ${this.have} bytes without a line end: ${show(this.take())}`)
           break
         }
         const all = this.take()
@@ -148,7 +160,8 @@ export class AgentDecoder {
 
   private line(line: string): AgentEvent | undefined {
     const f = line.split(' ')
-    const bad = () => new AgentProtocolError(`the agent sent a line that is not in its protocol: ${show(Buffer.from(line, 'latin1'))}`)
+    const bad = () =>
+      new AgentProtocolError(`the agent sent a line that is not in its protocol: ${show(Buffer.from(line, 'latin1'))}`)
     const id = f[1] ?? ''
     if (f[0] !== 'H' && !ID.test(id)) throw bad()
     const num = (s: string | undefined) => {

@@ -4,7 +4,16 @@
 // answers whole, one after another, from the FIFO the other processes post short lines to (atomic writes).
 // The protocol is described in agentproto.ts.
 import { AGENT_VERSION } from './agentproto.ts'
-import { NODE_PATH, NO_NAMESPACES_EXIT, STATE_DIR, STOPPED_EXIT, TREE_KILL, kubeletTarget, selfStat, type PodFacts } from './command.ts'
+import {
+  NODE_PATH,
+  NO_NAMESPACES_EXIT,
+  STATE_DIR,
+  STOPPED_EXIT,
+  TREE_KILL,
+  kubeletTarget,
+  selfStat,
+  type PodFacts,
+} from './command.ts'
 
 /** Exit code of an agent that cannot start (no FIFO, no head/wc): the client falls back to one-shot execs. */
 export const AGENT_CANNOT_START = 125
@@ -95,29 +104,37 @@ export function agentCommand(facts: PodFacts, dir: string = STATE_DIR): string[]
 
 // $1 state dir, $2 agent pid, then ids. After an agent was lost: no listed command may start any more (stop
 // files), the agent and the listed commands' trees are killed, then each id is answered: "A …" with its output
-// when it had finished, "X id" when it was running (now stopped), "N id" when it never started.
+// when it had finished, "X id" when it was running (now stopped), "N id" when it never started. Which had finished
+// is read before the kill: a wrapper the kill interrupts may still write its rc (143), which is not an answer.
 const RESCUE = `d=$1 ag=$2; shift 2
 ${TREE_KILL}
 ${ANSWER}
 for t; do : >"$d/$t.stop"; done
+fin=
+for t; do [ -e "$d/$t.rc" ] && fin="$fin $t "; done
 r=; p=
 [ -e "$d/ag$ag.pid" ] && read -r p <"$d/ag$ag.pid" && r="\${p% *}:\${p#* }"
 for t; do p=; [ -e "$d/$t.pid" ] && read -r p <"$d/$t.pid"; [ -z "$p" ] || r="$r \${p% *}:\${p#* }"; done
 n=0; [ -z "$r" ] || kt "$r"
 for t; do
-  if [ -e "$d/$t.rc" ]; then read -r c <"$d/$t.rc"; an $t $c; rm -f "$d/$t".*
-  elif [ -e "$d/$t.pid" ]; then echo "X $t"
-  else echo "N $t"; fi
+  case "$fin" in
+  *" $t "*) read -r c <"$d/$t.rc"; an $t $c; rm -f "$d/$t".* ;;
+  *) if [ -e "$d/$t.pid" ]; then echo "X $t"; else echo "N $t"; fi ;;
+  esac
 done`
 
 /** The one-shot exec argv that settles the commands a lost agent carried (its output is decoded as the agent's). */
 export function rescueCommand(agentPid: number, ids: readonly string[], dir: string = STATE_DIR): string[] {
   checkDir(dir)
-  if (!Number.isInteger(agentPid) || agentPid < 1) throw new TypeError(`rescueCommand: agentPid must be a positive integer, received ${JSON.stringify(agentPid)}`)
-  for (const id of ids) if (!/^[a-z0-9]+$/.test(id)) throw new TypeError(`rescueCommand: ids must be [a-z0-9]+, received ${JSON.stringify(id)}`)
+  if (!Number.isInteger(agentPid) || agentPid < 1)
+    throw new TypeError(`rescueCommand: agentPid must be a positive integer, received ${JSON.stringify(agentPid)}`)
+  for (const id of ids)
+    if (!/^[a-z0-9]+$/.test(id))
+      throw new TypeError(`rescueCommand: ids must be [a-z0-9]+, received ${JSON.stringify(id)}`)
   return ['sh', '-c', RESCUE, 'kinspect-rescue', dir, String(agentPid), ...ids]
 }
 
 function checkDir(dir: string): void {
-  if (!/^\/[A-Za-z0-9._/-]+$/.test(dir)) throw new TypeError(`agent: dir must be an absolute path of [A-Za-z0-9._/-], received ${JSON.stringify(dir)}`)
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(dir))
+    throw new TypeError(`agent: dir must be an absolute path of [A-Za-z0-9._/-], received ${JSON.stringify(dir)}`)
 }

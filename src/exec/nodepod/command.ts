@@ -33,11 +33,14 @@ export function probeCommand(): string[] {
 
 /** Reads the probe's answer; throws a plain Error naming what is missing. */
 export function parseProbe(stdout: string): PodFacts {
-  const kv = new Map(stdout.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]))
+  const kv = new Map(
+    stdout.split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)] as [string, string]),
+  )
   const nsenter = kv.get('nsenter') ?? ''
   const target = kv.get('target')
   if (!nsenter.startsWith('/')) throw new Error('the node pod image has no nsenter (busybox or util-linux provide it)')
-  if (target !== '1' && target !== 'kubelet') throw new Error(`the node pod probe answered something unexpected: ${JSON.stringify(stdout.slice(0, 200))}`)
+  if (target !== '1' && target !== 'kubelet')
+    throw new Error(`the node pod probe answered something unexpected: ${JSON.stringify(stdout.slice(0, 200))}`)
   return { nsenter, target }
 }
 
@@ -95,9 +98,22 @@ export function deadlineSeconds(timeoutMs: number): number {
  * node's tools; only the network namespace for the image's) and runs `timeout -k 2 SECS argv` there.
  */
 export function wrapCommand(argv: readonly string[], o: WrapOptions): string[] {
-  if (!/^[a-z0-9]+$/.test(o.token)) throw new TypeError(`wrapCommand: token must be [a-z0-9]+, received ${JSON.stringify(o.token)}`)
+  if (!/^[a-z0-9]+$/.test(o.token))
+    throw new TypeError(`wrapCommand: token must be [a-z0-9]+, received ${JSON.stringify(o.token)}`)
   const n = o.stdinBytes === undefined ? '-' : String(o.stdinBytes)
-  return ['sh', '-c', WRAPPER, 'kinspect', o.token, o.facts.nsenter, o.facts.target, o.from, n, String(deadlineSeconds(o.timeoutMs)), ...argv]
+  return [
+    'sh',
+    '-c',
+    WRAPPER,
+    'kinspect',
+    o.token,
+    o.facts.nsenter,
+    o.facts.target,
+    o.from,
+    n,
+    String(deadlineSeconds(o.timeoutMs)),
+    ...argv,
+  ]
 }
 
 /**
@@ -127,19 +143,26 @@ rm -f $d/$t.pid $d/$t.stop; echo "stopped $n"`
 
 /** The exec argv that stops a wrapped command or an agent's command (and everything it started) by its token; prints "stopped N". */
 export function killCommand(token: string, dir: string = STATE_DIR): string[] {
-  if (!/^[a-z0-9]+$/.test(token)) throw new TypeError(`killCommand: token must be [a-z0-9]+, received ${JSON.stringify(token)}`)
-  if (!/^\/[A-Za-z0-9._/-]+$/.test(dir)) throw new TypeError(`killCommand: dir must be an absolute path of [A-Za-z0-9._/-], received ${JSON.stringify(dir)}`)
+  if (!/^[a-z0-9]+$/.test(token))
+    throw new TypeError(`killCommand: token must be [a-z0-9]+, received ${JSON.stringify(token)}`)
+  if (!/^\/[A-Za-z0-9._/-]+$/.test(dir))
+    throw new TypeError(`killCommand: dir must be an absolute path of [A-Za-z0-9._/-], received ${JSON.stringify(dir)}`)
   return ['sh', '-c', KILLER, 'kinspect', token, dir]
 }
 
 /** What a 127 from a wrapped command means: the program is missing ('tool'), or the node has no timeout(1). */
-export function missingProgram(r: { exitCode: number | null; stderr: string }, argv0: string): 'tool' | 'timeout' | undefined {
+export function missingProgram(
+  r: { exitCode: number | null; stderr: string },
+  argv0: string,
+): 'tool' | 'timeout' | undefined {
   if (r.exitCode !== 127) return undefined
   const first = r.stderr.split('\n').find((l) => l.trim() !== '') ?? ''
   const q = (s: string) => `(?:'${esc(s)}'|‘${esc(s)}’|${esc(s)})`
   const enoent = /No such file or directory|not found/
-  if (new RegExp(`^timeout: (?:failed to run command|can't execute) ${q(argv0)}`).test(first) && enoent.test(first)) return 'tool'
-  if (new RegExp(`^nsenter: (?:failed to execute|can't execute) ${q('timeout')}`).test(first) && enoent.test(first)) return 'timeout'
+  if (new RegExp(`^timeout: (?:failed to run command|can't execute) ${q(argv0)}`).test(first) && enoent.test(first))
+    return 'tool'
+  if (new RegExp(`^nsenter: (?:failed to execute|can't execute) ${q('timeout')}`).test(first) && enoent.test(first))
+    return 'timeout'
   return undefined
 }
 

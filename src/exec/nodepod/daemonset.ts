@@ -31,7 +31,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 export function dsPodNode(pod: Pod): string | undefined {
   if (pod.spec.nodeName) return pod.spec.nodeName
   const terms = pod.spec.affinity?.nodeAffinity?.requiredDuringSchedulingIgnoredDuringExecution?.nodeSelectorTerms ?? []
-  for (const t of terms) for (const f of t.matchFields ?? []) if (f.key === 'metadata.name' && f.values?.length === 1) return f.values[0]
+  for (const t of terms)
+    for (const f of t.matchFields ?? []) if (f.key === 'metadata.name' && f.values?.length === 1) return f.values[0]
   return undefined
 }
 
@@ -39,7 +40,10 @@ export function dsPodNode(pod: Pod): string | undefined {
 export class NodeDaemonSet {
   readonly namespace: string
   name = ''
-  #refs = new Map<string, { promise: Promise<NodePodRef>; resolve: (r: NodePodRef) => void; reject: (e: unknown) => void; settled: boolean }>()
+  #refs = new Map<
+    string,
+    { promise: Promise<NodePodRef>; resolve: (r: NodePodRef) => void; reject: (e: unknown) => void; settled: boolean }
+  >()
   #created = false
   #closed = false
   #heartbeat?: NodeJS.Timeout
@@ -57,7 +61,12 @@ export class NodeDaemonSet {
       let reject!: (e: unknown) => void
       const promise = new Promise<NodePodRef>((a, b) => ((resolve = a), (reject = b)))
       promise.catch(() => {}) // read by ref()
-      const slot = { promise, resolve: (r: NodePodRef) => (this.#settle(slot, true), resolve(r)), reject: (e: unknown) => (this.#settle(slot, false), reject(e)), settled: false }
+      const slot = {
+        promise,
+        resolve: (r: NodePodRef) => (this.#settle(slot, true), resolve(r)),
+        reject: (e: unknown) => (this.#settle(slot, false), reject(e)),
+        settled: false,
+      }
       this.#refs.set(n, slot)
     }
   }
@@ -73,7 +82,13 @@ export class NodeDaemonSet {
     if ([...this.#refs.values()].every((r) => r.settled) && !this.#closed) {
       const n = this.nodes.length
       try {
-        this.opts.onPhase?.({ node: this.#readyCount === n ? `${n} nodes` : `${this.#readyCount} of ${n} nodes`, phase: this.#readyCount ? 'ready' : 'failed', pod: `daemonset/${this.name}`, namespace: this.namespace, elapsedMs: performance.now() - this.#t0 })
+        this.opts.onPhase?.({
+          node: this.#readyCount === n ? `${n} nodes` : `${this.#readyCount} of ${n} nodes`,
+          phase: this.#readyCount ? 'ready' : 'failed',
+          pod: `daemonset/${this.name}`,
+          namespace: this.namespace,
+          elapsedMs: performance.now() - this.#t0,
+        })
       } catch {
         /* a display callback must not break the transport */
       }
@@ -90,7 +105,14 @@ export class NodeDaemonSet {
 
   #emit(phase: NodePodPhase['phase'], t0: number, detail?: string): void {
     try {
-      this.opts.onPhase?.({ node: `${this.nodes.length} nodes`, phase, pod: this.name ? `daemonset/${this.name}` : undefined, namespace: this.namespace, detail, elapsedMs: performance.now() - t0 })
+      this.opts.onPhase?.({
+        node: `${this.nodes.length} nodes`,
+        phase,
+        pod: this.name ? `daemonset/${this.name}` : undefined,
+        namespace: this.namespace,
+        detail,
+        elapsedMs: performance.now() - t0,
+      })
     } catch {
       /* a display callback must not break the transport */
     }
@@ -114,8 +136,18 @@ export class NodeDaemonSet {
     const pods = this.pods
     const deadlineSeconds = pods.opts.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS
     const ds = buildNodeDaemonSet(this.nodes, {
-      namespace: ns, session: pods.session, user: this.api.user, image: pods.opts.image, imagePullSecrets: pods.opts.imagePullSecrets, imagePullPolicy: pods.opts.imagePullPolicy,
-      deadlineSeconds, priorityClassName: pods.opts.priorityClassName, resources: pods.opts.resources, host: pods.opts.host ?? os.hostname(), pid: pods.opts.pid ?? process.pid, now: new Date(),
+      namespace: ns,
+      session: pods.session,
+      user: this.api.user,
+      image: pods.opts.image,
+      imagePullSecrets: pods.opts.imagePullSecrets,
+      imagePullPolicy: pods.opts.imagePullPolicy,
+      deadlineSeconds,
+      priorityClassName: pods.opts.priorityClassName,
+      resources: pods.opts.resources,
+      host: pods.opts.host ?? os.hostname(),
+      pid: pods.opts.pid ?? process.pid,
+      now: new Date(),
     })
     this.name = ds.metadata.name
     await this.opts.beforeCreate?.(ds)
@@ -124,8 +156,18 @@ export class NodeDaemonSet {
     try {
       await this.api.createDaemonSet(ds)
     } catch (e) {
-      if (e instanceof KubeError && (e.status === 403 || e.status === 422)) throw explainRefusal({ status: e.status, message: (e.cause as { message?: string } | undefined)?.message ?? e.message }, { namespace: ns }, e)
-      throw new NodePodError('api', `creating DaemonSet ${ns}/${this.name} failed: ${(e as Error).message}`, (e as KubeError).hint, e)
+      if (e instanceof KubeError && (e.status === 403 || e.status === 422))
+        throw explainRefusal(
+          { status: e.status, message: (e.cause as { message?: string } | undefined)?.message ?? e.message },
+          { namespace: ns },
+          e,
+        )
+      throw new NodePodError(
+        'api',
+        `creating DaemonSet ${ns}/${this.name} failed: ${(e as Error).message}`,
+        (e as KubeError).hint,
+        e,
+      )
     }
     this.#created = true
     this.#deadlineAt = Date.now() + deadlineSeconds * 1000
@@ -136,13 +178,27 @@ export class NodeDaemonSet {
 
   async #checkAccess(): Promise<void> {
     const ns = this.namespace
-    const asks: [string, string, string][] = [['apps', 'create', 'daemonsets'], ['apps', 'delete', 'daemonsets'], ['', 'list', 'pods'], ['', 'get', 'pods']]
+    const asks: [string, string, string][] = [
+      ['apps', 'create', 'daemonsets'],
+      ['apps', 'delete', 'daemonsets'],
+      ['', 'list', 'pods'],
+      ['', 'get', 'pods'],
+    ]
     const ok = await Promise.all(asks.map(([g, v, r]) => this.api.canIGroup(g, v, r, ns).catch(() => true)))
-    const exec = (await Promise.all([this.api.canI('create', 'pods', 'exec', ns).catch(() => true), this.api.canI('get', 'pods', 'exec', ns).catch(() => true)])).some(Boolean)
+    const exec = (
+      await Promise.all([
+        this.api.canI('create', 'pods', 'exec', ns).catch(() => true),
+        this.api.canI('get', 'pods', 'exec', ns).catch(() => true),
+      ])
+    ).some(Boolean)
     const missing = asks.filter((_, i) => !ok[i]).map(([, v, r]) => `${v} ${r}`)
     if (!exec) missing.push('create pods/exec')
     if (missing.length) {
-      throw new NodePodError('rbac', `user "${this.api.user}" may not ${missing.join(', ')} in namespace "${ns}" (needed for the fleet's DaemonSet)`, `a fleet DaemonSet needs, in namespace "${ns}": create, get, delete, patch daemonsets (apps); list, get pods; create pods/exec`)
+      throw new NodePodError(
+        'rbac',
+        `user "${this.api.user}" may not ${missing.join(', ')} in namespace "${ns}" (needed for the fleet's DaemonSet)`,
+        `a fleet DaemonSet needs, in namespace "${ns}": create, get, delete, patch daemonsets (apps); list, get pods; create pods/exec`,
+      )
     }
   }
 
@@ -190,15 +246,33 @@ export class NodeDaemonSet {
           dsEvents ??= await this.api.daemonSetEvents(ns, this.name).catch(() => [])
           const refused = [...dsEvents].reverse().find((e) => e.reason === 'FailedCreate')
           if (refused) {
-            this.#refs.get(node)!.reject(explainRefusal({ status: 403, message: (refused.message ?? '').replace(/^Error creating: /, '') }, { namespace: ns }))
+            this.#refs
+              .get(node)!
+              .reject(
+                explainRefusal(
+                  { status: 403, message: (refused.message ?? '').replace(/^Error creating: /, '') },
+                  { namespace: ns },
+                ),
+              )
             continue
           }
         }
         if (performance.now() >= end) {
-          const [events, nodeObj] = await Promise.all([pod ? this.api.podEvents(ns, pod.metadata.name).catch(() => []) : [], this.api.getNode(node).catch(() => undefined)])
-          const err = pod || nodeObj === undefined || nodeObj.status?.conditions?.find((c: { type: string; status: string }) => c.type === 'Ready')?.status !== 'True'
-            ? startTimeout(pod, events, nodeObj, node, limit)
-            : new NodePodError('unschedulable', `DaemonSet ${ns}/${this.name} made no pod on ${node} within ${Math.round(limit / 1000)} s`, `see: kubectl -n ${ns} describe daemonset ${this.name}`)
+          const [events, nodeObj] = await Promise.all([
+            pod ? this.api.podEvents(ns, pod.metadata.name).catch(() => []) : [],
+            this.api.getNode(node).catch(() => undefined),
+          ])
+          const err =
+            pod ||
+            nodeObj === undefined ||
+            nodeObj.status?.conditions?.find((c: { type: string; status: string }) => c.type === 'Ready')?.status !==
+              'True'
+              ? startTimeout(pod, events, nodeObj, node, limit)
+              : new NodePodError(
+                  'unschedulable',
+                  `DaemonSet ${ns}/${this.name} made no pod on ${node} within ${Math.round(limit / 1000)} s`,
+                  `see: kubectl -n ${ns} describe daemonset ${this.name}`,
+                )
           this.#refs.get(node)!.reject(err)
         }
       }
@@ -211,7 +285,14 @@ export class NodeDaemonSet {
     const slot = this.#refs.get(node)!
     try {
       const facts = await this.pods.probe(this.namespace, pod.metadata.name)
-      slot.resolve({ node, namespace: this.namespace, name: pod.metadata.name, facts, deadlineAt: this.#deadlineAt, daemonSet: this.name })
+      slot.resolve({
+        node,
+        namespace: this.namespace,
+        name: pod.metadata.name,
+        facts,
+        deadlineAt: this.#deadlineAt,
+        daemonSet: this.name,
+      })
     } catch (e) {
       slot.reject(e)
     }
@@ -220,7 +301,9 @@ export class NodeDaemonSet {
   /** Renews the DaemonSet's heartbeat annotation (failures are ignored: gc reads the age). */
   async beat(): Promise<void> {
     if (!this.#created || this.#closed) return
-    await this.api.annotateDaemonSet(this.namespace, this.name, { [ANNOTATION.heartbeat]: new Date().toISOString() }).catch(() => {})
+    await this.api
+      .annotateDaemonSet(this.namespace, this.name, { [ANNOTATION.heartbeat]: new Date().toISOString() })
+      .catch(() => {})
   }
 
   /** Deletes the DaemonSet and waits (bounded) until it and its pods are gone; what it made, and what remains. */
@@ -234,7 +317,8 @@ export class NodeDaemonSet {
   async #close(): Promise<{ deleted: string[]; remaining: { name: string; namespace: string; why: string }[] }> {
     this.#closed = true
     clearInterval(this.#heartbeat)
-    for (const r of this.#refs.values()) if (!r.settled) r.reject(new NodePodError('closed', 'the session ended while the DaemonSet was starting'))
+    for (const r of this.#refs.values())
+      if (!r.settled) r.reject(new NodePodError('closed', 'the session ended while the DaemonSet was starting'))
     if (!this.#created) return { deleted: [], remaining: [] }
     const ns = this.namespace
     const what = `daemonset/${this.name}`
@@ -242,9 +326,22 @@ export class NodeDaemonSet {
       await this.api.deleteDaemonSet(ns, this.name)
       const end = performance.now() + (this.opts.deleteWaitMs ?? 15_000)
       for (let d = 200; ; d = Math.min(d * 1.5, 1000)) {
-        const [ds, pods] = await Promise.all([this.api.getDaemonSet(ns, this.name), this.api.listPods(`${LABEL.daemonSet}=${this.name}`, ns)])
+        const [ds, pods] = await Promise.all([
+          this.api.getDaemonSet(ns, this.name),
+          this.api.listPods(`${LABEL.daemonSet}=${this.name}`, ns),
+        ])
         if (!ds && !pods.length) break
-        if (performance.now() >= end) return { deleted: [], remaining: [{ name: what, namespace: ns, why: `still there (${pods.length} pod(s)) after ${Math.round((this.opts.deleteWaitMs ?? 15_000) / 1000)} s` }] }
+        if (performance.now() >= end)
+          return {
+            deleted: [],
+            remaining: [
+              {
+                name: what,
+                namespace: ns,
+                why: `still there (${pods.length} pod(s)) after ${Math.round((this.opts.deleteWaitMs ?? 15_000) / 1000)} s`,
+              },
+            ],
+          }
         await sleep(d)
       }
       return { deleted: [what], remaining: [] }

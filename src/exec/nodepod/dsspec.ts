@@ -1,7 +1,17 @@
 // The fleet's DaemonSet as an object: one privileged host pod per chosen node (the node pod's template), limited to
 // those nodes by node affinity, whose containers exit at the deadline (a DaemonSet may not set activeDeadlineSeconds).
 import type { DaemonSet } from '../../kube/types.ts'
-import { ANNOTATION, DEFAULT_DEADLINE_SECONDS, LABEL, MANAGED_BY, checkNodePodOptions, hostPodSpec, labelSafe, randomSuffix, type NodePodOptions } from './spec.ts'
+import {
+  ANNOTATION,
+  DEFAULT_DEADLINE_SECONDS,
+  LABEL,
+  MANAGED_BY,
+  checkNodePodOptions,
+  hostPodSpec,
+  labelSafe,
+  randomSuffix,
+  type NodePodOptions,
+} from './spec.ts'
 
 /** The DaemonSet's name: kinspect-fleet-<5 random>. */
 export function daemonSetName(suffix = randomSuffix()): string {
@@ -13,7 +23,8 @@ export function daemonSetName(suffix = randomSuffix()): string {
  * new hour), then exit; after the deadline every restart exits at once, so nothing runs on the node any more.
  */
 export function deadlineCommand(endEpochSeconds: number): string[] {
-  const script = 'end=$1; now=$(date +%s); if [ "$now" -lt "$end" ]; then exec sleep $((end - now)); fi; echo "kinspect: past its deadline" >&2; exit 0'
+  const script =
+    'end=$1; now=$(date +%s); if [ "$now" -lt "$end" ]; then exec sleep $((end - now)); fi; echo "kinspect: past its deadline" >&2; exit 0'
   return ['sh', '-c', script, 'kinspect-deadline', String(endEpochSeconds)]
 }
 
@@ -23,7 +34,10 @@ export function deadlineCommand(endEpochSeconds: number): string[] {
  * affinity (one metadata.name term per node), OnDelete updates, and a container that exits at the deadline.
  */
 export function buildNodeDaemonSet(nodes: readonly string[], o: NodePodOptions): DaemonSet {
-  if (!Array.isArray(nodes) || nodes.length === 0) throw new TypeError(`buildNodeDaemonSet: nodes: expected a non-empty array of node names, received ${JSON.stringify(nodes)}`)
+  if (!Array.isArray(nodes) || nodes.length === 0)
+    throw new TypeError(
+      `buildNodeDaemonSet: nodes: expected a non-empty array of node names, received ${JSON.stringify(nodes)}`,
+    )
   const dup = nodes.find((n, i) => nodes.indexOf(n) !== i)
   if (dup !== undefined) throw new TypeError(`buildNodeDaemonSet: nodes: ${JSON.stringify(dup)} is listed twice`)
   for (const n of nodes) checkNodePodOptions(n, o)
@@ -40,7 +54,11 @@ export function buildNodeDaemonSet(nodes: readonly string[], o: NodePodOptions):
     metadata: {
       name,
       namespace: o.namespace,
-      labels: { [LABEL.managedBy]: MANAGED_BY, [LABEL.session]: o.session, [LABEL.user]: labelSafe(o.user || 'unknown') },
+      labels: {
+        [LABEL.managedBy]: MANAGED_BY,
+        [LABEL.session]: o.session,
+        [LABEL.user]: labelSafe(o.user || 'unknown'),
+      },
       annotations: {
         [ANNOTATION.host]: o.host,
         [ANNOTATION.pid]: String(o.pid),
@@ -57,13 +75,24 @@ export function buildNodeDaemonSet(nodes: readonly string[], o: NodePodOptions):
       // No rolling: the template never changes, and a pod replaced mid-command would lose it.
       updateStrategy: { type: 'OnDelete' },
       template: {
-        metadata: { labels: { ...selector, [LABEL.user]: labelSafe(o.user || 'unknown') }, annotations: { [ANNOTATION.purpose]: purpose } },
+        metadata: {
+          labels: { ...selector, [LABEL.user]: labelSafe(o.user || 'unknown') },
+          annotations: { [ANNOTATION.purpose]: purpose },
+        },
         spec: {
           ...spec,
           // A DaemonSet's pods must be restartPolicy Always and may not set activeDeadlineSeconds: the command ends them.
           restartPolicy: 'Always',
           // One term per node (terms are ORed): a metadata.name field selector takes exactly one value.
-          affinity: { nodeAffinity: { requiredDuringSchedulingIgnoredDuringExecution: { nodeSelectorTerms: nodes.map((n) => ({ matchFields: [{ key: 'metadata.name', operator: 'In', values: [n] }] })) } } },
+          affinity: {
+            nodeAffinity: {
+              requiredDuringSchedulingIgnoredDuringExecution: {
+                nodeSelectorTerms: nodes.map((n) => ({
+                  matchFields: [{ key: 'metadata.name', operator: 'In', values: [n] }],
+                })),
+              },
+            },
+          },
         },
       },
     },

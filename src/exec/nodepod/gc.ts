@@ -49,7 +49,12 @@ function age(now: number, t: number): string {
 export function gcPlan(pods: readonly Pod[], now: number, ctx: GcContext): GcEntry[] {
   return pods.map((p) => {
     const l = p.metadata.labels ?? {}
-    const e = { namespace: p.metadata.namespace ?? '', name: p.metadata.name, node: p.spec?.nodeName ?? l[LABEL.node] ?? '', session: l[LABEL.session] ?? '' }
+    const e = {
+      namespace: p.metadata.namespace ?? '',
+      name: p.metadata.name,
+      node: p.spec?.nodeName ?? l[LABEL.node] ?? '',
+      session: l[LABEL.session] ?? '',
+    }
     const verdict = (leftover: boolean, reason: string): GcEntry => ({ ...e, leftover, reason })
     if (ctx.session && e.session === ctx.session) return verdict(false, 'this session')
     // A DaemonSet's pod is never deleted alone (the DaemonSet would make it again): its DaemonSet's entry decides.
@@ -57,24 +62,40 @@ export function gcPlan(pods: readonly Pod[], now: number, ctx: GcContext): GcEnt
     if (owner) return verdict(false, `pod of daemonset ${owner} (deleted with it)`)
     if (p.metadata.deletionTimestamp) return verdict(false, 'being deleted')
     const phase = p.status?.phase
-    if (phase === 'Succeeded' || phase === 'Failed') return verdict(true, `finished (${phase}${p.status?.reason ? `: ${p.status.reason}` : ''})`)
+    if (phase === 'Succeeded' || phase === 'Failed')
+      return verdict(true, `finished (${phase}${p.status?.reason ? `: ${p.status.reason}` : ''})`)
     const a = p.metadata.annotations ?? {}
     const created = ms(p.metadata.creationTimestamp) ?? ms(a[ANNOTATION.started])
     const deadline = Number(p.spec?.activeDeadlineSeconds)
-    if (created !== undefined && Number.isFinite(deadline) && created + deadline * 1000 <= now) return verdict(true, `past its deadline (${deadline} s, created ${age(now, created)} ago)`)
+    if (created !== undefined && Number.isFinite(deadline) && created + deadline * 1000 <= now)
+      return verdict(true, `past its deadline (${deadline} s, created ${age(now, created)} ago)`)
     return liveness(a, created, now, ctx, verdict)
   })
 }
 
 // The rules shared by pods and DaemonSets: the session's process gone (same host), or its heartbeat stale.
-function liveness(a: Record<string, string>, created: number | undefined, now: number, ctx: GcContext, verdict: (leftover: boolean, reason: string) => GcEntry): GcEntry {
+function liveness(
+  a: Record<string, string>,
+  created: number | undefined,
+  now: number,
+  ctx: GcContext,
+  verdict: (leftover: boolean, reason: string) => GcEntry,
+): GcEntry {
   const stale = (ctx.staleMinutes ?? STALE_MINUTES) * 60_000
   const pid = Number(a[ANNOTATION.pid])
-  if (a[ANNOTATION.host] === ctx.host && Number.isInteger(pid) && pid > 0 && !ctx.localPidAlive(pid)) return verdict(true, `its session (pid ${pid} on ${ctx.host}) is gone`)
+  if (a[ANNOTATION.host] === ctx.host && Number.isInteger(pid) && pid > 0 && !ctx.localPidAlive(pid))
+    return verdict(true, `its session (pid ${pid} on ${ctx.host}) is gone`)
   const beat = ms(a[ANNOTATION.heartbeat]) ?? created
   if (beat === undefined) return verdict(true, 'no heartbeat or creation time')
-  if (now - beat > stale) return verdict(true, `heartbeat ${age(now, beat)} old${a[ANNOTATION.host] ? ` (session on ${a[ANNOTATION.host]})` : ''}`)
-  return verdict(false, `live session${a[ANNOTATION.host] ? ` on ${a[ANNOTATION.host]}` : ''} (heartbeat ${age(now, beat)} ago)`)
+  if (now - beat > stale)
+    return verdict(
+      true,
+      `heartbeat ${age(now, beat)} old${a[ANNOTATION.host] ? ` (session on ${a[ANNOTATION.host]})` : ''}`,
+    )
+  return verdict(
+    false,
+    `live session${a[ANNOTATION.host] ? ` on ${a[ANNOTATION.host]}` : ''} (heartbeat ${age(now, beat)} ago)`,
+  )
 }
 
 /**
@@ -85,12 +106,18 @@ export function gcPlanDaemonSets(sets: readonly DaemonSet[], now: number, ctx: G
   return sets.map((d) => {
     const l = d.metadata.labels ?? {}
     const a = d.metadata.annotations ?? {}
-    const e = { namespace: d.metadata.namespace ?? '', name: `daemonset/${d.metadata.name}`, node: `${a[ANNOTATION.nodes] ?? d.status?.desiredNumberScheduled ?? '?'} nodes`, session: l[LABEL.session] ?? '' }
+    const e = {
+      namespace: d.metadata.namespace ?? '',
+      name: `daemonset/${d.metadata.name}`,
+      node: `${a[ANNOTATION.nodes] ?? d.status?.desiredNumberScheduled ?? '?'} nodes`,
+      session: l[LABEL.session] ?? '',
+    }
     const verdict = (leftover: boolean, reason: string): GcEntry => ({ ...e, leftover, reason })
     if (ctx.session && e.session === ctx.session) return verdict(false, 'this session')
     if (d.metadata.deletionTimestamp) return verdict(false, 'being deleted')
     const deadline = ms(a[ANNOTATION.deadline])
-    if (deadline !== undefined && deadline <= now) return verdict(true, `past its deadline (${a[ANNOTATION.deadline]}, ${age(now, deadline)} ago)`)
+    if (deadline !== undefined && deadline <= now)
+      return verdict(true, `past its deadline (${a[ANNOTATION.deadline]}, ${age(now, deadline)} ago)`)
     return liveness(a, ms(d.metadata.creationTimestamp) ?? ms(a[ANNOTATION.started]), now, ctx, verdict)
   })
 }
@@ -116,7 +143,17 @@ export interface GcResult {
  * Lists kinspect's pods and fleet DaemonSets (all namespaces; only `namespace` when listing all is forbidden), plans,
  * and deletes the leftovers unless dryRun (a leftover DaemonSet is deleted with its pods).
  */
-export async function gc(api: NodePodApi & Partial<DaemonSetApi>, o: { namespace?: string; session?: string; dryRun?: boolean; staleMinutes?: number; now?: number; host?: string } = {}): Promise<GcResult> {
+export async function gc(
+  api: NodePodApi & Partial<DaemonSetApi>,
+  o: {
+    namespace?: string
+    session?: string
+    dryRun?: boolean
+    staleMinutes?: number
+    now?: number
+    host?: string
+  } = {},
+): Promise<GcResult> {
   let pods: Pod[]
   try {
     pods = await api.listPods(MANAGED_SELECTOR)
@@ -132,7 +169,12 @@ export async function gc(api: NodePodApi & Partial<DaemonSetApi>, o: { namespace
       sets = o.namespace ? await api.listDaemonSets(MANAGED_SELECTOR, o.namespace).catch(() => []) : []
     }
   }
-  const ctx = { host: o.host ?? os.hostname(), localPidAlive: pidAlive, session: o.session, staleMinutes: o.staleMinutes }
+  const ctx = {
+    host: o.host ?? os.hostname(),
+    localPidAlive: pidAlive,
+    session: o.session,
+    staleMinutes: o.staleMinutes,
+  }
   const now = o.now ?? Date.now()
   const entries = [...gcPlanDaemonSets(sets, now, ctx), ...gcPlan(pods, now, ctx)]
   const result: GcResult = { entries, deleted: [], failed: [] }
@@ -142,7 +184,8 @@ export async function gc(api: NodePodApi & Partial<DaemonSetApi>, o: { namespace
       .filter((x) => x.leftover)
       .map(async (x) => {
         try {
-          if (x.name.startsWith('daemonset/')) await api.deleteDaemonSet!(x.namespace, x.name.slice('daemonset/'.length))
+          if (x.name.startsWith('daemonset/'))
+            await api.deleteDaemonSet!(x.namespace, x.name.slice('daemonset/'.length))
           else await api.deletePod(x.namespace, x.name, 1)
           result.deleted.push(`${x.namespace}/${x.name}`)
         } catch (e) {

@@ -9,7 +9,15 @@ import type { Pod } from '../../kube/types.ts'
 import { NodePodError, type NodePodApi, type NodePodPhase } from './api.ts'
 import { parseProbe, probeCommand, type PodFacts } from './command.ts'
 import { explainRefusal, podRunning, podState, rbacHint, startFailure, startTimeout } from './diagnose.ts'
-import { ANNOTATION, CONTAINER, DEFAULT_DEADLINE_SECONDS, buildNodePod, checkNodePodOptions, newSessionId, type PodResources } from './spec.ts'
+import {
+  ANNOTATION,
+  CONTAINER,
+  DEFAULT_DEADLINE_SECONDS,
+  buildNodePod,
+  checkNodePodOptions,
+  newSessionId,
+  type PodResources,
+} from './spec.ts'
 
 /** How a session makes its node pods. */
 export interface NodePodsOptions {
@@ -96,11 +104,23 @@ export class NodePods {
     this.session = opts.session ?? newSessionId()
     this.namespace = opts.namespace ?? 'kube-system'
     try {
-      checkNodePodOptions('node', { ...opts, namespace: this.namespace, session: this.session, user: '', host: '', pid: 0, now: new Date() })
+      checkNodePodOptions('node', {
+        ...opts,
+        namespace: this.namespace,
+        session: this.session,
+        user: '',
+        host: '',
+        pid: 0,
+        now: new Date(),
+      })
     } catch (e) {
       throw new NodePodError('invalid', (e as Error).message.replace(/^buildNodePod: /, 'NodePods: '))
     }
-    if (opts.startTimeoutMs !== undefined && !(opts.startTimeoutMs > 0)) throw new NodePodError('invalid', `NodePods: startTimeoutMs: expected a positive number of milliseconds, received ${JSON.stringify(opts.startTimeoutMs)}`)
+    if (opts.startTimeoutMs !== undefined && !(opts.startTimeoutMs > 0))
+      throw new NodePodError(
+        'invalid',
+        `NodePods: startTimeoutMs: expected a positive number of milliseconds, received ${JSON.stringify(opts.startTimeoutMs)}`,
+      )
   }
 
   /** Whether stdin can be closed with v5's CLOSE frame (known after the first exec; false until then). */
@@ -133,7 +153,8 @@ export class NodePods {
    * Waits for Running with its own limit (startTimeoutMs), not the command's.
    */
   async ensure(node: string, o: { signal?: AbortSignal; needMs?: number } = {}, replaced = false): Promise<NodePodRef> {
-    if (this.closed) throw new NodePodError('closed', 'the node pods of this session were closed', 'start a new session')
+    if (this.closed)
+      throw new NodePodError('closed', 'the node pods of this session were closed', 'start a new session')
     let p = this.starting.get(node)
     if (!p) {
       const started = this.start(node)
@@ -186,7 +207,13 @@ export class NodePods {
   private checkAccess(): Promise<void> {
     this.preflight ??= (async () => {
       const ns = this.namespace
-      const asks: [string, string, string | undefined][] = [['create', 'pods', undefined], ['get', 'pods', undefined], ['delete', 'pods', undefined], ['create', 'pods', 'exec'], ['get', 'pods', 'exec']]
+      const asks: [string, string, string | undefined][] = [
+        ['create', 'pods', undefined],
+        ['get', 'pods', undefined],
+        ['delete', 'pods', undefined],
+        ['create', 'pods', 'exec'],
+        ['get', 'pods', 'exec'],
+      ]
       const answers = await Promise.all(asks.map(([v, r, s]) => this.api.canI(v, r, s, ns).catch(() => true)))
       const missing = asks.filter((_, i) => !answers[i]).map(([v, r, s]) => `${v} ${r}${s ? `/${s}` : ''}`)
       // exec works with either verb (get before 1.35, create from 1.35)
@@ -195,7 +222,8 @@ export class NodePods {
       if (!execOk) named.push('create pods/exec')
       if (!named.length) return
       const who = await this.api.whoami().catch(() => '')
-      const user = who && who !== this.api.user ? `user "${who}" (kubeconfig user "${this.api.user}")` : `user "${this.api.user}"`
+      const user =
+        who && who !== this.api.user ? `user "${who}" (kubeconfig user "${this.api.user}")` : `user "${this.api.user}"`
       throw new NodePodError('rbac', `${user} may not ${named.join(', ')} in namespace "${ns}"`, rbacHint(ns))
     })()
     this.preflight.catch(() => (this.preflight = undefined))
@@ -207,14 +235,25 @@ export class NodePods {
     const ns = this.namespace
     this.emit({ node, phase: 'checking', namespace: ns }, t0)
     const [, nodeObj] = await Promise.all([this.checkAccess(), this.api.getNode(node).catch(() => null)])
-    if (nodeObj === undefined) throw new NodePodError('node', `node "${node}" does not exist`, 'nodes() lists the nodes')
+    if (nodeObj === undefined)
+      throw new NodePodError('node', `node "${node}" does not exist`, 'nodes() lists the nodes')
     const pod = buildNodePod(node, {
-      namespace: ns, session: this.session, user: this.api.user, image: this.opts.image, imagePullSecrets: this.opts.imagePullSecrets,
-      imagePullPolicy: this.opts.imagePullPolicy, deadlineSeconds: this.opts.deadlineSeconds, priorityClassName: this.opts.priorityClassName,
-      resources: this.opts.resources, host: this.opts.host ?? os.hostname(), pid: this.opts.pid ?? process.pid, now: new Date(),
+      namespace: ns,
+      session: this.session,
+      user: this.api.user,
+      image: this.opts.image,
+      imagePullSecrets: this.opts.imagePullSecrets,
+      imagePullPolicy: this.opts.imagePullPolicy,
+      deadlineSeconds: this.opts.deadlineSeconds,
+      priorityClassName: this.opts.priorityClassName,
+      resources: this.opts.resources,
+      host: this.opts.host ?? os.hostname(),
+      pid: this.opts.pid ?? process.pid,
+      now: new Date(),
     })
     await this.opts.beforeCreate?.(node, pod)
-    if (this.closed) throw new NodePodError('closed', 'the node pods of this session were closed', 'start a new session')
+    if (this.closed)
+      throw new NodePodError('closed', 'the node pods of this session were closed', 'start a new session')
     const name = pod.metadata.name
     this.emit({ node, phase: 'creating', pod: name, namespace: ns }, t0)
     let created: Pod
@@ -231,7 +270,13 @@ export class NodePods {
       const facts = await this.probe(ns, name)
       this.emit({ node, phase: 'ready', pod: name, namespace: ns }, t0)
       this.current.set(node, name)
-      return { node, namespace: ns, name, facts, deadlineAt: createdAt + (this.opts.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS) * 1000 }
+      return {
+        node,
+        namespace: ns,
+        name,
+        facts,
+        deadlineAt: createdAt + (this.opts.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS) * 1000,
+      }
     } catch (e) {
       this.emit({ node, phase: 'failed', pod: name, namespace: ns, detail: (e as Error).message }, t0)
       await this.remove(ns, name).catch(() => {})
@@ -241,9 +286,22 @@ export class NodePods {
 
   // Explains a refused create with what can be read about the namespace (each read best effort).
   private async refusal(e: unknown): Promise<NodePodError> {
-    if (!(e instanceof KubeError)) return new NodePodError('api', `creating the node pod failed: ${(e as Error)?.message ?? e}`, undefined, e)
-    if (e.status === 404) return new NodePodError('api', `namespace "${this.namespace}" does not exist`, 'set the node pod namespace to an existing one (kube-system by default)', e)
-    if (e.status !== 403 && e.status !== 422) return new NodePodError('api', `creating the node pod in namespace "${this.namespace}" failed: ${e.message}`, e.hint, e)
+    if (!(e instanceof KubeError))
+      return new NodePodError('api', `creating the node pod failed: ${(e as Error)?.message ?? e}`, undefined, e)
+    if (e.status === 404)
+      return new NodePodError(
+        'api',
+        `namespace "${this.namespace}" does not exist`,
+        'set the node pod namespace to an existing one (kube-system by default)',
+        e,
+      )
+    if (e.status !== 403 && e.status !== 422)
+      return new NodePodError(
+        'api',
+        `creating the node pod in namespace "${this.namespace}" failed: ${e.message}`,
+        e.hint,
+        e,
+      )
     const msg = (e.cause as { message?: string } | undefined)?.message ?? e.message
     const ns = this.namespace
     const [namespaceObject, namespaces, limitRanges] = await Promise.all([
@@ -251,7 +309,11 @@ export class NodePods {
       this.api.listNamespaces().catch(() => undefined),
       /LimitRange|usage per|ratio per/.test(msg) ? this.api.limitRanges(ns).catch(() => undefined) : undefined,
     ])
-    return explainRefusal({ status: e.status, message: msg }, { namespace: ns, namespaceObject, namespaces, limitRanges }, e)
+    return explainRefusal(
+      { status: e.status, message: msg },
+      { namespace: ns, namespaceObject, namespaces, limitRanges },
+      e,
+    )
   }
 
   private async waitRunning(node: string, created: Pod, t0: number): Promise<void> {
@@ -262,17 +324,33 @@ export class NodePods {
     let pod: Pod | undefined = created
     let delay = 100
     for (;;) {
-      if (this.closing.signal.aborted) throw new NodePodError('closed', 'the node pods of this session were closed while a pod was starting')
+      if (this.closing.signal.aborted)
+        throw new NodePodError('closed', 'the node pods of this session were closed while a pod was starting')
       if (pod && podRunning(pod)) return
       const state = pod ? podState(pod) : 'gone'
       if (state !== last) this.emit({ node, phase: 'starting', pod: name, namespace: ns, detail: state }, t0)
       last = state
-      if (!pod) throw new NodePodError('failed', `pod ${ns}/${name} was deleted while it was starting`, 'someone (or a controller) deletes pods there; use another namespace', undefined, name)
+      if (!pod)
+        throw new NodePodError(
+          'failed',
+          `pod ${ns}/${name} was deleted while it was starting`,
+          'someone (or a controller) deletes pods there; use another namespace',
+          undefined,
+          name,
+        )
       const waitingReason = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason
-      const early = startFailure(pod, waitingReason && /Image|Err|Error/.test(waitingReason) ? await this.api.podEvents(ns, name).catch(() => []) : [])
+      const early = startFailure(
+        pod,
+        waitingReason && /Image|Err|Error/.test(waitingReason)
+          ? await this.api.podEvents(ns, name).catch(() => [])
+          : [],
+      )
       if (early) throw early
       if (performance.now() >= end) {
-        const [events, nodeObj] = await Promise.all([this.api.podEvents(ns, name).catch(() => []), this.api.getNode(node).catch(() => undefined)])
+        const [events, nodeObj] = await Promise.all([
+          this.api.podEvents(ns, name).catch(() => []),
+          this.api.getNode(node).catch(() => undefined),
+        ])
         throw startTimeout(pod, events, nodeObj, node, limit)
       }
       await sleep(delay, this.closing.signal)
@@ -285,20 +363,46 @@ export class NodePods {
   async probe(ns: string, name: string): Promise<PodFacts> {
     let r
     try {
-      r = await this.api.exec({ namespace: ns, pod: name, container: CONTAINER, command: probeCommand(), protocol: this.opts.protocol, connectTimeoutMs: 15_000 })
+      r = await this.api.exec({
+        namespace: ns,
+        pod: name,
+        container: CONTAINER,
+        command: probeCommand(),
+        protocol: this.opts.protocol,
+        connectTimeoutMs: 15_000,
+      })
     } catch (e) {
-      if (e instanceof KubeError && e.kind === 'forbidden') throw new NodePodError('rbac', `may not exec into the node pod: ${e.message}`, rbacHint(ns), e, name)
-      throw new NodePodError('api', `exec into the new node pod ${ns}/${name} failed: ${(e as Error).message}`, (e as KubeError).hint, e, name)
+      if (e instanceof KubeError && e.kind === 'forbidden')
+        throw new NodePodError('rbac', `may not exec into the node pod: ${e.message}`, rbacHint(ns), e, name)
+      throw new NodePodError(
+        'api',
+        `exec into the new node pod ${ns}/${name} failed: ${(e as Error).message}`,
+        (e as KubeError).hint,
+        e,
+        name,
+      )
     }
     this.noteProtocol(r.protocol)
     if (r.status?.exitCode !== 0) {
       const why = r.status?.message ?? r.stderr.toString().trim() ?? `no exit status (close code ${r.closeCode})`
-      throw new NodePodError('image-tools', `the node pod image cannot run the transport's shell commands: ${why}`, 'the image needs sh and nsenter (busybox has both)', undefined, name)
+      throw new NodePodError(
+        'image-tools',
+        `the node pod image cannot run the transport's shell commands: ${why}`,
+        'the image needs sh and nsenter (busybox has both)',
+        undefined,
+        name,
+      )
     }
     try {
       return parseProbe(r.stdout.toString())
     } catch (e) {
-      throw new NodePodError('image-tools', (e as Error).message, 'use an image with sh and nsenter (busybox has both)', e, name)
+      throw new NodePodError(
+        'image-tools',
+        (e as Error).message,
+        'use an image with sh and nsenter (busybox has both)',
+        e,
+        name,
+      )
     }
   }
 
@@ -311,7 +415,11 @@ export class NodePods {
   /** Renews the heartbeat annotation of every pod this session made (failures are ignored; gc reads the age). */
   async beat(): Promise<void> {
     const now = new Date().toISOString()
-    await Promise.all(this.pods().map((p) => this.api.annotatePod(p.namespace, p.name, { [ANNOTATION.heartbeat]: now }).catch(() => {})))
+    await Promise.all(
+      this.pods().map((p) =>
+        this.api.annotatePod(p.namespace, p.name, { [ANNOTATION.heartbeat]: now }).catch(() => {}),
+      ),
+    )
   }
 
   // Deletes one pod and waits (bounded) until it is gone.
@@ -330,7 +438,11 @@ export class NodePods {
   /** Deletes a node's pod now (the next command on the node makes a new one). */
   async release(node: string): Promise<void> {
     this.starting.delete(node)
-    await Promise.all(this.pods().filter((p) => p.node === node).map((p) => this.remove(p.namespace, p.name)))
+    await Promise.all(
+      this.pods()
+        .filter((p) => p.node === node)
+        .map((p) => this.remove(p.namespace, p.name)),
+    )
   }
 
   /** Deletes every pod this session made and waits (bounded) until they are gone; later ensure() fails. */

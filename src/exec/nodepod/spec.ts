@@ -42,7 +42,10 @@ export interface PodResources {
   limits: { cpu: string; memory: string }
 }
 /** Default requests and limits: enough for iptables-save or conntrack -L on a busy node, small enough for most LimitRanges. */
-export const DEFAULT_RESOURCES: PodResources = { requests: { cpu: '10m', memory: '32Mi' }, limits: { cpu: '500m', memory: '256Mi' } }
+export const DEFAULT_RESOURCES: PodResources = {
+  requests: { cpu: '10m', memory: '32Mi' },
+  limits: { cpu: '500m', memory: '256Mi' },
+}
 
 /** What buildNodePod needs beyond the node name. */
 export interface NodePodOptions {
@@ -88,7 +91,10 @@ const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
 export function labelSafe(value: string): string {
   if (value.length <= 63 && LABEL_VALUE.test(value)) return value
   const hash = crypto.createHash('sha256').update(value).digest('hex').slice(0, 8)
-  let s = value.replace(/[^-A-Za-z0-9_.]+/g, '_').replace(/^[^A-Za-z0-9]+/, '').replace(/[^A-Za-z0-9]+$/, '')
+  let s = value
+    .replace(/[^-A-Za-z0-9_.]+/g, '_')
+    .replace(/^[^A-Za-z0-9]+/, '')
+    .replace(/[^A-Za-z0-9]+$/, '')
   s = s.slice(0, 63 - hash.length - 1).replace(/[^A-Za-z0-9]+$/, '')
   return s ? `${s}-${hash}` : hash
 }
@@ -97,7 +103,12 @@ export function labelSafe(value: string): string {
 export function nodePodName(node: string, suffix = randomSuffix()): string {
   const prefix = 'kinspect-node-'
   const room = 63 - prefix.length - 1 - suffix.length
-  const part = node.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, room).replace(/^-+|-+$/g, '') || 'x'
+  const part =
+    node
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .slice(0, room)
+      .replace(/^-+|-+$/g, '') || 'x'
   return `${prefix}${part}-${suffix}`
 }
 
@@ -106,13 +117,22 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 /** Checks the inputs the API would reject later with a vaguer message. */
 export function checkNodePodOptions(node: string, o: NodePodOptions): void {
   const bad = (what: string) => new TypeError(`buildNodePod: ${what}`)
-  if (typeof node !== 'string' || node.length > 253 || !DNS_SUBDOMAIN.test(node)) throw bad(`node: expected a node name (a DNS subdomain), received ${JSON.stringify(node)}`)
-  if (typeof o.namespace !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(o.namespace)) throw bad(`namespace: expected a namespace name, received ${JSON.stringify(o.namespace)}`)
-  if (typeof o.session !== 'string' || !o.session || labelSafe(o.session) !== o.session) throw bad(`session: expected a label-safe id, received ${JSON.stringify(o.session)}`)
+  if (typeof node !== 'string' || node.length > 253 || !DNS_SUBDOMAIN.test(node))
+    throw bad(`node: expected a node name (a DNS subdomain), received ${JSON.stringify(node)}`)
+  if (typeof o.namespace !== 'string' || !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(o.namespace))
+    throw bad(`namespace: expected a namespace name, received ${JSON.stringify(o.namespace)}`)
+  if (typeof o.session !== 'string' || !o.session || labelSafe(o.session) !== o.session)
+    throw bad(`session: expected a label-safe id, received ${JSON.stringify(o.session)}`)
   const d = o.deadlineSeconds ?? DEFAULT_DEADLINE_SECONDS
-  if (!Number.isInteger(d) || d < 60 || d > 7 * 24 * 3600) throw bad(`deadlineSeconds: expected a whole number of seconds from 60 to 604800, received ${JSON.stringify(o.deadlineSeconds)}`)
-  if (o.image !== undefined && (typeof o.image !== 'string' || !o.image || /\s/.test(o.image))) throw bad(`image: expected an image reference, received ${JSON.stringify(o.image)}`)
-  for (const s of o.imagePullSecrets ?? []) if (typeof s !== 'string' || !DNS_SUBDOMAIN.test(s)) throw bad(`imagePullSecrets: expected secret names, received ${JSON.stringify(s)}`)
+  if (!Number.isInteger(d) || d < 60 || d > 7 * 24 * 3600)
+    throw bad(
+      `deadlineSeconds: expected a whole number of seconds from 60 to 604800, received ${JSON.stringify(o.deadlineSeconds)}`,
+    )
+  if (o.image !== undefined && (typeof o.image !== 'string' || !o.image || /\s/.test(o.image)))
+    throw bad(`image: expected an image reference, received ${JSON.stringify(o.image)}`)
+  for (const s of o.imagePullSecrets ?? [])
+    if (typeof s !== 'string' || !DNS_SUBDOMAIN.test(s))
+      throw bad(`imagePullSecrets: expected secret names, received ${JSON.stringify(s)}`)
 }
 
 /**
@@ -131,7 +151,12 @@ export function buildNodePod(node: string, o: NodePodOptions): Pod {
     metadata: {
       name,
       namespace: o.namespace,
-      labels: { [LABEL.managedBy]: MANAGED_BY, [LABEL.session]: o.session, [LABEL.user]: labelSafe(o.user || 'unknown'), [LABEL.node]: labelSafe(node) },
+      labels: {
+        [LABEL.managedBy]: MANAGED_BY,
+        [LABEL.session]: o.session,
+        [LABEL.user]: labelSafe(o.user || 'unknown'),
+        [LABEL.node]: labelSafe(node),
+      },
       annotations: {
         [ANNOTATION.host]: o.host,
         [ANNOTATION.pid]: String(o.pid),
@@ -155,7 +180,10 @@ export function buildNodePod(node: string, o: NodePodOptions): Pod {
  * What every kinspect pod shares (node pod and DaemonSet pod): host PID/network/IPC, every taint tolerated, no
  * service account token, a fast termination, and one privileged container with small requests running `command`.
  */
-export function hostPodSpec(o: Pick<NodePodOptions, 'image' | 'imagePullSecrets' | 'imagePullPolicy' | 'priorityClassName' | 'resources'>, command: string[]): Pod['spec'] {
+export function hostPodSpec(
+  o: Pick<NodePodOptions, 'image' | 'imagePullSecrets' | 'imagePullPolicy' | 'priorityClassName' | 'resources'>,
+  command: string[],
+): Pod['spec'] {
   return {
     hostPID: true,
     hostNetwork: true,

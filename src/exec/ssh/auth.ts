@@ -18,7 +18,12 @@ export interface AuthPlan {
 }
 
 /** Builds the list of keys to offer: ssh-agent first (unless IdentitiesOnly), then each identity file. */
-export function planAuth(hop: ResolvedHost, parseKey: ParseKey, env: Record<string, string | undefined>, readFile: (p: string) => Buffer = (p) => fs.readFileSync(p)): AuthPlan {
+export function planAuth(
+  hop: ResolvedHost,
+  parseKey: ParseKey,
+  env: Record<string, string | undefined>,
+  readFile: (p: string) => Buffer = (p) => fs.readFileSync(p),
+): AuthPlan {
   const plan: AuthPlan = { methods: [], skipped: [], rejected: [] }
   const username = hop.user
   const agent = hop.identityAgent === undefined ? env.SSH_AUTH_SOCK : hop.identityAgent
@@ -39,7 +44,9 @@ export function planAuth(hop: ResolvedHost, parseKey: ParseKey, env: Record<stri
     const parsed = parseKey(data)
     if (parsed instanceof Error) {
       const encrypted = /encrypt|passphrase/i.test(parsed.message)
-      plan.skipped.push(`${file} (${encrypted ? 'passphrase-protected: load it into ssh-agent' : `not a usable private key: ${parsed.message}`})`)
+      plan.skipped.push(
+        `${file} (${encrypted ? 'passphrase-protected: load it into ssh-agent' : `not a usable private key: ${parsed.message}`})`,
+      )
       continue
     }
     const key = Array.isArray(parsed) ? parsed[0] : parsed
@@ -74,5 +81,11 @@ export function authError(plan: AuthPlan, hop: ResolvedHost, target: string, cau
   const hint = encrypted
     ? `passphrase-protected keys are not read directly: start an agent and add the key (eval "$(ssh-agent)"; ssh-add ${encrypted.split(' (')[0]}), then retry`
     : `authorize one of these keys for ${hop.user} on ${hop.name} (~${hop.user}/.ssh/authorized_keys), or set IdentityFile for Host ${hop.name} in the ssh config`
-  return new ExecError('auth', { target }, `authentication as ${hop.user} to ${hop.name} (${hop.hostName}:${hop.port}) failed; ${parts.join('; ')}`, hint, cause)
+  return new ExecError(
+    'auth',
+    { target },
+    `authentication as ${hop.user} to ${hop.name} (${hop.hostName}:${hop.port}) failed; ${parts.join('; ')}`,
+    hint,
+    cause,
+  )
 }

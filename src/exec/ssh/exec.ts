@@ -14,7 +14,10 @@ import { announcePid, killTree, takePid } from './stop.ts'
  * The command line sent to the node: POSIX-quoted, wrapped in timeout -k, behind sudo -n -- when asked; with
  * `announce` (a token), `sh -c` first prints its pid on stderr so an abort can kill the command (src/exec/ssh/stop.ts).
  */
-export function remoteCommand(argv: readonly string[], opts: { timeoutMs: number; sudo?: boolean; announce?: string }): string {
+export function remoteCommand(
+  argv: readonly string[],
+  opts: { timeoutMs: number; sudo?: boolean; announce?: string },
+): string {
   const timed = withDeadline(argv, opts.timeoutMs)
   const cmd = opts.sudo ? ['sudo', '-n', '--', ...timed] : timed
   return shJoin(opts.announce ? announcePid(cmd, opts.announce) : cmd)
@@ -59,7 +62,8 @@ export class SshExec implements Exec {
     readonly pool: ChannelSource,
     readonly node: string,
   ) {
-    if (typeof node !== 'string' || !node || /\s/.test(node)) throw new TypeError(`SshExec: node must be a host name without spaces, received ${received(node)}`)
+    if (typeof node !== 'string' || !node || /\s/.test(node))
+      throw new TypeError(`SshExec: node must be a host name without spaces, received ${received(node)}`)
     this.target = `ssh:${node}`
   }
 
@@ -96,7 +100,13 @@ export class SshExec implements Exec {
         const durationMs = performance.now() - t0
         if (why === 'aborted') throw abortedError({ ...empty, durationMs })
         if (why === 'timeout') {
-          throw new ExecError('timeout', { ...empty, exitCode: 124, durationMs }, `\`${showArgv(argv)}\` on ${this.target} timed out after ${o.timeoutMs} ms before it could start (connecting or waiting for a free channel)`, 'raise timeoutMs, or check that the node answers SSH', e)
+          throw new ExecError(
+            'timeout',
+            { ...empty, exitCode: 124, durationMs },
+            `\`${showArgv(argv)}\` on ${this.target} timed out after ${o.timeoutMs} ms before it could start (connecting or waiting for a free channel)`,
+            'raise timeoutMs, or check that the node answers SSH',
+            e,
+          )
         }
         if (e instanceof ExecError && e.argv.length === 0) e.argv = [...argv]
         throw e
@@ -105,12 +115,24 @@ export class SshExec implements Exec {
       holdSlot(collecting.closed, opened.release)
       const c = await collecting.result
       if (why && c.pid) await this.#stopRemote(c.pid, sudo)
-      const r: ExecResult = { ...base, exitCode: c.exitCode, signal: c.signal, stdout: c.stdout, stderr: c.stderr, durationMs: performance.now() - t0 }
+      const r: ExecResult = {
+        ...base,
+        exitCode: c.exitCode,
+        signal: c.signal,
+        stdout: c.stdout,
+        stderr: c.stderr,
+        durationMs: performance.now() - t0,
+      }
       if (why === 'aborted') throw abortedError(r)
       // 137: timeout -k had to SIGKILL the command after the grace period.
       const timedOut = why === 'timeout' || (c.exitCode === 137 && r.durationMs >= o.timeoutMs)
       if (!timedOut && c.lost) {
-        throw new ExecError('connect', r, `connection to ${this.node} was lost while running \`${showArgv(argv)}\``, 'the command may or may not have finished on the node; run it again')
+        throw new ExecError(
+          'connect',
+          r,
+          `connection to ${this.node} was lost while running \`${showArgv(argv)}\``,
+          'the command may or may not have finished on the node; run it again',
+        )
       }
       try {
         return finish(r, o, timedOut)
@@ -203,7 +225,14 @@ function collect(ch: ClientChannel, input: string | undefined, stop: AbortSignal
       done = true
       stop.removeEventListener('abort', onStop)
       const stderr = token ? takePid(decode(err), token) : { rest: decode(err), pid: undefined }
-      resolve({ exitCode: exit?.code ?? null, signal: exit?.signal ?? null, stdout: decode(out), stderr: stderr.rest, lost: !exit && !stopped, pid: pid ?? stderr.pid })
+      resolve({
+        exitCode: exit?.code ?? null,
+        signal: exit?.signal ?? null,
+        stdout: decode(out),
+        stderr: stderr.rest,
+        lost: !exit && !stopped,
+        pid: pid ?? stderr.pid,
+      })
     }
     const close = () => {
       ch.close()

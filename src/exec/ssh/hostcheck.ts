@@ -13,7 +13,11 @@ export interface KnownHostsSet {
 }
 
 /** Reads the hop's known_hosts files. A missing file counts as empty; any other read error refuses (fail closed). */
-export function loadKnownHosts(hop: ResolvedHost, target: string, readFile: (p: string) => string = (p) => fs.readFileSync(p, 'utf8')): KnownHostsSet {
+export function loadKnownHosts(
+  hop: ResolvedHost,
+  target: string,
+  readFile: (p: string) => string = (p) => fs.readFileSync(p, 'utf8'),
+): KnownHostsSet {
   const files = [...hop.knownHostsFiles, ...hop.globalKnownHostsFiles]
   const entries: KnownHostEntry[] = []
   for (const f of files) {
@@ -23,7 +27,13 @@ export function loadKnownHosts(hop: ResolvedHost, target: string, readFile: (p: 
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
       if (code === 'ENOENT') continue
-      throw new ExecError('hostkey', { target }, `cannot read known_hosts file ${f} (${code ?? (e as Error).message}); refusing to connect to ${hop.name} without checking its host key`, `fix the file's permissions or point KINSPECT_KNOWN_HOSTS at a readable known_hosts`, e)
+      throw new ExecError(
+        'hostkey',
+        { target },
+        `cannot read known_hosts file ${f} (${code ?? (e as Error).message}); refusing to connect to ${hop.name} without checking its host key`,
+        `fix the file's permissions or point KINSPECT_KNOWN_HOSTS at a readable known_hosts`,
+        e,
+      )
     }
     entries.push(...parseKnownHosts(text, f))
   }
@@ -40,9 +50,19 @@ export function keyLookup(hop: ResolvedHost): { host: string; port: number } {
  * to the hop's HostKeyAlgorithms (so ssh-rsa is offered only where ssh would offer it). Empty when none is left.
  */
 export function preferredHostKeyAlgorithms(known: KnownHostsSet, hop: ResolvedHost): string[] {
-  const all = ['ssh-ed25519', 'ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521', 'rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa']
+  const all = [
+    'ssh-ed25519',
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'ssh-rsa',
+  ]
   const { host, port } = keyLookup(hop)
-  const first = knownKeyTypes(known.entries, host, port).flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t])).filter((t) => all.includes(t))
+  const first = knownKeyTypes(known.entries, host, port)
+    .flatMap((t) => (t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t]))
+    .filter((t) => all.includes(t))
   const allowed = hop.hostKeyAlgorithms
   return [...new Set([...first, ...all])].filter((a) => !allowed?.length || allowed.includes(a))
 }
@@ -55,13 +75,19 @@ export function decideHostKey(known: KnownHostsSet, hop: ResolvedHost, blob: Buf
   const { host, port } = keyLookup(hop)
   const v = verifyHostKey(known.entries, host, port, blob)
   const who = v.host === hop.name ? hop.name : `${hop.name} (${v.host})`
-  const refuse = (message: string, hint: string) => ({ ok: false as const, error: new ExecError('hostkey', { target }, message, hint) })
+  const refuse = (message: string, hint: string) => ({
+    ok: false as const,
+    error: new ExecError('hostkey', { target }, message, hint),
+  })
   const where = (e: KnownHostEntry) => `${e.file ?? 'known_hosts'}:${e.line}`
   switch (v.status) {
     case 'match':
       return { ok: true }
     case 'revoked':
-      return refuse(`host key ${v.fingerprint} of ${who} is marked @revoked in ${where(v.entry!)}; refusing to connect`, 'the key was revoked on purpose: ask whoever runs the host for its current key')
+      return refuse(
+        `host key ${v.fingerprint} of ${who} is marked @revoked in ${where(v.entry!)}; refusing to connect`,
+        'the key was revoked on purpose: ask whoever runs the host for its current key',
+      )
     case 'mismatch': {
       const old = v.conflicts[0]
       return refuse(
@@ -71,16 +97,26 @@ export function decideHostKey(known: KnownHostsSet, hop: ResolvedHost, blob: Buf
     }
     case 'unknown': {
       const file = hop.knownHostsFiles[0]
-      const others = v.otherTypes.length ? ` (known_hosts has ${v.otherTypes.join(', ')} for it, the server offered ${v.keyType})` : ''
+      const others = v.otherTypes.length
+        ? ` (known_hosts has ${v.otherTypes.join(', ')} for it, the server offered ${v.keyType})`
+        : ''
       if (hop.strictHostKeyChecking === 'no') {
-        return { ok: true, warning: `warning: accepting unknown host key ${v.fingerprint} (${v.keyType}) of ${who} because StrictHostKeyChecking=no` }
+        return {
+          ok: true,
+          warning: `warning: accepting unknown host key ${v.fingerprint} (${v.keyType}) of ${who} because StrictHostKeyChecking=no`,
+        }
       }
       if (hop.strictHostKeyChecking === 'accept-new' && file) {
         const added = appendKnownHost(file, v.host, blob, v.keyType)
-        return { ok: true, warning: `warning: ${added ? 'added' : 'accepted (could not save)'} new host key ${v.fingerprint} (${v.keyType}) of ${who}${added ? ` to ${file}` : ''} (StrictHostKeyChecking=accept-new)` }
+        return {
+          ok: true,
+          warning: `warning: ${added ? 'added' : 'accepted (could not save)'} new host key ${v.fingerprint} (${v.keyType}) of ${who}${added ? ` to ${file}` : ''} (StrictHostKeyChecking=accept-new)`,
+        }
       }
       const files = known.files.length ? known.files.join(', ') : 'no known_hosts file (UserKnownHostsFile none)'
-      const alias = hop.hostKeyAlias ? ` (then change that line's host field to ${hop.hostKeyAlias}, the HostKeyAlias)` : ''
+      const alias = hop.hostKeyAlias
+        ? ` (then change that line's host field to ${hop.hostKeyAlias}, the HostKeyAlias)`
+        : ''
       const scan = `ssh-keyscan ${hop.port === 22 ? '' : `-p ${hop.port} `}-t ${keyscanType(v.keyType)} ${hop.hostName} >> ${file ?? '~/.ssh/known_hosts'}${alias}`
       return refuse(
         `host key of ${who} is not known${others}: ${v.fingerprint} (${v.keyType}) is in none of ${files}; refusing to connect`,
@@ -91,7 +127,15 @@ export function decideHostKey(known: KnownHostsSet, hop: ResolvedHost, blob: Buf
 }
 
 function keyscanType(t: string): string {
-  return t === 'ssh-ed25519' ? 'ed25519' : t.startsWith('ecdsa-') ? 'ecdsa' : t === 'ssh-rsa' ? 'rsa' : t === 'ssh-dss' ? 'dsa' : t
+  return t === 'ssh-ed25519'
+    ? 'ed25519'
+    : t.startsWith('ecdsa-')
+      ? 'ecdsa'
+      : t === 'ssh-rsa'
+        ? 'rsa'
+        : t === 'ssh-dss'
+          ? 'dsa'
+          : t
 }
 
 // Adds `name type base64` to a known_hosts file (StrictHostKeyChecking=accept-new); false if that fails.

@@ -117,10 +117,22 @@ function family(type: string): string {
 }
 
 /** Checks a server's key blob for host:port. Order of precedence: revoked, match, mismatch, unknown. */
-export function verifyHostKey(entries: readonly KnownHostEntry[], host: string, port: number, keyBlob: Buffer): HostKeyVerdict {
+export function verifyHostKey(
+  entries: readonly KnownHostEntry[],
+  host: string,
+  port: number,
+  keyBlob: Buffer,
+): HostKeyVerdict {
   const name = hostKeyName(host, port)
   const keyType = blobType(keyBlob)
-  const verdict: HostKeyVerdict = { status: 'unknown', host: name, keyType, fingerprint: fingerprint(keyBlob), conflicts: [], otherTypes: [] }
+  const verdict: HostKeyVerdict = {
+    status: 'unknown',
+    host: name,
+    keyType,
+    fingerprint: fingerprint(keyBlob),
+    conflicts: [],
+    otherTypes: [],
+  }
   let match: KnownHostEntry | undefined
   for (const e of entries) {
     if (e.marker === 'cert-authority' || !entryMatches(e, name)) continue

@@ -14,7 +14,8 @@ export class Limit {
   readonly #queue: Waiter[] = []
 
   constructor(readonly max: number) {
-    if (!Number.isInteger(max) || max < 1) throw new RangeError(`Limit: max must be a positive integer, received ${max}`)
+    if (!Number.isInteger(max) || max < 1)
+      throw new RangeError(`Limit: max must be a positive integer, received ${max}`)
   }
 
   /** Holders right now. */

@@ -31,7 +31,11 @@ export function matchGlob(pattern: string, str: string, ignoreCase = true): bool
  * Matches str against a list of patterns the way OpenSSH's match_pattern_list does: 'negated' when any `!pattern`
  * matches (that overrides everything), 'match' when a positive pattern matches, otherwise 'none'.
  */
-export function matchPatternList(patterns: readonly string[], str: string, ignoreCase = true): 'match' | 'negated' | 'none' {
+export function matchPatternList(
+  patterns: readonly string[],
+  str: string,
+  ignoreCase = true,
+): 'match' | 'negated' | 'none' {
   let positive = false
   for (const raw of patterns) {
     if (raw.startsWith('!')) {

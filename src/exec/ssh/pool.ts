@@ -91,7 +91,13 @@ export class SshPool implements ChannelSource {
       keepaliveMs: opts.keepaliveMs ?? 15_000,
       onWarn: opts.onWarn ?? ((m) => process.stderr.write(`${m}\n`)),
     }
-    this.#resolver = new HostResolver({ env: this.#opts.env, configs: opts.configs, systemConfig: opts.systemConfig, resolver: opts.resolver, ssh: opts.ssh })
+    this.#resolver = new HostResolver({
+      env: this.#opts.env,
+      configs: opts.configs,
+      systemConfig: opts.systemConfig,
+      resolver: opts.resolver,
+      ssh: opts.ssh,
+    })
   }
 
   /** The Exec for a node (one per node name). */
@@ -127,7 +133,12 @@ export class SshPool implements ChannelSource {
       } catch (e) {
         if (signal?.aborted) {
           // Given up on: a channel sshd opens later is closed at once, and its slot is freed when sshd settles it.
-          void opening.then((ch) => ch.close(), () => {}).finally(release)
+          void opening
+            .then(
+              (ch) => ch.close(),
+              () => {},
+            )
+            .finally(release)
           throw e
         }
         release()
@@ -137,8 +148,21 @@ export class SshPool implements ChannelSource {
           continue
         }
         const target = `ssh:${node}`
-        if (dead) throw new ExecError('connect', { target }, `connection to ${node} died and a reconnect failed too: ${(e as Error).message}`, undefined, e)
-        throw new ExecError('connect', { target }, `sshd on ${node} refused a session channel: ${(e as Error).message}`, `the node's MaxSessions may be below ${this.#opts.maxChannels}: create the pool with a smaller maxChannels`, e)
+        if (dead)
+          throw new ExecError(
+            'connect',
+            { target },
+            `connection to ${node} died and a reconnect failed too: ${(e as Error).message}`,
+            undefined,
+            e,
+          )
+        throw new ExecError(
+          'connect',
+          { target },
+          `sshd on ${node} refused a session channel: ${(e as Error).message}`,
+          `the node's MaxSessions may be below ${this.#opts.maxChannels}: create the pool with a smaller maxChannels`,
+          e,
+        )
       }
     }
   }
@@ -200,7 +224,13 @@ export class SshPool implements ChannelSource {
     let p = this.#pending.get(node)
     if (!p) {
       const abandon = new AbortController()
-      const entry: Pending = { promise: this.#open(node, abandon.signal).finally(() => this.#pending.get(node) === entry && this.#pending.delete(node)), waiters: 0, abandon }
+      const entry: Pending = {
+        promise: this.#open(node, abandon.signal).finally(
+          () => this.#pending.get(node) === entry && this.#pending.delete(node),
+        ),
+        waiters: 0,
+        abandon,
+      }
       entry.promise.catch(() => {}) // its waiters get the error
       this.#pending.set(node, (p = entry))
     }
@@ -234,7 +264,12 @@ export class SshPool implements ChannelSource {
     const target = `ssh:${node}`
     const host = await this.resolve(node, abandon)
     if (host.proxyCommand) {
-      throw new ExecError('connect', { target }, `${node} uses ProxyCommand (${host.proxyCommand}), which kinspect does not run`, 'use ProxyJump in the ssh config instead')
+      throw new ExecError(
+        'connect',
+        { target },
+        `${node} uses ProxyCommand (${host.proxyCommand}), which kinspect does not run`,
+        'use ProxyJump in the ssh config instead',
+      )
     }
     const hops = [...(await this.#jumpChain(host, target, 0)), host]
     const ssh2 = await (this.#lib ??= import('ssh2').then((m) => ((m as { default?: Ssh2 }).default ?? m) as Ssh2))
@@ -255,7 +290,14 @@ export class SshPool implements ChannelSource {
       throw e
     }
     this.#opens.set(node, (this.#opens.get(node) ?? 0) + 1)
-    const conn: Conn = { node, host, client: chain[chain.length - 1], chain, channels: new Limit(this.#opts.maxChannels), alive: true }
+    const conn: Conn = {
+      node,
+      host,
+      client: chain[chain.length - 1],
+      chain,
+      channels: new Limit(this.#opts.maxChannels),
+      alive: true,
+    }
     for (const c of chain) c.on('close', () => this.#drop(conn))
     if (this.#closed) {
       await endChain(chain)
@@ -268,7 +310,13 @@ export class SshPool implements ChannelSource {
   // Hops to pass through before the host: the first hop's own ProxyJump applies (recursively), as in OpenSSH.
   async #jumpChain(host: ResolvedHost, target: string, depth: number): Promise<ResolvedHost[]> {
     if (!host.proxyJump.length) return []
-    if (depth >= MAX_JUMP_DEPTH) throw new ExecError('invalid', { target }, `ProxyJump chain of ${host.name} is more than ${MAX_JUMP_DEPTH} hops deep (a loop?)`, 'check ProxyJump in the ssh config')
+    if (depth >= MAX_JUMP_DEPTH)
+      throw new ExecError(
+        'invalid',
+        { target },
+        `ProxyJump chain of ${host.name} is more than ${MAX_JUMP_DEPTH} hops deep (a loop?)`,
+        'check ProxyJump in the ssh config',
+      )
     const [first, ...rest] = await Promise.all(host.proxyJump.map((j) => this.#hop(j)))
     return [...(await this.#jumpChain(first, target, depth + 1)), first, ...rest]
   }
@@ -278,21 +326,39 @@ export class SshPool implements ChannelSource {
     return { ...r, user: j.user ?? r.user, port: j.port ?? r.port }
   }
 
-  #connectHop(ssh2: Ssh2, hop: ResolvedHost, sock: ConnectConfig['sock'], target: string, abandon: AbortSignal): Promise<Client> {
+  #connectHop(
+    ssh2: Ssh2,
+    hop: ResolvedHost,
+    sock: ConnectConfig['sock'],
+    target: string,
+    abandon: AbortSignal,
+  ): Promise<Client> {
     const known = loadKnownHosts(hop, target) // throws (fail closed) before any network traffic
     const plan = planAuth(hop, ssh2.utils.parseKey as never, this.#opts.env)
     if (!plan.methods.length) throw authError(plan, hop, target)
     const timeoutMs = hop.connectTimeoutMs ?? this.#opts.connectTimeoutMs
     const hostKeyAlgs = preferredHostKeyAlgorithms(known, hop)
     if (!hostKeyAlgs.length) {
-      throw new ExecError('invalid', { target }, `HostKeyAlgorithms for ${hop.name} allows only ${hop.hostKeyAlgorithms.join(', ')}; kinspect's SSH library supports none of them`, 'allow ssh-ed25519, ecdsa-sha2-nistp256/384/521, rsa-sha2-512/256 or ssh-rsa in HostKeyAlgorithms')
+      throw new ExecError(
+        'invalid',
+        { target },
+        `HostKeyAlgorithms for ${hop.name} allows only ${hop.hostKeyAlgorithms.join(', ')}; kinspect's SSH library supports none of them`,
+        'allow ssh-ed25519, ecdsa-sha2-nistp256/384/521, rsa-sha2-512/256 or ssh-rsa in HostKeyAlgorithms',
+      )
     }
     return new Promise((resolve, reject) => {
       const client = new ssh2.Client()
       client.once('close', () => closedClients.add(client))
       let refused: ExecError | undefined
       let settled = false
-      const onAbandon = () => fail(new ExecError('aborted', { target }, `connecting to ${hop.name} (${hop.hostName}:${hop.port}) was abandoned: no command waits for it any more`))
+      const onAbandon = () =>
+        fail(
+          new ExecError(
+            'aborted',
+            { target },
+            `connecting to ${hop.name} (${hop.hostName}:${hop.port}) was abandoned: no command waits for it any more`,
+          ),
+        )
       const fail = (e: ExecError) => {
         if (settled) return
         settled = true
@@ -302,8 +368,19 @@ export class SshPool implements ChannelSource {
       }
       if (abandon.aborted) return onAbandon()
       abandon.addEventListener('abort', onAbandon, { once: true })
-      client.on('error', (err: Error & { level?: string }) => fail(refused ?? classify(err, hop, target, plan, timeoutMs)))
-      client.once('close', () => fail(refused ?? new ExecError('connect', { target }, `connection to ${hop.name} (${hop.hostName}:${hop.port}) closed during setup`)))
+      client.on('error', (err: Error & { level?: string }) =>
+        fail(refused ?? classify(err, hop, target, plan, timeoutMs)),
+      )
+      client.once('close', () =>
+        fail(
+          refused ??
+            new ExecError(
+              'connect',
+              { target },
+              `connection to ${hop.name} (${hop.hostName}:${hop.port}) closed during setup`,
+            ),
+        ),
+      )
       client.once('ready', () => {
         settled = true
         abandon.removeEventListener('abort', onAbandon)
@@ -329,18 +406,38 @@ export class SshPool implements ChannelSource {
           authHandler: authHandler(plan),
         })
       } catch (e) {
-        fail(new ExecError('connect', { target }, `cannot start an SSH connection to ${hop.name}: ${(e as Error).message}`, undefined, e))
+        fail(
+          new ExecError(
+            'connect',
+            { target },
+            `cannot start an SSH connection to ${hop.name}: ${(e as Error).message}`,
+            undefined,
+            e,
+          ),
+        )
       }
     })
   }
 }
 
 // Maps an ssh2 connection error to an ExecError with a hint.
-function classify(err: Error & { level?: string; code?: string }, hop: ResolvedHost, target: string, plan: AuthPlan, timeoutMs: number): ExecError {
+function classify(
+  err: Error & { level?: string; code?: string },
+  hop: ResolvedHost,
+  target: string,
+  plan: AuthPlan,
+  timeoutMs: number,
+): ExecError {
   const at = `${hop.name} (${hop.hostName}:${hop.port})`
   if (err.level === 'client-authentication' || err.level === 'agent') return authError(plan, hop, target, err)
   if (err.level === 'client-timeout') {
-    return new ExecError('connect', { target }, `timed out after ${timeoutMs} ms connecting to ${at}`, `is the node up and sshd listening on ${hop.hostName}:${hop.port}? (ConnectTimeout in the ssh config raises the limit)`, err)
+    return new ExecError(
+      'connect',
+      { target },
+      `timed out after ${timeoutMs} ms connecting to ${at}`,
+      `is the node up and sshd listening on ${hop.hostName}:${hop.port}? (ConnectTimeout in the ssh config raises the limit)`,
+      err,
+    )
   }
   const hints: Record<string, string> = {
     ECONNREFUSED: `nothing listens on ${hop.hostName}:${hop.port}: is sshd running there, and is Port right in the ssh config?`,
@@ -348,7 +445,13 @@ function classify(err: Error & { level?: string; code?: string }, hop: ResolvedH
     EHOSTUNREACH: `no route to ${hop.hostName}: check the address and the network`,
     ETIMEDOUT: `${hop.hostName} does not answer: check the address, the network and firewalls`,
   }
-  return new ExecError('connect', { target }, `cannot connect to ${at}: ${err.message}`, (err.code && hints[err.code]) || undefined, err)
+  return new ExecError(
+    'connect',
+    { target },
+    `cannot connect to ${at}: ${err.message}`,
+    (err.code && hints[err.code]) || undefined,
+    err,
+  )
 }
 
 // Opens a direct-tcpip channel through a jump host to the next hop.
@@ -356,7 +459,15 @@ function forward(via: Client, viaHop: ResolvedHost, to: ResolvedHost, target: st
   return new Promise((resolve, reject) => {
     via.forwardOut('127.0.0.1', 0, to.hostName, to.port, (err, stream) => {
       if (!err) return resolve(stream)
-      reject(new ExecError('connect', { target }, `jump host ${viaHop.name} cannot reach ${to.name} (${to.hostName}:${to.port}): ${err.message}`, `check that ${viaHop.name} can reach that address and allows TCP forwarding (AllowTcpForwarding)`, err))
+      reject(
+        new ExecError(
+          'connect',
+          { target },
+          `jump host ${viaHop.name} cannot reach ${to.name} (${to.hostName}:${to.port}): ${err.message}`,
+          `check that ${viaHop.name} can reach that address and allows TCP forwarding (AllowTcpForwarding)`,
+          err,
+        ),
+      )
     })
   })
 }

@@ -1,6 +1,15 @@
 // Node settings for the pool: `ssh -G` when an OpenSSH client is installed, else the built-in reader; once per node.
 import { ExecError } from '../types.ts'
-import { checkHostName, loadConfigTexts, localContext, resolveHost, SshConfigError, toResolvedHost, type ConfigText, type ResolvedHost } from './sshconfig.ts'
+import {
+  checkHostName,
+  loadConfigTexts,
+  localContext,
+  resolveHost,
+  SshConfigError,
+  toResolvedHost,
+  type ConfigText,
+  type ResolvedHost,
+} from './sshconfig.ts'
 import { findSsh, SshG, type SshClient } from './sshg.ts'
 
 /** Where settings come from and how they are resolved. */
@@ -34,7 +43,12 @@ export class HostResolver {
     this.#opts = opts
     const mode = opts.resolver ?? opts.env.KINSPECT_SSH_RESOLVER ?? 'auto'
     if (!(MODES as readonly string[]).includes(mode)) {
-      throw new ExecError('invalid', { target: 'ssh' }, `ssh resolver: expected one of ${MODES.join(', ')}, received ${JSON.stringify(mode)}`, 'set KINSPECT_SSH_RESOLVER to auto, "ssh -G" or built-in (or unset it)')
+      throw new ExecError(
+        'invalid',
+        { target: 'ssh' },
+        `ssh resolver: expected one of ${MODES.join(', ')}, received ${JSON.stringify(mode)}`,
+        'set KINSPECT_SSH_RESOLVER to auto, "ssh -G" or built-in (or unset it)',
+      )
     }
     this.#mode = mode as (typeof MODES)[number]
   }
@@ -72,8 +86,13 @@ export class HostResolver {
   // The ssh -G resolver, or null for the built-in reader (decided once).
   #ssh(): SshG | null {
     if (this.#sshG !== undefined) return this.#sshG
-    const ssh = this.#mode === 'built-in' ? null : this.#opts.ssh !== undefined ? this.#opts.ssh : findSsh(this.#opts.env)
-    if (!ssh && this.#mode === 'ssh -G') throw new SshConfigError('ssh resolver "ssh -G": no OpenSSH client answers `ssh -V` on PATH', 'install the OpenSSH client, or set KINSPECT_SSH_RESOLVER=built-in')
+    const ssh =
+      this.#mode === 'built-in' ? null : this.#opts.ssh !== undefined ? this.#opts.ssh : findSsh(this.#opts.env)
+    if (!ssh && this.#mode === 'ssh -G')
+      throw new SshConfigError(
+        'ssh resolver "ssh -G": no OpenSSH client answers `ssh -V` on PATH',
+        'install the OpenSSH client, or set KINSPECT_SSH_RESOLVER=built-in',
+      )
     this.#sshG = ssh ? new SshG(this.#configs!, { ssh, env: this.#opts.env }) : null
     return this.#sshG
   }

@@ -16,7 +16,11 @@ export class ExpandError extends HintedError<'invalid'> {
  * OpenSSH's percent_dollar_expand(): %x tokens from `tokens` (%% is a percent sign; null leaves % alone) and, when
  * `env` is given, ${NAME} from it, in one left-to-right pass. An unknown token or an unset variable is an ExpandError.
  */
-export function percentExpand(s: string, tokens: Readonly<Record<string, string>> | null, env?: Readonly<Record<string, string | undefined>>): string {
+export function percentExpand(
+  s: string,
+  tokens: Readonly<Record<string, string>> | null,
+  env?: Readonly<Record<string, string | undefined>>,
+): string {
   let out = ''
   for (let i = 0; i < s.length; i++) {
     const c = s[i]
@@ -58,7 +62,11 @@ export function passwdHome(user: string, passwd = '/etc/passwd'): string | undef
 }
 
 /** OpenSSH's tilde_expand(): ~, ~/path, ~user and ~user/path (the home gets a trailing slash, as in ssh). */
-export function tildeExpand(p: string, home: string, homeOf: (user: string) => string | undefined = passwdHome): string {
+export function tildeExpand(
+  p: string,
+  home: string,
+  homeOf: (user: string) => string | undefined = passwdHome,
+): string {
   if (!p.startsWith('~')) return p
   const rest = p.slice(1)
   let user: string | undefined
@@ -149,7 +157,7 @@ function ipv6Canonical(s: string): string | null {
   const tw = tail ? tail.split(':') : []
   const words = [...hw, ...Array(8 - hw.length - tw.length).fill('0'), ...tw].map((w) => parseInt(w, 16))
   let best = { base: -1, len: 0 }
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     if (words[i] !== 0) {
       i++
       continue
@@ -167,7 +175,11 @@ function ipv6Canonical(s: string): string | null {
       i += best.len - 1
       continue
     }
-    if (i === 6 && best.base === 0 && (best.len === 6 || (best.len === 7 && words[7] !== 1) || (best.len === 5 && words[5] === 0xffff))) {
+    if (
+      i === 6 &&
+      best.base === 0 &&
+      (best.len === 6 || (best.len === 7 && words[7] !== 1) || (best.len === 5 && words[5] === 0xffff))
+    ) {
       out += `${words[6] >> 8}.${words[6] & 255}.${words[7] >> 8}.${words[7] & 255}`
       break
     }
@@ -188,7 +200,8 @@ export function canonicalHost(host: string): string {
 }
 
 /** Every host key algorithm OpenSSH 9.2 knows (`ssh -Q HostKeyAlgorithms`), in its order. */
-export const ALL_HOST_KEY_ALGS = `ssh-ed25519 ssh-ed25519-cert-v01@openssh.com sk-ssh-ed25519@openssh.com sk-ssh-ed25519-cert-v01@openssh.com
+export const ALL_HOST_KEY_ALGS =
+  `ssh-ed25519 ssh-ed25519-cert-v01@openssh.com sk-ssh-ed25519@openssh.com sk-ssh-ed25519-cert-v01@openssh.com
 ecdsa-sha2-nistp256 ecdsa-sha2-nistp256-cert-v01@openssh.com ecdsa-sha2-nistp384 ecdsa-sha2-nistp384-cert-v01@openssh.com
 ecdsa-sha2-nistp521 ecdsa-sha2-nistp521-cert-v01@openssh.com sk-ecdsa-sha2-nistp256@openssh.com
 sk-ecdsa-sha2-nistp256-cert-v01@openssh.com webauthn-sk-ecdsa-sha2-nistp256@openssh.com ssh-dss ssh-dss-cert-v01@openssh.com
@@ -228,7 +241,13 @@ function matchList(s: string, patterns: string): number {
 }
 
 function globMatch(p: string, s: string): boolean {
-  const re = new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's')
+  const re = new RegExp(
+    `^${p
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+    's',
+  )
   return re.test(s)
 }
 
@@ -243,17 +262,33 @@ function namesCat(a: string[], b: string[]): string[] {
 }
 
 /** kex_assemble_names() for HostKeyAlgorithms: an explicit list, or +append, -remove, ^prepend against the default. */
-export function assembleHostKeyAlgs(value: string | undefined, def: readonly string[] = DEFAULT_HOST_KEY_ALGS, all: readonly string[] = ALL_HOST_KEY_ALGS): string[] {
+export function assembleHostKeyAlgs(
+  value: string | undefined,
+  def: readonly string[] = DEFAULT_HOST_KEY_ALGS,
+  all: readonly string[] = ALL_HOST_KEY_ALGS,
+): string[] {
   if (!value) return [...def]
   if (value[0] === '-') return def.filter((n) => matchList(n, value.slice(1)) !== 1)
-  const list = value[0] === '+' ? namesCat([...def], value.slice(1).split(',')) : value[0] === '^' ? namesCat(value.slice(1).split(','), [...def]) : value.split(',')
+  const list =
+    value[0] === '+'
+      ? namesCat([...def], value.slice(1).split(','))
+      : value[0] === '^'
+        ? namesCat(value.slice(1).split(','), [...def])
+        : value.split(',')
   let out: string[] = []
-  for (const p of list) out = namesCat(out, all.filter((a) => matchList(a, p) === 1))
+  for (const p of list)
+    out = namesCat(
+      out,
+      all.filter((a) => matchList(a, p) === 1),
+    )
   return out
 }
 
 /** The %-tokens ssh expands in IdentityFile, UserKnownHostsFile and IdentityAgent once the host is known. */
-export function connectionTokens(ctx: { name: string; localUser: string; localHost: string; home: string; uid: number }, c: { host: string; port: number; user: string; alias?: string }): Record<string, string> {
+export function connectionTokens(
+  ctx: { name: string; localUser: string; localHost: string; home: string; uid: number },
+  c: { host: string; port: number; user: string; alias?: string },
+): Record<string, string> {
   return {
     C: createHash('sha1').update(`${ctx.localHost}${c.host}${c.port}${c.user}`).digest('hex'),
     L: ctx.localHost.split('.')[0],

@@ -25,12 +25,21 @@ export function expandHostName(hostname: string, name: string): string {
   try {
     return percentExpand(hostname, { h: name })
   } catch (e) {
-    throw new SshConfigError(`HostName ${hostname}: ${(e as Error).message}`, 'HostName accepts only the tokens %h and %%')
+    throw new SshConfigError(
+      `HostName ${hostname}: ${(e as Error).message}`,
+      'HostName accepts only the tokens %h and %%',
+    )
   }
 }
 
 /** match_cfg_line(): whether the Match line applies, or an error message; `want.final` is set by `Match final`. */
-export function matchLine(rest: string, m: MatchState, ctx: ReadContext, want: { final: boolean } | undefined, where: string): boolean | string {
+export function matchLine(
+  rest: string,
+  m: MatchState,
+  ctx: ReadContext,
+  want: { final: boolean } | undefined,
+  where: string,
+): boolean | string {
   const { final, port, user: ruser } = m
   const host = final ? m.hostname! : m.hostname !== undefined ? expandHostName(m.hostname, ctx.name) : ctx.name
   const st = { s: rest as string | null }
@@ -45,7 +54,8 @@ export function matchLine(rest: string, m: MatchState, ctx: ReadContext, want: {
     }
     if (name === 'all') {
       const next = strdelim(st)
-      if (attributes > 1 || (next !== null && next !== '' && !next.startsWith('#'))) return `'${attrib}' cannot be combined with other Match attributes`
+      if (attributes > 1 || (next !== null && next !== '' && !next.startsWith('#')))
+        return `'${attrib}' cannot be combined with other Match attributes`
       if (result) result = !neg
       return result
     }
@@ -68,10 +78,17 @@ export function matchLine(rest: string, m: MatchState, ctx: ReadContext, want: {
       try {
         cmd = percentExpand(arg, connectionTokens(ctx, { host, port, user: ruser, alias: m.alias ?? host }))
       } catch (e) {
-        throw new SshConfigError(`${where}: Match exec ${arg}: ${(e as Error).message}`, 'Match exec accepts the tokens %C %L %d %h %k %l %n %p %r %u %i and %%')
+        throw new SshConfigError(
+          `${where}: Match exec ${arg}: ${(e as Error).message}`,
+          'Match exec accepts the tokens %C %L %d %h %k %l %n %p %r %u %i and %%',
+        )
       }
       const status = ctx.runExec(cmd)
-      if (status === null) throw new SshConfigError(`${where}: match exec '${cmd}' error: it did not exit normally (killed, or still running at the deadline)`, 'the command runs with $SHELL -c; make it finish quickly, or remove the Match exec line')
+      if (status === null)
+        throw new SshConfigError(
+          `${where}: match exec '${cmd}' error: it did not exit normally (killed, or still running at the deadline)`,
+          'the command runs with $SHELL -c; make it finish quickly, or remove the Match exec line',
+        )
       hit(status === 0)
     } else return `Unsupported Match attribute ${name}`
   }
@@ -80,9 +97,19 @@ export function matchLine(rest: string, m: MatchState, ctx: ReadContext, want: {
 }
 
 /** Runs a Match exec command like ssh: $SHELL -c (or /bin/sh), stdin and stdout on /dev/null, with a deadline. */
-export function runMatchExec(command: string, env: Readonly<Record<string, string | undefined>>, timeoutMs = 5000): number | null {
+export function runMatchExec(
+  command: string,
+  env: Readonly<Record<string, string | undefined>>,
+  timeoutMs = 5000,
+): number | null {
   const shell = env.SHELL || '/bin/sh'
-  const r = spawnSync(shell, ['-c', command], { stdio: 'ignore', env: env as NodeJS.ProcessEnv, timeout: timeoutMs, killSignal: 'SIGKILL' })
-  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT') throw new SshConfigError(`Match exec: cannot run ${shell}: ${r.error.message}`, 'set SHELL to an executable shell')
+  const r = spawnSync(shell, ['-c', command], {
+    stdio: 'ignore',
+    env: env as NodeJS.ProcessEnv,
+    timeout: timeoutMs,
+    killSignal: 'SIGKILL',
+  })
+  if (r.error && (r.error as NodeJS.ErrnoException).code !== 'ETIMEDOUT')
+    throw new SshConfigError(`Match exec: cannot run ${shell}: ${r.error.message}`, 'set SHELL to an executable shell')
   return r.status
 }

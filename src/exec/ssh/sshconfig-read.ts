@@ -2,7 +2,17 @@
 import path from 'node:path'
 import { isLine, KNOWN_KEYWORDS, lexConfig, type LexedLine } from './sshconfig-lex.ts'
 import { expandHostName, matchLine } from './sshconfig-match.ts'
-import { a2port, assembleHostKeyAlgs, canonicalHost, connectionTokens, convtime, ExpandError, percentExpand, tildeExpand, validHostKeyAlgs } from './sshconfig-expand.ts'
+import {
+  a2port,
+  assembleHostKeyAlgs,
+  canonicalHost,
+  connectionTokens,
+  convtime,
+  ExpandError,
+  percentExpand,
+  tildeExpand,
+  validHostKeyAlgs,
+} from './sshconfig-expand.ts'
 import { matchGlob, matchPatternList } from './pattern.ts'
 import { parseJumpHop } from './sshconfig-jump.ts'
 import type { ConfigText, ReadContext, SshOptions } from './sshconfig-types.ts'
@@ -41,18 +51,43 @@ interface Flags {
 
 const MAX_DEPTH = 16
 const MAX_IDENTITY_FILES = 100
-const STRICT: Record<string, SshOptions['stricthostkeychecking']> = { true: 'true', yes: 'true', false: 'false', no: 'false', off: 'false', ask: 'ask', 'accept-new': 'accept-new' }
+const STRICT: Record<string, SshOptions['stricthostkeychecking']> = {
+  true: 'true',
+  yes: 'true',
+  false: 'false',
+  no: 'false',
+  off: 'false',
+  ask: 'ask',
+  'accept-new': 'accept-new',
+}
 const FLAG: Record<string, boolean> = { true: true, yes: true, false: false, no: false }
 const CANON = new Set(['true', 'false', 'yes', 'no', 'always'])
 /** The identity files ssh tries when none is configured, as `ssh -G` prints them. */
-export const DEFAULT_IDENTITY_FILES = ['id_rsa', 'id_ecdsa', 'id_ecdsa_sk', 'id_ed25519', 'id_ed25519_sk', 'id_xmss', 'id_dsa'].map((f) => `~/.ssh/${f}`)
+export const DEFAULT_IDENTITY_FILES = [
+  'id_rsa',
+  'id_ecdsa',
+  'id_ecdsa_sk',
+  'id_ed25519',
+  'id_ed25519_sk',
+  'id_xmss',
+  'id_dsa',
+].map((f) => `~/.ssh/${f}`)
 
 /** Reads the config texts (user files first, then system) for ctx.name, like `ssh -G NAME`; throws SshConfigError. */
 export function readOptions(texts: readonly ConfigText[], ctx: ReadContext): SshOptions {
   const o: Options = { identityfile: [], userknownhostsfile: [], globalknownhostsfile: [] }
   const want = { final: false }
   const pass = (final: boolean, hostMatch: string) => {
-    for (const t of texts) readFile(t, { hostMatch, user: (t.kind ?? 'user') === 'user', neverMatch: false, final }, { v: true }, 0, o, ctx, final ? undefined : want)
+    for (const t of texts)
+      readFile(
+        t,
+        { hostMatch, user: (t.kind ?? 'user') === 'user', neverMatch: false, final },
+        { v: true },
+        0,
+        o,
+        ctx,
+        final ? undefined : want,
+      )
   }
   pass(false, ctx.name)
   const host0 = o.hostname !== undefined ? expandHostName(o.hostname, ctx.name) : ctx.name
@@ -70,10 +105,15 @@ export function readOptions(texts: readonly ConfigText[], ctx: ReadContext): Ssh
     const l = list.length ? list : def
     return l.length === 1 && l[0].toLowerCase() === 'none' ? [] : l
   }
-  const known = files(o.userknownhostsfile, ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']).map((f) => expandPath(f, 'UserKnownHostsFile', ctx, tokens))
+  const known = files(o.userknownhostsfile, ['~/.ssh/known_hosts', '~/.ssh/known_hosts2']).map((f) =>
+    expandPath(f, 'UserKnownHostsFile', ctx, tokens),
+  )
   const jump = o.jump && !isNoneJump(o.jump) ? o.jump : undefined
   if (jump && jump.host === host && port === (jump.port > 0 ? jump.port : 22) && user === (jump.user ?? user)) {
-    throw new SshConfigError(`jumphost loop via ${jump.host}`, `ProxyJump for ${ctx.name} names the host itself: limit the ProxyJump block so it does not match the jump host`)
+    throw new SshConfigError(
+      `jumphost loop via ${jump.host}`,
+      `ProxyJump for ${ctx.name} names the host itself: limit the ProxyJump block so it does not match the jump host`,
+    )
   }
   return {
     user,
@@ -81,7 +121,8 @@ export function readOptions(texts: readonly ConfigText[], ctx: ReadContext): Ssh
     port,
     identityfile: o.identityfile.length ? o.identityfile.map((f) => f.raw) : [...DEFAULT_IDENTITY_FILES],
     identitiesonly: o.identitiesonly ?? false,
-    identityagent: o.identityagent === undefined ? undefined : expandPath(o.identityagent, 'IdentityAgent', ctx, tokens),
+    identityagent:
+      o.identityagent === undefined ? undefined : expandPath(o.identityagent, 'IdentityAgent', ctx, tokens),
     userknownhostsfile: known,
     globalknownhostsfile: files(o.globalknownhostsfile, ['/etc/ssh/ssh_known_hosts', '/etc/ssh/ssh_known_hosts2']),
     stricthostkeychecking: o.stricthostkeychecking ?? 'ask',
@@ -94,15 +135,25 @@ export function readOptions(texts: readonly ConfigText[], ctx: ReadContext): Ssh
 }
 
 /** ~ then %-tokens and ${ENV}, as ssh expands a path option; errors name the keyword. */
-export function expandPath(p: string, keyword: string, ctx: Pick<ReadContext, 'home' | 'homeOf' | 'env'>, tokens: Record<string, string>): string {
+export function expandPath(
+  p: string,
+  keyword: string,
+  ctx: Pick<ReadContext, 'home' | 'homeOf' | 'env'>,
+  tokens: Record<string, string>,
+): string {
   try {
     return percentExpand(tildeExpand(p, ctx.home, ctx.homeOf), tokens, ctx.env)
   } catch (e) {
-    if (e instanceof ExpandError) throw new SshConfigError(`${keyword} ${p}: ${e.message}`, `${keyword} accepts the tokens ${Object.keys(tokens).map((t) => `%${t}`).join(' ')}, %% and \${VARIABLE}`)
+    if (e instanceof ExpandError)
+      throw new SshConfigError(
+        `${keyword} ${p}: ${e.message}`,
+        `${keyword} accepts the tokens ${Object.keys(tokens)
+          .map((t) => `%${t}`)
+          .join(' ')}, %% and \${VARIABLE}`,
+      )
     throw e
   }
 }
-
 
 const isNoneJump = (j: NonNullable<Options['jump']>) => j.host === 'none' && j.port === 0 && !j.user
 
@@ -113,9 +164,21 @@ function formatJump(j: NonNullable<Options['jump']>): string {
 }
 
 // read_config_file_depth(): every line is checked, active or not; bad lines end the read with all of them named.
-function readFile(t: ConfigText, flags: Flags, active: { v: boolean }, depth: number, o: Options, ctx: ReadContext, want?: { final: boolean }): void {
+function readFile(
+  t: ConfigText,
+  flags: Flags,
+  active: { v: boolean },
+  depth: number,
+  o: Options,
+  ctx: ReadContext,
+  want?: { final: boolean },
+): void {
   const file = t.path ?? '<config>'
-  if (depth > MAX_DEPTH) throw new SshConfigError(`${file}: Too many recursive configuration includes (more than ${MAX_DEPTH} deep; a loop?)`, 'check the Include lines of the ssh config')
+  if (depth > MAX_DEPTH)
+    throw new SshConfigError(
+      `${file}: Too many recursive configuration includes (more than ${MAX_DEPTH} deep; a loop?)`,
+      'check the Include lines of the ssh config',
+    )
   const bad: string[] = []
   for (const l of lexConfig(t.text)) {
     if (!isLine(l)) {
@@ -125,11 +188,26 @@ function readFile(t: ConfigText, flags: Flags, active: { v: boolean }, depth: nu
     const err = processLine(l, file, flags, active, depth, o, ctx, want)
     if (err) bad.push(`${file}:${l.line}: ${err}`)
   }
-  if (bad.length) throw new SshConfigError(bad.length === 1 ? bad[0] : `${bad[0]} (and ${bad.length - 1} more bad line${bad.length > 2 ? 's' : ''} in ${file}: ${bad.slice(1).join('; ')})`, 'ssh rejects this config too: fix the line(s) named (`ssh -G NAME` shows what ssh makes of it)')
+  if (bad.length)
+    throw new SshConfigError(
+      bad.length === 1
+        ? bad[0]
+        : `${bad[0]} (and ${bad.length - 1} more bad line${bad.length > 2 ? 's' : ''} in ${file}: ${bad.slice(1).join('; ')})`,
+      'ssh rejects this config too: fix the line(s) named (`ssh -G NAME` shows what ssh makes of it)',
+    )
 }
 
 // process_config_line_depth() for the keywords that decide where and how to connect; returns an error or undefined.
-function processLine(l: LexedLine, file: string, flags: Flags, active: { v: boolean }, depth: number, o: Options, ctx: ReadContext, want?: { final: boolean }): string | undefined {
+function processLine(
+  l: LexedLine,
+  file: string,
+  flags: Flags,
+  active: { v: boolean },
+  depth: number,
+  o: Options,
+  ctx: ReadContext,
+  want?: { final: boolean },
+): string | undefined {
   const { keyword: kw, args } = l
   const on = active.v
   const one = (): string | { err: string } => {
@@ -156,7 +234,19 @@ function processLine(l: LexedLine, file: string, flags: Flags, active: { v: bool
       return
     }
     case 'match': {
-      const r = matchLine(l.rest, { final: flags.final, port: o.port ?? 22, user: o.user ?? ctx.localUser, hostname: o.hostname, alias: o.hostkeyalias }, ctx, want, `${file}:${l.line}`)
+      const r = matchLine(
+        l.rest,
+        {
+          final: flags.final,
+          port: o.port ?? 22,
+          user: o.user ?? ctx.localUser,
+          hostname: o.hostname,
+          alias: o.hostkeyalias,
+        },
+        ctx,
+        want,
+        `${file}:${l.line}`,
+      )
       if (typeof r === 'string') return r
       active.v = flags.neverMatch ? false : r
       return
@@ -186,8 +276,10 @@ function processLine(l: LexedLine, file: string, flags: Flags, active: { v: bool
       if (!args.length || !args[0]) return 'Missing argument.'
       if (args.length > 1) return `keyword ${kw} extra arguments at end of line`
       if (!on) return
-      if (o.identityfile.length >= MAX_IDENTITY_FILES) return `Too many identity files specified (max ${MAX_IDENTITY_FILES}).`
-      if (!o.identityfile.some((f) => f.raw === args[0] && f.user === flags.user)) o.identityfile.push({ raw: args[0], user: flags.user })
+      if (o.identityfile.length >= MAX_IDENTITY_FILES)
+        return `Too many identity files specified (max ${MAX_IDENTITY_FILES}).`
+      if (!o.identityfile.some((f) => f.raw === args[0] && f.user === flags.user))
+        o.identityfile.push({ raw: args[0], user: flags.user })
       return
     }
     case 'identitiesonly': {
@@ -224,7 +316,8 @@ function processLine(l: LexedLine, file: string, flags: Flags, active: { v: bool
       const empty = list.length === 0
       for (let i = 0; i < args.length; i++) {
         if (args[i] === '') return `keyword ${kw} empty argument`
-        if (args[i].toLowerCase() === 'none' && (i > 0 || args.length > 1)) return `keyword ${kw} "none" argument must appear alone.`
+        if (args[i].toLowerCase() === 'none' && (i > 0 || args.length > 1))
+          return `keyword ${kw} "none" argument must appear alone.`
         if (on && empty) list.push(args[i])
       }
       return
@@ -237,7 +330,8 @@ function processLine(l: LexedLine, file: string, flags: Flags, active: { v: bool
       } catch {
         return `Invalid environment expansion ${v}.`
       }
-      if (v[0] === '$' && v[1] !== '{' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.slice(1))) return `Invalid environment name ${v}.`
+      if (v[0] === '$' && v[1] !== '{' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.slice(1)))
+        return `Invalid environment name ${v}.`
       if (on && o.identityagent === undefined) o.identityagent = v
       return
     }
@@ -277,12 +371,26 @@ function proxyJump(value: string, on: boolean, o: Options): string | undefined {
   const hops = stripped.split(',')
   const last = parseJumpHop(hops[hops.length - 1])!
   const comma = value.lastIndexOf(',')
-  o.jump = { user: last.user, host: last.host, port: last.port ?? -1, extra: comma > 0 ? value.slice(0, comma) : undefined }
+  o.jump = {
+    user: last.user,
+    host: last.host,
+    port: last.port ?? -1,
+    extra: comma > 0 ? value.slice(0, comma) : undefined,
+  }
   o.proxycommand = 'none'
 }
 
 // Include: relative paths live in ~/.ssh (user files) or /etc/ssh (system files); a missing file is skipped.
-function include(args: string[], file: string, flags: Flags, active: { v: boolean }, depth: number, o: Options, ctx: ReadContext, want?: { final: boolean }): string | undefined {
+function include(
+  args: string[],
+  file: string,
+  flags: Flags,
+  active: { v: boolean },
+  depth: number,
+  o: Options,
+  ctx: ReadContext,
+  want?: { final: boolean },
+): string | undefined {
   for (const arg of args) {
     if (arg === '') return 'keyword include empty argument'
     if (arg.startsWith('~') && !flags.user) return `bad include path ${arg}.`
@@ -295,7 +403,15 @@ function include(args: string[], file: string, flags: Flags, active: { v: boolea
     }
     const was = active.v
     for (const inc of ctx.readInclude(p)) {
-      readFile({ ...inc, kind: flags.user ? 'user' : 'system' }, { ...flags, neverMatch: flags.neverMatch || !was }, active, depth + 1, o, ctx, want)
+      readFile(
+        { ...inc, kind: flags.user ? 'user' : 'system' },
+        { ...flags, neverMatch: flags.neverMatch || !was },
+        active,
+        depth + 1,
+        o,
+        ctx,
+        want,
+      )
       active.v = was // an included file's Host and Match lines do not leak into the file that includes it
     }
   }

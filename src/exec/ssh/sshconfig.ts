@@ -17,8 +17,17 @@ export { SshConfigError } from './sshconfig-error.ts'
 
 /** Checks a node name the way both resolvers need it: non-empty, no spaces, not user@host or an option. */
 export function checkHostName(name: unknown): string {
-  if (typeof name !== 'string' || !name || /\s/.test(name) || name.startsWith('-') || name.includes('@') || name.startsWith('ssh://')) {
-    throw new SshConfigError(`host name: expected a non-empty name without spaces, '@', "ssh://" or a leading '-', received ${JSON.stringify(name)}`)
+  if (
+    typeof name !== 'string' ||
+    !name ||
+    /\s/.test(name) ||
+    name.startsWith('-') ||
+    name.includes('@') ||
+    name.startsWith('ssh://')
+  ) {
+    throw new SshConfigError(
+      `host name: expected a non-empty name without spaces, '@', "ssh://" or a leading '-', received ${JSON.stringify(name)}`,
+    )
   }
   return name
 }
@@ -46,15 +55,29 @@ function safeUserInfo(): os.UserInfo<string> | undefined {
 }
 
 /** What the built-in reader makes of NAME: the settings `ssh -G NAME` would print (see SshOptions). */
-export function resolveOptions(name: string, configs: string | ConfigText | readonly (string | ConfigText)[], opts: ResolveOptions = {}): SshOptions {
+export function resolveOptions(
+  name: string,
+  configs: string | ConfigText | readonly (string | ConfigText)[],
+  opts: ResolveOptions = {},
+): SshOptions {
   checkHostName(name)
-  const texts = (Array.isArray(configs) ? configs : [configs]).map((c: string | ConfigText) => (typeof c === 'string' ? { text: c, kind: 'user' as const } : c))
+  const texts = (Array.isArray(configs) ? configs : [configs]).map((c: string | ConfigText) =>
+    typeof c === 'string' ? { text: c, kind: 'user' as const } : c,
+  )
   const base = localContext(name, opts)
-  return readOptions(texts, { ...base, readInclude: opts.readInclude ?? readIncludeFromDisk, runExec: opts.runExec ?? ((cmd) => runMatchExec(cmd, base.env)) })
+  return readOptions(texts, {
+    ...base,
+    readInclude: opts.readInclude ?? readIncludeFromDisk,
+    runExec: opts.runExec ?? ((cmd) => runMatchExec(cmd, base.env)),
+  })
 }
 
 /** Resolves NAME through config texts (user files first, then system) with the built-in reader, like `ssh -G NAME`. */
-export function resolveHost(name: string, configs: string | ConfigText | readonly (string | ConfigText)[], opts: ResolveOptions = {}): ResolvedHost {
+export function resolveHost(
+  name: string,
+  configs: string | ConfigText | readonly (string | ConfigText)[],
+  opts: ResolveOptions = {},
+): ResolvedHost {
   return toResolvedHost(resolveOptions(name, configs, opts), localContext(name, opts), 'built-in')
 }
 
@@ -62,9 +85,15 @@ const DEFAULT_ID = /^~\/\.ssh\/id_(rsa|ecdsa|ecdsa_sk|ed25519|ed25519_sk|xmss|ds
 const STRICT = { true: 'yes', false: 'no', ask: 'ask', 'accept-new': 'accept-new' } as const
 
 /** What the transport needs from ssh's settings: paths expanded as ssh expands them when it connects. */
-export function toResolvedHost(o: SshOptions, ctx: Omit<ReadContext, 'readInclude' | 'runExec'>, source: ConfigSource): ResolvedHost {
+export function toResolvedHost(
+  o: SshOptions,
+  ctx: Omit<ReadContext, 'readInclude' | 'runExec'>,
+  source: ConfigSource,
+): ResolvedHost {
   const tokens = connectionTokens(ctx, { host: o.hostname, port: o.port, user: o.user, alias: o.hostkeyalias })
-  const identityFiles = o.identityfile.filter((f) => f.toLowerCase() !== 'none').map((f) => expandPath(f, 'IdentityFile', ctx, tokens))
+  const identityFiles = o.identityfile
+    .filter((f) => f.toLowerCase() !== 'none')
+    .map((f) => expandPath(f, 'IdentityFile', ctx, tokens))
   const agent = o.identityagent
   const envKnown = ctx.env.KINSPECT_KNOWN_HOSTS
   const proxyJump = o.proxyjump ? parseJumpList(o.proxyjump) : []
@@ -79,10 +108,19 @@ export function toResolvedHost(o: SshOptions, ctx: Omit<ReadContext, 'readInclud
     identityFiles,
     identityFilesExplicit: !o.identityfile.every((f) => DEFAULT_ID.test(f)),
     identitiesOnly: o.identitiesonly,
-    identityAgent: agent === undefined || agent === 'SSH_AUTH_SOCK' ? undefined : agent === 'none' ? null : agent.startsWith('$') && agent[1] !== '{' ? (ctx.env[agent.slice(1)] ?? null) : agent,
+    identityAgent:
+      agent === undefined || agent === 'SSH_AUTH_SOCK'
+        ? undefined
+        : agent === 'none'
+          ? null
+          : agent.startsWith('$') && agent[1] !== '{'
+            ? (ctx.env[agent.slice(1)] ?? null)
+            : agent,
     proxyJump,
     proxyCommand: o.proxycommand,
-    knownHostsFiles: envKnown ? [envKnown, ...o.userknownhostsfile.filter((f) => f !== envKnown)] : [...o.userknownhostsfile],
+    knownHostsFiles: envKnown
+      ? [envKnown, ...o.userknownhostsfile.filter((f) => f !== envKnown)]
+      : [...o.userknownhostsfile],
     globalKnownHostsFiles: o.globalknownhostsfile.map((f) => tildeExpand(f, ctx.home, ctx.homeOf)),
     strict: strictHostKeyChecking !== 'no',
     strictHostKeyChecking,
@@ -95,7 +133,10 @@ export function toResolvedHost(o: SshOptions, ctx: Omit<ReadContext, 'readInclud
 /** Parses a ProxyJump value: comma-separated [user@]host[:port] or ssh://[user@]host[:port]; "none" is empty. */
 export function parseProxyJump(value: string, what = 'ProxyJump'): JumpHost[] {
   const hops = parseJumpList(value)
-  if (!hops) throw new SshConfigError(`${what}: ${JSON.stringify(value)} is not a list of [user@]host[:port] hops (IPv6 addresses go in [brackets])`)
+  if (!hops)
+    throw new SshConfigError(
+      `${what}: ${JSON.stringify(value)} is not a list of [user@]host[:port] hops (IPv6 addresses go in [brackets])`,
+    )
   return hops
 }
 
@@ -114,7 +155,11 @@ export function readIncludeFromDisk(absPattern: string): ConfigText[] {
     }
     paths = paths.flatMap((dir) => {
       try {
-        return fs.readdirSync(dir).filter((n) => fnmatch(part, n)).sort().map((n) => path.join(dir, n))
+        return fs
+          .readdirSync(dir)
+          .filter((n) => fnmatch(part, n))
+          .sort()
+          .map((n) => path.join(dir, n))
       } catch {
         return []
       }
@@ -129,12 +174,17 @@ export function readIncludeFromDisk(absPattern: string): ConfigText[] {
       continue // missing include: OpenSSH skips it too
     }
     if (!safeOwner(st)) {
-      throw new SshConfigError(`Bad owner or permissions on ${p}`, `ssh refuses included config files that others can change: chown it to you or root and chmod go-w ${p}`)
+      throw new SshConfigError(
+        `Bad owner or permissions on ${p}`,
+        `ssh refuses included config files that others can change: chown it to you or root and chmod go-w ${p}`,
+      )
     }
     try {
       out.push({ text: st.isDirectory() ? '' : fs.readFileSync(p, 'utf8'), path: p })
     } catch (e) {
-      throw new SshConfigError(`Can't open user config file ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`)
+      throw new SshConfigError(
+        `Can't open user config file ${p}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      )
     }
   }
   return out
@@ -147,26 +197,40 @@ export function safeOwner(st: fs.Stats): boolean {
 }
 
 /** Paths of the config files in effect: KINSPECT_SSH_CONFIG (or ~/.ssh/config), then /etc/ssh/ssh_config. */
-export function configPaths(env: Record<string, string | undefined> = process.env, home = os.homedir()): { user: string; system: string; fromEnv: boolean } {
+export function configPaths(
+  env: Record<string, string | undefined> = process.env,
+  home = os.homedir(),
+): { user: string; system: string; fromEnv: boolean } {
   const fromEnv = !!env.KINSPECT_SSH_CONFIG
   return { user: env.KINSPECT_SSH_CONFIG || path.join(home, '.ssh', 'config'), system: '/etc/ssh/ssh_config', fromEnv }
 }
 
 /** Reads the config files in effect; a missing default file is skipped, a missing KINSPECT_SSH_CONFIG is an error. */
-export function loadConfigTexts(opts: { env?: Record<string, string | undefined>; home?: string; systemConfig?: string | null } = {}): ConfigText[] {
+export function loadConfigTexts(
+  opts: { env?: Record<string, string | undefined>; home?: string; systemConfig?: string | null } = {},
+): ConfigText[] {
   const p = configPaths(opts.env ?? process.env, opts.home)
   const out: ConfigText[] = []
   const read = (file: string, kind: 'user' | 'system', required: boolean) => {
     try {
       const text = fs.readFileSync(file, 'utf8')
       // ssh refuses ~/.ssh/config when others can change it (a file named with -F, like KINSPECT_SSH_CONFIG, it reads).
-      if (kind === 'user' && !p.fromEnv && !safeOwner(fs.statSync(file))) throw new SshConfigError(`Bad owner or permissions on ${file}`, `ssh refuses it too: chmod go-w ${file} (and own it yourself)`)
+      if (kind === 'user' && !p.fromEnv && !safeOwner(fs.statSync(file)))
+        throw new SshConfigError(
+          `Bad owner or permissions on ${file}`,
+          `ssh refuses it too: chmod go-w ${file} (and own it yourself)`,
+        )
       out.push({ text, path: file, kind })
     } catch (e) {
       if (e instanceof SshConfigError) throw e
       const code = (e as NodeJS.ErrnoException).code
       if (required || code !== 'ENOENT') {
-        throw new SshConfigError(`cannot read ssh config ${file}${required ? ' (from KINSPECT_SSH_CONFIG)' : ''}: ${code ?? (e as Error).message}`, required ? 'point KINSPECT_SSH_CONFIG at an existing ssh_config, or unset it to use ~/.ssh/config' : undefined)
+        throw new SshConfigError(
+          `cannot read ssh config ${file}${required ? ' (from KINSPECT_SSH_CONFIG)' : ''}: ${code ?? (e as Error).message}`,
+          required
+            ? 'point KINSPECT_SSH_CONFIG at an existing ssh_config, or unset it to use ~/.ssh/config'
+            : undefined,
+        )
       }
     }
   }

@@ -62,7 +62,17 @@ export function parseSshG(stdout: string): SshOptions {
     return v === undefined || v === 'none' ? [] : v.split(' ').filter(Boolean)
   }
   const shk = need('stricthostkeychecking').toLowerCase()
-  const strict = ({ true: 'true', yes: 'true', false: 'false', no: 'false', off: 'false', ask: 'ask', 'accept-new': 'accept-new' } as const)[shk as 'true']
+  const strict = (
+    {
+      true: 'true',
+      yes: 'true',
+      false: 'false',
+      no: 'false',
+      off: 'false',
+      ask: 'ask',
+      'accept-new': 'accept-new',
+    } as const
+  )[shk as 'true']
   if (!strict) throw new SshConfigError(`ssh -G printed stricthostkeychecking ${shk}, which kinspect does not know`)
   const timeout = one.get('connecttimeout')
   return {
@@ -90,7 +100,10 @@ export function parseSshG(stdout: string): SshOptions {
 export function sshGError(name: string, stderr: string, labels: ReadonlyMap<string, string>): SshConfigError {
   let text = stderr
   for (const [tmp, label] of labels) text = text.split(tmp).join(label)
-  const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !NOISE.test(l))
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter((l) => l && !NOISE.test(l))
   const located = lines.map((l) => l.match(/^(.+?):? line (\d+): (.*)$/s)).filter((m): m is RegExpMatchArray => !!m)
   const hint = `this is ssh's own verdict (\`ssh -G ${name}\`): ssh rejects the config too; fix the line it names`
   if (located.length) {
@@ -142,7 +155,11 @@ export class SshG {
     const release = await this.#limit.acquire()
     try {
       const r = await run(this.#opts.ssh.path, ['-G', '-F', wrapper, '--', name], this.#opts.env, this.#opts.timeoutMs)
-      if (r.timedOut) throw new SshConfigError(`ssh -G ${name} did not finish within ${this.#opts.timeoutMs} ms`, 'a Match exec command in the ssh config may hang, or CanonicalizeHostname waits for DNS')
+      if (r.timedOut)
+        throw new SshConfigError(
+          `ssh -G ${name} did not finish within ${this.#opts.timeoutMs} ms`,
+          'a Match exec command in the ssh config may hang, or CanonicalizeHostname waits for DNS',
+        )
       if (r.code !== 0) throw sshGError(name, r.stderr, this.#labels)
       return parseSshG(r.stdout)
     } finally {
@@ -201,7 +218,12 @@ function onDisk(t: ConfigText): boolean {
   }
 }
 
-function run(cmd: string, args: string[], env: Readonly<Record<string, string | undefined>>, timeoutMs: number): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
+function run(
+  cmd: string,
+  args: string[],
+  env: Readonly<Record<string, string | undefined>>,
+  timeoutMs: number,
+): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
   return new Promise((resolve, reject) => {
     // Its own process group, so a deadline also ends what a Match exec started.
     const child = spawn(cmd, args, { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
@@ -220,7 +242,12 @@ function run(cmd: string, args: string[], env: Readonly<Record<string, string | 
     }, timeoutMs)
     child.on('error', (e) => {
       clearTimeout(timer)
-      reject(new SshConfigError(`cannot run ${cmd} -G: ${e.message}`, 'install the OpenSSH client, or set KINSPECT_SSH_RESOLVER=built-in'))
+      reject(
+        new SshConfigError(
+          `cannot run ${cmd} -G: ${e.message}`,
+          'install the OpenSSH client, or set KINSPECT_SSH_RESOLVER=built-in',
+        ),
+      )
     })
     child.on('close', (code) => {
       clearTimeout(timer)

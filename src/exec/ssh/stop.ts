@@ -7,7 +7,8 @@ const ANNOUNCE = 'echo "kinspect-pid:$0:$$" >&2; exec "$@"'
 
 /** argv wrapped so its pid (kept across exec) is announced on stderr under token. */
 export function announcePid(argv: readonly string[], token: string): string[] {
-  if (!/^[a-z0-9]+$/.test(token)) throw new TypeError(`announcePid: token must be [a-z0-9]+, received ${JSON.stringify(token)}`)
+  if (!/^[a-z0-9]+$/.test(token))
+    throw new TypeError(`announcePid: token must be [a-z0-9]+, received ${JSON.stringify(token)}`)
   return ['sh', '-c', ANNOUNCE, token, ...argv]
 }
 
@@ -33,7 +34,8 @@ echo "stopped $(echo $list | wc -w)"`
 
 /** The argv that stops pid and everything it started (behind sudo -n when the command ran under sudo). */
 export function killTree(pid: number, sudo = false): string[] {
-  if (!Number.isInteger(pid) || pid <= 1) throw new TypeError(`killTree: pid must be a process id above 1, received ${JSON.stringify(pid)}`)
+  if (!Number.isInteger(pid) || pid <= 1)
+    throw new TypeError(`killTree: pid must be a process id above 1, received ${JSON.stringify(pid)}`)
   const argv = ['sh', '-c', KILLER, 'kinspect-stop', String(pid)]
   return sudo ? ['sudo', '-n', '--', ...argv] : argv
 }

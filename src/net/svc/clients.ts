@@ -111,7 +111,15 @@ function finish(route: SvcClientRoute, s: State, masq: string[]): SvcClientRoute
 }
 
 /** Follows `rules` (in `chain`) for one class: the routes that end in a verdict, and the states that fall off the end. */
-function walk(g: ClassGraph, chain: string, rules: ClassRule[], client: ClientClass, start: State, stack: string[], budget: { steps: number }): { done: SvcClientRoute[]; fell: State[] } {
+function walk(
+  g: ClassGraph,
+  chain: string,
+  rules: ClassRule[],
+  client: ClientClass,
+  start: State,
+  stack: string[],
+  budget: { steps: number },
+): { done: SvcClientRoute[]; fell: State[] } {
   const done: SvcClientRoute[] = []
   const fell: State[] = []
   let live: State[] = [start]
@@ -132,10 +140,16 @@ function walk(g: ClassGraph, chain: string, rules: ClassRule[], client: ClientCl
         next.push({ ...s, masq: [...s.masq, j.t === 'yes' ? 'always' : `if ${openText}`] })
         continue
       }
-      const taken: State = { ...s, match: [...s.match, ...j.yes], when: j.t === 'maybe' ? [...s.when, openText] : s.when }
-      if (j.t === 'maybe') next.push({ ...s, when: [...s.when, j.open.length === 1 ? j.open[0].inverse : `not (${openText})`] })
+      const taken: State = {
+        ...s,
+        match: [...s.match, ...j.yes],
+        when: j.t === 'maybe' ? [...s.when, openText] : s.when,
+      }
+      if (j.t === 'maybe')
+        next.push({ ...s, when: [...s.when, j.open.length === 1 ? j.open[0].inverse : `not (${openText})`] })
       if (v.kind === 'return') fell.push(taken)
-      else if (v.kind === 'drop' || v.kind === 'reject') done.push(finish({ client, action: v.kind, endpoints: [], via: r.label }, taken, []))
+      else if (v.kind === 'drop' || v.kind === 'reject')
+        done.push(finish({ client, action: v.kind, endpoints: [], via: r.label }, taken, []))
       else if (v.kind === 'endpoints') done.push(forward(g, client, taken, chain, r.label))
       else if (v.kind === 'chain' && v.picks) done.push(forward(g, client, taken, v.name, r.label))
       else if (v.kind === 'chain') {
@@ -161,14 +175,34 @@ function walk(g: ClassGraph, chain: string, rules: ClassRule[], client: ClientCl
  * concern it (masquerade marks, then the jump), `fallthrough` what the filter rules do with a connection nothing
  * DNATed. Identical routes of a class are listed once.
  */
-export function classRoutes(g: ClassGraph, entryChain: string, entry: ClassRule[], fallthrough: Fallthrough): SvcClientRoute[] {
+export function classRoutes(
+  g: ClassGraph,
+  entryChain: string,
+  entry: ClassRule[],
+  fallthrough: Fallthrough,
+): SvcClientRoute[] {
   const out: SvcClientRoute[] = []
   for (const client of CLIENT_CLASSES) {
-    const { done, fell } = walk(g, entryChain, entry, client, { when: [], masq: [], match: [] }, [], { steps: MAX_STEPS })
+    const { done, fell } = walk(g, entryChain, entry, client, { when: [], masq: [], match: [] }, [], {
+      steps: MAX_STEPS,
+    })
     const routes = [...done]
     for (const s of fell) {
       const f = fallthrough(client)
-      routes.push(finish(f ? { client, action: f.action, endpoints: [], via: f.via } : { client, action: 'none', endpoints: [], via: 'no rule DNATs it: the connection goes on to the address itself' }, s, []))
+      routes.push(
+        finish(
+          f
+            ? { client, action: f.action, endpoints: [], via: f.via }
+            : {
+                client,
+                action: 'none',
+                endpoints: [],
+                via: 'no rule DNATs it: the connection goes on to the address itself',
+              },
+          s,
+          [],
+        ),
+      )
     }
     const seen = new Set<string>()
     for (const r of routes) {
@@ -182,7 +216,8 @@ export function classRoutes(g: ClassGraph, entryChain: string, entry: ClassRule[
 
 /** True when a blocking (DROP/REJECT) frontend catches what the forwarding frontend `fe` lets through. */
 export function catches(block: SvcFrontend, fe: SvcFrontend): boolean {
-  if (block.kind !== fe.kind || block.port !== fe.port || block.protocol !== fe.protocol || block.family !== fe.family) return false
+  if (block.kind !== fe.kind || block.port !== fe.port || block.protocol !== fe.protocol || block.family !== fe.family)
+    return false
   return block.ip === fe.ip || block.ip === '*' || fe.ip === '*' || fe.kind === 'NodePort'
 }
 
@@ -191,17 +226,31 @@ export function catches(block: SvcFrontend, fe: SvcFrontend): boolean {
  * what falls through); a blocking frontend lists the classes it catches from a forwarding one, or all classes when it
  * stands alone (the Service has no endpoints, or no usable ones).
  */
-export function assignClients(frontends: SvcFrontend[], routesOf: (fe: SvcFrontend, block: SvcFrontend | undefined) => SvcClientRoute[]): void {
+export function assignClients(
+  frontends: SvcFrontend[],
+  routesOf: (fe: SvcFrontend, block: SvcFrontend | undefined) => SvcClientRoute[],
+): void {
   const blocks = frontends.filter((f) => f.action !== 'forward')
   const caught = new Map<SvcFrontend, SvcClientRoute[]>()
   for (const fe of frontends.filter((f) => f.action === 'forward')) {
     const block = blocks.find((b) => catches(b, fe))
     fe.clients = routesOf(fe, block)
-    if (block) caught.set(block, [...(caught.get(block) ?? []), ...fe.clients.filter((r) => r.action === block.action && r.via === blockVia(block))])
+    if (block)
+      caught.set(block, [
+        ...(caught.get(block) ?? []),
+        ...fe.clients.filter((r) => r.action === block.action && r.via === blockVia(block)),
+      ])
   }
   for (const b of blocks) {
     const from = caught.get(b)
-    b.clients = from ? dedupe(from) : CLIENT_CLASSES.map((client) => ({ client, action: b.action as 'drop' | 'reject', endpoints: [], via: blockVia(b) }))
+    b.clients = from
+      ? dedupe(from)
+      : CLIENT_CLASSES.map((client) => ({
+          client,
+          action: b.action as 'drop' | 'reject',
+          endpoints: [],
+          via: blockVia(b),
+        }))
   }
 }
 
@@ -232,9 +281,12 @@ export function routeWords(r: SvcClientRoute): string {
   const n = r.endpoints.length
   const eps = r.endpoints.map((e) => (e.ip.includes(':') ? `[${e.ip}]:${e.port}` : `${e.ip}:${e.port}`))
   const count = `${r.scope === 'local' ? (n === 1 ? 'only the local endpoint' : `only the ${n} local endpoints`) : n === 1 ? '1 endpoint' : `${n} endpoints`}`
-  if (r.action === 'forward') return n ? `reach ${count}${n <= 3 ? ` (${eps.join(', ')})` : ''}` : `reach no endpoint (${r.chain} is empty)`
+  if (r.action === 'forward')
+    return n ? `reach ${count}${n <= 3 ? ` (${eps.join(', ')})` : ''}` : `reach no endpoint (${r.chain} is empty)`
   const why = r.via.replace(/^.*?: /, '')
-  return r.action === 'none' ? 'are not DNATed by any rule' : `are ${r.action === 'drop' ? 'dropped' : 'rejected'} (${why})`
+  return r.action === 'none'
+    ? 'are not DNATed by any rule'
+    : `are ${r.action === 'drop' ? 'dropped' : 'rejected'} (${why})`
 }
 
 /**
@@ -253,7 +305,10 @@ export function clientSummary(ports: readonly { frontends: SvcFrontend[] }[]): s
         const w = routes.map((r) => `${r.when ? `(${r.when}) ` : ''}${routeWords(r)}`).join(', ')
         byWords.set(w, [...(byWords.get(w) ?? []), client])
       }
-      const addr = fe.kind === 'NodePort' ? `NodePort ${fe.port}` : `${fe.kind} ${fe.ip.includes(':') ? `[${fe.ip}]` : fe.ip}:${fe.port}`
+      const addr =
+        fe.kind === 'NodePort'
+          ? `NodePort ${fe.port}`
+          : `${fe.kind} ${fe.ip.includes(':') ? `[${fe.ip}]` : fe.ip}:${fe.port}`
       const line = `${addr}: ${[...byWords].map(([w, cs]) => `${cs.map((c) => WHO[c]).join(' and ')} ${w}`).join('; ')}`
       if (!lines.includes(line)) lines.push(line)
     }

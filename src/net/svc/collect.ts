@@ -2,7 +2,13 @@
 import type { ExecOutput, NodeHandle } from '../../exec/index.ts'
 import { shJoin } from '../../exec/quote.ts'
 import { SvcRulesError } from './errors.ts'
-import { hasIpvsProxyRules, hasIptablesProxyRules, iptablesSvcRules, parseIptablesSave, type IptablesDump } from './iptables.ts'
+import {
+  hasIpvsProxyRules,
+  hasIptablesProxyRules,
+  iptablesSvcRules,
+  parseIptablesSave,
+  type IptablesDump,
+} from './iptables.ts'
 import { ipvsSvcRules, parseIpsetList, parseIpvsadm, parseIpvsadmStats } from './ipvs.ts'
 import { hasNftProxyRules, nftSvcRules, parseNftJson, type NftTable } from './nft.ts'
 import type { Family, ProxyMode, SvcPortRules, SvcSpec } from './types.ts'
@@ -42,13 +48,25 @@ interface Sources {
   failures: string[]
 }
 
-async function sources(node: NodeHandle, family: Family, run: (argv: string[]) => Promise<ExecOutput>, warnings: string[]): Promise<Sources> {
+async function sources(
+  node: NodeHandle,
+  family: Family,
+  run: (argv: string[]) => Promise<ExecOutput>,
+  warnings: string[],
+): Promise<Sources> {
   const cmd = listingCommands(family)
   const [ipt, nft] = await Promise.all([run(cmd.iptablesSave), run(cmd.nft)])
   const out: Sources = { failures: [] }
-  const note = (o: ExecOutput) => out.failures.push(`\`${shJoin(o.argv)}\`: ${o.exitCode === 127 ? 'not installed' : firstLine(o) || `exit ${o.exitCode}`}`)
+  const note = (o: ExecOutput) =>
+    out.failures.push(
+      `\`${shJoin(o.argv)}\`: ${o.exitCode === 127 ? 'not installed' : firstLine(o) || `exit ${o.exitCode}`}`,
+    )
   if (denied(ipt) || denied(nft)) {
-    throw new SvcRulesError('unavailable', `reading the rules on ${node.target} needs root: ${firstLine(denied(ipt) ? ipt : nft)}`, 'set sudo: true for this node in the .recipes config (or log in as root)')
+    throw new SvcRulesError(
+      'unavailable',
+      `reading the rules on ${node.target} needs root: ${firstLine(denied(ipt) ? ipt : nft)}`,
+      'set sudo: true for this node in the .recipes config (or log in as root)',
+    )
   }
   if (ipt.ok) out.dump = parseIptablesSave(ipt.stdout)
   else note(ipt)
@@ -60,7 +78,9 @@ async function sources(node: NodeHandle, family: Family, run: (argv: string[]) =
     if (alt.ok) {
       const d = parseIptablesSave(alt.stdout)
       if (hasIptablesProxyRules(d) || hasIpvsProxyRules(d)) {
-        warnings.push(`kube-proxy's rules are in the ${d.backend ?? 'other'} iptables backend, but \`${cmd.iptablesSave[0]}\` on this node shows ${out.dump.backend ?? 'legacy'}: tools using the default backend do not see them`)
+        warnings.push(
+          `kube-proxy's rules are in the ${d.backend ?? 'other'} iptables backend, but \`${cmd.iptablesSave[0]}\` on this node shows ${out.dump.backend ?? 'legacy'}: tools using the default backend do not see them`,
+        )
         if (!d.backend) d.backend = out.dump.backend === 'legacy' ? 'nf_tables' : 'legacy'
         out.dump = d
       }
@@ -86,13 +106,30 @@ export async function collectRules(node: NodeHandle, specs: readonly SvcSpec[]):
   if (ipvs) {
     const cmd = listingCommands(4)
     const [ls, stats, sets] = await Promise.all([run(cmd.ipvsadm), run(cmd.ipvsadmStats), run(cmd.ipset)])
-    if (!ls.ok) throw new SvcRulesError('unavailable', `kube-proxy is in ipvs mode on ${node.target} but \`ipvsadm -Ln\` failed: ${firstLine(ls)}`, ls.exitCode === 127 ? 'install ipvsadm on the node' : 'is the ip_vs module loaded?')
-    if (!sets.ok) warnings.push(`\`ipset list\` failed (${sets.exitCode === 127 ? 'not installed' : firstLine(sets)}): masquerade and hairpin marks are not shown`)
+    if (!ls.ok)
+      throw new SvcRulesError(
+        'unavailable',
+        `kube-proxy is in ipvs mode on ${node.target} but \`ipvsadm -Ln\` failed: ${firstLine(ls)}`,
+        ls.exitCode === 127 ? 'install ipvsadm on the node' : 'is the ip_vs module loaded?',
+      )
+    if (!sets.ok)
+      warnings.push(
+        `\`ipset list\` failed (${sets.exitCode === 127 ? 'not installed' : firstLine(sets)}): masquerade and hairpin marks are not shown`,
+      )
     const services = parseIpvsadm(ls.stdout)
     const st = stats.ok ? parseIpvsadmStats(stats.stdout) : new Map()
     const ipsets = sets.ok ? parseIpsetList(sets.stdout) : new Map()
-    if (nft) warnings.push('the node also has a kube-proxy nftables table: one of the two rule sets is left over from another proxy mode')
-    return { mode: 'ipvs', backend: first.dump?.backend, ports: merged(specs.map((s, i) => ipvsSvcRules(services, st, ipsets, fams[i].dump, s))), warnings, commands }
+    if (nft)
+      warnings.push(
+        'the node also has a kube-proxy nftables table: one of the two rule sets is left over from another proxy mode',
+      )
+    return {
+      mode: 'ipvs',
+      backend: first.dump?.backend,
+      ports: merged(specs.map((s, i) => ipvsSvcRules(services, st, ipsets, fams[i].dump, s))),
+      warnings,
+      commands,
+    }
   }
   const fromIpt = () => merged(specs.map((s, i) => (fams[i].dump ? iptablesSvcRules(fams[i].dump!, s) : [])))
   const fromNft = () => merged(specs.map((s, i) => (fams[i].nft ? nftSvcRules(fams[i].nft!, s) : [])))
@@ -100,7 +137,9 @@ export async function collectRules(node: NodeHandle, specs: readonly SvcSpec[]):
   if (ipt && nft) {
     const a = fromIpt()
     const b = fromNft()
-    warnings.push('the node has kube-proxy rules in both iptables and nftables: one set is left over from another proxy mode; check kube-proxy --proxy-mode (curl 127.0.0.1:10249/proxyMode on the node)')
+    warnings.push(
+      'the node has kube-proxy rules in both iptables and nftables: one set is left over from another proxy mode; check kube-proxy --proxy-mode (curl 127.0.0.1:10249/proxyMode on the node)',
+    )
     if (some(b) && !some(a)) return { mode: 'nftables', ports: b, warnings, commands }
     return { mode: 'iptables', backend: first.dump?.backend, ports: a, warnings, commands }
   }
@@ -108,9 +147,19 @@ export async function collectRules(node: NodeHandle, specs: readonly SvcSpec[]):
   if (nft) return { mode: 'nftables', ports: fromNft(), warnings, commands }
   const failures = fams.flatMap((f) => f.failures)
   if (fams.every((f) => !f.dump && !f.nft)) {
-    throw new SvcRulesError('unavailable', `could not read any rules on ${node.target}: ${failures.join('; ')}`, 'the node needs iptables-save or nft (and ipvsadm in ipvs mode), run as root')
+    throw new SvcRulesError(
+      'unavailable',
+      `could not read any rules on ${node.target}: ${failures.join('; ')}`,
+      'the node needs iptables-save or nft (and ipvsadm in ipvs mode), run as root',
+    )
   }
-  return { mode: 'unknown', ports: [], warnings: [...warnings, ...failures], commands, reason: 'no kube-proxy rules at all (no KUBE-SERVICES chain in iptables, no kube-proxy nft table)' }
+  return {
+    mode: 'unknown',
+    ports: [],
+    warnings: [...warnings, ...failures],
+    commands,
+    reason: 'no kube-proxy rules at all (no KUBE-SERVICES chain in iptables, no kube-proxy nft table)',
+  }
 }
 
 /** Joins the per-family port lists of a dual-stack Service: one entry per port with both families' rules. */

@@ -13,9 +13,26 @@ import { SVC_RULES, type SvcComparison, type SvcPortRules, type SvcRules, type S
 
 export type * from './types.ts'
 export { SvcRulesError, type SvcRulesErrorKind } from './errors.ts'
-export { parseIptablesSave, iptablesSvcRules, hasIptablesProxyRules, hasIpvsProxyRules, tokenizeRule, type IptablesDump, type IptRule, type IptChain } from './iptables.ts'
+export {
+  parseIptablesSave,
+  iptablesSvcRules,
+  hasIptablesProxyRules,
+  hasIpvsProxyRules,
+  tokenizeRule,
+  type IptablesDump,
+  type IptRule,
+  type IptChain,
+} from './iptables.ts'
 export { parseNftJson, nftSvcRules, hasNftProxyRules, nftChainName, type NftTable, type NftRule } from './nft.ts'
-export { parseIpvsadm, parseIpvsadmStats, parseIpsetList, ipvsSvcRules, type IpvsService, type IpvsStats, type Ipset } from './ipvs.ts'
+export {
+  parseIpvsadm,
+  parseIpvsadmStats,
+  parseIpsetList,
+  ipvsSvcRules,
+  type IpvsService,
+  type IpvsStats,
+  type Ipset,
+} from './ipvs.ts'
 export { compareSvcRules, sliceEndpoints, expectedEndpoints } from './compare.ts'
 export { collectRules, listingCommands, type Collected } from './collect.ts'
 export { svcSpec, serviceFamilies, canonicalIP } from './spec.ts'
@@ -50,25 +67,42 @@ present(SvcRulesResult.prototype, SVC_RULES)
 
 function validate(session: unknown, svc: unknown, opts: unknown): void {
   if (!session || typeof (session as SessionApi).node !== 'function' || !('kube' in (session as object))) {
-    throw new SvcRulesError('invalid', `svcRules: expected a session (with kube and node()) as the first argument, received ${received(session)}`)
+    throw new SvcRulesError(
+      'invalid',
+      `svcRules: expected a session (with kube and node()) as the first argument, received ${received(session)}`,
+    )
   }
   const isSvc = svc && typeof svc === 'object' && typeof (svc as Service).metadata?.name === 'string'
   if (parseServiceRef(svc) === undefined && !isSvc) {
-    throw new SvcRulesError('invalid', `svc: expected "name", "namespace/name" or a Service object, received ${received(svc)}`, "e.g. svcRules('shop/web') or svcRules(await svc('web'))")
+    throw new SvcRulesError(
+      'invalid',
+      `svc: expected "name", "namespace/name" or a Service object, received ${received(svc)}`,
+      "e.g. svcRules('shop/web') or svcRules(await svc('web'))",
+    )
   }
   if (opts === undefined) return
-  if (!opts || typeof opts !== 'object' || Array.isArray(opts)) throw new SvcRulesError('invalid', `opts: expected an object like {node: 'NAME'}, received ${received(opts)}`)
+  if (!opts || typeof opts !== 'object' || Array.isArray(opts))
+    throw new SvcRulesError('invalid', `opts: expected an object like {node: 'NAME'}, received ${received(opts)}`)
   const unknown = Object.keys(opts).filter((k) => k !== 'node')
-  if (unknown.length) throw new SvcRulesError('invalid', `opts: unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the only option is node`)
+  if (unknown.length)
+    throw new SvcRulesError(
+      'invalid',
+      `opts: unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the only option is node`,
+    )
   const node = (opts as SvcRulesOptions).node
-  if (node !== undefined && (typeof node !== 'string' || node === '')) throw new SvcRulesError('invalid', `opts.node: expected a node name, received ${received(node)}`)
+  if (node !== undefined && (typeof node !== 'string' || node === ''))
+    throw new SvcRulesError('invalid', `opts.node: expected a node name, received ${received(node)}`)
 }
 
 async function defaultNode(session: SessionApi): Promise<string> {
   const nodes = await session.kube.nodes()
   const names = nodes.map((n) => n.metadata.name)
   if (names.length === 1) return names[0]
-  throw new SvcRulesError('invalid', `opts.node: the cluster has ${names.length} nodes${names.length ? ` (${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''})` : ''}; say which node's rules to read`, "svcRules('ns/name', {node: 'NAME'}) — rules differ per node under Local traffic policies")
+  throw new SvcRulesError(
+    'invalid',
+    `opts.node: the cluster has ${names.length} nodes${names.length ? ` (${names.slice(0, 8).join(', ')}${names.length > 8 ? ', …' : ''})` : ''}; say which node's rules to read`,
+    "svcRules('ns/name', {node: 'NAME'}) — rules differ per node under Local traffic policies",
+  )
 }
 
 /**
@@ -87,27 +121,64 @@ export async function svcRules(session: SessionApi, svc: string | Service, opts?
   const nodeName = opts?.node ?? (await defaultNode(session))
   const skip = notProxiedReason(service)
   if (skip) {
-    return new SvcRulesResult({ service: key, node: nodeName, mode: 'unknown', ports: [], comparison: emptyComparison(), status: 'not-proxied', verdict: `not proxied: ${key}: ${skip}`, warnings: [], commands: [] })
+    return new SvcRulesResult({
+      service: key,
+      node: nodeName,
+      mode: 'unknown',
+      ports: [],
+      comparison: emptyComparison(),
+      status: 'not-proxied',
+      verdict: `not proxied: ${key}: ${skip}`,
+      warnings: [],
+      commands: [],
+    })
   }
-  const specs = serviceFamilies(service).map((f) => svcSpec({ ...service, metadata: { ...service.metadata, namespace: ns } }, f))
+  const specs = serviceFamilies(service).map((f) =>
+    svcSpec({ ...service, metadata: { ...service.metadata, namespace: ns } }, f),
+  )
   const node = session.node(nodeName)
   const [collected, slices] = await Promise.all([collectRules(node, specs), kube.endpoints(key)])
   return buildSvcRules({ ...service, metadata: { ...service.metadata, namespace: ns } }, slices, nodeName, collected)
 }
 
 function emptyComparison(): SvcComparison {
-  return { expected: [], programmed: [], missing: [], stale: [], extra: [], portMismatches: [], frontendIssues: [], clientIssues: [], ok: true }
+  return {
+    expected: [],
+    programmed: [],
+    missing: [],
+    stale: [],
+    extra: [],
+    portMismatches: [],
+    frontendIssues: [],
+    clientIssues: [],
+    ok: true,
+  }
 }
 
 /** Assembles the result from what the node printed and the slices (pure; svcRules' last step). */
-export function buildSvcRules(service: Service, slices: readonly EndpointSlice[], node: string, c: Collected): SvcRules {
+export function buildSvcRules(
+  service: Service,
+  slices: readonly EndpointSlice[],
+  node: string,
+  c: Collected,
+): SvcRules {
   const key = `${service.metadata.namespace ?? 'default'}/${service.metadata.name}`
   const specs = serviceFamilies(service).map((f) => svcSpec(service, f))
   const comparison = compareSvcRules(c.ports, specs, slices, node)
   const how = `${c.mode}${c.backend ? `, ${c.backend} backend` : ''}`
-  const base = { service: key, node, mode: c.mode, backend: c.backend, ports: c.ports, comparison, warnings: [...addressSpellingNotes(service), ...c.warnings], commands: c.commands }
+  const base = {
+    service: key,
+    node,
+    mode: c.mode,
+    backend: c.backend,
+    ports: c.ports,
+    comparison,
+    warnings: [...addressSpellingNotes(service), ...c.warnings],
+    commands: c.commands,
+  }
   const anyRules = c.ports.some((p) => p.frontends.length > 0 || p.endpoints.length > 0)
-  const ep = (e: { ip: string; targetPort: number; portName: string }) => `${e.portName ? `${e.portName} ` : ''}${hostPort(e.ip, e.targetPort)}`
+  const ep = (e: { ip: string; targetPort: number; portName: string }) =>
+    `${e.portName ? `${e.portName} ` : ''}${hostPort(e.ip, e.targetPort)}`
   let status: SvcStatus
   let verdict: string
   let hint: string | undefined
@@ -118,17 +189,26 @@ export function buildSvcRules(service: Service, slices: readonly EndpointSlice[]
   } else if (!comparison.ok) {
     status = 'mismatch'
     const parts: string[] = []
-    if (comparison.stale.length) parts.push(`stale ${comparison.stale.map(ep).join(', ')} (in the rules, in no EndpointSlice)`)
-    if (comparison.missing.length) parts.push(`missing ${comparison.missing.map((e) => `${ep(e)}${e.pod ? ` pod ${e.pod}` : ''}`).join(', ')} (usable in the slices, no rule)`)
+    if (comparison.stale.length)
+      parts.push(`stale ${comparison.stale.map(ep).join(', ')} (in the rules, in no EndpointSlice)`)
+    if (comparison.missing.length)
+      parts.push(
+        `missing ${comparison.missing.map((e) => `${ep(e)}${e.pod ? ` pod ${e.pod}` : ''}`).join(', ')} (usable in the slices, no rule)`,
+      )
     if (comparison.extra.length) parts.push(`extra ${comparison.extra.map((e) => `${ep(e)} ${e.reason}`).join(', ')}`)
-    if (comparison.portMismatches.length) parts.push(`port mismatch ${comparison.portMismatches.map((m) => `${m.ip} rules :${m.rulesPort} slices :${m.slicesPort}`).join(', ')}`)
+    if (comparison.portMismatches.length)
+      parts.push(
+        `port mismatch ${comparison.portMismatches.map((m) => `${m.ip} rules :${m.rulesPort} slices :${m.slicesPort}`).join(', ')}`,
+      )
     if (comparison.frontendIssues.length) parts.push(comparison.frontendIssues.join('; '))
     if (comparison.clientIssues.length) parts.push(comparison.clientIssues.join('; '))
     verdict = `mismatch: ${key} on ${node} (${how}): ${parts.join('; ')}`
     hint = `kube-proxy on ${node} has not applied the current EndpointSlices: check that it runs and its log (sync/watch errors); right after a rollout the rules lag by up to a sync period, so run svcRules again`
   } else if (!comparison.expected.length) {
     status = 'no-endpoints'
-    const blocked = c.ports.flatMap((p) => p.frontends.filter((f) => f.action !== 'forward').map((f) => `${hostPort(f.ip, f.port)}/${f.protocol}`))
+    const blocked = c.ports.flatMap((p) =>
+      p.frontends.filter((f) => f.action !== 'forward').map((f) => `${hostPort(f.ip, f.port)}/${f.protocol}`),
+    )
     verdict = `no endpoints: ${key} has no usable endpoints; ${node} ${blocked.length ? `rejects/drops ${[...new Set(blocked)].join(', ')}` : 'has no forwarding rules'} (${how}; the rules match the EndpointSlices)`
     hint = `the Service selects no ready pods: look at endpoints('${key}'), the selector and the pods' readiness`
   } else {

@@ -45,8 +45,35 @@ export interface IptablesDump {
 }
 
 /** Options that take no value. */
-const FLAGS = new Set(['--set', '--rcheck', '--update', '--remove', '--reap', '--rsource', '--rdest', '--random', '--random-fully', '--persistent', '--syn', '-f', '--fragment', '--clamp-mss-to-pmtu', '--log-uid'])
-const ALIASES: Record<string, string> = { '--source': '-s', '--destination': '-d', '--protocol': '-p', '--jump': '-j', '--goto': '-g', '--match': '-m', '--in-interface': '-i', '--out-interface': '-o', '--destination-port': '--dport', '--source-port': '--sport' }
+const FLAGS = new Set([
+  '--set',
+  '--rcheck',
+  '--update',
+  '--remove',
+  '--reap',
+  '--rsource',
+  '--rdest',
+  '--random',
+  '--random-fully',
+  '--persistent',
+  '--syn',
+  '-f',
+  '--fragment',
+  '--clamp-mss-to-pmtu',
+  '--log-uid',
+])
+const ALIASES: Record<string, string> = {
+  '--source': '-s',
+  '--destination': '-d',
+  '--protocol': '-p',
+  '--jump': '-j',
+  '--goto': '-g',
+  '--match': '-m',
+  '--in-interface': '-i',
+  '--out-interface': '-o',
+  '--destination-port': '--dport',
+  '--source-port': '--sport',
+}
 
 /** Splits an iptables-save line into words; "quoted strings" (with \" and \\ escapes) are one word, flagged quoted. */
 export function tokenizeRule(line: string): { word: string; quoted: boolean }[] {
@@ -64,7 +91,8 @@ export function tokenizeRule(line: string): { word: string; quoted: boolean }[] 
         if (line[i] === '\\' && i + 1 < line.length) i++
         w += line[i++]
       }
-      if (i >= line.length) throw new SvcRulesError('parse', `iptables-save: unterminated quote in ${JSON.stringify(line.slice(0, 120))}`)
+      if (i >= line.length)
+        throw new SvcRulesError('parse', `iptables-save: unterminated quote in ${JSON.stringify(line.slice(0, 120))}`)
       i++
       out.push({ word: w, quoted: true })
       continue
@@ -111,7 +139,11 @@ const U64_MAX = 2n ** 64n - 1n
 
 /** [packets:bytes] as numbers; a count beyond 64 bits is not something iptables prints. */
 function counters(packets: string, bytes: string, n: number): Counters {
-  if (packets.length > 20 || bytes.length > 20 || BigInt(packets) > U64_MAX || BigInt(bytes) > U64_MAX) throw new SvcRulesError('parse', `iptables-save line ${n + 1}: counters [${packets.slice(0, 30)}:${bytes.slice(0, 30)}] are beyond 64 bits`)
+  if (packets.length > 20 || bytes.length > 20 || BigInt(packets) > U64_MAX || BigInt(bytes) > U64_MAX)
+    throw new SvcRulesError(
+      'parse',
+      `iptables-save line ${n + 1}: counters [${packets.slice(0, 30)}:${bytes.slice(0, 30)}] are beyond 64 bits`,
+    )
   return { packets: Number(packets), bytes: Number(bytes) }
 }
 
@@ -120,7 +152,11 @@ function counters(packets: string, bytes: string, n: number): Counters {
  * writes it (`-X`/`-F`/`-N CHAIN` lines; a `:CHAIN` line flushes the chain), also pasted from its -v=9 log.
  */
 export function parseIptablesSave(text: string): IptablesDump {
-  if (typeof text !== 'string') throw new SvcRulesError('parse', `parseIptablesSave: expected the output of iptables-save as a string, received ${received(text)}`)
+  if (typeof text !== 'string')
+    throw new SvcRulesError(
+      'parse',
+      `parseIptablesSave: expected the output of iptables-save as a string, received ${received(text)}`,
+    )
   const dump: IptablesDump = { tables: {} }
   const logged = restoreInputFromLog(text)
   if (logged !== undefined) {
@@ -149,7 +185,11 @@ export function parseIptablesSave(text: string): IptablesDump {
       table = undefined
       return
     }
-    if (!table) throw new SvcRulesError('parse', `iptables-save line ${n + 1} is outside a *table section: ${JSON.stringify(line.slice(0, 120))}`)
+    if (!table)
+      throw new SvcRulesError(
+        'parse',
+        `iptables-save line ${n + 1} is outside a *table section: ${JSON.stringify(line.slice(0, 120))}`,
+      )
     if (line.startsWith(':')) {
       const m = /^:(\S+)\s+(\S+)(?:\s+\[(\d+):(\d+)\])?/.exec(line)
       if (!m) throw new SvcRulesError('parse', `iptables-save line ${n + 1}: bad chain line ${JSON.stringify(line)}`)
@@ -178,7 +218,11 @@ export function parseIptablesSave(text: string): IptablesDump {
       else if (!table.has(name)) table.set(name, { name, policy: '-', rules: [] })
       return
     }
-    if (words[0]?.word !== '-A' || !words[1]) throw new SvcRulesError('parse', `iptables-save line ${n + 1}: expected "-A CHAIN …" (or -X/-F/-N CHAIN), got ${JSON.stringify(line.slice(0, 120))}`)
+    if (words[0]?.word !== '-A' || !words[1])
+      throw new SvcRulesError(
+        'parse',
+        `iptables-save line ${n + 1}: expected "-A CHAIN …" (or -X/-F/-N CHAIN), got ${JSON.stringify(line.slice(0, 120))}`,
+      )
     const chainName = words[1].word
     const options = parseOptions(words.slice(2))
     const rule: IptRule = { table: tableName, chain: chainName, text: body, counters: ruleCounters, options }
@@ -204,7 +248,10 @@ export function val(r: IptRule, name: string): string | undefined {
 /** True when the nat table holds kube-proxy iptables-mode rules (KUBE-SERVICES jumping to service chains). */
 export function hasIptablesProxyRules(dump: IptablesDump): boolean {
   const svc = dump.tables.nat?.get('KUBE-SERVICES')
-  return !!svc?.rules.some((r) => /^KUBE-(SVC|EXT|FW|XLB|NODEPORTS)/.test(r.target ?? '')) || !!dump.tables.filter?.get('KUBE-SERVICES')?.rules.some((r) => /has no endpoints$/.test(r.comment ?? ''))
+  return (
+    !!svc?.rules.some((r) => /^KUBE-(SVC|EXT|FW|XLB|NODEPORTS)/.test(r.target ?? '')) ||
+    !!dump.tables.filter?.get('KUBE-SERVICES')?.rules.some((r) => /has no endpoints$/.test(r.comment ?? ''))
+  )
 }
 
 /** True when the nat rules are kube-proxy's ipvs-mode rules (ipset matches on KUBE-CLUSTER-IP, chain KUBE-NODE-PORT). */

@@ -3,7 +3,15 @@ import { assignClients } from './clients.ts'
 import { SvcRulesError } from './errors.ts'
 import { iptClientRoutes } from './iptclass.ts'
 import { opt, val, type IptablesDump, type IptChain, type IptRule } from './iptables-save.ts'
-import { distinctEndpoints, frontendKindOf, hostAddress, joinMasq, normProtocol, servicePortName, splitHostPort } from './spec.ts'
+import {
+  distinctEndpoints,
+  frontendKindOf,
+  hostAddress,
+  joinMasq,
+  normProtocol,
+  servicePortName,
+  splitHostPort,
+} from './spec.ts'
 import type { SvcChain, SvcEndpoint, SvcFrontend, SvcPortRules, SvcSpec } from './types.ts'
 
 export * from './iptables-save.ts'
@@ -29,14 +37,22 @@ export function masqueradeCondition(r: IptRule): string {
 function dportOf(r: IptRule): number | undefined {
   const d = val(r, '--dport')
   if (d === undefined) return undefined
-  if (!/^\d{1,5}$/.test(d) || Number(d) > 65535) throw new SvcRulesError('parse', `iptables-save: --dport ${JSON.stringify(d.slice(0, 40))} is not a port number in ${JSON.stringify(r.text.slice(0, 160))}`)
+  if (!/^\d{1,5}$/.test(d) || Number(d) > 65535)
+    throw new SvcRulesError(
+      'parse',
+      `iptables-save: --dport ${JSON.stringify(d.slice(0, 40))} is not a port number in ${JSON.stringify(r.text.slice(0, 160))}`,
+    )
   return Number(d)
 }
 
 /** A rule's --probability (0..1); SvcRulesError when it is something else. */
 function probabilityOf(r: IptRule): number {
   const p = Number(val(r, '--probability'))
-  if (!(p >= 0 && p <= 1)) throw new SvcRulesError('parse', `iptables-save: --probability ${JSON.stringify(val(r, '--probability')?.slice(0, 40))} is not a probability in ${JSON.stringify(r.text.slice(0, 160))}`)
+  if (!(p >= 0 && p <= 1))
+    throw new SvcRulesError(
+      'parse',
+      `iptables-save: --probability ${JSON.stringify(val(r, '--probability')?.slice(0, 40))} is not a probability in ${JSON.stringify(r.text.slice(0, 160))}`,
+    )
   return p
 }
 
@@ -60,10 +76,17 @@ export function iptablesSvcRules(dump: IptablesDump, spec: SvcSpec): SvcPortRule
   return spec.ports.map((port): SvcPortRules => {
     const spn = servicePortName(spec, port.name)
     // an unnamed port reads "ns/name" (very old kube-proxy wrote "ns/name:")
-    const mine = (r: IptRule) => splitComment(r.comment)?.spn === spn || (port.name === '' && splitComment(r.comment)?.spn === `${spn}:`)
+    const mine = (r: IptRule) =>
+      splitComment(r.comment)?.spn === spn || (port.name === '' && splitComment(r.comment)?.spn === `${spn}:`)
     const frontends: SvcFrontend[] = []
     const chains = new Map<string, SvcChain>()
-    const mk = (kind: SvcFrontend['kind'], ip: string, r: IptRule, entry: string, action: SvcFrontend['action'] = 'forward'): SvcFrontend => ({
+    const mk = (
+      kind: SvcFrontend['kind'],
+      ip: string,
+      r: IptRule,
+      entry: string,
+      action: SvcFrontend['action'] = 'forward',
+    ): SvcFrontend => ({
       kind,
       ip,
       port: dportOf(r) ?? (kind === 'NodePort' ? (port.nodePort ?? 0) : port.port),
@@ -81,7 +104,16 @@ export function iptablesSvcRules(dump: IptablesDump, spec: SvcSpec): SvcPortRule
       if (!mine(r) || r.target === 'KUBE-MARK-MASQ' || !r.target) continue
       const d = val(r, '-d')
       const remark = splitComment(r.comment)!.remark
-      const kind = remark === 'cluster IP' ? 'ClusterIP' : remark === 'external IP' ? 'ExternalIP' : remark === 'loadbalancer IP' ? 'LoadBalancer' : d ? frontendKindOf(spec, d) : undefined
+      const kind =
+        remark === 'cluster IP'
+          ? 'ClusterIP'
+          : remark === 'external IP'
+            ? 'ExternalIP'
+            : remark === 'loadbalancer IP'
+              ? 'LoadBalancer'
+              : d
+                ? frontendKindOf(spec, d)
+                : undefined
       if (kind && d) entries.push({ fe: mk(kind, hostAddress(d), r, 'KUBE-SERVICES'), r })
     }
     for (const r of rulesOf(nat, 'KUBE-NODEPORTS')) {
@@ -97,7 +129,8 @@ export function iptablesSvcRules(dump: IptablesDump, spec: SvcSpec): SvcPortRule
     for (const { fe, r } of entries) {
       const masq: string[] = []
       // older kube-proxy marks for masquerade in the entry chain itself
-      for (const m of rulesOf(nat, fe.path[0])) if (mine(m) && m.target === 'KUBE-MARK-MASQ' && applies(m, fe)) masq.push(masqueradeCondition(m))
+      for (const m of rulesOf(nat, fe.path[0]))
+        if (mine(m) && m.target === 'KUBE-MARK-MASQ' && applies(m, fe)) masq.push(masqueradeCondition(m))
       walk(nat, r.target!, fe, masq, chains, port.protocol, spec)
       fe.masquerade = joinMasq(masq)
       frontends.push(fe)
@@ -110,7 +143,11 @@ export function iptablesSvcRules(dump: IptablesDump, spec: SvcSpec): SvcPortRule
         if (!action) continue
         const d = val(r, '-d')
         const local = opt(r, '--dst-type')?.values[0] === 'LOCAL'
-        const kind = d ? (frontendKindOf(spec, d) ?? 'ClusterIP') : local || Number(val(r, '--dport')) === port.nodePort ? 'NodePort' : 'ClusterIP'
+        const kind = d
+          ? (frontendKindOf(spec, d) ?? 'ClusterIP')
+          : local || Number(val(r, '--dport')) === port.nodePort
+            ? 'NodePort'
+            : 'ClusterIP'
         const ips = d ? [hostAddress(d)] : kind === 'NodePort' ? (local ? ['*'] : nodePortAddrs) : ['*']
         for (const ip of ips) {
           const fe = mk(kind, ip, r, `filter ${chainName}`, action)
@@ -130,7 +167,15 @@ export function iptablesSvcRules(dump: IptablesDump, spec: SvcSpec): SvcPortRule
 }
 
 /** Follows a frontend's jumps through KUBE-EXT/KUBE-FW/KUBE-XLB chains to the KUBE-SVC/KUBE-SVL chains. */
-function walk(nat: Map<string, IptChain>, start: string, fe: SvcFrontend, masq: string[], chains: Map<string, SvcChain>, proto: SvcEndpoint['protocol'], spec: SvcSpec): void {
+function walk(
+  nat: Map<string, IptChain>,
+  start: string,
+  fe: SvcFrontend,
+  masq: string[],
+  chains: Map<string, SvcChain>,
+  proto: SvcEndpoint['protocol'],
+  spec: SvcSpec,
+): void {
   const queue = [start]
   while (queue.length) {
     const name = queue.shift()!
@@ -142,7 +187,9 @@ function walk(nat: Map<string, IptChain>, start: string, fe: SvcFrontend, masq: 
       continue
     }
     // older kube-proxy (before 1.24) picks the local endpoints in KUBE-XLB- itself
-    const isSvc = /^KUBE-SV[CL]-/.test(name) || (name.startsWith('KUBE-XLB-') && chain.rules.some((r) => r.target?.startsWith('KUBE-SEP-')))
+    const isSvc =
+      /^KUBE-SV[CL]-/.test(name) ||
+      (name.startsWith('KUBE-XLB-') && chain.rules.some((r) => r.target?.startsWith('KUBE-SEP-')))
     if (isSvc && !chains.has(name)) chains.set(name, endpointChain(nat, chain, proto, spec))
     for (const r of chain.rules) {
       const t = r.target
@@ -154,7 +201,8 @@ function walk(nat: Map<string, IptChain>, start: string, fe: SvcFrontend, masq: 
         if (r.comment) fe.notes.push(`${name}: ${r.comment}`)
       } else if (t.startsWith('KUBE-') && !t.startsWith('KUBE-SEP-')) {
         const s = opt(r, '-s')
-        if (s && name.startsWith('KUBE-FW-')) fe.notes.push(`${name}: allows src ${s.neg ? 'not in ' : ''}${s.values[0]}`)
+        if (s && name.startsWith('KUBE-FW-'))
+          fe.notes.push(`${name}: allows src ${s.neg ? 'not in ' : ''}${s.values[0]}`)
         queue.push(t)
       }
     }
@@ -162,8 +210,19 @@ function walk(nat: Map<string, IptChain>, start: string, fe: SvcFrontend, masq: 
 }
 
 /** A KUBE-SVC-/KUBE-SVL-/KUBE-XLB- chain with its endpoints and their effective probabilities. */
-function endpointChain(nat: Map<string, IptChain>, chain: IptChain, proto: SvcEndpoint['protocol'], spec: SvcSpec): SvcChain {
-  const out: SvcChain = { name: chain.name, kind: /^KUBE-(SVL|XLB)-/.test(chain.name) ? 'local' : 'cluster', family: spec.family, endpoints: [], notes: [] }
+function endpointChain(
+  nat: Map<string, IptChain>,
+  chain: IptChain,
+  proto: SvcEndpoint['protocol'],
+  spec: SvcSpec,
+): SvcChain {
+  const out: SvcChain = {
+    name: chain.name,
+    kind: /^KUBE-(SVL|XLB)-/.test(chain.name) ? 'local' : 'cluster',
+    family: spec.family,
+    endpoints: [],
+    notes: [],
+  }
   const affinity = new Map<string, number>()
   let remaining = 1
   for (const r of chain.rules) {
@@ -185,10 +244,20 @@ function endpointChain(nat: Map<string, IptChain>, chain: IptChain, proto: SvcEn
   return out
 }
 
-function sepEndpoint(nat: Map<string, IptChain>, sep: string, jump: IptRule, probability: number, ruleProbability: number | undefined, proto: SvcEndpoint['protocol'], spec: SvcSpec): SvcEndpoint {
+function sepEndpoint(
+  nat: Map<string, IptChain>,
+  sep: string,
+  jump: IptRule,
+  probability: number,
+  ruleProbability: number | undefined,
+  proto: SvcEndpoint['protocol'],
+  spec: SvcSpec,
+): SvcEndpoint {
   const rules = nat.get(sep)?.rules ?? []
   const dnat = rules.find((r) => r.target === 'DNAT')
-  const to = splitHostPort(val(dnat ?? jump, '--to-destination') ?? '') ?? splitHostPort(/->\s*(\S+)$/.exec(jump.comment ?? '')?.[1] ?? '')
+  const to =
+    splitHostPort(val(dnat ?? jump, '--to-destination') ?? '') ??
+    splitHostPort(/->\s*(\S+)$/.exec(jump.comment ?? '')?.[1] ?? '')
   const ep: SvcEndpoint = {
     ip: to?.ip ?? '',
     port: to?.port ?? 0,

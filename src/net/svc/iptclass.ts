@@ -1,7 +1,15 @@
 // iptables mode: kube-proxy's nat and filter rules as the client-class walker (clients.ts) reads them.
 // Covers v1.24+ (KUBE-EXT: pod traffic and src-type LOCAL to KUBE-SVC, the rest to KUBE-SVL or the filter DROP) and the
 // older layout (KUBE-XLB: pods and LOCAL to KUBE-SVC, the rest to local KUBE-SEPs or KUBE-MARK-DROP).
-import { blockVia, classRoutes, type ClassGraph, type ClassRule, type ClassVerdict, type Fallthrough, type SrcCond } from './clients.ts'
+import {
+  blockVia,
+  classRoutes,
+  type ClassGraph,
+  type ClassRule,
+  type ClassVerdict,
+  type Fallthrough,
+  type SrcCond,
+} from './clients.ts'
 import { hostAddress } from './spec.ts'
 import type { ClientClass, SvcChain, SvcClientRoute, SvcFrontend } from './types.ts'
 
@@ -27,7 +35,8 @@ function conds(r: ClassIptRule, chain: string): SrcCond[] {
   const out: SrcCond[] = []
   for (const o of r.options) {
     const v = o.values[0] ?? ''
-    if (o.name === '-s') out.push(cond(chain.startsWith('KUBE-FW-') ? 'range' : LOOPBACK.test(v) ? 'loopback' : 'pod', o.neg, 'src', v))
+    if (o.name === '-s')
+      out.push(cond(chain.startsWith('KUBE-FW-') ? 'range' : LOOPBACK.test(v) ? 'loopback' : 'pod', o.neg, 'src', v))
     else if (o.name === '-i') out.push(cond('pod', o.neg, 'in-interface', v))
     else if (o.name === '--src-type') out.push(cond(v === 'LOCAL' ? 'node' : 'other', o.neg, 'src-type', v))
   }
@@ -56,13 +65,19 @@ function applies(r: ClassIptRule, fe: SvcFrontend): boolean {
 
 /** One iptables rule for the walker. */
 export function classRule(r: ClassIptRule, chain: string, fe: SvcFrontend): ClassRule {
-  return { applies: applies(r, fe), conds: conds(r, chain), verdict: verdict(r), label: `${chain}: ${r.comment ?? r.text.replace(/^-A \S+ /, '')}` }
+  return {
+    applies: applies(r, fe),
+    conds: conds(r, chain),
+    verdict: verdict(r),
+    label: `${chain}: ${r.comment ?? r.text.replace(/^-A \S+ /, '')}`,
+  }
 }
 
 /** The built-in filter chains (INPUT, FORWARD, OUTPUT) that jump to `chain`. */
 function hooksOf(filter: ClassIptTable, chain: string): Set<string> {
   const out = new Set<string>()
-  for (const hook of ['INPUT', 'FORWARD', 'OUTPUT']) if (filter.get(hook)?.rules.some((r) => r.target === chain)) out.add(hook)
+  for (const hook of ['INPUT', 'FORWARD', 'OUTPUT'])
+    if (filter.get(hook)?.rules.some((r) => r.target === chain)) out.add(hook)
   return out
 }
 
@@ -70,7 +85,8 @@ function hooksOf(filter: ClassIptTable, chain: string): Set<string> {
 export function iptFallthrough(filter: ClassIptTable, block: SvcFrontend | undefined): Fallthrough {
   if (!block) return () => undefined
   const hooks = hooksOf(filter, block.path[0].replace(/^filter /, ''))
-  const reaches = (c: ClientClass) => !hooks.size || (c === 'node' ? hooks.has('OUTPUT') : hooks.has('INPUT') || hooks.has('FORWARD'))
+  const reaches = (c: ClientClass) =>
+    !hooks.size || (c === 'node' ? hooks.has('OUTPUT') : hooks.has('INPUT') || hooks.has('FORWARD'))
   return (c) => (reaches(c) ? { action: block.action as 'drop' | 'reject', via: blockVia(block) } : undefined)
 }
 
@@ -78,14 +94,34 @@ export function iptFallthrough(filter: ClassIptTable, block: SvcFrontend | undef
  * Client routes of one forwarding frontend: `entry` are its entry chain's rules that concern it (older kube-proxy's
  * masquerade marks, then the jump), `chains` the endpoint chains iptables.ts extracted.
  */
-export function iptClientRoutes(nat: ClassIptTable, filter: ClassIptTable, fe: SvcFrontend, entry: ClassIptRule[], chains: Map<string, SvcChain>, block: SvcFrontend | undefined): SvcClientRoute[] {
+export function iptClientRoutes(
+  nat: ClassIptTable,
+  filter: ClassIptTable,
+  fe: SvcFrontend,
+  entry: ClassIptRule[],
+  chains: Map<string, SvcChain>,
+  block: SvcFrontend | undefined,
+): SvcClientRoute[] {
   const seen = new Map<string, ClassRule[] | undefined>()
   const g: ClassGraph = {
-    rules: (c) => (seen.has(c) ? seen.get(c) : seen.set(c, nat.get(c)?.rules.map((r) => classRule(r, c, fe))).get(c)),
+    rules: (c) =>
+      seen.has(c)
+        ? seen.get(c)
+        : seen
+            .set(
+              c,
+              nat.get(c)?.rules.map((r) => classRule(r, c, fe)),
+            )
+            .get(c),
     endpoints: (c) => {
       const ch = chains.get(c)
       return ch && { scope: ch.kind, endpoints: ch.endpoints.map((e) => ({ ip: e.ip, port: e.port })) }
     },
   }
-  return classRoutes(g, fe.path[0], entry.map((r) => classRule(r, fe.path[0], fe)), iptFallthrough(filter, block))
+  return classRoutes(
+    g,
+    fe.path[0],
+    entry.map((r) => classRule(r, fe.path[0], fe)),
+    iptFallthrough(filter, block),
+  )
 }

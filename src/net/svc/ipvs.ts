@@ -51,13 +51,22 @@ const REAL = /^\s*->\s+(\S+)\s+(\S+)\s+(\d+)\s+(\d+)\s+(\d+)\s*$/
 
 function address(s: string, line: string): { ip: string; port: number } {
   const a = splitHostPort(s)
-  if (!a || a.port > 65535) throw new SvcRulesError('parse', `ipvsadm: cannot read the address ${JSON.stringify(s)} in ${JSON.stringify(line.trim())}`, 'run ipvsadm with -n (numeric addresses)')
+  if (!a || a.port > 65535)
+    throw new SvcRulesError(
+      'parse',
+      `ipvsadm: cannot read the address ${JSON.stringify(s)} in ${JSON.stringify(line.trim())}`,
+      'run ipvsadm with -n (numeric addresses)',
+    )
   return a
 }
 
 /** A count ipvsadm printed (digits, at most 64 bits); SvcRulesError naming the line otherwise. */
 function whole(s: string | undefined, what: string, line: string): number {
-  if (!/^\d{1,20}$/.test(s ?? '') || BigInt(s!) >= 2n ** 64n) throw new SvcRulesError('parse', `ipvsadm: ${what} ${JSON.stringify((s ?? '').slice(0, 30))} is not a count in ${JSON.stringify(line.trim().slice(0, 160))}`)
+  if (!/^\d{1,20}$/.test(s ?? '') || BigInt(s!) >= 2n ** 64n)
+    throw new SvcRulesError(
+      'parse',
+      `ipvsadm: ${what} ${JSON.stringify((s ?? '').slice(0, 30))} is not a count in ${JSON.stringify(line.trim().slice(0, 160))}`,
+    )
   return Number(s)
 }
 
@@ -77,17 +86,40 @@ export function parseIpvsadm(text: string): IpvsService[] {
       }
       const fwm = v[1] === 'FWM'
       const a = fwm ? { ip: '', port: 0 } : address(v[2], line)
-      out.push({ protocol: fwm ? 'FWM' : normProtocol(v[1]), ...a, fwmark: fwm ? whole(v[2], 'firewall mark', line) : undefined, scheduler: v[3], persistent, flags, reals: [], text: line.trim() })
+      out.push({
+        protocol: fwm ? 'FWM' : normProtocol(v[1]),
+        ...a,
+        fwmark: fwm ? whole(v[2], 'firewall mark', line) : undefined,
+        scheduler: v[3],
+        persistent,
+        flags,
+        reals: [],
+        text: line.trim(),
+      })
       continue
     }
     const r = REAL.exec(line)
     if (r) {
       const vs = out.at(-1)
-      if (!vs) throw new SvcRulesError('parse', `ipvsadm: real server line before any virtual service: ${JSON.stringify(line.trim())}`)
-      vs.reals.push({ ...address(r[1], line), forward: r[2], weight: whole(r[3], 'weight', line), activeConns: whole(r[4], 'ActiveConn', line), inactiveConns: whole(r[5], 'InActConn', line) })
+      if (!vs)
+        throw new SvcRulesError(
+          'parse',
+          `ipvsadm: real server line before any virtual service: ${JSON.stringify(line.trim())}`,
+        )
+      vs.reals.push({
+        ...address(r[1], line),
+        forward: r[2],
+        weight: whole(r[3], 'weight', line),
+        activeConns: whole(r[4], 'ActiveConn', line),
+        inactiveConns: whole(r[5], 'InActConn', line),
+      })
       continue
     }
-    throw new SvcRulesError('parse', `ipvsadm: unexpected line ${JSON.stringify(line.trim())}`, 'expected the output of `ipvsadm -Ln`')
+    throw new SvcRulesError(
+      'parse',
+      `ipvsadm: unexpected line ${JSON.stringify(line.trim())}`,
+      'expected the output of `ipvsadm -Ln`',
+    )
   }
   return out
 }
@@ -108,7 +140,12 @@ export function parseIpvsadmStats(text: string): Map<string, IpvsStats> {
     const w = line.trim().split(/\s+/)
     const num = (x: string) => {
       const n = ipvsNumber(x)
-      if (!(n < 2 ** 64)) throw new SvcRulesError('parse', `ipvsadm --stats: ${JSON.stringify(x.slice(0, 30))} is not a counter in ${JSON.stringify(line.trim().slice(0, 160))}`, 'expected the output of `ipvsadm -Ln --stats`')
+      if (!(n < 2 ** 64))
+        throw new SvcRulesError(
+          'parse',
+          `ipvsadm --stats: ${JSON.stringify(x.slice(0, 30))} is not a counter in ${JSON.stringify(line.trim().slice(0, 160))}`,
+          'expected the output of `ipvsadm -Ln --stats`',
+        )
       return n
     }
     const nums = (xs: string[]): Counters => ({ connections: num(xs[0]), packets: num(xs[1]), bytes: num(xs[3]) })
@@ -118,7 +155,11 @@ export function parseIpvsadmStats(text: string): Map<string, IpvsStats> {
     } else if (w[0] === '->' && w.length >= 7 && cur) {
       cur.reals.set(w[1], nums(w.slice(2)))
     } else {
-      throw new SvcRulesError('parse', `ipvsadm --stats: unexpected line ${JSON.stringify(line.trim())}`, 'expected the output of `ipvsadm -Ln --stats`')
+      throw new SvcRulesError(
+        'parse',
+        `ipvsadm --stats: unexpected line ${JSON.stringify(line.trim())}`,
+        'expected the output of `ipvsadm -Ln --stats`',
+      )
     }
   }
   return out
@@ -156,20 +197,34 @@ export function hasIpvsServices(services: IpvsService[]): boolean {
 
 function setHas(set: Ipset, ip: string, proto: string, port: number): boolean {
   const p = proto.toLowerCase()
-  if (set.type.startsWith('bitmap:port')) return set.members.includes(String(port)) || set.members.includes(`${p}:${port}`)
+  if (set.type.startsWith('bitmap:port'))
+    return set.members.includes(String(port)) || set.members.includes(`${p}:${port}`)
   return set.members.includes(`${ip},${p}:${port}`)
 }
 
 /** The virtual services of one Service port (ClusterIP, external, load-balancer and NodePort addresses) with their real servers. */
-export function ipvsSvcRules(services: IpvsService[], stats: Map<string, IpvsStats>, ipsets: Map<string, Ipset>, nat: IptablesDump | undefined, spec: SvcSpec): SvcPortRules[] {
-  const masqRules = [...(nat?.tables.nat?.values() ?? [])].flatMap((c) => c.rules).filter((r) => r.target === 'KUBE-MARK-MASQ' && opt(r, '--match-set'))
+export function ipvsSvcRules(
+  services: IpvsService[],
+  stats: Map<string, IpvsStats>,
+  ipsets: Map<string, Ipset>,
+  nat: IptablesDump | undefined,
+  spec: SvcSpec,
+): SvcPortRules[] {
+  const masqRules = [...(nat?.tables.nat?.values() ?? [])]
+    .flatMap((c) => c.rules)
+    .filter((r) => r.target === 'KUBE-MARK-MASQ' && opt(r, '--match-set'))
   const loopback = [...ipsets.values()].filter((s) => /LOOP-BACK$/.test(s.name)).flatMap((s) => s.members)
   return spec.ports.map((port): SvcPortRules => {
     const frontends: SvcFrontend[] = []
     const chains: SvcChain[] = []
     for (const vs of services) {
       if (vs.protocol !== port.protocol || familyOf(vs.ip) !== spec.family) continue
-      const kind = vs.port === port.port ? frontendKindOf(spec, vs.ip) : port.nodePort !== undefined && vs.port === port.nodePort ? 'NodePort' : undefined
+      const kind =
+        vs.port === port.port
+          ? frontendKindOf(spec, vs.ip)
+          : port.nodePort !== undefined && vs.port === port.nodePort
+            ? 'NodePort'
+            : undefined
       if (!kind) continue
       const name = `${vs.protocol} ${hostPort(vs.ip, vs.port)}`
       const st = stats.get(name)
@@ -195,11 +250,33 @@ export function ipvsSvcRules(services: IpvsService[], stats: Map<string, IpvsSta
         if (c) e.counters = c
         return e
       })
-      const notes = random ? [] : [`scheduler ${vs.scheduler}: the choice depends on connection counts, not a fixed probability`]
-      chains.push({ name, kind: policy === 'Local' ? 'local' : 'cluster', family: spec.family, scheduler: vs.scheduler, endpoints, notes })
-      const fe: SvcFrontend = { kind, ip: vs.ip, port: vs.port, protocol: port.protocol, family: spec.family, action: vs.reals.length ? 'forward' : 'reject', path: ['ipvs', name], rule: vs.text, notes: [] }
+      const notes = random
+        ? []
+        : [`scheduler ${vs.scheduler}: the choice depends on connection counts, not a fixed probability`]
+      chains.push({
+        name,
+        kind: policy === 'Local' ? 'local' : 'cluster',
+        family: spec.family,
+        scheduler: vs.scheduler,
+        endpoints,
+        notes,
+      })
+      const fe: SvcFrontend = {
+        kind,
+        ip: vs.ip,
+        port: vs.port,
+        protocol: port.protocol,
+        family: spec.family,
+        action: vs.reals.length ? 'forward' : 'reject',
+        path: ['ipvs', name],
+        rule: vs.text,
+        notes: [],
+      }
       if (st) fe.counters = st.counters
-      if (!vs.reals.length) fe.notes.push('virtual server has no real servers: new connections get a reset / port unreachable from kube-ipvs0')
+      if (!vs.reals.length)
+        fe.notes.push(
+          'virtual server has no real servers: new connections get a reset / port unreachable from kube-ipvs0',
+        )
       const sets = [...ipsets.values()].filter((s) => setHas(s, vs.ip, port.protocol, vs.port))
       if (sets.length) fe.notes.push(`in ipset ${sets.map((s) => s.name).join(', ')}`)
       const masq = masqRules

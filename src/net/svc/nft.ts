@@ -48,30 +48,51 @@ export function parseNftJson(input: string | object): NftTable {
   try {
     doc = typeof input === 'string' ? JSON.parse(input) : input
   } catch (e) {
-    throw new SvcRulesError('parse', 'nft -j: the output is not JSON', 'run `nft -j list table ip kube-proxy` on the node to see what it prints', e)
+    throw new SvcRulesError(
+      'parse',
+      'nft -j: the output is not JSON',
+      'run `nft -j list table ip kube-proxy` on the node to see what it prints',
+      e,
+    )
   }
   const items: unknown[] = doc?.nftables
-  if (!Array.isArray(items)) throw new SvcRulesError('parse', 'nft -j: expected an object with an "nftables" array', 'is nft older than 0.9 (no JSON output)?')
+  if (!Array.isArray(items))
+    throw new SvcRulesError(
+      'parse',
+      'nft -j: expected an object with an "nftables" array',
+      'is nft older than 0.9 (no JSON output)?',
+    )
   const t: NftTable = { family: '', name: '', sets: new Map(), maps: new Map(), chains: new Map(), hooks: new Map() }
   for (const it of items) {
     if (!isObj(it)) continue
     if (isObj(it.table)) Object.assign(t, { family: str(it.table.family) ?? '', name: str(it.table.name) ?? '' })
     else if (isObj(it.set) && str(it.set.name) !== undefined) {
-      const type = typeof it.set.type === 'string' || (Array.isArray(it.set.type) && it.set.type.every((x) => typeof x === 'string')) ? it.set.type : ''
+      const type =
+        typeof it.set.type === 'string' ||
+        (Array.isArray(it.set.type) && it.set.type.every((x) => typeof x === 'string'))
+          ? it.set.type
+          : ''
       const timeout = typeof it.set.timeout === 'number' && it.set.timeout >= 0 ? it.set.timeout : undefined
       t.sets.set(it.set.name, { type, elements: list(it.set.elem).map((e) => exprText(unwrapElem(e).val)), timeout })
-    } else if (isObj(it.map) && str(it.map.name) !== undefined) t.maps.set(it.map.name, list(it.map.elem).map(mapElement))
+    } else if (isObj(it.map) && str(it.map.name) !== undefined)
+      t.maps.set(it.map.name, list(it.map.elem).map(mapElement))
     else if (isObj(it.chain) && str(it.chain.name) !== undefined) {
       t.chains.set(it.chain.name, t.chains.get(it.chain.name) ?? [])
       if (typeof it.chain.hook === 'string') t.hooks!.set(it.chain.name, it.chain.hook)
-    }
-    else if (isObj(it.rule) && str(it.rule.chain) !== undefined) {
+    } else if (isObj(it.rule) && str(it.rule.chain) !== undefined) {
       const r = it.rule
       const expr = list(r.expr)
       const comment = str(r.comment)
       const c = expr.find((e) => isObj(e) && 'counter' in e)?.counter
-      const rule: NftRule = { chain: r.chain, handle: typeof r.handle === 'number' ? r.handle : undefined, comment, expr, text: expr.map((e) => exprText(e)).join(' ') + (comment ? ` comment "${comment}"` : '') }
-      if (isObj(c) && count(c.packets ?? 0) !== undefined && count(c.bytes ?? 0) !== undefined) rule.counters = { packets: c.packets ?? 0, bytes: c.bytes ?? 0 }
+      const rule: NftRule = {
+        chain: r.chain,
+        handle: typeof r.handle === 'number' ? r.handle : undefined,
+        comment,
+        expr,
+        text: expr.map((e) => exprText(e)).join(' ') + (comment ? ` comment "${comment}"` : ''),
+      }
+      if (isObj(c) && count(c.packets ?? 0) !== undefined && count(c.bytes ?? 0) !== undefined)
+        rule.counters = { packets: c.packets ?? 0, bytes: c.bytes ?? 0 }
       const rules = t.chains.get(r.chain) ?? []
       rules.push(rule)
       t.chains.set(r.chain, rules)
@@ -90,10 +111,12 @@ const portNumber = (x: unknown): number | undefined => {
 }
 /** Text of any JSON value: objects as JSON (String() throws on one with a "toString" key that is no function). */
 const txt = (x: unknown): string => (x !== null && typeof x === 'object' ? JSON.stringify(x) : String(x))
-const count = (x: unknown): number | undefined => (Number.isSafeInteger(x) && (x as number) >= 0 ? (x as number) : undefined)
+const count = (x: unknown): number | undefined =>
+  Number.isSafeInteger(x) && (x as number) >= 0 ? (x as number) : undefined
 
 function unwrapElem(e: any): { val: any; comment?: string } {
-  if (isObj(e) && 'elem' in e) return isObj(e.elem) ? { val: e.elem.val, comment: str(e.elem.comment) } : { val: undefined }
+  if (isObj(e) && 'elem' in e)
+    return isObj(e.elem) ? { val: e.elem.val, comment: str(e.elem.comment) } : { val: undefined }
   return { val: e }
 }
 
@@ -106,7 +129,24 @@ function mapElement(pair: any): NftMapElement {
   return { key: parts, comment, verdict, target: isObj(v) && isObj(v[verdict]) ? str(v[verdict].target) : undefined }
 }
 
-const OBJ_EXPR = new Set(['payload', 'meta', 'ct', 'fib', 'prefix', 'elem', 'match', 'jump', 'goto', 'vmap', 'numgen', 'dnat', 'snat', 'mangle', 'update', 'add'])
+const OBJ_EXPR = new Set([
+  'payload',
+  'meta',
+  'ct',
+  'fib',
+  'prefix',
+  'elem',
+  'match',
+  'jump',
+  'goto',
+  'vmap',
+  'numgen',
+  'dnat',
+  'snat',
+  'mangle',
+  'update',
+  'add',
+])
 const LIST_EXPR = new Set(['range', 'concat', '|', '&', '^'])
 
 /** nft syntax for one JSON expression (the common kube-proxy ones; anything else, or anything of an unexpected shape, as JSON). */
@@ -129,7 +169,10 @@ export function exprText(e: any, depth = 0): string {
     case 'ct':
       return `ct ${txt(o.key)}`
     case 'fib':
-      return `fib ${([] as unknown[]).concat(o.flags ?? []).map(txt).join(' . ')} type`
+      return `fib ${([] as unknown[])
+        .concat(o.flags ?? [])
+        .map(txt)
+        .join(' . ')} type`
     case 'prefix':
       return `${txt(o.addr)}/${txt(o.len)}`
     case 'range':
@@ -137,7 +180,9 @@ export function exprText(e: any, depth = 0): string {
     case 'concat':
       return pair.map(x).join(' . ')
     case 'set':
-      return Array.isArray(v) ? `{ ${v.map((y: any) => (Array.isArray(y) ? `${x(y[0])} : ${x(y[1])}` : x(y))).join(', ')} }` : txt(v)
+      return Array.isArray(v)
+        ? `{ ${v.map((y: any) => (Array.isArray(y) ? `${x(y[0])} : ${x(y[1])}` : x(y))).join(', ')} }`
+        : txt(v)
     case 'elem':
       return x(o.val)
     case 'match': {
@@ -193,8 +238,14 @@ export function hasNftProxyRules(t: NftTable): boolean {
 }
 
 const matches = (r: NftRule) => r.expr.filter((e) => isObj(e) && isObj(e.match)).map((e) => e.match)
-const field = (m: any) => (isObj(m.left?.payload) ? `${txt(m.left.payload.protocol)} ${txt(m.left.payload.field)}` : m.left?.fib ? 'fib' : exprText(m.left))
-const verdictOf = (r: NftRule) => str(r.expr.map((e) => (isObj(e) ? (e.jump ?? e.goto) : undefined)).find(isObj)?.target)
+const field = (m: any) =>
+  isObj(m.left?.payload)
+    ? `${txt(m.left.payload.protocol)} ${txt(m.left.payload.field)}`
+    : m.left?.fib
+      ? 'fib'
+      : exprText(m.left)
+const verdictOf = (r: NftRule) =>
+  str(r.expr.map((e) => (isObj(e) ? (e.jump ?? e.goto) : undefined)).find(isObj)?.target)
 
 function masqCondition(r: NftRule): string {
   const parts: string[] = []
@@ -210,7 +261,8 @@ function applies(r: NftRule, fe: SvcFrontend): boolean {
   for (const m of matches(r)) {
     const f = field(m)
     if (/^ip6? daddr$/.test(f) && m.op === '==' && typeof m.right === 'string' && m.right !== fe.ip) return false
-    if (/^(tcp|udp|sctp) dport$/.test(f) && m.op === '==' && typeof m.right === 'number' && m.right !== fe.port) return false
+    if (/^(tcp|udp|sctp) dport$/.test(f) && m.op === '==' && typeof m.right === 'number' && m.right !== fe.port)
+      return false
   }
   return true
 }
@@ -224,17 +276,34 @@ export function nftSvcRules(t: NftTable, spec: SvcSpec): SvcPortRules[] {
     const ofBase = (chain?: string) => !!chain && nftChainName(chain)?.base === base
     const frontends: SvcFrontend[] = []
     const chains = new Map<string, SvcChain>()
-    const mk = (kind: SvcFrontend['kind'], ip: string, el: NftMapElement, map: string, proto: unknown, p: unknown): SvcFrontend => {
+    const mk = (
+      kind: SvcFrontend['kind'],
+      ip: string,
+      el: NftMapElement,
+      map: string,
+      proto: unknown,
+      p: unknown,
+    ): SvcFrontend => {
       const rule = `${el.key.join(' . ')}${el.comment ? ` comment "${el.comment}"` : ''} : ${el.verdict}${el.target ? ` ${el.target}` : ''}`
       const pn = portNumber(p)
-      if (pn === undefined) throw new SvcRulesError('parse', `nft -j: an element of map ${map} has no port number where one was expected: ${JSON.stringify(rule)}`, 'run `nft list table ip kube-proxy` on the node to see the map')
+      if (pn === undefined)
+        throw new SvcRulesError(
+          'parse',
+          `nft -j: an element of map ${map} has no port number where one was expected: ${JSON.stringify(rule)}`,
+          'run `nft list table ip kube-proxy` on the node to see the map',
+        )
       return {
         kind,
         ip,
         port: pn,
         protocol: normProtocol(proto),
         family: spec.family,
-        action: el.verdict === 'drop' ? 'drop' : el.target === 'reject-chain' || el.verdict === 'reject' ? 'reject' : 'forward',
+        action:
+          el.verdict === 'drop'
+            ? 'drop'
+            : el.target === 'reject-chain' || el.verdict === 'reject'
+              ? 'reject'
+              : 'forward',
         path: [`@${map}`],
         rule,
         notes: [],
@@ -244,13 +313,16 @@ export function nftSvcRules(t: NftTable, spec: SvcSpec): SvcPortRules[] {
     for (const el of t.maps.get('service-ips') ?? []) {
       if (!ofBase(el.target)) continue
       const [ip, proto, p] = el.key
-      const kind = frontendKindOf(spec, String(ip)) ?? (nftChainName(el.target!)!.prefix === 'external' ? 'ExternalIP' : 'ClusterIP')
+      const kind =
+        frontendKindOf(spec, String(ip)) ??
+        (nftChainName(el.target!)!.prefix === 'external' ? 'ExternalIP' : 'ClusterIP')
       entries.push({ fe: mk(kind, String(ip), el, 'service-ips', proto, p), target: el.target! })
     }
     for (const el of t.maps.get('service-nodeports') ?? []) {
       if (!ofBase(el.target)) continue
       const [proto, p] = el.key
-      for (const ip of nodeIPs.length ? nodeIPs : ['*']) entries.push({ fe: mk('NodePort', ip, el, 'service-nodeports', proto, p), target: el.target! })
+      for (const ip of nodeIPs.length ? nodeIPs : ['*'])
+        entries.push({ fe: mk('NodePort', ip, el, 'service-nodeports', proto, p), target: el.target! })
     }
     for (const { fe, target } of entries) {
       const masq: string[] = []
@@ -261,9 +333,12 @@ export function nftSvcRules(t: NftTable, spec: SvcSpec): SvcPortRules[] {
     for (const el of t.maps.get('firewall-ips') ?? []) {
       if (!ofBase(el.target)) continue
       const drops = (t.chains.get(el.target!) ?? []).map((r) => r.text)
-      for (const fe of frontends) if (fe.ip === String(el.key[0]) && fe.port === Number(el.key[2])) fe.notes.push(`@firewall-ips -> ${el.target}: ${drops.join('; ')}`)
+      for (const fe of frontends)
+        if (fe.ip === String(el.key[0]) && fe.port === Number(el.key[2]))
+          fe.notes.push(`@firewall-ips -> ${el.target}: ${drops.join('; ')}`)
     }
-    const noEp = (el: NftMapElement, keyMatches: boolean) => (el.comment !== undefined ? el.comment === spn : keyMatches)
+    const noEp = (el: NftMapElement, keyMatches: boolean) =>
+      el.comment !== undefined ? el.comment === spn : keyMatches
     for (const el of t.maps.get('no-endpoint-services') ?? []) {
       const [ip, proto, p] = el.key
       const kind = frontendKindOf(spec, String(ip))
@@ -282,14 +357,30 @@ export function nftSvcRules(t: NftTable, spec: SvcSpec): SvcPortRules[] {
       }
     }
     const targetOf = new Map(entries.map(({ fe, target }) => [fe, target]))
-    const firewallOf = (fe: SvcFrontend) => (t.maps.get('firewall-ips') ?? []).find((el) => ofBase(el.target) && String(el.key[0]) === fe.ip && normProtocol(el.key[1]) === fe.protocol && Number(el.key[2]) === fe.port)?.target
-    assignClients(frontends, (fe, block) => nftClientRoutes(t, fe, targetOf.get(fe)!, firewallOf(fe), chains, block, exprText))
+    const firewallOf = (fe: SvcFrontend) =>
+      (t.maps.get('firewall-ips') ?? []).find(
+        (el) =>
+          ofBase(el.target) &&
+          String(el.key[0]) === fe.ip &&
+          normProtocol(el.key[1]) === fe.protocol &&
+          Number(el.key[2]) === fe.port,
+      )?.target
+    assignClients(frontends, (fe, block) =>
+      nftClientRoutes(t, fe, targetOf.get(fe)!, firewallOf(fe), chains, block, exprText),
+    )
     const chainList = [...chains.values()]
     return { ...port, frontends, chains: chainList, endpoints: distinctEndpoints(chainList) }
   })
 }
 
-function walk(t: NftTable, start: string, fe: SvcFrontend, masq: string[], chains: Map<string, SvcChain>, spec: SvcSpec): void {
+function walk(
+  t: NftTable,
+  start: string,
+  fe: SvcFrontend,
+  masq: string[],
+  chains: Map<string, SvcChain>,
+  spec: SvcSpec,
+): void {
   const queue = [start]
   while (queue.length) {
     const name = queue.shift()!
@@ -301,7 +392,8 @@ function walk(t: NftTable, start: string, fe: SvcFrontend, masq: string[], chain
       continue
     }
     const parsed = nftChainName(name)
-    if ((parsed?.prefix === 'service' || parsed?.prefix === 'local') && !chains.has(name)) chains.set(name, endpointChain(t, name, rules, spec))
+    if ((parsed?.prefix === 'service' || parsed?.prefix === 'local') && !chains.has(name))
+      chains.set(name, endpointChain(t, name, rules, spec))
     for (const r of rules) {
       const target = verdictOf(r)
       if (target === 'mark-for-masquerade') {
@@ -316,7 +408,13 @@ function walk(t: NftTable, start: string, fe: SvcFrontend, masq: string[], chain
 }
 
 function endpointChain(t: NftTable, name: string, rules: NftRule[], spec: SvcSpec): SvcChain {
-  const out: SvcChain = { name, kind: name.startsWith('local-') ? 'local' : 'cluster', family: spec.family, endpoints: [], notes: [] }
+  const out: SvcChain = {
+    name,
+    kind: name.startsWith('local-') ? 'local' : 'cluster',
+    family: spec.family,
+    endpoints: [],
+    notes: [],
+  }
   const affinity = new Map<string, number>()
   let picked = false
   for (const r of rules) {
@@ -335,7 +433,14 @@ function endpointChain(t: NftTable, name: string, rules: NftRule[], spec: SvcSpe
       const [k, v] = list(el)
       const tgt = isObj(v) ? str((v.goto ?? v.jump)?.target) : undefined
       const [lo, hi] = isObj(k) && 'range' in k ? list(k.range) : [k, k]
-      if (!tgt || typeof lo !== 'number' || typeof hi !== 'number' || hi < lo || taken.some(([a, b]) => lo <= b && hi >= a)) continue
+      if (
+        !tgt ||
+        typeof lo !== 'number' ||
+        typeof hi !== 'number' ||
+        hi < lo ||
+        taken.some(([a, b]) => lo <= b && hi >= a)
+      )
+        continue
       taken.push([lo, hi])
       counts.set(tgt, (counts.get(tgt) ?? 0) + Math.max(0, Math.min(hi, mod - 1) - Math.max(lo, 0) + 1))
     }
@@ -359,7 +464,11 @@ function endpointOf(t: NftTable, chain: string, probability: number | undefined,
     protocol: l4 ? normProtocol(l4.right) : normProtocol(nftChainName(chain)?.base.split('/')[2]),
     family: spec.family,
     chain,
-    hairpinMasquerade: rules.some((r) => verdictOf(r) === 'mark-for-masquerade' && matches(r).some((m) => /^ip6? saddr$/.test(field(m)) && m.op === '==')),
+    hairpinMasquerade: rules.some(
+      (r) =>
+        verdictOf(r) === 'mark-for-masquerade' &&
+        matches(r).some((m) => /^ip6? saddr$/.test(field(m)) && m.op === '=='),
+    ),
     rule: dnatRule?.text ?? `(chain ${chain} ${t.chains.has(chain) ? 'has no dnat rule' : 'does not exist'})`,
   }
   if (probability !== undefined) ep.probability = probability

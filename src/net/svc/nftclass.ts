@@ -1,7 +1,15 @@
 // nftables mode: kube-proxy's table as the client-class walker (clients.ts) reads it. external-… chains send pod traffic
 // (ip saddr CLUSTER_CIDR) and the node's own (fib saddr type local) to service-…, the rest to local-… or, with no
 // local endpoint, past every nat rule to the @no-endpoint-nodeports / @no-endpoint-services drop in the filter hooks.
-import { blockVia, classRoutes, type ClassGraph, type ClassRule, type ClassVerdict, type Fallthrough, type SrcCond } from './clients.ts'
+import {
+  blockVia,
+  classRoutes,
+  type ClassGraph,
+  type ClassRule,
+  type ClassVerdict,
+  type Fallthrough,
+  type SrcCond,
+} from './clients.ts'
 import type { ClientClass, SvcChain, SvcClientRoute, SvcFrontend } from './types.ts'
 
 /** The parts of an nft rule the walker reads (structurally an NftRule of nft.ts). */
@@ -30,14 +38,31 @@ function conds(r: ClassNftRule, chain: string, text: (e: unknown) => string): Sr
     const neg = m.op === '!='
     const right = text(m.right)
     const words = (...w: string[]) => w.filter(Boolean).join(' ')
-    const say = (name: string, is: string, isNot: string) => ({ text: words(name, neg ? isNot : is, right), inverse: words(name, neg ? is : isNot, right) })
-    if (isObj(left.payload) && left.payload.field === 'saddr' && typeof left.payload.protocol === 'string' && /^ip6?$/.test(left.payload.protocol)) {
-      out.push({ what: chain.startsWith('firewall-') ? 'range' : LOOPBACK.test(right) ? 'loopback' : 'pod', neg, ...say('src', 'in', 'not in') })
+    const say = (name: string, is: string, isNot: string) => ({
+      text: words(name, neg ? isNot : is, right),
+      inverse: words(name, neg ? is : isNot, right),
+    })
+    if (
+      isObj(left.payload) &&
+      left.payload.field === 'saddr' &&
+      typeof left.payload.protocol === 'string' &&
+      /^ip6?$/.test(left.payload.protocol)
+    ) {
+      out.push({
+        what: chain.startsWith('firewall-') ? 'range' : LOOPBACK.test(right) ? 'loopback' : 'pod',
+        neg,
+        ...say('src', 'in', 'not in'),
+      })
     } else if (isObj(left.fib) && [].concat(left.fib.flags ?? []).includes('saddr' as never)) {
       out.push({ what: right === 'local' ? 'node' : 'other', neg, ...say('fib saddr type', '', 'not') })
     } else if (isObj(left.meta) && typeof left.meta.key === 'string' && /^iif(name)?$/.test(left.meta.key)) {
       out.push({ what: 'pod', neg, ...say(`meta ${left.meta.key}`, '', '!=') })
-    } else if (!(isObj(left.payload) && /^(daddr|dport)$/.test(typeof left.payload.field === 'string' ? left.payload.field : '')) && !(isObj(left.meta) && left.meta.key === 'l4proto')) {
+    } else if (
+      !(
+        isObj(left.payload) && /^(daddr|dport)$/.test(typeof left.payload.field === 'string' ? left.payload.field : '')
+      ) &&
+      !(isObj(left.meta) && left.meta.key === 'l4proto')
+    ) {
       out.push({ what: 'other', neg, ...say(text(m.left), '==', '!=') })
     }
   }
@@ -79,7 +104,11 @@ function hooksOf(t: ClassNftTable, map: string): Set<string> {
   const users = [...t.chains].filter(([, rules]) => rules.some((r) => r.text.includes(`@${map}`))).map(([name]) => name)
   const out = new Set<string>()
   for (const [base, hook] of t.hooks ?? []) {
-    if (users.includes(base) || (t.chains.get(base) ?? []).some((r) => r.expr.some((e) => isObj(e) && users.includes((e.jump ?? e.goto)?.target)))) out.add(hook)
+    if (
+      users.includes(base) ||
+      (t.chains.get(base) ?? []).some((r) => r.expr.some((e) => isObj(e) && users.includes((e.jump ?? e.goto)?.target)))
+    )
+      out.add(hook)
   }
   return out
 }
@@ -88,7 +117,8 @@ function hooksOf(t: ClassNftTable, map: string): Set<string> {
 export function nftFallthrough(t: ClassNftTable, block: SvcFrontend | undefined): Fallthrough {
   if (!block) return () => undefined
   const hooks = hooksOf(t, block.path[0].replace(/^@/, ''))
-  const reaches = (c: ClientClass) => !hooks.size || (c === 'node' ? hooks.has('output') : hooks.has('input') || hooks.has('forward'))
+  const reaches = (c: ClientClass) =>
+    !hooks.size || (c === 'node' ? hooks.has('output') : hooks.has('input') || hooks.has('forward'))
   return (c) => (reaches(c) ? { action: block.action as 'drop' | 'reject', via: blockVia(block) } : undefined)
 }
 
@@ -97,11 +127,32 @@ export function nftFallthrough(t: ClassNftTable, block: SvcFrontend | undefined)
  * firewall-… chain of @firewall-ips for its address (checked before DNAT), `chains` the endpoint chains nft.ts
  * extracted, `text` renders an expression as nft prints it.
  */
-export function nftClientRoutes(t: ClassNftTable, fe: SvcFrontend, target: string, firewall: string | undefined, chains: Map<string, SvcChain>, block: SvcFrontend | undefined, text: (e: unknown) => string): SvcClientRoute[] {
-  const rule = (r: ClassNftRule, c: string): ClassRule => ({ applies: applies(r, fe), conds: conds(r, c, text), verdict: verdict(r), label: `${c}: ${r.comment ?? r.text}` })
+export function nftClientRoutes(
+  t: ClassNftTable,
+  fe: SvcFrontend,
+  target: string,
+  firewall: string | undefined,
+  chains: Map<string, SvcChain>,
+  block: SvcFrontend | undefined,
+  text: (e: unknown) => string,
+): SvcClientRoute[] {
+  const rule = (r: ClassNftRule, c: string): ClassRule => ({
+    applies: applies(r, fe),
+    conds: conds(r, c, text),
+    verdict: verdict(r),
+    label: `${c}: ${r.comment ?? r.text}`,
+  })
   const seen = new Map<string, ClassRule[] | undefined>()
   const g: ClassGraph = {
-    rules: (c) => (seen.has(c) ? seen.get(c) : seen.set(c, t.chains.get(c)?.map((r) => rule(r, c))).get(c)),
+    rules: (c) =>
+      seen.has(c)
+        ? seen.get(c)
+        : seen
+            .set(
+              c,
+              t.chains.get(c)?.map((r) => rule(r, c)),
+            )
+            .get(c),
     endpoints: (c) => {
       const ch = chains.get(c)
       return ch && { scope: ch.kind, endpoints: ch.endpoints.map((e) => ({ ip: e.ip, port: e.port })) }
@@ -109,8 +160,25 @@ export function nftClientRoutes(t: ClassNftTable, fe: SvcFrontend, target: strin
   }
   const p = prefixOf(target)
   const entry: ClassRule[] = [
-    ...(firewall ? [{ applies: true, conds: [], verdict: { kind: 'chain', name: firewall } as ClassVerdict, label: `@firewall-ips: goto ${firewall}` }] : []),
-    { applies: true, conds: [], verdict: p === 'service' || p === 'local' ? { kind: 'chain', name: target, picks: true } : { kind: 'chain', name: target, goto: true }, label: `${fe.path[0]}: ${fe.rule}` },
+    ...(firewall
+      ? [
+          {
+            applies: true,
+            conds: [],
+            verdict: { kind: 'chain', name: firewall } as ClassVerdict,
+            label: `@firewall-ips: goto ${firewall}`,
+          },
+        ]
+      : []),
+    {
+      applies: true,
+      conds: [],
+      verdict:
+        p === 'service' || p === 'local'
+          ? { kind: 'chain', name: target, picks: true }
+          : { kind: 'chain', name: target, goto: true },
+      label: `${fe.path[0]}: ${fe.rule}`,
+    },
   ]
   return classRoutes(g, fe.path[0], entry, nftFallthrough(t, block))
 }

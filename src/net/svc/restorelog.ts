@@ -2,7 +2,18 @@
 // Three klog spellings: rules="…" (v1.2x+ logs a []byte with %+q: one line, Go escapes), rules=< … > (a string value:
 // the lines indented by a tab, closed by " >"), and the old printf form "Restoring iptables rules: *filter" + raw lines.
 
-const GO_ESCAPES: Record<string, string> = { a: '\x07', b: '\b', f: '\f', n: '\n', r: '\r', t: '\t', v: '\v', '\\': '\\', '"': '"', "'": "'" }
+const GO_ESCAPES: Record<string, string> = {
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  n: '\n',
+  r: '\r',
+  t: '\t',
+  v: '\v',
+  '\\': '\\',
+  '"': '"',
+  "'": "'",
+}
 
 /** A Go double-quoted string literal at the start of `s` (as %q / %+q / strconv.Quote write it), or undefined. */
 export function goUnquote(s: string): string | undefined {

@@ -54,7 +54,7 @@ export function canonicalIP(ip: string): string {
   const all = [...head, ...Array(fill).fill(0), ...tail]
   let best = -1
   let bestLen = 1
-  for (let i = 0; i < 8; ) {
+  for (let i = 0; i < 8;) {
     let j = i
     while (j < 8 && all[j] === 0) j++
     if (j - i > bestLen) [best, bestLen] = [i, j - i]
@@ -76,7 +76,10 @@ export function addressSpellingNotes(svc: Service): string[] {
   const out: string[] = []
   for (const [field, ips] of lists) {
     ips.forEach((ip, i) => {
-      if (typeof ip === 'string' && ip !== 'None' && ip !== '' && canonicalIP(ip) !== ip) out.push(`${field}[${i}] is written "${ip}"; kube-proxy reads it as ${canonicalIP(ip)}${ipv4Sloppy(ip) ? ' (leading zeros are decimal, not octal)' : ''}, and so does this comparison`)
+      if (typeof ip === 'string' && ip !== 'None' && ip !== '' && canonicalIP(ip) !== ip)
+        out.push(
+          `${field}[${i}] is written "${ip}"; kube-proxy reads it as ${canonicalIP(ip)}${ipv4Sloppy(ip) ? ' (leading zeros are decimal, not octal)' : ''}, and so does this comparison`,
+        )
     })
   }
   return out
@@ -108,7 +111,9 @@ export function servicePortName(spec: Pick<SvcSpec, 'namespace' | 'name'>, portN
 
 /** The IP families the Service has ClusterIPs in (IPv4 when it says nothing). */
 export function serviceFamilies(svc: Service): Family[] {
-  const ips = (svc.spec?.clusterIPs?.length ? svc.spec.clusterIPs : [svc.spec?.clusterIP]).filter((ip): ip is string => typeof ip === 'string' && ip !== '' && ip !== 'None')
+  const ips = (svc.spec?.clusterIPs?.length ? svc.spec.clusterIPs : [svc.spec?.clusterIP]).filter(
+    (ip): ip is string => typeof ip === 'string' && ip !== '' && ip !== 'None',
+  )
   const fams = [...new Set(ips.map(familyOf))]
   if (fams.length) return fams
   const declared = (svc.spec?.ipFamilies as string[] | undefined) ?? []
@@ -118,11 +123,17 @@ export function serviceFamilies(svc: Service): Family[] {
 /** The spec of one family: its ClusterIPs, external and load-balancer addresses, ports and traffic policies. */
 export function svcSpec(svc: Service, family: Family): SvcSpec {
   const spec = svc.spec ?? ({} as Service['spec'])
-  const clusterIPs = (spec.clusterIPs?.length ? spec.clusterIPs : [spec.clusterIP]).filter((ip): ip is string => typeof ip === 'string' && ip !== '' && ip !== 'None')
-  const ofFamily = (ips: (string | undefined)[]) => ips.filter((ip): ip is string => typeof ip === 'string' && ip !== '' && familyOf(ip) === family).map(canonicalIP)
+  const clusterIPs = (spec.clusterIPs?.length ? spec.clusterIPs : [spec.clusterIP]).filter(
+    (ip): ip is string => typeof ip === 'string' && ip !== '' && ip !== 'None',
+  )
+  const ofFamily = (ips: (string | undefined)[]) =>
+    ips.filter((ip): ip is string => typeof ip === 'string' && ip !== '' && familyOf(ip) === family).map(canonicalIP)
   // LoadBalancer ingress with ipMode "Proxy" is delivered by the load balancer itself: kube-proxy programs no rule for it.
-  const lb = (svc.status?.loadBalancer?.ingress ?? []).filter((i) => (i as { ipMode?: string }).ipMode !== 'Proxy').map((i) => i.ip)
-  const affinity = spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : undefined
+  const lb = (svc.status?.loadBalancer?.ingress ?? [])
+    .filter((i) => (i as { ipMode?: string }).ipMode !== 'Proxy')
+    .map((i) => i.ip)
+  const affinity =
+    spec.sessionAffinity === 'ClientIP' ? (spec.sessionAffinityConfig?.clientIP?.timeoutSeconds ?? 10800) : undefined
   return {
     namespace: svc.metadata.namespace ?? 'default',
     name: svc.metadata.name,
@@ -138,7 +149,8 @@ export function svcSpec(svc: Service, family: Family): SvcSpec {
       targetPort: p.targetPort,
     })),
     internalTrafficPolicy: spec.internalTrafficPolicy === 'Local' ? 'Local' : 'Cluster',
-    externalTrafficPolicy: spec.externalTrafficPolicy === 'Local' || spec.externalTrafficPolicy === 'local' ? 'Local' : 'Cluster',
+    externalTrafficPolicy:
+      spec.externalTrafficPolicy === 'Local' || spec.externalTrafficPolicy === 'local' ? 'Local' : 'Cluster',
     sessionAffinitySeconds: affinity,
   }
 }
@@ -155,10 +167,13 @@ export function frontendKindOf(spec: SvcSpec, ip: string): 'ClusterIP' | 'Extern
 /** Why kube-proxy ignores this Service (headless, ExternalName, service-proxy-name label), or undefined. */
 export function notProxiedReason(svc: Service): string | undefined {
   const spec = svc.spec ?? ({} as Service['spec'])
-  if (spec.type === 'ExternalName') return `ExternalName Service (${spec.externalName ?? '?'}): DNS answers with a CNAME, kube-proxy programs no rules`
-  if (spec.clusterIP === 'None') return 'headless Service (clusterIP: None): DNS answers with the pod IPs, kube-proxy programs no rules'
+  if (spec.type === 'ExternalName')
+    return `ExternalName Service (${spec.externalName ?? '?'}): DNS answers with a CNAME, kube-proxy programs no rules`
+  if (spec.clusterIP === 'None')
+    return 'headless Service (clusterIP: None): DNS answers with the pod IPs, kube-proxy programs no rules'
   const proxyName = svc.metadata.labels?.['service.kubernetes.io/service-proxy-name']
-  if (proxyName) return `label service.kubernetes.io/service-proxy-name=${proxyName}: kube-proxy leaves this Service to another proxy`
+  if (proxyName)
+    return `label service.kubernetes.io/service-proxy-name=${proxyName}: kube-proxy leaves this Service to another proxy`
   if (!spec.clusterIP && !spec.clusterIPs?.length) return 'the Service has no ClusterIP yet'
   return undefined
 }
@@ -173,6 +188,8 @@ export function joinMasq(conds: string[]): string | undefined {
 /** Distinct endpoints (ip:port) over chains, in chain order. */
 export function distinctEndpoints(chains: SvcChain[]): SvcEndpoint[] {
   const seen = new Map<string, SvcEndpoint>()
-  for (const c of chains) for (const e of c.endpoints) if (!seen.has(`${e.ip}|${e.port}|${e.protocol}`)) seen.set(`${e.ip}|${e.port}|${e.protocol}`, e)
+  for (const c of chains)
+    for (const e of c.endpoints)
+      if (!seen.has(`${e.ip}|${e.port}|${e.protocol}`)) seen.set(`${e.ip}|${e.port}|${e.protocol}`, e)
   return [...seen.values()]
 }

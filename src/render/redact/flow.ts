@@ -10,7 +10,8 @@ class NoParse extends HintedError<'parse'> {
   }
 }
 
-const INSPECT_TAG = /\[(?:Object|Array|Getter|Setter|Getter\/Setter|Circular \*\d+|Function[^\]\n]*|class [^\]\n]*|AsyncFunction[^\]\n]*)\]/y
+const INSPECT_TAG =
+  /\[(?:Object|Array|Getter|Setter|Getter\/Setter|Circular \*\d+|Function[^\]\n]*|class [^\]\n]*|AsyncFunction[^\]\n]*)\]/y
 const PREFIX = /(?:<ref \*\d+> )?(?:[A-Za-z_$][\w$.]*(?:\(\d+\))? )?(?:\[[\w :]+\] )?(?=[{[])/y
 const CONTINUED = /[ \t]*\+[ \t]*\r?\n?[ \t]*(?=['"`])/y
 const KEY = /\[[^\]\n]*\]|[^\s:,{}[\]'"()]+/y

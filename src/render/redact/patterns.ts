@@ -18,7 +18,8 @@ function valueAt(text: string, at: number, raw: string, opts: { flag?: boolean }
     e--
     value = decodeEscapes(text, s, e).text.join('')
   }
-  if (e <= s || value.startsWith('${') || (opts.flag && value.startsWith('-')) || isHarmless(value, quoted)) return undefined
+  if (e <= s || value.startsWith('${') || (opts.flag && value.startsWith('-')) || isHarmless(value, quoted))
+    return undefined
   return { spans: [[s, e]], value, by: 'pattern' }
 }
 
@@ -49,7 +50,8 @@ function pem(text: string, out: Finding[]): void {
     // Trim the line breaks (real or escaped) around the body: the span covers key characters only.
     for (let t = /^(?:\\n|\s)+/.exec(text.slice(s, e)); t; t = null) s += t[0].length
     for (let t = /(?:\\n|\s)+$/.exec(text.slice(s, e)); t; t = null) e -= t[0].length
-    if (e > s && !text.slice(s, e).includes(REDACTED)) out.push({ spans: [[s, e]], value: text.slice(s, e), by: 'pattern' })
+    if (e > s && !text.slice(s, e).includes(REDACTED))
+      out.push({ spans: [[s, e]], value: text.slice(s, e), by: 'pattern' })
   }
 }
 
@@ -132,10 +134,24 @@ const TOOLS = new RegExp(TOOL_FLAGS.flatMap((t) => t.tools).join('|'))
 const TOOL_RE = TOOL_FLAGS.map(({ tools, flag, form }) => {
   const f = flag.replace(/-/g, '\\-')
   return {
-    tool: new RegExp(String.raw`(?:^|[\s/'"\x60(])(?:${tools.map((t) => t.replace(/-/g, '\\-')).join('|')})(?=[\s'",\x60]|$)`),
-    attached: form === 'attached' || form === 'either' ? new RegExp(String.raw`(?:^|[\s'",\x60])${f}([^\s"',\x60\\]+)`, 'dg') : undefined,
-    separate: form === 'separate' || form === 'either' ? new RegExp(String.raw`(?:^|[\s'",\x60])${f}(?:['"]?\s+|',\s*'|",\s*")(${VALUE})`, 'dg') : undefined,
-    userpass: form === 'userpass' ? new RegExp(String.raw`(?:^|[\s'",\x60])${f}(?:=|['"]?\s+|',\s*'|",\s*")['"]?[^\s:'"%\x60]+[:%]([^\s'",\x60\\]+)`, 'dg') : undefined,
+    tool: new RegExp(
+      String.raw`(?:^|[\s/'"\x60(])(?:${tools.map((t) => t.replace(/-/g, '\\-')).join('|')})(?=[\s'",\x60]|$)`,
+    ),
+    attached:
+      form === 'attached' || form === 'either'
+        ? new RegExp(String.raw`(?:^|[\s'",\x60])${f}([^\s"',\x60\\]+)`, 'dg')
+        : undefined,
+    separate:
+      form === 'separate' || form === 'either'
+        ? new RegExp(String.raw`(?:^|[\s'",\x60])${f}(?:['"]?\s+|',\s*'|",\s*")(${VALUE})`, 'dg')
+        : undefined,
+    userpass:
+      form === 'userpass'
+        ? new RegExp(
+            String.raw`(?:^|[\s'",\x60])${f}(?:=|['"]?\s+|',\s*'|",\s*")['"]?[^\s:'"%\x60]+[:%]([^\s'",\x60\\]+)`,
+            'dg',
+          )
+        : undefined,
   }
 })
 
@@ -161,7 +177,9 @@ function toolFlags(text: string, out: Finding[]): void {
 export function patternFindings(text: string): Finding[] {
   const out: Finding[] = []
   if (text.includes('PRIVATE KEY-----')) pem(text, out)
-  if (text.includes('eyJ')) for (const m of matches(text, JWT)) out.push({ spans: [[m.index, m.index + m[0].length]], value: m[0], by: 'pattern' })
+  if (text.includes('eyJ'))
+    for (const m of matches(text, JWT))
+      out.push({ spans: [[m.index, m.index + m[0].length]], value: m[0], by: 'pattern' })
   const group = (re: RegExp, g: number, opts: { flag?: boolean } = {}) => {
     for (const m of matches(text, re)) {
       const f = valueAt(text, m.indices[g][0], m[g], opts)

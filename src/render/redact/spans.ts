@@ -42,7 +42,14 @@ export function mapped(text: string, from: number[], to: number[]): Segment {
 const SIMPLE: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', v: '\v', 0: '\0' }
 
 /** Decodes the escapes of a JS/JSON/YAML double-quoted body src[s, e) into chars with their source ranges. */
-export function decodeEscapes(src: string, s: number, e: number, text: string[] = [], from: number[] = [], to: number[] = []): { text: string[]; from: number[]; to: number[] } {
+export function decodeEscapes(
+  src: string,
+  s: number,
+  e: number,
+  text: string[] = [],
+  from: number[] = [],
+  to: number[] = [],
+): { text: string[]; from: number[]; to: number[] } {
   let i = s
   const push = (ch: string, a: number, b: number) => {
     for (let k = 0; k < ch.length; k++) {
@@ -62,11 +69,15 @@ export function decodeEscapes(src: string, s: number, e: number, text: string[] 
     }
     const n = src[i + 1]
     let m: RegExpExecArray | null
-    if (n === '\n') i += 2 // line continuation: no character
+    if (n === '\n')
+      i += 2 // line continuation: no character
     else if (n === 'x' && (m = /^[0-9a-fA-F]{2}/.exec(src.slice(i + 2, Math.min(e, i + 4))))) {
       push(String.fromCharCode(parseInt(m[0], 16)), i, i + 4)
       i += 4
-    } else if (n === 'u' && (m = /^(?:[0-9a-fA-F]{4}|\{[0-9a-fA-F]{1,6}\})/.exec(src.slice(i + 2, Math.min(e, i + 10))))) {
+    } else if (
+      n === 'u' &&
+      (m = /^(?:[0-9a-fA-F]{4}|\{[0-9a-fA-F]{1,6}\})/.exec(src.slice(i + 2, Math.min(e, i + 10))))
+    ) {
       const cp = parseInt(m[0].replace(/[{}]/g, ''), 16)
       push(cp <= 0x10ffff ? String.fromCodePoint(cp) : '\ufffd', i, i + 2 + m[0].length)
       i += 2 + m[0].length
@@ -176,7 +187,10 @@ function snap(text: string, [s, e]: Span): Span {
 
 /** Sorted, merged spans (overlapping or touching); with `escapes`, edges never split an escape sequence. */
 export function mergeSpans(text: string, spans: readonly Span[], escapes = true): Span[] {
-  const sorted = spans.filter(([a, b]) => b > a).map((sp) => (escapes ? snap(text, sp) : sp)).sort((x, y) => x[0] - y[0] || y[1] - x[1])
+  const sorted = spans
+    .filter(([a, b]) => b > a)
+    .map((sp) => (escapes ? snap(text, sp) : sp))
+    .sort((x, y) => x[0] - y[0] || y[1] - x[1])
   const out: [number, number][] = []
   for (const [a, b] of sorted) {
     const last = out[out.length - 1]
@@ -187,7 +201,11 @@ export function mergeSpans(text: string, spans: readonly Span[], escapes = true)
 }
 
 /** The text with each span replaced by `replacement(span)`. */
-export function replaceSpans(text: string, spans: readonly Span[], replacement: (sp: Span, i: number) => string): string {
+export function replaceSpans(
+  text: string,
+  spans: readonly Span[],
+  replacement: (sp: Span, i: number) => string,
+): string {
   let out = ''
   let at = 0
   spans.forEach((sp, i) => {

@@ -58,7 +58,8 @@ export function structuralFindings(roots: readonly MapNode[], textMentionsSecret
       } else if (envSecret && e.key === 'value' && e.value.t === 'scalar') {
         add(e.value)
       } else if (e.value.t === 'scalar') {
-        if (isSecretField(e.key) && !isHarmless(e.value.value, e.value.quoted) && !isKeyPath(e.key, e.value.value)) add(withoutScheme(e.value))
+        if (isSecretField(e.key) && !isHarmless(e.value.value, e.value.quoted) && !isKeyPath(e.key, e.value.value))
+          add(withoutScheme(e.value))
       } else visit(e.value, depth + 1)
     }
   }

@@ -88,7 +88,12 @@ export function taintMatcher(values: Iterable<string>): TaintMatcher {
       for (const f of forms) {
         const whole = f.length < TAINT_WORD
         for (let i = text.indexOf(f); i >= 0; i = text.indexOf(f, i + 1)) {
-          if (whole && ((i > 0 && WORD.test(text[i - 1]) && WORD.test(f[0])) || (WORD.test(text[i + f.length] ?? '') && WORD.test(f[f.length - 1])))) continue
+          if (
+            whole &&
+            ((i > 0 && WORD.test(text[i - 1]) && WORD.test(f[0])) ||
+              (WORD.test(text[i + f.length] ?? '') && WORD.test(f[f.length - 1])))
+          )
+            continue
           out.push({ span: [i, i + f.length], form: f })
         }
       }

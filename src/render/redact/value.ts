@@ -11,7 +11,8 @@ export function isSecretObject(o: Obj): boolean {
   return Boolean(o.data && typeof o.data === 'object' && typeof o.type === 'string' && SECRET_TYPE.test(o.type))
 }
 
-const scalar = (v: unknown): v is string | number | bigint => typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint'
+const scalar = (v: unknown): v is string | number | bigint =>
+  typeof v === 'string' || typeof v === 'number' || typeof v === 'bigint'
 
 /** An own data property (accessors are never called: a getter may have effects). */
 function own(o: object, k: string): unknown {
@@ -54,10 +55,20 @@ export function secretsOf(value: unknown, opts: SecretsOfOptions = {}): string[]
     if (v === null || typeof v !== 'object' || depth > 16 || seen.has(v) || --nodes < 0) return
     seen.add(v)
     try {
-      if (ArrayBuffer.isView(v) || v instanceof ArrayBuffer || v instanceof Date || v instanceof RegExp || v instanceof Promise || v instanceof WeakMap || v instanceof WeakSet) return
+      if (
+        ArrayBuffer.isView(v) ||
+        v instanceof ArrayBuffer ||
+        v instanceof Date ||
+        v instanceof RegExp ||
+        v instanceof Promise ||
+        v instanceof WeakMap ||
+        v instanceof WeakSet
+      )
+        return
       if (v instanceof Map) {
         for (const [k, x] of v) {
-          if (typeof k === 'string' && isSecretField(k) && scalar(x) && !isHarmless(String(x), typeof x === 'string')) out.push(String(x))
+          if (typeof k === 'string' && isSecretField(k) && scalar(x) && !isHarmless(String(x), typeof x === 'string'))
+            out.push(String(x))
           else visit(x, depth + 1)
         }
         return
@@ -81,7 +92,13 @@ export function secretsOf(value: unknown, opts: SecretsOfOptions = {}): string[]
             if (scalar(d) && String(d).trim() !== '') out.push(String(d))
           }
         } else if (env && k === 'value') out.push(String(x))
-        else if (scalar(x) && isSecretField(k) && !isHarmless(String(x), typeof x === 'string') && !isKeyPath(k, String(x))) out.push(String(x))
+        else if (
+          scalar(x) &&
+          isSecretField(k) &&
+          !isHarmless(String(x), typeof x === 'string') &&
+          !isKeyPath(k, String(x))
+        )
+          out.push(String(x))
         else visit(x, depth + 1)
       }
     } catch {
@@ -96,7 +113,15 @@ export function secretsOf(value: unknown, opts: SecretsOfOptions = {}): string[]
 export function redactValue(value: unknown, depth = 0, seen = new WeakMap<object, unknown>()): unknown {
   if (value === null || typeof value !== 'object' || depth > 12) return value
   if (seen.has(value)) return seen.get(value)
-  if (value instanceof Map || value instanceof Set || value instanceof Date || value instanceof RegExp || ArrayBuffer.isView(value) || value instanceof Promise) return value
+  if (
+    value instanceof Map ||
+    value instanceof Set ||
+    value instanceof Date ||
+    value instanceof RegExp ||
+    ArrayBuffer.isView(value) ||
+    value instanceof Promise
+  )
+    return value
   if (typeof (value as Record<symbol, unknown>)[inspect.custom] === 'function') return value
   if (Array.isArray(value)) {
     const arr: unknown[] = []
@@ -118,7 +143,10 @@ export function redactValue(value: unknown, depth = 0, seen = new WeakMap<object
     const v = d?.value
     if (secret && (k === 'data' || k === 'stringData') && v && typeof v === 'object') {
       copy[k] = Object.fromEntries(Object.keys(v).map((kk) => [kk, REDACTED]))
-    } else if ((env && k === 'value') || (scalar(v) && isSecretField(k) && !isHarmless(String(v), typeof v === 'string') && !isKeyPath(k, String(v)))) {
+    } else if (
+      (env && k === 'value') ||
+      (scalar(v) && isSecretField(k) && !isHarmless(String(v), typeof v === 'string') && !isKeyPath(k, String(v)))
+    ) {
       copy[k] = REDACTED
     } else {
       copy[k] = redactValue(v, depth + 1, seen)

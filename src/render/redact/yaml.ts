@@ -3,7 +3,8 @@ import { decodeEscapes, type Span } from './spans.ts'
 import type { Entry, MapNode, Scalar } from './tree.ts'
 
 // A key at the start of a line: quoted, or plain (no quotes or backticks in it: then the line is not YAML but a command).
-const KEY = /^(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\n]|'')*)'|([^\s#'"{[\]}>|&*!%@`,-][^:#\n'"`]*?|-[^\s:#'"`][^:#\n'"`]*?))[ \t]*:(?=[ \t]|$)/
+const KEY =
+  /^(?:"((?:[^"\\\n]|\\.)*)"|'((?:[^'\n]|'')*)'|([^\s#'"{[\]}>|&*!%@`,-][^:#\n'"`]*?|-[^\s:#'"`][^:#\n'"`]*?))[ \t]*:(?=[ \t]|$)/
 
 interface Open {
   col: number
@@ -23,13 +24,18 @@ function closeQuote(src: string, s: number, e: number, q: '"' | "'"): number {
 }
 
 /** A scalar written after `key:` on one line: text from s to e (quotes and tags handled). */
-function inlineScalar(src: string, s: number, e: number): { scalar?: Scalar; block?: boolean; open?: '"' | "'" | 'plain' } {
+function inlineScalar(
+  src: string,
+  s: number,
+  e: number,
+): { scalar?: Scalar; block?: boolean; open?: '"' | "'" | 'plain' } {
   let i = s
   const tag = /^(?:[!&][^\s]*[ \t]+)+/.exec(src.slice(i, e))
   if (tag) i += tag[0].length
   const c = src[i]
   if (i >= e || c === '#') return {}
-  if (c === '|' || c === '>') return /^[|>][-+0-9]*[ \t]*(?:#.*)?$/.test(src.slice(i, e)) ? { block: true } : { scalar: plain(src, i, e) }
+  if (c === '|' || c === '>')
+    return /^[|>][-+0-9]*[ \t]*(?:#.*)?$/.test(src.slice(i, e)) ? { block: true } : { scalar: plain(src, i, e) }
   if (c === '{' || c === '[' || c === '*') return {}
   if (c === '"') {
     let j = i + 1
@@ -42,7 +48,15 @@ function inlineScalar(src: string, s: number, e: number): { scalar?: Scalar; blo
     let j = i + 1
     while (j < e && !(src[j] === "'" && src[j + 1] !== "'")) j += src[j] === "'" ? 2 : 1
     const end = Math.min(j, e)
-    return { scalar: { t: 'scalar', value: src.slice(i + 1, end).replace(/''/g, "'"), spans: end > i + 1 ? [[i + 1, end]] : [], quoted: true }, open: j >= e ? "'" : undefined }
+    return {
+      scalar: {
+        t: 'scalar',
+        value: src.slice(i + 1, end).replace(/''/g, "'"),
+        spans: end > i + 1 ? [[i + 1, end]] : [],
+        quoted: true,
+      },
+      open: j >= e ? "'" : undefined,
+    }
   }
   return { scalar: plain(src, i, e), open: 'plain' }
 }
@@ -111,7 +125,8 @@ export function parseYamlBlocks(text: string, skip: readonly Span[] = []): MapNo
       if (nl < 0) break
       continue
     }
-    while (stack.length && (stack[stack.length - 1].col > col || (item && stack[stack.length - 1].col === col))) stack.pop()
+    while (stack.length && (stack[stack.length - 1].col > col || (item && stack[stack.length - 1].col === col)))
+      stack.pop()
     let top = stack[stack.length - 1]
     if (!top || top.col !== col) {
       const map: MapNode = { t: 'map', entries: [] }

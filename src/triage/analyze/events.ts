@@ -6,14 +6,27 @@ import { ageSeconds, commandStep, humanAge, objectKey, oneLine } from '../object
 import type { ObjectRef, RowEvent, Snapshot, Symptom } from '../types.ts'
 
 /** Kinds an analyzer judges: their events attach to that analyzer's rows, or are history when it found nothing. */
-export const JUDGED_KINDS = new Set(['Pod', 'Node', 'Service', 'Endpoints', 'EndpointSlice', 'Deployment', 'ReplicaSet', 'StatefulSet', 'DaemonSet', 'APIService'])
+export const JUDGED_KINDS = new Set([
+  'Pod',
+  'Node',
+  'Service',
+  'Endpoints',
+  'EndpointSlice',
+  'Deployment',
+  'ReplicaSet',
+  'StatefulSet',
+  'DaemonSet',
+  'APIService',
+])
 /** Events of other kinds count while their last occurrence is this recent. */
 export const EVENT_WINDOW_SECONDS = 15 * 60
 
 /** The object an event is about. */
 export function eventObject(e: KubeEvent): ObjectRef {
   const o = e.involvedObject
-  return o.namespace ? { kind: o.kind ?? '?', namespace: o.namespace, name: o.name ?? '?' } : { kind: o.kind ?? '?', name: o.name ?? '?' }
+  return o.namespace
+    ? { kind: o.kind ?? '?', namespace: o.namespace, name: o.name ?? '?' }
+    : { kind: o.kind ?? '?', name: o.name ?? '?' }
 }
 
 const countOf = (e: KubeEvent) => e.series?.count ?? e.count ?? 1
@@ -25,7 +38,13 @@ export function warningsByReason(events: readonly KubeEvent[]): Map<string, RowE
     if (e.type !== 'Warning') continue
     const key = objectKey(eventObject(e))
     const reasons = by.get(key) ?? new Map<string, RowEvent>()
-    const r = reasons.get(e.reason ?? '') ?? { object: key, reason: e.reason ?? '', count: 0, message: '', last: undefined }
+    const r = reasons.get(e.reason ?? '') ?? {
+      object: key,
+      reason: e.reason ?? '',
+      count: 0,
+      message: '',
+      last: undefined,
+    }
     r.count += countOf(e)
     const t = eventTime(e)
     if (!r.last || (t && t >= r.last)) {
@@ -41,7 +60,9 @@ export function warningsByReason(events: readonly KubeEvent[]): Map<string, RowE
 /** Rows for recent Warning events on objects of kinds no analyzer judges (a PVC that cannot bind, a failing Job…). */
 export function analyzeEvents(snap: Pick<Snapshot, 'now' | 'events'>): Symptom[] {
   const out: Symptom[] = []
-  for (const [key, reasons] of warningsByReason(snap.events.filter((e) => !JUDGED_KINDS.has(e.involvedObject.kind ?? '')))) {
+  for (const [key, reasons] of warningsByReason(
+    snap.events.filter((e) => !JUDGED_KINDS.has(e.involvedObject.kind ?? '')),
+  )) {
     for (const r of reasons) {
       const age = ageSeconds(r.last, snap.now)
       if (age === undefined || age > EVENT_WINDOW_SECONDS) continue

@@ -20,7 +20,9 @@ export function analyzeNodeReads(reads: readonly NodeRead[], pods: readonly Pod[
         layer: 'node',
         object: node,
         symptom: `conntrack table ${pct}% full`,
-        evidence: oneLine(`nf_conntrack_count ${c.count} of nf_conntrack_max ${c.max}${c.totals.drop ? `; drop=${c.totals.drop} since boot` : ''}: new connections are dropped when it is full`),
+        evidence: oneLine(
+          `nf_conntrack_count ${c.count} of nf_conntrack_max ${c.max}${c.totals.drop ? `; drop=${c.totals.drop} since boot` : ''}: new connections are dropped when it is full`,
+        ),
         next: recipeStep('conntrack', { node: r.node }),
         causes: [],
       })
@@ -28,9 +30,14 @@ export function analyzeNodeReads(reads: readonly NodeRead[], pods: readonly Pod[
     const bad = (r.rules ?? []).filter((x) => x.status === 'mismatch' || x.status === 'no-rules')
     if (bad.length) {
       const first = bad[0]
-      const usable = pods.filter((p) => p.spec.nodeName === r.node && p.status?.phase === 'Running' && podReady(p) && !p.spec.hostNetwork)
+      const usable = pods.filter(
+        (p) => p.spec.nodeName === r.node && p.status?.phase === 'Running' && podReady(p) && !p.spec.hostNetwork,
+      )
       // A client pod on that node (its connections are translated by that node's rules): the Service's namespace first.
-      const client = usable.find((p) => first.service.startsWith(`${p.metadata.namespace}/`)) ?? usable.find((p) => p.metadata.namespace !== 'kube-system') ?? usable[0]
+      const client =
+        usable.find((p) => first.service.startsWith(`${p.metadata.namespace}/`)) ??
+        usable.find((p) => p.metadata.namespace !== 'kube-system') ??
+        usable[0]
       const params: Record<string, string> = { service: first.service }
       if (client) params.from = `${client.metadata.namespace}/${client.metadata.name}`
       out.push({

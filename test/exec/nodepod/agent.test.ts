@@ -51,7 +51,10 @@ function setup(shell: readonly string[], limits = {}) {
   return { api, local, pods, exec, notes, dir, done, kinds: () => api.execs.map((e) => e.kind) }
 }
 async function rejects(p: Promise<unknown>, kind: string): Promise<ExecError> {
-  const e = await p.then(() => undefined, (x) => x)
+  const e = await p.then(
+    () => undefined,
+    (x) => x,
+  )
   assert.instance(e, ExecError, `expected an ExecError, got ${e?.stack ?? e}`)
   assert.is(e.kind, kind, e.message)
   return e
@@ -91,11 +94,15 @@ for (const shell of SHELLS) {
     const { exec, kinds, done } = setup(sh)
     const e = await rejects(exec.run(['sh', '-c', 'echo out; echo err >&2; exit 3']), 'exit')
     assert.equal([e.exitCode, e.stdout, e.stderr], [3, 'out\n', 'err\n'])
-    const nasty = ["a' ; echo INJECTED #", '$(id)', '`id`', '*', '', ' ', 'line\nbreak', 'é€', '-n', "'\"$NL\"'"]
+    const nasty = ["a' ; echo INJECTED #", '$(id)', '`id`', '*', '', ' ', 'line\nbreak', 'é€', '-n', '\'"$NL"\'']
     assert.equal((await exec.run(['printf', '%s\\0', ...nasty])).stdout.split('\0').slice(0, -1), nasty)
     assert.is((await exec.run(['cat'], { input: 'héllo\nwörld\n' })).stdout, 'héllo\nwörld\n')
     assert.is((await exec.run(['sh', '-c', 'cat; echo end'], { input: '' })).stdout, 'end\n')
-    assert.is((await exec.run(['sh', '-c', 'cat; echo end'])).stdout, 'end\n', 'no input: stdin is empty, not the agent’s')
+    assert.is(
+      (await exec.run(['sh', '-c', 'cat; echo end'])).stdout,
+      'end\n',
+      'no input: stdin is empty, not the agent’s',
+    )
     const big = await exec.run(['cat', blob], { binary: true, timeoutMs: 60_000 })
     assert.ok(big.stdoutBytes!.equals(fs.readFileSync(blob)), '10 MB differ')
     const missing = await rejects(exec.run(['kinspect-no-such-tool']), 'exit')
@@ -109,15 +116,33 @@ for (const shell of SHELLS) {
     const { api, pods, done } = setup(sh)
     const ref = await pods.ensure('lab-1')
     const agent = await Agent.start(api, ref, { dir: path.join(tmp, `state${dirs++}`) })
-    const word = fc.oneof(fc.constantFrom("'", '"', '\\', '\n', '$NL', '"$NL"', '', ' ', '-', '--', '*', '$(id)', '\r\n'), fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !s.includes('\0')))
+    const word = fc.oneof(
+      fc.constantFrom("'", '"', '\\', '\n', '$NL', '"$NL"', '', ' ', '-', '--', '*', '$(id)', '\r\n'),
+      fc.string({ unit: 'binary', maxLength: 12 }).filter((s) => !s.includes('\0')),
+    )
     await fc.assert(
-      fc.asyncProperty(fc.array(word, { minLength: 1, maxLength: 6 }), fc.uint8Array({ maxLength: 4096 }), async (args, input) => {
-        const a = await agent.run({ argv: ['printf', '%s\\0', ...args], from: 'node', seconds: 10, timeoutMs: 10_000 })
-        assert.is(a.kind, 'answer')
-        assert.equal(a.kind === 'answer' && a.stdout.toString('utf8').split('\0').slice(0, -1), args)
-        const c = await agent.run({ argv: ['cat'], from: 'node', seconds: 10, timeoutMs: 10_000, stdin: Buffer.from(input) })
-        assert.ok(c.kind === 'answer' && c.stdout.equals(Buffer.from(input)), 'stdin bytes differ')
-      }),
+      fc.asyncProperty(
+        fc.array(word, { minLength: 1, maxLength: 6 }),
+        fc.uint8Array({ maxLength: 4096 }),
+        async (args, input) => {
+          const a = await agent.run({
+            argv: ['printf', '%s\\0', ...args],
+            from: 'node',
+            seconds: 10,
+            timeoutMs: 10_000,
+          })
+          assert.is(a.kind, 'answer')
+          assert.equal(a.kind === 'answer' && a.stdout.toString('utf8').split('\0').slice(0, -1), args)
+          const c = await agent.run({
+            argv: ['cat'],
+            from: 'node',
+            seconds: 10,
+            timeoutMs: 10_000,
+            stdin: Buffer.from(input),
+          })
+          assert.ok(c.kind === 'answer' && c.stdout.equals(Buffer.from(input)), 'stdin bytes differ')
+        },
+      ),
       { numRuns: 40 },
     )
     agent.close()
@@ -129,17 +154,28 @@ for (const shell of SHELLS) {
     await exec.run(['true'])
     const m = marker()
     const t0 = performance.now()
-    const slow = exec.run(['sleep', m], { timeoutMs: 1500 }).then(() => 'ok', (e) => e)
+    const slow = exec.run(['sleep', m], { timeoutMs: 1500 }).then(
+      () => 'ok',
+      (e) => e,
+    )
     await waitFor(() => procsWith(m).length > 0)
     const inputs = Array.from({ length: 20 }, (_, i) => `input ${i} ${'x'.repeat(i * 100)}\n`)
-    const outs = await Promise.all(inputs.map((input, i) => (i % 2 ? exec.run(['cat'], { input }) : exec.run(['echo', String(i)]))))
+    const outs = await Promise.all(
+      inputs.map((input, i) => (i % 2 ? exec.run(['cat'], { input }) : exec.run(['echo', String(i)]))),
+    )
     const quick = performance.now() - t0
     outs.forEach((o, i) => assert.is(o.stdout, i % 2 ? inputs[i] : `${i}\n`))
     assert.ok(quick < 1500, `20 commands took ${Math.round(quick)} ms next to a sleeping one`)
     const big = 'é'.repeat(2_500_000) // 5 MB of stdin, staged with head -c while other commands queue behind it
-    const [count, ...after] = await Promise.all([exec.run(['wc', '-c'], { input: big }), ...[1, 2, 3].map((i) => exec.run(['echo', `after ${i}`]))])
+    const [count, ...after] = await Promise.all([
+      exec.run(['wc', '-c'], { input: big }),
+      ...[1, 2, 3].map((i) => exec.run(['echo', `after ${i}`])),
+    ])
     assert.is(count.text().trim(), '5000000')
-    assert.equal(after.map((o) => o.text()), ['after 1', 'after 2', 'after 3'])
+    assert.equal(
+      after.map((o) => o.text()),
+      ['after 1', 'after 2', 'after 3'],
+    )
     const e = await slow
     assert.instance(e, ExecError)
     assert.is(e.kind, 'timeout')
@@ -152,7 +188,10 @@ for (const shell of SHELLS) {
   test(`${name}: abort ends the command and what it started within 2 s, also when it ignores TERM; the agent carries on`, async () => {
     const { exec, kinds, done } = setup(sh)
     const [m1, m2] = [marker(), marker()]
-    for (const [m, argv] of [[m1, ['sleep', m1]], [m2, ['sh', '-c', `trap "" TERM; sleep ${m2}; echo not reached`]]] as const) {
+    for (const [m, argv] of [
+      [m1, ['sleep', m1]],
+      [m2, ['sh', '-c', `trap "" TERM; sleep ${m2}; echo not reached`]],
+    ] as const) {
       const ac = new AbortController()
       const p = exec.run(argv, { signal: ac.signal, timeoutMs: 60_000 })
       await waitFor(() => procsWith(m).length > 0)
@@ -201,7 +240,10 @@ for (const shell of SHELLS.slice(0, 2)) {
     const r = await exec.run(['echo', 'finished'], { timeoutMs: 30_000 })
     assert.is(r.stdout, 'finished\n')
     assert.ok(performance.now() - t0 < 3000, `took ${Math.round(performance.now() - t0)} ms`)
-    await waitFor(() => !fs.existsSync(`/proc/${agentPid}`) || fs.readFileSync(`/proc/${agentPid}/stat`, 'utf8').includes(') Z'), 2000)
+    await waitFor(
+      () => !fs.existsSync(`/proc/${agentPid}`) || fs.readFileSync(`/proc/${agentPid}/stat`, 'utf8').includes(') Z'),
+      2000,
+    )
     assert.is((await exec.run(['echo', 'next'])).stdout, 'next\n')
     assert.equal(kinds(), ['probe', 'agent', 'rescue', 'agent'])
     assert.match(notes.join('\n'), /was lost \(it did not answer a ping within 300 ms\); a new one took over/)
@@ -217,7 +259,10 @@ for (const shell of SHELLS.slice(0, 2)) {
     assert.is(r.stdout, 'once\n')
     assert.ok(performance.now() - t0 < 3000, `took ${Math.round(performance.now() - t0)} ms`)
     assert.equal(kinds(), ['probe', 'agent', 'rescue', 'wrapped'])
-    assert.match(notes.join('\n'), /pod:lab-1: the command agent was lost before `echo once` started \(it did not answer a ping within 300 ms\); it ran as its own exec instead/)
+    assert.match(
+      notes.join('\n'),
+      /pod:lab-1: the command agent was lost before `echo once` started \(it did not answer a ping within 300 ms\); it ran as its own exec instead/,
+    )
     await done()
   })
 
@@ -238,12 +283,18 @@ for (const shell of SHELLS.slice(0, 2)) {
     const agentPid = local.pids[local.pids.length - 1]
     process.kill(agentPid, 'SIGSTOP')
     await waitFor(() => AgentPool.of(pods).agentOf('lab-1') === undefined, 3000)
-    await waitFor(() => !fs.existsSync(`/proc/${agentPid}`) || fs.readFileSync(`/proc/${agentPid}/stat`, 'utf8').includes(') Z'), 2000) // a rescue stopped it
+    await waitFor(
+      () => !fs.existsSync(`/proc/${agentPid}`) || fs.readFileSync(`/proc/${agentPid}/stat`, 'utf8').includes(') Z'),
+      2000,
+    ) // a rescue stopped it
     const t0 = performance.now()
     assert.is((await exec.run(['echo', 'fresh'], { timeoutMs: 30_000 })).stdout, 'fresh\n')
     assert.ok(performance.now() - t0 < 1500, `the next command waited ${Math.round(performance.now() - t0)} ms`)
     assert.equal(kinds(), ['probe', 'agent', 'rescue', 'agent'])
-    assert.match(notes.join('\n'), /was lost \(it did not answer a keep-alive ping within 300 ms\); a new one took over/)
+    assert.match(
+      notes.join('\n'),
+      /was lost \(it did not answer a keep-alive ping within 300 ms\); a new one took over/,
+    )
     await done()
   })
 }
@@ -278,10 +329,13 @@ test('a command aborted while its agent starts never runs', async () => {
 
 test('an image that cannot run the agent: every command runs as its own exec, and that is said once', async () => {
   const { api, exec, notes, kinds, done } = setup(SHELLS[0].slice(1))
-  api.onAgent = () => answer({ exitCode: 125, stderr: 'kinspect: the agent needs mkfifo, head -c and wc -c in the node pod image\n' })
+  api.onAgent = () =>
+    answer({ exitCode: 125, stderr: 'kinspect: the agent needs mkfifo, head -c and wc -c in the node pod image\n' })
   for (const w of ['a', 'b', 'c']) assert.is((await exec.run(['echo', w])).stdout, `${w}\n`)
   assert.equal(kinds(), ['probe', 'agent', 'wrapped', 'wrapped', 'wrapped'])
-  assert.equal(notes, ['pod:lab-1: the agent cannot run in this image: the agent needs mkfifo, head -c and wc -c in the node pod image; every command there runs as its own exec (slower)'])
+  assert.equal(notes, [
+    'pod:lab-1: the agent cannot run in this image: the agent needs mkfifo, head -c and wc -c in the node pod image; every command there runs as its own exec (slower)',
+  ])
   await done()
 })
 
@@ -294,14 +348,23 @@ test('an agent that cannot start for now (the exec fails): one exec per command 
   assert.is((await exec.run(['echo', 'b'])).stdout, 'b\n')
   assert.equal(kinds(), ['probe', 'agent', 'wrapped', 'wrapped'])
   assert.is(notes.length, 1)
-  assert.match(notes[0], /^pod:lab-1: the command agent could not start \(the agent's exec failed: upgrade refused\); commands run as their own execs for 5 s$/)
+  assert.match(
+    notes[0],
+    /^pod:lab-1: the command agent could not start \(the agent's exec failed: upgrade refused\); commands run as their own execs for 5 s$/,
+  )
   await done()
 })
 
 test('exec refused by the API (no pods/exec): the one-shot exec reports it as on any transport, without an agent note', async () => {
   const { api, exec, notes, done } = setup(SHELLS[0].slice(1))
   const forbidden = () => {
-    throw new KubeError('forbidden', 'pods "x" is forbidden: User "viewer" cannot create resource "pods/exec"', undefined, undefined, { status: 403 })
+    throw new KubeError(
+      'forbidden',
+      'pods "x" is forbidden: User "viewer" cannot create resource "pods/exec"',
+      undefined,
+      undefined,
+      { status: 403 },
+    )
   }
   api.onAgent = forbidden
   api.onExec = forbidden
@@ -319,14 +382,18 @@ test('a pod deleted behind our back: a new pod and a new agent, transparently', 
   local.cleanup()
   assert.is((await exec.run(['echo', 'again'])).stdout, 'again\n')
   assert.equal(api.calls.filter((c) => c.startsWith('create')).length, 2)
-  assert.equal(notes.filter((n) => /could not start/.test(n)), [])
+  assert.equal(
+    notes.filter((n) => /could not start/.test(n)),
+    [],
+  )
   await done()
 })
 
 test('an idle agent does not keep the process alive; one with a command in flight does', async () => {
   const { api, local, pods, done } = setup(SHELLS[1].slice(1))
   const calls: boolean[] = []
-  api.onAgent = (req: ExecRequest) => local({ ...req, onStream: (h) => req.onStream!({ ...h, keepAlive: (on) => calls.push(on) }) })
+  api.onAgent = (req: ExecRequest) =>
+    local({ ...req, onStream: (h) => req.onStream!({ ...h, keepAlive: (on) => calls.push(on) }) })
   const ref = await pods.ensure('lab-1')
   const agent = await Agent.start(api, ref, { dir: path.join(tmp, `state${dirs++}`) })
   assert.equal(calls, [false])

@@ -4,7 +4,15 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import fc from 'fast-check'
-import { AgentDecoder, AgentProtocolError, MAX_LINE, encodeControl, encodeRequest, quoteWord, type AgentEvent } from '../../../src/exec/nodepod/agentproto.ts'
+import {
+  AgentDecoder,
+  AgentProtocolError,
+  MAX_LINE,
+  encodeControl,
+  encodeRequest,
+  quoteWord,
+  type AgentEvent,
+} from '../../../src/exec/nodepod/agentproto.ts'
 
 // What the agent's `IFS=' ' read -r k i m s n a; eval "set -- $a"` makes of a request line, for the quoting the
 // encoder uses: 'literal', \' and "$NL" (NL is a newline), words separated by one space. Anything else throws.
@@ -37,7 +45,27 @@ function agentReads(line: string): { fields: string[]; argv: string[] } {
 }
 
 const word = fc.oneof(
-  fc.constantFrom("a' ; echo INJECTED #", '$(id)', '`id`', '*', "'", "''", '\\', '"', '\n', '\n\n', ' ', '', '-n', '--', '$NL', '"$NL"', "'\"$NL\"'", 'é€', '\r'),
+  fc.constantFrom(
+    "a' ; echo INJECTED #",
+    '$(id)',
+    '`id`',
+    '*',
+    "'",
+    "''",
+    '\\',
+    '"',
+    '\n',
+    '\n\n',
+    ' ',
+    '',
+    '-n',
+    '--',
+    '$NL',
+    '"$NL"',
+    '\'"$NL"\'',
+    'é€',
+    '\r',
+  ),
   fc.string({ unit: 'binary', maxLength: 20 }).filter((s) => !s.includes('\0')),
 )
 const argvArb = fc.array(word, { minLength: 1, maxLength: 8 })
@@ -45,15 +73,25 @@ const idArb = fc.stringMatching(/^[a-z0-9]{1,12}$/)
 
 test('a request is one line the agent reads back into the exact argv, with its fields; stdin bytes follow exactly', () => {
   fc.assert(
-    fc.property(idArb, fc.constantFrom('node' as const, 'image' as const), fc.integer({ min: 1, max: 86_400 }), argvArb, fc.option(fc.uint8Array({ maxLength: 300 })), (id, from, seconds, argv, stdin) => {
-      const bytes = encodeRequest({ id, from, seconds, argv, stdin: stdin ? Buffer.from(stdin) : undefined })
-      const nl = bytes.indexOf(10)
-      const line = bytes.subarray(0, nl).toString('utf8')
-      const r = agentReads(line)
-      assert.equal(r.fields, ['R', id, from, String(seconds), stdin ? String(stdin.length) : '-'])
-      assert.equal(r.argv, argv)
-      assert.ok(bytes.subarray(nl + 1).equals(Buffer.from(stdin ?? [])), 'the stdin bytes, and nothing else, follow the line')
-    }),
+    fc.property(
+      idArb,
+      fc.constantFrom('node' as const, 'image' as const),
+      fc.integer({ min: 1, max: 86_400 }),
+      argvArb,
+      fc.option(fc.uint8Array({ maxLength: 300 })),
+      (id, from, seconds, argv, stdin) => {
+        const bytes = encodeRequest({ id, from, seconds, argv, stdin: stdin ? Buffer.from(stdin) : undefined })
+        const nl = bytes.indexOf(10)
+        const line = bytes.subarray(0, nl).toString('utf8')
+        const r = agentReads(line)
+        assert.equal(r.fields, ['R', id, from, String(seconds), stdin ? String(stdin.length) : '-'])
+        assert.equal(r.argv, argv)
+        assert.ok(
+          bytes.subarray(nl + 1).equals(Buffer.from(stdin ?? [])),
+          'the stdin bytes, and nothing else, follow the line',
+        )
+      },
+    ),
     { numRuns: 500 },
   )
 })
@@ -62,7 +100,9 @@ test('quoteWord keeps a newline out of the line and leaves nothing unquoted', ()
   assert.is(quoteWord("it's"), `'it'\\''s'`)
   assert.is(quoteWord('a\nb'), `'a'"$NL"'b'`)
   assert.is(quoteWord(''), "''")
-  fc.assert(fc.property(word, (w) => !quoteWord(w).includes('\n') && agentReads(`R x node 1 - ${quoteWord(w)}`).argv[0] === w))
+  fc.assert(
+    fc.property(word, (w) => !quoteWord(w).includes('\n') && agentReads(`R x node 1 - ${quoteWord(w)}`).argv[0] === w),
+  )
 })
 
 test('encodeRequest and encodeControl refuse what the agent could misread, naming the argument', () => {
@@ -86,7 +126,11 @@ function agentSays(e: AgentEvent): Buffer {
     case 'hello':
       return Buffer.from(`H ${e.version} ${e.pid}\n`)
     case 'answer':
-      return Buffer.concat([Buffer.from(`A ${e.id} ${e.exitCode} ${e.stdout.length} ${e.stderr.length}\n`), e.stdout, e.stderr])
+      return Buffer.concat([
+        Buffer.from(`A ${e.id} ${e.exitCode} ${e.stdout.length} ${e.stderr.length}\n`),
+        e.stdout,
+        e.stderr,
+      ])
     case 'stopped':
       return Buffer.from(`K ${e.id} ${e.signalled}\n`)
     default:
@@ -97,14 +141,21 @@ const bytes = (max: number) => fc.uint8Array({ maxLength: max }).map((a) => Buff
 const eventArb: fc.Arbitrary<AgentEvent> = fc.oneof(
   fc.record({ type: fc.constant('hello' as const), version: fc.nat(9), pid: fc.integer({ min: 1, max: 4_194_304 }) }),
   fc.record({ type: fc.constant('started' as const), id: idArb }),
-  fc.record({ type: fc.constant('answer' as const), id: idArb, exitCode: fc.integer({ min: 0, max: 255 }), stdout: bytes(200), stderr: bytes(60) }),
+  fc.record({
+    type: fc.constant('answer' as const),
+    id: idArb,
+    exitCode: fc.integer({ min: 0, max: 255 }),
+    stdout: bytes(200),
+    stderr: bytes(60),
+  }),
   fc.record({ type: fc.constant('stopped' as const), id: idArb, signalled: fc.nat(50) }),
   fc.record({ type: fc.constant('pong' as const), id: idArb }),
   fc.record({ type: fc.constant('lost' as const), id: idArb }),
   fc.record({ type: fc.constant('unstarted' as const), id: idArb }),
 )
 // Comparable copies (fast-check's records have no prototype; Buffers compared as byte arrays).
-const plain = (es: AgentEvent[]) => es.map((e) => (e.type === 'answer' ? { ...e, stdout: [...e.stdout], stderr: [...e.stderr] } : { ...e }))
+const plain = (es: AgentEvent[]) =>
+  es.map((e) => (e.type === 'answer' ? { ...e, stdout: [...e.stdout], stderr: [...e.stderr] } : { ...e }))
 
 test('the decoder gives the same events when the stream is split at every byte boundary, and byte by byte', () => {
   fc.assert(
@@ -128,32 +179,70 @@ test('the decoder gives the same events when the stream is split at every byte b
 
 test('random splits of a long stream (binary answers up to 64 KB) decode to the same events; events come as soon as complete', () => {
   fc.assert(
-    fc.property(fc.array(fc.oneof(eventArb, fc.record({ type: fc.constant('answer' as const), id: idArb, exitCode: fc.nat(255), stdout: bytes(65_536), stderr: bytes(2000) })), { minLength: 1, maxLength: 30 }), fc.array(fc.nat(), { maxLength: 40 }), (events, cuts) => {
-      const stream = Buffer.concat(events.map(agentSays))
-      const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b)
-      const d = new AgentDecoder()
-      const got: AgentEvent[] = []
-      let from = 0
-      for (const p of [...points, stream.length]) {
-        got.push(...d.push(stream.subarray(from, p)))
-        from = p
-      }
-      assert.equal(plain(got), plain(events))
-      assert.ok(d.idle)
-    }),
+    fc.property(
+      fc.array(
+        fc.oneof(
+          eventArb,
+          fc.record({
+            type: fc.constant('answer' as const),
+            id: idArb,
+            exitCode: fc.nat(255),
+            stdout: bytes(65_536),
+            stderr: bytes(2000),
+          }),
+        ),
+        { minLength: 1, maxLength: 30 },
+      ),
+      fc.array(fc.nat(), { maxLength: 40 }),
+      (events, cuts) => {
+        const stream = Buffer.concat(events.map(agentSays))
+        const points = [...new Set(cuts.map((c) => c % (stream.length + 1)))].sort((a, b) => a - b)
+        const d = new AgentDecoder()
+        const got: AgentEvent[] = []
+        let from = 0
+        for (const p of [...points, stream.length]) {
+          got.push(...d.push(stream.subarray(from, p)))
+          from = p
+        }
+        assert.equal(plain(got), plain(events))
+        assert.ok(d.idle)
+      },
+    ),
     { numRuns: 100 },
   )
   const d = new AgentDecoder()
   assert.equal(d.push(Buffer.from('S ab\nA ab 0 3 0\nhi')), [{ type: 'started', id: 'ab' }])
   assert.not.ok(d.idle)
-  assert.equal(plain(d.push(Buffer.from('!'))), [{ type: 'answer', id: 'ab', exitCode: 0, stdout: [...Buffer.from('hi!')], stderr: [] }])
+  assert.equal(plain(d.push(Buffer.from('!'))), [
+    { type: 'answer', id: 'ab', exitCode: 0, stdout: [...Buffer.from('hi!')], stderr: [] },
+  ])
 })
 
 test('a stream that breaks the protocol is an AgentProtocolError naming what came, and the decoder stays broken', () => {
-  for (const bad of ['hello\n', 'A ab 0 1\n', 'A ab 256 0 0\n', 'A ab 01 0 0\n', 'A ab 0 -1 0\n', 'S\n', 'S AB\n', 'S ab extra\n', 'K ab\n', 'H 1\n', 'Z ab\n', '\n']) {
+  for (const bad of [
+    'hello\n',
+    'A ab 0 1\n',
+    'A ab 256 0 0\n',
+    'A ab 01 0 0\n',
+    'A ab 0 -1 0\n',
+    'S\n',
+    'S AB\n',
+    'S ab extra\n',
+    'K ab\n',
+    'H 1\n',
+    'Z ab\n',
+    '\n',
+  ]) {
     const d = new AgentDecoder()
-    assert.throws(() => d.push(Buffer.from(bad)), (e: unknown) => e instanceof AgentProtocolError && /not in its protocol/.test((e as Error).message), bad)
-    assert.throws(() => d.push(Buffer.from('S ab\n')), (e: unknown) => e instanceof AgentProtocolError)
+    assert.throws(
+      () => d.push(Buffer.from(bad)),
+      (e: unknown) => e instanceof AgentProtocolError && /not in its protocol/.test((e as Error).message),
+      bad,
+    )
+    assert.throws(
+      () => d.push(Buffer.from('S ab\n')),
+      (e: unknown) => e instanceof AgentProtocolError,
+    )
   }
   const d = new AgentDecoder()
   assert.equal(d.push(Buffer.alloc(MAX_LINE, 0x41)), [])

@@ -6,13 +6,29 @@ import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { NODE_PATH, STATE_DIR, killCommand, missingProgram, parseProbe, probeCommand, wrapCommand, type PodFacts } from '../../../src/exec/nodepod/command.ts'
+import {
+  NODE_PATH,
+  STATE_DIR,
+  killCommand,
+  missingProgram,
+  parseProbe,
+  probeCommand,
+  wrapCommand,
+  type PodFacts,
+} from '../../../src/exec/nodepod/command.ts'
 
-const SHELLS = [['busybox sh', '/bin/busybox', 'sh'], ['dash', '/usr/bin/dash']] as const
+const SHELLS = [
+  ['busybox sh', '/bin/busybox', 'sh'],
+  ['dash', '/usr/bin/dash'],
+] as const
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-nodepod-'))
 // A stand-in for nsenter: logs its options, then runs what follows "--" (namespaces are not the point here).
 const stub = path.join(tmp, 'nsenter')
-fs.writeFileSync(stub, `#!/bin/sh\necho "$*" >>"${tmp}/nsenter.log"\nwhile [ $# -gt 0 ] && [ "$1" != -- ]; do shift; done\nshift\nexec "$@"\n`, { mode: 0o755 })
+fs.writeFileSync(
+  stub,
+  `#!/bin/sh\necho "$*" >>"${tmp}/nsenter.log"\nwhile [ $# -gt 0 ] && [ "$1" != -- ]; do shift; done\nshift\nexec "$@"\n`,
+  { mode: 0o755 },
+)
 const facts: PodFacts = { nsenter: stub, target: '1' }
 let n = 0
 const token = () => `t${process.pid}x${n++}`
@@ -47,11 +63,22 @@ for (const shell of SHELLS) {
   test(`${name}: the wrapper passes argv untouched, keeps the exit code, and removes its pid file`, () => {
     const t = token()
     const args = ["a' b", '$(id)', '*', '', '-n', 'line\nbreak', 'é']
-    const r = runIn(shell, wrapCommand(['printf', '%s\\0', ...args], { token: t, facts, from: 'node', timeoutMs: 5000 }))
+    const r = runIn(
+      shell,
+      wrapCommand(['printf', '%s\\0', ...args], { token: t, facts, from: 'node', timeoutMs: 5000 }),
+    )
     assert.is(r.status, 0, r.stderr)
     assert.equal(r.stdout.split('\0').slice(0, -1), args)
     assert.not.ok(fs.existsSync(`${STATE_DIR}/${t}.pid`))
-    const e = runIn(shell, wrapCommand(['sh', '-c', 'echo out; echo err >&2; exit 7'], { token: token(), facts, from: 'node', timeoutMs: 5000 }))
+    const e = runIn(
+      shell,
+      wrapCommand(['sh', '-c', 'echo out; echo err >&2; exit 7'], {
+        token: token(),
+        facts,
+        from: 'node',
+        timeoutMs: 5000,
+      }),
+    )
     assert.is(e.status, 7)
     assert.is(e.stdout, 'out\n')
     assert.is(e.stderr, 'err\n')
@@ -59,7 +86,10 @@ for (const shell of SHELLS) {
 
   test(`${name}: node mode enters every namespace with the node's PATH; image mode only the network`, () => {
     fs.rmSync(`${tmp}/nsenter.log`, { force: true })
-    const r = runIn(shell, wrapCommand(['sh', '-c', 'echo $PATH'], { token: token(), facts, from: 'node', timeoutMs: 3000 }))
+    const r = runIn(
+      shell,
+      wrapCommand(['sh', '-c', 'echo $PATH'], { token: token(), facts, from: 'node', timeoutMs: 3000 }),
+    )
     assert.is(r.stdout.trim(), NODE_PATH)
     runIn(shell, wrapCommand(['true'], { token: token(), facts, from: 'image', timeoutMs: 61_500 }))
     const log = fs.readFileSync(`${tmp}/nsenter.log`, 'utf8').trim().split('\n')
@@ -85,7 +115,12 @@ for (const shell of SHELLS) {
   test(`${name}: the killer ends the wrapper and all it started, even what ignores TERM, and says how many`, async () => {
     const t = token()
     const [exe, ...pre] = shell.slice(1)
-    const argv = wrapCommand(['sh', '-c', 'trap "" TERM; sleep 30 & sleep 31; wait'], { token: t, facts, from: 'node', timeoutMs: 60_000 })
+    const argv = wrapCommand(['sh', '-c', 'trap "" TERM; sleep 30 & sleep 31; wait'], {
+      token: t,
+      facts,
+      from: 'node',
+      timeoutMs: 60_000,
+    })
     const child = spawn(exe, [...pre, ...argv.slice(1)], { stdio: 'ignore' })
     await waitFor(() => fs.existsSync(`${STATE_DIR}/${t}.pid`))
     const [root, start] = fs.readFileSync(`${STATE_DIR}/${t}.pid`, 'utf8').trim().split(' ').map(Number)
@@ -99,7 +134,11 @@ for (const shell of SHELLS) {
     assert.ok(Number(k.stdout.match(/stopped (\d+)/)![1]) >= tree.length)
     await waitFor(() => tree.every((p) => !alive(p)), 2000)
     assert.ok(Date.now() - t0 < 2000, `took ${Date.now() - t0} ms`)
-    assert.equal(fs.readdirSync(STATE_DIR).filter((f) => f.startsWith(`${t}.`)), [], 'pid file and stop marker are removed')
+    assert.equal(
+      fs.readdirSync(STATE_DIR).filter((f) => f.startsWith(`${t}.`)),
+      [],
+      'pid file and stop marker are removed',
+    )
     child.kill()
   })
 
@@ -136,8 +175,22 @@ test('dash: target "kubelet" enters the namespaces of the kubelet in this networ
   const saved = fs.existsSync(cache) ? fs.readFileSync(cache, 'utf8') : undefined
   try {
     fs.rmSync(cache, { force: true })
-    await waitFor(() => fs.existsSync(`/proc/${kubelet.pid}/comm`) && fs.readFileSync(`/proc/${kubelet.pid}/comm`, 'utf8').trim() === 'kubelet')
-    const run = () => spawnSync('/usr/bin/dash', wrapCommand(['true'], { token: token(), facts: { nsenter: stub, target: 'kubelet' }, from: 'node', timeoutMs: 3000 }).slice(1), { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } })
+    await waitFor(
+      () =>
+        fs.existsSync(`/proc/${kubelet.pid}/comm`) &&
+        fs.readFileSync(`/proc/${kubelet.pid}/comm`, 'utf8').trim() === 'kubelet',
+    )
+    const run = () =>
+      spawnSync(
+        '/usr/bin/dash',
+        wrapCommand(['true'], {
+          token: token(),
+          facts: { nsenter: stub, target: 'kubelet' },
+          from: 'node',
+          timeoutMs: 3000,
+        }).slice(1),
+        { encoding: 'utf8', env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } },
+      )
     // the first pid pidof names in this network namespace is taken (this test process here, to prove the cache check)
     fs.writeFileSync(pidofOut, `${process.pid} ${kubelet.pid}\n`)
     fs.rmSync(`${tmp}/nsenter.log`, { force: true })
@@ -155,7 +208,10 @@ test('dash: target "kubelet" enters the namespaces of the kubelet in this networ
     r = run()
     assert.is(r.status, 0, r.stderr)
     const log = fs.readFileSync(`${tmp}/nsenter.log`, 'utf8').trim().split('\n')
-    assert.equal(log.map((l) => l.split(' ')[1]), [String(process.pid), String(kubelet.pid), String(kubelet.pid)])
+    assert.equal(
+      log.map((l) => l.split(' ')[1]),
+      [String(process.pid), String(kubelet.pid), String(kubelet.pid)],
+    )
     // no kubelet at all: a clear message and exit 125
     kubelet.kill()
     await waitFor(() => !alive(kubelet.pid!))
@@ -180,7 +236,7 @@ function descendants(root: number): number[] {
   }
   const out: number[] = []
   const want = new Set([root])
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false
     for (const [p, pp] of par) if (!want.has(p) && want.has(pp)) (want.add(p), out.push(p), (changed = true))
   }
@@ -205,7 +261,10 @@ function canReadInit(): boolean {
 test('parseProbe names what the image lacks', () => {
   assert.throws(() => parseProbe('nsenter=\ntarget=1\n'), /no nsenter/)
   assert.throws(() => parseProbe('nsenter=/bin/nsenter\n'), /unexpected/)
-  assert.equal(parseProbe('nsenter=/usr/bin/nsenter\ntarget=kubelet\n'), { nsenter: '/usr/bin/nsenter', target: 'kubelet' })
+  assert.equal(parseProbe('nsenter=/usr/bin/nsenter\ntarget=kubelet\n'), {
+    nsenter: '/usr/bin/nsenter',
+    target: 'kubelet',
+  })
 })
 
 test('missingProgram tells a missing tool from a missing timeout(1), on the real messages of this machine', () => {
@@ -223,7 +282,11 @@ test('missingProgram tells a missing tool from a missing timeout(1), on the real
   // the stand-ins name a different program than "timeout": rewrite to what nsenter prints when the node has none
   for (const m of [ulNsenter, bbNsenter]) {
     assert.is(m.exitCode, 127, JSON.stringify(m))
-    assert.is(missingProgram({ ...m, stderr: m.stderr.replace('timeout-missing', 'timeout') }, 'ip'), 'timeout', JSON.stringify(m))
+    assert.is(
+      missingProgram({ ...m, stderr: m.stderr.replace('timeout-missing', 'timeout') }, 'ip'),
+      'timeout',
+      JSON.stringify(m),
+    )
   }
   assert.is(missingProgram({ exitCode: 1, stderr: gnuC.stderr }, 'nosuchtool'), undefined)
 })

@@ -6,7 +6,15 @@ import { buildNodeDaemonSet, daemonSetName, deadlineCommand } from '../../../src
 import { buildNodePod, type NodePodOptions } from '../../../src/exec/nodepod/spec.ts'
 
 const now = new Date('2025-11-29T08:00:00.000Z')
-const base: NodePodOptions = { namespace: 'kube-system', session: 'sess123abc', user: 'kinspect-admin', host: 'laptop', pid: 4242, now, suffix: 'x7k2q' }
+const base: NodePodOptions = {
+  namespace: 'kube-system',
+  session: 'sess123abc',
+  user: 'kinspect-admin',
+  host: 'laptop',
+  pid: 4242,
+  now,
+  suffix: 'x7k2q',
+}
 const NODES = ['lab-1', 'lab-2', 'lab-3']
 
 test('the DaemonSet: the node pod template, host namespaces, privileged, every taint tolerated, small requests', () => {
@@ -17,7 +25,16 @@ test('the DaemonSet: the node pod template, host namespaces, privileged, every t
   assert.is(ds.metadata.namespace, 'kube-system')
   const s = ds.spec.template.spec
   const pod = buildNodePod('lab-1', base).spec
-  for (const k of ['hostPID', 'hostNetwork', 'hostIPC', 'tolerations', 'terminationGracePeriodSeconds', 'automountServiceAccountToken', 'enableServiceLinks', 'dnsPolicy'] as const) {
+  for (const k of [
+    'hostPID',
+    'hostNetwork',
+    'hostIPC',
+    'tolerations',
+    'terminationGracePeriodSeconds',
+    'automountServiceAccountToken',
+    'enableServiceLinks',
+    'dnsPolicy',
+  ] as const) {
     assert.equal(s[k], pod[k], k)
   }
   assert.is(s.hostPID && s.hostNetwork && s.hostIPC, true)
@@ -40,7 +57,8 @@ test('a DaemonSet pod is never pinned by nodeName, has no activeDeadlineSeconds,
 
 test('only the chosen nodes: a required node affinity, one metadata.name term per node (the API takes one value per field term)', () => {
   const ds = buildNodeDaemonSet(['lab-2', 'lab-3'], base)
-  const terms = ds.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
+  const terms =
+    ds.spec.template.spec.affinity.nodeAffinity.requiredDuringSchedulingIgnoredDuringExecution.nodeSelectorTerms
   assert.equal(terms, [
     { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['lab-2'] }] },
     { matchFields: [{ key: 'metadata.name', operator: 'In', values: ['lab-3'] }] },
@@ -50,10 +68,18 @@ test('only the chosen nodes: a required node affinity, one metadata.name term pe
 
 test('labels: managed-by, session and user on the DaemonSet; its pods also carry the DaemonSet name, which is its selector', () => {
   const ds = buildNodeDaemonSet(NODES, { ...base, user: 'alice@example.com' })
-  assert.equal(ds.metadata.labels, { 'app.kubernetes.io/managed-by': 'kinspect', 'kinspect.dev/session': 'sess123abc', 'kinspect.dev/user': ds.metadata.labels!['kinspect.dev/user'] })
+  assert.equal(ds.metadata.labels, {
+    'app.kubernetes.io/managed-by': 'kinspect',
+    'kinspect.dev/session': 'sess123abc',
+    'kinspect.dev/user': ds.metadata.labels!['kinspect.dev/user'],
+  })
   assert.match(ds.metadata.labels!['kinspect.dev/user'], /^alice_example.com-[0-9a-f]{8}$/)
   const sel = ds.spec.selector.matchLabels
-  assert.equal(sel, { 'app.kubernetes.io/managed-by': 'kinspect', 'kinspect.dev/session': 'sess123abc', 'kinspect.dev/daemonset': 'kinspect-fleet-x7k2q' })
+  assert.equal(sel, {
+    'app.kubernetes.io/managed-by': 'kinspect',
+    'kinspect.dev/session': 'sess123abc',
+    'kinspect.dev/daemonset': 'kinspect-fleet-x7k2q',
+  })
   const tl = ds.spec.template.metadata.labels!
   for (const [k, v] of Object.entries(sel)) assert.is(tl[k], v, `template label ${k} matches the selector`)
   assert.is(tl['kinspect.dev/user'], ds.metadata.labels!['kinspect.dev/user'])
@@ -78,7 +104,7 @@ test('the container sleeps until the absolute deadline: a restart does not start
   assert.is(deadlineCommand(end)[4], String(end))
 })
 
-test('the deadline command (run by this machine\'s sh): sleeps the time left, and exits at once past the deadline', () => {
+test("the deadline command (run by this machine's sh): sleeps the time left, and exits at once past the deadline", () => {
   const past = deadlineCommand(Math.floor(Date.now() / 1000) - 5)
   let t0 = Date.now()
   let r = spawnSync(past[0], past.slice(1), { encoding: 'utf8', timeout: 10_000 })
@@ -95,7 +121,13 @@ test('the deadline command (run by this machine\'s sh): sleeps the time left, an
 })
 
 test('options as the node pod: image, pull secrets, priority class', () => {
-  const ds = buildNodeDaemonSet(NODES, { ...base, image: 'kinspect.local/nodepod:1', imagePullSecrets: ['regcred'], priorityClassName: 'system-node-critical', imagePullPolicy: 'Never' })
+  const ds = buildNodeDaemonSet(NODES, {
+    ...base,
+    image: 'kinspect.local/nodepod:1',
+    imagePullSecrets: ['regcred'],
+    priorityClassName: 'system-node-critical',
+    imagePullPolicy: 'Never',
+  })
   const s = ds.spec.template.spec
   assert.is(s.containers[0].image, 'kinspect.local/nodepod:1')
   assert.is(s.containers[0].imagePullPolicy, 'Never')

@@ -16,7 +16,10 @@ function setup(o: { protocol?: string } = {}) {
   return { api, pods, exec: new NodePodExec(pods, 'lab-1', { agent: false }) }
 }
 async function rejects(p: Promise<unknown>, kind: string): Promise<ExecError> {
-  const e = await p.then(() => undefined, (x) => x)
+  const e = await p.then(
+    () => undefined,
+    (x) => x,
+  )
   assert.instance(e, ExecError, `expected an ExecError, got ${e?.stack ?? e}`)
   assert.is(e.kind, kind, e.message)
   return e
@@ -55,7 +58,10 @@ test('non-zero exits, 124 and nothrow behave as on SSH', async () => {
 })
 
 test('stdin: with v5 known it ends by CLOSE; with v4 it ends by length (head -c N, bytes not characters)', async () => {
-  for (const [protocol, end, n] of [['v5.channel.k8s.io', 'close', '-'], ['v4.channel.k8s.io', 'none', '7']] as const) {
+  for (const [protocol, end, n] of [
+    ['v5.channel.k8s.io', 'close', '-'],
+    ['v4.channel.k8s.io', 'none', '7'],
+  ] as const) {
     const { api, pods, exec } = setup({ protocol })
     api.onExec = (_argv, req) => answer({ stdout: req.stdin })
     const r = await exec.run(['cat'], { input: 'héllo\n' })
@@ -73,13 +79,19 @@ test('no exit status (client-node #714) is a clear connect error, and the remote
   const e = await rejects(exec.run(['sleep', '5']), 'connect')
   assert.match(e.message, 'ended without an exit status while running `sleep 5` (WebSocket close 1006)')
   assert.is(e.stdout, 'partial')
-  assert.equal(api.execs.map((x) => x.kind), ['probe', 'wrapped', 'kill'])
+  assert.equal(
+    api.execs.map((x) => x.kind),
+    ['probe', 'wrapped', 'kill'],
+  )
   await pods.close()
 })
 
 test('a status that is a failure without an exit code (e.g. the container is gone) is a connect error with its message', async () => {
   const { api, pods, exec } = setup()
-  api.onExec = () => ({ ...answer({}), status: { exitCode: null, status: 'Failure', message: 'container not found ("node")' } })
+  api.onExec = () => ({
+    ...answer({}),
+    status: { exitCode: null, status: 'Failure', message: 'container not found ("node")' },
+  })
   const e = await rejects(exec.run(['true']), 'connect')
   assert.match(e.message, 'exec on pod:lab-1 failed: container not found ("node")')
   await pods.close()
@@ -103,7 +115,10 @@ test('abort: the WebSocket is dropped, a kill exec ends the process, the error i
   const { api: api2, pods: pods2, exec: exec2 } = setup()
   setTimeout(() => ac2.abort(), 30)
   await rejects(exec2.run(['true'], { signal: ac2.signal }), 'aborted')
-  assert.equal(api2.execs.filter((x) => x.kind !== 'probe'), [])
+  assert.equal(
+    api2.execs.filter((x) => x.kind !== 'probe'),
+    [],
+  )
   await exec2.run(['true'])
   assert.equal(api2.calls.filter((c) => c.startsWith('create')).length, 1)
   await pods.close()
@@ -113,14 +128,22 @@ test('abort: the WebSocket is dropped, a kill exec ends the process, the error i
 test("tool 'auto': a tool the node lacks runs from the image in the node's network namespace, and the result says so", async () => {
   const { api, pods, exec } = setup()
   api.onExec = (argv, req) =>
-    req.command[7] === 'node' ? answer({ exitCode: 127, stderr: `timeout: failed to run command '${argv[0]}': No such file or directory\n` }) : answer({ stdout: 'conntrack v1.4.7\n' })
+    req.command[7] === 'node'
+      ? answer({ exitCode: 127, stderr: `timeout: failed to run command '${argv[0]}': No such file or directory\n` })
+      : answer({ stdout: 'conntrack v1.4.7\n' })
   const r = await exec.run(['conntrack', '--version'], { tool: 'auto' })
   assert.is(r.stdout, 'conntrack v1.4.7\n')
   assert.is(r.toolFrom, 'image')
-  assert.equal(api.execs.filter((x) => x.kind === 'wrapped').map((x) => x.command[7]), ['node', 'image'])
+  assert.equal(
+    api.execs.filter((x) => x.kind === 'wrapped').map((x) => x.command[7]),
+    ['node', 'image'],
+  )
   // remembered: the next call goes to the image at once
   await exec.run(['conntrack', '-S'], { tool: 'auto' })
-  assert.equal(api.execs.filter((x) => x.kind === 'wrapped').map((x) => x.command[7]), ['node', 'image', 'image'])
+  assert.equal(
+    api.execs.filter((x) => x.kind === 'wrapped').map((x) => x.command[7]),
+    ['node', 'image', 'image'],
+  )
   // without 'auto' the 127 is an error whose hint names the option
   const e = await rejects(exec.run(['conntrack', '-L']), 'exit')
   assert.match(e.hint!, "lab-1 has no conntrack; pass {tool: 'auto'}")
@@ -144,7 +167,13 @@ test('a pod that has ended (past its deadline, evicted) is replaced too; close()
   api.onExec = () => {
     if (!refused) {
       refused = true
-      throw new KubeError('invalid', '400 BadRequest: cannot exec into a container in a completed pod; current phase is Succeeded', undefined, undefined, { status: 400 })
+      throw new KubeError(
+        'invalid',
+        '400 BadRequest: cannot exec into a container in a completed pod; current phase is Succeeded',
+        undefined,
+        undefined,
+        { status: 400 },
+      )
     }
     return answer({ stdout: 'ok\n' })
   }
@@ -178,8 +207,14 @@ test('binary: the raw bytes are kept when asked', async () => {
 test('bad input is refused before any pod is made', async () => {
   const { api, exec } = setup()
   await rejects(exec.run([]), 'invalid')
-  assert.match((await rejects(exec.run(['x'], { tool: 'host' as any }), 'invalid')).message, 'tool: expected "node", "image" or "auto", received "host"')
-  assert.match((await rejects(exec.run(['x'], { binary: 'yes' as any }), 'invalid')).message, 'binary: expected true or false')
+  assert.match(
+    (await rejects(exec.run(['x'], { tool: 'host' as any }), 'invalid')).message,
+    'tool: expected "node", "image" or "auto", received "host"',
+  )
+  assert.match(
+    (await rejects(exec.run(['x'], { binary: 'yes' as any }), 'invalid')).message,
+    'binary: expected true or false',
+  )
   assert.equal(api.calls, [])
   assert.throws(() => new NodePodExec(new NodePods(api), 'Bad Node'), /node name/)
 })

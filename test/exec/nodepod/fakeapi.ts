@@ -11,10 +11,27 @@ export interface ExecCall extends ExecRequest {
   kind: 'probe' | 'wrapped' | 'kill' | 'agent' | 'rescue'
 }
 
-const RUNNING = { phase: 'Running', containerStatuses: [{ name: 'node', ready: true, restartCount: 0, image: 'x', state: { running: { startedAt: '2025-11-29T08:00:01Z' } } }] }
+const RUNNING = {
+  phase: 'Running',
+  containerStatuses: [
+    {
+      name: 'node',
+      ready: true,
+      restartCount: 0,
+      image: 'x',
+      state: { running: { startedAt: '2025-11-29T08:00:01Z' } },
+    },
+  ],
+}
 
 /** Exec answer helper. */
-export function answer(o: Partial<Omit<ExecStreamResult, 'stdout' | 'stderr'>> & { exitCode?: number | null; stdout?: Buffer | string; stderr?: Buffer | string }): ExecStreamResult {
+export function answer(
+  o: Partial<Omit<ExecStreamResult, 'stdout' | 'stderr'>> & {
+    exitCode?: number | null
+    stdout?: Buffer | string
+    stderr?: Buffer | string
+  },
+): ExecStreamResult {
   const { exitCode = 0, ...rest } = o
   return {
     protocol: 'v5.channel.k8s.io',
@@ -48,9 +65,11 @@ export class FakeNodePodApi implements NodePodApi {
   /** Answers wrapped commands: argv is the caller's. */
   onExec: (argv: string[], req: ExecRequest) => Promise<ExecStreamResult> | ExecStreamResult = () => answer({})
   /** Serves agent and rescue execs (e.g. with this machine's shells, localexec.ts); by default an agent cannot start. */
-  onAgent: (req: ExecRequest) => Promise<ExecStreamResult> | ExecStreamResult = () => answer({ exitCode: 125, stderr: 'kinspect: no agent in this fake\n' })
+  onAgent: (req: ExecRequest) => Promise<ExecStreamResult> | ExecStreamResult = () =>
+    answer({ exitCode: 125, stderr: 'kinspect: no agent in this fake\n' })
   /** Serves kill execs; by default "stopped 3". */
-  onKill: (req: ExecRequest) => Promise<ExecStreamResult> | ExecStreamResult = () => answer({ stdout: 'stopped 3\n', protocol: this.protocol })
+  onKill: (req: ExecRequest) => Promise<ExecStreamResult> | ExecStreamResult = () =>
+    answer({ stdout: 'stopped 3\n', protocol: this.protocol })
   private reads = new Map<string, number>()
 
   async createPod(pod: Pod): Promise<Pod> {
@@ -90,7 +109,9 @@ export class FakeNodePodApi implements NodePodApi {
     return []
   }
   async getNode(name: string): Promise<Node | undefined> {
-    return this.nodes.has(name) ? { metadata: { name }, status: { conditions: [{ type: 'Ready', status: 'True' }] } } : undefined
+    return this.nodes.has(name)
+      ? { metadata: { name }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }
+      : undefined
   }
   async getNamespace(name: string): Promise<KubeObject | undefined> {
     return this.namespaces.find((n) => n.metadata.name === name)
@@ -111,9 +132,18 @@ export class FakeNodePodApi implements NodePodApi {
     return !this.denied.has(`${verb} ${resource}${sub ? `/${sub}` : ''}`)
   }
   async exec(req: ExecRequest): Promise<ExecStreamResult> {
-    if (!this.pods.has(req.pod)) throw new KubeError('notfound', `pod "${req.pod}" not found`, undefined, undefined, { status: 404 })
+    if (!this.pods.has(req.pod))
+      throw new KubeError('notfound', `pod "${req.pod}" not found`, undefined, undefined, { status: 404 })
     const script = req.command[2] ?? ''
-    const kind = script.includes('command -v nsenter') ? 'probe' : req.command[3] === 'kinspect-agent' ? 'agent' : req.command[3] === 'kinspect-rescue' ? 'rescue' : script.includes(': >$d/$t.stop') ? 'kill' : 'wrapped'
+    const kind = script.includes('command -v nsenter')
+      ? 'probe'
+      : req.command[3] === 'kinspect-agent'
+        ? 'agent'
+        : req.command[3] === 'kinspect-rescue'
+          ? 'rescue'
+          : script.includes(': >$d/$t.stop')
+            ? 'kill'
+            : 'wrapped'
     this.execs.push({ ...req, kind })
     if (kind === 'probe') return answer({ stdout: this.probeAnswer, protocol: this.protocol })
     if (kind === 'kill') return this.onKill(req)

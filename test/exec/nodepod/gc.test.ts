@@ -10,16 +10,38 @@ import type { DaemonSet, Pod } from '../../../src/kube/types.ts'
 const T0 = Date.parse('2025-11-29T08:00:00Z')
 const min = 60_000
 
-function pod(o: { node?: string; session?: string; host?: string; pid?: number; createdAt?: number; beatAt?: number; deadline?: number; phase?: string; deleting?: boolean }): Pod {
+function pod(o: {
+  node?: string
+  session?: string
+  host?: string
+  pid?: number
+  createdAt?: number
+  beatAt?: number
+  deadline?: number
+  phase?: string
+  deleting?: boolean
+}): Pod {
   const created = o.createdAt ?? T0
-  const p = buildNodePod(o.node ?? 'lab-1', { namespace: 'kube-system', session: o.session ?? 'other', user: 'u', host: o.host ?? 'laptop', pid: o.pid ?? 100, now: new Date(created), deadlineSeconds: o.deadline })
+  const p = buildNodePod(o.node ?? 'lab-1', {
+    namespace: 'kube-system',
+    session: o.session ?? 'other',
+    user: 'u',
+    host: o.host ?? 'laptop',
+    pid: o.pid ?? 100,
+    now: new Date(created),
+    deadlineSeconds: o.deadline,
+  })
   p.metadata.creationTimestamp = new Date(created).toISOString().replace(/\.\d+Z$/, 'Z')
   p.metadata.annotations!['kinspect.dev/heartbeat'] = new Date(o.beatAt ?? created).toISOString()
   p.status = { phase: o.phase ?? 'Running' }
   if (o.deleting) p.metadata.deletionTimestamp = new Date(T0).toISOString()
   return p
 }
-const ctx = (alive: number[] = []) => ({ host: 'laptop', localPidAlive: (pid: number) => alive.includes(pid), session: 'mine' })
+const ctx = (alive: number[] = []) => ({
+  host: 'laptop',
+  localPidAlive: (pid: number) => alive.includes(pid),
+  session: 'mine',
+})
 const verdicts = (pods: Pod[], now: number, c = ctx()) => gcPlan(pods, now, c).map((e) => [e.leftover, e.reason])
 
 test('a pod from this host whose process is gone is a leftover at once; one whose process lives is kept', () => {
@@ -39,20 +61,36 @@ test('a pod from another host is judged by its heartbeat: older than 5 minutes m
     [true, 'heartbeat 6 min old (session on ci-runner)'],
   ])
   // the threshold is configurable
-  assert.equal(gcPlan([stale], now, { ...ctx(), staleMinutes: 10 }).map((e) => e.leftover), [false])
+  assert.equal(
+    gcPlan([stale], now, { ...ctx(), staleMinutes: 10 }).map((e) => e.leftover),
+    [false],
+  )
 })
 
 test('a live process with a stale heartbeat (e.g. pid reused) still counts as gone', () => {
-  assert.equal(verdicts([pod({ pid: 300, beatAt: T0 })], T0 + 30 * min, ctx([300])), [[true, 'heartbeat 30 min old (session on laptop)']])
+  assert.equal(verdicts([pod({ pid: 300, beatAt: T0 })], T0 + 30 * min, ctx([300])), [
+    [true, 'heartbeat 30 min old (session on laptop)'],
+  ])
 })
 
 test('past its deadline or finished is a leftover whatever the heartbeat says', () => {
   const now = T0 + 61 * min
-  assert.equal(verdicts([pod({ deadline: 3600, beatAt: now }), pod({ phase: 'Succeeded', beatAt: now }), pod({ phase: 'Failed', beatAt: now })], now, ctx([100])), [
-    [true, 'past its deadline (3600 s, created 61 min ago)'],
-    [true, 'finished (Succeeded)'],
-    [true, 'finished (Failed)'],
-  ])
+  assert.equal(
+    verdicts(
+      [
+        pod({ deadline: 3600, beatAt: now }),
+        pod({ phase: 'Succeeded', beatAt: now }),
+        pod({ phase: 'Failed', beatAt: now }),
+      ],
+      now,
+      ctx([100]),
+    ),
+    [
+      [true, 'past its deadline (3600 s, created 61 min ago)'],
+      [true, 'finished (Succeeded)'],
+      [true, 'finished (Failed)'],
+    ],
+  )
 })
 
 test("the running session's pods and pods already being deleted are kept", () => {
@@ -66,7 +104,17 @@ test("the running session's pods and pods already being deleted are kept", () =>
 test('entries carry namespace, name, node and session', () => {
   const p = pod({ node: 'lab-2', session: 'abc' })
   const [e] = gcPlan([p], T0, ctx())
-  assert.equal({ ...e, reason: undefined, leftover: undefined }, { namespace: 'kube-system', name: p.metadata.name, node: 'lab-2', session: 'abc', reason: undefined, leftover: undefined })
+  assert.equal(
+    { ...e, reason: undefined, leftover: undefined },
+    {
+      namespace: 'kube-system',
+      name: p.metadata.name,
+      node: 'lab-2',
+      session: 'abc',
+      reason: undefined,
+      leftover: undefined,
+    },
+  )
 })
 
 test('pidAlive: this process is alive, a pid far above pid_max is not', () => {
@@ -93,15 +141,34 @@ test('gc() deletes only the leftovers, lists all namespaces, and falls back to o
   assert.equal(listed, [undefined, 'kube-system'])
   assert.equal(deleted, [`kube-system/${pods[0].metadata.name}`])
   assert.equal(r.deleted, deleted)
-  assert.equal(r.entries.map((e) => e.leftover), [true, false])
+  assert.equal(
+    r.entries.map((e) => e.leftover),
+    [true, false],
+  )
   const dry = await gc(api, { namespace: 'kube-system', session: 'mine', host: 'laptop', now: T0 + min, dryRun: true })
   assert.equal(dry.deleted, [])
   assert.is(deleted.length, 1)
 })
 
-function daemonSet(o: { session?: string; host?: string; pid?: number; createdAt?: number; beatAt?: number; deadline?: number; deleting?: boolean }): DaemonSet {
+function daemonSet(o: {
+  session?: string
+  host?: string
+  pid?: number
+  createdAt?: number
+  beatAt?: number
+  deadline?: number
+  deleting?: boolean
+}): DaemonSet {
   const created = o.createdAt ?? T0
-  const d = buildNodeDaemonSet(['lab-1', 'lab-2', 'lab-3'], { namespace: 'kube-system', session: o.session ?? 'other', user: 'u', host: o.host ?? 'laptop', pid: o.pid ?? 100, now: new Date(created), deadlineSeconds: o.deadline })
+  const d = buildNodeDaemonSet(['lab-1', 'lab-2', 'lab-3'], {
+    namespace: 'kube-system',
+    session: o.session ?? 'other',
+    user: 'u',
+    host: o.host ?? 'laptop',
+    pid: o.pid ?? 100,
+    now: new Date(created),
+    deadlineSeconds: o.deadline,
+  })
   d.metadata.creationTimestamp = new Date(created).toISOString()
   d.metadata.annotations!['kinspect.dev/heartbeat'] = new Date(o.beatAt ?? created).toISOString()
   if (o.deleting) d.metadata.deletionTimestamp = new Date(T0).toISOString()
@@ -111,7 +178,15 @@ function daemonSet(o: { session?: string; host?: string; pid?: number; createdAt
 /** A pod as the DaemonSet controller makes it from the template (labels, owner, no annotations of its own). */
 function dsPod(d: DaemonSet, node: string): Pod {
   return {
-    metadata: { name: `${d.metadata.name}-abcde`, namespace: 'kube-system', labels: { ...d.spec.template.metadata.labels }, ownerReferences: [{ apiVersion: 'apps/v1', kind: 'DaemonSet', name: d.metadata.name, uid: 'u1', controller: true }], creationTimestamp: new Date(T0 - 600 * min).toISOString() },
+    metadata: {
+      name: `${d.metadata.name}-abcde`,
+      namespace: 'kube-system',
+      labels: { ...d.spec.template.metadata.labels },
+      ownerReferences: [
+        { apiVersion: 'apps/v1', kind: 'DaemonSet', name: d.metadata.name, uid: 'u1', controller: true },
+      ],
+      creationTimestamp: new Date(T0 - 600 * min).toISOString(),
+    },
     spec: { ...d.spec.template.spec, nodeName: node },
     status: { phase: 'Running' },
   }
@@ -128,15 +203,28 @@ test('fleet DaemonSets: past the deadline annotation, a gone process or a stale 
     daemonSet({ deleting: true, deadline: 60 }),
   ]
   const e = gcPlanDaemonSets(sets, now, ctx([]))
-  assert.equal(e.map((x) => [x.leftover, x.reason]), [
-    [true, 'past its deadline (2025-11-29T08:20:00.000Z, 60 s ago)'],
-    [true, 'its session (pid 100 on laptop) is gone'],
-    [true, 'heartbeat 21 min old (session on ci)'],
-    [false, 'live session on ci (heartbeat 60 s ago)'],
-    [false, 'this session'],
-    [false, 'being deleted'],
-  ])
-  assert.equal({ ...e[0], reason: '' }, { namespace: 'kube-system', name: `daemonset/${sets[0].metadata.name}`, node: '3 nodes', session: 'other', leftover: true, reason: '' })
+  assert.equal(
+    e.map((x) => [x.leftover, x.reason]),
+    [
+      [true, 'past its deadline (2025-11-29T08:20:00.000Z, 60 s ago)'],
+      [true, 'its session (pid 100 on laptop) is gone'],
+      [true, 'heartbeat 21 min old (session on ci)'],
+      [false, 'live session on ci (heartbeat 60 s ago)'],
+      [false, 'this session'],
+      [false, 'being deleted'],
+    ],
+  )
+  assert.equal(
+    { ...e[0], reason: '' },
+    {
+      namespace: 'kube-system',
+      name: `daemonset/${sets[0].metadata.name}`,
+      node: '3 nodes',
+      session: 'other',
+      leftover: true,
+      reason: '',
+    },
+  )
 })
 
 test("a DaemonSet's pods are never leftovers one by one (the controller would make them again): their DaemonSet decides", () => {
@@ -169,7 +257,10 @@ test('gc() deletes a leftover DaemonSet (not its pods), and lists DaemonSets in 
   const r = await gc(api, { namespace: 'kube-system', session: 'mine', host: 'laptop', now: T0 + min })
   assert.equal(calls, ['list-ds app.kubernetes.io/managed-by=kinspect *', `delete-ds kube-system/${d.metadata.name}`])
   assert.equal(r.deleted, [`kube-system/daemonset/${d.metadata.name}`])
-  assert.equal(r.entries.map((e) => e.leftover), [true, false, false, false])
+  assert.equal(
+    r.entries.map((e) => e.leftover),
+    [true, false, false, false],
+  )
 })
 
 test.run()

@@ -7,12 +7,18 @@ import path from 'node:path'
 import type { ExecRequest, ExecStreamHandle, ExecStreamResult } from '../../../src/kube/exec.ts'
 
 /** The shells the agent is tested with: busybox sh (as in the node pod image), dash and bash. */
-export const SHELLS: readonly (readonly [string, string, ...string[]])[] = [['busybox sh', '/bin/busybox', 'sh'], ['dash', '/usr/bin/dash'], ['bash', '/usr/bin/bash']]
+export const SHELLS: readonly (readonly [string, string, ...string[]])[] = [
+  ['busybox sh', '/bin/busybox', 'sh'],
+  ['dash', '/usr/bin/dash'],
+  ['bash', '/usr/bin/bash'],
+]
 
 /** A stand-in for nsenter in dir: skips its options, then runs what follows "--" (namespaces are not the point here). */
 export function stubNsenter(dir: string): string {
   const stub = path.join(dir, 'nsenter')
-  fs.writeFileSync(stub, '#!/bin/sh\nwhile [ $# -gt 0 ] && [ "$1" != -- ]; do shift; done\nshift\nexec "$@"\n', { mode: 0o755 })
+  fs.writeFileSync(stub, '#!/bin/sh\nwhile [ $# -gt 0 ] && [ "$1" != -- ]; do shift; done\nshift\nexec "$@"\n', {
+    mode: 0o755,
+  })
   return stub
 }
 
@@ -25,7 +31,9 @@ export interface LocalExecs {
 }
 
 /** An exec function over shell (argv prefix for `sh`); every process it started is killed by cleanup(). */
-export function localExec(shell: readonly string[]): ((req: ExecRequest) => Promise<ExecStreamResult>) & LocalExecs & { cleanup(): void } {
+export function localExec(
+  shell: readonly string[],
+): ((req: ExecRequest) => Promise<ExecStreamResult>) & LocalExecs & { cleanup(): void } {
   const drops = new Set<() => void>()
   const children = new Set<import('node:child_process').ChildProcess>()
   const fn = (req: ExecRequest): Promise<ExecStreamResult> => {
@@ -45,7 +53,14 @@ export function localExec(shell: readonly string[]): ((req: ExecRequest) => Prom
         connected = false
         drops.delete(drop)
         req.signal?.removeEventListener('abort', onAbort)
-        resolve({ protocol: 'v5.channel.k8s.io', stdout: Buffer.concat(out), stderr: Buffer.concat(err), aborted: false, durationMs: performance.now() - t0, ...r })
+        resolve({
+          protocol: 'v5.channel.k8s.io',
+          stdout: Buffer.concat(out),
+          stderr: Buffer.concat(err),
+          aborted: false,
+          durationMs: performance.now() - t0,
+          ...r,
+        })
       }
       const drop = () => {
         child.stdout.removeAllListeners('data')
@@ -66,7 +81,14 @@ export function localExec(shell: readonly string[]): ((req: ExecRequest) => Prom
       })
       child.on('close', (code, signal) => {
         children.delete(child)
-        end({ status: code === 0 ? { exitCode: 0, status: 'Success' } : code !== null ? { exitCode: code, status: 'Failure', reason: 'NonZeroExitCode' } : { exitCode: null, status: 'Failure', message: `killed by ${signal}` } })
+        end({
+          status:
+            code === 0
+              ? { exitCode: 0, status: 'Success' }
+              : code !== null
+                ? { exitCode: code, status: 'Failure', reason: 'NonZeroExitCode' }
+                : { exitCode: null, status: 'Failure', message: `killed by ${signal}` },
+        })
       })
       req.onOpen?.('v5.channel.k8s.io')
       if (req.onStream) {

@@ -8,7 +8,10 @@ import { KubeError } from '../../../src/kube/errors.ts'
 import { FakeNodePodApi } from './fakeapi.ts'
 
 async function rejects(p: Promise<unknown>, kind: string): Promise<NodePodError> {
-  const e = await p.then(() => undefined, (x) => x)
+  const e = await p.then(
+    () => undefined,
+    (x) => x,
+  )
   assert.instance(e, NodePodError, `expected a NodePodError, got ${e}`)
   assert.is(e.kind, kind, e.message)
   return e
@@ -23,13 +26,19 @@ test('the first ensure creates the pod and waits for Running; later and concurre
   assert.is(a, b)
   assert.is(a, c)
   assert.equal(api.calls.filter((x) => x.startsWith('create')).length, 1)
-  assert.equal(api.execs.map((e) => e.kind), ['probe'])
+  assert.equal(
+    api.execs.map((e) => e.kind),
+    ['probe'],
+  )
   assert.equal(a.facts, { nsenter: '/usr/bin/nsenter', target: '1' })
   assert.is(a.namespace, 'kube-system')
   const made = api.pods.get(a.name)!
   assert.is(made.metadata.labels!['kinspect.dev/session'], 'sess1')
   assert.is(made.metadata.annotations!['kinspect.dev/pid'], '77')
-  assert.equal(phases.map((p) => p.phase), ['checking', 'creating', 'starting', 'ready'])
+  assert.equal(
+    phases.map((p) => p.phase),
+    ['checking', 'creating', 'starting', 'ready'],
+  )
   assert.is(phases[2].detail, 'Pending: waiting for the kubelet')
   assert.ok(phases.every((p) => p.node === 'lab-1' && p.elapsedMs >= 0))
   assert.is(pods.protocol, 'v5.channel.k8s.io')
@@ -37,7 +46,13 @@ test('the first ensure creates the pod and waits for Running; later and concurre
   // another node gets its own pod
   const other = await pods.ensure('lab-2')
   assert.is.not(other.name, a.name)
-  assert.equal(pods.pods().map((p) => p.node).sort(), ['lab-1', 'lab-2'])
+  assert.equal(
+    pods
+      .pods()
+      .map((p) => p.node)
+      .sort(),
+    ['lab-1', 'lab-2'],
+  )
   await pods.close()
 })
 
@@ -60,7 +75,10 @@ test('the access review names every missing verb at once, before anything is cre
   const e = await rejects(new NodePods(api, { namespace: 'tools' }).ensure('lab-1'), 'rbac')
   assert.is(e.message, 'user "tester" may not create pods, delete pods, create pods/exec in namespace "tools"')
   assert.match(e.hint!, 'create, get, delete pods and create pods/exec')
-  assert.equal(api.calls.filter((c) => c.startsWith('create')), [])
+  assert.equal(
+    api.calls.filter((c) => c.startsWith('create')),
+    [],
+  )
   // the identity the server sees is named when it differs from the kubeconfig's user name
   api.identity = 'system:serviceaccount:ci:deployer'
   const e2 = await rejects(new NodePods(api, { namespace: 'tools' }).ensure('lab-1'), 'rbac')
@@ -76,14 +94,27 @@ test('an unknown node is named without creating anything', async () => {
   const api = new FakeNodePodApi()
   const e = await rejects(new NodePods(api).ensure('lab-9'), 'node')
   assert.is(e.message, 'node "lab-9" does not exist')
-  assert.equal(api.calls.filter((c) => c.startsWith('create')), [])
+  assert.equal(
+    api.calls.filter((c) => c.startsWith('create')),
+    [],
+  )
 })
 
 test('a PodSecurity refusal on create is explained with the namespace label and an alternative', async () => {
   const api = new FakeNodePodApi()
-  api.namespaces = [{ metadata: { name: 'shop', labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } }, { metadata: { name: 'kube-system' } }]
-  const msg = 'pods "x" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true, hostPID=true, hostIPC=true), privileged (container "node" must not set securityContext.privileged=true)'
-  api.createError = new KubeError('forbidden', `403 Forbidden: ${msg}`, undefined, { kind: 'Status', message: msg }, { status: 403 })
+  api.namespaces = [
+    { metadata: { name: 'shop', labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } },
+    { metadata: { name: 'kube-system' } },
+  ]
+  const msg =
+    'pods "x" is forbidden: violates PodSecurity "baseline:latest": host namespaces (hostNetwork=true, hostPID=true, hostIPC=true), privileged (container "node" must not set securityContext.privileged=true)'
+  api.createError = new KubeError(
+    'forbidden',
+    `403 Forbidden: ${msg}`,
+    undefined,
+    { kind: 'Status', message: msg },
+    { status: 403 },
+  )
   const e = await rejects(new NodePods(api, { namespace: 'shop' }).ensure('lab-1'), 'podsecurity')
   assert.match(e.message, 'namespace "shop" has the label pod-security.kubernetes.io/enforce=baseline')
   assert.match(e.hint!, 'use namespace "kube-system"')
@@ -91,7 +122,18 @@ test('a PodSecurity refusal on create is explained with the namespace label and 
 
 test('a pod that cannot start is deleted, and the error names the cause', async () => {
   const api = new FakeNodePodApi()
-  api.stuckStatus = { phase: 'Pending', containerStatuses: [{ name: 'node', ready: false, restartCount: 0, image: 'bad', state: { waiting: { reason: 'ErrImagePull', message: 'not found' } } }] }
+  api.stuckStatus = {
+    phase: 'Pending',
+    containerStatuses: [
+      {
+        name: 'node',
+        ready: false,
+        restartCount: 0,
+        image: 'bad',
+        state: { waiting: { reason: 'ErrImagePull', message: 'not found' } },
+      },
+    ],
+  }
   const phases: string[] = []
   const pods = new NodePods(api, { image: 'kinspect.local/nosuch:1', onPhase: (p) => phases.push(p.phase) })
   const e = await rejects(pods.ensure('lab-1'), 'image')
@@ -177,13 +219,22 @@ test('consent: beforeCreate sees the pod and can refuse it', async () => {
   const e = await pods.ensure('lab-1').catch((x) => x)
   assert.is(e.message, 'not allowed by the user')
   assert.equal(seen, ['lab-1 lab-1 true'])
-  assert.equal(api.calls.filter((c) => c.startsWith('create')), [])
+  assert.equal(
+    api.calls.filter((c) => c.startsWith('create')),
+    [],
+  )
 })
 
 test('bad options are refused when the session is set up, naming the option', () => {
   const api = new FakeNodePodApi()
-  assert.throws(() => new NodePods(api, { deadlineSeconds: 5 }), (e: NodePodError) => e.kind === 'invalid' && /^NodePods: deadlineSeconds: expected .* received 5$/.test(e.message))
-  assert.throws(() => new NodePods(api, { namespace: 'Not A Namespace' }), /NodePods: namespace: expected a namespace name/)
+  assert.throws(
+    () => new NodePods(api, { deadlineSeconds: 5 }),
+    (e: NodePodError) => e.kind === 'invalid' && /^NodePods: deadlineSeconds: expected .* received 5$/.test(e.message),
+  )
+  assert.throws(
+    () => new NodePods(api, { namespace: 'Not A Namespace' }),
+    /NodePods: namespace: expected a namespace name/,
+  )
   assert.throws(() => new NodePods(api, { image: '' }), /NodePods: image: expected an image reference/)
   assert.throws(() => new NodePods(api, { startTimeoutMs: 0 }), /startTimeoutMs: expected a positive number/)
 })

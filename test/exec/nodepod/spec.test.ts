@@ -1,10 +1,24 @@
 // buildNodePod: the pod object a node pod is made from, asserted field by field.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { buildNodePod, labelSafe, nodePodName, randomSuffix, type NodePodOptions } from '../../../src/exec/nodepod/spec.ts'
+import {
+  buildNodePod,
+  labelSafe,
+  nodePodName,
+  randomSuffix,
+  type NodePodOptions,
+} from '../../../src/exec/nodepod/spec.ts'
 
 const now = new Date('2025-11-29T08:00:00.000Z')
-const base: NodePodOptions = { namespace: 'kube-system', session: 'sess123abc', user: 'kinspect-admin', host: 'laptop', pid: 4242, now, suffix: 'x7k2q' }
+const base: NodePodOptions = {
+  namespace: 'kube-system',
+  session: 'sess123abc',
+  user: 'kinspect-admin',
+  host: 'laptop',
+  pid: 4242,
+  now,
+  suffix: 'x7k2q',
+}
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/
 
@@ -57,7 +71,14 @@ test('labels and annotations say who made it, from where, and when', () => {
 
 test('image, pull secrets, pull policy, priority class and resources are configurable', () => {
   const resources = { requests: { cpu: '5m', memory: '16Mi' }, limits: { cpu: '100m', memory: '64Mi' } }
-  const p = buildNodePod('lab-1', { ...base, image: 'registry.example/tools@sha256:' + 'a'.repeat(64), imagePullSecrets: ['regcred'], imagePullPolicy: 'Never', priorityClassName: 'system-node-critical', resources })
+  const p = buildNodePod('lab-1', {
+    ...base,
+    image: 'registry.example/tools@sha256:' + 'a'.repeat(64),
+    imagePullSecrets: ['regcred'],
+    imagePullPolicy: 'Never',
+    priorityClassName: 'system-node-critical',
+    resources,
+  })
   const c = p.spec.containers[0]
   assert.is(c.image, 'registry.example/tools@sha256:' + 'a'.repeat(64))
   assert.is(c.imagePullPolicy, 'Never')
@@ -85,7 +106,14 @@ test('names stay DNS labels of at most 63 characters, even for long or dotted no
 })
 
 test('user names become label values; different long names stay different', () => {
-  for (const u of ['kubernetes-admin', 'arn:aws:eks:eu-central-1:123456789012:cluster/prod', 'alice@example.com', '_x_', 'é', 'a'.repeat(100)]) {
+  for (const u of [
+    'kubernetes-admin',
+    'arn:aws:eks:eu-central-1:123456789012:cluster/prod',
+    'alice@example.com',
+    '_x_',
+    'é',
+    'a'.repeat(100),
+  ]) {
     const v = labelSafe(u)
     assert.match(v, LABEL_VALUE)
     assert.ok(v.length <= 63 && v.length > 0, `${JSON.stringify(u)} -> ${v}`)

@@ -59,7 +59,10 @@ test('runs argv as one quoted command with a deadline on the node; output, exit 
 
 test('sudo goes through sudo -n, except for root; a non-zero exit is an ExecError naming the node', async () => {
   const user = source('kinspect', { stderr: 'nope\n', code: 3 })
-  const e = await new SshExec(user.src, 'lab-1').run(['id', '-u'], { sudo: true }).then(() => undefined, (x: unknown) => x)
+  const e = await new SshExec(user.src, 'lab-1').run(['id', '-u'], { sudo: true }).then(
+    () => undefined,
+    (x: unknown) => x,
+  )
   assert.instance(e, ExecError)
   assert.is((e as ExecError).kind, 'exit')
   assert.match((e as ExecError).message, /^`id -u` on ssh:lab-1 exited 3: nope$/)
@@ -69,7 +72,7 @@ test('sudo goes through sudo -n, except for root; a non-zero exit is an ExecErro
   assert.equal(root.log.commands, ['lab-1: timeout -k 2 30 id -u'])
 })
 
-test('close() ends the node\'s connection through the source', async () => {
+test("close() ends the node's connection through the source", async () => {
   const { src, log } = source('root', { code: 0 })
   await new SshExec(src, 'lab-2').close()
   assert.equal(log.closed, ['lab-2'])

@@ -5,7 +5,12 @@ import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { decideHostKey, loadKnownHosts, preferredHostKeyAlgorithms, type HostKeyDecision } from '../../../src/exec/ssh/hostcheck.ts'
+import {
+  decideHostKey,
+  loadKnownHosts,
+  preferredHostKeyAlgorithms,
+  type HostKeyDecision,
+} from '../../../src/exec/ssh/hostcheck.ts'
 import { parseKnownHosts, verifyHostKey } from '../../../src/exec/ssh/knownhosts.ts'
 import { resolveHost } from '../../../src/exec/ssh/sshconfig.ts'
 import { ExecError } from '../../../src/exec/types.ts'
@@ -65,7 +70,11 @@ test('an unknown key is refused with the exact ssh-keyscan command', () => {
   assert.ok(e.hint!.includes(`ssh-keyscan -t ed25519 other-node >> ${KH}`), e.hint)
   assert.match(e.hint!, /or ssh to other-node once by hand/)
   const p = hop('lab-2', 'Host lab-2\n  HostName 10.99.0.2\n  Port 2200\n')
-  assert.ok(refused(decideHostKey(loadKnownHosts(p, 't'), p, B.blob, 't')).hint!.includes(`ssh-keyscan -p 2200 -t ed25519 10.99.0.2 >> ${KH}`))
+  assert.ok(
+    refused(decideHostKey(loadKnownHosts(p, 't'), p, B.blob, 't')).hint!.includes(
+      `ssh-keyscan -p 2200 -t ed25519 10.99.0.2 >> ${KH}`,
+    ),
+  )
 })
 
 test('an unknown key of another type than the known one says so', () => {
@@ -78,7 +87,10 @@ test('StrictHostKeyChecking=no accepts an unknown key with a warning', () => {
   const h = hop('other-node', 'Host other-node\n  StrictHostKeyChecking no\n')
   const d = decideHostKey(loadKnownHosts(h, 't'), h, B.blob, 't')
   assert.is(d.ok, true)
-  assert.match((d as { warning: string }).warning, /accepting unknown host key SHA256:\S+ \(ssh-ed25519\) of other-node because StrictHostKeyChecking=no/)
+  assert.match(
+    (d as { warning: string }).warning,
+    /accepting unknown host key SHA256:\S+ \(ssh-ed25519\) of other-node because StrictHostKeyChecking=no/,
+  )
 })
 
 test('StrictHostKeyChecking=accept-new records the key, and a later different key is refused', () => {
@@ -96,7 +108,10 @@ test('a revoked key is refused', () => {
   const kh = path.join(tmp, 'kh-revoked')
   fs.writeFileSync(kh, `n1 ${A.line}\n@revoked * ${A.line}\n`)
   const h = hop('n1', '', kh)
-  assert.match(refused(decideHostKey(loadKnownHosts(h, 't'), h, A.blob, 't')).message, /marked @revoked in .*kh-revoked:2/)
+  assert.match(
+    refused(decideHostKey(loadKnownHosts(h, 't'), h, A.blob, 't')).message,
+    /marked @revoked in .*kh-revoked:2/,
+  )
 })
 
 test('fail closed: an unreadable known_hosts refuses before connecting; a missing one is just empty', () => {
@@ -104,7 +119,10 @@ test('fail closed: an unreadable known_hosts refuses before connecting; a missin
   fs.mkdirSync(dir)
   assert.throws(
     () => loadKnownHosts(hop('lab-1', '', dir), 'ssh:lab-1'),
-    (e: unknown) => e instanceof ExecError && e.kind === 'hostkey' && /cannot read known_hosts file .*a-directory \(EISDIR\); refusing to connect to lab-1/.test(e.message),
+    (e: unknown) =>
+      e instanceof ExecError &&
+      e.kind === 'hostkey' &&
+      /cannot read known_hosts file .*a-directory \(EISDIR\); refusing to connect to lab-1/.test(e.message),
   )
   const h = hop('lab-1', '', path.join(tmp, 'missing'))
   const known = loadKnownHosts(h, 't')
@@ -115,7 +133,10 @@ test('fail closed: an unreadable known_hosts refuses before connecting; a missin
 test('KINSPECT_KNOWN_HOSTS is consulted first and is where the hint says to add the key', () => {
   const lab = path.join(tmp, 'lab_known_hosts')
   fs.writeFileSync(lab, `[10.99.0.1]:2222 ${B.line}\n`)
-  const h = resolveHost('lab-1', 'Host lab-1\n  HostName 10.99.0.1\n  Port 2222\n', { home: tmp, env: { KINSPECT_KNOWN_HOSTS: lab } })
+  const h = resolveHost('lab-1', 'Host lab-1\n  HostName 10.99.0.1\n  Port 2222\n', {
+    home: tmp,
+    env: { KINSPECT_KNOWN_HOSTS: lab },
+  })
   assert.equal(h.knownHostsFiles[0], lab)
   assert.equal(decideHostKey(loadKnownHosts(h, 't'), h, B.blob, 't'), { ok: true })
   const u = resolveHost('elsewhere', '', { home: tmp, env: { KINSPECT_KNOWN_HOSTS: lab } })
@@ -137,11 +158,20 @@ test('host key algorithms: the types known for the host come first, within HostK
   assert.not.ok(algos.includes('ssh-rsa'), "OpenSSH's default list has no SHA-1 ssh-rsa")
   assert.is(preferredHostKeyAlgorithms(loadKnownHosts(hop(), 't'), hop())[0], 'ssh-ed25519')
   assert.is(new Set(algos).size, algos.length)
-  const withAlgs = (algs: string) => resolveHost('bastion', `HostKeyAlgorithms ${algs}\nUserKnownHostsFile ${KH}\n`, { home: tmp, localUser: 'root' })
+  const withAlgs = (algs: string) =>
+    resolveHost('bastion', `HostKeyAlgorithms ${algs}\nUserKnownHostsFile ${KH}\n`, { home: tmp, localUser: 'root' })
   const legacy = withAlgs('+ssh-rsa')
-  assert.equal(preferredHostKeyAlgorithms(loadKnownHosts(legacy, 't'), legacy).slice(0, 3), ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'])
+  assert.equal(preferredHostKeyAlgorithms(loadKnownHosts(legacy, 't'), legacy).slice(0, 3), [
+    'rsa-sha2-512',
+    'rsa-sha2-256',
+    'ssh-rsa',
+  ])
   const only = withAlgs('ecdsa-sha2-*')
-  assert.equal(preferredHostKeyAlgorithms(loadKnownHosts(only, 't'), only), ['ecdsa-sha2-nistp256', 'ecdsa-sha2-nistp384', 'ecdsa-sha2-nistp521'])
+  assert.equal(preferredHostKeyAlgorithms(loadKnownHosts(only, 't'), only), [
+    'ecdsa-sha2-nistp256',
+    'ecdsa-sha2-nistp384',
+    'ecdsa-sha2-nistp521',
+  ])
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))

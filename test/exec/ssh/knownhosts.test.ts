@@ -6,7 +6,16 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { blobType, entryMatches, fingerprint, hashHostName, hostKeyName, knownKeyTypes, parseKnownHosts, verifyHostKey } from '../../../src/exec/ssh/knownhosts.ts'
+import {
+  blobType,
+  entryMatches,
+  fingerprint,
+  hashHostName,
+  hostKeyName,
+  knownKeyTypes,
+  parseKnownHosts,
+  verifyHostKey,
+} from '../../../src/exec/ssh/knownhosts.ts'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-knownhosts-'))
 
@@ -48,7 +57,10 @@ test('parses plain, [host]:port, markers and comments; skips malformed lines', (
     `|2|unknown|scheme ${A.line}`,
   ].join('\n')
   const es = parseKnownHosts(text, '/kh')
-  assert.equal(es.map((e) => e.line), [3, 4, 5, 6])
+  assert.equal(
+    es.map((e) => e.line),
+    [3, 4, 5, 6],
+  )
   assert.equal(es[0].patterns, ['node1', '10.0.0.1'])
   assert.is(es[0].comment, 'a comment')
   assert.is(es[0].file, '/kh')
@@ -62,7 +74,10 @@ test('parses plain, [host]:port, markers and comments; skips malformed lines', (
 test('hashed entries made with HMAC-SHA1 match their name only; ssh-keygen -F agrees', () => {
   const salt = randomBytes(20)
   const file = path.join(tmp, 'hashed')
-  fs.writeFileSync(file, `${hashHostName('node1', salt)} ${A.line}\n${hashHostName('[node2]:2222', randomBytes(20))} ${B.line}\n`)
+  fs.writeFileSync(
+    file,
+    `${hashHostName('node1', salt)} ${A.line}\n${hashHostName('[node2]:2222', randomBytes(20))} ${B.line}\n`,
+  )
   for (const name of ['node1', '[node2]:2222', 'node2', '[node1]:2222', 'node3']) {
     assert.equal(ourFind(file, name), keygenFind(file, name), `lookup ${name}`)
   }
@@ -77,7 +92,10 @@ test('entries hashed by ssh-keygen -H are matched', () => {
   assert.is(r.status, 0)
   const es = parseKnownHosts(fs.readFileSync(file, 'utf8'))
   assert.is(es.length, 2)
-  assert.ok(es.every((e) => e.hashed), 'all lines hashed')
+  assert.ok(
+    es.every((e) => e.hashed),
+    'all lines hashed',
+  )
   assert.is(verifyHostKey(es, 'alpha', 22, A.blob).status, 'match')
   assert.is(verifyHostKey(es, 'beta', 2200, B.blob).status, 'match')
   assert.is(verifyHostKey(es, 'beta', 22, B.blob).status, 'unknown')
@@ -85,7 +103,11 @@ test('entries hashed by ssh-keygen -H are matched', () => {
 
 test('wildcards and negation agree with ssh-keygen -F', () => {
   const file = path.join(tmp, 'wild')
-  fs.writeFileSync(file, [`*.lab,!bad.lab ${A.line}`, `node? ${B.line}`, `[10.0.0.*]:2222 ${R.line}`, `Mixed.Case ${E.line}`].join('\n') + '\n')
+  fs.writeFileSync(
+    file,
+    [`*.lab,!bad.lab ${A.line}`, `node? ${B.line}`, `[10.0.0.*]:2222 ${R.line}`, `Mixed.Case ${E.line}`].join('\n') +
+      '\n',
+  )
   for (const name of ['x.lab', 'bad.lab', 'node1', 'node12', '[10.0.0.9]:2222', '10.0.0.9', 'mixed.case']) {
     assert.equal(ourFind(file, name), keygenFind(file, name), `lookup ${name}`)
   }

@@ -16,7 +16,13 @@ test.before(async () => {
   client = new Client()
   await new Promise<void>((resolve, reject) => {
     client.once('ready', () => resolve()).once('error', reject)
-    client.connect({ host: '127.0.0.1', port: sshd.port, username: process.env.USER ?? 'root', privateKey: fs.readFileSync(sshd.identity), hostVerifier: () => true })
+    client.connect({
+      host: '127.0.0.1',
+      port: sshd.port,
+      username: process.env.USER ?? 'root',
+      privateKey: fs.readFileSync(sshd.identity),
+      hostVerifier: () => true,
+    })
   })
 })
 
@@ -30,10 +36,14 @@ const exec = (cmd: string) =>
 
 test('the installed ssh2 is the version the private reads were checked against', () => {
   const version = createRequire(import.meta.url)('ssh2/package.json').version
-  assert.is(version, SSH2_CHECKED, `ssh2 ${version} is installed: re-check src/exec/ssh/ssh2private.ts against its lib/client.js and lib/Channel.js, then update SSH2_CHECKED`)
+  assert.is(
+    version,
+    SSH2_CHECKED,
+    `ssh2 ${version} is installed: re-check src/exec/ssh/ssh2private.ts against its lib/client.js and lib/Channel.js, then update SSH2_CHECKED`,
+  )
 })
 
-test('a finished command: its exit status is kept on the channel (earlyExit) and the peer\'s close is seen (closedByPeer)', async () => {
+test("a finished command: its exit status is kept on the channel (earlyExit) and the peer's close is seen (closedByPeer)", async () => {
   const ch = await exec('exit 7')
   assert.is(closedByPeer(ch), false)
   ch.resume()

@@ -23,7 +23,9 @@ export const blackholePeer = (node: string) => (node === 'lab-2' ? 'lab-1' : 'la
 
 /** iptables rules of node-dns-blackhole on a node, as `-A ...` lines. */
 function blackholeRules(node: string): string[] {
-  return run(inNode(node, ['iptables-save', '-t', 'filter'])).stdout.split('\n').filter((l) => l.startsWith('-A ') && l.includes(BLACKHOLE_TAG))
+  return run(inNode(node, ['iptables-save', '-t', 'filter']))
+    .stdout.split('\n')
+    .filter((l) => l.startsWith('-A ') && l.includes(BLACKHOLE_TAG))
 }
 
 /** Faults in the network between pods and nodes. */
@@ -52,7 +54,8 @@ export const NETWORK_FAULTS: Scenario[] = [
   },
   {
     name: 'node-dns-blackhole',
-    breaks: "one node (default lab-3) drops its pods' DNS packets to the CoreDNS pod on another node: pods there alone see lookups time out (about half of them, through the Service)",
+    breaks:
+      "one node (default lab-3) drops its pods' DNS packets to the CoreDNS pod on another node: pods there alone see lookups time out (about half of them, through the Service)",
     node: { default: 'lab-3' },
     async on({ node }) {
       if (blackholeRules(node).length) return
@@ -62,7 +65,29 @@ export const NETWORK_FAULTS: Scenario[] = [
       const from = NODES.find((n) => n.name === node)!.podCIDR
       for (const t of targets) {
         for (const proto of ['udp', 'tcp']) {
-          run(inNode(node, ['iptables', '-w', '-I', 'FORWARD', '1', '-s', from, '-d', t.ip, '-p', proto, '--dport', '53', '-m', 'comment', '--comment', `${BLACKHOLE_TAG} (${t.name})`, '-j', 'DROP']))
+          run(
+            inNode(node, [
+              'iptables',
+              '-w',
+              '-I',
+              'FORWARD',
+              '1',
+              '-s',
+              from,
+              '-d',
+              t.ip,
+              '-p',
+              proto,
+              '--dport',
+              '53',
+              '-m',
+              'comment',
+              '--comment',
+              `${BLACKHOLE_TAG} (${t.name})`,
+              '-j',
+              'DROP',
+            ]),
+          )
         }
       }
     },

@@ -20,7 +20,9 @@ export function originalConntrackMax(): string {
 
 /** The sum of the per-CPU `drop` counters in conntrack -S (lab-1's network namespace). */
 export function conntrackDrops(): number {
-  return run(['conntrack', '-S']).stdout.split('\n').reduce((n, l) => n + Number(l.match(/\bdrop=(\d+)/)?.[1] ?? 0), 0)
+  return run(['conntrack', '-S'])
+    .stdout.split('\n')
+    .reduce((n, l) => n + Number(l.match(/\bdrop=(\d+)/)?.[1] ?? 0), 0)
 }
 
 /** Faults on one node. */
@@ -32,13 +34,20 @@ export const NODE_FAULTS: Scenario[] = [
       const drops0 = conntrackDrops()
       if (!alivePid(FILL_PID)) {
         const count = Number(readSys('net/netfilter/nf_conntrack_count'))
-        if (!fs.existsSync(CONNTRACK_MAX_BEFORE)) fs.writeFileSync(CONNTRACK_MAX_BEFORE, readSys('net/netfilter/nf_conntrack_max').trim())
+        if (!fs.existsSync(CONNTRACK_MAX_BEFORE))
+          fs.writeFileSync(CONNTRACK_MAX_BEFORE, readSys('net/netfilter/nf_conntrack_max').trim())
         fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_max', String(count + 600))
         // The filler restores the original max itself when its time is up, so a forgotten "on" heals.
-        startDaemon('connfill', [bin('connfill'), '-max', '5000', '-duration', '3m', '-probe', '1s', '-restore-max', originalConntrackMax()], FILL_PID, path.join(LAB_DIR, 'logs', 'connfill.log'))
+        startDaemon(
+          'connfill',
+          [bin('connfill'), '-max', '5000', '-duration', '3m', '-probe', '1s', '-restore-max', originalConntrackMax()],
+          FILL_PID,
+          path.join(LAB_DIR, 'logs', 'connfill.log'),
+        )
       }
       // Done when the table is (nearly) full and the kernel is dropping now, not just historically.
-      const full = () => Number(readSys('net/netfilter/nf_conntrack_count')) >= 0.95 * Number(readSys('net/netfilter/nf_conntrack_max'))
+      const full = () =>
+        Number(readSys('net/netfilter/nf_conntrack_count')) >= 0.95 * Number(readSys('net/netfilter/nf_conntrack_max'))
       await waitFor('a full conntrack table with rising drops', () => full() && conntrackDrops() > drops0, 30_000, 500)
     },
     async off() {
@@ -49,7 +58,8 @@ export const NODE_FAULTS: Scenario[] = [
   },
   {
     name: 'stale-rules',
-    breaks: "one node's kube-proxy stopped, then a shop/web pod replaced: that node still DNATs to the old pod IP, the others follow",
+    breaks:
+      "one node's kube-proxy stopped, then a shop/web pod replaced: that node still DNATs to the old pod IP, the others follow",
     node: { default: 'lab-2' },
     async on({ node }) {
       const id = onNode('kube-proxy', node)
@@ -58,19 +68,30 @@ export const NODE_FAULTS: Scenario[] = [
         const victim = (kubectlJSON(['get', 'pods', '-n', 'shop', '-l', 'app=web']).items as any[])[0].metadata.name
         kubectl(['delete', 'pod', victim, '-n', 'shop', '--wait=true', '--grace-period=1'])
       }
-      await waitFor(`web slices to differ from ${node}'s rules`, () => {
-        const ips = sliceIPs('shop', 'web')
-        return ips.length >= 2 && ips.join() !== iptablesEndpointIPs('shop', 'web', node).join()
-      }, 60_000, 1000)
+      await waitFor(
+        `web slices to differ from ${node}'s rules`,
+        () => {
+          const ips = sliceIPs('shop', 'web')
+          return ips.length >= 2 && ips.join() !== iptablesEndpointIPs('shop', 'web', node).join()
+        },
+        60_000,
+        1000,
+      )
     },
     async off({ node }) {
       await start(onNode('kube-proxy', node))
-      await waitFor(`${node}'s rules to match the slices`, () => sliceIPs('shop', 'web').join() === iptablesEndpointIPs('shop', 'web', node).join(), 30_000, 500)
+      await waitFor(
+        `${node}'s rules to match the slices`,
+        () => sliceIPs('shop', 'web').join() === iptablesEndpointIPs('shop', 'web', node).join(),
+        30_000,
+        500,
+      )
     },
   },
   {
     name: 'node-notready',
-    breaks: "one node's kubelet stopped: it goes NotReady after the 16 s grace period; its SSH and containers keep running",
+    breaks:
+      "one node's kubelet stopped: it goes NotReady after the 16 s grace period; its SSH and containers keep running",
     node: { default: 'lab-2' },
     async on({ node }) {
       await stop(onNode('kubelet', node))

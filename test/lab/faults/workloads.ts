@@ -24,7 +24,18 @@ export const OOM_LIMIT = '32Mi'
 
 /** The PodScheduled condition of a pod ("False/Unschedulable: 0/3 nodes ..."), or "" when the pod is missing. */
 export function scheduled(ns: string, pod: string): string {
-  const r = kubectl(['get', 'pod', pod, '-n', ns, '-o', 'jsonpath={range .status.conditions[?(@.type=="PodScheduled")]}{.status}/{.reason}: {.message}{end}'], { ok: true })
+  const r = kubectl(
+    [
+      'get',
+      'pod',
+      pod,
+      '-n',
+      ns,
+      '-o',
+      'jsonpath={range .status.conditions[?(@.type=="PodScheduled")]}{.status}/{.reason}: {.message}{end}',
+    ],
+    { ok: true },
+  )
   return r.code === 0 ? r.stdout.trim() : ''
 }
 
@@ -36,7 +47,18 @@ export function containerStatus(ns: string, pod: string): any {
 
 /** The Progressing condition of a Deployment as "Status/Reason". */
 export function progressing(ns: string, deploy: string): string {
-  return kubectl(['get', 'deployment', deploy, '-n', ns, '-o', 'jsonpath={.status.conditions[?(@.type=="Progressing")].status}/{.status.conditions[?(@.type=="Progressing")].reason}'], { ok: true }).stdout.trim()
+  return kubectl(
+    [
+      'get',
+      'deployment',
+      deploy,
+      '-n',
+      ns,
+      '-o',
+      'jsonpath={.status.conditions[?(@.type=="Progressing")].status}/{.status.conditions[?(@.type=="Progressing")].reason}',
+    ],
+    { ok: true },
+  ).stdout.trim()
 }
 
 const pendingBig = `apiVersion: v1
@@ -139,16 +161,25 @@ spec:
           failureThreshold: 1
 `
 
-const checkoutVersion = () => kubectl(['get', 'deployment', 'checkout', '-n', 'shop', '-o', 'jsonpath={.spec.template.metadata.labels.version}'], { ok: true }).stdout.trim()
+const checkoutVersion = () =>
+  kubectl(['get', 'deployment', 'checkout', '-n', 'shop', '-o', 'jsonpath={.spec.template.metadata.labels.version}'], {
+    ok: true,
+  }).stdout.trim()
 
 /** Faults of workloads (pods, Deployments) in the shop namespace. */
 export const WORKLOAD_FAULTS: Scenario[] = [
   {
     name: 'pending-resources',
-    breaks: 'Pod shop/pending-big requests 64 CPUs, more than any node has allocatable: it stays Pending (FailedScheduling: Insufficient cpu)',
+    breaks:
+      'Pod shop/pending-big requests 64 CPUs, more than any node has allocatable: it stays Pending (FailedScheduling: Insufficient cpu)',
     async on() {
       apply(pendingBig)
-      await waitFor('shop/pending-big to be unschedulable', () => scheduled('shop', 'pending-big').startsWith('False/Unschedulable'), 15_000, 300)
+      await waitFor(
+        'shop/pending-big to be unschedulable',
+        () => scheduled('shop', 'pending-big').startsWith('False/Unschedulable'),
+        15_000,
+        300,
+      )
     },
     async off() {
       del('pod', 'pending-big', '-n', 'shop')
@@ -159,9 +190,20 @@ export const WORKLOAD_FAULTS: Scenario[] = [
     breaks: `the node is tainted ${PENDING_TAINT.key}=${PENDING_TAINT.value}:NoSchedule and Pod shop/pending-taint, pinned to it by nodeSelector, has no toleration: it stays Pending`,
     node: { default: 'lab-3' },
     async on({ node }) {
-      kubectl(['taint', 'node', node, `${PENDING_TAINT.key}=${PENDING_TAINT.value}:${PENDING_TAINT.effect}`, '--overwrite'])
+      kubectl([
+        'taint',
+        'node',
+        node,
+        `${PENDING_TAINT.key}=${PENDING_TAINT.value}:${PENDING_TAINT.effect}`,
+        '--overwrite',
+      ])
       apply(pendingTaint(node))
-      await waitFor('shop/pending-taint to be unschedulable', () => scheduled('shop', 'pending-taint').startsWith('False/Unschedulable'), 15_000, 300)
+      await waitFor(
+        'shop/pending-taint to be unschedulable',
+        () => scheduled('shop', 'pending-taint').startsWith('False/Unschedulable'),
+        15_000,
+        300,
+      )
     },
     async off({ node }) {
       del('pod', 'pending-taint', '-n', 'shop')
@@ -174,10 +216,15 @@ export const WORKLOAD_FAULTS: Scenario[] = [
     breaks: `Pod shop/memhog on ${OOM_NODE} allocates 64 MiB under a ${OOM_LIMIT} limit: the kernel's memory cgroup kills it (OOMKilled, exit 137) after each restart`,
     async on() {
       apply(memhog)
-      await waitFor('shop/memhog to be OOMKilled and restarted', () => {
-        const st = containerStatus('shop', 'memhog')
-        return (st?.restartCount ?? 0) >= 1 && st?.lastState?.terminated?.reason === 'OOMKilled'
-      }, 15_000, 300)
+      await waitFor(
+        'shop/memhog to be OOMKilled and restarted',
+        () => {
+          const st = containerStatus('shop', 'memhog')
+          return (st?.restartCount ?? 0) >= 1 && st?.lastState?.terminated?.reason === 'OOMKilled'
+        },
+        15_000,
+        300,
+      )
     },
     async off() {
       del('pod', 'memhog', '-n', 'shop')
@@ -188,11 +235,16 @@ export const WORKLOAD_FAULTS: Scenario[] = [
     breaks: `Pod shop/image-missing on ${IMAGE_NODE} pulls ${MISSING_IMAGE}, which exists nowhere (ErrImagePull, then ImagePullBackOff; the node has no route out); shop/image-never asks for ${NEVER_IMAGE} with imagePullPolicy Never (ErrImageNeverPull)`,
     async on() {
       apply(imagePods)
-      await waitFor('both pods to wait on their images', () => {
-        const a = containerStatus('shop', 'image-missing')?.state?.waiting?.reason
-        const b = containerStatus('shop', 'image-never')?.state?.waiting?.reason
-        return ['ErrImagePull', 'ImagePullBackOff'].includes(a) && b === 'ErrImageNeverPull'
-      }, 15_000, 300)
+      await waitFor(
+        'both pods to wait on their images',
+        () => {
+          const a = containerStatus('shop', 'image-missing')?.state?.waiting?.reason
+          const b = containerStatus('shop', 'image-never')?.state?.waiting?.reason
+          return ['ErrImagePull', 'ImagePullBackOff'].includes(a) && b === 'ErrImageNeverPull'
+        },
+        15_000,
+        300,
+      )
     },
     async off() {
       del('pod', 'image-missing', 'image-never', '-n', 'shop')
@@ -200,21 +252,42 @@ export const WORKLOAD_FAULTS: Scenario[] = [
   },
   {
     name: 'rollout-stuck',
-    breaks: 'Deployment shop/checkout rolls out v2, whose readiness probe never passes: the new pod is never Ready, the old ones stay, Progressing=False (ProgressDeadlineExceeded after 8 s)',
+    breaks:
+      'Deployment shop/checkout rolls out v2, whose readiness probe never passes: the new pod is never Ready, the old ones stay, Progressing=False (ProgressDeadlineExceeded after 8 s)',
     async on() {
       if (checkoutVersion() !== 'v2') {
         apply(checkout('v1'))
-        await waitFor('shop/checkout v1 to be ready', () => {
-          const d = kubectlJSON(['get', 'deployment', 'checkout', '-n', 'shop'])
-          return d.status?.readyReplicas === 2 && d.status?.updatedReplicas === 2 && d.status?.observedGeneration === d.metadata.generation
-        }, 30_000, 300)
+        await waitFor(
+          'shop/checkout v1 to be ready',
+          () => {
+            const d = kubectlJSON(['get', 'deployment', 'checkout', '-n', 'shop'])
+            return (
+              d.status?.readyReplicas === 2 &&
+              d.status?.updatedReplicas === 2 &&
+              d.status?.observedGeneration === d.metadata.generation
+            )
+          },
+          30_000,
+          300,
+        )
         apply(checkout('v2'))
       }
-      await waitFor('shop/checkout to exceed its progress deadline', () => progressing('shop', 'checkout') === 'False/ProgressDeadlineExceeded', 30_000, 300)
+      await waitFor(
+        'shop/checkout to exceed its progress deadline',
+        () => progressing('shop', 'checkout') === 'False/ProgressDeadlineExceeded',
+        30_000,
+        300,
+      )
     },
     async off() {
       del('deployment', 'checkout', '-n', 'shop')
-      await waitFor('checkout pods gone', () => kubectl(['get', 'pods', '-n', 'shop', '-l', 'app=checkout', '-o', 'name'], { ok: true }).stdout.trim() === '', 30_000, 300)
+      await waitFor(
+        'checkout pods gone',
+        () =>
+          kubectl(['get', 'pods', '-n', 'shop', '-l', 'app=checkout', '-o', 'name'], { ok: true }).stdout.trim() === '',
+        30_000,
+        300,
+      )
     },
   },
 ]

@@ -7,11 +7,14 @@ import { defaultConfig } from '../../../src/config.ts'
 import type { KubeApi, SessionApi } from '../../../src/session.ts'
 
 /** A file of test/fixtures/lab (captured from the real lab). */
-export const fx = (f: string): string => fs.readFileSync(path.join(import.meta.dirname, '../../fixtures/lab', f), 'utf8')
+export const fx = (f: string): string =>
+  fs.readFileSync(path.join(import.meta.dirname, '../../fixtures/lab', f), 'utf8')
 
 /** A Service of kubectl-services.json by "ns/name". */
 export function labService(key: string): Service {
-  const s = JSON.parse(fx('kubectl-services.json')).items.find((x: Service) => `${x.metadata.namespace}/${x.metadata.name}` === key)
+  const s = JSON.parse(fx('kubectl-services.json')).items.find(
+    (x: Service) => `${x.metadata.namespace}/${x.metadata.name}` === key,
+  )
   if (!s) throw new Error(`no service ${key} in kubectl-services.json`)
   return s
 }
@@ -19,7 +22,9 @@ export function labService(key: string): Service {
 /** The EndpointSlices of "ns/name" in a kubectl get endpointslices -o json capture. */
 export function labSlices(file: string, key: string): EndpointSlice[] {
   const [ns, name] = key.split('/')
-  return JSON.parse(fx(file)).items.filter((s: EndpointSlice) => s.metadata.namespace === ns && s.metadata.labels?.['kubernetes.io/service-name'] === name)
+  return JSON.parse(fx(file)).items.filter(
+    (s: EndpointSlice) => s.metadata.namespace === ns && s.metadata.labels?.['kubernetes.io/service-name'] === name,
+  )
 }
 
 /** A shop Service of the `capture svc` set (svc-local-services.json: web, web-local, web-nodeport). */
@@ -31,11 +36,14 @@ export function localService(name: string): Service {
 
 /** The EndpointSlices of shop/NAME in svc-local-endpointslices.json (web pods on lab-2 and lab-3). */
 export function localSlices(name: string): EndpointSlice[] {
-  return JSON.parse(fx('svc-local-endpointslices.json')).items.filter((s: EndpointSlice) => s.metadata.labels?.['kubernetes.io/service-name'] === name)
+  return JSON.parse(fx('svc-local-endpointslices.json')).items.filter(
+    (s: EndpointSlice) => s.metadata.labels?.['kubernetes.io/service-name'] === name,
+  )
 }
 
 /** A file of test/fixtures/svc-handwritten (hand-written samples, see its README). */
-export const handwritten = (f: string): string => fs.readFileSync(path.join(import.meta.dirname, '../../fixtures/svc-handwritten', f), 'utf8')
+export const handwritten = (f: string): string =>
+  fs.readFileSync(path.join(import.meta.dirname, '../../fixtures/svc-handwritten', f), 'utf8')
 
 /** A canned answer: stdout, or {exitCode, stdout, stderr}. */
 export type Answer = string | { exitCode: number; stdout?: string; stderr?: string }
@@ -47,20 +55,41 @@ export function fakeExec(answers: Record<string, Answer>, calls: string[][] = []
     run: async (argv) => {
       calls.push([...argv])
       const a = answers[argv.join(' ')]
-      const r = a === undefined ? { exitCode: 127, stdout: '', stderr: `timeout: failed to run command '${argv[0]}': No such file or directory\n` } : typeof a === 'string' ? { exitCode: 0, stdout: a, stderr: '' } : { stdout: '', stderr: '', ...a }
+      const r =
+        a === undefined
+          ? {
+              exitCode: 127,
+              stdout: '',
+              stderr: `timeout: failed to run command '${argv[0]}': No such file or directory\n`,
+            }
+          : typeof a === 'string'
+            ? { exitCode: 0, stdout: a, stderr: '' }
+            : { stdout: '', stderr: '', ...a }
       return new ExecOutput({ target, argv: [...argv], durationMs: 1, ...r })
     },
   }
 }
 
 /** A session over fixed services/slices/nodes whose node() answers from `answers`. */
-export function fakeSession(o: { services: Service[]; slices: EndpointSlice[]; nodes?: string[]; answers: Record<string, Answer>; calls?: string[][]; namespace?: string }) {
+export function fakeSession(o: {
+  services: Service[]
+  slices: EndpointSlice[]
+  nodes?: string[]
+  answers: Record<string, Answer>
+  calls?: string[][]
+  namespace?: string
+}) {
   const calls = o.calls ?? []
   const nodesAsked: string[] = []
   const find = (arg: unknown) => {
     const [ns, name] = String(arg).includes('/') ? String(arg).split('/') : [o.namespace ?? 'shop', String(arg)]
     const s = o.services.find((x) => x.metadata.namespace === ns && x.metadata.name === name)
-    if (!s) throw new KubeError('notfound', `services "${name}" not found in namespace "${ns}"`, 'services() lists what exists')
+    if (!s)
+      throw new KubeError(
+        'notfound',
+        `services "${name}" not found in namespace "${ns}"`,
+        'services() lists what exists',
+      )
     return s
   }
   const unused = async (): Promise<never> => {
@@ -73,7 +102,11 @@ export function fakeSession(o: { services: Service[]; slices: EndpointSlice[]; n
     svc: async (name: unknown) => find(name),
     endpoints: async (name: unknown) => {
       const s = find(name)
-      return o.slices.filter((x) => x.metadata.namespace === s.metadata.namespace && x.metadata.labels?.['kubernetes.io/service-name'] === s.metadata.name)
+      return o.slices.filter(
+        (x) =>
+          x.metadata.namespace === s.metadata.namespace &&
+          x.metadata.labels?.['kubernetes.io/service-name'] === s.metadata.name,
+      )
     },
     nodes: async () => (o.nodes ?? ['lab-1']).map((n) => ({ metadata: { name: n } }) as Node),
     events: unused,

@@ -8,10 +8,17 @@ import { clusterIP, nodeIP, sliceEndpointsOf } from './lab.ts'
 // filter table, no nat chains) — the lab's real iptables capture with the kube-dns nat rules removed and the
 // filter rules kube-proxy's iptables proxier tests expect added.
 export function dnsDownIptables(): string {
-  const reject = (p: string, name: string, port: number) => `-A KUBE-SERVICES -d 10.96.0.10/32 -p ${p} -m comment --comment "kube-system/kube-dns:${name} has no endpoints" -m ${p} --dport ${port} -j REJECT --reject-with icmp-port-unreachable`
+  const reject = (p: string, name: string, port: number) =>
+    `-A KUBE-SERVICES -d 10.96.0.10/32 -p ${p} -m comment --comment "kube-system/kube-dns:${name} has no endpoints" -m ${p} --dport ${port} -j REJECT --reject-with icmp-port-unreachable`
   const [head, nat] = fx('iptables-save.txt').split('*nat')
-  const filter = head.replace(/(\*filter[\s\S]*?)COMMIT/, `$1${[reject('udp', 'dns', 53), reject('tcp', 'dns-tcp', 53), reject('tcp', 'metrics', 9153)].join('\n')}\nCOMMIT`)
-  return `${filter}*nat${nat.split('\n').filter((l) => !l.includes('kube-system/kube-dns')).join('\n')}`
+  const filter = head.replace(
+    /(\*filter[\s\S]*?)COMMIT/,
+    `$1${[reject('udp', 'dns', 53), reject('tcp', 'dns-tcp', 53), reject('tcp', 'metrics', 9153)].join('\n')}\nCOMMIT`,
+  )
+  return `${filter}*nat${nat
+    .split('\n')
+    .filter((l) => !l.includes('kube-system/kube-dns'))
+    .join('\n')}`
 }
 
 // HAND-WRITTEN (not captured; the lab has no LoadBalancer): the LoadBalancer services of kube-proxy's
@@ -75,12 +82,27 @@ COMMIT
 export const LB_SERVICES: Service[] = [
   {
     metadata: { name: 'svc2', namespace: 'ns2' },
-    spec: { type: 'LoadBalancer', clusterIP: '172.30.0.42', externalIPs: ['192.168.99.22'], externalTrafficPolicy: 'Local', healthCheckNodePort: 30000, ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 3001 }] },
+    spec: {
+      type: 'LoadBalancer',
+      clusterIP: '172.30.0.42',
+      externalIPs: ['192.168.99.22'],
+      externalTrafficPolicy: 'Local',
+      healthCheckNodePort: 30000,
+      ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 3001 }],
+    },
     status: { loadBalancer: { ingress: [{ ip: '1.2.3.4' }] } },
   },
   {
     metadata: { name: 'svc5', namespace: 'ns5' },
-    spec: { type: 'LoadBalancer', clusterIP: '172.30.0.45', externalTrafficPolicy: 'Cluster', loadBalancerSourceRanges: ['203.0.113.0/25'], sessionAffinity: 'ClientIP', sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } }, ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 3002 }] },
+    spec: {
+      type: 'LoadBalancer',
+      clusterIP: '172.30.0.45',
+      externalTrafficPolicy: 'Cluster',
+      loadBalancerSourceRanges: ['203.0.113.0/25'],
+      sessionAffinity: 'ClientIP',
+      sessionAffinityConfig: { clientIP: { timeoutSeconds: 10800 } },
+      ports: [{ name: 'p80', port: 80, protocol: 'TCP', nodePort: 3002 }],
+    },
     status: { loadBalancer: { ingress: [{ ip: '5.6.7.8' }] } },
   },
 ]
@@ -106,7 +128,8 @@ export const IPVS_LAB = {
 }
 const L = IPVS_LAB
 const vs = (proto: string, addr: string) => `${proto}  ${addr} rr`
-const rs = (addr: string, active: number, inactive: number) => `  -> ${addr.padEnd(28)} ${'Masq'.padEnd(7)} ${'1'.padEnd(6)} ${String(active).padEnd(10)} ${inactive}`
+const rs = (addr: string, active: number, inactive: number) =>
+  `  -> ${addr.padEnd(28)} ${'Masq'.padEnd(7)} ${'1'.padEnd(6)} ${String(active).padEnd(10)} ${inactive}`
 const st = (first: string, ...n: number[]) => `${first.padEnd(33)} ${n.map((x) => String(x).padStart(8)).join(' ')}`
 
 /** HAND-WRITTEN `ipvsadm -Ln` for the lab's Services in ipvs mode on lab-1 (addresses from IPVS_LAB). */

@@ -23,15 +23,23 @@ test.after(async () => {
 
 /** The web pods: IP -> {name, node}. */
 function webPods(): Map<string, { name: string; node: string }> {
-  const pods = (kjson('get', 'pods', '-n', 'shop', '-l', 'app=web').items as any[]).filter((p) => !p.metadata.deletionTimestamp && p.status.podIP)
-  return new Map(pods.map((p) => [p.status.podIP as string, { name: p.metadata.name as string, node: p.spec.nodeName as string }]))
+  const pods = (kjson('get', 'pods', '-n', 'shop', '-l', 'app=web').items as any[]).filter(
+    (p) => !p.metadata.deletionTimestamp && p.status.podIP,
+  )
+  return new Map(
+    pods.map((p) => [p.status.podIP as string, { name: p.metadata.name as string, node: p.spec.nodeName as string }]),
+  )
 }
 
 /**
  * n requests to `target` from where `prefix` runs (a pod's netns, a node's namespaces, or this machine), one shell
  * loop of `curl -m 3`: the pod each answer names (labhttpd prints its hostname) and curl's exit code per request.
  */
-function requests(prefix: (argv: string[]) => string[], target: string, n: number): { pods: string[]; codes: number[] } {
+function requests(
+  prefix: (argv: string[]) => string[],
+  target: string,
+  n: number,
+): { pods: string[]; codes: number[] } {
   const loop = `for i in $(seq ${n}); do curl -s -m 3 ${target}; echo "exit=$?"; done`
   const r = run(prefix(['sh', '-c', loop]), { ok: true, timeout: (n * 3 + 30) * 1000 })
   assert.is(r.code, 0, r.stderr)
@@ -51,7 +59,10 @@ const onNode = (node: string) => (argv: string[]) => inNode(node, argv)
 const sorted = (xs: Iterable<string>) => [...new Set(xs)].sort()
 
 /** svcRules on a node: the NodePort frontend's route for each class. */
-async function routes(node: string, mode: string): Promise<{ r: SvcRules; pod: SvcClientRoute; node: SvcClientRoute; external: SvcClientRoute }> {
+async function routes(
+  node: string,
+  mode: string,
+): Promise<{ r: SvcRules; pod: SvcClientRoute; node: SvcClientRoute; external: SvcClientRoute }> {
   const r = await svcRules(session, 'shop/web-local', { node })
   assert.equal([r.mode, r.status], [mode, 'ok'], r.verdict)
   const np = r.ports[0].frontends.find((f) => f.kind === 'NodePort' && f.action === 'forward')
@@ -66,13 +77,17 @@ async function routes(node: string, mode: string): Promise<{ r: SvcRules; pod: S
 }
 
 /** The answering pods, as the IPs svcRules names. */
-const answeredIPs = (pods: string[], web: Map<string, { name: string }>) => sorted(pods.map((name) => [...web].find(([, p]) => p.name === name)?.[0] ?? `unknown pod ${name}`))
+const answeredIPs = (pods: string[], web: Map<string, { name: string }>) =>
+  sorted(pods.map((name) => [...web].find(([, p]) => p.name === name)?.[0] ?? `unknown pod ${name}`))
 const ips = (route: SvcClientRoute) => sorted(route.endpoints.map((e) => e.ip))
 
 async function proveLab1(mode: string): Promise<void> {
   await agree(async () => {
     const web = webPods()
-    assert.not.ok([...web.values()].some((p) => p.node === 'lab-1'), 'the lab has no web pod on lab-1')
+    assert.not.ok(
+      [...web.values()].some((p) => p.node === 'lab-1'),
+      'the lab has no web pod on lab-1',
+    )
     const all = sorted(web.keys())
     const c = await routes('lab-1', mode)
     // what svcRules says
@@ -103,8 +118,14 @@ async function proveLab2(mode: string): Promise<void> {
     const c = await routes('lab-2', mode)
     assert.equal([c.pod.action, ips(c.pod)], ['forward', all])
     assert.equal([c.node.action, ips(c.node)], ['forward', all])
-    assert.equal([c.external.action, c.external.scope, ips(c.external), c.external.masquerade], ['forward', 'local', local, undefined])
-    assert.match(c.r.verdict, /NodePort 30081: pods and the node reach 2 endpoints .*; outside clients reach only the local endpoint/)
+    assert.equal(
+      [c.external.action, c.external.scope, ips(c.external), c.external.masquerade],
+      ['forward', 'local', local, undefined],
+    )
+    assert.match(
+      c.r.verdict,
+      /NodePort 30081: pods and the node reach 2 endpoints .*; outside clients reach only the local endpoint/,
+    )
     // pods: the CoreDNS pod on lab-2
     const dns = corednsPods().find((p) => p.node === 'lab-2')
     assert.ok(dns, 'a CoreDNS pod runs on lab-2')
@@ -117,7 +138,11 @@ async function proveLab2(mode: string): Promise<void> {
     const fromOutside = requests(here, url('lab-2'), 8)
     assert.equal([fromOutside.codes.filter((x) => x !== 0), answeredIPs(fromOutside.pods, web)], [[], local])
     const logs = kubectl('logs', '-n', 'shop', web.get(local[0])!.name, '--since=60s')
-    assert.match(logs, new RegExp(`GET / from ${labNode('lab-1').ip.replaceAll('.', '\\.')}:\\d+`), 'the pod sees lab-1 as the client: Local keeps the source address')
+    assert.match(
+      logs,
+      new RegExp(`GET / from ${labNode('lab-1').ip.replaceAll('.', '\\.')}:\\d+`),
+      'the pod sees lab-1 as the client: Local keeps the source address',
+    )
   })
 }
 
@@ -134,7 +159,14 @@ test('nftables mode: the same claims on lab-1 and lab-2, proven the same way; th
   try {
     await setProxyMode('nftables')
     for (const node of ['lab-1', 'lab-2']) {
-      await waitFor(`kube-proxy's nft rules for shop/web-local on ${node}`, () => run(inNode(node, ['nft', 'list', 'table', 'ip', 'kube-proxy']), { ok: true }).stdout.includes('shop/web-local/'), 30_000)
+      await waitFor(
+        `kube-proxy's nft rules for shop/web-local on ${node}`,
+        () =>
+          run(inNode(node, ['nft', 'list', 'table', 'ip', 'kube-proxy']), { ok: true }).stdout.includes(
+            'shop/web-local/',
+          ),
+        30_000,
+      )
     }
     await proveLab1('nftables')
     await proveLab2('nftables')

@@ -21,7 +21,6 @@ function run(cmd: string, args: string[]): string {
   return r.stdout
 }
 
-
 /**
  * By hand, independent of src/net/svc: the endpoints (ip:port) and their --probability values behind the
  * "ns/name:port cluster IP" rule in `iptables-save -t nat` on this machine (it is lab-1).
@@ -37,21 +36,28 @@ function handParsed(spn: string): { chain: string; endpoints: string[]; probabil
     const dnat = lines.find((l) => l.startsWith(`-A ${sep} `) && l.includes(' -j DNAT '))
     return /--to-destination (\S+)/.exec(dnat!)![1]
   })
-  const probabilities = jumps.map((j) => (/--probability ([\d.]+)/.exec(j) ? Number(/--probability ([\d.]+)/.exec(j)![1]) : null))
+  const probabilities = jumps.map((j) =>
+    /--probability ([\d.]+)/.exec(j) ? Number(/--probability ([\d.]+)/.exec(j)![1]) : null,
+  )
   return { chain, endpoints, probabilities }
 }
 
 /** The ready endpoints (addresses[0]:port of the named port) of a Service, from kubectl. */
 function kubectlEndpoints(ns: string, name: string, portName: string): string[] {
-  const l = JSON.parse(run('kubectl', ['get', 'endpointslices', '-n', ns, '-l', `kubernetes.io/service-name=${name}`, '-o', 'json']))
+  const l = JSON.parse(
+    run('kubectl', ['get', 'endpointslices', '-n', ns, '-l', `kubernetes.io/service-name=${name}`, '-o', 'json']),
+  )
   return l.items.flatMap((s: any) => {
     const port = (s.ports ?? []).find((p: any) => (p.name ?? '') === portName)?.port
-    return (s.endpoints ?? []).filter((e: any) => e.conditions?.ready !== false).map((e: any) => `${e.addresses[0]}:${port}`)
+    return (s.endpoints ?? [])
+      .filter((e: any) => e.conditions?.ready !== false)
+      .map((e: any) => `${e.addresses[0]}:${port}`)
   })
 }
 
 const sorted = (xs: string[]) => [...xs].sort()
-const eps = (r: SvcRules, port: string) => r.ports.find((p) => p.name === port)!.endpoints.map((e) => `${e.ip}:${e.port}`)
+const eps = (r: SvcRules, port: string) =>
+  r.ports.find((p) => p.name === port)!.endpoints.map((e) => `${e.ip}:${e.port}`)
 
 test('shop/web on lab-1: same chain and endpoints as iptables-save -t nat by hand, same as kubectl, verdict ok', async () => {
   await agree(async () => {
@@ -60,13 +66,22 @@ test('shop/web on lab-1: same chain and endpoints as iptables-save -t nat by han
     const kube = kubectlEndpoints('shop', 'web', 'http')
     assert.equal([r.mode, r.status, r.node], ['iptables', 'ok', NODE], r.verdict)
     assert.match(r.verdict, /^ok: shop\/web on lab-1 \(iptables, /)
-    assert.equal(r.ports[0].chains.map((c) => c.name), [hand.chain])
+    assert.equal(
+      r.ports[0].chains.map((c) => c.name),
+      [hand.chain],
+    )
     assert.equal(eps(r, 'http'), hand.endpoints)
     assert.equal(sorted(eps(r, 'http')), sorted(kube))
-    assert.equal(r.ports[0].endpoints.map((e) => e.ruleProbability ?? null), hand.probabilities)
+    assert.equal(
+      r.ports[0].endpoints.map((e) => e.ruleProbability ?? null),
+      hand.probabilities,
+    )
     const total = r.ports[0].endpoints.reduce((s, e) => s + (e.probability ?? 0), 0)
     assert.ok(Math.abs(total - 1) < 1e-9, `probabilities add up to ${total}`)
-    assert.equal(r.ports[0].frontends.map((f) => `${f.kind} ${f.ip}:${f.port}`), [`ClusterIP ${run('kubectl', ['get', 'svc', '-n', 'shop', 'web', '-o', 'jsonpath={.spec.clusterIP}'])}:80`])
+    assert.equal(
+      r.ports[0].frontends.map((f) => `${f.kind} ${f.ip}:${f.port}`),
+      [`ClusterIP ${run('kubectl', ['get', 'svc', '-n', 'shop', 'web', '-o', 'jsonpath={.spec.clusterIP}'])}:80`],
+    )
     assert.ok(r.ports[0].frontends[0].counters, 'iptables-save -c counters are read')
     assert.equal(r.comparison.stale, [])
     assert.equal(r.comparison.missing, [])
@@ -98,7 +113,10 @@ test('kube-system/kube-dns: three ports, each matching the hand-parsed chain and
   await agree(async () => {
     const r = await svcRules(session, 'kube-system/kube-dns', { node: NODE })
     assert.is(r.status, 'ok', r.verdict)
-    assert.equal(r.ports.map((p) => `${p.name}/${p.protocol}`), ['dns/UDP', 'dns-tcp/TCP', 'metrics/TCP'])
+    assert.equal(
+      r.ports.map((p) => `${p.name}/${p.protocol}`),
+      ['dns/UDP', 'dns-tcp/TCP', 'metrics/TCP'],
+    )
     for (const port of ['dns', 'dns-tcp', 'metrics']) {
       assert.equal(eps(r, port), handParsed(`kube-system/kube-dns:${port}`).endpoints, port)
       assert.equal(sorted(eps(r, port)), sorted(kubectlEndpoints('kube-system', 'kube-dns', port)), port)
@@ -107,7 +125,7 @@ test('kube-system/kube-dns: three ports, each matching the hand-parsed chain and
   })
 })
 
-test('a Service that does not exist: the API\'s notfound error', async () => {
+test("a Service that does not exist: the API's notfound error", async () => {
   let err: unknown
   try {
     await svcRules(session, 'shop/no-such-svc', { node: NODE })
@@ -119,6 +137,7 @@ test('a Service that does not exist: the API\'s notfound error', async () => {
 })
 
 test.after(() => session.close())
-test('every node command went over the expected transport, and closing the session leaves no node pod', () => closeSession(session, [NODE]))
+test('every node command went over the expected transport, and closing the session leaves no node pod', () =>
+  closeSession(session, [NODE]))
 
 test.run()
