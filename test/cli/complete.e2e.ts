@@ -38,5 +38,28 @@ test('nodes for fleet and for a node parameter; pods of the namespace on the lin
   assert.equal(complete('-n', 'kube-system', 'run', 'crashloop', '--pod', 'web'), [])
 })
 
+test('kubectl plugin completion: `kubectl __complete inspect ...` (real kubectl) offers what kinspect offers', () => {
+  // As installed: kubectl-inspect and kubectl_complete-inspect on PATH (npm links both from package.json "bin").
+  const dir = fs.mkdtempSync(path.join(home, 'path-'))
+  fs.symlinkSync(bin, path.join(dir, 'kubectl-inspect'))
+  fs.symlinkSync(path.join(root, 'bin', 'kubectl_complete-inspect'), path.join(dir, 'kubectl_complete-inspect'))
+  const kubectl = (...words: string[]) => {
+    const r = spawnSync('kubectl', ['__complete', ...words], {
+      env: { ...env, PATH: `${dir}:${env.PATH}` },
+      encoding: 'utf8',
+      timeout: 60_000,
+    })
+    assert.is(r.status, 0, r.stderr)
+    return r.stdout.split('\n').filter(Boolean)
+  }
+  assert.ok(
+    kubectl('ins').some((l) => l.startsWith('inspect\t')),
+    'kubectl lists the plugin',
+  )
+  assert.equal(kubectl('inspect', 'run', 'cr'), ['crashloop', ':0'])
+  assert.equal(kubectl('inspect', '-n', 'sh'), ['shop', ':0'])
+  assert.ok(kubectl('inspect', 'fleet', '').includes(NODES[0].name))
+})
+
 test.after(() => fs.rmSync(home, { recursive: true, force: true }))
 test.run()

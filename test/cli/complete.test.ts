@@ -192,12 +192,47 @@ test('the bash script: valid bash; its function yields the candidates for COMP_W
   )
 })
 
-test('the zsh script calls __complete with the words up to the cursor and falls back to files', () => {
-  const z = zshCompletion()
-  assert.match(z, /^#compdef kinspect kubectl-inspect\n/)
-  assert.match(z, '__complete "${(@)words[2,CURRENT]}"')
-  assert.match(z, 'else _files; fi')
-  assert.match(z, 'compdef _kinspect kinspect kubectl-inspect')
+test('the zsh script, run by zsh: valid; its function hands compadd the candidates, or falls back to files', () => {
+  const script = path.join(tmp, '_kinspect')
+  fs.writeFileSync(script, zshCompletion())
+  assert.match(zshCompletion(), /^#compdef kinspect kubectl-inspect\n/)
+  const syntax = spawnSync('zsh', ['-n', script], { encoding: 'utf8' })
+  assert.is(syntax.status, 0, syntax.stderr)
+  const bin = path.join(root, 'bin', 'kinspect.mjs')
+  // Outside a completion widget compadd, compset, _files and compdef do not exist: stand-ins record what the
+  // function asked for (compset -P strips as zsh does, so --flag=value is exercised too).
+  const stubs = [
+    'compdef() { print -r -- "compdef $*" }',
+    'compadd() { [[ $1 == -a ]] && print -r -- "${(@P)2}" }',
+    'compset() { [[ $1 == -P && $PREFIX == *=* ]] && PREFIX=${PREFIX#*=} }',
+    '_files() { print -r -- FILES }',
+  ]
+  const cases = [
+    ['r', 'run recipes'],
+    ['run cr', 'crashloop'],
+    ['-n shop run crashloop --t', '--tail --teach'],
+    ['completion ', 'bash zsh'],
+    ['run crashloop -o=j', 'json'],
+    ['run crashloop --kubeconfig ', 'FILES'],
+  ]
+  const body = cases
+    .map(([line], i) => {
+      const w = line.split(' ')
+      return `words=("$BIN" ${w.map((x) => `'${x}'`).join(' ')}); CURRENT=${w.length + 1}; PREFIX='${w.at(-1)}'; print -rn -- "${i}:"; _kinspect`
+    })
+    .join('\n')
+  const r = spawnSync('zsh', ['-f', '-c', `${stubs.join('\n')}\nsource "${script}"\n${body}`], {
+    env: { ...env, BIN: bin, KINSPECT_FROM_SOURCE: '1' },
+    encoding: 'utf8',
+    timeout: 120_000,
+  })
+  assert.is(r.status, 0, r.stderr)
+  const lines = r.stdout.trim().split('\n')
+  assert.is(lines[0], 'compdef _kinspect kinspect kubectl-inspect')
+  assert.equal(
+    lines.slice(1),
+    cases.map(([, want], i) => `${i}:${want}`),
+  )
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Installs the Debian packages the lab runs on (idempotent; quiet when all are present).
+# Installs the Debian packages the lab runs on, and zsh for the completion tests (idempotent; quiet when all are present).
 set -euo pipefail
-pkgs=(containerd runc containernetworking-plugins openssh-server openssh-client busybox-static dnsutils
+pkgs=(containerd runc containernetworking-plugins openssh-server openssh-client busybox-static dnsutils zsh
       conntrack ipvsadm nftables iptables iproute2 util-linux procps psmisc kmod ethtool sudo iputils-ping)
 missing=()
 for p in "${pkgs[@]}"; do
