@@ -155,84 +155,86 @@ test('main __complete: one candidate a line from the shipped recipes; nothing an
   assert.equal(await run(['-n', '']), { code: 0, out: '', err: '' })
 })
 
-test('the bash script: valid bash; its function yields the candidates for COMP_WORDS', () => {
-  const script = path.join(tmp, 'kinspect.bash')
-  fs.writeFileSync(script, bashCompletion())
-  const syntax = spawnSync('bash', ['-n', script], { encoding: 'utf8' })
-  assert.is(syntax.status, 0, syntax.stderr)
-  const bin = path.join(root, 'bin', 'kinspect.mjs')
-  const cases = [
-    ['r', 'run recipes'],
-    ['run cr', 'crashloop'],
-    ['-n shop run crashloop --t', '--tail --teach'],
-    ['completion ', 'bash zsh'],
-  ]
-  const body = cases
-    .map(
-      ([line], i) =>
-        `COMP_WORDS=("$BIN" ${line
-          .split(' ')
-          .map((w) => `'${w}'`)
-          .join(
-            ' ',
-          )}); COMP_CWORD=${line.split(' ').length}; COMPREPLY=(); _kinspect_complete; echo "${i}:\${COMPREPLY[*]}"`,
-    )
-    .join('\n')
-  const r = spawnSync('bash', ['-c', `source "${script}"\ncomplete -p kinspect\n${body}`], {
-    env: { ...env, BIN: bin, KINSPECT_FROM_SOURCE: '1' },
-    encoding: 'utf8',
-    timeout: 120_000,
-  })
-  assert.is(r.status, 0, r.stderr)
-  const lines = r.stdout.trim().split('\n')
-  assert.is(lines[0], 'complete -o default -F _kinspect_complete kinspect')
-  assert.equal(
-    lines.slice(1),
-    cases.map(([, want], i) => `${i}:${want}`),
-  )
-})
+/** Command lines (words after the program; the last one being typed) and the candidates the script must offer. */
+const SCRIPT_CASES = [
+  ['r', 'run recipes'],
+  ['run cr', 'crashloop'],
+  ['-n shop run crashloop --t', '--tail --teach'],
+  ['completion ', 'bash zsh'],
+  ['run crashloop -o=j', 'json'],
+]
 
-test('the zsh script, run by zsh: valid; its function hands compadd the candidates, or falls back to files', () => {
-  const script = path.join(tmp, '_kinspect')
-  fs.writeFileSync(script, zshCompletion())
-  assert.match(zshCompletion(), /^#compdef kinspect kubectl-inspect\n/)
-  const syntax = spawnSync('zsh', ['-n', script], { encoding: 'utf8' })
+/**
+ * Checks the completion script with its own shell (syntax, then each case through its function): sourcing it
+ * (between `prelude` and `after`) must print `registered` first; `invoke(words, i)` prints "i:" and the candidates.
+ */
+function checkScript(o: {
+  shell: string[]
+  file: string
+  script: string
+  registered: string
+  prelude?: string
+  after?: string
+  cases: string[][]
+  invoke: (words: string[], i: number) => string
+}): void {
+  const file = path.join(tmp, o.file)
+  fs.writeFileSync(file, o.script)
+  const syntax = spawnSync(o.shell[0], ['-n', file], { encoding: 'utf8' })
   assert.is(syntax.status, 0, syntax.stderr)
-  const bin = path.join(root, 'bin', 'kinspect.mjs')
-  // Outside a completion widget compadd, compset, _files and compdef do not exist: stand-ins record what the
-  // function asked for (compset -P strips as zsh does, so --flag=value is exercised too).
-  const stubs = [
-    'compdef() { print -r -- "compdef $*" }',
-    'compadd() { [[ $1 == -a ]] && print -r -- "${(@P)2}" }',
-    'compset() { [[ $1 == -P && $PREFIX == *=* ]] && PREFIX=${PREFIX#*=} }',
-    '_files() { print -r -- FILES }',
-  ]
-  const cases = [
-    ['r', 'run recipes'],
-    ['run cr', 'crashloop'],
-    ['-n shop run crashloop --t', '--tail --teach'],
-    ['completion ', 'bash zsh'],
-    ['run crashloop -o=j', 'json'],
-    ['run crashloop --kubeconfig ', 'FILES'],
-  ]
-  const body = cases
-    .map(([line], i) => {
-      const w = line.split(' ')
-      return `words=("$BIN" ${w.map((x) => `'${x}'`).join(' ')}); CURRENT=${w.length + 1}; PREFIX='${w.at(-1)}'; print -rn -- "${i}:"; _kinspect`
-    })
-    .join('\n')
-  const r = spawnSync('zsh', ['-f', '-c', `${stubs.join('\n')}\nsource "${script}"\n${body}`], {
-    env: { ...env, BIN: bin, KINSPECT_FROM_SOURCE: '1' },
-    encoding: 'utf8',
-    timeout: 120_000,
-  })
+  const body = o.cases.map(([line], i) => o.invoke(line.split(' '), i)).join('\n')
+  const r = spawnSync(
+    o.shell[0],
+    [...o.shell.slice(1), '-c', `${o.prelude ?? ''}\nsource "${file}"\n${o.after ?? ''}\n${body}`],
+    {
+      env: { ...env, BIN: path.join(root, 'bin', 'kinspect.mjs'), KINSPECT_FROM_SOURCE: '1' },
+      encoding: 'utf8',
+      timeout: 120_000,
+    },
+  )
   assert.is(r.status, 0, r.stderr)
   const lines = r.stdout.trim().split('\n')
-  assert.is(lines[0], 'compdef _kinspect kinspect kubectl-inspect')
+  assert.is(lines[0], o.registered)
   assert.equal(
     lines.slice(1),
-    cases.map(([, want], i) => `${i}:${want}`),
+    o.cases.map(([, want], i) => `${i}:${want}`),
   )
+}
+
+const quoted = (words: string[]) => words.map((w) => `'${w}'`).join(' ')
+
+test('the bash script: valid bash; its function yields the candidates for COMP_WORDS', () => {
+  checkScript({
+    shell: ['bash'],
+    file: 'kinspect.bash',
+    script: bashCompletion(),
+    registered: 'complete -o default -F _kinspect_complete kinspect',
+    after: 'complete -p kinspect',
+    // bash splits --flag=value at "=" (COMP_WORDBREAKS)
+    cases: SCRIPT_CASES.map(([l, w]) => [l.replace('=', ' = '), w]),
+    invoke: (w, i) =>
+      `COMP_WORDS=("$BIN" ${quoted(w)}); COMP_CWORD=${w.length}; COMPREPLY=(); _kinspect_complete; echo "${i}:\${COMPREPLY[*]}"`,
+  })
+})
+test('the zsh script, run by zsh: valid; its function hands compadd the candidates, or falls back to files', () => {
+  assert.match(zshCompletion(), /^#compdef kinspect kubectl-inspect\n/)
+  checkScript({
+    shell: ['zsh', '-f'],
+    file: '_kinspect',
+    script: zshCompletion(),
+    registered: 'compdef _kinspect kinspect kubectl-inspect',
+    // Outside a completion widget compadd, compset, _files and compdef do not exist: stand-ins record what the
+    // function asked for (compset -P strips as zsh does, so --flag=value is exercised too).
+    prelude: [
+      'compdef() { print -r -- "compdef $*" }',
+      'compadd() { [[ $1 == -a ]] && print -r -- "${(@P)2}" }',
+      'compset() { [[ $1 == -P && $PREFIX == *=* ]] && PREFIX=${PREFIX#*=} }',
+      '_files() { print -r -- FILES }',
+    ].join('\n'),
+    cases: [...SCRIPT_CASES, ['run crashloop --kubeconfig ', 'FILES']],
+    invoke: (w, i) =>
+      `words=("$BIN" ${quoted(w)}); CURRENT=${w.length + 1}; PREFIX='${w.at(-1)}'; print -rn -- "${i}:"; _kinspect`,
+  })
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
