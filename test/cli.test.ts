@@ -2,38 +2,12 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { PassThrough } from 'node:stream'
-import { awaitExpression, main, parseArgs, type CliIO } from '../src/cli.ts'
-import { ShellError } from '../src/repl/errors.ts'
+import { awaitExpression, main, parseArgs } from '../src/cli.ts'
+import { cliSandbox, usageError } from './cli/sandbox.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-cli-'))
-// No cluster, no config file, no history: every test here runs without the lab.
-const env = {
-  KUBECONFIG: '/nonexistent/kubeconfig',
-  HOME: tmp,
-  XDG_CONFIG_HOME: path.join(tmp, 'xdg'),
-  NO_COLOR: '1',
-  PATH: process.env.PATH,
-}
-
-function io(): CliIO & { out: () => string; err: () => string } {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let o = ''
-  let e = ''
-  stdout.on('data', (d) => (o += d))
-  stderr.on('data', (d) => (e += d))
-  return { stdin: new PassThrough(), stdout, stderr, env, cwd: tmp, prog: 'kinspect', out: () => o, err: () => e }
-}
-
-const usageError = (argv: string[], re: RegExp) =>
-  assert.throws(
-    () => parseArgs(argv),
-    (e: unknown) => e instanceof ShellError && e.kind === 'usage' && re.test(e.message),
-  )
+const { tmp, env, io, cleanup } = cliSandbox('kinspect-cli-')
 
 test('parseArgs: modes and flags', () => {
   assert.equal(parseArgs([]), { kind: 'repl' })
@@ -174,5 +148,5 @@ test('awaitExpression: a single expression is awaited, statements are left as wr
   assert.is(awaitExpression('1 // comment'), 'await (1 // comment\n)')
 })
 
-test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
+test.after(cleanup)
 test.run()

@@ -2,38 +2,11 @@
 // parameters), -- ending option parsing, --help for every subcommand. Pure parsing; main() only for the streams.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import fs from 'node:fs'
-import os from 'node:os'
-import path from 'node:path'
-import { PassThrough } from 'node:stream'
-import { main, parseArgs, type CliIO } from '../../src/cli.ts'
+import { main, parseArgs } from '../../src/cli.ts'
 import { scanArgs, SUBCOMMANDS } from '../../src/cli/args.ts'
-import { ShellError } from '../../src/repl/errors.ts'
+import { cliSandbox, usageError } from './sandbox.ts'
 
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-cli-args-'))
-const env = {
-  KUBECONFIG: '/nonexistent/kubeconfig',
-  HOME: tmp,
-  XDG_CONFIG_HOME: path.join(tmp, 'xdg'),
-  NO_COLOR: '1',
-  PATH: process.env.PATH,
-}
-
-function io(): CliIO & { out: () => string; err: () => string } {
-  const stdout = new PassThrough()
-  const stderr = new PassThrough()
-  let o = ''
-  let e = ''
-  stdout.on('data', (d) => (o += d))
-  stderr.on('data', (d) => (e += d))
-  return { stdin: new PassThrough(), stdout, stderr, env, cwd: tmp, prog: 'kinspect', out: () => o, err: () => e }
-}
-
-const usageError = (argv: string[], re: RegExp) =>
-  assert.throws(
-    () => parseArgs(argv),
-    (e: unknown) => e instanceof ShellError && e.kind === 'usage' && re.test(e.message),
-  )
+const { io, cleanup } = cliSandbox('kinspect-cli-args-')
 
 test('global flags among recipe parameters: kinspect run crashloop -n shop --pod x', () => {
   assert.equal(parseArgs(['run', 'crashloop', '-n', 'shop', '--pod', 'x']), {
@@ -230,5 +203,5 @@ test('main: run NAME --help lists the recipe parameters from its front matter (n
   assert.is(m.out(), '')
 })
 
-test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
+test.after(cleanup)
 test.run()

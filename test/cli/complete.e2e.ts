@@ -45,7 +45,7 @@ test('kubectl plugin completion: `kubectl __complete inspect ...` (real kubectl)
   fs.symlinkSync(path.join(root, 'bin', 'kubectl_complete-inspect'), path.join(dir, 'kubectl_complete-inspect'))
   const kubectl = (...words: string[]) => {
     const r = spawnSync('kubectl', ['__complete', ...words], {
-      env: { ...env, PATH: `${dir}:${env.PATH}` },
+      env: { ...env, PATH: `${dir}:${process.env.PATH}` },
       encoding: 'utf8',
       timeout: 60_000,
     })

@@ -4,22 +4,14 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
-import os from 'node:os'
 import path from 'node:path'
-import { PassThrough } from 'node:stream'
-import { main, type CliIO } from '../../src/cli.ts'
+import { main } from '../../src/cli.ts'
 import { bashCompletion, completeWords, zshCompletion, type CompletionSources } from '../../src/cli/complete.ts'
 import type { CommonFlags } from '../../src/cli/args.ts'
+import { cliSandbox } from './sandbox.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
-const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-complete-'))
-const env = {
-  KUBECONFIG: '/nonexistent/kubeconfig',
-  HOME: tmp,
-  XDG_CONFIG_HOME: path.join(tmp, 'xdg'),
-  NO_COLOR: '1',
-  PATH: process.env.PATH,
-}
+const { tmp, env, io, cleanup } = cliSandbox('kinspect-complete-')
 
 /** Name lists as a cluster would give them; every call is recorded with the flags it got. */
 function sources() {
@@ -141,14 +133,8 @@ test('namespaces, contexts, nodes, pods: from the cluster, with the line own glo
 
 test('main __complete: one candidate a line from the shipped recipes; nothing and exit 0 without a cluster', async () => {
   const run = async (words: string[]) => {
-    const stdout = new PassThrough()
-    const stderr = new PassThrough()
-    let o = ''
-    let e = ''
-    stdout.on('data', (d) => (o += d))
-    stderr.on('data', (d) => (e += d))
-    const t: CliIO = { stdin: new PassThrough(), stdout, stderr, env, cwd: tmp, prog: 'kinspect' }
-    return { code: await main(['__complete', ...words], t), out: o, err: e }
+    const t = io()
+    return { code: await main(['__complete', ...words], t), out: t.out(), err: t.err() }
   }
   assert.equal(await run(['run', 'c']), { code: 0, out: 'conntrack\ncrashloop\n', err: '' })
   assert.equal(await run(['run', 'dns', '--n']), { code: 0, out: '--name\n--namespace\n', err: '' })
@@ -237,5 +223,5 @@ test('the zsh script, run by zsh: valid; its function hands compadd the candidat
   })
 })
 
-test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
+test.after(cleanup)
 test.run()
