@@ -1,37 +1,19 @@
 // The real CLI against the lab: piped REPL input, -e, and a start without a cluster.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { CONTEXT, NODE, labEnvVars } from './lab/layout.ts'
+import { KINSPECT_BIN, spawnKinspect } from './cli/spawn.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
-const bin = path.join(root, 'bin', 'kinspect.mjs')
+const bin = KINSPECT_BIN
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-e2e-'))
 const baseEnv = { ...process.env, HOME: home, NO_COLOR: '1', KINSPECT_HISTORY: path.join(home, 'history') }
 
-function run(
-  args: string[],
-  stdin: string,
-  env: NodeJS.ProcessEnv,
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (err += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, out, err })
-    })
-    child.stdin.end(stdin)
-  })
-}
+const run = spawnKinspect
 
 // The lab's shop namespace: web (2 replicas), client, distroless, ndots.
 const SHOP_PODS = 5

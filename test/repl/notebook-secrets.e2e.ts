@@ -2,16 +2,15 @@
 // and the saved notebook runs again. Creates one Secret in shop and deletes it afterwards.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import vm from 'node:vm'
 import { labEnvVars } from '../lab/layout.ts'
+import { spawnKinspect } from '../cli/spawn.ts'
 import { parseNotebook } from '../../src/render/notebook.ts'
 
-const root = path.resolve(import.meta.dirname, '../..')
-const bin = path.join(root, 'bin', 'kinspect.mjs')
 const home = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-redact-e2e-'))
 const env = { ...process.env, ...labEnvVars(), HOME: home, NO_COLOR: '1', KINSPECT_HISTORY: path.join(home, 'history') }
 const NAME = 'kinspect-e2e-redact'
@@ -22,22 +21,7 @@ function kubectl(...args: string[]): { stdout: string; stderr: string; status: n
   return { stdout: r.stdout ?? '', stderr: r.stderr ?? '', status: r.status }
 }
 
-function run(args: string[], stdin: string): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] })
-    let out = ''
-    let err = ''
-    child.stdout.on('data', (d) => (out += d))
-    child.stderr.on('data', (d) => (err += d))
-    const timer = setTimeout(() => child.kill('SIGKILL'), 120_000)
-    child.on('error', reject)
-    child.on('exit', (code) => {
-      clearTimeout(timer)
-      resolve({ code, out, err })
-    })
-    child.stdin.end(stdin)
-  })
-}
+const run = (args: string[], stdin: string) => spawnKinspect(args, stdin, env)
 
 test.before(() => {
   kubectl('delete', 'secret', NAME, '--ignore-not-found')
