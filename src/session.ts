@@ -213,12 +213,17 @@ export class Session implements SessionApi {
     this.#kube = undefined
   }
 
-  async ping(): Promise<string | undefined> {
+  /**
+   * Checks the API server (GET /version) and returns why it cannot be used, or undefined. The REPL's check runs in
+   * the background, so it waits 10 s: a slow but working server (a loaded control plane, a first TLS handshake) is
+   * not reported as down; a refused or unresolvable one fails at once.
+   */
+  async ping(opts: { timeoutMs?: number } = {}): Promise<string | undefined> {
     if (!this.#info) return this.#status
     await this.load()
     const kube = this.kube
     try {
-      const r = await kube.ping()
+      const r = await kube.ping({ timeoutMs: opts.timeoutMs ?? 10_000 })
       if (kube === this.#kube) this.#status = r.ok ? undefined : r.reason
     } catch (e) {
       if (kube === this.#kube) this.#status = oneLineReason(e)
