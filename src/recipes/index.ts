@@ -41,7 +41,6 @@ export { runParsedRecipe, expandManual, planOf, recipeCatalog, type RunnerOption
 export {
   RecipeReport,
   RecipeError,
-  validateFinding,
   summaryLine,
   recipeCommand,
   type Finding,
@@ -53,6 +52,7 @@ export {
   type NextRecipe,
   type RecipeCatalog,
 } from './report.ts'
+export { validateFinding } from './finding.ts'
 export { recipeGlobalsDts } from './dts.ts'
 export type * from './types.ts'
 

@@ -1,9 +1,10 @@
-// Finding recipes: the config's recipeDirs (in order), then the recipes shipped with kinspect, or a file path.
+// Finding recipes: the config's recipeDirs (in order), the recipes shipped with kinspect, or a file path; the catalog.
 import fs from 'node:fs/promises'
 import path from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { hasFrontMatter, parseRecipe, recipeNameOf, RecipeFormatError, type Recipe } from './format.ts'
-import { RecipeError } from './report.ts'
+import { RecipeError, type RecipeCatalog } from './report.ts'
+import type { ParamDef } from './params.ts'
 import { received } from '../errors.ts'
 
 /** The recipes/ folder shipped with kinspect (beside src/ and dist/). */
@@ -133,4 +134,12 @@ export async function findRecipe(
     `no recipe named "${nameOrPath}"${near.length ? `; did you mean ${near.join(' or ')}?` : ''}`,
     `recipes: ${names.join(', ') || '(none)'}; searched ${opts.dirs.map((d) => d.dir).join(', ')} (config recipeDirs, then the shipped recipes); a path to a .md file works too`,
   )
+}
+
+/** The recipes of the session's folders by name (the first folder wins, malformed ones left out). */
+export async function recipeCatalog(config: { recipeDirs: readonly string[] }): Promise<RecipeCatalog> {
+  const out = new Map<string, { name: string; params: ParamDef[] }>()
+  for (const e of await listRecipeEntries(recipeDirs(config)))
+    if (e.recipe && !e.shadowed && !out.has(e.name)) out.set(e.name, e.recipe)
+  return out
 }

@@ -1,10 +1,6 @@
 // Runs a parsed recipe: each step's ```js blocks in one headless shell (the REPL's own evaluator, so notebook
 // blocks run the same way), with the shell's globals plus params, finding() and change(); streams the report.
-import { Writable } from 'node:stream'
-import vm from 'node:vm'
 import type { SessionApi } from '../session.ts'
-import { isErrorLike } from '../repl/errors.ts'
-import { stripAnsi } from '../ansi.ts'
 import { wantColor } from '../render/color.ts'
 import {
   renderHeader,
@@ -17,26 +13,22 @@ import {
   stepHeading,
   type PlanStep,
 } from '../render/report.ts'
-import type { Recipe, Section } from './format.ts'
+import type { Recipe } from './format.ts'
 import { NAMESPACED_TYPES, type ParamDef, type ParamValue } from './params.ts'
 import { LineReader, noProgress, plainProgress, spinner, type Progress } from './progress.ts'
-import {
-  notSeenFinding,
-  RecipeError,
-  RecipeReport,
-  validateFinding,
-  worst,
-  type Finding,
-  type RecipeCatalog,
-  type StepReport,
-} from './report.ts'
-import { stepScope, type StepScope } from './scope.ts'
+import { RecipeError, RecipeReport, type RecipeCatalog, type StepReport } from './report.ts'
+import { notSeenFinding, validateFinding } from './finding.ts'
+import { stepScope } from './scope.ts'
+import { Capture, runStep, skipReason, unset, type Missing, type MissingHow } from './run-step.ts'
 import { isDotCommand } from './markdown.ts'
-import { listRecipeEntries, recipeDirs } from './loader.ts'
+import { recipeCatalog } from './loader.ts'
 import { planNodeAccess } from './access.ts'
 import { renderAccessPlan } from '../render/nodeaccess.ts'
 import type { LineSource, StartShell } from './types.ts'
 import { received } from '../errors.ts'
+
+export { skipReason } from './run-step.ts'
+export { recipeCatalog } from './loader.ts'
 
 /** How to run a recipe. */
 export interface RunnerOptions {
@@ -64,30 +56,6 @@ export interface RunnerOptions {
   recipes?: RecipeCatalog
   /** With format json: print the report when it ends (default true; --follow prints them all at the end instead). */
   printJson?: boolean
-}
-
-/** The recipes of the session's folders by name (the first folder wins, malformed ones left out). */
-export async function recipeCatalog(config: { recipeDirs: readonly string[] }): Promise<RecipeCatalog> {
-  const out = new Map<string, { name: string; params: ParamDef[] }>()
-  for (const e of await listRecipeEntries(recipeDirs(config)))
-    if (e.recipe && !e.shadowed && !out.has(e.name)) out.set(e.name, e.recipe)
-  return out
-}
-
-const MAX_STEP_OUTPUT = 8 * 1024
-
-/** A sink that keeps what is written, synchronously. */
-class Capture extends Writable {
-  text = ''
-  override _write(chunk: unknown, _enc: BufferEncoding, cb: () => void): void {
-    this.text += typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8')
-    cb()
-  }
-  take(): string {
-    const t = this.text
-    this.text = ''
-    return t
-  }
 }
 
 /**
@@ -133,18 +101,6 @@ export function planOf(
     changes: s.blocks.some((b) => /\bchange\s*\(/.test(b.code)),
     blocks: s.blocks.length,
   }))
-}
-
-function errorInfo(e: unknown): { message: string; hint?: string } {
-  if (isErrorLike(e)) {
-    const hint = (e as { hint?: unknown }).hint
-    const name =
-      e.name && !['Error', 'ShellError', 'RecipeError', 'KubeError', 'ExecError', 'NameError'].includes(e.name)
-        ? `${e.name}: `
-        : ''
-    return { message: `${name}${e.message}`, ...(typeof hint === 'string' ? { hint } : {}) }
-  }
-  return { message: `thrown ${String(e)}` }
 }
 
 /** Runs a recipe whose parameters are already validated; resolves to the report (streamed to output as it runs). */
@@ -355,96 +311,4 @@ export async function runParsedRecipe(
     own?.close()
   }
   return finish()
-}
-
-/** How a name an earlier step should have made went missing. */
-type MissingHow = 'error' | 'not-seen' | 'skipped'
-/** Names no step made, with the step that should have. */
-type Missing = Map<string, { step: number; title: string; how: MissingHow }>
-
-const HOW: Record<MissingHow, string> = {
-  error: 'could not run',
-  'not-seen': 'could not look (NOT SEEN)',
-  skipped: 'was skipped',
-}
-
-/** Why a step must be skipped: the names it reads that are missing, by the step that should have made them. */
-export function skipReason(scope: Pick<StepScope, 'uses'>, missing: Missing): StepReport['skip'] {
-  const needs = scope.uses.filter((n) => missing.has(n))
-  if (!needs.length) return undefined
-  const bySource = new Map<number, string[]>()
-  for (const n of needs) bySource.set(missing.get(n)!.step, [...(bySource.get(missing.get(n)!.step) ?? []), n])
-  const parts = [...bySource]
-    .sort((a, b) => a[0] - b[0])
-    .map(([, names]) => {
-      const m = missing.get(names[0])!
-      const shown = names.length > 4 ? `${names.slice(0, 4).join(', ')} and ${names.length - 4} more` : names.join(', ')
-      return `needs ${shown} from step ${m.step} (${m.title}), which ${HOW[m.how]}`
-    })
-  return { reason: parts.join('; '), needs: needs.map((name) => ({ name, step: missing.get(name)!.step })) }
-}
-
-/** The names that hold no value in the shell's context (never declared, never reached, or undefined). */
-function unset(context: object, names: readonly string[]): string[] {
-  if (!vm.isContext(context)) return [...names]
-  return names.filter((n) => {
-    try {
-      return vm.runInContext(`typeof ${n} === 'undefined'`, context, { timeout: 100 }) === true
-    } catch {
-      return true // still in its temporal dead zone
-    }
-  })
-}
-
-/** Runs one step's blocks; 'ok', or how it ended early: NOT SEEN (an error that means it could not look) or error. */
-async function runStep(
-  section: Section,
-  step: StepReport,
-  shell: { evaluate(code: string): Promise<{ ok: boolean; error?: unknown }> },
-  capture: Capture,
-  errors: Capture,
-  progress: Progress,
-  label: string,
-  setCurrent: (s: StepReport | undefined) => void,
-): Promise<'ok' | 'not-seen' | 'error'> {
-  const t0 = Date.now()
-  setCurrent(step)
-  step.status = 'none'
-  progress.start(label)
-  let outcome: 'ok' | 'not-seen' | 'error' = 'ok'
-  let printed = ''
-  try {
-    for (const b of section.blocks) {
-      capture.take()
-      errors.take()
-      const r = await shell.evaluate(b.code)
-      printed += capture.take()
-      const stray = errors.take()
-      if (!r.ok) {
-        // Findings made before the error stand.
-        const seen: Finding | undefined = notSeenFinding(section.title, r.error)
-        if (seen) {
-          step.findings.push(seen)
-          outcome = 'not-seen'
-        } else {
-          step.error = errorInfo(r.error)
-          outcome = 'error'
-        }
-        break
-      }
-      printed += stray
-    }
-  } finally {
-    progress.stop()
-    setCurrent(undefined)
-  }
-  step.durationMs = Date.now() - t0
-  const out = stripAnsi(printed).trimEnd()
-  if (out)
-    step.output =
-      out.length > MAX_STEP_OUTPUT
-        ? `${out.slice(0, MAX_STEP_OUTPUT)}\n… (${out.length - MAX_STEP_OUTPUT} more characters)`
-        : out
-  step.status = outcome === 'error' ? 'error' : worst(step.findings)
-  return outcome
 }
