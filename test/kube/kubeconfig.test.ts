@@ -270,13 +270,13 @@ test('fuzz regressions: a field of the wrong type is a yaml error naming it (a n
 
 test('fuzz regressions: deeply nested flow collections are refused before the yaml library spends seconds on them', () => {
   const text = `clusters:\n- name: shared\n  cluster: {server: x, ${'{cluster: missing, user:\t'.repeat(400)}\n`
-  const t0 = performance.now()
+  // The guard's own message (the yaml library took ~0.7 s on this before it); timing is left to bench/, as a bound
+  // here failed on a loaded machine.
   throwsKube(
     () => parseKubeconfig(text, '/k/config'),
     'yaml',
     /^\/k\/config:3: invalid YAML: collections nested 40\d levels deep \(at most 32\) /,
   )
-  assert.ok(performance.now() - t0 < 200, 'the yaml library took ~0.7 s on this before the guard')
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
