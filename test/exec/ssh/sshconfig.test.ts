@@ -16,6 +16,7 @@ import {
   type ConfigText,
 } from '../../../src/exec/ssh/sshconfig.ts'
 import { parseSshG } from '../../../src/exec/ssh/sshg.ts'
+import { assertFast } from '../../fast.ts'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-sshconfig-'))
 const home = '/home/tester'
@@ -377,9 +378,8 @@ test('fuzz regressions: a ConnectTimeout beyond 2^31-1 seconds is an error, as s
   )
   assert.is(resolveHost('lab-1', 'Host *\n  ConnectTimeout 2147483647\n', env).connectTimeoutMs, 2147483647000)
   // "Host" + 20,000 blanks + "a\rb" took a second in the old reader (the separator backtracked); ssh reads it as a Host line
-  const t0 = performance.now()
-  assert.is(resolveHost('lab-1', `Host${' '.repeat(20000)}a\rb`, env).hostName, 'lab-1')
-  assert.ok(performance.now() - t0 < 50)
+  const blanks = `Host${' '.repeat(20000)}a\rb`
+  assert.is(assertFast(() => resolveHost('lab-1', blanks, env), 50, 'Host + 20,000 blanks').hostName, 'lab-1')
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
