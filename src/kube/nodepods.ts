@@ -5,9 +5,6 @@ import { KubeError } from './errors.ts'
 import type { ExecRequest } from './exec.ts'
 import type { DaemonSet, KubeEvent, KubeObject, Node, Pod } from './types.ts'
 
-const podPath = (ns: string, name?: string) => `/api/v1/namespaces/${ns}/pods${name ? `/${name}` : ''}`
-const dsPath = (ns: string, name?: string) => `/apis/apps/v1/namespaces/${ns}/daemonsets${name ? `/${name}` : ''}`
-
 async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   try {
     return await p
@@ -17,96 +14,83 @@ async function orUndefined<T>(p: Promise<T>): Promise<T | undefined> {
   }
 }
 
-/** NodePodApi (and the DaemonSet calls) over a Kube client (the kubeconfig's user names the pods' owner). */
-export function kubeNodePodApi(kube: Kube): NodePodApi & DaemonSetApi {
-  const obj = (ns: string, name?: string) => ({ kind: 'Pod', namespace: ns, name })
-  const dsObj = (ns: string, name?: string) => ({ kind: 'DaemonSet', namespace: ns, name })
+/** The calls node access makes on one namespaced kind: create, get, delete, list by label, annotate, its events. */
+function namespaced<T extends KubeObject>(kube: Kube, kind: string, base: (ns: string) => string, all: string) {
+  const path = (ns: string, name?: string) => `${base(ns)}${name ? `/${name}` : ''}`
+  const object = (ns: string, name?: string) => ({ kind, namespace: ns, name })
   return {
-    createDaemonSet: (ds: DaemonSet) =>
-      kube.request<DaemonSet>('POST', dsPath(ds.metadata.namespace!), {
-        body: ds,
-        object: dsObj(ds.metadata.namespace!),
-      }),
-    getDaemonSet: (ns, name) =>
-      orUndefined(kube.request<DaemonSet>('GET', dsPath(ns, name), { object: dsObj(ns, name) })),
-    async deleteDaemonSet(ns, name) {
+    create: (o: T) =>
+      kube.request<T>('POST', path(o.metadata.namespace!), { body: o, object: object(o.metadata.namespace!) }),
+    get: (ns: string, name: string) =>
+      orUndefined(kube.request<T>('GET', path(ns, name), { object: object(ns, name) })),
+    async delete(ns: string, name: string, options: Record<string, unknown>): Promise<void> {
       await orUndefined(
-        kube.request('DELETE', dsPath(ns, name), {
-          body: { kind: 'DeleteOptions', apiVersion: 'v1', propagationPolicy: 'Background' },
-          object: dsObj(ns, name),
+        kube.request('DELETE', path(ns, name), {
+          body: { kind: 'DeleteOptions', apiVersion: 'v1', ...options },
+          object: object(ns, name),
         }),
       )
     },
-    async listDaemonSets(selector, ns) {
+    async list(selector: string, ns?: string): Promise<T[]> {
       const q = `?labelSelector=${encodeURIComponent(selector)}`
-      const l = await kube.request<{ items?: DaemonSet[] }>('GET', (ns ? dsPath(ns) : '/apis/apps/v1/daemonsets') + q, {
-        object: { kind: 'DaemonSet', namespace: ns },
+      const l = await kube.request<{ items?: T[] }>('GET', (ns ? path(ns) : all) + q, {
+        object: { kind, namespace: ns },
       })
       return l.items ?? []
     },
-    async annotateDaemonSet(ns, name, annotations) {
-      await kube.request('PATCH', dsPath(ns, name), {
+    async annotate(ns: string, name: string, annotations: Record<string, string>): Promise<void> {
+      await kube.request('PATCH', path(ns, name), {
         body: { metadata: { annotations } },
         contentType: 'application/merge-patch+json',
-        object: dsObj(ns, name),
+        object: object(ns, name),
       })
     },
-    async daemonSetEvents(ns, name) {
-      const q = `?fieldSelector=${encodeURIComponent(`involvedObject.kind=DaemonSet,involvedObject.name=${name}`)}`
+    async events(ns: string, name: string): Promise<KubeEvent[]> {
+      const q = `?fieldSelector=${encodeURIComponent(`involvedObject.kind=${kind},involvedObject.name=${name}`)}`
       const l = await kube.request<{ items?: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events${q}`, {
         object: { kind: 'Event', namespace: ns },
       })
       return l.items ?? []
     },
-    async canIGroup(group, verb, resource, namespace) {
-      const r = await kube.request<{ status?: { allowed?: boolean } }>(
-        'POST',
-        '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-        {
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SelfSubjectAccessReview',
-            spec: { resourceAttributes: { namespace, group, verb, resource } },
-          },
-        },
-      )
-      return r.status?.allowed === true
-    },
+  }
+}
+
+/** SelfSubjectAccessReview: may the kubeconfig's user do this? */
+async function allowed(kube: Kube, resourceAttributes: Record<string, string | undefined>): Promise<boolean> {
+  const r = await kube.request<{ status?: { allowed?: boolean } }>(
+    'POST',
+    '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
+    { body: { apiVersion: 'authorization.k8s.io/v1', kind: 'SelfSubjectAccessReview', spec: { resourceAttributes } } },
+  )
+  return r.status?.allowed === true
+}
+
+/** NodePodApi (and the DaemonSet calls) over a Kube client (the kubeconfig's user names the pods' owner). */
+export function kubeNodePodApi(kube: Kube): NodePodApi & DaemonSetApi {
+  const pods = namespaced<Pod>(kube, 'Pod', (ns) => `/api/v1/namespaces/${ns}/pods`, '/api/v1/pods')
+  const ds = namespaced<DaemonSet>(
+    kube,
+    'DaemonSet',
+    (ns) => `/apis/apps/v1/namespaces/${ns}/daemonsets`,
+    '/apis/apps/v1/daemonsets',
+  )
+  return {
+    createDaemonSet: ds.create,
+    getDaemonSet: ds.get,
+    deleteDaemonSet: (ns, name) => ds.delete(ns, name, { propagationPolicy: 'Background' }),
+    listDaemonSets: ds.list,
+    annotateDaemonSet: ds.annotate,
+    daemonSetEvents: ds.events,
+    canIGroup: (group, verb, resource, namespace) => allowed(kube, { namespace, group, verb, resource }),
     get user() {
       return kube.info.user.name || 'unknown'
     },
-    createPod: (pod: Pod) =>
-      kube.request<Pod>('POST', podPath(pod.metadata.namespace!), { body: pod, object: obj(pod.metadata.namespace!) }),
-    getPod: (ns, name) => orUndefined(kube.request<Pod>('GET', podPath(ns, name), { object: obj(ns, name) })),
-    async deletePod(ns, name, grace = 1) {
-      await orUndefined(
-        kube.request('DELETE', podPath(ns, name), {
-          body: { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: grace },
-          object: obj(ns, name),
-        }),
-      )
-    },
-    async listPods(selector, ns) {
-      const q = `?labelSelector=${encodeURIComponent(selector)}`
-      const l = await kube.request<{ items?: Pod[] }>('GET', (ns ? podPath(ns) : '/api/v1/pods') + q, {
-        object: { kind: 'Pod', namespace: ns },
-      })
-      return l.items ?? []
-    },
-    async annotatePod(ns, name, annotations) {
-      await kube.request('PATCH', podPath(ns, name), {
-        body: { metadata: { annotations } },
-        contentType: 'application/merge-patch+json',
-        object: obj(ns, name),
-      })
-    },
-    async podEvents(ns, name) {
-      const q = `?fieldSelector=${encodeURIComponent(`involvedObject.kind=Pod,involvedObject.name=${name}`)}`
-      const l = await kube.request<{ items?: KubeEvent[] }>('GET', `/api/v1/namespaces/${ns}/events${q}`, {
-        object: { kind: 'Event', namespace: ns },
-      })
-      return l.items ?? []
-    },
+    createPod: pods.create,
+    getPod: pods.get,
+    deletePod: (ns, name, grace = 1) => pods.delete(ns, name, { gracePeriodSeconds: grace }),
+    listPods: pods.list,
+    annotatePod: pods.annotate,
+    podEvents: pods.events,
     getNode: (name) =>
       orUndefined(kube.request<Node>('GET', `/api/v1/nodes/${name}`, { object: { kind: 'Node', name } })),
     getNamespace: (name) =>
@@ -130,20 +114,7 @@ export function kubeNodePodApi(kube: Kube): NodePodApi & DaemonSetApi {
       )
       return r.status?.userInfo?.username ?? ''
     },
-    async canI(verb, resource, subresource, namespace) {
-      const r = await kube.request<{ status?: { allowed?: boolean } }>(
-        'POST',
-        '/apis/authorization.k8s.io/v1/selfsubjectaccessreviews',
-        {
-          body: {
-            apiVersion: 'authorization.k8s.io/v1',
-            kind: 'SelfSubjectAccessReview',
-            spec: { resourceAttributes: { namespace, verb, resource, subresource } },
-          },
-        },
-      )
-      return r.status?.allowed === true
-    },
+    canI: (verb, resource, subresource, namespace) => allowed(kube, { namespace, verb, resource, subresource }),
     exec: (req: ExecRequest) => kube.exec(req),
   }
 }
