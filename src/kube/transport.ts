@@ -2,71 +2,15 @@
 import http from 'node:http'
 import https from 'node:https'
 import fs from 'node:fs'
-import { X509Certificate } from 'node:crypto'
-import type { Cluster, Context, KubeConfig, User } from '@kubernetes/client-node'
-import { KubeError, httpError, networkError, type KubeErrorContext } from './errors.ts'
+import type { KubeConfig } from '@kubernetes/client-node'
+import { KubeError, type KubeErrorContext } from './errors.ts'
 import { ExecCredentials, pluginLine } from './execcred.ts'
 import type { KubeconfigInfo } from './kubeconfig.ts'
+import { certKeyOf, clientNodeOptions, notAfter } from './transport-config.ts'
+import { sendRequest, type RequestOptions, type Response } from './transport-send.ts'
 
-/** The selected context as client-node's loadFromOptions wants it (paths already absolute; tokenFile handled by us). */
-export function clientNodeOptions(info: KubeconfigInfo): {
-  clusters: Cluster[]
-  users: User[]
-  contexts: Context[]
-  currentContext: string
-} {
-  const c = info.merged.clusters.get(info.cluster.name)!.value
-  const u = info.user.name ? info.merged.users.get(info.user.name)?.value : undefined
-  const cluster: Cluster = {
-    name: info.cluster.name,
-    server: info.server,
-    caData: c['certificate-authority-data'],
-    caFile: c['certificate-authority'],
-    // client-node refuses http:// unless skipTLSVerify; there is no TLS to verify on http:// anyway.
-    skipTLSVerify: c['insecure-skip-tls-verify'] === true || info.server.startsWith('http:'),
-    tlsServerName: c['tls-server-name'],
-    proxyUrl: c['proxy-url'],
-  }
-  const users: User[] = u
-    ? [
-        {
-          name: info.user.name,
-          certData: u['client-certificate-data'],
-          certFile: u['client-certificate'],
-          keyData: u['client-key-data'],
-          keyFile: u['client-key'],
-          // kinspect runs exec plugins itself (execcred.ts): with a deadline, killed when it passes.
-          authProvider: u['auth-provider'],
-          token: u.token,
-          username: u.username,
-          password: u.password,
-          impersonateUser: u.as,
-        },
-      ]
-    : []
-  const contexts: Context[] = [
-    { name: info.currentContext, cluster: info.cluster.name, user: info.user.name, namespace: info.namespace },
-  ]
-  return { clusters: [cluster], users, contexts, currentContext: info.currentContext }
-}
-
-/** Options of one request. */
-export interface RequestOptions {
-  method?: string
-  accept?: string
-  timeoutMs?: number
-  /** What the call is about, for error messages (notfound names it). */
-  object?: KubeErrorContext['object']
-  body?: string
-  contentType?: string
-}
-
-/** A successful answer (status < 400). */
-export interface Response {
-  status: number
-  body: string
-  durationMs: number
-}
+export { clientNodeOptions, notAfter } from './transport-config.ts'
+export type { RequestOptions, Response } from './transport-send.ts'
 
 interface State {
   kc: KubeConfig
@@ -91,8 +35,6 @@ export interface UpgradeInfo {
   /** Authorization and the other credential headers; never logged. */
   headers: Record<string, string>
 }
-
-const USER_AGENT = 'kinspect/0.1'
 
 /** One API server connection: lazy client-node, cached credentials, keep-alive sockets. */
 export class Transport {
@@ -312,7 +254,8 @@ export class Transport {
     const ctx: KubeErrorContext = { server: this.server, method, path, object: opts.object }
     // What is left of the call's deadline once the credentials are there.
     const once = () =>
-      this.send(
+      sendRequest(
+        this.server,
         s.agent,
         path,
         method,
@@ -331,62 +274,6 @@ export class Transport {
     }
   }
 
-  private send(
-    agent: http.Agent,
-    path: string,
-    method: string,
-    headers: Record<string, string>,
-    opts: RequestOptions,
-    ctx: KubeErrorContext,
-    callStart = performance.now(),
-  ): Promise<Response> {
-    const timeoutMs = opts.timeoutMs ?? this.defaultTimeoutMs
-    const t0 = performance.now()
-    const url = new URL(this.server + path)
-    const mod = url.protocol === 'http:' ? http : https
-    return new Promise<Response>((resolve, reject) => {
-      const h: Record<string, string> = {
-        ...headers,
-        Accept: opts.accept ?? 'application/json',
-        'User-Agent': USER_AGENT,
-      }
-      if (opts.body !== undefined) {
-        h['Content-Type'] = opts.contentType ?? 'application/json'
-        // Node sends a DELETE body with neither length nor chunking; the server would read it as the next request.
-        h['Content-Length'] = String(Buffer.byteLength(opts.body))
-      }
-      const req = mod.request(url, { method, agent, headers: h })
-      const timer = setTimeout(
-        () => req.destroy(Object.assign(new Error(`no answer within ${timeoutMs} ms`), { code: 'ETIMEDOUT' })),
-        timeoutMs,
-      )
-      const fail = (e: unknown) => {
-        clearTimeout(timer)
-        const err = e instanceof KubeError ? e : networkError(e, { ...ctx, durationMs: performance.now() - callStart }) // the whole call, credentials included
-        if (req.reusedSocket && (e as any)?.code === 'ECONNRESET') (err as any).reusedSocket = true
-        reject(err)
-      }
-      req.on('error', fail)
-      req.on('response', (res) => {
-        const chunks: Buffer[] = []
-        res.on('data', (c: Buffer) => chunks.push(c))
-        res.on('error', fail)
-        res.on('aborted', () =>
-          fail(Object.assign(new Error('the server closed the connection mid-answer'), { code: 'ECONNRESET' })),
-        )
-        res.on('end', () => {
-          clearTimeout(timer)
-          const body = Buffer.concat(chunks).toString('utf8')
-          const durationMs = performance.now() - t0
-          const status = res.statusCode ?? 0
-          if (status >= 400) reject(httpError(status, body, { ...ctx, durationMs }))
-          else resolve({ status, body, durationMs })
-        })
-      })
-      req.end(opts.body)
-    })
-  }
-
   /** Closes idle keep-alive sockets; further requests fail. */
   close(): void {
     this.closed = true
@@ -398,20 +285,4 @@ export class Transport {
       })
       .catch(() => {})
   }
-}
-
-/** When a PEM client certificate stops being valid (ms since the epoch); undefined when there is none or it cannot be read. */
-export function notAfter(cert: unknown): number | undefined {
-  if (cert === undefined || cert === null || cert === '') return undefined
-  try {
-    const t = Date.parse(new X509Certificate(Buffer.isBuffer(cert) ? cert : String(cert)).validTo)
-    return Number.isNaN(t) ? undefined : t
-  } catch {
-    return undefined
-  }
-}
-
-function certKeyOf(o: https.RequestOptions): string {
-  const s = (v: unknown) => (v === undefined ? '' : Buffer.isBuffer(v) ? v.toString('base64') : String(v))
-  return `${s(o.cert)}|${s(o.key)}`
 }
