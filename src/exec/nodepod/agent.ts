@@ -2,94 +2,23 @@
 // run concurrently on the node; a command stuck past its deadline is stopped without holding the others; an agent
 // that dies or stops answering is dropped, and what it carried is settled by a one-shot rescue exec: finished
 // (its answer), stopped (it was running), or never started (safe to run again).
-import { HintedError } from '../../errors.ts'
 import crypto from 'node:crypto'
 import { performance } from 'node:perf_hooks'
-import { KubeError } from '../../kube/errors.ts'
+import { setTimeout as sleep } from 'node:timers/promises'
 import type { ExecStreamHandle, ExecStreamResult } from '../../kube/exec.ts'
 import type { ExecProtocolChoice } from '../../kube/execproto.ts'
 import type { NodePodApi } from './api.ts'
+import { killExec, rescueOutcomes } from './agent-rescue.ts'
+import { AGENT_LIMITS, AgentStartError, agentEnded } from './agent-types.ts'
+import type { AgentLimits, AgentOutcome, AgentRun } from './agent-types.ts'
 import { AGENT_VERSION, AgentDecoder, encodeControl, encodeRequest, type AgentEvent } from './agentproto.ts'
-import { AGENT_CANNOT_START, agentCommand, rescueCommand } from './agentscript.ts'
-import { STATE_DIR, killCommand, type ToolSource } from './command.ts'
+import { agentCommand } from './agentscript.ts'
+import { STATE_DIR } from './command.ts'
 import type { NodePodRef } from './manager.ts'
 import { CONTAINER } from './spec.ts'
 
-/** True for an exec refused because the pod is gone (404) or has ended (400 "cannot exec into a container in a completed pod"). */
-export function podGone(e: unknown): boolean {
-  return e instanceof KubeError && (e.kind === 'notfound' || (e.status === 400 && /completed pod/.test(e.message)))
-}
-
-/** Limits of the agent (tests shorten them). */
-export interface AgentLimits {
-  /** For the hello after the exec was opened (default 10000 ms). */
-  startMs: number
-  /** Past a command's deadline before the agent is asked whether it is alive (default 5000 ms). */
-  backstopMs: number
-  /** For a pong; extended while the agent is still sending bytes (default 2000 ms). */
-  pingMs: number
-  /** For the agent's "stopped" before a one-shot kill exec is used (default 1000 ms). */
-  stopMs: number
-  /** For the rescue exec (default 15000 ms). */
-  rescueMs: number
-  /** For "started" after a request was written, plus 1 s per MB of stdin (default 3000 ms); then a ping decides. */
-  startAckMs: number
-  /** Ping period of an idle agent, so a connection dropped while idle is noticed before the next command (default 30000 ms). */
-  keepAliveMs: number
-}
-
-/** Default limits. */
-export const AGENT_LIMITS: AgentLimits = {
-  startMs: 10_000,
-  backstopMs: 5_000,
-  pingMs: 2_000,
-  stopMs: 1_000,
-  rescueMs: 15_000,
-  startAckMs: 3_000,
-  keepAliveMs: 30_000,
-}
-
-/** How one command ended, seen from the agent. */
-export type AgentOutcome =
-  | { kind: 'answer'; exitCode: number; stdout: Buffer; stderr: Buffer }
-  /** No answer by deadline + backstop although the agent answers pings: the command was stopped. */
-  | { kind: 'timeout' }
-  | { kind: 'aborted' }
-  /** The agent was lost while the command ran; the command was stopped on the node. */
-  | { kind: 'lost'; why: string }
-  /** The command never started (and now never will): it can run again elsewhere. */
-  | { kind: 'unstarted'; why: string }
-  /** The agent was lost and what became of the command could not be found out. */
-  | { kind: 'unknown'; why: string; cause?: unknown }
-
-/** An agent that could not start; permanent when the image cannot run one (then no new agent is tried on that pod). */
-export class AgentStartError extends HintedError<'start'> {
-  override name = 'AgentStartError'
-  constructor(
-    message: string,
-    readonly permanent: boolean,
-    cause?: unknown,
-  ) {
-    super(
-      'start',
-      message,
-      permanent ? 'the node pod image cannot run the agent: commands go as one exec each' : undefined,
-      cause,
-    )
-  }
-}
-
-/** One command for run(). */
-export interface AgentRun {
-  argv: readonly string[]
-  from: ToolSource
-  /** Whole seconds for timeout -k 2 on the node. */
-  seconds: number
-  /** The command's deadline in ms (the backstop counts from it). */
-  timeoutMs: number
-  stdin?: Buffer
-  signal?: AbortSignal
-}
+export { AGENT_LIMITS, AgentStartError, podGone } from './agent-types.ts'
+export type { AgentLimits, AgentOutcome, AgentRun } from './agent-types.ts'
 
 interface Pending {
   resolve: (o: AgentOutcome) => void
@@ -285,17 +214,7 @@ export class Agent {
       if (await Promise.race([stopped.then(() => true), sleep(this.o.limits.stopMs).then(() => false)])) return
       this.waiters.delete(`K ${id}`)
     }
-    await this.api
-      .exec({
-        namespace: this.ref.namespace,
-        pod: this.ref.name,
-        container: CONTAINER,
-        command: killCommand(id, this.o.dir),
-        protocol: this.o.protocol,
-        signal: AbortSignal.timeout(3000),
-        connectTimeoutMs: 3000,
-      })
-      .catch(() => undefined)
+    await killExec(this.api, this.ref, this.o, id)
   }
 
   private wait(key: string): Promise<AgentEvent> {
@@ -374,19 +293,8 @@ export class Agent {
 
   private ended(res?: ExecStreamResult, err?: unknown): void {
     if (this.state === 'dead') return
-    const tail = (this.stderrTail || res?.stderr.toString('utf8') || '').trim().split('\n').slice(-2).join(' | ')
-    if (err) {
-      this.onHello?.(new AgentStartError(`the agent's exec failed: ${(err as Error).message}`, false, err))
-      return this.die(`its exec failed: ${(err as Error).message}`, false)
-    }
-    const code = res?.status?.exitCode
-    const how =
-      code === AGENT_CANNOT_START
-        ? `it cannot run in this image${tail ? `: ${tail.replace(/^kinspect: /, '')}` : ''}`
-        : code !== undefined && code !== null
-          ? `it exited ${code}${tail ? `: ${tail}` : ''}`
-          : `its exec stream ended (WebSocket close ${res?.closeCode ?? '?'}${res?.status?.message ? `, ${res.status.message}` : ''})`
-    this.onHello?.(new AgentStartError(`the agent ${how.replace(/^it /, '')}`, code === AGENT_CANNOT_START))
+    const { how, startError } = agentEnded(this.stderrTail, res, err)
+    this.onHello?.(startError)
     this.die(how, false) // its process exited or its connection is gone (a pod being deleted): nothing to stop
   }
 
@@ -409,48 +317,12 @@ export class Agent {
   // One exec settles every command the lost agent carried (see RESCUE in agentscript.ts).
   private async rescue(why: string): Promise<void> {
     const ids = [...this.pending.keys()]
-    const got = new Map<string, AgentOutcome>()
-    let failure: unknown
-    try {
-      const res = await this.api.exec({
-        namespace: this.ref.namespace,
-        pod: this.ref.name,
-        container: CONTAINER,
-        command: rescueCommand(this.pid, ids, this.o.dir),
-        protocol: this.o.protocol,
-        signal: AbortSignal.timeout(this.o.limits.rescueMs),
-        connectTimeoutMs: 5000,
-      })
-      for (const e of new AgentDecoder().push(res.stdout)) {
-        if (e.type === 'answer')
-          got.set(e.id, { kind: 'answer', exitCode: e.exitCode, stdout: e.stdout, stderr: e.stderr })
-        else if (e.type === 'lost') got.set(e.id, { kind: 'lost', why })
-        else if (e.type === 'unstarted') got.set(e.id, { kind: 'unstarted', why })
-      }
-      if (!res.status || res.status.exitCode !== 0)
-        failure = new Error(
-          res.status?.message ??
-            `the rescue exec ended without an exit status${res.stderr.length ? `: ${res.stderr.toString('utf8').trim().slice(0, 200)}` : ''}`,
-        )
-    } catch (e) {
-      failure = e
-    }
-    for (const id of ids) {
-      const o = got.get(id) ?? {
-        kind: 'unknown',
-        why: `${why}; what became of the command could not be found out: ${(failure as Error)?.message ?? 'the rescue did not name it'}`,
-        cause: failure,
-      }
-      this.settle(id, o)
-    }
+    const outcomes = await rescueOutcomes(this.api, this.ref, this.o, this.pid, ids, why, this.o.limits.rescueMs)
+    for (const id of ids) this.settle(id, outcomes.get(id)!)
   }
 
   /** Resolves once a rescue in progress has settled every command (for tests). */
   async settled(): Promise<void> {
     await this.rescuing
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms))
 }

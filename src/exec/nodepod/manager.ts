@@ -2,82 +2,15 @@
 // annotation shows the session is alive; close() deletes every pod it made.
 import os from 'node:os'
 import { performance } from 'node:perf_hooks'
-import { KubeError } from '../../kube/errors.ts'
-import type { ExecProtocolChoice } from '../../kube/execproto.ts'
 import { canCloseStdin } from '../../kube/execproto.ts'
 import type { Pod } from '../../kube/types.ts'
 import { NodePodError, type NodePodApi, type NodePodPhase } from './api.ts'
-import { parseProbe, probeCommand, type PodFacts } from './command.ts'
-import { explainRefusal, podRunning, podState, rbacHint, startFailure, startTimeout } from './diagnose.ts'
-import {
-  ANNOTATION,
-  CONTAINER,
-  DEFAULT_DEADLINE_SECONDS,
-  buildNodePod,
-  checkNodePodOptions,
-  newSessionId,
-  type PodResources,
-} from './spec.ts'
+import type { PodFacts } from './command.ts'
+import { createRefusal, probePod, reviewAccess, sleep, waitRunning } from './manager-start.ts'
+import type { CloseReport, NodePodRef, NodePodsOptions } from './manager-types.ts'
+import { ANNOTATION, DEFAULT_DEADLINE_SECONDS, buildNodePod, checkNodePodOptions, newSessionId } from './spec.ts'
 
-/** How a session makes its node pods. */
-export interface NodePodsOptions {
-  /** Namespace of the pods (default kube-system). */
-  namespace?: string
-  image?: string
-  imagePullSecrets?: string[]
-  imagePullPolicy?: 'IfNotPresent' | 'Always' | 'Never'
-  /** activeDeadlineSeconds (default 3600). */
-  deadlineSeconds?: number
-  priorityClassName?: string
-  resources?: PodResources
-  /** Session id (default random). */
-  session?: string
-  /** Limit for a pod to become Running (default 60000 ms). */
-  startTimeoutMs?: number
-  /** Heartbeat period (default 60000 ms). */
-  heartbeatMs?: number
-  /** Bounded wait for deletions in close() (default 15000 ms). */
-  deleteWaitMs?: number
-  /** 'v4' offers only v4.channel.k8s.io (tests force it). */
-  protocol?: ExecProtocolChoice
-  /** Phase changes, for the shell's spinner. */
-  onPhase?: (p: NodePodPhase) => void
-  /** Called before each pod is created (consent); throw to refuse. */
-  beforeCreate?: (node: string, pod: Pod) => Promise<void> | void
-  /** Overrides for tests. */
-  host?: string
-  pid?: number
-}
-
-/** A pod ready for execs. */
-export interface NodePodRef {
-  node: string
-  namespace: string
-  name: string
-  facts: PodFacts
-  /** Epoch ms when the pod ends at the latest. */
-  deadlineAt: number
-  /** Set when the pod belongs to the session's DaemonSet (its name): it is deleted with the DaemonSet, never alone. */
-  daemonSet?: string
-}
-
-/** What close() did. */
-export interface CloseReport {
-  deleted: string[]
-  /** Pods still there after the bounded wait, or whose delete failed. */
-  remaining: { name: string; namespace: string; why: string }[]
-}
-
-const sleep = (ms: number, signal?: AbortSignal) =>
-  new Promise<void>((resolve) => {
-    const t = setTimeout(done, ms)
-    function done() {
-      clearTimeout(t)
-      signal?.removeEventListener('abort', done)
-      resolve()
-    }
-    signal?.addEventListener('abort', done, { once: true })
-  })
+export type { CloseReport, NodePodRef, NodePodsOptions } from './manager-types.ts'
 
 /** One session's node pods: created on first use per node, reused, heartbeated, deleted on close(). */
 export class NodePods {
@@ -203,29 +136,9 @@ export class NodePods {
     }
   }
 
-  // Access review once per session: every missing verb named at once. A review that cannot be made is skipped.
+  // Access review once per session (a failed one is asked again next time).
   private checkAccess(): Promise<void> {
-    this.preflight ??= (async () => {
-      const ns = this.namespace
-      const asks: [string, string, string | undefined][] = [
-        ['create', 'pods', undefined],
-        ['get', 'pods', undefined],
-        ['delete', 'pods', undefined],
-        ['create', 'pods', 'exec'],
-        ['get', 'pods', 'exec'],
-      ]
-      const answers = await Promise.all(asks.map(([v, r, s]) => this.api.canI(v, r, s, ns).catch(() => true)))
-      const missing = asks.filter((_, i) => !answers[i]).map(([v, r, s]) => `${v} ${r}${s ? `/${s}` : ''}`)
-      // exec works with either verb (get before 1.35, create from 1.35)
-      const execOk = answers[3] || answers[4]
-      const named = missing.filter((m) => !m.endsWith('/exec'))
-      if (!execOk) named.push('create pods/exec')
-      if (!named.length) return
-      const who = await this.api.whoami().catch(() => '')
-      const user =
-        who && who !== this.api.user ? `user "${who}" (kubeconfig user "${this.api.user}")` : `user "${this.api.user}"`
-      throw new NodePodError('rbac', `${user} may not ${named.join(', ')} in namespace "${ns}"`, rbacHint(ns))
-    })()
+    this.preflight ??= reviewAccess(this.api, this.namespace)
     this.preflight.catch(() => (this.preflight = undefined))
     return this.preflight
   }
@@ -260,13 +173,17 @@ export class NodePods {
     try {
       created = await this.api.createPod(pod)
     } catch (e) {
-      throw await this.refusal(e)
+      throw await createRefusal(this.api, this.namespace, e)
     }
     const createdAt = Date.parse(created.metadata.creationTimestamp ?? '') || Date.now()
     this.made.set(name, { namespace: ns, name, node })
     this.startHeartbeat()
     try {
-      await this.waitRunning(node, created, t0)
+      await waitRunning(this.api, node, created, {
+        limitMs: this.opts.startTimeoutMs ?? 60_000,
+        signal: this.closing.signal,
+        emit: (p) => this.emit(p, t0),
+      })
       const facts = await this.probe(ns, name)
       this.emit({ node, phase: 'ready', pod: name, namespace: ns }, t0)
       this.current.set(node, name)
@@ -284,126 +201,9 @@ export class NodePods {
     }
   }
 
-  // Explains a refused create with what can be read about the namespace (each read best effort).
-  private async refusal(e: unknown): Promise<NodePodError> {
-    if (!(e instanceof KubeError))
-      return new NodePodError('api', `creating the node pod failed: ${(e as Error)?.message ?? e}`, undefined, e)
-    if (e.status === 404)
-      return new NodePodError(
-        'api',
-        `namespace "${this.namespace}" does not exist`,
-        'set the node pod namespace to an existing one (kube-system by default)',
-        e,
-      )
-    if (e.status !== 403 && e.status !== 422)
-      return new NodePodError(
-        'api',
-        `creating the node pod in namespace "${this.namespace}" failed: ${e.message}`,
-        e.hint,
-        e,
-      )
-    const msg = (e.cause as { message?: string } | undefined)?.message ?? e.message
-    const ns = this.namespace
-    const [namespaceObject, namespaces, limitRanges] = await Promise.all([
-      this.api.getNamespace(ns).catch(() => undefined),
-      this.api.listNamespaces().catch(() => undefined),
-      /LimitRange|usage per|ratio per/.test(msg) ? this.api.limitRanges(ns).catch(() => undefined) : undefined,
-    ])
-    return explainRefusal(
-      { status: e.status, message: msg },
-      { namespace: ns, namespaceObject, namespaces, limitRanges },
-      e,
-    )
-  }
-
-  private async waitRunning(node: string, created: Pod, t0: number): Promise<void> {
-    const { namespace: ns, name } = created.metadata as { namespace: string; name: string }
-    const limit = this.opts.startTimeoutMs ?? 60_000
-    const end = performance.now() + limit
-    let last = ''
-    let pod: Pod | undefined = created
-    let delay = 100
-    for (;;) {
-      if (this.closing.signal.aborted)
-        throw new NodePodError('closed', 'the node pods of this session were closed while a pod was starting')
-      if (pod && podRunning(pod)) return
-      const state = pod ? podState(pod) : 'gone'
-      if (state !== last) this.emit({ node, phase: 'starting', pod: name, namespace: ns, detail: state }, t0)
-      last = state
-      if (!pod)
-        throw new NodePodError(
-          'failed',
-          `pod ${ns}/${name} was deleted while it was starting`,
-          'someone (or a controller) deletes pods there; use another namespace',
-          undefined,
-          name,
-        )
-      const waitingReason = pod.status?.containerStatuses?.[0]?.state?.waiting?.reason
-      const early = startFailure(
-        pod,
-        waitingReason && /Image|Err|Error/.test(waitingReason)
-          ? await this.api.podEvents(ns, name).catch(() => [])
-          : [],
-      )
-      if (early) throw early
-      if (performance.now() >= end) {
-        const [events, nodeObj] = await Promise.all([
-          this.api.podEvents(ns, name).catch(() => []),
-          this.api.getNode(node).catch(() => undefined),
-        ])
-        throw startTimeout(pod, events, nodeObj, node, limit)
-      }
-      await sleep(delay, this.closing.signal)
-      delay = Math.min(delay * 1.5, 500)
-      pod = await this.api.getPod(ns, name)
-    }
-  }
-
   /** Once per pod: where nsenter is and whose namespaces are the node's; also learns the exec protocol. */
-  async probe(ns: string, name: string): Promise<PodFacts> {
-    let r
-    try {
-      r = await this.api.exec({
-        namespace: ns,
-        pod: name,
-        container: CONTAINER,
-        command: probeCommand(),
-        protocol: this.opts.protocol,
-        connectTimeoutMs: 15_000,
-      })
-    } catch (e) {
-      if (e instanceof KubeError && e.kind === 'forbidden')
-        throw new NodePodError('rbac', `may not exec into the node pod: ${e.message}`, rbacHint(ns), e, name)
-      throw new NodePodError(
-        'api',
-        `exec into the new node pod ${ns}/${name} failed: ${(e as Error).message}`,
-        (e as KubeError).hint,
-        e,
-        name,
-      )
-    }
-    this.noteProtocol(r.protocol)
-    if (r.status?.exitCode !== 0) {
-      const why = r.status?.message ?? r.stderr.toString().trim() ?? `no exit status (close code ${r.closeCode})`
-      throw new NodePodError(
-        'image-tools',
-        `the node pod image cannot run the transport's shell commands: ${why}`,
-        'the image needs sh and nsenter (busybox has both)',
-        undefined,
-        name,
-      )
-    }
-    try {
-      return parseProbe(r.stdout.toString())
-    } catch (e) {
-      throw new NodePodError(
-        'image-tools',
-        (e as Error).message,
-        'use an image with sh and nsenter (busybox has both)',
-        e,
-        name,
-      )
-    }
+  probe(ns: string, name: string): Promise<PodFacts> {
+    return probePod(this.api, ns, name, this.opts.protocol, (p) => this.noteProtocol(p))
   }
 
   private startHeartbeat(): void {

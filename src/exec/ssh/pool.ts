@@ -1,16 +1,13 @@
 // SshPool: one ssh2 connection per node, opened on first use and reused, with capped channels and connects.
-import type { Client, ClientChannel, ConnectConfig } from 'ssh2'
+import type { Client, ClientChannel } from 'ssh2'
 import { ExecError } from '../types.ts'
-import { authError, authHandler, planAuth, type AuthPlan } from './auth.ts'
-import { decideHostKey, loadKnownHosts, preferredHostKeyAlgorithms } from './hostcheck.ts'
 import { Limit } from './limit.ts'
-import { closedClients, destroyClient, endChain, raceAbort } from './clients.ts'
-import type { ConfigText, JumpHost, ResolvedHost } from './sshconfig.ts'
+import { destroyClient, endChain, raceAbort } from './clients.ts'
+import { connectHop, forward, jumpChain, type Ssh2 } from './pool-connect.ts'
+import type { ConfigText, ResolvedHost } from './sshconfig.ts'
 import { SshExec, type ChannelSource, type OpenedChannel } from './exec.ts'
 import { HostResolver, type HostResolverOptions } from './resolver.ts'
 import type { SshClient } from './sshg.ts'
-
-type Ssh2 = typeof import('ssh2')
 
 /** Settings of a pool; every field has a default. */
 export interface SshPoolOptions {
@@ -66,8 +63,6 @@ interface Conn {
   channels: Limit
   alive: boolean
 }
-
-const MAX_JUMP_DEPTH = 8
 
 /** Pooled SSH connections to the nodes, configured by ssh_config and checked against known_hosts. */
 export class SshPool implements ChannelSource {
@@ -271,7 +266,7 @@ export class SshPool implements ChannelSource {
         'use ProxyJump in the ssh config instead',
       )
     }
-    const hops = [...(await this.#jumpChain(host, target, 0)), host]
+    const hops = [...(await jumpChain((n) => this.resolve(n), host, target)), host]
     const ssh2 = await (this.#lib ??= import('ssh2').then((m) => ((m as { default?: Ssh2 }).default ?? m) as Ssh2))
     const chain: Client[] = []
     try {
@@ -280,7 +275,7 @@ export class SshPool implements ChannelSource {
         // Each hop's handshake counts against that host's MaxStartups; the slot is held until it is done.
         const release = await this.#hostLimit(hops[i]).acquire(abandon)
         try {
-          chain.push(await this.#connectHop(ssh2, hops[i], sock, target, abandon))
+          chain.push(await connectHop(ssh2, hops[i], sock, target, abandon, this.#opts))
         } finally {
           release()
         }
@@ -306,170 +301,6 @@ export class SshPool implements ChannelSource {
     this.#conns.set(node, conn)
     return conn
   }
-
-  // Hops to pass through before the host: the first hop's own ProxyJump applies (recursively), as in OpenSSH.
-  async #jumpChain(host: ResolvedHost, target: string, depth: number): Promise<ResolvedHost[]> {
-    if (!host.proxyJump.length) return []
-    if (depth >= MAX_JUMP_DEPTH)
-      throw new ExecError(
-        'invalid',
-        { target },
-        `ProxyJump chain of ${host.name} is more than ${MAX_JUMP_DEPTH} hops deep (a loop?)`,
-        'check ProxyJump in the ssh config',
-      )
-    const [first, ...rest] = await Promise.all(host.proxyJump.map((j) => this.#hop(j)))
-    return [...(await this.#jumpChain(first, target, depth + 1)), first, ...rest]
-  }
-
-  async #hop(j: JumpHost): Promise<ResolvedHost> {
-    const r = await this.resolve(j.host)
-    return { ...r, user: j.user ?? r.user, port: j.port ?? r.port }
-  }
-
-  #connectHop(
-    ssh2: Ssh2,
-    hop: ResolvedHost,
-    sock: ConnectConfig['sock'],
-    target: string,
-    abandon: AbortSignal,
-  ): Promise<Client> {
-    const known = loadKnownHosts(hop, target) // throws (fail closed) before any network traffic
-    const plan = planAuth(hop, ssh2.utils.parseKey as never, this.#opts.env)
-    if (!plan.methods.length) throw authError(plan, hop, target)
-    const timeoutMs = hop.connectTimeoutMs ?? this.#opts.connectTimeoutMs
-    const hostKeyAlgs = preferredHostKeyAlgorithms(known, hop)
-    if (!hostKeyAlgs.length) {
-      throw new ExecError(
-        'invalid',
-        { target },
-        `HostKeyAlgorithms for ${hop.name} allows only ${hop.hostKeyAlgorithms.join(', ')}; kinspect's SSH library supports none of them`,
-        'allow ssh-ed25519, ecdsa-sha2-nistp256/384/521, rsa-sha2-512/256 or ssh-rsa in HostKeyAlgorithms',
-      )
-    }
-    return new Promise((resolve, reject) => {
-      const client = new ssh2.Client()
-      client.once('close', () => closedClients.add(client))
-      let refused: ExecError | undefined
-      let settled = false
-      const onAbandon = () =>
-        fail(
-          new ExecError(
-            'aborted',
-            { target },
-            `connecting to ${hop.name} (${hop.hostName}:${hop.port}) was abandoned: no command waits for it any more`,
-          ),
-        )
-      const fail = (e: ExecError) => {
-        if (settled) return
-        settled = true
-        abandon.removeEventListener('abort', onAbandon)
-        destroyClient(client) // a half-open handshake is not ended politely: its socket and timers go now
-        reject(e)
-      }
-      if (abandon.aborted) return onAbandon()
-      abandon.addEventListener('abort', onAbandon, { once: true })
-      client.on('error', (err: Error & { level?: string }) =>
-        fail(refused ?? classify(err, hop, target, plan, timeoutMs)),
-      )
-      client.once('close', () =>
-        fail(
-          refused ??
-            new ExecError(
-              'connect',
-              { target },
-              `connection to ${hop.name} (${hop.hostName}:${hop.port}) closed during setup`,
-            ),
-        ),
-      )
-      client.once('ready', () => {
-        settled = true
-        abandon.removeEventListener('abort', onAbandon)
-        client.setNoDelay(true) // small request packets must not wait for Nagle
-        resolve(client)
-      })
-      try {
-        client.connect({
-          host: hop.hostName,
-          port: hop.port,
-          username: hop.user,
-          sock,
-          readyTimeout: timeoutMs,
-          keepaliveInterval: this.#opts.keepaliveMs,
-          keepaliveCountMax: 3,
-          algorithms: { serverHostKey: hostKeyAlgs as never },
-          hostVerifier: (key: Buffer) => {
-            const d = decideHostKey(known, hop, key, target)
-            if (!d.ok) refused = d.error
-            else if (d.warning) this.#opts.onWarn(d.warning)
-            return d.ok
-          },
-          authHandler: authHandler(plan),
-        })
-      } catch (e) {
-        fail(
-          new ExecError(
-            'connect',
-            { target },
-            `cannot start an SSH connection to ${hop.name}: ${(e as Error).message}`,
-            undefined,
-            e,
-          ),
-        )
-      }
-    })
-  }
-}
-
-// Maps an ssh2 connection error to an ExecError with a hint.
-function classify(
-  err: Error & { level?: string; code?: string },
-  hop: ResolvedHost,
-  target: string,
-  plan: AuthPlan,
-  timeoutMs: number,
-): ExecError {
-  const at = `${hop.name} (${hop.hostName}:${hop.port})`
-  if (err.level === 'client-authentication' || err.level === 'agent') return authError(plan, hop, target, err)
-  if (err.level === 'client-timeout') {
-    return new ExecError(
-      'connect',
-      { target },
-      `timed out after ${timeoutMs} ms connecting to ${at}`,
-      `is the node up and sshd listening on ${hop.hostName}:${hop.port}? (ConnectTimeout in the ssh config raises the limit)`,
-      err,
-    )
-  }
-  const hints: Record<string, string> = {
-    ECONNREFUSED: `nothing listens on ${hop.hostName}:${hop.port}: is sshd running there, and is Port right in the ssh config?`,
-    ENOTFOUND: `cannot resolve ${hop.hostName}: check HostName for Host ${hop.name} in the ssh config`,
-    EHOSTUNREACH: `no route to ${hop.hostName}: check the address and the network`,
-    ETIMEDOUT: `${hop.hostName} does not answer: check the address, the network and firewalls`,
-  }
-  return new ExecError(
-    'connect',
-    { target },
-    `cannot connect to ${at}: ${err.message}`,
-    (err.code && hints[err.code]) || undefined,
-    err,
-  )
-}
-
-// Opens a direct-tcpip channel through a jump host to the next hop.
-function forward(via: Client, viaHop: ResolvedHost, to: ResolvedHost, target: string): Promise<ClientChannel> {
-  return new Promise((resolve, reject) => {
-    via.forwardOut('127.0.0.1', 0, to.hostName, to.port, (err, stream) => {
-      if (!err) return resolve(stream)
-      reject(
-        new ExecError(
-          'connect',
-          { target },
-          `jump host ${viaHop.name} cannot reach ${to.name} (${to.hostName}:${to.port}): ${err.message}`,
-          `check that ${viaHop.name} can reach that address and allows TCP forwarding (AllowTcpForwarding)`,
-          err,
-        ),
-      )
-    })
-  })
 }
 
 function execChannel(conn: Conn, command: string): Promise<ClientChannel> {

@@ -1,45 +1,21 @@
 // The built-in reader: walks config files the way OpenSSH's readconf.c does and returns what `ssh -G` would print.
 import path from 'node:path'
-import { isLine, KNOWN_KEYWORDS, lexConfig, type LexedLine } from './sshconfig-lex.ts'
+import { isLine, lexConfig, type LexedLine } from './sshconfig-lex.ts'
 import { expandHostName, matchLine } from './sshconfig-match.ts'
 import {
-  a2port,
   assembleHostKeyAlgs,
   canonicalHost,
   connectionTokens,
-  convtime,
   ExpandError,
   percentExpand,
   tildeExpand,
-  validHostKeyAlgs,
 } from './sshconfig-expand.ts'
-import { matchGlob, matchPatternList } from './pattern.ts'
-import { parseJumpHop } from './sshconfig-jump.ts'
+import { matchGlob } from './pattern.ts'
+import { isNoneJump, optionLine, type Options } from './sshconfig-options.ts'
 import type { ConfigText, ReadContext, SshOptions } from './sshconfig-types.ts'
 
 export type { ReadContext } from './sshconfig-types.ts'
 import { SshConfigError } from './sshconfig-error.ts'
-
-/** What a resolution needs from its surroundings (all filled in by the caller). */
-
-interface Options {
-  user?: string
-  hostname?: string
-  port?: number
-  identityfile: { raw: string; user: boolean }[]
-  identitiesonly?: boolean
-  identityagent?: string
-  userknownhostsfile: string[]
-  globalknownhostsfile: string[]
-  stricthostkeychecking?: SshOptions['stricthostkeychecking']
-  hostkeyalias?: string
-  connecttimeout?: number
-  proxycommand?: string
-  jump?: { user?: string; host: string; port: number; extra?: string }
-  hostkeyalgorithms?: string
-  canonicalizehostname?: string
-  ignoreunknown?: string
-}
 
 interface Flags {
   /** The name Host lines match: the name asked for, then (final pass) the host as ssh canonicalised it. */
@@ -50,18 +26,6 @@ interface Flags {
 }
 
 const MAX_DEPTH = 16
-const MAX_IDENTITY_FILES = 100
-const STRICT: Record<string, SshOptions['stricthostkeychecking']> = {
-  true: 'true',
-  yes: 'true',
-  false: 'false',
-  no: 'false',
-  off: 'false',
-  ask: 'ask',
-  'accept-new': 'accept-new',
-}
-const FLAG: Record<string, boolean> = { true: true, yes: true, false: false, no: false }
-const CANON = new Set(['true', 'false', 'yes', 'no', 'always'])
 /** The identity files ssh tries when none is configured, as `ssh -G` prints them. */
 export const DEFAULT_IDENTITY_FILES = [
   'id_rsa',
@@ -155,8 +119,6 @@ export function expandPath(
   }
 }
 
-const isNoneJump = (j: NonNullable<Options['jump']>) => j.host === 'none' && j.port === 0 && !j.user
-
 // proxyjump as ssh -G prints it: earlier hops verbatim, the last one rebuilt, numeric hosts in brackets.
 function formatJump(j: NonNullable<Options['jump']>): string {
   const numeric = j.host.includes(':') || /^[\d.]*$/.test(j.host)
@@ -197,7 +159,7 @@ function readFile(
     )
 }
 
-// process_config_line_depth() for the keywords that decide where and how to connect; returns an error or undefined.
+// process_config_line_depth(): Host, Match and Include here, the options in sshconfig-options.ts; returns an error or undefined.
 function processLine(
   l: LexedLine,
   file: string,
@@ -210,12 +172,6 @@ function processLine(
 ): string | undefined {
   const { keyword: kw, args } = l
   const on = active.v
-  const one = (): string | { err: string } => {
-    if (!args.length || args[0] === '') return { err: 'Missing argument.' }
-    if (args.length > 1) return { err: `keyword ${kw} extra arguments at end of line` }
-    return args[0]
-  }
-  const raw = () => l.rest.replace(/^[ \t\r\n=]+/, '')
   switch (kw) {
     case 'host': {
       active.v = false
@@ -253,131 +209,9 @@ function processLine(
     }
     case 'include':
       return include(args, file, flags, active, depth, o, ctx, want)
-    case 'user':
-    case 'hostname':
-    case 'hostkeyalias':
-    case 'ignoreunknown': {
-      const v = one()
-      if (typeof v !== 'string') return v.err
-      const key = kw as 'user' | 'hostname' | 'hostkeyalias' | 'ignoreunknown'
-      if (on && o[key] === undefined) o[key] = v
-      return
-    }
-    case 'port': {
-      const v = one()
-      if (typeof v !== 'string') return v.err
-      const p = a2port(v)
-      if (p === null || p <= 0) return `Bad port '${v}'.`
-      if (on && o.port === undefined) o.port = p
-      return
-    }
-    case 'identityfile':
-    case 'identityfile2': {
-      if (!args.length || !args[0]) return 'Missing argument.'
-      if (args.length > 1) return `keyword ${kw} extra arguments at end of line`
-      if (!on) return
-      if (o.identityfile.length >= MAX_IDENTITY_FILES)
-        return `Too many identity files specified (max ${MAX_IDENTITY_FILES}).`
-      if (!o.identityfile.some((f) => f.raw === args[0] && f.user === flags.user))
-        o.identityfile.push({ raw: args[0], user: flags.user })
-      return
-    }
-    case 'identitiesonly': {
-      const v = args[0]?.toLowerCase()
-      if (v === undefined || !Object.hasOwn(FLAG, v)) return `unsupported option "${args[0] ?? ''}".`
-      if (args.length > 1) return `keyword ${kw} extra arguments at end of line`
-      if (on && o.identitiesonly === undefined) o.identitiesonly = FLAG[v]
-      return
-    }
-    case 'stricthostkeychecking': {
-      const v = args[0]?.toLowerCase()
-      if (v === undefined || !Object.hasOwn(STRICT, v)) return `unsupported option "${args[0] ?? ''}".`
-      if (args.length > 1) return `keyword ${kw} extra arguments at end of line`
-      if (on && o.stricthostkeychecking === undefined) o.stricthostkeychecking = STRICT[v]
-      return
-    }
-    case 'canonicalizehostname': {
-      const v = args[0]?.toLowerCase()
-      if (v === undefined || !CANON.has(v)) return `unsupported option "${args[0] ?? ''}".`
-      if (on && o.canonicalizehostname === undefined) o.canonicalizehostname = v
-      return
-    }
-    case 'connecttimeout': {
-      const v = one()
-      if (typeof v !== 'string') return v.err
-      const s = v === 'none' ? -1 : convtime(v)
-      if (s === null) return 'invalid time value.'
-      if (on && o.connecttimeout === undefined && s >= 0) o.connecttimeout = s
-      return
-    }
-    case 'userknownhostsfile':
-    case 'globalknownhostsfile': {
-      const list = kw === 'userknownhostsfile' ? o.userknownhostsfile : o.globalknownhostsfile
-      const empty = list.length === 0
-      for (let i = 0; i < args.length; i++) {
-        if (args[i] === '') return `keyword ${kw} empty argument`
-        if (args[i].toLowerCase() === 'none' && (i > 0 || args.length > 1))
-          return `keyword ${kw} "none" argument must appear alone.`
-        if (on && empty) list.push(args[i])
-      }
-      return
-    }
-    case 'identityagent': {
-      const v = one()
-      if (typeof v !== 'string') return v.err
-      try {
-        percentExpand(v, null, ctx.env) // only ${ENV} is checked here, as ssh does
-      } catch {
-        return `Invalid environment expansion ${v}.`
-      }
-      if (v[0] === '$' && v[1] !== '{' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v.slice(1)))
-        return `Invalid environment name ${v}.`
-      if (on && o.identityagent === undefined) o.identityagent = v
-      return
-    }
-    case 'proxycommand':
-      // After `ProxyJump none` a ProxyCommand still applies (ssh 9.2 behaves so, checked against ssh -G).
-      if (on && o.proxycommand === undefined && (!o.jump || isNoneJump(o.jump))) o.proxycommand = raw()
-      return
-    case 'proxyjump':
-      return proxyJump(raw(), on, o)
-    case 'hostkeyalgorithms': {
-      const v = one()
-      if (typeof v !== 'string') return v.err
-      if (!validHostKeyAlgs(v)) return `Bad key types '${v}'.`
-      if (on && o.hostkeyalgorithms === undefined) o.hostkeyalgorithms = v
-      return
-    }
     default:
-      if (KNOWN_KEYWORDS.has(kw)) return
-      if (o.ignoreunknown !== undefined && matchPatternList(o.ignoreunknown.split(','), kw, true) === 'match') return
-      return `Bad configuration option: ${kw}`
+      return optionLine(l, on, flags.user, o, ctx)
   }
-}
-
-// parse_jump(): every hop is checked; only an active line with nothing set yet takes effect.
-function proxyJump(value: string, on: boolean, o: Options): string | undefined {
-  const stripped = value.replace(/#.*$/, '').replace(/[ \t\r\n]+$/, '')
-  const bad = `Invalid ProxyJump "${value}"`
-  if (value.toLowerCase() !== 'none') {
-    const hops = stripped.split(',')
-    for (let i = hops.length - 1; i >= 0; i--) if (!parseJumpHop(hops[i])) return bad
-  }
-  if (!on || o.proxycommand !== undefined || o.jump) return
-  if (value.toLowerCase() === 'none') {
-    o.jump = { host: 'none', port: 0 }
-    return
-  }
-  const hops = stripped.split(',')
-  const last = parseJumpHop(hops[hops.length - 1])!
-  const comma = value.lastIndexOf(',')
-  o.jump = {
-    user: last.user,
-    host: last.host,
-    port: last.port ?? -1,
-    extra: comma > 0 ? value.slice(0, comma) : undefined,
-  }
-  o.proxycommand = 'none'
 }
 
 // Include: relative paths live in ~/.ssh (user files) or /etc/ssh (system files); a missing file is skipped.
