@@ -60,6 +60,14 @@ export async function kinspectRun(
   return { ...r, report }
 }
 
+/** `kinspect ARGS` against the lab (any command): exit code, stdout, stderr. */
+export function kinspectCli(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
+  return exec([path.join(root, 'bin', 'kinspect.mjs'), ...args], 180_000, extraEnv)
+}
+
 /** The findings of one step (by title) of a report. */
 export function stepFindings(report: ReportData, title: string) {
   const s = report.steps.find((x) => x.title === title)
