@@ -77,7 +77,7 @@ ${GLOBALS}
 What is wrong in the namespace, ranked, each problem with the recipe to run next.
   -n NS[,NS...]        these namespaces (comma-separated, repeatable); default the session's
   -A, --all-namespaces every namespace
-  --nodes              also read conntrack and kube-proxy rules on the nodes over SSH (--no-nodes: do not)
+  --nodes              also read conntrack and kube-proxy rules on the nodes over SSH or a node pod (--no-nodes: do not)
   -o json              one JSON document (-o text: the default)
 Exit: 0 nothing wrong, 1 problems, 2 could not look (what was not seen is listed).
 

@@ -92,6 +92,25 @@ export class TriageReport implements TriageData {
 }
 present(TriageReport.prototype, TRIAGE_REPORT)
 
+/** What the node reads came to: per node read or not (and over which transport), and the transports used. */
+export function nodeChecksOf(reads: readonly NodeRead[], declared: string): NodeChecks {
+  const used = [...new Set(reads.map((r) => r.via).filter((v): v is string => Boolean(v)))].sort()
+  return {
+    ran: true,
+    transport: used.length ? used.join(', ') : declared,
+    nodes: reads.map((r) => {
+      const why =
+        r.reason ??
+        [r.conntrackError && `conntrack: ${r.conntrackError}`, r.rulesError && `rules: ${r.rulesError}`]
+          .filter(Boolean)
+          .join('; ')
+      return why
+        ? { node: r.node, status: 'not-read' as const, reason: why }
+        : { node: r.node, status: 'read' as const, ...(r.via ? { via: r.via } : {}) }
+    }),
+  }
+}
+
 /** Looks at the scope through the API (and the nodes when nodeReads is given) and ranks what is wrong. */
 export async function triage(
   session: Pick<SessionApi, 'kube' | 'namespace' | 'context'> & { load?: () => Promise<void> },
@@ -104,7 +123,7 @@ export async function triage(
   let reads: NodeRead[] = []
   let nodeChecks: NodeChecks = {
     ran: false,
-    reason: opts.nodesOff ?? 'off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH',
+    reason: opts.nodesOff ?? 'off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH or a node pod',
     nodes: [],
   }
   if (opts.nodeReads) {
@@ -116,20 +135,7 @@ export async function triage(
       slices: snapshot.slices,
       reads: opts.nodeReads,
     })
-    nodeChecks = {
-      ran: true,
-      transport: opts.nodeReads.transport,
-      nodes: reads.map((r) => {
-        const why =
-          r.reason ??
-          [r.conntrackError && `conntrack: ${r.conntrackError}`, r.rulesError && `rules: ${r.rulesError}`]
-            .filter(Boolean)
-            .join('; ')
-        return why
-          ? { node: r.node, status: 'not-read' as const, reason: why }
-          : { node: r.node, status: 'read' as const }
-      }),
-    }
+    nodeChecks = nodeChecksOf(reads, opts.nodeReads.transport)
   }
   const rows = analyze(snapshot, reads)
   const exitCode = exitOf(rows, checks, nodeChecks)

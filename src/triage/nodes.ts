@@ -1,6 +1,7 @@
 // Node reads: conntrack fill (conntrackStats) and kube-proxy rules against the EndpointSlices (the rule extraction of
-// svcRules), only over a transport the user already allowed. NodeReads is the seam: today SSH (sshNodeReads); the
-// node-pod transport can plug in its own, provided it only uses what already exists (triage creates nothing).
+// svcRules), only over a transport the user already allowed. NodeReads is the seam: sshNodeReads goes through the
+// session's node handles, so a node is read over SSH, or over a node pod where nodeAccess allows one; each read
+// says which transport it used (the handle's via).
 import { NodeHandle, type Exec, type ExecOutput } from '../exec/index.ts'
 import type { EndpointSlice, Service } from '../kube/types.ts'
 import { conntrackStats } from '../net/conntrack.ts'
@@ -14,11 +15,15 @@ import type { NodeRead } from './types.ts'
 export interface NodeReads {
   /** Names the transport in the report, e.g. "ssh". */
   readonly transport: string
-  /** A handle on the node for read-only commands, or the reason it cannot be read. Must not create anything. */
-  open(node: string): Promise<{ handle: NodeHandle } | { reason: string }>
+  /** A handle on the node for read-only commands (and the transport it went over), or the reason it cannot be read. */
+  open(node: string): Promise<{ handle: NodeHandle; via?: string } | { reason: string }>
 }
 
-/** Node reads over the session's SSH transport: a node counts as allowed when `true` runs on it within the deadline. */
+/** How a transport is named in a reason: "SSH", "node pod"; nothing when the transport is not known. */
+const named = (via: string | undefined) =>
+  via === 'ssh' ? 'SSH' : via === 'pod' ? 'node pod' : via === 'daemonset' ? "the DaemonSet's pod" : via
+
+/** Node reads through the session's node handles: a node counts as allowed when `true` runs on it within the deadline. */
 export function sshNodeReads(session: Pick<SessionApi, 'node'>, opts: { timeoutMs?: number } = {}): NodeReads {
   return {
     transport: 'ssh',
@@ -26,13 +31,15 @@ export function sshNodeReads(session: Pick<SessionApi, 'node'>, opts: { timeoutM
       try {
         const handle = session.node(node)
         const r = await handle.run(['true'], { timeoutMs: opts.timeoutMs ?? 5000, nothrow: true })
+        const via = handle.via
         return r.ok
-          ? { handle }
+          ? { handle, via }
           : {
-              reason: `\`true\` exited ${r.exitCode} over SSH: ${(r.stderr.trim() || r.stdout.trim()).split('\n').pop() ?? ''}`,
+              reason: `\`true\` exited ${r.exitCode}${via ? ` over ${named(via)}` : ''}: ${(r.stderr.trim() || r.stdout.trim()).split('\n').pop() ?? ''}`,
             }
       } catch (e) {
-        return { reason: `SSH: ${(e as Error).message ?? String(e)}` }
+        const via = named(session.node(node).via)
+        return { reason: `${via ? `${via}: ` : ''}${(e as Error).message ?? String(e)}` }
       }
     },
   }
@@ -99,9 +106,9 @@ export async function readNodes(input: ReadNodesInput): Promise<NodeRead[]> {
     const opened = await input.reads.open(node)
     if ('reason' in opened) return { node, reason: opened.reason }
     const handle = memoHandle(opened.handle)
+    const read: NodeRead = opened.via ? { node, via: opened.via } : { node }
     const netSession = { kube: input.session.kube, namespace: input.session.namespace, node: () => handle }
     const ms = input.timeoutMs ?? 20_000
-    const read: NodeRead = { node }
     await Promise.all([
       deadline(conntrackStats(netSession, node), ms, `conntrack on ${node}`).then(
         (c) => (read.conntrack = c),

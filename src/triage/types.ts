@@ -151,6 +151,8 @@ export interface Snapshot {
 /** What was read on one node over a transport the user allowed. */
 export interface NodeRead {
   node: string
+  /** The transport the node was read over ("ssh", "pod", ...), when the handle said. */
+  via?: string
   /** Why the node could not be read (no result fields then). */
   reason?: string
   conntrack?: ConntrackStats
@@ -163,10 +165,11 @@ export interface NodeRead {
 /** Whether node reads ran, over which transport, and per node what was read. */
 export interface NodeChecks {
   ran: boolean
+  /** The transports the nodes were read over ("ssh", "pod", or both: "pod, ssh"); the reads' own name when none was. */
   transport?: string
   /** Why they did not run. */
   reason?: string
-  nodes: { node: string; status: 'read' | 'not-read'; reason?: string }[]
+  nodes: { node: string; status: 'read' | 'not-read'; via?: string; reason?: string }[]
 }
 
 /** 0: nothing wrong; 1: something is wrong; 2: it could not look (nothing found, and a check was not seen). */

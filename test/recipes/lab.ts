@@ -1,7 +1,8 @@
-// Helpers of the recipe e2e tests: toggle a lab scenario, run `kinspect run` as a subprocess against the lab.
+// Helpers of the recipe e2e tests: toggle a lab scenario, run `kinspect run` as a subprocess against the lab, and,
+// for the runs with SSH unavailable, the environment `lab ssh off` gives and the count of kinspect's node pods.
 import { spawn, spawnSync } from 'node:child_process'
 import path from 'node:path'
-import { labEnvVars } from '../lab/layout.ts'
+import { labEnvVars, labPaths } from '../lab/layout.ts'
 import type { ReportData } from '../../src/recipes/report.ts'
 
 const root = path.resolve(import.meta.dirname, '../..')
@@ -59,6 +60,14 @@ export async function kinspectRun(
   return { ...r, report }
 }
 
+/** `kinspect ARGS` against the lab (any command): exit code, stdout, stderr. */
+export function kinspectCli(
+  args: string[],
+  extraEnv: Record<string, string> = {},
+): Promise<{ code: number | null; out: string; err: string }> {
+  return exec([path.join(root, 'bin', 'kinspect.mjs'), ...args], 180_000, extraEnv)
+}
+
 /** The findings of one step (by title) of a report. */
 export function stepFindings(report: ReportData, title: string) {
   const s = report.steps.find((x) => x.title === title)
@@ -83,4 +92,66 @@ export function podNodeOf(ns: string, name: string): string {
   )
   if (r.status !== 0 || !r.stdout) throw new Error(`no node for ${ns}/${name}: ${r.stderr}`)
   return r.stdout
+}
+
+/** The environment after `lab ssh off`: no ssh files, no agent, the no-SSH config (node pods allowed). */
+export const NOSSH: Record<string, string> = {
+  KINSPECT_CONFIG: labPaths().kinspectConfigNoSsh,
+  KINSPECT_SSH_CONFIG: '/dev/null',
+  KINSPECT_KNOWN_HOSTS: '/dev/null',
+  SSH_AUTH_SOCK: '',
+}
+
+/** `npm run lab -- ARGS` (ssh on|off, scenario X on|off), synchronously; fails the test when the lab does. */
+export function lab(...args: string[]): void {
+  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), ...args], {
+    cwd: root,
+    encoding: 'utf8',
+    timeout: 240_000,
+  })
+  if (r.status !== 0) throw new Error(`lab ${args.join(' ')} exited ${r.status}: ${r.stdout}${r.stderr}`)
+}
+
+/**
+ * Never leave the lab with ssh off or a fault on: when the file is stopped (the runner's timeout sends SIGTERM), turns
+ * `scenarios` off and ssh on before exiting.
+ */
+export function restoreOnSignal(scenarios: readonly string[]): void {
+  for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
+    process.once(sig, () => {
+      for (const s of scenarios)
+        spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'scenario', s, 'off'], {
+          cwd: root,
+          stdio: 'inherit',
+          timeout: 240_000,
+        })
+      spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'ssh', 'on'], {
+        cwd: root,
+        stdio: 'inherit',
+        timeout: 120_000,
+      })
+      process.exit(1)
+    })
+  }
+}
+
+/** kinspect's node pods in the lab, as namespace/name (kubectl). */
+export function kinspectPods(): string[] {
+  const r = spawnSync(
+    'kubectl',
+    [
+      '--kubeconfig',
+      labEnvVars().KUBECONFIG,
+      'get',
+      'pods',
+      '-A',
+      '-l',
+      'app.kubernetes.io/managed-by=kinspect',
+      '-o',
+      'name',
+    ],
+    { encoding: 'utf8', timeout: 60_000 },
+  )
+  if (r.status !== 0) throw new Error(`kubectl get pods (kinspect's): ${r.stderr}`)
+  return r.stdout.split('\n').filter(Boolean)
 }

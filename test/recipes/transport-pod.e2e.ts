@@ -4,54 +4,9 @@
 // stale-rules on; and no kinspect pod is left after any run. SSH and the scenario are turned back on whatever happens.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { spawnSync } from 'node:child_process'
-import path from 'node:path'
-import { labEnvVars, labPaths } from '../lab/layout.ts'
-import { failures, kinspectRun, stepFindings } from './lab.ts'
+import { failures, kinspectPods, kinspectRun, lab, NOSSH, restoreOnSignal, stepFindings } from './lab.ts'
 
-const root = path.resolve(import.meta.dirname, '../..')
-const KC = labEnvVars().KUBECONFIG
-
-function lab(...args: string[]): void {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), ...args], {
-    cwd: root,
-    encoding: 'utf8',
-    timeout: 240_000,
-  })
-  assert.is(r.status, 0, `lab ${args.join(' ')}: ${r.stdout}${r.stderr}`)
-}
-for (const sig of ['SIGTERM', 'SIGINT', 'SIGHUP'] as const) {
-  process.once(sig, () => {
-    spawnSync(
-      process.execPath,
-      ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'scenario', 'stale-rules', 'off'],
-      { cwd: root, stdio: 'inherit', timeout: 240_000 },
-    )
-    spawnSync(process.execPath, ['--import', 'tsx', path.join(root, 'test/lab/cli.ts'), 'ssh', 'on'], {
-      cwd: root,
-      stdio: 'inherit',
-      timeout: 120_000,
-    })
-    process.exit(1)
-  })
-}
-
-/** The environment after `lab ssh off`: no ssh files, no agent, the no-SSH config. */
-const NOSSH: Record<string, string> = {
-  KINSPECT_CONFIG: labPaths().kinspectConfigNoSsh,
-  KINSPECT_SSH_CONFIG: '/dev/null',
-  KINSPECT_KNOWN_HOSTS: '/dev/null',
-  SSH_AUTH_SOCK: '',
-}
-
-function kinspectPods(): string[] {
-  const r = spawnSync(
-    'kubectl',
-    ['--kubeconfig', KC, 'get', 'pods', '-A', '-l', 'app.kubernetes.io/managed-by=kinspect', '-o', 'name'],
-    { encoding: 'utf8', timeout: 60_000 },
-  )
-  return r.stdout.split('\n').filter(Boolean)
-}
+restoreOnSignal(['stale-rules'])
 
 /** The recipes that run commands on nodes, with the parameters the lab needs, and a step that must name every node. */
 const CASES: { name: string; args: string[]; step: string; each: RegExp }[] = [

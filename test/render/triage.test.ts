@@ -24,7 +24,7 @@ const report = (over: Partial<TriageData>): TriageData => ({
   checks: seen,
   nodeChecks: {
     ran: false,
-    reason: 'off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH',
+    reason: 'off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH or a node pod',
     nodes: [],
   },
   status: 'ok',
@@ -50,7 +50,10 @@ test('three faults: one ranked table, the exact next commands, then node checks 
     lines[5],
     /^3 +FAIL +Pod shop\/crasher-\S+ +CrashLoopBackOff +last run exited 3 \(Error\) \d+s ago; \d+ restarts? +kinspect run crashloop --pod shop\/crasher-\S+$/,
   )
-  assert.is(lines[7], 'Node checks: off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH')
+  assert.is(
+    lines[7],
+    'Node checks: off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH or a node pod',
+  )
   assert.is(lines[8], 'Result: 3 problems (looked at 6 pods, 4 Services, 2 workloads, 3 nodes; exit 1)')
 })
 

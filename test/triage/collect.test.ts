@@ -167,7 +167,7 @@ test('no metrics APIService registered: nothing to judge, not a failure; node ch
   assert.equal([report.exitCode, report.rows.length], [0, 0])
   assert.equal(report.nodeChecks, {
     ran: false,
-    reason: 'off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH',
+    reason: 'off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH or a node pod',
     nodes: [],
   })
   assert.equal(report.scope, { namespaces: ['shop'] })

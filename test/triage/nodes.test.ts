@@ -7,6 +7,7 @@ import { ExecOutput, NodeHandle, type Exec } from '../../src/exec/index.ts'
 import type { EndpointSlice, Pod, Service } from '../../src/kube/types.ts'
 import { analyzeNodeReads } from '../../src/triage/analyze/nodereads.ts'
 import { readNodes, sshNodeReads, type NodeReads } from '../../src/triage/nodes.ts'
+import { nodeChecksOf } from '../../src/triage/index.ts'
 import { labFx } from '../net/fake.ts'
 import { capture } from './lab-snapshot.ts'
 
@@ -187,6 +188,59 @@ test('sshNodeReads: a node counts as allowed when `true` runs on it; otherwise t
   assert.equal(await reads.open('lab-9'), { reason: 'SSH: connect ECONNREFUSED 10.99.0.9:2222' })
   assert.equal(await reads.open('lab-3'), { reason: '`true` exited 1 over SSH: sudo: a password is required' })
   assert.equal(calls, ['lab-1: true', 'lab-3: true'])
+})
+
+test('sshNodeReads through a node pod: the read says it went over the pod, and a failure names the node pod, not SSH', async () => {
+  const calls: string[] = []
+  const viaPod = (name: string, answers: Parameters<typeof node>[1]) => {
+    const h = node(name, answers, calls)
+    return new NodeHandle({ target: `pod:${name}`, run: (argv, o) => h.exec.run(argv, o) })
+  }
+  const lab1 = viaPod('lab-1', { true: {} })
+  const lab3 = viaPod('lab-3', { true: { exitCode: 126, stderr: 'nsenter: cannot open /proc/1/ns/mnt' } })
+  const reads = sshNodeReads({ node: (n: string) => (n === 'lab-1' ? lab1 : lab3) })
+  const opened = await reads.open('lab-1')
+  assert.ok('handle' in opened && opened.via === 'pod', JSON.stringify(opened))
+  assert.equal(await reads.open('lab-3'), {
+    reason: '`true` exited 126 over node pod: nsenter: cannot open /proc/1/ns/mnt',
+  })
+  // readNodes keeps the transport of each node it read
+  const got = await readNodes({
+    session: { kube: {} as never, namespace: 'shop' },
+    nodes: ['lab-1', 'lab-3'],
+    services: [],
+    slices: [],
+    reads: { transport: 'ssh', open: async (n) => (n === 'lab-1' ? { handle: lab1, via: 'pod' } : { reason: 'x' }) },
+  })
+  assert.equal(
+    got.map((r) => [r.node, r.via]),
+    [
+      ['lab-1', 'pod'],
+      ['lab-3', undefined],
+    ],
+  )
+})
+
+test('nodeChecksOf: the transport is the one the nodes were read over (both when they differ), each node says its own; the declared name only when no node said', () => {
+  const checks = nodeChecksOf(
+    [
+      { node: 'lab-1', via: 'pod' },
+      { node: 'lab-2', via: 'ssh' },
+      { node: 'lab-3', reason: 'node pod: node lab-3 is not Ready' },
+    ],
+    'ssh',
+  )
+  assert.equal(checks, {
+    ran: true,
+    transport: 'pod, ssh',
+    nodes: [
+      { node: 'lab-1', status: 'read', via: 'pod' },
+      { node: 'lab-2', status: 'read', via: 'ssh' },
+      { node: 'lab-3', status: 'not-read', reason: 'node pod: node lab-3 is not Ready' },
+    ],
+  })
+  assert.is(nodeChecksOf([{ node: 'lab-1', via: 'pod' }], 'ssh').transport, 'pod')
+  assert.is(nodeChecksOf([{ node: 'lab-1', reason: 'refused' }], 'ssh').transport, 'ssh')
 })
 
 test.run()

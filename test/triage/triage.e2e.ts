@@ -129,7 +129,10 @@ test('all three off: triage reports nothing and exits 0', async () => {
   const text = await triage([])
   assert.is(text.code, 0)
   assert.match(text.out, /^Result: nothing wrong in namespace shop \(looked at \d+ pods/m)
-  assert.match(text.out, 'Node checks: off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH')
+  assert.match(
+    text.out,
+    'Node checks: off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH or a node pod',
+  )
 })
 
 test("--nodes over SSH: the healthy lab reads clean; with stale-rules, lab-2's drift is a row pointing at svc from a pod on lab-2", async () => {

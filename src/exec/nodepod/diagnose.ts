@@ -220,6 +220,20 @@ export function startFailure(pod: Pod, events: readonly KubeEvent[] = []): NodeP
   return undefined
 }
 
+/**
+ * A node whose kubelet stopped posting its status (Ready=Unknown) cannot start a pod: the error to give at once,
+ * before a pod is made that would wait out the start limit and then could not be deleted; undefined otherwise.
+ */
+export function kubeletGone(node: Node | null | undefined, nodeName: string): NodePodError | undefined {
+  const ready = node?.status?.conditions?.find((c) => c.type === 'Ready')
+  if (ready?.status !== 'Unknown') return undefined
+  return new NodePodError(
+    'node',
+    `node ${nodeName} is not Ready (Ready=Unknown${ready.reason ? ` ${ready.reason}` : ''}${ready.message ? `: ${ready.message}` : ''}): its kubelet is not reporting, so a node pod cannot start there; none was created`,
+    'the kubelet on that node is not running or cannot reach the API server; use SSH to the node, or look at it from the cloud console',
+  )
+}
+
 /** The error when a pod did not start in time: its last state, the last warning event and the node's readiness. */
 export function startTimeout(
   pod: Pod | undefined,

@@ -7,6 +7,7 @@ import type { Pod } from '../../kube/types.ts'
 import { NodePodError, type NodePodApi, type NodePodPhase } from './api.ts'
 import type { PodFacts } from './command.ts'
 import { createRefusal, probePod, reviewAccess, sleep, waitRunning } from './manager-start.ts'
+import { kubeletGone } from './diagnose.ts'
 import type { CloseReport, NodePodRef, NodePodsOptions } from './manager-types.ts'
 import { ANNOTATION, DEFAULT_DEADLINE_SECONDS, buildNodePod, checkNodePodOptions, newSessionId } from './spec.ts'
 
@@ -150,6 +151,8 @@ export class NodePods {
     const [, nodeObj] = await Promise.all([this.checkAccess(), this.api.getNode(node).catch(() => null)])
     if (nodeObj === undefined)
       throw new NodePodError('node', `node "${node}" does not exist`, 'nodes() lists the nodes')
+    const gone = kubeletGone(nodeObj, node)
+    if (gone) throw gone
     const pod = buildNodePod(node, {
       namespace: ns,
       session: this.session,
@@ -226,10 +229,18 @@ export class NodePods {
   private async remove(ns: string, name: string, waitMs = this.opts.deleteWaitMs ?? 15_000): Promise<void> {
     if (this.adopted.has(name)) return // its DaemonSet deletes it
     await this.api.deletePod(ns, name, 1)
-    const end = performance.now() + waitMs
+    let end = performance.now() + waitMs
+    let forced = false
     for (let d = 100; ; d = Math.min(d * 1.5, 500)) {
       if (!(await this.api.getPod(ns, name))) break
-      if (performance.now() >= end) throw new Error(`still there after ${Math.round(waitMs / 1000)} s`)
+      if (performance.now() >= end) {
+        if (forced) throw new Error(`still there after ${Math.round(waitMs / 1000)} s, and after a forced delete`)
+        // Its kubelet did not confirm (a node that went down): delete the object now, as `kubectl delete --force`
+        // does; a kubelet that comes back stops what is left of the pod.
+        forced = true
+        await this.api.deletePod(ns, name, 0)
+        end = performance.now() + 5000
+      }
       await sleep(d)
     }
     this.made.delete(name)

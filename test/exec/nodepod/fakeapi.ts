@@ -57,6 +57,10 @@ export class FakeNodePodApi implements NodePodApi {
   createError?: unknown
   denied = new Set<string>()
   nodes = new Set(['lab-1', 'lab-2'])
+  /** Nodes whose kubelet stopped posting its status (Ready=Unknown). */
+  kubeletStopped = new Set<string>()
+  /** Pods whose deletion no kubelet confirms: they stay, Terminating, until deleted with grace 0. */
+  unconfirmed = new Set<string>()
   namespaces: KubeObject[] = [{ metadata: { name: 'kube-system' } }]
   /** Age given to the next created pod (its creationTimestamp lies this far back). */
   createdAgoMs = 0
@@ -89,13 +93,14 @@ export class FakeNodePodApi implements NodePodApi {
     this.reads.set(name, n)
     if (this.stuckStatus) p.status = structuredClone(this.stuckStatus)
     else if (n >= this.readsToRun && !p.metadata.deletionTimestamp) p.status = structuredClone(RUNNING)
-    if (p.metadata.deletionTimestamp) this.pods.delete(name) // gone on the read after the delete
+    if (p.metadata.deletionTimestamp && !this.unconfirmed.has(name)) this.pods.delete(name) // gone on the read after the delete
     return structuredClone(p)
   }
-  async deletePod(_ns: string, name: string): Promise<void> {
-    this.calls.push(`delete ${name}`)
+  async deletePod(_ns: string, name: string, grace?: number): Promise<void> {
+    this.calls.push(`delete ${name}${grace === 0 ? ' grace=0' : ''}`)
     const p = this.pods.get(name)
     if (p) p.metadata.deletionTimestamp = new Date().toISOString()
+    if (grace === 0) this.pods.delete(name)
   }
   async listPods(): Promise<Pod[]> {
     return [...this.pods.values()]
@@ -109,9 +114,16 @@ export class FakeNodePodApi implements NodePodApi {
     return []
   }
   async getNode(name: string): Promise<Node | undefined> {
-    return this.nodes.has(name)
-      ? { metadata: { name }, status: { conditions: [{ type: 'Ready', status: 'True' }] } }
-      : undefined
+    if (!this.nodes.has(name)) return undefined
+    const ready = this.kubeletStopped.has(name)
+      ? {
+          type: 'Ready',
+          status: 'Unknown',
+          reason: 'NodeStatusUnknown',
+          message: 'Kubelet stopped posting node status.',
+        }
+      : { type: 'Ready', status: 'True' }
+    return { metadata: { name }, status: { conditions: [ready] } }
   }
   async getNamespace(name: string): Promise<KubeObject | undefined> {
     return this.namespaces.find((n) => n.metadata.name === name)

@@ -100,6 +100,38 @@ test('an unknown node is named without creating anything', async () => {
   )
 })
 
+test('a node whose kubelet stopped posting its status (Ready=Unknown) is named at once, without creating a pod there', async () => {
+  const api = new FakeNodePodApi()
+  api.kubeletStopped.add('lab-2')
+  const t0 = Date.now()
+  const e = await rejects(new NodePods(api, { startTimeoutMs: 60_000 }).ensure('lab-2'), 'node')
+  assert.ok(Date.now() - t0 < 5000, 'no wait for the start limit')
+  assert.is(
+    e.message,
+    'node lab-2 is not Ready (Ready=Unknown NodeStatusUnknown: Kubelet stopped posting node status.): its kubelet is not reporting, so a node pod cannot start there; none was created',
+  )
+  assert.match(e.hint!, 'use SSH to the node')
+  assert.equal(
+    api.calls.filter((c) => c.startsWith('create')),
+    [],
+  )
+})
+
+test('close(): a pod whose deletion no kubelet confirms (its node went down) is deleted with grace 0 after the wait', async () => {
+  const api = new FakeNodePodApi()
+  const pods = new NodePods(api, { deleteWaitMs: 300 })
+  const ref = await pods.ensure('lab-1')
+  api.unconfirmed.add(ref.name)
+  const r = await pods.close()
+  assert.equal(r.deleted, [ref.name])
+  assert.equal(r.remaining, [])
+  assert.is(api.pods.size, 0)
+  assert.equal(
+    api.calls.filter((c) => c.startsWith('delete')),
+    [`delete ${ref.name}`, `delete ${ref.name} grace=0`],
+  )
+})
+
 test('a PodSecurity refusal on create is explained with the namespace label and an alternative', async () => {
   const api = new FakeNodePodApi()
   api.namespaces = [
