@@ -3,7 +3,7 @@
 // (the peer) and `node -e 0` (the floor), all in the same run. Rounds are interleaved (each round runs every command
 // once), so a change of machine load hits every row alike. Targets: -e 1 (dist) within 1.3x kubectl; prompt <= 150 ms.
 // The prompt is timed on a stdin pipe (the REPL without a terminal): spawn to the first `> ` on stdout, then .exit.
-// Usage: node --import tsx bench/startup.ts [RUNS]   (default 20)
+// Usage: [BEFORE=other/bin/kinspect.mjs] node --import tsx bench/startup.ts [RUNS]   (default 20)
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -36,10 +36,10 @@ function benchEnv(): { env: NodeJS.ProcessEnv; what: string } {
 }
 
 /** ms from spawn to the first prompt on stdout; then .exit. */
-function timeToPrompt(env: NodeJS.ProcessEnv): Promise<number> {
+function timeToPrompt(env: NodeJS.ProcessEnv, launcher = bin): Promise<number> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now()
-    const child = spawn(process.execPath, [bin], { env, stdio: ['pipe', 'pipe', 'pipe'] })
+    const child = spawn(process.execPath, [launcher], { env, stdio: ['pipe', 'pipe', 'pipe'] })
     let out = ''
     let t = -1
     child.stdout.on('data', (d) => {
@@ -93,6 +93,17 @@ const rows: { name: string; f: () => Promise<number>; xs: number[] }[] = [
   },
   { name: 'kinspect to prompt (dist/)', f: () => timeToPrompt(dist), xs: [] },
   { name: 'kinspect to prompt (source, tsx)', f: () => timeToPrompt(source), xs: [] },
+  // BEFORE=path/to/bin/kinspect.mjs adds another copy of kinspect (e.g. an older build) to the same rounds.
+  ...(process.env.BEFORE
+    ? [
+        {
+          name: 'kinspect -e 1 (BEFORE)',
+          f: () => timeCommand(process.execPath, [process.env.BEFORE!, '-e', '1'], env, '1'),
+          xs: [] as number[],
+        },
+        { name: 'kinspect to prompt (BEFORE)', f: () => timeToPrompt(env, process.env.BEFORE), xs: [] as number[] },
+      ]
+    : []),
   { name: 'kubectl version --client', f: () => timeCommand('kubectl', ['version', '--client']), xs: [] },
   { name: 'node -e 0 (floor)', f: () => timeCommand(process.execPath, ['-e', '0']), xs: [] },
 ]
