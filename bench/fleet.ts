@@ -145,7 +145,7 @@ const kinspectCli = (args: string[]) => timed([process.execPath, path.join(root,
 
 async function main(): Promise<void> {
   spawnSync('bash', [path.join(root, 'bench/install-peers.sh')], { stdio: 'inherit' })
-  const built = spawnSync('npx', ['tsc', '-p', 'tsconfig.build.json'], { cwd: root, stdio: 'inherit' })
+  const built = spawnSync('npm', ['run', '-s', 'build'], { cwd: root, stdio: 'inherit' })
   if (built.status !== 0) throw new Error('npm run build failed')
   const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
   labCli('fanout', String(N))

@@ -1,13 +1,12 @@
 // One kubeconfig file parsed: its clusters, users and contexts, fields checked as client-go decodes them. No client-node.
 import path from 'node:path'
-import { createRequire } from 'node:module'
 import { KubeError } from './errors.ts'
 import { received } from '../errors.ts'
 import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from '../yaml-depth.ts'
+import * as yamlLib from 'yaml'
 
-// `yaml` costs ~60 ms to import: load it (synchronously) on the first parse, not at start-up.
-let yamlMod: typeof import('yaml') | undefined
-const yaml = () => (yamlMod ??= createRequire(import.meta.url)('yaml') as typeof import('yaml'))
+// `yaml` is imported at start-up anyway (src/config.ts reads .recipes with it): a static import, one copy in the bundle.
+const yaml = () => yamlLib
 
 /** A cluster entry as written in a kubeconfig (paths already made absolute). */
 export interface RawCluster {

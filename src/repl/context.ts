@@ -42,6 +42,11 @@ export interface GlobalSpec<N extends string = string, V = unknown> {
   completes?: NameKind
   /** Made on first access (the module costs start-up time). */
   lazy?: boolean
+  /**
+   * Needs neither the cluster client, the node transports nor the result renderers (session.load()): input that names
+   * only such globals runs without waiting for them (src/repl/gate.ts). Unset means it may need them.
+   */
+  pure?: true
   make: (session: SessionApi) => V
 }
 
@@ -109,12 +114,12 @@ function net<const N extends keyof NetApi>(name: N, help: string, completes?: Na
 
 /** A pure library function (no session, no I/O), for recipes that would otherwise copy it. */
 function helper<const N extends string, F extends Function>(name: N, help: string, fn: F) {
-  return spec({ name, group: 'helpers', help, make: () => fn })
+  return spec({ name, group: 'helpers', help, pure: true, make: () => fn })
 }
 
 /** A zx global, as zx's own `zx/globals` provides it. */
 function fromZx<const N extends keyof Zx>(name: N) {
-  return spec({ name, group: 'zx', help: `${name} — from zx`, lazy: true, make: (): Zx[N] => zx()[name] })
+  return spec({ name, group: 'zx', help: `${name} — from zx`, lazy: true, pure: true, make: (): Zx[N] => zx()[name] })
 }
 
 const DEFS = [
@@ -182,6 +187,7 @@ const DEFS = [
   spec({
     name: 'q',
     group: 'data',
+    pure: true,
     help: "q(obj, 'query') — json-query over any value, e.g. q(await pods(), '[*].metadata.name')",
     make:
       () =>

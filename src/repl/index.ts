@@ -17,6 +17,7 @@ import type { StartShell } from '../recipes/types.ts'
 import { recipesPort, type LineSource, type RecipesPort } from './recipes.ts'
 import { attachNodeAccess } from './nodeaccess.ts'
 import { Recorder, type EvalOutcome } from './recorder.ts'
+import { needsSession } from './gate.ts'
 import { pushHistory, resetContext, takeDomainErrors, wrapCompleter, wrapEval, type EvalFn } from './internals.ts'
 
 export type { EvalOutcome } from './recorder.ts'
@@ -145,6 +146,8 @@ export function startRepl(opts: StartReplOptions): Shell {
       () => undefined,
       (e: unknown) => void writeError(e),
     ))
+  // Input that cannot reach the session (src/repl/gate.ts) runs at once: `kinspect -e 1` loads none of it.
+  const readyFor = (code: string) => (needsSession(code) ? whenReady() : Promise.resolve())
 
   const baseEval = wrapEval(server, (base): EvalFn => (code, context, file, cb) => {
     const prose = proseOf(code)
@@ -154,7 +157,7 @@ export function startRepl(opts: StartReplOptions): Shell {
     }
     if (code.trim() === '') return cb(null, undefined)
     rec.begin(code, undefined, true)
-    void whenReady().then(() => {
+    void readyFor(code).then(() => {
       base(code, context, file, (err, value) => {
         if (err instanceof Recoverable) {
           rec.drop()
@@ -348,7 +351,7 @@ export function startRepl(opts: StartReplOptions): Shell {
         return resolve({ ok: true })
       }
       rec.begin(code, resolve)
-      void whenReady().then(() => {
+      void readyFor(code).then(() => {
         baseEval(code.endsWith('\n') ? code : `${code}\n`, server.context, 'REPL', (err, value) => {
           if (err) {
             const e =
@@ -369,9 +372,11 @@ export function startRepl(opts: StartReplOptions): Shell {
       })
     })
 
+  // The interactive shell loads them right after its prompt; headless shells on their first input that needs them.
   setImmediate(() => {
+    if (opts.headless) return
     void whenReady()
-    if (!opts.headless && !session.status) host.checkCluster()
+    if (!session.status) host.checkCluster()
   })
 
   return {
