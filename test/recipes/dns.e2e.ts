@@ -1,14 +1,16 @@
 // recipes/dns.md on the lab: dns-down fails (no CoreDNS pod, no endpoint, the node rejects, TIMEOUT from the pod);
 // dns-ndots warns on the NXDOMAIN walk of shop/dns-ndots; stale-rules on the client's node with a CoreDNS pod replaced
 // times a query out mid-walk, and the recipe names the timeout (not "does not exist") and the stale rule that step 3
-// found; the healthy lab reports nothing failing for shop/client and shop/distroless. The faults are always turned
-// off again.
+// found; the healthy lab reports nothing failing for shop/client and shop/distroless. dns-down's and dns-ndots's
+// findings are checked by faultchecks.ts, as the node-pod runs (transport-pod-faults.e2e.ts) are. The faults are
+// always turned off again.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { Writable } from 'node:stream'
 import { runRecipe, type ReportData } from '../../src/recipes/index.ts'
 import { headlessShell } from '../../src/repl/index.ts'
 import { kjson, kubectl, labSession } from '../net/labkit.ts'
+import { dnsDown, dnsNdots, runRecipeJson } from './faultchecks.ts'
 import { failures, kinspectRun, podNodeOf, scenario, stepFindings } from './lab.ts'
 
 test.after(async () => {
@@ -141,67 +143,7 @@ test('stale-rules on the client\'s node and a CoreDNS pod replaced: a query that
 test('dns-down on: fails on the missing CoreDNS pods, the empty kube-dns endpoints, the rejecting node and the TIMEOUT from shop/client', async () => {
   try {
     await scenario('dns-down', 'on')
-    const { code, report, err } = await kinspectRun('dns', ['--pod', 'shop/client', '-o', 'json'])
-    assert.ok(report, err)
-    assert.is(code, 1, `exit code; failures: ${failures(report!).join('\n')}\n${err}`)
-    assert.is(report!.exitCode, 1)
-    assert.equal(report!.params, { pod: 'shop/client', name: 'kubernetes.default', timeout: 2, tail: 200 })
-
-    assert.is(stepFindings(report!, 'The pod and its DNS policy')[0].severity, 'ok')
-
-    const coredns = stepFindings(report!, 'CoreDNS pods and the kube-dns endpoints').filter(
-      (f) => f.severity === 'fail',
-    )
-    assert.is(coredns.length, 2, JSON.stringify(coredns))
-    assert.is(
-      coredns[0].message,
-      'no CoreDNS pod (label k8s-app=kube-dns) in kube-system; deployment kube-system/coredns: replicas 0 wanted, 0 ready',
-    )
-    assert.match(coredns[0].remedy!, 'kubectl -n kube-system scale deployment coredns --replicas=2')
-    assert.is(
-      coredns[1].message,
-      'the kube-system/kube-dns Service (10.96.0.10) has no ready endpoint: no CoreDNS pod receives the queries sent to 10.96.0.10 (the nodes reject or drop them, step 3)',
-    )
-    assert.is(
-      coredns[1].evidence!.command,
-      'kubectl get endpointslices -n kube-system -l kubernetes.io/service-name=kube-dns -o wide',
-    )
-    assert.match(coredns[1].evidence!.output, 'service kube-system/kube-dns ClusterIP 10.96.0.10')
-    assert.not.match(coredns[1].evidence!.output, / ready /)
-
-    const rules = stepFindings(report!, "The kube-dns rules on the pod's node")
-    assert.is(rules.length, 1)
-    assert.is(rules[0].severity, 'fail')
-    const node = podNodeOf('shop', 'client') // the rules are read on the pod's node
-    assert.match(
-      rules[0].message,
-      new RegExp(
-        `^${node} rejects DNS queries to 10\\.96\\.0\\.10: no endpoints: kube-system/kube-dns has no usable endpoints; ${node} rejects/drops 10\\.96\\.0\\.10:53/UDP`,
-      ),
-    )
-    assert.match(rules[0].evidence!.output, /dns 53\/UDP: ClusterIP 10\.96\.0\.10:53 (reject|drop)/)
-    assert.match(rules[0].evidence!.command, new RegExp(`^ssh ${node} (iptables-save|nft|ipvsadm)`))
-
-    const walk = stepFindings(report!, 'resolv.conf and the search list').filter((f) => f.severity === 'fail')
-    assert.is(walk.length, 1, JSON.stringify(walk))
-    assert.is(
-      walk[0].message,
-      'kubernetes.default does not resolve from shop/client: no answer from 10.96.0.10 within 2 s (TIMEOUT)',
-    )
-    assert.match(walk[0].evidence!.output, /kubernetes\.default\.shop\.svc\.cluster\.local +@10\.96\.0\.10 +TIMEOUT/)
-    assert.match(walk[0].evidence!.command, /^nsenter -t PID -n dig \+search kubernetes\.default/)
-
-    const direct = stepFindings(report!, 'Ask the DNS servers directly')
-    assert.is(direct.length, 1, JSON.stringify(direct))
-    assert.is(direct[0].severity, 'fail')
-    assert.is(
-      direct[0].message,
-      'the kube-system/kube-dns Service (10.96.0.10) does not answer from shop/client (TIMEOUT), and there is no CoreDNS pod to ask directly',
-    )
-    assert.match(direct[0].evidence!.command, '@10.96.0.10 kubernetes.default.svc.cluster.local')
-    assert.match(direct[0].evidence!.output, /^TIMEOUT /)
-
-    assert.match(stepFindings(report!, 'Errors in the CoreDNS logs')[0].message, 'no CoreDNS pod to read a log from')
+    dnsDown(await runRecipeJson('dns', ['--pod', 'shop/client'], 1))
 
     // The same in text form: the FAIL lines and the summary.
     const text = await kinspectRun('dns', ['--pod', 'shop/client'])
@@ -216,43 +158,7 @@ test('dns-down on: fails on the missing CoreDNS pods, the empty kube-dns endpoin
 test('dns-ndots on: warns that external.lab.example resolves from shop/dns-ndots only after 4 NXDOMAIN answers', async () => {
   try {
     await scenario('dns-ndots', 'on')
-    const { code, report, err } = await kinspectRun('dns', [
-      '--pod',
-      'shop/dns-ndots',
-      '--name',
-      'external.lab.example',
-      '-o',
-      'json',
-    ])
-    assert.ok(report, err)
-    assert.equal(failures(report!), [])
-    assert.is(code, 0, err)
-    const step = stepFindings(report!, 'resolv.conf and the search list')
-    assert.match(
-      step[0].message,
-      "shop/dns-ndots's resolv.conf: nameserver 10.96.0.10, 4 search domains (shop.svc.cluster.local svc.cluster.local cluster.local lab.example), ndots:5",
-    )
-    const warn = step.filter((f) => f.severity === 'warn')
-    assert.is(warn.length, 1, JSON.stringify(step))
-    assert.match(
-      warn[0].message,
-      /^external\.lab\.example resolves from shop\/dns-ndots \(A 127\.0\.0\.1\) only after 4 NXDOMAIN answers: with ndots:5 the resolver walks the search list first \(5 queries, \d+ ms\)$/,
-    )
-    const lines = warn[0].evidence!.output.split('\n').filter((l) => /^ *\d+ /.test(l))
-    assert.equal(
-      lines.map((l) => l.trim().split(/\s+/).slice(1, 4).join(' ')),
-      [
-        'external.lab.example.shop.svc.cluster.local @10.96.0.10 NXDOMAIN',
-        'external.lab.example.svc.cluster.local @10.96.0.10 NXDOMAIN',
-        'external.lab.example.cluster.local @10.96.0.10 NXDOMAIN',
-        'external.lab.example.lab.example @10.96.0.10 NXDOMAIN',
-        'external.lab.example @10.96.0.10 NOERROR',
-      ],
-    )
-    assert.match(warn[0].remedy!, '"external.lab.example."')
-    assert.match(warn[0].remedy!, 'lower ndots')
-    assert.is(report!.summary.fail, 0)
-    assert.ok(report!.summary.warn >= 1)
+    dnsNdots(await runRecipeJson('dns', ['--pod', 'shop/dns-ndots', '--name', 'external.lab.example'], 0))
   } finally {
     await scenario('dns-ndots', 'off')
   }

@@ -1,14 +1,15 @@
 // recipes/pod-network.md on the lab: with mtu-mismatch on (shop/client's eth0 and host veth 9000, bridge kcni0
 // 1500) it fails on the MTU step with the three MTUs as evidence, and nothing else fails; with the fault off it
-// reports nothing failing for shop/client and shop/distroless. The fault is always turned off again.
+// reports nothing failing for shop/client and shop/distroless. The fault's findings are checked by faultchecks.ts, as
+// the node-pod run (transport-pod-faults.e2e.ts) is. The fault is always turned off again.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawnSync } from 'node:child_process'
 import { NET } from '../lab/layout.ts'
 import { hostVeth, inPodNetnsArgv, podNode } from '../lab/scenarios.ts'
 import { inNode } from '../lab/nodes.ts'
+import { podNetworkMtu, runRecipeJson } from './faultchecks.ts'
 import { failures, kinspectRun, scenario, stepFindings } from './lab.ts'
-import { nodePaths } from '../lab/layout.ts'
 
 /** The MTU of an interface on a lab node, or in shop/client's netns, by hand with ip -j. */
 function mtuByHand(ifname: string, where: { node: string } | 'client'): number {
@@ -35,54 +36,7 @@ test('mtu-mismatch on: the MTU step fails with pod eth0 9000, host veth 9000, br
       [9000, 9000, 1500],
     )
 
-    const { code, report, err } = await kinspectRun('pod-network', ['--pod', 'shop/client', '-o', 'json'])
-    assert.ok(report, err)
-    assert.is(code, 1, `exit code; failures: ${failures(report!).join('\n')}\n${err}`)
-    const fails = stepFindings(report!, MTU_STEP).filter((f) => f.severity === 'fail')
-    assert.is(fails.length, 1, JSON.stringify(fails))
-    const f = fails[0]
-    assert.ok(
-      f.message.startsWith(
-        `shop/client: MTU mismatch: pod eth0 9000, host ${veth} 9000, bridge ${NET.cniBridge} 1500; the CNI config asks for 1500: packets larger than 1500 bytes are dropped`,
-      ),
-      f.message,
-    )
-    // A 9000-byte packet to another pod across the bridge vanishes; a small one does not.
-    assert.match(f.message, '(a full-size ping got no reply, a small one did)')
-    assert.match(
-      f.evidence!.command,
-      new RegExp(
-        `^ssh ${node} 'nsenter -t \\d+ -n ip -d link show eth0; ip -d link show ${veth}; ip link show ${NET.cniBridge}'$`,
-      ),
-    )
-    assert.match(f.evidence!.output, /^pod +eth0 +mtu 9000 +UP/m)
-    assert.match(f.evidence!.output, new RegExp(`^host +${veth} +mtu 9000 +UP +master ${NET.cniBridge}`, 'm'))
-    const gateway = (await import('../lab/layout.ts')).labNode(node).podGateway
-    assert.match(f.evidence!.output, new RegExp(`^bridge +${NET.cniBridge} +mtu 1500 +UP +${gateway}/24`, 'm'))
-    assert.match(
-      f.evidence!.output,
-      new RegExp(`^CNI config kinspect-lab \\(bridge plugin, ${nodePaths(node).cniDir}\\): "mtu": 1500$`, 'm'),
-    )
-    assert.match(f.evidence!.output, /56 bytes: reply; 8972 bytes \(a 9000-byte packet\): no reply$/m)
-    assert.match(
-      f.remedy!,
-      `set the MTU in the CNI configuration (the "mtu" of the bridge plugin in ${nodePaths(node).cniDir}`,
-    )
-    assert.match(f.remedy!, 'kubectl delete pod client -n shop')
-    assert.match(f.remedy!, `ip link set dev ${veth} mtu 1500`)
-
-    // Only the MTU is wrong: routes, the gateway, the default connection tests and the FORWARD chain are fine.
-    assert.equal(failures(report!), [`${MTU_STEP}: ${f.message}`])
-    assert.is(
-      stepFindings(report!, 'Routes and neighbours')[0].message,
-      `shop/client: default route via ${gateway} (the bridge ${NET.cniBridge}) dev eth0`,
-    )
-    const conn = stepFindings(report!, 'Connection test')
-    assert.equal(
-      conn.map((x) => x.severity),
-      ['ok', 'ok'],
-      JSON.stringify(conn),
-    )
+    podNetworkMtu(await runRecipeJson('pod-network', ['--pod', 'shop/client'], 1))
   } finally {
     await scenario('mtu-mismatch', 'off')
   }

@@ -5,11 +5,9 @@
 // and always off again; ssh is always turned on again. The node-level faults are in transport-pod-node-faults.e2e.ts.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { NET } from '../lab/layout.ts'
-import { hostVeth, podNode } from '../lab/scenarios.ts'
 import { driftStaleRules, dnsDown, dnsNdots, podNetworkMtu, runThroughPods, svcNoEndpoints } from './faultchecks.ts'
 import { svcStaleRules, svcTargetPort } from './faultchecks.ts'
-import { kinspectPods, lab, podNodeOf, restoreOnSignal } from './lab.ts'
+import { kinspectPods, lab, restoreOnSignal } from './lab.ts'
 
 const SCENARIOS = ['svc-no-endpoints', 'svc-targetport', 'stale-rules', 'dns-down', 'dns-ndots', 'mtu-mismatch']
 restoreOnSignal(SCENARIOS)
@@ -38,9 +36,7 @@ test.after(() => {
 test('ssh off, svc-no-endpoints and svc-targetport on: svc fails on the selector of shop/orders and on the port nothing listens on in the web pods (read in their netns through node pods)', async () => {
   await withFaults(['svc-no-endpoints', 'svc-targetport'], async () => {
     svcNoEndpoints(await runThroughPods('svc', ['--service', 'shop/orders', '--from', 'shop/client'], 1))
-    svcTargetPort(await runThroughPods('svc', ['--service', 'shop/web-badport', '--from', 'shop/client'], 1), (pod) =>
-      podNodeOf('shop', pod),
-    )
+    svcTargetPort(await runThroughPods('svc', ['--service', 'shop/web-badport', '--from', 'shop/client'], 1))
   })
 })
 
@@ -53,7 +49,7 @@ test("ssh off, stale-rules on lab-2: svc fails on lab-2's rules for shop/web and
 
 test("ssh off, dns-down on: dns fails on the missing CoreDNS pods, the client's node rejecting 10.96.0.10 (its rules read through a node pod) and the TIMEOUTs from shop/client", async () => {
   await withFaults(['dns-down'], async () => {
-    dnsDown(await runThroughPods('dns', ['--pod', 'shop/client'], 1), podNodeOf('shop', 'client'))
+    dnsDown(await runThroughPods('dns', ['--pod', 'shop/client'], 1))
   })
 })
 
@@ -65,9 +61,7 @@ test('ssh off, dns-ndots on: dns warns that external.lab.example resolves from s
 
 test('ssh off, mtu-mismatch on: pod-network fails on the MTU step alone, with pod eth0 9000, host veth 9000 and the bridge at 1500', async () => {
   await withFaults(['mtu-mismatch'], async () => {
-    const node = podNode('shop', 'client')
-    const { veth } = hostVeth('shop', 'client')
-    podNetworkMtu(await runThroughPods('pod-network', ['--pod', 'shop/client'], 1), node, veth, NET.cniBridge)
+    podNetworkMtu(await runThroughPods('pod-network', ['--pod', 'shop/client'], 1))
   })
 })
 
