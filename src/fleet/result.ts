@@ -38,24 +38,32 @@ export function groupErrors(results: readonly FleetNodeResult[]): FleetErrorGrou
   for (const cls of FLEET_ERROR_CLASSES) {
     const failed = results.filter((r) => !r.ok && r.error === cls)
     if (!failed.length) continue
-    // A message names its node: the node's name is taken out so the same failure on many nodes reads as one.
-    const byMessage = new Map<string, string[]>()
+    // A message names its node: the node's name is taken out so the same failure on many nodes reads as one
+    // (a message only one node gave keeps its name).
+    const byMessage = new Map<string, { nodes: string[]; own: string }>()
     for (const r of failed) {
-      const m = (r.message ?? cls).split(r.node).join('NODE')
-      byMessage.set(m, [...(byMessage.get(m) ?? []), r.node])
+      const own = r.message ?? cls
+      const m = own.split(r.node).join('NODE')
+      const g = byMessage.get(m) ?? { nodes: [], own }
+      g.nodes.push(r.node)
+      byMessage.set(m, g)
     }
     const messages = [...byMessage.entries()]
-      .sort((a, b) => b[1].length - a[1].length)
+      .sort((a, b) => b[1].nodes.length - a[1].nodes.length)
       .slice(0, 3)
-      .map(([message, nodes]) => ({ message, nodeset: foldNodes(nodes), count: nodes.length }))
+      .map(([message, { nodes, own }]) => ({
+        message: nodes.length === 1 ? own : message,
+        nodeset: foldNodes(nodes),
+        count: nodes.length,
+      }))
     const g: FleetErrorGroup = {
       class: cls,
       nodeset: foldNodes(failed.map((r) => r.node)),
       nodes: failed.map((r) => r.node),
       messages,
     }
-    const hint = failed.find((r) => r.hint)?.hint
-    if (hint) g.hint = hint.split(failed.find((r) => r.hint)!.node).join('NODE')
+    const hinted = failed.find((r) => r.hint)
+    if (hinted) g.hint = failed.length === 1 ? hinted.hint : hinted.hint!.split(hinted.node).join('NODE')
     out.push(g)
   }
   return out

@@ -66,7 +66,7 @@ test('groups: identical stdout+stderr+exit gather under a folded node set, bigge
   )
 })
 
-test('errors: by class in a fixed order, naming the nodes; one message for the same failure on many nodes', () => {
+test('errors: by class in a fixed order, naming the nodes; one message for the same failure on many nodes, a lone one keeps its node', () => {
   const results = [
     ok('lab-1', 'x'),
     ...many(81, 100, (n) =>
@@ -97,6 +97,18 @@ test('errors: by class in a fixed order, naming the nodes; one message for the s
   ])
   assert.is(t.hint, 'check that NODE answers SSH')
   assert.is(e[0].messages.length, 2)
+  // a message (and hint) only one node gave keeps the node's name: "applies to NODE" would say less
+  assert.equal(
+    e[0].messages.map((m) => m.message),
+    ['cannot connect to lab-3 (10.99.0.3:2222): connect ECONNREFUSED', 'cannot connect to lab-4: no route'],
+  )
+  assert.equal(
+    groupErrors([bad('lab-2', 'timeout', 'lab-2 timed out', { hint: 'check that lab-2 answers SSH' })]).map((g) => [
+      g.messages[0].message,
+      g.hint,
+    ]),
+    [['lab-2 timed out', 'check that lab-2 answers SSH']],
+  )
 })
 
 test('FleetResult: succeeded/failed/get, groups() and errors() print through their presentations, JSON stays plain', () => {

@@ -62,9 +62,40 @@ export function workloadsReady(): boolean {
   })
 }
 
-/** Waits until every node and every expected pod is Ready. */
+/**
+ * Expected pods whose container waits in CrashLoopBackOff: a fault that cut their connections (conntrack-full,
+ * a node down) made them crash, and the kubelet's backoff (up to 5 min) would outlast the fault. Deleting such a
+ * pod lets its controller start a fresh one at once, as an operator would after the fault.
+ */
+function restartCrashLooping(done: Set<string>): void {
+  for (const [ns, sel] of EXPECTED) {
+    const r = kubectl(['get', 'pods', '-n', ns, '-l', sel, '-o', 'json'], { ok: true })
+    if (r.code !== 0) continue
+    for (const p of JSON.parse(r.stdout).items as any[]) {
+      const looping = (p.status?.containerStatuses ?? []).some(
+        (c: any) => c.state?.waiting?.reason === 'CrashLoopBackOff',
+      )
+      if (!looping || p.metadata.deletionTimestamp || done.has(p.metadata.uid)) continue
+      done.add(p.metadata.uid)
+      console.log(`lab: ${ns}/${p.metadata.name} is in CrashLoopBackOff after the fault: deleting it for a fresh start`)
+      kubectl(['delete', 'pod', '-n', ns, p.metadata.name, '--wait=false'], { ok: true })
+    }
+  }
+}
+
+/** Waits until every node and every expected pod is Ready (restarting expected pods a fault left crash-looping). */
 export async function waitHealthy(timeoutMs = 120_000): Promise<void> {
-  await waitFor('the nodes and all lab pods to be Ready', () => workloadsReady(), timeoutMs, 1000)
+  const restarted = new Set<string>()
+  await waitFor(
+    'the nodes and all lab pods to be Ready',
+    () => {
+      if (workloadsReady()) return true
+      restartCrashLooping(restarted)
+      return false
+    },
+    timeoutMs,
+    1000,
+  )
 }
 
 /** Prints a status table (every node's daemons, what is down, nodes and pods); returns true when healthy. */

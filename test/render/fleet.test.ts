@@ -119,10 +119,10 @@ test('errors print one line per class with its node set, the messages (with thei
     renderFleetErrors(result().errors()),
     [
       'timeout (2): lab-[4-5]',
-      '  `uname -r` on ssh:NODE timed out  [lab-4]',
-      '  overall deadline of 1 s: NODE never started  [lab-5]',
+      '  `uname -r` on ssh:lab-4 timed out  [lab-4]',
+      '  overall deadline of 1 s: lab-5 never started  [lab-5]',
       'exit (1): lab-3',
-      '  `uname -r` on ssh:NODE exited 2',
+      '  `uname -r` on ssh:lab-3 exited 2',
     ].join('\n'),
   )
   assert.match(

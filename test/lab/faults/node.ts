@@ -54,6 +54,8 @@ export const NODE_FAULTS: Scenario[] = [
       await stopPid(FILL_PID, 3000)
       fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_max', originalConntrackMax())
       fs.rmSync(CONNTRACK_MAX_BEFORE, { force: true })
+      // Pods whose connections the full table dropped (metrics-server's to the API) may be crash-looping now.
+      await waitHealthy(90_000)
     },
   },
   {
