@@ -83,6 +83,22 @@ function restartCrashLooping(done: Set<string>): void {
   }
 }
 
+/** Deletes the expected pods a container of which restarted after `since` (epoch ms): their controllers make fresh ones. */
+export function restartPodsRestartedSince(since: number): void {
+  for (const [ns, sel] of EXPECTED) {
+    const r = kubectl(['get', 'pods', '-n', ns, '-l', sel, '-o', 'json'], { ok: true })
+    if (r.code !== 0) continue
+    for (const p of JSON.parse(r.stdout).items as any[]) {
+      const hurt = (p.status?.containerStatuses ?? []).some(
+        (c: any) => Date.parse(c.lastState?.terminated?.finishedAt ?? '') >= since - 1000,
+      )
+      if (!hurt || p.metadata.deletionTimestamp) continue
+      console.log(`lab: ${ns}/${p.metadata.name} restarted during the fault: deleting it for a fresh start`)
+      kubectl(['delete', 'pod', '-n', ns, p.metadata.name, '--wait=false'], { ok: true })
+    }
+  }
+}
+
 /** Waits until every node and every expected pod is Ready (restarting expected pods a fault left crash-looping). */
 export async function waitHealthy(timeoutMs = 120_000): Promise<void> {
   const restarted = new Set<string>()

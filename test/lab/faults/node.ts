@@ -5,6 +5,7 @@ import { CONNTRACK_MAX_BEFORE, LAB_DIR, NODE, RUN_DIR } from '../layout.ts'
 import { bin } from '../build.ts'
 import { onNode, running, start, stop } from '../components.ts'
 import { kubectl, kubectlJSON, waitHealthy } from '../lab.ts'
+import { restartPodsRestartedSince } from '../health.ts'
 import { iptablesEndpointIPs, nodeReady, sliceIPs } from '../probe.ts'
 import { alivePid, run, startDaemon, stopPid, waitFor } from '../sh.ts'
 import type { Scenario } from './types.ts'
@@ -51,10 +52,14 @@ export const NODE_FAULTS: Scenario[] = [
       await waitFor('a full conntrack table with rising drops', () => full() && conntrackDrops() > drops0, 30_000, 500)
     },
     async off() {
+      // CONNTRACK_MAX_BEFORE is written when the fault goes on: its time is when the table started to fill.
+      const since = fs.statSync(CONNTRACK_MAX_BEFORE, { throwIfNoEntry: false })?.mtimeMs
       await stopPid(FILL_PID, 3000)
       fs.writeFileSync('/proc/sys/net/netfilter/nf_conntrack_max', originalConntrackMax())
       fs.rmSync(CONNTRACK_MAX_BEFORE, { force: true })
-      // Pods whose connections the full table dropped (metrics-server's to the API) may be crash-looping now.
+      // The full table dropped new connections, probes and API calls included: a lab pod that restarted meanwhile
+      // (metrics-server, its liveness probe dropped) is replaced by a fresh one, so the lab is as before the fault.
+      if (since !== undefined) restartPodsRestartedSince(since)
       await waitHealthy(90_000)
     },
   },
