@@ -62,41 +62,42 @@ export function workloadsReady(): boolean {
   })
 }
 
-/**
- * Expected pods whose container waits in CrashLoopBackOff: a fault that cut their connections (conntrack-full,
- * a node down) made them crash, and the kubelet's backoff (up to 5 min) would outlast the fault. Deleting such a
- * pod lets its controller start a fresh one at once, as an operator would after the fault.
- */
-function restartCrashLooping(done: Set<string>): void {
+/** The expected pods (not being deleted) for which pick() gives a reason: each is deleted, its controller makes a fresh one. */
+function replaceExpectedPods(pick: (p: any) => string | undefined): void {
   for (const [ns, sel] of EXPECTED) {
     const r = kubectl(['get', 'pods', '-n', ns, '-l', sel, '-o', 'json'], { ok: true })
     if (r.code !== 0) continue
     for (const p of JSON.parse(r.stdout).items as any[]) {
-      const looping = (p.status?.containerStatuses ?? []).some(
-        (c: any) => c.state?.waiting?.reason === 'CrashLoopBackOff',
-      )
-      if (!looping || p.metadata.deletionTimestamp || done.has(p.metadata.uid)) continue
-      done.add(p.metadata.uid)
-      console.log(`lab: ${ns}/${p.metadata.name} is in CrashLoopBackOff after the fault: deleting it for a fresh start`)
+      const why = p.metadata.deletionTimestamp ? undefined : pick(p)
+      if (!why) continue
+      console.log(`lab: ${ns}/${p.metadata.name} ${why}: deleting it for a fresh start`)
       kubectl(['delete', 'pod', '-n', ns, p.metadata.name, '--wait=false'], { ok: true })
     }
   }
 }
 
-/** Deletes the expected pods a container of which restarted after `since` (epoch ms): their controllers make fresh ones. */
+const containers = (p: any): any[] => p.status?.containerStatuses ?? []
+
+/** Replaces the expected pods a container of which restarted after `since` (epoch ms). */
 export function restartPodsRestartedSince(since: number): void {
-  for (const [ns, sel] of EXPECTED) {
-    const r = kubectl(['get', 'pods', '-n', ns, '-l', sel, '-o', 'json'], { ok: true })
-    if (r.code !== 0) continue
-    for (const p of JSON.parse(r.stdout).items as any[]) {
-      const hurt = (p.status?.containerStatuses ?? []).some(
-        (c: any) => Date.parse(c.lastState?.terminated?.finishedAt ?? '') >= since - 1000,
-      )
-      if (!hurt || p.metadata.deletionTimestamp) continue
-      console.log(`lab: ${ns}/${p.metadata.name} restarted during the fault: deleting it for a fresh start`)
-      kubectl(['delete', 'pod', '-n', ns, p.metadata.name, '--wait=false'], { ok: true })
-    }
-  }
+  replaceExpectedPods((p) =>
+    containers(p).some((c) => Date.parse(c.lastState?.terminated?.finishedAt ?? '') >= since - 1000)
+      ? 'restarted during the fault'
+      : undefined,
+  )
+}
+
+/**
+ * Replaces the expected pods whose container waits in CrashLoopBackOff (once each): a fault that cut their
+ * connections (conntrack-full, a node down) made them crash, and the kubelet's backoff (up to 5 min) would outlast it.
+ */
+function restartCrashLooping(done: Set<string>): void {
+  replaceExpectedPods((p) => {
+    if (done.has(p.metadata.uid) || !containers(p).some((c) => c.state?.waiting?.reason === 'CrashLoopBackOff'))
+      return undefined
+    done.add(p.metadata.uid)
+    return 'is in CrashLoopBackOff after the fault'
+  })
 }
 
 /** Waits until every node and every expected pod is Ready (restarting expected pods a fault left crash-looping). */
