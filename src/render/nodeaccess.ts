@@ -167,18 +167,18 @@ export function renderGc(r: GcResult, o: { dryRun?: boolean; color?: boolean } =
   return `${table}\n${summary}`
 }
 
+/** How a plan expects to reach one node, in words. */
+function sayExpect(e: AccessPlanEntry, c: ReturnType<typeof palette>): string {
+  if (e.expect === 'pod') return c.yellow('a node pod would be created')
+  if (e.expect === 'ssh-then-pod') return 'SSH; a node pod would be created if SSH does not connect'
+  return e.expect === 'ssh' ? 'SSH' : c.red('unreachable')
+}
+
 /** The node access part of a --dry-run plan: which steps reach nodes, which nodes would get a node pod, which SSH, and why. */
 export function renderAccessPlan(plan: NodeAccessPlan, color = false): string {
   const c = palette(color)
   const entries = plan.nodes
-  const say = (e: AccessPlanEntry) =>
-    e.expect === 'pod'
-      ? c.yellow('a node pod would be created')
-      : e.expect === 'ssh-then-pod'
-        ? 'SSH; a node pod would be created if SSH does not connect'
-        : e.expect === 'ssh'
-          ? 'SSH'
-          : c.red('unreachable')
+  const say = (e: AccessPlanEntry) => sayExpect(e, c)
   const lines = [
     c.bold('Node access'),
     `  step${plan.steps.length === 1 ? '' : 's'} ${plan.steps.join(', ')} run${plan.steps.length === 1 ? 's' : ''} commands on nodes`,
@@ -205,16 +205,7 @@ export function renderAccessPlan(plan: NodeAccessPlan, color = false): string {
 export function renderFleetPlan(plan: FleetPlan, color = false): string {
   const c = palette(color)
   const inDs = new Map(plan.daemonSets.flatMap((d, i) => d.nodes.map((n) => [n, i] as const)))
-  const say = (e: AccessPlanEntry) =>
-    inDs.has(e.node)
-      ? c.yellow("the fleet's DaemonSet")
-      : e.expect === 'pod'
-        ? c.yellow('a node pod would be created')
-        : e.expect === 'ssh-then-pod'
-          ? 'SSH; a node pod would be created if SSH does not connect'
-          : e.expect === 'ssh'
-            ? 'SSH'
-            : c.red('unreachable')
+  const say = (e: AccessPlanEntry) => (inDs.has(e.node) ? c.yellow("the fleet's DaemonSet") : sayExpect(e, c))
   const lines = [
     c.bold(`Fleet node access (${plan.entries.length} nodes; a DaemonSet above ${plan.above} nodes without SSH)`),
   ]
