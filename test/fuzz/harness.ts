@@ -2,8 +2,8 @@
 // case (counting failures and timings) and then, on a failure, replays the first failing case through fc.assert so
 // fast-check shrinks it to a minimal counterexample. The inputs (seeds and mutators) are in inputs.ts.
 import fc from 'fast-check'
-import { performance } from 'node:perf_hooks'
 import { test } from 'uvu'
+import { remeasure, timed } from '../fast.ts'
 
 export * from './inputs.ts'
 
@@ -52,38 +52,23 @@ export interface FuzzFigures {
   kinds?: { kind: string; count: number }[]
 }
 
-const PAUSE = new Int32Array(new SharedArrayBuffer(4))
-
 /** What one case did: ok, or why it failed; how long the parser took the first time, and whether that was re-measured. */
 export function runCase<T>(t: FuzzTarget<T>, input: T): { ms: number; remeasured: boolean; failure?: string } {
-  const once = (withCpu = false): { ms: number; cpuMs: number; out?: unknown; err?: unknown; threw: boolean } => {
-    const c0 = withCpu ? process.cpuUsage() : undefined
-    const t0 = performance.now()
-    let res: { out?: unknown; err?: unknown; threw: boolean }
-    try {
-      res = { out: t.run(input), threw: false }
-    } catch (err) {
-      res = { err, threw: true }
-    }
-    const ms = performance.now() - t0
-    const c = c0 && process.cpuUsage(c0)
-    return { ...res, ms, cpuMs: c ? (c.user + c.system) / 1000 : ms }
-  }
-  const first = once()
-  let r = first
+  const once = (withCpu: boolean) =>
+    timed((): { out?: unknown; err?: unknown; threw: boolean } => {
+      try {
+        return { out: t.run(input), threw: false }
+      } catch (err) {
+        return { err, threw: true }
+      }
+    }, withCpu)
   // A case over budget is measured up to 4 more times, judged on its fastest run, and in CPU time as well as wall time:
   // a GC pause, or the other programs on this 2-core machine holding the CPU, is not the parser's cost, while a
-  // superlinear input is slow every time, in CPU time too.
-  let cpuMs = Infinity
-  // Each re-run waits 25 ms first, so a burst of another process (or a GC of the last run's garbage) has passed.
-  for (let k = 0; k < 4 && r.ms > CASE_BUDGET_MS && cpuMs > CASE_BUDGET_MS; k++) {
-    Atomics.wait(PAUSE, 0, 0, 25)
-    const again = once(true)
-    cpuMs = Math.min(cpuMs, again.cpuMs)
-    if (again.ms < r.ms) r = again
-  }
-  const slow = r.ms > CASE_BUDGET_MS && cpuMs > CASE_BUDGET_MS
-  const base = { ms: first.ms, remeasured: first !== r || first.ms > CASE_BUDGET_MS }
+  // superlinear input is slow every time, in CPU time too (test/fast.ts).
+  const first = once(false)
+  const { fastest, cpuMs, slow } = remeasure(first, () => once(true), CASE_BUDGET_MS)
+  const r = { ...fastest.value, ms: fastest.ms }
+  const base = { ms: first.ms, remeasured: first !== fastest || first.ms > CASE_BUDGET_MS }
   if (r.threw && !(t.expected?.(r.err) ?? false)) return { ...base, failure: `threw ${describeError(r.err)}` }
   if (slow)
     return {
