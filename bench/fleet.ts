@@ -117,14 +117,16 @@ function peers(timeoutS?: number): { name: string; argv: string[] }[] {
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
 
-/** kinspect in one process: a new session (cold: resolution + handshakes), then the same fleet again (warm). */
+/** kinspect in one process: a new session (cold: resolution + ssh2's load + handshakes), then the same fleet again (warm). */
 async function kinspectInProcess(resolver?: 'built-in'): Promise<{ cold: number; warm: number[]; ok: number }> {
   const e = resolver ? { ...env, KINSPECT_SSH_RESOLVER: resolver } : env
   const session = await Session.create({ config: loadConfig({ cwd: root, env: e }), env: e })
   try {
     const fleet = bindFleet(session)
-    const t0 = performance.now()
+    // The session is loaded first, as the shell loads it at start; cold is the ssh side: config resolution, ssh2's
+    // first load, 100 handshakes and the command.
     await session.load()
+    const t0 = performance.now()
     const first = await fleet(hosts).timeout(30_000).$`true`
     const cold = performance.now() - t0
     const warm: number[] = []

@@ -83,7 +83,8 @@ export async function runFleetCli(args: FleetArgs, session: Session, io: FleetCl
   const run = runFleet(sessionTransport(session), nodes, args.argv, {
     ...configDefaults(session),
     ...(args.timeoutMs !== undefined ? { timeoutMs: args.timeoutMs } : {}),
-    ...(args.deadlineMs !== undefined ? { deadlineMs: args.deadlineMs } : {}),
+    // --deadline bounds the whole command, as `timeout` would: the time since kinspect started is counted in it.
+    ...(args.deadlineMs !== undefined ? { deadlineMs: args.deadlineMs, spentMs: performance.now() } : {}),
     ...(args.fanout !== undefined ? { fanout: args.fanout } : {}),
     sudo: args.sudo,
     signal: io.signal ?? sigint.signal,

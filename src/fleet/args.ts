@@ -36,7 +36,7 @@ than fleet.daemonSetAbove nodes, default 10) and prints each node's output as "n
   -l, --selector S  the nodes with these labels (kubectl's -l syntax); default every node of the cluster
   NODE...           these nodes instead; node sets are expanded: lab-ssh-[1-20,25]
   --timeout D       per node, from the moment its turn comes (default 30s, or fleet.timeout in .recipes)
-  --deadline D      for the whole command: what has not finished is marked timeout and stopped
+  --deadline D      for the whole command, from its start: what has not finished is marked timeout and stopped
   -f, --fanout N    nodes in flight at once (default 64, or fleet.fanout in .recipes)
   -b, --gather      gather identical outputs under their node set, as clush -b does
   -o json           one JSON document: every node's result, the groups and the failures by class

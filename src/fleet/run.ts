@@ -24,6 +24,11 @@ export interface FleetOptions {
   timeoutMs?: number
   /** For the whole fleet: at the deadline every unfinished node is marked timeout and stopped. Default none. */
   deadlineMs?: number
+  /**
+   * Time already spent against the overall deadline before this run began (`kinspect fleet` counts its deadline
+   * from its own start, so starting, loading the session and choosing the nodes are inside it). Default 0.
+   */
+  spentMs?: number
   /** Nodes in flight at once (connections being made and commands running). Default 64. */
   fanout?: number
   /** Cancels everything (Ctrl-C): unfinished nodes are marked aborted, their remote commands end. */
@@ -61,6 +66,11 @@ export function checkFleet(nodes: readonly string[], argv: readonly string[], op
   if (dup) throw new FleetError('invalid', `nodes: ${dup} is listed twice`)
   positive('timeoutMs', opts.timeoutMs)
   positive('deadlineMs', opts.deadlineMs)
+  if (opts.spentMs !== undefined && !(typeof opts.spentMs === 'number' && opts.spentMs >= 0))
+    throw new FleetError(
+      'invalid',
+      `spentMs: expected a number of milliseconds >= 0, received ${received(opts.spentMs)}`,
+    )
   positive('fanout', opts.fanout, true)
   if (opts.signal !== undefined && !(opts.signal instanceof AbortSignal))
     throw new FleetError('invalid', `signal: expected an AbortSignal, received ${received(opts.signal)}`)
@@ -143,7 +153,9 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
     const signals = [
       this.options.signal,
       this.#cancel.signal,
-      ...(this.options.deadlineMs !== undefined ? [AbortSignal.timeout(this.options.deadlineMs)] : []),
+      ...(this.options.deadlineMs !== undefined
+        ? [AbortSignal.timeout(Math.max(0, Math.ceil(this.options.deadlineMs - (this.options.spentMs ?? 0))))] // whole ms
+        : []),
     ].filter((s): s is AbortSignal => !!s)
     const signal = AbortSignal.any(signals)
     if (signal.aborted) return
@@ -157,11 +169,11 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
     const o = this.options
     checkFleet(list, this.argv, o)
     const nodes = [...list]
-    let beganMs = 0 // counted in the overall deadline
+    let beganMs = o.spentMs ?? 0 // counted in the overall deadline
     if (transport.begin && nodes.length) {
       const tBegin = performance.now()
       await this.#begin(transport, nodes)
-      beganMs = performance.now() - tBegin
+      beganMs += performance.now() - tBegin
     }
     const timeoutMs = o.timeoutMs ?? DEFAULT_NODE_TIMEOUT_MS
     const fanout = o.fanout ?? DEFAULT_FANOUT

@@ -204,6 +204,26 @@ test('kinspect fleet on the fan-out: 80 lines, the 20 blackholed named on stderr
   )
 })
 
+test('kinspect fleet --deadline 5s counts from its own start: the process, start-up included, exits by the deadline + 1 s', async () => {
+  const r = await kinspectFleet(['-l', FANOUT, '--deadline', '5s', '-o', 'json', '--', 'true'])
+  assert.is(r.code, 1, r.err)
+  const doc = JSON.parse(r.out) as { stopped?: string; results: { node: string; ok: boolean; message?: string }[] }
+  assert.is(doc.stopped, 'deadline')
+  const late = doc.results.filter((x) => !x.ok)
+  assert.ok(
+    holes.every((h) => late.some((x) => x.node === h)),
+    'every blackholed node is among the timeouts',
+  )
+  assert.ok(
+    late.every((x) => x.message?.startsWith('overall deadline of 5 s')),
+    JSON.stringify(late.slice(0, 3)),
+  )
+  // from source (tsx) the start-up alone takes a second or more under load; most healthy endpoints still answer
+  assert.ok(doc.results.length - late.length >= N - HOLES - 10, `${doc.results.length - late.length} answered`)
+  assert.ok(r.exitMs < 6000, `exited ${(r.exitMs / 1000).toFixed(2)} s after it was spawned`)
+  console.log(`  kinspect fleet --deadline 5s (process, from source): exit at ${(r.exitMs / 1000).toFixed(2)} s`)
+})
+
 test('kinspect fleet: Ctrl-C (SIGINT) stops every node, exits 130 and leaves no remote process', async () => {
   const marker = unique()
   const r = await kinspectFleet(['-l', FANOUT, '--timeout', '60s', '--', 'sleep', marker], async (child) => {

@@ -247,6 +247,25 @@ test('the overall deadline returns partial results: running nodes stopped, queue
   await r // idempotent
 })
 
+test('spentMs: time already spent (kinspect fleet counts from its start) shortens the overall deadline, with or without begin()', async () => {
+  const { transport } = scripted({ n1: 'hang', n2: { ms: 10 } })
+  const t0 = performance.now()
+  const r = await runFleet(transport, names(2), ['true'], { deadlineMs: 400, spentMs: 300, timeoutMs: 10_000 })
+  const took = performance.now() - t0
+  assert.ok(took >= 95 && took < 300, `returned after ${took.toFixed(1)} ms, expected about 100`)
+  assert.match(r.get('n1')!.message!, /^overall deadline of 400 ms: stopped after \d+ ms on n1$/)
+  assert.ok(r.get('n2')!.ok)
+  transport.begin = async () => void (await sleepMs(50))
+  const t1 = performance.now()
+  const past = await runFleet(transport, names(2), ['true'], { deadlineMs: 400, spentMs: 379.5 }) // not whole ms
+  assert.ok(performance.now() - t1 < 200, `took ${performance.now() - t1} ms`)
+  assert.equal(
+    past.results.map((x) => x.error),
+    ['timeout', 'timeout'],
+    'begin ran past what was left of the deadline',
+  )
+})
+
 test('the overall deadline names the nodes that never got a turn', async () => {
   const { transport } = scripted({ n1: 'hang', n2: 'hang' })
   const r = await runFleet(transport, names(4), ['true'], { fanout: 2, deadlineMs: 80 })
@@ -357,6 +376,10 @@ test('bad arguments are refused before anything runs, naming the argument', asyn
   await fails(
     runFleet(transport, ['a'], ['x'], { timeoutMs: -1 }),
     /^timeoutMs: expected a positive number of milliseconds, received number -1$/,
+  )
+  await fails(
+    runFleet(transport, ['a'], ['x'], { deadlineMs: 10, spentMs: -1 }),
+    /^spentMs: expected a number of milliseconds >= 0, received number -1$/,
   )
   await fails(
     runFleet(transport, Promise.reject(new FleetError('select', 'no node matches')), ['x']),

@@ -1,9 +1,9 @@
 // Resolving a host with OpenSSH's own `ssh -G` (argv only, no shell) and reading its `key value` output.
-import { spawn, spawnSync } from 'node:child_process'
+import { spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { Limit } from './limit.ts'
+import { SshGBatch } from './sshg-batch.ts'
 import type { ConfigText, SshOptions } from './sshconfig-types.ts'
 import { safeOwner, SshConfigError } from './sshconfig.ts'
 
@@ -118,7 +118,7 @@ export interface SshGOptions {
   ssh: SshClient
   /** Environment ssh runs with (HOME, SHELL for Match exec, ${VAR} in paths). */
   env: Readonly<Record<string, string | undefined>>
-  /** ssh -G processes at once. Default 16. */
+  /** ssh -G loops at once (each runs its names one after another; see sshg-batch.ts). Default 4. */
   concurrency?: number
   /** Deadline of one ssh -G (Match exec commands run inside it). Default 10000. */
   timeoutMs?: number
@@ -133,15 +133,13 @@ export interface SshGOptions {
 export class SshG {
   readonly #configs: readonly ConfigText[]
   readonly #opts: Required<SshGOptions>
-  readonly #limit: Limit
+  #batch?: SshGBatch
   readonly #labels = new Map<string, string>()
   #dir?: string
-  #wrapper?: string
 
   constructor(configs: readonly ConfigText[], opts: SshGOptions) {
     this.#configs = configs
-    this.#opts = { concurrency: 16, timeoutMs: 10_000, ...opts }
-    this.#limit = new Limit(this.#opts.concurrency)
+    this.#opts = { concurrency: 4, timeoutMs: 10_000, ...opts }
   }
 
   /** The OpenSSH client in use. */
@@ -151,32 +149,28 @@ export class SshG {
 
   /** ssh's settings for one name; SshConfigError when ssh rejects the config or does not answer. */
   async resolve(name: string): Promise<SshOptions> {
-    const wrapper = this.#prepare()
-    const release = await this.#limit.acquire()
-    try {
-      const r = await run(this.#opts.ssh.path, ['-G', '-F', wrapper, '--', name], this.#opts.env, this.#opts.timeoutMs)
-      if (r.timedOut)
-        throw new SshConfigError(
-          `ssh -G ${name} did not finish within ${this.#opts.timeoutMs} ms`,
-          'a Match exec command in the ssh config may hang, or CanonicalizeHostname waits for DNS',
-        )
-      if (r.code !== 0) throw sshGError(name, r.stderr, this.#labels)
-      return parseSshG(r.stdout)
-    } finally {
-      release()
-    }
+    const batch = this.#prepare()
+    const r = await batch.run(name)
+    if (r.timedOut)
+      throw new SshConfigError(
+        `ssh -G ${name} did not finish within ${this.#opts.timeoutMs} ms`,
+        'a Match exec command in the ssh config may hang, or CanonicalizeHostname waits for DNS',
+      )
+    if (r.code !== 0) throw sshGError(name, r.stderr, this.#labels)
+    return parseSshG(r.stdout)
   }
 
   /** Removes the temporary directory (idempotent). */
   close(): void {
     open.delete(this)
+    this.#batch?.close()
+    this.#batch = undefined
     if (this.#dir) fs.rmSync(this.#dir, { recursive: true, force: true })
     this.#dir = undefined
-    this.#wrapper = undefined
   }
 
-  #prepare(): string {
-    if (this.#wrapper) return this.#wrapper
+  #prepare(): SshGBatch {
+    if (this.#batch) return this.#batch
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-ssh-'))
     this.#dir = dir
     if (!exitHook) process.once('exit', closeAll)
@@ -195,8 +189,15 @@ export class SshG {
     const wrapper = path.join(dir, 'ssh_config')
     fs.writeFileSync(wrapper, `${lines.join('\n')}\n`, { mode: 0o600 })
     this.#labels.set(wrapper, 'the list of ssh config files')
-    this.#wrapper = wrapper
-    return wrapper
+    this.#batch = new SshGBatch({
+      ssh: this.#opts.ssh.path,
+      wrapper,
+      dir,
+      env: this.#opts.env,
+      shells: this.#opts.concurrency,
+      timeoutMs: this.#opts.timeoutMs,
+    })
+    return this.#batch
   }
 }
 
@@ -216,42 +217,4 @@ function onDisk(t: ConfigText): boolean {
   } catch {
     return false
   }
-}
-
-function run(
-  cmd: string,
-  args: string[],
-  env: Readonly<Record<string, string | undefined>>,
-  timeoutMs: number,
-): Promise<{ code: number | null; stdout: string; stderr: string; timedOut: boolean }> {
-  return new Promise((resolve, reject) => {
-    // Its own process group, so a deadline also ends what a Match exec started.
-    const child = spawn(cmd, args, { env: env as NodeJS.ProcessEnv, stdio: ['ignore', 'pipe', 'pipe'], detached: true })
-    let stdout = ''
-    let stderr = ''
-    let timedOut = false
-    child.stdout.setEncoding('utf8').on('data', (s: string) => (stdout += s))
-    child.stderr.setEncoding('utf8').on('data', (s: string) => (stderr += s))
-    const timer = setTimeout(() => {
-      timedOut = true
-      try {
-        process.kill(-child.pid!, 'SIGKILL')
-      } catch {
-        child.kill('SIGKILL')
-      }
-    }, timeoutMs)
-    child.on('error', (e) => {
-      clearTimeout(timer)
-      reject(
-        new SshConfigError(
-          `cannot run ${cmd} -G: ${e.message}`,
-          'install the OpenSSH client, or set KINSPECT_SSH_RESOLVER=built-in',
-        ),
-      )
-    })
-    child.on('close', (code) => {
-      clearTimeout(timer)
-      resolve({ code, stdout, stderr, timedOut })
-    })
-  })
 }
