@@ -13,17 +13,13 @@ export interface KnownHostsSet {
 }
 
 /** Reads the hop's known_hosts files. A missing file counts as empty; any other read error refuses (fail closed). */
-export function loadKnownHosts(
-  hop: ResolvedHost,
-  target: string,
-  readFile: (p: string) => string = (p) => fs.readFileSync(p, 'utf8'),
-): KnownHostsSet {
+export function loadKnownHosts(hop: ResolvedHost, target: string, readFile?: (p: string) => string): KnownHostsSet {
   const files = [...hop.knownHostsFiles, ...hop.globalKnownHostsFiles]
   const entries: KnownHostEntry[] = []
   for (const f of files) {
-    let text: string
+    let parsed: KnownHostEntry[] | null
     try {
-      text = readFile(f)
+      parsed = readFile ? parseKnownHosts(readFile(f), f) : readParsed(f)
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
       if (code === 'ENOENT') continue
@@ -35,9 +31,24 @@ export function loadKnownHosts(
         e,
       )
     }
-    entries.push(...parseKnownHosts(text, f))
+    if (parsed) entries.push(...parsed)
   }
   return { entries, files }
+}
+
+// Parsed known_hosts files, each kept with the identity of the file it was read from (inode, size, change times in
+// nanoseconds): a fleet connecting to 100 nodes reads and parses the file once, not 100 times (which was quadratic in
+// the number of nodes), and any change to the file (ssh-keygen -R, an edit, accept-new) is seen at the next connection.
+const parsedFiles = new Map<string, { stamp: string; entries: KnownHostEntry[] }>()
+
+function readParsed(file: string): KnownHostEntry[] {
+  const st = fs.statSync(file, { bigint: true })
+  const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
+  const hit = parsedFiles.get(file)
+  if (hit?.stamp === stamp) return hit.entries
+  const entries = parseKnownHosts(fs.readFileSync(file, 'utf8'), file)
+  parsedFiles.set(file, { stamp, entries })
+  return entries
 }
 
 /** Name and port the hop's key is filed under (HostKeyAlias wins, without a port, as in OpenSSH). */

@@ -46,12 +46,16 @@ export function localContext(name: string, opts: ResolveOptions = {}): Omit<Read
   }
 }
 
+// The process's user does not change: looked up once (a passwd lookup per node showed in a fleet's profile).
+let userInfo: { v: os.UserInfo<string> | undefined } | undefined
 function safeUserInfo(): os.UserInfo<string> | undefined {
+  if (userInfo) return userInfo.v
   try {
-    return os.userInfo()
+    userInfo = { v: os.userInfo() }
   } catch {
-    return undefined
+    userInfo = { v: undefined }
   }
+  return userInfo.v
 }
 
 /** What the built-in reader makes of NAME: the settings `ssh -G NAME` would print (see SshOptions). */

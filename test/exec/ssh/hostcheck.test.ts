@@ -130,6 +130,22 @@ test('fail closed: an unreadable known_hosts refuses before connecting; a missin
   refused(decideHostKey(known, h, A.blob, 't'))
 })
 
+test('known_hosts is parsed once per change of the file: a key swapped in place (same size) is seen at the next load', () => {
+  const kh = path.join(tmp, 'known_hosts_swapped')
+  fs.writeFileSync(kh, `[10.99.0.1]:2222 ${A.line}\n`)
+  const h = hop('lab-1', '', kh)
+  const first = loadKnownHosts(h, 't')
+  assert.equal(decideHostKey(first, h, A.blob, 't'), { ok: true })
+  assert.is(loadKnownHosts(h, 't').entries[0], first.entries[0], 'an unchanged file is not parsed again')
+  assert.is(A.line.length, B.line.length)
+  fs.writeFileSync(kh, `[10.99.0.1]:2222 ${B.line}\n`) // ssh-keygen -R and a new key, as an operator would
+  const again = loadKnownHosts(h, 't')
+  assert.equal(decideHostKey(again, h, B.blob, 't'), { ok: true })
+  refused(decideHostKey(again, h, A.blob, 't'))
+  fs.rmSync(kh)
+  assert.equal(loadKnownHosts(h, 't').entries, [], 'a file removed since is empty, as a missing one is')
+})
+
 test('KINSPECT_KNOWN_HOSTS is consulted first and is where the hint says to add the key', () => {
   const lab = path.join(tmp, 'lab_known_hosts')
   fs.writeFileSync(lab, `[10.99.0.1]:2222 ${B.line}\n`)
