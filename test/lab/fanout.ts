@@ -109,9 +109,10 @@ export async function stopExtras(): Promise<void> {
     if (pid) process.kill(pid, 'SIGCONT') // a stopped process only acts on SIGTERM once continued
   }
   if (fs.existsSync(RUN_DIR)) {
-    for (const f of fs.readdirSync(RUN_DIR))
-      if (f.startsWith('extra-') && f.endsWith('.pid') && !f.endsWith('.real.pid'))
-        await stopPid(path.join(RUN_DIR, f), 3000)
+    const pids = fs
+      .readdirSync(RUN_DIR)
+      .filter((f) => f.startsWith('extra-') && f.endsWith('.pid') && !f.endsWith('.real.pid'))
+    await Promise.all(pids.map((f) => stopPid(path.join(RUN_DIR, f), 3000))) // all at once: 100 in 0.1 s, not 10 s
   }
   fs.rmSync(BLACKHOLE, { force: true })
   if (fs.existsSync(P.extraNodes)) {
@@ -120,26 +121,7 @@ export async function stopExtras(): Promise<void> {
       .split('\n')
       .filter(Boolean)
       .map((l) => l.split(' ')[0])
-    if (alivePid(path.join(RUN_DIR, 'kube-apiserver.pid')) && names.length) {
-      run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', 'node', '--ignore-not-found', '--wait=false', ...names], {
-        ok: true,
-      })
-      run(
-        [
-          'kubectl',
-          '--kubeconfig',
-          P.kubeconfig,
-          'delete',
-          'lease',
-          '-n',
-          'kube-node-lease',
-          '--ignore-not-found',
-          '--wait=false',
-          ...names,
-        ],
-        { ok: true },
-      )
-    }
+    if (alivePid(path.join(RUN_DIR, 'kube-apiserver.pid')) && names.length) deleteFanoutObjects()
     fs.rmSync(P.extraNodes)
     updateFanoutSshEntries()
   }
@@ -168,27 +150,21 @@ export async function reconcileFanout(): Promise<string[]> {
     .map((n) => n.replace(/^node\//, ''))
     .filter((n) => !listed.has(n))
   if (orphans.length) {
-    run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', 'node', '--ignore-not-found', '--wait=false', ...orphans], {
-      ok: true,
-    })
-    run(
-      [
-        'kubectl',
-        '--kubeconfig',
-        P.kubeconfig,
-        'delete',
-        'lease',
-        '-n',
-        'kube-node-lease',
-        '--ignore-not-found',
-        '--wait=false',
-        ...orphans,
-      ],
-      { ok: true },
-    )
+    deleteFanoutObjects()
     for (const o of orphans) if (!removed.includes(o)) removed.push(o)
   }
   return removed
+}
+
+/**
+ * Deletes every fan-out Node and Lease (label kinspect.dev/lab-role=ssh-only) with one DELETE per collection.
+ * kubectl delete NAME... sends one request per object at client-go's 5 requests/s: 36 s for 100 Nodes and Leases.
+ * An unlabelled Lease (from an older heartbeat) is owned by its Node and collected with it.
+ */
+function deleteFanoutObjects(): void {
+  const sel = `labelSelector=${encodeURIComponent('kinspect.dev/lab-role=ssh-only')}`
+  for (const url of [`/api/v1/nodes?${sel}`, `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases?${sel}`])
+    run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', '--raw', url], { ok: true })
 }
 
 /** Names of the blackholed extra nodes (accept TCP, never answer SSH). */

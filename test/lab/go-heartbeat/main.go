@@ -237,7 +237,9 @@ func (h *heartbeat) renewLease(ctx context.Context, n *hbNode) bool {
 		n.mu.Lock()
 		uid := n.uid
 		n.mu.Unlock()
-		meta := map[string]any{"name": n.name, "namespace": "kube-node-lease"}
+		// labelled like its Node, so the lab deletes every fan-out Lease in one request (fanout 0)
+		meta := map[string]any{"name": n.name, "namespace": "kube-node-lease",
+			"labels": map[string]string{"kinspect.dev/lab-role": "ssh-only"}}
 		if uid != "" { // as the kubelet does: the Node owns its Lease, so deleting the Node collects it
 			meta["ownerReferences"] = []map[string]string{{"apiVersion": "v1", "kind": "Node", "name": n.name, "uid": uid}}
 		}
