@@ -1,5 +1,6 @@
-// Resolving a fleet's ssh settings: 100 names through the pool (ssh -G in parallel) against 100 `ssh -G` run one
-// after another, and the built-in reader. No lab needed. Usage: node --import tsx bench/sshconfig.ts [NAMES] [ROUNDS]
+// Resolving a fleet's ssh settings: 100 names through the pool (ssh -G in a few sh loops, see sshg-batch.ts) against
+// 100 `ssh -G` spawned by node one after another, and the built-in reader; wall time and this process's CPU (what
+// the fleet's own handshakes compete with). No lab needed. Usage: node --import tsx bench/sshconfig.ts [NAMES] [ROUNDS]
 import { spawn } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
@@ -31,15 +32,20 @@ function sshG(name: string): Promise<void> {
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
-const runs: Record<string, number[]> = { serial: [], pool: [], builtin: [] }
+const runs: Record<string, number[]> = { serial: [], pool: [], builtin: [], serialCpu: [], poolCpu: [] }
+const cpu = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000
 for (let r = 0; r < ROUNDS; r++) {
+  let c0 = process.cpuUsage()
   let t0 = performance.now()
   for (const n of names) await sshG(n)
   runs.serial.push(performance.now() - t0)
+  runs.serialCpu.push(cpu(process.cpuUsage(c0)))
   const pool = new SshPool({ configs: [{ text: fs.readFileSync(file, 'utf8'), path: file }] })
+  c0 = process.cpuUsage()
   t0 = performance.now()
   await pool.resolveAll(names)
   runs.pool.push(performance.now() - t0)
+  runs.poolCpu.push(cpu(process.cpuUsage(c0)))
   await pool.close()
   const text = fs.readFileSync(file, 'utf8')
   t0 = performance.now()
@@ -49,6 +55,9 @@ for (let r = 0; r < ROUNDS; r++) {
 fs.rmSync(dir, { recursive: true, force: true })
 const [s, p, b] = [median(runs.serial), median(runs.pool), median(runs.builtin)]
 console.log(`${ssh.version}; ${os.cpus().length} cores; ${NAMES} names, median of ${ROUNDS} rounds`)
-console.log(`pool.resolveAll (ssh -G, parallel): ${p.toFixed(0)} ms`)
-console.log(`ssh -G one after another:           ${s.toFixed(0)} ms (${(s / p).toFixed(1)}x the pool)`)
+const [sc, pc] = [median(runs.serialCpu), median(runs.poolCpu)]
+console.log(`pool.resolveAll (ssh -G, sh loops): ${p.toFixed(0)} ms, ${pc.toFixed(0)} ms of this process's CPU`)
+console.log(
+  `ssh -G spawned one after another:   ${s.toFixed(0)} ms (${(s / p).toFixed(1)}x the pool), ${sc.toFixed(0)} ms of CPU`,
+)
 console.log(`built-in reader:                    ${b.toFixed(0)} ms`)
