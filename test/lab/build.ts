@@ -111,7 +111,9 @@ export function ensureBinaries(only?: string[]): string {
     const out = path.join(binDir, t.name)
     const stampFile = `${out}.stamp`
     if (fs.existsSync(out) && fs.existsSync(stampFile) && fs.readFileSync(stampFile, 'utf8') === stamp) continue
-    progress(`building ${t.name} (${t.moduleDir}); with empty Go caches all of them took 8.8 min on 2 cores (the Kubernetes binary 5 min)`)
+    progress(
+      `building ${t.name} (${t.moduleDir}); with empty Go caches all of them took 8.8 min on 2 cores (the Kubernetes binary 5 min)`,
+    )
     const t0 = Date.now()
     run(['go', 'build', '-mod=mod', '-trimpath', '-ldflags', t.ldflags, '-o', `${out}.tmp`, t.pkg], {
       cwd: dir,
