@@ -164,6 +164,18 @@ function nextOf(
   return { recipe: name, params, command: recipeCommand(name, params) }
 }
 
+/**
+ * Marks evidence whose command reads `ssh NODE …` when NODE was reached through a node pod or a DaemonSet pod
+ * (`viaOf` says how a node was reached, undefined when not known), so the report does not claim SSH was used.
+ */
+export function markEvidenceVia(f: Finding, viaOf: (node: string) => string | undefined): Finding {
+  const node = f.evidence && /^ssh ([A-Za-z0-9][A-Za-z0-9._-]*)\s/.exec(f.evidence.command)?.[1]
+  if (!node) return f
+  const via = viaOf(node)
+  if (via === 'pod' || via === 'daemonset') f.evidence!.via = via
+  return f
+}
+
 function evidenceOf(v: unknown, bad: (field: string, expected: string, v: unknown) => Error): Evidence {
   if (v instanceof ExecOutput) return { command: v.argv.join(' '), output: clip(stripAnsi(v.stdout + v.stderr)) }
   if (v === null || typeof v !== 'object' || Array.isArray(v)) throw bad('evidence', 'an object {command, output}', v)

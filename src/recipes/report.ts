@@ -18,6 +18,11 @@ export const LEVELS: readonly Level[] = ['ok', 'info', 'not-seen', 'warn', 'fail
 export interface Evidence {
   command: string
   output: string
+  /**
+   * Set when the command reads `ssh NODE …` (the manual equivalent recipes write) but kinspect reached NODE another way:
+   * through its node pod ('pod') or a pod of a fleet's DaemonSet ('daemonset'), so SSH was not used.
+   */
+  via?: 'pod' | 'daemonset'
 }
 
 /** The recipe to run next, as a finding names it: checked against the recipe's parameters, with its command line. */

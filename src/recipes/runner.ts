@@ -17,7 +17,7 @@ import type { Recipe } from './format.ts'
 import { NAMESPACED_TYPES, type ParamDef, type ParamValue } from './params.ts'
 import { LineReader, noProgress, plainProgress, spinner, type Progress } from './progress.ts'
 import { RecipeError, RecipeReport, type RecipeCatalog, type StepReport } from './report.ts'
-import { notSeenFinding, validateFinding } from './finding.ts'
+import { markEvidenceVia, notSeenFinding, validateFinding } from './finding.ts'
 import { stepScope } from './scope.ts'
 import { Capture, runStep, skipReason, unset, type Missing, type MissingHow } from './run-step.ts'
 import { isDotCommand } from './markdown.ts'
@@ -176,7 +176,13 @@ export async function runParsedRecipe(
   let current: StepReport | undefined
 
   const finding = (f: unknown): void => {
-    const clean = validateFinding(f, recipes)
+    const clean = markEvidenceVia(validateFinding(f, recipes), (n) => {
+      try {
+        return session.node(n).via
+      } catch {
+        return undefined // not a node name this session knows how to reach
+      }
+    })
     if (!current)
       throw new RecipeError(
         'usage',

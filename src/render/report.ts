@@ -104,6 +104,10 @@ export function renderFinding(f: Finding, opts: ReportRenderOptions = {}): strin
   const out = [indent(f.message, `  ${paint(c, f.severity, LABEL[f.severity].padEnd(5))} `, pad)]
   if (f.evidence) {
     out.push(`${pad}${c.dim('$')} ${f.evidence.command}`)
+    if (f.evidence.via)
+      out.push(
+        `${pad}${c.dim(`(read through kinspect's ${f.evidence.via === 'pod' ? 'node pod' : 'fleet DaemonSet'}, not SSH; over SSH this is the command)`)}`,
+      )
     const lines = f.evidence.output
       .trimEnd()
       .split('\n')

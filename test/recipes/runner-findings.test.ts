@@ -2,6 +2,8 @@
 // recipe is checked against the recipes and their parameters.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import { NodeHandle } from '../../src/exec/node.ts'
+import { fakeExec, fakeSession } from '../repl/fake.ts'
 import { run, step } from './runner-kit.ts'
 
 test('finding() is validated: warn/fail need a remedy, severity and fields are checked', async () => {
@@ -25,6 +27,38 @@ test('finding() is validated: warn/fail need a remedy, severity and fields are c
     step('S', "finding({ severity: 'info', message: 'm', evidence: await node('lab-1').$`uname -a` })"),
   )
   assert.equal(exec.report.steps[0].findings[0].evidence, { command: 'uname -a', output: 'ran uname -a\n' })
+})
+
+test('evidence that reads `ssh NODE …` says when kinspect reached NODE through its node pod, not SSH', async () => {
+  const base = fakeSession({ calls: [] })
+  // lab-1 over SSH, lab-2 through a node pod; lab-3 not reached yet
+  const session = {
+    ...base,
+    node: (n: string) =>
+      new NodeHandle(fakeExec(n === 'lab-2' ? 'pod:lab-2' : n === 'lab-1' ? 'ssh:lab-1' : 'node:lab-3')),
+  }
+  const code = ['lab-1', 'lab-2', 'lab-3']
+    .map(
+      (n) =>
+        `finding({ severity: 'info', message: '${n}', evidence: { command: 'ssh ${n} conntrack -S', output: 'x' } })`,
+    )
+    .concat("finding({ severity: 'info', message: 'api', evidence: { command: 'kubectl get pods', output: 'y' } })")
+    .join('\n')
+  const { report, out } = await run(step('S', code), {}, { session })
+  assert.equal(
+    report.steps[0].findings.map((f) => [f.message, f.evidence?.via]),
+    [
+      ['lab-1', undefined],
+      ['lab-2', 'pod'],
+      ['lab-3', undefined],
+      ['api', undefined],
+    ],
+  )
+  assert.match(
+    out,
+    "$ ssh lab-2 conntrack -S\n        (read through kinspect's node pod, not SSH; over SSH this is the command)",
+  )
+  assert.is(out.split('node pod, not SSH').length, 2, 'said once, under lab-2 only')
 })
 
 test('finding() next: checked against the recipes and their parameters; the command line is in the report', async () => {

@@ -65,6 +65,15 @@ for (const c of CASES) {
       )
       if (c.name !== 'kube-proxy-drift') assert.equal([...named].sort(), ['lab-1', 'lab-2', 'lab-3'])
     }
+    // evidence written as `ssh NODE …` (the manual equivalent) says it was read through the node pod, not SSH
+    const viaSsh = report!.steps
+      .flatMap((s) => s.findings)
+      .filter((f) => f.evidence && /^ssh lab-\d /.test(f.evidence.command))
+    if (c.name === 'node' || c.name === 'conntrack') assert.ok(viaSsh.length > 0, 'evidence read on the nodes')
+    assert.ok(
+      viaSsh.every((f) => f.evidence!.via === 'pod'),
+      JSON.stringify(viaSsh.filter((f) => f.evidence!.via !== 'pod').map((f) => f.evidence!.command)),
+    )
     assert.equal(kinspectPods(), [], 'the run deleted its node pods')
   })
 }
