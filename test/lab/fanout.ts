@@ -150,21 +150,28 @@ export async function reconcileFanout(): Promise<string[]> {
     .map((n) => n.replace(/^node\//, ''))
     .filter((n) => !listed.has(n))
   if (orphans.length) {
-    deleteFanoutObjects()
+    deleteFanoutObjects(listed.size ? orphans : undefined) // never the live fan-out's own Nodes
     for (const o of orphans) if (!removed.includes(o)) removed.push(o)
   }
   return removed
 }
 
 /**
- * Deletes every fan-out Node and Lease (label kinspect.dev/lab-role=ssh-only) with one DELETE per collection.
- * kubectl delete NAME... sends one request per object at client-go's 5 requests/s: 36 s for 100 Nodes and Leases.
- * An unlabelled Lease (from an older heartbeat) is owned by its Node and collected with it.
+ * Deletes the fan-out's Nodes and Leases: every one (label kinspect.dev/lab-role=ssh-only) with one DELETE per
+ * collection, or only the named ones. kubectl delete NAME... sends one request per object at client-go's 5 requests/s
+ * (36 s for 100 Nodes and Leases), so names are only for the few orphans beside a live fan-out. An unlabelled Lease
+ * (from an older heartbeat) is owned by its Node and collected with it.
  */
-function deleteFanoutObjects(): void {
+function deleteFanoutObjects(only?: string[]): void {
+  const kc = ['kubectl', '--kubeconfig', P.kubeconfig, 'delete']
+  if (only) {
+    run([...kc, 'node', '--ignore-not-found', '--wait=false', ...only], { ok: true })
+    run([...kc, 'lease', '-n', 'kube-node-lease', '--ignore-not-found', '--wait=false', ...only], { ok: true })
+    return
+  }
   const sel = `labelSelector=${encodeURIComponent('kinspect.dev/lab-role=ssh-only')}`
   for (const url of [`/api/v1/nodes?${sel}`, `/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases?${sel}`])
-    run(['kubectl', '--kubeconfig', P.kubeconfig, 'delete', '--raw', url], { ok: true })
+    run([...kc, '--raw', url], { ok: true })
 }
 
 /** Names of the blackholed extra nodes (accept TCP, never answer SSH). */

@@ -13,13 +13,12 @@ export interface KnownHostsSet {
 }
 
 /** Reads the hop's known_hosts files. A missing file counts as empty; any other read error refuses (fail closed). */
-export function loadKnownHosts(hop: ResolvedHost, target: string, readFile?: (p: string) => string): KnownHostsSet {
+export function loadKnownHosts(hop: ResolvedHost, target: string): KnownHostsSet {
   const files = [...hop.knownHostsFiles, ...hop.globalKnownHostsFiles]
   const entries: KnownHostEntry[] = []
   for (const f of files) {
-    let parsed: KnownHostEntry[] | null
     try {
-      parsed = readFile ? parseKnownHosts(readFile(f), f) : readParsed(f)
+      entries.push(...readParsed(f))
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
       if (code === 'ENOENT') continue
@@ -31,7 +30,6 @@ export function loadKnownHosts(hop: ResolvedHost, target: string, readFile?: (p:
         e,
       )
     }
-    if (parsed) entries.push(...parsed)
   }
   return { entries, files }
 }

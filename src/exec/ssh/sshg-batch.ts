@@ -63,7 +63,6 @@ export class SshGBatch {
 
   /** Runs `ssh -G -F WRAPPER -- NAME` (with the names asked for in the same tick, in one batch). */
   run(name: string): Promise<SshGRun> {
-    if (this.#closed) return Promise.reject(new SshConfigError('ssh -G: the resolver is closed'))
     return new Promise((resolve, reject) => {
       this.#queue.push({ name, resolve, reject })
       if (!this.#scheduled) {
