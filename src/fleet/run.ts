@@ -149,13 +149,11 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
   }
 
   // transport.begin, interrupted by the fleet's abort or overall deadline (the nodes are then stopped as usual).
-  async #begin(transport: FleetTransport, nodes: readonly string[]): Promise<void> {
+  async #begin(transport: FleetTransport, nodes: readonly string[], endAt: number | undefined): Promise<void> {
     const signals = [
       this.options.signal,
       this.#cancel.signal,
-      ...(this.options.deadlineMs !== undefined
-        ? [AbortSignal.timeout(Math.max(0, Math.ceil(this.options.deadlineMs - (this.options.spentMs ?? 0))))] // whole ms
-        : []),
+      ...(endAt !== undefined ? [AbortSignal.timeout(msUntil(endAt))] : []),
     ].filter((s): s is AbortSignal => !!s)
     const signal = AbortSignal.any(signals)
     if (signal.aborted) return
@@ -169,12 +167,9 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
     const o = this.options
     checkFleet(list, this.argv, o)
     const nodes = [...list]
-    let beganMs = o.spentMs ?? 0 // counted in the overall deadline
-    if (transport.begin && nodes.length) {
-      const tBegin = performance.now()
-      await this.#begin(transport, nodes)
-      beganMs += performance.now() - tBegin
-    }
+    // When the overall deadline falls (performance.now() time): what was spent before this run and begin() count in it.
+    const endAt = o.deadlineMs !== undefined ? performance.now() + o.deadlineMs - (o.spentMs ?? 0) : undefined
+    if (transport.begin && nodes.length) await this.#begin(transport, nodes, endAt)
     const timeoutMs = o.timeoutMs ?? DEFAULT_NODE_TIMEOUT_MS
     const fanout = o.fanout ?? DEFAULT_FANOUT
     const t0 = performance.now()
@@ -311,11 +306,8 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
       if (s.aborted) onAbort()
       else s.addEventListener('abort', onAbort, { once: true })
     }
-    if (o.deadlineMs !== undefined)
-      deadline = setTimeout(
-        () => stop('deadline', `overall deadline of ${fmtMs(o.deadlineMs!)}`),
-        Math.max(0, o.deadlineMs - beganMs),
-      )
+    if (endAt !== undefined)
+      deadline = setTimeout(() => stop('deadline', `overall deadline of ${fmtMs(o.deadlineMs!)}`), msUntil(endAt))
     try {
       if (!nodes.length) finish()
       // What a node needs before it connects (its ssh config) is read outside its timeout; a node joins the queue for a
@@ -371,4 +363,9 @@ export function runFleet(
   opts: FleetOptions = {},
 ): FleetRun {
   return new FleetRun(transport, nodes, argv, opts)
+}
+
+/** Whole milliseconds from now until END (a performance.now() time), at least 0: AbortSignal.timeout takes integers. */
+function msUntil(end: number): number {
+  return Math.max(0, Math.ceil(end - performance.now()))
 }

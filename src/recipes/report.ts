@@ -212,38 +212,21 @@ export class RecipeReport implements ReportData {
 
   /** The plain data (JSON.stringify uses it). */
   toJSON(): ReportData {
-    const {
-      recipe,
-      params,
-      context,
-      namespace,
-      mode,
-      startedAt,
-      durationMs,
-      steps,
-      summary,
-      status,
-      exitCode,
-      notSeen,
-      stopped,
-      followed,
-      nodeAccess,
-    } = this
-    // Unset parameters are null, so JSON keeps every parameter of the recipe.
-    const ps = Object.fromEntries(Object.entries(params).map(([k, v]) => [k, v === undefined ? null : v]))
+    const { stopped, followed, nodeAccess } = this
     return {
-      recipe,
-      params: ps,
-      context,
-      namespace,
-      mode,
-      startedAt,
-      durationMs,
-      steps,
-      summary,
-      status,
-      exitCode,
-      notSeen,
+      recipe: this.recipe,
+      // Unset parameters are null, so JSON keeps every parameter of the recipe.
+      params: Object.fromEntries(Object.entries(this.params).map(([k, v]) => [k, v === undefined ? null : v])),
+      context: this.context,
+      namespace: this.namespace,
+      mode: this.mode,
+      startedAt: this.startedAt,
+      durationMs: this.durationMs,
+      steps: this.steps,
+      summary: this.summary,
+      status: this.status,
+      exitCode: this.exitCode,
+      notSeen: this.notSeen,
       ...(stopped ? { stopped } : {}),
       ...(followed?.length ? { followed: followed.map((r) => r.toJSON()) } : {}),
       ...(nodeAccess ? { nodeAccess } : {}),

@@ -1,7 +1,7 @@
 // Host networking for the lab: interfaces, routes, policy routing and sysctls, all reversible.
 import fs from 'node:fs'
 import path from 'node:path'
-import { CONNTRACK_MAX_BEFORE, LAB_DIR, NET, NODES } from './layout.ts'
+import { CONNTRACK_MAX_BEFORE, EGRESS_CHAIN, egressRules, LAB_DIR, NET, NODES } from './layout.ts'
 import { run, succeeds } from './sh.ts'
 
 const SYSCTLS: Record<string, string> = {
@@ -10,7 +10,6 @@ const SYSCTLS: Record<string, string> = {
   'net/ipv4/conf/all/route_localnet': '1',
 }
 const sysctlSaved = () => path.join(LAB_DIR, 'sysctl.orig.json')
-const EGRESS_CHAIN = 'KINSPECT-LAB-EGRESS'
 
 function ip(...args: string[]) {
   return run(['ip', ...args])
@@ -74,26 +73,7 @@ export function setupHostNetwork(): void {
   // And a firewall backstop: nothing from the pod bridge is forwarded to another interface.
   if (!succeeds(['iptables', '-w', '-n', '-L', EGRESS_CHAIN])) run(['iptables', '-w', '-N', EGRESS_CHAIN])
   run(['iptables', '-w', '-F', EGRESS_CHAIN])
-  // Pods may reach the other nodes and their pods over klab0; nothing else.
-  for (const dst of [NET.podCIDR, NET.labBridgeCIDR])
-    run(['iptables', '-w', '-A', EGRESS_CHAIN, '-i', NET.cniBridge, '-o', NET.hostIf, '-d', dst, '-j', 'RETURN'])
-  run([
-    'iptables',
-    '-w',
-    '-A',
-    EGRESS_CHAIN,
-    '-i',
-    NET.cniBridge,
-    '!',
-    '-o',
-    NET.cniBridge,
-    '-m',
-    'comment',
-    '--comment',
-    'kinspect lab: pods never leave the machine',
-    '-j',
-    'DROP',
-  ])
+  for (const rule of egressRules(NET.hostIf)) run(['iptables', '-w', '-A', EGRESS_CHAIN, ...rule])
   if (!succeeds(['iptables', '-w', '-C', 'FORWARD', '-j', EGRESS_CHAIN]))
     run(['iptables', '-w', '-I', 'FORWARD', '1', '-j', EGRESS_CHAIN])
 }

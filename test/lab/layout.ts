@@ -128,3 +128,25 @@ export function labEnvVars(dir = LAB_DIR): Record<string, string> {
     KINSPECT_LAB_DIR: dir,
   }
 }
+
+/** The chain on every lab node (host and namespaced) that keeps pods' traffic inside the lab. */
+export const EGRESS_CHAIN = 'KINSPECT-LAB-EGRESS'
+
+/**
+ * The rules of EGRESS_CHAIN (iptables argv after `-A CHAIN`) on a node whose lab interface is `out`: pods may reach
+ * the other nodes and their pods over it; anything else leaving the pod bridge is dropped.
+ */
+export function egressRules(out: string): string[][] {
+  const allow = [NET.podCIDR, NET.labBridgeCIDR].map((dst) => [
+    '-i',
+    NET.cniBridge,
+    '-o',
+    out,
+    '-d',
+    dst,
+    '-j',
+    'RETURN',
+  ])
+  const comment = ['-m', 'comment', '--comment', 'kinspect lab: pods never leave the lab']
+  return [...allow, ['-i', NET.cniBridge, '!', '-o', NET.cniBridge, ...comment, '-j', 'DROP']]
+}

@@ -3,11 +3,10 @@
 // daemons are started inside those namespaces (nsenter), so `ssh lab-2 ps` sees lab-2's processes only.
 import fs from 'node:fs'
 import path from 'node:path'
-import { LAB_DIR, NET, NODES, labNode, labPaths, nodePaths, type LabNode } from './layout.ts'
+import { EGRESS_CHAIN, egressRules, LAB_DIR, NET, NODES, labNode, labPaths, nodePaths, type LabNode } from './layout.ts'
 import { bin } from './build.ts'
 import { alivePid, progress, run, sleep, startDaemon, stopPid, succeeds, waitFor, writeFile } from './sh.ts'
 
-const EGRESS_CHAIN = 'KINSPECT-LAB-EGRESS'
 const NS_FLAGS = ['-m', '-u', '-i', '-n', '-p']
 
 /** The host PID of a namespaced node's init, or null (lab-1, or the node is down). */
@@ -163,25 +162,7 @@ function setupNodeNetwork(node: LabNode, pid: number): void {
   }))
     inside('sysctl', '-q', '-w', `${k}=${v}`)
   inside('iptables', '-w', '-N', EGRESS_CHAIN)
-  for (const dst of [NET.podCIDR, NET.labBridgeCIDR])
-    inside('iptables', '-w', '-A', EGRESS_CHAIN, '-i', NET.cniBridge, '-o', 'eth0', '-d', dst, '-j', 'RETURN')
-  inside(
-    'iptables',
-    '-w',
-    '-A',
-    EGRESS_CHAIN,
-    '-i',
-    NET.cniBridge,
-    '!',
-    '-o',
-    NET.cniBridge,
-    '-m',
-    'comment',
-    '--comment',
-    'kinspect lab: pods never leave the lab',
-    '-j',
-    'DROP',
-  )
+  for (const rule of egressRules('eth0')) inside('iptables', '-w', '-A', EGRESS_CHAIN, ...rule)
   inside('iptables', '-w', '-I', 'FORWARD', '1', '-j', EGRESS_CHAIN)
 }
 

@@ -25,6 +25,18 @@ interface Flags {
   final: boolean
 }
 
+/** One read pass: the flags of the file being read, whether its lines apply, the options gathered so far. */
+interface Walk {
+  flags: Flags
+  /** Whether the lines being read apply (the last Host or Match line matched); shared with included files. */
+  active: { v: boolean }
+  depth: number
+  o: Options
+  ctx: ReadContext
+  /** Set by the first pass when a Match asks for a final pass; undefined in the final pass. */
+  want?: { final: boolean }
+}
+
 const MAX_DEPTH = 16
 /** The identity files ssh tries when none is configured, as `ssh -G` prints them. */
 export const DEFAULT_IDENTITY_FILES = [
@@ -43,15 +55,14 @@ export function readOptions(texts: readonly ConfigText[], ctx: ReadContext): Ssh
   const want = { final: false }
   const pass = (final: boolean, hostMatch: string) => {
     for (const t of texts)
-      readFile(
-        t,
-        { hostMatch, user: (t.kind ?? 'user') === 'user', neverMatch: false, final },
-        { v: true },
-        0,
+      readFile(t, {
+        flags: { hostMatch, user: (t.kind ?? 'user') === 'user', neverMatch: false, final },
+        active: { v: true },
+        depth: 0,
         o,
         ctx,
-        final ? undefined : want,
-      )
+        want: final ? undefined : want,
+      })
   }
   pass(false, ctx.name)
   const host0 = o.hostname !== undefined ? expandHostName(o.hostname, ctx.name) : ctx.name
@@ -126,17 +137,9 @@ function formatJump(j: NonNullable<Options['jump']>): string {
 }
 
 // read_config_file_depth(): every line is checked, active or not; bad lines end the read with all of them named.
-function readFile(
-  t: ConfigText,
-  flags: Flags,
-  active: { v: boolean },
-  depth: number,
-  o: Options,
-  ctx: ReadContext,
-  want?: { final: boolean },
-): void {
+function readFile(t: ConfigText, w: Walk): void {
   const file = t.path ?? '<config>'
-  if (depth > MAX_DEPTH)
+  if (w.depth > MAX_DEPTH)
     throw new SshConfigError(
       `${file}: Too many recursive configuration includes (more than ${MAX_DEPTH} deep; a loop?)`,
       'check the Include lines of the ssh config',
@@ -147,7 +150,7 @@ function readFile(
       bad.push(`${file}:${l.line}: ${l.message}`)
       continue
     }
-    const err = processLine(l, file, flags, active, depth, o, ctx, want)
+    const err = processLine(l, file, w)
     if (err) bad.push(`${file}:${l.line}: ${err}`)
   }
   if (bad.length)
@@ -160,16 +163,8 @@ function readFile(
 }
 
 // process_config_line_depth(): Host, Match and Include here, the options in sshconfig-options.ts; returns an error or undefined.
-function processLine(
-  l: LexedLine,
-  file: string,
-  flags: Flags,
-  active: { v: boolean },
-  depth: number,
-  o: Options,
-  ctx: ReadContext,
-  want?: { final: boolean },
-): string | undefined {
+function processLine(l: LexedLine, file: string, w: Walk): string | undefined {
+  const { flags, active, o, ctx } = w
   const { keyword: kw, args } = l
   const on = active.v
   switch (kw) {
@@ -200,7 +195,7 @@ function processLine(
           alias: o.hostkeyalias,
         },
         ctx,
-        want,
+        w.want,
         `${file}:${l.line}`,
       )
       if (typeof r === 'string') return r
@@ -208,23 +203,15 @@ function processLine(
       return
     }
     case 'include':
-      return include(args, file, flags, active, depth, o, ctx, want)
+      return include(args, file, w)
     default:
       return optionLine(l, on, flags.user, o, ctx)
   }
 }
 
 // Include: relative paths live in ~/.ssh (user files) or /etc/ssh (system files); a missing file is skipped.
-function include(
-  args: string[],
-  file: string,
-  flags: Flags,
-  active: { v: boolean },
-  depth: number,
-  o: Options,
-  ctx: ReadContext,
-  want?: { final: boolean },
-): string | undefined {
+function include(args: string[], file: string, w: Walk): string | undefined {
+  const { flags, active, ctx } = w
   for (const arg of args) {
     if (arg === '') return 'keyword include empty argument'
     if (arg.startsWith('~') && !flags.user) return `bad include path ${arg}.`
@@ -239,12 +226,7 @@ function include(
     for (const inc of ctx.readInclude(p)) {
       readFile(
         { ...inc, kind: flags.user ? 'user' : 'system' },
-        { ...flags, neverMatch: flags.neverMatch || !was },
-        active,
-        depth + 1,
-        o,
-        ctx,
-        want,
+        { ...w, flags: { ...flags, neverMatch: flags.neverMatch || !was }, depth: w.depth + 1 },
       )
       active.v = was // an included file's Host and Match lines do not leak into the file that includes it
     }

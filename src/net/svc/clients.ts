@@ -1,7 +1,7 @@
 // Client classes: which endpoints pods, the node itself and outside clients reach through one frontend (pure).
 // Each proxy mode describes its rules as ClassRules (iptables.ts / nft.ts adapters); one walker follows them per class.
 import { joinMasq } from './spec.ts'
-import type { ClientClass, SvcClientRoute, SvcFrontend } from './types.ts'
+import type { ClientClass, SvcChain, SvcClientRoute, SvcFrontend } from './types.ts'
 
 /** The classes, in the order results list them. */
 export const CLIENT_CLASSES: readonly ClientClass[] = ['pod', 'node', 'external']
@@ -260,6 +260,46 @@ function dedupe(routes: SvcClientRoute[]): SvcClientRoute[] {
     const k = JSON.stringify([r.client, r.when, r.via])
     return !seen.has(k) && !!seen.add(k)
   })
+}
+
+/** Loopback sources (`-s 127.0.0.0/8`, `ip saddr ::1`): kube-proxy's rules for the node's own localhost traffic. */
+export const LOOPBACK = /^(127\.|::1(\/128)?$)/
+
+/**
+ * A ClassGraph over a mode's chains: `rulesOf` converts a chain's rules (once per chain), `chains` are the endpoint
+ * chains the mode's parser extracted.
+ */
+export function classGraph(
+  rulesOf: (chain: string) => ClassRule[] | undefined,
+  chains: ReadonlyMap<string, SvcChain>,
+): ClassGraph {
+  const seen = new Map<string, ClassRule[] | undefined>()
+  return {
+    rules: (c) => {
+      if (!seen.has(c)) seen.set(c, rulesOf(c))
+      return seen.get(c)
+    },
+    endpoints: (c) => {
+      const ch = chains.get(c)
+      return ch && { scope: ch.kind, endpoints: ch.endpoints.map((e) => ({ ip: e.ip, port: e.port })) }
+    },
+  }
+}
+
+/**
+ * The fallthrough of a blocking frontend reached from the base-chain `hooks` found for it: the node's own connections
+ * pass the `output` hook, pods' and outside ones `input` or `forward` (named as the mode names them). With no hook
+ * found, every class is taken to reach it.
+ */
+export function hookFallthrough(
+  block: SvcFrontend | undefined,
+  hooks: ReadonlySet<string>,
+  names: { output: string; input: string; forward: string },
+): Fallthrough {
+  if (!block) return () => undefined
+  const reaches = (c: ClientClass) =>
+    !hooks.size || (c === 'node' ? hooks.has(names.output) : hooks.has(names.input) || hooks.has(names.forward))
+  return (c) => (reaches(c) ? { action: block.action as 'drop' | 'reject', via: blockVia(block) } : undefined)
 }
 
 /** How a blocking frontend's rule reads in a route: "filter KUBE-EXTERNAL-SERVICES: has no local endpoints". */

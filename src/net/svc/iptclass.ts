@@ -2,16 +2,17 @@
 // Covers v1.24+ (KUBE-EXT: pod traffic and src-type LOCAL to KUBE-SVC, the rest to KUBE-SVL or the filter DROP) and the
 // older layout (KUBE-XLB: pods and LOCAL to KUBE-SVC, the rest to local KUBE-SEPs or KUBE-MARK-DROP).
 import {
-  blockVia,
+  classGraph,
   classRoutes,
-  type ClassGraph,
+  hookFallthrough,
+  LOOPBACK,
   type ClassRule,
   type ClassVerdict,
   type Fallthrough,
   type SrcCond,
 } from './clients.ts'
 import { hostAddress } from './spec.ts'
-import type { ClientClass, SvcChain, SvcClientRoute, SvcFrontend } from './types.ts'
+import type { SvcChain, SvcClientRoute, SvcFrontend } from './types.ts'
 
 /** The parts of an iptables rule the walker reads (structurally an IptRule of iptables.ts). */
 export interface ClassIptRule {
@@ -23,8 +24,6 @@ export interface ClassIptRule {
 
 /** A table of chains (structurally iptables.ts' Map<string, IptChain>). */
 export type ClassIptTable = Map<string, { rules: ClassIptRule[] }>
-
-const LOOPBACK = /^(127\.|::1(\/128)?$)/
 
 function cond(what: SrcCond['what'], neg: boolean, name: string, v: string): SrcCond {
   const [is, isNot] = name === 'src' ? [' in', ' not in'] : ['', ' not']
@@ -83,11 +82,8 @@ function hooksOf(filter: ClassIptTable, chain: string): Set<string> {
 
 /** A connection nothing DNATed reaches the filter chain in INPUT/FORWARD (pods, outside) or OUTPUT (the node). */
 export function iptFallthrough(filter: ClassIptTable, block: SvcFrontend | undefined): Fallthrough {
-  if (!block) return () => undefined
-  const hooks = hooksOf(filter, block.path[0].replace(/^filter /, ''))
-  const reaches = (c: ClientClass) =>
-    !hooks.size || (c === 'node' ? hooks.has('OUTPUT') : hooks.has('INPUT') || hooks.has('FORWARD'))
-  return (c) => (reaches(c) ? { action: block.action as 'drop' | 'reject', via: blockVia(block) } : undefined)
+  const hooks = block ? hooksOf(filter, block.path[0].replace(/^filter /, '')) : new Set<string>()
+  return hookFallthrough(block, hooks, { output: 'OUTPUT', input: 'INPUT', forward: 'FORWARD' })
 }
 
 /**
@@ -102,22 +98,7 @@ export function iptClientRoutes(
   chains: Map<string, SvcChain>,
   block: SvcFrontend | undefined,
 ): SvcClientRoute[] {
-  const seen = new Map<string, ClassRule[] | undefined>()
-  const g: ClassGraph = {
-    rules: (c) =>
-      seen.has(c)
-        ? seen.get(c)
-        : seen
-            .set(
-              c,
-              nat.get(c)?.rules.map((r) => classRule(r, c, fe)),
-            )
-            .get(c),
-    endpoints: (c) => {
-      const ch = chains.get(c)
-      return ch && { scope: ch.kind, endpoints: ch.endpoints.map((e) => ({ ip: e.ip, port: e.port })) }
-    },
-  }
+  const g = classGraph((c) => nat.get(c)?.rules.map((r) => classRule(r, c, fe)), chains)
   return classRoutes(
     g,
     fe.path[0],

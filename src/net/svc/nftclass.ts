@@ -2,15 +2,16 @@
 // (ip saddr CLUSTER_CIDR) and the node's own (fib saddr type local) to service-…, the rest to local-… or, with no
 // local endpoint, past every nat rule to the @no-endpoint-nodeports / @no-endpoint-services drop in the filter hooks.
 import {
-  blockVia,
+  classGraph,
   classRoutes,
-  type ClassGraph,
+  hookFallthrough,
+  LOOPBACK,
   type ClassRule,
   type ClassVerdict,
   type Fallthrough,
   type SrcCond,
 } from './clients.ts'
-import type { ClientClass, SvcChain, SvcClientRoute, SvcFrontend } from './types.ts'
+import type { SvcChain, SvcClientRoute, SvcFrontend } from './types.ts'
 
 /** The parts of an nft rule the walker reads (structurally an NftRule of nft.ts). */
 export interface ClassNftRule {
@@ -25,7 +26,6 @@ export interface ClassNftTable {
   hooks?: Map<string, string>
 }
 
-const LOOPBACK = /^(127\.|::1(\/128)?$)/
 const isObj = (e: unknown): e is Record<string, any> => !!e && typeof e === 'object'
 const prefixOf = (name: string) => /^(service|local|external|firewall|endpoint)-/.exec(name)?.[1]
 
@@ -115,11 +115,8 @@ function hooksOf(t: ClassNftTable, map: string): Set<string> {
 
 /** A connection nothing DNATed meets the no-endpoint verdict maps in the input/forward hooks (pods, outside) or output (the node). */
 export function nftFallthrough(t: ClassNftTable, block: SvcFrontend | undefined): Fallthrough {
-  if (!block) return () => undefined
-  const hooks = hooksOf(t, block.path[0].replace(/^@/, ''))
-  const reaches = (c: ClientClass) =>
-    !hooks.size || (c === 'node' ? hooks.has('output') : hooks.has('input') || hooks.has('forward'))
-  return (c) => (reaches(c) ? { action: block.action as 'drop' | 'reject', via: blockVia(block) } : undefined)
+  const hooks = block ? hooksOf(t, block.path[0].replace(/^@/, '')) : new Set<string>()
+  return hookFallthrough(block, hooks, { output: 'output', input: 'input', forward: 'forward' })
 }
 
 /**
@@ -142,22 +139,7 @@ export function nftClientRoutes(
     verdict: verdict(r),
     label: `${c}: ${r.comment ?? r.text}`,
   })
-  const seen = new Map<string, ClassRule[] | undefined>()
-  const g: ClassGraph = {
-    rules: (c) =>
-      seen.has(c)
-        ? seen.get(c)
-        : seen
-            .set(
-              c,
-              t.chains.get(c)?.map((r) => rule(r, c)),
-            )
-            .get(c),
-    endpoints: (c) => {
-      const ch = chains.get(c)
-      return ch && { scope: ch.kind, endpoints: ch.endpoints.map((e) => ({ ip: e.ip, port: e.port })) }
-    },
-  }
+  const g = classGraph((c) => t.chains.get(c)?.map((r) => rule(r, c)), chains)
   const p = prefixOf(target)
   const entry: ClassRule[] = [
     ...(firewall
