@@ -161,12 +161,21 @@ export function parseNodeAccess(v: SectionChecks, node: unknown): NodeAccessRule
 
 /** True when a node name fits a pattern (ssh's Host rules: * any text, ? one character; case-sensitive). Pure. */
 export function patternMatches(pattern: string, node: string): boolean {
-  const re = pattern
-    .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-    .replace(/\*/g, '.*')
-    .replace(/\?/g, '.')
-  return new RegExp(`^${re}$`, 's').test(node)
+  let re = patterns.get(pattern)
+  if (!re) {
+    const src = pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')
+    re = new RegExp(`^${src}$`, 's')
+    if (patterns.size > 1000) patterns.clear()
+    patterns.set(pattern, re)
+  }
+  return re.test(node)
 }
+
+// Compiled node patterns: every node of a fleet is matched against the same few rules.
+const patterns = new Map<string, RegExp>()
 
 /** The settings for a node: per setting, the first rule that fits and sets it; then the defaults. Pure. */
 export function nodeAccessFor(rules: readonly NodeAccessRule[], node: string): NodeAccessSettings {

@@ -1,10 +1,57 @@
 // Public-key authentication: identity files (unencrypted) and ssh-agent, with a record of what was tried.
+import { createHash, createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto'
 import fs from 'node:fs'
 import type { AnyAuthMethod, AuthHandlerMiddleware, ParsedKey } from 'ssh2'
 import { ExecError } from '../types.ts'
 import type { ResolvedHost } from './sshconfig.ts'
 
 type ParseKey = (data: Buffer | string, passphrase?: string) => ParsedKey | ParsedKey[] | Error
+
+// The digest a key type signs with when ssh2 passes no algorithm (ssh2's own defaults; ed25519 takes none).
+const DEFAULT_HASH: Record<string, string | null> = {
+  'ssh-ed25519': null,
+  'ecdsa-sha2-nistp256': 'sha256',
+  'ecdsa-sha2-nistp384': 'sha384',
+  'ecdsa-sha2-nistp521': 'sha512',
+  'ssh-rsa': 'sha1',
+}
+
+/**
+ * parseKey with a memory of what it parsed, keyed by a digest of the file's bytes: a fleet authenticates to every node
+ * with the same identity file, and ssh2 parses it (deriving its public key through OpenSSL) on every connection.
+ * A private key of a known type also signs through one decoded KeyObject: ssh2 hands OpenSSL the PEM text at each
+ * signature, which costs more than the signature. Same bytes out; only the decoding is done once. Nothing is written.
+ */
+export function memoParseKey(parseKey: ParseKey): ParseKey {
+  const seen = new Map<string, ReturnType<ParseKey>>()
+  return (data, passphrase) => {
+    if (passphrase !== undefined) return parseKey(data, passphrase)
+    const id = createHash('sha256').update(data).digest('base64')
+    let r = seen.get(id)
+    if (!r) {
+      r = parseKey(data)
+      for (const k of Array.isArray(r) ? r : r instanceof Error ? [] : [r]) fastSign(k)
+      seen.set(id, r)
+    }
+    return r
+  }
+}
+
+// Replaces the key's sign() with one that reuses a decoded KeyObject (see memoParseKey); left as it is otherwise.
+function fastSign(key: ParsedKey): void {
+  if (!key.isPrivateKey() || !(key.type in DEFAULT_HASH)) return
+  let obj: KeyObject | undefined
+  const slow = key.sign.bind(key)
+  const fast = (data: Buffer, algo?: string): Buffer | Error => {
+    try {
+      obj ??= createPrivateKey(key.getPrivatePEM())
+      return cryptoSign(algo || DEFAULT_HASH[key.type], data, obj)
+    } catch {
+      return slow(data, algo) // ssh2's own path and its error
+    }
+  }
+  Object.defineProperty(key, 'sign', { value: fast, configurable: true, writable: true })
+}
 
 /** The keys to offer for one hop and what became of them. */
 export interface AuthPlan {

@@ -40,7 +40,10 @@ export function loadKnownHosts(hop: ResolvedHost, target: string): KnownHostsSet
 const parsedFiles = new Map<string, { stamp: string; entries: KnownHostEntry[] }>()
 
 function readParsed(file: string): KnownHostEntry[] {
-  const st = fs.statSync(file, { bigint: true })
+  // A missing file (often /etc/ssh/ssh_known_hosts*) is empty; asked without a throw, whose error and stack cost more
+  // than the stat on every connection of a fleet.
+  const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false })
+  if (!st) return []
   const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
   const hit = parsedFiles.get(file)
   if (hit?.stamp === stamp) return hit.entries

@@ -2,7 +2,7 @@
 // (with its errors explained), and the forwarded channel through a jump host to the next hop.
 import type { Client, ClientChannel, ConnectConfig } from 'ssh2'
 import { ExecError } from '../types.ts'
-import { authError, authHandler, planAuth, type AuthPlan } from './auth.ts'
+import { authError, authHandler, memoParseKey, planAuth, type AuthPlan } from './auth.ts'
 import { closedClients, destroyClient } from './clients.ts'
 import { decideHostKey, loadKnownHosts, preferredHostKeyAlgorithms } from './hostcheck.ts'
 import type { JumpHost, ResolvedHost } from './sshconfig.ts'
@@ -44,6 +44,13 @@ async function hop(resolve: (node: string) => Promise<ResolvedHost>, j: JumpHost
   return { ...r, user: j.user ?? r.user, port: j.port ?? r.port }
 }
 
+// ssh2's parseKey behind one memory for the process (see memoParseKey).
+let parseKeyMemo: { ssh2: Ssh2; parse: ReturnType<typeof memoParseKey> } | undefined
+function parseKeyOf(ssh2: Ssh2): ReturnType<typeof memoParseKey> {
+  if (parseKeyMemo?.ssh2 !== ssh2) parseKeyMemo = { ssh2, parse: memoParseKey(ssh2.utils.parseKey as never) }
+  return parseKeyMemo.parse
+}
+
 /** Connects one hop (over sock when it is reached through a jump host): host key checked, authenticated, or ExecError. */
 export function connectHop(
   ssh2: Ssh2,
@@ -54,7 +61,7 @@ export function connectHop(
   settings: HopSettings,
 ): Promise<Client> {
   const known = loadKnownHosts(hop, target) // throws (fail closed) before any network traffic
-  const plan = planAuth(hop, ssh2.utils.parseKey as never, settings.env)
+  const plan = planAuth(hop, parseKeyOf(ssh2), settings.env)
   if (!plan.methods.length) throw authError(plan, hop, target)
   const timeoutMs = hop.connectTimeoutMs ?? settings.connectTimeoutMs
   const hostKeyAlgs = preferredHostKeyAlgorithms(known, hop)

@@ -6,13 +6,13 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import ssh2 from 'ssh2'
-import { authError, authHandler, planAuth } from '../../../src/exec/ssh/auth.ts'
+import { authError, authHandler, memoParseKey, planAuth } from '../../../src/exec/ssh/auth.ts'
 import { resolveHost } from '../../../src/exec/ssh/sshconfig.ts'
 
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-auth-'))
-const keygen = (name: string, pass = '') => {
+const keygen = (name: string, pass = '', type = ['-t', 'ed25519']) => {
   const f = path.join(tmp, name)
-  spawnSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', pass, '-C', '', '-f', f])
+  spawnSync('ssh-keygen', ['-q', ...type, '-N', pass, '-C', '', '-f', f])
   return f
 }
 const plain = keygen('plain')
@@ -71,6 +71,39 @@ test('the auth handler walks the plan and records rejections', () => {
   const e = authError(p, h, 'ssh:n1')
   assert.match(e.message, new RegExp(`tried: ssh-agent \\(/a\\), ${plain}`))
   assert.match(e.hint!, /authorize one of these keys for root on n1/)
+})
+
+test('memoParseKey: an identity file is parsed once per content, and signs exactly as ssh2 does', () => {
+  type Key = ssh2.ParsedKey
+  let calls = 0
+  const counted = ((d: Buffer | string, p?: string) => (calls++, ssh2.utils.parseKey(d, p))) as never
+  const memo = memoParseKey(counted)
+  const data = Buffer.from('the session identifier and the userauth request kinspect signs')
+  for (const [name, type, algos] of [
+    ['ed', ['-t', 'ed25519'], [undefined]],
+    ['rsa', ['-t', 'rsa', '-b', '2048'], [undefined, 'sha256', 'sha512']],
+    ['ec', ['-t', 'ecdsa', '-b', '256'], [undefined]],
+  ] as const) {
+    const bytes = fs.readFileSync(keygen(`memo-${name}`, '', [...type]))
+    calls = 0
+    const a = memo(bytes) as Key
+    const b = memo(Buffer.from(bytes)) as Key
+    assert.is(a, b, `${name}: the same bytes give the same parsed key`)
+    assert.is(calls, 1, `${name}: parsed once`)
+    const fresh = ssh2.utils.parseKey(bytes) as Key
+    for (const algo of algos) {
+      const sig = a.sign(data, algo)
+      assert.instance(sig, Buffer, `${name} ${algo}: a signature`)
+      assert.is(fresh.verify(data, sig as Buffer, algo), true, `${name} ${algo}: verifies with the public key`)
+      // ed25519 and RSA PKCS#1 v1.5 are deterministic: byte for byte what ssh2's own sign() gives
+      if (name !== 'ec') assert.equal(sig, fresh.sign(data, algo), `${name} ${algo}: ssh2's bytes`)
+    }
+  }
+  calls = 0
+  memo(fs.readFileSync(locked), 'secret passphrase')
+  memo(fs.readFileSync(locked), 'secret passphrase')
+  assert.is(calls, 2, 'a passphrase-protected key is not remembered')
+  assert.instance(memo('not a key'), Error)
 })
 
 test.after(() => fs.rmSync(tmp, { recursive: true, force: true }))
