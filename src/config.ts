@@ -2,11 +2,11 @@
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
-import { LineCounter, Parser, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type Pair } from 'yaml'
+import { LineCounter, isMap, isSeq, isScalar, type Node as YamlNode, type Pair } from 'yaml'
 import { HintedError } from './errors.ts'
 import { isDnsLabel } from './names.ts'
 import { matchGlob } from './exec/ssh/pattern.ts'
-import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from './yaml-depth.ts'
+import { lineAt, MAX_YAML_DEPTH, parseYaml } from './yaml-depth.ts'
 import { parseNodeAccess, type NodeAccessRule } from './config-access.ts'
 
 export type { NodeAccessRule, Transport, PodPolicy } from './config-access.ts'
@@ -258,8 +258,10 @@ const FLEET_KEYS = ['fanout', 'timeout', 'connectsPerHost', 'daemonSetAbove'] as
 
 /** Parses and validates a config file's text (pure apart from path resolution against the file). */
 export function parseConfig(text: string, file: string, home: string = os.homedir()): KinspectConfig {
-  const deep = yamlDepth(text, Parser)
-  if (deep.depth > MAX_YAML_DEPTH) {
+  const lc = new LineCounter()
+  const parsed = parseYaml(text, { lineCounter: lc, prettyErrors: false })
+  if ('tooDeep' in parsed) {
+    const deep = parsed.tooDeep
     const line = lineAt(text, deep.offset)
     throw new ConfigError(
       'parse',
@@ -270,8 +272,7 @@ export function parseConfig(text: string, file: string, home: string = os.homedi
       line,
     )
   }
-  const lc = new LineCounter()
-  const doc = withoutStacks(() => parseDocument(text, { lineCounter: lc, prettyErrors: false }))
+  const { doc } = parsed
   if (doc.errors.length) {
     const e = doc.errors[0]
     const line = e.linePos?.[0]?.line ?? (e.pos ? lc.linePos(e.pos[0]).line : undefined)

@@ -2,7 +2,7 @@
 import path from 'node:path'
 import { KubeError } from './errors.ts'
 import { received } from '../errors.ts'
-import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from '../yaml-depth.ts'
+import { lineAt, MAX_YAML_DEPTH, parseYaml } from '../yaml-depth.ts'
 import * as yamlLib from 'yaml'
 
 // `yaml` is imported at start-up anyway (src/config.ts reads .recipes with it): a static import, one copy in the bundle.
@@ -172,13 +172,13 @@ export function parseKubeconfig(text: string, file: string): KubeconfigDoc {
   try {
     // Not yaml.parse: it pretty-prints every error (seconds on a large broken file, found by fuzzing) and prints
     // warnings to stderr. The first error is enough, with its line from the line counter.
-    const deep = yamlDepth(text, Y.Parser)
-    if (deep.depth > MAX_YAML_DEPTH)
+    const parsed = parseYaml(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lc })
+    if ('tooDeep' in parsed)
       throw bad(
-        new Error(`collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`),
-        lineAt(text, deep.offset),
+        new Error(`collections nested ${parsed.tooDeep.depth} levels deep (at most ${MAX_YAML_DEPTH})`),
+        lineAt(text, parsed.tooDeep.offset),
       )
-    const d = withoutStacks(() => Y.parseDocument(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lc }))
+    const d = parsed.doc
     if (d.errors.length) throw bad(d.errors[0], lc.linePos(d.errors[0].pos[0]).line)
     doc = d.toJS()
   } catch (e) {

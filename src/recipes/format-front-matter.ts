@@ -1,6 +1,6 @@
 // A recipe's YAML front matter: name, summary, changes and the params list, validated with file lines. Pure.
-import { LineCounter, Parser, parseDocument, isMap, isSeq, isScalar, type Node as YamlNode, type YAMLMap } from 'yaml'
-import { lineAt, MAX_YAML_DEPTH, withoutStacks, yamlDepth } from '../yaml-depth.ts'
+import { LineCounter, isMap, isSeq, isScalar, type Node as YamlNode, type YAMLMap } from 'yaml'
+import { lineAt, MAX_YAML_DEPTH, parseYaml } from '../yaml-depth.ts'
 import { describeYamlNode } from '../config.ts'
 import { isDnsLabel } from '../names.ts'
 import { isParamType, parseParamValue, PARAM_TYPES, type ParamDef, type ParamType } from './params.ts'
@@ -25,15 +25,15 @@ export interface FrontMatter {
 
 /** Parses and validates the front matter text (starting at file line firstLine); throws RecipeFormatError. */
 export function frontMatter(yamlText: string, file: string, firstLine: number): FrontMatter {
-  const deep = yamlDepth(yamlText, Parser)
-  if (deep.depth > MAX_YAML_DEPTH)
+  const lc = new LineCounter()
+  const parsed = parseYaml(yamlText, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
+  if ('tooDeep' in parsed)
     throw new RecipeFormatError(
       file,
-      lineAt(yamlText, deep.offset) + firstLine - 1,
-      `front matter is not valid YAML: collections nested ${deep.depth} levels deep (at most ${MAX_YAML_DEPTH})`,
+      lineAt(yamlText, parsed.tooDeep.offset) + firstLine - 1,
+      `front matter is not valid YAML: collections nested ${parsed.tooDeep.depth} levels deep (at most ${MAX_YAML_DEPTH})`,
     )
-  const lc = new LineCounter()
-  const doc = withoutStacks(() => parseDocument(yamlText, { lineCounter: lc, prettyErrors: false, uniqueKeys: true }))
+  const { doc } = parsed
   const lineOf = (node: unknown) => {
     const r = (node as YamlNode | undefined)?.range
     return r ? lc.linePos(r[0]).line + firstLine - 1 : firstLine
