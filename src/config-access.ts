@@ -2,6 +2,7 @@
 // the settings of the node pods. Parsed strictly (file/key/line errors through the config's validator); resolved per
 // node with ssh's rule: for each setting, the first rule whose `match` fits the node and sets it wins.
 import { isDnsLabel, isDnsSubdomain } from './names.ts'
+import { matchGlob } from './exec/ssh/pattern.ts'
 
 /** A way to reach a node. */
 export type Transport = 'ssh' | 'pod'
@@ -161,21 +162,8 @@ export function parseNodeAccess(v: SectionChecks, node: unknown): NodeAccessRule
 
 /** True when a node name fits a pattern (ssh's Host rules: * any text, ? one character; case-sensitive). Pure. */
 export function patternMatches(pattern: string, node: string): boolean {
-  let re = patterns.get(pattern)
-  if (!re) {
-    const src = pattern
-      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
-      .replace(/\*/g, '.*')
-      .replace(/\?/g, '.')
-    re = new RegExp(`^${src}$`, 's')
-    if (patterns.size > 1000) patterns.clear()
-    patterns.set(pattern, re)
-  }
-  return re.test(node)
+  return matchGlob(pattern, node, false)
 }
-
-// Compiled node patterns: every node of a fleet is matched against the same few rules.
-const patterns = new Map<string, RegExp>()
 
 /** The settings for a node: per setting, the first rule that fits and sets it; then the defaults. Pure. */
 export function nodeAccessFor(rules: readonly NodeAccessRule[], node: string): NodeAccessSettings {

@@ -259,7 +259,7 @@ const FLEET_KEYS = ['fanout', 'timeout', 'connectsPerHost', 'daemonSetAbove'] as
 /** Parses and validates a config file's text (pure apart from path resolution against the file). */
 export function parseConfig(text: string, file: string, home: string = os.homedir()): KinspectConfig {
   const lc = new LineCounter()
-  const parsed = parseYaml(text, { lineCounter: lc, prettyErrors: false })
+  const parsed = parseYaml(text, { lineCounter: lc })
   if ('tooDeep' in parsed) {
     const deep = parsed.tooDeep
     const line = lineAt(text, deep.offset)

@@ -22,14 +22,16 @@ export interface TooDeep {
   offset: number
 }
 
-/** yaml's parseDocument options, as kinspect's readers pass them. */
-export type YamlOptions = ParseOptions & DocumentOptions & SchemaOptions & { lineCounter?: LineCounter }
+/** yaml's parseDocument options, as kinspect's readers pass them (errors are never prettified: no prettyErrors). */
+export type YamlOptions = Omit<ParseOptions, 'prettyErrors'> &
+  DocumentOptions &
+  SchemaOptions & { lineCounter?: LineCounter }
 
 /**
  * yaml's parseDocument behind the guards: the text is lexed and parsed once, its nesting checked on those tokens, and
  * the document composed from the same tokens (parseDocument would parse the text again), without error stacks.
  * Returns the document (its errors in doc.errors, the first of several documents as parseDocument keeps it), or how
- * deep the text nests when that is over MAX_YAML_DEPTH. Error messages are not prettified.
+ * deep the text nests when that is over MAX_YAML_DEPTH.
  */
 export function parseYaml(text: string, opts: YamlOptions = {}): { doc: Document.Parsed } | { tooDeep: TooDeep } {
   return withoutStacks(() => {

@@ -19,7 +19,7 @@ test('a document comes out as yaml.parseDocument makes it: values, errors, warni
     '- x\n- y: {z: 1}\n',
     'key: !unknowntag v\n',
   ]) {
-    const mine = docOf(text, { prettyErrors: false })
+    const mine = docOf(text)
     const theirs = parseDocument(text, { prettyErrors: false })
     assert.equal(mine.toJS(), theirs.toJS(), text)
     assert.equal(
@@ -34,7 +34,7 @@ test('a document comes out as yaml.parseDocument makes it: values, errors, warni
 
 test('several documents: the first, with the error parseDocument adds', () => {
   const text = 'a: 1\n---\nb: 2\n'
-  const mine = docOf(text, { prettyErrors: false })
+  const mine = docOf(text)
   assert.equal(mine.toJS(), { a: 1 })
   assert.equal(
     mine.errors.map((e) => [e.code, e.message, e.pos]),

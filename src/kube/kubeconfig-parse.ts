@@ -172,7 +172,7 @@ export function parseKubeconfig(text: string, file: string): KubeconfigDoc {
   try {
     // Not yaml.parse: it pretty-prints every error (seconds on a large broken file, found by fuzzing) and prints
     // warnings to stderr. The first error is enough, with its line from the line counter.
-    const parsed = parseYaml(text, { uniqueKeys: false, prettyErrors: false, lineCounter: lc })
+    const parsed = parseYaml(text, { uniqueKeys: false, lineCounter: lc })
     if ('tooDeep' in parsed)
       throw bad(
         new Error(`collections nested ${parsed.tooDeep.depth} levels deep (at most ${MAX_YAML_DEPTH})`),

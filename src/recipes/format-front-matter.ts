@@ -26,7 +26,7 @@ export interface FrontMatter {
 /** Parses and validates the front matter text (starting at file line firstLine); throws RecipeFormatError. */
 export function frontMatter(yamlText: string, file: string, firstLine: number): FrontMatter {
   const lc = new LineCounter()
-  const parsed = parseYaml(yamlText, { lineCounter: lc, prettyErrors: false, uniqueKeys: true })
+  const parsed = parseYaml(yamlText, { lineCounter: lc, uniqueKeys: true })
   if ('tooDeep' in parsed)
     throw new RecipeFormatError(
       file,

@@ -45,11 +45,7 @@ async function hop(resolve: (node: string) => Promise<ResolvedHost>, j: JumpHost
 }
 
 // ssh2's parseKey behind one memory for the process (see memoParseKey).
-let parseKeyMemo: { ssh2: Ssh2; parse: ReturnType<typeof memoParseKey> } | undefined
-function parseKeyOf(ssh2: Ssh2): ReturnType<typeof memoParseKey> {
-  if (parseKeyMemo?.ssh2 !== ssh2) parseKeyMemo = { ssh2, parse: memoParseKey(ssh2.utils.parseKey as never) }
-  return parseKeyMemo.parse
-}
+let parseKey: ReturnType<typeof memoParseKey> | undefined
 
 /** Connects one hop (over sock when it is reached through a jump host): host key checked, authenticated, or ExecError. */
 export function connectHop(
@@ -61,7 +57,7 @@ export function connectHop(
   settings: HopSettings,
 ): Promise<Client> {
   const known = loadKnownHosts(hop, target) // throws (fail closed) before any network traffic
-  const plan = planAuth(hop, parseKeyOf(ssh2), settings.env)
+  const plan = planAuth(hop, (parseKey ??= memoParseKey(ssh2.utils.parseKey as never)), settings.env)
   if (!plan.methods.length) throw authError(plan, hop, target)
   const timeoutMs = hop.connectTimeoutMs ?? settings.connectTimeoutMs
   const hostKeyAlgs = preferredHostKeyAlgorithms(known, hop)
