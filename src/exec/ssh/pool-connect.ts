@@ -4,6 +4,7 @@ import type { Client, ClientChannel, ConnectConfig } from 'ssh2'
 import { ExecError } from '../types.ts'
 import { authError, authHandler, memoParseKey, planAuth, type AuthPlan } from './auth.ts'
 import { closedClients, destroyClient } from './clients.ts'
+import { ignoreHostKeyAnnouncements } from './ssh2private.ts'
 import { decideHostKey, loadKnownHosts, preferredHostKeyAlgorithms } from './hostcheck.ts'
 import type { JumpHost, ResolvedHost } from './sshconfig.ts'
 
@@ -128,6 +129,7 @@ export function connectHop(
         },
         authHandler: authHandler(plan),
       })
+      ignoreHostKeyAnnouncements(client)
     } catch (e) {
       fail(
         new ExecError(

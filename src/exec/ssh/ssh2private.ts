@@ -1,7 +1,7 @@
-// The three places kinspect reads ssh2's private state, in one module, each checked against ssh2 1.17.0
-// (lib/client.js, lib/Channel.js) and tested on a real sshd (test/exec/ssh/ssh2private.test.ts, which also fails
+// The four places kinspect reads ssh2's private state, in one module, each checked against ssh2 1.17.0
+// (lib/client.js, lib/Channel.js, lib/protocol/Protocol.js) and tested on a real sshd (test/exec/ssh/ssh2private.test.ts, which also fails
 // when the installed ssh2 is another version, so these are re-checked on every upgrade).
-import type { ClientChannel } from 'ssh2'
+import type { Client, ClientChannel } from 'ssh2'
 
 /** The ssh2 version these reads were checked against. */
 export const SSH2_CHECKED = '1.17.0'
@@ -47,4 +47,30 @@ export function signalChannel(ch: ClientChannel, name: string): boolean {
   }
   ch.signal(name)
   return false
+}
+
+/** A GLOBAL_REQUEST handler as ssh2's Protocol calls it (handlers.misc.js: handler(self, name, wantReply, data)). */
+type GlobalRequestHandler = (proto: { requestSuccess(): void }, name: string, wantReply: boolean, data: unknown) => void
+
+interface ClientInternals {
+  /** Created by connect(); its `_handlers` is the very object of handlers the client passed it. */
+  _protocol?: { _handlers?: { GLOBAL_REQUEST?: GlobalRequestHandler } }
+}
+
+/**
+ * Ignores sshd's announcement of its host keys (hostkeys-00@openssh.com), as OpenSSH's ssh does when UpdateHostKeys is
+ * off and kinspect always is: it never writes known_hosts. ssh2 answers every announcement with a hostkeys-prove request,
+ * which makes sshd sign once per host key (RSA included) on every new connection, for a result no one reads. Call it
+ * right after client.connect(); other global requests go to ssh2's handler. False when the internals are not there
+ * (then ssh2 proves the keys, as before).
+ */
+export function ignoreHostKeyAnnouncements(client: Client): boolean {
+  const handlers = (client as unknown as ClientInternals)._protocol?._handlers
+  const ssh2s = handlers?.GLOBAL_REQUEST
+  if (!handlers || typeof ssh2s !== 'function') return false
+  handlers.GLOBAL_REQUEST = (proto, name, wantReply, data) => {
+    if (name !== 'hostkeys-00@openssh.com') return ssh2s(proto, name, wantReply, data)
+    if (wantReply) proto.requestSuccess()
+  }
+  return true
 }

@@ -5,25 +5,39 @@ import * as assert from 'uvu/assert'
 import fs from 'node:fs'
 import { createRequire } from 'node:module'
 import { Client, type ClientChannel } from 'ssh2'
-import { closedByPeer, earlyExit, signalChannel, SSH2_CHECKED } from '../../../src/exec/ssh/ssh2private.ts'
+import {
+  closedByPeer,
+  earlyExit,
+  ignoreHostKeyAnnouncements,
+  signalChannel,
+  SSH2_CHECKED,
+} from '../../../src/exec/ssh/ssh2private.ts'
 import { startSshd, type Sshd } from '../sshd-fixture.ts'
 
 let sshd: Sshd
 let client: Client
 
-test.before(async () => {
-  sshd = await startSshd()
-  client = new Client()
+/** A client connected to the test sshd; `setup` runs right after connect() (as kinspect's own connect does). */
+async function connect(o: { debug?: (m: string) => void; setup?: (c: Client) => void } = {}): Promise<Client> {
+  const c = new Client()
   await new Promise<void>((resolve, reject) => {
-    client.once('ready', () => resolve()).once('error', reject)
-    client.connect({
+    c.once('ready', () => resolve()).once('error', reject)
+    c.connect({
       host: '127.0.0.1',
       port: sshd.port,
       username: process.env.USER ?? 'root',
       privateKey: fs.readFileSync(sshd.identity),
       hostVerifier: () => true,
+      debug: o.debug,
     })
+    o.setup?.(c)
   })
+  return c
+}
+
+test.before(async () => {
+  sshd = await startSshd()
+  client = await connect()
 })
 
 test.after(async () => {
@@ -50,6 +64,38 @@ test("a finished command: its exit status is kept on the channel (earlyExit) and
   await new Promise((r) => ch.once('close', r))
   assert.equal(earlyExit(ch), { code: 7, signal: null })
   assert.ok(closedByPeer(ch))
+})
+
+/** A new connection (ignoring host key announcements or not) that ran one command; ssh2's debug lines. */
+async function connectAndRun(ignore: boolean): Promise<{ installed: boolean; debug: string[] }> {
+  const debug: string[] = []
+  let installed = false
+  const c = await connect({
+    debug: (m) => debug.push(m),
+    setup: (c) => void (installed = ignore && ignoreHostKeyAnnouncements(c)),
+  })
+  try {
+    // sshd announces its keys once the user is authenticated, before it answers a channel request
+    await new Promise<void>((resolve, reject) =>
+      c.exec('true', (err, ch) => (err ? reject(err) : ch.resume().once('close', () => resolve()))),
+    )
+  } finally {
+    c.end()
+  }
+  return { installed, debug }
+}
+
+const ANNOUNCED = 'Inbound: GLOBAL_REQUEST (hostkeys-00@openssh.com)'
+const PROVE = 'Outbound: Sending GLOBAL_REQUEST (hostkeys-prove-00@openssh.com)'
+
+test("ignoreHostKeyAnnouncements: sshd's key announcement arrives and no proof is asked (ssh2 alone asks)", async () => {
+  const ignored = await connectAndRun(true)
+  assert.ok(ignored.installed, 'the handler was replaced')
+  assert.ok(ignored.debug.includes(ANNOUNCED), 'sshd announced its host keys')
+  assert.not.ok(ignored.debug.includes(PROVE), 'no hostkeys-prove request was sent')
+  const plain = await connectAndRun(false)
+  assert.ok(plain.debug.includes(ANNOUNCED))
+  assert.ok(plain.debug.includes(PROVE), 'ssh2 on its own asks for the proof: the replaced handler is what stops it')
 })
 
 test('signalChannel reaches the protocol object on a channel whose stdin is closed', async () => {
