@@ -29,14 +29,15 @@ export interface SshGBatchOptions {
 }
 
 // $1 dir, $2 -F file, $3 ssh, $4 batch id, $5 a random marker, then the names. For each name: ssh -G's output on
-// stdout, then "MARKER INDEX RC" on a line of its own, then what it wrote on stderr (kept in the batch's one file),
+// stdout, then "MARKER INDEX RC" on a line of its own, then what it wrote on stderr (kept in the batch's one file, and
+// copied by the shell's own read and printf: ssh -G warns on every name, and a cat per name was a fork and exec),
 // then "MARKER". stdin is /dev/null: ssh -G reads nothing.
 const LOOP =
   'd=$1 w=$2 s=$3 b=$4 m=$5; shift 5; i=0\n' +
   'for n do\n' +
   '  "$s" -G -F "$w" -- "$n" </dev/null 2>"$d/$b.err"; rc=$?\n' +
   '  printf \'\\n%s %s %s\\n\' "$m" "$i" "$rc"\n' +
-  '  [ -s "$d/$b.err" ] && cat "$d/$b.err"\n' +
+  '  while IFS= read -r l || [ -n "$l" ]; do printf \'%s\\n\' "$l"; done <"$d/$b.err"\n' +
   '  printf \'\\n%s\\n\' "$m"\n' +
   '  i=$((i+1))\n' +
   'done\n' +
