@@ -7,8 +7,6 @@ import path from 'node:path'
 import fc from 'fast-check'
 import { NodeHandle } from '../../src/exec/node.ts'
 import { SshPool } from '../../src/exec/ssh/pool.ts'
-import { remoteCommand } from '../../src/exec/ssh/exec.ts'
-import { announcePid, killTree, takePid } from '../../src/exec/ssh/stop.ts'
 import { ExecError } from '../../src/exec/types.ts'
 import { freshPublicKey, startSshd, type Sshd } from './sshd-fixture.ts'
 
@@ -48,11 +46,6 @@ test('importing the exec API does not load ssh2', () => {
   const code = `await import(${JSON.stringify(path.resolve('src/exec/index.ts'))}); const { createRequire } = await import('node:module'); const c = createRequire(import.meta.url).cache; console.log(Object.keys(c).some((k) => k.includes('/node_modules/ssh2/')))`
   const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' })
   assert.is(r.stdout.trim(), 'false', r.stderr)
-})
-
-test('remoteCommand: POSIX quoting, timeout -k on the node, sudo -n -- in front', () => {
-  assert.is(remoteCommand(['echo', "it's"], { timeoutMs: 1500 }), `timeout -k 2 2 echo 'it'\\''s'`)
-  assert.is(remoteCommand(['id'], { timeoutMs: 30000, sudo: true }), 'sudo -n -- timeout -k 2 30 id')
 })
 
 test('a command runs: stdout, stderr, exit code and stdin arrive', async () => {
@@ -165,43 +158,38 @@ test('a deadline kills the remote command on the node', async () => {
 })
 
 test('abort (Ctrl-C) kills the remote command and what it started within 2 s, also when it ignores TERM; stderr stays clean', async () => {
-  const node = new NodeHandle(pool().exec('testnode'))
-  const ok = await node.run(['sh', '-c', 'echo out; echo err >&2'], { signal: new AbortController().signal })
+  // The first abortable run on a connection announces its pid through `sh -c` (which also names the login shell);
+  // later ones through the login shell itself. Both are stopped.
+  const learned = new NodeHandle(pool().exec('testnode'))
+  const ok = await learned.run(['sh', '-c', 'echo out; echo err >&2'], { signal: new AbortController().signal })
   assert.equal([ok.stdout, ok.stderr], ['out\n', 'err\n'], 'the pid announcement is not part of stderr')
+  const again = await learned.run(['sh', '-c', 'echo err2 >&2'], { signal: new AbortController().signal })
+  assert.is(again.stderr, 'err2\n', "nor is the login shell's announcement")
   for (const [argv, marker] of [
     [['sleep', '38.5'], '^sleep 38.5$'],
     [['sh', '-c', 'trap "" TERM; sleep 39.5; echo not reached'], '^sleep 39.5$'],
   ] as const) {
-    const ac = new AbortController()
-    const running = node.run([...argv], { signal: ac.signal, timeoutMs: 60_000 })
-    for (let i = 0; i < 50 && !pgrep(marker); i++) await sleep(100)
-    assert.ok(pgrep(marker), `${argv.join(' ')} runs on the node`)
-    const t0 = Date.now()
-    ac.abort()
-    const e = await rejects(running)
-    assert.is(e.kind, 'aborted')
-    let left = pgrep(marker)
-    while (left && Date.now() - t0 < 2000) {
-      await sleep(50)
-      left = pgrep(marker)
+    for (const [node, how] of [
+      [new NodeHandle(pool().exec('testnode')), 'first run, sh -c'],
+      [learned, 'login shell'],
+    ] as const) {
+      const ac = new AbortController()
+      const running = node.run([...argv], { signal: ac.signal, timeoutMs: 60_000 })
+      for (let i = 0; i < 50 && !pgrep(marker); i++) await sleep(100)
+      assert.ok(pgrep(marker), `${argv.join(' ')} runs on the node (${how})`)
+      const t0 = Date.now()
+      ac.abort()
+      const e = await rejects(running)
+      assert.is(e.kind, 'aborted')
+      let left = pgrep(marker)
+      while (left && Date.now() - t0 < 2000) {
+        await sleep(50)
+        left = pgrep(marker)
+      }
+      assert.is(left, '', `${argv.join(' ')} (${how}) still runs ${Date.now() - t0} ms after the abort`)
     }
-    assert.is(left, '', `${argv.join(' ')} still runs ${Date.now() - t0} ms after the abort`)
   }
-  assert.is(await node.$`echo still-usable`.text(), 'still-usable')
-})
-
-test('the pid announcement: wrapped argv, found and removed from stderr wherever a login shell put it first', () => {
-  assert.is(
-    remoteCommand(['id'], { timeoutMs: 30000, sudo: true, announce: 'abc12' }),
-    `sh -c 'echo "kinspect-pid:$0:$$" >&2; exec "$@"' abc12 sudo -n -- timeout -k 2 30 id`,
-  )
-  assert.equal(takePid('kinspect-pid:abc12:4242\nerr\n', 'abc12'), { pid: 4242, rest: 'err\n' })
-  assert.equal(takePid('rc noise\nkinspect-pid:abc12:77\nerr\n', 'abc12'), { pid: 77, rest: 'rc noise\nerr\n' })
-  assert.equal(takePid('kinspect-pid:other:5\n', 'abc12'), { rest: 'kinspect-pid:other:5\n' })
-  assert.equal(killTree(123, true).slice(0, 4), ['sudo', '-n', '--', 'sh'])
-  assert.is(killTree(123).at(-1), '123')
-  assert.throws(() => killTree(1), /pid must be a process id above 1/)
-  assert.throws(() => announcePid(['x'], 'Bad Token'), /token must be/)
+  assert.is(await learned.$`echo still-usable`.text(), 'still-usable')
 })
 
 test('injection strings arrive literally through SshExec under the login shell', async () => {
@@ -351,6 +339,16 @@ test('a closed port is a connect error with a hint', async () => {
   assert.is(e.kind, 'connect')
   assert.match(e.message, /cannot connect to closed \(127\.0\.0\.1:1\): .*ECONNREFUSED/)
   assert.match(e.hint!, /nothing listens on 127\.0\.0\.1:1/)
+})
+
+test("close(0), as the CLI closes before it exits: each connection still gets SSH's disconnect, not a dropped socket", async () => {
+  const disconnects = () => (sshd.log().match(/Received disconnect from /g) ?? []).length
+  const before = disconnects()
+  const pools = [pool(), pool(), pool()]
+  await Promise.all(pools.map((p) => p.exec('testnode').run(['true'])))
+  await Promise.all(pools.map((p) => p.close(0)))
+  for (let i = 0; i < 40 && disconnects() < before + 3; i++) await sleep(50)
+  assert.is(disconnects(), before + 3, sshd.log().split('\n').slice(-8).join('\n'))
 })
 
 test('a closed pool refuses work; ProxyCommand is refused with the alternative', async () => {

@@ -8,19 +8,20 @@ import { showArgv, shJoin, withDeadline } from '../quote.ts'
 import { ExecError, type Exec, type ExecOutput, type ExecResult, type RunOptions } from '../types.ts'
 import type { ResolvedHost } from './sshconfig.ts'
 import { received } from '../../errors.ts'
-import { announcePid, killTree, takePid } from './stop.ts'
+import { announcedCommand, killTree, takePid } from './stop.ts'
 
 /**
  * The command line sent to the node: POSIX-quoted, wrapped in timeout -k, behind sudo -n -- when asked; with
- * `announce` (a token), `sh -c` first prints its pid on stderr so an abort can kill the command (src/exec/ssh/stop.ts).
+ * `announce` (a token), the pid is printed on stderr first so an abort can kill the command: by the login shell itself
+ * when `loginShell` is a POSIX one, else by `sh -c` (src/exec/ssh/stop.ts).
  */
 export function remoteCommand(
   argv: readonly string[],
-  opts: { timeoutMs: number; sudo?: boolean; announce?: string },
+  opts: { timeoutMs: number; sudo?: boolean; announce?: string; loginShell?: string },
 ): string {
   const timed = withDeadline(argv, opts.timeoutMs)
   const cmd = opts.sudo ? ['sudo', '-n', '--', ...timed] : timed
-  return shJoin(opts.announce ? announcePid(cmd, opts.announce) : cmd)
+  return opts.announce ? announcedCommand(cmd, opts.announce, opts.loginShell) : shJoin(cmd)
 }
 
 /** How long an abort waits for a just-started command to announce its pid before giving up on killing it. */
@@ -35,6 +36,8 @@ interface Collected {
   lost: boolean
   /** The remote pid the command announced (abortable runs). */
   pid?: number
+  /** The login shell the `sh -c` announcement named. */
+  shell?: string
 }
 
 /** A channel running one command; call release() when it has closed. */
@@ -57,6 +60,8 @@ export interface ChannelSource {
 /** A node reached over SSH as an Exec (target "ssh:<node>"). */
 export class SshExec implements Exec {
   readonly target: string
+  /** The node user's login shell, as the first announcing run told it: later runs announce without `sh -c`. */
+  #login?: { user: string; shell: string }
 
   constructor(
     readonly pool: ChannelSource,
@@ -89,12 +94,15 @@ export class SshExec implements Exec {
     // An abortable run announces its pid, so an abort can stop it on the node (sshd ignores signal requests).
     const token = o.signal ? crypto.randomBytes(5).toString('hex') : undefined
     let sudo = false
+    let user = ''
     try {
       let opened
       try {
         const host = await this.pool.resolve(this.node, stop.signal)
         sudo = o.sudo === true && host.user !== 'root'
-        const command = remoteCommand(argv, { timeoutMs: o.timeoutMs, sudo, announce: token })
+        const loginShell = this.#login?.user === host.user ? this.#login.shell : undefined
+        const command = remoteCommand(argv, { timeoutMs: o.timeoutMs, sudo, announce: token, loginShell })
+        user = host.user
         opened = await this.pool.openExec(this.node, command, stop.signal)
       } catch (e) {
         const durationMs = performance.now() - t0
@@ -114,6 +122,7 @@ export class SshExec implements Exec {
       const collecting = collect(opened.channel, o.input, stop.signal, token)
       holdSlot(collecting.closed, opened.release)
       const c = await collecting.result
+      if (c.shell !== undefined) this.#login = { user, shell: c.shell }
       if (why && c.pid) await this.#stopRemote(c.pid, sudo)
       const r: ExecResult = {
         ...base,
@@ -224,7 +233,7 @@ function collect(ch: ClientChannel, input: string | undefined, stop: AbortSignal
       if (done) return
       done = true
       stop.removeEventListener('abort', onStop)
-      const stderr = token ? takePid(decode(err), token) : { rest: decode(err), pid: undefined }
+      const stderr = token ? takePid(decode(err), token) : { rest: decode(err), pid: undefined, shell: undefined }
       resolve({
         exitCode: exit?.code ?? null,
         signal: exit?.signal ?? null,
@@ -232,6 +241,7 @@ function collect(ch: ClientChannel, input: string | undefined, stop: AbortSignal
         stderr: stderr.rest,
         lost: !exit && !stopped,
         pid: pid ?? stderr.pid,
+        shell: stderr.shell,
       })
     }
     const close = () => {

@@ -72,6 +72,49 @@ test('sudo goes through sudo -n, except for root; a non-zero exit is an ExecErro
   assert.equal(root.log.commands, ['lab-1: timeout -k 2 30 id -u'])
 })
 
+/** A source whose channels announce the pid the way the command asks: `sh -c` also names the login shell. */
+function announcing(login: { user: string; shell: string }) {
+  const commands: string[] = []
+  const src: ChannelSource = {
+    resolve: async () => ({ user: login.user }) as ResolvedHost,
+    openExec: async (_node, command) => {
+      commands.push(command)
+      const wrapped = /^sh -c '[^']*' ([a-z0-9]+) /.exec(command)
+      const inline = /^echo kinspect-pid:([a-z0-9]+):\$\$ >&2; exec /.exec(command)
+      const stderr = wrapped
+        ? `kinspect-pid:${wrapped[1]}:4242:${login.shell}\n`
+        : inline
+          ? `kinspect-pid:${inline[1]}:4343\n`
+          : ''
+      const ch = new FakeChannel({ stderr: `${stderr}err\n`, code: 0 })
+      return { channel: ch as unknown as ClientChannel, host: { user: login.user } as ResolvedHost, release: () => {} }
+    },
+    closeNode: async () => {},
+  }
+  return { src, commands }
+}
+
+test("an abortable run learns the user's login shell: under a POSIX one the next runs announce without sh -c", async () => {
+  const login = { user: 'kinspect', shell: '/bin/bash' }
+  const { src, commands } = announcing(login)
+  const ssh = new SshExec(src, 'lab-1')
+  const signal = new AbortController().signal
+  for (let i = 0; i < 2; i++)
+    assert.is((await ssh.run(['id'], { signal })).stderr, 'err\n', 'the announcement is taken out')
+  assert.match(
+    commands[0],
+    /^sh -c 'echo "kinspect-pid:\$0:\$\$:\$\{SHELL-\}" >&2; exec "\$@"' [a-z0-9]+ timeout -k 2 30 id$/,
+  )
+  assert.match(commands[1], /^echo kinspect-pid:[a-z0-9]+:\$\$ >&2; exec timeout -k 2 30 id$/)
+  await ssh.run(['id'])
+  assert.is(commands[2], 'timeout -k 2 30 id', 'a run that cannot be aborted announces nothing')
+  // another user (the ssh config changed) is learnt again; its login shell is fish, which is not POSIX sh
+  Object.assign(login, { user: 'other', shell: '/usr/bin/fish' })
+  for (let i = 0; i < 2; i++) await ssh.run(['id'], { signal })
+  assert.match(commands[3], /^sh -c /)
+  assert.match(commands[4], /^sh -c /, 'under fish every run keeps the sh -c wrapper')
+})
+
 test("close() ends the node's connection through the source", async () => {
   const { src, log } = source('root', { code: 0 })
   await new SshExec(src, 'lab-2').close()
