@@ -73,7 +73,7 @@ export async function setupCliAccess(
 
 /** The session's one cleanup path, then what it deleted (or could not) on stderr. */
 export async function endSession(session: Session, stderr: NodeJS.WritableStream, color: boolean): Promise<void> {
-  const report = await session.shutdown().catch(() => undefined)
+  const report = await session.shutdown({ exiting: true }).catch(() => undefined)
   if (!report || (!report.deleted.length && !report.remaining.length)) return
   const { renderCloseReport } = await import('./render/nodeaccess.ts')
   stderr.write(`${renderCloseReport(report, color)}\n`)

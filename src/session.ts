@@ -41,6 +41,8 @@ export interface SessionApi {
   load(): Promise<void>
   /** A handle on a node ('local' is this machine). */
   node(name: string): NodeHandle
+  /** How the session reached a node so far ('ssh', 'pod', 'daemonset', 'local'); makes no handle for it. */
+  nodeVia?(name: string): NodeHandle['via']
   setContext(name: string): void
   setNamespace(ns: string): void
   /** Checks the cluster (network); sets and returns status. */
@@ -306,6 +308,10 @@ export class Session implements SessionApi {
     return a
   }
 
+  nodeVia(name: string): NodeHandle['via'] {
+    return this.#nodes.get(name)?.via ?? this.#accesses.get(this.#context)?.via(name)
+  }
+
   node(name: string): NodeHandle {
     if (typeof name !== 'string' || name === '')
       throw new ShellError(
@@ -368,9 +374,10 @@ export class Session implements SessionApi {
 
   /**
    * The one cleanup path: aborts what runs, deletes the session's node pods (bounded wait), closes SSH connections and
-   * the cluster client. Idempotent: every call gets the same report of deleted and remaining pods.
+   * the cluster client. Idempotent: every call gets the same report of deleted and remaining pods. `exiting` (the
+   * process ends next): each SSH connection is sent its disconnect and closed without waiting for sshd's answer.
    */
-  shutdown(): Promise<CloseReport> {
+  shutdown(o: { exiting?: boolean } = {}): Promise<CloseReport> {
     this.#closing ??= (async () => {
       this.interrupt({ renew: false })
       this.#nodes.clear()
@@ -379,7 +386,7 @@ export class Session implements SessionApi {
       const reports = await Promise.all([...this.#accesses.values()].map((a) => a.close()))
       const pool = this.#pool
       this.#pool = undefined
-      await pool?.close().catch(() => {})
+      await pool?.close(o.exiting ? 0 : undefined).catch(() => {})
       this.#kube?.close()
       this.#kube = undefined
       return { deleted: reports.flatMap((r) => r.deleted), remaining: reports.flatMap((r) => r.remaining) }

@@ -135,7 +135,7 @@ test('ping: a 401 from the server gives one line in status', async () => {
   }
 })
 
-test("node('local') runs here; node handles are cached; a sudo rule applies", async () => {
+test("node('local') runs here; node handles are cached; a sudo rule applies; nodeVia reads what was used", async () => {
   const cfg = parseConfig('nodes:\n  - match: "prod-*"\n    sudo: true\n    user: ops\n', path.join(tmp, '.recipes'))
   fs.writeFileSync(path.join(tmp, 'ssh_config'), '# empty\n')
   const s = await Session.create({
@@ -143,9 +143,12 @@ test("node('local') runs here; node handles are cached; a sudo rule applies", as
     config: cfg,
   })
   await s.load()
+  assert.is(s.nodeVia('local'), undefined, 'nodeVia makes no handle')
   const local = s.node('local')
   assert.is(s.node('local'), local)
   assert.is((await local.$`echo hi`).stdout, 'hi\n')
+  assert.is(s.nodeVia('local'), 'local')
+  assert.is(s.nodeVia('prod-1'), undefined)
   assert.is(s.node('prod-1').defaults.sudo, true)
   assert.is(s.node('lab-1').defaults.sudo, undefined)
   assert.throws(

@@ -97,6 +97,11 @@ export class NodeAccess {
     return e
   }
 
+  /** The transport the node's Exec chose, if it has one (none is made). */
+  via(node: string): NodeAccessExec['via'] {
+    return this.#execs.get(node)?.via
+  }
+
   /** What each node would use, without connecting or creating anything (--dry-run). */
   plan(nodes: readonly string[]): Promise<AccessPlanEntry[]> {
     return accessPlan(nodes, {

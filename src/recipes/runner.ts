@@ -176,13 +176,7 @@ export async function runParsedRecipe(
   let current: StepReport | undefined
 
   const finding = (f: unknown): void => {
-    const clean = markEvidenceVia(validateFinding(f, recipes), (n) => {
-      try {
-        return session.node(n).via
-      } catch {
-        return undefined // not a node name this session knows how to reach
-      }
-    })
+    const clean = markEvidenceVia(validateFinding(f, recipes), (n) => session.nodeVia?.(n))
     if (!current)
       throw new RecipeError(
         'usage',

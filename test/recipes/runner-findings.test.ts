@@ -2,8 +2,7 @@
 // recipe is checked against the recipes and their parameters.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { NodeHandle } from '../../src/exec/node.ts'
-import { fakeExec, fakeSession } from '../repl/fake.ts'
+import { fakeSession } from '../repl/fake.ts'
 import { run, step } from './runner-kit.ts'
 
 test('finding() is validated: warn/fail need a remedy, severity and fields are checked', async () => {
@@ -34,8 +33,7 @@ test('evidence that reads `ssh NODE …` says when kinspect reached NODE through
   // lab-1 over SSH, lab-2 through a node pod; lab-3 not reached yet
   const session = {
     ...base,
-    node: (n: string) =>
-      new NodeHandle(fakeExec(n === 'lab-2' ? 'pod:lab-2' : n === 'lab-1' ? 'ssh:lab-1' : 'node:lab-3')),
+    nodeVia: (n: string) => ({ 'lab-1': 'ssh', 'lab-2': 'pod' })[n] as 'ssh' | 'pod' | undefined,
   }
   const code = ['lab-1', 'lab-2', 'lab-3']
     .map(
