@@ -7,7 +7,7 @@ import type { ResolvedHost } from './sshconfig.ts'
 
 /** known_hosts entries for one hop, loaded before connecting. */
 export interface KnownHostsSet {
-  entries: KnownHostEntry[]
+  entries: readonly KnownHostEntry[]
   /** Files consulted (user files first). */
   files: string[]
 }
@@ -15,10 +15,10 @@ export interface KnownHostsSet {
 /** Reads the hop's known_hosts files. A missing file counts as empty; any other read error refuses (fail closed). */
 export function loadKnownHosts(hop: ResolvedHost, target: string): KnownHostsSet {
   const files = [...hop.knownHostsFiles, ...hop.globalKnownHostsFiles]
-  const entries: KnownHostEntry[] = []
+  const parts: (readonly KnownHostEntry[])[] = []
   for (const f of files) {
     try {
-      entries.push(...readParsed(f))
+      parts.push(readParsed(f))
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code
       if (code === 'ENOENT') continue
@@ -31,19 +31,33 @@ export function loadKnownHosts(hop: ResolvedHost, target: string): KnownHostsSet
       )
     }
   }
-  return { entries, files }
+  return { entries: combined(files, parts), files }
+}
+
+// The entries of a list of files, the same array for as long as no file changed: lookups in it are indexed once
+// (entriesFor), not at every connection of a fleet.
+const combinedFiles = new Map<string, { parts: (readonly KnownHostEntry[])[]; entries: readonly KnownHostEntry[] }>()
+
+function combined(files: string[], parts: (readonly KnownHostEntry[])[]): readonly KnownHostEntry[] {
+  const key = files.join('\0')
+  const hit = combinedFiles.get(key)
+  if (hit && hit.parts.length === parts.length && hit.parts.every((p, i) => p === parts[i])) return hit.entries
+  const entries = parts.flat()
+  combinedFiles.set(key, { parts, entries })
+  return entries
 }
 
 // Parsed known_hosts files, each kept with the identity of the file it was read from (inode, size, change times in
 // nanoseconds): a fleet connecting to 100 nodes reads and parses the file once, not 100 times (which was quadratic in
 // the number of nodes), and any change to the file (ssh-keygen -R, an edit, accept-new) is seen at the next connection.
-const parsedFiles = new Map<string, { stamp: string; entries: KnownHostEntry[] }>()
+const parsedFiles = new Map<string, { stamp: string; entries: readonly KnownHostEntry[] }>()
+const NONE: readonly KnownHostEntry[] = Object.freeze([])
 
-function readParsed(file: string): KnownHostEntry[] {
+function readParsed(file: string): readonly KnownHostEntry[] {
   // A missing file (often /etc/ssh/ssh_known_hosts*) is empty; asked without a throw, whose error and stack cost more
   // than the stat on every connection of a fleet.
   const st = fs.statSync(file, { bigint: true, throwIfNoEntry: false })
-  if (!st) return []
+  if (!st) return NONE
   const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeNs}:${st.ctimeNs}`
   const hit = parsedFiles.get(file)
   if (hit?.stamp === stamp) return hit.entries

@@ -6,8 +6,10 @@ import { randomBytes } from 'node:crypto'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
+import fc from 'fast-check'
 import {
   blobType,
+  entriesFor,
   entryMatches,
   fingerprint,
   hashHostName,
@@ -37,9 +39,12 @@ function keygenFind(file: string, name: string): number[] {
   const r = spawnSync('ssh-keygen', ['-F', name, '-f', file], { encoding: 'utf8' })
   return [...r.stdout.matchAll(/found: line (\d+)/g)].map((m) => Number(m[1]))
 }
+// The lookup fleets use (entriesFor: an index of plain names, a scan of the rest).
 function ourFind(file: string, name: string): number[] {
-  return parseKnownHosts(fs.readFileSync(file, 'utf8'), file)
-    .filter((e) => !e.marker && entryMatches(e, name))
+  const es = parseKnownHosts(fs.readFileSync(file, 'utf8'), file)
+  return entriesFor(es, name)
+    .map((i) => es[i])
+    .filter((e) => !e.marker)
     .map((e) => e.line)
 }
 
@@ -112,6 +117,40 @@ test('wildcards and negation agree with ssh-keygen -F', () => {
   for (const name of ['x.lab', 'bad.lab', 'node1', 'node12', '[10.0.0.9]:2222', '10.0.0.9', 'mixed.case']) {
     assert.equal(ourFind(file, name), keygenFind(file, name), `lookup ${name}`)
   }
+})
+
+test('entriesFor finds exactly the entries a scan with entryMatches finds, in file order, on random files', () => {
+  // Names from a small alphabet so that plain, wildcard and negated patterns, case variants, hashed names and repeated
+  // lookups collide often.
+  const name = fc.oneof(fc.stringMatching(/^[abAB.]{1,3}$/), fc.stringMatching(/^\[[ab]{1,2}\]:2[02]$/))
+  const pattern = fc.oneof(
+    name,
+    name.map((n) => `!${n}`),
+    fc.stringMatching(/^[ab*?]{1,3}$/),
+  )
+  const salt = randomBytes(20)
+  const entry = fc.oneof(
+    { weight: 4, arbitrary: fc.array(pattern, { minLength: 1, maxLength: 3 }).map((ps) => ps.join(',')) },
+    { weight: 1, arbitrary: name.map((n) => hashHostName(n.toLowerCase(), salt)) },
+  )
+  fc.assert(
+    fc.property(fc.array(entry, { maxLength: 12 }), fc.array(name, { minLength: 1, maxLength: 6 }), (hosts, names) => {
+      const es = parseKnownHosts(hosts.map((h) => `${h} ${A.line}`).join('\n'))
+      for (const n of [...names, ...names]) {
+        const want = es.flatMap((e, i) => (entryMatches(e, n) ? [i] : []))
+        assert.equal([...entriesFor(es, n)], want, `lookup ${n} in ${JSON.stringify(hosts)}`)
+      }
+    }),
+    { numRuns: 300 },
+  )
+})
+
+test('entriesFor: an array that grew after a lookup is indexed again', () => {
+  const es = parseKnownHosts(`a ${A.line}\n`)
+  assert.equal([...entriesFor(es, 'b')], [])
+  es.push(...parseKnownHosts(`b ${B.line}\n`))
+  assert.equal([...entriesFor(es, 'b')], [1])
+  assert.is(verifyHostKey(es, 'b', 22, B.blob).status, 'match')
 })
 
 test('hostKeyName: [host]:port except for port 22, lower case', () => {
