@@ -55,7 +55,7 @@ console.log(
   `# ${runs} runs each, interleaved, ${os.cpus().length} CPUs, load ${os
     .loadavg()
     .map((x) => x.toFixed(2))
-    .join(' ')}; dist/ built: ${fs.existsSync(path.join(root, 'dist', 'cli.js'))}`,
+    .join(' ')}; dist/ built: ${fs.existsSync(path.join(root, 'dist', 'cli.cjs'))}`,
 )
 for (const [j, [name]] of cases.entries())
   console.log(

@@ -1,10 +1,11 @@
 // Start-up benchmark (issue 12, item 8): `kinspect -e 1` from the bundled dist/ (rebuilt here first, from the current
 // sources) and from the sources through tsx, the time to the interactive prompt, next to `kubectl version --client`
-// (the peer) and `node -e 0` (the floor), all in the same run. Rounds are interleaved (each round runs every command
+// (the peer) and `node -e 0` (the floor), all in the same run; with the lab also a first API call, `-e` listing pods,
+// next to `kubectl get pods`. Rounds are interleaved (each round runs every command
 // once), so a change of machine load hits every row alike. Targets: -e 1 (dist) within 1.3x kubectl; prompt <= 150 ms.
 // The prompt is timed on a stdin pipe (the REPL without a terminal): spawn to the first `> ` on stdout, then .exit.
 // Usage: [BEFORE=other/bin/kinspect.mjs] node --import tsx bench/startup.ts [RUNS]   (default 20)
-import { spawn } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
@@ -84,6 +85,16 @@ const buildMs = performance.now() - t0
 const { env, what } = benchEnv()
 const dist = { ...env, KINSPECT_FROM_SOURCE: '0' }
 const source = { ...env, KINSPECT_FROM_SOURCE: '1' }
+const PODS = '(await pods()).length'
+const KUBECTL_PODS = ['get', 'pods', '-n', 'shop', '-o', 'name']
+/** With the lab: how many pods shop has (what both must print). */
+const lab = fs.existsSync(labPaths().kubeconfig)
+  ? {
+      pods: String(
+        spawnSync('kubectl', KUBECTL_PODS, { env, encoding: 'utf8' }).stdout.split('\n').filter(Boolean).length,
+      ),
+    }
+  : undefined
 const rows: { name: string; f: () => Promise<number>; xs: number[] }[] = [
   { name: 'kinspect -e 1 (dist/)', f: () => timeCommand(process.execPath, [bin, '-e', '1'], dist, '1'), xs: [] },
   {
@@ -93,15 +104,35 @@ const rows: { name: string; f: () => Promise<number>; xs: number[] }[] = [
   },
   { name: 'kinspect to prompt (dist/)', f: () => timeToPrompt(dist), xs: [] },
   { name: 'kinspect to prompt (source, tsx)', f: () => timeToPrompt(source), xs: [] },
-  // BEFORE=path/to/bin/kinspect.mjs adds another copy of kinspect (e.g. an older build) to the same rounds.
+  // With the lab: the first API call of a process, next to kubectl's (client-node is loaded on first use).
+  ...(lab
+    ? [
+        {
+          name: 'kinspect -e pods (dist/)',
+          f: () => timeCommand(process.execPath, [bin, '-e', PODS], dist, lab.pods),
+          xs: [] as number[],
+        },
+        { name: 'kubectl get pods -o name', f: () => timeCommand('kubectl', KUBECTL_PODS, env), xs: [] as number[] },
+      ]
+    : []),
+  // BEFORE=path/to/bin/kinspect.mjs adds another copy of kinspect (an older build: its dist/ is run) to the rounds.
   ...(process.env.BEFORE
     ? [
         {
           name: 'kinspect -e 1 (BEFORE)',
-          f: () => timeCommand(process.execPath, [process.env.BEFORE!, '-e', '1'], env, '1'),
+          f: () => timeCommand(process.execPath, [process.env.BEFORE!, '-e', '1'], dist, '1'),
           xs: [] as number[],
         },
-        { name: 'kinspect to prompt (BEFORE)', f: () => timeToPrompt(env, process.env.BEFORE), xs: [] as number[] },
+        { name: 'kinspect to prompt (BEFORE)', f: () => timeToPrompt(dist, process.env.BEFORE), xs: [] as number[] },
+        ...(lab
+          ? [
+              {
+                name: 'kinspect -e pods (BEFORE)',
+                f: () => timeCommand(process.execPath, [process.env.BEFORE!, '-e', PODS], dist, lab.pods),
+                xs: [] as number[],
+              },
+            ]
+          : []),
       ]
     : []),
   { name: 'kubectl version --client', f: () => timeCommand('kubectl', ['version', '--client']), xs: [] },
@@ -119,7 +150,7 @@ console.log(
 const med = new Map(rows.map((r) => [r.name, median(r.xs)]))
 for (const r of rows)
   console.log(
-    `${r.name.padEnd(36)} median ${med.get(r.name)!.toFixed(0).padStart(5)} ms   min ${Math.min(...r.xs)
+    `${r.name.padEnd(38)} median ${med.get(r.name)!.toFixed(0).padStart(5)} ms   min ${Math.min(...r.xs)
       .toFixed(0)
       .padStart(5)}   max ${Math.max(...r.xs)
       .toFixed(0)

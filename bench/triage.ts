@@ -15,7 +15,7 @@ import { renderTable } from '../src/render/table.ts'
 const root = path.resolve(import.meta.dirname, '..')
 const RUNS = Math.min(50, Math.max(1, Number(process.argv[2] ?? 10)))
 const env = { ...process.env, ...labEnvVars(), NO_COLOR: '1' }
-const dist = fs.existsSync(path.join(root, 'dist', 'cli.js'))
+const dist = fs.existsSync(path.join(root, 'dist', 'cli.cjs'))
 
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)

@@ -8,19 +8,21 @@
 // KINSPECT_FROM_SOURCE=0 runs the build anyway (bench/startup.ts builds first, then measures it this way);
 // KINSPECT_FROM_SOURCE=1 forces the sources.
 import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
 
 const at = (rel) => new URL(rel, import.meta.url)
 
 function useDist() {
   const forced = process.env.KINSPECT_FROM_SOURCE
   if (forced === '1') return false
-  if (forced === '0') return existsSync(at('../dist/cli.js'))
+  if (forced === '0') return existsSync(at('../dist/cli.cjs'))
   return existsSync(at('../dist/.stamp')) && !(existsSync(at('../.git')) && existsSync(at('../src')))
 }
 
 let mod
 if (useDist()) {
-  mod = await import('../dist/cli.js')
+  const { loadDist } = await import('./dist-loader.mjs')
+  mod = loadDist(fileURLToPath(at('../dist'))).exports
 } else {
   const { register } = await import('tsx/esm/api')
   register()

@@ -26,6 +26,12 @@ export interface CliIO {
   prog?: string
 }
 
+// The bundled dist/ runs from a V8 code cache, and Node 20 loses a cached script's import() callback: there
+// bin/dist-loader.mjs provides the import() of a user's script file.
+const importUrl = (url: string): Promise<unknown> =>
+  ((globalThis as Record<symbol, unknown>)[Symbol.for('kinspect.importUrl')] as typeof importUrl | undefined)?.(url) ??
+  import(url)
+
 function version(): string {
   const pkg = JSON.parse(fs.readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }
   return pkg.version
@@ -196,7 +202,7 @@ async function runCommand(
       await loadPresenters()
       const file = path.resolve(io.cwd, cmd.file)
       if (!fs.existsSync(file)) throw new ShellError('notfound', `script ${file} does not exist`)
-      await import(pathToFileURL(file).href)
+      await importUrl(pathToFileURL(file).href)
       return 0
     }
     case 'run': {

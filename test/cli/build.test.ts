@@ -1,6 +1,7 @@
 // The bundled build (scripts/build.ts), made fresh from the current sources into a throw-away folder beside dist/:
-// it runs (-e 1, --version, a shipped recipe's --help), client-node and ws are lazy chunks of their own and ssh2, zx and
-// json-query stay out of the bundle, and `-e 1` loads none of them nor the kube/exec code (a load hook lists the files).
+// it runs from its code cache (-e 1, --version, a shipped recipe's --help, a user's script file), client-node and ws
+// are bundles of their own and ssh2, zx and json-query stay out of it, `-e 1` reads none of them, and the bundle holds
+// no import() that could run (Node 20 loses a cached script's import() callback).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawnSync } from 'node:child_process'
@@ -26,105 +27,141 @@ const outputsWith = (pkg: string) =>
     .filter(([, o]) => Object.keys(o.inputs).some((i) => pkgOf(i) === pkg))
     .map(([f]) => rel(f))
 
-/** cli.js and every output it imports statically, transitively: what any start loads. */
-function staticClosure(): Set<string> {
-  const seen = new Set<string>()
-  const visit = (f: string) => {
-    if (seen.has(f)) return
-    seen.add(f)
-    for (const i of meta.outputs[f]?.imports ?? []) if (i.kind === 'import-statement' && !i.external) visit(i.path)
-  }
-  visit(Object.keys(meta.outputs).find((f) => rel(f) === 'cli.js')!)
-  return new Set([...seen].map(rel))
+interface BuiltRun {
+  stdout: string
+  stderr: string
+  status: number | null
+  /** Every file require()d or imported (CommonJS from require.cache at exit, ES modules through a load hook). */
+  loaded: string[]
+  /** What bin/dist-loader.mjs said of each file's code cache: false when V8 took it, absent when not run. */
+  caches: Record<string, boolean | undefined>
 }
 
-/** Runs the built CLI's main(args) with a load hook; its stdout, exit code and every file it loaded. */
-function runBuilt(args: string[]): { stdout: string; stderr: string; status: number | null; loaded: string[] } {
-  const list = path.join(tmp, `loaded-${Math.random().toString(36).slice(2)}.txt`)
+/** Runs the built CLI's main(args) through bin/dist-loader.mjs, as the launcher does. */
+function runBuilt(args: string[], env: Record<string, string> = {}): BuiltRun {
+  const id = Math.random().toString(36).slice(2)
+  const list = path.join(tmp, `loaded-${id}.txt`)
+  const cache = path.join(tmp, `cache-${id}.txt`)
   const hook = `import fs from 'node:fs'; export async function load(u, c, n) { fs.appendFileSync(${JSON.stringify(list)}, u + '\\n'); return n(u, c) }`
-  // ESM through the hook; CommonJS (zx and json-query are require()d) from require.cache when the process exits.
   const preload = path.join(tmp, 'preload.cjs')
   fs.writeFileSync(
     preload,
     `require('node:module').register('data:text/javascript,' + encodeURIComponent(${JSON.stringify(hook)}))
 process.on('exit', () => require('node:fs').appendFileSync(${JSON.stringify(list)}, Object.keys(require.cache).join('\\n') + '\\n'))\n`,
   )
-  const main = `const m = await import(${JSON.stringify(pathToFileURL(path.join(out, 'cli.js')).href)}); process.exit(await m.main(${JSON.stringify(args)}))`
+  const loader = pathToFileURL(path.join(root, 'bin', 'dist-loader.mjs')).href
+  const main = `const { loadDist } = await import(${JSON.stringify(loader)})
+const { writeFileSync } = await import('node:fs')
+const d = loadDist(${JSON.stringify(out)})
+const code = await d.exports.main(${JSON.stringify(args)})
+writeFileSync(${JSON.stringify(cache)}, JSON.stringify(d.caches()))
+process.exit(code)`
   const r = spawnSync(process.execPath, ['--require', preload, '--input-type=module', '-e', main], {
     cwd: tmp,
-    env: { PATH: process.env.PATH, HOME: tmp, KUBECONFIG: path.join(tmp, 'none'), NO_COLOR: '1' },
+    env: { PATH: process.env.PATH, HOME: tmp, KUBECONFIG: path.join(tmp, 'none'), NO_COLOR: '1', ...env },
     encoding: 'utf8',
     timeout: 60_000,
   })
   const loaded = fs.existsSync(list) ? fs.readFileSync(list, 'utf8').split('\n').filter(Boolean) : []
-  return { stdout: r.stdout, stderr: r.stderr, status: r.status, loaded }
+  const caches = fs.existsSync(cache) ? JSON.parse(fs.readFileSync(cache, 'utf8')) : {}
+  return { stdout: r.stdout, stderr: r.stderr, status: r.status, loaded, caches }
 }
 
-/** The loaded files that belong to the package (node_modules) or to the named output chunks. */
-const loadedOf = (loaded: string[], pkgs: string[], chunks: string[]) =>
+/** The loaded files that belong to one of the packages (node_modules) or are one of out's files. */
+const loadedOf = (loaded: string[], pkgs: string[], files: string[]) =>
   loaded.filter((u) => {
     const f = u.startsWith('file:') ? new URL(u).pathname : u
-    return pkgs.includes(pkgOf(f) ?? '') || chunks.some((c) => f === path.join(out, c))
+    return pkgs.includes(pkgOf(f) ?? '') || files.some((c) => f === path.join(out, c))
   })
 
 test.before(async () => {
   meta = await build(out)
 })
 
-test('the build stamps dist last, and its CLI runs: -e 1, --version, a shipped recipe’s --help', () => {
+test('the build stamps dist last; its CLI runs from the code cache: -e 1, --version, a recipe’s --help, a script', () => {
   assert.ok(fs.existsSync(path.join(out, '.stamp')))
+  assert.ok(fs.statSync(path.join(out, 'cli.cjs.cache')).size > 100_000, 'the code cache holds the start path')
   const one = runBuilt(['-e', '1'])
   assert.equal([one.status, one.stdout], [0, '1\n'], one.stderr)
+  assert.equal(one.caches, { 'cli.cjs': false }, 'V8 took the code cache')
   const version = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).version
   assert.is(runBuilt(['--version']).stdout, `kinspect ${version}\n`)
   const help = runBuilt(['run', 'crashloop', '--help'])
   assert.is(help.status, 0, help.stderr)
   assert.match(help.stdout, 'crashloop')
+  // `kinspect FILE.mjs` is the one import() the bundle makes, through the loader
+  const script = path.join(tmp, 'script.mjs')
+  fs.writeFileSync(script, "import os from 'node:os'\nconsole.log('script', typeof os.cpus, typeof q)\n")
+  const ran = runBuilt([script])
+  assert.equal([ran.status, ran.stdout], [0, 'script function function\n'], ran.stderr)
 })
 
-test('client-node and ws are chunks of their own, loaded only on demand; ssh2, zx and json-query are not bundled', () => {
-  const start = staticClosure()
-  for (const pkg of ['@kubernetes/client-node', 'ws']) {
-    const outs = outputsWith(pkg)
-    assert.ok(outs.length > 0, `${pkg} is bundled`)
-    for (const f of outs) {
-      assert.not.ok(start.has(f), `${pkg} (${f}) is loaded at every start`)
-      const others = Object.keys(meta.outputs[path.relative(root, path.join(out, f))]?.inputs ?? {})
-      assert.ok(
-        others.every((i) => pkgOf(i)),
-        `${f} holds kinspect code besides ${pkg}`,
-      )
-    }
+test('a cache V8 refuses (another node, other flags, a damaged file) is only slower: the CLI compiles and runs', () => {
+  const good = fs.readFileSync(path.join(out, 'cli.cjs.cache'))
+  try {
+    fs.writeFileSync(path.join(out, 'cli.cjs.cache'), Buffer.from('not a V8 code cache'))
+    const one = runBuilt(['-e', '1'])
+    assert.equal([one.status, one.stdout, one.caches], [0, '1\n', { 'cli.cjs': true }], one.stderr)
+  } finally {
+    fs.writeFileSync(path.join(out, 'cli.cjs.cache'), good)
+  }
+})
+
+test('client-node and ws are bundles of their own (ws once); ssh2, zx and json-query are not bundled', () => {
+  assert.equal(outputsWith('@kubernetes/client-node'), ['vendor/client-node.cjs'])
+  assert.equal(outputsWith('ws'), ['vendor/ws.cjs'])
+  for (const f of ['vendor/client-node.cjs', 'vendor/ws.cjs']) {
+    const inputs = Object.keys(meta.outputs[path.relative(root, path.join(out, f))].inputs)
+    assert.ok(
+      inputs.every((i) => pkgOf(i) || i.startsWith('<stdin>')),
+      `${f} holds kinspect code`,
+    )
   }
   for (const pkg of ['ssh2', 'zx', 'json-query']) assert.equal(outputsWith(pkg), [], `${pkg} is bundled`)
-  // ssh2 is imported (from node_modules) only by a chunk outside the start path
-  const ssh2Importers = Object.entries(meta.outputs)
-    .filter(([, o]) => o.imports.some((i) => i.path === 'ssh2'))
-    .map(([f]) => rel(f))
-  assert.ok(ssh2Importers.length > 0)
-  for (const f of ssh2Importers) assert.not.ok(start.has(f), `ssh2 is imported at every start by ${f}`)
+  // node's own punycode warns (Node 21+) when required from outside node_modules: the npm package is bundled instead
+  assert.equal(outputsWith('punycode'), ['vendor/client-node.cjs'])
+  for (const f of ['cli.cjs', 'vendor/client-node.cjs', 'vendor/ws.cjs'])
+    assert.not.match(fs.readFileSync(path.join(out, f), 'utf8'), /require\(["']punycode["']\)/, f)
+  assert.equal(Object.keys(meta.outputs).map(rel).sort(), ['cli.cjs', 'vendor/client-node.cjs', 'vendor/ws.cjs'])
 })
 
-test('kinspect -e 1 loads neither client-node, ws, ssh2, zx, json-query nor the kube client and transports', () => {
-  const heavy = ['src/kube/client.ts', 'src/kube/transport.ts', 'src/exec/ssh/pool.ts', 'src/exec/nodepod/manager.ts']
-  const heavyChunks = Object.entries(meta.outputs)
-    .filter(([, o]) => heavy.some((h) => h in o.inputs))
-    .map(([f]) => rel(f))
-  assert.is(heavyChunks.length > 0, true)
-  const chunks = [...heavyChunks, ...outputsWith('@kubernetes/client-node'), ...outputsWith('ws')]
+test('the bundle holds no import() but the loader’s, for a script file (a cached script loses its import() callback)', () => {
+  const text = fs.readFileSync(path.join(out, 'cli.cjs'), 'utf8')
+  const calls = [...text.matchAll(/(?<![\w$.`])import\(/g)].map((m) => text.slice(m.index - 60, m.index + 20))
+  assert.is(calls.length, 1, calls.join('\n---\n'))
+  assert.match(calls[0], 'kinspect.importUrl')
+})
+
+test('kinspect -e 1 reads neither client-node, ws, ssh2, zx nor json-query; input that needs them does', () => {
+  const vendor = ['vendor/client-node.cjs', 'vendor/ws.cjs']
   const pkgs = ['@kubernetes/client-node', 'ws', 'ssh2', 'zx', 'json-query']
   const one = runBuilt(['-e', '1'])
   assert.is(one.stdout, '1\n', one.stderr)
   assert.ok(
-    one.loaded.some((u) => u.endsWith('/cli.js')),
-    'the hook saw the CLI load',
+    one.loaded.some((u) => u.endsWith('/dist-loader.mjs')),
+    'the hook saw the loader load',
   )
-  assert.equal(loadedOf(one.loaded, pkgs, chunks), [])
-  // The same hook sees them when input needs them: node() loads the transports, $ loads zx.
+  assert.equal(loadedOf(one.loaded, pkgs, vendor), [])
+  // node() reads ssh2 only when it connects; $ loads zx
   const uses = runBuilt(['-e', "typeof node('local').$ + typeof $"])
   assert.is(uses.stdout, "'functionfunction'\n", uses.stderr)
-  const seen = loadedOf(uses.loaded, pkgs, chunks).map((u) => pkgOf(u) ?? 'chunk')
-  assert.ok(seen.includes('zx') && seen.includes('chunk'), seen.join(' '))
+  const seen = loadedOf(uses.loaded, pkgs, vendor).map((u) => pkgOf(u) ?? u)
+  assert.ok(seen.includes('zx'), seen.join(' '))
+  // a cluster nothing answers for: the API is asked, so client-node is read, and the call fails to connect
+  const kubeconfig = path.join(tmp, 'kubeconfig')
+  fs.writeFileSync(
+    kubeconfig,
+    `apiVersion: v1\nkind: Config\ncurrent-context: x\nclusters:\n- name: x\n  cluster: {server: 'https://127.0.0.1:1'}\nusers:\n- name: x\n  user: {token: t}\ncontexts:\n- name: x\n  context: {cluster: x, user: x, namespace: shop}\n`,
+  )
+  const api = runBuilt(['-e', 'await pods().catch((e) => e.kind)'], { KUBECONFIG: kubeconfig })
+  assert.is(api.stdout, "'connection'\n", api.stderr)
+  assert.equal(api.caches, { 'cli.cjs': false, 'vendor/client-node.cjs': false }, 'client-node ran from its cache')
+  assert.equal(
+    loadedOf(api.loaded, [], vendor)
+      .map((u) => path.relative(out, u))
+      .sort(),
+    ['vendor/client-node.cjs', 'vendor/ws.cjs'], // client-node requires ws
+  )
 })
 
 test.after(() => {

@@ -1,5 +1,5 @@
 // bin/kinspect.mjs chooses between the built dist/ and the sources (through tsx) from where it lives, never by
-// comparing files: proven on a throw-away package whose dist/cli.js and src/cli.ts say which one ran.
+// comparing files: proven on a throw-away package whose dist/cli.cjs and src/cli.ts say which one ran.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { spawnSync } from 'node:child_process'
@@ -16,10 +16,11 @@ function pkg(name: string, o: { stamp?: boolean; git?: boolean; srcNewer?: boole
   fs.mkdirSync(path.join(dir, 'bin'), { recursive: true })
   fs.mkdirSync(path.join(dir, 'dist'))
   fs.mkdirSync(path.join(dir, 'src', 'deep'), { recursive: true })
-  fs.copyFileSync(path.join(root, 'bin', 'kinspect.mjs'), path.join(dir, 'bin', 'kinspect.mjs'))
+  for (const f of ['kinspect.mjs', 'dist-loader.mjs'])
+    fs.copyFileSync(path.join(root, 'bin', f), path.join(dir, 'bin', f))
   fs.symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'))
   fs.writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n')
-  fs.writeFileSync(path.join(dir, 'dist', 'cli.js'), 'export async function main() { console.log("dist"); return 0 }\n')
+  fs.writeFileSync(path.join(dir, 'dist', 'cli.cjs'), 'exports.main = async () => { console.log("dist"); return 0 }\n')
   fs.writeFileSync(
     path.join(dir, 'src', 'cli.ts'),
     'export async function main(): Promise<number> { console.log("src"); return 0 }\n',
