@@ -195,15 +195,18 @@ export function parseKubeconfig(text: string, file: string): KubeconfigDoc {
     )
   const dir = path.dirname(path.resolve(file))
   const clusters = namedList(doc, 'clusters', 'cluster', file) as KubeconfigDoc['clusters']
+  // An empty path is an unset one, as client-go reads it (Go's zero value), not a file named "" in the kubeconfig's folder.
   for (const c of clusters) {
     const ca = resolveIn(dir, c.cluster['certificate-authority'])
     if (ca) c.cluster['certificate-authority'] = ca
+    else if (c.cluster['certificate-authority'] === '') delete c.cluster['certificate-authority']
   }
   const users = namedList(doc, 'users', 'user', file) as KubeconfigDoc['users']
   for (const u of users) {
     for (const k of ['client-certificate', 'client-key', 'tokenFile'] as const) {
       const p = resolveIn(dir, u.user[k])
       if (p) u.user[k] = p
+      else if (u.user[k] === '') delete u.user[k]
     }
     // kubectl resolves an exec command only when it is a path (contains a separator), not a PATH lookup.
     if (isMap(u.user.exec) && typeof u.user.exec.command === 'string' && u.user.exec.command.includes('/')) {

@@ -139,6 +139,18 @@ test('relative paths resolve against the file that defined them', () => {
   assert.is(i.merged.users.get('carol')!.value.exec!.command, 'aws') // a PATH lookup stays as is
 })
 
+test('fuzz regressions: an empty path is unset, as client-go reads it (certificate-authority: "" was a CA file named "")', () => {
+  const f = write(
+    'empty-paths',
+    `apiVersion: v1\nkind: Config\ncurrent-context: e\nclusters:\n- name: e\n  cluster: {server: 'https://e:6443', certificate-authority: ''}\nusers:\n- name: e\n  user: {token: t, client-certificate: '', client-key: '', tokenFile: ''}\ncontexts:\n- name: e\n  context: {cluster: e, user: e}\n`,
+  )
+  const i = loadKubeconfig({ env: {}, kubeconfig: f })
+  assert.is(i.cluster.caFile, undefined)
+  assert.not.ok('certificate-authority' in i.merged.clusters.get('e')!.value)
+  const e = i.merged.users.get('e')!.value
+  for (const k of ['client-certificate', 'client-key', 'tokenFile']) assert.not.ok(k in e, k)
+})
+
 test('--kubeconfig is used alone; --context and --namespace override', () => {
   const i = loadKubeconfig({ kubeconfig: B, env: env(A) })
   assert.equal(i.sources, [B])
