@@ -14,8 +14,9 @@ import { loadConfig } from '../src/config.ts'
 import { bindFleet } from '../src/fleet/index.ts'
 import { Session } from '../src/session.ts'
 import { labEnvVars, labPaths } from '../test/lab/layout.ts'
+import { countArg } from './args.ts'
 
-const ROUNDS = Math.min(Math.max(Number(process.argv[2] ?? 3) || 3, 1), 10)
+const ROUNDS = countArg(2, 3, 1, 10)
 const root = path.resolve(import.meta.dirname, '..')
 const N = 100
 const HOLES = 20

@@ -15,9 +15,10 @@ import { bindFleet } from '../src/fleet/index.ts'
 import { Session } from '../src/session.ts'
 import { CONTEXT, labEnvVars, labPaths } from '../test/lab/layout.ts'
 import { IMAGES } from '../test/lab/manifests.ts'
+import { countArg } from './args.ts'
 
-const ROUNDS = Math.min(Math.max(Number(process.argv[2] ?? 3) || 3, 1), 10)
-const WARM = Math.min(Math.max(Number(process.argv[3] ?? 10) || 10, 1), 100)
+const ROUNDS = countArg(2, 3, 1, 10)
+const WARM = countArg(3, 10, 1, 100)
 const NODES = ['lab-1', 'lab-2', 'lab-3']
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-bench-fleetds-'))
 const KC = labPaths().kubeconfig

@@ -19,9 +19,10 @@ import {
   parseKnownHosts,
   verifyHostKey,
 } from '../src/exec/ssh/knownhosts.ts'
+import { countArg } from './args.ts'
 
-const OTHER = Math.min(Math.max(Number(process.argv[2] ?? 5000) || 5000, 0), 100_000)
-const ROUNDS = Math.min(Math.max(Number(process.argv[3] ?? 3) || 3, 1), 20)
+const OTHER = countArg(2, 5000, 0, 100_000)
+const ROUNDS = countArg(3, 3, 1, 20)
 const NODES = 100
 
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-bench-knownhosts-'))

@@ -25,9 +25,10 @@ import {
   encodeControl,
   encodeRequest,
 } from '../src/exec/nodepod/index.ts'
+import { countArg } from './args.ts'
 
-const N = Math.min(Math.max(Number(process.argv[2] ?? 30) || 30, 1), 500)
-const DEBUG_N = Math.min(Math.max(Number(process.argv[3] ?? 5) || 5, 1), 50)
+const N = countArg(2, 30, 1, 500)
+const DEBUG_N = countArg(3, 5, 1, 50)
 const KC = labPaths().kubeconfig
 const kubectl = ['kubectl', '--kubeconfig', KC]
 

@@ -9,9 +9,10 @@ import { performance } from 'node:perf_hooks'
 import { SshPool } from '../src/exec/ssh/pool.ts'
 import { resolveHost } from '../src/exec/ssh/sshconfig.ts'
 import { findSsh } from '../src/exec/ssh/sshg.ts'
+import { countArg } from './args.ts'
 
-const NAMES = Math.min(Math.max(Number(process.argv[2] ?? 100) || 100, 1), 1000)
-const ROUNDS = Math.min(Math.max(Number(process.argv[3] ?? 3) || 3, 1), 20)
+const NAMES = countArg(2, 100, 1, 1000)
+const ROUNDS = countArg(3, 3, 1, 20)
 const ssh = findSsh()
 if (!ssh) throw new Error('no OpenSSH client: `ssh -V` failed')
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kinspect-bench-sshconfig-'))
