@@ -89,7 +89,9 @@ const requireShimPlugin: esbuild.Plugin = {
 const metaUrlPlugin: esbuild.Plugin = {
   name: 'kinspect-meta-url',
   setup(b) {
-    b.onLoad({ filter: /[\\/]src[\\/].*\.ts$/ }, async (args) => {
+    const src = path.join(root, 'src') + path.sep
+    b.onLoad({ filter: /\.ts$/ }, async (args) => {
+      if (!args.path.startsWith(src)) return undefined
       const text = await fs.promises.readFile(args.path, 'utf8')
       if (!text.includes('import.meta.url')) return undefined
       const rel = path.relative(root, args.path).split(path.sep).join('/')
