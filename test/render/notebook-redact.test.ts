@@ -1,6 +1,7 @@
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { inspect } from 'node:util'
+import YAML from 'yaml'
 import {
   redactText,
   redactValue,
@@ -8,6 +9,7 @@ import {
   REDACTED,
   isSecretEnvName,
   isSecretField,
+  taintMatcher,
 } from '../../src/render/notebook-redact.ts'
 
 const PEM = `-----BEGIN RSA PRIVATE KEY-----
@@ -38,6 +40,23 @@ type: Opaque
   assert.match(out, `user: ${REDACTED}`)
   assert.match(out, 'name: db')
   assert.match(out, 'type: Opaque')
+})
+
+test("a value ending in a backslash, single-quoted by YAML ('…\\'), keeps its closing quote; in JSON the escaped quote is still redacted whole", () => {
+  // Found by test/repl/redact-property.test.ts (seed -1072027619): the quote after the backslash was taken as escaped.
+  const v = '"    \\'
+  const secret = { kind: 'Secret', stringData: { a: v } }
+  const yaml = YAML.stringify(secret)
+  assert.match(yaml, `a: '"    \\'\n`)
+  for (const taint of [undefined, taintMatcher([v])]) {
+    const out = redactText(yaml, taint)
+    assert.is(YAML.parse(out).stringData.a, REDACTED, out)
+  }
+  // JSON: `"    \\"` in the text; a raw match of the value ends inside the escape `\\`, so the whole escape goes.
+  const json = JSON.stringify({ note: `${v}"` })
+  const out = redactText(json, taintMatcher([v]))
+  assert.ok(!out.includes(v), out)
+  assert.equal(Object.keys(JSON.parse(out)), ['note'], out)
 })
 
 test('Secret data in JSON and util.inspect text is hidden', () => {

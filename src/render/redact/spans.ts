@@ -157,6 +157,12 @@ export function stringSegments(text: string, want: (raw: string) => boolean = ()
   return out
 }
 
+// `\'` then the line's end: in YAML's single-quoted scalars a backslash escapes nothing, so this quote closes the value
+// (in JS or JSON, a quote escaped at a line's end would leave the string open: that text is not code).
+function closesSingleQuotedLine(text: string, backslash: number): boolean {
+  return text[backslash + 1] === "'" && /^[ \t]*(?:\r?\n|$)/.test(text.slice(backslash + 2, backslash + 64))
+}
+
 // Moves span edges so no escape sequence is cut: a kept backslash must never escape a kept quote.
 function snap(text: string, [s, e]: Span): Span {
   const runBefore = (at: number) => {
@@ -181,7 +187,7 @@ function snap(text: string, [s, e]: Span): Span {
   const a = escapeAround(start)
   if (a) start = a[0]
   const b = end < text.length ? escapeAround(end) : undefined
-  if (b) end = b[0] + b[1]
+  if (b && !closesSingleQuotedLine(text, b[0])) end = b[0] + b[1]
   return [start, Math.min(end, text.length)]
 }
 
