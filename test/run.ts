@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import path from 'node:path'
 import { labPaths } from './lab/layout.ts'
 import { accountFile } from './run-account.ts'
+import { seedBase, seedEnv } from './run-seed.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 /** The lab lock (flock): held by each e2e file and by `up`, as by anyone who switches scenarios by hand. */
@@ -32,6 +33,10 @@ if (filters.length) files = files.filter((f) => filters.some((x) => f.includes(x
 // Unit tests first, then the lab's own scenario tests last (they break and mend the lab).
 const rank = (f: string) => (f.endsWith('.test.ts') ? 0 : f.includes(`${path.sep}lab${path.sep}`) ? 2 : 1)
 files.sort((a, b) => rank(a) - rank(b) || a.localeCompare(b))
+
+const seeds = seedBase(root)
+console.log(`# property-test seeds: ${seeds.said}`)
+const PRELOAD = path.join(root, 'test/property-seed.ts')
 
 let passed = 0
 let failed = 0
@@ -67,12 +72,13 @@ function runFile(f: string): Promise<FileRun> {
   // e2e files take the lab lock, as every command that changes the lab does (docs/CONTRIBUTING.md), so a scenario
   // switched by someone else's run never lands in the middle of one.
   const e2e = f.endsWith('.e2e.ts')
-  const argv = e2e ? ['-w', '3600', LAB_LOCK, process.execPath, '--import', 'tsx', f] : ['--import', 'tsx', f]
+  const node = [process.execPath, '--import', 'tsx', '--import', PRELOAD, f]
+  const argv = e2e ? ['-w', '3600', LAB_LOCK, ...node] : node.slice(1)
   const t0 = Date.now()
   return new Promise((resolve) => {
     const child = spawn(e2e ? 'flock' : process.execPath, argv, {
       cwd: root,
-      env: { ...process.env, FORCE_COLOR: '0' },
+      env: { ...process.env, FORCE_COLOR: '0', ...seedEnv(seeds.base, path.relative(root, f), process.env) },
       stdio: ['ignore', 'pipe', 'pipe'],
     })
     let stdout = ''

@@ -46,7 +46,7 @@ interface Back {
 }
 
 /**
- * Sends `runs` random argv (1 to 6 words; SEED to replay) through send(args), which runs `printf '%s\0' ARGS` on the
+ * Sends `runs` random argv (1 to 6 words; KINSPECT_PROPERTY_SEED to replay) through send(args), which runs `printf '%s\0' ARGS` on the
  * node; returns the seed and one line per argv that did not come back exactly (or, with cleanStderr, wrote stderr).
  */
 export async function argvProperty(
@@ -54,7 +54,7 @@ export async function argvProperty(
   send: (args: string[]) => Promise<Back>,
   opts: { cleanStderr?: boolean } = {},
 ): Promise<{ seed: number; wrong: string[] }> {
-  const seed = Number(process.env.SEED ?? Date.now() % 2 ** 31)
+  const seed = Number(process.env.KINSPECT_PROPERTY_SEED ?? Date.now() % 2 ** 31)
   const cases = fc.sample(fc.array(arg, { minLength: 1, maxLength: 6 }), { numRuns: runs, seed })
   const wrong: string[] = []
   for (const args of cases) {
