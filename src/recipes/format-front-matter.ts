@@ -1,7 +1,7 @@
 // A recipe's YAML front matter: name, summary, changes and the params list, validated with file lines. Pure.
 import { LineCounter, isMap, isSeq, isScalar, type Node as YamlNode, type YAMLMap } from 'yaml'
 import { lineAt, MAX_YAML_DEPTH, parseYaml } from '../yaml-depth.ts'
-import { describeYamlNode } from '../config.ts'
+import { describeYamlNode } from '../config-validate.ts'
 import { isDnsLabel } from '../names.ts'
 import { isParamType, parseParamValue, PARAM_TYPES, type ParamDef, type ParamType } from './params.ts'
 import { RecipeFormatError } from './format-types.ts'
