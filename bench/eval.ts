@@ -7,6 +7,7 @@ import fs from 'node:fs'
 import os from 'node:os'
 import path from 'node:path'
 import { performance } from 'node:perf_hooks'
+import { median } from './common.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 const bin = path.join(root, 'bin', 'kinspect.mjs')
@@ -30,11 +31,6 @@ function time(cmd: string, args: string[], e: NodeJS.ProcessEnv = process.env): 
         : reject(new Error(`${cmd} ${args.join(' ')} exited ${code}: ${err}`)),
     )
   })
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
 const bins = process.argv.slice(3).map((a) => a.split('=') as [string, string])

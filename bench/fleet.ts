@@ -14,7 +14,7 @@ import { loadConfig } from '../src/config.ts'
 import { bindFleet } from '../src/fleet/index.ts'
 import { Session } from '../src/session.ts'
 import { labEnvVars, labPaths } from '../test/lab/layout.ts'
-import { countArg } from './args.ts'
+import { countArg, median } from './common.ts'
 
 const ROUNDS = countArg(2, 3, 1, 10)
 const root = path.resolve(import.meta.dirname, '..')
@@ -115,7 +115,6 @@ function peers(timeoutS?: number): { name: string; argv: string[] }[] {
   ]
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const s = (ms: number) => `${(ms / 1000).toFixed(2)} s`
 
 /** kinspect in one process: a new session (cold: resolution + ssh2's load + handshakes), then the same fleet again (warm). */

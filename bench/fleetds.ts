@@ -15,7 +15,7 @@ import { bindFleet } from '../src/fleet/index.ts'
 import { Session } from '../src/session.ts'
 import { CONTEXT, labEnvVars, labPaths } from '../test/lab/layout.ts'
 import { IMAGES } from '../test/lab/manifests.ts'
-import { countArg } from './args.ts'
+import { countArg } from './common.ts'
 
 const ROUNDS = countArg(2, 3, 1, 10)
 const WARM = countArg(3, 10, 1, 100)

@@ -19,7 +19,7 @@ import {
   parseKnownHosts,
   verifyHostKey,
 } from '../src/exec/ssh/knownhosts.ts'
-import { countArg } from './args.ts'
+import { countArg, median } from './common.ts'
 
 const OTHER = countArg(2, 5000, 0, 100_000)
 const ROUNDS = countArg(3, 3, 1, 20)
@@ -90,7 +90,6 @@ function keygen(): Promise<number> {
   return Promise.all(Array.from({ length: 32 }, one)).then(() => performance.now() - t0)
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[xs.length >> 1]
 const fmt = (xs: number[]) => `${median(xs).toFixed(1).padStart(8)} ms   ${xs.map((x) => x.toFixed(1)).join(' ')}`
 console.log(
   `# ${NODES} nodes, each looked up as a connection does; ${ROUNDS} rounds, medians; ${os.cpus().length} cores`,

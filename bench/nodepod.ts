@@ -25,7 +25,7 @@ import {
   encodeControl,
   encodeRequest,
 } from '../src/exec/nodepod/index.ts'
-import { countArg } from './args.ts'
+import { countArg } from './common.ts'
 
 const N = countArg(2, 30, 1, 500)
 const DEBUG_N = countArg(3, 5, 1, 50)

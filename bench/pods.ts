@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks'
 import { labPaths } from '../test/lab/layout.ts'
 import { Kube, loadKubeconfig } from '../src/kube/index.ts'
 import { renderTable } from '../src/render/table.ts'
+import { median } from './common.ts'
 
 const KC = labPaths().kubeconfig
 const NS = 'bench-pods'
@@ -58,10 +59,6 @@ function timeKubectl(): Promise<{ ms: number; out: string }> {
   })
 }
 
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 const f1 = (x: number) => x.toFixed(1)
 

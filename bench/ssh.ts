@@ -10,7 +10,7 @@ import { labEnvVars, labPaths } from '../test/lab/layout.ts'
 const NODE = process.argv[3] ?? 'lab-1'
 import { NodeHandle } from '../src/exec/node.ts'
 import { SshPool } from '../src/exec/ssh/pool.ts'
-import { countArg } from './args.ts'
+import { countArg } from './common.ts'
 
 const N = countArg(2, 50, 1, 500)
 const CALL_TIMEOUT_MS = 10_000

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks'
 import { SshPool } from '../src/exec/ssh/pool.ts'
 import { resolveHost } from '../src/exec/ssh/sshconfig.ts'
 import { findSsh } from '../src/exec/ssh/sshg.ts'
-import { countArg } from './args.ts'
+import { countArg, median } from './common.ts'
 
 const NAMES = countArg(2, 100, 1, 1000)
 const ROUNDS = countArg(3, 3, 1, 20)
@@ -32,7 +32,6 @@ function sshG(name: string): Promise<void> {
   })
 }
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]
 const runs: Record<string, number[]> = { serial: [], pool: [], builtin: [], serialCpu: [], poolCpu: [] }
 const cpu = (c: NodeJS.CpuUsage) => (c.user + c.system) / 1000
 for (let r = 0; r < ROUNDS; r++) {

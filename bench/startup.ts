@@ -12,6 +12,7 @@ import path from 'node:path'
 import { performance } from 'node:perf_hooks'
 import { labEnvVars, labPaths } from '../test/lab/layout.ts'
 import { build } from '../scripts/build.ts'
+import { median } from './common.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 const bin = path.join(root, 'bin', 'kinspect.mjs')
@@ -72,11 +73,6 @@ function timeCommand(cmd: string, args: string[], env = process.env, expect?: st
       else resolve(ms)
     })
   })
-}
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
 }
 
 const t0 = performance.now()

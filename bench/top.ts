@@ -6,13 +6,10 @@ import { performance } from 'node:perf_hooks'
 import { labPaths } from '../test/lab/layout.ts'
 import { Kube, loadKubeconfig } from '../src/kube/index.ts'
 import { renderTable } from '../src/render/table.ts'
+import { median } from './common.ts'
 
 const KC = labPaths().kubeconfig
 const RUNS = Math.min(100, Math.max(1, Number(process.argv[2] ?? 20)))
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 
 function kubectlMs(args: string[]): number {
   const t0 = performance.now()

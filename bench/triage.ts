@@ -11,16 +11,12 @@ import { labEnvVars, labPaths } from '../test/lab/layout.ts'
 import { Kube, loadKubeconfig } from '../src/kube/index.ts'
 import { triage } from '../src/triage/index.ts'
 import { renderTable } from '../src/render/table.ts'
+import { median } from './common.ts'
 
 const root = path.resolve(import.meta.dirname, '..')
 const RUNS = Math.min(50, Math.max(1, Number(process.argv[2] ?? 10)))
 const env = { ...process.env, ...labEnvVars(), NO_COLOR: '1' }
 const dist = fs.existsSync(path.join(root, 'dist', 'cli.cjs'))
-
-const median = (xs: number[]) => {
-  const s = [...xs].sort((a, b) => a - b)
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2
-}
 
 /** ms from spawn to exit; exit codes 0 and 1 are both a finished triage (1: it found something). */
 function timed(cmd: string, args: string[], extra: NodeJS.ProcessEnv = {}): Promise<number> {

@@ -42,16 +42,15 @@ function runCached(file, dynamicImport) {
 }
 
 /**
- * Loads DIR/cli.cjs. `exports` is its module.exports; `cacheRejected` is true when a cache was there and V8 refused
- * it (`caches()`: the same for every file run so far); `writeCache()` writes the cache of everything compiled so far, of cli.cjs and of each vendor bundle loaded (the
- * build calls it after a run).
+ * Loads DIR/cli.cjs. `exports` is its module.exports; `caches()` tells, for every file run so far, whether V8 refused
+ * its cache (undefined: there was none); `writeCache()` writes the cache of everything compiled so far, of cli.cjs and
+ * of each vendor bundle loaded (the build calls it after a run).
  */
 export function loadDist(dir) {
   const file = path.join(dir, 'cli.cjs')
   const require = createRequire(file)
   const dynamicImport = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER
-  if (dynamicImport === undefined)
-    return { exports: require(file), cacheRejected: undefined, caches: () => ({}), writeCache: () => {} }
+  if (dynamicImport === undefined) return { exports: require(file), caches: () => ({}), writeCache: () => {} }
   // import() in a script compiled from a cache fails on Node 20 ("Invalid host defined options"): the bundle has none
   // but this one, for `kinspect FILE.mjs` (src/cli.ts), and require()s its vendor bundles through LOAD_VENDOR.
   globalThis[IMPORT_URL] ??= (url) => import(url)
@@ -67,7 +66,6 @@ export function loadDist(dir) {
   runs.push(main)
   return {
     exports: main.exports,
-    cacheRejected: main.cacheRejected,
     /** Each file run so far (relative to dir): whether V8 refused its cache (undefined: there was none). */
     caches: () => Object.fromEntries(runs.map((r) => [path.relative(dir, r.file), r.cacheRejected])),
     writeCache: () => runs.forEach((r) => r.writeCache()),
