@@ -5,10 +5,11 @@ import { PassThrough } from 'node:stream'
 import { inspect, types } from 'node:util'
 import type { SessionApi } from '../session.ts'
 import { palette, wantColor } from '../render/color.ts'
-import { COMMANDS, type Command, type CommandHost } from './commands.ts'
+import { COMMANDS, type CommandHost } from './commands.ts'
+import { defineCommands, makeEvaluate, takeBuiltins } from './dispatch.ts'
 import { NameCache, completeNames, type CompleteKind } from './complete.ts'
 import { buildContext, loadPresenters } from './context.ts'
-import { formatError, ShellError } from './errors.ts'
+import { formatError } from './errors.ts'
 import { appendHistory, loadHistory } from './history.ts'
 import { LineGate, OutputTap, rearmSigint, userLines } from './io.ts'
 import { attachFleetProgress, cancelFleets } from './fleet.ts'
@@ -195,8 +196,7 @@ export function startRepl(opts: StartReplOptions): Shell {
   server.on('reset', (ctx: object) => buildContext(session, ctx))
 
   // --- dot-commands from the one table ---------------------------------------------------------------
-  const builtins = { ...server.commands } as Record<string, { action: (this: REPLServer, arg: string) => void }>
-  for (const k of Object.keys(server.commands)) delete (server.commands as Record<string, unknown>)[k]
+  const builtins = takeBuiltins(server)
   const printAbove = (text: string) => {
     if (terminal && !rec.busy) {
       readline.clearLine(output, 0)
@@ -264,31 +264,14 @@ export function startRepl(opts: StartReplOptions): Shell {
     },
   }
 
-  const runCommand = async (cmd: Command, arg: string): Promise<boolean> => {
-    try {
-      if (cmd.ready) await whenReady()
-      await cmd.action(host, arg)
-      return true
-    } catch (e) {
-      writeError(e)
-      return false
-    }
-  }
-  for (const cmd of COMMANDS) {
-    server.defineCommand(cmd.name, {
-      help: cmd.help,
-      action(arg: string) {
-        if (cmd.recorded && !rec.busy) rec.begin(`.${cmd.name}${arg ? ` ${arg}` : ''}`)
-        // Like node's own awaited input: what is typed while the command runs waits for the prompt (or answers its question).
-        const hold = terminal && !cmd.ownPrompt && !opts.headless
-        if (hold) server.pause()
-        void runCommand(cmd, arg).then(() => {
-          if (hold && !closedNow) server.resume()
-          if (!cmd.ownPrompt) server.displayPrompt()
-        })
-      },
-    })
-  }
+  const runCommand = defineCommands(server, host, {
+    rec,
+    terminal,
+    headless: opts.headless === true,
+    whenReady,
+    writeError,
+    closed: () => closedNow,
+  })
 
   // --- completion: names from the cache first, then node's JS completion -----------------------------
   const commandKinds = Object.fromEntries(COMMANDS.filter((c) => c.complete).map((c) => [c.name, c.complete!]))
@@ -327,50 +310,17 @@ export function startRepl(opts: StartReplOptions): Shell {
     })
   })
 
-  const evaluate = (code: string): Promise<EvalOutcome> =>
-    new Promise((resolve) => {
-      const cmd = /^\s*\.([a-z]+)(?:[ \t]+(.*))?\s*$/.exec(code)
-      if (cmd && !code.trim().includes('\n')) {
-        const def = COMMANDS.find((x) => x.name === cmd[1])
-        if (!def) {
-          const e = new ShellError(
-            'usage',
-            `unknown command .${cmd[1]}`,
-            `commands: ${COMMANDS.map((x) => `.${x.name}`).join(' ')}`,
-          )
-          writeError(e)
-          return resolve({ ok: false, error: e })
-        }
-        if (def.recorded) rec.begin(code.trim(), resolve)
-        void runCommand(def, cmd[2] ?? '').then((ok) => (def.recorded ? rec.end({ ok }) : resolve({ ok })))
-        return
-      }
-      const prose = proseOf(code)
-      if (prose !== undefined) {
-        notebook.addProse(prose)
-        return resolve({ ok: true })
-      }
-      rec.begin(code, resolve)
-      void readyFor(code).then(() => {
-        baseEval(code.endsWith('\n') ? code : `${code}\n`, server.context, 'REPL', (err, value) => {
-          if (err) {
-            const e =
-              err instanceof Recoverable
-                ? new ShellError(
-                    'usage',
-                    `incomplete input: ${(err as Recoverable & { err?: Error }).err?.message ?? 'unexpected end of input'}`,
-                    'close every bracket and string',
-                  )
-                : err
-            writeError(e)
-            return rec.end({ ok: false, error: e })
-          }
-          if (value !== undefined) output.write(`${write(value)}\n`)
-          rec.end({ ok: true, value })
-        })
-        rearmSigint()
-      })
-    })
+  const evaluate = makeEvaluate({
+    server,
+    rec,
+    notebook,
+    runCommand,
+    readyFor,
+    evaluator: baseEval,
+    write,
+    writeError,
+    output,
+  })
 
   // The interactive shell loads them right after its prompt; headless shells on their first input that needs them.
   setImmediate(() => {
