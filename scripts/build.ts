@@ -58,7 +58,7 @@ function vendorPlugin(prefix: string, self?: string): esbuild.Plugin {
  * `await import('ssh2')` (and client-node, ws) in src/ becomes a require() on first use, through a bundled one-line
  * module: the bundle runs from a V8 code cache, and Node 20 loses a cached script's import() callback, so dist/cli.cjs
  * may hold no import() that runs (test/cli/build.test.ts checks). The one import() left, of a user's script file
- * (`kinspect FILE.mjs`), goes through bin/dist-loader.mjs (see src/cli.ts).
+ * (`kinspect FILE.mjs`), goes through bin/dist-loader.mjs (see src/cli/run.ts).
  */
 const requireShimPlugin: esbuild.Plugin = {
   name: 'kinspect-require-shim',

@@ -28,7 +28,7 @@ test('no module path is computed, except the user script that `kinspect FILE.mjs
   const computed = readGraph(root)
     .edges.filter((e) => e.to === '<computed>')
     .map((e) => `${e.from} (${e.kind})`)
-  assert.equal(computed, ['src/cli.ts (dynamic)'])
+  assert.equal(computed, ['src/cli/run.ts (dynamic)'])
 })
 
 test('specifiersOf: every form of dependency, and none from strings or comments', () => {
