@@ -1,12 +1,13 @@
-// How inputs reach the shell's parts: the dot-commands defined on node:repl from the one COMMANDS table, and
-// evaluate(), which runs an input or a dot-command as if typed (for -e, notebooks, recipe steps and tests).
+// How inputs reach the shell's parts: typed input through the shell's evaluator (prose to the notebook, each input
+// recorded, the session loaded first when the input needs it), the dot-commands defined on node:repl from the one
+// COMMANDS table, and evaluate(), which runs an input or a dot-command as if typed (-e, notebooks, recipe steps).
 import { Recoverable, type REPLServer } from 'node:repl'
 import { COMMANDS, type Command, type CommandHost } from './commands.ts'
 import { ShellError } from './errors.ts'
-import type { EvalFn } from './internals.ts'
+import { takeDomainErrors, wrapEval, type EvalFn } from './internals.ts'
 import { proseOf, type Notebook } from './notebook.ts'
 import type { EvalOutcome, Recorder } from './recorder.ts'
-import { rearmSigint } from './io.ts'
+import { rearmSigint, type LineGate } from './io.ts'
 
 /** One of node:repl's own commands (editor, break…), run with the server as `this`. */
 type Builtin = { action: (this: REPLServer, arg: string) => void }
@@ -16,6 +17,75 @@ export function takeBuiltins(server: REPLServer): Record<string, Builtin> {
   const builtins = { ...server.commands } as Record<string, Builtin>
   for (const k of Object.keys(server.commands)) delete (server.commands as Record<string, unknown>)[k]
   return builtins
+}
+
+/** The error of a `.word` that names no command: the word, and every command there is. */
+export function unknownCommand(word: string): ShellError {
+  return new ShellError(
+    'usage',
+    `unknown command .${word}`,
+    `commands: ${COMMANDS.map((x) => `.${x.name}`).join(' ')} (.help says what each does)`,
+  )
+}
+
+/** What the typed-input evaluator needs from the shell. */
+export interface EvaluatorDeps {
+  rec: Recorder
+  notebook: Notebook
+  readyFor(code: string): Promise<void>
+  writeError(e: unknown): void
+  /** The piped-input gate, released at each prompt. */
+  gate?: LineGate
+}
+
+/**
+ * Puts the shell's evaluator in node:repl's place and takes its errors: prose lines go to the notebook, every input is
+ * recorded, input that needs the session waits for it, errors print as kinspect's. Returns node:repl's own evaluator.
+ */
+export function installEvaluator(server: REPLServer, d: EvaluatorDeps): EvalFn {
+  const { rec } = d
+  const base = wrapEval(server, (base): EvalFn => (code, context, file, cb) => {
+    const prose = proseOf(code)
+    if (prose !== undefined) {
+      d.notebook.addProse(prose)
+      return cb(null, undefined)
+    }
+    if (code.trim() === '') return cb(null, undefined)
+    rec.begin(code, undefined, true)
+    void d.readyFor(code).then(() => {
+      base(code, context, file, (err, value) => {
+        if (err instanceof Recoverable) {
+          rec.drop()
+          return cb(err)
+        }
+        if (err) {
+          rec.failed(err)
+          d.writeError(err)
+          return cb(null, undefined)
+        }
+        cb(null, value)
+      })
+      rearmSigint()
+    })
+  })
+
+  // node:repl sends every thrown error (sync and awaited) to its domain; print ours instead.
+  takeDomainErrors(server, (e) => {
+    rec.failed(e)
+    d.writeError(e)
+    if (rec.awaited) return rec.end({ ok: false, error: e })
+    server.clearBufferedCommand()
+    server.displayPrompt()
+  })
+
+  // The prompt ends an input that has no completion callback of its own, and lets the next piped line in.
+  const baseDisplayPrompt = server.displayPrompt.bind(server)
+  server.displayPrompt = (preserveCursor?: boolean) => {
+    if (rec.busy && !rec.awaited) rec.end({ ok: true })
+    d.gate?.release()
+    baseDisplayPrompt(preserveCursor)
+  }
+  return base
 }
 
 /** What running a dot-command needs from the shell. */
@@ -90,11 +160,7 @@ export function makeEvaluate(d: EvaluateDeps): (code: string) => Promise<EvalOut
       if (cmd && !code.trim().includes('\n')) {
         const def = COMMANDS.find((x) => x.name === cmd[1])
         if (!def) {
-          const e = new ShellError(
-            'usage',
-            `unknown command .${cmd[1]}`,
-            `commands: ${COMMANDS.map((x) => `.${x.name}`).join(' ')}`,
-          )
+          const e = unknownCommand(cmd[1])
           d.writeError(e)
           return resolve({ ok: false, error: e })
         }

@@ -1,25 +1,25 @@
 // startRepl: the interactive shell on node:repl (top-level await, dot-commands, completion, notebook).
-import repl, { Recoverable, type REPLServer } from 'node:repl'
+import repl, { type REPLServer } from 'node:repl'
 import readline from 'node:readline'
 import { PassThrough } from 'node:stream'
 import { inspect, types } from 'node:util'
 import type { SessionApi } from '../session.ts'
 import { palette, wantColor } from '../render/color.ts'
 import { COMMANDS, type CommandHost } from './commands.ts'
-import { defineCommands, makeEvaluate, takeBuiltins } from './dispatch.ts'
+import { defineCommands, installEvaluator, makeEvaluate, takeBuiltins, unknownCommand } from './dispatch.ts'
 import { NameCache, completeNames, type CompleteKind } from './complete.ts'
 import { buildContext, loadPresenters } from './context.ts'
 import { formatError } from './errors.ts'
 import { appendHistory, loadHistory } from './history.ts'
-import { LineGate, OutputTap, rearmSigint, userLines } from './io.ts'
+import { LineGate, OutputTap, userLines } from './io.ts'
 import { attachFleetProgress, cancelFleets } from './fleet.ts'
-import { Notebook, proseOf } from './notebook.ts'
+import { Notebook } from './notebook.ts'
 import type { StartShell } from '../recipes/types.ts'
 import { recipesPort, type LineSource, type RecipesPort } from './recipes.ts'
 import { attachNodeAccess } from './nodeaccess.ts'
 import { Recorder, type EvalOutcome } from './recorder.ts'
 import { needsSession } from './gate.ts'
-import { pushHistory, resetContext, takeDomainErrors, wrapCompleter, wrapEval, type EvalFn } from './internals.ts'
+import { answerUnknownCommands, pushHistory, resetContext, wrapCompleter } from './internals.ts'
 
 export type { EvalOutcome } from './recorder.ts'
 
@@ -82,6 +82,63 @@ export function formatValue(value: unknown, colors: boolean, breakLength = 100):
 export const headlessShell: StartShell = ({ session, output, errorOutput }) => {
   const shell = startRepl({ input: new PassThrough(), output, errorOutput, session, headless: true, color: false })
   return { context: shell.server.context, evaluate: shell.evaluate, close: shell.close }
+}
+
+/** What the dot-commands' host is made of (startRepl's parts). */
+interface HostParts {
+  server: REPLServer
+  session: SessionApi
+  lines?: LineSource
+  names: NameCache
+  recipes: RecipesPort
+  output: NodeJS.WritableStream
+  color: boolean
+  headless: boolean
+  notebook: Notebook
+  /** The REPL's writer. */
+  write(value: unknown): string
+  /** Prints a line above the prompt (a background result). */
+  printAbove(text: string): void
+  builtins: ReturnType<typeof takeBuiltins>
+}
+
+/** The host the dot-commands act on: the shell's output, prompt, context, notebook and cluster check. */
+function commandHost(p: HostParts): CommandHost {
+  const { server, session, output, names } = p
+  const c = palette(p.color)
+  return {
+    session,
+    lines: p.lines,
+    names,
+    recipes: p.recipes,
+    output,
+    color: p.color,
+    print: (text) => output.write(text.endsWith('\n') ? text : `${text}\n`),
+    printValue: (v) => {
+      if (v !== undefined) output.write(`${p.write(v)}\n`)
+    },
+    refreshPrompt: () => server.setPrompt(p.headless ? '' : promptFor(session)),
+    resetContext: () => {
+      if (!resetContext(server)) buildContext(session, server.context)
+    },
+    saveNotebook: async (file) => ({
+      file: await p.notebook.save(file, { context: session.context, namespace: session.namespace }),
+      inputs: p.notebook.codeCount,
+    }),
+    checkCluster: () => {
+      void session.ping().then(
+        (status) => {
+          if (status) p.printAbove(c.yellow(`cluster: ${status}`))
+          else names.prefetch(['pod', 'service', 'node', 'namespace'])
+        },
+        (e) => p.printAbove(c.yellow(`cluster: ${(e as Error)?.message ?? String(e)}`)),
+      )
+    },
+    builtin: (name, arg) => {
+      if (name === 'exit') return server.close()
+      p.builtins[name]?.action.call(server, arg)
+    },
+  }
 }
 
 /** Starts the shell on the given streams; returns at once (the prompt is shown). */
@@ -150,46 +207,7 @@ export function startRepl(opts: StartReplOptions): Shell {
   // Input that cannot reach the session (src/repl/gate.ts) runs at once: `kinspect -e 1` loads none of it.
   const readyFor = (code: string) => (needsSession(code) ? whenReady() : Promise.resolve())
 
-  const baseEval = wrapEval(server, (base): EvalFn => (code, context, file, cb) => {
-    const prose = proseOf(code)
-    if (prose !== undefined) {
-      notebook.addProse(prose)
-      return cb(null, undefined)
-    }
-    if (code.trim() === '') return cb(null, undefined)
-    rec.begin(code, undefined, true)
-    void readyFor(code).then(() => {
-      base(code, context, file, (err, value) => {
-        if (err instanceof Recoverable) {
-          rec.drop()
-          return cb(err)
-        }
-        if (err) {
-          rec.failed(err)
-          writeError(err)
-          return cb(null, undefined)
-        }
-        cb(null, value)
-      })
-      rearmSigint()
-    })
-  })
-
-  // node:repl sends every thrown error (sync and awaited) to its domain; print ours instead.
-  takeDomainErrors(server, (e) => {
-    rec.failed(e)
-    writeError(e)
-    if (rec.awaited) return rec.end({ ok: false, error: e })
-    server.clearBufferedCommand()
-    server.displayPrompt()
-  })
-
-  const baseDisplayPrompt = server.displayPrompt.bind(server)
-  server.displayPrompt = (preserveCursor?: boolean) => {
-    if (rec.busy && !rec.awaited) rec.end({ ok: true })
-    gate?.release()
-    baseDisplayPrompt(preserveCursor)
-  }
+  const baseEval = installEvaluator(server, { rec, notebook, readyFor, writeError, gate })
 
   // --- globals ---------------------------------------------------------------------------------------
   buildContext(session, server.context)
@@ -197,6 +215,11 @@ export function startRepl(opts: StartReplOptions): Shell {
 
   // --- dot-commands from the one table ---------------------------------------------------------------
   const builtins = takeBuiltins(server)
+  // A typed `.word` that names no command: kinspect's usage error instead of node's "Invalid REPL keyword".
+  answerUnknownCommands(server, (word) => {
+    writeError(unknownCommand(word))
+    server.displayPrompt()
+  })
   const printAbove = (text: string) => {
     if (terminal && !rec.busy) {
       readline.clearLine(output, 0)
@@ -230,39 +253,20 @@ export function startRepl(opts: StartReplOptions): Shell {
   // Ctrl-C on a terminal reaches readline, not the process: node's REPL ends the await, this ends the commands.
   server.on('SIGINT', interrupt)
 
-  const host: CommandHost = {
+  const host = commandHost({
+    server,
     session,
     lines,
     names,
     recipes,
     output,
     color,
-    print: (text) => output.write(text.endsWith('\n') ? text : `${text}\n`),
-    printValue: (v) => {
-      if (v !== undefined) output.write(`${write(v)}\n`)
-    },
-    refreshPrompt: () => server.setPrompt(opts.headless ? '' : promptFor(session)),
-    resetContext: () => {
-      if (!resetContext(server)) buildContext(session, server.context)
-    },
-    saveNotebook: async (file) => ({
-      file: await notebook.save(file, { context: session.context, namespace: session.namespace }),
-      inputs: notebook.codeCount,
-    }),
-    checkCluster: () => {
-      void session.ping().then(
-        (status) => {
-          if (status) printAbove(c.yellow(`cluster: ${status}`))
-          else names.prefetch(['pod', 'service', 'node', 'namespace'])
-        },
-        (e) => printAbove(c.yellow(`cluster: ${(e as Error)?.message ?? String(e)}`)),
-      )
-    },
-    builtin: (name, arg) => {
-      if (name === 'exit') return server.close()
-      builtins[name]?.action.call(server, arg)
-    },
-  }
+    headless: opts.headless === true,
+    notebook,
+    write,
+    printAbove,
+    builtins,
+  })
 
   const runCommand = defineCommands(server, host, {
     rec,

@@ -55,3 +55,26 @@ export function resetContext(server: REPLServer): boolean {
 export function pushHistory(server: REPLServer, lines: readonly string[]): void {
   inner(server).history?.push(...lines)
 }
+
+/**
+ * Answers a typed `.word` that names no command with `onUnknown(word, rest)` (which shows the prompt again) instead of
+ * node's bare "Invalid REPL keyword". node:repl (checked on Node 20.20) looks a typed `.word` up as
+ * `server.commands[word]`; the commands object becomes a proxy that returns a stand-in for an unknown plain word, except
+ * while an input continues over lines: then its buffered text (node's own `Symbol(bufferedCommand)`) is not empty and
+ * `.length` is code. Returns false, changing nothing, on a node:repl without that symbol.
+ */
+export function answerUnknownCommands(server: REPLServer, onUnknown: (word: string, rest: string) => void): boolean {
+  const buffered = Object.getOwnPropertySymbols(server).find((s) => s.description === 'bufferedCommand')
+  if (!buffered) return false
+  const target = server.commands as Record<string, unknown>
+  const commands = new Proxy(target, {
+    get(t, key) {
+      const known = Reflect.get(t, key)
+      if (known !== undefined || typeof key !== 'string' || !/^[A-Za-z][\w-]*$/.test(key)) return known
+      if ((server as unknown as Record<symbol, unknown>)[buffered]) return undefined
+      return { help: '', action: (rest: string) => onUnknown(key, rest) }
+    },
+  })
+  Object.defineProperty(server, 'commands', { value: commands, writable: true, configurable: true })
+  return true
+}

@@ -6,9 +6,10 @@ import repl from 'node:repl'
 import { PassThrough } from 'node:stream'
 import { COMMANDS } from '../../src/repl/commands.ts'
 import { takeBuiltins } from '../../src/repl/dispatch.ts'
+import { answerUnknownCommands } from '../../src/repl/internals.ts'
 import { ShellError } from '../../src/repl/errors.ts'
 import { startRepl } from '../../src/repl/index.ts'
-import { fakeSession } from './fake.ts'
+import { drive, fakeSession } from './fake.ts'
 
 function headless() {
   const output = new PassThrough()
@@ -73,6 +74,37 @@ test('evaluate: prose lines go to the notebook, not to the evaluator; results pr
   assert.not.match(md, '```js\n// Checking')
   assert.not.match(text(), 'Checking the pods')
   shell.close()
+})
+
+test('a typed .word that names no command: the usage error with every command, and the shell goes on', async () => {
+  const { out } = await drive(['.nsx kube-system', '.ns kube-system', '6 * 7'])
+  assert.match(out, 'error: unknown command .nsx\nhint: commands: .ctx .ns')
+  assert.not.match(out, 'Invalid REPL keyword')
+  assert.match(out, 'namespace kube-system')
+  assert.match(out, '42')
+})
+
+test('a `.word` line inside an input that continues over lines is code, not a command', async () => {
+  const { out } = await drive(['const len = ([1, 2, 3]', '.length', ')', 'len * 14'])
+  assert.not.match(out, 'unknown command')
+  assert.match(out, '42')
+})
+
+test("answerUnknownCommands: known commands and non-words pass through; false on a server without node's buffer symbol", () => {
+  const server = repl.start({ input: new PassThrough(), output: new PassThrough(), prompt: '' })
+  const seen: string[] = []
+  assert.ok(answerUnknownCommands(server, (w, rest) => seen.push(`${w}|${rest}`)))
+  const commands = server.commands as Record<string, { action: (rest: string) => void } | undefined>
+  assert.type(commands.help?.action, 'function')
+  assert.is(commands['5'], undefined)
+  commands.nope!.action('a b')
+  assert.equal(seen, ['nope|a b'])
+  server.close()
+  const plain = Object.create(server, {}) as typeof server
+  assert.is(
+    answerUnknownCommands(plain, () => {}),
+    false,
+  )
 })
 
 test.run()
