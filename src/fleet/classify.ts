@@ -73,7 +73,9 @@ export function classifyError(error: unknown): FleetFailure {
   const name = typeof e.name === 'string' ? e.name : ''
   const kind = typeof e.kind === 'string' ? e.kind : ''
   const message = firstLine(e.message ?? error) || `${name || 'error'} ${kind}`.trim()
-  const hint = typeof e.hint === 'string' ? e.hint : undefined
+  // A fleet returns every node's result and never throws on an exit code: the single call's `{nothrow: true}` hint
+  // does not apply to it.
+  const hint = typeof e.hint === 'string' && !/\bnothrow\b/.test(e.hint) ? e.hint : undefined
   let cls: FleetErrorClass =
     BY_NAME[name]?.[kind] ?? (name === 'AbortError' ? 'aborted' : name === 'NodeAccessError' ? 'unreachable' : 'error')
   if (name === 'ExecError' && kind === 'exit' && typeof e.stderr === 'string' && SUDO_REFUSED.test(e.stderr))

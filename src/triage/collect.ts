@@ -185,3 +185,36 @@ export async function collect(
     checks,
   }
 }
+
+/**
+ * The namespaces of the scope that do not exist. The API lists nothing for a namespace that does not exist, as for an
+ * empty one; only a namespace with nothing in any list is looked up (so a typo is not reported as "nothing wrong").
+ * A lookup that fails for another reason (forbidden, timeout) proves nothing and is left out.
+ */
+export async function missingNamespaces(
+  kube: TriageKube,
+  scope: TriageScope,
+  snapshot: Pick<
+    Snapshot,
+    'pods' | 'services' | 'slices' | 'deployments' | 'replicasets' | 'statefulsets' | 'daemonsets' | 'events'
+  >,
+  timeoutMs = 10_000,
+): Promise<string[]> {
+  if ('allNamespaces' in scope) return []
+  const s = snapshot
+  const seen = new Set(
+    [s.pods, s.services, s.slices, s.deployments, s.replicasets, s.statefulsets, s.daemonsets, s.events]
+      .flat()
+      .map((o) => o.metadata.namespace),
+  )
+  const empty = scope.namespaces.filter((ns) => !seen.has(ns))
+  const gone = await Promise.all(
+    empty.map((ns) =>
+      kube.get('namespaces', ns, { timeoutMs }).then(
+        () => false,
+        (e: unknown) => (e as { kind?: unknown })?.kind === 'notfound',
+      ),
+    ),
+  )
+  return empty.filter((_, i) => gone[i])
+}

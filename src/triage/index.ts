@@ -9,7 +9,8 @@ import { analyzeNodes } from './analyze/nodes.ts'
 import { analyzePods } from './analyze/pods.ts'
 import { analyzeServices } from './analyze/services.ts'
 import { analyzeWorkloads } from './analyze/workloads.ts'
-import { collect } from './collect.ts'
+import { collect, missingNamespaces } from './collect.ts'
+import { TriageError } from './errors.ts'
 import { buildRows } from './group.ts'
 import { readNodes, type NodeReads } from './nodes.ts'
 import {
@@ -111,6 +112,25 @@ export function nodeChecksOf(reads: readonly NodeRead[], declared: string): Node
   }
 }
 
+/** The error for namespaces that do not exist, naming those that do when the user may list them. */
+async function noSuchNamespace(
+  session: Pick<SessionApi, 'kube' | 'context'>,
+  missing: readonly string[],
+): Promise<TriageError> {
+  const names = await session.kube.get('namespaces').then(
+    (l) => (Array.isArray(l) ? l.map((n) => (n as { metadata: { name: string } }).metadata.name) : []),
+    () => [] as string[],
+  )
+  const which = missing.map((n) => `"${n}"`).join(', ')
+  return new TriageError(
+    'notfound',
+    `namespace${missing.length > 1 ? 's' : ''} ${which} ${missing.length > 1 ? 'do' : 'does'} not exist in context ${session.context || '(none)'}`,
+    names.length
+      ? `namespaces: ${names.join(', ')} (or -A for all of them)`
+      : 'kubectl get namespaces lists them; -A looks at all of them',
+  )
+}
+
 /** Looks at the scope through the API (and the nodes when nodeReads is given) and ranks what is wrong. */
 export async function triage(
   session: Pick<SessionApi, 'kube' | 'namespace' | 'context'> & { load?: () => Promise<void> },
@@ -120,6 +140,8 @@ export async function triage(
   await session.load?.()
   const scope = opts.scope ?? { namespaces: [session.namespace] }
   const { snapshot, checks } = await collect(session.kube, scope, { timeoutMs: opts.timeoutMs, now: opts.now })
+  const missing = await missingNamespaces(session.kube, scope, snapshot, opts.timeoutMs)
+  if (missing.length) throw await noSuchNamespace(session, missing)
   let reads: NodeRead[] = []
   let nodeChecks: NodeChecks = {
     ran: false,

@@ -1,7 +1,7 @@
 // Grouping a fleet's results: identical outputs with their node sets (clush -b / dshbak -c), failures by class.
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
-import { ExecError } from '../../src/exec/types.ts'
+import { ExecError, exitError } from '../../src/exec/types.ts'
 import { classifyError } from '../../src/fleet/classify.ts'
 import { unreachable } from '../../src/access/errors.ts'
 import { FleetResult, groupErrors, groupResults, type FleetNodeResult } from '../../src/fleet/index.ts'
@@ -167,6 +167,17 @@ test('classifyError: every ExecError kind and the node pod and API errors map to
   assert.is(classifyError(new TypeError('bug')).class, 'error')
   const f = classifyError(new ExecError('auth', { target: 'ssh:n' }, 'first line\nsecond', 'use a key'))
   assert.equal(f, { class: 'auth', message: 'first line', hint: 'use a key' })
+})
+
+test("classifyError: a non-zero exit carries no `{nothrow: true}` hint (a fleet never throws on one); a missing command's hint stays", () => {
+  const run = { argv: ['sleep', '--bad'], target: 'ssh:lab-1', stdout: '', durationMs: 5, signal: null }
+  const one = classifyError(exitError({ ...run, exitCode: 1, stderr: "sleep: unrecognized option '--bad'\n" }))
+  assert.equal(one, {
+    class: 'exit',
+    message: "`sleep --bad` on ssh:lab-1 exited 1: sleep: unrecognized option '--bad'",
+  })
+  const missing = classifyError(exitError({ ...run, exitCode: 127, stderr: 'sh: 1: sleep: not found\n' }))
+  assert.is(missing.hint, 'the command is not installed on ssh:lab-1')
 })
 
 test('classifyError: a node no transport reached keeps the class of the transport that was tried (an SSH timeout before a pod that was not allowed)', () => {

@@ -6,7 +6,7 @@ import * as assert from 'uvu/assert'
 import { KubeError, httpError, networkError } from '../../src/kube/errors.ts'
 import type { KubeObject } from '../../src/kube/types.ts'
 import { collect, NAMESPACED_KINDS } from '../../src/triage/collect.ts'
-import { triage } from '../../src/triage/index.ts'
+import { triage, TriageError } from '../../src/triage/index.ts'
 import { capture } from './lab-snapshot.ts'
 import { drive, fakeSession } from '../repl/fake.ts'
 
@@ -153,6 +153,47 @@ test('the API unreachable: every check NOT SEEN with the reason, no row, exit 2 
     JSON.stringify(report.checks),
   )
   assert.equal([report.exitCode, report.status], [2, 'incomplete'])
+})
+
+test('a namespace that does not exist is an error naming it and the namespaces there are, not "nothing wrong"', async () => {
+  const { kube, calls } = fakeKube('healthy')
+  const namespaces = ['default', 'kube-system', 'shop', 'empty'].map((name) => ({ metadata: { name } }))
+  // The API answers a namespace lookup (one object, or the list) like any other; "empty" exists and holds nothing.
+  const withNamespaces = {
+    get: async (kind: string, name?: unknown, opts: Parameters<typeof kube.get>[2] = {}) => {
+      if (kind !== 'namespaces') return kube.get(kind, name, opts)
+      calls.push({ kind, ...(name !== undefined ? { name: String(name) } : {}) })
+      if (name === undefined) return namespaces
+      const found = namespaces.find((n) => n.metadata.name === name)
+      if (!found) throw new KubeError('notfound', `namespaces "${String(name)}" not found`)
+      return found
+    },
+  }
+  const err = await triage(session(withNamespaces as never), { scope: { namespaces: ['shop', 'shpo'] } }).then(
+    () => undefined,
+    (e: unknown) => e as TriageError,
+  )
+  assert.instance(err, TriageError)
+  assert.is(err!.kind, 'notfound')
+  assert.is(err!.message, 'namespace "shpo" does not exist in context lab')
+  assert.is(err!.hint, 'namespaces: default, kube-system, shop, empty (or -A for all of them)')
+  // Only a namespace with nothing in any list is looked up: shop held objects.
+  assert.equal(
+    calls.filter((c) => c.kind === 'namespaces').map((c) => c.name ?? '(list)'),
+    ['shpo', '(list)'],
+  )
+  // An empty namespace that exists: looked at, nothing wrong.
+  const empty = await triage(session(withNamespaces as never), { scope: { namespaces: ['empty'] }, now: at('healthy') })
+  assert.equal([empty.exitCode, empty.rows.length], [0, 0])
+  // A lookup that is forbidden proves nothing: the triage runs, as before.
+  const forbidden = {
+    get: async (kind: string, name?: unknown, opts: Parameters<typeof kube.get>[2] = {}) =>
+      kind === 'namespaces'
+        ? Promise.reject(new KubeError('forbidden', 'namespaces "shpo" is forbidden'))
+        : kube.get(kind, name, opts),
+  }
+  const report = await triage(session(forbidden as never), { scope: { namespaces: ['shpo'] }, now: at('healthy') })
+  assert.is(report.exitCode, 0)
 })
 
 test('no metrics APIService registered: nothing to judge, not a failure; node checks off say how to turn them on', async () => {

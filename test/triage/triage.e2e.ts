@@ -133,6 +133,17 @@ test('all three off: triage reports nothing and exits 0', async () => {
     text.out,
     'Node checks: off: --nodes reads conntrack and kube-proxy rules on the nodes over SSH or a node pod',
   )
+  // A namespace that exists and holds nothing is looked at; a mistyped one is an error, not "nothing wrong".
+  const empty = await triage(['-n', 'kube-public'])
+  assert.is(empty.code, 0, empty.err)
+  assert.match(empty.out, /^Result: nothing wrong in namespace kube-public \(looked at 0 pods/m)
+  const typo = await triage(['-n', 'shpo'])
+  assert.is(typo.code, 2)
+  assert.is(typo.out, '')
+  assert.match(
+    typo.err,
+    /^error: namespace "shpo" does not exist in context kinspect-lab\nhint: namespaces: .*\bshop\b/,
+  )
 })
 
 test("--nodes over SSH: the healthy lab reads clean; with stale-rules, lab-2's drift is a row pointing at svc from a pod on lab-2", async () => {
