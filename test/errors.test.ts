@@ -3,7 +3,7 @@ import { test } from 'uvu'
 import * as assert from 'uvu/assert'
 import { inspect } from 'node:util'
 import vm from 'node:vm'
-import { HintedError, received } from '../src/errors.ts'
+import { HintedError, optionsProblem, received } from '../src/errors.ts'
 import { ConfigError } from '../src/config.ts'
 import { SshConfigError } from '../src/exec/ssh/sshconfig.ts'
 import { ExecError } from '../src/exec/types.ts'
@@ -48,6 +48,32 @@ test('received: arrays by length, objects by class (also from another realm), nu
   assert.is(received(Object.create(null)), 'an object')
   assert.is(received(vm.runInNewContext('({ a: 1 })')), 'Object')
   assert.is(received(vm.runInNewContext('[1, 2, 3]')), 'an array of 3')
+})
+
+test('optionsProblem: an unknown key is named, with the option a typo most likely meant and every option', () => {
+  const known = ['namespace', 'allNamespaces', 'fieldSelector', 'timeoutMs']
+  assert.is(optionsProblem(undefined, known), undefined)
+  assert.is(optionsProblem({}, known), undefined)
+  assert.is(optionsProblem({ namespace: 'x', timeoutMs: undefined }, known), undefined)
+  assert.is(
+    optionsProblem({ namepsace: 'kube-system' }, known),
+    'opts: unknown option "namepsace" (did you mean namespace?); the options are namespace, allNamespaces, fieldSelector, timeoutMs',
+  )
+  assert.match(optionsProblem({ allnamespaces: true }, known)!, '(did you mean allNamespaces?)')
+  assert.match(optionsProblem({ timeout: 5 }, known)!, '(did you mean timeoutMs?)')
+  // nothing close: no guess
+  assert.is(
+    optionsProblem({ colour: true }, ['ifname'], 'options'),
+    'options: unknown option "colour"; the options are ifname',
+  )
+  assert.is(
+    optionsProblem('kube-system', known),
+    'opts: expected an object of options (namespace, allNamespaces, fieldSelector, timeoutMs), received "kube-system"',
+  )
+  assert.match(optionsProblem(null, known)!, 'received null')
+  assert.match(optionsProblem([1], known)!, 'received an array of 1')
+  // an object typed at the REPL comes from another realm
+  assert.match(optionsProblem(vm.runInNewContext('({ namespce: "a" })'), known)!, 'did you mean namespace?')
 })
 
 test('HintedError: kind, message, hint, cause; prints as "Name [kind] message" and the hint, without a stack', () => {

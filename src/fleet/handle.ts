@@ -1,5 +1,5 @@
 // FleetHandle: fleet(target).$`cmd` in the spirit of node(x).$ — the same template rules, one command on many nodes.
-import { received } from '../errors.ts'
+import { optionsProblem, received } from '../errors.ts'
 import { templateArgv, type ArgValue } from '../exec/node.ts'
 import { present } from '../present.ts'
 import type { FleetRun, FleetOptions } from './run.ts'
@@ -33,6 +33,19 @@ export function checkTarget(target: unknown): FleetTarget {
     `fleet: expected a label selector ('role=worker' or {role: 'worker'}), an array of node names, or nothing (every node), received ${received(target)}`,
   )
 }
+
+/** The options of a fleet run (FleetOptions), as .with() and .run() take them. */
+export const FLEET_OPTIONS = [
+  'timeoutMs',
+  'deadlineMs',
+  'spentMs',
+  'fanout',
+  'signal',
+  'sudo',
+  'input',
+  'onResult',
+  'onProgress',
+] as const
 
 /** Starts a run of argv with options (the session binding supplies it). */
 export type FleetStarter = (argv: string[], opts: FleetOptions) => FleetRun
@@ -88,13 +101,15 @@ export class FleetHandle {
 
   /** A handle with more default options (signal, onResult, onProgress, timeoutMs, deadlineMs, fanout). */
   with(opts: FleetOptions): FleetHandle {
-    if (!opts || typeof opts !== 'object')
-      throw new FleetError('invalid', `with: expected an options object, received ${received(opts)}`)
+    const problem = optionsProblem(opts ?? null, FLEET_OPTIONS, 'with')
+    if (problem) throw new FleetError('invalid', problem)
     return new FleetHandle(this.target, this.start, { ...this.defaults, ...opts })
   }
 
   /** Runs an argv (the command and its arguments, never a shell string) on every node. */
   run(argv: readonly string[], opts: FleetOptions = {}): FleetRun {
+    const problem = optionsProblem(opts, FLEET_OPTIONS, 'run: opts')
+    if (problem) throw new FleetError('invalid', problem)
     return this.start([...argv], { ...this.defaults, ...opts })
   }
 

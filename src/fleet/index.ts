@@ -1,6 +1,7 @@
 // The fleet: one command on many nodes. bindFleet(session) is the shell's fleet() global; the transport is the
 // session's own node(x) (SSH today, whatever node(x) chooses tomorrow), injected as a FleetTransport.
 import type { RunOptions } from '../exec/types.ts'
+import { received } from '../errors.ts'
 import { checkName } from '../names.ts'
 import type { SessionApi } from '../session.ts'
 import { classifyError } from './classify.ts'
@@ -116,7 +117,13 @@ export function configDefaults(session: { config?: SessionApi['config'] }): Flee
  * run start (the shell keeps them to cancel on Ctrl-C).
  */
 export function bindFleet(session: FleetSession, defaults: FleetOptions = {}, onRun?: (run: FleetRun) => void) {
-  return function fleet(target?: FleetTarget): FleetHandle {
+  return function fleet(target?: FleetTarget, ...more: unknown[]): FleetHandle {
+    if (more.length)
+      throw new FleetError(
+        'invalid',
+        `fleet: takes one argument, the nodes (a label selector, names, or nothing for all); received a second: ${received(more[0])}`,
+        "options go on the handle: fleet(['lab-1']).timeout(5000).$`uptime`, or .with({deadlineMs: 30000, fanout: 16})",
+      )
     const t = checkTarget(target)
     return new FleetHandle(t, (argv, opts) => {
       const nodes = session.load().then(() => selectNodes(session, t))

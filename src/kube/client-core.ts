@@ -1,6 +1,6 @@
 // KubeCore, the plumbing under Kube: the kubeconfig selection, the default namespace, the HTTP transport, raw calls,
 // list/get of any resource and kind resolution. No I/O at construction; client-node is imported on the first call.
-import { received } from '../errors.ts'
+import { optionsProblem, received } from '../errors.ts'
 import { isDnsLabel } from '../names.ts'
 import type { KubeConfig } from '@kubernetes/client-node'
 import { KubeError, oneLineReason } from './errors.ts'
@@ -33,6 +33,17 @@ export interface KubeOptions {
 const EVENT = BUILTIN_RESOURCES.find((r) => r.kind === 'Event')!
 
 /** What every Kube call goes through: kubeconfig, namespace, transport, raw requests, list/get by resource type. */
+/** The options a list call takes (pods, services, events, get). */
+export const LIST_OPTIONS = ['namespace', 'allNamespaces', 'fieldSelector', 'timeoutMs'] as const
+/** The options a one-object call takes (pod, svc, endpoints). */
+export const ONE_OPTIONS = ['namespace', 'timeoutMs'] as const
+
+/** Throws KubeError invalid for options that are not an object or hold a key that is none of `known`. */
+export function checkOptions(opts: unknown, known: readonly string[], what = 'opts'): void {
+  const problem = optionsProblem(opts, known, what)
+  if (problem) throw new KubeError('invalid', problem)
+}
+
 export class KubeCore {
   private _info?: KubeconfigInfo
   private _ns?: string
@@ -211,6 +222,7 @@ export class KubeCore {
     name?: NameArg,
     opts: ListOptions & { selector?: Selector } = {},
   ): Promise<KubeObject | KubeList<KubeObject>> {
+    checkOptions(opts, [...LIST_OPTIONS, 'selector'])
     const res = await this.resource(kind)
     if (name === undefined) return this.list<KubeObject>(res, opts.selector, opts)
     return this.one<KubeObject>(res, name, opts)

@@ -1,7 +1,7 @@
 // Kube: the Kubernetes API for the REPL. No I/O at construction; client-node is imported on the first call.
 import { received } from '../errors.ts'
 import { present } from '../present.ts'
-import { KubeCore, type KubeOptions } from './client-core.ts'
+import { checkOptions, KubeCore, LIST_OPTIONS, ONE_OPTIONS, type KubeOptions } from './client-core.ts'
 import { KubeError } from './errors.ts'
 import { loadKubeconfig, type LoadOptions } from './kubeconfig.ts'
 import { asDescription, asUsageList } from './present.ts'
@@ -57,19 +57,23 @@ export class Kube extends KubeCore {
   }
 
   /** Pods in the namespace (or all with allNamespaces), optionally by label selector. */
-  pods(selector?: Selector, opts: ListOptions = {}): Promise<KubeList<Pod>> {
+  async pods(selector?: Selector, opts: ListOptions = {}): Promise<KubeList<Pod>> {
+    checkOptions(opts, LIST_OPTIONS)
     return this.list<Pod>(POD, selector, opts)
   }
   /** One pod: "name" or "namespace/name". */
-  pod(name: NameArg, opts: { namespace?: string } = {}): Promise<Pod> {
+  async pod(name: NameArg, opts: { namespace?: string } = {}): Promise<Pod> {
+    checkOptions(opts, ONE_OPTIONS)
     return this.one<Pod>(POD, name, opts)
   }
   /** Services in the namespace (or all), optionally by label selector. */
-  services(selector?: Selector, opts: ListOptions = {}): Promise<KubeList<Service>> {
+  async services(selector?: Selector, opts: ListOptions = {}): Promise<KubeList<Service>> {
+    checkOptions(opts, LIST_OPTIONS)
     return this.list<Service>(SVC, selector, opts)
   }
   /** One service: "name" or "namespace/name". */
-  svc(name: NameArg, opts: { namespace?: string } = {}): Promise<Service> {
+  async svc(name: NameArg, opts: { namespace?: string } = {}): Promise<Service> {
+    checkOptions(opts, ONE_OPTIONS)
     return this.one<Service>(SVC, name, opts)
   }
   /** Nodes, optionally by label selector. */
@@ -83,6 +87,7 @@ export class Kube extends KubeCore {
 
   /** The EndpointSlices of a service (label kubernetes.io/service-name); notfound when the service does not exist. */
   async endpoints(svcName: NameArg, opts: { namespace?: string } = {}): Promise<KubeList<EndpointSlice>> {
+    checkOptions(opts, ONE_OPTIONS)
     const p = parseName(svcName, 'svcName')
     const ns = p.namespace ?? opts.namespace ?? this.namespace
     const [, slices] = await Promise.all([
@@ -94,6 +99,7 @@ export class Kube extends KubeCore {
 
   /** Events, oldest first: of one object (field selector involvedObject.*), else of the namespace (or all). */
   async events(target?: EventTarget, opts: ListOptions = {}): Promise<KubeList<KubeEvent>> {
+    checkOptions(opts, LIST_OPTIONS)
     if (target === undefined) return this.list<KubeEvent>(EVENT, undefined, opts)
     const ref = await this.eventRef(target, opts.namespace)
     const f = [`involvedObject.kind=${ref.kind}`, `involvedObject.name=${ref.name}`]
@@ -158,6 +164,7 @@ export class Kube extends KubeCore {
 
   /** Container logs as text (like kubectl logs). */
   async logs(pod: NameArg, opts: LogOptions = {}): Promise<string> {
+    checkOptions(opts, ['container', 'previous', 'tail', 'since', 'timestamps', 'namespace', 'timeoutMs'])
     const p = parseName(pod, 'pod')
     const ns = p.namespace ?? opts.namespace ?? this.namespace
     if (opts.tail !== undefined && !(Number.isInteger(opts.tail) && opts.tail >= 0))
@@ -251,8 +258,7 @@ export class Kube extends KubeCore {
   async top(what: 'pods' | 'nodes' = 'pods', opts: TopOptions = {}): Promise<PodUsage[] | NodeUsage[]> {
     if (what !== 'pods' && what !== 'nodes')
       throw new KubeError('invalid', `what: expected "pods" or "nodes", received ${received(what)}`)
-    if (opts === null || typeof opts !== 'object')
-      throw new KubeError('invalid', `options: expected an object like {sortBy: 'cpu'}, received ${received(opts)}`)
+    checkOptions(opts, [...LIST_OPTIONS, 'selector', 'sortBy', 'containers'])
     const sortBy = checkSort(opts.sortBy)
     const res: ResourceInfo = {
       ...METRICS,

@@ -3,7 +3,7 @@ import type { NodeHandle } from '../exec/node.ts'
 import type { ExecOutput, RunOptions } from '../exec/types.ts'
 import { present } from '../present.ts'
 import { discoverPid } from './discover.ts'
-import { received } from '../errors.ts'
+import { optionsProblem, received } from '../errors.ts'
 import { isDnsName } from '../names.ts'
 import { NetError } from './errors.ts'
 import { enterNetns } from './netns.ts'
@@ -100,6 +100,8 @@ export function checkDnsArgs(name: unknown, opts: unknown): asserts opts is DnsQ
     )
   if (opts === null || typeof opts !== 'object' || Array.isArray(opts))
     throw new NetError('invalid', `options: expected an object like {from: 'client'}, received ${received(opts)}`)
+  const unknown = optionsProblem(opts, ['from', 'type', 'server', 'tool', 'resolver', 'timeout', 'attempts'], 'options')
+  if (unknown) throw new NetError('invalid', unknown, "e.g. dnsQuery('web', {from: 'client', type: 'A'})")
   const o = opts as DnsQueryOptions
   if (o.from === undefined)
     throw new NetError(

@@ -1,6 +1,6 @@
 // vethOf: the host-side interface paired with a pod's eth0 (by ifindex/iflink, read with netlink: ip -j, never /sys).
 import { present } from '../present.ts'
-import { received } from '../errors.ts'
+import { optionsProblem, received } from '../errors.ts'
 import { NetError } from './errors.ts'
 import { pairVeth, parseIpJson } from './iplink.ts'
 import { enterNetns } from './netns.ts'
@@ -25,8 +25,8 @@ export function asVethResult(r: VethResult): VethResult {
 
 /** Finds a pod's host-side veth: link_index of its interface inside the netns = ifindex on the node. */
 export async function vethOf(session: NetSession, pod: PodArg, opts: VethOptions = {}): Promise<VethResult> {
-  if (opts === null || typeof opts !== 'object')
-    throw new NetError('invalid', `options: expected an object like {ifname: 'eth0'}, received ${received(opts)}`)
+  const problem = optionsProblem(opts, ['ifname'], 'options')
+  if (problem) throw new NetError('invalid', problem, "e.g. vethOf('client', {ifname: 'eth0'})")
   if (opts.ifname !== undefined && (typeof opts.ifname !== 'string' || !/^[^\s/]{1,15}$/.test(opts.ifname))) {
     throw new NetError(
       'invalid',

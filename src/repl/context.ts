@@ -2,7 +2,7 @@
 // `completes`, and the recipe declarations (src/recipes/dts.ts) take each global's type from GlobalTypes,
 // which is derived from the functions themselves. A new global is one entry here (plus its function).
 import { createRequire } from 'node:module'
-import { received } from '../errors.ts'
+import { closest, received } from '../errors.ts'
 import { parseQuantity } from '../kube/quantity.ts'
 import { bindFleet } from '../fleet/index.ts'
 import { expandNodes, foldNodes } from '../fleet/nodeset.ts'
@@ -218,6 +218,23 @@ export const GLOBALS: readonly GlobalSpec[] = DEFS
 
 /** The type of every global, derived from the function that makes it (recipe declarations: src/recipes/dts.ts). */
 export type GlobalTypes = { [G in (typeof DEFS)[number] as G['name']]: ReturnType<G['make']> }
+
+/**
+ * For `ReferenceError: conntrack is not defined` raised by code typed at the shell: the globals the name most likely
+ * meant, as a hint line (undefined for any other error, or when no global is close).
+ */
+export function globalHint(err: unknown): string | undefined {
+  const e = err as { name?: unknown; message?: unknown } | null
+  if (!e || e.name !== 'ReferenceError' || typeof e.message !== 'string') return undefined
+  const name = /^(\S+) is not defined$/.exec(e.message)?.[1]
+  const near = name
+    ? closest(
+        name,
+        GLOBALS.map((g) => g.name),
+      ).slice(0, 3)
+    : []
+  return near.length ? `did you mean ${near.join(', ')}? (.help lists the shell's globals)` : undefined
+}
 
 let presenters: Promise<void> | undefined
 /** Installs the renderers results print with (src/render/presenters.ts); the shell awaits it before it prints. */

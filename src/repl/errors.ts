@@ -28,9 +28,16 @@ export function isExpected(err: unknown): err is Error & { hint?: string } {
   return isErrorLike(err) && 'hint' in err
 }
 
-/** Frames of a stack that point at user code or kinspect, not at node internals; at most `max`. */
+/**
+ * Frames of a stack that point at user code or kinspect, not at node internals; at most `max`. When the error went
+ * through code typed at the shell (`REPL12:1:5` frames), what called that code is the shell itself, whatever file it
+ * runs from (src/repl/ or the bundled dist/cli.cjs): only the frames up to the last REPL frame are kept.
+ */
 export function shortStack(err: Error, max = 4): string[] {
-  const frames = (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l))
+  let frames = (err.stack ?? '').split('\n').filter((l) => /^\s+at /.test(l))
+  const isRepl = frames.map((l) => /[\s(]REPL\d*:\d+:\d+\)?$/.test(l))
+  const lastRepl = isRepl.lastIndexOf(true)
+  if (lastRepl >= 0) frames = frames.slice(0, lastRepl + 1)
   return frames
     .filter(
       (l) =>

@@ -8,7 +8,7 @@ import { palette, wantColor } from '../render/color.ts'
 import { COMMANDS, type CommandHost } from './commands.ts'
 import { defineCommands, installEvaluator, makeEvaluate, takeBuiltins, unknownCommand } from './dispatch.ts'
 import { NameCache, completeNames, type CompleteKind } from './complete.ts'
-import { buildContext, loadPresenters } from './context.ts'
+import { buildContext, globalHint, loadPresenters } from './context.ts'
 import { formatError } from './errors.ts'
 import { appendHistory, loadHistory } from './history.ts'
 import { LineGate, OutputTap, userLines } from './io.ts'
@@ -195,7 +195,11 @@ export function startRepl(opts: StartReplOptions): Shell {
   if (fleetUi) tap.beforeWrite = () => fleetUi.line.clear()
   server.on('SIGINT', () => cancelFleets(session))
 
-  const writeError = (e: unknown) => (opts.errorOutput ?? output).write(formatError(e, color))
+  // An unknown name close to a global's (conntrack for conntrackStats) says which ones it may have meant.
+  const writeError = (e: unknown) => {
+    const hint = globalHint(e)
+    ;(opts.errorOutput ?? output).write(`${formatError(e, color)}${hint ? `${c.yellow(`hint: ${hint}`)}\n` : ''}`)
+  }
 
   // The cluster client, the transports and the result renderers load right after the prompt; inputs wait for them.
   let ready: Promise<void> | undefined

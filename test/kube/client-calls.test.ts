@@ -79,6 +79,29 @@ test('logs(): query parameters and text body', async () => {
   await rejects(kube.logs('web-1', { since: 'yesterday' }), 'invalid', /^since: expected seconds or a duration/)
 })
 
+test('a misspelled option is an error before any request, never a quiet default (pods of another namespace)', async () => {
+  api.seen = []
+  const e = await rejects(kube.pods(undefined, { namepsace: 'kube-system' } as never), 'invalid')
+  assert.is(
+    e.message,
+    'opts: unknown option "namepsace" (did you mean namespace?); the options are namespace, allNamespaces, fieldSelector, timeoutMs',
+  )
+  await rejects(kube.services(undefined, { allnamespaces: true } as never), 'invalid', /did you mean allNamespaces\?/)
+  await rejects(kube.events(undefined, { fieldselector: 'x' } as never), 'invalid', /did you mean fieldSelector\?/)
+  await rejects(
+    kube.pod('web-1', { ns: 'shop' } as never),
+    'invalid',
+    /unknown option "ns"; the options are namespace, timeoutMs/,
+  )
+  await rejects(kube.svc('web', { namespace: 'shop', x: 1 } as never), 'invalid', /unknown option "x"/)
+  await rejects(kube.endpoints('web', { namspace: 'shop' } as never), 'invalid', /did you mean namespace\?/)
+  await rejects(kube.logs('web-1', { tailLines: 5 } as never), 'invalid', /unknown option "tailLines"/)
+  await rejects(kube.top('pods', { sortby: 'cpu' } as never), 'invalid', /did you mean sortBy\?/)
+  await rejects(kube.get('pods', undefined, { selectr: { app: 'web' } } as never), 'invalid', /did you mean selector\?/)
+  await rejects(kube.pods(undefined, 'kube-system' as never), 'invalid', /^opts: expected an object of options/)
+  assert.equal(api.seen, [])
+})
+
 test('endpoints(svc): EndpointSlices by service-name label, notfound when the service is missing', async () => {
   const slices = svcCap.items.filter((i) => i.kind === 'EndpointSlice')
   api.routes.set('/api/v1/namespaces/shop/services/web-nodeport', {

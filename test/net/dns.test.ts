@@ -277,6 +277,9 @@ test('arguments are validated before anything runs', async () => {
     ['web', { from: 'ndots', server: '10.0.0.1 ; id' }, /server: expected a nameserver IP/],
     ['web', { from: 'ndots', timeout: 0 }, /timeout: expected a whole number/],
     ['web', { from: 'ndots', tool: 'host' }, /tool: expected "dig"/],
+    // a misspelled option is named, with the one it most likely meant (here before the missing from)
+    ['web', { pod: 'ndots' }, /^options: unknown option "pod"; the options are from, type, server, tool/],
+    ['web', { from: 'ndots', tpye: 'AAAA' }, /^options: unknown option "tpye" \(did you mean type\?\)/],
   ]
   for (const [name, o, re] of bad) {
     const e = await failure(dnsQuery(session, name, o as never))

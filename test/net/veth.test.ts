@@ -64,13 +64,20 @@ test('vethOf of a hostNetwork pod: an explanation, nothing run on the node', asy
 
 test('vethOf options are validated', async () => {
   const { session } = fakeNetSession(route())
-  for (const bad of [{ ifname: 'a b' }, { ifname: 'x'.repeat(16) }, null]) {
+  const bad: [unknown, RegExp][] = [
+    [{ ifname: 'a b' }, /^ifname: expected an interface name/],
+    [{ ifname: 'x'.repeat(16) }, /^ifname: expected an interface name/],
+    [null, /^options: expected an object of options \(ifname\), received null$/],
+    [{ ifnmae: 'eth0' }, /^options: unknown option "ifnmae" \(did you mean ifname\?\); the options are ifname$/],
+  ]
+  for (const [opts, re] of bad) {
     try {
-      await vethOf(session, 'client', bad as never)
+      await vethOf(session, 'client', opts as never)
       assert.unreachable()
     } catch (e) {
       assert.instance(e, NetError)
       assert.is((e as NetError).kind, 'invalid')
+      assert.match((e as NetError).message, re)
     }
   }
 })

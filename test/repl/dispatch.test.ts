@@ -107,4 +107,13 @@ test("answerUnknownCommands: known commands and non-words pass through; false on
   )
 })
 
+test('an unknown name close to a global says which globals it may have meant; any other error gets no such hint', async () => {
+  const { out } = await drive(["conntrack('lab-1')", 'nodez()', 'fooBarBaz()'])
+  assert.match(out, 'error: ReferenceError: conntrack is not defined')
+  assert.match(out, "hint: did you mean conntrackList, conntrackStats? (.help lists the shell's globals)")
+  assert.match(out, 'hint: did you mean node')
+  assert.match(out, 'error: ReferenceError: fooBarBaz is not defined')
+  assert.is(out.split('hint: ').length - 1, 2)
+})
+
 test.run()

@@ -42,6 +42,25 @@ test('unexpected errors: message and at most 4 frames; errors from a vm context 
   assert.is(formatError('a string'), "error: thrown 'a string'\n")
 })
 
+test("an error in code typed at the shell: the user's frames and what they called, not the shell that ran them", () => {
+  const e = Object.assign(new Error('x'), {
+    name: 'ReferenceError',
+    message: 'conntrack is not defined',
+    stack: [
+      'ReferenceError: conntrack is not defined',
+      '    at helper (/work/main/dist/cli.cjs:120:3)',
+      '    at REPL3:1:40',
+      '    at REPL:3:4',
+      '    at Object.bound [as evaluator] (/work/main/dist/cli.cjs:25069:51)',
+      '    at /work/main/dist/cli.cjs:26873:9',
+    ].join('\n'),
+  })
+  assert.is(
+    formatError(e),
+    'error: ReferenceError: conntrack is not defined\n    at helper (/work/main/dist/cli.cjs:120:3)\n    at REPL3:1:40\n    at REPL:3:4\n',
+  )
+})
+
 test('colour only when asked', () => {
   assert.match(formatError(new ShellError('usage', 'x', 'y'), true), '\u001b[31merror: x\u001b[39m')
   assert.not.match(formatError(new ShellError('usage', 'x', 'y'), false), '\u001b[')

@@ -54,6 +54,21 @@ test('fleet() is every node of the cluster; a selector with no match and a bad t
     () => ctx.fleet(42),
     /fleet: expected a label selector \('role=worker' or \{role: 'worker'\}\), an array of node names, or nothing \(every node\), received number 42/,
   )
+  // Options go on the handle, by their names: a second argument or a misspelled option is an error, never ignored.
+  const withArg = ctx.fleet as unknown as (t: unknown, o: unknown) => unknown
+  assert.throws(
+    () => withArg(['lab-1'], { timeout: 1 }),
+    /^fleet: takes one argument, the nodes .* received a second: Object$/,
+  )
+  const handle = ctx.fleet(['lab-1']) as unknown as {
+    with: (o: object) => unknown
+    run: (a: string[], o: object) => unknown
+  }
+  assert.throws(() => handle.with({ timout: 5000 }), /^with: unknown option "timout" \(did you mean timeoutMs\?\)/)
+  assert.throws(
+    () => handle.run(['true'], { fanuot: 2 }),
+    /^run: opts: unknown option "fanuot" \(did you mean fanout\?\)/,
+  )
 })
 
 test('in the REPL a fleet prints as its table, and .groups() as clush -b blocks', async () => {
