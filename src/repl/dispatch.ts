@@ -2,6 +2,7 @@
 // recorded, the session loaded first when the input needs it), the dot-commands defined on node:repl from the one
 // COMMANDS table, and evaluate(), which runs an input or a dot-command as if typed (-e, notebooks, recipe steps).
 import { Recoverable, type REPLServer } from 'node:repl'
+import { closest } from '../errors.ts'
 import { COMMANDS, type Command, type CommandHost } from './commands.ts'
 import { ShellError } from './errors.ts'
 import { takeDomainErrors, wrapEval, type EvalFn } from './internals.ts'
@@ -21,9 +22,13 @@ export function takeBuiltins(server: REPLServer): Record<string, Builtin> {
 
 /** The error of a `.word` that names no command: the word, and every command there is. */
 export function unknownCommand(word: string): ShellError {
+  const near = closest(
+    word,
+    COMMANDS.map((x) => x.name),
+  ).slice(0, 2)
   return new ShellError(
     'usage',
-    `unknown command .${word}`,
+    `unknown command .${word}${near.length ? ` (did you mean ${near.map((n) => `.${n}`).join(' or ')}?)` : ''}`,
     `commands: ${COMMANDS.map((x) => `.${x.name}`).join(' ')} (.help says what each does)`,
   )
 }

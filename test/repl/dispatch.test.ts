@@ -78,7 +78,7 @@ test('evaluate: prose lines go to the notebook, not to the evaluator; results pr
 
 test('a typed .word that names no command: the usage error with every command, and the shell goes on', async () => {
   const { out } = await drive(['.nsx kube-system', '.ns kube-system', '6 * 7'])
-  assert.match(out, 'error: unknown command .nsx\nhint: commands: .ctx .ns')
+  assert.match(out, 'error: unknown command .nsx (did you mean .ns?)\nhint: commands: .ctx .ns')
   assert.not.match(out, 'Invalid REPL keyword')
   assert.match(out, 'namespace kube-system')
   assert.match(out, '42')
