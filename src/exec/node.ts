@@ -1,7 +1,7 @@
 // NodeHandle: a zx-like tagged template over any Exec, where every interpolated value is exactly one argv word.
-import { received } from '../errors.ts'
+import { optionsProblem, received } from '../errors.ts'
 import { present } from '../present.ts'
-import { ExecOutput, type Exec, type RunOptions } from './types.ts'
+import { ExecError, ExecOutput, type Exec, type RunOptions } from './types.ts'
 import type { ResolvedHost } from './ssh/sshconfig-types.ts'
 
 /** A running command: a promise of its output with shortcuts for the common readings. */
@@ -29,8 +29,9 @@ export function templateArgv(strings: readonly string[], values: readonly unknow
   }
   const literal = (text: string) => {
     if (/['"]/.test(text))
-      throw new TypeError(
-        `node.$: literal text ${JSON.stringify(text.trim())} contains a quote; the template does no shell quoting — interpolate the argument instead: \${'a b'}`,
+      throw templateError(
+        `node.$: literal text ${JSON.stringify(text.trim())} contains a quote; the template does no shell quoting`,
+        "interpolate the argument instead: node(x).$`echo ${'a b'}`",
       )
     const parts = text.split(/\s+/)
     parts.forEach((p, k) => {
@@ -45,8 +46,9 @@ export function templateArgv(strings: readonly string[], values: readonly unknow
     const glued = word !== null || /^\S/.test(strings[i + 1] ?? '')
     if (Array.isArray(v)) {
       if (glued)
-        throw new TypeError(
-          `node.$: the array at \${${i}} touches literal text; put spaces around it (each element becomes its own word)`,
+        throw templateError(
+          `node.$: the array at \${${i}} touches literal text`,
+          'put spaces around it: each element becomes its own word',
         )
       v.forEach((x, k) => argv.push(scalar(x, `\${${i}}[${k}]`)))
       return
@@ -56,19 +58,25 @@ export function templateArgv(strings: readonly string[], values: readonly unknow
   flush()
   for (const w of argv) {
     if (OPERATORS.has(w))
-      throw new TypeError(
-        `node.$: ${JSON.stringify(w)} would be a plain argument here, not a shell operator; use .sh(script) for pipelines and redirections`,
+      throw templateError(
+        `node.$: ${JSON.stringify(w)} would be a plain argument here, not a shell operator`,
+        "use .sh(script) for pipelines and redirections: node(x).sh('ps aux | grep kubelet')",
       )
   }
   return argv
+}
+
+/** A template the user wrote wrong: ExecError invalid, before anything runs. */
+function templateError(message: string, hint?: string): ExecError {
+  return new ExecError('invalid', { target: 'node.$' }, message, hint)
 }
 
 function scalar(v: unknown, where: string): string {
   if (typeof v === 'string') return v
   if (typeof v === 'number' || typeof v === 'bigint' || typeof v === 'boolean') return String(v)
   if (v instanceof ExecOutput) return v.text()
-  throw new TypeError(
-    `node.$: ${where} must be a string, number, boolean or an array of those, received ${Array.isArray(v) ? 'a nested array' : received(v)}`,
+  throw templateError(
+    `node.$: ${where}: expected a string, number, boolean or an array of those, received ${Array.isArray(v) ? 'a nested array' : received(v)}`,
   )
 }
 
@@ -78,6 +86,27 @@ function promiseOf(p: Promise<ExecOutput>): ExecPromise {
     text: () => p.then((o) => o.text()),
     lines: () => p.then((o) => o.lines()),
   })
+}
+
+/** The options of one command (RunOptions), as a handle's with(), run() and sh() take them. */
+export const RUN_OPTIONS = ['timeoutMs', 'input', 'nothrow', 'sudo', 'signal', 'binary', 'tool'] as const
+
+/** Throws ExecError invalid for options that are not an object or hold a key that is not a RunOptions key. */
+export function checkRunOptions(target: string, opts: unknown, what: string): void {
+  const problem = optionsProblem(opts ?? null, RUN_OPTIONS, what)
+  if (problem) throw new ExecError('invalid', { target }, problem, "e.g. node('lab-1').with({timeoutMs: 5000})")
+}
+
+/** The deadline a handle's timeout(ms) takes: a positive number of milliseconds, else ExecError invalid. */
+export function checkTimeout(target: string, ms: unknown): number {
+  if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0)
+    throw new ExecError(
+      'invalid',
+      { target },
+      `timeout: expected a positive number of milliseconds, received ${received(ms)}`,
+      'e.g. .timeout(5000) for 5 s',
+    )
+  return ms
 }
 
 /** Any Exec with zx-like conveniences: node.$`ip -j addr show ${dev}`, .sudo, .timeout(ms), .nothrow(). */
@@ -93,7 +122,11 @@ export class NodeHandle {
       throw new TypeError(`NodeHandle: expected an Exec (an object with run()), received ${received(exec)}`)
     this.$ = (strings, ...values) => {
       if (!Array.isArray(strings) || !('raw' in strings))
-        throw new TypeError('node.$ is a tagged template: write node.$`cmd ${arg}`, or use node.run([...argv])')
+        throw new ExecError(
+          'invalid',
+          { target: this.target },
+          'node.$ is a tagged template: write node.$`cmd ${arg}`, or use node.run([...argv])',
+        )
       let argv: string[]
       try {
         argv = templateArgv(strings, values)
@@ -135,9 +168,7 @@ export class NodeHandle {
 
   /** A handle whose commands have this deadline. */
   timeout(ms: number): NodeHandle {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0)
-      throw new TypeError(`timeout: expected a positive number of milliseconds, received ${String(ms)}`)
-    return this.with({ timeoutMs: ms })
+    return this.with({ timeoutMs: checkTimeout(this.target, ms) })
   }
 
   /** A handle that returns non-zero exits instead of throwing. */
@@ -147,11 +178,17 @@ export class NodeHandle {
 
   /** A handle with more default options. */
   with(opts: RunOptions): NodeHandle {
+    checkRunOptions(this.target, opts, 'with')
     return new NodeHandle(this.exec, { ...this.defaults, ...opts })
   }
 
   /** Runs an argv with the handle's defaults under opts. */
   run(argv: readonly string[], opts: RunOptions = {}): ExecPromise {
+    try {
+      checkRunOptions(this.target, opts, 'run: opts')
+    } catch (e) {
+      return promiseOf(Promise.reject(e))
+    }
     return promiseOf(this.exec.run(argv, { ...this.defaults, ...opts }))
   }
 
@@ -159,7 +196,13 @@ export class NodeHandle {
   sh(script: string, args: readonly string[] = [], opts: RunOptions = {}): ExecPromise {
     if (typeof script !== 'string')
       return promiseOf(
-        Promise.reject(new TypeError(`sh: expected the script as a string, received ${received(script)}`)),
+        Promise.reject(
+          new ExecError(
+            'invalid',
+            { target: this.target },
+            `sh: expected the script as a string, received ${received(script)}`,
+          ),
+        ),
       )
     return this.run(['sh', '-s', '--', ...args], { ...opts, input: script })
   }

@@ -1,6 +1,13 @@
 // enterNetns: run commands in a pod's network namespace from its node (nsenter -t PID -n), with the node's own tools.
-import { templateArgv, type ArgValue, type ExecPromise, type NodeHandle } from '../exec/node.ts'
-import { exitError, type ExecOutput, type RunOptions } from '../exec/types.ts'
+import {
+  checkRunOptions,
+  checkTimeout,
+  templateArgv,
+  type ArgValue,
+  type ExecPromise,
+  type NodeHandle,
+} from '../exec/node.ts'
+import { ExecError, exitError, type ExecOutput, type RunOptions } from '../exec/types.ts'
 import { present } from '../present.ts'
 import { discoverPid } from './discover.ts'
 import { cgroupMatchesPod, procCgroupArgv, type PidMethod } from './pid.ts'
@@ -100,7 +107,13 @@ export class NetnsHandle {
     this.$ = (strings, ...values) => {
       if (!Array.isArray(strings) || !('raw' in strings))
         return execPromise(
-          Promise.reject(new TypeError('netns.$ is a tagged template: write h.$`ip -j addr`, or use h.run([...argv])')),
+          Promise.reject(
+            new ExecError(
+              'invalid',
+              { target: `netns:${this.pod}` },
+              'netns.$ is a tagged template: write h.$`ip -j addr`, or use h.run([...argv])',
+            ),
+          ),
         )
       try {
         return this.run(templateArgv(strings, values))
@@ -165,6 +178,7 @@ export class NetnsHandle {
   }
 
   async #run(argv: readonly string[], opts: RunOptions): Promise<ExecOutput> {
+    checkRunOptions(`netns:${this.pod}`, opts, 'run: opts')
     const o = { ...this.#defaults, ...opts }
     const go = () => this.#st.node.run(nsenterArgv(this.pid, argv), { ...o, nothrow: true })
     let r = await onNode(this.node, `running ${this.pod}`, go)
@@ -180,13 +194,20 @@ export class NetnsHandle {
   sh(script: string, args: readonly string[] = [], opts: RunOptions = {}): ExecPromise {
     if (typeof script !== 'string')
       return execPromise(
-        Promise.reject(new TypeError(`sh: expected the script as a string, received ${received(script)}`)),
+        Promise.reject(
+          new ExecError(
+            'invalid',
+            { target: `netns:${this.pod}` },
+            `sh: expected the script as a string, received ${received(script)}`,
+          ),
+        ),
       )
     return this.run(['sh', '-s', '--', ...args], { ...opts, input: script })
   }
 
   /** A handle with more default options (shares the PID and its refreshes). */
   with(opts: RunOptions): NetnsHandle {
+    checkRunOptions(`netns:${this.pod}`, opts, 'with')
     return new NetnsHandle(this.#st, { ...this.#defaults, ...opts })
   }
   /** A handle that returns non-zero exits instead of throwing. */
@@ -195,9 +216,7 @@ export class NetnsHandle {
   }
   /** A handle whose commands have this deadline. */
   timeout(ms: number): NetnsHandle {
-    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms <= 0)
-      throw new TypeError(`timeout: expected a positive number of milliseconds, received ${String(ms)}`)
-    return this.with({ timeoutMs: ms })
+    return this.with({ timeoutMs: checkTimeout(`netns:${this.pod}`, ms) })
   }
 
   /** Fetches the pod again and re-resolves the PID (after a restart or a reschedule). */

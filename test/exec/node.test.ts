@@ -4,7 +4,7 @@ import * as assert from 'uvu/assert'
 import { inspect } from 'node:util'
 import { NodeHandle, templateArgv } from '../../src/exec/node.ts'
 import { LocalExec } from '../../src/exec/local.ts'
-import { ExecOutput, type Exec, type RunOptions } from '../../src/exec/types.ts'
+import { ExecError, ExecOutput, type Exec, type RunOptions } from '../../src/exec/types.ts'
 
 class Recorder implements Exec {
   readonly target = 'fake:n1'
@@ -25,6 +25,18 @@ class Recorder implements Exec {
 
 const t = (strings: TemplateStringsArray, ...values: unknown[]) => templateArgv(strings, values)
 
+/** The ExecError a bad template throws, as "message | hint" (both reach the user). */
+function refusal(f: () => unknown): string {
+  try {
+    f()
+  } catch (e) {
+    assert.instance(e, ExecError)
+    assert.is((e as ExecError).kind, 'invalid')
+    return `${(e as ExecError).message} | ${(e as ExecError).hint ?? ''}`
+  }
+  throw new Error('expected an ExecError')
+}
+
 test('literal text splits on whitespace; each value is exactly one word', () => {
   const dev = 'eth0 ; rm -rf /'
   assert.equal(t`ip -j addr show ${dev}`, ['ip', '-j', 'addr', 'show', 'eth0 ; rm -rf /'])
@@ -35,7 +47,10 @@ test('literal text splits on whitespace; each value is exactly one word', () => 
 test('arrays become several words; an empty array none', () => {
   assert.equal(t`ls ${['-l', 'a b']} end`, ['ls', '-l', 'a b', 'end'])
   assert.equal(t`ls ${[]} end`, ['ls', 'end'])
-  assert.throws(() => t`ls -I${['a', 'b']}`, /array at \$\{0\} touches literal text/)
+  assert.match(
+    refusal(() => t`ls -I${['a', 'b']}`),
+    /array at \$\{0\} touches literal text \| put spaces around it/,
+  )
 })
 
 test('a value glued to literal text joins that word', () => {
@@ -49,17 +64,38 @@ test('an ExecOutput interpolates as its text', () => {
 })
 
 test('shell syntax in literal text is refused with a way out', () => {
-  assert.throws(() => t`sh -c 'echo hi'`, /contains a quote.*interpolate/)
-  assert.throws(() => t`ip route | grep x`, /"\|" would be a plain argument.*\.sh\(script\)/)
-  assert.throws(() => t`cat x > y`, /\.sh\(script\)/)
+  assert.match(
+    refusal(() => t`sh -c 'echo hi'`),
+    /contains a quote.*interpolate/,
+  )
+  assert.match(
+    refusal(() => t`ip route | grep x`),
+    /"\|" would be a plain argument.*\.sh\(script\)/,
+  )
+  assert.match(
+    refusal(() => t`cat x > y`),
+    /\.sh\(script\)/,
+  )
   assert.equal(t`grep a|b`, ['grep', 'a|b']) // not a standalone operator: a plain word
 })
 
 test('bad values are refused, naming the position', () => {
-  assert.throws(() => t`echo ${undefined}`, /\$\{0\} must be a string.*received undefined/)
-  assert.throws(() => t`echo ${'a'} ${null}`, /\$\{1\} must be .*received null/)
-  assert.throws(() => t`echo ${{ a: 1 }}`, /received Object/)
-  assert.throws(() => t`echo ${[['x']]}`, /\$\{0\}\[0\].*nested array/)
+  assert.match(
+    refusal(() => t`echo ${undefined}`),
+    /\$\{0\}: expected a string.*received undefined/,
+  )
+  assert.match(
+    refusal(() => t`echo ${'a'} ${null}`),
+    /\$\{1\}: expected .*received null/,
+  )
+  assert.match(
+    refusal(() => t`echo ${{ a: 1 }}`),
+    /received Object/,
+  )
+  assert.match(
+    refusal(() => t`echo ${[['x']]}`),
+    /\$\{0\}\[0\].*nested array/,
+  )
 })
 
 test('$ runs through the Exec with the handle defaults; .sudo/.timeout/.nothrow layer', async () => {
@@ -72,7 +108,23 @@ test('$ runs through the Exec with the handle defaults; .sudo/.timeout/.nothrow 
   assert.equal(rec.calls[1], { argv: ['ss', '-tnp'], opts: { sudo: true, timeoutMs: 1500 } })
   assert.equal(rec.calls[2], { argv: ['false'], opts: { nothrow: true, sudo: true } })
   assert.equal(node.defaults, {}, 'derived handles do not change the original')
-  assert.throws(() => node.timeout(0), /timeout: expected a positive number of milliseconds, received 0/)
+  assert.match(
+    refusal(() => node.timeout(0)),
+    /^timeout: expected a positive number of milliseconds, received number 0 \| e\.g\. \.timeout\(5000\)/,
+  )
+  assert.match(
+    refusal(() => node.timeout('5s' as never)),
+    /received "5s"/,
+  )
+  // options by name: a misspelled one is named, never ignored
+  assert.match(
+    refusal(() => node.with({ timout: 5 } as never)),
+    /^with: unknown option "timout" \(did you mean timeoutMs\?\)/,
+  )
+  const err = await node.run(['true'], { nothorw: true } as never).catch((e: unknown) => e)
+  assert.instance(err, ExecError)
+  assert.match((err as Error).message, /^run: opts: unknown option "nothorw" \(did you mean nothrow\?\)/)
+  assert.is(rec.calls.length, 3, 'nothing ran')
 })
 
 test('$ promise has json/text/lines shortcuts', async () => {
@@ -94,7 +146,7 @@ test('template errors reject the promise instead of throwing synchronously', asy
   const node = new NodeHandle(new Recorder())
   let err: unknown
   await node.$`echo ${undefined as unknown as string}`.catch((e) => (err = e))
-  assert.instance(err, TypeError)
+  assert.instance(err, ExecError)
   assert.throws(() => new NodeHandle({} as Exec), /expected an Exec/)
 })
 
