@@ -74,6 +74,11 @@ export async function startSshd(opts: { maxSessions?: number } = {}): Promise<Ss
   const userPub = keygen(path.join(dir, 'id_ed25519'))
   fs.writeFileSync(path.join(dir, 'authorized_keys'), `${userPub}\n`)
   const port = await freePort()
+  // Logins get a home of their own: the fixture logs in as root, and this machine's /root/.bashrc (sourced by bash
+  // under sshd) runs pyenv init, whose rehash takes a lock that concurrent logins wait on (a login held past 15 s,
+  // a stray stderr line). A test's login must not depend on the dotfiles of the machine it runs on.
+  const home = path.join(dir, 'home')
+  fs.mkdirSync(home)
   const cfg = path.join(dir, 'sshd_config')
   fs.writeFileSync(
     cfg,
@@ -93,6 +98,7 @@ export async function startSshd(opts: { maxSessions?: number } = {}): Promise<Ss
       `MaxSessions ${opts.maxSessions ?? 10}`,
       'MaxStartups 10:30:100',
       'LogLevel VERBOSE',
+      `SetEnv HOME=${home}`,
       '',
     ].join('\n'),
   )
