@@ -90,6 +90,31 @@ test('20 concurrent commands with MaxSessions 10 all succeed over one connection
   assert.is(sshd.logins() - before, 1)
 })
 
+test('a node whose sshd allows 2 sessions: 12 commands at once all succeed, the connection keeps to what sshd took', async () => {
+  const narrow = await startSshd({ maxSessions: 2 })
+  const p = new SshPool({
+    configs: [{ text: fs.readFileSync(narrow.sshConfig, 'utf8'), path: narrow.sshConfig, kind: 'user' }],
+  })
+  try {
+    const node = new NodeHandle(p.exec('testnode'))
+    const outs = await Promise.all(Array.from({ length: 12 }, (_, i) => node.$`sh -c ${`sleep 0.1; echo ${i}`}`.text()))
+    assert.equal(
+      outs,
+      Array.from({ length: 12 }, (_, i) => String(i)),
+    )
+    const s = p.stats('testnode')
+    assert.ok(
+      s.maxChannels < 8 && s.maxChannels >= 1,
+      `max channels ${s.maxChannels}: lowered to what sshd took, then growing back`,
+    )
+    assert.equal([s.activeChannels, s.queued, s.opens], [0, 0, 1])
+    assert.is(narrow.logins(), 1)
+  } finally {
+    await p.close()
+    await narrow.stop()
+  }
+})
+
 test('an unknown host key is refused with a message that says how to accept it', async () => {
   const empty = path.join(sshd.dir, 'empty_known_hosts')
   fs.writeFileSync(empty, '')

@@ -11,11 +11,28 @@ interface Waiter {
 export class Limit {
   #active = 0
   #peak = 0
+  #max: number
+  readonly #ceiling: number
   readonly #queue: Waiter[] = []
 
-  constructor(readonly max: number) {
+  constructor(max: number) {
     if (!Number.isInteger(max) || max < 1)
       throw new RangeError(`Limit: max must be a positive integer, received ${max}`)
+    this.#max = this.#ceiling = max
+  }
+
+  /** Holders allowed at once. */
+  get max(): number {
+    return this.#max
+  }
+
+  /**
+   * Sets the cap, between 1 and the max it was made with. Lowered, the holders beyond it finish and new ones wait
+   * until fewer remain; raised, waiters start at once.
+   */
+  resize(to: number): void {
+    this.#max = Math.max(1, Math.min(this.#ceiling, Math.floor(to)))
+    while (this.#active < this.#max && this.#queue.length) this.#grantNext()
   }
 
   /** Holders right now. */
@@ -57,11 +74,14 @@ export class Limit {
       if (released) return
       released = true
       this.#active--
-      const next = this.#queue.shift()
-      if (next) {
-        if (next.onAbort) next.signal!.removeEventListener('abort', next.onAbort)
-        next.grant()
-      }
+      if (this.#active < this.#max) this.#grantNext()
     }
+  }
+
+  #grantNext(): void {
+    const next = this.#queue.shift()
+    if (!next) return
+    if (next.onAbort) next.signal!.removeEventListener('abort', next.onAbort)
+    next.grant()
   }
 }

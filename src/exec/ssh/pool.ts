@@ -43,6 +43,8 @@ export interface PoolStats {
   opens: number
   activeChannels: number
   peakChannels: number
+  /** Channels the connection allows at once: maxChannels, or fewer once sshd refused one (its MaxSessions). */
+  maxChannels: number
   queued: number
 }
 
@@ -61,8 +63,15 @@ interface Conn {
   /** Jump clients first, the node's client last. */
   chain: Client[]
   channels: Limit
+  /** Channels sshd confirmed and that have not closed yet (the slots also count opens still in flight). */
+  open: number
+  /** Channels opened since sshd last refused one: a cap lowered by a refusal grows back by one per cap's worth. */
+  okSinceRefusal: number
   alive: boolean
 }
+
+/** How many times one command waits for a channel after sshd refused one (MaxSessions) before it fails. */
+const MAX_REFUSALS = 8
 
 /** Pooled SSH connections to the nodes, configured by ssh_config and checked against known_hosts. */
 export class SshPool implements ChannelSource {
@@ -117,6 +126,7 @@ export class SshPool implements ChannelSource {
 
   /** Opens a session channel on the node's connection and starts `command`; reconnects once if the pooled connection died. */
   async openExec(node: string, command: string, signal?: AbortSignal): Promise<OpenedChannel> {
+    let refusals = 0
     for (let attempt = 0; ; attempt++) {
       const conn = await this.#connection(node, signal)
       const release = await conn.channels.acquire(signal)
@@ -124,7 +134,18 @@ export class SshPool implements ChannelSource {
       try {
         // A frozen sshd never confirms the channel: the caller's deadline (or Ctrl-C) must still end the wait.
         const channel = await raceAbort(opening, signal)
-        return { channel, host: conn.host, release }
+        conn.open++
+        if (++conn.okSinceRefusal >= conn.channels.max && conn.channels.max < this.#opts.maxChannels) {
+          conn.okSinceRefusal = 0
+          conn.channels.resize(conn.channels.max + 1)
+        }
+        let closed = false
+        const done = () => {
+          if (!closed) conn.open--
+          closed = true
+          release()
+        }
+        return { channel, host: conn.host, release: done }
       } catch (e) {
         if (signal?.aborted) {
           // Given up on: a channel sshd opens later is closed at once, and its slot is freed when sshd settles it.
@@ -142,6 +163,24 @@ export class SshPool implements ChannelSource {
           this.#drop(conn)
           continue
         }
+        // sshd refuses a session past its MaxSessions, which counts a closed session until it has reaped it. While
+        // other channels of this connection are open or opening, that is the limit speaking: once the opens in
+        // flight have settled (a refusal comes back before a confirmation does), the connection keeps to as many
+        // channels as sshd has open, and the command waits for one of them to close (bounded, abortable).
+        if (
+          !dead &&
+          conn.channels.active > 0 &&
+          refusals < MAX_REFUSALS &&
+          /open failed|prohibited|resource shortage/i.test(String(e))
+        ) {
+          refusals++
+          await raceAbort(new Promise<void>((r) => setTimeout(r, 25 * refusals).unref()), signal)
+          conn.okSinceRefusal = 0
+          if (conn.open > 0) conn.channels.resize(Math.min(conn.channels.max, conn.open))
+          attempt = -1 // a refusal is not a dead connection: the one reconnect stays available
+          continue
+        }
+        const others = conn.open
         const target = `ssh:${node}`
         if (dead)
           throw new ExecError(
@@ -155,7 +194,9 @@ export class SshPool implements ChannelSource {
           'connect',
           { target },
           `sshd on ${node} refused a session channel: ${(e as Error).message}`,
-          `the node's MaxSessions may be below ${this.#opts.maxChannels}: create the pool with a smaller maxChannels`,
+          others > 0
+            ? `sshd refused ${refusals + 1} times while ${others} other channels were open: check the node's MaxSessions`
+            : "sshd refused it with no other channel open on this connection: check the node's MaxSessions and its sshd log",
           e,
         )
       }
@@ -175,6 +216,7 @@ export class SshPool implements ChannelSource {
       opens: this.#opens.get(node) ?? 0,
       activeChannels: c?.channels.active ?? 0,
       peakChannels: c?.channels.peak ?? 0,
+      maxChannels: c?.channels.max ?? this.#opts.maxChannels,
       queued: c?.channels.queued ?? 0,
     }
   }
@@ -291,6 +333,8 @@ export class SshPool implements ChannelSource {
       client: chain[chain.length - 1],
       chain,
       channels: new Limit(this.#opts.maxChannels),
+      open: 0,
+      okSinceRefusal: 0,
       alive: true,
     }
     for (const c of chain) c.on('close', () => this.#drop(conn))

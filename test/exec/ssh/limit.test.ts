@@ -45,6 +45,31 @@ test('an aborted wait leaves the queue; double release is harmless', async () =>
   r2()
 })
 
+test('resize: lowered, holders beyond the cap finish first; raised (never past the first max), waiters start', async () => {
+  const l = new Limit(4)
+  const held = await Promise.all([l.acquire(), l.acquire(), l.acquire()])
+  l.resize(2)
+  assert.is(l.max, 2)
+  let granted = 0
+  const waiting = [l.acquire(), l.acquire()].map((p) => p.then((r) => (granted++, r)))
+  held[0]()
+  await new Promise((r) => setImmediate(r))
+  assert.is(granted, 0, 'still 2 holders: the cap is 2')
+  held[1]()
+  await new Promise((r) => setImmediate(r))
+  assert.is(granted, 1)
+  l.resize(3)
+  await new Promise((r) => setImmediate(r))
+  assert.is(granted, 2, 'raised: the waiter starts at once')
+  assert.is(l.active, 3)
+  l.resize(9)
+  assert.is(l.max, 4)
+  l.resize(0)
+  assert.is(l.max, 1)
+  for (const r of [held[2], ...(await Promise.all(waiting))]) r()
+  assert.is(l.active, 0)
+})
+
 test('bad max is refused', () => {
   assert.throws(() => new Limit(0), /max must be a positive integer, received 0/)
 })
