@@ -46,11 +46,21 @@ function checkToken(token: string): void {
  * set no $SHELL), and the text without that line (the first one only).
  */
 export function takePid(stderr: string, token: string): { pid?: number; shell?: string; rest: string } {
-  const re = new RegExp(`(^|\\n)kinspect-pid:${token}:(\\d+)(?::([^\\n]*))?\\n`)
-  const m = re.exec(stderr)
-  if (!m) return { rest: stderr }
-  const rest = stderr.slice(0, m.index) + m[1] + stderr.slice(m.index + m[0].length)
-  return m[3] === undefined ? { pid: Number(m[2]), rest } : { pid: Number(m[2]), shell: m[3], rest }
+  // indexOf, not a RegExp made per call: this runs on every stderr chunk of every command (a fleet's hot path).
+  const mark = `kinspect-pid:${token}:`
+  for (let at = stderr.indexOf(mark); at >= 0; at = stderr.indexOf(mark, at + 1)) {
+    if (at > 0 && stderr[at - 1] !== '\n') continue
+    const end = stderr.indexOf('\n', at + mark.length)
+    if (end < 0) return { rest: stderr }
+    const line = stderr.slice(at + mark.length, end)
+    const colon = line.indexOf(':')
+    const digits = colon < 0 ? line : line.slice(0, colon)
+    if (!/^\d+$/.test(digits)) continue
+    const rest = stderr.slice(0, at) + stderr.slice(end + 1)
+    const pid = Number(digits)
+    return colon < 0 ? { pid, rest } : { pid, shell: line.slice(colon + 1), rest }
+  }
+  return { rest: stderr }
 }
 
 // TERM the process and every descendant (one /proc snapshot with start times), then after 300 ms KILL those still

@@ -1,7 +1,7 @@
 // svcRules: the kube-proxy rules that implement a Service on a node, compared with its EndpointSlices.
 import type { EndpointSlice, Service } from '../../kube/types.ts'
 import type { SessionApi } from '../../session.ts'
-import { received } from '../../errors.ts'
+import { optionsProblem, received } from '../../errors.ts'
 import { parseServiceRef } from '../../names.ts'
 import { present } from '../../present.ts'
 import { clientSummary } from './clients.ts'
@@ -81,14 +81,8 @@ function validate(session: unknown, svc: unknown, opts: unknown): void {
     )
   }
   if (opts === undefined) return
-  if (!opts || typeof opts !== 'object' || Array.isArray(opts))
-    throw new SvcRulesError('invalid', `opts: expected an object like {node: 'NAME'}, received ${received(opts)}`)
-  const unknown = Object.keys(opts).filter((k) => k !== 'node')
-  if (unknown.length)
-    throw new SvcRulesError(
-      'invalid',
-      `opts: unknown option ${unknown.map((k) => JSON.stringify(k)).join(', ')}; the only option is node`,
-    )
+  const problem = optionsProblem(opts, ['node'])
+  if (problem) throw new SvcRulesError('invalid', problem, "e.g. svcRules('shop/web', {node: 'lab-1'})")
   const node = (opts as SvcRulesOptions).node
   if (node !== undefined && (typeof node !== 'string' || node === ''))
     throw new SvcRulesError('invalid', `opts.node: expected a node name, received ${received(node)}`)

@@ -2,6 +2,7 @@
 // command that stops it: pure builders (test/exec/ssh.test.ts runs them against a real sshd).
 import { test } from 'uvu'
 import * as assert from 'uvu/assert'
+import fc from 'fast-check'
 import { remoteCommand } from '../../../src/exec/ssh/exec.ts'
 import { announcePid, killTree, posixLoginShell, takePid } from '../../../src/exec/ssh/stop.ts'
 
@@ -40,6 +41,35 @@ test("the pid announcement: wrapped argv or the login shell's own line, found an
   assert.is(killTree(123).at(-1), '123')
   assert.throws(() => killTree(1), /pid must be a process id above 1/)
   assert.throws(() => announcePid(['x'], 'Bad Token'), /token must be/)
+})
+
+test('takePid: the announcement only as a whole line of its own, the first well-formed one', () => {
+  assert.equal(takePid('xkinspect-pid:abc12:5\n', 'abc12'), { rest: 'xkinspect-pid:abc12:5\n' })
+  assert.equal(takePid('kinspect-pid:abc12:5', 'abc12'), { rest: 'kinspect-pid:abc12:5' }, 'a line not yet ended')
+  assert.equal(takePid('kinspect-pid:abc12:5x\nkinspect-pid:abc12:6\n', 'abc12'), {
+    pid: 6,
+    rest: 'kinspect-pid:abc12:5x\n',
+  })
+  assert.equal(takePid('kinspect-pid:abc12:\n', 'abc12'), { rest: 'kinspect-pid:abc12:\n' })
+})
+
+// The reference: the regular expression takePid was first written with.
+function takePidReference(stderr: string, token: string): { pid?: number; shell?: string; rest: string } {
+  const m = new RegExp(`(^|\\n)kinspect-pid:${token}:(\\d+)(?::([^\\n]*))?\\n`).exec(stderr)
+  if (!m) return { rest: stderr }
+  const rest = stderr.slice(0, m.index) + m[1] + stderr.slice(m.index + m[0].length)
+  return m[3] === undefined ? { pid: Number(m[2]), rest } : { pid: Number(m[2]), shell: m[3], rest }
+}
+
+test('takePid agrees with its regular-expression reference on random stderr', () => {
+  const piece = fc.constantFrom('kinspect-pid:', 'abc12', ':', '42', '7', '\n', 'x', '/bin/sh', 'other', ' ')
+  fc.assert(
+    fc.property(fc.array(piece, { maxLength: 14 }), (parts) => {
+      const s = parts.join('')
+      assert.equal(takePid(s, 'abc12'), takePidReference(s, 'abc12'), JSON.stringify(s))
+    }),
+    { numRuns: 3000 },
+  )
 })
 
 test('posixLoginShell: only an absolute path to a shell that reads POSIX sh', () => {

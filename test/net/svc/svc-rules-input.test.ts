@@ -45,7 +45,7 @@ test('bad input is refused before any command runs, naming the argument', async 
   await rejects(svcRules(session, 42 as unknown as string), invalid(/^svc: .*received number/), 'number')
   await rejects(
     svcRules(session, 'shop/web', { nod: 'x' } as never),
-    invalid(/^opts: unknown option "nod"/),
+    invalid(/^opts: unknown option "nod" \(did you mean node\?\); the options are node$/),
     'unknown option',
   )
   await rejects(
