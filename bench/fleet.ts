@@ -3,6 +3,7 @@
 // handshakes) and warm (the pool open), against pssh (parallel-ssh -p 32), clush (-f 64) and xargs -P 32 ssh, in the
 // same run, rounds interleaved. Then 20 endpoints blackholed with a 5 s timeout: `kinspect fleet` as a process, to
 // its exit, and the peers with their own 5 s timeouts.
+// Each measurement starts once the one before has left no sshd or ssh process behind (settle(), bounded to 5 s).
 // Usage (holds the lab: run under the lock): flock /tmp/kinspect-lab-e2e.lock node --import tsx bench/fleet.ts [ROUNDS]
 // The peers are installed by bench/install-peers.sh (run here; idempotent). The fan-out is removed at the end.
 import { spawn, spawnSync } from 'node:child_process'
@@ -40,10 +41,43 @@ function labCli(...args: string[]): void {
   if (r.status !== 0) throw new Error(`lab ${args.join(' ')} exited ${r.status}: ${r.stderr}`)
 }
 
+/** sshd and ssh processes now: what a measurement leaves behind while sshd tears its connections down. */
+function sshProcesses(): number {
+  let n = 0
+  for (const pid of fs.readdirSync('/proc')) {
+    if (!/^\d+$/.test(pid)) continue
+    try {
+      const comm = fs.readFileSync(`/proc/${pid}/comm`, 'utf8').trim()
+      if (comm === 'ssh' || comm.startsWith('sshd')) n++
+    } catch {
+      // gone already
+    }
+  }
+  return n
+}
+
+let quietCount = Infinity
+/**
+ * Waits (at most 5 s) until the previous measurement's connections are gone (as few sshd/ssh processes as when the
+ * endpoints were idle), so that each one, kinspect's and the peers' alike, starts on a machine that is not still
+ * tearing down the one before (on 2 cores that teardown took CPU from the next start).
+ */
+async function settle(): Promise<void> {
+  const end = Date.now() + 5000
+  while (sshProcesses() > quietCount && Date.now() < end) await new Promise((r) => setTimeout(r, 50))
+}
+
 /** Runs a process to its exit; the time, exit code and output. */
 function timed(
   argv: string[],
   opts: { input?: string; timeoutMs?: number } = {},
+): Promise<{ ms: number; code: number | null; out: string; err: string }> {
+  return settle().then(() => run(argv, opts))
+}
+
+function run(
+  argv: string[],
+  opts: { input?: string; timeoutMs?: number },
 ): Promise<{ ms: number; code: number | null; out: string; err: string }> {
   return new Promise((resolve, reject) => {
     const t0 = performance.now()
@@ -126,6 +160,7 @@ async function kinspectInProcess(resolver?: 'built-in'): Promise<{ cold: number;
     // The session is loaded first, as the shell loads it at start; cold is the ssh side: config resolution, ssh2's
     // first load, 100 handshakes and the command.
     await session.load()
+    await settle()
     const t0 = performance.now()
     const first = await fleet(hosts).timeout(30_000).$`true`
     const cold = performance.now() - t0
@@ -151,6 +186,8 @@ async function main(): Promise<void> {
   if (built.status !== 0) throw new Error('npm run build failed')
   const load = () => fs.readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ')
   labCli('fanout', String(N))
+  await new Promise((r) => setTimeout(r, 1000))
+  quietCount = sshProcesses()
   const rows: Record<string, number[]> = {}
   const add = (k: string, ms: number) => (rows[k] ??= []).push(ms)
   let warm: number[] = []
@@ -176,6 +213,8 @@ async function main(): Promise<void> {
     }
     add('kinspect fleet, warm (the pool open)', median(warm))
     labCli('fanout', String(N), '--blackhole', String(HOLES))
+    await new Promise((r) => setTimeout(r, 1000))
+    quietCount = sshProcesses()
     console.log(`# ${HOLES} of ${N} blackholed (accept TCP, never answer SSH); 5 s per-node timeout; load ${load()}`)
     for (let r = 0; r < ROUNDS; r++) {
       // -o json gives the fleet's own duration: the rest of the process time is start-up, the node list and the exit.
