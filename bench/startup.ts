@@ -4,6 +4,8 @@
 // next to `kubectl get pods`. Rounds are interleaved (each round runs every command
 // once), so a change of machine load hits every row alike. Targets: -e 1 (dist) within 1.3x kubectl; prompt <= 150 ms.
 // The prompt is timed on a stdin pipe (the REPL without a terminal): spawn to the first `> ` on stdout, then .exit.
+// NODE_EXTRA_CA_CERTS, when set (as on the lab machine: the system CA bundle), makes node parse that file at every
+// start, before any script runs; two more rows show kinspect and node without it, to say what that costs.
 // Usage: [BEFORE=other/bin/kinspect.mjs] node --import tsx bench/startup.ts [RUNS]   (default 20)
 import { spawn, spawnSync } from 'node:child_process'
 import fs from 'node:fs'
@@ -87,7 +89,9 @@ const source = { ...env, KINSPECT_FROM_SOURCE: '1' }
  * kubectl.X.Y beside it: the binary the dispatcher would run.
  */
 function kubectlBinary(): string {
-  const v = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8' })
+  // Without a KUBECONFIG the dispatcher names itself (with one it answers as the kubectl it chose).
+  const { KUBECONFIG: _, ...bare } = process.env
+  const v = spawnSync('kubectl', ['version', '--client'], { encoding: 'utf8', env: bare })
   if (!/-dispatcher\b/.test(v.stdout ?? '')) return 'kubectl'
   const found = spawnSync('sh', ['-c', 'command -v kubectl'], { encoding: 'utf8' }).stdout.trim()
   const dir = path.dirname(fs.realpathSync(found))
@@ -100,6 +104,12 @@ function kubectlBinary(): string {
   return real ? path.join(dir, real) : 'kubectl'
 }
 const KUBECTL = kubectlBinary()
+
+/** env without NODE_EXTRA_CA_CERTS. */
+function withoutExtraCa(e: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { NODE_EXTRA_CA_CERTS: _, ...rest } = e
+  return rest
+}
 
 const PODS = '(await pods()).length'
 const KUBECTL_PODS = ['get', 'pods', '-n', 'shop', '-o', 'name']
@@ -153,6 +163,20 @@ const rows: { name: string; f: () => Promise<number>; xs: number[] }[] = [
     : []),
   { name: 'kubectl version --client', f: () => timeCommand(KUBECTL, ['version', '--client'], env), xs: [] },
   { name: 'node -e 0 (floor)', f: () => timeCommand(process.execPath, ['-e', '0']), xs: [] },
+  ...(process.env.NODE_EXTRA_CA_CERTS
+    ? [
+        {
+          name: 'kinspect -e 1 (dist/), no NODE_EXTRA_CA_CERTS',
+          f: () => timeCommand(process.execPath, [bin, '-e', '1'], withoutExtraCa(dist), '1'),
+          xs: [] as number[],
+        },
+        {
+          name: 'node -e 0, no NODE_EXTRA_CA_CERTS',
+          f: () => timeCommand(process.execPath, ['-e', '0'], withoutExtraCa(process.env)),
+          xs: [] as number[],
+        },
+      ]
+    : []),
 ]
 for (const r of rows) await r.f() // warm the file cache
 for (let i = 0; i < runs; i++) for (const r of rows) r.xs.push(await r.f())
@@ -166,7 +190,9 @@ console.log(
 const med = new Map(rows.map((r) => [r.name, median(r.xs)]))
 for (const r of rows)
   console.log(
-    `${r.name.padEnd(38)} median ${med.get(r.name)!.toFixed(0).padStart(5)} ms   min ${Math.min(...r.xs)
+    `${r.name.padEnd(Math.max(...rows.map((x) => x.name.length)))} median ${med.get(r.name)!.toFixed(0).padStart(5)} ms   min ${Math.min(
+      ...r.xs,
+    )
       .toFixed(0)
       .padStart(5)}   max ${Math.max(...r.xs)
       .toFixed(0)
