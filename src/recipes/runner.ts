@@ -17,7 +17,7 @@ import type { Recipe } from './format.ts'
 import { NAMESPACED_TYPES, type ParamDef, type ParamValue } from './params.ts'
 import { LineReader, noProgress, plainProgress, spinner, type Progress } from './progress.ts'
 import { RecipeError, RecipeReport, type RecipeCatalog, type StepReport } from './report.ts'
-import { markEvidenceVia, notSeenFinding, validateFinding } from './finding.ts'
+import { stepGlobals, type StepCursor } from './step-globals.ts'
 import { stepScope } from './scope.ts'
 import { Capture, runStep, skipReason, unset, type Missing, type MissingHow } from './run-step.ts'
 import { isDotCommand } from './markdown.ts'
@@ -25,7 +25,6 @@ import { recipeCatalog } from './loader.ts'
 import { planNodeAccess } from './access.ts'
 import { renderAccessPlan } from '../render/nodeaccess.ts'
 import type { LineSource, StartShell } from './types.ts'
-import { received } from '../errors.ts'
 
 export { skipReason } from './run-step.ts'
 export { recipeCatalog } from './loader.ts'
@@ -103,6 +102,48 @@ export function planOf(
   }))
 }
 
+// The report before step 1: every step planned (dry run) or skipped until it runs.
+function newReport(
+  recipe: Recipe,
+  params: Record<string, ParamValue>,
+  plan: PlanStep[],
+  where: { namespace: string; context: string },
+  mode: 'dry-run' | 'teach' | 'run',
+  t0: number,
+): RecipeReport {
+  const steps: StepReport[] = plan.map((p) => ({
+    index: p.index,
+    title: p.title,
+    line: recipe.steps[p.index - 1].line,
+    status: mode === 'dry-run' ? 'planned' : 'skipped',
+    findings: [],
+    changes: [],
+    manual: p.manual,
+    durationMs: 0,
+  }))
+  return new RecipeReport({
+    recipe: { name: recipe.name, summary: recipe.summary, file: recipe.file, changes: recipe.changes },
+    params: { ...params },
+    context: where.context,
+    namespace: where.namespace,
+    mode,
+    startedAt: new Date(t0).toISOString(),
+    steps,
+  })
+}
+
+// What each step declares and reads: a step is skipped only when it reads a name an earlier step did not make.
+function stepScopes(recipe: Recipe) {
+  return recipe.steps.map((st) =>
+    stepScope(
+      st.blocks
+        .filter((b) => !isDotCommand(b.code))
+        .map((b) => b.code)
+        .join('\n'),
+    ),
+  )
+}
+
 /** Runs a recipe whose parameters are already validated; resolves to the report (streamed to output as it runs). */
 export async function runParsedRecipe(
   recipe: Recipe,
@@ -120,25 +161,8 @@ export async function runParsedRecipe(
   const plan = planOf(recipe, params, where)
   const mode = opts.dryRun ? 'dry-run' : opts.teach ? 'teach' : 'run'
   const t0 = Date.now()
-  const steps: StepReport[] = plan.map((p) => ({
-    index: p.index,
-    title: p.title,
-    line: recipe.steps[p.index - 1].line,
-    status: mode === 'dry-run' ? 'planned' : 'skipped',
-    findings: [],
-    changes: [],
-    manual: p.manual,
-    durationMs: 0,
-  }))
-  const report = new RecipeReport({
-    recipe: { name: recipe.name, summary: recipe.summary, file: recipe.file, changes: recipe.changes },
-    params: { ...params },
-    context: where.context,
-    namespace: where.namespace,
-    mode,
-    startedAt: new Date(t0).toISOString(),
-    steps,
-  })
+  const report = newReport(recipe, params, plan, where, mode, t0)
+  const steps = report.steps
   const printJson = json && opts.printJson !== false
   const finish = () => {
     report.durationMs = Date.now() - t0
@@ -173,81 +197,24 @@ export async function runParsedRecipe(
   const asks = opts.teach || (recipe.changes && !opts.yes)
   const own = !opts.lines && opts.input && asks ? new LineReader(opts.input) : undefined
   const reader: LineSource | undefined = asks ? (opts.lines ?? own) : undefined
-  let current: StepReport | undefined
-
-  const finding = (f: unknown): void => {
-    const clean = markEvidenceVia(validateFinding(f, recipes), (n) => session.nodeVia?.(n))
-    if (!current)
-      throw new RecipeError(
-        'usage',
-        `finding() was called after its step ended: ${JSON.stringify(clean.message.slice(0, 60))}`,
-        'await every call that reports findings, so the step waits for them',
-      )
-    current.findings.push(clean)
-  }
-  // NOT SEEN for what the step could not look at; anything else (a bug, a command that failed) is thrown on.
-  const notSeen = (what: unknown, cause: unknown): void => {
-    const f = notSeenFinding(what, cause)
-    if (!f) throw cause
-    if (!current)
-      throw new RecipeError(
-        'usage',
-        `notSeen() was called after its step ended: ${JSON.stringify(f.message.slice(0, 60))}`,
-        'await every call that reports findings, so the step waits for them',
-      )
-    current.findings.push(f)
-  }
-  const change = async (description: unknown, action: unknown): Promise<unknown> => {
-    if (typeof description !== 'string' || description.trim() === '')
-      throw new RecipeError(
-        'usage',
-        `change(): expected a description of the change as the first argument, received ${received(description)}`,
-        "change('restart kubelet on lab-1', () => node('lab-1').$`systemctl restart kubelet`)",
-      )
-    if (typeof action !== 'function')
-      throw new RecipeError(
-        'usage',
-        `change(): expected a function that makes the change as the second argument, received ${received(action)}`,
-      )
-    if (!recipe.changes)
-      throw new RecipeError(
-        'usage',
-        `change(): recipe ${recipe.name} declares changes: false, so it may not change anything`,
-        `set changes: true in ${recipe.file}'s front matter; the runner will then ask before each change`,
-      )
-    const step = current
-    let applied = opts.yes === true
-    let reason: string | undefined
-    if (!applied) {
-      if (!reader) reason = 'not confirmed: no input to ask on; pass --yes to apply changes'
-      else {
-        progress.pause()
-        output.write(`  change: ${description}\n  apply it? [y/N] `)
-        const answer = await reader.next()
-        if (answer === null || !reader.echoes) output.write('\n')
-        applied = /^\s*y(es)?\s*$/i.test(answer ?? '')
-        if (!applied) reason = answer === null ? 'not confirmed: input ended' : 'declined'
-      }
-    }
-    step?.changes.push({ description, applied, ...(reason ? { reason } : {}) })
-    if (!applied) return undefined
-    return (action as () => unknown)()
-  }
+  const cursor: StepCursor = {}
+  const { finding, notSeen, change } = stepGlobals({
+    recipe,
+    recipes,
+    session,
+    cursor,
+    output,
+    progress,
+    reader,
+    yes: opts.yes,
+  })
 
   const capture = new Capture()
   const errors = new Capture()
   const shell = opts.shell({ session, output: capture, errorOutput: errors })
   Object.assign(shell.context, { params: Object.freeze({ ...params }), finding, change, notSeen })
 
-  // What each step declares and reads: a step is skipped only when it reads a name an earlier step did not make.
-  const scopes = recipe.steps.map((st) =>
-    stepScope(
-      st.blocks
-        .filter((b) => !isDotCommand(b.code))
-        .map((b) => b.code)
-        .join('\n'),
-    ),
-  )
+  const scopes = stepScopes(recipe)
   const missing: Missing = new Map()
   const forget = (names: readonly string[], p: { index: number; title: string }, how: MissingHow) => {
     for (const n of names) if (!missing.has(n)) missing.set(n, { step: p.index, title: p.title, how })
@@ -295,7 +262,7 @@ export async function runParsedRecipe(
         errors,
         progress,
         `[${p.index}/${plan.length}] ${p.title}`,
-        (s) => (current = s),
+        (s) => (cursor.current = s),
       )
       if (!opts.teach && tty && !json) write(stepHeading(step, plan.length, ro))
       write(`${renderStepBody(step, ro)}\n\n`)
@@ -304,7 +271,7 @@ export async function runParsedRecipe(
       if (outcome !== 'ok') forget(unset(shell.context, scope.declares), p, outcome)
     }
   } finally {
-    current = undefined
+    cursor.current = undefined
     undisplay?.()
     progress.stop()
     shell.close()
