@@ -4,19 +4,16 @@ import { performance } from 'node:perf_hooks'
 import { received } from '../errors.ts'
 import { showArgv } from '../exec/quote.ts'
 import { present } from '../present.ts'
+import { fmtMs, FleetPass } from './pass.ts'
 import { FleetResult } from './result.ts'
 import { FleetError, type FleetNodeResult, type FleetProgress, type FleetTransport } from './types.ts'
+
+export { fmtMs } from './pass.ts'
 
 /** The default fan-out: nodes in flight at once (clush's default, -f 64). */
 export const DEFAULT_FANOUT = 64
 /** The default per-node timeout. */
 export const DEFAULT_NODE_TIMEOUT_MS = 30_000
-/**
- * How long after a node's timeout the fleet waits for the transport's own answer (a connection that never came is
- * reported at once, with the transport's words) before it records the timeout itself: stopping a running command on
- * its node takes a moment, and the result must not wait for that.
- */
-const GRACE_MS = 100
 
 /** Options of one fleet command. */
 export interface FleetOptions {
@@ -170,174 +167,53 @@ export class FleetRun implements PromiseLike<FleetResult>, AsyncIterable<FleetNo
     // When the overall deadline falls (performance.now() time): what was spent before this run and begin() count in it.
     const endAt = o.deadlineMs !== undefined ? performance.now() + o.deadlineMs - (o.spentMs ?? 0) : undefined
     if (transport.begin && nodes.length) await this.#begin(transport, nodes, endAt)
-    const timeoutMs = o.timeoutMs ?? DEFAULT_NODE_TIMEOUT_MS
-    const fanout = o.fanout ?? DEFAULT_FANOUT
-    const t0 = performance.now()
-    const results = new Map<string, FleetNodeResult>()
-    const running = new Map<string, { ac: AbortController; startedAt: number; guard: NodeJS.Timeout }>()
-    const calls: Promise<unknown>[] = []
-    /** Nodes ready to start, in the order they became ready; those still being prepared (transport.prepare). */
-    const queue: string[] = transport.prepare ? [] : [...nodes]
-    const preparing = new Set<string>(transport.prepare ? nodes : [])
-    let stopped: 'deadline' | 'aborted' | undefined
-    let deadline: NodeJS.Timeout | undefined
-    let finish!: () => void
-    const allDone = new Promise<void>((r) => (finish = r))
     this.#progress = { total: nodes.length, done: 0, failed: 0, running: 0, queued: nodes.length, elapsedMs: 0 }
-
-    const progress = () => {
-      const failed = [...results.values()].filter((r) => !r.ok).length
-      this.#progress = {
-        total: nodes.length,
-        done: results.size - failed,
-        failed,
-        running: running.size,
-        queued: queue.length + preparing.size,
-        elapsedMs: performance.now() - t0,
-      }
-      o.onProgress?.(this.progress)
-    }
-    const record = (r: FleetNodeResult) => {
-      if (results.has(r.node)) return
-      results.set(r.node, r)
-      const slot = running.get(r.node)
-      if (slot) {
-        clearTimeout(slot.guard)
-        running.delete(r.node)
-      }
-      this.#arrived.push(r)
-      for (const w of this.#wake) w()
-      this.#wake.clear()
-      o.onResult?.(r)
-      progress()
-      if (results.size === nodes.length) finish()
-      else pump()
-    }
-    const failedResult = (
-      node: string,
-      startedAt: number | null,
-      cls: FleetNodeResult['error'],
-      message: string,
-      extra: Partial<FleetNodeResult> = {},
-    ): FleetNodeResult => ({
-      node,
-      transport: startedAt === null ? '' : transport.via(node),
-      ok: false,
-      exitCode: null,
-      stdout: '',
-      stderr: '',
-      durationMs: startedAt === null ? 0 : performance.now() - startedAt,
-      startedAtMs: startedAt === null ? null : startedAt - t0,
-      error: cls,
-      message,
-      ...extra,
+    const pass = new FleetPass({
+      transport,
+      nodes,
+      argv: this.argv,
+      timeoutMs: o.timeoutMs ?? DEFAULT_NODE_TIMEOUT_MS,
+      fanout: o.fanout ?? DEFAULT_FANOUT,
+      sudo: o.sudo,
+      input: o.input,
+      onRecord: (r) => {
+        this.#arrived.push(r)
+        for (const w of this.#wake) w()
+        this.#wake.clear()
+        o.onResult?.(r)
+      },
+      onProgress: (p) => {
+        this.#progress = p
+        o.onProgress?.(this.progress)
+      },
     })
-    const start = (node: string) => {
-      const ac = new AbortController()
-      const startedAt = performance.now()
-      // The node's timeout is reported when it expires; the transport goes on ending the command on the node.
-      const guard = setTimeout(() => {
-        record(
-          failedResult(
-            node,
-            startedAt,
-            'timeout',
-            `\`${showArgv(this.argv)}\` on ${node} did not finish within its ${fmtMs(timeoutMs)} timeout; it is stopped on the node`,
-          ),
-        )
-        ac.abort(new Error('timeout'))
-      }, timeoutMs + GRACE_MS)
-      running.set(node, { ac, startedAt, guard })
-      const call = transport.run(node, this.argv, { timeoutMs, signal: ac.signal, sudo: o.sudo, input: o.input }).then(
-        (out) =>
-          record({
-            node,
-            transport: transport.via(node),
-            ok: true,
-            exitCode: out.exitCode,
-            stdout: out.stdout,
-            stderr: out.stderr,
-            durationMs: performance.now() - startedAt,
-            startedAtMs: startedAt - t0,
-          }),
-        (e) => {
-          const f = transport.classify(e)
-          const fields = (e ?? {}) as { exitCode?: unknown; stdout?: unknown; stderr?: unknown }
-          record(
-            failedResult(node, startedAt, f.class, f.message, {
-              exitCode: typeof fields.exitCode === 'number' ? fields.exitCode : null,
-              stdout: typeof fields.stdout === 'string' ? fields.stdout : '',
-              stderr: typeof fields.stderr === 'string' ? fields.stderr : '',
-              ...(f.hint ? { hint: f.hint } : {}),
-            }),
-          )
-        },
-      )
-      calls.push(call)
-    }
-    const pump = () => {
-      while (!stopped && running.size < fanout && queue.length) start(queue.shift()!)
-      progress()
-    }
-    // Stops everything now: the unfinished nodes get their result at once; their transports end them meanwhile.
-    const stop = (why: 'deadline' | 'aborted', text: string) => {
-      if (stopped || results.size === nodes.length) return
-      stopped = why
-      const cls = why === 'deadline' ? 'timeout' : 'aborted'
-      for (const [node, slot] of [...running]) {
-        record(
-          failedResult(
-            node,
-            slot.startedAt,
-            cls,
-            `${text}: stopped after ${fmtMs(performance.now() - slot.startedAt)} on ${node}`,
-          ),
-        )
-        slot.ac.abort(new Error(text))
-      }
-      const waiting = [...preparing, ...queue.splice(0)]
-      preparing.clear()
-      for (const node of nodes.filter((n) => waiting.includes(n)))
-        record(failedResult(node, null, cls, `${text}: ${node} never started`))
-    }
     const signals = [o.signal, this.#cancel.signal].filter((s): s is AbortSignal => !!s)
-    const onAbort = () => stop('aborted', 'interrupted')
+    const onAbort = () => pass.stop('aborted', 'interrupted')
     for (const s of signals) {
       if (s.aborted) onAbort()
       else s.addEventListener('abort', onAbort, { once: true })
     }
-    if (endAt !== undefined)
-      deadline = setTimeout(() => stop('deadline', `overall deadline of ${fmtMs(o.deadlineMs!)}`), msUntil(endAt))
+    const deadline =
+      endAt === undefined
+        ? undefined
+        : setTimeout(() => pass.stop('deadline', `overall deadline of ${fmtMs(o.deadlineMs!)}`), msUntil(endAt))
     try {
-      if (!nodes.length) finish()
-      // What a node needs before it connects (its ssh config) is read outside its timeout; a node joins the queue for a
-      // slot as soon as it is ready, so the first nodes connect while the last are still being prepared. The overall
-      // deadline counts the preparation.
-      for (const node of preparing) {
-        void transport.prepare!(node)
-          .catch(() => {}) // run() reports it
-          .then(() => {
-            if (!preparing.delete(node)) return
-            queue.push(node)
-            pump()
-          })
-      }
-      if (nodes.length && !stopped) pump()
-      await allDone
+      pass.start() // the overall deadline counts the nodes' preparation
+      await pass.done
     } finally {
       if (deadline) clearTimeout(deadline)
       for (const s of signals) s.removeEventListener('abort', onAbort)
-      void Promise.allSettled(calls).then(() => settle())
+      void Promise.allSettled(pass.calls).then(() => settle())
       this.#end()
     }
-    const ordered = nodes.map((n) => results.get(n)!)
+    const ordered = nodes.map((n) => pass.results.get(n)!)
     return new FleetResult({
       argv: [...this.argv],
       nodes,
       results: ordered,
       ok: ordered.every((r) => r.ok),
-      stopped,
-      durationMs: performance.now() - t0,
+      stopped: pass.stopped,
+      durationMs: performance.now() - pass.t0,
     })
   }
 }
@@ -347,13 +223,6 @@ present(FleetRun.prototype, (r) => {
   const p = r.progress
   return `FleetRun(\`${showArgv(r.argv)}\`: ${p.done} done, ${p.running} running, ${p.failed} failed, ${p.queued} queued of ${p.total}; await it for the result)`
 })
-
-/** 1500 → "1.5 s", 30000 → "30 s", 250 → "250 ms". */
-export function fmtMs(ms: number): string {
-  if (ms < 1000) return `${Math.round(ms)} ms`
-  const s = ms / 1000
-  return `${Number.isInteger(Math.round(s * 10) / 10) ? Math.round(s) : s.toFixed(1)} s`
-}
 
 /** Starts one command on many nodes (see FleetRun and FleetOptions). */
 export function runFleet(
