@@ -1,6 +1,6 @@
 // dnsQuery: resolve a name the way a pod's resolver would (its resolv.conf, ndots, search list), one query per candidate.
 import type { NodeHandle } from '../exec/node.ts'
-import type { ExecOutput, RunOptions } from '../exec/types.ts'
+import { performance } from 'node:perf_hooks'
 import { present } from '../present.ts'
 import { discoverPid } from './discover.ts'
 import { optionsProblem, received } from '../errors.ts'
@@ -8,27 +8,10 @@ import { isDnsName } from '../names.ts'
 import { NetError } from './errors.ts'
 import { enterNetns } from './netns.ts'
 import { fetchPod, hostNetworkError, nodeName, onNode, rootOn, type NetSession, type PodArg } from './pods.ts'
-import {
-  countDots,
-  nextIndex,
-  parseResolvConf,
-  searchCandidates,
-  type Candidate,
-  type ResolvConf,
-  type ResolverKind,
-} from './resolvconf.ts'
-import {
-  DNS_TYPES,
-  digArgv,
-  getentArgv,
-  nslookupArgv,
-  outcomeOf,
-  parseDig,
-  parseGetent,
-  parseNslookup,
-  type QueryResult,
-} from './dnsparse.ts'
-import { DNS_RESULT, type DnsAttempt, type DnsResult, type DnsTool } from './types.ts'
+import { parseResolvConf, searchCandidates, type Candidate, type ResolvConf, type ResolverKind } from './resolvconf.ts'
+import { DNS_TYPES, outcomeOf } from './dnsparse.ts'
+import { runWalk, walkNotes, type Origin } from './dns-walk.ts'
+import { DNS_RESULT, type DnsResult, type DnsTool } from './types.ts'
 
 export type { DnsAttempt, DnsResult, DnsTool } from './types.ts'
 
@@ -79,9 +62,6 @@ export function parseProbe(text: string): {
   }
 }
 
-const RETRY_NEXT_SERVER = new Set(['TIMEOUT', 'CONNREFUSED', 'ERROR', 'SERVFAIL', 'REFUSED', 'NOTIMP'])
-const MAX_QUERIES = 40
-
 function isNodeArg(v: unknown): boolean {
   if (!v || typeof v !== 'object') return false
   if ('pid' in v || 'metadata' in v) return false // a NetnsHandle or a Pod
@@ -125,16 +105,6 @@ export function checkDnsArgs(name: unknown, opts: unknown): asserts opts is DnsQ
     if (v !== undefined && (!Number.isInteger(v) || v < 1 || v > 30))
       throw new NetError('invalid', `${k}: expected a whole number from 1 to 30, received ${received(v)}`)
   }
-}
-
-/** Where queries run: the command runner, the filesystem root of the resolv.conf, and labels. */
-interface Origin {
-  from: string
-  node: string
-  handle: NodeHandle
-  root: string
-  query: (argv: string[], opts: RunOptions) => Promise<ExecOutput>
-  notes: string[]
 }
 
 async function originOf(session: NetSession, from: unknown): Promise<Origin> {
@@ -182,12 +152,6 @@ async function originOf(session: NetSession, from: unknown): Promise<Origin> {
   }
 }
 
-function runOne(tool: DnsTool, out: ExecOutput, name: string): QueryResult {
-  if (tool === 'dig') return parseDig(out.stdout + out.stderr)
-  if (tool === 'nslookup') return parseNslookup(out.stdout + out.stderr)
-  return parseGetent(out.stdout, out.exitCode, name)
-}
-
 /** Resolves name from a pod (or node) as its resolver would, recording every query; timeouts are results, not errors. */
 export async function dnsQuery(session: NetSession, name: string, opts: DnsQueryOptions = {}): Promise<DnsResult> {
   checkDnsArgs(name, opts)
@@ -198,6 +162,42 @@ export async function dnsQuery(session: NetSession, name: string, opts: DnsQuery
   )
   const probe = parseProbe(probeOut.stdout)
   const notes = [...o.notes]
+  const tool = chooseTool(opts, probe, o, notes)
+  const { resolver, resolverFrom } = chooseResolver(opts, probe, notes)
+  const { rc, candidates, servers } = planQueries(name, opts, probe, o, resolver, notes)
+  const timeout = opts.timeout ?? rc?.timeout ?? 5
+  const rounds = opts.server ? (opts.attempts ?? 1) : (opts.attempts ?? rc?.attempts ?? 2)
+  const t0 = performance.now()
+  const walk = { name, type, tool, resolver, candidates, servers, timeout, rounds, server: opts.server }
+  const attempts = await runWalk(o, walk, notes)
+  notes.push(...walkNotes(name, attempts, rc, tool))
+  const final = attempts[attempts.length - 1]
+  const resolved = final !== undefined && outcomeOf(final) === 'answer'
+  const r: DnsResult = {
+    name,
+    type,
+    from: o.from,
+    node: o.node,
+    tool,
+    resolver,
+    resolverFrom,
+    resolvConf: rc,
+    candidates,
+    attempts,
+    rcode: final?.rcode ?? 'ERROR',
+    answers: final?.answers ?? [],
+    answeredBy: resolved ? final.name : undefined,
+    resolved,
+    elapsedMs: performance.now() - t0,
+    notes,
+  }
+  return present(r, DNS_RESULT)
+}
+
+type Probe = ReturnType<typeof parseProbe>
+
+// The tool asked for, else dig, nslookup or getent, whichever the node has first.
+function chooseTool(opts: DnsQueryOptions, probe: Probe, o: Origin, notes: string[]): DnsTool {
   const tool = opts.tool ?? (['dig', 'nslookup', 'getent'] as const).find((t) => probe.tools[t])
   if (!tool || !probe.tools[tool]) {
     throw new NetError(
@@ -210,138 +210,50 @@ export async function dnsQuery(session: NetSession, name: string, opts: DnsQuery
   }
   if (tool !== 'dig')
     notes.push(opts.tool ? `used ${tool} as asked` : `dig is not installed on ${o.node}: used ${tool}`)
+  return tool
+}
 
-  let resolver: ResolverKind = 'glibc'
-  let resolverFrom: DnsResult['resolverFrom'] = 'assumed'
-  if (opts.resolver && opts.resolver !== 'auto') [resolver, resolverFrom] = [opts.resolver, 'option']
-  else if (probe.libc !== 'unknown') [resolver, resolverFrom] = [probe.libc, 'detected']
-  else if (!opts.server)
+// The search rules: as asked, else the libc found in the pod's filesystem, else glibc's.
+function chooseResolver(
+  opts: DnsQueryOptions,
+  probe: Probe,
+  notes: string[],
+): { resolver: ResolverKind; resolverFrom: DnsResult['resolverFrom'] } {
+  if (opts.resolver && opts.resolver !== 'auto') return { resolver: opts.resolver, resolverFrom: 'option' }
+  if (probe.libc !== 'unknown') return { resolver: probe.libc, resolverFrom: 'detected' }
+  if (!opts.server)
     notes.push(
       'no libc found in the pod filesystem (static or distroless binaries): candidates follow glibc rules; Go programs search the same way',
     )
+  return { resolver: 'glibc', resolverFrom: 'assumed' }
+}
 
-  let rc: ResolvConf | undefined
-  let cands: Candidate[]
-  let servers: string[]
-  if (opts.server) {
-    cands = [{ name: name.replace(/\.$/, ''), via: 'server' }]
-    servers = [opts.server]
-  } else {
-    if (probe.resolv === undefined)
-      throw new NetError(
-        'tool',
-        `${o.root || ''}/etc/resolv.conf does not exist for ${o.from}`,
-        'pass {server: IP} to query a nameserver directly',
-      )
-    rc = parseResolvConf(probe.resolv)
-    cands = searchCandidates(name, rc, resolver)
-    servers = rc.nameservers.length ? rc.nameservers : ['127.0.0.1']
-    if (!rc.nameservers.length) notes.push('resolv.conf has no nameserver line: the resolver uses 127.0.0.1')
-    if (rc.rotate)
-      notes.push(
-        'options rotate: the resolver starts at a different nameserver each time; they are asked in file order here',
-      )
-  }
-  const timeout = opts.timeout ?? rc?.timeout ?? 5
-  const rounds = opts.server ? (opts.attempts ?? 1) : (opts.attempts ?? rc?.attempts ?? 2)
-
-  const attempts: DnsAttempt[] = []
-  const t0 = performance.now()
-  if (tool === 'getent') {
-    if (opts.server)
-      throw new NetError(
-        'tool',
-        `getent cannot ask a given server (${opts.server}), and dig and nslookup are missing on ${o.node}`,
-        `install dnsutils on ${o.node}`,
-      )
-    if (type !== 'A' && type !== 'AAAA')
-      throw new NetError(
-        'tool',
-        `getent can only look up A and AAAA records, not ${type}; dig and nslookup are missing on ${o.node}`,
-        `install dnsutils on ${o.node}`,
-      )
-    notes.push(
-      "getent asks the node's NSS resolver in one call: no per-candidate rcodes, and it reads the node's /etc/resolv.conf and nsswitch.conf, not the pod's",
+// The names to ask and the servers to ask them: the given server once for the name as given, else the pod's
+// resolv.conf (its search list, ndots and nameservers).
+function planQueries(
+  name: string,
+  opts: DnsQueryOptions,
+  probe: Probe,
+  o: Origin,
+  resolver: ResolverKind,
+  notes: string[],
+): { rc?: ResolvConf; candidates: Candidate[]; servers: string[] } {
+  if (opts.server) return { candidates: [{ name: name.replace(/\.$/, ''), via: 'server' }], servers: [opts.server] }
+  if (probe.resolv === undefined)
+    throw new NetError(
+      'tool',
+      `${o.root || ''}/etc/resolv.conf does not exist for ${o.from}`,
+      'pass {server: IP} to query a nameserver directly',
     )
-    const s = performance.now()
-    const out = await o.query(getentArgv(name.replace(/\.$/, ''), type), {
-      nothrow: true,
-      timeoutMs: (timeout * rounds * Math.max(cands.length, 1) + 10) * 1000,
-    })
-    attempts.push({
-      n: 1,
-      name: name.replace(/\.$/, ''),
-      via: 'getent',
-      to: 'nss',
-      elapsedMs: performance.now() - s,
-      ...runOne('getent', out, name),
-    })
-  } else {
-    let i: number | undefined = 0
-    walk: while (i !== undefined) {
-      const cand: Candidate = cands[i]
-      let last: QueryResult | undefined
-      for (let round = 0; round < rounds; round++) {
-        for (const server of servers) {
-          if (attempts.length >= MAX_QUERIES) {
-            notes.push(`stopped after ${MAX_QUERIES} queries`)
-            break walk
-          }
-          const argv =
-            tool === 'dig' ? digArgv(cand.name, type, server, timeout) : nslookupArgv(cand.name, type, server, timeout)
-          const s = performance.now()
-          const out = await o.query(argv, { nothrow: true, timeoutMs: (timeout + 10) * 1000 })
-          last = runOne(tool, out, cand.name)
-          if (out.exitCode === 124 && last.rcode === 'ERROR')
-            last = { ...last, rcode: 'TIMEOUT', error: `${tool} did not finish in time` }
-          attempts.push({
-            n: attempts.length + 1,
-            name: cand.name,
-            via: cand.via,
-            to: server,
-            elapsedMs: performance.now() - s,
-            ...last,
-          })
-          if (!RETRY_NEXT_SERVER.has(last.rcode)) break
-        }
-        if (last && !RETRY_NEXT_SERVER.has(last.rcode)) break
-      }
-      i = last ? nextIndex(cands, i, outcomeOf(last), resolver) : undefined
-    }
-  }
-  const final = attempts[attempts.length - 1]
-  const resolved = final !== undefined && outcomeOf(final) === 'answer'
-  const misses = attempts.filter((a) => a.rcode === 'NXDOMAIN').length
-  if (resolved && misses && rc && tool !== 'getent') {
-    const why =
-      !name.endsWith('.') && countDots(name) < rc.ndots
-        ? `"${name}" has ${countDots(name)} dot(s), fewer than ndots:${rc.ndots}, so the search list is tried first`
-        : 'the search list was walked'
+  const rc = parseResolvConf(probe.resolv)
+  if (!rc.nameservers.length) notes.push('resolv.conf has no nameserver line: the resolver uses 127.0.0.1')
+  if (rc.rotate)
     notes.push(
-      `${misses} NXDOMAIN before the answer: ${why}; use the full name with a trailing dot ("${final.name}.") or lower ndots in the pod's dnsConfig to skip them`,
+      'options rotate: the resolver starts at a different nameserver each time; they are asked in file order here',
     )
+  return {
+    rc,
+    candidates: searchCandidates(name, rc, resolver),
+    servers: rc.nameservers.length ? rc.nameservers : ['127.0.0.1'],
   }
-  if (attempts.some((a) => a.rcode === 'TIMEOUT'))
-    notes.push(
-      'TIMEOUT: no answer from the nameserver in time; is the DNS service up (endpoints of kube-dns), and is UDP 53 allowed?',
-    )
-  const r: DnsResult = {
-    name,
-    type,
-    from: o.from,
-    node: o.node,
-    tool,
-    resolver,
-    resolverFrom,
-    resolvConf: rc,
-    candidates: cands,
-    attempts,
-    rcode: final?.rcode ?? 'ERROR',
-    answers: final?.answers ?? [],
-    answeredBy: resolved ? final.name : undefined,
-    resolved,
-    elapsedMs: performance.now() - t0,
-    notes,
-  }
-  return present(r, DNS_RESULT)
 }
