@@ -1,16 +1,14 @@
 // startRepl: the interactive shell on node:repl (top-level await, dot-commands, completion, notebook).
-import repl, { type REPLServer } from 'node:repl'
-import readline from 'node:readline'
+import type { REPLServer } from 'node:repl'
 import { PassThrough } from 'node:stream'
 import { inspect, types } from 'node:util'
 import type { SessionApi } from '../session.ts'
 import { palette, wantColor } from '../render/color.ts'
-import { COMMANDS, type CommandHost } from './commands.ts'
+import type { CommandHost } from './commands.ts'
 import { defineCommands, installEvaluator, makeEvaluate, takeBuiltins, unknownCommand } from './dispatch.ts'
-import { NameCache, completeNames, type CompleteKind } from './complete.ts'
+import { NameCache, type CompleteKind } from './complete.ts'
 import { buildContext, globalHint, loadPresenters } from './context.ts'
 import { formatError } from './errors.ts'
-import { appendHistory, loadHistory } from './history.ts'
 import { LineGate, OutputTap, userLines } from './io.ts'
 import { attachFleetProgress, cancelFleets } from './fleet.ts'
 import { Notebook } from './notebook.ts'
@@ -19,7 +17,8 @@ import { recipesPort, type LineSource, type RecipesPort } from './recipes.ts'
 import { attachNodeAccess } from './nodeaccess.ts'
 import { Recorder, type EvalOutcome } from './recorder.ts'
 import { needsSession } from './gate.ts'
-import { answerUnknownCommands, pushHistory, resetContext, wrapCompleter } from './internals.ts'
+import { answerUnknownCommands, resetContext } from './internals.ts'
+import { catchProcessErrors, installCompletion, installHistory, printAboveInput, replServer } from './server.ts'
 
 export type { EvalOutcome } from './recorder.ts'
 
@@ -163,20 +162,14 @@ export function startRepl(opts: StartReplOptions): Shell {
   // The status known before the prompt (no kubeconfig, unknown context) is printed first.
   if (!opts.headless && session.status) tap.raw(`${c.yellow(`cluster: ${session.status}`)}\n`)
 
-  const server = repl.start({
+  const server = replServer({
     input: gate?.stream ?? (opts.headless ? new PassThrough() : opts.input),
     output,
     prompt: opts.headless ? '' : promptFor(session),
     terminal,
-    useColors: color,
-    ignoreUndefined: true,
-    useGlobal: false,
-    writer: Object.assign((value: unknown): string => write(value), {
-      options: { ...inspect.defaultOptions, colors: color, depth: 4 },
-    }),
-    breakEvalOnSigint: true, // Ctrl-C ends a hanging await or loop and gives the prompt back
-    historySize: 1000,
-  } as repl.ReplOptions & { historySize: number })
+    color,
+    write: (value) => write(value),
+  })
   const rec = new Recorder(
     tap,
     notebook,
@@ -224,14 +217,7 @@ export function startRepl(opts: StartReplOptions): Shell {
     writeError(unknownCommand(word))
     server.displayPrompt()
   })
-  const printAbove = (text: string) => {
-    if (terminal && !rec.busy) {
-      readline.clearLine(output, 0)
-      readline.cursorTo(output, 0)
-      tap.raw(`${text}\n`)
-      server.prompt(true)
-    } else tap.raw(`${text}\n`)
-  }
+  const printAbove = (text: string) => printAboveInput(text, { terminal, busy: rec.busy, output, tap, server })
   // A running command reads the user's next lines itself: from the gate (piped input) or readline's question (terminal).
   let closedNow = false
   server.on('close', () => (closedNow = true))
@@ -281,38 +267,23 @@ export function startRepl(opts: StartReplOptions): Shell {
     closed: () => closedNow,
   })
 
-  // --- completion: names from the cache first, then node's JS completion -----------------------------
-  const commandKinds = Object.fromEntries(COMMANDS.filter((c) => c.complete).map((c) => [c.name, c.complete!]))
-  wrapCompleter(server, (base) => (line, cb) => {
-    const r = completeNames(line, names, commandKinds)
-    if (r) return cb(null, r)
-    return base(line, cb)
-  })
-
-  // --- history ---------------------------------------------------------------------------------------
-  if (opts.history) {
-    const file = opts.history
-    if (terminal) pushHistory(server, loadHistory(file))
-    server.on('line', (line: string) => appendHistory(file, line, notebook.taint.matcher()))
-  }
-
-  // --- never exit on a helper failure ----------------------------------------------------------------
-  const onProcessError = (e: unknown) => {
-    writeError(e)
-    if (!rec.busy && !opts.headless) server.displayPrompt(true)
-  }
-  if (opts.catchProcessErrors !== false) {
-    process.on('unhandledRejection', onProcessError)
-    process.on('uncaughtException', onProcessError)
-  }
+  installCompletion(server, names)
+  if (opts.history) installHistory(server, opts.history, terminal, notebook)
+  // Never exit on a helper failure.
+  const stopCatching =
+    opts.catchProcessErrors !== false
+      ? catchProcessErrors((e) => {
+          writeError(e)
+          if (!rec.busy && !opts.headless) server.displayPrompt(true)
+        })
+      : undefined
 
   const closed = new Promise<void>((resolve) => {
     server.once('exit', () => {
       detachAccess?.()
       fleetUi?.detach()
       gate?.stop()
-      process.off('unhandledRejection', onProcessError)
-      process.off('uncaughtException', onProcessError)
+      stopCatching?.()
       tap.restore()
       resolve()
     })
