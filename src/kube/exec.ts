@@ -115,18 +115,19 @@ export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<E
     let drain: NodeJS.Timeout | undefined
     let socket: { ref(): unknown; unref(): unknown } | undefined
     const collect = req.collect ?? true
+    const connectMs = req.connectTimeoutMs ?? 15_000
     const connectTimer = setTimeout(
       () =>
         fail(
           new KubeError(
             'connection',
-            `exec into pod ${req.namespace}/${req.pod}: no WebSocket upgrade from ${conn.server} within ${req.connectTimeoutMs ?? 15_000} ms`,
+            `exec into pod ${req.namespace}/${req.pod}: no WebSocket upgrade from ${conn.server} within ${connectMs} ms`,
             'the API server or the kubelet behind it is slow or unreachable',
             undefined,
             ctx,
           ),
         ),
-      req.connectTimeoutMs ?? 15_000,
+      connectMs,
     )
     const done = () => {
       clearTimeout(connectTimer)
@@ -194,44 +195,19 @@ export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<E
       clearTimeout(connectTimer)
       req.onOpen?.(ws.protocol)
       if (req.onStream) {
-        const open = () => !settled && ws.readyState === WebSocket.OPEN
         if (req.stdin !== undefined) for (const f of stdinFrames(req.stdin)) ws.send(f)
-        return req.onStream({
-          protocol: ws.protocol,
-          write: (data) => {
-            if (!open()) return false
-            for (const f of stdinFrames(data)) ws.send(f)
-            return true
-          },
-          closeStdin: () => {
-            if (!open() || !canCloseStdin(ws.protocol)) return false
-            ws.send(closeFrame(CHANNEL.stdin))
-            return true
-          },
-          close: () => {
-            if (!settled) {
-              ws.close(1000) // after what was sent; the socket is dropped if the server does not answer within 1 s
-              setTimeout(() => ws.terminate(), 1000).unref()
-            }
-            finish()
-          },
-          keepAlive: (on) => void (on ? socket?.ref() : socket?.unref()),
-        })
-      }
-      if (req.stdin === undefined) return
-      if ((req.stdinEnd ?? 'close') === 'close' && !canCloseStdin(ws.protocol)) {
-        return fail(
-          new KubeError(
-            'unsupported',
-            `the API server answered exec with ${ws.protocol || 'no subprotocol'}, which cannot close stdin on its own`,
-            'the command did not get its input; run it again',
-            undefined,
-            ctx,
-          ),
+        return req.onStream(
+          streamHandle(ws, {
+            open: () => !settled && ws.readyState === WebSocket.OPEN,
+            settled: () => settled,
+            finish: () => finish(),
+            socket: () => socket,
+          }),
         )
       }
-      for (const f of stdinFrames(req.stdin)) ws.send(f)
-      if ((req.stdinEnd ?? 'close') === 'close') ws.send(closeFrame(CHANNEL.stdin))
+      const refused = sendStdin(ws, req)
+      if (refused)
+        fail(new KubeError('unsupported', refused, 'the command did not get its input; run it again', undefined, ctx))
     })
     ws.on('message', (data, isBinary) => {
       const b = isBinary ? data : Buffer.from(data)
@@ -255,4 +231,52 @@ export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<E
     })
     ws.on('close', (code, reason) => finish(code, reason.toString('utf8') || undefined))
   })
+}
+
+type Socket = InstanceType<WsModule['default']>
+
+// The handle of a long-lived exec: stdin frames while the connection is open, v5's CLOSE of stdin, a close after
+// what was sent (the socket dropped if the server does not answer within 1 s), and whether it keeps node alive.
+function streamHandle(
+  ws: Socket,
+  o: {
+    open: () => boolean
+    settled: () => boolean
+    finish: () => void
+    socket: () => { ref(): unknown; unref(): unknown } | undefined
+  },
+): ExecStreamHandle {
+  return {
+    protocol: ws.protocol,
+    write: (data) => {
+      if (!o.open()) return false
+      for (const f of stdinFrames(data)) ws.send(f)
+      return true
+    },
+    closeStdin: () => {
+      if (!o.open() || !canCloseStdin(ws.protocol)) return false
+      ws.send(closeFrame(CHANNEL.stdin))
+      return true
+    },
+    close: () => {
+      if (!o.settled()) {
+        ws.close(1000)
+        setTimeout(() => ws.terminate(), 1000).unref()
+      }
+      o.finish()
+    },
+    keepAlive: (on) => void (on ? o.socket()?.ref() : o.socket()?.unref()),
+  }
+}
+
+// A one-shot exec's stdin: its frames, then v5's CLOSE (stdinEnd 'close'). Returns why it cannot be sent (v4 cannot
+// close stdin on its own, so nothing is sent), else undefined.
+function sendStdin(ws: Socket, req: ExecRequest): string | undefined {
+  if (req.stdin === undefined) return undefined
+  const close = (req.stdinEnd ?? 'close') === 'close'
+  if (close && !canCloseStdin(ws.protocol))
+    return `the API server answered exec with ${ws.protocol || 'no subprotocol'}, which cannot close stdin on its own`
+  for (const f of stdinFrames(req.stdin)) ws.send(f)
+  if (close) ws.send(closeFrame(CHANNEL.stdin))
+  return undefined
 }
