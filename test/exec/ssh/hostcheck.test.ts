@@ -26,12 +26,13 @@ const A = key('a')
 const B = key('b')
 const R = key('r', 'rsa')
 
+// Every resolution gets an empty environment: a shell with the lab's KINSPECT_KNOWN_HOSTS set must not change it.
 const KH = path.join(tmp, 'known_hosts')
 const KH_TEXT = `# lab\n[10.99.0.1]:2222 ${A.line}\nbastion ${R.line}\n`
 fs.writeFileSync(KH, KH_TEXT)
 function hop(name = 'lab-1', extra = '', kh = KH) {
   const cfg = `Host lab-1\n  HostName 10.99.0.1\n  Port 2222\n${extra}Host *\n  UserKnownHostsFile ${kh}\n  GlobalKnownHostsFile none\n`
-  return resolveHost(name, cfg, { home: tmp, localUser: 'root' })
+  return resolveHost(name, cfg, { home: tmp, localUser: 'root', env: {} })
 }
 function refused(d: HostKeyDecision): ExecError {
   assert.is(d.ok, false, 'expected a refusal')
@@ -176,7 +177,11 @@ test('host key algorithms: the types known for the host come first, within HostK
   assert.is(preferredHostKeyAlgorithms(loadKnownHosts(hop(), 't'), hop())[0], 'ssh-ed25519')
   assert.is(new Set(algos).size, algos.length)
   const withAlgs = (algs: string) =>
-    resolveHost('bastion', `HostKeyAlgorithms ${algs}\nUserKnownHostsFile ${KH}\n`, { home: tmp, localUser: 'root' })
+    resolveHost('bastion', `HostKeyAlgorithms ${algs}\nUserKnownHostsFile ${KH}\n`, {
+      home: tmp,
+      localUser: 'root',
+      env: {},
+    })
   const legacy = withAlgs('+ssh-rsa')
   assert.equal(preferredHostKeyAlgorithms(loadKnownHosts(legacy, 't'), legacy).slice(0, 3), [
     'rsa-sha2-512',
