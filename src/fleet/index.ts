@@ -12,15 +12,8 @@ import { FleetError, type FleetTransport } from './types.ts'
 
 export * from './types.ts'
 export { FleetHandle, checkTarget, type FleetTarget } from './handle.ts'
-export {
-  FleetRun,
-  runFleet,
-  checkFleet,
-  fmtMs,
-  DEFAULT_FANOUT,
-  DEFAULT_NODE_TIMEOUT_MS,
-  type FleetOptions,
-} from './run.ts'
+export { FleetRun, runFleet, checkFleet, DEFAULT_FANOUT, DEFAULT_NODE_TIMEOUT_MS, type FleetOptions } from './run.ts'
+export { fmtMs } from './pass.ts'
 export { FleetResult, groupResults, groupErrors } from './result.ts'
 export { foldNodes, expandNodes, NodeSetError } from './nodeset.ts'
 export { classifyError } from './classify.ts'

@@ -48,6 +48,7 @@ export class FleetPass {
   readonly t0 = performance.now()
   readonly done: Promise<void>
   stopped: 'deadline' | 'aborted' | undefined
+  #failedCount = 0
   readonly #o: PassOptions
   readonly #running = new Map<string, Slot>()
   /** Nodes ready to start, in the order they became ready; those still being prepared (transport.prepare). */
@@ -97,19 +98,18 @@ export class FleetPass {
       )
       slot.ac.abort(new Error(text))
     }
-    const waiting = [...this.#preparing, ...this.#queue.splice(0)]
+    const waiting = new Set([...this.#preparing, ...this.#queue.splice(0)])
     this.#preparing.clear()
-    for (const node of this.#o.nodes.filter((n) => waiting.includes(n)))
+    for (const node of this.#o.nodes.filter((n) => waiting.has(n)))
       this.#record(this.#failed(node, null, cls, `${text}: ${node} never started`))
   }
 
   /** The counts right now. */
   progress(): FleetProgress {
-    const failed = [...this.results.values()].filter((r) => !r.ok).length
     return {
       total: this.#o.nodes.length,
-      done: this.results.size - failed,
-      failed,
+      done: this.results.size - this.#failedCount,
+      failed: this.#failedCount,
       running: this.#running.size,
       queued: this.#queue.length + this.#preparing.size,
       elapsedMs: performance.now() - this.t0,
@@ -124,6 +124,7 @@ export class FleetPass {
   #record(r: FleetNodeResult): void {
     if (this.results.has(r.node)) return
     this.results.set(r.node, r)
+    if (!r.ok) this.#failedCount++
     const slot = this.#running.get(r.node)
     if (slot) {
       clearTimeout(slot.guard)

@@ -8,8 +8,6 @@ import { fmtMs, FleetPass } from './pass.ts'
 import { FleetResult } from './result.ts'
 import { FleetError, type FleetNodeResult, type FleetProgress, type FleetTransport } from './types.ts'
 
-export { fmtMs } from './pass.ts'
-
 /** The default fan-out: nodes in flight at once (clush's default, -f 64). */
 export const DEFAULT_FANOUT = 64
 /** The default per-node timeout. */

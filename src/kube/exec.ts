@@ -198,7 +198,6 @@ export async function execStream(conn: UpgradeInfo, req: ExecRequest): Promise<E
         if (req.stdin !== undefined) for (const f of stdinFrames(req.stdin)) ws.send(f)
         return req.onStream(
           streamHandle(ws, {
-            open: () => !settled && ws.readyState === WebSocket.OPEN,
             settled: () => settled,
             finish: () => finish(),
             socket: () => socket,
@@ -240,21 +239,21 @@ type Socket = InstanceType<WsModule['default']>
 function streamHandle(
   ws: Socket,
   o: {
-    open: () => boolean
     settled: () => boolean
     finish: () => void
     socket: () => { ref(): unknown; unref(): unknown } | undefined
   },
 ): ExecStreamHandle {
+  const open = () => !o.settled() && ws.readyState === 1 // WebSocket.OPEN (fixed by the WebSocket standard)
   return {
     protocol: ws.protocol,
     write: (data) => {
-      if (!o.open()) return false
+      if (!open()) return false
       for (const f of stdinFrames(data)) ws.send(f)
       return true
     },
     closeStdin: () => {
-      if (!o.open() || !canCloseStdin(ws.protocol)) return false
+      if (!open() || !canCloseStdin(ws.protocol)) return false
       ws.send(closeFrame(CHANNEL.stdin))
       return true
     },

@@ -127,7 +127,8 @@ export class SshPool implements ChannelSource {
   /** Opens a session channel on the node's connection and starts `command`; reconnects once if the pooled connection died. */
   async openExec(node: string, command: string, signal?: AbortSignal): Promise<OpenedChannel> {
     let refusals = 0
-    for (let attempt = 0; ; attempt++) {
+    let reconnected = false // one reconnect for a connection that died
+    for (;;) {
       const conn = await this.#connection(node, signal)
       const release = await conn.channels.acquire(signal)
       const opening = execChannel(conn, command)
@@ -159,7 +160,8 @@ export class SshPool implements ChannelSource {
         }
         release()
         const dead = !conn.alive || /Not connected|No response from server|ECONNRESET|EPIPE/i.test((e as Error).message)
-        if (dead && attempt === 0) {
+        if (dead && !reconnected) {
+          reconnected = true
           this.#drop(conn)
           continue
         }
@@ -177,7 +179,7 @@ export class SshPool implements ChannelSource {
           await raceAbort(new Promise<void>((r) => setTimeout(r, 25 * refusals).unref()), signal)
           conn.okSinceRefusal = 0
           if (conn.open > 0) conn.channels.resize(Math.min(conn.channels.max, conn.open))
-          attempt = -1 // a refusal is not a dead connection: the one reconnect stays available
+          reconnected = false // a refusal is not a dead connection: the one reconnect stays available
           continue
         }
         const others = conn.open
